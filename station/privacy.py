@@ -1,0 +1,46 @@
+"""Masking of personal numbers: the one place that decides what a screen, a list, a log or a paper shows.
+
+Every personal number leaves the database through these functions, so that encryption at rest
+and masking rules change in one module (DOMAIN.md "Personal information").
+"""
+
+from __future__ import annotations
+
+import re
+
+_DIGITS = re.compile(r"\d")
+
+
+def mask_id_number(number: str | None) -> str:
+    """Keep the first 6 and last 4 characters of an 18-character resident ID (110105********0021).
+
+    Other certificate numbers (passport, permits, credit codes) keep their first 2 and last 2
+    characters so staff can still tell two documents apart without reading the number.
+    """
+    if not number:
+        return ""
+    value = number.strip()
+    if len(value) >= 15:
+        return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    if len(value) <= 4:
+        return "*" * len(value)
+    return value[:2] + "*" * (len(value) - 4) + value[-2:]
+
+
+def mask_phone(phone: str | None) -> str:
+    """Hide the middle four digits of a phone number (138****1234; 0351-****567 for a landline)."""
+    if not phone:
+        return ""
+    value = phone.strip()
+    digit_positions = [i for i, ch in enumerate(value) if ch.isdigit()]
+    if len(digit_positions) < 7:
+        return "*" * len(value)
+    if len(digit_positions) == 11 and value.startswith("1"):
+        hidden = digit_positions[3:7]
+    else:
+        middle = len(digit_positions) // 2
+        hidden = digit_positions[middle - 2 : middle + 2]
+    chars = list(value)
+    for i in hidden:
+        chars[i] = "*"
+    return "".join(chars)
