@@ -1,0 +1,528 @@
+"""The station ⇄ hub wire format: versions, signing, body encoding, event envelopes.
+
+Pure functions with no Flask and no database, so both ends (``sync/client.py`` on the station,
+``sync/hub/`` on the county side) and the USB bundle code share one definition of what goes on
+the wire, and it can be tested directly. ``docs/sync-protocol.md`` is the prose version.
+
+Signing: every request carries ``X-Station``, ``X-Timestamp``, ``X-Nonce``,
+``X-Content-SHA256`` (digest of the exact body bytes as sent, i.e. after gzip),
+``X-Protocol-Version`` and ``X-Signature`` = HMAC-SHA256 over
+``METHOD\\nPATH_WITH_QUERY\\nTIMESTAMP\\nNONCE\\nBODY_SHA256``. The hub signs its answer with
+``X-Hub-Signature`` = HMAC-SHA256 over ``REQUEST_NONCE\\nSTATUS\\nRESPONSE_BODY_SHA256``, so a
+captive portal or proxy page that answers 200 can never pass for an acknowledgement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ulid import ULID
+
+# --- versions -------------------------------------------------------------------------------
+
+PROTOCOL_VERSION = 1
+#: The hub serves stations one version behind (DESIGN.md "Sync: what must hold"). Version 0
+#: batches had no ``protocol``/``heartbeat`` keys and events had no ``deadline``; the hub
+#: upgrades them with :func:`upgrade_batch`.
+PREVIOUS_VERSION = 0
+SUPPORTED_VERSIONS = (PREVIOUS_VERSION, PROTOCOL_VERSION)
+
+# --- headers --------------------------------------------------------------------------------
+
+H_STATION = "X-Station"
+H_TIMESTAMP = "X-Timestamp"
+H_NONCE = "X-Nonce"
+H_CONTENT_SHA256 = "X-Content-SHA256"
+H_VERSION = "X-Protocol-Version"
+H_SIGNATURE = "X-Signature"
+H_HUB_SIGNATURE = "X-Hub-Signature"
+REQUEST_HEADERS = (H_STATION, H_TIMESTAMP, H_NONCE, H_CONTENT_SHA256, H_VERSION, H_SIGNATURE)
+
+# --- limits (the hub may configure its own; these are the defaults both sides assume) -------
+
+CLOCK_WINDOW_S = 300
+MIN_NONCE_BYTES = 16
+MAX_EVENTS_PER_BATCH = 500
+MAX_BATCH_BYTES = 2 * 1024 * 1024  # compressed body as sent
+MAX_DECOMPRESSED_BYTES = 16 * 1024 * 1024  # guards against gzip bombs
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_CHANGES_PER_PAGE = 500
+
+# --- events ---------------------------------------------------------------------------------
+
+KIND_CASE_SUBMITTED = "case.submitted"
+#: Open set: a new kind is one line here plus (on the hub) an optional handler. The hub answers
+#: an unknown kind with ``rejected``/``unknown_kind`` instead of failing the batch.
+KNOWN_EVENT_KINDS = frozenset(
+    {
+        KIND_CASE_SUBMITTED,
+        "case.materials_updated",
+        "case.status_changed",
+        "case.note",
+        "case.delivered",
+        "case.evaluated",
+    }
+)
+#: Fields whose content decides duplicate vs conflict. ``event_id`` is the identity, and
+#: ``deadline`` is only a priority hint that v0 lacked, so a queued v0 event re-sent after the
+#: station upgraded is still recognised as the same event.
+DIGEST_FIELDS = ("case_id", "seq", "kind", "occurred_at", "catalog_version", "payload")
+
+STATUS_ACCEPTED = "accepted"
+STATUS_DUPLICATE = "duplicate"
+STATUS_CONFLICT = "conflict"
+STATUS_REJECTED = "rejected"
+EVENT_STATUSES = (STATUS_ACCEPTED, STATUS_DUPLICATE, STATUS_CONFLICT, STATUS_REJECTED)
+
+# Machine codes in per-event results.
+CODE_OUT_OF_ORDER = "out_of_order"
+CODE_UNKNOWN_KIND = "unknown_kind"
+CODE_NOT_YOUR_CASE = "not_your_case"
+CODE_CATALOG_STALE = "catalog_stale"
+CODE_BAD_EVENT = "bad_event"
+CODE_SEQ_TAKEN = "seq_taken"
+CODE_CONTENT_MISMATCH = "content_mismatch"
+CODE_INTERNAL = "internal_error"
+
+# --- changes (hub → station) ----------------------------------------------------------------
+
+CHANGE_CASE_STATUS = "case.status"
+CHANGE_CATALOG_PUBLISHED = "catalog.published"
+CHANGE_STATION_SETTINGS = "station.settings"
+CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS)
+
+CASE_STATUS_ACCEPTED = "accepted"  # 受理
+CASE_STATUS_SUPPLEMENT = "supplement"  # 补正
+CASE_STATUS_REJECTED = "rejected"  # 不予受理
+CASE_STATUS_COMPLETED = "completed"  # 办结
+RESULT_APPROVED = "approved"
+RESULT_DENIED = "denied"
+
+# --- request-level errors (401/4xx bodies) --------------------------------------------------
+
+ERR_BAD_SIGNATURE = "bad_signature"
+ERR_CLOCK_SKEW = "clock_skew"
+ERR_REPLAY = "replay"
+ERR_UNKNOWN_STATION = "unknown_station"
+ERR_VERSION = "version"
+ERR_TOO_LARGE = "too_large"
+ERR_BAD_REQUEST = "bad_request"
+ERR_FORBIDDEN = "forbidden"
+
+ERROR_MESSAGES = {
+    ERR_BAD_SIGNATURE: "请求签名无效，请检查站点密钥是否正确。",
+    ERR_CLOCK_SKEW: "本机时间与县级平台相差过大，已按平台时间校正，请重试。",
+    ERR_REPLAY: "重复的请求已被拒绝（请求编号已使用）。",
+    ERR_UNKNOWN_STATION: "站点未登记或已停用，请联系县级平台管理员。",
+    ERR_VERSION: "同步协议版本不受支持，请升级本站软件。",
+    ERR_TOO_LARGE: "本次上传的数据过大，请分批上传。",
+    ERR_BAD_REQUEST: "请求格式不正确。",
+    ERR_FORBIDDEN: "无权访问其他站点的数据。",
+}
+
+HEARTBEAT_FIELDS: dict[str, type] = {
+    "app_version": str,
+    "schema_version": str,
+    "protocol": int,
+    "queue_length": int,
+    "oldest_queued_age_s": int,
+    "set_aside_count": int,
+    "clock_offset_s": float,
+    "free_disk_bytes": int,
+    "station_time": str,
+}
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_HEX_NONCE = re.compile(rf"^[0-9a-f]{{{MIN_NONCE_BYTES * 2},128}}$")
+_ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+
+
+class ProtocolError(Exception):
+    """A request or body that breaks the protocol; ``code`` is the machine code on the wire."""
+
+    def __init__(self, code: str, message: str | None = None, *, status: int = 401) -> None:
+        self.code = code
+        self.message = message or ERROR_MESSAGES.get(code, ERROR_MESSAGES[ERR_BAD_REQUEST])
+        self.status = status
+        super().__init__(f"{code}: {self.message}")
+
+
+# --- ids and time ---------------------------------------------------------------------------
+
+
+def new_id() -> str:
+    """Return a new ULID string: sortable by creation, made offline without coordination."""
+    return str(ULID())
+
+
+def new_nonce() -> str:
+    """Return 16 random bytes as hex; the hub refuses a nonce it has seen inside the window."""
+    return secrets.token_hex(MIN_NONCE_BYTES)
+
+
+def is_client_id(value: Any) -> bool:
+    """Tell whether ``value`` looks like a client-made id (ULID or UUID) the hub can key on."""
+    return isinstance(value, str) and bool(_ULID.match(value) or _UUID.match(value))
+
+
+def sha256_hex(data: bytes) -> str:
+    """Hex SHA-256 of ``data``; the digest used for bodies, responses and attachments."""
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- bodies ---------------------------------------------------------------------------------
+
+
+def canonical_json(obj: Any) -> bytes:
+    """Serialise ``obj`` deterministically (sorted keys, compact, UTF-8) for hashing."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def encode_body(obj: Any, *, compress: bool = True) -> bytes:
+    """Serialise a request body: compact UTF-8 JSON, gzip unless ``compress`` is false.
+
+    ``mtime=0`` makes the bytes reproducible, so a resent batch has the same body digest.
+    """
+    raw = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return gzip.compress(raw, compresslevel=6, mtime=0) if compress else raw
+
+
+def decode_body(data: bytes, content_encoding: str | None = None, *,
+                max_bytes: int = MAX_DECOMPRESSED_BYTES) -> Any:
+    """Parse a body as sent (gzip or identity), refusing more than ``max_bytes`` once inflated.
+
+    Inflation is streamed with a cap, so a small gzip bomb cannot exhaust the hub's memory.
+    Raises :class:`ProtocolError` (``too_large`` with status 413, or ``bad_request``).
+    """
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding == "gzip":
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            raw = inflater.decompress(data, max_bytes + 1)
+        except zlib.error as exc:
+            raise ProtocolError(ERR_BAD_REQUEST, "压缩数据已损坏。", status=400) from exc
+        if len(raw) > max_bytes or inflater.unconsumed_tail:
+            raise ProtocolError(ERR_TOO_LARGE, status=413)
+        if not inflater.eof:
+            raise ProtocolError(ERR_BAD_REQUEST, "压缩数据不完整。", status=400)
+    elif encoding in ("identity", ""):
+        if len(data) > max_bytes:
+            raise ProtocolError(ERR_TOO_LARGE, status=413)
+        raw = data
+    else:
+        raise ProtocolError(ERR_BAD_REQUEST, f"不支持的内容编码：{encoding}", status=415)
+    if not raw:
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError(ERR_BAD_REQUEST, "请求内容不是有效的 JSON。", status=400) from exc
+
+
+# --- request signing ------------------------------------------------------------------------
+
+
+def string_to_sign(method: str, path_with_query: str, timestamp: str, nonce: str, body_sha256: str) -> bytes:
+    """Return the exact bytes the request HMAC covers (one field per line, no trailing newline)."""
+    return "\n".join([method.upper(), path_with_query, timestamp, nonce, body_sha256]).encode("utf-8")
+
+
+def _hmac(secret: str | bytes, message: bytes) -> str:
+    key = secret.encode("utf-8") if isinstance(secret, str) else secret
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def sign_request(secret: str | bytes, method: str, path_with_query: str, body: bytes = b"", *,
+                 station: str, timestamp: int | None = None, nonce: str | None = None,
+                 version: int = PROTOCOL_VERSION, clock_offset_s: float = 0.0) -> dict[str, str]:
+    """Return the headers that authenticate one request.
+
+    ``path_with_query`` must be the path exactly as sent (with ``requests`` that is
+    ``PreparedRequest.path_url``). ``timestamp`` defaults to the local clock corrected by
+    ``clock_offset_s`` (hub time minus station time, learned from ``server_time``).
+    """
+    ts = str(int(timestamp if timestamp is not None else time.time() + clock_offset_s))
+    nonce = nonce or new_nonce()
+    digest = sha256_hex(body)
+    signature = _hmac(secret, string_to_sign(method, path_with_query, ts, nonce, digest))
+    return {
+        H_STATION: station,
+        H_TIMESTAMP: ts,
+        H_NONCE: nonce,
+        H_CONTENT_SHA256: digest,
+        H_VERSION: str(version),
+        H_SIGNATURE: signature,
+    }
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """The authentication headers of a request, parsed and shape-checked."""
+
+    station: str
+    timestamp: int
+    nonce: str
+    body_sha256: str
+    version: int
+    signature: str
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is None:  # plain dicts are case-sensitive; HTTP headers are not
+        lowered = name.lower()
+        value = next((v for k, v in headers.items() if k.lower() == lowered), None)
+    return value
+
+
+def parse_version(value: str | int | None) -> int:
+    """Return the protocol version a station speaks, refusing one the hub does not serve."""
+    try:
+        version = int(str(value).strip())
+    except (TypeError, ValueError) as exc:
+        raise ProtocolError(ERR_VERSION, "缺少或无法识别同步协议版本（X-Protocol-Version）。") from exc
+    if version not in SUPPORTED_VERSIONS:
+        supported = "、".join(str(v) for v in SUPPORTED_VERSIONS)
+        raise ProtocolError(
+            ERR_VERSION,
+            f"同步协议版本 {version} 不受支持（县级平台支持版本：{supported}），请升级或联系管理员。",
+        )
+    return version
+
+
+def parse_signed_headers(headers: Mapping[str, str]) -> SignedRequest:
+    """Extract and shape-check the signing headers before any secret is looked up."""
+    missing = [name for name in REQUEST_HEADERS if not _header(headers, name)]
+    if H_VERSION in missing:
+        parse_version(None)
+    version = parse_version(_header(headers, H_VERSION))
+    if missing:
+        raise ProtocolError(ERR_BAD_SIGNATURE, "请求缺少签名信息：" + "、".join(missing))
+    try:
+        timestamp = int(_header(headers, H_TIMESTAMP) or "")
+    except ValueError as exc:
+        raise ProtocolError(ERR_BAD_SIGNATURE, "请求时间戳格式不正确。") from exc
+    nonce = (_header(headers, H_NONCE) or "").lower()
+    if not _HEX_NONCE.match(nonce):
+        raise ProtocolError(ERR_BAD_SIGNATURE, "请求编号（nonce）须为至少 16 字节的十六进制串。")
+    digest = (_header(headers, H_CONTENT_SHA256) or "").lower()
+    if not _HEX64.match(digest):
+        raise ProtocolError(ERR_BAD_SIGNATURE, "请求内容摘要格式不正确。")
+    return SignedRequest(
+        station=(_header(headers, H_STATION) or "").strip(),
+        timestamp=timestamp,
+        nonce=nonce,
+        body_sha256=digest,
+        version=version,
+        signature=(_header(headers, H_SIGNATURE) or "").strip().lower(),
+    )
+
+
+def verify_request(secret: str | bytes, method: str, path_with_query: str, headers: Mapping[str, str],
+                   body: bytes | None, *, now: float | None = None,
+                   window_s: int = CLOCK_WINDOW_S) -> SignedRequest:
+    """Check a request's signature, body digest and clock; return its parsed headers.
+
+    Replay (nonce reuse) needs shared state and is the caller's job. ``body=None`` skips the
+    body-digest check so the hub can authenticate before reading a large body; it must then
+    call :func:`verify_body_digest`. Order matters: a bad signature is reported before clock
+    skew, so a station is only told to correct its clock by a hub that recognised its key.
+    Raises :class:`ProtocolError` with ``bad_signature``, ``clock_skew`` or ``version``.
+    """
+    signed = parse_signed_headers(headers)
+    expected = _hmac(secret, string_to_sign(method, path_with_query, str(signed.timestamp),
+                                            signed.nonce, signed.body_sha256))
+    if not hmac.compare_digest(expected, signed.signature):
+        raise ProtocolError(ERR_BAD_SIGNATURE)
+    if body is not None:
+        verify_body_digest(signed, body)
+    current = time.time() if now is None else now
+    if abs(current - signed.timestamp) > window_s:
+        raise ProtocolError(ERR_CLOCK_SKEW)
+    return signed
+
+
+def verify_body_digest(signed: SignedRequest, body: bytes) -> None:
+    """Refuse a body whose bytes are not the ones the signature vouched for."""
+    if not hmac.compare_digest(sha256_hex(body), signed.body_sha256):
+        raise ProtocolError(ERR_BAD_SIGNATURE, "请求内容与签名不符（内容摘要不一致）。")
+
+
+# --- response signing -----------------------------------------------------------------------
+
+
+def sign_response(secret: str | bytes, request_nonce: str, status_code: int, body: bytes) -> str:
+    """Return ``X-Hub-Signature`` for a response to the request that carried ``request_nonce``."""
+    message = "\n".join([request_nonce.lower(), str(int(status_code)), sha256_hex(body)]).encode("utf-8")
+    return _hmac(secret, message)
+
+
+def verify_response(secret: str | bytes, request_nonce: str, status_code: int,
+                    headers: Mapping[str, str], body: bytes) -> bool:
+    """Tell whether a response really comes from the hub and answers this very request.
+
+    Use the raw bytes (``response.content``). An unsigned or mis-signed 200 — a captive portal,
+    a proxy error page, a stale cache — returns False and must never count as an ack.
+    """
+    signature = (_header(headers, H_HUB_SIGNATURE) or "").strip().lower()
+    if not signature:
+        return False
+    return hmac.compare_digest(sign_response(secret, request_nonce, status_code, body), signature)
+
+
+# --- event envelopes ------------------------------------------------------------------------
+
+
+def event_digest(event: Mapping[str, Any]) -> str:
+    """Return the SHA-256 of an event's content fields; equal id + equal digest = duplicate."""
+    content = {name: event.get(name) for name in DIGEST_FIELDS}
+    return sha256_hex(canonical_json(content))
+
+
+def _parse_offset_datetime(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def parse_occurred_at(value: str) -> dt.datetime:
+    """Parse an event's ``occurred_at`` (ISO 8601 with offset) into an aware datetime."""
+    parsed = _parse_offset_datetime(value)
+    if parsed is None:
+        raise ValueError(f"not an ISO 8601 datetime with offset: {value!r}")
+    return parsed
+
+
+def validate_event(event: Any) -> str | None:
+    """Return a Chinese reason if the envelope is malformed, else None.
+
+    Only the envelope is checked; an unknown ``kind`` is well-formed (the hub answers it with
+    ``unknown_kind``) so that stations newer than the hub degrade per event, not per batch.
+    """
+    if not isinstance(event, dict):
+        return "事件格式不正确（应为 JSON 对象）。"
+    if not is_client_id(event.get("event_id")):
+        return "事件编号 event_id 缺失或格式不正确（应为 ULID 或 UUID）。"
+    if not is_client_id(event.get("case_id")):
+        return "办件编号 case_id 缺失或格式不正确（应为 ULID 或 UUID）。"
+    seq = event.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        return "事件序号 seq 须为从 1 开始的整数。"
+    if not isinstance(event.get("kind"), str) or not event["kind"]:
+        return "事件类型 kind 缺失。"
+    if _parse_offset_datetime(event.get("occurred_at")) is None:
+        return "发生时间 occurred_at 须为带时区的 ISO 8601 时间。"
+    if not isinstance(event.get("catalog_version"), str):
+        return "事项目录版本 catalog_version 缺失。"
+    deadline = event.get("deadline")
+    if deadline is not None and not (isinstance(deadline, str) and _DATE.match(deadline)):
+        return "承诺期限 deadline 须为 YYYY-MM-DD 或 null。"
+    if not isinstance(event.get("payload"), dict):
+        return "事件内容 payload 须为 JSON 对象。"
+    return None
+
+
+def upgrade_batch(batch: Any, version: int) -> dict[str, Any]:
+    """Bring a batch from ``version`` to the current shape, so the hub handles one shape only.
+
+    v0 → v1: add ``protocol``, an empty ``heartbeat`` and ``deadline: null`` on each event.
+    Raises :class:`ProtocolError` (400) when the body is not a batch at all.
+    """
+    if not isinstance(batch, dict) or not isinstance(batch.get("events"), list):
+        raise ProtocolError(ERR_BAD_REQUEST, "批次格式不正确：缺少 events 列表。", status=400)
+    upgraded = dict(batch)
+    if version == 0:
+        upgraded.setdefault("heartbeat", {})
+        upgraded["events"] = [
+            ({**event, "deadline": event.get("deadline")} if isinstance(event, dict) else event)
+            for event in batch["events"]
+        ]
+    upgraded["protocol"] = version
+    if not isinstance(upgraded.get("heartbeat"), dict):
+        upgraded["heartbeat"] = {}
+    return upgraded
+
+
+def normalize_heartbeat(raw: Any) -> dict[str, Any]:
+    """Keep the known heartbeat fields, coerced to their types; drop anything unparsable.
+
+    A heartbeat is telemetry: a bad field must never cost a station its batch.
+    """
+    if not isinstance(raw, dict):
+        return {}
+    clean: dict[str, Any] = {}
+    for name, kind in HEARTBEAT_FIELDS.items():
+        value = raw.get(name)
+        if value is None or isinstance(value, bool):
+            continue
+        try:
+            clean[name] = kind(value) if kind is not str else str(value)[:64]
+        except (TypeError, ValueError):
+            continue
+    return clean
+
+
+@dataclass
+class EventResult:
+    """The hub's answer for one event, as it appears in ``results``."""
+
+    event_id: str
+    status: str
+    reason: str | None = None
+    code: str | None = None
+    retryable: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the wire form; ``extra`` (e.g. ``recollect``) is merged at the top level."""
+        data: dict[str, Any] = {
+            "event_id": self.event_id,
+            "status": self.status,
+            "reason": self.reason,
+            "code": self.code,
+            "retryable": self.retryable,
+        }
+        data.update(self.extra)
+        return data
+
+
+# --- attachments ----------------------------------------------------------------------------
+
+
+def is_sha256(value: Any) -> bool:
+    """Tell whether ``value`` is a lowercase hex SHA-256 (the attachment address)."""
+    return isinstance(value, str) and bool(_HEX64.match(value))
+
+
+def content_range(start: int, end: int, total: int) -> str:
+    """Return a ``Content-Range`` header value for bytes ``start..end`` (inclusive) of ``total``."""
+    return f"bytes {start}-{end}/{total}"
+
+
+def parse_content_range(value: str | None) -> tuple[int, int, int]:
+    """Parse ``bytes start-end/total`` (end inclusive), refusing ranges that cannot be right."""
+    match = _CONTENT_RANGE.match((value or "").strip())
+    if not match:
+        raise ProtocolError(ERR_BAD_REQUEST, "Content-Range 格式应为 bytes 起-止/总长。", status=400)
+    start, end, total = (int(g) for g in match.groups())
+    if start > end or end >= total:
+        raise ProtocolError(ERR_BAD_REQUEST, "Content-Range 范围不正确。", status=400)
+    return start, end, total

@@ -1,0 +1,147 @@
+"""The wire format on its own: signing round trips, tampering, body limits, envelopes."""
+
+from __future__ import annotations
+
+import gzip
+import time
+
+import pytest
+
+from sync import protocol as p
+
+SECRET = "s3cret-key-for-tests"
+
+
+def _signed(body: bytes = b"", path: str = "/api/v1/events", **kw):
+    return p.sign_request(SECRET, "POST", path, body, station="ST001", **kw)
+
+
+def test_sign_verify_round_trip():
+    body = p.encode_body({"a": "中文"})
+    headers = _signed(body)
+    signed = p.verify_request(SECRET, "POST", "/api/v1/events", headers, body)
+    assert signed.station == "ST001"
+    assert signed.version == p.PROTOCOL_VERSION
+    assert signed.body_sha256 == p.sha256_hex(body)
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(lambda h, b, path: (h, b + b"x", path), id="body"),
+        pytest.param(lambda h, b, path: (h, b, path + "?x=1"), id="path"),
+        pytest.param(lambda h, b, path: ({**h, p.H_TIMESTAMP: str(int(h[p.H_TIMESTAMP]) + 1)}, b, path),
+                     id="timestamp"),
+        pytest.param(lambda h, b, path: ({**h, p.H_NONCE: "0" * 32}, b, path), id="nonce"),
+        pytest.param(lambda h, b, path: (h, b, path.upper()), id="path-case"),
+    ],
+)
+def test_tampering_is_refused(mutate):
+    body = p.encode_body({"n": 1})
+    headers, body2, path = mutate(_signed(body), body, "/api/v1/events")
+    with pytest.raises(p.ProtocolError) as info:
+        p.verify_request(SECRET, "POST", path, headers, body2)
+    assert info.value.code == p.ERR_BAD_SIGNATURE
+
+
+def test_wrong_secret_and_method_refused():
+    headers = _signed(b"")
+    with pytest.raises(p.ProtocolError):
+        p.verify_request("other", "POST", "/api/v1/events", headers, b"")
+    with pytest.raises(p.ProtocolError):
+        p.verify_request(SECRET, "GET", "/api/v1/events", headers, b"")
+
+
+def test_clock_skew_refused_and_offset_corrects_it(monkeypatch):
+    five_days = 5 * 86400
+    real_now = time.time()
+    monkeypatch.setattr(p.time, "time", lambda: real_now - five_days)  # the village PC's clock
+    headers = _signed(b"")
+    with pytest.raises(p.ProtocolError) as info:
+        p.verify_request(SECRET, "POST", "/api/v1/events", headers, b"", now=real_now)
+    assert info.value.code == p.ERR_CLOCK_SKEW
+    # The station learned offset = server_time − local time and signs with it.
+    fixed = _signed(b"", clock_offset_s=real_now - (real_now - five_days))
+    p.verify_request(SECRET, "POST", "/api/v1/events", fixed, b"", now=real_now)
+
+
+def test_versions():
+    assert p.parse_version("1") == 1
+    assert p.parse_version("0") == 0
+    with pytest.raises(p.ProtocolError) as info:
+        p.parse_version("2")
+    assert info.value.code == p.ERR_VERSION and "不受支持" in info.value.message
+
+
+def test_response_signature():
+    body = b'{"ok":true}'
+    sig = p.sign_response(SECRET, "ab" * 16, 200, body)
+    assert p.verify_response(SECRET, "ab" * 16, 200, {p.H_HUB_SIGNATURE: sig}, body)
+    assert not p.verify_response(SECRET, "ab" * 16, 200, {}, body)  # captive portal 200
+    assert not p.verify_response(SECRET, "cd" * 16, 200, {p.H_HUB_SIGNATURE: sig}, body)
+    assert not p.verify_response(SECRET, "ab" * 16, 500, {p.H_HUB_SIGNATURE: sig}, body)
+    assert not p.verify_response(SECRET, "ab" * 16, 200, {p.H_HUB_SIGNATURE: sig}, body + b" ")
+
+
+def test_body_round_trip_and_gzip_bomb():
+    obj = {"events": [{"name": "张三"}]}
+    encoded = p.encode_body(obj)
+    assert encoded == p.encode_body(obj)  # reproducible bytes → same digest on resend
+    assert p.decode_body(encoded, "gzip") == obj
+    assert p.decode_body(p.encode_body(obj, compress=False), None) == obj
+    bomb = gzip.compress(b"0" * (p.MAX_DECOMPRESSED_BYTES + 10))
+    assert len(bomb) < 100_000
+    with pytest.raises(p.ProtocolError) as info:
+        p.decode_body(bomb, "gzip")
+    assert info.value.status == 413
+    with pytest.raises(p.ProtocolError):
+        p.decode_body(b"not gzip", "gzip")
+
+
+def _event(**over):
+    event = {
+        "event_id": p.new_id(), "case_id": p.new_id(), "seq": 1, "kind": "case.submitted",
+        "occurred_at": "2026-11-20T09:30:00+08:00", "catalog_version": "v1", "deadline": None,
+        "payload": {"case_no": "X"},
+    }
+    event.update(over)
+    return event
+
+
+def test_event_digest_ignores_identity_and_deadline():
+    event = _event()
+    same = {**event, "event_id": p.new_id(), "deadline": "2026-12-01"}
+    assert p.event_digest(event) == p.event_digest(same)
+    assert p.event_digest(event) != p.event_digest({**event, "payload": {"case_no": "Y"}})
+
+
+@pytest.mark.parametrize(
+    "over",
+    [{"event_id": "nope"}, {"case_id": 5}, {"seq": 0}, {"seq": True}, {"kind": ""},
+     {"occurred_at": "2026-11-20T09:30:00"}, {"catalog_version": None}, {"deadline": "12/01"},
+     {"payload": []}],
+)
+def test_validate_event_rejects(over):
+    assert p.validate_event(_event(**over))
+
+
+def test_validate_event_accepts_unknown_kind():
+    assert p.validate_event(_event(kind="case.future_thing")) is None
+
+
+def test_upgrade_v0_batch():
+    v0 = {"station": "ST001", "batch_id": p.new_id(), "events": [{"event_id": "x"}]}
+    up = p.upgrade_batch(v0, 0)
+    assert up["heartbeat"] == {} and up["events"][0]["deadline"] is None and up["protocol"] == 0
+
+
+def test_heartbeat_normalisation_drops_garbage():
+    hb = p.normalize_heartbeat({"queue_length": "12", "clock_offset_s": "x", "free_disk_bytes": 5, "evil": 1})
+    assert hb == {"queue_length": 12, "free_disk_bytes": 5}
+
+
+def test_content_range():
+    assert p.parse_content_range(p.content_range(0, 9, 20)) == (0, 9, 20)
+    for bad in ("bytes 5-4/10", "bytes 0-10/10", "0-1/2", None):
+        with pytest.raises(p.ProtocolError):
+            p.parse_content_range(bad)
