@@ -1,0 +1,280 @@
+"""The demo service catalog (事项目录) and a structural check for any catalog file.
+
+The county publishes catalogs as JSON in the shape of ``demo_catalog.json``. The station's
+importer trusts that shape, so a file is checked here first and every problem is reported at
+once, in Chinese, so the admin can send one complete list back to the county.
+Codes are opaque strings (DOMAIN.md): only the loose 实施编码 pattern is enforced.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+DEMO_CATALOG_PATH: Path = Path(__file__).with_name("demo_catalog.json")
+
+IMPL_CODE_RE = re.compile(r"^[0-9A-Z]{18}[0-9A-Z]{1,18}$")
+ASCII_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+TOP_KEYS = ("catalog_version", "published_at", "region", "items", "bundles")
+ITEM_KEYS = (
+    "item_code",
+    "impl_code",
+    "name",
+    "department",
+    "item_type",
+    "level",
+    "subject",
+    "kind",
+    "statutory_limit",
+    "committed_limit",
+    "fee",
+    "proxy_allowed",
+    "cross_area",
+    "station_can_accept",
+    "keywords",
+    "consult_phone",
+    "supervise_phone",
+    "legal_basis",
+    "form_fields",
+    "materials",
+)
+MATERIAL_KEYS = (
+    "key",
+    "name",
+    "form",
+    "copies",
+    "essential",
+    "deferrable",
+    "commitment",
+    "e_license",
+    "description",
+    "source",
+)
+FIELD_KEYS = ("name", "label", "type", "required")
+BUNDLE_KEYS = ("code", "name", "description", "items")
+
+KINDS = frozenset({"instant", "committed"})
+LIMIT_UNITS = frozenset({"working_days", "natural_days", "hours"})
+MATERIAL_FORMS = frozenset({"original", "copy", "original_and_copy"})
+FIELD_TYPES = frozenset({"text", "textarea", "select", "date", "number"})
+# GB/T 39046-2020 code tables A.1 事项类型, A.2 行使层级, A.4 服务对象.
+ITEM_TYPES = frozenset({"01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "20"})
+LEVELS = frozenset({"1", "2", "3", "4", "5", "6", "7"})
+SUBJECTS = frozenset({"1", "2", "3", "4", "5", "6"})
+
+
+def load_demo_catalog() -> dict[str, Any]:
+    """Load the shipped demo catalog (fresh dict each call, so callers may mutate it)."""
+    with DEMO_CATALOG_PATH.open(encoding="utf-8") as f:
+        return json.load(f)
+
+
+def bundle_material_keys(data: dict[str, Any], bundle_code: str) -> list[str]:
+    """Return the merged material keys of a bundle, first occurrence first, each key once.
+
+    One key names one kind of document across items, so a resident hands in her 身份证 once
+    for the whole 一件事 even if every item lists it.
+    """
+    items = {item["item_code"]: item for item in data["items"]}
+    bundle = next(b for b in data["bundles"] if b["code"] == bundle_code)
+    merged: dict[str, None] = {}
+    for code in bundle["items"]:
+        for material in items[code]["materials"]:
+            merged.setdefault(material["key"], None)
+    return list(merged)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_limit(where: str, label: str, limit: Any, errors: list[str]) -> bool:
+    """Append problems of one time limit; return True when it is usable for comparison."""
+    if not isinstance(limit, dict):
+        errors.append(f"{where}：{label}应为包含 value 和 unit 的对象")
+        return False
+    ok = True
+    if not _is_int(limit.get("value")) or limit["value"] < 0:
+        errors.append(f"{where}：{label}的数值应为非负整数")
+        ok = False
+    if limit.get("unit") not in LIMIT_UNITS:
+        errors.append(
+            f"{where}：{label}的单位“{limit.get('unit')}”无效，应为 working_days、natural_days 或 hours"
+        )
+        ok = False
+    return ok
+
+
+def _check_materials(where: str, materials: Any, errors: list[str]) -> None:
+    if not isinstance(materials, list):
+        errors.append(f"{where}：materials 应为列表")
+        return
+    seen: set[str] = set()
+    for n, material in enumerate(materials, 1):
+        mwhere = f"{where}材料{n}"
+        if not isinstance(material, dict):
+            errors.append(f"{mwhere}：应为对象")
+            continue
+        missing = [k for k in MATERIAL_KEYS if k not in material]
+        if missing:
+            errors.append(f"{mwhere}：缺少字段 {', '.join(missing)}")
+        key = material.get("key")
+        if not isinstance(key, str) or not ASCII_KEY_RE.match(key):
+            errors.append(f"{mwhere}：材料键“{key}”应为小写英文、数字和下划线")
+        elif key in seen:
+            errors.append(f"{mwhere}：材料键“{key}”在同一事项中重复")
+        else:
+            seen.add(key)
+        if "form" in material and material["form"] not in MATERIAL_FORMS:
+            errors.append(
+                f"{mwhere}：材料形式“{material['form']}”无效，应为 original、copy 或 original_and_copy"
+            )
+        if "copies" in material and (not _is_int(material["copies"]) or material["copies"] < 1):
+            errors.append(f"{mwhere}：份数应为正整数")
+        for flag in ("essential", "deferrable", "commitment"):
+            if flag in material and not isinstance(material[flag], bool):
+                errors.append(f"{mwhere}：{flag} 应为 true 或 false")
+        if (
+            "e_license" in material
+            and material["e_license"] is not None
+            and not isinstance(material["e_license"], str)
+        ):
+            errors.append(f"{mwhere}：e_license 应为电子证照名称或 null")
+
+
+def _check_form_fields(where: str, fields: Any, errors: list[str]) -> None:
+    if not isinstance(fields, list):
+        errors.append(f"{where}：form_fields 应为列表")
+        return
+    names: set[str] = set()
+    for n, fld in enumerate(fields, 1):
+        fwhere = f"{where}表单字段{n}"
+        if not isinstance(fld, dict):
+            errors.append(f"{fwhere}：应为对象")
+            continue
+        missing = [k for k in FIELD_KEYS if k not in fld]
+        if missing:
+            errors.append(f"{fwhere}：缺少字段 {', '.join(missing)}")
+        name = fld.get("name")
+        if not isinstance(name, str) or not ASCII_KEY_RE.match(name):
+            errors.append(f"{fwhere}：字段名“{name}”应为小写英文、数字和下划线")
+        elif name in names:
+            errors.append(f"{fwhere}：字段名“{name}”重复")
+        else:
+            names.add(name)
+        if "type" in fld and fld["type"] not in FIELD_TYPES:
+            errors.append(f"{fwhere}：字段类型“{fld['type']}”无效")
+        if fld.get("type") == "select" and not (isinstance(fld.get("options"), list) and fld["options"]):
+            errors.append(f"{fwhere}：下拉字段必须提供 options")
+
+
+def _check_item(n: int, item: Any, errors: list[str]) -> None:
+    if not isinstance(item, dict):
+        errors.append(f"第{n}个事项：应为对象")
+        return
+    where = f"第{n}个事项（{item.get('item_code', '?')} {item.get('name', '')}）"
+    missing = [k for k in ITEM_KEYS if k not in item]
+    if missing:
+        errors.append(f"{where}：缺少字段 {', '.join(missing)}")
+    code = item.get("item_code")
+    if "item_code" in item and not (isinstance(code, str) and code.strip()):
+        errors.append(f"{where}：事项编码应为非空字符串")
+    impl = item.get("impl_code")
+    if "impl_code" in item and not (isinstance(impl, str) and IMPL_CODE_RE.match(impl)):
+        errors.append(f"{where}：实施编码“{impl}”格式不符（应为18位统一社会信用代码加1至18位大写字母或数字）")
+    if "kind" in item and item["kind"] not in KINDS:
+        errors.append(f"{where}：办件类型“{item['kind']}”无效，应为 instant（即办件）或 committed（承诺件）")
+    if "item_type" in item and item["item_type"] not in ITEM_TYPES:
+        errors.append(f"{where}：事项类型“{item['item_type']}”不在 GB/T 39046 A.1 代码表中")
+    if "level" in item and item["level"] not in LEVELS:
+        errors.append(f"{where}：行使层级“{item['level']}”不在 GB/T 39046 A.2 代码表中")
+    if "subject" in item and not (
+        isinstance(item["subject"], list) and item["subject"] and set(item["subject"]) <= SUBJECTS
+    ):
+        errors.append(f"{where}：服务对象应为 GB/T 39046 A.4 代码的非空列表")
+    for flag in ("proxy_allowed", "cross_area", "station_can_accept"):
+        if flag in item and not isinstance(item[flag], bool):
+            errors.append(f"{where}：{flag} 应为 true 或 false")
+    if "keywords" in item and not (
+        isinstance(item["keywords"], list) and all(isinstance(k, str) for k in item["keywords"])
+    ):
+        errors.append(f"{where}：keywords 应为字符串列表")
+    statutory_ok = "statutory_limit" in item and _check_limit(
+        where, "法定时限", item["statutory_limit"], errors
+    )
+    committed_ok = "committed_limit" in item and _check_limit(
+        where, "承诺时限", item["committed_limit"], errors
+    )
+    if statutory_ok and committed_ok:
+        statutory, committed = item["statutory_limit"], item["committed_limit"]
+        if statutory["unit"] == committed["unit"] and committed["value"] > statutory["value"]:
+            errors.append(f"{where}：承诺时限（{committed['value']}）超过法定时限（{statutory['value']}）")
+    if "form_fields" in item:
+        _check_form_fields(where, item["form_fields"], errors)
+    if "materials" in item:
+        _check_materials(where, item["materials"], errors)
+
+
+def validate_catalog(data: dict[str, Any]) -> list[str]:
+    """Return every structural problem of a catalog as a Chinese message; [] means importable.
+
+    Collects all problems instead of stopping at the first, so one round trip to the county
+    fixes the whole file.
+    """
+    if not isinstance(data, dict):
+        return ["目录文件应为 JSON 对象"]
+    errors: list[str] = []
+    missing = [k for k in TOP_KEYS if k not in data]
+    if missing:
+        errors.append(f"目录缺少字段 {', '.join(missing)}")
+    items = data.get("items", [])
+    if not isinstance(items, list):
+        errors.append("items 应为列表")
+        items = []
+    item_codes: set[str] = set()
+    impl_codes: set[str] = set()
+    for n, item in enumerate(items, 1):
+        _check_item(n, item, errors)
+        if not isinstance(item, dict):
+            continue
+        code, impl = item.get("item_code"), item.get("impl_code")
+        if isinstance(code, str):
+            if code in item_codes:
+                errors.append(f"第{n}个事项：事项编码“{code}”重复")
+            item_codes.add(code)
+        if isinstance(impl, str):
+            if impl in impl_codes:
+                errors.append(f"第{n}个事项：实施编码“{impl}”重复")
+            impl_codes.add(impl)
+
+    bundles = data.get("bundles", [])
+    if not isinstance(bundles, list):
+        errors.append("bundles 应为列表")
+        bundles = []
+    bundle_codes: set[str] = set()
+    for n, bundle in enumerate(bundles, 1):
+        if not isinstance(bundle, dict):
+            errors.append(f"第{n}个一件事：应为对象")
+            continue
+        where = f"第{n}个一件事（{bundle.get('code', '?')} {bundle.get('name', '')}）"
+        missing = [k for k in BUNDLE_KEYS if k not in bundle]
+        if missing:
+            errors.append(f"{where}：缺少字段 {', '.join(missing)}")
+        code = bundle.get("code")
+        if isinstance(code, str):
+            if code in bundle_codes:
+                errors.append(f"{where}：一件事编码“{code}”重复")
+            bundle_codes.add(code)
+        members = bundle.get("items", [])
+        if not isinstance(members, list) or not members:
+            errors.append(f"{where}：items 应为非空的事项编码列表")
+            continue
+        for member in members:
+            if member not in item_codes:
+                errors.append(f"{where}：引用了目录中不存在的事项编码“{member}”")
+        if len(set(map(str, members))) != len(members):
+            errors.append(f"{where}：同一事项被重复列入")
+    return errors

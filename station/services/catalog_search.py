@@ -1,0 +1,223 @@
+"""Find service items and bundles by Chinese text or pinyin — pure Python, no Flask, no database.
+
+Village agents type on whatever keyboard the station has, often without a Chinese input
+method, so "ylbx", "yanglao", "SHEBAOKA" and "ｙｌｂｘ" must all work as well as "城乡居民".
+Pinyin is computed once per entry (pypinyin is far too slow to run per query over hundreds
+of items); a query then costs a few substring tests per entry on precomputed lowercase strings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from pypinyin import Style, lazy_pinyin
+
+__all__ = ["SearchEntry", "CatalogIndex", "build_search_text", "entries_from_catalog", "normalize_query"]
+
+# Full-width ASCII (U+FF01..U+FF5E) and the ideographic space map onto plain ASCII, so a
+# query typed with a Chinese IME in full-width mode matches like a half-width one.
+_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FULLWIDTH[0x3000] = 0x20
+_WHITESPACE_RE = re.compile(r"\s+")
+_NOT_ALNUM_RE = re.compile(r"[^a-z0-9]+")
+_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_RE = re.compile(r"[a-z]")
+
+# Tier scores, spaced by 10 so that the bonuses below never lift an entry into the next tier.
+_EXACT, _PREFIX, _NAME_SUB, _OTHER_SUB = 100.0, 90.0, 80.0, 70.0
+_INITIALS_PREFIX, _INITIALS_SUB, _PINYIN_PREFIX, _PINYIN_SUB = 60.0, 50.0, 40.0, 35.0
+_KEYWORD_PINYIN = 20.0
+_WHOLE_KEYWORD_BONUS = 5.0
+
+SEPARATOR = " "  # between name and keyword segments; queries have no spaces, so no match spans two
+
+
+@dataclass(frozen=True)
+class SearchEntry:
+    """One searchable thing: an item (key = impl_code) or a bundle (key = bundle code)."""
+
+    key: str
+    name: str
+    keywords: tuple[str, ...] = ()
+    department: str = ""
+
+
+def normalize_query(text: str) -> str:
+    """Strip, fold full-width ASCII to half-width, lowercase and drop all spaces."""
+    return _WHITESPACE_RE.sub("", text.translate(_FULLWIDTH).lower())
+
+
+def _pinyin(text: str) -> str:
+    """Full toneless pinyin, lowercase, letters and digits only ("社会保障卡" -> "shehuibaozhangka")."""
+    return _NOT_ALNUM_RE.sub("", "".join(lazy_pinyin(text, style=Style.NORMAL)).lower())
+
+
+def _initials(text: str) -> str:
+    """First letter of each syllable; Latin runs and digits are kept as typed ("医保yd" -> "ybyd")."""
+    return _NOT_ALNUM_RE.sub("", "".join(lazy_pinyin(text, style=Style.FIRST_LETTER)).lower())
+
+
+def build_search_text(name: str, keywords: Iterable[str] = ()) -> dict[str, str]:
+    """Return the pinyin and initials the station stores alongside an item.
+
+    The name comes first, then each keyword, separated by single spaces. Stored once at
+    catalog import, so a database LIKE search or a rebuilt index never recomputes pinyin;
+    the separators keep a query from matching across the end of one word and the start of
+    the next.
+    """
+    segments = [normalize_query(name)] + [normalize_query(k) for k in keywords if k.strip()]
+    return {
+        "pinyin": SEPARATOR.join(_pinyin(s) for s in segments),
+        "initials": SEPARATOR.join(_initials(s) for s in segments),
+    }
+
+
+@lru_cache(maxsize=2048)
+def _query_forms(query: str) -> tuple[str, str, bool]:
+    """Return (full pinyin, initials, use_initials) of a normalized query, cached.
+
+    Initials are only compared when the agent typed Latin letters: a pure Chinese query's
+    initials ("残疾" -> "cj") would match unrelated names by accident.
+    """
+    if not _CJK_RE.search(query):
+        plain = _NOT_ALNUM_RE.sub("", query)
+        return plain, plain, bool(plain)
+    return _pinyin(query), _initials(query), bool(_LATIN_RE.search(query))
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """An entry's strings, normalized once. Keyword fields are space-joined and space-padded
+    (" 低保 救助 "), so "any keyword contains q" is one substring test and "a keyword equals q"
+    is a test for " q "; a normalized query never contains a space."""
+
+    key: str
+    name: str
+    name_pinyin: str
+    name_initials: str
+    other: str  # department and keywords
+    keywords: str
+    keyword_pinyin: str
+    keyword_initials: str
+    tie_break: float
+
+
+def _padded(parts: Iterable[str]) -> str:
+    return SEPARATOR + SEPARATOR.join(parts) + SEPARATOR
+
+
+class CatalogIndex:
+    """In-memory search over items and bundles, built once per catalog version.
+
+    Ranking, best first, and why:
+
+    1. exact name — the agent typed the whole name, nothing else can be meant;
+    2. name starts with the query — agents type names from their beginning;
+    3. Chinese substring of the name — "城乡居民" finds every 城乡居民 item;
+    4. substring of a keyword or the department — keywords are the county's synonyms
+       ("低保", "社保卡"), weaker than the official name;
+    5. pinyin initials are a prefix of the name's initials — "gljt" -> 高龄津贴申领;
+    6. initials anywhere in the name — "ylbx" -> 城乡居民基本医疗保险参保登记;
+    7. full pinyin prefix, then substring, of the name — "yanglao", or a homophone typo;
+    8. pinyin or initials of a keyword — "shebaoka" -> the keyword 社保卡.
+
+    Within a tier, an entry that has a keyword equal to the query (in Chinese, pinyin or
+    initials) goes first: initials are ambiguous (养老保险 and 医疗保险 are both "ylbx"),
+    and the keywords the county curated say which reading it means. Then the shorter name
+    wins, because a short name that contains the query is mostly the query.
+    """
+
+    def __init__(self, entries: Iterable[SearchEntry]) -> None:
+        self._entries: list[_Prepared] = []
+        for entry in entries:
+            keywords = [k for k in (normalize_query(k) for k in entry.keywords) if k]
+            name = normalize_query(entry.name)
+            self._entries.append(
+                _Prepared(
+                    key=entry.key,
+                    name=name,
+                    name_pinyin=_pinyin(name),
+                    name_initials=_initials(name),
+                    other=_padded([normalize_query(entry.department), *keywords]),
+                    keywords=_padded(keywords),
+                    keyword_pinyin=_padded(_pinyin(k) for k in keywords),
+                    keyword_initials=_padded(_initials(k) for k in keywords),
+                    tie_break=1.0 / (1 + len(name)),
+                )
+            )
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def search(self, query: str, limit: int = 20) -> list[tuple[str, float]]:
+        """Return up to ``limit`` (key, score) pairs, best first; [] for an empty query."""
+        q = normalize_query(query)
+        if not q or limit <= 0:
+            return []
+        q_pinyin, q_initials, use_initials = _query_forms(q)
+        # Empty forms (a query of punctuation only) must not match everything.
+        if not q_initials:
+            use_initials = False
+        word, word_pinyin, word_initials = f" {q} ", f" {q_pinyin} ", f" {q_initials} "
+        hits: list[tuple[float, str]] = []
+        for e in self._entries:
+            # One flat chain of substring tests: this loop is the whole cost of a query.
+            if q == e.name:
+                tier = _EXACT
+            elif e.name.startswith(q):
+                tier = _PREFIX
+            elif q in e.name:
+                tier = _NAME_SUB
+            elif q in e.other:
+                tier = _OTHER_SUB
+            elif use_initials and e.name_initials.startswith(q_initials):
+                tier = _INITIALS_PREFIX
+            elif use_initials and q_initials in e.name_initials:
+                tier = _INITIALS_SUB
+            elif q_pinyin and e.name_pinyin.startswith(q_pinyin):
+                tier = _PINYIN_PREFIX
+            elif q_pinyin and q_pinyin in e.name_pinyin:
+                tier = _PINYIN_SUB
+            elif (q_pinyin and q_pinyin in e.keyword_pinyin) or (
+                use_initials and q_initials in e.keyword_initials
+            ):
+                tier = _KEYWORD_PINYIN
+            else:
+                continue
+            if (
+                word in e.keywords
+                or (q_pinyin and word_pinyin in e.keyword_pinyin)
+                or (use_initials and word_initials in e.keyword_initials)
+            ):
+                tier += _WHOLE_KEYWORD_BONUS
+            hits.append((tier + e.tie_break, e.key))
+        hits.sort(key=lambda hit: (-hit[0], hit[1]))
+        return [(key, score) for score, key in hits[:limit]]
+
+
+def entries_from_catalog(data: dict[str, Any]) -> list[SearchEntry]:
+    """Turn a catalog dict (the ``demo_catalog.json`` shape) into search entries.
+
+    Items are keyed by impl_code, their short name searched as a keyword. Bundles are keyed
+    by their code and take their member items' names as keywords, so searching for one
+    item also offers the 一件事 it belongs to.
+    """
+    entries: list[SearchEntry] = []
+    names_by_code: dict[str, str] = {}
+    for item in data.get("items", []):
+        names_by_code[item["item_code"]] = item["name"]
+        keywords = list(item.get("keywords") or [])
+        short_name = item.get("short_name")
+        if short_name and short_name != item["name"]:
+            keywords.insert(0, short_name)
+        entries.append(
+            SearchEntry(item["impl_code"], item["name"], tuple(keywords), item.get("department", ""))
+        )
+    for bundle in data.get("bundles", []):
+        members = tuple(names_by_code[c] for c in bundle.get("items", []) if c in names_by_code)
+        entries.append(SearchEntry(bundle["code"], bundle["name"], members, ""))
+    return entries
