@@ -1,0 +1,118 @@
+"""The station app: `create_app()` reads like a table of contents."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g
+
+from station.config import Config, env_overrides
+from station.database import open_database
+from station.extensions import csrf, db, login_manager
+from station.migrate import upgrade
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """Build a station app; `test_config` replaces the instance config (tests pass temp paths)."""
+    app = Flask(
+        __name__,
+        instance_path=instance_path or os.environ.get("STATION_INSTANCE") or None,
+        instance_relative_config=True,
+        template_folder=str(REPO_ROOT / "templates"),
+        static_folder="static",
+    )
+    configure_settings(app, test_config)
+    configure_database(app)
+    configure_extensions(app)
+    configure_blueprints(app)
+    configure_errors(app)
+    configure_templates(app)
+    return app
+
+
+def configure_settings(app: Flask, test_config: dict[str, Any] | None) -> None:
+    app.config.from_object(Config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(env_overrides())
+    else:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    app.config.setdefault("DATABASE", None)
+    app.config["DATABASE"] = app.config["DATABASE"] or os.path.join(app.instance_path, "station.sqlite3")
+    app.config["ATTACHMENT_DIR"] = app.config.get("ATTACHMENT_DIR") or os.path.join(app.instance_path, "attachments")
+
+
+def _instance_secret(instance: Path) -> str:
+    """A per-installation secret kept in the instance folder: never a fixed key in code."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        try:
+            path.chmod(0o600)
+        except OSError:  # Windows: ACLs instead of modes
+            pass
+    return path.read_text(encoding="utf-8").strip()
+
+
+def configure_database(app: Flask) -> None:
+    """Bind the deferred database; one connection per request, closed in teardown."""
+    database = open_database(app.config["DATABASE"])
+    db.initialize(database)
+    app.extensions["station_db"] = database
+    with database.connection_context():
+        upgrade(database)  # a station in the field upgrades in place, queued events and all
+
+    @app.before_request
+    def _connect() -> None:
+        db.initialize(app.extensions["station_db"])
+        db.connect(reuse_if_open=True)
+        g.db_opened = True
+
+    @app.teardown_request
+    def _close(_exc: BaseException | None) -> None:
+        if g.pop("db_opened", False) and not db.is_closed():
+            db.close()
+
+
+def configure_extensions(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+
+    from station.models import User
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> User | None:
+        return User.get_or_none((User.id == int(user_id)) & (User.active == True))  # noqa: E712
+
+
+def configure_blueprints(app: Flask) -> None:
+    from station.views import admin, auth, cases, catalog, intake, main, printing, sync_status
+
+    for module in (main, auth, catalog, intake, cases, printing, admin, sync_status):
+        app.register_blueprint(module.bp)
+
+
+def configure_errors(app: Flask) -> None:
+    from station.views.errors import register
+
+    register(app)
+
+
+def configure_templates(app: Flask) -> None:
+    from station.views.filters import register
+
+    register(app)

@@ -1,0 +1,5 @@
+"""`python -m station …` — see station/cli.py."""
+
+from station.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,103 @@
+"""`python -m station demo`: a ready-to-try station and county hub with demo users and catalog.
+
+Demo passwords are made at random the first time and kept in `<dir>/DEMO-LOGINS.txt`, so even a
+demo never runs with a password written in code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from station.extensions import db
+
+DEMO_PROFILE = {
+    "code": "ST141081102201",
+    "name": "示范县东关镇东关村便民服务站",
+    "area_code": "141081102201",
+    "level": "village",
+    "address": "示范县东关镇东关村村委会一楼",
+    "phone": "0351-5550101",
+    "supervise_phone": "12345",
+    "query_url_base": "http://127.0.0.1:8080/q",
+}
+DEMO_USERS = [
+    ("agent", "王代办", "agent", "13800000001"),
+    ("clerk", "李窗口", "clerk", "13800000002"),
+    ("admin", "张站长", "admin", "13800000003"),
+]
+
+
+def _logins(base: Path) -> dict[str, str]:
+    path = base / "DEMO-LOGINS.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    logins = {username: f"demo-{secrets.token_hex(3)}-{i}a" for i, (username, *_rest) in enumerate(DEMO_USERS)}
+    path.write_text(json.dumps(logins, ensure_ascii=False, indent=1), encoding="utf-8")
+    return logins
+
+
+def prepare_station(base: Path, port: int) -> tuple[Any, dict[str, str]]:
+    """Create (or reuse) the demo station instance; return the app and the logins."""
+    from station import create_app
+    from station.cli import initialise
+    from station.models import User
+    from station.services.users import create_user
+
+    base.mkdir(parents=True, exist_ok=True)
+    app = create_app(instance_path=str((base / "station").resolve()))
+    profile = dict(DEMO_PROFILE, query_url_base=f"http://127.0.0.1:{port}/q")
+    initialise(app, profile, demo_catalog=True)
+    logins = _logins(base)
+    with db.connection_context():
+        for username, name, role, phone in DEMO_USERS:
+            if User.get_or_none(User.username == username) is None:
+                create_user(username, name, role, logins[username], phone)
+    return app, logins
+
+
+def start_demo_hub(base: Path, host: str, port: int) -> dict[str, str] | None:
+    """Start the reference county hub in this process and register the demo station on it."""
+    try:
+        from sync.hub.demo import start_hub_for_demo
+    except ImportError:
+        return None
+    return start_hub_for_demo(base / "hub", host, port, DEMO_PROFILE["code"], DEMO_PROFILE["name"])
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    base = Path(args.dir).resolve()
+    app, logins = prepare_station(base, args.port)
+    hub = start_demo_hub(base, args.host, args.hub_port) if not args.no_serve else None
+    if hub:
+        from station.models import Setting
+
+        with db.connection_context():
+            Setting.set_value("sync.hub_url", hub["url"])
+            Setting.set_value("sync.station_code", hub["code"])
+            Setting.set_value("sync.secret", hub["secret"])
+            if not Setting.get_value("sync.interval_seconds"):
+                Setting.set_value("sync.interval_seconds", "30")
+    print("=" * 60)
+    print(f"便民服务站（演示）  http://{args.host}:{args.port}/")
+    if hub:
+        print(f"县级平台（演示）    {hub['url']}/  县级账号 {hub['clerk_user']} / {hub['clerk_password']}")
+    print("演示账号：")
+    for username, name, role, _phone in DEMO_USERS:
+        print(f"  {name:<6} {role:<6} 用户名 {username:<6} 密码 {logins[username]}")
+    print(f"数据目录：{base}（删除该目录即可重置演示）")
+    print("=" * 60, flush=True)
+    if args.no_serve:
+        return 0
+    from station.cli import serve
+
+    os.environ.setdefault("STATION_DEMO", "1")
+    serve(app, args.host, args.port)
+    return 0
+
+
+__all__ = ["prepare_station", "run_demo", "start_demo_hub"]

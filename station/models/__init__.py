@@ -1,0 +1,17 @@
+"""Station models by area; `ALL_MODELS` is what the test schema check compares with migrations."""
+
+from station.models.calendar import HolidayOverride, HolidayYear
+from station.models.cases import Attachment, Case, CaseMaterial, DailySequence, TimelineEntry
+from station.models.catalog import Bundle, CatalogVersion, ItemPower, Material, ServiceItem
+from station.models.settings import Setting
+from station.models.users import User
+
+ALL_MODELS = [
+    User, Setting, HolidayOverride, HolidayYear, CatalogVersion, ServiceItem, Material, Bundle,
+    ItemPower, Case, CaseMaterial, Attachment, TimelineEntry, DailySequence,
+]
+
+__all__ = [
+    "ALL_MODELS", "Attachment", "Bundle", "Case", "CaseMaterial", "CatalogVersion", "DailySequence",
+    "HolidayOverride", "HolidayYear", "ItemPower", "Material", "ServiceItem", "Setting", "TimelineEntry", "User",
+]

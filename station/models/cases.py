@@ -1,0 +1,142 @@
+"""Cases (办件), the materials handed in, attachments and the append-only timeline."""
+
+from __future__ import annotations
+
+from peewee import (
+    AutoField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from station.models.base import BaseModel, JSONField, now
+from station.models.catalog import ServiceItem
+from station.models.users import User
+
+MODES = {"assisted": "帮办", "proxy": "代办"}
+STATUSES = {
+    "not_collected": "未收件（一次性告知）",
+    "collected": "已收件",
+    "deferred": "容缺收件",
+    "accepted": "已受理",
+    "supplement": "待补正",
+    "rejected": "不予受理",
+    "completed": "已办结",
+    "delivered": "已送达",
+}
+OPEN_STATUSES = ("collected", "deferred", "accepted", "supplement")
+MATERIAL_STATUSES = {
+    "provided": "已提交",
+    "deferred": "容缺后补",
+    "commitment": "告知承诺",
+    "e_license": "电子证照",
+    "missing": "缺少",
+}
+PICKUP_METHODS = {"window": "窗口领取", "post": "免费邮寄", "hand": "代办员送达"}
+
+
+class Case(BaseModel):
+    id = CharField(max_length=26, primary_key=True)  # ULID made at the station
+    case_no = CharField(max_length=50, unique=True)
+    query_code = CharField(max_length=12, unique=True)
+    hub_case_no = CharField(max_length=50, default="")
+    item = ForeignKeyField(ServiceItem, backref="cases", on_delete="RESTRICT")
+    catalog_version = CharField(max_length=40)
+    bundle_code = CharField(max_length=40, default="")
+    bundle_group = CharField(max_length=26, default="", index=True)
+    mode = CharField(max_length=10)
+    decision = CharField(max_length=16)  # the station's intake decision, never changes
+    status = CharField(max_length=16, index=True)
+    applicant_kind = CharField(max_length=12, default="person")  # person / enterprise
+    applicant_name = CharField(max_length=100)
+    applicant_cert_type = CharField(max_length=8)
+    applicant_id_stored = CharField(max_length=64, index=True)  # read through services.personal
+    applicant_phone_stored = CharField(max_length=32)
+    applicant_address = TextField(default="")
+    applicant_area_code = CharField(max_length=12, default="", index=True)
+    proxy_name = CharField(max_length=100, default="")
+    proxy_cert_type = CharField(max_length=8, default="")
+    proxy_id_stored = CharField(max_length=64, default="")
+    proxy_phone_stored = CharField(max_length=32, default="")
+    proxy_relation = CharField(max_length=40, default="")
+    authorization_signed = BooleanField(default=False)
+    form_values = JSONField(default=dict)
+    pickup_method = CharField(max_length=10, default="window")
+    agent = ForeignKeyField(User, backref="cases", on_delete="RESTRICT")
+    received_at = DateTimeField(default=now, index=True)
+    statutory_due = DateField(null=True)
+    committed_due = DateField(null=True, index=True)
+    deadline_provisional = BooleanField(default=False)
+    deadline_warning = CharField(max_length=200, default="")
+    closed_at = DateTimeField(null=True)
+    result = CharField(max_length=12, default="")
+    result_text = TextField(default="")
+    supplement_items = JSONField(default=list)
+    status_reason = TextField(default="")
+    updated_at = DateTimeField(default=now)
+
+    @property
+    def status_name(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+    @property
+    def mode_name(self) -> str:
+        return MODES.get(self.mode, self.mode)
+
+
+class CaseMaterial(BaseModel):
+    """A material requirement copied into the case at intake, with what the resident handed in."""
+
+    case = ForeignKeyField(Case, backref="materials", on_delete="CASCADE")
+    position = IntegerField(default=0)
+    key = CharField(max_length=60)
+    name = CharField(max_length=200)
+    form = CharField(max_length=20)
+    copies = IntegerField(default=1)
+    essential = BooleanField(default=True)
+    source = CharField(max_length=200, default="")
+    status = CharField(max_length=12)
+    due_date = DateField(null=True)
+    e_license_no = CharField(max_length=60, default="")
+    received_at = DateTimeField(null=True)
+
+    @property
+    def status_name(self) -> str:
+        return MATERIAL_STATUSES.get(self.status, self.status)
+
+
+class Attachment(BaseModel):
+    id = CharField(max_length=26, primary_key=True)
+    case = ForeignKeyField(Case, backref="attachments", on_delete="CASCADE")
+    sha256 = CharField(max_length=64, index=True)
+    filename = CharField(max_length=200)
+    content_type = CharField(max_length=60)
+    size = IntegerField()
+    uploaded_by = ForeignKeyField(User, on_delete="RESTRICT")
+    created_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("case", "sha256"), True),)
+
+
+class TimelineEntry(BaseModel):
+    """Append-only history of a case: who did what, when. Never updated, never deleted."""
+
+    id = AutoField()
+    case = ForeignKeyField(Case, backref="timeline", on_delete="CASCADE")
+    at = DateTimeField(default=now)
+    actor = CharField(max_length=60)
+    action = CharField(max_length=30)
+    message = TextField()
+    data = JSONField(default=dict)
+
+
+class DailySequence(BaseModel):
+    """The last case number issued per day; incremented inside an immediate transaction."""
+
+    day = CharField(max_length=8, primary_key=True)
+    last = IntegerField(default=0)

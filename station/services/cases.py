@@ -1,0 +1,191 @@
+"""Case queries and the changes made to a case after intake (county decisions, reprints, files).
+
+Every change goes through here so the timeline and the outbox see it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import JOIN
+
+from station.extensions import db
+from station.models import Case, CaseMaterial, ServiceItem, User
+from station.models.cases import OPEN_STATUSES, STATUSES
+from station.services import personal, timeline
+from station.services.errors import DomainError, NotFound
+from sync.outbox import enqueue
+
+
+def get_case(case_id: str) -> Case:
+    case = (
+        Case.select(Case, ServiceItem, User)
+        .join(ServiceItem)
+        .switch(Case)
+        .join(User)
+        .where(Case.id == case_id)
+        .first()
+    )
+    if case is None:
+        raise NotFound("没有找到这个办件。")
+    return case
+
+
+def materials(case: Case) -> list[CaseMaterial]:
+    return list(CaseMaterial.select().where(CaseMaterial.case == case).order_by(CaseMaterial.position))
+
+
+def snapshot(case: Case) -> dict[str, Any]:
+    """The full case as the county receives it in a `case.submitted` event."""
+    item = case.item
+    return {
+        "case_no": case.case_no,
+        "query_code": case.query_code,
+        "item_code": item.item_code,
+        "impl_code": item.impl_code,
+        "item_name": item.name,
+        "bundle_code": case.bundle_code or None,
+        "bundle_group": case.bundle_group or None,
+        "mode": case.mode,
+        "decision": case.decision,
+        "applicant": {
+            "kind": case.applicant_kind,
+            "name": case.applicant_name,
+            "cert_type": case.applicant_cert_type,
+            "id_number": personal.applicant_id_number(case),
+            "phone": personal.applicant_phone(case),
+            "address": case.applicant_address,
+            "area_code": case.applicant_area_code,
+        },
+        "proxy": (
+            {
+                "name": case.proxy_name,
+                "cert_type": case.proxy_cert_type,
+                "id_number": personal.proxy_id_number(case),
+                "phone": personal.proxy_phone(case),
+                "relation": case.proxy_relation,
+                "authorization_signed": case.authorization_signed,
+            }
+            if case.mode == "proxy"
+            else None
+        ),
+        "materials": [
+            {
+                "key": m.key,
+                "name": m.name,
+                "form": m.form,
+                "copies": m.copies,
+                "essential": m.essential,
+                "status": m.status,
+                "due_date": m.due_date.isoformat() if m.due_date else None,
+                "e_license_no": m.e_license_no or None,
+            }
+            for m in materials(case)
+        ],
+        "form_values": case.form_values,
+        "pickup_method": case.pickup_method,
+        "statutory_due": case.statutory_due.isoformat() if case.statutory_due else None,
+        "committed_due": case.committed_due.isoformat() if case.committed_due else None,
+        "deadline_provisional": case.deadline_provisional,
+        "received_at": case.received_at.isoformat(),
+        "agent": {"username": case.agent.username, "name": case.agent.name},
+        "attachments": [
+            {"sha256": a.sha256, "filename": a.filename, "size": a.size, "content_type": a.content_type}
+            for a in case.attachments
+        ],
+    }
+
+
+@dataclass
+class CaseFilter:
+    status: str = ""
+    item_code: str = ""
+    area_code: str = ""
+    agent_id: int | None = None
+    overdue: bool = False
+    query: str = ""  # case number, query code or applicant name
+
+
+def filtered(f: CaseFilter, today: dt.date):  # noqa: ANN201 - a peewee query
+    """The case list query; indexes on status, committed_due and received_at keep it fast."""
+    query = Case.select(Case, ServiceItem, User).join(ServiceItem).switch(Case).join(User, JOIN.INNER)
+    if f.status:
+        if f.status not in STATUSES:
+            raise DomainError("未知的办件状态。")
+        query = query.where(Case.status == f.status)
+    if f.item_code:
+        query = query.where(ServiceItem.item_code == f.item_code)
+    if f.area_code:
+        query = query.where(Case.applicant_area_code.startswith(f.area_code))
+    if f.agent_id:
+        query = query.where(Case.agent == f.agent_id)
+    if f.overdue:
+        query = query.where((Case.status.in_(OPEN_STATUSES)) & (Case.committed_due < today))
+    if f.query:
+        text = f.query.strip()
+        query = query.where(
+            (Case.case_no == text) | (Case.query_code == text.upper()) | (Case.applicant_name.contains(text))
+        )
+    return query.order_by(Case.received_at.desc(), Case.id.desc())
+
+
+def record_print(case: Case, user: User, document_title: str, reprint: bool) -> None:
+    """Every print and reprint is on the timeline: paper handed out is part of the record."""
+    action = "reprint" if reprint else "print"
+    word = "补打" if reprint else "打印"
+    timeline.record(case, timeline.actor_of(user), action, f"{word}《{document_title}》")
+
+
+COUNTY_STATUS_NAMES = {"accepted": "受理", "supplement": "补正", "rejected": "不予受理", "completed": "办结"}
+
+
+def apply_county_status(case_id: str, payload: dict[str, Any]) -> Case | None:
+    """Apply a decision the county sent down the changes feed (call inside the pull transaction).
+
+    A case this station does not have is ignored (returns None) rather than failing the pull:
+    the cursor must move on, and the county's record stays authoritative.
+    """
+    case = Case.get_or_none(Case.id == case_id)
+    if case is None:
+        return None
+    status = payload.get("status")
+    if status not in COUNTY_STATUS_NAMES:
+        raise DomainError(f"县级平台返回了未知状态：{status}")
+    case.status = status
+    case.hub_case_no = payload.get("hub_case_no") or case.hub_case_no
+    case.status_reason = payload.get("reason") or ""
+    if status == "supplement":
+        case.supplement_items = list(payload.get("supplement_items") or [])
+    if status == "completed":
+        case.result = payload.get("result") or ""
+        case.result_text = payload.get("result_text") or ""
+        case.closed_at = dt.datetime.now().replace(microsecond=0)
+    if status == "rejected":
+        case.closed_at = dt.datetime.now().replace(microsecond=0)
+    case.updated_at = dt.datetime.now().replace(microsecond=0)
+    case.save()
+    clerk = payload.get("clerk") or "县级平台"
+    message = f"县级平台：{COUNTY_STATUS_NAMES[status]}"
+    if case.status_reason:
+        message += f"（{case.status_reason}）"
+    if status == "supplement" and case.supplement_items:
+        message += "，需补正：" + "、".join(case.supplement_items)
+    if status == "completed":
+        message += "，结果：" + ("准予" if case.result == "approved" else "不予") + (f"，{case.result_text}" if case.result_text else "")
+    timeline.record(case, f"县级平台 {clerk}", f"county_{status}", message, {"payload": payload})
+    return case
+
+
+def add_note(case: Case, user: User, text: str) -> None:
+    """A free-text note by staff, synced to the county like every other change."""
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("请填写备注内容。")
+    if len(text) > 500:
+        raise DomainError("备注最多500字。")
+    with db.atomic("IMMEDIATE"):
+        timeline.record(case, timeline.actor_of(user), "note", text)
+        enqueue(case.id, "case.note", {"text": text, "by": user.username}, catalog_version=case.catalog_version,
+                deadline=case.committed_due)

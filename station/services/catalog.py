@@ -1,0 +1,274 @@
+"""Catalog import, lookup, search and bundle material merging.
+
+A catalog version is imported whole in one transaction and becomes current only when complete;
+older versions stay, because open cases point at the item rows they were taken under.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from station.catalog_data import validate_catalog
+from station.extensions import db
+from station.models import Bundle, CatalogVersion, ItemPower, Material, ServiceItem
+from station.services.catalog_search import CatalogIndex, SearchEntry, build_search_text
+from station.services.errors import DomainError, NotFound
+
+BUNDLE_PREFIX = "bundle:"
+_index_lock = threading.Lock()
+_index_cache: dict[int, CatalogIndex] = {}
+
+
+def import_catalog(data: dict[str, Any], source: str = "file") -> CatalogVersion:
+    """Store a catalog version and make it current; a version already stored is just made current."""
+    problems = validate_catalog(data)
+    if problems:
+        raise DomainError("事项目录格式有误：" + "；".join(problems[:5]))
+    version = str(data["catalog_version"])
+    with db.atomic():
+        existing = CatalogVersion.get_or_none(CatalogVersion.version == version)
+        if existing is None:
+            existing = CatalogVersion.create(
+                version=version,
+                published_at=str(data.get("published_at") or ""),
+                region=str(data.get("region") or ""),
+                source=source,
+            )
+            _store_items(existing, data)
+        CatalogVersion.update(is_current=False).where(CatalogVersion.id != existing.id).execute()
+        CatalogVersion.update(is_current=True).where(CatalogVersion.id == existing.id).execute()
+    return CatalogVersion.get_by_id(existing.id)
+
+
+def _store_items(catalog: CatalogVersion, data: dict[str, Any]) -> None:
+    for raw in data["items"]:
+        search = build_search_text(raw["name"], [raw.get("short_name") or "", *(raw.get("keywords") or ())])
+        item = ServiceItem.create(
+            catalog=catalog,
+            item_code=raw["item_code"],
+            impl_code=raw["impl_code"],
+            name=raw["name"],
+            short_name=raw.get("short_name") or raw["name"],
+            department=raw.get("department") or "",
+            item_type=raw.get("item_type") or "20",
+            level=raw.get("level") or "4",
+            subject=raw.get("subject") or [],
+            kind=raw["kind"],
+            statutory_value=int(raw["statutory_limit"]["value"]),
+            statutory_unit=raw["statutory_limit"]["unit"],
+            committed_value=int(raw["committed_limit"]["value"]),
+            committed_unit=raw["committed_limit"]["unit"],
+            fee=raw.get("fee") or "不收费",
+            proxy_allowed=bool(raw.get("proxy_allowed", True)),
+            cross_area=bool(raw.get("cross_area", False)),
+            station_can_accept=bool(raw.get("station_can_accept", False)),
+            keywords=list(raw.get("keywords") or []),
+            consult_phone=raw.get("consult_phone") or "",
+            supervise_phone=raw.get("supervise_phone") or "",
+            legal_basis=raw.get("legal_basis") or "",
+            form_fields=list(raw.get("form_fields") or []),
+            search_pinyin=search["pinyin"],
+            search_initials=search["initials"][:200],
+        )
+        Material.insert_many(
+            [
+                {
+                    "item": item,
+                    "position": position,
+                    "key": m["key"],
+                    "name": m["name"],
+                    "form": m.get("form") or "original",
+                    "copies": int(m.get("copies") or 1),
+                    "essential": bool(m.get("essential", True)),
+                    "deferrable": bool(m.get("deferrable", False)),
+                    "commitment": bool(m.get("commitment", False)),
+                    "e_license": m.get("e_license") or None,
+                    "description": m.get("description") or "",
+                    "source": m.get("source") or "",
+                }
+                for position, m in enumerate(raw.get("materials") or [])
+            ]
+        ).execute()
+    for raw in data.get("bundles") or []:
+        search = build_search_text(raw["name"], ())
+        Bundle.create(
+            catalog=catalog,
+            code=raw["code"],
+            name=raw["name"],
+            description=raw.get("description") or "",
+            item_codes=list(raw["items"]),
+            search_pinyin=search["pinyin"],
+            search_initials=search["initials"][:200],
+        )
+
+
+def current_catalog() -> CatalogVersion:
+    catalog = CatalogVersion.current()
+    if catalog is None:
+        raise DomainError("本站还没有事项目录，请站长导入目录或与县级平台同步。")
+    return catalog
+
+
+def current_items() -> list[ServiceItem]:
+    return list(
+        ServiceItem.select().where(ServiceItem.catalog == current_catalog()).order_by(ServiceItem.name)
+    )
+
+
+def current_bundles() -> list[Bundle]:
+    return list(Bundle.select().where(Bundle.catalog == current_catalog()).order_by(Bundle.code))
+
+
+def get_item(item_id: int) -> ServiceItem:
+    """An item of the current catalog (intake is only taken under the current version)."""
+    item = ServiceItem.get_or_none((ServiceItem.id == item_id) & (ServiceItem.catalog == current_catalog()))
+    if item is None:
+        raise NotFound("没有找到这个事项，目录可能已更新，请重新搜索。")
+    return item
+
+
+def get_bundle(code: str) -> tuple[Bundle, list[ServiceItem]]:
+    bundle = Bundle.get_or_none((Bundle.code == code) & (Bundle.catalog == current_catalog()))
+    if bundle is None:
+        raise NotFound("没有找到这个“一件事”，目录可能已更新，请重新搜索。")
+    by_code = {
+        item.item_code: item
+        for item in ServiceItem.select().where(
+            (ServiceItem.catalog == bundle.catalog) & (ServiceItem.item_code.in_(bundle.item_codes))
+        )
+    }
+    return bundle, [by_code[c] for c in bundle.item_codes if c in by_code]
+
+
+def materials_of(item: ServiceItem) -> list[Material]:
+    return list(item.materials.order_by(Material.position))
+
+
+@dataclass
+class MergedMaterial:
+    """One line of a bundle's de-duplicated material list, and which items need it."""
+
+    key: str
+    name: str
+    form: str
+    copies: int
+    essential: bool
+    deferrable: bool
+    commitment: bool
+    e_license: str | None
+    description: str
+    source: str
+    item_names: list[str]
+
+
+def merge_materials(items: list[ServiceItem]) -> list[MergedMaterial]:
+    """A bundle's one material list: the same document asked by several items appears once.
+
+    The merged line takes the strictest demand: essential if any item needs it, an original if
+    any item needs one, the most copies; it may be deferred or promised only if every item allows it.
+    """
+    merged: dict[str, MergedMaterial] = {}
+    for item in items:
+        for m in materials_of(item):
+            line = merged.get(m.key)
+            if line is None:
+                merged[m.key] = MergedMaterial(
+                    key=m.key,
+                    name=m.name,
+                    form=m.form,
+                    copies=m.copies,
+                    essential=m.essential,
+                    deferrable=m.deferrable,
+                    commitment=m.commitment,
+                    e_license=m.e_license,
+                    description=m.description,
+                    source=m.source,
+                    item_names=[item.name],
+                )
+                continue
+            line.item_names.append(item.name)
+            line.essential = line.essential or m.essential
+            line.deferrable = line.deferrable and m.deferrable
+            line.commitment = line.commitment and m.commitment
+            line.e_license = line.e_license if line.e_license == m.e_license else None
+            line.copies = max(line.copies, m.copies)
+            if m.form != line.form:
+                line.form = "original_and_copy"
+    return list(merged.values())
+
+
+def station_can_accept(item: ServiceItem) -> bool:
+    """Whether this station holds the power to accept the item (per-station override first)."""
+    power = ItemPower.get_or_none(ItemPower.impl_code == item.impl_code)
+    return power.can_accept if power is not None else bool(item.station_can_accept)
+
+
+def set_station_power(impl_code: str, can_accept: bool) -> None:
+    """Admin setting: this station is (or is not) 委托受理 for an item."""
+    ItemPower.insert(impl_code=impl_code, can_accept=can_accept).on_conflict_replace().execute()
+
+
+def _index_for(catalog: CatalogVersion) -> CatalogIndex:
+    with _index_lock:
+        index = _index_cache.get(catalog.id)
+        if index is None:
+            items = list(ServiceItem.select().where(ServiceItem.catalog == catalog))
+            names = {item.item_code: item.name for item in items}
+            entries = [
+                SearchEntry(
+                    key=str(item.id),
+                    name=item.name,
+                    keywords=(item.short_name, *(item.keywords or ())),
+                    department=item.department,
+                )
+                for item in items
+            ]
+            # A bundle is found by its members' names too: typing one item also offers its 一件事.
+            entries += [
+                SearchEntry(
+                    key=BUNDLE_PREFIX + b.code,
+                    name=b.name,
+                    keywords=("一件事", *(names[c] for c in b.item_codes if c in names)),
+                    department="",
+                )
+                for b in Bundle.select().where(Bundle.catalog == catalog)
+            ]
+            index = CatalogIndex(entries)
+            _index_cache.clear()  # only the current catalog is searched
+            _index_cache[catalog.id] = index
+        return index
+
+
+@dataclass
+class SearchHit:
+    kind: str  # item / bundle
+    item: ServiceItem | None
+    bundle: Bundle | None
+
+
+def search(query: str, limit: int = 20) -> list[SearchHit]:
+    """Items and bundles of the current catalog matching Chinese text or pinyin, best first."""
+    catalog = current_catalog()
+    keys = [key for key, _score in _index_for(catalog).search(query, limit=limit)]
+    item_ids = [int(k) for k in keys if not k.startswith(BUNDLE_PREFIX)]
+    bundle_codes = [k[len(BUNDLE_PREFIX) :] for k in keys if k.startswith(BUNDLE_PREFIX)]
+    items = {i.id: i for i in ServiceItem.select().where(ServiceItem.id.in_(item_ids))} if item_ids else {}
+    bundles = (
+        {
+            b.code: b
+            for b in Bundle.select().where((Bundle.catalog == catalog) & Bundle.code.in_(bundle_codes))
+        }
+        if bundle_codes
+        else {}
+    )
+    hits = []
+    for key in keys:
+        if key.startswith(BUNDLE_PREFIX):
+            bundle = bundles.get(key[len(BUNDLE_PREFIX) :])
+            if bundle is not None:
+                hits.append(SearchHit("bundle", None, bundle))
+        elif int(key) in items:
+            hits.append(SearchHit("item", items[int(key)], None))
+    return hits

@@ -1,0 +1,402 @@
+"""Intake (帮办 / 代办): checking what the agent typed and deciding what happens to the application.
+
+The decision follows DESIGN.md "Intake": every essential material present → collected (or
+accepted where the station holds the power); an essential material missing → not collected,
+with everything missing listed at once; a deferrable material missing → 容缺 with a due date
+no later than the committed limit; a commitment or an electronic licence stands in for a proof.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ulid import ULID
+
+from station.extensions import db
+from station.models import Case, CaseMaterial, ServiceItem, User
+from station.models.cases import MATERIAL_STATUSES, OPEN_STATUSES, PICKUP_METHODS
+from station.services import identity, numbering, personal, timeline
+from station.services.calendar import load_calendar
+from station.services.catalog import MergedMaterial, merge_materials, station_can_accept
+from station.services.errors import DomainError, ValidationFailed
+from station.services.station_info import get_profile
+from station.services.workdays import WorkCalendar
+from sync.outbox import enqueue
+
+DECISIONS = {
+    "collected": "材料齐全，予以收件",
+    "accepted": "材料齐全，予以受理",
+    "deferred": "容缺收件，后补材料",
+    "not_collected": "缺少必要材料，不予收件，一次性告知",
+}
+MAX_TEXT = 200
+
+
+@dataclass
+class MaterialChoice:
+    key: str
+    status: str
+    due_date: dt.date | None = None
+    e_license_no: str = ""
+
+
+@dataclass
+class IntakeDraft:
+    """What the agent typed, checked and normalised; ready to be saved."""
+
+    mode: str
+    applicant_kind: str
+    applicant_name: str
+    applicant_cert_type: str
+    applicant_id_number: str
+    applicant_phone: str
+    applicant_address: str
+    applicant_area_code: str
+    proxy_name: str = ""
+    proxy_cert_type: str = ""
+    proxy_id_number: str = ""
+    proxy_phone: str = ""
+    proxy_relation: str = ""
+    authorization_signed: bool = False
+    pickup_method: str = "window"
+    form_values: dict[str, str] = field(default_factory=dict)
+    materials: dict[str, MaterialChoice] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+class DuplicateSuspected(DomainError):
+    """The same applicant already has an open case for the same item."""
+
+    def __init__(self, cases: list[Case]) -> None:
+        super().__init__("该申请人已有同一事项的在办办件，可能重复申请。")
+        self.cases = cases
+
+
+def _text(raw: Mapping[str, str], key: str) -> str:
+    return (raw.get(key) or "").strip()
+
+
+def _parse_date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def deferral_limit(items: list[ServiceItem], today: dt.date, calendar: WorkCalendar) -> dt.date | None:
+    """The latest due date a deferred material may get: the earliest committed deadline of the items.
+
+    An instant item (no committed days) falls back to its statutory limit; with neither, 容缺
+    does not apply.
+    """
+    limits = []
+    for item in items:
+        value, unit = item.committed_value, item.committed_unit
+        if not value:
+            value, unit = item.statutory_value, item.statutory_unit
+        if not value:
+            return None
+        limits.append(calendar.deadline_for(today, value, unit).due)
+    return min(limits) if limits else None
+
+
+def check_input(
+    items: list[ServiceItem], raw: Mapping[str, str], today: dt.date, calendar: WorkCalendar | None = None
+) -> IntakeDraft:
+    """Check the whole form at once and return every fault in one go (a slow typist fixes all at once)."""
+    calendar = calendar or load_calendar()
+    errors: dict[str, str] = {}
+    warnings: list[str] = []
+
+    mode = _text(raw, "mode")
+    if mode not in ("assisted", "proxy"):
+        errors["mode"] = "请选择办理方式：帮办或代办。"
+    if mode == "proxy":
+        refused = [item.name for item in items if not item.proxy_allowed]
+        if refused:
+            errors["mode"] = "以下事项须本人到场办理，不能代办：" + "、".join(refused)
+
+    kind = _text(raw, "applicant_kind") or "person"
+    if kind not in ("person", "enterprise"):
+        errors["applicant_kind"] = "申请人类型只能是个人或单位。"
+    name = _text(raw, "applicant_name")
+    if not name:
+        errors["applicant_name"] = "请填写申请人姓名（单位名称）。"
+    elif len(name) > 100:
+        errors["applicant_name"] = "姓名（名称）最多100个字。"
+
+    cert_type = _text(raw, "applicant_cert_type") or ("uscc" if kind == "enterprise" else "111")
+    number = ""
+    try:
+        if kind == "enterprise":
+            cert_type = "uscc"
+            checked = identity.check_uscc(_text(raw, "applicant_id_number"))
+        else:
+            if cert_type not in identity.CERTIFICATE_TYPES:
+                raise identity.IdentityError("请选择证件类型。")
+            checked = identity.check_certificate(cert_type, _text(raw, "applicant_id_number"))
+        number = checked.value
+        warnings.extend(checked.warnings)
+    except identity.IdentityError as exc:
+        errors["applicant_id_number"] = str(exc)
+
+    phone = ""
+    try:
+        phone = identity.check_phone(_text(raw, "applicant_phone"))
+    except identity.IdentityError as exc:
+        errors["applicant_phone"] = str(exc)
+
+    address = _text(raw, "applicant_address")
+    if not address:
+        errors["applicant_address"] = "请填写住址（到村、组、门牌）。"
+    elif len(address) > MAX_TEXT:
+        errors["applicant_address"] = f"住址最多{MAX_TEXT}个字。"
+
+    area_code = _text(raw, "applicant_area_code")
+    try:
+        checked_area = identity.check_area_code(area_code)
+        area_code = checked_area.value
+        warnings.extend(checked_area.warnings)
+    except identity.IdentityError as exc:
+        errors["applicant_area_code"] = str(exc)
+
+    draft = IntakeDraft(
+        mode=mode, applicant_kind=kind, applicant_name=name, applicant_cert_type=cert_type,
+        applicant_id_number=number, applicant_phone=phone, applicant_address=address,
+        applicant_area_code=area_code,
+    )
+
+    if mode == "proxy":
+        draft.proxy_name = _text(raw, "proxy_name")
+        if not draft.proxy_name:
+            errors["proxy_name"] = "代办须填写代办人姓名。"
+        draft.proxy_cert_type = "111"
+        try:
+            draft.proxy_id_number = identity.check_resident_id(_text(raw, "proxy_id_number")).value
+        except identity.IdentityError as exc:
+            errors["proxy_id_number"] = "代办人" + str(exc)
+        try:
+            draft.proxy_phone = identity.check_phone(_text(raw, "proxy_phone"))
+        except identity.IdentityError as exc:
+            errors["proxy_phone"] = "代办人" + str(exc)
+        draft.proxy_relation = _text(raw, "proxy_relation")[:40] or "村代办员"
+        authorization = _text(raw, "authorization")
+        if authorization not in ("signed", "print"):
+            errors["authorization"] = "代办须有申请人签署的委托书：请选择“已签署”或“保存后打印签署”。"
+        draft.authorization_signed = authorization == "signed"
+        if draft.proxy_id_number and draft.proxy_id_number == number:
+            errors["proxy_id_number"] = "代办人不能是申请人本人；本人办理请选择“帮办”。"
+
+    pickup = _text(raw, "pickup_method") or "window"
+    if pickup not in PICKUP_METHODS:
+        errors["pickup_method"] = "请选择结果领取方式。"
+    draft.pickup_method = pickup
+
+    seen_fields: set[str] = set()
+    for item in items:
+        for spec in item.form_fields or []:
+            fname = spec["name"]
+            if fname in seen_fields:
+                continue
+            seen_fields.add(fname)
+            value = _text(raw, f"field__{fname}")
+            if spec.get("required") and not value:
+                errors[f"field__{fname}"] = f"请填写“{spec['label']}”。"
+            elif spec.get("type") == "select" and value and value not in (spec.get("options") or []):
+                errors[f"field__{fname}"] = f"“{spec['label']}”请从列表中选择。"
+            elif spec.get("type") == "number" and value and not _is_number(value):
+                errors[f"field__{fname}"] = f"“{spec['label']}”须为数字。"
+            elif spec.get("type") == "date" and value and _parse_date(value) is None:
+                errors[f"field__{fname}"] = f"“{spec['label']}”须为日期，如2026-11-23。"
+            elif len(value) > 500:
+                errors[f"field__{fname}"] = f"“{spec['label']}”最多500个字。"
+            if value:
+                draft.form_values[fname] = value
+
+    limit = deferral_limit(items, today, calendar)
+    for m in merge_materials(items):
+        draft.materials[m.key] = _check_material(m, raw, today, limit, errors)
+
+    if errors:
+        raise ValidationFailed(errors)
+    draft.warnings = warnings
+    return draft
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_material(
+    m: MergedMaterial, raw: Mapping[str, str], today: dt.date, limit: dt.date | None, errors: dict[str, str]
+) -> MaterialChoice:
+    prefix = f"mat__{m.key}"
+    status = _text(raw, f"{prefix}__status")
+    choice = MaterialChoice(key=m.key, status=status)
+    if status not in MATERIAL_STATUSES:
+        errors[f"{prefix}__status"] = f"请选择“{m.name}”的情况。"
+    elif status == "deferred":
+        if not m.deferrable:
+            errors[f"{prefix}__status"] = f"“{m.name}”不在容缺受理范围内。"
+        else:
+            due = _parse_date(_text(raw, f"{prefix}__due"))
+            if due is None:
+                errors[f"{prefix}__due"] = f"请填写“{m.name}”的补交日期。"
+            elif due < today:
+                errors[f"{prefix}__due"] = f"“{m.name}”的补交日期不能早于今天。"
+            elif limit is None:
+                errors[f"{prefix}__status"] = "即办件不适用容缺受理。"
+            elif due > limit:
+                errors[f"{prefix}__due"] = f"“{m.name}”的补交日期不能晚于承诺办结期限（{limit.isoformat()}）。"
+            choice.due_date = due
+    elif status == "commitment" and not m.commitment:
+        errors[f"{prefix}__status"] = f"“{m.name}”不适用告知承诺。"
+    elif status == "e_license":
+        if not m.e_license:
+            errors[f"{prefix}__status"] = f"“{m.name}”不能以电子证照代替。"
+        else:
+            choice.e_license_no = _text(raw, f"{prefix}__elicense")[:60]
+            if not choice.e_license_no:
+                errors[f"{prefix}__elicense"] = f"请填写已核验的“{m.e_license}”电子证照编号。"
+    return choice
+
+
+def decide(item: ServiceItem, choices: Mapping[str, MaterialChoice], can_accept: bool) -> str:
+    """The intake decision for one item, from what was handed in for its materials."""
+    from station.services.catalog import materials_of
+
+    statuses = [(m, choices[m.key].status) for m in materials_of(item) if m.key in choices]
+    if any(m.essential and status == "missing" for m, status in statuses):
+        return "not_collected"
+    if any(status == "deferred" for _m, status in statuses):
+        return "deferred"
+    return "accepted" if can_accept else "collected"
+
+
+def find_open_duplicates(items: list[ServiceItem], id_number: str) -> list[Case]:
+    """Open cases of the same applicant for the same items (by national item code, any catalog version)."""
+    if not id_number:
+        return []
+    codes = [item.item_code for item in items]
+    return list(
+        Case.select(Case, ServiceItem)
+        .join(ServiceItem)
+        .where(
+            (Case.applicant_id_stored == personal.seal(id_number))
+            & (ServiceItem.item_code.in_(codes))
+            & (Case.status.in_(OPEN_STATUSES))
+        )
+        .order_by(Case.received_at.desc())
+    )
+
+
+def create_cases(
+    items: list[ServiceItem],
+    draft: IntakeDraft,
+    agent: User,
+    *,
+    bundle_code: str = "",
+    allow_duplicate: bool = False,
+    received_at: dt.datetime | None = None,
+) -> list[Case]:
+    """Save one case per item (a bundle gives several, grouped), with materials, timeline and outbox events."""
+    if not items:
+        raise DomainError("请先选择事项。")
+    if not allow_duplicate:
+        duplicates = find_open_duplicates(items, draft.applicant_id_number)
+        if duplicates:
+            raise DuplicateSuspected(duplicates)
+    profile = get_profile()
+    if not profile.area_code:
+        raise DomainError("本站尚未设置行政区划代码，请站长在“站点设置”中填写。")
+    received_at = received_at or dt.datetime.now().replace(microsecond=0)
+    calendar = load_calendar()
+    group = str(ULID()) if bundle_code or len(items) > 1 else ""
+    actor = timeline.actor_of(agent)
+    created: list[Case] = []
+    with db.atomic("IMMEDIATE"):
+        for item in items:
+            decision = decide(item, draft.materials, station_can_accept(item))
+            case = _new_case(item, draft, agent, decision, received_at, calendar, profile.area_code, bundle_code, group)
+            _store_materials(case, item, draft, received_at)
+            message = f"{case.mode_name}收件：{DECISIONS[decision]}"
+            timeline.record(case, actor, "intake", message, {"decision": decision, "warnings": draft.warnings})
+            if draft.mode == "proxy" and not draft.authorization_signed:
+                timeline.record(case, actor, "authorization_pending", "代办委托书待打印签署")
+            from station.services.cases import snapshot
+
+            enqueue(case.id, "case.submitted", snapshot(case), catalog_version=case.catalog_version,
+                    deadline=case.committed_due)
+            created.append(case)
+    return created
+
+
+def _new_case(
+    item: ServiceItem, draft: IntakeDraft, agent: User, decision: str, received_at: dt.datetime,
+    calendar: WorkCalendar, area_code: str, bundle_code: str, group: str,
+) -> Case:
+    statutory = committed = None
+    if decision != "not_collected":
+        statutory = calendar.deadline_for(received_at.date(), item.statutory_value, item.statutory_unit)
+        committed = calendar.deadline_for(received_at.date(), item.committed_value, item.committed_unit)
+    provisional = bool((statutory and statutory.provisional) or (committed and committed.provisional))
+    warning = (statutory.warning if statutory and statutory.provisional else "") or (
+        committed.warning if committed and committed.provisional else ""
+    )
+    return Case.create(
+        id=str(ULID()),
+        case_no=numbering.next_case_no(area_code, received_at.date()),
+        query_code=numbering.new_query_code(),
+        item=item,
+        catalog_version=item.catalog.version,
+        bundle_code=bundle_code,
+        bundle_group=group,
+        mode=draft.mode,
+        decision=decision,
+        status=decision,
+        applicant_kind=draft.applicant_kind,
+        applicant_name=draft.applicant_name,
+        applicant_cert_type=draft.applicant_cert_type,
+        applicant_id_stored=personal.seal(draft.applicant_id_number),
+        applicant_phone_stored=personal.seal(draft.applicant_phone),
+        applicant_address=draft.applicant_address,
+        applicant_area_code=draft.applicant_area_code,
+        proxy_name=draft.proxy_name,
+        proxy_cert_type=draft.proxy_cert_type,
+        proxy_id_stored=personal.seal(draft.proxy_id_number) if draft.proxy_id_number else "",
+        proxy_phone_stored=personal.seal(draft.proxy_phone) if draft.proxy_phone else "",
+        proxy_relation=draft.proxy_relation,
+        authorization_signed=draft.authorization_signed,
+        form_values={k: v for k, v in draft.form_values.items() if k in {f["name"] for f in item.form_fields or []}},
+        pickup_method=draft.pickup_method,
+        agent=agent,
+        received_at=received_at,
+        statutory_due=statutory.due if statutory else None,
+        committed_due=committed.due if committed else None,
+        deadline_provisional=provisional,
+        deadline_warning=warning[:200],
+        closed_at=received_at if decision == "not_collected" else None,
+    )
+
+
+def _store_materials(case: Case, item: ServiceItem, draft: IntakeDraft, received_at: dt.datetime) -> None:
+    from station.services.catalog import materials_of
+
+    rows: list[dict[str, Any]] = []
+    for position, m in enumerate(materials_of(item)):
+        choice = draft.materials.get(m.key) or MaterialChoice(key=m.key, status="missing")
+        rows.append({
+            "case": case, "position": position, "key": m.key, "name": m.name, "form": m.form,
+            "copies": m.copies, "essential": m.essential, "source": m.source, "status": choice.status,
+            "due_date": choice.due_date, "e_license_no": choice.e_license_no,
+            "received_at": received_at if choice.status == "provided" else None,
+        })
+    if rows:
+        CaseMaterial.insert_many(rows).execute()

@@ -1,0 +1,41 @@
+"""Case numbers and query codes, minted offline.
+
+Case number: {station area code, 12}{YYYYMMDD}{4-digit daily sequence} (DOMAIN.md). The
+sequence row is bumped inside the caller's IMMEDIATE transaction, so two clerks saving at the
+same moment queue on SQLite's write lock and never get the same number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from station.extensions import db
+from station.models import Case, DailySequence
+from station.services.errors import DomainError
+
+# Crockford base32 without I, L, O, U: nothing an elderly resident reads wrongly off paper.
+QUERY_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+QUERY_CODE_LENGTH = 8
+
+
+def next_case_no(area_code: str, day: dt.date) -> str:
+    """Return the next case number for `day`; call inside the transaction that saves the case."""
+    if not db.in_transaction():
+        raise DomainError("办件编号必须在保存办件的事务中生成。")
+    key = day.strftime("%Y%m%d")
+    DailySequence.insert(day=key, last=0).on_conflict_ignore().execute()
+    DailySequence.update(last=DailySequence.last + 1).where(DailySequence.day == key).execute()
+    last = DailySequence.get_by_id(key).last
+    if last > 9999:
+        raise DomainError("今日办件编号已用完（9999件），请联系管理员。")
+    return f"{area_code}{key}{last:04d}"
+
+
+def new_query_code() -> str:
+    """A random short code printed on the resident's paper; unique among this station's cases."""
+    for _ in range(20):
+        code = "".join(secrets.choice(QUERY_ALPHABET) for _ in range(QUERY_CODE_LENGTH))
+        if not Case.select().where(Case.query_code == code).exists():
+            return code
+    raise DomainError("查询码生成失败，请重试。")

@@ -1,0 +1,116 @@
+"""The one adapter from station models to the printout contract, and what may be printed when.
+
+Builders in `printouts/` stay pure; this module reads the case, hands them full numbers (they
+mask), and records every print on the case timeline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from printouts.data import CaseDoc, LedgerRow, MaterialLine, StationInfo
+from printouts.registry import PRINTABLE_DOCUMENTS
+from printouts.registry import applicable_documents as _applicable
+from station.models import Case, TimelineEntry, User
+from station.services import cases, personal
+from station.services.errors import DomainError, NotFound
+from station.services.identity import CERTIFICATE_TYPES
+from station.services.station_info import get_profile
+
+
+@dataclass(frozen=True)
+class DocumentLink:
+    key: str
+    title: str
+
+
+def station_info() -> StationInfo:
+    p = get_profile()
+    return StationInfo(
+        name=p.name or "便民服务站", code=p.code, area_code=p.area_code, address=p.address, phone=p.phone,
+        supervise_phone=p.supervise_phone, query_url_base=p.query_url_base,
+    )
+
+
+def case_doc(case: Case) -> CaseDoc:
+    """Everything a paper about this case may print, read from the case as it is now."""
+    item = case.item
+    catalog_materials = {m.key: m for m in item.materials}
+    lines = []
+    for m in cases.materials(case):
+        spec = catalog_materials.get(m.key)
+        lines.append(MaterialLine(
+            name=m.name, form=m.form, copies=m.copies, status=m.status, due_date=m.due_date,
+            e_license_no=m.e_license_no, source=m.source, description=spec.description if spec else "",
+        ))
+    labels = {f["name"]: f["label"] for f in item.form_fields or []}
+    cert_name = "统一社会信用代码" if case.applicant_cert_type == "uscc" else CERTIFICATE_TYPES.get(
+        case.applicant_cert_type, case.applicant_cert_type)
+    return CaseDoc(
+        case_no=case.case_no, query_code=case.query_code, item_name=item.name, item_code=item.item_code,
+        received_at=case.received_at, case_id=case.id, impl_code=item.impl_code, department=item.department,
+        kind=item.kind, mode=case.mode, decision=case.decision, applicant_name=case.applicant_name,
+        applicant_cert_type_name=cert_name, applicant_id_number=personal.applicant_id_number(case),
+        applicant_phone=personal.applicant_phone(case), applicant_address=case.applicant_address,
+        agent_name=case.agent.name, agent_phone=case.agent.phone, proxy_name=case.proxy_name,
+        proxy_id_number=personal.proxy_id_number(case), proxy_relation=case.proxy_relation,
+        statutory_due=case.statutory_due, committed_due=case.committed_due,
+        deadline_provisional=case.deadline_provisional, deadline_warning=case.deadline_warning,
+        statutory_limit_text=item.statutory_text, committed_limit_text=item.committed_text,
+        pickup_method=case.pickup_method, consult_phone=item.consult_phone, supervise_phone=item.supervise_phone,
+        fee=item.fee, materials=tuple(lines),
+        form_values=tuple((labels.get(k, k), str(v)) for k, v in (case.form_values or {}).items()),
+        supplement_items=tuple(case.supplement_items or ()),
+        supplement_reason=case.status_reason if case.status == "supplement" else "",
+        result=case.result or None, result_text=case.result_text,
+        completed_at=case.closed_at if case.status == "completed" else None,
+        issued_at=dt.datetime.now().replace(microsecond=0),
+    )
+
+
+def applicable_documents(case: Case) -> list[DocumentLink]:
+    """The documents that apply to the case's state, one button each on the case page."""
+    return [DocumentLink(key, title) for key, title in _applicable(case_doc(case))]
+
+
+def render(case: Case, key: str, user: User) -> tuple[bytes, str]:
+    """Build a document for the case and record the print (or reprint) on its timeline."""
+    doc = PRINTABLE_DOCUMENTS.get(key)
+    if doc is None:
+        raise NotFound("没有这种文书。")
+    data = case_doc(case)
+    titles = dict(_applicable(data))
+    if key not in titles:
+        raise DomainError(f"该办件当前状态不需要打印《{doc.title}》。")
+    pdf = doc.build(station_info(), data)
+    title = titles[key]
+    printed_before = (
+        TimelineEntry.select()
+        .where((TimelineEntry.case == case) & (TimelineEntry.action.in_(("print", "reprint")))
+               & (TimelineEntry.message.contains(f"《{title}》")))
+        .exists()
+    )
+    cases.record_print(case, user, title, reprint=printed_before)
+    return pdf, title
+
+
+def ledger_rows(day: dt.date) -> list[LedgerRow]:
+    """The day's cases for the 台账, oldest first."""
+    from sync.outbox import case_sync_state
+
+    start = dt.datetime.combine(day, dt.time())
+    query = (
+        Case.select().where((Case.received_at >= start) & (Case.received_at < start + dt.timedelta(days=1)))
+        .order_by(Case.received_at)
+    )
+    return [
+        LedgerRow(
+            received_at=c.received_at, case_no=c.case_no, item_name=c.item.name, applicant_name=c.applicant_name,
+            applicant_id_number=personal.applicant_id_number(c), village=c.applicant_area_code,
+            agent_name=c.agent.name, mode=c.mode, status_text=c.status_name, statutory_due=c.statutory_due,
+            committed_due=c.committed_due, deadline_provisional=c.deadline_provisional,
+            sync_state=case_sync_state(c.id)["label"],
+        )
+        for c in query
+    ]

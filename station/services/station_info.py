@@ -1,0 +1,58 @@
+"""Who this station is: code, name, area code — kept in settings, set at `init` or by the admin."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from station.models import Setting
+from station.services.errors import ValidationFailed
+
+KEYS = {
+    "code": "station.code",
+    "name": "station.name",
+    "area_code": "station.area_code",
+    "level": "station.level",
+    "address": "station.address",
+    "phone": "station.phone",
+    "supervise_phone": "station.supervise_phone",
+    "query_url_base": "station.query_url_base",
+}
+LEVELS = {"village": "村（社区）便民服务站", "township": "乡镇（街道）便民服务中心"}
+
+
+@dataclass(frozen=True)
+class StationProfile:
+    code: str
+    name: str
+    area_code: str
+    level: str
+    address: str
+    phone: str
+    supervise_phone: str
+    query_url_base: str
+
+
+def get_profile() -> StationProfile:
+    """The station's identity as stored in settings."""
+    return StationProfile(**{field: Setting.get_value(key) for field, key in KEYS.items()})
+
+
+def update_profile(**values: str) -> StationProfile:
+    """Change the station's identity; the 12-digit area code is what case numbers start with."""
+    errors: dict[str, str] = {}
+    area_code = values.get("area_code", "").strip()
+    if "area_code" in values and not re.fullmatch(r"\d{12}", area_code):
+        errors["area_code"] = "行政区划代码须为12位数字（到村/社区）。"
+    if "name" in values and not values["name"].strip():
+        errors["name"] = "请填写服务站名称。"
+    if "code" in values and not re.fullmatch(r"[0-9A-Za-z-]{4,30}", values["code"].strip()):
+        errors["code"] = "服务站编码为4–30位字母、数字或短横线。"
+    if "level" in values and values["level"] not in LEVELS:
+        errors["level"] = "请选择村（社区）站或乡镇（街道）中心。"
+    if errors:
+        raise ValidationFailed(errors)
+    for field, value in values.items():
+        if field in KEYS:
+            Setting.set_value(KEYS[field], value.strip())
+    return get_profile()

@@ -1,0 +1,85 @@
+/* 便民服务站 — small progressive enhancements; every page works without them. */
+(function () {
+  "use strict";
+
+  // Live search: results appear while typing; arrow-down moves into the list, Enter opens.
+  document.querySelectorAll("input[data-live-search]").forEach(function (input) {
+    var list = document.getElementById(input.id + "-results");
+    if (!list) { return; }
+    var timer = null;
+    var last = "";
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var q = input.value.trim();
+        if (q === last) { return; }
+        last = q;
+        if (!q) { list.innerHTML = ""; return; }
+        fetch(input.dataset.liveSearch + "?q=" + encodeURIComponent(q), { headers: { Accept: "application/json" } })
+          .then(function (r) { return r.json(); })
+          .then(function (data) {
+            list.innerHTML = "";
+            (data.results || []).forEach(function (hit) {
+              var li = document.createElement("li");
+              var a = document.createElement("a");
+              a.href = hit.url;
+              a.textContent = hit.name + "（" + hit.kind_name + " · " + hit.department + "）";
+              li.appendChild(a);
+              list.appendChild(li);
+            });
+          })
+          .catch(function () { /* the plain form still works */ });
+      }, 150);
+    });
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "ArrowDown" && list.querySelector("a")) { e.preventDefault(); list.querySelector("a").focus(); }
+    });
+    list.addEventListener("keydown", function (e) {
+      var links = Array.prototype.slice.call(list.querySelectorAll("a"));
+      var i = links.indexOf(document.activeElement);
+      if (e.key === "ArrowDown" && i < links.length - 1) { e.preventDefault(); links[i + 1].focus(); }
+      if (e.key === "ArrowUp") { e.preventDefault(); (i > 0 ? links[i - 1] : input).focus(); }
+    });
+  });
+
+  // Intake: the proxy section only matters for 代办.
+  var form = document.getElementById("intake-form");
+  if (form) {
+    var section = document.getElementById("proxy-section");
+    var update = function () {
+      var mode = form.querySelector("input[name=mode]:checked");
+      var proxy = mode && mode.value === "proxy";
+      section.hidden = !proxy;
+      section.querySelectorAll("input").forEach(function (el) { el.disabled = !proxy; });
+    };
+    form.querySelectorAll("input[name=mode]").forEach(function (el) { el.addEventListener("change", update); });
+    update();
+  }
+
+  // Sync page: poll progress while a sync runs.
+  var summary = document.getElementById("sync-summary");
+  if (summary) {
+    var out = document.getElementById("sync-progress");
+    var poll = function () {
+      fetch(summary.dataset.progressUrl, { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (s) {
+          document.getElementById("queue-length").textContent = s.queue_length;
+          document.getElementById("set-aside-count").textContent = s.set_aside_count + " 条";
+          if (s.last_success) { document.getElementById("last-success").textContent = s.last_success; }
+          var p = s.progress;
+          if (p && p.running) {
+            out.textContent = "同步中：" + (p.message || "") + "（已发送 " + (p.sent || 0) + " / " + (p.total || 0) + "）";
+          } else if (p && p.message) {
+            out.textContent = p.message;
+          }
+          var link = document.getElementById("link-state");
+          var names = { up: "连通", down: "不通（离线工作中，恢复后自动补传）", unknown: "未知", unlinked: "未连接" };
+          link.textContent = names[s.link_state] || s.link_state;
+          link.className = "link-" + s.link_state;
+        })
+        .catch(function () {});
+    };
+    setInterval(poll, 1500);
+  }
+})();

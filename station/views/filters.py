@@ -1,0 +1,45 @@
+"""Template helpers: masking, dates, deadline markers — one definition for every page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask, g, request
+
+from station.privacy import mask_id_number, mask_phone
+from station.services.calendar import load_calendar, marker
+
+
+def _calendar():  # noqa: ANN202 - one load per request
+    if "work_calendar" not in g:
+        g.work_calendar = load_calendar()
+    return g.work_calendar
+
+
+def deadline_marker(due: dt.date | None, status: str = "") -> str:
+    from station.models.cases import OPEN_STATUSES
+
+    if due is None or (status and status not in OPEN_STATUSES):
+        return ""
+    return marker(due, dt.date.today(), _calendar())
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(mask_id_number, "mask_id")
+    app.add_template_filter(mask_phone, "mask_phone")
+
+    @app.template_filter("dt")
+    def _dt(value: dt.datetime | dt.date | None) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, dt.datetime):
+            return value.strftime("%Y-%m-%d %H:%M")
+        return value.isoformat()
+
+    @app.context_processor
+    def _globals() -> dict:
+        return {
+            "large_font": request.cookies.get("large_font") == "1",
+            "deadline_marker": deadline_marker,
+            "today": dt.date.today(),
+        }

@@ -1,0 +1,59 @@
+"""Flask-WTF forms with Chinese messages (the dynamic intake form is checked by services.intake)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from station.models.users import ROLES
+from station.services.station_info import LEVELS
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("请输入用户名。"), Length(max=40)])
+    password = PasswordField("密码", validators=[DataRequired("请输入密码。")])
+    remember = BooleanField("在本机保持登录")
+
+
+class UserForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("请输入用户名。"), Length(max=40)])
+    name = StringField("姓名", validators=[DataRequired("请输入姓名。"), Length(max=40)])
+    role = SelectField("角色", choices=list(ROLES.items()))
+    phone = StringField("联系电话", validators=[Optional(), Length(max=20)])
+    password = PasswordField("初始密码", validators=[DataRequired("请设置初始密码。")])
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField("新密码", validators=[DataRequired("请输入新密码。")])
+
+
+class StationForm(FlaskForm):
+    code = StringField("服务站编码", validators=[DataRequired("请填写服务站编码。")])
+    name = StringField("服务站名称", validators=[DataRequired("请填写服务站名称。"), Length(max=100)])
+    level = SelectField("层级", choices=list(LEVELS.items()))
+    area_code = StringField("行政区划代码（12位）", validators=[DataRequired("请填写行政区划代码。")])
+    address = StringField("地址", validators=[Optional(), Length(max=200)])
+    phone = StringField("咨询电话", validators=[Optional(), Length(max=40)])
+    supervise_phone = StringField("监督电话", validators=[Optional(), Length(max=40)])
+    query_url_base = StringField("进度查询网址（二维码内容）", validators=[Optional(), Length(max=200)])
+
+
+class HolidayForm(FlaskForm):
+    day = DateField("日期", validators=[DataRequired("请选择日期。")])
+    is_workday = SelectField("类型", choices=[("0", "放假（不计工作日）"), ("1", "调休上班（计工作日）")])
+    name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=40)])
+    mark_year_known = BooleanField("该年度节假日数据已完整")
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField("备注", validators=[DataRequired("请填写备注内容。"), Length(max=500, message="备注最多500字。")])
+
+
+class AttachmentForm(FlaskForm):
+    file = FileField("扫描件（JPG、PNG 或 PDF）", validators=[FileRequired("请选择要上传的文件。")])
+
+
+class CatalogImportForm(FlaskForm):
+    file = FileField("事项目录文件（JSON）", validators=[FileRequired("请选择目录文件。")])

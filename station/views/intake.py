@@ -1,0 +1,93 @@
+"""Taking an application for one item or a bundle; the rules are in services.intake."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from station.models import ServiceItem
+from station.models.cases import MATERIAL_STATUSES, PICKUP_METHODS
+from station.services import catalog, intake
+from station.services.calendar import load_calendar
+from station.services.errors import DomainError, ValidationFailed
+from station.services.identity import CERTIFICATE_TYPES
+from station.views.access import FRONT_OFFICE, roles_required
+
+bp = Blueprint("intake", __name__, url_prefix="/intake")
+
+
+@bp.route("/item/<int:item_id>", methods=["GET", "POST"])
+@roles_required(*FRONT_OFFICE)
+def item_form(item_id: int):  # noqa: ANN201
+    item = catalog.get_item(item_id)
+    return _handle([item], title=item.name, bundle=None)
+
+
+@bp.route("/bundle/<code>", methods=["GET", "POST"])
+@roles_required(*FRONT_OFFICE)
+def bundle_form(code: str):  # noqa: ANN201
+    bundle, items = catalog.get_bundle(code)
+    if not items:
+        raise DomainError("该“一件事”没有可办理的事项。")
+    return _handle(items, title=bundle.name, bundle=bundle)
+
+
+def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN202
+    today = dt.date.today()
+    calendar = load_calendar()
+    values = request.form if request.method == "POST" else _defaults()
+    errors: dict[str, str] = {}
+    warnings: list[str] = []
+    duplicates = []
+    if request.method == "POST":
+        try:
+            draft = intake.check_input(items, request.form, today, calendar)
+            cases = intake.create_cases(
+                items, draft, current_user._get_current_object(),
+                bundle_code=bundle.code if bundle else "",
+                allow_duplicate=request.form.get("confirm_duplicate") == "1",
+            )
+        except ValidationFailed as exc:
+            errors = exc.errors
+            flash(exc.message, "error")
+        except intake.DuplicateSuspected as exc:
+            duplicates = exc.cases
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            for warning in draft.warnings:
+                flash("提示：" + warning, "warning")
+            first = cases[0]
+            if len(cases) > 1:
+                flash(f"已为“{title}”生成{len(cases)}个办件。", "success")
+            return redirect(url_for("cases.detail", case_id=first.id, new=1))
+    return render_template(
+        "intake/form.html",
+        items=items, title=title, bundle=bundle, values=values, errors=errors, warnings=warnings,
+        duplicates=duplicates, materials=catalog.merge_materials(items),
+        deferral_limit=intake.deferral_limit(items, today, calendar),
+        cert_types=CERTIFICATE_TYPES, material_statuses=MATERIAL_STATUSES, pickup_methods=PICKUP_METHODS,
+        proxy_allowed=all(i.proxy_allowed for i in items),
+        can_accept={i.id: catalog.station_can_accept(i) for i in items},
+    )
+
+
+def _defaults() -> dict[str, str]:
+    return {
+        "mode": "assisted",
+        "applicant_kind": "person",
+        "applicant_cert_type": "111",
+        "proxy_name": current_user.name,
+        "proxy_phone": current_user.phone or "",
+        "proxy_relation": "村代办员",
+        "pickup_method": "window",
+        "applicant_area_code": _station_area(),
+    }
+
+
+def _station_area() -> str:
+    from station.services.station_info import get_profile
+
+    return get_profile().area_code

@@ -1,0 +1,49 @@
+"""Print preview: a document opens inline as PDF in the browser's viewer, ready for the printer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from printouts.sheets import ledger
+from station.extensions import db
+from station.services import cases, paper
+from station.services.errors import DomainError, NotFound
+from station.views.access import FRONT_OFFICE, TOWNSHIP, roles_required
+
+bp = Blueprint("printing", __name__)
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{filename}"
+    response.headers["Cache-Control"] = "no-store"  # personal data: never left in a shared PC's cache
+    return response
+
+
+@bp.get("/cases/<case_id>/print/<doc>")
+@roles_required(*FRONT_OFFICE)
+def document(case_id: str, doc: str):  # noqa: ANN201
+    case = cases.get_case(case_id)
+    try:
+        with db.atomic():
+            pdf, _title = paper.render(case, doc, current_user._get_current_object())
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    return _pdf(pdf, f"{case.case_no}-{doc}.pdf")
+
+
+@bp.get("/ledger.pdf")
+@roles_required(*TOWNSHIP)
+def ledger_pdf():  # noqa: ANN201
+    try:
+        day = dt.date.fromisoformat(request.args.get("day") or dt.date.today().isoformat())
+    except ValueError:
+        flash("日期格式有误，应为 2026-11-23。", "error")
+        return redirect(url_for("cases.index"))
+    return _pdf(ledger(paper.station_info(), day, paper.ledger_rows(day)), f"ledger-{day.isoformat()}.pdf")

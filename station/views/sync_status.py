@@ -1,0 +1,58 @@
+"""The sync page: link state, queue, last success and error, set-aside events, "sync now"."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
+
+from station.models import Setting
+from station.services.errors import DomainError
+from station.views.access import TOWNSHIP, roles_required
+from sync import status
+
+bp = Blueprint("sync", __name__, url_prefix="/sync")
+
+
+@bp.get("/")
+@roles_required(*TOWNSHIP)
+def index():  # noqa: ANN201
+    return render_template(
+        "sync/index.html", summary=status.queue_summary(), set_aside=status.set_aside_events(),
+        hub_url=Setting.get_value("sync.hub_url"), station_code=Setting.get_value("sync.station_code"),
+    )
+
+
+@bp.get("/progress.json")
+@roles_required(*TOWNSHIP)
+def progress():  # noqa: ANN201
+    summary = status.queue_summary()
+    raw = Setting.get_value(status.KEY_PROGRESS)
+    summary["progress"] = json.loads(raw) if raw else None
+    summary["oldest_queued_at"] = summary["oldest_queued_at"].isoformat() if summary["oldest_queued_at"] else None
+    return jsonify(summary)
+
+
+@bp.post("/now")
+@roles_required(*TOWNSHIP)
+def sync_now():  # noqa: ANN201
+    """Ask the background job to run at once; the request itself never waits on the network."""
+    runner = current_app.extensions.get("sync_runner")
+    if runner is None:
+        flash("本站尚未连接县级平台（请站长执行 python -m station link）。", "error")
+    else:
+        runner.trigger()
+        flash("已开始同步，进度见下方。", "info")
+    return redirect(url_for("sync.index"))
+
+
+@bp.post("/events/<event_id>/requeue")
+@roles_required(*TOWNSHIP)
+def requeue(event_id: str):  # noqa: ANN201
+    try:
+        status.requeue(event_id)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash("已重新加入发送队列。", "success")
+    return redirect(url_for("sync.index"))

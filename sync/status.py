@@ -1,0 +1,58 @@
+"""What the sync page and the heartbeat report about the queue (station side, database only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from peewee import fn
+
+from station.extensions import db
+from station.models import Setting
+from station.services.errors import DomainError
+from sync.outbox import OutboxEvent
+
+KEY_LAST_SUCCESS = "sync.last_success"
+KEY_LAST_ERROR = "sync.last_error"
+KEY_LAST_ERROR_AT = "sync.last_error_at"
+KEY_LINK_STATE = "sync.link_state"  # up / down / unknown / unlinked
+KEY_PROGRESS = "sync.progress"  # JSON written by the running job
+
+
+def queue_summary(now: dt.datetime | None = None) -> dict[str, Any]:
+    """Queue length, age of the oldest queued event and set-aside count."""
+    now = now or dt.datetime.now()
+    queued = OutboxEvent.select().where(OutboxEvent.state == "queued")
+    oldest = queued.select(fn.MIN(OutboxEvent.created_at)).scalar()
+    if isinstance(oldest, str):
+        oldest = dt.datetime.fromisoformat(oldest)
+    return {
+        "queue_length": queued.count(),
+        "oldest_queued_at": oldest,
+        "oldest_queued_age_s": int((now - oldest).total_seconds()) if oldest else 0,
+        "set_aside_count": OutboxEvent.select().where(OutboxEvent.state == "set_aside").count(),
+        "acked_count": OutboxEvent.select().where(OutboxEvent.state == "acked").count(),
+        "last_success": Setting.get_value(KEY_LAST_SUCCESS),
+        "last_error": Setting.get_value(KEY_LAST_ERROR),
+        "last_error_at": Setting.get_value(KEY_LAST_ERROR_AT),
+        "link_state": Setting.get_value(KEY_LINK_STATE, "unknown"),
+    }
+
+
+def set_aside_events() -> list[OutboxEvent]:
+    return list(OutboxEvent.select().where(OutboxEvent.state == "set_aside").order_by(OutboxEvent.id))
+
+
+def requeue(event_id: str) -> OutboxEvent:
+    """A person looked at a set-aside event and sends it again (the hub de-duplicates by id)."""
+    with db.atomic():
+        event = OutboxEvent.get_or_none(OutboxEvent.event_id == event_id)
+        if event is None:
+            raise DomainError("没有找到这个同步事件。")
+        if event.state != "set_aside":
+            raise DomainError("只有被搁置的事件才能重新发送。")
+        event.state = "queued"
+        event.result = ""
+        event.result_code = ""
+        event.save()
+    return event
