@@ -1,0 +1,141 @@
+"""The reference county platform ("hub"): its own Flask app speaking ``sync.protocol``.
+
+``create_app`` reads like a table of contents: config → database → login/CSRF → platform seam
+→ blueprints → error handlers. Nothing that matters lives in the process between requests, so
+several WSGI workers can serve the same database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+
+from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, load_config
+from sync.hub.extensions import csrf, db, login_manager
+
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build a hub app; ``test_config`` replaces instance/env configuration entirely."""
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("HUB_INSTANCE_PATH") \
+        or str(DEFAULT_INSTANCE_PATH)
+    app = Flask(__name__, instance_path=str(Path(instance_path).resolve()), instance_relative_config=True,
+                template_folder=str(REPO_ROOT / "templates"), static_folder="static")
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    load_config(app, test_config)
+    configure_database(app)
+    configure_extensions(app)
+    configure_platform(app)
+    configure_blueprints(app)
+    configure_errors(app)
+    configure_templates(app)
+    return app
+
+
+def configure_database(app: Flask) -> None:
+    """Bind the model proxy to this app's database, migrate, and connect per request."""
+    from sync.hub.database import migrate, open_database
+
+    database = open_database(app.config.get("DATABASE_URL"), app.config["DATABASE_PATH"])
+    db.initialize(database)
+    app.extensions["hub_db"] = database
+    if app.config.get("AUTO_MIGRATE"):
+        migrate(database)
+
+    @app.before_request
+    def _connect() -> None:
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc: BaseException | None) -> None:
+        if not db.is_closed():
+            db.close()
+
+
+def configure_extensions(app: Flask) -> None:
+    """Clerk sessions with Flask-Login; CSRF on every HTML form (the signed API is exempt)."""
+    from sync.hub.models import HubUser
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "error"
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> HubUser | None:
+        try:
+            return HubUser.get_or_none(HubUser.id == int(user_id))
+        except ValueError:
+            return None
+
+    csrf.init_app(app)
+
+
+def configure_platform(app: Flask) -> None:
+    """Load the CasePlatform behind the API (the adapter seam, see services/platform.py)."""
+    from sync.hub.services.platform import load_platform
+
+    app.extensions["hub_platform"] = load_platform(app)
+
+
+def configure_blueprints(app: Flask) -> None:
+    """Register the API (CSRF-exempt: it is authenticated by signatures) and the clerk pages."""
+    from sync.hub.views import api, auth, catalog, clerk
+
+    csrf.exempt(api.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(clerk.bp)
+    app.register_blueprint(catalog.bp)
+
+
+def configure_errors(app: Flask) -> None:
+    """JSON for unknown API paths; plain pages elsewhere."""
+
+    @app.errorhandler(404)
+    def _not_found(exc: Exception) -> tuple[Response | str, int]:
+        if request.path.startswith("/api/"):
+            return jsonify(error="not_found", message="接口不存在。"), 404
+        return "页面不存在", 404
+
+    @app.errorhandler(405)
+    def _not_allowed(exc: Exception) -> tuple[Response | str, int]:
+        if request.path.startswith("/api/"):
+            return jsonify(error="method_not_allowed", message="请求方法不允许。"), 405
+        return "请求方法不允许", 405
+
+
+def configure_templates(app: Flask) -> None:
+    """Filters the clerk pages use: China time, ages in words, sizes."""
+
+    @app.template_filter("cst")
+    def _cst(value: dt.datetime | None) -> str:
+        if value is None:
+            return "—"
+        return value.replace(tzinfo=dt.UTC).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+
+    @app.template_filter("age")
+    def _age(seconds: float | None) -> str:
+        if seconds is None:
+            return "—"
+        seconds = int(seconds)
+        if seconds < 3600:
+            return f"{max(seconds // 60, 0)} 分钟"
+        if seconds < 86400:
+            return f"{seconds // 3600} 小时"
+        return f"{seconds // 86400} 天 {seconds % 86400 // 3600} 小时"
+
+    @app.template_filter("filesize")
+    def _filesize(value: int | None) -> str:
+        if value is None:
+            return "—"
+        for unit in ("B", "KB", "MB", "GB"):
+            if value < 1024 or unit == "GB":
+                return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+            value /= 1024
+        return str(value)

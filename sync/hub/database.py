@@ -1,0 +1,72 @@
+"""Opening and migrating the hub database: SQLite for a demo, PostgreSQL for a real county.
+
+Several WSGI worker processes share the database; nothing here keeps state in the process that
+matters between requests.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import urlparse
+
+from peewee import Database, PostgresqlDatabase, SqliteDatabase
+from playhouse.db_url import connect as connect_url
+from playhouse.migrations import Runner
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 15000,  # several workers writing wait for each other instead of failing
+    "synchronous": "normal",
+}
+# An arbitrary constant: the PostgreSQL advisory lock that serialises concurrent migrations.
+_MIGRATION_LOCK_KEY = 724_018_331
+
+
+def open_database(url: str | None, sqlite_path: str) -> Database:
+    """Return an (unconnected) database for ``url``, or the SQLite file at ``sqlite_path``.
+
+    SQLite transactions begin IMMEDIATE: every hub transaction writes, and taking the write lock
+    up front lets the busy timeout queue workers instead of failing with SQLITE_BUSY_SNAPSHOT.
+    """
+    if url and not urlparse(url).scheme.startswith("sqlite"):
+        return connect_url(url)
+    path = urlparse(url).path if url else sqlite_path
+    if url and path.startswith("/") and url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        path = path[1:]  # sqlite:///relative.db
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE",
+                          check_same_thread=False, timeout=15)
+
+
+def runner(database: Database) -> Runner:
+    """The migration runner for the hub schema (history table ``hub_schema_migration``)."""
+    return Runner(database, directory=str(MIGRATIONS_DIR), table_name="hub_schema_migration")
+
+
+def migrate(database: Database) -> list[str]:
+    """Apply pending migrations; safe when several workers start at once.
+
+    The whole run happens in one transaction holding a lock (an advisory lock on PostgreSQL,
+    the write lock BEGIN IMMEDIATE takes on SQLite), so the second worker sees the first one's history and skips.
+    """
+    with database.connection_context():
+        with database.atomic():
+            if isinstance(database, PostgresqlDatabase):
+                database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK_KEY,))
+            applied = runner(database).up()
+    for name in applied:
+        log.info("hub: applied migration %s", name)
+    return applied
+
+
+def schema_version(database: Database) -> str:
+    """Name of the newest applied hub migration."""
+    with database.connection_context():
+        applied = [m.name for m in runner(database).status() if m.applied]
+    return applied[-1] if applied else ""

@@ -1,0 +1,52 @@
+"""Hub models, by area; ``MODELS`` lists them in creation order."""
+
+from sync.hub.models.base import BaseModel, utcnow
+from sync.hub.models.cases import (
+    Attachment,
+    AttachmentLink,
+    AttachmentOwner,
+    AttachmentUpload,
+    CatalogVersion,
+    Change,
+    Conflict,
+    Decision,
+    Event,
+    HubCase,
+)
+from sync.hub.models.stations import Nonce, Station
+from sync.hub.models.users import HubUser
+
+MODELS = [
+    Station,
+    Nonce,
+    HubUser,
+    HubCase,
+    Event,
+    Conflict,
+    Decision,
+    Change,
+    CatalogVersion,
+    Attachment,
+    AttachmentUpload,
+    AttachmentOwner,
+    AttachmentLink,
+]
+
+__all__ = [
+    "MODELS",
+    "Attachment",
+    "AttachmentLink",
+    "AttachmentOwner",
+    "AttachmentUpload",
+    "BaseModel",
+    "CatalogVersion",
+    "Change",
+    "Conflict",
+    "Decision",
+    "Event",
+    "HubCase",
+    "HubUser",
+    "Nonce",
+    "Station",
+    "utcnow",
+]

@@ -1,0 +1,175 @@
+"""Cases as the county sees them: received events, the case they build, decisions, changes."""
+
+from __future__ import annotations
+
+from peewee import (
+    AutoField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    JSONField,
+    TextField,
+)
+
+from sync.hub.models.base import BaseModel, utcnow
+from sync.hub.models.stations import Station
+
+
+class HubCase(BaseModel):
+    """One 办件 received from a station; ``snapshot`` is the latest full case as sent."""
+
+    case_id = CharField(max_length=36, unique=True)
+    station = ForeignKeyField(Station, index=True)
+    case_no = CharField(max_length=64, null=True, index=True)
+    query_code = CharField(max_length=32, null=True)
+    hub_case_no = CharField(max_length=50, null=True, unique=True)
+    item_code = CharField(max_length=64, null=True)
+    impl_code = CharField(max_length=64, null=True)
+    item_name = CharField(max_length=200, null=True)
+    applicant_name = CharField(max_length=100, null=True)
+    mode = CharField(max_length=16, null=True)
+    station_decision = CharField(max_length=16, null=True)
+    # submitted → accepted/supplement/rejected; accepted → completed (services/decisions.py).
+    status = CharField(max_length=16, default="submitted", index=True)
+    catalog_version = CharField(max_length=64, null=True)
+    statutory_due = DateField(null=True)
+    committed_due = DateField(null=True)
+    received_at = CharField(max_length=40, null=True)  # as the station wrote it (with offset)
+    last_seq = IntegerField(default=0)
+    snapshot = JSONField(default=dict)
+    supplied_at = DateTimeField(null=True)  # station sent materials after a 补正 request
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class Event(BaseModel):
+    """Every accepted event exactly once: ``event_id`` and ``(case_id, seq)`` are unique."""
+
+    event_id = CharField(max_length=36, unique=True)
+    station = ForeignKeyField(Station, index=True)
+    case_id = CharField(max_length=36)
+    seq = IntegerField()
+    kind = CharField(max_length=64)
+    digest = CharField(max_length=64)
+    occurred_at = CharField(max_length=40)
+    catalog_version = CharField(max_length=64)
+    deadline = DateField(null=True)
+    batch_id = CharField(max_length=36, null=True)
+    body = JSONField()
+    received_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("case_id", "seq"), True),)
+
+
+class Conflict(BaseModel):
+    """A copy that clashes with what the hub holds; kept for a person, never dropped."""
+
+    event_id = CharField(max_length=36, index=True)
+    station = ForeignKeyField(Station, index=True)
+    case_id = CharField(max_length=36, index=True)
+    seq = IntegerField()
+    kind = CharField(max_length=64)
+    digest = CharField(max_length=64)
+    code = CharField(max_length=32)  # content_mismatch | seq_taken
+    existing_event_id = CharField(max_length=36, null=True)
+    body = JSONField()
+    created_at = DateTimeField(default=utcnow)
+    resolved_at = DateTimeField(null=True)
+    resolved_by = CharField(max_length=64, null=True)
+    resolution_note = TextField(null=True)
+
+    class Meta:
+        indexes = ((("event_id", "digest"), True),)
+
+
+class Decision(BaseModel):
+    """A county clerk's decision on a case (受理 / 补正 / 不予受理 / 办结)."""
+
+    case = ForeignKeyField(HubCase, backref="decisions", index=True)
+    kind = CharField(max_length=16)
+    clerk = CharField(max_length=64)
+    hub_case_no = CharField(max_length=50, null=True)
+    reason = TextField(null=True)
+    supplement_items = JSONField(default=list)
+    result = CharField(max_length=16, null=True)
+    result_text = TextField(null=True)
+    decided_at = DateTimeField(default=utcnow)
+
+
+class Change(BaseModel):
+    """One entry of the changes feed; ``id`` is the station's cursor.
+
+    Rows are never deleted, so SQLite never reuses an id and a cursor never skips or repeats.
+    ``station`` is null for broadcasts (catalog versions, settings for everyone).
+    """
+
+    id = AutoField()
+    station = ForeignKeyField(Station, null=True, index=True)
+    kind = CharField(max_length=32)
+    case_id = CharField(max_length=36, null=True)
+    payload = JSONField()
+    created_at = DateTimeField(default=utcnow)
+
+
+class CatalogVersion(BaseModel):
+    """A published 事项目录 version; publication order (``id``) decides which is newer."""
+
+    version = CharField(max_length=64, unique=True)
+    published_at = DateTimeField(default=utcnow)
+    published_by = CharField(max_length=64)
+    item_count = IntegerField(default=0)
+    body = JSONField()
+
+
+class Attachment(BaseModel):
+    """A complete, verified file, stored once by its SHA-256."""
+
+    sha256 = CharField(max_length=64, unique=True)
+    size = IntegerField()
+    content_type = CharField(max_length=100, null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class AttachmentUpload(BaseModel):
+    """A station's upload in progress; the partial file grows chunk by chunk."""
+
+    station = ForeignKeyField(Station, on_delete="CASCADE")
+    sha256 = CharField(max_length=64)
+    total = IntegerField()
+    received = IntegerField(default=0)
+    content_type = CharField(max_length=100, null=True)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("station", "sha256"), True),)
+
+
+class AttachmentOwner(BaseModel):
+    """A station that proved it holds the file by uploading it; only owners see it as present."""
+
+    station = ForeignKeyField(Station, on_delete="CASCADE")
+    sha256 = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("station", "sha256"), True),)
+
+
+class AttachmentLink(BaseModel):
+    """An attachment named in a case snapshot (what the clerk sees on the case page)."""
+
+    station = ForeignKeyField(Station, on_delete="CASCADE")
+    case_id = CharField(max_length=36, index=True)
+    sha256 = CharField(max_length=64, index=True)
+    filename = CharField(max_length=255, null=True)
+    size = IntegerField(null=True)
+    content_type = CharField(max_length=100, null=True)
+    linked_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("case_id", "sha256"), True),)
+
+

@@ -1,0 +1,56 @@
+"""The station registry: who may sync, with which key, and what their last heartbeat said."""
+
+from __future__ import annotations
+
+from peewee import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    JSONField,
+)
+
+from sync.hub.models.base import BaseModel, utcnow
+
+
+class Station(BaseModel):
+    """A registered 便民服务站/中心 with its own signing secret."""
+
+    code = CharField(max_length=32, unique=True)
+    name = CharField(max_length=100)
+    # HMAC needs the shared secret itself, so it is stored, not hashed; shown once at creation.
+    secret = CharField(max_length=128)
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+    last_seen_at = DateTimeField(null=True)
+    settings = JSONField(default=dict)
+    # Last heartbeat, flattened for the county's station list; the raw one in ``heartbeat``.
+    heartbeat = JSONField(default=dict)
+    heartbeat_at = DateTimeField(null=True)
+    app_version = CharField(max_length=64, null=True)
+    schema_version = CharField(max_length=64, null=True)
+    protocol = IntegerField(null=True)
+    queue_length = IntegerField(null=True)
+    oldest_queued_age_s = BigIntegerField(null=True)
+    set_aside_count = IntegerField(null=True)
+    clock_offset_s = FloatField(null=True)
+    free_disk_bytes = BigIntegerField(null=True)
+
+    @classmethod
+    def by_code(cls, code: str) -> Station | None:
+        """Return the station with this code, active or not."""
+        return cls.get_or_none(cls.code == code)
+
+
+class Nonce(BaseModel):
+    """A request nonce seen recently; the unique index is what refuses replays across workers."""
+
+    station = ForeignKeyField(Station, on_delete="CASCADE")
+    value = CharField(max_length=128)
+    seen_at = BigIntegerField(index=True)  # unix seconds, pruned after the clock window
+
+    class Meta:
+        indexes = ((("station", "value"), True),)

@@ -1,0 +1,48 @@
+"""Authenticating station requests: key, signature, clock, and the shared nonce table."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Mapping
+
+from peewee import IntegrityError
+
+from sync import protocol
+from sync.hub.extensions import db
+from sync.hub.models import Nonce, Station
+
+
+def authenticate(method: str, path_with_query: str, headers: Mapping[str, str], *,
+                 window_s: int, prune_probability: float = 0.02,
+                 now: float | None = None) -> tuple[Station, protocol.SignedRequest]:
+    """Return the station and its signed headers, or raise :class:`protocol.ProtocolError`.
+
+    The body digest is not checked here (the caller reads the body under a size limit first).
+    The nonce is stored in the database under a unique index, so a replay is refused even when
+    it reaches another worker process. Nonces are kept three clock windows: a request stamped
+    at the edge of the window cannot be replayed after its nonce is pruned, because by then its
+    timestamp is out of the window.
+    """
+    signed = protocol.parse_signed_headers(headers)
+    station = Station.by_code(signed.station) if signed.station else None
+    if station is None or not station.active:
+        raise protocol.ProtocolError(protocol.ERR_UNKNOWN_STATION)
+    current = time.time() if now is None else now
+    protocol.verify_request(station.secret, method, path_with_query, headers, None,
+                            now=current, window_s=window_s)
+    try:
+        with db.atomic():
+            Nonce.create(station=station, value=signed.nonce, seen_at=int(current))
+    except IntegrityError as exc:
+        raise protocol.ProtocolError(protocol.ERR_REPLAY) from exc
+    if random.random() < prune_probability:
+        prune_nonces(window_s, now=current)
+    return station, signed
+
+
+def prune_nonces(window_s: int, *, now: float | None = None) -> int:
+    """Delete nonces too old to matter; returns how many went."""
+    cutoff = int((time.time() if now is None else now) - 3 * window_s)
+    with db.atomic():
+        return Nonce.delete().where(Nonce.seen_at < cutoff).execute()

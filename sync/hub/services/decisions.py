@@ -1,0 +1,144 @@
+"""County clerk decisions on cases; each one becomes a change that flows back to the station."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import IntegrityError
+
+from sync import protocol
+from sync.hub.extensions import db
+from sync.hub.models import Decision, HubCase, utcnow
+from sync.hub.services import changes
+from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
+
+ACCEPT = protocol.CASE_STATUS_ACCEPTED
+SUPPLEMENT = protocol.CASE_STATUS_SUPPLEMENT
+REJECT = protocol.CASE_STATUS_REJECTED
+COMPLETE = protocol.CASE_STATUS_COMPLETED
+
+STATUS_LABELS = {
+    "submitted": "待受理",
+    ACCEPT: "已受理",
+    SUPPLEMENT: "待补正",
+    REJECT: "不予受理",
+    COMPLETE: "已办结",
+    "not_collected": "未收件（仅备案）",
+}
+DECISION_LABELS = {ACCEPT: "受理", SUPPLEMENT: "补正", REJECT: "不予受理", COMPLETE: "办结"}
+
+#: Which statuses each decision may be taken from. 补正 comes before 受理 (行政许可法 §32),
+#: 办结 only after 受理; 不予受理 and 办结 are final.
+ALLOWED_FROM: dict[str, frozenset[str]] = {
+    ACCEPT: frozenset({"submitted", SUPPLEMENT}),
+    SUPPLEMENT: frozenset({"submitted", SUPPLEMENT}),
+    REJECT: frozenset({"submitted", SUPPLEMENT}),
+    COMPLETE: frozenset({ACCEPT}),
+}
+_HUB_CASE_NO = re.compile(r"^[0-9A-Za-z-]{1,50}$")
+
+
+@dataclass(frozen=True)
+class DecisionInput:
+    """What the clerk submitted; which fields matter depends on ``kind``."""
+
+    kind: str
+    hub_case_no: str | None = None
+    reason: str | None = None
+    supplement_keys: tuple[str, ...] = ()
+    result: str | None = None
+    result_text: str | None = None
+
+
+def allowed_decisions(status: str) -> list[str]:
+    """Decisions the clerk may take on a case in ``status`` (the UI shows only these forms)."""
+    return [kind for kind, sources in ALLOWED_FROM.items() if status in sources]
+
+
+def _supplement_items(case: HubCase, keys: tuple[str, ...]) -> list[dict[str, str]]:
+    materials = {str(m.get("key") or m.get("name")): m for m in (case.snapshot or {}).get("materials") or []
+                 if isinstance(m, dict)}
+    items = []
+    for key in keys:
+        if key not in materials:
+            raise ValidationError(f"补正材料「{key}」不在该办件的材料清单中。")
+        items.append({"key": key, "name": str(materials[key].get("name") or key)})
+    return items
+
+
+def _validate(case: HubCase, data: DecisionInput) -> dict[str, Any]:
+    """Check the input for its kind and return the Decision fields."""
+    reason = (data.reason or "").strip() or None
+    fields: dict[str, Any] = {"reason": reason, "supplement_items": [], "result": None, "result_text": None,
+                              "hub_case_no": case.hub_case_no}
+    if data.kind == ACCEPT:
+        number = (data.hub_case_no or "").strip()
+        if number and not _HUB_CASE_NO.match(number):
+            raise ValidationError("办件编号只能由字母、数字和连字符组成，最长 50 位。")
+        fields["hub_case_no"] = number or None
+    elif data.kind == SUPPLEMENT:
+        fields["supplement_items"] = _supplement_items(case, data.supplement_keys)
+        if not fields["supplement_items"] and not reason:
+            raise ValidationError("补正须勾选需补正的材料或填写补正说明。")
+    elif data.kind == REJECT:
+        if not reason:
+            raise ValidationError("不予受理须填写理由。")
+    elif data.kind == COMPLETE:
+        if data.result not in (protocol.RESULT_APPROVED, protocol.RESULT_DENIED):
+            raise ValidationError("办结须选择办理结果（准予 / 不予）。")
+        fields["result"] = data.result
+        fields["result_text"] = (data.result_text or "").strip() or None
+        if data.result == protocol.RESULT_DENIED and not fields["result_text"]:
+            raise ValidationError("办理结果为不予许可时须填写结果说明。")
+    else:
+        raise ValidationError("未知的决定类型。")
+    return fields
+
+
+def decide(case_id: str, data: DecisionInput, *, clerk: str) -> Decision:
+    """Record a decision, move the case, and emit its ``case.status`` change — all or nothing.
+
+    The status update is conditional on the status we validated against, so two clerks
+    deciding the same case at once cannot both win.
+    """
+    case = HubCase.get_or_none(HubCase.case_id == case_id)
+    if case is None:
+        raise NotFound("办件不存在。")
+    if case.status not in ALLOWED_FROM.get(data.kind, frozenset()):
+        label = DECISION_LABELS.get(data.kind, data.kind)
+        raise InvalidTransition(f"办件当前状态为「{STATUS_LABELS.get(case.status, case.status)}」，不能{label}。")
+    fields = _validate(case, data)
+    now = utcnow()
+    if data.kind == ACCEPT and not fields["hub_case_no"]:
+        fields["hub_case_no"] = f"XJ{now:%Y%m%d}{case.id:08d}"  # the platform's own 办件编号
+    try:
+        with db.atomic():
+            updated = (HubCase.update(status=data.kind, hub_case_no=fields["hub_case_no"], updated_at=now,
+                                      supplied_at=None)
+                       .where((HubCase.id == case.id) & (HubCase.status == case.status))
+                       .execute())
+            if updated != 1:
+                raise InvalidTransition("该办件刚被其他人员处理，请刷新页面后再操作。")
+            decision = Decision.create(case=case, kind=data.kind, clerk=clerk, decided_at=now, **fields)
+            changes.emit(protocol.CHANGE_CASE_STATUS, status_payload(case, decision),
+                         station=case.station, case_id=case.case_id)
+    except IntegrityError as exc:
+        raise ValidationError("该办件编号已被其他办件使用。") from exc
+    return decision
+
+
+def status_payload(case: HubCase, decision: Decision) -> dict[str, Any]:
+    """The ``case.status`` change payload, as documented in docs/sync-protocol.md."""
+    return {
+        "status": decision.kind,
+        "case_no": case.case_no,
+        "hub_case_no": decision.hub_case_no,
+        "decided_at": decision.decided_at.replace(microsecond=0).isoformat() + "Z",
+        "clerk": decision.clerk,
+        "reason": decision.reason,
+        "supplement_items": decision.supplement_items or [],
+        "result": decision.result,
+        "result_text": decision.result_text,
+    }

@@ -1,0 +1,228 @@
+"""Receiving event batches: exactly once, in order per case, one bad event sinking nothing else.
+
+Each event is classified and stored in its own transaction. Exactly-once does not rest on a
+read-then-write (two workers could both read "absent"): it rests on the unique indexes on
+``event_id`` and ``(case_id, seq)``. A worker that loses the race gets IntegrityError, rolls
+its transaction back and classifies again, now seeing the winner's row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from peewee import IntegrityError
+
+from sync import protocol
+from sync.hub.extensions import db
+from sync.hub.models import AttachmentLink, Conflict, Event, HubCase, Station, utcnow
+from sync.hub.services import catalog
+
+log = logging.getLogger(__name__)
+
+_RACE_RETRIES = 4
+
+
+class _LostRace(Exception):
+    """Another worker changed the case between our read and our write; classify again."""
+
+
+def receive_batch(station: Station, batch: dict[str, Any], *, grace_days: int) -> list[protocol.EventResult]:
+    """Classify and store every event of a batch; return one result per event, in input order.
+
+    Events are processed per case in ``seq`` order whatever their order in the batch, so a
+    batch assembled most-urgent-first still lands in each case's own order.
+    """
+    events = batch.get("events") or []
+    batch_id = batch.get("batch_id") if isinstance(batch.get("batch_id"), str) else None
+
+    def order_key(index: int) -> tuple[str, int, int]:
+        event = events[index]
+        if not isinstance(event, dict):
+            return ("", 0, index)
+        seq = event.get("seq")
+        return (str(event.get("case_id")), seq if isinstance(seq, int) else 0, index)
+
+    results: list[protocol.EventResult | None] = [None] * len(events)
+    for index in sorted(range(len(events)), key=order_key):
+        results[index] = receive_event(station, events[index], batch_id=batch_id, grace_days=grace_days)
+    return [r for r in results if r is not None]
+
+
+def receive_event(station: Station, event: Any, *, batch_id: str | None = None,
+                  grace_days: int = 30, now: dt.datetime | None = None) -> protocol.EventResult:
+    """Classify one event as accepted, duplicate, conflict or rejected, storing what it must."""
+    event_id = str(event.get("event_id") or "") if isinstance(event, dict) else ""
+    problem = protocol.validate_event(event)
+    if problem:
+        return _rejected(event_id, protocol.CODE_BAD_EVENT, problem, retryable=False)
+    digest = protocol.event_digest(event)
+    for _ in range(_RACE_RETRIES):
+        try:
+            with db.atomic():
+                return _classify_and_store(station, event, digest, batch_id=batch_id,
+                                           grace_days=grace_days, now=now or utcnow())
+        except (IntegrityError, _LostRace):
+            continue
+        except Exception:  # one broken event must not sink the batch; the station retries it
+            log.exception("hub: event %s from %s failed", event_id, station.code)
+            return _rejected(event_id, protocol.CODE_INTERNAL, "平台处理该事件时出错，将自动重试。",
+                             retryable=True)
+    return _rejected(event_id, protocol.CODE_INTERNAL, "平台繁忙，请稍后重试。", retryable=True)
+
+
+def _rejected(event_id: str, code: str, reason: str, *, retryable: bool) -> protocol.EventResult:
+    return protocol.EventResult(event_id, protocol.STATUS_REJECTED, reason=reason, code=code,
+                                retryable=retryable)
+
+
+def _conflict(station: Station, event: dict[str, Any], digest: str, code: str,
+              existing_event_id: str | None, reason: str) -> protocol.EventResult:
+    """Keep the clashing copy for a person (once per distinct content) and report it."""
+    (Conflict.insert(event_id=event["event_id"], station=station, case_id=event["case_id"],
+                     seq=event["seq"], kind=event["kind"], digest=digest, code=code,
+                     existing_event_id=existing_event_id, body=event, created_at=utcnow())
+     .on_conflict_ignore().execute())
+    return protocol.EventResult(event["event_id"], protocol.STATUS_CONFLICT, reason=reason, code=code,
+                                retryable=False)
+
+
+def _classify_and_store(station: Station, event: dict[str, Any], digest: str, *,
+                        batch_id: str | None, grace_days: int, now: dt.datetime) -> protocol.EventResult:
+    event_id, case_id, seq, kind = event["event_id"], event["case_id"], event["seq"], event["kind"]
+
+    existing = Event.get_or_none(Event.event_id == event_id)
+    if existing is not None:
+        if existing.station_id != station.id:
+            return _rejected(event_id, protocol.CODE_NOT_YOUR_CASE, "该事件编号属于其他站点。", retryable=False)
+        if existing.digest == digest:
+            return protocol.EventResult(event_id, protocol.STATUS_DUPLICATE)
+        return _conflict(station, event, digest, protocol.CODE_CONTENT_MISMATCH, existing.event_id,
+                         "同一事件编号的内容与平台已收到的不一致，已转人工核对。")
+
+    case = HubCase.get_or_none(HubCase.case_id == case_id)
+    if case is not None and case.station_id != station.id:
+        return _rejected(event_id, protocol.CODE_NOT_YOUR_CASE, "该办件属于其他站点，不能由本站提交。",
+                         retryable=False)
+    if kind not in protocol.KNOWN_EVENT_KINDS:
+        return _rejected(event_id, protocol.CODE_UNKNOWN_KIND,
+                         f"平台不认识事件类型「{kind}」，请联系县级平台升级。", retryable=False)
+
+    last = case.last_seq if case is not None else 0
+    if seq <= last:
+        taken = Event.get_or_none((Event.case_id == case_id) & (Event.seq == seq))
+        return _conflict(station, event, digest, protocol.CODE_SEQ_TAKEN, taken.event_id if taken else None,
+                         f"该办件第 {seq} 条事件已由另一事件占用，已转人工核对。")
+    if seq > last + 1:
+        return _rejected(event_id, protocol.CODE_OUT_OF_ORDER,
+                         f"事件顺序不连续：平台已收到该办件第 {last} 条，本条为第 {seq} 条，须先补发前面的事件。",
+                         retryable=True)
+    if kind == protocol.KIND_CASE_SUBMITTED:
+        stale = catalog.check_grace(event, grace_days=grace_days, now=now)
+        if stale is not None:
+            return stale
+
+    Event.create(event_id=event_id, station=station, case_id=case_id, seq=seq, kind=kind, digest=digest,
+                 occurred_at=event["occurred_at"], catalog_version=event["catalog_version"],
+                 deadline=event.get("deadline"), batch_id=batch_id, body=event, received_at=now)
+    if case is None:
+        case = HubCase.create(case_id=case_id, station=station, last_seq=0, created_at=now, updated_at=now)
+    updates: dict[str, Any] = {"last_seq": seq, "updated_at": now}
+    updates.update(_APPLY.get(kind, _apply_nothing)(case, event, now))
+    changed = (HubCase.update(**updates)
+               .where((HubCase.id == case.id) & (HubCase.last_seq == last))
+               .execute())
+    if changed != 1:
+        raise _LostRace()
+    return protocol.EventResult(event_id, protocol.STATUS_ACCEPTED)
+
+
+# --- what each kind does to the county's view of the case ----------------------------------
+
+
+def _link_attachments(case: HubCase, attachments: Any) -> None:
+    for item in attachments or []:
+        if isinstance(item, dict) and protocol.is_sha256(item.get("sha256")):
+            (AttachmentLink.insert(station=case.station_id, case_id=case.case_id, sha256=item["sha256"],
+                                   filename=str(item.get("filename") or "")[:255] or None,
+                                   size=item.get("size") if isinstance(item.get("size"), int) else None,
+                                   content_type=str(item.get("content_type") or "")[:100] or None,
+                                   linked_at=utcnow())
+             .on_conflict_ignore().execute())
+
+
+def _date_or_none(value: Any) -> str | None:
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return dt.date.fromisoformat(value[:10]).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def _apply_submitted(case: HubCase, event: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    payload = event["payload"]
+    applicant = payload.get("applicant") if isinstance(payload.get("applicant"), dict) else {}
+    decision = payload.get("decision")
+    _link_attachments(case, payload.get("attachments"))
+    updates: dict[str, Any] = {
+        "snapshot": payload,
+        "case_no": str(payload.get("case_no") or "")[:64] or None,
+        "query_code": str(payload.get("query_code") or "")[:32] or None,
+        "item_code": str(payload.get("item_code") or "")[:64] or None,
+        "impl_code": str(payload.get("impl_code") or "")[:64] or None,
+        "item_name": str(payload.get("item_name") or "")[:200] or None,
+        "applicant_name": str(applicant.get("name") or "")[:100] or None,
+        "mode": str(payload.get("mode") or "")[:16] or None,
+        "station_decision": str(decision or "")[:16] or None,
+        "catalog_version": event["catalog_version"],
+        "statutory_due": _date_or_none(payload.get("statutory_due")),
+        "committed_due": _date_or_none(payload.get("committed_due")),
+        "received_at": str(payload.get("received_at") or "")[:40] or None,
+    }
+    if case.last_seq == 0:
+        # A station holding the power to accept (委托受理) already accepted; a case it could not
+        # collect is on record only. Everything else waits for the county's 受理.
+        updates["status"] = {"accepted": "accepted", "not_collected": "not_collected"}.get(decision, "submitted")
+    return updates
+
+
+def _apply_materials(case: HubCase, event: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    payload = event["payload"]
+    snapshot = dict(case.snapshot or {})
+    if isinstance(payload.get("materials"), list):
+        snapshot["materials"] = payload["materials"]
+    if isinstance(payload.get("attachments"), list):
+        known = {a.get("sha256") for a in snapshot.get("attachments") or [] if isinstance(a, dict)}
+        snapshot["attachments"] = list(snapshot.get("attachments") or []) + [
+            a for a in payload["attachments"] if isinstance(a, dict) and a.get("sha256") not in known]
+        _link_attachments(case, payload["attachments"])
+    updates: dict[str, Any] = {"snapshot": snapshot}
+    if case.status == "supplement":
+        updates["supplied_at"] = now
+    return updates
+
+
+def _apply_into_snapshot(key: str) -> Callable[[HubCase, dict[str, Any], dt.datetime], dict[str, Any]]:
+    def apply(case: HubCase, event: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+        snapshot = dict(case.snapshot or {})
+        snapshot[key] = event["payload"]
+        return {"snapshot": snapshot}
+
+    return apply
+
+
+def _apply_nothing(case: HubCase, event: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    return {}
+
+
+_APPLY: dict[str, Callable[[HubCase, dict[str, Any], dt.datetime], dict[str, Any]]] = {
+    protocol.KIND_CASE_SUBMITTED: _apply_submitted,
+    "case.materials_updated": _apply_materials,
+    "case.status_changed": _apply_into_snapshot("station_status"),
+    "case.delivered": _apply_into_snapshot("delivery"),
+    "case.evaluated": _apply_into_snapshot("evaluation"),
+    "case.note": _apply_nothing,
+}

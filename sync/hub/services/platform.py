@@ -1,0 +1,87 @@
+"""The adapter seam between the sync API and whatever platform processes cases.
+
+The API blueprint talks only to a :class:`CasePlatform`. :class:`LocalPlatform` is our reference
+county platform (the services in this package). Connecting stations to a real provincial
+platform means writing one class that implements the same methods — translating events into
+that platform's API and its answers into :class:`protocol.EventResult` and changes — and naming
+it in the ``HUB_PLATFORM`` setting. Authentication, signing, limits and versions stay here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Protocol
+
+from flask import Flask
+
+from sync import protocol
+from sync.hub.models import Station
+from sync.hub.services import attachments, changes, ingest, stations
+
+
+class CasePlatform(Protocol):
+    """What the sync API needs from a county platform."""
+
+    def receive_batch(self, station: Station, batch: dict[str, Any]) -> list[protocol.EventResult]:
+        """Classify and store every event of an (upgraded, current-version) batch."""
+
+    def changes(self, station: Station, cursor: int, limit: int) -> changes.ChangePage:
+        """Return the station's changes after ``cursor``."""
+
+    def record_heartbeat(self, station: Station, heartbeat: dict[str, Any]) -> None:
+        """Remember a station's heartbeat."""
+
+    def check_attachments(self, station: Station, digests: list[str]) -> list[str]:
+        """Return the digests the station still has to upload."""
+
+    def attachment_status(self, station: Station, sha256: str) -> dict[str, Any]:
+        """Return upload progress for one file."""
+
+    def put_attachment_chunk(self, station: Station, sha256: str, *, start: int, end: int, total: int,
+                             data: bytes, content_type: str | None) -> dict[str, Any]:
+        """Store one chunk of a file."""
+
+
+class LocalPlatform:
+    """The reference county platform: everything in this hub's own database and instance folder."""
+
+    def __init__(self, app: Flask) -> None:
+        self.grace_days = int(app.config["CATALOG_GRACE_DAYS"])
+        self.page_bytes = int(app.config["MAX_CHANGES_PAGE_BYTES"])
+        self.attachment_dir = app.config["ATTACHMENT_DIR"]
+        self.max_attachment_bytes = int(app.config["MAX_ATTACHMENT_BYTES"])
+
+    def receive_batch(self, station: Station, batch: dict[str, Any]) -> list[protocol.EventResult]:
+        """Store heartbeat and events; see :mod:`sync.hub.services.ingest`."""
+        stations.record_heartbeat(station, batch.get("heartbeat"))
+        return ingest.receive_batch(station, batch, grace_days=self.grace_days)
+
+    def changes(self, station: Station, cursor: int, limit: int) -> changes.ChangePage:
+        """Page through the local changes table."""
+        return changes.page_for(station, cursor, limit, max_bytes=self.page_bytes)
+
+    def record_heartbeat(self, station: Station, heartbeat: dict[str, Any]) -> None:
+        """Store the heartbeat on the station row."""
+        stations.record_heartbeat(station, heartbeat)
+
+    def check_attachments(self, station: Station, digests: list[str]) -> list[str]:
+        """See :func:`sync.hub.services.attachments.check`."""
+        return attachments.check(station, digests)
+
+    def attachment_status(self, station: Station, sha256: str) -> dict[str, Any]:
+        """See :func:`sync.hub.services.attachments.status`."""
+        return attachments.status(station, sha256)
+
+    def put_attachment_chunk(self, station: Station, sha256: str, *, start: int, end: int, total: int,
+                             data: bytes, content_type: str | None) -> dict[str, Any]:
+        """See :func:`sync.hub.services.attachments.put_chunk`."""
+        return attachments.put_chunk(self.attachment_dir, station, sha256, start=start, end=end, total=total,
+                                     data=data, max_bytes=self.max_attachment_bytes,
+                                     content_type=content_type)
+
+
+def load_platform(app: Flask) -> CasePlatform:
+    """Instantiate the platform named by ``HUB_PLATFORM`` (``module:Class``, called with the app)."""
+    module_name, _, attr = str(app.config["HUB_PLATFORM"]).partition(":")
+    factory = getattr(importlib.import_module(module_name), attr)
+    return factory(app)

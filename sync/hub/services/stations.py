@@ -1,0 +1,121 @@
+"""The station registry: credentials, heartbeats, and who has gone dark."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import IntegrityError
+
+from sync import protocol
+from sync.hub.extensions import db
+from sync.hub.models import Station, utcnow
+from sync.hub.services import changes
+from sync.hub.services.errors import NotFound, ValidationError
+
+_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+def new_secret() -> str:
+    """Return a fresh station secret: 256 random bits, URL-safe so it pastes cleanly."""
+    return secrets.token_urlsafe(32)
+
+
+def create_station(code: str, name: str) -> tuple[Station, str]:
+    """Register a station and return it with its secret (shown once, then only stored)."""
+    code = (code or "").strip()
+    name = (name or "").strip()
+    if not _CODE.match(code):
+        raise ValidationError("站点编码只能包含字母、数字、下划线和连字符，最长 32 位。")
+    if not name:
+        raise ValidationError("请填写站点名称。")
+    secret = new_secret()
+    try:
+        with db.atomic():
+            station = Station.create(code=code, name=name, secret=secret)
+    except IntegrityError as exc:
+        raise ValidationError(f"站点编码 {code} 已存在。") from exc
+    return station, secret
+
+
+def rotate_secret(code: str) -> str:
+    """Give a station a new secret (e.g. a lost PC); the old one stops working at once."""
+    station = Station.by_code(code)
+    if station is None:
+        raise NotFound(f"站点 {code} 不存在。")
+    secret = new_secret()
+    Station.update(secret=secret).where(Station.id == station.id).execute()
+    return secret
+
+
+def record_heartbeat(station: Station, raw: Any, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Store the station's latest heartbeat; unknown or malformed fields are dropped, not fatal."""
+    heartbeat = protocol.normalize_heartbeat(raw)
+    if not heartbeat:
+        return heartbeat
+    now = now or utcnow()
+    columns = ("app_version", "schema_version", "protocol", "queue_length", "oldest_queued_age_s",
+               "set_aside_count", "clock_offset_s", "free_disk_bytes")
+    values: dict[str, Any] = {name: heartbeat.get(name) for name in columns}
+    values.update(heartbeat=heartbeat, heartbeat_at=now, last_seen_at=now)
+    Station.update(**values).where(Station.id == station.id).execute()
+    return heartbeat
+
+
+def touch(station: Station, *, now: dt.datetime | None = None) -> None:
+    """Remember that the station reached us, even without a heartbeat (e.g. a pull)."""
+    Station.update(last_seen_at=now or utcnow()).where(Station.id == station.id).execute()
+
+
+def update_settings(code: str, settings: dict[str, Any], *, clerk: str) -> Station:
+    """Replace a station's settings and send them down the changes feed in one transaction."""
+    station = Station.by_code(code)
+    if station is None:
+        raise NotFound(f"站点 {code} 不存在。")
+    if not isinstance(settings, dict):
+        raise ValidationError("站点设置须为 JSON 对象。")
+    with db.atomic():
+        Station.update(settings=settings).where(Station.id == station.id).execute()
+        changes.emit(protocol.CHANGE_STATION_SETTINGS, {"settings": settings, "updated_by": clerk},
+                     station=station)
+    station.settings = settings
+    return station
+
+
+@dataclass(frozen=True)
+class StationHealth:
+    """What the county's station list shows for one station."""
+
+    station: Station
+    dark: bool
+    queue_ageing: bool
+    oldest_queued_age_now_s: int | None
+    seen_ago_s: int | None
+
+
+def station_health(station: Station, *, dark_hours: float, queue_age_warn_hours: float,
+                   now: dt.datetime | None = None) -> StationHealth:
+    """Judge one station: dark when unseen too long, ageing when its oldest queued event is old.
+
+    The queue age is projected to now: the heartbeat said how old the oldest event was then,
+    and a station that went quiet has not sent it since.
+    """
+    now = now or utcnow()
+    seen_ago = int((now - station.last_seen_at).total_seconds()) if station.last_seen_at else None
+    dark = seen_ago is None or seen_ago > dark_hours * 3600
+    age_now = None
+    if station.queue_length and station.oldest_queued_age_s is not None and station.heartbeat_at:
+        age_now = int(station.oldest_queued_age_s + (now - station.heartbeat_at).total_seconds())
+    ageing = age_now is not None and age_now > queue_age_warn_hours * 3600
+    return StationHealth(station, dark, ageing, age_now, seen_ago)
+
+
+def list_health(*, dark_hours: float, queue_age_warn_hours: float) -> list[StationHealth]:
+    """Every station with its health, the ones needing attention first."""
+    now = utcnow()
+    rows = [station_health(s, dark_hours=dark_hours, queue_age_warn_hours=queue_age_warn_hours, now=now)
+            for s in Station.select().order_by(Station.code)]
+    return sorted(rows, key=lambda h: (not (h.dark or h.queue_ageing), h.station.code))

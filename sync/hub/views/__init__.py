@@ -1,0 +1,1 @@
+"""Hub blueprints: the signed JSON sync API, clerk login, and the clerk pages."""

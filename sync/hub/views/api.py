@@ -1,0 +1,230 @@
+"""The signed JSON sync API (``/api/v1``), thin over the :class:`CasePlatform` seam.
+
+Every answer to an authenticated request carries ``server_time`` and ``X-Hub-Signature``;
+authentication failures are answered unsigned (the station's key may be what failed) but always
+with ``server_time``, so a station with a wrong clock learns the hub's time from the refusal.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from sync import protocol
+from sync.hub.services import stations
+from sync.hub.services.auth import authenticate
+from sync.hub.services.errors import AttachmentError
+from sync.hub.services.platform import CasePlatform
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _platform() -> CasePlatform:
+    return current_app.extensions["hub_platform"]
+
+
+def server_time() -> float:
+    """Hub clock in unix seconds (ms precision); stations learn their offset from it."""
+    return round(time.time(), 3)
+
+
+def reply(payload: dict[str, Any], status: int = 200) -> Response:
+    """A JSON answer with ``server_time``, signed when the request was authenticated."""
+    body = json.dumps({"server_time": server_time(), **payload}, ensure_ascii=False,
+                      separators=(",", ":")).encode("utf-8")
+    response = Response(body, status=status, mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    station = g.get("station")
+    signed = g.get("signed")
+    if station is not None and signed is not None:
+        response.headers[protocol.H_HUB_SIGNATURE] = protocol.sign_response(
+            station.secret, signed.nonce, status, body)
+    return response
+
+
+def error_reply(code: str, message: str, status: int, **extra: Any) -> Response:
+    """An error answer: machine ``error``, Chinese ``message``, ``server_time``."""
+    return reply({"error": code, "message": message, **extra}, status)
+
+
+def _path_with_query() -> str:
+    """The path exactly as the station signed it (script root included behind a prefix)."""
+    path = request.script_root + request.path
+    query = request.query_string.decode("latin-1")
+    return f"{path}?{query}" if query else path
+
+
+def _read_body(limit: int) -> bytes:
+    """Read the raw body, refusing more than ``limit`` bytes before reading it all."""
+    if request.content_length is not None and request.content_length > limit:
+        raise protocol.ProtocolError(protocol.ERR_TOO_LARGE, status=413)
+    data = request.get_data(cache=True)
+    if len(data) > limit:
+        raise protocol.ProtocolError(protocol.ERR_TOO_LARGE, status=413)
+    return data
+
+
+def signed_endpoint(body_limit_key: str | None = None) -> Callable:
+    """Authenticate the request (signature, clock, nonce), then check the body against its digest.
+
+    Authentication comes before reading the body, so even a 413 for an oversized body is a
+    signed answer the station can trust.
+    """
+
+    def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            station, signed = authenticate(
+                request.method, _path_with_query(), request.headers,
+                window_s=int(current_app.config["CLOCK_WINDOW_S"]),
+                prune_probability=float(current_app.config["NONCE_PRUNE_PROBABILITY"]))
+            g.station, g.signed = station, signed
+            limit = int(current_app.config[body_limit_key]) if body_limit_key else 64 * 1024
+            g.body = _read_body(limit)
+            protocol.verify_body_digest(signed, g.body)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _json_body() -> Any:
+    return protocol.decode_body(g.body, request.headers.get("Content-Encoding"),
+                                max_bytes=int(current_app.config["MAX_DECOMPRESSED_BYTES"]))
+
+
+@bp.errorhandler(protocol.ProtocolError)
+def _protocol_error(exc: protocol.ProtocolError) -> Response:
+    extra: dict[str, Any] = {}
+    if exc.code == protocol.ERR_TOO_LARGE:
+        extra = {"max_events": current_app.config["MAX_BATCH_EVENTS"],
+                 "max_bytes": current_app.config["MAX_BATCH_BYTES"],
+                 "max_decompressed_bytes": current_app.config["MAX_DECOMPRESSED_BYTES"]}
+    if exc.code == protocol.ERR_VERSION:
+        extra = {"supported_versions": list(protocol.SUPPORTED_VERSIONS)}
+    if exc.status == 401:  # never sign a refusal of the credentials themselves
+        g.pop("station", None)
+    return error_reply(exc.code, exc.message, exc.status, **extra)
+
+
+@bp.errorhandler(AttachmentError)
+def _attachment_error(exc: AttachmentError) -> Response:
+    return error_reply(exc.code, exc.message, exc.status, **exc.extra)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge) -> Response:
+    return error_reply(protocol.ERR_TOO_LARGE, protocol.ERROR_MESSAGES[protocol.ERR_TOO_LARGE], 413)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    return error_reply("http_" + str(exc.code), exc.description or "请求无法处理。", exc.code or 500)
+
+
+@bp.get("/time")
+def time_now() -> Response:
+    """Unauthenticated first contact: the hub clock and the versions it serves."""
+    return reply({"protocol": protocol.PROTOCOL_VERSION, "supported_versions": list(protocol.SUPPORTED_VERSIONS)})
+
+
+@bp.post("/events")
+@signed_endpoint("MAX_BATCH_BYTES")
+def post_events() -> Response:
+    """Receive a batch of events; answer per event."""
+    batch = protocol.upgrade_batch(_json_body(), g.signed.version)
+    if batch.get("station") not in (None, g.station.code):
+        return error_reply(protocol.ERR_FORBIDDEN, "批次中的站点编码与签名站点不一致。", 403)
+    if len(batch["events"]) > int(current_app.config["MAX_BATCH_EVENTS"]):
+        raise protocol.ProtocolError(
+            protocol.ERR_TOO_LARGE, f"每批最多 {current_app.config['MAX_BATCH_EVENTS']} 条事件，请分批上传。",
+            status=413)
+    results = _platform().receive_batch(g.station, batch)
+    counts = {status: 0 for status in protocol.EVENT_STATUSES}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    return reply({"batch_id": batch.get("batch_id"), "counts": counts,
+                  "results": [r.to_dict() for r in results]})
+
+
+@bp.get("/changes")
+@signed_endpoint()
+def get_changes() -> Response:
+    """Page through the station's changes feed after ``cursor``."""
+    try:
+        cursor = int(request.args.get("cursor", "0"))
+        limit = int(request.args.get("limit", "100"))
+    except ValueError:
+        return error_reply(protocol.ERR_BAD_REQUEST, "cursor 和 limit 须为整数。", 400)
+    limit = min(max(limit, 1), int(current_app.config["MAX_CHANGES_PER_PAGE"]))
+    stations.touch(g.station)
+    page = _platform().changes(g.station, cursor, limit)
+    return reply({"changes": page.changes, "next_cursor": page.next_cursor, "has_more": page.has_more})
+
+
+@bp.post("/heartbeat")
+@signed_endpoint()
+def post_heartbeat() -> Response:
+    """Record a heartbeat sent on its own (e.g. with nothing queued)."""
+    heartbeat = _json_body()
+    if isinstance(heartbeat, dict) and isinstance(heartbeat.get("heartbeat"), dict):
+        heartbeat = heartbeat["heartbeat"]
+    _platform().record_heartbeat(g.station, heartbeat or {})
+    stations.touch(g.station)
+    return reply({"ok": True})
+
+
+@bp.post("/attachments/check")
+@signed_endpoint()
+def check_attachments() -> Response:
+    """Tell the station which of its files the hub still needs."""
+    body = _json_body()
+    digests = body.get("sha256") if isinstance(body, dict) else None
+    if not isinstance(digests, list) or len(digests) > 1000:
+        return error_reply(protocol.ERR_BAD_REQUEST, "请求须为 {\"sha256\": [...]}，最多 1000 个。", 400)
+    return reply({"missing": _platform().check_attachments(g.station, [str(d) for d in digests])})
+
+
+@bp.put("/attachments/<sha256>")
+@signed_endpoint("MAX_ATTACHMENT_BYTES")
+def put_attachment(sha256: str) -> Response:
+    """Receive one chunk (``Content-Range``) of a content-addressed file."""
+    if not protocol.is_sha256(sha256):
+        return error_reply(protocol.ERR_BAD_REQUEST, "附件地址须为小写十六进制 SHA-256。", 400)
+    header = request.headers.get("Content-Range")
+    if header:
+        start, end, total = protocol.parse_content_range(header)
+    else:  # a whole file in one request
+        start, end, total = 0, len(g.body) - 1, len(g.body)
+        if total == 0:
+            return error_reply(protocol.ERR_BAD_REQUEST, "附件内容为空。", 400)
+    result = _platform().put_attachment_chunk(
+        g.station, sha256, start=start, end=end, total=total, data=g.body,
+        content_type=(request.content_type or None) if request.content_type != "application/octet-stream" else None)
+    return reply(result)
+
+
+@bp.get("/attachments/<sha256>/status")
+@signed_endpoint()
+def attachment_status(sha256: str) -> Response:
+    """How much of a file the hub holds for this station."""
+    if not protocol.is_sha256(sha256):
+        return error_reply(protocol.ERR_BAD_REQUEST, "附件地址须为小写十六进制 SHA-256。", 400)
+    return reply(_platform().attachment_status(g.station, sha256))
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    """A crash answers JSON 500 (never an ack); the station retries, the hub de-duplicates."""
+    log.exception("hub api: unhandled error on %s", request.path)
+    return error_reply("internal_error", "县级平台内部错误，请稍后重试。", 500)

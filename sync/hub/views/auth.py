@@ -1,0 +1,45 @@
+"""County clerk login and logout."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from sync.hub.services import users
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Follow ``next`` only to a path on this site (no open redirect to another host)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("clerk.cases")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    """Show the login form; log the clerk in on valid credentials."""
+    if current_user.is_authenticated:
+        return redirect(url_for("clerk.cases"))
+    if request.method == "POST":
+        user = users.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        if user is None:
+            flash("用户名或密码错误。", "error")
+        else:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("hub/login.html")
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    """Log out (POST, so a link on another site cannot log a clerk out)."""
+    logout_user()
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,45 @@
+"""Publishing catalog versions that stations pick up from the changes feed."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from sync.hub.models import CatalogVersion
+from sync.hub.services import catalog
+from sync.hub.services.errors import HubError
+
+bp = Blueprint("catalog", __name__, url_prefix="/catalog")
+
+
+@bp.before_request
+@login_required
+def _require_login() -> None:
+    """Publishing needs a logged-in clerk."""
+
+
+@bp.route("", methods=["GET", "POST"])
+def publish() -> str | Response:
+    """List published versions; publish a new one from pasted or uploaded JSON."""
+    text = ""
+    if request.method == "POST":
+        upload = request.files.get("file")
+        raw = upload.read() if upload and upload.filename else (request.form.get("catalog") or "").encode("utf-8")
+        text = raw.decode("utf-8", errors="replace")
+        try:
+            data = json.loads(raw.decode("utf-8-sig"))
+            row = catalog.publish(data, clerk=current_user.username)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            flash("目录文件不是有效的 UTF-8 JSON。", "error")
+        except HubError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"目录版本 {row.version} 已发布（{row.item_count} 个事项），各站下次同步时更新。", "success")
+            return redirect(url_for("catalog.publish"))
+    versions = list(CatalogVersion.select(CatalogVersion.id, CatalogVersion.version, CatalogVersion.published_at,
+                                          CatalogVersion.published_by, CatalogVersion.item_count)
+                    .order_by(CatalogVersion.id.desc()))
+    return render_template("hub/catalog.html", versions=versions, text=text if len(text) < 200_000 else "")
