@@ -1,0 +1,161 @@
+"""The input contract of every printout: plain frozen dataclasses, no models, no Flask.
+
+The station adapts its peewee models to these (one adapter, in the station), so the builders
+stay pure functions that tests and the benchmark call directly. Personal numbers arrive in
+FULL: masking is the builders' job, done through :mod:`station.privacy` at the last moment,
+so no caller can forget it and no caller can print a number unmasked by passing it pre-masked
+in the wrong field.
+
+Enumerations are plain strings (the glossary's words) so that JSON, the database and tests
+can speak them without importing this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+# Material.form: how the paper must be handed in.
+FORMS = {"original": "原件", "copy": "复印件", "original_and_copy": "原件及复印件"}
+# MaterialLine.status: what the checklist decided for this material.
+MATERIAL_STATUS = {
+    "provided": "已收", "deferred": "容缺后补", "commitment": "告知承诺",
+    "e_license": "电子证照", "missing": "缺少",
+}
+MODES = {"assisted": "帮办", "proxy": "代办"}
+KINDS = {"instant": "即办件", "committed": "承诺件"}
+PICKUP_METHODS = {"window": "窗口领取", "post": "免费邮寄", "hand": "代办员送达"}
+DECISIONS = {"collected": "已收件", "accepted": "已受理", "not_collected": "不予收件（材料不全）",
+             "deferred": "容缺受理"}
+
+
+@dataclass(frozen=True)
+class StationInfo:
+    """The station printing the paper: shown on every page so the resident knows where to go back."""
+
+    name: str  # 某某镇某某村便民服务站
+    code: str  # station code as the county registered it
+    area_code: str = ""  # 12-digit 统计用区划代码
+    address: str = ""
+    phone: str = ""  # the station's own phone (public, never masked)
+    supervise_phone: str = ""  # 监督电话 when the case has none of its own
+    query_url_base: str = ""  # progress/evaluation page; the QR is f"{query_url_base}?q={query_code}"
+
+
+@dataclass(frozen=True)
+class MaterialLine:
+    """One required material and what happened to it at intake."""
+
+    name: str
+    form: str = "original"  # key of FORMS
+    copies: int = 1
+    status: str = "provided"  # key of MATERIAL_STATUS
+    due_date: date | None = None  # for deferred materials: 容缺 due date
+    e_license_no: str = ""  # electronic licence number when status == "e_license"
+    source: str = ""  # where and how to get it (一次性告知书 prints this)
+    description: str = ""  # sample / requirement text from the catalog
+
+
+@dataclass(frozen=True)
+class CaseDoc:
+    """Everything any per-case document may print. Unused fields stay at their defaults."""
+
+    case_no: str
+    query_code: str
+    item_name: str
+    item_code: str
+    received_at: datetime
+    case_id: str = ""  # client-made id (ULID); printed small, useful when reconciling
+    impl_code: str = ""
+    department: str = ""  # competent authority (实施主体)
+    kind: str = "committed"  # key of KINDS
+    mode: str = "assisted"  # key of MODES
+    decision: str = "collected"  # key of DECISIONS
+    applicant_name: str = ""
+    applicant_cert_type_name: str = "居民身份证"
+    applicant_id_number: str = ""  # FULL number; builders mask it
+    applicant_phone: str = ""  # FULL number; builders mask it
+    applicant_address: str = ""
+    agent_name: str = ""  # 代办员 / 帮办员 (station staff; name printed, phone is the work phone)
+    agent_phone: str = ""
+    proxy_name: str = ""  # the person the applicant authorizes (委托代理人), for mode == "proxy"
+    proxy_id_number: str = ""  # FULL number; builders mask it
+    proxy_relation: str = ""  # relation to applicant, e.g. 村代办员, 子女
+    statutory_due: date | None = None
+    committed_due: date | None = None
+    deadline_provisional: bool = False  # holiday data missing for that year: weekends only
+    deadline_warning: str = ""  # why provisional, printed next to the date
+    statutory_limit_text: str = ""  # "20个工作日"
+    committed_limit_text: str = ""  # "5个工作日"
+    pickup_method: str = "window"  # key of PICKUP_METHODS
+    pickup_address: str = ""  # post address or window location
+    consult_phone: str = ""
+    supervise_phone: str = ""
+    fee: str = "不收费"
+    materials: tuple[MaterialLine, ...] = ()
+    form_values: tuple[tuple[str, str], ...] = ()  # (label, value) from the application form
+    supplement_items: tuple[str, ...] = ()  # 补正 list from the county
+    supplement_reason: str = ""
+    supplement_due: date | None = None
+    supplement_at: datetime | None = None
+    result: str | None = None  # "approved" / "denied" / None
+    result_text: str = ""  # licence number, decision summary, reason for denial
+    completed_at: datetime | None = None
+    commitment_text: str = ""  # item-specific promise; a generic one is printed otherwise
+    authorization_scope: str = ""  # 委托事项和权限; a generic one is printed otherwise
+    authorization_term: str = ""  # 委托期限; "自签署之日起至本事项办结之日止" otherwise
+    issued_at: datetime | None = None  # when this paper is printed; received_at otherwise
+
+
+@dataclass(frozen=True)
+class TransferLine:
+    """One material travelling in a transfer batch."""
+
+    case_no: str
+    item_name: str
+    material_name: str
+    form: str = "original"  # key of FORMS
+    copies: int = 1
+
+
+@dataclass(frozen=True)
+class Handover:
+    """One change of custody (who took the batch, when, where, what they did)."""
+
+    who: str
+    when: datetime
+    where: str
+    action: str  # 交出 / 接收 / 签收 …
+
+
+@dataclass(frozen=True)
+class TransferDoc:
+    """A batch of paper originals moving village → township → county (物料流转单)."""
+
+    batch_no: str  # printed as Code 128; ASCII only
+    from_station: str
+    to_station: str
+    created_at: datetime
+    handed_by: str
+    lines: tuple[TransferLine, ...] = ()
+    handovers: tuple[Handover, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One case in the daily ledger (台账)."""
+
+    received_at: datetime
+    case_no: str
+    item_name: str
+    applicant_name: str
+    applicant_id_number: str = ""  # FULL number; the ledger masks it
+    village: str = ""
+    agent_name: str = ""
+    mode: str = "assisted"  # key of MODES
+    status_text: str = ""  # 已收件 / 已受理 / 补正中 / 已办结 …
+    statutory_due: date | None = None
+    committed_due: date | None = None
+    deadline_provisional: bool = False
+    sync_state: str = ""  # 待同步 / 已发送 / 已确认 / 被拒收

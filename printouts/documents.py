@@ -1,0 +1,323 @@
+"""The per-case documents a resident takes home: data in, PDF bytes out.
+
+Each builder prints the same identity block (station, case number, item, applicant with
+masked numbers, agent, dates and deadlines, query code and QR) and then what the document is
+for. Wording follows common county practice; the law it cites is in DOMAIN.md "Law and
+practice". Every builder takes ``layout="a4"`` or ``"roll80"`` because a village station with
+only a receipt printer still has to hand over a notice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reportlab.platypus import Flowable
+
+from printouts.data import FORMS, KINDS, MATERIAL_STATUS, MODES, PICKUP_METHODS, CaseDoc, StationInfo
+from printouts.fonts import cjk_font
+from printouts.layout import Builder, PageInfo, build_pdf, deadline_text, get_layout, query_url
+from printouts.text import fmt_date, fmt_datetime
+from station.privacy import mask_id_number, mask_phone
+
+Row = tuple[str, object, bool]
+
+
+def receipt_title(case: CaseDoc) -> str:
+    """受理凭证 only where the station holds the power to accept (DOMAIN.md "Who accepts")."""
+    if case.decision == "accepted":
+        return "受理凭证"
+    return "代办回执" if case.mode == "proxy" else "收件回执"
+
+
+def _issued(case: CaseDoc) -> object:
+    return case.issued_at or case.received_at
+
+
+def _applicant_rows(case: CaseDoc) -> list[Row]:
+    rows: list[Row] = [
+        ("申请人", case.applicant_name, False),
+        (case.applicant_cert_type_name or "证件号码", mask_id_number(case.applicant_id_number), False),
+        ("联系电话", mask_phone(case.applicant_phone), False),
+        ("办理方式", MODES.get(case.mode, case.mode), False),
+    ]
+    if case.applicant_address:
+        rows.append(("住址", case.applicant_address, True))
+    if case.mode == "proxy" and (case.proxy_name or case.agent_name):
+        proxy = case.proxy_name or case.agent_name
+        masked = mask_id_number(case.proxy_id_number)
+        rel = f"（{case.proxy_relation}）" if case.proxy_relation else ""
+        rows.append(("委托代理人", f"{proxy}{rel}" + (f"  {masked}" if masked else ""), True))
+    return rows
+
+
+def _item_rows(case: CaseDoc) -> list[Row]:
+    codes = case.item_code + (f" / 实施编码 {case.impl_code}" if case.impl_code else "")
+    rows: list[Row] = [("事项名称", case.item_name, True), ("事项编码", codes, True)]
+    if case.department:
+        rows.append(("办理部门", case.department, False))
+    rows.append(("办件类型", KINDS.get(case.kind, case.kind), False))
+    return rows
+
+
+def _deadline_rows(case: CaseDoc) -> list[Row]:
+    rows: list[Row] = []
+    if case.statutory_limit_text or case.statutory_due:
+        rows.append(("法定办结时限", deadline_text(case.statutory_limit_text, case.statutory_due,
+                                             case.deadline_provisional, case.deadline_warning), True))
+    if case.committed_limit_text or case.committed_due:
+        rows.append(("承诺办结时限", deadline_text(case.committed_limit_text, case.committed_due,
+                                             case.deadline_provisional, case.deadline_warning), True))
+    return rows
+
+
+def _contact_rows(station: StationInfo, case: CaseDoc) -> list[Row]:
+    agent = case.agent_name + (f"（{case.agent_phone}）" if case.agent_phone else "")
+    return [
+        ("代办员", agent, False),
+        ("收件时间", fmt_datetime(case.received_at), False),
+        ("咨询电话", case.consult_phone or station.phone, False),
+        ("监督电话", case.supervise_phone or station.supervise_phone, False),
+    ]
+
+
+def _identity_rows(station: StationInfo, case: CaseDoc) -> list[Row]:
+    return [*_item_rows(case), *_applicant_rows(case), *_contact_rows(station, case), *_deadline_rows(case)]
+
+
+def _start(station: StationInfo, case: CaseDoc, title: str, layout: str) -> tuple[Builder, list[Flowable]]:
+    b = Builder(cjk_font(), get_layout(layout))
+    story = b.header(station.name, station.code, title, case.case_no, case.query_code,
+                     query_url(station.query_url_base, case.query_code))
+    return b, story
+
+
+def _finish(b: Builder, story: list[Flowable], station: StationInfo, case: CaseDoc, title: str) -> bytes:
+    if b.layout.roll:
+        story += [b.space(2), b.qr_block(query_url(station.query_url_base, case.query_code))]
+    footer = f"{station.name}（{station.code}）  {title}  办件编号 {case.case_no}"
+    info = PageInfo(footer_left=footer, footer_roll=f"{title}  办件编号 {case.case_no}", title=f"{title} {case.case_no}")
+    return build_pdf(story, b.font, b.layout, info)
+
+
+def _materials_table(b: Builder, materials: Sequence, with_status: bool = True) -> Flowable:
+    rows = []
+    for i, m in enumerate(materials, 1):
+        note = MATERIAL_STATUS.get(m.status, m.status)
+        if m.status == "deferred" and m.due_date:
+            note += f"，{fmt_date(m.due_date)}前补交"
+        if m.status == "e_license" and m.e_license_no:
+            note += f" {m.e_license_no}"
+        form = FORMS.get(m.form, m.form)
+        if b.layout.roll:
+            rows.append([str(i), m.name, f"{form}{m.copies}份" + (f"\n{note}" if with_status else "")])
+        else:
+            rows.append([str(i), m.name, form, str(m.copies), *([note] if with_status else [])])
+    if b.layout.roll:
+        return b.grid(["序号", "材料名称", "形式/份数"], rows, [0.1, 0.5, 0.4])
+    if with_status:
+        return b.grid(["序号", "材料名称", "形式", "份数", "情况"], rows, [0.07, 0.45, 0.14, 0.08, 0.26])
+    return b.grid(["序号", "材料名称", "形式", "份数"], rows, [0.08, 0.6, 0.2, 0.12])
+
+
+def _note_list(b: Builder, title: str, lines: Sequence[str]) -> list[Flowable]:
+    out: list[Flowable] = [b.p(title, b.s.heading)]
+    out += [b.p(f"{i}. {line}", b.s.small if b.layout.roll else b.s.body) for i, line in enumerate(lines, 1)]
+    return out
+
+
+# --- 收件回执 / 代办回执 / 受理凭证 ---------------------------------------------------------------
+
+def collection_receipt(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+    """收件回执 / 代办回执, or 受理凭证 when the station accepted the case itself."""
+    title = receipt_title(case)
+    b, story = _start(station, case, title, layout)
+    dept = case.department or "办理部门"
+    if case.decision == "accepted":
+        intro = (f"申请人{case.applicant_name}：您申请的“{case.item_name}”事项，申请材料齐全、符合法定形式，"
+                 f"根据《中华人民共和国行政许可法》第三十二条规定，本站依授权予以受理。")
+    else:
+        intro = (f"申请人{case.applicant_name}：本站已收到您申请“{case.item_name}”事项的下列材料，"
+                 f"将在3个工作日内报送{dept}。本回执仅证明材料已收取，受理结果以{dept}的决定为准。")
+    story += [b.p(intro), b.space(1.5), b.kv_table([*_identity_rows(station, case),
+                                                    ("收费", case.fee, False),
+                                                    ("取件方式", PICKUP_METHODS.get(case.pickup_method,
+                                                                                case.pickup_method), False)])]
+    received = [m for m in case.materials if m.status != "missing"]
+    if received:
+        story += [b.p(f"收取材料（共{len(received)}项）", b.s.heading), _materials_table(b, received)]
+    deferred = [m for m in case.materials if m.status == "deferred"]
+    notes = ["请妥善保管本凭证，凭查询码或扫描二维码查询办理进度，办结后可对本次服务进行评价。",
+             "领取结果时请携带本凭证及申请人身份证件；委托他人领取的，另需委托书及代领人身份证件。"]
+    if deferred:
+        notes.insert(0, f"其中{len(deferred)}项材料为容缺后补，请按《容缺受理通知书》载明的日期补交，逾期将影响办理。")
+    story += _note_list(b, "温馨提示", notes)
+    story.append(b.signatures(["申请人（代理人）签字：", f"日期：{'　' * 8}"],
+                              b.seal_lines(station.name, _issued(case))))
+    return _finish(b, story, station, case, title)
+
+
+# --- 一次性告知书 ----------------------------------------------------------------------------
+
+def notice_missing(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+    """一次性告知书: every missing material at once, with where and how to get it (行政许可法 §32)."""
+    title = "一次性告知书"
+    b, story = _start(station, case, title, layout)
+    missing = [m for m in case.materials if m.status == "missing"]
+    story += [b.p(f"申请人{case.applicant_name}：您于{fmt_datetime(case.received_at)}申请办理“{case.item_name}”事项，"
+                  f"经核查，申请材料尚不齐全。根据《中华人民共和国行政许可法》第三十二条规定，现将需要补齐的"
+                  f"全部材料一次性告知如下（共{len(missing)}项）。请补齐后携带本告知书到本站办理，"
+                  f"无需再次说明情况。"),
+              b.space(1.5), b.kv_table(_identity_rows(station, case))]
+    rows = []
+    for i, m in enumerate(missing, 1):
+        how = "；".join(x for x in (m.source, m.description) if x) or "请咨询本站"
+        form = f"{FORMS.get(m.form, m.form)}{m.copies}份"
+        rows.append([str(i), m.name, form, how])
+    story.append(b.p("需补齐的材料", b.s.heading))
+    if b.layout.roll:
+        story.append(b.grid(["序号", "材料及要求", "获取途径"],
+                            [[r[0], f"{r[1]}（{r[2]}）", r[3]] for r in rows], [0.12, 0.44, 0.44]))
+    else:
+        story.append(b.grid(["序号", "材料名称", "形式/份数", "获取途径及要求"], rows, [0.07, 0.33, 0.14, 0.46]))
+    story += _note_list(b, "说明", [
+        "本告知书所列材料为本次申请需补齐的全部材料，本站不再要求其他材料。",
+        "本告知书所列之外的要求，您有权拒绝，并可拨打监督电话反映。",
+        "补齐材料后，本站将当场收件并出具回执。"])
+    story.append(b.signatures(["申请人（代理人）签收：", f"日期：{'　' * 8}"],
+                              b.seal_lines(station.name, _issued(case))))
+    return _finish(b, story, station, case, title)
+
+
+# --- 容缺受理通知书 --------------------------------------------------------------------------
+
+def deferral_notice(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+    """容缺受理通知书: which materials follow later, by when, and what happens if they are late."""
+    title = "容缺受理通知书"
+    b, story = _start(station, case, title, layout)
+    deferred = [m for m in case.materials if m.status == "deferred"]
+    story += [b.p(f"申请人{case.applicant_name}：您申请的“{case.item_name}”事项，主要申请材料齐全，"
+                  f"下列次要材料暂缺，现予容缺收件（受理）。请在补交期限内提交，补交期限不超过承诺办结时限。"),
+              b.space(1.5), b.kv_table(_identity_rows(station, case)), b.p("容缺后补材料", b.s.heading)]
+    rows = [[str(i), m.name, f"{FORMS.get(m.form, m.form)}{m.copies}份", fmt_date(m.due_date)]
+            for i, m in enumerate(deferred, 1)]
+    if b.layout.roll:
+        story.append(b.grid(["序号", "材料", "补交截止"], [[r[0], f"{r[1]}（{r[2]}）", r[3]] for r in rows],
+                            [0.12, 0.5, 0.38]))
+    else:
+        story.append(b.grid(["序号", "材料名称", "形式/份数", "补交截止日期"], rows, [0.08, 0.5, 0.18, 0.24]))
+    story += _note_list(b, "须知", [
+        "请在补交截止日期前将上述材料交至本站或办理部门，补交时请携带本通知书。",
+        "逾期未补交的，视为申请材料不齐全，办理部门可终止办理或作出不予许可决定，已收材料予以退还；"
+        "办理时限自材料补齐之日起重新计算。",
+        "容缺材料补交前，办理部门可先行审查，但不出具最终办理结果（法律法规另有规定的除外）。"])
+    story.append(b.signatures(["本人已知悉上述内容，承诺按期补交。", "申请人（代理人）签字：",
+                               f"日期：{'　' * 8}"], b.seal_lines(station.name, _issued(case))))
+    return _finish(b, story, station, case, title)
+
+
+# --- 告知承诺书 ------------------------------------------------------------------------------
+
+GENERIC_COMMITMENT = ("本人已经知晓行政机关告知的全部内容，所填写的信息和提交的材料真实、准确、完整，"
+                      "已经符合行政机关告知的条件、标准和要求，愿意承担不实承诺的法律责任。"
+                      "以上承诺是本人真实意思表示。")
+
+
+def commitment_letter(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+    """告知承诺书: the duty, content, method and liability, signed voluntarily by the applicant."""
+    title = "告知承诺书"
+    b, story = _start(station, case, title, layout)
+    promised = [m for m in case.materials if m.status == "commitment"]
+    story += [b.kv_table(_identity_rows(station, case)), b.p("一、行政机关告知", b.s.heading),
+              b.p(f"根据国家关于推行证明事项告知承诺制的规定，申请人办理“{case.item_name}”事项时，"
+                  f"下列证明材料可以由申请人书面承诺代替，不再提交："), _materials_table(b, promised, with_status=False),
+              b.p("（一）告知承诺适用的方式：申请人自愿选择，书面签署本承诺书，即视为已提交上述证明。"
+                  "不愿承诺或无法承诺的，应当提交上述证明材料。"),
+              b.p("（二）行政机关将在办理过程中或办结后，依法对承诺内容进行核查。"),
+              b.p("（三）虚假承诺的法律责任：申请人作出不实承诺的，行政机关将依法撤销已作出的决定，"
+                  "将不实承诺信息记入信用记录，并依法追究相应法律责任。"),
+              b.p("二、申请人承诺", b.s.heading), b.p(case.commitment_text or GENERIC_COMMITMENT),
+              b.p("三、其他", b.s.heading),
+              b.p("本承诺书一式两份，申请人与办理部门各执一份，自申请人签字之日起生效。")]
+    story.append(b.signatures(["申请人（签字并按手印）：", f"日期：{'　' * 8}"],
+                              b.seal_lines(case.department or station.name, _issued(case))))
+    return _finish(b, story, station, case, title)
+
+
+# --- 代办委托书 ------------------------------------------------------------------------------
+
+def authorization_letter(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+    """代办委托书: principal, agent, matter, scope and term, for both to sign."""
+    title = "代办委托书"
+    b, story = _start(station, case, title, layout)
+    proxy = case.proxy_name or case.agent_name
+    rows: list[Row] = [
+        ("委托人", case.applicant_name, False),
+        (case.applicant_cert_type_name or "证件号码", mask_id_number(case.applicant_id_number), False),
+        ("联系电话", mask_phone(case.applicant_phone), False),
+        ("住址", case.applicant_address, True),
+        ("受托人", proxy + (f"（{case.proxy_relation}）" if case.proxy_relation else ""), False),
+        ("受托人证件", mask_id_number(case.proxy_id_number), False),
+        ("委托事项", f"{case.item_name}（事项编码 {case.item_code}）", True),
+        ("委托权限", case.authorization_scope or "代为提交申请材料，代为填写、签署申请表及相关文书，"
+                                             "代为领取办理结果及相关文书。", True),
+        ("委托期限", case.authorization_term or "自本委托书签署之日起至本事项办结、结果送达之日止。", True),
+        *_contact_rows(station, case), *_deadline_rows(case),
+    ]
+    story += [b.p(f"本人{case.applicant_name}因故不能亲自办理下列事项，自愿委托受托人代为办理，委托内容如下："),
+              b.space(1.5), b.kv_table(rows), b.space(2),
+              b.p("委托人声明：受托人在上述权限内办理的行为，委托人均予以承认，并承担相应的法律后果。"
+                  "委托人保证所提供材料真实有效。受托人不得转委托，不得收取任何费用。", b.s.body)]
+    story.append(b.signatures(["委托人（签字并按手印）：", "", "受托人（签字）：", f"日期：{'　' * 8}"],
+                              [f"见证单位：{station.name}（盖章）", fmt_date(_issued(case))]))  # type: ignore[arg-type]
+    return _finish(b, story, station, case, title)
+
+
+# --- 补正通知 --------------------------------------------------------------------------------
+
+def supplement_notice(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+    """补正通知: what the county asks for, by when, and that the clock waits meanwhile."""
+    title = "补正材料通知书"
+    b, story = _start(station, case, title, layout)
+    dept = case.department or "办理部门"
+    when = fmt_date(case.supplement_at) if case.supplement_at else ""
+    story += [b.p(f"申请人{case.applicant_name}：您申请的“{case.item_name}”事项，经{dept}审查"
+                  + (f"（{when}）" if when else "") + "，需补正下列材料或内容："),
+              b.space(1.5), b.kv_table(_identity_rows(station, case)), b.p("需补正的内容", b.s.heading),
+              b.grid(["序号", "补正内容"], [[str(i), x] for i, x in enumerate(case.supplement_items, 1)],
+                     [0.12, 0.88])]
+    if case.supplement_reason:
+        story += [b.p("补正原因", b.s.heading), b.p(case.supplement_reason)]
+    due = (f"请于{fmt_date(case.supplement_due)}前" if case.supplement_due else "请尽快") + \
+        "携带本通知及补正材料到本站办理，也可联系代办员上门收取。"
+    story += _note_list(b, "须知", [due, "补正期间不计入办理时限，自补正材料齐全之日起继续计算。",
+                                   "逾期不补正的，视为放弃申请，已收材料可凭本通知领回。"])
+    story.append(b.signatures(["申请人（代理人）签收：", f"日期：{'　' * 8}"],
+                              b.seal_lines(station.name, _issued(case))))
+    return _finish(b, story, station, case, title)
+
+
+# --- 办结 / 领取通知 ------------------------------------------------------------------------
+
+def completion_notice(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+    """办结/领取通知: the result, and how and where to collect it."""
+    title = "办结及领取通知书"
+    b, story = _start(station, case, title, layout)
+    outcome = {"approved": "准予办理", "denied": "不予办理"}.get(case.result or "", "已办结")
+    pickup = PICKUP_METHODS.get(case.pickup_method, case.pickup_method)
+    where = case.pickup_address or station.address or station.name
+    story += [b.p(f"申请人{case.applicant_name}：您申请的“{case.item_name}”事项已于"
+                  f"{fmt_datetime(case.completed_at) or '近日'}办结，办理结果为：{outcome}。"),
+              b.space(1.5),
+              b.kv_table([*_identity_rows(station, case), ("办理结果", outcome, False),
+                          ("办结时间", fmt_datetime(case.completed_at), False),
+                          ("结果说明", case.result_text, True), ("领取方式", pickup, False),
+                          ("领取地点", where, True)])]
+    notes = ["领取时请携带本通知及申请人身份证件；委托他人领取的，需携带委托书及代领人身份证件。",
+             "对办理结果有异议的，可依法申请行政复议或提起行政诉讼。",
+             "欢迎扫描二维码或凭查询码对本次服务进行评价（好差评）。"]
+    if case.pickup_method == "post":
+        notes[0] = "办理结果将免费邮寄至您登记的地址，请注意查收；签收时请核对内容。"
+    story += _note_list(b, "须知", notes)
+    story.append(b.signatures(["领取人签字：", "", f"领取日期：{'　' * 8}"],
+                              b.seal_lines(station.name, case.completed_at or _issued(case))))
+    return _finish(b, story, station, case, title)

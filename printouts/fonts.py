@@ -1,0 +1,282 @@
+"""Find one CJK font for all paper, once, and say which characters it can actually draw.
+
+Village PCs differ: Windows has SimSun / Microsoft YaHei, Linux boxes may have WenQuanYi, some
+have nothing. We embed a subset of a TrueType-outline font where one exists (so the PDF looks
+the same on every viewer and printer) and fall back to reportlab's built-in STSong-Light CID
+font otherwise (not embedded; every PDF reader ships it). reportlab cannot embed CFF outlines
+(Noto CJK .otf/.ttc), so a candidate that fails to load is skipped, not fatal.
+
+Rare characters (生僻字, often outside the BMP: 𠮷, 𡒄) are the other half of "never blank
+boxes": :meth:`CJKFont.has_glyph` tells the builders whether the chosen font can draw a
+character, an optional extension font (SimSun-ExtB on Windows, HanaMinB on Linux) is tried
+next, and a character nobody can draw is printed as a visible 〓(U+XXXXX) instead of an
+empty box — see :mod:`printouts.text`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reportlab.pdfbase import pdfmetrics, ttfonts
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
+
+log = logging.getLogger(__name__)
+
+CID_FONT_NAME = "STSong-Light"
+#: Value of ``configured_path`` / ``STATION_CJK_FONT`` that forces the CID fallback.
+FORCE_CID = "cid"
+ENV_FONT = "STATION_CJK_FONT"
+ENV_EXT_FONT = "STATION_CJK_EXT_FONT"
+
+
+def _windows_font_dirs() -> list[Path]:
+    dirs = [Path(os.environ.get("WINDIR", r"C:\Windows")) / "Fonts"]
+    local = os.environ.get("LOCALAPPDATA")
+    if local:  # per-user installs need no admin rights, common on locked-down village PCs
+        dirs.append(Path(local) / "Microsoft" / "Windows" / "Fonts")
+    return dirs
+
+
+# (file name, subfont index). Song (宋体) first: it is what official paper is set in.
+_WINDOWS_FONTS = [("simsun.ttc", 0), ("msyh.ttc", 0), ("simhei.ttf", 0), ("simkai.ttf", 0),
+                  ("simfang.ttf", 0), ("msyh.ttf", 0), ("Deng.ttf", 0)]
+_LINUX_FONTS = [
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
+    "/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/usr/share/fonts/truetype/arphic/ukai.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/System/Library/Fonts/Supplemental/Songti.ttc",
+    "/Library/Fonts/Arial Unicode.ttf",
+]
+# Fonts that cover CJK Extension B and beyond, for names the main font cannot draw.
+_WINDOWS_EXT_FONTS = [("simsunb.ttf", 0), ("SimSun-ExtB.ttf", 0), ("mingliub.ttc", 0)]
+_LINUX_EXT_FONTS = [
+    "/usr/share/fonts/truetype/hanazono/HanaMinB.ttf",
+    "/usr/share/fonts/truetype/babelstone/BabelStoneHan.ttf",
+]
+
+
+@dataclass(frozen=True)
+class CJKFont:
+    """The font every builder uses: its reportlab name and what it can draw."""
+
+    name: str
+    path: str | None = None  # None for the CID font, which is not embedded
+    subfont_index: int = 0
+    ext_name: str | None = None  # extension font for characters the main font lacks
+    _cmap: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
+    _ext_cmap: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
+
+    @property
+    def embedded(self) -> bool:
+        """True when a TrueType subset is embedded in the PDF (not the CID fallback)."""
+        return self.path is not None
+
+    def has_glyph(self, ch: str) -> bool:
+        """Whether the main font draws ``ch`` (not the .notdef box)."""
+        cp = ord(ch)
+        if self.path is None:
+            return _cid_has_glyph(cp)
+        return cp in self._cmap
+
+    def ext_has_glyph(self, ch: str) -> bool:
+        """Whether the extension font draws ``ch``."""
+        return self.ext_name is not None and ord(ch) in self._ext_cmap
+
+    def describe(self) -> str:
+        """Human-readable name for logs and the benchmark report."""
+        if self.path is None:
+            return f"{self.name} (CID, not embedded)"
+        ext = f" + {self.ext_name}" if self.ext_name else ""
+        return f"{self.name} ({self.path}#{self.subfont_index}, embedded subset){ext}"
+
+
+def _cid_has_glyph(cp: int) -> bool:
+    """Approximate STSong-Light (Adobe-GB1) coverage.
+
+    Its UniGB-UCS2-H CMap takes UCS-2 only, so anything outside the BMP would be encoded as
+    two surrogate halves and print as an unrelated character (𠮷 comes out as 䋟) — worse
+    than a visible placeholder. Inside the BMP, Adobe-GB1 covers GB 18030's two-byte part
+    (GBK) and CJK Extension A.
+    """
+    if cp > 0xFFFF or 0xD800 <= cp <= 0xDFFF:
+        return False
+    if cp < 0x80 or 0x3400 <= cp <= 0x4DBF:
+        return True
+    try:
+        chr(cp).encode("gbk")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """reportlab's ToUnicode CMap with non-BMP code points written as UTF-16BE surrogate pairs.
+
+    reportlab 5.1 writes ``<%04X>`` of the code point, so U+20BB7 becomes ``<20BB7>``, which
+    PDF readers decode as a different character: copy/paste and pdftotext would lose the
+    rare character in a name even though it prints. BMP entries are byte-for-byte unchanged.
+    """
+    text = _original_to_unicode_cmap(fontname, subset)
+    if all(v <= 0xFFFF for v in subset):
+        return text
+    for i, v in enumerate(subset):
+        if v > 0xFFFF:
+            text = text.replace(f"<{i:02X}> <{v:04X}>", f"<{i:02X}> <{chr(v).encode('utf-16-be').hex().upper()}>")
+    return text
+
+
+# Patch once, and never wrap our own wrapper (a module reload must not recurse).
+_original_to_unicode_cmap = getattr(ttfonts.makeToUnicodeCMap, "__wrapped__", ttfonts.makeToUnicodeCMap)
+_to_unicode_cmap.__wrapped__ = _original_to_unicode_cmap  # type: ignore[attr-defined]
+ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+
+
+_current: CJKFont | None = None
+_current_key: str | None = None
+
+
+def reset_font_cache() -> None:
+    """Forget the chosen font so the next call searches again (tests; a changed setting)."""
+    global _current, _current_key
+    _current = None
+    _current_key = None
+
+
+def register_cjk_font(configured_path: str | None = None) -> str:
+    """Register the CJK font once and return its reportlab font name.
+
+    ``configured_path`` (else ``$STATION_CJK_FONT``) is tried first; ``"path.ttc#1"`` picks a
+    subfont and ``"cid"`` forces the STSong-Light fallback. Calling again with no path
+    returns the cached choice; an explicit different path re-selects.
+    """
+    return cjk_font(configured_path).name
+
+
+def cjk_font(configured_path: str | None = None) -> CJKFont:
+    """Like :func:`register_cjk_font`, returning the font with its glyph coverage."""
+    global _current, _current_key
+    wanted = configured_path or None
+    if _current is not None and (wanted is None or wanted == _current_key):
+        return _current
+    key = wanted or os.environ.get(ENV_FONT) or None
+    font = _select(key)
+    _current, _current_key = font, key
+    log.info("printouts: CJK font %s", font.describe())
+    return font
+
+
+def _select(configured: str | None) -> CJKFont:
+    if configured and configured.strip().lower() == FORCE_CID:
+        return _cid_font()
+    candidates: list[tuple[str, int]] = []
+    if configured:
+        path, _, index = configured.partition("#")
+        candidates.append((path, int(index) if index.isdigit() else 0))
+    candidates += _system_candidates()
+    ext = _load_ext_font()
+    for path, index in candidates:
+        font = _load_ttf(path, index, ext)
+        if font is not None:
+            return font
+        if configured and path == configured.partition("#")[0]:
+            log.warning("printouts: configured CJK font %s unusable, searching the system", configured)
+    log.warning("printouts: no embeddable CJK TrueType font found; using %s (not embedded)", CID_FONT_NAME)
+    return _cid_font(ext)
+
+
+def _system_candidates() -> list[tuple[str, int]]:
+    found: list[tuple[str, int]] = []
+    if sys.platform.startswith("win"):
+        for folder in _windows_font_dirs():
+            found += [(str(folder / name), idx) for name, idx in _WINDOWS_FONTS]
+    found += [(p, 0) for p in _LINUX_FONTS]
+    found += _fc_match()
+    return found
+
+
+def _fc_match() -> list[tuple[str, int]]:
+    """Ask fontconfig for a Chinese font; the caller still checks it loads (not CFF)."""
+    exe = shutil.which("fc-match")
+    if not exe:
+        return []
+    try:
+        out = subprocess.run([exe, "-s", "-f", "%{file}|%{index}\n", ":lang=zh-cn"],
+                             capture_output=True, text=True, timeout=5, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    result = []
+    for line in out.splitlines()[:10]:
+        path, _, index = line.partition("|")
+        if path.lower().endswith((".ttf", ".ttc")):
+            result.append((path, int(index) if index.isdigit() else 0))
+    return result
+
+
+def _font_name(path: str, index: int) -> str:
+    return f"CJK-{Path(path).stem}-{index}"
+
+
+def _load_ttf(path: str, index: int, ext: tuple[str, frozenset[int]] | None) -> CJKFont | None:
+    if not path or not os.path.isfile(path):
+        return None
+    name = _font_name(path, index)
+    try:
+        if name in pdfmetrics.getRegisteredFontNames():
+            ttf = pdfmetrics.getFont(name)
+        else:
+            ttf = TTFont(name, path, subfontIndex=index)
+            pdfmetrics.registerFont(ttf)
+    except Exception as exc:  # CFF outlines, corrupt files, permissions: try the next one
+        log.debug("printouts: cannot use %s#%s: %s", path, index, exc)
+        return None
+    cmap = frozenset(ttf.face.charToGlyph)
+    if ord("中") not in cmap:
+        return None
+    ext_name, ext_cmap = ext if ext else (None, frozenset())
+    return CJKFont(name=name, path=path, subfont_index=index, ext_name=ext_name,
+                   _cmap=cmap, _ext_cmap=ext_cmap)
+
+
+def _load_ext_font() -> tuple[str, frozenset[int]] | None:
+    paths: list[tuple[str, int]] = []
+    if os.environ.get(ENV_EXT_FONT):
+        path, _, index = os.environ[ENV_EXT_FONT].partition("#")
+        paths.append((path, int(index) if index.isdigit() else 0))
+    if sys.platform.startswith("win"):
+        for folder in _windows_font_dirs():
+            paths += [(str(folder / n), i) for n, i in _WINDOWS_EXT_FONTS]
+    paths += [(p, 0) for p in _LINUX_EXT_FONTS]
+    for path, index in paths:
+        if not os.path.isfile(path):
+            continue
+        name = _font_name(path, index)
+        try:
+            if name in pdfmetrics.getRegisteredFontNames():
+                ttf = pdfmetrics.getFont(name)
+            else:
+                ttf = TTFont(name, path, subfontIndex=index)
+                pdfmetrics.registerFont(ttf)
+        except Exception as exc:
+            log.debug("printouts: cannot use extension font %s: %s", path, exc)
+            continue
+        log.info("printouts: extension font for rare characters: %s", path)
+        return name, frozenset(ttf.face.charToGlyph)
+    return None
+
+
+def _cid_font(ext: tuple[str, frozenset[int]] | None = None) -> CJKFont:
+    if CID_FONT_NAME not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT_NAME))
+    ext_name, ext_cmap = ext if ext else (None, frozenset())
+    return CJKFont(name=CID_FONT_NAME, ext_name=ext_name, _ext_cmap=ext_cmap)

@@ -1,0 +1,71 @@
+"""Which documents apply to a case, so the station can offer one click per applicable document.
+
+The predicates read only the case's state, so the list on screen and the paper in the tray
+cannot disagree about, say, whether a 容缺受理通知书 is due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from printouts.data import CaseDoc, StationInfo
+from printouts.documents import (
+    authorization_letter,
+    collection_receipt,
+    commitment_letter,
+    completion_notice,
+    deferral_notice,
+    notice_missing,
+    receipt_title,
+    supplement_notice,
+)
+
+
+@dataclass(frozen=True)
+class PrintableDocument:
+    """One entry of :data:`PRINTABLE_DOCUMENTS`."""
+
+    title: str  # Chinese title for the button
+    build: Callable[[StationInfo, CaseDoc], bytes]
+    applies: Callable[[CaseDoc], bool]
+
+
+def _has(status: str) -> Callable[[CaseDoc], bool]:
+    return lambda case: any(m.status == status for m in case.materials)
+
+
+def _receipt_applies(case: CaseDoc) -> bool:
+    # A case turned away for missing materials gets the 一次性告知书, not a receipt.
+    return case.decision != "not_collected" and not any(m.status == "missing" for m in case.materials)
+
+
+PRINTABLE_DOCUMENTS: dict[str, PrintableDocument] = {
+    "receipt": PrintableDocument("收件回执/受理凭证（A4）", collection_receipt, _receipt_applies),
+    "receipt_roll": PrintableDocument("收件回执/受理凭证（80mm小票）", partial(collection_receipt, layout="roll80"),
+                                      _receipt_applies),
+    "notice_missing": PrintableDocument(
+        "一次性告知书", notice_missing,
+        lambda case: case.decision == "not_collected" or _has("missing")(case)),
+    "deferral": PrintableDocument("容缺受理通知书", deferral_notice, _has("deferred")),
+    "commitment": PrintableDocument("告知承诺书", commitment_letter, _has("commitment")),
+    "authorization": PrintableDocument("代办委托书", authorization_letter, lambda case: case.mode == "proxy"),
+    "supplement": PrintableDocument("补正材料通知书", supplement_notice, lambda case: bool(case.supplement_items)),
+    "completion": PrintableDocument("办结及领取通知书", completion_notice, lambda case: case.result is not None),
+}
+
+
+def applicable_documents(case: CaseDoc) -> list[tuple[str, str]]:
+    """(key, title) of every document that applies to ``case``, in registry order.
+
+    The receipt's title follows the case (受理凭证 / 代办回执 / 收件回执).
+    """
+    out = []
+    for key, doc in PRINTABLE_DOCUMENTS.items():
+        if doc.applies(case):
+            title = doc.title
+            if key.startswith("receipt"):
+                title = receipt_title(case) + ("（80mm小票）" if key == "receipt_roll" else "")
+            out.append((key, title))
+    return out

@@ -1,0 +1,129 @@
+"""Station-side sheets: the materials transfer sheet (物料流转单) and the daily ledger (台账).
+
+These are not per-case: a transfer batch carries many cases' originals and a ledger lists a
+day's cases, so they have their own builders. Both are long and must paginate with the table
+header repeated and "page x of y" in the footer, so a loose page is never anonymous.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from reportlab.graphics.barcode.code128 import Code128
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Table, TableStyle
+
+from printouts.data import FORMS, MODES, LedgerRow, StationInfo, TransferDoc
+from printouts.fonts import cjk_font
+from printouts.layout import A4_LAYOUT, LEDGER_LAYOUT, Builder, PageInfo, build_pdf
+from printouts.text import fmt_date, fmt_datetime
+from station.privacy import mask_id_number
+
+BLANK_HANDOVER_ROWS = 3  # room for the township and county to sign on the same sheet
+
+
+def transfer_sheet(station: StationInfo, transfer: TransferDoc) -> bytes:
+    """物料流转单 with the batch number as Code 128, the materials list and the custody chain."""
+    b = Builder(cjk_font(), A4_LAYOUT)
+    s = b.s
+    if not transfer.batch_no.isascii():
+        raise ValueError("批次号只能包含字母、数字和符号（条码要求）")
+    barcode = _batch_barcode(transfer.batch_no, b.layout.frame_width)
+    head = [b.pm(f"{b.esc(station.name)}（站点编码：{b.esc(station.code)}）", s.subtitle),
+            b.p("物料流转单", s.title), b.p(f"批次号：{transfer.batch_no}", s.center)]
+    top = Table([[head], [barcode], [b.p(transfer.batch_no, s.center)]], colWidths=[b.layout.frame_width])
+    top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (0, 1), (0, 1), "CENTER"),
+                             ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                             ("BOTTOMPADDING", (0, 2), (0, 2), 2 * mm)]))
+    total_copies = sum(line.copies for line in transfer.lines)
+    cases = len({line.case_no for line in transfer.lines})
+    story: list[Flowable] = [
+        top, b.space(2),
+        b.kv_table([("移出单位", transfer.from_station, False), ("接收单位", transfer.to_station, False),
+                    ("制单时间", fmt_datetime(transfer.created_at), False), ("移交人", transfer.handed_by, False),
+                    ("合计", f"{cases}件办件，{len(transfer.lines)}项材料，{total_copies}份", True)]),
+        b.p("材料清单", s.heading),
+        b.grid(["序号", "办件编号", "事项名称", "材料名称", "形式", "份数", "核对"],
+               [[str(i), ln.case_no, ln.item_name, ln.material_name, FORMS.get(ln.form, ln.form),
+                 str(ln.copies), "□"] for i, ln in enumerate(transfer.lines, 1)],
+               [0.05, 0.29, 0.2, 0.24, 0.1, 0.05, 0.07]),
+        b.p("交接记录", s.heading),
+    ]
+    hand_rows: list[list[object]] = [[h.action, h.who, fmt_datetime(h.when), h.where, ""]
+                                     for h in transfer.handovers]
+    hand_rows += [["", "", "", "", ""] for _ in range(BLANK_HANDOVER_ROWS)]
+    hand = b.grid(["环节", "经手人", "时间", "地点", "签字"], hand_rows, [0.14, 0.18, 0.24, 0.26, 0.18])
+    story.append(hand)
+    if transfer.note:
+        story += [b.p("备注", s.heading), b.p(transfer.note)]
+    story += [b.space(3), b.p("接收方请逐项核对原件，核对无误后在“核对”栏打勾并签字；如有缺失，请在备注中写明并"
+                              "立即告知移出单位。", s.small)]
+    footer = f"{station.name}（{station.code}）  物料流转单  批次号 {transfer.batch_no}"
+    return build_pdf(story, b.font, b.layout, PageInfo(footer_left=footer, title=f"物料流转单 {transfer.batch_no}"))
+
+
+def _batch_barcode(batch_no: str, room: float) -> Code128:
+    """Code 128 of the batch number, with bars as wide as fit (wider bars scan better off a laser print).
+
+    reportlab's human-readable line overlaps the bars inside a table cell, so the number is
+    printed as text by the caller instead.
+    """
+    bar_width = 0.33 * mm
+    barcode = Code128(batch_no, barHeight=12 * mm, barWidth=bar_width, humanReadable=False)
+    limit = room * 0.8
+    if barcode.width > limit:  # keep at least 0.19 mm per module: below that office printers smear bars
+        bar_width = max(bar_width * limit / barcode.width, 0.19 * mm)
+        barcode = Code128(batch_no, barHeight=12 * mm, barWidth=bar_width, humanReadable=False)
+    return barcode
+
+
+LEDGER_COLUMNS = [  # (header, width fraction)
+    ("序号", 0.04), ("收件时间", 0.07), ("办件编号", 0.14), ("事项名称", 0.14), ("申请人", 0.07),
+    ("证件号码", 0.11), ("村(社区)", 0.08), ("代办员", 0.06), ("方式", 0.04), ("状态", 0.06),
+    ("法定期限", 0.07), ("承诺期限", 0.07), ("同步", 0.05),
+]
+# Only these columns can be long (case numbers run to 50 characters); plain strings elsewhere
+# keep 500 rows fast and are short by construction (times, masked numbers, dates, enum words).
+_WRAPPED = {2, 3, 4, 6, 7, 9, 12}
+
+
+def ledger(station: StationInfo, day: date, rows: Iterable[LedgerRow]) -> bytes:
+    """台账: one day's cases on A4 landscape, header row on every page, 'page x of y' footer."""
+    b = Builder(cjk_font(), LEDGER_LAYOUT)
+    s = b.s
+    rows = list(rows)
+    width = b.layout.frame_width
+    data: list[list[object]] = [[b.p(h, s.label) for h, _ in LEDGER_COLUMNS]]
+    for i, r in enumerate(rows, 1):
+        mark = "*" if r.deadline_provisional else ""
+        cells: list[object] = [
+            str(i), f"{r.received_at:%H:%M}", r.case_no, r.item_name, r.applicant_name,
+            mask_id_number(r.applicant_id_number), r.village, r.agent_name, MODES.get(r.mode, r.mode),
+            r.status_text, fmt_date(r.statutory_due) + (mark if r.statutory_due else ""),
+            fmt_date(r.committed_due) + (mark if r.committed_due else ""), r.sync_state,
+        ]
+        data.append([b.p(c, s.cell) if j in _WRAPPED else b.plain(c) for j, c in enumerate(cells)])
+    table = Table(data, colWidths=[f * width for _, f in LEDGER_COLUMNS], repeatRows=1)
+    table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), b.font.name), ("FONTSIZE", (0, 0), (-1, -1), s.cell.fontSize),
+        ("LEADING", (0, 0), (-1, -1), s.cell.leading), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.black), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#F2F2F2")),
+        ("LEFTPADDING", (0, 0), (-1, -1), 1.5), ("RIGHTPADDING", (0, 0), (-1, -1), 1.5),
+        ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+    ]))
+    by_mode: dict[str, int] = {}
+    by_status: dict[str, int] = {}
+    for r in rows:
+        by_mode[MODES.get(r.mode, r.mode)] = by_mode.get(MODES.get(r.mode, r.mode), 0) + 1
+        by_status[r.status_text or "—"] = by_status.get(r.status_text or "—", 0) + 1
+    summary = (f"合计 {len(rows)} 件；" + "，".join(f"{k} {v} 件" for k, v in by_mode.items()) + "；"
+               + "，".join(f"{k} {v} 件" for k, v in by_status.items()) + "。")
+    story: list[Flowable] = [b.p(f"{station.name} 办件台账（{fmt_date(day)}）", s.title), b.space(1), table,
+                             b.space(2), b.p(summary, s.body),
+                             b.p("证件号码已按规定遮蔽；期限后带“*”的为暂定期限（节假日数据缺失，仅按周末计算）。", s.small),
+                             b.space(4), b.p(f"制表人：{'　' * 8}　　审核人：{'　' * 8}　　日期：{fmt_date(day)}")]
+    info = PageInfo(footer_left=f"{station.name}（{station.code}）  办件台账  {fmt_date(day)}",
+                    header=f"{station.name}  办件台账  {fmt_date(day)}", title=f"办件台账 {day.isoformat()}")
+    return build_pdf(story, b.font, b.layout, info)

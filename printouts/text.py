@@ -1,0 +1,81 @@
+"""Turn residents' text into safe Paragraph markup, and dates into the way Chinese paper writes them.
+
+reportlab's Paragraph parses a mini-HTML, so a name like ``<b>&amp;`` would turn bold or
+vanish, and an unclosed ``<`` raises. Everything a person typed goes through :func:`para_text`:
+control characters become spaces, markup characters are escaped, and each character is
+checked against the font (see :mod:`printouts.fonts`) so that a rare character either prints
+in the extension font or shows as a visible 〓(U+XXXXX) — never as an empty box, never as a
+different character.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+from xml.sax.saxutils import escape
+
+from printouts.fonts import CJKFont
+
+# The geta mark is the Chinese/Japanese typesetter's sign for "character not available".
+MISSING_GLYPH = "〓"
+
+
+def clean(text: object) -> str:
+    """Plain string with control characters turned into spaces (they break layout and some viewers)."""
+    if text is None:
+        return ""
+    value = str(text)
+    if value.isprintable():
+        return value
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") and ch not in "\u200d"
+                   else ch for ch in value)
+
+
+def placeholder(ch: str) -> str:
+    """What prints for a character no available font can draw: visible and reversible."""
+    return f"{MISSING_GLYPH}(U+{ord(ch):04X})"
+
+
+def plain_text(text: object, font: CJKFont) -> str:
+    """Text for canvas.drawString (no markup): undrawable characters replaced by the placeholder."""
+    value = clean(text)
+    if _all_covered(value, font):
+        return value
+    return "".join(ch if font.has_glyph(ch) or ch.isspace() else placeholder(ch) for ch in value)
+
+
+def para_text(text: object, font: CJKFont) -> str:
+    """Paragraph markup that prints ``text`` literally, whatever it contains."""
+    value = clean(text)
+    if _all_covered(value, font):
+        return escape(value)
+    parts: list[str] = []
+    for ch in value:
+        if ch.isspace() or font.has_glyph(ch):
+            parts.append(escape(ch))
+        elif font.ext_has_glyph(ch):
+            parts.append(f'<font name="{font.ext_name}">{escape(ch)}</font>')
+        else:
+            parts.append(escape(placeholder(ch)))
+    return "".join(parts)
+
+
+def _all_covered(value: str, font: CJKFont) -> bool:
+    # Fast path: the common case is ordinary CJK and ASCII, which every candidate font has.
+    if value.isascii():
+        return True
+    return all(font.has_glyph(ch) or ch.isspace() for ch in value)
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    """2025年3月5日 — the form official paper uses; empty when unknown."""
+    if value is None:
+        return ""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    """2025年3月5日 14:30."""
+    if value is None:
+        return ""
+    return f"{fmt_date(value)} {value:%H:%M}"

@@ -1,0 +1,190 @@
+"""Every document, read back as text: identity, deadlines, masking, literal data, wrapping, pagination."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+from functools import partial
+
+import pytest
+
+from printouts import (
+    PRINTABLE_DOCUMENTS,
+    collection_receipt,
+    ledger,
+    notice_missing,
+    transfer_sheet,
+)
+from printouts.data import CaseDoc, MaterialLine, StationInfo
+from printouts.samples import (
+    SAMPLE_ID_NUMBER,
+    SAMPLE_PHONE,
+    SAMPLE_PROXY_ID,
+    sample_case,
+    sample_ledger_rows,
+    sample_transfer,
+)
+
+from .conftest import flat, pdfinfo, pdftotext
+
+MASKED_ID = "110105********0021"
+MASKED_PHONE = "138****1234"
+CASE_DOCS = {key: doc.build for key, doc in PRINTABLE_DOCUMENTS.items()}
+CASE_DOCS["notice_missing_roll"] = partial(notice_missing, layout="roll80")
+
+
+@pytest.mark.parametrize("key", sorted(CASE_DOCS))
+def test_document_carries_identity_and_masks_numbers(key: str, font_mode: str, station: StationInfo,
+                                                     case: CaseDoc) -> None:
+    text = flat(pdftotext(CASE_DOCS[key](station, case)))
+    for expected in (case.case_no, case.item_name, case.item_code, case.query_code, station.name, station.code,
+                     "2025年4月2日", MASKED_ID, case.agent_name):
+        assert flat(expected) in text, f"{key}: {expected!r} missing"
+    assert SAMPLE_ID_NUMBER not in text
+    assert SAMPLE_PHONE not in text
+    assert SAMPLE_PROXY_ID not in text
+
+
+def test_masked_phone_on_receipt(font_mode: str, station: StationInfo, case: CaseDoc) -> None:
+    assert MASKED_PHONE in pdftotext(collection_receipt(station, case))
+
+
+def test_full_numbers_absent_from_pdf_bytes_and_metadata(station: StationInfo, case: CaseDoc) -> None:
+    for build in CASE_DOCS.values():
+        pdf = build(station, case)
+        info = " ".join(pdfinfo(pdf).values())
+        assert case.applicant_name not in info  # metadata names the document, never the person
+        assert SAMPLE_ID_NUMBER.encode() not in pdf
+
+
+def test_provisional_deadline_is_marked(font_mode: str, station: StationInfo) -> None:
+    case = sample_case(deadline_provisional=True, deadline_warning="2027年节假日数据缺失，仅按周末计算")
+    for layout in ("a4", "roll80"):
+        text = flat(pdftotext(collection_receipt(station, case, layout=layout)))
+        assert "（暂定：2027年节假日数据缺失" in text
+
+
+@pytest.mark.parametrize(("decision", "mode", "title"), [
+    ("accepted", "assisted", "受理凭证"), ("accepted", "proxy", "受理凭证"),
+    ("collected", "assisted", "收件回执"), ("collected", "proxy", "代办回执"),
+])
+def test_receipt_title_follows_who_accepts(decision: str, mode: str, title: str, station: StationInfo) -> None:
+    text = pdftotext(collection_receipt(station, sample_case(decision=decision, mode=mode)))
+    assert title in text
+    if decision != "accepted":
+        assert "受理凭证" not in text
+
+
+def test_markup_in_residents_data_prints_literally(font_mode: str, station: StationInfo) -> None:
+    nasty = "<b>&amp;王</b>秀<兰 & <font size=40>"
+    case = sample_case(applicant_name=nasty, applicant_address="<para>三组&#17;号</para>")
+    for build in CASE_DOCS.values():
+        text = flat(pdftotext(build(station, case)))
+        assert flat(nasty) in text
+    text = flat(pdftotext(collection_receipt(station, case)))
+    assert flat("<para>三组&#17;号</para>") in text
+
+
+def test_control_characters_do_not_break_layout(station: StationInfo) -> None:
+    case = sample_case(applicant_name="王\x00秀\n兰\t", applicant_address="三组\r\n17号\x1b[31m")
+    text = pdftotext(collection_receipt(station, case, layout="roll80"))
+    assert "17号" in text
+
+
+def _words_inside_page(pdf: bytes) -> tuple[float, float]:
+    """(page width, right-most word edge) from pdftotext's bounding boxes."""
+    html = pdftotext(pdf, None, None, "-bbox")
+    width = float(re.search(r'<page width="([\d.]+)"', html).group(1))  # type: ignore[union-attr]
+    right = max(float(x) for x in re.findall(r'xMax="([\d.]+)"', html))
+    return width, right
+
+
+@pytest.mark.parametrize("layout", ["a4", "roll80"])
+def test_long_address_wraps_inside_the_page(layout: str, font_mode: str, station: StationInfo) -> None:
+    address = ("山西省太原市小店区北格镇张花村" + "东街西巷南门北院甲乙丙丁ABCDEFGHIJKLMNOPQRSTUV0123456789" * 6)[:200]
+    assert len(address) == 200
+    name = "欧阳" + "娜" * 40
+    pdf = collection_receipt(station, sample_case(applicant_address=address, applicant_name=name), layout=layout)
+    text = flat(pdftotext(pdf))
+    assert flat(address) in text and name in text
+    width, right = _words_inside_page(pdf)
+    margin = 3.5 * 72 / 25.4 if layout == "roll80" else 15 * 72 / 25.4
+    assert right <= width - margin, f"text runs to {right:.1f} on a {width:.1f}pt page"
+
+
+def test_roll_receipt_is_80mm_wide_and_one_page(station: StationInfo, case: CaseDoc) -> None:
+    info = pdfinfo(collection_receipt(station, case, layout="roll80"))
+    width, height = (float(x) for x in re.findall(r"[\d.]+", info["Page size"])[:2])
+    assert abs(width - 80 * 72 / 25.4) < 0.5
+    assert info["Pages"] == "1"
+    assert height > width  # sized to the content
+
+
+def test_unknown_layout_is_refused(station: StationInfo, case: CaseDoc) -> None:
+    with pytest.raises(ValueError, match="roll80"):
+        collection_receipt(station, case, layout="letter")
+
+
+def test_notice_missing_lists_every_missing_material_with_source(font_mode: str, station: StationInfo) -> None:
+    case = sample_case(decision="not_collected")
+    text = flat(pdftotext(notice_missing(station, case)))
+    missing = [m for m in case.materials if m.status == "missing"]
+    assert missing
+    for m in missing:
+        assert flat(m.name) in text and flat(m.source) in text
+    assert f"共{len(missing)}项" in text
+    assert "第三十二条" in text
+
+
+def test_deferral_notice_shows_due_dates(station: StationInfo, case: CaseDoc) -> None:
+    text = flat(pdftotext(PRINTABLE_DOCUMENTS["deferral"].build(station, case)))
+    assert "社会保障卡或银行账户信息" in text and "2025年3月12日" in text and "逾期" in text
+
+
+def test_many_materials_paginate_with_footer(station: StationInfo) -> None:
+    mats = tuple(MaterialLine(f"材料{i:03d}", "copy", 1, "missing", source="村委会开具") for i in range(120))
+    pdf = notice_missing(station, sample_case(materials=mats, decision="not_collected"))
+    pages = int(pdfinfo(pdf)["Pages"])
+    assert pages > 1
+    for n in range(1, pages + 1):
+        page = flat(pdftotext(pdf, n, n))
+        assert f"第{n}页共{pages}页" in page
+        assert "14010510020120250305-0007" in page
+    assert "材料119" in flat(pdftotext(pdf))
+
+
+def test_transfer_sheet_carries_batch_number_and_lines(font_mode: str, station: StationInfo) -> None:
+    transfer = sample_transfer()
+    text = flat(pdftotext(transfer_sheet(station, transfer), None, None, "-raw"))  # content order: cells whole
+    assert transfer.batch_no in text  # the barcode's human-readable line and the header
+    for line in transfer.lines:
+        assert line.case_no in text and flat(line.material_name) in text
+    assert "交接记录" in text and "赵敏" in text
+
+
+def test_transfer_sheet_refuses_non_ascii_batch(station: StationInfo) -> None:
+    with pytest.raises(ValueError):
+        transfer_sheet(station, replace(sample_transfer(), batch_no="批次1"))
+
+
+def test_ledger_500_rows_repeats_header_on_every_page(font_mode: str, station: StationInfo) -> None:
+    rows = sample_ledger_rows(500)
+    pdf = ledger(station, date(2025, 3, 5), rows)
+    pages = int(pdfinfo(pdf)["Pages"])
+    assert pages > 1
+    for n in range(1, pages + 1):
+        page = flat(pdftotext(pdf, n, n))
+        for heading in ("序号", "办件编号", "事项名称", "证件号码", "法定期限", "同步"):
+            assert heading in page, f"page {n} lacks header {heading}"
+        assert f"第{n}页共{pages}页" in page
+    text = flat(pdftotext(pdf))
+    assert rows[-1].case_no in text and rows[0].case_no in text
+    assert MASKED_ID in text and SAMPLE_ID_NUMBER not in text
+    assert "合计500件" in text
+
+
+def test_ledger_prints_markup_literally(station: StationInfo) -> None:
+    rows = [replace(r, applicant_name="<i>赵&", village="<b>村") for r in sample_ledger_rows(3)]
+    text = flat(pdftotext(ledger(station, date(2025, 3, 5), rows)))
+    assert "<i>赵&" in text and "<b>村" in text

@@ -1,0 +1,47 @@
+"""Which documents apply to which case state."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from printouts import PRINTABLE_DOCUMENTS, applicable_documents
+from printouts.data import MaterialLine
+from printouts.samples import sample_case
+
+PROVIDED = (MaterialLine("居民身份证", "original_and_copy", 1, "provided"),)
+
+
+def _keys(**changes: object) -> set[str]:
+    base = sample_case(materials=PROVIDED, mode="assisted", supplement_items=(), result=None, decision="collected")
+    return {k for k, _ in applicable_documents(replace(base, **changes))}  # type: ignore[arg-type]
+
+
+def test_registry_keys_and_titles() -> None:
+    assert set(PRINTABLE_DOCUMENTS) == {"receipt", "receipt_roll", "notice_missing", "deferral", "commitment",
+                                        "authorization", "supplement", "completion"}
+    for doc in PRINTABLE_DOCUMENTS.values():
+        assert doc.title and callable(doc.build) and callable(doc.applies)
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({}, {"receipt", "receipt_roll"}),
+    ({"decision": "not_collected"}, {"notice_missing"}),
+    ({"materials": (*PROVIDED, MaterialLine("照片", status="missing"))}, {"notice_missing"}),
+    ({"materials": (*PROVIDED, MaterialLine("社保卡", status="deferred"))}, {"receipt", "receipt_roll", "deferral"}),
+    ({"materials": (*PROVIDED, MaterialLine("承诺", status="commitment"))},
+     {"receipt", "receipt_roll", "commitment"}),
+    ({"mode": "proxy"}, {"receipt", "receipt_roll", "authorization"}),
+    ({"supplement_items": ("复印件不清晰",)}, {"receipt", "receipt_roll", "supplement"}),
+    ({"result": "approved"}, {"receipt", "receipt_roll", "completion"}),
+    ({"result": "denied"}, {"receipt", "receipt_roll", "completion"}),
+])
+def test_predicates(changes: dict, expected: set[str]) -> None:
+    assert _keys(**changes) == expected
+
+
+def test_receipt_title_in_listing() -> None:
+    titles = dict(applicable_documents(sample_case(materials=PROVIDED, decision="accepted")))
+    assert titles["receipt"] == "受理凭证"
+    assert titles["receipt_roll"].startswith("受理凭证")
