@@ -130,6 +130,11 @@ def configure_templates(app: Flask) -> None:
             return f"{seconds // 3600} 小时"
         return f"{seconds // 86400} 天 {seconds % 86400 // 3600} 小时"
 
+    from station.privacy import mask_id_number, mask_phone  # one masking rule for every screen
+
+    app.add_template_filter(mask_id_number, "mask_id")
+    app.add_template_filter(mask_phone, "mask_phone")
+
     @app.template_filter("filesize")
     def _filesize(value: int | None) -> str:
         if value is None:

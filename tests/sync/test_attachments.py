@@ -1,0 +1,117 @@
+"""Attachments: check, resumable chunked upload, digest verification, per-station visibility."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from sync import protocol
+
+
+def _file(size: int = 100_000) -> tuple[bytes, str]:
+    data = os.urandom(size)
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def _put(station, sha, data, start, total):
+    end = start + len(data) - 1
+    return station.request("PUT", f"/api/v1/attachments/{sha}", data, headers={
+        "Content-Range": protocol.content_range(start, end, total), "Content-Type": "image/jpeg"})
+
+
+def _status(station, sha):
+    response = station.request("GET", f"/api/v1/attachments/{sha}/status")
+    assert response.status_code == 200 and station.last_verified
+    return response.json
+
+
+def test_check_then_upload_in_two_chunks_resuming_from_status(hub_app, station_a):
+    data, sha = _file()
+    assert station_a.post_json("/api/v1/attachments/check", {"sha256": [sha]}).json["missing"] == [sha]
+    first = _put(station_a, sha, data[:40_000], 0, len(data))
+    assert first.status_code == 200 and first.json == {
+        "sha256": sha, "received": 40_000, "total": len(data), "complete": False, "server_time": first.json[
+            "server_time"]}
+    # The link broke; the station asks where to resume.
+    status = _status(station_a, sha)
+    assert (status["received"], status["complete"]) == (40_000, False)
+    second = _put(station_a, sha, data[status["received"]:], status["received"], len(data))
+    assert second.status_code == 200 and second.json["complete"] is True and station_a.last_verified
+    assert station_a.post_json("/api/v1/attachments/check", {"sha256": [sha]}).json["missing"] == []
+    stored = os.path.join(hub_app.config["ATTACHMENT_DIR"], sha[:2], sha)
+    with open(stored, "rb") as fh:
+        assert fh.read() == data
+
+
+def test_retried_chunk_is_harmless(station_a):
+    data, sha = _file(10_000)
+    _put(station_a, sha, data[:6000], 0, len(data))
+    again = _put(station_a, sha, data[:6000], 0, len(data))  # same chunk resent after a timeout
+    assert again.status_code == 200 and again.json["received"] == 6000
+    assert _put(station_a, sha, data[6000:], 6000, len(data)).json["complete"] is True
+
+
+def test_gap_refused_with_resume_point(station_a):
+    data, sha = _file(10_000)
+    _put(station_a, sha, data[:3000], 0, len(data))
+    response = _put(station_a, sha, data[5000:], 5000, len(data))
+    assert response.status_code == 416 and response.json["received"] == 3000 and station_a.last_verified
+
+
+def test_digest_mismatch_is_409_and_restarts(station_a):
+    data, sha = _file(5000)
+    wrong = bytes(b ^ 1 for b in data)
+    response = _put(station_a, sha, wrong, 0, len(wrong))
+    assert response.status_code == 409 and response.json["error"] == "digest_mismatch"
+    assert _status(station_a, sha)["received"] == 0
+    assert _put(station_a, sha, data, 0, len(data)).json["complete"] is True
+
+
+def test_too_large_refused(hub_app, station_a):
+    hub_app.config["MAX_ATTACHMENT_BYTES"] = 2000
+    hub_app.extensions["hub_platform"].max_attachment_bytes = 2000
+    data, sha = _file(1000)
+    response = _put(station_a, sha, data, 0, 5000)  # announces a 5000-byte file
+    assert response.status_code == 413
+    big, big_sha = _file(3000)
+    assert _put(station_a, big_sha, big, 0, len(big)).status_code == 413
+
+
+def test_whole_file_without_content_range(station_a):
+    data, sha = _file(2000)
+    response = station_a.request("PUT", f"/api/v1/attachments/{sha}", data)
+    assert response.status_code == 200 and response.json["complete"] is True
+
+
+def test_other_station_cannot_see_or_query_my_files(station_a, station_b):
+    data, sha = _file(4000)
+    _put(station_a, sha, data, 0, len(data))
+    partial, partial_sha = _file(4000)
+    _put(station_a, partial_sha, partial[:1000], 0, len(partial))
+    # B learns nothing about A's files: missing, nothing received.
+    assert station_b.post_json("/api/v1/attachments/check", {"sha256": [sha]}).json["missing"] == [sha]
+    status = _status(station_b, sha)
+    assert (status["received"], status["total"], status["complete"]) == (0, None, False)
+    assert _status(station_b, partial_sha)["received"] == 0
+    # B proves possession by uploading the same bytes; only then is it B's too.
+    assert _put(station_b, sha, data, 0, len(data)).json["complete"] is True
+    assert station_b.post_json("/api/v1/attachments/check", {"sha256": [sha]}).json["missing"] == []
+
+
+def test_bad_digest_in_path(station_a):
+    response = station_a.request("GET", "/api/v1/attachments/NOT-A-SHA/status")
+    assert response.status_code == 400
+
+
+def test_clerk_downloads_case_attachment(hub_app, station_a, make_event, clerk):
+    from tests.sync.conftest import case_snapshot
+
+    data, sha = _file(3000)
+    _put(station_a, sha, data, 0, len(data))
+    event = make_event(payload=case_snapshot(attachments=[
+        {"sha256": sha, "filename": "身份证.jpg", "size": len(data), "content_type": "image/jpeg"}]))
+    station_a.results([event])
+    page = clerk.get(f"/cases/{event['case_id']}").get_data(as_text=True)
+    assert "身份证.jpg" in page
+    response = clerk.get(f"/cases/{event['case_id']}/attachments/{sha}")
+    assert response.status_code == 200 and response.data == data

@@ -1,0 +1,170 @@
+"""Decisions become changes; the changes feed pages by cursor and shows each station its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync import protocol
+from sync.hub.models import Change, Decision, HubCase
+from sync.hub.services import catalog, decisions, stations
+from sync.hub.services.errors import InvalidTransition, ValidationError
+
+
+@pytest.fixture
+def submitted_case(hub_app, station_a, make_event):
+    """A case submitted by station A; returns its case_id."""
+    event = make_event()
+    assert station_a.results([event])[0]["status"] == "accepted"
+    return event["case_id"]
+
+
+def _decide(app, case_id, **kw):
+    with app.app_context():
+        return decisions.decide(case_id, decisions.DecisionInput(**kw), clerk="clerk")
+
+
+def _pull_all(station, cursor=0, limit=100):
+    response = station.changes(cursor, limit)
+    assert response.status_code == 200 and station.last_verified
+    return response.json
+
+
+def test_accept_flows_back(hub_app, station_a, submitted_case):
+    _decide(hub_app, submitted_case, kind="accepted", hub_case_no="HUB-2026-0001")
+    feed = _pull_all(station_a)
+    [change] = feed["changes"]
+    assert change["kind"] == "case.status" and change["case_id"] == submitted_case
+    payload = change["payload"]
+    assert payload["status"] == "accepted" and payload["hub_case_no"] == "HUB-2026-0001"
+    assert payload["case_no"] == "140000001001202611200001" and payload["clerk"] == "clerk"
+    assert payload["decided_at"].endswith("Z")
+    assert feed["next_cursor"] == change["change_id"] and feed["has_more"] is False
+
+
+def test_accept_mints_hub_case_no_when_blank(hub_app, station_a, submitted_case):
+    _decide(hub_app, submitted_case, kind="accepted")
+    payload = _pull_all(station_a)["changes"][0]["payload"]
+    assert payload["hub_case_no"].startswith("XJ")
+
+
+def test_supplement_lists_materials(hub_app, station_a, submitted_case):
+    _decide(hub_app, submitted_case, kind="supplement", supplement_keys=("hukou_book",), reason="户口簿页不清晰")
+    payload = _pull_all(station_a)["changes"][0]["payload"]
+    assert payload["status"] == "supplement"
+    assert payload["supplement_items"] == [{"key": "hukou_book", "name": "居民户口簿"}]
+    assert payload["reason"] == "户口簿页不清晰"
+
+
+def test_reject_carries_reason(hub_app, station_a, submitted_case):
+    _decide(hub_app, submitted_case, kind="rejected", reason="不属于本部门职权范围")
+    payload = _pull_all(station_a)["changes"][0]["payload"]
+    assert (payload["status"], payload["reason"]) == ("rejected", "不属于本部门职权范围")
+
+
+def test_complete_carries_result(hub_app, station_a, submitted_case):
+    _decide(hub_app, submitted_case, kind="accepted")
+    _decide(hub_app, submitted_case, kind="completed", result="approved", result_text="准予参保，次月生效")
+    changes = _pull_all(station_a)["changes"]
+    assert [c["payload"]["status"] for c in changes] == ["accepted", "completed"]
+    assert changes[1]["payload"]["result"] == "approved"
+    assert changes[1]["payload"]["result_text"] == "准予参保，次月生效"
+
+
+@pytest.mark.parametrize(
+    ("steps", "kind", "extra", "message"),
+    [
+        ([], "completed", {"result": "approved"}, "不能办结"),
+        ([("rejected", {"reason": "x"})], "accepted", {}, "不能受理"),
+        ([("accepted", {}), ("completed", {"result": "approved"})], "supplement", {"reason": "x"}, "不能补正"),
+        ([("accepted", {})], "rejected", {"reason": "x"}, "不能不予受理"),
+    ],
+)
+def test_invalid_transitions_refused(hub_app, submitted_case, steps, kind, extra, message):
+    for step_kind, step_extra in steps:
+        _decide(hub_app, submitted_case, kind=step_kind, **step_extra)
+    with pytest.raises(InvalidTransition) as info:
+        _decide(hub_app, submitted_case, kind=kind, **extra)
+    assert message in info.value.message
+    with hub_app.app_context():
+        assert Decision.select().count() == len(steps)
+        assert Change.select().count() == len(steps)
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra", "message"),
+    [
+        ("rejected", {"reason": "  "}, "须填写理由"),
+        ("supplement", {}, "须勾选"),
+        ("supplement", {"supplement_keys": ("no_such",)}, "不在该办件的材料清单中"),
+        ("accepted", {"hub_case_no": "有中文"}, "办件编号"),
+    ],
+)
+def test_decision_validation(hub_app, submitted_case, kind, extra, message):
+    with pytest.raises(ValidationError) as info:
+        _decide(hub_app, submitted_case, kind=kind, **extra)
+    assert message in info.value.message
+
+
+def test_complete_requires_result(hub_app, submitted_case):
+    _decide(hub_app, submitted_case, kind="accepted")
+    with pytest.raises(ValidationError):
+        _decide(hub_app, submitted_case, kind="completed")
+
+
+def test_stations_see_only_their_changes_plus_broadcasts(hub_app, station_a, station_b, submitted_case):
+    _decide(hub_app, submitted_case, kind="accepted")
+    with hub_app.app_context():
+        catalog.publish({"catalog_version": "v9", "items": [{"item_code": "1"}]}, clerk="clerk")
+        stations.update_settings(station_b.code, {"sync_interval_s": 300}, clerk="clerk")
+    kinds_a = [c["kind"] for c in _pull_all(station_a)["changes"]]
+    kinds_b = [c["kind"] for c in _pull_all(station_b)["changes"]]
+    assert kinds_a == ["case.status", "catalog.published"]
+    assert kinds_b == ["catalog.published", "station.settings"]
+    catalog_change = _pull_all(station_b)["changes"][0]
+    assert catalog_change["payload"]["catalog_version"] == "v9" and catalog_change["case_id"] is None
+
+
+def test_cursor_paging(hub_app, station_a, make_event):
+    case_ids = []
+    for _ in range(5):
+        event = make_event()
+        station_a.results([event])
+        case_ids.append(event["case_id"])
+    for case_id in case_ids:
+        _decide(hub_app, case_id, kind="accepted")
+    seen, cursor, pages = [], 0, 0
+    while True:
+        feed = _pull_all(station_a, cursor, 2)
+        seen += [c["case_id"] for c in feed["changes"]]
+        cursor = feed["next_cursor"]
+        pages += 1
+        if not feed["has_more"]:
+            break
+    assert seen == case_ids and pages == 3
+    assert _pull_all(station_a, cursor)["changes"] == []
+    assert _pull_all(station_a, cursor)["next_cursor"] == cursor
+
+
+def test_page_stops_at_byte_budget(hub_app, station_a):
+    hub_app.extensions["hub_platform"].page_bytes = 3000
+    with hub_app.app_context():
+        for n in range(3):
+            catalog.publish({"catalog_version": f"v{n}", "items": [{"item_code": "1", "pad": "x" * 2000}]},
+                            clerk="clerk")
+    first = _pull_all(station_a)
+    assert len(first["changes"]) == 1 and first["has_more"] is True
+
+
+def test_materials_after_supplement_flag_case(hub_app, station_a, submitted_case, make_event):
+    _decide(hub_app, submitted_case, kind="supplement", reason="补户口簿")
+    event = make_event(case_id=submitted_case, seq=2, kind="case.materials_updated",
+                       payload={"materials": [{"key": "hukou_book", "name": "居民户口簿", "status": "provided"}]})
+    assert station_a.results([event])[0]["status"] == "accepted"
+    with hub_app.app_context():
+        case = HubCase.get(HubCase.case_id == submitted_case)
+        assert case.supplied_at is not None and case.snapshot["materials"][0]["key"] == "hukou_book"
+    _decide(hub_app, submitted_case, kind="accepted")
+
+
+def test_protocol_change_kinds_are_the_documented_ones():
+    assert set(protocol.CHANGE_KINDS) == {"case.status", "catalog.published", "station.settings"}

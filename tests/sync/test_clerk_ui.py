@@ -1,0 +1,184 @@
+"""The county clerk's pages: login, CSRF, decisions through forms, stations, catalog, conflicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import pytest
+
+from sync.hub.models import CatalogVersion, Change, Station
+from tests.sync.conftest import login
+
+
+@pytest.mark.parametrize("path", ["/", "/cases", "/stations", "/stations/ST-A", "/conflicts", "/catalog",
+                                  "/cases/01ARZ3NDEKTSV4RRFFQ69G5FAV"])
+def test_pages_need_login(hub_client, path):
+    response = hub_client.get(path)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_posts_need_login(hub_client):
+    response = hub_client.post("/cases/x/decide", data={"kind": "accepted"})
+    assert response.status_code in (302, 400)  # CSRF or login: never processed
+
+
+def test_wrong_password(hub_app, hub_client, clerk):
+    response = login(hub_app.test_client(), password="nope-nope-nope")
+    assert response.status_code == 200 and "用户名或密码错误" in response.get_data(as_text=True)
+
+
+def test_login_next_is_not_an_open_redirect(hub_app, clerk):
+    client = hub_app.test_client()
+    html = client.get("/login").get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    response = client.post("/login?next=https://evil.example/", data={
+        "username": "clerk", "password": "correct-horse-battery", "csrf_token": token})
+    assert response.headers["Location"] == "/cases"
+
+
+def test_login_form_needs_csrf(hub_app, clerk):
+    response = hub_app.test_client().post("/login", data={"username": "clerk", "password": "correct-horse-battery"})
+    assert response.status_code == 400
+
+
+@pytest.fixture
+def case_id(station_a, make_event):
+    event = make_event()
+    station_a.results([event])
+    return event["case_id"]
+
+
+def test_decision_without_csrf_refused(hub_app, clerk, case_id):
+    response = clerk.client.post(f"/cases/{case_id}/decide", data={"kind": "accepted"})
+    assert response.status_code == 400
+    with hub_app.app_context():
+        assert Change.select().count() == 0
+
+
+def test_case_list_and_detail(clerk, case_id):
+    page = clerk.get("/cases").get_data(as_text=True)
+    assert "城乡居民基本养老保险参保登记" in page and "张三" in page and "待受理" in page
+    detail = clerk.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "110105********0021" in detail and "110105194912310021" not in detail  # masked on screen
+    assert "138****1234" in detail
+    for label in ("受理", "补正", "不予受理"):
+        assert f"<h3>{label}</h3>" in detail
+    assert "<h3>办结</h3>" not in detail  # not offered before 受理
+    filtered = clerk.get("/cases?status=completed").get_data(as_text=True)
+    assert "张三" not in filtered
+
+
+def test_each_decision_through_the_form_reaches_the_station(hub_app, clerk, station_a, case_id):
+    page = f"/cases/{case_id}"
+    response = clerk.csrf_post(f"{page}/decide", {"kind": "supplement", "supplement": ["id_card"],
+                                                   "reason": "身份证复印件不清晰"}, token_page=page,
+                               follow_redirects=True)
+    assert "已补正" in response.get_data(as_text=True)
+    clerk.csrf_post(f"{page}/decide", {"kind": "accepted", "hub_case_no": "HUB-1"}, token_page=page)
+    clerk.csrf_post(f"{page}/decide", {"kind": "completed", "result": "approved", "result_text": "准予"},
+                    token_page=page)
+    feed = station_a.changes().json
+    statuses = [(c["payload"]["status"], c["payload"]["clerk"]) for c in feed["changes"]]
+    assert statuses == [("supplement", "clerk"), ("accepted", "clerk"), ("completed", "clerk")]
+    assert feed["changes"][0]["payload"]["supplement_items"] == [{"key": "id_card", "name": "居民身份证"}]
+
+
+def test_reject_through_form(clerk, station_a, case_id):
+    page = f"/cases/{case_id}"
+    clerk.csrf_post(f"{page}/decide", {"kind": "rejected", "reason": "申请人不符合参保条件"}, token_page=page)
+    [change] = station_a.changes().json["changes"]
+    assert change["payload"]["status"] == "rejected" and change["payload"]["reason"] == "申请人不符合参保条件"
+
+
+def test_invalid_transition_shows_chinese_message(clerk, case_id):
+    page = f"/cases/{case_id}"
+    response = clerk.csrf_post(f"{page}/decide", {"kind": "completed", "result": "approved"}, token_page=page,
+                               follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "办件当前状态为「待受理」，不能办结" in html
+
+
+def test_reject_without_reason_shows_message(clerk, case_id):
+    page = f"/cases/{case_id}"
+    html = clerk.csrf_post(f"{page}/decide", {"kind": "rejected", "reason": ""}, token_page=page,
+                           follow_redirects=True).get_data(as_text=True)
+    assert "不予受理须填写理由" in html
+
+
+def test_station_list_shows_dark_and_ageing(hub_app, clerk, station_a, station_b, make_event):
+    station_a.results([make_event()], heartbeat={"queue_length": 3, "oldest_queued_age_s": 3 * 86400,
+                                                  "clock_offset_s": 12.0, "set_aside_count": 2})
+    with hub_app.app_context():
+        Station.update(last_seen_at=dt.datetime(2020, 1, 1)).where(Station.code == "ST-B").execute()
+    html = clerk.get("/stations").get_data(as_text=True)
+    assert "失联" in html and "积压" in html and "+12 秒" in html
+
+
+def test_station_settings_form_emits_change(hub_app, clerk, station_a):
+    page = "/stations/ST-A"
+    clerk.csrf_post(page, {"settings": json.dumps({"sync_interval_s": 120})})
+    [change] = station_a.changes().json["changes"]
+    assert change["kind"] == "station.settings" and change["payload"]["settings"] == {"sync_interval_s": 120}
+    html = clerk.csrf_post(page, {"settings": "{oops"}).get_data(as_text=True)
+    assert "不是有效的 JSON" in html
+
+
+def test_publish_catalog_by_paste_and_upload(hub_app, clerk, station_a):
+    catalog = {"catalog_version": "2026.12", "items": [{"item_code": "000111001000", "name": "测试事项"}]}
+    response = clerk.csrf_post("/catalog", {"catalog": json.dumps(catalog, ensure_ascii=False)},
+                               follow_redirects=True)
+    assert "2026.12 已发布" in response.get_data(as_text=True)
+    upload = {"catalog_version": "2026.13", "items": [{"impl_code": "X1"}]}
+    clerk.csrf_post("/catalog", {"file": (io.BytesIO(json.dumps(upload).encode()), "catalog.json")},
+                    content_type="multipart/form-data")
+    with hub_app.app_context():
+        assert [v.version for v in CatalogVersion.select().order_by(CatalogVersion.id)] == ["2026.12", "2026.13"]
+    kinds = [(c["kind"], c["payload"]["catalog_version"]) for c in station_a.changes().json["changes"]]
+    assert kinds == [("catalog.published", "2026.12"), ("catalog.published", "2026.13")]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("not json", "不是有效的"), ("{}", "缺少版本号"), ('{"catalog_version": "x", "items": []}', "缺少事项列表"),
+     ('{"catalog_version": "x", "items": [{"name": "无编码"}]}', "缺少事项编码")],
+)
+def test_publish_catalog_validation(clerk, text, message):
+    html = clerk.csrf_post("/catalog", {"catalog": text}).get_data(as_text=True)
+    assert message in html
+
+
+def test_publish_same_version_twice_refused(clerk):
+    body = {"catalog": json.dumps({"catalog_version": "v1", "items": [{"item_code": "1"}]})}
+    clerk.csrf_post("/catalog", body)
+    assert "已发布过" in clerk.csrf_post("/catalog", body).get_data(as_text=True)
+
+
+def test_conflicts_page_and_resolve(hub_app, clerk, station_a, make_event):
+    event = make_event()
+    station_a.results([event])
+    station_a.results([{**event, "payload": {**event["payload"], "case_no": "CHANGED"}}])
+    html = clerk.get("/conflicts").get_data(as_text=True)
+    assert "CHANGED" in html and "同一事件编号内容不同" in html
+    from sync.hub.models import Conflict
+
+    with hub_app.app_context():
+        conflict_id = Conflict.get().id
+    clerk.csrf_post(f"/conflicts/{conflict_id}/resolve", {"note": "已电话核实，以平台版本为准"}, token_page="/conflicts")
+    with hub_app.app_context():
+        assert Conflict.get().resolved_by == "clerk"
+
+
+def test_logout_needs_post(clerk):
+    assert clerk.get("/logout").status_code == 405
+    clerk.csrf_post("/logout", {}, token_page="/cases")
+    assert clerk.get("/cases").status_code == 302
+
+
+def test_static_css_is_local(hub_client):
+    assert hub_client.get("/static/hub.css").status_code == 200
+    html = hub_client.get("/login").get_data(as_text=True)
+    assert "http://" not in html and "https://" not in html
