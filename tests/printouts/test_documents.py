@@ -188,3 +188,23 @@ def test_ledger_prints_markup_literally(station: StationInfo) -> None:
     rows = [replace(r, applicant_name="<i>赵&", village="<b>村") for r in sample_ledger_rows(3)]
     text = flat(pdftotext(ledger(station, date(2025, 3, 5), rows)))
     assert "<i>赵&" in text and "<b>村" in text
+
+
+@pytest.mark.parametrize("key", sorted(CASE_DOCS))
+def test_minimal_case_builds(key: str, station: StationInfo) -> None:
+    from datetime import datetime
+
+    bare = CaseDoc(case_no="X-1", query_code="Q1", item_name="某事项", item_code="0001",
+                   received_at=datetime(2025, 1, 2, 8, 0))
+    text = flat(pdftotext(CASE_DOCS[key](station, bare)))
+    assert "X-1" in text and "某事项" in text
+
+
+def test_empty_ledger_and_transfer(station: StationInfo) -> None:
+    from datetime import datetime
+
+    from printouts.data import TransferDoc
+
+    assert "合计0件" in flat(pdftotext(ledger(station, date(2025, 3, 5), [])))
+    empty = TransferDoc("B-1", "甲", "乙", datetime(2025, 3, 5, 8, 0), "李建国")
+    assert "B-1" in pdftotext(transfer_sheet(station, empty))
