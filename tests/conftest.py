@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,9 +41,23 @@ def make_station_app(tmp: Path, **overrides: object) -> Flask:
     return app
 
 
+@pytest.fixture(scope="session")
+def station_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One fully initialised station database per test run; each test gets its own copy."""
+    base = tmp_path_factory.mktemp("station-template")
+    make_station_app(base)
+    with db.connection_context():
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close() if not db.is_closed() else None
+    return base / "station.sqlite3"
+
+
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    application = make_station_app(tmp_path)
+def app(tmp_path: Path, station_template: Path) -> Iterator[Flask]:
+    shutil.copyfile(station_template, tmp_path / "station.sqlite3")
+    config = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
+    config.update(DATABASE=str(tmp_path / "station.sqlite3"), ATTACHMENT_DIR=str(tmp_path / "attachments"))
+    application = create_app(config, instance_path=str(tmp_path / "instance"))
     yield application
     if not db.is_closed():
         db.close()

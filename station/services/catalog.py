@@ -18,7 +18,7 @@ from station.services.errors import DomainError, NotFound
 
 BUNDLE_PREFIX = "bundle:"
 _index_lock = threading.Lock()
-_index_cache: dict[int, CatalogIndex] = {}
+_index_cache: dict[tuple[str, int, str], CatalogIndex] = {}
 
 
 def import_catalog(data: dict[str, Any], source: str = "file") -> CatalogVersion:
@@ -212,7 +212,8 @@ def set_station_power(impl_code: str, can_accept: bool) -> None:
 
 def _index_for(catalog: CatalogVersion) -> CatalogIndex:
     with _index_lock:
-        index = _index_cache.get(catalog.id)
+        key = (str(db.obj.database), catalog.id, catalog.version)
+        index = _index_cache.get(key)
         if index is None:
             items = list(ServiceItem.select().where(ServiceItem.catalog == catalog))
             names = {item.item_code: item.name for item in items}
@@ -237,7 +238,7 @@ def _index_for(catalog: CatalogVersion) -> CatalogIndex:
             ]
             index = CatalogIndex(entries)
             _index_cache.clear()  # only the current catalog is searched
-            _index_cache[catalog.id] = index
+            _index_cache[key] = index
         return index
 
 

@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from station.extensions import db
+from station.services.errors import DomainError, NotFound
 
 MESSAGES = {
     400: "请求有误。",
@@ -33,6 +34,16 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_e: CSRFError):  # noqa: ANN202
         return _answer(400, "页面已过期或来源不明（缺少安全令牌），请刷新页面后重试。")
+
+    @app.errorhandler(NotFound)
+    def _not_found(e: NotFound):  # noqa: ANN202
+        return _answer(404, e.message)
+
+    @app.errorhandler(DomainError)
+    def _domain(e: DomainError):  # noqa: ANN202
+        if not db.is_closed() and db.in_transaction():
+            db.rollback()
+        return _answer(400, e.message)
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):  # noqa: ANN202

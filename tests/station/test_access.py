@@ -1,0 +1,112 @@
+"""Every route checks the role; anonymous users are sent to the login page; CSRF is required."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+OPEN_ENDPOINTS = {"auth.login", "static", "main.toggle_large_font"}
+ADMIN_ONLY = "admin."
+TOWNSHIP_ONLY = ("sync.", "printing.ledger_pdf")
+
+
+def _url(rule) -> str:  # noqa: ANN001
+    def value(match: re.Match) -> str:
+        converter, name = match.group(1) or "", match.group(2)
+        return "2026" if converter == "int" else ("1" if name.endswith("id") else "x")
+
+    return re.sub(r"<(?:([^:>]+):)?([^>]+)>", value, rule.rule)
+
+
+def _routes(app):  # noqa: ANN001, ANN202
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in OPEN_ENDPOINTS:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, method, _url(rule)
+
+
+def test_every_route_sends_anonymous_users_to_login(app, client):
+    client.fetch_token("/login")
+    checked = 0
+    for endpoint, method, url in _routes(app):
+        response = client.get(url) if method == "GET" else client.post(url)
+        assert response.status_code == 302, (endpoint, method, url, response.status_code)
+        assert "/login" in response.headers["Location"], (endpoint, url)
+        checked += 1
+    assert checked > 20
+
+
+@pytest.mark.parametrize(
+    ("role", "refused"),
+    [
+        ("agent", lambda endpoint: endpoint.startswith(ADMIN_ONLY) or endpoint.startswith(TOWNSHIP_ONLY)),
+        ("clerk", lambda endpoint: endpoint.startswith(ADMIN_ONLY)),
+    ],
+)
+def test_roles_are_refused_what_they_must_not_use(app, role, refused, request):
+    user = request.getfixturevalue(role)
+    forbidden = 0
+    for endpoint, method, url in _routes(app):
+        if not refused(endpoint):
+            continue
+        response = user.get(url) if method == "GET" else user.post(url)
+        assert response.status_code == 403, (role, endpoint, method, url, response.status_code)
+        assert "无权" in response.get_data(as_text=True)
+        forbidden += 1
+    assert forbidden >= 5
+
+
+def test_admin_reaches_admin_pages(admin):
+    for url in ("/admin/users", "/admin/station", "/admin/holidays", "/admin/items", "/admin/catalog"):
+        assert admin.get(url).status_code == 200, url
+
+
+def test_login_refused_without_csrf_token(client):
+    response = client.client.post("/login", data={"username": "agent", "password": "agent-pass-1"})
+    assert response.status_code == 400
+    assert "安全令牌" in response.get_data(as_text=True)
+
+
+def test_intake_refused_without_csrf_token_and_nothing_saved(app, agent):
+    from station.extensions import db
+    from station.models import Case
+
+    response = agent.client.post("/intake/item/1", data={"mode": "assisted"})
+    assert response.status_code == 400
+    with app.app_context(), db.connection_context():
+        assert Case.select().count() == 0
+
+
+def test_wrong_password_and_disabled_user(app, client, admin):
+    client.fetch_token("/login")
+    page = client.post("/login", data={"username": "agent", "password": "nope"}).get_data(as_text=True)
+    assert "用户名或密码不正确" in page
+    from station.extensions import db
+    from station.models import User
+
+    with app.app_context(), db.connection_context():
+        agent_id = User.get(User.username == "agent").id
+    admin.post(f"/admin/users/{agent_id}/active", {"active": "0"})
+    client.fetch_token("/login")
+    page = client.post("/login", data={"username": "agent", "password": "agent-pass-1"}).get_data(as_text=True)
+    assert "已停用" in page
+
+
+def test_login_never_redirects_off_site(client):
+    client.fetch_token("/login")
+    response = client.client.post(
+        "/login?next=https://evil.example/x",
+        data={"username": "agent", "password": "agent-pass-1", "csrf_token": client.token},
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_session_cookie_is_httponly_and_samesite(client):
+    client.fetch_token("/login")
+    response = client.client.post(
+        "/login", data={"username": "agent", "password": "agent-pass-1", "csrf_token": client.token}
+    )
+    [cookie] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie

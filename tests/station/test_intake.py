@@ -1,0 +1,250 @@
+"""Intake: every decision branch, the identity checks an agent meets, duplicates and deadlines."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from station.models import Case, CaseMaterial, TimelineEntry
+from station.services import intake
+from station.services.errors import ValidationFailed
+from station.services.users import create_user
+from sync.outbox import OutboxEvent
+from tests.fixtures.intake import (
+    BAD_CHECKSUM_ID,
+    GOOD_ID,
+    NANCHUAN_ID,
+    SECOND_ID,
+    form_for,
+    item_named,
+    proxy_fields,
+)
+
+PENSION = "城乡居民基本养老保险参保登记"  # the station holds the power to accept it (demo catalog)
+ELDERLY = "高龄津贴申领"  # collected only: the county accepts
+AID = "医疗救助申请"  # income statement may be replaced by a commitment
+VETERAN = "退役军人优待证申领"  # must be done in person
+
+
+def _save(item, data, agent, **kwargs):
+    draft = intake.check_input([item], data, dt.date.today())
+    return intake.create_cases([item], draft, agent, **kwargs)
+
+
+@pytest.fixture
+def agent_user(database):
+    from station.models import User
+
+    return User.get(User.username == "agent")
+
+
+def test_all_essential_materials_collected_for_an_item_the_county_accepts(agent_user):
+    item = item_named(ELDERLY)
+    [case] = _save(item, form_for([item]), agent_user)
+    assert case.decision == "collected"
+    assert case.status == "collected"
+    assert case.committed_due is not None and case.statutory_due >= case.committed_due
+    assert case.case_no.startswith("141081102201" + dt.date.today().strftime("%Y%m%d"))
+
+
+def test_station_with_the_power_to_accept_issues_an_acceptance(agent_user):
+    item = item_named(PENSION)
+    [case] = _save(item, form_for([item]), agent_user)
+    assert case.decision == "accepted"
+
+
+def test_station_power_is_a_per_station_setting(agent_user):
+    from station.services.catalog import set_station_power
+
+    item = item_named(PENSION)
+    set_station_power(item.impl_code, False)
+    [case] = _save(item, form_for([item]), agent_user)
+    assert case.decision == "collected"
+
+
+def test_missing_essential_material_is_not_collected_and_everything_missing_is_kept(agent_user):
+    item = item_named(ELDERLY)
+    data = form_for([item], **{"mat__hukou_book__status": "missing", "mat__bank_card__status": "missing"})
+    [case] = _save(item, data, agent_user)
+    assert case.decision == "not_collected"
+    assert case.committed_due is None  # the clock does not start without an application
+    missing = [m.name for m in CaseMaterial.select().where((CaseMaterial.case == case) & (CaseMaterial.status == "missing"))]
+    assert len(missing) == 2
+
+
+def test_deferred_material_gives_a_deferral_with_its_due_date(agent_user):
+    item = item_named(PENSION)
+    due = dt.date.today() + dt.timedelta(days=1)
+    data = form_for([item], **{"mat__photo_1inch__status": "deferred", "mat__photo_1inch__due": due.isoformat()})
+    [case] = _save(item, data, agent_user)
+    assert case.decision == "deferred"
+    photo = CaseMaterial.get((CaseMaterial.case == case) & (CaseMaterial.key == "photo_1inch"))
+    assert photo.due_date == due
+
+
+def test_commitment_and_e_license_stand_in_for_proofs(agent_user):
+    item = item_named(AID)
+    data = form_for([item], **{
+        "mat__income_statement__status": "commitment",
+        "mat__hukou_book__status": "e_license",
+        "mat__hukou_book__elicense": "HK-2026-000123",
+    })
+    [case] = _save(item, data, agent_user)
+    assert case.decision == "collected"
+    hukou = CaseMaterial.get((CaseMaterial.case == case) & (CaseMaterial.key == "hukou_book"))
+    assert hukou.e_license_no == "HK-2026-000123"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"mat__photo_1inch__status": "deferred"}, "mat__photo_1inch__due", "补交日期"),
+        ({"mat__photo_1inch__status": "deferred", "mat__photo_1inch__due": "2000-01-01"}, "mat__photo_1inch__due", "不能早于今天"),
+        ({"mat__photo_1inch__status": "deferred", "mat__photo_1inch__due": "2099-01-01"}, "mat__photo_1inch__due", "不能晚于承诺办结期限"),
+        ({"mat__id_card__status": "deferred", "mat__id_card__due": "2099-01-01"}, "mat__id_card__status", "不在容缺受理范围内"),
+        ({"mat__id_card__status": "commitment"}, "mat__id_card__status", "不适用告知承诺"),
+        ({"mat__hukou_book__status": "e_license"}, "mat__hukou_book__elicense", "电子证照编号"),
+        ({"mat__hukou_book__status": ""}, "mat__hukou_book__status", "请选择"),
+        ({"applicant_id_number": BAD_CHECKSUM_ID}, "applicant_id_number", "校验"),
+        ({"applicant_id_number": "110105491231002"}, "applicant_id_number", "15位"),
+        ({"applicant_id_number": "11010519491331002X"}, "applicant_id_number", "日期"),
+        ({"applicant_id_number": "1101051949"}, "applicant_id_number", "18位"),
+        ({"applicant_phone": "12345"}, "applicant_phone", "电话"),
+        ({"applicant_area_code": "14108110220"}, "applicant_area_code", "12位"),
+        ({"applicant_name": ""}, "applicant_name", "姓名"),
+        ({"applicant_address": ""}, "applicant_address", "住址"),
+        ({"mode": "walk-in"}, "mode", "帮办或代办"),
+        ({"field__insured_grade": "999元"}, "field__insured_grade", "请从列表中选择"),
+    ],
+)
+def test_bad_input_gets_a_chinese_message_and_saves_nothing(agent_user, overrides, field, message):
+    item = item_named(PENSION)
+    before = Case.select().count(), OutboxEvent.select().count()
+    with pytest.raises(ValidationFailed) as caught:
+        _save(item, form_for([item], **overrides), agent_user)
+    assert message in caught.value.errors[field], caught.value.errors
+    assert (Case.select().count(), OutboxEvent.select().count()) == before
+
+
+def test_real_resident_refused_by_stricter_libraries_is_accepted(agent_user):
+    from stdnum.cn import ric
+
+    with pytest.raises(Exception):  # noqa: B017 - documents why we do not gate on validate()
+        ric.validate(NANCHUAN_ID)
+    item = item_named(ELDERLY)
+    [case] = _save(item, form_for([item], applicant_id_number=NANCHUAN_ID), agent_user)
+    assert case.applicant_id_stored == NANCHUAN_ID
+
+
+def test_lower_case_x_is_accepted_and_stored_upper_case(agent_user):
+    item = item_named(ELDERLY)
+    [case] = _save(item, form_for([item], applicant_id_number=GOOD_ID.lower()), agent_user)
+    assert case.applicant_id_stored == GOOD_ID
+
+
+def test_unknown_area_code_in_id_is_a_warning_not_a_refusal(agent_user):
+    from stdnum.cn import ric
+
+    body = "99010119800101123"
+    number = body + ric.calc_check_digit(body + "0")
+    item = item_named(ELDERLY)
+    draft = intake.check_input([item], form_for([item], applicant_id_number=number), dt.date.today())
+    assert draft.warnings
+    [case] = intake.create_cases([item], draft, agent_user)
+    assert case.status == "collected"
+
+
+@pytest.mark.parametrize("code", ["N2141081MA0A1B2C3X", "Y1141081MA0A1B2C3X", "91141081MA0A1B2C3X"])
+def test_enterprise_applicants_by_credit_code_including_village_collectives(agent_user, code):
+    from stdnum.cn import uscc
+
+    code = code[:17] + uscc.calc_check_digit(code[:17])
+    item = item_named(ELDERLY)
+    data = form_for([item], applicant_kind="enterprise", applicant_id_number=code, applicant_name="东关村股份经济合作社")
+    [case] = _save(item, data, agent_user)
+    assert case.applicant_cert_type == "uscc"
+
+
+def test_proxy_needs_the_agents_identity_and_an_authorization(agent_user):
+    item = item_named(PENSION)
+    with pytest.raises(ValidationFailed) as caught:
+        _save(item, form_for([item], **proxy_fields(proxy_id_number="", authorization="")), agent_user)
+    assert "proxy_id_number" in caught.value.errors
+    assert "委托书" in caught.value.errors["authorization"]
+
+
+def test_proxy_application_with_authorization_to_print(agent_user):
+    item = item_named(PENSION)
+    [case] = _save(item, form_for([item], **proxy_fields(authorization="print")), agent_user)
+    assert case.mode == "proxy" and not case.authorization_signed
+    actions = [e.action for e in TimelineEntry.select().where(TimelineEntry.case == case)]
+    assert "authorization_pending" in actions
+
+
+def test_proxy_refused_for_items_that_need_the_resident_in_person(agent_user):
+    item = item_named(VETERAN)
+    with pytest.raises(ValidationFailed) as caught:
+        _save(item, form_for([item], **proxy_fields()), agent_user)
+    assert "不能代办" in caught.value.errors["mode"]
+
+
+def test_bundle_makes_one_case_per_item_from_one_merged_list(agent_user):
+    from station.services.catalog import get_bundle, merge_materials
+
+    bundle, items = get_bundle("B001")
+    merged = merge_materials(items)
+    assert len(merged) < sum(len(list(i.materials)) for i in items)
+    draft = intake.check_input(items, form_for(items), dt.date.today())
+    cases = intake.create_cases(items, draft, agent_user, bundle_code=bundle.code)
+    assert len(cases) == len(items)
+    assert len({c.bundle_group for c in cases}) == 1
+    assert len({c.case_no for c in cases}) == len(items)
+
+
+def test_open_case_for_same_applicant_and_item_is_flagged_as_duplicate(agent_user):
+    item = item_named(ELDERLY)
+    [first] = _save(item, form_for([item]), agent_user)
+    with pytest.raises(intake.DuplicateSuspected) as caught:
+        _save(item, form_for([item]), agent_user)
+    assert [c.id for c in caught.value.cases] == [first.id]
+    again = _save(item, form_for([item]), agent_user, allow_duplicate=True)
+    assert again[0].id != first.id
+    other = _save(item, form_for([item], applicant_id_number=SECOND_ID), agent_user)
+    assert other
+
+
+def test_deadline_crossing_into_a_year_without_holiday_data_is_provisional(agent_user):
+    item = item_named(ELDERLY)  # 10 working days committed
+    draft = intake.check_input([item], form_for([item]), dt.date(2026, 12, 20))
+    [case] = intake.create_cases([item], draft, agent_user, received_at=dt.datetime(2026, 12, 20, 9, 30))
+    assert case.deadline_provisional
+    assert "2027" in case.deadline_warning
+    # Mon–Fri fallback: 12-21..12-31 gives 9 working days, 2027-01-01 (a Friday) the 10th.
+    assert case.committed_due == dt.date(2027, 1, 1)
+
+
+def test_deadline_inside_a_known_year_is_not_provisional(agent_user):
+    item = item_named(ELDERLY)
+    draft = intake.check_input([item], form_for([item]), dt.date(2026, 9, 25))
+    [case] = intake.create_cases([item], draft, agent_user, received_at=dt.datetime(2026, 9, 25, 9, 0))
+    assert not case.deadline_provisional
+    # 2026 National Day: 10-01..10-07 off; 09-28, 09-29, 09-30 then 10-08, 10-09, 10-10 (make-up Saturday) …
+    assert case.committed_due == dt.date(2026, 10, 15)
+
+
+def test_every_save_writes_its_outbox_event_in_the_same_transaction(agent_user):
+    item = item_named(ELDERLY)
+    [case] = _save(item, form_for([item]), agent_user)
+    [event] = OutboxEvent.select().where(OutboxEvent.case_id == case.id)
+    assert event.kind == "case.submitted" and event.seq == 1 and event.state == "queued"
+    assert event.payload["applicant"]["id_number"] == GOOD_ID
+    assert event.payload["case_no"] == case.case_no
+
+
+def test_a_second_agent_is_recorded_on_the_timeline(database):
+    user = create_user("agent2", "刘代办", "agent", "agent2-pass-9")
+    item = item_named(ELDERLY)
+    [case] = _save(item, form_for([item]), user)
+    [entry] = TimelineEntry.select().where(TimelineEntry.case == case)
+    assert "刘代办" in entry.actor

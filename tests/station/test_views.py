@@ -1,0 +1,188 @@
+"""The front office through HTTP: search, intake form, case list and page, scans, admin pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+
+from station.extensions import db
+from station.models import Case, ServiceItem
+from tests.fixtures.intake import BAD_CHECKSUM_ID, form_for, item_named, proxy_fields
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _item_id(app, name: str) -> int:
+    with app.app_context(), db.connection_context():
+        return item_named(name).id
+
+
+def _form(app, name: str, **overrides: str) -> dict[str, str]:
+    with app.app_context(), db.connection_context():
+        return form_for([item_named(name)], **overrides)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("ylbx", "城乡居民基本医疗保险参保登记"), ("cxjmjbyl", "城乡居民基本养老保险参保登记"), ("养老", "城乡居民基本养老保险参保登记"),
+     ("gljt", "高龄津贴申领"), ("xsecs", "新生儿出生一件事")],
+)
+def test_search_by_chinese_and_pinyin(agent, query, expected):
+    page = agent.get(f"/catalog/?q={query}").get_data(as_text=True)
+    assert expected in page
+
+
+def test_live_search_answers_json(agent):
+    data = agent.get("/catalog/search.json?q=ylbx", headers={"Accept": "application/json"}).get_json()
+    assert any(r["name"] == "城乡居民基本医疗保险参保登记" for r in data["results"][:3])
+
+
+def test_intake_through_the_form_redirects_to_the_case_with_its_decision(app, agent):
+    item_id = _item_id(app, "高龄津贴申领")
+    response = agent.post(f"/intake/item/{item_id}", _form(app, "高龄津贴申领"))
+    assert response.status_code == 302
+    page = agent.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已收件，报县级部门受理" in page
+    assert "110105********002X" in page
+    assert "11010519491231002X" not in page  # the full number never reaches a screen
+    assert "139****5678" in page
+
+
+def test_failed_validation_keeps_everything_typed(app, agent):
+    item_id = _item_id(app, "高龄津贴申领")
+    data = _form(app, "高龄津贴申领", applicant_id_number=BAD_CHECKSUM_ID, applicant_name="钱<b>老汉</b>")
+    page = agent.post(f"/intake/item/{item_id}", data).get_data(as_text=True)
+    assert "校验" in page
+    assert BAD_CHECKSUM_ID in page  # the agent corrects one digit instead of retyping
+    assert "钱&lt;b&gt;老汉&lt;/b&gt;" in page  # residents' text is text, never markup
+    assert "示范县东关镇东关村三组12号" in page
+    assert 'value="provided" checked' in page
+    with app.app_context(), db.connection_context():
+        assert Case.select().count() == 0
+
+
+def test_duplicate_warning_lets_the_agent_go_on_or_open_the_existing_case(app, agent):
+    item_id = _item_id(app, "高龄津贴申领")
+    data = _form(app, "高龄津贴申领")
+    first = agent.post(f"/intake/item/{item_id}", data)
+    assert first.status_code == 302
+    warned = agent.post(f"/intake/item/{item_id}", data).get_data(as_text=True)
+    assert "可能重复申请" in warned and "仍然保存" in warned
+    with app.app_context(), db.connection_context():
+        existing = Case.select().first()
+        assert existing.case_no in warned
+        assert Case.select().count() == 1
+    again = agent.post(f"/intake/item/{item_id}", {**data, "confirm_duplicate": "1"})
+    assert again.status_code == 302
+    with app.app_context(), db.connection_context():
+        assert Case.select().count() == 2
+
+
+def test_proxy_intake_and_bundle_intake_via_http(app, agent):
+    item_id = _item_id(app, "城乡居民基本养老保险参保登记")
+    due = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    data = _form(app, "城乡居民基本养老保险参保登记", **proxy_fields(),
+                 **{"mat__photo_1inch__status": "deferred", "mat__photo_1inch__due": due})
+    page = agent.get(agent.post(f"/intake/item/{item_id}", data).headers["Location"]).get_data(as_text=True)
+    assert "容缺收件" in page and "代办" in page
+    with app.app_context(), db.connection_context():
+        from station.services.catalog import get_bundle
+
+        _bundle, items = get_bundle("B005")
+        bundle_data = form_for(items)
+    response = agent.post("/intake/bundle/B005", bundle_data)
+    assert response.status_code == 302
+    with app.app_context(), db.connection_context():
+        assert Case.select().where(Case.bundle_code == "B005").count() == 3
+
+
+def test_case_list_filters_and_masks(app, agent):
+    item_id = _item_id(app, "高龄津贴申领")
+    agent.post(f"/intake/item/{item_id}", _form(app, "高龄津贴申领"))
+    page = agent.get("/cases/?status=collected").get_data(as_text=True)
+    assert "110105********002X" in page and "11010519491231002X" not in page
+    assert "共 1 件" in agent.get("/cases/?q=赵秀英").get_data(as_text=True)
+    assert "共 0 件" in agent.get("/cases/?status=completed").get_data(as_text=True)
+    assert "共 0 件" in agent.get("/cases/?overdue=1").get_data(as_text=True)
+    assert "未知的办件状态" in agent.get("/cases/?status=bogus").get_data(as_text=True)
+
+
+def test_overdue_cases_are_marked_red(app, agent):
+    item_id = _item_id(app, "高龄津贴申领")
+    response = agent.post(f"/intake/item/{item_id}", _form(app, "高龄津贴申领"))
+    with app.app_context(), db.connection_context():
+        Case.update(committed_due=dt.date.today() - dt.timedelta(days=3)).execute()
+    page = agent.get("/cases/?overdue=1").get_data(as_text=True)
+    assert "共 1 件" in page and "row-overdue" in page and "已超期" in page
+    assert response.status_code == 302
+
+
+def test_scans_are_type_and_size_checked_and_stay_with_their_case(app, agent):
+    item_id = _item_id(app, "高龄津贴申领")
+    location = agent.post(f"/intake/item/{item_id}", _form(app, "高龄津贴申领")).headers["Location"]
+    case_id = location.split("/cases/")[1].split("?")[0]
+    ok = agent.post(f"/cases/{case_id}/attachments", {"file": (io.BytesIO(PNG), "户口簿.png")},
+                    content_type="multipart/form-data", follow_redirects=True)
+    assert "扫描件已保存" in ok.get_data(as_text=True)
+    bad = agent.post(f"/cases/{case_id}/attachments", {"file": (io.BytesIO(b"MZ\x90\x00evil"), "scan.png")},
+                     content_type="multipart/form-data", follow_redirects=True)
+    assert "只能上传" in bad.get_data(as_text=True)
+    app.config["MAX_ATTACHMENT_BYTES"] = 100
+    big = agent.post(f"/cases/{case_id}/attachments", {"file": (io.BytesIO(PNG + b"\x00" * 200), "big.png")},
+                     content_type="multipart/form-data", follow_redirects=True)
+    assert "文件太大" in big.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        attachment = Case.get_by_id(case_id).attachments.get()
+    download = agent.get(f"/cases/{case_id}/attachments/{attachment.id}")
+    assert download.status_code == 200 and download.data == PNG
+    assert agent.get(f"/cases/OTHERCASE/attachments/{attachment.id}").status_code == 404
+
+
+def test_large_font_mode_is_remembered(agent):
+    response = agent.post("/large-font", {"next": "/cases/"})
+    assert response.headers["Location"] == "/cases/"
+    assert 'class="large-font"' in agent.get("/").get_data(as_text=True)
+
+
+def test_admin_adds_and_disables_users_with_clear_messages(admin):
+    page = admin.post("/admin/users", {"username": "ag", "name": "", "role": "agent", "password": "123"}).get_data(as_text=True)
+    assert "用户名为3–40位" in page or "请输入姓名" in page
+    ok = admin.post("/admin/users", {"username": "agent9", "name": "周代办", "role": "agent", "password": "pass-word-9"},
+                    follow_redirects=True)
+    assert "已添加用户 agent9" in ok.get_data(as_text=True)
+    dup = admin.post("/admin/users", {"username": "agent9", "name": "周代办", "role": "agent", "password": "pass-word-9"})
+    assert "该用户名已存在" in dup.get_data(as_text=True)
+
+
+def test_admin_edits_the_holiday_table(app, admin):
+    page = admin.post("/admin/holidays", {"day": "2027-01-01", "is_workday": "0", "name": "元旦"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "元旦" in page
+    with app.app_context(), db.connection_context():
+        from station.services.calendar import load_calendar
+
+        assert not load_calendar().is_workday(dt.date(2027, 1, 1))
+
+
+def test_admin_station_settings_refuse_a_bad_area_code(admin):
+    page = admin.post("/admin/station", {"code": "ST1", "name": "站", "level": "village", "area_code": "123"}).get_data(as_text=True)
+    assert "12位数字" in page or "服务站编码" in page
+
+
+def test_catalog_refresh_keeps_open_cases_on_their_version(app, agent):
+    from station.catalog_data import load_demo_catalog
+    from station.services.catalog import import_catalog
+
+    item_id = _item_id(app, "高龄津贴申领")
+    agent.post(f"/intake/item/{item_id}", _form(app, "高龄津贴申领"))
+    data = load_demo_catalog()
+    data["catalog_version"] = "2027.01"
+    data["items"][0]["name"] = "城乡居民基本养老保险参保登记（新版）"
+    with app.app_context(), db.connection_context():
+        import_catalog(data, "hub")
+        case = Case.select().first()
+        assert case.item.catalog.version == "2026.11-demo"
+        assert ServiceItem.select().where(ServiceItem.name.endswith("（新版）")).count() == 1
+    assert "（新版）" in agent.get("/catalog/?q=yanglao").get_data(as_text=True)
