@@ -89,18 +89,25 @@ def _conflict(station: Station, event: dict[str, Any], digest: str, code: str,
                                 retryable=False)
 
 
+def _classify_existing(station: Station, event: dict[str, Any], digest: str,
+                       existing: Event) -> protocol.EventResult:
+    """The hub already holds this event id: duplicate if the content matches, else conflict."""
+    event_id = event["event_id"]
+    if existing.station_id != station.id:
+        return _rejected(event_id, protocol.CODE_NOT_YOUR_CASE, "该事件编号属于其他站点。", retryable=False)
+    if existing.digest == digest:
+        return protocol.EventResult(event_id, protocol.STATUS_DUPLICATE)
+    return _conflict(station, event, digest, protocol.CODE_CONTENT_MISMATCH, existing.event_id,
+                     "同一事件编号的内容与平台已收到的不一致，已转人工核对。")
+
+
 def _classify_and_store(station: Station, event: dict[str, Any], digest: str, *,
                         batch_id: str | None, grace_days: int, now: dt.datetime) -> protocol.EventResult:
     event_id, case_id, seq, kind = event["event_id"], event["case_id"], event["seq"], event["kind"]
 
     existing = Event.get_or_none(Event.event_id == event_id)
     if existing is not None:
-        if existing.station_id != station.id:
-            return _rejected(event_id, protocol.CODE_NOT_YOUR_CASE, "该事件编号属于其他站点。", retryable=False)
-        if existing.digest == digest:
-            return protocol.EventResult(event_id, protocol.STATUS_DUPLICATE)
-        return _conflict(station, event, digest, protocol.CODE_CONTENT_MISMATCH, existing.event_id,
-                         "同一事件编号的内容与平台已收到的不一致，已转人工核对。")
+        return _classify_existing(station, event, digest, existing)
 
     case = HubCase.get_or_none(HubCase.case_id == case_id)
     if case is not None and case.station_id != station.id:
@@ -113,6 +120,10 @@ def _classify_and_store(station: Station, event: dict[str, Any], digest: str, *,
     last = case.last_seq if case is not None else 0
     if seq <= last:
         taken = Event.get_or_none((Event.case_id == case_id) & (Event.seq == seq))
+        if taken is not None and taken.event_id == event_id:
+            # PostgreSQL READ COMMITTED: each statement sees a fresh snapshot, so a concurrent
+            # worker may have committed this very event between our two reads.
+            return _classify_existing(station, event, digest, taken)
         return _conflict(station, event, digest, protocol.CODE_SEQ_TAKEN, taken.event_id if taken else None,
                          f"该办件第 {seq} 条事件已由另一事件占用，已转人工核对。")
     if seq > last + 1:
