@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, appcontext_pushed, jsonify, request
 
 from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, load_config
 from sync.hub.extensions import csrf, db, login_manager
@@ -46,6 +46,14 @@ def configure_database(app: Flask) -> None:
     app.extensions["hub_db"] = database
     if app.config.get("AUTO_MIGRATE"):
         migrate(database)
+
+    def _bind(sender: Flask, **extra: Any) -> None:
+        # The model proxy is process-wide; when a process holds several hub apps one after the
+        # other (tests, demo), point it back at this app's database whenever its context opens.
+        if db.obj is not database:
+            db.initialize(database)
+
+    appcontext_pushed.connect(_bind, app, weak=False)
 
     @app.before_request
     def _connect() -> None:

@@ -106,6 +106,8 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str) -> Decision:
     case = HubCase.get_or_none(HubCase.case_id == case_id)
     if case is None:
         raise NotFound("办件不存在。")
+    if not case.snapshot:
+        raise InvalidTransition("尚未收到该办件的完整信息（case.submitted），暂不能作出决定。")
     if case.status not in ALLOWED_FROM.get(data.kind, frozenset()):
         label = DECISION_LABELS.get(data.kind, data.kind)
         raise InvalidTransition(f"办件当前状态为「{STATUS_LABELS.get(case.status, case.status)}」，不能{label}。")
