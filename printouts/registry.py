@@ -37,8 +37,9 @@ def _has(status: str) -> Callable[[CaseDoc], bool]:
 
 
 def _receipt_applies(case: CaseDoc) -> bool:
-    # A case turned away for missing materials gets the 一次性告知书, not a receipt.
-    return case.decision != "not_collected" and not any(m.status == "missing" for m in case.materials)
+    # A case turned away for missing essential materials gets the 一次性告知书, not a receipt; a
+    # collected case may still lack an auxiliary material, and its resident still needs a receipt.
+    return case.decision != "not_collected"
 
 
 PRINTABLE_DOCUMENTS: dict[str, PrintableDocument] = {

@@ -157,7 +157,11 @@ def apply_county_status(case_id: str, payload: dict[str, Any]) -> Case | None:
     case.hub_case_no = payload.get("hub_case_no") or case.hub_case_no
     case.status_reason = payload.get("reason") or ""
     if status == "supplement":
-        case.supplement_items = list(payload.get("supplement_items") or [])
+        # the county names materials as {"key", "name"}; older hubs send plain names
+        case.supplement_items = [
+            str(entry.get("name") or entry.get("key")) if isinstance(entry, dict) else str(entry)
+            for entry in payload.get("supplement_items") or []
+        ]
     if status == "completed":
         case.result = payload.get("result") or ""
         case.result_text = payload.get("result_text") or ""

@@ -28,7 +28,8 @@ def test_registry_keys_and_titles() -> None:
 @pytest.mark.parametrize(("changes", "expected"), [
     ({}, {"receipt", "receipt_roll"}),
     ({"decision": "not_collected"}, {"notice_missing"}),
-    ({"materials": (*PROVIDED, MaterialLine("照片", status="missing"))}, {"notice_missing"}),
+    # collected with an auxiliary material missing: a receipt, and the notice lists what to bring
+    ({"materials": (*PROVIDED, MaterialLine("照片", status="missing"))}, {"receipt", "receipt_roll", "notice_missing"}),
     ({"materials": (*PROVIDED, MaterialLine("社保卡", status="deferred"))}, {"receipt", "receipt_roll", "deferral"}),
     ({"materials": (*PROVIDED, MaterialLine("承诺", status="commitment"))},
      {"receipt", "receipt_roll", "commitment"}),

@@ -1,0 +1,373 @@
+"""The station's side of the wire: push queued events, upload attachments, pull the changes feed.
+
+One `requests.Session`, a timeout on every call, and an event counts as delivered only on a
+hub answer whose signature verifies — a captive portal's 200 is never an ack. POSTs are
+retried freely because the hub de-duplicates by event id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from station.extensions import db
+from station.models import Setting
+from station.models.base import now
+from sync import protocol
+from sync.outbox import OutboxEvent
+from sync.status import KEY_LAST_ERROR, KEY_LAST_ERROR_AT, KEY_LAST_SUCCESS, KEY_LINK_STATE, queue_summary
+
+log = logging.getLogger(__name__)
+
+KEY_HUB_URL = "sync.hub_url"
+KEY_STATION_CODE = "sync.station_code"
+KEY_SECRET = "sync.secret"
+KEY_CURSOR = "sync.cursor"
+KEY_CLOCK_OFFSET = "sync.clock_offset_s"
+APP_VERSION = "0.1.0"
+CHUNK_BYTES = 256 * 1024
+
+
+class LinkDown(Exception):
+    """The hub could not be reached, or something that is not the hub answered."""
+
+
+@dataclass
+class SyncSummary:
+    pushed: int = 0
+    acknowledged: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    retry_later: int = 0
+    pulled: int = 0
+    attachments_uploaded: int = 0
+    batches: int = 0
+    queue_left: int = 0
+    error: str = ""
+    details: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class HubLink:
+    url: str
+    station_code: str
+    secret: str
+
+    @classmethod
+    def from_settings(cls) -> HubLink | None:
+        url = Setting.get_value(KEY_HUB_URL)
+        code = Setting.get_value(KEY_STATION_CODE)
+        secret = Setting.get_value(KEY_SECRET)
+        return cls(url, code, secret) if url and code and secret else None
+
+
+class HubClient:
+    """Signed requests to one hub, with the learned clock offset applied."""
+
+    def __init__(self, link: HubLink, session: requests.Session | None = None,
+                 timeout: tuple[float, float] = (5.0, 60.0), clock: Callable[[], float] = time.time) -> None:
+        self.link = link
+        self.clock = clock  # the station PC's own clock, however wrong it is
+        self.session = session or requests.Session()
+        self.timeout = timeout
+        self.clock_offset = float(Setting.get_value(KEY_CLOCK_OFFSET, "0") or 0)
+
+    def call(self, method: str, path: str, body: bytes = b"", *, headers: dict[str, str] | None = None,
+             _retry_clock: bool = True) -> tuple[int, dict[str, Any]]:
+        """Send one signed request; return (status, json) only if the answer verifies as the hub's."""
+        url = self.link.url + path
+        prepared = requests.Request(method, url, data=body or None, headers=headers or {}).prepare()
+        signed = protocol.sign_request(self.link.secret, method, prepared.path_url, body,
+                                       station=self.link.station_code,
+                                       timestamp=int(self.clock() + self.clock_offset))
+        prepared.headers.update(signed)
+        started = self.clock()
+        try:
+            response = self.session.send(prepared, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise LinkDown(f"无法连接县级平台：{type(exc).__name__}") from exc
+        content = response.content
+        if response.status_code == 401:
+            payload = _json_or_none(content)
+            if payload and payload.get("error") == protocol.ERR_CLOCK_SKEW and _retry_clock:
+                self._learn_clock(payload, started)
+                return self.call(method, path, body, headers=headers, _retry_clock=False)
+            if payload and payload.get("error"):
+                raise LinkDown(f"县级平台拒绝了本站的请求：{payload.get('message') or payload['error']}")
+            raise LinkDown("收到的应答不是县级平台的（可能是上网认证页面或代理）。")
+        if not protocol.verify_response(self.link.secret, signed[protocol.H_NONCE], response.status_code,
+                                        response.headers, content):
+            raise LinkDown("收到的应答未通过县级平台签名验证（可能是上网认证页面或代理），本次不计为已送达。")
+        payload = _json_or_none(content) or {}
+        self._learn_clock(payload, started)
+        return response.status_code, payload
+
+    def _learn_clock(self, payload: dict[str, Any], started: float) -> None:
+        server_time = payload.get("server_time")
+        if not isinstance(server_time, (int, float)):
+            return
+        midpoint = (started + self.clock()) / 2
+        self.clock_offset = round(float(server_time) - midpoint, 3)
+        Setting.set_value(KEY_CLOCK_OFFSET, str(self.clock_offset))
+
+
+def _json_or_none(content: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def pending_batches(max_events: int, max_bytes: int) -> list[list[OutboxEvent]]:
+    """The backlog in sending order: most urgent deadline first, each case's events in seq order.
+
+    A case with a set-aside event is held back (its later events would arrive out of order),
+    and only that case: every other case goes on.
+    """
+    blocked = {
+        row.case_id
+        for row in OutboxEvent.select(OutboxEvent.case_id).where(OutboxEvent.state == "set_aside").distinct()
+    }
+    by_case: OrderedDict[str, list[OutboxEvent]] = OrderedDict()
+    for event in OutboxEvent.select().where(OutboxEvent.state == "queued").order_by(OutboxEvent.id):
+        if event.case_id not in blocked:
+            by_case.setdefault(event.case_id, []).append(event)
+    far = dt.date.max
+
+    def urgency(item: tuple[str, list[OutboxEvent]]) -> tuple[dt.date, int]:
+        events = item[1]
+        deadlines = [e.deadline for e in events if e.deadline]
+        return (min(deadlines) if deadlines else far, events[0].id)
+
+    batches: list[list[OutboxEvent]] = []
+    current: list[OutboxEvent] = []
+    size = 0
+    for _case_id, events in sorted(by_case.items(), key=urgency):
+        for event in sorted(events, key=lambda e: e.seq):
+            event_bytes = len(json.dumps(event.envelope(), ensure_ascii=False).encode("utf-8"))
+            if current and (len(current) >= max_events or size + event_bytes > max_bytes):
+                batches.append(current)
+                current, size = [], 0
+            current.append(event)
+            size += event_bytes
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _attachments_of(events: list[OutboxEvent]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for event in events:
+        payload = event.payload or {}
+        for entry in list(payload.get("attachments") or []) + list(payload.get("attachments_added") or []):
+            found[entry["sha256"]] = entry
+    return found
+
+
+class Syncer:
+    """One sync round: heartbeat + push + pull, each step recorded for the sync page."""
+
+    def __init__(self, client: HubClient, attachment_dir: str, *, max_events: int = 200,
+                 max_bytes: int = 1024 * 1024, progress: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.client = client
+        self.attachment_dir = attachment_dir
+        self.max_events = max_events
+        self.max_bytes = max_bytes
+        self.progress = progress or (lambda _p: None)
+
+    # --- heartbeat ---------------------------------------------------------------------------
+    def heartbeat(self) -> dict[str, Any]:
+        from station.migrate import schema_version
+
+        summary = queue_summary()
+        try:
+            free = shutil.disk_usage(self.attachment_dir if Path(self.attachment_dir).exists() else ".").free
+        except OSError:
+            free = -1
+        return {
+            "app_version": APP_VERSION,
+            "schema_version": schema_version(db.obj),
+            "protocol": protocol.PROTOCOL_VERSION,
+            "queue_length": summary["queue_length"],
+            "oldest_queued_age_s": summary["oldest_queued_age_s"],
+            "set_aside_count": summary["set_aside_count"],
+            "clock_offset_s": self.client.clock_offset,
+            "free_disk_bytes": free,
+            "station_time": dt.datetime.now().astimezone().replace(microsecond=0).isoformat(),
+        }
+
+    # --- push ---------------------------------------------------------------------------------
+    def push(self, summary: SyncSummary) -> None:
+        batches = pending_batches(self.max_events, self.max_bytes)
+        total = sum(len(b) for b in batches)
+        sent = 0
+        self.progress({"running": True, "stage": "push", "sent": 0, "total": total, "message": "正在上传办件"})
+        if not batches:
+            body = protocol.encode_body({"heartbeat": self.heartbeat()})
+            self.client.call("POST", "/api/v1/heartbeat", body, headers={"Content-Encoding": "gzip",
+                                                                          "Content-Type": "application/json"})
+            return
+        for batch in batches:
+            self._upload_attachments(batch, summary)
+            self._send_batch(batch, summary)
+            sent += len(batch)
+            summary.batches += 1
+            self.progress({"running": True, "stage": "push", "sent": sent, "total": total,
+                           "message": f"已上传 {sent} / {total} 条"})
+
+    def _send_batch(self, batch: list[OutboxEvent], summary: SyncSummary) -> None:
+        body = protocol.encode_body({
+            "protocol": protocol.PROTOCOL_VERSION,
+            "station": self.client.link.station_code,
+            "batch_id": protocol.new_id(),
+            "heartbeat": self.heartbeat(),
+            "events": [e.envelope() for e in batch],
+        })
+        ids = [e.id for e in batch]
+        with db.atomic():
+            OutboxEvent.update(attempts=OutboxEvent.attempts + 1, last_attempt_at=now()).where(
+                OutboxEvent.id.in_(ids)).execute()
+        status, payload = self.client.call("POST", "/api/v1/events", body,
+                                           headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
+        if status == 413:
+            raise LinkDown("县级平台认为批次过大：" + str(payload.get("message", "")))
+        if status >= 500:
+            raise LinkDown(f"县级平台暂时故障（{status}）：{payload.get('message', '')}")
+        if status != 200:
+            raise LinkDown(f"县级平台拒绝了本批次（{status}）：{payload.get('message', '')}")
+        summary.pushed += len(batch)
+        self._record_results(batch, payload.get("results") or [], summary)
+
+    def _record_results(self, batch: list[OutboxEvent], results: list[dict[str, Any]], summary: SyncSummary) -> None:
+        by_id = {e.event_id: e for e in batch}
+        with db.atomic():
+            for result in results:
+                event = by_id.get(result.get("event_id"))
+                if event is None:
+                    continue
+                status = result.get("status")
+                reason = result.get("reason") or ""
+                code = result.get("code") or ""
+                if status in (protocol.STATUS_ACCEPTED, protocol.STATUS_DUPLICATE):
+                    event.state, event.acked_at = "acked", now()
+                    summary.acknowledged += 1
+                    if status == protocol.STATUS_DUPLICATE:
+                        summary.duplicates += 1
+                elif status == protocol.STATUS_CONFLICT:
+                    event.state = "set_aside"  # the hub kept the copy for a person; so do we
+                    reason = reason or "县级平台已有同一编号但内容不同的事件"
+                    summary.conflicts += 1
+                elif status == protocol.STATUS_REJECTED and result.get("retryable"):
+                    summary.retry_later += 1
+                elif status == protocol.STATUS_REJECTED:
+                    event.state = "set_aside"
+                    summary.rejected += 1
+                    summary.details.append(f"{event.case_id} #{event.seq}: {reason}")
+                else:
+                    continue
+                event.result, event.result_code, event.reason = status or "", code, reason
+                event.save()
+
+    def _upload_attachments(self, batch: list[OutboxEvent], summary: SyncSummary) -> None:
+        wanted = _attachments_of(batch)
+        if not wanted:
+            return
+        _status, payload = self.client.call(
+            "POST", "/api/v1/attachments/check", protocol.encode_body({"sha256": sorted(wanted)}, compress=False),
+            headers={"Content-Type": "application/json"})
+        for sha256 in payload.get("missing") or []:
+            self._upload_one(sha256, wanted[sha256])
+            summary.attachments_uploaded += 1
+
+    def _upload_one(self, sha256: str, entry: dict[str, Any]) -> None:
+        """Upload a file in chunks, resuming from what the hub already holds."""
+        from station.services.attachments import blob_path
+
+        path = blob_path(self.attachment_dir, sha256)
+        if not path.exists():
+            raise LinkDown(f"本地附件丢失：{entry.get('filename', sha256)}")
+        total = path.stat().st_size
+        _s, state = self.client.call("GET", f"/api/v1/attachments/{sha256}/status")
+        offset = int(state.get("received") or 0)
+        if state.get("complete"):
+            return
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            while offset < total:
+                chunk = fh.read(CHUNK_BYTES)
+                end = offset + len(chunk) - 1
+                status, result = self.client.call(
+                    "PUT", f"/api/v1/attachments/{sha256}", chunk,
+                    headers={"Content-Range": f"bytes {offset}-{end}/{total}",
+                             "Content-Type": entry.get("content_type") or "application/octet-stream"})
+                if status >= 400:
+                    raise LinkDown(f"附件上传失败：{result.get('message', status)}")
+                offset = end + 1
+
+    # --- pull ---------------------------------------------------------------------------------
+    def pull(self, summary: SyncSummary) -> None:
+        from station.services.cases import apply_county_status
+        from station.services.catalog import import_catalog
+
+        while True:
+            cursor = int(Setting.get_value(KEY_CURSOR, "0") or 0)
+            _status, page = self.client.call("GET", f"/api/v1/changes?cursor={cursor}&limit=200")
+            changes = page.get("changes") or []
+            with db.atomic():
+                for change in changes:
+                    kind = change.get("kind")
+                    if kind == protocol.CHANGE_CASE_STATUS:
+                        apply_county_status(change.get("case_id") or "", change.get("payload") or {})
+                    elif kind == protocol.CHANGE_CATALOG_PUBLISHED:
+                        import_catalog(change.get("payload") or {}, source="hub")
+                    elif kind == protocol.CHANGE_STATION_SETTINGS:
+                        for key, value in (change.get("payload") or {}).items():
+                            Setting.set_value(f"hub.{key}", str(value))
+                    summary.pulled += 1
+                # the cursor moves only together with the changes it covers
+                Setting.set_value(KEY_CURSOR, str(page.get("next_cursor", cursor)))
+            self.progress({"running": True, "stage": "pull", "message": f"已接收县级更新 {summary.pulled} 条"})
+            if not page.get("has_more") or not changes:
+                break
+
+    # --- one round ----------------------------------------------------------------------------
+    def run(self) -> SyncSummary:
+        summary = SyncSummary()
+        try:
+            self.push(summary)
+            self.pull(summary)
+        except LinkDown as exc:
+            summary.error = str(exc)
+            Setting.set_value(KEY_LINK_STATE, "down")
+            Setting.set_value(KEY_LAST_ERROR, summary.error)
+            Setting.set_value(KEY_LAST_ERROR_AT, now().isoformat(sep=" "))
+            log.warning("sync failed: %s", summary.error)
+        else:
+            Setting.set_value(KEY_LINK_STATE, "up")
+            Setting.set_value(KEY_LAST_SUCCESS, now().isoformat(sep=" "))
+        summary.queue_left = queue_summary()["queue_length"]
+        self.progress({"running": False, "message": _final_message(summary), "sent": summary.pushed,
+                       "total": summary.pushed})
+        return summary
+
+
+def _final_message(summary: SyncSummary) -> str:
+    if summary.error:
+        return f"同步未完成：{summary.error}（待同步 {summary.queue_left} 条，链路恢复后自动补传）"
+    return (f"同步完成：上传 {summary.pushed} 条，县级确认 {summary.acknowledged} 条，"
+            f"接收更新 {summary.pulled} 条，待同步 {summary.queue_left} 条")

@@ -1,0 +1,260 @@
+"""Exactly once, in order, whatever happens on the way: station ↔ real hub over loopback HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from station.extensions import db
+from station.models import Case, Setting
+from sync.client import KEY_CLOCK_OFFSET
+from sync.outbox import OutboxEvent
+from tests.e2e.conftest import assert_exactly_once, hub_events, queue_cases, station_events, sync
+
+pytestmark = pytest.mark.slow
+
+
+def test_thousand_cases_queued_offline_arrive_exactly_once(linked, hub, faults):
+    faults.down = True
+    queue_cases(linked, 1000)
+    down = sync(linked)
+    assert down.error and down.queue_left == 1000
+    with linked.app_context(), db.connection_context():
+        assert Setting.get_value("sync.link_state") == "down"
+    faults.down = False
+    summary = sync(linked)
+    assert not summary.error, summary.error
+    assert summary.acknowledged == 1000 and summary.queue_left == 0
+    assert summary.batches >= 5  # bounded batches, not one giant request
+    assert_exactly_once(linked, hub)
+
+
+def test_500_in_the_middle_of_the_backlog(linked, hub, faults):
+    queue_cases(linked, 450)
+    faults.fail_before = 0
+    first = sync(linked)  # fine: 3 batches
+    assert not first.error
+    queue_cases(linked, 450)
+
+    calls = {"n": 0}
+    original = faults.app
+
+    def flaky(environ, start_response):  # noqa: ANN001, ANN202
+        if environ["PATH_INFO"] == "/api/v1/events":
+            calls["n"] += 1
+            if calls["n"] == 2:
+                start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+                return [b"boom"]
+        return original(environ, start_response)
+
+    faults.app = flaky
+    broken = sync(linked)
+    assert broken.error and 0 < broken.queue_left < 450
+    faults.app = original
+    assert not sync(linked).error
+    assert_exactly_once(linked, hub)
+
+
+def test_hub_commits_but_the_reply_is_lost(linked, hub, faults):
+    queue_cases(linked, 30)
+    faults.drop_after = 1
+    lost = sync(linked)
+    assert lost.error
+    assert len(hub_events(hub)) == 30  # the hub has them …
+    assert all(state == "queued" for *_r, state in station_events(linked))  # … the station does not know
+    again = sync(linked)
+    assert again.duplicates == 30 and again.queue_left == 0
+    assert_exactly_once(linked, hub)
+
+
+def test_same_batch_delivered_twice_changes_nothing(linked, hub):
+    from sync import protocol
+    from sync.client import HubClient, HubLink
+    from sync.outbox import OutboxEvent as Ev
+
+    queue_cases(linked, 5)
+    with linked.app_context(), db.connection_context():
+        client = HubClient(HubLink.from_settings())
+        events = [e.envelope() for e in Ev.select().order_by(Ev.id)]
+        body = protocol.encode_body({"protocol": 1, "station": client.link.station_code,
+                                     "batch_id": protocol.new_id(), "events": events})
+        headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+        _s, first = client.call("POST", "/api/v1/events", body, headers=headers)
+        _s, second = client.call("POST", "/api/v1/events", body, headers=headers)
+    assert {r["status"] for r in first["results"]} == {"accepted"}
+    assert {r["status"] for r in second["results"]} == {"duplicate"}
+    assert len(hub_events(hub)) == 5
+    sync(linked)
+    assert_exactly_once(linked, hub)
+
+
+def test_station_killed_between_sending_and_recording_the_ack(linked, hub, tmp_path):
+    queue_cases(linked, 20)
+    script = tmp_path / "crash.py"
+    script.write_text(
+        "import os, sys\n"
+        "from sync import client\n"
+        "def crash(self, batch, results, summary):\n"
+        "    os._exit(9)  # power cut: the hub answered, nothing was recorded\n"
+        "client.Syncer._record_results = crash\n"
+        "from station.cli import main\n"
+        "sys.exit(main(['sync', '--once']))\n",
+        encoding="utf-8",
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]), STATION_DATABASE=linked.config["DATABASE"],
+               STATION_ATTACHMENT_DIR=linked.config["ATTACHMENT_DIR"], STATION_SECRET_KEY="x")
+    result = subprocess.run([sys.executable, str(script)], cwd=Path(__file__).resolve().parents[2], env=env,
+                            capture_output=True, timeout=120)
+    assert result.returncode == 9, result.stderr.decode()[-2000:]
+    assert len(hub_events(hub)) == 20
+    assert all(state == "queued" for *_r, state in station_events(linked))
+    summary = sync(linked)
+    assert summary.duplicates == 20
+    assert_exactly_once(linked, hub)
+
+
+def test_station_upgraded_with_events_still_queued(linked, hub, tmp_path):
+    from station import create_app
+    from station.config import TestConfig
+
+    queue_cases(linked, 10)
+    with linked.app_context(), db.connection_context():
+        # put the database back where the previous release left it: outbox rows present, the
+        # outbox migration not yet recorded under its new name
+        db.execute_sql("DELETE FROM schema_migration WHERE name = '0002_outbox'")
+        db.execute_sql("ALTER TABLE outbox_event RENAME TO outbox_event_old")
+    # simulate the old release: the table is created by the upgrade and the old rows carried over
+    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    config.update(DATABASE=linked.config["DATABASE"], ATTACHMENT_DIR=linked.config["ATTACHMENT_DIR"])
+    upgraded = create_app(config, instance_path=str(tmp_path / "instance2"))
+    with upgraded.app_context(), db.connection_context():
+        db.execute_sql("INSERT INTO outbox_event SELECT * FROM outbox_event_old")
+        db.execute_sql("DROP TABLE outbox_event_old")
+        assert OutboxEvent.select().where(OutboxEvent.state == "queued").count() == 10
+    assert not sync(upgraded).error
+    assert_exactly_once(upgraded, hub)
+
+
+def test_station_clock_five_days_wrong_still_syncs(linked, hub):
+    queue_cases(linked, 3)
+    wrong = lambda: time.time() - 5 * 86400  # noqa: E731 - a village PC with a stale CMOS battery
+    summary = sync(linked, clock=wrong)
+    assert not summary.error, summary.error
+    with linked.app_context(), db.connection_context():
+        offset = float(Setting.get_value(KEY_CLOCK_OFFSET))
+    assert abs(offset - 5 * 86400) < 60
+    assert_exactly_once(linked, hub)
+
+
+def test_captive_portal_200_is_never_an_ack(linked, hub, faults):
+    queue_cases(linked, 4)
+    faults.portal = True
+    summary = sync(linked)
+    assert summary.error and "签名" in summary.error or "认证" in summary.error
+    assert all(state == "queued" for *_r, state in station_events(linked))
+    faults.portal = False
+    assert not sync(linked).error
+    assert_exactly_once(linked, hub)
+
+
+def test_backlog_goes_out_most_urgent_deadline_first(linked, hub):
+    from sync.client import pending_batches
+
+    ids = queue_cases(linked, 6)
+    with linked.app_context(), db.connection_context():
+        far = dt.date.today() + dt.timedelta(days=40)
+        OutboxEvent.update(deadline=far).execute()
+        OutboxEvent.update(deadline=dt.date.today()).where(OutboxEvent.case_id == ids[4]).execute()
+        [first_batch] = pending_batches(max_events=100, max_bytes=10**7)
+        assert first_batch[0].case_id == ids[4]
+        small = pending_batches(max_events=2, max_bytes=10**7)
+        assert small[0][0].case_id == ids[4] and len(small) == 3
+
+
+def test_rejected_event_is_set_aside_and_blocks_only_its_own_case(linked, hub):
+    from sync.client import pending_batches
+
+    ids = queue_cases(linked, 3)
+    with linked.app_context(), db.connection_context():
+        bad = OutboxEvent.get(OutboxEvent.case_id == ids[0])
+        bad.kind = "case.teleported"  # a kind the county does not know
+        bad.save()
+        from station.services.cases import add_note
+        from station.models import User
+
+        add_note(Case.get_by_id(ids[0]), User.get(User.username == "agent"), "后续备注")
+    summary = sync(linked)
+    assert summary.rejected == 1
+    with linked.app_context(), db.connection_context():
+        states = {(e.case_id, e.seq): e.state for e in OutboxEvent.select()}
+        assert states[(ids[0], 1)] == "set_aside"
+        assert states[(ids[0], 2)] == "queued"  # held back behind its own case's bad event
+        assert states[(ids[1], 1)] == "acked" and states[(ids[2], 1)] == "acked"
+        assert all(e.case_id != ids[0] for batch in pending_batches(100, 10**7) for e in batch)
+        reason = OutboxEvent.get((OutboxEvent.case_id == ids[0]) & (OutboxEvent.seq == 1)).reason
+        assert reason  # a Chinese reason a person can act on
+
+
+def test_county_decisions_of_each_kind_show_on_the_station_after_one_pull(linked, hub, agent):
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.services import decisions
+
+    ids = queue_cases(linked, 4)
+    assert not sync(linked).error
+    with hub.app.app_context(), hub_db.connection_context():
+        decisions.decide(ids[0], decisions.DecisionInput(kind="accepted", hub_case_no="HUB-2026-0001"), clerk="县级张")
+        decisions.decide(ids[1], decisions.DecisionInput(kind="supplement", supplement_keys=("hukou_book",),
+                                                         reason="户口簿复印件不清晰"), clerk="县级张")
+        decisions.decide(ids[2], decisions.DecisionInput(kind="rejected", reason="不符合申领年龄条件"), clerk="县级张")
+        decisions.decide(ids[3], decisions.DecisionInput(kind="accepted"), clerk="县级张")
+        decisions.decide(ids[3], decisions.DecisionInput(kind="completed", result="approved",
+                                                         result_text="自2026年12月起发放"), clerk="县级张")
+    summary = sync(linked)
+    assert summary.pulled == 5  # one change per decision
+    with linked.app_context(), db.connection_context():
+        cases = {c.id: c for c in Case.select().where(Case.id.in_(ids))}
+        assert cases[ids[0]].status == "accepted" and cases[ids[0]].hub_case_no == "HUB-2026-0001"
+        assert cases[ids[1]].status == "supplement" and cases[ids[1]].supplement_items
+        assert cases[ids[2]].status == "rejected" and "年龄" in cases[ids[2]].status_reason
+        assert cases[ids[3]].status == "completed" and cases[ids[3]].result == "approved"
+        cursor = int(Setting.get_value("sync.cursor"))
+    assert cursor > 0
+    page = agent.get(f"/cases/{ids[1]}").get_data(as_text=True)
+    assert "待补正" in page and "户口簿" in page
+    assert sync(linked).pulled == 0  # the cursor was stored with the changes
+
+
+def test_attachments_are_uploaded_once_and_resume(linked, hub):
+    from station.models import User
+    from station.services.attachments import add_attachment
+
+    ids = queue_cases(linked, 2)
+    data = b"%PDF-1.4\n" + os.urandom(600 * 1024)
+    with linked.app_context(), db.connection_context():
+        agent = User.get(User.username == "agent")
+        for case_id in ids:  # the same scan on two cases: stored and uploaded once
+            add_attachment(Case.get_by_id(case_id), agent, "户口簿.pdf", data, linked.config["ATTACHMENT_DIR"],
+                           10 * 1024 * 1024)
+    summary = sync(linked)
+    assert not summary.error, summary.error
+    assert summary.attachments_uploaded == 1
+    assert sync(linked).attachments_uploaded == 0
+    assert_exactly_once(linked, hub)
+
+
+def test_sync_once_command_prints_a_json_summary(linked, hub):
+    queue_cases(linked, 2)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]), STATION_DATABASE=linked.config["DATABASE"],
+               STATION_ATTACHMENT_DIR=linked.config["ATTACHMENT_DIR"], STATION_SECRET_KEY="x")
+    result = subprocess.run([sys.executable, "-m", "station", "sync", "--once", "--json"],
+                            cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    summary = json.loads(result.stdout.decode().strip().splitlines()[-1])
+    assert summary["pushed"] == 2 and summary["acknowledged"] == 2 and summary["queue_left"] == 0
