@@ -60,13 +60,28 @@ def prepare_station(base: Path, port: int) -> tuple[Any, dict[str, str]]:
     return app, logins
 
 
-def start_demo_hub(base: Path, host: str, port: int) -> dict[str, str] | None:
-    """Start the reference county hub in this process and register the demo station on it."""
-    try:
-        from sync.hub.demo import start_hub_for_demo
-    except ImportError:
-        return None
-    return start_hub_for_demo(base / "hub", host, port, DEMO_PROFILE["code"], DEMO_PROFILE["name"])
+def start_demo_hub(base: Path, host: str, port: int) -> dict[str, str]:
+    """Serve the reference county hub beside the station and register the demo station on it."""
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.models import HubUser
+    from sync.hub.services import catalog as hub_catalog
+    from sync.hub.services.users import create_user as create_hub_user
+    from sync.loopback import register_station, start_hub
+
+    from station.catalog_data import load_demo_catalog
+
+    hub = start_hub(base / "hub", host, port)
+    logins = _logins(base)
+    clerk_password = logins.setdefault("county", f"county-{secrets.token_hex(3)}-9a")
+    (base / "DEMO-LOGINS.json").write_text(json.dumps(logins, ensure_ascii=False, indent=1), encoding="utf-8")
+    with hub.app.app_context(), hub_db.connection_context():
+        if HubUser.get_or_none(HubUser.username == "county") is None:
+            create_hub_user("county", clerk_password, name="县级审批员")
+        if hub_catalog.current() is None:
+            hub_catalog.publish(load_demo_catalog(), clerk="demo")
+    secret = register_station(hub.app, DEMO_PROFILE["code"], DEMO_PROFILE["name"])
+    return {"url": hub.url, "code": DEMO_PROFILE["code"], "secret": secret, "clerk_user": "county",
+            "clerk_password": clerk_password}
 
 
 def run_demo(args: argparse.Namespace) -> int:

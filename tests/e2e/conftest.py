@@ -13,7 +13,7 @@ from flask import Flask
 from station.extensions import db
 from station.models import Setting, User
 from station.services import intake
-from sync.client import KEY_HUB_URL, KEY_SECRET, KEY_STATION_CODE, HubClient, HubLink, SyncSummary, Syncer
+from sync.client import KEY_HUB_URL, KEY_SECRET, KEY_STATION_CODE, HubClient, HubLink, Syncer, SyncSummary
 from sync.loopback import ServedHub, register_station, start_hub
 from tests.fixtures.intake import form_for, item_named
 

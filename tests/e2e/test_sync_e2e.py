@@ -186,8 +186,8 @@ def test_rejected_event_is_set_aside_and_blocks_only_its_own_case(linked, hub):
         bad = OutboxEvent.get(OutboxEvent.case_id == ids[0])
         bad.kind = "case.teleported"  # a kind the county does not know
         bad.save()
-        from station.services.cases import add_note
         from station.models import User
+        from station.services.cases import add_note
 
         add_note(Case.get_by_id(ids[0]), User.get(User.username == "agent"), "后续备注")
     summary = sync(linked)
