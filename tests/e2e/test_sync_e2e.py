@@ -258,3 +258,46 @@ def test_sync_once_command_prints_a_json_summary(linked, hub):
     assert result.returncode == 0, result.stderr.decode()[-2000:]
     summary = json.loads(result.stdout.decode().strip().splitlines()[-1])
     assert summary["pushed"] == 2 and summary["acknowledged"] == 2 and summary["queue_left"] == 0
+
+
+def test_another_stations_credentials_cannot_touch_this_stations_cases(linked, hub):
+    import requests
+
+    from sync import protocol
+    from sync.client import HubClient, HubLink
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.services import decisions
+    from sync.loopback import register_station
+
+    [case_id] = queue_cases(linked, 1)
+    assert not sync(linked).error
+    with hub.app.app_context(), hub_db.connection_context():
+        decisions.decide(case_id, decisions.DecisionInput(kind="accepted"), clerk="县级张")
+    intruder = HubLink(hub.url, "ST-OTHER", register_station(hub.app, "ST-OTHER", "西关村"))
+    with linked.app_context(), db.connection_context():
+        client = HubClient(intruder)
+        _s, page = client.call("GET", "/api/v1/changes?cursor=0&limit=500")
+        assert all(c.get("case_id") != case_id for c in page["changes"])  # cannot read
+        forged = {"event_id": protocol.new_id(), "case_id": case_id, "seq": 2, "kind": "case.note",
+                  "occurred_at": "2026-11-23T10:00:00+08:00", "catalog_version": "2026.11-demo",
+                  "deadline": None, "payload": {"text": "篡改"}}
+        body = protocol.encode_body({"protocol": 1, "station": "ST-OTHER", "batch_id": protocol.new_id(),
+                                     "events": [forged]})
+        _s, answer = client.call("POST", "/api/v1/events", body, headers={"Content-Encoding": "gzip"})
+        assert answer["results"][0]["status"] == "rejected"
+        assert answer["results"][0]["code"] == "not_your_case"  # cannot write
+
+        # a replayed request (same nonce) and a tampered one (body changed after signing) are refused
+        own = HubClient(HubLink.from_settings())
+        raw = protocol.encode_body({"heartbeat": {}}, compress=False)
+        headers = protocol.sign_request(own.link.secret, "POST", "/api/v1/heartbeat", raw,
+                                        station=own.link.station_code)
+        first = requests.post(hub.url + "/api/v1/heartbeat", data=raw, headers=headers, timeout=10)
+        replay = requests.post(hub.url + "/api/v1/heartbeat", data=raw, headers=headers, timeout=10)
+        headers = protocol.sign_request(own.link.secret, "POST", "/api/v1/heartbeat", raw,
+                                        station=own.link.station_code)
+        tampered = requests.post(hub.url + "/api/v1/heartbeat", data=raw.replace(b"{}", b'{"x":1}'),
+                                 headers=headers, timeout=10)
+    assert first.status_code == 200
+    assert replay.status_code == 401 and replay.json()["error"] == "replay"
+    assert tampered.status_code == 401 and tampered.json()["error"] == "bad_signature"

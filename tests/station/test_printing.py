@@ -1,0 +1,88 @@
+"""Print preview from the case page: the right documents for the case's state, reprints recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+
+import pytest
+
+from station.extensions import db
+from station.models import Case, TimelineEntry
+from tests.fixtures.intake import form_for, item_named, proxy_fields
+
+
+def _pdf_text(data: bytes, tmp_path) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("!!! pdftotext (poppler-utils) NOT INSTALLED — printed text was NOT checked !!!")
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True).stdout.decode()
+
+
+def _take(app, agent, name: str, **overrides: str) -> Case:
+    with app.app_context(), db.connection_context():
+        item = item_named(name)
+        data = form_for([item], **overrides)
+    response = agent.post(f"/intake/item/{item.id}", data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    case_id = response.headers["Location"].split("/cases/")[1].split("?")[0]
+    with app.app_context(), db.connection_context():
+        return Case.get_by_id(case_id)
+
+
+def test_proxy_deferral_case_offers_receipt_deferral_and_authorization(app, agent, tmp_path):
+    due_day = dt.date.today() + dt.timedelta(days=1)
+    due = due_day.isoformat()
+    case = _take(app, agent, "城乡居民基本养老保险参保登记", **proxy_fields(authorization="print"),
+                 **{"mat__photo_1inch__status": "deferred", "mat__photo_1inch__due": due})
+    page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
+    for title in ("代办回执", "容缺受理通知书", "代办委托书"):
+        assert f"打印{title}" in page
+    assert "一次性告知书" not in page
+    response = agent.get(f"/cases/{case.id}/print/deferral")
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].startswith("inline")
+    text = _pdf_text(response.data, tmp_path)
+    assert case.case_no in text and "110105********002X" in text and "11010519491231002X" not in text
+    assert f"{due_day.year}年{due_day.month}月{due_day.day}日" in text  # the deferred material's due date
+
+
+def test_missing_material_case_prints_the_one_time_notice_listing_everything_missing(app, agent, tmp_path):
+    case = _take(app, agent, "高龄津贴申领",
+                 **{"mat__hukou_book__status": "missing", "mat__bank_card__status": "missing"})
+    page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "打印一次性告知书" in page and "回执" not in page.split("print-buttons")[1].split("</div>")[0]
+    text = _pdf_text(agent.get(f"/cases/{case.id}/print/notice_missing").data, tmp_path)
+    assert "居民户口簿" in text or "户口簿" in text
+    assert "银行" in text
+    assert agent.get(f"/cases/{case.id}/print/receipt", follow_redirects=True).status_code == 200
+    with app.app_context(), db.connection_context():
+        assert not TimelineEntry.select().where((TimelineEntry.case == case.id)
+                                                & (TimelineEntry.message.contains("回执"))).exists()
+
+
+def test_reprints_are_recorded_on_the_timeline(app, agent):
+    case = _take(app, agent, "高龄津贴申领")
+    agent.get(f"/cases/{case.id}/print/receipt")
+    agent.get(f"/cases/{case.id}/print/receipt_roll")
+    agent.get(f"/cases/{case.id}/print/receipt")
+    with app.app_context(), db.connection_context():
+        messages = [e.message for e in TimelineEntry.select().where(TimelineEntry.case == case.id)
+                    .order_by(TimelineEntry.id)]
+    assert messages[-3:] == ["打印《收件回执》", "打印《收件回执（80mm小票）》", "补打《收件回执》"]
+
+
+def test_unknown_document_is_404(app, agent):
+    case = _take(app, agent, "高龄津贴申领")
+    assert agent.get(f"/cases/{case.id}/print/passport").status_code == 404
+
+
+def test_clerk_prints_the_daily_ledger(app, agent, clerk, tmp_path):
+    case = _take(app, agent, "高龄津贴申领")
+    response = clerk.get(f"/ledger.pdf?day={dt.date.today().isoformat()}")
+    assert response.mimetype == "application/pdf"
+    text = _pdf_text(response.data, tmp_path)
+    assert case.case_no in text and "11010519491231002X" not in text
+    assert agent.get("/ledger.pdf").status_code == 403

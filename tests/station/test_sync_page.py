@@ -1,0 +1,53 @@
+"""The sync page: what a clerk sees of the queue, "sync now" without waiting, set-aside events."""
+
+from __future__ import annotations
+
+from station.extensions import db
+from sync.outbox import OutboxEvent
+from tests.fixtures.intake import form_for, item_named
+
+
+def _queue_one(app, agent) -> str:
+    with app.app_context(), db.connection_context():
+        item = item_named("高龄津贴申领")
+        data = form_for([item])
+    location = agent.post(f"/intake/item/{item.id}", data).headers["Location"]
+    return location.split("/cases/")[1].split("?")[0]
+
+
+def test_clerk_sees_queue_length_and_unlinked_state(app, agent, clerk):
+    _queue_one(app, agent)
+    page = clerk.get("/sync/").get_data(as_text=True)
+    assert '<span id="queue-length">1</span>' in page
+    progress = clerk.get("/sync/progress.json").get_json()
+    assert progress["queue_length"] == 1 and progress["oldest_queued_at"]
+    response = clerk.post("/sync/now", follow_redirects=True).get_data(as_text=True)
+    assert "尚未连接县级平台" in response
+
+
+def test_sync_now_only_asks_the_background_runner(app, clerk):
+    class Runner:
+        triggered = 0
+
+        def trigger(self) -> None:
+            Runner.triggered += 1
+
+    app.extensions["sync_runner"] = Runner()
+    page = clerk.post("/sync/now", follow_redirects=True).get_data(as_text=True)
+    assert "已开始同步" in page and Runner.triggered == 1
+
+
+def test_set_aside_event_is_shown_with_its_reason_and_can_be_requeued(app, agent, clerk):
+    case_id = _queue_one(app, agent)
+    with app.app_context(), db.connection_context():
+        event = OutboxEvent.get(OutboxEvent.case_id == case_id)
+        event.state, event.reason = "set_aside", "事项目录已过期：以下内容需重新采集：缴费档次"
+        event.save()
+    page = clerk.get("/sync/").get_data(as_text=True)
+    assert "需重新采集" in page
+    assert "被退回" in agent.get(f"/cases/{case_id}").get_data(as_text=True)
+    clerk.post(f"/sync/events/{event.event_id}/requeue")
+    with app.app_context(), db.connection_context():
+        assert OutboxEvent.get_by_id(event.id).state == "queued"
+    again = clerk.post(f"/sync/events/{event.event_id}/requeue", follow_redirects=True).get_data(as_text=True)
+    assert "只有被搁置的事件才能重新发送" in again
