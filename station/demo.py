@@ -62,13 +62,12 @@ def prepare_station(base: Path, port: int) -> tuple[Any, dict[str, str]]:
 
 def start_demo_hub(base: Path, host: str, port: int) -> dict[str, str]:
     """Serve the reference county hub beside the station and register the demo station on it."""
+    from station.catalog_data import load_demo_catalog
     from sync.hub.extensions import db as hub_db
     from sync.hub.models import HubUser
     from sync.hub.services import catalog as hub_catalog
     from sync.hub.services.users import create_user as create_hub_user
     from sync.loopback import register_station, start_hub
-
-    from station.catalog_data import load_demo_catalog
 
     hub = start_hub(base / "hub", host, port)
     logins = _logins(base)
