@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from station.models.users import ROLES
 from station.services.station_info import LEVELS
+
+
+def _choices(pairs: dict[str, str] | list[tuple[str, str]]) -> list[SelectChoice]:
+    items = pairs.items() if isinstance(pairs, dict) else pairs
+    return [SelectChoice(value, label) for value, label in items]
 
 
 class LoginForm(FlaskForm):
@@ -20,7 +25,7 @@ class LoginForm(FlaskForm):
 class UserForm(FlaskForm):
     username = StringField("用户名", validators=[DataRequired("请输入用户名。"), Length(max=40)])
     name = StringField("姓名", validators=[DataRequired("请输入姓名。"), Length(max=40)])
-    role = SelectField("角色", choices=list(ROLES.items()))
+    role = SelectField("角色", choices=_choices(ROLES))
     phone = StringField("联系电话", validators=[Optional(), Length(max=20)])
     password = PasswordField("初始密码", validators=[DataRequired("请设置初始密码。")])
 
@@ -32,7 +37,7 @@ class PasswordForm(FlaskForm):
 class StationForm(FlaskForm):
     code = StringField("服务站编码", validators=[DataRequired("请填写服务站编码。")])
     name = StringField("服务站名称", validators=[DataRequired("请填写服务站名称。"), Length(max=100)])
-    level = SelectField("层级", choices=list(LEVELS.items()))
+    level = SelectField("层级", choices=_choices(LEVELS))
     area_code = StringField("行政区划代码（12位）", validators=[DataRequired("请填写行政区划代码。")])
     address = StringField("地址", validators=[Optional(), Length(max=200)])
     phone = StringField("咨询电话", validators=[Optional(), Length(max=40)])
@@ -42,7 +47,7 @@ class StationForm(FlaskForm):
 
 class HolidayForm(FlaskForm):
     day = DateField("日期", validators=[DataRequired("请选择日期。")])
-    is_workday = SelectField("类型", choices=[("0", "放假（不计工作日）"), ("1", "调休上班（计工作日）")])
+    is_workday = SelectField("类型", choices=_choices([("0", "放假（不计工作日）"), ("1", "调休上班（计工作日）")]))
     name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=40)])
     mark_year_known = BooleanField("该年度节假日数据已完整")
 
