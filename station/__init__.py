@@ -100,9 +100,9 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from station.views import admin, auth, cases, catalog, intake, main, printing, sync_status
+    from station.views import admin, auth, cases, catalog, intake, main, printing, public, sync_status
 
-    for module in (main, auth, catalog, intake, cases, printing, admin, sync_status):
+    for module in (main, auth, public, catalog, intake, cases, printing, admin, sync_status):
         app.register_blueprint(module.bp)
 
 

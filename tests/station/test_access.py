@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-OPEN_ENDPOINTS = {"auth.login", "static", "main.toggle_large_font"}
+OPEN_ENDPOINTS = {"auth.login", "static", "main.toggle_large_font", "public.query"}  # public by design
 ADMIN_ONLY = "admin."
 TOWNSHIP_ONLY = ("sync.", "printing.ledger_pdf")
 

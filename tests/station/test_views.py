@@ -186,3 +186,15 @@ def test_catalog_refresh_keeps_open_cases_on_their_version(app, agent):
         assert case.item.catalog.version == "2026.11-demo"
         assert ServiceItem.select().where(ServiceItem.name.endswith("（新版）")).count() == 1
     assert "（新版）" in agent.get("/catalog/?q=yanglao").get_data(as_text=True)
+
+
+def test_resident_checks_progress_with_the_query_code_without_seeing_personal_numbers(app, agent, client):
+    item_id = _item_id(app, "高龄津贴申领")
+    agent.post(f"/intake/item/{item_id}", _form(app, "高龄津贴申领", **{"mat__hukou_book__status": "missing"}))
+    with app.app_context(), db.connection_context():
+        case = Case.select().first()
+    page = client.get(f"/q?q={case.query_code.lower()}").get_data(as_text=True)
+    assert case.case_no in page and "未收件" in page and "户口簿" in page
+    assert "赵**" in page and "赵秀英" not in page
+    assert "110105" not in page and "13912345678" not in page
+    assert "没有找到这个查询码" in client.get("/q?q=ZZZZZZZZ").get_data(as_text=True)
