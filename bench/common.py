@@ -1,0 +1,85 @@
+"""Small helpers every benchmark uses: percentiles, timers, free ports, child processes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..1) of a non-empty sequence."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary_ms(samples: Sequence[float]) -> dict[str, float]:
+    """p50 / p95 / max of samples given in seconds, in milliseconds."""
+    return {
+        "p50_ms": round(percentile(samples, 0.50) * 1000, 2),
+        "p95_ms": round(percentile(samples, 0.95) * 1000, 2),
+        "max_ms": round(max(samples) * 1000, 2),
+        "n": len(samples),
+    }
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Run fn once; return (seconds, result)."""
+    t0 = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - t0, result
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> None:
+    """Block until something accepts connections on 127.0.0.1:port."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"child exited with {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise TimeoutError(f"nothing listening on {port} after {timeout} s")
+
+
+def spawn(args: list[str], env: dict[str, str] | None = None, log_path: Path | None = None) -> subprocess.Popen:
+    """Start `python <args>` from the repository root with the same interpreter."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed with the child
+    return subprocess.Popen([sys.executable, *args], cwd=REPO_ROOT, env=full_env, stdout=out,
+                            stderr=subprocess.STDOUT)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Terminate a child we started and reap it."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of a process in MB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError("no VmRSS")

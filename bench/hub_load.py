@@ -1,0 +1,142 @@
+"""The county hub under load: many stations pushing at once to several workers on PostgreSQL.
+
+Each simulated station is a thread with its own ``requests.Session`` that signs its batches
+exactly as ``sync.client.HubClient`` does and checks the hub's answer signature. The events are
+real station outbox events (cloned intake cases, three events each) split between stations.
+All stations start together on a barrier; each pushes its backlog in batches, then resends its
+first batch as if the acknowledgement had been lost. At the end the hub's Event table must hold
+every sent event exactly once and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench.common import summary_ms
+from bench.hubs import count_events, hub_processes, postgres_schema, postgres_user, register
+from bench.station_data import fill, make_station
+from sync import protocol
+
+
+def _backlogs(workdir: Path, stations: int, cases_per_station: int) -> list[list[dict[str, Any]]]:
+    """Real outbox events for stations × cases, split by case between the stations."""
+    app = make_station(workdir / "load-station")
+    fill(app, stations * cases_per_station - 8, events="queued")
+    conn = sqlite3.connect(app.config["DATABASE"])
+    rows = conn.execute("SELECT event_id, case_id, seq, kind, occurred_at, catalog_version, deadline, payload "
+                        "FROM outbox_event ORDER BY case_id, seq").fetchall()
+    conn.close()
+    by_case: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_case.setdefault(r[1], []).append({
+            "event_id": r[0], "case_id": r[1], "seq": r[2], "kind": r[3], "occurred_at": r[4],
+            "catalog_version": r[5], "deadline": r[6], "payload": json.loads(r[7])})
+    backlogs: list[list[dict[str, Any]]] = [[] for _ in range(stations)]
+    for n, events in enumerate(by_case.values()):
+        backlogs[n % stations].extend(events)
+    return backlogs
+
+
+class _Station(threading.Thread):
+    def __init__(self, code: str, secret: str, url: str, events: list[dict[str, Any]], batch_events: int,
+                 barrier: threading.Barrier) -> None:
+        super().__init__(name=code, daemon=True)
+        self.code, self.secret, self.url = code, secret, url
+        self.bodies = [protocol.encode_body({"protocol": protocol.PROTOCOL_VERSION, "station": code,
+                                             "batch_id": protocol.new_id(),
+                                             "events": events[i:i + batch_events]})
+                       for i in range(0, len(events), batch_events)]
+        self.sent_ids = [e["event_id"] for e in events]
+        self.barrier = barrier
+        self.latencies: list[float] = []
+        self.statuses: dict[str, int] = {}
+        self.resend_statuses: dict[str, int] = {}
+        self.error = ""
+
+    def _post(self, session: requests.Session, body: bytes) -> dict[str, Any]:
+        headers = protocol.sign_request(self.secret, "POST", "/api/v1/events", body, station=self.code)
+        headers.update({"Content-Encoding": "gzip", "Content-Type": "application/json"})
+        t0 = time.perf_counter()
+        response = session.post(self.url + "/api/v1/events", data=body, headers=headers, timeout=(5, 120))
+        self.latencies.append(time.perf_counter() - t0)
+        if response.status_code != 200 or not protocol.verify_response(
+                self.secret, headers[protocol.H_NONCE], response.status_code, response.headers, response.content):
+            raise RuntimeError(f"{self.code}: {response.status_code} {response.text[:200]}")
+        return response.json()
+
+    def run(self) -> None:
+        session = requests.Session()
+        try:
+            self.barrier.wait()
+            for body in self.bodies:
+                for result in self._post(session, body)["results"]:
+                    self.statuses[result["status"]] = self.statuses.get(result["status"], 0) + 1
+            # the acknowledgement of the first batch was "lost": the station sends it again
+            for result in self._post(session, self.bodies[0])["results"]:
+                self.resend_statuses[result["status"]] = self.resend_statuses.get(result["status"], 0) + 1
+        except Exception as exc:  # noqa: BLE001 - reported in the figure
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            session.close()
+
+
+def run(workdir: Path, stations: int, cases_per_station: int, workers: int, threads: int,
+        batch_events: int = 30) -> dict[str, Any]:
+    """Push from `stations` threads at once to `workers` hub processes on PostgreSQL."""
+    user = postgres_user()
+    if user is None:
+        return {"skipped": "PostgreSQL not reachable at 127.0.0.1:5432 (db test, user postgres/root)"}
+    backlogs = _backlogs(workdir, stations, cases_per_station)
+    codes = [f"ST{n:06d}" for n in range(stations)]
+    instance = workdir / "hub-load"
+    with postgres_schema(user) as url:
+        secrets = register(instance, codes, url)
+        with hub_processes(instance, workers=workers, threads=threads, database_url=url,
+                           log=workdir / "hub-load.log") as hubs:
+            urls = hubs.urls()
+            barrier = threading.Barrier(stations + 1)
+            clients = [_Station(code, secrets[code], urls[n % len(urls)], backlogs[n], batch_events, barrier)
+                       for n, code in enumerate(codes)]
+            for client in clients:
+                client.start()
+            barrier.wait()
+            t0 = time.perf_counter()
+            for client in clients:
+                client.join()
+            elapsed = time.perf_counter() - t0
+        stored = count_events(instance, url)
+    errors = [c.error for c in clients if c.error]
+    sent = [i for c in clients for i in c.sent_ids]
+    events = len(sent)
+    accepted = sum(c.statuses.get("accepted", 0) for c in clients)
+    resent = sum(sum(c.resend_statuses.values()) for c in clients)
+    resent_dup = sum(c.resend_statuses.get("duplicate", 0) for c in clients)
+    stored_ids = [e[0] for e in stored]
+    exactly_once = (not errors and accepted == events and resent_dup == resent
+                    and len(stored_ids) == len(set(stored_ids)) and set(stored_ids) == set(sent))
+    latencies = [t for c in clients for t in c.latencies]
+    return {
+        "database": "PostgreSQL (throwaway schema, dropped afterwards)",
+        "stations": stations,
+        "workers": workers,
+        "threads_per_worker": threads,
+        "events": events,
+        "batches": len(latencies),
+        "batch_events": batch_events,
+        "seconds": round(elapsed, 2),
+        "events_per_s": round((events + resent) / elapsed),
+        "batch": summary_ms(latencies) if latencies else None,
+        "accepted": accepted,
+        "resent": resent,
+        "resent_duplicates": resent_dup,
+        "stored": len(stored_ids),
+        "exactly_once": exactly_once,
+        "errors": errors[:5],
+    }

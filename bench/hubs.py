@@ -1,0 +1,120 @@
+"""County hubs for the benchmarks: `python -m sync.hub run` (waitress) in child processes.
+
+A hub in its own process, as in a county server room: the station's client and the hub do not
+share one interpreter lock, and several processes on one database are the hub's "stateless
+workers" (sync/hub/__init__.py).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.common import free_port, spawn, stop, wait_for_port
+
+PG_DSN = "postgresql://{user}@127.0.0.1:5432/test"
+
+
+def _config(instance: Path, database_url: str | None) -> dict[str, Any]:
+    config: dict[str, Any] = {"INSTANCE_PATH": str(instance)}
+    if database_url:
+        config["DATABASE_URL"] = database_url
+    return config
+
+
+def register(instance: Path, codes: list[str], database_url: str | None = None) -> dict[str, str]:
+    """Create (and migrate) the hub database, register stations; return code → secret."""
+    from sync.hub import create_app
+    from sync.hub.extensions import db
+    from sync.hub.services import stations
+
+    app = create_app(_config(instance, database_url))
+    secrets: dict[str, str] = {}
+    with app.app_context(), db.connection_context():
+        for code in codes:
+            _station, secrets[code] = stations.create_station(code, f"{code} 便民服务站")
+    app.extensions["hub_db"].close()
+    return secrets
+
+
+def count_events(instance: Path, database_url: str | None = None) -> list[tuple[str, str, int]]:
+    """(event_id, case_id, seq) of every event the hub stored."""
+    from sync.hub import create_app
+    from sync.hub.extensions import db
+    from sync.hub.models import Event
+
+    app = create_app(_config(instance, database_url) | {"AUTO_MIGRATE": False})
+    with app.app_context(), db.connection_context():
+        rows = [(e.event_id, e.case_id, e.seq) for e in Event.select(Event.event_id, Event.case_id, Event.seq)]
+    app.extensions["hub_db"].close()
+    return rows
+
+
+@dataclass
+class HubProcesses:
+    procs: list[subprocess.Popen] = field(default_factory=list)
+    ports: list[int] = field(default_factory=list)
+
+    def urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{p}" for p in self.ports]
+
+
+@contextmanager
+def hub_processes(instance: Path, workers: int = 1, threads: int = 8, database_url: str | None = None,
+                  log: Path | None = None) -> Iterator[HubProcesses]:
+    """Start `workers` hub processes on one database (each on its own port); stop them after."""
+    env = {"HUB_INSTANCE_PATH": str(instance)}
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    hubs = HubProcesses()
+    try:
+        for _ in range(workers):
+            port = free_port()
+            hubs.procs.append(spawn(["-m", "sync.hub", "run", "--port", str(port), "--threads", str(threads)],
+                                    env=env, log_path=log))
+            hubs.ports.append(port)
+        for proc, port in zip(hubs.procs, hubs.ports, strict=True):
+            wait_for_port(port, 30, proc)
+        yield hubs
+    finally:
+        for proc in hubs.procs:
+            stop(proc)
+
+
+def postgres_user() -> str | None:
+    """The PostgreSQL role that connects at 127.0.0.1:5432/test, or None."""
+    try:
+        import psycopg2
+    except ImportError:
+        return None
+    for user in ("postgres", "root"):
+        try:
+            psycopg2.connect(PG_DSN.format(user=user), connect_timeout=3).close()
+            return user
+        except psycopg2.Error:
+            continue
+    return None
+
+
+@contextmanager
+def postgres_schema(user: str) -> Iterator[str]:
+    """A throwaway schema in db `test`; yields a DATABASE_URL using it; drops it afterwards."""
+    import psycopg2
+
+    dsn = PG_DSN.format(user=user)
+    schema = "bench_" + uuid.uuid4().hex[:12]
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{dsn}?options=-csearch_path%3D{schema}"
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        conn.close()
