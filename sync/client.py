@@ -323,6 +323,7 @@ class Syncer:
     def pull(self, summary: SyncSummary) -> None:
         from station.services.cases import apply_county_status
         from station.services.catalog import import_catalog
+        from station.services.station_info import apply_hub_settings
 
         while True:
             cursor = int(Setting.get_value(KEY_CURSOR, "0") or 0)
@@ -336,8 +337,7 @@ class Syncer:
                     elif kind == protocol.CHANGE_CATALOG_PUBLISHED:
                         import_catalog(change.get("payload") or {}, source="hub")
                     elif kind == protocol.CHANGE_STATION_SETTINGS:
-                        for key, value in (change.get("payload") or {}).items():
-                            Setting.set_value(f"hub.{key}", str(value))
+                        apply_hub_settings((change.get("payload") or {}).get("settings") or {})
                     summary.pulled += 1
                 # the cursor moves only together with the changes it covers
                 Setting.set_value(KEY_CURSOR, str(page.get("next_cursor", cursor)))

@@ -56,3 +56,17 @@ def update_profile(**values: str) -> StationProfile:
         if field in KEYS:
             Setting.set_value(KEYS[field], value.strip())
     return get_profile()
+
+
+# Settings the county may send down the changes feed, and the station setting each one sets.
+HUB_SETTINGS = {"sync_interval_seconds": "sync.interval_seconds"}
+
+
+def apply_hub_settings(settings: dict) -> list[str]:
+    """Store settings the county sent; known ones take effect, others are kept for later releases."""
+    applied = []
+    for key, value in (settings or {}).items():
+        target = HUB_SETTINGS.get(key, f"hub.{key}")
+        Setting.set_value(target, str(value))
+        applied.append(target)
+    return applied

@@ -301,3 +301,22 @@ def test_another_stations_credentials_cannot_touch_this_stations_cases(linked, h
     assert first.status_code == 200
     assert replay.status_code == 401 and replay.json()["error"] == "replay"
     assert tampered.status_code == 401 and tampered.json()["error"] == "bad_signature"
+
+
+def test_catalog_and_settings_published_by_the_county_reach_the_station(linked, hub):
+    from station.catalog_data import load_demo_catalog
+    from station.models import CatalogVersion
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.services import catalog as hub_catalog
+    from sync.hub.services import stations as hub_stations
+    from tests.e2e.conftest import STATION_CODE
+
+    data = load_demo_catalog()
+    data["catalog_version"] = "2026.12"
+    with hub.app.app_context(), hub_db.connection_context():
+        hub_catalog.publish(data, clerk="县级张")
+        hub_stations.update_settings(STATION_CODE, {"sync_interval_seconds": 120}, clerk="县级张")
+    assert not sync(linked).error
+    with linked.app_context(), db.connection_context():
+        assert CatalogVersion.current().version == "2026.12"
+        assert Setting.get_value("sync.interval_seconds") == "120"
