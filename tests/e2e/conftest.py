@@ -70,14 +70,19 @@ def faults(hub: ServedHub) -> FaultSwitch:
     return hub.server.app
 
 
-@pytest.fixture
-def linked(app: Flask, hub: ServedHub) -> Flask:
+def link(app: Flask, hub: ServedHub) -> Flask:
+    """Register the station on the hub and store the link, as `python -m station link` would."""
     secret = register_station(hub.app, STATION_CODE, "东关村便民服务站")
     with app.app_context(), db.connection_context():
         Setting.set_value(KEY_HUB_URL, hub.url)
         Setting.set_value(KEY_STATION_CODE, STATION_CODE)
         Setting.set_value(KEY_SECRET, secret)
     return app
+
+
+@pytest.fixture
+def linked(app: Flask, hub: ServedHub) -> Flask:
+    return link(app, hub)
 
 
 def queue_cases(app: Flask, count: int, item_name: str = "高龄津贴申领") -> list[str]:

@@ -8,11 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from station.extensions import db
-from station.models import Setting
-from sync.client import KEY_HUB_URL, KEY_SECRET, KEY_STATION_CODE
-from sync.loopback import ServedHub, register_station, start_hub
-from tests.e2e.conftest import STATION_CODE, FaultSwitch, assert_exactly_once, hub_events, queue_cases, sync
+from sync.loopback import ServedHub, start_hub
+from tests.e2e.conftest import FaultSwitch, assert_exactly_once, hub_events, link, queue_cases, sync
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -57,12 +54,7 @@ def pg_hub(tmp_path: Path) -> Iterator[ServedHub]:
 
 @pytest.fixture
 def pg_linked(app, pg_hub):  # noqa: ANN001, ANN201
-    secret = register_station(pg_hub.app, STATION_CODE, "东关村便民服务站")
-    with app.app_context(), db.connection_context():
-        Setting.set_value(KEY_HUB_URL, pg_hub.url)
-        Setting.set_value(KEY_STATION_CODE, STATION_CODE)
-        Setting.set_value(KEY_SECRET, secret)
-    return app
+    return link(app, pg_hub)
 
 
 def test_thousand_cases_exactly_once_on_postgres(pg_linked, pg_hub):
