@@ -54,6 +54,14 @@
     };
     form.querySelectorAll("input[name=mode]").forEach(function (el) { el.addEventListener("change", update); });
     update();
+    // After a failed save the focus goes to the first field in error, not back to the top of the form.
+    var wrong = form.querySelector(".has-error input:not([type=hidden]):not([disabled]), .has-error select, .has-error textarea");
+    if (wrong) {
+      var message = wrong.closest(".field, td") && wrong.closest(".field, td").querySelector(".field-error");
+      wrong.setAttribute("aria-invalid", "true");
+      if (message && message.id) { wrong.setAttribute("aria-describedby", message.id); }
+      wrong.focus();
+    }
   }
 
   // Sync page: poll progress while a sync runs.
@@ -67,6 +75,12 @@
           document.getElementById("queue-length").textContent = s.queue_length;
           document.getElementById("set-aside-count").textContent = s.set_aside_count + " 条";
           if (s.last_success) { document.getElementById("last-success").textContent = s.last_success; }
+          if (s.last_error) {
+            document.getElementById("last-error").textContent =
+              s.last_error + (s.last_error_at ? "（" + s.last_error_at + "）" : "");
+          }
+          document.getElementById("oldest-queued").textContent =
+            s.oldest_queued_at ? s.oldest_queued_at.replace("T", " ").slice(0, 16) : "—";
           var p = s.progress;
           if (p && p.running) {
             out.textContent = "同步中：" + (p.message || "") + "（已发送 " + (p.sent || 0) + " / " + (p.total || 0) + "）";
@@ -80,6 +94,7 @@
         })
         .catch(function () {});
     };
+    poll();  // at once: right after 立即同步 the clerk should not wait for the first tick
     setInterval(poll, 1500);
   }
 })();
