@@ -28,6 +28,7 @@ def queue_summary(now: dt.datetime | None = None) -> dict[str, Any]:
         oldest = dt.datetime.fromisoformat(oldest)
     return {
         "queue_length": queued.count(),
+        "queued_cases": queued.select(fn.COUNT(OutboxEvent.case_id.distinct())).scalar() or 0,
         "oldest_queued_at": oldest,
         "oldest_queued_age_s": int((now - oldest).total_seconds()) if oldest else 0,
         "set_aside_count": OutboxEvent.select().where(OutboxEvent.state == "set_aside").count(),

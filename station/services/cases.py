@@ -85,11 +85,12 @@ def snapshot(case: Case) -> dict[str, Any]:
             for m in materials(case)
         ],
         "form_values": case.form_values,
+        "form_labels": {f["name"]: f["label"] for f in item.form_fields or [] if f["name"] in case.form_values},
         "pickup_method": case.pickup_method,
         "statutory_due": case.statutory_due.isoformat() if case.statutory_due else None,
         "committed_due": case.committed_due.isoformat() if case.committed_due else None,
         "deadline_provisional": case.deadline_provisional,
-        "received_at": case.received_at.isoformat(),
+        "received_at": case.received_at.astimezone().isoformat(),  # with the station's offset
         "agent": {"username": case.agent.username, "name": case.agent.name},
         "attachments": [
             {"sha256": a.sha256, "filename": a.filename, "size": a.size, "content_type": a.content_type}

@@ -73,6 +73,8 @@
         .then(function (r) { return r.json(); })
         .then(function (s) {
           document.getElementById("queue-length").textContent = s.queue_length;
+          var cases = document.getElementById("queued-cases");
+          if (cases) { cases.textContent = s.queued_cases; }
           document.getElementById("set-aside-count").textContent = s.set_aside_count + " 条";
           if (s.last_success) { document.getElementById("last-success").textContent = s.last_success; }
           if (s.last_error) {
@@ -82,6 +84,8 @@
           document.getElementById("oldest-queued").textContent =
             s.oldest_queued_at ? s.oldest_queued_at.replace("T", " ").slice(0, 16) : "—";
           var p = s.progress;
+          var button = document.getElementById("sync-now");
+          if (button) { button.disabled = !!(p && p.running); }  // one round at a time
           if (p && p.running) {
             out.textContent = "同步中：" + (p.message || "") + "（已发送 " + (p.sent || 0) + " / " + (p.total || 0) + "）";
           } else if (p && p.message) {

@@ -122,10 +122,18 @@ def configure_templates(app: Flask) -> None:
     """Filters the clerk pages use: China time, ages in words, sizes."""
 
     @app.template_filter("cst")
-    def _cst(value: dt.datetime | None) -> str:
-        if value is None:
+    def _cst(value: dt.datetime | str | None) -> str:
+        """Hub rows are naive UTC; station times arrive as ISO text with their own offset."""
+        if not value:
             return "—"
-        return value.replace(tzinfo=dt.UTC).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+        if isinstance(value, str):
+            try:
+                value = dt.datetime.fromisoformat(value)
+            except ValueError:
+                return value
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
 
     @app.template_filter("age")
     def _age(seconds: float | None) -> str:
