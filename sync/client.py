@@ -222,20 +222,24 @@ class Syncer:
             self.client.call("POST", "/api/v1/heartbeat", body, headers={"Content-Encoding": "gzip",
                                                                           "Content-Type": "application/json"})
             return
+        # Counted once per round: re-counting a long backlog before every batch cost more than
+        # sending it. The queue length still goes down batch by batch.
+        beat = self.heartbeat()
         for batch in batches:
             self._upload_attachments(batch, summary)
-            self._send_batch(batch, summary)
+            self._send_batch(batch, summary, dict(beat, queue_length=max(0, beat["queue_length"] - sent)))
             sent += len(batch)
             summary.batches += 1
             self.progress({"running": True, "stage": "push", "sent": sent, "total": total,
                            "message": f"已上传 {sent} / {total} 条"})
 
-    def _send_batch(self, batch: list[OutboxEvent], summary: SyncSummary) -> None:
+    def _send_batch(self, batch: list[OutboxEvent], summary: SyncSummary,
+                    heartbeat: dict[str, Any] | None = None) -> None:
         body = protocol.encode_body({
             "protocol": protocol.PROTOCOL_VERSION,
             "station": self.client.link.station_code,
             "batch_id": protocol.new_id(),
-            "heartbeat": self.heartbeat(),
+            "heartbeat": heartbeat if heartbeat is not None else self.heartbeat(),
             "events": [e.envelope() for e in batch],
         })
         ids = [e.id for e in batch]
@@ -255,6 +259,8 @@ class Syncer:
 
     def _record_results(self, batch: list[OutboxEvent], results: list[dict[str, Any]], summary: SyncSummary) -> None:
         by_id = {e.event_id: e for e in batch}
+        stamp = now()
+        acked: dict[tuple[str, str, str], list[int]] = {}  # (result, code, reason) -> outbox ids
         with db.atomic():
             for result in results:
                 event = by_id.get(result.get("event_id"))
@@ -264,10 +270,13 @@ class Syncer:
                 reason = result.get("reason") or ""
                 code = result.get("code") or ""
                 if status in (protocol.STATUS_ACCEPTED, protocol.STATUS_DUPLICATE):
-                    event.state, event.acked_at = "acked", now()
+                    event.state, event.acked_at = "acked", stamp
+                    event.result, event.result_code, event.reason = status, code, reason
+                    acked.setdefault((status, code, reason), []).append(event.id)
                     summary.acknowledged += 1
                     if status == protocol.STATUS_DUPLICATE:
                         summary.duplicates += 1
+                    continue  # written below, one statement for the lot
                 elif status == protocol.STATUS_CONFLICT:
                     event.state = "set_aside"  # the hub kept the copy for a person; so do we
                     reason = reason or "县级平台已有同一编号但内容不同的事件"
@@ -281,7 +290,12 @@ class Syncer:
                 else:
                     continue
                 event.result, event.result_code, event.reason = status or "", code, reason
-                event.save()
+                event.save(only=[OutboxEvent.state, OutboxEvent.result, OutboxEvent.result_code,
+                                 OutboxEvent.reason])
+            for (status, code, reason), ids in acked.items():
+                for start in range(0, len(ids), 500):
+                    (OutboxEvent.update(state="acked", acked_at=stamp, result=status, result_code=code, reason=reason)
+                     .where(OutboxEvent.id.in_(ids[start:start + 500])).execute())
 
     def _upload_attachments(self, batch: list[OutboxEvent], summary: SyncSummary) -> None:
         wanted = _attachments_of(batch)

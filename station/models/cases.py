@@ -79,6 +79,15 @@ class Case(BaseModel):
     status_reason = TextField(default="")
     updated_at = DateTimeField(default=now)
 
+    class Meta:
+        # the case list's order and its usual filters (migration 0003)
+        indexes = (
+            (("received_at", "id"), False),
+            (("status", "received_at", "id"), False),
+            (("status", "committed_due"), False),
+            (("applicant_name", "case_no", "query_code"), False),
+        )
+
     @property
     def status_name(self) -> str:
         return STATUSES.get(self.status, self.status)

@@ -6,10 +6,11 @@ Every change goes through here so the timeline and the outbox see it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import JOIN
+from peewee import JOIN, ModelSelect
 
 from station.extensions import db
 from station.models import Case, CaseMaterial, ServiceItem, User
@@ -109,27 +110,55 @@ class CaseFilter:
     query: str = ""  # case number, query code or applicant name
 
 
-def filtered(f: CaseFilter, today: dt.date):  # noqa: ANN201 - a peewee query
-    """The case list query; indexes on status, committed_due and received_at keep it fast."""
-    query = Case.select(Case, ServiceItem, User).join(ServiceItem).switch(Case).join(User, JOIN.INNER)
+class CaseListQuery(ModelSelect):
+    """The case list: rows come with their item and agent joined; the total is counted without them.
+
+    Both joins follow NOT NULL foreign keys, so they never change how many cases match — but
+    counting through them cost 20+ ms at 100,000 cases, more than fetching the page.
+    """
+
+    count_query: ModelSelect | None = None
+
+    def count(self, database=None, clear_limit=False):  # noqa: ANN001, ANN201 - peewee's signature
+        if self.count_query is not None:
+            return self.count_query.count(database, clear_limit=clear_limit)
+        return super().count(database, clear_limit=clear_limit)
+
+
+_CASE_NO = re.compile(r"^\d{24}$")  # {area 12}{YYYYMMDD}{sequence 4}: no name contains such a run
+
+
+def filtered(f: CaseFilter, today: dt.date) -> CaseListQuery:
+    """The case list query, newest first; migration 0003's indexes serve its order and filters."""
+    conditions = []
     if f.status:
         if f.status not in STATUSES:
             raise DomainError("未知的办件状态。")
-        query = query.where(Case.status == f.status)
+        conditions.append(Case.status == f.status)
     if f.item_code:
-        query = query.where(ServiceItem.item_code == f.item_code)
+        conditions.append(Case.item.in_(ServiceItem.select(ServiceItem.id).where(ServiceItem.item_code == f.item_code)))
     if f.area_code:
-        query = query.where(Case.applicant_area_code.startswith(f.area_code))
+        conditions.append(Case.applicant_area_code.startswith(f.area_code))
     if f.agent_id:
-        query = query.where(Case.agent == f.agent_id)
+        conditions.append(Case.agent == f.agent_id)
     if f.overdue:
-        query = query.where((Case.status.in_(OPEN_STATUSES)) & (Case.committed_due < today))
+        conditions.append((Case.status.in_(OPEN_STATUSES)) & (Case.committed_due < today))
     if f.query:
         text = f.query.strip()
-        query = query.where(
-            (Case.case_no == text) | (Case.query_code == text.upper()) | (Case.applicant_name.contains(text))
-        )
-    return query.order_by(Case.received_at.desc(), Case.id.desc())
+        if _CASE_NO.match(text):
+            conditions.append(Case.case_no == text)  # the unique index, not a scan of every name
+        else:
+            conditions.append(
+                (Case.case_no == text) | (Case.query_code == text.upper()) | (Case.applicant_name.contains(text)))
+    query = (CaseListQuery(Case, [Case, ServiceItem, User])
+             .join(ServiceItem).switch(Case).join(User, JOIN.INNER))
+    count_query = Case.select(Case.id)
+    if conditions:
+        query = query.where(*conditions)
+        count_query = count_query.where(*conditions)
+    query = query.order_by(Case.received_at.desc(), Case.id.desc())
+    query.count_query = count_query
+    return query
 
 
 def record_print(case: Case, user: User, document_title: str, reprint: bool) -> None:
