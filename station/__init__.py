@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 import secrets
@@ -95,8 +96,14 @@ def configure_extensions(app: Flask) -> None:
     from station.models import User
 
     @login_manager.user_loader
-    def _load_user(user_id: str) -> User | None:
-        return User.get_or_none((User.id == int(user_id)) & (User.active == True))  # noqa: E712
+    def _load_user(session_id: str) -> User | None:
+        raw_id, _dot, token = session_id.partition(".")
+        if not raw_id.isdigit() or len(raw_id) > 10:
+            return None
+        user = User.get_or_none((User.id == int(raw_id)) & (User.active == True))  # noqa: E712
+        if user is None or not hmac.compare_digest(user.session_token, token):
+            return None  # password changed since this session or cookie was made
+        return user
 
 
 def configure_blueprints(app: Flask) -> None:

@@ -46,7 +46,7 @@ def set_aside_events() -> list[OutboxEvent]:
 
 def requeue(event_id: str) -> OutboxEvent:
     """A person looked at a set-aside event and sends it again (the hub de-duplicates by id)."""
-    with db.atomic():
+    with db.atomic("IMMEDIATE"):
         event = OutboxEvent.get_or_none(OutboxEvent.event_id == event_id)
         if event is None:
             raise DomainError("没有找到这个同步事件。")

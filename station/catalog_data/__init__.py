@@ -91,14 +91,27 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _check_text(where: str, obj: dict[str, Any], required: tuple[str, ...], optional: tuple[str, ...],
+                errors: list[str], max_len: int = 2000) -> None:
+    """Names are text: a number, null or an object where a name belongs would reach paper and the UI."""
+    for key in required + optional:
+        if key not in obj or (key in optional and obj[key] is None):
+            continue
+        value = obj[key]
+        if not isinstance(value, str) or (key in required and not value.strip()):
+            errors.append(f"{where}：{key} 应为{'非空' if key in required else ''}文字")
+        elif len(value) > max_len:
+            errors.append(f"{where}：{key} 过长（最多{max_len}字）")
+
+
 def _check_limit(where: str, label: str, limit: Any, errors: list[str]) -> bool:
     """Append problems of one time limit; return True when it is usable for comparison."""
     if not isinstance(limit, dict):
         errors.append(f"{where}：{label}应为包含 value 和 unit 的对象")
         return False
     ok = True
-    if not _is_int(limit.get("value")) or limit["value"] < 0:
-        errors.append(f"{where}：{label}的数值应为非负整数")
+    if not _is_int(limit.get("value")) or not 0 <= limit["value"] <= 3650:
+        errors.append(f"{where}：{label}的数值应为0至3650的整数")
         ok = False
     if limit.get("unit") not in LIMIT_UNITS:
         errors.append(
@@ -132,8 +145,9 @@ def _check_materials(where: str, materials: Any, errors: list[str]) -> None:
             errors.append(
                 f"{mwhere}：材料形式“{material['form']}”无效，应为 original、copy 或 original_and_copy"
             )
-        if "copies" in material and (not _is_int(material["copies"]) or material["copies"] < 1):
-            errors.append(f"{mwhere}：份数应为正整数")
+        if "copies" in material and (not _is_int(material["copies"]) or not 1 <= material["copies"] <= 99):
+            errors.append(f"{mwhere}：份数应为1至99的整数")
+        _check_text(mwhere, material, ("name",), ("description", "source"), errors)
         for flag in ("essential", "deferrable", "commitment"):
             if flag in material and not isinstance(material[flag], bool):
                 errors.append(f"{mwhere}：{flag} 应为 true 或 false")
@@ -179,6 +193,8 @@ def _check_item(n: int, item: Any, errors: list[str]) -> None:
     missing = [k for k in ITEM_KEYS if k not in item]
     if missing:
         errors.append(f"{where}：缺少字段 {', '.join(missing)}")
+    _check_text(where, item, ("name",), ("short_name", "department", "fee", "consult_phone", "supervise_phone",
+                                         "legal_basis"), errors)
     code = item.get("item_code")
     if "item_code" in item and not (isinstance(code, str) and code.strip()):
         errors.append(f"{where}：事项编码应为非空字符串")
@@ -230,6 +246,9 @@ def validate_catalog(data: dict[str, Any]) -> list[str]:
     missing = [k for k in TOP_KEYS if k not in data]
     if missing:
         errors.append(f"目录缺少字段 {', '.join(missing)}")
+    version = data.get("catalog_version")
+    if "catalog_version" in data and not (isinstance(version, str) and 0 < len(version.strip()) <= 40):
+        errors.append("catalog_version 应为1至40字的版本号文字")
     items = data.get("items", [])
     if not isinstance(items, list):
         errors.append("items 应为列表")
@@ -259,6 +278,7 @@ def validate_catalog(data: dict[str, Any]) -> list[str]:
         if not isinstance(bundle, dict):
             errors.append(f"第{n}个一件事：应为对象")
             continue
+        _check_text(f"第{n}个一件事", bundle, ("name", "code"), ("description",), errors)
         where = f"第{n}个一件事（{bundle.get('code', '?')} {bundle.get('name', '')}）"
         missing = [k for k in BUNDLE_KEYS if k not in bundle]
         if missing:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask_login import UserMixin
 from peewee import BooleanField, CharField, DateTimeField
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -27,6 +29,14 @@ class User(UserMixin, BaseModel):
     @property
     def role_name(self) -> str:
         return ROLES.get(self.role, self.role)
+
+    def get_id(self) -> str:
+        """Session and remember-me id; it changes with the password, so a reset logs the account out everywhere."""
+        return f"{self.id}.{self.session_token}"
+
+    @property
+    def session_token(self) -> str:
+        return hashlib.sha256(self.password_hash.encode("utf-8")).hexdigest()[:16]
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -43,8 +43,6 @@ def add_attachment(case: Case, user: User, filename: str, data: bytes, root: str
     if content_type is None:
         raise DomainError("只能上传 JPG、PNG 图片或 PDF 文件。")
     sha256 = hashlib.sha256(data).hexdigest()
-    if Attachment.select().where((Attachment.case == case) & (Attachment.sha256 == sha256)).exists():
-        raise DomainError("这个文件已经上传过了。")
     path = blob_path(root, sha256)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -53,6 +51,8 @@ def add_attachment(case: Case, user: User, filename: str, data: bytes, root: str
         os.replace(tmp, path)  # a half-written file is never taken for a whole one
     safe_name = os.path.basename(filename or "scan")[:200] or "scan"
     with db.atomic("IMMEDIATE"):
+        if Attachment.select().where((Attachment.case == case) & (Attachment.sha256 == sha256)).exists():
+            raise DomainError("这个文件已经上传过了。")
         attachment = Attachment.create(
             id=str(ULID()), case=case, sha256=sha256, filename=safe_name, content_type=content_type,
             size=len(data), uploaded_by=user,
@@ -61,7 +61,7 @@ def add_attachment(case: Case, user: User, filename: str, data: bytes, root: str
                         {"sha256": sha256, "size": len(data)})
         enqueue(
             case.id, "case.materials_updated",
-            {"attachments_added": [{"sha256": sha256, "filename": safe_name, "size": len(data),
+            {"attachments": [{"sha256": sha256, "filename": safe_name, "size": len(data),
                                     "content_type": content_type}]},
             catalog_version=case.catalog_version, deadline=case.committed_due,
         )

@@ -27,7 +27,7 @@ def load_calendar() -> WorkCalendar:
 def seed_holidays() -> int:
     """Load every year the installed chinese_calendar knows; rows the admin edited stay as they are."""
     overrides, years = seed_from_chinese_calendar()
-    with db.atomic():
+    with db.atomic("IMMEDIATE"):
         admin_days = {row.day for row in HolidayOverride.select().where(HolidayOverride.source != "seed")}
         rows = [
             {"day": o.day, "is_workday": o.is_workday, "name": o.name, "source": "seed", "updated_at": now()}

@@ -223,3 +223,18 @@ def add_note(case: Case, user: User, text: str) -> None:
         timeline.record(case, timeline.actor_of(user), "note", text)
         enqueue(case.id, "case.note", {"text": text, "by": user.username}, catalog_version=case.catalog_version,
                 deadline=case.committed_due)
+
+
+def mark_authorization_signed(case: Case, user: User) -> None:
+    """The resident signed the printed 代办委托书: record it and tell the county."""
+    if case.mode != "proxy":
+        raise DomainError("只有代办办件需要委托书。")
+    if case.authorization_signed:
+        raise DomainError("委托书已登记为签署。")
+    with db.atomic("IMMEDIATE"):
+        case.authorization_signed = True
+        case.updated_at = dt.datetime.now().replace(microsecond=0)
+        case.save()
+        timeline.record(case, timeline.actor_of(user), "authorization_signed", "申请人已签署代办委托书")
+        enqueue(case.id, "case.materials_updated", {"authorization_signed": True},
+                catalog_version=case.catalog_version, deadline=case.committed_due)

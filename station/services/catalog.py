@@ -25,9 +25,10 @@ def import_catalog(data: dict[str, Any], source: str = "file") -> CatalogVersion
     """Store a catalog version and make it current; a version already stored is just made current."""
     problems = validate_catalog(data)
     if problems:
-        raise DomainError("事项目录格式有误：" + "；".join(problems[:5]))
+        more = f"等{len(problems)}处" if len(problems) > 5 else ""
+        raise DomainError("事项目录格式有误：" + "；".join(problems[:5]) + more)
     version = str(data["catalog_version"])
-    with db.atomic():
+    with db.atomic("IMMEDIATE"):  # nested (inside a pull) this is a savepoint
         existing = CatalogVersion.get_or_none(CatalogVersion.version == version)
         if existing is None:
             existing = CatalogVersion.create(

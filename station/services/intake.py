@@ -87,20 +87,27 @@ def _parse_date(value: str) -> dt.date | None:
 
 
 def deferral_limit(items: list[ServiceItem], today: dt.date, calendar: WorkCalendar) -> dt.date | None:
-    """The latest due date a deferred material may get: the earliest committed deadline of the items.
+    """The latest due date a deferred material may get: the earliest committed deadline of `items`.
 
-    An instant item (no committed days) falls back to its statutory limit; with neither, 容缺
-    does not apply.
+    DOMAIN.md: a 容缺 due date may not exceed the item's committed limit. An item with no
+    committed days (即办件) leaves no room for 容缺, so the answer is None.
     """
     limits = []
     for item in items:
-        value, unit = item.committed_value, item.committed_unit
-        if not value:
-            value, unit = item.statutory_value, item.statutory_unit
-        if not value:
+        if not item.committed_value:
             return None
-        limits.append(calendar.deadline_for(today, value, unit).due)
+        limits.append(calendar.deadline_for(today, item.committed_value, item.committed_unit).due)
     return min(limits) if limits else None
+
+
+def material_deferral_limits(items: list[ServiceItem], today: dt.date, calendar: WorkCalendar) -> dict[str, dt.date | None]:
+    """Per merged material, the latest 容缺 date (None where 容缺 does not apply)."""
+    by_name = {item.name: item for item in items}
+    return {
+        m.key: deferral_limit([by_name[n] for n in m.item_names if n in by_name], today, calendar)
+        for m in merge_materials(items)
+        if m.deferrable
+    }
 
 
 def check_input(
@@ -216,9 +223,9 @@ def check_input(
             if value:
                 draft.form_values[fname] = value
 
-    limit = deferral_limit(items, today, calendar)
+    limits = material_deferral_limits(items, today, calendar)  # only the items asking for a material bound it
     for m in merge_materials(items):
-        draft.materials[m.key] = _check_material(m, raw, today, limit, errors)
+        draft.materials[m.key] = _check_material(m, raw, today, limits.get(m.key), errors)
 
     if errors:
         raise ValidationFailed(errors)
@@ -247,12 +254,12 @@ def _check_material(
             errors[f"{prefix}__status"] = f"“{m.name}”不在容缺受理范围内。"
         else:
             due = _parse_date(_text(raw, f"{prefix}__due"))
-            if due is None:
+            if limit is None:
+                errors[f"{prefix}__status"] = f"“{m.name}”用于即办件，即办件不适用容缺受理。"
+            elif due is None:
                 errors[f"{prefix}__due"] = f"请填写“{m.name}”的补交日期。"
             elif due < today:
                 errors[f"{prefix}__due"] = f"“{m.name}”的补交日期不能早于今天。"
-            elif limit is None:
-                errors[f"{prefix}__status"] = "即办件不适用容缺受理。"
             elif due > limit:
                 errors[f"{prefix}__due"] = f"“{m.name}”的补交日期不能晚于承诺办结期限（{limit.isoformat()}）。"
             choice.due_date = due
@@ -309,10 +316,6 @@ def create_cases(
     """Save one case per item (a bundle gives several, grouped), with materials, timeline and outbox events."""
     if not items:
         raise DomainError("请先选择事项。")
-    if not allow_duplicate:
-        duplicates = find_open_duplicates(items, draft.applicant_id_number)
-        if duplicates:
-            raise DuplicateSuspected(duplicates)
     profile = get_profile()
     if not profile.area_code:
         raise DomainError("本站尚未设置行政区划代码，请站长在“站点设置”中填写。")
@@ -322,6 +325,11 @@ def create_cases(
     actor = timeline.actor_of(agent)
     created: list[Case] = []
     with db.atomic("IMMEDIATE"):
+        # checked under the write lock, so a double-click cannot slip a second case past it
+        if not allow_duplicate:
+            duplicates = find_open_duplicates(items, draft.applicant_id_number)
+            if duplicates:
+                raise DuplicateSuspected(duplicates)
         for item in items:
             decision = decide(item, draft.materials, station_can_accept(item))
             case = _new_case(item, draft, agent, decision, received_at, calendar, profile.area_code, bundle_code, group)
@@ -345,7 +353,10 @@ def _new_case(
     statutory = committed = None
     if decision != "not_collected":
         statutory = calendar.deadline_for(received_at.date(), item.statutory_value, item.statutory_unit)
-        committed = calendar.deadline_for(received_at.date(), item.committed_value, item.committed_unit)
+        if item.committed_value or decision == "accepted":
+            committed = calendar.deadline_for(received_at.date(), item.committed_value, item.committed_unit)
+        # an instant item collected for the county has no committed date here: "today" would
+        # mark it overdue tomorrow while it waits for the competent authority
     provisional = bool((statutory and statutory.provisional) or (committed and committed.provisional))
     warning = (statutory.warning if statutory and statutory.provisional else "") or (
         committed.warning if committed and committed.provisional else ""

@@ -45,6 +45,13 @@
   // Intake: the proxy section only matters for 代办.
   var form = document.getElementById("intake-form");
   if (form) {
+    // a double-click must not send the application twice (the server checks too)
+    form.addEventListener("submit", function (e) {
+      if (form.dataset.sent) { e.preventDefault(); return; }
+      form.dataset.sent = "1";
+      var save = document.getElementById("save-intake");
+      if (save) { setTimeout(function () { save.disabled = true; save.textContent = "正在保存…"; }, 0); }
+    });
     var section = document.getElementById("proxy-section");
     var update = function () {
       var mode = form.querySelector("input[name=mode]:checked");

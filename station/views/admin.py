@@ -13,6 +13,7 @@ from station.services import calendar, catalog, station_info, users
 from station.services.errors import DomainError, ValidationFailed
 from station.views.access import ADMIN, roles_required
 from station.views.forms import CatalogImportForm, HolidayForm, PasswordForm, StationForm, UserForm
+from station.views.params import int_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -42,7 +43,7 @@ def user_list():  # noqa: ANN201
                            password_form=PasswordForm())
 
 
-@bp.post("/users/<int:user_id>/active")
+@bp.post("/users/<int(max=2147483647):user_id>/active")
 @roles_required(*ADMIN)
 def user_active(user_id: int):  # noqa: ANN201
 
@@ -55,7 +56,7 @@ def user_active(user_id: int):  # noqa: ANN201
     return redirect(url_for("admin.user_list"))
 
 
-@bp.post("/users/<int:user_id>/password")
+@bp.post("/users/<int(max=2147483647):user_id>/password")
 @roles_required(*ADMIN)
 def user_password(user_id: int):  # noqa: ANN201
     form = PasswordForm()
@@ -90,7 +91,7 @@ def station():  # noqa: ANN201
 @bp.route("/holidays", methods=["GET", "POST"])
 @roles_required(*ADMIN)
 def holidays():  # noqa: ANN201
-    year = request.args.get("year", dt.date.today().year, type=int)
+    year = int_arg("year", dt.date.today().year, 1900, 2100)
     form = HolidayForm()
     if form.validate_on_submit():
         try:
@@ -123,7 +124,7 @@ def holiday_delete(day: str):  # noqa: ANN201
     return redirect(url_for("admin.holidays", year=parsed.year))
 
 
-@bp.post("/holidays/year/<int:year>")
+@bp.post("/holidays/year/<int(min=1900, max=2100):year>")
 @roles_required(*ADMIN)
 def holiday_year(year: int):  # noqa: ANN201
     calendar.set_year_known(year, request.form.get("known") == "1")

@@ -15,6 +15,7 @@ from station.services.errors import DomainError
 from station.services.paper import applicable_documents
 from station.views.access import FRONT_OFFICE, roles_required
 from station.views.forms import AttachmentForm, NoteForm
+from station.views.params import int_arg
 from sync.outbox import case_sync_state
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -24,12 +25,12 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 @roles_required(*FRONT_OFFICE)
 def index():  # noqa: ANN201
     args = request.args
-    agent_id = args.get("agent", type=int)
+    agent_id = int_arg("agent", None, 1, 2**31 - 1)
     f = cases.CaseFilter(
         status=args.get("status", ""), item_code=args.get("item", ""), area_code=args.get("area", "").strip(),
         agent_id=agent_id, overdue=args.get("overdue") == "1", query=args.get("q", "")[:50],
     )
-    page = max(1, args.get("page", 1, type=int))
+    page = int_arg("page", 1, 1, 100_000)
     per_page = current_app.config["CASES_PER_PAGE"]
     error = None
     try:
@@ -117,4 +118,17 @@ def add_note(case_id: str):  # noqa: ANN201
     else:
         for message in form.text.errors:
             flash(message, "error")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+@bp.post("/<case_id>/authorization")
+@roles_required(*FRONT_OFFICE)
+def authorization_signed(case_id: str):  # noqa: ANN201
+    case = cases.get_case(case_id)
+    try:
+        cases.mark_authorization_signed(case, current_user._get_current_object())
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash("已登记：委托书已签署。", "success")
     return redirect(url_for("cases.detail", case_id=case.id))

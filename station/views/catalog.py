@@ -47,7 +47,7 @@ def search_json():  # noqa: ANN201
     return jsonify({"results": results})
 
 
-@bp.get("/items/<int:item_id>")
+@bp.get("/items/<int(max=2147483647):item_id>")
 @roles_required(*FRONT_OFFICE)
 def item(item_id: int):  # noqa: ANN201
     entry = catalog.get_item(item_id)

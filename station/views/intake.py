@@ -18,7 +18,7 @@ from station.views.access import FRONT_OFFICE, roles_required
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 
 
-@bp.route("/item/<int:item_id>", methods=["GET", "POST"])
+@bp.route("/item/<int(max=2147483647):item_id>", methods=["GET", "POST"])
 @roles_required(*FRONT_OFFICE)
 def item_form(item_id: int):  # noqa: ANN201
     item = catalog.get_item(item_id)
@@ -67,7 +67,7 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
         "intake/form.html",
         items=items, title=title, bundle=bundle, values=values, errors=errors, warnings=warnings,
         duplicates=duplicates, materials=catalog.merge_materials(items),
-        deferral_limit=intake.deferral_limit(items, today, calendar),
+        deferral_limits=intake.material_deferral_limits(items, today, calendar),
         cert_types=CERTIFICATE_TYPES, material_statuses=MATERIAL_STATUSES, pickup_methods=PICKUP_METHODS,
         proxy_allowed=all(i.proxy_allowed for i in items),
         can_accept={i.id: catalog.station_can_accept(i) for i in items},

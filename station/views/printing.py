@@ -28,7 +28,7 @@ def _pdf(data: bytes, filename: str) -> Response:
 def document(case_id: str, doc: str):  # noqa: ANN201
     case = cases.get_case(case_id)
     try:
-        with db.atomic():
+        with db.atomic("IMMEDIATE"):  # reads then writes: take the write lock first
             pdf, _title = paper.render(case, doc, current_user._get_current_object())
     except NotFound:
         abort(404)

@@ -193,7 +193,7 @@ FAULTS = [
     ),
     pytest.param(_set(["items", 0, "kind"], "fast"), "办件类型", id="bad-kind"),
     pytest.param(_set(["items", 0, "statutory_limit", "unit"], "weeks"), "单位“weeks”", id="bad-unit"),
-    pytest.param(_set(["items", 0, "committed_limit", "value"], -1), "非负整数", id="negative-limit"),
+    pytest.param(_set(["items", 0, "committed_limit", "value"], -1), "0至3650的整数", id="negative-limit"),
     pytest.param(_set(["items", 0, "impl_code"], "11141081MB0194271R"), "实施编码", id="impl-code-too-short"),
     pytest.param(
         _set(["items", 0, "impl_code"], "11141081mb0194271r4000111001000"), "实施编码", id="impl-code-lower"
@@ -251,3 +251,24 @@ def test_validate_reports_all_faults_at_once(catalog):
 @pytest.mark.parametrize("garbage", [[], "x", {"items": "x", "bundles": None}, {"items": [1, None]}])
 def test_validate_never_crashes_on_garbage(garbage):
     assert validate_catalog(garbage)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("items", 0, "name"), 123, "name 应为非空文字"),
+        (("items", 0, "materials", 0, "name"), None, "name 应为非空文字"),
+        (("bundles", 0, "name"), None, "name 应为非空文字"),
+        (("items", 0, "materials", 0, "copies"), 10**30, "份数应为1至99"),
+        (("catalog_version",), {"a": 1}, "catalog_version"),
+        (("items", 0, "statutory_limit", "value"), 10**9, "0至3650"),
+    ],
+)
+def test_wrong_types_are_reported_not_crashed_on(path, value, message):
+    data = load_demo_catalog()
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    problems = validate_catalog(data)
+    assert any(message in p for p in problems), problems

@@ -14,7 +14,7 @@ TOWNSHIP_ONLY = ("sync.", "printing.ledger_pdf")
 def _url(rule) -> str:  # noqa: ANN001
     def value(match: re.Match) -> str:
         converter, name = match.group(1) or "", match.group(2)
-        return "2026" if converter == "int" else ("1" if name.endswith("id") else "x")
+        return "2026" if converter.startswith("int") else ("1" if name.endswith("id") else "x")
 
     return re.sub(r"<(?:([^:>]+):)?([^>]+)>", value, rule.rule)
 
@@ -110,3 +110,15 @@ def test_session_cookie_is_httponly_and_samesite(client):
     )
     [cookie] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_password_reset_logs_the_account_out_everywhere(app, agent, admin):
+    from station.extensions import db
+    from station.models import User
+
+    assert agent.get("/").status_code == 200
+    with app.app_context(), db.connection_context():
+        agent_id = User.get(User.username == "agent").id
+    admin.post(f"/admin/users/{agent_id}/password", {"password": "new-pass-77"})
+    response = agent.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from station.extensions import db
 from station.models import Case, CaseMaterial, TimelineEntry
 from station.services import intake
 from station.services.errors import ValidationFailed
@@ -248,3 +249,56 @@ def test_a_second_agent_is_recorded_on_the_timeline(database):
     [case] = _save(item, form_for([item]), user)
     [entry] = TimelineEntry.select().where(TimelineEntry.case == case)
     assert "刘代办" in entry.actor
+
+
+def test_no_deferral_for_an_instant_item(agent_user):
+    item = item_named("老年人优待证办理")
+    data = form_for([item], **{"mat__photo_1inch__status": "deferred",
+                               "mat__photo_1inch__due": (dt.date.today() + dt.timedelta(days=1)).isoformat()})
+    with pytest.raises(ValidationFailed) as caught:
+        _save(item, data, agent_user)
+    assert "即办件不适用容缺" in caught.value.errors["mat__photo_1inch__status"]
+
+
+def test_deferral_limit_comes_from_the_items_that_ask_for_the_material(database):
+    from station.services.calendar import load_calendar
+    from station.services.catalog import get_bundle
+
+    _bundle, items = get_bundle("B003")  # 残疾人服务一件事: committed items of 15–20 days plus one instant item
+    limits = intake.material_deferral_limits(items, dt.date(2026, 11, 23), load_calendar())
+    instant = [i for i in items if not i.committed_value]
+    assert instant, "the demo bundle has an instant member"
+    for key, limit in limits.items():
+        askers = [i for i in items if any(m.key == key for m in i.materials)]
+        if any(not i.committed_value for i in askers):
+            assert limit is None
+        else:
+            assert limit is not None and limit > dt.date(2026, 11, 24)
+
+
+def test_instant_item_collected_for_the_county_gets_no_committed_date_to_go_red(agent_user):
+    item = item_named("灵活就业人员参保登记")  # instant, the county accepts
+    [case] = _save(item, form_for([item]), agent_user)
+    assert case.decision == "collected" and case.committed_due is None and case.statutory_due is not None
+
+
+def test_a_double_click_makes_one_case(app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from station.models import User
+
+    with app.app_context(), db.connection_context():
+        item = item_named("高龄津贴申领")
+        agent = User.get(User.username == "agent")
+        data = form_for([item])
+
+    def save() -> str:
+        with app.app_context(), db.connection_context():
+            try:
+                return _save(item, data, agent)[0].case_no
+            except intake.DuplicateSuspected:
+                return "duplicate"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = sorted(pool.map(lambda _n: save(), range(2)))
+    assert results[0] != "duplicate" and results[1] == "duplicate"

@@ -198,3 +198,35 @@ def test_resident_checks_progress_with_the_query_code_without_seeing_personal_nu
     assert "赵**" in page and "赵秀英" not in page
     assert "110105" not in page and "13912345678" not in page
     assert "没有找到这个查询码" in client.get("/q?q=ZZZZZZZZ").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", [
+    "/cases/?page=99999999999999999999", "/cases/?agent=99999999999999999999", "/cases/?page=-3&agent=x",
+    "/intake/item/99999999999999999999", "/catalog/items/99999999999999999999",
+])
+def test_absurd_numbers_get_a_page_not_a_crash(agent, url):
+    assert agent.get(url).status_code in (200, 404)
+
+
+@pytest.mark.parametrize("url", ["/admin/holidays?year=0", "/admin/holidays?year=99999", "/admin/users/99999999999999999999/active"])
+def test_absurd_numbers_on_admin_pages(admin, url):
+    response = admin.get(url) if "active" not in url else admin.post(url)
+    assert response.status_code in (200, 404, 405)
+
+
+def test_authorization_printed_then_signed_is_recorded_and_synced(app, agent):
+    from sync.outbox import OutboxEvent
+    from tests.fixtures.intake import proxy_fields
+
+    item_id = _item_id(app, "城乡居民基本养老保险参保登记")
+    location = agent.post(f"/intake/item/{item_id}",
+                          _form(app, "城乡居民基本养老保险参保登记", **proxy_fields(authorization="print"))).headers["Location"]
+    case_id = location.split("/cases/")[1].split("?")[0]
+    assert "登记为已签署" in agent.get(f"/cases/{case_id}").get_data(as_text=True)
+    page = agent.post(f"/cases/{case_id}/authorization", follow_redirects=True).get_data(as_text=True)
+    assert "委托书已签署" in page and "登记为已签署" not in page
+    with app.app_context(), db.connection_context():
+        kinds = [e.kind for e in OutboxEvent.select().where(OutboxEvent.case_id == case_id).order_by(OutboxEvent.seq)]
+    assert kinds == ["case.submitted", "case.materials_updated"]
+    again = agent.post(f"/cases/{case_id}/authorization", follow_redirects=True).get_data(as_text=True)
+    assert "已登记为签署" in again
