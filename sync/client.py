@@ -25,7 +25,14 @@ from station.models import Setting
 from station.models.base import now
 from sync import protocol
 from sync.outbox import OutboxEvent
-from sync.status import KEY_LAST_ERROR, KEY_LAST_ERROR_AT, KEY_LAST_SUCCESS, KEY_LINK_STATE, queue_summary
+from sync.status import (
+    KEY_LAST_ERROR,
+    KEY_LAST_ERROR_AT,
+    KEY_LAST_SUCCESS,
+    KEY_LINK_STATE,
+    queue_summary,
+    record_pull_problem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +47,13 @@ CHUNK_BYTES = 256 * 1024
 
 class LinkDown(Exception):
     """The hub could not be reached, or something that is not the hub answered."""
+
+
+class CaseProblem(Exception):
+    """Something wrong with one case's own data (a scan lost from disk, a file the hub refuses).
+
+    It sets that case's event aside for a person; it never stops the other cases.
+    """
 
 
 @dataclass
@@ -121,8 +135,11 @@ class HubClient:
         if not isinstance(server_time, (int, float)):
             return
         midpoint = (started + self.clock()) / 2
-        self.clock_offset = round(float(server_time) - midpoint, 3)
-        Setting.set_value(KEY_CLOCK_OFFSET, str(self.clock_offset))
+        offset = round(float(server_time) - midpoint, 3)
+        # stored only when it moved: a write per request would contend with the clerks' saves
+        if abs(offset - self.clock_offset) >= 1.0:
+            Setting.set_value(KEY_CLOCK_OFFSET, str(offset))
+        self.clock_offset = offset
 
 
 def _json_or_none(content: bytes) -> dict[str, Any] | None:
@@ -226,7 +243,9 @@ class Syncer:
         # sending it. The queue length still goes down batch by batch.
         beat = self.heartbeat()
         for batch in batches:
-            self._upload_attachments(batch, summary)
+            batch = self._upload_attachments(batch, summary)
+            if not batch:
+                continue
             self._send_batch(batch, summary, dict(beat, queue_length=max(0, beat["queue_length"] - sent)))
             sent += len(batch)
             summary.batches += 1
@@ -297,16 +316,45 @@ class Syncer:
                     (OutboxEvent.update(state="acked", acked_at=stamp, result=status, result_code=code, reason=reason)
                      .where(OutboxEvent.id.in_(ids[start:start + 500])).execute())
 
-    def _upload_attachments(self, batch: list[OutboxEvent], summary: SyncSummary) -> None:
+    def _upload_attachments(self, batch: list[OutboxEvent], summary: SyncSummary) -> list[OutboxEvent]:
+        """Upload the files the batch refers to; return the batch without the cases whose files failed."""
         wanted = _attachments_of(batch)
         if not wanted:
-            return
+            return batch
         _status, payload = self.client.call(
             "POST", "/api/v1/attachments/check", protocol.encode_body({"sha256": sorted(wanted)}, compress=False),
             headers={"Content-Type": "application/json"})
+        failed: dict[str, str] = {}
         for sha256 in payload.get("missing") or []:
-            self._upload_one(sha256, wanted[sha256])
+            if sha256 not in wanted:
+                continue
+            try:
+                self._upload_one(sha256, wanted[sha256])
+            except CaseProblem as exc:
+                failed[sha256] = str(exc)
+                continue
             summary.attachments_uploaded += 1
+        if not failed:
+            return batch
+        return self._set_aside_for_files(batch, failed, summary)
+
+    def _set_aside_for_files(self, batch: list[OutboxEvent], failed: dict[str, str],
+                             summary: SyncSummary) -> list[OutboxEvent]:
+        """Set aside each event that refers to a failed file; its case's later events wait behind it."""
+        blocked_from: dict[str, int] = {}  # case → first seq that may not go
+        with db.atomic("IMMEDIATE"):
+            for event in sorted(batch, key=lambda e: (e.case_id, e.seq)):
+                files = _attachments_of([event])
+                reasons = [failed[sha] for sha in files if sha in failed]
+                if reasons and event.case_id not in blocked_from:
+                    event.state, event.result, event.result_code = "set_aside", "rejected", "attachment"
+                    event.reason = "；".join(reasons)
+                    event.save()
+                    blocked_from[event.case_id] = event.seq
+                    summary.rejected += 1
+                    summary.details.append(f"{event.case_id} #{event.seq}: {event.reason}")
+        # the case's earlier events still go; the failed one and those after it wait for a person
+        return [e for e in batch if e.seq < blocked_from.get(e.case_id, e.seq + 1)]
 
     def _upload_one(self, sha256: str, entry: dict[str, Any]) -> None:
         """Upload a file in chunks, resuming from what the hub already holds."""
@@ -314,7 +362,7 @@ class Syncer:
 
         path = blob_path(self.attachment_dir, sha256)
         if not path.exists():
-            raise LinkDown(f"本地附件丢失：{entry.get('filename', sha256)}")
+            raise CaseProblem(f"本地扫描件丢失：{entry.get('filename', sha256)}，请重新扫描上传后再重新发送")
         total = path.stat().st_size
         _s, state = self.client.call("GET", f"/api/v1/attachments/{sha256}/status")
         offset = int(state.get("received") or 0)
@@ -329,35 +377,53 @@ class Syncer:
                     "PUT", f"/api/v1/attachments/{sha256}", chunk,
                     headers={"Content-Range": f"bytes {offset}-{end}/{total}",
                              "Content-Type": entry.get("content_type") or "application/octet-stream"})
+                if status >= 500:
+                    raise LinkDown(f"附件上传时县级平台故障（{status}）")
                 if status >= 400:
-                    raise LinkDown(f"附件上传失败：{result.get('message', status)}")
+                    raise CaseProblem(f"县级平台拒收扫描件“{entry.get('filename', sha256)}”：{result.get('message', status)}")
                 offset = end + 1
 
     # --- pull ---------------------------------------------------------------------------------
     def pull(self, summary: SyncSummary) -> None:
-        from station.services.cases import apply_county_status
-        from station.services.catalog import import_catalog
-        from station.services.station_info import apply_hub_settings
-
         while True:
             cursor = int(Setting.get_value(KEY_CURSOR, "0") or 0)
             _status, page = self.client.call("GET", f"/api/v1/changes?cursor={cursor}&limit=200")
             changes = page.get("changes") or []
-            with db.atomic():
+            with db.atomic("IMMEDIATE"):
                 for change in changes:
-                    kind = change.get("kind")
-                    if kind == protocol.CHANGE_CASE_STATUS:
-                        apply_county_status(change.get("case_id") or "", change.get("payload") or {})
-                    elif kind == protocol.CHANGE_CATALOG_PUBLISHED:
-                        import_catalog(change.get("payload") or {}, source="hub")
-                    elif kind == protocol.CHANGE_STATION_SETTINGS:
-                        apply_hub_settings((change.get("payload") or {}).get("settings") or {})
+                    self._apply_change(change)
                     summary.pulled += 1
                 # the cursor moves only together with the changes it covers
                 Setting.set_value(KEY_CURSOR, str(page.get("next_cursor", cursor)))
             self.progress({"running": True, "stage": "pull", "message": f"已接收县级更新 {summary.pulled} 条"})
             if not page.get("has_more") or not changes:
                 break
+
+    def _apply_change(self, change: dict[str, Any]) -> None:
+        """Apply one change in its own savepoint; one the station cannot apply is kept for a person.
+
+        The cursor must still move past it: otherwise one bad catalog would stop every later
+        受理/补正/办结 from ever reaching this station.
+        """
+        from station.services.cases import apply_county_status
+        from station.services.catalog import import_catalog
+        from station.services.station_info import apply_hub_settings
+
+        kind = change.get("kind")
+        payload = change.get("payload") or {}
+        try:
+            with db.atomic():
+                if kind == protocol.CHANGE_CASE_STATUS:
+                    apply_county_status(change.get("case_id") or "", payload)
+                elif kind == protocol.CHANGE_CATALOG_PUBLISHED:
+                    import_catalog(payload, source="hub")
+                elif kind == protocol.CHANGE_STATION_SETTINGS:
+                    apply_hub_settings(payload.get("settings") or {})
+        except Exception as exc:  # noqa: BLE001 - recorded for a person, never silently dropped
+            message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+            log.warning("change %s (%s) could not be applied: %s", change.get("change_id"), kind, message)
+            record_pull_problem(change, message)
+
 
     # --- one round ----------------------------------------------------------------------------
     def run(self) -> SyncSummary:
@@ -371,6 +437,11 @@ class Syncer:
             Setting.set_value(KEY_LAST_ERROR, summary.error)
             Setting.set_value(KEY_LAST_ERROR_AT, now().isoformat(sep=" "))
             log.warning("sync failed: %s", summary.error)
+        except Exception as exc:  # noqa: BLE001 - a bug must still end the round visibly
+            log.exception("sync round failed")
+            summary.error = f"同步出错：{type(exc).__name__}（已记录日志，请联系技术支持）"
+            Setting.set_value(KEY_LAST_ERROR, summary.error)
+            Setting.set_value(KEY_LAST_ERROR_AT, now().isoformat(sep=" "))
         else:
             Setting.set_value(KEY_LINK_STATE, "up")
             Setting.set_value(KEY_LAST_SUCCESS, now().isoformat(sep=" "))

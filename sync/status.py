@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from peewee import fn
@@ -17,6 +18,8 @@ KEY_LAST_ERROR = "sync.last_error"
 KEY_LAST_ERROR_AT = "sync.last_error_at"
 KEY_LINK_STATE = "sync.link_state"  # up / down / unknown / unlinked
 KEY_PROGRESS = "sync.progress"  # JSON written by the running job
+KEY_PULL_PROBLEMS = "sync.pull_problems"  # county changes the station could not apply (JSON list)
+MAX_PULL_PROBLEMS = 50
 
 
 def queue_summary(now: dt.datetime | None = None) -> dict[str, Any]:
@@ -57,3 +60,18 @@ def requeue(event_id: str) -> OutboxEvent:
         event.result_code = ""
         event.save()
     return event
+
+
+def record_pull_problem(change: dict[str, Any], message: str) -> None:
+    """Keep a county change the station could not apply, newest first, for the sync page."""
+    problems = pull_problems()
+    problems.insert(0, {
+        "change_id": change.get("change_id"), "kind": change.get("kind"), "case_id": change.get("case_id"),
+        "message": message[:300], "at": dt.datetime.now().replace(microsecond=0).isoformat(sep=" "),
+    })
+    Setting.set_value(KEY_PULL_PROBLEMS, json.dumps(problems[:MAX_PULL_PROBLEMS], ensure_ascii=False))
+
+
+def pull_problems() -> list[dict[str, Any]]:
+    raw = Setting.get_value(KEY_PULL_PROBLEMS)
+    return json.loads(raw) if raw else []

@@ -19,6 +19,7 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
 def index():  # noqa: ANN201
     return render_template(
         "sync/index.html", summary=status.queue_summary(), set_aside=status.set_aside_events(),
+        pull_problems=status.pull_problems(),
         hub_url=Setting.get_value("sync.hub_url"), station_code=Setting.get_value("sync.station_code"),
     )
 

@@ -320,3 +320,44 @@ def test_catalog_and_settings_published_by_the_county_reach_the_station(linked, 
     with linked.app_context(), db.connection_context():
         assert CatalogVersion.current().version == "2026.12"
         assert Setting.get_value("sync.interval_seconds") == "120"
+
+
+def test_a_change_the_station_cannot_apply_is_kept_for_a_person_and_the_feed_goes_on(linked, hub, clerk):
+    from sync import protocol
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.services import changes, decisions
+
+    [case_id] = queue_cases(linked, 1)
+    assert not sync(linked).error
+    with hub.app.app_context(), hub_db.connection_context(), hub_db.atomic():
+        # a catalog from an older or foreign county system that this station cannot import
+        changes.emit(protocol.CHANGE_CATALOG_PUBLISHED, {"catalog_version": "bad", "items": [{"item_code": "1"}]})
+    with hub.app.app_context(), hub_db.connection_context():
+        decisions.decide(case_id, decisions.DecisionInput(kind="accepted"), clerk="县级张")
+    summary = sync(linked)
+    assert not summary.error and summary.pulled == 2
+    with linked.app_context(), db.connection_context():
+        assert Case.get_by_id(case_id).status == "accepted"  # the decision after the bad change arrived
+    page = clerk.get("/sync/").get_data(as_text=True)
+    assert "未能应用的县级更新" in page and "事项目录格式有误" in page
+    assert sync(linked).pulled == 0  # not applied again and again
+
+
+def test_a_lost_scan_sets_aside_only_its_own_case(linked, hub):
+    import shutil as sh
+
+    from station.models import User
+    from station.services.attachments import add_attachment
+
+    ids = queue_cases(linked, 2)
+    with linked.app_context(), db.connection_context():
+        add_attachment(Case.get_by_id(ids[0]), User.get(User.username == "agent"), "户口簿.pdf",
+                       b"%PDF-1.4 scan", linked.config["ATTACHMENT_DIR"], 10 * 1024 * 1024)
+    sh.rmtree(linked.config["ATTACHMENT_DIR"])  # the disk was cleaned up by someone
+    summary = sync(linked)
+    assert not summary.error
+    with linked.app_context(), db.connection_context():
+        states = {(e.case_id, e.seq): (e.state, e.reason) for e in OutboxEvent.select()}
+    assert states[(ids[0], 1)][0] == "acked"  # the case itself went before the scan was added
+    assert states[(ids[0], 2)][0] == "set_aside" and "扫描件丢失" in states[(ids[0], 2)][1]
+    assert states[(ids[1], 1)][0] == "acked"

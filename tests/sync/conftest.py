@@ -268,3 +268,26 @@ def clerk(hub_app: Flask) -> ClerkClient:
 def dump(obj: Any) -> str:
     """Readable JSON for assertion messages."""
     return json.dumps(obj, ensure_ascii=False, indent=1)
+
+
+def valid_catalog(version: str, *, fields: list[dict] | None = None, materials: list[dict] | None = None,
+                  item_code: str = "000111001000", extra: dict | None = None) -> dict:
+    """A catalog every station can import: the demo item `item_code`, with fields/materials replaced.
+
+    The hub refuses catalogs stations would refuse, so hub tests publish real-shaped ones.
+    """
+    import copy
+
+    from station.catalog_data import load_demo_catalog
+
+    demo = load_demo_catalog()
+    item = copy.deepcopy(next(i for i in demo["items"] if i["item_code"] == item_code))
+    if fields is not None:
+        item["form_fields"] = [{"required": False, **f} for f in fields]
+    if materials is not None:
+        item["materials"] = [{"form": "original", "copies": 1, "essential": True, "deferrable": False,
+                              "commitment": False, "e_license": None, "description": "", "source": "", **m}
+                             for m in materials]
+    item.update(extra or {})
+    return {"catalog_version": version, "published_at": "2026-11-01", "region": "示范县", "items": [item],
+            "bundles": []}

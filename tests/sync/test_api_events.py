@@ -10,7 +10,7 @@ import pytest
 
 from sync import protocol
 from sync.hub.models import CatalogVersion, Conflict, Event, HubCase, Station
-from tests.sync.conftest import case_snapshot
+from tests.sync.conftest import case_snapshot, valid_catalog
 
 
 def _statuses(results):
@@ -190,15 +190,13 @@ def test_station_accepted_case_starts_accepted(hub_app, station_a, make_event):
 # --- catalog grace ---------------------------------------------------------------------------
 
 def _catalog(version: str, *, fields: list[dict], materials: list[dict]) -> dict:
-    return {"catalog_version": version, "items": [{
-        "item_code": "000111001000", "impl_code": "11141081MB0194271R4000111001000",
-        "name": "城乡居民基本养老保险参保登记", "form_fields": fields, "materials": materials}]}
+    return valid_catalog(version, fields=fields, materials=materials)
 
 
 OLD_FIELDS = [{"name": "insured_grade", "label": "缴费档次", "type": "select", "options": ["100元", "200元"]}]
 NEW_FIELDS = OLD_FIELDS + [{"name": "bank_account", "label": "银行账号", "type": "text"}]
 MATERIALS = [{"key": "id_card", "name": "居民身份证"}]
-NEW_MATERIALS = [{"key": "id_card", "name": "居民身份证", "form": "original"}, {"key": "photo", "name": "照片"}]
+NEW_MATERIALS = [{"key": "id_card", "name": "居民身份证", "form": "copy"}, {"key": "photo", "name": "照片"}]
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from sync import protocol
 from sync.hub.models import Change, Decision, HubCase
 from sync.hub.services import catalog, decisions, stations
 from sync.hub.services.errors import InvalidTransition, ValidationError
+from tests.sync.conftest import valid_catalog
 
 
 @pytest.fixture
@@ -114,7 +115,7 @@ def test_complete_requires_result(hub_app, submitted_case):
 def test_stations_see_only_their_changes_plus_broadcasts(hub_app, station_a, station_b, submitted_case):
     _decide(hub_app, submitted_case, kind="accepted")
     with hub_app.app_context():
-        catalog.publish({"catalog_version": "v9", "items": [{"item_code": "1"}]}, clerk="clerk")
+        catalog.publish(valid_catalog("v9"), clerk="clerk")
         stations.update_settings(station_b.code, {"sync_interval_s": 300}, clerk="clerk")
     kinds_a = [c["kind"] for c in _pull_all(station_a)["changes"]]
     kinds_b = [c["kind"] for c in _pull_all(station_b)["changes"]]
@@ -149,8 +150,7 @@ def test_page_stops_at_byte_budget(hub_app, station_a):
     hub_app.extensions["hub_platform"].page_bytes = 3000
     with hub_app.app_context():
         for n in range(3):
-            catalog.publish({"catalog_version": f"v{n}", "items": [{"item_code": "1", "pad": "x" * 2000}]},
-                            clerk="clerk")
+            catalog.publish(valid_catalog(f"v{n}", extra={"legal_basis": "x" * 2000}), clerk="clerk")
     first = _pull_all(station_a)
     assert len(first["changes"]) == 1 and first["has_more"] is True
 

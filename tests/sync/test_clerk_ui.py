@@ -9,7 +9,7 @@ import json
 import pytest
 
 from sync.hub.models import CatalogVersion, Change, Station
-from tests.sync.conftest import login
+from tests.sync.conftest import login, valid_catalog
 
 
 @pytest.mark.parametrize("path", ["/", "/cases", "/stations", "/stations/ST-A", "/conflicts", "/catalog",
@@ -128,11 +128,11 @@ def test_station_settings_form_emits_change(hub_app, clerk, station_a):
 
 
 def test_publish_catalog_by_paste_and_upload(hub_app, clerk, station_a):
-    catalog = {"catalog_version": "2026.12", "items": [{"item_code": "000111001000", "name": "测试事项"}]}
+    catalog = valid_catalog("2026.12")
     response = clerk.csrf_post("/catalog", {"catalog": json.dumps(catalog, ensure_ascii=False)},
                                follow_redirects=True)
     assert "2026.12 已发布" in response.get_data(as_text=True)
-    upload = {"catalog_version": "2026.13", "items": [{"impl_code": "X1"}]}
+    upload = valid_catalog("2026.13")
     clerk.csrf_post("/catalog", {"file": (io.BytesIO(json.dumps(upload).encode()), "catalog.json")},
                     content_type="multipart/form-data")
     with hub_app.app_context():
@@ -144,7 +144,8 @@ def test_publish_catalog_by_paste_and_upload(hub_app, clerk, station_a):
 @pytest.mark.parametrize(
     ("text", "message"),
     [("not json", "不是有效的"), ("{}", "缺少版本号"), ('{"catalog_version": "x", "items": []}', "缺少事项列表"),
-     ('{"catalog_version": "x", "items": [{"name": "无编码"}]}', "缺少事项编码")],
+     ('{"catalog_version": "x", "items": [{"name": "无编码"}]}', "缺少事项编码"),
+     ('{"catalog_version": "x", "items": [{"item_code": "1"}]}', "站点无法导入")],
 )
 def test_publish_catalog_validation(clerk, text, message):
     html = clerk.csrf_post("/catalog", {"catalog": text}).get_data(as_text=True)
@@ -152,7 +153,7 @@ def test_publish_catalog_validation(clerk, text, message):
 
 
 def test_publish_same_version_twice_refused(clerk):
-    body = {"catalog": json.dumps({"catalog_version": "v1", "items": [{"item_code": "1"}]})}
+    body = {"catalog": json.dumps(valid_catalog("v1"), ensure_ascii=False)}
     clerk.csrf_post("/catalog", body)
     assert "已发布过" in clerk.csrf_post("/catalog", body).get_data(as_text=True)
 

@@ -37,6 +37,13 @@ def publish(catalog: Any, *, clerk: str) -> CatalogVersion:
     for index, item in enumerate(items, start=1):
         if not isinstance(item, dict) or not (item.get("impl_code") or item.get("item_code")):
             raise ValidationError(f"第 {index} 个事项缺少事项编码（item_code / impl_code）。")
+    # the same check every station applies on import: a catalog stations would refuse is never sent
+    from station.catalog_data import validate_catalog
+
+    problems = validate_catalog(catalog)
+    if problems:
+        more = f"（共{len(problems)}处）" if len(problems) > 5 else ""
+        raise ValidationError("目录格式有误，站点无法导入：" + "；".join(problems[:5]) + more)
     try:
         with db.atomic():
             row = CatalogVersion.create(version=version.strip(), published_by=clerk,
