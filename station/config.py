@@ -19,6 +19,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = 12 * 3600  # a village agent's whole working day on one page
+    WTF_I18N_ENABLED = False  # use WTForms' own zh catalogue (forms set locales) — no Babel needed
     CASES_PER_PAGE = 30
     SCHEDULER_ENABLED = False  # the `run`/`demo` commands switch the sync jobs on
     CJK_FONT: str | None = None

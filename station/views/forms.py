@@ -24,13 +24,20 @@ def _choices(pairs: dict[str, str] | list[tuple[str, str]]) -> list[SelectChoice
     return [SelectChoice(value, label) for value, label in items]
 
 
-class LoginForm(FlaskForm):
+class ChineseForm(FlaskForm):
+    """Built-in WTForms messages ("Not a valid choice") in Chinese too."""
+
+    class Meta:
+        locales = ("zh",)
+
+
+class LoginForm(ChineseForm):
     username = StringField("用户名", validators=[DataRequired("请输入用户名。"), Length(max=40)])
     password = PasswordField("密码", validators=[DataRequired("请输入密码。")])
     remember = BooleanField("在本机保持登录")
 
 
-class UserForm(FlaskForm):
+class UserForm(ChineseForm):
     username = StringField("用户名", validators=[DataRequired("请输入用户名。"), Length(max=40)])
     name = StringField("姓名", validators=[DataRequired("请输入姓名。"), Length(max=40)])
     role = SelectField("角色", choices=_choices(ROLES))
@@ -38,11 +45,11 @@ class UserForm(FlaskForm):
     password = PasswordField("初始密码", validators=[DataRequired("请设置初始密码。")])
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(ChineseForm):
     password = PasswordField("新密码", validators=[DataRequired("请输入新密码。")])
 
 
-class StationForm(FlaskForm):
+class StationForm(ChineseForm):
     code = StringField("服务站编码", validators=[DataRequired("请填写服务站编码。")])
     name = StringField("服务站名称", validators=[DataRequired("请填写服务站名称。"), Length(max=100)])
     level = SelectField("层级", choices=_choices(LEVELS))
@@ -53,20 +60,20 @@ class StationForm(FlaskForm):
     query_url_base = StringField("进度查询网址（二维码内容）", validators=[Optional(), Length(max=200)])
 
 
-class HolidayForm(FlaskForm):
+class HolidayForm(ChineseForm):
     day = DateField("日期", validators=[DataRequired("请选择日期。")])
     is_workday = SelectField("类型", choices=_choices([("0", "放假（不计工作日）"), ("1", "调休上班（计工作日）")]))
     name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=40)])
     mark_year_known = BooleanField("该年度节假日数据已完整")
 
 
-class NoteForm(FlaskForm):
+class NoteForm(ChineseForm):
     text = TextAreaField("备注", validators=[DataRequired("请填写备注内容。"), Length(max=500, message="备注最多500字。")])
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(ChineseForm):
     file = FileField("扫描件（JPG、PNG 或 PDF）", validators=[FileRequired("请选择要上传的文件。")])
 
 
-class CatalogImportForm(FlaskForm):
+class CatalogImportForm(ChineseForm):
     file = FileField("事项目录文件（JSON）", validators=[FileRequired("请选择目录文件。")])

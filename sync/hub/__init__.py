@@ -117,6 +117,18 @@ def configure_errors(app: Flask) -> None:
             return jsonify(error="method_not_allowed", message="请求方法不允许。"), 405
         return "请求方法不允许", 405
 
+    @app.errorhandler(400)
+    def _bad_request(exc: Exception) -> tuple[Response | str, int]:
+        if request.path.startswith("/api/"):
+            return jsonify(error="bad_request", message="请求有误。"), 400
+        return "请求有误（页面可能已过期，请刷新后重试）", 400
+
+    @app.errorhandler(500)
+    def _server_error(exc: Exception) -> tuple[Response | str, int]:
+        if request.path.startswith("/api/"):
+            return jsonify(error="internal_error", message="县级平台内部错误，请稍后重试。"), 500
+        return "系统出错，已记录。请重试或联系管理员。", 500
+
 
 def configure_templates(app: Flask) -> None:
     """Filters the clerk pages use: China time, ages in words, sizes."""
