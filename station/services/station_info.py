@@ -58,15 +58,24 @@ def update_profile(**values: str) -> StationProfile:
     return get_profile()
 
 
-# Settings the county may send down the changes feed, and the station setting each one sets.
-HUB_SETTINGS = {"sync_interval_seconds": "sync.interval_seconds"}
+# Settings the county may send down the changes feed: the station setting each one sets, and
+# the range a value must be in (an interval of 1e12 s would silently stop automatic sync).
+HUB_SETTINGS = {"sync_interval_seconds": ("sync.interval_seconds", 10, 24 * 3600)}
 
 
 def apply_hub_settings(settings: dict) -> list[str]:
     """Store settings the county sent; known ones take effect, others are kept for later releases."""
+    errors = {}
+    for key, (_target, low, high) in HUB_SETTINGS.items():
+        if key in (settings or {}):
+            value = settings[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                errors[key] = f"县级下发的设置 {key}={value!r} 超出范围（{low}–{high}），未采用。"
+    if errors:
+        raise ValidationFailed(errors, "；".join(errors.values()))
     applied = []
     for key, value in (settings or {}).items():
-        target = HUB_SETTINGS.get(key, f"hub.{key}")
-        Setting.set_value(target, str(value))
+        target = HUB_SETTINGS[key][0] if key in HUB_SETTINGS else f"hub.{key}"
+        Setting.set_value(target, str(int(value)) if key in HUB_SETTINGS else str(value))
         applied.append(target)
     return applied

@@ -51,3 +51,17 @@ def test_set_aside_event_is_shown_with_its_reason_and_can_be_requeued(app, agent
         assert OutboxEvent.get_by_id(event.id).state == "queued"
     again = clerk.post(f"/sync/events/{event.event_id}/requeue", follow_redirects=True).get_data(as_text=True)
     assert "只有被搁置的事件才能重新发送" in again
+
+
+def test_county_settings_out_of_range_are_refused(database):
+    import pytest
+
+    from station.models import Setting
+    from station.services.errors import ValidationFailed
+    from station.services.station_info import apply_hub_settings
+
+    with pytest.raises(ValidationFailed):
+        apply_hub_settings({"sync_interval_seconds": 1e12})
+    assert Setting.get_value("sync.interval_seconds") == ""
+    assert apply_hub_settings({"sync_interval_seconds": 300, "notice": "x"}) == ["sync.interval_seconds", "hub.notice"]
+    assert Setting.get_value("sync.interval_seconds") == "300"
