@@ -106,7 +106,7 @@ def serve(app: Flask, host: str, port: int) -> None:
     from waitress import serve as waitress_serve
 
     start_background_jobs(app)
-    waitress_serve(app, host=host, port=port, threads=6, ident="station")
+    waitress_serve(app, host=host, port=port, threads=4, ident="station")  # a station has a handful of users
 
 
 def start_background_jobs(app: Flask) -> None:

@@ -71,7 +71,7 @@ def _store_items(catalog: CatalogVersion, data: dict[str, Any]) -> None:
             legal_basis=raw.get("legal_basis") or "",
             form_fields=list(raw.get("form_fields") or []),
             search_pinyin=search["pinyin"],
-            search_initials=search["initials"][:200],
+            search_initials=search["initials"],
         )
         Material.insert_many(
             [
@@ -92,8 +92,10 @@ def _store_items(catalog: CatalogVersion, data: dict[str, Any]) -> None:
                 for position, m in enumerate(raw.get("materials") or [])
             ]
         ).execute()
+    names = {raw["item_code"]: raw["name"] for raw in data["items"]}
     for raw in data.get("bundles") or []:
-        search = build_search_text(raw["name"], ())
+        # stored with the same keywords the index gives a bundle (see _index_for)
+        search = build_search_text(raw["name"], ["一件事", *(names[c] for c in raw["items"] if c in names)])
         Bundle.create(
             catalog=catalog,
             code=raw["code"],
@@ -101,7 +103,7 @@ def _store_items(catalog: CatalogVersion, data: dict[str, Any]) -> None:
             description=raw.get("description") or "",
             item_codes=list(raw["items"]),
             search_pinyin=search["pinyin"],
-            search_initials=search["initials"][:200],
+            search_initials=search["initials"],
         )
 
 
@@ -224,6 +226,8 @@ def _index_for(catalog: CatalogVersion) -> CatalogIndex:
                     name=item.name,
                     keywords=(item.short_name, *(item.keywords or ())),
                     department=item.department,
+                    pinyin=item.search_pinyin,
+                    initials=item.search_initials,
                 )
                 for item in items
             ]
@@ -234,6 +238,8 @@ def _index_for(catalog: CatalogVersion) -> CatalogIndex:
                     name=b.name,
                     keywords=("一件事", *(names[c] for c in b.item_codes if c in names)),
                     department="",
+                    pinyin=b.search_pinyin,
+                    initials=b.search_initials,
                 )
                 for b in Bundle.select().where(Bundle.catalog == catalog)
             ]

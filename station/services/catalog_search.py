@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
 
 __all__ = ["SearchEntry", "CatalogIndex", "build_search_text", "entries_from_catalog", "normalize_query"]
 
@@ -44,6 +43,10 @@ class SearchEntry:
     name: str
     keywords: tuple[str, ...] = ()
     department: str = ""
+    # what build_search_text() returned for (name, keywords) when the catalog was imported;
+    # given, the index does not compute pinyin again
+    pinyin: str = ""
+    initials: str = ""
 
 
 def normalize_query(text: str) -> str:
@@ -51,14 +54,25 @@ def normalize_query(text: str) -> str:
     return _WHITESPACE_RE.sub("", text.translate(_FULLWIDTH).lower())
 
 
+@lru_cache(maxsize=1)
+def _pypinyin():  # noqa: ANN202
+    """Import pypinyin on first use: its phrase dictionary costs ~45 MB of a village PC's memory,
+    and a station that searches with stored pinyin (the usual case) never needs it loaded."""
+    from pypinyin import Style, lazy_pinyin
+
+    return lazy_pinyin, Style
+
+
 def _pinyin(text: str) -> str:
     """Full toneless pinyin, lowercase, letters and digits only ("社会保障卡" -> "shehuibaozhangka")."""
-    return _NOT_ALNUM_RE.sub("", "".join(lazy_pinyin(text, style=Style.NORMAL)).lower())
+    lazy_pinyin, style = _pypinyin()
+    return _NOT_ALNUM_RE.sub("", "".join(lazy_pinyin(text, style=style.NORMAL)).lower())
 
 
 def _initials(text: str) -> str:
     """First letter of each syllable; Latin runs and digits are kept as typed ("医保yd" -> "ybyd")."""
-    return _NOT_ALNUM_RE.sub("", "".join(lazy_pinyin(text, style=Style.FIRST_LETTER)).lower())
+    lazy_pinyin, style = _pypinyin()
+    return _NOT_ALNUM_RE.sub("", "".join(lazy_pinyin(text, style=style.FIRST_LETTER)).lower())
 
 
 def build_search_text(name: str, keywords: Iterable[str] = ()) -> dict[str, str]:
@@ -136,16 +150,22 @@ class CatalogIndex:
         for entry in entries:
             keywords = [k for k in (normalize_query(k) for k in entry.keywords) if k]
             name = normalize_query(entry.name)
+            if entry.pinyin and entry.initials:
+                pinyin_parts = entry.pinyin.split(SEPARATOR)
+                initials_parts = entry.initials.split(SEPARATOR)
+            else:
+                pinyin_parts = [_pinyin(name), *(_pinyin(k) for k in keywords)]
+                initials_parts = [_initials(name), *(_initials(k) for k in keywords)]
             self._entries.append(
                 _Prepared(
                     key=entry.key,
                     name=name,
-                    name_pinyin=_pinyin(name),
-                    name_initials=_initials(name),
+                    name_pinyin=pinyin_parts[0],
+                    name_initials=initials_parts[0],
                     other=_padded([normalize_query(entry.department), *keywords]),
                     keywords=_padded(keywords),
-                    keyword_pinyin=_padded(_pinyin(k) for k in keywords),
-                    keyword_initials=_padded(_initials(k) for k in keywords),
+                    keyword_pinyin=_padded(pinyin_parts[1:]),
+                    keyword_initials=_padded(initials_parts[1:]),
                     tie_break=1.0 / (1 + len(name)),
                 )
             )
@@ -158,7 +178,16 @@ class CatalogIndex:
         q = normalize_query(query)
         if not q or limit <= 0:
             return []
-        q_pinyin, q_initials, use_initials = _query_forms(q)
+        if _CJK_RE.search(q) and not _LATIN_RE.search(q):
+            # A Chinese query usually matches as text; its pinyin (for homophone typos) is only
+            # worked out when the text found nothing.
+            found = self._scan(q, "", "", False, limit)
+            if found:
+                return found
+        return self._scan(q, *_query_forms(q), limit)
+
+    def _scan(self, q: str, q_pinyin: str, q_initials: str, use_initials: bool,
+              limit: int) -> list[tuple[str, float]]:
         # Empty forms (a query of punctuation only) must not match everything.
         if not q_initials:
             use_initials = False

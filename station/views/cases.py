@@ -35,7 +35,7 @@ def index():  # noqa: ANN201
     error = None
     try:
         query = cases.filtered(f, dt.date.today())
-        rows = list(query.paginate(page, per_page))
+        rows = query.page_rows(page, per_page)
         total = query.count()
     except DomainError as exc:
         error, rows, total = exc.message, [], 0
