@@ -198,7 +198,12 @@ def encode_body(obj: Any, *, compress: bool = True) -> bytes:
     ``mtime=0`` makes the bytes reproducible, so a resent batch has the same body digest.
     """
     raw = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return gzip.compress(raw, compresslevel=6, mtime=0) if compress else raw
+    return compress_body(raw) if compress else raw
+
+
+def compress_body(raw: bytes) -> bytes:
+    """Gzip already-serialised JSON the way `encode_body` does (reproducible: ``mtime=0``)."""
+    return gzip.compress(raw, compresslevel=6, mtime=0)
 
 
 def decode_body(data: bytes, content_encoding: str | None = None, *,
