@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-
 __all__ = ["SearchEntry", "CatalogIndex", "build_search_text", "entries_from_catalog", "normalize_query"]
 
 # Full-width ASCII (U+FF01..U+FF5E) and the ideographic space map onto plain ASCII, so a
