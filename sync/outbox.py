@@ -24,6 +24,16 @@ STATES = {
 }
 
 
+KIND_NAMES = {
+    "case.submitted": "收件提交",
+    "case.materials_updated": "材料更新",
+    "case.status_changed": "状态变更",
+    "case.note": "备注",
+    "case.delivered": "结果送达",
+    "case.evaluated": "评价",
+}
+
+
 class OutboxError(RuntimeError):
     """Raised when an event is written outside a transaction: it could then outlive its change."""
 
