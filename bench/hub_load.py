@@ -20,9 +20,10 @@ from typing import Any
 import requests
 
 from bench.common import summary_ms
-from bench.hubs import count_events, hub_processes, postgres_schema, postgres_user, register
+from bench.hubs import count_events, hub_processes, register
 from bench.station_data import fill, make_station
 from sync import protocol
+from sync.loopback import local_postgres_dsn, throwaway_schema
 
 
 def _backlogs(workdir: Path, stations: int, cases_per_station: int) -> list[list[dict[str, Any]]]:
@@ -90,13 +91,13 @@ class _Station(threading.Thread):
 def run(workdir: Path, stations: int, cases_per_station: int, workers: int, threads: int,
         batch_events: int = 30) -> dict[str, Any]:
     """Push from `stations` threads at once to `workers` hub processes on PostgreSQL."""
-    user = postgres_user()
-    if user is None:
+    dsn = local_postgres_dsn()
+    if dsn is None:
         return {"skipped": "PostgreSQL not reachable at 127.0.0.1:5432 (db test, user postgres/root)"}
     backlogs = _backlogs(workdir, stations, cases_per_station)
     codes = [f"ST{n:06d}" for n in range(stations)]
     instance = workdir / "hub-load"
-    with postgres_schema(user) as url:
+    with throwaway_schema(dsn, "bench") as url:
         secrets = register(instance, codes, url)
         with hub_processes(instance, workers=workers, threads=threads, database_url=url,
                            log=workdir / "hub-load.log") as hubs:

@@ -8,7 +8,6 @@ workers" (sync/hub/__init__.py).
 from __future__ import annotations
 
 import subprocess
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import free_port, spawn, stop, wait_for_port
-
-PG_DSN = "postgresql://{user}@127.0.0.1:5432/test"
 
 
 def _config(instance: Path, database_url: str | None) -> dict[str, Any]:
@@ -38,7 +35,7 @@ def register(instance: Path, codes: list[str], database_url: str | None = None) 
     with app.app_context(), db.connection_context():
         for code in codes:
             _station, secrets[code] = stations.create_station(code, f"{code} 便民服务站")
-    app.extensions["hub_db"].close()
+    app.extensions["hub_db"].close_all()  # the hub pools its connections
     return secrets
 
 
@@ -51,7 +48,7 @@ def count_events(instance: Path, database_url: str | None = None) -> list[tuple[
     app = create_app(_config(instance, database_url) | {"AUTO_MIGRATE": False})
     with app.app_context(), db.connection_context():
         rows = [(e.event_id, e.case_id, e.seq) for e in Event.select(Event.event_id, Event.case_id, Event.seq)]
-    app.extensions["hub_db"].close()
+    app.extensions["hub_db"].close_all()  # the hub pools its connections
     return rows
 
 
@@ -84,37 +81,3 @@ def hub_processes(instance: Path, workers: int = 1, threads: int = 8, database_u
     finally:
         for proc in hubs.procs:
             stop(proc)
-
-
-def postgres_user() -> str | None:
-    """The PostgreSQL role that connects at 127.0.0.1:5432/test, or None."""
-    try:
-        import psycopg2
-    except ImportError:
-        return None
-    for user in ("postgres", "root"):
-        try:
-            psycopg2.connect(PG_DSN.format(user=user), connect_timeout=3).close()
-            return user
-        except psycopg2.Error:
-            continue
-    return None
-
-
-@contextmanager
-def postgres_schema(user: str) -> Iterator[str]:
-    """A throwaway schema in db `test`; yields a DATABASE_URL using it; drops it afterwards."""
-    import psycopg2
-
-    dsn = PG_DSN.format(user=user)
-    schema = "bench_" + uuid.uuid4().hex[:12]
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{dsn}?options=-csearch_path%3D{schema}"
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        conn.close()

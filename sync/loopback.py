@@ -7,6 +7,9 @@ socket exactly as it would between a village PC and the county.
 from __future__ import annotations
 
 import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,3 +62,40 @@ def register_station(app: Flask, code: str, name: str) -> str:
             return stations.rotate_secret(code)
         _station, secret = stations.create_station(code, name)
         return secret
+
+
+LOCAL_POSTGRES = "postgresql://{user}@127.0.0.1:5432/test"
+
+
+def local_postgres_dsn() -> str | None:
+    """The DSN of the PostgreSQL on this machine (db `test`, trust auth), or None if unreachable."""
+    try:
+        import psycopg2
+    except ImportError:
+        return None
+    for user in ("postgres", "root"):
+        dsn = LOCAL_POSTGRES.format(user=user)
+        try:
+            psycopg2.connect(dsn, connect_timeout=3).close()
+            return dsn
+        except psycopg2.Error:
+            continue
+    return None
+
+
+@contextmanager
+def throwaway_schema(dsn: str, prefix: str) -> Iterator[str]:
+    """A fresh schema for one hub; yields its DATABASE_URL and drops the schema afterwards."""
+    import psycopg2
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{dsn}?options=-csearch_path%3D{schema}"
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        conn.close()

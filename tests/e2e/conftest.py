@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from station.extensions import db
 from station.models import Setting, User
 from station.services import intake
 from sync.client import KEY_HUB_URL, KEY_SECRET, KEY_STATION_CODE, HubClient, HubLink, Syncer, SyncSummary
-from sync.loopback import ServedHub, register_station, start_hub
+from sync.loopback import ServedHub, local_postgres_dsn, register_station, start_hub, throwaway_schema
 from tests.fixtures.intake import form_for, item_named
 
 STATION_CODE = "ST141081102201"
@@ -58,51 +58,22 @@ class FaultSwitch:
         return self.app(environ, start_response)
 
 
-def _pg_dsn() -> str | None:
-    try:
-        import psycopg2
-    except ImportError:
-        return None
-    for user in ("postgres", "root"):
-        dsn = f"postgresql://{user}@127.0.0.1:5432/test"
-        try:
-            psycopg2.connect(dsn, connect_timeout=3).close()
-            return dsn
-        except psycopg2.Error:
-            continue
-    return None
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServedHub]:
     """The county hub on loopback, once on SQLite and once on PostgreSQL (a throwaway schema)."""
     config = {"TESTING": True, "SECRET_KEY": "e2e-test", "NONCE_PRUNE_PROBABILITY": 0.0}
-    schema = dsn = None
-    if request.param == "postgres":
-        import psycopg2
-
-        dsn = _pg_dsn()
-        if dsn is None:
-            pytest.skip("!!! POSTGRESQL NOT REACHABLE at 127.0.0.1:5432 — the PostgreSQL e2e sync tests did NOT run !!!")
-        schema = "e2e_" + uuid.uuid4().hex[:12]
-        with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
-            cur.execute(f'CREATE SCHEMA "{schema}"')
-        config["DATABASE_URL"] = f"{dsn}?options=-csearch_path%3D{schema}"
-    served = start_hub(tmp_path / "hub", config=config, wrap=FaultSwitch)
-    yield served
-    served.stop()
-    if schema is not None:
-        import psycopg2
-
-        from sync.hub.extensions import db as hub_db
-
-        pool = served.app.extensions["hub_db"]
-        if hasattr(pool, "close_all"):
-            pool.close_all()  # pooled connections would hold the schema open
-        if not hub_db.is_closed():
-            hub_db.close()
-        with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
-            cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with ExitStack() as stack:
+        if request.param == "postgres":
+            dsn = local_postgres_dsn()
+            if dsn is None:
+                pytest.skip("!!! POSTGRESQL NOT REACHABLE at 127.0.0.1:5432 — the PostgreSQL e2e sync tests did NOT run !!!")
+            config["DATABASE_URL"] = stack.enter_context(throwaway_schema(dsn, "e2e"))
+        served = start_hub(tmp_path / "hub", config=config, wrap=FaultSwitch)
+        yield served
+        served.stop()
+        database = served.app.extensions["hub_db"]
+        if hasattr(database, "close_all"):
+            database.close_all()  # pooled connections would hold the schema open
 
 
 @pytest.fixture

@@ -23,8 +23,8 @@ from sync import protocol
 from sync.hub import create_app
 from sync.hub.extensions import db
 from sync.hub.services import stations, users
+from sync.loopback import local_postgres_dsn, throwaway_schema
 
-PG_DSN = "postgresql://{user}@127.0.0.1:5432/test"
 CLERK_PASSWORD = "correct-horse-battery"
 
 
@@ -44,45 +44,23 @@ def hub_app(tmp_path) -> Iterator[Flask]:
         db.close()
 
 
-def _pg_user() -> str | None:
-    try:
-        import psycopg2
-    except ImportError:
-        return None
-    for user in ("postgres", "root"):
-        try:
-            psycopg2.connect(PG_DSN.format(user=user), connect_timeout=3).close()
-            return user
-        except psycopg2.Error:
-            continue
-    return None
-
-
 @pytest.fixture
 def pg_hub_app(tmp_path) -> Iterator[Flask]:
     """A hub on PostgreSQL 127.0.0.1:5432/test in a schema of its own, dropped afterwards."""
-    import psycopg2
-
-    user = _pg_user()
-    if user is None:
+    dsn = local_postgres_dsn()
+    if dsn is None:
         pytest.skip("!!! POSTGRESQL NOT REACHABLE at 127.0.0.1:5432 (db 'test', user postgres/root) — "
                     "the PostgreSQL hub tests did NOT run !!!")
-    schema = "hub_test_" + uuid.uuid4().hex[:12]
-    dsn = PG_DSN.format(user=user)
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute(f'CREATE SCHEMA "{schema}"')
-    url = f"{dsn}?options=-csearch_path%3D{schema}"
-    app = create_app(_hub_config(tmp_path, DATABASE_URL=url))
-    try:
-        yield app
-    finally:
-        if not db.is_closed():
-            db.close()
-        conn = psycopg2.connect(dsn)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        conn.close()
+    with throwaway_schema(dsn, "hub_test") as url:
+        app = create_app(_hub_config(tmp_path, DATABASE_URL=url))
+        try:
+            yield app
+        finally:
+            database = app.extensions["hub_db"]
+            if hasattr(database, "close_all"):
+                database.close_all()  # pooled connections would hold the schema open
+            if not db.is_closed():
+                db.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
