@@ -93,10 +93,15 @@ def cmd_link(args: argparse.Namespace) -> int:
     if not args.hub.startswith(("http://", "https://")):
         print("县级平台地址须以 http:// 或 https:// 开头。", file=sys.stderr)
         return 1
+    # from the environment or a prompt, so the secret stays out of the shell history
+    secret = args.secret or os.environ.get("STATION_HUB_SECRET") or getpass.getpass("县级平台下发的站点密钥：")
+    if len(secret.strip()) < 16:
+        print("站点密钥不完整，请核对县级平台打印的密钥。", file=sys.stderr)
+        return 1
     with app.app_context(), db.connection_context():
         Setting.set_value("sync.hub_url", args.hub.rstrip("/"))
         Setting.set_value("sync.station_code", args.code)
-        Setting.set_value("sync.secret", args.secret)
+        Setting.set_value("sync.secret", secret.strip())
     print(f"已连接县级平台 {args.hub}（本站编码 {args.code}）")
     return 0
 
@@ -174,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("link", help="store the county hub link settings")
     p.add_argument("--hub", required=True)
     p.add_argument("--code", required=True)
-    p.add_argument("--secret", required=True)
+    p.add_argument("--secret", help="omit to be asked (or set STATION_HUB_SECRET): keeps it out of shell history")
     p.set_defaults(func=cmd_link)
 
     p = sub.add_parser("sync", help="push and pull once")

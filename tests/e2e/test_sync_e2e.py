@@ -247,6 +247,15 @@ def test_attachments_are_uploaded_once_and_resume(linked, hub):
     assert summary.attachments_uploaded == 1
     assert sync(linked).attachments_uploaded == 0
     assert_exactly_once(linked, hub)
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.models import AttachmentLink, HubCase
+
+    with hub.app.app_context(), hub_db.connection_context():  # what the county clerk sees on each case
+        for case_id in ids:
+            links = AttachmentLink.select().where(AttachmentLink.case_id == case_id)
+            assert [a.filename for a in links] == ["户口簿.pdf"]
+            snapshot = HubCase.get(HubCase.case_id == case_id).snapshot
+            assert [a["filename"] for a in snapshot["attachments"]] == ["户口簿.pdf"]
 
 
 def test_sync_once_command_prints_a_json_summary(linked, hub):

@@ -91,3 +91,19 @@ def test_app_start_migrates_an_old_database_in_place(tmp_path):
     with db.connection_context():
         assert pending(db.obj) == []
         assert Case.select().count() == 0
+
+
+def test_link_command_stores_the_hub_settings_and_refuses_bad_input(tmp_path, monkeypatch, capsys):
+    from station.cli import main
+    from station.models import Setting
+
+    instance = tmp_path / "inst"
+    monkeypatch.setenv("STATION_INSTANCE", str(instance))
+    assert main(["link", "--hub", "county.example", "--code", "ST1", "--secret", "x" * 40]) == 1
+    assert "http://" in capsys.readouterr().err
+    assert main(["link", "--hub", "http://127.0.0.1:8090/", "--code", "ST1", "--secret", "short"]) == 1
+    monkeypatch.setenv("STATION_HUB_SECRET", "s" * 40)
+    assert main(["link", "--hub", "http://127.0.0.1:8090/", "--code", "ST1"]) == 0
+    with db.connection_context():
+        assert Setting.get_value("sync.hub_url") == "http://127.0.0.1:8090"
+        assert Setting.get_value("sync.secret") == "s" * 40
