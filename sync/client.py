@@ -103,7 +103,9 @@ class HubClient:
              _retry_clock: bool = True) -> tuple[int, dict[str, Any]]:
         """Send one signed request; return (status, json) only if the answer verifies as the hub's."""
         url = self.link.url + path
-        prepared = requests.Request(method, url, data=body or None, headers=headers or {}).prepare()
+        # a bare prepared request carries no session defaults: ask for compressed answers here
+        prepared = requests.Request(method, url, data=body or None,
+                                    headers={"Accept-Encoding": "gzip", **(headers or {})}).prepare()
         signed = protocol.sign_request(self.link.secret, method, prepared.path_url, body,
                                        station=self.link.station_code,
                                        timestamp=int(self.clock() + self.clock_offset))

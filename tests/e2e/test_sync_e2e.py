@@ -370,3 +370,25 @@ def test_a_lost_scan_sets_aside_only_its_own_case(linked, hub):
     assert states[(ids[0], 1)][0] == "acked"  # the case itself went before the scan was added
     assert states[(ids[0], 2)][0] == "set_aside" and "扫描件丢失" in states[(ids[0], 2)][1]
     assert states[(ids[1], 1)][0] == "acked"
+
+
+def test_answers_come_compressed_and_still_verify(linked, hub):
+    import requests
+
+    from sync import protocol
+    from sync.client import HubLink, pending_events
+
+    queue_cases(linked, 30)
+    with linked.app_context(), db.connection_context():
+        link = HubLink.from_settings()
+        events = pending_events()
+    envelopes = ",".join(e.envelope_json() for e in events)
+    raw = f'{{"protocol":1,"station":"{link.station_code}","batch_id":"{protocol.new_id()}","events":[{envelopes}]}}'.encode()
+    body = protocol.compress_body(raw)
+    headers = protocol.sign_request(link.secret, "POST", "/api/v1/events", body, station=link.station_code)
+    headers.update({"Content-Encoding": "gzip", "Content-Type": "application/json", "Accept-Encoding": "gzip"})
+    response = requests.post(hub.url + "/api/v1/events", data=body, headers=headers, timeout=30)
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert int(response.headers["Content-Length"]) < len(response.content) / 3  # results compress well
+    assert protocol.verify_response(link.secret, headers[protocol.H_NONCE], 200, response.headers, response.content)
+    assert {r["status"] for r in response.json()["results"]} == {"accepted"}

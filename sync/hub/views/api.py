@@ -41,8 +41,16 @@ def reply(payload: dict[str, Any], status: int = 200) -> Response:
     """A JSON answer with ``server_time``, signed when the request was authenticated."""
     body = json.dumps({"server_time": server_time(), **payload}, ensure_ascii=False,
                       separators=(",", ":")).encode("utf-8")
-    response = Response(body, status=status, mimetype="application/json")
+    # Per-event results are most of the bytes a push moves; on a thin link they are worth
+    # compressing. The signature covers the JSON itself, before the transfer encoding.
+    wire = body
+    if len(body) > 1024 and "gzip" in request.headers.get("Accept-Encoding", ""):
+        wire = protocol.compress_body(body)
+    response = Response(wire, status=status, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "Accept-Encoding"
+    if wire is not body:
+        response.headers["Content-Encoding"] = "gzip"
     station = g.get("station")
     signed = g.get("signed")
     if station is not None and signed is not None:
