@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, appcontext_pushed, g
 
 from station.config import Config, env_overrides
 from station.database import open_database
@@ -73,9 +73,15 @@ def configure_database(app: Flask) -> None:
     with database.connection_context():
         upgrade(database)  # a station in the field upgrades in place, queued events and all
 
+    def _bind(sender: Flask, **_extra: Any) -> None:
+        # several station apps in one process (tests, benchmarks, demo tools): each app context
+        # points the shared proxy at its own database
+        db.initialize(sender.extensions["station_db"])
+
+    appcontext_pushed.connect(_bind, app, weak=False)
+
     @app.before_request
     def _connect() -> None:
-        db.initialize(app.extensions["station_db"])
         db.connect(reuse_if_open=True)
         g.db_opened = True
 
