@@ -55,6 +55,9 @@ def requeue(event_id: str) -> OutboxEvent:
             raise DomainError("没有找到这个同步事件。")
         if event.state != "set_aside":
             raise DomainError("只有被搁置的事件才能重新发送。")
+        if event.result == "conflict":
+            # the county holds a different event under this id: sending it again only conflicts again
+            raise DomainError("该事件与县级平台已有记录内容冲突，原样重发会再次冲突；请联系县级平台在“冲突”页面核对处理。")
         event.state = "queued"
         event.result = ""
         event.result_code = ""
