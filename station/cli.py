@@ -115,11 +115,9 @@ def serve(app: Flask, host: str, port: int) -> None:
 
 
 def start_background_jobs(app: Flask) -> None:
-    """Start the sync scheduler when the station is linked to a hub (see sync/jobs.py)."""
-    try:
-        from sync.jobs import start_scheduler
-    except ImportError:  # sync jobs not installed in this build
-        return
+    """Start the sync scheduler; unlinked, each tick only notes that there is no hub yet."""
+    from sync.jobs import start_scheduler
+
     start_scheduler(app)
 
 

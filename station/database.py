@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from peewee import SqliteDatabase
+from playhouse.pool import PooledSqliteDatabase
 
 PRAGMAS = {
     "journal_mode": "wal",
@@ -14,5 +15,10 @@ PRAGMAS = {
 
 
 def open_database(path: str) -> SqliteDatabase:
-    """Return a SQLite database configured for a station: WAL, foreign keys, busy timeout."""
-    return SqliteDatabase(path, pragmas=PRAGMAS, check_same_thread=False, timeout=10)
+    """Return a SQLite database configured for a station: WAL, foreign keys, busy timeout.
+
+    Pooled: a request "closes" its connection back into the pool, so the page cache stays warm
+    and SQLite does not checkpoint the WAL every time the last connection closes.
+    """
+    return PooledSqliteDatabase(path, pragmas=PRAGMAS, check_same_thread=False, timeout=10,
+                                max_connections=16, stale_timeout=600)
