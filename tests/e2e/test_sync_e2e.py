@@ -349,6 +349,7 @@ def test_a_change_the_station_cannot_apply_is_kept_for_a_person_and_the_feed_goe
         assert Case.get_by_id(case_id).status == "accepted"  # the decision after the bad change arrived
     page = clerk.get("/sync/").get_data(as_text=True)
     assert "未能应用的县级更新" in page and "事项目录格式有误" in page
+    assert "<title>同步 - 便民服务站</title>" in page  # the list is in the page, not in its title
     assert sync(linked).pulled == 0  # not applied again and again
 
 
