@@ -227,7 +227,12 @@ def _font_name(path: str, index: int) -> str:
     return f"CJK-{Path(path).stem}-{index}"
 
 
-def _load_ttf(path: str, index: int, ext: tuple[str, frozenset[int]] | None) -> CJKFont | None:
+def _register(path: str, index: int) -> tuple[str, frozenset[int]] | None:
+    """Register a TrueType font once; return its name and the characters it can draw.
+
+    None for anything reportlab cannot embed (CFF outlines, corrupt files, permissions), so
+    the caller simply tries the next candidate.
+    """
     if not path or not os.path.isfile(path):
         return None
     name = _font_name(path, index)
@@ -237,10 +242,17 @@ def _load_ttf(path: str, index: int, ext: tuple[str, frozenset[int]] | None) -> 
         else:
             ttf = TTFont(name, path, subfontIndex=index)
             pdfmetrics.registerFont(ttf)
-    except Exception as exc:  # CFF outlines, corrupt files, permissions: try the next one
+    except Exception as exc:  # noqa: BLE001 - any unusable font means "try the next one"
         log.debug("printouts: cannot use %s#%s: %s", path, index, exc)
         return None
-    cmap = frozenset(ttf.face.charToGlyph)
+    return name, frozenset(ttf.face.charToGlyph)
+
+
+def _load_ttf(path: str, index: int, ext: tuple[str, frozenset[int]] | None) -> CJKFont | None:
+    registered = _register(path, index)
+    if registered is None:
+        return None
+    name, cmap = registered
     if ord("中") not in cmap:
         return None
     ext_name, ext_cmap = ext if ext else (None, frozenset())
@@ -258,20 +270,10 @@ def _load_ext_font() -> tuple[str, frozenset[int]] | None:
             paths += [(str(folder / n), i) for n, i in _WINDOWS_EXT_FONTS]
     paths += [(p, 0) for p in _LINUX_EXT_FONTS]
     for path, index in paths:
-        if not os.path.isfile(path):
-            continue
-        name = _font_name(path, index)
-        try:
-            if name in pdfmetrics.getRegisteredFontNames():
-                ttf = pdfmetrics.getFont(name)
-            else:
-                ttf = TTFont(name, path, subfontIndex=index)
-                pdfmetrics.registerFont(ttf)
-        except Exception as exc:
-            log.debug("printouts: cannot use extension font %s: %s", path, exc)
-            continue
-        log.info("printouts: extension font for rare characters: %s", path)
-        return name, frozenset(ttf.face.charToGlyph)
+        registered = _register(path, index)
+        if registered is not None:
+            log.info("printouts: extension font for rare characters: %s", path)
+            return registered
     return None
 
 
