@@ -13,7 +13,13 @@ from typing import Any
 from station.catalog_data import validate_catalog
 from station.extensions import db
 from station.models import Bundle, CatalogVersion, ItemPower, Material, ServiceItem
-from station.services.catalog_search import CatalogIndex, SearchEntry, build_search_text
+from station.services.catalog_search import (
+    CatalogIndex,
+    SearchEntry,
+    build_search_text,
+    bundle_keywords,
+    item_keywords,
+)
 from station.services.errors import DomainError, NotFound
 
 BUNDLE_PREFIX = "bundle:"
@@ -45,7 +51,8 @@ def import_catalog(data: dict[str, Any], source: str = "file") -> CatalogVersion
 
 def _store_items(catalog: CatalogVersion, data: dict[str, Any]) -> None:
     for raw in data["items"]:
-        search = build_search_text(raw["name"], [raw.get("short_name") or "", *(raw.get("keywords") or ())])
+        search = build_search_text(raw["name"], item_keywords(raw["name"], raw.get("short_name"),
+                                                              raw.get("keywords") or ()))
         item = ServiceItem.create(
             catalog=catalog,
             item_code=raw["item_code"],
@@ -94,8 +101,7 @@ def _store_items(catalog: CatalogVersion, data: dict[str, Any]) -> None:
         ).execute()
     names = {raw["item_code"]: raw["name"] for raw in data["items"]}
     for raw in data.get("bundles") or []:
-        # stored with the same keywords the index gives a bundle (see _index_for)
-        search = build_search_text(raw["name"], ["一件事", *(names[c] for c in raw["items"] if c in names)])
+        search = build_search_text(raw["name"], bundle_keywords(names[c] for c in raw["items"] if c in names))
         Bundle.create(
             catalog=catalog,
             code=raw["code"],
@@ -224,19 +230,18 @@ def _index_for(catalog: CatalogVersion) -> CatalogIndex:
                 SearchEntry(
                     key=str(item.id),
                     name=item.name,
-                    keywords=(item.short_name, *(item.keywords or ())),
+                    keywords=item_keywords(item.name, item.short_name, item.keywords or ()),
                     department=item.department,
                     pinyin=item.search_pinyin,
                     initials=item.search_initials,
                 )
                 for item in items
             ]
-            # A bundle is found by its members' names too: typing one item also offers its 一件事.
             entries += [
                 SearchEntry(
                     key=BUNDLE_PREFIX + b.code,
                     name=b.name,
-                    keywords=("一件事", *(names[c] for c in b.item_codes if c in names)),
+                    keywords=bundle_keywords(names[c] for c in b.item_codes if c in names),
                     department="",
                     pinyin=b.search_pinyin,
                     initials=b.search_initials,

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["SearchEntry", "CatalogIndex", "build_search_text", "entries_from_catalog", "normalize_query"]
+__all__ = [
+    "SearchEntry", "CatalogIndex", "build_search_text", "bundle_keywords", "entries_from_catalog", "item_keywords",
+    "normalize_query",
+]
 
 # Full-width ASCII (U+FF01..U+FF5E) and the ideographic space map onto plain ASCII, so a
 # query typed with a Chinese IME in full-width mode matches like a half-width one.
@@ -227,25 +230,36 @@ class CatalogIndex:
         return [(key, score) for score, key in hits[:limit]]
 
 
+BUNDLE_KEYWORD = "一件事"
+
+
+def item_keywords(name: str, short_name: str | None, keywords: Iterable[str]) -> tuple[str, ...]:
+    """What an item is found by besides its name: its short name, then the county's keywords.
+
+    One rule for the stored pinyin and for the index, so the two never disagree.
+    """
+    lead = (short_name,) if short_name and short_name != name else ()
+    return (*lead, *keywords)
+
+
+def bundle_keywords(member_names: Iterable[str]) -> tuple[str, ...]:
+    """A bundle is found by "一件事" and by its members' names: typing one item offers its bundle."""
+    return (BUNDLE_KEYWORD, *member_names)
+
+
 def entries_from_catalog(data: dict[str, Any]) -> list[SearchEntry]:
     """Turn a catalog dict (the ``demo_catalog.json`` shape) into search entries.
 
-    Items are keyed by impl_code, their short name searched as a keyword. Bundles are keyed
-    by their code and take their member items' names as keywords, so searching for one
-    item also offers the 一件事 it belongs to.
+    Items are keyed by impl_code, bundles by their code; keywords as `item_keywords` and
+    `bundle_keywords` say.
     """
     entries: list[SearchEntry] = []
     names_by_code: dict[str, str] = {}
     for item in data.get("items", []):
         names_by_code[item["item_code"]] = item["name"]
-        keywords = list(item.get("keywords") or [])
-        short_name = item.get("short_name")
-        if short_name and short_name != item["name"]:
-            keywords.insert(0, short_name)
-        entries.append(
-            SearchEntry(item["impl_code"], item["name"], tuple(keywords), item.get("department", ""))
-        )
+        keywords = item_keywords(item["name"], item.get("short_name"), item.get("keywords") or ())
+        entries.append(SearchEntry(item["impl_code"], item["name"], keywords, item.get("department", "")))
     for bundle in data.get("bundles", []):
-        members = tuple(names_by_code[c] for c in bundle.get("items", []) if c in names_by_code)
-        entries.append(SearchEntry(bundle["code"], bundle["name"], members, ""))
+        members = [names_by_code[c] for c in bundle.get("items", []) if c in names_by_code]
+        entries.append(SearchEntry(bundle["code"], bundle["name"], bundle_keywords(members), ""))
     return entries
