@@ -87,7 +87,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_link(args: argparse.Namespace) -> int:
-    from station.models import Setting
+    from sync.client import HubLink
 
     app = _app(args)
     if not args.hub.startswith(("http://", "https://")):
@@ -99,9 +99,7 @@ def cmd_link(args: argparse.Namespace) -> int:
         print("站点密钥不完整，请核对县级平台打印的密钥。", file=sys.stderr)
         return 1
     with app.app_context(), db.connection_context():
-        Setting.set_value("sync.hub_url", args.hub.rstrip("/"))
-        Setting.set_value("sync.station_code", args.code)
-        Setting.set_value("sync.secret", secret.strip())
+        HubLink(args.hub, args.code, secret.strip()).save()
     print(f"已连接县级平台 {args.hub}（本站编码 {args.code}）")
     return 0
 

@@ -89,13 +89,13 @@ def run_demo(args: argparse.Namespace) -> int:
     hub = start_demo_hub(base, args.host, args.hub_port) if not args.no_serve else None
     if hub:
         from station.models import Setting
+        from sync.client import HubLink
+        from sync.status import KEY_INTERVAL
 
         with db.connection_context():
-            Setting.set_value("sync.hub_url", hub["url"])
-            Setting.set_value("sync.station_code", hub["code"])
-            Setting.set_value("sync.secret", hub["secret"])
-            if not Setting.get_value("sync.interval_seconds"):
-                Setting.set_value("sync.interval_seconds", "30")
+            HubLink(hub["url"], hub["code"], hub["secret"]).save()
+            if not Setting.get_value(KEY_INTERVAL):
+                Setting.set_value(KEY_INTERVAL, "30")  # a demo shows cases travelling soon
     print("=" * 60)
     print(f"便民服务站（演示）  http://{args.host}:{args.port}/")
     if hub:

@@ -80,6 +80,12 @@ class HubLink:
     station_code: str
     secret: str
 
+    def save(self) -> None:
+        """Store the link as the station's settings (`python -m station link`, the demo)."""
+        Setting.set_value(KEY_HUB_URL, self.url.rstrip("/"))
+        Setting.set_value(KEY_STATION_CODE, self.station_code)
+        Setting.set_value(KEY_SECRET, self.secret)
+
     @classmethod
     def from_settings(cls) -> HubLink | None:
         url = Setting.get_value(KEY_HUB_URL)

@@ -20,11 +20,10 @@ from flask import Flask
 from station.extensions import db
 from station.models import Setting
 from sync.client import HubClient, HubLink, Syncer, SyncSummary
-from sync.status import KEY_PROGRESS
+from sync.status import KEY_INTERVAL, KEY_LINK_STATE, KEY_PROGRESS
 
 log = logging.getLogger(__name__)
 
-KEY_INTERVAL = "sync.interval_seconds"
 DEFAULT_INTERVAL_S = 60
 BACKOFF_MAX_S = 30 * 60
 
@@ -47,7 +46,7 @@ def sync_round(app: Flask) -> SyncSummary | None:
     with app.app_context(), db.connection_context():
         link = HubLink.from_settings()
         if link is None:
-            Setting.set_value("sync.link_state", "unlinked")
+            Setting.set_value(KEY_LINK_STATE, "unlinked")
             return None
         syncer = Syncer(HubClient(link), app.config["ATTACHMENT_DIR"], progress=_record_progress)
         return syncer.run()

@@ -17,13 +17,6 @@ from ulid import ULID
 from station.extensions import db
 from station.models.base import BaseModel, JSONField, now
 
-STATES = {
-    "queued": "待发送",
-    "acked": "已确认",
-    "set_aside": "已搁置（需人工处理）",
-}
-
-
 KIND_NAMES = {
     "case.submitted": "收件提交",
     "case.materials_updated": "材料更新",
@@ -120,4 +113,4 @@ def case_sync_state(case_id: str) -> dict[str, Any]:
     return {"state": "acked", "label": "县级已确认接收", "events": events}
 
 
-__all__ = ["STATES", "OutboxError", "OutboxEvent", "case_sync_state", "enqueue"]
+__all__ = ["KIND_NAMES", "OutboxError", "OutboxEvent", "case_sync_state", "enqueue"]

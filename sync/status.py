@@ -17,6 +17,7 @@ KEY_LAST_SUCCESS = "sync.last_success"
 KEY_LAST_ERROR = "sync.last_error"
 KEY_LAST_ERROR_AT = "sync.last_error_at"
 KEY_LINK_STATE = "sync.link_state"  # up / down / unknown / unlinked
+KEY_INTERVAL = "sync.interval_seconds"  # how often the background job syncs
 KEY_PROGRESS = "sync.progress"  # JSON written by the running job
 KEY_PULL_PROBLEMS = "sync.pull_problems"  # county changes the station could not apply (JSON list)
 MAX_PULL_PROBLEMS = 50

@@ -15,7 +15,7 @@ from station.extensions import db
 from station.models import HolidayOverride, HolidayYear, Setting
 from station.models.base import now
 from station.services.errors import ValidationFailed
-from station.services.workdays import DayOverride, Deadline, WorkCalendar, seed_from_chinese_calendar, urgency
+from station.services.workdays import DayOverride, WorkCalendar, seed_from_chinese_calendar, urgency
 
 VERSION_KEY = "calendar.version"
 _cache_lock = threading.Lock()
@@ -107,11 +107,6 @@ def set_year_known(year: int, known: bool) -> None:
         else:
             HolidayYear.delete().where(HolidayYear.year == year).execute()
         _bump()
-
-
-def deadline(start: dt.date, value: int, unit: str, calendar: WorkCalendar | None = None) -> Deadline:
-    """Deadline for a limit of `value` `unit` counted from `start`."""
-    return (calendar or load_calendar()).deadline_for(start, value, unit)
 
 
 def marker(due: dt.date | None, today: dt.date, calendar: WorkCalendar) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from station.models import Setting
 from station.services.errors import ValidationFailed
+from sync.status import KEY_INTERVAL
 
 KEYS = {
     "code": "station.code",
@@ -60,7 +61,7 @@ def update_profile(**values: str) -> StationProfile:
 
 # Settings the county may send down the changes feed: the station setting each one sets, and
 # the range a value must be in (an interval of 1e12 s would silently stop automatic sync).
-HUB_SETTINGS = {"sync_interval_seconds": ("sync.interval_seconds", 10, 24 * 3600)}
+HUB_SETTINGS = {"sync_interval_seconds": (KEY_INTERVAL, 10, 24 * 3600)}
 
 
 def apply_hub_settings(settings: dict) -> list[str]:

@@ -10,6 +10,7 @@ from station.models import Setting
 from station.services.errors import DomainError
 from station.views.access import TOWNSHIP, roles_required
 from sync import status
+from sync.client import HubLink
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
 
@@ -19,8 +20,7 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
 def index():  # noqa: ANN201
     return render_template(
         "sync/index.html", summary=status.queue_summary(), set_aside=status.set_aside_events(),
-        pull_problems=status.pull_problems(),
-        hub_url=Setting.get_value("sync.hub_url"), station_code=Setting.get_value("sync.station_code"),
+        pull_problems=status.pull_problems(), link=HubLink.from_settings(),
     )
 
 

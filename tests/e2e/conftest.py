@@ -12,9 +12,9 @@ import pytest
 from flask import Flask
 
 from station.extensions import db
-from station.models import Setting, User
+from station.models import User
 from station.services import intake
-from sync.client import KEY_HUB_URL, KEY_SECRET, KEY_STATION_CODE, HubClient, HubLink, Syncer, SyncSummary
+from sync.client import HubClient, HubLink, Syncer, SyncSummary
 from sync.loopback import ServedHub, local_postgres_dsn, register_station, start_hub, throwaway_schema
 from tests.fixtures.intake import form_for, item_named
 
@@ -85,9 +85,7 @@ def link(app: Flask, hub: ServedHub) -> Flask:
     """Register the station on the hub and store the link, as `python -m station link` would."""
     secret = register_station(hub.app, STATION_CODE, "东关村便民服务站")
     with app.app_context(), db.connection_context():
-        Setting.set_value(KEY_HUB_URL, hub.url)
-        Setting.set_value(KEY_STATION_CODE, STATION_CODE)
-        Setting.set_value(KEY_SECRET, secret)
+        HubLink(hub.url, STATION_CODE, secret).save()
     return app
 
 
