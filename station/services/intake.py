@@ -20,7 +20,8 @@ from station.models import Case, CaseMaterial, ServiceItem, User
 from station.models.cases import MATERIAL_STATUSES, OPEN_STATUSES, PICKUP_METHODS
 from station.services import identity, numbering, personal, timeline
 from station.services.calendar import load_calendar
-from station.services.catalog import MergedMaterial, merge_materials, station_can_accept
+from station.services.cases import snapshot
+from station.services.catalog import MergedMaterial, materials_of, merge_materials, station_can_accept
 from station.services.errors import DomainError, ValidationFailed
 from station.services.station_info import get_profile
 from station.services.workdays import WorkCalendar
@@ -277,8 +278,6 @@ def _check_material(
 
 def decide(item: ServiceItem, choices: Mapping[str, MaterialChoice], can_accept: bool) -> str:
     """The intake decision for one item, from what was handed in for its materials."""
-    from station.services.catalog import materials_of
-
     statuses = [(m, choices[m.key].status) for m in materials_of(item) if m.key in choices]
     if any(m.essential and status == "missing" for m, status in statuses):
         return "not_collected"
@@ -338,8 +337,6 @@ def create_cases(
             timeline.record(case, actor, "intake", message, {"decision": decision, "warnings": draft.warnings})
             if draft.mode == "proxy" and not draft.authorization_signed:
                 timeline.record(case, actor, "authorization_pending", "代办委托书待打印签署")
-            from station.services.cases import snapshot
-
             enqueue(case.id, "case.submitted", snapshot(case), catalog_version=case.catalog_version,
                     deadline=case.committed_due)
             created.append(case)
@@ -398,8 +395,6 @@ def _new_case(
 
 
 def _store_materials(case: Case, item: ServiceItem, draft: IntakeDraft, received_at: dt.datetime) -> None:
-    from station.services.catalog import materials_of
-
     rows: list[dict[str, Any]] = []
     for position, m in enumerate(materials_of(item)):
         choice = draft.materials.get(m.key) or MaterialChoice(key=m.key, status="missing")
