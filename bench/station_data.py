@@ -23,6 +23,7 @@ from ulid import ULID
 
 from station import create_app
 from station.extensions import db
+from station.samples import complete_form
 
 AREA = "141081102201"
 STATION_CODE = "ST141081102201"
@@ -68,31 +69,6 @@ def id_number(n: int, rng: random.Random, county: str = "141081") -> str:
     born = dt.date(1935, 1, 1) + dt.timedelta(days=rng.randrange(0, 70 * 365))
     body = f"{county}{born:%Y%m%d}{n % 1000:03d}"
     return body + ric.calc_check_digit(body + "0")
-
-
-def complete_form(items: list, applicant_id: str, name: str = "赵秀英") -> dict[str, str]:
-    """A complete, valid 帮办 form: every material handed in, every item field answered."""
-    from station.services.catalog import merge_materials
-
-    data = {
-        "mode": "assisted", "applicant_kind": "person", "applicant_cert_type": "111",
-        "applicant_id_number": applicant_id, "applicant_name": name, "applicant_phone": "13912345678",
-        "applicant_address": "示范县东关镇东关村三组12号", "applicant_area_code": AREA, "pickup_method": "window",
-    }
-    for item in items:
-        for spec in item.form_fields or []:
-            key = f"field__{spec['name']}"
-            if spec.get("type") == "select":
-                data[key] = spec["options"][0]
-            elif spec.get("type") == "date":
-                data[key] = "2026-11-01"
-            elif spec.get("type") == "number":
-                data[key] = "3"
-            else:
-                data[key] = "按申请人口述填写"
-    for m in merge_materials(items):
-        data[f"mat__{m.key}__status"] = "provided"
-    return data
 
 
 def intake_items() -> list:

@@ -18,7 +18,8 @@ from typing import Any
 import requests
 
 from bench.common import free_port, rss_mb, spawn, stop, summary_ms
-from bench.station_data import PASSWORDS, complete_form, fill, id_number, intake_items, make_station
+from bench.station_data import PASSWORDS, fill, id_number, intake_items, make_station
+from station.samples import complete_form
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
