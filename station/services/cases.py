@@ -126,8 +126,6 @@ class CaseListQuery(ModelSelect):
         OFFSET makes SQLite build every skipped row; walking ids on the (received_at, id) index
         keeps a deep page or a name search from reading thousands of wide case rows.
         """
-        if self.id_query is None:
-            return list(self.paginate(page, per_page))
         ids = [row.id for row in self.id_query.paginate(page, per_page)]
         if not ids:
             return []

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-from flask import abort
+from flask import abort, url_for
 from flask_login import current_user, login_required
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,3 +30,13 @@ def roles_required(*roles: str) -> Callable[[F], F]:
         return login_required(wrapped)  # type: ignore[return-value]
 
     return decorator
+
+
+def safe_local_path(target: str | None) -> str:
+    """Only a path on this station: never an off-site redirect (after login, after a toggle)."""
+    if not target:
+        return url_for("main.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return url_for("main.index")
+    return target

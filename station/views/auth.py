@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from station.models import User
+from station.views.access import safe_local_path
 from station.views.forms import LoginForm
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only a path on this station: never an off-site redirect after login."""
-    if not target:
-        return url_for("main.index")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("main.index")
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -37,7 +26,7 @@ def login():  # noqa: ANN201
         else:
             login_user(user, remember=form.remember.data)
             flash(f"欢迎，{user.name}（{user.role_name}）。", "success")
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_local_path(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
 

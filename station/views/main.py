@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, request
 from flask_login import current_user
 
 from station.models import Case
 from station.models.cases import OPEN_STATUSES
 from station.services import station_info
-from station.views.access import FRONT_OFFICE, roles_required
+from station.views.access import FRONT_OFFICE, roles_required, safe_local_path
 from sync.outbox import OutboxEvent
 
 bp = Blueprint("main", __name__)
@@ -37,10 +37,7 @@ def index():  # noqa: ANN201
 
 @bp.post("/large-font")
 def toggle_large_font():  # noqa: ANN201 - a display preference, allowed before login too
-    target = request.form.get("next") or url_for("main.index")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
-    response = make_response(redirect(target))
+    response = make_response(redirect(safe_local_path(request.form.get("next"))))
     on = request.cookies.get("large_font") != "1"
     response.set_cookie("large_font", "1" if on else "0", max_age=3600 * 24 * 365, httponly=True, samesite="Lax")
     return response

@@ -122,3 +122,10 @@ def test_password_reset_logs_the_account_out_everywhere(app, agent, admin):
     admin.post(f"/admin/users/{agent_id}/password", {"password": "new-pass-77"})
     response = agent.get("/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/x", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"])
+def test_large_font_toggle_never_redirects_off_site(client, target):
+    client.fetch_token("/login")
+    response = client.post("/large-font", {"next": target})
+    assert response.headers["Location"] == "/"
