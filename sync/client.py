@@ -176,10 +176,10 @@ class QueuedEvent:
 
     def envelope_json(self) -> str:
         """The wire envelope (same fields as `OutboxEvent.envelope()`), the payload spliced in as stored."""
-        head = json.dumps({
+        head = protocol.json_text({
             "event_id": self.event_id, "case_id": self.case_id, "seq": self.seq, "kind": self.kind,
             "occurred_at": self.occurred_at, "catalog_version": self.catalog_version, "deadline": self.deadline,
-        }, ensure_ascii=False, separators=(",", ":"))
+        })
         return head[:-1] + ',"payload":' + self.payload_json + "}"
 
     def payload(self) -> dict[str, Any]:
@@ -237,6 +237,34 @@ def pending_batches(max_events: int, max_bytes: int) -> list[list[QueuedEvent]]:
         batches.append(batch)
         start += len(batch)
     return batches
+
+
+_IDS_PER_UPDATE = 500  # well under SQLite's 999 parameters of old builds
+
+
+def _update_outbox(tried: list[int], answers: dict[tuple[str, str, str, str], list[int]],
+                   stamp: dt.datetime) -> None:
+    """Count one more attempt on every event of a batch and store the hub's answers, in one transaction.
+
+    One UPDATE per kind of answer rather than per event, in plain SQL: rendering an IN list of
+    500 ids through peewee cost more than SQLite's own work, and rewriting each wide row twice
+    (attempt, then answer) doubled that. ``tried`` are the events without a verdict (no answer,
+    or "retry later"): they only count the attempt and stay queued.
+    """
+    stamp_text = OutboxEvent.last_attempt_at.db_value(stamp)
+    statements: list[tuple[str, list[Any], list[int]]] = []
+    if tried:
+        statements.append(("UPDATE outbox_event SET attempts = attempts + 1, last_attempt_at = ?", [stamp_text], tried))
+    for (state, status, code, reason), ids in answers.items():
+        statements.append((
+            "UPDATE outbox_event SET attempts = attempts + 1, last_attempt_at = ?, state = ?, result = ?, "
+            "result_code = ?, reason = ?, acked_at = ?",
+            [stamp_text, state, status, code, reason, stamp_text if state == "acked" else None], ids))
+    with db.atomic("IMMEDIATE"):
+        for sql, params, ids in statements:
+            for start in range(0, len(ids), _IDS_PER_UPDATE):
+                chunk = ids[start:start + _IDS_PER_UPDATE]
+                db.execute_sql(f"{sql} WHERE id IN ({','.join('?' * len(chunk))})", [*params, *chunk])
 
 
 def _attachments_of(events: list[QueuedEvent]) -> dict[str, dict[str, Any]]:
@@ -330,12 +358,16 @@ class Syncer:
         }, ensure_ascii=False, separators=(",", ":"))
         raw = head[:-1] + ',"events":[' + ",".join(e.envelope_json() for e in batch) + "]}"
         body = protocol.compress_body(raw.encode("utf-8"))
-        ids = [e.id for e in batch]
-        with db.atomic("IMMEDIATE"):
-            OutboxEvent.update(attempts=OutboxEvent.attempts + 1, last_attempt_at=now()).where(
-                OutboxEvent.id.in_(ids)).execute()
-        status, payload = self.client.call("POST", "/api/v1/events", body,
-                                           headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
+        try:
+            status, payload = self.client.call("POST", "/api/v1/events", body,
+                                               headers={"Content-Encoding": "gzip",
+                                                        "Content-Type": "application/json"})
+        except BaseException:
+            # sent, or maybe sent: the case page says "已发送，等待县级确认" until the hub answers
+            _update_outbox([e.id for e in batch], {}, now())
+            raise
+        if status != 200:
+            _update_outbox([e.id for e in batch], {}, now())
         if status == 413:
             self.batch_size = max(10, self.batch_size // 4)
             raise LinkDown("县级平台认为批次过大：" + str(payload.get("message", "")))
@@ -349,7 +381,6 @@ class Syncer:
     def _record_results(self, batch: list[QueuedEvent], results: list[dict[str, Any]],
                         summary: SyncSummary) -> None:
         by_id = {e.event_id: e for e in batch}
-        stamp = now()
         # (state, result, code, reason) -> outbox ids: one UPDATE per kind of answer, not per event
         updates: dict[tuple[str, str, str, str], list[int]] = {}
         for result in results:
@@ -378,12 +409,8 @@ class Syncer:
             else:
                 continue
             updates.setdefault((state, status, code, reason), []).append(event.id)
-        with db.atomic("IMMEDIATE"):
-            for (state, status, code, reason), ids in updates.items():
-                for start in range(0, len(ids), 500):
-                    (OutboxEvent.update(state=state, result=status, result_code=code, reason=reason,
-                                        acked_at=stamp if state == "acked" else None)
-                     .where(OutboxEvent.id.in_(ids[start:start + 500])).execute())
+        answered = {i for ids in updates.values() for i in ids}
+        _update_outbox([e.id for e in batch if e.id not in answered], updates, now())
 
     def _upload_attachments(self, batch: list[QueuedEvent], summary: SyncSummary) -> list[QueuedEvent]:
         """Upload the files the batch refers to; return the batch without the cases whose files failed."""

@@ -15,7 +15,7 @@ import pytest
 from station.extensions import db
 from station.models import Case, Setting
 from sync.client import KEY_CLOCK_OFFSET
-from sync.outbox import OutboxEvent
+from sync.outbox import OutboxEvent, case_sync_state
 from tests.e2e.conftest import assert_exactly_once, hub_events, queue_cases, station_events, sync
 
 pytestmark = pytest.mark.slow
@@ -69,9 +69,16 @@ def test_hub_commits_but_the_reply_is_lost(linked, hub, faults):
     assert lost.error
     assert len(hub_events(hub)) == 30  # the hub has them …
     assert all(state == "queued" for *_r, state in station_events(linked))  # … the station does not know
+    with linked.app_context(), db.connection_context():
+        # … but the case page tells the agent it went out and waits for the county's word
+        assert {case_sync_state(e.case_id)["label"] for e in OutboxEvent.select()} == {"已发送，等待县级确认"}
+        assert {e.attempts for e in OutboxEvent.select()} == {1}
     again = sync(linked)
     assert again.duplicates == 30 and again.queue_left == 0
     assert_exactly_once(linked, hub)
+    with linked.app_context(), db.connection_context():
+        assert {(e.attempts, e.result) for e in OutboxEvent.select()} == {(2, "duplicate")}
+        assert {case_sync_state(e.case_id)["label"] for e in OutboxEvent.select()} == {"县级已确认接收"}
 
 
 def test_same_batch_delivered_twice_changes_nothing(linked, hub):

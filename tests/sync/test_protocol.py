@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import time
 
 import pytest
@@ -145,3 +146,39 @@ def test_content_range():
     for bad in ("bytes 5-4/10", "bytes 0-10/10", "0-1/2", None):
         with pytest.raises(p.ProtocolError):
             p.parse_content_range(bad)
+
+
+def _reference_canonical(obj) -> bytes:
+    """What every stored digest was computed over (the definition before orjson)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def test_canonical_json_bytes_never_change_for_any_character():
+    # every code point but the surrogates, in strings and as keys, escapes and controls included
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    chunks = ["".join(chars[i:i + 4096]) for i in range(0, len(chars), 4096)]
+    value = {"strings": chunks, "keys": {ch: ch for ch in chars[:2000:7]}, "z": '引号"\\反斜杠\n\t\x7f\u2028'}
+    assert p.canonical_json(value) == _reference_canonical(value)
+
+
+def test_canonical_json_matches_for_ints_nesting_and_what_orjson_refuses():
+    value = {"b": [1, -1, 0, 2**63 - 1, -(2**63), True, False, None, {"y": 2, "x": [], "w": {}}],
+             "a": "中文", "big": 2**64 + 1, "c": {"2": 1, "10": 2}}
+    assert p.canonical_json(value) == _reference_canonical(value)
+    assert p.canonical_json({1: "int key"}) == _reference_canonical({1: "int key"})
+
+
+def test_floats_from_the_wire_keep_their_digest():
+    # orjson writes 1e-05 as 0.00001: a float from a station must still hash as before
+    body = b'{"seq": 1, "payload": {"rate": 1e-05, "share": 0.1, "huge": 1.5e300, "n": [2.0, -0.0]}}'
+    decoded = p.decode_body(body)
+    assert isinstance(decoded["payload"]["rate"], p.WireFloat)
+    assert p.canonical_json(decoded) == _reference_canonical(json.loads(body))
+    assert json.loads(p.json_text(decoded)) == json.loads(body)  # stored exactly too
+
+
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_non_json_numbers_are_refused(constant):
+    with pytest.raises(p.ProtocolError) as err:
+        p.decode_body(b'{"payload": {"x": ' + constant + b"}}")
+    assert err.value.status == 400 and "JSON" in err.value.message

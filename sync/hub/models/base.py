@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from peewee import Model
+from peewee import JSONField, Model
 
 from sync.hub.extensions import db
+from sync.protocol import json_text
 
 
 def utcnow() -> dt.datetime:
@@ -28,3 +29,14 @@ class BaseModel(Model):
         database = db
         table_function = _table_name
         legacy_table_names = False
+
+
+class JSONText(JSONField):
+    """peewee's JSONField written with orjson: a hub stores every event body and case snapshot.
+
+    The column type is unchanged (``JSON``), so no migration is involved; reading stays with
+    ``json`` (orjson would turn an integer beyond 64 bits into a float).
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(dumps=json_text, **kwargs)

@@ -9,11 +9,10 @@ from peewee import (
     DateTimeField,
     ForeignKeyField,
     IntegerField,
-    JSONField,
     TextField,
 )
 
-from sync.hub.models.base import BaseModel, utcnow
+from sync.hub.models.base import BaseModel, JSONText, utcnow
 from sync.hub.models.stations import Station
 
 
@@ -38,7 +37,7 @@ class HubCase(BaseModel):
     committed_due = DateField(null=True)
     received_at = CharField(max_length=40, null=True)  # as the station wrote it (with offset)
     last_seq = IntegerField(default=0)
-    snapshot = JSONField(default=dict)
+    snapshot = JSONText(default=dict)
     supplied_at = DateTimeField(null=True)  # station sent materials after a 补正 request
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
@@ -57,7 +56,7 @@ class Event(BaseModel):
     catalog_version = CharField(max_length=64)
     deadline = DateField(null=True)
     batch_id = CharField(max_length=36, null=True)
-    body = JSONField()
+    body = JSONText()
     received_at = DateTimeField(default=utcnow)
 
     class Meta:
@@ -75,7 +74,7 @@ class Conflict(BaseModel):
     digest = CharField(max_length=64)
     code = CharField(max_length=32)  # content_mismatch | seq_taken
     existing_event_id = CharField(max_length=36, null=True)
-    body = JSONField()
+    body = JSONText()
     created_at = DateTimeField(default=utcnow)
     resolved_at = DateTimeField(null=True)
     resolved_by = CharField(max_length=64, null=True)
@@ -93,7 +92,7 @@ class Decision(BaseModel):
     clerk = CharField(max_length=64)
     hub_case_no = CharField(max_length=50, null=True)
     reason = TextField(null=True)
-    supplement_items = JSONField(default=list)
+    supplement_items = JSONText(default=list)
     result = CharField(max_length=16, null=True)
     result_text = TextField(null=True)
     decided_at = DateTimeField(default=utcnow)
@@ -110,7 +109,7 @@ class Change(BaseModel):
     station = ForeignKeyField(Station, null=True, index=True)
     kind = CharField(max_length=32)
     case_id = CharField(max_length=36, null=True)
-    payload = JSONField()
+    payload = JSONText()
     created_at = DateTimeField(default=utcnow)
 
 
@@ -121,7 +120,7 @@ class CatalogVersion(BaseModel):
     published_at = DateTimeField(default=utcnow)
     published_by = CharField(max_length=64)
     item_count = IntegerField(default=0)
-    body = JSONField()
+    body = JSONText()
 
 
 class Attachment(BaseModel):

@@ -10,10 +10,9 @@ from peewee import (
     FloatField,
     ForeignKeyField,
     IntegerField,
-    JSONField,
 )
 
-from sync.hub.models.base import BaseModel, utcnow
+from sync.hub.models.base import BaseModel, JSONText, utcnow
 
 
 class Station(BaseModel):
@@ -26,9 +25,9 @@ class Station(BaseModel):
     active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
     last_seen_at = DateTimeField(null=True)
-    settings = JSONField(default=dict)
+    settings = JSONText(default=dict)
     # Last heartbeat, flattened for the county's station list; the raw one in ``heartbeat``.
-    heartbeat = JSONField(default=dict)
+    heartbeat = JSONText(default=dict)
     heartbeat_at = DateTimeField(null=True)
     app_version = CharField(max_length=64, null=True)
     schema_version = CharField(max_length=64, null=True)

@@ -8,7 +8,6 @@ with ``server_time``, so a station with a wrong clock learns the hub's time from
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -39,8 +38,7 @@ def server_time() -> float:
 
 def reply(payload: dict[str, Any], status: int = 200) -> Response:
     """A JSON answer with ``server_time``, signed when the request was authenticated."""
-    body = json.dumps({"server_time": server_time(), **payload}, ensure_ascii=False,
-                      separators=(",", ":")).encode("utf-8")
+    body = protocol.json_text({"server_time": server_time(), **payload}).encode("utf-8")
     # Per-event results are most of the bytes a push moves; on a thin link they are worth
     # compressing. The signature covers the JSON itself, before the transfer encoding.
     wire = body
