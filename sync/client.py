@@ -13,6 +13,7 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -239,6 +240,15 @@ def pending_batches(max_events: int, max_bytes: int) -> list[list[QueuedEvent]]:
     return batches
 
 
+@dataclass
+class _InFlight:
+    """A batch handed to the push thread: its events, the pending answer, how far the round got."""
+
+    batch: list[QueuedEvent]
+    future: Future
+    sent_upto: int
+
+
 _IDS_PER_UPDATE = 500  # well under SQLite's 999 parameters of old builds
 
 
@@ -323,6 +333,13 @@ class Syncer:
 
     # --- push ---------------------------------------------------------------------------------
     def push(self, summary: SyncSummary) -> None:
+        """Send the backlog batch by batch, the station's own work overlapping the hub's.
+
+        Exactly one batch is at the hub at a time (so each case's events arrive in order and a
+        refused batch stops the round), but while the hub works on it the station builds the
+        next batch and records the answers to the previous one: on a fast link the two ends no
+        longer wait for each other.
+        """
         events = pending_events()
         total = len(events)
         self.progress({"running": True, "stage": "push", "sent": 0, "total": total, "message": "正在上传办件"})
@@ -334,40 +351,70 @@ class Syncer:
         # Counted once per round: re-counting a long backlog before every batch cost more than
         # sending it. The queue length still goes down batch by batch.
         beat = self.heartbeat()
-        start = 0
-        while start < total:
-            batch = take_batch(events, start, self.batch_size, self.max_bytes)
-            start += len(batch)
-            batch = self._upload_attachments(batch, summary)
-            if not batch:
-                continue
-            started = time.monotonic()
-            self._send_batch(batch, summary, dict(beat, queue_length=max(0, beat["queue_length"] - start)))
-            self._adapt(time.monotonic() - started)
-            summary.batches += 1
-            self.progress({"running": True, "stage": "push", "sent": start, "total": total,
-                           "message": f"已上传 {start} / {total} 条"})
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as wire:
+            in_flight: _InFlight | None = None
+            try:
+                start = 0
+                while start < total:
+                    batch = take_batch(events, start, self.batch_size, self.max_bytes)
+                    start += len(batch)
+                    if _attachments_of(batch):  # files go first, over the same link: nothing else in flight
+                        sent, in_flight = in_flight, None
+                        self._settle(sent, summary, total)
+                        batch = self._upload_attachments(batch, summary)
+                        if not batch:
+                            continue
+                    body = self._batch_body(batch, dict(beat, queue_length=max(0, beat["queue_length"] - start)))
+                    answered, in_flight = in_flight, None
+                    outcome = self._wait(answered)  # the hub's answer to the previous batch …
+                    in_flight = _InFlight(batch, wire.submit(self._post, body), start)  # … then the next goes
+                    self._record(answered, outcome, summary, total)  # recorded while the hub works
+            except BaseException:
+                if in_flight is not None:  # sent, or maybe sent: never leave it looking untried
+                    try:
+                        in_flight.future.result()
+                    except BaseException:  # noqa: BLE001 - the first error is the one to report
+                        pass
+                    _update_outbox([e.id for e in in_flight.batch], {}, now())
+                raise
+            self._settle(in_flight, summary, total)
 
-    def _send_batch(self, batch: list[QueuedEvent], summary: SyncSummary,
-                    heartbeat: dict[str, Any] | None = None) -> None:
+    def _batch_body(self, batch: list[QueuedEvent], heartbeat: dict[str, Any]) -> bytes:
         head = json.dumps({
             "protocol": protocol.PROTOCOL_VERSION,
             "station": self.client.link.station_code,
             "batch_id": protocol.new_id(),
-            "heartbeat": heartbeat if heartbeat is not None else self.heartbeat(),
+            "heartbeat": heartbeat,
         }, ensure_ascii=False, separators=(",", ":"))
         raw = head[:-1] + ',"events":[' + ",".join(e.envelope_json() for e in batch) + "]}"
-        body = protocol.compress_body(raw.encode("utf-8"))
+        return protocol.compress_body(raw.encode("utf-8"))
+
+    def _post(self, body: bytes) -> tuple[int, dict[str, Any], float]:
+        """The network part of sending a batch (runs on the push thread); returns status, answer, seconds."""
+        started = time.monotonic()
         try:
             status, payload = self.client.call("POST", "/api/v1/events", body,
                                                headers={"Content-Encoding": "gzip",
                                                         "Content-Type": "application/json"})
+        finally:
+            if not db.is_closed():  # a clock correction may have opened this thread's connection
+                db.close()
+        return status, payload, time.monotonic() - started
+
+    def _wait(self, sent: _InFlight | None) -> tuple[dict[str, Any], float] | None:
+        """The hub's answer to a sent batch, checked before anything else is sent.
+
+        No answer, or a refusal of the whole batch: the attempt is counted and the round stops.
+        """
+        if sent is None:
+            return None
+        try:
+            status, payload, elapsed = sent.future.result()
         except BaseException:
-            # sent, or maybe sent: the case page says "已发送，等待县级确认" until the hub answers
-            _update_outbox([e.id for e in batch], {}, now())
+            _update_outbox([e.id for e in sent.batch], {}, now())  # sent, or maybe sent
             raise
         if status != 200:
-            _update_outbox([e.id for e in batch], {}, now())
+            _update_outbox([e.id for e in sent.batch], {}, now())
         if status == 413:
             self.batch_size = max(10, self.batch_size // 4)
             raise LinkDown("县级平台认为批次过大：" + str(payload.get("message", "")))
@@ -375,8 +422,23 @@ class Syncer:
             raise LinkDown(f"县级平台暂时故障（{status}）：{payload.get('message', '')}")
         if status != 200:
             raise LinkDown(f"县级平台拒绝了本批次（{status}）：{payload.get('message', '')}")
-        summary.pushed += len(batch)
-        self._record_results(batch, payload.get("results") or [], summary)
+        return payload, elapsed
+
+    def _record(self, sent: _InFlight | None, answer: tuple[dict[str, Any], float] | None,
+                summary: SyncSummary, total: int) -> None:
+        if sent is None or answer is None:
+            return
+        payload, elapsed = answer
+        summary.pushed += len(sent.batch)
+        self._record_results(sent.batch, payload.get("results") or [], summary)
+        self._adapt(elapsed)
+        summary.batches += 1
+        self.progress({"running": True, "stage": "push", "sent": sent.sent_upto, "total": total,
+                       "message": f"已上传 {sent.sent_upto} / {total} 条"})
+
+    def _settle(self, sent: _InFlight | None, summary: SyncSummary, total: int) -> None:
+        """Wait for a sent batch's answer and record it (nothing else is in flight afterwards)."""
+        self._record(sent, self._wait(sent), summary, total)
 
     def _record_results(self, batch: list[QueuedEvent], results: list[dict[str, Any]],
                         summary: SyncSummary) -> None:
