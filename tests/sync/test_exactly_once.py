@@ -125,3 +125,31 @@ def test_concurrent_decisions_only_one_wins(pair, make_event):
     assert outcomes.count("ok") == 1, outcomes
     with app.app_context():
         assert Change.select().count() == 1
+
+
+def test_a_batch_is_written_in_one_driver_call_and_reads_back_as_sent(pair, make_event, monkeypatch):
+    """The fast insert must store what peewee itself would store — or the batch would silently
+    take the slow path (peewee renders every value; several times slower at a county hub)."""
+    app, station, _ = pair
+    slow_path: list[str] = []
+    for model in (Event, HubCase):
+        original = model.insert_many.__func__
+
+        def spy(cls, rows, fields=None, _original=original):
+            slow_path.append(cls.__name__)
+            return _original(cls, rows, fields)
+
+        monkeypatch.setattr(model, "insert_many", classmethod(spy))
+    case_id = protocol.new_id()
+    first = make_event(case_id=case_id, payload={"case_no": "1410811022012611230001", "applicant": {"name": "王𠀾"},
+                                                 "decision": "collected", "rate": 0.5, "items": [1, None, "二"]})
+    events = [first, make_event(case_id=case_id, seq=2, kind="case.note", deadline=None)]
+    assert {r["status"] for r in station.results(events)} == {"accepted"}
+    assert slow_path == []
+    with app.app_context():
+        stored = {e.event_id: e for e in Event.select()}
+        case = HubCase.get(HubCase.case_id == case_id)
+    assert stored[first["event_id"]].body == first
+    assert stored[first["event_id"]].digest == protocol.event_digest(first)
+    assert stored[events[1]["event_id"]].deadline is None
+    assert case.snapshot == first["payload"] and case.applicant_name == "王𠀾" and case.last_seq == 2

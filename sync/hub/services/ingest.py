@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
-from peewee import IntegrityError, JSONField, SqliteDatabase
+from peewee import IntegrityError, JSONField, PostgresqlDatabase, SqliteDatabase
+from psycopg2.extras import execute_values
 
 from sync import protocol
 from sync.hub.extensions import db
@@ -182,26 +183,38 @@ def _where_in(model: type, columns: tuple[str, ...] | None, key: str,
 
 
 def _insert_rows(model: type, rows: list[dict[str, Any]]) -> None:
-    """Insert rows that all have the same keys; on SQLite through one ``executemany``.
+    """Insert rows that all have the same keys: SQLite ``executemany``, PostgreSQL ``execute_values``.
 
     peewee renders SQL value by value (tens of µs each), which made rendering the INSERT the
-    larger part of taking a batch. On SQLite the statement for the first row is rendered once
-    and reused for all, with each row's parameters converted as peewee converts them — checked
-    against peewee's own parameters for the first row, else peewee does it all. (psycopg2's
-    executemany is one round trip per row, so PostgreSQL keeps multi-row VALUES.)
+    larger part of taking a batch. Here each row's parameters are converted as peewee converts
+    them and handed to the driver in one call; the first row is checked against peewee's own
+    rendering of it (parameters on SQLite, the finished SQL on PostgreSQL) and if they differ
+    peewee does it all.
     """
     if not rows:
         return
+    fields = [f for f in model._meta.sorted_fields if f.name in rows[0]]
     if isinstance(db.obj, SqliteDatabase):
-        sql, expected = model.insert(rows[0]).sql()
-        fields = [f for f in model._meta.sorted_fields if f.name in rows[0]]
+        # on SQLite a JSONField's db_value is the SQL function json(?); its parameter is the text
         convert = [(f.name, f._dumps if isinstance(f, JSONField) else f.db_value) for f in fields]
+    else:
+        convert = [(f.name, f.db_value) for f in fields]
 
-        def params(row: dict[str, Any]) -> list[Any]:
-            return [None if row[name] is None else to_db(row[name]) for name, to_db in convert]
+    def params(row: dict[str, Any]) -> list[Any]:
+        return [None if row[name] is None else to_db(row[name]) for name, to_db in convert]
 
+    sql, expected = model.insert(rows[0]).sql()
+    if isinstance(db.obj, SqliteDatabase):
         if params(rows[0]) == list(expected):
             db.cursor().executemany(sql, [params(row) for row in rows])
+            return
+    elif isinstance(db.obj, PostgresqlDatabase):
+        cursor = db.cursor()
+        values = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        if b"VALUES " + cursor.mogrify(values, params(rows[0])) in cursor.mogrify(sql, expected):
+            columns = ", ".join('"' + f.column_name + '"' for f in fields)
+            execute_values(cursor, f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES %s',
+                           [params(row) for row in rows], template=values, page_size=len(rows))
             return
     for start in range(0, len(rows), 100):
         model.insert_many(rows[start:start + 100]).execute()
