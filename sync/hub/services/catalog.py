@@ -16,8 +16,13 @@ from sync.hub.services.errors import ValidationError
 
 
 def current() -> CatalogVersion | None:
-    """The newest published catalog version, or None before the first publication."""
-    return CatalogVersion.select().order_by(CatalogVersion.id.desc()).first()
+    """The newest published catalog version (without its body), or None before the first publication.
+
+    Every received batch asks this; loading and parsing a county's whole catalog each time
+    would cost more than the batch. Read ``body`` with ``CatalogVersion.get_by_id`` when needed.
+    """
+    return (CatalogVersion.select(CatalogVersion.id, CatalogVersion.version, CatalogVersion.published_at)
+            .order_by(CatalogVersion.id.desc()).first())
 
 
 def publish(catalog: Any, *, clerk: str) -> CatalogVersion:
@@ -145,7 +150,7 @@ def check_grace(event: dict[str, Any], *, grace_days: int,
     if taken_at <= superseded_at + dt.timedelta(days=grace_days):
         return None
     payload = event.get("payload") or {}
-    recollect = diff_item(theirs.body if theirs else None, latest.body,
+    recollect = diff_item(theirs.body if theirs else None, CatalogVersion.get_by_id(latest.id).body,
                           payload.get("impl_code"), payload.get("item_code"))
     if not recollect:
         return None
