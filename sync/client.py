@@ -14,7 +14,7 @@ import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -162,7 +162,9 @@ def _json_or_none(content: bytes) -> dict[str, Any] | None:
 class QueuedEvent:
     """A queued outbox row as the pusher needs it: the payload stays the JSON text it was stored as.
 
-    Decoding every payload only to encode it again for the wire was a third of the push.
+    Decoding every payload only to encode it again for the wire was a third of the push. The
+    payload is read batch by batch (:func:`with_payloads`), not with the backlog: a month
+    offline is tens of megabytes of payloads that an old station PC need not hold at once.
     """
 
     id: int
@@ -173,7 +175,8 @@ class QueuedEvent:
     occurred_at: str
     catalog_version: str
     deadline: str | None
-    payload_json: str
+    payload_chars: int
+    payload_json: str = ""
 
     def envelope_json(self) -> str:
         """The wire envelope (same fields as `OutboxEvent.envelope()`), the payload spliced in as stored."""
@@ -188,7 +191,7 @@ class QueuedEvent:
 
 
 def pending_events() -> list[QueuedEvent]:
-    """The backlog in sending order: most urgent deadline first, each case's events in seq order.
+    """The backlog in sending order, without payloads: most urgent deadline first, each case's events in seq order.
 
     A case with a set-aside event is held back (its later events would arrive out of order),
     and only that case: every other case goes on.
@@ -199,7 +202,7 @@ def pending_events() -> list[QueuedEvent]:
     }
     by_case: dict[str, list[QueuedEvent]] = {}
     cursor = db.execute_sql(
-        "SELECT id, event_id, case_id, seq, kind, occurred_at, catalog_version, deadline, payload "
+        "SELECT id, event_id, case_id, seq, kind, occurred_at, catalog_version, deadline, length(payload) "
         "FROM outbox_event WHERE state = 'queued' ORDER BY id")
     for row in cursor.fetchall():
         if row[2] not in blocked:
@@ -216,12 +219,23 @@ def pending_events() -> list[QueuedEvent]:
     return ordered
 
 
+def with_payloads(events: list[QueuedEvent]) -> list[QueuedEvent]:
+    """The same events with their payload text, read in one query per 500."""
+    payloads: dict[int, str] = {}
+    ids = [e.id for e in events]
+    for start in range(0, len(ids), _IDS_PER_UPDATE):
+        chunk = ids[start:start + _IDS_PER_UPDATE]
+        payloads.update(db.execute_sql(
+            f"SELECT id, payload FROM outbox_event WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall())
+    return [replace(e, payload_json=payloads[e.id]) for e in events]
+
+
 def take_batch(events: list[QueuedEvent], start: int, max_events: int, max_bytes: int) -> list[QueuedEvent]:
     """The next batch from `start`: at most `max_events` events and about `max_bytes` of JSON."""
     batch: list[QueuedEvent] = []
     size = 0
     for event in events[start : start + max_events]:
-        event_bytes = len(event.payload_json) * 2 + 200  # CJK is 3 bytes in UTF-8: a cheap upper bound
+        event_bytes = event.payload_chars * 2 + 200  # CJK is 3 bytes in UTF-8: a cheap upper bound
         if batch and size + event_bytes > max_bytes:
             break
         batch.append(event)
@@ -235,7 +249,7 @@ def pending_batches(max_events: int, max_bytes: int) -> list[list[QueuedEvent]]:
     batches, start = [], 0
     while start < len(events):
         batch = take_batch(events, start, max_events, max_bytes)
-        batches.append(batch)
+        batches.append(with_payloads(batch))
         start += len(batch)
     return batches
 
@@ -358,6 +372,7 @@ class Syncer:
                 while start < total:
                     batch = take_batch(events, start, self.batch_size, self.max_bytes)
                     start += len(batch)
+                    batch = with_payloads(batch)
                     if _attachments_of(batch):  # files go first, over the same link: nothing else in flight
                         sent, in_flight = in_flight, None
                         self._settle(sent, summary, total)

@@ -384,12 +384,12 @@ def test_answers_come_compressed_and_still_verify(linked, hub):
     import requests
 
     from sync import protocol
-    from sync.client import HubLink, pending_events
+    from sync.client import HubLink, pending_events, with_payloads
 
     queue_cases(linked, 30)
     with linked.app_context(), db.connection_context():
         link = HubLink.from_settings()
-        events = pending_events()
+        events = with_payloads(pending_events())
     envelopes = ",".join(e.envelope_json() for e in events)
     raw = f'{{"protocol":1,"station":"{link.station_code}","batch_id":"{protocol.new_id()}","events":[{envelopes}]}}'.encode()
     body = protocol.compress_body(raw)
