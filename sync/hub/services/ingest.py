@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 _RACE_RETRIES = 4
 
+#: A case as the apply functions see it: a stored row, or one first seen in this batch (_new_case).
+CaseView = HubCase | SimpleNamespace
+
 
 class _LostRace(Exception):
     """Another worker changed the case between our read and our write; classify again."""
@@ -107,7 +110,7 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
             for case in HubCase.raw(sql, *chunk)}
         read_seq = {case_id: case.last_seq for case_id, case in cases.items()}
         latest = catalog.current()
-        new_cases: dict[str, HubCase] = {}
+        new_cases: dict[str, Any] = {}
         changed: dict[str, set[str]] = {}
         stored: list[dict[str, Any]] = []
         taken: dict[tuple[str, int], str] = {}  # (case_id, seq) -> event_id accepted in this batch
@@ -155,7 +158,7 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
             known[event_id] = SimpleNamespace(event_id=event_id, station_id=station.id, digest=digest)
             taken[(case_id, seq)] = event_id
             if case is None:
-                case = HubCase(case_id=case_id, station=station.id, last_seq=0, created_at=now, updated_at=now)
+                case = _new_case(case_id, station.id, now)
                 cases[case_id] = new_cases[case_id] = case
             updates: dict[str, Any] = {"last_seq": seq, "updated_at": now}
             updates.update(_APPLY.get(kind, _apply_nothing)(case, event, now))
@@ -241,10 +244,25 @@ def _converter(field: Field) -> Callable[[Any], Any]:
     return field.db_value
 
 
-def _case_row(case: HubCase) -> dict[str, Any]:
+# (name, default) of every HubCase column but the id, for cases first seen in a batch
+_CASE_DEFAULTS = [(field.name, field.default) for field in HubCase._meta.sorted_fields if field.name != "id"]
+
+
+def _new_case(case_id: str, station_id: int, now: dt.datetime) -> SimpleNamespace:
+    """A case first seen in this batch, as plain attributes until its row is inserted.
+
+    A peewee instance runs a descriptor for every field set; a batch creates hundreds of cases.
+    The apply functions read the same names (``station_id`` too) either way.
+    """
+    values = {name: default() if callable(default) else default for name, default in _CASE_DEFAULTS}
+    values.update(case_id=case_id, station=station_id, station_id=station_id, last_seq=0,
+                  created_at=now, updated_at=now)
+    return SimpleNamespace(**values)
+
+
+def _case_row(case: SimpleNamespace) -> dict[str, Any]:
     """A new case's columns for a multi-row insert (every field, defaults included)."""
-    return {field.name: case.__data__.get(field.name) for field in HubCase._meta.sorted_fields
-            if field.name != "id"}
+    return {name: getattr(case, name) for name, _default in _CASE_DEFAULTS}
 
 
 def receive_event(station: Station, event: Any, *, batch_id: str | None = None,
@@ -349,7 +367,7 @@ def _classify_and_store(station: Station, event: dict[str, Any], digest: str, *,
 # --- what each kind does to the county's view of the case ----------------------------------
 
 
-def _link_attachments(case: HubCase, attachments: Any) -> None:
+def _link_attachments(case: CaseView, attachments: Any) -> None:
     for item in attachments or []:
         if isinstance(item, dict) and protocol.is_sha256(item.get("sha256")):
             (AttachmentLink.insert(station=case.station_id, case_id=case.case_id, sha256=item["sha256"],
@@ -369,7 +387,7 @@ def _date_or_none(value: Any) -> str | None:
     return None
 
 
-def _apply_submitted(case: HubCase, event: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+def _apply_submitted(case: CaseView, event: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     payload = event["payload"]
     applicant = payload.get("applicant") if isinstance(payload.get("applicant"), dict) else {}
     decision = payload.get("decision")
@@ -396,7 +414,7 @@ def _apply_submitted(case: HubCase, event: dict[str, Any], now: dt.datetime) -> 
     return updates
 
 
-def _apply_materials(case: HubCase, event: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+def _apply_materials(case: CaseView, event: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     payload = event["payload"]
     snapshot = dict(case.snapshot or {})
     if isinstance(payload.get("materials"), list):
@@ -412,8 +430,8 @@ def _apply_materials(case: HubCase, event: dict[str, Any], now: dt.datetime) -> 
     return updates
 
 
-def _apply_into_snapshot(key: str) -> Callable[[HubCase, dict[str, Any], dt.datetime], dict[str, Any]]:
-    def apply(case: HubCase, event: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+def _apply_into_snapshot(key: str) -> Callable[[CaseView, dict[str, Any], dt.datetime], dict[str, Any]]:
+    def apply(case: CaseView, event: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
         snapshot = dict(case.snapshot or {})
         snapshot[key] = event["payload"]
         return {"snapshot": snapshot}
@@ -421,11 +439,11 @@ def _apply_into_snapshot(key: str) -> Callable[[HubCase, dict[str, Any], dt.date
     return apply
 
 
-def _apply_nothing(case: HubCase, event: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+def _apply_nothing(case: CaseView, event: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     return {}
 
 
-_APPLY: dict[str, Callable[[HubCase, dict[str, Any], dt.datetime], dict[str, Any]]] = {
+_APPLY: dict[str, Callable[[CaseView, dict[str, Any], dt.datetime], dict[str, Any]]] = {
     protocol.KIND_CASE_SUBMITTED: _apply_submitted,
     "case.materials_updated": _apply_materials,
     "case.status_changed": _apply_into_snapshot("station_status"),
