@@ -20,6 +20,7 @@ from typing import Any
 
 from peewee import (
     CharField,
+    DateTimeField,
     Field,
     IntegerField,
     IntegrityError,
@@ -209,7 +210,7 @@ def _insert_rows(model: type, rows: list[dict[str, Any]]) -> None:
     convert = [(f.name, _converter(f)) for f in fields]
 
     def params(row: dict[str, Any]) -> list[Any]:
-        return [None if row[name] is None else to_db(row[name]) for name, to_db in convert]
+        return [None if (value := row[name]) is None else to_db(value) for name, to_db in convert]
 
     sql, expected = model.insert(rows[0]).sql()
     if isinstance(db.obj, SqliteDatabase):
@@ -241,6 +242,15 @@ def _converter(field: Field) -> Callable[[Any], Any]:
         return lambda value: value if value.__class__ is str else field.db_value(value)
     if type(field) is IntegerField:
         return lambda value: value if value.__class__ is int else field.db_value(value)
+    if isinstance(field, DateTimeField):  # every row of a batch carries the same "now"
+        last: list[Any] = [None, None]
+
+        def same_as_last(value: Any) -> Any:
+            if value is not last[0]:
+                last[:] = value, field.db_value(value)
+            return last[1]
+
+        return same_as_last
     return field.db_value
 
 
