@@ -19,9 +19,10 @@ from types import SimpleNamespace
 from typing import Any
 
 from peewee import (
+    AutoField,
     CharField,
-    DateTimeField,
     Field,
+    ForeignKeyField,
     IntegerField,
     IntegrityError,
     JSONField,
@@ -207,51 +208,47 @@ def _insert_rows(model: type, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     fields = [f for f in model._meta.sorted_fields if f.name in rows[0]]
-    convert = [(f.name, _converter(f)) for f in fields]
-
-    def params(row: dict[str, Any]) -> list[Any]:
-        return [None if (value := row[name]) is None else to_db(value) for name, to_db in convert]
-
+    # column by column: a column of plain text or ints is taken as it is, checked in one pass
+    columns = [_db_column(field, [row[field.name] for row in rows]) for field in fields]
+    params = list(zip(*columns, strict=True))
     sql, expected = model.insert(rows[0]).sql()
     if isinstance(db.obj, SqliteDatabase):
-        if params(rows[0]) == list(expected):
-            db.cursor().executemany(sql, [params(row) for row in rows])
+        if list(params[0]) == list(expected):
+            db.cursor().executemany(sql, params)
             return
     elif isinstance(db.obj, PostgresqlDatabase):
         cursor = db.cursor()
         values = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        if b"VALUES " + cursor.mogrify(values, params(rows[0])) in cursor.mogrify(sql, expected):
-            columns = ", ".join('"' + f.column_name + '"' for f in fields)
-            execute_values(cursor, f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES %s',
-                           [params(row) for row in rows], template=values, page_size=len(rows))
+        if b"VALUES " + cursor.mogrify(values, params[0]) in cursor.mogrify(sql, expected):
+            names = ", ".join('"' + f.column_name + '"' for f in fields)
+            execute_values(cursor, f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES %s',
+                           params, template=values, page_size=len(rows))
             return
     for start in range(0, len(rows), 100):
         model.insert_many(rows[start:start + 100]).execute()
 
 
-def _converter(field: Field) -> Callable[[Any], Any]:
-    """How peewee turns a value of ``field`` into a driver parameter, minus its dispatch where it changes nothing.
+_AS_IS = {CharField: {str}, TextField: {str}, IntegerField: {int}}
+
+
+def _db_column(field: Field, values: list[Any]) -> list[Any]:
+    """One column's values as peewee would pass them to the driver.
 
     Text in a text column and ints in an integer column go as they are (peewee's ``adapt``
-    returns them unchanged); on SQLite a JSONField's ``db_value`` is the SQL function
-    ``json(?)``, whose parameter is the serialised text.
+    returns them unchanged), so such a column is only checked; on SQLite a JSONField's
+    ``db_value`` is the SQL function ``json(?)``, whose parameter is the serialised text; every
+    row of a batch carries the same "now", converted once.
     """
+    kind = ForeignKeyField if isinstance(field, ForeignKeyField) else type(field)
+    as_is = _AS_IS.get(kind) or ({int} if kind is ForeignKeyField and type(field.rel_field) is AutoField else None)
+    if as_is is not None and set(map(type, values)) - {type(None)} <= as_is:
+        return values
     if isinstance(field, JSONField):
-        return field._dumps if isinstance(db.obj, SqliteDatabase) else field.db_value
-    if type(field) in (CharField, TextField):
-        return lambda value: value if value.__class__ is str else field.db_value(value)
-    if type(field) is IntegerField:
-        return lambda value: value if value.__class__ is int else field.db_value(value)
-    if isinstance(field, DateTimeField):  # every row of a batch carries the same "now"
-        last: list[Any] = [None, None]
-
-        def same_as_last(value: Any) -> Any:
-            if value is not last[0]:
-                last[:] = value, field.db_value(value)
-            return last[1]
-
-        return same_as_last
-    return field.db_value
+        convert = field._dumps if isinstance(db.obj, SqliteDatabase) else field.db_value
+        return [None if value is None else convert(value) for value in values]
+    converted: dict[int, Any] = {}  # by identity: the same datetime object in every row
+    return [None if value is None else converted[id(value)] if id(value) in converted
+            else converted.setdefault(id(value), field.db_value(value)) for value in values]
 
 
 # (name, default) of every HubCase column but the id, for cases first seen in a batch
