@@ -38,8 +38,10 @@ class _Direction:
 class LinkProxy:
     """Forward 127.0.0.1:<port> to 127.0.0.1:<upstream_port>, counting and optionally shaping."""
 
-    def __init__(self, upstream_port: int, rate_bps: float | None = None, latency_s: float = 0.0) -> None:
-        self.upstream_port = upstream_port
+    def __init__(self, upstream_port: int | list[int], rate_bps: float | None = None, latency_s: float = 0.0) -> None:
+        # several ports: each new connection goes to the next one (a county hub's workers behind
+        # one address, as a load balancer would spread them)
+        self.upstream_ports = list(upstream_port) if isinstance(upstream_port, list) else [upstream_port]
         self.shaped = bool(rate_bps or latency_s)
         self.up = _Direction(rate_bps, latency_s)
         self.down = _Direction(rate_bps, latency_s)
@@ -74,7 +76,8 @@ class LinkProxy:
             self.connections += 1
             accepted = time.monotonic()
             try:
-                server = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=10)
+                port = self.upstream_ports[(self.connections - 1) % len(self.upstream_ports)]
+                server = socket.create_connection(("127.0.0.1", port), timeout=10)
             except OSError:
                 client.close()
                 continue

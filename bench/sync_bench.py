@@ -24,6 +24,7 @@ from sync.client import HubClient, HubLink, Syncer, SyncSummary
 from sync.outbox import OutboxEvent
 
 BATCH_EVENTS = 200  # Syncer's default batch size
+HUB_WORKERS = 2  # hub processes behind the proxy, as a county server runs several; the station keeps 2 batches in flight
 
 
 def _station(workdir: Path, name: str, cases: int) -> tuple[Flask, dict[str, Any]]:
@@ -61,8 +62,8 @@ def throughput(workdir: Path, cases: int) -> dict[str, Any]:
     app, filled = _station(workdir, "sync-station", cases)
     instance = workdir / "hub-throughput"
     secret = register(instance, [STATION_CODE])[STATION_CODE]
-    with hub_processes(instance, log=workdir / "hub-throughput.log") as hubs:
-        proxy = LinkProxy(hubs.ports[0])
+    with hub_processes(instance, workers=HUB_WORKERS, log=workdir / "hub-throughput.log") as hubs:
+        proxy = LinkProxy(hubs.ports)
         elapsed, summary = _push(app, HubLink(proxy.url, STATION_CODE, secret))
         proxy.close()
     events = filled["events"] + filled["seeds"]

@@ -12,6 +12,7 @@ import json
 import logging
 import shutil
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
@@ -231,7 +232,11 @@ def with_payloads(events: list[QueuedEvent]) -> list[QueuedEvent]:
 
 
 def take_batch(events: list[QueuedEvent], start: int, max_events: int, max_bytes: int) -> list[QueuedEvent]:
-    """The next batch from `start`: at most `max_events` events and about `max_bytes` of JSON."""
+    """The next batch from `start`: at most `max_events` events and about `max_bytes` of JSON.
+
+    It ends where a case ends when it can (a case's events are together in the backlog), so
+    the next batch shares no case with it and both may be at the hub at once.
+    """
     batch: list[QueuedEvent] = []
     size = 0
     for event in events[start : start + max_events]:
@@ -240,6 +245,13 @@ def take_batch(events: list[QueuedEvent], start: int, max_events: int, max_bytes
             break
         batch.append(event)
         size += event_bytes
+    following = start + len(batch)
+    if following < len(events) and batch[-1].case_id == events[following].case_id:
+        cut = len(batch)
+        while cut > 0 and batch[cut - 1].case_id == events[following].case_id:
+            cut -= 1
+        if cut > 0:  # a case longer than a whole batch is sent in pieces, one piece at a time
+            batch = batch[:cut]
     return batch
 
 
@@ -256,11 +268,12 @@ def pending_batches(max_events: int, max_bytes: int) -> list[list[QueuedEvent]]:
 
 @dataclass
 class _InFlight:
-    """A batch handed to the push thread: its events, the pending answer, how far the round got."""
+    """A batch handed to a push thread: its events, the pending answer, how far the round got, its cases."""
 
     batch: list[QueuedEvent]
     future: Future
     sent_upto: int
+    cases: set[str]
 
 
 _IDS_PER_UPDATE = 500  # well under SQLite's 999 parameters of old builds
@@ -309,8 +322,10 @@ class Syncer:
     FAST_S, SLOW_S = 2.0, 10.0
 
     def __init__(self, client: HubClient, attachment_dir: str, *, max_events: int = 500,
-                 max_bytes: int = 1024 * 1024, progress: Callable[[dict[str, Any]], None] | None = None) -> None:
+                 max_bytes: int = 1024 * 1024, in_flight: int = 2,
+                 progress: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.client = client
+        self.in_flight = max(1, in_flight)
         self.attachment_dir = attachment_dir
         self.max_events = max_events
         self.max_bytes = max_bytes
@@ -349,10 +364,11 @@ class Syncer:
     def push(self, summary: SyncSummary) -> None:
         """Send the backlog batch by batch, the station's own work overlapping the hub's.
 
-        Exactly one batch is at the hub at a time (so each case's events arrive in order and a
-        refused batch stops the round), but while the hub works on it the station builds the
-        next batch and records the answers to the previous one: on a fast link the two ends no
-        longer wait for each other.
+        Up to ``in_flight`` batches are at the hub at once, but never two that share a case
+        (batches end at case boundaries, and one that would share a case waits), so each
+        case's events still arrive in order. While the hub works, the station builds the next
+        batch and records the answers to the previous ones. A county hub runs several workers;
+        a second batch keeps a second one busy.
         """
         events = pending_events()
         total = len(events)
@@ -365,8 +381,8 @@ class Syncer:
         # Counted once per round: re-counting a long backlog before every batch cost more than
         # sending it. The queue length still goes down batch by batch.
         beat = self.heartbeat()
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-push") as wire:
-            in_flight: _InFlight | None = None
+        in_flight: deque[_InFlight] = deque()
+        with ThreadPoolExecutor(max_workers=self.in_flight, thread_name_prefix="sync-push") as wire:
             try:
                 start = 0
                 while start < total:
@@ -374,25 +390,31 @@ class Syncer:
                     start += len(batch)
                     batch = with_payloads(batch)
                     if _attachments_of(batch):  # files go first, over the same link: nothing else in flight
-                        sent, in_flight = in_flight, None
-                        self._settle(sent, summary, total)
+                        while in_flight:
+                            self._settle(in_flight.popleft(), summary, total)
                         batch = self._upload_attachments(batch, summary)
                         if not batch:
                             continue
                     body = self._batch_body(batch, dict(beat, queue_length=max(0, beat["queue_length"] - start)))
-                    answered, in_flight = in_flight, None
-                    outcome = self._wait(answered)  # the hub's answer to the previous batch …
-                    in_flight = _InFlight(batch, wire.submit(self._post, body), start)  # … then the next goes
-                    self._record(answered, outcome, summary, total)  # recorded while the hub works
+                    cases = {e.case_id for e in batch}
+                    answered = []
+                    while in_flight and (len(in_flight) >= self.in_flight or any(
+                            not cases.isdisjoint(sent.cases) for sent in in_flight)):
+                        sent = in_flight.popleft()
+                        answered.append((sent, self._wait(sent)))  # refusals stop the round here …
+                    in_flight.append(_InFlight(batch, wire.submit(self._post, body), start, cases))  # … else it goes
+                    for sent, answer in answered:
+                        self._record(sent, answer, summary, total)  # recorded while the hub works
             except BaseException:
-                if in_flight is not None:  # sent, or maybe sent: never leave it looking untried
+                for sent in in_flight:  # sent, or maybe sent: never leave them looking untried
                     try:
-                        in_flight.future.result()
+                        sent.future.result()
                     except BaseException:  # noqa: BLE001 - the first error is the one to report
                         pass
-                    _update_outbox([e.id for e in in_flight.batch], {}, now())
+                    _update_outbox([e.id for e in sent.batch], {}, now())
                 raise
-            self._settle(in_flight, summary, total)
+            while in_flight:
+                self._settle(in_flight.popleft(), summary, total)
 
     def _batch_body(self, batch: list[QueuedEvent], heartbeat: dict[str, Any]) -> bytes:
         head = json.dumps({

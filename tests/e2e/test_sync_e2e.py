@@ -400,3 +400,45 @@ def test_answers_come_compressed_and_still_verify(linked, hub):
     assert int(response.headers["Content-Length"]) < len(response.content) / 3  # results compress well
     assert protocol.verify_response(link.secret, headers[protocol.H_NONCE], 200, response.headers, response.content)
     assert {r["status"] for r in response.json()["results"]} == {"accepted"}
+
+
+def test_two_batches_in_flight_never_share_a_case_and_a_long_case_goes_in_order(linked, hub, monkeypatch):
+    import gzip
+    import threading
+
+    from station.models import User
+    from station.services.cases import add_note
+    from sync.client import HubClient, HubLink, Syncer
+
+    ids = queue_cases(linked, 40)
+    with linked.app_context(), db.connection_context():
+        agent = User.get(User.username == "agent")
+        long_case = Case.get_by_id(ids[7])
+        for n in range(25):  # 26 events: longer than a whole batch of 10
+            add_note(long_case, agent, f"第{n + 1}次电话回访")
+
+    lock = threading.Lock()
+    at_hub: list[set[str]] = []
+    seen = {"most": 0, "shared": 0}
+    original = Syncer._post
+
+    def watched(self, body):  # noqa: ANN001, ANN202
+        cases = {e["case_id"] for e in json.loads(gzip.decompress(body))["events"]}
+        with lock:
+            seen["shared"] += sum(1 for other in at_hub if other & cases)
+            at_hub.append(cases)
+            seen["most"] = max(seen["most"], len(at_hub))
+        try:
+            time.sleep(0.05)  # a hub that takes its time: the next batch is ready meanwhile
+            return original(self, body)
+        finally:
+            with lock:
+                at_hub.remove(cases)
+
+    monkeypatch.setattr(Syncer, "_post", watched)
+    with linked.app_context(), db.connection_context():
+        summary = Syncer(HubClient(HubLink.from_settings()), linked.config["ATTACHMENT_DIR"], max_events=10).run()
+    assert not summary.error, summary.error
+    assert seen["most"] == 2 and seen["shared"] == 0
+    assert summary.retry_later == 0 and summary.acknowledged == 40 + 25  # nothing arrived out of order
+    assert_exactly_once(linked, hub)
