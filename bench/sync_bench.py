@@ -38,7 +38,8 @@ def _queued(app: Flask) -> int:
         return OutboxEvent.select().where(OutboxEvent.state == "queued").count()
 
 
-def _push(app: Flask, link: HubLink, *, full_round: bool = False) -> tuple[float, SyncSummary]:
+def _push(app: Flask, link: HubLink, *, full_round: bool = False) -> tuple[float, SyncSummary, int]:
+    """Push (or run a full round) with the station's own Syncer; (seconds, summary, batches in flight)."""
     with app.app_context(), db.connection_context():
         syncer = Syncer(HubClient(link), app.config["ATTACHMENT_DIR"])
         summary = SyncSummary()
@@ -47,7 +48,7 @@ def _push(app: Flask, link: HubLink, *, full_round: bool = False) -> tuple[float
             summary = syncer.run()
         else:
             syncer.push(summary)
-        return time.perf_counter() - t0, summary
+        return time.perf_counter() - t0, summary, syncer.in_flight
 
 
 def _exactly_once(app: Flask, hub_events: list[tuple[str, str, int]]) -> bool:
@@ -64,7 +65,7 @@ def throughput(workdir: Path, cases: int) -> dict[str, Any]:
     secret = register(instance, [STATION_CODE])[STATION_CODE]
     with hub_processes(instance, workers=HUB_WORKERS, log=workdir / "hub-throughput.log") as hubs:
         proxy = LinkProxy(hubs.ports)
-        elapsed, summary = _push(app, HubLink(proxy.url, STATION_CODE, secret))
+        elapsed, summary, in_flight = _push(app, HubLink(proxy.url, STATION_CODE, secret))
         proxy.close()
     events = filled["events"] + filled["seeds"]
     if summary.error or summary.acknowledged != events:
@@ -79,6 +80,8 @@ def throughput(workdir: Path, cases: int) -> dict[str, Any]:
         "response_bytes": proxy.down.bytes,
         "bytes_per_event": round(proxy.total_bytes / events, 1),
         "exactly_once": _exactly_once(app, count_events(instance)),
+        "hub_workers": HUB_WORKERS,
+        "batches_in_flight": in_flight,
         "db": app.config["DATABASE"],
     }
 
@@ -153,7 +156,7 @@ def thin_link(workdir: Path, cases: int = 200, rate_bps: float = 64_000, latency
     secret = register(instance, [STATION_CODE])[STATION_CODE]
     with hub_processes(instance, log=workdir / "hub-thin.log") as hubs:
         proxy = LinkProxy(hubs.ports[0], rate_bps=rate_bps, latency_s=latency_s)
-        elapsed, summary = _push(app, HubLink(proxy.url, STATION_CODE, secret), full_round=True)
+        elapsed, summary, _in_flight = _push(app, HubLink(proxy.url, STATION_CODE, secret), full_round=True)
         proxy.close()
     if summary.error or _queued(app):
         raise RuntimeError(f"thin-link sync incomplete: {summary.as_dict()}")

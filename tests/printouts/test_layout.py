@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from datetime import date, datetime
 
+import pytest
+
+from printouts import collection_receipt
 from printouts.layout import QRCode, deadline_text, query_url
+from printouts.samples import sample_case, sample_station
 from printouts.text import clean, fmt_date, fmt_datetime
 
 
@@ -34,3 +40,24 @@ def test_dates_and_clean() -> None:
     assert fmt_date(None) == "" and fmt_datetime(None) == ""
     assert clean("a\x00b\nc") == "a b c"
     assert clean(None) == ""
+
+
+NO_ZBAR = ("!!! zbar-tools (zbarimg) or poppler-utils NOT INSTALLED — the receipt QR codes are NOT being scanned. "
+           "Install them: apt-get install zbar-tools poppler-utils !!!")
+
+
+@pytest.mark.parametrize("layout", ["a4", "roll80"])
+def test_the_printed_qr_scans_to_the_residents_progress_page(layout: str, tmp_path) -> None:
+    """What a resident's phone does with the paper: rasterise the PDF as a printer would, scan it."""
+    zbarimg, pdftoppm = shutil.which("zbarimg"), shutil.which("pdftoppm")
+    if zbarimg is None or pdftoppm is None:
+        pytest.skip(NO_ZBAR)
+    station, case = sample_station(), sample_case()
+    (tmp_path / "receipt.pdf").write_bytes(collection_receipt(station, case, layout=layout))
+    subprocess.run([pdftoppm, "-r", "150", "-gray", "-png", "-f", "1", "-l", "1", tmp_path / "receipt.pdf",
+                    tmp_path / "page"], check=True, timeout=60)
+    [page] = tmp_path.glob("page*.png")
+    scanned = subprocess.run([zbarimg, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", page],
+                             capture_output=True, timeout=60)
+    assert scanned.returncode == 0, scanned.stderr
+    assert scanned.stdout.decode().strip() == query_url(station.query_url_base, case.query_code)
