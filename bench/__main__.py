@@ -24,10 +24,10 @@ from typing import Any
 SIZES = {
     "full": {"station_cases": 100_000, "page_samples": 100, "intakes": 200, "sync_cases": 10_000,
              "naive_events": 2_000, "thin_link_cases": 200, "hub_stations": 200, "hub_cases_per_station": 20,
-             "hub_workers": 4, "hub_threads": 8},
+             "hub_workers": 4, "hub_threads": 8, "hub_spread_s": 20},
     "quick": {"station_cases": 10_000, "page_samples": 20, "intakes": 30, "sync_cases": 2_000,
               "naive_events": 300, "thin_link_cases": 200, "hub_stations": 20, "hub_cases_per_station": 20,
-              "hub_workers": 2, "hub_threads": 8},
+              "hub_workers": 2, "hub_threads": 8, "hub_spread_s": 4},
 }
 
 # name: (label, unit, target, comparison) — comparison "<", "<=", ">=" or "==" (for booleans)
@@ -46,6 +46,7 @@ TARGETS: dict[str, tuple[str, str, Any, str]] = {
     "hub_exactly_once": ("hub under load: every event exactly once", "", True, "=="),
     "hub_batch_p95_ms": ("hub under load: p95 per batch", "ms", 500, "<"),
     "hub_events_per_s": ("hub under load: events/s (no target)", "events/s", None, ""),
+    "hub_spread_batch_p95_ms": ("… stations spread over a window: p95 (no target)", "ms", None, ""),
     "station_rss_mb": ("station resident memory after warm-up", "MB", 120, "<"),
     "cold_start_s": ("cold start to first served page", "s", 1.5, "<"),
 }
@@ -85,9 +86,11 @@ def _figures(d: dict[str, Any]) -> dict[str, Any]:
         "sync_vs_ceiling": sync and sync["vs_ceiling"],
         "sync_bytes_per_event": sync and sync["bytes_per_event"],
         "thin_link_s": thin and thin["seconds"],
-        "hub_exactly_once": hub["exactly_once"] if hub_ok else None,
+        "hub_exactly_once": hub["exactly_once"] and (hub.get("spread") or {}).get("exactly_once", True)
+        if hub_ok else None,
         "hub_batch_p95_ms": hub["batch"]["p95_ms"] if hub_ok and hub["batch"] else None,
         "hub_events_per_s": hub["events_per_s"] if hub_ok else None,
+        "hub_spread_batch_p95_ms": hub["spread"]["batch"]["p95_ms"] if hub_ok and hub.get("spread") else None,
         "station_rss_mb": pages and pages["rss_mb"],
         "cold_start_s": pages and pages["cold_start_s"],
     }
@@ -129,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
                                                     sizes["intakes"])),
         ("sync", lambda: sync_bench.run(workdir, sizes["sync_cases"], sizes["naive_events"])),
         ("thin_link", lambda: sync_bench.thin_link(workdir, sizes["thin_link_cases"])),
-        ("hub_load", lambda: hub_load.run(workdir, sizes["hub_stations"], sizes["hub_cases_per_station"],
-                                          sizes["hub_workers"], sizes["hub_threads"])),
+        ("hub_load", lambda: hub_load.run_both(workdir, sizes["hub_stations"], sizes["hub_cases_per_station"],
+                                               sizes["hub_workers"], sizes["hub_threads"], sizes["hub_spread_s"])),
     ]
     details: dict[str, Any] = {}
     errors: dict[str, str] = {}

@@ -11,6 +11,7 @@ every sent event exactly once and nothing else.
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 import threading
 import time
@@ -47,8 +48,9 @@ def _backlogs(workdir: Path, stations: int, cases_per_station: int) -> list[list
 
 class _Station(threading.Thread):
     def __init__(self, code: str, secret: str, url: str, events: list[dict[str, Any]], batch_events: int,
-                 barrier: threading.Barrier) -> None:
+                 barrier: threading.Barrier, delay_s: float = 0.0) -> None:
         super().__init__(name=code, daemon=True)
+        self.delay_s = delay_s
         self.code, self.secret, self.url = code, secret, url
         self.bodies = [protocol.encode_body({"protocol": protocol.PROTOCOL_VERSION, "station": code,
                                              "batch_id": protocol.new_id(),
@@ -76,6 +78,7 @@ class _Station(threading.Thread):
         session = requests.Session()
         try:
             self.barrier.wait()
+            time.sleep(self.delay_s)
             for body in self.bodies:
                 for result in self._post(session, body)["results"]:
                     self.statuses[result["status"]] = self.statuses.get(result["status"], 0) + 1
@@ -89,8 +92,12 @@ class _Station(threading.Thread):
 
 
 def run(workdir: Path, stations: int, cases_per_station: int, workers: int, threads: int,
-        batch_events: int = 30) -> dict[str, Any]:
-    """Push from `stations` threads at once to `workers` hub processes on PostgreSQL."""
+        batch_events: int = 30, spread_s: float = 0.0) -> dict[str, Any]:
+    """Push from `stations` threads to `workers` hub processes on PostgreSQL.
+
+    ``spread_s`` 0: all at the same instant (the worst case). Otherwise each station starts at a
+    random moment within that many seconds, as scheduled syncs with jitter arrive.
+    """
     dsn = local_postgres_dsn()
     if dsn is None:
         return {"skipped": "PostgreSQL not reachable at 127.0.0.1:5432 (db test, user postgres/root)"}
@@ -103,8 +110,9 @@ def run(workdir: Path, stations: int, cases_per_station: int, workers: int, thre
                            log=workdir / "hub-load.log") as hubs:
             urls = hubs.urls()
             barrier = threading.Barrier(stations + 1)
-            clients = [_Station(code, secrets[code], urls[n % len(urls)], backlogs[n], batch_events, barrier)
-                       for n, code in enumerate(codes)]
+            rng = random.Random(7)
+            clients = [_Station(code, secrets[code], urls[n % len(urls)], backlogs[n], batch_events, barrier,
+                                rng.uniform(0, spread_s)) for n, code in enumerate(codes)]
             for client in clients:
                 client.start()
             barrier.wait()
@@ -126,6 +134,7 @@ def run(workdir: Path, stations: int, cases_per_station: int, workers: int, thre
     return {
         "database": "PostgreSQL (throwaway schema, dropped afterwards)",
         "stations": stations,
+        "spread_s": spread_s,
         "workers": workers,
         "threads_per_worker": threads,
         "events": events,
@@ -141,3 +150,12 @@ def run(workdir: Path, stations: int, cases_per_station: int, workers: int, thre
         "exactly_once": exactly_once,
         "errors": errors[:5],
     }
+
+
+def run_both(workdir: Path, stations: int, cases_per_station: int, workers: int, threads: int,
+             spread_s: float) -> dict[str, Any]:
+    """The burst (the figure with a target), then the same load spread over ``spread_s`` seconds."""
+    burst = run(workdir / "burst", stations, cases_per_station, workers, threads)
+    if "skipped" not in burst:
+        burst["spread"] = run(workdir / "spread", stations, cases_per_station, workers, threads, spread_s=spread_s)
+    return burst
