@@ -230,3 +230,31 @@ def test_authorization_printed_then_signed_is_recorded_and_synced(app, agent):
     assert kinds == ["case.submitted", "case.materials_updated"]
     again = agent.post(f"/cases/{case_id}/authorization", follow_redirects=True).get_data(as_text=True)
     assert "已登记为签署" in again
+
+
+def test_a_name_search_counts_and_pages_newest_first(app, agent):
+    from stdnum.cn import ric
+
+    item_id = _item_id(app, "高龄津贴申领")
+    for n in range(7):  # seven residents whose names contain 秀英
+        body = f"14108119{40 + n:02d}0101{n:03d}"
+        number = body + ric.calc_check_digit(body + "0")
+        response = agent.post(f"/intake/item/{item_id}", _form(app, "高龄津贴申领", applicant_id_number=number))
+        assert response.status_code == 302
+    with app.app_context(), db.connection_context():
+        ids = [c.id for c in Case.select().order_by(Case.id)]
+        assert len(ids) == 7
+        base = dt.datetime(2026, 11, 2, 9, 0)
+        for n, case_id in enumerate(ids):  # two share one second: the id breaks the tie, as in SQL
+            Case.update(received_at=base + dt.timedelta(minutes=min(n, 5))).where(Case.id == case_id).execute()
+        newest_first = [c.id for c in Case.select().order_by(Case.received_at.desc(), Case.id.desc())]
+        query_code = Case.get_by_id(ids[2]).query_code
+    app.config["CASES_PER_PAGE"] = 3
+    pages = [agent.get(f"/cases/?q=秀英&page={n}").get_data(as_text=True) for n in (1, 2, 3, 4)]
+    assert all("共 7 件" in page for page in pages)
+    shown = [[case_id for case_id in newest_first if f"/cases/{case_id}" in page] for page in pages]
+    assert shown == [newest_first[0:3], newest_first[3:6], newest_first[6:7], []]
+    for page, ids_on_page in zip(pages[:3], shown[:3], strict=True):  # in that order on the page, too
+        assert sorted(ids_on_page, key=page.index) == ids_on_page
+    by_code = agent.get(f"/cases/?q={query_code.lower()}").get_data(as_text=True)
+    assert "共 1 件" in by_code and f"/cases/{ids[2]}" in by_code
