@@ -85,7 +85,8 @@ class Case(BaseModel):
             (("received_at", "id"), False),
             (("status", "received_at", "id"), False),
             (("status", "committed_due"), False),
-            (("applicant_name", "case_no", "query_code", "received_at", "id"), False),
+            (("applicant_name", "case_no", "query_code"), False),
+            (("applicant_name", "received_at", "id"), False),
             (("item_id", "status", "received_at", "id"), False),
         )
 

@@ -158,6 +158,7 @@ class CaseListQuery(ModelSelect):
 
 
 _CASE_NO = re.compile(r"^\d{24}$")  # {area 12}{YYYYMMDD}{sequence 4}: no name contains such a run
+_CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0003134f]")  # CJK ideographs, extension B and beyond included
 
 
 def filtered(f: CaseFilter, today: dt.date) -> CaseListQuery:
@@ -178,10 +179,14 @@ def filtered(f: CaseFilter, today: dt.date) -> CaseListQuery:
         conditions.append(Case.agent == f.agent_id)
     if f.overdue:
         conditions.append((Case.status.in_(OPEN_STATUSES)) & (Case.committed_due < today))
+    name_only = False
     if f.query:
         text = f.query.strip()
         if _CASE_NO.match(text):
             conditions.append(Case.case_no == text)  # the unique index, not a scan of every name
+        elif _CJK.search(text):  # case numbers and query codes have no Chinese: a name
+            conditions.append(Case.applicant_name.contains(text))
+            name_only = True
         else:
             conditions.append(
                 (Case.case_no == text) | (Case.query_code == text.upper()) | (Case.applicant_name.contains(text)))
@@ -195,7 +200,7 @@ def filtered(f: CaseFilter, today: dt.date) -> CaseListQuery:
     query = query.order_by(*order)
     query.count_query = count_query
     query.id_query = count_query.clone().order_by(*order)
-    if f.query and not _CASE_NO.match(f.query.strip()):
+    if name_only:
         query.match_query = Case.select(Case.received_at, Case.id).where(*conditions)
     return query
 
