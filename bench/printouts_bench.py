@@ -10,6 +10,7 @@ reprint or print-after-preview does.
 
 from __future__ import annotations
 
+import gc
 import json
 import statistics
 import sys
@@ -33,6 +34,7 @@ def run(quick: bool = False) -> dict[str, object]:
     font = cjk_font()
     collection_receipt(station, sample_case())  # warm-up: font tables parsed, styles cached
     collection_receipt(station, sample_case(), layout="roll80")
+    gc.freeze()  # as `python -m station run` does once it has started (station/cli.py serve)
     a4: list[float] = []
     a4_cpu: list[float] = []
     roll: list[float] = []

@@ -6,6 +6,7 @@ Operators script these; keep the names and flags stable.
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import json
 import logging
@@ -109,6 +110,9 @@ def serve(app: Flask, host: str, port: int) -> None:
     from waitress import serve as waitress_serve
 
     start_background_jobs(app)
+    # What is loaded by now (fonts, catalog index, templates) lives as long as the process: out
+    # of the collector's reach, a collection during a request no longer walks all of it.
+    gc.freeze()
     waitress_serve(app, host=host, port=port, threads=4, ident="station")  # a station has a handful of users
 
 
