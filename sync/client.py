@@ -405,6 +405,8 @@ class Syncer:
                     in_flight.append(_InFlight(batch, wire.submit(self._post, body), start, cases))  # … else it goes
                     for sent, answer in answered:
                         self._record(sent, answer, summary, total)  # recorded while the hub works
+                while in_flight:
+                    self._settle(in_flight.popleft(), summary, total)
             except BaseException:
                 for sent in in_flight:  # sent, or maybe sent: never leave them looking untried
                     try:
@@ -413,8 +415,6 @@ class Syncer:
                         pass
                     _update_outbox([e.id for e in sent.batch], {}, now())
                 raise
-            while in_flight:
-                self._settle(in_flight.popleft(), summary, total)
 
     def _batch_body(self, batch: list[QueuedEvent], heartbeat: dict[str, Any]) -> bytes:
         head = json.dumps({
