@@ -24,7 +24,7 @@ from sync.client import HubClient, HubLink, Syncer, SyncSummary
 from sync.outbox import OutboxEvent
 
 BATCH_EVENTS = 200  # Syncer's default batch size
-HUB_WORKERS = 2  # hub processes behind the proxy, as a county server runs several; the station keeps 2 batches in flight
+HUB_WORKERS = 3  # hub processes behind the proxy, as a county server runs several; the station keeps 3 batches in flight
 
 
 def _station(workdir: Path, name: str, cases: int) -> tuple[Flask, dict[str, Any]]:

@@ -322,7 +322,7 @@ class Syncer:
     FAST_S, SLOW_S = 2.0, 10.0
 
     def __init__(self, client: HubClient, attachment_dir: str, *, max_events: int = 500,
-                 max_bytes: int = 1024 * 1024, in_flight: int = 2,
+                 max_bytes: int = 1024 * 1024, in_flight: int = 3,
                  progress: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.client = client
         self.in_flight = max(1, in_flight)

@@ -43,6 +43,9 @@ _RACE_RETRIES = 4
 
 #: A case as the apply functions see it: a stored row, or one first seen in this batch (_new_case).
 CaseView = HubCase | SimpleNamespace
+#: Writes a batch makes besides its events and cases (conflict copies, attachment links), held
+#: back until the batch's transaction; None means "write now" (one event per transaction).
+Deferred = list[Callable[[], Any]] | None
 
 
 class _LostRace(Exception):
@@ -83,10 +86,16 @@ _IN_CLAUSE = 500  # ids per IN (...) list: well under SQLite's and psycopg2's pa
 
 def _receive_at_once(station: Station, events: list[Any], order: list[int], *, batch_id: str | None,
                      grace_days: int) -> list[protocol.EventResult]:
-    """Classify and store a whole batch in one transaction; raise to make the caller go one by one.
+    """Classify a whole batch, then store it in one transaction; raise to make the caller go one by one.
 
     Same decisions as :func:`_classify_and_store`, in the same (case, seq) order, but the rows
-    already at the hub are read up front and the new ones written together at the end.
+    already at the hub are read up front and the new ones written together at the end. Reading,
+    classifying and preparing the rows happen outside the write transaction — on SQLite that
+    transaction holds the one write lock every hub worker needs, and it used to hold it for the
+    whole batch. Nothing read is trusted to be unchanged by the time of writing: a new event or
+    case meets the unique indexes, an existing case the compare-and-set on the ``last_seq`` that
+    was read, and any collision rolls the batch back for the one-by-one path. What was read and
+    cannot change (a stored event, a case's station) stays true.
     """
     now = utcnow()
     results: list[protocol.EventResult | None] = [None] * len(events)
@@ -101,83 +110,86 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
             valid.append((index, event, protocol.event_digest(event)))
     event_ids = list({event["event_id"] for _i, event, _d in valid})
     case_ids = list({event["case_id"] for _i, event, _d in valid})
+    known: dict[str, Any] = {
+        event_id: SimpleNamespace(event_id=event_id, station_id=station_id, digest=digest)
+        for sql, chunk in _where_in(Event, ("event_id", "station_id", "digest"), "event_id", event_ids)
+        for event_id, station_id, digest in db.execute_sql(sql, chunk).fetchall()}
+    cases: dict[str, HubCase] = {
+        case.case_id: case
+        for sql, chunk in _where_in(HubCase, None, "case_id", case_ids)
+        for case in HubCase.raw(sql, *chunk)}
+    read_seq = {case_id: case.last_seq for case_id, case in cases.items()}
+    latest = catalog.current()
+    new_cases: dict[str, Any] = {}
+    writes: list[Callable[[], Any]] = []
+    changed: dict[str, set[str]] = {}
+    stored: list[dict[str, Any]] = []
+    taken: dict[tuple[str, int], str] = {}  # (case_id, seq) -> event_id accepted in this batch
+    for index, event, digest in valid:
+        event_id, case_id, seq, kind = event["event_id"], event["case_id"], event["seq"], event["kind"]
+        existing = known.get(event_id)
+        if existing is not None:
+            results[index] = _classify_existing(station, event, digest, existing, writes)
+            continue
+        case = cases.get(case_id)
+        if case is not None and case.station_id != station.id:
+            results[index] = _rejected(event_id, protocol.CODE_NOT_YOUR_CASE,
+                                       "该办件属于其他站点，不能由本站提交。", retryable=False)
+            continue
+        if kind not in protocol.KNOWN_EVENT_KINDS:
+            results[index] = _rejected(event_id, protocol.CODE_UNKNOWN_KIND,
+                                       f"平台不认识事件类型「{kind}」，请联系县级平台升级。", retryable=False)
+            continue
+        last = case.last_seq if case is not None else 0
+        if seq <= last:
+            holder = taken.get((case_id, seq))
+            if holder is None:
+                row = Event.get_or_none((Event.case_id == case_id) & (Event.seq == seq))
+                holder = row.event_id if row is not None else None
+                if holder == event_id:
+                    raise _LostRace()  # committed by another worker since our read
+            results[index] = _conflict(station, event, digest, protocol.CODE_SEQ_TAKEN, holder,
+                                       f"该办件第 {seq} 条事件已由另一事件占用，已转人工核对。", writes)
+            continue
+        if seq > last + 1:
+            results[index] = _rejected(
+                event_id, protocol.CODE_OUT_OF_ORDER,
+                f"事件顺序不连续：平台已收到该办件第 {last} 条，本条为第 {seq} 条，须先补发前面的事件。",
+                retryable=True)
+            continue
+        if kind == protocol.KIND_CASE_SUBMITTED and latest is not None and event["catalog_version"] != latest.version:
+            stale = catalog.check_grace(event, grace_days=grace_days, now=now)
+            if stale is not None:
+                results[index] = stale
+                continue
+        stored.append({"event_id": event_id, "station": station.id, "case_id": case_id, "seq": seq, "kind": kind,
+                       "digest": digest, "occurred_at": event["occurred_at"],
+                       "catalog_version": event["catalog_version"], "deadline": event.get("deadline"),
+                       "batch_id": batch_id, "body": event, "received_at": now})
+        known[event_id] = SimpleNamespace(event_id=event_id, station_id=station.id, digest=digest)
+        taken[(case_id, seq)] = event_id
+        if case is None:
+            case = _new_case(case_id, station.id, now)
+            cases[case_id] = new_cases[case_id] = case
+        updates: dict[str, Any] = {"last_seq": seq, "updated_at": now}
+        updates.update(_APPLY.get(kind, _apply_nothing)(case, event, now, writes))
+        for name, value in updates.items():
+            setattr(case, name, value)
+        changed.setdefault(case_id, set()).update(updates)
+        results[index] = protocol.EventResult(event_id, protocol.STATUS_ACCEPTED)
+    insert_cases = _prepared_insert(HubCase, [_case_row(case) for case in new_cases.values()])
+    updates = [(HubCase.update(**{name: getattr(cases[case_id], name) for name in names})
+                .where((HubCase.id == cases[case_id].id) & (HubCase.last_seq == read_seq[case_id])))
+               for case_id, names in changed.items() if case_id not in new_cases]
+    insert_events = _prepared_insert(Event, stored)
     with db.atomic():
-        known: dict[str, Any] = {
-            event_id: SimpleNamespace(event_id=event_id, station_id=station_id, digest=digest)
-            for sql, chunk in _where_in(Event, ("event_id", "station_id", "digest"), "event_id", event_ids)
-            for event_id, station_id, digest in db.execute_sql(sql, chunk).fetchall()}
-        cases: dict[str, HubCase] = {
-            case.case_id: case
-            for sql, chunk in _where_in(HubCase, None, "case_id", case_ids)
-            for case in HubCase.raw(sql, *chunk)}
-        read_seq = {case_id: case.last_seq for case_id, case in cases.items()}
-        latest = catalog.current()
-        new_cases: dict[str, Any] = {}
-        changed: dict[str, set[str]] = {}
-        stored: list[dict[str, Any]] = []
-        taken: dict[tuple[str, int], str] = {}  # (case_id, seq) -> event_id accepted in this batch
-        for index, event, digest in valid:
-            event_id, case_id, seq, kind = event["event_id"], event["case_id"], event["seq"], event["kind"]
-            existing = known.get(event_id)
-            if existing is not None:
-                results[index] = _classify_existing(station, event, digest, existing)
-                continue
-            case = cases.get(case_id)
-            if case is not None and case.station_id != station.id:
-                results[index] = _rejected(event_id, protocol.CODE_NOT_YOUR_CASE,
-                                           "该办件属于其他站点，不能由本站提交。", retryable=False)
-                continue
-            if kind not in protocol.KNOWN_EVENT_KINDS:
-                results[index] = _rejected(event_id, protocol.CODE_UNKNOWN_KIND,
-                                           f"平台不认识事件类型「{kind}」，请联系县级平台升级。", retryable=False)
-                continue
-            last = case.last_seq if case is not None else 0
-            if seq <= last:
-                holder = taken.get((case_id, seq))
-                if holder is None:
-                    row = Event.get_or_none((Event.case_id == case_id) & (Event.seq == seq))
-                    holder = row.event_id if row is not None else None
-                    if holder == event_id:
-                        raise _LostRace()  # committed by another worker since our read
-                results[index] = _conflict(station, event, digest, protocol.CODE_SEQ_TAKEN, holder,
-                                           f"该办件第 {seq} 条事件已由另一事件占用，已转人工核对。")
-                continue
-            if seq > last + 1:
-                results[index] = _rejected(
-                    event_id, protocol.CODE_OUT_OF_ORDER,
-                    f"事件顺序不连续：平台已收到该办件第 {last} 条，本条为第 {seq} 条，须先补发前面的事件。",
-                    retryable=True)
-                continue
-            if kind == protocol.KIND_CASE_SUBMITTED and latest is not None and event["catalog_version"] != latest.version:
-                stale = catalog.check_grace(event, grace_days=grace_days, now=now)
-                if stale is not None:
-                    results[index] = stale
-                    continue
-            stored.append({"event_id": event_id, "station": station.id, "case_id": case_id, "seq": seq, "kind": kind,
-                           "digest": digest, "occurred_at": event["occurred_at"],
-                           "catalog_version": event["catalog_version"], "deadline": event.get("deadline"),
-                           "batch_id": batch_id, "body": event, "received_at": now})
-            known[event_id] = SimpleNamespace(event_id=event_id, station_id=station.id, digest=digest)
-            taken[(case_id, seq)] = event_id
-            if case is None:
-                case = _new_case(case_id, station.id, now)
-                cases[case_id] = new_cases[case_id] = case
-            updates: dict[str, Any] = {"last_seq": seq, "updated_at": now}
-            updates.update(_APPLY.get(kind, _apply_nothing)(case, event, now))
-            for name, value in updates.items():
-                setattr(case, name, value)
-            changed.setdefault(case_id, set()).update(updates)
-            results[index] = protocol.EventResult(event_id, protocol.STATUS_ACCEPTED)
-        _insert_rows(HubCase, [_case_row(case) for case in new_cases.values()])
-        for case_id, names in changed.items():
-            if case_id in new_cases:
-                continue
-            case = cases[case_id]
-            fields = {name: getattr(case, name) for name in names}
-            if HubCase.update(**fields).where((HubCase.id == case.id)
-                                              & (HubCase.last_seq == read_seq[case_id])).execute() != 1:
+        for write in writes:
+            write()
+        insert_cases()
+        for update in updates:
+            if update.execute() != 1:
                 raise _LostRace()
-        _insert_rows(Event, stored)
+        insert_events()
     return [r for r in results if r is not None]
 
 
@@ -197,16 +209,22 @@ def _where_in(model: type, columns: tuple[str, ...] | None, key: str,
 
 
 def _insert_rows(model: type, rows: list[dict[str, Any]]) -> None:
-    """Insert rows that all have the same keys: SQLite ``executemany``, PostgreSQL ``execute_values``.
+    """Insert rows that all have the same keys (see :func:`_prepared_insert`)."""
+    _prepared_insert(model, rows)()
+
+
+def _prepared_insert(model: type, rows: list[dict[str, Any]]) -> Callable[[], None]:
+    """An insert of rows that all have the same keys, ready to run: SQLite ``executemany``, PostgreSQL ``execute_values``.
 
     peewee renders SQL value by value (tens of µs each), which made rendering the INSERT the
     larger part of taking a batch. Here each row's parameters are converted as peewee converts
     them and handed to the driver in one call; the first row is checked against peewee's own
     rendering of it (parameters on SQLite, the finished SQL on PostgreSQL) and if they differ
-    peewee does it all.
+    peewee does it all. The conversion happens now, the writing when the returned function is
+    called (inside the transaction).
     """
     if not rows:
-        return
+        return lambda: None
     fields = [f for f in model._meta.sorted_fields if f.name in rows[0]]
     # column by column: a column of plain text or ints is taken as it is, checked in one pass
     columns = [_db_column(field, [row[field.name] for row in rows]) for field in fields]
@@ -214,18 +232,20 @@ def _insert_rows(model: type, rows: list[dict[str, Any]]) -> None:
     sql, expected = model.insert(rows[0]).sql()
     if isinstance(db.obj, SqliteDatabase):
         if list(params[0]) == list(expected):
-            db.cursor().executemany(sql, params)
-            return
+            return lambda: db.cursor().executemany(sql, params)
     elif isinstance(db.obj, PostgresqlDatabase):
-        cursor = db.cursor()
         values = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        cursor = db.cursor()
         if b"VALUES " + cursor.mogrify(values, params[0]) in cursor.mogrify(sql, expected):
             names = ", ".join('"' + f.column_name + '"' for f in fields)
-            execute_values(cursor, f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES %s',
-                           params, template=values, page_size=len(rows))
-            return
-    for start in range(0, len(rows), 100):
-        model.insert_many(rows[start:start + 100]).execute()
+            statement = f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES %s'
+            return lambda: execute_values(db.cursor(), statement, params, template=values, page_size=len(rows))
+
+    def by_peewee() -> None:
+        for start in range(0, len(rows), 100):
+            model.insert_many(rows[start:start + 100]).execute()
+
+    return by_peewee
 
 
 _AS_IS = {CharField: {str}, TextField: {str}, IntegerField: {int}}
@@ -300,18 +320,26 @@ def _rejected(event_id: str, code: str, reason: str, *, retryable: bool) -> prot
 
 
 def _conflict(station: Station, event: dict[str, Any], digest: str, code: str,
-              existing_event_id: str | None, reason: str) -> protocol.EventResult:
+              existing_event_id: str | None, reason: str, writes: Deferred = None) -> protocol.EventResult:
     """Keep the clashing copy for a person (once per distinct content) and report it."""
-    (Conflict.insert(event_id=event["event_id"], station=station, case_id=event["case_id"],
-                     seq=event["seq"], kind=event["kind"], digest=digest, code=code,
-                     existing_event_id=existing_event_id, body=event, created_at=utcnow())
-     .on_conflict_ignore().execute())
+    _write(Conflict.insert(event_id=event["event_id"], station=station, case_id=event["case_id"],
+                           seq=event["seq"], kind=event["kind"], digest=digest, code=code,
+                           existing_event_id=existing_event_id, body=event, created_at=utcnow())
+           .on_conflict_ignore(), writes)
     return protocol.EventResult(event["event_id"], protocol.STATUS_CONFLICT, reason=reason, code=code,
                                 retryable=False)
 
 
+def _write(query: Any, writes: Deferred) -> None:
+    """Run an insert now, or hold it for the batch's transaction."""
+    if writes is None:
+        query.execute()
+    else:
+        writes.append(query.execute)
+
+
 def _classify_existing(station: Station, event: dict[str, Any], digest: str,
-                       existing: Event) -> protocol.EventResult:
+                       existing: Event, writes: Deferred = None) -> protocol.EventResult:
     """The hub already holds this event id: duplicate if the content matches, else conflict."""
     event_id = event["event_id"]
     if existing.station_id != station.id:
@@ -319,7 +347,7 @@ def _classify_existing(station: Station, event: dict[str, Any], digest: str,
     if existing.digest == digest:
         return protocol.EventResult(event_id, protocol.STATUS_DUPLICATE)
     return _conflict(station, event, digest, protocol.CODE_CONTENT_MISMATCH, existing.event_id,
-                     "同一事件编号的内容与平台已收到的不一致，已转人工核对。")
+                     "同一事件编号的内容与平台已收到的不一致，已转人工核对。", writes)
 
 
 def _classify_and_store(station: Station, event: dict[str, Any], digest: str, *,
@@ -374,15 +402,15 @@ def _classify_and_store(station: Station, event: dict[str, Any], digest: str, *,
 # --- what each kind does to the county's view of the case ----------------------------------
 
 
-def _link_attachments(case: CaseView, attachments: Any) -> None:
+def _link_attachments(case: CaseView, attachments: Any, writes: Deferred) -> None:
     for item in attachments or []:
         if isinstance(item, dict) and protocol.is_sha256(item.get("sha256")):
-            (AttachmentLink.insert(station=case.station_id, case_id=case.case_id, sha256=item["sha256"],
-                                   filename=str(item.get("filename") or "")[:255] or None,
-                                   size=item.get("size") if isinstance(item.get("size"), int) else None,
-                                   content_type=str(item.get("content_type") or "")[:100] or None,
-                                   linked_at=utcnow())
-             .on_conflict_ignore().execute())
+            _write(AttachmentLink.insert(station=case.station_id, case_id=case.case_id, sha256=item["sha256"],
+                                         filename=str(item.get("filename") or "")[:255] or None,
+                                         size=item.get("size") if isinstance(item.get("size"), int) else None,
+                                         content_type=str(item.get("content_type") or "")[:100] or None,
+                                         linked_at=utcnow())
+                   .on_conflict_ignore(), writes)
 
 
 def _date_or_none(value: Any) -> str | None:
@@ -394,11 +422,12 @@ def _date_or_none(value: Any) -> str | None:
     return None
 
 
-def _apply_submitted(case: CaseView, event: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+def _apply_submitted(case: CaseView, event: dict[str, Any], now: dt.datetime,
+                     writes: Deferred = None) -> dict[str, Any]:
     payload = event["payload"]
     applicant = payload.get("applicant") if isinstance(payload.get("applicant"), dict) else {}
     decision = payload.get("decision")
-    _link_attachments(case, payload.get("attachments"))
+    _link_attachments(case, payload.get("attachments"), writes)
     updates: dict[str, Any] = {
         "snapshot": payload,
         "case_no": str(payload.get("case_no") or "")[:64] or None,
@@ -421,7 +450,8 @@ def _apply_submitted(case: CaseView, event: dict[str, Any], now: dt.datetime) ->
     return updates
 
 
-def _apply_materials(case: CaseView, event: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+def _apply_materials(case: CaseView, event: dict[str, Any], now: dt.datetime,
+                     writes: Deferred = None) -> dict[str, Any]:
     payload = event["payload"]
     snapshot = dict(case.snapshot or {})
     if isinstance(payload.get("materials"), list):
@@ -430,15 +460,15 @@ def _apply_materials(case: CaseView, event: dict[str, Any], now: dt.datetime) ->
         known = {a.get("sha256") for a in snapshot.get("attachments") or [] if isinstance(a, dict)}
         snapshot["attachments"] = list(snapshot.get("attachments") or []) + [
             a for a in payload["attachments"] if isinstance(a, dict) and a.get("sha256") not in known]
-        _link_attachments(case, payload["attachments"])
+        _link_attachments(case, payload["attachments"], writes)
     updates: dict[str, Any] = {"snapshot": snapshot}
     if case.status == "supplement":
         updates["supplied_at"] = now
     return updates
 
 
-def _apply_into_snapshot(key: str) -> Callable[[CaseView, dict[str, Any], dt.datetime], dict[str, Any]]:
-    def apply(case: CaseView, event: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+def _apply_into_snapshot(key: str) -> Callable[..., dict[str, Any]]:
+    def apply(case: CaseView, event: dict[str, Any], now: dt.datetime, writes: Deferred = None) -> dict[str, Any]:
         snapshot = dict(case.snapshot or {})
         snapshot[key] = event["payload"]
         return {"snapshot": snapshot}
@@ -446,11 +476,12 @@ def _apply_into_snapshot(key: str) -> Callable[[CaseView, dict[str, Any], dt.dat
     return apply
 
 
-def _apply_nothing(case: CaseView, event: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+def _apply_nothing(case: CaseView, event: dict[str, Any], now: dt.datetime,
+                   writes: Deferred = None) -> dict[str, Any]:
     return {}
 
 
-_APPLY: dict[str, Callable[[CaseView, dict[str, Any], dt.datetime], dict[str, Any]]] = {
+_APPLY: dict[str, Callable[..., dict[str, Any]]] = {
     protocol.KIND_CASE_SUBMITTED: _apply_submitted,
     "case.materials_updated": _apply_materials,
     "case.status_changed": _apply_into_snapshot("station_status"),
