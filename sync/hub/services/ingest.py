@@ -208,11 +208,6 @@ def _where_in(model: type, columns: tuple[str, ...] | None, key: str,
         yield head + "(" + ", ".join([db.param] * len(chunk)) + ")", chunk
 
 
-def _insert_rows(model: type, rows: list[dict[str, Any]]) -> None:
-    """Insert rows that all have the same keys (see :func:`_prepared_insert`)."""
-    _prepared_insert(model, rows)()
-
-
 def _prepared_insert(model: type, rows: list[dict[str, Any]]) -> Callable[[], None]:
     """An insert of rows that all have the same keys, ready to run: SQLite ``executemany``, PostgreSQL ``execute_values``.
 
