@@ -224,8 +224,8 @@ def with_payloads(events: list[QueuedEvent]) -> list[QueuedEvent]:
     """The same events with their payload text, read in one query per 500."""
     payloads: dict[int, str] = {}
     ids = [e.id for e in events]
-    for start in range(0, len(ids), _IDS_PER_UPDATE):
-        chunk = ids[start:start + _IDS_PER_UPDATE]
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        chunk = ids[start:start + _IDS_PER_STATEMENT]
         payloads.update(db.execute_sql(
             f"SELECT id, payload FROM outbox_event WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall())
     return [replace(e, payload_json=payloads[e.id]) for e in events]
@@ -276,7 +276,7 @@ class _InFlight:
     cases: set[str]
 
 
-_IDS_PER_UPDATE = 500  # well under SQLite's 999 parameters of old builds
+_IDS_PER_STATEMENT = 500  # ids per IN (...): under the 999 parameters of older SQLite builds
 
 
 def _update_outbox(tried: list[int], answers: dict[tuple[str, str, str, str], list[int]],
@@ -299,8 +299,8 @@ def _update_outbox(tried: list[int], answers: dict[tuple[str, str, str, str], li
             [stamp_text, state, status, code, reason, stamp_text if state == "acked" else None], ids))
     with db.atomic("IMMEDIATE"):
         for sql, params, ids in statements:
-            for start in range(0, len(ids), _IDS_PER_UPDATE):
-                chunk = ids[start:start + _IDS_PER_UPDATE]
+            for start in range(0, len(ids), _IDS_PER_STATEMENT):
+                chunk = ids[start:start + _IDS_PER_STATEMENT]
                 db.execute_sql(f"{sql} WHERE id IN ({','.join('?' * len(chunk))})", [*params, *chunk])
 
 
