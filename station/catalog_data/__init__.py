@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -121,26 +122,38 @@ def _check_limit(where: str, label: str, limit: Any, errors: list[str]) -> bool:
     return ok
 
 
-def _check_materials(where: str, materials: Any, errors: list[str]) -> None:
-    if not isinstance(materials, list):
-        errors.append(f"{where}：materials 应为列表")
+def _keyed_entries(where: str, field: str, noun: str, entries: Any, required: tuple[str, ...], key: str,
+                   key_label: str, duplicate: str, errors: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The objects of a list whose ``key`` must be a lowercase ASCII name, unique in the list.
+
+    Shape problems (not a list, not an object, missing fields, a bad or repeated key) are
+    reported here; each object is yielded with its place in words for the caller's own checks.
+    """
+    if not isinstance(entries, list):
+        errors.append(f"{where}：{field} 应为列表")
         return
     seen: set[str] = set()
-    for n, material in enumerate(materials, 1):
-        mwhere = f"{where}材料{n}"
-        if not isinstance(material, dict):
-            errors.append(f"{mwhere}：应为对象")
+    for n, entry in enumerate(entries, 1):
+        ewhere = f"{where}{noun}{n}"
+        if not isinstance(entry, dict):
+            errors.append(f"{ewhere}：应为对象")
             continue
-        missing = [k for k in MATERIAL_KEYS if k not in material]
+        missing = [k for k in required if k not in entry]
         if missing:
-            errors.append(f"{mwhere}：缺少字段 {', '.join(missing)}")
-        key = material.get("key")
-        if not isinstance(key, str) or not ASCII_KEY_RE.match(key):
-            errors.append(f"{mwhere}：材料键“{key}”应为小写英文、数字和下划线")
-        elif key in seen:
-            errors.append(f"{mwhere}：材料键“{key}”在同一事项中重复")
+            errors.append(f"{ewhere}：缺少字段 {', '.join(missing)}")
+        value = entry.get(key)
+        if not isinstance(value, str) or not ASCII_KEY_RE.match(value):
+            errors.append(f"{ewhere}：{key_label}“{value}”应为小写英文、数字和下划线")
+        elif value in seen:
+            errors.append(f"{ewhere}：{key_label}“{value}”{duplicate}")
         else:
-            seen.add(key)
+            seen.add(value)
+        yield ewhere, entry
+
+
+def _check_materials(where: str, materials: Any, errors: list[str]) -> None:
+    for mwhere, material in _keyed_entries(where, "materials", "材料", materials, MATERIAL_KEYS, "key", "材料键",
+                                           "在同一事项中重复", errors):
         if "form" in material and material["form"] not in MATERIAL_FORMS:
             errors.append(
                 f"{mwhere}：材料形式“{material['form']}”无效，应为 original、copy 或 original_and_copy"
@@ -160,25 +173,8 @@ def _check_materials(where: str, materials: Any, errors: list[str]) -> None:
 
 
 def _check_form_fields(where: str, fields: Any, errors: list[str]) -> None:
-    if not isinstance(fields, list):
-        errors.append(f"{where}：form_fields 应为列表")
-        return
-    names: set[str] = set()
-    for n, fld in enumerate(fields, 1):
-        fwhere = f"{where}表单字段{n}"
-        if not isinstance(fld, dict):
-            errors.append(f"{fwhere}：应为对象")
-            continue
-        missing = [k for k in FIELD_KEYS if k not in fld]
-        if missing:
-            errors.append(f"{fwhere}：缺少字段 {', '.join(missing)}")
-        name = fld.get("name")
-        if not isinstance(name, str) or not ASCII_KEY_RE.match(name):
-            errors.append(f"{fwhere}：字段名“{name}”应为小写英文、数字和下划线")
-        elif name in names:
-            errors.append(f"{fwhere}：字段名“{name}”重复")
-        else:
-            names.add(name)
+    for fwhere, fld in _keyed_entries(where, "form_fields", "表单字段", fields, FIELD_KEYS, "name", "字段名", "重复",
+                                      errors):
         if "type" in fld and fld["type"] not in FIELD_TYPES:
             errors.append(f"{fwhere}：字段类型“{fld['type']}”无效")
         if fld.get("type") == "select" and not (isinstance(fld.get("options"), list) and fld["options"]):
