@@ -17,6 +17,7 @@ from station.models import Case, CaseMaterial, ServiceItem, User
 from station.models.cases import OPEN_STATUSES, STATUSES
 from station.services import personal, timeline
 from station.services.errors import DomainError, NotFound
+from station.services.hanzi import has_han
 from sync.outbox import enqueue
 
 
@@ -158,7 +159,6 @@ class CaseListQuery(ModelSelect):
 
 
 _CASE_NO = re.compile(r"^\d{24}$")  # {area 12}{YYYYMMDD}{sequence 4}: no name contains such a run
-_CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0003134f]")  # CJK ideographs, extension B and beyond included
 
 
 def filtered(f: CaseFilter, today: dt.date) -> CaseListQuery:
@@ -184,7 +184,7 @@ def filtered(f: CaseFilter, today: dt.date) -> CaseListQuery:
         text = f.query.strip()
         if _CASE_NO.match(text):
             conditions.append(Case.case_no == text)  # the unique index, not a scan of every name
-        elif _CJK.search(text):  # case numbers and query codes have no Chinese: a name
+        elif has_han(text):  # case numbers and query codes have no Chinese: a name
             conditions.append(Case.applicant_name.contains(text))
             name_only = True
         else:

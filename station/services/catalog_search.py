@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from station.services.hanzi import has_han
+
 __all__ = [
     "SearchEntry", "CatalogIndex", "build_search_text", "bundle_keywords", "entries_from_catalog", "item_keywords",
     "normalize_query",
@@ -25,7 +27,6 @@ _FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20
 _WHITESPACE_RE = re.compile(r"\s+")
 _NOT_ALNUM_RE = re.compile(r"[^a-z0-9]+")
-_CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_RE = re.compile(r"[a-z]")
 
 # Tier scores, spaced by 10 so that the bonuses below never lift an entry into the next tier.
@@ -99,7 +100,7 @@ def _query_forms(query: str) -> tuple[str, str, bool]:
     Initials are only compared when the agent typed Latin letters: a pure Chinese query's
     initials ("残疾" -> "cj") would match unrelated names by accident.
     """
-    if not _CJK_RE.search(query):
+    if not has_han(query):
         plain = _NOT_ALNUM_RE.sub("", query)
         return plain, plain, bool(plain)
     return _pinyin(query), _initials(query), bool(_LATIN_RE.search(query))
@@ -180,7 +181,7 @@ class CatalogIndex:
         q = normalize_query(query)
         if not q or limit <= 0:
             return []
-        if _CJK_RE.search(q) and not _LATIN_RE.search(q):
+        if has_han(q) and not _LATIN_RE.search(q):
             # A Chinese query usually matches as text; its pinyin (for homophone typos) is only
             # worked out when the text found nothing.
             found = self._scan(q, "", "", False, limit)
