@@ -417,12 +417,12 @@ class Syncer:
                 raise
 
     def _batch_body(self, batch: list[QueuedEvent], heartbeat: dict[str, Any]) -> bytes:
-        head = json.dumps({
+        head = protocol.json_text({
             "protocol": protocol.PROTOCOL_VERSION,
             "station": self.client.link.station_code,
             "batch_id": protocol.new_id(),
             "heartbeat": heartbeat,
-        }, ensure_ascii=False, separators=(",", ":"))
+        })
         raw = head[:-1] + ',"events":[' + ",".join(e.envelope_json() for e in batch) + "]}"
         return protocol.compress_body(raw.encode("utf-8"))
 

@@ -241,7 +241,7 @@ def encode_body(obj: Any, *, compress: bool = True) -> bytes:
 
     ``mtime=0`` makes the bytes reproducible, so a resent batch has the same body digest.
     """
-    raw = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    raw = json_text(obj).encode("utf-8")
     return compress_body(raw) if compress else raw
 
 

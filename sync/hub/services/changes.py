@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from peewee import PostgresqlDatabase
 
+from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Change, Station
 
@@ -55,7 +55,7 @@ def page_for(station: Station, cursor: int, limit: int, *, max_bytes: int) -> Ch
     size = 0
     for row in rows:
         item = {"change_id": row.id, "kind": row.kind, "case_id": row.case_id, "payload": row.payload}
-        size += len(json.dumps(item, ensure_ascii=False).encode("utf-8"))
+        size += len(protocol.json_text(item).encode("utf-8"))
         if out and size > max_bytes:
             has_more = True
             break
