@@ -96,7 +96,20 @@ def enqueue(
 
 def case_sync_state(case_id: str) -> dict[str, Any]:
     """Summarise a case's own sync state for its page: queued / sent / acknowledged / set aside."""
-    events = list(OutboxEvent.select().where(OutboxEvent.case_id == case_id).order_by(OutboxEvent.seq))
+    return _sync_state(list(OutboxEvent.select().where(OutboxEvent.case_id == case_id).order_by(OutboxEvent.seq)))
+
+
+def case_sync_states(case_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """:func:`case_sync_state` for many cases (a day's ledger) in one query per 500 cases."""
+    events: dict[str, list[OutboxEvent]] = {case_id: [] for case_id in case_ids}
+    for start in range(0, len(case_ids), 500):
+        for event in (OutboxEvent.select().where(OutboxEvent.case_id.in_(case_ids[start:start + 500]))
+                      .order_by(OutboxEvent.case_id, OutboxEvent.seq)):
+            events[event.case_id].append(event)
+    return {case_id: _sync_state(case_events) for case_id, case_events in events.items()}
+
+
+def _sync_state(events: list[OutboxEvent]) -> dict[str, Any]:
     if not events:
         return {"state": "none", "label": "无需同步", "events": []}
     set_aside = [e for e in events if e.state == "set_aside"]
@@ -113,4 +126,4 @@ def case_sync_state(case_id: str) -> dict[str, Any]:
     return {"state": "acked", "label": "县级已确认接收", "events": events}
 
 
-__all__ = ["KIND_NAMES", "OutboxError", "OutboxEvent", "case_sync_state", "enqueue"]
+__all__ = ["KIND_NAMES", "OutboxError", "OutboxEvent", "case_sync_state", "case_sync_states", "enqueue"]

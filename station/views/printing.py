@@ -8,7 +8,6 @@ from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from printouts.sheets import ledger
-from station.extensions import db
 from station.services import cases, paper
 from station.services.errors import DomainError, NotFound
 from station.views.access import FRONT_OFFICE, TOWNSHIP, roles_required
@@ -28,8 +27,7 @@ def _pdf(data: bytes, filename: str) -> Response:
 def document(case_id: str, doc: str):  # noqa: ANN201
     case = cases.get_case(case_id)
     try:
-        with db.atomic("IMMEDIATE"):  # reads then writes: take the write lock first
-            pdf, _title = paper.render(case, doc, current_user._get_current_object())
+        pdf, _title = paper.render(case, doc, current_user._get_current_object())
     except NotFound:
         abort(404)
     except DomainError as exc:

@@ -85,4 +85,5 @@ def test_clerk_prints_the_daily_ledger(app, agent, clerk, tmp_path):
     assert response.mimetype == "application/pdf"
     text = _pdf_text(response.data, tmp_path)
     assert case.case_no in text and "11010519491231002X" not in text
+    assert "待同步" in text.replace(" ", "")  # each case's own sync state, read for the whole day at once
     assert agent.get("/ledger.pdf").status_code == 403
