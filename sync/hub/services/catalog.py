@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from peewee import IntegrityError
+from peewee import IntegrityError, ModelSelect
 
 from sync import protocol
 from sync.hub.extensions import db
@@ -21,8 +21,12 @@ def current() -> CatalogVersion | None:
     Every received batch asks this; loading and parsing a county's whole catalog each time
     would cost more than the batch. Read ``body`` with ``CatalogVersion.get_by_id`` when needed.
     """
-    return (CatalogVersion.select(CatalogVersion.id, CatalogVersion.version, CatalogVersion.published_at)
-            .order_by(CatalogVersion.id.desc()).first())
+    return _headers().order_by(CatalogVersion.id.desc()).first()
+
+
+def _headers() -> ModelSelect:
+    """Catalog versions without their bodies (id, version, published_at)."""
+    return CatalogVersion.select(CatalogVersion.id, CatalogVersion.version, CatalogVersion.published_at)
 
 
 def publish(catalog: Any, *, clerk: str) -> CatalogVersion:
@@ -136,21 +140,22 @@ def check_grace(event: dict[str, Any], *, grace_days: int,
     version = event.get("catalog_version")
     if latest is None or version == latest.version:
         return None
-    theirs = CatalogVersion.get_or_none(CatalogVersion.version == version)
+    theirs = _headers().where(CatalogVersion.version == version).first()
     if theirs is not None and theirs.id > latest.id:
         return None
     if theirs is None:
         superseded_at = latest.published_at
     else:
-        successor = (CatalogVersion.select().where(CatalogVersion.id > theirs.id)
-                     .order_by(CatalogVersion.id).first())
+        successor = _headers().where(CatalogVersion.id > theirs.id).order_by(CatalogVersion.id).first()
         superseded_at = successor.published_at if successor else latest.published_at
     now = now or utcnow()
     taken_at = min(_as_utc_naive(protocol.parse_occurred_at(event["occurred_at"])), now)
     if taken_at <= superseded_at + dt.timedelta(days=grace_days):
         return None
+    # past the window: only now are the two catalogs themselves read and compared
     payload = event.get("payload") or {}
-    recollect = diff_item(theirs.body if theirs else None, CatalogVersion.get_by_id(latest.id).body,
+    recollect = diff_item(CatalogVersion.get_by_id(theirs.id).body if theirs else None,
+                          CatalogVersion.get_by_id(latest.id).body,
                           payload.get("impl_code"), payload.get("item_code"))
     if not recollect:
         return None
