@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass
 
 from station.models import Setting
+from station.services import identity
 from station.services.errors import ValidationFailed
+from station.services.identity import IdentityError
 from sync.status import KEY_INTERVAL
 
 KEYS = {
@@ -42,9 +44,11 @@ def get_profile() -> StationProfile:
 def update_profile(**values: str) -> StationProfile:
     """Change the station's identity; the 12-digit area code is what case numbers start with."""
     errors: dict[str, str] = {}
-    area_code = values.get("area_code", "").strip()
-    if "area_code" in values and not re.fullmatch(r"\d{12}", area_code):
-        errors["area_code"] = "行政区划代码须为12位数字（到村/社区）。"
+    if "area_code" in values:  # the same rule as a resident's village code at intake
+        try:
+            values["area_code"] = identity.check_area_code(values["area_code"]).value
+        except IdentityError as exc:
+            errors["area_code"] = exc.message
     if "name" in values and not values["name"].strip():
         errors["name"] = "请填写服务站名称。"
     if "code" in values and not re.fullmatch(r"[0-9A-Za-z-]{4,30}", values["code"].strip()):

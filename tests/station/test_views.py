@@ -258,3 +258,14 @@ def test_a_name_search_counts_and_pages_newest_first(app, agent):
         assert sorted(ids_on_page, key=page.index) == ids_on_page
     by_code = agent.get(f"/cases/?q={query_code.lower()}").get_data(as_text=True)
     assert "共 1 件" in by_code and f"/cases/{ids[2]}" in by_code
+
+
+def test_station_area_code_follows_the_intake_rule(database):
+    from station.services import station_info
+    from station.services.errors import ValidationFailed
+
+    assert station_info.update_profile(area_code=" １４１０８１１０２２０１ ").area_code == "141081102201"
+    with pytest.raises(ValidationFailed) as refused:
+        station_info.update_profile(area_code="14108110220", name="改名")
+    assert "区划代码应为12位数字" in refused.value.errors["area_code"]
+    assert station_info.get_profile().area_code == "141081102201" and station_info.get_profile().name != "改名"
