@@ -7,9 +7,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,13 +27,6 @@ def summary_ms(samples: Sequence[float]) -> dict[str, float]:
         "max_ms": round(max(samples) * 1000, 2),
         "n": len(samples),
     }
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    """Run fn once; return (seconds, result)."""
-    t0 = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - t0, result
 
 
 def free_port() -> int:

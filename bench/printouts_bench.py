@@ -17,14 +17,10 @@ import sys
 import time
 from datetime import date
 
+from bench.common import percentile
 from printouts import collection_receipt, ledger
 from printouts.fonts import cjk_font
 from printouts.samples import sample_case, sample_ledger_rows, sample_station
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def run(quick: bool = False) -> dict[str, object]:
@@ -52,7 +48,7 @@ def run(quick: bool = False) -> dict[str, object]:
         size, roll_size = max(size, len(pdf)), max(roll_size, len(roll_pdf))
     result: dict[str, object] = {
         "receipt_a4_warm_ms_p50": round(statistics.median(a4), 2),
-        "receipt_a4_warm_ms_p95": round(_percentile(a4, 0.95), 2),
+        "receipt_a4_warm_ms_p95": round(percentile(a4, 0.95), 2),
         # CPU time of this process: steadier than wall time on a shared CI box.
         "receipt_a4_cpu_ms_p50": round(statistics.median(a4_cpu), 2),
         "receipt_a4_bytes": size,

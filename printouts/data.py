@@ -25,8 +25,6 @@ MATERIAL_STATUS = {
 MODES = {"assisted": "帮办", "proxy": "代办"}
 KINDS = {"instant": "即办件", "committed": "承诺件"}
 PICKUP_METHODS = {"window": "窗口领取", "post": "免费邮寄", "hand": "代办员送达"}
-DECISIONS = {"collected": "已收件", "accepted": "已受理", "not_collected": "不予收件（材料不全）",
-             "deferred": "容缺受理"}
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ class CaseDoc:
     department: str = ""  # competent authority (实施主体)
     kind: str = "committed"  # key of KINDS
     mode: str = "assisted"  # key of MODES
-    decision: str = "collected"  # key of DECISIONS
+    decision: str = "collected"  # collected / accepted / not_collected / deferred
     applicant_name: str = ""
     applicant_cert_type_name: str = "居民身份证"
     applicant_id_number: str = ""  # FULL number; builders mask it

@@ -7,7 +7,7 @@ what differs between them so that each document is written once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from io import BytesIO
@@ -296,14 +296,13 @@ class Builder:
         t.spaceAfter = 1.5 * mm
         return t
 
-    def grid(self, head: Sequence[str], rows: Sequence[Sequence[object]], widths: Sequence[float],
-             repeat: bool = True) -> Table:
+    def grid(self, head: Sequence[str], rows: Sequence[Sequence[object]], widths: Sequence[float]) -> Table:
         """A ruled table; cells are escaped paragraphs; column widths are fractions of the frame."""
         s = self.s
         w = self.layout.frame_width
         data = [[self.p(h, s.label) for h in head]]
         data += [[c if isinstance(c, Flowable) else self.p(c, s.cell) for c in row] for row in rows]
-        t = Table(data, colWidths=[f * w for f in widths], repeatRows=1 if repeat else 0)
+        t = Table(data, colWidths=[f * w for f in widths], repeatRows=1)
         style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 2),
                  ("RIGHTPADDING", (0, 0), (-1, -1), 2), ("TOPPADDING", (0, 0), (-1, -1), 1.5),
                  ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5)]
@@ -421,8 +420,7 @@ def story_height(story: Sequence[Flowable], width: float) -> float:
     return total + prev_after
 
 
-def build_pdf(story: list[Flowable], font: CJKFont, layout: Layout, info: PageInfo,
-              on_page: Callable[[Canvas, BaseDocTemplate], None] | None = None) -> bytes:
+def build_pdf(story: list[Flowable], font: CJKFont, layout: Layout, info: PageInfo) -> bytes:
     """Lay the story out on pages of ``layout`` and return the PDF bytes."""
     width = layout.width
     height = layout.height
@@ -436,10 +434,6 @@ def build_pdf(story: list[Flowable], font: CJKFont, layout: Layout, info: PageIn
     frame = Frame(layout.margin_x, layout.margin_bottom, layout.frame_width,
                   height - layout.margin_top - layout.margin_bottom,
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body")
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=on_page or _noop)])
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
     doc.build(story, canvasmaker=_numbered_canvas(info, font, layout, layout.base + 1))
     return buf.getvalue()
-
-
-def _noop(canvas: Canvas, doc: BaseDocTemplate) -> None:
-    """No per-page drawing beyond the footer."""
