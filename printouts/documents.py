@@ -268,7 +268,7 @@ def authorization_letter(station: StationInfo, case: CaseDoc, layout: str = "a4"
               b.p("委托人声明：受托人在上述权限内办理的行为，委托人均予以承认，并承担相应的法律后果。"
                   "委托人保证所提供材料真实有效。受托人不得转委托，不得收取任何费用。", b.s.body)]
     story.append(b.signatures(["委托人（签字并按手印）：", "", "受托人（签字）：", f"日期：{'　' * 8}"],
-                              [f"见证单位：{station.name}（盖章）", fmt_date(_issued(case))]))  # type: ignore[arg-type]
+                              b.seal_lines(f"见证单位：{station.name}", _issued(case))))
     return _finish(b, story, station, case, title)
 
 
