@@ -10,6 +10,7 @@ from peewee import fn
 
 from station.extensions import db
 from station.models import Setting
+from station.models.base import now
 from station.services.errors import DomainError
 from sync.outbox import OutboxEvent
 
@@ -71,7 +72,7 @@ def record_pull_problem(change: dict[str, Any], message: str) -> None:
     problems = pull_problems()
     problems.insert(0, {
         "change_id": change.get("change_id"), "kind": change.get("kind"), "case_id": change.get("case_id"),
-        "message": message[:300], "at": dt.datetime.now().replace(microsecond=0).isoformat(sep=" "),
+        "message": message[:300], "at": now().isoformat(sep=" "),
     })
     Setting.set_value(KEY_PULL_PROBLEMS, json.dumps(problems[:MAX_PULL_PROBLEMS], ensure_ascii=False))
 

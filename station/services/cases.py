@@ -14,6 +14,7 @@ from peewee import JOIN, ModelSelect
 
 from station.extensions import db
 from station.models import Case, CaseMaterial, ServiceItem, User
+from station.models.base import now
 from station.models.cases import OPEN_STATUSES, STATUSES
 from station.services import personal, timeline
 from station.services.errors import DomainError, NotFound
@@ -239,10 +240,10 @@ def apply_county_status(case_id: str, payload: dict[str, Any]) -> Case | None:
     if status == "completed":
         case.result = payload.get("result") or ""
         case.result_text = payload.get("result_text") or ""
-        case.closed_at = dt.datetime.now().replace(microsecond=0)
+        case.closed_at = now()
     if status == "rejected":
-        case.closed_at = dt.datetime.now().replace(microsecond=0)
-    case.updated_at = dt.datetime.now().replace(microsecond=0)
+        case.closed_at = now()
+    case.updated_at = now()
     case.save()
     clerk = payload.get("clerk") or "县级平台"
     message = f"县级平台：{COUNTY_STATUS_NAMES[status]}"
@@ -277,7 +278,7 @@ def mark_authorization_signed(case: Case, user: User) -> None:
         raise DomainError("委托书已登记为签署。")
     with db.atomic("IMMEDIATE"):
         case.authorization_signed = True
-        case.updated_at = dt.datetime.now().replace(microsecond=0)
+        case.updated_at = now()
         case.save()
         timeline.record(case, timeline.actor_of(user), "authorization_signed", "申请人已签署代办委托书")
         enqueue(case.id, "case.materials_updated", {"authorization_signed": True},

@@ -17,6 +17,7 @@ from ulid import ULID
 
 from station.extensions import db
 from station.models import Case, CaseMaterial, ServiceItem, User
+from station.models.base import now
 from station.models.cases import MATERIAL_STATUSES, OPEN_STATUSES, PICKUP_METHODS
 from station.services import identity, numbering, personal, timeline
 from station.services.calendar import load_calendar
@@ -318,7 +319,7 @@ def create_cases(
     profile = get_profile()
     if not profile.area_code:
         raise DomainError("本站尚未设置行政区划代码，请站长在“站点设置”中填写。")
-    received_at = received_at or dt.datetime.now().replace(microsecond=0)
+    received_at = received_at or now()
     calendar = load_calendar()
     group = str(ULID()) if bundle_code or len(items) > 1 else ""
     actor = timeline.actor_of(agent)

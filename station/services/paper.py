@@ -14,6 +14,7 @@ from printouts.registry import PRINTABLE_DOCUMENTS
 from printouts.registry import applicable_documents as _applicable
 from station.extensions import db
 from station.models import Case, ServiceItem, TimelineEntry, User
+from station.models.base import now
 from station.services import cases, personal
 from station.services.errors import DomainError, NotFound
 from station.services.identity import CERTIFICATE_TYPES
@@ -66,7 +67,7 @@ def case_doc(case: Case) -> CaseDoc:
         supplement_reason=case.status_reason if case.status == "supplement" else "",
         result=case.result or None, result_text=case.result_text,
         completed_at=case.closed_at if case.status == "completed" else None,
-        issued_at=dt.datetime.now().replace(microsecond=0),
+        issued_at=now(),
     )
 
 
