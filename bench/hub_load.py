@@ -10,9 +10,7 @@ every sent event exactly once and nothing else.
 
 from __future__ import annotations
 
-import json
 import random
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -23,23 +21,20 @@ import requests
 from bench.common import summary_ms
 from bench.hubs import count_events, hub_processes, register
 from bench.station_data import fill, make_station
+from station.extensions import db
 from sync import protocol
 from sync.loopback import local_postgres_dsn, throwaway_schema
+from sync.outbox import OutboxEvent
 
 
 def _backlogs(workdir: Path, stations: int, cases_per_station: int) -> list[list[dict[str, Any]]]:
     """Real outbox events for stations × cases, split by case between the stations."""
     app = make_station(workdir / "load-station")
     fill(app, stations * cases_per_station - 8, events="queued")
-    conn = sqlite3.connect(app.config["DATABASE"])
-    rows = conn.execute("SELECT event_id, case_id, seq, kind, occurred_at, catalog_version, deadline, payload "
-                        "FROM outbox_event ORDER BY case_id, seq").fetchall()
-    conn.close()
     by_case: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
-        by_case.setdefault(r[1], []).append({
-            "event_id": r[0], "case_id": r[1], "seq": r[2], "kind": r[3], "occurred_at": r[4],
-            "catalog_version": r[5], "deadline": r[6], "payload": json.loads(r[7])})
+    with app.app_context(), db.connection_context():
+        for event in OutboxEvent.select().order_by(OutboxEvent.case_id, OutboxEvent.seq):
+            by_case.setdefault(event.case_id, []).append(event.envelope())  # exactly what the station sends
     backlogs: list[list[dict[str, Any]]] = [[] for _ in range(stations)]
     for n, events in enumerate(by_case.values()):
         backlogs[n % stations].extend(events)
