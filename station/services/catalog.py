@@ -219,36 +219,41 @@ def set_station_power(impl_code: str, can_accept: bool) -> None:
     ItemPower.insert(impl_code=impl_code, can_accept=can_accept).on_conflict_replace().execute()
 
 
+def search_entries(catalog: CatalogVersion) -> list[SearchEntry]:
+    """What the catalog search indexes: every item (keyed by its id) and every bundle, with the stored pinyin."""
+    items = list(ServiceItem.select().where(ServiceItem.catalog == catalog))
+    names = {item.item_code: item.name for item in items}
+    entries = [
+        SearchEntry(
+            key=str(item.id),
+            name=item.name,
+            keywords=item_keywords(item.name, item.short_name, item.keywords or ()),
+            department=item.department,
+            pinyin=item.search_pinyin,
+            initials=item.search_initials,
+        )
+        for item in items
+    ]
+    entries += [
+        SearchEntry(
+            key=BUNDLE_PREFIX + b.code,
+            name=b.name,
+            keywords=bundle_keywords(names[c] for c in b.item_codes if c in names),
+            department="",
+            pinyin=b.search_pinyin,
+            initials=b.search_initials,
+        )
+        for b in Bundle.select().where(Bundle.catalog == catalog)
+    ]
+    return entries
+
+
 def _index_for(catalog: CatalogVersion) -> CatalogIndex:
     with _index_lock:
         key = (str(db.obj.database), catalog.id, catalog.version)
         index = _index_cache.get(key)
         if index is None:
-            items = list(ServiceItem.select().where(ServiceItem.catalog == catalog))
-            names = {item.item_code: item.name for item in items}
-            entries = [
-                SearchEntry(
-                    key=str(item.id),
-                    name=item.name,
-                    keywords=item_keywords(item.name, item.short_name, item.keywords or ()),
-                    department=item.department,
-                    pinyin=item.search_pinyin,
-                    initials=item.search_initials,
-                )
-                for item in items
-            ]
-            entries += [
-                SearchEntry(
-                    key=BUNDLE_PREFIX + b.code,
-                    name=b.name,
-                    keywords=bundle_keywords(names[c] for c in b.item_codes if c in names),
-                    department="",
-                    pinyin=b.search_pinyin,
-                    initials=b.search_initials,
-                )
-                for b in Bundle.select().where(Bundle.catalog == catalog)
-            ]
-            index = CatalogIndex(entries)
+            index = CatalogIndex(search_entries(catalog))
             _index_cache.clear()  # only the current catalog is searched
             _index_cache[key] = index
         return index

@@ -12,12 +12,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from station.services.hanzi import has_han
 
 __all__ = [
-    "SearchEntry", "CatalogIndex", "build_search_text", "bundle_keywords", "entries_from_catalog", "item_keywords",
+    "SearchEntry", "CatalogIndex", "build_search_text", "bundle_keywords", "item_keywords",
     "normalize_query",
 ]
 
@@ -40,7 +39,7 @@ SEPARATOR = " "  # between name and keyword segments; queries have no spaces, so
 
 @dataclass(frozen=True)
 class SearchEntry:
-    """One searchable thing: an item (key = impl_code) or a bundle (key = bundle code)."""
+    """One searchable thing: an item (key = its row id) or a bundle (key = BUNDLE_PREFIX + bundle code)."""
 
     key: str
     name: str
@@ -246,21 +245,3 @@ def item_keywords(name: str, short_name: str | None, keywords: Iterable[str]) ->
 def bundle_keywords(member_names: Iterable[str]) -> tuple[str, ...]:
     """A bundle is found by "一件事" and by its members' names: typing one item offers its bundle."""
     return (BUNDLE_KEYWORD, *member_names)
-
-
-def entries_from_catalog(data: dict[str, Any]) -> list[SearchEntry]:
-    """Turn a catalog dict (the ``demo_catalog.json`` shape) into search entries.
-
-    Items are keyed by impl_code, bundles by their code; keywords as `item_keywords` and
-    `bundle_keywords` say.
-    """
-    entries: list[SearchEntry] = []
-    names_by_code: dict[str, str] = {}
-    for item in data.get("items", []):
-        names_by_code[item["item_code"]] = item["name"]
-        keywords = item_keywords(item["name"], item.get("short_name"), item.get("keywords") or ())
-        entries.append(SearchEntry(item["impl_code"], item["name"], keywords, item.get("department", "")))
-    for bundle in data.get("bundles", []):
-        members = [names_by_code[c] for c in bundle.get("items", []) if c in names_by_code]
-        entries.append(SearchEntry(bundle["code"], bundle["name"], bundle_keywords(members), ""))
-    return entries

@@ -2,12 +2,12 @@
 
 import pytest
 
-from station.catalog_data import load_demo_catalog
+from station.models import CatalogVersion
+from station.services.catalog import search_entries
 from station.services.catalog_search import (
     CatalogIndex,
     SearchEntry,
     build_search_text,
-    entries_from_catalog,
     normalize_query,
 )
 
@@ -17,17 +17,18 @@ DISABILITY_SUBSIDY = "困难残疾人生活补贴和重度残疾人护理补贴�
 DISABILITY_CARD = "残疾人证办理（新办）"
 
 
-@pytest.fixture(scope="module")
-def entries():
-    return entries_from_catalog(load_demo_catalog())
+@pytest.fixture
+def entries(database):
+    """The entries the station itself indexes: the demo catalog as imported, with its stored pinyin."""
+    return search_entries(CatalogVersion.current())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def index(entries):
     return CatalogIndex(entries)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def names(entries):
     return {e.key: e.name for e in entries}
 
