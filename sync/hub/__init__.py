@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -102,32 +103,30 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog.bp)
 
 
+# status: (API error code, API message, page text)
+_ERRORS = {
+    400: ("bad_request", "请求有误。", "请求有误（页面可能已过期，请刷新后重试）"),
+    404: ("not_found", "接口不存在。", "页面不存在"),
+    405: ("method_not_allowed", "请求方法不允许。", "请求方法不允许"),
+    500: ("internal_error", "县级平台内部错误，请稍后重试。", "系统出错，已记录。请重试或联系管理员。"),
+}
+
+
 def configure_errors(app: Flask) -> None:
     """JSON for unknown API paths; plain pages elsewhere."""
 
-    @app.errorhandler(404)
-    def _not_found(exc: Exception) -> tuple[Response | str, int]:
-        if request.path.startswith("/api/"):
-            return jsonify(error="not_found", message="接口不存在。"), 404
-        return "页面不存在", 404
+    def handler(status: int) -> Callable[[Exception], tuple[Response | str, int]]:
+        code, api_message, page_text = _ERRORS[status]
 
-    @app.errorhandler(405)
-    def _not_allowed(exc: Exception) -> tuple[Response | str, int]:
-        if request.path.startswith("/api/"):
-            return jsonify(error="method_not_allowed", message="请求方法不允许。"), 405
-        return "请求方法不允许", 405
+        def handle(exc: Exception) -> tuple[Response | str, int]:
+            if request.path.startswith("/api/"):
+                return jsonify(error=code, message=api_message), status
+            return page_text, status
 
-    @app.errorhandler(400)
-    def _bad_request(exc: Exception) -> tuple[Response | str, int]:
-        if request.path.startswith("/api/"):
-            return jsonify(error="bad_request", message="请求有误。"), 400
-        return "请求有误（页面可能已过期，请刷新后重试）", 400
+        return handle
 
-    @app.errorhandler(500)
-    def _server_error(exc: Exception) -> tuple[Response | str, int]:
-        if request.path.startswith("/api/"):
-            return jsonify(error="internal_error", message="县级平台内部错误，请稍后重试。"), 500
-        return "系统出错，已记录。请重试或联系管理员。", 500
+    for status in _ERRORS:
+        app.register_error_handler(status, handler(status))
 
 
 def configure_templates(app: Flask) -> None:

@@ -74,3 +74,12 @@ def test_case_page_renders_without_snapshot(hub_app, station_a, make_event, cler
 def test_changes_bad_cursor(station_a):
     response = station_a.request("GET", "/api/v1/changes?cursor=abc")
     assert response.status_code == 400 and station_a.last_verified
+
+
+def test_unknown_paths_and_methods_answer_json_on_the_api_and_text_elsewhere(hub_client):
+    missing = hub_client.get("/api/v1/no-such-thing")
+    assert missing.status_code == 404 and missing.json == {"error": "not_found", "message": "接口不存在。"}
+    wrong_method = hub_client.delete("/api/v1/time")
+    assert wrong_method.status_code == 405 and wrong_method.json["error"] == "method_not_allowed"
+    page = hub_client.get("/no-such-page")
+    assert page.status_code == 404 and page.get_data(as_text=True) == "页面不存在"
