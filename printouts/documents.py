@@ -9,11 +9,20 @@ only a receipt printer still has to hand over a notice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from reportlab.platypus import Flowable
 
-from printouts.data import FORMS, KINDS, MATERIAL_STATUS, MODES, PICKUP_METHODS, CaseDoc, StationInfo
+from printouts.data import (
+    FORMS,
+    KINDS,
+    MATERIAL_STATUS,
+    MODES,
+    PICKUP_METHODS,
+    CaseDoc,
+    MaterialLine,
+    StationInfo,
+)
 from printouts.fonts import cjk_font
 from printouts.layout import Builder, PageInfo, build_pdf, deadline_text, get_layout, query_url
 from printouts.text import fmt_date, fmt_datetime
@@ -107,16 +116,30 @@ def _materials_table(b: Builder, materials: Sequence, with_status: bool = True) 
             note += f"，{fmt_date(m.due_date)}前补交"
         if m.status == "e_license" and m.e_license_no:
             note += f" {m.e_license_no}"
-        form = FORMS.get(m.form, m.form)
         if b.layout.roll:
-            rows.append([str(i), m.name, f"{form}{m.copies}份" + (f"\n{note}" if with_status else "")])
+            rows.append([str(i), m.name, _form_copies(m) + (f"\n{note}" if with_status else "")])
         else:
-            rows.append([str(i), m.name, form, str(m.copies), *([note] if with_status else [])])
+            rows.append([str(i), m.name, FORMS.get(m.form, m.form), str(m.copies), *([note] if with_status else [])])
     if b.layout.roll:
         return b.grid(["序号", "材料名称", "形式/份数"], rows, [0.1, 0.5, 0.4])
     if with_status:
         return b.grid(["序号", "材料名称", "形式", "份数", "情况"], rows, [0.07, 0.45, 0.14, 0.08, 0.26])
     return b.grid(["序号", "材料名称", "形式", "份数"], rows, [0.08, 0.6, 0.2, 0.12])
+
+
+def _form_copies(m: MaterialLine) -> str:
+    return f"{FORMS.get(m.form, m.form)}{m.copies}份"
+
+
+def _materials_to_act_on(b: Builder, materials: Sequence[MaterialLine], last: Callable[[MaterialLine], str],
+                         roll_heads: tuple[str, str], a4_last_head: str, roll_widths: list[float],
+                         a4_widths: list[float]) -> Flowable:
+    """Materials the applicant still has to bring: what, in which form, and one more column
+    (where to get it, or by when); on a roll the form goes in brackets after the name."""
+    rows = [[str(i), m.name, _form_copies(m), last(m)] for i, m in enumerate(materials, 1)]
+    if b.layout.roll:
+        return b.grid(["序号", *roll_heads], [[r[0], f"{r[1]}（{r[2]}）", r[3]] for r in rows], roll_widths)
+    return b.grid(["序号", "材料名称", "形式/份数", a4_last_head], rows, a4_widths)
 
 
 def _note_list(b: Builder, title: str, lines: Sequence[str]) -> list[Flowable]:
@@ -168,17 +191,10 @@ def notice_missing(station: StationInfo, case: CaseDoc, layout: str = "a4") -> b
                   f"全部材料一次性告知如下（共{len(missing)}项）。请补齐后携带本告知书到本站办理，"
                   f"无需再次说明情况。"),
               b.space(1.5), b.kv_table(_identity_rows(station, case))]
-    rows = []
-    for i, m in enumerate(missing, 1):
-        how = "；".join(x for x in (m.source, m.description) if x) or "请咨询本站"
-        form = f"{FORMS.get(m.form, m.form)}{m.copies}份"
-        rows.append([str(i), m.name, form, how])
-    story.append(b.p("需补齐的材料", b.s.heading))
-    if b.layout.roll:
-        story.append(b.grid(["序号", "材料及要求", "获取途径"],
-                            [[r[0], f"{r[1]}（{r[2]}）", r[3]] for r in rows], [0.12, 0.44, 0.44]))
-    else:
-        story.append(b.grid(["序号", "材料名称", "形式/份数", "获取途径及要求"], rows, [0.07, 0.33, 0.14, 0.46]))
+    story += [b.p("需补齐的材料", b.s.heading),
+              _materials_to_act_on(b, missing, lambda m: "；".join(x for x in (m.source, m.description) if x)
+                                   or "请咨询本站", ("材料及要求", "获取途径"), "获取途径及要求",
+                                   [0.12, 0.44, 0.44], [0.07, 0.33, 0.14, 0.46])]
     story += _note_list(b, "说明", [
         "本告知书所列材料为本次申请需补齐的全部材料，本站不再要求其他材料。",
         "本告知书所列之外的要求，您有权拒绝，并可拨打监督电话反映。",
@@ -198,13 +214,8 @@ def deferral_notice(station: StationInfo, case: CaseDoc, layout: str = "a4") -> 
     story += [b.p(f"申请人{case.applicant_name}：您申请的“{case.item_name}”事项，主要申请材料齐全，"
                   f"下列次要材料暂缺，现予容缺收件（受理）。请在补交期限内提交，补交期限不超过承诺办结时限。"),
               b.space(1.5), b.kv_table(_identity_rows(station, case)), b.p("容缺后补材料", b.s.heading)]
-    rows = [[str(i), m.name, f"{FORMS.get(m.form, m.form)}{m.copies}份", fmt_date(m.due_date)]
-            for i, m in enumerate(deferred, 1)]
-    if b.layout.roll:
-        story.append(b.grid(["序号", "材料", "补交截止"], [[r[0], f"{r[1]}（{r[2]}）", r[3]] for r in rows],
-                            [0.12, 0.5, 0.38]))
-    else:
-        story.append(b.grid(["序号", "材料名称", "形式/份数", "补交截止日期"], rows, [0.08, 0.5, 0.18, 0.24]))
+    story.append(_materials_to_act_on(b, deferred, lambda m: fmt_date(m.due_date), ("材料", "补交截止"),
+                                      "补交截止日期", [0.12, 0.5, 0.38], [0.08, 0.5, 0.18, 0.24]))
     story += _note_list(b, "须知", [
         "请在补交截止日期前将上述材料交至本站或办理部门，补交时请携带本通知书。",
         "逾期未补交的，视为申请材料不齐全，办理部门可终止办理或作出不予许可决定，已收材料予以退还；"
