@@ -206,6 +206,13 @@ def filtered(f: CaseFilter, today: dt.date) -> CaseListQuery:
     return query
 
 
+def bundle_cases(case: Case) -> list[Case]:
+    """The cases taken together with this one for a 一件事 bundle (itself included), items joined."""
+    if not case.bundle_group:
+        return []
+    return list(Case.select(Case, ServiceItem).join(ServiceItem).where(Case.bundle_group == case.bundle_group))
+
+
 def record_print(case: Case, user: User, document_title: str, reprint: bool) -> None:
     """Every print and reprint is on the timeline: paper handed out is part of the record."""
     action = "reprint" if reprint else "print"

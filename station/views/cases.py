@@ -7,7 +7,7 @@ import datetime as dt
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from station.models import ServiceItem, User
+from station.models import User
 from station.models.cases import MATERIAL_STATUSES, PICKUP_METHODS, STATUSES
 from station.services import attachments, cases, personal, timeline
 from station.services.catalog import current_items
@@ -61,16 +61,8 @@ def detail(case_id: str):  # noqa: ANN201
         documents=applicable_documents(case), material_statuses=MATERIAL_STATUSES,
         pickup_methods=PICKUP_METHODS, note_form=NoteForm(), upload_form=AttachmentForm(),
         new=request.args.get("new") == "1",
-        bundle_cases=_bundle_cases(case),
+        bundle_cases=cases.bundle_cases(case),
     )
-
-
-def _bundle_cases(case):  # noqa: ANN001, ANN202
-    if not case.bundle_group:
-        return []
-    from station.models import Case
-
-    return list(Case.select(Case, ServiceItem).join(ServiceItem).where(Case.bundle_group == case.bundle_group))
 
 
 @bp.post("/<case_id>/attachments")
