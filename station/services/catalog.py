@@ -169,7 +169,11 @@ class MergedMaterial:
     e_license: str | None
     description: str
     source: str
-    item_names: list[str]
+    items: list[ServiceItem]  # the items that ask for it
+
+    @property
+    def item_names(self) -> list[str]:
+        return [item.name for item in self.items]
 
 
 def merge_materials(items: list[ServiceItem]) -> list[MergedMaterial]:
@@ -194,10 +198,10 @@ def merge_materials(items: list[ServiceItem]) -> list[MergedMaterial]:
                     e_license=m.e_license,
                     description=m.description,
                     source=m.source,
-                    item_names=[item.name],
+                    items=[item],
                 )
                 continue
-            line.item_names.append(item.name)
+            line.items.append(item)
             line.essential = line.essential or m.essential
             line.deferrable = line.deferrable and m.deferrable
             line.commitment = line.commitment and m.commitment

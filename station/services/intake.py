@@ -104,12 +104,7 @@ def deferral_limit(items: list[ServiceItem], today: dt.date, calendar: WorkCalen
 
 def material_deferral_limits(items: list[ServiceItem], today: dt.date, calendar: WorkCalendar) -> dict[str, dt.date | None]:
     """Per merged material, the latest 容缺 date (None where 容缺 does not apply)."""
-    by_name = {item.name: item for item in items}
-    return {
-        m.key: deferral_limit([by_name[n] for n in m.item_names if n in by_name], today, calendar)
-        for m in merge_materials(items)
-        if m.deferrable
-    }
+    return {m.key: deferral_limit(m.items, today, calendar) for m in merge_materials(items) if m.deferrable}
 
 
 def check_input(
