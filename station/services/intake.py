@@ -102,9 +102,10 @@ def deferral_limit(items: list[ServiceItem], today: dt.date, calendar: WorkCalen
     return min(limits) if limits else None
 
 
-def material_deferral_limits(items: list[ServiceItem], today: dt.date, calendar: WorkCalendar) -> dict[str, dt.date | None]:
+def material_deferral_limits(materials: list[MergedMaterial], today: dt.date,
+                             calendar: WorkCalendar) -> dict[str, dt.date | None]:
     """Per merged material, the latest 容缺 date (None where 容缺 does not apply)."""
-    return {m.key: deferral_limit(m.items, today, calendar) for m in merge_materials(items) if m.deferrable}
+    return {m.key: deferral_limit(m.items, today, calendar) for m in materials if m.deferrable}
 
 
 def check_input(
@@ -220,8 +221,9 @@ def check_input(
             if value:
                 draft.form_values[fname] = value
 
-    limits = material_deferral_limits(items, today, calendar)  # only the items asking for a material bound it
-    for m in merge_materials(items):
+    merged = merge_materials(items)
+    limits = material_deferral_limits(merged, today, calendar)  # only the items asking for a material bound it
+    for m in merged:
         draft.materials[m.key] = _check_material(m, raw, today, limits.get(m.key), errors)
 
     if errors:

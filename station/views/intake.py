@@ -63,11 +63,12 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
             if len(cases) > 1:
                 flash(f"已为“{title}”生成{len(cases)}个办件。", "success")
             return redirect(url_for("cases.detail", case_id=first.id, new=1))
+    materials = catalog.merge_materials(items)
     return render_template(
         "intake/form.html",
         items=items, title=title, bundle=bundle, values=values, errors=errors, warnings=warnings,
-        duplicates=duplicates, materials=catalog.merge_materials(items),
-        deferral_limits=intake.material_deferral_limits(items, today, calendar),
+        duplicates=duplicates, materials=materials,
+        deferral_limits=intake.material_deferral_limits(materials, today, calendar),
         cert_types=CERTIFICATE_TYPES, material_statuses=MATERIAL_STATUSES, pickup_methods=PICKUP_METHODS,
         proxy_allowed=all(i.proxy_allowed for i in items),
         can_accept={i.id: catalog.station_can_accept(i) for i in items},

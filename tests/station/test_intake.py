@@ -262,10 +262,10 @@ def test_no_deferral_for_an_instant_item(agent_user):
 
 def test_deferral_limit_comes_from_the_items_that_ask_for_the_material(database):
     from station.services.calendar import load_calendar
-    from station.services.catalog import get_bundle
+    from station.services.catalog import get_bundle, merge_materials
 
     _bundle, items = get_bundle("B003")  # 残疾人服务一件事: committed items of 15–20 days plus one instant item
-    limits = intake.material_deferral_limits(items, dt.date(2026, 11, 23), load_calendar())
+    limits = intake.material_deferral_limits(merge_materials(items), dt.date(2026, 11, 23), load_calendar())
     instant = [i for i in items if not i.committed_value]
     assert instant, "the demo bundle has an instant member"
     for key, limit in limits.items():
