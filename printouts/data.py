@@ -2,29 +2,19 @@
 
 The station adapts its peewee models to these (one adapter, in the station), so the builders
 stay pure functions that tests and the benchmark call directly. Personal numbers arrive in
-FULL: masking is the builders' job, done through :mod:`station.privacy` at the last moment,
+FULL: masking is the builders' job, done through :mod:`rules.privacy` at the last moment,
 so no caller can forget it and no caller can print a number unmasked by passing it pre-masked
 in the wrong field.
 
 Enumerations are plain strings (the glossary's words) so that JSON, the database and tests
-can speak them without importing this module.
+can speak them without importing this module; their Chinese labels are :mod:`rules.labels`,
+the same tables the screens use.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-
-# Material.form: how the paper must be handed in.
-FORMS = {"original": "原件", "copy": "复印件", "original_and_copy": "原件及复印件"}
-# MaterialLine.status: what the checklist decided for this material.
-MATERIAL_STATUS = {
-    "provided": "已收", "deferred": "容缺后补", "commitment": "告知承诺",
-    "e_license": "电子证照", "missing": "缺少",
-}
-MODES = {"assisted": "帮办", "proxy": "代办"}
-KINDS = {"instant": "即办件", "committed": "承诺件"}
-PICKUP_METHODS = {"window": "窗口领取", "post": "免费邮寄", "hand": "代办员送达"}
 
 
 @dataclass(frozen=True)
@@ -45,9 +35,9 @@ class MaterialLine:
     """One required material and what happened to it at intake."""
 
     name: str
-    form: str = "original"  # key of FORMS
+    form: str = "original"  # key of rules.labels.MATERIAL_FORMS
     copies: int = 1
-    status: str = "provided"  # key of MATERIAL_STATUS
+    status: str = "provided"  # key of rules.labels.MATERIAL_STATUSES
     due_date: date | None = None  # for deferred materials: 容缺 due date
     e_license_no: str = ""  # electronic licence number when status == "e_license"
     source: str = ""  # where and how to get it (一次性告知书 prints this)
@@ -66,8 +56,8 @@ class CaseDoc:
     case_id: str = ""  # client-made id (ULID); printed small, useful when reconciling
     impl_code: str = ""
     department: str = ""  # competent authority (实施主体)
-    kind: str = "committed"  # key of KINDS
-    mode: str = "assisted"  # key of MODES
+    kind: str = "committed"  # key of rules.labels.ITEM_KINDS
+    mode: str = "assisted"  # key of rules.labels.MODES
     decision: str = "collected"  # collected / accepted / not_collected / deferred
     applicant_name: str = ""
     applicant_cert_type_name: str = "居民身份证"
@@ -85,7 +75,7 @@ class CaseDoc:
     deadline_warning: str = ""  # why provisional, printed next to the date
     statutory_limit_text: str = ""  # "20个工作日"
     committed_limit_text: str = ""  # "5个工作日"
-    pickup_method: str = "window"  # key of PICKUP_METHODS
+    pickup_method: str = "window"  # key of rules.labels.PICKUP_METHODS
     pickup_address: str = ""  # post address or window location
     consult_phone: str = ""
     supervise_phone: str = ""
@@ -112,7 +102,7 @@ class TransferLine:
     case_no: str
     item_name: str
     material_name: str
-    form: str = "original"  # key of FORMS
+    form: str = "original"  # key of rules.labels.MATERIAL_FORMS
     copies: int = 1
 
 
@@ -151,7 +141,7 @@ class LedgerRow:
     applicant_id_number: str = ""  # FULL number; the ledger masks it
     village: str = ""
     agent_name: str = ""
-    mode: str = "assisted"  # key of MODES
+    mode: str = "assisted"  # key of rules.labels.MODES
     status_text: str = ""  # 已收件 / 已受理 / 补正中 / 已办结 …
     statutory_due: date | None = None
     committed_due: date | None = None

@@ -13,20 +13,12 @@ from collections.abc import Callable, Sequence
 
 from reportlab.platypus import Flowable
 
-from printouts.data import (
-    FORMS,
-    KINDS,
-    MATERIAL_STATUS,
-    MODES,
-    PICKUP_METHODS,
-    CaseDoc,
-    MaterialLine,
-    StationInfo,
-)
+from printouts.data import CaseDoc, MaterialLine, StationInfo
 from printouts.fonts import cjk_font
 from printouts.layout import Builder, PageInfo, build_pdf, deadline_text, get_layout, query_url
 from printouts.text import fmt_date, fmt_datetime
-from station.privacy import mask_id_number, mask_phone
+from rules.labels import ITEM_KINDS, MATERIAL_FORMS, MATERIAL_STATUSES, MODES, PICKUP_METHODS, RESULTS
+from rules.privacy import mask_id_number, mask_phone
 
 Row = tuple[str, object, bool]
 
@@ -64,7 +56,7 @@ def _item_rows(case: CaseDoc) -> list[Row]:
     rows: list[Row] = [("事项名称", case.item_name, True), ("事项编码", codes, True)]
     if case.department:
         rows.append(("办理部门", case.department, False))
-    rows.append(("办件类型", KINDS.get(case.kind, case.kind), False))
+    rows.append(("办件类型", ITEM_KINDS.get(case.kind, case.kind), False))
     return rows
 
 
@@ -111,7 +103,7 @@ def _finish(b: Builder, story: list[Flowable], station: StationInfo, case: CaseD
 def _materials_table(b: Builder, materials: Sequence, with_status: bool = True) -> Flowable:
     rows = []
     for i, m in enumerate(materials, 1):
-        note = MATERIAL_STATUS.get(m.status, m.status)
+        note = MATERIAL_STATUSES.get(m.status, m.status)
         if m.status == "deferred" and m.due_date:
             note += f"，{fmt_date(m.due_date)}前补交"
         if m.status == "e_license" and m.e_license_no:
@@ -119,7 +111,7 @@ def _materials_table(b: Builder, materials: Sequence, with_status: bool = True) 
         if b.layout.roll:
             rows.append([str(i), m.name, _form_copies(m) + (f"\n{note}" if with_status else "")])
         else:
-            rows.append([str(i), m.name, FORMS.get(m.form, m.form), str(m.copies), *([note] if with_status else [])])
+            rows.append([str(i), m.name, MATERIAL_FORMS.get(m.form, m.form), str(m.copies), *([note] if with_status else [])])
     if b.layout.roll:
         return b.grid(["序号", "材料名称", "形式/份数"], rows, [0.1, 0.5, 0.4])
     if with_status:
@@ -128,7 +120,7 @@ def _materials_table(b: Builder, materials: Sequence, with_status: bool = True) 
 
 
 def _form_copies(m: MaterialLine) -> str:
-    return f"{FORMS.get(m.form, m.form)}{m.copies}份"
+    return f"{MATERIAL_FORMS.get(m.form, m.form)}{m.copies}份"
 
 
 def _materials_to_act_on(b: Builder, materials: Sequence[MaterialLine], last: Callable[[MaterialLine], str],
@@ -313,7 +305,7 @@ def completion_notice(station: StationInfo, case: CaseDoc, layout: str = "a4") -
     """办结/领取通知: the result, and how and where to collect it."""
     title = "办结及领取通知书"
     b, story = _start(station, case, title, layout)
-    outcome = {"approved": "准予办理", "denied": "不予办理"}.get(case.result or "", "已办结")
+    outcome = f"{RESULTS[case.result]}办理" if case.result in RESULTS else "已办结"
     pickup = PICKUP_METHODS.get(case.pickup_method, case.pickup_method)
     where = case.pickup_address or station.address or station.name
     story += [b.p(f"申请人{case.applicant_name}：您申请的“{case.item_name}”事项已于"

@@ -15,11 +15,12 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Table, TableStyle
 
-from printouts.data import FORMS, MODES, LedgerRow, StationInfo, TransferDoc
+from printouts.data import LedgerRow, StationInfo, TransferDoc
 from printouts.fonts import cjk_font
 from printouts.layout import A4_LAYOUT, LEDGER_LAYOUT, Builder, PageInfo, build_pdf
 from printouts.text import fmt_date, fmt_datetime
-from station.privacy import mask_id_number
+from rules.labels import MATERIAL_FORMS, MODES
+from rules.privacy import mask_id_number
 
 BLANK_HANDOVER_ROWS = 3  # room for the township and county to sign on the same sheet
 
@@ -46,7 +47,7 @@ def transfer_sheet(station: StationInfo, transfer: TransferDoc) -> bytes:
                     ("合计", f"{cases}件办件，{len(transfer.lines)}项材料，{total_copies}份", True)]),
         b.p("材料清单", s.heading),
         b.grid(["序号", "办件编号", "事项名称", "材料名称", "形式", "份数", "核对"],
-               [[str(i), ln.case_no, ln.item_name, ln.material_name, FORMS.get(ln.form, ln.form),
+               [[str(i), ln.case_no, ln.item_name, ln.material_name, MATERIAL_FORMS.get(ln.form, ln.form),
                  str(ln.copies), "□"] for i, ln in enumerate(transfer.lines, 1)],
                [0.05, 0.29, 0.2, 0.24, 0.1, 0.05, 0.07]),
         b.p("交接记录", s.heading),

@@ -14,17 +14,9 @@ from peewee import CharField, DateField, DateTimeField, IntegerField, TextField,
 from playhouse.sqlite_ext import AutoIncrementField
 from ulid import ULID
 
+from rules.labels import EVENT_KINDS as KIND_NAMES
 from station.extensions import db
 from station.models.base import BaseModel, JSONField, now
-
-KIND_NAMES = {
-    "case.submitted": "收件提交",
-    "case.materials_updated": "材料更新",
-    "case.status_changed": "状态变更",
-    "case.note": "备注",
-    "case.delivered": "结果送达",
-    "case.evaluated": "评价",
-}
 
 
 class OutboxError(RuntimeError):

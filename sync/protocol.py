@@ -62,19 +62,9 @@ MAX_CHANGES_PER_PAGE = 500
 
 # --- events ---------------------------------------------------------------------------------
 
-KIND_CASE_SUBMITTED = "case.submitted"
-#: Open set: a new kind is one line here plus (on the hub) an optional handler. The hub answers
-#: an unknown kind with ``rejected``/``unknown_kind`` instead of failing the batch.
-KNOWN_EVENT_KINDS = frozenset(
-    {
-        KIND_CASE_SUBMITTED,
-        "case.materials_updated",
-        "case.status_changed",
-        "case.note",
-        "case.delivered",
-        "case.evaluated",
-    }
-)
+# The event kinds and the shape of each body are shared rules: see :mod:`rules.events`. The hub
+# answers a kind it does not know with ``rejected``/``unknown_kind`` instead of failing the batch.
+
 #: Fields whose content decides duplicate vs conflict. ``event_id`` is the identity, and
 #: ``deadline`` is only a priority hint that v0 lacked, so a queued v0 event re-sent after the
 #: station upgraded is still recognised as the same event.

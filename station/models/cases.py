@@ -13,30 +13,12 @@ from peewee import (
     TextField,
 )
 
+from rules.labels import CASE_STATUSES, MATERIAL_STATUSES, MODES
 from station.models.base import BaseModel, JSONField, now
 from station.models.catalog import ServiceItem
 from station.models.users import User
 
-MODES = {"assisted": "帮办", "proxy": "代办"}
-STATUSES = {
-    "not_collected": "未收件（一次性告知）",
-    "collected": "已收件",
-    "deferred": "容缺收件",
-    "accepted": "已受理",
-    "supplement": "待补正",
-    "rejected": "不予受理",
-    "completed": "已办结",
-    "delivered": "已送达",
-}
 OPEN_STATUSES = ("collected", "deferred", "accepted", "supplement")
-MATERIAL_STATUSES = {
-    "provided": "已提交",
-    "deferred": "容缺后补",
-    "commitment": "告知承诺",
-    "e_license": "电子证照",
-    "missing": "缺少",
-}
-PICKUP_METHODS = {"window": "窗口领取", "post": "免费邮寄", "hand": "代办员送达"}
 
 
 class Case(BaseModel):
@@ -92,7 +74,7 @@ class Case(BaseModel):
 
     @property
     def status_name(self) -> str:
-        return STATUSES.get(self.status, self.status)
+        return CASE_STATUSES.get(self.status, self.status)
 
     @property
     def mode_name(self) -> str:

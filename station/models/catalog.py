@@ -8,17 +8,8 @@ from __future__ import annotations
 
 from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
+from rules.labels import ITEM_KINDS, ITEM_TYPES, LIMIT_UNITS, MATERIAL_FORMS
 from station.models.base import BaseModel, JSONField, now
-
-KINDS = {"instant": "即办件", "committed": "承诺件"}
-LIMIT_UNITS = {"working_days": "个工作日", "natural_days": "个自然日", "hours": "小时"}
-ITEM_TYPES = {
-    "01": "行政许可", "02": "行政处罚", "03": "行政强制", "04": "行政征收", "05": "行政给付",
-    "06": "行政检查", "07": "行政确认", "08": "行政奖励", "09": "行政裁决", "10": "其他行政权力",
-    "20": "公共服务",
-}
-LEVELS = {"1": "国家级", "2": "省级", "3": "市级", "4": "县级", "5": "镇（乡、街道）级", "6": "村（社区）级", "7": "分级管理"}
-MATERIAL_FORMS = {"original": "原件", "copy": "复印件", "original_and_copy": "原件及复印件"}
 
 
 class CatalogVersion(BaseModel):
@@ -66,7 +57,7 @@ class ServiceItem(BaseModel):
 
     @property
     def kind_name(self) -> str:
-        return KINDS.get(self.kind, self.kind)
+        return ITEM_KINDS.get(self.kind, self.kind)
 
     @property
     def item_type_name(self) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ulid import ULID
 
+from rules import events
 from station.extensions import db
 from station.models import Attachment, Case, User
 from station.services import timeline
@@ -60,7 +61,7 @@ def add_attachment(case: Case, user: User, filename: str, data: bytes, root: str
         timeline.record(case, timeline.actor_of(user), "attachment", f"上传扫描件：{safe_name}",
                         {"sha256": sha256, "size": len(data)})
         enqueue(
-            case.id, "case.materials_updated",
+            case.id, events.MATERIALS_UPDATED,
             {"attachments": [{"sha256": sha256, "filename": safe_name, "size": len(data),
                                     "content_type": content_type}]},
             catalog_version=case.catalog_version, deadline=case.committed_due,

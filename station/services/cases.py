@@ -12,10 +12,12 @@ from typing import Any
 
 from peewee import JOIN, ModelSelect
 
+from rules import events
+from rules.labels import CASE_STATUSES, COUNTY_DECISIONS, RESULTS
 from station.extensions import db
 from station.models import Case, CaseMaterial, ServiceItem, User
 from station.models.base import now
-from station.models.cases import OPEN_STATUSES, STATUSES
+from station.models.cases import OPEN_STATUSES
 from station.services import personal, timeline
 from station.services.errors import DomainError, NotFound
 from station.services.hanzi import has_han
@@ -166,7 +168,7 @@ def filtered(f: CaseFilter, today: dt.date) -> CaseListQuery:
     """The case list query, newest first; migration 0003's indexes serve its order and filters."""
     conditions = []
     if f.status:
-        if f.status not in STATUSES:
+        if f.status not in CASE_STATUSES:
             raise DomainError("未知的办件状态。")
         conditions.append(Case.status == f.status)
     if f.item_code:
@@ -220,9 +222,6 @@ def record_print(case: Case, user: User, document_title: str, reprint: bool) -> 
     timeline.record(case, timeline.actor_of(user), action, f"{word}《{document_title}》")
 
 
-COUNTY_STATUS_NAMES = {"accepted": "受理", "supplement": "补正", "rejected": "不予受理", "completed": "办结"}
-
-
 def apply_county_status(case_id: str, payload: dict[str, Any]) -> Case | None:
     """Apply a decision the county sent down the changes feed (call inside the pull transaction).
 
@@ -233,7 +232,7 @@ def apply_county_status(case_id: str, payload: dict[str, Any]) -> Case | None:
     if case is None:
         return None
     status = payload.get("status")
-    if status not in COUNTY_STATUS_NAMES:
+    if status not in COUNTY_DECISIONS:
         raise DomainError(f"县级平台返回了未知状态：{status}")
     case.status = status
     case.hub_case_no = payload.get("hub_case_no") or case.hub_case_no
@@ -253,13 +252,13 @@ def apply_county_status(case_id: str, payload: dict[str, Any]) -> Case | None:
     case.updated_at = now()
     case.save()
     clerk = payload.get("clerk") or "县级平台"
-    message = f"县级平台：{COUNTY_STATUS_NAMES[status]}"
+    message = f"县级平台：{COUNTY_DECISIONS[status]}"
     if case.status_reason:
         message += f"（{case.status_reason}）"
     if status == "supplement" and case.supplement_items:
         message += "，需补正：" + "、".join(case.supplement_items)
     if status == "completed":
-        message += "，结果：" + ("准予" if case.result == "approved" else "不予") + (f"，{case.result_text}" if case.result_text else "")
+        message += "，结果：" + RESULTS.get(case.result, "不予") + (f"，{case.result_text}" if case.result_text else "")
     timeline.record(case, f"县级平台 {clerk}", f"county_{status}", message, {"payload": payload})
     return case
 
@@ -273,7 +272,7 @@ def add_note(case: Case, user: User, text: str) -> None:
         raise DomainError("备注最多500字。")
     with db.atomic("IMMEDIATE"):
         timeline.record(case, timeline.actor_of(user), "note", text)
-        enqueue(case.id, "case.note", {"text": text, "by": user.username}, catalog_version=case.catalog_version,
+        enqueue(case.id, events.NOTE, {"text": text, "by": user.username}, catalog_version=case.catalog_version,
                 deadline=case.committed_due)
 
 
@@ -288,5 +287,5 @@ def mark_authorization_signed(case: Case, user: User) -> None:
         case.updated_at = now()
         case.save()
         timeline.record(case, timeline.actor_of(user), "authorization_signed", "申请人已签署代办委托书")
-        enqueue(case.id, "case.materials_updated", {"authorization_signed": True},
+        enqueue(case.id, events.MATERIALS_UPDATED, {"authorization_signed": True},
                 catalog_version=case.catalog_version, deadline=case.committed_due)

@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from station.catalog_data import validate_catalog
+from rules.catalog_format import validate_catalog
 from station.extensions import db
 from station.models import Bundle, CatalogVersion, ItemPower, Material, ServiceItem
 from station.services.catalog_search import (

@@ -15,10 +15,12 @@ from typing import Any
 
 from ulid import ULID
 
+from rules import events
+from rules.labels import MATERIAL_STATUSES, PICKUP_METHODS
 from station.extensions import db
 from station.models import Case, CaseMaterial, ServiceItem, User
 from station.models.base import now
-from station.models.cases import MATERIAL_STATUSES, OPEN_STATUSES, PICKUP_METHODS
+from station.models.cases import OPEN_STATUSES
 from station.services import identity, numbering, personal, timeline
 from station.services.calendar import load_calendar
 from station.services.cases import snapshot
@@ -335,7 +337,7 @@ def create_cases(
             timeline.record(case, actor, "intake", message, {"decision": decision, "warnings": draft.warnings})
             if draft.mode == "proxy" and not draft.authorization_signed:
                 timeline.record(case, actor, "authorization_pending", "代办委托书待打印签署")
-            enqueue(case.id, "case.submitted", snapshot(case), catalog_version=case.catalog_version,
+            enqueue(case.id, events.SUBMITTED, snapshot(case), catalog_version=case.catalog_version,
                     deadline=case.committed_due)
             created.append(case)
     return created

@@ -7,7 +7,7 @@ Every read and write of an ID or phone number goes through here, so that encrypt
 
 from __future__ import annotations
 
-from station.privacy import mask_id_number, mask_phone
+from rules.privacy import mask_id_number, mask_phone
 
 
 def seal(value: str) -> str:

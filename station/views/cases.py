@@ -7,8 +7,8 @@ import datetime as dt
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from rules.labels import CASE_STATUSES, MATERIAL_STATUSES, PICKUP_METHODS
 from station.models import User
-from station.models.cases import MATERIAL_STATUSES, PICKUP_METHODS, STATUSES
 from station.services import attachments, cases, personal, timeline
 from station.services.catalog import current_items
 from station.services.errors import DomainError
@@ -45,7 +45,7 @@ def index():  # noqa: ANN201
         items = []
     return render_template(
         "cases/index.html", rows=rows, total=total, page=page, per_page=per_page, f=f, error=error,
-        statuses=STATUSES, items=items, agents=User.select().order_by(User.name),
+        statuses=CASE_STATUSES, items=items, agents=User.select().order_by(User.name),
         masked={c.id: personal.masked(c) for c in rows},
     )
 

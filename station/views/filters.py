@@ -6,9 +6,9 @@ import datetime as dt
 
 from flask import Flask, g, request
 
-from station.privacy import mask_id_number, mask_phone
+from rules import labels
+from rules.privacy import mask_id_number, mask_phone
 from station.services.calendar import load_calendar, marker
-from sync.outbox import KIND_NAMES
 
 
 def _calendar():  # noqa: ANN202 - one load per request
@@ -28,7 +28,7 @@ def deadline_marker(due: dt.date | None, status: str = "") -> str:
 def register(app: Flask) -> None:
     app.add_template_filter(mask_id_number, "mask_id")
     app.add_template_filter(mask_phone, "mask_phone")
-    app.add_template_filter(lambda kind: KIND_NAMES.get(kind, kind), "event_kind")
+    app.add_template_filter(labels.label, "label")  # the glossary's words, as on paper
 
     @app.template_filter("dt")
     def _dt(value: dt.datetime | dt.date | None) -> str:

@@ -7,8 +7,8 @@ import datetime as dt
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from rules.labels import MATERIAL_STATUSES, PICKUP_METHODS
 from station.models import ServiceItem
-from station.models.cases import MATERIAL_STATUSES, PICKUP_METHODS
 from station.services import catalog, intake
 from station.services.calendar import load_calendar
 from station.services.errors import DomainError, ValidationFailed

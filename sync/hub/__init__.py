@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import Flask, Response, appcontext_pushed, jsonify, request
 
+from rules import labels
+from rules.privacy import mask_id_number, mask_phone
 from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, load_config
 from sync.hub.extensions import csrf, db, login_manager
 
@@ -157,10 +159,9 @@ def configure_templates(app: Flask) -> None:
             return f"{seconds // 3600} 小时"
         return f"{seconds // 86400} 天 {seconds % 86400 // 3600} 小时"
 
-    from station.privacy import mask_id_number, mask_phone  # one masking rule for every screen
-
-    app.add_template_filter(mask_id_number, "mask_id")
+    app.add_template_filter(mask_id_number, "mask_id")  # one masking rule for every screen
     app.add_template_filter(mask_phone, "mask_phone")
+    app.add_template_filter(labels.label, "label")  # the glossary's words, as on paper
 
     @app.template_filter("filesize")
     def _filesize(value: int | None) -> str:

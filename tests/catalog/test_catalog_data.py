@@ -6,13 +6,8 @@ from collections import Counter
 
 import pytest
 
-from station.catalog_data import (
-    DEMO_CATALOG_PATH,
-    IMPL_CODE_RE,
-    bundle_material_keys,
-    load_demo_catalog,
-    validate_catalog,
-)
+from rules.catalog_format import IMPL_CODE_RE, bundle_material_keys, validate_catalog
+from station.catalog_data import DEMO_CATALOG_PATH, load_demo_catalog
 
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)

@@ -19,6 +19,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from rules import events
 from sync import protocol
 from sync.hub import create_app
 from sync.hub.extensions import db
@@ -183,7 +184,7 @@ def case_snapshot(**over: Any) -> dict[str, Any]:
 def make_event() -> Callable[..., dict[str, Any]]:
     """Build an event envelope; ``case_id``/``seq``/``kind``/``payload`` overridable."""
 
-    def build(case_id: str | None = None, seq: int = 1, kind: str = protocol.KIND_CASE_SUBMITTED,
+    def build(case_id: str | None = None, seq: int = 1, kind: str = events.SUBMITTED,
               payload: dict[str, Any] | None = None, catalog_version: str = "2026.11-demo",
               occurred_at: str | None = None, **over: Any) -> dict[str, Any]:
         event = {
@@ -192,7 +193,7 @@ def make_event() -> Callable[..., dict[str, Any]]:
                 dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="seconds"),
             "catalog_version": catalog_version, "deadline": "2026-11-27",
             "payload": payload if payload is not None else (
-                case_snapshot() if kind == protocol.KIND_CASE_SUBMITTED else {"text": "备注"}),
+                case_snapshot() if kind == events.SUBMITTED else {"text": "备注"}),
         }
         event.update(over)
         return event

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 
+from rules import events
 from sync import protocol
 from sync.hub.models import Event, Nonce, Station
-from sync.hub.services import auth, ingest
+from sync.hub.services import auth, case_view
 
 
 def test_heartbeat_alone_gzip_wrapped(hub_app, station_a):
@@ -35,7 +36,7 @@ def test_one_event_crashing_is_retryable_and_others_land(hub_app, station_a, mak
     def explode(case, event, now):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setitem(ingest._APPLY, "case.note", explode)
+    monkeypatch.setitem(case_view.APPLY, events.NOTE, explode)
     good, bad = make_event(), make_event(kind="case.note")
     results = station_a.results([good, bad])
     assert results[0]["status"] == "accepted"

@@ -8,6 +8,7 @@ from typing import Any
 
 from peewee import IntegrityError, ModelSelect
 
+from rules.catalog_format import validate_catalog
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import CatalogVersion, utcnow
@@ -47,8 +48,6 @@ def publish(catalog: Any, *, clerk: str) -> CatalogVersion:
         if not isinstance(item, dict) or not (item.get("impl_code") or item.get("item_code")):
             raise ValidationError(f"第 {index} 个事项缺少事项编码（item_code / impl_code）。")
     # the same check every station applies on import: a catalog stations would refuse is never sent
-    from station.catalog_data import validate_catalog
-
     problems = validate_catalog(catalog)
     if problems:
         more = f"（共{len(problems)}处）" if len(problems) > 5 else ""

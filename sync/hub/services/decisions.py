@@ -8,6 +8,7 @@ from typing import Any
 
 from peewee import IntegrityError
 
+from rules.labels import COUNTY_DECISIONS, HUB_CASE_STATUSES
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Decision, HubCase, utcnow
@@ -19,15 +20,6 @@ SUPPLEMENT = protocol.CASE_STATUS_SUPPLEMENT
 REJECT = protocol.CASE_STATUS_REJECTED
 COMPLETE = protocol.CASE_STATUS_COMPLETED
 
-STATUS_LABELS = {
-    "submitted": "待受理",
-    ACCEPT: "已受理",
-    SUPPLEMENT: "待补正",
-    REJECT: "不予受理",
-    COMPLETE: "已办结",
-    "not_collected": "未收件（仅备案）",
-}
-DECISION_LABELS = {ACCEPT: "受理", SUPPLEMENT: "补正", REJECT: "不予受理", COMPLETE: "办结"}
 
 #: Which statuses each decision may be taken from. 补正 comes before 受理 (行政许可法 §32),
 #: 办结 only after 受理; 不予受理 and 办结 are final.
@@ -109,8 +101,8 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str) -> Decision:
     if not case.snapshot:
         raise InvalidTransition("尚未收到该办件的完整信息（case.submitted），暂不能作出决定。")
     if case.status not in ALLOWED_FROM.get(data.kind, frozenset()):
-        label = DECISION_LABELS.get(data.kind, data.kind)
-        raise InvalidTransition(f"办件当前状态为「{STATUS_LABELS.get(case.status, case.status)}」，不能{label}。")
+        label = COUNTY_DECISIONS.get(data.kind, data.kind)
+        raise InvalidTransition(f"办件当前状态为「{HUB_CASE_STATUSES.get(case.status, case.status)}」，不能{label}。")
     fields = _validate(case, data)
     now = utcnow()
     if data.kind == ACCEPT and not fields["hub_case_no"]:

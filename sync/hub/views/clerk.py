@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from rules.labels import COUNTY_DECISIONS, HUB_CASE_STATUSES
 from sync.hub.models import Conflict, Decision, Event, HubCase, Station, utcnow
 from sync.hub.services import attachments, decisions, stations
 from sync.hub.services.errors import HubError
@@ -73,7 +74,7 @@ def cases() -> str:
     return render_template("hub/cases.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
                            station_code=station_code, status=status,
                            stations=Station.select().order_by(Station.code),
-                           status_labels=decisions.STATUS_LABELS)
+                           status_labels=HUB_CASE_STATUSES)
 
 
 @bp.get("/cases/<case_id>")
@@ -85,8 +86,7 @@ def case_detail(case_id: str) -> str:
         events=list(Event.select().where(Event.case_id == case_id).order_by(Event.seq)),
         decisions_taken=list(Decision.select().where(Decision.case == case).order_by(Decision.id)),
         conflicts=list(Conflict.select().where(Conflict.case_id == case_id).order_by(Conflict.id)),
-        files=attachments.for_case(case_id), allowed=decisions.allowed_decisions(case.status),
-        status_labels=decisions.STATUS_LABELS, decision_labels=decisions.DECISION_LABELS)
+        files=attachments.for_case(case_id), allowed=decisions.allowed_decisions(case.status))
 
 
 @bp.post("/cases/<case_id>/decide")
@@ -102,7 +102,7 @@ def decide(case_id: str) -> Response:
     except HubError as exc:
         flash(exc.message, "error")
     else:
-        flash(f"已{decisions.DECISION_LABELS[decision.kind]}，结果将在该站下次同步时送达。", "success")
+        flash(f"已{COUNTY_DECISIONS[decision.kind]}，结果将在该站下次同步时送达。", "success")
     return redirect(url_for("clerk.case_detail", case_id=case_id))
 
 

@@ -1,0 +1,89 @@
+"""The event kinds a station sends the county, and the shape of each event's body (``payload``).
+
+The station writes these bodies into its outbox and the hub reads them on ingest; both take the
+kind names and the shape from here, so a key cannot be renamed on one side only. The set of
+kinds is open: a new kind is a constant, a line in :data:`BODIES` and (on the hub) an optional
+handler. Bodies are open too: keys not listed are kept and ignored, so a newer station can add
+a key without an older hub refusing its events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SUBMITTED = "case.submitted"  # the full case as taken at the station
+MATERIALS_UPDATED = "case.materials_updated"  # materials or scans added, 委托书 signed
+STATUS_CHANGED = "case.status_changed"
+NOTE = "case.note"
+DELIVERED = "case.delivered"  # result handed over (送达)
+EVALUATED = "case.evaluated"  # 好差评
+
+_TYPE_WORDS = {str: "文字", int: "整数", bool: "true 或 false", dict: "JSON 对象", list: "列表"}
+
+
+@dataclass(frozen=True)
+class BodyShape:
+    """Which payload keys a kind must carry, which it may carry, and the JSON type of each.
+
+    ``one_of``: at least one of these keys must be present (a materials update that updates
+    nothing is a mistake). A listed key may be ``null`` only if it is optional.
+    """
+
+    required: Mapping[str, type] = field(default_factory=dict)
+    optional: Mapping[str, type] = field(default_factory=dict)
+    one_of: tuple[str, ...] = ()
+
+
+BODIES: Mapping[str, BodyShape] = {
+    # What services.cases.snapshot writes; the hub files the case under these.
+    SUBMITTED: BodyShape(
+        required={"case_no": str, "decision": str, "applicant": dict},
+        optional={"query_code": str, "item_code": str, "impl_code": str, "item_name": str, "mode": str,
+                  "bundle_code": str, "bundle_group": str, "proxy": dict, "materials": list,
+                  "form_values": dict, "form_labels": dict, "pickup_method": str, "statutory_due": str,
+                  "committed_due": str, "deadline_provisional": bool, "received_at": str, "agent": dict,
+                  "attachments": list},
+    ),
+    MATERIALS_UPDATED: BodyShape(
+        optional={"materials": list, "attachments": list, "authorization_signed": bool},
+        one_of=("materials", "attachments", "authorization_signed"),
+    ),
+    NOTE: BodyShape(required={"text": str}, optional={"by": str}),
+    # Not yet written by the station: the hub keeps the body whole on the case.
+    STATUS_CHANGED: BodyShape(),
+    DELIVERED: BodyShape(),
+    EVALUATED: BodyShape(),
+}
+
+#: Every kind this code knows; the hub answers any other kind with ``unknown_kind``.
+KINDS: frozenset[str] = frozenset(BODIES)
+
+
+def _is(value: Any, kind: type) -> bool:
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def body_problem(kind: str, payload: Any) -> str | None:
+    """Return a Chinese reason when ``payload`` does not have the shape of ``kind``, else None.
+
+    An unknown kind has no shape to break (the caller answers it on its own), so it passes.
+    """
+    shape = BODIES.get(kind)
+    if shape is None:
+        return None
+    if not isinstance(payload, dict):
+        return "事件内容 payload 须为 JSON 对象。"
+    missing = [key for key in shape.required if payload.get(key) is None]
+    if missing:
+        return f"事件「{kind}」的内容缺少 {'、'.join(missing)}。"
+    for key, expected in (*shape.required.items(), *shape.optional.items()):
+        value = payload.get(key)
+        if value is not None and not _is(value, expected):
+            return f"事件「{kind}」的 {key} 应为{_TYPE_WORDS[expected]}。"
+    if shape.one_of and all(payload.get(key) is None for key in shape.one_of):
+        return f"事件「{kind}」的内容须包含 {'、'.join(shape.one_of)} 之一。"
+    return None

@@ -1,0 +1,128 @@
+"""The glossary's Chinese labels, each table once, for the screen, the hub and paper alike.
+
+A provided material once read 已提交 on the station's screen and 已收 on paper because each side
+kept its own table. Every page and printout now looks its labels up here, so one word means one
+thing wherever a resident or a clerk reads it. Keys are the glossary's names in code (the
+values stored in the database and sent on the wire).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rules import events
+
+#: Case.mode (帮办 / 代办).
+MODES: Mapping[str, str] = {"assisted": "帮办", "proxy": "代办"}
+
+#: Case.status at the station.
+CASE_STATUSES: Mapping[str, str] = {
+    "not_collected": "未收件（一次性告知）",
+    "collected": "已收件",
+    "deferred": "容缺收件",
+    "accepted": "已受理",
+    "supplement": "待补正",
+    "rejected": "不予受理",
+    "completed": "已办结",
+    "delivered": "已送达",
+}
+
+#: HubCase.status at the county: the county's own statuses share the station's words.
+HUB_CASE_STATUSES: Mapping[str, str] = {
+    "submitted": "待受理",
+    **{status: CASE_STATUSES[status] for status in ("accepted", "supplement", "rejected", "completed")},
+    "not_collected": "未收件（仅备案）",
+}
+
+#: The station's intake decision (Case.decision), as the county sees it on the case page.
+INTAKE_DECISIONS: Mapping[str, str] = {
+    "collected": "已收件",
+    "accepted": "已受理（委托受理）",
+    "not_collected": "未收件",
+    "deferred": "容缺收件",
+}
+
+#: A county clerk's decision, as a verb (受理 / 补正 / 不予受理 / 办结).
+COUNTY_DECISIONS: Mapping[str, str] = {
+    "accepted": "受理",
+    "supplement": "补正",
+    "rejected": "不予受理",
+    "completed": "办结",
+}
+
+#: The result of a completed case (办结结果).
+RESULTS: Mapping[str, str] = {"approved": "准予", "denied": "不予"}
+
+#: CaseMaterial.status / MaterialLine.status: what intake decided for one material.
+MATERIAL_STATUSES: Mapping[str, str] = {
+    "provided": "已提交",
+    "deferred": "容缺后补",
+    "commitment": "告知承诺",
+    "e_license": "电子证照",
+    "missing": "缺少",
+}
+
+#: Material.form: how the paper must be handed in.
+MATERIAL_FORMS: Mapping[str, str] = {"original": "原件", "copy": "复印件", "original_and_copy": "原件及复印件"}
+
+#: Case.pickup_method: how the result is handed over (送达).
+PICKUP_METHODS: Mapping[str, str] = {"window": "窗口领取", "post": "免费邮寄", "hand": "代办员送达"}
+
+#: ServiceItem.kind (即办件 / 承诺件).
+ITEM_KINDS: Mapping[str, str] = {"instant": "即办件", "committed": "承诺件"}
+
+#: Units of a time limit, as written after the number (5个工作日).
+LIMIT_UNITS: Mapping[str, str] = {"working_days": "个工作日", "natural_days": "个自然日", "hours": "小时"}
+
+#: GB/T 39046-2020 code table A.1 事项类型.
+ITEM_TYPES: Mapping[str, str] = {
+    "01": "行政许可", "02": "行政处罚", "03": "行政强制", "04": "行政征收", "05": "行政给付",
+    "06": "行政检查", "07": "行政确认", "08": "行政奖励", "09": "行政裁决", "10": "其他行政权力",
+    "20": "公共服务",
+}
+
+#: GB/T 39046-2020 code table A.2 行使层级.
+ITEM_LEVELS: Mapping[str, str] = {
+    "1": "国家级", "2": "省级", "3": "市级", "4": "县级", "5": "镇（乡、街道）级", "6": "村（社区）级",
+    "7": "分级管理",
+}
+
+
+#: Outbox and hub event kinds, as the sync pages name them.
+EVENT_KINDS: Mapping[str, str] = {
+    events.SUBMITTED: "收件提交",
+    events.MATERIALS_UPDATED: "材料更新",
+    events.STATUS_CHANGED: "状态变更",
+    events.NOTE: "备注",
+    events.DELIVERED: "结果送达",
+    events.EVALUATED: "评价",
+}
+
+#: Every table by the name templates use: ``{{ case.mode|label('modes') }}``.
+TABLES: Mapping[str, Mapping[str, str]] = {
+    "modes": MODES,
+    "case_statuses": CASE_STATUSES,
+    "hub_case_statuses": HUB_CASE_STATUSES,
+    "intake_decisions": INTAKE_DECISIONS,
+    "county_decisions": COUNTY_DECISIONS,
+    "results": RESULTS,
+    "material_statuses": MATERIAL_STATUSES,
+    "material_forms": MATERIAL_FORMS,
+    "pickup_methods": PICKUP_METHODS,
+    "item_kinds": ITEM_KINDS,
+    "limit_units": LIMIT_UNITS,
+    "item_types": ITEM_TYPES,
+    "item_levels": ITEM_LEVELS,
+    "event_kinds": EVENT_KINDS,
+}
+
+
+def label(key: str | None, table: str, empty: str = "—") -> str:
+    """The Chinese label of ``key`` in the named table (a Jinja filter in both apps).
+
+    A key the table does not know is shown as it is, so a value from a newer station is never
+    hidden; a missing value shows ``empty``.
+    """
+    if key is None or key == "":
+        return empty
+    return TABLES[table].get(key, key)

@@ -1,0 +1,103 @@
+"""Bulk SQL for taking a batch: chunked ``IN`` reads and multi-row inserts handed to the driver whole.
+
+peewee renders SQL value by value (tens of µs each); for the hundreds of rows of one batch that
+cost more than the database's own work. These helpers build the same statements once and pass
+the parameters to the driver in one call, checking the first row against peewee's own rendering
+so that what is stored is exactly what peewee would store. They know nothing of events or
+cases: the rules that decide what to write live in ``classify`` and ``ingest``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from peewee import (
+    AutoField,
+    CharField,
+    Field,
+    ForeignKeyField,
+    IntegerField,
+    JSONField,
+    PostgresqlDatabase,
+    SqliteDatabase,
+    TextField,
+)
+from psycopg2.extras import execute_values
+
+from sync.hub.extensions import db
+
+IN_CLAUSE = 500  # ids per IN (...) list: well under SQLite's and psycopg2's parameter limits
+
+
+def where_in(model: type, columns: tuple[str, ...] | None, key: str,
+              keys: list[str]) -> Iterator[tuple[str, list[str]]]:
+    """``SELECT columns FROM table WHERE key IN (...)`` in chunks, as plain SQL and parameters.
+
+    peewee renders an IN list parameter by parameter; for the 500 ids of a batch that cost more
+    than the database's own work.
+    """
+    names = columns or tuple(field.column_name for field in model._meta.sorted_fields)
+    quoted = ", ".join('"' + name + '"' for name in names)
+    head = f'SELECT {quoted} FROM "{model._meta.table_name}" WHERE "{key}" IN '
+    for start in range(0, len(keys), IN_CLAUSE):
+        chunk = keys[start:start + IN_CLAUSE]
+        yield head + "(" + ", ".join([db.param] * len(chunk)) + ")", chunk
+
+
+def prepared_insert(model: type, rows: list[dict[str, Any]]) -> Callable[[], None]:
+    """An insert of rows that all have the same keys, ready to run: SQLite ``executemany``, PostgreSQL ``execute_values``.
+
+    peewee renders SQL value by value (tens of µs each), which made rendering the INSERT the
+    larger part of taking a batch. Here each row's parameters are converted as peewee converts
+    them and handed to the driver in one call; the first row is checked against peewee's own
+    rendering of it (parameters on SQLite, the finished SQL on PostgreSQL) and if they differ
+    peewee does it all. The conversion happens now, the writing when the returned function is
+    called (inside the transaction).
+    """
+    if not rows:
+        return lambda: None
+    fields = [f for f in model._meta.sorted_fields if f.name in rows[0]]
+    # column by column: a column of plain text or ints is taken as it is, checked in one pass
+    columns = [db_column(field, [row[field.name] for row in rows]) for field in fields]
+    params = list(zip(*columns, strict=True))
+    sql, expected = model.insert(rows[0]).sql()
+    if isinstance(db.obj, SqliteDatabase):
+        if list(params[0]) == list(expected):
+            return lambda: db.cursor().executemany(sql, params)
+    elif isinstance(db.obj, PostgresqlDatabase):
+        values = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        cursor = db.cursor()
+        if b"VALUES " + cursor.mogrify(values, params[0]) in cursor.mogrify(sql, expected):
+            names = ", ".join('"' + f.column_name + '"' for f in fields)
+            statement = f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES %s'
+            return lambda: execute_values(db.cursor(), statement, params, template=values, page_size=len(rows))
+
+    def by_peewee() -> None:
+        for start in range(0, len(rows), 100):
+            model.insert_many(rows[start:start + 100]).execute()
+
+    return by_peewee
+
+
+_AS_IS = {CharField: {str}, TextField: {str}, IntegerField: {int}}
+
+
+def db_column(field: Field, values: list[Any]) -> list[Any]:
+    """One column's values as peewee would pass them to the driver.
+
+    Text in a text column and ints in an integer column go as they are (peewee's ``adapt``
+    returns them unchanged), so such a column is only checked; on SQLite a JSONField's
+    ``db_value`` is the SQL function ``json(?)``, whose parameter is the serialised text; every
+    row of a batch carries the same "now", converted once.
+    """
+    kind = ForeignKeyField if isinstance(field, ForeignKeyField) else type(field)
+    as_is = _AS_IS.get(kind) or ({int} if kind is ForeignKeyField and type(field.rel_field) is AutoField else None)
+    if as_is is not None and set(map(type, values)) - {type(None)} <= as_is:
+        return values
+    if isinstance(field, JSONField):
+        convert = field._dumps if isinstance(db.obj, SqliteDatabase) else field.db_value
+        return [None if value is None else convert(value) for value in values]
+    converted: dict[int, Any] = {}  # by identity: the same datetime object in every row
+    return [None if value is None else converted[id(value)] if id(value) in converted
+            else converted.setdefault(id(value), field.db_value(value)) for value in values]

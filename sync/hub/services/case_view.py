@@ -1,0 +1,142 @@
+"""What each event kind does to the county's view of a case (HubCase), once the event is accepted.
+
+Each function takes the case (a stored row, or one first seen in this batch) and the event, and
+returns the columns to change; writes besides the case's own (attachment links) go through
+:func:`write`, now or held for the batch's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+from rules import events
+from sync import protocol
+from sync.hub.models import AttachmentLink, HubCase, utcnow
+
+#: A case as the apply functions see it: a stored row, or one first seen in this batch (new_case).
+CaseView = HubCase | SimpleNamespace
+#: Writes a batch makes besides its events and cases (conflict copies, attachment links), held
+#: back until the batch's transaction; None means "write now" (one event per transaction).
+Deferred = list[Callable[[], Any]] | None
+
+
+def write(query: Any, writes: Deferred) -> None:
+    """Run an insert now, or hold it for the batch's transaction."""
+    if writes is None:
+        query.execute()
+    else:
+        writes.append(query.execute)
+
+
+# (name, default) of every HubCase column but the id, for cases first seen in a batch
+CASE_DEFAULTS = [(field.name, field.default) for field in HubCase._meta.sorted_fields if field.name != "id"]
+
+
+def new_case(case_id: str, station_id: int, now: dt.datetime) -> SimpleNamespace:
+    """A case first seen in this batch, as plain attributes until its row is inserted.
+
+    A peewee instance runs a descriptor for every field set; a batch creates hundreds of cases.
+    The apply functions read the same names (``station_id`` too) either way.
+    """
+    values = {name: default() if callable(default) else default for name, default in CASE_DEFAULTS}
+    values.update(case_id=case_id, station=station_id, station_id=station_id, last_seq=0,
+                  created_at=now, updated_at=now)
+    return SimpleNamespace(**values)
+
+
+def case_row(case: SimpleNamespace) -> dict[str, Any]:
+    """A new case's columns for a multi-row insert (every field, defaults included)."""
+    return {name: getattr(case, name) for name, _default in CASE_DEFAULTS}
+
+
+def _link_attachments(case: CaseView, attachments: Any, writes: Deferred) -> None:
+    for item in attachments or []:
+        if isinstance(item, dict) and protocol.is_sha256(item.get("sha256")):
+            write(AttachmentLink.insert(station=case.station_id, case_id=case.case_id, sha256=item["sha256"],
+                                        filename=str(item.get("filename") or "")[:255] or None,
+                                        size=item.get("size") if isinstance(item.get("size"), int) else None,
+                                        content_type=str(item.get("content_type") or "")[:100] or None,
+                                        linked_at=utcnow())
+                  .on_conflict_ignore(), writes)
+
+
+def _date_or_none(value: Any) -> str | None:
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return dt.date.fromisoformat(value[:10]).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def _apply_submitted(case: CaseView, event: dict[str, Any], now: dt.datetime,
+                     writes: Deferred = None) -> dict[str, Any]:
+    payload = event["payload"]
+    applicant = payload.get("applicant") if isinstance(payload.get("applicant"), dict) else {}
+    decision = payload.get("decision")
+    _link_attachments(case, payload.get("attachments"), writes)
+    updates: dict[str, Any] = {
+        "snapshot": payload,
+        "case_no": str(payload.get("case_no") or "")[:64] or None,
+        "query_code": str(payload.get("query_code") or "")[:32] or None,
+        "item_code": str(payload.get("item_code") or "")[:64] or None,
+        "impl_code": str(payload.get("impl_code") or "")[:64] or None,
+        "item_name": str(payload.get("item_name") or "")[:200] or None,
+        "applicant_name": str(applicant.get("name") or "")[:100] or None,
+        "mode": str(payload.get("mode") or "")[:16] or None,
+        "station_decision": str(decision or "")[:16] or None,
+        "catalog_version": event["catalog_version"],
+        "statutory_due": _date_or_none(payload.get("statutory_due")),
+        "committed_due": _date_or_none(payload.get("committed_due")),
+        "received_at": str(payload.get("received_at") or "")[:40] or None,
+    }
+    if case.last_seq == 0:
+        # A station holding the power to accept (委托受理) already accepted; a case it could not
+        # collect is on record only. Everything else waits for the county's 受理.
+        updates["status"] = {"accepted": "accepted", "not_collected": "not_collected"}.get(decision, "submitted")
+    return updates
+
+
+def _apply_materials(case: CaseView, event: dict[str, Any], now: dt.datetime,
+                     writes: Deferred = None) -> dict[str, Any]:
+    payload = event["payload"]
+    snapshot = dict(case.snapshot or {})
+    if isinstance(payload.get("materials"), list):
+        snapshot["materials"] = payload["materials"]
+    if isinstance(payload.get("attachments"), list):
+        known = {a.get("sha256") for a in snapshot.get("attachments") or [] if isinstance(a, dict)}
+        snapshot["attachments"] = list(snapshot.get("attachments") or []) + [
+            a for a in payload["attachments"] if isinstance(a, dict) and a.get("sha256") not in known]
+        _link_attachments(case, payload["attachments"], writes)
+    updates: dict[str, Any] = {"snapshot": snapshot}
+    if case.status == "supplement":
+        updates["supplied_at"] = now
+    return updates
+
+
+def _apply_into_snapshot(key: str) -> Callable[..., dict[str, Any]]:
+    def apply(case: CaseView, event: dict[str, Any], now: dt.datetime, writes: Deferred = None) -> dict[str, Any]:
+        snapshot = dict(case.snapshot or {})
+        snapshot[key] = event["payload"]
+        return {"snapshot": snapshot}
+
+    return apply
+
+
+def apply_nothing(case: CaseView, event: dict[str, Any], now: dt.datetime,
+                   writes: Deferred = None) -> dict[str, Any]:
+    return {}
+
+
+#: Kind → apply function; a kind without one only moves the case's ``last_seq``.
+APPLY: dict[str, Callable[..., dict[str, Any]]] = {
+    events.SUBMITTED: _apply_submitted,
+    events.MATERIALS_UPDATED: _apply_materials,
+    events.STATUS_CHANGED: _apply_into_snapshot("station_status"),
+    events.DELIVERED: _apply_into_snapshot("delivery"),
+    events.EVALUATED: _apply_into_snapshot("evaluation"),
+    events.NOTE: apply_nothing,
+}
