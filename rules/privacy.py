@@ -28,7 +28,7 @@ def mask_id_number(number: str | None) -> str:
 
 
 def mask_phone(phone: str | None) -> str:
-    """Hide the middle four digits of a phone number (138****1234; 0351-****567 for a landline)."""
+    """Hide the middle four digits of a phone number (138****1234; 0351-****5678 for a landline)."""
     if not phone:
         return ""
     value = phone.strip()

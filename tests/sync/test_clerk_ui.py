@@ -9,7 +9,7 @@ import json
 import pytest
 
 from sync.hub.models import CatalogVersion, Change, Station
-from tests.sync.conftest import login, valid_catalog
+from tests.sync.conftest import case_snapshot, login, valid_catalog
 
 
 @pytest.mark.parametrize("path", ["/", "/cases", "/stations", "/stations/ST-A", "/conflicts", "/catalog",
@@ -70,6 +70,19 @@ def test_case_list_and_detail(clerk, case_id):
     assert "<h3>办结</h3>" not in detail  # not offered before 受理
     filtered = clerk.get("/cases?status=completed").get_data(as_text=True)
     assert "张三" not in filtered
+
+
+def test_the_case_page_uses_the_words_the_station_prints(clerk, station_a, make_event):
+    """Mode, the station's decision, each material's status and the event kind come from the one glossary."""
+    materials = [{"key": "id_card", "name": "居民身份证", "status": "provided"},
+                 {"key": "photo", "name": "照片", "status": "missing"}]
+    event = make_event(payload=case_snapshot(mode="proxy", decision="deferred", materials=materials))
+    station_a.results([event])
+    detail = clerk.get(f"/cases/{event['case_id']}").get_data(as_text=True)
+    assert "<dd>代办</dd>" in detail and "<dd>容缺收件</dd>" in detail
+    assert "<td>已提交</td>" in detail and "<td>缺少</td>" in detail  # as on the station's screen and paper
+    assert "<td>收件提交</td>" in detail
+    assert 'status-submitted">待受理</span>' in detail
 
 
 def test_each_decision_through_the_form_reaches_the_station(hub_app, clerk, station_a, case_id):

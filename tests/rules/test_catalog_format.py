@@ -1,0 +1,175 @@
+"""The catalog file format: every fault is reported, in Chinese, all at once, and garbage never crashes the check."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from rules import labels
+from rules.catalog_format import validate_catalog
+
+# The shipped demo catalog, read as the data file it is: a valid catalog to break one fault at a time.
+DEMO_CATALOG = Path(__file__).resolve().parents[2] / "station" / "catalog_data" / "demo_catalog.json"
+
+
+def _demo_catalog() -> dict:
+    return json.loads(DEMO_CATALOG.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def catalog() -> dict:
+    return _demo_catalog()
+
+
+def _first_item(data):
+    return data["items"][0]
+
+
+def _set(path, value):
+    def mutate(data):
+        target = data
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+
+    return mutate
+
+
+def _delete(path):
+    def mutate(data):
+        target = data
+        for part in path[:-1]:
+            target = target[part]
+        del target[path[-1]]
+
+    return mutate
+
+
+def _duplicate_item_code(data):
+    data["items"][1]["item_code"] = data["items"][0]["item_code"]
+
+
+def _duplicate_impl_code(data):
+    data["items"][1]["impl_code"] = data["items"][0]["impl_code"]
+
+
+def _duplicate_bundle_code(data):
+    data["bundles"][1]["code"] = data["bundles"][0]["code"]
+
+
+def _duplicate_material_key(data):
+    materials = data["items"][0]["materials"]
+    materials.append(copy.deepcopy(materials[0]))
+
+
+FAULTS = [
+    pytest.param(_delete(["catalog_version"]), "catalog_version", id="missing-top-key"),
+    pytest.param(_delete(["items", 0, "kind"]), "缺少字段 kind", id="missing-item-key"),
+    pytest.param(
+        _delete(["items", 0, "materials", 0, "source"]), "缺少字段 source", id="missing-material-key"
+    ),
+    pytest.param(_set(["items", 0, "kind"], "fast"), "办件类型", id="bad-kind"),
+    pytest.param(_set(["items", 0, "statutory_limit", "unit"], "weeks"), "单位“weeks”", id="bad-unit"),
+    pytest.param(_set(["items", 0, "committed_limit", "value"], -1), "0至3650的整数", id="negative-limit"),
+    pytest.param(_set(["items", 0, "impl_code"], "11141081MB0194271R"), "实施编码", id="impl-code-too-short"),
+    pytest.param(
+        _set(["items", 0, "impl_code"], "11141081mb0194271r4000111001000"), "实施编码", id="impl-code-lower"
+    ),
+    pytest.param(
+        _set(["items", 0, "committed_limit"], {"value": 30, "unit": "working_days"}),
+        "超过法定时限",
+        id="committed-over-statutory",
+    ),
+    pytest.param(_set(["items", 0, "item_type"], "99"), "A.1", id="bad-item-type"),
+    pytest.param(_set(["items", 0, "level"], "8"), "A.2", id="bad-level"),
+    pytest.param(_set(["items", 0, "proxy_allowed"], "yes"), "proxy_allowed", id="flag-not-bool"),
+    pytest.param(_set(["items", 0, "materials", 0, "form"], "scan"), "材料形式", id="bad-material-form"),
+    pytest.param(_set(["items", 0, "materials", 0, "copies"], 0), "份数", id="zero-copies"),
+    pytest.param(_set(["items", 0, "materials", 0, "key"], "身份证"), "材料键", id="non-ascii-material-key"),
+    pytest.param(_duplicate_material_key, "重复", id="duplicate-material-key"),
+    pytest.param(_set(["items", 0, "form_fields", 0, "type"], "checkbox"), "字段类型", id="bad-field-type"),
+    pytest.param(
+        _set(["items", 0, "form_fields", 0, "options"], None), "options", id="select-without-options"
+    ),
+    pytest.param(
+        _set(["bundles", 0, "items"], ["000000000000"]), "不存在的事项编码", id="bundle-unknown-item"
+    ),
+    pytest.param(_set(["bundles", 0, "items"], []), "非空", id="empty-bundle"),
+    pytest.param(_duplicate_item_code, "事项编码“000111001000”重复", id="duplicate-item-code"),
+    pytest.param(
+        _duplicate_impl_code, "实施编码“11141081MB0194271R4000111001000”重复", id="duplicate-impl-code"
+    ),
+    pytest.param(_duplicate_bundle_code, "一件事编码“B001”重复", id="duplicate-bundle-code"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "expected"), FAULTS)
+def test_validate_catalog_catches_fault(catalog, mutate, expected):
+    mutate(catalog)
+    errors = validate_catalog(catalog)
+    assert errors, "fault not reported"
+    assert any(expected in e for e in errors), errors
+
+
+def test_committed_longer_in_other_unit_is_not_compared(catalog):
+    item = _first_item(catalog)
+    item["statutory_limit"] = {"value": 1, "unit": "working_days"}
+    item["committed_limit"] = {"value": 4, "unit": "hours"}
+    assert validate_catalog(catalog) == []
+
+
+def test_validate_reports_all_faults_at_once(catalog):
+    catalog["items"][0]["kind"] = "fast"
+    catalog["items"][1]["statutory_limit"]["unit"] = "weeks"
+    catalog["bundles"][0]["items"].append("999999999999")
+    assert len(validate_catalog(catalog)) == 3
+
+
+@pytest.mark.parametrize("garbage", [[], "x", {"items": "x", "bundles": None}, {"items": [1, None]}])
+def test_validate_never_crashes_on_garbage(garbage):
+    assert validate_catalog(garbage)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("items", 0, "name"), 123, "name 应为非空文字"),
+        (("items", 0, "materials", 0, "name"), None, "name 应为非空文字"),
+        (("bundles", 0, "name"), None, "name 应为非空文字"),
+        (("items", 0, "materials", 0, "copies"), 10**30, "份数应为1至99"),
+        (("catalog_version",), {"a": 1}, "catalog_version"),
+        (("items", 0, "statutory_limit", "value"), 10**9, "0至3650"),
+    ],
+)
+def test_wrong_types_are_reported_not_crashed_on(path, value, message):
+    data = _demo_catalog()
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    problems = validate_catalog(data)
+    assert any(message in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("field", "table"),
+    [("kind", labels.ITEM_KINDS), ("item_type", labels.ITEM_TYPES), ("level", labels.ITEM_LEVELS)],
+)
+def test_a_code_is_valid_exactly_when_screen_and_paper_have_a_label_for_it(catalog, field, table):
+    for code in table:
+        catalog["items"][0][field] = code
+        assert validate_catalog(catalog) == [], code
+    catalog["items"][0][field] = "no-label"
+    assert validate_catalog(catalog)
+
+
+def test_a_material_form_is_valid_exactly_when_it_has_a_label(catalog):
+    material = catalog["items"][0]["materials"][0]
+    for form in labels.MATERIAL_FORMS:
+        material["form"] = form
+        assert validate_catalog(catalog) == [], form
+    material["form"] = "scan"
+    assert any("材料形式" in p for p in validate_catalog(catalog))

@@ -1,0 +1,55 @@
+"""Event kinds and the shape of each body: what the hub refuses before it files an event."""
+
+from __future__ import annotations
+
+import pytest
+
+from rules import events
+from rules.labels import EVENT_KINDS
+
+SUBMITTED = {"case_no": "140000001001202611200001", "decision": "collected", "mode": "proxy",
+             "applicant": {"name": "张三"}, "materials": [], "proxy": None, "bundle_code": None,
+             "deadline_provisional": False, "a_key_from_a_newer_station": {"kept": True}}
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload"),
+    [
+        (events.SUBMITTED, SUBMITTED),
+        (events.MATERIALS_UPDATED, {"attachments": [{"sha256": "0" * 64}]}),
+        (events.MATERIALS_UPDATED, {"authorization_signed": True}),
+        (events.MATERIALS_UPDATED, {"materials": []}),
+        (events.NOTE, {"text": "申请人来电询问进度", "by": "agent1"}),
+        (events.STATUS_CHANGED, {"anything": 1}),
+        ("case.from_the_future", "not even an object"),  # unknown kinds are answered elsewhere
+    ],
+)
+def test_bodies_as_the_station_writes_them_pass(kind, payload):
+    assert events.body_problem(kind, payload) is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "reason"),
+    [
+        (events.SUBMITTED, [], "payload 须为 JSON 对象"),
+        (events.SUBMITTED, {**SUBMITTED, "case_no": None}, "缺少 case_no"),
+        (events.SUBMITTED, {k: v for k, v in SUBMITTED.items() if k not in ("decision", "applicant")},
+         "缺少 decision、applicant"),
+        (events.SUBMITTED, {**SUBMITTED, "applicant": "张三"}, "applicant 应为JSON 对象"),
+        (events.SUBMITTED, {**SUBMITTED, "materials": {"id_card": "provided"}}, "materials 应为列表"),
+        (events.SUBMITTED, {**SUBMITTED, "deadline_provisional": 1}, "deadline_provisional 应为true 或 false"),
+        (events.MATERIALS_UPDATED, {}, "须包含 materials、attachments、authorization_signed 之一"),
+        (events.MATERIALS_UPDATED, {"attachments": "x.pdf"}, "attachments 应为列表"),
+        (events.NOTE, {"by": "agent1"}, "缺少 text"),
+        (events.NOTE, {"text": 42}, "text 应为文字"),
+    ],
+)
+def test_a_body_of_the_wrong_shape_is_refused_with_a_reason_in_chinese(kind, payload, reason):
+    problem = events.body_problem(kind, payload)
+    assert problem is not None and reason in problem, problem
+
+
+def test_every_kind_has_a_body_shape_and_a_name():
+    assert set(events.BODIES) == events.KINDS == set(EVENT_KINDS)
+    assert events.KINDS == {"case.submitted", "case.materials_updated", "case.status_changed", "case.note",
+                            "case.delivered", "case.evaluated"}  # the wire names never change

@@ -1,0 +1,84 @@
+"""Both ways the hub takes a batch — whole, or one event per transaction — answer every event alike.
+
+The batch path reads up front and writes at the end; the one-by-one path (taken after a race or
+a crash) reads and writes per event. Both call the one classification, so each kind of fault
+gets the same status, code and Chinese reason on either path, on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rules import events
+from sync.hub.models import Conflict, Station
+from sync.hub.services import ingest
+from tests.sync.conftest import case_snapshot
+
+EXPECTED = [
+    ("duplicate", None),  # the same event again
+    ("conflict", "content_mismatch"),  # its id with other content
+    ("conflict", "seq_taken"),  # another event in its place
+    ("rejected", "unknown_kind"),
+    ("rejected", "bad_event"),  # a note without text
+    ("accepted", None),
+    ("rejected", "out_of_order"),  # a gap before it
+    ("rejected", "not_your_case"),  # another station's case
+    ("rejected", "bad_event"),  # not an event at all
+]
+
+
+def _faults(make_event, submitted: dict[str, Any], theirs: dict[str, Any]) -> list[Any]:
+    mine = submitted["case_id"]
+    return [
+        submitted,
+        {**submitted, "payload": case_snapshot(case_no="OTHER")},
+        make_event(case_id=mine, seq=1, kind=events.NOTE, payload={"text": "抢位"}),
+        make_event(case_id=mine, seq=2, kind="case.teleported"),
+        make_event(case_id=mine, seq=2, kind=events.NOTE, payload={"by": "agent1"}),
+        make_event(case_id=mine, seq=2, kind=events.NOTE, payload={"text": "补充说明"}),
+        make_event(case_id=mine, seq=4, kind=events.NOTE),
+        make_event(case_id=theirs["case_id"], seq=2, kind=events.NOTE),
+        {"event_id": "not-an-id"},
+    ]
+
+
+def _take(app, make_event, *, whole: bool, monkeypatch) -> list[tuple[Any, ...]]:
+    with app.app_context():
+        mine, other = Station.get(Station.code == "ST-A"), Station.get(Station.code == "ST-B")
+        submitted, theirs = make_event(), make_event()
+        assert ingest.receive_event(mine, submitted).status == "accepted"
+        assert ingest.receive_event(other, theirs).status == "accepted"
+        conflicts_before = Conflict.select().count()
+        one_by_one: list[str] = []
+        original = ingest.receive_event
+
+        def spy(station, event, **kw):
+            one_by_one.append(str(event.get("event_id")))
+            return original(station, event, **kw)
+
+        def lost_race(*args, **kw):
+            raise ingest._LostRace()
+
+        with monkeypatch.context() as patch:
+            patch.setattr(ingest, "receive_event", spy)
+            if not whole:
+                patch.setattr(ingest, "_receive_at_once", lost_race)
+            results = ingest.receive_batch(mine, {"events": _faults(make_event, submitted, theirs)}, grace_days=30)
+        assert bool(one_by_one) is not whole  # the path under test really was taken
+        assert Conflict.select().count() - conflicts_before == 2  # each clash kept for a person
+    return [(r.status, r.code, r.reason, r.retryable) for r in results]
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_batch_and_the_one_by_one_path_classify_alike(request, database, make_station, make_event,
+                                                          monkeypatch):
+    app = request.getfixturevalue("hub_app" if database == "sqlite" else "pg_hub_app")
+    make_station(app, "ST-A", "甲村便民服务站")
+    make_station(app, "ST-B", "乙村便民服务站")
+    whole = _take(app, make_event, whole=True, monkeypatch=monkeypatch)
+    one_by_one = _take(app, make_event, whole=False, monkeypatch=monkeypatch)
+    assert [(status, code) for status, code, _reason, _retry in whole] == EXPECTED
+    assert whole == one_by_one
+    assert all(reason for status, _code, reason, _retry in whole if status in ("rejected", "conflict"))
