@@ -21,6 +21,7 @@ from flask import Flask
 from stdnum.cn import ric
 from ulid import ULID
 
+from rules.events import MATERIALS_UPDATED, NOTE, SUBMITTED
 from station import create_app
 from station.extensions import db
 from station.samples import complete_form
@@ -257,9 +258,9 @@ def fill(app: Flask, count: int, *, events: str = "acked", per_day: int = 200, s
             else:
                 note = {"text": rng.choice(NOTES), "by": "agent"}
                 materials_update = {"materials": [{**m, "status": "provided"} for m in s.snapshot["materials"]]}
-                for seq, (kind, payload) in enumerate((("case.submitted", submitted_payload(s, c)),
-                                                       ("case.note", json.dumps(note, ensure_ascii=False)),
-                                                       ("case.materials_updated",
+                for seq, (kind, payload) in enumerate(((SUBMITTED, submitted_payload(s, c)),
+                                                       (NOTE, json.dumps(note, ensure_ascii=False)),
+                                                       (MATERIALS_UPDATED,
                                                         json.dumps(materials_update, ensure_ascii=False))), 1):
                     outbox.append({**base, "event_id": str(ULID()), "seq": seq, "kind": kind, "payload": payload,
                                    "state": "queued", "attempts": 0})

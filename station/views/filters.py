@@ -8,6 +8,7 @@ from flask import Flask, g, request
 
 from rules import labels
 from rules.privacy import mask_id_number, mask_phone
+from station.models.cases import OPEN_STATUSES
 from station.services.calendar import load_calendar, marker
 
 
@@ -18,8 +19,6 @@ def _calendar():  # noqa: ANN202 - one load per request
 
 
 def deadline_marker(due: dt.date | None, status: str = "") -> str:
-    from station.models.cases import OPEN_STATUSES
-
     if due is None or (status and status not in OPEN_STATUSES):
         return ""
     return marker(due, dt.date.today(), _calendar())

@@ -269,3 +269,11 @@ def test_station_area_code_follows_the_intake_rule(database):
         station_info.update_profile(area_code="14108110220", name="改名")
     assert "区划代码应为12位数字" in refused.value.errors["area_code"]
     assert station_info.get_profile().area_code == "141081102201" and station_info.get_profile().name != "改名"
+
+
+def test_a_provided_material_reads_on_the_case_page_as_on_paper(app, agent):
+    """The same word on the screen as on the receipt (the paper side is in tests/rules/test_labels.py)."""
+    item_id = _item_id(app, "高龄津贴申领")
+    response = agent.post(f"/intake/item/{item_id}", _form(app, "高龄津贴申领"))
+    page = agent.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<td>已提交</td>" in page
