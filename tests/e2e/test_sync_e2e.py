@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import subprocess
@@ -242,7 +243,7 @@ def test_county_decisions_of_each_kind_show_on_the_station_after_one_pull(linked
     assert sync(linked).pulled == 0  # the cursor was stored with the changes
 
 
-def test_attachments_are_uploaded_once_and_resume(linked, hub):
+def test_attachments_are_uploaded_once(linked, hub):
     from station.models import User
     from station.services.attachments import add_attachment
 
@@ -267,6 +268,35 @@ def test_attachments_are_uploaded_once_and_resume(linked, hub):
             assert [a.filename for a in links] == ["户口簿.pdf"]
             snapshot = HubCase.get(HubCase.case_id == case_id).snapshot
             assert [a["filename"] for a in snapshot["attachments"]] == ["户口簿.pdf"]
+
+
+def test_an_upload_cut_after_its_first_chunk_resumes_where_it_stopped(linked, hub, faults):
+    from station.models import User
+    from station.services.attachments import add_attachment
+    from sync.client import CHUNK_BYTES
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.services.attachments import blob_path
+
+    [case_id] = queue_cases(linked, 1)
+    data = b"%PDF-1.4\n" + os.urandom(2 * CHUNK_BYTES + 1000)  # three chunks
+    total = len(data)
+    with linked.app_context(), db.connection_context():
+        add_attachment(Case.get_by_id(case_id), User.get(User.username == "agent"), "户口簿.pdf", data,
+                       linked.config["ATTACHMENT_DIR"], 10 * 1024 * 1024)
+    faults.uploads_before_cut = 1
+    assert sync(linked).error  # the link died after the first chunk
+    assert faults.uploads == [(f"bytes 0-{CHUNK_BYTES - 1}/{total}", CHUNK_BYTES)]
+    assert {state for *_r, state in station_events(linked)} == {"queued"}  # the case waits for its file
+    faults.uploads_before_cut, faults.uploads = None, []
+    summary = sync(linked)
+    assert not summary.error and summary.attachments_uploaded == 1
+    # only the bytes the hub did not hold yet went out the second time
+    assert faults.uploads == [(f"bytes {CHUNK_BYTES}-{2 * CHUNK_BYTES - 1}/{total}", CHUNK_BYTES),
+                              (f"bytes {2 * CHUNK_BYTES}-{total - 1}/{total}", total - 2 * CHUNK_BYTES)]
+    sha = hashlib.sha256(data).hexdigest()
+    with hub.app.app_context(), hub_db.connection_context():
+        assert blob_path(hub.app.config["ATTACHMENT_DIR"], sha).read_bytes() == data
+    assert_exactly_once(linked, hub)
 
 
 def test_sync_once_command_prints_a_json_summary(linked, hub):
