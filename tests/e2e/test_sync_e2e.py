@@ -83,6 +83,40 @@ def test_hub_commits_but_the_reply_is_lost(linked, hub, faults):
         assert {case_sync_state(e.case_id)["label"] for e in OutboxEvent.select()} == {"县级已确认接收"}
 
 
+def test_a_conflict_answered_by_the_hub_is_set_aside_shown_and_never_resent(linked, hub, faults, clerk):
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.models import Conflict
+
+    [case_id] = queue_cases(linked, 1)
+    faults.drop_after = 1
+    assert sync(linked).error  # the hub stored the event; its answer was lost
+    with linked.app_context(), db.connection_context():
+        event = OutboxEvent.get(OutboxEvent.case_id == case_id)
+        # the station's copy is no longer what the hub holds (say, rewritten by a faulty upgrade)
+        event.payload = {**event.payload, "case_no": "REWRITTEN"}
+        event.save()
+    summary = sync(linked)
+    assert (summary.conflicts, summary.acknowledged, summary.error) == (1, 0, "")
+    with linked.app_context(), db.connection_context():
+        kept = OutboxEvent.get_by_id(event.id)
+        assert (kept.state, kept.result) == ("set_aside", "conflict") and kept.reason
+        assert case_sync_state(case_id)["state"] == "set_aside"
+    with hub.app.app_context(), hub_db.connection_context():
+        assert [c.body["payload"]["case_no"] for c in Conflict.select()] == ["REWRITTEN"]
+
+    page = clerk.get("/sync/").get_data(as_text=True)
+    [row] = [row for row in page.split("<tr>") if case_id in row]
+    assert "内容冲突，需县级核对" in row and "重新发送" not in row
+    answer = clerk.post(f"/sync/events/{event.event_id}/requeue", follow_redirects=True).get_data(as_text=True)
+    assert "原样重发会再次冲突" in answer
+    again = sync(linked)
+    assert (again.pushed, again.conflicts, again.error) == (0, 0, "")
+    with linked.app_context(), db.connection_context():
+        assert OutboxEvent.get_by_id(event.id).state == "set_aside"
+    with hub.app.app_context(), hub_db.connection_context():
+        assert Conflict.select().count() == 1
+
+
 def test_same_batch_delivered_twice_changes_nothing(linked, hub):
     from sync import protocol
     from sync.client import HubClient, HubLink
