@@ -181,7 +181,8 @@ def test_conflicts_page_and_resolve(hub_app, clerk, station_a, make_event):
     station_a.results([event])
     station_a.results([{**event, "payload": {**event["payload"], "case_no": "CHANGED"}}])
     html = clerk.get("/conflicts").get_data(as_text=True)
-    assert "CHANGED" in html and "同一事件编号内容不同" in html
+    [card] = re.findall(r'<section class="card.*?</section>', html, re.S)  # the hint names the kinds too
+    assert "同一事件编号内容不同 · case.submitted" in card and "CHANGED" in card and event["case_id"] in card
     from sync.hub.models import Conflict
 
     with hub_app.app_context():
