@@ -20,9 +20,11 @@ def test_pages_need_login(hub_client, path):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_posts_need_login(hub_client):
-    response = hub_client.post("/cases/x/decide", data={"kind": "accepted"})
-    assert response.status_code in (302, 400)  # CSRF or login: never processed
+def test_posts_need_login(hub_app, hub_client, case_id):
+    response = hub_client.post(f"/cases/{case_id}/decide", data={"kind": "accepted"})
+    assert response.status_code in (302, 400)  # CSRF or login: either way …
+    with hub_app.app_context():
+        assert Change.select().count() == 0  # … never processed
 
 
 def test_wrong_password(hub_app, hub_client, clerk):
