@@ -129,8 +129,19 @@ def test_build_search_text():
     }
 
 
-def test_thousand_queries_run(index):
-    """Smoke test only; timing belongs in bench/."""
+def test_a_thousand_queries_in_a_row_give_the_same_answers(index, names):
+    """An agent's day of searches: each query answers the same every time (timing belongs in bench/)."""
     queries = ["ylbx", "yl", "yanglao", "残疾", "gljt", "SHEBAOKA", "ｙｌｂｘ", "城乡居民", "医保yd", "zzz"]
-    total = sum(len(index.search(queries[i % len(queries)])) for i in range(1000))
-    assert total > 0
+    first = {query: index.search(query) for query in queries}
+    for i in range(1000):
+        query = queries[i % len(queries)]
+        assert index.search(query) == first[query], query
+    top = {query: names[hits[0][0]] if hits else None for query, hits in first.items()}
+    assert top == {
+        "ylbx": "基本医疗保险关系转移接续", "yl": "医疗救助申请", "yanglao": "城乡居民养老保险待遇申领",
+        "残疾": "残疾人服务一件事", "gljt": "高龄津贴申领", "SHEBAOKA": "社会保障卡申领",
+        "ｙｌｂｘ": "基本医疗保险关系转移接续", "城乡居民": "城乡居民养老保险待遇申领", "医保yd": "医保异地就医备案",
+        "zzz": None,
+    }
+    assert first["ｙｌｂｘ"] == first["ylbx"]  # the IME's full-width letters find the same items
+    assert {names[key] for key, _ in first["残疾"]} == {"残疾人服务一件事", DISABILITY_CARD, DISABILITY_SUBSIDY}

@@ -30,6 +30,8 @@ class FaultSwitch:
         self.fail_before = 0  # answer 500 without processing
         self.drop_after = 0  # process, then drop the connection before the reply
         self.portal = False  # a captive portal answering 200 with its own page
+        self.uploads_before_cut: int | None = None  # let this many attachment chunks through, then 503
+        self.uploads: list[tuple[str, int]] = []  # (Content-Range, body bytes) of each chunk the hub got
 
     def __call__(self, environ: dict, start_response: Any):  # noqa: ANN204
         path = environ.get("PATH_INFO", "")
@@ -40,6 +42,11 @@ class FaultSwitch:
             if self.portal:
                 start_response("200 OK", [("Content-Type", "text/html")])
                 return ["<html>请先登录 WiFi</html>".encode()]
+            if environ["REQUEST_METHOD"] == "PUT" and path.startswith("/api/v1/attachments/"):
+                if self.uploads_before_cut is not None and len(self.uploads) >= self.uploads_before_cut:
+                    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+                    return [b"link cut"]
+                self.uploads.append((environ.get("HTTP_CONTENT_RANGE", ""), int(environ.get("CONTENT_LENGTH") or 0)))
             if self.fail_before and path == "/api/v1/events":
                 self.fail_before -= 1
                 start_response("500 Internal Server Error", [("Content-Type", "text/plain")])

@@ -223,10 +223,17 @@ def test_urgency(calendar, due, today, expected):
 # ---------------------------------------------------------------- seeding
 
 
-def test_chinese_calendar_itself_crashes_on_2027():
-    """The reason this module exists: the package refuses years it does not ship."""
-    with pytest.raises(NotImplementedError):
-        chinese_calendar.is_workday(date(2027, 1, 4))
+def test_a_year_the_package_does_not_ship_is_answered_not_crashed(database):
+    """chinese_calendar raises for 2027; the station's own table (as seeded at init) still answers."""
+    from station.services.calendar import load_calendar
+
+    station_calendar = load_calendar()
+    assert not station_calendar.year_known(2027) and station_calendar.year_known(2026)
+    assert station_calendar.is_workday(date(2027, 1, 4))  # a Monday
+    assert not station_calendar.is_workday(date(2027, 1, 2))  # a Saturday
+    assert station_calendar.day_name(date(2027, 1, 1)) == ""  # no data: not guessed as 元旦
+    assert station_calendar.deadline_for(date(2027, 1, 4), 3, "working_days") == Deadline(
+        date(2027, 1, 7), provisional=True, warning=WARNING_2027)
 
 
 def test_seed_covers_shipped_years_only():

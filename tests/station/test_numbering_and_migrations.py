@@ -6,6 +6,8 @@ import datetime as dt
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from station.database import open_database
 from station.extensions import db
 from station.migrate import pending, schema_version, upgrade
@@ -34,6 +36,19 @@ def test_case_numbers_stay_unique_when_many_clerks_save_at_once(app):
     assert len(set(case_nos)) == 40
     sequences = sorted(int(no[-4:]) for no in case_nos)
     assert sequences == list(range(1, 41))  # gapless: no number lost to a failed race
+
+
+def test_a_case_number_is_handed_out_only_inside_the_saving_transaction(database):
+    from station.models import DailySequence
+    from station.services.errors import DomainError
+    from station.services.numbering import next_case_no
+
+    day = dt.date(2026, 11, 20)
+    with pytest.raises(DomainError):
+        next_case_no("141081102201", day)  # a number taken outside the save could be lost with no case
+    assert DailySequence.get_or_none(DailySequence.day == "20261120") is None
+    with db.atomic():
+        assert next_case_no("141081102201", day) == "141081102201202611200001"
 
 
 def _insert(conn: sqlite3.Connection, table: str, **values: object) -> None:

@@ -65,17 +65,3 @@ def test_county_settings_out_of_range_are_refused(database):
     assert Setting.get_value("sync.interval_seconds") == ""
     assert apply_hub_settings({"sync_interval_seconds": 300, "notice": "x"}) == ["sync.interval_seconds", "hub.notice"]
     assert Setting.get_value("sync.interval_seconds") == "300"
-
-
-def test_a_conflict_is_not_offered_for_resending(app, agent, clerk):
-    case_id = _queue_one(app, agent)
-    with app.app_context(), db.connection_context():
-        event = OutboxEvent.get(OutboxEvent.case_id == case_id)
-        event.state, event.result, event.reason = "set_aside", "conflict", "县级平台已有同一编号但内容不同的事件"
-        event.save()
-    page = clerk.get("/sync/").get_data(as_text=True)
-    assert "内容冲突，需县级核对" in page
-    answer = clerk.post(f"/sync/events/{event.event_id}/requeue", follow_redirects=True).get_data(as_text=True)
-    assert "原样重发会再次冲突" in answer
-    with app.app_context(), db.connection_context():
-        assert OutboxEvent.get_by_id(event.id).state == "set_aside"

@@ -86,7 +86,7 @@ def test_proxy_intake_and_bundle_intake_via_http(app, agent):
     data = _form(app, "城乡居民基本养老保险参保登记", **proxy_fields(),
                  **{"mat__photo_1inch__status": "deferred", "mat__photo_1inch__due": due})
     page = agent.get(agent.post(f"/intake/item/{item_id}", data).headers["Location"]).get_data(as_text=True)
-    assert "容缺收件" in page and "代办" in page
+    assert "容缺收件" in page and "<dt>办理方式</dt><dd>代办</dd>" in page
     with app.app_context(), db.connection_context():
         from station.services.catalog import get_bundle
 
@@ -148,7 +148,10 @@ def test_large_font_mode_is_remembered(agent):
 
 def test_admin_adds_and_disables_users_with_clear_messages(admin):
     page = admin.post("/admin/users", {"username": "ag", "name": "", "role": "agent", "password": "123"}).get_data(as_text=True)
-    assert "用户名为3–40位" in page or "请输入姓名" in page
+    assert "请输入姓名。" in page  # the form's own checks come first …
+    page = admin.post("/admin/users", {"username": "ag", "name": "周代办", "role": "agent",
+                                       "password": "pass-word-9"}).get_data(as_text=True)
+    assert "用户名为3–40位字母、数字或 _ . -。" in page  # … then the service's
     ok = admin.post("/admin/users", {"username": "agent9", "name": "周代办", "role": "agent", "password": "pass-word-9"},
                     follow_redirects=True)
     assert "已添加用户 agent9" in ok.get_data(as_text=True)
@@ -168,7 +171,8 @@ def test_admin_edits_the_holiday_table(app, admin):
 
 def test_admin_station_settings_refuse_a_bad_area_code(admin):
     page = admin.post("/admin/station", {"code": "ST1", "name": "站", "level": "village", "area_code": "123"}).get_data(as_text=True)
-    assert "12位数字" in page or "服务站编码" in page
+    assert "服务站编码为4–30位字母、数字或短横线。" in page
+    assert "区划代码应为12位数字（县6位＋乡镇3位＋村3位），现在是“123”，请核对" in page
 
 
 def test_catalog_refresh_keeps_open_cases_on_their_version(app, agent):

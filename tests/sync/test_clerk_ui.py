@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 
 import pytest
 
@@ -19,9 +20,11 @@ def test_pages_need_login(hub_client, path):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_posts_need_login(hub_client):
-    response = hub_client.post("/cases/x/decide", data={"kind": "accepted"})
-    assert response.status_code in (302, 400)  # CSRF or login: never processed
+def test_posts_need_login(hub_app, hub_client, case_id):
+    response = hub_client.post(f"/cases/{case_id}/decide", data={"kind": "accepted"})
+    assert response.status_code in (302, 400)  # CSRF or login: either way …
+    with hub_app.app_context():
+        assert Change.select().count() == 0  # … never processed
 
 
 def test_wrong_password(hub_app, hub_client, clerk):
@@ -32,8 +35,6 @@ def test_wrong_password(hub_app, hub_client, clerk):
 def test_login_next_is_not_an_open_redirect(hub_app, clerk):
     client = hub_app.test_client()
     html = client.get("/login").get_data(as_text=True)
-    import re
-
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     response = client.post("/login?next=https://evil.example/", data={
         "username": "clerk", "password": "correct-horse-battery", "csrf_token": token})
@@ -128,7 +129,26 @@ def test_station_list_shows_dark_and_ageing(hub_app, clerk, station_a, station_b
     with hub_app.app_context():
         Station.update(last_seen_at=dt.datetime(2020, 1, 1)).where(Station.code == "ST-B").execute()
     html = clerk.get("/stations").get_data(as_text=True)
-    assert "失联" in html and "积压" in html and "+12 秒" in html
+    a, b = _station_row(html, "ST-A"), _station_row(html, "ST-B")
+    # the page's hint text names both flags too: only a station's own row says which it has
+    assert _badges(a) == ["积压"] and "+12 秒" in a
+    assert _badges(b) == ["失联"]
+
+
+def test_station_seen_just_now_with_a_fresh_queue_is_normal(hub_app, clerk, station_a, make_event):
+    station_a.results([make_event()], heartbeat={"queue_length": 1, "oldest_queued_age_s": 60})
+    assert _badges(_station_row(clerk.get("/stations").get_data(as_text=True), "ST-A")) == ["正常"]
+
+
+def _station_row(html: str, code: str) -> str:
+    """The stations page's table row for one station."""
+    rows = [row for row in re.findall(r"<tr class=.*?</tr>", html, re.S) if f"<small>{code}</small>" in row]
+    assert len(rows) == 1, f"no single row for {code}"
+    return rows[0]
+
+
+def _badges(row: str) -> list[str]:
+    return re.findall(r'<span class="badge[^"]*">([^<]+)</span>', row)
 
 
 def test_station_settings_form_emits_change(hub_app, clerk, station_a):
@@ -176,7 +196,8 @@ def test_conflicts_page_and_resolve(hub_app, clerk, station_a, make_event):
     station_a.results([event])
     station_a.results([{**event, "payload": {**event["payload"], "case_no": "CHANGED"}}])
     html = clerk.get("/conflicts").get_data(as_text=True)
-    assert "CHANGED" in html and "同一事件编号内容不同" in html
+    [card] = re.findall(r'<section class="card.*?</section>', html, re.S)  # the hint names the kinds too
+    assert "同一事件编号内容不同 · case.submitted" in card and "CHANGED" in card and event["case_id"] in card
     from sync.hub.models import Conflict
 
     with hub_app.app_context():
