@@ -14,8 +14,7 @@ from peewee import CharField, DateField, DateTimeField, IntegerField, TextField,
 from playhouse.sqlite_ext import AutoIncrementField
 from ulid import ULID
 
-from station.extensions import db
-from station.models.base import BaseModel, JSONField, now
+from sync.local_db import JSONField, SyncModel, db, now
 
 KIND_NAMES = {
     "case.submitted": "收件提交",
@@ -31,7 +30,7 @@ class OutboxError(RuntimeError):
     """Raised when an event is written outside a transaction: it could then outlive its change."""
 
 
-class OutboxEvent(BaseModel):
+class OutboxEvent(SyncModel):
     id = AutoIncrementField()
     event_id = CharField(max_length=26, unique=True)
     case_id = CharField(max_length=26, index=True)

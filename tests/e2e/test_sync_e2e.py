@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from station.extensions import db
-from station.models import Case, Setting
-from sync.client import KEY_CLOCK_OFFSET
+from station.models import Case
+from sync import state
 from sync.outbox import OutboxEvent, case_sync_state
 from tests.e2e.conftest import assert_exactly_once, hub_events, queue_cases, station_events, sync
 
@@ -27,7 +27,7 @@ def test_thousand_cases_queued_offline_arrive_exactly_once(linked, hub, faults):
     down = sync(linked)
     assert down.error and down.queue_left == 1000
     with linked.app_context(), db.connection_context():
-        assert Setting.get_value("sync.link_state") == "down"
+        assert state.get_value(state.LINK_STATE) == "unreachable"
     faults.down = False
     summary = sync(linked)
     assert not summary.error, summary.error
@@ -83,12 +83,12 @@ def test_hub_commits_but_the_reply_is_lost(linked, hub, faults):
 
 def test_same_batch_delivered_twice_changes_nothing(linked, hub):
     from sync import protocol
-    from sync.client import HubClient, HubLink
     from sync.outbox import OutboxEvent as Ev
+    from sync.transport import HubClient, HubLink
 
     queue_cases(linked, 5)
     with linked.app_context(), db.connection_context():
-        client = HubClient(HubLink.from_settings())
+        client = HubClient(HubLink.stored())
         events = [e.envelope() for e in Ev.select().order_by(Ev.id)]
         body = protocol.encode_body({"protocol": 1, "station": client.link.station_code,
                                      "batch_id": protocol.new_id(), "events": events})
@@ -107,10 +107,10 @@ def test_station_killed_between_sending_and_recording_the_ack(linked, hub, tmp_p
     script = tmp_path / "crash.py"
     script.write_text(
         "import os, sys\n"
-        "from sync import client\n"
+        "from sync import push\n"
         "def crash(self, batch, results, summary):\n"
         "    os._exit(9)  # power cut: the hub answered, nothing was recorded\n"
-        "client.Syncer._record_results = crash\n"
+        "push.Pusher._record_results = crash\n"
         "from station.cli import main\n"
         "sys.exit(main(['sync', '--once']))\n",
         encoding="utf-8",
@@ -155,7 +155,7 @@ def test_station_clock_five_days_wrong_still_syncs(linked, hub):
     summary = sync(linked, clock=wrong)
     assert not summary.error, summary.error
     with linked.app_context(), db.connection_context():
-        offset = float(Setting.get_value(KEY_CLOCK_OFFSET))
+        offset = float(state.get_value(state.CLOCK_OFFSET))
     assert abs(offset - 5 * 86400) < 60
     assert_exactly_once(linked, hub)
 
@@ -172,7 +172,7 @@ def test_captive_portal_200_is_never_an_ack(linked, hub, faults):
 
 
 def test_backlog_goes_out_most_urgent_deadline_first(linked, hub):
-    from sync.client import pending_batches
+    from sync.backlog import pending_batches
 
     ids = queue_cases(linked, 6)
     with linked.app_context(), db.connection_context():
@@ -186,7 +186,7 @@ def test_backlog_goes_out_most_urgent_deadline_first(linked, hub):
 
 
 def test_rejected_event_is_set_aside_and_blocks_only_its_own_case(linked, hub):
-    from sync.client import pending_batches
+    from sync.backlog import pending_batches
 
     ids = queue_cases(linked, 3)
     with linked.app_context(), db.connection_context():
@@ -231,7 +231,7 @@ def test_county_decisions_of_each_kind_show_on_the_station_after_one_pull(linked
         assert cases[ids[1]].status == "supplement" and cases[ids[1]].supplement_items
         assert cases[ids[2]].status == "rejected" and "年龄" in cases[ids[2]].status_reason
         assert cases[ids[3]].status == "completed" and cases[ids[3]].result == "approved"
-        cursor = int(Setting.get_value("sync.cursor"))
+        cursor = int(state.get_value(state.CURSOR))
     assert cursor > 0
     page = agent.get(f"/cases/{ids[1]}").get_data(as_text=True)
     assert "待补正" in page and "户口簿" in page
@@ -280,10 +280,10 @@ def test_another_stations_credentials_cannot_touch_this_stations_cases(linked, h
     import requests
 
     from sync import protocol
-    from sync.client import HubClient, HubLink
     from sync.hub.extensions import db as hub_db
     from sync.hub.services import decisions
     from sync.loopback import register_station
+    from sync.transport import HubClient, HubLink
 
     [case_id] = queue_cases(linked, 1)
     assert not sync(linked).error
@@ -304,7 +304,7 @@ def test_another_stations_credentials_cannot_touch_this_stations_cases(linked, h
         assert answer["results"][0]["code"] == "not_your_case"  # cannot write
 
         # a replayed request (same nonce) and a tampered one (body changed after signing) are refused
-        own = HubClient(HubLink.from_settings())
+        own = HubClient(HubLink.stored())
         raw = protocol.encode_body({"heartbeat": {}}, compress=False)
         headers = protocol.sign_request(own.link.secret, "POST", "/api/v1/heartbeat", raw,
                                         station=own.link.station_code)
@@ -335,7 +335,7 @@ def test_catalog_and_settings_published_by_the_county_reach_the_station(linked, 
     assert not sync(linked).error
     with linked.app_context(), db.connection_context():
         assert CatalogVersion.current().version == "2026.12"
-        assert Setting.get_value("sync.interval_seconds") == "120"
+        assert state.interval_seconds() == "120"
 
 
 def test_a_change_the_station_cannot_apply_is_kept_for_a_person_and_the_feed_goes_on(linked, hub, clerk):
@@ -384,11 +384,12 @@ def test_answers_come_compressed_and_still_verify(linked, hub):
     import requests
 
     from sync import protocol
-    from sync.client import HubLink, pending_events, with_payloads
+    from sync.backlog import pending_events, with_payloads
+    from sync.transport import HubLink
 
     queue_cases(linked, 30)
     with linked.app_context(), db.connection_context():
-        link = HubLink.from_settings()
+        link = HubLink.stored()
         events = with_payloads(pending_events())
     envelopes = ",".join(e.envelope_json() for e in events)
     raw = f'{{"protocol":1,"station":"{link.station_code}","batch_id":"{protocol.new_id()}","events":[{envelopes}]}}'.encode()
@@ -408,7 +409,10 @@ def test_batches_in_flight_never_share_a_case_and_a_long_case_goes_in_order(link
 
     from station.models import User
     from station.services.cases import add_note
-    from sync.client import HubClient, HubLink, Syncer
+    from station.sync_hooks import station_hooks
+    from sync.push import Pusher
+    from sync.round import Syncer
+    from sync.transport import HubClient, HubLink
 
     ids = queue_cases(linked, 40)
     with linked.app_context(), db.connection_context():
@@ -420,7 +424,7 @@ def test_batches_in_flight_never_share_a_case_and_a_long_case_goes_in_order(link
     lock = threading.Lock()
     at_hub: list[set[str]] = []
     seen = {"most": 0, "shared": 0}
-    original = Syncer._post
+    original = Pusher._post
 
     def watched(self, body):  # noqa: ANN001, ANN202
         cases = {e["case_id"] for e in json.loads(gzip.decompress(body))["events"]}
@@ -435,9 +439,9 @@ def test_batches_in_flight_never_share_a_case_and_a_long_case_goes_in_order(link
             with lock:
                 at_hub.remove(cases)
 
-    monkeypatch.setattr(Syncer, "_post", watched)
+    monkeypatch.setattr(Pusher, "_post", watched)
     with linked.app_context(), db.connection_context():
-        summary = Syncer(HubClient(HubLink.from_settings()), linked.config["ATTACHMENT_DIR"], max_events=10).run()
+        summary = Syncer(HubClient(HubLink.stored()), station_hooks(linked), max_events=10).run()
     assert not summary.error, summary.error
     assert seen["most"] == 3 and seen["shared"] == 0  # the default window, full, never sharing a case
     assert summary.retry_later == 0 and summary.acknowledged == 40 + 25  # nothing arrived out of order
