@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import io
 import json
 import os
 import subprocess
@@ -41,22 +43,33 @@ def test_500_in_the_middle_of_the_backlog(linked, hub, faults):
     faults.fail_before = 0
     first = sync(linked)  # fine: 3 batches
     assert not first.error
-    queue_cases(linked, 450)
-
-    calls = {"n": 0}
+    ids = queue_cases(linked, 450)
+    # The 500 goes to the batch that holds this case, whatever order the batches in flight reach
+    # the hub in: the second of the first three batches of 100 (the first is answered and recorded).
+    target = ids[150].encode()
+    hit = {"n": 0}
     original = faults.app
 
     def flaky(environ, start_response):  # noqa: ANN001, ANN202
         if environ["PATH_INFO"] == "/api/v1/events":
-            calls["n"] += 1
-            if calls["n"] == 2:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length)
+            environ["wsgi.input"] = io.BytesIO(body)
+            if not hit["n"] and target in gzip.decompress(body):
+                hit["n"] += 1
                 start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
                 return [b"boom"]
         return original(environ, start_response)
 
     faults.app = flaky
     broken = sync(linked)
+    assert hit["n"] == 1
     assert broken.error and 0 < broken.queue_left < 450
+    with linked.app_context(), db.connection_context():
+        assert state.get_value(state.LINK_STATE) == "unreachable"  # an unsigned 500 is not the hub's word
+        hit_case = OutboxEvent.get(OutboxEvent.case_id == ids[150])
+        assert (hit_case.state, hit_case.attempts) == ("queued", 1)  # tried, not lost, not acked
+        assert OutboxEvent.get(OutboxEvent.case_id == ids[0]).state == "acked"  # the batch before it counts
     faults.app = original
     assert not sync(linked).error
     assert_exactly_once(linked, hub)
