@@ -162,6 +162,45 @@ def test_station_upgraded_with_events_still_queued(linked, hub, tmp_path):
     assert_exactly_once(upgraded, hub)
 
 
+def test_a_station_linked_and_queued_on_release_0004_upgrades_and_syncs(hub, tmp_path, monkeypatch):
+    """A station in the field: linked and with events queued when its sync bookkeeping lived in `setting`."""
+    import station as station_package
+    from station import create_app
+    from station.config import TestConfig
+    from station.migrate import upgrade
+    from station.models import Setting
+    from sync.loopback import register_station
+    from tests.conftest import make_station_app
+    from tests.e2e.conftest import STATION_CODE
+
+    old_release = "0004_case_search_index"
+    monkeypatch.setattr(station_package, "upgrade", lambda database: upgrade(database, target=old_release))
+    old = make_station_app(tmp_path)  # migrated to 0004 only, initialised as `python -m station init` does
+    secret = register_station(hub.app, STATION_CODE, "东关村便民服务站")
+    with old.app_context(), db.connection_context():
+        assert not db.table_exists("sync_state")
+        # what 0004's `python -m station link` and a failed round left behind, key by key
+        for key, value in {"sync.hub_url": hub.url, "sync.station_code": STATION_CODE, "sync.secret": secret,
+                           "sync.link_state": "down", "sync.interval_seconds": "90"}.items():
+            Setting.set_value(key, value)
+    ids = queue_cases(old, 12)  # the intake of that release wrote these outbox rows
+    monkeypatch.undo()
+
+    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    config.update(DATABASE=old.config["DATABASE"], ATTACHMENT_DIR=old.config["ATTACHMENT_DIR"])
+    upgraded = create_app(config, instance_path=str(tmp_path / "instance-new"))
+    with upgraded.app_context(), db.connection_context():
+        assert OutboxEvent.select().where(OutboxEvent.state == "queued").count() == 12
+        assert state.interval_seconds() == "90"
+        assert state.get_value(state.LINK_STATE) == "unreachable"  # the old catch-all "down" keeps its meaning
+        assert not Setting.select().where(Setting.key.startswith("sync.")).exists()  # moved, not copied
+    summary = sync(upgraded)
+    assert not summary.error, summary.error
+    assert summary.acknowledged == 12
+    assert {case_id for _e, case_id, _s in hub_events(hub)} == set(ids)
+    assert_exactly_once(upgraded, hub)
+
+
 def test_station_clock_five_days_wrong_still_syncs(linked, hub):
     queue_cases(linked, 3)
     wrong = lambda: time.time() - 5 * 86400  # noqa: E731 - a village PC with a stale CMOS battery
