@@ -87,7 +87,7 @@ def test_a_secret_the_hub_refuses_shows_as_credentials_refused(app, clerk, hub):
     (413, "批次过大被县级平台拒收", "县级平台认为本批次过大"),
     (503, "县级平台暂时故障", "县级平台暂时故障（503）"),
     (422, "县级平台拒收本批次", "县级平台拒绝了本批次（422）"),
-])
+], ids=["413-too-large", "5xx-hub-fault", "4xx-batch-refused"])
 def test_a_signed_refusal_of_the_batch_shows_under_its_own_name(app, clerk, status, label, error_words):
     server, thread, url = serve_app(signed_answers(status, "x", "县级平台的说明"))
     try:
