@@ -1,7 +1,7 @@
 """The county hub under load: many stations pushing at once to several workers on PostgreSQL.
 
 Each simulated station is a thread with its own ``requests.Session`` that signs its batches
-exactly as ``sync.client.HubClient`` does and checks the hub's answer signature. The events are
+exactly as ``sync.transport.HubClient`` does and checks the hub's answer signature. The events are
 real station outbox events (cloned intake cases, three events each) split between stations.
 All stations start together on a barrier; each pushes its backlog in batches, then resends its
 first batch as if the acknowledgement had been lost. At the end the hub's Event table must hold

@@ -1,6 +1,6 @@
 """Pushing a backlog to the county: throughput, bytes on the wire, a naive client, the ceiling, a thin link.
 
-The station side is the real ``sync.client.Syncer`` over one ``HubClient`` session; the hub is
+The station side is the real ``sync.round.Syncer`` over one ``HubClient`` session; the hub is
 ``python -m sync.hub run`` (waitress, SQLite) in its own process; between them a
 :class:`bench.link.LinkProxy` counts bytes (and, for the thin link, plays 64 kbit/s with
 300 ms each way).
@@ -19,9 +19,12 @@ from bench.hubs import count_events, hub_processes, register
 from bench.link import LinkProxy
 from bench.station_data import STATION_CODE, fill, make_station
 from station.extensions import db
+from station.sync_hooks import station_hooks
 from sync import protocol
-from sync.client import HubClient, HubLink, Syncer, SyncSummary
 from sync.outbox import OutboxEvent
+from sync.round import Syncer
+from sync.summary import SyncSummary
+from sync.transport import HubClient, HubLink
 
 BATCH_EVENTS = 200  # Syncer's default batch size
 HUB_WORKERS = 3  # hub processes behind the proxy, as a county server runs several; the station keeps 3 batches in flight
@@ -41,7 +44,7 @@ def _queued(app: Flask) -> int:
 def _push(app: Flask, link: HubLink, *, full_round: bool = False) -> tuple[float, SyncSummary, int]:
     """Push (or run a full round) with the station's own Syncer; (seconds, summary, batches in flight)."""
     with app.app_context(), db.connection_context():
-        syncer = Syncer(HubClient(link), app.config["ATTACHMENT_DIR"])
+        syncer = Syncer(HubClient(link), station_hooks(app))
         summary = SyncSummary()
         t0 = time.perf_counter()
         if full_round:

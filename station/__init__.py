@@ -15,6 +15,7 @@ from station.config import Config, env_overrides
 from station.database import open_database
 from station.extensions import csrf, db, login_manager
 from station.migrate import upgrade
+from sync.local_db import db as sync_db
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def configure_database(app: Flask) -> None:
     """Bind the deferred database; one connection per request, closed in teardown."""
     database = open_database(app.config["DATABASE"])
     db.initialize(database)
+    sync_db.initialize(database)  # the same Database: outbox rows join the caller's transaction
     app.extensions["station_db"] = database
     with database.connection_context():
         upgrade(database)  # a station in the field upgrades in place, queued events and all
@@ -77,6 +79,7 @@ def configure_database(app: Flask) -> None:
         # several station apps in one process (tests, benchmarks, demo tools): each app context
         # points the shared proxy at its own database
         db.initialize(sender.extensions["station_db"])
+        sync_db.initialize(sender.extensions["station_db"])
 
     appcontext_pushed.connect(_bind, app, weak=False)
 

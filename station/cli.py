@@ -88,7 +88,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_link(args: argparse.Namespace) -> int:
-    from sync.client import HubLink
+    from sync.transport import HubLink
 
     app = _app(args)
     if not args.hub.startswith(("http://", "https://")):
@@ -118,9 +118,10 @@ def serve(app: Flask, host: str, port: int) -> None:
 
 def start_background_jobs(app: Flask) -> None:
     """Start the sync scheduler; unlinked, each tick only notes that there is no hub yet."""
+    from station.sync_hooks import station_hooks
     from sync.jobs import start_scheduler
 
-    start_scheduler(app)
+    start_scheduler(app, station_hooks(app))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -137,9 +138,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    from station.sync_hooks import station_hooks
     from sync.jobs import sync_once_command
 
-    return sync_once_command(_app(args), as_json=args.json)
+    app = _app(args)
+    return sync_once_command(app, station_hooks(app), as_json=args.json)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -88,14 +88,13 @@ def run_demo(args: argparse.Namespace) -> int:
     app, logins = prepare_station(base, args.port)
     hub = start_demo_hub(base, args.host, args.hub_port) if not args.no_serve else None
     if hub:
-        from station.models import Setting
-        from sync.client import HubLink
-        from sync.status import KEY_INTERVAL
+        from sync import state as sync_state
+        from sync.transport import HubLink
 
         with db.connection_context():
             HubLink(hub["url"], hub["code"], hub["secret"]).save()
-            if not Setting.get_value(KEY_INTERVAL):
-                Setting.set_value(KEY_INTERVAL, "30")  # a demo shows cases travelling soon
+            if not sync_state.interval_seconds():
+                sync_state.set_interval_seconds(30)  # a demo shows cases travelling soon
     print("=" * 60)
     print(f"便民服务站（演示）  http://{args.host}:{args.port}/")
     if hub:

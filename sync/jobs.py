@@ -2,7 +2,8 @@
 
 Nothing in a web request waits on the network: the view only calls `trigger()`. While the
 county is unreachable the interval stretches with exponential backoff and jitter, so a village
-PC never spins in a tight loop against a dead link.
+PC never spins in a tight loop against a dead link. The caller gives the Flask app (whose
+context binds the database) and the station's hooks.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ import random
 import sys
 import threading
 import time
-from typing import Any
 
 from flask import Flask
 
-from station.extensions import db
-from station.models import Setting
-from sync.client import HubClient, HubLink, Syncer, SyncSummary
-from sync.status import KEY_INTERVAL, KEY_LINK_STATE, KEY_PROGRESS
+from sync import state
+from sync.errors import LINK_UNLINKED
+from sync.hooks import StationHooks
+from sync.local_db import db
+from sync.round import Syncer
+from sync.summary import SyncSummary
+from sync.transport import HubClient, HubLink
 
 log = logging.getLogger(__name__)
 
@@ -37,28 +40,24 @@ def backoff_delay(failures: int, base: float, cap: float = BACKOFF_MAX_S, rng: r
     return max(1.0, delay * rng.uniform(0.5, 1.5))
 
 
-def _record_progress(progress: dict[str, Any]) -> None:
-    Setting.set_value(KEY_PROGRESS, json.dumps(progress, ensure_ascii=False))
-
-
-def sync_round(app: Flask) -> SyncSummary | None:
+def sync_round(app: Flask, hooks: StationHooks) -> SyncSummary | None:
     """Run one push + pull with the station's stored link; None when the station is not linked."""
     with app.app_context(), db.connection_context():
-        link = HubLink.from_settings()
+        link = HubLink.stored()
         if link is None:
-            Setting.set_value(KEY_LINK_STATE, "unlinked")
+            state.set_value(state.LINK_STATE, LINK_UNLINKED)
             return None
-        syncer = Syncer(HubClient(link), app.config["ATTACHMENT_DIR"], progress=_record_progress)
-        return syncer.run()
+        return Syncer(HubClient(link), hooks, progress=state.record_progress).run()
 
 
 class SyncRunner:
     """Owns the scheduler; at most one round runs at a time."""
 
-    def __init__(self, app: Flask) -> None:
-        from apscheduler.schedulers.background import BackgroundScheduler
+    def __init__(self, app: Flask, hooks: StationHooks) -> None:
+        from apscheduler.schedulers.background import BackgroundScheduler  # only a served station needs it
 
         self.app = app
+        self.hooks = hooks
         self.lock = threading.Lock()
         self.failures = 0
         self.next_allowed = 0.0
@@ -75,7 +74,7 @@ class SyncRunner:
 
     def interval(self) -> float:
         with self.app.app_context(), db.connection_context():
-            raw = Setting.get_value(KEY_INTERVAL, str(DEFAULT_INTERVAL_S))
+            raw = state.interval_seconds() or str(DEFAULT_INTERVAL_S)
         try:
             return max(5.0, float(raw))
         except ValueError:
@@ -97,7 +96,7 @@ class SyncRunner:
         try:
             self.forced.clear()
             self.last_run = now
-            summary = sync_round(self.app)
+            summary = sync_round(self.app, self.hooks)
             if summary is not None and summary.error:
                 self.failures += 1
                 self.next_allowed = time.time() + backoff_delay(self.failures, self.interval())
@@ -112,16 +111,17 @@ class SyncRunner:
             self.lock.release()
 
 
-def start_scheduler(app: Flask) -> SyncRunner:
-    runner = SyncRunner(app)
+def start_scheduler(app: Flask, hooks: StationHooks) -> SyncRunner:
+    """Start the background rounds; "sync now" finds the runner in ``app.extensions``."""
+    runner = SyncRunner(app, hooks)
     app.extensions["sync_runner"] = runner
     runner.start()
     return runner
 
 
-def sync_once_command(app: Flask, as_json: bool = False) -> int:
+def sync_once_command(app: Flask, hooks: StationHooks, as_json: bool = False) -> int:
     """`python -m station sync --once [--json]`: one round, a summary, exit 0 only on success."""
-    summary = sync_round(app)
+    summary = sync_round(app, hooks)
     if summary is None:
         print("本站尚未连接县级平台：请先执行 python -m station link --hub URL --code CODE --secret SECRET",
               file=sys.stderr)

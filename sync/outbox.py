@@ -14,16 +14,14 @@ from peewee import CharField, DateField, DateTimeField, IntegerField, TextField,
 from playhouse.sqlite_ext import AutoIncrementField
 from ulid import ULID
 
-from rules.labels import EVENT_KINDS as KIND_NAMES
-from station.extensions import db
-from station.models.base import BaseModel, JSONField, now
+from sync.local_db import JSONField, SyncModel, db, now
 
 
 class OutboxError(RuntimeError):
     """Raised when an event is written outside a transaction: it could then outlive its change."""
 
 
-class OutboxEvent(BaseModel):
+class OutboxEvent(SyncModel):
     id = AutoIncrementField()
     event_id = CharField(max_length=26, unique=True)
     case_id = CharField(max_length=26, index=True)
@@ -118,4 +116,4 @@ def _sync_state(events: list[OutboxEvent]) -> dict[str, Any]:
     return {"state": "acked", "label": "县级已确认接收", "events": events}
 
 
-__all__ = ["KIND_NAMES", "OutboxError", "OutboxEvent", "case_sync_state", "case_sync_states", "enqueue"]
+__all__ = ["OutboxError", "OutboxEvent", "case_sync_state", "case_sync_states", "enqueue"]

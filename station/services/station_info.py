@@ -9,7 +9,7 @@ from station.models import Setting
 from station.services import identity
 from station.services.errors import ValidationFailed
 from station.services.identity import IdentityError
-from sync.status import KEY_INTERVAL
+from sync import state as sync_state
 
 KEYS = {
     "code": "station.code",
@@ -63,15 +63,15 @@ def update_profile(**values: str) -> StationProfile:
     return get_profile()
 
 
-# Settings the county may send down the changes feed: the station setting each one sets, and
-# the range a value must be in (an interval of 1e12 s would silently stop automatic sync).
-HUB_SETTINGS = {"sync_interval_seconds": (KEY_INTERVAL, 10, 24 * 3600)}
+# Settings the county may send down the changes feed that take effect here: the range a value must
+# be in (an interval of 1e12 s would silently stop automatic sync). The interval is sync's own.
+HUB_SETTINGS = {"sync_interval_seconds": (10, 24 * 3600)}
 
 
 def apply_hub_settings(settings: dict) -> list[str]:
     """Store settings the county sent; known ones take effect, others are kept for later releases."""
     errors = {}
-    for key, (_target, low, high) in HUB_SETTINGS.items():
+    for key, (low, high) in HUB_SETTINGS.items():
         if key in (settings or {}):
             value = settings[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
@@ -80,7 +80,10 @@ def apply_hub_settings(settings: dict) -> list[str]:
         raise ValidationFailed(errors, "；".join(errors.values()))
     applied = []
     for key, value in (settings or {}).items():
-        target = HUB_SETTINGS[key][0] if key in HUB_SETTINGS else f"hub.{key}"
-        Setting.set_value(target, str(int(value)) if key in HUB_SETTINGS else str(value))
-        applied.append(target)
+        if key == "sync_interval_seconds":
+            sync_state.set_interval_seconds(int(value))
+            applied.append("sync.interval_seconds")
+        else:
+            Setting.set_value(f"hub.{key}", str(value))
+            applied.append(f"hub.{key}")
     return applied

@@ -99,9 +99,9 @@
             out.textContent = p.message;
           }
           var link = document.getElementById("link-state");
-          var names = { up: "连通", down: "不通（离线工作中，恢复后自动补传）", unknown: "未知", unlinked: "未连接" };
-          link.textContent = names[s.link_state] || s.link_state;
-          link.className = "link-" + s.link_state;
+          link.textContent = s.link_state_label;  // the words come from the server, one table
+          link.className = "link-" + (["up", "unknown", "unlinked"].indexOf(s.link_state) >= 0 ? s.link_state : "down");
+          link.setAttribute("data-state", s.link_state);
         })
         .catch(function () {});
     };

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
 
-from station.models import Setting
-from station.services.errors import DomainError
 from station.views.access import TOWNSHIP, roles_required
-from sync import status
-from sync.client import HubLink
+from sync import state, status
+from sync.errors import RequeueRefused
+from sync.transport import HubLink
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
 
@@ -20,7 +17,7 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
 def index():  # noqa: ANN201
     return render_template(
         "sync/index.html", summary=status.queue_summary(), set_aside=status.set_aside_events(),
-        pull_problems=status.pull_problems(), link=HubLink.from_settings(),
+        pull_problems=status.pull_problems(), link=HubLink.stored(),
     )
 
 
@@ -28,8 +25,7 @@ def index():  # noqa: ANN201
 @roles_required(*TOWNSHIP)
 def progress():  # noqa: ANN201
     summary = status.queue_summary()
-    raw = Setting.get_value(status.KEY_PROGRESS)
-    summary["progress"] = json.loads(raw) if raw else None
+    summary["progress"] = state.progress()
     summary["oldest_queued_at"] = summary["oldest_queued_at"].isoformat() if summary["oldest_queued_at"] else None
     return jsonify(summary)
 
@@ -52,7 +48,7 @@ def sync_now():  # noqa: ANN201
 def requeue(event_id: str):  # noqa: ANN201
     try:
         status.requeue(event_id)
-    except DomainError as exc:
+    except RequeueRefused as exc:
         flash(exc.message, "error")
     else:
         flash("已重新加入发送队列。", "success")

@@ -27,7 +27,7 @@ from flask import Flask
 
 from station.extensions import db
 from station.models import Setting
-from sync.client import KEY_HUB_URL, KEY_SECRET, KEY_STATION_CODE
+from sync import state as sync_state
 from sync.loopback import register_station, serve_app, start_hub
 from tests.conftest import PASSWORDS
 from tests.e2e.conftest import STATION_CODE, FaultSwitch
@@ -232,10 +232,8 @@ class Stack:
 
     def forget_progress(self) -> None:
         """Clear the last round's progress line, so it cannot pass for the next round's."""
-        from sync.status import KEY_PROGRESS
-
         with self.app.app_context(), db.connection_context():
-            Setting.set_value(KEY_PROGRESS, "")
+            sync_state.record_progress(None)
 
     def queued(self) -> int:
         from sync.outbox import OutboxEvent
@@ -247,18 +245,18 @@ class Stack:
 @pytest.fixture
 def stack(app: Flask, tmp_path: Path) -> Iterator[Stack]:
     """A linked station served on loopback with its sync scheduler, and a county hub with a clerk."""
-    from sync.jobs import KEY_INTERVAL, start_scheduler
+    from station.sync_hooks import station_hooks
+    from sync.jobs import start_scheduler
+    from sync.transport import HubLink
 
     hub = Hub(tmp_path / "hub")
     hub.create_clerk(COUNTY_USER, COUNTY_PASSWORD, "县级审批员")
     secret = register_station(hub.app, STATION_CODE, "东关村便民服务站")
     with app.app_context(), db.connection_context():
-        Setting.set_value(KEY_HUB_URL, hub.url)
-        Setting.set_value(KEY_STATION_CODE, STATION_CODE)
-        Setting.set_value(KEY_SECRET, secret)
-        Setting.set_value(KEY_INTERVAL, "3600")  # only 立即同步 syncs during a journey
+        HubLink(hub.url, STATION_CODE, secret).save()
+        sync_state.set_interval_seconds(3600)  # only 立即同步 syncs during a journey
     server, thread, url = serve_app(app)
-    runner = start_scheduler(app)
+    runner = start_scheduler(app, station_hooks(app))
     runner.last_run = time.time()  # no scheduled round right at start either
     yield Stack(app, url, hub, runner)
     runner.shutdown()

@@ -151,7 +151,7 @@ def test_link_down_cases_queue_then_sync_now_empties_the_queue(person, stack, sh
     clerk.wait_for_url(f"{stack.url}/sync/")
     record_progress(clerk)
     clerk.wait_for_function("document.getElementById('sync-progress').textContent.includes('同步未完成')")
-    clerk.wait_for_function("document.getElementById('link-state').textContent.startsWith('不通')")
+    clerk.wait_for_function("document.getElementById('link-state').textContent.startsWith('县级平台连不上')")
     queued = stack.queued()
     assert queued >= 3
     assert clerk.locator("#queue-length").inner_text() == str(queued)
@@ -159,7 +159,7 @@ def test_link_down_cases_queue_then_sync_now_empties_the_queue(person, stack, sh
     assert "县级平台" in clerk.locator("#last-error").inner_text()  # painted by the poll
     shots.take(clerk, "link-down")
     clerk.reload()  # the page as it loads, not only as the poll paints it
-    assert clerk.locator("#link-state").inner_text().startswith("不通")
+    assert clerk.locator("#link-state").inner_text().startswith("县级平台连不上")
     assert clerk.locator("#last-error").inner_text() != "—"
     assert clerk.locator("#oldest-queued").inner_text() != "—"
 

@@ -14,8 +14,11 @@ from flask import Flask
 from station.extensions import db
 from station.models import User
 from station.services import intake
-from sync.client import HubClient, HubLink, Syncer, SyncSummary
+from station.sync_hooks import station_hooks
 from sync.loopback import ServedHub, local_postgres_dsn, register_station, start_hub, throwaway_schema
+from sync.round import Syncer
+from sync.summary import SyncSummary
+from sync.transport import HubClient, HubLink
 from tests.fixtures.intake import form_for, item_named
 
 STATION_CODE = "ST141081102201"
@@ -121,8 +124,8 @@ def queue_cases(app: Flask, count: int, item_name: str = "高龄津贴申领") -
 
 def sync(app: Flask, **kwargs: Any) -> SyncSummary:
     with app.app_context(), db.connection_context():
-        client = HubClient(HubLink.from_settings(), **kwargs)
-        return Syncer(client, app.config["ATTACHMENT_DIR"]).run()
+        client = HubClient(HubLink.stored(), **kwargs)
+        return Syncer(client, station_hooks(app)).run()
 
 
 def hub_events(hub: ServedHub) -> list[tuple[str, str, int]]:

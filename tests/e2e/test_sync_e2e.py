@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -15,8 +17,8 @@ import pytest
 from peewee import fn
 
 from station.extensions import db
-from station.models import Case, Setting
-from sync.client import KEY_CLOCK_OFFSET
+from station.models import Case
+from sync import state
 from sync.outbox import OutboxEvent, case_sync_state
 from tests.e2e.conftest import assert_exactly_once, hub_events, queue_cases, station_events, sync
 
@@ -29,7 +31,7 @@ def test_thousand_cases_queued_offline_arrive_exactly_once(linked, hub, faults):
     down = sync(linked)
     assert down.error and down.queue_left == 1000
     with linked.app_context(), db.connection_context():
-        assert Setting.get_value("sync.link_state") == "down"
+        assert state.get_value(state.LINK_STATE) == "unreachable"
     faults.down = False
     summary = sync(linked)
     assert not summary.error, summary.error
@@ -43,22 +45,33 @@ def test_500_in_the_middle_of_the_backlog(linked, hub, faults):
     faults.fail_before = 0
     first = sync(linked)  # fine: 3 batches
     assert not first.error
-    queue_cases(linked, 450)
-
-    calls = {"n": 0}
+    ids = queue_cases(linked, 450)
+    # The 500 goes to the batch that holds this case, whatever order the batches in flight reach
+    # the hub in: the second of the first three batches of 100 (the first is answered and recorded).
+    target = ids[150].encode()
+    hit = {"n": 0}
     original = faults.app
 
     def flaky(environ, start_response):  # noqa: ANN001, ANN202
         if environ["PATH_INFO"] == "/api/v1/events":
-            calls["n"] += 1
-            if calls["n"] == 2:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length)
+            environ["wsgi.input"] = io.BytesIO(body)
+            if not hit["n"] and target in gzip.decompress(body):
+                hit["n"] += 1
                 start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
                 return [b"boom"]
         return original(environ, start_response)
 
     faults.app = flaky
     broken = sync(linked)
+    assert hit["n"] == 1
     assert broken.error and 0 < broken.queue_left < 450
+    with linked.app_context(), db.connection_context():
+        assert state.get_value(state.LINK_STATE) == "unreachable"  # an unsigned 500 is not the hub's word
+        hit_case = OutboxEvent.get(OutboxEvent.case_id == ids[150])
+        assert (hit_case.state, hit_case.attempts) == ("queued", 1)  # tried, not lost, not acked
+        assert OutboxEvent.get(OutboxEvent.case_id == ids[0]).state == "acked"  # the batch before it counts
     faults.app = original
     assert not sync(linked).error
     assert_exactly_once(linked, hub)
@@ -119,12 +132,12 @@ def test_a_conflict_answered_by_the_hub_is_set_aside_shown_and_never_resent(link
 
 def test_same_batch_delivered_twice_changes_nothing(linked, hub):
     from sync import protocol
-    from sync.client import HubClient, HubLink
     from sync.outbox import OutboxEvent as Ev
+    from sync.transport import HubClient, HubLink
 
     queue_cases(linked, 5)
     with linked.app_context(), db.connection_context():
-        client = HubClient(HubLink.from_settings())
+        client = HubClient(HubLink.stored())
         events = [e.envelope() for e in Ev.select().order_by(Ev.id)]
         body = protocol.encode_body({"protocol": 1, "station": client.link.station_code,
                                      "batch_id": protocol.new_id(), "events": events})
@@ -143,10 +156,10 @@ def test_station_killed_between_sending_and_recording_the_ack(linked, hub, tmp_p
     script = tmp_path / "crash.py"
     script.write_text(
         "import os, sys\n"
-        "from sync import client\n"
+        "from sync import push\n"
         "def crash(self, batch, results, summary):\n"
         "    os._exit(9)  # power cut: the hub answered, nothing was recorded\n"
-        "client.Syncer._record_results = crash\n"
+        "push.Pusher._record_results = crash\n"
         "from station.cli import main\n"
         "sys.exit(main(['sync', '--once']))\n",
         encoding="utf-8",
@@ -185,13 +198,52 @@ def test_station_upgraded_with_events_still_queued(linked, hub, tmp_path):
     assert_exactly_once(upgraded, hub)
 
 
+def test_a_station_linked_and_queued_on_release_0004_upgrades_and_syncs(hub, tmp_path, monkeypatch):
+    """A station in the field: linked and with events queued when its sync bookkeeping lived in `setting`."""
+    import station as station_package
+    from station import create_app
+    from station.config import TestConfig
+    from station.migrate import upgrade
+    from station.models import Setting
+    from sync.loopback import register_station
+    from tests.conftest import make_station_app
+    from tests.e2e.conftest import STATION_CODE
+
+    old_release = "0004_case_search_index"
+    monkeypatch.setattr(station_package, "upgrade", lambda database: upgrade(database, target=old_release))
+    old = make_station_app(tmp_path)  # migrated to 0004 only, initialised as `python -m station init` does
+    secret = register_station(hub.app, STATION_CODE, "东关村便民服务站")
+    with old.app_context(), db.connection_context():
+        assert not db.table_exists("sync_state")
+        # what 0004's `python -m station link` and a failed round left behind, key by key
+        for key, value in {"sync.hub_url": hub.url, "sync.station_code": STATION_CODE, "sync.secret": secret,
+                           "sync.link_state": "down", "sync.interval_seconds": "90"}.items():
+            Setting.set_value(key, value)
+    ids = queue_cases(old, 12)  # the intake of that release wrote these outbox rows
+    monkeypatch.undo()
+
+    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    config.update(DATABASE=old.config["DATABASE"], ATTACHMENT_DIR=old.config["ATTACHMENT_DIR"])
+    upgraded = create_app(config, instance_path=str(tmp_path / "instance-new"))
+    with upgraded.app_context(), db.connection_context():
+        assert OutboxEvent.select().where(OutboxEvent.state == "queued").count() == 12
+        assert state.interval_seconds() == "90"
+        assert state.get_value(state.LINK_STATE) == "unreachable"  # the old catch-all "down" keeps its meaning
+        assert not Setting.select().where(Setting.key.startswith("sync.")).exists()  # moved, not copied
+    summary = sync(upgraded)
+    assert not summary.error, summary.error
+    assert summary.acknowledged == 12
+    assert {case_id for _e, case_id, _s in hub_events(hub)} == set(ids)
+    assert_exactly_once(upgraded, hub)
+
+
 def test_station_clock_five_days_wrong_still_syncs(linked, hub):
     queue_cases(linked, 3)
     wrong = lambda: time.time() - 5 * 86400  # noqa: E731 - a village PC with a stale CMOS battery
     summary = sync(linked, clock=wrong)
     assert not summary.error, summary.error
     with linked.app_context(), db.connection_context():
-        offset = float(Setting.get_value(KEY_CLOCK_OFFSET))
+        offset = float(state.get_value(state.CLOCK_OFFSET))
     assert abs(offset - 5 * 86400) < 60
     assert_exactly_once(linked, hub)
 
@@ -208,7 +260,7 @@ def test_captive_portal_200_is_never_an_ack(linked, hub, faults):
 
 
 def test_backlog_goes_out_most_urgent_deadline_first(linked, hub):
-    from sync.client import pending_batches
+    from sync.backlog import pending_batches
 
     ids = queue_cases(linked, 6)
     with linked.app_context(), db.connection_context():
@@ -222,7 +274,7 @@ def test_backlog_goes_out_most_urgent_deadline_first(linked, hub):
 
 
 def test_rejected_event_is_set_aside_and_blocks_only_its_own_case(linked, hub):
-    from sync.client import pending_batches
+    from sync.backlog import pending_batches
 
     ids = queue_cases(linked, 3)
     with linked.app_context(), db.connection_context():
@@ -267,7 +319,7 @@ def test_county_decisions_of_each_kind_show_on_the_station_after_one_pull(linked
         assert cases[ids[1]].status == "supplement" and cases[ids[1]].supplement_items
         assert cases[ids[2]].status == "rejected" and "年龄" in cases[ids[2]].status_reason
         assert cases[ids[3]].status == "completed" and cases[ids[3]].result == "approved"
-        cursor = int(Setting.get_value("sync.cursor"))
+        cursor = int(state.get_value(state.CURSOR))
     from sync.hub.models import Change
 
     with hub.app.app_context(), hub_db.connection_context():
@@ -305,9 +357,10 @@ def test_attachments_are_uploaded_once(linked, hub):
 
 
 def test_an_upload_cut_after_its_first_chunk_resumes_where_it_stopped(linked, hub, faults):
+    from sync.client import CHUNK_BYTES
+
     from station.models import User
     from station.services.attachments import add_attachment
-    from sync.client import CHUNK_BYTES
     from sync.hub.extensions import db as hub_db
     from sync.hub.services.attachments import blob_path
 
@@ -348,10 +401,10 @@ def test_another_stations_credentials_cannot_touch_this_stations_cases(linked, h
     import requests
 
     from sync import protocol
-    from sync.client import HubClient, HubLink
     from sync.hub.extensions import db as hub_db
     from sync.hub.services import decisions
     from sync.loopback import register_station
+    from sync.transport import HubClient, HubLink
 
     [case_id] = queue_cases(linked, 1)
     assert not sync(linked).error
@@ -372,7 +425,7 @@ def test_another_stations_credentials_cannot_touch_this_stations_cases(linked, h
         assert answer["results"][0]["code"] == "not_your_case"  # cannot write
 
         # a replayed request (same nonce) and a tampered one (body changed after signing) are refused
-        own = HubClient(HubLink.from_settings())
+        own = HubClient(HubLink.stored())
         raw = protocol.encode_body({"heartbeat": {}}, compress=False)
         headers = protocol.sign_request(own.link.secret, "POST", "/api/v1/heartbeat", raw,
                                         station=own.link.station_code)
@@ -403,7 +456,7 @@ def test_catalog_and_settings_published_by_the_county_reach_the_station(linked, 
     assert not sync(linked).error
     with linked.app_context(), db.connection_context():
         assert CatalogVersion.current().version == "2026.12"
-        assert Setting.get_value("sync.interval_seconds") == "120"
+        assert state.interval_seconds() == "120"
 
 
 def test_a_change_the_station_cannot_apply_is_kept_for_a_person_and_the_feed_goes_on(linked, hub, clerk):
@@ -452,11 +505,12 @@ def test_answers_come_compressed_and_still_verify(linked, hub):
     import requests
 
     from sync import protocol
-    from sync.client import HubLink, pending_events, with_payloads
+    from sync.backlog import pending_events, with_payloads
+    from sync.transport import HubLink
 
     queue_cases(linked, 30)
     with linked.app_context(), db.connection_context():
-        link = HubLink.from_settings()
+        link = HubLink.stored()
         events = with_payloads(pending_events())
     envelopes = ",".join(e.envelope_json() for e in events)
     raw = f'{{"protocol":1,"station":"{link.station_code}","batch_id":"{protocol.new_id()}","events":[{envelopes}]}}'.encode()
@@ -476,7 +530,10 @@ def test_batches_in_flight_never_share_a_case_and_a_long_case_goes_in_order(link
 
     from station.models import User
     from station.services.cases import add_note
-    from sync.client import HubClient, HubLink, Syncer
+    from station.sync_hooks import station_hooks
+    from sync.push import Pusher
+    from sync.round import Syncer
+    from sync.transport import HubClient, HubLink
 
     ids = queue_cases(linked, 40)
     with linked.app_context(), db.connection_context():
@@ -488,7 +545,7 @@ def test_batches_in_flight_never_share_a_case_and_a_long_case_goes_in_order(link
     lock = threading.Lock()
     at_hub: list[set[str]] = []
     seen = {"most": 0, "shared": 0}
-    original = Syncer._post
+    original = Pusher._post
 
     def watched(self, body):  # noqa: ANN001, ANN202
         cases = {e["case_id"] for e in json.loads(gzip.decompress(body))["events"]}
@@ -503,9 +560,9 @@ def test_batches_in_flight_never_share_a_case_and_a_long_case_goes_in_order(link
             with lock:
                 at_hub.remove(cases)
 
-    monkeypatch.setattr(Syncer, "_post", watched)
+    monkeypatch.setattr(Pusher, "_post", watched)
     with linked.app_context(), db.connection_context():
-        summary = Syncer(HubClient(HubLink.from_settings()), linked.config["ATTACHMENT_DIR"], max_events=10).run()
+        summary = Syncer(HubClient(HubLink.stored()), station_hooks(linked), max_events=10).run()
     assert not summary.error, summary.error
     assert seen["most"] == 3 and seen["shared"] == 0  # the default window, full, never sharing a case
     assert summary.retry_later == 0 and summary.acknowledged == 40 + 25  # nothing arrived out of order

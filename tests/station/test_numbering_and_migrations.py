@@ -110,7 +110,7 @@ def test_app_start_migrates_an_old_database_in_place(tmp_path):
 
 def test_link_command_stores_the_hub_settings_and_refuses_bad_input(tmp_path, monkeypatch, capsys):
     from station.cli import main
-    from station.models import Setting
+    from sync.transport import HubLink
 
     instance = tmp_path / "inst"
     monkeypatch.setenv("STATION_INSTANCE", str(instance))
@@ -120,5 +120,4 @@ def test_link_command_stores_the_hub_settings_and_refuses_bad_input(tmp_path, mo
     monkeypatch.setenv("STATION_HUB_SECRET", "s" * 40)
     assert main(["link", "--hub", "http://127.0.0.1:8090/", "--code", "ST1"]) == 0
     with db.connection_context():
-        assert Setting.get_value("sync.hub_url") == "http://127.0.0.1:8090"
-        assert Setting.get_value("sync.secret") == "s" * 40
+        assert HubLink.stored() == HubLink("http://127.0.0.1:8090", "ST1", "s" * 40)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sync.client import QueuedEvent, take_batch
+from sync.backlog import QueuedEvent, take_batch
 
 
 def _backlog(*cases: tuple[str, int]) -> list[QueuedEvent]:

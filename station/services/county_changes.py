@@ -1,0 +1,24 @@
+"""What each kind of county change means to this station (called by sync's pull, inside its transaction)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from station.services.cases import apply_county_status
+from station.services.catalog import import_catalog
+from station.services.station_info import apply_hub_settings
+from sync import protocol
+
+
+def apply_change(kind: str, case_id: str, payload: dict[str, Any]) -> None:
+    """Apply one change from the county's feed; a kind this release does not know is left alone.
+
+    Raises a domain error (with a Chinese ``message``) for a change the station cannot apply;
+    sync keeps it for a person and moves the cursor on.
+    """
+    if kind == protocol.CHANGE_CASE_STATUS:
+        apply_county_status(case_id, payload)
+    elif kind == protocol.CHANGE_CATALOG_PUBLISHED:
+        import_catalog(payload, source="hub")
+    elif kind == protocol.CHANGE_STATION_SETTINGS:
+        apply_hub_settings(payload.get("settings") or {})

@@ -1,0 +1,27 @@
+"""The station's side of the seam with sync: what a sync round may ask of this station."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from station.extensions import db
+from station.migrate import schema_version
+from station.services.attachments import blob_path
+from station.services.county_changes import apply_change
+from sync.hooks import StationHooks
+
+APP_VERSION = "0.1.0"
+
+
+def station_hooks(app: Flask) -> StationHooks:
+    """The hooks for this app's database and attachment folder (give them to the Syncer or scheduler)."""
+    attachment_dir = app.config["ATTACHMENT_DIR"]
+    return StationHooks(
+        schema_version=lambda: schema_version(db.obj),
+        blob_path=lambda sha256: blob_path(attachment_dir, sha256),
+        apply_change=apply_change,
+        app_version=APP_VERSION,
+        data_dir=Path(attachment_dir),
+    )

@@ -1,0 +1,30 @@
+"""What the station half of sync needs from the station, handed in by the station.
+
+Sync never imports the station: whoever builds a :class:`~sync.round.Syncer` or the scheduler
+passes these in. Tests and tools can give their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StationHooks:
+    """The station's side of the seam.
+
+    ``schema_version()`` names the newest applied station migration (reported in every
+    heartbeat); ``blob_path(sha256)`` is where a stored scan's bytes are; ``apply_change(kind,
+    case_id, payload)`` applies one county change inside the caller's transaction and raises on a
+    change it cannot apply (an exception with a Chinese ``message`` is shown as is);
+    ``data_dir`` is the folder whose free disk space the heartbeat reports.
+    """
+
+    schema_version: Callable[[], str]
+    blob_path: Callable[[str], Path]
+    apply_change: Callable[[str, str, dict[str, Any]], None]
+    app_version: str
+    data_dir: Path

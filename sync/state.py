@@ -1,0 +1,71 @@
+"""Sync's own key/value bookkeeping in the station database (table `sync_state`).
+
+The hub link, the changes cursor, the learned clock offset, how the last round ended, the
+running round's progress and the county changes that could not be applied. Kept apart from the
+station's settings so that sync can be read and tested without the station.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from peewee import CharField, DateTimeField, TextField
+
+from sync.local_db import SyncModel, now
+
+HUB_URL = "hub_url"
+STATION_CODE = "station_code"
+SECRET = "secret"
+CURSOR = "cursor"
+CLOCK_OFFSET = "clock_offset_s"
+LAST_SUCCESS = "last_success"
+LAST_ERROR = "last_error"
+LAST_ERROR_AT = "last_error_at"
+LINK_STATE = "link_state"  # see sync.errors.LINK_STATE_LABELS
+INTERVAL = "interval_seconds"  # how often the background job syncs
+PROGRESS = "progress"  # JSON written by the running round
+PULL_PROBLEMS = "pull_problems"  # county changes the station could not apply (JSON list)
+
+
+class SyncState(SyncModel):
+    key = CharField(max_length=80, primary_key=True)
+    value = TextField(default="")
+    updated_at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "sync_state"
+
+
+def get_value(key: str, default: str = "") -> str:
+    row = SyncState.get_or_none(SyncState.key == key)
+    return row.value if row is not None else default
+
+
+def set_value(key: str, value: str) -> None:
+    (
+        SyncState.insert(key=key, value=value, updated_at=now())
+        .on_conflict(conflict_target=[SyncState.key], update={SyncState.value: value, SyncState.updated_at: now()})
+        .execute()
+    )
+
+
+def interval_seconds() -> str:
+    """The stored interval between background rounds ("" when none is stored)."""
+    return get_value(INTERVAL)
+
+
+def set_interval_seconds(seconds: int) -> None:
+    """Store how often the background job syncs (the county may set it, the demo shortens it)."""
+    set_value(INTERVAL, str(int(seconds)))
+
+
+def progress() -> dict[str, Any] | None:
+    """What the running (or last) round reported, for the sync page's live line."""
+    raw = get_value(PROGRESS)
+    return json.loads(raw) if raw else None
+
+
+def record_progress(value: dict[str, Any] | None) -> None:
+    """Store the round's progress line (None clears it)."""
+    set_value(PROGRESS, json.dumps(value, ensure_ascii=False) if value is not None else "")

@@ -1,0 +1,127 @@
+"""Signed requests to the county hub over one `requests.Session`, with the hub's clock learned.
+
+An answer counts only when its signature verifies as the hub's: a captive portal's 200 is
+"hub unreachable", never an ack. Each way a request can fail raises its own
+:class:`~sync.errors.LinkProblem`, so the sync page can say which one happened.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from sync import protocol, state
+from sync.errors import BatchRefused, CredentialsRefused, HubFault, HubUnreachable, RequestTooLarge
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HubLink:
+    """Where the county hub is and how this station signs its requests to it."""
+
+    url: str
+    station_code: str
+    secret: str
+
+    def save(self) -> None:
+        """Store the link (`python -m station link`, the demo)."""
+        state.set_value(state.HUB_URL, self.url.rstrip("/"))
+        state.set_value(state.STATION_CODE, self.station_code)
+        state.set_value(state.SECRET, self.secret)
+
+    @classmethod
+    def stored(cls) -> HubLink | None:
+        """The station's stored link, or None when it was never linked."""
+        url = state.get_value(state.HUB_URL)
+        code = state.get_value(state.STATION_CODE)
+        secret = state.get_value(state.SECRET)
+        return cls(url, code, secret) if url and code and secret else None
+
+
+class HubClient:
+    """Signed requests to one hub, with the learned clock offset applied."""
+
+    def __init__(self, link: HubLink, session: requests.Session | None = None,
+                 timeout: tuple[float, float] = (5.0, 60.0), clock: Callable[[], float] = time.time) -> None:
+        self.link = link
+        self.clock = clock  # the station PC's own clock, however wrong it is
+        self.session = session or requests.Session()
+        self.timeout = timeout
+        self.clock_offset = float(state.get_value(state.CLOCK_OFFSET, "0") or 0)
+
+    def call(self, method: str, path: str, body: bytes = b"", *, headers: dict[str, str] | None = None,
+             _retry_clock: bool = True) -> tuple[int, dict[str, Any]]:
+        """Send one signed request; return (status, json) only if the answer verifies as the hub's."""
+        url = self.link.url + path
+        # a bare prepared request carries no session defaults: ask for compressed answers here
+        prepared = requests.Request(method, url, data=body or None,
+                                    headers={"Accept-Encoding": "gzip", **(headers or {})}).prepare()
+        signed = protocol.sign_request(self.link.secret, method, prepared.path_url, body,
+                                       station=self.link.station_code,
+                                       timestamp=int(self.clock() + self.clock_offset))
+        prepared.headers.update(signed)
+        started = self.clock()
+        try:
+            response = self.session.send(prepared, timeout=self.timeout)
+        except requests.RequestException as exc:
+            log.warning("hub %s unreachable: %r", self.link.url, exc)  # the detail stays in the log
+            raise HubUnreachable("无法连接县级平台（网络不通，或县级平台没有开机）。") from exc
+        content = response.content
+        if response.status_code == 401:
+            payload = _json_or_none(content)
+            if payload and payload.get("error") == protocol.ERR_CLOCK_SKEW and _retry_clock:
+                self._learn_clock(payload, started)
+                return self.call(method, path, body, headers=headers, _retry_clock=False)
+            if payload and payload.get("error"):
+                code = str(payload["error"])
+                log.warning("hub refused the station's credentials: %s", code)
+                message = payload.get("message") or protocol.ERROR_MESSAGES.get(code, "请求被拒绝")
+                raise CredentialsRefused(f"县级平台拒绝了本站的请求：{message}")
+            raise HubUnreachable("收到的应答不是县级平台的（可能是上网认证页面或代理）。")
+        if not protocol.verify_response(self.link.secret, signed[protocol.H_NONCE], response.status_code,
+                                        response.headers, content):
+            raise HubUnreachable("收到的应答未通过县级平台签名验证（可能是上网认证页面或代理），本次不计为已送达。")
+        payload = _json_or_none(content) or {}
+        self._learn_clock(payload, started)
+        return response.status_code, payload
+
+    def _learn_clock(self, payload: dict[str, Any], started: float) -> None:
+        server_time = payload.get("server_time")
+        if not isinstance(server_time, (int, float)):
+            return
+        midpoint = (started + self.clock()) / 2
+        offset = round(float(server_time) - midpoint, 3)
+        # stored only when it moved: a write per request would contend with the clerks' saves
+        if abs(offset - self.clock_offset) >= 1.0:
+            state.set_value(state.CLOCK_OFFSET, str(offset))
+        self.clock_offset = offset
+
+
+def refuse_unless_ok(status: int, payload: dict[str, Any], what: str) -> None:
+    """Turn a verified non-200 answer to a whole request into the problem it names.
+
+    ``what`` says in Chinese what was being sent ("本批次", "心跳", …), for the message.
+    """
+    if status == 200:
+        return
+    detail = str(payload.get("message") or "")
+    if status == 413:
+        raise RequestTooLarge(f"县级平台认为{what}过大：{detail}")
+    if status >= 500:
+        raise HubFault(f"县级平台暂时故障（{status}）：{detail}")
+    raise BatchRefused(f"县级平台拒绝了{what}（{status}）：{detail}")
+
+
+def _json_or_none(content: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
