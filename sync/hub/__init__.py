@@ -15,20 +15,19 @@ from typing import Any
 
 from flask import Flask, Response, appcontext_pushed, jsonify, request
 
-from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, load_config
+from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, Config, load_config
 from sync.hub.extensions import csrf, db, login_manager
 
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build a hub app; ``test_config`` replaces instance/env configuration entirely."""
-    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("HUB_INSTANCE_PATH") \
-        or str(DEFAULT_INSTANCE_PATH)
+def create_app(config_class: type[Config] = Config, instance_path: str | os.PathLike[str] | None = None) -> Flask:
+    """Build a hub app from ``config_class`` in ``instance_path`` (else ``$HUB_INSTANCE_PATH``)."""
+    instance_path = instance_path or os.environ.get("HUB_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH
     app = Flask(__name__, instance_path=str(Path(instance_path).resolve()), instance_relative_config=True,
                 template_folder=str(REPO_ROOT / "templates"), static_folder="static")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    load_config(app, test_config)
+    load_config(app, config_class)
     configure_database(app)
     configure_extensions(app)
     configure_platform(app)
