@@ -16,6 +16,10 @@ from station.config import Config, from_environment
 from station.database import open_database
 from station.extensions import csrf, db, login_manager
 from station.migrate import backup_before_upgrade, upgrade
+from station.models import User
+from station.views import admin, auth, cases, catalog, intake, main, printing, public, sync_status
+from station.views.errors import register as register_error_handlers
+from station.views.filters import register as register_filters
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -101,8 +105,6 @@ def configure_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     csrf.init_app(app)
 
-    from station.models import User
-
     @login_manager.user_loader
     def _load_user(session_id: str) -> User | None:
         raw_id, _dot, token = session_id.partition(".")
@@ -115,22 +117,16 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from station.views import admin, auth, cases, catalog, intake, main, printing, public, sync_status
-
     for module in (main, auth, public, catalog, intake, cases, printing, admin, sync_status):
         app.register_blueprint(module.bp)
 
 
 def configure_errors(app: Flask) -> None:
-    from station.views.errors import register
-
-    register(app)
+    register_error_handlers(app)
 
 
 def configure_templates(app: Flask) -> None:
-    from station.views.filters import register
-
-    register(app)
+    register_filters(app)
 
 
 def configure_printouts(app: Flask) -> None:

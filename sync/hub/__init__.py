@@ -16,7 +16,11 @@ from typing import Any
 from flask import Flask, Response, appcontext_pushed, jsonify, request
 
 from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, Config, load_config
+from sync.hub.database import migrate, open_database
 from sync.hub.extensions import csrf, db, login_manager
+from sync.hub.models import HubUser
+from sync.hub.services.platform import load_platform
+from sync.hub.views import api, auth, catalog, clerk
 
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 
@@ -39,8 +43,6 @@ def create_app(config_class: type[Config] = Config, instance_path: str | os.Path
 
 def configure_database(app: Flask) -> None:
     """Bind the model proxy to this app's database, migrate, and connect per request."""
-    from sync.hub.database import migrate, open_database
-
     database = open_database(app.config.get("DATABASE_URL"), app.config["DATABASE_PATH"])
     db.initialize(database)
     app.extensions["hub_db"] = database
@@ -67,8 +69,6 @@ def configure_database(app: Flask) -> None:
 
 def configure_extensions(app: Flask) -> None:
     """Clerk sessions with Flask-Login; CSRF on every HTML form (the signed API is exempt)."""
-    from sync.hub.models import HubUser
-
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
@@ -86,15 +86,11 @@ def configure_extensions(app: Flask) -> None:
 
 def configure_platform(app: Flask) -> None:
     """Load the CasePlatform behind the API (the adapter seam, see services/platform.py)."""
-    from sync.hub.services.platform import load_platform
-
     app.extensions["hub_platform"] = load_platform(app)
 
 
 def configure_blueprints(app: Flask) -> None:
     """Register the API (CSRF-exempt: it is authenticated by signatures) and the clerk pages."""
-    from sync.hub.views import api, auth, catalog, clerk
-
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
