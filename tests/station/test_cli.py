@@ -125,3 +125,13 @@ def test_demo_prepares_its_data_without_serving(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "演示账号" in result.output
     assert (tmp_path / "demo" / "DEMO-LOGINS.json").exists()
+
+
+def test_run_serves_the_instance_on_the_given_port(runner, tmp_path, monkeypatch):
+    served = {}
+    monkeypatch.setattr("station.cli.serve", lambda app, host, port: served.update(app=app, host=host, port=port))
+    result = runner.invoke(cli, ["run", "--host", "0.0.0.0", "--port", "8181", "--instance", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "http://0.0.0.0:8181/" in result.output
+    assert (served["host"], served["port"]) == ("0.0.0.0", 8181)
+    assert served["app"].config["DATABASE"] == str(tmp_path / "station.sqlite3")

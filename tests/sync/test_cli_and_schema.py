@@ -119,3 +119,12 @@ def test_openapi_lists_every_api_route(hub_app):
         if rule.rule.startswith("/api/v1"):
             path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule).removeprefix("/api/v1")
             assert f"\n  {path}:" in spec, path
+
+
+def test_run_serves_the_hub_with_waitress(cli_env, runner, monkeypatch):
+    served = {}
+    monkeypatch.setattr("sync.hub.cli.serve", lambda app, **kw: served.update(app=app, **kw))
+    result = runner.invoke(cli, ["run", "--port", "8777", "--threads", "3"])
+    assert result.exit_code == 0, result.output
+    assert (served["port"], served["threads"]) == (8777, 3)
+    assert served["app"].instance_path == str(cli_env)
