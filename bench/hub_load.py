@@ -21,9 +21,9 @@ import requests
 from bench.common import summary_ms
 from bench.hubs import count_events, hub_processes, register
 from bench.station_data import fill, make_station
+from demo.loopback import local_postgres_dsn, throwaway_schema
 from station.extensions import db
 from sync import protocol
-from sync.loopback import local_postgres_dsn, throwaway_schema
 from sync.outbox import OutboxEvent
 
 

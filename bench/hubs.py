@@ -15,22 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import free_port, spawn, stop, wait_for_port
+from sync.hub import create_app
+from sync.hub.config import Config
+from sync.hub.extensions import db
+from sync.hub.models import Event
+from sync.hub.services import stations
 
 
-def _config(instance: Path, database_url: str | None) -> dict[str, Any]:
-    config: dict[str, Any] = {"INSTANCE_PATH": str(instance)}
-    if database_url:
-        config["DATABASE_URL"] = database_url
-    return config
+def _config(database_url: str | None, **overrides: Any) -> type[Config]:
+    """The hub's field defaults on `database_url` (None: SQLite in the instance folder)."""
+    return Config.with_overrides(DATABASE_URL=database_url, READ_INSTANCE_CONFIG=False, **overrides)
 
 
 def register(instance: Path, codes: list[str], database_url: str | None = None) -> dict[str, str]:
     """Create (and migrate) the hub database, register stations; return code → secret."""
-    from sync.hub import create_app
-    from sync.hub.extensions import db
-    from sync.hub.services import stations
-
-    app = create_app(_config(instance, database_url))
+    app = create_app(_config(database_url), instance)
     secrets: dict[str, str] = {}
     with app.app_context(), db.connection_context():
         for code in codes:
@@ -41,11 +40,7 @@ def register(instance: Path, codes: list[str], database_url: str | None = None) 
 
 def count_events(instance: Path, database_url: str | None = None) -> list[tuple[str, str, int]]:
     """(event_id, case_id, seq) of every event the hub stored."""
-    from sync.hub import create_app
-    from sync.hub.extensions import db
-    from sync.hub.models import Event
-
-    app = create_app(_config(instance, database_url) | {"AUTO_MIGRATE": False})
+    app = create_app(_config(database_url, AUTO_MIGRATE=False), instance)
     with app.app_context(), db.connection_context():
         rows = [(e.event_id, e.case_id, e.seq) for e in Event.select(Event.event_id, Event.case_id, Event.seq)]
     app.extensions["hub_db"].close_all()  # the hub pools its connections

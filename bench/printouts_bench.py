@@ -30,7 +30,7 @@ def run(quick: bool = False) -> dict[str, object]:
     font = cjk_font()
     collection_receipt(station, sample_case())  # warm-up: font tables parsed, styles cached
     collection_receipt(station, sample_case(), layout="roll80")
-    gc.freeze()  # as `python -m station run` does once it has started (station/cli.py serve)
+    gc.freeze()  # as `python -m station run` does once it has started (station/serving.py serve)
     a4: list[float] = []
     a4_cpu: list[float] = []
     roll: list[float] = []

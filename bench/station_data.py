@@ -23,8 +23,11 @@ from ulid import ULID
 
 from rules.events import MATERIALS_UPDATED, NOTE, SUBMITTED
 from station import create_app
+from station.config import Config
 from station.extensions import db
 from station.samples import complete_form
+from station.services.users import create_user
+from station.setup import initialise
 
 AREA = "141081102201"
 STATION_CODE = "ST141081102201"
@@ -41,8 +44,10 @@ NOTES = ("申请人来电询问进度，已告知预计办结时间。", "已电
          "申请人委托其子代为领取结果。", "村委会已出具证明，随件上报。")
 
 
-def station_config(instance: Path) -> dict[str, Any]:
-    return {"DATABASE": str(instance / "station.sqlite3"), "ATTACHMENT_DIR": str(instance / "attachments")}
+def station_config(instance: Path) -> type[Config]:
+    """The field defaults with the database and attachments in `instance`."""
+    return Config.with_overrides(DATABASE=str(instance / "station.sqlite3"), ATTACHMENT_DIR=str(instance / "attachments"),
+                                 READ_INSTANCE_CONFIG=False)
 
 
 def make_station(instance: Path) -> Flask:
@@ -51,9 +56,6 @@ def make_station(instance: Path) -> Flask:
     The secret key is generated into the instance folder, so `python -m station --instance`
     started on the same folder later serves the same sessions.
     """
-    from station.cli import initialise
-    from station.services.users import create_user
-
     instance.mkdir(parents=True, exist_ok=True)
     app = create_app(station_config(instance), instance_path=str(instance))
     initialise(app, {"code": STATION_CODE, "name": "示范县东关镇东关村便民服务站", "area_code": AREA,

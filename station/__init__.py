@@ -11,45 +11,59 @@ from typing import Any
 
 from flask import Flask, appcontext_pushed, g
 
-from station.config import Config, env_overrides
+from printouts.fonts import register_cjk_font
+from station.config import Config, from_environment
 from station.database import open_database
 from station.extensions import csrf, db, login_manager
-from station.migrate import upgrade
+from station.migrate import backup_before_upgrade, upgrade
+from station.models import User
+from station.views import (
+    admin,
+    auth,
+    cases,
+    catalog,
+    errors,
+    filters,
+    intake,
+    main,
+    printing,
+    public,
+    sync_status,
+)
 from sync.local_db import db as sync_db
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
 
 
-def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
-    """Build a station app; `test_config` replaces the instance config (tests pass temp paths)."""
+def create_app(config_class: type[Config] = Config, instance_path: str | os.PathLike[str] | None = None) -> Flask:
+    """Build a station app from `config_class` (tests pass `TestConfig` with temporary paths)."""
     app = Flask(
         __name__,
-        instance_path=instance_path or os.environ.get("STATION_INSTANCE") or None,
+        instance_path=os.path.abspath(instance_path) if instance_path else None,
         instance_relative_config=True,
         template_folder=str(REPO_ROOT / "templates"),
         static_folder="static",
     )
-    configure_settings(app, test_config)
+    configure_settings(app, config_class)
     configure_database(app)
     configure_extensions(app)
     configure_blueprints(app)
     configure_errors(app)
     configure_templates(app)
+    configure_printouts(app)
     return app
 
 
-def configure_settings(app: Flask, test_config: dict[str, Any] | None) -> None:
-    app.config.from_object(Config)
+def configure_settings(app: Flask, config_class: type[Config]) -> None:
+    """Class defaults, then the instance folder's config.py, then `STATION_<NAME>` variables."""
+    app.config.from_object(config_class)
     os.makedirs(app.instance_path, exist_ok=True)
-    if test_config is None:
+    if app.config["READ_INSTANCE_CONFIG"]:
         app.config.from_pyfile("config.py", silent=True)
-        app.config.update(env_overrides())
-    else:
-        app.config.update(test_config)
+        app.config.update(from_environment(config_class))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
-    app.config.setdefault("DATABASE", None)
     app.config["DATABASE"] = app.config["DATABASE"] or os.path.join(app.instance_path, "station.sqlite3")
     app.config["ATTACHMENT_DIR"] = app.config.get("ATTACHMENT_DIR") or os.path.join(app.instance_path, "attachments")
 
@@ -73,6 +87,7 @@ def configure_database(app: Flask) -> None:
     sync_db.initialize(database)  # the same Database: outbox rows join the caller's transaction
     app.extensions["station_db"] = database
     with database.connection_context():
+        backup_before_upgrade(database, app.config["DATABASE"])
         upgrade(database)  # a station in the field upgrades in place, queued events and all
 
     def _bind(sender: Flask, **_extra: Any) -> None:
@@ -102,8 +117,7 @@ def configure_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     csrf.init_app(app)
 
-    from station.models import User
-
+    # see configure_blueprints: the models still reach sync/, which imports station
     @login_manager.user_loader
     def _load_user(session_id: str) -> User | None:
         raw_id, _dot, token = session_id.partition(".")
@@ -116,19 +130,19 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from station.views import admin, auth, cases, catalog, intake, main, printing, public, sync_status
-
     for module in (main, auth, public, catalog, intake, cases, printing, admin, sync_status):
         app.register_blueprint(module.bp)
 
 
 def configure_errors(app: Flask) -> None:
-    from station.views.errors import register
-
-    register(app)
+    errors.register(app)
 
 
 def configure_templates(app: Flask) -> None:
-    from station.views.filters import register
+    filters.register(app)
 
-    register(app)
+
+def configure_printouts(app: Flask) -> None:
+    """Hand a configured CJK font to printouts (which never reads the station's settings)."""
+    if app.config.get("CJK_FONT"):
+        register_cjk_font(app.config["CJK_FONT"])

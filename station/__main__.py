@@ -1,5 +1,5 @@
 """`python -m station …` — see station/cli.py."""
 
-from station.cli import main
+from station.cli import PROG, cli
 
-raise SystemExit(main())
+cli(prog_name=PROG)

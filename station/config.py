@@ -1,12 +1,21 @@
-"""Station configuration: defaults here, secrets and paths from the instance folder or environment."""
+"""Station configuration: defaults here; `instance/config.py` and `STATION_<NAME>` variables override.
+
+Only the settings `Config` defines are read from the environment, so command-line inputs that
+travel in variables (`STATION_HUB_SECRET`, `STATION_NEW_PASSWORD`) never land in `app.config`.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
+from typing import Any
+
+ENV_PREFIX = "STATION_"
 
 
 class Config:
-    """Defaults for a station in the field; `instance/config.py` and `STATION_*` env vars override."""
+    """Defaults for a station in the field."""
 
     SECRET_KEY: str | None = None  # generated into the instance folder on first start, never fixed
     DATABASE: str | None = None  # default: <instance>/station.sqlite3
@@ -21,17 +30,45 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 12 * 3600  # a village agent's whole working day on one page
     WTF_I18N_ENABLED = False  # use WTForms' own zh catalogue (forms set locales) — no Babel needed
     CASES_PER_PAGE = 30
-    SCHEDULER_ENABLED = False  # the `run`/`demo` commands switch the sync jobs on
+    # The CJK TrueType font for paper ("file.ttc#1" picks a subfont, "cid" forces STSong-Light);
+    # None lets printouts search the system. Handed to printouts when the app starts.
     CJK_FONT: str | None = None
+    # Read the instance folder's config.py and the environment (TestConfig turns this off, so a
+    # developer's environment never leaks into a test).
+    READ_INSTANCE_CONFIG = True
+
+    @classmethod
+    def with_overrides(cls, **overrides: Any) -> type[Config]:
+        """A subclass with `overrides`: how tests and tools give an app its own paths."""
+        return type(cls.__name__, (cls,), overrides)
 
 
 class TestConfig(Config):
-    """Used by the test suite: temporary instance paths are passed in by the fixtures."""
+    """The test suite's settings; fixtures add temporary paths with `with_overrides`."""
 
     TESTING = True
     SECRET_KEY = "test-only-secret"  # noqa: S105 - tests only, never used by create_app defaults
+    READ_INSTANCE_CONFIG = False
 
 
-def env_overrides() -> dict[str, str]:
-    """Collect STATION_* environment variables (STATION_DATABASE → DATABASE)."""
-    return {key[len("STATION_") :]: value for key, value in os.environ.items() if key.startswith("STATION_")}
+def from_environment(config_class: type, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """`STATION_<NAME>` for each setting `config_class` defines (STATION_DATABASE → DATABASE).
+
+    Text (or unset) settings are taken as written, so a secret of digits stays text; others are
+    parsed as Flask's `from_prefixed_env` parses them. Any other variable is left alone.
+    """
+    environ = os.environ if environ is None else environ
+    found: dict[str, Any] = {}
+    for name in dir(config_class):
+        if not name.isupper() or ENV_PREFIX + name not in environ:
+            continue
+        raw = environ[ENV_PREFIX + name]
+        default = getattr(config_class, name)
+        if default is None or isinstance(default, str):
+            found[name] = raw
+        else:
+            try:
+                found[name] = json.loads(raw)
+            except ValueError:
+                found[name] = raw
+    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 
 from peewee import Database
@@ -35,3 +36,35 @@ def schema_version(database: Database) -> str:
 def pending(database: Database) -> list[str]:
     """Migrations not applied yet: the app refuses to serve until they are."""
     return [m.name for m in runner(database).status() if not m.applied and m.path]
+
+
+def backup_before_upgrade(database: Database, path: str) -> Path | None:
+    """Copy the database file before pending migrations change it; return the copy's path.
+
+    Only a database that already has tables and has migrations to apply is copied. The copy is
+    named after the first migration still to come (`station.sqlite3.before-0005_x.bak`), so it
+    holds the schema just before that one. SQLite's backup API reads one consistent snapshot,
+    WAL included, so the copy is sound even while another process has the file open.
+    """
+    todo = pending(database)
+    if not todo or not database.get_tables() or path == ":memory:":
+        return None
+    source = Path(path)
+    target = source.with_name(f"{source.name}.before-{todo[0]}.bak")
+    if target.exists():  # an earlier, failed upgrade already kept the untouched copy: keep it
+        log.warning("database copy %s already exists; kept as it is", target)
+        return target
+    partial = target.with_name(target.name + ".part")
+    src = sqlite3.connect(str(source))
+    try:
+        dst = sqlite3.connect(str(partial))
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    partial.replace(target)
+    log.info("copied %s (schema %s) to %s before applying %s", source.name, schema_version(database) or "none",
+             target, ", ".join(todo))
+    return target

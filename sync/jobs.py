@@ -8,10 +8,8 @@ context binds the database) and the station's hooks.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
-import sys
 import threading
 import time
 
@@ -118,19 +116,3 @@ def start_scheduler(app: Flask, hooks: StationHooks) -> SyncRunner:
     runner.start()
     return runner
 
-
-def sync_once_command(app: Flask, hooks: StationHooks, as_json: bool = False) -> int:
-    """`python -m station sync --once [--json]`: one round, a summary, exit 0 only on success."""
-    summary = sync_round(app, hooks)
-    if summary is None:
-        print("本站尚未连接县级平台：请先执行 python -m station link --hub URL --code CODE --secret SECRET",
-              file=sys.stderr)
-        return 2
-    if as_json:
-        print(json.dumps(summary.as_dict(), ensure_ascii=False))
-    else:
-        print(f"上传 {summary.pushed}，县级确认 {summary.acknowledged}（其中重复 {summary.duplicates}），"
-              f"退回 {summary.rejected + summary.conflicts}，接收更新 {summary.pulled}，待同步 {summary.queue_left}")
-        if summary.error:
-            print(f"同步未完成：{summary.error}", file=sys.stderr)
-    return 1 if summary.error else 0

@@ -1,7 +1,7 @@
 """The station ⇄ hub wire format: versions, signing, body encoding, event envelopes.
 
 Pure functions with no Flask and no database, so both ends (``sync/transport.py`` on the station,
-``sync/hub/`` on the county side) and the USB bundle code share one definition of what goes on
+``sync/hub/`` on the county side) share one definition of what goes on
 the wire, and it can be tested directly. ``docs/sync-protocol.md`` is the prose version.
 
 Signing: every request carries ``X-Station``, ``X-Timestamp``, ``X-Nonce``,

@@ -12,8 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from station import create_app
-from station.config import TestConfig
 from station.extensions import db
+from station.services.users import create_user
+from station.setup import initialise
+from tests.fixtures.config import station_test_config
 
 PASSWORDS = {"agent": "agent-pass-1", "clerk": "clerk-pass-1", "admin": "admin-pass-1"}
 STATION_AREA = "141081102201"
@@ -21,13 +23,7 @@ STATION_AREA = "141081102201"
 
 def make_station_app(tmp: Path, **overrides: object) -> Flask:
     """A station app with its own database, demo catalog, holiday table and one user per role."""
-    from station.cli import initialise
-    from station.services.users import create_user
-
-    config = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-    config.update(DATABASE=str(tmp / "station.sqlite3"), ATTACHMENT_DIR=str(tmp / "attachments"))
-    config.update(overrides)
-    app = create_app(config, instance_path=str(tmp / "instance"))
+    app = create_app(station_test_config(tmp, **overrides), instance_path=str(tmp / "instance"))
     initialise(
         app,
         {"code": "ST141081102201", "name": "示范县东关镇东关村便民服务站", "area_code": STATION_AREA,
@@ -55,9 +51,7 @@ def station_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def app(tmp_path: Path, station_template: Path) -> Iterator[Flask]:
     shutil.copyfile(station_template, tmp_path / "station.sqlite3")
-    config = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-    config.update(DATABASE=str(tmp_path / "station.sqlite3"), ATTACHMENT_DIR=str(tmp_path / "attachments"))
-    application = create_app(config, instance_path=str(tmp_path / "instance"))
+    application = create_app(station_test_config(tmp_path), instance_path=str(tmp_path / "instance"))
     yield application
     if not db.is_closed():
         db.close()

@@ -17,20 +17,23 @@ from flask import Flask, Response, appcontext_pushed, jsonify, request
 
 from rules import labels
 from rules.privacy import mask_id_number, mask_phone
-from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, load_config
+from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, Config, load_config
+from sync.hub.database import migrate, open_database
 from sync.hub.extensions import csrf, db, login_manager
+from sync.hub.models import HubUser
+from sync.hub.services.platform import load_platform
+from sync.hub.views import api, auth, catalog, clerk
 
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build a hub app; ``test_config`` replaces instance/env configuration entirely."""
-    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("HUB_INSTANCE_PATH") \
-        or str(DEFAULT_INSTANCE_PATH)
+def create_app(config_class: type[Config] = Config, instance_path: str | os.PathLike[str] | None = None) -> Flask:
+    """Build a hub app from ``config_class`` in ``instance_path`` (else ``$HUB_INSTANCE_PATH``)."""
+    instance_path = instance_path or os.environ.get("HUB_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH
     app = Flask(__name__, instance_path=str(Path(instance_path).resolve()), instance_relative_config=True,
                 template_folder=str(REPO_ROOT / "templates"), static_folder="static")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    load_config(app, test_config)
+    load_config(app, config_class)
     configure_database(app)
     configure_extensions(app)
     configure_platform(app)
@@ -42,8 +45,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def configure_database(app: Flask) -> None:
     """Bind the model proxy to this app's database, migrate, and connect per request."""
-    from sync.hub.database import migrate, open_database
-
     database = open_database(app.config.get("DATABASE_URL"), app.config["DATABASE_PATH"])
     db.initialize(database)
     app.extensions["hub_db"] = database
@@ -70,8 +71,6 @@ def configure_database(app: Flask) -> None:
 
 def configure_extensions(app: Flask) -> None:
     """Clerk sessions with Flask-Login; CSRF on every HTML form (the signed API is exempt)."""
-    from sync.hub.models import HubUser
-
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
@@ -89,15 +88,11 @@ def configure_extensions(app: Flask) -> None:
 
 def configure_platform(app: Flask) -> None:
     """Load the CasePlatform behind the API (the adapter seam, see services/platform.py)."""
-    from sync.hub.services.platform import load_platform
-
     app.extensions["hub_platform"] = load_platform(app)
 
 
 def configure_blueprints(app: Flask) -> None:
     """Register the API (CSRF-exempt: it is authenticated by signatures) and the clerk pages."""
-    from sync.hub.views import api, auth, catalog, clerk
-
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)

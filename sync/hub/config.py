@@ -1,4 +1,6 @@
-"""Hub configuration: defaults here, overridden by ``instance/hub/config.py`` and ``HUB_*`` env.
+"""Hub configuration: defaults here, overridden by ``instance/hub/config.py`` and ``HUB_<NAME>`` env.
+
+Only the settings ``Config`` defines are read from the environment.
 
 Nothing secret has a default: ``SECRET_KEY`` comes from the environment or is generated once
 into the instance folder, so two deployments never share a session key.
@@ -6,8 +8,10 @@ into the instance folder, so two deployments never share a session key.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,55 +22,92 @@ from sync import protocol
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INSTANCE_PATH = REPO_ROOT / "instance" / "hub"
 
-DEFAULTS: dict[str, Any] = {
+ENV_PREFIX = "HUB_"
+
+
+class Config:
+    """Defaults for a county hub."""
+
+    SECRET_KEY: str | None = None  # HUB_SECRET_KEY / SECRET_KEY, else generated into the instance folder
     # Database: SQLite file in the instance folder unless DATABASE_URL says otherwise.
-    "DATABASE_URL": None,
-    "DATABASE_PATH": None,  # default: <instance>/hub.sqlite3
-    "AUTO_MIGRATE": True,
+    DATABASE_URL: str | None = None
+    DATABASE_PATH: str | None = None  # default: <instance>/hub.sqlite3
+    ATTACHMENT_DIR: str | None = None  # default: <instance>/attachments
+    AUTO_MIGRATE = True
     # Sync protocol limits.
-    "CLOCK_WINDOW_S": protocol.CLOCK_WINDOW_S,
-    "MAX_BATCH_EVENTS": protocol.MAX_EVENTS_PER_BATCH,
-    "MAX_BATCH_BYTES": protocol.MAX_BATCH_BYTES,
-    "MAX_DECOMPRESSED_BYTES": protocol.MAX_DECOMPRESSED_BYTES,
-    "MAX_ATTACHMENT_BYTES": protocol.MAX_ATTACHMENT_BYTES,
-    "MAX_CHANGES_PER_PAGE": protocol.MAX_CHANGES_PER_PAGE,
-    "MAX_CHANGES_PAGE_BYTES": 4 * 1024 * 1024,
-    "CATALOG_GRACE_DAYS": 30,
-    "NONCE_PRUNE_PROBABILITY": 0.02,
+    CLOCK_WINDOW_S = protocol.CLOCK_WINDOW_S
+    MAX_BATCH_EVENTS = protocol.MAX_EVENTS_PER_BATCH
+    MAX_BATCH_BYTES = protocol.MAX_BATCH_BYTES
+    MAX_DECOMPRESSED_BYTES = protocol.MAX_DECOMPRESSED_BYTES
+    MAX_ATTACHMENT_BYTES = protocol.MAX_ATTACHMENT_BYTES
+    MAX_CHANGES_PER_PAGE = protocol.MAX_CHANGES_PER_PAGE
+    MAX_CHANGES_PAGE_BYTES = 4 * 1024 * 1024
+    CATALOG_GRACE_DAYS = 30
+    NONCE_PRUNE_PROBABILITY = 0.02
     # County dashboard thresholds.
-    "STATION_DARK_HOURS": 24,
-    "QUEUE_AGE_WARN_HOURS": 24,
+    STATION_DARK_HOURS = 24
+    QUEUE_AGE_WARN_HOURS = 24
     # The adapter seam: dotted path of a CasePlatform factory (see services/platform.py).
-    "HUB_PLATFORM": "sync.hub.services.platform:LocalPlatform",
+    HUB_PLATFORM = "sync.hub.services.platform:LocalPlatform"
     # HTML forms (catalog upload) may be large; the JSON API has its own per-endpoint limits.
-    "MAX_FORM_MEMORY_SIZE": 16 * 1024 * 1024,
-    "SESSION_COOKIE_HTTPONLY": True,
-    "SESSION_COOKIE_SAMESITE": "Lax",
-    "WTF_CSRF_TIME_LIMIT": None,
-}
+    MAX_FORM_MEMORY_SIZE = 16 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    # Read the instance folder's config.py and the environment (TestConfig turns this off).
+    READ_INSTANCE_CONFIG = True
+
+    @classmethod
+    def with_overrides(cls, **overrides: Any) -> type[Config]:
+        """A subclass with `overrides`: how tests, the demo and benchmarks set a hub up."""
+        return type(cls.__name__, (cls,), overrides)
 
 
-def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
-    """Fill ``app.config`` from defaults, the instance file, the environment, then ``test_config``."""
-    app.config.from_mapping(DEFAULTS)
-    if test_config is None:
+class TestConfig(Config):
+    """The test suite's hub: fixtures add a database URL or limits with `with_overrides`."""
+
+    TESTING = True
+    SECRET_KEY = "test-only-hub-secret"  # noqa: S105 - tests only
+    NONCE_PRUNE_PROBABILITY = 0.0
+    READ_INSTANCE_CONFIG = False
+
+
+def from_environment(config_class: type, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``HUB_<NAME>`` for each setting ``config_class`` defines; ``DATABASE_URL`` and ``SECRET_KEY`` too.
+
+    Text (or unset) settings are taken as written; others are parsed as Flask's
+    ``from_prefixed_env`` parses them. Any other variable is left alone.
+    """
+    environ = os.environ if environ is None else environ
+    found: dict[str, Any] = {}
+    for name in dir(config_class):
+        if not name.isupper() or ENV_PREFIX + name not in environ:
+            continue
+        raw = environ[ENV_PREFIX + name]
+        default = getattr(config_class, name)
+        if default is None or isinstance(default, str):
+            found[name] = raw
+        else:
+            try:
+                found[name] = json.loads(raw)
+            except ValueError:
+                found[name] = raw
+    for name in ("DATABASE_URL", "SECRET_KEY"):  # the names every PaaS and ops script knows
+        if environ.get(name) and not found.get(name):
+            found[name] = environ[name]
+    return found
+
+
+def load_config(app: Flask, config_class: type[Config]) -> None:
+    """Fill ``app.config`` from ``config_class``, then the instance file and the environment."""
+    app.config.from_object(config_class)
+    if app.config["READ_INSTANCE_CONFIG"]:
         app.config.from_pyfile("config.py", silent=True)
-        app.config.from_prefixed_env("HUB")
-        if os.environ.get("DATABASE_URL"):
-            app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
-        if os.environ.get("SECRET_KEY") and not app.config.get("SECRET_KEY"):
-            app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
-    else:
-        app.config.update(test_config)
+        app.config.update(from_environment(config_class))
     if not app.config.get("DATABASE_PATH"):
         app.config["DATABASE_PATH"] = str(Path(app.instance_path) / "hub.sqlite3")
     if not app.config.get("ATTACHMENT_DIR"):
         app.config["ATTACHMENT_DIR"] = str(Path(app.instance_path) / "attachments")
-    # Werkzeug's own cap sits above every endpoint's limit; endpoints enforce theirs with a 413.
-    app.config.setdefault(
-        "MAX_CONTENT_LENGTH",
-        max(app.config["MAX_BATCH_BYTES"], app.config["MAX_ATTACHMENT_BYTES"]) + 64 * 1024,
-    )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
 

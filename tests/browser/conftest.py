@@ -25,12 +25,13 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from flask import Flask
 
+from demo.loopback import register_station, serve_app, start_hub
 from station.extensions import db
 from station.models import Setting
 from sync import state as sync_state
-from sync.loopback import register_station, serve_app, start_hub
 from tests.conftest import PASSWORDS
 from tests.e2e.conftest import STATION_CODE, FaultSwitch
+from tests.fixtures.config import hub_test_config
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -189,8 +190,7 @@ class Hub:
     """The county hub on a fixed port, so it can be stopped and started again like a real link."""
 
     def __init__(self, instance: Path) -> None:
-        served = start_hub(instance, config={"TESTING": True, "SECRET_KEY": "browser-test",
-                                             "NONCE_PRUNE_PROBABILITY": 0.0}, wrap=SlowCounty)
+        served = start_hub(instance, config_class=hub_test_config(), wrap=SlowCounty)
         self.app = served.app
         self.wsgi: SlowCounty = served.server.app
         self.server, self.thread, self.url = served.server, served.thread, served.url

@@ -11,14 +11,15 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from demo.loopback import ServedHub, local_postgres_dsn, register_station, start_hub, throwaway_schema
 from station.extensions import db
 from station.models import User
 from station.services import intake
 from station.sync_hooks import station_hooks
-from sync.loopback import ServedHub, local_postgres_dsn, register_station, start_hub, throwaway_schema
 from sync.round import Syncer
 from sync.summary import SyncSummary
 from sync.transport import HubClient, HubLink
+from tests.fixtures.config import hub_test_config
 from tests.fixtures.intake import form_for, item_named
 
 STATION_CODE = "ST141081102201"
@@ -71,14 +72,14 @@ class FaultSwitch:
 @pytest.fixture(params=["sqlite", "postgres"])
 def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServedHub]:
     """The county hub on loopback, once on SQLite and once on PostgreSQL (a throwaway schema)."""
-    config = {"TESTING": True, "SECRET_KEY": "e2e-test", "NONCE_PRUNE_PROBABILITY": 0.0}
+    config: dict[str, Any] = {}
     with ExitStack() as stack:
         if request.param == "postgres":
             dsn = local_postgres_dsn()
             if dsn is None:
                 pytest.skip("!!! POSTGRESQL NOT REACHABLE at 127.0.0.1:5432 — the PostgreSQL e2e sync tests did NOT run !!!")
             config["DATABASE_URL"] = stack.enter_context(throwaway_schema(dsn, "e2e"))
-        served = start_hub(tmp_path / "hub", config=config, wrap=FaultSwitch)
+        served = start_hub(tmp_path / "hub", config_class=hub_test_config(**config), wrap=FaultSwitch)
         yield served
         served.stop()
         database = served.app.extensions["hub_db"]

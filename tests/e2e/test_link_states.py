@@ -13,9 +13,9 @@ import time
 
 import pytest
 
+from demo.loopback import register_station, serve_app
 from station.extensions import db
 from sync import protocol
-from sync.loopback import register_station, serve_app
 from sync.transport import HubLink
 from tests.e2e.conftest import STATION_CODE, queue_cases, station_events, sync
 

@@ -160,8 +160,8 @@ def test_station_killed_between_sending_and_recording_the_ack(linked, hub, tmp_p
         "def crash(self, batch, results, summary):\n"
         "    os._exit(9)  # power cut: the hub answered, nothing was recorded\n"
         "push.Pusher._record_results = crash\n"
-        "from station.cli import main\n"
-        "sys.exit(main(['sync', '--once']))\n",
+        "from station.cli import cli\n"
+        "cli(['sync', '--once'])\n",
         encoding="utf-8",
     )
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]), STATION_DATABASE=linked.config["DATABASE"],
@@ -187,8 +187,7 @@ def test_station_upgraded_with_events_still_queued(linked, hub, tmp_path):
         db.execute_sql("DELETE FROM schema_migration WHERE name = '0002_outbox'")
         db.execute_sql("ALTER TABLE outbox_event RENAME TO outbox_event_old")
     # simulate the old release: the table is created by the upgrade and the old rows carried over
-    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    config.update(DATABASE=linked.config["DATABASE"], ATTACHMENT_DIR=linked.config["ATTACHMENT_DIR"])
+    config = TestConfig.with_overrides(DATABASE=linked.config["DATABASE"], ATTACHMENT_DIR=linked.config["ATTACHMENT_DIR"])
     upgraded = create_app(config, instance_path=str(tmp_path / "instance2"))
     with upgraded.app_context(), db.connection_context():
         db.execute_sql("INSERT INTO outbox_event SELECT * FROM outbox_event_old")
@@ -201,11 +200,11 @@ def test_station_upgraded_with_events_still_queued(linked, hub, tmp_path):
 def test_a_station_linked_and_queued_on_release_0004_upgrades_and_syncs(hub, tmp_path, monkeypatch):
     """A station in the field: linked and with events queued when its sync bookkeeping lived in `setting`."""
     import station as station_package
+    from demo.loopback import register_station
     from station import create_app
     from station.config import TestConfig
     from station.migrate import upgrade
     from station.models import Setting
-    from sync.loopback import register_station
     from tests.conftest import make_station_app
     from tests.e2e.conftest import STATION_CODE
 
@@ -357,10 +356,9 @@ def test_attachments_are_uploaded_once(linked, hub):
 
 
 def test_an_upload_cut_after_its_first_chunk_resumes_where_it_stopped(linked, hub, faults):
-    from sync.attachment_upload import CHUNK_BYTES
-
     from station.models import User
     from station.services.attachments import add_attachment
+    from sync.attachment_upload import CHUNK_BYTES
     from sync.hub.extensions import db as hub_db
     from sync.hub.services.attachments import blob_path
 
@@ -400,10 +398,10 @@ def test_sync_once_command_prints_a_json_summary(linked, hub):
 def test_another_stations_credentials_cannot_touch_this_stations_cases(linked, hub):
     import requests
 
+    from demo.loopback import register_station
     from sync import protocol
     from sync.hub.extensions import db as hub_db
     from sync.hub.services import decisions
-    from sync.loopback import register_station
     from sync.transport import HubClient, HubLink
 
     [case_id] = queue_cases(linked, 1)

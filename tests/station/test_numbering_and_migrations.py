@@ -13,6 +13,7 @@ from station.extensions import db
 from station.migrate import pending, schema_version, upgrade
 from station.models import Case, User
 from station.services import intake
+from tests.fixtures.config import station_test_config
 from tests.fixtures.intake import form_for, item_named
 
 
@@ -93,31 +94,49 @@ def test_upgrade_from_an_older_schema_keeps_rows_and_queued_cases(tmp_path):
 
 def test_app_start_migrates_an_old_database_in_place(tmp_path):
     from station import create_app
-    from station.config import TestConfig
 
     path = tmp_path / "station.sqlite3"
     old = open_database(str(path))
     with old.connection_context():
         upgrade(old, target="0001_initial")
     old.close()
-    config = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-    config["DATABASE"] = str(path)
-    create_app(config, instance_path=str(tmp_path / "instance"))
+    create_app(station_test_config(tmp_path), instance_path=str(tmp_path / "instance"))
     with db.connection_context():
         assert pending(db.obj) == []
         assert Case.select().count() == 0
 
 
-def test_link_command_stores_the_hub_settings_and_refuses_bad_input(tmp_path, monkeypatch, capsys):
-    from station.cli import main
-    from sync.transport import HubLink
+def test_app_start_copies_the_database_before_upgrading_it(tmp_path):
+    """The copy opens at the schema the database had, with its rows, in case an upgrade goes wrong."""
+    from station import create_app
 
-    instance = tmp_path / "inst"
-    monkeypatch.setenv("STATION_INSTANCE", str(instance))
-    assert main(["link", "--hub", "county.example", "--code", "ST1", "--secret", "x" * 40]) == 1
-    assert "http://" in capsys.readouterr().err
-    assert main(["link", "--hub", "http://127.0.0.1:8090/", "--code", "ST1", "--secret", "short"]) == 1
-    monkeypatch.setenv("STATION_HUB_SECRET", "s" * 40)
-    assert main(["link", "--hub", "http://127.0.0.1:8090/", "--code", "ST1"]) == 0
+    path = tmp_path / "station.sqlite3"
+    old = open_database(str(path))
+    with old.connection_context():
+        upgrade(old, target="0001_initial")
+        coming = pending(old)
+        old.execute_sql("INSERT INTO setting (key, value, updated_at) VALUES ('station.name', '东关村便民服务站', '2026-01-05 09:00:00')")
+        # left in the WAL, not yet in the main file: the copy must still hold it
+    create_app(station_test_config(tmp_path), instance_path=str(tmp_path / "instance"))
+    old.close()
+
+    copy = tmp_path / f"station.sqlite3.before-{coming[0]}.bak"
+    assert copy.exists()
+    kept = open_database(str(copy))
+    with kept.connection_context():
+        assert schema_version(kept) == "0001_initial"
+        assert kept.execute_sql("SELECT value FROM setting WHERE key = 'station.name'").fetchone() == ("东关村便民服务站",)
     with db.connection_context():
-        assert HubLink.stored() == HubLink("http://127.0.0.1:8090", "ST1", "s" * 40)
+        assert pending(db.obj) == []
+
+    # an up-to-date database is not copied again on the next start
+    copy.unlink()
+    create_app(station_test_config(tmp_path), instance_path=str(tmp_path / "instance"))
+    assert not list(tmp_path.glob("*.bak"))
+
+
+def test_a_new_database_is_not_copied(tmp_path):
+    from station import create_app
+
+    create_app(station_test_config(tmp_path), instance_path=str(tmp_path / "instance"))
+    assert not list(tmp_path.glob("*.bak"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,27 +18,23 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from demo.loopback import local_postgres_dsn, throwaway_schema
 from rules import events
 from sync import protocol
 from sync.hub import create_app
 from sync.hub.extensions import db
 from sync.hub.services import stations, users
-from sync.loopback import local_postgres_dsn, throwaway_schema
+from tests.fixtures.config import hub_test_config
 
 CLERK_PASSWORD = "correct-horse-battery"
 
 
-def _hub_config(tmp_path, **extra: Any) -> dict[str, Any]:
-    config = {"TESTING": True, "SECRET_KEY": "test-only-" + uuid.uuid4().hex,
-              "INSTANCE_PATH": str(tmp_path / "hub-instance"), "NONCE_PRUNE_PROBABILITY": 0.0}
-    config.update(extra)
-    return config
 
 
 @pytest.fixture
 def hub_app(tmp_path) -> Iterator[Flask]:
     """A hub on a fresh SQLite file in a temp instance folder."""
-    app = create_app(_hub_config(tmp_path))
+    app = create_app(hub_test_config(), tmp_path / "hub-instance")
     yield app
     if not db.is_closed():
         db.close()
@@ -53,7 +48,7 @@ def pg_hub_app(tmp_path) -> Iterator[Flask]:
         pytest.skip("!!! POSTGRESQL NOT REACHABLE at 127.0.0.1:5432 (db 'test', user postgres/root) — "
                     "the PostgreSQL hub tests did NOT run !!!")
     with throwaway_schema(dsn, "hub_test") as url:
-        app = create_app(_hub_config(tmp_path, DATABASE_URL=url))
+        app = create_app(hub_test_config(DATABASE_URL=url), tmp_path / "hub-instance")
         try:
             yield app
         finally:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
+from click.testing import CliRunner
+from peewee import SqliteDatabase
 
+from demo.loopback import local_postgres_dsn, throwaway_schema
 from sync.hub import create_app
-from sync.hub.__main__ import main
-from sync.hub.database import migrate
+from sync.hub.cli import cli
+from sync.hub.database import SQLITE_PRAGMAS, migrate, open_database
 from sync.hub.extensions import db
 from sync.hub.models import MODELS, HubUser, Station
+from tests.fixtures.schema import assert_migrations_match_models
 
 
 @pytest.fixture
@@ -24,64 +28,86 @@ def cli_env(tmp_path, monkeypatch):
         db.close()
 
 
-def test_add_station_prints_credentials_once(cli_env, capsys):
-    assert main(["add-station", "ST01", "甲村便民服务站"]) == 0
-    out = capsys.readouterr().out
-    secret = re.search(r"station_secret = (\S+)", out).group(1)
-    assert "ST01" in out and len(secret) >= 40
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_add_station_prints_credentials_once(cli_env, runner):
+    result = runner.invoke(cli, ["add-station", "ST01", "甲村便民服务站"])
+    assert result.exit_code == 0, result.output
+    secret = re.search(r"station_secret = (\S+)", result.output).group(1)
+    assert "ST01" in result.output and len(secret) >= 40
     app = create_app()
     with app.app_context():
         assert Station.by_code("ST01").secret == secret
-    assert main(["add-station", "ST01", "again"]) == 1
-    assert "已存在" in capsys.readouterr().err
+    again = runner.invoke(cli, ["add-station", "ST01", "again"])
+    assert again.exit_code == 1
+    assert "已存在" in again.output
 
 
-def test_rotate_secret(cli_env, capsys):
-    main(["add-station", "ST01", "甲村"])
-    old = re.search(r"station_secret = (\S+)", capsys.readouterr().out).group(1)
-    assert main(["rotate-secret", "ST01"]) == 0
-    new = re.search(r"station_secret = (\S+)", capsys.readouterr().out).group(1)
+def test_rotate_secret(cli_env, runner):
+    first = runner.invoke(cli, ["add-station", "ST01", "甲村"]).output
+    old = re.search(r"station_secret = (\S+)", first).group(1)
+    result = runner.invoke(cli, ["rotate-secret", "ST01"])
+    assert result.exit_code == 0, result.output
+    new = re.search(r"station_secret = (\S+)", result.output).group(1)
     assert new != old
 
 
-def test_create_user_with_password_flag_and_prompt(cli_env, monkeypatch, capsys):
-    assert main(["create-user", "clerk1", "--password", "long-enough-pw"]) == 0
-    answers = iter(["another-password", "another-password"])
-    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
-    assert main(["create-user", "clerk2"]) == 0
-    assert main(["create-user", "clerk3", "--password", "short"]) == 1
+def test_create_user_with_password_flag_and_prompt(cli_env, runner):
+    assert runner.invoke(cli, ["create-user", "clerk1", "--password", "long-enough-pw"]).exit_code == 0
+    prompted = runner.invoke(cli, ["create-user", "clerk2"], input="another-password\nanother-password\n")
+    assert prompted.exit_code == 0, prompted.output
+    mismatch = runner.invoke(cli, ["create-user", "clerk4"], input="another-password\nnot-the-same-pw\n")
+    assert mismatch.exit_code == 1 and "两次输入的密码不一致" in mismatch.output
+    assert runner.invoke(cli, ["create-user", "clerk3", "--password", "short"]).exit_code == 1
     app = create_app()
     with app.app_context():
         assert {u.username for u in HubUser.select()} == {"clerk1", "clerk2"}
         assert "long-enough-pw" not in HubUser.get(HubUser.username == "clerk1").password_hash
 
 
-def test_init_generates_secret_key_once(cli_env):
-    assert main(["init"]) == 0
+def test_create_user_again_resets_the_password(cli_env, runner):
+    runner.invoke(cli, ["create-user", "clerk1", "--password", "long-enough-pw"])
+    result = runner.invoke(cli, ["create-user", "clerk1", "--password", "a-new-long-password"])
+    assert result.exit_code == 0 and "已重设用户 clerk1 的密码" in result.output
+
+
+def test_init_generates_secret_key_once(cli_env, runner):
+    assert runner.invoke(cli, ["init"]).exit_code == 0
     key = (cli_env / "secret_key").read_text()
     assert len(key) == 64
     assert create_app().config["SECRET_KEY"] == key
 
 
+def test_settings_come_from_the_environment_only_for_names_the_config_defines(cli_env, monkeypatch):
+    monkeypatch.setenv("HUB_STATION_DARK_HOURS", "6")
+    monkeypatch.setenv("HUB_CATALOG_GRACE_DAYS", "7")
+    monkeypatch.setenv("HUB_SOMETHING_ELSE", "not a setting")
+    app = create_app()
+    assert app.config["STATION_DARK_HOURS"] == 6 and app.config["CATALOG_GRACE_DAYS"] == 7
+    assert "SOMETHING_ELSE" not in app.config
+
+
 def test_migrations_match_models(hub_app):
-    """The frozen 0001 migration creates exactly the columns the models expect."""
+    """The migrations create exactly the tables, columns, indexes and keys the models declare."""
     database = hub_app.extensions["hub_db"]
-    with database.connection_context():
-        for model in MODELS:
-            table = model._meta.table_name
-            columns = {c.name for c in database.get_columns(table)}
-            assert columns == {f.column_name for f in model._meta.sorted_fields}, table
-        assert migrate(database) == []  # idempotent on restart
+    assert_migrations_match_models(database, MODELS, SqliteDatabase(":memory:", pragmas=SQLITE_PRAGMAS),
+                                   history_table="hub_schema_migration")
+    assert migrate(database) == []  # idempotent on restart
 
 
 @pytest.mark.postgres
 def test_migrations_on_postgres(pg_hub_app):
     database = pg_hub_app.extensions["hub_db"]
-    with database.connection_context():
-        for model in MODELS:
-            columns = {c.name for c in database.get_columns(model._meta.table_name)}
-            assert columns == {f.column_name for f in model._meta.sorted_fields}
-        assert migrate(database) == []
+    with throwaway_schema(local_postgres_dsn(), "hub_scratch") as url:
+        scratch = open_database(url, "")
+        try:
+            assert_migrations_match_models(database, MODELS, scratch, history_table="hub_schema_migration")
+        finally:
+            scratch.close_all()
+    assert migrate(database) == []
 
 
 def test_openapi_lists_every_api_route(hub_app):
@@ -93,3 +119,12 @@ def test_openapi_lists_every_api_route(hub_app):
         if rule.rule.startswith("/api/v1"):
             path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule).removeprefix("/api/v1")
             assert f"\n  {path}:" in spec, path
+
+
+def test_run_serves_the_hub_with_waitress(cli_env, runner, monkeypatch):
+    served = {}
+    monkeypatch.setattr("sync.hub.cli.serve", lambda app, **kw: served.update(app=app, **kw))
+    result = runner.invoke(cli, ["run", "--port", "8777", "--threads", "3"])
+    assert result.exit_code == 0, result.output
+    assert (served["port"], served["threads"]) == (8777, 3)
+    assert served["app"].instance_path == str(cli_env)

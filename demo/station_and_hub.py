@@ -1,19 +1,31 @@
 """`python -m station demo`: a ready-to-try station and county hub with demo users and catalog.
 
-Demo passwords are made at random the first time and kept in `<dir>/DEMO-LOGINS.txt`, so even a
+Demo passwords are made at random the first time and kept in `<dir>/DEMO-LOGINS.json`, so even a
 demo never runs with a password written in code.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import secrets
 from pathlib import Path
-from typing import Any
 
+from flask import Flask
+
+from demo.loopback import register_station, start_hub
+from station import create_app
+from station.catalog_data import load_demo_catalog
 from station.extensions import db
+from station.models import User
+from station.services.users import create_user
+from station.serving import serve
+from station.setup import initialise
+from sync import state as sync_state
+from sync.hub.extensions import db as hub_db
+from sync.hub.models import HubUser
+from sync.hub.services import catalog as hub_catalog
+from sync.hub.services.users import create_user as create_hub_user
+from sync.transport import HubLink
 
 DEMO_PROFILE = {
     "code": "ST141081102201",
@@ -41,19 +53,14 @@ def _logins(base: Path) -> dict[str, str]:
     return logins
 
 
-def prepare_station(base: Path, port: int) -> tuple[Any, dict[str, str]]:
+def prepare_station(base: Path, port: int) -> tuple[Flask, dict[str, str]]:
     """Create (or reuse) the demo station instance; return the app and the logins."""
-    from station import create_app
-    from station.cli import initialise
-    from station.models import User
-    from station.services.users import create_user
-
     base.mkdir(parents=True, exist_ok=True)
     app = create_app(instance_path=str((base / "station").resolve()))
     profile = dict(DEMO_PROFILE, query_url_base=f"http://127.0.0.1:{port}/q")
     initialise(app, profile, demo_catalog=True)
     logins = _logins(base)
-    with db.connection_context():
+    with app.app_context(), db.connection_context():
         for username, name, role, phone in DEMO_USERS:
             if User.get_or_none(User.username == username) is None:
                 create_user(username, name, role, logins[username], phone)
@@ -62,13 +69,6 @@ def prepare_station(base: Path, port: int) -> tuple[Any, dict[str, str]]:
 
 def start_demo_hub(base: Path, host: str, port: int) -> dict[str, str]:
     """Serve the reference county hub beside the station and register the demo station on it."""
-    from station.catalog_data import load_demo_catalog
-    from sync.hub.extensions import db as hub_db
-    from sync.hub.models import HubUser
-    from sync.hub.services import catalog as hub_catalog
-    from sync.hub.services.users import create_user as create_hub_user
-    from sync.loopback import register_station, start_hub
-
     hub = start_hub(base / "hub", host, port)
     logins = _logins(base)
     clerk_password = logins.setdefault("county", f"county-{secrets.token_hex(3)}-9a")
@@ -83,20 +83,18 @@ def start_demo_hub(base: Path, host: str, port: int) -> dict[str, str]:
             "clerk_password": clerk_password}
 
 
-def run_demo(args: argparse.Namespace) -> int:
-    base = Path(args.dir).resolve()
-    app, logins = prepare_station(base, args.port)
-    hub = start_demo_hub(base, args.host, args.hub_port) if not args.no_serve else None
+def run_demo(data_dir: str, host: str, port: int, hub_port: int, no_serve: bool = False) -> int:
+    """Prepare the demo in `data_dir`, print the URLs and logins, and serve both (unless `no_serve`)."""
+    base = Path(data_dir).resolve()
+    app, logins = prepare_station(base, port)
+    hub = start_demo_hub(base, host, hub_port) if not no_serve else None
     if hub:
-        from sync import state as sync_state
-        from sync.transport import HubLink
-
-        with db.connection_context():
+        with app.app_context(), db.connection_context():
             HubLink(hub["url"], hub["code"], hub["secret"]).save()
             if not sync_state.interval_seconds():
                 sync_state.set_interval_seconds(30)  # a demo shows cases travelling soon
     print("=" * 60)
-    print(f"便民服务站（演示）  http://{args.host}:{args.port}/")
+    print(f"便民服务站（演示）  http://{host}:{port}/")
     if hub:
         print(f"县级平台（演示）    {hub['url']}/  县级账号 {hub['clerk_user']} / {hub['clerk_password']}")
     print("演示账号：")
@@ -104,12 +102,9 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"  {name:<6} {role:<6} 用户名 {username:<6} 密码 {logins[username]}")
     print(f"数据目录：{base}（删除该目录即可重置演示）")
     print("=" * 60, flush=True)
-    if args.no_serve:
+    if no_serve:
         return 0
-    from station.cli import serve
-
-    os.environ.setdefault("STATION_DEMO", "1")
-    serve(app, args.host, args.port)
+    serve(app, host, port)
     return 0
 
 

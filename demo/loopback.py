@@ -14,8 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg2
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from sync.hub import create_app
+from sync.hub.config import Config
+from sync.hub.extensions import db
+from sync.hub.models import Station
+from sync.hub.services import stations
 
 
 @dataclass
@@ -39,24 +46,16 @@ def serve_app(app: Any, host: str = "127.0.0.1", port: int = 0) -> tuple[BaseWSG
     return server, thread, f"http://{host}:{server.port}"
 
 
-def start_hub(instance: Path, host: str = "127.0.0.1", port: int = 0, config: dict[str, Any] | None = None,
+def start_hub(instance: Path, host: str = "127.0.0.1", port: int = 0, config_class: type[Config] = Config,
               wrap: Any = None) -> ServedHub:
-    """Create a hub app on `instance` (SQLite unless `config` names DATABASE_URL) and serve it."""
-    from sync.hub import create_app
-
-    settings = {"INSTANCE_PATH": str(instance)}
-    settings.update(config or {})
-    app = create_app(settings)
+    """Create a hub app on `instance` (SQLite unless `config_class` names DATABASE_URL) and serve it."""
+    app = create_app(config_class, instance)
     server, thread, url = serve_app(wrap(app) if wrap else app, host, port)
     return ServedHub(app, server, thread, url)
 
 
 def register_station(app: Flask, code: str, name: str) -> str:
     """Register a station on the hub (or rotate its secret if known); return the secret."""
-    from sync.hub.extensions import db
-    from sync.hub.models import Station
-    from sync.hub.services import stations
-
     with app.app_context(), db.connection_context():
         if Station.get_or_none(Station.code == code) is not None:
             return stations.rotate_secret(code)
@@ -69,10 +68,6 @@ LOCAL_POSTGRES = "postgresql://{user}@127.0.0.1:5432/test"
 
 def local_postgres_dsn() -> str | None:
     """The DSN of the PostgreSQL on this machine (db `test`, trust auth), or None if unreachable."""
-    try:
-        import psycopg2
-    except ImportError:
-        return None
     for user in ("postgres", "root"):
         dsn = LOCAL_POSTGRES.format(user=user)
         try:
@@ -86,8 +81,6 @@ def local_postgres_dsn() -> str | None:
 @contextmanager
 def throwaway_schema(dsn: str, prefix: str) -> Iterator[str]:
     """A fresh schema for one hub; yields its DATABASE_URL and drops the schema afterwards."""
-    import psycopg2
-
     schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     conn = psycopg2.connect(dsn)
     conn.autocommit = True

@@ -1,0 +1,25 @@
+"""Serving a station: waitress in front, the sync scheduler behind."""
+
+from __future__ import annotations
+
+import gc
+
+from flask import Flask
+from waitress import serve as waitress_serve
+
+from station.sync_hooks import station_hooks
+from sync.jobs import start_scheduler
+
+
+def serve(app: Flask, host: str, port: int) -> None:
+    """Serve with waitress (pure Python: runs on a Windows village PC without admin rights)."""
+    start_background_jobs(app)
+    # What is loaded by now (fonts, catalog index, templates) lives as long as the process: out
+    # of the collector's reach, a collection during a request no longer walks all of it.
+    gc.freeze()
+    waitress_serve(app, host=host, port=port, threads=4, ident="station")  # a station has a handful of users
+
+
+def start_background_jobs(app: Flask) -> None:
+    """Start the sync scheduler; unlinked, each tick only notes that there is no hub yet."""
+    start_scheduler(app, station_hooks(app))

@@ -1,0 +1,118 @@
+"""Command line of the reference hub: ``python -m sync.hub init | run | add-station | rotate-secret | create-user``.
+
+    python -m sync.hub init
+    python -m sync.hub run [--host H] [--port P] [--threads N]
+    python -m sync.hub add-station CODE NAME        # prints the station's credentials once
+    python -m sync.hub rotate-secret CODE
+    python -m sync.hub create-user USERNAME [--password P] [--name NAME]
+
+Configuration comes from ``instance/hub/config.py`` (or ``HUB_INSTANCE_PATH``), ``HUB_<NAME>``
+environment variables and ``DATABASE_URL``. Every command migrates the database first, so a
+fresh install needs no separate step; ``init`` exists to do only that.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from flask import Flask
+from waitress import serve
+
+from sync import protocol
+from sync.hub import create_app
+from sync.hub.extensions import db
+from sync.hub.models import HubUser
+from sync.hub.services import stations, users
+from sync.hub.services.errors import HubError
+
+log = logging.getLogger("sync.hub")
+
+PROG = "python -m sync.hub"
+
+
+def _app() -> Flask:
+    return create_app()
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    raise SystemExit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """县级平台（参考实现）"""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@cli.command("init")
+def init_command() -> None:
+    """Create the instance folder and migrate the database."""
+    app = _app()
+    click.echo(f"县级平台已初始化：{app.instance_path}")
+
+
+@cli.command("run")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", type=int, default=8700)
+@click.option("--threads", type=int, default=8)
+def run_command(host: str, port: int, threads: int) -> None:
+    """Serve the hub with waitress."""
+    app = _app()
+    log.info("hub listening on http://%s:%d/ (instance %s)", host, port, app.instance_path)
+    serve(app, host=host, port=port, threads=threads, ident="hub")
+
+
+@cli.command("add-station")
+@click.argument("code")
+@click.argument("name")
+def add_station_command(code: str, name: str) -> None:
+    """Register a station and print its credentials."""
+    app = _app()
+    with app.app_context(), db.connection_context():
+        try:
+            _station, secret = stations.create_station(code, name)
+        except HubError as exc:
+            _fail(exc.message)
+    click.echo(f"站点已登记：{name}（{code}）")
+    click.echo("以下密钥只显示这一次，请录入站点的同步设置：")
+    click.echo(f"  station_code = {code}")
+    click.echo(f"  station_secret = {secret}")
+    click.echo(f"  protocol_version = {protocol.PROTOCOL_VERSION}")
+
+
+@cli.command("rotate-secret")
+@click.argument("code")
+def rotate_secret_command(code: str) -> None:
+    """Issue a new secret for a station."""
+    app = _app()
+    with app.app_context(), db.connection_context():
+        try:
+            secret = stations.rotate_secret(code)
+        except HubError as exc:
+            _fail(exc.message)
+    click.echo(f"站点 {code} 的新密钥（旧密钥已失效）：\n  station_secret = {secret}")
+
+
+@cli.command("create-user")
+@click.argument("username")
+@click.option("--password", help="omit to be prompted")
+@click.option("--name", default="")
+def create_user_command(username: str, password: str | None, name: str) -> None:
+    """Create a county clerk (or reset their password)."""
+    app = _app()
+    if password is None:
+        password = click.prompt("密码", hide_input=True)
+        if click.prompt("再次输入密码", hide_input=True) != password:
+            _fail("两次输入的密码不一致。")
+    with app.app_context(), db.connection_context():
+        try:
+            if HubUser.get_or_none(HubUser.username == username):
+                users.set_password(username, password)
+                click.echo(f"已重设用户 {username} 的密码。")
+            else:
+                users.create_user(username, password, name=name)
+                click.echo(f"已创建县级用户 {username}。")
+        except HubError as exc:
+            _fail(exc.message)

@@ -1,0 +1,137 @@
+"""`python -m station …` as an operator types it, through click's runner."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from station.cli import cli
+from station.extensions import db
+from station.models import Setting, User
+
+HUB = "http://127.0.0.1:8090/"
+DASH_SECRET = "-Rk2" + "s" * 40  # one secret in 64 starts with '-'
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """A runner with none of the developer's STATION_* variables."""
+    for name in ("STATION_INSTANCE", "STATION_HUB_SECRET", "STATION_NEW_PASSWORD", "STATION_DATABASE",
+                 "STATION_ATTACHMENT_DIR", "STATION_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return CliRunner()
+
+
+def stored(key: str) -> str:
+    with db.connection_context():
+        return Setting.get_value(key)
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_init_takes_the_instance_folder_before_or_after_the_command(runner, tmp_path, where):
+    instance = tmp_path / "inst"
+    args = ["--instance", str(instance)]
+    argv = [*args, "init", "--code", "ST141081102201"] if where == "before" else ["init", "--code", "ST141081102201", *args]
+    result = runner.invoke(cli, argv)
+    assert result.exit_code == 0, result.output
+    assert "数据库已就绪" in result.output
+    assert (instance / "station.sqlite3").exists()
+
+
+def test_the_instance_folder_can_come_from_the_environment(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("STATION_INSTANCE", str(tmp_path / "from-env"))
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    assert (tmp_path / "from-env" / "station.sqlite3").exists()
+
+
+def test_init_loads_the_demo_catalog(runner, tmp_path):
+    result = runner.invoke(cli, ["init", "--instance", str(tmp_path), "--demo-catalog"])
+    assert result.exit_code == 0, result.output
+    assert "事项目录" in result.output
+
+
+def test_create_user_asks_for_the_password_twice(runner, tmp_path):
+    result = runner.invoke(cli, ["create-user", "admin", "--name", "张站长", "--instance", str(tmp_path)],
+                           input="long-enough-pw-1\nlong-enough-pw-1\n")
+    assert result.exit_code == 0, result.output
+    assert "已创建用户 admin" in result.output
+    with db.connection_context():
+        assert User.get(User.username == "admin").role == "admin"
+
+    mismatch = runner.invoke(cli, ["--instance", str(tmp_path), "create-user", "clerk", "--role", "clerk"],
+                             input="long-enough-pw-1\nsomething-else-2\n")
+    assert mismatch.exit_code == 1
+    assert "两次输入的密码不一致" in mismatch.output
+
+
+def test_create_user_takes_the_password_from_the_environment(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("STATION_NEW_PASSWORD", "long-enough-pw-1")
+    result = runner.invoke(cli, ["--instance", str(tmp_path), "create-user", "agent", "--role", "agent"])
+    assert result.exit_code == 0, result.output
+    with db.connection_context():
+        assert User.get(User.username == "agent").role == "agent"
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_link_stores_a_secret_that_starts_with_a_dash(runner, tmp_path, where):
+    args = ["--instance", str(tmp_path)]
+    link = ["link", "--hub", HUB, "--code", "ST1", "--secret", DASH_SECRET]
+    result = runner.invoke(cli, [*args, *link] if where == "before" else [*link, *args])
+    assert result.exit_code == 0, result.output
+    assert stored("sync.hub_url") == "http://127.0.0.1:8090"
+    assert stored("sync.secret") == DASH_SECRET
+
+
+def test_link_asks_for_the_secret_when_it_is_not_given(runner, tmp_path):
+    result = runner.invoke(cli, ["link", "--hub", HUB, "--code", "ST1", "--instance", str(tmp_path)],
+                           input=DASH_SECRET + "\n")
+    assert result.exit_code == 0, result.output
+    assert stored("sync.secret") == DASH_SECRET
+    assert DASH_SECRET not in result.output
+
+
+def test_link_refuses_a_bad_address_or_a_short_secret(runner, tmp_path, monkeypatch):
+    args = ["--instance", str(tmp_path)]
+    result = runner.invoke(cli, [*args, "link", "--hub", "county.example", "--code", "ST1", "--secret", "x" * 40])
+    assert result.exit_code == 1 and "http://" in result.output
+    result = runner.invoke(cli, [*args, "link", "--hub", HUB, "--code", "ST1", "--secret", "short"])
+    assert result.exit_code == 1 and "站点密钥不完整" in result.output
+    monkeypatch.setenv("STATION_HUB_SECRET", "s" * 40)
+    assert runner.invoke(cli, [*args, "link", "--hub", HUB, "--code", "ST1"]).exit_code == 0
+    assert stored("sync.secret") == "s" * 40
+
+
+def test_sync_before_linking_prints_a_link_command_that_works(runner, tmp_path):
+    instance = tmp_path / "a station"
+    result = runner.invoke(cli, ["sync", "--once", "--instance", str(instance)])
+    assert result.exit_code == 2
+    hint = result.output.split("请先执行 python -m station ", 1)[1].split("（", 1)[0]
+    argv = [part.strip("'") for part in hint.replace(f"'{instance}'", "INSTANCE").split()]
+    argv = [str(instance) if part == "INSTANCE" else part for part in argv]
+    argv = [HUB if part == "URL" else "ST1" if part == "CODE" else part for part in argv]
+    linked = runner.invoke(cli, argv, input=DASH_SECRET + "\n")
+    assert linked.exit_code == 0, linked.output
+    assert stored("sync.secret") == DASH_SECRET
+
+
+def test_sync_refuses_to_run_without_once(runner, tmp_path):
+    result = runner.invoke(cli, ["--instance", str(tmp_path), "sync"])
+    assert result.exit_code == 2
+    assert "--once" in result.output
+
+
+def test_demo_prepares_its_data_without_serving(runner, tmp_path):
+    result = runner.invoke(cli, ["demo", "--dir", str(tmp_path / "demo"), "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "演示账号" in result.output
+    assert (tmp_path / "demo" / "DEMO-LOGINS.json").exists()
+
+
+def test_run_serves_the_instance_on_the_given_port(runner, tmp_path, monkeypatch):
+    served = {}
+    monkeypatch.setattr("station.cli.serve", lambda app, host, port: served.update(app=app, host=host, port=port))
+    result = runner.invoke(cli, ["run", "--host", "0.0.0.0", "--port", "8181", "--instance", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "http://0.0.0.0:8181/" in result.output
+    assert (served["host"], served["port"]) == ("0.0.0.0", 8181)
+    assert served["app"].config["DATABASE"] == str(tmp_path / "station.sqlite3")
