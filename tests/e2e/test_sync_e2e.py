@@ -221,8 +221,7 @@ def test_a_station_linked_and_queued_on_release_0004_upgrades_and_syncs(hub, tmp
     ids = queue_cases(old, 12)  # the intake of that release wrote these outbox rows
     monkeypatch.undo()
 
-    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    config.update(DATABASE=old.config["DATABASE"], ATTACHMENT_DIR=old.config["ATTACHMENT_DIR"])
+    config = TestConfig.with_overrides(DATABASE=old.config["DATABASE"], ATTACHMENT_DIR=old.config["ATTACHMENT_DIR"])
     upgraded = create_app(config, instance_path=str(tmp_path / "instance-new"))
     with upgraded.app_context(), db.connection_context():
         assert OutboxEvent.select().where(OutboxEvent.state == "queued").count() == 12
