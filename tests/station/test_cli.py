@@ -7,7 +7,8 @@ from click.testing import CliRunner
 
 from station.cli import cli
 from station.extensions import db
-from station.models import Setting, User
+from station.models import User
+from sync import state as sync_state
 
 HUB = "http://127.0.0.1:8090/"
 DASH_SECRET = "-Rk2" + "s" * 40  # one secret in 64 starts with '-'
@@ -23,8 +24,9 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 
 def stored(key: str) -> str:
+    """A value of sync's own state, as `link` left it in the station database."""
     with db.connection_context():
-        return Setting.get_value(key)
+        return sync_state.get_value(key)
 
 
 @pytest.mark.parametrize("where", ["before", "after"])
@@ -78,15 +80,15 @@ def test_link_stores_a_secret_that_starts_with_a_dash(runner, tmp_path, where):
     link = ["link", "--hub", HUB, "--code", "ST1", "--secret", DASH_SECRET]
     result = runner.invoke(cli, [*args, *link] if where == "before" else [*link, *args])
     assert result.exit_code == 0, result.output
-    assert stored("sync.hub_url") == "http://127.0.0.1:8090"
-    assert stored("sync.secret") == DASH_SECRET
+    assert stored(sync_state.HUB_URL) == "http://127.0.0.1:8090"
+    assert stored(sync_state.SECRET) == DASH_SECRET
 
 
 def test_link_asks_for_the_secret_when_it_is_not_given(runner, tmp_path):
     result = runner.invoke(cli, ["link", "--hub", HUB, "--code", "ST1", "--instance", str(tmp_path)],
                            input=DASH_SECRET + "\n")
     assert result.exit_code == 0, result.output
-    assert stored("sync.secret") == DASH_SECRET
+    assert stored(sync_state.SECRET) == DASH_SECRET
     assert DASH_SECRET not in result.output
 
 
@@ -98,7 +100,7 @@ def test_link_refuses_a_bad_address_or_a_short_secret(runner, tmp_path, monkeypa
     assert result.exit_code == 1 and "站点密钥不完整" in result.output
     monkeypatch.setenv("STATION_HUB_SECRET", "s" * 40)
     assert runner.invoke(cli, [*args, "link", "--hub", HUB, "--code", "ST1"]).exit_code == 0
-    assert stored("sync.secret") == "s" * 40
+    assert stored(sync_state.SECRET) == "s" * 40
 
 
 def test_sync_before_linking_prints_a_link_command_that_works(runner, tmp_path):
@@ -111,7 +113,7 @@ def test_sync_before_linking_prints_a_link_command_that_works(runner, tmp_path):
     argv = [HUB if part == "URL" else "ST1" if part == "CODE" else part for part in argv]
     linked = runner.invoke(cli, argv, input=DASH_SECRET + "\n")
     assert linked.exit_code == 0, linked.output
-    assert stored("sync.secret") == DASH_SECRET
+    assert stored(sync_state.SECRET) == DASH_SECRET
 
 
 def test_sync_refuses_to_run_without_once(runner, tmp_path):
