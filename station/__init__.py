@@ -15,6 +15,7 @@ from station.config import Config, env_overrides
 from station.database import open_database
 from station.extensions import csrf, db, login_manager
 from station.migrate import upgrade
+from station.security import configure_security
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     configure_blueprints(app)
     configure_errors(app)
     configure_templates(app)
+    configure_security(app)
     return app
 
 
