@@ -8,6 +8,7 @@ several WSGI workers can serve the same database.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from flask import Flask, Response, appcontext_pushed, jsonify, request
 
 from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, load_config
 from sync.hub.extensions import csrf, db, login_manager
+from sync.hub.security import configure_security
 
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 
@@ -35,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_blueprints(app)
     configure_errors(app)
     configure_templates(app)
+    configure_security(app)
     return app
 
 
@@ -76,11 +79,14 @@ def configure_extensions(app: Flask) -> None:
     login_manager.login_message_category = "error"
 
     @login_manager.user_loader
-    def _load_user(user_id: str) -> HubUser | None:
-        try:
-            return HubUser.get_or_none(HubUser.id == int(user_id))
-        except ValueError:
+    def _load_user(session_id: str) -> HubUser | None:
+        raw_id, _dot, token = session_id.partition(".")
+        if not raw_id.isdigit() or len(raw_id) > 12 or not token:
             return None
+        user = HubUser.get_or_none(HubUser.id == int(raw_id))
+        if user is None or not hmac.compare_digest(user.session_token, token):
+            return None  # logged out or password reset since this cookie was made
+        return user
 
     csrf.init_app(app)
 
@@ -106,6 +112,7 @@ def configure_blueprints(app: Flask) -> None:
 # status: (API error code, API message, page text)
 _ERRORS = {
     400: ("bad_request", "请求有误。", "请求有误（页面可能已过期，请刷新后重试）"),
+    403: ("forbidden", "无权访问。", "您的角色无权使用此功能。"),
     404: ("not_found", "接口不存在。", "页面不存在"),
     405: ("method_not_allowed", "请求方法不允许。", "请求方法不允许"),
     500: ("internal_error", "县级平台内部错误，请稍后重试。", "系统出错，已记录。请重试或联系管理员。"),

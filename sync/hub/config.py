@@ -42,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_FORM_MEMORY_SIZE": 16 * 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,  # True forces it; otherwise Secure whenever served over HTTPS
+    "IDLE_TIMEOUT_MINUTES": 30,  # a county PC left unattended asks for the password again
     "WTF_CSRF_TIME_LIMIT": None,
 }
 

@@ -211,12 +211,13 @@ class Hub:
             assert url == self.url
             self.running = True
 
-    def create_clerk(self, username: str, password: str, name: str) -> None:
+    def create_clerk(self, username: str, password: str, name: str, role: str = "admin") -> None:
+        """A county user; a county admin by default, so the journeys reach every county page."""
         from sync.hub.extensions import db as hub_db
         from sync.hub.services.users import create_user
 
         with self.app.app_context(), hub_db.connection_context():
-            create_user(username, password, name=name)
+            create_user(username, password, name=name, role=role)
 
 
 @dataclass
