@@ -4,7 +4,7 @@
     python -m sync.hub run [--host H] [--port P] [--threads N]
     python -m sync.hub add-station CODE NAME        # prints the station's credentials once
     python -m sync.hub rotate-secret CODE
-    python -m sync.hub create-user USERNAME [--password P] [--name NAME]
+    python -m sync.hub create-user USERNAME [--password P] [--name NAME] [--role approver|admin]
 
 Configuration comes from ``instance/hub/config.py`` (or ``HUB_INSTANCE_PATH``), ``HUB_*``
 environment variables and ``DATABASE_URL``. Every command migrates the database first, so a
@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from sync import protocol
 from sync.hub import create_app
+from sync.hub.models.users import APPROVER, ROLES
 from sync.hub.services import stations, users
 from sync.hub.services.errors import HubError
 
@@ -40,10 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     rotate = sub.add_parser("rotate-secret", help="issue a new secret for a station")
     rotate.add_argument("code")
-    user = sub.add_parser("create-user", help="create a county clerk (or reset their password)")
+    user = sub.add_parser("create-user", help="create a county user (or reset their password / change their role)")
     user.add_argument("username")
     user.add_argument("--password", help="omit to be prompted")
     user.add_argument("--name", default="")
+    user.add_argument("--role", choices=sorted(ROLES), default=None,
+                      help="approver: decides cases (default for a new user); "
+                           "admin: also publishes catalogs and sets station settings")
     return parser
 
 
@@ -79,10 +83,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                 if HubUser.get_or_none(HubUser.username == args.username):
                     users.set_password(args.username, password)
-                    print(f"已重设用户 {args.username} 的密码。")
+                    print(f"已重设用户 {args.username} 的密码，其已登录的会话全部失效。")
+                    if args.role:
+                        users.set_role(args.username, args.role)
+                        print(f"用户 {args.username} 的角色改为{ROLES[args.role]}。")
                 else:
-                    users.create_user(args.username, password, name=args.name)
-                    print(f"已创建县级用户 {args.username}。")
+                    role = args.role or APPROVER
+                    users.create_user(args.username, password, name=args.name, role=role)
+                    print(f"已创建县级用户 {args.username}（{ROLES[role]}）。")
     except HubError as exc:
         print(exc.message, file=sys.stderr)
         return 1
