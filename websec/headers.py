@@ -57,7 +57,6 @@ def install_headers(app: Flask, *, static_endpoints: tuple[str, ...] = ("static"
     """
     app.session_interface = AutoSecureSessionInterface()
 
-    @app.after_request
     def _safety_headers(response: Response) -> Response:
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -71,3 +70,7 @@ def install_headers(app: Flask, *, static_endpoints: tuple[str, ...] = ("static"
         if request.is_secure or app.config.get("SESSION_COOKIE_SECURE"):
             _secure_cookies(response)
         return response
+
+    # after_request functions run last-registered first: put this one first so it runs after
+    # every other (Flask-Login's remember-cookie hook included) and sees every cookie they set
+    app.after_request_funcs.setdefault(None, []).insert(0, _safety_headers)
