@@ -56,6 +56,21 @@ def test_create_user_with_password_flag_and_prompt(cli_env, monkeypatch, capsys)
         assert "long-enough-pw" not in HubUser.get(HubUser.username == "clerk1").password_hash
 
 
+def test_create_user_role_option(cli_env, capsys):
+    """New users are approvers; --role admin makes a county admin; --role on an existing name changes it."""
+    assert main(["create-user", "judge", "--password", "long-enough-pw"]) == 0
+    assert main(["create-user", "boss", "--password", "long-enough-pw", "--role", "admin"]) == 0
+    assert "县级管理员" in capsys.readouterr().out
+    assert main(["create-user", "judge", "--password", "long-enough-pw", "--role", "admin"]) == 0
+    with pytest.raises(SystemExit):
+        main(["create-user", "x", "--password", "long-enough-pw", "--role", "root"])
+    with create_app().app_context():
+        assert {u.username: u.role for u in HubUser.select()} == {"judge": "admin", "boss": "admin"}
+    assert main(["create-user", "judge", "--password", "long-enough-pw", "--role", "approver"]) == 0
+    with create_app().app_context():
+        assert HubUser.get(HubUser.username == "judge").role == "approver"
+
+
 def test_init_generates_secret_key_once(cli_env):
     assert main(["init"]) == 0
     key = (cli_env / "secret_key").read_text()
