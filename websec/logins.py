@@ -88,8 +88,9 @@ class LoginGuard:
         return None
 
     def succeeded(self, username: str) -> None:
-        """A right password clears the account's count (the address keeps its own)."""
+        """A right password clears the account's count (the address keeps its own); stale counters go too."""
         self.model.delete().where(self.model.key == self.account_key(username)).execute()
+        self.prune()
 
     def _count(self, key: str, limit: int, now: dt.datetime) -> bool:
         m = self.model
