@@ -11,6 +11,7 @@ from flask import Flask
 from station.models import LoginThrottle
 from websec.headers import install_headers
 from websec.logins import LoginGuard, install_idle_timeout
+from websec.proxy import trust_proxies
 
 
 def login_guard() -> LoginGuard:
@@ -23,3 +24,4 @@ def configure_security(app: Flask) -> None:
     install_headers(app)
     # the idle cookie itself is refused from then on (its last-seen time is signed into it)
     install_idle_timeout(app, login_endpoint="auth.login")
+    trust_proxies(app)

@@ -25,11 +25,18 @@ CONTENT_SECURITY_POLICY = "; ".join((
 NON_HTML_POLICY = "frame-ancestors 'none'"
 
 
+def _flag(value: object) -> bool:
+    """A setting that may come from the environment as text ("0", "false")."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "0", "false", "no", "off")
+    return bool(value)
+
+
 class AutoSecureSessionInterface(SecureCookieSessionInterface):
     """Mark the session cookie ``Secure`` whenever the request came over HTTPS (or the setting says so)."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        if app.config.get("SESSION_COOKIE_SECURE"):
+        if _flag(app.config.get("SESSION_COOKIE_SECURE")):
             return True
         try:
             return request.is_secure
@@ -67,7 +74,7 @@ def install_headers(app: Flask, *, static_endpoints: tuple[str, ...] = ("static"
         if request.endpoint not in static_endpoints:
             headers["Cache-Control"] = "no-store"
             headers.setdefault("Pragma", "no-cache")
-        if request.is_secure or app.config.get("SESSION_COOKIE_SECURE"):
+        if request.is_secure or _flag(app.config.get("SESSION_COOKIE_SECURE")):
             _secure_cookies(response)
         return response
 

@@ -44,6 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,  # True forces it; otherwise Secure whenever served over HTTPS
     "IDLE_TIMEOUT_MINUTES": 30,  # a county PC left unattended asks for the password again
+    "TRUSTED_PROXIES": 0,  # load balancer hops whose X-Forwarded-For/-Proto are believed (address lockouts)
     "WTF_CSRF_TIME_LIMIT": None,
 }
 

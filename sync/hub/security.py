@@ -16,6 +16,7 @@ from sync.hub.models import HubLoginThrottle
 from sync.hub.models.users import APPROVER, COUNTY_ADMIN
 from websec.headers import install_headers
 from websec.logins import LoginGuard, install_idle_timeout
+from websec.proxy import trust_proxies
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,6 +55,7 @@ def require_role(*roles: str) -> None:
 
 
 def configure_security(app: Flask) -> None:
-    """Safety headers on every response; a session idle for ``IDLE_TIMEOUT_MINUTES`` logs out."""
+    """Safety headers on every response; idle sessions log out; ``TRUSTED_PROXIES`` hops believed."""
     install_headers(app)
     install_idle_timeout(app, login_endpoint="auth.login")
+    trust_proxies(app)

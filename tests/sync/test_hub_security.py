@@ -202,3 +202,20 @@ def test_users_from_before_the_role_split_become_county_admins(hub_app, tmp_path
     assert role == "admin" and len(token) == 32
     with hub_app.app_context():
         assert users.create_user("newcomer", "long-enough-pw").role == "approver"
+
+
+def test_behind_a_trusted_proxy_lockouts_count_the_client_not_the_proxy(tmp_path):
+    from sync.hub import create_app
+    from tests.sync.conftest import _hub_config
+
+    app = create_app(_hub_config(tmp_path, TRUSTED_PROXIES=1))
+    for n in range(20):
+        client = app.test_client()
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.5"
+        login(client, f"guess{n}", "wrong-guess-1")
+    other = app.test_client()
+    other.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.6"
+    assert "该地址尝试过多" not in login(other, "guess0", "wrong-guess-1").get_data(as_text=True)
+    same = app.test_client()
+    same.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.5"
+    assert "该地址尝试过多" in login(same, "guess0", "wrong-guess-1").get_data(as_text=True)
