@@ -75,7 +75,7 @@ def start_demo_hub(base: Path, host: str, port: int) -> dict[str, str]:
     (base / "DEMO-LOGINS.json").write_text(json.dumps(logins, ensure_ascii=False, indent=1), encoding="utf-8")
     with hub.app.app_context(), hub_db.connection_context():
         if HubUser.get_or_none(HubUser.username == "county") is None:
-            create_hub_user("county", clerk_password, name="县级审批员")
+            create_hub_user("county", clerk_password, name="县级审批员", role="approver")  # decides cases
         if hub_catalog.current() is None:
             hub_catalog.publish(load_demo_catalog(), clerk="demo")
     secret = register_station(hub.app, DEMO_PROFILE["code"], DEMO_PROFILE["name"])

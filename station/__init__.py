@@ -17,6 +17,7 @@ from station.database import open_database
 from station.extensions import csrf, db, login_manager
 from station.migrate import backup_before_upgrade, upgrade
 from station.models import User
+from station.security import configure_security
 from station.views import (
     admin,
     auth,
@@ -52,6 +53,7 @@ def create_app(config_class: type[Config] = Config, instance_path: str | os.Path
     configure_errors(app)
     configure_templates(app)
     configure_printouts(app)
+    configure_security(app)
     return app
 
 

@@ -4,14 +4,14 @@ from station.models.calendar import HolidayOverride, HolidayYear
 from station.models.cases import Attachment, Case, CaseMaterial, DailySequence, TimelineEntry
 from station.models.catalog import Bundle, CatalogVersion, ItemPower, Material, ServiceItem
 from station.models.settings import Setting
-from station.models.users import User
+from station.models.users import LoginThrottle, User
 
 ALL_MODELS = [
     User, Setting, HolidayOverride, HolidayYear, CatalogVersion, ServiceItem, Material, Bundle,
-    ItemPower, Case, CaseMaterial, Attachment, TimelineEntry, DailySequence,
+    ItemPower, Case, CaseMaterial, Attachment, TimelineEntry, DailySequence, LoginThrottle,
 ]
 
 __all__ = [
     "ALL_MODELS", "Attachment", "Bundle", "Case", "CaseMaterial", "CatalogVersion", "DailySequence",
-    "HolidayOverride", "HolidayYear", "ItemPower", "Material", "ServiceItem", "Setting", "TimelineEntry", "User",
+    "HolidayOverride", "HolidayYear", "ItemPower", "LoginThrottle", "Material", "ServiceItem", "Setting", "TimelineEntry", "User",
 ]

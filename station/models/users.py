@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from flask_login import UserMixin
-from peewee import BooleanField, CharField, DateTimeField
-from werkzeug.security import check_password_hash, generate_password_hash
+from peewee import BooleanField, CharField, DateTimeField, IntegerField
+from werkzeug.security import generate_password_hash
 
 from station.models.base import BaseModel, now
+from websec.logins import check_password, new_session_token
 
 ROLES = {"agent": "代办员", "clerk": "窗口人员", "admin": "站长"}
 
@@ -21,6 +20,7 @@ class User(UserMixin, BaseModel):
     phone = CharField(max_length=20, default="")
     active = BooleanField(default=True)
     created_at = DateTimeField(default=now)
+    session_token = CharField(max_length=32, default=new_session_token)
 
     @property
     def is_active(self) -> bool:  # flask-login refuses disabled users with this
@@ -31,15 +31,27 @@ class User(UserMixin, BaseModel):
         return ROLES.get(self.role, self.role)
 
     def get_id(self) -> str:
-        """Session and remember-me id; it changes with the password, so a reset logs the account out everywhere."""
+        """Session id; its token is rotated on logout and password change, ending every copy of the cookie."""
         return f"{self.id}.{self.session_token}"
 
-    @property
-    def session_token(self) -> str:
-        return hashlib.sha256(self.password_hash.encode("utf-8")).hexdigest()[:16]
-
     def set_password(self, password: str) -> None:
+        """Set a new password; sessions made with the old one stop working."""
         self.password_hash = generate_password_hash(password)
+        self.session_token = new_session_token()
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return check_password(self.password_hash, password)
+
+    def end_sessions(self) -> None:
+        """Rotate the session token: every cookie issued so far (a copied one too) is refused."""
+        self.session_token = new_session_token()
+        User.update(session_token=self.session_token).where(User.id == self.id).execute()
+
+
+class LoginThrottle(BaseModel):
+    """Failed logins counted per account name and per client address (see websec.logins)."""
+
+    key = CharField(max_length=120, unique=True)
+    failures = IntegerField(default=0)
+    window_started_at = DateTimeField()
+    locked_until = DateTimeField(null=True, index=True)

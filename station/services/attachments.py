@@ -14,20 +14,7 @@ from station.models import Attachment, Case, User
 from station.services import timeline
 from station.services.errors import DomainError, NotFound
 from sync.outbox import enqueue
-
-# Checked by the file's first bytes, not its name or the browser's word for it.
-SIGNATURES = {
-    b"\xff\xd8\xff": "image/jpeg",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"%PDF-": "application/pdf",
-}
-
-
-def sniff_type(head: bytes) -> str | None:
-    for magic, content_type in SIGNATURES.items():
-        if head.startswith(magic):
-            return content_type
-    return None
+from websec.files import FileRefused, check_scan, download_name
 
 
 def blob_path(root: str, sha256: str) -> Path:
@@ -40,9 +27,10 @@ def add_attachment(case: Case, user: User, filename: str, data: bytes, root: str
         raise DomainError("文件是空的，请重新扫描。")
     if len(data) > max_bytes:
         raise DomainError(f"文件太大：最大 {max_bytes // (1024 * 1024)} MB。请降低扫描分辨率后重试。")
-    content_type = sniff_type(data[:16])
-    if content_type is None:
-        raise DomainError("只能上传 JPG、PNG 图片或 PDF 文件。")
+    try:  # by the file's content: a decodable JPEG/PNG, or a PDF without scripts — never its name
+        content_type = check_scan(data)
+    except FileRefused as exc:
+        raise DomainError(exc.message) from None
     sha256 = hashlib.sha256(data).hexdigest()
     path = blob_path(root, sha256)
     if not path.exists():
@@ -50,7 +38,7 @@ def add_attachment(case: Case, user: User, filename: str, data: bytes, root: str
         tmp = path.with_suffix(".part")
         tmp.write_bytes(data)
         os.replace(tmp, path)  # a half-written file is never taken for a whole one
-    safe_name = os.path.basename(filename or "scan")[:200] or "scan"
+    safe_name = download_name(filename, content_type)  # kept under its real type's extension
     with db.atomic("IMMEDIATE"):
         if Attachment.select().where((Attachment.case == case) & (Attachment.sha256 == sha256)).exists():
             raise DomainError("这个文件已经上传过了。")

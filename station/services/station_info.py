@@ -10,6 +10,7 @@ from station.services import identity
 from station.services.errors import ValidationFailed
 from station.services.identity import IdentityError
 from sync import state as sync_state
+from websec.urls import web_url_problem
 
 KEYS = {
     "code": "station.code",
@@ -55,6 +56,10 @@ def update_profile(**values: str) -> StationProfile:
         errors["code"] = "服务站编码为4–30位字母、数字或短横线。"
     if "level" in values and values["level"] not in LEVELS:
         errors["level"] = "请选择村（社区）站或乡镇（街道）中心。"
+    if (values.get("query_url_base") or "").strip():  # it goes into the receipt's QR code
+        problem = web_url_problem(values["query_url_base"])
+        if problem:
+            errors["query_url_base"] = problem
     if errors:
         raise ValidationFailed(errors)
     for field, value in values.items():

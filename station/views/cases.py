@@ -17,6 +17,7 @@ from station.views.access import FRONT_OFFICE, roles_required
 from station.views.forms import AttachmentForm, NoteForm
 from station.views.params import int_arg
 from sync.outbox import case_sync_state
+from websec.files import download_name
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -93,7 +94,9 @@ def download(case_id: str, attachment_id: str):  # noqa: ANN201
     case = cases.get_case(case_id)
     attachment = attachments.get_attachment(case, attachment_id)
     path = attachments.blob_path(current_app.config["ATTACHMENT_DIR"], attachment.sha256)
-    return send_file(path, mimetype=attachment.content_type, download_name=attachment.filename)
+    # always a download under its real type: a scan is never rendered inside the station's origin
+    return send_file(path, mimetype=attachment.content_type, as_attachment=True,
+                     download_name=download_name(attachment.filename, attachment.content_type))
 
 
 @bp.post("/<case_id>/notes")

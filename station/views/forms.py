@@ -34,7 +34,6 @@ class ChineseForm(FlaskForm):
 class LoginForm(ChineseForm):
     username = StringField("用户名", validators=[DataRequired("请输入用户名。"), Length(max=40)])
     password = PasswordField("密码", validators=[DataRequired("请输入密码。")])
-    remember = BooleanField("在本机保持登录")
 
 
 class UserForm(ChineseForm):

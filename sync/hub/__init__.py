@@ -8,6 +8,7 @@ several WSGI workers can serve the same database.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, Config, load_confi
 from sync.hub.database import migrate, open_database
 from sync.hub.extensions import csrf, db, login_manager
 from sync.hub.models import HubUser
+from sync.hub.security import configure_security
 from sync.hub.services.platform import load_platform
 from sync.hub.views import api, auth, catalog, clerk
 
@@ -40,6 +42,7 @@ def create_app(config_class: type[Config] = Config, instance_path: str | os.Path
     configure_blueprints(app)
     configure_errors(app)
     configure_templates(app)
+    configure_security(app)
     return app
 
 
@@ -77,11 +80,14 @@ def configure_extensions(app: Flask) -> None:
     login_manager.login_message_category = "error"
 
     @login_manager.user_loader
-    def _load_user(user_id: str) -> HubUser | None:
-        try:
-            return HubUser.get_or_none(HubUser.id == int(user_id))
-        except ValueError:
+    def _load_user(session_id: str) -> HubUser | None:
+        raw_id, _dot, token = session_id.partition(".")
+        if not raw_id.isdigit() or len(raw_id) > 12 or not token:
             return None
+        user = HubUser.get_or_none(HubUser.id == int(raw_id))
+        if user is None or not hmac.compare_digest(user.session_token, token):
+            return None  # logged out or password reset since this cookie was made
+        return user
 
     csrf.init_app(app)
 
@@ -103,6 +109,7 @@ def configure_blueprints(app: Flask) -> None:
 # status: (API error code, API message, page text)
 _ERRORS = {
     400: ("bad_request", "请求有误。", "请求有误（页面可能已过期，请刷新后重试）"),
+    403: ("forbidden", "无权访问。", "您的角色无权使用此功能。"),
     404: ("not_found", "接口不存在。", "页面不存在"),
     405: ("method_not_allowed", "请求方法不允许。", "请求方法不允许"),
     500: ("internal_error", "县级平台内部错误，请稍后重试。", "系统出错，已记录。请重试或联系管理员。"),

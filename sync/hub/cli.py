@@ -4,7 +4,7 @@
     python -m sync.hub run [--host H] [--port P] [--threads N]
     python -m sync.hub add-station CODE NAME        # prints the station's credentials once
     python -m sync.hub rotate-secret CODE
-    python -m sync.hub create-user USERNAME [--password P] [--name NAME]
+    python -m sync.hub create-user USERNAME [--password P] [--name NAME] [--role approver|admin]
 
 Configuration comes from ``instance/hub/config.py`` (or ``HUB_INSTANCE_PATH``), ``HUB_<NAME>``
 environment variables and ``DATABASE_URL``. Every command migrates the database first, so a
@@ -23,6 +23,7 @@ from sync import protocol
 from sync.hub import create_app
 from sync.hub.extensions import db
 from sync.hub.models import HubUser
+from sync.hub.models.users import APPROVER, ROLES
 from sync.hub.services import stations, users
 from sync.hub.services.errors import HubError
 
@@ -99,8 +100,11 @@ def rotate_secret_command(code: str) -> None:
 @click.argument("username")
 @click.option("--password", help="omit to be prompted")
 @click.option("--name", default="")
-def create_user_command(username: str, password: str | None, name: str) -> None:
-    """Create a county clerk (or reset their password)."""
+@click.option("--role", type=click.Choice(sorted(ROLES)), default=None,
+              help="approver: decides cases (default for a new user); admin: also publishes catalogs and sets "
+                   "station settings; on an existing user, changes the role")
+def create_user_command(username: str, password: str | None, name: str, role: str | None) -> None:
+    """Create a county user (or reset their password / change their role)."""
     app = _app()
     if password is None:
         password = click.prompt("密码", hide_input=True)
@@ -110,9 +114,13 @@ def create_user_command(username: str, password: str | None, name: str) -> None:
         try:
             if HubUser.get_or_none(HubUser.username == username):
                 users.set_password(username, password)
-                click.echo(f"已重设用户 {username} 的密码。")
+                click.echo(f"已重设用户 {username} 的密码，其已登录的会话全部失效。")
+                if role:
+                    users.set_role(username, role)
+                    click.echo(f"用户 {username} 的角色改为{ROLES[role]}。")
             else:
-                users.create_user(username, password, name=name)
-                click.echo(f"已创建县级用户 {username}。")
+                role = role or APPROVER
+                users.create_user(username, password, name=name, role=role)
+                click.echo(f"已创建县级用户 {username}（{ROLES[role]}）。")
         except HubError as exc:
             _fail(exc.message)

@@ -53,6 +53,9 @@ class Config:
     MAX_FORM_MEMORY_SIZE = 16 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # True forces it; otherwise Secure whenever served over HTTPS
+    IDLE_TIMEOUT_MINUTES = 30  # a county PC left unattended asks for the password again
+    TRUSTED_PROXIES = 0  # load balancer hops whose X-Forwarded-For/-Proto are believed (address lockouts)
     WTF_CSRF_TIME_LIMIT = None
     # Read the instance folder's config.py and the environment (TestConfig turns this off).
     READ_INSTANCE_CONFIG = True

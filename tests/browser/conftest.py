@@ -64,12 +64,25 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+def expect(target: Any) -> Any:
+    """Playwright's waiting assertion (``expect(locator).to_have_text(...)``).
+
+    It polls without evaluating strings in the page, which the pages' CSP (no 'unsafe-eval')
+    would refuse — ``wait_for_function("…")`` does exactly that.
+    """
+    from playwright.sync_api import expect as playwright_expect
+
+    playwright_expect.set_options(timeout=TIMEOUT_MS)
+    return playwright_expect(target)
+
+
 @dataclass
 class NetworkGuard:
     """Records every request of every context it watches; blocks and remembers foreign ones."""
 
     seen: list[str] = field(default_factory=list)
     foreign: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
 
     @staticmethod
     def is_local(url: str) -> bool:
@@ -81,6 +94,12 @@ class NetworkGuard:
     def watch(self, context: Any) -> None:
         context.route("**/*", self._route)
         context.on("request", lambda request: self.seen.append(request.url))
+        context.on("page", lambda page: page.on("console", self._console))
+
+    def _console(self, message: Any) -> None:
+        """Chromium reports every resource, script, style or handler the page's CSP refused on the console."""
+        if "Content Security Policy" in message.text:
+            self.csp_violations.append(f"{message.page.url if message.page else ''}: {message.text}")
 
     def _route(self, route: Any) -> None:
         url = route.request.url
@@ -113,6 +132,7 @@ def new_context(browser: Any, guard: NetworkGuard) -> Iterator[Callable[..., Any
     for context in contexts:
         context.close()
     assert not guard.foreign, f"pages requested hosts other than the station and the hub: {guard.foreign}"
+    assert not guard.csp_violations, f"the content security policy refused parts of a page: {guard.csp_violations}"
 
 
 # --- screenshots ---------------------------------------------------------------------------------
@@ -211,12 +231,13 @@ class Hub:
             assert url == self.url
             self.running = True
 
-    def create_clerk(self, username: str, password: str, name: str) -> None:
+    def create_clerk(self, username: str, password: str, name: str, role: str = "admin") -> None:
+        """A county user; a county admin by default, so the journeys reach every county page."""
         from sync.hub.extensions import db as hub_db
         from sync.hub.services.users import create_user
 
         with self.app.app_context(), hub_db.connection_context():
-            create_user(username, password, name=name)
+            create_user(username, password, name=name, role=role)
 
 
 @dataclass

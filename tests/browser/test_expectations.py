@@ -7,7 +7,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import deferral_limit, item_id, login_county, login_station, valid_id_number
+from tests.browser.conftest import (
+    deferral_limit,
+    expect,
+    item_id,
+    login_county,
+    login_station,
+    valid_id_number,
+)
 from tests.e2e.conftest import queue_cases
 from tests.fixtures.intake import AGENT_ID, BAD_CHECKSUM_ID
 
@@ -232,7 +239,7 @@ def test_no_page_loads_anything_from_outside(new_context, stack, guard):
 
     page.goto(f"{stack.url}/sync/")
     page.click("#sync-now")
-    page.wait_for_function("document.getElementById('sync-progress').textContent.startsWith('同步完成')")
+    expect(page.locator("#sync-progress")).to_have_text(re.compile(r"^同步完成"))
 
     county = new_context().new_page()
     login_county(county, stack)
@@ -247,8 +254,11 @@ def test_no_page_loads_anything_from_outside(new_context, stack, guard):
 
 
 def test_network_guard_catches_a_remote_request(new_context, guard, stack):
-    """The guard itself: a page that reaches for a CDN is caught (and blocked), a local one is not."""
-    page = new_context().new_page()
+    """The guard itself: a page that reaches for a CDN is caught (and blocked), a local one is not.
+
+    The page's CSP would stop these requests before they leave; bypassed here to test the guard.
+    """
+    page = new_context(bypass_csp=True).new_page()
     page.goto(f"{stack.url}/login")
     page.evaluate("""() => { const img = document.createElement("img"); img.src = "http://203.0.113.9/logo.png";
         document.body.appendChild(img);
@@ -257,3 +267,19 @@ def test_network_guard_catches_a_remote_request(new_context, guard, stack):
     page.wait_for_timeout(300)
     assert sorted(guard.foreign) == ["http://203.0.113.9/logo.png", "https://cdn.example.com/x.css"]
     guard.foreign.clear()  # caught as intended; the fixture would otherwise fail this test
+
+
+@pytest.mark.parametrize("app_url", ["station", "hub"])
+def test_content_security_policy_refuses_injected_script_and_the_guard_sees_it(new_context, guard, stack, app_url):
+    """An injected inline script or handler does not run on either app; the console check reports it."""
+    base = stack.url if app_url == "station" else stack.hub.url
+    page = new_context().new_page()
+    page.goto(f"{base}/login")
+    ran = page.evaluate("""() => { window.injected = false;
+        const s = document.createElement("script"); s.textContent = "window.injected = true";
+        document.body.appendChild(s);
+        document.body.insertAdjacentHTML("beforeend", '<img src="/login" onerror="window.injected = true">');
+        return new Promise(r => setTimeout(() => r(window.injected), 300)); }""")
+    assert ran is False
+    assert any("inline" in v for v in guard.csp_violations), guard.csp_violations
+    guard.csp_violations.clear()  # caught as intended; the fixture would otherwise fail this test

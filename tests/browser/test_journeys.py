@@ -8,6 +8,7 @@ import pytest
 
 from tests.browser.conftest import (
     deferral_limit,
+    expect,
     fill_intake,
     item_id,
     missing_on_screen,
@@ -150,8 +151,8 @@ def test_link_down_cases_queue_then_sync_now_empties_the_queue(person, stack, sh
     clerk.click("#sync-now")
     clerk.wait_for_url(f"{stack.url}/sync/")
     record_progress(clerk)
-    clerk.wait_for_function("document.getElementById('sync-progress').textContent.includes('同步未完成')")
-    clerk.wait_for_function("document.getElementById('link-state').textContent.startsWith('县级平台连不上')")
+    expect(clerk.locator("#sync-progress")).to_have_text(re.compile("同步未完成"))
+    expect(clerk.locator("#link-state")).to_have_text(re.compile(r"^县级平台连不上"))
     queued = stack.queued()
     assert queued >= 3
     assert clerk.locator("#queue-length").inner_text() == str(queued)
@@ -170,11 +171,10 @@ def test_link_down_cases_queue_then_sync_now_empties_the_queue(person, stack, sh
     clerk.click("#sync-now")
     clerk.wait_for_url(f"{stack.url}/sync/")
     record_progress(clerk)
-    clerk.wait_for_function("document.getElementById('sync-progress').textContent.startsWith('同步中')")
+    expect(clerk.locator("#sync-progress")).to_have_text(re.compile(r"^同步中"))
     shots.take(clerk, "sync-in-progress")
-    clerk.wait_for_function("document.getElementById('sync-progress').textContent.startsWith('同步完成')",
-                            timeout=20_000)
-    clerk.wait_for_function("document.getElementById('queue-length').textContent === '0'")
+    expect(clerk.locator("#sync-progress")).to_have_text(re.compile(r"^同步完成"), timeout=20_000)
+    expect(clerk.locator("#queue-length")).to_have_text("0")
     seen = clerk.evaluate("window.progressSeen")
     assert any(f"/ {queued}）" in text for text in seen), seen  # "（已发送 0 / N）" while it ran
     assert clerk.locator("#link-state").inner_text() == "连通"
@@ -203,8 +203,7 @@ def sync_now(clerk, stack) -> str:
     stack.forget_progress()
     clerk.click("#sync-now")
     clerk.wait_for_url(f"{stack.url}/sync/")
-    clerk.wait_for_function("document.getElementById('sync-progress').textContent.startsWith('同步完成')",
-                            timeout=20_000)
+    expect(clerk.locator("#sync-progress")).to_have_text(re.compile(r"^同步完成"), timeout=20_000)
     return clerk.locator("#sync-progress").inner_text()
 
 

@@ -89,6 +89,9 @@ def test_upgrade_from_an_older_schema_keeps_rows_and_queued_cases(tmp_path):
         row = upgraded.execute_sql('SELECT applicant_name, status FROM "case" WHERE id = ?', ("01OLDCASE",)).fetchone()
         assert row == ("赵秀英", "collected")
         assert upgraded.table_exists("outbox_event")
+        # 0006: each existing user gets a random session token of their own (old sessions end once)
+        [(token,)] = upgraded.execute_sql('SELECT session_token FROM "user"').fetchall()
+        assert len(token) == 32 and upgraded.table_exists("login_throttle")
         assert upgrade(upgraded) == []  # running it again changes nothing
 
 

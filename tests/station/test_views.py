@@ -10,8 +10,7 @@ import pytest
 from station.extensions import db
 from station.models import Case, ServiceItem
 from tests.fixtures.intake import BAD_CHECKSUM_ID, form_for, item_named, proxy_fields
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+from tests.fixtures.scans import PNG
 
 
 def _item_id(app, name: str) -> int:

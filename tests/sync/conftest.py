@@ -228,15 +228,26 @@ def login(client: FlaskClient, username: str = "clerk", password: str = CLERK_PA
     return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
 
 
-@pytest.fixture
-def clerk(hub_app: Flask) -> ClerkClient:
-    """A county clerk logged in to the hub UI."""
-    with hub_app.app_context():
-        users.create_user("clerk", CLERK_PASSWORD, name="县级窗口")
-    client = hub_app.test_client()
-    response = login(client)
+def logged_in(app: Flask, username: str, role: str, name: str) -> ClerkClient:
+    """Create a county user with ``role`` and log them in through the form."""
+    with app.app_context():
+        users.create_user(username, CLERK_PASSWORD, name=name, role=role)
+    client = app.test_client()
+    response = login(client, username)
     assert response.status_code == 302, response.get_data(as_text=True)
     return ClerkClient(client)
+
+
+@pytest.fixture
+def clerk(hub_app: Flask) -> ClerkClient:
+    """A county approver logged in to the hub UI: decides cases, cannot publish or set stations."""
+    return logged_in(hub_app, "clerk", "approver", "县级窗口")
+
+
+@pytest.fixture
+def county_admin(hub_app: Flask) -> ClerkClient:
+    """A county admin logged in to the hub UI: publishes catalogs and sets station settings."""
+    return logged_in(hub_app, "countyadmin", "admin", "县级管理员")
 
 
 def dump(obj: Any) -> str:

@@ -151,23 +151,23 @@ def _badges(row: str) -> list[str]:
     return re.findall(r'<span class="badge[^"]*">([^<]+)</span>', row)
 
 
-def test_station_settings_form_emits_change(hub_app, clerk, station_a):
+def test_station_settings_form_emits_change(hub_app, county_admin, station_a):
     page = "/stations/ST-A"
-    clerk.csrf_post(page, {"settings": json.dumps({"sync_interval_s": 120})})
+    county_admin.csrf_post(page, {"settings": json.dumps({"sync_interval_s": 120})})
     [change] = station_a.changes().json["changes"]
     assert change["kind"] == "station.settings" and change["payload"]["settings"] == {"sync_interval_s": 120}
-    html = clerk.csrf_post(page, {"settings": "{oops"}).get_data(as_text=True)
+    html = county_admin.csrf_post(page, {"settings": "{oops"}).get_data(as_text=True)
     assert "不是有效的 JSON" in html
 
 
-def test_publish_catalog_by_paste_and_upload(hub_app, clerk, station_a):
+def test_publish_catalog_by_paste_and_upload(hub_app, county_admin, station_a):
     catalog = valid_catalog("2026.12")
-    response = clerk.csrf_post("/catalog", {"catalog": json.dumps(catalog, ensure_ascii=False)},
-                               follow_redirects=True)
+    response = county_admin.csrf_post("/catalog", {"catalog": json.dumps(catalog, ensure_ascii=False)},
+                                      follow_redirects=True)
     assert "2026.12 已发布" in response.get_data(as_text=True)
     upload = valid_catalog("2026.13")
-    clerk.csrf_post("/catalog", {"file": (io.BytesIO(json.dumps(upload).encode()), "catalog.json")},
-                    content_type="multipart/form-data")
+    county_admin.csrf_post("/catalog", {"file": (io.BytesIO(json.dumps(upload).encode()), "catalog.json")},
+                           content_type="multipart/form-data")
     with hub_app.app_context():
         assert [v.version for v in CatalogVersion.select().order_by(CatalogVersion.id)] == ["2026.12", "2026.13"]
     kinds = [(c["kind"], c["payload"]["catalog_version"]) for c in station_a.changes().json["changes"]]
@@ -180,15 +180,15 @@ def test_publish_catalog_by_paste_and_upload(hub_app, clerk, station_a):
      ('{"catalog_version": "x", "items": [{"name": "无编码"}]}', "缺少事项编码"),
      ('{"catalog_version": "x", "items": [{"item_code": "1"}]}', "站点无法导入")],
 )
-def test_publish_catalog_validation(clerk, text, message):
-    html = clerk.csrf_post("/catalog", {"catalog": text}).get_data(as_text=True)
+def test_publish_catalog_validation(county_admin, text, message):
+    html = county_admin.csrf_post("/catalog", {"catalog": text}).get_data(as_text=True)
     assert message in html
 
 
-def test_publish_same_version_twice_refused(clerk):
+def test_publish_same_version_twice_refused(county_admin):
     body = {"catalog": json.dumps(valid_catalog("v1"), ensure_ascii=False)}
-    clerk.csrf_post("/catalog", body)
-    assert "已发布过" in clerk.csrf_post("/catalog", body).get_data(as_text=True)
+    county_admin.csrf_post("/catalog", body)
+    assert "已发布过" in county_admin.csrf_post("/catalog", body).get_data(as_text=True)
 
 
 def test_conflicts_page_and_resolve(hub_app, clerk, station_a, make_event):

@@ -74,6 +74,20 @@ def test_create_user_again_resets_the_password(cli_env, runner):
     assert result.exit_code == 0 and "已重设用户 clerk1 的密码" in result.output
 
 
+def test_create_user_role_option(cli_env, runner):
+    """New users are approvers; --role admin makes a county admin; --role on an existing name changes it."""
+    assert runner.invoke(cli, ["create-user", "judge", "--password", "long-enough-pw"]).exit_code == 0
+    result = runner.invoke(cli, ["create-user", "boss", "--password", "long-enough-pw", "--role", "admin"])
+    assert result.exit_code == 0 and "县级管理员" in result.output
+    assert runner.invoke(cli, ["create-user", "judge", "--password", "long-enough-pw", "--role", "admin"]).exit_code == 0
+    assert runner.invoke(cli, ["create-user", "x", "--password", "long-enough-pw", "--role", "root"]).exit_code != 0
+    with create_app().app_context():
+        assert {u.username: u.role for u in HubUser.select()} == {"judge": "admin", "boss": "admin"}
+    assert runner.invoke(cli, ["create-user", "judge", "--password", "long-enough-pw", "--role", "approver"]).exit_code == 0
+    with create_app().app_context():
+        assert HubUser.get(HubUser.username == "judge").role == "approver"
+
+
 def test_init_generates_secret_key_once(cli_env, runner):
     assert runner.invoke(cli, ["init"]).exit_code == 0
     key = (cli_env / "secret_key").read_text()

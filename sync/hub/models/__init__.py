@@ -14,7 +14,7 @@ from sync.hub.models.cases import (
     HubCase,
 )
 from sync.hub.models.stations import Nonce, Station
-from sync.hub.models.users import HubUser
+from sync.hub.models.users import HubLoginThrottle, HubUser
 
 MODELS = [
     Station,
@@ -30,6 +30,7 @@ MODELS = [
     AttachmentUpload,
     AttachmentOwner,
     AttachmentLink,
+    HubLoginThrottle,
 ]
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "Decision",
     "Event",
     "HubCase",
+    "HubLoginThrottle",
     "HubUser",
     "Nonce",
     "Station",

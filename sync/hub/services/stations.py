@@ -15,6 +15,7 @@ from sync.hub.extensions import db
 from sync.hub.models import Station, utcnow
 from sync.hub.services import changes
 from sync.hub.services.errors import NotFound, ValidationError
+from websec.urls import web_url_problem
 
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
@@ -70,6 +71,18 @@ def touch(station: Station, *, now: dt.datetime | None = None) -> None:
     Station.update(last_seen_at=now or utcnow()).where(Station.id == station.id).execute()
 
 
+def check_setting_urls(settings: dict[str, Any]) -> None:
+    """Refuse a setting whose name says it is an address (``…url…``) unless it is http/https.
+
+    Station settings reach every village PC; a ``javascript:`` address there would run on them.
+    """
+    for key, value in settings.items():
+        if "url" in str(key).lower() and value not in (None, ""):
+            problem = web_url_problem(value) if isinstance(value, str) else "网址须为文本。"
+            if problem:
+                raise ValidationError(f"设置 {key}：{problem}")
+
+
 def update_settings(code: str, settings: dict[str, Any], *, clerk: str) -> Station:
     """Replace a station's settings and send them down the changes feed in one transaction."""
     station = Station.by_code(code)
@@ -77,6 +90,7 @@ def update_settings(code: str, settings: dict[str, Any], *, clerk: str) -> Stati
         raise NotFound(f"站点 {code} 不存在。")
     if not isinstance(settings, dict):
         raise ValidationError("站点设置须为 JSON 对象。")
+    check_setting_urls(settings)
     with db.atomic():
         Station.update(settings=settings).where(Station.id == station.id).execute()
         changes.emit(protocol.CHANGE_STATION_SETTINGS, {"settings": settings, "updated_by": clerk},

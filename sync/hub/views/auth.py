@@ -1,4 +1,4 @@
-"""County clerk login and logout."""
+"""County login and logout: throttled per account and per address, sessions ended on logout."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from sync.hub.security import login_guard
 from sync.hub.services import users
+from websec.logins import mark_seen
 
 bp = Blueprint("auth", __name__)
 
@@ -28,11 +30,19 @@ def login() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("clerk.cases"))
     if request.method == "POST":
-        user = users.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        username = request.form.get("username", "")
+        guard = login_guard()
+        refusal = guard.refusal(username, request.remote_addr)
+        if refusal:
+            flash(refusal, "error")
+            return render_template("hub/login.html"), 429  # type: ignore[return-value]
+        user = users.authenticate(username, request.form.get("password", ""))
         if user is None:
-            flash("用户名或密码错误。", "error")
+            flash(guard.failed(username, request.remote_addr) or "用户名或密码错误。", "error")
         else:
+            guard.succeeded(username)
             login_user(user)
+            mark_seen()
             return redirect(_safe_next(request.args.get("next")))
     return render_template("hub/login.html")
 
@@ -40,6 +50,7 @@ def login() -> str | Response:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    """Log out (POST, so a link on another site cannot log a clerk out)."""
+    """Log out (POST, so a link on another site cannot log a clerk out); a copy of the cookie stops working too."""
+    current_user.end_sessions()
     logout_user()
     return redirect(url_for("auth.login"))

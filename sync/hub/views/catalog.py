@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from sync.hub.models import CatalogVersion
+from sync.hub.security import ADMIN, require_role
 from sync.hub.services import catalog
 from sync.hub.services.errors import HubError
 
@@ -16,9 +17,9 @@ bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 
 
 @bp.before_request
-@login_required
-def _require_login() -> None:
-    """Publishing needs a logged-in clerk."""
+def _require_county_admin() -> None:
+    """Publishing reaches every station: county admins only."""
+    require_role(*ADMIN)
 
 
 @bp.route("", methods=["GET", "POST"])

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from rules.labels import COUNTY_DECISIONS, HUB_CASE_STATUSES
 from sync.hub.models import Conflict, Decision, Event, HubCase, Station, utcnow
+from sync.hub.models.users import COUNTY_ADMIN
+from sync.hub.security import CASEWORK, require_role
 from sync.hub.services import attachments, decisions, stations
 from sync.hub.services.errors import HubError
+from websec.files import download_name, sniff_type
 
 bp = Blueprint("clerk", __name__)
 
@@ -19,9 +22,9 @@ PAGE_SIZE = 50
 
 
 @bp.before_request
-@login_required
-def _require_login() -> None:
-    """Every clerk page needs a logged-in clerk."""
+def _require_casework_role() -> None:
+    """Every page here needs a logged-in approver or county admin."""
+    require_role(*CASEWORK)
 
 
 @bp.get("/")
@@ -44,6 +47,8 @@ def station_detail(code: str) -> str | Response:
     """One station: its last heartbeat, and a form to push new settings down to it."""
     station = Station.by_code(code) or abort(404)
     if request.method == "POST":
+        if current_user.role != COUNTY_ADMIN:
+            abort(403)  # settings reach every PC of the station: county admins only
         try:
             settings = json.loads(request.form.get("settings") or "{}")
             stations.update_settings(code, settings, clerk=current_user.username)
@@ -113,8 +118,10 @@ def attachment(case_id: str, sha256: str) -> Response:
         path, link = attachments.file_for_case(current_app.config["ATTACHMENT_DIR"], case_id, sha256)
     except HubError:
         abort(404)
-    return send_file(path, mimetype=link.content_type or "application/octet-stream", as_attachment=True,
-                     download_name=link.filename or sha256)
+    with open(path, "rb") as fh:  # the type the bytes say, not what the station declared
+        content_type = sniff_type(fh.read(16)) or "application/octet-stream"
+    return send_file(path, mimetype=content_type, as_attachment=True,
+                     download_name=download_name(link.filename, content_type, sha256[:12]))
 
 
 @bp.get("/conflicts")

@@ -1,0 +1,61 @@
+"""The hub's web safety: headers on every response, login throttling, idle sessions, county roles.
+
+The rules live in ``websec`` (shared with the station); this module binds them to the hub.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, abort
+from flask_login import current_user, login_required
+
+from sync.hub.models import HubLoginThrottle
+from sync.hub.models.users import APPROVER, COUNTY_ADMIN
+from websec.headers import install_headers
+from websec.logins import LoginGuard, install_idle_timeout
+from websec.proxy import trust_proxies
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CASEWORK = (APPROVER, COUNTY_ADMIN)  # cases, conflicts, the station list
+ADMIN = (COUNTY_ADMIN,)  # catalogs, station settings
+
+
+def login_guard() -> LoginGuard:
+    """Failed-login counters in the hub database, shared by every worker."""
+    return LoginGuard(HubLoginThrottle)
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """A logged-in, active user whose role is one of ``roles``; anyone else gets a 403 page."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return login_required(wrapped)  # type: ignore[return-value]
+
+    return decorator
+
+
+def require_role(*roles: str) -> None:
+    """For a blueprint's ``before_request``: log in first, then a 403 page for any other role."""
+    if not current_user.is_authenticated:
+        from sync.hub.extensions import login_manager
+
+        abort(login_manager.unauthorized())
+    if current_user.role not in roles:
+        abort(403)
+
+
+def configure_security(app: Flask) -> None:
+    """Safety headers on every response; idle sessions log out; ``TRUSTED_PROXIES`` hops believed."""
+    install_headers(app)
+    install_idle_timeout(app, login_endpoint="auth.login")
+    trust_proxies(app)
