@@ -3,12 +3,15 @@ idle sessions logged out, and logout or a password reset ending every copy of th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from station import create_app
 from station.extensions import db
 from station.models import User
 from tests.conftest import PASSWORDS, StationClient
+from tests.fixtures.config import station_test_config
 
 
 def _try(app, username: str, password: str, address: str = "10.0.0.7"):
@@ -32,7 +35,7 @@ def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(app):
 def test_lockout_is_kept_in_the_database_and_survives_a_restart(app, tmp_path):
     for _ in range(5):
         _try(app, "agent", "wrong-guess-1")
-    restarted = create_app(dict(app.config), instance_path=app.instance_path)
+    restarted = create_app(station_test_config(Path(app.config["DATABASE"]).parent), instance_path=app.instance_path)
     assert _try(restarted, "agent", PASSWORDS["agent"]).status_code == 429
 
 

@@ -7,12 +7,14 @@ from peewee import SqliteDatabase
 from station.database import PRAGMAS
 from station.models import ALL_MODELS
 from sync.outbox import OutboxEvent
+from sync.state import SyncState
 from tests.fixtures.schema import assert_migrations_match_models
 
 # Every model whose table lives in the station's database: one entry per package that keeps one.
 STATION_DATABASE_MODELS = [
     *ALL_MODELS,
     OutboxEvent,
+    SyncState,
 ]
 
 

@@ -206,9 +206,9 @@ def test_users_from_before_the_role_split_become_county_admins(hub_app, tmp_path
 
 def test_behind_a_trusted_proxy_lockouts_count_the_client_not_the_proxy(tmp_path):
     from sync.hub import create_app
-    from tests.sync.conftest import _hub_config
+    from tests.fixtures.config import hub_test_config
 
-    app = create_app(_hub_config(tmp_path, TRUSTED_PROXIES=1))
+    app = create_app(hub_test_config(TRUSTED_PROXIES=1), tmp_path / "hub-instance")
     for n in range(20):
         client = app.test_client()
         client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.5"
