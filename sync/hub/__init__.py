@@ -20,12 +20,16 @@ from rules import labels
 from rules.privacy import mask_id_number, mask_phone
 from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, Config, load_config
 from sync.hub.database import migrate, open_database
-from sync.hub.extensions import csrf, db, login_manager
+from sync.hub.extensions import csrf, db, key_ring, login_manager
+from sync.hub.keyring import open_key_ring
 from sync.hub.models import HubUser
 from sync.hub.security import configure_security
 from sync.hub.services.platform import load_platform
+from sync.hub.services.resealing import reseal_everything
 from sync.hub.views import api, auth, catalog, clerk
 
+#: The migration whose upgrade seals the rows already there (see migrations/0003).
+SEALING_MIGRATION = "0003_sealed_personal_data"
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
@@ -47,18 +51,33 @@ def create_app(config_class: type[Config] = Config, instance_path: str | os.Path
 
 
 def configure_database(app: Flask) -> None:
-    """Bind the model proxy to this app's database, migrate, and connect per request."""
+    """Bind the model proxy to this app's database and key ring, migrate, and connect per request.
+
+    The key ring comes first: a database holding sealed data without its key file is refused
+    here (``MissingKeyFile``), and the upgrade to sealing seals the rows already stored.
+    """
     database = open_database(app.config.get("DATABASE_URL"), app.config["DATABASE_PATH"])
     db.initialize(database)
     app.extensions["hub_db"] = database
+    ring = open_key_ring(Path(app.config["KEY_FILE"]), database)
+    key_ring.initialize(ring)
+    app.extensions["hub_key_ring"] = ring
     if app.config.get("AUTO_MIGRATE"):
-        migrate(database)
+        attachment_dir = app.config["ATTACHMENT_DIR"]
+
+        def _seal_what_was_plain(applied: list[str]) -> None:
+            if SEALING_MIGRATION in applied:
+                reseal_everything(attachment_dir)
+
+        migrate(database, after=_seal_what_was_plain)
 
     def _bind(sender: Flask, **extra: Any) -> None:
-        # The model proxy is process-wide; when a process holds several hub apps one after the
-        # other (tests, demo), point it back at this app's database whenever its context opens.
+        # The model and key-ring proxies are process-wide; when a process holds several hub apps
+        # one after the other (tests, demo), point them back at this app's whenever its context opens.
         if db.obj is not database:
             db.initialize(database)
+        if key_ring.obj is not app.extensions["hub_key_ring"]:
+            key_ring.initialize(app.extensions["hub_key_ring"])
 
     appcontext_pushed.connect(_bind, app, weak=False)
 

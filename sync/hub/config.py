@@ -33,6 +33,9 @@ class Config:
     DATABASE_URL: str | None = None
     DATABASE_PATH: str | None = None  # default: <instance>/hub.sqlite3
     ATTACHMENT_DIR: str | None = None  # default: <instance>/attachments
+    # The key ring sealing personal data and station secrets (docs/security.md). Keep it out of
+    # database backups; without it sealed data cannot be read.
+    KEY_FILE: str | None = None  # default: <instance>/hub.key
     AUTO_MIGRATE = True
     # Sync protocol limits.
     CLOCK_WINDOW_S = protocol.CLOCK_WINDOW_S
@@ -111,6 +114,8 @@ def load_config(app: Flask, config_class: type[Config]) -> None:
         app.config["DATABASE_PATH"] = str(Path(app.instance_path) / "hub.sqlite3")
     if not app.config.get("ATTACHMENT_DIR"):
         app.config["ATTACHMENT_DIR"] = str(Path(app.instance_path) / "attachments")
+    if not app.config.get("KEY_FILE"):
+        app.config["KEY_FILE"] = str(Path(app.instance_path) / "hub.key")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
 

@@ -7,6 +7,7 @@ matters between requests.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -58,17 +59,21 @@ def runner(database: Database) -> Runner:
     return Runner(database, directory=str(MIGRATIONS_DIR), table_name="hub_schema_migration")
 
 
-def migrate(database: Database) -> list[str]:
+def migrate(database: Database, after: Callable[[list[str]], None] | None = None) -> list[str]:
     """Apply pending migrations; safe when several workers start at once.
 
     The whole run happens in one transaction holding a lock (an advisory lock on PostgreSQL,
     the write lock BEGIN IMMEDIATE takes on SQLite), so the second worker sees the first one's history and skips.
+    ``after`` is called with the names applied, inside that transaction: work a migration needs
+    but cannot do itself (sealing the rows 0003 finds needs the key ring) is then part of it.
     """
     with database.connection_context():
         with database.atomic():
             if isinstance(database, PostgresqlDatabase):
                 database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK_KEY,))
             applied = runner(database).up()
+            if after is not None:
+                after(applied)
     for name in applied:
         log.info("hub: applied migration %s", name)
     return applied

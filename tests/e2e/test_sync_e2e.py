@@ -99,6 +99,7 @@ def test_hub_commits_but_the_reply_is_lost(linked, hub, faults):
 def test_a_conflict_answered_by_the_hub_is_set_aside_shown_and_never_resent(linked, hub, faults, clerk):
     from sync.hub.extensions import db as hub_db
     from sync.hub.models import Conflict
+    from sync.hub.services import personal
 
     [case_id] = queue_cases(linked, 1)
     faults.drop_after = 1
@@ -115,7 +116,7 @@ def test_a_conflict_answered_by_the_hub_is_set_aside_shown_and_never_resent(link
         assert (kept.state, kept.result) == ("set_aside", "conflict") and kept.reason
         assert case_sync_state(case_id)["state"] == "set_aside"
     with hub.app.app_context(), hub_db.connection_context():
-        assert [c.body["payload"]["case_no"] for c in Conflict.select()] == ["REWRITTEN"]
+        assert [personal.open_body(c.body)["payload"]["case_no"] for c in Conflict.select()] == ["REWRITTEN"]
 
     page = clerk.get("/sync/").get_data(as_text=True)
     [row] = [row for row in page.split("<tr>") if case_id in row]

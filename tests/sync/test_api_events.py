@@ -10,6 +10,7 @@ import pytest
 
 from sync import protocol
 from sync.hub.models import CatalogVersion, Conflict, Event, HubCase, Station
+from sync.hub.services import personal
 from tests.sync.conftest import case_snapshot, valid_catalog
 
 
@@ -51,8 +52,8 @@ def test_conflict_same_id_different_content_is_kept(hub_app, station_a, make_eve
     with hub_app.app_context():
         conflicts = list(Conflict.select())
         assert len(conflicts) == 1
-        assert conflicts[0].body["payload"]["case_no"] == "OTHER"
-        assert Event.get().body["payload"]["case_no"] != "OTHER"
+        assert personal.open_body(conflicts[0].body)["payload"]["case_no"] == "OTHER"
+        assert personal.open_body(Event.get().body)["payload"]["case_no"] != "OTHER"
 
 
 def test_seq_taken_by_another_event_is_conflict(hub_app, station_a, make_event):

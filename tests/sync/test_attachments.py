@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 
 from sync import protocol
+from sync.hub.services import attachments
 
 
 def _file(size: int = 100_000) -> tuple[bytes, str]:
@@ -40,7 +42,9 @@ def test_check_then_upload_in_two_chunks_resuming_from_status(hub_app, station_a
     assert station_a.post_json("/api/v1/attachments/check", {"sha256": [sha]}).json["missing"] == []
     stored = os.path.join(hub_app.config["ATTACHMENT_DIR"], sha[:2], sha)
     with open(stored, "rb") as fh:
-        assert fh.read() == data
+        assert data[:64] not in fh.read()  # sealed at rest
+    with hub_app.app_context():
+        assert attachments.read_plain(Path(stored)) == data
 
 
 def test_retried_chunk_is_harmless(station_a):

@@ -14,6 +14,7 @@ from sync.hub.cli import cli
 from sync.hub.database import SQLITE_PRAGMAS, migrate, open_database
 from sync.hub.extensions import db
 from sync.hub.models import MODELS, HubUser, Station
+from sync.hub.services import personal
 from tests.fixtures.schema import assert_migrations_match_models
 
 
@@ -40,7 +41,8 @@ def test_add_station_prints_credentials_once(cli_env, runner):
     assert "ST01" in result.output and len(secret) >= 40
     app = create_app()
     with app.app_context():
-        assert Station.by_code("ST01").secret == secret
+        stored = Station.by_code("ST01").secret
+        assert stored != secret and personal.station_secret(Station.by_code("ST01")) == secret  # sealed at rest
     again = runner.invoke(cli, ["add-station", "ST01", "again"])
     assert again.exit_code == 1
     assert "已存在" in again.output

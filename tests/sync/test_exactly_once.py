@@ -13,7 +13,7 @@ import pytest
 
 from sync import protocol
 from sync.hub.models import Change, Conflict, Event, HubCase
-from sync.hub.services import decisions
+from sync.hub.services import decisions, personal
 
 
 @pytest.fixture
@@ -149,7 +149,7 @@ def test_a_batch_is_written_in_one_driver_call_and_reads_back_as_sent(pair, make
     with app.app_context():
         stored = {e.event_id: e for e in Event.select()}
         case = HubCase.get(HubCase.case_id == case_id)
-    assert stored[first["event_id"]].body == first
+    assert personal.open_body(stored[first["event_id"]].body) == first
     assert stored[first["event_id"]].digest == protocol.event_digest(first)
     assert stored[events[1]["event_id"]].deadline is None
-    assert case.snapshot == first["payload"] and case.applicant_name == "王𠀾" and case.last_seq == 2
+    assert personal.open_snapshot(case.snapshot) == first["payload"] and case.applicant_name == "王𠀾" and case.last_seq == 2

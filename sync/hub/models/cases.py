@@ -37,7 +37,11 @@ class HubCase(BaseModel):
     committed_due = DateField(null=True)
     received_at = CharField(max_length=40, null=True)  # as the station wrote it (with offset)
     last_seq = IntegerField(default=0)
+    # The applicant's and proxy's ID number, phone and address are sealed inside (services/personal.py).
     snapshot = JSONText(default=dict)
+    # Blind indexes (HMAC under the key ring's index key) of the two ID numbers: exact search only.
+    applicant_id_index = CharField(max_length=64, null=True, index=True)
+    proxy_id_index = CharField(max_length=64, null=True, index=True)
     supplied_at = DateTimeField(null=True)  # station sent materials after a 补正 request
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
@@ -56,7 +60,7 @@ class Event(BaseModel):
     catalog_version = CharField(max_length=64)
     deadline = DateField(null=True)
     batch_id = CharField(max_length=36, null=True)
-    body = JSONText()
+    body = JSONText()  # sealed whole: a JSON string "enc1:…" (services/personal.py); digest is of the plain event
     received_at = DateTimeField(default=utcnow)
 
     class Meta:
@@ -74,7 +78,7 @@ class Conflict(BaseModel):
     digest = CharField(max_length=64)
     code = CharField(max_length=32)  # content_mismatch | seq_taken
     existing_event_id = CharField(max_length=36, null=True)
-    body = JSONText()
+    body = JSONText()  # the clashing copy, sealed whole like Event.body
     created_at = DateTimeField(default=utcnow)
     resolved_at = DateTimeField(null=True)
     resolved_by = CharField(max_length=64, null=True)

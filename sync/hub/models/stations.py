@@ -20,7 +20,8 @@ class Station(BaseModel):
 
     code = CharField(max_length=32, unique=True)
     name = CharField(max_length=100)
-    # HMAC needs the shared secret itself, so it is stored, not hashed; shown once at creation.
+    # HMAC needs the shared secret itself, so it is stored sealed, not hashed (opened on use by
+    # services/personal.station_secret); shown once at creation. A sealed 43-character secret is ~110.
     secret = CharField(max_length=128)
     active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)

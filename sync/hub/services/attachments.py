@@ -6,20 +6,28 @@ hub never reveals what other stations hold. Partial uploads live per station, so
 uploading the same file never interfere. Writing a chunk at its offset is idempotent (the
 bytes at an offset of a content-addressed file are always the same), so a retried chunk after
 a broken transfer is harmless and needs no lock.
+
+Complete files are stored sealed with the hub's key ring (``websec.sealing``), written owner-only
+under a temporary name and moved into place; the SHA-256 that names a file stays that of the
+plain bytes, so the content addressing and the stations' ``check`` are unchanged. A partial
+upload is plain until its last chunk arrives (chunks are written at their offsets), then
+verified and sealed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 from pathlib import Path
 
 from peewee import IntegrityError
 
 from sync import protocol
-from sync.hub.extensions import db
+from sync.hub.extensions import db, key_ring
 from sync.hub.models import Attachment, AttachmentLink, AttachmentOwner, AttachmentUpload, Station, utcnow
 from sync.hub.services.errors import AttachmentError, NotFound
+from websec.sealing import BLOB_MAGIC
 
 
 def blob_path(root: str | Path, sha256: str) -> Path:
@@ -121,10 +129,9 @@ def _finish(root: str | Path, station: Station, sha256: str, partial: Path, tota
         raise AttachmentError("附件内容校验失败（SHA-256 不一致），请重新上传。", "digest_mismatch", 409)
     final = blob_path(root, sha256)
     final.parent.mkdir(parents=True, exist_ok=True)
-    if final.exists():
-        partial.unlink(missing_ok=True)  # same bytes already stored by another upload
-    else:
-        os.replace(partial, final)
+    if not final.exists():  # else the same bytes were already stored by another upload
+        write_sealed(final, partial.read_bytes())
+    partial.unlink(missing_ok=True)
     with db.atomic():
         (Attachment.insert(sha256=sha256, size=total, content_type=content_type, created_at=utcnow())
          .on_conflict_ignore().execute())
@@ -133,6 +140,45 @@ def _finish(root: str | Path, station: Station, sha256: str, partial: Path, tota
         AttachmentUpload.delete().where((AttachmentUpload.station == station)
                                         & (AttachmentUpload.sha256 == sha256)).execute()
     return {"sha256": sha256, "received": total, "total": total, "complete": True}
+
+
+def write_sealed(final: Path, plain: bytes) -> None:
+    """Seal ``plain`` into ``final``: created owner-only under a temporary name, then moved into place."""
+    tmp = final.with_name(f"{final.name}.tmp-{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key_ring.seal_bytes(plain))
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_plain(path: Path) -> bytes:
+    """A stored file's bytes as the station sent them (a file stored before sealing is read as it is)."""
+    return key_ring.unseal_bytes(path.read_bytes())
+
+
+def blob_key_id(head: bytes) -> str | None:
+    """The id of the key a sealed file was sealed with (from its first bytes), None for a plain file."""
+    if not key_ring.is_sealed_blob(head):
+        return None
+    at = len(BLOB_MAGIC)
+    return head[at + 1:at + 1 + head[at]].decode("ascii", "replace")
+
+
+def reseal_files(root: str | Path) -> int:
+    """Seal every complete file again under the ring's current key (plain ones too); returns how many."""
+    count = 0
+    for path in sorted(Path(root).glob("[0-9a-f][0-9a-f]/*")):
+        if not protocol.is_sha256(path.name):
+            continue
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+        if blob_key_id(head) != key_ring.current:
+            write_sealed(path, read_plain(path))
+            count += 1
+    return count
 
 
 def for_case(case_id: str) -> list[dict[str, object]]:

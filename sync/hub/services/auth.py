@@ -11,6 +11,7 @@ from peewee import IntegrityError
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Nonce, Station
+from sync.hub.services import personal
 
 
 def authenticate(method: str, path_with_query: str, headers: Mapping[str, str], *,
@@ -29,7 +30,7 @@ def authenticate(method: str, path_with_query: str, headers: Mapping[str, str], 
     if station is None or not station.active:
         raise protocol.ProtocolError(protocol.ERR_UNKNOWN_STATION)
     current = time.time() if now is None else now
-    protocol.verify_request(station.secret, method, path_with_query, headers, None,
+    protocol.verify_request(personal.station_secret(station), method, path_with_query, headers, None,
                             now=current, window_s=window_s)
     try:
         with db.atomic():

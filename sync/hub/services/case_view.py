@@ -15,6 +15,7 @@ from typing import Any
 from rules import events
 from sync import protocol
 from sync.hub.models import AttachmentLink, HubCase, utcnow
+from sync.hub.services import personal
 
 #: A case as the apply functions see it: a stored row, or one first seen in this batch (new_case).
 CaseView = HubCase | SimpleNamespace
@@ -79,7 +80,8 @@ def _apply_submitted(case: CaseView, event: dict[str, Any], now: dt.datetime,
     decision = payload.get("decision")
     _link_attachments(case, payload.get("attachments"), writes)
     updates: dict[str, Any] = {
-        "snapshot": payload,
+        "snapshot": personal.seal_snapshot(payload),  # numbers and addresses sealed at rest
+        **personal.id_indexes(payload),  # the county's search by ID number
         "case_no": str(payload.get("case_no") or "")[:64] or None,
         "query_code": str(payload.get("query_code") or "")[:32] or None,
         "item_code": str(payload.get("item_code") or "")[:64] or None,

@@ -23,7 +23,7 @@ from peewee import IntegrityError
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Conflict, Event, HubCase, Station, utcnow
-from sync.hub.services import catalog
+from sync.hub.services import catalog, personal
 from sync.hub.services.bulk_sql import prepared_insert, where_in
 from sync.hub.services.case_view import APPLY, Deferred, apply_nothing, case_row, new_case, write
 from sync.hub.services.classify import Verdict, bad_envelope, classify, rejected
@@ -129,7 +129,7 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
         stored.append({"event_id": event_id, "station": station.id, "case_id": case_id, "seq": seq, "kind": kind,
                        "digest": digest, "occurred_at": event["occurred_at"],
                        "catalog_version": event["catalog_version"], "deadline": event.get("deadline"),
-                       "batch_id": batch_id, "body": event, "received_at": now})
+                       "batch_id": batch_id, "body": personal.seal_body(event), "received_at": now})
         known[event_id] = SimpleNamespace(event_id=event_id, station_id=station.id, digest=digest)
         taken[(case_id, seq)] = event_id
         if case is None:
@@ -183,7 +183,8 @@ def _settle(station: Station, event: dict[str, Any], digest: str, verdict: Verdi
     if verdict.conflict:
         write(Conflict.insert(event_id=event["event_id"], station=station, case_id=event["case_id"],
                               seq=event["seq"], kind=event["kind"], digest=digest, code=verdict.result.code,
-                              existing_event_id=verdict.existing_event_id, body=event, created_at=utcnow())
+                              existing_event_id=verdict.existing_event_id, body=personal.seal_body(event),
+                              created_at=utcnow())
               .on_conflict_ignore(), writes)
     return verdict.result
 
@@ -203,7 +204,8 @@ def _classify_and_store(station: Station, event: dict[str, Any], digest: str, *,
     last = case.last_seq if case is not None else 0
     Event.create(event_id=event_id, station=station, case_id=case_id, seq=seq, kind=kind, digest=digest,
                  occurred_at=event["occurred_at"], catalog_version=event["catalog_version"],
-                 deadline=event.get("deadline"), batch_id=batch_id, body=event, received_at=now)
+                 deadline=event.get("deadline"), batch_id=batch_id, body=personal.seal_body(event),
+                 received_at=now)
     if case is None:
         case = HubCase.create(case_id=case_id, station=station, last_seq=0, created_at=now, updated_at=now)
     updates: dict[str, Any] = {"last_seq": seq, "updated_at": now}

@@ -13,7 +13,7 @@ from peewee import IntegrityError
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Station, utcnow
-from sync.hub.services import changes
+from sync.hub.services import changes, personal
 from sync.hub.services.errors import NotFound, ValidationError
 from websec.urls import web_url_problem
 
@@ -36,7 +36,7 @@ def create_station(code: str, name: str) -> tuple[Station, str]:
     secret = new_secret()
     try:
         with db.atomic():
-            station = Station.create(code=code, name=name, secret=secret)
+            station = Station.create(code=code, name=name, secret=personal.seal_secret(secret))
     except IntegrityError as exc:
         raise ValidationError(f"站点编码 {code} 已存在。") from exc
     return station, secret
@@ -48,7 +48,7 @@ def rotate_secret(code: str) -> str:
     if station is None:
         raise NotFound(f"站点 {code} 不存在。")
     secret = new_secret()
-    Station.update(secret=secret).where(Station.id == station.id).execute()
+    Station.update(secret=personal.seal_secret(secret)).where(Station.id == station.id).execute()
     return secret
 
 

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from sync import protocol
-from sync.hub.services import stations
+from sync.hub.services import personal, stations
 from sync.hub.services.auth import authenticate
 from sync.hub.services.errors import AttachmentError
 from sync.hub.services.platform import CasePlatform
@@ -53,7 +53,7 @@ def reply(payload: dict[str, Any], status: int = 200) -> Response:
     signed = g.get("signed")
     if station is not None and signed is not None:
         response.headers[protocol.H_HUB_SIGNATURE] = protocol.sign_response(
-            station.secret, signed.nonce, status, body)
+            personal.station_secret(station), signed.nonce, status, body)
     return response
 
 

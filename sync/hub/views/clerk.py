@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -12,7 +13,7 @@ from rules.labels import COUNTY_DECISIONS, HUB_CASE_STATUSES
 from sync.hub.models import Conflict, Decision, Event, HubCase, Station, utcnow
 from sync.hub.models.users import COUNTY_ADMIN
 from sync.hub.security import CASEWORK, require_role
-from sync.hub.services import attachments, decisions, stations
+from sync.hub.services import attachments, decisions, personal, stations
 from sync.hub.services.errors import HubError
 from websec.files import download_name, sniff_type
 
@@ -65,11 +66,14 @@ def station_detail(code: str) -> str | Response:
 
 @bp.get("/cases")
 def cases() -> str:
-    """Incoming cases, filtered by station and status, newest first."""
+    """Incoming cases, filtered by station and status, or found by query code, case number or ID number."""
     station_code = request.args.get("station", "").strip()
     status = request.args.get("status", "").strip()
+    q = request.args.get("q", "").strip()[:64]
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     query = HubCase.select(HubCase, Station).join(Station)
+    if q:
+        query = query.where(personal.search_condition(q))  # exact matches; an ID number by its blind index
     if station_code:
         query = query.where(Station.code == station_code)
     if status:
@@ -77,17 +81,35 @@ def cases() -> str:
     total = query.count()
     rows = list(query.order_by(HubCase.updated_at.desc(), HubCase.id.desc()).paginate(page, PAGE_SIZE))
     return render_template("hub/cases.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
-                           station_code=station_code, status=status,
+                           station_code=station_code, status=status, q=q,
                            stations=Station.select().order_by(Station.code),
                            status_labels=HUB_CASE_STATUSES)
 
 
 @bp.get("/cases/<case_id>")
 def case_detail(case_id: str) -> str:
-    """A case: snapshot, materials, attachments, event timeline, decisions and decision forms."""
+    """A case: snapshot (numbers masked), materials, attachments, event timeline, decisions and forms."""
     case = HubCase.get_or_none(HubCase.case_id == case_id) or abort(404)
+    return _case_page(case)
+
+
+@bp.post("/cases/<case_id>/reveal")
+def reveal(case_id: str) -> str | Response:
+    """The case page with one full number shown, for a clerk who says why (显示完整号码)."""
+    case = HubCase.get_or_none(HubCase.case_id == case_id) or abort(404)
+    field = request.form.get("field", "")
+    try:
+        value = personal.reveal(case, field, request.form.get("reason", ""), current_user)
+    except HubError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("clerk.case_detail", case_id=case_id))
+    return _case_page(case, revealed={field: value})
+
+
+def _case_page(case: HubCase, revealed: dict[str, str] | None = None) -> str:
+    case_id = case.case_id
     return render_template(
-        "hub/case.html", case=case, snapshot=case.snapshot or {},
+        "hub/case.html", case=case, snapshot=personal.masked_snapshot(case.snapshot), revealed=revealed or {},
         events=list(Event.select().where(Event.case_id == case_id).order_by(Event.seq)),
         decisions_taken=list(Decision.select().where(Decision.case == case).order_by(Decision.id)),
         conflicts=list(Conflict.select().where(Conflict.case_id == case_id).order_by(Conflict.id)),
@@ -118,9 +140,9 @@ def attachment(case_id: str, sha256: str) -> Response:
         path, link = attachments.file_for_case(current_app.config["ATTACHMENT_DIR"], case_id, sha256)
     except HubError:
         abort(404)
-    with open(path, "rb") as fh:  # the type the bytes say, not what the station declared
-        content_type = sniff_type(fh.read(16)) or "application/octet-stream"
-    return send_file(path, mimetype=content_type, as_attachment=True,
+    data = attachments.read_plain(path)  # stored sealed
+    content_type = sniff_type(data[:16]) or "application/octet-stream"  # what the bytes say, not the station
+    return send_file(io.BytesIO(data), mimetype=content_type, as_attachment=True,
                      download_name=download_name(link.filename, content_type, sha256[:12]))
 
 
@@ -129,9 +151,10 @@ def conflicts() -> str:
     """Conflicting copies awaiting a person, unresolved first."""
     rows = list(Conflict.select(Conflict, Station).join(Station)
                 .order_by(Conflict.resolved_at.is_null(False), Conflict.id.desc()).limit(200))
-    originals = {e.event_id: e for e in Event.select().where(
+    originals = {e.event_id: personal.masked_body(e.body) for e in Event.select(Event.event_id, Event.body).where(
         Event.event_id.in_([c.existing_event_id for c in rows if c.existing_event_id] or [""]))}
-    return render_template("hub/conflicts.html", rows=rows, originals=originals)
+    copies = {c.id: personal.masked_body(c.body) for c in rows}  # numbers masked, addresses hidden
+    return render_template("hub/conflicts.html", rows=rows, originals=originals, copies=copies)
 
 
 @bp.post("/conflicts/<int:conflict_id>/resolve")

@@ -1,0 +1,174 @@
+"""Residents' personal data at the hub: sealed at rest, masked on screen, revealed on purpose.
+
+What is sealed (``websec.sealing``, the ring in the instance's key file):
+
+* in a case snapshot, the applicant's and the proxy's ID number, phone and address; the rest of
+  the snapshot stays readable JSON, so lists and decisions need no key;
+* every stored event body and conflict copy, whole (a JSON string ``"enc1:…"`` in the same JSON
+  column). The duplicate check never reads it: it compares the digest of the *plain* canonical
+  event, computed on arrival as before;
+* station secrets (opened on use, cached per worker: the sealed value changes only with the secret).
+
+Exact lookups by ID number go through a blind index (``HubCase.applicant_id_index`` and
+``proxy_id_index``): an HMAC of the number under the ring's index key. A clerk sees masked
+numbers; the full number is opened only by :func:`reveal`, which asks for a reason so that the
+access log can record who looked at whose number and why.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from peewee import Expression
+
+from rules.privacy import mask_id_number, mask_phone
+from sync.hub.extensions import key_ring
+from sync.hub.models import HubCase, Station
+from sync.hub.services.errors import ValidationError
+from sync.protocol import json_text
+
+PEOPLE = ("applicant", "proxy")
+SEALED_FIELDS = ("id_number", "phone", "address")
+#: What a clerk may reveal on a case page: name → (person, field), with the label shown.
+REVEALABLE = {
+    "applicant_id_number": ("applicant", "id_number", "申请人证件号码"),
+    "applicant_phone": ("applicant", "phone", "申请人联系电话"),
+    "proxy_id_number": ("proxy", "id_number", "代办人证件号码"),
+}
+HIDDEN_ADDRESS = "（已隐藏）"
+_ID_LIKE = re.compile(r"^[0-9A-Za-z]{15,18}$")
+
+
+# --- case snapshots ---------------------------------------------------------------------------
+def seal_snapshot(payload: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot to store: a copy with each person's numbers and address sealed."""
+    snapshot = dict(payload)
+    for person in PEOPLE:
+        fields = snapshot.get(person)
+        if isinstance(fields, dict):
+            sealed = dict(fields)
+            for name in SEALED_FIELDS:
+                value = sealed.get(name)
+                if isinstance(value, str) and value and not key_ring.is_sealed(value):
+                    sealed[name] = key_ring.seal(value)
+            snapshot[person] = sealed
+    return snapshot
+
+
+def open_snapshot(snapshot: dict[str, Any] | None) -> dict[str, Any]:
+    """The snapshot as the station sent it (every sealed field opened)."""
+    opened = dict(snapshot or {})
+    for person in PEOPLE:
+        fields = opened.get(person)
+        if isinstance(fields, dict):
+            opened[person] = {name: key_ring.unseal(value) if name in SEALED_FIELDS and isinstance(value, str)
+                              else value for name, value in fields.items()}
+    return opened
+
+
+def masked_snapshot(snapshot: dict[str, Any] | None, *, show_address: bool = True) -> dict[str, Any]:
+    """The snapshot for a page: numbers masked; the address opened (case page) or hidden (lists)."""
+    shown = open_snapshot(snapshot)
+    for person in PEOPLE:
+        fields = shown.get(person)
+        if isinstance(fields, dict):
+            fields["id_number"] = mask_id_number(fields.get("id_number"))
+            fields["phone"] = mask_phone(fields.get("phone"))
+            if not show_address and fields.get("address"):
+                fields["address"] = HIDDEN_ADDRESS
+    return shown
+
+
+def id_indexes(payload: dict[str, Any]) -> dict[str, str | None]:
+    """The blind-index columns of a case for this snapshot (applicant's and proxy's ID numbers)."""
+    found: dict[str, str | None] = {}
+    for person in PEOPLE:
+        fields = payload.get(person)
+        number = fields.get("id_number") if isinstance(fields, dict) else None
+        if isinstance(number, str) and key_ring.is_sealed(number):
+            number = key_ring.unseal(number)
+        found[f"{person}_id_index"] = key_ring.blind_index(number) if isinstance(number, str) and number else None
+    return found
+
+
+# --- event bodies and conflict copies ----------------------------------------------------------
+def seal_body(event: Any) -> str:
+    """The stored copy of an event: its JSON sealed whole (the digest is taken of the plain event)."""
+    return key_ring.seal(json_text(event))
+
+
+def open_body(stored: Any) -> Any:
+    """A stored event body as received; a body stored before sealing existed is returned as it is."""
+    if isinstance(stored, str) and key_ring.is_sealed(stored):
+        return json.loads(key_ring.unseal(stored))
+    return stored
+
+
+def masked_body(stored: Any) -> Any:
+    """A stored event for the conflicts page: opened, with numbers masked and addresses hidden."""
+    body = open_body(stored)
+    if isinstance(body, dict) and isinstance(body.get("payload"), dict):
+        body = dict(body, payload=masked_snapshot(body["payload"], show_address=False))
+    return body
+
+
+# --- station secrets ----------------------------------------------------------------------------
+_SECRETS: dict[str, str] = {}  # sealed → plain, per worker: every signed request needs it twice
+_SECRETS_MAX = 4096
+
+
+def seal_secret(secret: str) -> str:
+    """A station secret as stored."""
+    return key_ring.seal(secret)
+
+
+def station_secret(station: Station) -> str:
+    """The plain secret of a station for HMAC, opened once per worker (and per new secret)."""
+    stored = station.secret
+    plain = _SECRETS.get(stored)
+    if plain is None:
+        plain = key_ring.unseal(stored)
+        if len(_SECRETS) >= _SECRETS_MAX:
+            _SECRETS.clear()
+        _SECRETS[stored] = plain
+    return plain
+
+
+# --- search and reveal ----------------------------------------------------------------------------
+def looks_like_id_number(text: str) -> bool:
+    """A resident ID (15 or 18 characters, digits and a final X) or a similar certificate number."""
+    return bool(_ID_LIKE.match(text)) and any(ch.isdigit() for ch in text)
+
+
+def search_condition(text: str) -> Expression:
+    """Cases matching a typed query code, case number, platform number or ID number — exact, never LIKE.
+
+    An ID number is matched by its blind index under every key of the ring, so a search still
+    finds cases during a key rotation.
+    """
+    text = text.strip()
+    condition = (HubCase.query_code.in_(sorted({text, text.upper()})) | (HubCase.case_no == text)
+                 | (HubCase.hub_case_no == text))
+    if looks_like_id_number(text):
+        tokens = key_ring.blind_indexes(text)
+        condition |= HubCase.applicant_id_index.in_(tokens) | HubCase.proxy_id_index.in_(tokens)
+    return condition
+
+
+def reveal(case: HubCase, field: str, reason: str, user: Any) -> str:
+    """The full value of one personal number of a case, for a clerk who gave a reason.
+
+    The view calls this and nothing else to show a full number, so the access log can hook in
+    here (``user`` and ``reason`` are what it records). Raises :class:`ValidationError` with a
+    Chinese message for an empty reason or an unknown field.
+    """
+    if field not in REVEALABLE:
+        raise ValidationError("不能显示该项信息。")
+    if not (reason or "").strip():
+        raise ValidationError("请填写查看完整号码的原因。")
+    person, name, _label = REVEALABLE[field]
+    fields = (case.snapshot or {}).get(person)
+    value = fields.get(name) if isinstance(fields, dict) else None
+    return key_ring.unseal(value) if isinstance(value, str) else ""
