@@ -1,10 +1,11 @@
-"""Command line of the reference hub: ``python -m sync.hub init | run | add-station | rotate-secret | create-user``.
+"""Command line of the reference hub: ``python -m sync.hub init | run | add-station | rotate-secret | create-user | rotate-key``.
 
     python -m sync.hub init
     python -m sync.hub run [--host H] [--port P] [--threads N]
     python -m sync.hub add-station CODE NAME        # prints the station's credentials once
     python -m sync.hub rotate-secret CODE
     python -m sync.hub create-user USERNAME [--password P] [--name NAME] [--role approver|admin]
+    python -m sync.hub rotate-key                   # new key, everything sealed again (workers stopped)
 
 Configuration comes from ``instance/hub/config.py`` (or ``HUB_INSTANCE_PATH``), ``HUB_<NAME>``
 environment variables and ``DATABASE_URL``. Every command migrates the database first, so a
@@ -21,11 +22,12 @@ from waitress import serve
 
 from sync import protocol
 from sync.hub import create_app
-from sync.hub.extensions import db
+from sync.hub.extensions import db, key_ring
 from sync.hub.models import HubUser
 from sync.hub.models.users import APPROVER, ROLES
-from sync.hub.services import stations, users
+from sync.hub.services import resealing, stations, users
 from sync.hub.services.errors import HubError
+from websec.sealing import save_key_ring
 
 log = logging.getLogger("sync.hub")
 
@@ -124,3 +126,37 @@ def create_user_command(username: str, password: str | None, name: str, role: st
                 click.echo(f"已创建县级用户 {username}（{ROLES[role]}）。")
         except HubError as exc:
             _fail(exc.message)
+
+
+@cli.command("rotate-key")
+def rotate_key_command() -> None:
+    """Make a new key current and seal every record and file again under it; then drop the old keys.
+
+    Stop the hub's workers first: a worker still running holds the old ring in memory and would
+    keep sealing with a key this command retires. The new ring (old keys kept) is saved before
+    anything is re-sealed, so an interrupted run leaves every record readable; run it again.
+    """
+    app = _app()
+    old = app.extensions["hub_key_ring"]
+    ring = old.rotated()
+    save_key_ring(ring)  # old keys kept: every record stays readable while the walk runs
+    key_ring.initialize(ring)
+    app.extensions["hub_key_ring"] = ring
+    changed: dict[str, int] = {}
+    with app.app_context(), db.connection_context():
+        total = sum(resealing.counts().values())
+        with click.progressbar(length=total, label="重新加密", show_pos=True) as bar:
+            changed = resealing.reseal_everything(app.config["ATTACHMENT_DIR"], bar.update)
+        for _ in range(3):  # a record written under the old key meanwhile is caught here
+            if not any(resealing.reseal_everything(app.config["ATTACHMENT_DIR"]).values()):
+                break
+        else:
+            _fail("仍有记录在用旧密钥写入：请先停止县级平台的所有工作进程，再运行本命令。")
+    retired = ring.retired()
+    save_key_ring(retired)
+    key_ring.initialize(retired)
+    app.extensions["hub_key_ring"] = retired
+    click.echo(f"已启用新密钥 {retired.current}，旧密钥已删除。重新加密：站点密钥 {changed['stations']} 个，"
+               f"办件 {changed['cases']} 件，事件 {changed['events']} 条，冲突副本 {changed['conflicts']} 份，"
+               f"附件 {changed['files']} 个。")
+    click.echo(f"请备份新的密钥文件 {retired.path}（旧备份已无法打开新数据），然后重启县级平台。")

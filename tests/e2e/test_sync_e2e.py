@@ -362,7 +362,7 @@ def test_an_upload_cut_after_its_first_chunk_resumes_where_it_stopped(linked, hu
     from station.services.attachments import add_attachment
     from sync.attachment_upload import CHUNK_BYTES
     from sync.hub.extensions import db as hub_db
-    from sync.hub.services.attachments import blob_path
+    from sync.hub.services.attachments import blob_path, read_plain
 
     [case_id] = queue_cases(linked, 1)
     data = b"%PDF-1.4\n" + os.urandom(2 * CHUNK_BYTES + 1000)  # three chunks
@@ -382,7 +382,7 @@ def test_an_upload_cut_after_its_first_chunk_resumes_where_it_stopped(linked, hu
                               (f"bytes {2 * CHUNK_BYTES}-{total - 1}/{total}", total - 2 * CHUNK_BYTES)]
     sha = hashlib.sha256(data).hexdigest()
     with hub.app.app_context(), hub_db.connection_context():
-        assert blob_path(hub.app.config["ATTACHMENT_DIR"], sha).read_bytes() == data
+        assert read_plain(blob_path(hub.app.config["ATTACHMENT_DIR"], sha)) == data  # stored sealed
     assert_exactly_once(linked, hub)
 
 
