@@ -1,0 +1,208 @@
+"""Personal data at the county: sealed at rest, masked on every list, found by ID number, shown on purpose."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import threading
+
+import pytest
+from click.testing import CliRunner
+
+from demo.loopback import local_postgres_dsn, throwaway_schema
+from sync import protocol
+from sync.hub import create_app
+from sync.hub.cli import cli
+from sync.hub.database import open_database, runner
+from sync.hub.extensions import db
+from sync.hub.keyring import MissingKeyFile, create_key_file
+from sync.hub.models import Event, HubCase, Station
+from sync.hub.services import attachments, personal, stations
+from sync.hub.services.errors import ValidationError
+from tests.sync.conftest import StationClient, case_snapshot
+
+APPLICANT_ID = "110105194912310021"
+PROXY_ID = "110105198001010017"
+
+
+def _case_ids(html: str) -> set[str]:
+    import re
+
+    return set(re.findall(r'href="/cases/([0-9A-Za-z-]+)"', html))
+
+
+def test_case_list_finds_a_case_by_id_number_through_its_blind_index(hub_app, clerk, station_a, make_event):
+    mine, other = make_event(), make_event(payload=case_snapshot(
+        case_no="OTHER-1", query_code="Q9Z9Z9", applicant={"name": "李四", "id_number": "11010519800101002X"},
+        proxy=None))
+    assert {r["status"] for r in station_a.results([mine, other])} == {"accepted"}
+    found = _case_ids(clerk.get(f"/cases?q={APPLICANT_ID}").get_data(as_text=True))
+    assert found == {mine["case_id"]}
+    assert _case_ids(clerk.get(f"/cases?q={PROXY_ID}").get_data(as_text=True)) == {mine["case_id"]}  # the proxy too
+    assert _case_ids(clerk.get("/cases?q=11010519800101002x").get_data(as_text=True)) == {other["case_id"]}
+    assert _case_ids(clerk.get("/cases?q=q9z9z9").get_data(as_text=True)) == {other["case_id"]}  # query code
+    assert _case_ids(clerk.get("/cases?q=OTHER-1").get_data(as_text=True)) == {other["case_id"]}  # case number
+    assert _case_ids(clerk.get("/cases?q=110105194912").get_data(as_text=True)) == set()  # exact only, no LIKE
+    with hub_app.app_context():
+        stored = HubCase.get(HubCase.case_id == mine["case_id"])
+        assert APPLICANT_ID not in json.dumps(stored.snapshot) and APPLICANT_ID not in stored.applicant_id_index
+
+
+def test_case_page_masks_numbers_and_reveals_one_on_a_reason(hub_app, clerk, station_a, make_event):
+    event = make_event()
+    station_a.results([event])
+    page = f"/cases/{event['case_id']}"
+    html = clerk.get(page).get_data(as_text=True)
+    assert "110105********0021" in html and "138****1234" in html and "显示完整号码" in html
+    assert APPLICANT_ID not in html and PROXY_ID not in html and "13800001234" not in html
+    refused = clerk.csrf_post(f"{page}/reveal", {"field": "applicant_id_number", "reason": "  "}, token_page=page,
+                              follow_redirects=True).get_data(as_text=True)
+    assert "请填写查看完整号码的原因" in refused and APPLICANT_ID not in refused
+    shown = clerk.csrf_post(f"{page}/reveal", {"field": "applicant_id_number", "reason": "核对申请人身份"},
+                            token_page=page).get_data(as_text=True)
+    assert APPLICANT_ID in shown and PROXY_ID not in shown and "13800001234" not in shown  # that one number only
+    assert APPLICANT_ID not in clerk.get(page).get_data(as_text=True)  # and only on that answer
+
+
+def test_reveal_is_the_one_door_to_a_full_number(hub_app, station_a, make_event):
+    """The function the access log hooks into: a reason is required, the value comes back opened."""
+    event = make_event()
+    station_a.results([event])
+    with hub_app.app_context():
+        case = HubCase.get(HubCase.case_id == event["case_id"])
+        assert personal.reveal(case, "proxy_id_number", "代办人身份存疑", user=None) == PROXY_ID
+        assert personal.reveal(case, "applicant_phone", "联系申请人", user=None) == "13800001234"
+        with pytest.raises(ValidationError, match="原因"):
+            personal.reveal(case, "applicant_id_number", "", user=None)
+        with pytest.raises(ValidationError):
+            personal.reveal(case, "snapshot", "想看", user=None)
+
+
+def test_conflicts_page_shows_masked_numbers_only(hub_app, clerk, station_a, make_event):
+    event = make_event()
+    station_a.results([event])
+    station_a.results([{**event, "payload": {**event["payload"], "case_no": "CHANGED"}}])
+    html = clerk.get("/conflicts").get_data(as_text=True)
+    assert "CHANGED" in html and "110105********0021" in html and "110105********0017" in html
+    for plain in (APPLICANT_ID, PROXY_ID, "13800001234", "13900001111", "示范县示范村1号"):
+        assert plain not in html
+
+
+def test_a_fresh_hub_makes_an_owner_only_key_file(hub_app):
+    key_file = hub_app.config["KEY_FILE"]
+    assert os.path.dirname(key_file) == hub_app.instance_path
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+
+
+def test_workers_starting_at_once_share_one_key_ring(tmp_path):
+    path = tmp_path / "inst" / "hub.key"
+    rings, gate = [], threading.Barrier(8)
+
+    def start() -> None:
+        gate.wait()
+        rings.append(create_key_file(path))
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({ring.current for ring in rings}) == 1 and len(rings) == 8
+    assert [p.name for p in path.parent.iterdir()] == ["hub.key"]  # no temporary files left behind
+
+
+def test_a_hub_with_sealed_data_refuses_to_start_without_its_key_file(tmp_path):
+    from tests.fixtures.config import hub_test_config
+
+    app = create_app(hub_test_config(), tmp_path / "inst")
+    with app.app_context():
+        stations.create_station("ST01", "甲村")
+    app.extensions["hub_db"].close_all()
+    os.remove(app.config["KEY_FILE"])
+    with pytest.raises(MissingKeyFile, match="找不到密钥文件"):
+        create_app(hub_test_config(), tmp_path / "inst")
+    assert not os.path.exists(app.config["KEY_FILE"])  # and no new key was made that would hide the loss
+
+
+def test_an_upgrade_seals_what_was_stored_in_clear(tmp_path):
+    """Rows written before 0003 (plain secret, snapshot, body) are sealed by the start that applies it."""
+    from tests.fixtures.config import hub_test_config
+
+    path = tmp_path / "inst" / "hub.sqlite3"
+    path.parent.mkdir()
+    old = open_database(None, str(path))
+    secret, event = "plain-secret-from-before-the-upgrade-0123456", {"event_id": "e1", "payload": case_snapshot()}
+    with old.connection_context():
+        runner(old).up("0002_login_security")
+        old.execute_sql("INSERT INTO hub_station (code, name, secret, active, created_at, settings, heartbeat) "
+                        "VALUES ('ST01', '甲村', ?, 1, '2026-01-01', '{}', '{}')", (secret,))
+        old.execute_sql("INSERT INTO hub_case (case_id, station_id, status, last_seq, snapshot, created_at, "
+                        "updated_at) VALUES ('c1', 1, 'submitted', 1, ?, '2026-01-01', '2026-01-01')",
+                        (json.dumps(case_snapshot(), ensure_ascii=False),))
+        old.execute_sql("INSERT INTO hub_event (event_id, station_id, case_id, seq, kind, digest, occurred_at, "
+                        "catalog_version, body, received_at) VALUES ('e1', 1, 'c1', 1, 'case.submitted', 'd', "
+                        "'2026-01-01', 'v', ?, '2026-01-01')", (json.dumps(event),))
+    old.close_all()
+    app = create_app(hub_test_config(), tmp_path / "inst")
+    with app.app_context():
+        raw = [row for table in ("hub_station", "hub_case", "hub_event")
+               for row in db.execute_sql(f"SELECT * FROM {table}").fetchall()]
+        assert not [row for row in raw if APPLICANT_ID in str(row) or secret in str(row)]
+        assert personal.station_secret(Station.get()) == secret
+        assert personal.open_body(Event.get().body) == event
+        assert HubCase.get_or_none(personal.search_condition(APPLICANT_ID)).case_id == "c1"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def hub_env(request, tmp_path, monkeypatch):
+    """The CLI's hub: an instance folder, on SQLite or in a throwaway PostgreSQL schema."""
+    for name in ("DATABASE_URL", "SECRET_KEY", "HUB_SECRET_KEY", "HUB_DATABASE_URL", "HUB_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HUB_INSTANCE_PATH", str(tmp_path / "inst"))
+    if request.param == "sqlite":
+        yield tmp_path / "inst"
+        return
+    with throwaway_schema(local_postgres_dsn(), "hub_rotate") as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        yield tmp_path / "inst"
+        db.obj.close_all()
+
+
+def test_rotate_key_reseals_everything_and_every_record_still_opens(hub_env, make_event):
+    app = create_app()
+    with app.app_context():
+        _station, secret = stations.create_station("ST01", "甲村")
+    station = StationClient(app, "ST01", secret)
+    events = [make_event(), make_event()]
+    station.results([events[0]])
+    station.results([events[1], {**events[1], "payload": {**events[1]["payload"], "case_no": "CHANGED"}}])
+    data = b"%PDF-1.4\n" + APPLICANT_ID.encode() + os.urandom(1000)
+    sha = protocol.sha256_hex(data)
+    with app.app_context():
+        attachments.put_chunk(app.config["ATTACHMENT_DIR"], Station.get(), sha, start=0, end=len(data) - 1,
+                              total=len(data), data=data, max_bytes=10 ** 7)
+    old_ring = app.extensions["hub_key_ring"]
+    with app.app_context():
+        before = {e.event_id: e.body for e in Event.select()}
+
+    result = CliRunner().invoke(cli, ["rotate-key"])
+    assert result.exit_code == 0, result.output
+    assert "重新加密" in result.output and "办件 2 件" in result.output and "附件 1 个" in result.output
+
+    fresh = create_app()  # a worker started after the rotation reads the new key file
+    ring = fresh.extensions["hub_key_ring"]
+    assert ring.current != old_ring.current and list(ring.keys) == [ring.current]  # the old key is gone
+    with fresh.app_context():
+        for stored in Event.select():
+            assert stored.body != before[stored.event_id]
+            assert personal.open_body(stored.body)["event_id"] == stored.event_id
+        for event in events:
+            case = HubCase.get(personal.search_condition(APPLICANT_ID) & (HubCase.case_id == event["case_id"]))
+            assert personal.open_snapshot(case.snapshot)["applicant"]["id_number"] == APPLICANT_ID
+        assert {c.case_id for c in HubCase.select().where(personal.search_condition(PROXY_ID))} == {
+            e["case_id"] for e in events}
+        assert attachments.read_plain(attachments.blob_path(fresh.config["ATTACHMENT_DIR"], sha)) == data
+        assert personal.station_secret(Station.get()) == secret
+    again = StationClient(fresh, "ST01", secret)  # the station's signed requests still verify
+    assert again.results([make_event(case_id=events[0]["case_id"], seq=2, kind="case.note")])[0]["status"] == "accepted"
