@@ -2,8 +2,10 @@
 
 What is sealed (``websec.sealing``, the ring in the instance's key file):
 
-* in a case snapshot, the applicant's and the proxy's ID number, phone and address; the rest of
-  the snapshot stays readable JSON, so lists and decisions need no key;
+* in a case snapshot, the applicant's and the proxy's ID number, phone and address: taken out of
+  the person's entry and sealed together under its ``"sealed"`` key (one seal per person: the
+  ingest path seals every snapshot it receives); the rest of the snapshot stays readable JSON,
+  so lists and decisions need no key;
 * every stored event body and conflict copy, whole (a JSON string ``"enc1:…"`` in the same JSON
   column). The duplicate check never reads it: it compares the digest of the *plain* canonical
   event, computed on arrival as before;
@@ -31,6 +33,7 @@ from sync.protocol import json_text
 
 PEOPLE = ("applicant", "proxy")
 SEALED_FIELDS = ("id_number", "phone", "address")
+SEALED_KEY = "sealed"  # in a stored person's entry: the sealed JSON of their SEALED_FIELDS
 #: What a clerk may reveal on a case page: name → (person, field), with the label shown.
 REVEALABLE = {
     "applicant_id_number": ("applicant", "id_number", "申请人证件号码"),
@@ -43,28 +46,27 @@ _ID_LIKE = re.compile(r"^[0-9A-Za-z]{15,18}$")
 
 # --- case snapshots ---------------------------------------------------------------------------
 def seal_snapshot(payload: dict[str, Any]) -> dict[str, Any]:
-    """The snapshot to store: a copy with each person's numbers and address sealed."""
+    """The snapshot to store: a copy with each person's numbers and address sealed (plain input)."""
+    ring = key_ring.obj  # once, not through the proxy per value: this runs for every snapshot received
     snapshot = dict(payload)
     for person in PEOPLE:
         fields = snapshot.get(person)
-        if isinstance(fields, dict):
-            sealed = dict(fields)
-            for name in SEALED_FIELDS:
-                value = sealed.get(name)
-                if isinstance(value, str) and value and not key_ring.is_sealed(value):
-                    sealed[name] = key_ring.seal(value)
-            snapshot[person] = sealed
+        if isinstance(fields, dict) and any(name in fields for name in SEALED_FIELDS):
+            kept = {name: value for name, value in fields.items() if name not in SEALED_FIELDS}
+            kept[SEALED_KEY] = ring.seal(json_text({name: fields[name] for name in SEALED_FIELDS if name in fields}))
+            snapshot[person] = kept
     return snapshot
 
 
 def open_snapshot(snapshot: dict[str, Any] | None) -> dict[str, Any]:
-    """The snapshot as the station sent it (every sealed field opened)."""
+    """The snapshot as the station sent it (each person's sealed fields opened and put back)."""
     opened = dict(snapshot or {})
     for person in PEOPLE:
         fields = opened.get(person)
-        if isinstance(fields, dict):
-            opened[person] = {name: key_ring.unseal(value) if name in SEALED_FIELDS and isinstance(value, str)
-                              else value for name, value in fields.items()}
+        if isinstance(fields, dict) and isinstance(fields.get(SEALED_KEY), str):
+            plain = {name: value for name, value in fields.items() if name != SEALED_KEY}
+            plain.update(json.loads(key_ring.unseal(fields[SEALED_KEY])))
+            opened[person] = plain
     return opened
 
 
@@ -82,21 +84,20 @@ def masked_snapshot(snapshot: dict[str, Any] | None, *, show_address: bool = Tru
 
 
 def id_indexes(payload: dict[str, Any]) -> dict[str, str | None]:
-    """The blind-index columns of a case for this snapshot (applicant's and proxy's ID numbers)."""
+    """The blind-index columns of a case for this snapshot as received (applicant's and proxy's ID numbers)."""
+    ring = key_ring.obj
     found: dict[str, str | None] = {}
     for person in PEOPLE:
         fields = payload.get(person)
         number = fields.get("id_number") if isinstance(fields, dict) else None
-        if isinstance(number, str) and key_ring.is_sealed(number):
-            number = key_ring.unseal(number)
-        found[f"{person}_id_index"] = key_ring.blind_index(number) if isinstance(number, str) and number else None
+        found[f"{person}_id_index"] = ring.blind_index(number) if isinstance(number, str) and number else None
     return found
 
 
 # --- event bodies and conflict copies ----------------------------------------------------------
 def seal_body(event: Any) -> str:
     """The stored copy of an event: its JSON sealed whole (the digest is taken of the plain event)."""
-    return key_ring.seal(json_text(event))
+    return key_ring.obj.seal(json_text(event))
 
 
 def open_body(stored: Any) -> Any:
@@ -169,6 +170,6 @@ def reveal(case: HubCase, field: str, reason: str, user: Any) -> str:
     if not (reason or "").strip():
         raise ValidationError("请填写查看完整号码的原因。")
     person, name, _label = REVEALABLE[field]
-    fields = (case.snapshot or {}).get(person)
+    fields = open_snapshot(case.snapshot).get(person)
     value = fields.get(name) if isinstance(fields, dict) else None
-    return key_ring.unseal(value) if isinstance(value, str) else ""
+    return value if isinstance(value, str) else ""

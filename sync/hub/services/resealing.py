@@ -38,11 +38,10 @@ def _body_needs_sealing(stored: Any) -> bool:
 def _snapshot_needs_sealing(case: HubCase) -> bool:
     for person in personal.PEOPLE:
         fields = (case.snapshot or {}).get(person)
-        if isinstance(fields, dict) and any(
-                isinstance(fields.get(name), str) and key_ring.needs_resealing(fields[name])
-                for name in personal.SEALED_FIELDS):
+        if isinstance(fields, dict) and (any(name in fields for name in personal.SEALED_FIELDS)
+                                         or key_ring.needs_resealing(fields.get(personal.SEALED_KEY))):
             return True
-    indexes = personal.id_indexes(case.snapshot or {})
+    indexes = personal.id_indexes(personal.open_snapshot(case.snapshot))
     return (case.applicant_id_index, case.proxy_id_index) != (indexes["applicant_id_index"],
                                                               indexes["proxy_id_index"])
 
