@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import threading
 
@@ -20,6 +21,7 @@ from sync.hub.keyring import MissingKeyFile, create_key_file
 from sync.hub.models import Event, HubCase, Station
 from sync.hub.services import attachments, personal, stations
 from sync.hub.services.errors import ValidationError
+from tests.fixtures.config import hub_test_config
 from tests.sync.conftest import StationClient, case_snapshot
 
 APPLICANT_ID = "110105194912310021"
@@ -27,8 +29,6 @@ PROXY_ID = "110105198001010017"
 
 
 def _case_ids(html: str) -> set[str]:
-    import re
-
     return set(re.findall(r'href="/cases/([0-9A-Za-z-]+)"', html))
 
 
@@ -113,8 +113,6 @@ def test_workers_starting_at_once_share_one_key_ring(tmp_path):
 
 
 def test_a_hub_with_sealed_data_refuses_to_start_without_its_key_file(tmp_path):
-    from tests.fixtures.config import hub_test_config
-
     app = create_app(hub_test_config(), tmp_path / "inst")
     with app.app_context():
         stations.create_station("ST01", "甲村")
@@ -127,8 +125,6 @@ def test_a_hub_with_sealed_data_refuses_to_start_without_its_key_file(tmp_path):
 
 def test_an_upgrade_seals_what_was_stored_in_clear(tmp_path):
     """Rows written before 0003 (plain secret, snapshot, body) are sealed by the start that applies it."""
-    from tests.fixtures.config import hub_test_config
-
     path = tmp_path / "inst" / "hub.sqlite3"
     path.parent.mkdir()
     old = open_database(None, str(path))
