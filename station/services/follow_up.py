@@ -17,7 +17,7 @@ from rules import events
 from rules.labels import COLLECTOR_KINDS, PICKUP_METHODS, SUPPLY_FORMS
 from rules.privacy import mask_id_number
 from station.extensions import db
-from station.models import Attachment, Case, CaseMaterial, User
+from station.models import Attachment, Case, CaseMaterial, TimelineEntry, User
 from station.models.base import now
 from station.models.cases import OPEN_STATUSES
 from station.services import personal, timeline
@@ -114,7 +114,7 @@ def submit_supplement(case: Case, user: User, answers: list[SuppliedMaterial], n
         words = "、".join(f"{s['name']}（{SUPPLY_FORMS[s['supplied_as']]}）" for s in supplied)
         timeline.record(case, timeline.actor_of(user), "supplemented",
                         "提交补正材料" + (f"：{words}" if words else "") + (f"；说明：{note}" if note else ""),
-                        {"supplied": supplied})
+                        {"supplied": supplied, "note": note})
         payload: dict[str, Any] = {"supplied": supplied, "materials": material_rows(case), "by": user.username,
                                    "supplied_at": at.astimezone().isoformat()}
         if note:
@@ -304,6 +304,13 @@ def record_handover(case: Case, user: User, data: HandoverInput, today: dt.date 
         timeline.record(case, timeline.actor_of(user), "delivered", "办理结果已送达：" + handover_summary(case))
         _enqueue(case, events.DELIVERED, payload)
     return case
+
+
+def last_supplement_note(case: Case) -> str:
+    """The agent's note on the latest 补正 answer (kept on the timeline entry), for the receipt."""
+    entry = (TimelineEntry.select().where((TimelineEntry.case == case) & (TimelineEntry.action == "supplemented"))
+             .order_by(TimelineEntry.id.desc()).first())
+    return str((entry.data or {}).get("note") or "") if entry else ""
 
 
 def handover_summary(case: Case) -> str:
