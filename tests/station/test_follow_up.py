@@ -21,9 +21,9 @@ from tests.fixtures.intake import AGENT_ID, BAD_CHECKSUM_ID, GOOD_ID, form_for, 
 ITEM = "高龄津贴申领"  # id_card, hukou_book, bank_card essential; photo_1inch may be deferred
 
 
-def _take(**overrides: str) -> Case:
+def _take(taken_by: str = "agent", **overrides: str) -> Case:
     item = item_named(ITEM)
-    agent = User.get(User.username == "agent")
+    agent = User.get(User.username == taken_by)
     draft = intake.check_input([item], form_for([item], **overrides), dt.date.today())
     [case] = intake.create_cases([item], draft, agent, allow_duplicate=True)
     return cases.get_case(case.id)
@@ -266,10 +266,15 @@ def test_a_handover_recorded_twice_or_before_the_result_changes_nothing(database
             method="window", collector_kind="applicant", collector_id_number=GOOD_ID))
     assert _state(case) == before
     case = _completed()
+    other_desk = cases.get_case(case.id)  # the same case, open at a second desk before the pickup
     follow_up.record_handover(case, _agent(), follow_up.HandoverInput(
         method="window", collector_kind="applicant", collector_id_number=GOOD_ID))
     case = cases.get_case(case.id)
     before = _state(case)
+    with pytest.raises(DomainError, match="不能重复登记"):
+        follow_up.record_handover(other_desk, _agent(), follow_up.HandoverInput(
+            method="hand", receiver="赵秀英", date=dt.date.today().isoformat()))
+    assert _state(case) == before
     with pytest.raises(DomainError, match="不能重复登记"):
         follow_up.record_handover(case, _agent(), follow_up.HandoverInput(
             method="hand", receiver="赵秀英", date=dt.date.today().isoformat()))
@@ -346,6 +351,12 @@ def test_the_home_page_is_the_agents_to_do(app, agent, clerk):
     assert supplement.case_no in page
     page = agent.get("/deferrals").get_data(as_text=True)
     assert deferred.case_no in page and "今日到期" in page
+
+
+def test_the_agents_to_do_holds_only_her_own_cases(app, agent, clerk):
+    theirs = _in_app(app, lambda: _asked_for_hukou(_take(taken_by="clerk")))
+    assert theirs.case_no not in agent.get("/").get_data(as_text=True)
+    assert theirs.case_no in clerk.get("/").get_data(as_text=True)
 
 
 def test_a_case_set_aside_by_sync_is_on_the_to_do(app, agent):
