@@ -102,8 +102,11 @@ def test_a_pickup_reaches_the_county_once_and_the_case_shows_delivered(linked, h
     case_id = _take(linked)
     assert not sync(linked).error
     _decide(hub, case_id, kind="accepted")
-    _decide(hub, case_id, kind="completed", result="approved", result_text="自2026年12月起发放")
+    _decide(hub, case_id, kind="completed", result="approved", result_text="自2026年12月起发放",
+            certificate_no="GLJT-2026-0042")
     assert sync(linked).pulled == 2
+    with linked.app_context(), db.connection_context():
+        assert Case.get_by_id(case_id).result_certificate_no == "GLJT-2026-0042"  # the county's 证书编号
     _as_agent(linked, lambda agent: follow_up.record_handover(cases.get_case(case_id), agent, follow_up.HandoverInput(
         method="window", collector_kind="applicant", collector_id_number=GOOD_ID)))
     with linked.app_context(), db.connection_context():
