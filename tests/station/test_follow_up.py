@@ -293,6 +293,7 @@ def test_the_agent_answers_a_supplement_on_the_case_page(app, agent):
     page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
     assert 'id="supplement-form"' in page and 'name="supplied__hukou_book"' in page
     assert 'name="supplied__id_card"' not in page  # only what the county asked for
+    assert "县级要求补正</strong>（原为已提交）" in page  # the table shows what is asked now
     response = agent.post(f"/cases/{case.id}/supplement", {"supplied__hukou_book": "copy"})
     assert response.status_code == 302
     page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
