@@ -367,7 +367,7 @@ def delivery_slip(station: StationInfo, case: CaseDoc, layout: str = "a4") -> by
     b, story = _start(station, case, title, layout)
     d = case.delivery
     outcome = RESULTS.get(case.result or "", "已办结")
-    rows: list[Row] = [*_item_rows(case), *_applicant_rows(case), ("办理结果", outcome, False)]
+    rows: list[Row] = [*_identity_rows(station, case), ("办理结果", outcome, False)]
     if case.result_text:
         rows.append(("结果说明", case.result_text, True))
     if case.result_certificate_no:
