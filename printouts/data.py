@@ -45,6 +45,31 @@ class MaterialLine:
 
 
 @dataclass(frozen=True)
+class SuppliedLine:
+    """One material handed in after intake, for a 补正 (issue 19)."""
+
+    name: str
+    supplied_as: str  # key of rules.labels.SUPPLY_FORMS
+    note: str = ""  # the reason, for 不适用
+
+
+@dataclass(frozen=True)
+class DeliveryDoc:
+    """How the result was handed over (送达), for the 送达回证."""
+
+    method: str  # key of rules.labels.PICKUP_METHODS
+    delivered_on: date
+    collector_kind: str = ""  # key of rules.labels.COLLECTOR_KINDS (window pickup)
+    collector_name: str = ""
+    collector_cert_name: str = "居民身份证"
+    collector_id_number: str = ""  # FULL number; builders mask it
+    collector_relation: str = ""
+    ems_no: str = ""
+    address: str = ""
+    receiver: str = ""
+
+
+@dataclass(frozen=True)
 class CaseDoc:
     """Everything any per-case document may print. Unused fields stay at their defaults."""
 
@@ -93,6 +118,11 @@ class CaseDoc:
     authorization_scope: str = ""  # 委托事项和权限; a generic one is printed otherwise
     authorization_term: str = ""  # 委托期限; "自签署之日起至本事项办结之日止" otherwise
     issued_at: datetime | None = None  # when this paper is printed; received_at otherwise
+    supplied: tuple[SuppliedLine, ...] = ()  # the answer to the county's 补正
+    supplied_at: datetime | None = None
+    supplied_note: str = ""
+    result_certificate_no: str = ""
+    delivery: DeliveryDoc | None = None  # set once the result was handed over
 
 
 @dataclass(frozen=True)

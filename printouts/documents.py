@@ -17,7 +17,16 @@ from printouts.data import CaseDoc, MaterialLine, StationInfo
 from printouts.fonts import cjk_font
 from printouts.layout import Builder, PageInfo, build_pdf, deadline_text, get_layout, query_url
 from printouts.text import fmt_date, fmt_datetime
-from rules.labels import ITEM_KINDS, MATERIAL_FORMS, MATERIAL_STATUSES, MODES, PICKUP_METHODS, RESULTS
+from rules.labels import (
+    COLLECTOR_KINDS,
+    ITEM_KINDS,
+    MATERIAL_FORMS,
+    MATERIAL_STATUSES,
+    MODES,
+    PICKUP_METHODS,
+    RESULTS,
+    SUPPLY_FORMS,
+)
 from rules.privacy import mask_id_number, mask_phone
 
 Row = tuple[str, object, bool]
@@ -323,4 +332,64 @@ def completion_notice(station: StationInfo, case: CaseDoc, layout: str = "a4") -
     story += _note_list(b, "须知", notes)
     story.append(b.signatures(["领取人签字：", "", f"领取日期：{'　' * 8}"],
                               b.seal_lines(station.name, case.completed_at or _issued(case))))
+    return _finish(b, story, station, case, title)
+
+
+# --- 补正材料收取凭证 --------------------------------------------------------------------------
+
+def supplement_receipt(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+    """补正材料收取凭证: what the resident brought for the county's 补正, one line per material."""
+    title = "补正材料收取凭证"
+    b, story = _start(station, case, title, layout)
+    when = fmt_datetime(case.supplied_at) if case.supplied_at else ""
+    story += [b.p(f"申请人{case.applicant_name}：您申请的“{case.item_name}”事项，本站已于{when or '今日'}"
+                  "收到下列补正材料，将报送办理部门审核："),
+              b.space(1.5), b.kv_table(_identity_rows(station, case)), b.p("补正材料", b.s.heading),
+              b.grid(["序号", "材料", "补正情况"],
+                     [[str(i), line.name, SUPPLY_FORMS.get(line.supplied_as, line.supplied_as)
+                       + (f"（{line.note}）" if line.note else "")]
+                      for i, line in enumerate(case.supplied, 1)] or [["—", "（未列具体材料）", ""]],
+                     [0.1, 0.45, 0.45])]
+    if case.supplied_note:
+        story += [b.p("补正说明", b.s.heading), b.p(case.supplied_note)]
+    story += _note_list(b, "须知", ["原件经核验后当场退还，本站只留存复印件或扫描件。",
+                                   "办理时限自补正材料齐全之日起继续计算；审核结果可凭查询码查询。"])
+    story.append(b.signatures(["申请人（代理人）签字：", f"日期：{'　' * 8}"],
+                              b.seal_lines(station.name, case.supplied_at or _issued(case))))
+    return _finish(b, story, station, case, title)
+
+
+# --- 送达回证 ----------------------------------------------------------------------------------
+
+def delivery_slip(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+    """送达回证: the result and how it was handed over (window pickup, free post, agent delivery)."""
+    title = "送达回证"
+    b, story = _start(station, case, title, layout)
+    d = case.delivery
+    outcome = RESULTS.get(case.result or "", "已办结")
+    rows: list[Row] = [*_identity_rows(station, case), ("办理结果", outcome, False)]
+    if case.result_text:
+        rows.append(("结果说明", case.result_text, True))
+    if case.result_certificate_no:
+        rows.append(("证书编号", case.result_certificate_no, False))
+    if d is not None:
+        rows.append(("送达方式", PICKUP_METHODS.get(d.method, d.method), False))
+        rows.append(("送达日期" if d.method != "post" else "寄出日期", fmt_date(d.delivered_on), False))
+        if d.method == "window":
+            who = COLLECTOR_KINDS.get(d.collector_kind, "") + " " + d.collector_name
+            if d.collector_relation:
+                who += f"（{d.collector_relation}）"
+            rows.append(("领取人", who.strip(), False))
+            rows.append((f"领取人{d.collector_cert_name}", mask_id_number(d.collector_id_number), False))
+        elif d.method == "post":
+            rows.append(("EMS 邮件号", d.ems_no, False))
+            rows.append(("邮寄地址", d.address, True))
+        else:
+            rows.append(("签收人", d.receiver, False))
+    story += [b.p(f"申请人{case.applicant_name}申请的“{case.item_name}”事项已办结，办理结果送达情况如下："),
+              b.space(1.5), b.kv_table(rows)]
+    story += _note_list(b, "须知", ["对办理结果有异议的，可依法申请行政复议或提起行政诉讼。",
+                                   "欢迎扫描二维码或凭查询码对本次服务进行评价（好差评）。"])
+    signer = "收件人签字：" if d is not None and d.method == "post" else "领取人（签收人）签字："
+    story.append(b.signatures([signer, f"日期：{'　' * 8}"], b.seal_lines(station.name, _issued(case))))
     return _finish(b, story, station, case, title)

@@ -17,9 +17,11 @@ from printouts.documents import (
     commitment_letter,
     completion_notice,
     deferral_notice,
+    delivery_slip,
     notice_missing,
     receipt_title,
     supplement_notice,
+    supplement_receipt,
 )
 
 
@@ -54,6 +56,9 @@ PRINTABLE_DOCUMENTS: dict[str, PrintableDocument] = {
     "authorization": PrintableDocument("代办委托书", authorization_letter, lambda case: case.mode == "proxy"),
     "supplement": PrintableDocument("补正材料通知书", supplement_notice, lambda case: bool(case.supplement_items)),
     "completion": PrintableDocument("办结及领取通知书", completion_notice, lambda case: case.result is not None),
+    "supplement_receipt": PrintableDocument("补正材料收取凭证", supplement_receipt,
+                                            lambda case: case.supplied_at is not None),
+    "delivery_slip": PrintableDocument("送达回证", delivery_slip, lambda case: case.delivery is not None),
 }
 
 

@@ -18,6 +18,7 @@ MATERIALS_UPDATED = "case.materials_updated"  # materials or scans added, 委托
 STATUS_CHANGED = "case.status_changed"
 NOTE = "case.note"
 DELIVERED = "case.delivered"  # result handed over (送达)
+SUPPLEMENTED = "case.supplemented"  # the station answered the county's 补正 request
 EVALUATED = "case.evaluated"  # 好差评
 
 _TYPE_WORDS = {str: "文字", int: "整数", bool: "true 或 false", dict: "JSON 对象", list: "列表"}
@@ -47,13 +48,22 @@ BODIES: Mapping[str, BodyShape] = {
                   "attachments": list},
     ),
     MATERIALS_UPDATED: BodyShape(
-        optional={"materials": list, "attachments": list, "authorization_signed": bool},
+        # ``arrived``: keys of deferred (容缺) materials that were handed in with this update
+        optional={"materials": list, "attachments": list, "authorization_signed": bool, "arrived": list},
         one_of=("materials", "attachments", "authorization_signed"),
     ),
     NOTE: BodyShape(required={"text": str}, optional={"by": str}),
+    # ``supplied``: one {"key", "name", "supplied_as", "note"} per material the county asked for;
+    # ``materials``: every material of the case as it stands now (the same rows as SUBMITTED's).
+    SUPPLEMENTED: BodyShape(required={"supplied": list, "materials": list},
+                            optional={"note": str, "by": str, "supplied_at": str}),
+    # ``method``: a key of labels.PICKUP_METHODS; ``delivered_on``: ISO date handed over or posted.
+    # ``collector``: {"kind", "name", "cert_type", "id_masked", "relation"} for a window pickup.
+    DELIVERED: BodyShape(required={"method": str, "delivered_on": str},
+                         optional={"collector": dict, "ems_no": str, "address": str, "receiver": str,
+                                   "by": str}),
     # Not yet written by the station: the hub keeps the body whole on the case.
     STATUS_CHANGED: BodyShape(),
-    DELIVERED: BodyShape(),
     EVALUATED: BodyShape(),
 }
 

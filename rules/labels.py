@@ -30,7 +30,7 @@ CASE_STATUSES: Mapping[str, str] = {
 #: HubCase.status at the county: the county's own statuses share the station's words.
 HUB_CASE_STATUSES: Mapping[str, str] = {
     "submitted": "待受理",
-    **{status: CASE_STATUSES[status] for status in ("accepted", "supplement", "rejected", "completed")},
+    **{status: CASE_STATUSES[status] for status in ("accepted", "supplement", "rejected", "completed", "delivered")},
     "not_collected": "未收件（仅备案）",
 }
 
@@ -60,7 +60,19 @@ MATERIAL_STATUSES: Mapping[str, str] = {
     "commitment": "告知承诺",
     "e_license": "电子证照",
     "missing": "缺少",
+    "not_applicable": "不适用",
 }
+
+#: The statuses an agent may choose for a material at intake (不适用 is recorded only in a 补正 so far).
+INTAKE_MATERIAL_STATUSES: Mapping[str, str] = {
+    key: word for key, word in MATERIAL_STATUSES.items() if key != "not_applicable"}
+
+#: CaseMaterial.supplied_as: how a material was handed in after intake (补正 or a 容缺 arrival).
+SUPPLY_FORMS: Mapping[str, str] = {
+    "original_seen": "原件已核验", "copy": "复印件", "scan": "已上传扫描件", "not_applicable": "不适用"}
+
+#: Who collected a result at the window.
+COLLECTOR_KINDS: Mapping[str, str] = {"applicant": "申请人本人", "authorised": "受委托人"}
 
 #: Material.form: how the paper must be handed in.
 MATERIAL_FORMS: Mapping[str, str] = {"original": "原件", "copy": "复印件", "original_and_copy": "原件及复印件"}
@@ -95,6 +107,7 @@ EVENT_KINDS: Mapping[str, str] = {
     events.STATUS_CHANGED: "状态变更",
     events.NOTE: "备注",
     events.DELIVERED: "结果送达",
+    events.SUPPLEMENTED: "补正提交",
     events.EVALUATED: "评价",
 }
 
@@ -107,6 +120,8 @@ TABLES: Mapping[str, Mapping[str, str]] = {
     "county_decisions": COUNTY_DECISIONS,
     "results": RESULTS,
     "material_statuses": MATERIAL_STATUSES,
+    "supply_forms": SUPPLY_FORMS,
+    "collector_kinds": COLLECTOR_KINDS,
     "material_forms": MATERIAL_FORMS,
     "pickup_methods": PICKUP_METHODS,
     "item_kinds": ITEM_KINDS,

@@ -25,6 +25,7 @@ from station.views import (
     catalog,
     errors,
     filters,
+    follow_up,
     intake,
     main,
     printing,
@@ -132,7 +133,7 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    for module in (main, auth, public, catalog, intake, cases, printing, admin, sync_status):
+    for module in (main, auth, public, catalog, intake, cases, follow_up, printing, admin, sync_status):
         app.register_blueprint(module.bp)
 
 

@@ -13,7 +13,7 @@ from peewee import (
     TextField,
 )
 
-from rules.labels import CASE_STATUSES, MATERIAL_STATUSES, MODES
+from rules.labels import CASE_STATUSES, MATERIAL_STATUSES, MODES, SUPPLY_FORMS
 from station.models.base import BaseModel, JSONField, now
 from station.models.catalog import ServiceItem
 from station.models.users import User
@@ -60,6 +60,14 @@ class Case(BaseModel):
     supplement_items = JSONField(default=list)
     status_reason = TextField(default="")
     updated_at = DateTimeField(default=now)
+    # after intake (migration 0009): the 补正 asked by key and when it was answered, the result's
+    # certificate number, and the handover (送达) — its record and the collector's sealed ID number
+    supplement_keys = JSONField(default=list)
+    supplemented_at = DateTimeField(null=True)
+    result_certificate_no = CharField(max_length=60, default="")
+    delivered_at = DateTimeField(null=True)
+    delivery = JSONField(default=dict)
+    collector_id_stored = TextField(default="")  # read through services.personal
 
     class Meta:
         # the case list's order and its usual filters (migration 0003)
@@ -96,10 +104,16 @@ class CaseMaterial(BaseModel):
     due_date = DateField(null=True)
     e_license_no = CharField(max_length=60, default="")
     received_at = DateTimeField(null=True)
+    supplied_as = CharField(max_length=16, default="")  # rules.labels.SUPPLY_FORMS, after intake
+    supplied_note = TextField(default="")  # why 不适用
 
     @property
     def status_name(self) -> str:
         return MATERIAL_STATUSES.get(self.status, self.status)
+
+    @property
+    def supplied_name(self) -> str:
+        return SUPPLY_FORMS.get(self.supplied_as, self.supplied_as)
 
 
 class Attachment(BaseModel):

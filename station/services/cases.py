@@ -42,6 +42,28 @@ def materials(case: Case) -> list[CaseMaterial]:
     return list(CaseMaterial.select().where(CaseMaterial.case == case).order_by(CaseMaterial.position))
 
 
+def material_rows(case: Case) -> list[dict[str, Any]]:
+    """Every material of the case as it stands now, as the county files it (also sent after a 补正
+    or a 容缺 arrival, so the county's table shows each material's current state)."""
+    rows = []
+    for m in materials(case):
+        row: dict[str, Any] = {
+            "key": m.key,
+            "name": m.name,
+            "form": m.form,
+            "copies": m.copies,
+            "essential": m.essential,
+            "status": m.status,
+            "due_date": m.due_date.isoformat() if m.due_date else None,
+            "e_license_no": m.e_license_no or None,
+        }
+        if m.supplied_as:  # only after intake: the intake snapshot keeps its old shape
+            row.update(supplied_as=m.supplied_as, supplied_note=m.supplied_note or None,
+                       received_at=m.received_at.astimezone().isoformat() if m.received_at else None)
+        rows.append(row)
+    return rows
+
+
 def snapshot(case: Case) -> dict[str, Any]:
     """The full case as the county receives it in a `case.submitted` event."""
     item = case.item
@@ -76,19 +98,7 @@ def snapshot(case: Case) -> dict[str, Any]:
             if case.mode == "proxy"
             else None
         ),
-        "materials": [
-            {
-                "key": m.key,
-                "name": m.name,
-                "form": m.form,
-                "copies": m.copies,
-                "essential": m.essential,
-                "status": m.status,
-                "due_date": m.due_date.isoformat() if m.due_date else None,
-                "e_license_no": m.e_license_no or None,
-            }
-            for m in materials(case)
-        ],
+        "materials": material_rows(case),
         "form_values": case.form_values,
         "form_labels": {f["name"]: f["label"] for f in item.form_fields or [] if f["name"] in case.form_values},
         "pickup_method": case.pickup_method,
@@ -239,13 +249,17 @@ def apply_county_status(case_id: str, payload: dict[str, Any]) -> Case | None:
     case.status_reason = payload.get("reason") or ""
     if status == "supplement":
         # the county names materials as {"key", "name"}; older hubs send plain names
+        entries = payload.get("supplement_items") or []
         case.supplement_items = [
             str(entry.get("name") or entry.get("key")) if isinstance(entry, dict) else str(entry)
-            for entry in payload.get("supplement_items") or []
+            for entry in entries
         ]
+        case.supplement_keys = [str(entry["key"]) for entry in entries if isinstance(entry, dict) and entry.get("key")]
+        case.supplemented_at = None  # a new request waits for a new answer
     if status == "completed":
         case.result = payload.get("result") or ""
         case.result_text = payload.get("result_text") or ""
+        case.result_certificate_no = str(payload.get("certificate_no") or "")[:60]
         case.closed_at = now()
     if status == "rejected":
         case.closed_at = now()

@@ -16,7 +16,7 @@ from typing import Any
 from ulid import ULID
 
 from rules import events
-from rules.labels import MATERIAL_STATUSES, PICKUP_METHODS
+from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
 from station.extensions import db
 from station.models import Case, CaseMaterial, ServiceItem, User
 from station.models.base import now
@@ -248,7 +248,7 @@ def _check_material(
     prefix = f"mat__{m.key}"
     status = _text(raw, f"{prefix}__status")
     choice = MaterialChoice(key=m.key, status=status)
-    if status not in MATERIAL_STATUSES:
+    if status not in INTAKE_MATERIAL_STATUSES:
         errors[f"{prefix}__status"] = f"请选择“{m.name}”的情况。"
     elif status == "deferred":
         if not m.deferrable:

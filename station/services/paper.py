@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from printouts.data import CaseDoc, LedgerRow, MaterialLine, StationInfo
+from printouts.data import CaseDoc, DeliveryDoc, LedgerRow, MaterialLine, StationInfo, SuppliedLine
 from printouts.registry import PRINTABLE_DOCUMENTS
 from printouts.registry import applicable_documents as _applicable
 from station.extensions import db
 from station.models import Case, ServiceItem, TimelineEntry, User
 from station.models.base import now
-from station.services import cases, personal
+from station.services import cases, follow_up, personal
 from station.services.errors import DomainError, NotFound
 from station.services.identity import CERTIFICATE_TYPES
 from station.services.station_info import get_profile
@@ -66,8 +66,27 @@ def case_doc(case: Case) -> CaseDoc:
         supplement_items=tuple(case.supplement_items or ()),
         supplement_reason=case.status_reason if case.status == "supplement" else "",
         result=case.result or None, result_text=case.result_text,
-        completed_at=case.closed_at if case.status == "completed" else None,
+        completed_at=case.closed_at if case.status in ("completed", "delivered") else None,
         issued_at=now(),
+        supplied=tuple(SuppliedLine(name=m.name, supplied_as=m.supplied_as, note=m.supplied_note)
+                       for m in follow_up.requested_materials(case) if m.supplied_as)
+        if case.supplemented_at else (),
+        supplied_at=case.supplemented_at, supplied_note=follow_up.last_supplement_note(case) if case.supplemented_at else "",
+        result_certificate_no=case.result_certificate_no, delivery=_delivery_doc(case),
+    )
+
+
+def _delivery_doc(case: Case) -> DeliveryDoc | None:
+    d = case.delivery or {}
+    if case.status != "delivered" or not d.get("method"):
+        return None
+    collector = d.get("collector") or {}
+    return DeliveryDoc(
+        method=d["method"], delivered_on=dt.date.fromisoformat(d["delivered_on"]),
+        collector_kind=collector.get("kind") or "", collector_name=collector.get("name") or "",
+        collector_cert_name=CERTIFICATE_TYPES.get(collector.get("cert_type") or "", "证件号码"),
+        collector_id_number=personal.collector_id_number(case), collector_relation=collector.get("relation") or "",
+        ems_no=d.get("ems_no") or "", address=d.get("address") or "", receiver=d.get("receiver") or "",
     )
 
 

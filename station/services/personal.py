@@ -36,6 +36,11 @@ def proxy_phone(case) -> str:  # noqa: ANN001
     return unseal(case.proxy_phone_stored)
 
 
+def collector_id_number(case) -> str:  # noqa: ANN001
+    """The ID number of whoever collected the result at the window (issue 19), or ""."""
+    return unseal(case.collector_id_stored) if case.collector_id_stored else ""
+
+
 def masked(case) -> dict[str, str]:  # noqa: ANN001
     """The masked numbers a list, a screen or a log may show."""
     return {

@@ -7,11 +7,12 @@ import datetime as dt
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from rules.labels import CASE_STATUSES, MATERIAL_STATUSES, PICKUP_METHODS
+from rules.labels import CASE_STATUSES, COLLECTOR_KINDS, MATERIAL_STATUSES, PICKUP_METHODS, SUPPLY_FORMS
 from station.models import User
-from station.services import attachments, cases, personal, timeline
+from station.services import attachments, cases, follow_up, personal, timeline
 from station.services.catalog import current_items
 from station.services.errors import DomainError
+from station.services.identity import CERTIFICATE_TYPES
 from station.services.paper import applicable_documents
 from station.views.access import FRONT_OFFICE, roles_required
 from station.views.forms import AttachmentForm, NoteForm
@@ -63,6 +64,9 @@ def detail(case_id: str):  # noqa: ANN201
         pickup_methods=PICKUP_METHODS, note_form=NoteForm(), upload_form=AttachmentForm(),
         new=request.args.get("new") == "1",
         bundle_cases=cases.bundle_cases(case),
+        requested=follow_up.requested_materials(case), awaiting_supplement=follow_up.awaiting_supplement(case),
+        supply_forms=SUPPLY_FORMS, collector_kinds=COLLECTOR_KINDS, cert_types=CERTIFICATE_TYPES,
+        handover=follow_up.handover_summary(case), today=dt.date.today(),
     )
 
 

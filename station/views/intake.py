@@ -7,7 +7,7 @@ import datetime as dt
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from rules.labels import MATERIAL_STATUSES, PICKUP_METHODS
+from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
 from station.models import ServiceItem
 from station.services import catalog, intake
 from station.services.calendar import load_calendar
@@ -69,7 +69,7 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
         items=items, title=title, bundle=bundle, values=values, errors=errors, warnings=warnings,
         duplicates=duplicates, materials=materials,
         deferral_limits=intake.material_deferral_limits(materials, today, calendar),
-        cert_types=CERTIFICATE_TYPES, material_statuses=MATERIAL_STATUSES, pickup_methods=PICKUP_METHODS,
+        cert_types=CERTIFICATE_TYPES, material_statuses=INTAKE_MATERIAL_STATUSES, pickup_methods=PICKUP_METHODS,
         proxy_allowed=all(i.proxy_allowed for i in items),
         can_accept={i.id: catalog.station_can_accept(i) for i in items},
     )

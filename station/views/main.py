@@ -9,8 +9,10 @@ from flask_login import current_user
 
 from station.models import Case
 from station.models.cases import OPEN_STATUSES
-from station.services import station_info
+from station.services import follow_up, station_info
+from station.services.calendar import load_calendar
 from station.views.access import FRONT_OFFICE, roles_required, safe_local_path
+from sync import status
 from sync.outbox import OutboxEvent
 
 bp = Blueprint("main", __name__)
@@ -32,7 +34,21 @@ def index():  # noqa: ANN201
     recent = (
         Case.select().where(Case.agent == current_user.id).order_by(Case.received_at.desc()).limit(8)
     )
-    return render_template("main/index.html", counts=counts, recent=recent, profile=station_info.get_profile())
+    # the agent's own to-do; the clerk and the admin see the station's, with its sync queue
+    station_wide = current_user.role != "agent"
+    set_aside_ids = sorted({e.case_id for e in status.set_aside_events()})
+    todo = follow_up.todo(today, load_calendar(), None if station_wide else current_user._get_current_object(),
+                          set_aside_ids)
+    queue = _sync_queue() if station_wide else []
+    return render_template("main/index.html", counts=counts, recent=recent, profile=station_info.get_profile(),
+                           todo=todo, station_wide=station_wide, queue=queue, now=dt.datetime.now())
+
+
+def _sync_queue(limit: int = 20) -> list[tuple[OutboxEvent, Case | None]]:
+    """The oldest queued events with their cases: what is still to go to the county."""
+    events = list(OutboxEvent.select().where(OutboxEvent.state == "queued").order_by(OutboxEvent.id).limit(limit))
+    by_id = {c.id: c for c in Case.select().where(Case.id.in_([e.case_id for e in events]))} if events else {}
+    return [(e, by_id.get(e.case_id)) for e in events]
 
 
 @bp.post("/large-font")

@@ -208,3 +208,37 @@ def test_empty_ledger_and_transfer(station: StationInfo) -> None:
     assert "合计0件" in flat(pdftotext(ledger(station, date(2025, 3, 5), [])))
     empty = TransferDoc("B-1", "甲", "乙", datetime(2025, 3, 5, 8, 0), "李建国")
     assert "B-1" in pdftotext(transfer_sheet(station, empty))
+
+
+def test_supplement_receipt_lists_each_material_and_how_it_came(station: StationInfo, case: CaseDoc) -> None:
+    from datetime import datetime
+
+    from printouts import supplement_receipt
+    from printouts.data import SuppliedLine
+
+    supplied = replace(case, supplied_at=datetime(2025, 3, 11, 9, 30), supplied=(
+        SuppliedLine("户口簿", "copy"), SuppliedLine("残疾人证", "not_applicable", "非残疾人参保")))
+    text = flat(pdftotext(supplement_receipt(station, supplied)))
+    for expected in ("补正材料收取凭证", "户口簿", "复印件", "残疾人证", "不适用（非残疾人参保）", "2025年3月11日"):
+        assert flat(expected) in text, expected
+
+
+@pytest.mark.parametrize(("delivery", "expected", "absent"), [
+    (dict(method="window", collector_kind="authorised", collector_name="王小二", collector_relation="儿子",
+          collector_id_number="141081199001010018"), ("窗口领取", "受委托人王小二（儿子）", "141081********0018"),
+     "141081199001010018"),
+    (dict(method="post", ems_no="EA123456789CN", address="北格镇张花村三组17号"),
+     ("免费邮寄", "EA123456789CN", "北格镇张花村三组17号", "寄出日期"), "领取人"),
+    (dict(method="hand", receiver="王秀兰"), ("代办员送达", "签收人", "王秀兰"), "EMS"),
+])
+def test_delivery_slip_says_how_the_result_was_handed_over(station: StationInfo, case: CaseDoc, delivery: dict,
+                                                           expected: tuple[str, ...], absent: str) -> None:
+    from printouts import delivery_slip
+    from printouts.data import DeliveryDoc
+
+    slip = replace(case, result_certificate_no="YL-2025-0318",
+                   delivery=DeliveryDoc(delivered_on=date(2025, 3, 14), **delivery))
+    text = flat(pdftotext(delivery_slip(station, slip)))
+    for word in ("送达回证", "准予", "YL-2025-0318", "2025年3月14日", *expected):
+        assert flat(word) in text, word
+    assert flat(absent) not in text

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date, datetime
 
 import pytest
 
 from printouts import PRINTABLE_DOCUMENTS, applicable_documents
-from printouts.data import MaterialLine
+from printouts.data import DeliveryDoc, MaterialLine
 from printouts.samples import sample_case
 
 PROVIDED = (MaterialLine("居民身份证", "original_and_copy", 1, "provided"),)
@@ -20,7 +21,8 @@ def _keys(**changes: object) -> set[str]:
 
 def test_registry_keys_and_titles() -> None:
     assert set(PRINTABLE_DOCUMENTS) == {"receipt", "receipt_roll", "notice_missing", "deferral", "commitment",
-                                        "authorization", "supplement", "completion"}
+                                        "authorization", "supplement", "completion", "supplement_receipt",
+                                        "delivery_slip"}
     for doc in PRINTABLE_DOCUMENTS.values():
         assert doc.title and callable(doc.build) and callable(doc.applies)
 
@@ -37,6 +39,9 @@ def test_registry_keys_and_titles() -> None:
     ({"supplement_items": ("复印件不清晰",)}, {"receipt", "receipt_roll", "supplement"}),
     ({"result": "approved"}, {"receipt", "receipt_roll", "completion"}),
     ({"result": "denied"}, {"receipt", "receipt_roll", "completion"}),
+    ({"supplied_at": datetime(2025, 3, 11, 9, 0)}, {"receipt", "receipt_roll", "supplement_receipt"}),
+    ({"result": "approved", "delivery": DeliveryDoc("post", date(2025, 3, 14), ems_no="EA123456789CN")},
+     {"receipt", "receipt_roll", "completion", "delivery_slip"}),
 ])
 def test_predicates(changes: dict, expected: set[str]) -> None:
     assert _keys(**changes) == expected

@@ -71,6 +71,16 @@ def test_complete_carries_result(hub_app, station_a, submitted_case):
     assert changes[1]["payload"]["result_text"] == "准予参保，次月生效"
 
 
+def test_a_certificate_number_goes_with_an_approval_only(hub_app, station_a, submitted_case):
+    _decide(hub_app, submitted_case, kind="accepted")
+    with pytest.raises(ValidationError, match="没有证书编号"):
+        _decide(hub_app, submitted_case, kind="completed", result="denied", result_text="不符合条件",
+                certificate_no="X-1")
+    _decide(hub_app, submitted_case, kind="completed", result="approved", certificate_no=" GLJT-2026-0042 ")
+    changes = _pull_all(station_a)["changes"]
+    assert [c["payload"]["certificate_no"] for c in changes] == [None, "GLJT-2026-0042"]
+
+
 @pytest.mark.parametrize(
     ("steps", "kind", "extra", "message"),
     [

@@ -99,6 +99,7 @@ class Decision(BaseModel):
     supplement_items = JSONText(default=list)
     result = CharField(max_length=16, null=True)
     result_text = TextField(null=True)
+    certificate_no = CharField(max_length=60, null=True)  # 证书编号 of a granted result (migration 0006)
     decided_at = DateTimeField(default=utcnow)
 
 

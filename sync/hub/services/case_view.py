@@ -119,6 +119,35 @@ def _apply_materials(case: CaseView, event: dict[str, Any], now: dt.datetime,
     return updates
 
 
+def _apply_supplemented(case: CaseView, event: dict[str, Any], now: dt.datetime,
+                        writes: Deferred = None) -> dict[str, Any]:
+    """The station answered a 补正: its materials as they now stand, and the answer kept in order.
+
+    The case stays 待补正 for the county's next decision; ``supplied_at`` marks it 已补正待审.
+    """
+    payload = event["payload"]
+    snapshot = dict(case.snapshot or {})
+    if isinstance(payload.get("materials"), list):
+        snapshot["materials"] = payload["materials"]
+    answer = {key: payload.get(key) for key in ("supplied", "note", "by", "supplied_at")}
+    snapshot["supplements"] = [*(snapshot.get("supplements") or []), answer]
+    updates: dict[str, Any] = {"snapshot": snapshot}
+    if case.status == "supplement":
+        updates["supplied_at"] = now
+    return updates
+
+
+def _apply_delivered(case: CaseView, event: dict[str, Any], now: dt.datetime,
+                     writes: Deferred = None) -> dict[str, Any]:
+    """The result reached the resident: a completed case becomes 已送达, the handover kept on it."""
+    snapshot = dict(case.snapshot or {})
+    snapshot["delivery"] = event["payload"]
+    updates: dict[str, Any] = {"snapshot": snapshot}
+    if case.status == "completed":
+        updates["status"] = "delivered"
+    return updates
+
+
 def _apply_into_snapshot(key: str) -> Callable[..., dict[str, Any]]:
     def apply(case: CaseView, event: dict[str, Any], now: dt.datetime, writes: Deferred = None) -> dict[str, Any]:
         snapshot = dict(case.snapshot or {})
@@ -138,7 +167,8 @@ APPLY: dict[str, Callable[..., dict[str, Any]]] = {
     events.SUBMITTED: _apply_submitted,
     events.MATERIALS_UPDATED: _apply_materials,
     events.STATUS_CHANGED: _apply_into_snapshot("station_status"),
-    events.DELIVERED: _apply_into_snapshot("delivery"),
+    events.DELIVERED: _apply_delivered,
+    events.SUPPLEMENTED: _apply_supplemented,
     events.EVALUATED: _apply_into_snapshot("evaluation"),
     events.NOTE: apply_nothing,
 }

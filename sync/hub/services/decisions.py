@@ -42,6 +42,7 @@ class DecisionInput:
     supplement_keys: tuple[str, ...] = ()
     result: str | None = None
     result_text: str | None = None
+    certificate_no: str | None = None
 
 
 def allowed_decisions(status: str) -> list[str]:
@@ -64,7 +65,7 @@ def _validate(case: HubCase, data: DecisionInput) -> dict[str, Any]:
     """Check the input for its kind and return the Decision fields."""
     reason = (data.reason or "").strip() or None
     fields: dict[str, Any] = {"reason": reason, "supplement_items": [], "result": None, "result_text": None,
-                              "hub_case_no": case.hub_case_no}
+                              "hub_case_no": case.hub_case_no, "certificate_no": None}
     if data.kind == ACCEPT:
         number = (data.hub_case_no or "").strip()
         if number and not _HUB_CASE_NO.match(number):
@@ -84,6 +85,12 @@ def _validate(case: HubCase, data: DecisionInput) -> dict[str, Any]:
         fields["result_text"] = (data.result_text or "").strip() or None
         if data.result == protocol.RESULT_DENIED and not fields["result_text"]:
             raise ValidationError("办理结果为不予许可时须填写结果说明。")
+        certificate = (data.certificate_no or "").strip()
+        if certificate and data.result != protocol.RESULT_APPROVED:
+            raise ValidationError("不予许可的结果没有证书编号。")
+        if len(certificate) > 60:
+            raise ValidationError("证书编号最长 60 个字。")
+        fields["certificate_no"] = certificate or None
     else:
         raise ValidationError("未知的决定类型。")
     return fields
@@ -135,4 +142,5 @@ def status_payload(case: HubCase, decision: Decision) -> dict[str, Any]:
         "supplement_items": decision.supplement_items or [],
         "result": decision.result,
         "result_text": decision.result_text,
+        "certificate_no": decision.certificate_no,
     }

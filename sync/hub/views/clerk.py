@@ -123,7 +123,7 @@ def decide(case_id: str) -> Response:
     data = decisions.DecisionInput(
         kind=form.get("kind", ""), hub_case_no=form.get("hub_case_no"), reason=form.get("reason"),
         supplement_keys=tuple(form.getlist("supplement")), result=form.get("result"),
-        result_text=form.get("result_text"))
+        result_text=form.get("result_text"), certificate_no=form.get("certificate_no"))
     try:
         decision = decisions.decide(case_id, data, clerk=current_user.username)
     except HubError as exc:

@@ -1,0 +1,97 @@
+"""After intake: answer a 补正, record a 容缺 arrival, record the handover, the 容缺 list.
+
+Thin on purpose: each route reads its form, calls one service in station.services.follow_up and
+redirects back to the case with the service's Chinese message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from station.services import cases, follow_up
+from station.services.calendar import load_calendar
+from station.services.errors import DomainError, ValidationFailed
+from station.views.access import FRONT_OFFICE, roles_required
+
+bp = Blueprint("follow_up", __name__)
+
+
+def _back(case_id: str, anchor: str = ""):  # noqa: ANN202
+    return redirect(url_for("cases.detail", case_id=case_id) + (f"#{anchor}" if anchor else ""))
+
+
+def _flash_error(exc: DomainError) -> None:
+    if isinstance(exc, ValidationFailed):
+        for message in exc.errors.values():
+            flash(message, "error")
+    else:
+        flash(exc.message, "error")
+
+
+@bp.post("/cases/<case_id>/supplement")
+@roles_required(*FRONT_OFFICE)
+def supplement(case_id: str):  # noqa: ANN201
+    case = cases.get_case(case_id)
+    form = request.form
+    answers = [
+        follow_up.SuppliedMaterial(key=m.key, supplied_as=form.get(f"supplied__{m.key}", ""),
+                                   note=form.get(f"supplied__{m.key}__note", ""))
+        for m in follow_up.requested_materials(case) if form.get(f"supplied__{m.key}")
+    ]
+    try:
+        follow_up.submit_supplement(case, current_user._get_current_object(), answers, form.get("note", ""))
+    except DomainError as exc:
+        _flash_error(exc)
+        return _back(case.id, "supplement")
+    flash("补正材料已登记，将同步报送县级平台。请打印补正材料收取凭证交申请人。", "success")
+    return _back(case.id)
+
+
+@bp.post("/cases/<case_id>/materials/<int:material_id>/arrival")
+@roles_required(*FRONT_OFFICE)
+def arrival(case_id: str, material_id: int):  # noqa: ANN201
+    case = cases.get_case(case_id)
+    try:
+        material = follow_up.record_arrival(case, current_user._get_current_object(), material_id,
+                                            request.form.get("supplied_as", "original_seen"))
+    except DomainError as exc:
+        _flash_error(exc)
+    else:
+        flash(f"已登记补交：{material.name}。", "success")
+    return _back(case.id, "materials")
+
+
+@bp.post("/cases/<case_id>/handover")
+@roles_required(*FRONT_OFFICE)
+def handover(case_id: str):  # noqa: ANN201
+    case = cases.get_case(case_id)
+    form = request.form
+    data = follow_up.HandoverInput(
+        method=form.get("method", ""), collector_kind=form.get("collector_kind", ""),
+        collector_name=form.get("collector_name", ""), collector_cert_type=form.get("collector_cert_type", "111"),
+        collector_id_number=form.get("collector_id_number", ""),
+        collector_relation=form.get("collector_relation", ""),
+        authorization_checked=form.get("authorization_checked") == "1", ems_no=form.get("ems_no", ""),
+        address=form.get("address", ""), date=form.get("date", ""), receiver=form.get("receiver", ""),
+    )
+    try:
+        follow_up.record_handover(case, current_user._get_current_object(), data)
+    except DomainError as exc:
+        _flash_error(exc)
+        return _back(case.id, "handover")
+    flash("已登记送达，办件状态为“已送达”。请打印送达回证。", "success")
+    return _back(case.id)
+
+
+@bp.get("/deferrals")
+@roles_required(*FRONT_OFFICE)
+def deferrals():  # noqa: ANN201
+    """Deferred materials overdue or due within 3 working days: the agent's own, or (?all=1) the station's."""
+    everyone = request.args.get("all") == "1" or current_user.role != "agent"
+    rows = follow_up.deferred_due(dt.date.today(), load_calendar(),
+                                  None if everyone else current_user._get_current_object())
+    return render_template("cases/deferrals.html", rows=rows, everyone=everyone,
+                           days=follow_up.DUE_SOON_WORKING_DAYS)

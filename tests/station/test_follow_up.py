@@ -1,0 +1,368 @@
+"""A case followed to its end at the station (issue 19): 补正 answered, 容缺 arrivals, the handover.
+
+Services first, then the same actions through HTTP as the agent clicks them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from rules import events
+from station.extensions import db
+from station.models import Case, CaseMaterial, TimelineEntry, User
+from station.services import cases, follow_up, intake, paper
+from station.services.calendar import load_calendar
+from station.services.errors import DomainError, ValidationFailed
+from sync.outbox import OutboxEvent
+from tests.fixtures.intake import AGENT_ID, BAD_CHECKSUM_ID, GOOD_ID, form_for, item_named
+
+ITEM = "高龄津贴申领"  # id_card, hukou_book, bank_card essential; photo_1inch may be deferred
+
+
+def _take(taken_by: str = "agent", **overrides: str) -> Case:
+    item = item_named(ITEM)
+    agent = User.get(User.username == taken_by)
+    draft = intake.check_input([item], form_for([item], **overrides), dt.date.today())
+    [case] = intake.create_cases([item], draft, agent, allow_duplicate=True)
+    return cases.get_case(case.id)
+
+
+def _deferred_case(due: dt.date | None = None) -> Case:
+    return _take(**{"mat__photo_1inch__status": "deferred",
+                    "mat__photo_1inch__due": (due or dt.date.today()).isoformat()})
+
+
+def _county(case: Case, status: str, **payload: object) -> Case:
+    with db.atomic():
+        cases.apply_county_status(case.id, {"status": status, **payload})
+    return cases.get_case(case.id)
+
+
+def _asked_for_hukou(case: Case) -> Case:
+    return _county(case, "supplement", reason="户口簿复印件不清晰",
+                   supplement_items=[{"key": "hukou_book", "name": "居民户口簿"}])
+
+
+def _events(case: Case, kind: str) -> list[OutboxEvent]:
+    return list(OutboxEvent.select().where((OutboxEvent.case_id == case.id) & (OutboxEvent.kind == kind)))
+
+
+def _agent() -> User:
+    return User.get(User.username == "agent")
+
+
+def _state(case: Case) -> tuple:
+    """Everything a refused action must leave as it was."""
+    fresh = Case.get_by_id(case.id)
+    mats = [(m.key, m.status, m.supplied_as, m.received_at) for m in cases.materials(fresh)]
+    return (fresh.status, fresh.supplemented_at, fresh.delivered_at, fresh.delivery, fresh.collector_id_stored, mats,
+            OutboxEvent.select().where(OutboxEvent.case_id == case.id).count(),
+            TimelineEntry.select().where(TimelineEntry.case == case.id).count())
+
+
+# --- 补正 ---------------------------------------------------------------------------------------
+
+def test_the_case_shows_exactly_the_materials_the_county_asked_for(database):
+    case = _asked_for_hukou(_take())
+    assert [m.key for m in follow_up.requested_materials(case)] == ["hukou_book"]
+    assert follow_up.awaiting_supplement(case)
+
+
+def test_a_supplement_updates_each_material_and_goes_out_as_one_event(database):
+    case = _asked_for_hukou(_take())
+    before = len(OutboxEvent.select().where(OutboxEvent.case_id == case.id))
+    follow_up.submit_supplement(case, _agent(), [follow_up.SuppliedMaterial("hukou_book", "copy")], "重新复印")
+    case = cases.get_case(case.id)
+    hukou = next(m for m in cases.materials(case) if m.key == "hukou_book")
+    assert (hukou.status, hukou.supplied_as) == ("provided", "copy") and hukou.received_at is not None
+    assert case.supplemented_at is not None and not follow_up.awaiting_supplement(case)
+    [event] = _events(case, events.SUPPLEMENTED)
+    assert OutboxEvent.select().where(OutboxEvent.case_id == case.id).count() == before + 1
+    assert events.body_problem(events.SUPPLEMENTED, event.payload) is None
+    assert event.payload["supplied"] == [{"key": "hukou_book", "name": "居民户口簿", "supplied_as": "copy", "note": None}]
+    assert event.payload["note"] == "重新复印"
+    assert {m["key"]: m["status"] for m in event.payload["materials"]}["hukou_book"] == "provided"
+
+
+def test_not_applicable_needs_a_reason_and_is_then_the_materials_state(database):
+    case = _asked_for_hukou(_take())
+    before = _state(case)
+    with pytest.raises(ValidationFailed) as refused:
+        follow_up.submit_supplement(case, _agent(), [follow_up.SuppliedMaterial("hukou_book", "not_applicable")])
+    assert "请填写理由" in refused.value.errors["supplied__hukou_book__note"]
+    assert _state(case) == before
+    follow_up.submit_supplement(case, _agent(), [follow_up.SuppliedMaterial("hukou_book", "not_applicable", "集体户口")])
+    hukou = next(m for m in cases.materials(cases.get_case(case.id)) if m.key == "hukou_book")
+    assert (hukou.status, hukou.supplied_note) == ("not_applicable", "集体户口")
+
+
+@pytest.mark.parametrize("answers", [[], [("hukou_book", "brought")], [("hukou_book", "scan")]])
+def test_an_incomplete_supplement_changes_nothing(database, answers):
+    case = _asked_for_hukou(_take())
+    before = _state(case)
+    with pytest.raises(ValidationFailed) as refused:
+        follow_up.submit_supplement(case, _agent(), [follow_up.SuppliedMaterial(k, v) for k, v in answers])
+    assert "居民户口簿" in refused.value.errors["supplied__hukou_book"]
+    assert _state(case) == before
+
+
+def test_a_supplement_for_a_case_no_longer_waiting_is_refused_and_changes_nothing(database):
+    case = _take()
+    before = _state(case)
+    with pytest.raises(DomainError, match="不在待补正状态"):
+        follow_up.submit_supplement(case, _agent(), [follow_up.SuppliedMaterial("hukou_book", "copy")])
+    assert _state(case) == before
+    case = _asked_for_hukou(case)
+    follow_up.submit_supplement(case, _agent(), [follow_up.SuppliedMaterial("hukou_book", "copy")])
+    case = cases.get_case(case.id)
+    before = _state(case)
+    with pytest.raises(DomainError, match="不能重复提交"):
+        follow_up.submit_supplement(case, _agent(), [follow_up.SuppliedMaterial("hukou_book", "original_seen")])
+    assert _state(case) == before
+    # a second 补正 from the county asks again, and may be answered again
+    case = _asked_for_hukou(case)
+    assert follow_up.awaiting_supplement(case)
+
+
+def test_the_supplement_receipt_lists_what_was_brought(database):
+    case = _asked_for_hukou(_take())
+    follow_up.submit_supplement(case, _agent(), [follow_up.SuppliedMaterial("hukou_book", "original_seen")])
+    case = cases.get_case(case.id)
+    doc = paper.case_doc(case)
+    assert [(s.name, s.supplied_as) for s in doc.supplied] == [("居民户口簿", "original_seen")]
+    assert "supplement_receipt" in [d.key for d in paper.applicable_documents(case)]
+    pdf, title = paper.render(case, "supplement_receipt", _agent())
+    assert pdf.startswith(b"%PDF") and title == "补正材料收取凭证"
+
+
+# --- 容缺 ---------------------------------------------------------------------------------------
+
+def test_deferred_materials_due_within_three_working_days_and_overdue_are_listed(database):
+    calendar = load_calendar()
+    today = dt.date.today()
+    due_today = _deferred_case(today)
+    later = _deferred_case(today)
+    # a material due in 5 working days is not yet on the list; one overdue is, first
+    CaseMaterial.update(due_date=calendar.add_working_days(today, 5).due).where(
+        CaseMaterial.case == later.id, CaseMaterial.key == "photo_1inch").execute()
+    overdue = _deferred_case(today)
+    CaseMaterial.update(due_date=today - dt.timedelta(days=3)).where(
+        CaseMaterial.case == overdue.id, CaseMaterial.key == "photo_1inch").execute()
+    rows = follow_up.deferred_due(today, calendar)
+    assert [(r.case.id, r.overdue) for r in rows] == [(overdue.id, True), (due_today.id, False)]
+    assert follow_up.deferred_due(today, calendar, User.get(User.username == "clerk")) == []
+
+
+def test_an_arrival_updates_the_material_and_goes_out_as_a_materials_update(database):
+    case = _deferred_case()
+    assert case.status == "deferred"
+    photo = next(m for m in cases.materials(case) if m.key == "photo_1inch")
+    follow_up.record_arrival(case, _agent(), photo.id, "original_seen")
+    case = cases.get_case(case.id)
+    photo = CaseMaterial.get_by_id(photo.id)
+    assert (photo.status, photo.supplied_as) == ("provided", "original_seen")
+    assert case.status == "collected"  # nothing deferred any more
+    [event] = _events(case, events.MATERIALS_UPDATED)
+    assert events.body_problem(events.MATERIALS_UPDATED, event.payload) is None
+    assert event.payload["arrived"] == ["photo_1inch"]
+    assert follow_up.deferred_due(dt.date.today(), load_calendar()) == []
+
+
+def test_an_arrival_recorded_twice_or_for_a_closed_case_changes_nothing(database):
+    case = _deferred_case()
+    photo = next(m for m in cases.materials(case) if m.key == "photo_1inch")
+    hukou = next(m for m in cases.materials(case) if m.key == "hukou_book")
+    before = _state(case)
+    with pytest.raises(DomainError, match="不是待补交的容缺材料"):
+        follow_up.record_arrival(case, _agent(), hukou.id)
+    assert _state(case) == before
+    case = _county(case, "rejected", reason="不符合条件")
+    before = _state(case)
+    with pytest.raises(DomainError, match="已不能登记补交"):
+        follow_up.record_arrival(case, _agent(), photo.id)
+    assert _state(case) == before
+
+
+# --- 送达 ---------------------------------------------------------------------------------------
+
+def _completed(**payload: object) -> Case:
+    case = _county(_take(), "accepted")
+    return _county(case, "completed", result="approved", result_text="自2026年12月起发放", **payload)
+
+
+def test_the_applicant_collects_at_the_window_with_her_id_checked(database):
+    case = _completed(certificate_no="GLJT-2026-0042")
+    assert case.result_certificate_no == "GLJT-2026-0042"
+    follow_up.record_handover(case, _agent(), follow_up.HandoverInput(
+        method="window", collector_kind="applicant", collector_id_number=GOOD_ID))
+    case = cases.get_case(case.id)
+    assert case.status == "delivered" and case.delivered_at is not None
+    assert GOOD_ID not in str(case.delivery)  # the number is only in its own, sealed column
+    [event] = _events(case, events.DELIVERED)
+    assert events.body_problem(events.DELIVERED, event.payload) is None
+    assert event.payload["method"] == "window" and event.payload["collector"]["name"] == "赵秀英"
+    assert GOOD_ID not in str(event.payload) and event.payload["collector"]["id_masked"].startswith("1101")
+    assert "delivery_slip" in [d.key for d in paper.applicable_documents(case)]
+    pdf, _title = paper.render(case, "delivery_slip", _agent())
+    assert pdf.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(("data", "field", "words"), [
+    ({"collector_kind": "applicant", "collector_id_number": BAD_CHECKSUM_ID}, "collector_id_number", "领取人证件"),
+    ({"collector_kind": "applicant", "collector_id_number": AGENT_ID}, "collector_id_number", "与申请人不一致"),
+    ({"collector_kind": "authorised", "collector_name": "王小二", "collector_id_number": AGENT_ID,
+      "collector_relation": "儿子"}, "authorization_checked", "委托书"),
+    ({"collector_kind": "", "collector_id_number": GOOD_ID}, "collector_kind", "请选择领取人"),
+])
+def test_a_collector_who_fails_the_checks_changes_nothing(database, data, field, words):
+    case = _completed()
+    before = _state(case)
+    with pytest.raises(ValidationFailed) as refused:
+        follow_up.record_handover(case, _agent(), follow_up.HandoverInput(method="window", **data))
+    assert words in refused.value.errors[field]
+    assert _state(case) == before
+
+
+def test_an_authorised_person_collects_with_the_letter_checked(database):
+    case = _completed()
+    follow_up.record_handover(case, _agent(), follow_up.HandoverInput(
+        method="window", collector_kind="authorised", collector_name="王小二", collector_id_number=AGENT_ID,
+        collector_relation="儿子", authorization_checked=True))
+    case = cases.get_case(case.id)
+    assert case.status == "delivered"
+    from station.services import personal
+    assert personal.collector_id_number(case) == AGENT_ID
+    assert "受委托人王小二（儿子）" in follow_up.handover_summary(case)
+
+
+def test_free_post_and_hand_delivery(database):
+    posted = _completed()
+    with pytest.raises(ValidationFailed) as refused:
+        follow_up.record_handover(posted, _agent(), follow_up.HandoverInput(method="post", ems_no="12345",
+                                                                            date=dt.date.today().isoformat()))
+    assert "EMS" in refused.value.errors["ems_no"]
+    follow_up.record_handover(posted, _agent(), follow_up.HandoverInput(
+        method="post", ems_no="ea123456789cn", date=dt.date.today().isoformat()))
+    [event] = _events(posted, events.DELIVERED)
+    assert event.payload["ems_no"] == "EA123456789CN" and event.payload["address"]  # the applicant's address
+    handed = _completed()
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    with pytest.raises(ValidationFailed) as refused:
+        follow_up.record_handover(handed, _agent(), follow_up.HandoverInput(method="hand", receiver="赵秀英",
+                                                                            date=tomorrow))
+    assert "不能晚于今天" in refused.value.errors["date"]
+    follow_up.record_handover(handed, _agent(), follow_up.HandoverInput(
+        method="hand", receiver="赵秀英", date=dt.date.today().isoformat()))
+    assert cases.get_case(handed.id).status == "delivered"
+
+
+def test_a_handover_recorded_twice_or_before_the_result_changes_nothing(database):
+    case = _take()
+    before = _state(case)
+    with pytest.raises(DomainError, match="尚无办理结果"):
+        follow_up.record_handover(case, _agent(), follow_up.HandoverInput(
+            method="window", collector_kind="applicant", collector_id_number=GOOD_ID))
+    assert _state(case) == before
+    case = _completed()
+    other_desk = cases.get_case(case.id)  # the same case, open at a second desk before the pickup
+    follow_up.record_handover(case, _agent(), follow_up.HandoverInput(
+        method="window", collector_kind="applicant", collector_id_number=GOOD_ID))
+    case = cases.get_case(case.id)
+    before = _state(case)
+    with pytest.raises(DomainError, match="不能重复登记"):
+        follow_up.record_handover(other_desk, _agent(), follow_up.HandoverInput(
+            method="hand", receiver="赵秀英", date=dt.date.today().isoformat()))
+    assert _state(case) == before
+    with pytest.raises(DomainError, match="不能重复登记"):
+        follow_up.record_handover(case, _agent(), follow_up.HandoverInput(
+            method="hand", receiver="赵秀英", date=dt.date.today().isoformat()))
+    assert _state(case) == before
+
+
+# --- through HTTP --------------------------------------------------------------------------------
+
+def _in_app(app, fn):  # noqa: ANN001, ANN202
+    with app.app_context(), db.connection_context():
+        return fn()
+
+
+def test_the_agent_answers_a_supplement_on_the_case_page(app, agent):
+    case = _in_app(app, lambda: _asked_for_hukou(_take()))
+    page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'id="supplement-form"' in page and 'name="supplied__hukou_book"' in page
+    assert 'name="supplied__id_card"' not in page  # only what the county asked for
+    assert "县级要求补正</strong>（原为已提交）" in page  # the table shows what is asked now
+    response = agent.post(f"/cases/{case.id}/supplement", {"supplied__hukou_book": "copy"})
+    assert response.status_code == 302
+    page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "补正材料已登记" in page and 'id="supplement-form"' not in page
+    assert "已于" in page and "补交：复印件" in page  # the materials table shows the current state
+    assert "补正材料收取凭证" in page
+    response = agent.post(f"/cases/{case.id}/supplement", {"supplied__hukou_book": "copy"}, follow_redirects=True)
+    assert "不能重复提交" in response.get_data(as_text=True)
+    assert _in_app(app, lambda: len(_events(case, events.SUPPLEMENTED))) == 1
+
+
+def test_the_agent_records_an_arrival_with_one_button(app, agent):
+    case = _in_app(app, _deferred_case)
+    page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'id="arrival-photo_1inch"' in page and "前补交" in page
+    photo_id = _in_app(app, lambda: CaseMaterial.get(CaseMaterial.case == case.id, CaseMaterial.key == "photo_1inch").id)
+    page = agent.post(f"/cases/{case.id}/materials/{photo_id}/arrival", {"supplied_as": "copy"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "已登记补交：一寸" in page or "已登记补交" in page
+    assert 'id="arrival-photo_1inch"' not in page
+    page = agent.post(f"/cases/{case.id}/materials/{photo_id}/arrival", {"supplied_as": "copy"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "不是待补交的容缺材料" in page
+
+
+def test_the_agent_records_a_pickup_and_a_bad_id_changes_nothing(app, agent):
+    case = _in_app(app, _completed)
+    page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'id="handover-form"' in page and "准予" in page
+    page = agent.post(f"/cases/{case.id}/handover", {"method": "window", "collector_kind": "applicant",
+                                                      "collector_id_number": BAD_CHECKSUM_ID},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "领取人证件" in page and _in_app(app, lambda: Case.get_by_id(case.id).status) == "completed"
+    page = agent.post(f"/cases/{case.id}/handover", {"method": "window", "collector_kind": "applicant",
+                                                      "collector_id_number": GOOD_ID},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "已送达" in page and 'id="handover-form"' not in page and "送达回证" in page
+    page = agent.post(f"/cases/{case.id}/handover", {"method": "hand", "receiver": "赵秀英",
+                                                      "date": dt.date.today().isoformat()},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "不能重复登记" in page
+    assert _in_app(app, lambda: len(_events(case, events.DELIVERED))) == 1
+
+
+def test_the_home_page_is_the_agents_to_do(app, agent, clerk):
+    supplement = _in_app(app, lambda: _asked_for_hukou(_take()))
+    deferred = _in_app(app, _deferred_case)
+    result = _in_app(app, _completed)
+    page = agent.get("/").get_data(as_text=True)
+    assert "我的待办" in page
+    for anchor, case in (("todo-supplements", supplement), ("todo-deferred", deferred), ("todo-handovers", result)):
+        assert f'id="{anchor}"' in page and case.case_no in page
+    assert 'id="sync-queue"' not in page
+    page = clerk.get("/").get_data(as_text=True)
+    assert "本站待办" in page and 'id="sync-queue"' in page and "收件提交" in page
+    assert supplement.case_no in page
+    page = agent.get("/deferrals").get_data(as_text=True)
+    assert deferred.case_no in page and "今日到期" in page
+
+
+def test_the_agents_to_do_holds_only_her_own_cases(app, agent, clerk):
+    theirs = _in_app(app, lambda: _asked_for_hukou(_take(taken_by="clerk")))
+    assert theirs.case_no not in agent.get("/").get_data(as_text=True)
+    assert theirs.case_no in clerk.get("/").get_data(as_text=True)
+
+
+def test_a_case_set_aside_by_sync_is_on_the_to_do(app, agent):
+    case = _in_app(app, _take)
+    _in_app(app, lambda: OutboxEvent.update(state="set_aside", reason="县级拒收").where(
+        OutboxEvent.case_id == case.id).execute())
+    page = agent.get("/").get_data(as_text=True)
+    assert 'id="todo-set-aside"' in page and case.case_no in page
