@@ -98,6 +98,9 @@ EVENT_KINDS: Mapping[str, str] = {
     events.EVALUATED: "评价",
 }
 
+#: Station staff roles (User.role): on the station's screens and in its log as the county shows it.
+STATION_ROLES: Mapping[str, str] = {"agent": "代办员", "clerk": "窗口人员", "admin": "站长"}
+
 #: AccessLog.action on both apps (访问日志): what someone did with a resident's data or the system.
 ACCESS_ACTIONS: Mapping[str, str] = {
     "case_view": "查看办件",

@@ -24,7 +24,7 @@ from sync.hub.extensions import csrf, db, login_manager
 from sync.hub.models import HubUser
 from sync.hub.security import configure_security
 from sync.hub.services.platform import load_platform
-from sync.hub.views import api, auth, catalog, clerk
+from sync.hub.views import access_log, api, auth, catalog, clerk
 
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 
@@ -104,6 +104,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(clerk.bp)
     app.register_blueprint(catalog.bp)
+    app.register_blueprint(access_log.bp)
 
 
 # status: (API error code, API message, page text)
