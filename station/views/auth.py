@@ -42,7 +42,7 @@ def login():  # noqa: ANN201
             guard.succeeded(username)
             login_user(user)  # no "remember me": a shared PC must not stay logged in for days
             mark_seen()
-            log_access("login", obj=user.username)
+            log_access("login", obj=user.username, detail="登录成功")
             flash(f"欢迎，{user.name}（{user.role_name}）。", "success")
             return redirect(safe_local_path(request.args.get("next")))
     return render_template("auth/login.html", form=form)
@@ -51,7 +51,7 @@ def login():  # noqa: ANN201
 @bp.post("/logout")
 @login_required
 def logout():  # noqa: ANN201
-    log_access("logout", obj=current_user.username)
+    log_access("logout", obj=current_user.username, detail="退出登录")
     current_user.end_sessions()  # a copy of this cookie (replayed later) is refused too
     logout_user()
     flash("已退出登录。", "info")

@@ -100,8 +100,9 @@ def reveal(case_id: str):  # noqa: ANN201
         ("applicant_id", "申请人证件号码"), ("applicant_phone", "申请人电话"),
         ("proxy_id", "代办人证件号码"), ("proxy_phone", "代办人电话")) if revealed[key])
     reason = REVEAL_REASONS[form.reason.data]
-    if form.reason_text.data.strip():
-        reason += f"：{form.reason_text.data.strip()}"
+    words = (form.reason_text.data or "").strip()
+    if words:
+        reason += f"：{words}"
     log_access("reveal", case_id=case.id, obj=case.case_no, detail=f"理由：{reason}；显示：{shown}")
     return _detail_page(case, revealed=revealed)
 

@@ -48,7 +48,7 @@ def login() -> str | Response:
             guard.succeeded(username)
             login_user(user)
             mark_seen()
-            log_access("login", obj=user.username)
+            log_access("login", obj=user.username, detail="登录成功")
             return redirect(_safe_next(request.args.get("next")))
     return render_template("hub/login.html")
 
@@ -57,7 +57,7 @@ def login() -> str | Response:
 @login_required
 def logout() -> Response:
     """Log out (POST, so a link on another site cannot log a clerk out); a copy of the cookie stops working too."""
-    log_access("logout", obj=current_user.username)
+    log_access("logout", obj=current_user.username, detail="退出登录")
     current_user.end_sessions()
     logout_user()
     return redirect(url_for("auth.login"))
