@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from station.extensions import db
 from station.models import AccessLog
-from sync import state
+from sync import access_log_push, state
 from sync.hub.extensions import db as hub_db
 from sync.hub.models import Station, StationAccessLog
 from sync.hub.services import access_log as hub_access_log
@@ -22,7 +22,8 @@ def _at_station(app) -> list[tuple[int, str, str]]:  # noqa: ANN001
         return [(e.seq, e.action, e.hash) for e in AccessLog.select().order_by(AccessLog.seq)]
 
 
-def test_the_station_log_reaches_the_county_exactly_once(linked, hub, faults, agent):
+def test_the_station_log_reaches_the_county_exactly_once(linked, hub, faults, agent, monkeypatch):
+    monkeypatch.setattr(access_log_push, "PAGE_SIZE", 2)  # several requests per round
     [case_id] = queue_cases(linked, 1)
     agent.get(f"/cases/{case_id}")
     agent.post(f"/cases/{case_id}/reveal", {"reason": "verify_identity"})

@@ -151,6 +151,7 @@ def test_a_station_log_is_stored_once_per_seq_and_shown_by_station(hub_app, stat
 
 
 @pytest.mark.parametrize("body", [{"entries": "x"}, {"entries": [{"seq": "one"}]}, {"entries": [{"seq": 1}]},
+                                  {"entries": [{**_station_chain(1)[0], "seq": 0}]},
                                   {"entries": [{**_station_chain(1)[0], "role": "x" * 100}]}])
 def test_a_malformed_station_log_is_refused_with_a_reason(hub_app, station_a, body):
     response = station_a.post_json("/api/v1/access-log", body)
