@@ -239,3 +239,13 @@ def test_the_admin_searches_the_log_by_action_actor_case_and_date(app, agent, ad
         agent_name = User.get(User.username == "agent").name
     by_actor = admin.get("/admin/access-log?actor=admin").get_data(as_text=True).split('id="access-log"')[1]
     assert agent_name not in by_actor
+
+
+def test_an_idle_logout_is_recorded(app, agent):
+    from tests.station.test_login_security import _age_session
+
+    _age_session(agent, 31)
+    assert agent.get("/cases/").status_code == 302
+    [entry] = _entries(app, "logout")
+    assert entry.role == "agent" and "长时间未操作" in entry.detail
+    assert _entries(app, "case_list") == []  # the refused page was not shown, so not logged as seen
