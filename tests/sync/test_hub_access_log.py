@@ -173,3 +173,14 @@ def test_a_reveal_hook_is_one_line(hub_app):
         assert entry.detail == "理由：核对；显示 110105********0021"
         assert access_log.verify().ok
 
+
+
+def test_the_hub_chain_holds_on_sqlite_and_postgresql(any_hub_app):
+    with any_hub_app.app_context(), db.connection_context():
+        for n in range(3):
+            access_log.record(None, "login_failed", actor_name=f"名{n}", address="10.0.0.9", detail="用户名或密码错误")
+        assert [e.seq for e in HubAccessLog.select().order_by(HubAccessLog.seq)] == [1, 2, 3]
+        assert access_log.verify().ok
+        HubAccessLog.delete().where(HubAccessLog.seq == 3).execute()
+        result = access_log.verify()
+        assert not result.ok and "应有 3 条，现只有 2 条" in result.message
