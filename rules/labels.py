@@ -111,6 +111,48 @@ EVENT_KINDS: Mapping[str, str] = {
     events.EVALUATED: "评价",
 }
 
+#: Station staff roles (User.role): on the station's screens and in its log as the county shows it.
+STATION_ROLES: Mapping[str, str] = {"agent": "代办员", "clerk": "窗口人员", "admin": "站长"}
+
+#: AccessLog.action on both apps (访问日志): what someone did with a resident's data or the system.
+ACCESS_ACTIONS: Mapping[str, str] = {
+    "case_view": "查看办件",
+    "case_list": "查看办件列表",
+    "reveal": "显示完整号码",
+    "print": "打印文书",
+    "ledger": "打印台账",
+    "scan_download": "下载扫描件",
+    "login": "登录",
+    "login_failed": "登录失败",
+    "lockout": "账号或地址被锁定",
+    "logout": "退出登录",
+    "user_create": "添加用户",
+    "user_role": "更改角色",
+    "password_reset": "重置密码",
+    "user_deactivate": "停用用户",
+    "user_activate": "启用用户",
+    "settings_station": "修改站点设置",
+    "settings_holiday": "修改节假日",
+    "settings_items": "修改受理权限",
+    "catalog_import": "导入事项目录",
+    "catalog_publish": "发布事项目录",
+    "station_settings": "下发站点设置",
+    "conflict_view": "查看冲突",
+    "conflict_resolve": "处理冲突",
+    "decision": "作出决定",
+    "log_view": "查看访问日志",
+    "log_verify": "校验访问日志",
+}
+
+#: Why a full number was shown (显示完整号码的理由); "other" needs words of its own.
+REVEAL_REASONS: Mapping[str, str] = {
+    "verify_identity": "核对申请人身份",
+    "fill_form": "填写其他系统或纸质表格",
+    "contact_resident": "联系申请人",
+    "county_request": "县级部门要求核对",
+    "other": "其他（请说明）",
+}
+
 #: Every table by the name templates use: ``{{ case.mode|label('modes') }}``.
 TABLES: Mapping[str, Mapping[str, str]] = {
     "modes": MODES,
@@ -129,6 +171,8 @@ TABLES: Mapping[str, Mapping[str, str]] = {
     "item_types": ITEM_TYPES,
     "item_levels": ITEM_LEVELS,
     "event_kinds": EVENT_KINDS,
+    "access_actions": ACCESS_ACTIONS,
+    "reveal_reasons": REVEAL_REASONS,
 }
 
 

@@ -44,3 +44,18 @@ def mask_phone(phone: str | None) -> str:
     for i in hidden:
         chars[i] = "*"
     return "".join(chars)
+
+
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{14,17}[0-9Xx](?![0-9A-Za-z])")
+_PHONE_LIKE = re.compile(r"(?<![0-9A-Za-z*-])(?:\d{3,4}-)?\d{7,11}(?![0-9A-Za-z*])")
+
+
+def mask_numbers_in(text: str | None) -> str:
+    """Mask every ID-like and phone-like number inside free text (a search typed into a list, a log line).
+
+    The access log keeps what someone searched for, never the number they searched with.
+    """
+    if not text:
+        return ""
+    masked = _ID_LIKE.sub(lambda m: mask_id_number(m.group(0)), text)
+    return _PHONE_LIKE.sub(lambda m: mask_phone(m.group(0)), masked)

@@ -18,6 +18,7 @@ from flask import Flask
 
 from station import create_app
 from station.extensions import db
+from station.services import access_log
 from station.services.errors import ValidationFailed
 from station.services.users import create_user
 from station.serving import serve
@@ -29,6 +30,7 @@ from sync.transport import HubLink
 log = logging.getLogger(__name__)
 
 PROG = "python -m station"
+CLI_ACTOR = "命令行"  # who the access log names for a change made at the PC itself
 INSTANCE_HELP = "instance folder (database, secret, attachments); default ./instance"
 
 
@@ -98,7 +100,10 @@ def create_user_command(username: str, name: str, role: str, password: str | Non
             _fail("两次输入的密码不一致。")
     with app.app_context(), db.connection_context():
         try:
-            user = create_user(username, name or username, role, password)
+            with db.atomic("IMMEDIATE"):  # the account and its access-log entry, or neither
+                user = create_user(username, name or username, role, password)
+                access_log.record("user_create", actor_name=CLI_ACTOR, obj=user.username,
+                                  detail=f"添加用户 {user.username}（{user.role_name}）")
         except ValidationFailed as exc:
             _fail("\n".join(exc.errors.values()))
     click.echo(f"已创建用户 {user.username}（{user.role_name}）")

@@ -6,9 +6,11 @@ shared with the county hub.
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
+from flask_login import current_user
 
 from station.models import LoginThrottle
+from station.services import access_log
 from websec.headers import install_headers
 from websec.logins import LoginGuard, install_idle_timeout
 from websec.proxy import trust_proxies
@@ -23,5 +25,10 @@ def configure_security(app: Flask) -> None:
     """Safety headers on every response; a session idle for `IDLE_TIMEOUT_MINUTES` logs out."""
     install_headers(app)
     # the idle cookie itself is refused from then on (its last-seen time is signed into it)
-    install_idle_timeout(app, login_endpoint="auth.login")
+    install_idle_timeout(app, login_endpoint="auth.login", before_logout=_log_idle_logout)
     trust_proxies(app)
+
+
+def _log_idle_logout() -> None:
+    access_log.record("logout", user=current_user._get_current_object(), address=request.remote_addr,
+                      obj=current_user.username, detail="长时间未操作，自动退出")

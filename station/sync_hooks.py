@@ -8,6 +8,7 @@ from flask import Flask
 
 from station.extensions import db
 from station.migrate import schema_version
+from station.services.access_log import entries_after
 from station.services.attachments import blob_path
 from station.services.county_changes import apply_change
 from sync.hooks import StationHooks
@@ -24,4 +25,5 @@ def station_hooks(app: Flask) -> StationHooks:
         apply_change=apply_change,
         app_version=APP_VERSION,
         data_dir=Path(attachment_dir),
+        access_log_after=entries_after,
     )

@@ -20,7 +20,9 @@ class StationHooks:
     heartbeat); ``blob_path(sha256)`` is where a stored scan's bytes are; ``apply_change(kind,
     case_id, payload)`` applies one county change inside the caller's transaction and raises on a
     change it cannot apply (an exception with a Chinese ``message`` is shown as is);
-    ``data_dir`` is the folder whose free disk space the heartbeat reports.
+    ``data_dir`` is the folder whose free disk space the heartbeat reports;
+    ``access_log_after(seq, limit)`` returns up to ``limit`` access-log entries after ``seq``, in
+    order, as JSON-ready dicts (None: this station sends no access log).
     """
 
     schema_version: Callable[[], str]
@@ -28,3 +30,4 @@ class StationHooks:
     apply_change: Callable[[str, str, dict[str, Any]], None]
     app_version: str
     data_dir: Path
+    access_log_after: Callable[[int, int], list[dict[str, Any]]] | None = None

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sync import state
+from sync.access_log_push import push_access_log
 from sync.errors import LINK_UP, LinkProblem
 from sync.hooks import StationHooks
 from sync.local_db import now
@@ -34,6 +35,7 @@ class Syncer:
         self.pusher = Pusher(client, hooks, max_events=max_events, max_bytes=max_bytes, in_flight=in_flight,
                              progress=self.progress)
         self.puller = Puller(client, hooks, progress=self.progress)
+        self.hooks = hooks
 
     @property
     def in_flight(self) -> int:
@@ -49,6 +51,7 @@ class Syncer:
         summary = SyncSummary()
         try:
             self.push(summary)
+            push_access_log(self.client, self.hooks, summary)  # who saw what reaches the county too
             self.pull(summary)
         except LinkProblem as exc:
             summary.error = exc.message

@@ -26,6 +26,7 @@ LINK_STATE = "link_state"  # see sync.errors.LINK_STATE_LABELS
 INTERVAL = "interval_seconds"  # how often the background job syncs
 PROGRESS = "progress"  # JSON written by the running round
 PULL_PROBLEMS = "pull_problems"  # county changes the station could not apply (JSON list)
+ACCESS_LOG_CURSOR = "access_log_cursor"  # the last access-log seq the county confirmed
 
 
 class SyncState(SyncModel):

@@ -16,6 +16,7 @@ class SyncSummary:
     retry_later: int = 0
     pulled: int = 0
     attachments_uploaded: int = 0
+    access_log_sent: int = 0
     batches: int = 0
     queue_left: int = 0
     error: str = ""

@@ -6,10 +6,11 @@ from flask_login import UserMixin
 from peewee import BooleanField, CharField, DateTimeField, IntegerField
 from werkzeug.security import generate_password_hash
 
+from rules.labels import STATION_ROLES
 from station.models.base import BaseModel, now
 from websec.logins import check_password, new_session_token
 
-ROLES = {"agent": "代办员", "clerk": "窗口人员", "admin": "站长"}
+ROLES = STATION_ROLES  # one table, shared with the county's view of a station's log
 
 
 class User(UserMixin, BaseModel):

@@ -15,7 +15,7 @@ from printouts.registry import applicable_documents as _applicable
 from station.extensions import db
 from station.models import Case, ServiceItem, TimelineEntry, User
 from station.models.base import now
-from station.services import cases, follow_up, personal
+from station.services import access_log, cases, follow_up, personal
 from station.services.errors import DomainError, NotFound
 from station.services.identity import CERTIFICATE_TYPES
 from station.services.station_info import get_profile
@@ -95,8 +95,9 @@ def applicable_documents(case: Case) -> list[DocumentLink]:
     return [DocumentLink(key, title) for key, title in _applicable(case_doc(case))]
 
 
-def render(case: Case, key: str, user: User) -> tuple[bytes, str]:
-    """Build a document for the case and record the print (or reprint) on its timeline.
+def render(case: Case, key: str, user: User, address: str | None = None) -> tuple[bytes, str]:
+    """Build a document for the case and record the print (or reprint) on its timeline and in the
+    access log (``address``: where the request came from), in one transaction.
 
     The PDF is built before the write lock is taken: tens of milliseconds of layout must not
     hold up intake and sync at the other desk. Only the reprint check and its record are locked.
@@ -118,6 +119,8 @@ def render(case: Case, key: str, user: User) -> tuple[bytes, str]:
             .exists()
         )
         cases.record_print(case, user, title, reprint=printed_before)
+        access_log.record("print", user=user, address=address, case_id=case.id, obj=key,
+                          detail=f"{'重印' if printed_before else '打印'}《{title}》（{case.case_no}）")
     return pdf, title
 
 

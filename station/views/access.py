@@ -7,8 +7,11 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, url_for
+from flask import abort, request, url_for
 from flask_login import current_user, login_required
+
+from station.models import AccessLog
+from station.services import access_log
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,3 +43,11 @@ def safe_local_path(target: str | None) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
         return url_for("main.index")
     return target
+
+
+def log_access(action: str, *, case_id: str = "", obj: str = "", detail: str = "",
+               actor_name: str = "") -> AccessLog:
+    """Record what the logged-in user (or ``actor_name``, before login) just did, from this address."""
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    return access_log.record(action, user=user, actor_name=actor_name, address=request.remote_addr,
+                             case_id=case_id, obj=obj, detail=detail)

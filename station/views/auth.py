@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from station.models import User
 from station.security import login_guard
-from station.views.access import safe_local_path
+from station.views.access import log_access, safe_local_path
 from station.views.forms import LoginForm
 from websec.logins import check_password, mark_seen
 
@@ -25,18 +25,24 @@ def login():  # noqa: ANN201
         refusal = guard.refusal(username, request.remote_addr)
         if refusal:
             form.password.errors.append(refusal)
+            log_access("lockout", actor_name=username, obj=username, detail=f"已锁定，拒绝登录：{refusal}")
             return render_template("auth/login.html", form=form), 429
         user = User.get_or_none(User.username == username)
         # an unknown name is checked against a dummy hash: the answer takes as long either way
         if not check_password(user.password_hash if user else None, form.password.data):
             locked = guard.failed(username, request.remote_addr)
             form.password.errors.append(locked or "用户名或密码不正确。")
+            log_access("login_failed", actor_name=username, obj=username, detail="用户名或密码不正确")
+            if locked:
+                log_access("lockout", actor_name=username, obj=username, detail=locked)
         elif not user.active:
             form.username.errors.append("该账号已停用，请联系站长。")
+            log_access("login_failed", actor_name=username, obj=username, detail="账号已停用")
         else:
             guard.succeeded(username)
             login_user(user)  # no "remember me": a shared PC must not stay logged in for days
             mark_seen()
+            log_access("login", obj=user.username, detail="登录成功")
             flash(f"欢迎，{user.name}（{user.role_name}）。", "success")
             return redirect(safe_local_path(request.args.get("next")))
     return render_template("auth/login.html", form=form)
@@ -45,6 +51,7 @@ def login():  # noqa: ANN201
 @bp.post("/logout")
 @login_required
 def logout():  # noqa: ANN201
+    log_access("logout", obj=current_user.username, detail="退出登录")
     current_user.end_sessions()  # a copy of this cookie (replayed later) is refused too
     logout_user()
     flash("已退出登录。", "info")

@@ -7,15 +7,22 @@ import datetime as dt
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from rules.labels import CASE_STATUSES, COLLECTOR_KINDS, MATERIAL_STATUSES, PICKUP_METHODS, SUPPLY_FORMS
+from rules.labels import (
+    CASE_STATUSES,
+    COLLECTOR_KINDS,
+    MATERIAL_STATUSES,
+    PICKUP_METHODS,
+    REVEAL_REASONS,
+    SUPPLY_FORMS,
+)
 from station.models import User
 from station.services import attachments, cases, follow_up, personal, timeline
 from station.services.catalog import current_items
 from station.services.errors import DomainError
 from station.services.identity import CERTIFICATE_TYPES
 from station.services.paper import applicable_documents
-from station.views.access import FRONT_OFFICE, roles_required
-from station.views.forms import AttachmentForm, NoteForm
+from station.views.access import FRONT_OFFICE, log_access, roles_required
+from station.views.forms import AttachmentForm, NoteForm, RevealForm
 from station.views.params import int_arg
 from sync.outbox import case_sync_state
 from websec.files import download_name
@@ -45,6 +52,7 @@ def index():  # noqa: ANN201
         items = current_items()
     except DomainError:
         items = []
+    log_access("case_list", detail=_list_detail(f, page, total))
     return render_template(
         "cases/index.html", rows=rows, total=total, page=page, per_page=per_page, f=f, error=error,
         statuses=CASE_STATUSES, items=items, agents=User.select().order_by(User.name),
@@ -52,10 +60,16 @@ def index():  # noqa: ANN201
     )
 
 
-@bp.get("/<case_id>")
-@roles_required(*FRONT_OFFICE)
-def detail(case_id: str):  # noqa: ANN201
-    case = cases.get_case(case_id)
+def _list_detail(f: cases.CaseFilter, page: int, total: int) -> str:
+    """The search as the log keeps it (numbers typed into the search box are masked by the log)."""
+    parts = [f"{name}：{value}" for name, value in (
+        ("搜索", f.query), ("状态", f.status), ("事项", f.item_code), ("区划", f.area_code),
+        ("代办员", f.agent_id or ""), ("仅超期", "是" if f.overdue else "")) if value]
+    return f"第 {page} 页，共 {total} 件" + ("；" + "；".join(parts) if parts else "")
+
+
+def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: RevealForm | None = None,
+                 status: int = 200):  # noqa: ANN001, ANN202
     return render_template(
         "cases/detail.html",
         case=case, item=case.item, materials=cases.materials(case), timeline=timeline.entries(case),
@@ -67,7 +81,41 @@ def detail(case_id: str):  # noqa: ANN201
         requested=follow_up.requested_materials(case), awaiting_supplement=follow_up.awaiting_supplement(case),
         supply_forms=SUPPLY_FORMS, collector_kinds=COLLECTOR_KINDS, cert_types=CERTIFICATE_TYPES,
         handover=follow_up.handover_summary(case), today=dt.date.today(),
-    )
+        reveal_form=reveal_form or RevealForm(formdata=None), revealed=revealed,
+    ), status
+
+
+@bp.get("/<case_id>")
+@roles_required(*FRONT_OFFICE)
+def detail(case_id: str):  # noqa: ANN201
+    case = cases.get_case(case_id)
+    log_access("case_view", case_id=case.id, obj=case.case_no, detail="查看办件详情（号码已遮蔽）")
+    return _detail_page(case)
+
+
+@bp.post("/<case_id>/reveal")
+@roles_required(*FRONT_OFFICE)
+def reveal(case_id: str):  # noqa: ANN201
+    """Show the full numbers for this one page view, with a reason, logged; the next view is masked again."""
+    case = cases.get_case(case_id)
+    form = RevealForm()
+    if not form.validate_on_submit():
+        log_access("case_view", case_id=case.id, obj=case.case_no, detail="申请显示完整号码未填写理由，未显示")
+        return _detail_page(case, reveal_form=form, status=400)
+    revealed = {
+        "applicant_id": personal.applicant_id_number(case), "applicant_phone": personal.applicant_phone(case),
+        "proxy_id": personal.proxy_id_number(case), "proxy_phone": personal.proxy_phone(case),
+    }
+    masked = personal.masked(case)
+    shown = "、".join(f"{label} {masked[key]}" for key, label in (
+        ("applicant_id", "申请人证件号码"), ("applicant_phone", "申请人电话"),
+        ("proxy_id", "代办人证件号码"), ("proxy_phone", "代办人电话")) if revealed[key])
+    reason = REVEAL_REASONS[form.reason.data]
+    words = (form.reason_text.data or "").strip()
+    if words:
+        reason += f"：{words}"
+    log_access("reveal", case_id=case.id, obj=case.case_no, detail=f"理由：{reason}；显示：{shown}")
+    return _detail_page(case, revealed=revealed)
 
 
 @bp.post("/<case_id>/attachments")
@@ -98,6 +146,7 @@ def download(case_id: str, attachment_id: str):  # noqa: ANN201
     case = cases.get_case(case_id)
     attachment = attachments.get_attachment(case, attachment_id)
     path = attachments.blob_path(current_app.config["ATTACHMENT_DIR"], attachment.sha256)
+    log_access("scan_download", case_id=case.id, obj=attachment.filename, detail=f"下载扫描件（{case.case_no}）")
     # always a download under its real type: a scan is never rendered inside the station's origin
     return send_file(path, mimetype=attachment.content_type, as_attachment=True,
                      download_name=download_name(attachment.filename, attachment.content_type))

@@ -13,8 +13,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from rules.labels import REVEAL_REASONS
 from station.models.users import ROLES
 from station.services.station_info import LEVELS
 
@@ -76,3 +77,16 @@ class AttachmentForm(ChineseForm):
 
 class CatalogImportForm(ChineseForm):
     file = FileField("事项目录文件（JSON）", validators=[FileRequired("请选择目录文件。")])
+
+
+class RevealForm(ChineseForm):
+    """Why a full number is needed: a reason from the list, words of one's own for "other"."""
+
+    reason = SelectField("显示理由", choices=_choices([("", "请选择理由"), *REVEAL_REASONS.items()]),
+                         validators=[DataRequired("请选择显示完整号码的理由。")])
+    # no Optional(): it would stop the chain before the check that "other" has words
+    reason_text = StringField("说明", validators=[Length(max=200, message="说明最多200字。")])
+
+    def validate_reason_text(self, field: StringField) -> None:
+        if self.reason.data == "other" and not (field.data or "").strip():
+            raise ValidationError("选择“其他”时请写明理由。")

@@ -10,7 +10,7 @@ from flask_login import current_user
 from printouts.sheets import ledger
 from station.services import cases, paper
 from station.services.errors import DomainError, NotFound
-from station.views.access import FRONT_OFFICE, TOWNSHIP, roles_required
+from station.views.access import FRONT_OFFICE, TOWNSHIP, log_access, roles_required
 
 bp = Blueprint("printing", __name__)
 
@@ -27,7 +27,7 @@ def _pdf(data: bytes, filename: str) -> Response:
 def document(case_id: str, doc: str):  # noqa: ANN201
     case = cases.get_case(case_id)
     try:
-        pdf, _title = paper.render(case, doc, current_user._get_current_object())
+        pdf, _title = paper.render(case, doc, current_user._get_current_object(), request.remote_addr)
     except NotFound:
         abort(404)
     except DomainError as exc:
@@ -44,4 +44,6 @@ def ledger_pdf():  # noqa: ANN201
     except ValueError:
         flash("日期格式有误，应为 2026-11-23。", "error")
         return redirect(url_for("cases.index"))
-    return _pdf(ledger(paper.station_info(), day, paper.ledger_rows(day)), f"ledger-{day.isoformat()}.pdf")
+    rows = paper.ledger_rows(day)
+    log_access("ledger", obj=day.isoformat(), detail=f"打印 {day.isoformat()} 台账（{len(rows)} 件）")
+    return _pdf(ledger(paper.station_info(), day, rows), f"ledger-{day.isoformat()}.pdf")

@@ -25,13 +25,14 @@ from sync.hub import create_app
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import HubUser
 from sync.hub.models.users import APPROVER, ROLES
-from sync.hub.services import resealing, stations, users
+from sync.hub.services import access_log, resealing, stations, users
 from sync.hub.services.errors import HubError
 from websec.sealing import save_key_ring
 
 log = logging.getLogger("sync.hub")
 
 PROG = "python -m sync.hub"
+CLI_ACTOR = "命令行"  # who the access log names for a change made at the server
 
 
 def _app() -> Flask:
@@ -114,16 +115,26 @@ def create_user_command(username: str, password: str | None, name: str, role: st
             _fail("两次输入的密码不一致。")
     with app.app_context(), db.connection_context():
         try:
-            if HubUser.get_or_none(HubUser.username == username):
-                users.set_password(username, password)
-                click.echo(f"已重设用户 {username} 的密码，其已登录的会话全部失效。")
-                if role:
-                    users.set_role(username, role)
-                    click.echo(f"用户 {username} 的角色改为{ROLES[role]}。")
-            else:
-                role = role or APPROVER
-                users.create_user(username, password, name=name, role=role)
-                click.echo(f"已创建县级用户 {username}（{ROLES[role]}）。")
+            messages = []
+            with db.atomic():  # each change and its access-log entry, or neither
+                if HubUser.get_or_none(HubUser.username == username):
+                    users.set_password(username, password)
+                    access_log.record(None, "password_reset", actor_name=CLI_ACTOR, obj=username,
+                                      detail=f"重置用户 {username} 的密码")
+                    messages.append(f"已重设用户 {username} 的密码，其已登录的会话全部失效。")
+                    if role:
+                        users.set_role(username, role)
+                        access_log.record(None, "user_role", actor_name=CLI_ACTOR, obj=username,
+                                          detail=f"用户 {username} 的角色改为{ROLES[role]}")
+                        messages.append(f"用户 {username} 的角色改为{ROLES[role]}。")
+                else:
+                    role = role or APPROVER
+                    users.create_user(username, password, name=name, role=role)
+                    access_log.record(None, "user_create", actor_name=CLI_ACTOR, obj=username,
+                                      detail=f"添加县级用户 {username}（{ROLES[role]}）")
+                    messages.append(f"已创建县级用户 {username}（{ROLES[role]}）。")
+            for message in messages:
+                click.echo(message)
         except HubError as exc:
             _fail(exc.message)
 

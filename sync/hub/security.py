@@ -9,11 +9,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort
+from flask import Flask, abort, request
 from flask_login import current_user, login_required
 
-from sync.hub.models import HubLoginThrottle
+from sync.hub.models import HubAccessLog, HubLoginThrottle
 from sync.hub.models.users import APPROVER, COUNTY_ADMIN
+from sync.hub.services import access_log
 from websec.headers import install_headers
 from websec.logins import LoginGuard, install_idle_timeout
 from websec.proxy import trust_proxies
@@ -54,8 +55,20 @@ def require_role(*roles: str) -> None:
         abort(403)
 
 
+def log_access(action: str, *, case_id: str = "", obj: str = "", detail: str = "",
+               actor_name: str = "") -> HubAccessLog:
+    """Record what the logged-in county user (or ``actor_name``, before login) just did, from this address."""
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    return access_log.record(user, action, address=request.remote_addr, case_id=case_id, obj=obj,
+                             detail=detail, actor_name=actor_name)
+
+
+def _log_idle_logout() -> None:
+    log_access("logout", obj=current_user.username, detail="长时间未操作，自动退出")
+
+
 def configure_security(app: Flask) -> None:
     """Safety headers on every response; idle sessions log out; ``TRUSTED_PROXIES`` hops believed."""
     install_headers(app)
-    install_idle_timeout(app, login_endpoint="auth.login")
+    install_idle_timeout(app, login_endpoint="auth.login", before_logout=_log_idle_logout)
     trust_proxies(app)

@@ -59,7 +59,8 @@ def test_roles_are_refused_what_they_must_not_use(app, role, refused, request):
 
 
 def test_admin_reaches_admin_pages(admin):
-    for url in ("/admin/users", "/admin/station", "/admin/holidays", "/admin/items", "/admin/catalog"):
+    for url in ("/admin/users", "/admin/station", "/admin/holidays", "/admin/items", "/admin/catalog",
+                "/admin/access-log"):
         assert admin.get(url).status_code == 200, url
 
 

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from station.cli import cli
 from station.extensions import db
-from station.models import User
+from station.models import AccessLog, User
 from sync import state as sync_state
 
 HUB = "http://127.0.0.1:8090/"
@@ -59,6 +59,8 @@ def test_create_user_asks_for_the_password_twice(runner, tmp_path):
     assert "已创建用户 admin" in result.output
     with db.connection_context():
         assert User.get(User.username == "admin").role == "admin"
+        [entry] = AccessLog.select().where(AccessLog.action == "user_create")
+        assert (entry.actor_name, entry.object) == ("命令行", "admin")
 
     mismatch = runner.invoke(cli, ["--instance", str(tmp_path), "create-user", "clerk", "--role", "clerk"],
                              input="long-enough-pw-1\nsomething-else-2\n")

@@ -19,6 +19,7 @@ from sync.hub.database import open_database, runner
 from sync.hub.extensions import db
 from sync.hub.keyring import MissingKeyFile, create_key_file
 from sync.hub.models import Event, HubCase, Station
+from sync.hub.models.access_log import HubAccessLog
 from sync.hub.services import attachments, personal, stations
 from sync.hub.services.errors import ValidationError
 from tests.fixtures.config import hub_test_config
@@ -63,6 +64,11 @@ def test_case_page_masks_numbers_and_reveals_one_on_a_reason(hub_app, clerk, sta
                             token_page=page).get_data(as_text=True)
     assert APPLICANT_ID in shown and PROXY_ID not in shown and "13800001234" not in shown  # that one number only
     assert APPLICANT_ID not in clerk.get(page).get_data(as_text=True)  # and only on that answer
+    with hub_app.app_context(), db.connection_context():
+        reveals = list(HubAccessLog.select().where(HubAccessLog.action == "reveal"))
+    assert len(reveals) == 1  # the refused one is not a reveal
+    assert "核对申请人身份" in reveals[0].detail and "申请人证件号码" in reveals[0].detail
+    assert APPLICANT_ID not in reveals[0].detail
 
 
 def test_reveal_is_the_one_door_to_a_full_number(hub_app, station_a, make_event):

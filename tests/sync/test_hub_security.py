@@ -16,7 +16,7 @@ from tests.station.test_headers import assert_safety_headers
 from tests.sync.conftest import CLERK_PASSWORD, case_snapshot, login
 
 OPEN = {"static", "auth.login"}
-ADMIN_ONLY = ("catalog.",)
+ADMIN_ONLY = ("catalog.", "access_log.")
 
 
 def _url(rule) -> str:  # noqa: ANN001

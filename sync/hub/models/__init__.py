@@ -1,5 +1,6 @@
 """Hub models, by area; ``MODELS`` lists them in creation order."""
 
+from sync.hub.models.access_log import HubAccessLog, HubAccessLogHead, StationAccessLog
 from sync.hub.models.base import BaseModel, utcnow
 from sync.hub.models.cases import (
     Attachment,
@@ -31,6 +32,9 @@ MODELS = [
     AttachmentOwner,
     AttachmentLink,
     HubLoginThrottle,
+    HubAccessLog,
+    HubAccessLogHead,
+    StationAccessLog,
 ]
 
 __all__ = [
@@ -45,10 +49,13 @@ __all__ = [
     "Conflict",
     "Decision",
     "Event",
+    "HubAccessLog",
+    "HubAccessLogHead",
     "HubCase",
     "HubLoginThrottle",
     "HubUser",
     "Nonce",
     "Station",
+    "StationAccessLog",
     "utcnow",
 ]

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from sync import protocol
-from sync.hub.services import personal, stations
+from sync.hub.services import access_log, personal, stations
 from sync.hub.services.auth import authenticate
 from sync.hub.services.errors import AttachmentError
 from sync.hub.services.platform import CasePlatform
@@ -188,6 +188,24 @@ def post_heartbeat() -> Response:
     _platform().record_heartbeat(g.station, heartbeat or {})
     stations.touch(g.station)
     return reply({"ok": True})
+
+
+@bp.post("/access-log")
+@signed_endpoint("MAX_BATCH_BYTES")
+def post_access_log() -> Response:
+    """Receive the station's access-log entries; each (station, seq) is stored once."""
+    body = _json_body()
+    entries = body.get("entries") if isinstance(body, dict) else None
+    if not isinstance(entries, list):
+        return error_reply(protocol.ERR_BAD_REQUEST, "请求须为 {\"entries\": [...]}。", 400)
+    if len(entries) > access_log.MAX_ENTRIES:
+        raise protocol.ProtocolError(protocol.ERR_TOO_LARGE,
+                                     f"每次最多 {access_log.MAX_ENTRIES} 条访问日志，请分批上传。", status=413)
+    try:
+        result = access_log.receive(g.station, entries)
+    except access_log.EntryRefused as exc:
+        return error_reply(protocol.ERR_BAD_REQUEST, str(exc), 400)
+    return reply(result)
 
 
 @bp.post("/attachments/check")

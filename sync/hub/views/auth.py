@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from sync.hub.security import login_guard
+from sync.hub.security import log_access, login_guard
 from sync.hub.services import users
 from websec.logins import mark_seen
 
@@ -35,14 +35,20 @@ def login() -> str | Response:
         refusal = guard.refusal(username, request.remote_addr)
         if refusal:
             flash(refusal, "error")
+            log_access("lockout", actor_name=username[:100], obj=username, detail=f"已锁定，拒绝登录：{refusal}")
             return render_template("hub/login.html"), 429  # type: ignore[return-value]
         user = users.authenticate(username, request.form.get("password", ""))
         if user is None:
-            flash(guard.failed(username, request.remote_addr) or "用户名或密码错误。", "error")
+            locked = guard.failed(username, request.remote_addr)
+            flash(locked or "用户名或密码错误。", "error")
+            log_access("login_failed", actor_name=username[:100], obj=username, detail="用户名或密码错误")
+            if locked:
+                log_access("lockout", actor_name=username[:100], obj=username, detail=locked)
         else:
             guard.succeeded(username)
             login_user(user)
             mark_seen()
+            log_access("login", obj=user.username, detail="登录成功")
             return redirect(_safe_next(request.args.get("next")))
     return render_template("hub/login.html")
 
@@ -51,6 +57,7 @@ def login() -> str | Response:
 @login_required
 def logout() -> Response:
     """Log out (POST, so a link on another site cannot log a clerk out); a copy of the cookie stops working too."""
+    log_access("logout", obj=current_user.username, detail="退出登录")
     current_user.end_sessions()
     logout_user()
     return redirect(url_for("auth.login"))

@@ -8,8 +8,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from sync.hub.extensions import db
 from sync.hub.models import CatalogVersion
-from sync.hub.security import ADMIN, require_role
+from sync.hub.security import ADMIN, log_access, require_role
 from sync.hub.services import catalog
 from sync.hub.services.errors import HubError
 
@@ -32,7 +33,9 @@ def publish() -> str | Response:
         text = raw.decode("utf-8", errors="replace")
         try:
             data = json.loads(raw.decode("utf-8-sig"))
-            row = catalog.publish(data, clerk=current_user.username)
+            with db.atomic():
+                row = catalog.publish(data, clerk=current_user.username)
+                log_access("catalog_publish", obj=row.version, detail=f"发布事项目录 {row.version}（{row.item_count} 个事项）")
         except (UnicodeDecodeError, json.JSONDecodeError):
             flash("目录文件不是有效的 UTF-8 JSON。", "error")
         except HubError as exc:

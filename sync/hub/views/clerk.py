@@ -10,9 +10,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from rules.labels import COUNTY_DECISIONS, HUB_CASE_STATUSES
+from sync.hub.extensions import db
 from sync.hub.models import Conflict, Decision, Event, HubCase, Station, utcnow
 from sync.hub.models.users import COUNTY_ADMIN
-from sync.hub.security import CASEWORK, require_role
+from sync.hub.security import CASEWORK, log_access, require_role
 from sync.hub.services import attachments, decisions, personal, stations
 from sync.hub.services.errors import HubError
 from websec.files import download_name, sniff_type
@@ -52,7 +53,10 @@ def station_detail(code: str) -> str | Response:
             abort(403)  # settings reach every PC of the station: county admins only
         try:
             settings = json.loads(request.form.get("settings") or "{}")
-            stations.update_settings(code, settings, clerk=current_user.username)
+            with db.atomic():
+                stations.update_settings(code, settings, clerk=current_user.username)
+                log_access("station_settings", obj=code,
+                           detail="下发站点设置：" + ("、".join(sorted(map(str, settings))) or "清空"))
         except json.JSONDecodeError:
             flash("站点设置不是有效的 JSON。", "error")
         except HubError as exc:
@@ -90,6 +94,7 @@ def cases() -> str:
 def case_detail(case_id: str) -> str:
     """A case: snapshot (numbers masked), materials, attachments, event timeline, decisions and forms."""
     case = HubCase.get_or_none(HubCase.case_id == case_id) or abort(404)
+    log_access("case_view", case_id=case_id, obj=case.case_no or case_id, detail="查看办件详情（号码已遮蔽）")
     return _case_page(case)
 
 
@@ -103,6 +108,9 @@ def reveal(case_id: str) -> str | Response:
     except HubError as exc:
         flash(exc.message, "error")
         return redirect(url_for("clerk.case_detail", case_id=case_id))
+    label = personal.REVEALABLE[field][2]
+    log_access("reveal", case_id=case_id, obj=case.case_no or case_id,
+               detail=f"理由：{request.form.get('reason', '').strip()}；显示：{label}")
     return _case_page(case, revealed={field: value})
 
 
@@ -125,7 +133,10 @@ def decide(case_id: str) -> Response:
         supplement_keys=tuple(form.getlist("supplement")), result=form.get("result"),
         result_text=form.get("result_text"), certificate_no=form.get("certificate_no"))
     try:
-        decision = decisions.decide(case_id, data, clerk=current_user.username)
+        with db.atomic():  # the decision and its log entry, or neither
+            decision = decisions.decide(case_id, data, clerk=current_user.username)
+            log_access("decision", case_id=case_id, obj=decision.kind,
+                       detail=f"作出决定：{COUNTY_DECISIONS[decision.kind]}")
     except HubError as exc:
         flash(exc.message, "error")
     else:
@@ -140,6 +151,7 @@ def attachment(case_id: str, sha256: str) -> Response:
         path, link = attachments.file_for_case(current_app.config["ATTACHMENT_DIR"], case_id, sha256)
     except HubError:
         abort(404)
+    log_access("scan_download", case_id=case_id, obj=link.filename, detail=f"下载扫描件 {sha256[:12]}")
     data = attachments.read_plain(path)  # stored sealed
     content_type = sniff_type(data[:16]) or "application/octet-stream"  # what the bytes say, not the station
     return send_file(io.BytesIO(data), mimetype=content_type, as_attachment=True,
@@ -153,6 +165,7 @@ def conflicts() -> str:
                 .order_by(Conflict.resolved_at.is_null(False), Conflict.id.desc()).limit(200))
     originals = {e.event_id: personal.masked_body(e.body) for e in Event.select(Event.event_id, Event.body).where(
         Event.event_id.in_([c.existing_event_id for c in rows if c.existing_event_id] or [""]))}
+    log_access("conflict_view", detail=f"查看冲突列表（{len(rows)} 条）")
     copies = {c.id: personal.masked_body(c.body) for c in rows}  # numbers masked, addresses hidden
     return render_template("hub/conflicts.html", rows=rows, originals=originals, copies=copies)
 
@@ -164,7 +177,9 @@ def resolve_conflict(conflict_id: str) -> Response:
     if not note:
         flash("请填写处理说明。", "error")
     else:
-        Conflict.update(resolved_at=utcnow(), resolved_by=current_user.username, resolution_note=note).where(
-            Conflict.id == conflict_id).execute()
+        with db.atomic():
+            Conflict.update(resolved_at=utcnow(), resolved_by=current_user.username, resolution_note=note).where(
+                Conflict.id == conflict_id).execute()
+            log_access("conflict_resolve", obj=str(conflict_id), detail=f"处理冲突：{note[:200]}")
         flash("已标记为已处理。", "success")
     return redirect(url_for("clerk.conflicts"))
