@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sync import protocol
-from sync.local_db import db
+from sync.local_db import db, open_text
 from sync.outbox import OutboxEvent
 
 IDS_PER_STATEMENT = 500  # ids per IN (...): under the 999 parameters of older SQLite builds
@@ -80,14 +80,14 @@ def pending_events() -> list[QueuedEvent]:
 
 
 def with_payloads(events: list[QueuedEvent]) -> list[QueuedEvent]:
-    """The same events with their payload text, read in one query per 500."""
+    """The same events with their payload text (unsealed), read in one query per 500."""
     payloads: dict[int, str] = {}
     ids = [e.id for e in events]
     for start in range(0, len(ids), IDS_PER_STATEMENT):
         chunk = ids[start:start + IDS_PER_STATEMENT]
         payloads.update(db.execute_sql(
             f"SELECT id, payload FROM outbox_event WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall())
-    return [replace(e, payload_json=payloads[e.id]) for e in events]
+    return [replace(e, payload_json=open_text(payloads[e.id])) for e in events]
 
 
 def take_batch(events: list[QueuedEvent], start: int, max_events: int, max_bytes: int) -> list[QueuedEvent]:

@@ -13,7 +13,38 @@ from typing import Any
 
 from peewee import DatabaseProxy, Model, TextField
 
+from websec.sealing import KeyRing
+
 db = DatabaseProxy()
+_sealer: KeyRing | None = None
+
+
+def set_sealer(ring: KeyRing | None) -> None:
+    """Bind the key ring sync seals its stored payloads and secrets with (the station does, in create_app).
+
+    Sync never imports the station: the station hands its ring in here, as it binds ``db``.
+    Without one (sync's own tests, tools) values are stored as they are.
+    """
+    global _sealer  # noqa: PLW0603 - a process-wide binding, like the database proxy
+    _sealer = ring
+
+
+def sealer() -> KeyRing | None:
+    return _sealer
+
+
+def seal_text(text: str) -> str:
+    """`text` in its stored form: sealed when a ring is bound."""
+    return _sealer.seal(text) if _sealer is not None and text else text
+
+
+def open_text(stored: str | None) -> str:
+    """A stored value back as text; a value stored before sealing (plain) is returned as it is."""
+    if not stored:
+        return stored or ""
+    if _sealer is not None:
+        return _sealer.unseal(stored)
+    return stored
 
 
 class JSONField(TextField):
@@ -28,6 +59,19 @@ class JSONField(TextField):
         if value is None:
             return None
         return json.loads(value)
+
+
+class SealedJSONField(JSONField):
+    """JSON sealed as a whole (outbox payloads hold ID numbers, phones and addresses, kept for good)."""
+
+    def db_value(self, value: Any) -> str | None:
+        text = super().db_value(value)
+        return seal_text(text) if text is not None else None
+
+    def python_value(self, value: str | None) -> Any:
+        if value is None:
+            return None
+        return json.loads(open_text(value))
 
 
 def now() -> dt.datetime:

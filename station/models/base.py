@@ -5,7 +5,7 @@ from __future__ import annotations
 from peewee import Model
 
 from station.extensions import db
-from sync.local_db import JSONField, now
+from sync.local_db import JSONField, SealedJSONField, now
 
 
 class BaseModel(Model):
@@ -14,4 +14,4 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
-__all__ = ["BaseModel", "JSONField", "now"]
+__all__ = ["BaseModel", "JSONField", "SealedJSONField", "now"]

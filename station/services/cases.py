@@ -61,7 +61,7 @@ def snapshot(case: Case) -> dict[str, Any]:
             "cert_type": case.applicant_cert_type,
             "id_number": personal.applicant_id_number(case),
             "phone": personal.applicant_phone(case),
-            "address": case.applicant_address,
+            "address": personal.applicant_address(case),
             "area_code": case.applicant_area_code,
         },
         "proxy": (
