@@ -62,6 +62,7 @@ class Case(BaseModel):
     supplement_items = JSONField(default=list)
     status_reason = TextField(default="")
     updated_at = DateTimeField(default=now)
+    personal_purged_at = DateTimeField(null=True)  # retention: scans and full numbers removed (0007)
 
     class Meta:
         # the case list's order and its usual filters (migration 0003)
