@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import shlex
+import sys
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -204,7 +205,7 @@ def rotate_key_command() -> None:
         work = protection.count_work(app.config["ATTACHMENT_DIR"])
         resuming = len(app.extensions["key_ring"].keys) > 1
         click.echo("继续上次未完成的密钥轮换……" if resuming else "正在生成新密钥并重新加密全部居民信息……")
-        with click.progressbar(length=work.total, label="重新加密", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(length=work.total, label="重新加密", file=sys.stderr) as bar:
             ring = protection.rotate_key(app.config["ATTACHMENT_DIR"], bar.update)
         app.extensions["key_ring"] = ring
     click.echo(f"密钥轮换完成：办件 {work.cases} 件、同步记录 {work.events} 条、扫描件 {work.blobs} 份已使用新密钥。"
