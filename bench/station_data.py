@@ -144,7 +144,7 @@ def _load_seeds(conn: sqlite3.Connection, ids: list[str], ring: KeyRing) -> list
         materials = _rows(conn, "SELECT * FROM case_material WHERE case_id = ? ORDER BY position", case_id)
         timeline = _rows(conn, "SELECT * FROM timeline_entry WHERE case_id = ? ORDER BY id", case_id)
         [event] = _rows(conn, "SELECT * FROM outbox_event WHERE case_id = ? AND seq = 1", case_id)
-        event["payload"] = ring.unseal(event["payload"])
+        event["payload"] = ring.unseal_bytes(event["payload"]).decode("utf-8")
         seeds.append(Seed(case, materials, timeline, event, json.loads(event["payload"])))
     return seeds
 
@@ -196,6 +196,11 @@ def _clones(count: int, per_day: int, rng: random.Random) -> list[Clone]:
             committed_due=day + dt.timedelta(days=rng.choice((5, 10, 15, 20, 30))),
         ))
     return out
+
+
+def _sealed(ring: KeyRing, payload: str) -> bytes:
+    """An outbox payload as the station stores it (sync.local_db.seal_payload)."""
+    return ring.seal_bytes(payload.encode("utf-8"))
 
 
 def _case_row(seed: Seed, c: Clone, ring: KeyRing) -> dict[str, Any]:
@@ -266,7 +271,7 @@ def fill(app: Flask, count: int, *, events: str = "acked", per_day: int = 200, s
             base = {**s.event, "case_id": c.case_id, "occurred_at": occurred, "created_at": _stamp(c.received),
                     "deadline": c.committed_due.isoformat()}
             if events == "acked":
-                outbox.append({**base, "event_id": str(ULID()), "payload": ring.seal(submitted_payload(s, c)),
+                outbox.append({**base, "event_id": str(ULID()), "payload": _sealed(ring, submitted_payload(s, c)),
                                "state": "acked", "attempts": 1, "result": "accepted",
                                "acked_at": _stamp(c.received + dt.timedelta(minutes=5))})
             else:
@@ -276,7 +281,7 @@ def fill(app: Flask, count: int, *, events: str = "acked", per_day: int = 200, s
                                                        (NOTE, json.dumps(note, ensure_ascii=False)),
                                                        (MATERIALS_UPDATED,
                                                         json.dumps(materials_update, ensure_ascii=False))), 1):
-                    outbox.append({**base, "event_id": str(ULID()), "seq": seq, "kind": kind, "payload": ring.seal(payload),
+                    outbox.append({**base, "event_id": str(ULID()), "seq": seq, "kind": kind, "payload": _sealed(ring, payload),
                                    "state": "queued", "attempts": 0})
             n_events = n_events + (1 if events == "acked" else 3)
         _insert(conn, "case", cases)

@@ -56,7 +56,7 @@ def holds_sealed_data(database: Database) -> bool:
     if "case" in tables:
         probes.append("SELECT 1 FROM \"case\" WHERE applicant_id_stored LIKE 'enc1:%' LIMIT 1")
     if "outbox_event" in tables:
-        probes.append("SELECT 1 FROM outbox_event WHERE payload LIKE 'enc1:%' LIMIT 1")
+        probes.append("SELECT 1 FROM outbox_event WHERE typeof(payload) = 'blob' OR payload LIKE 'enc1:%' LIMIT 1")
     if "sync_state" in tables:
         probes.append("SELECT 1 FROM sync_state WHERE value LIKE 'enc1:%' LIMIT 1")
     return any(database.execute_sql(sql).fetchone() for sql in probes)

@@ -20,7 +20,7 @@ from station.models import Case, Setting
 from station.services import personal
 from station.services.attachments import write_sealed
 from sync import state as sync_state
-from sync.local_db import open_text
+from sync.local_db import open_payload, seal_payload
 from sync.outbox import OutboxEvent
 from websec.sealing import BLOB_MAGIC, KeyRing, save_key_ring
 
@@ -127,14 +127,18 @@ def _reseal_events(step: Step) -> int:
                               (last, BATCH)).fetchall()
         if not rows:
             return changed
-        updates = [(ring.seal(open_text(payload)), event_id) for event_id, payload in rows
-                   if payload and ring.needs_resealing(payload)]
+        updates = [(seal_payload(open_payload(payload)), event_id) for event_id, payload in rows
+                   if payload and _payload_key_id(payload) != ring.current]
         if updates:
             with db.atomic("IMMEDIATE"):
                 db.cursor().executemany("UPDATE outbox_event SET payload = ? WHERE id = ?", updates)
         changed += len(updates)
         last = rows[-1][0]
         step(len(rows))
+
+
+def _payload_key_id(stored: bytes | str) -> str | None:
+    return blob_key_id(bytes(stored)) if isinstance(stored, bytes | memoryview) else None
 
 
 def _reseal_secret() -> int:

@@ -23,6 +23,7 @@ from sync.outbox import OutboxEvent
 from tests.fixtures.config import station_test_config
 from tests.fixtures.intake import GOOD_ID, SECOND_ID, form_for, item_named
 from tests.fixtures.scans import PNG
+from websec.sealing import BLOB_MAGIC
 
 POSIX = sys.platform != "win32"
 SECRET = "s3cr3t-from-the-county-hub-0123456789"
@@ -74,7 +75,8 @@ def test_personal_data_is_stored_sealed_and_read_back(app):
                              'applicant_id_index FROM "case" WHERE id = ?', (case_id,)).fetchone()
         payload = db.execute_sql("SELECT payload FROM outbox_event WHERE case_id = ?", (case_id,)).fetchone()[0]
         secret = db.execute_sql("SELECT value FROM sync_state WHERE key = 'secret'").fetchone()[0]
-    assert all(value.startswith("enc1:") for value in [*raw[:3], payload, secret])
+    assert all(value.startswith("enc1:") for value in [*raw[:3], raw[3], secret])
+    assert payload.startswith(BLOB_MAGIC)  # outbox payloads: sealed bytes
     assert GOOD_ID not in raw[4] and len(raw[4]) == 64  # the blind index: an HMAC, not the number
     assert not blob_path(app.config["ATTACHMENT_DIR"], sha256).read_bytes().startswith(PNG[:8])
     _everything_opens(app, case_id, sha256)
