@@ -162,6 +162,7 @@ class CaseListQuery(ModelSelect):
 
 
 _CASE_NO = re.compile(r"^\d{24}$")  # {area 12}{YYYYMMDD}{sequence 4}: no name contains such a run
+_ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")  # a resident ID: found by its blind index, never stored in clear
 
 
 def filtered(f: CaseFilter, today: dt.date) -> CaseListQuery:
@@ -187,6 +188,8 @@ def filtered(f: CaseFilter, today: dt.date) -> CaseListQuery:
         text = f.query.strip()
         if _CASE_NO.match(text):
             conditions.append(Case.case_no == text)  # the unique index, not a scan of every name
+        elif _ID_NUMBER.match(text):
+            conditions.append(Case.applicant_id_index.in_(personal.id_indexes(text)))
         elif has_han(text):  # case numbers and query codes have no Chinese: a name
             conditions.append(Case.applicant_name.contains(text))
             name_only = True

@@ -217,3 +217,11 @@ def test_link_warns_loudly_about_plain_http_to_another_machine(tmp_path, monkeyp
                                       "--secret", "x" * 40])
     assert result.exit_code == 0, result.output
     assert ("警告" in result.stderr and "未加密" in result.stderr) is warned
+
+
+def test_the_case_list_finds_a_case_by_its_id_number_through_the_blind_index(app, agent):
+    with app.app_context(), db.connection_context():
+        case_no = _intake().case_no
+        other = _intake(SECOND_ID).case_no
+    page = agent.get(f"/cases/?q={GOOD_ID.lower()}").get_data(as_text=True)  # x and X are the same number
+    assert case_no in page and other not in page
