@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from peewee import Model
+from peewee import Model, TextField
 
 from station.extensions import db
 from sync.local_db import JSONField, now, open_text, seal_text
@@ -32,4 +32,14 @@ class SealedJSONField(JSONField):
         return None if value is None else json.loads(open_text(value))
 
 
-__all__ = ["BaseModel", "JSONField", "SealedJSONField", "now"]
+class OpenedTextField(TextField):
+    """Text that a writer may have sealed (a staff note can hold a phone number): read back opened.
+
+    Only free text is sealed, by its writer; the rest of the column stays searchable text.
+    """
+
+    def python_value(self, value: str | None) -> str | None:
+        return None if value is None else open_text(value)
+
+
+__all__ = ["BaseModel", "JSONField", "OpenedTextField", "SealedJSONField", "now"]

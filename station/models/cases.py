@@ -14,7 +14,7 @@ from peewee import (
 )
 
 from rules.labels import CASE_STATUSES, MATERIAL_STATUSES, MODES
-from station.models.base import BaseModel, JSONField, SealedJSONField, now
+from station.models.base import BaseModel, JSONField, OpenedTextField, SealedJSONField, now
 from station.models.catalog import ServiceItem
 from station.models.users import User
 
@@ -127,7 +127,7 @@ class TimelineEntry(BaseModel):
     at = DateTimeField(default=now)
     actor = CharField(max_length=60)
     action = CharField(max_length=30)
-    message = TextField()
+    message = OpenedTextField()  # a staff note is stored sealed (services/cases.add_note)
     data = JSONField(default=dict)
 
 

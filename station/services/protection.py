@@ -1,7 +1,7 @@
 """Sealing everything personal under the ring's current key: old plain rows at start, and key rotation.
 
 Both are the same walk: every case's personal columns (and its blind index and form values),
-every outbox payload, the stored hub secret and every scan on disk that is plain or sealed under
+staff notes on the timeline, every outbox payload, the stored hub secret and every scan on disk that is plain or sealed under
 an older key is opened and sealed again under the current key. A value already sealed under the
 current key is left alone, so the walk is idempotent: interrupted, it simply carries on where it
 stopped the next time. Each batch is its own transaction.
@@ -50,7 +50,8 @@ def count_work(attachment_dir: str) -> Work:
 def reseal_everything(attachment_dir: str, step: Step | None = None) -> int:
     """Seal every plain or old-key value under the current key; return how many records changed."""
     step = step or (lambda _n: None)
-    changed = _reseal_cases(step) + _reseal_events(step) + _reseal_secret() + _reseal_blobs(attachment_dir, step)
+    changed = (_reseal_cases(step) + _reseal_notes() + _reseal_events(step) + _reseal_secret()
+               + _reseal_blobs(attachment_dir, step))
     step(1)
     return changed
 
@@ -116,6 +117,18 @@ def _reseal_cases(step: Step) -> int:
                 changed += 1
         last = rows[-1][0]
         step(len(rows))
+
+
+def _reseal_notes() -> int:
+    """Staff notes on the timeline (free text, sealed by services/cases.add_note)."""
+    ring = keys.ring()
+    rows = db.execute_sql("SELECT id, message FROM timeline_entry WHERE action = 'note'").fetchall()
+    updates = [(ring.seal(ring.unseal(message)), entry_id) for entry_id, message in rows
+               if ring.needs_resealing(message)]
+    if updates:
+        with db.atomic("IMMEDIATE"):
+            db.cursor().executemany("UPDATE timeline_entry SET message = ? WHERE id = ?", updates)
+    return len(updates)
 
 
 def _reseal_events(step: Step) -> int:

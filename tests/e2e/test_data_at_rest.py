@@ -31,6 +31,7 @@ PROXY_ID = "141081199001010018"
 PHONES = ["13912340001", "13912340002", "13912340003", "13800000001"]
 ADDRESSES = ["示范县东关镇东关村三组12号", "示范县西河乡西河村五组7号", "示范县城关镇幸福路88号", "示范县北坡村二组3号"]
 MAILING = "太原市小店区北格镇张花村九组17号"
+NOTE_PHONE = "13512349876"
 
 
 def _intake(app: Flask, agent: StationClient, item_name: str, data: dict[str, str]) -> str:
@@ -78,6 +79,9 @@ def test_no_number_phone_address_or_secret_in_any_station_file(app, agent, linke
     upload = agent.post(f"/cases/{first}/attachments", {"file": (io.BytesIO(scan), "身份证.pdf", "application/pdf")},
                         content_type="multipart/form-data")
     assert upload.status_code == 302
+    # a staff note with a phone number in it (free text is sealed too)
+    note = agent.post(f"/cases/{first}/notes", {"text": f"申请人另留电话{NOTE_PHONE}"})
+    assert note.status_code == 302
     summary = sync(linked)
     assert not summary.error and summary.attachments_uploaded == 1
     assert_exactly_once(linked, hub)
@@ -87,12 +91,13 @@ def test_no_number_phone_address_or_secret_in_any_station_file(app, agent, linke
         assert sorted(personal.applicant_id_number(c) for c in cases) == sorted(APPLICANT_IDS)  # all still open
         secret = sync_state.get_value(sync_state.SECRET)
     assert len(secret) >= 16
-    needles = [*APPLICANT_IDS, PROXY_ID, *PHONES, *ADDRESSES, MAILING, secret]
+    needles = [*APPLICANT_IDS, PROXY_ID, *PHONES, *ADDRESSES, MAILING, NOTE_PHONE, secret]
     files = station_files(app)
     assert any(p.name.endswith("-wal") for p in files) and any(p.stat().st_size > 1000 for p in files)
     assert findings(files, needles) == []
     # the hub received the scan as it was scanned (same bytes, same SHA-256)
     assert hub_blob_path(hub.app.config["ATTACHMENT_DIR"], hashlib.sha256(scan).hexdigest()).read_bytes() == scan
+    assert NOTE_PHONE in agent.get(f"/cases/{first}").get_data(as_text=True)  # the note reads back
     # and staff still download the plain scan
     with app.app_context(), db.connection_context():
         attachment = Case.get_by_id(first).attachments.get()

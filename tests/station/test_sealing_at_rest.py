@@ -27,6 +27,7 @@ from websec.sealing import BLOB_MAGIC
 
 POSIX = sys.platform != "win32"
 SECRET = "s3cr3t-from-the-county-hub-0123456789"
+NOTE = "申请人另留电话13512349876"
 
 
 def _intake(id_number: str = GOOD_ID, **overrides: str) -> Case:
@@ -44,6 +45,7 @@ def _fill(app: Flask) -> tuple[str, str]:
         attachment = add_attachment(case, User.get(User.username == "agent"), "户口簿.png", PNG,
                                     app.config["ATTACHMENT_DIR"], 10 * 1024 * 1024)
         sync_state.set_value(sync_state.SECRET, SECRET)
+        cases.add_note(case, User.get(User.username == "agent"), NOTE)
         return case.id, attachment.sha256
 
 
@@ -63,6 +65,7 @@ def _everything_opens(app: Flask, case_id: str, sha256: str) -> None:
         assert personal.applicant_address(case) == "示范县东关镇东关村三组12号"
         assert OutboxEvent.select().where(OutboxEvent.case_id == case_id).first().payload["applicant"]["id_number"] == GOOD_ID
         assert sync_state.get_value(sync_state.SECRET) == SECRET
+        assert TimelineEntry.get((TimelineEntry.case == case_id) & (TimelineEntry.action == "note")).message == NOTE
         assert read_blob(app.config["ATTACHMENT_DIR"], sha256) == PNG
         # the duplicate check still finds the earlier case
         assert [c.id for c in intake.find_open_duplicates([item_named("高龄津贴申领")], GOOD_ID)] == [case_id]
