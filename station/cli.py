@@ -12,7 +12,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import click
@@ -28,6 +28,7 @@ from station.setup import initialise
 from station.sync_hooks import station_hooks
 from sync.jobs import sync_round
 from sync.transport import HubLink
+from websec.sealing import SealingError
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +48,13 @@ def instance_option(envvar: str | None = None) -> Callable[[Callable[..., Any]],
 
 
 def _app() -> Flask:
-    return create_app(instance_path=click.get_current_context().meta.get("station.instance"))
+    try:
+        return create_app(instance_path=click.get_current_context().meta.get("station.instance"))
+    except SealingError as exc:  # the key file is missing or is not this station's: say so, no traceback
+        _fail(exc.message)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(message, err=True)
     raise SystemExit(1)
 
@@ -206,8 +210,7 @@ def rotate_key_command() -> None:
         resuming = len(app.extensions["key_ring"].keys) > 1
         click.echo("继续上次未完成的密钥轮换……" if resuming else "正在生成新密钥并重新加密全部居民信息……")
         with click.progressbar(length=work.total, label="重新加密", file=sys.stderr) as bar:
-            ring = protection.rotate_key(app.config["ATTACHMENT_DIR"], bar.update)
-        app.extensions["key_ring"] = ring
+            protection.rotate_key(app.config["ATTACHMENT_DIR"], bar.update)
     click.echo(f"密钥轮换完成：办件 {work.cases} 件、同步记录 {work.events} 条、扫描件 {work.blobs} 份已使用新密钥。"
                f"请立即备份新的密钥文件 {app.config['KEY_FILE']}（与数据库分开保存），旧的密钥备份已不再需要。")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from flask import current_app, has_app_context
 from peewee import Database
 
 from sync.local_db import set_sealer
@@ -31,6 +32,13 @@ def bind(ring: KeyRing) -> None:
     global _ring  # noqa: PLW0603 - a process-wide binding, like the database proxy
     _ring = ring
     set_sealer(ring)
+
+
+def adopt(new_ring: KeyRing) -> None:
+    """Bind `new_ring` and make it the current app's ring (rotation: later app contexts bind it, not the old one)."""
+    bind(new_ring)
+    if has_app_context():
+        current_app.extensions["key_ring"] = new_ring
 
 
 def ring() -> KeyRing:

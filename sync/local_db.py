@@ -44,6 +44,8 @@ def open_text(stored: str | None) -> str:
         return stored or ""
     if _sealer is not None:
         return _sealer.unseal(stored)
+    if KeyRing.is_sealed(stored):
+        raise SealingError("同步记录已加密，但没有加载密钥：请通过本站程序（create_app）运行同步。")
     return stored
 
 

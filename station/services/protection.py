@@ -77,13 +77,13 @@ def rotate_key(attachment_dir: str, step: Step | None = None, before_retire: Cal
     if len(ring.keys) == 1:
         ring = ring.rotated()
         save_key_ring(ring)
-        keys.bind(ring)
+        keys.adopt(ring)
     reseal_everything(attachment_dir, step)
     if before_retire is not None:
         before_retire()
     retired = ring.retired()
     save_key_ring(retired)
-    keys.bind(retired)
+    keys.adopt(retired)
     return retired
 
 

@@ -95,11 +95,14 @@ def test_key_scans_and_instance_folder_are_owner_only(app):
     assert mode(blob_path(app.config["ATTACHMENT_DIR"], sha256).parent) == 0o700
 
 
-def test_a_start_without_the_key_file_refuses_when_sealed_data_exists(app, tmp_path):
+def test_a_start_without_the_key_file_refuses_when_sealed_data_exists(app, tmp_path, monkeypatch):
     _fill(app)
     Path(app.config["KEY_FILE"]).rename(tmp_path / "kept-aside.key")
     with pytest.raises(keys.KeyFileMissing, match="找不到密钥文件"):
         create_app(station_test_config(tmp_path), instance_path=app.instance_path)
+    _env(monkeypatch, app)
+    result = CliRunner().invoke(cli, ["sync", "--once"])  # an operator's command: the message, no traceback
+    assert result.exit_code == 1 and "找不到密钥文件" in result.stderr
     assert not Path(app.config["KEY_FILE"]).exists()  # no new key made behind the operator's back
 
 
