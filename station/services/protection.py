@@ -48,10 +48,20 @@ def count_work(attachment_dir: str) -> Work:
 
 
 def reseal_everything(attachment_dir: str, step: Step | None = None) -> int:
-    """Seal every plain or old-key value under the current key; return how many records changed."""
+    """Seal every plain or old-key value under the current key; return how many records changed.
+
+    The connection zeroes the pages it frees (``secure_delete``) and the WAL is truncated
+    afterwards: the plain (or old-key) bytes do not linger in free pages of the file.
+    """
     step = step or (lambda _n: None)
-    changed = (_reseal_cases(step) + _reseal_notes() + _reseal_events(step) + _reseal_secret()
-               + _reseal_blobs(attachment_dir, step))
+    db.execute_sql("PRAGMA secure_delete = ON")
+    try:
+        changed = (_reseal_cases(step) + _reseal_notes() + _reseal_events(step) + _reseal_secret()
+                   + _reseal_blobs(attachment_dir, step))
+    finally:
+        db.execute_sql("PRAGMA secure_delete = OFF")
+    if changed:
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     step(1)
     return changed
 

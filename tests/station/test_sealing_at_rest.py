@@ -143,10 +143,13 @@ def test_an_interrupted_rotation_keeps_every_record_readable_and_finishes_when_r
 
 
 def test_plain_rows_of_an_older_release_are_sealed_at_start(app):
-    case_id, _sha = _fill(app)
+    case_id, sha256 = _fill(app)
+    blob = blob_path(app.config["ATTACHMENT_DIR"], sha256)
+    blob.write_bytes(PNG)  # as an older release stored scans
     with app.app_context(), db.connection_context():
         db.execute_sql('UPDATE "case" SET applicant_id_stored = ?, applicant_id_index = \'\', applicant_address = ?',
                        (GOOD_ID, "示范县东关镇东关村三组12号"))
+        db.execute_sql("UPDATE outbox_event SET payload = ?", ('{"text": "13912345678"}',))
         db.execute_sql("INSERT OR REPLACE INTO setting (key, value, updated_at) "
                        "VALUES ('security.plain_rows', 'pending', '2026-01-01 00:00:00')")
     restarted = create_app(station_test_config(Path(app.config["DATABASE"]).parent), instance_path=app.instance_path)
@@ -155,6 +158,14 @@ def test_plain_rows_of_an_older_release_are_sealed_at_start(app):
                              (case_id,)).fetchone()
         assert all(value.startswith("enc1:") for value in row)
         assert intake.find_open_duplicates([item_named("高龄津贴申领")], GOOD_ID)
+        payloads = [p for (p,) in db.execute_sql("SELECT payload FROM outbox_event").fetchall()]
+        assert payloads and all(p.startswith(BLOB_MAGIC) for p in payloads)
+        assert OutboxEvent.select().first().payload == {"text": "13912345678"}
+    assert blob.read_bytes().startswith(BLOB_MAGIC)
+    assert read_blob(restarted.config["ATTACHMENT_DIR"], sha256) == PNG
+    database = Path(restarted.config["DATABASE"])
+    for path in database.parent.glob(database.name + "*"):  # freed pages zeroed, the WAL truncated
+        assert GOOD_ID.encode() not in path.read_bytes(), path.name
 
 
 # --- retention ------------------------------------------------------------------------------------
