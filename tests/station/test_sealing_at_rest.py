@@ -93,6 +93,10 @@ def test_key_scans_and_instance_folder_are_owner_only(app):
     assert mode(app.instance_path) == 0o700
     assert mode(blob_path(app.config["ATTACHMENT_DIR"], sha256)) == 0o600
     assert mode(blob_path(app.config["ATTACHMENT_DIR"], sha256).parent) == 0o700
+    (Path(app.instance_path).parent / "fresh").mkdir()
+    fresh = create_app(station_test_config(Path(app.instance_path).parent / "fresh"), instance_path=app.instance_path + "2")
+    database = Path(fresh.config["DATABASE"])
+    assert [mode(p) for p in database.parent.glob(database.name + "*")] == [0o600] * 3  # with -wal and -shm
 
 
 def test_a_start_without_the_key_file_refuses_when_sealed_data_exists(app, tmp_path, monkeypatch):
