@@ -29,10 +29,6 @@ def set_sealer(ring: KeyRing | None) -> None:
     _sealer = ring
 
 
-def sealer() -> KeyRing | None:
-    return _sealer
-
-
 def seal_text(text: str) -> str:
     """`text` in its stored form: sealed when a ring is bound."""
     return _sealer.seal(text) if _sealer is not None and text else text
