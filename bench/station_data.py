@@ -28,6 +28,7 @@ from station.extensions import db
 from station.samples import complete_form
 from station.services.users import create_user
 from station.setup import initialise
+from websec.sealing import KeyRing
 
 AREA = "141081102201"
 STATION_CODE = "ST141081102201"
@@ -130,13 +131,20 @@ def _rows(conn: sqlite3.Connection, sql: str, *args: Any) -> list[dict[str, Any]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def _load_seeds(conn: sqlite3.Connection, ids: list[str]) -> list[Seed]:
+SEALED_CASE_COLUMNS = ("applicant_id_stored", "applicant_phone_stored", "applicant_address", "proxy_id_stored",
+                       "proxy_phone_stored", "form_values")
+
+
+def _load_seeds(conn: sqlite3.Connection, ids: list[str], ring: KeyRing) -> list[Seed]:
+    """The seed cases with their personal columns and payload opened (each clone is sealed afresh)."""
     seeds = []
     for case_id in ids:
         [case] = _rows(conn, 'SELECT * FROM "case" WHERE id = ?', case_id)
+        case.update({name: ring.unseal(case[name]) for name in SEALED_CASE_COLUMNS})
         materials = _rows(conn, "SELECT * FROM case_material WHERE case_id = ? ORDER BY position", case_id)
         timeline = _rows(conn, "SELECT * FROM timeline_entry WHERE case_id = ? ORDER BY id", case_id)
         [event] = _rows(conn, "SELECT * FROM outbox_event WHERE case_id = ? AND seq = 1", case_id)
+        event["payload"] = ring.unseal_bytes(event["payload"]).decode("utf-8")
         seeds.append(Seed(case, materials, timeline, event, json.loads(event["payload"])))
     return seeds
 
@@ -190,12 +198,20 @@ def _clones(count: int, per_day: int, rng: random.Random) -> list[Clone]:
     return out
 
 
-def _case_row(seed: Seed, c: Clone) -> dict[str, Any]:
+def _sealed(ring: KeyRing, payload: str) -> bytes:
+    """An outbox payload as the station stores it (sync.local_db.seal_payload)."""
+    return ring.seal_bytes(payload.encode("utf-8"))
+
+
+def _case_row(seed: Seed, c: Clone, ring: KeyRing) -> dict[str, Any]:
+    """The clone's case row, its personal data sealed as the station stores it (station/services/personal.py)."""
     row = dict(seed.case)
+    row.update({name: ring.seal(seed.case[name]) for name in SEALED_CASE_COLUMNS})
     closed = c.status in ("completed", "delivered", "rejected", "not_collected")
     row.update(
         id=c.case_id, case_no=c.case_no, query_code=c.query_code, applicant_name=c.name,
-        applicant_id_stored=c.id_number, applicant_phone_stored=c.phone, applicant_area_code=c.area,
+        applicant_id_stored=ring.seal(c.id_number), applicant_id_index=ring.blind_index(c.id_number),
+        applicant_phone_stored=ring.seal(c.phone), applicant_area_code=c.area,
         status=c.status, received_at=_stamp(c.received), updated_at=_stamp(c.received),
         committed_due=c.committed_due.isoformat(), statutory_due=(c.committed_due + dt.timedelta(days=10)).isoformat(),
         closed_at=_stamp(c.received + dt.timedelta(days=7)) if closed else None,
@@ -228,7 +244,8 @@ def fill(app: Flask, count: int, *, events: str = "acked", per_day: int = 200, s
     for years. events="queued": three queued events per case (case.submitted, case.note,
     case.materials_updated), as after a long time offline.
     """
-    seeds = _load_seeds_from(app, seed_cases(app))
+    ring = app.extensions["key_ring"]
+    seeds = _load_seeds_from(app, seed_cases(app), ring)
     rng = random.Random(seed)
     clones = _clones(count, per_day, rng)
     conn = sqlite3.connect(app.config["DATABASE"], isolation_level=None)
@@ -241,7 +258,7 @@ def fill(app: Flask, count: int, *, events: str = "acked", per_day: int = 200, s
         cases, materials, timeline, outbox = [], [], [], []
         for i, c in enumerate(clones[start:start + chunk], start):
             s = seeds[i % len(seeds)]
-            cases.append(_case_row(s, c))
+            cases.append(_case_row(s, c, ring))
             for m in s.materials:
                 materials.append({**m, "case_id": c.case_id, "received_at": _stamp(c.received)})
             for t in s.timeline:
@@ -254,7 +271,7 @@ def fill(app: Flask, count: int, *, events: str = "acked", per_day: int = 200, s
             base = {**s.event, "case_id": c.case_id, "occurred_at": occurred, "created_at": _stamp(c.received),
                     "deadline": c.committed_due.isoformat()}
             if events == "acked":
-                outbox.append({**base, "event_id": str(ULID()), "payload": submitted_payload(s, c),
+                outbox.append({**base, "event_id": str(ULID()), "payload": _sealed(ring, submitted_payload(s, c)),
                                "state": "acked", "attempts": 1, "result": "accepted",
                                "acked_at": _stamp(c.received + dt.timedelta(minutes=5))})
             else:
@@ -264,7 +281,7 @@ def fill(app: Flask, count: int, *, events: str = "acked", per_day: int = 200, s
                                                        (NOTE, json.dumps(note, ensure_ascii=False)),
                                                        (MATERIALS_UPDATED,
                                                         json.dumps(materials_update, ensure_ascii=False))), 1):
-                    outbox.append({**base, "event_id": str(ULID()), "seq": seq, "kind": kind, "payload": payload,
+                    outbox.append({**base, "event_id": str(ULID()), "seq": seq, "kind": kind, "payload": _sealed(ring, payload),
                                    "state": "queued", "attempts": 0})
             n_events = n_events + (1 if events == "acked" else 3)
         _insert(conn, "case", cases)
@@ -278,10 +295,10 @@ def fill(app: Flask, count: int, *, events: str = "acked", per_day: int = 200, s
     return {"cases": count + len(seeds), "events": n_events, "seeds": len(seeds)}
 
 
-def _load_seeds_from(app: Flask, ids: list[str]) -> list[Seed]:
+def _load_seeds_from(app: Flask, ids: list[str], ring: KeyRing) -> list[Seed]:
     conn = sqlite3.connect(app.config["DATABASE"])
     try:
-        seeds = _load_seeds(conn, ids)
+        seeds = _load_seeds(conn, ids, ring)
     finally:
         conn.close()
     return seeds

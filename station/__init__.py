@@ -12,12 +12,14 @@ from typing import Any
 from flask import Flask, appcontext_pushed, g
 
 from printouts.fonts import register_cjk_font
+from station import keys
 from station.config import Config, from_environment
 from station.database import open_database
 from station.extensions import csrf, db, login_manager
 from station.migrate import backup_before_upgrade, upgrade
 from station.models import User
 from station.security import configure_security
+from station.services.protection import seal_plain_rows_if_pending
 from station.views import (
     admin,
     auth,
@@ -33,6 +35,7 @@ from station.views import (
     sync_status,
 )
 from sync.local_db import db as sync_db
+from websec.sealing import write_owner_only
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -61,7 +64,7 @@ def create_app(config_class: type[Config] = Config, instance_path: str | os.Path
 def configure_settings(app: Flask, config_class: type[Config]) -> None:
     """Class defaults, then the instance folder's config.py, then `STATION_<NAME>` variables."""
     app.config.from_object(config_class)
-    os.makedirs(app.instance_path, exist_ok=True)
+    keys.owner_only_folder(app.instance_path)  # database, key ring, scans: owner-only where the OS allows
     if app.config["READ_INSTANCE_CONFIG"]:
         app.config.from_pyfile("config.py", silent=True)
         app.config.update(from_environment(config_class))
@@ -69,35 +72,38 @@ def configure_settings(app: Flask, config_class: type[Config]) -> None:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     app.config["DATABASE"] = app.config["DATABASE"] or os.path.join(app.instance_path, "station.sqlite3")
     app.config["ATTACHMENT_DIR"] = app.config.get("ATTACHMENT_DIR") or os.path.join(app.instance_path, "attachments")
+    app.config["KEY_FILE"] = app.config.get("KEY_FILE") or os.path.join(app.instance_path, "keys", "data.key")
 
 
 def _instance_secret(instance: Path) -> str:
     """A per-installation secret kept in the instance folder: never a fixed key in code."""
     path = instance / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32), encoding="utf-8")
-        try:
-            path.chmod(0o600)
-        except OSError:  # Windows: ACLs instead of modes
-            pass
+        write_owner_only(path, secrets.token_hex(32))  # created 0600, never readable for a moment
     return path.read_text(encoding="utf-8").strip()
 
 
 def configure_database(app: Flask) -> None:
-    """Bind the deferred database; one connection per request, closed in teardown."""
+    """Bind the deferred database and the key ring; one connection per request, closed in teardown."""
     database = open_database(app.config["DATABASE"])
     db.initialize(database)
     sync_db.initialize(database)  # the same Database: outbox rows join the caller's transaction
     app.extensions["station_db"] = database
+    # refuses (KeyFileMissing, in Chinese) when sealed data has lost its key: never a silent new key
+    ring = keys.load_for_station(Path(app.config["KEY_FILE"]), database)
+    keys.bind(ring)
+    app.extensions["key_ring"] = ring
     with database.connection_context():
         backup_before_upgrade(database, app.config["DATABASE"])
         upgrade(database)  # a station in the field upgrades in place, queued events and all
+        seal_plain_rows_if_pending(app.config["ATTACHMENT_DIR"])  # rows from before 0007 sealed once
 
     def _bind(sender: Flask, **_extra: Any) -> None:
         # several station apps in one process (tests, benchmarks, demo tools): each app context
         # points the shared proxy at its own database
         db.initialize(sender.extensions["station_db"])
         sync_db.initialize(sender.extensions["station_db"])
+        keys.bind(sender.extensions["key_ring"])
 
     appcontext_pushed.connect(_bind, app, weak=False)
 

@@ -1,4 +1,4 @@
-"""Operator commands: `python -m station init | create-user | run | demo | link | sync`.
+"""Operator commands: `python -m station init | create-user | run | demo | link | sync | rotate-key | purge`.
 
 Operators script these; keep the names and flags stable. `--instance DIR` may come before or
 after the command name.
@@ -10,15 +10,17 @@ import json
 import logging
 import os
 import shlex
+import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask
 
 from station import create_app
 from station.extensions import db
-from station.services import access_log
+from station.services import access_log, protection, retention
 from station.services.errors import ValidationFailed
 from station.services.users import create_user
 from station.serving import serve
@@ -26,6 +28,7 @@ from station.setup import initialise
 from station.sync_hooks import station_hooks
 from sync.jobs import sync_round
 from sync.transport import HubLink
+from websec.sealing import SealingError
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +49,13 @@ def instance_option(envvar: str | None = None) -> Callable[[Callable[..., Any]],
 
 
 def _app() -> Flask:
-    return create_app(instance_path=click.get_current_context().meta.get("station.instance"))
+    try:
+        return create_app(instance_path=click.get_current_context().meta.get("station.instance"))
+    except SealingError as exc:  # the key file is missing or is not this station's: say so, no traceback
+        _fail(exc.message)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(message, err=True)
     raise SystemExit(1)
 
@@ -146,6 +152,11 @@ def link_command(hub_url: str, code: str, secret: str | None) -> None:
     app = _app()
     if not hub_url.startswith(("http://", "https://")):
         _fail("县级平台地址须以 http:// 或 https:// 开头。")
+    if plain_http_off_machine(hub_url):
+        click.secho(
+            f"警告：县级平台地址 {hub_url} 使用未加密的 http://，且不是本机地址。"
+            "居民的身份证号、电话、住址和扫描件将以明文经过网络，途中任何人都可能看到。"
+            "请向县级平台索取 https:// 地址。", fg="red", bold=True, err=True)
     # from the environment or a prompt, so the secret stays out of the shell history
     secret = secret or click.prompt("县级平台下发的站点密钥", hide_input=True)
     if len(secret.strip()) < 16:
@@ -181,3 +192,49 @@ def sync_command(once: bool, as_json: bool) -> None:
             click.echo(f"同步未完成：{summary.error}", err=True)
     raise SystemExit(1 if summary.error else 0)
 
+
+
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def plain_http_off_machine(url: str) -> bool:
+    """A plain http:// address to another machine: residents' data would cross the network in clear."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "http" and host not in LOOPBACK_HOSTS and not host.startswith("127.")
+
+
+@cli.command("rotate-key")
+@instance_option()
+def rotate_key_command() -> None:
+    """Seal every record again under a new key; run again to finish an interrupted rotation."""
+    app = _app()
+    with app.app_context(), db.connection_context():
+        work = protection.count_work(app.config["ATTACHMENT_DIR"])
+        resuming = len(app.extensions["key_ring"].keys) > 1
+        click.echo("继续上次未完成的密钥轮换……" if resuming else "正在生成新密钥并重新加密全部居民信息……")
+        with click.progressbar(length=work.total, label="重新加密", file=sys.stderr) as bar:
+            protection.rotate_key(app.config["ATTACHMENT_DIR"], bar.update)
+    click.echo(f"密钥轮换完成：办件 {work.cases} 件、同步记录 {work.events} 条、扫描件 {work.blobs} 份已使用新密钥。"
+               f"请立即备份新的密钥文件 {app.config['KEY_FILE']}（与数据库分开保存），旧的密钥备份已不再需要。")
+
+
+@cli.command("purge")
+@instance_option()
+@click.option("--dry-run", is_flag=True, help="list what would go, change nothing")
+def purge_command(dry_run: bool) -> None:
+    """Remove scans and full personal numbers of cases closed and acknowledged more than RETENTION_MONTHS ago."""
+    app = _app()
+    months = int(app.config["RETENTION_MONTHS"] or 0)
+    if months <= 0:
+        _fail("未设置保存期限（RETENTION_MONTHS），不删除任何信息。")
+    with app.app_context(), db.connection_context():
+        if dry_run:
+            found = retention.candidates(months)
+        else:
+            found = retention.purge(months, app.config["ATTACHMENT_DIR"])
+    for c in found:
+        click.echo(f"{c.case_no}\t{c.item_name}\t{c.status_name}\t办结于 {c.closed_at:%Y-%m-%d}\t{c.masked_id}"
+                   f"\t扫描件 {c.scans} 份")
+    verb = "将删除" if dry_run else "已删除"
+    click.echo(f"保存期 {months} 个月：{verb} {len(found)} 件办件的扫描件和完整个人信息（只含县级平台已确认接收的已办结办件）。")

@@ -20,6 +20,12 @@ class Config:
     SECRET_KEY: str | None = None  # generated into the instance folder on first start, never fixed
     DATABASE: str | None = None  # default: <instance>/station.sqlite3
     ATTACHMENT_DIR: str | None = None  # default: <instance>/attachments
+    # The key ring sealing residents' data (docs/security.md): outside the database, owner-only;
+    # back it up apart from the database. Default: <instance>/keys/data.key
+    KEY_FILE: str | None = None
+    # Closed cases the county acknowledged more than this many months ago lose their scans and
+    # full personal numbers (`python -m station purge`); 0 turns purging off.
+    RETENTION_MONTHS = 24
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
     ALLOWED_ATTACHMENT_TYPES = ("image/jpeg", "image/png", "application/pdf")

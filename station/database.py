@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from peewee import SqliteDatabase
 from playhouse.pool import PooledSqliteDatabase
 
@@ -14,11 +16,24 @@ PRAGMAS = {
 }
 
 
+def create_owner_only(path: str) -> None:
+    """Create an empty database file with mode 0600 if there is none (SQLite gives its -wal and
+    -shm files the database file's mode): residents' data is never readable by others, even for
+    a moment, even when the database lives outside the owner-only instance folder."""
+    if path == ":memory:" or os.path.exists(path):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def open_database(path: str) -> SqliteDatabase:
     """Return a SQLite database configured for a station: WAL, foreign keys, busy timeout.
 
     Pooled: a request "closes" its connection back into the pool, so the page cache stays warm
     and SQLite does not checkpoint the WAL every time the last connection closes.
     """
+    create_owner_only(path)
     return PooledSqliteDatabase(path, pragmas=PRAGMAS, check_same_thread=False, timeout=10,
                                 max_connections=16, stale_timeout=600)

@@ -9,6 +9,8 @@ from pathlib import Path
 from peewee import Database
 from playhouse.migrations import Runner
 
+from station.database import create_owner_only
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -57,6 +59,7 @@ def backup_before_upgrade(database: Database, path: str) -> Path | None:
     partial = target.with_name(target.name + ".part")
     src = sqlite3.connect(str(source))
     try:
+        create_owner_only(str(partial))  # the copy holds residents' data too: 0600 from the start
         dst = sqlite3.connect(str(partial))
         try:
             src.backup(dst)

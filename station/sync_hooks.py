@@ -9,7 +9,7 @@ from flask import Flask
 from station.extensions import db
 from station.migrate import schema_version
 from station.services.access_log import entries_after
-from station.services.attachments import blob_path
+from station.services.attachments import read_blob
 from station.services.county_changes import apply_change
 from sync.hooks import StationHooks
 
@@ -21,7 +21,7 @@ def station_hooks(app: Flask) -> StationHooks:
     attachment_dir = app.config["ATTACHMENT_DIR"]
     return StationHooks(
         schema_version=lambda: schema_version(db.obj),
-        blob_path=lambda sha256: blob_path(attachment_dir, sha256),
+        read_blob=lambda sha256: read_blob(attachment_dir, sha256),
         apply_change=apply_change,
         app_version=APP_VERSION,
         data_dir=Path(attachment_dir),

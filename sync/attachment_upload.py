@@ -7,7 +7,6 @@ other cases' events go on.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from sync import protocol
@@ -24,9 +23,9 @@ CHUNK_BYTES = 256 * 1024
 class AttachmentUploader:
     """Uploads the files a batch refers to, resuming from what the hub already holds."""
 
-    def __init__(self, client: HubClient, blob_path: Callable[[str], Path]) -> None:
+    def __init__(self, client: HubClient, read_blob: Callable[[str], bytes | None]) -> None:
         self.client = client
-        self.blob_path = blob_path
+        self.read_blob = read_blob
 
     def upload_for(self, batch: list[QueuedEvent], summary: SyncSummary) -> list[QueuedEvent]:
         """Upload the files the batch refers to; return the batch without the cases whose files failed."""
@@ -53,28 +52,26 @@ class AttachmentUploader:
 
     def upload_one(self, sha256: str, entry: dict[str, Any]) -> None:
         """Upload a file in chunks, resuming from what the hub already holds."""
-        path = self.blob_path(sha256)
-        if not path.exists():
+        data = self.read_blob(sha256)  # unsealed by the station: the hub gets the file as scanned
+        if data is None:
             raise CaseProblem(f"本地扫描件丢失：{entry.get('filename', sha256)}，请重新扫描上传后再重新发送")
-        total = path.stat().st_size
+        total = len(data)
         _s, held = self.client.call("GET", f"/api/v1/attachments/{sha256}/status")
         offset = int(held.get("received") or 0)
         if held.get("complete"):
             return
-        with path.open("rb") as fh:
-            fh.seek(offset)
-            while offset < total:
-                chunk = fh.read(CHUNK_BYTES)
-                end = offset + len(chunk) - 1
-                status, result = self.client.call(
-                    "PUT", f"/api/v1/attachments/{sha256}", chunk,
-                    headers={"Content-Range": f"bytes {offset}-{end}/{total}",
-                             "Content-Type": entry.get("content_type") or "application/octet-stream"})
-                if status >= 500:
-                    raise HubFault(f"附件上传时县级平台故障（{status}）")
-                if status >= 400:
-                    raise CaseProblem(f"县级平台拒收扫描件“{entry.get('filename', sha256)}”：{result.get('message', status)}")
-                offset = end + 1
+        while offset < total:
+            chunk = data[offset:offset + CHUNK_BYTES]
+            end = offset + len(chunk) - 1
+            status, result = self.client.call(
+                "PUT", f"/api/v1/attachments/{sha256}", chunk,
+                headers={"Content-Range": f"bytes {offset}-{end}/{total}",
+                         "Content-Type": entry.get("content_type") or "application/octet-stream"})
+            if status >= 500:
+                raise HubFault(f"附件上传时县级平台故障（{status}）")
+            if status >= 400:
+                raise CaseProblem(f"县级平台拒收扫描件“{entry.get('filename', sha256)}”：{result.get('message', status)}")
+            offset = end + 1
 
 
 def _set_aside_for_files(batch: list[QueuedEvent], failed: dict[str, str],

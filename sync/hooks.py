@@ -17,7 +17,8 @@ class StationHooks:
     """The station's side of the seam.
 
     ``schema_version()`` names the newest applied station migration (reported in every
-    heartbeat); ``blob_path(sha256)`` is where a stored scan's bytes are; ``apply_change(kind,
+    heartbeat); ``read_blob(sha256)`` gives a stored scan's plain bytes (the station keeps them
+sealed on disk; the hub receives the file itself, same SHA-256) or None when it is missing; ``apply_change(kind,
     case_id, payload)`` applies one county change inside the caller's transaction and raises on a
     change it cannot apply (an exception with a Chinese ``message`` is shown as is);
     ``data_dir`` is the folder whose free disk space the heartbeat reports;
@@ -26,7 +27,7 @@ class StationHooks:
     """
 
     schema_version: Callable[[], str]
-    blob_path: Callable[[str], Path]
+    read_blob: Callable[[str], bytes | None]
     apply_change: Callable[[str, str, dict[str, Any]], None]
     app_version: str
     data_dir: Path

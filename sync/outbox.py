@@ -14,7 +14,7 @@ from peewee import CharField, DateField, DateTimeField, IntegerField, TextField,
 from playhouse.sqlite_ext import AutoIncrementField
 from ulid import ULID
 
-from sync.local_db import JSONField, SyncModel, db, now
+from sync.local_db import SealedJSONField, SyncModel, db, now
 
 
 class OutboxError(RuntimeError):
@@ -27,7 +27,7 @@ class OutboxEvent(SyncModel):
     case_id = CharField(max_length=26, index=True)
     seq = IntegerField()
     kind = CharField(max_length=40)
-    payload = JSONField()
+    payload = SealedJSONField()  # sealed: ID numbers, phones, addresses (kept after sending)
     occurred_at = CharField(max_length=32)  # ISO 8601 with offset, as sent on the wire
     catalog_version = CharField(max_length=40, default="")
     deadline = DateField(null=True, index=True)

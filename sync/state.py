@@ -12,7 +12,7 @@ from typing import Any
 
 from peewee import CharField, DateTimeField, TextField
 
-from sync.local_db import SyncModel, now
+from sync.local_db import SyncModel, now, open_text, seal_text
 
 HUB_URL = "hub_url"
 STATION_CODE = "station_code"
@@ -38,12 +38,19 @@ class SyncState(SyncModel):
         table_name = "sync_state"
 
 
+SEALED_KEYS = frozenset({SECRET})  # stored sealed through the bound key ring (sync.local_db.set_sealer)
+
+
 def get_value(key: str, default: str = "") -> str:
     row = SyncState.get_or_none(SyncState.key == key)
-    return row.value if row is not None else default
+    if row is None:
+        return default
+    return open_text(row.value) if key in SEALED_KEYS else row.value
 
 
 def set_value(key: str, value: str) -> None:
+    if key in SEALED_KEYS:
+        value = seal_text(value)
     (
         SyncState.insert(key=key, value=value, updated_at=now())
         .on_conflict(conflict_target=[SyncState.key], update={SyncState.value: value, SyncState.updated_at: now()})

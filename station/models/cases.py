@@ -14,7 +14,7 @@ from peewee import (
 )
 
 from rules.labels import CASE_STATUSES, MATERIAL_STATUSES, MODES, SUPPLY_FORMS
-from station.models.base import BaseModel, JSONField, now
+from station.models.base import BaseModel, JSONField, OpenedTextField, SealedJSONField, now
 from station.models.catalog import ServiceItem
 from station.models.users import User
 
@@ -36,9 +36,11 @@ class Case(BaseModel):
     applicant_kind = CharField(max_length=12, default="person")  # person / enterprise
     applicant_name = CharField(max_length=100)
     applicant_cert_type = CharField(max_length=8)
-    applicant_id_stored = CharField(max_length=64, index=True)  # read through services.personal
+    # sealed personal data: read and written only through services.personal
+    applicant_id_stored = CharField(max_length=64, index=True)
+    applicant_id_index = CharField(max_length=64, default="", index=True)  # keyed blind index (migration 0007)
     applicant_phone_stored = CharField(max_length=32)
-    applicant_address = TextField(default="")
+    applicant_address = TextField(default="")  # sealed
     applicant_area_code = CharField(max_length=12, default="", index=True)
     proxy_name = CharField(max_length=100, default="")
     proxy_cert_type = CharField(max_length=8, default="")
@@ -46,7 +48,7 @@ class Case(BaseModel):
     proxy_phone_stored = CharField(max_length=32, default="")
     proxy_relation = CharField(max_length=40, default="")
     authorization_signed = BooleanField(default=False)
-    form_values = JSONField(default=dict)
+    form_values = SealedJSONField(default=dict)  # may hold mailing/move-in addresses
     pickup_method = CharField(max_length=10, default="window")
     agent = ForeignKeyField(User, backref="cases", on_delete="RESTRICT")
     received_at = DateTimeField(default=now, index=True)
@@ -60,13 +62,14 @@ class Case(BaseModel):
     supplement_items = JSONField(default=list)
     status_reason = TextField(default="")
     updated_at = DateTimeField(default=now)
+    personal_purged_at = DateTimeField(null=True)  # retention: scans and full numbers removed (0007)
     # after intake (migration 0009): the 补正 asked by key and when it was answered, the result's
     # certificate number, and the handover (送达) — its record and the collector's sealed ID number
     supplement_keys = JSONField(default=list)
     supplemented_at = DateTimeField(null=True)
     result_certificate_no = CharField(max_length=60, default="")
     delivered_at = DateTimeField(null=True)
-    delivery = JSONField(default=dict)
+    delivery = SealedJSONField(default=dict)  # a postal delivery holds the address
     collector_id_stored = TextField(default="")  # read through services.personal
 
     class Meta:
@@ -138,7 +141,7 @@ class TimelineEntry(BaseModel):
     at = DateTimeField(default=now)
     actor = CharField(max_length=60)
     action = CharField(max_length=30)
-    message = TextField()
+    message = OpenedTextField()  # a staff note is stored sealed (services/cases.add_note)
     data = JSONField(default=dict)
 
 

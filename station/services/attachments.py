@@ -1,4 +1,9 @@
-"""Scanned materials: checked by content, stored once by SHA-256, never shown to another station."""
+"""Scanned materials: checked by content, stored once by SHA-256 (of the plain file), sealed on disk.
+
+An ID-card scan is the most personal thing a station keeps: the file on disk is sealed with the
+station's key ring (`seal_bytes`) and created owner-only (0600); it is unsealed only when served
+to staff and when uploaded to the county, which receives the plain file with the same SHA-256.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from pathlib import Path
 from ulid import ULID
 
 from rules import events
+from station import keys
 from station.extensions import db
 from station.models import Attachment, Case, User
 from station.services import timeline
@@ -19,6 +25,28 @@ from websec.files import FileRefused, check_scan, download_name
 
 def blob_path(root: str, sha256: str) -> Path:
     return Path(root) / sha256[:2] / sha256
+
+
+def write_sealed(path: Path, data: bytes) -> None:
+    """Seal `data` into `path`, created 0600 from the start; a half-written file is never taken for a whole one."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.part-{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(keys.ring().seal_bytes(data))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def read_blob(root: str, sha256: str) -> bytes | None:
+    """A stored scan's plain bytes (None when the file is missing)."""
+    path = blob_path(root, sha256)
+    try:
+        stored = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    return keys.ring().unseal_bytes(stored)
 
 
 def add_attachment(case: Case, user: User, filename: str, data: bytes, root: str, max_bytes: int) -> Attachment:
@@ -34,10 +62,7 @@ def add_attachment(case: Case, user: User, filename: str, data: bytes, root: str
     sha256 = hashlib.sha256(data).hexdigest()
     path = blob_path(root, sha256)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)  # a half-written file is never taken for a whole one
+        write_sealed(path, data)
     safe_name = download_name(filename, content_type)  # kept under its real type's extension
     with db.atomic("IMMEDIATE"):
         if Attachment.select().where((Attachment.case == case) & (Attachment.sha256 == sha256)).exists():

@@ -83,7 +83,7 @@ def snapshot(case: Case) -> dict[str, Any]:
             "cert_type": case.applicant_cert_type,
             "id_number": personal.applicant_id_number(case),
             "phone": personal.applicant_phone(case),
-            "address": case.applicant_address,
+            "address": personal.applicant_address(case),
             "area_code": case.applicant_area_code,
         },
         "proxy": (
@@ -172,6 +172,7 @@ class CaseListQuery(ModelSelect):
 
 
 _CASE_NO = re.compile(r"^\d{24}$")  # {area 12}{YYYYMMDD}{sequence 4}: no name contains such a run
+_ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")  # a resident ID: found by its blind index, never stored in clear
 
 
 def filtered(f: CaseFilter, today: dt.date) -> CaseListQuery:
@@ -197,6 +198,8 @@ def filtered(f: CaseFilter, today: dt.date) -> CaseListQuery:
         text = f.query.strip()
         if _CASE_NO.match(text):
             conditions.append(Case.case_no == text)  # the unique index, not a scan of every name
+        elif _ID_NUMBER.match(text):
+            conditions.append(Case.applicant_id_index.in_(personal.id_indexes(text)))
         elif has_han(text):  # case numbers and query codes have no Chinese: a name
             conditions.append(Case.applicant_name.contains(text))
             name_only = True
@@ -285,7 +288,8 @@ def add_note(case: Case, user: User, text: str) -> None:
     if len(text) > 500:
         raise DomainError("备注最多500字。")
     with db.atomic("IMMEDIATE"):
-        timeline.record(case, timeline.actor_of(user), "note", text)
+        # sealed: free text may carry a phone number or an address
+        timeline.record(case, timeline.actor_of(user), "note", personal.seal(text))
         enqueue(case.id, events.NOTE, {"text": text, "by": user.username}, catalog_version=case.catalog_version,
                 deadline=case.committed_due)
 

@@ -295,7 +295,7 @@ def find_open_duplicates(items: list[ServiceItem], id_number: str) -> list[Case]
         Case.select(Case, ServiceItem)
         .join(ServiceItem)
         .where(
-            (Case.applicant_id_stored == personal.seal(id_number))
+            (Case.applicant_id_index.in_(personal.id_indexes(id_number)))
             & (ServiceItem.item_code.in_(codes))
             & (Case.status.in_(OPEN_STATUSES))
         )
@@ -372,14 +372,11 @@ def _new_case(
         applicant_kind=draft.applicant_kind,
         applicant_name=draft.applicant_name,
         applicant_cert_type=draft.applicant_cert_type,
-        applicant_id_stored=personal.seal(draft.applicant_id_number),
-        applicant_phone_stored=personal.seal(draft.applicant_phone),
-        applicant_address=draft.applicant_address,
+        **personal.sealed_columns(draft.applicant_id_number, draft.applicant_phone, draft.applicant_address,
+                                  draft.proxy_id_number, draft.proxy_phone),
         applicant_area_code=draft.applicant_area_code,
         proxy_name=draft.proxy_name,
         proxy_cert_type=draft.proxy_cert_type,
-        proxy_id_stored=personal.seal(draft.proxy_id_number) if draft.proxy_id_number else "",
-        proxy_phone_stored=personal.seal(draft.proxy_phone) if draft.proxy_phone else "",
         proxy_relation=draft.proxy_relation,
         authorization_signed=draft.authorization_signed,
         form_values={k: v for k, v in draft.form_values.items() if k in {f["name"] for f in item.form_fields or []}},

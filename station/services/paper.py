@@ -54,7 +54,7 @@ def case_doc(case: Case) -> CaseDoc:
         received_at=case.received_at, case_id=case.id, impl_code=item.impl_code, department=item.department,
         kind=item.kind, mode=case.mode, decision=case.decision, applicant_name=case.applicant_name,
         applicant_cert_type_name=cert_name, applicant_id_number=personal.applicant_id_number(case),
-        applicant_phone=personal.applicant_phone(case), applicant_address=case.applicant_address,
+        applicant_phone=personal.applicant_phone(case), applicant_address=personal.applicant_address(case),
         agent_name=case.agent.name, agent_phone=case.agent.phone, proxy_name=case.proxy_name,
         proxy_id_number=personal.proxy_id_number(case), proxy_relation=case.proxy_relation,
         statutory_due=case.statutory_due, committed_due=case.committed_due,

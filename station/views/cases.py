@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from rules.labels import (
@@ -73,7 +74,7 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
     return render_template(
         "cases/detail.html",
         case=case, item=case.item, materials=cases.materials(case), timeline=timeline.entries(case),
-        masked=personal.masked(case), sync=case_sync_state(case.id), attachments=list(case.attachments),
+        masked=personal.masked(case), address=personal.applicant_address(case), sync=case_sync_state(case.id), attachments=list(case.attachments),
         documents=applicable_documents(case), material_statuses=MATERIAL_STATUSES,
         pickup_methods=PICKUP_METHODS, note_form=NoteForm(), upload_form=AttachmentForm(),
         new=request.args.get("new") == "1",
@@ -145,10 +146,12 @@ def upload(case_id: str):  # noqa: ANN201
 def download(case_id: str, attachment_id: str):  # noqa: ANN201
     case = cases.get_case(case_id)
     attachment = attachments.get_attachment(case, attachment_id)
-    path = attachments.blob_path(current_app.config["ATTACHMENT_DIR"], attachment.sha256)
+    data = attachments.read_blob(current_app.config["ATTACHMENT_DIR"], attachment.sha256)
+    if data is None:
+        abort(404)
     log_access("scan_download", case_id=case.id, obj=attachment.filename, detail=f"下载扫描件（{case.case_no}）")
     # always a download under its real type: a scan is never rendered inside the station's origin
-    return send_file(path, mimetype=attachment.content_type, as_attachment=True,
+    return send_file(io.BytesIO(data), mimetype=attachment.content_type, as_attachment=True,
                      download_name=download_name(attachment.filename, attachment.content_type))
 
 

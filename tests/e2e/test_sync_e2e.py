@@ -174,7 +174,8 @@ def test_station_killed_between_sending_and_recording_the_ack(linked, hub, tmp_p
         encoding="utf-8",
     )
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]), STATION_DATABASE=linked.config["DATABASE"],
-               STATION_ATTACHMENT_DIR=linked.config["ATTACHMENT_DIR"], STATION_SECRET_KEY="x")
+               STATION_ATTACHMENT_DIR=linked.config["ATTACHMENT_DIR"], STATION_KEY_FILE=linked.config["KEY_FILE"],
+               STATION_SECRET_KEY="x")
     result = subprocess.run([sys.executable, str(script)], cwd=Path(__file__).resolve().parents[2], env=env,
                             capture_output=True, timeout=120)
     assert result.returncode == 9, result.stderr.decode()[-2000:]
@@ -196,7 +197,8 @@ def test_station_upgraded_with_events_still_queued(linked, hub, tmp_path):
         db.execute_sql("DELETE FROM schema_migration WHERE name = '0002_outbox'")
         db.execute_sql("ALTER TABLE outbox_event RENAME TO outbox_event_old")
     # simulate the old release: the table is created by the upgrade and the old rows carried over
-    config = TestConfig.with_overrides(DATABASE=linked.config["DATABASE"], ATTACHMENT_DIR=linked.config["ATTACHMENT_DIR"])
+    config = TestConfig.with_overrides(DATABASE=linked.config["DATABASE"], ATTACHMENT_DIR=linked.config["ATTACHMENT_DIR"],
+                                      KEY_FILE=linked.config["KEY_FILE"])
     upgraded = create_app(config, instance_path=str(tmp_path / "instance2"))
     with upgraded.app_context(), db.connection_context():
         db.execute_sql("INSERT INTO outbox_event SELECT * FROM outbox_event_old")
@@ -232,7 +234,8 @@ def test_a_station_linked_and_queued_on_release_0004_upgrades_and_syncs(hub, tmp
         db.execute_sql("DROP TABLE sync_state")
         db.execute_sql("DELETE FROM schema_migration WHERE name = '0005_sync_state'")
 
-    config = TestConfig.with_overrides(DATABASE=old.config["DATABASE"], ATTACHMENT_DIR=old.config["ATTACHMENT_DIR"])
+    config = TestConfig.with_overrides(DATABASE=old.config["DATABASE"], ATTACHMENT_DIR=old.config["ATTACHMENT_DIR"],
+                                      KEY_FILE=old.config["KEY_FILE"])
     upgraded = create_app(config, instance_path=str(tmp_path / "instance-new"))
     with upgraded.app_context(), db.connection_context():
         assert OutboxEvent.select().where(OutboxEvent.state == "queued").count() == 12
@@ -397,7 +400,8 @@ def test_an_upload_cut_after_its_first_chunk_resumes_where_it_stopped(linked, hu
 def test_sync_once_command_prints_a_json_summary(linked, hub):
     queue_cases(linked, 2)
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]), STATION_DATABASE=linked.config["DATABASE"],
-               STATION_ATTACHMENT_DIR=linked.config["ATTACHMENT_DIR"], STATION_SECRET_KEY="x")
+               STATION_ATTACHMENT_DIR=linked.config["ATTACHMENT_DIR"], STATION_KEY_FILE=linked.config["KEY_FILE"],
+               STATION_SECRET_KEY="x")
     result = subprocess.run([sys.executable, "-m", "station", "sync", "--once", "--json"],
                             cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, timeout=120)
     assert result.returncode == 0, result.stderr.decode()[-2000:]

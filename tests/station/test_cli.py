@@ -18,7 +18,7 @@ DASH_SECRET = "-Rk2" + "s" * 40  # one secret in 64 starts with '-'
 def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """A runner with none of the developer's STATION_* variables."""
     for name in ("STATION_INSTANCE", "STATION_HUB_SECRET", "STATION_NEW_PASSWORD", "STATION_DATABASE",
-                 "STATION_ATTACHMENT_DIR", "STATION_SECRET_KEY"):
+                 "STATION_ATTACHMENT_DIR", "STATION_SECRET_KEY", "STATION_KEY_FILE", "STATION_RETENTION_MONTHS"):
         monkeypatch.delenv(name, raising=False)
     return CliRunner()
 

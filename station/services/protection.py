@@ -1,0 +1,224 @@
+"""Sealing everything personal under the ring's current key: old plain rows at start, and key rotation.
+
+Both are the same walk: every case's personal columns (and its blind index and form values),
+staff notes on the timeline, every outbox payload, the stored hub secret and every scan on disk that is plain or sealed under
+an older key is opened and sealed again under the current key. A value already sealed under the
+current key is left alone, so the walk is idempotent: interrupted, it simply carries on where it
+stopped the next time. Each batch is its own transaction.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from station import keys
+from station.extensions import db
+from station.models import Case, Setting
+from station.services import personal
+from station.services.attachments import write_sealed
+from sync import state as sync_state
+from sync.local_db import open_payload, seal_payload
+from sync.outbox import OutboxEvent
+from websec.sealing import BLOB_MAGIC, KeyRing, save_key_ring
+
+BATCH = 500
+PLAIN_ROWS_MARK = "security.plain_rows"  # set by migration 0007; cleared once every old row is sealed
+
+Step = Callable[[int], None]
+
+
+@dataclass
+class Work:
+    """How many records a walk visits (for a progress bar)."""
+
+    cases: int
+    events: int
+    blobs: int
+
+    @property
+    def total(self) -> int:
+        return self.cases + self.events + self.blobs + 1  # +1: the stored hub secret
+
+
+def count_work(attachment_dir: str) -> Work:
+    return Work(Case.select().count(), OutboxEvent.select().count(), sum(1 for _ in _blob_files(attachment_dir)))
+
+
+def reseal_everything(attachment_dir: str, step: Step | None = None) -> int:
+    """Seal every plain or old-key value under the current key; return how many records changed.
+
+    The connection zeroes the pages it frees (``secure_delete``) and the WAL is truncated
+    afterwards: the plain (or old-key) bytes do not linger in free pages of the file.
+    """
+    step = step or (lambda _n: None)
+    db.execute_sql("PRAGMA secure_delete = ON")
+    try:
+        changed = (_reseal_cases(step) + _reseal_handovers() + _reseal_notes() + _reseal_events(step) + _reseal_secret()
+                   + _reseal_blobs(attachment_dir, step))
+    finally:
+        db.execute_sql("PRAGMA secure_delete = OFF")
+    if changed:
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    step(1)
+    return changed
+
+
+def seal_plain_rows_if_pending(attachment_dir: str) -> int:
+    """At start: seal a database upgraded from before 0007 (its rows are plain); nothing to do afterwards."""
+    if Setting.get_value(PLAIN_ROWS_MARK) != "pending":
+        return 0
+    changed = reseal_everything(attachment_dir)
+    Setting.delete().where(Setting.key == PLAIN_ROWS_MARK).execute()
+    return changed
+
+
+def rotate_key(attachment_dir: str, step: Step | None = None, before_retire: Callable[[], None] | None = None) -> KeyRing:
+    """Make a new key current, seal everything under it, then retire the old keys.
+
+    The ring file is written with the new key *before* any record changes, and the old keys stay
+    in it until every record is resealed: a rotation stopped half-way leaves every record
+    readable, and running the command again finishes it (the ring still holding several keys
+    means "rotation under way": no second new key is made).
+    """
+    ring = keys.ring()
+    if len(ring.keys) == 1:
+        ring = ring.rotated()
+        save_key_ring(ring)
+        keys.adopt(ring)
+    reseal_everything(attachment_dir, step)
+    if before_retire is not None:
+        before_retire()
+    retired = ring.retired()
+    save_key_ring(retired)
+    keys.adopt(retired)
+    return retired
+
+
+# --- the walk -------------------------------------------------------------------------------------
+
+CASE_COLUMNS = ("applicant_id_stored", "applicant_phone_stored", "applicant_address", "proxy_id_stored",
+                "proxy_phone_stored")
+
+
+def _reseal_cases(step: Step) -> int:
+    ring = keys.ring()
+    changed = 0
+    last = ""
+    while True:
+        rows = db.execute_sql(
+            f'SELECT id, {", ".join(CASE_COLUMNS)}, applicant_id_index, form_values FROM "case" '
+            "WHERE id > ? ORDER BY id LIMIT ?", (last, BATCH)).fetchall()
+        if not rows:
+            return changed
+        with db.atomic("IMMEDIATE"):
+            for row in rows:
+                case_id, values, index, form = row[0], row[1:6], row[6], row[7]
+                stale = any(ring.needs_resealing(v) for v in values) or ring.needs_resealing(form)
+                plain_id = ring.unseal(values[0])
+                if not stale and index == ring.blind_index(plain_id):
+                    continue
+                columns = personal.sealed_columns(*(ring.unseal(v) for v in values))
+                columns["form_values"] = ring.seal(ring.unseal(form)) if form else form
+                sets = ", ".join(f"{name} = ?" for name in columns)
+                db.execute_sql(f'UPDATE "case" SET {sets} WHERE id = ?', (*columns.values(), case_id))
+                changed += 1
+        last = rows[-1][0]
+        step(len(rows))
+
+
+def _reseal_handovers() -> int:
+    """What a handover recorded (issue 19): the collector's ID number and the delivery record (a postal address)."""
+    ring = keys.ring()
+    rows = db.execute_sql(
+        "SELECT id, collector_id_stored, delivery FROM \"case\" WHERE collector_id_stored != '' "
+        "OR (delivery IS NOT NULL AND delivery NOT IN ('', '{}'))").fetchall()
+    updates = [(ring.seal(ring.unseal(collector)) if collector else collector,
+                ring.seal(ring.unseal(delivery)) if delivery else delivery, case_id)
+               for case_id, collector, delivery in rows
+               if ring.needs_resealing(collector) or ring.needs_resealing(delivery)]
+    if updates:
+        with db.atomic("IMMEDIATE"):
+            db.cursor().executemany('UPDATE "case" SET collector_id_stored = ?, delivery = ? WHERE id = ?', updates)
+    return len(updates)
+
+
+def _reseal_notes() -> int:
+    """Staff notes on the timeline (free text, sealed by services/cases.add_note)."""
+    ring = keys.ring()
+    rows = db.execute_sql("SELECT id, message FROM timeline_entry WHERE action = 'note'").fetchall()
+    updates = [(ring.seal(ring.unseal(message)), entry_id) for entry_id, message in rows
+               if ring.needs_resealing(message)]
+    if updates:
+        with db.atomic("IMMEDIATE"):
+            db.cursor().executemany("UPDATE timeline_entry SET message = ? WHERE id = ?", updates)
+    return len(updates)
+
+
+def _reseal_events(step: Step) -> int:
+    ring = keys.ring()
+    changed = 0
+    last = 0
+    while True:
+        rows = db.execute_sql("SELECT id, payload FROM outbox_event WHERE id > ? ORDER BY id LIMIT ?",
+                              (last, BATCH)).fetchall()
+        if not rows:
+            return changed
+        updates = [(seal_payload(open_payload(payload)), event_id) for event_id, payload in rows
+                   if payload and _payload_key_id(payload) != ring.current]
+        if updates:
+            with db.atomic("IMMEDIATE"):
+                db.cursor().executemany("UPDATE outbox_event SET payload = ? WHERE id = ?", updates)
+        changed += len(updates)
+        last = rows[-1][0]
+        step(len(rows))
+
+
+def _payload_key_id(stored: bytes | str) -> str | None:
+    return blob_key_id(bytes(stored)) if isinstance(stored, bytes | memoryview) else None
+
+
+def _reseal_secret() -> int:
+    stored = sync_state.SyncState.get_or_none(sync_state.SyncState.key == sync_state.SECRET)
+    if stored is None or not stored.value or not keys.ring().needs_resealing(stored.value):
+        return 0
+    sync_state.set_value(sync_state.SECRET, sync_state.get_value(sync_state.SECRET))
+    return 1
+
+
+def _blob_files(attachment_dir: str) -> Iterator[Path]:
+    root = Path(attachment_dir)
+    if not root.is_dir():
+        return
+    for folder in sorted(root.iterdir()):
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                if path.is_file() and len(path.name) == 64:  # a SHA-256 name; never a .part file
+                    yield path
+
+
+def blob_key_id(stored: bytes) -> str | None:
+    """The id of the key a sealed file was sealed with (None for a plain file)."""
+    if not stored.startswith(BLOB_MAGIC):
+        return None
+    at = len(BLOB_MAGIC)
+    return stored[at + 1: at + 1 + stored[at]].decode()
+
+
+def _reseal_blobs(attachment_dir: str, step: Step) -> int:
+    ring = keys.ring()
+    changed = 0
+    for path in _blob_files(attachment_dir):
+        stored = path.read_bytes()
+        if blob_key_id(stored) != ring.current:
+            write_sealed(path, ring.unseal_bytes(stored))
+            changed += 1
+        else:
+            try:
+                os.chmod(path, 0o600)
+            except OSError:
+                pass
+        step(1)
+    return changed

@@ -1,0 +1,139 @@
+"""Retention: a closed case's scans and full personal numbers leave the station after N months.
+
+Only a case that is closed (completed, rejected or delivered) more than ``RETENTION_MONTHS``
+ago *and* whose every outbox event the county has acknowledged: the county holds the record
+then, and the station never loses anything it has not handed over. What goes: the scans (files
+and their rows), the ID numbers and phones (kept in their masked form, so a person can still
+tell which case is which), the address and the form values (which may hold addresses), and the
+same in the case's sent outbox payloads. Each purge is written on the case's timeline. The
+connection zeroes freed space (``secure_delete``) and the WAL is truncated afterwards, so the old
+bytes do not linger in the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from rules.privacy import mask_id_number, mask_phone
+from station.extensions import db
+from station.models import Attachment, Case, ServiceItem
+from station.services import personal, timeline
+from station.services.attachments import blob_path
+from sync.local_db import now
+from sync.outbox import OutboxEvent
+
+CLOSED_STATUSES = ("completed", "rejected", "delivered")
+
+
+@dataclass(frozen=True)
+class PurgeCandidate:
+    """What a dry run lists: nothing in it is a full number."""
+
+    case_id: str
+    case_no: str
+    item_name: str
+    status_name: str
+    closed_at: dt.datetime
+    masked_id: str
+    scans: int
+
+
+def cutoff(months: int, today: dt.date | None = None) -> dt.datetime:
+    """The moment `months` calendar months before today (a 31st falls back to the month's last day)."""
+    today = today or dt.date.today()
+    month_index = today.year * 12 + today.month - 1 - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    for day in (today.day, 30, 29, 28):
+        try:
+            return dt.datetime(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def candidates(months: int, today: dt.date | None = None) -> list[PurgeCandidate]:
+    """Cases whose personal data may go now: closed before the cutoff, every event acknowledged."""
+    if months <= 0:
+        return []
+    unacked = OutboxEvent.select(OutboxEvent.case_id).where(OutboxEvent.state != "acked")
+    acked = OutboxEvent.select(OutboxEvent.case_id).where(OutboxEvent.state == "acked")
+    rows = (
+        Case.select(Case, ServiceItem)
+        .join(ServiceItem)
+        .where(
+            Case.status.in_(CLOSED_STATUSES)
+            & Case.closed_at.is_null(False)
+            & (Case.closed_at < cutoff(months, today))
+            & Case.personal_purged_at.is_null(True)
+            & Case.id.in_(acked)  # synced at all…
+            & Case.id.not_in(unacked)  # …and nothing still waiting or set aside
+        )
+        .order_by(Case.closed_at, Case.id)
+    )
+    return [
+        PurgeCandidate(case.id, case.case_no, case.item.name, case.status_name, case.closed_at,
+                       mask_id_number(personal.applicant_id_number(case)),
+                       Attachment.select().where(Attachment.case == case).count())
+        for case in rows
+    ]
+
+
+def purge(months: int, attachment_dir: str, today: dt.date | None = None) -> list[PurgeCandidate]:
+    """Purge every candidate; return what went (as a dry run would have listed it)."""
+    done = candidates(months, today)
+    if not done:
+        return []
+    db.execute_sql("PRAGMA secure_delete = ON")  # this connection zeroes what it frees
+    try:
+        done = [candidate for candidate in done if _purge_case(candidate, attachment_dir)]
+    finally:
+        db.execute_sql("PRAGMA secure_delete = OFF")
+    db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return done
+
+
+def _purge_case(candidate: PurgeCandidate, attachment_dir: str) -> bool:
+    with db.atomic("IMMEDIATE"):
+        case = Case.get_by_id(candidate.case_id)
+        if OutboxEvent.select().where((OutboxEvent.case_id == case.id) & (OutboxEvent.state != "acked")).exists():
+            return False  # something changed since the list was made: never purge what is not synced
+        files = list(Attachment.select().where(Attachment.case == case))
+        columns = personal.sealed_columns(
+            mask_id_number(personal.applicant_id_number(case)), mask_phone(personal.applicant_phone(case)), "",
+            mask_id_number(personal.proxy_id_number(case)), mask_phone(personal.proxy_phone(case)))
+        columns["applicant_id_index"] = ""  # a purged case is no longer found by the number
+        Case.update(**columns, form_values={}, personal_purged_at=now()).where(Case.id == case.id).execute()
+        for event in OutboxEvent.select(OutboxEvent.id, OutboxEvent.payload).where(OutboxEvent.case_id == case.id):
+            OutboxEvent.update(payload=scrub(event.payload)).where(OutboxEvent.id == event.id).execute()
+        Attachment.delete().where(Attachment.case == case).execute()
+        timeline.record(case, "系统", "personal_data_purged",
+                        f"保存期满：已删除扫描件 {len(files)} 份、住址和完整证件号码、电话（县级平台已确认接收）",
+                        {"scans": len(files)})
+    for attachment in files:  # after the commit; a file still used by another case stays
+        if not Attachment.select().where(Attachment.sha256 == attachment.sha256).exists():
+            try:
+                os.remove(blob_path(attachment_dir, attachment.sha256))
+            except FileNotFoundError:
+                pass
+    return True
+
+
+def scrub(value: Any, key: str = "") -> Any:
+    """A payload with numbers masked and addresses and form values removed (for a purged case's sent events)."""
+    if isinstance(value, dict):
+        return {k: ({} if k == "form_values" else scrub(v, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, key) for v in value]
+    if isinstance(value, str):
+        if key.endswith("id_number"):
+            return mask_id_number(value)
+        if key.endswith("phone"):
+            return mask_phone(value)
+        if "address" in key:
+            return ""
+    return value
+

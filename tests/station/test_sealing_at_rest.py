@@ -1,0 +1,248 @@
+"""Residents' data sealed at rest on the station: the key ring, file modes, rotation, old plain rows, retention."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+
+from station import create_app, keys
+from station.cli import cli
+from station.extensions import db
+from station.models import Attachment, Case, TimelineEntry, User
+from station.services import cases, intake, personal, retention
+from station.services.attachments import add_attachment, blob_path, read_blob
+from sync import state as sync_state
+from sync.outbox import OutboxEvent
+from tests.fixtures.config import station_test_config
+from tests.fixtures.intake import GOOD_ID, SECOND_ID, form_for, item_named
+from tests.fixtures.scans import PNG
+from websec.sealing import BLOB_MAGIC
+
+POSIX = sys.platform != "win32"
+SECRET = "s3cr3t-from-the-county-hub-0123456789"
+NOTE = "申请人另留电话13512349876"
+
+
+def _intake(id_number: str = GOOD_ID, **overrides: str) -> Case:
+    item = item_named("高龄津贴申领")
+    draft = intake.check_input([item], form_for([item], applicant_id_number=id_number, **overrides), dt.date.today())
+    [case] = intake.create_cases([item], draft, User.get(User.username == "agent"), allow_duplicate=True)
+    return case
+
+
+def _fill(app: Flask) -> tuple[str, str]:
+    """Two cases, a scan on the first, the hub secret; return (case id, scan sha256)."""
+    with app.app_context(), db.connection_context():
+        case = _intake()
+        _intake(SECOND_ID)
+        attachment = add_attachment(case, User.get(User.username == "agent"), "户口簿.png", PNG,
+                                    app.config["ATTACHMENT_DIR"], 10 * 1024 * 1024)
+        sync_state.set_value(sync_state.SECRET, SECRET)
+        cases.add_note(case, User.get(User.username == "agent"), NOTE)
+        return case.id, attachment.sha256
+
+
+def _env(monkeypatch: pytest.MonkeyPatch, app: Flask) -> None:
+    """Point `python -m station` at the test app's files."""
+    for name in ("DATABASE", "ATTACHMENT_DIR", "KEY_FILE"):
+        monkeypatch.setenv(f"STATION_{name}", app.config[name])
+    monkeypatch.setenv("STATION_SECRET_KEY", "x")
+    monkeypatch.setenv("STATION_INSTANCE", app.instance_path)
+
+
+def _everything_opens(app: Flask, case_id: str, sha256: str) -> None:
+    with app.app_context(), db.connection_context():
+        case = Case.get_by_id(case_id)
+        assert personal.applicant_id_number(case) == GOOD_ID
+        assert personal.applicant_phone(case) == "13912345678"
+        assert personal.applicant_address(case) == "示范县东关镇东关村三组12号"
+        assert OutboxEvent.select().where(OutboxEvent.case_id == case_id).first().payload["applicant"]["id_number"] == GOOD_ID
+        assert sync_state.get_value(sync_state.SECRET) == SECRET
+        assert TimelineEntry.get((TimelineEntry.case == case_id) & (TimelineEntry.action == "note")).message == NOTE
+        assert read_blob(app.config["ATTACHMENT_DIR"], sha256) == PNG
+        # the duplicate check still finds the earlier case
+        assert [c.id for c in intake.find_open_duplicates([item_named("高龄津贴申领")], GOOD_ID)] == [case_id]
+
+
+def test_personal_data_is_stored_sealed_and_read_back(app):
+    case_id, sha256 = _fill(app)
+    with app.app_context(), db.connection_context():
+        raw = db.execute_sql('SELECT applicant_id_stored, applicant_phone_stored, applicant_address, form_values, '
+                             'applicant_id_index FROM "case" WHERE id = ?', (case_id,)).fetchone()
+        payload = db.execute_sql("SELECT payload FROM outbox_event WHERE case_id = ?", (case_id,)).fetchone()[0]
+        secret = db.execute_sql("SELECT value FROM sync_state WHERE key = 'secret'").fetchone()[0]
+    assert all(value.startswith("enc1:") for value in [*raw[:3], raw[3], secret])
+    assert payload.startswith(BLOB_MAGIC)  # outbox payloads: sealed bytes
+    assert GOOD_ID not in raw[4] and len(raw[4]) == 64  # the blind index: an HMAC, not the number
+    assert not blob_path(app.config["ATTACHMENT_DIR"], sha256).read_bytes().startswith(PNG[:8])
+    _everything_opens(app, case_id, sha256)
+
+
+@pytest.mark.skipif(not POSIX, reason="file modes: Windows keeps the key with an ACL (docs/security.md)")
+def test_key_scans_and_instance_folder_are_owner_only(app):
+    _case_id, sha256 = _fill(app)
+    mode = lambda path: stat.S_IMODE(os.stat(path).st_mode)  # noqa: E731
+    assert mode(app.config["KEY_FILE"]) == 0o600
+    assert mode(app.instance_path) == 0o700
+    assert mode(blob_path(app.config["ATTACHMENT_DIR"], sha256)) == 0o600
+    assert mode(blob_path(app.config["ATTACHMENT_DIR"], sha256).parent) == 0o700
+    (Path(app.instance_path).parent / "fresh").mkdir()
+    fresh = create_app(station_test_config(Path(app.instance_path).parent / "fresh"), instance_path=app.instance_path + "2")
+    database = Path(fresh.config["DATABASE"])
+    assert [mode(p) for p in database.parent.glob(database.name + "*")] == [0o600] * 3  # with -wal and -shm
+
+
+def test_a_start_without_the_key_file_refuses_when_sealed_data_exists(app, tmp_path, monkeypatch):
+    _fill(app)
+    Path(app.config["KEY_FILE"]).rename(tmp_path / "kept-aside.key")
+    with pytest.raises(keys.KeyFileMissing, match="找不到密钥文件"):
+        create_app(station_test_config(tmp_path), instance_path=app.instance_path)
+    _env(monkeypatch, app)
+    result = CliRunner().invoke(cli, ["sync", "--once"])  # an operator's command: the message, no traceback
+    assert result.exit_code == 1 and "找不到密钥文件" in result.stderr
+    assert not Path(app.config["KEY_FILE"]).exists()  # no new key made behind the operator's back
+
+
+def test_rotation_reseals_everything_and_every_record_still_opens(app, monkeypatch):
+    case_id, sha256 = _fill(app)
+    old_key = Path(app.config["KEY_FILE"]).read_text()
+    _env(monkeypatch, app)
+    result = CliRunner().invoke(cli, ["rotate-key"])
+    assert result.exit_code == 0, result.output
+    assert "密钥轮换完成" in result.output
+    new_ring = keys.ring()
+    assert len(new_ring.keys) == 1 and new_ring.current not in old_key
+    with app.app_context(), db.connection_context():
+        stored = db.execute_sql('SELECT applicant_id_stored FROM "case" WHERE id = ?', (case_id,)).fetchone()[0]
+    assert stored.startswith(f"enc1:{new_ring.current}:")
+    app.extensions["key_ring"] = new_ring  # the test's app object outlived the command's own app
+    _everything_opens(app, case_id, sha256)
+
+
+def test_an_interrupted_rotation_keeps_every_record_readable_and_finishes_when_run_again(app):
+    from station.services import protection
+
+    case_id, sha256 = _fill(app)
+
+    def power_cut() -> None:
+        raise KeyboardInterrupt
+
+    with app.app_context(), db.connection_context(), pytest.raises(KeyboardInterrupt):
+        protection.rotate_key(app.config["ATTACHMENT_DIR"], before_retire=power_cut)
+    restarted = create_app(station_test_config(Path(app.config["DATABASE"]).parent), instance_path=app.instance_path)
+    assert len(restarted.extensions["key_ring"].keys) == 2  # old and new, both on disk
+    _everything_opens(restarted, case_id, sha256)
+    with restarted.app_context(), db.connection_context():
+        ring = protection.rotate_key(restarted.config["ATTACHMENT_DIR"])
+    assert len(ring.keys) == 1
+    restarted.extensions["key_ring"] = ring
+    _everything_opens(restarted, case_id, sha256)
+
+
+def test_plain_rows_of_an_older_release_are_sealed_at_start(app):
+    case_id, sha256 = _fill(app)
+    blob = blob_path(app.config["ATTACHMENT_DIR"], sha256)
+    blob.write_bytes(PNG)  # as an older release stored scans
+    with app.app_context(), db.connection_context():
+        db.execute_sql('UPDATE "case" SET applicant_id_stored = ?, applicant_id_index = \'\', applicant_address = ?',
+                       (GOOD_ID, "示范县东关镇东关村三组12号"))
+        db.execute_sql("UPDATE outbox_event SET payload = ?", ('{"text": "13912345678"}',))
+        db.execute_sql("INSERT OR REPLACE INTO setting (key, value, updated_at) "
+                       "VALUES ('security.plain_rows', 'pending', '2026-01-01 00:00:00')")
+    restarted = create_app(station_test_config(Path(app.config["DATABASE"]).parent), instance_path=app.instance_path)
+    with restarted.app_context(), db.connection_context():
+        row = db.execute_sql('SELECT applicant_id_stored, applicant_address FROM "case" WHERE id = ?',
+                             (case_id,)).fetchone()
+        assert all(value.startswith("enc1:") for value in row)
+        assert intake.find_open_duplicates([item_named("高龄津贴申领")], GOOD_ID)
+        payloads = [p for (p,) in db.execute_sql("SELECT payload FROM outbox_event").fetchall()]
+        assert payloads and all(p.startswith(BLOB_MAGIC) for p in payloads)
+        assert OutboxEvent.select().first().payload == {"text": "13912345678"}
+    assert blob.read_bytes().startswith(BLOB_MAGIC)
+    assert read_blob(restarted.config["ATTACHMENT_DIR"], sha256) == PNG
+    database = Path(restarted.config["DATABASE"])
+    for path in database.parent.glob(database.name + "*"):  # freed pages zeroed, the WAL truncated
+        assert GOOD_ID.encode() not in path.read_bytes(), path.name
+
+
+# --- retention ------------------------------------------------------------------------------------
+
+def _close(case_id: str, months_ago: int) -> None:
+    closed = dt.datetime.now() - dt.timedelta(days=31 * months_ago)
+    Case.update(status="completed", closed_at=closed).where(Case.id == case_id).execute()
+    OutboxEvent.update(state="acked", acked_at=closed).where(OutboxEvent.case_id == case_id).execute()
+
+
+def test_purge_removes_scans_and_full_numbers_of_old_acknowledged_cases_only(app, monkeypatch):
+    old_id, sha256 = _fill(app)
+    with app.app_context(), db.connection_context():
+        recent = _intake("141081197204050010").id
+        unsynced = _intake("141081199001010018").id
+        _close(old_id, 30)
+        _close(recent, 3)
+        _close(unsynced, 30)
+        cases.add_note(Case.get_by_id(unsynced), User.get(User.username == "agent"), "已电话告知结果")
+        # …but that last note is still queued: the county has not got it, so nothing is purged
+    _env(monkeypatch, app)
+
+    dry = CliRunner().invoke(cli, ["purge", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "110105********002X" in dry.output and GOOD_ID not in dry.output
+    assert "将删除 1 件" in dry.output
+    with app.app_context(), db.connection_context():
+        assert personal.applicant_id_number(Case.get_by_id(old_id)) == GOOD_ID  # a dry run changes nothing
+
+    done = CliRunner().invoke(cli, ["purge"])
+    assert done.exit_code == 0, done.output
+    assert "已删除 1 件" in done.output
+    with app.app_context(), db.connection_context():
+        case = Case.get_by_id(old_id)
+        assert personal.applicant_id_number(case) == "110105********002X"
+        assert personal.applicant_phone(case) == "139****5678"
+        assert personal.applicant_address(case) == ""
+        assert not Attachment.select().where(Attachment.case == case).exists()
+        payload = OutboxEvent.select().where(OutboxEvent.case_id == old_id).first().payload
+        assert payload["applicant"]["id_number"] == "110105********002X" and payload["applicant"]["address"] == ""
+        assert TimelineEntry.select().where((TimelineEntry.case == case)
+                                            & (TimelineEntry.action == "personal_data_purged")).exists()
+        for kept in (recent, unsynced):
+            assert len(personal.applicant_id_number(Case.get_by_id(kept))) == 18
+        assert not intake.find_open_duplicates([item_named("高龄津贴申领")], GOOD_ID)
+    assert not blob_path(app.config["ATTACHMENT_DIR"], sha256).exists()
+    again = CliRunner().invoke(cli, ["purge"])
+    assert "已删除 0 件" in again.output
+
+
+def test_retention_cutoff_counts_calendar_months():
+    assert retention.cutoff(24, dt.date(2026, 3, 31)) == dt.datetime(2024, 3, 31)
+    assert retention.cutoff(1, dt.date(2026, 3, 31)) == dt.datetime(2026, 2, 28)
+
+
+# --- the hub link -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("url", "warned"), [
+    ("http://hub.county.gov.cn/", True), ("http://10.0.0.5:8090/", True),
+    ("https://hub.county.gov.cn/", False), ("http://127.0.0.1:8090/", False), ("http://localhost:8090/", False),
+])
+def test_link_warns_loudly_about_plain_http_to_another_machine(tmp_path, monkeypatch, url, warned):
+    for name in ("STATION_INSTANCE", "STATION_DATABASE", "STATION_ATTACHMENT_DIR", "STATION_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(cli, ["--instance", str(tmp_path), "link", "--hub", url, "--code", "ST1",
+                                      "--secret", "x" * 40])
+    assert result.exit_code == 0, result.output
+    assert ("警告" in result.stderr and "未加密" in result.stderr) is warned
+
+
+def test_the_case_list_finds_a_case_by_its_id_number_through_the_blind_index(app, agent):
+    with app.app_context(), db.connection_context():
+        case_no = _intake().case_no
+        other = _intake(SECOND_ID).case_no
+    page = agent.get(f"/cases/?q={GOOD_ID.lower()}").get_data(as_text=True)  # x and X are the same number
+    assert case_no in page and other not in page
