@@ -19,6 +19,8 @@ from websec.files import download_name, sniff_type
 bp = Blueprint("clerk", __name__)
 
 PAGE_SIZE = 50
+#: Past this page there is nothing to show; a larger number would overflow the OFFSET (a 500).
+MAX_PAGE = 100_000
 
 
 @bp.before_request
@@ -68,7 +70,7 @@ def cases() -> str:
     """Incoming cases, filtered by station and status, newest first."""
     station_code = request.args.get("station", "").strip()
     status = request.args.get("status", "").strip()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     query = HubCase.select(HubCase, Station).join(Station)
     if station_code:
         query = query.where(Station.code == station_code)
