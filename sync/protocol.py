@@ -250,6 +250,17 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _wire_float(text: str) -> WireFloat:
+    """A JSON number with a fraction or exponent; ``1e400`` (infinity once parsed) is refused.
+
+    Stored again it would be written ``Infinity``, which no JSON column (PostgreSQL's) takes.
+    """
+    value = WireFloat(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
 def encode_body(obj: Any, *, compress: bool = True) -> bytes:
     """Serialise a request body: compact UTF-8 JSON, gzip unless ``compress`` is false.
 
@@ -294,7 +305,7 @@ def decode_body(data: bytes, content_encoding: str | None = None, *,
         raise ProtocolError(ERR_BAD_REQUEST, f"请求内容嵌套过深（最多 {MAX_JSON_DEPTH} 层）。", status=400)
     try:
         # json, not orjson: orjson turns integers beyond 64 bits into floats without a word
-        return json.loads(raw.decode("utf-8"), parse_float=WireFloat, parse_constant=_refuse_constant)
+        return json.loads(raw.decode("utf-8"), parse_float=_wire_float, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ProtocolError(ERR_BAD_REQUEST, "请求内容不是有效的 JSON。", status=400) from exc
 
