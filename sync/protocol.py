@@ -145,6 +145,9 @@ HEARTBEAT_INT_LIMITS: dict[str, int] = {
     "oldest_queued_age_s": MAX_INT64, "free_disk_bytes": MAX_INT64,
 }
 
+#: The largest float heartbeat value kept (a clock offset of 30 years is already nonsense).
+MAX_HEARTBEAT_FLOAT = 1e9
+
 HEARTBEAT_FIELDS: dict[str, type] = {
     "app_version": str,
     "schema_version": str,
@@ -637,8 +640,10 @@ def normalize_heartbeat(raw: Any) -> dict[str, Any]:
             number = kind(value)
         except (TypeError, ValueError, OverflowError):
             continue
-        if kind is float and not math.isfinite(number):
-            continue  # inf/nan: no column or JSON holds them
+        if kind is float:
+            if not math.isfinite(number) or abs(number) > MAX_HEARTBEAT_FLOAT:
+                continue  # inf/nan, or beyond a 4-byte float column (PostgreSQL ``real``)
+            number = round(number, 3)  # 1e-70 would underflow that column: milliseconds are enough
         limit = HEARTBEAT_INT_LIMITS.get(name)
         if limit is not None and not -limit <= number <= limit:
             continue  # wider than its column (PostgreSQL would refuse the whole update)

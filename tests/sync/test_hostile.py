@@ -136,6 +136,7 @@ HUGE_HEARTBEATS = [
     ("free_disk_bytes 10**30", {"free_disk_bytes": 10**30}, "free_disk_bytes"),
     ("clock offset 1e308 * 10 as text", {"clock_offset_s": "1e309"}, "clock_offset_s"),
     ("protocol as a list", {"protocol": [1]}, "protocol"),
+    ("clock offset 1e300", {"clock_offset_s": 1e300}, "clock_offset_s"),
 ]
 
 
@@ -162,3 +163,13 @@ def test_county_case_list_with_a_huge_page_number(any_hub_app):
     for page in (10**30, 2**63, -5, "abc"):
         response = clerk.get(f"/cases?page={page}")
         assert response.status_code == 200, (page, response.status_code)
+
+
+def test_a_tiny_clock_offset_is_kept_as_milliseconds(any_hub_app, make_station):
+    """Found by schemathesis on PostgreSQL: 1e-70 underflows a ``real`` column; /heartbeat answered 500."""
+    station = make_station(any_hub_app, "ST-A", "甲村便民服务站")
+    response = station.post_json("/api/v1/heartbeat", {"heartbeat": {"clock_offset_s": 4.5e-70, "queue_length": 2}})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    with any_hub_app.app_context(), db.connection_context():
+        row = Station.by_code("ST-A")
+        assert row.clock_offset_s == 0.0 and row.queue_length == 2
