@@ -102,13 +102,21 @@ CODE_SEQ_TAKEN = "seq_taken"
 CODE_CONTENT_MISMATCH = "content_mismatch"
 CODE_INTERNAL = "internal_error"
 CODE_NOT_YOUR_FILE = "not_your_file"  # an attachment this station never uploaded
+CODE_CONFLICT_PENDING = "conflict_pending"  # a later event of a case whose conflict is still open
 
 # --- changes (hub → station) ----------------------------------------------------------------
 
 CHANGE_CASE_STATUS = "case.status"
 CHANGE_CATALOG_PUBLISHED = "catalog.published"
 CHANGE_STATION_SETTINGS = "station.settings"
-CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS)
+#: The county settled a conflict: ``{event_id, resolution, note, resolved_by, resolved_at}``.
+CHANGE_CONFLICT_RESOLVED = "conflict.resolved"
+CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED)
+
+RESOLVE_KEEP_COUNTY = "keep_county"  # the county's copy stands; the station's is dropped
+RESOLVE_TAKE_STATION = "take_station"  # the station's copy replaces the county's
+RESOLVE_MERGE = "merge"  # the county's copy, with what only the station's had added
+RESOLUTIONS = (RESOLVE_KEEP_COUNTY, RESOLVE_TAKE_STATION, RESOLVE_MERGE)
 
 CASE_STATUS_ACCEPTED = "accepted"  # 受理
 CASE_STATUS_SUPPLEMENT = "supplement"  # 补正

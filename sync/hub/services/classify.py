@@ -74,7 +74,8 @@ def named_files(event: dict[str, Any]) -> list[str]:
 def classify(station_id: int, event: dict[str, Any], digest: str, *, existing: StoredEvent | None,
              case: CaseState | None, seq_holder: Callable[[str, int], StoredEvent | None],
              stale: Callable[[dict[str, Any]], protocol.EventResult | None],
-             not_held: Callable[[list[str]], list[str]] = lambda digests: []) -> Verdict:
+             not_held: Callable[[list[str]], list[str]] = lambda digests: [],
+             conflict_open: Callable[[str], bool] = lambda case_id: False) -> Verdict:
     """Decide one well-formed event against what the hub holds.
 
     ``existing`` is the stored event with the same id, ``case`` the stored case; ``seq_holder``
@@ -82,7 +83,10 @@ def classify(station_id: int, event: dict[str, Any], digest: str, *, existing: S
     ``stale`` answers whether a ``case.submitted`` was taken under a catalog past its grace;
     ``not_held`` returns those of the given file digests this station has not uploaded (whole or
     in part) itself — a file is linked to a case only on its own station's word, so naming
-    another station's SHA-256 cannot put that station's scan under this station's case.
+    another station's SHA-256 cannot put that station's scan under this station's case;
+    ``conflict_open`` tells whether the case has a conflict the county has not yet resolved —
+    until it has, later events of the case wait (retryable) instead of being applied on top of
+    a copy the station does not share.
     """
     event_id, case_id, seq, kind = event["event_id"], event["case_id"], event["seq"], event["kind"]
     if existing is not None:
@@ -114,6 +118,10 @@ def classify(station_id: int, event: dict[str, Any], digest: str, *, existing: S
                                             reason=f"该办件第 {seq} 条事件已由另一事件占用，已转人工核对。",
                                             retryable=False),
                        existing_event_id=holder.event_id if holder is not None else None)
+    if conflict_open(case_id):
+        return Verdict(rejected(
+            event_id, protocol.CODE_CONFLICT_PENDING,
+            "该办件有一条事件与县级平台记录冲突，正待县级核对；本条暂缓，核对后自动续传。", retryable=True))
     if seq > last + 1:
         return Verdict(rejected(
             event_id, protocol.CODE_OUT_OF_ORDER,

@@ -101,6 +101,7 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
         for case in HubCase.raw(sql, *chunk)}
     read_seq = {case_id: case.last_seq for case_id, case in cases.items()}
     held = attachments.held_by(station, [sha for _i, event, _d in valid for sha in named_files(event)])
+    open_conflicts = _open_conflicts(station, case_ids)
     latest = catalog.current()
     new_cases: dict[str, Any] = {}
     writes: list[Callable[[], Any]] = []
@@ -124,8 +125,11 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
         case = cases.get(case_id)
         verdict = classify(station.id, event, digest, existing=known.get(event_id), case=case,
                            seq_holder=seq_holder, stale=stale,
-                           not_held=lambda digests: [d for d in digests if d not in held])
+                           not_held=lambda digests: [d for d in digests if d not in held],
+                           conflict_open=open_conflicts.__contains__)
         results[index] = _settle(station, event, digest, verdict, writes)
+        if verdict.conflict:
+            open_conflicts.add(case_id)  # later events of the case in this batch wait too
         if not verdict.accepted:
             continue
         stored.append({"event_id": event_id, "station": station.id, "case_id": case_id, "seq": seq, "kind": kind,
@@ -179,6 +183,14 @@ def receive_event(station: Station, event: Any, *, batch_id: str | None = None,
     return rejected(event_id, protocol.CODE_INTERNAL, "平台繁忙，请稍后重试。", retryable=True)
 
 
+def _open_conflicts(station: Station, case_ids: list[str]) -> set[str]:
+    """Those of ``case_ids`` with a conflict from this station the county has not resolved."""
+    if not case_ids:
+        return set()
+    return {row.case_id for row in Conflict.select(Conflict.case_id).where(
+        (Conflict.station == station) & Conflict.resolved_at.is_null() & Conflict.case_id.in_(case_ids))}
+
+
 def _settle(station: Station, event: dict[str, Any], digest: str, verdict: Verdict,
             writes: Deferred = None) -> protocol.EventResult:
     """Keep a conflict's clashing copy for a person (once per distinct content); return the answer."""
@@ -200,7 +212,8 @@ def _classify_and_store(station: Station, event: dict[str, Any], digest: str, *,
         station.id, event, digest, existing=existing, case=case,
         seq_holder=lambda case_id, seq: Event.get_or_none((Event.case_id == case_id) & (Event.seq == seq)),
         stale=lambda event: catalog.check_grace(event, grace_days=grace_days, now=now),
-        not_held=lambda digests: [d for d in digests if d not in attachments.held_by(station, digests)])
+        not_held=lambda digests: [d for d in digests if d not in attachments.held_by(station, digests)],
+        conflict_open=lambda case_id: bool(_open_conflicts(station, [case_id])))
     if not verdict.accepted:
         return _settle(station, event, digest, verdict)
     last = case.last_seq if case is not None else 0

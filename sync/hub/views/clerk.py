@@ -9,10 +9,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from rules.labels import COUNTY_DECISIONS, HUB_CASE_STATUSES
-from sync.hub.models import Conflict, Decision, Event, HubCase, Station, utcnow
+from sync.hub.models import Conflict, Decision, Event, HubCase, Station
 from sync.hub.models.users import COUNTY_ADMIN
 from sync.hub.security import CASEWORK, require_role
 from sync.hub.services import attachments, decisions, stations
+from sync.hub.services import conflicts as conflict_service
 from sync.hub.services.errors import HubError
 from websec.files import download_name, sniff_type
 
@@ -133,17 +134,21 @@ def conflicts() -> str:
                 .order_by(Conflict.resolved_at.is_null(False), Conflict.id.desc()).limit(200))
     originals = {e.event_id: e for e in Event.select().where(
         Event.event_id.in_([c.existing_event_id for c in rows if c.existing_event_id] or [""]))}
-    return render_template("hub/conflicts.html", rows=rows, originals=originals)
+    return render_template("hub/conflicts.html", rows=rows, originals=originals,
+                           resolution_labels=conflict_service.RESOLUTION_LABELS)
 
 
 @bp.post("/conflicts/<int:conflict_id>/resolve")
-def resolve_conflict(conflict_id: str) -> Response:
-    """Mark a conflict as handled, with a note saying how."""
-    note = (request.form.get("note") or "").strip()
-    if not note:
-        flash("请填写处理说明。", "error")
+def resolve_conflict(conflict_id: int) -> Response:
+    """Settle a conflict (keep the county's copy, take the station's, or merge), with a note.
+
+    The decision goes down to the station, which then sends the case's held-back events.
+    """
+    try:
+        conflict = conflict_service.resolve(conflict_id, request.form.get("resolution") or "",
+                                            request.form.get("note") or "", clerk=current_user.username)
+    except HubError as exc:
+        flash(exc.message, "error")
     else:
-        Conflict.update(resolved_at=utcnow(), resolved_by=current_user.username, resolution_note=note).where(
-            Conflict.id == conflict_id).execute()
-        flash("已标记为已处理。", "success")
+        flash(f"已处理：{conflict_service.RESOLUTION_LABELS[conflict.resolution]}，将在该站下次同步时下发。", "success")
     return redirect(url_for("clerk.conflicts"))
