@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from rules import events
 from sync import protocol
-from sync.hub.extensions import db
 from sync.hub.models import Conflict, Event, HubCase
 from tests.sync.conftest import case_snapshot
 
