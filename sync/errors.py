@@ -19,6 +19,7 @@ LINK_STATE_LABELS = {
     "too_large": "批次过大被县级平台拒收（将改小批次重试）",
     "hub_fault": "县级平台暂时故障（稍后自动重试）",
     "batch_refused": "县级平台拒收本批次（请联系技术支持）",
+    "duplicated": "连通（网络重复发送了请求，下一轮自动继续，无需处理）",
     LINK_UNKNOWN: "未知",
     LINK_UNLINKED: "未连接",
 }
@@ -62,6 +63,16 @@ class BatchRefused(LinkProblem):
     """The hub answered another 4xx to a whole request: a person has to look."""
 
     link_state = "batch_refused"
+
+
+class RequestDuplicated(LinkProblem):
+    """The hub refused a request as a replay of one this station sent once: the network duplicated it.
+
+    The original was processed; the link works. Nothing is counted as delivered that was not
+    acknowledged, and the next round sends the rest — a person need do nothing.
+    """
+
+    link_state = "duplicated"
 
 
 class CaseProblem(Exception):

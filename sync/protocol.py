@@ -7,7 +7,9 @@ the wire, and it can be tested directly. ``docs/sync-protocol.md`` is the prose 
 Signing: every request carries ``X-Station``, ``X-Timestamp``, ``X-Nonce``,
 ``X-Content-SHA256`` (digest of the exact body bytes as sent, i.e. after gzip),
 ``X-Protocol-Version`` and ``X-Signature`` = HMAC-SHA256 over
-``METHOD\\nPATH_WITH_QUERY\\nTIMESTAMP\\nNONCE\\nBODY_SHA256``. The hub signs its answer with
+``METHOD\\nPATH_WITH_QUERY\\nTIMESTAMP\\nNONCE\\nBODY_SHA256\\nVERSION`` (version 1; a version 0
+station signs the same lines without ``VERSION``, and the hub checks the form its header names, so
+a changed header no longer matches the signature). The hub signs its answer with
 ``X-Hub-Signature`` = HMAC-SHA256 over ``REQUEST_NONCE\\nSTATUS\\nRESPONSE_BODY_SHA256``, so a
 captive portal or proxy page that answers 200 can never pass for an acknowledgement.
 """
@@ -19,6 +21,7 @@ import gzip
 import hashlib
 import hmac
 import json
+import math
 import re
 import secrets
 import time
@@ -59,6 +62,19 @@ MAX_BATCH_BYTES = 2 * 1024 * 1024  # compressed body as sent
 MAX_DECOMPRESSED_BYTES = 16 * 1024 * 1024  # guards against gzip bombs
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_CHANGES_PER_PAGE = 500
+#: How deep a JSON body may nest (objects and lists); deeper is refused with 400 before anything
+#: recurses over it. Real bodies nest about 5 levels.
+MAX_JSON_DEPTH = 64
+#: Bounds of what the hub stores in fixed-width columns; beyond them an event is refused as
+#: malformed (the same on SQLite, which would store anything, and PostgreSQL, which would fail).
+MAX_SEQ = 2**31 - 1
+MAX_CATALOG_VERSION_CHARS = 64
+MAX_KIND_CHARS = 64
+MAX_OCCURRED_AT_CHARS = 40
+MAX_INT32 = 2**31 - 1
+MAX_INT64 = 2**63 - 1
+#: The largest changes-feed cursor (change ids are 64-bit at most).
+MAX_CURSOR = MAX_INT64
 
 # --- events ---------------------------------------------------------------------------------
 
@@ -85,13 +101,22 @@ CODE_BAD_EVENT = "bad_event"
 CODE_SEQ_TAKEN = "seq_taken"
 CODE_CONTENT_MISMATCH = "content_mismatch"
 CODE_INTERNAL = "internal_error"
+CODE_NOT_YOUR_FILE = "not_your_file"  # an attachment this station never uploaded
+CODE_CONFLICT_PENDING = "conflict_pending"  # a later event of a case whose conflict is still open
 
 # --- changes (hub → station) ----------------------------------------------------------------
 
 CHANGE_CASE_STATUS = "case.status"
 CHANGE_CATALOG_PUBLISHED = "catalog.published"
 CHANGE_STATION_SETTINGS = "station.settings"
-CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS)
+#: The county settled a conflict: ``{event_id, resolution, note, resolved_by, resolved_at}``.
+CHANGE_CONFLICT_RESOLVED = "conflict.resolved"
+CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED)
+
+RESOLVE_KEEP_COUNTY = "keep_county"  # the county's copy stands; the station's is dropped
+RESOLVE_TAKE_STATION = "take_station"  # the station's copy replaces the county's
+RESOLVE_MERGE = "merge"  # the county's copy, with what only the station's had added
+RESOLUTIONS = (RESOLVE_KEEP_COUNTY, RESOLVE_TAKE_STATION, RESOLVE_MERGE)
 
 CASE_STATUS_ACCEPTED = "accepted"  # 受理
 CASE_STATUS_SUPPLEMENT = "supplement"  # 补正
@@ -122,6 +147,15 @@ ERROR_MESSAGES = {
     ERR_FORBIDDEN: "无权访问其他站点的数据。",
 }
 
+#: Integer heartbeat fields and the largest value each column holds; a value outside is dropped.
+HEARTBEAT_INT_LIMITS: dict[str, int] = {
+    "protocol": MAX_INT32, "queue_length": MAX_INT32, "set_aside_count": MAX_INT32,
+    "oldest_queued_age_s": MAX_INT64, "free_disk_bytes": MAX_INT64,
+}
+
+#: The largest float heartbeat value kept (a clock offset of 30 years is already nonsense).
+MAX_HEARTBEAT_FLOAT = 1e9
+
 HEARTBEAT_FIELDS: dict[str, type] = {
     "app_version": str,
     "schema_version": str,
@@ -138,6 +172,7 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _HEX_NONCE = re.compile(rf"^[0-9a-f]{{{MIN_NONCE_BYTES * 2},128}}$")
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+_STATION_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")  # as the hub registers them
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 
@@ -226,6 +261,17 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _wire_float(text: str) -> WireFloat:
+    """A JSON number with a fraction or exponent; ``1e400`` (infinity once parsed) is refused.
+
+    Stored again it would be written ``Infinity``, which no JSON column (PostgreSQL's) takes.
+    """
+    value = WireFloat(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
 def encode_body(obj: Any, *, compress: bool = True) -> bytes:
     """Serialise a request body: compact UTF-8 JSON, gzip unless ``compress`` is false.
 
@@ -267,18 +313,57 @@ def decode_body(data: bytes, content_encoding: str | None = None, *,
     if not raw:
         return None
     try:
-        # json, not orjson: orjson turns integers beyond 64 bits into floats without a word
-        return json.loads(raw.decode("utf-8"), parse_float=WireFloat, parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
+        # json, not orjson: orjson turns integers beyond 64 bits into floats without a word.
+        # Nesting deeper than the interpreter's recursion limit raises RecursionError here.
+        value = json.loads(raw.decode("utf-8"), parse_float=_wire_float, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ProtocolError(ERR_BAD_REQUEST, "请求内容不是有效的 JSON。", status=400) from exc
+    if _too_deep(value, MAX_JSON_DEPTH):
+        raise ProtocolError(ERR_BAD_REQUEST, f"请求内容嵌套过深（最多 {MAX_JSON_DEPTH} 层）。", status=400)
+    return value
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether objects and lists nest more than ``limit`` levels, found without recursion.
+
+    A value a few hundred levels deep parses, but every later step that recurses over it
+    (digests, storage) could hit the interpreter's recursion limit and answer 500. Real bodies
+    nest about five levels; the walk costs about what parsing did.
+    """
+    level = [value] if isinstance(value, (dict, list)) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        below = []
+        for item in level:
+            for child in item.values() if isinstance(item, dict) else item:
+                if isinstance(child, (dict, list)):
+                    below.append(child)
+        level = below
+    return False
 
 
 # --- request signing ------------------------------------------------------------------------
 
 
-def string_to_sign(method: str, path_with_query: str, timestamp: str, nonce: str, body_sha256: str) -> bytes:
-    """Return the exact bytes the request HMAC covers (one field per line, no trailing newline)."""
-    return "\n".join([method.upper(), path_with_query, timestamp, nonce, body_sha256]).encode("utf-8")
+#: The first protocol version whose signature covers ``X-Protocol-Version``.
+SIGNED_VERSION_SINCE = 1
+
+
+def string_to_sign(method: str, path_with_query: str, timestamp: str, nonce: str, body_sha256: str,
+                   version: int = PROTOCOL_VERSION) -> bytes:
+    """Return the exact bytes the request HMAC covers (one field per line, no trailing newline).
+
+    From version 1 the version is the last line, so a proxy cannot make the hub read a batch
+    under another version's rules; a version 0 station (served one version behind) signed the
+    first five lines only, and the hub checks the form the header names.
+    """
+    lines = [method.upper(), path_with_query, timestamp, nonce, body_sha256]
+    if version >= SIGNED_VERSION_SINCE:
+        lines.append(str(version))
+    return "\n".join(lines).encode("utf-8")
 
 
 def _hmac(secret: str | bytes, message: bytes) -> str:
@@ -298,7 +383,7 @@ def sign_request(secret: str | bytes, method: str, path_with_query: str, body: b
     ts = str(int(timestamp if timestamp is not None else time.time() + clock_offset_s))
     nonce = nonce or new_nonce()
     digest = sha256_hex(body)
-    signature = _hmac(secret, string_to_sign(method, path_with_query, ts, nonce, digest))
+    signature = _hmac(secret, string_to_sign(method, path_with_query, ts, nonce, digest, version))
     return {
         H_STATION: station,
         H_TIMESTAMP: ts,
@@ -356,14 +441,19 @@ def parse_signed_headers(headers: Mapping[str, str]) -> SignedRequest:
         timestamp = int(_header(headers, H_TIMESTAMP) or "")
     except ValueError as exc:
         raise ProtocolError(ERR_BAD_SIGNATURE, "请求时间戳格式不正确。") from exc
+    if not 0 <= timestamp <= MAX_INT64:  # else comparing it with the clock overflows a float
+        raise ProtocolError(ERR_BAD_SIGNATURE, "请求时间戳格式不正确。")
     nonce = (_header(headers, H_NONCE) or "").lower()
     if not _HEX_NONCE.match(nonce):
         raise ProtocolError(ERR_BAD_SIGNATURE, "请求编号（nonce）须为至少 16 字节的十六进制串。")
     digest = (_header(headers, H_CONTENT_SHA256) or "").lower()
     if not _HEX64.match(digest):
         raise ProtocolError(ERR_BAD_SIGNATURE, "请求内容摘要格式不正确。")
+    station = (_header(headers, H_STATION) or "").strip()
+    if not _STATION_CODE.match(station):
+        raise ProtocolError(ERR_UNKNOWN_STATION)
     return SignedRequest(
-        station=(_header(headers, H_STATION) or "").strip(),
+        station=station,
         timestamp=timestamp,
         nonce=nonce,
         body_sha256=digest,
@@ -385,7 +475,7 @@ def verify_request(secret: str | bytes, method: str, path_with_query: str, heade
     """
     signed = parse_signed_headers(headers)
     expected = _hmac(secret, string_to_sign(method, path_with_query, str(signed.timestamp),
-                                            signed.nonce, signed.body_sha256))
+                                            signed.nonce, signed.body_sha256, signed.version))
     if not hmac.compare_digest(expected, signed.signature):
         raise ProtocolError(ERR_BAD_SIGNATURE)
     if body is not None:
@@ -466,18 +556,57 @@ def validate_event(event: Any) -> str | None:
     seq = event.get("seq")
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
         return "事件序号 seq 须为从 1 开始的整数。"
+    if seq > MAX_SEQ:
+        return f"事件序号 seq 超出范围（最大 {MAX_SEQ}）。"
     if not isinstance(event.get("kind"), str) or not event["kind"]:
         return "事件类型 kind 缺失。"
-    if _parse_offset_datetime(event.get("occurred_at")) is None:
+    if len(event["kind"]) > MAX_KIND_CHARS:
+        return f"事件类型 kind 过长（最多 {MAX_KIND_CHARS} 个字符）。"
+    occurred_at = event.get("occurred_at")
+    if _parse_offset_datetime(occurred_at) is None or len(occurred_at) > MAX_OCCURRED_AT_CHARS:
         return "发生时间 occurred_at 须为带时区的 ISO 8601 时间。"
-    if not isinstance(event.get("catalog_version"), str):
+    if not isinstance(event.get("catalog_version"), str) or not event["catalog_version"]:
         return "事项目录版本 catalog_version 缺失。"
+    if len(event["catalog_version"]) > MAX_CATALOG_VERSION_CHARS:
+        return f"事项目录版本 catalog_version 过长（最多 {MAX_CATALOG_VERSION_CHARS} 个字符）。"
     deadline = event.get("deadline")
-    if deadline is not None and not (isinstance(deadline, str) and _DATE.match(deadline)):
-        return "承诺期限 deadline 须为 YYYY-MM-DD 或 null。"
+    if deadline is not None and not _is_calendar_date(deadline):
+        return "承诺期限 deadline 须为实际存在的日期（YYYY-MM-DD）或 null。"
     if not isinstance(event.get("payload"), dict):
         return "事件内容 payload 须为 JSON 对象。"
+    if _has_nul(event):
+        return "事件中含有空字符（\\u0000），平台无法保存。"
     return None
+
+
+def _is_calendar_date(value: Any) -> bool:
+    """``YYYY-MM-DD`` naming a day that exists (no 2026-02-30): a date column takes nothing else."""
+    if not (isinstance(value, str) and _DATE.match(value)):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether a NUL character hides in any string or key: PostgreSQL text refuses it, SQLite not.
+
+    Iterative, so a value as deep as :data:`MAX_JSON_DEPTH` allows costs no recursion.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def upgrade_batch(batch: Any, version: int) -> dict[str, Any]:
@@ -514,10 +643,38 @@ def normalize_heartbeat(raw: Any) -> dict[str, Any]:
         if value is None or isinstance(value, bool):
             continue
         try:
-            clean[name] = kind(value) if kind is not str else str(value)[:64]
-        except (TypeError, ValueError):
+            if kind is str:
+                clean[name] = str(value).replace("\x00", "")[:64]
+                continue
+            number = kind(value)
+        except (TypeError, ValueError, OverflowError):
             continue
+        if kind is float:
+            if not math.isfinite(number) or abs(number) > MAX_HEARTBEAT_FLOAT:
+                continue  # inf/nan, or beyond a 4-byte float column (PostgreSQL ``real``)
+            number = round(number, 3)  # 1e-70 would underflow that column: milliseconds are enough
+        limit = HEARTBEAT_INT_LIMITS.get(name)
+        if limit is not None and not -limit <= number <= limit:
+            continue  # wider than its column (PostgreSQL would refuse the whole update)
+        clean[name] = number
     return clean
+
+
+def parse_bounded_int(value: str | None, default: int, *, lowest: int, highest: int) -> int:
+    """Read an integer query argument, refusing one that is not an integer or out of range.
+
+    Raises :class:`ProtocolError` ``bad_request`` (400) rather than letting a 21-digit cursor
+    reach the database as an overflow.
+    """
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError as exc:
+        raise ProtocolError(ERR_BAD_REQUEST, "参数须为整数。", status=400) from exc
+    if not lowest <= number <= highest:
+        raise ProtocolError(ERR_BAD_REQUEST, f"参数超出范围（{lowest}～{highest}）。", status=400)
+    return number
 
 
 @dataclass

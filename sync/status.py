@@ -61,6 +61,23 @@ def requeue(event_id: str) -> OutboxEvent:
     return event
 
 
+def settle_conflict(event_id: str, resolution: str) -> OutboxEvent | None:
+    """The county resolved the conflict over this event: it is no longer this station's to send.
+
+    Whatever the county chose — its copy, this station's, or a merge — the hub now holds what it
+    decided, so the set-aside event counts as delivered (result ``resolved``) and the case's later
+    events, held behind it, go out in the next push. Call inside the pull's transaction.
+    """
+    event = OutboxEvent.get_or_none(OutboxEvent.event_id == event_id)
+    if event is None or event.state == "acked":
+        return event
+    event.state = "acked"
+    event.result = "resolved"
+    event.result_code = resolution[:32]
+    event.save()
+    return event
+
+
 def record_pull_problem(change: dict[str, Any], message: str) -> None:
     """Keep a county change the station could not apply, newest first, for the sync page."""
     problems = pull_problems()

@@ -17,7 +17,14 @@ from typing import Any
 import requests
 
 from sync import protocol, state
-from sync.errors import BatchRefused, CredentialsRefused, HubFault, HubUnreachable, RequestTooLarge
+from sync.errors import (
+    BatchRefused,
+    CredentialsRefused,
+    HubFault,
+    HubUnreachable,
+    RequestDuplicated,
+    RequestTooLarge,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +64,15 @@ class HubClient:
         self.clock_offset = float(state.get_value(state.CLOCK_OFFSET, "0") or 0)
 
     def call(self, method: str, path: str, body: bytes = b"", *, headers: dict[str, str] | None = None,
-             _retry_clock: bool = True) -> tuple[int, dict[str, Any]]:
-        """Send one signed request; return (status, json) only if the answer verifies as the hub's."""
+             _retry_clock: bool = True, _retry_replay: bool = True) -> tuple[int, dict[str, Any]]:
+        """Send one signed request; return (status, json) only if the answer verifies as the hub's.
+
+        A ``replay`` refusal of a request this station sent once means the network delivered it
+        twice and brought back the answer to the copy: the original was processed, and every
+        request here is safe to send again (the hub de-duplicates), so it is sent again once
+        under a fresh nonce. If that copy meets the same fate the round ends as
+        :class:`RequestDuplicated` — the link is up, nothing for a person to do.
+        """
         url = self.link.url + path
         # a bare prepared request carries no session defaults: ask for compressed answers here
         prepared = requests.Request(method, url, data=body or None,
@@ -78,7 +92,14 @@ class HubClient:
             payload = _json_or_none(content)
             if payload and payload.get("error") == protocol.ERR_CLOCK_SKEW and _retry_clock:
                 self._learn_clock(payload, started)
-                return self.call(method, path, body, headers=headers, _retry_clock=False)
+                return self.call(method, path, body, headers=headers, _retry_clock=False,
+                                 _retry_replay=_retry_replay)
+            if payload and payload.get("error") == protocol.ERR_REPLAY:
+                log.info("hub refused a duplicate of the station's request (nonce %s)", signed[protocol.H_NONCE])
+                if _retry_replay:
+                    return self.call(method, path, body, headers=headers, _retry_clock=_retry_clock,
+                                     _retry_replay=False)
+                raise RequestDuplicated("网络把本站的请求重复发送了，县级平台已处理原请求；下一轮同步自动继续，无需处理。")
             if payload and payload.get("error"):
                 code = str(payload["error"])
                 log.warning("hub refused the station's credentials: %s", code)

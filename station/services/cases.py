@@ -21,7 +21,9 @@ from station.models.cases import OPEN_STATUSES
 from station.services import personal, timeline
 from station.services.errors import DomainError, NotFound
 from station.services.hanzi import has_han
+from sync import protocol
 from sync.outbox import enqueue
+from sync.status import settle_conflict
 
 
 def get_case(case_id: str) -> Case:
@@ -233,6 +235,35 @@ def record_print(case: Case, user: User, document_title: str, reprint: bool) -> 
     action = "reprint" if reprint else "print"
     word = "补打" if reprint else "打印"
     timeline.record(case, timeline.actor_of(user), action, f"{word}《{document_title}》")
+
+
+CONFLICT_RESOLUTIONS = {
+    protocol.RESOLVE_KEEP_COUNTY: "保留县级记录，本站的这份记录不再上传",
+    protocol.RESOLVE_TAKE_STATION: "采用本站记录",
+    protocol.RESOLVE_MERGE: "合并两份记录",
+}
+
+
+def apply_conflict_resolution(case_id: str, payload: dict[str, Any]) -> Case | None:
+    """The county settled a conflict over one of this case's events: settle it here and say so.
+
+    The set-aside event is cleared (the hub holds what the county decided) and the case's later
+    events, which waited behind it, go out with the next push; the case's timeline records the
+    decision and the county's note. Call inside the pull transaction.
+    """
+    resolution = payload.get("resolution")
+    if resolution not in CONFLICT_RESOLUTIONS:
+        raise DomainError(f"县级平台返回了未知的冲突处理方式：{resolution}")
+    settle_conflict(str(payload.get("event_id") or ""), resolution)
+    case = Case.get_or_none(Case.id == case_id)
+    if case is None:
+        return None
+    note = str(payload.get("note") or "")
+    message = f"县级平台核对了同步冲突：{CONFLICT_RESOLUTIONS[resolution]}"
+    message += (f"（说明：{note}）" if note else "") + "。该办件暂停的后续记录已恢复上传。"
+    timeline.record(case, f"县级平台 {payload.get('resolved_by') or ''}".strip(), "county_conflict_resolved",
+                    message, {"payload": payload})
+    return case
 
 
 def apply_county_status(case_id: str, payload: dict[str, Any]) -> Case | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from station.services.cases import apply_county_status
+from station.services.cases import apply_conflict_resolution, apply_county_status
 from station.services.catalog import import_catalog
 from station.services.station_info import apply_hub_settings
 from sync import protocol
@@ -22,3 +22,5 @@ def apply_change(kind: str, case_id: str, payload: dict[str, Any]) -> None:
         import_catalog(payload, source="hub")
     elif kind == protocol.CHANGE_STATION_SETTINGS:
         apply_hub_settings(payload.get("settings") or {})
+    elif kind == protocol.CHANGE_CONFLICT_RESOLVED:
+        apply_conflict_resolution(case_id, payload)

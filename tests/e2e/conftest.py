@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -36,6 +37,7 @@ class FaultSwitch:
         self.portal = False  # a captive portal answering 200 with its own page
         self.uploads_before_cut: int | None = None  # let this many attachment chunks through, then 503
         self.uploads: list[tuple[str, int]] = []  # (Content-Range, body bytes) of each chunk the hub got
+        self.duplicate = 0  # deliver this many pushes twice, answering with the second copy's answer
 
     def __call__(self, environ: dict, start_response: Any):  # noqa: ANN204
         path = environ.get("PATH_INFO", "")
@@ -51,6 +53,12 @@ class FaultSwitch:
                     start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
                     return [b"link cut"]
                 self.uploads.append((environ.get("HTTP_CONTENT_RANGE", ""), int(environ.get("CONTENT_LENGTH") or 0)))
+            if self.duplicate and path == "/api/v1/events":
+                self.duplicate -= 1
+                body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+                first = {**environ, "wsgi.input": io.BytesIO(body)}
+                b"".join(self.app(first, lambda *a, **k: None))  # the hub processes the original
+                return self.app({**environ, "wsgi.input": io.BytesIO(body)}, start_response)  # then the copy
             if self.fail_before and path == "/api/v1/events":
                 self.fail_before -= 1
                 start_response("500 Internal Server Error", [("Content-Type", "text/plain")])

@@ -101,3 +101,32 @@ def test_a_signed_refusal_of_the_batch_shows_under_its_own_name(app, clerk, stat
     assert error_words in summary.error and "县级平台的说明" in summary.error
     assert_shown(sync_page(clerk), label, error_words)
     assert all(state == "queued" for *_rest, state in station_events(app))  # nothing counts as delivered
+
+
+def test_a_push_the_network_delivers_twice_is_sent_again_not_shown_as_a_broken_link(linked, hub, faults, clerk):
+    """The proxy delivers the batch twice and brings back the copy's answer (a replay refusal):
+    the original was processed, so the station sends again under a fresh nonce — link up, queue
+    empty, each event once at the hub, no frightening words on the sync page."""
+    from tests.e2e.conftest import assert_exactly_once, hub_events
+
+    queue_cases(linked, 3)
+    faults.duplicate = 1
+    summary = sync(linked)
+    assert faults.duplicate == 0  # the duplication did happen
+    assert summary.error == "" and summary.queue_left == 0
+    assert len(hub_events(hub)) == 3
+    assert_exactly_once(linked, hub)
+    page = sync_page(clerk)
+    assert "连通" in link_state_cell(page)
+    assert "凭据" not in page and "重复的请求" not in page
+
+
+def test_a_network_that_duplicates_every_push_is_shown_calmly(linked, hub, faults, clerk):
+    """Every copy answered as a replay: the round ends, but the page says the link is up and to wait."""
+    queue_cases(linked, 2)
+    faults.duplicate = 10
+    summary = sync(linked)
+    assert "重复发送" in summary.error
+    page = sync_page(clerk)
+    assert_shown(page, "连通（网络重复发送了请求", "无需处理")
+    assert "凭据" not in page

@@ -579,3 +579,46 @@ def test_batches_in_flight_never_share_a_case_and_a_long_case_goes_in_order(link
     assert seen["most"] == 3 and seen["shared"] == 0  # the default window, full, never sharing a case
     assert summary.retry_later == 0 and summary.acknowledged == 40 + 25  # nothing arrived out of order
     assert_exactly_once(linked, hub)
+
+
+def test_a_conflict_the_county_resolves_unblocks_the_station_and_empties_its_queue(linked, hub, faults):
+    """County resolution → station unblocked → queue empty: the walk issue 12 asks for."""
+    from station.models import TimelineEntry
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.models import Conflict, HubCase
+    from sync.outbox import enqueue
+    from tests.sync.conftest import logged_in
+
+    [case_id] = queue_cases(linked, 1)
+    faults.drop_after = 1
+    assert sync(linked).error  # the hub stored the case; its answer was lost
+    with linked.app_context(), db.connection_context():
+        event = OutboxEvent.get(OutboxEvent.case_id == case_id)
+        event.payload = {**event.payload, "case_no": "REWRITTEN"}  # the station's copy drifted
+        event.save()
+        with db.atomic():
+            enqueue(case_id, "case.note", {"text": "申请人来电补充"},  # a later event of the same case
+                    catalog_version=event.catalog_version)
+    blocked = sync(linked)
+    assert blocked.conflicts == 1 and blocked.queue_left == 1
+    with hub.app.app_context(), hub_db.connection_context():
+        assert HubCase.get(HubCase.case_id == case_id).last_seq == 1  # the note was not applied on the hub's copy
+
+    county = logged_in(hub.app, "county", "approver", "县级窗口")
+    with hub.app.app_context(), hub_db.connection_context():
+        conflict_id = Conflict.get().id
+    page = county.csrf_post(f"/conflicts/{conflict_id}/resolve", {"resolution": "take_station", "note": "以站点为准"},
+                            token_page="/conflicts", follow_redirects=True).get_data(as_text=True)
+    assert "已处理：采用站点记录" in page
+
+    sync(linked)  # the decision comes down: the conflicting event is settled
+    done = sync(linked)  # the held note goes out
+    assert done.error == "" and done.queue_left == 0
+    with linked.app_context(), db.connection_context():
+        assert {(e.seq, e.state) for e in OutboxEvent.select()} == {(1, "acked"), (2, "acked")}
+        assert case_sync_state(case_id)["label"] == "县级已确认接收"
+        [entry] = TimelineEntry.select().where(TimelineEntry.action == "county_conflict_resolved")
+        assert "采用本站记录" in entry.message and "以站点为准" in entry.message
+    with hub.app.app_context(), hub_db.connection_context():
+        case = HubCase.get(HubCase.case_id == case_id)
+        assert (case.case_no, case.last_seq) == ("REWRITTEN", 2)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 
 from sync import protocol
@@ -113,3 +115,42 @@ def test_response_signature_binds_the_request(station_a):
     assert station_a.last_verified
     assert not protocol.verify_response(station_a.secret, protocol.new_nonce(), 200, response.headers,
                                         response.get_data())
+
+
+def _resend_with_version(station, signed_as: int, sent_as: str):
+    """A batch signed as one protocol version, its version header then changed on the way."""
+    body = protocol.encode_body({"station": station.code, "batch_id": protocol.new_id(), "events": []})
+    headers = protocol.sign_request(station.secret, "POST", "/api/v1/events", body, station=station.code,
+                                    version=signed_as)
+    headers[protocol.H_VERSION] = sent_as
+    headers["Content-Encoding"] = "gzip"
+    return station.client.post("/api/v1/events", data=body, headers=headers)
+
+
+def test_version_header_is_under_the_signature(station_a):
+    # a proxy turning a v1 request into v0 (whose rules are looser) is caught by the signature…
+    response = _resend_with_version(station_a, signed_as=1, sent_as="0")
+    assert response.status_code == 401 and response.json["error"] == "bad_signature"
+    # …and so is one turning a v0 request into v1
+    response = _resend_with_version(station_a, signed_as=0, sent_as="1")
+    assert response.status_code == 401 and response.json["error"] == "bad_signature"
+
+
+def _old_form_headers(station, body: bytes, version_header: str) -> dict[str, str]:
+    """Headers signed the version 0 way: five lines, the version not among them."""
+    ts, nonce = str(int(time.time())), protocol.new_nonce()
+    old_form = "\n".join(["POST", "/api/v1/events", ts, nonce, protocol.sha256_hex(body)]).encode()
+    return {protocol.H_STATION: station.code, protocol.H_TIMESTAMP: ts, protocol.H_NONCE: nonce,
+            protocol.H_CONTENT_SHA256: protocol.sha256_hex(body), protocol.H_VERSION: version_header,
+            protocol.H_SIGNATURE: hmac.new(station.secret.encode(), old_form, hashlib.sha256).hexdigest(),
+            "Content-Encoding": "gzip"}
+
+
+def test_previous_version_signs_the_old_form_and_is_served(station_a):
+    """A v0 station (served one version behind) signed five lines, without the version."""
+    body = protocol.encode_body({"station": station_a.code, "batch_id": protocol.new_id(), "events": []})
+    response = station_a.client.post("/api/v1/events", data=body, headers=_old_form_headers(station_a, body, "0"))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    # the same old form under the current version's header is refused
+    response = station_a.client.post("/api/v1/events", data=body, headers=_old_form_headers(station_a, body, "1"))
+    assert response.status_code == 401 and response.json["error"] == "bad_signature"

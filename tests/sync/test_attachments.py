@@ -119,3 +119,58 @@ def test_clerk_downloads_case_attachment(hub_app, station_a, make_event, clerk):
     assert "身份证.jpg" in page
     response = clerk.get(f"/cases/{event['case_id']}/attachments/{sha}")
     assert response.status_code == 200 and response.data == data
+
+
+def _attaching(make_event, sha: str, size: int, **over):
+    from tests.sync.conftest import case_snapshot
+
+    return make_event(payload=case_snapshot(attachments=[
+        {"sha256": sha, "filename": "户口簿.jpg", "size": size, "content_type": "image/jpeg"}]), **over)
+
+
+def test_naming_another_stations_file_is_refused_and_not_linked(any_hub_app, make_station, make_event):
+    from sync.hub.extensions import db
+    from sync.hub.models import AttachmentLink, HubCase
+    from tests.sync.conftest import logged_in
+
+    station_a = make_station(any_hub_app, "ST-A", "甲村便民服务站")
+    station_b = make_station(any_hub_app, "ST-B", "乙村便民服务站")
+    data, sha = _file(3000)
+    _put(station_a, sha, data, 0, len(data))
+    assert station_a.results([_attaching(make_event, sha, len(data))])[0]["status"] == "accepted"
+
+    theirs = _attaching(make_event, sha, len(data))
+    result = station_b.results([theirs])[0]  # B names A's digest without ever uploading it
+    assert result["status"] == "rejected" and result["code"] == "not_your_file"
+    assert result["retryable"] is False and "不是本站上传的" in result["reason"]
+    with any_hub_app.app_context(), db.connection_context():
+        assert not AttachmentLink.select().where(AttachmentLink.case_id == theirs["case_id"]).exists()
+        assert not HubCase.select().where(HubCase.case_id == theirs["case_id"]).exists()
+    clerk = logged_in(any_hub_app, "clerk", "approver", "县级窗口")
+    assert clerk.get(f"/cases/{theirs['case_id']}/attachments/{sha}").status_code == 404
+
+
+def test_a_station_links_the_same_bytes_once_it_uploads_them_itself(any_hub_app, make_station, make_event):
+    station_a = make_station(any_hub_app, "ST-A", "甲村便民服务站")
+    station_b = make_station(any_hub_app, "ST-B", "乙村便民服务站")
+    data, sha = _file(3000)
+    _put(station_a, sha, data, 0, len(data))
+    _put(station_b, sha, data[:1000], 0, len(data))  # B holds a part of it: its own upload under way
+    # an absurd size is only shown, never stored beyond its column
+    assert station_b.results([_attaching(make_event, sha, 10**12)])[0]["status"] == "accepted"
+
+
+def test_a_link_made_on_another_stations_digest_never_serves_its_file(hub_app, station_a, station_b, make_event,
+                                                                      clerk):
+    """A link left from before the hub checked ownership: the download is refused, not A's scan."""
+    from sync.hub.extensions import db
+    from sync.hub.models import AttachmentLink, Station
+
+    data, sha = _file(3000)
+    _put(station_a, sha, data, 0, len(data))
+    event = make_event()
+    station_b.results([event])
+    with hub_app.app_context(), db.connection_context():
+        AttachmentLink.create(station=Station.by_code("ST-B"), case_id=event["case_id"], sha256=sha,
+                              filename="冒用.jpg")
+    assert clerk.get(f"/cases/{event['case_id']}/attachments/{sha}").status_code == 404

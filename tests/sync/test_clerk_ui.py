@@ -202,7 +202,8 @@ def test_conflicts_page_and_resolve(hub_app, clerk, station_a, make_event):
 
     with hub_app.app_context():
         conflict_id = Conflict.get().id
-    clerk.csrf_post(f"/conflicts/{conflict_id}/resolve", {"note": "已电话核实，以平台版本为准"}, token_page="/conflicts")
+    clerk.csrf_post(f"/conflicts/{conflict_id}/resolve", {"resolution": "keep_county", "note": "已电话核实，以平台版本为准"},
+                    token_page="/conflicts")
     with hub_app.app_context():
         assert Conflict.get().resolved_by == "clerk"
 

@@ -96,9 +96,11 @@ def test_results_and_isolation(pair, make_event):
     event = make_event()
     case_id = event["case_id"]
     assert station_a.results([event])[0]["status"] == "accepted"
-    assert station_a.results([{**event, "payload": {"changed": True}}])[0]["status"] == "conflict"
     gap = station_a.results([make_event(case_id=case_id, seq=5, kind="case.note")])[0]
     assert (gap["status"], gap["code"]) == ("rejected", "out_of_order")
+    assert station_a.results([{**event, "payload": {"changed": True}}])[0]["status"] == "conflict"
+    held = station_a.results([make_event(case_id=case_id, seq=2, kind="case.note")])[0]
+    assert (held["status"], held["code"], held["retryable"]) == ("rejected", "conflict_pending", True)
     theft = station_b.results([make_event(case_id=case_id, seq=2, kind="case.note")])[0]
     assert theft["code"] == "not_your_case"
     with app.app_context():

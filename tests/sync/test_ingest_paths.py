@@ -22,8 +22,8 @@ EXPECTED = [
     ("conflict", "seq_taken"),  # another event in its place
     ("rejected", "unknown_kind"),
     ("rejected", "bad_event"),  # a note without text
-    ("accepted", None),
-    ("rejected", "out_of_order"),  # a gap before it
+    ("rejected", "conflict_pending"),  # a good next event, but its case has an open conflict: it waits
+    ("rejected", "out_of_order"),  # a gap before it (another case)
     ("rejected", "not_your_case"),  # another station's case
     ("rejected", "bad_event"),  # not an event at all
 ]
@@ -38,7 +38,7 @@ def _faults(make_event, submitted: dict[str, Any], theirs: dict[str, Any]) -> li
         make_event(case_id=mine, seq=2, kind="case.teleported"),
         make_event(case_id=mine, seq=2, kind=events.NOTE, payload={"by": "agent1"}),
         make_event(case_id=mine, seq=2, kind=events.NOTE, payload={"text": "补充说明"}),
-        make_event(case_id=mine, seq=4, kind=events.NOTE),
+        make_event(seq=2, kind=events.NOTE),
         make_event(case_id=theirs["case_id"], seq=2, kind=events.NOTE),
         {"event_id": "not-an-id"},
     ]

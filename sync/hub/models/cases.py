@@ -83,6 +83,7 @@ class Conflict(BaseModel):
     resolved_at = DateTimeField(null=True)
     resolved_by = CharField(max_length=64, null=True)
     resolution_note = TextField(null=True)
+    resolution = CharField(max_length=16, null=True)  # keep_county | take_station | merge
 
     class Meta:
         indexes = ((("event_id", "digest"), True),)

@@ -39,9 +39,27 @@ def _partial_path(root: str | Path, station: Station, sha256: str) -> Path:
     return Path(root) / "partial" / f"{station.id}-{sha256}.part"
 
 
-def _owns(station: Station, sha256: str) -> bool:
+def _owns(station: Station | int, sha256: str) -> bool:
     return AttachmentOwner.select().where((AttachmentOwner.station == station)
                                          & (AttachmentOwner.sha256 == sha256)).exists()
+
+
+def held_by(station: Station, digests: list[str]) -> set[str]:
+    """Those of ``digests`` this station uploaded itself, whole or in part (one query each).
+
+    Only these may be linked to its cases: the same bytes held for another station do not count.
+    """
+    wanted = list(dict.fromkeys(digests))
+    if not wanted:
+        return set()
+    whole = {row.sha256 for row in AttachmentOwner.select(AttachmentOwner.sha256)
+             .where((AttachmentOwner.station == station) & (AttachmentOwner.sha256.in_(wanted)))}
+    rest = [d for d in wanted if d not in whole]
+    if not rest:
+        return whole
+    partial = {row.sha256 for row in AttachmentUpload.select(AttachmentUpload.sha256)
+               .where((AttachmentUpload.station == station) & (AttachmentUpload.sha256.in_(rest)))}
+    return whole | partial
 
 
 def check(station: Station, digests: list[str]) -> list[str]:
@@ -194,6 +212,8 @@ def file_for_case(root: str | Path, case_id: str, sha256: str) -> tuple[Path, At
     """The stored file of a case's attachment, for the clerk's download link."""
     link = AttachmentLink.get_or_none((AttachmentLink.case_id == case_id) & (AttachmentLink.sha256 == sha256))
     path = blob_path(root, sha256)
-    if link is None or not path.exists():
+    # The case's own station must hold the file: a link made on another station's digest (before
+    # the hub checked ownership at ingest) never serves that station's scan.
+    if link is None or not path.exists() or not _owns(link.station_id, sha256):
         raise NotFound("附件不存在或尚未上传完成。")
     return path, link

@@ -58,10 +58,17 @@ def _link_attachments(case: CaseView, attachments: Any, writes: Deferred) -> Non
         if isinstance(item, dict) and protocol.is_sha256(item.get("sha256")):
             write(AttachmentLink.insert(station=case.station_id, case_id=case.case_id, sha256=item["sha256"],
                                         filename=str(item.get("filename") or "")[:255] or None,
-                                        size=item.get("size") if isinstance(item.get("size"), int) else None,
+                                        size=_size_or_none(item.get("size")),
                                         content_type=str(item.get("content_type") or "")[:100] or None,
                                         linked_at=utcnow())
                   .on_conflict_ignore(), writes)
+
+
+def _size_or_none(value: Any) -> int | None:
+    """A file size the column holds, else None (a size is only shown, never trusted)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= protocol.MAX_INT32:
+        return value
+    return None
 
 
 def _date_or_none(value: Any) -> str | None:

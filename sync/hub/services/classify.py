@@ -62,14 +62,31 @@ def bad_envelope(event: Any) -> protocol.EventResult | None:
     return rejected(event_id, protocol.CODE_BAD_EVENT, problem, retryable=False)
 
 
+def named_files(event: dict[str, Any]) -> list[str]:
+    """The SHA-256 of every file an event's body attaches to its case (what the hub would link)."""
+    attachments = event.get("payload", {}).get("attachments") if isinstance(event.get("payload"), dict) else None
+    if not isinstance(attachments, list):
+        return []
+    return list(dict.fromkeys(item["sha256"] for item in attachments
+                              if isinstance(item, dict) and protocol.is_sha256(item.get("sha256"))))
+
+
 def classify(station_id: int, event: dict[str, Any], digest: str, *, existing: StoredEvent | None,
              case: CaseState | None, seq_holder: Callable[[str, int], StoredEvent | None],
-             stale: Callable[[dict[str, Any]], protocol.EventResult | None]) -> Verdict:
+             stale: Callable[[dict[str, Any]], protocol.EventResult | None],
+             not_held: Callable[[list[str]], list[str]] = lambda digests: [],
+             conflict_open: Callable[[str], bool] = lambda case_id: False) -> Verdict:
     """Decide one well-formed event against what the hub holds.
 
     ``existing`` is the stored event with the same id, ``case`` the stored case; ``seq_holder``
     finds the event holding ``(case_id, seq)`` and is asked only when that place is taken;
-    ``stale`` answers whether a ``case.submitted`` was taken under a catalog past its grace.
+    ``stale`` answers whether a ``case.submitted`` was taken under a catalog past its grace;
+    ``not_held`` returns those of the given file digests this station has not uploaded (whole or
+    in part) itself — a file is linked to a case only on its own station's word, so naming
+    another station's SHA-256 cannot put that station's scan under this station's case;
+    ``conflict_open`` tells whether the case has a conflict the county has not yet resolved —
+    until it has, later events of the case wait (retryable) instead of being applied on top of
+    a copy the station does not share.
     """
     event_id, case_id, seq, kind = event["event_id"], event["case_id"], event["seq"], event["kind"]
     if existing is not None:
@@ -83,6 +100,13 @@ def classify(station_id: int, event: dict[str, Any], digest: str, *, existing: S
     problem = events.body_problem(kind, event["payload"])
     if problem:
         return Verdict(rejected(event_id, protocol.CODE_BAD_EVENT, problem, retryable=False))
+    files = named_files(event)
+    foreign = not_held(files) if files else []
+    if foreign:
+        return Verdict(rejected(
+            event_id, protocol.CODE_NOT_YOUR_FILE,
+            f"事件引用的附件（{foreign[0][:12]}…）不是本站上传的，平台不予关联；请重新扫描该材料后再提交。",
+            retryable=False))
     last = case.last_seq if case is not None else 0
     if seq <= last:
         holder = seq_holder(case_id, seq)
@@ -94,6 +118,10 @@ def classify(station_id: int, event: dict[str, Any], digest: str, *, existing: S
                                             reason=f"该办件第 {seq} 条事件已由另一事件占用，已转人工核对。",
                                             retryable=False),
                        existing_event_id=holder.event_id if holder is not None else None)
+    if conflict_open(case_id):
+        return Verdict(rejected(
+            event_id, protocol.CODE_CONFLICT_PENDING,
+            "该办件有一条事件与县级平台记录冲突，正待县级核对；本条暂缓，核对后自动续传。", retryable=True))
     if seq > last + 1:
         return Verdict(rejected(
             event_id, protocol.CODE_OUT_OF_ORDER,

@@ -23,10 +23,10 @@ from peewee import IntegrityError
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Conflict, Event, HubCase, Station, utcnow
-from sync.hub.services import catalog, personal
+from sync.hub.services import attachments, catalog, personal
 from sync.hub.services.bulk_sql import prepared_insert, where_in
 from sync.hub.services.case_view import APPLY, Deferred, apply_nothing, case_row, new_case, write
-from sync.hub.services.classify import Verdict, bad_envelope, classify, rejected
+from sync.hub.services.classify import Verdict, bad_envelope, classify, named_files, rejected
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def receive_batch(station: Station, batch: dict[str, Any], *, grace_days: int) -
     batch assembled most-urgent-first still lands in each case's own order.
     """
     events = batch.get("events") or []
-    batch_id = batch.get("batch_id") if isinstance(batch.get("batch_id"), str) else None
+    batch_id = batch.get("batch_id") if protocol.is_client_id(batch.get("batch_id")) else None  # kept, not trusted
 
     def order_key(index: int) -> tuple[str, int, int]:
         event = events[index]
@@ -100,6 +100,8 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
         for sql, chunk in where_in(HubCase, None, "case_id", case_ids)
         for case in HubCase.raw(sql, *chunk)}
     read_seq = {case_id: case.last_seq for case_id, case in cases.items()}
+    held = attachments.held_by(station, [sha for _i, event, _d in valid for sha in named_files(event)])
+    open_conflicts = _open_conflicts(station, case_ids)
     latest = catalog.current()
     new_cases: dict[str, Any] = {}
     writes: list[Callable[[], Any]] = []
@@ -122,8 +124,12 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
         event_id, case_id, seq, kind = event["event_id"], event["case_id"], event["seq"], event["kind"]
         case = cases.get(case_id)
         verdict = classify(station.id, event, digest, existing=known.get(event_id), case=case,
-                           seq_holder=seq_holder, stale=stale)
+                           seq_holder=seq_holder, stale=stale,
+                           not_held=lambda digests: [d for d in digests if d not in held],
+                           conflict_open=open_conflicts.__contains__)
         results[index] = _settle(station, event, digest, verdict, writes)
+        if verdict.conflict:
+            open_conflicts.add(case_id)  # later events of the case in this batch wait too
         if not verdict.accepted:
             continue
         stored.append({"event_id": event_id, "station": station.id, "case_id": case_id, "seq": seq, "kind": kind,
@@ -177,6 +183,14 @@ def receive_event(station: Station, event: Any, *, batch_id: str | None = None,
     return rejected(event_id, protocol.CODE_INTERNAL, "平台繁忙，请稍后重试。", retryable=True)
 
 
+def _open_conflicts(station: Station, case_ids: list[str]) -> set[str]:
+    """Those of ``case_ids`` with a conflict from this station the county has not resolved."""
+    if not case_ids:
+        return set()
+    return {row.case_id for row in Conflict.select(Conflict.case_id).where(
+        (Conflict.station == station) & Conflict.resolved_at.is_null() & Conflict.case_id.in_(case_ids))}
+
+
 def _settle(station: Station, event: dict[str, Any], digest: str, verdict: Verdict,
             writes: Deferred = None) -> protocol.EventResult:
     """Keep a conflict's clashing copy for a person (once per distinct content); return the answer."""
@@ -198,7 +212,9 @@ def _classify_and_store(station: Station, event: dict[str, Any], digest: str, *,
     verdict = classify(
         station.id, event, digest, existing=existing, case=case,
         seq_holder=lambda case_id, seq: Event.get_or_none((Event.case_id == case_id) & (Event.seq == seq)),
-        stale=lambda event: catalog.check_grace(event, grace_days=grace_days, now=now))
+        stale=lambda event: catalog.check_grace(event, grace_days=grace_days, now=now),
+        not_held=lambda digests: [d for d in digests if d not in attachments.held_by(station, digests)],
+        conflict_open=lambda case_id: bool(_open_conflicts(station, [case_id])))
     if not verdict.accepted:
         return _settle(station, event, digest, verdict)
     last = case.last_seq if case is not None else 0

@@ -10,6 +10,7 @@ it in the ``HUB_PLATFORM`` setting. Authentication, signing, limits and versions
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any, Protocol
 
 from flask import Flask
@@ -17,6 +18,8 @@ from flask import Flask
 from sync import protocol
 from sync.hub.models import Station
 from sync.hub.services import attachments, changes, ingest, stations
+
+log = logging.getLogger(__name__)
 
 
 class CasePlatform(Protocol):
@@ -53,8 +56,12 @@ class LocalPlatform:
 
     def receive_batch(self, station: Station, batch: dict[str, Any]) -> list[protocol.EventResult]:
         """Store heartbeat and events; see :mod:`sync.hub.services.ingest`."""
-        stations.record_heartbeat(station, batch.get("heartbeat"))
-        return ingest.receive_batch(station, batch, grace_days=self.grace_days)
+        results = ingest.receive_batch(station, batch, grace_days=self.grace_days)
+        try:  # after the events: telemetry must never cost a station its batch
+            stations.record_heartbeat(station, batch.get("heartbeat"))
+        except Exception:  # noqa: BLE001 - logged; the events are stored and answered
+            log.exception("hub: heartbeat of %s not stored", station.code)
+        return results
 
     def changes(self, station: Station, cursor: int, limit: int) -> changes.ChangePage:
         """Page through the local changes table."""

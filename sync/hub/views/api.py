@@ -167,11 +167,9 @@ def post_events() -> Response:
 @signed_endpoint()
 def get_changes() -> Response:
     """Page through the station's changes feed after ``cursor``."""
-    try:
-        cursor = int(request.args.get("cursor", "0"))
-        limit = int(request.args.get("limit", "100"))
-    except ValueError:
-        return error_reply(protocol.ERR_BAD_REQUEST, "cursor 和 limit 须为整数。", 400)
+    cursor = protocol.parse_bounded_int(request.args.get("cursor"), 0, lowest=0, highest=protocol.MAX_CURSOR)
+    limit = protocol.parse_bounded_int(request.args.get("limit"), 100, lowest=-protocol.MAX_INT64,
+                                       highest=protocol.MAX_INT64)
     limit = min(max(limit, 1), int(current_app.config["MAX_CHANGES_PER_PAGE"]))
     stations.touch(g.station)
     page = _platform().changes(g.station, cursor, limit)

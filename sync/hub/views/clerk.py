@@ -11,16 +11,19 @@ from werkzeug.wrappers import Response
 
 from rules.labels import COUNTY_DECISIONS, HUB_CASE_STATUSES
 from sync.hub.extensions import db
-from sync.hub.models import Conflict, Decision, Event, HubCase, Station, utcnow
+from sync.hub.models import Conflict, Decision, Event, HubCase, Station
 from sync.hub.models.users import COUNTY_ADMIN
 from sync.hub.security import CASEWORK, log_access, require_role
 from sync.hub.services import attachments, decisions, personal, stations
+from sync.hub.services import conflicts as conflict_service
 from sync.hub.services.errors import HubError
 from websec.files import download_name, sniff_type
 
 bp = Blueprint("clerk", __name__)
 
 PAGE_SIZE = 50
+#: Past this page there is nothing to show; a larger number would overflow the OFFSET (a 500).
+MAX_PAGE = 100_000
 
 
 @bp.before_request
@@ -74,7 +77,7 @@ def cases() -> str:
     station_code = request.args.get("station", "").strip()
     status = request.args.get("status", "").strip()
     q = request.args.get("q", "").strip()[:64]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     query = HubCase.select(HubCase, Station).join(Station)
     if q:
         query = query.where(personal.search_condition(q))  # exact matches; an ID number by its blind index
@@ -167,19 +170,25 @@ def conflicts() -> str:
         Event.event_id.in_([c.existing_event_id for c in rows if c.existing_event_id] or [""]))}
     log_access("conflict_view", detail=f"查看冲突列表（{len(rows)} 条）")
     copies = {c.id: personal.masked_body(c.body) for c in rows}  # numbers masked, addresses hidden
-    return render_template("hub/conflicts.html", rows=rows, originals=originals, copies=copies)
+    return render_template("hub/conflicts.html", rows=rows, originals=originals, copies=copies,
+                           resolution_labels=conflict_service.RESOLUTION_LABELS)
 
 
 @bp.post("/conflicts/<int:conflict_id>/resolve")
-def resolve_conflict(conflict_id: str) -> Response:
-    """Mark a conflict as handled, with a note saying how."""
-    note = (request.form.get("note") or "").strip()
-    if not note:
-        flash("请填写处理说明。", "error")
+def resolve_conflict(conflict_id: int) -> Response:
+    """Settle a conflict (keep the county's copy, take the station's, or merge), with a note.
+
+    The decision goes down to the station, which then sends the case's held-back events.
+    """
+    try:
+        with db.atomic():  # the resolution and its access-log entry, or neither
+            conflict = conflict_service.resolve(conflict_id, request.form.get("resolution") or "",
+                                                request.form.get("note") or "", clerk=current_user.username)
+            log_access("conflict_resolve", obj=str(conflict_id),
+                       detail=f"处理冲突：{conflict_service.RESOLUTION_LABELS[conflict.resolution]}；"
+                              f"{(request.form.get('note') or '').strip()[:200]}")
+    except HubError as exc:
+        flash(exc.message, "error")
     else:
-        with db.atomic():
-            Conflict.update(resolved_at=utcnow(), resolved_by=current_user.username, resolution_note=note).where(
-                Conflict.id == conflict_id).execute()
-            log_access("conflict_resolve", obj=str(conflict_id), detail=f"处理冲突：{note[:200]}")
-        flash("已标记为已处理。", "success")
+        flash(f"已处理：{conflict_service.RESOLUTION_LABELS[conflict.resolution]}，将在该站下次同步时下发。", "success")
     return redirect(url_for("clerk.conflicts"))

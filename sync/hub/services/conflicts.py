@@ -1,0 +1,83 @@
+"""Ending a conflict: the county keeps its copy, takes the station's, or merges the two, with a note.
+
+The decision changes the county's view of the case where it must (the station's copy applied,
+or the fields only the station's copy had), closes every open conflict of that event, and goes
+down the changes feed (``conflict.resolved``) in the same transaction, so the station can settle
+the event it set aside and send the case's later events, which the hub held back meanwhile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sync import protocol
+from sync.hub.extensions import db
+from sync.hub.models import Conflict, Event, HubCase, utcnow
+from sync.hub.services import changes, personal
+from sync.hub.services.case_view import APPLY, apply_nothing
+from sync.hub.services.errors import NotFound, ValidationError
+
+RESOLUTION_LABELS = {
+    protocol.RESOLVE_KEEP_COUNTY: "保留县级记录",
+    protocol.RESOLVE_TAKE_STATION: "采用站点记录",
+    protocol.RESOLVE_MERGE: "合并两份记录",
+}
+
+
+def resolve(conflict_id: int, resolution: str, note: str, *, clerk: str) -> Conflict:
+    """Settle one conflict as the county decided; raise ``ValidationError``/``NotFound`` in Chinese."""
+    note = (note or "").strip()
+    if resolution not in RESOLUTION_LABELS:
+        raise ValidationError("请选择处理方式：保留县级记录、采用站点记录或合并。")
+    if not note:
+        raise ValidationError("请填写处理说明。")
+    with db.atomic():
+        conflict = Conflict.get_or_none(Conflict.id == conflict_id)
+        if conflict is None:
+            raise NotFound("没有找到这条冲突记录。")
+        if conflict.resolved_at is not None:
+            raise ValidationError("这条冲突已处理过。")
+        original = _original(conflict)
+        if resolution != protocol.RESOLVE_KEEP_COUNTY and original is not None:
+            _rewrite(conflict, original, resolution)
+        now = utcnow()
+        (Conflict.update(resolved_at=now, resolved_by=clerk, resolution_note=note, resolution=resolution)
+         .where((Conflict.event_id == conflict.event_id) & (Conflict.station == conflict.station_id)
+                & Conflict.resolved_at.is_null())
+         .execute())
+        changes.emit(protocol.CHANGE_CONFLICT_RESOLVED, {
+            "event_id": conflict.event_id, "seq": conflict.seq, "resolution": resolution, "note": note,
+            "resolved_by": clerk, "resolved_at": now.strftime("%Y-%m-%dT%H:%M:%SZ")},
+            station=conflict.station, case_id=conflict.case_id)
+    conflict.resolution, conflict.resolution_note = resolution, note
+    return conflict
+
+
+def _original(conflict: Conflict) -> Event | None:
+    """The event the hub holds in the conflicting copy's place (same id, or same case and seq)."""
+    if conflict.existing_event_id:
+        found = Event.get_or_none(Event.event_id == conflict.existing_event_id)
+        if found is not None:
+            return found
+    return Event.get_or_none((Event.case_id == conflict.case_id) & (Event.seq == conflict.seq))
+
+
+def _rewrite(conflict: Conflict, original: Event, resolution: str) -> None:
+    """Put the station's copy (or the merge) in the original's place and apply it to the case."""
+    station_copy: dict[str, Any] = dict(personal.open_body(conflict.body))  # both stored sealed
+    county_copy: dict[str, Any] = dict(personal.open_body(original.body))
+    body = station_copy
+    if resolution == protocol.RESOLVE_MERGE:
+        # the county's copy wins where both say something; what only the station's had is added
+        payload = {**(station_copy.get("payload") or {}), **(county_copy.get("payload") or {})}
+        body = {**county_copy, "payload": payload}
+    else:
+        body["event_id"] = original.event_id  # the place keeps its id: the station's own is settled
+    (Event.update(body=personal.seal_body(body), digest=protocol.event_digest(body),
+                  kind=body.get("kind") or original.kind)
+     .where(Event.id == original.id).execute())
+    case = HubCase.get_or_none(HubCase.case_id == conflict.case_id)
+    if case is not None:
+        updates = APPLY.get(body.get("kind"), apply_nothing)(case, body, utcnow())
+        if updates:
+            HubCase.update(**updates).where(HubCase.id == case.id).execute()
