@@ -17,7 +17,7 @@ from station.models import Case, CaseMaterial, User
 from station.services import cases, follow_up, intake
 from tests.e2e.conftest import assert_exactly_once, sync
 from tests.fixtures.intake import GOOD_ID, form_for, item_named
-from tests.sync.conftest import logged_in
+from tests.hub.conftest import logged_in
 
 pytestmark = pytest.mark.slow
 

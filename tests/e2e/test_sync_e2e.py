@@ -587,7 +587,7 @@ def test_a_conflict_the_county_resolves_unblocks_the_station_and_empties_its_que
     from sync.hub.extensions import db as hub_db
     from sync.hub.models import Conflict, HubCase
     from sync.outbox import enqueue
-    from tests.sync.conftest import logged_in
+    from tests.hub.conftest import logged_in
 
     [case_id] = queue_cases(linked, 1)
     faults.drop_after = 1

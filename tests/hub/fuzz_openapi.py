@@ -4,7 +4,7 @@ station would sign it, must get an answer below 500 from a hub served on loopbac
 Not collected by pytest (schemathesis is not a pinned dependency: see docs/reliability.md). Run::
 
     pip install schemathesis==4.32.5      # or: pip install --target DIR, then PYTHONPATH
-    python -m tests.sync.fuzz_openapi --examples 100 [--postgres]
+    python -m tests.hub.fuzz_openapi --examples 100 [--postgres]
 
 Requests are signed after schemathesis has built them (a requests session that signs in
 ``send``), so the generated bodies and query strings reach the handlers instead of stopping at

@@ -23,7 +23,7 @@ from sync.hub.models.access_log import HubAccessLog
 from sync.hub.services import attachments, personal, stations
 from sync.hub.services.errors import ValidationError
 from tests.fixtures.config import hub_test_config
-from tests.sync.conftest import StationClient, case_snapshot
+from tests.hub.conftest import StationClient, case_snapshot
 
 APPLICANT_ID = "110105194912310021"
 PROXY_ID = "110105198001010017"

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from sync.hub.models import CatalogVersion, Change, Station
-from tests.sync.conftest import case_snapshot, login, valid_catalog
+from tests.hub.conftest import case_snapshot, login, valid_catalog
 
 
 @pytest.mark.parametrize("path", ["/", "/cases", "/stations", "/stations/ST-A", "/conflicts", "/catalog",

@@ -16,7 +16,7 @@ from sync.hub.extensions import db
 from sync.hub.models import HubAccessLog, HubUser, StationAccessLog
 from sync.hub.services import access_log
 from tests.fixtures.scans import JPEG
-from tests.sync.conftest import CLERK_PASSWORD, ClerkClient, case_snapshot, login, valid_catalog
+from tests.hub.conftest import CLERK_PASSWORD, ClerkClient, case_snapshot, login, valid_catalog
 from websec import audit
 
 

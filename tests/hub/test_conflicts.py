@@ -6,7 +6,7 @@ from __future__ import annotations
 from rules import events
 from sync import protocol
 from sync.hub.models import Conflict, Event, HubCase
-from tests.sync.conftest import case_snapshot
+from tests.hub.conftest import case_snapshot
 
 
 def _conflicted(station, make_event):

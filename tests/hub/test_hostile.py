@@ -18,7 +18,7 @@ import pytest
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Event, Station
-from tests.sync.conftest import StationClient, case_snapshot, logged_in
+from tests.hub.conftest import StationClient, case_snapshot, logged_in
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 

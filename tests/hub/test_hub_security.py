@@ -13,7 +13,7 @@ from sync.hub.database import open_database, runner
 from sync.hub.services import users
 from tests.fixtures.scans import JPEG, PDF
 from tests.station.test_headers import assert_safety_headers
-from tests.sync.conftest import CLERK_PASSWORD, case_snapshot, login
+from tests.hub.conftest import CLERK_PASSWORD, case_snapshot, login
 
 OPEN = {"static", "auth.login"}
 ADMIN_ONLY = ("catalog.", "access_log.")

@@ -108,7 +108,7 @@ def test_bad_digest_in_path(station_a):
 
 
 def test_clerk_downloads_case_attachment(hub_app, station_a, make_event, clerk):
-    from tests.sync.conftest import case_snapshot
+    from tests.hub.conftest import case_snapshot
 
     data, sha = _file(3000)
     _put(station_a, sha, data, 0, len(data))
@@ -122,7 +122,7 @@ def test_clerk_downloads_case_attachment(hub_app, station_a, make_event, clerk):
 
 
 def _attaching(make_event, sha: str, size: int, **over):
-    from tests.sync.conftest import case_snapshot
+    from tests.hub.conftest import case_snapshot
 
     return make_event(payload=case_snapshot(attachments=[
         {"sha256": sha, "filename": "户口簿.jpg", "size": size, "content_type": "image/jpeg"}]), **over)
@@ -131,7 +131,7 @@ def _attaching(make_event, sha: str, size: int, **over):
 def test_naming_another_stations_file_is_refused_and_not_linked(any_hub_app, make_station, make_event):
     from sync.hub.extensions import db
     from sync.hub.models import AttachmentLink, HubCase
-    from tests.sync.conftest import logged_in
+    from tests.hub.conftest import logged_in
 
     station_a = make_station(any_hub_app, "ST-A", "甲村便民服务站")
     station_b = make_station(any_hub_app, "ST-B", "乙村便民服务站")
