@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import (
+from tests.fixtures.browser import (
     deferral_limit,
     expect,
     item_id,
@@ -15,7 +15,7 @@ from tests.browser.conftest import (
     login_station,
     valid_id_number,
 )
-from tests.e2e.conftest import queue_cases
+from tests.fixtures.e2e import queue_cases
 from tests.fixtures.intake import AGENT_ID, BAD_CHECKSUM_ID
 
 pytestmark = pytest.mark.browser

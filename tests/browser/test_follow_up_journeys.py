@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from tests.browser.conftest import print_document, squeeze
 from tests.browser.test_journeys import case_numbers, sync_now
-from tests.e2e.conftest import queue_cases
+from tests.fixtures.browser import print_document, squeeze
+from tests.fixtures.e2e import queue_cases
 from tests.fixtures.intake import GOOD_ID, form_for, item_named
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import (
+from tests.fixtures.browser import (
     deferral_limit,
     expect,
     fill_intake,
@@ -16,7 +16,7 @@ from tests.browser.conftest import (
     squeeze,
     valid_id_number,
 )
-from tests.e2e.conftest import queue_cases
+from tests.fixtures.e2e import queue_cases
 from tests.fixtures.intake import AGENT_ID
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -9,7 +9,7 @@ from sync import access_log_push, state
 from sync.hub.extensions import db as hub_db
 from sync.hub.models import Station, StationAccessLog
 from sync.hub.services import access_log as hub_access_log
-from tests.e2e.conftest import STATION_CODE, queue_cases, sync
+from tests.fixtures.e2e import STATION_CODE, queue_cases, sync
 
 
 def _at_hub(hub) -> list[tuple[int, str, str]]:  # noqa: ANN001

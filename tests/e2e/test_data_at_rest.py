@@ -22,10 +22,10 @@ from station.services import personal
 from sync import state as sync_state
 from sync.hub.services.attachments import blob_path as hub_blob_path
 from sync.hub.services.attachments import read_plain
-from tests.conftest import StationClient
-from tests.e2e.conftest import assert_exactly_once, sync
+from tests.fixtures.e2e import assert_exactly_once, sync
 from tests.fixtures.intake import item_named, proxy_fields
 from tests.fixtures.scans import pdf_bytes
+from tests.fixtures.station import StationClient
 
 APPLICANT_IDS = ["11010519491231002X", "141081195603150028", "141081197204050010"]
 PROXY_ID = "141081199001010018"

@@ -15,9 +15,9 @@ from rules import events
 from station.extensions import db
 from station.models import Case, CaseMaterial, User
 from station.services import cases, follow_up, intake
-from tests.e2e.conftest import assert_exactly_once, sync
+from tests.fixtures.e2e import assert_exactly_once, sync
+from tests.fixtures.hub import logged_in
 from tests.fixtures.intake import GOOD_ID, form_for, item_named
-from tests.hub.conftest import logged_in
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from station.extensions import db
 from station.models import Case, User
 from station.services import intake
 from station.services.attachments import add_attachment
-from tests.e2e.conftest import queue_cases, sync
+from tests.fixtures.e2e import queue_cases, sync
 from tests.fixtures.intake import form_for, item_named, proxy_fields
 
 

@@ -17,7 +17,7 @@ from demo.loopback import register_station, serve_app
 from station.extensions import db
 from sync import protocol
 from sync.transport import HubLink
-from tests.e2e.conftest import STATION_CODE, queue_cases, station_events, sync
+from tests.fixtures.e2e import STATION_CODE, queue_cases, station_events, sync
 
 pytestmark = pytest.mark.slow
 
@@ -107,7 +107,7 @@ def test_a_push_the_network_delivers_twice_is_sent_again_not_shown_as_a_broken_l
     """The proxy delivers the batch twice and brings back the copy's answer (a replay refusal):
     the original was processed, so the station sends again under a fresh nonce — link up, queue
     empty, each event once at the hub, no frightening words on the sync page."""
-    from tests.e2e.conftest import assert_exactly_once, hub_events
+    from tests.fixtures.e2e import assert_exactly_once, hub_events
 
     queue_cases(linked, 3)
     faults.duplicate = 1

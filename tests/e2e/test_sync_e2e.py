@@ -20,7 +20,7 @@ from station.extensions import db
 from station.models import Case
 from sync import state
 from sync.outbox import OutboxEvent, case_sync_state
-from tests.e2e.conftest import assert_exactly_once, hub_events, queue_cases, station_events, sync
+from tests.fixtures.e2e import assert_exactly_once, hub_events, queue_cases, station_events, sync
 
 pytestmark = pytest.mark.slow
 
@@ -219,8 +219,8 @@ def test_a_station_linked_and_queued_on_release_0004_upgrades_and_syncs(hub, tmp
     from station import create_app
     from station.config import TestConfig
     from station.models import Setting
-    from tests.conftest import make_station_app
-    from tests.e2e.conftest import STATION_CODE
+    from tests.fixtures.e2e import STATION_CODE
+    from tests.fixtures.station import make_station_app
 
     old = make_station_app(tmp_path)
     secret = register_station(hub.app, STATION_CODE, "东关村便民服务站")
@@ -458,7 +458,7 @@ def test_catalog_and_settings_published_by_the_county_reach_the_station(linked, 
     from sync.hub.extensions import db as hub_db
     from sync.hub.services import catalog as hub_catalog
     from sync.hub.services import stations as hub_stations
-    from tests.e2e.conftest import STATION_CODE
+    from tests.fixtures.e2e import STATION_CODE
 
     data = load_demo_catalog()
     data["catalog_version"] = "2026.12"
@@ -587,7 +587,7 @@ def test_a_conflict_the_county_resolves_unblocks_the_station_and_empties_its_que
     from sync.hub.extensions import db as hub_db
     from sync.hub.models import Conflict, HubCase
     from sync.outbox import enqueue
-    from tests.hub.conftest import logged_in
+    from tests.fixtures.hub import logged_in
 
     [case_id] = queue_cases(linked, 1)
     faults.drop_after = 1

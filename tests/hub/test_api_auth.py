@@ -69,7 +69,7 @@ def test_replayed_request_refused(station_a):
 
 def test_clock_five_days_wrong_learns_offset(station_a):
     skew = -5 * 86400  # the village PC believes it is five days ago
-    station_a.clock_offset_s = skew  # StationClient signs with time.time() + offset = its wrong clock
+    station_a.clock_offset_s = skew  # SignedStation signs with time.time() + offset = its wrong clock
     refused = station_a.changes()
     assert refused.status_code == 401 and refused.json["error"] == "clock_skew"
     assert "时间" in refused.json["message"]

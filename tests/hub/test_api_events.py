@@ -11,7 +11,7 @@ import pytest
 from sync import protocol
 from sync.hub.models import CatalogVersion, Conflict, Event, HubCase, Station
 from sync.hub.services import personal
-from tests.hub.conftest import case_snapshot, valid_catalog
+from tests.fixtures.hub import case_snapshot, valid_catalog
 
 
 def _statuses(results):

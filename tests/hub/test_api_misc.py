@@ -56,10 +56,10 @@ def test_crash_outside_events_is_signed_json_500(hub_app, station_a, monkeypatch
     assert response.status_code == 500 and response.json["error"] == "internal_error"
 
 
-def test_case_page_renders_without_snapshot(hub_app, station_a, make_event, clerk):
+def test_case_page_renders_without_snapshot(hub_app, station_a, make_event, approver):
     event = make_event(kind="case.note", payload={"text": "先到的备注"})
     station_a.results([event])
-    html = clerk.get(f"/cases/{event['case_id']}").get_data(as_text=True)
+    html = approver.get(f"/cases/{event['case_id']}").get_data(as_text=True)
     assert "未收到办件快照" in html
     from sync.hub.services import decisions
 

@@ -107,22 +107,22 @@ def test_bad_digest_in_path(station_a):
     assert response.status_code == 400
 
 
-def test_clerk_downloads_case_attachment(hub_app, station_a, make_event, clerk):
-    from tests.hub.conftest import case_snapshot
+def test_clerk_downloads_case_attachment(hub_app, station_a, make_event, approver):
+    from tests.fixtures.hub import case_snapshot
 
     data, sha = _file(3000)
     _put(station_a, sha, data, 0, len(data))
     event = make_event(payload=case_snapshot(attachments=[
         {"sha256": sha, "filename": "身份证.jpg", "size": len(data), "content_type": "image/jpeg"}]))
     station_a.results([event])
-    page = clerk.get(f"/cases/{event['case_id']}").get_data(as_text=True)
+    page = approver.get(f"/cases/{event['case_id']}").get_data(as_text=True)
     assert "身份证.jpg" in page
-    response = clerk.get(f"/cases/{event['case_id']}/attachments/{sha}")
+    response = approver.get(f"/cases/{event['case_id']}/attachments/{sha}")
     assert response.status_code == 200 and response.data == data
 
 
 def _attaching(make_event, sha: str, size: int, **over):
-    from tests.hub.conftest import case_snapshot
+    from tests.fixtures.hub import case_snapshot
 
     return make_event(payload=case_snapshot(attachments=[
         {"sha256": sha, "filename": "户口簿.jpg", "size": size, "content_type": "image/jpeg"}]), **over)
@@ -131,7 +131,7 @@ def _attaching(make_event, sha: str, size: int, **over):
 def test_naming_another_stations_file_is_refused_and_not_linked(any_hub_app, make_station, make_event):
     from sync.hub.extensions import db
     from sync.hub.models import AttachmentLink, HubCase
-    from tests.hub.conftest import logged_in
+    from tests.fixtures.hub import logged_in
 
     station_a = make_station(any_hub_app, "ST-A", "甲村便民服务站")
     station_b = make_station(any_hub_app, "ST-B", "乙村便民服务站")
@@ -146,8 +146,8 @@ def test_naming_another_stations_file_is_refused_and_not_linked(any_hub_app, mak
     with any_hub_app.app_context(), db.connection_context():
         assert not AttachmentLink.select().where(AttachmentLink.case_id == theirs["case_id"]).exists()
         assert not HubCase.select().where(HubCase.case_id == theirs["case_id"]).exists()
-    clerk = logged_in(any_hub_app, "clerk", "approver", "县级窗口")
-    assert clerk.get(f"/cases/{theirs['case_id']}/attachments/{sha}").status_code == 404
+    approver = logged_in(any_hub_app, "clerk", "approver", "县级窗口")
+    assert approver.get(f"/cases/{theirs['case_id']}/attachments/{sha}").status_code == 404
 
 
 def test_a_station_links_the_same_bytes_once_it_uploads_them_itself(any_hub_app, make_station, make_event):
@@ -161,7 +161,7 @@ def test_a_station_links_the_same_bytes_once_it_uploads_them_itself(any_hub_app,
 
 
 def test_a_link_made_on_another_stations_digest_never_serves_its_file(hub_app, station_a, station_b, make_event,
-                                                                      clerk):
+                                                                      approver):
     """A link left from before the hub checked ownership: the download is refused, not A's scan."""
     from sync.hub.extensions import db
     from sync.hub.models import AttachmentLink, Station
@@ -173,4 +173,4 @@ def test_a_link_made_on_another_stations_digest_never_serves_its_file(hub_app, s
     with hub_app.app_context(), db.connection_context():
         AttachmentLink.create(station=Station.by_code("ST-B"), case_id=event["case_id"], sha256=sha,
                               filename="冒用.jpg")
-    assert clerk.get(f"/cases/{event['case_id']}/attachments/{sha}").status_code == 404
+    assert approver.get(f"/cases/{event['case_id']}/attachments/{sha}").status_code == 404

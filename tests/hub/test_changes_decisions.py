@@ -8,7 +8,7 @@ from sync import protocol
 from sync.hub.models import Change, Decision, HubCase
 from sync.hub.services import catalog, decisions, stations
 from sync.hub.services.errors import InvalidTransition, ValidationError
-from tests.hub.conftest import valid_catalog
+from tests.fixtures.hub import valid_catalog
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from sync.hub.models import CatalogVersion, Change, Station
-from tests.hub.conftest import case_snapshot, login, valid_catalog
+from tests.fixtures.hub import case_snapshot, login, valid_catalog
 
 
 @pytest.mark.parametrize("path", ["/", "/cases", "/stations", "/stations/ST-A", "/conflicts", "/catalog",
@@ -27,12 +27,12 @@ def test_posts_need_login(hub_app, hub_client, case_id):
         assert Change.select().count() == 0  # … never processed
 
 
-def test_wrong_password(hub_app, hub_client, clerk):
+def test_wrong_password(hub_app, hub_client, approver):
     response = login(hub_app.test_client(), password="nope-nope-nope")
     assert response.status_code == 200 and "用户名或密码错误" in response.get_data(as_text=True)
 
 
-def test_login_next_is_not_an_open_redirect(hub_app, clerk):
+def test_login_next_is_not_an_open_redirect(hub_app, approver):
     client = hub_app.test_client()
     html = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
@@ -41,7 +41,7 @@ def test_login_next_is_not_an_open_redirect(hub_app, clerk):
     assert response.headers["Location"] == "/cases"
 
 
-def test_login_form_needs_csrf(hub_app, clerk):
+def test_login_form_needs_csrf(hub_app, approver):
     response = hub_app.test_client().post("/login", data={"username": "clerk", "password": "correct-horse-battery"})
     assert response.status_code == 400
 
@@ -53,47 +53,47 @@ def case_id(station_a, make_event):
     return event["case_id"]
 
 
-def test_decision_without_csrf_refused(hub_app, clerk, case_id):
-    response = clerk.client.post(f"/cases/{case_id}/decide", data={"kind": "accepted"})
+def test_decision_without_csrf_refused(hub_app, approver, case_id):
+    response = approver.client.post(f"/cases/{case_id}/decide", data={"kind": "accepted"})
     assert response.status_code == 400
     with hub_app.app_context():
         assert Change.select().count() == 0
 
 
-def test_case_list_and_detail(clerk, case_id):
-    page = clerk.get("/cases").get_data(as_text=True)
+def test_case_list_and_detail(approver, case_id):
+    page = approver.get("/cases").get_data(as_text=True)
     assert "城乡居民基本养老保险参保登记" in page and "张三" in page and "待受理" in page
-    detail = clerk.get(f"/cases/{case_id}").get_data(as_text=True)
+    detail = approver.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "110105********0021" in detail and "110105194912310021" not in detail  # masked on screen
     assert "138****1234" in detail
     for label in ("受理", "补正", "不予受理"):
         assert f"<h3>{label}</h3>" in detail
     assert "<h3>办结</h3>" not in detail  # not offered before 受理
-    filtered = clerk.get("/cases?status=completed").get_data(as_text=True)
+    filtered = approver.get("/cases?status=completed").get_data(as_text=True)
     assert "张三" not in filtered
 
 
-def test_the_case_page_uses_the_words_the_station_prints(clerk, station_a, make_event):
+def test_the_case_page_uses_the_words_the_station_prints(approver, station_a, make_event):
     """Mode, the station's decision, each material's status and the event kind come from the one glossary."""
     materials = [{"key": "id_card", "name": "居民身份证", "status": "provided"},
                  {"key": "photo", "name": "照片", "status": "missing"}]
     event = make_event(payload=case_snapshot(mode="proxy", decision="deferred", materials=materials))
     station_a.results([event])
-    detail = clerk.get(f"/cases/{event['case_id']}").get_data(as_text=True)
+    detail = approver.get(f"/cases/{event['case_id']}").get_data(as_text=True)
     assert "<dd>代办</dd>" in detail and "<dd>容缺收件</dd>" in detail
     assert "<td>已提交</td>" in detail and "<td>缺少</td>" in detail  # as on the station's screen and paper
     assert "<td>收件提交</td>" in detail
     assert 'status-submitted">待受理</span>' in detail
 
 
-def test_each_decision_through_the_form_reaches_the_station(hub_app, clerk, station_a, case_id):
+def test_each_decision_through_the_form_reaches_the_station(hub_app, approver, station_a, case_id):
     page = f"/cases/{case_id}"
-    response = clerk.csrf_post(f"{page}/decide", {"kind": "supplement", "supplement": ["id_card"],
+    response = approver.csrf_post(f"{page}/decide", {"kind": "supplement", "supplement": ["id_card"],
                                                    "reason": "身份证复印件不清晰"}, token_page=page,
                                follow_redirects=True)
     assert "已补正" in response.get_data(as_text=True)
-    clerk.csrf_post(f"{page}/decide", {"kind": "accepted", "hub_case_no": "HUB-1"}, token_page=page)
-    clerk.csrf_post(f"{page}/decide", {"kind": "completed", "result": "approved", "result_text": "准予"},
+    approver.csrf_post(f"{page}/decide", {"kind": "accepted", "hub_case_no": "HUB-1"}, token_page=page)
+    approver.csrf_post(f"{page}/decide", {"kind": "completed", "result": "approved", "result_text": "准予"},
                     token_page=page)
     feed = station_a.changes().json
     statuses = [(c["payload"]["status"], c["payload"]["clerk"]) for c in feed["changes"]]
@@ -101,43 +101,43 @@ def test_each_decision_through_the_form_reaches_the_station(hub_app, clerk, stat
     assert feed["changes"][0]["payload"]["supplement_items"] == [{"key": "id_card", "name": "居民身份证"}]
 
 
-def test_reject_through_form(clerk, station_a, case_id):
+def test_reject_through_form(approver, station_a, case_id):
     page = f"/cases/{case_id}"
-    clerk.csrf_post(f"{page}/decide", {"kind": "rejected", "reason": "申请人不符合参保条件"}, token_page=page)
+    approver.csrf_post(f"{page}/decide", {"kind": "rejected", "reason": "申请人不符合参保条件"}, token_page=page)
     [change] = station_a.changes().json["changes"]
     assert change["payload"]["status"] == "rejected" and change["payload"]["reason"] == "申请人不符合参保条件"
 
 
-def test_invalid_transition_shows_chinese_message(clerk, case_id):
+def test_invalid_transition_shows_chinese_message(approver, case_id):
     page = f"/cases/{case_id}"
-    response = clerk.csrf_post(f"{page}/decide", {"kind": "completed", "result": "approved"}, token_page=page,
+    response = approver.csrf_post(f"{page}/decide", {"kind": "completed", "result": "approved"}, token_page=page,
                                follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "办件当前状态为「待受理」，不能办结" in html
 
 
-def test_reject_without_reason_shows_message(clerk, case_id):
+def test_reject_without_reason_shows_message(approver, case_id):
     page = f"/cases/{case_id}"
-    html = clerk.csrf_post(f"{page}/decide", {"kind": "rejected", "reason": ""}, token_page=page,
+    html = approver.csrf_post(f"{page}/decide", {"kind": "rejected", "reason": ""}, token_page=page,
                            follow_redirects=True).get_data(as_text=True)
     assert "不予受理须填写理由" in html
 
 
-def test_station_list_shows_dark_and_ageing(hub_app, clerk, station_a, station_b, make_event):
+def test_station_list_shows_dark_and_ageing(hub_app, approver, station_a, station_b, make_event):
     station_a.results([make_event()], heartbeat={"queue_length": 3, "oldest_queued_age_s": 3 * 86400,
                                                   "clock_offset_s": 12.0, "set_aside_count": 2})
     with hub_app.app_context():
         Station.update(last_seen_at=dt.datetime(2020, 1, 1)).where(Station.code == "ST-B").execute()
-    html = clerk.get("/stations").get_data(as_text=True)
+    html = approver.get("/stations").get_data(as_text=True)
     a, b = _station_row(html, "ST-A"), _station_row(html, "ST-B")
     # the page's hint text names both flags too: only a station's own row says which it has
     assert _badges(a) == ["积压"] and "+12 秒" in a
     assert _badges(b) == ["失联"]
 
 
-def test_station_seen_just_now_with_a_fresh_queue_is_normal(hub_app, clerk, station_a, make_event):
+def test_station_seen_just_now_with_a_fresh_queue_is_normal(hub_app, approver, station_a, make_event):
     station_a.results([make_event()], heartbeat={"queue_length": 1, "oldest_queued_age_s": 60})
-    assert _badges(_station_row(clerk.get("/stations").get_data(as_text=True), "ST-A")) == ["正常"]
+    assert _badges(_station_row(approver.get("/stations").get_data(as_text=True), "ST-A")) == ["正常"]
 
 
 def _station_row(html: str, code: str) -> str:
@@ -191,27 +191,27 @@ def test_publish_same_version_twice_refused(county_admin):
     assert "已发布过" in county_admin.csrf_post("/catalog", body).get_data(as_text=True)
 
 
-def test_conflicts_page_and_resolve(hub_app, clerk, station_a, make_event):
+def test_conflicts_page_and_resolve(hub_app, approver, station_a, make_event):
     event = make_event()
     station_a.results([event])
     station_a.results([{**event, "payload": {**event["payload"], "case_no": "CHANGED"}}])
-    html = clerk.get("/conflicts").get_data(as_text=True)
+    html = approver.get("/conflicts").get_data(as_text=True)
     [card] = re.findall(r'<section class="card.*?</section>', html, re.S)  # the hint names the kinds too
     assert "同一事件编号内容不同 · case.submitted" in card and "CHANGED" in card and event["case_id"] in card
     from sync.hub.models import Conflict
 
     with hub_app.app_context():
         conflict_id = Conflict.get().id
-    clerk.csrf_post(f"/conflicts/{conflict_id}/resolve", {"resolution": "keep_county", "note": "已电话核实，以平台版本为准"},
+    approver.csrf_post(f"/conflicts/{conflict_id}/resolve", {"resolution": "keep_county", "note": "已电话核实，以平台版本为准"},
                     token_page="/conflicts")
     with hub_app.app_context():
         assert Conflict.get().resolved_by == "clerk"
 
 
-def test_logout_needs_post(clerk):
-    assert clerk.get("/logout").status_code == 405
-    clerk.csrf_post("/logout", {}, token_page="/cases")
-    assert clerk.get("/cases").status_code == 302
+def test_logout_needs_post(approver):
+    assert approver.get("/logout").status_code == 405
+    approver.csrf_post("/logout", {}, token_page="/cases")
+    assert approver.get("/cases").status_code == 302
 
 
 def test_static_css_is_local(hub_client):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rules import events
 from sync import protocol
 from sync.hub.models import Conflict, Event, HubCase
-from tests.hub.conftest import case_snapshot
+from tests.fixtures.hub import case_snapshot
 
 
 def _conflicted(station, make_event):
@@ -30,10 +30,10 @@ def test_later_events_of_a_conflicted_case_wait_at_the_hub(hub_app, station_a, m
     assert station_a.results([later])[0]["code"] == "conflict_pending"
 
 
-def _resolve(clerk, resolution: str, note: str = "已电话核实"):
-    with clerk.client.application.app_context():
+def _resolve(approver, resolution: str, note: str = "已电话核实"):
+    with approver.client.application.app_context():
         conflict_id = Conflict.get().id
-    return clerk.csrf_post(f"/conflicts/{conflict_id}/resolve", {"resolution": resolution, "note": note},
+    return approver.csrf_post(f"/conflicts/{conflict_id}/resolve", {"resolution": resolution, "note": note},
                            token_page="/conflicts", follow_redirects=True)
 
 
@@ -41,9 +41,9 @@ def _feed(station):
     return [c for c in station.changes().json["changes"] if c["kind"] == protocol.CHANGE_CONFLICT_RESOLVED]
 
 
-def test_keeping_the_county_copy_goes_down_the_feed_and_frees_the_case(hub_app, station_a, make_event, clerk):
+def test_keeping_the_county_copy_goes_down_the_feed_and_frees_the_case(hub_app, station_a, make_event, approver):
     first, _rewritten, later, _results = _conflicted(station_a, make_event)
-    page = _resolve(clerk, "keep_county").get_data(as_text=True)
+    page = _resolve(approver, "keep_county").get_data(as_text=True)
     assert "已处理：保留县级记录" in page
     [change] = _feed(station_a)
     assert change["case_id"] == first["case_id"]
@@ -54,18 +54,18 @@ def test_keeping_the_county_copy_goes_down_the_feed_and_frees_the_case(hub_app, 
     assert station_a.results([later])[0]["status"] == "accepted"  # the held event now goes in
 
 
-def test_taking_the_station_copy_applies_it(hub_app, station_a, make_event, clerk):
+def test_taking_the_station_copy_applies_it(hub_app, station_a, make_event, approver):
     first, rewritten, _later, _results = _conflicted(station_a, make_event)
-    _resolve(clerk, "take_station")
+    _resolve(approver, "take_station")
     with hub_app.app_context():
         assert HubCase.get(HubCase.case_id == first["case_id"]).case_no == "REWRITTEN"
         assert Event.get(Event.event_id == first["event_id"]).digest == protocol.event_digest(rewritten)
     assert station_a.results([rewritten])[0]["status"] == "duplicate"  # a resend is now the same event
 
 
-def test_merging_keeps_the_county_values_and_adds_the_station_only_ones(hub_app, station_a, make_event, clerk):
+def test_merging_keeps_the_county_values_and_adds_the_station_only_ones(hub_app, station_a, make_event, approver):
     first, _rewritten, _later, _results = _conflicted(station_a, make_event)
-    _resolve(clerk, "merge", "合并表单")
+    _resolve(approver, "merge", "合并表单")
     with hub_app.app_context():
         case = HubCase.get(HubCase.case_id == first["case_id"])
         assert case.case_no == first["payload"]["case_no"]  # the county's value stands
@@ -73,10 +73,10 @@ def test_merging_keeps_the_county_values_and_adds_the_station_only_ones(hub_app,
         assert Conflict.get().resolution == "merge"
 
 
-def test_resolution_needs_a_choice_and_a_note(hub_app, station_a, make_event, clerk):
+def test_resolution_needs_a_choice_and_a_note(hub_app, station_a, make_event, approver):
     _conflicted(station_a, make_event)
-    assert "请选择处理方式" in _resolve(clerk, "").get_data(as_text=True)
-    assert "请填写处理说明" in _resolve(clerk, "keep_county", note=" ").get_data(as_text=True)
+    assert "请选择处理方式" in _resolve(approver, "").get_data(as_text=True)
+    assert "请填写处理说明" in _resolve(approver, "keep_county", note=" ").get_data(as_text=True)
     with hub_app.app_context():
         assert Conflict.get().resolved_at is None
     assert _feed(station_a) == []

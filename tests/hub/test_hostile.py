@@ -18,7 +18,7 @@ import pytest
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Event, Station
-from tests.hub.conftest import StationClient, case_snapshot, logged_in
+from tests.fixtures.hub import SignedStation, case_snapshot, logged_in
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -28,7 +28,7 @@ class Hostile:
     """A bad request and the answer it must get."""
 
     name: str
-    send: Callable[[StationClient, Callable[..., dict[str, Any]]], Any]
+    send: Callable[[SignedStation, Callable[..., dict[str, Any]]], Any]
     status: int
     error: str | None = None  # the request-level ``error`` code, for a refused request
 
@@ -159,9 +159,9 @@ def test_malformed_heartbeat_field_is_dropped_never_fatal(any_hub_app, make_stat
 
 
 def test_county_case_list_with_a_huge_page_number(any_hub_app):
-    clerk = logged_in(any_hub_app, "clerk", "approver", "县级窗口")
+    approver = logged_in(any_hub_app, "clerk", "approver", "县级窗口")
     for page in (10**30, 2**63, -5, "abc"):
-        response = clerk.get(f"/cases?page={page}")
+        response = approver.get(f"/cases?page={page}")
         assert response.status_code == 200, (page, response.status_code)
 
 

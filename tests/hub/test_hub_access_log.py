@@ -15,8 +15,8 @@ from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import HubAccessLog, HubUser, StationAccessLog
 from sync.hub.services import access_log
+from tests.fixtures.hub import CLERK_PASSWORD, ClerkClient, case_snapshot, login, valid_catalog
 from tests.fixtures.scans import JPEG
-from tests.hub.conftest import CLERK_PASSWORD, ClerkClient, case_snapshot, login, valid_catalog
 from websec import audit
 
 
@@ -68,19 +68,19 @@ def test_each_county_access_leaves_an_entry_naming_who(hub_app, county_admin, re
         assert entry.case_id == received_case["case_id"]
 
 
-def test_a_scan_download_is_recorded(hub_app, clerk, station_a, make_event):
+def test_a_scan_download_is_recorded(hub_app, approver, station_a, make_event):
     sha = hashlib.sha256(JPEG).hexdigest()
     station_a.request("PUT", f"/api/v1/attachments/{sha}", JPEG, headers={
         "Content-Range": protocol.content_range(0, len(JPEG) - 1, len(JPEG)), "Content-Type": "image/jpeg"})
     event = make_event(payload=case_snapshot(attachments=[
         {"sha256": sha, "filename": "身份证.jpg", "size": len(JPEG), "content_type": "image/jpeg"}]))
     station_a.results([event])
-    assert clerk.get(f"/cases/{event['case_id']}/attachments/{sha}").status_code == 200
+    assert approver.get(f"/cases/{event['case_id']}/attachments/{sha}").status_code == 200
     [entry] = _entries(hub_app, "scan_download")
     assert entry.case_id == event["case_id"] and entry.actor_name == "县级窗口" and entry.role == "approver"
 
 
-def test_logins_failures_and_lockouts_are_recorded(hub_app, clerk):
+def test_logins_failures_and_lockouts_are_recorded(hub_app, approver):
     client = hub_app.test_client()
     for _ in range(5):
         login(client, "clerk", "wrong-password")
@@ -161,8 +161,8 @@ def test_a_malformed_station_log_is_refused_with_a_reason(hub_app, station_a, bo
         assert StationAccessLog.select().count() == 0
 
 
-def test_an_approver_cannot_open_the_log(hub_app, clerk):
-    assert clerk.get("/access-log").status_code == 403
+def test_an_approver_cannot_open_the_log(hub_app, approver):
+    assert approver.get("/access-log").status_code == 403
 
 
 def test_a_reveal_hook_is_one_line(hub_app):

@@ -23,7 +23,7 @@ from sync.hub.models.access_log import HubAccessLog
 from sync.hub.services import attachments, personal, stations
 from sync.hub.services.errors import ValidationError
 from tests.fixtures.config import hub_test_config
-from tests.hub.conftest import StationClient, case_snapshot
+from tests.fixtures.hub import SignedStation, case_snapshot
 
 APPLICANT_ID = "110105194912310021"
 PROXY_ID = "110105198001010017"
@@ -33,37 +33,37 @@ def _case_ids(html: str) -> set[str]:
     return set(re.findall(r'href="/cases/([0-9A-Za-z-]+)"', html))
 
 
-def test_case_list_finds_a_case_by_id_number_through_its_blind_index(hub_app, clerk, station_a, make_event):
+def test_case_list_finds_a_case_by_id_number_through_its_blind_index(hub_app, approver, station_a, make_event):
     mine, other = make_event(), make_event(payload=case_snapshot(
         case_no="OTHER-1", query_code="Q9Z9Z9", applicant={"name": "李四", "id_number": "11010519800101002X"},
         proxy=None))
     assert {r["status"] for r in station_a.results([mine, other])} == {"accepted"}
-    found = _case_ids(clerk.get(f"/cases?q={APPLICANT_ID}").get_data(as_text=True))
+    found = _case_ids(approver.get(f"/cases?q={APPLICANT_ID}").get_data(as_text=True))
     assert found == {mine["case_id"]}
-    assert _case_ids(clerk.get(f"/cases?q={PROXY_ID}").get_data(as_text=True)) == {mine["case_id"]}  # the proxy too
-    assert _case_ids(clerk.get("/cases?q=11010519800101002x").get_data(as_text=True)) == {other["case_id"]}
-    assert _case_ids(clerk.get("/cases?q=q9z9z9").get_data(as_text=True)) == {other["case_id"]}  # query code
-    assert _case_ids(clerk.get("/cases?q=OTHER-1").get_data(as_text=True)) == {other["case_id"]}  # case number
-    assert _case_ids(clerk.get("/cases?q=110105194912").get_data(as_text=True)) == set()  # exact only, no LIKE
+    assert _case_ids(approver.get(f"/cases?q={PROXY_ID}").get_data(as_text=True)) == {mine["case_id"]}  # the proxy too
+    assert _case_ids(approver.get("/cases?q=11010519800101002x").get_data(as_text=True)) == {other["case_id"]}
+    assert _case_ids(approver.get("/cases?q=q9z9z9").get_data(as_text=True)) == {other["case_id"]}  # query code
+    assert _case_ids(approver.get("/cases?q=OTHER-1").get_data(as_text=True)) == {other["case_id"]}  # case number
+    assert _case_ids(approver.get("/cases?q=110105194912").get_data(as_text=True)) == set()  # exact only, no LIKE
     with hub_app.app_context():
         stored = HubCase.get(HubCase.case_id == mine["case_id"])
         assert APPLICANT_ID not in json.dumps(stored.snapshot) and APPLICANT_ID not in stored.applicant_id_index
 
 
-def test_case_page_masks_numbers_and_reveals_one_on_a_reason(hub_app, clerk, station_a, make_event):
+def test_case_page_masks_numbers_and_reveals_one_on_a_reason(hub_app, approver, station_a, make_event):
     event = make_event()
     station_a.results([event])
     page = f"/cases/{event['case_id']}"
-    html = clerk.get(page).get_data(as_text=True)
+    html = approver.get(page).get_data(as_text=True)
     assert "110105********0021" in html and "138****1234" in html and "显示完整号码" in html
     assert APPLICANT_ID not in html and PROXY_ID not in html and "13800001234" not in html
-    refused = clerk.csrf_post(f"{page}/reveal", {"field": "applicant_id_number", "reason": "  "}, token_page=page,
+    refused = approver.csrf_post(f"{page}/reveal", {"field": "applicant_id_number", "reason": "  "}, token_page=page,
                               follow_redirects=True).get_data(as_text=True)
     assert "请填写查看完整号码的原因" in refused and APPLICANT_ID not in refused
-    shown = clerk.csrf_post(f"{page}/reveal", {"field": "applicant_id_number", "reason": "核对申请人身份"},
+    shown = approver.csrf_post(f"{page}/reveal", {"field": "applicant_id_number", "reason": "核对申请人身份"},
                             token_page=page).get_data(as_text=True)
     assert APPLICANT_ID in shown and PROXY_ID not in shown and "13800001234" not in shown  # that one number only
-    assert APPLICANT_ID not in clerk.get(page).get_data(as_text=True)  # and only on that answer
+    assert APPLICANT_ID not in approver.get(page).get_data(as_text=True)  # and only on that answer
     with hub_app.app_context(), db.connection_context():
         reveals = list(HubAccessLog.select().where(HubAccessLog.action == "reveal"))
     assert len(reveals) == 1  # the refused one is not a reveal
@@ -85,11 +85,11 @@ def test_reveal_is_the_one_door_to_a_full_number(hub_app, station_a, make_event)
             personal.reveal(case, "snapshot", "想看", user=None)
 
 
-def test_conflicts_page_shows_masked_numbers_only(hub_app, clerk, station_a, make_event):
+def test_conflicts_page_shows_masked_numbers_only(hub_app, approver, station_a, make_event):
     event = make_event()
     station_a.results([event])
     station_a.results([{**event, "payload": {**event["payload"], "case_no": "CHANGED"}}])
-    html = clerk.get("/conflicts").get_data(as_text=True)
+    html = approver.get("/conflicts").get_data(as_text=True)
     assert "CHANGED" in html and "110105********0021" in html and "110105********0017" in html
     for plain in (APPLICANT_ID, PROXY_ID, "13800001234", "13900001111", "示范县示范村1号"):
         assert plain not in html
@@ -175,7 +175,7 @@ def test_rotate_key_reseals_everything_and_every_record_still_opens(hub_env, mak
     app = create_app()
     with app.app_context():
         _station, secret = stations.create_station("ST01", "甲村")
-    station = StationClient(app, "ST01", secret)
+    station = SignedStation(app, "ST01", secret)
     events = [make_event(), make_event()]
     station.results([events[0]])
     station.results([events[1], {**events[1], "payload": {**events[1]["payload"], "case_no": "CHANGED"}}])
@@ -206,5 +206,5 @@ def test_rotate_key_reseals_everything_and_every_record_still_opens(hub_env, mak
             e["case_id"] for e in events}
         assert attachments.read_plain(attachments.blob_path(fresh.config["ATTACHMENT_DIR"], sha)) == data
         assert personal.station_secret(Station.get()) == secret
-    again = StationClient(fresh, "ST01", secret)  # the station's signed requests still verify
+    again = SignedStation(fresh, "ST01", secret)  # the station's signed requests still verify
     assert again.results([make_event(case_id=events[0]["case_id"], seq=2, kind="case.note")])[0]["status"] == "accepted"

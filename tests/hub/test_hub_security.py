@@ -11,9 +11,9 @@ import pytest
 
 from sync.hub.database import open_database, runner
 from sync.hub.services import users
+from tests.fixtures.hub import CLERK_PASSWORD, case_snapshot, login
 from tests.fixtures.scans import JPEG, PDF
 from tests.station.test_headers import assert_safety_headers
-from tests.hub.conftest import CLERK_PASSWORD, case_snapshot, login
 
 OPEN = {"static", "auth.login"}
 ADMIN_ONLY = ("catalog.", "access_log.")
@@ -50,10 +50,10 @@ def test_every_page_needs_a_login(hub_client):
     assert checked >= 9
 
 
-def test_approver_is_refused_county_admin_work_with_a_chinese_page(hub_app, clerk, station_a):
+def test_approver_is_refused_county_admin_work_with_a_chinese_page(hub_app, approver, station_a):
     refused = 0
     for endpoint, method, url in _web_routes(hub_app):
-        response = _send(clerk, method, url.replace("/stations/x", "/stations/ST-A"))
+        response = _send(approver, method, url.replace("/stations/x", "/stations/ST-A"))
         admin_only = endpoint.startswith(ADMIN_ONLY) or (endpoint == "clerk.station_detail" and method == "POST")
         if admin_only:
             assert response.status_code == 403, (endpoint, method, response.status_code)
@@ -70,16 +70,16 @@ def test_county_admin_reaches_every_page(hub_app, county_admin, station_a):
         assert response.status_code != 403, (endpoint, method)
 
 
-def test_approver_decides_cases_but_cannot_publish_or_set_stations(hub_app, clerk, station_a, make_event):
+def test_approver_decides_cases_but_cannot_publish_or_set_stations(hub_app, approver, station_a, make_event):
     event = make_event()
     station_a.results([event])
-    decided = clerk.csrf_post(f"/cases/{event['case_id']}/decide", {"kind": "accepted", "hub_case_no": "X1"},
+    decided = approver.csrf_post(f"/cases/{event['case_id']}/decide", {"kind": "accepted", "hub_case_no": "X1"},
                               token_page=f"/cases/{event['case_id']}", follow_redirects=True)
     assert "已受理" in decided.get_data(as_text=True)
-    assert clerk.csrf_post("/catalog", {"catalog": "{}"}, token_page="/cases").status_code == 403
-    page = clerk.get("/stations/ST-A").get_data(as_text=True)
+    assert approver.csrf_post("/catalog", {"catalog": "{}"}, token_page="/cases").status_code == 403
+    page = approver.get("/stations/ST-A").get_data(as_text=True)
     assert "保存并下发" not in page and "目录发布" not in page
-    refused = clerk.csrf_post("/stations/ST-A", {"settings": json.dumps({"sync_interval_seconds": 60})})
+    refused = approver.csrf_post("/stations/ST-A", {"settings": json.dumps({"sync_interval_seconds": 60})})
     assert refused.status_code == 403
     assert [c["kind"] for c in station_a.changes().json["changes"]] == ["case.status"]  # the decision only
 
@@ -111,7 +111,7 @@ def test_a_station_setting_that_is_an_address_must_be_http(hub_app, county_admin
     (PDF, "申请表.jpg", "image/jpeg", "申请表.pdf"),
     (b"<html><script>alert(1)</script></html>", "scan.jpg", "image/jpeg", "scan.bin"),
 ])
-def test_scans_download_under_the_type_their_bytes_say(hub_app, station_a, make_event, clerk,
+def test_scans_download_under_the_type_their_bytes_say(hub_app, station_a, make_event, approver,
                                                         data, declared_name, mimetype, served_name):
     from sync import protocol
 
@@ -121,7 +121,7 @@ def test_scans_download_under_the_type_their_bytes_say(hub_app, station_a, make_
     event = make_event(payload=case_snapshot(attachments=[
         {"sha256": sha, "filename": declared_name, "size": len(data), "content_type": mimetype}]))
     station_a.results([event])
-    response = clerk.get(f"/cases/{event['case_id']}/attachments/{sha}")
+    response = approver.get(f"/cases/{event['case_id']}/attachments/{sha}")
     assert response.status_code == 200 and response.data == data
     expected = {"jpg": "image/jpeg", "pdf": "application/pdf", "bin": "application/octet-stream"}
     assert response.mimetype == expected[served_name.rsplit(".", 1)[1]]
@@ -136,7 +136,7 @@ def _try(app, username: str, password: str, address: str = "10.0.0.7"):  # noqa:
     return login(client, username, password)
 
 
-def test_five_wrong_passwords_lock_the_account(hub_app, clerk):
+def test_five_wrong_passwords_lock_the_account(hub_app, approver):
     for _ in range(4):
         assert "用户名或密码错误" in _try(hub_app, "clerk", "wrong-guess-1").get_data(as_text=True)
     assert "账号已锁定 15 分钟" in _try(hub_app, "clerk", "wrong-guess-1").get_data(as_text=True)
@@ -144,7 +144,7 @@ def test_five_wrong_passwords_lock_the_account(hub_app, clerk):
     assert locked.status_code == 429 and "账号已锁定" in locked.get_data(as_text=True)
 
 
-def test_one_address_trying_many_names_is_refused(hub_app, clerk):
+def test_one_address_trying_many_names_is_refused(hub_app, approver):
     for n in range(20):
         _try(hub_app, f"guess{n}", "wrong-guess-1", address="10.9.9.9")
     page = _try(hub_app, "clerk", CLERK_PASSWORD, address="10.9.9.9")
@@ -153,7 +153,7 @@ def test_one_address_trying_many_names_is_refused(hub_app, clerk):
 
 
 @pytest.mark.parametrize("username", ["clerk", "no-such-user"])
-def test_known_and_unknown_names_both_run_the_password_hash(hub_app, clerk, monkeypatch, username):
+def test_known_and_unknown_names_both_run_the_password_hash(hub_app, approver, monkeypatch, username):
     import websec.logins
 
     hashed = []
@@ -163,17 +163,17 @@ def test_known_and_unknown_names_both_run_the_password_hash(hub_app, clerk, monk
     assert len(hashed) == 1 and hashed[0].startswith("scrypt:")
 
 
-def test_an_idle_session_must_log_in_again(hub_app, clerk):
-    with clerk.client.session_transaction() as session:
+def test_an_idle_session_must_log_in_again(hub_app, approver):
+    with approver.client.session_transaction() as session:
         session["_seen"] -= 31 * 60
-    response = clerk.get("/cases")
+    response = approver.get("/cases")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
-    assert clerk.get("/cases").status_code == 302
+    assert approver.get("/cases").status_code == 302
 
 
-def test_a_cookie_replayed_after_logout_is_refused(hub_app, clerk):
-    copied = clerk.client.get_cookie("session").value
-    clerk.csrf_post("/logout", {}, token_page="/cases")
+def test_a_cookie_replayed_after_logout_is_refused(hub_app, approver):
+    copied = approver.client.get_cookie("session").value
+    approver.csrf_post("/logout", {}, token_page="/cases")
     thief = hub_app.test_client()
     thief.set_cookie("session", copied)
     assert thief.get("/cases").status_code == 302
@@ -181,11 +181,11 @@ def test_a_cookie_replayed_after_logout_is_refused(hub_app, clerk):
 
 @pytest.mark.parametrize("change", [lambda: users.set_password("clerk", "another-long-pw"),
                                     lambda: users.set_role("clerk", "admin")])
-def test_a_password_reset_or_role_change_ends_open_sessions(hub_app, clerk, change):
-    assert clerk.get("/cases").status_code == 200
+def test_a_password_reset_or_role_change_ends_open_sessions(hub_app, approver, change):
+    assert approver.get("/cases").status_code == 200
     with hub_app.app_context():
         change()
-    assert clerk.get("/cases").status_code == 302
+    assert approver.get("/cases").status_code == 302
 
 
 def test_users_from_before_the_role_split_become_county_admins(hub_app, tmp_path):

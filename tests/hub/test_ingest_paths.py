@@ -14,7 +14,7 @@ import pytest
 from rules import events
 from sync.hub.models import Conflict, Station
 from sync.hub.services import ingest
-from tests.hub.conftest import case_snapshot
+from tests.fixtures.hub import case_snapshot
 
 EXPECTED = [
     ("duplicate", None),  # the same event again

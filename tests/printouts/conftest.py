@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -12,42 +9,6 @@ import pytest
 from printouts.data import CaseDoc, StationInfo
 from printouts.fonts import CID_FONT_NAME, FORCE_CID, cjk_font, reset_font_cache
 from printouts.samples import sample_case, sample_station
-
-NO_POPPLER = ("!!! poppler-utils (pdftotext/pdfinfo) NOT INSTALLED — printouts are NOT being checked. "
-              "Install it: apt-get install poppler-utils !!!")
-
-
-def _need(tool: str) -> str:
-    exe = shutil.which(tool)
-    if exe is None:
-        pytest.skip(NO_POPPLER)
-    return exe
-
-
-def pdftotext(pdf: bytes, first: int | None = None, last: int | None = None, *extra: str) -> str:
-    """Extract the text back, as a reader or a screen reader would get it."""
-    args = [_need("pdftotext"), "-enc", "UTF-8", *extra]
-    if first is not None:
-        args += ["-f", str(first)]
-    if last is not None:
-        args += ["-l", str(last)]
-    done = subprocess.run([*args, "-", "-"], input=pdf, capture_output=True, timeout=60, check=True)
-    return done.stdout.decode("utf-8")
-
-
-def flat(text: str) -> str:
-    """Text with all whitespace removed, so a value wrapped across lines still matches."""
-    return re.sub(r"\s+", "", text)
-
-
-def pdfinfo(pdf: bytes) -> dict[str, str]:
-    """pdfinfo's key/value answer."""
-    done = subprocess.run([_need("pdfinfo"), "-"], input=pdf, capture_output=True, timeout=60, check=True)
-    out = {}
-    for line in done.stdout.decode("utf-8", "replace").splitlines():
-        key, _, value = line.partition(":")
-        out[key.strip()] = value.strip()
-    return out
 
 
 @pytest.fixture(autouse=True)

@@ -15,9 +15,9 @@ from station.catalog_data import load_demo_catalog
 from station.extensions import db
 from station.models import AccessLog, AccessLogHead, Attachment, User
 from station.services import access_log
-from tests.conftest import StationClient
 from tests.fixtures.intake import AGENT_ID, GOOD_ID, form_for, item_named, proxy_fields
 from tests.fixtures.scans import JPEG
+from tests.fixtures.station import StationClient
 
 PHONE = "13912345678"
 

@@ -11,9 +11,9 @@ from printouts import reset_font_cache
 from station import create_app
 from station.config import Config
 from station.extensions import db
-from tests.conftest import StationClient
 from tests.fixtures.config import station_test_config
 from tests.fixtures.intake import form_for, item_named
+from tests.fixtures.station import StationClient
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 from station import create_app
 from station.extensions import db
 from station.models import User
-from tests.conftest import PASSWORDS, StationClient
 from tests.fixtures.config import station_test_config
+from tests.fixtures.station import PASSWORDS, StationClient
 
 
 def _try(app, username: str, password: str, address: str = "10.0.0.7"):

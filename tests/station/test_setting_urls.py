@@ -6,7 +6,7 @@ import pytest
 
 from station.extensions import db
 from station.services import station_info
-from tests.conftest import STATION_AREA
+from tests.fixtures.station import STATION_AREA
 
 PROFILE = {"code": "ST141081102201", "name": "东关村便民服务站", "level": "village", "area_code": STATION_AREA}
 
