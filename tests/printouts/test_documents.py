@@ -25,8 +25,7 @@ from printouts.samples import (
     sample_ledger_rows,
     sample_transfer,
 )
-
-from .conftest import flat, pdfinfo, pdftotext
+from tests.fixtures.pdf import flat, pdfinfo, pdftotext
 
 MASKED_ID = "110105********0021"
 MASKED_PHONE = "138****1234"

@@ -12,8 +12,7 @@ from printouts.data import StationInfo
 from printouts.fonts import CID_FONT_NAME, ENV_EXT_FONT, ENV_FONT, cjk_font, reset_font_cache
 from printouts.samples import sample_case
 from printouts.text import MISSING_GLYPH, para_text, placeholder
-
-from .conftest import flat, pdftotext
+from tests.fixtures.pdf import flat, pdftotext
 
 MICROHEI = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 ZENHEI = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
