@@ -19,6 +19,7 @@ from station.services import access_log, cases, follow_up, personal
 from station.services.errors import DomainError, NotFound
 from station.services.identity import CERTIFICATE_TYPES
 from station.services.station_info import get_profile
+from sync.outbox import case_sync_states
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,6 @@ def render(case: Case, key: str, user: User, address: str | None = None) -> tupl
 
 def ledger_rows(day: dt.date) -> list[LedgerRow]:
     """The day's cases for the 台账, oldest first (item and agent joined, sync states in one query)."""
-    from sync.outbox import case_sync_states
-
     start = dt.datetime.combine(day, dt.time())
     day_cases = list(
         Case.select(Case, ServiceItem, User).join(ServiceItem).switch(Case).join(User)

@@ -13,6 +13,7 @@ from station.services import catalog, intake
 from station.services.calendar import load_calendar
 from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import CERTIFICATE_TYPES
+from station.services.station_info import get_profile
 from station.views.access import FRONT_OFFICE, roles_required
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
@@ -89,6 +90,4 @@ def _defaults() -> dict[str, str]:
 
 
 def _station_area() -> str:
-    from station.services.station_info import get_profile
-
     return get_profile().area_code

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort, request
 from flask_login import current_user, login_required
 
+from sync.hub.extensions import login_manager
 from sync.hub.models import HubAccessLog, HubLoginThrottle
 from sync.hub.models.users import APPROVER, COUNTY_ADMIN
 from sync.hub.services import access_log
@@ -48,8 +49,6 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 def require_role(*roles: str) -> None:
     """For a blueprint's ``before_request``: log in first, then a 403 page for any other role."""
     if not current_user.is_authenticated:
-        from sync.hub.extensions import login_manager
-
         abort(login_manager.unauthorized())
     if current_user.role not in roles:
         abort(403)
