@@ -6,10 +6,10 @@ travel in variables (`STATION_HUB_SECRET`, `STATION_NEW_PASSWORD`) never land in
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping
 from typing import Any
+
+from websec.environment import defined_settings
 
 ENV_PREFIX = "STATION_"
 
@@ -59,23 +59,5 @@ class TestConfig(Config):
 
 
 def from_environment(config_class: type, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """`STATION_<NAME>` for each setting `config_class` defines (STATION_DATABASE → DATABASE).
-
-    Text (or unset) settings are taken as written, so a secret of digits stays text; others are
-    parsed as Flask's `from_prefixed_env` parses them. Any other variable is left alone.
-    """
-    environ = os.environ if environ is None else environ
-    found: dict[str, Any] = {}
-    for name in dir(config_class):
-        if not name.isupper() or ENV_PREFIX + name not in environ:
-            continue
-        raw = environ[ENV_PREFIX + name]
-        default = getattr(config_class, name)
-        if default is None or isinstance(default, str):
-            found[name] = raw
-        else:
-            try:
-                found[name] = json.loads(raw)
-            except ValueError:
-                found[name] = raw
-    return found
+    """`STATION_<NAME>` for each setting `config_class` defines (STATION_DATABASE → DATABASE)."""
+    return defined_settings(config_class, ENV_PREFIX, environ)

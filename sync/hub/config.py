@@ -8,7 +8,6 @@ into the instance folder, so two deployments never share a session key.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -18,6 +17,7 @@ from typing import Any
 from flask import Flask
 
 from sync import protocol
+from websec.environment import defined_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INSTANCE_PATH = REPO_ROOT / "instance" / "hub"
@@ -85,19 +85,7 @@ def from_environment(config_class: type, environ: Mapping[str, str] | None = Non
     ``from_prefixed_env`` parses them. Any other variable is left alone.
     """
     environ = os.environ if environ is None else environ
-    found: dict[str, Any] = {}
-    for name in dir(config_class):
-        if not name.isupper() or ENV_PREFIX + name not in environ:
-            continue
-        raw = environ[ENV_PREFIX + name]
-        default = getattr(config_class, name)
-        if default is None or isinstance(default, str):
-            found[name] = raw
-        else:
-            try:
-                found[name] = json.loads(raw)
-            except ValueError:
-                found[name] = raw
+    found = defined_settings(config_class, ENV_PREFIX, environ)
     for name in ("DATABASE_URL", "SECRET_KEY"):  # the names every PaaS and ops script knows
         if environ.get(name) and not found.get(name):
             found[name] = environ[name]
