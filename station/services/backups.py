@@ -30,6 +30,7 @@ from station.database import create_owner_only
 from station.extensions import db
 from station.keys import owner_only_folder
 from station.services.station_info import get_profile
+from sync.state import RESTORED_FROM
 from websec.sealing import SealingError, load_key_ring, write_owner_only
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,6 @@ ATTACHMENTS_SUFFIX = ".attachments"
 KEY_SUFFIX = ".KEY-keep-apart.key"
 STAMP_FORMAT = "%Y%m%d-%H%M%S"
 BACKUP_NAME = re.compile(r"^(?P<code>.+)-(?P<stamp>\d{8}-\d{6})\.sqlite3$")
-RESTORED_FROM = "restored_from"  # sync_state key: set by a restore, the hub is asked before new numbers
 
 
 class BackupError(Exception):

@@ -87,7 +87,7 @@ def test_backup_while_the_station_runs_holds_every_case_owner_only_and_keeps_the
     again = create_app(station_test_config(restored), instance_path=str(restored))
     _everything_opens(again, case_id, sha256)
     with again.app_context(), db.connection_context():
-        assert sync_state.get_value(backups.RESTORED_FROM) == made.database.name
+        assert sync_state.get_value(sync_state.RESTORED_FROM) == made.database.name
 
 
 def test_backup_command_writes_into_the_backup_folder_and_keeps_the_newest(app, tmp_path, monkeypatch):
@@ -186,3 +186,18 @@ class _FakeRunner:
     def __init__(self) -> None:
         self.scheduler = self._Scheduler()
 
+
+
+def test_the_intake_page_says_to_sync_first_after_a_restore_and_saves_nothing(app, agent):
+    from tests.fixtures.intake import form_for, item_named
+
+    with app.app_context(), db.connection_context():
+        sync_state.set_value(sync_state.RESTORED_FROM, "ST1-20261201-080000.sqlite3")
+        item = item_named("高龄津贴申领")
+        before = Case.select().count()
+    page = agent.get(f"/intake/item/{item.id}")
+    assert "恢复备份后需先与县级平台同步一次" in page.get_data(as_text=True)
+    answer = agent.post(f"/intake/item/{item.id}", data=form_for([item]))
+    assert "恢复备份后需先与县级平台同步一次" in answer.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        assert Case.select().count() == before
