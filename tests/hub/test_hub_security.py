@@ -12,8 +12,8 @@ import pytest
 from sync.hub.database import open_database, runner
 from sync.hub.services import users
 from tests.fixtures.scans import JPEG, PDF
-from tests.station.test_headers import assert_safety_headers
 from tests.hub.conftest import CLERK_PASSWORD, case_snapshot, login
+from tests.station.test_headers import assert_safety_headers
 
 OPEN = {"static", "auth.login"}
 ADMIN_ONLY = ("catalog.", "access_log.")
