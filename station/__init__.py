@@ -19,6 +19,7 @@ from station.extensions import csrf, db, login_manager
 from station.migrate import backup_before_upgrade, upgrade
 from station.models import User
 from station.security import configure_security
+from station.services.backups import check_database
 from station.services.protection import seal_plain_rows_if_pending
 from station.views import (
     admin,
@@ -85,6 +86,8 @@ def _instance_secret(instance: Path) -> str:
 
 def configure_database(app: Flask) -> None:
     """Bind the deferred database and the key ring; one connection per request, closed in teardown."""
+    # a damaged file refuses to start (DatabaseDamaged, in Chinese) before anything writes to it
+    check_database(app.config["DATABASE"])
     database = open_database(app.config["DATABASE"])
     db.initialize(database)
     sync_db.initialize(database)  # the same Database: outbox rows join the caller's transaction

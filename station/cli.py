@@ -1,4 +1,5 @@
-"""Operator commands: `python -m station init | create-user | run | demo | link | sync | rotate-key | purge`.
+"""Operator commands: `python -m station init | create-user | run | demo | link | sync | rotate-key | purge |
+backup | restore`.
 
 Operators script these; keep the names and flags stable. `--instance DIR` may come before or
 after the command name.
@@ -20,7 +21,8 @@ from flask import Flask
 
 from station import create_app
 from station.extensions import db
-from station.services import access_log, protection, retention
+from station.services import access_log, backups, protection, retention
+from station.services.backups import BackupError
 from station.services.errors import ValidationFailed
 from station.services.users import create_user
 from station.serving import serve
@@ -51,7 +53,7 @@ def instance_option(envvar: str | None = None) -> Callable[[Callable[..., Any]],
 def _app() -> Flask:
     try:
         return create_app(instance_path=click.get_current_context().meta.get("station.instance"))
-    except SealingError as exc:  # the key file is missing or is not this station's: say so, no traceback
+    except (SealingError, BackupError) as exc:  # no key, or a damaged database: say so, no traceback
         _fail(exc.message)
 
 
@@ -238,3 +240,38 @@ def purge_command(dry_run: bool) -> None:
                    f"\t扫描件 {c.scans} 份")
     verb = "将删除" if dry_run else "已删除"
     click.echo(f"保存期 {months} 个月：{verb} {len(found)} 件办件的扫描件和完整个人信息（只含县级平台已确认接收的已办结办件）。")
+
+
+@cli.command("backup")
+@instance_option()
+@click.option("--to", "target", metavar="DIR", help="backup folder (default: the BACKUP_DIR setting)")
+def backup_command(target: str | None) -> None:
+    """Copy the database (consistent while the station runs), scans and key file; keep the newest BACKUP_KEEP."""
+    app = _app()
+    try:
+        made = backups.backup_station(app, target)
+    except BackupError as exc:
+        _fail(f"备份失败：{exc.message}")
+    click.echo(f"已备份数据库：{made.database}")
+    click.echo(f"扫描件：{made.attachments}")
+    click.secho(f"密钥文件：{made.key_file}\n请把密钥文件另存到与数据库备份不同的地方（另一个U盘或上锁的柜子）："
+                "没有它，备份中的居民信息无法读取；与数据库放在一起，拿到备份的人就能读取。", fg="yellow", err=True)
+    if made.removed:
+        click.echo(f"已删除较早的备份 {len(made.removed)} 份（保留最新 {app.config['BACKUP_KEEP']} 份）")
+
+
+@cli.command("restore")
+@instance_option()
+@click.argument("backup_file", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option("--key", "key_file", metavar="FILE", help="the backup's key file, if kept apart (default: beside FILE)")
+def restore_command(backup_file: str, key_file: str | None) -> None:
+    """Restore a backup into a new, empty instance folder (--instance NEWDIR)."""
+    instance = click.get_current_context().meta.get("station.instance")
+    if not instance:
+        _fail("请用 --instance 新文件夹 指明恢复到哪里：恢复不会覆盖现有的数据库。")
+    try:
+        restored = backups.restore(backup_file, instance, key_file)
+    except BackupError as exc:
+        _fail(f"恢复失败：{exc.message}")
+    click.echo(f"已恢复到 {restored}。启动本站（{PROG} --instance {shlex.quote(instance)} run）后，"
+               "须先与县级平台同步一次，才能受理新的办件。")

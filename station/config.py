@@ -26,6 +26,12 @@ class Config:
     # Closed cases the county acknowledged more than this many months ago lose their scans and
     # full personal numbers (`python -m station purge`); 0 turns purging off.
     RETENTION_MONTHS = 24
+    # Backups (`python -m station backup`, docs/reliability.md 备份与恢复): the folder (a USB drive,
+    # say), how many of this station's backups to keep, and the hour at which a served station
+    # makes its daily backup (only when BACKUP_DIR is set).
+    BACKUP_DIR: str | None = None
+    BACKUP_KEEP = 14
+    BACKUP_HOUR = 12
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
     ALLOWED_ATTACHMENT_TYPES = ("image/jpeg", "image/png", "application/pdf")

@@ -7,6 +7,7 @@ import gc
 from flask import Flask
 from waitress import serve as waitress_serve
 
+from station.services.backups import scheduled_backup
 from station.sync_hooks import station_hooks
 from sync.jobs import start_scheduler
 
@@ -21,5 +22,9 @@ def serve(app: Flask, host: str, port: int) -> None:
 
 
 def start_background_jobs(app: Flask) -> None:
-    """Start the sync scheduler; unlinked, each tick only notes that there is no hub yet."""
-    start_scheduler(app, station_hooks(app))
+    """Start the sync scheduler (unlinked, each tick only notes that there is no hub yet) and,
+    with a backup folder set, the daily backup on the same scheduler."""
+    runner = start_scheduler(app, station_hooks(app))
+    if app.config.get("BACKUP_DIR"):
+        runner.scheduler.add_job(scheduled_backup, "cron", args=[app], hour=int(app.config["BACKUP_HOUR"]),
+                                 id="daily-backup", max_instances=1, coalesce=True, misfire_grace_time=6 * 3600)

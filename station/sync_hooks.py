@@ -11,6 +11,7 @@ from station.migrate import schema_version
 from station.services.access_log import entries_after
 from station.services.attachments import read_blob
 from station.services.county_changes import apply_change
+from station.services.numbering import raise_daily_sequences
 from sync.hooks import StationHooks
 
 APP_VERSION = "0.1.0"
@@ -26,4 +27,5 @@ def station_hooks(app: Flask) -> StationHooks:
         app_version=APP_VERSION,
         data_dir=Path(attachment_dir),
         access_log_after=entries_after,
+        raise_case_numbers=raise_daily_sequences,
     )

@@ -23,7 +23,9 @@ sealed on disk; the hub receives the file itself, same SHA-256) or None when it 
     change it cannot apply (an exception with a Chinese ``message`` is shown as is);
     ``data_dir`` is the folder whose free disk space the heartbeat reports;
     ``access_log_after(seq, limit)`` returns up to ``limit`` access-log entries after ``seq``, in
-    order, as JSON-ready dicts (None: this station sends no access log).
+    order, as JSON-ready dicts (None: this station sends no access log);
+    ``raise_case_numbers({"YYYYMMDD": last})`` moves the station's daily case-number sequences to
+    at least ``last`` (after a restore from a backup, sync/restore.py; inside the caller's transaction).
     """
 
     schema_version: Callable[[], str]
@@ -32,3 +34,4 @@ sealed on disk; the hub receives the file itself, same SHA-256) or None when it 
     app_version: str
     data_dir: Path
     access_log_after: Callable[[int, int], list[dict[str, Any]]] | None = None
+    raise_case_numbers: Callable[[dict[str, int]], None] | None = None

@@ -15,6 +15,7 @@ from playhouse.sqlite_ext import AutoIncrementField
 from ulid import ULID
 
 from sync.local_db import SealedJSONField, SyncModel, db, now
+from sync.state import SEQ_FLOOR_PREFIX, SyncState
 
 
 class OutboxError(RuntimeError):
@@ -72,6 +73,8 @@ def enqueue(
     last = (
         OutboxEvent.select(fn.MAX(OutboxEvent.seq)).where(OutboxEvent.case_id == case_id).scalar() or 0
     )
+    # after a restore the hub may hold later events of this case than the backup did (sync/restore.py)
+    last = max(last, seq_floor(case_id))
     return OutboxEvent.create(
         event_id=str(ULID()),
         case_id=case_id,
@@ -82,6 +85,12 @@ def enqueue(
         catalog_version=catalog_version,
         deadline=deadline,
     )
+
+
+def seq_floor(case_id: str) -> int:
+    """The last seq the hub holds of `case_id` beyond this database's events (0: none recorded)."""
+    row = SyncState.get_or_none(SyncState.key == SEQ_FLOOR_PREFIX + case_id)
+    return int(row.value) if row is not None and row.value.isdigit() else 0
 
 
 def case_sync_state(case_id: str) -> dict[str, Any]:

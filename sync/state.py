@@ -27,6 +27,10 @@ INTERVAL = "interval_seconds"  # how often the background job syncs
 PROGRESS = "progress"  # JSON written by the running round
 PULL_PROBLEMS = "pull_problems"  # county changes the station could not apply (JSON list)
 ACCESS_LOG_CURSOR = "access_log_cursor"  # the last access-log seq the county confirmed
+# Set by a restore from a backup (the backup's name); cleared once the hub has said what it holds
+# of this station (sync/restore.py). While set, no new case may be taken.
+RESTORED_FROM = "restored_from"
+SEQ_FLOOR_PREFIX = "seq_floor:"  # + case id: the hub holds this case's events up to this seq
 
 
 class SyncState(SyncModel):

@@ -29,6 +29,9 @@ from station.services.errors import DomainError, ValidationFailed
 from station.services.station_info import get_profile
 from station.services.workdays import WorkCalendar
 from sync.outbox import enqueue
+from sync.restore import restore_pending
+
+RESTORE_PENDING_MESSAGE = "恢复备份后需先与县级平台同步一次，才能受理新的办件：请到“同步”页点“立即同步”。"
 
 DECISIONS = {
     "collected": "材料齐全，予以收件",
@@ -315,6 +318,8 @@ def create_cases(
     """Save one case per item (a bundle gives several, grouped), with materials, timeline and outbox events."""
     if not items:
         raise DomainError("请先选择事项。")
+    if restore_pending():  # numbers used after the backup are known only to the hub
+        raise DomainError(RESTORE_PENDING_MESSAGE)
     profile = get_profile()
     if not profile.area_code:
         raise DomainError("本站尚未设置行政区划代码，请站长在“站点设置”中填写。")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from peewee import fn
+
 from station.extensions import db
 from station.models import Case, DailySequence
 from station.services.errors import DomainError
@@ -39,3 +41,14 @@ def new_query_code() -> str:
         if not Case.select().where(Case.query_code == code).exists():
             return code
     raise DomainError("查询码生成失败，请重试。")
+
+
+def raise_daily_sequences(last_by_day: dict[str, int]) -> None:
+    """Move each day's sequence to at least the given last number (the hub's, after a restore).
+
+    A restored backup's sequences are behind the case numbers the station used after the backup;
+    the next number of such a day must come after the hub's. Call inside a transaction.
+    """
+    for day, last in last_by_day.items():
+        DailySequence.insert(day=day, last=0).on_conflict_ignore().execute()
+        DailySequence.update(last=fn.MAX(DailySequence.last, last)).where(DailySequence.day == day).execute()

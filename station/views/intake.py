@@ -15,6 +15,7 @@ from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import CERTIFICATE_TYPES
 from station.services.station_info import get_profile
 from station.views.access import FRONT_OFFICE, roles_required
+from sync.restore import restore_pending
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 
@@ -73,6 +74,7 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
         cert_types=CERTIFICATE_TYPES, material_statuses=INTAKE_MATERIAL_STATUSES, pickup_methods=PICKUP_METHODS,
         proxy_allowed=all(i.proxy_allowed for i in items),
         can_accept={i.id: catalog.station_can_accept(i) for i in items},
+        restore_pending=intake.RESTORE_PENDING_MESSAGE if restore_pending() else "",
     )
 
 

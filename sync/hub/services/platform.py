@@ -9,6 +9,7 @@ it in the ``HUB_PLATFORM`` setting. Authentication, signing, limits and versions
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import logging
 from typing import Any, Protocol
@@ -17,7 +18,7 @@ from flask import Flask
 
 from sync import protocol
 from sync.hub.models import Station
-from sync.hub.services import attachments, changes, ingest, stations
+from sync.hub.services import attachments, changes, ingest, station_state, stations
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,9 @@ class CasePlatform(Protocol):
 
     def record_heartbeat(self, station: Station, heartbeat: dict[str, Any]) -> None:
         """Remember a station's heartbeat."""
+
+    def station_state(self, station: Station, since: dt.date | None) -> dict[str, Any]:
+        """What the hub holds of the station: its cases' last seq, its days' last case numbers."""
 
     def check_attachments(self, station: Station, digests: list[str]) -> list[str]:
         """Return the digests the station still has to upload."""
@@ -70,6 +74,10 @@ class LocalPlatform:
     def record_heartbeat(self, station: Station, heartbeat: dict[str, Any]) -> None:
         """Store the heartbeat on the station row."""
         stations.record_heartbeat(station, heartbeat)
+
+    def station_state(self, station: Station, since: dt.date | None) -> dict[str, Any]:
+        """See :func:`sync.hub.services.station_state.state_of`."""
+        return station_state.state_of(station, since)
 
     def check_attachments(self, station: Station, digests: list[str]) -> list[str]:
         """See :func:`sync.hub.services.attachments.check`."""

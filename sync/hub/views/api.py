@@ -7,6 +7,7 @@ with ``server_time``, so a station with a wrong clock learns the hub's time from
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import time
@@ -186,6 +187,21 @@ def post_heartbeat() -> Response:
     _platform().record_heartbeat(g.station, heartbeat or {})
     stations.touch(g.station)
     return reply({"ok": True})
+
+
+@bp.get("/station/state")
+@signed_endpoint()
+def get_station_state() -> Response:
+    """What the hub holds of this station (asked after a restore from a backup, docs/sync-protocol.md)."""
+    raw = request.args.get("since") or ""
+    since = None
+    if raw:
+        try:
+            since = dt.date.fromisoformat(raw)
+        except ValueError:
+            return error_reply(protocol.ERR_BAD_REQUEST, "since 须为 YYYY-MM-DD 格式的日期。", 400)
+    stations.touch(g.station)
+    return reply(_platform().station_state(g.station, since))
 
 
 @bp.post("/access-log")

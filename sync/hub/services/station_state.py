@@ -1,0 +1,33 @@
+"""What the hub holds of one station: asked by a station restored from a backup.
+
+A backup is older than the hub's view of the station. Before it numbers a new case or writes a
+new event, a restored station asks for (a) each of its cases touched since ``since`` with the
+last ``seq`` the hub stored, and (b) per day, the highest daily sequence among its case numbers
+(``{area code 12}{YYYYMMDD}{4-digit seq}``, DOMAIN.md), and moves its own counters past them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sync.hub.models import HubCase, Station
+
+CASE_NO_TAIL = 12  # YYYYMMDD + 4-digit daily sequence at the end of every station case number
+
+
+def state_of(station: Station, since: dt.date | None) -> dict[str, Any]:
+    """The station's cases touched since the day before ``since`` (all when None) and its days' last case numbers."""
+    query = HubCase.select(HubCase.case_id, HubCase.case_no, HubCase.last_seq).where(HubCase.station == station)
+    if since is not None:  # a day's margin: the hub's clock is UTC, the station's local
+        query = query.where(HubCase.updated_at >= dt.datetime.combine(since - dt.timedelta(days=1), dt.time()))
+    cases: dict[str, int] = {}
+    case_numbers: dict[str, int] = {}
+    for row in query.tuples().iterator():
+        case_id, case_no, last_seq = row
+        cases[case_id] = int(last_seq or 0)
+        tail = (case_no or "")[-CASE_NO_TAIL:]
+        if len(tail) == CASE_NO_TAIL and tail.isdigit():
+            day, number = tail[:8], int(tail[8:])
+            case_numbers[day] = max(case_numbers.get(day, 0), number)
+    return {"cases": cases, "case_numbers": case_numbers}
