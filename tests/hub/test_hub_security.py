@@ -12,10 +12,10 @@ import pytest
 from sync.hub.database import open_database, runner
 from sync.hub.services import users
 from tests.fixtures.scans import JPEG, PDF
-from tests.station.test_headers import assert_safety_headers
 from tests.hub.conftest import CLERK_PASSWORD, case_snapshot, login
+from tests.station.test_headers import assert_safety_headers
 
-OPEN = {"static", "auth.login"}
+OPEN = {"static", "auth.login", "public.form", "public.progress"}  # the resident's page: no login by design
 ADMIN_ONLY = ("catalog.", "access_log.")
 
 
