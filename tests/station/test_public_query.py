@@ -1,0 +1,34 @@
+"""The station's own /q page: look-alike letters still find the case; guessing is limited per address."""
+
+from __future__ import annotations
+
+from station.extensions import db
+from station.models import Case
+from tests.conftest import make_station_app
+from tests.station.test_views import _form, _item_id
+
+
+def _one_case(app, agent) -> None:
+    item_id = _item_id(app, "高龄津贴申领")
+    agent.post(f"/intake/item/{item_id}", _form(app, "高龄津贴申领"))
+    with app.app_context(), db.connection_context():
+        Case.update(query_code="K7P20X1M").execute()  # a code with 0 and 1 in it
+
+
+def test_o_for_zero_and_i_for_one_find_the_case(app, agent, client):
+    _one_case(app, agent)
+    page = client.get("/q?q=k7p2-oxim").get_data(as_text=True)
+    assert "高龄津贴申领" in page
+    assert "高龄津贴申领" in client.get("/q?q=K7P2OXLM").get_data(as_text=True)
+
+
+def test_guessing_codes_is_refused_after_the_limit(tmp_path):
+    app = make_station_app(tmp_path, PUBLIC_LOOKUP_LIMIT=5)
+    client = app.test_client()
+    for i in range(5):
+        assert client.get(f"/q?q=GVESS{i:03d}").status_code == 200
+    refused = client.get("/q?q=GVESS999")
+    assert refused.status_code == 429
+    assert "查询过于频繁" in refused.get_data(as_text=True)
+    assert client.get("/q?q=GVESS000", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 200
+    assert client.get("/q").status_code == 200  # the empty form is not a lookup
