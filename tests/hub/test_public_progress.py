@@ -155,3 +155,27 @@ def test_lookups_are_limited_per_address(limited_hub):
     assert "查询过于频繁" in refused.get_data(as_text=True)
     other = limited_hub.test_client()
     assert other.get("/q/GUESS000", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 404
+
+
+def _broadcasts(app):
+    from sync import protocol
+    from sync.hub.models import Change
+
+    with app.app_context():
+        return [c.payload["settings"] for c in Change.select().where(
+            Change.station.is_null() & (Change.kind == protocol.CHANGE_STATION_SETTINGS)).order_by(Change.id)]
+
+
+def test_public_url_goes_down_to_stations_once_per_value(tmp_path):
+    from sync.hub import create_app
+    from tests.fixtures.config import hub_test_config
+
+    folder = tmp_path / "hub"
+    app = create_app(hub_test_config(PUBLIC_URL="https://zwfw.example.gov.cn"), folder)
+    assert _broadcasts(app) == [{"public_url": "https://zwfw.example.gov.cn"}]
+    app = create_app(hub_test_config(PUBLIC_URL="https://zwfw.example.gov.cn"), folder)  # a restart
+    assert len(_broadcasts(app)) == 1
+    app = create_app(hub_test_config(PUBLIC_URL=""), folder)  # withdrawn
+    assert _broadcasts(app)[-1] == {"public_url": ""}
+    with pytest.raises(Exception, match="PUBLIC_URL"):
+        create_app(hub_test_config(PUBLIC_URL="javascript:alert(1)"), folder)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from station.extensions import db
 from station.models import Case
 from tests.conftest import make_station_app
@@ -32,3 +34,15 @@ def test_guessing_codes_is_refused_after_the_limit(tmp_path):
     assert "查询过于频繁" in refused.get_data(as_text=True)
     assert client.get("/q?q=GVESS000", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 200
     assert client.get("/q").status_code == 200  # the empty form is not a lookup
+
+
+def test_a_public_url_from_the_county_must_be_a_web_address(app):
+    from station.services.errors import ValidationFailed
+    from station.services.station_info import apply_hub_settings, hub_public_url
+
+    with app.app_context(), db.connection_context():
+        with pytest.raises(ValidationFailed, match="公众查询网址"):
+            apply_hub_settings({"public_url": "javascript:alert(1)"})
+        assert hub_public_url() == ""
+        apply_hub_settings({"public_url": " https://zwfw.example.gov.cn "})
+        assert hub_public_url() == "https://zwfw.example.gov.cn"
