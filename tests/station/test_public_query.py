@@ -46,3 +46,24 @@ def test_a_public_url_from_the_county_must_be_a_web_address(app):
         assert hub_public_url() == ""
         apply_hub_settings({"public_url": " https://zwfw.example.gov.cn "})
         assert hub_public_url() == "https://zwfw.example.gov.cn"
+
+
+@pytest.mark.parametrize("status", ["collected", "deferred", "accepted", "supplement", "rejected", "completed",
+                                    "delivered", "not_collected"])
+def test_the_station_page_shows_nothing_personal_in_any_state(app, agent, client, status):
+    import re
+
+    from tests.fixtures.intake import AGENT_ID, GOOD_ID, proxy_fields
+
+    item_id = _item_id(app, "高龄津贴申领")
+    agent.post(f"/intake/item/{item_id}", _form(app, "高龄津贴申领", **proxy_fields()))
+    with app.app_context(), db.connection_context():
+        Case.update(query_code="K7P20X1M", status=status, result="approved", result_text="准予发放",
+                    status_reason="请补充材料", supplement_items=["居民户口簿"]).execute()
+    response = client.get("/q?q=K7P20X1M")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "高龄津贴申领" in html
+    for secret in (GOOD_ID, AGENT_ID, "13800000001", "13912345678", "东关村三组12号", "赵秀英"):
+        assert secret not in html
+    assert not re.search(r"(?<![\d-])\d{17}[\dX](?![\d-])", html)
+    assert not re.search(r"(?<![\d-])1[3-9]\d{9}(?![\d-])", html)
