@@ -179,3 +179,14 @@ def test_public_url_goes_down_to_stations_once_per_value(tmp_path):
     assert _broadcasts(app)[-1] == {"public_url": ""}
     with pytest.raises(Exception, match="PUBLIC_URL"):
         create_app(hub_test_config(PUBLIC_URL="javascript:alert(1)"), folder)
+
+
+def test_the_page_and_its_limit_on_both_backends(any_hub_app, make_station, make_event):
+    station = make_station(any_hub_app, "ST-P", "丙村便民服务站")
+    _submit(station, make_event)
+    any_hub_app.config["PUBLIC_LOOKUP_LIMIT"] = 3
+    client = any_hub_app.test_client()
+    assert "丙村便民服务站已收件" in _page(client, "k7p2oxim")
+    assert client.get("/q/ZZZZZZZZ").status_code == 404
+    assert client.get(f"/q/{CODE}").status_code == 200
+    assert client.get(f"/q/{CODE}").status_code == 429  # the fourth lookup from this address
