@@ -190,3 +190,18 @@ def test_the_page_and_its_limit_on_both_backends(any_hub_app, make_station, make
     assert client.get("/q/ZZZZZZZZ").status_code == 404
     assert client.get(f"/q/{CODE}").status_code == 200
     assert client.get(f"/q/{CODE}").status_code == 429  # the fourth lookup from this address
+
+
+def test_cases_held_before_the_upgrade_find_their_bundle(hub_app, hub_client, station_a, make_event):
+    import importlib
+
+    from sync.hub.extensions import db
+    from sync.hub.models import HubCase
+
+    _submit(station_a, make_event, "BVND1E01", bundle_group="01JBUNDLE0000000000000000A", item_name="出生医学证明")
+    _submit(station_a, make_event, "BVND1E02", bundle_group="01JBUNDLE0000000000000000A", item_name="户口登记")
+    migration = importlib.import_module("sync.hub.migrations.0007_public_progress")
+    with hub_app.app_context():
+        HubCase.update(bundle_group=None).execute()  # as the cases stood before 0007
+        migration.backfill(db)
+    assert "出生医学证明" in _page(hub_client, "BVND1E02")
