@@ -15,6 +15,11 @@ def up(migrator, db):
         migrator.add_index("hub_case", ("bundle_group",), False),
         migrator.add_index("hub_case", ("query_code",), False),
     )
+    backfill(db)
+
+
+def backfill(db):
+    """Copy ``bundle_group`` out of the snapshots of the cases already held."""
     rows = db.execute_sql("SELECT id, snapshot FROM hub_case").fetchall()
     for case_id, snapshot in rows:
         try:
