@@ -27,7 +27,8 @@ class StationInfo:
     address: str = ""
     phone: str = ""  # the station's own phone (public, never masked)
     supervise_phone: str = ""  # 监督电话 when the case has none of its own
-    query_url_base: str = ""  # progress/evaluation page; the QR is f"{query_url_base}?q={query_code}"
+    query_url_base: str = ""  # the station's own page; the QR is f"{query_url_base}?q={query_code}"
+    public_url: str = ""  # the county's public address, sent down by sync; when set the QR is f"{public_url}/q/{code}"
 
 
 @dataclass(frozen=True)

@@ -97,13 +97,13 @@ def _identity_rows(station: StationInfo, case: CaseDoc) -> list[Row]:
 def _start(station: StationInfo, case: CaseDoc, title: str, layout: str) -> tuple[Builder, list[Flowable]]:
     b = Builder(cjk_font(), get_layout(layout))
     story = b.header(station.name, station.code, title, case.case_no, case.query_code,
-                     query_url(station.query_url_base, case.query_code))
+                     query_url(station.query_url_base, case.query_code, station.public_url))
     return b, story
 
 
 def _finish(b: Builder, story: list[Flowable], station: StationInfo, case: CaseDoc, title: str) -> bytes:
     if b.layout.roll:
-        story += [b.space(2), b.qr_block(query_url(station.query_url_base, case.query_code))]
+        story += [b.space(2), b.qr_block(query_url(station.query_url_base, case.query_code, station.public_url))]
     footer = f"{station.name}（{station.code}）  {title}  办件编号 {case.case_no}"
     info = PageInfo(footer_left=footer, footer_roll=f"{title}  办件编号 {case.case_no}", title=f"{title} {case.case_no}")
     return build_pdf(story, b.font, b.layout, info)

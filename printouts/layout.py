@@ -171,8 +171,11 @@ class QRCode(Flowable):
         canv.restoreState()
 
 
-def query_url(base: str, query_code: str) -> str:
-    """QR content: the station's progress/evaluation page with the query code, or the bare code."""
+def query_url(base: str, query_code: str, public_url: str = "") -> str:
+    """QR content: the county's public page when its address is known (a resident at home can reach
+    it), else the station's own progress page with the query code, else the bare code."""
+    if public_url:
+        return f"{public_url.rstrip('/')}/q/{query_code}"
     if not base:
         return query_code
     sep = "&" if "?" in base else "?"

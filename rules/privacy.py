@@ -59,3 +59,13 @@ def mask_numbers_in(text: str | None) -> str:
         return ""
     masked = _ID_LIKE.sub(lambda m: mask_id_number(m.group(0)), text)
     return _PHONE_LIKE.sub(lambda m: mask_phone(m.group(0)), masked)
+
+
+def mask_name(name: str | None) -> str:
+    """A name as a public page may show it: 赵*英, 张*; the first and last character only."""
+    value = (name or "").strip()
+    if len(value) <= 1:
+        return value
+    if len(value) == 2:
+        return value[0] + "*"
+    return value[0] + "*" * (len(value) - 2) + value[-1]

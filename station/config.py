@@ -40,6 +40,9 @@ class Config:
     SESSION_COOKIE_SECURE = False  # True forces it; otherwise the cookie is Secure whenever served over HTTPS
     IDLE_TIMEOUT_MINUTES = 30  # a shared PC left unattended asks for the password again
     TRUSTED_PROXIES = 0  # reverse proxies in front whose X-Forwarded-For/-Proto are believed
+    # The resident's /q page: lookups per client address per window (found or not).
+    PUBLIC_LOOKUP_LIMIT = 30
+    PUBLIC_LOOKUP_WINDOW_S = 600
     WTF_CSRF_TIME_LIMIT = 12 * 3600  # a village agent's whole working day on one page
     WTF_I18N_ENABLED = False  # use WTForms' own zh catalogue (forms set locales) — no Babel needed
     CASES_PER_PAGE = 30

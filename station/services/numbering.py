@@ -12,13 +12,13 @@ import secrets
 
 from peewee import fn
 
+from rules import query_codes
 from station.extensions import db
 from station.models import Case, DailySequence
 from station.services.errors import DomainError
 
-# Crockford base32 without I, L, O, U: nothing an elderly resident reads wrongly off paper.
-QUERY_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-QUERY_CODE_LENGTH = 8
+QUERY_ALPHABET = query_codes.ALPHABET
+QUERY_CODE_LENGTH = query_codes.LENGTH
 
 
 def next_case_no(area_code: str, day: dt.date) -> str:

@@ -18,7 +18,7 @@ from station.models.base import now
 from station.services import access_log, cases, follow_up, personal
 from station.services.errors import DomainError, NotFound
 from station.services.identity import CERTIFICATE_TYPES
-from station.services.station_info import get_profile
+from station.services.station_info import get_profile, hub_public_url
 from sync.outbox import case_sync_states
 
 
@@ -32,7 +32,7 @@ def station_info() -> StationInfo:
     p = get_profile()
     return StationInfo(
         name=p.name or "便民服务站", code=p.code, area_code=p.area_code, address=p.address, phone=p.phone,
-        supervise_phone=p.supervise_phone, query_url_base=p.query_url_base,
+        supervise_phone=p.supervise_phone, query_url_base=p.query_url_base, public_url=hub_public_url(),
     )
 
 

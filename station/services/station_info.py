@@ -73,9 +73,23 @@ def update_profile(**values: str) -> StationProfile:
 HUB_SETTINGS = {"sync_interval_seconds": (10, 24 * 3600)}
 
 
+#: The county platform's public address (its /q/<code> page), sent down by the hub; receipts' QR codes use it.
+HUB_PUBLIC_URL = "hub.public_url"
+
+
+def hub_public_url() -> str:
+    """The county's public address for residents, or "" while the county has sent none."""
+    return (Setting.get_value(HUB_PUBLIC_URL) or "").strip()
+
+
 def apply_hub_settings(settings: dict) -> list[str]:
     """Store settings the county sent; known ones take effect, others are kept for later releases."""
     errors = {}
+    public_url = (settings or {}).get("public_url")
+    if public_url not in (None, ""):  # it goes into every receipt's QR code
+        problem = web_url_problem(public_url) if isinstance(public_url, str) else "网址须为文本。"
+        if problem:
+            errors["public_url"] = f"县级下发的公众查询网址未采用：{problem}"
     for key, (low, high) in HUB_SETTINGS.items():
         if key in (settings or {}):
             value = settings[key]
@@ -88,6 +102,9 @@ def apply_hub_settings(settings: dict) -> list[str]:
         if key == "sync_interval_seconds":
             sync_state.set_interval_seconds(int(value))
             applied.append("sync.interval_seconds")
+        elif key == "public_url":  # "" or null: the county withdrew it, receipts use the station's page again
+            Setting.set_value(HUB_PUBLIC_URL, (value or "").strip())
+            applied.append(HUB_PUBLIC_URL)
         else:
             Setting.set_value(f"hub.{key}", str(value))
             applied.append(f"hub.{key}")

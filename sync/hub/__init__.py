@@ -22,11 +22,12 @@ from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, Config, load_confi
 from sync.hub.database import migrate, open_database
 from sync.hub.extensions import csrf, db, key_ring, login_manager
 from sync.hub.keyring import open_key_ring
-from sync.hub.models import HubUser
+from sync.hub.models import Change, HubUser
 from sync.hub.security import configure_security
+from sync.hub.services import stations
 from sync.hub.services.platform import load_platform
 from sync.hub.services.resealing import reseal_everything
-from sync.hub.views import access_log, api, auth, catalog, clerk
+from sync.hub.views import access_log, api, auth, catalog, clerk, public
 
 #: The migration whose upgrade seals the rows already there (see migrations/0003).
 SEALING_MIGRATION = "0003_sealed_personal_data"
@@ -41,6 +42,7 @@ def create_app(config_class: type[Config] = Config, instance_path: str | os.Path
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     load_config(app, config_class)
     configure_database(app)
+    configure_public_url(app)
     configure_extensions(app)
     configure_platform(app)
     configure_blueprints(app)
@@ -91,6 +93,14 @@ def configure_database(app: Flask) -> None:
             db.close()
 
 
+def configure_public_url(app: Flask) -> None:
+    """Send ``PUBLIC_URL`` down to the stations when it changed since the last start (receipts' QR codes)."""
+    database = app.extensions["hub_db"]
+    with database.connection_context():
+        if app.config.get("AUTO_MIGRATE") or database.table_exists(Change._meta.table_name):
+            stations.broadcast_public_url(app.config.get("PUBLIC_URL"))
+
+
 def configure_extensions(app: Flask) -> None:
     """Clerk sessions with Flask-Login; CSRF on every HTML form (the signed API is exempt)."""
     login_manager.init_app(app)
@@ -124,6 +134,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(clerk.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(access_log.bp)
+    app.register_blueprint(public.bp)  # the resident's page: no login, rate-limited
 
 
 # status: (API error code, API message, page text)

@@ -60,6 +60,11 @@ class Config:
     IDLE_TIMEOUT_MINUTES = 30  # a county PC left unattended asks for the password again
     TRUSTED_PROXIES = 0  # load balancer hops whose X-Forwarded-For/-Proto are believed (address lockouts)
     WTF_CSRF_TIME_LIMIT = None
+    # The resident's public progress page (/q/<code>): the address residents reach it at, sent down
+    # to stations for the receipts' QR codes (empty: stations keep their own page), and its limit.
+    PUBLIC_URL = ""
+    PUBLIC_LOOKUP_LIMIT = 30
+    PUBLIC_LOOKUP_WINDOW_S = 600
     # Read the instance folder's config.py and the environment (TestConfig turns this off).
     READ_INSTANCE_CONFIG = True
 

@@ -91,6 +91,7 @@ def _apply_submitted(case: CaseView, event: dict[str, Any], now: dt.datetime,
         **personal.id_indexes(payload),  # the county's search by ID number
         "case_no": str(payload.get("case_no") or "")[:64] or None,
         "query_code": str(payload.get("query_code") or "")[:32] or None,
+        "bundle_group": str(payload.get("bundle_group") or "")[:40] or None,
         "item_code": str(payload.get("item_code") or "")[:64] or None,
         "impl_code": str(payload.get("impl_code") or "")[:64] or None,
         "item_name": str(payload.get("item_name") or "")[:200] or None,

@@ -12,7 +12,7 @@ from peewee import IntegrityError
 
 from sync import protocol
 from sync.hub.extensions import db
-from sync.hub.models import Station, utcnow
+from sync.hub.models import Change, Station, utcnow
 from sync.hub.services import changes, personal
 from sync.hub.services.errors import NotFound, ValidationError
 from websec.urls import web_url_problem
@@ -97,6 +97,33 @@ def update_settings(code: str, settings: dict[str, Any], *, clerk: str) -> Stati
                      station=station)
     station.settings = settings
     return station
+
+
+def broadcast_public_url(url: str | None, *, by: str = "PUBLIC_URL") -> bool:
+    """Send the county's public address (``PUBLIC_URL``) to every station, once per new value.
+
+    Stations put ``<url>/q/<code>`` in their receipts' QR codes, so a resident at home reaches
+    the county's page instead of a village PC. A broadcast settings change carries only this
+    key (stations keep their other settings); returns whether one was sent.
+    """
+    url = (url or "").strip()
+    if url:
+        problem = web_url_problem(url)
+        if problem:
+            raise ValidationError(f"公众查询网址 PUBLIC_URL：{problem}")
+    last = ""
+    broadcasts = (Change.select().where(Change.station.is_null() & (Change.kind == protocol.CHANGE_STATION_SETTINGS))
+                  .order_by(Change.id.desc()))
+    for change in broadcasts:
+        settings = (change.payload or {}).get("settings") or {}
+        if "public_url" in settings:
+            last = settings["public_url"] or ""
+            break
+    if last == url:
+        return False
+    with db.atomic():
+        changes.emit(protocol.CHANGE_STATION_SETTINGS, {"settings": {"public_url": url}, "updated_by": by})
+    return True
 
 
 @dataclass(frozen=True)

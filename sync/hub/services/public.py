@@ -1,0 +1,212 @@
+"""What the resident's public progress page says about a case, in plain words and nothing personal.
+
+The page needs no login: whoever holds the query code printed on the paper sees the case's
+steps with dates, what is needed now, the result and where to collect it. Built only from
+fields that carry no ID number, phone or address (those are sealed in the snapshot and never
+opened here); the applicant's name is masked (赵*英).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from rules import query_codes
+from rules.labels import PICKUP_METHODS, RESULTS
+from rules.privacy import mask_name
+from sync.hub.models import Decision, HubCase, Station
+
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
+NOT_FOUND = "未找到该查询码，请核对回执上的查询码。"
+_TEL = re.compile(r"^[0-9+\-]{5,20}$")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing that happened to the case (or is awaited, ``done`` false)."""
+
+    title: str
+    when: str = ""
+    lines: tuple[str, ...] = ()
+    done: bool = True
+
+
+@dataclass
+class Progress:
+    """One case as the public page shows it."""
+
+    item_name: str
+    case_no: str
+    applicant: str
+    station_name: str
+    station_phone: str
+    status_word: str
+    steps: list[Step] = field(default_factory=list)
+    now_title: str = ""
+    now_lines: list[str] = field(default_factory=list)
+    result_word: str = ""
+    result_text: str = ""
+    certificate_no: str = ""
+    collect: str = ""
+
+
+def _when(value: Any) -> tuple[str, dt.datetime | None]:
+    """China time as text, and a sortable aware datetime (hub rows are naive UTC; station text has an offset)."""
+    if not value:
+        return "", None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value[:16], None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return f"{value:%Y年%m月%d日}", dt.datetime.combine(value, dt.time(23, 59), CHINA_TZ)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    local = value.astimezone(CHINA_TZ)
+    return f"{local:%Y年%m月%d日 %H:%M}", local
+
+
+def _day(value: Any) -> str:
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return f"{dt.date.fromisoformat(value[:10]):%Y年%m月%d日}"
+        except ValueError:
+            return ""
+    if isinstance(value, dt.date):
+        return f"{value:%Y年%m月%d日}"
+    return ""
+
+
+def station_phone(station: Station) -> str:
+    """The station's phone for a ``tel:`` link, when the county set one in the station's settings.
+
+    Stations do not send their own profile to the county; ``public_phone`` in the station's
+    settings (set on the county's station page) is where the county records it.
+    """
+    phone = str((station.settings or {}).get("public_phone") or "").replace(" ", "")
+    return phone if _TEL.match(phone) else ""
+
+
+def _collect(snapshot: dict[str, Any], station_name: str) -> str:
+    method = snapshot.get("pickup_method")
+    if method == "post":
+        return "结果将免费邮寄到您登记的地址，请留意查收。"
+    if method == "hand":
+        return "代办员将把结果送到您手中，请保持电话畅通。"
+    return f"请带本人身份证件和回执到{station_name}领取结果（他人代领须带委托书）。"
+
+
+def progress(case: HubCase, station: Station) -> Progress:
+    """The plain-words progress of one case (nothing personal in it)."""
+    snapshot = case.snapshot or {}
+    decisions = list(Decision.select().where(Decision.case == case.id).order_by(Decision.decided_at, Decision.id))
+    view = Progress(
+        item_name=case.item_name or "办件", case_no=case.hub_case_no or case.case_no or "",
+        applicant=mask_name(case.applicant_name), station_name=station.name, station_phone=station_phone(station),
+        status_word="",
+    )
+    timed: list[tuple[dt.datetime | None, int, Step]] = []
+    received_text, received = _when(case.received_at)
+    if case.status == "not_collected":
+        timed.append((received, 0, Step("服务站未收件（已一次性告知所需材料）", received_text)))
+    else:
+        timed.append((received, 0, Step(f"{station.name}已收件", received_text)))
+    if case.station_decision == "accepted":
+        timed.append((received, 1, Step("服务站已受理（委托受理）", received_text)))
+    for decision in decisions:
+        text, at = _when(decision.decided_at)
+        if decision.kind == "accepted":
+            step = Step("县级部门已受理", text, (f"办件编号：{decision.hub_case_no}",) if decision.hub_case_no else ())
+        elif decision.kind == "supplement":
+            names = "、".join(str(i.get("name") or "") for i in decision.supplement_items or [] if isinstance(i, dict))
+            lines = tuple(x for x in (f"需补正：{names}" if names else "", decision.reason or "") if x)
+            step = Step("需要补正材料", text, lines)
+        elif decision.kind == "rejected":
+            step = Step("不予受理", text, (f"理由：{decision.reason}",) if decision.reason else ())
+        else:
+            word = RESULTS.get(decision.result or "", "")
+            step = Step(f"已办结：{word}", text, tuple(x for x in (decision.result_text or "",) if x))
+        timed.append((at, 2, step))
+    for answer in snapshot.get("supplements") or []:
+        if isinstance(answer, dict):
+            text, at = _when(answer.get("supplied_at"))
+            timed.append((at, 3, Step("已补交补正材料", text)))
+    delivery = snapshot.get("delivery") if isinstance(snapshot.get("delivery"), dict) else None
+    if delivery:
+        method = PICKUP_METHODS.get(str(delivery.get("method")), "")
+        day = _day(delivery.get("delivered_on"))
+        lines = (f"邮件号：{delivery['ems_no']}",) if delivery.get("method") == "post" and delivery.get("ems_no") else ()
+        timed.append((_when(delivery.get("delivered_on"))[1], 4, Step(f"结果已送达（{method}）" if method else "结果已送达",
+                                                                      day, lines)))
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    view.steps = [step for _at, _order, step in sorted(
+        ((at or far, order, step) for at, order, step in timed), key=lambda t: (t[0], t[1]))]
+    _now(view, case, snapshot, decisions)
+    return view
+
+
+def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: list[Decision]) -> None:
+    """What the resident needs to know or do now, and the result."""
+    last = decisions[-1] if decisions else None
+    status = case.status
+    pending = [m for m in snapshot.get("materials") or []
+               if isinstance(m, dict) and m.get("status") in ("missing", "deferred")]
+    if status == "submitted":
+        view.status_word = "等待县级部门受理"
+        view.now_title = "材料已送县级部门，请耐心等待受理，暂不需要您做什么。"
+    elif status == "not_collected":
+        view.status_word = "未收件"
+        view.now_title = "请按服务站给您的一次性告知单准备好材料，再到服务站办理。"
+    elif status == "supplement":
+        view.status_word = "需要补正"
+        if case.supplied_at:
+            view.now_title = "补正材料已交，等待县级部门审核。"
+        else:
+            view.now_title = f"请把下面的材料交到{view.station_name}："
+            if last is not None and last.kind == "supplement":
+                view.now_lines = [str(i.get("name") or "") for i in last.supplement_items or [] if isinstance(i, dict)]
+                if last.reason:
+                    view.now_lines.append(f"说明：{last.reason}")
+    elif status == "accepted":
+        view.status_word = "正在办理"
+        due = _day(case.committed_due) or _day(case.statutory_due)
+        view.now_title = f"正在办理，承诺 {due} 前办结。" if due else "正在办理，请耐心等待。"
+    elif status == "rejected":
+        view.status_word = "不予受理"
+        view.now_title = "您的申请未被受理。如有疑问，请联系服务站。"
+        view.result_word = "不予受理"
+        view.result_text = (last.reason or "") if last is not None else ""
+    elif status in ("completed", "delivered"):
+        done = next((d for d in reversed(decisions) if d.kind == "completed"), None)
+        view.result_word = RESULTS.get(done.result or "", "") if done else ""
+        view.result_text = (done.result_text or "") if done else ""
+        view.certificate_no = (done.certificate_no or "") if done else ""
+        if status == "delivered":
+            view.status_word = "已送达"
+            view.now_title = "结果已送达，办理完毕。"
+        else:
+            view.status_word = "已办结"
+            view.collect = _collect(snapshot, view.station_name)
+            view.now_title = "已办结，请领取结果。"
+    if pending and status not in ("rejected", "completed", "delivered", "not_collected"):
+        view.now_lines += [f"还需补交：{m.get('name')}" + (f"（{_day(m.get('due_date'))}前）" if m.get("due_date") else "")
+                           for m in pending]
+
+
+def lookup(typed: str | None) -> list[Progress] | None:
+    """The case(s) a typed code opens: the case, or every item of its bundle; None when none has it."""
+    code = query_codes.normalise(typed)
+    if not code:
+        return None
+    case = (HubCase.select().where(HubCase.query_code == code).order_by(HubCase.id).first())
+    if case is None:
+        return None
+    station = Station.get_by_id(case.station_id)
+    cases = [case]
+    if case.bundle_group:
+        cases = list(HubCase.select().where((HubCase.station == case.station_id)
+                                            & (HubCase.bundle_group == case.bundle_group)).order_by(HubCase.id))
+    return [progress(c, station) for c in cases]

@@ -1,0 +1,207 @@
+"""The resident's public progress page on the hub: plain words per state, nothing personal, look-alike
+letters read as digits, a bundle's items together, and a per-address limit."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rules import events
+from sync.hub.models import Station
+from sync.hub.services import decisions
+from tests.fixtures.hub import case_snapshot
+
+CODE = "K7P20X1M"
+ID_NUMBERS = ("110105194912310021", "110105198001010017")
+PHONES = ("13800001234", "13900001111")
+ADDRESS = "示范县示范村1号"
+
+
+def _submit(station, make_event, code=CODE, **over):
+    event = make_event(payload=case_snapshot(query_code=code, **over))
+    assert station.results([event])[0]["status"] == "accepted"
+    return event["case_id"]
+
+
+def _decide(app, case_id, **kw):
+    with app.app_context():
+        decisions.decide(case_id, decisions.DecisionInput(**kw), clerk="clerk")
+
+
+def _page(client, code=CODE, status=200):
+    response = client.get(f"/q/{code}")
+    assert response.status_code == status, response.get_data(as_text=True)
+    return response.get_data(as_text=True)
+
+
+def _nothing_personal(html: str) -> None:
+    for secret in (*ID_NUMBERS, *PHONES, ADDRESS, "张三"):
+        assert secret not in html
+    assert not re.search(r"(?<![\d-])\d{17}[\dX](?![\d-])", html)  # no full ID number of anyone
+    assert not re.search(r"(?<![\d-])1\d{10}(?![\d-])", html)  # no mobile number
+
+
+def _states(app, station, make_event):
+    """One case per state, each with its own code; yields (state, code, words the page must say)."""
+    cases = {}
+    cid = _submit(station, make_event, "C0KKECT1")
+    cases["collected"] = ("C0KKECT1", ["已收件", "等待县级部门受理"])
+    cid = _submit(station, make_event, "ACCEPT01")
+    _decide(app, cid, kind="accepted", hub_case_no="HUB-2026-0001")
+    cases["accepted"] = ("ACCEPT01", ["县级部门已受理", "HUB-2026-0001", "正在办理", "2026年11月27日"])
+    cid = _submit(station, make_event, "SVPP0001")
+    _decide(app, cid, kind="supplement", supplement_keys=("hukou_book",), reason="户口簿页不清晰")
+    cases["supplement"] = ("SVPP0001", ["需要补正", "请把下面的材料交到甲村便民服务站", "居民户口簿", "户口簿页不清晰"])
+    cid = _submit(station, make_event, "REJECT01")
+    _decide(app, cid, kind="rejected", reason="不属于本部门职权范围")
+    cases["rejected"] = ("REJECT01", ["不予受理", "不属于本部门职权范围"])
+    cid = _submit(station, make_event, "APPR0VE1", pickup_method="window")
+    _decide(app, cid, kind="accepted")
+    _decide(app, cid, kind="completed", result="approved", result_text="准予参保，次月生效",
+            certificate_no="GLJT-2026-0042")
+    cases["approved"] = ("APPR0VE1", ["已办结：准予", "准予参保，次月生效", "GLJT-2026-0042",
+                                     "请带本人身份证件和回执到甲村便民服务站领取"])
+    cid = _submit(station, make_event, "DENY0001")
+    _decide(app, cid, kind="accepted")
+    _decide(app, cid, kind="completed", result="denied", result_text="缴费年限不足")
+    cases["denied"] = ("DENY0001", ["已办结：不予", "缴费年限不足"])
+    cid = _submit(station, make_event, "DE11VER1", pickup_method="post")
+    _decide(app, cid, kind="accepted")
+    _decide(app, cid, kind="completed", result="approved")
+    delivered = make_event(case_id=cid, seq=2, kind=events.DELIVERED, payload={
+        "method": "post", "delivered_on": "2026-11-30", "ems_no": "EA123456789CN",
+        "address": ADDRESS, "receiver": "张三", "collector": {"name": "张三", "id_masked": "110105********0021"}})
+    assert station.results([delivered])[0]["status"] == "accepted"
+    cases["delivered"] = ("DE11VER1", ["已送达", "结果已送达（免费邮寄）", "2026年11月30日", "EA123456789CN"])
+    return cases
+
+
+def test_every_state_in_plain_words_and_nothing_personal(hub_app, hub_client, station_a, make_event):
+    for state, (code, words) in _states(hub_app, station_a, make_event).items():
+        html = _page(hub_client, code)
+        for word in words:
+            assert word in html, f"{state}: {word!r} missing"
+        assert "张*" in html  # the applicant's name, masked
+        assert "2026年11月20日 09:30" in html  # 收件 at the station, with its date
+        _nothing_personal(html)
+
+
+def test_supplement_answered_shows_it_and_waits(hub_app, hub_client, station_a, make_event):
+    cid = _submit(station_a, make_event)
+    _decide(hub_app, cid, kind="supplement", supplement_keys=("hukou_book",))
+    answer = make_event(case_id=cid, seq=2, kind=events.SUPPLEMENTED, payload={
+        "supplied": ["hukou_book"], "materials": case_snapshot()["materials"],
+        "supplied_at": "2026-11-22T10:00:00+08:00"})
+    assert station_a.results([answer])[0]["status"] == "accepted"
+    html = _page(hub_client)
+    assert "已补交补正材料" in html and "2026年11月22日 10:00" in html
+    assert "补正材料已交，等待县级部门审核" in html
+
+
+def test_look_alike_letters_and_dashes_still_find_the_case(hub_app, hub_client, station_a, make_event):
+    _submit(station_a, make_event)
+    assert "城乡居民基本养老保险参保登记" in _page(hub_client, "k7p2-oxim")  # O→0, I→1, lower case, dash
+    assert "城乡居民基本养老保险参保登记" in _page(hub_client, "K7P20XLM")  # L→1
+    response = hub_client.get("/q?code=k7p2+0xlm")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/q/{CODE}")
+
+
+def test_unknown_code_says_not_found_only(hub_client, station_a):
+    html = _page(hub_client, "ZZZZZZZZ", status=404)
+    assert "未找到该查询码" in html
+
+
+def test_a_bundle_code_shows_every_item(hub_app, hub_client, station_a, make_event):
+    _submit(station_a, make_event, "BVND1E01", bundle_group="01JBUNDLE0000000000000000A", item_name="出生医学证明")
+    _submit(station_a, make_event, "BVND1E02", bundle_group="01JBUNDLE0000000000000000A", item_name="户口登记")
+    _submit(station_a, make_event, "OTHER001", item_name="别人的事项")
+    html = _page(hub_client, "BVND1E02")
+    assert "出生医学证明" in html and "户口登记" in html and "共 2 项" in html
+    assert "别人的事项" not in html
+
+
+def test_station_phone_is_a_tel_link_when_the_county_set_one(hub_app, hub_client, station_a, make_event):
+    _submit(station_a, make_event)
+    assert "服务站电话请见回执" in _page(hub_client)
+    with hub_app.app_context():
+        Station.update(settings={"public_phone": "0351-1234567"}).where(Station.code == "ST-A").execute()
+    assert 'href="tel:0351-1234567"' in _page(hub_client)
+
+
+def test_page_passes_the_csp_and_needs_no_login(hub_client, station_a, make_event):
+    _submit(station_a, make_event)
+    response = hub_client.get(f"/q/{CODE}")
+    assert response.status_code == 200
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    html = response.get_data(as_text=True)
+    assert "style=" not in html and "<script" not in html and "http" not in html.replace("https://", "")
+
+
+@pytest.fixture
+def limited_hub(tmp_path):
+    from sync.hub import create_app
+    from tests.fixtures.config import hub_test_config
+
+    return create_app(hub_test_config(PUBLIC_LOOKUP_LIMIT=5), tmp_path / "limited")
+
+
+def test_lookups_are_limited_per_address(limited_hub):
+    client = limited_hub.test_client()
+    for i in range(5):
+        assert client.get(f"/q/GUESS{i:03d}").status_code == 404
+    refused = client.get("/q/GUESS999")
+    assert refused.status_code == 429
+    assert "查询过于频繁" in refused.get_data(as_text=True)
+    other = limited_hub.test_client()
+    assert other.get("/q/GUESS000", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 404
+
+
+def _broadcasts(app):
+    from sync import protocol
+    from sync.hub.models import Change
+
+    with app.app_context():
+        return [c.payload["settings"] for c in Change.select().where(
+            Change.station.is_null() & (Change.kind == protocol.CHANGE_STATION_SETTINGS)).order_by(Change.id)]
+
+
+def test_public_url_goes_down_to_stations_once_per_value(tmp_path):
+    from sync.hub import create_app
+    from tests.fixtures.config import hub_test_config
+
+    folder = tmp_path / "hub"
+    app = create_app(hub_test_config(PUBLIC_URL="https://zwfw.example.gov.cn"), folder)
+    assert _broadcasts(app) == [{"public_url": "https://zwfw.example.gov.cn"}]
+    app = create_app(hub_test_config(PUBLIC_URL="https://zwfw.example.gov.cn"), folder)  # a restart
+    assert len(_broadcasts(app)) == 1
+    app = create_app(hub_test_config(PUBLIC_URL=""), folder)  # withdrawn
+    assert _broadcasts(app)[-1] == {"public_url": ""}
+    with pytest.raises(Exception, match="PUBLIC_URL"):
+        create_app(hub_test_config(PUBLIC_URL="javascript:alert(1)"), folder)
+
+
+def test_the_page_and_its_limit_on_both_backends(any_hub_app, make_station, make_event):
+    station = make_station(any_hub_app, "ST-P", "丙村便民服务站")
+    _submit(station, make_event)
+    any_hub_app.config["PUBLIC_LOOKUP_LIMIT"] = 3
+    client = any_hub_app.test_client()
+    assert "丙村便民服务站已收件" in _page(client, "k7p2oxim")
+    assert client.get("/q/ZZZZZZZZ").status_code == 404
+    assert client.get(f"/q/{CODE}").status_code == 200
+    assert client.get(f"/q/{CODE}").status_code == 429  # the fourth lookup from this address
+
+
+def test_cases_held_before_the_upgrade_find_their_bundle(hub_app, hub_client, station_a, make_event):
+    import importlib
+
+    from sync.hub.extensions import db
+    from sync.hub.models import HubCase
+
+    _submit(station_a, make_event, "BVND1E01", bundle_group="01JBUNDLE0000000000000000A", item_name="出生医学证明")
+    _submit(station_a, make_event, "BVND1E02", bundle_group="01JBUNDLE0000000000000000A", item_name="户口登记")
+    migration = importlib.import_module("sync.hub.migrations.0007_public_progress")
+    with hub_app.app_context():
+        HubCase.update(bundle_group=None).execute()  # as the cases stood before 0007
+        migration.backfill(db)
+    assert "出生医学证明" in _page(hub_client, "BVND1E02")
