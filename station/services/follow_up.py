@@ -135,11 +135,7 @@ class DueMaterial:
     working_days_left: int
 
 
-def deferred_due(today: dt.date, calendar: WorkCalendar, agent: User | None = None) -> list[DueMaterial]:
-    """Deferred materials of open cases that are overdue or due within 3 working days, soonest first.
-
-    ``agent``: only that agent's cases (her to-do); None: the whole station's.
-    """
+def _deferred_due_query(today: dt.date, calendar: WorkCalendar, agent: User | None) -> Any:
     horizon = calendar.add_working_days(today, DUE_SOON_WORKING_DAYS).due
     query = (CaseMaterial.select(CaseMaterial, Case).join(Case)
              .where((CaseMaterial.status == "deferred") & (CaseMaterial.due_date <= horizon)
@@ -147,6 +143,19 @@ def deferred_due(today: dt.date, calendar: WorkCalendar, agent: User | None = No
              .order_by(CaseMaterial.due_date, Case.received_at))
     if agent is not None:
         query = query.where(Case.agent == agent)
+    return query
+
+
+def deferred_due(today: dt.date, calendar: WorkCalendar, agent: User | None = None,
+                 limit: int | None = None) -> list[DueMaterial]:
+    """Deferred materials of open cases that are overdue or due within 3 working days, soonest first.
+
+    ``agent``: only that agent's cases (her to-do); None: the whole station's. ``limit``: only the
+    soonest that many (the home page; the 容缺 page lists them all).
+    """
+    query = _deferred_due_query(today, calendar, agent)
+    if limit is not None:
+        query = query.limit(limit)
     return [DueMaterial(material=m, case=m.case, overdue=m.due_date < today,
                         working_days_left=calendar.working_days_between(today, m.due_date))
             for m in query]
@@ -334,22 +343,39 @@ def handover_summary(case: Case) -> str:
 
 # --- 待办 ---------------------------------------------------------------------------------------
 
+#: How many entries of each to-do list the home page shows; the heading gives the full count and
+#: links to the whole list. A station with years of cases may hold tens of thousands of results
+#: waiting for handover: building every one of them for the home page cost ~50 MB and seconds.
+TODO_SHOWN = 20
+
+
 @dataclass
 class ToDo:
-    """What is waiting on the station (or on one agent): the home page's lists."""
+    """What is waiting on the station (or on one agent): the home page's lists, the first TODO_SHOWN of each."""
 
     supplements: list[Case]  # 补正 to answer
     deferred: list[DueMaterial]  # 容缺 due soon or overdue
     handovers: list[Case]  # results to hand over
     set_aside: list[Case]  # cases sync set aside (an event the county refused)
+    counts: dict[str, int] = field(default_factory=dict)  # each list's full length (the lists are cut)
+
+    def count(self, name: str) -> int:
+        """How many entries the list ``name`` has in all (its shown part when no count was given)."""
+        return self.counts.get(name, len(getattr(self, name)))
 
     @property
     def total(self) -> int:
-        return len(self.supplements) + len(self.deferred) + len(self.handovers) + len(self.set_aside)
+        return sum(self.count(name) for name in ("supplements", "deferred", "handovers", "set_aside"))
 
 
-def todo(today: dt.date, calendar: WorkCalendar, agent: User | None, set_aside_case_ids: list[str]) -> ToDo:
-    """The to-do lists; ``agent`` narrows them to her own cases, None gives the station's."""
+def todo(today: dt.date, calendar: WorkCalendar, agent: User | None, set_aside_case_ids: list[str],
+         shown: int | None = None) -> ToDo:
+    """The to-do lists; ``agent`` narrows them to her own cases, None gives the station's.
+
+    Each list holds at most ``shown`` entries (the oldest first) and ``counts`` the full numbers:
+    the home page never builds every case of a long list. ``shown`` defaults to TODO_SHOWN.
+    """
+    shown = shown or TODO_SHOWN
     def mine(query):  # noqa: ANN001, ANN202 - a Case query
         return query.where(Case.agent == agent) if agent is not None else query
 
@@ -357,6 +383,10 @@ def todo(today: dt.date, calendar: WorkCalendar, agent: User | None, set_aside_c
                        .order_by(Case.updated_at))
     handovers = mine(Case.select().where(Case.status == "completed").order_by(Case.closed_at))
     set_aside = mine(Case.select().where(Case.id.in_(set_aside_case_ids)).order_by(Case.received_at)) \
-        if set_aside_case_ids else []
-    return ToDo(supplements=list(supplements), deferred=deferred_due(today, calendar, agent),
-                handovers=list(handovers), set_aside=list(set_aside))
+        if set_aside_case_ids else None
+    counts = {"supplements": supplements.count(), "handovers": handovers.count(),
+              "deferred": _deferred_due_query(today, calendar, agent).count(),
+              "set_aside": set_aside.count() if set_aside is not None else 0}
+    return ToDo(supplements=list(supplements.limit(shown)), deferred=deferred_due(today, calendar, agent, shown),
+                handovers=list(handovers.limit(shown)),
+                set_aside=list(set_aside.limit(shown)) if set_aside is not None else [], counts=counts)

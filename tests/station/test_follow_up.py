@@ -366,3 +366,15 @@ def test_a_case_set_aside_by_sync_is_on_the_to_do(app, agent):
         OutboxEvent.case_id == case.id).execute())
     page = agent.get("/").get_data(as_text=True)
     assert 'id="todo-set-aside"' in page and case.case_no in page
+
+
+def test_a_long_to_do_list_shows_the_oldest_few_with_the_full_count_and_a_link(app, agent, monkeypatch):
+    monkeypatch.setattr(follow_up, "TODO_SHOWN", 2)
+    results = [_in_app(app, _completed) for _ in range(3)]
+    page = agent.get("/").get_data(as_text=True)
+    assert "待送达的办理结果（3）" in page and "最早的 2 件" in page
+    agent_id = _in_app(app, lambda: _agent().id)
+    assert f"/cases/?status=completed&amp;agent={agent_id}" in page  # the whole list, one click away
+    listed = page[page.index('id="todo-handovers"'):]
+    listed = listed[:listed.index("</ul>")]
+    assert [c.case_no in listed for c in results] == [True, True, False]  # the oldest results first
