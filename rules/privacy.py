@@ -46,6 +46,19 @@ def mask_phone(phone: str | None) -> str:
     return "".join(chars)
 
 
+def mask_name(name: str | None) -> str:
+    """Keep the first character of a name and hide the rest (张三 → 张*, 欧阳娜娜 → 欧***).
+
+    A list that many people can see (the sync queue) needs to tell cases apart, not to name residents.
+    """
+    if not name:
+        return ""
+    value = name.strip()
+    if len(value) <= 1:
+        return value
+    return value[0] + "*" * (len(value) - 1)
+
+
 _ID_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{14,17}[0-9Xx](?![0-9A-Za-z])")
 _PHONE_LIKE = re.compile(r"(?<![0-9A-Za-z*-])(?:\d{3,4}-)?\d{7,11}(?![0-9A-Za-z*])")
 
