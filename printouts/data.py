@@ -96,8 +96,9 @@ class CaseDoc:
     proxy_relation: str = ""  # relation to applicant, e.g. 村代办员, 子女
     statutory_due: date | None = None
     committed_due: date | None = None
-    deadline_provisional: bool = False  # holiday data missing for that year: weekends only
-    deadline_warning: str = ""  # why provisional, printed next to the date
+    statutory_provisional: bool = False  # holiday data missing for a year this date was counted through
+    committed_provisional: bool = False  # each date its own mark: a committed date may be firm, the other not
+    deadline_warning: str = ""  # why provisional, printed next to a provisional date
     statutory_limit_text: str = ""  # "20个工作日"
     committed_limit_text: str = ""  # "5个工作日"
     pickup_method: str = "window"  # key of rules.labels.PICKUP_METHODS
@@ -175,5 +176,6 @@ class LedgerRow:
     status_text: str = ""  # 已收件 / 已受理 / 补正中 / 已办结 …
     statutory_due: date | None = None
     committed_due: date | None = None
-    deadline_provisional: bool = False
+    statutory_provisional: bool = False
+    committed_provisional: bool = False
     sync_state: str = ""  # 待同步 / 已发送 / 已确认 / 被拒收

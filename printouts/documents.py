@@ -73,10 +73,10 @@ def _deadline_rows(case: CaseDoc) -> list[Row]:
     rows: list[Row] = []
     if case.statutory_limit_text or case.statutory_due:
         rows.append(("法定办结时限", deadline_text(case.statutory_limit_text, case.statutory_due,
-                                             case.deadline_provisional, case.deadline_warning), True))
+                                             case.statutory_provisional, case.deadline_warning), True))
     if case.committed_limit_text or case.committed_due:
         rows.append(("承诺办结时限", deadline_text(case.committed_limit_text, case.committed_due,
-                                             case.deadline_provisional, case.deadline_warning), True))
+                                             case.committed_provisional, case.deadline_warning), True))
     return rows
 
 

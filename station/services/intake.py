@@ -27,7 +27,7 @@ from station.services.cases import snapshot
 from station.services.catalog import MergedMaterial, materials_of, merge_materials, station_can_accept
 from station.services.errors import DomainError, ValidationFailed
 from station.services.station_info import get_profile
-from station.services.workdays import WorkCalendar
+from station.services.workdays import Deadline, WorkCalendar
 from sync.outbox import enqueue
 from sync.restore import restore_pending
 
@@ -99,12 +99,29 @@ def deferral_limit(items: list[ServiceItem], today: dt.date, calendar: WorkCalen
     DOMAIN.md: a 容缺 due date may not exceed the item's committed limit. An item with no
     committed days (即办件) leaves no room for 容缺, so the answer is None.
     """
+    deadline = deferral_deadline(items, today, calendar)
+    return deadline.due if deadline else None
+
+
+def deferral_deadline(items: list[ServiceItem], today: dt.date, calendar: WorkCalendar) -> Deadline | None:
+    """The 容缺 limit as a Deadline, so the form can mark it 暂定 like every provisional date."""
     limits = []
     for item in items:
         if not item.committed_value:
             return None
-        limits.append(calendar.deadline_for(today, item.committed_value, item.committed_unit).due)
-    return min(limits) if limits else None
+        limits.append(calendar.deadline_for(today, item.committed_value, item.committed_unit))
+    return min(limits, key=lambda d: d.due) if limits else None
+
+
+def provisional_deferral_limits(materials: list[MergedMaterial], today: dt.date, calendar: WorkCalendar) -> set[str]:
+    """The merged materials whose latest 容缺 date was counted through a year without holiday data."""
+    provisional = set()
+    for m in materials:
+        if m.deferrable:
+            deadline = deferral_deadline(m.items, today, calendar)
+            if deadline and deadline.provisional:
+                provisional.add(m.key)
+    return provisional
 
 
 def material_deferral_limits(materials: list[MergedMaterial], today: dt.date,
@@ -360,8 +377,9 @@ def _new_case(
         # an instant item collected for the county has no committed date here: "today" would
         # mark it overdue tomorrow while it waits for the competent authority
     provisional = bool((statutory and statutory.provisional) or (committed and committed.provisional))
-    warning = (statutory.warning if statutory and statutory.provisional else "") or (
-        committed.warning if committed and committed.provisional else ""
+    # the committed date's own warning first: it is the one the resident is told to expect
+    warning = (committed.warning if committed and committed.provisional else "") or (
+        statutory.warning if statutory and statutory.provisional else ""
     )
     return Case.create(
         id=str(ULID()),
@@ -391,6 +409,8 @@ def _new_case(
         statutory_due=statutory.due if statutory else None,
         committed_due=committed.due if committed else None,
         deadline_provisional=provisional,
+        statutory_provisional=bool(statutory and statutory.provisional),
+        committed_provisional=bool(committed and committed.provisional),
         deadline_warning=warning[:200],
         closed_at=received_at if decision == "not_collected" else None,
     )

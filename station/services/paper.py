@@ -59,7 +59,8 @@ def case_doc(case: Case) -> CaseDoc:
         agent_name=case.agent.name, agent_phone=case.agent.phone, proxy_name=case.proxy_name,
         proxy_id_number=personal.proxy_id_number(case), proxy_relation=case.proxy_relation,
         statutory_due=case.statutory_due, committed_due=case.committed_due,
-        deadline_provisional=case.deadline_provisional, deadline_warning=case.deadline_warning,
+        statutory_provisional=case.statutory_provisional, committed_provisional=case.committed_provisional,
+        deadline_warning=case.deadline_warning,
         statutory_limit_text=item.statutory_text, committed_limit_text=item.committed_text,
         pickup_method=case.pickup_method, consult_phone=item.consult_phone, supervise_phone=item.supervise_phone,
         fee=item.fee, materials=tuple(lines),
@@ -139,7 +140,8 @@ def ledger_rows(day: dt.date) -> list[LedgerRow]:
             received_at=c.received_at, case_no=c.case_no, item_name=c.item.name, applicant_name=c.applicant_name,
             applicant_id_number=personal.applicant_id_number(c), village=c.applicant_area_code,
             agent_name=c.agent.name, mode=c.mode, status_text=c.status_name, statutory_due=c.statutory_due,
-            committed_due=c.committed_due, deadline_provisional=c.deadline_provisional,
+            committed_due=c.committed_due, statutory_provisional=c.statutory_provisional,
+            committed_provisional=c.committed_provisional,
             sync_state=states[c.id]["label"],
         )
         for c in day_cases

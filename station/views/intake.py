@@ -71,6 +71,7 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
         items=items, title=title, bundle=bundle, values=values, errors=errors, warnings=warnings,
         duplicates=duplicates, materials=materials,
         deferral_limits=intake.material_deferral_limits(materials, today, calendar),
+        provisional_limits=intake.provisional_deferral_limits(materials, today, calendar),
         cert_types=CERTIFICATE_TYPES, material_statuses=INTAKE_MATERIAL_STATUSES, pickup_methods=PICKUP_METHODS,
         proxy_allowed=all(i.proxy_allowed for i in items),
         can_accept={i.id: catalog.station_can_accept(i) for i in items},
