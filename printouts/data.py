@@ -99,6 +99,7 @@ class CaseDoc:
     statutory_provisional: bool = False  # holiday data missing for a year this date was counted through
     committed_provisional: bool = False  # each date its own mark: a committed date may be firm, the other not
     deadline_warning: str = ""  # why provisional, printed next to a provisional date
+    forward_within: str = "3个工作日内"  # when a collected case goes to the department; never past 法定时限
     statutory_limit_text: str = ""  # "20个工作日"
     committed_limit_text: str = ""  # "5个工作日"
     pickup_method: str = "window"  # key of rules.labels.PICKUP_METHODS

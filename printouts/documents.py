@@ -161,7 +161,7 @@ def collection_receipt(station: StationInfo, case: CaseDoc, layout: str = "a4") 
                  f"根据《中华人民共和国行政许可法》第三十二条规定，本站依授权予以受理。")
     else:
         intro = (f"申请人{case.applicant_name}：本站已收到您申请“{case.item_name}”事项的下列材料，"
-                 f"将在3个工作日内报送{dept}。本回执仅证明材料已收取，受理结果以{dept}的决定为准。")
+                 f"将{'于' if case.forward_within == '当日' else '在'}{case.forward_within}报送{dept}。本回执仅证明材料已收取，受理结果以{dept}的决定为准。")
     story += [b.p(intro), b.space(1.5), b.kv_table([*_identity_rows(station, case),
                                                     ("收费", case.fee, False),
                                                     ("取件方式", PICKUP_METHODS.get(case.pickup_method,

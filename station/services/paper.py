@@ -36,6 +36,21 @@ def station_info() -> StationInfo:
     )
 
 
+FORWARD_WORKING_DAYS = 3  # a collected case reaches its department within this, unless its legal limit is shorter
+
+
+def forward_within(item: ServiceItem) -> str:
+    """How soon the receipt promises to forward a collected case: 3 working days, or its 法定时限 if shorter.
+
+    An 即办件 with a 1-working-day legal limit must not be promised to the department in three.
+    """
+    if item.statutory_unit == "hours" or item.statutory_value <= 0:
+        return "当日"
+    days = min(FORWARD_WORKING_DAYS, item.statutory_value)
+    unit = "个工作日" if item.statutory_unit == "working_days" else "日"
+    return f"{days}{unit}内"
+
+
 def case_doc(case: Case) -> CaseDoc:
     """Everything a paper about this case may print, read from the case as it is now."""
     item = case.item
@@ -61,7 +76,7 @@ def case_doc(case: Case) -> CaseDoc:
         statutory_due=case.statutory_due, committed_due=case.committed_due,
         statutory_provisional=case.statutory_provisional, committed_provisional=case.committed_provisional,
         deadline_warning=case.deadline_warning,
-        statutory_limit_text=item.statutory_text, committed_limit_text=item.committed_text,
+        forward_within=forward_within(item), statutory_limit_text=item.statutory_text, committed_limit_text=item.committed_text,
         pickup_method=case.pickup_method, consult_phone=item.consult_phone, supervise_phone=item.supervise_phone,
         fee=item.fee, materials=tuple(lines),
         form_values=tuple((labels.get(k, k), str(v)) for k, v in (case.form_values or {}).items()),

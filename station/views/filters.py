@@ -18,10 +18,12 @@ def _calendar():  # noqa: ANN202 - one load per request
     return g.work_calendar
 
 
-def deadline_marker(due: dt.date | None, status: str = "") -> str:
+def deadline_marker(due: dt.date | None, status: str = "", received: dt.datetime | dt.date | None = None) -> str:
+    """The list/page marker of a due date; `received` keeps a case taken today from showing 即将到期."""
     if due is None or (status and status not in OPEN_STATUSES):
         return ""
-    return marker(due, dt.date.today(), _calendar())
+    start = received.date() if isinstance(received, dt.datetime) else received
+    return marker(due, dt.date.today(), _calendar(), start)
 
 
 def register(app: Flask) -> None:
