@@ -40,6 +40,7 @@ class MaterialLine:
     status: str = "provided"  # key of rules.labels.MATERIAL_STATUSES
     due_date: date | None = None  # for deferred materials: 容缺 due date
     e_license_no: str = ""  # electronic licence number when status == "e_license"
+    returned: bool = False  # a certificate whose original was checked and handed back to the resident
     source: str = ""  # where and how to get it (一次性告知书 prints this)
     description: str = ""  # sample / requirement text from the catalog
 

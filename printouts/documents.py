@@ -25,6 +25,7 @@ from rules.labels import (
     MODES,
     PICKUP_METHODS,
     RESULTS,
+    RETURNED_ORIGINAL_NOTES,
     SUPPLY_FORMS,
 )
 from rules.privacy import mask_id_number, mask_phone
@@ -113,6 +114,8 @@ def _materials_table(b: Builder, materials: Sequence, with_status: bool = True) 
     rows = []
     for i, m in enumerate(materials, 1):
         note = MATERIAL_STATUSES.get(m.status, m.status)
+        if m.status == "provided" and m.returned and m.form in RETURNED_ORIGINAL_NOTES:
+            note = RETURNED_ORIGINAL_NOTES[m.form]
         if m.status == "deferred" and m.due_date:
             note += f"，{fmt_date(m.due_date)}前补交"
         if m.status == "e_license" and m.e_license_no:

@@ -103,3 +103,10 @@ def test_a_committed_case_still_promises_three_working_days(app, agent, tmp_path
     case = _take(app, agent, "高龄津贴申领")
     text = re.sub(r"\s+", "", _pdf_text(agent.get(f"/cases/{case.id}/print/receipt").data, tmp_path))
     assert "将在3个工作日内报送" in text
+
+
+def test_the_receipt_says_an_original_id_card_was_checked_and_returned(app, agent, tmp_path):
+    case = _take(app, agent, "高龄津贴申领")
+    text = _pdf_text(agent.get(f"/cases/{case.id}/print/receipt").data, tmp_path)
+    id_line = next(line for line in text.splitlines() if "居民身份证" in line and "原件" in line)
+    assert "原件已核验并退还" in id_line and "已提交" not in id_line and "已收" not in id_line
