@@ -71,6 +71,20 @@
     }
   }
 
+  // A scan over the limit is refused before it leaves the page, so nothing typed here is lost.
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    input.form.addEventListener("submit", function (event) {
+      var file = input.files && input.files[0];
+      var out = document.getElementById("upload-too-large");
+      if (file && file.size > Number(input.dataset.maxBytes)) {
+        event.preventDefault();
+        if (out) { out.textContent = input.dataset.tooLarge; }
+      } else if (out) {
+        out.textContent = "";
+      }
+    });
+  });
+
   // Sync page: poll progress while a sync runs.
   var summary = document.getElementById("sync-summary");
   if (summary) {

@@ -77,6 +77,8 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
         masked=personal.masked(case), address=personal.applicant_address(case), sync=case_sync_state(case.id), attachments=list(case.attachments),
         documents=applicable_documents(case), material_statuses=MATERIAL_STATUSES,
         pickup_methods=PICKUP_METHODS, note_form=NoteForm(), upload_form=AttachmentForm(),
+        upload_limit=min(current_app.config["MAX_ATTACHMENT_BYTES"], current_app.config["MAX_CONTENT_LENGTH"] or 1 << 62),
+        upload_too_large=attachments.too_large_message(current_app.config["MAX_ATTACHMENT_BYTES"]),
         new=request.args.get("new") == "1",
         bundle_cases=cases.bundle_cases(case),
         requested=follow_up.requested_materials(case), awaiting_supplement=follow_up.awaiting_supplement(case),
