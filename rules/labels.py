@@ -127,6 +127,7 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "print": "打印文书",
     "ledger": "打印台账",
     "scan_download": "下载扫描件",
+    "resume": "再次受理（读取首次来访信息）",
     "login": "登录",
     "login_failed": "登录失败",
     "lockout": "账号或地址被锁定",

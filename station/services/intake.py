@@ -18,7 +18,7 @@ from ulid import ULID
 from rules import events
 from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
 from station.extensions import db
-from station.models import Case, CaseMaterial, ServiceItem, User
+from station.models import Case, CaseMaterial, ServiceItem, TimelineEntry, User
 from station.models.base import now
 from station.models.cases import OPEN_STATUSES
 from station.services import identity, numbering, personal, timeline
@@ -331,8 +331,13 @@ def create_cases(
     bundle_code: str = "",
     allow_duplicate: bool = False,
     received_at: dt.datetime | None = None,
+    resumes: Case | None = None,
 ) -> list[Case]:
-    """Save one case per item (a bundle gives several, grouped), with materials, timeline and outbox events."""
+    """Save one case per item (a bundle gives several, grouped), with materials, timeline and outbox events.
+
+    ``resumes`` is the 不予收件 case of the resident's first visit: both cases' timelines then
+    name each other, so the second visit is seen as the same application taken up again.
+    """
     if not items:
         raise DomainError("请先选择事项。")
     if restore_pending():  # numbers used after the backup are known only to the hub
@@ -346,6 +351,8 @@ def create_cases(
     actor = timeline.actor_of(agent)
     created: list[Case] = []
     with db.atomic("IMMEDIATE"):
+        if resumes is not None and not can_resume(resumes):
+            raise DomainError(f"办件 {resumes.case_no} 不是“不予收件”的办件，或已再次受理过，不能再次受理。")
         # checked under the write lock, so a double-click cannot slip a second case past it
         if not allow_duplicate:
             duplicates = find_open_duplicates(items, draft.applicant_id_number)
@@ -362,7 +369,49 @@ def create_cases(
             enqueue(case.id, events.SUBMITTED, snapshot(case), catalog_version=case.catalog_version,
                     deadline=case.committed_due)
             created.append(case)
+        if resumes is not None:
+            _link_resumed(resumes, created, actor)
     return created
+
+
+def can_resume(case: Case) -> bool:
+    """A 不予收件 case not yet taken up again (a second visit is linked once, on the timeline)."""
+    if case.status != "not_collected":
+        return False
+    return not TimelineEntry.select().where((TimelineEntry.case == case.id)
+                                            & (TimelineEntry.action == "resumed")).exists()
+
+
+def _link_resumed(first: Case, created: list[Case], actor: str) -> None:
+    """Name each visit on the other's timeline (the first case keeps its status: the county files it as is)."""
+    for case in created:
+        timeline.record(case, actor, "resumed_from", f"再次受理：首次来访为办件 {first.case_no}（不予收件）",
+                        {"first_case_id": first.id})
+    numbers = "、".join(c.case_no for c in created)
+    timeline.record(first, actor, "resumed", f"申请人再次来访，已重新受理为办件 {numbers}",
+                    {"case_ids": [c.id for c in created]})
+
+
+def resume_values(case: Case) -> dict[str, str]:
+    """The intake form as the first visit left it, for a resident who comes back with what was missing.
+
+    Personal numbers are read through services.personal (the caller logs the access); a material
+    that was missing stays unanswered, so the agent looks at it again.
+    """
+    values = {
+        "mode": case.mode, "applicant_kind": case.applicant_kind, "applicant_cert_type": case.applicant_cert_type,
+        "applicant_name": case.applicant_name, "applicant_id_number": personal.applicant_id_number(case),
+        "applicant_phone": personal.applicant_phone(case), "applicant_address": personal.applicant_address(case),
+        "applicant_area_code": case.applicant_area_code, "pickup_method": case.pickup_method,
+        "proxy_name": case.proxy_name, "proxy_id_number": personal.proxy_id_number(case),
+        "proxy_phone": personal.proxy_phone(case), "proxy_relation": case.proxy_relation,
+    }
+    for name, value in (case.form_values or {}).items():
+        values[f"field__{name}"] = str(value)
+    for m in CaseMaterial.select().where(CaseMaterial.case == case):
+        if m.status not in ("missing", "deferred"):
+            values[f"mat__{m.key}__status"] = m.status
+    return values
 
 
 def _new_case(
