@@ -41,6 +41,7 @@ class MaterialLine:
     status: str = "provided"  # key of rules.labels.MATERIAL_STATUSES
     due_date: date | None = None  # for deferred materials: 容缺 due date
     e_license_no: str = ""  # electronic licence number when status == "e_license"
+    returned: bool = False  # a certificate whose original was checked and handed back to the resident
     source: str = ""  # where and how to get it (一次性告知书 prints this)
     description: str = ""  # sample / requirement text from the catalog
 
@@ -97,8 +98,10 @@ class CaseDoc:
     proxy_relation: str = ""  # relation to applicant, e.g. 村代办员, 子女
     statutory_due: date | None = None
     committed_due: date | None = None
-    deadline_provisional: bool = False  # holiday data missing for that year: weekends only
-    deadline_warning: str = ""  # why provisional, printed next to the date
+    statutory_provisional: bool = False  # holiday data missing for a year this date was counted through
+    committed_provisional: bool = False  # each date its own mark: a committed date may be firm, the other not
+    deadline_warning: str = ""  # why provisional, printed next to a provisional date
+    forward_within: str = "3个工作日内"  # when a collected case goes to the department; never past 法定时限
     statutory_limit_text: str = ""  # "20个工作日"
     committed_limit_text: str = ""  # "5个工作日"
     pickup_method: str = "window"  # key of rules.labels.PICKUP_METHODS
@@ -176,5 +179,6 @@ class LedgerRow:
     status_text: str = ""  # 已收件 / 已受理 / 补正中 / 已办结 …
     statutory_due: date | None = None
     committed_due: date | None = None
-    deadline_provisional: bool = False
+    statutory_provisional: bool = False
+    committed_provisional: bool = False
     sync_state: str = ""  # 待同步 / 已发送 / 已确认 / 被拒收

@@ -25,6 +25,7 @@ from rules.labels import (
     MODES,
     PICKUP_METHODS,
     RESULTS,
+    RETURNED_ORIGINAL_NOTES,
     SUPPLY_FORMS,
 )
 from rules.privacy import mask_id_number, mask_phone
@@ -73,10 +74,10 @@ def _deadline_rows(case: CaseDoc) -> list[Row]:
     rows: list[Row] = []
     if case.statutory_limit_text or case.statutory_due:
         rows.append(("法定办结时限", deadline_text(case.statutory_limit_text, case.statutory_due,
-                                             case.deadline_provisional, case.deadline_warning), True))
+                                             case.statutory_provisional, case.deadline_warning), True))
     if case.committed_limit_text or case.committed_due:
         rows.append(("承诺办结时限", deadline_text(case.committed_limit_text, case.committed_due,
-                                             case.deadline_provisional, case.deadline_warning), True))
+                                             case.committed_provisional, case.deadline_warning), True))
     return rows
 
 
@@ -113,6 +114,8 @@ def _materials_table(b: Builder, materials: Sequence, with_status: bool = True) 
     rows = []
     for i, m in enumerate(materials, 1):
         note = MATERIAL_STATUSES.get(m.status, m.status)
+        if m.status == "provided" and m.returned and m.form in RETURNED_ORIGINAL_NOTES:
+            note = RETURNED_ORIGINAL_NOTES[m.form]
         if m.status == "deferred" and m.due_date:
             note += f"，{fmt_date(m.due_date)}前补交"
         if m.status == "e_license" and m.e_license_no:
@@ -161,7 +164,7 @@ def collection_receipt(station: StationInfo, case: CaseDoc, layout: str = "a4") 
                  f"根据《中华人民共和国行政许可法》第三十二条规定，本站依授权予以受理。")
     else:
         intro = (f"申请人{case.applicant_name}：本站已收到您申请“{case.item_name}”事项的下列材料，"
-                 f"将在3个工作日内报送{dept}。本回执仅证明材料已收取，受理结果以{dept}的决定为准。")
+                 f"将{'于' if case.forward_within == '当日' else '在'}{case.forward_within}报送{dept}。本回执仅证明材料已收取，受理结果以{dept}的决定为准。")
     story += [b.p(intro), b.space(1.5), b.kv_table([*_identity_rows(station, case),
                                                     ("收费", case.fee, False),
                                                     ("取件方式", PICKUP_METHODS.get(case.pickup_method,

@@ -98,7 +98,8 @@ def sample_ledger_rows(n: int = 30) -> list[LedgerRow]:
             item_name=items[i % len(items)], applicant_name=["王秀兰", "李春生", "赵桂芳", "欧阳建军"][i % 4],
             applicant_id_number=SAMPLE_ID_NUMBER, village=villages[i % len(villages)],
             agent_name="李建国", mode="proxy" if i % 3 == 0 else "assisted", status_text=statuses[i % len(statuses)],
-            statutory_due=date(2025, 4, 2), committed_due=date(2025, 3, 14), deadline_provisional=(i % 11 == 5),
+            statutory_due=date(2025, 4, 2), committed_due=date(2025, 3, 14), statutory_provisional=(i % 11 == 5),
+            committed_provisional=(i % 11 == 5),
             sync_state=syncs[i % len(syncs)],
         )
         for i in range(n)

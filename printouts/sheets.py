@@ -98,12 +98,11 @@ def ledger(station: StationInfo, day: date, rows: Iterable[LedgerRow]) -> bytes:
     width = b.layout.frame_width
     data: list[list[object]] = [[b.p(h, s.label) for h, _ in LEDGER_COLUMNS]]
     for i, r in enumerate(rows, 1):
-        mark = "*" if r.deadline_provisional else ""
         cells: list[object] = [
             str(i), f"{r.received_at:%H:%M}", r.case_no, r.item_name, r.applicant_name,
             mask_id_number(r.applicant_id_number), r.village, r.agent_name, MODES.get(r.mode, r.mode),
-            r.status_text, fmt_date(r.statutory_due) + (mark if r.statutory_due else ""),
-            fmt_date(r.committed_due) + (mark if r.committed_due else ""), r.sync_state,
+            r.status_text, fmt_date(r.statutory_due) + ("*" if r.statutory_due and r.statutory_provisional else ""),
+            fmt_date(r.committed_due) + ("*" if r.committed_due and r.committed_provisional else ""), r.sync_state,
         ]
         data.append([b.p(c, s.cell) if j in _WRAPPED else b.plain(c) for j, c in enumerate(cells)])
     table = Table(data, colWidths=[f * width for _, f in LEDGER_COLUMNS], repeatRows=1)

@@ -77,6 +77,11 @@ COLLECTOR_KINDS: Mapping[str, str] = {"applicant": "申请人本人", "authorise
 #: Material.form: how the paper must be handed in.
 MATERIAL_FORMS: Mapping[str, str] = {"original": "原件", "copy": "复印件", "original_and_copy": "原件及复印件"}
 
+#: On paper, a provided certificate (one with an electronic counterpart: 身份证, 户口簿, 结婚证 …) by its
+#: form: the station checks the original and hands it back, so the receipt must not say it was kept.
+RETURNED_ORIGINAL_NOTES: Mapping[str, str] = {
+    "original": "原件已核验并退还", "original_and_copy": "原件已核验并退还，复印件留存"}
+
 #: Case.pickup_method: how the result is handed over (送达).
 PICKUP_METHODS: Mapping[str, str] = {"window": "窗口领取", "post": "免费邮寄", "hand": "代办员送达"}
 
@@ -122,6 +127,7 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "print": "打印文书",
     "ledger": "打印台账",
     "scan_download": "下载扫描件",
+    "resume": "再次受理（读取首次来访信息）",
     "login": "登录",
     "login_failed": "登录失败",
     "lockout": "账号或地址被锁定",

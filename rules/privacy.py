@@ -62,7 +62,10 @@ def mask_numbers_in(text: str | None) -> str:
 
 
 def mask_name(name: str | None) -> str:
-    """A name as a public page may show it: 赵*英, 张*; the first and last character only."""
+    """A name as a public page or a shared list may show it: 赵*英, 张*, 欧**娜; the first and last character only.
+
+    Enough to tell cases apart and for a resident to recognise her own, not enough to name her.
+    """
     value = (name or "").strip()
     if len(value) <= 1:
         return value

@@ -24,6 +24,9 @@ def queue_summary(now: dt.datetime | None = None) -> dict[str, Any]:
     if isinstance(oldest, str):
         oldest = dt.datetime.fromisoformat(oldest)
     link_state = state.get_value(state.LINK_STATE, LINK_UNKNOWN)
+    last_success = state.get_value(state.LAST_SUCCESS)
+    last_error = state.get_value(state.LAST_ERROR)
+    last_error_at = state.get_value(state.LAST_ERROR_AT)
     return {
         "queue_length": queued.count(),
         "queued_cases": queued.select(fn.COUNT(OutboxEvent.case_id.distinct())).scalar() or 0,
@@ -31,12 +34,39 @@ def queue_summary(now: dt.datetime | None = None) -> dict[str, Any]:
         "oldest_queued_age_s": int((now - oldest).total_seconds()) if oldest else 0,
         "set_aside_count": OutboxEvent.select().where(OutboxEvent.state == "set_aside").count(),
         "acked_count": OutboxEvent.select().where(OutboxEvent.state == "acked").count(),
-        "last_success": state.get_value(state.LAST_SUCCESS),
-        "last_error": state.get_value(state.LAST_ERROR),
-        "last_error_at": state.get_value(state.LAST_ERROR_AT),
+        "last_success": last_success,
+        # only a failure newer than the last success is the link's state now; an older one is history
+        "last_error": last_error if _error_is_current(last_error, last_error_at, last_success) else "",
+        "last_error_at": last_error_at if _error_is_current(last_error, last_error_at, last_success) else "",
+        "recovered_error_at": "" if _error_is_current(last_error, last_error_at, last_success) else last_error_at,
         "link_state": link_state,
         "link_state_label": link_state_label(link_state),
     }
+
+
+def _error_is_current(error: str | None, error_at: str | None, success_at: str | None) -> bool:
+    """Whether the last failure came after the last success (both are ISO times, so they compare as text)."""
+    if not error:
+        return False
+    return not success_at or (error_at or "") >= success_at
+
+
+def queued_by_case() -> list[dict[str, Any]]:
+    """Each case with events still to go to the county, oldest first: how many, which kinds, since when.
+
+    The station joins these to its cases (number, item, masked applicant); sync itself knows only ids.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    queued = OutboxEvent.select().where(OutboxEvent.state == "queued").order_by(OutboxEvent.created_at, OutboxEvent.id)
+    for event in queued:
+        created = event.created_at
+        if isinstance(created, str):
+            created = dt.datetime.fromisoformat(created)
+        row = rows.setdefault(event.case_id, {"case_id": event.case_id, "events": 0, "kinds": [], "oldest": created})
+        row["events"] += 1
+        if event.kind not in row["kinds"]:
+            row["kinds"].append(event.kind)
+    return list(rows.values())
 
 
 def set_aside_events() -> list[OutboxEvent]:

@@ -49,12 +49,21 @@ def read_blob(root: str, sha256: str) -> bytes | None:
     return keys.ring().unseal_bytes(stored)
 
 
+def too_large_message(max_bytes: int) -> str:
+    """The one Chinese sentence for a scan over the limit, naming the limit (the view and the 413 page share it)."""
+    if max_bytes >= 1024 * 1024:
+        limit = f"{max_bytes / (1024 * 1024):g} MB"
+    else:
+        limit = f"{max_bytes} 字节"
+    return f"文件太大：超过 {limit} 上限。请降低扫描分辨率或分页扫描后重新上传。"
+
+
 def add_attachment(case: Case, user: User, filename: str, data: bytes, root: str, max_bytes: int) -> Attachment:
     """Store a scan for a case; the same file twice on one case is refused, across cases stored once."""
     if not data:
         raise DomainError("文件是空的，请重新扫描。")
     if len(data) > max_bytes:
-        raise DomainError(f"文件太大：最大 {max_bytes // (1024 * 1024)} MB。请降低扫描分辨率后重试。")
+        raise DomainError(too_large_message(max_bytes))
     try:  # by the file's content: a decodable JPEG/PNG, or a PDF without scripts — never its name
         content_type = check_scan(data)
     except FileRefused as exc:

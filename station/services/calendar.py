@@ -109,8 +109,8 @@ def set_year_known(year: int, known: bool) -> None:
         _bump()
 
 
-def marker(due: dt.date | None, today: dt.date, calendar: WorkCalendar) -> str:
+def marker(due: dt.date | None, today: dt.date, calendar: WorkCalendar, start: dt.date | None = None) -> str:
     """The list marker: '' when there is no deadline, else ok / soon (≤ 2 working days) / overdue."""
     if due is None:
         return ""
-    return urgency(due, today, calendar)
+    return urgency(due, today, calendar, start)

@@ -18,7 +18,7 @@ from ulid import ULID
 from rules import events
 from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
 from station.extensions import db
-from station.models import Case, CaseMaterial, ServiceItem, User
+from station.models import Case, CaseMaterial, ServiceItem, TimelineEntry, User
 from station.models.base import now
 from station.models.cases import OPEN_STATUSES
 from station.services import identity, numbering, personal, timeline
@@ -27,7 +27,7 @@ from station.services.cases import snapshot
 from station.services.catalog import MergedMaterial, materials_of, merge_materials, station_can_accept
 from station.services.errors import DomainError, ValidationFailed
 from station.services.station_info import get_profile
-from station.services.workdays import WorkCalendar
+from station.services.workdays import Deadline, WorkCalendar
 from sync.outbox import enqueue
 from sync.restore import restore_pending
 
@@ -99,12 +99,29 @@ def deferral_limit(items: list[ServiceItem], today: dt.date, calendar: WorkCalen
     DOMAIN.md: a 容缺 due date may not exceed the item's committed limit. An item with no
     committed days (即办件) leaves no room for 容缺, so the answer is None.
     """
+    deadline = deferral_deadline(items, today, calendar)
+    return deadline.due if deadline else None
+
+
+def deferral_deadline(items: list[ServiceItem], today: dt.date, calendar: WorkCalendar) -> Deadline | None:
+    """The 容缺 limit as a Deadline, so the form can mark it 暂定 like every provisional date."""
     limits = []
     for item in items:
         if not item.committed_value:
             return None
-        limits.append(calendar.deadline_for(today, item.committed_value, item.committed_unit).due)
-    return min(limits) if limits else None
+        limits.append(calendar.deadline_for(today, item.committed_value, item.committed_unit))
+    return min(limits, key=lambda d: d.due) if limits else None
+
+
+def provisional_deferral_limits(materials: list[MergedMaterial], today: dt.date, calendar: WorkCalendar) -> set[str]:
+    """The merged materials whose latest 容缺 date was counted through a year without holiday data."""
+    provisional = set()
+    for m in materials:
+        if m.deferrable:
+            deadline = deferral_deadline(m.items, today, calendar)
+            if deadline and deadline.provisional:
+                provisional.add(m.key)
+    return provisional
 
 
 def material_deferral_limits(materials: list[MergedMaterial], today: dt.date,
@@ -314,8 +331,13 @@ def create_cases(
     bundle_code: str = "",
     allow_duplicate: bool = False,
     received_at: dt.datetime | None = None,
+    resumes: Case | None = None,
 ) -> list[Case]:
-    """Save one case per item (a bundle gives several, grouped), with materials, timeline and outbox events."""
+    """Save one case per item (a bundle gives several, grouped), with materials, timeline and outbox events.
+
+    ``resumes`` is the 不予收件 case of the resident's first visit: both cases' timelines then
+    name each other, so the second visit is seen as the same application taken up again.
+    """
     if not items:
         raise DomainError("请先选择事项。")
     if restore_pending():  # numbers used after the backup are known only to the hub
@@ -329,6 +351,8 @@ def create_cases(
     actor = timeline.actor_of(agent)
     created: list[Case] = []
     with db.atomic("IMMEDIATE"):
+        if resumes is not None and not can_resume(resumes):
+            raise DomainError(f"办件 {resumes.case_no} 不是“不予收件”的办件，或已再次受理过，不能再次受理。")
         # checked under the write lock, so a double-click cannot slip a second case past it
         if not allow_duplicate:
             duplicates = find_open_duplicates(items, draft.applicant_id_number)
@@ -345,7 +369,49 @@ def create_cases(
             enqueue(case.id, events.SUBMITTED, snapshot(case), catalog_version=case.catalog_version,
                     deadline=case.committed_due)
             created.append(case)
+        if resumes is not None:
+            _link_resumed(resumes, created, actor)
     return created
+
+
+def can_resume(case: Case) -> bool:
+    """A 不予收件 case not yet taken up again (a second visit is linked once, on the timeline)."""
+    if case.status != "not_collected":
+        return False
+    return not TimelineEntry.select().where((TimelineEntry.case == case.id)
+                                            & (TimelineEntry.action == "resumed")).exists()
+
+
+def _link_resumed(first: Case, created: list[Case], actor: str) -> None:
+    """Name each visit on the other's timeline (the first case keeps its status: the county files it as is)."""
+    for case in created:
+        timeline.record(case, actor, "resumed_from", f"再次受理：首次来访为办件 {first.case_no}（不予收件）",
+                        {"first_case_id": first.id})
+    numbers = "、".join(c.case_no for c in created)
+    timeline.record(first, actor, "resumed", f"申请人再次来访，已重新受理为办件 {numbers}",
+                    {"case_ids": [c.id for c in created]})
+
+
+def resume_values(case: Case) -> dict[str, str]:
+    """The intake form as the first visit left it, for a resident who comes back with what was missing.
+
+    Personal numbers are read through services.personal (the caller logs the access); a material
+    that was missing stays unanswered, so the agent looks at it again.
+    """
+    values = {
+        "mode": case.mode, "applicant_kind": case.applicant_kind, "applicant_cert_type": case.applicant_cert_type,
+        "applicant_name": case.applicant_name, "applicant_id_number": personal.applicant_id_number(case),
+        "applicant_phone": personal.applicant_phone(case), "applicant_address": personal.applicant_address(case),
+        "applicant_area_code": case.applicant_area_code, "pickup_method": case.pickup_method,
+        "proxy_name": case.proxy_name, "proxy_id_number": personal.proxy_id_number(case),
+        "proxy_phone": personal.proxy_phone(case), "proxy_relation": case.proxy_relation,
+    }
+    for name, value in (case.form_values or {}).items():
+        values[f"field__{name}"] = str(value)
+    for m in CaseMaterial.select().where(CaseMaterial.case == case):
+        if m.status not in ("missing", "deferred"):
+            values[f"mat__{m.key}__status"] = m.status
+    return values
 
 
 def _new_case(
@@ -360,8 +426,9 @@ def _new_case(
         # an instant item collected for the county has no committed date here: "today" would
         # mark it overdue tomorrow while it waits for the competent authority
     provisional = bool((statutory and statutory.provisional) or (committed and committed.provisional))
-    warning = (statutory.warning if statutory and statutory.provisional else "") or (
-        committed.warning if committed and committed.provisional else ""
+    # the committed date's own warning first: it is the one the resident is told to expect
+    warning = (committed.warning if committed and committed.provisional else "") or (
+        statutory.warning if statutory and statutory.provisional else ""
     )
     return Case.create(
         id=str(ULID()),
@@ -391,6 +458,8 @@ def _new_case(
         statutory_due=statutory.due if statutory else None,
         committed_due=committed.due if committed else None,
         deadline_provisional=provisional,
+        statutory_provisional=bool(statutory and statutory.provisional),
+        committed_provisional=bool(committed and committed.provisional),
         deadline_warning=warning[:200],
         closed_at=received_at if decision == "not_collected" else None,
     )

@@ -36,6 +36,21 @@ def station_info() -> StationInfo:
     )
 
 
+FORWARD_WORKING_DAYS = 3  # a collected case reaches its department within this, unless its legal limit is shorter
+
+
+def forward_within(item: ServiceItem) -> str:
+    """How soon the receipt promises to forward a collected case: 3 working days, or its 法定时限 if shorter.
+
+    An 即办件 with a 1-working-day legal limit must not be promised to the department in three.
+    """
+    if item.statutory_unit == "hours" or item.statutory_value <= 0:
+        return "当日"
+    days = min(FORWARD_WORKING_DAYS, item.statutory_value)
+    unit = "个工作日" if item.statutory_unit == "working_days" else "日"
+    return f"{days}{unit}内"
+
+
 def case_doc(case: Case) -> CaseDoc:
     """Everything a paper about this case may print, read from the case as it is now."""
     item = case.item
@@ -46,6 +61,7 @@ def case_doc(case: Case) -> CaseDoc:
         lines.append(MaterialLine(
             name=m.name, form=m.form, copies=m.copies, status=m.status, due_date=m.due_date,
             e_license_no=m.e_license_no, source=m.source, description=spec.description if spec else "",
+            returned=bool(spec and spec.e_license),  # a certificate: its original goes back to the resident
         ))
     labels = {f["name"]: f["label"] for f in item.form_fields or []}
     cert_name = "统一社会信用代码" if case.applicant_cert_type == "uscc" else CERTIFICATE_TYPES.get(
@@ -59,8 +75,9 @@ def case_doc(case: Case) -> CaseDoc:
         agent_name=case.agent.name, agent_phone=case.agent.phone, proxy_name=case.proxy_name,
         proxy_id_number=personal.proxy_id_number(case), proxy_relation=case.proxy_relation,
         statutory_due=case.statutory_due, committed_due=case.committed_due,
-        deadline_provisional=case.deadline_provisional, deadline_warning=case.deadline_warning,
-        statutory_limit_text=item.statutory_text, committed_limit_text=item.committed_text,
+        statutory_provisional=case.statutory_provisional, committed_provisional=case.committed_provisional,
+        deadline_warning=case.deadline_warning,
+        forward_within=forward_within(item), statutory_limit_text=item.statutory_text, committed_limit_text=item.committed_text,
         pickup_method=case.pickup_method, consult_phone=item.consult_phone, supervise_phone=item.supervise_phone,
         fee=item.fee, materials=tuple(lines),
         form_values=tuple((labels.get(k, k), str(v)) for k, v in (case.form_values or {}).items()),
@@ -139,7 +156,8 @@ def ledger_rows(day: dt.date) -> list[LedgerRow]:
             received_at=c.received_at, case_no=c.case_no, item_name=c.item.name, applicant_name=c.applicant_name,
             applicant_id_number=personal.applicant_id_number(c), village=c.applicant_area_code,
             agent_name=c.agent.name, mode=c.mode, status_text=c.status_name, statutory_due=c.statutory_due,
-            committed_due=c.committed_due, deadline_provisional=c.deadline_provisional,
+            committed_due=c.committed_due, statutory_provisional=c.statutory_provisional,
+            committed_provisional=c.committed_provisional,
             sync_state=states[c.id]["label"],
         )
         for c in day_cases

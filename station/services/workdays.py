@@ -146,10 +146,16 @@ class WorkCalendar:
         return self._deadline(start, due)
 
 
-def urgency(due: date, today: date, calendar: WorkCalendar) -> str:
-    """Classify a deadline for display: "overdue" (red), "soon" (yellow, ≤ 2 working days left) or "ok"."""
+def urgency(due: date, today: date, calendar: WorkCalendar, start: date | None = None) -> str:
+    """Classify a deadline for display: "overdue" (red), "soon" (yellow, ≤ 2 working days left) or "ok".
+
+    On the day the case was taken (`start`) nothing is "soon": a 1-working-day item would
+    otherwise go yellow the moment it is received, before anyone could have been late.
+    """
     if today > due:
         return "overdue"
+    if start is not None and today <= start:
+        return "ok"
     if calendar.working_days_between(today, due) <= SOON_WORKING_DAYS:
         return "soon"
     return "ok"

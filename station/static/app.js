@@ -71,6 +71,20 @@
     }
   }
 
+  // A scan over the limit is refused before it leaves the page, so nothing typed here is lost.
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    input.form.addEventListener("submit", function (event) {
+      var file = input.files && input.files[0];
+      var out = document.getElementById("upload-too-large");
+      if (file && file.size > Number(input.dataset.maxBytes)) {
+        event.preventDefault();
+        if (out) { out.textContent = input.dataset.tooLarge; }
+      } else if (out) {
+        out.textContent = "";
+      }
+    });
+  });
+
   // Sync page: poll progress while a sync runs.
   var summary = document.getElementById("sync-summary");
   if (summary) {
@@ -83,10 +97,15 @@
           var cases = document.getElementById("queued-cases");
           if (cases) { cases.textContent = s.queued_cases; }
           document.getElementById("set-aside-count").textContent = s.set_aside_count + " 条";
-          if (s.last_success) { document.getElementById("last-success").textContent = s.last_success; }
-          if (s.last_error) {
-            document.getElementById("last-error").textContent =
-              s.last_error + (s.last_error_at ? "（" + s.last_error_at + "）" : "");
+          if (s.last_success) { document.getElementById("last-success").textContent = s.last_success.slice(0, 16); }
+          // only the current failure is shown: after a success an older error is history, not state
+          document.getElementById("last-error").textContent = s.last_error
+            ? s.last_error + (s.last_error_at ? "（" + s.last_error_at.slice(0, 16) + "）" : "")
+            : (s.recovered_error_at ? "—（" + s.recovered_error_at.slice(0, 16) + " 的故障已恢复）" : "—");
+          var at = document.getElementById("link-state-at");
+          if (at) {
+            at.textContent = s.last_error_at ? "自 " + s.last_error_at.slice(0, 16) + " 起"
+              : (s.last_success ? s.last_success.slice(0, 16) + " 同步成功" : "—");
           }
           document.getElementById("oldest-queued").textContent =
             s.oldest_queued_at ? s.oldest_queued_at.replace("T", " ").slice(0, 16) : "—";

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from station.extensions import db
+from station.services.attachments import too_large_message
 from station.services.errors import DomainError, NotFound
 
 MESSAGES = {
@@ -48,6 +49,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):  # noqa: ANN202
         code = e.code or 500
+        if code == 413 and request.endpoint == "cases.upload" and not _wants_json():
+            # a scan over the request limit: back to its case with the limit named, the page as it was
+            flash(too_large_message(current_app.config["MAX_ATTACHMENT_BYTES"]), "error")
+            return redirect(url_for("cases.detail", case_id=(request.view_args or {}).get("case_id", "")))
         return _answer(code, MESSAGES.get(code, e.description or "请求有误。"))
 
     @app.errorhandler(Exception)

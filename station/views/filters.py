@@ -7,7 +7,7 @@ import datetime as dt
 from flask import Flask, g, request
 
 from rules import labels
-from rules.privacy import mask_id_number, mask_phone
+from rules.privacy import mask_id_number, mask_name, mask_phone
 from station.models.cases import OPEN_STATUSES
 from station.services.calendar import load_calendar, marker
 
@@ -18,15 +18,18 @@ def _calendar():  # noqa: ANN202 - one load per request
     return g.work_calendar
 
 
-def deadline_marker(due: dt.date | None, status: str = "") -> str:
+def deadline_marker(due: dt.date | None, status: str = "", received: dt.datetime | dt.date | None = None) -> str:
+    """The list/page marker of a due date; `received` keeps a case taken today from showing 即将到期."""
     if due is None or (status and status not in OPEN_STATUSES):
         return ""
-    return marker(due, dt.date.today(), _calendar())
+    start = received.date() if isinstance(received, dt.datetime) else received
+    return marker(due, dt.date.today(), _calendar(), start)
 
 
 def register(app: Flask) -> None:
     app.add_template_filter(mask_id_number, "mask_id")
     app.add_template_filter(mask_phone, "mask_phone")
+    app.add_template_filter(mask_name, "mask_name")
     app.add_template_filter(labels.label, "label")  # the glossary's words, as on paper
 
     @app.template_filter("dt")

@@ -9,12 +9,13 @@ from flask_login import current_user
 
 from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
 from station.models import ServiceItem
+from station.services import cases as case_service
 from station.services import catalog, intake
 from station.services.calendar import load_calendar
 from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import CERTIFICATE_TYPES
 from station.services.station_info import get_profile
-from station.views.access import FRONT_OFFICE, roles_required
+from station.views.access import FRONT_OFFICE, log_access, roles_required
 from sync.restore import restore_pending
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
@@ -39,7 +40,15 @@ def bundle_form(code: str):  # noqa: ANN201
 def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN202
     today = dt.date.today()
     calendar = load_calendar()
-    values = request.form if request.method == "POST" else _defaults()
+    resumes = _resumed_case(items)
+    if request.method == "POST":
+        values = request.form
+    elif resumes is not None:
+        values = intake.resume_values(resumes)
+        log_access("resume", case_id=resumes.id, obj=resumes.case_no,
+                   detail=f"再次受理：以办件 {resumes.case_no} 的申请人信息填表")
+    else:
+        values = _defaults()
     errors: dict[str, str] = {}
     warnings: list[str] = []
     duplicates = []
@@ -49,7 +58,7 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
             cases = intake.create_cases(
                 items, draft, current_user._get_current_object(),
                 bundle_code=bundle.code if bundle else "",
-                allow_duplicate=request.form.get("confirm_duplicate") == "1",
+                allow_duplicate=request.form.get("confirm_duplicate") == "1", resumes=resumes,
             )
         except ValidationFailed as exc:
             errors = exc.errors
@@ -71,11 +80,26 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
         items=items, title=title, bundle=bundle, values=values, errors=errors, warnings=warnings,
         duplicates=duplicates, materials=materials,
         deferral_limits=intake.material_deferral_limits(materials, today, calendar),
+        provisional_limits=intake.provisional_deferral_limits(materials, today, calendar),
         cert_types=CERTIFICATE_TYPES, material_statuses=INTAKE_MATERIAL_STATUSES, pickup_methods=PICKUP_METHODS,
         proxy_allowed=all(i.proxy_allowed for i in items),
         can_accept={i.id: catalog.station_can_accept(i) for i in items},
         restore_pending=intake.RESTORE_PENDING_MESSAGE if restore_pending() else "",
+        resumes=resumes,
     )
+
+
+def _resumed_case(items: list[ServiceItem]):  # noqa: ANN202 - a Case or None
+    """The 不予收件 case this form takes up again (?resume=<id>, kept in a hidden field), if any."""
+    case_id = request.form.get("resume") if request.method == "POST" else request.args.get("resume")
+    if not case_id:
+        return None
+    case = case_service.get_case(case_id)
+    if case.item_id not in {i.id for i in items}:
+        raise DomainError("再次受理的事项与首次来访的办件不一致。")
+    if request.method == "GET" and not intake.can_resume(case):
+        raise DomainError(f"办件 {case.case_no} 不是“不予收件”的办件，或已再次受理过，不能再次受理。")
+    return case
 
 
 def _defaults() -> dict[str, str]:

@@ -11,6 +11,7 @@ from station.models import Case
 from station.models.cases import OPEN_STATUSES
 from station.services import follow_up, station_info
 from station.services.calendar import load_calendar
+from station.services.sync_queue import queued_cases
 from station.views.access import FRONT_OFFICE, roles_required, safe_local_path
 from sync import status
 from sync.outbox import OutboxEvent
@@ -29,6 +30,7 @@ def index():  # noqa: ANN201
         "open": Case.select().where(Case.status.in_(OPEN_STATUSES)).count(),
         "overdue": Case.select().where(Case.status.in_(OPEN_STATUSES) & (Case.committed_due < today)).count(),
         "queued": OutboxEvent.select().where(OutboxEvent.state == "queued").count(),
+        "queued_cases": status.queue_summary()["queued_cases"],
         "set_aside": OutboxEvent.select().where(OutboxEvent.state == "set_aside").count(),
     }
     recent = (
@@ -39,16 +41,9 @@ def index():  # noqa: ANN201
     set_aside_ids = sorted({e.case_id for e in status.set_aside_events()})
     todo = follow_up.todo(today, load_calendar(), None if station_wide else current_user._get_current_object(),
                           set_aside_ids)
-    queue = _sync_queue() if station_wide else []
+    queue = queued_cases(limit=20) if station_wide else []
     return render_template("main/index.html", counts=counts, recent=recent, profile=station_info.get_profile(),
                            todo=todo, station_wide=station_wide, queue=queue, now=dt.datetime.now())
-
-
-def _sync_queue(limit: int = 20) -> list[tuple[OutboxEvent, Case | None]]:
-    """The oldest queued events with their cases: what is still to go to the county."""
-    events = list(OutboxEvent.select().where(OutboxEvent.state == "queued").order_by(OutboxEvent.id).limit(limit))
-    by_id = {c.id: c for c in Case.select().where(Case.id.in_([e.case_id for e in events]))} if events else {}
-    return [(e, by_id.get(e.case_id)) for e in events]
 
 
 @bp.post("/large-font")

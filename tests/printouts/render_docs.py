@@ -29,7 +29,7 @@ def documents() -> dict[str, Callable[[], bytes]]:
         key: (lambda doc=doc: doc.build(station, case)) for key, doc in PRINTABLE_DOCUMENTS.items()
     }
     docs["receipt_accepted"] = lambda: PRINTABLE_DOCUMENTS["receipt"].build(
-        station, sample_case(decision="accepted", mode="assisted", deadline_provisional=True,
+        station, sample_case(decision="accepted", mode="assisted", statutory_provisional=True, committed_provisional=True,
                              deadline_warning="2027年节假日数据缺失，仅按周末计算"))
     docs["transfer"] = lambda: transfer_sheet(station, sample_transfer())
     docs["ledger"] = lambda: ledger(station, date(2025, 3, 5), sample_ledger_rows(60))

@@ -58,10 +58,20 @@ def test_full_numbers_absent_from_pdf_bytes_and_metadata(station: StationInfo, c
 
 
 def test_provisional_deadline_is_marked(font_mode: str, station: StationInfo) -> None:
-    case = sample_case(deadline_provisional=True, deadline_warning="2027年节假日数据缺失，仅按周末计算")
+    case = sample_case(statutory_provisional=True, committed_provisional=True, deadline_warning="2027年节假日数据缺失，仅按周末计算")
     for layout in ("a4", "roll80"):
         text = flat(pdftotext(collection_receipt(station, case, layout=layout)))
         assert "（暂定：2027年节假日数据缺失" in text
+
+
+def test_only_the_provisional_date_is_marked(font_mode: str, station: StationInfo) -> None:
+    """A committed date inside a year with holiday data prints firm even when the statutory date is not."""
+    case = sample_case(statutory_provisional=True, committed_provisional=False,
+                       deadline_warning="2027年节假日数据缺失，仅按周末计算")
+    text = flat(pdftotext(collection_receipt(station, case, layout="a4")))
+    assert text.count("暂定") == 1
+    assert "暂定" in text.split("法定办结时限")[1].split("承诺办结时限")[0]
+    assert "暂定" not in text.split("承诺办结时限")[1]
 
 
 @pytest.mark.parametrize(("decision", "mode", "title"), [

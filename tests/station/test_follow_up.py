@@ -378,3 +378,39 @@ def test_a_long_to_do_list_shows_the_oldest_few_with_the_full_count_and_a_link(a
     listed = page[page.index('id="todo-handovers"'):]
     listed = listed[:listed.index("</ul>")]
     assert [c.case_no in listed for c in results] == [True, True, False]  # the oldest results first
+
+
+def test_a_not_collected_case_is_taken_up_again_from_the_first_visit(app, agent):
+    import re as _re
+
+    from station.models import AccessLog
+    from tests.fixtures.intake import GOOD_ID, form_for, item_named
+
+    with app.app_context(), db.connection_context():
+        item = item_named("高龄津贴申领")
+        data = form_for([item])
+        essential = next(m.key for m in item.materials if m.essential)
+    data[f"mat__{essential}__status"] = "missing"
+    first_id = agent.post(f"/intake/item/{item.id}", data).headers["Location"].split("/cases/")[1].split("?")[0]
+    page = agent.get(f"/cases/{first_id}").get_data(as_text=True)
+    assert 'id="resume-case"' in page and "再次受理" in page
+
+    form = agent.get(f"/intake/item/{item.id}?resume={first_id}").get_data(as_text=True)
+    assert 'value="赵秀英"' in form and f'value="{GOOD_ID}"' in form and 'id="resume-note"' in form
+    assert _re.search(rf'name="mat__{essential}__status" value="missing"[^>]*checked', form) is None
+    with app.app_context(), db.connection_context():
+        assert AccessLog.select().where((AccessLog.action == "resume") & (AccessLog.case_id == first_id)).exists()
+
+    again = dict(form_for([item]), resume=first_id)
+    second_id = agent.post(f"/intake/item/{item.id}", again).headers["Location"].split("/cases/")[1].split("?")[0]
+    with app.app_context(), db.connection_context():
+        first, second = Case.get_by_id(first_id), Case.get_by_id(second_id)
+        assert second.decision != "not_collected"
+        assert any(first.case_no in e.message for e in TimelineEntry.select().where(TimelineEntry.case == second))
+        assert any(second.case_no in e.message for e in TimelineEntry.select().where(TimelineEntry.case == first))
+        cases_before = Case.select().count()
+    assert 'id="resume-case"' not in agent.get(f"/cases/{first_id}").get_data(as_text=True)
+    refused = agent.post(f"/intake/item/{item.id}", again, follow_redirects=True).get_data(as_text=True)
+    assert "不能再次受理" in refused
+    with app.app_context(), db.connection_context():
+        assert Case.select().count() == cases_before

@@ -302,3 +302,38 @@ def test_a_double_click_makes_one_case(app):
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = sorted(pool.map(lambda _n: save(), range(2)))
     assert results[0] != "duplicate" and results[1] == "duplicate"
+
+
+def test_a_committed_date_inside_a_known_year_is_firm_when_only_the_statutory_date_crosses(app, agent):
+    from station.extensions import db
+    from station.models import User
+
+    with app.app_context(), db.connection_context():
+        item = item_named(ELDERLY)  # 10 working days committed, 20 statutory
+        draft = intake.check_input([item], form_for([item]), dt.date(2026, 12, 10))
+        [case] = intake.create_cases([item], draft, User.get(User.username == "agent"),
+                                     received_at=dt.datetime(2026, 12, 10, 9, 30))
+    assert case.committed_due.year == 2026 and case.statutory_due.year == 2027
+    assert case.statutory_provisional and not case.committed_provisional
+    assert case.deadline_provisional  # what the county receives: one of the dates is provisional
+    page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
+    statutory = page.split("<dt>法定期限</dt>")[1].split("</dd>")[0]
+    committed = page.split("<dt>承诺期限</dt>")[1].split("</dd>")[0]
+    assert "暂定" in statutory and "暂定" not in committed
+
+
+def test_the_deferral_limit_on_the_form_is_marked_provisional_when_its_year_has_no_holiday_data(app, agent):
+    from station.extensions import db
+    from station.models import ServiceItem
+    from station.services.calendar import set_year_known
+
+    with app.app_context(), db.connection_context():
+        item = next(i for i in ServiceItem.select() if i.committed_value and any(m.deferrable for m in i.materials))
+    url = f"/intake/item/{item.id}"
+    limit = agent.get(url).get_data(as_text=True).split("最晚 ")[1].split("</span>")[0]
+    assert "暂定" not in limit
+    with app.app_context(), db.connection_context():
+        for year in (dt.date.today().year, dt.date.today().year + 1):
+            set_year_known(year, False)
+    limit = agent.get(url).get_data(as_text=True).split("最晚 ")[1].split("</label>")[0]
+    assert "（暂定）" in limit

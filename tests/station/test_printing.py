@@ -88,3 +88,25 @@ def test_clerk_prints_the_daily_ledger(app, agent, clerk, tmp_path):
     assert case.case_no in text and "11010519491231002X" not in text
     assert "待同步" in text.replace(" ", "")  # each case's own sync state, read for the whole day at once
     assert agent.get("/ledger.pdf").status_code == 403
+
+
+def test_an_instant_items_receipt_promises_no_forwarding_past_its_legal_limit(app, agent, tmp_path):
+    case = _take(app, agent, "灵活就业人员参保登记")  # 即办件 the county accepts; 法定时限 1个工作日
+    assert case.decision == "collected"
+    text = re.sub(r"\s+", "", _pdf_text(agent.get(f"/cases/{case.id}/print/receipt").data, tmp_path))
+    assert "将在1个工作日内报送" in text and "3个工作日内" not in text
+    page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "即将到期" not in page and "deadline-soon" not in page  # taken a moment ago
+
+
+def test_a_committed_case_still_promises_three_working_days(app, agent, tmp_path):
+    case = _take(app, agent, "高龄津贴申领")
+    text = re.sub(r"\s+", "", _pdf_text(agent.get(f"/cases/{case.id}/print/receipt").data, tmp_path))
+    assert "将在3个工作日内报送" in text
+
+
+def test_the_receipt_says_an_original_id_card_was_checked_and_returned(app, agent, tmp_path):
+    case = _take(app, agent, "高龄津贴申领")
+    text = _pdf_text(agent.get(f"/cases/{case.id}/print/receipt").data, tmp_path)
+    id_line = next(line for line in text.splitlines() if "居民身份证" in line and "原件" in line)
+    assert "原件已核验并退还" in id_line and "已提交" not in id_line and "已收" not in id_line

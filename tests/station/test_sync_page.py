@@ -67,3 +67,56 @@ def test_county_settings_out_of_range_are_refused(database):
     assert apply_hub_settings({"sync_interval_seconds": 300, "notice": "x"}) == ["sync.interval_seconds", "hub.notice"]
     assert state.interval_seconds() == "300"
     assert Setting.get_value("hub.notice") == "x"
+
+
+def test_the_sync_page_lists_each_queued_case_with_masked_applicant(app, agent, clerk):
+    case_id = _queue_one(app, agent)
+    with app.app_context(), db.connection_context():
+        from station.models import Case
+
+        case = Case.get_by_id(case_id)
+    page = clerk.get("/sync/").get_data(as_text=True)
+    listed = page.split('id="queued-list"')[1].split("</section>")[0]
+    assert case.case_no in listed and "高龄津贴申领" in listed and case.status_name in listed
+    assert "赵*" in listed and "110105********002X" in listed
+    assert "赵秀英" not in listed and "11010519491231002X" not in page
+    assert "分钟" in listed and "收件提交" in listed
+    home = clerk.get("/").get_data(as_text=True).split('id="sync-queue"')[1].split("</section>")[0]
+    assert case.case_no in home and "赵*" in home and "赵秀英" not in home
+
+
+def test_an_error_older_than_the_last_success_is_not_shown_as_the_current_state(app, clerk):
+    from sync import state
+
+    with app.app_context(), db.connection_context():
+        state.set_value(state.LAST_ERROR, "县级平台连不上")
+        state.set_value(state.LAST_ERROR_AT, "2026-12-01 09:00:00")
+        state.set_value(state.LAST_SUCCESS, "2026-12-01 10:00:00")
+        state.set_value(state.LINK_STATE, "up")
+    page = clerk.get("/sync/").get_data(as_text=True)
+    current = page.split('id="last-error">')[1].split("</dd>")[0]
+    assert "连不上" not in current and "09:00 的故障已恢复" in current
+    assert "2026-12-01 10:00 同步成功" in page
+    assert clerk.get("/sync/progress.json").get_json()["last_error"] == ""
+
+    with app.app_context(), db.connection_context():  # the next round fails: that failure is the state now
+        state.set_value(state.LAST_ERROR, "县级平台不接受本站的凭据")
+        state.set_value(state.LAST_ERROR_AT, "2026-12-01 11:00:00")
+        state.set_value(state.LINK_STATE, "credentials_refused")
+    page = clerk.get("/sync/").get_data(as_text=True)
+    current = page.split('id="last-error">')[1].split("</dd>")[0]
+    assert "不接受本站的凭据" in current and "11:00" in current
+    assert "自 2026-12-01 11:00 起" in page
+    link = page.split('id="link-state"')[1].split("</dd>")[0]
+    assert "连通" not in link
+
+
+def test_every_link_state_has_chinese_words():
+    import re
+
+    from sync import errors
+
+    states = {cls.link_state for cls in errors.LinkProblem.__subclasses__()} | {errors.LinkProblem.link_state}
+    for link_state in states | {"up", "unknown", "unlinked", "something-new"}:
+        words = errors.link_state_label(link_state)
+        assert re.search(r"[\u4e00-\u9fff]", words) and not re.search(r"[A-Za-z]{3,}", words), link_state

@@ -274,3 +274,11 @@ def test_seed_agrees_with_chinese_calendar_for_every_shipped_day(calendar):
     while day.year <= 2026:
         assert calendar.is_workday(day) is chinese_calendar.is_workday(day), day
         day += timedelta(days=1)
+
+
+def test_a_deadline_is_not_soon_on_the_day_the_case_was_taken(calendar):
+    taken = date(2026, 11, 23)  # a Monday; a 1-working-day item is due Tuesday
+    due = calendar.add_working_days(taken, 1).due
+    assert urgency(due, taken, calendar, start=taken) == "ok"
+    assert urgency(due, taken + timedelta(days=1), calendar, start=taken) == "soon"  # the due day itself
+    assert urgency(due, taken + timedelta(days=2), calendar, start=taken) == "overdue"

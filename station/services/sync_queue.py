@@ -1,0 +1,41 @@
+"""The cases still to reach the county, as the clerk's home and the sync page both list them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rules.privacy import mask_name
+from station.models import Case
+from station.services import personal
+from sync import status
+
+
+def queued_cases(now: dt.datetime | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """The cases still waiting to reach the county, oldest first, with only masked personal data.
+
+    The clerk needs to tell which residents' cases are stuck and for how long, not to read their numbers.
+    """
+    now = now or dt.datetime.now()
+    rows = status.queued_by_case()
+    if limit is not None:
+        rows = rows[:limit]
+    cases = {c.id: c for c in Case.select().where(Case.id.in_([r["case_id"] for r in rows]))} if rows else {}
+    for row in rows:
+        case = cases.get(row["case_id"])
+        row["case"] = case
+        row["name"] = mask_name(case.applicant_name) if case else ""
+        row["id_number"] = personal.masked(case)["applicant_id"] if case else ""
+        row["age"] = age_words(now - row["oldest"])
+    return rows
+
+
+def age_words(age: dt.timedelta) -> str:
+    """How long something has waited, in the words a clerk reads at a glance (5分钟, 3小时, 2天4小时)."""
+    minutes = max(int(age.total_seconds() // 60), 0)
+    if minutes < 60:
+        return f"{minutes}分钟"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours}小时"
+    return f"{hours // 24}天" + (f"{hours % 24}小时" if hours % 24 else "")
