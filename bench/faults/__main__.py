@@ -52,14 +52,19 @@ def run_suite(runs: int, seed: int, kinds: list[str], work: Path, postgres: str 
                 report["failures"].append(result)
         row["seconds"] = round(time.perf_counter() - started, 1)
         report["kinds"][kind] = row
+        report["totals"] = _totals(report)
+        report["complete"] = len(report["kinds"]) == len(kinds)
         if progress:
-            progress(kind, row)
+            progress(kind, row, report)
+    return report
+
+
+def _totals(report: dict[str, Any]) -> dict[str, Any]:
     totals = {name: sum(r[name] for r in report["kinds"].values()) for name in
               ("runs", "fired", "errors", *FIGURES, "seconds")}
     totals["kinds"] = len(report["kinds"])
     totals["seconds"] = round(totals["seconds"], 1)
-    report["totals"] = totals
-    return report
+    return totals
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="faults-"))
     work.mkdir(parents=True, exist_ok=True)
 
-    def progress(kind: str, row: dict[str, Any]) -> None:
+    def progress(kind: str, row: dict[str, Any], report: dict[str, Any]) -> None:
+        if args.json:  # after every kind, so a long run that is stopped still leaves its figures
+            args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
         print(f"{kind:20} runs {row['runs']:4}  fired {row['fired']:4}  events {row['events']:7}  "
               f"lost {row['lost']}  dup {row['duplicated']}  stuck {row['stuck']}  set aside {row['set_aside']}  "
               f"errors {row['errors']}  {row['seconds']:7.1f} s", flush=True)

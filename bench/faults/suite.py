@@ -396,7 +396,7 @@ def one_run(kind: str, seed: int, template: Path, folder: Path, postgres: str | 
                 queue_cases(app, before)
                 sync(app)
                 run.cases += before
-            now = rng.randint(1, 150)  # one or two batches
+            now = rng.randint(1, 120)  # one or two batches (the first holds 100)
             queue_cases(app, now)
             run.cases += now
             KINDS[kind](run)
