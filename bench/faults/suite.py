@@ -25,7 +25,7 @@ from station.extensions import db
 from sync import push
 from sync.transport import HubLink
 from tests.fixtures.config import hub_test_config, station_test_config
-from tests.fixtures.e2e import STATION_CODE, hub_events, link, queue_cases, station_events, sync
+from tests.fixtures.e2e import hub_events, link, queue_cases, station_events, sync
 from tests.fixtures.station import make_station_app
 
 ROOT = Path(__file__).resolve().parents[2]
