@@ -1,9 +1,10 @@
-"""python -m bench.faults [--runs N] [--seed S] [--kinds K ...] [--postgres] [--json FILE] [--keep DIR]
+"""python -m bench.faults [--runs N] [--seed S] [--kinds K ...] [--postgres] [--json FILE] [--keep DIR] [--merge F ...]
 
 Runs every fault kind N times (seeded: the same seed replays the same faults at the same points),
 prints one line per kind and writes one JSON object: per kind runs, events checked, lost,
 duplicated, stuck, set aside, seconds; and the totals. Exit status 1 if any event was lost,
-duplicated or left stuck. See docs/reliability.md.
+duplicated or left stuck. `--merge A.json B.json --json ALL.json` joins reports of the same seed
+run on disjoint kinds (say, two processes on a two-core machine) into one. See docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -67,6 +68,25 @@ def _totals(report: dict[str, Any]) -> dict[str, Any]:
     return totals
 
 
+def merge(paths: list[Path], out: Path | None) -> int:
+    """One report from several runs of the same seed on disjoint kinds."""
+    reports = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+    if len({(r["seed"], r["runs_per_kind"], r["database"]) for r in reports}) != 1:
+        raise SystemExit("只能合并同一种子、同样次数、同一数据库的报告")
+    joined = {**reports[0], "kinds": {}, "failures": [], "merged_from": [str(p) for p in paths]}
+    for report in reports:
+        if set(report["kinds"]) & set(joined["kinds"]):
+            raise SystemExit("报告之间有重复的故障类型")
+        joined["kinds"].update(report["kinds"])
+        joined["failures"] += report["failures"]
+    joined["totals"] = _totals(joined)
+    joined["complete"] = all(r.get("complete") for r in reports)
+    text = json.dumps(joined, ensure_ascii=False, indent=2)
+    out.write_text(text, encoding="utf-8") if out else print(text)
+    t = joined["totals"]
+    return 1 if t["lost"] or t["duplicated"] or t["stuck"] or t["unknown_at_hub"] or t["errors"] else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.faults", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100, help="runs per kind (default 100)")
@@ -75,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", action="store_true", help="the hub on PostgreSQL (a throwaway schema per run)")
     parser.add_argument("--json", type=Path, help="write the report here")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep the template (default: a temp folder)")
+    parser.add_argument("--merge", nargs="+", type=Path, help="join these reports (same seed, disjoint kinds)")
     args = parser.parse_args(argv)
+    if args.merge:
+        return merge(args.merge, args.json)
     logging.disable(logging.CRITICAL)  # the faults are meant to produce errors; the report counts them
     work = args.keep or Path(tempfile.mkdtemp(prefix="faults-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -36,3 +36,20 @@ def test_the_command_writes_per_kind_figures_and_totals(tmp_path: Path) -> None:
     assert report["totals"]["runs"] == 2 and report["totals"]["kinds"] == 2
     assert report["totals"]["lost"] == report["totals"]["duplicated"] == 0
     assert report["totals"]["events"] == sum(k["events"] for k in report["kinds"].values()) > 0
+
+
+def test_reports_of_two_processes_join_into_one(tmp_path: Path) -> None:
+    def report(kind: str, events: int) -> dict:
+        row = {"runs": 2, "fired": 2, "errors": 0, "events": events, "lost": 0, "duplicated": 0,
+               "unknown_at_hub": 0, "stuck": 0, "set_aside": 0, "seconds": 1.0}
+        return {"seed": 1, "runs_per_kind": 2, "database": "sqlite", "kinds": {kind: row}, "failures": [],
+                "complete": True}
+
+    a, b, out = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "all.json"
+    a.write_text(json.dumps(report("hub_500", 10)), encoding="utf-8")
+    b.write_text(json.dumps(report("disk_full", 5)), encoding="utf-8")
+    assert faults_main.main(["--merge", str(a), str(b), "--json", str(out)]) == 0
+    totals = json.loads(out.read_text(encoding="utf-8"))["totals"]
+    assert (totals["kinds"], totals["runs"], totals["events"]) == (2, 4, 15)
+    with pytest.raises(SystemExit):  # the same kind twice would count its runs twice
+        faults_main.main(["--merge", str(a), str(a), "--json", str(out)])
