@@ -117,7 +117,7 @@ class Run:
     rng: random.Random
     sync_kwargs: dict[str, Any] = field(default_factory=dict)
     hub_config: Any = None
-    cases: int = 0
+    cases: int = 0  # cases queued and not yet sent: how many batches the faulted round holds
 
 
 def expected_batches(cases: int) -> int:
@@ -394,8 +394,7 @@ def one_run(kind: str, seed: int, template: Path, folder: Path, postgres: str | 
             if rng.random() < 0.3:  # sometimes part of the day already went out cleanly
                 before = rng.randint(1, 30)
                 queue_cases(app, before)
-                sync(app)
-                run.cases += before
+                sync(app)  # these went out: not counted in run.cases, which draws the faulted batch
             now = rng.randint(1, 120)  # one or two batches (the first holds 100)
             queue_cases(app, now)
             run.cases += now
