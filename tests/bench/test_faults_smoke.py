@@ -51,5 +51,11 @@ def test_reports_of_two_processes_join_into_one(tmp_path: Path) -> None:
     assert faults_main.main(["--merge", str(a), str(b), "--json", str(out)]) == 0
     totals = json.loads(out.read_text(encoding="utf-8"))["totals"]
     assert (totals["kinds"], totals["runs"], totals["events"]) == (2, 4, 15)
-    with pytest.raises(SystemExit):  # the same kind twice would count its runs twice
+    with pytest.raises(SystemExit):  # the same kind under the same seed: the same runs counted twice
         faults_main.main(["--merge", str(a), str(a), "--json", str(out)])
+    c = tmp_path / "c.json"
+    c.write_text(json.dumps({**report("hub_500", 7), "seed": 2}), encoding="utf-8")
+    assert faults_main.main(["--merge", str(a), str(b), str(c), "--json", str(out)]) == 0
+    joined = json.loads(out.read_text(encoding="utf-8"))
+    assert joined["seeds"] == [1, 2] and joined["kinds"]["hub_500"]["runs"] == 4
+    assert (joined["totals"]["runs"], joined["totals"]["events"]) == (6, 22)
