@@ -25,6 +25,34 @@ IDLE_MESSAGE = "长时间未操作，已自动退出，请重新登录。"
 SEEN_KEY = "_seen"
 
 
+def count_in_window(model: type[Model], key: str, window: dt.timedelta, now: dt.datetime,
+                    **on_count: object) -> tuple[int, dt.datetime, int]:
+    """Count one more for ``key`` in a window that starts again once ``window`` has passed.
+
+    The one counter both the login guard and the public pages' rate limit use, in a
+    ``LoginThrottle``-shaped table shared by every worker. Returns (row id, window start, count);
+    ``on_count`` are further columns to set with the count.
+    """
+    m = model
+    database = m._meta.database
+    with database.atomic():
+        row = m.get_or_none(m.key == key)
+        if row is None:
+            try:
+                with database.atomic():
+                    m.create(key=key, failures=0, window_started_at=now)
+            except IntegrityError:  # another worker created it first
+                pass
+            row = m.get(m.key == key)
+        start = row.window_started_at
+        if start < now - window:
+            start = now
+            m.update(failures=1, window_started_at=now, **on_count).where(m.id == row.id).execute()
+        else:
+            m.update(failures=m.failures + 1, **on_count).where(m.id == row.id).execute()
+        return row.id, start, m.select(m.failures).where(m.id == row.id).scalar()
+
+
 @dataclass(frozen=True)
 class ThrottlePolicy:
     """How many failures an account or an address may make in a window, and how long it is then refused."""
@@ -94,24 +122,11 @@ class LoginGuard:
 
     def _count(self, key: str, limit: int, now: dt.datetime) -> bool:
         m = self.model
-        database = m._meta.database
-        with database.atomic():
-            row = m.get_or_none(m.key == key)
-            if row is None:
-                try:
-                    with database.atomic():
-                        m.create(key=key, failures=0, window_started_at=now)
-                except IntegrityError:  # another worker created it first
-                    pass
-                row = m.get(m.key == key)
-            if row.window_started_at < now - self.policy.window:
-                m.update(failures=1, window_started_at=now).where(m.id == row.id).execute()
-            else:
-                m.update(failures=m.failures + 1).where(m.id == row.id).execute()
-            failures = m.select(m.failures).where(m.id == row.id).scalar()
+        with m._meta.database.atomic():
+            row_id, _start, failures = count_in_window(m, key, self.policy.window, now)
             if failures >= limit:
                 m.update(failures=0, window_started_at=now, locked_until=now + self.policy.lockout).where(
-                    m.id == row.id).execute()
+                    m.id == row_id).execute()
                 return True
         return False
 

@@ -10,9 +10,9 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from peewee import IntegrityError, Model
+from peewee import Model
 
-from websec.logins import utcnow
+from websec.logins import count_in_window, utcnow
 
 MESSAGE = "查询过于频繁，请约 {minutes} 分钟后再试。如需帮助，请联系服务站。"
 
@@ -37,26 +37,10 @@ class RateLimit:
     def hit(self, address: str | None, now: dt.datetime | None = None) -> str | None:
         """Count one lookup; a Chinese refusal when this address is over its limit, else None."""
         now = now or utcnow()
-        m = self.model
-        key = self.key(address)
-        database = m._meta.database
-        with database.atomic():
-            row = m.get_or_none(m.key == key)
-            if row is None:
-                try:
-                    with database.atomic():
-                        m.create(key=key, failures=0, window_started_at=now)
-                except IntegrityError:  # another worker created it first
-                    pass
-                row = m.get(m.key == key)
-            if row.window_started_at <= now - self.window:
-                m.update(failures=1, window_started_at=now, locked_until=None).where(m.id == row.id).execute()
-                return None
-            # locked_until keeps the login guard's pruning off a row still counting.
-            m.update(failures=m.failures + 1, locked_until=row.window_started_at + self.window).where(
-                m.id == row.id).execute()
-            count = m.select(m.failures).where(m.id == row.id).scalar()
+        # locked_until keeps the login guard's pruning off a row still counting
+        _row_id, start, count = count_in_window(self.model, self.key(address), self.window, now,
+                                                locked_until=now + self.window)
         if count > self.limit:
-            left = (row.window_started_at + self.window - now).total_seconds()
+            left = (start + self.window - now).total_seconds()
             return MESSAGE.format(minutes=max(1, math.ceil(left / 60)))
         return None
