@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, request, url_for
-from flask_login import current_user, login_required
+from flask import request, url_for
+from flask_login import current_user
 
 from station.models import AccessLog
 from station.services import access_log
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 FRONT_OFFICE = ("agent", "clerk", "admin")
 TOWNSHIP = ("clerk", "admin")
 ADMIN = ("admin",)
-
-
-def roles_required(*roles: str) -> Callable[[F], F]:
-    """Require a logged-in, active user whose role is one of `roles` (403 otherwise)."""
-
-    def decorator(view: F) -> F:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return login_required(wrapped)  # type: ignore[return-value]
-
-    return decorator
 
 
 def safe_local_path(target: str | None) -> str:

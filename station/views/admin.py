@@ -14,9 +14,10 @@ from station.models import CatalogVersion, HolidayOverride, HolidayYear, User
 from station.models.users import ROLES
 from station.services import access_log, calendar, catalog, station_info, users
 from station.services.errors import DomainError, ValidationFailed
-from station.views.access import ADMIN, log_access, roles_required
+from station.views.access import ADMIN, log_access
 from station.views.forms import CatalogImportForm, HolidayForm, PasswordForm, StationForm, UserForm
 from station.views.params import int_arg
+from websec.roles import roles_required
 
 LOG_PAGE_SIZE = 50
 

@@ -22,11 +22,12 @@ from station.services.catalog import current_items
 from station.services.errors import DomainError
 from station.services.identity import CERTIFICATE_TYPES
 from station.services.paper import applicable_documents
-from station.views.access import FRONT_OFFICE, log_access, roles_required
+from station.views.access import FRONT_OFFICE, log_access
 from station.views.forms import AttachmentForm, NoteForm, RevealForm
 from station.views.params import int_arg
 from sync.outbox import case_sync_state
 from websec.files import download_name
+from websec.roles import roles_required
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 

@@ -6,7 +6,8 @@ from flask import Blueprint, jsonify, render_template, request, url_for
 
 from station.services import catalog
 from station.services.errors import DomainError
-from station.views.access import FRONT_OFFICE, roles_required
+from station.views.access import FRONT_OFFICE
+from websec.roles import roles_required
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 

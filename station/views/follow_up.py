@@ -14,7 +14,8 @@ from flask_login import current_user
 from station.services import cases, follow_up
 from station.services.calendar import load_calendar
 from station.services.errors import DomainError, ValidationFailed
-from station.views.access import FRONT_OFFICE, roles_required
+from station.views.access import FRONT_OFFICE
+from websec.roles import roles_required
 
 bp = Blueprint("follow_up", __name__)
 

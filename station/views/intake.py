@@ -15,8 +15,9 @@ from station.services.calendar import load_calendar
 from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import CERTIFICATE_TYPES
 from station.services.station_info import get_profile
-from station.views.access import FRONT_OFFICE, log_access, roles_required
+from station.views.access import FRONT_OFFICE, log_access
 from sync.restore import restore_pending
+from websec.roles import roles_required
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 

@@ -12,9 +12,10 @@ from station.models.cases import OPEN_STATUSES
 from station.services import follow_up, station_info
 from station.services.calendar import load_calendar
 from station.services.sync_queue import queued_cases
-from station.views.access import FRONT_OFFICE, roles_required, safe_local_path
+from station.views.access import FRONT_OFFICE, safe_local_path
 from sync import status
 from sync.outbox import OutboxEvent
+from websec.roles import roles_required
 
 bp = Blueprint("main", __name__)
 

@@ -10,7 +10,8 @@ from flask_login import current_user
 from printouts.sheets import ledger
 from station.services import cases, paper
 from station.services.errors import DomainError, NotFound
-from station.views.access import FRONT_OFFICE, TOWNSHIP, log_access, roles_required
+from station.views.access import FRONT_OFFICE, TOWNSHIP, log_access
+from websec.roles import roles_required
 
 bp = Blueprint("printing", __name__)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
 
 from station.services.sync_queue import queued_cases
-from station.views.access import TOWNSHIP, roles_required
+from station.views.access import TOWNSHIP
 from sync import state, status
 from sync.errors import RequeueRefused
 from sync.transport import HubLink
+from websec.roles import roles_required
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
 

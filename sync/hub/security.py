@@ -5,12 +5,8 @@ The rules live in ``websec`` (shared with the station); this module binds them t
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
-
 from flask import Flask, abort, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from sync.hub.extensions import login_manager
 from sync.hub.models import HubAccessLog, HubLoginThrottle
@@ -20,8 +16,6 @@ from websec.headers import install_headers
 from websec.logins import LoginGuard, install_idle_timeout
 from websec.proxy import trust_proxies
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 CASEWORK = (APPROVER, COUNTY_ADMIN)  # cases, conflicts, the station list
 ADMIN = (COUNTY_ADMIN,)  # catalogs, station settings
 
@@ -29,21 +23,6 @@ ADMIN = (COUNTY_ADMIN,)  # catalogs, station settings
 def login_guard() -> LoginGuard:
     """Failed-login counters in the hub database, shared by every worker."""
     return LoginGuard(HubLoginThrottle)
-
-
-def roles_required(*roles: str) -> Callable[[F], F]:
-    """A logged-in, active user whose role is one of ``roles``; anyone else gets a 403 page."""
-
-    def decorator(view: F) -> F:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return login_required(wrapped)  # type: ignore[return-value]
-
-    return decorator
 
 
 def require_role(*roles: str) -> None:
