@@ -51,22 +51,29 @@ def _error_is_current(error: str | None, error_at: str | None, success_at: str |
     return not success_at or (error_at or "") >= success_at
 
 
-def queued_by_case() -> list[dict[str, Any]]:
+def queued_by_case(limit: int | None = None) -> list[dict[str, Any]]:
     """Each case with events still to go to the county, oldest first: how many, which kinds, since when.
 
-    The station joins these to its cases (number, item, masked applicant); sync itself knows only ids.
+    Grouped in SQL without reading payloads (sealed, and a month offline is many of them); only
+    ``limit`` cases come back when a page shows a few. The station joins these to its cases
+    (number, item, masked applicant); sync itself knows only ids.
     """
-    rows: dict[str, dict[str, Any]] = {}
-    queued = OutboxEvent.select().where(OutboxEvent.state == "queued").order_by(OutboxEvent.created_at, OutboxEvent.id)
-    for event in queued:
-        created = event.created_at
-        if isinstance(created, str):
-            created = dt.datetime.fromisoformat(created)
-        row = rows.setdefault(event.case_id, {"case_id": event.case_id, "events": 0, "kinds": [], "oldest": created})
-        row["events"] += 1
-        if event.kind not in row["kinds"]:
-            row["kinds"].append(event.kind)
-    return list(rows.values())
+    cursor = db.execute_sql(
+        "SELECT case_id, COUNT(*), GROUP_CONCAT(DISTINCT kind), MIN(created_at), MIN(id) FROM outbox_event "
+        "WHERE state = 'queued' GROUP BY case_id ORDER BY MIN(created_at), MIN(id)"
+        + (" LIMIT ?" if limit is not None else ""), (limit,) if limit is not None else ())
+    rows = []
+    for case_id, count, kinds, oldest, _first in cursor.fetchall():
+        if isinstance(oldest, str):
+            oldest = dt.datetime.fromisoformat(oldest)
+        rows.append({"case_id": case_id, "events": count, "kinds": sorted((kinds or "").split(",")), "oldest": oldest})
+    return rows
+
+
+def set_aside_case_ids() -> list[str]:
+    """The cases held back by a set-aside event (ids only: no payload is read or opened)."""
+    return [case_id for (case_id,) in db.execute_sql(
+        "SELECT DISTINCT case_id FROM outbox_event WHERE state = 'set_aside' ORDER BY case_id").fetchall()]
 
 
 def set_aside_events() -> list[OutboxEvent]:

@@ -17,9 +17,7 @@ def queued_cases(now: dt.datetime | None = None, limit: int | None = None) -> li
     The clerk needs to tell which residents' cases are stuck and for how long, not to read their numbers.
     """
     now = now or dt.datetime.now()
-    rows = status.queued_by_case()
-    if limit is not None:
-        rows = rows[:limit]
+    rows = status.queued_by_case(limit)
     cases = {c.id: c for c in Case.select().where(Case.id.in_([r["case_id"] for r in rows]))} if rows else {}
     for row in rows:
         case = cases.get(row["case_id"])

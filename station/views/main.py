@@ -14,7 +14,6 @@ from station.services.calendar import load_calendar
 from station.services.sync_queue import queued_cases
 from station.views.access import FRONT_OFFICE, safe_local_path
 from sync import status
-from sync.outbox import OutboxEvent
 from websec.roles import roles_required
 
 bp = Blueprint("main", __name__)
@@ -30,16 +29,16 @@ def index():  # noqa: ANN201
         "mine_today": Case.select().where((Case.received_at >= start) & (Case.agent == current_user.id)).count(),
         "open": Case.select().where(Case.status.in_(OPEN_STATUSES)).count(),
         "overdue": Case.select().where(Case.status.in_(OPEN_STATUSES) & (Case.committed_due < today)).count(),
-        "queued": OutboxEvent.select().where(OutboxEvent.state == "queued").count(),
-        "queued_cases": status.queue_summary()["queued_cases"],
-        "set_aside": OutboxEvent.select().where(OutboxEvent.state == "set_aside").count(),
     }
+    queue_now = status.queue_summary()
+    counts.update(queued=queue_now["queue_length"], queued_cases=queue_now["queued_cases"],
+                  set_aside=queue_now["set_aside_count"])
     recent = (
         Case.select().where(Case.agent == current_user.id).order_by(Case.received_at.desc()).limit(8)
     )
     # the agent's own to-do; the clerk and the admin see the station's, with its sync queue
     station_wide = current_user.role != "agent"
-    set_aside_ids = sorted({e.case_id for e in status.set_aside_events()})
+    set_aside_ids = status.set_aside_case_ids()
     todo = follow_up.todo(today, load_calendar(), None if station_wide else current_user._get_current_object(),
                           set_aside_ids)
     queue = queued_cases(limit=20) if station_wide else []

@@ -80,7 +80,7 @@ def test_the_sync_page_lists_each_queued_case_with_masked_applicant(app, agent, 
     assert case.case_no in listed and "高龄津贴申领" in listed and case.status_name in listed
     assert "赵*" in listed and "110105********002X" in listed
     assert "赵秀英" not in listed and "11010519491231002X" not in page
-    assert "分钟" in listed and "收件提交" in listed
+    assert "分钟" in listed and "收件提交（1 条）" in listed  # the case's one queued event, counted
     home = clerk.get("/").get_data(as_text=True).split('id="sync-queue"')[1].split("</section>")[0]
     assert case.case_no in home and "赵*" in home and "赵秀英" not in home
 
