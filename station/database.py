@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+from pathlib import Path
 
 from peewee import SqliteDatabase
 from playhouse.pool import PooledSqliteDatabase
@@ -37,3 +39,25 @@ def open_database(path: str) -> SqliteDatabase:
     create_owner_only(path)
     return PooledSqliteDatabase(path, pragmas=PRAGMAS, check_same_thread=False, timeout=10,
                                 max_connections=16, stale_timeout=600)
+
+
+def copy_database(source: str, target: Path) -> None:
+    """A consistent owner-only copy through SQLite's backup API (WAL included), as one self-contained file.
+
+    The copy before an upgrade and every backup are made this way.
+    """
+    if target.exists():
+        target.unlink()  # a leftover from an interrupted backup
+    create_owner_only(str(target))
+    src = sqlite3.connect(source)
+    try:
+        dst = sqlite3.connect(str(target))
+        try:
+            src.backup(dst)
+            # one self-contained file (the copy inherits WAL mode from the source's header): no
+            # -wal/-shm beside it on the USB drive, and a read-only check leaves none behind
+            dst.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            dst.close()
+    finally:
+        src.close()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from pathlib import Path
 
 from peewee import Database
 from playhouse.migrations import Runner
 
-from station.database import create_owner_only
+from station.database import copy_database
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +56,7 @@ def backup_before_upgrade(database: Database, path: str) -> Path | None:
         log.warning("database copy %s already exists; kept as it is", target)
         return target
     partial = target.with_name(target.name + ".part")
-    src = sqlite3.connect(str(source))
-    try:
-        create_owner_only(str(partial))  # the copy holds residents' data too: 0600 from the start
-        dst = sqlite3.connect(str(partial))
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
+    copy_database(str(source), partial)  # the copy holds residents' data too: 0600 from the start
     partial.replace(target)
     log.info("copied %s (schema %s) to %s before applying %s", source.name, schema_version(database) or "none",
              target, ", ".join(todo))

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from station.database import create_owner_only
+from station.database import copy_database
 from station.extensions import db
 from station.keys import owner_only_folder
 from station.services.station_info import get_profile
@@ -113,7 +113,7 @@ def backup(database: str, attachment_dir: str, key_file: str, target_dir: str, s
     if db_copy.exists():
         raise BackupError(f"备份 {db_copy} 已存在：请稍后再试。")
     partial = target / f"{base}{DB_SUFFIX}.part"
-    _copy_database(database, partial)
+    copy_database(database, partial)
     check_database(str(partial), full=True)
 
     scans = target / f"{base}{ATTACHMENTS_SUFFIX}"
@@ -150,24 +150,6 @@ def scheduled_backup(app: Flask) -> None:
         log.exception("daily backup failed")
         return
     log.info("daily backup %s", made.database)
-
-
-def _copy_database(source: str, target: Path) -> None:
-    if target.exists():
-        target.unlink()  # a leftover from an interrupted backup
-    create_owner_only(str(target))
-    src = sqlite3.connect(source)
-    try:
-        dst = sqlite3.connect(str(target))
-        try:
-            src.backup(dst)
-            # one self-contained file (the copy inherits WAL mode from the source's header): no
-            # -wal/-shm beside it on the USB drive, and a read-only check leaves none behind
-            dst.execute("PRAGMA journal_mode=DELETE")
-        finally:
-            dst.close()
-    finally:
-        src.close()
 
 
 def _copy_tree(source: Path, target: Path) -> None:
@@ -241,7 +223,7 @@ def restore(backup_file: str, instance: str, key_file: str | None = None) -> Pat
 
     owner_only_folder(folder)
     partial = folder / "station.sqlite3.part"
-    _copy_database(str(source), partial)
+    copy_database(str(source), partial)
     conn = sqlite3.connect(str(partial))
     try:
         with conn:
