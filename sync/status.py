@@ -27,6 +27,7 @@ def queue_summary(now: dt.datetime | None = None) -> dict[str, Any]:
     last_success = state.get_value(state.LAST_SUCCESS)
     last_error = state.get_value(state.LAST_ERROR)
     last_error_at = state.get_value(state.LAST_ERROR_AT)
+    error_now = _error_is_current(last_error, last_error_at, last_success)
     return {
         "queue_length": queued.count(),
         "queued_cases": queued.select(fn.COUNT(OutboxEvent.case_id.distinct())).scalar() or 0,
@@ -36,9 +37,9 @@ def queue_summary(now: dt.datetime | None = None) -> dict[str, Any]:
         "acked_count": OutboxEvent.select().where(OutboxEvent.state == "acked").count(),
         "last_success": last_success,
         # only a failure newer than the last success is the link's state now; an older one is history
-        "last_error": last_error if _error_is_current(last_error, last_error_at, last_success) else "",
-        "last_error_at": last_error_at if _error_is_current(last_error, last_error_at, last_success) else "",
-        "recovered_error_at": "" if _error_is_current(last_error, last_error_at, last_success) else last_error_at,
+        "last_error": last_error if error_now else "",
+        "last_error_at": last_error_at if error_now else "",
+        "recovered_error_at": "" if error_now else last_error_at,
         "link_state": link_state,
         "link_state_label": link_state_label(link_state),
     }

@@ -51,6 +51,13 @@ class HubLink:
         secret = state.get_value(state.SECRET)
         return cls(url, code, secret) if url and code and secret else None
 
+    @staticmethod
+    def address() -> dict[str, str] | None:
+        """Where the station is linked (url, station code) for a page: the secret is not opened for it."""
+        url = state.get_value(state.HUB_URL)
+        code = state.get_value(state.STATION_CODE)
+        return {"url": url, "station_code": code} if url and code else None
+
 
 class HubClient:
     """Signed requests to one hub, with the learned clock offset applied."""

@@ -19,7 +19,7 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
 def index():  # noqa: ANN201
     return render_template(
         "sync/index.html", summary=status.queue_summary(), set_aside=status.set_aside_events(),
-        pull_problems=status.pull_problems(), link=HubLink.stored(), queued=queued_cases(),
+        pull_problems=status.pull_problems(), link=HubLink.address(), queued=queued_cases(),
     )
 
 

@@ -120,3 +120,14 @@ def test_every_link_state_has_chinese_words():
     for link_state in states | {"up", "unknown", "unlinked", "something-new"}:
         words = errors.link_state_label(link_state)
         assert re.search(r"[\u4e00-\u9fff]", words) and not re.search(r"[A-Za-z]{3,}", words), link_state
+
+
+def test_the_page_says_where_the_station_is_linked_and_never_shows_the_secret(app, clerk):
+    from sync.transport import HubLink
+
+    secret = "s3cret-" + "x" * 40
+    with app.app_context(), db.connection_context():
+        HubLink("http://county.example:8090", "ST141081102201", secret).save()
+    page = clerk.get("/sync/").get_data(as_text=True)
+    assert "http://county.example:8090（本站编码 ST141081102201）" in page
+    assert secret not in page
