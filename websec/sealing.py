@@ -166,15 +166,22 @@ def parse_key_ring(text: str, path: Path | None = None) -> KeyRing:
     )
 
 
-def write_owner_only(path: Path, text: str) -> None:
-    """Write a secret file created with mode 0600 from the start (never readable for a moment)."""
+def write_owner_only(path: Path, content: str | bytes) -> None:
+    """Write a file created with mode 0600 from the start (never readable for a moment), whole or not at all.
+
+    Key rings, sealed scans on both apps: written under a temporary name, then moved into place.
+    """
+    data = content.encode("utf-8") if isinstance(content, str) else content
     tmp = path.with_name(path.name + f".tmp-{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)  # atomic on Windows and POSIX: a crash leaves the old ring or the new one
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)  # atomic on Windows and POSIX: a crash leaves the old file or the new one
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def load_key_ring(path: Path, *, create: bool = True) -> KeyRing:

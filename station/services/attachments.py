@@ -8,7 +8,6 @@ to staff and when uploaded to the county, which receives the plain file with the
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from ulid import ULID
@@ -21,6 +20,7 @@ from station.services import timeline
 from station.services.errors import DomainError, NotFound
 from sync.outbox import enqueue
 from websec.files import FileRefused, check_scan, download_name
+from websec.sealing import write_owner_only
 
 
 def blob_path(root: str, sha256: str) -> Path:
@@ -30,13 +30,7 @@ def blob_path(root: str, sha256: str) -> Path:
 def write_sealed(path: Path, data: bytes) -> None:
     """Seal `data` into `path`, created 0600 from the start; a half-written file is never taken for a whole one."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.part-{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(keys.ring().seal_bytes(data))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_owner_only(path, keys.ring().seal_bytes(data))
 
 
 def read_blob(root: str, sha256: str) -> bytes | None:

@@ -17,8 +17,6 @@ verified and sealed.
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
 from pathlib import Path
 
 from peewee import IntegrityError
@@ -27,7 +25,7 @@ from sync import protocol
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import Attachment, AttachmentLink, AttachmentOwner, AttachmentUpload, Station, utcnow
 from sync.hub.services.errors import AttachmentError, NotFound
-from websec.sealing import BLOB_MAGIC
+from websec.sealing import BLOB_MAGIC, write_owner_only
 
 
 def blob_path(root: str | Path, sha256: str) -> Path:
@@ -162,14 +160,7 @@ def _finish(root: str | Path, station: Station, sha256: str, partial: Path, tota
 
 def write_sealed(final: Path, plain: bytes) -> None:
     """Seal ``plain`` into ``final``: created owner-only under a temporary name, then moved into place."""
-    tmp = final.with_name(f"{final.name}.tmp-{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key_ring.seal_bytes(plain))
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_owner_only(final, key_ring.seal_bytes(plain))
 
 
 def read_plain(path: Path) -> bytes:
