@@ -18,6 +18,7 @@ from flask import Flask, Response, appcontext_pushed, jsonify, request
 
 from rules import labels
 from rules.privacy import mask_id_number, mask_phone
+from sync.hub.china_time import to_china
 from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, Config, load_config
 from sync.hub.database import migrate, open_database
 from sync.hub.extensions import csrf, db, key_ring, login_manager
@@ -31,7 +32,6 @@ from sync.hub.views import access_log, api, auth, catalog, clerk, public
 
 #: The migration whose upgrade seals the rows already there (see migrations/0003).
 SEALING_MIGRATION = "0003_sealed_personal_data"
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
 def create_app(config_class: type[Config] = Config, instance_path: str | os.PathLike[str] | None = None) -> Flask:
@@ -172,14 +172,8 @@ def configure_templates(app: Flask) -> None:
         """Hub rows are naive UTC; station times arrive as ISO text with their own offset."""
         if not value:
             return "—"
-        if isinstance(value, str):
-            try:
-                value = dt.datetime.fromisoformat(value)
-            except ValueError:
-                return value
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+        local = to_china(value)
+        return local.strftime("%Y-%m-%d %H:%M") if local else str(value)
 
     @app.template_filter("age")
     def _age(seconds: float | None) -> str:

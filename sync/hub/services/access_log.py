@@ -13,11 +13,11 @@ from flask import current_app
 from peewee import ModelSelect
 
 from rules.privacy import mask_numbers_in
+from sync.hub.china_time import CHINA_OFFSET
 from sync.hub.extensions import db
 from sync.hub.models import HubAccessLog, HubAccessLogHead, HubUser, Station, StationAccessLog
 from websec import audit
 
-CHINA_OFFSET = dt.timedelta(hours=8)
 #: The most entries one station request may carry.
 MAX_ENTRIES = 1000
 _TEXT_LIMITS = {"actor_name": 100, "role": 16, "address": 64, "action": 32, "case_id": 40, "object": 200,

@@ -16,9 +16,9 @@ from typing import Any
 from rules import query_codes
 from rules.labels import PICKUP_METHODS, RESULTS
 from rules.privacy import mask_name
+from sync.hub.china_time import CHINA_TZ, to_china
 from sync.hub.models import Decision, HubCase, Station
 
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 NOT_FOUND = "未找到该查询码，请核对回执上的查询码。"
 _TEL = re.compile(r"^[0-9+\-]{5,20}$")
 
@@ -56,16 +56,11 @@ def _when(value: Any) -> tuple[str, dt.datetime | None]:
     """China time as text, and a sortable aware datetime (hub rows are naive UTC; station text has an offset)."""
     if not value:
         return "", None
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return value[:16], None
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return f"{value:%Y年%m月%d日}", dt.datetime.combine(value, dt.time(23, 59), CHINA_TZ)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    local = value.astimezone(CHINA_TZ)
+    local = to_china(value)
+    if local is None:
+        return str(value)[:16], None
     return f"{local:%Y年%m月%d日 %H:%M}", local
 
 
