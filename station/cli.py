@@ -1,5 +1,5 @@
 """Operator commands: `python -m station init | create-user | run | demo | link | sync | rotate-key | purge |
-backup | restore`.
+backup | restore | package`.
 
 Operators script these; keep the names and flags stable. `--instance DIR` may come before or
 after the command name.
@@ -13,6 +13,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -21,6 +22,8 @@ from flask import Flask
 
 from station import create_app
 from station.extensions import db
+from station.packaging.build import build_package
+from station.packaging.wheelhouse import PLATFORMS, WheelhouseError
 from station.services import access_log, backups, protection, retention
 from station.services.backups import BackupError
 from station.services.errors import ValidationFailed
@@ -240,6 +243,28 @@ def purge_command(dry_run: bool) -> None:
                    f"\t扫描件 {c.scans} 份")
     verb = "将删除" if dry_run else "已删除"
     click.echo(f"保存期 {months} 个月：{verb} {len(found)} 件办件的扫描件和完整个人信息（只含县级平台已确认接收的已办结办件）。")
+
+
+@cli.command("package")
+@click.argument("out", metavar="OUT", type=click.Path(file_okay=False))
+@click.option("--platform", "platforms", multiple=True, type=click.Choice(sorted(PLATFORMS)),
+              help="only these platforms (default: all three)")
+@click.option("--cache", metavar="DIR", type=click.Path(file_okay=False),
+              help="keep downloaded wheels here between builds (a full cache builds without network)")
+@click.option("--python-installer", metavar="FILE", type=click.Path(dir_okay=False, exists=True),
+              help="a Python 3.11 installer to put on the stick (python-3.11.x-amd64.exe for Windows)")
+def package_command(out: str, platforms: tuple[str, ...], cache: str | None, python_installer: str | None) -> None:
+    """Build the offline installer folder OUT: wheelhouse for Windows x64 and Linux x86_64/aarch64, scripts."""
+    try:
+        report = build_package(Path(out), list(platforms) or None, cache=Path(cache) if cache else None,
+                               python_installer=Path(python_installer) if python_installer else None)
+    except WheelhouseError as exc:
+        _fail(f"打包失败：{exc.message}")
+    click.echo(f"安装包已生成：{out}（安装包文件夹 {report.wheelhouse_bytes / 1e6:.1f} MB，本软件 {report.project_wheel}）")
+    for result in report.platforms:
+        note = f"；无安装包、改用纯 Python：{'、'.join(result.pure_python_path)}" if result.pure_python_path else ""
+        click.echo(f"  {result.platform.label} · Python {result.python_version}：齐全{note}")
+    click.echo("Windows 运行 install.bat，Linux 运行 sh install.sh（见 docs/install.md）。")
 
 
 @cli.command("backup")
