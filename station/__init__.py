@@ -16,7 +16,7 @@ from station import keys
 from station.config import Config, from_environment
 from station.database import open_database
 from station.extensions import csrf, db, login_manager
-from station.migrate import backup_before_upgrade, upgrade
+from station.migrate import DatabaseNewer, backup_before_upgrade, refuse_newer, upgrade
 from station.models import User
 from station.security import configure_security
 from station.services.backups import check_database
@@ -89,6 +89,12 @@ def configure_database(app: Flask) -> None:
     # a damaged file refuses to start (DatabaseDamaged, in Chinese) before anything writes to it
     check_database(app.config["DATABASE"])
     database = open_database(app.config["DATABASE"])
+    try:
+        with database.connection_context():
+            refuse_newer(database)  # a newer release's database: refuse before anything writes
+    except DatabaseNewer:
+        database.close_all()  # no handle left open on the file (Windows would keep it locked)
+        raise
     db.initialize(database)
     sync_db.initialize(database)  # the same Database: outbox rows join the caller's transaction
     app.extensions["station_db"] = database

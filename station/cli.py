@@ -22,6 +22,7 @@ from flask import Flask
 
 from station import create_app
 from station.extensions import db
+from station.migrate import DatabaseNewer
 from station.packaging.build import build_package
 from station.packaging.wheelhouse import PLATFORMS, WheelhouseError
 from station.services import access_log, backups, protection, retention
@@ -56,7 +57,7 @@ def instance_option(envvar: str | None = None) -> Callable[[Callable[..., Any]],
 def _app() -> Flask:
     try:
         return create_app(instance_path=click.get_current_context().meta.get("station.instance"))
-    except (SealingError, BackupError) as exc:  # no key, or a damaged database: say so, no traceback
+    except (SealingError, BackupError, DatabaseNewer) as exc:  # no key, a damaged or newer database: say so
         _fail(exc.message)
 
 
