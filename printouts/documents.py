@@ -105,6 +105,7 @@ def _start(station: StationInfo, case: CaseDoc, title: str, layout: str) -> tupl
 def _finish(b: Builder, story: list[Flowable], station: StationInfo, case: CaseDoc, title: str) -> bytes:
     if b.layout.roll:
         story += [b.space(2), b.qr_block(query_url(station.query_url_base, case.query_code, station.public_url))]
+    story += b.hand_write_note()
     footer = f"{station.name}（{station.code}）  {title}  办件编号 {case.case_no}"
     info = PageInfo(footer_left=footer, footer_roll=f"{title}  办件编号 {case.case_no}", title=f"{title} {case.case_no}")
     return build_pdf(story, b.font, b.layout, info)

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask, appcontext_pushed, g
 
-from printouts.fonts import register_cjk_font
+from printouts.fonts import configure_fonts
 from station import keys
 from station.config import Config, from_environment
 from station.database import open_database
@@ -161,6 +161,6 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_printouts(app: Flask) -> None:
-    """Hand a configured CJK font to printouts (which never reads the station's settings)."""
-    if app.config.get("CJK_FONT"):
-        register_cjk_font(app.config["CJK_FONT"])
+    """Hand the configured fonts to printouts (which never reads the station's settings)."""
+    if app.config.get("CJK_FONT") or app.config.get("CJK_EXT_FONT"):
+        configure_fonts(app.config.get("CJK_FONT"), app.config.get("CJK_EXT_FONT"))

@@ -49,6 +49,9 @@ class Config:
     # The CJK TrueType font for paper ("file.ttc#1" picks a subfont, "cid" forces STSong-Light);
     # None lets printouts search the system. Handed to printouts when the app starts.
     CJK_FONT: str | None = None
+    # A font for rare characters the main one lacks (SimSun-ExtB, HanaMinB); without it any
+    # installed font that has the character is found through the system's font index.
+    CJK_EXT_FONT: str | None = None
     # Read the instance folder's config.py and the environment (TestConfig turns this off, so a
     # developer's environment never leaks into a test).
     READ_INSTANCE_CONFIG = True

@@ -10,8 +10,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from printouts.data import CaseDoc, DeliveryDoc, LedgerRow, MaterialLine, StationInfo, SuppliedLine
+from printouts.fonts import cjk_font
 from printouts.registry import PRINTABLE_DOCUMENTS
 from printouts.registry import applicable_documents as _applicable
+from printouts.text import hand_write_line, undrawable
 from station.extensions import db
 from station.models import Case, ServiceItem, TimelineEntry, User
 from station.models.base import now
@@ -34,6 +36,16 @@ def station_info() -> StationInfo:
         name=p.name or "便民服务站", code=p.code, area_code=p.area_code, address=p.address, phone=p.phone,
         supervise_phone=p.supervise_phone, query_url_base=p.query_url_base, public_url=hub_public_url(),
     )
+
+
+def hand_write_notice(*texts: str | None) -> str:
+    """What the case page says when paper will mark characters of ``texts`` with 〓 (empty when none).
+
+    The same line the paper carries, so the agent reads it before printing, not only after.
+    """
+    font = cjk_font()
+    marked = list(dict.fromkeys(ch for text in texts if text for ch in undrawable(text, font)))
+    return hand_write_line(marked) if marked else ""
 
 
 FORWARD_WORKING_DAYS = 3  # a collected case reaches its department within this, unless its legal limit is shorter

@@ -21,7 +21,7 @@ from station.services import attachments, cases, follow_up, intake, personal, ti
 from station.services.catalog import current_items
 from station.services.errors import DomainError
 from station.services.identity import CERTIFICATE_TYPES
-from station.services.paper import applicable_documents
+from station.services.paper import applicable_documents, hand_write_notice
 from station.views.access import FRONT_OFFICE, log_access
 from station.views.forms import AttachmentForm, NoteForm, RevealForm
 from station.views.params import int_arg
@@ -72,10 +72,11 @@ def _list_detail(f: cases.CaseFilter, page: int, total: int) -> str:
 
 def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: RevealForm | None = None,
                  status: int = 200):  # noqa: ANN001, ANN202
+    address = personal.applicant_address(case)
     return render_template(
         "cases/detail.html",
         case=case, item=case.item, materials=cases.materials(case), timeline=timeline.entries(case),
-        masked=personal.masked(case), address=personal.applicant_address(case), sync=case_sync_state(case.id), attachments=list(case.attachments),
+        masked=personal.masked(case), address=address, sync=case_sync_state(case.id), attachments=list(case.attachments),
         documents=applicable_documents(case), material_statuses=MATERIAL_STATUSES,
         pickup_methods=PICKUP_METHODS, note_form=NoteForm(), upload_form=AttachmentForm(),
         upload_limit=min(current_app.config["MAX_ATTACHMENT_BYTES"], current_app.config["MAX_CONTENT_LENGTH"] or 1 << 62),
@@ -86,6 +87,7 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
         supply_forms=SUPPLY_FORMS, collector_kinds=COLLECTOR_KINDS, cert_types=CERTIFICATE_TYPES,
         handover=follow_up.handover_summary(case), today=dt.date.today(),
         reveal_form=reveal_form or RevealForm(formdata=None), revealed=revealed,
+        hand_write=hand_write_notice(case.applicant_name, case.proxy_name, address),
     ), status
 
 
