@@ -31,6 +31,7 @@ from station.services.errors import ValidationFailed
 from station.services.users import create_user
 from station.serving import serve
 from station.setup import initialise
+from station.single_instance import AlreadyRunning
 from station.sync_hooks import station_hooks
 from sync.jobs import sync_round
 from sync.transport import HubLink
@@ -41,6 +42,17 @@ log = logging.getLogger(__name__)
 PROG = "python -m station"
 CLI_ACTOR = "命令行"  # who the access log names for a change made at the PC itself
 INSTANCE_HELP = "instance folder (database, secret, attachments); default ./instance"
+
+
+def survive_any_code_page() -> None:
+    """Print what the console cannot show as '?' instead of failing with UnicodeEncodeError.
+
+    A Chinese Windows console or a redirected log uses GBK (code page 936), which lacks rare
+    characters that occur in names and folder names (𠮷): an operator must still see the rest.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
 
 
 def _remember_instance(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -70,6 +82,7 @@ def _fail(message: str) -> NoReturn:
 @instance_option(envvar="STATION_INSTANCE")  # only the group reads the variable: a command's flag wins
 def cli() -> None:
     """便民服务站"""
+    survive_any_code_page()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a tick every few seconds is noise
 
@@ -128,8 +141,11 @@ def create_user_command(username: str, name: str, role: str, password: str | Non
 def run_command(host: str, port: int) -> None:
     """Serve the station with waitress."""
     app = _app()
-    click.echo(f"便民服务站已启动：http://{host}:{port}/")
-    serve(app, host, port)
+    try:
+        click.echo(f"便民服务站已启动：http://{host}:{port}/")
+        serve(app, host, port)
+    except AlreadyRunning as exc:
+        _fail(exc.message)
 
 
 @cli.command("demo")

@@ -8,12 +8,17 @@ from flask import Flask
 from waitress import serve as waitress_serve
 
 from station.services.backups import scheduled_backup
+from station.single_instance import hold_instance_lock
 from station.sync_hooks import station_hooks
 from sync.jobs import start_scheduler
 
 
 def serve(app: Flask, host: str, port: int) -> None:
-    """Serve with waitress (pure Python: runs on a Windows village PC without admin rights)."""
+    """Serve with waitress (pure Python: runs on a Windows village PC without admin rights).
+
+    Refuses (:class:`AlreadyRunning`) when a station already serves this instance folder.
+    """
+    app.extensions["instance_lock"] = hold_instance_lock(app.instance_path)
     start_background_jobs(app)
     # What is loaded by now (fonts, catalog index, templates) lives as long as the process: out
     # of the collector's reach, a collection during a request no longer walks all of it.
