@@ -8,7 +8,7 @@ what differs between them so that each document is written once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from io import BytesIO
 from xml.sax.saxutils import escape
@@ -78,12 +78,24 @@ LEDGER_LAYOUT = Layout("a4_landscape", landscape(A4)[0], landscape(A4)[1], 10 * 
 LAYOUTS = {"a4": A4_LAYOUT, "roll80": ROLL80_LAYOUT}
 
 
-def get_layout(key: str) -> Layout:
-    """The layout for ``"a4"`` or ``"roll80"``; an unknown key is a programming error."""
+def get_layout(key: str | Layout) -> Layout:
+    """The layout for ``"a4"`` or ``"roll80"`` (a :class:`Layout` is taken as it is); an unknown key is a programming error."""
+    if isinstance(key, Layout):
+        return key
     try:
         return LAYOUTS[key]
     except KeyError:
         raise ValueError(f"unknown layout {key!r}; use one of {sorted(LAYOUTS)}") from None
+
+
+def with_margin(key: str, extra_mm: float) -> Layout:
+    """The layout for ``key`` with ``extra_mm`` more margin on every side: printers that clip the edge."""
+    base = get_layout(key)
+    if not extra_mm:
+        return base
+    extra = extra_mm * mm
+    return replace(base, margin_x=base.margin_x + extra, margin_top=base.margin_top + extra,
+                   margin_bottom=base.margin_bottom + extra)
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 
 from printouts.data import CaseDoc, DeliveryDoc, LedgerRow, MaterialLine, StationInfo, SuppliedLine
 from printouts.fonts import cjk_font
+from printouts.layout import Layout, with_margin
 from printouts.registry import PRINTABLE_DOCUMENTS
 from printouts.registry import applicable_documents as _applicable
 from printouts.text import hand_write_line, undrawable
 from station.extensions import db
 from station.models import Case, ServiceItem, TimelineEntry, User
 from station.models.base import now
-from station.services import access_log, cases, follow_up, personal
+from station.services import access_log, cases, follow_up, personal, station_settings
 from station.services.errors import DomainError, NotFound
 from station.services.identity import CERTIFICATE_TYPES
 from station.services.station_info import get_profile, hub_public_url
@@ -139,7 +141,9 @@ def render(case: Case, key: str, user: User, address: str | None = None) -> tupl
     titles = dict(_applicable(data))
     if key not in titles:
         raise DomainError(f"该办件当前状态不需要打印《{doc.title}》。")
-    pdf = doc.build(station_info(), data)
+    paper_key, margin_mm = station_settings.paper_for(key)
+    layout = with_margin(paper_key, margin_mm)
+    pdf = _build(key, station_info(), data, layout)
     title = titles[key]
     with db.atomic("IMMEDIATE"):  # reads then writes: take the write lock first
         printed_before = (
@@ -152,6 +156,14 @@ def render(case: Case, key: str, user: User, address: str | None = None) -> tupl
         access_log.record("print", user=user, address=address, case_id=case.id, obj=key,
                           detail=f"{'重印' if printed_before else '打印'}《{title}》（{case.case_no}）")
     return pdf, title
+
+
+def _build(key: str, info: StationInfo, data: CaseDoc, layout: Layout) -> bytes:
+    """Build ``key`` on the station's paper: the 80 mm receipt button keeps its roll, with the margins."""
+    builder = PRINTABLE_DOCUMENTS[key].build
+    if isinstance(builder, partial):  # receipt_roll: its paper is fixed, only the margin is the station's
+        return builder.func(info, data, layout=layout)
+    return builder(info, data, layout=layout)
 
 
 def ledger_rows(day: dt.date) -> list[LedgerRow]:
