@@ -22,6 +22,7 @@ from station.services.catalog import current_items
 from station.services.errors import DomainError
 from station.services.identity import CERTIFICATE_TYPES
 from station.services.paper import applicable_documents, hand_write_notice
+from station.services.scanned import from_scan
 from station.views.access import FRONT_OFFICE, log_access
 from station.views.forms import AttachmentForm, NoteForm, RevealForm
 from station.views.params import int_arg
@@ -37,9 +38,10 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 def index():  # noqa: ANN201
     args = request.args
     agent_id = int_arg("agent", None, 1, 2**31 - 1)
+    query, scanned = from_scan(args.get("q", "")[:300])  # a scanned receipt QR is its address
     f = cases.CaseFilter(
         status=args.get("status", ""), item_code=args.get("item", ""), area_code=args.get("area", "").strip(),
-        agent_id=agent_id, overdue=args.get("overdue") == "1", query=args.get("q", "")[:50],
+        agent_id=agent_id, overdue=args.get("overdue") == "1", query=query[:50],
     )
     page = int_arg("page", 1, 1, 100_000)
     per_page = current_app.config["CASES_PER_PAGE"]
@@ -55,6 +57,8 @@ def index():  # noqa: ANN201
     except DomainError:
         items = []
     log_access("case_list", detail=_list_detail(f, page, total))
+    if scanned and total == 1:  # the scanner pressed Enter on a receipt: open its case
+        return redirect(url_for("cases.detail", case_id=rows[0].id))
     return render_template(
         "cases/index.html", rows=rows, total=total, page=page, per_page=per_page, f=f, error=error,
         statuses=CASE_STATUSES, items=items, agents=User.select().order_by(User.name),
