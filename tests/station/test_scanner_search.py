@@ -27,3 +27,14 @@ def test_a_typed_query_code_still_lists_and_a_stranger_address_finds_nothing(app
     assert listed.status_code == 200 and code in listed.get_data(as_text=True)
     assert from_scan("https://evil.example/other/path") == ("https://evil.example/other/path", False)
     assert agent.get("/cases/", query_string={"q": "https://evil.example/q/NOSUCH-1"}).status_code == 200
+
+
+def test_a_receipt_scanned_into_the_item_search_opens_its_case(app, agent):
+    case_id = _case_for(app, "王秀兰")
+    with app.app_context(), db.connection_context():
+        code = Case.get_by_id(case_id).query_code
+    first = agent.get("/catalog/", query_string={"q": f"https://zwfw.example.gov.cn/q/{code}"})
+    assert first.status_code == 302
+    opened = agent.get(first.headers["Location"])
+    assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/cases/{case_id}")
+    assert agent.get("/catalog/", query_string={"q": "高龄津贴"}).status_code == 200  # typing still searches
