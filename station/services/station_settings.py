@@ -16,6 +16,7 @@ from printouts.registry import PRINTABLE_DOCUMENTS
 from station.models import Setting
 from station.services.errors import ValidationFailed
 from sync import state as sync_state
+from sync.jobs import DEFAULT_INTERVAL_S
 
 VILLAGES = "station.villages"
 PAPER_PREFIX = "paper."  # paper.<document key> = a4 | roll80
@@ -51,7 +52,7 @@ def get_settings() -> StationSettings:
         villages=[v for v in villages if isinstance(v, str)],
         paper={key: Setting.get_value(PAPER_PREFIX + key) or "a4" for key in PAPER_DOCUMENTS},
         margin_mm=int(Setting.get_value(MARGIN) or 0),
-        sync_interval_s=int(sync_state.interval_seconds() or 0) or 120,
+        sync_interval_s=_stored_interval(),
         sync_window=sync_state.get_value(sync_state.WINDOW) or "",
         backup_dir=Setting.get_value(BACKUP_DIR) or "",
     )
@@ -100,6 +101,13 @@ def update_settings(villages: str, paper: dict[str, str], margin_mm: str, sync_i
     sync_state.set_value(sync_state.WINDOW, window)
     Setting.set_value(BACKUP_DIR, folder)
     return get_settings()
+
+
+def _stored_interval() -> int:
+    try:
+        return int(float(sync_state.interval_seconds())) or DEFAULT_INTERVAL_S
+    except ValueError:
+        return DEFAULT_INTERVAL_S
 
 
 def _int_in(text: str, bounds: tuple[int, int]) -> int | None:
