@@ -24,10 +24,10 @@ from typing import Any
 SIZES = {
     "full": {"station_cases": 100_000, "page_samples": 100, "intakes": 200, "sync_cases": 10_000,
              "naive_events": 2_000, "thin_link_cases": 200, "hub_stations": 200, "hub_cases_per_station": 20,
-             "hub_workers": 4, "hub_threads": 8, "hub_spread_s": 20},
+             "hub_workers": 4, "hub_threads": 24, "hub_spread_s": 20},
     "quick": {"station_cases": 10_000, "page_samples": 20, "intakes": 30, "sync_cases": 2_000,
               "naive_events": 300, "thin_link_cases": 200, "hub_stations": 20, "hub_cases_per_station": 20,
-              "hub_workers": 2, "hub_threads": 8, "hub_spread_s": 4},
+              "hub_workers": 2, "hub_threads": 24, "hub_spread_s": 4},
 }
 
 # name: (label, unit, target, comparison) — comparison "<", "<=", ">=" or "==" (for booleans)

@@ -60,7 +60,9 @@ def init_command() -> None:
 @cli.command("run")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", type=int, default=8700)
-@click.option("--threads", type=int, default=8)
+@click.option("--threads", type=int, default=24,
+              help="waitress threads; more than ADMISSION_SLOTS, so a burst waits at the admission gate "
+                   "(and is answered 503 in time) rather than unseen in waitress's queue")
 def run_command(host: str, port: int, threads: int) -> None:
     """Serve the hub with waitress."""
     app = _app()
