@@ -71,6 +71,9 @@ class Config:
     PUBLIC_URL = ""
     PUBLIC_LOOKUP_LIMIT = 30
     PUBLIC_LOOKUP_WINDOW_S = 600
+    # 跨域办: this county's 6-digit code, and how often `run` forwards to peer hubs (0: never; `peers --once`)
+    AREA_CODE = ""
+    PEER_SYNC_INTERVAL_S = 30
     # Read the instance folder's config.py and the environment (TestConfig turns this off).
     READ_INSTANCE_CONFIG = True
 
