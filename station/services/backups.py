@@ -139,7 +139,7 @@ def backup_station(app: Flask, target_dir: str | None = None) -> Backup:
         with app.app_context(), db.connection_context():
             folder = backup_folder()
     if not folder:
-        raise BackupError("未设置备份文件夹：请用 --to 文件夹 指明，或在“管理 → 本站设置”中填写备份文件夹（例如U盘上的文件夹）。")
+        raise BackupError("未设置备份文件夹：请用 --to 文件夹 指明，或在“管理 → 本站设置”中填写备份文件夹（例如U盘上的文件夹；也可在设置文件中填写 BACKUP_DIR）。")
     with app.app_context(), db.connection_context():
         code = get_profile().code
     return backup(app.config["DATABASE"], app.config["ATTACHMENT_DIR"], app.config["KEY_FILE"], folder, code,
