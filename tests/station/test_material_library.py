@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from pathlib import Path
 
@@ -12,53 +11,18 @@ import pytest
 from station.extensions import db
 from station.models import AccessLog, Attachment, Case, CaseMaterial, KeptMaterial, ResidentConsent
 from station.services import material_library
-from tests.fixtures.intake import GOOD_ID, SECOND_ID, form_for, item_named
-from tests.fixtures.scans import image_bytes
-
-ID_SCAN = image_bytes("PNG", (10, 8))
-HUKOU_SCAN = image_bytes("PNG", (8, 10))
-FIRST_ITEM, SECOND_ITEM = "高龄津贴申领", "老年人优待证办理"
-
-
-def _items(app, *names: str):  # noqa: ANN001, ANN202
-    with app.app_context(), db.connection_context():
-        return [item_named(name) for name in names]
-
-
-def take(app, agent, name: str, **overrides: str) -> str:  # noqa: ANN001
-    """Take an application for one item through the form; return the new case id."""
-    [item] = _items(app, name)
-    with app.app_context(), db.connection_context():
-        data = form_for([item], **overrides)
-    response = agent.post(f"/intake/item/{item.id}", data)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response.headers["Location"].split("/cases/")[1].split("?")[0]
-
-
-def scan(agent, case_id: str, data: bytes, material: str) -> str:  # noqa: ANN001
-    return agent.post(f"/cases/{case_id}/attachments",
-                      {"file": (io.BytesIO(data), f"{material}.png", "image/png"), "material": material},
-                      content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
-
-
-def first_visit(app, agent, id_number: str = GOOD_ID) -> str:  # noqa: ANN001
-    """Her first case: she consents, the agent checks the originals and scans ID card and 户口簿."""
-    case_id = take(app, agent, FIRST_ITEM, applicant_id_number=id_number, library_consent="1",
-                   mat__id_card__valid_until="2036-05-01")
-    assert "已存入申请人材料库（有效期至 2036-05-01）" in scan(agent, case_id, ID_SCAN, "id_card")
-    assert "已存入申请人材料库" in scan(agent, case_id, HUKOU_SCAN, "hukou_book")
-    return case_id
-
-
-def lookup(app, agent, name: str, **overrides: str) -> str:  # noqa: ANN001
-    [item] = _items(app, name)
-    with app.app_context(), db.connection_context():
-        data = form_for([item], **overrides)
-    return agent.post(f"/intake/item/{item.id}", {**data, "action": "lookup"}).get_data(as_text=True)
-
-
-def kept_ids(page: str) -> dict[str, str]:
-    return dict(re.findall(r'name="mat__(\w+?)__kept" value="(\w+)"', page))
+from tests.fixtures.intake import GOOD_ID, SECOND_ID, form_for
+from tests.fixtures.material_library import (
+    FIRST_ITEM,
+    ID_SCAN,
+    SECOND_ITEM,
+    first_visit,
+    items_named,
+    kept_ids,
+    lookup,
+    scan,
+    take,
+)
 
 
 def library_files(app) -> list[Path]:  # noqa: ANN001
@@ -121,7 +85,7 @@ def test_withdrawing_consent_deletes_the_kept_files_and_is_logged(app, agent):
 
 
 def _refused(app, agent, name: str, **overrides: str) -> str:  # noqa: ANN001
-    [item] = _items(app, name)
+    [item] = items_named(app, name)
     with app.app_context(), db.connection_context():
         data = form_for([item], **overrides)
         before = (Case.select().count(), Attachment.select().count())
