@@ -21,7 +21,7 @@ from station.extensions import db
 from station.models import Case, CaseMaterial, ServiceItem, TimelineEntry, User
 from station.models.base import now
 from station.models.cases import OPEN_STATUSES
-from station.services import identity, material_library, numbering, personal, timeline
+from station.services import identity, licence_checks, material_library, numbering, personal, timeline
 from station.services.calendar import load_calendar
 from station.services.cases import snapshot
 from station.services.catalog import MergedMaterial, materials_of, merge_materials, station_can_accept
@@ -270,12 +270,18 @@ def _is_number(value: str) -> bool:
 
 def _material_choice(m: MergedMaterial, raw: Mapping[str, str], id_number: str, today: dt.date,
                      limit: dt.date | None, errors: dict[str, str]) -> MaterialChoice:
-    """One checklist line: reused from her material library, or checked here (with its typed validity)."""
-    if _text(raw, f"mat__{m.key}__status") == material_library.REUSED:
+    """One checklist line: reused from her material library, satisfied by a county licence, or checked here."""
+    status = _text(raw, f"mat__{m.key}__status")
+    if status == material_library.REUSED:
         reuse = material_library.reuse_choice(m.key, m.name, raw, id_number, today, errors)
         if reuse is None:
             return MaterialChoice(key=m.key, status="missing")
         return MaterialChoice(key=m.key, status="provided", **reuse)
+    if status == licence_checks.LICENSED:
+        licence = licence_checks.licence_choice(m.key, m.name, m.e_license, raw, id_number, today, errors)
+        if licence is None:
+            return MaterialChoice(key=m.key, status="missing")
+        return MaterialChoice(key=m.key, status="e_license", **licence)
     choice = _check_material(m, raw, today, limit, errors)
     if choice.status == "provided":
         choice.valid_until = material_library.typed_validity(m.key, m.name, raw, today, errors)

@@ -344,14 +344,15 @@ class IntakePanel:
 
     consent: ResidentConsent | None
     offers: dict[str, Offer]
+    licences: dict[str, Any] = field(default_factory=dict)  # licence kind → today's LicenceCheck
 
     @property
     def reusable(self) -> int:
         return sum(1 for offer in self.offers.values() if offer.valid)
 
 
-def intake_panel(id_number: str, keys: list[str], today: dt.date) -> IntakePanel:
+def intake_panel(id_number: str, keys: list[str], today: dt.date, licences: dict[str, Any] | None = None) -> IntakePanel:
     """Her library as the intake form shows it (nothing when the number is not a resident's yet)."""
     if not id_number:
         return IntakePanel(None, {})
-    return IntakePanel(consent_of(id_number), offers_for(id_number, keys, today))
+    return IntakePanel(consent_of(id_number), offers_for(id_number, keys, today), licences or {})

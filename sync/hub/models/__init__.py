@@ -14,6 +14,7 @@ from sync.hub.models.cases import (
     Event,
     HubCase,
 )
+from sync.hub.models.licences import Licence
 from sync.hub.models.stations import Nonce, Station
 from sync.hub.models.users import HubLoginThrottle, HubUser
 
@@ -35,6 +36,7 @@ MODELS = [
     HubAccessLog,
     HubAccessLogHead,
     StationAccessLog,
+    Licence,
 ]
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "HubCase",
     "HubLoginThrottle",
     "HubUser",
+    "Licence",
     "Nonce",
     "Station",
     "StationAccessLog",
