@@ -133,6 +133,7 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "library_withdraw": "撤回材料保存同意（删除保存的材料）",
     "library_reuse": "复用已核验材料",
     "licence_lookup": "查询电子证照",
+    "library_purge": "删除过期的居民材料",
     "licence_import": "导入电子证照",
     "login": "登录",
     "login_failed": "登录失败",

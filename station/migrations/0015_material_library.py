@@ -11,6 +11,7 @@ def up(migrator, db):
     class ResidentConsent(Model):
         resident_index = CharField(max_length=64, primary_key=True)
         masked_id = CharField(max_length=20, default="")
+        resident_id_stored = TextField(default="")
         given_at = DateTimeField()
         given_by = CharField(max_length=100, default="")
         withdrawn_at = DateTimeField(null=True)

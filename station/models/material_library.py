@@ -8,7 +8,7 @@ records (under retention) as they are.
 
 from __future__ import annotations
 
-from peewee import BooleanField, CharField, DateField, DateTimeField, IntegerField
+from peewee import BooleanField, CharField, DateField, DateTimeField, IntegerField, TextField
 
 from station.models.base import BaseModel, SealedJSONField, now
 
@@ -18,6 +18,7 @@ class ResidentConsent(BaseModel):
 
     resident_index = CharField(max_length=64, primary_key=True)
     masked_id = CharField(max_length=20, default="")  # 110105********002X, for pages and the log
+    resident_id_stored = TextField(default="")  # sealed: key rotation recomputes the blind indexes from it
     given_at = DateTimeField(default=now)
     given_by = CharField(max_length=100, default="")
     withdrawn_at = DateTimeField(null=True)

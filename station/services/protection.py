@@ -17,7 +17,7 @@ from pathlib import Path
 from station import keys
 from station.extensions import db
 from station.models import Case, Setting
-from station.services import personal
+from station.services import material_library, personal
 from station.services.attachments import write_sealed
 from sync import state as sync_state
 from sync.local_db import open_payload, seal_payload
@@ -57,7 +57,7 @@ def reseal_everything(attachment_dir: str, step: Step | None = None) -> int:
     db.execute_sql("PRAGMA secure_delete = ON")
     try:
         changed = (_reseal_cases(step) + _reseal_handovers() + _reseal_notes() + _reseal_events(step) + _reseal_secret()
-                   + _reseal_blobs(attachment_dir, step))
+                   + _reseal_blobs(attachment_dir, step) + material_library.reseal_library(attachment_dir))
     finally:
         db.execute_sql("PRAGMA secure_delete = OFF")
     if changed:
