@@ -14,6 +14,7 @@ from station.services import material_library
 from tests.fixtures.intake import GOOD_ID, SECOND_ID, form_for
 from tests.fixtures.material_library import (
     FIRST_ITEM,
+    HUKOU_SCAN,
     ID_SCAN,
     SECOND_ITEM,
     first_visit,
@@ -124,6 +125,7 @@ def test_consent_asks_for_the_id_card_expiry_typed_at_verification(app, agent):
 def test_without_consent_nothing_is_kept(app, agent):
     case_id = take(app, agent, FIRST_ITEM)
     assert "已存入申请人材料库" not in scan(agent, case_id, ID_SCAN, "id_card")
+    assert "已存入申请人材料库" not in scan(agent, case_id, HUKOU_SCAN, "hukou_book")  # kept by months, were it kept
     assert library_files(app) == []
     assert "尚未同意保存材料" in lookup(app, agent, SECOND_ITEM)
 
