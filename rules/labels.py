@@ -147,6 +147,7 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "settings_station": "修改站点设置",
     "settings_holiday": "修改节假日",
     "settings_items": "修改受理权限",
+    "settings_library": "修改材料复用有效期",
     "catalog_import": "导入事项目录",
     "catalog_publish": "发布事项目录",
     "station_settings": "下发站点设置",

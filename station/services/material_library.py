@@ -35,6 +35,7 @@ from station.models import (
     CaseMaterial,
     KeptMaterial,
     LicenceCheck,
+    Material,
     ResidentConsent,
     Setting,
     User,
@@ -71,6 +72,26 @@ def validity_rule(key: str) -> str | int:
     if stored.isdigit() and int(stored) > 0:
         return int(stored)
     return DEFAULT_VALIDITY.get(key, DEFAULT_MONTHS)
+
+
+def set_validity(key: str, rule: str) -> str | int:
+    """Admin setting: how long a verification of material ``key`` stays good (``typed`` or 1–600 months)."""
+    rule = (rule or "").strip()
+    known = {m.key for m in Material.select(Material.key).distinct()}
+    if key not in known:
+        raise DomainError("目录中没有这项材料。")
+    if rule != TYPED and not (rule.isdigit() and 1 <= int(rule) <= 600):
+        raise DomainError("有效期须为 1–600 个月，或选择“按证件有效期”。")
+    Setting.set_value(f"library_validity:{key}", rule)
+    return validity_rule(key)
+
+
+def validity_table() -> list[tuple[str, str, str | int]]:
+    """Every material key of the catalog with its name and validity rule, for the admin page."""
+    names: dict[str, str] = {}
+    for key, name in Material.select(Material.key, Material.name).tuples():
+        names.setdefault(key, name)
+    return [(key, names[key], validity_rule(key)) for key in sorted(names)]
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from station.services import identity, material_library
 from station.services.errors import DomainError
-from station.views.access import FRONT_OFFICE, log_access
+from station.views.access import ADMIN, FRONT_OFFICE, log_access
 from websec.roles import roles_required
 
 bp = Blueprint("library", __name__, url_prefix="/library")
@@ -32,6 +32,25 @@ def index():  # noqa: ANN201
     kept = material_library.kept_for(number)
     log_access("library_view", obj=number, detail=f"查看居民材料库：保存的材料 {len(kept)} 份")
     return render_template("library/index.html", number=number, consent=consent, kept=kept)
+
+
+@bp.route("/validity", methods=["GET", "POST"])
+@roles_required(*ADMIN)
+def validity():  # noqa: ANN201
+    """站长: how long each material's verification may be reused (按证件有效期, or N months)."""
+    if request.method == "POST":
+        key = (request.form.get("key") or "")[:60]
+        try:
+            rule = material_library.set_validity(key, request.form.get("rule") or "")
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            words = "按证件有效期" if rule == material_library.TYPED else f"{rule} 个月"
+            log_access("settings_library", obj=key, detail=f"材料 {key} 的复用有效期设为{words}")
+            flash("材料复用有效期已更新。", "success")
+        return redirect(url_for("library.validity"))
+    return render_template("library/validity.html", rows=material_library.validity_table(),
+                           typed=material_library.TYPED)
 
 
 @bp.post("/withdraw")
