@@ -34,7 +34,6 @@ from station.models import (
     Case,
     CaseMaterial,
     KeptMaterial,
-    LicenceCheck,
     Material,
     ResidentConsent,
     Setting,
@@ -45,7 +44,6 @@ from station.services import access_log, attachments, personal, timeline
 from station.services.cases import bundle_cases
 from station.services.errors import DomainError
 from station.services.station_info import get_profile
-from websec.sealing import BLOB_MAGIC
 
 log = logging.getLogger(__name__)
 
@@ -156,45 +154,6 @@ def withdraw_consent(resident_index: str, user: User, root: str) -> int:
 
 
 # --- the kept materials ---------------------------------------------------------------------------
-def reseal_library(root: str) -> int:
-    """Key rotation's part for the library: blind indexes recomputed, sealed values and kept files resealed.
-
-    Every kept material and licence answer belongs to a resident with a consent row (given or
-    withdrawn), which holds her sealed number: her rows move from any old index to the current one.
-    Returns how many records changed. Idempotent, like the rest of the walk.
-    """
-    ring = keys.ring()
-    changed = 0
-    with db.atomic("IMMEDIATE"):
-        for consent in list(ResidentConsent.select()):
-            number = personal.unseal(consent.resident_id_stored)
-            if not number:
-                continue
-            current = ring.blind_index(number)
-            olds = [i for i in ring.blind_indexes(number) if i != current]
-            for model in (KeptMaterial, LicenceCheck):
-                changed += model.update(resident_index=current).where(model.resident_index.in_(olds)).execute()
-            if consent.resident_index != current or ring.needs_resealing(consent.resident_id_stored):
-                ResidentConsent.update(resident_index=current, resident_id_stored=ring.seal(number)).where(
-                    ResidentConsent.resident_index == consent.resident_index).execute()
-                changed += 1
-        for table, column in (("licence_check", "licence"), ("case_material", "origin")):
-            rows = db.execute_sql(f"SELECT id, {column} FROM {table} WHERE {column} LIKE 'enc1:%'").fetchall()
-            for row_id, stored in rows:
-                if ring.needs_resealing(stored):
-                    db.execute_sql(f"UPDATE {table} SET {column} = ? WHERE id = ?",
-                                   (ring.seal(ring.unseal(stored)), row_id))
-                    changed += 1
-    sealed_now = BLOB_MAGIC + bytes([len(ring.current.encode())]) + ring.current.encode()
-    folder = Path(root) / LIBRARY_FOLDER
-    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
-        stored = path.read_bytes()
-        if not stored.startswith(sealed_now):
-            attachments.write_sealed(path, ring.unseal_bytes(stored))
-            changed += 1
-    return changed
-
-
 def kept_file(root: str, kept_id: str) -> Path:
     """Where a kept material's own sealed copy of its scan lives."""
     return Path(root) / LIBRARY_FOLDER / kept_id
