@@ -82,3 +82,13 @@ def test_a_reuse_without_its_original_verification_is_refused(origin, words):
     problem = events.body_problem(events.SUBMITTED, {**SUBMITTED, "materials": [row]})
     assert problem is not None and words in problem and "居民身份证" in problem
     assert events.body_problem(events.SUPPLEMENTED, {"supplied": [], "materials": [row]}) is not None
+
+
+def test_cross_area_codes_must_be_division_codes():
+    from rules import events
+
+    body = {"case_no": "1", "decision": "collected", "applicant": {"name": "张三"}}
+    assert events.body_problem(events.SUBMITTED, {**body, "handling_area": "141082",
+                                                  "received_area": "141081102201"}) is None
+    assert "行政区划代码" in events.body_problem(events.SUBMITTED, {**body, "handling_area": "14108x"})
+    assert "行政区划代码" in events.body_problem(events.SUBMITTED, {**body, "received_area": "1410811"})

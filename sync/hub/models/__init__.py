@@ -15,6 +15,7 @@ from sync.hub.models.cases import (
     HubCase,
 )
 from sync.hub.models.licences import Licence
+from sync.hub.models.peers import Peer, PeerForward
 from sync.hub.models.stations import Nonce, Station
 from sync.hub.models.users import HubLoginThrottle, HubUser
 
@@ -37,6 +38,8 @@ MODELS = [
     HubAccessLogHead,
     StationAccessLog,
     Licence,
+    Peer,
+    PeerForward,
 ]
 
 __all__ = [
@@ -58,6 +61,8 @@ __all__ = [
     "HubUser",
     "Licence",
     "Nonce",
+    "Peer",
+    "PeerForward",
     "Station",
     "StationAccessLog",
     "utcnow",
