@@ -30,6 +30,7 @@ from station.views import (
     filters,
     follow_up,
     intake,
+    library,
     main,
     printing,
     public,
@@ -148,7 +149,7 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    for module in (main, auth, public, catalog, intake, cases, follow_up, printing, admin, sync_status):
+    for module in (main, auth, public, catalog, intake, cases, follow_up, library, printing, admin, sync_status):
         app.register_blueprint(module.bp)
 
 

@@ -255,11 +255,14 @@ def purge_command(dry_run: bool) -> None:
             found = retention.candidates(months)
         else:
             found = retention.purge(months, app.config["ATTACHMENT_DIR"])
+        library = retention.purge_library(app.config["ATTACHMENT_DIR"], dry_run=dry_run)
     for c in found:
         click.echo(f"{c.case_no}\t{c.item_name}\t{c.status_name}\t办结于 {c.closed_at:%Y-%m-%d}\t{c.masked_id}"
                    f"\t扫描件 {c.scans} 份")
     verb = "将删除" if dry_run else "已删除"
     click.echo(f"保存期 {months} 个月：{verb} {len(found)} 件办件的扫描件和完整个人信息（只含县级平台已确认接收的已办结办件）。")
+    click.echo(f"居民材料库：{verb}过期的已核验材料 {library.kept} 份（含扫描件）、"
+               f"{retention.LICENCE_CHECK_DAYS} 天前的电子证照查询结果 {library.checks} 条。")
 
 
 @cli.command("package")

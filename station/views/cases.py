@@ -17,7 +17,7 @@ from rules.labels import (
     SUPPLY_FORMS,
 )
 from station.models import User
-from station.services import attachments, cases, follow_up, intake, personal, timeline
+from station.services import attachments, cases, follow_up, intake, material_library, personal, timeline
 from station.services.catalog import current_items
 from station.services.errors import DomainError
 from station.services.identity import CERTIFICATE_TYPES
@@ -139,15 +139,25 @@ def upload(case_id: str):  # noqa: ANN201
         return redirect(url_for("cases.detail", case_id=case.id))
     data = form.file.data.read(current_app.config["MAX_ATTACHMENT_BYTES"] + 1)
     try:
-        attachments.add_attachment(
+        result = material_library.scan_material(
             case, current_user._get_current_object(), form.file.data.filename, data,
             current_app.config["ATTACHMENT_DIR"], current_app.config["MAX_ATTACHMENT_BYTES"],
+            material_key=(request.form.get("material") or "")[:60],
         )
     except DomainError as exc:
         flash(exc.message, "error")
     else:
-        flash("扫描件已保存。", "success")
+        flash("扫描件已保存。" + _scan_note(result), "success")
     return redirect(url_for("cases.detail", case_id=case.id))
+
+
+def _scan_note(result: material_library.ScanResult) -> str:
+    notes = []
+    if result.also_on:
+        notes.append("同一“一件事”的办件 " + "、".join(result.also_on) + " 也已使用这份材料")
+    if result.kept is not None:
+        notes.append(f"已存入申请人材料库（有效期至 {result.kept.valid_until.isoformat()}），下次办事可直接复用")
+    return "；".join(notes)
 
 
 @bp.get("/<case_id>/attachments/<attachment_id>")

@@ -56,6 +56,11 @@ class Config:
     # County dashboard thresholds.
     STATION_DARK_HOURS = 24
     QUEUE_AGE_WARN_HOURS = 24
+    # 免证办: items whose approved 办结 issues a licence into the register (sync/hub/services/licences.py),
+    # by national item code: the licence kind (as materials name it), the issuer, years valid (0: no limit).
+    LICENCE_ISSUING_ITEMS: Mapping[str, Mapping[str, Any]] = {
+        "000116001000": {"kind": "残疾人证", "issuer": "示范县残疾人联合会", "valid_years": 10},
+    }
     # The adapter seam: dotted path of a CasePlatform factory (see services/platform.py).
     HUB_PLATFORM = "sync.hub.services.platform:LocalPlatform"
     # HTML forms (catalog upload) may be large; the JSON API has its own per-endpoint limits.

@@ -14,6 +14,7 @@ from sync.hub.models.cases import (
     Event,
     HubCase,
 )
+from sync.hub.models.licences import Licence
 from sync.hub.models.peers import Peer, PeerForward
 from sync.hub.models.stations import Nonce, Station
 from sync.hub.models.users import HubLoginThrottle, HubUser
@@ -36,6 +37,7 @@ MODELS = [
     HubAccessLog,
     HubAccessLogHead,
     StationAccessLog,
+    Licence,
     Peer,
     PeerForward,
 ]
@@ -57,6 +59,7 @@ __all__ = [
     "HubCase",
     "HubLoginThrottle",
     "HubUser",
+    "Licence",
     "Nonce",
     "Peer",
     "PeerForward",

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from sync import protocol
 from sync.hub.admission import Admission, HubBusy
 from sync.hub.extensions import db
-from sync.hub.services import access_log, personal, stations
+from sync.hub.services import access_log, licences, personal, stations
 from sync.hub.services.auth import authenticate
 from sync.hub.services.errors import AttachmentError
 from sync.hub.services.platform import CasePlatform
@@ -288,6 +288,16 @@ def attachment_status(sha256: str) -> Response:
     if not protocol.is_sha256(sha256):
         return error_reply(protocol.ERR_BAD_REQUEST, "附件地址须为小写十六进制 SHA-256。", 400)
     return reply(_platform().attachment_status(g.station, sha256))
+
+
+@bp.post("/licences/lookup")
+@signed_endpoint()
+def lookup_licence() -> Response:
+    """Does this resident hold a valid licence of this kind (免证办)? Logged with who and why."""
+    try:
+        return reply(licences.lookup(g.station, _json_body()))
+    except licences.LookupRefused as exc:
+        return error_reply(protocol.ERR_BAD_REQUEST, str(exc), 400)
 
 
 @bp.errorhandler(Exception)
