@@ -148,6 +148,9 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "decision": "作出决定",
     "log_view": "查看访问日志",
     "log_verify": "校验访问日志",
+    "usb_export": "导出离线包",
+    "usb_import": "导入离线包",
+    "usb_return_export": "导出回执包",
 }
 
 #: Why a full number was shown (显示完整号码的理由); "other" needs words of its own.
