@@ -34,6 +34,7 @@ from station.views import (
     printing,
     public,
     sync_status,
+    transfers,
     usb,
 )
 from sync.local_db import db as sync_db
@@ -143,7 +144,7 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    for module in (main, auth, public, catalog, intake, cases, follow_up, printing, admin, sync_status, usb):
+    for module in (main, auth, public, catalog, intake, cases, follow_up, printing, admin, sync_status, usb, transfers):
         app.register_blueprint(module.bp)
 
 

@@ -17,7 +17,7 @@ from rules.labels import (
     SUPPLY_FORMS,
 )
 from station.models import User
-from station.services import attachments, cases, follow_up, intake, personal, timeline
+from station.services import attachments, cases, follow_up, intake, personal, timeline, transfers
 from station.services.catalog import current_items
 from station.services.errors import DomainError
 from station.services.identity import CERTIFICATE_TYPES
@@ -86,6 +86,7 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
         supply_forms=SUPPLY_FORMS, collector_kinds=COLLECTOR_KINDS, cert_types=CERTIFICATE_TYPES,
         handover=follow_up.handover_summary(case), today=dt.date.today(),
         reveal_form=reveal_form or RevealForm(formdata=None), revealed=revealed,
+        papers=transfers.where_are_papers(case),
     ), status
 
 
