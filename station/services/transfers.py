@@ -190,14 +190,15 @@ def record_handover(transfer: Transfer, *, giver: str, receiver: str, place: str
             transfer.state = ARRIVED
         transfer.updated_at = stamp
         transfer.save()
-        _tell_the_county(transfer, handover, receiver if receiver_kind == "staff" else mask_name(receiver), user)
+        _tell_the_county(transfer, handover, receiver if receiver_kind == "staff" else mask_name(receiver), user,
+                         wanted_missing)
     return handover
 
 
-def _tell_the_county(transfer: Transfer, handover: TransferHandover, receiver_shown: str, user: User) -> None:
+def _tell_the_county(transfer: Transfer, handover: TransferHandover, receiver_shown: str, user: User,
+                     found_missing: list[int]) -> None:
     """One event per case of the batch (in the handover's transaction), and a line on each case's timeline."""
     lines = list(TransferItem.select().where(TransferItem.transfer == transfer).order_by(TransferItem.id))
-    extra = [i.material_name for i in lines if i.state == "extra"]
     by_case: dict[str, list[TransferItem]] = {}
     for line in lines:
         if line.case_id:
@@ -212,7 +213,9 @@ def _tell_the_county(transfer: Transfer, handover: TransferHandover, receiver_sh
             "arrived": transfer.state == ARRIVED,
             "items": [{"material_name": i.material_name, "form": i.form, "copies": i.copies, "state": i.state}
                       for i in mine],
-            "missing": [i.material_name for i in mine if i.state == "missing"], "extra": extra,
+            # what this handover found: the lines of this case found missing now, the papers found extra now
+            "missing": [i.material_name for i in mine if i.id in found_missing],
+            "extra": list(handover.extra or []),
             "note": handover.note,
         }
         enqueue(case.id, events.ORIGINALS_HANDOVER, payload, catalog_version=case.catalog_version,
