@@ -62,13 +62,13 @@ def redigest(body: bytes) -> bytes:
 
 
 def county_answer(app, seq: int, *, status: str = "accepted", decided: str | None = None,
-                  station: str = VILLAGE_CODE, secret: str = VILLAGE_SECRET) -> bytes:
+                  station: str = VILLAGE_CODE, secret: str = VILLAGE_SECRET, change_id: int | None = None) -> bytes:
     """A return bundle as the county seals it: an answer per queued event, a 受理 for one case."""
     with app.app_context(), db.connection_context():
         events = list(OutboxEvent.select())
     changes = []
     if decided:
-        changes.append({"change_id": 7 + seq, "kind": "case.status", "case_id": decided,
+        changes.append({"change_id": change_id or 7 + seq, "kind": "case.status", "case_id": decided,
                         "payload": {"status": "accepted", "hub_case_no": f"XJ-{seq}", "reason": ""}})
     out = io.BytesIO()
     write_bundle(out, secret, {"kind": "return", "bundle_id": f"01JRETURN{seq:017d}", "station": station,
@@ -199,3 +199,16 @@ def test_with_nothing_queued_a_bundle_still_fetches_the_countys_decisions(villag
     import_bytes(village, county_answer(village, 2, decided=case_id))
     with village.app_context(), db.connection_context():
         assert Case.get_by_id(case_id).status == "accepted"
+
+
+def test_what_the_network_brought_first_is_not_applied_again_from_a_return_bundle(village):
+    [case_id] = queue_cases(village, 1)
+    export_bytes(village)
+    with village.app_context(), db.connection_context():  # the link came back before the stick did
+        OutboxEvent.update(state="acked").execute()
+        state.set_value(state.CURSOR, "8")
+        Case.update(status="supplement").where(Case.id == case_id).execute()  # the county's later word
+    import_bytes(village, county_answer(village, 1, status="rejected", decided=case_id, change_id=8))
+    assert [s for _i, s, _a in outbox(village)] == ["acked"]  # an ack stands; an old answer does not undo it
+    with village.app_context(), db.connection_context():
+        assert Case.get_by_id(case_id).status == "supplement" and state.get_value(state.CURSOR) == "8"
