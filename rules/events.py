@@ -21,6 +21,7 @@ NOTE = "case.note"
 DELIVERED = "case.delivered"  # result handed over (送达)
 SUPPLEMENTED = "case.supplemented"  # the station answered the county's 补正 request
 EVALUATED = "case.evaluated"  # 好差评
+ORIGINALS_HANDOVER = "case.originals_handover"  # 物料流转: the case's papers changed hands in a transfer batch
 
 _TYPE_WORDS = {str: "文字", int: "整数", bool: "true 或 false", dict: "JSON 对象", list: "列表"}
 
@@ -63,6 +64,13 @@ BODIES: Mapping[str, BodyShape] = {
     DELIVERED: BodyShape(required={"method": str, "delivered_on": str},
                          optional={"collector": dict, "ems_no": str, "address": str, "receiver": str,
                                    "by": str}),
+    # One per case of the batch at each handover. ``items``: {"material_name", "form", "copies", "state"}
+    # (state present / missing / extra); ``receiver`` is masked when it is the resident.
+    ORIGINALS_HANDOVER: BodyShape(required={"batch_no": str, "handover": int, "giver": str, "receiver": str,
+                                            "at": str, "items": list},
+                                  optional={"transfer_id": str, "place": str, "direction": str,
+                                            "destination": str, "missing": list, "extra": list, "note": str,
+                                            "receiver_kind": str, "arrived": bool}),
     # Not yet written by the station: the hub keeps the body whole on the case.
     STATUS_CHANGED: BodyShape(),
     EVALUATED: BodyShape(),

@@ -114,6 +114,7 @@ EVENT_KINDS: Mapping[str, str] = {
     events.DELIVERED: "结果送达",
     events.SUPPLEMENTED: "补正提交",
     events.EVALUATED: "评价",
+    events.ORIGINALS_HANDOVER: "原件交接",
 }
 
 #: Station staff roles (User.role): on the station's screens and in its log as the county shows it.
@@ -156,6 +157,11 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "decision": "作出决定",
     "log_view": "查看访问日志",
     "log_verify": "校验访问日志",
+    "usb_export": "导出离线包",
+    "usb_import": "导入离线包",
+    "usb_return_export": "导出回执包",
+    "transfer_create": "建立物料流转批次",
+    "transfer_handover": "物料交接",
 }
 
 #: Why a full number was shown (显示完整号码的理由); "other" needs words of its own.

@@ -35,6 +35,8 @@ from station.views import (
     printing,
     public,
     sync_status,
+    transfers,
+    usb,
 )
 from sync.local_db import db as sync_db
 from websec.sealing import write_owner_only
@@ -149,7 +151,8 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    for module in (main, auth, public, catalog, intake, cases, follow_up, library, printing, admin, sync_status):
+    for module in (main, auth, public, catalog, intake, cases, follow_up, library, printing, admin, sync_status, usb,
+                   transfers):
         app.register_blueprint(module.bp)
 
 

@@ -1,5 +1,5 @@
 """Operator commands: `python -m station init | create-user | run | demo | link | sync | rotate-key | purge |
-backup | restore | package`.
+backup | restore | package | bundle export | bundle import | bundle export-return`.
 
 Operators script these; keep the names and flags stable. `--instance DIR` may come before or
 after the command name.
@@ -25,7 +25,7 @@ from station.extensions import db
 from station.migrate import DatabaseNewer
 from station.packaging.build import build_package
 from station.packaging.wheelhouse import PLATFORMS, WheelhouseError
-from station.services import access_log, backups, protection, retention
+from station.services import access_log, backups, protection, retention, usb_bundles
 from station.services.backups import BackupError
 from station.services.errors import ValidationFailed
 from station.services.users import create_user
@@ -35,6 +35,7 @@ from station.single_instance import AlreadyRunning
 from station.sync_hooks import station_hooks
 from sync.jobs import sync_round
 from sync.transport import HubLink
+from sync.usb_bundle import BundleError
 from websec.sealing import SealingError
 
 log = logging.getLogger(__name__)
@@ -320,3 +321,71 @@ def restore_command(backup_file: str, key_file: str | None) -> None:
         _fail(f"恢复失败：{exc.message}")
     click.echo(f"已恢复到 {restored}。启动本站（{PROG} --instance {shlex.quote(instance)} run）后，"
                "须先与县级平台同步一次，才能受理新的办件。")
+
+
+@cli.group("bundle")
+def bundle_group() -> None:
+    """USB bundles (离线包) for a village without a link, relayed by its township."""
+
+
+@bundle_group.command("export")
+@instance_option()
+@click.argument("target", metavar="FILE", type=click.Path(dir_okay=False))
+def bundle_export_command(target: str) -> None:
+    """Write this station's queued events and scans into FILE, sealed for the county."""
+    app = _app()
+    partial = target + ".part"
+    with app.app_context(), db.connection_context(), click.progressbar(length=100, label="正在导出离线包") as bar:
+        def progress(done: int, total: int) -> None:
+            bar.update(int(done * 100 / max(total, 1)) - bar.pos)
+
+        try:
+            with open(partial, "wb") as out:
+                made = usb_bundles.export(out, station_hooks(app), progress)
+        except BundleError as exc:
+            os.path.exists(partial) and os.remove(partial)
+            _fail(f"未导出：{exc.message}")
+        os.replace(partial, target)  # a half-written file never carries the bundle's name
+        access_log.record("usb_export", actor_name=CLI_ACTOR, obj=os.path.basename(target),
+                          detail=f"第 {made.seq} 号离线包：{made.cases} 件办件、{made.events} 条事件、{made.files} 个扫描件")
+    click.echo(f"已导出第 {made.seq} 号离线包到 {target}：{made.cases} 件办件、{made.events} 条事件、"
+               f"{made.files} 个扫描件，共 {made.bytes / 1024 / 1024:.1f} MB")
+    if made.held_back:
+        click.echo(f"有 {len(made.held_back)} 件办件的扫描件在本机缺失，未放入离线包，请重新扫描。", err=True)
+
+
+@bundle_group.command("import")
+@instance_option()
+@click.argument("source", metavar="FILE", type=click.Path(dir_okay=False, exists=True))
+def bundle_import_command(source: str) -> None:
+    """Township: hold a village's bundle for forwarding. Village: apply the county's return bundle."""
+    app = _app()
+    with open(source, "rb") as fh:
+        data = fh.read()
+    with app.app_context(), db.connection_context():
+        try:
+            done = usb_bundles.import_file(data, station_hooks(app))
+        except BundleError as exc:
+            _fail(f"未导入：{exc.message}")
+        access_log.record("usb_import", actor_name=CLI_ACTOR, obj=os.path.basename(source), detail=done.message())
+    click.echo(done.message())
+
+
+@bundle_group.command("export-return")
+@instance_option()
+@click.argument("village", metavar="STATION_CODE")
+@click.argument("target", metavar="FILE", type=click.Path(dir_okay=False))
+def bundle_export_return_command(village: str, target: str) -> None:
+    """Township: write the county's newest return bundle for a village into FILE."""
+    app = _app()
+    with app.app_context(), db.connection_context():
+        try:
+            bundle = usb_bundles.return_bundle(village)
+        except BundleError as exc:
+            _fail(f"未导出：{exc.message}")
+        with open(target + ".part", "wb") as out:
+            out.write(bytes(bundle.data))
+        os.replace(target + ".part", target)
+        access_log.record("usb_return_export", actor_name=CLI_ACTOR, obj=village,
+                          detail=f"{village} 第 {bundle.seq} 号离线包的回执包")
+    click.echo(f"已导出 {village} 的回执包（答复第 {bundle.seq} 号离线包）到 {target}")

@@ -34,6 +34,7 @@ class Config:
     BACKUP_HOUR = 12
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+    USB_BUNDLE_MAX_BYTES = 512 * 1024 * 1024  # a bundle uploaded at the township (200 cases with scans fit)
     ALLOWED_ATTACHMENT_TYPES = ("image/jpeg", "image/png", "application/pdf")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -6,15 +6,17 @@ from station.models.cases import Attachment, Case, CaseMaterial, DailySequence, 
 from station.models.catalog import Bundle, CatalogVersion, ItemPower, Material, ServiceItem
 from station.models.material_library import KeptMaterial, LicenceCheck, ResidentConsent
 from station.models.settings import Setting
+from station.models.transfers import Transfer, TransferHandover, TransferItem
 from station.models.users import LoginThrottle, User
 
 ALL_MODELS = [
     User, Setting, HolidayOverride, HolidayYear, CatalogVersion, ServiceItem, Material, Bundle,
     ItemPower, Case, CaseMaterial, Attachment, TimelineEntry, DailySequence, LoginThrottle, AccessLog,
-    AccessLogHead, ResidentConsent, KeptMaterial, LicenceCheck,
+    AccessLogHead, ResidentConsent, KeptMaterial, LicenceCheck, Transfer, TransferItem, TransferHandover,
 ]
 
 __all__ = [
     "ALL_MODELS", "AccessLog", "AccessLogHead", "Attachment", "Bundle", "Case", "CaseMaterial", "CatalogVersion", "DailySequence",
-    "HolidayOverride", "HolidayYear", "ItemPower", "KeptMaterial", "LicenceCheck", "LoginThrottle", "Material", "ResidentConsent", "ServiceItem", "Setting", "TimelineEntry", "User",
+    "HolidayOverride", "HolidayYear", "ItemPower", "KeptMaterial", "LicenceCheck", "LoginThrottle", "Material", "ResidentConsent",
+    "ServiceItem", "Setting", "TimelineEntry", "Transfer", "TransferHandover", "TransferItem", "User",
 ]

@@ -17,7 +17,16 @@ from rules.labels import (
     SUPPLY_FORMS,
 )
 from station.models import User
-from station.services import attachments, cases, follow_up, intake, material_library, personal, timeline
+from station.services import (
+    attachments,
+    cases,
+    follow_up,
+    intake,
+    material_library,
+    personal,
+    timeline,
+    transfers,
+)
 from station.services.catalog import current_items
 from station.services.errors import DomainError
 from station.services.identity import CERTIFICATE_TYPES
@@ -92,6 +101,7 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
         handover=follow_up.handover_summary(case), today=dt.date.today(),
         reveal_form=reveal_form or RevealForm(formdata=None), revealed=revealed,
         hand_write=hand_write_notice(case.applicant_name, case.proxy_name, address),
+        papers=transfers.where_are_papers(case),
     ), status
 
 

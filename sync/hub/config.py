@@ -45,6 +45,8 @@ class Config:
     MAX_ATTACHMENT_BYTES = protocol.MAX_ATTACHMENT_BYTES
     MAX_CHANGES_PER_PAGE = protocol.MAX_CHANGES_PER_PAGE
     MAX_CHANGES_PAGE_BYTES = 4 * 1024 * 1024
+    # A village's USB bundle forwarded by its township (scans included): read whole into memory.
+    MAX_RELAY_BUNDLE_BYTES = 256 * 1024 * 1024
     CATALOG_GRACE_DAYS = 30
     NONCE_PRUNE_PROBABILITY = 0.02
     # Admission control (sync/hub/admission.py): per process, this many batches, pulls and uploads

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from sync import protocol
 from sync.hub.admission import Admission, HubBusy
 from sync.hub.extensions import db
-from sync.hub.services import access_log, licences, personal, stations
+from sync.hub.services import access_log, licences, personal, relay, stations
 from sync.hub.services.auth import authenticate
 from sync.hub.services.errors import AttachmentError
 from sync.hub.services.platform import CasePlatform
@@ -229,6 +229,21 @@ def get_station_state() -> Response:
             return error_reply(protocol.ERR_BAD_REQUEST, "since 须为 YYYY-MM-DD 格式的日期。", 400)
     stations.touch(g.station)
     return reply(_platform().station_state(g.station, since))
+
+
+@bp.post("/relay/bundles")
+@admitted
+@signed_endpoint("MAX_RELAY_BUNDLE_BYTES")
+def post_relay_bundle() -> Response:
+    """A village's USB bundle forwarded by its township: answered per event, with a return bundle."""
+    try:
+        answer = relay.receive_relayed(_platform(), g.station, g.body,
+                                       max_batch_events=int(current_app.config["MAX_BATCH_EVENTS"]),
+                                       max_decompressed=int(current_app.config["MAX_DECOMPRESSED_BYTES"]))
+    except relay.RelayRefused as exc:
+        return error_reply("bundle_refused", exc.message, exc.status)
+    stations.touch(g.station)
+    return reply(answer)
 
 
 @bp.post("/access-log")
