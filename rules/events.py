@@ -9,9 +9,11 @@ a key without an older hub refusing its events.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from rules import evaluations
 
 SUBMITTED = "case.submitted"  # the full case as taken at the station
 MATERIALS_UPDATED = "case.materials_updated"  # materials or scans added, 委托书 signed
@@ -35,6 +37,7 @@ class BodyShape:
     required: Mapping[str, type] = field(default_factory=dict)
     optional: Mapping[str, type] = field(default_factory=dict)
     one_of: tuple[str, ...] = ()
+    check: Callable[[dict[str, Any]], str | None] | None = None  # a rule beyond the shape (a 差评's reason)
 
 
 BODIES: Mapping[str, BodyShape] = {
@@ -62,9 +65,16 @@ BODIES: Mapping[str, BodyShape] = {
     DELIVERED: BodyShape(required={"method": str, "delivered_on": str},
                          optional={"collector": dict, "ems_no": str, "address": str, "receiver": str,
                                    "by": str}),
+    # 好差评 taken at the station (rules/evaluations.py): ``evaluation_id`` a client id, ``visit`` the
+    # visit key (one first rating per case and visit), ``level`` by name, ``rated_at`` ISO with offset.
+    EVALUATED: BodyShape(required={"evaluation_id": str, "visit": str, "level": str, "channel": str,
+                                   "rated_at": str},
+                         optional={"kind": str, "reason_tag": str, "reason_text": str, "agent": str},
+                         check=lambda body: evaluations.problem(body.get("level"), body.get("reason_tag"),
+                                                                body.get("reason_text"), body.get("channel"),
+                                                                body.get("kind") or "first")),
     # Not yet written by the station: the hub keeps the body whole on the case.
     STATUS_CHANGED: BodyShape(),
-    EVALUATED: BodyShape(),
 }
 
 #: Every kind this code knows; the hub answers any other kind with ``unknown_kind``.
@@ -96,4 +106,6 @@ def body_problem(kind: str, payload: Any) -> str | None:
             return f"事件「{kind}」的 {key} 应为{_TYPE_WORDS[expected]}。"
     if shape.one_of and all(payload.get(key) is None for key in shape.one_of):
         return f"事件「{kind}」的内容须包含 {'、'.join(shape.one_of)} 之一。"
+    if shape.check is not None:
+        return shape.check(payload)
     return None

@@ -65,6 +65,9 @@ class Config:
     PUBLIC_URL = ""
     PUBLIC_LOOKUP_LIMIT = 30
     PUBLIC_LOOKUP_WINDOW_S = 600
+    # 差评整改: the first call-back and the fix are due this many working days after the 差评.
+    REMEDY_CALLBACK_WORKING_DAYS = 1
+    REMEDY_FIX_WORKING_DAYS = 15
     # Read the instance folder's config.py and the environment (TestConfig turns this off).
     READ_INSTANCE_CONFIG = True
 

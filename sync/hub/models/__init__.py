@@ -14,6 +14,7 @@ from sync.hub.models.cases import (
     Event,
     HubCase,
 )
+from sync.hub.models.evaluations import HubEvaluation, Remedy, RemedyContact
 from sync.hub.models.stations import Nonce, Station
 from sync.hub.models.users import HubLoginThrottle, HubUser
 
@@ -35,6 +36,9 @@ MODELS = [
     HubAccessLog,
     HubAccessLogHead,
     StationAccessLog,
+    HubEvaluation,
+    Remedy,
+    RemedyContact,
 ]
 
 __all__ = [
@@ -52,9 +56,12 @@ __all__ = [
     "HubAccessLog",
     "HubAccessLogHead",
     "HubCase",
+    "HubEvaluation",
     "HubLoginThrottle",
     "HubUser",
     "Nonce",
+    "Remedy",
+    "RemedyContact",
     "Station",
     "StationAccessLog",
     "utcnow",
