@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from rules.privacy import mask_numbers_in
+
 #: The five levels, best first, by name (the value stored) → the word a resident reads.
 LEVELS: Mapping[str, str] = {
     "very_satisfied": "非常满意",
@@ -110,3 +112,11 @@ def problem(level: Any, reason_tag: Any, reason_text: Any, channel: Any = None, 
 def reason_word(level: str, reason_tag: str) -> str:
     """The Chinese words of a reason tag (the tag itself when unknown)."""
     return REASON_TAGS.get(level, {}).get(reason_tag, reason_tag or "")
+
+
+def clean_text(text: Any) -> str:
+    """A resident's words as stored and shown: trimmed, any phone or ID number in them masked.
+
+    Ratings sit in a plain table for statistics; a number typed into the reason must not.
+    """
+    return mask_numbers_in((text or "").strip() if isinstance(text, str) else "")[:REASON_TEXT_MAX]

@@ -30,7 +30,9 @@ from station.views import (
     filters,
     follow_up,
     intake,
+    kiosk,
     main,
+    notify,
     printing,
     public,
     sync_status,
@@ -142,7 +144,8 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    for module in (main, auth, public, catalog, intake, cases, follow_up, printing, admin, sync_status):
+    for module in (main, auth, public, catalog, intake, cases, follow_up, printing, admin, sync_status, kiosk,
+                   notify):
         app.register_blueprint(module.bp)
 
 

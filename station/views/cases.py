@@ -8,6 +8,7 @@ import io
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from rules import evaluations as rating_rules
 from rules.labels import (
     CASE_STATUSES,
     COLLECTOR_KINDS,
@@ -17,7 +18,7 @@ from rules.labels import (
     SUPPLY_FORMS,
 )
 from station.models import User
-from station.services import attachments, cases, follow_up, intake, personal, timeline
+from station.services import attachments, cases, evaluations, follow_up, intake, personal, timeline
 from station.services.catalog import current_items
 from station.services.errors import DomainError
 from station.services.identity import CERTIFICATE_TYPES
@@ -86,6 +87,10 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
         supply_forms=SUPPLY_FORMS, collector_kinds=COLLECTOR_KINDS, cert_types=CERTIFICATE_TYPES,
         handover=follow_up.handover_summary(case), today=dt.date.today(),
         reveal_form=reveal_form or RevealForm(formdata=None), revealed=revealed,
+        evaluations=evaluations.for_case(case), describe_evaluation=evaluations.describe,
+        remedies=evaluations.remedies_for(case), remedy_statuses=evaluations.REMEDY_STATUSES,
+        contact_methods=evaluations.CONTACT_METHODS, local_time=evaluations.local_text,
+        visit_word=rating_rules.visit_word(evaluations.current_visit(case)),
     ), status
 
 

@@ -116,7 +116,7 @@ def rate_by_code(code: str, case_id: str, rating: Rating, *, callback_days: int 
         raise ValidationError(problem)
     now = utcnow()
     body = {"evaluation_id": str(uuid.uuid4()), "visit": rating.visit, "kind": rating.kind, "level": rating.level,
-            "reason_tag": rating.reason_tag or "", "reason_text": (rating.reason_text or "").strip(),
+            "reason_tag": rating.reason_tag or "", "reason_text": rules.clean_text(rating.reason_text),
             "channel": rating.channel, "rated_at": now.replace(microsecond=0).isoformat() + "Z"}
     try:
         with db.atomic():
@@ -156,7 +156,7 @@ def record_from_station(station_id: int, case_id: str, case_no: str | None, body
     (HubEvaluation.insert(
         evaluation_id=body["evaluation_id"], station=station_id, case_id=case_id, case_no=case_no,
         visit=body["visit"], kind=kind, level=body["level"], reason_tag=body.get("reason_tag") or "",
-        reason_text=(body.get("reason_text") or "").strip(), channel=body["channel"], source="station",
+        reason_text=rules.clean_text(body.get("reason_text")), channel=body["channel"], source="station",
         agent=str(body.get("agent") or "")[:64], created_at=_rated_at(body.get("rated_at"), now))
         .on_conflict_ignore().execute())
     evaluation = HubEvaluation.get_or_none(HubEvaluation.evaluation_id == body["evaluation_id"])
