@@ -115,7 +115,7 @@ def rate_at_kiosk(kiosk: KioskPass, level: str, reason_tag: str, reason_text: st
 
 
 def _words(e: Evaluation) -> str:
-    text = f"{rules.visit_word(e.visit)}评价（{rules.KINDS.get(e.kind, e.kind)}，" \
+    text = f"评价（{rules.visit_word(e.visit)}，{rules.KINDS.get(e.kind, e.kind)}，" \
            f"{rules.CHANNELS.get(e.channel, e.channel)}）：{rules.LEVELS.get(e.level, e.level)}"
     if e.reason_tag:
         text += f"，{rules.reason_word(e.level, e.reason_tag)}"

@@ -75,7 +75,7 @@ def test_the_kiosk_takes_one_rating_per_visit_and_queues_it_once(app, agent):
     assert events.body_problem(events.EVALUATED, body) is None
     assert "13912345678" not in body["reason_text"]  # a number typed into the reason is masked
     page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert "收件服务评价（首次，大厅平板）：不满意，办理时间长" in page
+    assert "评价（收件服务，首次，大厅平板）：不满意，办理时间长" in page
     # the agent cannot open the kiosk again for a visit already rated
     assert "群众已评价，一次一评" in agent.post(f"/cases/{case.id}/kiosk", follow_redirects=True).get_data(as_text=True)
 
@@ -122,7 +122,7 @@ def test_county_ratings_and_remedies_come_down_and_show(app, agent):
     _in_app(app, apply)
     assert _in_app(app, lambda: Evaluation.select().count()) == 1
     page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert "办件整体评价评价（首次，二维码）：非常不满意，多次跑腿仍未办成：跑了三次" in page
+    assert "评价（办件整体评价，首次，二维码）：非常不满意，多次跑腿仍未办成：跑了三次" in page
     assert "县级差评整改 7：整改中" in page and "回访超期" in page
     assert "县级差评整改（1）" in agent.get("/").get_data(as_text=True)
     closed = {**remedy, "status": "closed", "closing_note": "已整改，群众认可", "overdue": [],
