@@ -230,3 +230,24 @@ def test_overdue_remedies_are_flagged_and_rates_counted_per_station(hub_app, hub
 
 def test_remedy_pages_need_a_county_login(hub_client, hub_app):
     assert hub_client.get("/remedies").status_code in (302, 401)
+
+
+def test_ratings_on_the_public_page_show_nothing_personal_in_any_state(hub_app, hub_client, station_a, make_event):
+    from sync.hub.models import HubCase
+    from tests.hub.test_public_progress import _nothing_personal, _states
+
+    for state, (code, _words) in _states(hub_app, station_a, make_event).items():
+        with hub_app.app_context():
+            case = HubCase.get(HubCase.query_code == code)
+        page = hub_client.get(f"/q/{code}").get_data(as_text=True)
+        if state == "not_collected":
+            assert "评价本次服务" not in page
+            continue
+        assert "评价本次服务" in page, state
+        _rate(hub_client, case.case_id, code, visit="case" if state in ("approved", "denied", "delivered") else "intake",
+              reason_text="请打我电话13800001234或查110105194912310021")
+        page = hub_client.get(f"/q/{code}").get_data(as_text=True)
+        assert "您的评价" in page, state
+        _nothing_personal(page)
+    with hub_app.app_context():
+        assert {e.reason_text for e in HubEvaluation.select()} == {"请打我电话138****1234或查110105********0021"}
