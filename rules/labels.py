@@ -151,7 +151,6 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "remedy_view": "查看差评整改",
     "remedy_update": "处理差评整改",
     "kiosk_open": "打开评价平板",
-    "notify": "通知群众",
 }
 
 #: Why a full number was shown (显示完整号码的理由); "other" needs words of its own.

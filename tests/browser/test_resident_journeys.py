@@ -80,6 +80,8 @@ def test_from_paper_to_a_bad_rating_and_its_remedy_closed(person, stack, shots, 
     expect(phone.locator("#rated")).to_contain_text("感谢您的评价")
     assert "您的评价（办件整体评价）：不满意，办理时间长" in phone.inner_text("body")
     assert not ID_OR_PHONE.search(phone.content())
+    from sync.hub.models import HubEvaluation
+    assert _hub(stack, lambda: [(e.channel, e.level) for e in HubEvaluation.select()]) == [("qr_code", "dissatisfied")]
     shots.take(phone, "rated", full_page=True)
 
     # the county: the follow-up is assigned, worked and closed
