@@ -175,6 +175,8 @@ def test_a_remedy_is_worked_and_closed_only_with_a_note_then_rated_once_more(hub
     rid = _remedy_id(hub_app)
     page = f"/remedies/{rid}"
     assert "整改中" in approver.get("/remedies").get_data(as_text=True)
+    case_page = approver.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "办理时间长：等了两个星期没人通知" in case_page and f'href="/remedies/{rid}"' in case_page
 
     def step(name, **form):
         response = approver.csrf_post(f"{page}/{name}", form, token_page=page)
@@ -184,9 +186,12 @@ def test_a_remedy_is_worked_and_closed_only_with_a_note_then_rated_once_more(hub
     assert "尚未登记整改结果，不能办结" in step("close", closing_note="结束")
     assert "请先回访群众" in step("fix", fix_text="已改")
     assert "请填写沟通内容" in step("contact", method="phone", said="")
+    assert "回访时间不能晚于现在" in step("contact", method="phone", said="已联系", at="2099-01-01T09:00")
     step("assign", owner="clerk")
-    html = step("contact", method="phone", said="已致电群众，说明延误原因并致歉")
-    assert "电话 · clerk：已致电群众" in html
+    assert "不能早于差评提交的时间" in step("contact", method="phone", said="已联系", at="2020-01-01T09:00")
+    called = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).replace(second=0, microsecond=0, tzinfo=None)
+    html = step("contact", method="phone", said="已致电群众，说明延误原因并致歉", at=called.isoformat())
+    assert f"{called:%Y-%m-%d %H:%M} · 电话 · clerk：已致电群众" in html
     assert "138****1234" in html and "13800001234" not in html
     # 追评 is not open before the fix
     follow = _rate(hub_client, case_id, kind="follow_up", level="satisfied", reason_text="")

@@ -147,6 +147,7 @@ def _completed(app):
 def test_the_to_do_says_whom_to_tell_with_the_phone_masked(app, agent):
     case = _completed(app)
     home = agent.get("/").get_data(as_text=True)
+    assert f"/cases/{case.id}/notify" in home
     assert "需通知群众（1）" in home and "139****5678" in home and PHONE not in home and "领取办理结果" in home
     assert "<strong>未通知</strong>" in home
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from rules.evaluations import LEVELS
 from sync import protocol
-from sync.hub.china_time import to_china
+from sync.hub.china_time import CHINA_TZ, to_china
 from sync.hub.extensions import db
 from sync.hub.models import HubEvaluation, Remedy, RemedyContact, Station, utcnow
 from sync.hub.services import changes
@@ -102,6 +102,26 @@ def assign(remedy_id: int, owner: str, *, by: str) -> Remedy:
     return remedy
 
 
+def parse_china_time(text: str) -> dt.datetime | None:
+    """A time typed on the form (China time, ``2026-12-01T09:30``) as naive UTC; empty: None (now).
+
+    Raises ValidationError for text that is not a time, or a time in the future.
+    """
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        local = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValidationError("回访时间格式不正确（如 2026-12-01 09:30）。") from exc
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=CHINA_TZ)
+    at = local.astimezone(dt.UTC).replace(tzinfo=None)
+    if at > utcnow() + dt.timedelta(minutes=5):
+        raise ValidationError("回访时间不能晚于现在。")
+    return at
+
+
 def add_contact(remedy_id: int, method: str, said: str, *, by: str, at: dt.datetime | None = None) -> RemedyContact:
     """Record one contact with the resident (回访): the first one meets the call-back deadline."""
     remedy = _open(remedy_id)
@@ -109,6 +129,8 @@ def add_contact(remedy_id: int, method: str, said: str, *, by: str, at: dt.datet
         raise ValidationError("请选择联系方式（电话、上门、当面或短信）。")
     said = _text(said, "沟通内容")
     at = at or utcnow()
+    if at < remedy.opened_at.replace(second=0, microsecond=0):
+        raise ValidationError("回访时间不能早于差评提交的时间。")
     with db.atomic():
         contact = RemedyContact.create(remedy=remedy, at=at, method=method, said=said, by=by)
         if remedy.first_contact_at is None:

@@ -5,7 +5,7 @@ Thin: each form calls one function of services/remedies.py and shows its Chinese
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -44,7 +44,10 @@ def index() -> str:
 @bp.get("/remedies/<int:remedy_id>")
 def detail(remedy_id: int) -> str:
     """One 整改: the rating, the resident (masked; the full phone on the case page, logged), the steps."""
-    remedy = remedies.get(remedy_id)
+    try:
+        remedy = remedies.get(remedy_id)
+    except HubError:
+        abort(404)
     case = HubCase.get_or_none(HubCase.case_id == remedy.case_id)
     applicant = personal.open_snapshot(case.snapshot).get("applicant") if case is not None else None
     applicant = applicant if isinstance(applicant, dict) else {}
@@ -60,7 +63,8 @@ def detail(remedy_id: int) -> str:
 
 _STEPS = {
     "assign": ("指定责任人", lambda rid, f, by: remedies.assign(rid, f.get("owner", ""), by=by)),
-    "contact": ("记录回访", lambda rid, f, by: remedies.add_contact(rid, f.get("method", ""), f.get("said", ""), by=by)),
+    "contact": ("记录回访", lambda rid, f, by: remedies.add_contact(rid, f.get("method", ""), f.get("said", ""), by=by,
+                                                               at=remedies.parse_china_time(f.get("at", "")))),
     "fix": ("登记整改结果", lambda rid, f, by: remedies.record_fix(rid, f.get("fix_text", ""), by=by)),
     "answer": ("记录群众反馈", lambda rid, f, by: remedies.record_answer(rid, f.get("answer", ""), by=by)),
     "close": ("办结整改", lambda rid, f, by: remedies.close(rid, f.get("closing_note", ""), by=by)),
