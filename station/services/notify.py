@@ -125,7 +125,7 @@ def record(case: Case, user: User, reason: str, method: str, note: str, outcome:
         notice = ResidentNotice.create(case=case, reason=reason, method=method, outcome=outcome,
                                        note=personal.seal(note) if note else "", by=user, told_at=now())
         timeline.record(case, actor, "resident_notified",
-                        f"通知群众{REASONS[reason]}：{METHODS[method]}，{OUTCOMES[outcome]}" + (f"（{note}）" if note else ""),
+                        f"通知群众{REASONS[reason]}：{METHODS[method]}，{OUTCOMES[outcome]}",  # the note stays sealed
                         {"reason": reason, "method": method, "outcome": outcome})
     return notice
 

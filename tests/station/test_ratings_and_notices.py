@@ -196,3 +196,20 @@ def test_kiosk_and_notice_routes_check_the_role(app, client):
     assert client.post(f"/cases/{case.id}/kiosk").status_code in (302, 400, 401)
     assert client.get(f"/cases/{case.id}/notify").status_code in (302, 401)
     assert _state(app, case.id)[0] == 0
+
+
+def test_a_notice_note_is_sealed_and_still_opens_after_a_key_rotation(app, agent):
+    from station.services import protection
+
+    case = _completed(app)
+    agent.post(f"/cases/{case.id}/notify", {"reason": "result_ready", "method": "phone", "outcome": "no_answer",
+                                           "note": "改打家属电话13800009999"})
+    stored = _in_app(app, lambda: db.execute_sql("SELECT note FROM resident_notice").fetchone()[0])
+    assert stored.startswith("enc1:") and "13800009999" not in stored
+    timeline = _in_app(app, lambda: db.execute_sql("SELECT message FROM timeline_entry").fetchall())
+    assert not any("13800009999" in message for (message,) in timeline)  # not copied out unsealed
+
+    def rotate():
+        app.extensions["key_ring"] = protection.rotate_key(app.config["ATTACHMENT_DIR"])
+    _in_app(app, rotate)
+    assert _in_app(app, lambda: ResidentNotice.get().note) == "改打家属电话13800009999"
