@@ -15,6 +15,7 @@ from sync.hub.models.cases import (
     HubCase,
 )
 from sync.hub.models.evaluations import HubEvaluation, Remedy, RemedyContact
+from sync.hub.models.peers import Peer, PeerForward
 from sync.hub.models.stations import Nonce, Station
 from sync.hub.models.users import HubLoginThrottle, HubUser
 
@@ -39,6 +40,8 @@ MODELS = [
     HubEvaluation,
     Remedy,
     RemedyContact,
+    Peer,
+    PeerForward,
 ]
 
 __all__ = [
@@ -62,6 +65,8 @@ __all__ = [
     "Nonce",
     "Remedy",
     "RemedyContact",
+    "Peer",
+    "PeerForward",
     "Station",
     "StationAccessLog",
     "utcnow",
