@@ -10,9 +10,11 @@ a key without an older hub refusing its events.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from rules import evaluations
 
 SUBMITTED = "case.submitted"  # the full case as taken at the station
 MATERIALS_UPDATED = "case.materials_updated"  # materials or scans added, 委托书 signed
@@ -37,6 +39,7 @@ class BodyShape:
     required: Mapping[str, type] = field(default_factory=dict)
     optional: Mapping[str, type] = field(default_factory=dict)
     one_of: tuple[str, ...] = ()
+    check: Callable[[dict[str, Any]], str | None] | None = None  # a rule beyond the shape (a 差评's reason)
 
 
 BODIES: Mapping[str, BodyShape] = {
@@ -71,9 +74,16 @@ BODIES: Mapping[str, BodyShape] = {
                                   optional={"transfer_id": str, "place": str, "direction": str,
                                             "destination": str, "missing": list, "extra": list, "note": str,
                                             "receiver_kind": str, "arrived": bool}),
+    # 好差评 taken at the station (rules/evaluations.py): ``evaluation_id`` a client id, ``visit`` the
+    # visit key (one first rating per case and visit), ``level`` by name, ``rated_at`` ISO with offset.
+    EVALUATED: BodyShape(required={"evaluation_id": str, "visit": str, "level": str, "channel": str,
+                                   "rated_at": str},
+                         optional={"kind": str, "reason_tag": str, "reason_text": str, "agent": str},
+                         check=lambda body: evaluations.problem(body.get("level"), body.get("reason_tag"),
+                                                                body.get("reason_text"), body.get("channel"),
+                                                                body.get("kind") or "first")),
     # Not yet written by the station: the hub keeps the body whole on the case.
     STATUS_CHANGED: BodyShape(),
-    EVALUATED: BodyShape(),
 }
 
 #: 只提交一次: what a material row may say it relied on, and the keys each must carry. ``reused``: the
@@ -126,7 +136,11 @@ def body_problem(kind: str, payload: Any) -> str | None:
         if value is not None and not AREA_CODE.fullmatch(value):
             return f"事件「{kind}」的 {key} 须为 6 位或 12 位行政区划代码。"
     if kind in WITH_MATERIALS and isinstance(payload.get("materials"), list):
-        return materials_problem(kind, payload["materials"])
+        problem = materials_problem(kind, payload["materials"])
+        if problem:
+            return problem
+    if shape.check is not None:
+        return shape.check(payload)
     return None
 
 

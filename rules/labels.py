@@ -162,6 +162,9 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "usb_return_export": "导出回执包",
     "transfer_create": "建立物料流转批次",
     "transfer_handover": "物料交接",
+    "remedy_view": "查看差评整改",
+    "remedy_update": "处理差评整改",
+    "kiosk_open": "打开评价平板",
 }
 
 #: Why a full number was shown (显示完整号码的理由); "other" needs words of its own.

@@ -30,8 +30,10 @@ from station.views import (
     filters,
     follow_up,
     intake,
+    kiosk,
     library,
     main,
+    notify,
     printing,
     public,
     sync_status,
@@ -152,7 +154,7 @@ def configure_extensions(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     for module in (main, auth, public, catalog, intake, cases, follow_up, library, printing, admin, sync_status, usb,
-                   transfers):
+                   transfers, kiosk, notify):
         app.register_blueprint(module.bp)
 
 

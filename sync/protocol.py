@@ -115,7 +115,12 @@ CHANGE_CATALOG_PUBLISHED = "catalog.published"
 CHANGE_STATION_SETTINGS = "station.settings"
 #: The county settled a conflict: ``{event_id, resolution, note, resolved_by, resolved_at}``.
 CHANGE_CONFLICT_RESOLVED = "conflict.resolved"
-CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED)
+#: A rating given on the county's public page (好差评), so the station shows it on the case.
+CHANGE_EVALUATION = "evaluation.recorded"
+#: A 差评's follow-up (整改) opened or moved on at the county: the station sees it about its own service.
+CHANGE_REMEDY = "remedy.updated"
+CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED,
+                CHANGE_EVALUATION, CHANGE_REMEDY)
 
 RESOLVE_KEEP_COUNTY = "keep_county"  # the county's copy stands; the station's is dropped
 RESOLVE_TAKE_STATION = "take_station"  # the station's copy replaces the county's

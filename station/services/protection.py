@@ -56,7 +56,8 @@ def reseal_everything(attachment_dir: str, step: Step | None = None) -> int:
     step = step or (lambda _n: None)
     db.execute_sql("PRAGMA secure_delete = ON")
     try:
-        changed = (_reseal_cases(step) + _reseal_handovers() + _reseal_notes() + _reseal_events(step) + _reseal_secret()
+        changed = (_reseal_cases(step) + _reseal_handovers() + _reseal_notes() + _reseal_notice_notes()
+                   + _reseal_events(step) + _reseal_secret()
                    + _reseal_blobs(attachment_dir, step) + _reseal_library(attachment_dir))
     finally:
         db.execute_sql("PRAGMA secure_delete = OFF")
@@ -154,6 +155,17 @@ def _reseal_notes() -> int:
     if updates:
         with db.atomic("IMMEDIATE"):
             db.cursor().executemany("UPDATE timeline_entry SET message = ? WHERE id = ?", updates)
+    return len(updates)
+
+
+def _reseal_notice_notes() -> int:
+    """The note on each record of telling the resident (free text, sealed by services/notify.record)."""
+    ring = keys.ring()
+    rows = db.execute_sql("SELECT id, note FROM resident_notice WHERE note != ''").fetchall()
+    updates = [(ring.seal(ring.unseal(note)), notice_id) for notice_id, note in rows if ring.needs_resealing(note)]
+    if updates:
+        with db.atomic("IMMEDIATE"):
+            db.cursor().executemany("UPDATE resident_notice SET note = ? WHERE id = ?", updates)
     return len(updates)
 
 

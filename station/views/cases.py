@@ -8,6 +8,7 @@ import io
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from rules import evaluations as rating_rules
 from rules.labels import (
     CASE_STATUSES,
     COLLECTOR_KINDS,
@@ -20,6 +21,7 @@ from station.models import User
 from station.services import (
     attachments,
     cases,
+    evaluations,
     follow_up,
     intake,
     material_library,
@@ -102,6 +104,10 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
         reveal_form=reveal_form or RevealForm(formdata=None), revealed=revealed,
         hand_write=hand_write_notice(case.applicant_name, case.proxy_name, address),
         papers=transfers.where_are_papers(case),
+        evaluations=evaluations.for_case(case), describe_evaluation=evaluations.describe,
+        remedies=evaluations.remedies_for(case), remedy_statuses=evaluations.REMEDY_STATUSES,
+        contact_methods=evaluations.CONTACT_METHODS, local_time=evaluations.local_text,
+        visit_word=rating_rules.visit_word(evaluations.current_visit(case)),
     ), status
 
 

@@ -14,6 +14,7 @@ from sync.hub.models.cases import (
     Event,
     HubCase,
 )
+from sync.hub.models.evaluations import HubEvaluation, Remedy, RemedyContact
 from sync.hub.models.licences import Licence
 from sync.hub.models.peers import Peer, PeerForward
 from sync.hub.models.stations import Nonce, Station
@@ -38,6 +39,9 @@ MODELS = [
     HubAccessLogHead,
     StationAccessLog,
     Licence,
+    HubEvaluation,
+    Remedy,
+    RemedyContact,
     Peer,
     PeerForward,
 ]
@@ -57,10 +61,13 @@ __all__ = [
     "HubAccessLog",
     "HubAccessLogHead",
     "HubCase",
+    "HubEvaluation",
     "HubLoginThrottle",
     "HubUser",
     "Licence",
     "Nonce",
+    "Remedy",
+    "RemedyContact",
     "Peer",
     "PeerForward",
     "Station",
