@@ -44,6 +44,7 @@ class MaterialLine:
     returned: bool = False  # a certificate whose original was checked and handed back to the resident
     source: str = ""  # where and how to get it (一次性告知书 prints this)
     description: str = ""  # sample / requirement text from the catalog
+    note: str = ""  # why 不适用, when status == "not_applicable"
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,7 @@ class CaseMaterial(BaseModel):
     received_at = DateTimeField(null=True)
     supplied_as = CharField(max_length=16, default="")  # rules.labels.SUPPLY_FORMS, after intake
     supplied_note = TextField(default="")  # why 不适用
+    condition = TextField(default="")  # the catalog's condition, when the material applies only to some (0014)
 
     @property
     def status_name(self) -> str:

@@ -59,6 +59,10 @@ def material_rows(case: Case) -> list[dict[str, Any]]:
             "due_date": m.due_date.isoformat() if m.due_date else None,
             "e_license_no": m.e_license_no or None,
         }
+        if m.condition:  # a conditional material: the county sees when it applies
+            row["condition"] = m.condition
+        if m.status == "not_applicable" and not m.supplied_as:  # marked 不适用 at intake, with its reason
+            row["supplied_note"] = m.supplied_note or None
         if m.supplied_as:  # only after intake: the intake snapshot keeps its old shape
             row.update(supplied_as=m.supplied_as, supplied_note=m.supplied_note or None,
                        received_at=m.received_at.astimezone().isoformat() if m.received_at else None)

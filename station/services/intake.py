@@ -24,7 +24,13 @@ from station.models.cases import OPEN_STATUSES
 from station.services import identity, numbering, personal, timeline
 from station.services.calendar import load_calendar
 from station.services.cases import snapshot
-from station.services.catalog import MergedMaterial, materials_of, merge_materials, station_can_accept
+from station.services.catalog import (
+    MergedMaterial,
+    bundle_products,
+    materials_of,
+    merge_materials,
+    station_can_accept,
+)
 from station.services.errors import DomainError, ValidationFailed
 from station.services.station_info import get_profile
 from station.services.workdays import Deadline, WorkCalendar
@@ -48,6 +54,7 @@ class MaterialChoice:
     status: str
     due_date: dt.date | None = None
     e_license_no: str = ""
+    reason: str = ""  # why 不适用 (a conditional material that does not apply to this resident)
 
 
 @dataclass
@@ -246,6 +253,9 @@ def check_input(
     merged = merge_materials(items)
     limits = material_deferral_limits(merged, today, calendar)  # only the items asking for a material bound it
     for m in merged:
+        if m.produced_by is not None:
+            draft.materials[m.key] = MaterialChoice(key=m.key, status="in_bundle")
+            continue
         draft.materials[m.key] = _check_material(m, raw, today, limits.get(m.key), errors)
 
     if errors:
@@ -284,6 +294,8 @@ def _check_material(
             elif due > limit:
                 errors[f"{prefix}__due"] = f"“{m.name}”的补交日期不能晚于承诺办结期限（{limit.isoformat()}）。"
             choice.due_date = due
+    elif status == "not_applicable":
+        _check_not_applicable(m, raw, choice, errors)
     elif status == "commitment" and not m.commitment:
         errors[f"{prefix}__status"] = f"“{m.name}”不适用告知承诺。"
     elif status == "e_license":
@@ -294,6 +306,24 @@ def _check_material(
             if not choice.e_license_no:
                 errors[f"{prefix}__elicense"] = f"请填写已核验的“{m.e_license}”电子证照编号。"
     return choice
+
+
+def _check_not_applicable(m: MergedMaterial, raw: Mapping[str, str], choice: MaterialChoice,
+                          errors: dict[str, str]) -> None:
+    """不适用 is open only to a material the catalog marks conditional, and always with a reason.
+
+    The reason is what the county reads when it wonders why a 残疾人证 is absent, so it is
+    required and short, like every reason the agent types.
+    """
+    prefix = f"mat__{m.key}"
+    if not m.condition:
+        errors[f"{prefix}__status"] = f"“{m.name}”是本事项的必备材料，不能选择不适用。"
+        return
+    choice.reason = _text(raw, f"{prefix}__reason")
+    if not choice.reason:
+        errors[f"{prefix}__reason"] = f"“{m.name}”选择不适用时，请填写理由（适用条件：{m.condition}）。"
+    elif len(choice.reason) > MAX_TEXT:
+        errors[f"{prefix}__reason"] = f"“{m.name}”不适用的理由最多{MAX_TEXT}个字。"
 
 
 def decide(item: ServiceItem, choices: Mapping[str, MaterialChoice], can_accept: bool) -> str:
@@ -358,10 +388,12 @@ def create_cases(
             duplicates = find_open_duplicates(items, draft.applicant_id_number)
             if duplicates:
                 raise DuplicateSuspected(duplicates)
+        decisions: dict[int, str] = {}
         for item in items:
-            decision = decide(item, draft.materials, station_can_accept(item))
+            choices = bundle_choices(item, items, draft.materials, decisions)
+            decision = decisions[item.id] = decide(item, choices, station_can_accept(item))
             case = _new_case(item, draft, agent, decision, received_at, calendar, profile.area_code, bundle_code, group)
-            _store_materials(case, item, draft, received_at)
+            _store_materials(case, item, choices, received_at)
             message = f"{case.mode_name}收件：{DECISIONS[decision]}"
             timeline.record(case, actor, "intake", message, {"decision": decision, "warnings": draft.warnings})
             if draft.mode == "proxy" and not draft.authorization_signed:
@@ -409,8 +441,10 @@ def resume_values(case: Case) -> dict[str, str]:
     for name, value in (case.form_values or {}).items():
         values[f"field__{name}"] = str(value)
     for m in CaseMaterial.select().where(CaseMaterial.case == case):
-        if m.status not in ("missing", "deferred"):
+        if m.status not in ("missing", "deferred", "in_bundle", "unkept"):
             values[f"mat__{m.key}__status"] = m.status
+        if m.status == "not_applicable":
+            values[f"mat__{m.key}__reason"] = m.supplied_note
     return values
 
 
@@ -465,15 +499,37 @@ def _new_case(
     )
 
 
-def _store_materials(case: Case, item: ServiceItem, draft: IntakeDraft, received_at: dt.datetime) -> None:
+def bundle_choices(item: ServiceItem, items: list[ServiceItem], choices: Mapping[str, MaterialChoice],
+                   decisions: Mapping[int, str]) -> dict[str, MaterialChoice]:
+    """The material choices for one item of a submission, with the bundle's own products settled.
+
+    A material an earlier item of the bundle issues (出生医学证明) is 由本件事前项出具 for the
+    items after it — unless that earlier item was itself not collected: then nothing will issue
+    it, and it is missing like any material the resident did not bring.
+    """
+    products = bundle_products(items)
+    settled = dict(choices)
+    for key, choice in choices.items():
+        if choice.status != "in_bundle":
+            continue
+        producer = products.get(key)
+        if producer is None or producer is item or decisions.get(producer.id) == "not_collected":
+            settled[key] = MaterialChoice(key=key, status="missing")
+    return settled
+
+
+def _store_materials(case: Case, item: ServiceItem, choices: Mapping[str, MaterialChoice],
+                     received_at: dt.datetime) -> None:
     rows: list[dict[str, Any]] = []
     for position, m in enumerate(materials_of(item)):
-        choice = draft.materials.get(m.key) or MaterialChoice(key=m.key, status="missing")
+        choice = choices.get(m.key) or MaterialChoice(key=m.key, status="missing")
         rows.append({
             "case": case, "position": position, "key": m.key, "name": m.name, "form": m.form,
             "copies": m.copies, "essential": m.essential, "source": m.source, "status": choice.status,
             "due_date": choice.due_date, "e_license_no": choice.e_license_no,
             "received_at": received_at if choice.status == "provided" else None,
+            "supplied_note": choice.reason if choice.status == "not_applicable" else "",
+            "condition": m.condition or "",
         })
     if rows:
         CaseMaterial.insert_many(rows).execute()

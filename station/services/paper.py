@@ -62,6 +62,7 @@ def case_doc(case: Case) -> CaseDoc:
             name=m.name, form=m.form, copies=m.copies, status=m.status, due_date=m.due_date,
             e_license_no=m.e_license_no, source=m.source, description=spec.description if spec else "",
             returned=bool(spec and spec.e_license),  # a certificate: its original goes back to the resident
+            note=m.supplied_note if m.status == "not_applicable" else "",
         ))
     labels = {f["name"]: f["label"] for f in item.form_fields or []}
     cert_name = "统一社会信用代码" if case.applicant_cert_type == "uscc" else CERTIFICATE_TYPES.get(
