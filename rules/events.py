@@ -45,7 +45,7 @@ BODIES: Mapping[str, BodyShape] = {
                   "bundle_code": str, "bundle_group": str, "proxy": dict, "materials": list,
                   "form_values": dict, "form_labels": dict, "pickup_method": str, "statutory_due": str,
                   "committed_due": str, "deadline_provisional": bool, "received_at": str, "agent": dict,
-                  "attachments": list},
+                  "attachments": list, "bundle": dict},
     ),
     MATERIALS_UPDATED: BodyShape(
         # ``arrived``: keys of deferred (容缺) materials that were handed in with this update
@@ -96,4 +96,32 @@ def body_problem(kind: str, payload: Any) -> str | None:
             return f"事件「{kind}」的 {key} 应为{_TYPE_WORDS[expected]}。"
     if shape.one_of and all(payload.get(key) is None for key in shape.one_of):
         return f"事件「{kind}」的内容须包含 {'、'.join(shape.one_of)} 之一。"
+    if kind == SUBMITTED and payload.get("bundle") is not None:
+        return bundle_problem(payload)
+    return None
+
+
+#: ``bundle`` in a ``case.submitted`` body (issue 19): the 一件事 this case was taken in.
+#: ``group``: the id shared by the bundle's cases (equal to ``bundle_group``); ``query_code``: the one
+#: code printed for the whole bundle; ``position`` of this case among ``size`` (1-based).
+BUNDLE_KEYS: Mapping[str, type] = {"code": str, "name": str, "group": str, "query_code": str,
+                                   "position": int, "size": int}
+MAX_BUNDLE_SIZE = 20
+
+
+def bundle_problem(payload: Mapping[str, Any]) -> str | None:
+    """Why a ``case.submitted`` body's bundle membership is unusable, in Chinese; None when it is sound.
+
+    The county files the bundle's items under one query code by ``group``, so a membership that
+    names another group than the case's own, or a position outside the bundle, is refused.
+    """
+    bundle = payload["bundle"]
+    for key, expected in BUNDLE_KEYS.items():
+        value = bundle.get(key)
+        if value is None or not _is(value, expected) or (expected is str and not value.strip()):
+            return f"事件「{SUBMITTED}」的 bundle.{key} 应为{'非空' if expected is str else ''}{_TYPE_WORDS[expected]}。"
+    if bundle["group"] != payload.get("bundle_group"):
+        return f"事件「{SUBMITTED}」的 bundle.group 与 bundle_group 不一致。"
+    if not 2 <= bundle["size"] <= MAX_BUNDLE_SIZE or not 1 <= bundle["position"] <= bundle["size"]:
+        return f"事件「{SUBMITTED}」的 bundle.position 应在 1 至 bundle.size（2至{MAX_BUNDLE_SIZE}）之间。"
     return None

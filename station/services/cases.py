@@ -18,7 +18,7 @@ from station.extensions import db
 from station.models import Case, CaseMaterial, ServiceItem, User
 from station.models.base import now
 from station.models.cases import OPEN_STATUSES
-from station.services import personal, timeline
+from station.services import bundles, personal, timeline
 from station.services.errors import DomainError, NotFound
 from station.services.hanzi import has_han
 from sync import protocol
@@ -81,6 +81,7 @@ def snapshot(case: Case) -> dict[str, Any]:
         "item_name": item.name,
         "bundle_code": case.bundle_code or None,
         "bundle_group": case.bundle_group or None,
+        "bundle": bundles.membership(case),
         "mode": case.mode,
         "decision": case.decision,
         "applicant": {
@@ -225,13 +226,6 @@ def filtered(f: CaseFilter, today: dt.date) -> CaseListQuery:
     if name_only:
         query.match_query = Case.select(Case.received_at, Case.id).where(*conditions)
     return query
-
-
-def bundle_cases(case: Case) -> list[Case]:
-    """The cases taken together with this one for a 一件事 bundle (itself included), items joined."""
-    if not case.bundle_group:
-        return []
-    return list(Case.select(Case, ServiceItem).join(ServiceItem).where(Case.bundle_group == case.bundle_group))
 
 
 def record_print(case: Case, user: User, document_title: str, reprint: bool) -> None:

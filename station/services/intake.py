@@ -398,9 +398,10 @@ def create_cases(
             timeline.record(case, actor, "intake", message, {"decision": decision, "warnings": draft.warnings})
             if draft.mode == "proxy" and not draft.authorization_signed:
                 timeline.record(case, actor, "authorization_pending", "代办委托书待打印签署")
+            created.append(case)
+        for case in created:  # once every item exists, so each event names the whole bundle
             enqueue(case.id, events.SUBMITTED, snapshot(case), catalog_version=case.catalog_version,
                     deadline=case.committed_due)
-            created.append(case)
         if resumes is not None:
             _link_resumed(resumes, created, actor)
     return created

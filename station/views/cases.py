@@ -17,7 +17,7 @@ from rules.labels import (
     SUPPLY_FORMS,
 )
 from station.models import User
-from station.services import attachments, cases, follow_up, intake, personal, timeline
+from station.services import attachments, bundles, cases, follow_up, intake, personal, timeline
 from station.services.catalog import current_items
 from station.services.errors import DomainError
 from station.services.identity import CERTIFICATE_TYPES
@@ -81,7 +81,7 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
         upload_limit=min(current_app.config["MAX_ATTACHMENT_BYTES"], current_app.config["MAX_CONTENT_LENGTH"] or 1 << 62),
         upload_too_large=attachments.too_large_message(current_app.config["MAX_ATTACHMENT_BYTES"]),
         new=request.args.get("new") == "1", can_resume=intake.can_resume(case),
-        bundle_cases=cases.bundle_cases(case),
+        bundle=bundles.bundle_of(case),
         requested=follow_up.requested_materials(case), awaiting_supplement=follow_up.awaiting_supplement(case),
         supply_forms=SUPPLY_FORMS, collector_kinds=COLLECTOR_KINDS, cert_types=CERTIFICATE_TYPES,
         handover=follow_up.handover_summary(case), today=dt.date.today(),

@@ -14,7 +14,7 @@ from sync.hub.extensions import db
 from sync.hub.models import Conflict, Decision, Event, HubCase, Station
 from sync.hub.models.users import COUNTY_ADMIN
 from sync.hub.security import CASEWORK, log_access, require_role
-from sync.hub.services import attachments, decisions, personal, stations
+from sync.hub.services import attachments, decisions, personal, public, stations
 from sync.hub.services import conflicts as conflict_service
 from sync.hub.services.errors import HubError
 from websec.files import download_name, sniff_type
@@ -124,7 +124,8 @@ def _case_page(case: HubCase, revealed: dict[str, str] | None = None) -> str:
         events=list(Event.select().where(Event.case_id == case_id).order_by(Event.seq)),
         decisions_taken=list(Decision.select().where(Decision.case == case).order_by(Decision.id)),
         conflicts=list(Conflict.select().where(Conflict.case_id == case_id).order_by(Conflict.id)),
-        files=attachments.for_case(case_id), allowed=decisions.allowed_decisions(case.status))
+        files=attachments.for_case(case_id), allowed=decisions.allowed_decisions(case.status),
+        bundle_cases=public.bundle_members(case))
 
 
 @bp.post("/cases/<case_id>/decide")
