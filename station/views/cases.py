@@ -81,6 +81,7 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
         upload_limit=min(current_app.config["MAX_ATTACHMENT_BYTES"], current_app.config["MAX_CONTENT_LENGTH"] or 1 << 62),
         upload_too_large=attachments.too_large_message(current_app.config["MAX_ATTACHMENT_BYTES"]),
         new=request.args.get("new") == "1", can_resume=intake.can_resume(case),
+        resume_item=intake.resume_item(case) if intake.can_resume(case) else None,
         bundle=bundles.bundle_of(case),
         requested=follow_up.requested_materials(case), awaiting_supplement=follow_up.awaiting_supplement(case),
         supply_forms=SUPPLY_FORMS, collector_kinds=COLLECTOR_KINDS, cert_types=CERTIFICATE_TYPES,

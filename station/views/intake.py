@@ -91,15 +91,18 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
 
 
 def _resumed_case(items: list[ServiceItem]):  # noqa: ANN202 - a Case or None
-    """The 不予收件 case this form takes up again (?resume=<id>, kept in a hidden field), if any."""
+    """The 不予收件 / 不予受理 case this form takes up again (?resume=<id>, kept in a hidden field), if any.
+
+    Matched by item code: a case the county refused weeks ago was taken under an older catalog.
+    """
     case_id = request.form.get("resume") if request.method == "POST" else request.args.get("resume")
     if not case_id:
         return None
     case = case_service.get_case(case_id)
-    if case.item_id not in {i.id for i in items}:
+    if case.item.item_code not in {i.item_code for i in items}:
         raise DomainError("再次受理的事项与首次来访的办件不一致。")
     if request.method == "GET" and not intake.can_resume(case):
-        raise DomainError(f"办件 {case.case_no} 不是“不予收件”的办件，或已再次受理过，不能再次受理。")
+        raise DomainError(intake.not_resumable_message(case))
     return case
 
 
