@@ -18,7 +18,7 @@ from ulid import ULID
 from rules import events
 from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
 from station.extensions import db
-from station.models import Case, CaseMaterial, ServiceItem, TimelineEntry, User
+from station.models import Case, CaseMaterial, CatalogVersion, ServiceItem, TimelineEntry, User
 from station.models.base import now
 from station.models.cases import OPEN_STATUSES
 from station.services import identity, numbering, personal, timeline
@@ -382,7 +382,7 @@ def create_cases(
     created: list[Case] = []
     with db.atomic("IMMEDIATE"):
         if resumes is not None and not can_resume(resumes):
-            raise DomainError(f"办件 {resumes.case_no} 不是“不予收件”的办件，或已再次受理过，不能再次受理。")
+            raise DomainError(not_resumable_message(resumes))
         # checked under the write lock, so a double-click cannot slip a second case past it
         if not allow_duplicate:
             duplicates = find_open_duplicates(items, draft.applicant_id_number)
@@ -407,9 +407,19 @@ def create_cases(
     return created
 
 
+#: The statuses a case may be taken up again from, and what the first visit ended in (issue 19 item 4):
+#: turned away at the station (不予收件), or refused by the county (不予受理) and applied for again.
+RESUMABLE: dict[str, str] = {"not_collected": "不予收件", "rejected": "不予受理"}
+
+
+def not_resumable_message(case: Case) -> str:
+    """Why ``case`` cannot be taken up again, for the agent."""
+    return f"办件 {case.case_no} 不是“不予收件”或“不予受理”的办件，或已再次受理过，不能再次受理。"
+
+
 def can_resume(case: Case) -> bool:
-    """A 不予收件 case not yet taken up again (a second visit is linked once, on the timeline)."""
-    if case.status != "not_collected":
+    """A 不予收件 or 不予受理 case not yet taken up again (a second visit is linked once, on the timeline)."""
+    if case.status not in RESUMABLE:
         return False
     return not TimelineEntry.select().where((TimelineEntry.case == case.id)
                                             & (TimelineEntry.action == "resumed")).exists()
@@ -417,12 +427,21 @@ def can_resume(case: Case) -> bool:
 
 def _link_resumed(first: Case, created: list[Case], actor: str) -> None:
     """Name each visit on the other's timeline (the first case keeps its status: the county files it as is)."""
+    ended = RESUMABLE.get(first.status, first.status_name)
     for case in created:
-        timeline.record(case, actor, "resumed_from", f"再次受理：首次来访为办件 {first.case_no}（不予收件）",
+        timeline.record(case, actor, "resumed_from", f"再次受理：首次来访为办件 {first.case_no}（{ended}）",
                         {"first_case_id": first.id})
     numbers = "、".join(c.case_no for c in created)
     timeline.record(first, actor, "resumed", f"申请人再次来访，已重新受理为办件 {numbers}",
                     {"case_ids": [c.id for c in created]})
+
+
+def resume_item(case: Case) -> ServiceItem | None:
+    """The current catalog's version of the case's item: a refused case may predate a catalog refresh."""
+    current = CatalogVersion.current()
+    if current is None:
+        return None
+    return ServiceItem.get_or_none((ServiceItem.catalog == current) & (ServiceItem.item_code == case.item.item_code))
 
 
 def resume_values(case: Case) -> dict[str, str]:
