@@ -20,6 +20,7 @@ NOTE = "case.note"
 DELIVERED = "case.delivered"  # result handed over (送达)
 SUPPLEMENTED = "case.supplemented"  # the station answered the county's 补正 request
 EVALUATED = "case.evaluated"  # 好差评
+COMMITMENT_UNKEPT = "case.commitment_unkept"  # a deferred material's promised date passed without it
 
 _TYPE_WORDS = {str: "文字", int: "整数", bool: "true 或 false", dict: "JSON 对象", list: "列表"}
 
@@ -62,6 +63,10 @@ BODIES: Mapping[str, BodyShape] = {
     DELIVERED: BodyShape(required={"method": str, "delivered_on": str},
                          optional={"collector": dict, "ems_no": str, "address": str, "receiver": str,
                                    "by": str}),
+    # ``key``/``name``: the material; ``due_date``: the promised ISO date; ``note``: what the agent
+    # learned; ``materials``: every material of the case as it stands now.
+    COMMITMENT_UNKEPT: BodyShape(required={"key": str, "name": str, "due_date": str, "note": str},
+                                 optional={"by": str, "recorded_at": str, "materials": list}),
     # Not yet written by the station: the hub keeps the body whole on the case.
     STATUS_CHANGED: BodyShape(),
     EVALUATED: BodyShape(),

@@ -120,6 +120,7 @@ EVENT_KINDS: Mapping[str, str] = {
     events.DELIVERED: "结果送达",
     events.SUPPLEMENTED: "补正提交",
     events.EVALUATED: "评价",
+    events.COMMITMENT_UNKEPT: "承诺未履行",
 }
 
 #: Station staff roles (User.role): on the station's screens and in its log as the county shows it.

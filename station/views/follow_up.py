@@ -11,7 +11,7 @@ import datetime as dt
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from station.services import cases, follow_up
+from station.services import cases, commitments, follow_up
 from station.services.calendar import load_calendar
 from station.services.errors import DomainError, ValidationFailed
 from station.views.access import FRONT_OFFICE
@@ -62,6 +62,21 @@ def arrival(case_id: str, material_id: int):  # noqa: ANN201
         _flash_error(exc)
     else:
         flash(f"已登记补交：{material.name}。", "success")
+    return _back(case.id, "materials")
+
+
+@bp.post("/cases/<case_id>/materials/<int:material_id>/unkept")
+@roles_required(*FRONT_OFFICE)
+def unkept(case_id: str, material_id: int):  # noqa: ANN201
+    """An overdue deferred material recorded as a promise not kept (with the agent's note)."""
+    case = cases.get_case(case_id)
+    try:
+        material = commitments.record_unkept(case, current_user._get_current_object(), material_id,
+                                             request.form.get("unkept_note", ""))
+    except DomainError as exc:
+        _flash_error(exc)
+    else:
+        flash(f"已记录：{material.name}逾期未补，承诺未履行，将同步报送县级平台。", "success")
     return _back(case.id, "materials")
 
 
