@@ -34,6 +34,7 @@ from station.views import (
     printing,
     public,
     sync_status,
+    villages,
 )
 from sync.local_db import db as sync_db
 from websec.sealing import write_owner_only
@@ -142,7 +143,7 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    for module in (main, auth, public, catalog, intake, cases, follow_up, printing, admin, sync_status):
+    for module in (main, auth, public, catalog, intake, cases, follow_up, printing, admin, sync_status, villages):
         app.register_blueprint(module.bp)
 
 

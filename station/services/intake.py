@@ -21,7 +21,7 @@ from station.extensions import db
 from station.models import Case, CaseMaterial, CatalogVersion, ServiceItem, TimelineEntry, User
 from station.models.base import now
 from station.models.cases import OPEN_STATUSES
-from station.services import identity, numbering, personal, timeline
+from station.services import identity, numbering, personal, timeline, villages
 from station.services.calendar import load_calendar
 from station.services.cases import snapshot
 from station.services.catalog import (
@@ -189,13 +189,7 @@ def check_input(
     elif len(address) > MAX_TEXT:
         errors["applicant_address"] = f"住址最多{MAX_TEXT}个字。"
 
-    area_code = _text(raw, "applicant_area_code")
-    try:
-        checked_area = identity.check_area_code(area_code)
-        area_code = checked_area.value
-        warnings.extend(checked_area.warnings)
-    except identity.IdentityError as exc:
-        errors["applicant_area_code"] = str(exc)
+    area_code = _check_village(_text(raw, "applicant_area_code"), warnings, errors)
 
     draft = IntakeDraft(
         mode=mode, applicant_kind=kind, applicant_name=name, applicant_cert_type=cert_type,
@@ -262,6 +256,21 @@ def check_input(
         raise ValidationFailed(errors)
     draft.warnings = warnings
     return draft
+
+
+def _check_village(area_code: str, warnings: list[str], errors: dict[str, str]) -> str:
+    """The applicant's village: a checked 12-digit code, and one of the station's villages when the
+    admin set a list (the form then offers only those, so another code is a tampered form)."""
+    try:
+        checked_area = identity.check_area_code(area_code)
+    except identity.IdentityError as exc:
+        errors["applicant_area_code"] = str(exc)
+        return area_code
+    problem = villages.check_listed(checked_area.value, villages.station_villages())
+    if problem:
+        errors["applicant_area_code"] = problem
+    warnings.extend(checked_area.warnings)
+    return checked_area.value
 
 
 def _is_number(value: str) -> bool:

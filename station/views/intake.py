@@ -10,7 +10,7 @@ from flask_login import current_user
 from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
 from station.models import ServiceItem
 from station.services import cases as case_service
-from station.services import catalog, intake
+from station.services import catalog, intake, villages
 from station.services.calendar import load_calendar
 from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import CERTIFICATE_TYPES
@@ -86,7 +86,7 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
         proxy_allowed=all(i.proxy_allowed for i in items),
         can_accept={i.id: catalog.station_can_accept(i) for i in items},
         restore_pending=intake.RESTORE_PENDING_MESSAGE if restore_pending() else "",
-        resumes=resumes,
+        resumes=resumes, **_village_choices(),
     )
 
 
@@ -104,6 +104,12 @@ def _resumed_case(items: list[ServiceItem]):  # noqa: ANN202 - a Case or None
     if request.method == "GET" and not intake.can_resume(case):
         raise DomainError(intake.not_resumable_message(case))
     return case
+
+
+def _village_choices() -> dict:
+    """The station's villages for the applicant's village picker (none set: the 12-digit code is typed)."""
+    listed = villages.station_villages()
+    return {"villages": listed, "villages_options": [(v.code, f"{v.name}（{v.code}）") for v in listed]}
 
 
 def _defaults() -> dict[str, str]:
