@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Mapping
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -71,7 +72,9 @@ def _list_detail(f: cases.CaseFilter, page: int, total: int) -> str:
 
 
 def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: RevealForm | None = None,
-                 status: int = 200):  # noqa: ANN001, ANN202
+                 status: int = 200, typed: Mapping[str, str] | None = None,
+                 typed_errors: Mapping[str, str] | None = None):  # noqa: ANN001, ANN202
+    """The case page; ``typed``/``typed_errors``: a refused 补正 or handover form shown again as typed."""
     return render_template(
         "cases/detail.html",
         case=case, item=case.item, materials=cases.materials(case), timeline=timeline.entries(case),
@@ -87,7 +90,14 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
         supply_forms=SUPPLY_FORMS, collector_kinds=COLLECTOR_KINDS, cert_types=CERTIFICATE_TYPES,
         handover=follow_up.handover_summary(case), today=dt.date.today(),
         reveal_form=reveal_form or RevealForm(formdata=None), revealed=revealed,
+        typed=typed or {}, typed_errors=typed_errors or {},
     ), status
+
+
+def detail_page_again(case, typed: Mapping[str, str], typed_errors: Mapping[str, str]):  # noqa: ANN001, ANN201
+    """The case page after a refused form, with what the agent typed kept (the view is logged like a GET)."""
+    log_access("case_view", case_id=case.id, obj=case.case_no, detail="查看办件详情（号码已遮蔽）")
+    return _detail_page(case, status=400, typed=typed, typed_errors=typed_errors)
 
 
 @bp.get("/<case_id>")
