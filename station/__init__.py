@@ -32,6 +32,7 @@ from station.views import (
     intake,
     main,
     printing,
+    profile,
     public,
     sync_status,
     villages,
@@ -143,7 +144,8 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    for module in (main, auth, public, catalog, intake, cases, follow_up, printing, admin, sync_status, villages):
+    for module in (main, auth, public, catalog, intake, cases, follow_up, printing, admin, sync_status, villages,
+                   profile):
         app.register_blueprint(module.bp)
 
 

@@ -14,4 +14,5 @@ def up(migrator, db):
         migrator.add_column("material", "condition", TextField(default="")),
         migrator.add_column("case_material", "condition", TextField(default="")),
         migrator.add_column("service_item", "produces", TextField(default="[]")),
+        migrator.add_column("user", "id_number_stored", TextField(default="")),
     )

@@ -10,7 +10,7 @@ from flask_login import current_user
 from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
 from station.models import ServiceItem
 from station.services import cases as case_service
-from station.services import catalog, intake, villages
+from station.services import catalog, intake, users, villages
 from station.services.calendar import load_calendar
 from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import CERTIFICATE_TYPES
@@ -118,6 +118,7 @@ def _defaults() -> dict[str, str]:
         "applicant_kind": "person",
         "applicant_cert_type": "111",
         "proxy_name": current_user.name,
+        "proxy_id_number": users.own_id_number(current_user._get_current_object()),
         "proxy_phone": current_user.phone or "",
         "proxy_relation": "村代办员",
         "pickup_method": "window",
