@@ -52,7 +52,8 @@ def test_a_body_of_the_wrong_shape_is_refused_with_a_reason_in_chinese(kind, pay
 def test_every_kind_has_a_body_shape_and_a_name():
     assert set(events.BODIES) == events.KINDS == set(EVENT_KINDS)
     assert events.KINDS == {"case.submitted", "case.materials_updated", "case.status_changed", "case.note",
-                            "case.delivered", "case.evaluated", "case.supplemented"}  # the wire names never change
+                            "case.delivered", "case.evaluated", "case.supplemented",
+                            "case.commitment_unkept"}  # the wire names never change
 
 
 GROUP = "01JBUNDLE0000000000000000A"
