@@ -90,3 +90,14 @@ def test_a_bundle_is_as_far_along_as_its_slowest_case():
     assert least_advanced(["accepted", "supplement", "collected"]) == "supplement"
     assert least_advanced(["delivered", "from_a_newer_hub"]) == "from_a_newer_hub"
     assert least_advanced([]) == ""
+
+
+
+def test_cross_area_codes_must_be_division_codes():
+    from rules import events
+
+    body = {"case_no": "1", "decision": "collected", "applicant": {"name": "张三"}}
+    assert events.body_problem(events.SUBMITTED, {**body, "handling_area": "141082",
+                                                  "received_area": "141081102201"}) is None
+    assert "行政区划代码" in events.body_problem(events.SUBMITTED, {**body, "handling_area": "14108x"})
+    assert "行政区划代码" in events.body_problem(events.SUBMITTED, {**body, "received_area": "1410811"})
