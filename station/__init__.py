@@ -35,10 +35,12 @@ from station.views import (
     main,
     notify,
     printing,
+    profile,
     public,
     sync_status,
     transfers,
     usb,
+    villages,
 )
 from sync.local_db import db as sync_db
 from websec.sealing import write_owner_only
@@ -154,7 +156,7 @@ def configure_extensions(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     for module in (main, auth, public, catalog, intake, cases, follow_up, library, printing, admin, sync_status, usb,
-                   transfers, kiosk, notify):
+                   transfers, kiosk, notify, villages, profile):
         app.register_blueprint(module.bp)
 
 

@@ -56,8 +56,8 @@ def reseal_everything(attachment_dir: str, step: Step | None = None) -> int:
     step = step or (lambda _n: None)
     db.execute_sql("PRAGMA secure_delete = ON")
     try:
-        changed = (_reseal_cases(step) + _reseal_handovers() + _reseal_notes() + _reseal_notice_notes()
-                   + _reseal_events(step) + _reseal_secret()
+        changed = (_reseal_cases(step) + _reseal_handovers() + _reseal_staff() + _reseal_notes()
+                   + _reseal_notice_notes() + _reseal_events(step) + _reseal_secret()
                    + _reseal_blobs(attachment_dir, step) + _reseal_library(attachment_dir))
     finally:
         db.execute_sql("PRAGMA secure_delete = OFF")
@@ -143,6 +143,17 @@ def _reseal_handovers() -> int:
     if updates:
         with db.atomic("IMMEDIATE"):
             db.cursor().executemany('UPDATE "case" SET collector_id_stored = ?, delivery = ? WHERE id = ?', updates)
+    return len(updates)
+
+
+def _reseal_staff() -> int:
+    """Staff members' own ID numbers (their profile, issue 19)."""
+    ring = keys.ring()
+    rows = db.execute_sql("SELECT id, id_number_stored FROM \"user\" WHERE id_number_stored != ''").fetchall()
+    updates = [(ring.seal(ring.unseal(stored)), user_id) for user_id, stored in rows if ring.needs_resealing(stored)]
+    if updates:
+        with db.atomic("IMMEDIATE"):
+            db.cursor().executemany('UPDATE "user" SET id_number_stored = ? WHERE id = ?', updates)
     return len(updates)
 
 

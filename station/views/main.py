@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, make_response, redirect, render_template, request
+from flask import Blueprint, jsonify, make_response, redirect, render_template, request
 from flask_login import current_user
 
 from station.models import Case
@@ -54,7 +54,12 @@ def index():  # noqa: ANN201
 
 @bp.post("/large-font")
 def toggle_large_font():  # noqa: ANN201 - a display preference, allowed before login too
-    response = make_response(redirect(safe_local_path(request.form.get("next"))))
+    """Switch 大字模式. The page's script asks for JSON and switches in place, so a half-typed
+    intake form keeps what was typed (issue 19); without the script the page reloads."""
     on = request.cookies.get("large_font") != "1"
+    if request.accept_mimetypes.best == "application/json":
+        response = jsonify({"large_font": on, "label": "标准字号" if on else "大字模式"})
+    else:
+        response = make_response(redirect(safe_local_path(request.form.get("next"))))
     response.set_cookie("large_font", "1" if on else "0", max_age=3600 * 24 * 365, httponly=True, samesite="Lax")
     return response

@@ -121,6 +121,24 @@ def test_a_bundle_code_shows_every_item(hub_app, hub_client, station_a, make_eve
     assert "别人的事项" not in html
 
 
+def test_the_bundles_one_code_lists_its_items_in_the_receipts_order_and_the_county_sees_the_bundle(
+        hub_app, hub_client, station_a, approver, make_event):
+    """Issue 19: the station sends each item's place in the bundle; the second item may arrive first."""
+    group = "01JBUNDLE0000000000000000B"
+
+    def member(code, name, position):
+        bundle = {"code": "B001", "name": "新生儿出生一件事", "group": group, "query_code": "BVND2E01",
+                  "position": position, "size": 2}
+        return _submit(station_a, make_event, code, bundle_group=group, item_name=name, bundle=bundle)
+
+    member("BVND2E02", "出生登记（户口登记）", 2)
+    first = member("BVND2E01", "出生医学证明首次签发", 1)
+    html = _page(hub_client, "BVND2E01")
+    assert html.index("出生医学证明首次签发") < html.index("出生登记（户口登记）")
+    county = approver.client.get(f"/cases/{first}").get_data(as_text=True)
+    assert "一件事：新生儿出生一件事（本件为第 1 / 2 项）" in county and "出生登记（户口登记）" in county
+
+
 def test_station_phone_is_a_tel_link_when_the_county_set_one(hub_app, hub_client, station_a, make_event):
     _submit(station_a, make_event)
     assert "服务站电话请见回执" in _page(hub_client)

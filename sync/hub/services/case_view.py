@@ -161,6 +161,18 @@ def _apply_delivered(case: CaseView, event: dict[str, Any], now: dt.datetime,
     return updates
 
 
+def _apply_commitment_unkept(case: CaseView, event: dict[str, Any], now: dt.datetime,
+                             writes: Deferred = None) -> dict[str, Any]:
+    """A deferred material's promise went unkept: its materials as they now stand, the record kept in order."""
+    payload = event["payload"]
+    snapshot = dict(case.snapshot or {})
+    if isinstance(payload.get("materials"), list):
+        snapshot["materials"] = payload["materials"]
+    record = {key: payload.get(key) for key in ("key", "name", "due_date", "note", "by", "recorded_at")}
+    snapshot["unkept"] = [*(snapshot.get("unkept") or []), record]
+    return {"snapshot": snapshot}
+
+
 def _apply_into_snapshot(key: str) -> Callable[..., dict[str, Any]]:
     def apply(case: CaseView, event: dict[str, Any], now: dt.datetime, writes: Deferred = None) -> dict[str, Any]:
         snapshot = dict(case.snapshot or {})
@@ -209,6 +221,7 @@ APPLY: dict[str, Callable[..., dict[str, Any]]] = {
     events.STATUS_CHANGED: _apply_into_snapshot("station_status"),
     events.DELIVERED: _apply_delivered,
     events.SUPPLEMENTED: _apply_supplemented,
+    events.COMMITMENT_UNKEPT: _apply_commitment_unkept,
     events.EVALUATED: _apply_evaluated,
     events.NOTE: apply_nothing,
     events.ORIGINALS_HANDOVER: _apply_handover,
