@@ -437,7 +437,7 @@ def create_cases(
             decision = decisions[item.id] = decide(item, choices, station_can_accept(item))
             case = _new_case(item, draft, agent, decision, received_at, calendar, profile.area_code, bundle_code, group)
             _store_materials(case, item, choices, received_at)
-            material_library.link_reused(case, agent, material_library.attachment_root())
+            material_library.link_reused(case, agent)
             message = f"{case.mode_name}收件：{DECISIONS[decision]}"
             timeline.record(case, actor, "intake", message, {"decision": decision, "warnings": draft.warnings})
             if draft.mode == "proxy" and not draft.authorization_signed:

@@ -332,7 +332,7 @@ def typed_validity(key: str, name: str, raw: Mapping[str, str], today: dt.date,
     return until
 
 
-def link_reused(case: Case, agent: User, root: str) -> None:
+def link_reused(case: Case, agent: User, root: str | None = None) -> None:
     """Inside the intake transaction, before the case is queued: put each reused scan on the new case.
 
     A reused material's file goes on the case under the same SHA-256 (the county already holds
@@ -343,7 +343,7 @@ def link_reused(case: Case, agent: User, root: str) -> None:
         kept = KeptMaterial.get_or_none(KeptMaterial.id == material.reused_from)
         if kept is None:
             raise DomainError(f"可复用的“{material.name}”刚被删除（申请人撤回了同意），请重新核验原件。")
-        _link_file(case, kept, agent, root)
+        _link_file(case, kept, agent, root or attachment_root())  # the folder is asked for only when used
         timeline.record(case, timeline.actor_of(agent), "material_reused",
                         f"复用 {kept.verified_at:%Y-%m-%d} {kept.station_name} 核验的{kept.name}（办件 {kept.case_no}）",
                         {"kept_id": kept.id})
