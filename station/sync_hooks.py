@@ -8,7 +8,7 @@ from flask import Flask
 
 from station.extensions import db
 from station.migrate import schema_version
-from station.services.access_log import entries_after
+from station.services.access_log import continue_after_restore, entries_after
 from station.services.attachments import read_blob
 from station.services.county_changes import apply_change
 from station.services.numbering import raise_daily_sequences
@@ -28,4 +28,5 @@ def station_hooks(app: Flask) -> StationHooks:
         data_dir=Path(attachment_dir),
         access_log_after=entries_after,
         raise_case_numbers=raise_daily_sequences,
+        continue_access_log=continue_after_restore,
     )

@@ -25,7 +25,10 @@ sealed on disk; the hub receives the file itself, same SHA-256) or None when it 
     ``access_log_after(seq, limit)`` returns up to ``limit`` access-log entries after ``seq``, in
     order, as JSON-ready dicts (None: this station sends no access log);
     ``raise_case_numbers({"YYYYMMDD": last})`` moves the station's daily case-number sequences to
-    at least ``last`` (after a restore from a backup, sync/restore.py; inside the caller's transaction).
+    at least ``last`` (after a restore from a backup, sync/restore.py; inside the caller's transaction);
+    ``continue_access_log(seq, hash)``, after a restore, renumbers the access-log entries written
+    since the restore to follow the hub's last entry of this station (``seq``, chained to ``hash``),
+    inside the caller's transaction.
     """
 
     schema_version: Callable[[], str]
@@ -35,3 +38,4 @@ sealed on disk; the hub receives the file itself, same SHA-256) or None when it 
     data_dir: Path
     access_log_after: Callable[[int, int], list[dict[str, Any]]] | None = None
     raise_case_numbers: Callable[[dict[str, int]], None] | None = None
+    continue_access_log: Callable[[int, str], None] | None = None

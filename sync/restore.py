@@ -5,7 +5,9 @@ de-duplicates by event id), but a case numbered or an event written after the ba
 with the broken PC is at the hub; a new one must not take its number or its ``seq``. So a
 restored database carries ``restored_from`` (sync.state.RESTORED_FROM); the first sync round
 asks the hub (``GET /api/v1/station/state``), raises the station's daily case-number sequences
-(through the station's hook) and each case's seq floor, and clears the mark in one transaction.
+(through the station's hook) and each case's seq floor, moves the access log past the hub's last
+entry of this station (the hub keeps each ``(station, seq)`` once, so an entry numbered again
+would be dropped as a repeat), and clears the mark in one transaction.
 Until then the station takes no new case.
 """
 
@@ -53,7 +55,22 @@ def catch_up_after_restore(client: HubClient, hooks: StationHooks) -> bool:
         if hooks.raise_case_numbers is not None:
             hooks.raise_case_numbers({str(day): int(last) for day, last in numbers.items()
                                       if isinstance(last, int) and str(day).isdigit() and len(str(day)) == 8})
+        _continue_access_log(answer.get("access_log"), hooks)
         state.set_value(state.RESTORED_FROM, "")
     log.info("after the restore: %d cases continue after the hub's seq, %d days' case numbers checked",
              raised, len(numbers))
     return True
+
+
+def _continue_access_log(hub_log: object, hooks: StationHooks) -> None:
+    """Renumber the entries written since the restore after the hub's last; the cursor moves to it."""
+    if not isinstance(hub_log, dict):  # a hub from before this answer: the entries wait as they are
+        return
+    seq, digest = hub_log.get("seq"), hub_log.get("hash")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0 or not isinstance(digest, str) or len(digest) != 64:
+        raise BatchRefused("县级平台对恢复后状态查询的应答不完整，请稍后再同步。")
+    if hooks.continue_access_log is not None:
+        hooks.continue_access_log(seq, digest)
+    cursor = int(state.get_value(state.ACCESS_LOG_CURSOR, "0") or 0)
+    if seq > cursor:  # the hub holds every entry up to its last (the lost PC sent them in order)
+        state.set_value(state.ACCESS_LOG_CURSOR, str(seq))
