@@ -135,6 +135,7 @@ ERR_VERSION = "version"
 ERR_TOO_LARGE = "too_large"
 ERR_BAD_REQUEST = "bad_request"
 ERR_FORBIDDEN = "forbidden"
+ERR_NOT_FOUND = "not_found"  # a case that is not the asking station's
 
 ERROR_MESSAGES = {
     ERR_BAD_SIGNATURE: "请求签名无效，请检查站点密钥是否正确。",

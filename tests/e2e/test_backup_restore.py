@@ -160,3 +160,50 @@ def _backup(app, tmp_path):  # noqa: ANN001, ANN202
     assert result.exit_code == 0, result.output + result.stderr
     [backup_file] = (tmp_path / "usb").glob("*.sqlite3")
     return backup_file
+
+
+def test_cases_the_lost_pc_took_after_the_backup_come_back_from_the_county(linked, hub, tmp_path):
+    from station.models import TimelineEntry
+    from station.services import personal
+
+    app = linked
+    queue_cases(app, 2)
+    assert sync(app).error == ""
+    backup_file = _backup(app, tmp_path)
+    lost = queue_cases(app, 3)  # taken after the backup: only the lost PC and the county have them
+    _note(app, lost[0], "备份后补充的说明")
+    assert sync(app).error == ""
+    with app.app_context(), db.connection_context():
+        originals = {c.id: (c.case_no, c.query_code, c.applicant_name, personal.applicant_id_number(c))
+                     for c in Case.select().where(Case.id.in_(lost))}
+    events_before = len(hub_events(hub))
+
+    new = tmp_path / "new-pc"
+    result = CliRunner().invoke(cli, ["restore", str(backup_file), "--instance", str(new)], env={"STATION_INSTANCE": ""})
+    assert result.exit_code == 0, result.output + result.stderr
+    restored = create_app(station_test_config(new), instance_path=str(new))
+    summary = sync(restored)
+    assert summary.error == "", summary.error
+    assert (summary.pushed, summary.duplicates) == (0, 0)  # the county's copies are not sent back to it
+
+    with restored.app_context(), db.connection_context():
+        back = {c.id: (c.case_no, c.query_code, c.applicant_name, personal.applicant_id_number(c))
+                for c in Case.select().where(Case.id.in_(lost))}
+        marks = [e.message for e in TimelineEntry.select().where(
+            (TimelineEntry.case == lost[0]) & (TimelineEntry.action == "restored_from_county"))]
+        notes = [e.message for e in TimelineEntry.select().where(
+            (TimelineEntry.case == lost[0]) & (TimelineEntry.action == "note"))]
+    assert back == originals  # the same numbers, the same resident, sealed again at the station
+    assert len(marks) == 1 and "县级平台" in marks[0]
+    assert notes == ["备份后补充的说明"]
+    assert len(hub_events(hub)) == events_before  # nothing sent twice
+
+    [fresh] = queue_cases(restored, 1)
+    _note(restored, lost[0], "恢复后补充的说明")
+    assert sync(restored).error == ""
+    _assert_each_event_once_at_the_hub(restored, hub)
+    numbers = _hub_case_numbers(hub)
+    assert len(numbers) == len(set(numbers)) == 6  # no case number used twice
+    assert len(hub_events(hub)) == events_before + 2
+    with restored.app_context(), db.connection_context():
+        assert Case.get_by_id(fresh).case_no not in {n for n, *_ in originals.values()}

@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sync.hub.models import HubCase, Station, StationAccessLog
+from sync.hub.models import Event, HubCase, Station, StationAccessLog
+from sync.hub.services.personal import open_body
 from websec.audit import GENESIS
 
 CASE_NO_TAIL = 12  # YYYYMMDD + 4-digit daily sequence at the end of every station case number
@@ -37,3 +38,15 @@ def state_of(station: Station, since: dt.date | None) -> dict[str, Any]:
             .where(StationAccessLog.station == station).order_by(StationAccessLog.seq.desc()).first())
     access_log = {"seq": int(last.seq), "hash": last.hash} if last else {"seq": 0, "hash": GENESIS}
     return {"cases": cases, "case_numbers": case_numbers, "access_log": access_log}
+
+
+def case_events(station: Station, case_id: str) -> list[dict[str, Any]] | None:
+    """Every event of one of the station's own cases, as the station sent it (None: not its case).
+
+    Asked by a restored station for a case its lost PC took after the backup: it rebuilds the
+    case from them. The bodies are opened here and travel over the signed link as they came.
+    """
+    if not HubCase.select().where((HubCase.case_id == case_id) & (HubCase.station == station)).exists():
+        return None
+    rows = Event.select(Event.body).where((Event.case_id == case_id) & (Event.station == station)).order_by(Event.seq)
+    return [open_body(body) for (body,) in rows.tuples().iterator()]

@@ -204,6 +204,16 @@ def get_station_state() -> Response:
     return reply(_platform().station_state(g.station, since))
 
 
+@bp.get("/station/cases/<case_id>/events")
+@signed_endpoint()
+def get_station_case_events(case_id: str) -> Response:
+    """The events of one of this station's cases (asked after a restore, docs/sync-protocol.md)."""
+    events = _platform().case_events(g.station, case_id[:40])
+    if events is None:
+        return error_reply(protocol.ERR_NOT_FOUND, "本站没有这个办件。", 404)
+    return reply({"events": events})
+
+
 @bp.post("/access-log")
 @signed_endpoint("MAX_BATCH_BYTES")
 def post_access_log() -> Response:
