@@ -111,7 +111,11 @@ CHANGE_CATALOG_PUBLISHED = "catalog.published"
 CHANGE_STATION_SETTINGS = "station.settings"
 #: The county settled a conflict: ``{event_id, resolution, note, resolved_by, resolved_at}``.
 CHANGE_CONFLICT_RESOLVED = "conflict.resolved"
-CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED)
+# The hub's database was restored from a backup (python -m sync.hub restored): a station checks
+# what the hub still holds of it and sends again what the restore lost (sync/hub_restore.py)
+CHANGE_HUB_RESTORED = "hub.restored"
+CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED,
+                CHANGE_HUB_RESTORED)
 
 RESOLVE_KEEP_COUNTY = "keep_county"  # the county's copy stands; the station's is dropped
 RESOLVE_TAKE_STATION = "take_station"  # the station's copy replaces the county's

@@ -14,6 +14,7 @@ from sync import state
 from sync.access_log_push import push_access_log
 from sync.errors import LINK_UP, LinkProblem
 from sync.hooks import StationHooks
+from sync.hub_restore import resend_what_the_hub_lost
 from sync.local_db import now
 from sync.pull import Puller
 from sync.push import Pusher
@@ -55,6 +56,9 @@ class Syncer:
             self.push(summary)
             push_access_log(self.client, self.hooks, summary)  # who saw what reaches the county too
             self.pull(summary)
+            if resend_what_the_hub_lost(self.client):  # the hub was restored from a backup: send again
+                self.push(summary)
+                push_access_log(self.client, self.hooks, summary)
         except LinkProblem as exc:
             summary.error = exc.message
             state.set_value(state.LINK_STATE, exc.link_state)
