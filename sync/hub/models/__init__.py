@@ -14,6 +14,7 @@ from sync.hub.models.cases import (
     Event,
     HubCase,
 )
+from sync.hub.models.peers import Peer, PeerForward
 from sync.hub.models.stations import Nonce, Station
 from sync.hub.models.users import HubLoginThrottle, HubUser
 
@@ -35,6 +36,8 @@ MODELS = [
     HubAccessLog,
     HubAccessLogHead,
     StationAccessLog,
+    Peer,
+    PeerForward,
 ]
 
 __all__ = [
@@ -55,6 +58,8 @@ __all__ = [
     "HubLoginThrottle",
     "HubUser",
     "Nonce",
+    "Peer",
+    "PeerForward",
     "Station",
     "StationAccessLog",
     "utcnow",
