@@ -8,10 +8,11 @@ from flask import Flask
 
 from station.extensions import db
 from station.migrate import schema_version
-from station.services.access_log import entries_after
+from station.services.access_log import continue_after_restore, entries_after
 from station.services.attachments import read_blob
 from station.services.county_changes import apply_change
 from station.services.numbering import raise_daily_sequences
+from station.services.restored_cases import rebuild_case
 from sync.hooks import StationHooks
 
 APP_VERSION = "0.1.0"
@@ -28,4 +29,6 @@ def station_hooks(app: Flask) -> StationHooks:
         data_dir=Path(attachment_dir),
         access_log_after=entries_after,
         raise_case_numbers=raise_daily_sequences,
+        continue_access_log=continue_after_restore,
+        rebuild_case=rebuild_case,
     )

@@ -25,7 +25,12 @@ sealed on disk; the hub receives the file itself, same SHA-256) or None when it 
     ``access_log_after(seq, limit)`` returns up to ``limit`` access-log entries after ``seq``, in
     order, as JSON-ready dicts (None: this station sends no access log);
     ``raise_case_numbers({"YYYYMMDD": last})`` moves the station's daily case-number sequences to
-    at least ``last`` (after a restore from a backup, sync/restore.py; inside the caller's transaction).
+    at least ``last`` (after a restore from a backup, sync/restore.py; inside the caller's transaction);
+    ``continue_access_log(seq, hash)``, after a restore, renumbers the access-log entries written
+    since the restore to follow the hub's last entry of this station (``seq``, chained to ``hash``),
+    inside the caller's transaction; ``rebuild_case(case_id, events)``, after a restore, rebuilds a
+    case the lost PC took after the backup from its events as the hub holds them (inside the
+    caller's transaction; False when it cannot).
     """
 
     schema_version: Callable[[], str]
@@ -35,3 +40,5 @@ sealed on disk; the hub receives the file itself, same SHA-256) or None when it 
     data_dir: Path
     access_log_after: Callable[[int, int], list[dict[str, Any]]] | None = None
     raise_case_numbers: Callable[[dict[str, int]], None] | None = None
+    continue_access_log: Callable[[int, str], None] | None = None
+    rebuild_case: Callable[[str, list[dict[str, Any]]], bool] | None = None

@@ -119,8 +119,11 @@ CHANGE_CONFLICT_RESOLVED = "conflict.resolved"
 CHANGE_EVALUATION = "evaluation.recorded"
 #: A 差评's follow-up (整改) opened or moved on at the county: the station sees it about its own service.
 CHANGE_REMEDY = "remedy.updated"
+# The hub's database was restored from a backup (python -m sync.hub restored): a station checks
+# what the hub still holds of it and sends again what the restore lost (sync/hub_restore.py)
+CHANGE_HUB_RESTORED = "hub.restored"
 CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED,
-                CHANGE_EVALUATION, CHANGE_REMEDY)
+                CHANGE_EVALUATION, CHANGE_REMEDY, CHANGE_HUB_RESTORED)
 
 RESOLVE_KEEP_COUNTY = "keep_county"  # the county's copy stands; the station's is dropped
 RESOLVE_TAKE_STATION = "take_station"  # the station's copy replaces the county's
@@ -144,6 +147,7 @@ ERR_VERSION = "version"
 ERR_TOO_LARGE = "too_large"
 ERR_BAD_REQUEST = "bad_request"
 ERR_FORBIDDEN = "forbidden"
+ERR_NOT_FOUND = "not_found"  # a case that is not the asking station's
 ERR_BUSY = "busy"  # 503 with Retry-After: the hub admits no more work for now (sync/hub/admission.py)
 
 #: The longest ``Retry-After`` a station obeys; a larger (or garbled) value is taken as this.
@@ -159,6 +163,7 @@ ERROR_MESSAGES = {
     ERR_BAD_REQUEST: "请求格式不正确。",
     ERR_FORBIDDEN: "无权访问其他站点的数据。",
     ERR_BUSY: "县级平台繁忙，本站稍后自动重试，无需处理。",
+    ERR_NOT_FOUND: "县级平台没有本站的这个办件。",
 }
 
 #: Integer heartbeat fields and the largest value each column holds; a value outside is dropped.

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sync import state
+from sync import protocol, state
 from sync.hooks import StationHooks
 from sync.local_db import db
 from sync.status import record_pull_problem
@@ -77,6 +77,9 @@ def apply_change(hooks: StationHooks, change: dict[str, Any]) -> None:
     受理/补正/办结 from ever reaching this station.
     """
     kind = str(change.get("kind") or "")
+    if kind == protocol.CHANGE_HUB_RESTORED:  # sync's own business: checked after this pull
+        state.set_value(state.HUB_RESTORED, str((change.get("payload") or {}).get("epoch") or "restored"))
+        return
     try:
         with db.atomic():
             hooks.apply_change(kind, change.get("case_id") or "", change.get("payload") or {})

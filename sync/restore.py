@@ -5,20 +5,29 @@ de-duplicates by event id), but a case numbered or an event written after the ba
 with the broken PC is at the hub; a new one must not take its number or its ``seq``. So a
 restored database carries ``restored_from`` (sync.state.RESTORED_FROM); the first sync round
 asks the hub (``GET /api/v1/station/state``), raises the station's daily case-number sequences
-(through the station's hook) and each case's seq floor, and clears the mark in one transaction.
+(through the station's hook) and each case's seq floor, moves the access log past the hub's last
+entry of this station (the hub keeps each ``(station, seq)`` once, so an entry numbered again
+would be dropped as a repeat), and clears the mark in one transaction.
 Until then the station takes no new case.
+
+The cases the lost PC took after the backup exist only at the hub: the catch-up fetches their
+events (``GET /api/v1/station/cases/<id>/events``), the station rebuilds each
+(``StationHooks.rebuild_case``) and the events go into the outbox as acknowledged — never sent
+again, and the next event of the case takes the next seq.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from typing import Any
 
 from peewee import fn
 
 from sync import state
 from sync.errors import BatchRefused
 from sync.hooks import StationHooks
-from sync.local_db import db
+from sync.local_db import db, now
 from sync.outbox import OutboxEvent, seq_floor
 from sync.transport import HubClient, refuse_unless_ok
 
@@ -41,7 +50,9 @@ def catch_up_after_restore(client: HubClient, hooks: StationHooks) -> bool:
     cases, numbers = answer.get("cases"), answer.get("case_numbers")
     if not isinstance(cases, dict) or not isinstance(numbers, dict):
         raise BatchRefused("县级平台对恢复后状态查询的应答不完整，请稍后再同步。")
+    lost = _fetch_lost_cases(client, hooks, cases)
     with db.atomic("IMMEDIATE"):
+        rebuilt = sum(_rebuild(case_id, events, hooks) for case_id, events in lost.items())
         raised = 0
         for case_id, hub_last in cases.items():
             if not isinstance(hub_last, int) or not isinstance(case_id, str) or len(case_id) > 60:
@@ -53,7 +64,60 @@ def catch_up_after_restore(client: HubClient, hooks: StationHooks) -> bool:
         if hooks.raise_case_numbers is not None:
             hooks.raise_case_numbers({str(day): int(last) for day, last in numbers.items()
                                       if isinstance(last, int) and str(day).isdigit() and len(str(day)) == 8})
+        _continue_access_log(answer.get("access_log"), hooks)
         state.set_value(state.RESTORED_FROM, "")
-    log.info("after the restore: %d cases continue after the hub's seq, %d days' case numbers checked",
-             raised, len(numbers))
+    log.info("after the restore: %d cases continue after the hub's seq, %d days' case numbers checked, "
+             "%d cases taken after the backup rebuilt from the hub's copy", raised, len(numbers), rebuilt)
+    return True
+
+
+def _continue_access_log(hub_log: object, hooks: StationHooks) -> None:
+    """Renumber the entries written since the restore after the hub's last; the cursor moves to it."""
+    if not isinstance(hub_log, dict):  # a hub from before this answer: the entries wait as they are
+        return
+    seq, digest = hub_log.get("seq"), hub_log.get("hash")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0 or not isinstance(digest, str) or len(digest) != 64:
+        raise BatchRefused("县级平台对恢复后状态查询的应答不完整，请稍后再同步。")
+    if hooks.continue_access_log is not None:
+        hooks.continue_access_log(seq, digest)
+    cursor = int(state.get_value(state.ACCESS_LOG_CURSOR, "0") or 0)
+    if seq > cursor:  # the hub holds every entry up to its last (the lost PC sent them in order)
+        state.set_value(state.ACCESS_LOG_CURSOR, str(seq))
+
+
+def _fetch_lost_cases(client: HubClient, hooks: StationHooks, cases: dict[Any, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The events of each case the hub holds and this database has never seen (before the write lock)."""
+    if hooks.rebuild_case is None:
+        return {}
+    known = {c for (c,) in OutboxEvent.select(OutboxEvent.case_id).distinct().tuples()}
+    lost: dict[str, list[dict[str, Any]]] = {}
+    for case_id in cases:
+        if not isinstance(case_id, str) or case_id in known or not case_id.isalnum() or len(case_id) > 40:
+            continue
+        status, answer = client.call("GET", f"/api/v1/station/cases/{case_id}/events")
+        if status == 404:  # a hub from before this request: the case stays at the county only
+            log.warning("the hub does not give back case %s; it stays at the county only", case_id)
+            continue
+        refuse_unless_ok(status, answer, "恢复后的办件查询")
+        events = answer.get("events")
+        if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+            raise BatchRefused("县级平台对恢复后办件查询的应答不完整，请稍后再同步。")
+        lost[case_id] = [e for e in events if e.get("case_id") == case_id]
+    return lost
+
+
+def _rebuild(case_id: str, events: list[dict[str, Any]], hooks: StationHooks) -> bool:
+    """Rebuild one case at the station and keep its events as already acknowledged by the hub."""
+    if not events or hooks.rebuild_case is None or not hooks.rebuild_case(case_id, events):
+        return False
+    stamp = now()
+    for event in events:
+        deadline = event.get("deadline")
+        OutboxEvent.insert(
+            event_id=str(event["event_id"]), case_id=case_id, seq=int(event["seq"]), kind=str(event["kind"]),
+            payload=event.get("payload") or {}, occurred_at=str(event.get("occurred_at") or ""),
+            catalog_version=str(event.get("catalog_version") or ""),
+            deadline=dt.date.fromisoformat(deadline) if isinstance(deadline, str) and deadline else None,
+            state="acked", result="accepted", acked_at=stamp, last_attempt_at=stamp,
+        ).on_conflict_ignore().execute()
     return True

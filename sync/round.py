@@ -14,6 +14,7 @@ from sync import state
 from sync.access_log_push import push_access_log
 from sync.errors import LINK_UP, HubBusy, LinkProblem
 from sync.hooks import StationHooks
+from sync.hub_restore import resend_what_the_hub_lost
 from sync.local_db import now
 from sync.pull import Puller
 from sync.push import Pusher
@@ -57,6 +58,9 @@ class Syncer:
             push_access_log(self.client, self.hooks, summary)  # who saw what reaches the county too
             forward_waiting(self.client, summary)  # a township carries its villages' USB bundles up
             self.pull(summary)
+            if resend_what_the_hub_lost(self.client):  # the hub was restored from a backup: send again
+                self.push(summary)
+                push_access_log(self.client, self.hooks, summary)
         except LinkProblem as exc:
             summary.error = exc.message
             if isinstance(exc, HubBusy):

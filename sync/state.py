@@ -31,6 +31,12 @@ ACCESS_LOG_CURSOR = "access_log_cursor"  # the last access-log seq the county co
 # Set by a restore from a backup (the backup's name); cleared once the hub has said what it holds
 # of this station (sync/restore.py). While set, no new case may be taken.
 RESTORED_FROM = "restored_from"
+# Written by the restore too: the access log's last seq in the backup. Entries numbered after it
+# were written on the restored PC; the catch-up renumbers them after the hub's last (sync/restore.py).
+RESTORED_ACCESS_LOG_SEQ = "restored_access_log_seq"
+# Set when the changes feed says the hub's database was restored (its epoch); cleared once this
+# station has checked what the hub still holds of it and queued again what it lost (sync/hub_restore.py).
+HUB_RESTORED = "hub_restored"
 SEQ_FLOOR_PREFIX = "seq_floor:"  # + case id: the hub holds this case's events up to this seq
 
 

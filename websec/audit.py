@@ -60,16 +60,25 @@ class Verification:
 
 
 def verify(rows: Iterable[Mapping[str, Any]], head: Mapping[str, Any] | None = None,
-           secret: str | bytes | None = None, *, first_seq: int = 1) -> Verification:
+           secret: str | bytes | None = None, *, first_seq: int = 1,
+           held_elsewhere: Mapping[int, tuple[int, str]] | None = None) -> Verification:
     """Walk ``rows`` (ordered by seq) and report the first missing, altered or out-of-chain entry.
 
     With ``secret``, ``head`` (``seq``, ``hash``, ``mac``) must carry a valid HMAC and name the
     last entry: a log whose tail was cut off, or whose head was rewritten, fails. Without a
     secret (a station's log as the county received it) only the chain itself is checked.
+    ``held_elsewhere`` maps a seq ``a`` to ``(b, hash)``: entries ``a+1``..``b`` are kept by the
+    county only (written by a PC lost after the backup this log was restored from), and the
+    chain goes on after ``b`` from that entry's ``hash``. Any other gap is a removal.
     """
-    expected_seq, prev, checked = first_seq, GENESIS, 0
+    bridges = held_elsewhere or {}
+    expected_seq, prev, checked, bridged = first_seq, GENESIS, 0, []
     for row in rows:
         seq = int(row["seq"])
+        bridge = bridges.get(expected_seq - 1)
+        if seq != expected_seq and bridge and seq == bridge[0] + 1 and row["prev_hash"] == bridge[1]:
+            bridged.append((expected_seq, bridge[0]))
+            prev, expected_seq = bridge[1], seq
         if seq != expected_seq:
             missing = f"第 {expected_seq} 条" if seq == expected_seq + 1 else f"第 {expected_seq}–{seq - 1} 条"
             return Verification(False, checked, f"日志不完整：{missing}记录已被删除。", expected_seq)
@@ -78,6 +87,10 @@ def verify(rows: Iterable[Mapping[str, Any]], head: Mapping[str, Any] | None = N
         if entry_hash(row, row["prev_hash"]) != row["hash"]:
             return Verification(False, checked, f"第 {seq} 条记录的内容已被改动。", seq)
         prev, expected_seq, checked = row["hash"], seq + 1, checked + 1
+    bridge = bridges.get(expected_seq - 1)
+    if bridge and bridge[0] >= expected_seq:  # nothing written yet after the entries the county keeps
+        bridged.append((expected_seq, bridge[0]))
+        prev, expected_seq = bridge[1], bridge[0] + 1
     last_seq = expected_seq - 1
     if secret is not None:
         if head is None:
@@ -93,7 +106,9 @@ def verify(rows: Iterable[Mapping[str, Any]], head: Mapping[str, Any] | None = N
             if int(head["seq"]) < last_seq or head["hash"] != prev:
                 return Verification(False, checked, f"第 {int(head['seq']) + 1} 条之后的记录不是本系统写入的。",
                                     int(head["seq"]) + 1)
-    return Verification(True, checked, f"日志完整：共校验 {checked} 条记录，未发现删除或改动。")
+    kept = "".join(f"第 {a}–{b} 条在恢复备份前写入，由县级平台保存；" for a, b in bridged)
+    return Verification(True, checked, f"日志完整：共校验 {checked} 条记录，未发现删除或改动。"
+                        + (f"（{kept.rstrip('；')}。）" if kept else ""))
 
 
 def as_row(instance: Model) -> dict[str, Any]:
@@ -129,7 +144,8 @@ def head_of(head_model: type[Model]) -> dict[str, Any] | None:
     return None if head is None else {"seq": head.seq, "hash": head.hash, "mac": head.mac}
 
 
-def verify_stored(entry_model: type[Model], head_model: type[Model], secret: str | bytes) -> Verification:
+def verify_stored(entry_model: type[Model], head_model: type[Model], secret: str | bytes,
+                  held_elsewhere: Mapping[int, tuple[int, str]] | None = None) -> Verification:
     """Walk the whole stored log, in seq order, a page at a time."""
     def rows() -> Iterable[dict[str, Any]]:
         last = 0
@@ -141,4 +157,4 @@ def verify_stored(entry_model: type[Model], head_model: type[Model], secret: str
                 yield as_row(instance)
             last = page[-1].seq
 
-    return verify(rows(), head_of(head_model), secret)
+    return verify(rows(), head_of(head_model), secret, held_elsewhere=held_elsewhere)

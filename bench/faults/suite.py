@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import random
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -19,18 +22,20 @@ from typing import Any
 
 from flask import Flask
 
+from bench.faults.processes import Child, ProcessHub
 from demo.loopback import ServedHub, local_postgres_dsn, start_hub, throwaway_schema
 from station import create_app
 from station.extensions import db
-from sync import push
+from sync import pull, push
 from sync.transport import HubLink
 from tests.fixtures.config import hub_test_config, station_test_config
-from tests.fixtures.e2e import hub_events, link, queue_cases, station_events, sync
+from tests.fixtures.e2e import STATION_CODE, hub_events, link, queue_cases, station_events, sync
 from tests.fixtures.station import make_station_app
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_CLEAN_ROUNDS = 6  # after the fault, rounds without it until the queue drains; more means "stuck"
 API = "/api/v1/"
+PULL_PAGE_SIZE = pull.PAGE_SIZE
 
 
 class Chaos:
@@ -118,6 +123,9 @@ class Run:
     sync_kwargs: dict[str, Any] = field(default_factory=dict)
     hub_config: Any = None
     cases: int = 0  # cases queued and not yet sent: how many batches the faulted round holds
+    hub_port: int = 0
+    database_url: str = ""  # the hub's PostgreSQL schema, or "" for SQLite in the hub folder
+    page_size: int = 0  # the pull's page size when the run drew one (pull kinds)
 
 
 def expected_batches(cases: int) -> int:
@@ -316,6 +324,91 @@ def upgrade_queued(run: Run) -> None:
     run.chaos.fired += 1
 
 
+# --- real processes killed with kill -9 (bench/faults/processes.py) -------------------------------
+
+def _process_hub(run: Run, kill: tuple[str, int, str]) -> None:
+    """Serve the run's hub from a child process on the same database and port, to be killed at `kill`."""
+    port = run.hub_port
+    run.hub.stop()
+    close_hub(run.hub)
+    run.hub = ProcessHub(run.hub.app, run.folder / "hub", port, run.database_url, kill)
+
+
+def _hub_killed(run: Run, path: str, nth: int, stages: list[str]) -> None:
+    stage = run.rng.choice(stages)
+    _process_hub(run, (path, nth, stage))
+    sync(run.app, timeout=(2.0, 20.0))  # the round dies with the hub
+    run.chaos.fired += run.hub.killed
+    run.hub.stop()  # reaped (killed already, or never reached its point)
+    close_hub(run.hub)
+    # the operator starts it again on the same database and port (in this process: a child's start
+    # costs seconds of imports, and the restart is the same code either way); the run drains against it
+    run.hub = start_hub(run.folder / "hub", port=run.hub_port, config_class=run.hub_config)
+
+
+def hub_killed_push(run: Run) -> None:
+    """The hub, a separate process, gets kill -9 at a random batch of a push: on the request's arrival,
+    with the batch's events written but not committed, or committed with the answer unsent."""
+    _hub_killed(run, "/api/v1/events", run.rng.randint(1, expected_batches(run.cases)),
+                ["arrival", "in_transaction", "after_commit"])
+
+
+def hub_killed_pull(run: Run) -> None:
+    """The hub, a separate process, gets kill -9 at a random page of a pull: on arrival, with the
+    page computed and unsent, or after the first bytes of the answer."""
+    pages = _county_decides(run)
+    _hub_killed(run, "/api/v1/changes", run.rng.randint(1, pages), ["arrival", "after_commit", "mid_reply"])
+
+
+def station_killed_pull(run: Run) -> None:
+    """A real station sync process gets kill -9 in its pull: half-way through applying a page of county
+    changes (not committed), or after a page committed; restarted, the pull resumes and applies each once."""
+    _county_decides(run)
+    total = _changes_for(run)
+    env = {"STATION_DATABASE": run.app.config["DATABASE"], "STATION_ATTACHMENT_DIR": run.app.config["ATTACHMENT_DIR"],
+           "STATION_SECRET_KEY": "x"}
+    if run.app.config.get("KEY_FILE"):
+        env["STATION_KEY_FILE"] = run.app.config["KEY_FILE"]
+    child = Child(["station-pull", "--page-size", str(run.page_size),
+                   "--kill-at", str(run.rng.randint(1, max(1, total))),
+                   "--stage", run.rng.choice(["mid_page", "after_page"])], env)
+    child.proc.wait(timeout=180)
+    if child.proc.returncode not in (0, -signal.SIGKILL):
+        raise RuntimeError("".join(child.stderr)[-2000:])
+    run.chaos.fired += child.killed.is_set()
+
+
+def _county_decides(run: Run) -> int:
+    """Send the queue, then let the county decide a random share of the cases (受理, some 办结 too).
+
+    Returns how many pages the station's pull will read (its page size is drawn small for the run).
+    """
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.models import HubCase
+    from sync.hub.services.decisions import ACCEPT, COMPLETE, DecisionInput, allowed_decisions, decide
+    from sync.protocol import RESULT_APPROVED
+
+    sync(run.app)
+    with run.hub.app.app_context(), hub_db.connection_context():
+        case_ids = [c for (c,) in HubCase.select(HubCase.case_id).order_by(HubCase.id).tuples()]
+        for case_id in run.rng.sample(case_ids, run.rng.randint(1, len(case_ids))):
+            for kind in (ACCEPT, COMPLETE) if run.rng.random() < 0.4 else (ACCEPT,):
+                if kind in allowed_decisions(HubCase.get(HubCase.case_id == case_id).status):
+                    decide(case_id, DecisionInput(kind=kind, result=RESULT_APPROVED), clerk="县级审批员")
+    run.page_size = run.rng.randint(5, 40)
+    pull.PAGE_SIZE = run.page_size  # several pages, in this process too (restored after the run)
+    return max(1, -(-_changes_for(run) // run.page_size))
+
+
+def _changes_for(run: Run) -> int:
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.models import Change, Station
+
+    with run.hub.app.app_context(), hub_db.connection_context():
+        station = Station.get(Station.code == STATION_CODE)
+        return Change.select().where(Change.station == station).count()
+
+
 KINDS: dict[str, Callable[[Run], None]] = {
     "hub_500": hub_500,
     "reply_lost": _events_fault("drop"),
@@ -330,6 +423,9 @@ KINDS: dict[str, Callable[[Run], None]] = {
     "clock_backward": clock_backward,
     "disk_full": disk_full,
     "upgrade_queued": upgrade_queued,
+    "hub_killed_push": hub_killed_push,
+    "hub_killed_pull": hub_killed_pull,
+    "station_killed_pull": station_killed_pull,
 }
 
 
@@ -370,14 +466,38 @@ def tally(app: Flask, hub: ServedHub) -> dict[str, int]:
     for _event_id, case_id, seq in at_hub:
         per_case.setdefault(case_id, []).append(seq)
     gaps = sum(1 for seqs in per_case.values() if sorted(seqs) != list(range(1, len(seqs) + 1)))
+    changes, applied = county_changes(app, hub)
     return {
         "events": len(at_station),
+        "changes": sum(len(kinds) for kinds in changes.values()),
+        "changes_lost": sum(max(0, len(kinds) - len(applied.get(c, []))) for c, kinds in changes.items()),
+        "changes_twice": sum(max(0, len(kinds) - len(changes.get(c, []))) for c, kinds in applied.items()),
         "lost": len(station_ids - set(hub_ids)) + gaps,
         "duplicated": len(hub_ids) - len(set(hub_ids)),
         "unknown_at_hub": len(set(hub_ids) - station_ids),
         "stuck": sum(1 for *_r, s in at_station if s == "queued"),
         "set_aside": sum(1 for *_r, s in at_station if s == "set_aside"),
     }
+
+
+def county_changes(app: Flask, hub: Any) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Per case, the county decisions the hub sent down and those the station's timeline shows applied."""
+    from station.models import TimelineEntry
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.models import Change
+    from sync.protocol import CHANGE_CASE_STATUS
+
+    sent: dict[str, list[str]] = {}
+    with hub.app.app_context(), hub_db.connection_context():
+        for case_id, payload in Change.select(Change.case_id, Change.payload).where(
+                Change.kind == CHANGE_CASE_STATUS).order_by(Change.id).tuples():
+            sent.setdefault(case_id, []).append(str(payload.get("status")))
+    applied: dict[str, list[str]] = {}
+    with app.app_context(), db.connection_context():
+        for case_id, action in TimelineEntry.select(TimelineEntry.case, TimelineEntry.action).where(
+                TimelineEntry.action.startswith("county_")).order_by(TimelineEntry.id).tuples():
+            applied.setdefault(case_id, []).append(action.removeprefix("county_"))
+    return sent, applied
 
 
 def one_run(kind: str, seed: int, template: Path, folder: Path, postgres: str | None = None) -> dict[str, Any]:
@@ -390,7 +510,8 @@ def one_run(kind: str, seed: int, template: Path, folder: Path, postgres: str | 
     try:
         with served_hub(folder, postgres) as (hub, chaos, hub_config):
             link(app, hub)
-            run = Run(folder, app, hub, chaos, rng, hub_config=hub_config)
+            run = Run(folder, app, hub, chaos, rng, hub_config=hub_config, hub_port=hub.server.port,
+                      database_url=getattr(hub_config, "DATABASE_URL", None) or "")
             if rng.random() < 0.3:  # sometimes part of the day already went out cleanly
                 before = rng.randint(1, 30)
                 queue_cases(app, before)
@@ -412,11 +533,50 @@ def one_run(kind: str, seed: int, template: Path, folder: Path, postgres: str | 
                 run.hub.stop()
                 close_hub(run.hub)
     finally:
+        pull.PAGE_SIZE = PULL_PAGE_SIZE
         if not db.is_closed():
             db.close()
     counts.update(kind=kind, seed=seed, rounds=rounds, fired=fired,
                   seconds=round(time.perf_counter() - started, 3))
     return counts
+
+
+FIGURES = ("events", "lost", "duplicated", "unknown_at_hub", "stuck", "set_aside", "changes", "changes_lost",
+           "changes_twice")
+
+
+def bad(figures: dict[str, Any]) -> bool:
+    """Anything lost, twice, stuck or unknown: events or county changes."""
+    return any(figures.get(name) for name in ("lost", "duplicated", "stuck", "unknown_at_hub", "changes_lost",
+                                              "changes_twice"))
+
+
+def run_kind(kind: str, runs: int, seed: int, template: Path, work: Path,
+             postgres: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One kind `runs` times (seeds ``seed * 100000 + n``): its row of the report and its failing runs."""
+    logging.disable(logging.CRITICAL)  # the faults are meant to produce errors (again: a worker process)
+    row: dict[str, Any] = {"runs": 0, "fired": 0, "errors": 0, **dict.fromkeys(FIGURES, 0), "seconds": 0.0}
+    failures: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    for n in range(runs):
+        run_seed = seed * 100_000 + n
+        folder = work / f"{kind}-{n}"
+        try:
+            result = one_run(kind, run_seed, template, folder, postgres)
+        except Exception:  # noqa: BLE001 - a run that breaks is a finding, not the end of the suite
+            row["errors"] += 1
+            failures.append({"kind": kind, "seed": run_seed, "error": traceback.format_exc()[-1500:]})
+            continue
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        row["runs"] += 1
+        row["fired"] += bool(result["fired"])
+        for name in FIGURES:
+            row[name] += result[name]
+        if bad(result):
+            failures.append(result)
+    row["seconds"] = round(time.perf_counter() - started, 1)
+    return row, failures
 
 
 def postgres_dsn() -> str:

@@ -31,7 +31,7 @@ from station.extensions import db
 from station.keys import owner_only_folder
 from station.services.station_info import get_profile
 from station.services.station_settings import backup_folder
-from sync.state import RESTORED_FROM
+from sync.state import RESTORED_ACCESS_LOG_SEQ, RESTORED_FROM
 from websec.sealing import SealingError, load_key_ring, write_owner_only
 
 log = logging.getLogger(__name__)
@@ -231,8 +231,12 @@ def restore(backup_file: str, instance: str, key_file: str | None = None) -> Pat
     conn = sqlite3.connect(str(partial))
     try:
         with conn:
+            stamp = dt.datetime.now().isoformat(sep=" ")
             conn.execute("INSERT OR REPLACE INTO sync_state (key, value, updated_at) VALUES (?, ?, ?)",
-                         (RESTORED_FROM, source.name, dt.datetime.now().isoformat(sep=" ")))
+                         (RESTORED_FROM, source.name, stamp))
+            head = conn.execute("SELECT MAX(seq) FROM access_log").fetchone()  # the entries the backup holds
+            conn.execute("INSERT OR REPLACE INTO sync_state (key, value, updated_at) VALUES (?, ?, ?)",
+                         (RESTORED_ACCESS_LOG_SEQ, str(head[0] or 0), stamp))
     finally:
         conn.close()
     owner_only_folder(folder / "keys")

@@ -31,6 +31,7 @@ from sync.hub.models import HubUser
 from sync.hub.models.users import APPROVER, ROLES
 from sync.hub.services import access_log, licences, peers, resealing, stations, users
 from sync.hub.services.errors import HubError
+from sync.hub.services.restored import mark_restored
 from websec.sealing import save_key_ring
 
 log = logging.getLogger("sync.hub")
@@ -217,6 +218,20 @@ def import_licences_command(csv_file: str) -> None:
         access_log.record(None, "licence_import", actor_name=CLI_ACTOR, obj=Path(csv_file).name,
                           detail=f"导入电子证照 {added} 条（已有 {known} 条）")
     click.echo(f"已导入电子证照 {added} 条；已在证照库中的 {known} 条未重复导入。")
+
+
+@cli.command("restored")
+def restored_command() -> None:
+    """Run once after restoring the hub's database from a backup, before the hub serves again.
+
+    Every station then checks what the hub still holds of it and sends again what the restore
+    lost; the change ids jump past any cursor a station holds (docs/reliability.md).
+    """
+    app = _app()
+    with app.app_context(), db.connection_context():
+        payload = mark_restored()
+    click.echo(f"已记录数据库恢复（恢复前最后一条更新 {payload['last_change_before']}）。"
+               "各服务站下次同步时将核对并补发恢复中丢失的办件记录。")
 
 
 @cli.command("rotate-key")

@@ -25,6 +25,9 @@ def test_each_fault_kind_loses_and_duplicates_nothing(kind: str, fault_template:
     assert result["events"] > 0
     assert (result["lost"], result["duplicated"], result["unknown_at_hub"]) == (0, 0, 0), result
     assert (result["stuck"], result["set_aside"]) == (0, 0), result
+    assert (result["changes_lost"], result["changes_twice"]) == (0, 0), result  # county changes applied once each
+    if kind.endswith("_pull"):
+        assert result["changes"] > 0, f"{kind}: no county change to pull, so the run proves nothing"
 
 
 def test_the_command_writes_per_kind_figures_and_totals(tmp_path: Path) -> None:

@@ -95,3 +95,115 @@ def test_a_station_restored_from_a_backup_syncs_on_without_losing_doubling_or_re
     assert len(hub_events(hub)) == 8 + 1 + 1 + 1
     assert after_backup  # the lost PC's cases are at the hub, only there
 
+
+
+def _log(app, n: int, action: str = "case_view") -> None:  # noqa: ANN001
+    from station.services import access_log
+
+    with app.app_context(), db.connection_context():
+        for i in range(n):
+            access_log.record(action, actor_name="张三", obj=f"第{i}次")
+
+
+def _hub_access_log(hub) -> list[tuple[int, str, str]]:  # noqa: ANN001
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.models import StationAccessLog
+
+    with hub.app.app_context(), hub_db.connection_context():
+        return [(e.seq, e.object, e.hash) for e in StationAccessLog.select().order_by(StationAccessLog.seq)]
+
+
+def test_access_log_entries_written_after_a_restore_reach_the_county_none_dropped(linked, hub, tmp_path):
+    from station.models import AccessLog
+    from station.services import access_log
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.models import Station
+    from sync.hub.services import access_log as hub_access_log
+    from tests.fixtures.e2e import STATION_CODE
+
+    app = linked
+    _log(app, 3)
+    assert sync(app).error == ""
+    backup_file = _backup(app, tmp_path)
+    _log(app, 4, "reveal")  # the lost PC logs on after the backup and sends them
+    assert sync(app).error == ""
+    before_loss = _hub_access_log(hub)
+
+    new = tmp_path / "new-pc"
+    result = CliRunner().invoke(cli, ["restore", str(backup_file), "--instance", str(new)], env={"STATION_INSTANCE": ""})
+    assert result.exit_code == 0, result.output + result.stderr
+    restored = create_app(station_test_config(new), instance_path=str(new))
+    _log(restored, 2, "login")  # written before the first sync of the restored PC
+    assert sync(restored).error == ""
+    _log(restored, 3, "print")
+    assert sync(restored).error == ""
+
+    at_hub = _hub_access_log(hub)
+    with restored.app_context(), db.connection_context():
+        at_station = [(e.seq, e.object, e.hash) for e in AccessLog.select().order_by(AccessLog.seq)]
+        verification = access_log.verify()
+    assert [seq for seq, *_ in at_hub] == list(range(1, len(at_hub) + 1)), "an entry is missing or twice at the county"
+    assert at_hub[:len(before_loss)] == before_loss  # the lost PC's entries untouched
+    assert set(at_station) <= set(at_hub)  # every entry of the restored PC reached the county …
+    assert len(at_hub) == len(before_loss) + 5  # … and none was dropped as a repeat
+    with hub.app.app_context(), hub_db.connection_context():
+        assert hub_access_log.verify_station(Station.by_code(STATION_CODE)).ok  # one unbroken chain
+    assert verification.ok, verification.message  # the station's own walk knows the county keeps the gap
+    assert "由县级平台保存" in verification.message
+
+
+def _backup(app, tmp_path):  # noqa: ANN001, ANN202
+    result = CliRunner().invoke(cli, ["backup", "--to", str(tmp_path / "usb")], obj=None,
+                                env={"STATION_INSTANCE": app.instance_path, "STATION_DATABASE": app.config["DATABASE"],
+                                     "STATION_ATTACHMENT_DIR": app.config["ATTACHMENT_DIR"],
+                                     "STATION_KEY_FILE": app.config["KEY_FILE"], "STATION_SECRET_KEY": "x"})
+    assert result.exit_code == 0, result.output + result.stderr
+    [backup_file] = (tmp_path / "usb").glob("*.sqlite3")
+    return backup_file
+
+
+def test_cases_the_lost_pc_took_after_the_backup_come_back_from_the_county(linked, hub, tmp_path):
+    from station.models import TimelineEntry
+    from station.services import personal
+
+    app = linked
+    queue_cases(app, 2)
+    assert sync(app).error == ""
+    backup_file = _backup(app, tmp_path)
+    lost = queue_cases(app, 3)  # taken after the backup: only the lost PC and the county have them
+    _note(app, lost[0], "备份后补充的说明")
+    assert sync(app).error == ""
+    with app.app_context(), db.connection_context():
+        originals = {c.id: (c.case_no, c.query_code, c.applicant_name, personal.applicant_id_number(c))
+                     for c in Case.select().where(Case.id.in_(lost))}
+    events_before = len(hub_events(hub))
+
+    new = tmp_path / "new-pc"
+    result = CliRunner().invoke(cli, ["restore", str(backup_file), "--instance", str(new)], env={"STATION_INSTANCE": ""})
+    assert result.exit_code == 0, result.output + result.stderr
+    restored = create_app(station_test_config(new), instance_path=str(new))
+    summary = sync(restored)
+    assert summary.error == "", summary.error
+    assert (summary.pushed, summary.duplicates) == (0, 0)  # the county's copies are not sent back to it
+
+    with restored.app_context(), db.connection_context():
+        back = {c.id: (c.case_no, c.query_code, c.applicant_name, personal.applicant_id_number(c))
+                for c in Case.select().where(Case.id.in_(lost))}
+        marks = [e.message for e in TimelineEntry.select().where(
+            (TimelineEntry.case == lost[0]) & (TimelineEntry.action == "restored_from_county"))]
+        notes = [e.message for e in TimelineEntry.select().where(
+            (TimelineEntry.case == lost[0]) & (TimelineEntry.action == "note"))]
+    assert back == originals  # the same numbers, the same resident, sealed again at the station
+    assert len(marks) == 1 and "县级平台" in marks[0]
+    assert notes == ["备份后补充的说明"]
+    assert len(hub_events(hub)) == events_before  # nothing sent twice
+
+    [fresh] = queue_cases(restored, 1)
+    _note(restored, lost[0], "恢复后补充的说明")
+    assert sync(restored).error == ""
+    _assert_each_event_once_at_the_hub(restored, hub)
+    numbers = _hub_case_numbers(hub)
+    assert len(numbers) == len(set(numbers)) == 6  # no case number used twice
+    assert len(hub_events(hub)) == events_before + 2
+    with restored.app_context(), db.connection_context():
+        assert Case.get_by_id(fresh).case_no not in {n for n, *_ in originals.values()}

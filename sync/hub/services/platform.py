@@ -38,6 +38,9 @@ class CasePlatform(Protocol):
     def station_state(self, station: Station, since: dt.date | None) -> dict[str, Any]:
         """What the hub holds of the station: its cases' last seq, its days' last case numbers."""
 
+    def case_events(self, station: Station, case_id: str) -> list[dict[str, Any]] | None:
+        """Every event of one of the station's cases as it sent them; None when it is not the station's."""
+
     def check_attachments(self, station: Station, digests: list[str]) -> list[str]:
         """Return the digests the station still has to upload."""
 
@@ -78,6 +81,10 @@ class LocalPlatform:
     def station_state(self, station: Station, since: dt.date | None) -> dict[str, Any]:
         """See :func:`sync.hub.services.station_state.state_of`."""
         return station_state.state_of(station, since)
+
+    def case_events(self, station: Station, case_id: str) -> list[dict[str, Any]] | None:
+        """See :func:`sync.hub.services.station_state.case_events`."""
+        return station_state.case_events(station, case_id)
 
     def check_attachments(self, station: Station, digests: list[str]) -> list[str]:
         """See :func:`sync.hub.services.attachments.check`."""

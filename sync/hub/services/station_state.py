@@ -3,7 +3,9 @@
 A backup is older than the hub's view of the station. Before it numbers a new case or writes a
 new event, a restored station asks for (a) each of its cases touched since ``since`` with the
 last ``seq`` the hub stored, and (b) per day, the highest daily sequence among its case numbers
-(``{area code 12}{YYYYMMDD}{4-digit seq}``, DOMAIN.md), and moves its own counters past them.
+(``{area code 12}{YYYYMMDD}{4-digit seq}``, DOMAIN.md), and (c) the last access-log entry the
+hub holds of it (``seq`` and ``hash``), and moves its own counters past them: an access-log entry
+numbered again after the restore would be dropped here as a repeat, and the audit trail lost.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sync.hub.models import HubCase, Station
+from sync.hub.models import Event, HubCase, Station, StationAccessLog
+from sync.hub.services.personal import open_body
+from websec.audit import GENESIS
 
 CASE_NO_TAIL = 12  # YYYYMMDD + 4-digit daily sequence at the end of every station case number
 
@@ -30,4 +34,19 @@ def state_of(station: Station, since: dt.date | None) -> dict[str, Any]:
         if len(tail) == CASE_NO_TAIL and tail.isdigit():
             day, number = tail[:8], int(tail[8:])
             case_numbers[day] = max(case_numbers.get(day, 0), number)
-    return {"cases": cases, "case_numbers": case_numbers}
+    last = (StationAccessLog.select(StationAccessLog.seq, StationAccessLog.hash)
+            .where(StationAccessLog.station == station).order_by(StationAccessLog.seq.desc()).first())
+    access_log = {"seq": int(last.seq), "hash": last.hash} if last else {"seq": 0, "hash": GENESIS}
+    return {"cases": cases, "case_numbers": case_numbers, "access_log": access_log}
+
+
+def case_events(station: Station, case_id: str) -> list[dict[str, Any]] | None:
+    """Every event of one of the station's own cases, as the station sent it (None: not its case).
+
+    Asked by a restored station for a case its lost PC took after the backup: it rebuilds the
+    case from them. The bodies are opened here and travel over the signed link as they came.
+    """
+    if not HubCase.select().where((HubCase.case_id == case_id) & (HubCase.station == station)).exists():
+        return None
+    rows = Event.select(Event.body).where((Event.case_id == case_id) & (Event.station == station)).order_by(Event.seq)
+    return [open_body(body) for (body,) in rows.tuples().iterator()]

@@ -246,6 +246,16 @@ def post_relay_bundle() -> Response:
     return reply(answer)
 
 
+@bp.get("/station/cases/<case_id>/events")
+@signed_endpoint()
+def get_station_case_events(case_id: str) -> Response:
+    """The events of one of this station's cases (asked after a restore, docs/sync-protocol.md)."""
+    events = _platform().case_events(g.station, case_id[:40])
+    if events is None:
+        return error_reply(protocol.ERR_NOT_FOUND, "本站没有这个办件。", 404)
+    return reply({"events": events})
+
+
 @bp.post("/access-log")
 @admitted
 @signed_endpoint("MAX_BATCH_BYTES")
