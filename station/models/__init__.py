@@ -5,15 +5,16 @@ from station.models.calendar import HolidayOverride, HolidayYear
 from station.models.cases import Attachment, Case, CaseMaterial, DailySequence, TimelineEntry
 from station.models.catalog import Bundle, CatalogVersion, ItemPower, Material, ServiceItem
 from station.models.settings import Setting
+from station.models.shared_cases import SharedCase
 from station.models.users import LoginThrottle, User
 
 ALL_MODELS = [
     User, Setting, HolidayOverride, HolidayYear, CatalogVersion, ServiceItem, Material, Bundle,
     ItemPower, Case, CaseMaterial, Attachment, TimelineEntry, DailySequence, LoginThrottle, AccessLog,
-    AccessLogHead,
+    AccessLogHead, SharedCase,
 ]
 
 __all__ = [
     "ALL_MODELS", "AccessLog", "AccessLogHead", "Attachment", "Bundle", "Case", "CaseMaterial", "CatalogVersion", "DailySequence",
-    "HolidayOverride", "HolidayYear", "ItemPower", "LoginThrottle", "Material", "ServiceItem", "Setting", "TimelineEntry", "User",
+    "HolidayOverride", "HolidayYear", "ItemPower", "LoginThrottle", "Material", "ServiceItem", "Setting", "SharedCase", "TimelineEntry", "User",
 ]

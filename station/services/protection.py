@@ -56,7 +56,7 @@ def reseal_everything(attachment_dir: str, step: Step | None = None) -> int:
     step = step or (lambda _n: None)
     db.execute_sql("PRAGMA secure_delete = ON")
     try:
-        changed = (_reseal_cases(step) + _reseal_handovers() + _reseal_notes() + _reseal_events(step) + _reseal_secret()
+        changed = (_reseal_cases(step) + _reseal_handovers() + _reseal_notes() + _reseal_other_tables() + _reseal_events(step) + _reseal_secret()
                    + _reseal_blobs(attachment_dir, step))
     finally:
         db.execute_sql("PRAGMA secure_delete = OFF")
@@ -155,6 +155,26 @@ def _reseal_notes() -> int:
         with db.atomic("IMMEDIATE"):
             db.cursor().executemany("UPDATE timeline_entry SET message = ? WHERE id = ?", updates)
     return len(updates)
+
+
+#: Other tables' sealed columns, whole values: (table, key column, sealed columns).
+OTHER_SEALED = (("shared_case", "id", ("snapshot",)),)
+
+
+def _reseal_other_tables() -> int:
+    """Sealed values outside the case table (another device's cases, issue 16), each sealed whole."""
+    ring = keys.ring()
+    changed = 0
+    for table, key, columns in OTHER_SEALED:
+        rows = db.execute_sql(f'SELECT "{key}", {", ".join(columns)} FROM "{table}"').fetchall()
+        updates = [(*(ring.seal(ring.unseal(v)) if v else v for v in row[1:]), row[0]) for row in rows
+                   if any(v and ring.needs_resealing(v) for v in row[1:])]
+        if updates:
+            sets = ", ".join(f"{name} = ?" for name in columns)
+            with db.atomic("IMMEDIATE"):
+                db.cursor().executemany(f'UPDATE "{table}" SET {sets} WHERE "{key}" = ?', updates)
+        changed += len(updates)
+    return changed
 
 
 def _reseal_events(step: Step) -> int:

@@ -14,7 +14,7 @@ from sync.hub.models.cases import (
     Event,
     HubCase,
 )
-from sync.hub.models.stations import Nonce, Station
+from sync.hub.models.stations import Device, Nonce, Station
 from sync.hub.models.users import HubLoginThrottle, HubUser
 
 MODELS = [
@@ -35,6 +35,7 @@ MODELS = [
     HubAccessLog,
     HubAccessLogHead,
     StationAccessLog,
+    Device,
 ]
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "Change",
     "Conflict",
     "Decision",
+    "Device",
     "Event",
     "HubAccessLog",
     "HubAccessLogHead",
