@@ -119,8 +119,11 @@ CHANGE_CONFLICT_RESOLVED = "conflict.resolved"
 #: A case of this station taken on another of its devices (or on the station PC, for a device):
 #: ``{case_id, origin_device}`` at rest; served with ``case`` (the county's view of it) attached.
 CHANGE_CASE_SHARED = "case.shared"
+#: A booking made or cancelled at the county (a resident on the public page): ``{appointment_id}``
+#: at rest; served with the booking (name, phone, address opened) attached.
+CHANGE_APPOINTMENT = "appointment.changed"
 CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED,
-                CHANGE_CASE_SHARED)
+                CHANGE_CASE_SHARED, CHANGE_APPOINTMENT)
 
 RESOLVE_KEEP_COUNTY = "keep_county"  # the county's copy stands; the station's is dropped
 RESOLVE_TAKE_STATION = "take_station"  # the station's copy replaces the county's

@@ -1,6 +1,7 @@
 """Hub models, by area; ``MODELS`` lists them in creation order."""
 
 from sync.hub.models.access_log import HubAccessLog, HubAccessLogHead, StationAccessLog
+from sync.hub.models.appointments import Appointment, AppointmentOffer
 from sync.hub.models.base import BaseModel, utcnow
 from sync.hub.models.cases import (
     Attachment,
@@ -36,10 +37,14 @@ MODELS = [
     HubAccessLogHead,
     StationAccessLog,
     Device,
+    AppointmentOffer,
+    Appointment,
 ]
 
 __all__ = [
     "MODELS",
+    "Appointment",
+    "AppointmentOffer",
     "Attachment",
     "AttachmentLink",
     "AttachmentOwner",

@@ -8,8 +8,8 @@ from typing import Any
 from peewee import PostgresqlDatabase
 
 from sync import protocol
-from sync.hub.extensions import db
-from sync.hub.models import Change, HubCase, Station
+from sync.hub.extensions import db, key_ring
+from sync.hub.models import Appointment, Change, HubCase, Station
 from sync.hub.services import personal
 
 
@@ -59,8 +59,8 @@ def page_for(station: Station, cursor: int, limit: int, *, max_bytes: int, devic
     next_cursor = cursor
     for row in rows:
         payload = row.payload
-        if row.kind == protocol.CHANGE_CASE_SHARED:
-            payload = _shared_case(row, device)
+        if row.kind in _SERVED:
+            payload = _SERVED[row.kind](row, device)
             if payload is None:
                 next_cursor = row.id
                 continue
@@ -86,3 +86,21 @@ def _shared_case(row: Change, device: int) -> dict[str, Any] | None:
             "status": case.status, "hub_case_no": case.hub_case_no, "case_no": case.case_no,
             "query_code": case.query_code, "item_name": case.item_name, "applicant_name": case.applicant_name,
             "received_at": case.received_at}
+
+
+def _appointment(row: Change, device: int) -> dict[str, Any] | None:
+    """What an ``appointment.changed`` change carries: the booking, personal data opened for the signed link."""
+    booking = Appointment.get_or_none(Appointment.appointment_id == (row.payload or {}).get("appointment_id"))
+    if booking is None:
+        return None
+    return {"appointment_id": booking.appointment_id, "code": booking.code, "slot_date": booking.slot_date.isoformat(),
+            "slot_start": booking.slot_start, "slot_end": booking.slot_end, "item_code": booking.item_code,
+            "item_name": booking.item_name, "name": key_ring.unseal(booking.name_stored),
+            "phone": key_ring.unseal(booking.phone_stored), "address": key_ring.unseal(booking.address_stored),
+            "home_visit": booking.home_visit, "status": booking.status, "source": booking.source,
+            "note": booking.note, "case_id": booking.case_id, "case_no": booking.case_no,
+            "case_query_code": booking.case_query_code}
+
+
+#: Changes stored as a reference and served with what they refer to, as it is now.
+_SERVED = {protocol.CHANGE_CASE_SHARED: _shared_case, protocol.CHANGE_APPOINTMENT: _appointment}

@@ -18,9 +18,9 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from sync import protocol
-from sync.hub.services import access_log, devices, personal, stations
+from sync.hub.services import access_log, appointments, devices, personal, stations
 from sync.hub.services.auth import authenticate
-from sync.hub.services.errors import AttachmentError
+from sync.hub.services.errors import AttachmentError, HubError
 from sync.hub.services.platform import CasePlatform
 
 log = logging.getLogger(__name__)
@@ -221,6 +221,20 @@ def post_access_log() -> Response:
         result = access_log.receive(g.station, entries, device=g.signed.device)
     except access_log.EntryRefused as exc:
         return error_reply(protocol.ERR_BAD_REQUEST, str(exc), 400)
+    return reply(result)
+
+
+@bp.post("/appointments")
+@signed_endpoint("MAX_BATCH_BYTES")
+def post_appointments() -> Response:
+    """The station's appointment offer and the bookings its agents made or changed (idempotent by id)."""
+    body = _json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("bookings", []), list):
+        return error_reply(protocol.ERR_BAD_REQUEST, "请求须为 {\"offer\": {...}, \"bookings\": [...]}。", 400)
+    try:
+        result = appointments.receive_from_station(g.station, body)
+    except HubError as exc:
+        return error_reply(protocol.ERR_BAD_REQUEST, exc.message, 400)
     return reply(result)
 
 
