@@ -148,6 +148,9 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "decision": "作出决定",
     "log_view": "查看访问日志",
     "log_verify": "校验访问日志",
+    "appointment_list": "查看预约安排",
+    "appointment_change": "登记或更改预约",
+    "settings_appointments": "修改预约设置",
 }
 
 #: Why a full number was shown (显示完整号码的理由); "other" needs words of its own.

@@ -23,6 +23,7 @@ from station.services.backups import check_database
 from station.services.protection import seal_plain_rows_if_pending
 from station.views import (
     admin,
+    appointments,
     auth,
     cases,
     catalog,
@@ -142,7 +143,8 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    for module in (main, auth, public, catalog, intake, cases, follow_up, printing, admin, sync_status):
+    for module in (main, auth, public, catalog, intake, cases, follow_up, printing, admin, sync_status,
+                   appointments):
         app.register_blueprint(module.bp)
 
 

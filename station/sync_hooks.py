@@ -8,6 +8,7 @@ from flask import Flask
 
 from station.extensions import db
 from station.migrate import schema_version
+from station.services import appointments
 from station.services.access_log import entries_after
 from station.services.attachments import read_blob
 from station.services.county_changes import apply_change
@@ -28,4 +29,6 @@ def station_hooks(app: Flask) -> StationHooks:
         data_dir=Path(attachment_dir),
         access_log_after=entries_after,
         raise_case_numbers=raise_daily_sequences,
+        appointments_pending=appointments.pending_push,
+        appointments_confirmed=appointments.push_confirmed,
     )

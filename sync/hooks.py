@@ -25,7 +25,9 @@ sealed on disk; the hub receives the file itself, same SHA-256) or None when it 
     ``access_log_after(seq, limit)`` returns up to ``limit`` access-log entries after ``seq``, in
     order, as JSON-ready dicts (None: this station sends no access log);
     ``raise_case_numbers({"YYYYMMDD": last})`` moves the station's daily case-number sequences to
-    at least ``last`` (after a restore from a backup, sync/restore.py; inside the caller's transaction).
+    at least ``last`` (after a restore from a backup, sync/restore.py; inside the caller's transaction);
+    ``appointments_pending()`` returns the appointment offer and bookings to send, or None, and
+    ``appointments_confirmed(body)`` is told the county stored that body (sync/appointments_push.py).
     """
 
     schema_version: Callable[[], str]
@@ -35,3 +37,5 @@ sealed on disk; the hub receives the file itself, same SHA-256) or None when it 
     data_dir: Path
     access_log_after: Callable[[int, int], list[dict[str, Any]]] | None = None
     raise_case_numbers: Callable[[dict[str, int]], None] | None = None
+    appointments_pending: Callable[[], dict[str, Any] | None] | None = None
+    appointments_confirmed: Callable[[dict[str, Any]], None] | None = None

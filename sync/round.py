@@ -12,6 +12,7 @@ from typing import Any
 
 from sync import state
 from sync.access_log_push import push_access_log
+from sync.appointments_push import push_appointments
 from sync.errors import LINK_UP, LinkProblem
 from sync.hooks import StationHooks
 from sync.local_db import now
@@ -54,6 +55,7 @@ class Syncer:
             catch_up_after_restore(self.client, self.hooks)  # a restored station first learns what it sent since
             self.push(summary)
             push_access_log(self.client, self.hooks, summary)  # who saw what reaches the county too
+            push_appointments(self.client, self.hooks)  # the station's offer and its agents' bookings
             self.pull(summary)
         except LinkProblem as exc:
             summary.error = exc.message

@@ -1,6 +1,7 @@
 """Station models by area; `ALL_MODELS` is what the test schema check compares with migrations."""
 
 from station.models.access_log import AccessLog, AccessLogHead
+from station.models.appointments import Appointment
 from station.models.calendar import HolidayOverride, HolidayYear
 from station.models.cases import Attachment, Case, CaseMaterial, DailySequence, TimelineEntry
 from station.models.catalog import Bundle, CatalogVersion, ItemPower, Material, ServiceItem
@@ -11,10 +12,10 @@ from station.models.users import LoginThrottle, User
 ALL_MODELS = [
     User, Setting, HolidayOverride, HolidayYear, CatalogVersion, ServiceItem, Material, Bundle,
     ItemPower, Case, CaseMaterial, Attachment, TimelineEntry, DailySequence, LoginThrottle, AccessLog,
-    AccessLogHead, SharedCase,
+    AccessLogHead, SharedCase, Appointment,
 ]
 
 __all__ = [
-    "ALL_MODELS", "AccessLog", "AccessLogHead", "Attachment", "Bundle", "Case", "CaseMaterial", "CatalogVersion", "DailySequence",
+    "ALL_MODELS", "AccessLog", "AccessLogHead", "Appointment", "Attachment", "Bundle", "Case", "CaseMaterial", "CatalogVersion", "DailySequence",
     "HolidayOverride", "HolidayYear", "ItemPower", "LoginThrottle", "Material", "ServiceItem", "Setting", "SharedCase", "TimelineEntry", "User",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from station.services import shared_cases
+from station.services import appointments, shared_cases
 from station.services.cases import apply_conflict_resolution, apply_county_status
 from station.services.catalog import import_catalog
 from station.services.station_info import apply_hub_settings
@@ -28,3 +28,5 @@ def apply_change(kind: str, case_id: str, payload: dict[str, Any]) -> None:
         apply_conflict_resolution(case_id, payload)
     elif kind == protocol.CHANGE_CASE_SHARED:
         shared_cases.apply_shared(case_id, payload)
+    elif kind == protocol.CHANGE_APPOINTMENT:
+        appointments.apply_from_hub(payload)

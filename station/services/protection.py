@@ -174,7 +174,25 @@ def _reseal_other_tables() -> int:
             with db.atomic("IMMEDIATE"):
                 db.cursor().executemany(f'UPDATE "{table}" SET {sets} WHERE "{key}" = ?', updates)
         changed += len(updates)
-    return changed
+    return changed + _reseal_appointments()
+
+
+def _reseal_appointments() -> int:
+    """Bookings (issue 16): name, phone and address sealed, and the phone's blind index under the current key."""
+    ring = keys.ring()
+    rows = db.execute_sql("SELECT id, name_stored, phone_stored, address_stored, phone_index FROM appointment").fetchall()
+    updates = []
+    for appointment_id, name, phone, address, index in rows:
+        plain_phone = ring.unseal(phone)
+        if any(v and ring.needs_resealing(v) for v in (name, phone, address)) or index != ring.blind_index(plain_phone):
+            updates.append((ring.seal(ring.unseal(name)), ring.seal(plain_phone),
+                            ring.seal(ring.unseal(address)) if address else address, ring.blind_index(plain_phone),
+                            appointment_id))
+    if updates:
+        with db.atomic("IMMEDIATE"):
+            db.cursor().executemany("UPDATE appointment SET name_stored = ?, phone_stored = ?, address_stored = ?, "
+                                    "phone_index = ? WHERE id = ?", updates)
+    return len(updates)
 
 
 def _reseal_events(step: Step) -> int:

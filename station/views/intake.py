@@ -9,8 +9,8 @@ from flask_login import current_user
 
 from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
 from station.models import ServiceItem
+from station.services import appointments, catalog, intake
 from station.services import cases as case_service
-from station.services import catalog, intake
 from station.services.calendar import load_calendar
 from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import CERTIFICATE_TYPES
@@ -42,8 +42,12 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
     today = dt.date.today()
     calendar = load_calendar()
     resumes = _resumed_case(items)
+    booking = _booking()
     if request.method == "POST":
         values = request.form
+    elif booking is not None:
+        values = {**_defaults(), **appointments.intake_values(booking)}
+        log_access("appointment_change", obj=booking.code, detail=f"以预约 {booking.code} 的预约人信息填写申请")
     elif resumes is not None:
         values = intake.resume_values(resumes)
         log_access("resume", case_id=resumes.id, obj=resumes.case_no,
@@ -72,6 +76,8 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
             for warning in draft.warnings:
                 flash("提示：" + warning, "warning")
             first = cases[0]
+            if booking is not None:
+                appointments.mark_converted(booking.id, first)  # the resident's booking page shows the case
             if len(cases) > 1:
                 flash(f"已为“{title}”生成{len(cases)}个办件。", "success")
             return redirect(url_for("cases.detail", case_id=first.id, new=1))
@@ -86,8 +92,19 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
         proxy_allowed=all(i.proxy_allowed for i in items),
         can_accept={i.id: catalog.station_can_accept(i) for i in items},
         restore_pending=intake.RESTORE_PENDING_MESSAGE if restore_pending() else "",
-        resumes=resumes,
+        resumes=resumes, booking=booking,
     )
+
+
+def _booking():  # noqa: ANN202 - an Appointment or None
+    """The booking this form turns into a case (?appointment=<id>, kept in a hidden field), if any."""
+    appointment_id = request.form.get("appointment") if request.method == "POST" else request.args.get("appointment")
+    if not appointment_id:
+        return None
+    booking = appointments.get(appointment_id)
+    if booking.status not in ("booked", "no_show"):
+        raise DomainError(f"预约 {booking.code} 已处理过，不能再转为办件。")
+    return booking
 
 
 def _resumed_case(items: list[ServiceItem]):  # noqa: ANN202 - a Case or None
