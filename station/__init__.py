@@ -30,6 +30,7 @@ from station.views import (
     errors,
     filters,
     follow_up,
+    home_visits,
     intake,
     main,
     printing,
@@ -144,7 +145,7 @@ def configure_extensions(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     for module in (main, auth, public, catalog, intake, cases, follow_up, printing, admin, sync_status,
-                   appointments):
+                   appointments, home_visits):
         app.register_blueprint(module.bp)
 
 

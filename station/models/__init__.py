@@ -5,6 +5,7 @@ from station.models.appointments import Appointment
 from station.models.calendar import HolidayOverride, HolidayYear
 from station.models.cases import Attachment, Case, CaseMaterial, DailySequence, TimelineEntry
 from station.models.catalog import Bundle, CatalogVersion, ItemPower, Material, ServiceItem
+from station.models.home_visits import HomeVisit, HomeVisitCase
 from station.models.settings import Setting
 from station.models.shared_cases import SharedCase
 from station.models.users import LoginThrottle, User
@@ -12,10 +13,10 @@ from station.models.users import LoginThrottle, User
 ALL_MODELS = [
     User, Setting, HolidayOverride, HolidayYear, CatalogVersion, ServiceItem, Material, Bundle,
     ItemPower, Case, CaseMaterial, Attachment, TimelineEntry, DailySequence, LoginThrottle, AccessLog,
-    AccessLogHead, SharedCase, Appointment,
+    AccessLogHead, SharedCase, Appointment, HomeVisit, HomeVisitCase,
 ]
 
 __all__ = [
     "ALL_MODELS", "AccessLog", "AccessLogHead", "Appointment", "Attachment", "Bundle", "Case", "CaseMaterial", "CatalogVersion", "DailySequence",
-    "HolidayOverride", "HolidayYear", "ItemPower", "LoginThrottle", "Material", "ServiceItem", "Setting", "SharedCase", "TimelineEntry", "User",
+    "HolidayOverride", "HolidayYear", "HomeVisit", "HomeVisitCase", "ItemPower", "LoginThrottle", "Material", "ServiceItem", "Setting", "SharedCase", "TimelineEntry", "User",
 ]

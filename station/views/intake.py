@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
 from station.models import ServiceItem
-from station.services import appointments, catalog, intake
+from station.services import appointments, catalog, home_visits, intake
 from station.services import cases as case_service
 from station.services.calendar import load_calendar
 from station.services.errors import DomainError, ValidationFailed
@@ -43,8 +43,12 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
     calendar = load_calendar()
     resumes = _resumed_case(items)
     booking = _booking()
+    visit = _visit()
     if request.method == "POST":
         values = request.form
+    elif visit is not None:
+        values = {**_defaults(), **home_visits.intake_values(visit)}
+        log_access("home_visit", obj=visit.id, detail="以上门服务记录的服务对象信息填写申请")
     elif booking is not None:
         values = {**_defaults(), **appointments.intake_values(booking)}
         log_access("appointment_change", obj=booking.code, detail=f"以预约 {booking.code} 的预约人信息填写申请")
@@ -78,6 +82,9 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
             first = cases[0]
             if booking is not None:
                 appointments.mark_converted(booking.id, first)  # the resident's booking page shows the case
+            if visit is not None:
+                for case in cases:
+                    home_visits.carry(visit.id, case)  # taken during the visit: on its record and the ledger
             if len(cases) > 1:
                 flash(f"已为“{title}”生成{len(cases)}个办件。", "success")
             return redirect(url_for("cases.detail", case_id=first.id, new=1))
@@ -92,7 +99,7 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
         proxy_allowed=all(i.proxy_allowed for i in items),
         can_accept={i.id: catalog.station_can_accept(i) for i in items},
         restore_pending=intake.RESTORE_PENDING_MESSAGE if restore_pending() else "",
-        resumes=resumes, booking=booking,
+        resumes=resumes, booking=booking, visit=visit,
     )
 
 
@@ -105,6 +112,12 @@ def _booking():  # noqa: ANN202 - an Appointment or None
     if booking.status not in ("booked", "no_show"):
         raise DomainError(f"预约 {booking.code} 已处理过，不能再转为办件。")
     return booking
+
+
+def _visit():  # noqa: ANN202 - a HomeVisit or None
+    """The home visit this case is taken during (?home_visit=<id>, kept in a hidden field), if any."""
+    visit_id = request.form.get("home_visit") if request.method == "POST" else request.args.get("home_visit")
+    return home_visits.get(visit_id) if visit_id else None
 
 
 def _resumed_case(items: list[ServiceItem]):  # noqa: ANN202 - a Case or None

@@ -1,5 +1,6 @@
 """Issue 16: read-only copies of the cases a station's other devices took (``shared_case``), and
-appointments (``appointment``: booked by agents for callers, or by residents at the county).
+appointments (``appointment``: booked by agents for callers, or by residents at the county), and
+home visits (``home_visit``, with the cases taken during one in ``home_visit_case``).
 
 Numbered 0019 (reserved for this work); the runner orders by number and does not mind a gap.
 """
@@ -54,4 +55,32 @@ def up(migrator, db):
             database = db
             table_name = "appointment"
 
-    db.create_tables([SharedCase, Appointment])
+    class HomeVisit(Model):
+        id = CharField(max_length=36, primary_key=True)
+        visited_on = DateField(index=True)
+        started_at = CharField(max_length=5)
+        ended_at = CharField(max_length=5, default="")
+        staff = CharField(max_length=200)
+        resident_name_stored = TextField()
+        resident_phone_stored = TextField(default="")
+        address_stored = TextField()
+        purpose = TextField(default="")
+        outcome = CharField(max_length=16)
+        outcome_note = TextField(default="")
+        appointment_id = CharField(max_length=36, default="")
+        created_by = CharField(max_length=100, default="")
+        created_at = DateTimeField()
+
+        class Meta:
+            database = db
+            table_name = "home_visit"
+
+    class HomeVisitCase(Model):
+        visit_id = CharField(max_length=36, index=True)
+        case_id = CharField(max_length=26, unique=True)
+
+        class Meta:
+            database = db
+            table_name = "home_visit_case"
+
+    db.create_tables([SharedCase, Appointment, HomeVisit, HomeVisitCase])
