@@ -30,7 +30,7 @@ from station.models.base import now
 from station.services.calendar import load_calendar
 from station.services.catalog import current_items
 from station.services.errors import DomainError
-from sync import protocol
+from sync import protocol, state
 
 OFFER_KEY = "appointment_offer"
 SENT_OFFER_KEY = "appointment_offer_sent"  # digest of the offer the county last confirmed
@@ -140,8 +140,8 @@ def book_for_caller(user: User, *, item_code: str, day: str, start: str, name: s
 def apply_from_hub(payload: dict[str, Any]) -> Appointment | None:
     """A booking made or cancelled at the county (inside the pull transaction); idempotent.
 
-    A booking this station already ended (turned into a case, no-show) keeps its own state: it
-    goes up with the next sync and the county keeps a converted booking as converted.
+    The county's state is the booking's (its first final state stands there), except that a booking
+    this station turned into a case stays converted: that goes up with the next sync and wins.
     """
     appointment_id = str(payload.get("appointment_id") or "")
     if not protocol.is_client_id(appointment_id):
@@ -155,7 +155,7 @@ def apply_from_hub(payload: dict[str, Any]) -> Appointment | None:
     status = payload.get("status") if payload.get("status") in rules.STATUSES else "booked"
     existing = Appointment.get_or_none(Appointment.id == appointment_id)
     if existing is not None:
-        if existing.status in rules.FINAL and existing.status != status:
+        if existing.status == "converted" and status != "converted":
             return existing
         Appointment.update(status=status, note=str(payload.get("note") or "")[:200], updated_at=now()).where(
             Appointment.id == appointment_id).execute()
@@ -252,7 +252,8 @@ def _digest(offer: dict[str, Any] | None) -> str:
 def pending_push() -> dict[str, Any] | None:
     """The offer (when it changed since the county confirmed it) and the bookings changed here; None if nothing."""
     offer = published_offer()
-    send_offer = _digest(offer) != Setting.get_value(SENT_OFFER_KEY)
+    # only the station PC publishes the offer: a second device (a laptop) would overwrite it with its own
+    send_offer = state.device_number() == 0 and _digest(offer) != Setting.get_value(SENT_OFFER_KEY)
     ring = keys.ring()
     bookings = []
     for a in Appointment.select().where(Appointment.version > Appointment.sent_version).order_by(Appointment.updated_at).limit(200):

@@ -104,3 +104,41 @@ def test_a_revoked_device_is_refused_with_its_reason_and_the_station_pc_goes_on(
     queue_cases(linked, 1)
     assert sync(linked).error == ""
     assert len(hub_events(hub)) == 1
+
+
+def test_bookings_reach_every_device_and_only_the_station_pc_publishes_the_offer(linked, laptop, hub):
+    from station.models import Appointment, User
+    from station.services import appointments
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.models import AppointmentOffer
+    from tests.fixtures.intake import item_named
+
+    pc = linked
+    for app, enabled in ((pc, True), (laptop, False)):  # the laptop's own settings differ: they must not win
+        with app.app_context(), db.connection_context():
+            code = item_named("城乡居民基本养老保险参保登记").item_code
+            appointments.save_offer(enabled, [code], [{"start": "09:00", "end": "10:00", "capacity": 2}], 14, True)
+    for app in (pc, laptop):
+        assert sync(app).error == ""
+
+    def published_dates() -> list[str]:
+        with hub.app.app_context(), hub_db.connection_context():
+            return AppointmentOffer.get().body["dates"]
+
+    assert published_dates()
+    with laptop.app_context(), db.connection_context():
+        appointments.save_offer(True, [code], [{"start": "09:00", "end": "10:00", "capacity": 2}], 14, True)
+        day = appointments.published_offer()["dates"][1]
+        booking = appointments.book_for_caller(User.get(User.username == "agent"), item_code=code, day=day,
+                                               start="09:00", name="钱大爷", phone="13800002222", home_visit=True,
+                                               address="东关村一组1号")
+    assert sync(laptop).error == "" and sync(pc).error == ""
+    assert published_dates()  # still the PC's: the laptop never sent its offer
+    with pc.app_context(), db.connection_context():
+        assert Appointment.get_by_id(booking.id).status == "booked"
+        appointments.set_status(booking.id, "cancelled")
+    assert sync(pc).error == "" and sync(laptop).error == ""
+    with laptop.app_context(), db.connection_context():
+        assert Appointment.get_by_id(booking.id).status == "cancelled"
+    with pc.app_context(), db.connection_context():
+        assert Appointment.select().count() == 1

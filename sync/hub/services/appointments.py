@@ -172,9 +172,12 @@ def book(request: BookingRequest, *, now: dt.datetime | None = None) -> Appointm
     return appointment
 
 
-def _tell_station(appointment: Appointment) -> None:
-    changes.emit(protocol.CHANGE_APPOINTMENT, {"appointment_id": appointment.appointment_id},
-                 station=appointment.station)
+def _tell_station(appointment: Appointment, origin_device: int | None = None) -> None:
+    """Send the booking down the station's feed; ``origin_device`` (which of its devices sent it) is skipped."""
+    payload: dict[str, Any] = {"appointment_id": appointment.appointment_id}
+    if origin_device is not None:
+        payload["origin_device"] = origin_device
+    changes.emit(protocol.CHANGE_APPOINTMENT, payload, station=appointment.station)
 
 
 def by_code(code: str) -> Appointment:
@@ -242,11 +245,12 @@ def view(appointment: Appointment, *, now: dt.datetime | None = None) -> Booking
 
 # --- the station's side ---------------------------------------------------------------------------
 
-def receive_from_station(station: Station, body: Any) -> dict[str, Any]:
+def receive_from_station(station: Station, body: Any, *, device: int = 0) -> dict[str, Any]:
     """Store a station's offer and its bookings (made or changed by its agents); idempotent by id.
 
     A booking's final state is kept once set, except ``converted`` (the resident came and a case
     exists), which always wins; when the station's copy loses, the station is told the hub's.
+    A booking stored or changed is announced to the station's other devices (``device`` sent it).
     """
     if not isinstance(body, dict):
         raise ValidationError("预约数据须为对象。")
@@ -258,14 +262,14 @@ def receive_from_station(station: Station, body: Any) -> dict[str, Any]:
         for raw in body.get("bookings") or []:
             try:
                 with db.atomic():  # a savepoint: one bad booking sinks nothing else
-                    stored += _store_station_booking(station, raw)
+                    stored += _store_station_booking(station, raw, device)
             except ValidationError as exc:
                 refused.append({"appointment_id": str((raw or {}).get("appointment_id") if isinstance(raw, dict)
                                                       else "")[:36], "reason": exc.message})
     return {"stored": stored, "refused": refused}
 
 
-def _store_station_booking(station: Station, raw: Any) -> int:
+def _store_station_booking(station: Station, raw: Any, device: int) -> int:
     if not isinstance(raw, dict) or not protocol.is_client_id(raw.get("appointment_id")):
         raise ValidationError("预约记录缺少编号。")
     try:
@@ -288,17 +292,19 @@ def _store_station_booking(station: Station, raw: Any) -> int:
             _tell_station(existing)  # the county's state stands; the station learns it
             return 0
         Appointment.update(**fields).where(Appointment.id == existing.id).execute()
+        _tell_station(existing, origin_device=device)
         return 1
     code = query_codes.normalise(str(raw.get("code") or "")) or new_code()
     try:
         with db.atomic():
-            Appointment.create(
+            created = Appointment.create(
                 appointment_id=raw["appointment_id"], station=station, code=code, slot_date=day,
                 slot_start=str(raw.get("slot_start") or "")[:5], slot_end=str(raw.get("slot_end") or "")[:5],
                 item_code=str(raw.get("item_code") or "")[:64], item_name=str(raw.get("item_name") or "")[:200],
                 name_stored=key_ring.seal(name), phone_stored=key_ring.seal(phone),
                 phone_index=key_ring.blind_index(phone), address_stored=key_ring.seal(address) if address else "",
                 home_visit=bool(raw.get("home_visit")), source="station", created_at=utcnow(), **fields)
+            _tell_station(created, origin_device=device)
     except IntegrityError as exc:
         raise ValidationError("预约码与已有预约重复，请在服务站重新生成。") from exc
     return 1

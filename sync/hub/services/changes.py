@@ -89,7 +89,13 @@ def _shared_case(row: Change, device: int) -> dict[str, Any] | None:
 
 
 def _appointment(row: Change, device: int) -> dict[str, Any] | None:
-    """What an ``appointment.changed`` change carries: the booking, personal data opened for the signed link."""
+    """What an ``appointment.changed`` change carries: the booking, personal data opened for the signed link.
+
+    None (left out) for the device that sent the booking itself.
+    """
+    origin = (row.payload or {}).get("origin_device")
+    if origin is not None and int(origin) == device:
+        return None
     booking = Appointment.get_or_none(Appointment.appointment_id == (row.payload or {}).get("appointment_id"))
     if booking is None:
         return None

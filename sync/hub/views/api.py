@@ -232,7 +232,7 @@ def post_appointments() -> Response:
     if not isinstance(body, dict) or not isinstance(body.get("bookings", []), list):
         return error_reply(protocol.ERR_BAD_REQUEST, "请求须为 {\"offer\": {...}, \"bookings\": [...]}。", 400)
     try:
-        result = appointments.receive_from_station(g.station, body)
+        result = appointments.receive_from_station(g.station, body, device=g.signed.device)
     except HubError as exc:
         return error_reply(protocol.ERR_BAD_REQUEST, exc.message, 400)
     return reply(result)
