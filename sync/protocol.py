@@ -149,6 +149,10 @@ ERR_BAD_REQUEST = "bad_request"
 ERR_FORBIDDEN = "forbidden"
 ERR_UNKNOWN_DEVICE = "unknown_device"
 ERR_DEVICE_REVOKED = "device_revoked"
+ERR_BUSY = "busy"  # 503 with Retry-After: the hub admits no more work for now (sync/hub/admission.py)
+
+#: The longest ``Retry-After`` a station obeys; a larger (or garbled) value is taken as this.
+MAX_RETRY_AFTER_S = 600
 
 ERROR_MESSAGES = {
     ERR_BAD_SIGNATURE: "请求签名无效，请检查站点密钥是否正确。",
@@ -161,6 +165,7 @@ ERROR_MESSAGES = {
     ERR_FORBIDDEN: "无权访问其他站点的数据。",
     ERR_UNKNOWN_DEVICE: "本设备未在县级平台登记为该站点的设备，请联系县级平台管理员。",
     ERR_DEVICE_REVOKED: "本设备已被县级平台停用，不能再同步，请联系县级平台管理员。",
+    ERR_BUSY: "县级平台繁忙，本站稍后自动重试，无需处理。",
 }
 
 #: Integer heartbeat fields and the largest value each column holds; a value outside is dropped.
@@ -754,3 +759,16 @@ def parse_content_range(value: str | None) -> tuple[int, int, int]:
     if start > end or end >= total:
         raise ProtocolError(ERR_BAD_REQUEST, "Content-Range 范围不正确。", status=400)
     return start, end, total
+
+
+def parse_retry_after(value: str | None, default: int = 5) -> int:
+    """Seconds from a ``Retry-After`` header, bounded to 1..MAX_RETRY_AFTER_S.
+
+    Only the delay-seconds form is used by the hub; an HTTP date or garbage (a proxy's own 503)
+    falls back to ``default``, so a station never waits for ever nor hammers the hub.
+    """
+    try:
+        seconds = int(str(value).strip())
+    except (TypeError, ValueError):
+        seconds = default
+    return min(max(seconds, 1), MAX_RETRY_AFTER_S)

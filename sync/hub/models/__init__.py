@@ -15,6 +15,7 @@ from sync.hub.models.cases import (
     Event,
     HubCase,
 )
+from sync.hub.models.peers import Peer, PeerForward
 from sync.hub.models.stations import Device, Nonce, Station
 from sync.hub.models.users import HubLoginThrottle, HubUser
 
@@ -36,6 +37,8 @@ MODELS = [
     HubAccessLog,
     HubAccessLogHead,
     StationAccessLog,
+    Peer,
+    PeerForward,
     Device,
     AppointmentOffer,
     Appointment,
@@ -62,6 +65,8 @@ __all__ = [
     "HubLoginThrottle",
     "HubUser",
     "Nonce",
+    "Peer",
+    "PeerForward",
     "Station",
     "StationAccessLog",
     "utcnow",

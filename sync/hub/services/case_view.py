@@ -102,6 +102,9 @@ def _apply_submitted(case: CaseView, event: dict[str, Any], now: dt.datetime,
         "statutory_due": _date_or_none(payload.get("statutory_due")),
         "committed_due": _date_or_none(payload.get("committed_due")),
         "received_at": str(payload.get("received_at") or "")[:40] or None,
+        # 跨域办: where it was taken (申报地) and which county handles it (受理地/办结地); rules/events checked the codes
+        "received_area": payload.get("received_area") or None,
+        "handling_area": payload.get("handling_area") or None,
     }
     if case.last_seq == 0:
         # A station holding the power to accept (委托受理) already accepted; a case it could not
