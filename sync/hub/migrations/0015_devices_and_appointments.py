@@ -41,8 +41,9 @@ def up(migrator, db):
 
     db.create_tables([Device])
     # each device of a station chains its own access log from seq 1
+    # NOT NULL with its default in one statement (peewee's add_column would rebuild the table on SQLite)
+    db.execute_sql("ALTER TABLE hub_station_access_log ADD COLUMN device INTEGER NOT NULL DEFAULT 0")
     migrator.migrate(
-        migrator.add_column("hub_station_access_log", "device", IntegerField(default=0)),
         migrator.drop_index("hub_station_access_log", "stationaccesslog_station_id_seq"),
         migrator.add_index("hub_station_access_log", ("station_id", "device", "seq"), True),
     )
