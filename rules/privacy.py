@@ -88,3 +88,15 @@ def mask_address(address: str | None) -> str:
     match = _PLACE_END.match(value)
     kept = match.group(0) if match else value[:6]
     return kept + ("***" if len(kept) < len(value) else "")
+
+
+def mask_licence_number(number: str | None) -> str:
+    """A licence number as a screen shows it: the first 6 and last 4 characters.
+
+    A 残疾人证 number is the holder's ID number followed by two digits, so it is masked like one.
+    """
+    if not number:
+        return ""
+    if len(number) <= 10:
+        return number[:2] + "*" * max(len(number) - 4, 0) + number[-2:]
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]

@@ -30,8 +30,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from ulid import ULID
+
+try:
+    import orjson
+except ImportError:  # no wheel for this PC's platform: ``json`` writes the same bytes, only slower
+    orjson = None
 
 # --- versions -------------------------------------------------------------------------------
 
@@ -259,7 +263,10 @@ def canonical_json(obj: Any) -> bytes:
     integers beyond 64 bits, non-string keys and :class:`WireFloat` — the floats of a decoded
     body — so a value holding any of those is serialised by ``json``. Pass values as
     :func:`decode_body` returns them: a plain ``float`` would be written in orjson's notation.
+    Without orjson installed every value takes the ``json`` path: the same bytes, slower.
     """
+    if orjson is None:
+        return _json_canonical(obj)
     try:
         return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
     except TypeError:
@@ -272,10 +279,16 @@ def json_text(obj: Any) -> str:
     Unlike :func:`canonical_json` nothing is hashed over these bytes, so floats may be written
     in either library's (equally exact, round-tripping) notation.
     """
+    if orjson is None:
+        return _json_text(obj)
     try:
         return orjson.dumps(obj).decode("utf-8")
     except TypeError:
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+        return _json_text(obj)
+
+
+def _json_text(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
 def _refuse_constant(name: str) -> Any:

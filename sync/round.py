@@ -18,6 +18,7 @@ from sync.hooks import StationHooks
 from sync.local_db import now
 from sync.pull import Puller
 from sync.push import Pusher
+from sync.relay import forward_waiting
 from sync.restore import catch_up_after_restore
 from sync.status import queue_summary
 from sync.summary import SyncSummary
@@ -56,6 +57,7 @@ class Syncer:
             self.push(summary)
             push_access_log(self.client, self.hooks, summary)  # who saw what reaches the county too
             push_appointments(self.client, self.hooks)  # the station's offer and its agents' bookings
+            forward_waiting(self.client, summary)  # a township carries its villages' USB bundles up
             self.pull(summary)
         except LinkProblem as exc:
             summary.error = exc.message

@@ -6,17 +6,22 @@ from station.models.calendar import HolidayOverride, HolidayYear
 from station.models.cases import Attachment, Case, CaseMaterial, DailySequence, TimelineEntry
 from station.models.catalog import Bundle, CatalogVersion, ItemPower, Material, ServiceItem
 from station.models.home_visits import HomeVisit, HomeVisitCase
+from station.models.material_library import KeptMaterial, LicenceCheck, ResidentConsent
 from station.models.settings import Setting
 from station.models.shared_cases import SharedCase
+from station.models.transfers import Transfer, TransferHandover, TransferItem
 from station.models.users import LoginThrottle, User
 
 ALL_MODELS = [
     User, Setting, HolidayOverride, HolidayYear, CatalogVersion, ServiceItem, Material, Bundle,
     ItemPower, Case, CaseMaterial, Attachment, TimelineEntry, DailySequence, LoginThrottle, AccessLog,
-    AccessLogHead, SharedCase, Appointment, HomeVisit, HomeVisitCase,
+    AccessLogHead, ResidentConsent, KeptMaterial, LicenceCheck, Transfer, TransferItem, TransferHandover, SharedCase,
+    Appointment, HomeVisit, HomeVisitCase,
 ]
 
 __all__ = [
-    "ALL_MODELS", "AccessLog", "AccessLogHead", "Appointment", "Attachment", "Bundle", "Case", "CaseMaterial", "CatalogVersion", "DailySequence",
-    "HolidayOverride", "HolidayYear", "HomeVisit", "HomeVisitCase", "ItemPower", "LoginThrottle", "Material", "ServiceItem", "Setting", "SharedCase", "TimelineEntry", "User",
+    "ALL_MODELS", "AccessLog", "AccessLogHead", "Appointment", "Attachment", "Bundle", "Case", "CaseMaterial",
+    "CatalogVersion", "DailySequence", "HolidayOverride", "HolidayYear", "HomeVisit", "HomeVisitCase", "ItemPower",
+    "KeptMaterial", "LicenceCheck", "LoginThrottle", "Material", "ResidentConsent", "ServiceItem", "Setting",
+    "SharedCase", "TimelineEntry", "Transfer", "TransferHandover", "TransferItem", "User",
 ]

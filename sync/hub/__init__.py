@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, Response, appcontext_pushed, jsonify, request
 
 from rules import labels
-from rules.privacy import mask_id_number, mask_phone
+from rules.privacy import mask_id_number, mask_licence_number, mask_phone
 from sync.hub.admission import Admission
 from sync.hub.china_time import to_china
 from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, Config, load_config
@@ -196,6 +196,7 @@ def configure_templates(app: Flask) -> None:
 
     app.add_template_filter(mask_id_number, "mask_id")  # one masking rule for every screen
     app.add_template_filter(mask_phone, "mask_phone")
+    app.add_template_filter(mask_licence_number, "mask_licence")  # a licence number can hold the ID number
     app.add_template_filter(labels.label, "label")  # the glossary's words, as on paper
 
     @app.template_filter("filesize")

@@ -8,7 +8,7 @@ import pytest
 
 OPEN_ENDPOINTS = {"auth.login", "static", "main.toggle_large_font", "public.query"}  # public by design
 ADMIN_ONLY = "admin."
-TOWNSHIP_ONLY = ("sync.", "printing.ledger_pdf")
+TOWNSHIP_ONLY = ("sync.", "printing.ledger_pdf", "usb.export_return")
 
 
 def _url(rule) -> str:  # noqa: ANN001

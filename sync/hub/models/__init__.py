@@ -15,6 +15,7 @@ from sync.hub.models.cases import (
     Event,
     HubCase,
 )
+from sync.hub.models.licences import Licence
 from sync.hub.models.peers import Peer, PeerForward
 from sync.hub.models.stations import Device, Nonce, Station
 from sync.hub.models.users import HubLoginThrottle, HubUser
@@ -37,6 +38,7 @@ MODELS = [
     HubAccessLog,
     HubAccessLogHead,
     StationAccessLog,
+    Licence,
     Peer,
     PeerForward,
     Device,
@@ -64,6 +66,7 @@ __all__ = [
     "HubCase",
     "HubLoginThrottle",
     "HubUser",
+    "Licence",
     "Nonce",
     "Peer",
     "PeerForward",

@@ -168,6 +168,14 @@ def _apply_into_snapshot(key: str) -> Callable[..., dict[str, Any]]:
     return apply
 
 
+def _apply_handover(case: CaseView, event: dict[str, Any], now: dt.datetime,
+                    writes: Deferred = None) -> dict[str, Any]:
+    """A handover of the case's papers: kept in order on the case, so the county sees who holds them."""
+    snapshot = dict(case.snapshot or {})
+    snapshot["custody"] = [*(snapshot.get("custody") or []), event["payload"]]
+    return {"snapshot": snapshot}
+
+
 def apply_nothing(case: CaseView, event: dict[str, Any], now: dt.datetime,
                    writes: Deferred = None) -> dict[str, Any]:
     return {}
@@ -182,4 +190,5 @@ APPLY: dict[str, Callable[..., dict[str, Any]]] = {
     events.SUPPLEMENTED: _apply_supplemented,
     events.EVALUATED: _apply_into_snapshot("evaluation"),
     events.NOTE: apply_nothing,
+    events.ORIGINALS_HANDOVER: _apply_handover,
 }
