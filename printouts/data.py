@@ -44,6 +44,7 @@ class MaterialLine:
     returned: bool = False  # a certificate whose original was checked and handed back to the resident
     source: str = ""  # where and how to get it (一次性告知书 prints this)
     description: str = ""  # sample / requirement text from the catalog
+    note: str = ""  # why 不适用, when status == "not_applicable"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,31 @@ class DeliveryDoc:
     ems_no: str = ""
     address: str = ""
     receiver: str = ""
+
+
+@dataclass(frozen=True)
+class BundleItemLine:
+    """One item of a 一件事 on its combined receipt: its own case number for the county."""
+
+    item_name: str
+    case_no: str
+    decision: str  # key of rules.labels.INTAKE_DECISIONS
+    item_code: str = ""
+    committed_due: date | None = None
+    committed_provisional: bool = False
+    committed_limit_text: str = ""
+    statutory_due: date | None = None
+    statutory_provisional: bool = False
+
+
+@dataclass(frozen=True)
+class BundleDoc:
+    """The 一件事 a case was taken in (issue 19): one query code, one receipt for all its items."""
+
+    name: str
+    state: str  # the least advanced of its cases, a key of rules.labels.CASE_STATUSES
+    items: tuple[BundleItemLine, ...] = ()
+    materials: tuple[MaterialLine, ...] = ()  # every item's materials, each document once
 
 
 @dataclass(frozen=True)
@@ -128,6 +154,7 @@ class CaseDoc:
     supplied_note: str = ""
     result_certificate_no: str = ""
     delivery: DeliveryDoc | None = None  # set once the result was handed over
+    bundle: BundleDoc | None = None  # the 一件事 this case belongs to; its query code is the bundle's
 
 
 @dataclass(frozen=True)

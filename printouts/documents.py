@@ -23,6 +23,7 @@ from rules.labels import (
     MATERIAL_FORMS,
     MATERIAL_STATUSES,
     MODES,
+    NOT_HANDED_IN,
     PICKUP_METHODS,
     RESULTS,
     RETURNED_ORIGINAL_NOTES,
@@ -155,6 +156,18 @@ def _materials_to_act_on(b: Builder, materials: Sequence[MaterialLine], last: Ca
     return b.grid(["序号", "材料名称", "形式/份数", a4_last_head], rows, a4_widths)
 
 
+def _not_needed_lines(materials: Sequence[MaterialLine]) -> list[str]:
+    """Materials the resident need not bring, and why: 不适用 (with the agent's reason) or issued by
+    an earlier item of the same 一件事. Said in words, never in a table of what was received."""
+    lines = []
+    for m in materials:
+        if m.status == "not_applicable":
+            lines.append(f"{m.name}（不适用{'：' + m.note if m.note else ''}）")
+        elif m.status == "in_bundle":
+            lines.append(f"{m.name}（由本件事前项办结后出具）")
+    return lines
+
+
 def _note_list(b: Builder, title: str, lines: Sequence[str]) -> list[Flowable]:
     out: list[Flowable] = [b.p(title, b.s.heading)]
     out += [b.p(f"{i}. {line}", b.s.small if b.layout.roll else b.s.body) for i, line in enumerate(lines, 1)]
@@ -178,12 +191,15 @@ def collection_receipt(station: StationInfo, case: CaseDoc, layout: str | Layout
                                                     ("收费", case.fee, False),
                                                     ("取件方式", PICKUP_METHODS.get(case.pickup_method,
                                                                                 case.pickup_method), False)])]
-    received = [m for m in case.materials if m.status != "missing"]
+    received = [m for m in case.materials if m.status not in NOT_HANDED_IN]
     if received:
         story += [b.p(f"收取材料（共{len(received)}项）", b.s.heading), _materials_table(b, received)]
     deferred = [m for m in case.materials if m.status == "deferred"]
     notes = ["请妥善保管本凭证，凭查询码或扫描二维码查询办理进度，办结后可对本次服务进行评价。",
              "领取结果时请携带本凭证及申请人身份证件；委托他人领取的，另需委托书及代领人身份证件。"]
+    not_needed = _not_needed_lines(case.materials)
+    if not_needed:
+        notes.insert(0, "以下材料本次无需提交：" + "；".join(not_needed) + "。")
     if deferred:
         notes.insert(0, f"其中{len(deferred)}项材料为容缺后补，请按《容缺受理通知书》载明的日期补交，逾期将影响办理。")
     story += _note_list(b, "温馨提示", notes)

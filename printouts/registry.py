@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from printouts.bundle_receipt import TITLE as BUNDLE_RECEIPT_TITLE
+from printouts.bundle_receipt import bundle_receipt
 from printouts.data import CaseDoc, StationInfo
 from printouts.documents import (
     authorization_letter,
@@ -41,13 +43,19 @@ def _has(status: str) -> Callable[[CaseDoc], bool]:
 def _receipt_applies(case: CaseDoc) -> bool:
     # A case turned away for missing essential materials gets the 一次性告知书, not a receipt; a
     # collected case may still lack an auxiliary material, and its resident still needs a receipt.
-    return case.decision != "not_collected"
+    # A bundle's items share one combined receipt instead (issue 19).
+    return case.decision != "not_collected" and case.bundle is None
+
+
+def _bundle_receipt_applies(case: CaseDoc) -> bool:
+    return case.bundle is not None and any(line.decision != "not_collected" for line in case.bundle.items)
 
 
 PRINTABLE_DOCUMENTS: dict[str, PrintableDocument] = {
     "receipt": PrintableDocument("收件回执/受理凭证（A4）", collection_receipt, _receipt_applies),
     "receipt_roll": PrintableDocument("收件回执/受理凭证（80mm小票）", partial(collection_receipt, layout="roll80"),
                                       _receipt_applies),
+    "bundle_receipt": PrintableDocument(BUNDLE_RECEIPT_TITLE, bundle_receipt, _bundle_receipt_applies),
     "notice_missing": PrintableDocument(
         "一次性告知书", notice_missing,
         lambda case: case.decision == "not_collected" or _has("missing")(case)),

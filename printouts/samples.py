@@ -10,7 +10,17 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from printouts.data import CaseDoc, Handover, LedgerRow, MaterialLine, StationInfo, TransferDoc, TransferLine
+from printouts.data import (
+    BundleDoc,
+    BundleItemLine,
+    CaseDoc,
+    Handover,
+    LedgerRow,
+    MaterialLine,
+    StationInfo,
+    TransferDoc,
+    TransferLine,
+)
 
 SAMPLE_ID_NUMBER = "110105195603090021"
 SAMPLE_PHONE = "13812341234"
@@ -61,6 +71,21 @@ def sample_case(**changes: object) -> CaseDoc:
         issued_at=received,
     )
     return replace(case, **changes)  # type: ignore[arg-type]
+
+
+def sample_bundle_case() -> CaseDoc:
+    """The sample case as the first item of a 新生儿出生一件事: one receipt, one code for all five."""
+    case = sample_case(item_name="出生医学证明首次签发", pickup_method="window")
+    names = ("出生医学证明首次签发", "生育登记", "出生登记（户口登记）", "新生儿参保登记", "社会保障卡申领")
+    items = tuple(BundleItemLine(item_name=name, case_no=f"14010510020120250305-00{7 + n:02d}", decision="collected",
+                                 item_code=case.item_code if n == 0 else f"00011{n}00{n}000",
+                                 committed_due=date(2025, 3, 14) if n else None, committed_limit_text="7个工作日",
+                                 statutory_due=date(2025, 4, 2))
+                  for n, name in enumerate(names))
+    materials = (MaterialLine("居民身份证", "original_and_copy", 1, "provided"),
+                 MaterialLine("结婚证", "original", 1, "provided"),
+                 MaterialLine("出生医学证明", "original", 1, "in_bundle"))
+    return replace(case, bundle=BundleDoc(name="新生儿出生一件事", state="collected", items=items, materials=materials))
 
 
 def sample_transfer() -> TransferDoc:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from rules import labels
+from rules import code_lists, labels
 
 IMPL_CODE_RE = re.compile(r"^[0-9A-Z]{18}[0-9A-Z]{1,18}$")
 ASCII_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -54,6 +54,9 @@ MATERIAL_KEYS = (
     "source",
 )
 FIELD_KEYS = ("name", "label", "type", "required")
+#: A material's ``condition``: when it applies (e.g. 仅重度残疾人缴费时提供), shown at intake. Short,
+#: because it is read aloud to the resident at the counter; a longer text belongs in ``description``.
+CONDITION_MAX = 40
 BUNDLE_KEYS = ("code", "name", "description", "items")
 
 # The codes a catalog may use are the keys of the glossary's label tables: a code that has a
@@ -159,6 +162,7 @@ def _check_materials(where: str, materials: Any, errors: list[str]) -> None:
         for flag in ("essential", "deferrable", "commitment"):
             if flag in material and not isinstance(material[flag], bool):
                 errors.append(f"{mwhere}：{flag} 应为 true 或 false")
+        _check_condition(mwhere, material, errors)
         if (
             "e_license" in material
             and material["e_license"] is not None
@@ -167,12 +171,32 @@ def _check_materials(where: str, materials: Any, errors: list[str]) -> None:
             errors.append(f"{mwhere}：e_license 应为电子证照名称或 null")
 
 
+def _check_condition(where: str, material: dict[str, Any], errors: list[str]) -> None:
+    """A conditional material (issue 19): the condition is a short sentence, or absent / null.
+
+    A material with a condition may be marked 不适用 at intake, so an empty or garbled condition
+    would let an agent waive any material; a condition on a deferrable or promised material is
+    fine (it says who must bring it), but an empty one is refused.
+    """
+    if material.get("condition") is None:
+        return
+    condition = material["condition"]
+    if not isinstance(condition, str) or not condition.strip():
+        errors.append(f"{where}：condition（适用条件）应为非空文字，如“仅重度残疾人缴费时提供”，或省略")
+    elif len(condition) > CONDITION_MAX:
+        errors.append(f"{where}：condition（适用条件）过长（最多{CONDITION_MAX}字），详细说明请写在 description")
+
+
 def _check_form_fields(where: str, fields: Any, errors: list[str]) -> None:
     for fwhere, fld in _keyed_entries(where, "form_fields", "表单字段", fields, FIELD_KEYS, "name", "字段名", "重复",
                                       errors):
         if "type" in fld and fld["type"] not in FIELD_TYPES:
             errors.append(f"{fwhere}：字段类型“{fld['type']}”无效")
-        if fld.get("type") == "select" and not (isinstance(fld.get("options"), list) and fld["options"]):
+        if fld.get("code_list") is not None:
+            if fld.get("type") != "select" or fld["code_list"] not in code_lists.CODE_LISTS:
+                errors.append(f"{fwhere}：code_list“{fld['code_list']}”无效，应为下拉字段使用的国家代码表："
+                              + "、".join(code_lists.CODE_LISTS))
+        elif fld.get("type") == "select" and not (isinstance(fld.get("options"), list) and fld["options"]):
             errors.append(f"{fwhere}：下拉字段必须提供 options")
 
 
@@ -234,6 +258,11 @@ def _check_item(n: int, item: Any, errors: list[str]) -> None:
         statutory, committed = item["statutory_limit"], item["committed_limit"]
         if statutory["unit"] == committed["unit"] and committed["value"] > statutory["value"]:
             errors.append(f"{where}：承诺时限（{committed['value']}）超过法定时限（{statutory['value']}）")
+    if "produces" in item and not (
+        isinstance(item["produces"], list)
+        and all(isinstance(k, str) and ASCII_KEY_RE.match(k) for k in item["produces"])
+    ):
+        errors.append(f"{where}：produces（办结后出具的材料）应为材料键的列表，如 [\"birth_medical_cert\"]")
     if "form_fields" in item:
         _check_form_fields(where, item["form_fields"], errors)
     if "materials" in item:

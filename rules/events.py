@@ -10,9 +10,11 @@ a key without an older hub refusing its events.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from rules import evaluations
 
 SUBMITTED = "case.submitted"  # the full case as taken at the station
 MATERIALS_UPDATED = "case.materials_updated"  # materials or scans added, 委托书 signed
@@ -22,6 +24,7 @@ DELIVERED = "case.delivered"  # result handed over (送达)
 SUPPLEMENTED = "case.supplemented"  # the station answered the county's 补正 request
 EVALUATED = "case.evaluated"  # 好差评
 ORIGINALS_HANDOVER = "case.originals_handover"  # 物料流转: the case's papers changed hands in a transfer batch
+COMMITMENT_UNKEPT = "case.commitment_unkept"  # a deferred material's promised date passed without it
 
 _TYPE_WORDS = {str: "文字", int: "整数", bool: "true 或 false", dict: "JSON 对象", list: "列表"}
 
@@ -37,6 +40,7 @@ class BodyShape:
     required: Mapping[str, type] = field(default_factory=dict)
     optional: Mapping[str, type] = field(default_factory=dict)
     one_of: tuple[str, ...] = ()
+    check: Callable[[dict[str, Any]], str | None] | None = None  # a rule beyond the shape (a 差评's reason)
 
 
 BODIES: Mapping[str, BodyShape] = {
@@ -47,7 +51,8 @@ BODIES: Mapping[str, BodyShape] = {
                   "bundle_code": str, "bundle_group": str, "proxy": dict, "materials": list,
                   "form_values": dict, "form_labels": dict, "pickup_method": str, "statutory_due": str,
                   "committed_due": str, "deadline_provisional": bool, "received_at": str, "agent": dict,
-                  "attachments": list, "received_area": str, "handling_area": str, "handling_area_name": str},
+                  "attachments": list, "received_area": str, "handling_area": str, "handling_area_name": str,
+                  "bundle": dict},
     ),
     MATERIALS_UPDATED: BodyShape(
         # ``arrived``: keys of deferred (容缺) materials that were handed in with this update
@@ -71,9 +76,20 @@ BODIES: Mapping[str, BodyShape] = {
                                   optional={"transfer_id": str, "place": str, "direction": str,
                                             "destination": str, "missing": list, "extra": list, "note": str,
                                             "receiver_kind": str, "arrived": bool}),
+    # 好差评 taken at the station (rules/evaluations.py): ``evaluation_id`` a client id, ``visit`` the
+    # visit key (one first rating per case and visit), ``level`` by name, ``rated_at`` ISO with offset.
+    EVALUATED: BodyShape(required={"evaluation_id": str, "visit": str, "level": str, "channel": str,
+                                   "rated_at": str},
+                         optional={"kind": str, "reason_tag": str, "reason_text": str, "agent": str},
+                         check=lambda body: evaluations.problem(body.get("level"), body.get("reason_tag"),
+                                                                body.get("reason_text"), body.get("channel"),
+                                                                body.get("kind") or "first")),
+    # ``key``/``name``: the material; ``due_date``: the promised ISO date; ``note``: what the agent
+    # learned; ``materials``: every material of the case as it stands now.
+    COMMITMENT_UNKEPT: BodyShape(required={"key": str, "name": str, "due_date": str, "note": str},
+                                 optional={"by": str, "recorded_at": str, "materials": list}),
     # Not yet written by the station: the hub keeps the body whole on the case.
     STATUS_CHANGED: BodyShape(),
-    EVALUATED: BodyShape(),
 }
 
 #: 只提交一次: what a material row may say it relied on, and the keys each must carry. ``reused``: the
@@ -126,7 +142,15 @@ def body_problem(kind: str, payload: Any) -> str | None:
         if value is not None and not AREA_CODE.fullmatch(value):
             return f"事件「{kind}」的 {key} 须为 6 位或 12 位行政区划代码。"
     if kind in WITH_MATERIALS and isinstance(payload.get("materials"), list):
-        return materials_problem(kind, payload["materials"])
+        problem = materials_problem(kind, payload["materials"])
+        if problem:
+            return problem
+    if shape.check is not None:
+        problem = shape.check(payload)
+        if problem:
+            return problem
+    if kind == SUBMITTED and payload.get("bundle") is not None:
+        return bundle_problem(payload)
     return None
 
 
@@ -149,4 +173,30 @@ def materials_problem(kind: str, rows: list[Any]) -> str | None:
                 value = record.get(key)
                 if value is not None and not _is(value, expected):
                     return f"事件「{kind}」中“{name}”的 {origin}.{key} 应为{_TYPE_WORDS[expected]}。"
+    return None
+
+
+#: ``bundle`` in a ``case.submitted`` body (issue 19): the 一件事 this case was taken in.
+#: ``group``: the id shared by the bundle's cases (equal to ``bundle_group``); ``query_code``: the one
+#: code printed for the whole bundle; ``position`` of this case among ``size`` (1-based).
+BUNDLE_KEYS: Mapping[str, type] = {"code": str, "name": str, "group": str, "query_code": str,
+                                   "position": int, "size": int}
+MAX_BUNDLE_SIZE = 20
+
+
+def bundle_problem(payload: Mapping[str, Any]) -> str | None:
+    """Why a ``case.submitted`` body's bundle membership is unusable, in Chinese; None when it is sound.
+
+    The county files the bundle's items under one query code by ``group``, so a membership that
+    names another group than the case's own, or a position outside the bundle, is refused.
+    """
+    bundle = payload["bundle"]
+    for key, expected in BUNDLE_KEYS.items():
+        value = bundle.get(key)
+        if value is None or not _is(value, expected) or (expected is str and not value.strip()):
+            return f"事件「{SUBMITTED}」的 bundle.{key} 应为{'非空' if expected is str else ''}{_TYPE_WORDS[expected]}。"
+    if bundle["group"] != payload.get("bundle_group"):
+        return f"事件「{SUBMITTED}」的 bundle.group 与 bundle_group 不一致。"
+    if not 2 <= bundle["size"] <= MAX_BUNDLE_SIZE or not 1 <= bundle["position"] <= bundle["size"]:
+        return f"事件「{SUBMITTED}」的 bundle.position 应在 1 至 bundle.size（2至{MAX_BUNDLE_SIZE}）之间。"
     return None

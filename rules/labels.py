@@ -61,11 +61,17 @@ MATERIAL_STATUSES: Mapping[str, str] = {
     "e_license": "电子证照",
     "missing": "缺少",
     "not_applicable": "不适用",
+    "in_bundle": "由本件事前项出具",
+    "unkept": "逾期未补（承诺未履行）",
 }
 
-#: The statuses an agent may choose for a material at intake (不适用 is recorded only in a 补正 so far).
+#: The statuses an agent may choose for a material at intake: 不适用 only for a conditional material
+#: (services.intake checks that), 由本件事前项出具 is set by the bundle itself, 逾期未补 comes later.
 INTAKE_MATERIAL_STATUSES: Mapping[str, str] = {
-    key: word for key, word in MATERIAL_STATUSES.items() if key != "not_applicable"}
+    key: word for key, word in MATERIAL_STATUSES.items() if key not in ("in_bundle", "unkept")}
+
+#: Material statuses that are not a paper in the resident's hands: never on a list of what was received.
+NOT_HANDED_IN: frozenset[str] = frozenset({"missing", "not_applicable", "in_bundle", "unkept"})
 
 #: CaseMaterial.supplied_as: how a material was handed in after intake (补正 or a 容缺 arrival).
 SUPPLY_FORMS: Mapping[str, str] = {
@@ -115,6 +121,7 @@ EVENT_KINDS: Mapping[str, str] = {
     events.SUPPLEMENTED: "补正提交",
     events.EVALUATED: "评价",
     events.ORIGINALS_HANDOVER: "原件交接",
+    events.COMMITMENT_UNKEPT: "承诺未履行",
 }
 
 #: Station staff roles (User.role): on the station's screens and in its log as the county shows it.
@@ -171,6 +178,9 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "usb_return_export": "导出回执包",
     "transfer_create": "建立物料流转批次",
     "transfer_handover": "物料交接",
+    "remedy_view": "查看差评整改",
+    "remedy_update": "处理差评整改",
+    "kiosk_open": "打开评价平板",
 }
 
 #: Why a full number was shown (显示完整号码的理由); "other" needs words of its own.

@@ -32,13 +32,17 @@ from station.views import (
     follow_up,
     home_visits,
     intake,
+    kiosk,
     library,
     main,
+    notify,
     printing,
+    profile,
     public,
     sync_status,
     transfers,
     usb,
+    villages,
 )
 from sync.local_db import db as sync_db
 from websec.sealing import write_owner_only
@@ -154,7 +158,7 @@ def configure_extensions(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     for module in (main, auth, public, catalog, intake, cases, follow_up, library, printing, admin, sync_status, usb,
-                   transfers, appointments, home_visits):
+                   transfers, kiosk, notify, villages, profile, appointments, home_visits):
         app.register_blueprint(module.bp)
 
 

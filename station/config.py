@@ -44,6 +44,11 @@ class Config:
     # The resident's /q page: lookups per client address per window (found or not).
     PUBLIC_LOOKUP_LIMIT = 30
     PUBLIC_LOOKUP_WINDOW_S = 600
+    # The 好差评 kiosk page the agent opens for a case: its link works this long.
+    KIOSK_TOKEN_MINUTES = 15
+    # SMS to residents: dotted path of a factory returning an SmsSender (services/sms.py). The built-in
+    # one sends nothing and says so on the case timeline; a real gateway plugs in here.
+    SMS_SENDER = "station.services.sms:TimelineOnlySender"
     WTF_CSRF_TIME_LIMIT = 12 * 3600  # a village agent's whole working day on one page
     WTF_I18N_ENABLED = False  # use WTForms' own zh catalogue (forms set locales) — no Babel needed
     CASES_PER_PAGE = 30

@@ -120,6 +120,10 @@ CHANGE_CATALOG_PUBLISHED = "catalog.published"
 CHANGE_STATION_SETTINGS = "station.settings"
 #: The county settled a conflict: ``{event_id, resolution, note, resolved_by, resolved_at}``.
 CHANGE_CONFLICT_RESOLVED = "conflict.resolved"
+#: A rating given on the county's public page (好差评), so the station shows it on the case.
+CHANGE_EVALUATION = "evaluation.recorded"
+#: A 差评's follow-up (整改) opened or moved on at the county: the station sees it about its own service.
+CHANGE_REMEDY = "remedy.updated"
 #: A case of this station taken on another of its devices (or on the station PC, for a device):
 #: ``{case_id, origin_device}`` at rest; served with ``case`` (the county's view of it) attached.
 CHANGE_CASE_SHARED = "case.shared"
@@ -127,7 +131,7 @@ CHANGE_CASE_SHARED = "case.shared"
 #: at rest; served with the booking (name, phone, address opened) attached.
 CHANGE_APPOINTMENT = "appointment.changed"
 CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED,
-                CHANGE_CASE_SHARED, CHANGE_APPOINTMENT)
+                CHANGE_EVALUATION, CHANGE_REMEDY, CHANGE_CASE_SHARED, CHANGE_APPOINTMENT)
 
 RESOLVE_KEEP_COUNTY = "keep_county"  # the county's copy stands; the station's is dropped
 RESOLVE_TAKE_STATION = "take_station"  # the station's copy replaces the county's

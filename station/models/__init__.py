@@ -5,6 +5,7 @@ from station.models.appointments import Appointment
 from station.models.calendar import HolidayOverride, HolidayYear
 from station.models.cases import Attachment, Case, CaseMaterial, DailySequence, TimelineEntry
 from station.models.catalog import Bundle, CatalogVersion, ItemPower, Material, ServiceItem
+from station.models.evaluations import Evaluation, Remedy, ResidentNotice
 from station.models.home_visits import HomeVisit, HomeVisitCase
 from station.models.material_library import KeptMaterial, LicenceCheck, ResidentConsent
 from station.models.settings import Setting
@@ -15,13 +16,14 @@ from station.models.users import LoginThrottle, User
 ALL_MODELS = [
     User, Setting, HolidayOverride, HolidayYear, CatalogVersion, ServiceItem, Material, Bundle,
     ItemPower, Case, CaseMaterial, Attachment, TimelineEntry, DailySequence, LoginThrottle, AccessLog,
-    AccessLogHead, ResidentConsent, KeptMaterial, LicenceCheck, Transfer, TransferItem, TransferHandover, SharedCase,
-    Appointment, HomeVisit, HomeVisitCase,
+    AccessLogHead, ResidentConsent, KeptMaterial, LicenceCheck, Transfer, TransferItem, TransferHandover,
+    Evaluation, Remedy, ResidentNotice, SharedCase, Appointment, HomeVisit, HomeVisitCase,
 ]
 
 __all__ = [
     "ALL_MODELS", "AccessLog", "AccessLogHead", "Appointment", "Attachment", "Bundle", "Case", "CaseMaterial",
-    "CatalogVersion", "DailySequence", "HolidayOverride", "HolidayYear", "HomeVisit", "HomeVisitCase", "ItemPower",
-    "KeptMaterial", "LicenceCheck", "LoginThrottle", "Material", "ResidentConsent", "ServiceItem", "Setting",
-    "SharedCase", "TimelineEntry", "Transfer", "TransferHandover", "TransferItem", "User",
+    "CatalogVersion", "DailySequence", "Evaluation", "HolidayOverride", "HolidayYear", "HomeVisit", "HomeVisitCase",
+    "ItemPower", "KeptMaterial", "LicenceCheck", "LoginThrottle", "Material", "Remedy", "ResidentConsent",
+    "ResidentNotice", "ServiceItem", "Setting", "SharedCase", "TimelineEntry", "Transfer", "TransferHandover",
+    "TransferItem", "User",
 ]

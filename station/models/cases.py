@@ -117,6 +117,7 @@ class CaseMaterial(BaseModel):
     reused_from = CharField(max_length=26, default="")
     origin = SealedJSONField(default=dict)
     valid_until = DateField(null=True)
+    condition = TextField(default="")  # the catalog's condition, when the material applies only to some (0014)
 
     @property
     def status_name(self) -> str:

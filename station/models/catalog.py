@@ -52,6 +52,7 @@ class ServiceItem(BaseModel):
     supervise_phone = CharField(max_length=40, default="")
     legal_basis = TextField(default="")
     form_fields = JSONField(default=list)
+    produces = JSONField(default=list)  # material keys this item's result is (migration 0014)
     search_pinyin = TextField(default="")
     search_initials = CharField(max_length=200, default="")
 
@@ -90,6 +91,7 @@ class Material(BaseModel):
     e_license = CharField(max_length=60, null=True)
     description = TextField(default="")
     source = CharField(max_length=200, default="")
+    condition = TextField(default="")  # when it applies; "" = always (migration 0014)
 
     @property
     def form_name(self) -> str:

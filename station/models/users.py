@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_login import UserMixin
-from peewee import BooleanField, CharField, DateTimeField, IntegerField
+from peewee import BooleanField, CharField, DateTimeField, IntegerField, TextField
 from werkzeug.security import generate_password_hash
 
 from rules.labels import STATION_ROLES
@@ -19,6 +19,7 @@ class User(UserMixin, BaseModel):
     role = CharField(max_length=10)
     password_hash = CharField(max_length=256)
     phone = CharField(max_length=20, default="")
+    id_number_stored = TextField(default="")  # her own ID number, sealed (services.users.own_id_number; 0014)
     active = BooleanField(default=True)
     created_at = DateTimeField(default=now)
     session_token = CharField(max_length=32, default=new_session_token)

@@ -18,7 +18,7 @@ from station.extensions import db
 from station.models import Case, CaseMaterial, ServiceItem, User
 from station.models.base import now
 from station.models.cases import OPEN_STATUSES
-from station.services import personal, station_info, timeline
+from station.services import bundles, personal, station_info, timeline
 from station.services.errors import DomainError, NotFound
 from station.services.hanzi import has_han
 from sync import protocol
@@ -61,6 +61,10 @@ def material_rows(case: Case) -> list[dict[str, Any]]:
         }
         if m.origin:  # 只提交一次: {"reused": the earlier verification} or {"licence": the county's licence}
             row.update(m.origin)
+        if m.condition:  # a conditional material: the county sees when it applies
+            row["condition"] = m.condition
+        if m.status == "not_applicable" and not m.supplied_as:  # marked 不适用 at intake, with its reason
+            row["supplied_note"] = m.supplied_note or None
         if m.supplied_as:  # only after intake: the intake snapshot keeps its old shape
             row.update(supplied_as=m.supplied_as, supplied_note=m.supplied_note or None,
                        received_at=m.received_at.astimezone().isoformat() if m.received_at else None)
@@ -79,6 +83,7 @@ def snapshot(case: Case) -> dict[str, Any]:
         "item_name": item.name,
         "bundle_code": case.bundle_code or None,
         "bundle_group": case.bundle_group or None,
+        "bundle": bundles.membership(case),
         "mode": case.mode,
         "decision": case.decision,
         "applicant": {
@@ -232,13 +237,6 @@ def filtered(f: CaseFilter, today: dt.date) -> CaseListQuery:
     if name_only:
         query.match_query = Case.select(Case.received_at, Case.id).where(*conditions)
     return query
-
-
-def bundle_cases(case: Case) -> list[Case]:
-    """The cases taken together with this one for a 一件事 bundle (itself included), items joined."""
-    if not case.bundle_group:
-        return []
-    return list(Case.select(Case, ServiceItem).join(ServiceItem).where(Case.bundle_group == case.bundle_group))
 
 
 def record_print(case: Case, user: User, document_title: str, reprint: bool) -> None:

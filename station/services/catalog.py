@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rules.catalog_format import validate_catalog
+from rules.code_lists import options_of
 from station.extensions import db
 from station.models import Bundle, CatalogVersion, ItemPower, Material, ServiceItem
 from station.services.catalog_search import (
@@ -78,7 +79,8 @@ def _store_items(catalog: CatalogVersion, data: dict[str, Any]) -> None:
             consult_phone=raw.get("consult_phone") or "",
             supervise_phone=raw.get("supervise_phone") or "",
             legal_basis=raw.get("legal_basis") or "",
-            form_fields=list(raw.get("form_fields") or []),
+            form_fields=[_with_code_list(f) for f in raw.get("form_fields") or []],
+            produces=list(raw.get("produces") or []),
             search_pinyin=search["pinyin"],
             search_initials=search["initials"],
         )
@@ -97,6 +99,7 @@ def _store_items(catalog: CatalogVersion, data: dict[str, Any]) -> None:
                     "e_license": m.get("e_license") or None,
                     "description": m.get("description") or "",
                     "source": m.get("source") or "",
+                    "condition": (m.get("condition") or "").strip(),
                 }
                 for position, m in enumerate(raw.get("materials") or [])
             ]
@@ -113,6 +116,13 @@ def _store_items(catalog: CatalogVersion, data: dict[str, Any]) -> None:
             search_pinyin=search["pinyin"],
             search_initials=search["initials"],
         )
+
+
+def _with_code_list(spec: dict[str, Any]) -> dict[str, Any]:
+    """A field drawing on a national code list (民族) gets that list as its options, stored with the item."""
+    if spec.get("code_list"):
+        return {**spec, "options": options_of(spec)}
+    return dict(spec)
 
 
 def current_catalog() -> CatalogVersion:
@@ -172,6 +182,8 @@ class MergedMaterial:
     description: str
     source: str
     items: list[ServiceItem]  # the items that ask for it
+    condition: str = ""  # when it applies (a conditional material may be marked 不适用); "" = always
+    produced_by: ServiceItem | None = None  # an earlier item of the same bundle issues it: not demanded
 
     @property
     def item_names(self) -> list[str]:
@@ -182,12 +194,19 @@ def merge_materials(items: list[ServiceItem]) -> list[MergedMaterial]:
     """A bundle's one material list: the same document asked by several items appears once.
 
     The merged line takes the strictest demand: essential if any item needs it, an original if
-    any item needs one, the most copies; it may be deferred or promised only if every item allows it.
+    any item needs one, the most copies; it may be deferred or promised only if every item allows it,
+    and it is conditional only if every item asks for it under a condition.
+    A material that an earlier item of the same list produces (the 出生医学证明 of the 新生儿出生
+    bundle's first item) is marked ``produced_by`` that item: the resident is not asked for it.
     """
     merged: dict[str, MergedMaterial] = {}
+    products = bundle_products(items)
     for item in items:
         for m in materials_of(item):
             line = merged.get(m.key)
+            if line is not None and line.produced_by is not None and products.get(m.key) is not item:
+                line.items.append(item)
+                continue
             if line is None:
                 merged[m.key] = MergedMaterial(
                     key=m.key,
@@ -201,9 +220,12 @@ def merge_materials(items: list[ServiceItem]) -> list[MergedMaterial]:
                     description=m.description,
                     source=m.source,
                     items=[item],
+                    condition=m.condition or "",
+                    produced_by=_producer_before(products, m.key, item, items),
                 )
                 continue
             line.items.append(item)
+            line.condition = _merged_condition(line.condition, m.condition or "")
             line.essential = line.essential or m.essential
             line.deferrable = line.deferrable and m.deferrable
             line.commitment = line.commitment and m.commitment
@@ -212,6 +234,37 @@ def merge_materials(items: list[ServiceItem]) -> list[MergedMaterial]:
             if m.form != line.form:
                 line.form = "original_and_copy"
     return list(merged.values())
+
+
+def bundle_products(items: list[ServiceItem]) -> dict[str, ServiceItem]:
+    """Material key → the first item of ``items`` whose result is that material (``produces``).
+
+    Only meaningful when several items are taken together (a 一件事): a single item's own product
+    is what the resident applies for, never something she hands in.
+    """
+    products: dict[str, ServiceItem] = {}
+    if len(items) < 2:
+        return products
+    for item in items:
+        for key in item.produces or []:
+            products.setdefault(key, item)
+    return products
+
+
+def _producer_before(products: dict[str, ServiceItem], key: str, item: ServiceItem,
+                     items: list[ServiceItem]) -> ServiceItem | None:
+    """The item producing ``key`` when it comes before ``item`` in the bundle (so it is issued first)."""
+    producer = products.get(key)
+    if producer is None or producer is item:
+        return None
+    return producer if items.index(producer) < items.index(item) else None
+
+
+def _merged_condition(first: str, other: str) -> str:
+    """A material asked unconditionally by any item is unconditional; else every distinct condition."""
+    if not first or not other:
+        return ""
+    return first if other in first.split("；") else f"{first}；{other}"
 
 
 def station_can_accept(item: ServiceItem) -> bool:

@@ -32,6 +32,9 @@ _LATIN_RE = re.compile(r"[a-z]")
 _EXACT, _PREFIX, _NAME_SUB, _OTHER_SUB = 100.0, 90.0, 80.0, 70.0
 _INITIALS_PREFIX, _INITIALS_SUB, _PINYIN_PREFIX, _PINYIN_SUB = 60.0, 50.0, 40.0, 35.0
 _KEYWORD_PINYIN = 20.0
+# Initials equal to the whole initials of the name or of a keyword (issue 19): "ylbx" is what an
+# agent types for 养老保险; it outranks every partial match, just under the exact Chinese name.
+_INITIALS_EXACT = 95.0
 _WHOLE_KEYWORD_BONUS = 5.0
 
 SEPARATOR = " "  # between name and keyword segments; queries have no spaces, so no match spans two
@@ -120,6 +123,7 @@ class _Prepared:
     keyword_pinyin: str
     keyword_initials: str
     tie_break: float
+    keyword_initials_list: tuple[str, ...] = ()  # in the county's order: the first keyword is the most meant
 
 
 def _padded(parts: Iterable[str]) -> str:
@@ -169,6 +173,7 @@ class CatalogIndex:
                     keyword_pinyin=_padded(pinyin_parts[1:]),
                     keyword_initials=_padded(initials_parts[1:]),
                     tie_break=1.0 / (1 + len(name)),
+                    keyword_initials_list=tuple(initials_parts[1:]),
                 )
             )
 
@@ -199,6 +204,8 @@ class CatalogIndex:
             # One flat chain of substring tests: this loop is the whole cost of a query.
             if q == e.name:
                 tier = _EXACT
+            elif use_initials and (q_initials == e.name_initials or word_initials in e.keyword_initials):
+                tier = _INITIALS_EXACT + _exact_initials_rank(e, q_initials)
             elif e.name.startswith(q):
                 tier = _PREFIX
             elif q in e.name:
@@ -219,7 +226,7 @@ class CatalogIndex:
                 tier = _KEYWORD_PINYIN
             else:
                 continue
-            if (
+            if tier < _INITIALS_EXACT and (
                 word in e.keywords
                 or (q_pinyin and word_pinyin in e.keyword_pinyin)
                 or (use_initials and word_initials in e.keyword_initials)
@@ -228,6 +235,18 @@ class CatalogIndex:
             hits.append((tier + e.tie_break, e.key))
         hits.sort(key=lambda hit: (-hit[0], hit[1]))
         return [(key, score) for score, key in hits[:limit]]
+
+
+def _exact_initials_rank(e: _Prepared, q_initials: str) -> float:
+    """Within exact-initials matches: the name itself first, then by the matching keyword's place.
+
+    Initials are ambiguous (养老保险 and 医疗保险 are both "ylbx"); the county lists an item's
+    keywords most-meant first, so the item naming "养老保险" first wins "ylbx". Stays below 3, so
+    with the tie break it never reaches the tier above.
+    """
+    if q_initials == e.name_initials:
+        return 2.0
+    return 2.0 / (2 + e.keyword_initials_list.index(q_initials))
 
 
 BUNDLE_KEYWORD = "一件事"

@@ -7,6 +7,7 @@ from typing import Any
 from station.services import appointments, shared_cases
 from station.services.cases import apply_conflict_resolution, apply_county_status
 from station.services.catalog import import_catalog
+from station.services.evaluations import apply_hub_rating, apply_remedy
 from station.services.station_info import apply_hub_settings
 from sync import protocol
 
@@ -30,3 +31,7 @@ def apply_change(kind: str, case_id: str, payload: dict[str, Any]) -> None:
         shared_cases.apply_shared(case_id, payload)
     elif kind == protocol.CHANGE_APPOINTMENT:
         appointments.apply_from_hub(payload)
+    elif kind == protocol.CHANGE_EVALUATION:
+        apply_hub_rating(case_id, payload)
+    elif kind == protocol.CHANGE_REMEDY:
+        apply_remedy(case_id, payload)

@@ -18,13 +18,27 @@ from ulid import ULID
 from rules import events
 from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
 from station.extensions import db
-from station.models import Case, CaseMaterial, ServiceItem, TimelineEntry, User
+from station.models import Case, CaseMaterial, CatalogVersion, ServiceItem, TimelineEntry, User
 from station.models.base import now
 from station.models.cases import OPEN_STATUSES
-from station.services import identity, licence_checks, material_library, numbering, personal, timeline
+from station.services import (
+    identity,
+    licence_checks,
+    material_library,
+    numbering,
+    personal,
+    timeline,
+    villages,
+)
 from station.services.calendar import load_calendar
 from station.services.cases import snapshot
-from station.services.catalog import MergedMaterial, materials_of, merge_materials, station_can_accept
+from station.services.catalog import (
+    MergedMaterial,
+    bundle_products,
+    materials_of,
+    merge_materials,
+    station_can_accept,
+)
 from station.services.errors import DomainError, ValidationFailed
 from station.services.station_info import get_profile
 from station.services.workdays import Deadline, WorkCalendar
@@ -52,6 +66,7 @@ class MaterialChoice:
     reused_from: str = ""
     origin: dict[str, Any] = field(default_factory=dict)
     valid_until: dt.date | None = None
+    reason: str = ""  # why 不适用 (a conditional material that does not apply to this resident)
 
 
 @dataclass
@@ -187,13 +202,7 @@ def check_input(
     elif len(address) > MAX_TEXT:
         errors["applicant_address"] = f"住址最多{MAX_TEXT}个字。"
 
-    area_code = _text(raw, "applicant_area_code")
-    try:
-        checked_area = identity.check_area_code(area_code)
-        area_code = checked_area.value
-        warnings.extend(checked_area.warnings)
-    except identity.IdentityError as exc:
-        errors["applicant_area_code"] = str(exc)
+    area_code = _check_village(_text(raw, "applicant_area_code"), warnings, errors)
 
     draft = IntakeDraft(
         mode=mode, applicant_kind=kind, applicant_name=name, applicant_cert_type=cert_type,
@@ -251,6 +260,9 @@ def check_input(
     merged = merge_materials(items)
     limits = material_deferral_limits(merged, today, calendar)  # only the items asking for a material bound it
     for m in merged:
+        if m.produced_by is not None:
+            draft.materials[m.key] = MaterialChoice(key=m.key, status="in_bundle")
+            continue
         draft.materials[m.key] = _material_choice(m, raw, number, today, limits.get(m.key), errors)
     draft.library_consent = material_library.consent_ticked(raw)
 
@@ -258,6 +270,21 @@ def check_input(
         raise ValidationFailed(errors)
     draft.warnings = warnings
     return draft
+
+
+def _check_village(area_code: str, warnings: list[str], errors: dict[str, str]) -> str:
+    """The applicant's village: a checked 12-digit code, and one of the station's villages when the
+    admin set a list (the form then offers only those, so another code is a tampered form)."""
+    try:
+        checked_area = identity.check_area_code(area_code)
+    except identity.IdentityError as exc:
+        errors["applicant_area_code"] = str(exc)
+        return area_code
+    problem = villages.check_listed(checked_area.value, villages.station_villages())
+    if problem:
+        errors["applicant_area_code"] = problem
+    warnings.extend(checked_area.warnings)
+    return checked_area.value
 
 
 def _is_number(value: str) -> bool:
@@ -310,6 +337,8 @@ def _check_material(
             elif due > limit:
                 errors[f"{prefix}__due"] = f"“{m.name}”的补交日期不能晚于承诺办结期限（{limit.isoformat()}）。"
             choice.due_date = due
+    elif status == "not_applicable":
+        _check_not_applicable(m, raw, choice, errors)
     elif status == "commitment" and not m.commitment:
         errors[f"{prefix}__status"] = f"“{m.name}”不适用告知承诺。"
     elif status == "e_license":
@@ -320,6 +349,24 @@ def _check_material(
             if not choice.e_license_no:
                 errors[f"{prefix}__elicense"] = f"请填写已核验的“{m.e_license}”电子证照编号。"
     return choice
+
+
+def _check_not_applicable(m: MergedMaterial, raw: Mapping[str, str], choice: MaterialChoice,
+                          errors: dict[str, str]) -> None:
+    """不适用 is open only to a material the catalog marks conditional, and always with a reason.
+
+    The reason is what the county reads when it wonders why a 残疾人证 is absent, so it is
+    required and short, like every reason the agent types.
+    """
+    prefix = f"mat__{m.key}"
+    if not m.condition:
+        errors[f"{prefix}__status"] = f"“{m.name}”是本事项的必备材料，不能选择不适用。"
+        return
+    choice.reason = _text(raw, f"{prefix}__reason")
+    if not choice.reason:
+        errors[f"{prefix}__reason"] = f"“{m.name}”选择不适用时，请填写理由（适用条件：{m.condition}）。"
+    elif len(choice.reason) > MAX_TEXT:
+        errors[f"{prefix}__reason"] = f"“{m.name}”不适用的理由最多{MAX_TEXT}个字。"
 
 
 def decide(item: ServiceItem, choices: Mapping[str, MaterialChoice], can_accept: bool) -> str:
@@ -378,24 +425,27 @@ def create_cases(
     created: list[Case] = []
     with db.atomic("IMMEDIATE"):
         if resumes is not None and not can_resume(resumes):
-            raise DomainError(f"办件 {resumes.case_no} 不是“不予收件”的办件，或已再次受理过，不能再次受理。")
+            raise DomainError(not_resumable_message(resumes))
         # checked under the write lock, so a double-click cannot slip a second case past it
         if not allow_duplicate:
             duplicates = find_open_duplicates(items, draft.applicant_id_number)
             if duplicates:
                 raise DuplicateSuspected(duplicates)
+        decisions: dict[int, str] = {}
         for item in items:
-            decision = decide(item, draft.materials, station_can_accept(item))
+            choices = bundle_choices(item, items, draft.materials, decisions)
+            decision = decisions[item.id] = decide(item, choices, station_can_accept(item))
             case = _new_case(item, draft, agent, decision, received_at, calendar, profile.area_code, bundle_code, group)
-            _store_materials(case, item, draft, received_at)
+            _store_materials(case, item, choices, received_at)
             material_library.link_reused(case, agent, material_library.attachment_root())
             message = f"{case.mode_name}收件：{DECISIONS[decision]}"
             timeline.record(case, actor, "intake", message, {"decision": decision, "warnings": draft.warnings})
             if draft.mode == "proxy" and not draft.authorization_signed:
                 timeline.record(case, actor, "authorization_pending", "代办委托书待打印签署")
+            created.append(case)
+        for case in created:  # once every item exists, so each event names the whole bundle
             enqueue(case.id, events.SUBMITTED, snapshot(case), catalog_version=case.catalog_version,
                     deadline=case.committed_due)
-            created.append(case)
         if resumes is not None:
             _link_resumed(resumes, created, actor)
         if draft.library_consent:
@@ -403,9 +453,19 @@ def create_cases(
     return created
 
 
+#: The statuses a case may be taken up again from, and what the first visit ended in (issue 19 item 4):
+#: turned away at the station (不予收件), or refused by the county (不予受理) and applied for again.
+RESUMABLE: dict[str, str] = {"not_collected": "不予收件", "rejected": "不予受理"}
+
+
+def not_resumable_message(case: Case) -> str:
+    """Why ``case`` cannot be taken up again, for the agent."""
+    return f"办件 {case.case_no} 不是“不予收件”或“不予受理”的办件，或已再次受理过，不能再次受理。"
+
+
 def can_resume(case: Case) -> bool:
-    """A 不予收件 case not yet taken up again (a second visit is linked once, on the timeline)."""
-    if case.status != "not_collected":
+    """A 不予收件 or 不予受理 case not yet taken up again (a second visit is linked once, on the timeline)."""
+    if case.status not in RESUMABLE:
         return False
     return not TimelineEntry.select().where((TimelineEntry.case == case.id)
                                             & (TimelineEntry.action == "resumed")).exists()
@@ -413,12 +473,21 @@ def can_resume(case: Case) -> bool:
 
 def _link_resumed(first: Case, created: list[Case], actor: str) -> None:
     """Name each visit on the other's timeline (the first case keeps its status: the county files it as is)."""
+    ended = RESUMABLE.get(first.status, first.status_name)
     for case in created:
-        timeline.record(case, actor, "resumed_from", f"再次受理：首次来访为办件 {first.case_no}（不予收件）",
+        timeline.record(case, actor, "resumed_from", f"再次受理：首次来访为办件 {first.case_no}（{ended}）",
                         {"first_case_id": first.id})
     numbers = "、".join(c.case_no for c in created)
     timeline.record(first, actor, "resumed", f"申请人再次来访，已重新受理为办件 {numbers}",
                     {"case_ids": [c.id for c in created]})
+
+
+def resume_item(case: Case) -> ServiceItem | None:
+    """The current catalog's version of the case's item: a refused case may predate a catalog refresh."""
+    current = CatalogVersion.current()
+    if current is None:
+        return None
+    return ServiceItem.get_or_none((ServiceItem.catalog == current) & (ServiceItem.item_code == case.item.item_code))
 
 
 def resume_values(case: Case) -> dict[str, str]:
@@ -438,8 +507,10 @@ def resume_values(case: Case) -> dict[str, str]:
     for name, value in (case.form_values or {}).items():
         values[f"field__{name}"] = str(value)
     for m in CaseMaterial.select().where(CaseMaterial.case == case):
-        if m.status not in ("missing", "deferred"):
+        if m.status not in ("missing", "deferred", "in_bundle", "unkept"):
             values[f"mat__{m.key}__status"] = m.status
+        if m.status == "not_applicable":
+            values[f"mat__{m.key}__reason"] = m.supplied_note
     return values
 
 
@@ -494,16 +565,38 @@ def _new_case(
     )
 
 
-def _store_materials(case: Case, item: ServiceItem, draft: IntakeDraft, received_at: dt.datetime) -> None:
+def bundle_choices(item: ServiceItem, items: list[ServiceItem], choices: Mapping[str, MaterialChoice],
+                   decisions: Mapping[int, str]) -> dict[str, MaterialChoice]:
+    """The material choices for one item of a submission, with the bundle's own products settled.
+
+    A material an earlier item of the bundle issues (出生医学证明) is 由本件事前项出具 for the
+    items after it — unless that earlier item was itself not collected: then nothing will issue
+    it, and it is missing like any material the resident did not bring.
+    """
+    products = bundle_products(items)
+    settled = dict(choices)
+    for key, choice in choices.items():
+        if choice.status != "in_bundle":
+            continue
+        producer = products.get(key)
+        if producer is None or producer is item or decisions.get(producer.id) == "not_collected":
+            settled[key] = MaterialChoice(key=key, status="missing")
+    return settled
+
+
+def _store_materials(case: Case, item: ServiceItem, choices: Mapping[str, MaterialChoice],
+                     received_at: dt.datetime) -> None:
     rows: list[dict[str, Any]] = []
     for position, m in enumerate(materials_of(item)):
-        choice = draft.materials.get(m.key) or MaterialChoice(key=m.key, status="missing")
+        choice = choices.get(m.key) or MaterialChoice(key=m.key, status="missing")
         rows.append({
             "case": case, "position": position, "key": m.key, "name": m.name, "form": m.form,
             "copies": m.copies, "essential": m.essential, "source": m.source, "status": choice.status,
             "due_date": choice.due_date, "e_license_no": choice.e_license_no,
             "reused_from": choice.reused_from, "origin": choice.origin, "valid_until": choice.valid_until,
             "received_at": received_at if choice.status == "provided" else None,
+            "supplied_note": choice.reason if choice.status == "not_applicable" else "",
+            "condition": m.condition or "",
         })
     if rows:
         CaseMaterial.insert_many(rows).execute()

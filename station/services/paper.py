@@ -10,16 +10,26 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import partial
 
-from printouts.data import CaseDoc, DeliveryDoc, LedgerRow, MaterialLine, StationInfo, SuppliedLine
+from printouts.data import (
+    BundleDoc,
+    BundleItemLine,
+    CaseDoc,
+    DeliveryDoc,
+    LedgerRow,
+    MaterialLine,
+    StationInfo,
+    SuppliedLine,
+)
 from printouts.fonts import cjk_font
 from printouts.layout import Layout, with_margin
 from printouts.registry import PRINTABLE_DOCUMENTS
 from printouts.registry import applicable_documents as _applicable
 from printouts.text import hand_write_line, undrawable
+from rules.labels import NOT_HANDED_IN
 from station.extensions import db
 from station.models import Case, ServiceItem, TimelineEntry, User
 from station.models.base import now
-from station.services import access_log, cases, follow_up, personal, station_settings
+from station.services import access_log, bundles, cases, follow_up, personal, station_settings
 from station.services.errors import DomainError, NotFound
 from station.services.identity import CERTIFICATE_TYPES
 from station.services.station_info import get_profile, hub_public_url
@@ -65,10 +75,8 @@ def forward_within(item: ServiceItem) -> str:
     return f"{days}{unit}内"
 
 
-def case_doc(case: Case) -> CaseDoc:
-    """Everything a paper about this case may print, read from the case as it is now."""
-    item = case.item
-    catalog_materials = {m.key: m for m in item.materials}
+def _material_lines(case: Case) -> list[MaterialLine]:
+    catalog_materials = {m.key: m for m in case.item.materials}
     lines = []
     for m in cases.materials(case):
         spec = catalog_materials.get(m.key)
@@ -76,12 +84,39 @@ def case_doc(case: Case) -> CaseDoc:
             name=m.name, form=m.form, copies=m.copies, status=m.status, due_date=m.due_date,
             e_license_no=m.e_license_no, source=m.source, description=spec.description if spec else "",
             returned=bool(spec and spec.e_license),  # a certificate: its original goes back to the resident
+            note=m.supplied_note if m.status == "not_applicable" else "",
         ))
+    return lines
+
+
+def _bundle_doc(case: Case) -> tuple[BundleDoc | None, str]:
+    """The bundle of the case for paper, and the query code to print (the bundle's one code)."""
+    view = bundles.bundle_of(case)
+    if view is None or len(view.cases) < 2:
+        return None, case.query_code
+    merged: dict[str, MaterialLine] = {}
+    for member in view.cases:
+        for line in _material_lines(member):
+            kept = merged.get(line.name)
+            if kept is None or (kept.status in NOT_HANDED_IN and line.status not in NOT_HANDED_IN):
+                merged[line.name] = line  # handed in for one item: received, once
+    items = tuple(BundleItemLine(item_name=c.item.name, case_no=c.case_no, decision=c.decision, item_code=c.item.item_code,
+                                 committed_due=c.committed_due, committed_provisional=c.committed_provisional,
+                                 committed_limit_text=c.item.committed_text, statutory_due=c.statutory_due,
+                                 statutory_provisional=c.statutory_provisional) for c in view.cases)
+    return BundleDoc(name=view.name, state=view.state, items=items, materials=tuple(merged.values())), view.query_code
+
+
+def case_doc(case: Case) -> CaseDoc:
+    """Everything a paper about this case may print, read from the case as it is now."""
+    item = case.item
+    lines = _material_lines(case)
+    bundle, query_code = _bundle_doc(case)
     labels = {f["name"]: f["label"] for f in item.form_fields or []}
     cert_name = "统一社会信用代码" if case.applicant_cert_type == "uscc" else CERTIFICATE_TYPES.get(
         case.applicant_cert_type, case.applicant_cert_type)
     return CaseDoc(
-        case_no=case.case_no, query_code=case.query_code, item_name=item.name, item_code=item.item_code,
+        case_no=case.case_no, query_code=query_code, item_name=item.name, item_code=item.item_code,
         received_at=case.received_at, case_id=case.id, impl_code=item.impl_code, department=item.department,
         kind=item.kind, mode=case.mode, decision=case.decision, applicant_name=case.applicant_name,
         applicant_cert_type_name=cert_name, applicant_id_number=personal.applicant_id_number(case),
@@ -105,7 +140,7 @@ def case_doc(case: Case) -> CaseDoc:
                        for m in follow_up.requested_materials(case) if m.supplied_as)
         if case.supplemented_at else (),
         supplied_at=case.supplemented_at, supplied_note=follow_up.last_supplement_note(case) if case.supplemented_at else "",
-        result_certificate_no=case.result_certificate_no, delivery=_delivery_doc(case),
+        result_certificate_no=case.result_certificate_no, delivery=_delivery_doc(case), bundle=bundle,
     )
 
 

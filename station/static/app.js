@@ -42,6 +42,22 @@
     });
   });
 
+  // 大字模式 switches in place: a reload would lose what was typed into a form (issue 19).
+  var fontToggle = document.getElementById("toggle-large-font");
+  if (fontToggle && window.fetch && window.FormData) {
+    fontToggle.form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      fetch(fontToggle.form.action, { method: "POST", body: new FormData(fontToggle.form), credentials: "same-origin",
+                                      headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (data) {
+          document.body.classList.toggle("large-font", data.large_font);
+          fontToggle.textContent = data.label;
+        })
+        .catch(function () { fontToggle.form.submit(); });  // the plain form still works
+    });
+  }
+
   // Intake: the proxy section only matters for 代办.
   var form = document.getElementById("intake-form");
   if (form) {

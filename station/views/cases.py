@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Mapping
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from rules import evaluations as rating_rules
 from rules.labels import (
     CASE_STATUSES,
     COLLECTOR_KINDS,
@@ -19,7 +21,9 @@ from rules.labels import (
 from station.models import User
 from station.services import (
     attachments,
+    bundles,
     cases,
+    evaluations,
     follow_up,
     intake,
     material_library,
@@ -99,7 +103,9 @@ def _list_detail(f: cases.CaseFilter, page: int, total: int) -> str:
 
 
 def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: RevealForm | None = None,
-                 status: int = 200):  # noqa: ANN001, ANN202
+                 status: int = 200, typed: Mapping[str, str] | None = None,
+                 typed_errors: Mapping[str, str] | None = None):  # noqa: ANN001, ANN202
+    """The case page; ``typed``/``typed_errors``: a refused 补正 or handover form shown again as typed."""
     address = personal.applicant_address(case)
     return render_template(
         "cases/detail.html",
@@ -110,14 +116,26 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
         upload_limit=min(current_app.config["MAX_ATTACHMENT_BYTES"], current_app.config["MAX_CONTENT_LENGTH"] or 1 << 62),
         upload_too_large=attachments.too_large_message(current_app.config["MAX_ATTACHMENT_BYTES"]),
         new=request.args.get("new") == "1", can_resume=intake.can_resume(case),
-        bundle_cases=cases.bundle_cases(case),
+        resume_item=intake.resume_item(case) if intake.can_resume(case) else None,
+        bundle=bundles.bundle_of(case),
         requested=follow_up.requested_materials(case), awaiting_supplement=follow_up.awaiting_supplement(case),
         supply_forms=SUPPLY_FORMS, collector_kinds=COLLECTOR_KINDS, cert_types=CERTIFICATE_TYPES,
         handover=follow_up.handover_summary(case), today=dt.date.today(),
         reveal_form=reveal_form or RevealForm(formdata=None), revealed=revealed,
         hand_write=hand_write_notice(case.applicant_name, case.proxy_name, address),
         papers=transfers.where_are_papers(case),
+        evaluations=evaluations.for_case(case), describe_evaluation=evaluations.describe,
+        remedies=evaluations.remedies_for(case), remedy_statuses=evaluations.REMEDY_STATUSES,
+        contact_methods=evaluations.CONTACT_METHODS, local_time=evaluations.local_text,
+        visit_word=rating_rules.visit_word(evaluations.current_visit(case)),
+        typed=typed or {}, typed_errors=typed_errors or {},
     ), status
+
+
+def detail_page_again(case, typed: Mapping[str, str], typed_errors: Mapping[str, str]):  # noqa: ANN001, ANN201
+    """The case page after a refused form, with what the agent typed kept (the view is logged like a GET)."""
+    log_access("case_view", case_id=case.id, obj=case.case_no, detail="查看办件详情（号码已遮蔽）")
+    return _detail_page(case, status=400, typed=typed, typed_errors=typed_errors)
 
 
 @bp.get("/<case_id>")

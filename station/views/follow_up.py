@@ -11,10 +11,11 @@ import datetime as dt
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from station.services import cases, follow_up
+from station.services import cases, commitments, follow_up
 from station.services.calendar import load_calendar
 from station.services.errors import DomainError, ValidationFailed
 from station.views.access import FRONT_OFFICE
+from station.views.cases import detail_page_again
 from websec.roles import roles_required
 
 bp = Blueprint("follow_up", __name__)
@@ -32,6 +33,13 @@ def _flash_error(exc: DomainError) -> None:
         flash(exc.message, "error")
 
 
+def _again(case, exc: DomainError):  # noqa: ANN001, ANN202
+    """A refused form: the case page again with what was typed kept and each fault beside its field."""
+    _flash_error(exc)
+    errors = exc.errors if isinstance(exc, ValidationFailed) else {}
+    return detail_page_again(cases.get_case(case.id), request.form, errors)
+
+
 @bp.post("/cases/<case_id>/supplement")
 @roles_required(*FRONT_OFFICE)
 def supplement(case_id: str):  # noqa: ANN201
@@ -45,8 +53,7 @@ def supplement(case_id: str):  # noqa: ANN201
     try:
         follow_up.submit_supplement(case, current_user._get_current_object(), answers, form.get("note", ""))
     except DomainError as exc:
-        _flash_error(exc)
-        return _back(case.id, "supplement")
+        return _again(case, exc)
     flash("补正材料已登记，将同步报送县级平台。请打印补正材料收取凭证交申请人。", "success")
     return _back(case.id)
 
@@ -62,6 +69,21 @@ def arrival(case_id: str, material_id: int):  # noqa: ANN201
         _flash_error(exc)
     else:
         flash(f"已登记补交：{material.name}。", "success")
+    return _back(case.id, "materials")
+
+
+@bp.post("/cases/<case_id>/materials/<int:material_id>/unkept")
+@roles_required(*FRONT_OFFICE)
+def unkept(case_id: str, material_id: int):  # noqa: ANN201
+    """An overdue deferred material recorded as a promise not kept (with the agent's note)."""
+    case = cases.get_case(case_id)
+    try:
+        material = commitments.record_unkept(case, current_user._get_current_object(), material_id,
+                                             request.form.get("unkept_note", ""))
+    except DomainError as exc:
+        _flash_error(exc)
+    else:
+        flash(f"已记录：{material.name}逾期未补，承诺未履行，将同步报送县级平台。", "success")
     return _back(case.id, "materials")
 
 
@@ -81,8 +103,7 @@ def handover(case_id: str):  # noqa: ANN201
     try:
         follow_up.record_handover(case, current_user._get_current_object(), data)
     except DomainError as exc:
-        _flash_error(exc)
-        return _back(case.id, "handover")
+        return _again(case, exc)
     flash("已登记送达，办件状态为“已送达”。请打印送达回证。", "success")
     return _back(case.id)
 

@@ -17,6 +17,8 @@ from station.services import (
     intake,
     licence_checks,
     material_library,
+    users,
+    villages,
 )
 from station.services import cases as case_service
 from station.services.calendar import load_calendar
@@ -112,6 +114,7 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
         resumes=resumes, booking=booking, visit=visit, library=library, consent_text=material_library.CONSENT_TEXT,
         masked_licence=licence_checks.masked_number,
         typed_validity={m.key for m in materials if material_library.validity_rule(m.key) == material_library.TYPED},
+        **_village_choices(),
     )
 
 
@@ -169,16 +172,25 @@ def _library_panel(values, materials, today: dt.date, lookup: bool):  # noqa: AN
         flash(f"材料库中有 {panel.reusable} 份已核验、可复用的材料。", "success")
     return panel
 def _resumed_case(items: list[ServiceItem]):  # noqa: ANN202 - a Case or None
-    """The 不予收件 case this form takes up again (?resume=<id>, kept in a hidden field), if any."""
+    """The 不予收件 / 不予受理 case this form takes up again (?resume=<id>, kept in a hidden field), if any.
+
+    Matched by item code: a case the county refused weeks ago was taken under an older catalog.
+    """
     case_id = request.form.get("resume") if request.method == "POST" else request.args.get("resume")
     if not case_id:
         return None
     case = case_service.get_case(case_id)
-    if case.item_id not in {i.id for i in items}:
+    if case.item.item_code not in {i.item_code for i in items}:
         raise DomainError("再次受理的事项与首次来访的办件不一致。")
     if request.method == "GET" and not intake.can_resume(case):
-        raise DomainError(f"办件 {case.case_no} 不是“不予收件”的办件，或已再次受理过，不能再次受理。")
+        raise DomainError(intake.not_resumable_message(case))
     return case
+
+
+def _village_choices() -> dict:
+    """The station's villages for the applicant's village picker (none set: the 12-digit code is typed)."""
+    listed = villages.station_villages()
+    return {"villages": listed, "villages_options": [(v.code, f"{v.name}（{v.code}）") for v in listed]}
 
 
 def _defaults() -> dict[str, str]:
@@ -187,6 +199,7 @@ def _defaults() -> dict[str, str]:
         "applicant_kind": "person",
         "applicant_cert_type": "111",
         "proxy_name": current_user.name,
+        "proxy_id_number": users.own_id_number(current_user._get_current_object()),
         "proxy_phone": current_user.phone or "",
         "proxy_relation": "村代办员",
         "pickup_method": "window",

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, render_template, request
 
 from rules import query_codes
 from station.models import Case, LoginThrottle, ServiceItem
-from station.services import cases
+from station.services import bundles, cases
 from station.services.station_info import get_profile
 from websec.throttle import RateLimit
 
@@ -43,5 +43,5 @@ def query():  # noqa: ANN201
                 error = "没有找到这个查询码，请核对回执上的8位查询码。"
     return render_template(
         "public/query.html", code=code, case=case, error=error, profile=get_profile(),
-        materials=cases.materials(case) if case else [],
+        materials=cases.materials(case) if case else [], bundle=bundles.bundle_of(case) if case else None,
     ), status

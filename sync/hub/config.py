@@ -78,6 +78,9 @@ class Config:
     PUBLIC_URL = ""
     PUBLIC_LOOKUP_LIMIT = 30
     PUBLIC_LOOKUP_WINDOW_S = 600
+    # 差评整改: the first call-back and the fix are due this many working days after the 差评.
+    REMEDY_CALLBACK_WORKING_DAYS = 1
+    REMEDY_FIX_WORKING_DAYS = 15
     # 跨域办: this county's 6-digit code, and how often `run` forwards to peer hubs (0: never; `peers --once`)
     AREA_CODE = ""
     PEER_SYNC_INTERVAL_S = 30

@@ -44,8 +44,23 @@ def active(page) -> dict:
 
 
 def toggle_large_font(page) -> None:
-    with page.expect_navigation():
-        page.click("#toggle-large-font")
+    """Switch 大字模式; it switches in place (issue 19), so wait for the button to change."""
+    before = page.locator("#toggle-large-font").inner_text()
+    page.click("#toggle-large-font")
+    page.wait_for_function("b => document.getElementById('toggle-large-font').textContent.trim() !== b", arg=before)
+
+
+def test_switching_large_font_keeps_what_was_typed(person, stack):
+    """Issue 19: an agent who switches 大字模式 halfway through an intake keeps what she typed."""
+    page = person("agent")
+    page.goto(f"{stack.url}/intake/item/{item_id(stack, PENSION)}")
+    page.fill("#applicant_name", "赵秀英")
+    page.fill("#applicant_phone", "13912345678")
+    toggle_large_font(page)
+    assert page.evaluate("document.body.classList.contains('large-font')")
+    assert (page.input_value("#applicant_name"), page.input_value("#applicant_phone")) == ("赵秀英", "13912345678")
+    page.goto(f"{stack.url}/cases/")  # the choice still sticks from page to page
+    assert page.evaluate("document.body.classList.contains('large-font')")
 
 
 @pytest.mark.screens("5-large-font")

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
 from tests.browser.test_journeys import case_numbers, sync_now
-from tests.fixtures.browser import print_document, squeeze
+from tests.fixtures.browser import fill_intake, print_document, squeeze
 from tests.fixtures.e2e import queue_cases
 from tests.fixtures.intake import GOOD_ID, form_for, item_named
 
@@ -159,3 +160,97 @@ def test_the_agents_home_is_her_to_do(person, stack, shots):
     assert "本站待办" in clerk.locator("#todo").inner_text()
     assert clerk.locator("#sync-queue").is_visible()
     shots.take(clerk, "clerk-home", full_page=True)
+
+
+@pytest.mark.screens("resume-not-collected")
+def test_a_resident_turned_away_returns_and_the_form_is_already_filled(person, stack, shots):
+    """Issue 19 item 4: the 不予收件 case is taken up again from its case page, both visits linked."""
+    first_id = _take(stack, **{"mat__hukou_book__status": "missing"})
+    [first_no] = case_numbers(stack, [first_id])
+    agent = person("agent")
+    agent.goto(f"{stack.url}/cases/{first_id}")
+    shots.take(agent, "first-visit", full_page=True)
+    agent.click("#resume-case")
+    assert agent.input_value("#applicant_name") == "赵秀英" and agent.input_value("#applicant_id_number") == GOOD_ID
+    assert first_no in agent.locator("#resume-note").inner_text()
+    assert not agent.is_checked("input[name=mat__hukou_book__status][value=provided]")
+    agent.check("input[name=mat__hukou_book__status][value=provided]")
+    shots.take(agent, "form-filled", full_page=True)
+    agent.click("#save-intake")
+    agent.wait_for_url(re.compile(r"\?new=1$"))
+    assert "已收件" in agent.locator("#case-status").inner_text()
+    assert f"首次来访为办件 {first_no}" in agent.locator("main").inner_text()
+    shots.take(agent, "second-visit", full_page=True)
+
+
+@pytest.mark.screens("handover-post")
+def test_the_result_goes_by_free_post_and_a_mistyped_tracking_number_keeps_the_form(person, stack, shots, tmp_path):
+    case_id = _take(stack)
+    [case_no] = case_numbers(stack, [case_id])
+    clerk = person("clerk")
+    sync_now(clerk, stack)
+    _decide(stack, case_id, kind="accepted")
+    _decide(stack, case_id, kind="completed", result="approved", result_text="准予发放高龄津贴")
+    sync_now(clerk, stack)
+
+    agent = person("agent")
+    agent.goto(f"{stack.url}/cases/{case_id}")
+    agent.check("#method-post")
+    agent.fill("#ems_no", "EA12345CN")  # a digit short
+    agent.fill("#address", "示范县东关镇东关村三组12号（女儿赵小明代收）")
+    agent.click("#handover-submit")
+    assert "EMS 邮件号应为13位" in agent.locator(".flash").first.inner_text()
+    assert agent.is_checked("#method-post") and agent.input_value("#ems_no") == "EA12345CN"
+    assert "赵小明代收" in agent.input_value("#address")
+    shots.take(agent, "refused-kept", full_page=True)
+    agent.fill("#ems_no", "EA123456789CN")
+    agent.click("#handover-submit")
+    assert agent.locator("#case-status").inner_text() == "已送达", agent.locator(".flash").all_inner_texts()
+    assert "EA123456789CN" in agent.locator("#handover-done").inner_text()
+    shots.take(agent, "posted", full_page=True)
+    slip = squeeze(print_document(agent, "送达回证", tmp_path, "delivery-slip-post"))
+    assert "EA123456789CN" in slip and "免费邮寄" in slip
+
+    sync_now(clerk, stack)
+    county = person("county")
+    county.goto(f"{stack.hub.url}/cases")
+    county.get_by_role("link", name=case_no).click()
+    assert "EA123456789CN" in county.locator("#delivery").inner_text()
+    shots.take(county, "county", full_page=True)
+
+
+@pytest.mark.screens("bundle-one-receipt")
+def test_the_newborn_bundle_is_one_application_with_one_receipt(person, stack, shots, tmp_path):
+    """Issue 19 item 6: one form, one query code, one receipt; the 出生医学证明 is not asked for."""
+    agent = person("agent")
+    agent.goto(f"{stack.url}/intake/bundle/B001")
+    assert "无需申请人提交" in agent.locator("#intake-form").inner_text()
+    fill_intake(
+        agent,
+        applicant={"applicant_id_number": GOOD_ID, "applicant_name": "赵秀英", "applicant_phone": "13912345678",
+                   "applicant_address": "示范县东关镇东关村三组12号"},
+        fields={"baby_name": "王小禾", "baby_sex": "女", "baby_birth_date": dt.date.today().isoformat(),
+                "father_name": "王建军", "mother_name": "赵秀英", "birth_hospital": "示范县人民医院",
+                "child_order": "一孩", "follow_parent": "随父", "baby_ethnicity": "汉族",
+                "card_bank": "中国农业银行", "delivery_method": "服务站领取"},
+        materials={"id_card": "provided", "marriage_cert": "provided", "hukou_book": "provided",
+                   "family_planning_commitment": "provided", "photo_1inch": "provided"},
+    )
+    shots.take(agent, "form", full_page=True)
+    agent.click("#save-intake")
+    agent.wait_for_url(re.compile(r"\?new=1$"))
+    bundle = agent.locator("#bundle")
+    assert "新生儿出生一件事" in bundle.inner_text() and bundle.locator("tbody tr").count() == 5
+    code = agent.locator("#bundle-query-code").inner_text()
+    shots.take(agent, "case", full_page=True)
+    receipt = squeeze(print_document(agent, "一件事收件回执", tmp_path, "bundle-receipt"))
+    assert "共5个事项" in receipt and code in receipt
+    for number in bundle.locator("tbody td.mono").all_inner_texts():
+        assert number.strip() in receipt
+
+    sync_now(person("clerk"), stack)
+    resident = person("county").context.new_page()
+    resident.goto(f"{stack.hub.url}/q/{code}")
+    for name in ("出生医学证明首次签发", "生育登记", "出生登记（户口登记）", "新生儿参保登记", "社会保障卡申领"):
+        assert name in resident.locator("main").inner_text()
+    shots.take(resident, "public", full_page=True)

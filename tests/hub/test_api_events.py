@@ -242,3 +242,20 @@ def test_catalog_grace_is_configurable(hub_app, station_a, make_event, two_catal
     hub_app.extensions["hub_platform"].grace_days = 60
     result = station_a.results([make_event(catalog_version="v-old", occurred_at=_iso(two_catalogs))])[0]
     assert result["status"] == "accepted"
+
+
+def test_a_submitted_case_with_a_broken_bundle_membership_is_refused_and_not_filed(hub_app, station_a, make_event):
+    """Issue 19: the county files a bundle's items under one code by its group; a membership that
+    names another group is refused with a reason, nothing filed."""
+    from sync.hub.models import HubCase
+    from tests.fixtures.hub import case_snapshot
+
+    body = case_snapshot(bundle_group="01JBUNDLE0000000000000000A",
+                         bundle={"code": "B001", "name": "新生儿出生一件事", "group": "01JOTHER000000000000000000",
+                                 "query_code": "K7P2QX", "position": 1, "size": 5})
+    [result] = station_a.results([make_event(payload=body)])
+    assert result["status"] == "rejected" and "bundle.group" in result["reason"]
+    with hub_app.app_context():
+        assert HubCase.select().count() == 0
+    body["bundle"]["group"] = body["bundle_group"]
+    assert station_a.results([make_event(payload=body)])[0]["status"] == "accepted"

@@ -178,4 +178,22 @@ def test_materials_after_supplement_flag_case(hub_app, station_a, submitted_case
 
 def test_protocol_change_kinds_are_the_documented_ones():
     assert set(protocol.CHANGE_KINDS) == {"case.status", "catalog.published", "station.settings", "conflict.resolved",
-                                          "case.shared", "appointment.changed"}
+                                          "evaluation.recorded", "remedy.updated", "case.shared",
+                                          "appointment.changed"}
+
+
+def test_a_material_the_station_marked_not_applicable_cannot_be_asked_for_in_a_supplement(
+        hub_app, station_a, make_event):
+    """Issue 19: a 不适用 material (with the agent's reason) never reaches a 补正 list as missing."""
+    from tests.fixtures.hub import case_snapshot
+
+    snapshot = case_snapshot()
+    snapshot["materials"].append({"key": "disability_cert", "name": "残疾人证", "status": "not_applicable",
+                                  "supplied_note": "非残疾人", "condition": "仅重度残疾人申请政府代缴时提供"})
+    event = make_event(payload=snapshot)
+    assert station_a.results([event])[0]["status"] == "accepted"
+    with pytest.raises(ValidationError, match="站点已登记为不适用"):
+        _decide(hub_app, event["case_id"], kind="supplement", supplement_keys=("disability_cert", "hukou_book"))
+    with hub_app.app_context():
+        assert Decision.select().count() == 0 and HubCase.get(HubCase.case_id == event["case_id"]).status == "submitted"
+    _decide(hub_app, event["case_id"], kind="supplement", supplement_keys=("hukou_book",))

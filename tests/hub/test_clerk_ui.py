@@ -218,3 +218,14 @@ def test_static_css_is_local(hub_client):
     assert hub_client.get("/static/hub.css").status_code == 200
     html = hub_client.get("/login").get_data(as_text=True)
     assert "http://" not in html and "https://" not in html
+
+
+def test_publishing_a_catalog_with_a_bad_material_condition_is_refused(hub_app, county_admin):
+    """Issue 19: the hub runs the stations' catalog check, the conditional-material field included."""
+    catalog = valid_catalog("2026.14")
+    catalog["items"][0]["materials"][0]["condition"] = "  "
+    html = county_admin.csrf_post("/catalog", {"catalog": json.dumps(catalog, ensure_ascii=False)}).get_data(
+        as_text=True)
+    assert "condition（适用条件）应为非空文字" in html
+    with hub_app.app_context():
+        assert not CatalogVersion.select().where(CatalogVersion.version == "2026.14").exists()

@@ -104,7 +104,7 @@ def test_look_alike_letters_and_dashes_still_find_the_case(hub_app, hub_client, 
     assert "城乡居民基本养老保险参保登记" in _page(hub_client, "k7p2-oxim")  # O→0, I→1, lower case, dash
     assert "城乡居民基本养老保险参保登记" in _page(hub_client, "K7P20XLM")  # L→1
     response = hub_client.get("/q?code=k7p2+0xlm")
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/q/{CODE}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/q/{CODE}?via=typed")  # 移动端/PC, not 二维码
 
 
 def test_unknown_code_says_not_found_only(hub_client, station_a):
@@ -119,6 +119,24 @@ def test_a_bundle_code_shows_every_item(hub_app, hub_client, station_a, make_eve
     html = _page(hub_client, "BVND1E02")
     assert "出生医学证明" in html and "户口登记" in html and "共 2 项" in html
     assert "别人的事项" not in html
+
+
+def test_the_bundles_one_code_lists_its_items_in_the_receipts_order_and_the_county_sees_the_bundle(
+        hub_app, hub_client, station_a, approver, make_event):
+    """Issue 19: the station sends each item's place in the bundle; the second item may arrive first."""
+    group = "01JBUNDLE0000000000000000B"
+
+    def member(code, name, position):
+        bundle = {"code": "B001", "name": "新生儿出生一件事", "group": group, "query_code": "BVND2E01",
+                  "position": position, "size": 2}
+        return _submit(station_a, make_event, code, bundle_group=group, item_name=name, bundle=bundle)
+
+    member("BVND2E02", "出生登记（户口登记）", 2)
+    first = member("BVND2E01", "出生医学证明首次签发", 1)
+    html = _page(hub_client, "BVND2E01")
+    assert html.index("出生医学证明首次签发") < html.index("出生登记（户口登记）")
+    county = approver.client.get(f"/cases/{first}").get_data(as_text=True)
+    assert "一件事：新生儿出生一件事（本件为第 1 / 2 项）" in county and "出生登记（户口登记）" in county
 
 
 def test_station_phone_is_a_tel_link_when_the_county_set_one(hub_app, hub_client, station_a, make_event):

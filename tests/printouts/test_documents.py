@@ -16,11 +16,13 @@ from printouts import (
     notice_missing,
     transfer_sheet,
 )
+from printouts.bundle_receipt import bundle_receipt
 from printouts.data import CaseDoc, MaterialLine, StationInfo
 from printouts.samples import (
     SAMPLE_ID_NUMBER,
     SAMPLE_PHONE,
     SAMPLE_PROXY_ID,
+    sample_bundle_case,
     sample_case,
     sample_ledger_rows,
     sample_transfer,
@@ -251,3 +253,17 @@ def test_delivery_slip_says_how_the_result_was_handed_over(station: StationInfo,
     for word in ("送达回证", "准予", "YL-2025-0318", "2025年3月14日", *expected):
         assert flat(word) in text, word
     assert flat(absent) not in text
+
+
+def test_the_bundle_receipt_lists_every_item_with_its_own_case_number_under_one_code(
+        font_mode: str, station: StationInfo) -> None:
+    """Issue 19: one paper for the 新生儿出生一件事: five items, five case numbers, one query code."""
+    case = sample_bundle_case()
+    text = flat(pdftotext(bundle_receipt(station, case)))
+    assert "一件事收件回执" in text and "新生儿出生一件事" in text and "共5个事项" in text
+    for line in case.bundle.items:
+        assert flat(line.item_name) in text and line.case_no in text
+    assert text.count(flat(case.query_code)) >= 1
+    received = text.split("收取材料")[1].split("温馨提示")[0]
+    assert "结婚证" in received and "出生医学证明" not in received
+    assert "出生医学证明（由本件事前项办结后出具）" in text

@@ -9,7 +9,7 @@ import pytest
 
 from printouts import PRINTABLE_DOCUMENTS, applicable_documents
 from printouts.data import DeliveryDoc, MaterialLine
-from printouts.samples import sample_case
+from printouts.samples import sample_bundle_case, sample_case
 
 PROVIDED = (MaterialLine("居民身份证", "original_and_copy", 1, "provided"),)
 
@@ -22,7 +22,7 @@ def _keys(**changes: object) -> set[str]:
 def test_registry_keys_and_titles() -> None:
     assert set(PRINTABLE_DOCUMENTS) == {"receipt", "receipt_roll", "notice_missing", "deferral", "commitment",
                                         "authorization", "supplement", "completion", "supplement_receipt",
-                                        "delivery_slip"}
+                                        "delivery_slip", "bundle_receipt"}
     for doc in PRINTABLE_DOCUMENTS.values():
         assert doc.title and callable(doc.build) and callable(doc.applies)
 
@@ -45,6 +45,13 @@ def test_registry_keys_and_titles() -> None:
 ])
 def test_predicates(changes: dict, expected: set[str]) -> None:
     assert _keys(**changes) == expected
+
+
+def test_a_bundles_items_share_one_combined_receipt_instead_of_one_each() -> None:
+    """Issue 19: the 新生儿出生 bundle once printed five receipts; its items now offer the one."""
+    bundle = sample_bundle_case().bundle
+    assert _keys(bundle=bundle) == {"bundle_receipt"}
+    assert _keys(bundle=bundle, decision="not_collected") == {"bundle_receipt", "notice_missing"}
 
 
 def test_receipt_title_in_listing() -> None:

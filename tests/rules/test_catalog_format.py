@@ -103,6 +103,17 @@ FAULTS = [
         _duplicate_impl_code, "实施编码“11141081MB0194271R4000111001000”重复", id="duplicate-impl-code"
     ),
     pytest.param(_duplicate_bundle_code, "一件事编码“B001”重复", id="duplicate-bundle-code"),
+    # issue 19: a conditional material's condition, an item's own products, a national code list
+    pytest.param(_set(["items", 0, "materials", 3, "condition"], ""), "condition（适用条件）应为非空文字",
+                 id="empty-condition"),
+    pytest.param(_set(["items", 0, "materials", 3, "condition"], 1), "condition（适用条件）应为非空文字",
+                 id="condition-not-text"),
+    pytest.param(_set(["items", 0, "materials", 3, "condition"], "仅" * 41), "condition（适用条件）过长",
+                 id="condition-too-long"),
+    pytest.param(_set(["items", 0, "produces"], "birth_medical_cert"), "produces", id="produces-not-a-list"),
+    pytest.param(_set(["items", 0, "produces"], ["出生医学证明"]), "produces", id="produces-not-keys"),
+    pytest.param(_set(["items", 0, "form_fields", 0, "code_list"], "religions"), "code_list“religions”无效",
+                 id="unknown-code-list"),
 ]
 
 
@@ -173,6 +184,13 @@ def test_a_material_form_is_valid_exactly_when_it_has_a_label(catalog):
         assert validate_catalog(catalog) == [], form
     material["form"] = "scan"
     assert any("材料形式" in p for p in validate_catalog(catalog))
+
+
+def test_the_demo_catalog_uses_conditions_where_they_are_real(catalog):
+    pension = next(i for i in catalog["items"] if i["name"] == "城乡居民基本养老保险参保登记")
+    disability = next(m for m in pension["materials"] if m["key"] == "disability_cert")
+    assert disability["condition"] == "仅重度残疾人申请政府代缴时提供"
+    assert validate_catalog(catalog) == []
 
 
 @pytest.mark.parametrize("fields, expected", [

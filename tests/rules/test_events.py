@@ -53,7 +53,7 @@ def test_every_kind_has_a_body_shape_and_a_name():
     assert set(events.BODIES) == events.KINDS == set(EVENT_KINDS)
     assert events.KINDS == {"case.submitted", "case.materials_updated", "case.status_changed", "case.note",
                             "case.delivered", "case.evaluated", "case.supplemented",
-                            "case.originals_handover"}  # the wire names never change
+                            "case.originals_handover", "case.commitment_unkept"}  # the wire names never change
 
 
 REUSED = {"verified_at": "2026-11-20T09:30:00", "verified_by": "王代办", "station_code": "ST141081102201",
@@ -83,6 +83,43 @@ def test_a_reuse_without_its_original_verification_is_refused(origin, words):
     problem = events.body_problem(events.SUBMITTED, {**SUBMITTED, "materials": [row]})
     assert problem is not None and words in problem and "居民身份证" in problem
     assert events.body_problem(events.SUPPLEMENTED, {"supplied": [], "materials": [row]}) is not None
+
+
+GROUP = "01JBUNDLE0000000000000000A"
+MEMBER = {**SUBMITTED, "bundle_group": GROUP,
+          "bundle": {"code": "B001", "name": "新生儿出生一件事", "group": GROUP, "query_code": "K7P2QX9M",
+                     "position": 2, "size": 5}}
+
+
+def test_a_bundle_member_as_the_station_writes_it_passes():
+    assert events.body_problem(events.SUBMITTED, MEMBER) is None
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"position": 6}, "bundle.position"),
+        ({"position": 0}, "bundle.position"),
+        ({"size": 1, "position": 1}, "bundle.position"),
+        ({"group": "01JOTHERGROUP0000000000000"}, "bundle.group 与 bundle_group 不一致"),
+        ({"query_code": " "}, "bundle.query_code 应为非空文字"),
+        ({"size": "5"}, "bundle.size 应为整数"),
+        ({"name": None}, "bundle.name"),
+    ],
+)
+def test_a_bundle_membership_the_county_could_not_file_is_refused(change, message):
+    body = {**MEMBER, "bundle": {**MEMBER["bundle"], **change}}
+    assert message in events.body_problem(events.SUBMITTED, body)
+
+
+def test_a_bundle_is_as_far_along_as_its_slowest_case():
+    from rules.bundles import least_advanced
+
+    assert least_advanced(["completed", "accepted", "delivered"]) == "accepted"
+    assert least_advanced(["accepted", "supplement", "collected"]) == "supplement"
+    assert least_advanced(["delivered", "from_a_newer_hub"]) == "from_a_newer_hub"
+    assert least_advanced([]) == ""
+
 
 
 def test_cross_area_codes_must_be_division_codes():

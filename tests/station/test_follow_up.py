@@ -414,3 +414,27 @@ def test_a_not_collected_case_is_taken_up_again_from_the_first_visit(app, agent)
     assert "不能再次受理" in refused
     with app.app_context(), db.connection_context():
         assert Case.select().count() == cases_before
+
+
+def test_a_refused_handover_form_comes_back_with_what_was_typed(app, agent):
+    """Issue 19 F: a mistyped EMS number used to send the agent back to an empty form."""
+    case = _in_app(app, _completed)
+    response = agent.post(f"/cases/{case.id}/handover", {
+        "method": "post", "ems_no": "EA12345", "address": "示范县东关镇东关村三组12号（代收：赵小明）",
+        "date": dt.date.today().isoformat()})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "EMS 邮件号应为13位" in page
+    assert 'id="method-post" checked' in page
+    assert 'value="EA12345"' in page and "代收：赵小明" in page
+    assert _in_app(app, lambda: Case.get_by_id(case.id).status) == "completed"
+
+
+def test_a_refused_supplement_form_comes_back_with_what_was_typed(app, agent):
+    case = _in_app(app, lambda: _asked_for_hukou(_take()))
+    response = agent.post(f"/cases/{case.id}/supplement", {"supplied__hukou_book": "not_applicable",
+                                                           "note": "申请人为集体户口，已电话说明"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "选择不适用时，请填写理由" in page
+    assert 'id="supplied__hukou_book__not_applicable" checked' in page
+    assert "申请人为集体户口，已电话说明</textarea>" in page
+    assert _in_app(app, lambda: Case.get_by_id(case.id).supplemented_at) is None

@@ -15,6 +15,7 @@ from sync.hub.models.cases import (
     Event,
     HubCase,
 )
+from sync.hub.models.evaluations import HubEvaluation, Remedy, RemedyContact
 from sync.hub.models.licences import Licence
 from sync.hub.models.peers import Peer, PeerForward
 from sync.hub.models.stations import Device, Nonce, Station
@@ -39,6 +40,9 @@ MODELS = [
     HubAccessLogHead,
     StationAccessLog,
     Licence,
+    HubEvaluation,
+    Remedy,
+    RemedyContact,
     Peer,
     PeerForward,
     Device,
@@ -64,10 +68,13 @@ __all__ = [
     "HubAccessLog",
     "HubAccessLogHead",
     "HubCase",
+    "HubEvaluation",
     "HubLoginThrottle",
     "HubUser",
     "Licence",
     "Nonce",
+    "Remedy",
+    "RemedyContact",
     "Peer",
     "PeerForward",
     "Station",

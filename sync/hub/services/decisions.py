@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app
 from peewee import IntegrityError
 
-from rules.labels import COUNTY_DECISIONS, HUB_CASE_STATUSES
+from rules.labels import COUNTY_DECISIONS, HUB_CASE_STATUSES, MATERIAL_STATUSES
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Decision, HubCase, Peer, utcnow
@@ -30,6 +30,8 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     REJECT: frozenset({"submitted", SUPPLEMENT}),
     COMPLETE: frozenset({ACCEPT}),
 }
+#: Materials the station settled as not to be brought (issue 19): never on a 补正 list as missing.
+NOT_DEMANDED = frozenset({"not_applicable", "in_bundle"})
 _HUB_CASE_NO = re.compile(r"^[0-9A-Za-z-]{1,50}$")
 
 
@@ -58,6 +60,10 @@ def _supplement_items(case: HubCase, keys: tuple[str, ...]) -> list[dict[str, st
     for key in keys:
         if key not in materials:
             raise ValidationError(f"补正材料「{key}」不在该办件的材料清单中。")
+        if materials[key].get("status") in NOT_DEMANDED:
+            name = materials[key].get("name") or key
+            raise ValidationError(f"「{name}」站点已登记为{MATERIAL_STATUSES[materials[key]['status']]}，"
+                                  "不能列为补正材料；如确需申请人提供，请在补正说明中写明理由。")
         items.append({"key": key, "name": str(materials[key].get("name") or key)})
     return items
 

@@ -50,6 +50,7 @@ class Progress:
     result_text: str = ""
     certificate_no: str = ""
     collect: str = ""
+    case_id: str = ""  # which case a rating on the page is for (the code may open a bundle)
 
 
 def _when(value: Any) -> tuple[str, dt.datetime | None]:
@@ -101,7 +102,7 @@ def progress(case: HubCase, station: Station) -> Progress:
     view = Progress(
         item_name=case.item_name or "办件", case_no=case.hub_case_no or case.case_no or "",
         applicant=mask_name(case.applicant_name), station_name=station.name, station_phone=station_phone(station),
-        status_word="",
+        status_word="", case_id=case.case_id,
     )
     timed: list[tuple[dt.datetime | None, int, Step]] = []
     received_text, received = _when(case.received_at)
@@ -191,8 +192,30 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
                            for m in pending]
 
 
+def bundle_members(case: HubCase) -> list[HubCase]:
+    """The cases a station took with ``case`` in one 一件事 (itself included), in the bundle's order.
+
+    Ordered by the position the station sent (``bundle.position`` in ``case.submitted``, issue 19),
+    then by arrival, so the resident and the county see the items as the receipt lists them.
+    """
+    if not case.bundle_group:
+        return [case]
+    members = list(HubCase.select().where((HubCase.station == case.station_id)
+                                          & (HubCase.bundle_group == case.bundle_group)).order_by(HubCase.id))
+
+    def position(member: HubCase) -> int:
+        bundle = (member.snapshot or {}).get("bundle")
+        value = bundle.get("position") if isinstance(bundle, dict) else None
+        return value if isinstance(value, int) else 1 << 30
+
+    return sorted(members, key=position)
+
+
 def lookup(typed: str | None) -> list[Progress] | None:
-    """The case(s) a typed code opens: the case, or every item of its bundle; None when none has it."""
+    """The case(s) a typed code opens: the case, or every item of its bundle; None when none has it.
+
+    A bundle's one printed code is its first item's query code; any item's code opens the whole bundle.
+    """
     code = query_codes.normalise(typed)
     if not code:
         return None
@@ -200,8 +223,4 @@ def lookup(typed: str | None) -> list[Progress] | None:
     if case is None:
         return None
     station = Station.get_by_id(case.station_id)
-    cases = [case]
-    if case.bundle_group:
-        cases = list(HubCase.select().where((HubCase.station == case.station_id)
-                                            & (HubCase.bundle_group == case.bundle_group)).order_by(HubCase.id))
-    return [progress(c, station) for c in cases]
+    return [progress(c, station) for c in bundle_members(case)]

@@ -9,12 +9,13 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from rules import evaluations as rating_rules
 from rules.labels import COUNTY_DECISIONS, HUB_CASE_STATUSES
 from sync.hub.extensions import db
-from sync.hub.models import Conflict, Decision, Event, HubCase, Station
+from sync.hub.models import Conflict, Decision, Event, HubCase, Remedy, Station
 from sync.hub.models.users import COUNTY_ADMIN
 from sync.hub.security import CASEWORK, log_access, require_role
-from sync.hub.services import attachments, decisions, peers, personal, stations
+from sync.hub.services import attachments, decisions, evaluations, peers, personal, public, stations
 from sync.hub.services import conflicts as conflict_service
 from sync.hub.services.errors import HubError
 from websec.files import download_name, sniff_type
@@ -126,7 +127,10 @@ def _case_page(case: HubCase, revealed: dict[str, str] | None = None) -> str:
         decisions_taken=list(Decision.select().where(Decision.case == case).order_by(Decision.id)),
         conflicts=list(Conflict.select().where(Conflict.case_id == case_id).order_by(Conflict.id)),
         files=attachments.for_case(case_id), cross=cross,
-        allowed=[] if cross and cross["peer"] else decisions.allowed_decisions(case.status))
+        allowed=[] if cross and cross["peer"] else decisions.allowed_decisions(case.status),
+        ratings=evaluations.for_case(case_id), rating_rules=rating_rules,
+        remedy_ids={r.evaluation_id: r.id for r in Remedy.select().where(Remedy.case_id == case_id)},
+        bundle_cases=public.bundle_members(case))
 
 
 @bp.post("/cases/<case_id>/decide")

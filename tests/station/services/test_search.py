@@ -138,10 +138,20 @@ def test_a_thousand_queries_in_a_row_give_the_same_answers(index, names):
         assert index.search(query) == first[query], query
     top = {query: names[hits[0][0]] if hits else None for query, hits in first.items()}
     assert top == {
-        "ylbx": "基本医疗保险关系转移接续", "yl": "医疗救助申请", "yanglao": "城乡居民养老保险待遇申领",
+        "ylbx": "城乡居民养老保险待遇申领", "yl": "城乡居民基本养老保险参保登记", "yanglao": "城乡居民养老保险待遇申领",
         "残疾": "残疾人服务一件事", "gljt": "高龄津贴申领", "SHEBAOKA": "社会保障卡申领",
-        "ｙｌｂｘ": "基本医疗保险关系转移接续", "城乡居民": "城乡居民养老保险待遇申领", "医保yd": "医保异地就医备案",
+        "ｙｌｂｘ": "城乡居民养老保险待遇申领", "城乡居民": "城乡居民养老保险待遇申领", "医保yd": "医保异地就医备案",
         "zzz": None,
     }
     assert first["ｙｌｂｘ"] == first["ylbx"]  # the IME's full-width letters find the same items
     assert {names[key] for key, _ in first["残疾"]} == {"残疾人服务一件事", DISABILITY_CARD, DISABILITY_SUBSIDY}
+
+
+def test_initials_that_match_an_item_exactly_rank_it_first(index, names):
+    """Issue 19: "ylbx" is what a village agent types for 养老保险, the station's most common item;
+    the county's keyword 养老保险 (initials ylbx, listed first) puts the pension items above every
+    item whose initials merely contain ylbx (城乡居民基本医疗保险参保登记 has the very same initials)."""
+    top = found(index, names, "ylbx")[:2]
+    assert set(top) == {"城乡居民养老保险待遇申领", PENSION_ENROLL}
+    assert found(index, names, "gljt")[0] == "高龄津贴申领"  # the name's own initials, exactly
+    assert found(index, names, "城乡居民基本医疗保险参保登记")[0] == MEDICAL_ENROLL  # the exact name stays first

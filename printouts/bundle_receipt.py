@@ -1,0 +1,78 @@
+"""一件事收件回执: one receipt for every item of a bundle, with the bundle's one query code.
+
+The 新生儿出生 bundle once gave five receipts with five query codes; a parent now takes home one
+paper that lists each item with the case number the county files it under (issue 19 item 6).
+"""
+
+from __future__ import annotations
+
+from printouts.data import BundleDoc, BundleItemLine, CaseDoc, StationInfo
+from printouts.documents import (
+    _applicant_rows,
+    _contact_rows,
+    _finish,
+    _issued,
+    _materials_table,
+    _not_needed_lines,
+    _note_list,
+    _start,
+)
+from printouts.layout import deadline_text
+from rules.labels import CASE_STATUSES, INTAKE_DECISIONS, NOT_HANDED_IN, PICKUP_METHODS
+
+TITLE = "一件事收件回执"
+
+
+def _dates(line: BundleItemLine) -> str:
+    """承诺 and 法定 dates of one item, each marked 暂定 where it is provisional."""
+    parts = []
+    if line.committed_due:
+        parts.append("承诺 " + deadline_text("", line.committed_due, line.committed_provisional, ""))
+    if line.statutory_due:
+        parts.append("法定 " + deadline_text("", line.statutory_due, line.statutory_provisional, ""))
+    return "\n".join(parts) or "—"
+
+
+def _alone(case: CaseDoc) -> BundleDoc:
+    """A case outside any bundle, as a bundle of one (a preview or a reprint never fails)."""
+    line = BundleItemLine(item_name=case.item_name, case_no=case.case_no, decision=case.decision,
+                          item_code=case.item_code,
+                          committed_due=case.committed_due, committed_provisional=case.committed_provisional,
+                          committed_limit_text=case.committed_limit_text, statutory_due=case.statutory_due,
+                          statutory_provisional=case.statutory_provisional)
+    return BundleDoc(name=case.item_name, state=case.decision, items=(line,), materials=case.materials)
+
+
+def bundle_receipt(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+    """The combined receipt of ``case.bundle``: its items, the materials received once, one code."""
+    bundle = case.bundle or _alone(case)
+    b, story = _start(station, case, TITLE, layout)
+    story += [b.p(f"申请人{case.applicant_name}：本站已收到您申请“{bundle.name}”的材料。本件事共{len(bundle.items)}个事项，"
+                  f"分别报送各办理部门，凭本回执上的一个查询码即可查询全部事项的进度。"),
+              b.space(1.5),
+              b.kv_table([("一件事", bundle.name, True), *_applicant_rows(case), *_contact_rows(station, case),
+                          ("当前进度", CASE_STATUSES.get(bundle.state, bundle.state), False),
+                          ("取件方式", PICKUP_METHODS.get(case.pickup_method, case.pickup_method), False)])]
+    rows = [[str(i), line.item_name + (f"\n事项编码 {line.item_code}" if line.item_code else ""), line.case_no, INTAKE_DECISIONS.get(line.decision, line.decision),
+             _dates(line)]
+            for i, line in enumerate(bundle.items, 1)]
+    if b.layout.roll:
+        story += [b.p("包含事项", b.s.heading),
+                  b.grid(["序号", "事项 / 办件编号", "收件"], [[r[0], f"{r[1]}\n{r[2]}", r[3]] for r in rows],
+                         [0.1, 0.62, 0.28])]
+    else:
+        story += [b.p("包含事项", b.s.heading),
+                  b.grid(["序号", "事项", "办件编号", "收件结论", "办结期限"], rows, [0.06, 0.30, 0.31, 0.10, 0.23])]
+    received = [m for m in bundle.materials if m.status not in NOT_HANDED_IN]
+    if received:
+        story += [b.p(f"收取材料（共{len(received)}项，多个事项共用的材料只收一次）", b.s.heading),
+                  _materials_table(b, received)]
+    notes = ["请妥善保管本回执，凭查询码或扫描二维码可查询本件事全部事项的办理进度。",
+             "各事项分别办结、分别送达；领取结果时请携带本回执及申请人身份证件。"]
+    not_needed = _not_needed_lines(bundle.materials)
+    if not_needed:
+        notes.insert(0, "以下材料本次无需提交：" + "；".join(not_needed) + "。")
+    story += _note_list(b, "温馨提示", notes)
+    story.append(b.signatures(["申请人（代理人）签字：", f"日期：{'　' * 8}"],
+                              b.seal_lines(station.name, _issued(case))))
+    return _finish(b, story, station, case, TITLE)
