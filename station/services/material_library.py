@@ -41,7 +41,7 @@ from station.models import (
 )
 from station.models.base import now
 from station.services import access_log, attachments, personal, timeline
-from station.services.bundles import members as bundle_cases  # moved by casework (issue 19)
+from station.services.bundles import members as bundle_cases
 from station.services.errors import DomainError
 from station.services.station_info import get_profile
 
