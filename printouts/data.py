@@ -210,3 +210,16 @@ class LedgerRow:
     statutory_provisional: bool = False
     committed_provisional: bool = False
     sync_state: str = ""  # 待同步 / 已发送 / 已确认 / 被拒收
+
+
+@dataclass(frozen=True)
+class HomeVisitRow:
+    """One home visit (上门服务) in the daily ledger; the builder masks the name and address."""
+
+    time: str  # 09:30–10:40
+    staff: str
+    resident_name: str  # FULL name; the ledger masks it
+    address: str  # FULL address; the ledger shows it to the village only
+    purpose: str
+    outcome: str
+    case_numbers: tuple[str, ...] = ()

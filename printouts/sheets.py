@@ -15,12 +15,12 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Table, TableStyle
 
-from printouts.data import LedgerRow, StationInfo, TransferDoc
+from printouts.data import HomeVisitRow, LedgerRow, StationInfo, TransferDoc
 from printouts.fonts import cjk_font
 from printouts.layout import A4_LAYOUT, LEDGER_LAYOUT, Builder, PageInfo, build_pdf
 from printouts.text import fmt_date, fmt_datetime
 from rules.labels import MATERIAL_FORMS, MODES
-from rules.privacy import mask_id_number
+from rules.privacy import mask_address, mask_id_number, mask_name
 
 BLANK_HANDOVER_ROWS = 3  # room for the township and county to sign on the same sheet
 
@@ -91,8 +91,33 @@ LEDGER_COLUMNS = [  # (header, width fraction)
 _WRAPPED = {2, 3, 4, 6, 7, 9, 12}
 
 
-def ledger(station: StationInfo, day: date, rows: Iterable[LedgerRow]) -> bytes:
-    """台账: one day's cases on A4 landscape, header row on every page, 'page x of y' footer."""
+VISIT_COLUMNS = [  # the ledger's 上门服务 section: (header, width fraction)
+    ("序号", 0.04), ("时间", 0.08), ("上门人员", 0.10), ("服务对象", 0.07), ("地址", 0.18), ("办理事项", 0.22),
+    ("结果", 0.10), ("所收办件", 0.21),
+]
+
+
+def _visits_table(b: Builder, visits: list[HomeVisitRow]) -> Table:
+    width = b.layout.frame_width
+    data: list[list[object]] = [[b.p(h, b.s.label) for h, _ in VISIT_COLUMNS]]
+    for i, v in enumerate(visits, 1):
+        cells = [str(i), v.time, v.staff, mask_name(v.resident_name), mask_address(v.address), v.purpose, v.outcome,
+                 "、".join(v.case_numbers) or "—"]
+        data.append([b.p(c, b.s.cell) for c in cells])
+    table = Table(data, colWidths=[f * width for _, f in VISIT_COLUMNS], repeatRows=1)
+    table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), b.font.name), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.black), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#F2F2F2")),
+        ("LEFTPADDING", (0, 0), (-1, -1), 1.5), ("RIGHTPADDING", (0, 0), (-1, -1), 1.5),
+    ]))
+    return table
+
+
+def ledger(station: StationInfo, day: date, rows: Iterable[LedgerRow], visits: Iterable[HomeVisitRow] = ()) -> bytes:
+    """台账: one day's cases on A4 landscape, header row on every page, 'page x of y' footer.
+
+    The day's home visits (上门服务), if any, follow as their own table: the 帮办代办 service of the day.
+    """
     b = Builder(cjk_font(), LEDGER_LAYOUT)
     s = b.s
     rows = list(rows)
@@ -124,7 +149,12 @@ def ledger(station: StationInfo, day: date, rows: Iterable[LedgerRow]) -> bytes:
     story: list[Flowable] = [b.p(f"{station.name} 办件台账（{fmt_date(day)}）", s.title), b.space(1), table,
                              b.space(2), b.p(summary, s.body),
                              b.p("证件号码已按规定遮蔽；期限后带“*”的为暂定期限（节假日数据缺失，仅按周末计算）。", s.small),
-                             b.space(4), b.p(f"制表人：{'　' * 8}　　审核人：{'　' * 8}　　日期：{fmt_date(day)}")]
+                             ]
+    visits = list(visits)
+    if visits:
+        story += [b.space(3), b.p(f"上门服务（{len(visits)} 次）", s.body), b.space(1), _visits_table(b, visits),
+                  b.p("服务对象姓名、地址已按规定遮蔽。", s.small)]
+    story += [b.space(4), b.p(f"制表人：{'　' * 8}　　审核人：{'　' * 8}　　日期：{fmt_date(day)}")]
     info = PageInfo(footer_left=f"{station.name}（{station.code}）  办件台账  {fmt_date(day)}",
                     header=f"{station.name}  办件台账  {fmt_date(day)}", title=f"办件台账 {day.isoformat()}")
     story += b.hand_write_note()

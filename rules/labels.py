@@ -127,6 +127,11 @@ EVENT_KINDS: Mapping[str, str] = {
 #: Station staff roles (User.role): on the station's screens and in its log as the county shows it.
 STATION_ROLES: Mapping[str, str] = {"agent": "代办员", "clerk": "窗口人员", "admin": "站长"}
 
+#: How a home visit (上门服务) ended.
+HOME_VISIT_OUTCOMES: Mapping[str, str] = {
+    "done": "已办完", "partly": "部分办理，还需再跑", "not_home": "未遇本人", "referred": "已转相关部门",
+}
+
 #: AccessLog.action on both apps (访问日志): what someone did with a resident's data or the system.
 ACCESS_ACTIONS: Mapping[str, str] = {
     "case_view": "查看办件",
@@ -164,6 +169,10 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "decision": "作出决定",
     "log_view": "查看访问日志",
     "log_verify": "校验访问日志",
+    "appointment_list": "查看预约安排",
+    "appointment_change": "登记或更改预约",
+    "settings_appointments": "修改预约设置",
+    "home_visit": "登记或查看上门服务",
     "usb_export": "导出离线包",
     "usb_import": "导入离线包",
     "usb_return_export": "导出回执包",

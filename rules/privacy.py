@@ -74,6 +74,22 @@ def mask_name(name: str | None) -> str:
     return value[0] + "*" * (len(value) - 2) + value[-1]
 
 
+_PLACE_END = re.compile(r"^.*(?:村|社区|居委会|组)")
+
+
+def mask_address(address: str | None) -> str:
+    """An address as paper and lists show it: up to the village (or its 组), the house number hidden.
+
+    示范县东关镇东关村三组12号 → 示范县东关镇东关村三组***; with no village word, the first 6 characters.
+    """
+    value = (address or "").strip()
+    if not value:
+        return ""
+    match = _PLACE_END.match(value)
+    kept = match.group(0) if match else value[:6]
+    return kept + ("***" if len(kept) < len(value) else "")
+
+
 def mask_licence_number(number: str | None) -> str:
     """A licence number as a screen shows it: the first 6 and last 4 characters.
 

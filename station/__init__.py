@@ -23,12 +23,14 @@ from station.services.backups import check_database
 from station.services.protection import seal_plain_rows_if_pending
 from station.views import (
     admin,
+    appointments,
     auth,
     cases,
     catalog,
     errors,
     filters,
     follow_up,
+    home_visits,
     intake,
     kiosk,
     library,
@@ -156,7 +158,7 @@ def configure_extensions(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     for module in (main, auth, public, catalog, intake, cases, follow_up, library, printing, admin, sync_status, usb,
-                   transfers, kiosk, notify, villages, profile):
+                   transfers, kiosk, notify, villages, profile, appointments, home_visits):
         app.register_blueprint(module.bp)
 
 

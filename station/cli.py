@@ -170,7 +170,9 @@ def demo_command(data_dir: str, host: str, port: int, hub_port: int, no_serve: b
 @click.option("--code", required=True)
 @click.option("--secret", envvar="STATION_HUB_SECRET",
               help="omit to be asked (or set STATION_HUB_SECRET): keeps it out of shell history")
-def link_command(hub_url: str, code: str, secret: str | None) -> None:
+@click.option("--device", type=click.IntRange(0, 99), default=0,
+              help="the number `python -m sync.hub add-device` gave this PC (a second device of the station)")
+def link_command(hub_url: str, code: str, secret: str | None, device: int) -> None:
     """Store the county hub link settings."""
     app = _app()
     if not hub_url.startswith(("http://", "https://")):
@@ -185,8 +187,8 @@ def link_command(hub_url: str, code: str, secret: str | None) -> None:
     if len(secret.strip()) < 16:
         _fail("站点密钥不完整，请核对县级平台打印的密钥。")
     with app.app_context(), db.connection_context():
-        HubLink(hub_url, code, secret.strip()).save()
-    click.echo(f"已连接县级平台 {hub_url}（本站编码 {code}）")
+        HubLink(hub_url, code, secret.strip(), device).save()
+    click.echo(f"已连接县级平台 {hub_url}（本站编码 {code}" + (f"，本机为第 {device} 号设备" if device else "") + "）")
 
 
 @cli.command("sync")

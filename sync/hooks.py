@@ -31,6 +31,8 @@ sealed on disk; the hub receives the file itself, same SHA-256) or None when it 
     inside the caller's transaction; ``rebuild_case(case_id, events)``, after a restore, rebuilds a
     case the lost PC took after the backup from its events as the hub holds them (inside the
     caller's transaction; False when it cannot).
+    ``appointments_pending()`` returns the appointment offer and bookings to send, or None, and
+    ``appointments_confirmed(body)`` is told the county stored that body (sync/appointments_push.py).
     """
 
     schema_version: Callable[[], str]
@@ -42,3 +44,5 @@ sealed on disk; the hub receives the file itself, same SHA-256) or None when it 
     raise_case_numbers: Callable[[dict[str, int]], None] | None = None
     continue_access_log: Callable[[int, str], None] | None = None
     rebuild_case: Callable[[str, list[dict[str, Any]]], bool] | None = None
+    appointments_pending: Callable[[], dict[str, Any] | None] | None = None
+    appointments_confirmed: Callable[[dict[str, Any]], None] | None = None

@@ -55,6 +55,11 @@ H_CONTENT_SHA256 = "X-Content-SHA256"
 H_VERSION = "X-Protocol-Version"
 H_SIGNATURE = "X-Signature"
 H_HUB_SIGNATURE = "X-Hub-Signature"
+#: Sent by a second device of a station (a laptop on a home visit): its number under the station,
+#: 1…MAX_DEVICE_NO. Absent for the station PC. The hub signs and verifies with that device's own
+#: secret, so a changed header meets the wrong key and fails as ``bad_signature``.
+H_DEVICE = "X-Device"
+MAX_DEVICE_NO = 99
 REQUEST_HEADERS = (H_STATION, H_TIMESTAMP, H_NONCE, H_CONTENT_SHA256, H_VERSION, H_SIGNATURE)
 
 # --- limits (the hub may configure its own; these are the defaults both sides assume) -------
@@ -122,8 +127,15 @@ CHANGE_REMEDY = "remedy.updated"
 # The hub's database was restored from a backup (python -m sync.hub restored): a station checks
 # what the hub still holds of it and sends again what the restore lost (sync/hub_restore.py)
 CHANGE_HUB_RESTORED = "hub.restored"
+#: A case of this station taken on another of its devices (or on the station PC, for a device):
+#: ``{case_id, origin_device}`` at rest; served with ``case`` (the county's view of it) attached.
+CHANGE_CASE_SHARED = "case.shared"
+#: A booking made or cancelled at the county (a resident on the public page): ``{appointment_id}``
+#: at rest; served with the booking (name, phone, address opened) attached.
+CHANGE_APPOINTMENT = "appointment.changed"
 CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED,
-                CHANGE_EVALUATION, CHANGE_REMEDY, CHANGE_HUB_RESTORED)
+                CHANGE_EVALUATION, CHANGE_REMEDY, CHANGE_CASE_SHARED, CHANGE_APPOINTMENT,
+                CHANGE_HUB_RESTORED)
 
 RESOLVE_KEEP_COUNTY = "keep_county"  # the county's copy stands; the station's is dropped
 RESOLVE_TAKE_STATION = "take_station"  # the station's copy replaces the county's
@@ -148,6 +160,8 @@ ERR_TOO_LARGE = "too_large"
 ERR_BAD_REQUEST = "bad_request"
 ERR_FORBIDDEN = "forbidden"
 ERR_NOT_FOUND = "not_found"  # a case that is not the asking station's
+ERR_UNKNOWN_DEVICE = "unknown_device"
+ERR_DEVICE_REVOKED = "device_revoked"
 ERR_BUSY = "busy"  # 503 with Retry-After: the hub admits no more work for now (sync/hub/admission.py)
 
 #: The longest ``Retry-After`` a station obeys; a larger (or garbled) value is taken as this.
@@ -162,6 +176,8 @@ ERROR_MESSAGES = {
     ERR_TOO_LARGE: "本次上传的数据过大，请分批上传。",
     ERR_BAD_REQUEST: "请求格式不正确。",
     ERR_FORBIDDEN: "无权访问其他站点的数据。",
+    ERR_UNKNOWN_DEVICE: "本设备未在县级平台登记为该站点的设备，请联系县级平台管理员。",
+    ERR_DEVICE_REVOKED: "本设备已被县级平台停用，不能再同步，请联系县级平台管理员。",
     ERR_BUSY: "县级平台繁忙，本站稍后自动重试，无需处理。",
     ERR_NOT_FOUND: "县级平台没有本站的这个办件。",
 }
@@ -401,8 +417,11 @@ def _hmac(secret: str | bytes, message: bytes) -> str:
 
 def sign_request(secret: str | bytes, method: str, path_with_query: str, body: bytes = b"", *,
                  station: str, timestamp: int | None = None, nonce: str | None = None,
-                 version: int = PROTOCOL_VERSION, clock_offset_s: float = 0.0) -> dict[str, str]:
+                 version: int = PROTOCOL_VERSION, clock_offset_s: float = 0.0,
+                 device: int = 0) -> dict[str, str]:
     """Return the headers that authenticate one request.
+
+    ``device`` is the number of a station's second device (0: the station PC, no header).
 
     ``path_with_query`` must be the path exactly as sent (with ``requests`` that is
     ``PreparedRequest.path_url``). ``timestamp`` defaults to the local clock corrected by
@@ -412,7 +431,7 @@ def sign_request(secret: str | bytes, method: str, path_with_query: str, body: b
     nonce = nonce or new_nonce()
     digest = sha256_hex(body)
     signature = _hmac(secret, string_to_sign(method, path_with_query, ts, nonce, digest, version))
-    return {
+    headers = {
         H_STATION: station,
         H_TIMESTAMP: ts,
         H_NONCE: nonce,
@@ -420,6 +439,9 @@ def sign_request(secret: str | bytes, method: str, path_with_query: str, body: b
         H_VERSION: str(version),
         H_SIGNATURE: signature,
     }
+    if device:
+        headers[H_DEVICE] = str(int(device))
+    return headers
 
 
 @dataclass(frozen=True)
@@ -432,6 +454,7 @@ class SignedRequest:
     body_sha256: str
     version: int
     signature: str
+    device: int = 0  # 0: the station PC; 1…MAX_DEVICE_NO: a registered second device
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -480,6 +503,13 @@ def parse_signed_headers(headers: Mapping[str, str]) -> SignedRequest:
     station = (_header(headers, H_STATION) or "").strip()
     if not _STATION_CODE.match(station):
         raise ProtocolError(ERR_UNKNOWN_STATION)
+    device_header = _header(headers, H_DEVICE)
+    device = 0
+    if device_header is not None:
+        text = device_header.strip()
+        if not (text.isdigit() and len(text) <= 2 and 1 <= int(text) <= MAX_DEVICE_NO):
+            raise ProtocolError(ERR_UNKNOWN_DEVICE)
+        device = int(text)
     return SignedRequest(
         station=station,
         timestamp=timestamp,
@@ -487,6 +517,7 @@ def parse_signed_headers(headers: Mapping[str, str]) -> SignedRequest:
         body_sha256=digest,
         version=version,
         signature=(_header(headers, H_SIGNATURE) or "").strip().lower(),
+        device=device,
     )
 
 

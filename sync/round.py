@@ -12,6 +12,7 @@ from typing import Any
 
 from sync import state
 from sync.access_log_push import push_access_log
+from sync.appointments_push import push_appointments
 from sync.errors import LINK_UP, HubBusy, LinkProblem
 from sync.hooks import StationHooks
 from sync.hub_restore import resend_what_the_hub_lost
@@ -56,6 +57,7 @@ class Syncer:
             catch_up_after_restore(self.client, self.hooks)  # a restored station first learns what it sent since
             self.push(summary)
             push_access_log(self.client, self.hooks, summary)  # who saw what reaches the county too
+            push_appointments(self.client, self.hooks)  # the station's offer and its agents' bookings
             forward_waiting(self.client, summary)  # a township carries its villages' USB bundles up
             self.pull(summary)
             if resend_what_the_hub_lost(self.client):  # the hub was restored from a backup: send again

@@ -17,6 +17,7 @@ from sync.local_db import SyncModel, now, open_text, seal_text
 HUB_URL = "hub_url"
 STATION_CODE = "station_code"
 SECRET = "secret"
+DEVICE = "device"  # this PC's number under the station at the hub: "" or "0" for the station PC, 1…99 a second device
 CURSOR = "cursor"
 CLOCK_OFFSET = "clock_offset_s"
 LAST_SUCCESS = "last_success"
@@ -88,3 +89,9 @@ def progress() -> dict[str, Any] | None:
 def record_progress(value: dict[str, Any] | None) -> None:
     """Store the round's progress line (None clears it)."""
     set_value(PROGRESS, json.dumps(value, ensure_ascii=False) if value is not None else "")
+
+
+def device_number() -> int:
+    """This PC's device number under its station (0: the station PC itself, or never linked as a device)."""
+    value = get_value(DEVICE)
+    return int(value) if value.isdigit() else 0

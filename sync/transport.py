@@ -37,12 +37,14 @@ class HubLink:
     url: str
     station_code: str
     secret: str
+    device: int = 0  # 0: the station PC; 1…99: a second device registered under the station
 
     def save(self) -> None:
         """Store the link (`python -m station link`, the demo)."""
         state.set_value(state.HUB_URL, self.url.rstrip("/"))
         state.set_value(state.STATION_CODE, self.station_code)
         state.set_value(state.SECRET, self.secret)
+        state.set_value(state.DEVICE, str(int(self.device)))
 
     @classmethod
     def stored(cls) -> HubLink | None:
@@ -50,7 +52,7 @@ class HubLink:
         url = state.get_value(state.HUB_URL)
         code = state.get_value(state.STATION_CODE)
         secret = state.get_value(state.SECRET)
-        return cls(url, code, secret) if url and code and secret else None
+        return cls(url, code, secret, state.device_number()) if url and code and secret else None
 
     @staticmethod
     def address() -> dict[str, str] | None:
@@ -87,7 +89,8 @@ class HubClient:
                                     headers={"Accept-Encoding": "gzip", **(headers or {})}).prepare()
         signed = protocol.sign_request(self.link.secret, method, prepared.path_url, body,
                                        station=self.link.station_code,
-                                       timestamp=int(self.clock() + self.clock_offset))
+                                       timestamp=int(self.clock() + self.clock_offset),
+                                       device=self.link.device)
         prepared.headers.update(signed)
         started = self.clock()
         try:

@@ -1,12 +1,15 @@
 """Station models by area; `ALL_MODELS` is what the test schema check compares with migrations."""
 
 from station.models.access_log import AccessLog, AccessLogHead
+from station.models.appointments import Appointment
 from station.models.calendar import HolidayOverride, HolidayYear
 from station.models.cases import Attachment, Case, CaseMaterial, DailySequence, TimelineEntry
 from station.models.catalog import Bundle, CatalogVersion, ItemPower, Material, ServiceItem
 from station.models.evaluations import Evaluation, Remedy, ResidentNotice
+from station.models.home_visits import HomeVisit, HomeVisitCase
 from station.models.material_library import KeptMaterial, LicenceCheck, ResidentConsent
 from station.models.settings import Setting
+from station.models.shared_cases import SharedCase
 from station.models.transfers import Transfer, TransferHandover, TransferItem
 from station.models.users import LoginThrottle, User
 
@@ -14,12 +17,13 @@ ALL_MODELS = [
     User, Setting, HolidayOverride, HolidayYear, CatalogVersion, ServiceItem, Material, Bundle,
     ItemPower, Case, CaseMaterial, Attachment, TimelineEntry, DailySequence, LoginThrottle, AccessLog,
     AccessLogHead, ResidentConsent, KeptMaterial, LicenceCheck, Transfer, TransferItem, TransferHandover,
-    Evaluation, Remedy, ResidentNotice,
+    Evaluation, Remedy, ResidentNotice, SharedCase, Appointment, HomeVisit, HomeVisitCase,
 ]
 
 __all__ = [
-    "ALL_MODELS", "AccessLog", "AccessLogHead", "Attachment", "Bundle", "Case", "CaseMaterial", "CatalogVersion", "DailySequence",
-    "Evaluation", "HolidayOverride", "HolidayYear", "ItemPower", "KeptMaterial", "LicenceCheck", "LoginThrottle", "Material",
-    "Remedy", "ResidentConsent", "ResidentNotice", "ServiceItem", "Setting", "TimelineEntry", "Transfer", "TransferHandover",
+    "ALL_MODELS", "AccessLog", "AccessLogHead", "Appointment", "Attachment", "Bundle", "Case", "CaseMaterial",
+    "CatalogVersion", "DailySequence", "Evaluation", "HolidayOverride", "HolidayYear", "HomeVisit", "HomeVisitCase",
+    "ItemPower", "KeptMaterial", "LicenceCheck", "LoginThrottle", "Material", "Remedy", "ResidentConsent",
+    "ResidentNotice", "ServiceItem", "Setting", "SharedCase", "TimelineEntry", "Transfer", "TransferHandover",
     "TransferItem", "User",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from station.services import appointments, shared_cases
 from station.services.cases import apply_conflict_resolution, apply_county_status
 from station.services.catalog import import_catalog
 from station.services.evaluations import apply_hub_rating, apply_remedy
@@ -18,13 +19,18 @@ def apply_change(kind: str, case_id: str, payload: dict[str, Any]) -> None:
     sync keeps it for a person and moves the cursor on.
     """
     if kind == protocol.CHANGE_CASE_STATUS:
-        apply_county_status(case_id, payload)
+        if apply_county_status(case_id, payload) is None:
+            shared_cases.apply_status(case_id, payload)  # a case another device of this station took
     elif kind == protocol.CHANGE_CATALOG_PUBLISHED:
         import_catalog(payload, source="hub")
     elif kind == protocol.CHANGE_STATION_SETTINGS:
         apply_hub_settings(payload.get("settings") or {})
     elif kind == protocol.CHANGE_CONFLICT_RESOLVED:
         apply_conflict_resolution(case_id, payload)
+    elif kind == protocol.CHANGE_CASE_SHARED:
+        shared_cases.apply_shared(case_id, payload)
+    elif kind == protocol.CHANGE_APPOINTMENT:
+        appointments.apply_from_hub(payload)
     elif kind == protocol.CHANGE_EVALUATION:
         apply_hub_rating(case_id, payload)
     elif kind == protocol.CHANGE_REMEDY:

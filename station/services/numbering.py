@@ -1,7 +1,9 @@
 """Case numbers and query codes, minted offline.
 
-Case number: {station area code, 12}{YYYYMMDD}{4-digit daily sequence} (DOMAIN.md). The
-sequence row is bumped inside the caller's IMMEDIATE transaction, so two clerks saving at the
+Case number: {station area code, 12}{YYYYMMDD}{4-digit daily sequence} (DOMAIN.md), and on a
+second device of the station (a laptop on a home visit) the same with ``-NN``, its number at the
+hub (rules/case_numbers.py): each device counts in its own database, the suffix keeps them apart.
+The sequence row is bumped inside the caller's IMMEDIATE transaction, so two clerks saving at the
 same moment queue on SQLite's write lock and never get the same number.
 """
 
@@ -12,10 +14,11 @@ import secrets
 
 from peewee import fn
 
-from rules import query_codes
+from rules import case_numbers, query_codes
 from station.extensions import db
 from station.models import Case, DailySequence
 from station.services.errors import DomainError
+from sync import state
 
 QUERY_ALPHABET = query_codes.ALPHABET
 QUERY_CODE_LENGTH = query_codes.LENGTH
@@ -31,7 +34,7 @@ def next_case_no(area_code: str, day: dt.date) -> str:
     last = DailySequence.get_by_id(key).last
     if last > 9999:
         raise DomainError("今日办件编号已用完（9999件），请联系管理员。")
-    return f"{area_code}{key}{last:04d}"
+    return case_numbers.compose(area_code, key, last, state.device_number())
 
 
 def new_query_code() -> str:

@@ -57,7 +57,7 @@ def reseal_everything(attachment_dir: str, step: Step | None = None) -> int:
     db.execute_sql("PRAGMA secure_delete = ON")
     try:
         changed = (_reseal_cases(step) + _reseal_handovers() + _reseal_staff() + _reseal_notes()
-                   + _reseal_notice_notes() + _reseal_events(step) + _reseal_secret()
+                   + _reseal_notice_notes() + _reseal_other_tables() + _reseal_events(step) + _reseal_secret()
                    + _reseal_blobs(attachment_dir, step) + _reseal_library(attachment_dir))
     finally:
         db.execute_sql("PRAGMA secure_delete = OFF")
@@ -166,6 +166,45 @@ def _reseal_notes() -> int:
     if updates:
         with db.atomic("IMMEDIATE"):
             db.cursor().executemany("UPDATE timeline_entry SET message = ? WHERE id = ?", updates)
+    return len(updates)
+
+
+#: Other tables' sealed columns, whole values: (table, key column, sealed columns).
+OTHER_SEALED = (("shared_case", "id", ("snapshot",)),
+                ("home_visit", "id", ("resident_name_stored", "resident_phone_stored", "address_stored")))
+
+
+def _reseal_other_tables() -> int:
+    """Sealed values outside the case table (another device's cases, issue 16), each sealed whole."""
+    ring = keys.ring()
+    changed = 0
+    for table, key, columns in OTHER_SEALED:
+        rows = db.execute_sql(f'SELECT "{key}", {", ".join(columns)} FROM "{table}"').fetchall()
+        updates = [(*(ring.seal(ring.unseal(v)) if v else v for v in row[1:]), row[0]) for row in rows
+                   if any(v and ring.needs_resealing(v) for v in row[1:])]
+        if updates:
+            sets = ", ".join(f"{name} = ?" for name in columns)
+            with db.atomic("IMMEDIATE"):
+                db.cursor().executemany(f'UPDATE "{table}" SET {sets} WHERE "{key}" = ?', updates)
+        changed += len(updates)
+    return changed + _reseal_appointments()
+
+
+def _reseal_appointments() -> int:
+    """Bookings (issue 16): name, phone and address sealed, and the phone's blind index under the current key."""
+    ring = keys.ring()
+    rows = db.execute_sql("SELECT id, name_stored, phone_stored, address_stored, phone_index FROM appointment").fetchall()
+    updates = []
+    for appointment_id, name, phone, address, index in rows:
+        plain_phone = ring.unseal(phone)
+        if any(v and ring.needs_resealing(v) for v in (name, phone, address)) or index != ring.blind_index(plain_phone):
+            updates.append((ring.seal(ring.unseal(name)), ring.seal(plain_phone),
+                            ring.seal(ring.unseal(address)) if address else address, ring.blind_index(plain_phone),
+                            appointment_id))
+    if updates:
+        with db.atomic("IMMEDIATE"):
+            db.cursor().executemany("UPDATE appointment SET name_stored = ?, phone_stored = ?, address_stored = ?, "
+                                    "phone_index = ? WHERE id = ?", updates)
     return len(updates)
 
 

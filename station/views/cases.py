@@ -28,6 +28,7 @@ from station.services import (
     intake,
     material_library,
     personal,
+    shared_cases,
     timeline,
     transfers,
 )
@@ -76,7 +77,21 @@ def index():  # noqa: ANN201
         "cases/index.html", rows=rows, total=total, page=page, per_page=per_page, f=f, error=error,
         statuses=CASE_STATUSES, items=items, agents=User.select().order_by(User.name),
         masked={c.id: personal.masked(c) for c in rows},
+        shared=shared_cases.recent(text=f.query) if page == 1 else [],
     )
+
+
+@bp.get("/shared/<case_id>")
+@roles_required(*FRONT_OFFICE)
+def shared_detail(case_id: str):  # noqa: ANN201
+    """A case another device of this station took: read-only here (see station.models.SharedCase)."""
+    try:
+        view = shared_cases.masked_detail(case_id)
+    except DomainError:
+        abort(404)
+    log_access("case_view", case_id=case_id, obj=view["copy"].case_no,
+               detail=f"查看{view['origin']}所收办件（只读，号码已遮蔽）")
+    return render_template("cases/shared_detail.html", **view)
 
 
 def _list_detail(f: cases.CaseFilter, page: int, total: int) -> str:

@@ -9,8 +9,18 @@ from flask_login import current_user
 
 from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
 from station.models import ServiceItem
+from station.services import (
+    appointments,
+    catalog,
+    home_visits,
+    identity,
+    intake,
+    licence_checks,
+    material_library,
+    users,
+    villages,
+)
 from station.services import cases as case_service
-from station.services import catalog, identity, intake, licence_checks, material_library, users, villages
 from station.services.calendar import load_calendar
 from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import CERTIFICATE_TYPES
@@ -42,8 +52,16 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
     today = dt.date.today()
     calendar = load_calendar()
     resumes = _resumed_case(items)
+    booking = _booking()
+    visit = _visit()
     if request.method == "POST":
         values = request.form
+    elif visit is not None:
+        values = {**_defaults(), **home_visits.intake_values(visit)}
+        log_access("home_visit", obj=visit.id, detail="以上门服务记录的服务对象信息填写申请")
+    elif booking is not None:
+        values = {**_defaults(), **appointments.intake_values(booking)}
+        log_access("appointment_change", obj=booking.code, detail=f"以预约 {booking.code} 的预约人信息填写申请")
     elif resumes is not None:
         values = intake.resume_values(resumes)
         log_access("resume", case_id=resumes.id, obj=resumes.case_no,
@@ -73,6 +91,11 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
             for warning in draft.warnings:
                 flash("提示：" + warning, "warning")
             first = cases[0]
+            if booking is not None:
+                appointments.mark_converted(booking.id, first)  # the resident's booking page shows the case
+            if visit is not None:
+                for case in cases:
+                    home_visits.carry(visit.id, case)  # taken during the visit: on its record and the ledger
             if len(cases) > 1:
                 flash(f"已为“{title}”生成{len(cases)}个办件。", "success")
             return redirect(url_for("cases.detail", case_id=first.id, new=1))
@@ -88,11 +111,28 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
         proxy_allowed=all(i.proxy_allowed for i in items),
         can_accept={i.id: catalog.station_can_accept(i) for i in items},
         restore_pending=intake.RESTORE_PENDING_MESSAGE if restore_pending() else "",
-        resumes=resumes, library=library, consent_text=material_library.CONSENT_TEXT,
+        resumes=resumes, booking=booking, visit=visit, library=library, consent_text=material_library.CONSENT_TEXT,
         masked_licence=licence_checks.masked_number,
         typed_validity={m.key for m in materials if material_library.validity_rule(m.key) == material_library.TYPED},
         **_village_choices(),
     )
+
+
+def _booking():  # noqa: ANN202 - an Appointment or None
+    """The booking this form turns into a case (?appointment=<id>, kept in a hidden field), if any."""
+    appointment_id = request.form.get("appointment") if request.method == "POST" else request.args.get("appointment")
+    if not appointment_id:
+        return None
+    booking = appointments.get(appointment_id)
+    if booking.status not in ("booked", "no_show"):
+        raise DomainError(f"预约 {booking.code} 已处理过，不能再转为办件。")
+    return booking
+
+
+def _visit():  # noqa: ANN202 - a HomeVisit or None
+    """The home visit this case is taken during (?home_visit=<id>, kept in a hidden field), if any."""
+    visit_id = request.form.get("home_visit") if request.method == "POST" else request.args.get("home_visit")
+    return home_visits.get(visit_id) if visit_id else None
 
 
 def _library_panel(values, materials, today: dt.date, lookup: bool):  # noqa: ANN001, ANN202

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from printouts.sheets import ledger
-from station.services import cases, paper
+from station.services import cases, home_visits, paper
 from station.services.errors import DomainError, NotFound
 from station.views.access import FRONT_OFFICE, TOWNSHIP, log_access
 from websec.roles import roles_required
@@ -46,5 +46,7 @@ def ledger_pdf():  # noqa: ANN201
         flash("日期格式有误，应为 2026-11-23。", "error")
         return redirect(url_for("cases.index"))
     rows = paper.ledger_rows(day)
-    log_access("ledger", obj=day.isoformat(), detail=f"打印 {day.isoformat()} 台账（{len(rows)} 件）")
-    return _pdf(ledger(paper.station_info(), day, rows), f"ledger-{day.isoformat()}.pdf")
+    visits = home_visits.ledger_rows(day)
+    log_access("ledger", obj=day.isoformat(),
+               detail=f"打印 {day.isoformat()} 台账（{len(rows)} 件" + (f"，上门服务 {len(visits)} 次" if visits else "") + "）")
+    return _pdf(ledger(paper.station_info(), day, rows, visits), f"ledger-{day.isoformat()}.pdf")

@@ -6,6 +6,9 @@
     python -m sync.hub add-peer AREA NAME --url URL --as CODE   # 跨域办: the hub handling AREA's items
     python -m sync.hub peers --once                 # forward to every peer, bring decisions back
     python -m sync.hub rotate-secret CODE
+    python -m sync.hub add-device CODE NAME         # a second device of the station; prints its credentials once
+    python -m sync.hub revoke-device CODE NAME --reason TEXT
+    python -m sync.hub list-devices CODE
     python -m sync.hub create-user USERNAME [--password P] [--name NAME] [--role approver|admin]
     python -m sync.hub rotate-key                   # new key, everything sealed again (workers stopped)
 
@@ -29,7 +32,7 @@ from sync.hub import create_app
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import HubUser
 from sync.hub.models.users import APPROVER, ROLES
-from sync.hub.services import access_log, licences, peers, resealing, stations, users
+from sync.hub.services import access_log, devices, licences, peers, resealing, stations, users
 from sync.hub.services.errors import HubError
 from sync.hub.services.restored import mark_restored
 from websec.sealing import save_key_ring
@@ -160,6 +163,57 @@ def rotate_secret_command(code: str) -> None:
         except HubError as exc:
             _fail(exc.message)
     click.echo(f"站点 {code} 的新密钥（旧密钥已失效）：\n  station_secret = {secret}")
+
+
+@cli.command("add-device")
+@click.argument("code")
+@click.argument("name")
+def add_device_command(code: str, name: str) -> None:
+    """Register a second device (e.g. a laptop for home visits) under a station and print its credentials."""
+    app = _app()
+    with app.app_context(), db.connection_context():
+        try:
+            device, secret = devices.add_device(code, name)
+        except HubError as exc:
+            _fail(exc.message)
+    click.echo(f"设备已登记：站点 {code} 的第 {device.number} 号设备“{device.name}”")
+    click.echo("以下密钥只显示这一次，请在该设备上执行 python -m station link … --device 编号：")
+    click.echo(f"  station_code = {code}")
+    click.echo(f"  device = {device.number}")
+    click.echo(f"  device_secret = {secret}")
+
+
+@cli.command("revoke-device")
+@click.argument("code")
+@click.argument("name")
+@click.option("--reason", required=True, help="why, e.g. 笔记本遗失")
+def revoke_device_command(code: str, name: str, reason: str) -> None:
+    """Stop a device at once; the station PC and other devices go on."""
+    app = _app()
+    with app.app_context(), db.connection_context():
+        try:
+            device = devices.revoke_device(code, name, reason)
+        except HubError as exc:
+            _fail(exc.message)
+    click.echo(f"已停用站点 {code} 的第 {device.number} 号设备“{device.name}”（{device.revoked_reason}）")
+
+
+@cli.command("list-devices")
+@click.argument("code")
+def list_devices_command(code: str) -> None:
+    """List a station's devices."""
+    app = _app()
+    with app.app_context(), db.connection_context():
+        try:
+            rows = devices.list_devices(code)
+        except HubError as exc:
+            _fail(exc.message)
+    if not rows:
+        click.echo(f"站点 {code} 没有登记其他设备（只有站点电脑）。")
+    for device in rows:
+        state = "在用" if device.active else f"已停用（{device.revoked_reason}）"
+        seen = f"{device.last_seen_at:%Y-%m-%d %H:%M}" if device.last_seen_at else "从未同步"
+        click.echo(f"{device.number:>2}  {device.name}  {state}  最近同步：{seen}")
 
 
 @cli.command("create-user")

@@ -69,8 +69,8 @@ def new_context(browser: Any, guard: NetworkGuard) -> Iterator[Callable[..., Any
     contexts: list[Any] = []
 
     def open_context(**options: Any) -> Any:
-        context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                      accept_downloads=False, **options)
+        context = browser.new_context(**{"viewport": VIEWPORT, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
+                                         "accept_downloads": False, **options})  # a phone may set its own viewport
         context.set_default_timeout(TIMEOUT_MS)
         guard.watch(context)
         contexts.append(context)

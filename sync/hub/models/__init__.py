@@ -1,6 +1,7 @@
 """Hub models, by area; ``MODELS`` lists them in creation order."""
 
 from sync.hub.models.access_log import HubAccessLog, HubAccessLogHead, StationAccessLog
+from sync.hub.models.appointments import Appointment, AppointmentOffer
 from sync.hub.models.base import BaseModel, utcnow
 from sync.hub.models.cases import (
     Attachment,
@@ -17,7 +18,7 @@ from sync.hub.models.cases import (
 from sync.hub.models.evaluations import HubEvaluation, Remedy, RemedyContact
 from sync.hub.models.licences import Licence
 from sync.hub.models.peers import Peer, PeerForward
-from sync.hub.models.stations import Nonce, Station
+from sync.hub.models.stations import Device, Nonce, Station
 from sync.hub.models.users import HubLoginThrottle, HubUser
 
 MODELS = [
@@ -44,10 +45,15 @@ MODELS = [
     RemedyContact,
     Peer,
     PeerForward,
+    Device,
+    AppointmentOffer,
+    Appointment,
 ]
 
 __all__ = [
     "MODELS",
+    "Appointment",
+    "AppointmentOffer",
     "Attachment",
     "AttachmentLink",
     "AttachmentOwner",
@@ -57,6 +63,7 @@ __all__ = [
     "Change",
     "Conflict",
     "Decision",
+    "Device",
     "Event",
     "HubAccessLog",
     "HubAccessLogHead",

@@ -45,7 +45,9 @@ class StationAccessLog(_Entry):
     """A station's entry as it arrived (``at`` is the station's wall clock)."""
 
     station = ForeignKeyField(Station, on_delete="CASCADE")
+    # Each device of a station keeps its own chain from seq 1 (0: the station PC; migration 0015).
+    device = IntegerField(default=0)
     received_at = DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("station", "seq"), True),)
+        indexes = ((("station", "device", "seq"), True),)

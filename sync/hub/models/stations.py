@@ -55,3 +55,26 @@ class Nonce(BaseModel):
 
     class Meta:
         indexes = ((("station", "value"), True),)
+
+
+class Device(BaseModel):
+    """A second PC or laptop of a station (上门服务), with its own secret; revocable on its own.
+
+    ``number`` (1…99) is what the device sends in ``X-Device`` and what its case numbers end
+    with (``-NN``, docs/sync-protocol.md "A second device"); the station PC is number 0 and has
+    no row. Numbers are never reused, even after a revocation, so a case number never repeats.
+    """
+
+    station = ForeignKeyField(Station, on_delete="CASCADE")
+    number = IntegerField()
+    name = CharField(max_length=60)
+    secret = CharField(max_length=128)  # sealed like Station.secret
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+    revoked_at = DateTimeField(null=True)
+    revoked_reason = CharField(max_length=200, null=True)
+    last_seen_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "hub_device"
+        indexes = ((("station", "number"), True), (("station", "name"), True))

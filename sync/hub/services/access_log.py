@@ -48,9 +48,14 @@ def verify() -> audit.Verification:
     return audit.verify_stored(HubAccessLog, HubAccessLogHead, _secret())
 
 
-def verify_station(station: Station) -> audit.Verification:
-    """Walk one station's log as the county holds it (its chain; the station keeps its own head)."""
-    rows = StationAccessLog.select().where(StationAccessLog.station == station).order_by(StationAccessLog.seq)
+def verify_station(station: Station, device: int = 0) -> audit.Verification:
+    """Walk one station's log as the county holds it (its chain; the station keeps its own head).
+
+    Each device of the station has its own chain; ``device`` 0 is the station PC's.
+    """
+    rows = (StationAccessLog.select()
+            .where((StationAccessLog.station == station) & (StationAccessLog.device == device))
+            .order_by(StationAccessLog.seq))
     return audit.verify(audit.as_row(r) for r in rows.iterator())
 
 
@@ -78,19 +83,22 @@ def _entry(raw: Any) -> dict[str, Any]:
     return entry
 
 
-def receive(station: Station, entries: Iterable[Any]) -> dict[str, int]:
-    """Store a station's entries once each (by station and seq); a repeat delivery changes nothing.
+def receive(station: Station, entries: Iterable[Any], *, device: int = 0) -> dict[str, int]:
+    """Store a station's entries once each (by station, device and seq); a repeat delivery changes nothing.
+
+    Each device of a station chains its own log from seq 1, so ``device`` keeps the chains apart.
 
     The entries are kept exactly as the station chained them, so a later walk over them finds
     what was changed on the way or at the county.
     """
-    rows = [_entry(raw) | {"station": station.id} for raw in entries]
+    rows = [_entry(raw) | {"station": station.id, "device": device} for raw in entries]
     if not rows:
         return {"accepted": 0, "duplicate": 0, "last_seq": 0}
     with db.atomic():
         seqs = [r["seq"] for r in rows]
         known = {s for (s,) in StationAccessLog.select(StationAccessLog.seq).where(
-            (StationAccessLog.station == station) & StationAccessLog.seq.in_(seqs)).tuples()}
+            (StationAccessLog.station == station) & (StationAccessLog.device == device)
+            & StationAccessLog.seq.in_(seqs)).tuples()}
         fresh = {r["seq"]: r for r in rows if r["seq"] not in known}
         if fresh:
             StationAccessLog.insert_many(list(fresh.values())).on_conflict_ignore().execute()

@@ -10,14 +10,17 @@ from peewee import IntegrityError
 
 from sync import protocol
 from sync.hub.extensions import db
-from sync.hub.models import Nonce, Station
-from sync.hub.services import personal
+from sync.hub.models import Device, Nonce, Station
+from sync.hub.services import devices, personal
 
 
 def authenticate(method: str, path_with_query: str, headers: Mapping[str, str], *,
                  window_s: int, prune_probability: float = 0.02,
-                 now: float | None = None) -> tuple[Station, protocol.SignedRequest]:
-    """Return the station and its signed headers, or raise :class:`protocol.ProtocolError`.
+                 now: float | None = None) -> tuple[Station, protocol.SignedRequest, Device | None]:
+    """Return the station, its signed headers and the device that signed (None: the station PC).
+
+    Raises :class:`protocol.ProtocolError`. A request naming a device (``X-Device``) is checked
+    with that device's own secret; an unknown or revoked device is refused with its reason.
 
     The body digest is not checked here (the caller reads the body under a size limit first).
     The nonce is stored in the database under a unique index, so a replay is refused even when
@@ -29,8 +32,9 @@ def authenticate(method: str, path_with_query: str, headers: Mapping[str, str], 
     station = Station.by_code(signed.station) if signed.station else None
     if station is None or not station.active:
         raise protocol.ProtocolError(protocol.ERR_UNKNOWN_STATION)
+    device = devices.device_for(station, signed.device) if signed.device else None
     current = time.time() if now is None else now
-    protocol.verify_request(personal.station_secret(station), method, path_with_query, headers, None,
+    protocol.verify_request(personal.station_secret(device or station), method, path_with_query, headers, None,
                             now=current, window_s=window_s)
     try:
         with db.atomic():
@@ -39,7 +43,7 @@ def authenticate(method: str, path_with_query: str, headers: Mapping[str, str], 
         raise protocol.ProtocolError(protocol.ERR_REPLAY) from exc
     if random.random() < prune_probability:
         prune_nonces(window_s, now=current)
-    return station, signed
+    return station, signed, device
 
 
 def prune_nonces(window_s: int, *, now: float | None = None) -> int:

@@ -8,8 +8,9 @@ from typing import Any
 from peewee import PostgresqlDatabase
 
 from sync import protocol
-from sync.hub.extensions import db
-from sync.hub.models import Change, Station
+from sync.hub.extensions import db, key_ring
+from sync.hub.models import Appointment, Change, HubCase, Station
+from sync.hub.services import personal
 
 
 def emit(kind: str, payload: dict[str, Any], *, station: Station | None = None,
@@ -36,11 +37,13 @@ class ChangePage:
     has_more: bool
 
 
-def page_for(station: Station, cursor: int, limit: int, *, max_bytes: int) -> ChangePage:
-    """Return the station's own changes and broadcasts after ``cursor``.
+def page_for(station: Station, cursor: int, limit: int, *, max_bytes: int, device: int = 0) -> ChangePage:
+    """Return the station's own changes and broadcasts after ``cursor``, as ``device`` sees them.
 
     A page also stops at ``max_bytes`` of payload (full catalogs are large) but always carries
-    at least one change, so the station always makes progress.
+    at least one change, so the station always makes progress. A ``case.shared`` change is left
+    out for the device the case came from (it has the case) — the cursor still moves past it —
+    and served to the others with the county's current view of the case attached.
     """
     cursor = max(0, int(cursor))
     limit = max(1, int(limit))
@@ -53,12 +56,57 @@ def page_for(station: Station, cursor: int, limit: int, *, max_bytes: int) -> Ch
     rows = rows[:limit]
     out: list[dict[str, Any]] = []
     size = 0
+    next_cursor = cursor
     for row in rows:
-        item = {"change_id": row.id, "kind": row.kind, "case_id": row.case_id, "payload": row.payload}
+        payload = row.payload
+        if row.kind in _SERVED:
+            payload = _SERVED[row.kind](row, device)
+            if payload is None:
+                next_cursor = row.id
+                continue
+        item = {"change_id": row.id, "kind": row.kind, "case_id": row.case_id, "payload": payload}
         size += len(protocol.json_text(item).encode("utf-8"))
         if out and size > max_bytes:
             has_more = True
             break
         out.append(item)
-    next_cursor = out[-1]["change_id"] if out else cursor
+        next_cursor = row.id
     return ChangePage(out, next_cursor, has_more)
+
+
+def _shared_case(row: Change, device: int) -> dict[str, Any] | None:
+    """What a ``case.shared`` change carries to ``device``; None for the device the case came from."""
+    origin = int((row.payload or {}).get("origin_device") or 0)
+    if origin == device:
+        return None
+    case = HubCase.get_or_none(HubCase.case_id == row.case_id)
+    if case is None:
+        return None
+    return {"case_id": case.case_id, "origin_device": origin, "snapshot": personal.open_snapshot(case.snapshot),
+            "status": case.status, "hub_case_no": case.hub_case_no, "case_no": case.case_no,
+            "query_code": case.query_code, "item_name": case.item_name, "applicant_name": case.applicant_name,
+            "received_at": case.received_at}
+
+
+def _appointment(row: Change, device: int) -> dict[str, Any] | None:
+    """What an ``appointment.changed`` change carries: the booking, personal data opened for the signed link.
+
+    None (left out) for the device that sent the booking itself.
+    """
+    origin = (row.payload or {}).get("origin_device")
+    if origin is not None and int(origin) == device:
+        return None
+    booking = Appointment.get_or_none(Appointment.appointment_id == (row.payload or {}).get("appointment_id"))
+    if booking is None:
+        return None
+    return {"appointment_id": booking.appointment_id, "code": booking.code, "slot_date": booking.slot_date.isoformat(),
+            "slot_start": booking.slot_start, "slot_end": booking.slot_end, "item_code": booking.item_code,
+            "item_name": booking.item_name, "name": key_ring.unseal(booking.name_stored),
+            "phone": key_ring.unseal(booking.phone_stored), "address": key_ring.unseal(booking.address_stored),
+            "home_visit": booking.home_visit, "status": booking.status, "source": booking.source,
+            "note": booking.note, "case_id": booking.case_id, "case_no": booking.case_no,
+            "case_query_code": booking.case_query_code}
+
+
+#: Changes stored as a reference and served with what they refer to, as it is now.
+_SERVED = {protocol.CHANGE_CASE_SHARED: _shared_case, protocol.CHANGE_APPOINTMENT: _appointment}

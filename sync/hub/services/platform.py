@@ -18,7 +18,7 @@ from flask import Flask
 
 from sync import protocol
 from sync.hub.models import Station
-from sync.hub.services import attachments, changes, ingest, station_state, stations
+from sync.hub.services import attachments, changes, devices, ingest, station_state, stations
 
 log = logging.getLogger(__name__)
 
@@ -26,17 +26,17 @@ log = logging.getLogger(__name__)
 class CasePlatform(Protocol):
     """What the sync API needs from a county platform."""
 
-    def receive_batch(self, station: Station, batch: dict[str, Any]) -> list[protocol.EventResult]:
-        """Classify and store every event of an (upgraded, current-version) batch."""
+    def receive_batch(self, station: Station, batch: dict[str, Any], *, device: int = 0) -> list[protocol.EventResult]:
+        """Classify and store every event of an (upgraded, current-version) batch sent by ``device`` (0: the PC)."""
 
-    def changes(self, station: Station, cursor: int, limit: int) -> changes.ChangePage:
-        """Return the station's changes after ``cursor``."""
+    def changes(self, station: Station, cursor: int, limit: int, *, device: int = 0) -> changes.ChangePage:
+        """Return the station's changes after ``cursor``, as its ``device`` sees them."""
 
     def record_heartbeat(self, station: Station, heartbeat: dict[str, Any]) -> None:
         """Remember a station's heartbeat."""
 
-    def station_state(self, station: Station, since: dt.date | None) -> dict[str, Any]:
-        """What the hub holds of the station: its cases' last seq, its days' last case numbers."""
+    def station_state(self, station: Station, since: dt.date | None, *, device: int = 0) -> dict[str, Any]:
+        """What the hub holds of the station: its cases' last seq, the device's days' last case numbers."""
 
     def case_events(self, station: Station, case_id: str) -> list[dict[str, Any]] | None:
         """Every event of one of the station's cases as it sent them; None when it is not the station's."""
@@ -61,26 +61,35 @@ class LocalPlatform:
         self.attachment_dir = app.config["ATTACHMENT_DIR"]
         self.max_attachment_bytes = int(app.config["MAX_ATTACHMENT_BYTES"])
 
-    def receive_batch(self, station: Station, batch: dict[str, Any]) -> list[protocol.EventResult]:
-        """Store heartbeat and events; see :mod:`sync.hub.services.ingest`."""
+    def receive_batch(self, station: Station, batch: dict[str, Any], *, device: int = 0) -> list[protocol.EventResult]:
+        """Store heartbeat and events; see :mod:`sync.hub.services.ingest`.
+
+        The cases stored (or answered duplicate, after a lost answer) are then announced to the
+        station's other devices (:func:`sync.hub.services.devices.share_cases`).
+        """
         results = ingest.receive_batch(station, batch, grace_days=self.grace_days)
+        stored = {result.event_id for result in results
+                  if result.status in (protocol.STATUS_ACCEPTED, protocol.STATUS_DUPLICATE)}
+        case_ids = [event["case_id"] for event in batch.get("events") or []
+                    if isinstance(event, dict) and event.get("event_id") in stored]
+        devices.share_cases(station, device, case_ids)
         try:  # after the events: telemetry must never cost a station its batch
             stations.record_heartbeat(station, batch.get("heartbeat"))
         except Exception:  # noqa: BLE001 - logged; the events are stored and answered
             log.exception("hub: heartbeat of %s not stored", station.code)
         return results
 
-    def changes(self, station: Station, cursor: int, limit: int) -> changes.ChangePage:
+    def changes(self, station: Station, cursor: int, limit: int, *, device: int = 0) -> changes.ChangePage:
         """Page through the local changes table."""
-        return changes.page_for(station, cursor, limit, max_bytes=self.page_bytes)
+        return changes.page_for(station, cursor, limit, max_bytes=self.page_bytes, device=device)
 
     def record_heartbeat(self, station: Station, heartbeat: dict[str, Any]) -> None:
         """Store the heartbeat on the station row."""
         stations.record_heartbeat(station, heartbeat)
 
-    def station_state(self, station: Station, since: dt.date | None) -> dict[str, Any]:
+    def station_state(self, station: Station, since: dt.date | None, *, device: int = 0) -> dict[str, Any]:
         """See :func:`sync.hub.services.station_state.state_of`."""
-        return station_state.state_of(station, since)
+        return station_state.state_of(station, since, device=device)
 
     def case_events(self, station: Station, case_id: str) -> list[dict[str, Any]] | None:
         """See :func:`sync.hub.services.station_state.case_events`."""

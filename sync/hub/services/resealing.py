@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.hub.extensions import db, key_ring
-from sync.hub.models import Conflict, Event, HubCase, Station
+from sync.hub.models import Conflict, Device, Event, HubCase, Station
 from sync.hub.services import attachments, personal
 
 BATCH = 500
@@ -48,7 +48,7 @@ def _snapshot_needs_sealing(case: HubCase) -> bool:
 
 def counts() -> dict[str, int]:
     """How many rows each walk visits (for a progress bar's length)."""
-    return {"stations": Station.select().count(), "cases": HubCase.select().count(),
+    return {"stations": Station.select().count() + Device.select().count(), "cases": HubCase.select().count(),
             "events": Event.select().count(), "conflicts": Conflict.select().count()}
 
 
@@ -59,14 +59,15 @@ def reseal_everything(attachment_dir: str | Path | None, progress: Progress | No
     """
     tick = progress or (lambda n: None)
     changed = {"stations": 0, "cases": 0, "events": 0, "conflicts": 0, "files": 0}
-    for batch in _rows(Station, (Station.secret,)):
-        with db.atomic():
-            for station in batch:
-                if key_ring.needs_resealing(station.secret):
-                    plain = key_ring.unseal(station.secret)
-                    Station.update(secret=personal.seal_secret(plain)).where(Station.id == station.id).execute()
-                    changed["stations"] += 1
-        tick(len(batch))
+    for holder in (Station, Device):  # a station's second devices have their own secrets
+        for batch in _rows(holder, (holder.secret,)):
+            with db.atomic():
+                for station in batch:
+                    if key_ring.needs_resealing(station.secret):
+                        plain = key_ring.unseal(station.secret)
+                        holder.update(secret=personal.seal_secret(plain)).where(holder.id == station.id).execute()
+                        changed["stations"] += 1
+            tick(len(batch))
     for batch in _rows(HubCase, (HubCase.snapshot, HubCase.applicant_id_index, HubCase.proxy_id_index)):
         with db.atomic():
             for case in batch:

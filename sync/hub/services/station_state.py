@@ -6,6 +6,8 @@ last ``seq`` the hub stored, and (b) per day, the highest daily sequence among i
 (``{area code 12}{YYYYMMDD}{4-digit seq}``, DOMAIN.md), and (c) the last access-log entry the
 hub holds of it (``seq`` and ``hash``), and moves its own counters past them: an access-log entry
 numbered again after the restore would be dropped here as a repeat, and the audit trail lost.
+A second device of the station numbers with its own suffix ``-NN`` (docs/sync-protocol.md), so
+only the numbers and the access-log chain of the device that asks count (the PC's: device 0).
 """
 
 from __future__ import annotations
@@ -13,15 +15,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from rules import case_numbers as case_numbers_rule
 from sync.hub.models import Event, HubCase, Station, StationAccessLog
 from sync.hub.services.personal import open_body
 from websec.audit import GENESIS
 
-CASE_NO_TAIL = 12  # YYYYMMDD + 4-digit daily sequence at the end of every station case number
 
-
-def state_of(station: Station, since: dt.date | None) -> dict[str, Any]:
-    """The station's cases touched since the day before ``since`` (all when None) and its days' last case numbers."""
+def state_of(station: Station, since: dt.date | None, *, device: int = 0) -> dict[str, Any]:
+    """The station's cases touched since the day before ``since`` (all when None) and ``device``'s days' last case numbers."""
     query = HubCase.select(HubCase.case_id, HubCase.case_no, HubCase.last_seq).where(HubCase.station == station)
     if since is not None:  # a day's margin: the hub's clock is UTC, the station's local
         query = query.where(HubCase.updated_at >= dt.datetime.combine(since - dt.timedelta(days=1), dt.time()))
@@ -30,12 +31,13 @@ def state_of(station: Station, since: dt.date | None) -> dict[str, Any]:
     for row in query.tuples().iterator():
         case_id, case_no, last_seq = row
         cases[case_id] = int(last_seq or 0)
-        tail = (case_no or "")[-CASE_NO_TAIL:]
-        if len(tail) == CASE_NO_TAIL and tail.isdigit():
-            day, number = tail[:8], int(tail[8:])
-            case_numbers[day] = max(case_numbers.get(day, 0), number)
+        minted = case_numbers_rule.day_and_sequence(case_no, device)
+        if minted is not None:
+            day, sequence = minted
+            case_numbers[day] = max(case_numbers.get(day, 0), sequence)
     last = (StationAccessLog.select(StationAccessLog.seq, StationAccessLog.hash)
-            .where(StationAccessLog.station == station).order_by(StationAccessLog.seq.desc()).first())
+            .where((StationAccessLog.station == station) & (StationAccessLog.device == device))
+            .order_by(StationAccessLog.seq.desc()).first())
     access_log = {"seq": int(last.seq), "hash": last.hash} if last else {"seq": 0, "hash": GENESIS}
     return {"cases": cases, "case_numbers": case_numbers, "access_log": access_log}
 

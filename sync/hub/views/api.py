@@ -20,9 +20,9 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from sync import protocol
 from sync.hub.admission import Admission, HubBusy
 from sync.hub.extensions import db
-from sync.hub.services import access_log, licences, personal, relay, stations
+from sync.hub.services import access_log, appointments, devices, licences, personal, relay, stations
 from sync.hub.services.auth import authenticate
-from sync.hub.services.errors import AttachmentError
+from sync.hub.services.errors import AttachmentError, HubError
 from sync.hub.services.platform import CasePlatform
 
 log = logging.getLogger(__name__)
@@ -54,9 +54,9 @@ def reply(payload: dict[str, Any], status: int = 200) -> Response:
         response.headers["Content-Encoding"] = "gzip"
     station = g.get("station")
     signed = g.get("signed")
-    if station is not None and signed is not None:
+    if station is not None and signed is not None:  # a second device: answered under its own secret
         response.headers[protocol.H_HUB_SIGNATURE] = protocol.sign_response(
-            personal.station_secret(station), signed.nonce, status, body)
+            personal.station_secret(g.get("device") or station), signed.nonce, status, body)
     return response
 
 
@@ -92,11 +92,11 @@ def signed_endpoint(body_limit_key: str | None = None) -> Callable:
     def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
-            station, signed = authenticate(
+            station, signed, device = authenticate(
                 request.method, _path_with_query(), request.headers,
                 window_s=int(current_app.config["CLOCK_WINDOW_S"]),
                 prune_probability=float(current_app.config["NONCE_PRUNE_PROBABILITY"]))
-            g.station, g.signed = station, signed
+            g.station, g.signed, g.device = station, signed, device
             limit = int(current_app.config[body_limit_key]) if body_limit_key else 64 * 1024
             g.body = _read_body(limit)
             protocol.verify_body_digest(signed, g.body)
@@ -182,7 +182,7 @@ def post_events() -> Response:
         raise protocol.ProtocolError(
             protocol.ERR_TOO_LARGE, f"每批最多 {current_app.config['MAX_BATCH_EVENTS']} 条事件，请分批上传。",
             status=413)
-    results = _platform().receive_batch(g.station, batch)
+    results = _platform().receive_batch(g.station, batch, device=g.signed.device)
     counts = {status: 0 for status in protocol.EVENT_STATUSES}
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
@@ -200,7 +200,9 @@ def get_changes() -> Response:
                                        highest=protocol.MAX_INT64)
     limit = min(max(limit, 1), int(current_app.config["MAX_CHANGES_PER_PAGE"]))
     stations.touch(g.station)
-    page = _platform().changes(g.station, cursor, limit)
+    if g.device is not None:
+        devices.touch(g.device)
+    page = _platform().changes(g.station, cursor, limit, device=g.signed.device)
     return reply({"changes": page.changes, "next_cursor": page.next_cursor, "has_more": page.has_more})
 
 
@@ -228,7 +230,7 @@ def get_station_state() -> Response:
         except ValueError:
             return error_reply(protocol.ERR_BAD_REQUEST, "since 须为 YYYY-MM-DD 格式的日期。", 400)
     stations.touch(g.station)
-    return reply(_platform().station_state(g.station, since))
+    return reply(_platform().station_state(g.station, since, device=g.signed.device))
 
 
 @bp.post("/relay/bundles")
@@ -269,9 +271,23 @@ def post_access_log() -> Response:
         raise protocol.ProtocolError(protocol.ERR_TOO_LARGE,
                                      f"每次最多 {access_log.MAX_ENTRIES} 条访问日志，请分批上传。", status=413)
     try:
-        result = access_log.receive(g.station, entries)
+        result = access_log.receive(g.station, entries, device=g.signed.device)
     except access_log.EntryRefused as exc:
         return error_reply(protocol.ERR_BAD_REQUEST, str(exc), 400)
+    return reply(result)
+
+
+@bp.post("/appointments")
+@signed_endpoint("MAX_BATCH_BYTES")
+def post_appointments() -> Response:
+    """The station's appointment offer and the bookings its agents made or changed (idempotent by id)."""
+    body = _json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("bookings", []), list):
+        return error_reply(protocol.ERR_BAD_REQUEST, "请求须为 {\"offer\": {...}, \"bookings\": [...]}。", 400)
+    try:
+        result = appointments.receive_from_station(g.station, body, device=g.signed.device)
+    except HubError as exc:
+        return error_reply(protocol.ERR_BAD_REQUEST, exc.message, 400)
     return reply(result)
 
 

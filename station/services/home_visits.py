@@ -1,0 +1,147 @@
+"""Home visits (上门服务): the record of a visit, the cases taken during it, and its lines in the ledger.
+
+An agent goes to the home of someone old, sick or disabled (often from a booking marked 上门), works
+there — offline, perhaps on the station's laptop — and records who went, where, when, for whom,
+what was done and how it ended. Cases taken during the visit are linked to it. The resident's
+name, phone and address are sealed like a booking's and masked in lists and on paper.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from printouts.data import HomeVisitRow
+from rules.labels import HOME_VISIT_OUTCOMES
+from rules.privacy import mask_address, mask_name, mask_phone
+from station import keys
+from station.extensions import db
+from station.models import Case, HomeVisit, HomeVisitCase, User
+from station.services.errors import DomainError, ValidationFailed
+from sync import protocol
+
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+@dataclass(frozen=True)
+class VisitInput:
+    """What the visit form holds."""
+
+    visited_on: str
+    started_at: str
+    ended_at: str
+    staff: str
+    resident_name: str
+    resident_phone: str
+    address: str
+    purpose: str
+    outcome: str
+    outcome_note: str = ""
+    appointment_id: str = ""
+
+
+def record(data: VisitInput, user: User) -> HomeVisit:
+    """Record a visit; every problem in the form at once (ValidationFailed), nothing stored then."""
+    errors: dict[str, str] = {}
+    try:
+        day = dt.date.fromisoformat(data.visited_on)
+        if day > dt.date.today():
+            errors["visited_on"] = "上门日期不能晚于今天（预约的上门请在“预约”中登记）。"
+    except ValueError:
+        errors["visited_on"] = "请填写上门日期。"
+        day = dt.date.today()
+    if not _TIME.match(data.started_at or ""):
+        errors["started_at"] = "请填写开始时间（如 09:30）。"
+    if data.ended_at and (not _TIME.match(data.ended_at) or data.ended_at <= data.started_at):
+        errors["ended_at"] = "结束时间须晚于开始时间（如 10:30）。"
+    for name, value, words, limit in (("staff", data.staff, "上门人员", 200), ("resident_name", data.resident_name, "服务对象姓名", 40),
+                                      ("address", data.address, "上门地址", 200), ("purpose", data.purpose, "办理事项", 1000)):
+        if not (value or "").strip():
+            errors[name] = f"请填写{words}。"
+        elif len(value.strip()) > limit:
+            errors[name] = f"{words}不能超过 {limit} 个字。"
+    if data.outcome not in HOME_VISIT_OUTCOMES:
+        errors["outcome"] = "请选择上门结果。"
+    if errors:
+        raise ValidationFailed(errors)
+    ring = keys.ring()
+    return HomeVisit.create(
+        id=protocol.new_id(), visited_on=day, started_at=data.started_at, ended_at=data.ended_at or "",
+        staff=data.staff.strip(), resident_name_stored=ring.seal(data.resident_name.strip()),
+        resident_phone_stored=ring.seal(data.resident_phone.strip()) if data.resident_phone.strip() else "",
+        address_stored=ring.seal(data.address.strip()), purpose=data.purpose.strip(), outcome=data.outcome,
+        outcome_note=(data.outcome_note or "").strip()[:1000], appointment_id=data.appointment_id or "",
+        created_by=user.name)
+
+
+def get(visit_id: str) -> HomeVisit:
+    visit = HomeVisit.get_or_none(HomeVisit.id == visit_id)
+    if visit is None:
+        raise DomainError("没有这次上门服务的记录。")
+    return visit
+
+
+def intake_values(visit: HomeVisit) -> dict[str, str]:
+    """What the intake form is prefilled with for a case taken during this visit."""
+    ring = keys.ring()
+    return {"applicant_name": ring.unseal(visit.resident_name_stored),
+            "applicant_phone": ring.unseal(visit.resident_phone_stored) if visit.resident_phone_stored else "",
+            "applicant_address": ring.unseal(visit.address_stored)}
+
+
+def carry(visit_id: str, case: Case) -> None:
+    """Link a case taken during the visit to it."""
+    get(visit_id)
+    with db.atomic():
+        HomeVisitCase.insert(visit_id=visit_id, case_id=case.id).on_conflict_ignore().execute()
+
+
+def cases_of(visit: HomeVisit) -> list[Case]:
+    ids = [row.case_id for row in HomeVisitCase.select().where(HomeVisitCase.visit_id == visit.id)]
+    return list(Case.select().where(Case.id.in_(ids)).order_by(Case.received_at)) if ids else []
+
+
+@dataclass(frozen=True)
+class VisitLine:
+    """A visit as a list shows it: masked."""
+
+    id: str
+    visited_on: dt.date
+    time: str
+    staff: str
+    resident: str
+    phone: str
+    address: str
+    purpose: str
+    outcome: str
+    case_numbers: tuple[str, ...]
+
+
+def _line(visit: HomeVisit) -> VisitLine:
+    ring = keys.ring()
+    return VisitLine(visit.id, visit.visited_on, visit.started_at + (f"–{visit.ended_at}" if visit.ended_at else ""),
+                     visit.staff, mask_name(ring.unseal(visit.resident_name_stored)),
+                     mask_phone(ring.unseal(visit.resident_phone_stored)) if visit.resident_phone_stored else "",
+                     mask_address(ring.unseal(visit.address_stored)), visit.purpose,
+                     HOME_VISIT_OUTCOMES.get(visit.outcome, visit.outcome), tuple(c.case_no for c in cases_of(visit)))
+
+
+def recent(limit: int = 100) -> list[VisitLine]:
+    """The newest visits first, masked."""
+    return [_line(v) for v in HomeVisit.select().order_by(HomeVisit.visited_on.desc(), HomeVisit.started_at.desc())
+            .limit(limit)]
+
+
+def line(visit: HomeVisit) -> VisitLine:
+    return _line(visit)
+
+
+def ledger_rows(day: dt.date) -> list[HomeVisitRow]:
+    """The day's visits for the 台账 (the printout masks name and address itself)."""
+    ring = keys.ring()
+    return [HomeVisitRow(time=v.started_at + (f"–{v.ended_at}" if v.ended_at else ""), staff=v.staff,
+                         resident_name=ring.unseal(v.resident_name_stored), address=ring.unseal(v.address_stored),
+                         purpose=v.purpose, outcome=HOME_VISIT_OUTCOMES.get(v.outcome, v.outcome),
+                         case_numbers=tuple(c.case_no for c in cases_of(v)))
+            for v in HomeVisit.select().where(HomeVisit.visited_on == day).order_by(HomeVisit.started_at)]

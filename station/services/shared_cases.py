@@ -1,0 +1,111 @@
+"""Cases this station took on its other devices (a laptop on a home visit), shown read-only.
+
+The county's changes feed brings each one as a ``case.shared`` change (sync/hub/services/devices.py)
+with the county's view of it; it is stored here as a copy — personal numbers and the address
+sealed inside the snapshot — and updated by later changes. Why read-only: see
+:class:`station.models.SharedCase`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import fn
+
+from rules.labels import HUB_CASE_STATUSES
+from rules.privacy import mask_id_number, mask_phone
+from station.models import Case, SharedCase
+from station.models.base import now
+from station.services.errors import DomainError
+
+
+def apply_shared(case_id: str, payload: dict[str, Any]) -> SharedCase | None:
+    """Store or refresh the copy of another device's case (inside the pull transaction).
+
+    A case this PC holds itself is left alone (its own record is the real one); a change without
+    a case (the county no longer has it) is ignored so the cursor moves on.
+    """
+    case_id = str(payload.get("case_id") or case_id or "")
+    if not case_id or Case.get_or_none(Case.id == case_id) is not None:
+        return None
+    snapshot = payload.get("snapshot")
+    if not isinstance(snapshot, dict):
+        raise DomainError("县级平台发来的其他设备办件缺少内容。")
+    fields = {
+        "case_no": str(payload.get("case_no") or snapshot.get("case_no") or "")[:64],
+        "query_code": str(payload.get("query_code") or snapshot.get("query_code") or "")[:32],
+        "item_name": str(payload.get("item_name") or snapshot.get("item_name") or "")[:200],
+        "applicant_name": str(payload.get("applicant_name") or "")[:100],
+        "origin_device": int(payload.get("origin_device") or 0),
+        "status": str(payload.get("status") or "submitted")[:16],
+        "hub_case_no": str(payload.get("hub_case_no") or "")[:50],
+        "received_at": str(payload.get("received_at") or snapshot.get("received_at") or "")[:40],
+        "snapshot": snapshot,
+        "updated_at": now(),
+    }
+    (SharedCase.insert(id=case_id, **fields)
+     .on_conflict(conflict_target=[SharedCase.id], update=fields).execute())
+    return SharedCase.get_by_id(case_id)
+
+
+def apply_status(case_id: str, payload: dict[str, Any]) -> bool:
+    """A county decision on another device's case: the copy shows the new status; False if no copy."""
+    status = payload.get("status")
+    if not isinstance(status, str) or status not in HUB_CASE_STATUSES:
+        return False
+    updated = (SharedCase.update(status=status, hub_case_no=str(payload.get("hub_case_no") or "")[:50] or
+                                 SharedCase.hub_case_no, updated_at=now())
+               .where(SharedCase.id == case_id).execute())
+    return bool(updated)
+
+
+@dataclass(frozen=True)
+class SharedRow:
+    """One line of the list of the other devices' cases (masked, as every list)."""
+
+    id: str
+    case_no: str
+    item_name: str
+    applicant_name: str
+    applicant_id: str  # masked
+    status: str
+    origin: str
+    received_at: str
+
+
+def device_label(number: int) -> str:
+    """How a page names a device: 站点电脑 or 第 N 号设备."""
+    return "站点电脑" if not number else f"第 {number} 号设备"
+
+
+def recent(limit: int = 50, text: str = "") -> list[SharedRow]:
+    """The newest copies first; ``text`` finds a case number, query code or applicant name."""
+    query = SharedCase.select()
+    text = (text or "").strip()
+    if text:
+        query = query.where((SharedCase.case_no == text) | (SharedCase.query_code == text.upper())
+                            | SharedCase.applicant_name.contains(text))
+    rows = query.order_by(SharedCase.received_at.desc(), SharedCase.case_no.desc()).limit(limit)
+    return [SharedRow(r.id, r.case_no, r.item_name, r.applicant_name,
+                      mask_id_number(((r.snapshot or {}).get("applicant") or {}).get("id_number")),
+                      HUB_CASE_STATUSES.get(r.status, r.status), device_label(r.origin_device),
+                      r.received_at[:16].replace("T", " ")) for r in rows]
+
+
+def count() -> int:
+    """How many copies this PC holds."""
+    return SharedCase.select(fn.COUNT(SharedCase.id)).scalar() or 0
+
+
+def masked_detail(case_id: str) -> dict[str, Any]:
+    """One copy for its read-only page: numbers masked, the address shown as on a case page."""
+    copy = SharedCase.get_or_none(SharedCase.id == case_id)
+    if copy is None:
+        raise DomainError("没有这个办件。")
+    snapshot = copy.snapshot or {}
+    applicant = dict(snapshot.get("applicant") or {})
+    applicant["id_number"] = mask_id_number(applicant.get("id_number"))
+    applicant["phone"] = mask_phone(applicant.get("phone"))
+    return {"copy": copy, "applicant": applicant, "snapshot": snapshot, "origin": device_label(copy.origin_device),
+            "status": HUB_CASE_STATUSES.get(copy.status, copy.status)}

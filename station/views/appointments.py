@@ -1,0 +1,125 @@
+"""The agent's day plan of bookings, booking for a caller, no-shows, and turning a booking into a case."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from rules import appointments as rules
+from station.services import appointments
+from station.services.catalog import current_items
+from station.services.errors import DomainError
+from station.views.access import ADMIN, FRONT_OFFICE, log_access
+from websec.roles import roles_required
+
+bp = Blueprint("appointments", __name__, url_prefix="/appointments")
+
+
+def _day_arg() -> dt.date:
+    try:
+        return dt.date.fromisoformat(request.args.get("day") or "")
+    except ValueError:
+        return dt.date.today()
+
+
+@bp.get("/")
+@roles_required(*FRONT_OFFICE)
+def plan():  # noqa: ANN201
+    """The day plan: every booking of the day, by time, with what to do next."""
+    day = _day_arg()
+    rows = appointments.day_plan(day)
+    log_access("appointment_list", detail=f"查看 {day:%Y-%m-%d} 的预约安排（{len(rows)} 个，姓名电话已遮蔽）")
+    return render_template("appointments/plan.html", day=day, rows=rows, prev=day - dt.timedelta(days=1),
+                           next=day + dt.timedelta(days=1), today=dt.date.today())
+
+
+def _new_page(values: dict[str, str], status: int = 200):  # noqa: ANN202
+    offer = appointments.published_offer()
+    return render_template("appointments/new.html", values=values, offer=offer,
+                           items=rules.item_choices(offer), any_item=offer["items"] == rules.ANY_ITEM,
+                           enabled=appointments.offer_settings()["enabled"]), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*FRONT_OFFICE)
+def new():  # noqa: ANN201
+    """Book a slot for a caller (on the phone or at the window)."""
+    if request.method == "GET":
+        return _new_page({"slot_date": (dt.date.today() + dt.timedelta(days=1)).isoformat()})
+    values = {name: (request.form.get(name) or "").strip()[:200]
+              for name in ("item_code", "slot_date", "slot_start", "name", "phone", "address", "home_visit")}
+    try:
+        booking = appointments.book_for_caller(
+            current_user._get_current_object(), item_code=values["item_code"], day=values["slot_date"],
+            start=values["slot_start"], name=values["name"], phone=values["phone"],
+            home_visit=values["home_visit"] == "1", address=values["address"])
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return _new_page(values, 400)
+    log_access("appointment_change", obj=booking.code,
+               detail=f"代为预约 {booking.slot_date:%Y-%m-%d} {booking.slot_start}（{booking.item_name}）")
+    flash(f"已预约 {booking.slot_date:%m月%d日} {booking.slot_start}，预约码 {booking.code}（请告诉来电人）。", "success")
+    return redirect(url_for("appointments.plan", day=booking.slot_date.isoformat()))
+
+
+@bp.post("/<appointment_id>/status")
+@roles_required(*FRONT_OFFICE)
+def set_status(appointment_id: str):  # noqa: ANN201
+    """Record a no-show or a cancellation."""
+    status = request.form.get("status", "")
+    try:
+        booking = appointments.set_status(appointment_id, status)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("appointments.plan", day=request.form.get("day", "")))
+    log_access("appointment_change", obj=booking.code, detail=f"登记预约为“{rules.STATUSES[booking.status]}”")
+    flash(f"预约 {booking.code} 已登记为“{rules.STATUSES[booking.status]}”。", "success")
+    return redirect(url_for("appointments.plan", day=booking.slot_date.isoformat()))
+
+
+@bp.get("/<appointment_id>/case")
+@roles_required(*FRONT_OFFICE)
+def to_case(appointment_id: str):  # noqa: ANN201
+    """Turn a booking into a case: straight to the item's intake form, prefilled; choose the item first if open."""
+    try:
+        booking = appointments.get(appointment_id)
+    except DomainError:
+        abort(404)
+    if booking.status not in ("booked", "no_show"):
+        flash(f"这个预约{rules.STATUSES[booking.status]}，不能再转为办件。", "error")
+        return redirect(url_for("appointments.plan", day=booking.slot_date.isoformat()))
+    code = request.args.get("item_code") or booking.item_code
+    item = next((i for i in current_items() if i.item_code == code), None) if code else None
+    if item is None:
+        return render_template("appointments/pick_item.html", booking=booking, items=current_items())
+    return redirect(url_for("intake.item_form", item_id=item.id, appointment=booking.id))
+
+
+@bp.route("/offer", methods=["GET", "POST"])
+@roles_required(*ADMIN)
+def offer():  # noqa: ANN201
+    """What the station offers for booking, and when (the county's public page shows it after a sync)."""
+    settings = appointments.offer_settings()
+    status = 200
+    if request.method == "POST":
+        times = []
+        for n in range(8):
+            start, end = request.form.get(f"start_{n}", "").strip(), request.form.get(f"end_{n}", "").strip()
+            if start or end:
+                times.append({"start": start, "end": end, "capacity": request.form.get(f"capacity_{n}", "")})
+        try:
+            settings = appointments.save_offer(
+                request.form.get("enabled") == "1", request.form.getlist("item_code"), times,
+                int(request.form.get("days_ahead") or 0), request.form.get("home_visit") == "1")
+        except (DomainError, ValueError) as exc:
+            flash(getattr(exc, "message", "可预约天数须为数字。"), "error")
+            status = 400
+        else:
+            log_access("settings_appointments", detail="修改预约设置（下次同步时发布到县级平台）")
+            flash("预约设置已保存，下次同步时发布到县级平台。", "success")
+            return redirect(url_for("appointments.offer"))
+    return render_template("appointments/offer.html", settings=settings, items=current_items(),
+                           chosen={i["code"] for i in settings["items"]} if settings["items"] != rules.ANY_ITEM else set()), status
+

@@ -1,0 +1,95 @@
+"""Appointments end to end: the station publishes its offer, a resident books at the county, the station
+sees it after a sync, the agent turns it into a case in one click, and the resident's page shows the case;
+a booking an agent made for a caller reaches the county and takes its place there."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask import Flask
+
+from demo.loopback import ServedHub
+from station.extensions import db
+from station.models import Appointment, Case
+from station.services import appointments
+from tests.fixtures.e2e import sync
+from tests.fixtures.intake import form_for, item_named
+from tests.fixtures.station import StationClient
+
+ITEM = "城乡居民基本养老保险参保登记"
+
+
+def _open(app: Flask) -> str:
+    with app.app_context(), db.connection_context():
+        appointments.save_offer(True, [item_named(ITEM).item_code],
+                                [{"start": "09:00", "end": "10:00", "capacity": 1}], 14, True)
+        return appointments.published_offer()["dates"][1]  # not today: every slot of it is ahead
+
+
+def _resident_books(hub: ServedHub, station_code: str, day: str, **over: str):  # noqa: ANN202
+    client = hub.app.test_client()
+    page = client.get(f"/book/s/{station_code}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    data = {"csrf_token": token, "item_code": over.pop("item_code", ""), "slot": f"{day} 09:00", "name": "赵桂英",
+            "phone": "13912345678", "home_visit": "1", "address": "东关村三组12号", **over}
+    return client, client.post(f"/book/s/{station_code}", data=data)
+
+
+def test_a_booking_made_at_the_county_becomes_a_case_at_the_station_and_the_resident_sees_it(linked, hub):
+    app = linked
+    day = _open(app)
+    assert sync(app).error == ""
+    with app.app_context(), db.connection_context():
+        code = item_named(ITEM).item_code
+    resident, response = _resident_books(hub, "ST141081102201", day, item_code=code)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    booking_url = response.headers["Location"]
+
+    assert sync(app).error == ""
+    agent = StationClient(app.test_client()).login("agent")
+    plan = agent.get(f"/appointments/?day={day}").get_data(as_text=True)
+    assert "赵*英" in plan and "139****5678" in plan and "上门服务" in plan and "13912345678" not in plan
+    with app.app_context(), db.connection_context():
+        booking = Appointment.get()
+        assert "13912345678" not in booking.phone_stored and "东关村" not in booking.address_stored
+
+    response = agent.get(f"/appointments/{booking.id}/case")  # one click
+    assert response.status_code == 302 and "appointment=" in response.headers["Location"]
+    form = agent.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'value="赵桂英"' in form and "13912345678" in form and "东关村三组12号" in form
+    with app.app_context(), db.connection_context():
+        item = item_named(ITEM)
+        data = form_for([item], applicant_name="赵桂英", applicant_phone="13912345678",
+                        applicant_address="东关村三组12号", appointment=booking.id)
+    response = agent.post(f"/intake/item/{item.id}", data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:400]
+    with app.app_context(), db.connection_context():
+        case = Case.get()
+        assert Appointment.get().status == "converted" and Appointment.get().case_id == case.id
+
+    assert sync(app).error == ""
+    page = resident.get(booking_url).get_data(as_text=True)
+    assert "已转为办件" in page and case.case_no in page and f"/q/{case.query_code}" in page
+    assert resident.get(f"/q/{case.query_code}").status_code == 200
+
+
+def test_an_agent_books_for_a_caller_offline_and_the_county_counts_the_place(linked, hub, faults):
+    app = linked
+    day = _open(app)
+    assert sync(app).error == ""
+    faults.down = True
+    with app.app_context(), db.connection_context():
+        from station.models import User
+
+        code = item_named(ITEM).item_code
+        appointments.book_for_caller(User.get(User.username == "agent"), item_code=code, day=day, start="09:00",
+                                     name="钱大爷", phone="13800002222", home_visit=False, address="")
+    assert sync(app).error  # the link is down: the booking waits
+    faults.down = False
+    assert sync(app).error == ""
+    with app.app_context(), db.connection_context():
+        assert Appointment.get().sent_version == Appointment.get().version == 1
+    _client, response = _resident_books(hub, "ST141081102201", day, item_code=code)
+    assert response.status_code == 400 and "已约满" in response.get_data(as_text=True)
+    assert dt.date.fromisoformat(day) > dt.date.today()

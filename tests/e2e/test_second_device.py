@@ -1,0 +1,144 @@
+"""A second device at one station (issue 16): a laptop and the station PC take cases in the same
+minute offline, then sync in either order — distinct case numbers, every event at the county once,
+and each sees all the station's cases (its own, and the other's as read-only copies)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from demo.loopback import ServedHub
+from station import create_app
+from station.extensions import db
+from station.models import Case, SharedCase
+from sync.transport import HubLink
+from tests.fixtures.config import station_test_config
+from tests.fixtures.e2e import STATION_CODE, hub_events, queue_cases, station_events, sync
+from tests.fixtures.station import StationClient
+
+
+def _add_device(hub: ServedHub, name: str) -> tuple[int, str]:
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.services import devices
+
+    with hub.app.app_context(), hub_db.connection_context():
+        device, secret = devices.add_device(STATION_CODE, name)
+        return device.number, secret
+
+
+@pytest.fixture
+def laptop(linked: Flask, hub: ServedHub, tmp_path: Path, station_template: Path) -> Flask:
+    """The same station initialised on a laptop, linked as the station's device 1."""
+    folder = tmp_path / "laptop"
+    folder.mkdir()
+    shutil.copyfile(station_template, folder / "station.sqlite3")
+    app = create_app(station_test_config(folder), instance_path=str(folder / "instance"))
+    number, secret = _add_device(hub, "上门笔记本")
+    with app.app_context(), db.connection_context():
+        HubLink(hub.url, STATION_CODE, secret, number).save()
+    return app
+
+
+def _numbers(app: Flask) -> list[str]:
+    with app.app_context(), db.connection_context():
+        return [c.case_no for c in Case.select()]
+
+
+def _all_cases_seen(app: Flask) -> set[str]:
+    with app.app_context(), db.connection_context():
+        return {c.id for c in Case.select()} | {c.id for c in SharedCase.select()}
+
+
+@pytest.mark.parametrize("first", ["pc", "laptop"])
+def test_two_devices_numbering_offline_in_the_same_minute_never_collide(linked, laptop, hub, first):
+    pc = linked
+    pc_cases = queue_cases(pc, 3)
+    laptop_cases = queue_cases(laptop, 3)
+    pc_numbers, laptop_numbers = _numbers(pc), _numbers(laptop)
+    assert not set(pc_numbers) & set(laptop_numbers), "the two devices minted the same case number offline"
+    assert all(n.endswith("-01") for n in laptop_numbers) and not any("-" in n for n in pc_numbers)
+
+    order = [pc, laptop] if first == "pc" else [laptop, pc]
+    for app in order + order:  # each syncs, then each again: the first learns the second's cases
+        summary = sync(app)
+        assert summary.error == "" and summary.rejected == 0 and summary.conflicts == 0, summary.error
+
+    at_hub = hub_events(hub)
+    ids = [event_id for event_id, _case, _seq in at_hub]
+    assert len(ids) == len(set(ids)), "an event is stored twice at the county"
+    sent = {e[0] for e in station_events(pc)} | {e[0] for e in station_events(laptop)}
+    assert set(ids) == sent, "the county and the two devices disagree on which events exist"
+    assert all(state == "acked" for *_r, state in station_events(pc) + station_events(laptop))
+
+    everything = set(pc_cases) | set(laptop_cases)
+    assert _all_cases_seen(pc) == everything
+    assert _all_cases_seen(laptop) == everything
+    with laptop.app_context(), db.connection_context():
+        copy = SharedCase.get_by_id(pc_cases[0])
+        assert copy.origin_device == 0 and copy.case_no in pc_numbers
+        assert copy.snapshot["applicant"]["id_number"]  # the copy is whole, sealed at rest
+    with pc.app_context(), db.connection_context():
+        assert {c.origin_device for c in SharedCase.select()} == {1}
+        full_id = SharedCase.get_by_id(laptop_cases[0]).snapshot["applicant"]["id_number"]
+
+    agent = StationClient(pc.test_client()).login("agent")
+    page = agent.client.get("/cases/").get_data(as_text=True)
+    assert all(number in page for number in laptop_numbers) and "第 1 号设备" in page
+    detail = agent.client.get(f"/cases/shared/{laptop_cases[0]}").get_data(as_text=True)
+    assert "只读" in detail and full_id not in detail and full_id[:6] in detail
+
+
+def test_a_revoked_device_is_refused_with_its_reason_and_the_station_pc_goes_on(linked, laptop, hub):
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.services import devices
+
+    queue_cases(laptop, 1)
+    with hub.app.app_context(), hub_db.connection_context():
+        devices.revoke_device(STATION_CODE, "上门笔记本", "笔记本遗失")
+    summary = sync(laptop)
+    assert "被县级平台停用" in summary.error and "笔记本遗失" in summary.error
+    assert len(hub_events(hub)) == 0
+    queue_cases(linked, 1)
+    assert sync(linked).error == ""
+    assert len(hub_events(hub)) == 1
+
+
+def test_bookings_reach_every_device_and_only_the_station_pc_publishes_the_offer(linked, laptop, hub):
+    from station.models import Appointment, User
+    from station.services import appointments
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.models import AppointmentOffer
+    from tests.fixtures.intake import item_named
+
+    pc = linked
+    for app, enabled in ((pc, True), (laptop, False)):  # the laptop's own settings differ: they must not win
+        with app.app_context(), db.connection_context():
+            code = item_named("城乡居民基本养老保险参保登记").item_code
+            appointments.save_offer(enabled, [code], [{"start": "09:00", "end": "10:00", "capacity": 2}], 14, True)
+    for app in (pc, laptop):
+        assert sync(app).error == ""
+
+    def published_dates() -> list[str]:
+        with hub.app.app_context(), hub_db.connection_context():
+            return AppointmentOffer.get().body["dates"]
+
+    assert published_dates()
+    with laptop.app_context(), db.connection_context():
+        appointments.save_offer(True, [code], [{"start": "09:00", "end": "10:00", "capacity": 2}], 14, True)
+        day = appointments.published_offer()["dates"][1]
+        booking = appointments.book_for_caller(User.get(User.username == "agent"), item_code=code, day=day,
+                                               start="09:00", name="钱大爷", phone="13800002222", home_visit=True,
+                                               address="东关村一组1号")
+    assert sync(laptop).error == "" and sync(pc).error == ""
+    assert published_dates()  # still the PC's: the laptop never sent its offer
+    with pc.app_context(), db.connection_context():
+        assert Appointment.get_by_id(booking.id).status == "booked"
+        appointments.set_status(booking.id, "cancelled")
+    assert sync(pc).error == "" and sync(laptop).error == ""
+    with laptop.app_context(), db.connection_context():
+        assert Appointment.get_by_id(booking.id).status == "cancelled"
+    with pc.app_context(), db.connection_context():
+        assert Appointment.select().count() == 1

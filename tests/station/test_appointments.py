@@ -1,0 +1,138 @@
+"""Appointments at the station: the agent books for a caller (refused like the county refuses), the day
+plan lists bookings masked, no-shows and cancellations are recorded, and only the station admin sets the offer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from station.extensions import db
+from station.models import Appointment, User
+from station.services import appointments
+from station.services.calendar import set_override
+from station.services.errors import DomainError
+from tests.fixtures.intake import item_named
+
+ITEM = "城乡居民基本养老保险参保登记"
+
+
+def _next_workdays(app, n: int) -> list[str]:  # noqa: ANN001
+    with app.app_context(), db.connection_context():
+        return appointments.published_offer()["dates"][:n]
+
+
+@pytest.fixture
+def offer(app):  # noqa: ANN001, ANN201
+    with app.app_context(), db.connection_context():
+        appointments.save_offer(True, [item_named(ITEM).item_code],
+                                [{"start": "09:00", "end": "10:00", "capacity": 1},
+                                 {"start": "10:00", "end": "11:00", "capacity": 3}], 14, True)
+        return appointments.published_offer()
+
+
+def _book(app, **over):  # noqa: ANN001, ANN003, ANN202
+    with app.app_context(), db.connection_context():
+        values = {"item_code": item_named(ITEM).item_code, "day": over.pop("day"), "start": "10:00", "name": "赵桂英",
+                  "phone": "13912345678", "home_visit": False, "address": "", **over}
+        return appointments.book_for_caller(User.get(User.username == "agent"), **values)
+
+
+def _count(app) -> int:  # noqa: ANN001
+    with app.app_context(), db.connection_context():
+        return Appointment.select().count()
+
+
+def test_the_offer_dates_are_the_stations_working_days(app, offer):
+    days = [dt.date.fromisoformat(d) for d in offer["dates"]]
+    assert days and all(d.weekday() < 5 for d in days)
+    with app.app_context(), db.connection_context():
+        set_override(days[1], False, "本站停业一天")
+        assert days[1].isoformat() not in appointments.published_offer()["dates"]
+
+
+def test_a_holiday_is_refused_and_nothing_is_stored(app, offer):
+    day = dt.date.fromisoformat(offer["dates"][1])
+    with app.app_context(), db.connection_context():
+        set_override(day, False, "村委会换届")
+    with pytest.raises(DomainError, match="服务站不办公"):
+        _book(app, day=day.isoformat())
+    assert _count(app) == 0
+
+
+def test_a_past_slot_is_refused(app, offer):
+    with pytest.raises(DomainError, match="时段已过"):
+        _book(app, day=(dt.date.today() - dt.timedelta(days=1)).isoformat())
+    assert _count(app) == 0
+
+
+def test_a_full_slot_is_refused(app, offer):
+    day = offer["dates"][1]
+    _book(app, day=day, start="09:00")
+    with pytest.raises(DomainError, match="已约满"):
+        _book(app, day=day, start="09:00", phone="13800001111", name="钱大爷")
+    assert _count(app) == 1
+
+
+def test_the_same_phone_for_the_same_slot_is_refused(app, offer):
+    day = offer["dates"][1]
+    _book(app, day=day)
+    with pytest.raises(DomainError, match="此电话号码已预约了这个时段"):
+        _book(app, day=day, name="赵桂英")
+    assert _count(app) == 1
+
+
+def test_a_home_visit_needs_an_address_and_the_details_are_sealed(app, offer):
+    day = offer["dates"][1]
+    with pytest.raises(DomainError, match="须填写住址"):
+        _book(app, day=day, home_visit=True)
+    booking = _book(app, day=day, home_visit=True, address="东关村三组12号")
+    assert "东关村" not in booking.address_stored and "13912345678" not in booking.phone_stored
+    assert "赵桂英" not in booking.name_stored
+
+
+def test_the_day_plan_masks_and_records_no_shows_and_cancellations(app, agent, offer):
+    day = offer["dates"][1]
+    first = _book(app, day=day)
+    second = _book(app, day=day, phone="13800001111", name="钱大爷")
+    page = agent.get(f"/appointments/?day={day}").get_data(as_text=True)
+    assert "赵*英" in page and "139****5678" in page and "13912345678" not in page
+    response = agent.post(f"/appointments/{second.id}/status", {"status": "cancelled", "day": day})
+    assert response.status_code == 302
+    response = agent.post(f"/appointments/{first.id}/status", {"status": "no_show", "day": day})
+    assert response.status_code == 302
+    page = agent.get(f"/appointments/?day={day}").get_data(as_text=True)
+    assert "预约时间还没到，不能登记为未到" in page
+    with app.app_context(), db.connection_context():
+        assert Appointment.get_by_id(second.id).status == "cancelled"
+        assert Appointment.get_by_id(first.id).status == "booked"
+        assert Appointment.get_by_id(second.id).version == 2  # goes up with the next sync
+    response = agent.post(f"/appointments/{second.id}/status", {"status": "cancelled", "day": day})
+    assert "不能再更改" in agent.get(f"/appointments/?day={day}").get_data(as_text=True)
+
+
+def test_the_agent_books_for_a_caller_through_the_form(app, agent, offer):
+    day = offer["dates"][1]
+    with app.app_context(), db.connection_context():
+        code = item_named(ITEM).item_code
+    response = agent.post("/appointments/new", {"item_code": code, "slot_date": day, "slot_start": "10:00",
+                                                "name": "孙福贵", "phone": "1370000", "address": ""})
+    assert response.status_code == 400 and "联系电话不正确" in response.get_data(as_text=True)
+    assert _count(app) == 0
+    response = agent.post("/appointments/new", {"item_code": code, "slot_date": day, "slot_start": "10:00",
+                                                "name": "孙福贵", "phone": "13700002222", "address": ""})
+    assert response.status_code == 302 and _count(app) == 1
+
+
+def test_only_the_station_admin_sets_the_offer(app, agent, admin):
+    assert agent.get("/appointments/offer").status_code == 403
+    response = admin.post("/appointments/offer", {"enabled": "1", "days_ahead": "7", "start_0": "9点",
+                                                  "end_0": "10:00", "capacity_0": "2"})
+    assert response.status_code == 400 and "时段 9点–10:00 不正确" in response.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        assert appointments.offer_settings()["enabled"] is False
+    response = admin.post("/appointments/offer", {"enabled": "1", "days_ahead": "7", "start_0": "09:00",
+                                                  "end_0": "10:00", "capacity_0": "2"})
+    assert response.status_code == 302
+    with app.app_context(), db.connection_context():
+        assert appointments.offer_settings()["enabled"] is True
