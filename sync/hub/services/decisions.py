@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -96,8 +97,11 @@ def _validate(case: HubCase, data: DecisionInput) -> dict[str, Any]:
     return fields
 
 
-def decide(case_id: str, data: DecisionInput, *, clerk: str) -> Decision:
+def decide(case_id: str, data: DecisionInput, *, clerk: str, at: dt.datetime | None = None) -> Decision:
     """Record a decision, move the case, and emit its ``case.status`` change — all or nothing.
+
+    ``at`` (UTC) dates a decision taken earlier on paper and entered now (and the demo's month);
+    the station closes the case on that date, not on the day it pulls the change.
 
     The status update is conditional on the status we validated against, so two clerks
     deciding the same case at once cannot both win.
@@ -111,7 +115,7 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str) -> Decision:
         label = COUNTY_DECISIONS.get(data.kind, data.kind)
         raise InvalidTransition(f"办件当前状态为「{HUB_CASE_STATUSES.get(case.status, case.status)}」，不能{label}。")
     fields = _validate(case, data)
-    now = utcnow()
+    now = at or utcnow()
     if data.kind == ACCEPT and not fields["hub_case_no"]:
         fields["hub_case_no"] = f"XJ{now:%Y%m%d}{case.id:08d}"  # the platform's own 办件编号
     try:
