@@ -125,7 +125,7 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "case_list": "查看办件列表",
     "reveal": "显示完整号码",
     "print": "打印文书",
-    "ledger": "打印台账",
+    "ledger": "打印或导出台账",
     "scan_download": "下载扫描件",
     "resume": "再次受理（读取首次来访信息）",
     "login": "登录",

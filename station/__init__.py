@@ -33,6 +33,7 @@ from station.views import (
     main,
     printing,
     public,
+    reports,
     sync_status,
 )
 from sync.local_db import db as sync_db
@@ -142,7 +143,7 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    for module in (main, auth, public, catalog, intake, cases, follow_up, printing, admin, sync_status):
+    for module in (main, auth, public, catalog, intake, cases, follow_up, printing, reports, admin, sync_status):
         app.register_blueprint(module.bp)
 
 

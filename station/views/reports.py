@@ -1,0 +1,48 @@
+"""报表: the ledger for a period (PDF, Excel, CSV), 四条线 warnings and statistics — township staff only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from rules.periods import KINDS, Period, PeriodError, parse_period
+from station.services import ledger
+from station.services.errors import DomainError
+from station.views.access import TOWNSHIP
+from websec.roles import roles_required
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+def _period() -> Period:
+    return parse_period(request.args, dt.date.today())
+
+
+@bp.get("/")
+@roles_required(*TOWNSHIP)
+def index():  # noqa: ANN201
+    error = ""
+    try:
+        period = _period()
+    except PeriodError as exc:
+        error, period = exc.message, parse_period({}, dt.date.today())
+    return render_template("reports/index.html", period=period, kinds=KINDS, error=error,
+                           formats=ledger.FORMATS, args=request.args)
+
+
+@bp.get("/ledger.<fmt>")
+@roles_required(*TOWNSHIP)
+def ledger_file(fmt: str):  # noqa: ANN201
+    try:
+        made = ledger.export(_period(), fmt, current_user._get_current_object(), request.remote_addr)
+    except (PeriodError, DomainError) as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("reports.index"))
+    response = Response(made.data, mimetype=made.mimetype)
+    disposition = "inline" if fmt == "pdf" else "attachment"
+    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(made.filename)}"
+    response.headers["Cache-Control"] = "no-store"  # residents' names: never left in a shared PC's cache
+    return response
