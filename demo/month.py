@@ -23,12 +23,13 @@ from stdnum.cn import ric
 from station.extensions import db
 from station.models import Case, CaseMaterial, User
 from station.samples import complete_form
-from station.services import areas, follow_up, intake
+from station.services import follow_up, intake
 from station.services.calendar import load_calendar
 from station.services.catalog import current_items, materials_of
 from station.services.errors import DomainError
 from station.sync_hooks import station_hooks
 from sync.hub.extensions import db as hub_db
+from sync.hub.services import county_settings
 from sync.hub.services import decisions as hub_decisions
 from sync.jobs import sync_round
 
@@ -99,7 +100,6 @@ def _form(rng: random.Random, item: Any, n: int, day: dt.date, fate: str) -> dic
 def take_applications(app: Flask, count: int, today: dt.date, rng: random.Random) -> list[str]:
     """`count` applications over the last month's working days, oldest first; return the case ids."""
     with app.app_context(), db.connection_context():
-        areas.save_names(VILLAGES)
         agents = list(User.select().where(User.role == "agent").order_by(User.id))
         items = [i for i in current_items() if materials_of(i)]
         days = _working_days(today, 30)
@@ -156,6 +156,8 @@ def county_decides(hub_app: Flask, today: dt.date, rng: random.Random) -> None:
                 continue  # the last two days' cases, and some 容缺 ones, still wait for the county
             def on(days: int, received: dt.datetime = received, age: int = age) -> dt.datetime:
                 moment = received + dt.timedelta(days=min(days, age), hours=rng.randint(0, 3))
+                while moment.weekday() >= 5 and moment.date() < today:  # the county works on weekdays
+                    moment += dt.timedelta(days=1)
                 return moment.astimezone(dt.UTC).replace(tzinfo=None)
             roll = rng.random()
             if roll < 0.06:
@@ -209,6 +211,17 @@ def _applicant_id(case: Case) -> str:
     return personal.applicant_id_number(case)
 
 
+def county_settings_for_demo(app: Flask, hub_app: Flask) -> None:
+    """The county names the villages and sets an assessed limit per item (a few days inside the
+    committed one); both reach the station on its next pull, as county settings do."""
+    with app.app_context(), db.connection_context():
+        limits = {i.item_code: max(1, i.committed_value - 3) if i.committed_value > 3 else i.committed_value
+                  for i in current_items() if i.committed_unit == "working_days"}
+    with hub_app.app_context(), hub_db.connection_context():
+        county_settings.set_area_names(VILLAGES, clerk="county")
+        county_settings.set_assessed_days(limits, clerk="county")
+
+
 def seed_month(app: Flask, hub_app: Flask, count: int = 150, *, today: dt.date | None = None,
                seed: int = 13) -> MonthSummary:
     """Play a month at the station and the county; a station that already has cases is left alone."""
@@ -223,6 +236,7 @@ def seed_month(app: Flask, hub_app: Flask, count: int = 150, *, today: dt.date |
             summary.cases = sum(summary.by_status.values())
             return summary
     rng = random.Random(seed)
+    county_settings_for_demo(app, hub_app)
     take_applications(app, count, today, rng)
     sync_once(app)
     county_decides(hub_app, today, rng)

@@ -16,8 +16,9 @@ from rules.labels import (
     REVEAL_REASONS,
     SUPPLY_FORMS,
 )
+from rules.time_lines import LINE_STATES, LINES
 from station.models import User
-from station.services import attachments, cases, follow_up, intake, personal, timeline
+from station.services import attachments, cases, follow_up, intake, personal, time_lines, timeline
 from station.services.catalog import current_items
 from station.services.errors import DomainError
 from station.services.identity import CERTIFICATE_TYPES
@@ -86,6 +87,7 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
         supply_forms=SUPPLY_FORMS, collector_kinds=COLLECTOR_KINDS, cert_types=CERTIFICATE_TYPES,
         handover=follow_up.handover_summary(case), today=dt.date.today(),
         reveal_form=reveal_form or RevealForm(formdata=None), revealed=revealed,
+        lines=time_lines.lines_of(case, dt.date.today()), line_names=LINES, line_states=LINE_STATES,
     ), status
 
 

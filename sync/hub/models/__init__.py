@@ -13,6 +13,7 @@ from sync.hub.models.cases import (
     Decision,
     Event,
     HubCase,
+    Setting,
 )
 from sync.hub.models.stations import Nonce, Station
 from sync.hub.models.users import HubLoginThrottle, HubUser
@@ -35,6 +36,7 @@ MODELS = [
     HubAccessLog,
     HubAccessLogHead,
     StationAccessLog,
+    Setting,
 ]
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "HubLoginThrottle",
     "HubUser",
     "Nonce",
+    "Setting",
     "Station",
     "StationAccessLog",
     "utcnow",

@@ -46,6 +46,19 @@ class HubCase(BaseModel):
     supplied_at = DateTimeField(null=True)  # station sent materials after a 补正 request
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    # for statistics and ledgers (migration 0012): received and closed in China time (naive), the
+    # applicant's village code and the agent's name, copied out of the snapshot
+    received_time = DateTimeField(null=True)
+    area_code = CharField(max_length=12, default="")
+    agent_name = CharField(max_length=100, default="")
+    closed_at = DateTimeField(null=True)
+    assessed_due = DateField(null=True)  # the county's 考核时限 in force when the case came in
+
+    class Meta:
+        indexes = (
+            (("received_time", "station"), False),
+            (("status", "committed_due"), False),
+        )
 
 
 class Event(BaseModel):
@@ -118,6 +131,15 @@ class Change(BaseModel):
     case_id = CharField(max_length=36, null=True)
     payload = JSONText()
     created_at = DateTimeField(default=utcnow)
+
+
+class Setting(BaseModel):
+    """A county-wide setting (migration 0012): ``assessed_days`` per item code, ``area_names``."""
+
+    key = CharField(max_length=80, primary_key=True)
+    value = JSONText()
+    updated_at = DateTimeField(default=utcnow)
+    updated_by = CharField(max_length=64, default="")
 
 
 class CatalogVersion(BaseModel):

@@ -14,8 +14,9 @@ from typing import Any
 
 from rules import events
 from sync import protocol
+from sync.hub.china_time import china_naive
 from sync.hub.models import AttachmentLink, HubCase, utcnow
-from sync.hub.services import personal
+from sync.hub.services import county_settings, personal
 
 #: A case as the apply functions see it: a stored row, or one first seen in this batch (new_case).
 CaseView = HubCase | SimpleNamespace
@@ -102,6 +103,11 @@ def _apply_submitted(case: CaseView, event: dict[str, Any], now: dt.datetime,
         "statutory_due": _date_or_none(payload.get("statutory_due")),
         "committed_due": _date_or_none(payload.get("committed_due")),
         "received_at": str(payload.get("received_at") or "")[:40] or None,
+        "received_time": china_naive(payload.get("received_at")),
+        "assessed_due": county_settings.assessed_due(payload.get("item_code"), china_naive(payload.get("received_at"))),
+        "area_code": str(applicant.get("area_code") or "")[:12],
+        "agent_name": str((payload.get("agent") if isinstance(payload.get("agent"), dict) else {}).get("name")
+                          or "")[:100],
     }
     if case.last_seq == 0:
         # A station holding the power to accept (委托受理) already accepted; a case it could not

@@ -11,6 +11,7 @@ from peewee import IntegrityError
 
 from rules.labels import COUNTY_DECISIONS, HUB_CASE_STATUSES
 from sync import protocol
+from sync.hub.china_time import china_naive
 from sync.hub.extensions import db
 from sync.hub.models import Decision, HubCase, utcnow
 from sync.hub.services import changes
@@ -120,8 +121,9 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str, at: dt.datetime | N
         fields["hub_case_no"] = f"XJ{now:%Y%m%d}{case.id:08d}"  # the platform's own 办件编号
     try:
         with db.atomic():
+            closed = {"closed_at": china_naive(now)} if data.kind in (REJECT, COMPLETE) else {}
             updated = (HubCase.update(status=data.kind, hub_case_no=fields["hub_case_no"], updated_at=now,
-                                      supplied_at=None)
+                                      supplied_at=None, **closed)
                        .where((HubCase.id == case.id) & (HubCase.status == case.status))
                        .execute())
             if updated != 1:
