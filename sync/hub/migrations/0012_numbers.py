@@ -8,7 +8,7 @@ orders by number and does not mind a gap.
 import datetime as dt
 import json
 
-from peewee import CharField, DateField, DateTimeField, JSONField, Model
+from peewee import BooleanField, CharField, DateField, DateTimeField, JSONField, Model
 
 CHINA = dt.timedelta(hours=8)
 
@@ -20,6 +20,7 @@ def up(migrator, db):
         migrator.add_column("hub_case", "agent_name", CharField(max_length=100, default="")),
         migrator.add_column("hub_case", "closed_at", DateTimeField(null=True)),
         migrator.add_column("hub_case", "assessed_due", DateField(null=True)),
+        migrator.add_column("hub_case", "commitment", BooleanField(default=False)),
         migrator.add_index("hub_case", ("received_time", "station_id"), False),
         migrator.add_index("hub_case", ("status", "committed_due"), False),
     )
@@ -59,11 +60,12 @@ def backfill(db):
         data = data if isinstance(data, dict) else {}
         applicant = data.get("applicant") if isinstance(data.get("applicant"), dict) else {}
         agent = data.get("agent") if isinstance(data.get("agent"), dict) else {}
+        promised = any(isinstance(m, dict) and m.get("status") == "commitment" for m in data.get("materials") or [])
         db.execute_sql(
-            f"UPDATE hub_case SET received_time = {db.param}, area_code = {db.param}, agent_name = {db.param} "
-            f"WHERE id = {db.param}",
+            f"UPDATE hub_case SET received_time = {db.param}, area_code = {db.param}, agent_name = {db.param}, "
+            f"commitment = {db.param} WHERE id = {db.param}",
             (_china_naive(received) if received else None, str(applicant.get("area_code") or "")[:12],
-             str(agent.get("name") or "")[:100], case_id))
+             str(agent.get("name") or "")[:100], promised, case_id))
     closed = db.execute_sql("SELECT case_id, MAX(decided_at) FROM hub_decision WHERE kind IN ('completed', 'rejected') "
                             "GROUP BY case_id").fetchall()
     for case_id, decided in closed:

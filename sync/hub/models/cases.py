@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from peewee import (
     AutoField,
+    BooleanField,
     CharField,
     DateField,
     DateTimeField,
@@ -53,6 +54,7 @@ class HubCase(BaseModel):
     agent_name = CharField(max_length=100, default="")
     closed_at = DateTimeField(null=True)
     assessed_due = DateField(null=True)  # the county's 考核时限 in force when the case came in
+    commitment = BooleanField(default=False)  # a material replaced by a signed 告知承诺
 
     class Meta:
         indexes = (

@@ -106,6 +106,7 @@ def _apply_submitted(case: CaseView, event: dict[str, Any], now: dt.datetime,
         "received_time": china_naive(payload.get("received_at")),
         "assessed_due": county_settings.assessed_due(payload.get("item_code"), china_naive(payload.get("received_at"))),
         "area_code": str(applicant.get("area_code") or "")[:12],
+        "commitment": any(isinstance(m, dict) and m.get("status") == "commitment" for m in payload.get("materials") or []),
         "agent_name": str((payload.get("agent") if isinstance(payload.get("agent"), dict) else {}).get("name")
                           or "")[:100],
     }
