@@ -23,7 +23,7 @@ from stdnum.cn import ric
 from station.extensions import db
 from station.models import Case, CaseMaterial, User
 from station.samples import complete_form
-from station.services import follow_up, intake
+from station.services import cases, follow_up, intake
 from station.services.calendar import load_calendar
 from station.services.catalog import current_items, materials_of
 from station.services.errors import DomainError
@@ -48,6 +48,8 @@ SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋�
 GIVEN = ("秀英", "桂英", "建国", "志强", "淑珍", "玉兰", "明", "军", "丽", "勇", "静", "海燕", "国华", "德胜",
          "翠花", "红梅", "振华", "春生", "凤英", "长顺", "永福", "金凤", "俊杰", "晓东")
 PROXY_NAMES = ("王代办", "赵代办")
+NOTES = ("申请人来电询问进度，已告知预计办结时间。", "已电话通知申请人补交户口簿复印件，申请人称下周一送来。",
+         "材料原件已核验退回申请人。", "申请人行动不便，结果由代办员上门送达。")
 
 
 @dataclass
@@ -198,6 +200,9 @@ def station_follows_up(app: Flask, today: dt.date, rng: random.Random) -> None:
                     continue
                 at = dt.datetime.combine(day, dt.time(10, 0))
                 follow_up.record_arrival(case, clerk, material.id, "original_seen", at=at)
+        for case in Case.select().where(Case.status.in_(("accepted", "supplement"))):
+            if rng.random() < 0.15:
+                cases.add_note(case, clerk, rng.choice(NOTES))
         for case in Case.select().where(Case.status == "completed"):
             if rng.random() < 0.75:
                 follow_up.record_handover(case, clerk, follow_up.HandoverInput(

@@ -201,3 +201,50 @@ def test_village_names_refuse_a_bad_line(month: MonthCopy, text: str) -> None:
     admin = logged_in(month.hub, "boss", "admin", "县管理员")
     page = admin.csrf_post("/numbers/settings", {"what": "areas", "areas": text}, follow_redirects=True)
     assert "第 1 行应为" in page.get_data(as_text=True)
+
+
+def test_county_case_search_by_name_item_state_and_line(month: MonthCopy) -> None:
+    clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
+    cases, _settings = _raw(month)
+    with sqlite3.connect(Path(month.hub.instance_path) / "hub.sqlite3") as conn:
+        everything = [dict(zip(("case_no", "name", "item", "status", "due"), r, strict=True)) for r in conn.execute(
+            "SELECT case_no, applicant_name, item_code, status, committed_due FROM hub_case")]
+
+    def listed(query: str) -> set[str]:
+        page = clerk.get(f"/cases?{query}").get_data(as_text=True)
+        return set(re.findall(r">(\d{24})</a>", page))
+
+    surname = everything[0]["name"][0]
+    assert listed(f"name={surname}") == {c["case_no"] for c in everything if c["name"].startswith(surname)}
+    item = everything[0]["item"]
+    assert listed(f"item={item}") == {c["case_no"] for c in everything if c["item"] == item}
+    assert listed("status=supplement") == {c["case_no"] for c in everything if c["status"] == "supplement"}
+    overdue = {c["case_no"] for c in everything
+               if c["status"] in OPEN and c["due"] and c["due"] < TODAY.isoformat()}
+    assert overdue and listed("line=committed") == overdue
+    assert "请选择法定、承诺或考核时限" in clerk.get("/cases?line=yearly", follow_redirects=True).get_data(as_text=True)
+
+
+def test_the_county_case_shows_the_station_notes_in_full_and_the_station_page_speaks_chinese(month: MonthCopy) -> None:
+    from sync.hub.models import Event, HubCase
+
+    clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
+    with month.hub.app_context(), db.connection_context():
+        event = Event.select().where(Event.kind == "case.note").first()
+        case = HubCase.get(HubCase.case_id == event.case_id)
+        station_code = case.station.code
+    page = clerk.get(f"/cases/{case.case_id}").get_data(as_text=True)
+    notes = page.split('id="station-notes"', 1)[1].split("</section>", 1)[0]
+    assert "。" in notes and "无备注" not in notes
+    station_page = clerk.get(f"/stations/{station_code}").get_data(as_text=True)
+    assert "剩余磁盘" in station_page and "free_disk_bytes" not in station_page and "<textarea" not in station_page
+
+
+def test_bundle_items_stay_together_on_the_list() -> None:
+    from types import SimpleNamespace
+
+    from sync.hub.services.case_search import group_bundles
+
+    rows = [SimpleNamespace(id=1, bundle_group="g"), SimpleNamespace(id=2, bundle_group=None),
+            SimpleNamespace(id=3, bundle_group="g"), SimpleNamespace(id=4, bundle_group=None)]
+    assert [r.id for r in group_bundles(rows)] == [1, 3, 2, 4]
