@@ -24,10 +24,14 @@ from typing import Any
 SIZES = {
     "full": {"station_cases": 100_000, "page_samples": 100, "intakes": 200, "sync_cases": 10_000,
              "naive_events": 2_000, "thin_link_cases": 200, "hub_stations": 200, "hub_cases_per_station": 20,
-             "hub_workers": 4, "hub_threads": 8, "hub_spread_s": 20},
+             "hub_workers": 4, "hub_threads": 8, "hub_spread_s": 20,
+             "numbers_stations": 300, "numbers_cases_per_station": 1_000, "numbers_samples": 40,
+             "ledger_cases": 3_000},
     "quick": {"station_cases": 10_000, "page_samples": 20, "intakes": 30, "sync_cases": 2_000,
               "naive_events": 300, "thin_link_cases": 200, "hub_stations": 20, "hub_cases_per_station": 20,
-              "hub_workers": 2, "hub_threads": 8, "hub_spread_s": 4},
+              "hub_workers": 2, "hub_threads": 8, "hub_spread_s": 4,
+              "numbers_stations": 30, "numbers_cases_per_station": 200, "numbers_samples": 10,
+              "ledger_cases": 600},
 }
 
 # name: (label, unit, target, comparison) — comparison "<", "<=", ">=" or "==" (for booleans)
@@ -48,6 +52,8 @@ TARGETS: dict[str, tuple[str, str, Any, str]] = {
     "hub_events_per_s": ("hub under load: events/s (no target)", "events/s", None, ""),
     "hub_spread_batch_p95_ms": ("… stations spread over a window: p95 (no target)", "ms", None, ""),
     "station_rss_mb": ("station resident memory after warm-up", "MB", 120, "<"),
+    "county_statistics_p95_ms": ("county statistics page, a month (PostgreSQL) p95", "ms", 500, "<"),
+    "station_ledger_xlsx_s": ("station month ledger as .xlsx", "s", 2, "<"),
     "cold_start_s": ("cold start to first served page", "s", 1.5, "<"),
 }
 
@@ -73,6 +79,7 @@ def _step(name: str, fn: Callable[[], dict[str, Any]], details: dict[str, Any], 
 def _figures(d: dict[str, Any]) -> dict[str, Any]:
     pages, sync, thin, hub, paper = (d.get("station_pages"), d.get("sync"), d.get("thin_link"), d.get("hub_load"),
                                      d.get("receipt"))
+    county, ledger = d.get("county_statistics"), d.get("station_ledger")
     hub_ok = hub is not None and "skipped" not in hub
     return {
         "case_list_p95_ms": pages and pages["case_list"]["p95_ms"],
@@ -92,6 +99,8 @@ def _figures(d: dict[str, Any]) -> dict[str, Any]:
         "hub_events_per_s": hub["events_per_s"] if hub_ok else None,
         "hub_spread_batch_p95_ms": hub["spread"]["batch"]["p95_ms"] if hub_ok and hub.get("spread") else None,
         "station_rss_mb": pages and pages["rss_mb"],
+        "county_statistics_p95_ms": county.get("p95_ms") if county else None,
+        "station_ledger_xlsx_s": ledger and ledger["seconds"],
         "cold_start_s": pages and pages["cold_start_s"],
     }
 
@@ -113,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes; finishes in under 3 minutes")
     parser.add_argument("--json", help="write the JSON object to this file")
-    parser.add_argument("--only", nargs="*", choices=["receipt", "station_pages", "sync", "thin_link", "hub_load"],
+    parser.add_argument("--only", nargs="*", choices=["receipt", "station_pages", "sync", "thin_link", "hub_load",
+                                              "county_statistics", "station_ledger"],
                         help="run only these benchmarks")
     parser.add_argument("--keep", help="keep the data in this folder instead of a temporary one")
     args = parser.parse_args(argv)
@@ -122,9 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     sizes = SIZES[mode]
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    wanted = set(args.only or ["receipt", "station_pages", "sync", "thin_link", "hub_load"])
+    wanted = set(args.only or ["receipt", "station_pages", "sync", "thin_link", "hub_load", "county_statistics",
+                               "station_ledger"])
 
-    from bench import hub_load, printouts_bench, station_pages, sync_bench
+    from bench import hub_load, numbers_bench, printouts_bench, station_pages, sync_bench
 
     plan: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         ("receipt", lambda: printouts_bench.run(quick=args.quick)),
@@ -134,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         ("thin_link", lambda: sync_bench.thin_link(workdir, sizes["thin_link_cases"])),
         ("hub_load", lambda: hub_load.run_both(workdir, sizes["hub_stations"], sizes["hub_cases_per_station"],
                                                sizes["hub_workers"], sizes["hub_threads"], sizes["hub_spread_s"])),
+        ("county_statistics", lambda: numbers_bench.county_statistics(
+            workdir, sizes["numbers_stations"], sizes["numbers_cases_per_station"], sizes["numbers_samples"])),
+        ("station_ledger", lambda: numbers_bench.station_ledger(workdir, sizes["ledger_cases"])),
     ]
     details: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -170,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _prefixes(wanted: set[str]) -> list[str]:
     prefixes = {"receipt": ["receipt"], "station_pages": ["case_", "catalog_", "intake", "station_rss", "cold_start"],
-                "sync": ["sync_"], "thin_link": ["thin_link"], "hub_load": ["hub_"]}
+                "sync": ["sync_"], "thin_link": ["thin_link"], "hub_load": ["hub_"],
+                "county_statistics": ["county_statistics"], "station_ledger": ["station_ledger"]}
     return [p for name in wanted for p in prefixes[name]]
 
 

@@ -75,14 +75,15 @@ def ledger_xlsx(title: str, rows: Iterable[LedgerRow]) -> bytes:
         cell.font, cell.fill, cell.alignment = bold, fill, Alignment(horizontal="center")
         header.append(cell)
     ws.append(header)
-    formats = [fmt for *_rest, fmt in columns]
+    getters = [value for _h, _w, value, _f in columns]
+    formats = {n: fmt for n, (*_rest, fmt) in enumerate(columns) if fmt not in ("@", "0")}
     for i, r in enumerate(rows, 1):
-        line = []
-        for (_h, _w, value, _f), fmt in zip(columns, formats, strict=True):
-            cell = WriteOnlyCell(ws, value=value(i, r))
-            if fmt != "@":
+        line: list[object] = [get(i, r) for get in getters]
+        for n, fmt in formats.items():  # only dates and times need a cell object (its number format)
+            if line[n] is not None:
+                cell = WriteOnlyCell(ws, value=line[n])
                 cell.number_format = fmt
-            line.append(cell)
+                line[n] = cell
         ws.append(line)
     ws.auto_filter.ref = f"A1:{_letter(len(columns))}{len(rows) + 1}"
     out = io.BytesIO()

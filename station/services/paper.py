@@ -150,8 +150,11 @@ def ledger_rows(day: dt.date, end: dt.date | None = None) -> list[LedgerRow]:
     """
     start = dt.datetime.combine(day, dt.time())
     stop = dt.datetime.combine((end or day) + dt.timedelta(days=1), dt.time())
-    day_cases = list(
-        Case.select(Case, ServiceItem, User).join(ServiceItem).switch(Case).join(User)
+    columns = (Case.id, Case.received_at, Case.case_no, Case.applicant_name, Case.applicant_id_stored,
+               Case.applicant_area_code, Case.mode, Case.status, Case.statutory_due, Case.committed_due,
+               Case.statutory_provisional, Case.committed_provisional, Case.closed_at)
+    day_cases = list(  # only the columns printed: the sealed JSON columns are not opened for a ledger
+        Case.select(*columns, ServiceItem.name, User.name).join(ServiceItem).switch(Case).join(User)
         .where((Case.received_at >= start) & (Case.received_at < stop))
         .order_by(Case.received_at, Case.id)
     )
