@@ -70,7 +70,15 @@ def county_statistics(workdir: Path, stations: int, per_station: int, samples: i
         first = client.get(url_month)
         assert first.status_code == 200, first.status_code
         assert f"共 {stations * per_station} 件" in first.get_data(as_text=True)
-        timings = []
+        from sync.hub.services import statistics
+
+        cold = []  # counted afresh: the first clerk to open the page in two minutes
+        for _ in range(max(3, samples // 8)):
+            statistics._cache.clear()
+            t = time.perf_counter()
+            client.get(url_month)
+            cold.append(time.perf_counter() - t)
+        timings = []  # as every other clerk sees it (figures kept two minutes)
         for _ in range(samples):
             t = time.perf_counter()
             response = client.get(url_month)
@@ -83,8 +91,9 @@ def county_statistics(workdir: Path, stations: int, per_station: int, samples: i
             dash.append(time.perf_counter() - t)
         app.extensions["hub_db"].close_all()
     return {"stations": stations, "cases": stations * per_station, "month": month.isoformat(),
-            "seed_s": round(seeded_s, 1), "statistics_page": summary_ms(timings), "dashboard": summary_ms(dash),
-            "p95_ms": round(percentile(timings, 0.95) * 1000, 1)}
+            "seed_s": round(seeded_s, 1), "statistics_page": summary_ms(timings), "statistics_page_cold": summary_ms(cold),
+            "dashboard": summary_ms(dash), "p95_ms": round(percentile(timings, 0.95) * 1000, 1),
+            "cold_p95_ms": round(percentile(cold, 0.95) * 1000, 1)}
 
 
 def station_ledger(workdir: Path, cases: int, runs: int = 3) -> dict[str, Any]:

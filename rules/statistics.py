@@ -73,6 +73,7 @@ class Statistics:
     deferred: Deferred | None = None
     trend: list[tuple[dt.date, int, int]] = field(default_factory=list)  # day, received, closed
     ranking: list[tuple[str, int, int, float | None]] = field(default_factory=list)  # station, cases, overdue, rate
+    counted_at: dt.datetime | None = None  # when the figures were counted (the county keeps them a short while)
 
     def table(self, key: str) -> Counted:
         return next(t for t in self.tables if t.key == key)

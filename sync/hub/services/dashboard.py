@@ -4,11 +4,13 @@ across stations — two GROUP BY queries and the station list, whatever the coun
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 from peewee import fn
 
 from rules.time_lines import LINES
+from sync.hub.extensions import db
 from sync.hub.models import HubCase, Station
 from sync.hub.services import stations
 from sync.hub.services.statistics import DUE_COLUMNS, OPEN, _sum
@@ -37,9 +39,25 @@ def status_by_station() -> dict[int, dict[str, int]]:
     return found
 
 
+CACHE_SECONDS = 120.0
+_cache: dict[tuple, tuple[float, tuple]] = {}
+
+
+def _counts(today: dt.date) -> tuple[dict, dict]:
+    """The two aggregates over every case, kept CACHE_SECONDS (station health is always read fresh)."""
+    key = (str(db.obj.database), today)
+    hit = _cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    counts = (overdue_by_station(today), status_by_station())
+    _cache.clear()
+    _cache[key] = (time.monotonic(), counts)
+    return counts
+
+
 def rows(today: dt.date, *, dark_hours: float, queue_age_warn_hours: float) -> list[StationRow]:
     """Stations needing attention first (dark, queue ageing), then by most overdue cases."""
-    overdue, by_status = overdue_by_station(today), status_by_station()
+    overdue, by_status = _counts(today)
     empty = dict.fromkeys(LINES, 0)
     found = [StationRow(h, overdue.get(h.station.id, empty), by_status.get(h.station.id, {}))
              for h in stations.list_health(dark_hours=dark_hours, queue_age_warn_hours=queue_age_warn_hours)]
