@@ -248,3 +248,16 @@ def test_bundle_items_stay_together_on_the_list() -> None:
     rows = [SimpleNamespace(id=1, bundle_group="g"), SimpleNamespace(id=2, bundle_group=None),
             SimpleNamespace(id=3, bundle_group="g"), SimpleNamespace(id=4, bundle_group=None)]
     assert [r.id for r in group_bundles(rows)] == [1, 3, 2, 4]
+
+
+def test_the_county_case_shows_its_four_lines(month: MonthCopy) -> None:
+    import chinese_calendar
+
+    clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
+    cases, _settings = _raw(month)
+    case = next(c for c in cases if c["status"] in CLOSED and c["assessed_due"])
+    page = clerk.get(f"/cases/{case['case_id']}").get_data(as_text=True)
+    lines = page.split('id="four-lines"', 1)[1].split("</dd>", 1)[0]
+    start, end = dt.date.fromisoformat(case["received_time"][:10]), dt.date.fromisoformat(case["closed_at"][:10])
+    used = sum(chinese_calendar.is_workday(start + dt.timedelta(days=k)) for k in range(1, (end - start).days + 1))
+    assert f"实际用时 {used} 个工作日" in lines and f"考核时限 {case['assessed_due']}" in lines

@@ -166,3 +166,24 @@ def test_the_warning_list_shows_open_cases_overdue_or_due_soon(month: MonthCopy)
     assert "已超期" in page
     bad = clerk.get("/reports/warnings?days=abc", follow_redirects=True).get_data(as_text=True)
     assert "预警天数应为 0 到 30 之间的整数" in bad
+
+
+def _working_days_between(start: dt.date, end: dt.date) -> int:
+    return sum(chinese_calendar.is_workday(start + dt.timedelta(days=k)) for k in range(1, (end - start).days + 1))
+
+
+def test_each_case_shows_its_four_lines_and_the_working_days_used(month: MonthCopy) -> None:
+    import json
+
+    cases, _materials, settings = _raw(month)
+    assessed = json.loads(settings["hub.assessed_days"])
+    closed = next(c for c in cases if c["status"] in CLOSED and c["code"] in assessed)
+    clerk = StationClient(month.station.test_client()).login("clerk")
+    page = clerk.get(f"/cases/{closed['id']}").get_data(as_text=True)
+    lines = page.split('id="four-lines"', 1)[1].split("</dd>", 1)[0]
+    received = dt.date.fromisoformat(closed["received_at"][:10])
+    used = _working_days_between(received, dt.date.fromisoformat(closed["closed_at"][:10]))
+    assert f"实际用时 {used} 个工作日" in lines
+    assessed_due = _plus_working_days(received, assessed[closed["code"]])
+    assert f"考核时限 {assessed_due.isoformat()}" in lines
+    assert f"承诺时限 {closed['committed_due']}" in lines

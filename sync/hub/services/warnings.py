@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from rules.time_lines import LINES, FourLines, four_lines, line_state
+from rules.time_lines import DEFAULT_WARN_DAYS, LINES, FourLines, four_lines, line_state
 from sync.hub.models import HubCase, Station
 from sync.hub.services import county_settings
-from sync.hub.services.statistics import DUE_COLUMNS, OPEN
+from sync.hub.services.statistics import CLOSED, DUE_COLUMNS, OPEN
 
 LIMIT = 500
 
@@ -22,6 +22,20 @@ class Warning:
 def _horizon(today: dt.date, days: int) -> dt.date:
     """The last date still 'due soon': `days` working days after today."""
     return county_settings.calendar().add_working_days(today, days).due
+
+
+def lines_of(case: HubCase, today: dt.date, warn_days: int = DEFAULT_WARN_DAYS) -> FourLines | None:
+    """One case's four lines as the county counts them (closing date: the county's decision)."""
+    if case.status == "not_collected":
+        return None
+    calendar = county_settings.calendar()
+    received = (case.received_time or case.created_at).date()
+    closed = case.closed_at.date() if case.closed_at and case.status in CLOSED else None
+    measured = four_lines(received, case.statutory_due, case.committed_due, None, closed, today, calendar, warn_days)
+    due, state = dict(measured.due), dict(measured.state)
+    due["assessed"] = case.assessed_due
+    state["assessed"] = line_state(case.assessed_due, received, closed, today, calendar, warn_days)
+    return FourLines(due, state, measured.used_days, measured.closed)
 
 
 def find(today: dt.date, days: int, *, station: Station | None = None, line: str = "") -> list[Warning]:
@@ -40,14 +54,7 @@ def find(today: dt.date, days: int, *, station: Station | None = None, line: str
              .where(HubCase.status.in_(OPEN) & condition).order_by(HubCase.committed_due, HubCase.id).limit(LIMIT))
     if station is not None:
         query = query.where(HubCase.station == station.id)
-    calendar = county_settings.calendar()
     found = []
     for case in query:
-        received = (case.received_time or case.created_at).date()
-        measured = four_lines(received, case.statutory_due, case.committed_due, None, None, today, calendar, days)
-        state = dict(measured.state)
-        due = dict(measured.due)
-        due["assessed"] = case.assessed_due
-        state["assessed"] = line_state(case.assessed_due, received, None, today, calendar, days)
-        found.append(Warning(case, FourLines(due, state, measured.used_days, False)))
+        found.append(Warning(case, lines_of(case, today, days)))
     return found

@@ -9,13 +9,13 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from rules.labels import COUNTY_DECISIONS, HEARTBEAT_LABELS, HUB_CASE_STATUSES
-from rules.time_lines import LINES
+from rules.time_lines import LINE_STATES, LINES
 from sync.hub.china_time import china_today
 from sync.hub.extensions import db
 from sync.hub.models import Conflict, Decision, Event, HubCase, Station
 from sync.hub.models.users import COUNTY_ADMIN
 from sync.hub.security import CASEWORK, log_access, require_role
-from sync.hub.services import attachments, case_search, decisions, personal, stations
+from sync.hub.services import attachments, case_search, decisions, personal, stations, warnings
 from sync.hub.services import conflicts as conflict_service
 from sync.hub.services.errors import HubError
 from websec.files import download_name, sniff_type
@@ -126,7 +126,8 @@ def _case_page(case: HubCase, revealed: dict[str, str] | None = None) -> str:
         decisions_taken=list(Decision.select().where(Decision.case == case).order_by(Decision.id)),
         conflicts=list(Conflict.select().where(Conflict.case_id == case_id).order_by(Conflict.id)),
         files=attachments.for_case(case_id), allowed=decisions.allowed_decisions(case.status),
-        notes=case_search.station_notes(case_id))
+        notes=case_search.station_notes(case_id), lines=warnings.lines_of(case, china_today()),
+        line_names=LINES, line_states=LINE_STATES)
 
 
 @bp.post("/cases/<case_id>/decide")
