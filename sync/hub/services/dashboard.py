@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from peewee import fn
 
 from rules.time_lines import LINES
-from sync.hub.extensions import db
 from sync.hub.models import HubCase, Station
-from sync.hub.services import stations
+from sync.hub.services import county_settings, stations
 from sync.hub.services.statistics import DUE_COLUMNS, OPEN, _sum
 
 
@@ -45,7 +44,7 @@ _cache: dict[tuple, tuple[float, tuple]] = {}
 
 def _counts(today: dt.date) -> tuple[dict, dict]:
     """The two aggregates over every case, kept CACHE_SECONDS (station health is always read fresh)."""
-    key = (str(db.obj.database), today)
+    key = (county_settings.database_key(), today)
     hit = _cache.get(key)
     if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]

@@ -19,7 +19,6 @@ from rules.periods import Period
 from rules.statistics import DECISION_CLASSES, Counted, OnTime, Statistics, trend_days
 from rules.time_lines import LINES
 from sync.hub.china_time import CHINA_TZ
-from sync.hub.extensions import db
 from sync.hub.models import HubCase, Station
 from sync.hub.services import county_settings
 
@@ -65,7 +64,7 @@ def compute(period: Period, today: dt.date, station: Station | None = None) -> S
     two halves of the trend. A figure asked again within CACHE_SECONDS comes from memory (the page
     says when it was counted): the county's screens are opened by many clerks at once.
     """
-    key = (str(db.obj.database), period.start, period.end, station.id if station is not None else None, today)
+    key = (county_settings.database_key(), period.start, period.end, station.id if station is not None else None, today)
     hit = _cache.get(key)
     if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
