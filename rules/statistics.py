@@ -56,7 +56,7 @@ class Deferred:
     on_time: int
     late: int
     outstanding: int
-    outstanding_overdue: int
+    outstanding_overdue: int | None  # None where it is not known (the county keeps no per-material dates)
 
     @property
     def rate(self) -> float | None:

@@ -261,3 +261,17 @@ def test_the_county_case_shows_its_four_lines(month: MonthCopy) -> None:
     start, end = dt.date.fromisoformat(case["received_time"][:10]), dt.date.fromisoformat(case["closed_at"][:10])
     used = sum(chinese_calendar.is_workday(start + dt.timedelta(days=k)) for k in range(1, (end - start).days + 1))
     assert f"实际用时 {used} 个工作日" in lines and f"考核时限 {case['assessed_due']}" in lines
+
+
+def test_county_deferred_materials_brought_on_time_match_the_station(month: MonthCopy) -> None:
+    """The county counts 容缺 materials from the materials lists the station sent: the same figures."""
+    from station.extensions import db as station_db
+    from station.services import statistics as station_statistics
+
+    hub_figures = _compute(month).deferred
+    with month.station.app_context(), station_db.connection_context():
+        at_station = station_statistics.compute(PERIOD, TODAY).deferred
+    assert hub_figures.total == at_station.total > 0
+    assert (hub_figures.on_time, hub_figures.late, hub_figures.outstanding) == (
+        at_station.on_time, at_station.late, at_station.outstanding)
+    assert hub_figures.outstanding_overdue is None

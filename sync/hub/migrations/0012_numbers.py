@@ -8,7 +8,7 @@ orders by number and does not mind a gap.
 import datetime as dt
 import json
 
-from peewee import BooleanField, CharField, DateField, DateTimeField, JSONField, Model
+from peewee import BooleanField, CharField, DateField, DateTimeField, IntegerField, JSONField, Model
 
 CHINA = dt.timedelta(hours=8)
 
@@ -21,6 +21,9 @@ def up(migrator, db):
         migrator.add_column("hub_case", "closed_at", DateTimeField(null=True)),
         migrator.add_column("hub_case", "assessed_due", DateField(null=True)),
         migrator.add_column("hub_case", "commitment", BooleanField(default=False)),
+        migrator.add_column("hub_case", "deferred_total", IntegerField(default=0)),
+        migrator.add_column("hub_case", "deferred_on_time", IntegerField(default=0)),
+        migrator.add_column("hub_case", "deferred_late", IntegerField(default=0)),
         migrator.add_index("hub_case", ("received_time", "station_id"), False),
         migrator.add_index("hub_case", ("status", "committed_due"), False),
     )
@@ -49,6 +52,21 @@ def _china_naive(text):
     return (value.astimezone(dt.UTC) + CHINA).replace(tzinfo=None)
 
 
+def deferred_counts(materials):
+    """(容缺 materials, brought on or before their date, brought late) — as services/case_view counts them."""
+    total = on_time = late = 0
+    for m in materials or []:
+        if not isinstance(m, dict) or not m.get("due_date"):
+            continue
+        total += 1
+        if m.get("status") != "deferred":
+            if str(m.get("received_at") or "")[:10] and str(m.get("received_at"))[:10] <= str(m["due_date"])[:10]:
+                on_time += 1
+            else:
+                late += 1
+    return total, on_time, late
+
+
 def backfill(db):
     """Fill the new columns for the cases already held (from their snapshots and decisions)."""
     rows = db.execute_sql("SELECT id, snapshot, received_at FROM hub_case").fetchall()
@@ -60,6 +78,9 @@ def backfill(db):
         data = data if isinstance(data, dict) else {}
         applicant = data.get("applicant") if isinstance(data.get("applicant"), dict) else {}
         agent = data.get("agent") if isinstance(data.get("agent"), dict) else {}
+        total, on_time, late = deferred_counts(data.get("materials"))
+        db.execute_sql(f"UPDATE hub_case SET deferred_total = {db.param}, deferred_on_time = {db.param}, "
+                       f"deferred_late = {db.param} WHERE id = {db.param}", (total, on_time, late, case_id))
         promised = any(isinstance(m, dict) and m.get("status") == "commitment" for m in data.get("materials") or [])
         db.execute_sql(
             f"UPDATE hub_case SET received_time = {db.param}, area_code = {db.param}, agent_name = {db.param}, "

@@ -55,6 +55,9 @@ class HubCase(BaseModel):
     closed_at = DateTimeField(null=True)
     assessed_due = DateField(null=True)  # the county's 考核时限 in force when the case came in
     commitment = BooleanField(default=False)  # a material replaced by a signed 告知承诺
+    deferred_total = IntegerField(default=0)  # 容缺 materials, as the latest materials list stands
+    deferred_on_time = IntegerField(default=0)  # … brought on or before their date
+    deferred_late = IntegerField(default=0)  # … brought after it (the rest are still outstanding)
 
     class Meta:
         indexes = (

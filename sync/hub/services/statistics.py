@@ -16,7 +16,7 @@ from peewee import Case as SqlCase
 
 from rules.labels import HUB_CASE_STATUSES, MODES
 from rules.periods import Period
-from rules.statistics import DECISION_CLASSES, Counted, OnTime, Statistics, trend_days
+from rules.statistics import DECISION_CLASSES, Counted, Deferred, OnTime, Statistics, trend_days
 from rules.time_lines import LINES
 from sync.hub.china_time import CHINA_TZ
 from sync.hub.models import HubCase, Station
@@ -83,7 +83,9 @@ def _compute(period: Period, today: dt.date, station: Station | None) -> Statist
     names = county_settings.area_names()
     stations = {s.id: s.name for s in Station.select(Station.id, Station.name)}
     per_station = list(HubCase.select(HubCase.station, fn.COUNT(HubCase.id),
-                                      *[c for line in LINES for c in _line_sums(line, today)])
+                                      *[c for line in LINES for c in _line_sums(line, today)],
+                                      fn.SUM(HubCase.deferred_total), fn.SUM(HubCase.deferred_on_time),
+                                      fn.SUM(HubCase.deferred_late))
                        .where(where).group_by(HubCase.station).tuples())
     total = sum(int(row[1]) for row in per_station)
     kinds = list(HubCase.select(HubCase.status, HubCase.mode, HubCase.station_decision, HubCase.commitment,
@@ -105,6 +107,9 @@ def _compute(period: Period, today: dt.date, station: Station | None) -> Statist
         stats.tables.insert(0, _counted("station", "按服务站", [(stations.get(row[0], row[0]), int(row[1]))
                                                               for row in per_station]))
     stats.on_time = _on_time_from(per_station)
+    total_d, on_d, late_d = (sum(int(row[k] or 0) for row in per_station) for k in (-3, -2, -1))
+    # which outstanding materials are past their date is not kept at the county: shown as —
+    stats.deferred = Deferred(total_d, on_d, late_d, total_d - on_d - late_d, None)
     stats.trend = trend(min(period.end, today), station)
     if station is None:
         stats.ranking = _ranking_from(per_station, stations)
