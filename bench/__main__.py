@@ -24,12 +24,16 @@ from typing import Any
 SIZES = {
     "full": {"station_cases": 100_000, "page_samples": 100, "intakes": 200, "sync_cases": 10_000,
              "naive_events": 2_000, "thin_link_cases": 200, "hub_stations": 200, "hub_cases_per_station": 20,
-             "hub_workers": 4, "hub_threads": 8, "hub_spread_s": 20,
+             "hub_workers": 4, "hub_threads": 24, "hub_spread_s": 20,
+             "province_stations": 200, "province_cases_per_station": 20, "province_processes": [1, 2, 4],
+             "province_window_s": 20,
              "numbers_stations": 300, "numbers_cases_per_station": 1_000, "numbers_samples": 40,
              "ledger_cases": 3_000},
     "quick": {"station_cases": 10_000, "page_samples": 20, "intakes": 30, "sync_cases": 2_000,
               "naive_events": 300, "thin_link_cases": 200, "hub_stations": 20, "hub_cases_per_station": 20,
-              "hub_workers": 2, "hub_threads": 8, "hub_spread_s": 4,
+              "hub_workers": 2, "hub_threads": 24, "hub_spread_s": 4,
+              "province_stations": 20, "province_cases_per_station": 10, "province_processes": [1, 2],
+              "province_window_s": 4,
               "numbers_stations": 30, "numbers_cases_per_station": 200, "numbers_samples": 10,
               "ledger_cases": 600},
 }
@@ -51,6 +55,10 @@ TARGETS: dict[str, tuple[str, str, Any, str]] = {
     "hub_batch_p95_ms": ("hub under load: p95 per batch", "ms", 500, "<"),
     "hub_events_per_s": ("hub under load: events/s (no target)", "events/s", None, ""),
     "hub_spread_batch_p95_ms": ("… stations spread over a window: p95 (no target)", "ms", None, ""),
+    "province_cpu_us_per_event": ("province: hub + PostgreSQL CPU per accepted event (worst run)", "µs", 200, "<="),
+    "province_exactly_once": ("province: every event exactly once in every run", "", True, "=="),
+    "province_burst_p95_ms": ("province: burst, p95 per accepted batch (most processes)", "ms", None, ""),
+    "province_outage_drain_cores": ("province of 5,000: cores to drain a day's outage in 10 min", "cores", None, ""),
     "station_rss_mb": ("station resident memory after warm-up", "MB", 120, "<"),
     "county_statistics_p95_ms": ("county statistics page, a month (PostgreSQL) p95", "ms", 500, "<"),
     "county_statistics_cold_p95_ms": ("… counted afresh (no cache) p95 (no target)", "ms", None, ""),
@@ -82,6 +90,9 @@ def _figures(d: dict[str, Any]) -> dict[str, Any]:
                                      d.get("receipt"))
     county, ledger = d.get("county_statistics"), d.get("station_ledger")
     hub_ok = hub is not None and "skipped" not in hub
+    prov = d.get("province")
+    prov = prov if prov and "skipped" not in prov else None
+    bursts = [r for r in prov["runs"] if r["mode"] == "burst" and r["accepted_batch"]] if prov else []
     return {
         "case_list_p95_ms": pages and pages["case_list"]["p95_ms"],
         "case_detail_p95_ms": pages and pages["case_detail"]["p95_ms"],
@@ -99,6 +110,10 @@ def _figures(d: dict[str, Any]) -> dict[str, Any]:
         "hub_batch_p95_ms": hub["batch"]["p95_ms"] if hub_ok and hub["batch"] else None,
         "hub_events_per_s": hub["events_per_s"] if hub_ok else None,
         "hub_spread_batch_p95_ms": hub["spread"]["batch"]["p95_ms"] if hub_ok and hub.get("spread") else None,
+        "province_cpu_us_per_event": prov and prov["cpu_us_per_event_worst"],
+        "province_exactly_once": prov and prov["exactly_once"],
+        "province_burst_p95_ms": bursts[-1]["accepted_batch"]["p95_ms"] if bursts else None,
+        "province_outage_drain_cores": prov and prov["province"] and prov["province"]["outage_drain_cores"],
         "station_rss_mb": pages and pages["rss_mb"],
         "county_statistics_p95_ms": county.get("p95_ms") if county else None,
         "county_statistics_cold_p95_ms": county.get("cold_p95_ms") if county else None,
@@ -125,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes; finishes in under 3 minutes")
     parser.add_argument("--json", help="write the JSON object to this file")
     parser.add_argument("--only", nargs="*", choices=["receipt", "station_pages", "sync", "thin_link", "hub_load",
-                                              "county_statistics", "station_ledger"],
+                                                     "province", "county_statistics", "station_ledger"],
                         help="run only these benchmarks")
     parser.add_argument("--keep", help="keep the data in this folder instead of a temporary one")
     args = parser.parse_args(argv)
@@ -134,10 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     sizes = SIZES[mode]
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    wanted = set(args.only or ["receipt", "station_pages", "sync", "thin_link", "hub_load", "county_statistics",
-                               "station_ledger"])
+    wanted = set(args.only or ["receipt", "station_pages", "sync", "thin_link", "hub_load", "province",
+                               "county_statistics", "station_ledger"])
 
-    from bench import hub_load, numbers_bench, printouts_bench, station_pages, sync_bench
+    from bench import hub_load, numbers_bench, printouts_bench, province, station_pages, sync_bench
 
     plan: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         ("receipt", lambda: printouts_bench.run(quick=args.quick)),
@@ -147,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         ("thin_link", lambda: sync_bench.thin_link(workdir, sizes["thin_link_cases"])),
         ("hub_load", lambda: hub_load.run_both(workdir, sizes["hub_stations"], sizes["hub_cases_per_station"],
                                                sizes["hub_workers"], sizes["hub_threads"], sizes["hub_spread_s"])),
+        ("province", lambda: province.run(workdir / "province", sizes["province_stations"],
+                                          sizes["province_cases_per_station"], tuple(sizes["province_processes"]),
+                                          sizes["province_window_s"])),
         ("county_statistics", lambda: numbers_bench.county_statistics(
             workdir, sizes["numbers_stations"], sizes["numbers_cases_per_station"], sizes["numbers_samples"])),
         ("station_ledger", lambda: numbers_bench.station_ledger(workdir, sizes["ledger_cases"])),
@@ -187,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
 def _prefixes(wanted: set[str]) -> list[str]:
     prefixes = {"receipt": ["receipt"], "station_pages": ["case_", "catalog_", "intake", "station_rss", "cold_start"],
                 "sync": ["sync_"], "thin_link": ["thin_link"], "hub_load": ["hub_"],
-                "county_statistics": ["county_statistics"], "station_ledger": ["station_ledger"]}
+                "province": ["province_"], "county_statistics": ["county_statistics"],
+                "station_ledger": ["station_ledger"]}
     return [p for name in wanted for p in prefixes[name]]
 
 

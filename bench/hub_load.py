@@ -24,6 +24,7 @@ from bench.station_data import fill, make_station
 from demo.loopback import local_postgres_dsn, throwaway_schema
 from station.extensions import db
 from sync import protocol
+from sync.jobs import busy_delay
 from sync.outbox import OutboxEvent
 
 
@@ -53,17 +54,27 @@ class _Station(threading.Thread):
                        for i in range(0, len(events), batch_events)]
         self.sent_ids = [e["event_id"] for e in events]
         self.barrier = barrier
-        self.latencies: list[float] = []
+        self.latencies: list[float] = []  # accepted batches (200), from send to verified answer
+        self.busy_latencies: list[float] = []  # 503 answers: how fast a turned-away station hears it
+        self.rng = random.Random(code)
+        self.finished_at = 0.0
         self.statuses: dict[str, int] = {}
         self.resend_statuses: dict[str, int] = {}
         self.error = ""
 
     def _post(self, session: requests.Session, body: bytes) -> dict[str, Any]:
-        headers = protocol.sign_request(self.secret, "POST", "/api/v1/events", body, station=self.code)
-        headers.update({"Content-Encoding": "gzip", "Content-Type": "application/json"})
-        t0 = time.perf_counter()
-        response = session.post(self.url + "/api/v1/events", data=body, headers=headers, timeout=(5, 120))
-        self.latencies.append(time.perf_counter() - t0)
+        """Send one batch; on 503 wait as the station does (Retry-After × 1–2, sync/jobs.busy_delay) and resend."""
+        while True:
+            headers = protocol.sign_request(self.secret, "POST", "/api/v1/events", body, station=self.code)
+            headers.update({"Content-Encoding": "gzip", "Content-Type": "application/json"})
+            t0 = time.perf_counter()
+            response = session.post(self.url + "/api/v1/events", data=body, headers=headers, timeout=(5, 120))
+            elapsed = time.perf_counter() - t0
+            if response.status_code != 503:
+                break
+            self.busy_latencies.append(elapsed)
+            time.sleep(busy_delay(protocol.parse_retry_after(response.headers.get("Retry-After")), self.rng))
+        self.latencies.append(elapsed)
         if response.status_code != 200 or not protocol.verify_response(
                 self.secret, headers[protocol.H_NONCE], response.status_code, response.headers, response.content):
             raise RuntimeError(f"{self.code}: {response.status_code} {response.text[:200]}")
@@ -80,6 +91,7 @@ class _Station(threading.Thread):
             # the acknowledgement of the first batch was "lost": the station sends it again
             for result in self._post(session, self.bodies[0])["results"]:
                 self.resend_statuses[result["status"]] = self.resend_statuses.get(result["status"], 0) + 1
+            self.finished_at = time.perf_counter()
         except Exception as exc:  # noqa: BLE001 - reported in the figure
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
@@ -126,6 +138,8 @@ def run(workdir: Path, stations: int, cases_per_station: int, workers: int, thre
     exactly_once = (not errors and accepted == events and resent_dup == resent
                     and len(stored_ids) == len(set(stored_ids)) and set(stored_ids) == set(sent))
     latencies = [t for c in clients for t in c.latencies]
+    busy = [t for c in clients for t in c.busy_latencies]
+    drained = sorted(c.finished_at - t0 for c in clients if c.finished_at)
     return {
         "database": "PostgreSQL (throwaway schema, dropped afterwards)",
         "stations": stations,
@@ -138,6 +152,10 @@ def run(workdir: Path, stations: int, cases_per_station: int, workers: int, thre
         "seconds": round(elapsed, 2),
         "events_per_s": round((events + resent) / elapsed),
         "batch": summary_ms(latencies) if latencies else None,
+        "busy_answers": len(busy),
+        "busy_answer": summary_ms(busy) if busy else None,
+        "station_drained_s": {"p50": round(drained[len(drained) // 2], 2), "max": round(drained[-1], 2)}
+        if drained else None,
         "accepted": accepted,
         "resent": resent,
         "resent_duplicates": resent_dup,

@@ -107,6 +107,7 @@ class CaseDoc:
     pickup_method: str = "window"  # key of rules.labels.PICKUP_METHODS
     pickup_address: str = ""  # post address or window location
     consult_phone: str = ""
+    handling_area_name: str = ""  # 跨域办: the county that handles the case (收件地 is this station)
     supervise_phone: str = ""
     fee: str = "不收费"
     materials: tuple[MaterialLine, ...] = ()

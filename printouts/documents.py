@@ -91,8 +91,16 @@ def _contact_rows(station: StationInfo, case: CaseDoc) -> list[Row]:
     ]
 
 
+def _cross_area_rows(station: StationInfo, case: CaseDoc) -> list[Row]:
+    if not case.handling_area_name:
+        return []
+    return [("跨域办理", f"收件地：{station.name}；办理地：{case.handling_area_name}。本站收件后转办理地审批，"
+                     "结果由本站送达；纸质原件按规定转交办理地。", True)]
+
+
 def _identity_rows(station: StationInfo, case: CaseDoc) -> list[Row]:
-    return [*_item_rows(case), *_applicant_rows(case), *_contact_rows(station, case), *_deadline_rows(case)]
+    return [*_item_rows(case), *_cross_area_rows(station, case), *_applicant_rows(case),
+            *_contact_rows(station, case), *_deadline_rows(case)]
 
 
 def _start(station: StationInfo, case: CaseDoc, title: str, layout: str) -> tuple[Builder, list[Flowable]]:

@@ -176,6 +176,20 @@ def _check_form_fields(where: str, fields: Any, errors: list[str]) -> None:
             errors.append(f"{fwhere}：下拉字段必须提供 options")
 
 
+def _check_handling_area(where: str, item: dict[str, Any], errors: list[str]) -> None:
+    """跨域办: an item another county handles names that county (6-digit code and name) and is cross-area."""
+    area = item.get("handling_area")
+    if area is None:
+        return
+    if not (isinstance(area, str) and len(area) == 6 and area.isdigit()):
+        errors.append(f"{where}：办理地 handling_area 应为 6 位县级行政区划代码")
+    name = item.get("handling_area_name")
+    if not (isinstance(name, str) and name.strip() and len(name) <= 60):
+        errors.append(f"{where}：跨域办事项须写明办理地名称 handling_area_name（最多60字）")
+    if item.get("cross_area") is not True:
+        errors.append(f"{where}：由其他县办理的事项（handling_area）须标为 cross_area: true")
+
+
 def _check_item(n: int, item: Any, errors: list[str]) -> None:
     if not isinstance(item, dict):
         errors.append(f"第{n}个事项：应为对象")
@@ -205,6 +219,7 @@ def _check_item(n: int, item: Any, errors: list[str]) -> None:
     for flag in ("proxy_allowed", "cross_area", "station_can_accept"):
         if flag in item and not isinstance(item[flag], bool):
             errors.append(f"{where}：{flag} 应为 true 或 false")
+    _check_handling_area(where, item, errors)
     if "keywords" in item and not (
         isinstance(item["keywords"], list) and all(isinstance(k, str) for k in item["keywords"])
     ):

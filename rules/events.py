@@ -9,6 +9,7 @@ a key without an older hub refusing its events.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,7 +46,7 @@ BODIES: Mapping[str, BodyShape] = {
                   "bundle_code": str, "bundle_group": str, "proxy": dict, "materials": list,
                   "form_values": dict, "form_labels": dict, "pickup_method": str, "statutory_due": str,
                   "committed_due": str, "deadline_provisional": bool, "received_at": str, "agent": dict,
-                  "attachments": list},
+                  "attachments": list, "received_area": str, "handling_area": str, "handling_area_name": str},
     ),
     MATERIALS_UPDATED: BodyShape(
         # ``arrived``: keys of deferred (容缺) materials that were handed in with this update
@@ -66,6 +67,10 @@ BODIES: Mapping[str, BodyShape] = {
     STATUS_CHANGED: BodyShape(),
     EVALUATED: BodyShape(),
 }
+
+#: 跨域办 (收件地 / 办理地): administrative division codes, a county's 6 digits or a village's 12.
+AREA_KEYS = ("received_area", "handling_area")
+AREA_CODE = re.compile(r"\d{6}(\d{6})?")
 
 #: Every kind this code knows; the hub answers any other kind with ``unknown_kind``.
 KINDS: frozenset[str] = frozenset(BODIES)
@@ -96,4 +101,8 @@ def body_problem(kind: str, payload: Any) -> str | None:
             return f"事件「{kind}」的 {key} 应为{_TYPE_WORDS[expected]}。"
     if shape.one_of and all(payload.get(key) is None for key in shape.one_of):
         return f"事件「{kind}」的内容须包含 {'、'.join(shape.one_of)} 之一。"
+    for key in AREA_KEYS:
+        value = payload.get(key)
+        if value is not None and not AREA_CODE.fullmatch(value):
+            return f"事件「{kind}」的 {key} 须为 6 位或 12 位行政区划代码。"
     return None

@@ -20,6 +20,7 @@ LINK_STATE_LABELS = {
     "hub_fault": "县级平台暂时故障（稍后自动重试）",
     "batch_refused": "县级平台拒收本批次（请联系技术支持）",
     "duplicated": "连通（网络重复发送了请求，下一轮自动继续，无需处理）",
+    "busy": "连通（县级平台繁忙，已按平台要求稍后自动重试，无需处理）",
     LINK_UNKNOWN: "未知",
     LINK_UNLINKED: "未连接",
 }
@@ -73,6 +74,20 @@ class RequestDuplicated(LinkProblem):
     """
 
     link_state = "duplicated"
+
+
+class HubBusy(LinkProblem):
+    """The hub answered 503 with ``Retry-After``: it admits no more work just now (its admission gate).
+
+    Nothing was acknowledged and nothing is wrong; the station comes back after the delay the hub
+    named, stretched by its own jitter so that stations turned away together do not return together.
+    """
+
+    link_state = "busy"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class CaseProblem(Exception):

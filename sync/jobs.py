@@ -38,6 +38,12 @@ def backoff_delay(failures: int, base: float, cap: float = BACKOFF_MAX_S, rng: r
     return max(1.0, delay * rng.uniform(0.5, 1.5))
 
 
+def busy_delay(retry_after_s: float, rng: random.Random | None = None) -> float:
+    """How long to wait after a 503: the hub's Retry-After stretched by 0–100 % jitter, never sooner."""
+    rng = rng or random.Random()
+    return retry_after_s * rng.uniform(1.0, 2.0)
+
+
 def sync_round(app: Flask, hooks: StationHooks) -> SyncSummary | None:
     """Run one push + pull with the station's stored link; None when the station is not linked."""
     with app.app_context(), db.connection_context():
@@ -95,7 +101,11 @@ class SyncRunner:
             self.forced.clear()
             self.last_run = now
             summary = sync_round(self.app, self.hooks)
-            if summary is not None and summary.error:
+            if summary is not None and summary.retry_after_s:
+                # the hub is busy, not broken: come back when it said, plus jitter so the stations it
+                # turned away together spread out; the failure count (and its backoff) is left alone
+                self.next_allowed = time.time() + busy_delay(summary.retry_after_s)
+            elif summary is not None and summary.error:
                 self.failures += 1
                 self.next_allowed = time.time() + backoff_delay(self.failures, self.interval())
             else:

@@ -135,6 +135,10 @@ ERR_VERSION = "version"
 ERR_TOO_LARGE = "too_large"
 ERR_BAD_REQUEST = "bad_request"
 ERR_FORBIDDEN = "forbidden"
+ERR_BUSY = "busy"  # 503 with Retry-After: the hub admits no more work for now (sync/hub/admission.py)
+
+#: The longest ``Retry-After`` a station obeys; a larger (or garbled) value is taken as this.
+MAX_RETRY_AFTER_S = 600
 
 ERROR_MESSAGES = {
     ERR_BAD_SIGNATURE: "请求签名无效，请检查站点密钥是否正确。",
@@ -145,6 +149,7 @@ ERROR_MESSAGES = {
     ERR_TOO_LARGE: "本次上传的数据过大，请分批上传。",
     ERR_BAD_REQUEST: "请求格式不正确。",
     ERR_FORBIDDEN: "无权访问其他站点的数据。",
+    ERR_BUSY: "县级平台繁忙，本站稍后自动重试，无需处理。",
 }
 
 #: Integer heartbeat fields and the largest value each column holds; a value outside is dropped.
@@ -723,3 +728,16 @@ def parse_content_range(value: str | None) -> tuple[int, int, int]:
     if start > end or end >= total:
         raise ProtocolError(ERR_BAD_REQUEST, "Content-Range 范围不正确。", status=400)
     return start, end, total
+
+
+def parse_retry_after(value: str | None, default: int = 5) -> int:
+    """Seconds from a ``Retry-After`` header, bounded to 1..MAX_RETRY_AFTER_S.
+
+    Only the delay-seconds form is used by the hub; an HTTP date or garbage (a proxy's own 503)
+    falls back to ``default``, so a station never waits for ever nor hammers the hub.
+    """
+    try:
+        seconds = int(str(value).strip())
+    except (TypeError, ValueError):
+        seconds = default
+    return min(max(seconds, 1), MAX_RETRY_AFTER_S)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sync import state
 from sync.access_log_push import push_access_log
-from sync.errors import LINK_UP, LinkProblem
+from sync.errors import LINK_UP, HubBusy, LinkProblem
 from sync.hooks import StationHooks
 from sync.local_db import now
 from sync.pull import Puller
@@ -57,6 +57,8 @@ class Syncer:
             self.pull(summary)
         except LinkProblem as exc:
             summary.error = exc.message
+            if isinstance(exc, HubBusy):
+                summary.retry_after_s = exc.retry_after_s
             state.set_value(state.LINK_STATE, exc.link_state)
             _record_error(summary.error)
             log.warning("sync failed (%s): %s", exc.link_state, summary.error)

@@ -20,6 +20,7 @@ class SyncSummary:
     batches: int = 0
     queue_left: int = 0
     error: str = ""
+    retry_after_s: int = 0  # the hub asked to come back no sooner than this (503 Retry-After)
     details: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from sync import protocol, state
 from sync.errors import (
     BatchRefused,
     CredentialsRefused,
+    HubBusy,
     HubFault,
     HubUnreachable,
     RequestDuplicated,
@@ -95,6 +96,12 @@ class HubClient:
             log.warning("hub %s unreachable: %r", self.link.url, exc)  # the detail stays in the log
             raise HubUnreachable("无法连接县级平台（网络不通，或县级平台没有开机）。") from exc
         content = response.content
+        if response.status_code == 503 and "Retry-After" in response.headers:
+            # unsigned by design (sync/hub/admission.py): a 503 acknowledges nothing, so believing
+            # it can only make the station wait, never lose or double an event
+            retry_after = protocol.parse_retry_after(response.headers.get("Retry-After"))
+            log.info("hub busy: retry after %s s", retry_after)
+            raise HubBusy(f"县级平台繁忙，{retry_after} 秒后自动重试，无需处理。", retry_after)
         if response.status_code == 401:
             payload = _json_or_none(content)
             if payload and payload.get("error") == protocol.ERR_CLOCK_SKEW and _retry_clock:

@@ -43,6 +43,9 @@ class ServiceItem(BaseModel):
     fee = CharField(max_length=60, default="不收费")
     proxy_allowed = BooleanField(default=True)
     cross_area = BooleanField(default=False)
+    # 跨域办 (migration 0020): the county that handles the item when it is not this station's own
+    handling_area = CharField(max_length=12, default="")
+    handling_area_name = CharField(max_length=60, default="")
     station_can_accept = BooleanField(default=False)  # the catalog's default; ItemPower overrides per station
     keywords = JSONField(default=list)
     consult_phone = CharField(max_length=40, default="")

@@ -18,7 +18,7 @@ from station.extensions import db
 from station.models import Case, CaseMaterial, ServiceItem, User
 from station.models.base import now
 from station.models.cases import OPEN_STATUSES
-from station.services import personal, timeline
+from station.services import personal, station_info, timeline
 from station.services.errors import DomainError, NotFound
 from station.services.hanzi import has_han
 from sync import protocol
@@ -113,7 +113,16 @@ def snapshot(case: Case) -> dict[str, Any]:
             {"sha256": a.sha256, "filename": a.filename, "size": a.size, "content_type": a.content_type}
             for a in case.attachments
         ],
+        **cross_area(item),
     }
+
+
+def cross_area(item: Any) -> dict[str, str]:
+    """跨域办: 收件地 (this station's area) and 办理地 for an item another county handles; else nothing."""
+    if not item.handling_area:
+        return {}
+    return {"received_area": station_info.get_profile().area_code or None,
+            "handling_area": item.handling_area, "handling_area_name": item.handling_area_name}
 
 
 @dataclass

@@ -71,6 +71,8 @@ def _store_items(catalog: CatalogVersion, data: dict[str, Any]) -> None:
             fee=raw.get("fee") or "不收费",
             proxy_allowed=bool(raw.get("proxy_allowed", True)),
             cross_area=bool(raw.get("cross_area", False)),
+            handling_area=raw.get("handling_area") or "",
+            handling_area_name=raw.get("handling_area_name") or "",
             station_can_accept=bool(raw.get("station_can_accept", False)),
             keywords=list(raw.get("keywords") or []),
             consult_phone=raw.get("consult_phone") or "",

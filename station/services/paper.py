@@ -79,6 +79,7 @@ def case_doc(case: Case) -> CaseDoc:
         deadline_warning=case.deadline_warning,
         forward_within=forward_within(item), statutory_limit_text=item.statutory_text, committed_limit_text=item.committed_text,
         pickup_method=case.pickup_method, consult_phone=item.consult_phone, supervise_phone=item.supervise_phone,
+        handling_area_name=item.handling_area_name,
         fee=item.fee, materials=tuple(lines),
         form_values=tuple((labels.get(k, k), str(v)) for k, v in (case.form_values or {}).items()),
         supplement_items=tuple(case.supplement_items or ()),

@@ -18,6 +18,7 @@ from flask import Flask, Response, appcontext_pushed, jsonify, request
 
 from rules import labels
 from rules.privacy import mask_id_number, mask_phone
+from sync.hub.admission import Admission
 from sync.hub.china_time import to_china
 from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, Config, load_config
 from sync.hub.database import migrate, open_database
@@ -85,7 +86,10 @@ def configure_database(app: Flask) -> None:
 
     @app.before_request
     def _connect() -> None:
-        db.connect(reuse_if_open=True)
+        # the sync API connects when it is admitted (views/api.py `admitted`) or at its first query:
+        # a request turned away by admission control must not hold one of the pool's connections
+        if request.blueprint != "api":
+            db.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _close(exc: BaseException | None) -> None:
@@ -124,6 +128,9 @@ def configure_extensions(app: Flask) -> None:
 def configure_platform(app: Flask) -> None:
     """Load the CasePlatform behind the API (the adapter seam, see services/platform.py)."""
     app.extensions["hub_platform"] = load_platform(app)
+    app.extensions["hub_admission"] = Admission(int(app.config["ADMISSION_SLOTS"]),
+                                                float(app.config["ADMISSION_WAIT_S"]),
+                                                int(app.config["RETRY_AFTER_S"]))
 
 
 def configure_blueprints(app: Flask) -> None:

@@ -2,7 +2,9 @@
 
     python -m sync.hub init
     python -m sync.hub run [--host H] [--port P] [--threads N]
-    python -m sync.hub add-station CODE NAME        # prints the station's credentials once
+    python -m sync.hub add-station CODE NAME [--peer] # prints the station's credentials once
+    python -m sync.hub add-peer AREA NAME --url URL --as CODE   # 跨域办: the hub handling AREA's items
+    python -m sync.hub peers --once                 # forward to every peer, bring decisions back
     python -m sync.hub rotate-secret CODE
     python -m sync.hub create-user USERNAME [--password P] [--name NAME] [--role approver|admin]
     python -m sync.hub rotate-key                   # new key, everything sealed again (workers stopped)
@@ -15,6 +17,7 @@ fresh install needs no separate step; ``init`` exists to do only that.
 from __future__ import annotations
 
 import logging
+import sys
 
 import click
 from flask import Flask
@@ -25,7 +28,7 @@ from sync.hub import create_app
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import HubUser
 from sync.hub.models.users import APPROVER, ROLES
-from sync.hub.services import access_log, resealing, stations, users
+from sync.hub.services import access_log, peers, resealing, stations, users
 from sync.hub.services.errors import HubError
 from websec.sealing import save_key_ring
 
@@ -60,23 +63,48 @@ def init_command() -> None:
 @cli.command("run")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", type=int, default=8700)
-@click.option("--threads", type=int, default=8)
+@click.option("--threads", type=int, default=24,
+              help="waitress threads; more than ADMISSION_SLOTS, so a burst waits at the admission gate "
+                   "(and is answered 503 in time) rather than unseen in waitress's queue")
 def run_command(host: str, port: int, threads: int) -> None:
-    """Serve the hub with waitress."""
+    """Serve the hub with waitress (and, when peer hubs are registered, forward 跨域办 cases to them)."""
     app = _app()
+    start_peer_rounds(app)
     log.info("hub listening on http://%s:%d/ (instance %s)", host, port, app.instance_path)
     serve(app, host=host, port=port, threads=threads, ident="hub")
+
+
+def start_peer_rounds(app: Flask) -> None:
+    """Every PEER_SYNC_INTERVAL_S, a round with each peer hub; one at a time per process."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    def tick() -> None:
+        with app.app_context(), db.connection_context():
+            for report in peers.sync_all():
+                if report.error:
+                    log.warning("peer %s: %s", report.peer, report.error)
+
+    interval = float(app.config["PEER_SYNC_INTERVAL_S"])
+    if interval <= 0:
+        return
+    scheduler = BackgroundScheduler(daemon=True)
+    scheduler.add_job(tick, "interval", seconds=interval, id="peer-rounds", max_instances=1, coalesce=True)
+    scheduler.start()
 
 
 @cli.command("add-station")
 @click.argument("code")
 @click.argument("name")
-def add_station_command(code: str, name: str) -> None:
+@click.option("--peer", is_flag=True, help="the 'station' is another county's hub forwarding 跨域办 cases here")
+def add_station_command(code: str, name: str, peer: bool) -> None:
     """Register a station and print its credentials."""
     app = _app()
     with app.app_context(), db.connection_context():
         try:
-            _station, secret = stations.create_station(code, name)
+            station, secret = stations.create_station(code, name)
+            if peer:
+                station.is_peer = True
+                station.save()
         except HubError as exc:
             _fail(exc.message)
     click.echo(f"站点已登记：{name}（{code}）")
@@ -84,6 +112,39 @@ def add_station_command(code: str, name: str) -> None:
     click.echo(f"  station_code = {code}")
     click.echo(f"  station_secret = {secret}")
     click.echo(f"  protocol_version = {protocol.PROTOCOL_VERSION}")
+
+
+@cli.command("add-peer")
+@click.argument("area_code")
+@click.argument("name")
+@click.option("--url", required=True, help="the peer hub's address")
+@click.option("--as", "station_code", required=True, help="this hub's station code at the peer")
+@click.option("--secret", envvar="HUB_PEER_SECRET", help="omit to be asked (or set HUB_PEER_SECRET)")
+def add_peer_command(area_code: str, name: str, url: str, station_code: str, secret: str | None) -> None:
+    """Register the county hub that handles AREA_CODE's 跨域办 items, with this hub's credentials there."""
+    secret = secret or click.prompt("对端签发的密钥", hide_input=True)
+    app = _app()
+    with app.app_context(), db.connection_context():
+        try:
+            peer = peers.add_peer(area_code, name, url, station_code, secret)
+        except HubError as exc:
+            _fail(exc.message)
+    click.echo(f"已登记对端县级平台：{peer.name}（{peer.area_code}，{peer.url}）")
+
+
+@cli.command("peers")
+@click.option("--once", is_flag=True, required=True, help="one round with every peer (the only mode)")
+def peers_command(once: bool) -> None:
+    """Forward 跨域办 events to each peer hub and bring its decisions back, once."""
+    app = _app()
+    with app.app_context(), db.connection_context():
+        reports = peers.sync_all()
+    for report in reports:
+        line = (f"{report.peer}：转送 {report.forwarded} 条，确认 {report.acked} 条，搁置 {report.set_aside} 条，"
+                f"附件 {report.files_uploaded} 个，带回决定 {report.decisions_applied} 条")
+        click.echo(line + (f"；未完成：{report.error}" if report.error else ""))
+    if any(r.error for r in reports):
+        sys.exit(1)
 
 
 @cli.command("rotate-secret")

@@ -47,6 +47,12 @@ class Config:
     MAX_CHANGES_PAGE_BYTES = 4 * 1024 * 1024
     CATALOG_GRACE_DAYS = 30
     NONCE_PRUNE_PROBABILITY = 0.02
+    # Admission control (sync/hub/admission.py): per process, this many batches, pulls and uploads
+    # run at once; another waits up to ADMISSION_WAIT_S for a slot, else is answered 503 with
+    # Retry-After. Slots near the process's share of the cores keep admitted answers fast; 0: no gate.
+    ADMISSION_SLOTS = 4
+    ADMISSION_WAIT_S = 0.2
+    RETRY_AFTER_S = 2
     # County dashboard thresholds.
     STATION_DARK_HOURS = 24
     QUEUE_AGE_WARN_HOURS = 24
@@ -65,6 +71,9 @@ class Config:
     PUBLIC_URL = ""
     PUBLIC_LOOKUP_LIMIT = 30
     PUBLIC_LOOKUP_WINDOW_S = 600
+    # 跨域办: this county's 6-digit code, and how often `run` forwards to peer hubs (0: never; `peers --once`)
+    AREA_CODE = ""
+    PEER_SYNC_INTERVAL_S = 30
     # Read the instance folder's config.py and the environment (TestConfig turns this off).
     READ_INSTANCE_CONFIG = True
 

@@ -173,3 +173,18 @@ def test_a_material_form_is_valid_exactly_when_it_has_a_label(catalog):
         assert validate_catalog(catalog) == [], form
     material["form"] = "scan"
     assert any("材料形式" in p for p in validate_catalog(catalog))
+
+
+@pytest.mark.parametrize("fields, expected", [
+    ({"handling_area": "14108", "handling_area_name": "邻县", "cross_area": True}, "6 位县级行政区划代码"),
+    ({"handling_area": "141082", "cross_area": True}, "handling_area_name"),
+    ({"handling_area": "141082", "handling_area_name": "邻县", "cross_area": False}, "cross_area: true"),
+])
+def test_an_item_another_county_handles_must_name_it_and_be_cross_area(catalog, fields, expected):
+    catalog["items"][0].update(fields)
+    assert any(expected in e for e in validate_catalog(catalog)), validate_catalog(catalog)
+
+
+def test_an_item_another_county_handles_passes_when_complete(catalog):
+    catalog["items"][0].update(handling_area="141082", handling_area_name="示范市邻县民政局", cross_area=True)
+    assert validate_catalog(catalog) == []

@@ -53,3 +53,13 @@ def test_every_kind_has_a_body_shape_and_a_name():
     assert set(events.BODIES) == events.KINDS == set(EVENT_KINDS)
     assert events.KINDS == {"case.submitted", "case.materials_updated", "case.status_changed", "case.note",
                             "case.delivered", "case.evaluated", "case.supplemented"}  # the wire names never change
+
+
+def test_cross_area_codes_must_be_division_codes():
+    from rules import events
+
+    body = {"case_no": "1", "decision": "collected", "applicant": {"name": "张三"}}
+    assert events.body_problem(events.SUBMITTED, {**body, "handling_area": "141082",
+                                                  "received_area": "141081102201"}) is None
+    assert "行政区划代码" in events.body_problem(events.SUBMITTED, {**body, "handling_area": "14108x"})
+    assert "行政区划代码" in events.body_problem(events.SUBMITTED, {**body, "received_area": "1410811"})

@@ -15,6 +15,7 @@ from sync.hub.models.cases import (
     HubCase,
     Setting,
 )
+from sync.hub.models.peers import Peer, PeerForward
 from sync.hub.models.stations import Nonce, Station
 from sync.hub.models.users import HubLoginThrottle, HubUser
 
@@ -36,6 +37,8 @@ MODELS = [
     HubAccessLog,
     HubAccessLogHead,
     StationAccessLog,
+    Peer,
+    PeerForward,
     Setting,
 ]
 
@@ -57,6 +60,8 @@ __all__ = [
     "HubLoginThrottle",
     "HubUser",
     "Nonce",
+    "Peer",
+    "PeerForward",
     "Setting",
     "Station",
     "StationAccessLog",

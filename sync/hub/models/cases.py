@@ -27,6 +27,9 @@ class HubCase(BaseModel):
     bundle_group = CharField(max_length=40, null=True, index=True)  # cases a station took together (0007)
     hub_case_no = CharField(max_length=50, null=True, unique=True)
     item_code = CharField(max_length=64, null=True)
+    # 跨域办 (migration 0016): 申报地 = received_area; 受理地 and 办结地 = handling_area, or this county when null
+    received_area = CharField(max_length=12, null=True)
+    handling_area = CharField(max_length=12, null=True, index=True)
     impl_code = CharField(max_length=64, null=True)
     item_name = CharField(max_length=200, null=True)
     applicant_name = CharField(max_length=100, null=True)

@@ -24,6 +24,7 @@ class Station(BaseModel):
     # services/personal.station_secret); shown once at creation. A sealed 43-character secret is ~110.
     secret = CharField(max_length=128)
     active = BooleanField(default=True)
+    is_peer = BooleanField(default=False)  # another county's hub forwarding 跨域办 cases (migration 0016)
     created_at = DateTimeField(default=utcnow)
     last_seen_at = DateTimeField(null=True)
     settings = JSONText(default=dict)

@@ -110,6 +110,9 @@ def _apply_submitted(case: CaseView, event: dict[str, Any], now: dt.datetime,
         **deferred_columns(payload.get("materials")),
         "agent_name": str((payload.get("agent") if isinstance(payload.get("agent"), dict) else {}).get("name")
                           or "")[:100],
+        # 跨域办: where it was taken (申报地) and which county handles it (受理地/办结地); rules/events checked the codes
+        "received_area": payload.get("received_area") or None,
+        "handling_area": payload.get("handling_area") or None,
     }
     if case.last_seq == 0:
         # A station holding the power to accept (委托受理) already accepted; a case it could not

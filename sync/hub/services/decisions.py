@@ -7,13 +7,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from peewee import IntegrityError
 
 from rules.labels import COUNTY_DECISIONS, HUB_CASE_STATUSES
 from sync import protocol
 from sync.hub.china_time import china_naive
 from sync.hub.extensions import db
-from sync.hub.models import Decision, HubCase, utcnow
+from sync.hub.models import Decision, HubCase, Peer, utcnow
 from sync.hub.services import changes
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
 
@@ -98,18 +99,22 @@ def _validate(case: HubCase, data: DecisionInput) -> dict[str, Any]:
     return fields
 
 
-def decide(case_id: str, data: DecisionInput, *, clerk: str, at: dt.datetime | None = None) -> Decision:
+def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = False,
+           at: dt.datetime | None = None) -> Decision:
     """Record a decision, move the case, and emit its ``case.status`` change — all or nothing.
 
     ``at`` (UTC) dates a decision taken earlier on paper and entered now (and the demo's month);
     the station closes the case on that date, not on the day it pulls the change.
 
     The status update is conditional on the status we validated against, so two clerks
-    deciding the same case at once cannot both win.
+    deciding the same case at once cannot both win. A 跨域办 case forwarded to the county that
+    handles it is decided there; here only that county's decision is recorded (``from_peer``).
     """
     case = HubCase.get_or_none(HubCase.case_id == case_id)
     if case is None:
         raise NotFound("办件不存在。")
+    if not from_peer and case.handling_area and Peer.select().where(Peer.area_code == case.handling_area).exists():
+        raise InvalidTransition("本件为跨域办，由办理地县级平台受理和办结；其决定将自动同步到本平台。")
     if not case.snapshot:
         raise InvalidTransition("尚未收到该办件的完整信息（case.submitted），暂不能作出决定。")
     if case.status not in ALLOWED_FROM.get(data.kind, frozenset()):
@@ -118,7 +123,10 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str, at: dt.datetime | N
     fields = _validate(case, data)
     now = at or utcnow()
     if data.kind == ACCEPT and not fields["hub_case_no"]:
-        fields["hub_case_no"] = f"XJ{now:%Y%m%d}{case.id:08d}"  # the platform's own 办件编号
+        # the platform's own 办件编号; with the county's area code in it, numbers of two counties
+        # never collide when one records the other's decisions (跨域办, services/peers.py)
+        area = str(current_app.config.get("AREA_CODE") or "")
+        fields["hub_case_no"] = f"XJ{area}{now:%Y%m%d}{case.id:08d}"
     try:
         with db.atomic():
             closed = {"closed_at": china_naive(now)} if data.kind in (REJECT, COMPLETE) else {}

@@ -116,6 +116,8 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
         return Event.get_or_none((Event.case_id == case_id) & (Event.seq == seq))
 
     def stale(event: dict[str, Any]) -> protocol.EventResult | None:
+        if station.is_peer:
+            return None  # a peer county's case was checked against that county's catalog there
         if latest is None or event["catalog_version"] == latest.version:
             return None  # the current catalog: no need to ask the database
         return catalog.check_grace(event, grace_days=grace_days, now=now)
@@ -212,7 +214,8 @@ def _classify_and_store(station: Station, event: dict[str, Any], digest: str, *,
     verdict = classify(
         station.id, event, digest, existing=existing, case=case,
         seq_holder=lambda case_id, seq: Event.get_or_none((Event.case_id == case_id) & (Event.seq == seq)),
-        stale=lambda event: catalog.check_grace(event, grace_days=grace_days, now=now),
+        stale=(lambda event: None) if station.is_peer  # checked against the peer county's own catalog
+        else (lambda event: catalog.check_grace(event, grace_days=grace_days, now=now)),
         not_held=lambda digests: [d for d in digests if d not in attachments.held_by(station, digests)],
         conflict_open=lambda case_id: bool(_open_conflicts(station, [case_id])))
     if not verdict.accepted:

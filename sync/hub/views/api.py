@@ -18,6 +18,8 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from sync import protocol
+from sync.hub.admission import Admission, HubBusy
+from sync.hub.extensions import db
 from sync.hub.services import access_log, personal, stations
 from sync.hub.services.auth import authenticate
 from sync.hub.services.errors import AttachmentError
@@ -105,6 +107,29 @@ def signed_endpoint(body_limit_key: str | None = None) -> Callable:
     return decorator
 
 
+def admitted(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Run the view only with one of this process's admission slots, else answer 503 at once.
+
+    Placed before authentication so a turned-away request costs no database work; the 503 is
+    unsigned (no station is known yet), which is safe because it acknowledges nothing.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        gate: Admission = current_app.extensions["hub_admission"]
+        try:
+            with gate.slot():
+                db.connect(reuse_if_open=True)
+                return view(*args, **kwargs)
+        except HubBusy as busy:
+            response = error_reply(protocol.ERR_BUSY, protocol.ERROR_MESSAGES[protocol.ERR_BUSY], 503,
+                                   retry_after_s=busy.retry_after_s)
+            response.headers["Retry-After"] = str(busy.retry_after_s)
+            return response
+
+    return wrapper
+
+
 def _json_body() -> Any:
     return protocol.decode_body(g.body, request.headers.get("Content-Encoding"),
                                 max_bytes=int(current_app.config["MAX_DECOMPRESSED_BYTES"]))
@@ -146,6 +171,7 @@ def time_now() -> Response:
 
 
 @bp.post("/events")
+@admitted
 @signed_endpoint("MAX_BATCH_BYTES")
 def post_events() -> Response:
     """Receive a batch of events; answer per event."""
@@ -165,6 +191,7 @@ def post_events() -> Response:
 
 
 @bp.get("/changes")
+@admitted
 @signed_endpoint()
 def get_changes() -> Response:
     """Page through the station's changes feed after ``cursor``."""
@@ -205,6 +232,7 @@ def get_station_state() -> Response:
 
 
 @bp.post("/access-log")
+@admitted
 @signed_endpoint("MAX_BATCH_BYTES")
 def post_access_log() -> Response:
     """Receive the station's access-log entries; each (station, seq) is stored once."""
@@ -234,6 +262,7 @@ def check_attachments() -> Response:
 
 
 @bp.put("/attachments/<sha256>")
+@admitted
 @signed_endpoint("MAX_ATTACHMENT_BYTES")
 def put_attachment(sha256: str) -> Response:
     """Receive one chunk (``Content-Range``) of a content-addressed file."""

@@ -15,7 +15,7 @@ from sync.hub.extensions import db
 from sync.hub.models import Conflict, Decision, Event, HubCase, Station
 from sync.hub.models.users import COUNTY_ADMIN
 from sync.hub.security import CASEWORK, log_access, require_role
-from sync.hub.services import attachments, case_search, decisions, personal, stations, warnings
+from sync.hub.services import attachments, case_search, decisions, peers, personal, stations, warnings
 from sync.hub.services import conflicts as conflict_service
 from sync.hub.services.errors import HubError
 from websec.files import download_name, sniff_type
@@ -120,12 +120,14 @@ def reveal(case_id: str) -> str | Response:
 
 def _case_page(case: HubCase, revealed: dict[str, str] | None = None) -> str:
     case_id = case.case_id
+    cross = peers.forward_state(case)  # 跨域办: decided by the handling county, not here
     return render_template(
         "hub/case.html", case=case, snapshot=personal.masked_snapshot(case.snapshot), revealed=revealed or {},
         events=list(Event.select().where(Event.case_id == case_id).order_by(Event.seq)),
         decisions_taken=list(Decision.select().where(Decision.case == case).order_by(Decision.id)),
         conflicts=list(Conflict.select().where(Conflict.case_id == case_id).order_by(Conflict.id)),
-        files=attachments.for_case(case_id), allowed=decisions.allowed_decisions(case.status),
+        files=attachments.for_case(case_id), cross=cross,
+        allowed=[] if cross and cross["peer"] else decisions.allowed_decisions(case.status),
         notes=case_search.station_notes(case_id), lines=warnings.lines_of(case, china_today()),
         line_names=LINES, line_states=LINE_STATES)
 

@@ -1,0 +1,62 @@
+"""Admission control: a hub process takes on only the batches it can answer in time.
+
+When every station of a county comes back at once after an outage, a hub that lets all of them
+in answers none of them in time: 200 batches on two cores wait behind each other and each waits
+seconds (Little's law), long enough for stations to time out and send the same batch again. A
+hub that admits a few at a time and tells the rest "come back in N seconds" (503 with
+``Retry-After``) answers the admitted ones fast, and the others return spread out by their own
+jitter (sync/jobs.py). Nothing is lost: a 503 acknowledges nothing, and the batch is sent again.
+
+The gate is per process on purpose. It guards this process's own cores and connections; a
+second node has its own cores and its own gate. Nothing the protocol promises (replay refusal,
+rate limits, the changes feed) lives here — those are in the shared database.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class HubBusy(Exception):
+    """No slot came free in time: answer 503 and name when to come back."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"busy, retry after {retry_after_s} s")
+        self.retry_after_s = retry_after_s
+
+
+class Admission:
+    """At most ``slots`` costly requests at once in this process; others wait up to ``wait_s``.
+
+    A short wait (a fraction of the answer-time target) smooths small bursts without a 503;
+    beyond it the request is turned away at once, before any database work, so a refusal costs
+    microseconds. ``slots`` <= 0 turns the gate off.
+    """
+
+    def __init__(self, slots: int, wait_s: float, retry_after_s: int) -> None:
+        self.slots = slots
+        self.wait_s = max(0.0, wait_s)
+        self.retry_after_s = max(1, int(retry_after_s))
+        self._free = threading.BoundedSemaphore(slots) if slots > 0 else None
+        self._lock = threading.Lock()
+        self.admitted = 0
+        self.refused = 0
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold a slot for the duration of the block, or raise :class:`HubBusy`."""
+        if self._free is None:
+            yield
+            return
+        if not self._free.acquire(timeout=self.wait_s):
+            with self._lock:
+                self.refused += 1
+            raise HubBusy(self.retry_after_s)
+        with self._lock:
+            self.admitted += 1
+        try:
+            yield
+        finally:
+            self._free.release()

@@ -1,0 +1,52 @@
+"""Other county platforms this hub forwards 跨域办 cases to, and what each answered per event."""
+
+from __future__ import annotations
+
+from peewee import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from sync.hub.models.base import BaseModel, utcnow
+
+
+class Peer(BaseModel):
+    """A county hub that handles some items this county's stations collect (异地代收代办).
+
+    This hub is a "station" there (``station_code`` with ``secret``, sealed like station secrets),
+    so forwarding is the same signed protocol a station speaks. ``changes_cursor`` is how far its
+    changes feed has been applied here.
+    """
+
+    area_code = CharField(max_length=12, unique=True)  # the peer county's 6-digit code
+    name = CharField(max_length=100)
+    url = CharField(max_length=300)
+    station_code = CharField(max_length=32)
+    secret = CharField(max_length=512)
+    active = BooleanField(default=True)
+    changes_cursor = BigIntegerField(default=0)
+    last_error = TextField(default="")
+    last_contact_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class PeerForward(BaseModel):
+    """The peer's final answer to one forwarded event: ``acked`` (accepted or duplicate) or ``set_aside``.
+
+    An event with no row here is still to forward (a retryable answer writes nothing), so the
+    queue is "events of cross-area cases without a row" and nothing can be skipped by a cursor.
+    """
+
+    event_id = CharField(max_length=36, unique=True)
+    peer = ForeignKeyField(Peer, on_delete="CASCADE")
+    case_id = CharField(max_length=36, index=True)
+    seq = IntegerField()
+    state = CharField(max_length=16)
+    code = CharField(max_length=32, null=True)
+    reason = TextField(null=True)
+    answered_at = DateTimeField(default=utcnow)

@@ -1,0 +1,272 @@
+"""跨域办 between two county platforms: a station of county A takes cases that county B handles.
+
+Station → hub A (its own county) → hub B (the handling county, where A is a peer "station") → B's
+decisions back through A → the station. Each event at B exactly once, through lost answers, a
+network that delivers requests twice, and hub B killed with kill -9 in the middle of forwarding.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+
+from bench.common import free_port, spawn, stop, wait_for_port
+from bench.hubs import register
+from demo.loopback import serve_app
+from station.extensions import db
+from station.models import Case
+from station.services import catalog
+from sync.hub import create_app
+from sync.hub.config import Config
+from sync.hub.extensions import db as hub_db
+from sync.hub.models import Event, HubCase, Peer, PeerForward, Station
+from sync.hub.services import decisions, peers
+from sync.hub.services.errors import InvalidTransition
+from tests.fixtures.e2e import queue_cases, sync
+from tests.fixtures.hub import logged_in
+from tests.fixtures.pdf import flat, pdftotext
+
+pytestmark = pytest.mark.slow
+
+A_AREA, B_AREA = "141081", "141082"
+PEER_CODE = "HUB141081"
+ITEM = "高龄津贴申领（户籍在邻县）"
+
+
+def take_cross_area_item(app) -> None:  # noqa: ANN001
+    """Import (through the station's own catalog import) the demo catalog plus one item county B handles."""
+    data = json.loads((Path(catalog.__file__).parents[1] / "catalog_data" / "demo_catalog.json").read_text("utf-8"))
+    base = next(i for i in data["items"] if i["name"] == "高龄津贴申领")
+    item = {**base, "name": ITEM, "item_code": "000113005001", "impl_code": base["impl_code"][:-1] + "1",
+            "cross_area": True, "handling_area": B_AREA, "handling_area_name": "示范市邻县民政局",
+            "department": "示范市邻县民政局"}
+    data["items"].append(item)
+    data["catalog_version"] = data["catalog_version"] + "-x"
+    with app.app_context(), db.connection_context():
+        catalog.import_catalog(data, source="file")
+
+
+def link_hubs(hub_a_app, hub_b: HubBProcess) -> None:  # noqa: ANN001
+    """A registers B (where A is the peer "station" PEER_CODE) as the hub handling B_AREA's items."""
+    with hub_a_app.app_context(), hub_db.connection_context():
+        peers.add_peer(B_AREA, "邻县县级平台", hub_b.url, PEER_CODE, hub_b.secret)
+
+
+def peer_round(hub_a_app) -> list[peers.ForwardReport]:  # noqa: ANN001
+    with hub_a_app.app_context(), hub_db.connection_context():
+        return peers.sync_all()
+
+
+def events_of(app, case_ids: set[str] | None = None) -> list[str]:  # noqa: ANN001
+    if isinstance(app, HubBProcess):
+        with app.app() as b_app:
+            return events_of(b_app, case_ids)
+    with app.app_context(), hub_db.connection_context():
+        rows = [(e.event_id, e.case_id) for e in Event.select(Event.event_id, Event.case_id)]
+    return [event_id for event_id, case_id in rows if case_ids is None or case_id in case_ids]
+
+
+def decide_all_at(hub_b: HubBProcess, case_ids: list[str]) -> None:
+    """County B accepts every case, then completes all but every tenth, which it refuses with a reason."""
+    with hub_b.app() as app, app.app_context(), hub_db.connection_context():
+        for n, case_id in enumerate(case_ids):
+            if n % 10 == 9:
+                decisions.decide(case_id, decisions.DecisionInput(kind="rejected", reason="户籍不在本县，材料不符"),
+                                 clerk="b-clerk")
+                continue
+            decisions.decide(case_id, decisions.DecisionInput(kind="accepted"), clerk="b-clerk")
+            decisions.decide(case_id, decisions.DecisionInput(kind="completed", result="approved",
+                                                               result_text="核准发放"), clerk="b-clerk")
+
+
+class HubBProcess:
+    """County B's hub as its own process (two hubs cannot share one interpreter: the model proxy is
+    process-wide), behind a chaos proxy in this process that can deliver a request twice or drop an
+    answer after B has processed it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.instance = folder / "hub-b"
+        self.secret = register(self.instance, [PEER_CODE])[PEER_CODE]
+        with self.app() as app, app.app_context(), hub_db.connection_context():
+            Station.update(is_peer=True).where(Station.code == PEER_CODE).execute()
+        self.port = free_port()
+        self.proc = None
+        self.duplicate = 0
+        self.drop_after = 0
+        self.server, self.thread, self.url = serve_app(self._proxy)
+
+    def start(self):  # noqa: ANN201
+        env = {"HUB_INSTANCE_PATH": str(self.instance), "HUB_AREA_CODE": B_AREA, "HUB_PEER_SYNC_INTERVAL_S": "0"}
+        self.proc = spawn(["-m", "sync.hub", "run", "--port", str(self.port)], env=env,
+                          log_path=self.folder / "hub-b.log")
+        wait_for_port(self.port, 30, self.proc)
+        return self.proc
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+        self.server.shutdown()
+        self.server.server_close()
+
+    @contextmanager
+    def app(self):  # noqa: ANN201
+        """B's database read from this process, between rounds (never while A serves a request)."""
+        app = create_app(Config.with_overrides(READ_INSTANCE_CONFIG=False, AREA_CODE=B_AREA), self.instance)
+        try:
+            yield app
+        finally:
+            app.extensions["hub_db"].close_all()
+
+    def _proxy(self, environ, start_response):  # noqa: ANN001, ANN202
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        headers.pop("Host", None)
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        url = f"http://127.0.0.1:{self.port}{environ.get('PATH_INFO', '')}"
+        if environ.get("QUERY_STRING"):
+            url += "?" + environ["QUERY_STRING"]
+
+        def send():  # noqa: ANN202
+            return requests.request(environ["REQUEST_METHOD"], url, data=body or None, headers=headers, timeout=60)
+
+        is_batch = environ.get("PATH_INFO") == "/api/v1/events"
+        if is_batch and self.duplicate:
+            self.duplicate -= 1
+            send()  # the network delivers the request twice; the answer to the copy comes back
+        answer = send()
+        if is_batch and self.drop_after:
+            self.drop_after -= 1
+            start_response("502 Bad Gateway", [("Content-Type", "text/plain")])
+            return [b"answer lost"]  # B committed; its answer never arrives
+        keep = [(k, v) for k, v in answer.headers.items()
+                if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding")]
+        start_response(f"{answer.status_code} X", keep)
+        return [answer.content]
+
+
+@pytest.fixture
+def hub_b(tmp_path: Path):  # noqa: ANN201
+    b = HubBProcess(tmp_path)
+    b.start()
+    yield b
+    b.stop()
+
+
+def test_cross_area_cases_go_to_the_handling_county_and_its_decisions_come_back(linked, hub, hub_b):
+    app = linked
+    take_cross_area_item(app)
+    cross = queue_cases(app, 100, item_name=ITEM)
+    local = queue_cases(app, 2)
+    link_hubs(hub.app, hub_b)
+    assert sync(app).queue_left == 0
+    [report] = peer_round(hub.app)
+    forwarded = events_of(hub.app, set(cross))
+    assert report.error == "" and report.acked == len(forwarded) == 100
+    # at B: exactly the cross-area cases, each event once, filed under A as a peer, marked 收件地/办理地
+    at_b = events_of(hub_b)
+    assert sorted(at_b) == sorted(forwarded)
+    with hub_b.app() as b_app, b_app.app_context(), hub_db.connection_context():
+        cases = {c.case_id: c for c in HubCase.select()}
+        assert set(cases) == set(cross) and not set(local) & set(cases)
+        assert {c.handling_area for c in cases.values()} == {B_AREA}
+        assert {c.station.code for c in cases.values()} == {PEER_CODE}
+        assert all(c.received_area and c.received_area.startswith("1410") for c in cases.values())
+    # county A may not decide a case county B handles; its own cases it decides as ever
+    with hub.app.app_context(), hub_db.connection_context():
+        with pytest.raises(InvalidTransition, match="跨域办"):
+            decisions.decide(cross[0], decisions.DecisionInput(kind="accepted"), clerk="a-clerk")
+        decisions.decide(local[0], decisions.DecisionInput(kind="accepted"), clerk="a-clerk")
+    # the county's case page says where the case went and offers no decision of its own
+    page = logged_in(hub.app, "a-clerk", "approver", "示范县窗口").get(f"/cases/{cross[0]}").get_data(as_text=True)
+    assert "已转 邻县县级平台 办理：1 / 1 条已送达" in page and 'name="kind" value="accepted"' not in page
+    assert "受理地 / 办结地 示范市邻县民政局（141082）" in page
+    decide_all_at(hub_b, cross)
+    [report] = peer_round(hub.app)
+    assert report.error == "" and report.decisions_applied == 190  # 90 × (accepted, completed) + 10 refused
+    again = peer_round(hub.app)[0]  # nothing forwarded or applied twice
+    assert (again.forwarded, again.decisions_applied) == (0, 0)
+    sync(app)
+    with app.app_context(), db.connection_context():
+        by_id = {c.id: c for c in Case.select().where(Case.id.in_(cross))}
+        refused = [by_id[c] for n, c in enumerate(cross) if n % 10 == 9]
+        done = [by_id[c] for n, c in enumerate(cross) if n % 10 != 9]
+        assert {c.status for c in done} == {"completed"} and {c.result for c in done} == {"approved"}
+        assert {c.status for c in refused} == {"rejected"}
+        assert all("户籍不在本县" in (c.status_reason or "") for c in refused)
+        code = by_id[cross[0]].query_code
+    # the resident's page answers from either county
+    assert "办结" in hub.app.test_client().get(f"/q/{code}").get_data(as_text=True)
+    assert "办结" in requests.get(f"http://127.0.0.1:{hub_b.port}/q/{code}", timeout=30).text
+
+
+def test_the_receipt_says_where_the_case_is_handled(linked, hub, agent):
+    app = linked
+    take_cross_area_item(app)
+    [case_id] = queue_cases(app, 1, item_name=ITEM)
+    response = agent.get(f"/cases/{case_id}/print/receipt")
+    assert response.status_code == 200
+    text = flat(pdftotext(response.data))
+    assert "跨域办理" in text and "办理地：示范市邻县民政局" in text
+
+
+def _waiting(app) -> int:  # noqa: ANN001
+    with app.app_context(), hub_db.connection_context():
+        return sum(peers.queue_for(p)["waiting"] for p in Peer.select())
+
+
+def test_lost_answers_and_duplicated_requests_between_hubs_store_each_event_once(linked, hub, hub_b, monkeypatch):
+    app = linked
+    take_cross_area_item(app)
+    cross = queue_cases(app, 30, item_name=ITEM)
+    link_hubs(hub.app, hub_b)
+    sync(app)
+    monkeypatch.setattr(peers, "BATCH_EVENTS", 7)
+    hub_b.duplicate = 2  # the network delivers two batches twice
+    hub_b.drop_after = 2  # B commits two batches whose answers never arrive
+    errors = []
+    for _ in range(6):
+        report = peer_round(hub.app)[0]
+        errors.append(report.error)
+        if not report.error and not _waiting(hub.app):
+            break
+    assert any(errors), "the dropped answers were never noticed"
+    assert sorted(events_of(hub_b)) == sorted(events_of(hub.app, set(cross)))
+    assert not _waiting(hub.app)
+
+
+def test_hub_b_killed_mid_forward_then_restarted_stores_each_event_once(linked, hub, hub_b, monkeypatch):
+    app = linked
+    take_cross_area_item(app)
+    cross = queue_cases(app, 60, item_name=ITEM)
+    sync(app)
+    link_hubs(hub.app, hub_b)
+    monkeypatch.setattr(peers, "BATCH_EVENTS", 5)
+    rng = random.Random(17)
+    kills = 0
+    for _attempt in range(3):  # kill B with SIGKILL at a random moment of forwarding, three times
+        proc = hub_b.proc
+        killer = threading.Timer(rng.uniform(0.05, 0.5), lambda p=proc: p.send_signal(signal.SIGKILL))
+        killer.start()
+        peer_round(hub.app)
+        killer.join()
+        proc.wait(timeout=10)
+        kills += proc.returncode == -signal.SIGKILL
+        hub_b.start()
+    for _ in range(5):
+        if not peer_round(hub.app)[0].error and not _waiting(hub.app):
+            break
+        time.sleep(0.2)
+    assert kills == 3
+    assert sorted(events_of(hub_b)) == sorted(events_of(hub.app, set(cross)))
+    with hub.app.app_context(), hub_db.connection_context():
+        assert PeerForward.select().where(PeerForward.state == "acked").count() == len(cross)
