@@ -15,7 +15,7 @@ from reportlab.platypus import Flowable
 
 from printouts.data import CaseDoc, MaterialLine, StationInfo
 from printouts.fonts import cjk_font
-from printouts.layout import Builder, PageInfo, build_pdf, deadline_text, get_layout, query_url
+from printouts.layout import Builder, Layout, PageInfo, build_pdf, deadline_text, get_layout, query_url
 from printouts.text import fmt_date, fmt_datetime
 from rules.labels import (
     COLLECTOR_KINDS,
@@ -103,7 +103,7 @@ def _identity_rows(station: StationInfo, case: CaseDoc) -> list[Row]:
             *_contact_rows(station, case), *_deadline_rows(case)]
 
 
-def _start(station: StationInfo, case: CaseDoc, title: str, layout: str) -> tuple[Builder, list[Flowable]]:
+def _start(station: StationInfo, case: CaseDoc, title: str, layout: str | Layout) -> tuple[Builder, list[Flowable]]:
     b = Builder(cjk_font(), get_layout(layout))
     story = b.header(station.name, station.code, title, case.case_no, case.query_code,
                      query_url(station.query_url_base, case.query_code, station.public_url))
@@ -113,6 +113,7 @@ def _start(station: StationInfo, case: CaseDoc, title: str, layout: str) -> tupl
 def _finish(b: Builder, story: list[Flowable], station: StationInfo, case: CaseDoc, title: str) -> bytes:
     if b.layout.roll:
         story += [b.space(2), b.qr_block(query_url(station.query_url_base, case.query_code, station.public_url))]
+    story += b.hand_write_note()
     footer = f"{station.name}（{station.code}）  {title}  办件编号 {case.case_no}"
     info = PageInfo(footer_left=footer, footer_roll=f"{title}  办件编号 {case.case_no}", title=f"{title} {case.case_no}")
     return build_pdf(story, b.font, b.layout, info)
@@ -162,7 +163,7 @@ def _note_list(b: Builder, title: str, lines: Sequence[str]) -> list[Flowable]:
 
 # --- 收件回执 / 代办回执 / 受理凭证 ---------------------------------------------------------------
 
-def collection_receipt(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+def collection_receipt(station: StationInfo, case: CaseDoc, layout: str | Layout = "a4") -> bytes:
     """收件回执 / 代办回执, or 受理凭证 when the station accepted the case itself."""
     title = receipt_title(case)
     b, story = _start(station, case, title, layout)
@@ -193,7 +194,7 @@ def collection_receipt(station: StationInfo, case: CaseDoc, layout: str = "a4") 
 
 # --- 一次性告知书 ----------------------------------------------------------------------------
 
-def notice_missing(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+def notice_missing(station: StationInfo, case: CaseDoc, layout: str | Layout = "a4") -> bytes:
     """一次性告知书: every missing material at once, with where and how to get it (行政许可法 §32)."""
     title = "一次性告知书"
     b, story = _start(station, case, title, layout)
@@ -218,7 +219,7 @@ def notice_missing(station: StationInfo, case: CaseDoc, layout: str = "a4") -> b
 
 # --- 容缺受理通知书 --------------------------------------------------------------------------
 
-def deferral_notice(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+def deferral_notice(station: StationInfo, case: CaseDoc, layout: str | Layout = "a4") -> bytes:
     """容缺受理通知书: which materials follow later, by when, and what happens if they are late."""
     title = "容缺受理通知书"
     b, story = _start(station, case, title, layout)
@@ -245,7 +246,7 @@ GENERIC_COMMITMENT = ("本人已经知晓行政机关告知的全部内容，所
                       "以上承诺是本人真实意思表示。")
 
 
-def commitment_letter(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+def commitment_letter(station: StationInfo, case: CaseDoc, layout: str | Layout = "a4") -> bytes:
     """告知承诺书: the duty, content, method and liability, signed voluntarily by the applicant."""
     title = "告知承诺书"
     b, story = _start(station, case, title, layout)
@@ -268,7 +269,7 @@ def commitment_letter(station: StationInfo, case: CaseDoc, layout: str = "a4") -
 
 # --- 代办委托书 ------------------------------------------------------------------------------
 
-def authorization_letter(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+def authorization_letter(station: StationInfo, case: CaseDoc, layout: str | Layout = "a4") -> bytes:
     """代办委托书: principal, agent, matter, scope and term, for both to sign."""
     title = "代办委托书"
     b, story = _start(station, case, title, layout)
@@ -297,7 +298,7 @@ def authorization_letter(station: StationInfo, case: CaseDoc, layout: str = "a4"
 
 # --- 补正通知 --------------------------------------------------------------------------------
 
-def supplement_notice(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+def supplement_notice(station: StationInfo, case: CaseDoc, layout: str | Layout = "a4") -> bytes:
     """补正通知: what the county asks for, by when, and that the clock waits meanwhile."""
     title = "补正材料通知书"
     b, story = _start(station, case, title, layout)
@@ -321,7 +322,7 @@ def supplement_notice(station: StationInfo, case: CaseDoc, layout: str = "a4") -
 
 # --- 办结 / 领取通知 ------------------------------------------------------------------------
 
-def completion_notice(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+def completion_notice(station: StationInfo, case: CaseDoc, layout: str | Layout = "a4") -> bytes:
     """办结/领取通知: the result, and how and where to collect it."""
     title = "办结及领取通知书"
     b, story = _start(station, case, title, layout)
@@ -348,7 +349,7 @@ def completion_notice(station: StationInfo, case: CaseDoc, layout: str = "a4") -
 
 # --- 补正材料收取凭证 --------------------------------------------------------------------------
 
-def supplement_receipt(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+def supplement_receipt(station: StationInfo, case: CaseDoc, layout: str | Layout = "a4") -> bytes:
     """补正材料收取凭证: what the resident brought for the county's 补正, one line per material."""
     title = "补正材料收取凭证"
     b, story = _start(station, case, title, layout)
@@ -372,7 +373,7 @@ def supplement_receipt(station: StationInfo, case: CaseDoc, layout: str = "a4") 
 
 # --- 送达回证 ----------------------------------------------------------------------------------
 
-def delivery_slip(station: StationInfo, case: CaseDoc, layout: str = "a4") -> bytes:
+def delivery_slip(station: StationInfo, case: CaseDoc, layout: str | Layout = "a4") -> bytes:
     """送达回证: the result and how it was handed over (window pickup, free post, agent delivery)."""
     title = "送达回证"
     b, story = _start(station, case, title, layout)

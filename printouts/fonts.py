@@ -9,8 +9,9 @@ font otherwise (not embedded; every PDF reader ships it). reportlab cannot embed
 Rare characters (生僻字, often outside the BMP: 𠮷, 𡒄) are the other half of "never blank
 boxes": :meth:`CJKFont.has_glyph` tells the builders whether the chosen font can draw a
 character, an optional extension font (SimSun-ExtB on Windows, HanaMinB on Linux) is tried
-next, and a character nobody can draw is printed as a visible 〓(U+XXXXX) instead of an
-empty box — see :mod:`printouts.text`.
+next, then any installed font that has it (:func:`rare_font_for`, asking the system's font
+index: fontconfig on Linux, the Fonts folders on Windows), and a character nobody can draw is
+printed as a visible 〓(U+XXXXX) instead of an empty box — see :mod:`printouts.text`.
 """
 
 from __future__ import annotations
@@ -148,9 +149,28 @@ _current_key: str | None = None
 
 def reset_font_cache() -> None:
     """Forget the chosen font so the next call searches again (tests; a changed setting)."""
-    global _current, _current_key
+    global _current, _current_key, _ext_configured
     _current = None
     _current_key = None
+    _ext_configured = None
+    _rare_fonts.clear()
+
+
+#: The extension font the station's settings name (CJK_EXT_FONT), ahead of $STATION_CJK_EXT_FONT.
+_ext_configured: str | None = None
+
+
+def configure_fonts(main: str | None = None, extension: str | None = None) -> CJKFont:
+    """Apply the station's font settings (CJK_FONT, CJK_EXT_FONT) and choose the font anew.
+
+    The settings win over the environment variables, so an instance's config.py works the
+    same way whether the process was started with or without them.
+    """
+    global _ext_configured, _current
+    _ext_configured = extension or None
+    _current = None
+    _rare_fonts.clear()
+    return cjk_font(main)
 
 
 def register_cjk_font(configured_path: str | None = None) -> str:
@@ -178,7 +198,7 @@ def cjk_font(configured_path: str | None = None) -> CJKFont:
 
 def _select(configured: str | None) -> CJKFont:
     if configured and configured.strip().lower() == FORCE_CID:
-        return _cid_font()
+        return _cid_font(_load_ext_font())  # the extension font still serves what STSong lacks
     candidates: list[tuple[str, int]] = []
     if configured:
         path, _, index = configured.partition("#")
@@ -262,9 +282,10 @@ def _load_ttf(path: str, index: int, ext: tuple[str, frozenset[int]] | None) -> 
 
 def _load_ext_font() -> tuple[str, frozenset[int]] | None:
     paths: list[tuple[str, int]] = []
-    if os.environ.get(ENV_EXT_FONT):
-        path, _, index = os.environ[ENV_EXT_FONT].partition("#")
-        paths.append((path, int(index) if index.isdigit() else 0))
+    for configured in (_ext_configured, os.environ.get(ENV_EXT_FONT)):
+        if configured:
+            path, _, index = configured.partition("#")
+            paths.append((path, int(index) if index.isdigit() else 0))
     if sys.platform.startswith("win"):
         for folder in _windows_font_dirs():
             paths += [(str(folder / n), i) for n, i in _WINDOWS_EXT_FONTS]
@@ -282,3 +303,67 @@ def _cid_font(ext: tuple[str, frozenset[int]] | None = None) -> CJKFont:
         pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT_NAME))
     ext_name, ext_cmap = ext if ext else (None, frozenset())
     return CJKFont(name=CID_FONT_NAME, ext_name=ext_name, _ext_cmap=ext_cmap)
+
+
+# --- rare characters: any installed font that has them ---------------------------------------
+
+#: Code point → the registered font that draws it, or None when no installed font does.
+_rare_fonts: dict[int, str | None] = {}
+_EMBEDDABLE = (".ttf", ".ttc")  # reportlab embeds TrueType outlines only (not CFF .otf)
+
+
+def rare_font_for(ch: str) -> str | None:
+    """The reportlab name of an installed font that draws ``ch``, or None if none does.
+
+    Asked only for characters the main and extension fonts lack, and answered once per
+    character per process: the system's font index knows every installed font, so a county
+    that installs a font with Extension B–G (花园明朝, 思源宋体 TTF, SimSun-ExtB) needs no setting.
+    """
+    cp = ord(ch)
+    if cp in _rare_fonts:
+        return _rare_fonts[cp]
+    found = None
+    for path, index in _fonts_with(cp):
+        registered = _register(path, index)
+        if registered is not None and cp in registered[1]:
+            found = registered[0]
+            log.info("printouts: U+%04X drawn from %s#%s", cp, path, index)
+            break
+    _rare_fonts[cp] = found
+    return found
+
+
+def _fonts_with(cp: int) -> list[tuple[str, int]]:
+    """Installed TrueType fonts that may have ``cp``: fontconfig's answer, else every font in the font folders."""
+    asked = _fc_list_charset(cp)
+    if asked is not None:
+        return asked
+    return [(str(p), 0) for folder in _font_folders() if folder.is_dir()
+            for p in sorted(folder.rglob("*")) if p.suffix.lower() in _EMBEDDABLE]
+
+
+def _fc_list_charset(cp: int) -> list[tuple[str, int]] | None:
+    """``fc-list :charset=XXXX``: the fonts fontconfig knows to have ``cp`` (None without fontconfig)."""
+    exe = shutil.which("fc-list")
+    if not exe or sys.platform.startswith("win"):
+        return None
+    try:
+        out = subprocess.run([exe, "-f", "%{file}|%{index}\n", f":charset={cp:x}"], capture_output=True,
+                             text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = []
+    for line in sorted(set(out.splitlines())):
+        path, _, index = line.partition("|")
+        if path.lower().endswith(_EMBEDDABLE):
+            found.append((path, int(index) if index.isdigit() else 0))
+    return found
+
+
+def _font_folders() -> list[Path]:
+    """Where fonts live when there is no fontconfig: Windows' Fonts folders (system and per-user)."""
+    if sys.platform.startswith("win"):
+        return _windows_font_dirs()
+    home = Path.home()
+    return [Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), home / ".local" / "share" / "fonts",
+            home / ".fonts", Path("/System/Library/Fonts"), Path("/Library/Fonts")]

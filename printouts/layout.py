@@ -8,9 +8,10 @@ what differs between them so that each document is written once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from io import BytesIO
+from xml.sax.saxutils import escape
 
 import segno
 from reportlab import rl_config
@@ -33,7 +34,10 @@ from reportlab.platypus import (
 )
 
 from printouts.fonts import CJKFont
-from printouts.text import fmt_date, para_text, plain_text
+from printouts.linebreak import forbid_line_start
+from printouts.text import fmt_date, hand_write_line, para_text, plain_text, undrawable
+
+forbid_line_start()
 
 # Streams are Flate-compressed binary; the extra ASCII85 layer reportlab adds by default only
 # makes every page 25% bigger and slower to write (nobody mails PDFs over 7-bit links now).
@@ -74,12 +78,24 @@ LEDGER_LAYOUT = Layout("a4_landscape", landscape(A4)[0], landscape(A4)[1], 10 * 
 LAYOUTS = {"a4": A4_LAYOUT, "roll80": ROLL80_LAYOUT}
 
 
-def get_layout(key: str) -> Layout:
-    """The layout for ``"a4"`` or ``"roll80"``; an unknown key is a programming error."""
+def get_layout(key: str | Layout) -> Layout:
+    """The layout for ``"a4"`` or ``"roll80"`` (a :class:`Layout` is taken as it is); an unknown key is a programming error."""
+    if isinstance(key, Layout):
+        return key
     try:
         return LAYOUTS[key]
     except KeyError:
         raise ValueError(f"unknown layout {key!r}; use one of {sorted(LAYOUTS)}") from None
+
+
+def with_margin(key: str, extra_mm: float) -> Layout:
+    """The layout for ``key`` with ``extra_mm`` more margin on every side: printers that clip the edge."""
+    base = get_layout(key)
+    if not extra_mm:
+        return base
+    extra = extra_mm * mm
+    return replace(base, margin_x=base.margin_x + extra, margin_top=base.margin_top + extra,
+                   margin_bottom=base.margin_bottom + extra)
 
 
 @dataclass(frozen=True)
@@ -202,11 +218,12 @@ class Builder:
         self.font = font
         self.layout = layout
         self.s = styles_for(font.name, layout)
+        self.marked: dict[str, None] = {}  # characters printed as 〓, in order of appearance
 
     # --- text ---------------------------------------------------------------------------
     def p(self, text: object, style: ParagraphStyle | None = None) -> Paragraph:
         """A paragraph of residents' or catalog text: always escaped, never markup."""
-        return Paragraph(para_text(text, self.font), style or self.s.body)
+        return Paragraph(self.esc(text), style or self.s.body)
 
     def pm(self, markup: str, style: ParagraphStyle | None = None) -> Paragraph:
         """A paragraph of our own markup; any data inside must come through :meth:`esc`."""
@@ -214,11 +231,23 @@ class Builder:
 
     def esc(self, text: object) -> str:
         """Escape data for embedding in :meth:`pm` markup."""
+        self._note_marks(text)
         return para_text(text, self.font)
 
     def plain(self, text: object) -> str:
         """Text for a table cell without a Paragraph (fast path for the ledger)."""
+        self._note_marks(text)
         return plain_text(text, self.font)
+
+    def _note_marks(self, text: object) -> None:
+        for ch in undrawable(text, self.font):
+            self.marked.setdefault(ch, None)
+
+    def hand_write_note(self) -> list[Flowable]:
+        """The line telling the agent to write in by hand what the paper marked (nothing when none was)."""
+        if not self.marked:
+            return []
+        return [self.space(1.5), Paragraph(escape(hand_write_line(list(self.marked))), self.s.body)]
 
     def space(self, h_mm: float) -> Spacer:
         return Spacer(1, h_mm * mm)

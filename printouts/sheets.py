@@ -62,6 +62,7 @@ def transfer_sheet(station: StationInfo, transfer: TransferDoc) -> bytes:
     story += [b.space(3), b.p("接收方请逐项核对原件，核对无误后在“核对”栏打勾并签字；如有缺失，请在备注中写明并"
                               "立即告知移出单位。", s.small)]
     footer = f"{station.name}（{station.code}）  物料流转单  批次号 {transfer.batch_no}"
+    story += b.hand_write_note()
     return build_pdf(story, b.font, b.layout, PageInfo(footer_left=footer, title=f"物料流转单 {transfer.batch_no}"))
 
 
@@ -147,4 +148,5 @@ def ledger(station: StationInfo, day: date, rows: Iterable[LedgerRow], end: date
     info = PageInfo(footer_left=f"{station.name}（{station.code}）  办件台账  {period}",
                     header=f"{station.name}  办件台账  {period}",
                     title=f"办件台账 {day.isoformat()}" + (f" 至 {end.isoformat()}" if end != day else ""))
+    story += b.hand_write_note()
     return build_pdf(story, b.font, b.layout, info)

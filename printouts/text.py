@@ -14,7 +14,7 @@ import unicodedata
 from datetime import date, datetime
 from xml.sax.saxutils import escape
 
-from printouts.fonts import CJKFont
+from printouts.fonts import CJKFont, rare_font_for
 
 # The geta mark is the Chinese/Japanese typesetter's sign for "character not available".
 MISSING_GLYPH = "〓"
@@ -55,9 +55,27 @@ def para_text(text: object, font: CJKFont) -> str:
             parts.append(escape(ch))
         elif font.ext_has_glyph(ch):
             parts.append(f'<font name="{font.ext_name}">{escape(ch)}</font>')
+        elif (rare := rare_font_for(ch)) is not None:
+            parts.append(f'<font name="{rare}">{escape(ch)}</font>')
         else:
             parts.append(escape(placeholder(ch)))
     return "".join(parts)
+
+
+def undrawable(text: object, font: CJKFont) -> list[str]:
+    """The characters of ``text`` no installed font can draw: paper marks each with 〓 for the pen."""
+    value = clean(text)
+    if _all_covered(value, font):
+        return []
+    return [ch for ch in dict.fromkeys(value)
+            if not (ch.isspace() or font.has_glyph(ch) or font.ext_has_glyph(ch) or rare_font_for(ch))]
+
+
+def hand_write_line(chars: list[str]) -> str:
+    """The line paper carries when it marked characters: the agent writes them in by hand."""
+    marks = "、".join(placeholder(ch) for ch in chars)
+    return (f"※ 本机字库缺少 {marks} 所示的生僻字，纸上以“{MISSING_GLYPH}”标出："
+            "请经办人在标记处用笔写上正确的字，并请申请人核对。")
 
 
 def _all_covered(value: str, font: CJKFont) -> bool:

@@ -10,9 +10,11 @@ a key without an older hub refusing its events.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from rules import evaluations
 
 SUBMITTED = "case.submitted"  # the full case as taken at the station
 MATERIALS_UPDATED = "case.materials_updated"  # materials or scans added, 委托书 signed
@@ -21,6 +23,7 @@ NOTE = "case.note"
 DELIVERED = "case.delivered"  # result handed over (送达)
 SUPPLEMENTED = "case.supplemented"  # the station answered the county's 补正 request
 EVALUATED = "case.evaluated"  # 好差评
+ORIGINALS_HANDOVER = "case.originals_handover"  # 物料流转: the case's papers changed hands in a transfer batch
 
 _TYPE_WORDS = {str: "文字", int: "整数", bool: "true 或 false", dict: "JSON 对象", list: "列表"}
 
@@ -36,6 +39,7 @@ class BodyShape:
     required: Mapping[str, type] = field(default_factory=dict)
     optional: Mapping[str, type] = field(default_factory=dict)
     one_of: tuple[str, ...] = ()
+    check: Callable[[dict[str, Any]], str | None] | None = None  # a rule beyond the shape (a 差评's reason)
 
 
 BODIES: Mapping[str, BodyShape] = {
@@ -63,11 +67,37 @@ BODIES: Mapping[str, BodyShape] = {
     DELIVERED: BodyShape(required={"method": str, "delivered_on": str},
                          optional={"collector": dict, "ems_no": str, "address": str, "receiver": str,
                                    "by": str}),
+    # One per case of the batch at each handover. ``items``: {"material_name", "form", "copies", "state"}
+    # (state present / missing / extra); ``receiver`` is masked when it is the resident.
+    ORIGINALS_HANDOVER: BodyShape(required={"batch_no": str, "handover": int, "giver": str, "receiver": str,
+                                            "at": str, "items": list},
+                                  optional={"transfer_id": str, "place": str, "direction": str,
+                                            "destination": str, "missing": list, "extra": list, "note": str,
+                                            "receiver_kind": str, "arrived": bool}),
+    # 好差评 taken at the station (rules/evaluations.py): ``evaluation_id`` a client id, ``visit`` the
+    # visit key (one first rating per case and visit), ``level`` by name, ``rated_at`` ISO with offset.
+    EVALUATED: BodyShape(required={"evaluation_id": str, "visit": str, "level": str, "channel": str,
+                                   "rated_at": str},
+                         optional={"kind": str, "reason_tag": str, "reason_text": str, "agent": str},
+                         check=lambda body: evaluations.problem(body.get("level"), body.get("reason_tag"),
+                                                                body.get("reason_text"), body.get("channel"),
+                                                                body.get("kind") or "first")),
     # Not yet written by the station: the hub keeps the body whole on the case.
     STATUS_CHANGED: BodyShape(),
-    EVALUATED: BodyShape(),
 }
 
+#: 只提交一次: what a material row may say it relied on, and the keys each must carry. ``reused``: the
+#: earlier verification of a material kept for the resident (who, where, when, under which case);
+#: ``licence``: the county's electronic licence that stood in for the paper. Other keys are kept.
+MATERIAL_ORIGINS: Mapping[str, BodyShape] = {
+    "reused": BodyShape(required={"verified_at": str, "verified_by": str, "station_code": str},
+                        optional={"station_name": str, "case_no": str, "valid_until": str, "sha256": str,
+                                  "kept_id": str, "rechecked": bool}),
+    "licence": BodyShape(required={"kind": str, "number": str, "issuer": str},
+                         optional={"valid_until": str, "issued_on": str, "checked_at": str, "check_id": str}),
+}
+#: The kinds whose ``materials`` rows are checked against MATERIAL_ORIGINS.
+WITH_MATERIALS = (SUBMITTED, MATERIALS_UPDATED, SUPPLEMENTED)
 #: 跨域办 (收件地 / 办理地): administrative division codes, a county's 6 digits or a village's 12.
 AREA_KEYS = ("received_area", "handling_area")
 AREA_CODE = re.compile(r"\d{6}(\d{6})?")
@@ -105,4 +135,32 @@ def body_problem(kind: str, payload: Any) -> str | None:
         value = payload.get(key)
         if value is not None and not AREA_CODE.fullmatch(value):
             return f"事件「{kind}」的 {key} 须为 6 位或 12 位行政区划代码。"
+    if kind in WITH_MATERIALS and isinstance(payload.get("materials"), list):
+        problem = materials_problem(kind, payload["materials"])
+        if problem:
+            return problem
+    if shape.check is not None:
+        return shape.check(payload)
+    return None
+
+
+def materials_problem(kind: str, rows: list[Any]) -> str | None:
+    """A Chinese reason when a material row's ``reused`` or ``licence`` record is malformed, else None."""
+    for row in rows:
+        if not isinstance(row, dict):
+            return f"事件「{kind}」的 materials 每一项应为JSON 对象。"
+        for origin, shape in MATERIAL_ORIGINS.items():
+            record = row.get(origin)
+            if record is None:
+                continue
+            name = row.get("name") or row.get("key") or "材料"
+            if not isinstance(record, dict):
+                return f"事件「{kind}」中“{name}”的 {origin} 应为JSON 对象。"
+            missing = [key for key in shape.required if not record.get(key)]
+            if missing:
+                return f"事件「{kind}」中“{name}”的 {origin} 缺少 {'、'.join(missing)}。"
+            for key, expected in (*shape.required.items(), *shape.optional.items()):
+                value = record.get(key)
+                if value is not None and not _is(value, expected):
+                    return f"事件「{kind}」中“{name}”的 {origin}.{key} 应为{_TYPE_WORDS[expected]}。"
     return None

@@ -121,6 +121,7 @@ EVENT_KINDS: Mapping[str, str] = {
     events.DELIVERED: "结果送达",
     events.SUPPLEMENTED: "补正提交",
     events.EVALUATED: "评价",
+    events.ORIGINALS_HANDOVER: "原件交接",
 }
 
 #: Station staff roles (User.role): on the station's screens and in its log as the county shows it.
@@ -137,6 +138,13 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "county_settings": "修改县级设置",
     "scan_download": "下载扫描件",
     "resume": "再次受理（读取首次来访信息）",
+    "library_view": "查看居民材料库",
+    "library_consent": "登记材料保存同意",
+    "library_withdraw": "撤回材料保存同意（删除保存的材料）",
+    "library_reuse": "复用已核验材料",
+    "licence_lookup": "查询电子证照",
+    "library_purge": "删除过期的居民材料",
+    "licence_import": "导入电子证照",
     "login": "登录",
     "login_failed": "登录失败",
     "lockout": "账号或地址被锁定",
@@ -149,6 +157,7 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "settings_station": "修改站点设置",
     "settings_holiday": "修改节假日",
     "settings_items": "修改受理权限",
+    "settings_library": "修改材料复用有效期",
     "catalog_import": "导入事项目录",
     "catalog_publish": "发布事项目录",
     "station_settings": "下发站点设置",
@@ -157,6 +166,14 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "decision": "作出决定",
     "log_view": "查看访问日志",
     "log_verify": "校验访问日志",
+    "usb_export": "导出离线包",
+    "usb_import": "导入离线包",
+    "usb_return_export": "导出回执包",
+    "transfer_create": "建立物料流转批次",
+    "transfer_handover": "物料交接",
+    "remedy_view": "查看差评整改",
+    "remedy_update": "处理差评整改",
+    "kiosk_open": "打开评价平板",
 }
 
 #: Why a full number was shown (显示完整号码的理由); "other" needs words of its own.

@@ -72,3 +72,15 @@ def mask_name(name: str | None) -> str:
     if len(value) == 2:
         return value[0] + "*"
     return value[0] + "*" * (len(value) - 2) + value[-1]
+
+
+def mask_licence_number(number: str | None) -> str:
+    """A licence number as a screen shows it: the first 6 and last 4 characters.
+
+    A 残疾人证 number is the holder's ID number followed by two digits, so it is masked like one.
+    """
+    if not number:
+        return ""
+    if len(number) <= 10:
+        return number[:2] + "*" * max(len(number) - 4, 0) + number[-2:]
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]

@@ -1,4 +1,4 @@
-"""Deadlines in Chinese working days, from the holiday table the station keeps.
+"""Deadlines in Chinese working days, from a holiday table (the station's, or the one the county hub seeds).
 
 The table (holidays on weekdays, make-up workdays on weekends, by year) lives in the database so
 the county can update it; this module takes its rows as plain data. A year the table does not

@@ -11,12 +11,12 @@ from typing import Any
 
 from flask import Flask, appcontext_pushed, g
 
-from printouts.fonts import register_cjk_font
+from printouts.fonts import configure_fonts
 from station import keys
 from station.config import Config, from_environment
 from station.database import open_database
 from station.extensions import csrf, db, login_manager
-from station.migrate import backup_before_upgrade, upgrade
+from station.migrate import DatabaseNewer, backup_before_upgrade, refuse_newer, upgrade
 from station.models import User
 from station.security import configure_security
 from station.services.backups import check_database
@@ -30,11 +30,16 @@ from station.views import (
     filters,
     follow_up,
     intake,
+    kiosk,
+    library,
     main,
+    notify,
     printing,
     public,
     reports,
     sync_status,
+    transfers,
+    usb,
 )
 from sync.local_db import db as sync_db
 from websec.sealing import write_owner_only
@@ -90,6 +95,12 @@ def configure_database(app: Flask) -> None:
     # a damaged file refuses to start (DatabaseDamaged, in Chinese) before anything writes to it
     check_database(app.config["DATABASE"])
     database = open_database(app.config["DATABASE"])
+    try:
+        with database.connection_context():
+            refuse_newer(database)  # a newer release's database: refuse before anything writes
+    except DatabaseNewer:
+        database.close_all()  # no handle left open on the file (Windows would keep it locked)
+        raise
     db.initialize(database)
     sync_db.initialize(database)  # the same Database: outbox rows join the caller's transaction
     app.extensions["station_db"] = database
@@ -143,7 +154,8 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    for module in (main, auth, public, catalog, intake, cases, follow_up, printing, reports, admin, sync_status):
+    for module in (main, auth, public, catalog, intake, cases, follow_up, library, printing, reports, admin, sync_status, usb,
+                   transfers, kiosk, notify):
         app.register_blueprint(module.bp)
 
 
@@ -156,6 +168,6 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_printouts(app: Flask) -> None:
-    """Hand a configured CJK font to printouts (which never reads the station's settings)."""
-    if app.config.get("CJK_FONT"):
-        register_cjk_font(app.config["CJK_FONT"])
+    """Hand the configured fonts to printouts (which never reads the station's settings)."""
+    if app.config.get("CJK_FONT") or app.config.get("CJK_EXT_FONT"):
+        configure_fonts(app.config.get("CJK_FONT"), app.config.get("CJK_EXT_FONT"))

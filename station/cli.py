@@ -1,5 +1,5 @@
 """Operator commands: `python -m station init | create-user | run | demo | link | sync | rotate-key | purge |
-backup | restore`.
+backup | restore | package | bundle export | bundle import | bundle export-return`.
 
 Operators script these; keep the names and flags stable. `--instance DIR` may come before or
 after the command name.
@@ -13,6 +13,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -21,15 +22,20 @@ from flask import Flask
 
 from station import create_app
 from station.extensions import db
-from station.services import access_log, backups, protection, retention
+from station.migrate import DatabaseNewer
+from station.packaging.build import build_package
+from station.packaging.wheelhouse import PLATFORMS, WheelhouseError
+from station.services import access_log, backups, protection, retention, usb_bundles
 from station.services.backups import BackupError
 from station.services.errors import ValidationFailed
 from station.services.users import create_user
 from station.serving import serve
 from station.setup import initialise
+from station.single_instance import AlreadyRunning
 from station.sync_hooks import station_hooks
 from sync.jobs import sync_round
 from sync.transport import HubLink
+from sync.usb_bundle import BundleError
 from websec.sealing import SealingError
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,17 @@ log = logging.getLogger(__name__)
 PROG = "python -m station"
 CLI_ACTOR = "命令行"  # who the access log names for a change made at the PC itself
 INSTANCE_HELP = "instance folder (database, secret, attachments); default ./instance"
+
+
+def survive_any_code_page() -> None:
+    """Print what the console cannot show as '?' instead of failing with UnicodeEncodeError.
+
+    A Chinese Windows console or a redirected log uses GBK (code page 936), which lacks rare
+    characters that occur in names and folder names (𠮷): an operator must still see the rest.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
 
 
 def _remember_instance(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -53,7 +70,7 @@ def instance_option(envvar: str | None = None) -> Callable[[Callable[..., Any]],
 def _app() -> Flask:
     try:
         return create_app(instance_path=click.get_current_context().meta.get("station.instance"))
-    except (SealingError, BackupError) as exc:  # no key, or a damaged database: say so, no traceback
+    except (SealingError, BackupError, DatabaseNewer) as exc:  # no key, a damaged or newer database: say so
         _fail(exc.message)
 
 
@@ -66,6 +83,7 @@ def _fail(message: str) -> NoReturn:
 @instance_option(envvar="STATION_INSTANCE")  # only the group reads the variable: a command's flag wins
 def cli() -> None:
     """便民服务站"""
+    survive_any_code_page()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a tick every few seconds is noise
 
@@ -124,8 +142,11 @@ def create_user_command(username: str, name: str, role: str, password: str | Non
 def run_command(host: str, port: int) -> None:
     """Serve the station with waitress."""
     app = _app()
-    click.echo(f"便民服务站已启动：http://{host}:{port}/")
-    serve(app, host, port)
+    try:
+        click.echo(f"便民服务站已启动：http://{host}:{port}/")
+        serve(app, host, port)
+    except AlreadyRunning as exc:
+        _fail(exc.message)
 
 
 @cli.command("demo")
@@ -237,11 +258,36 @@ def purge_command(dry_run: bool) -> None:
             found = retention.candidates(months)
         else:
             found = retention.purge(months, app.config["ATTACHMENT_DIR"])
+        library = retention.purge_library(app.config["ATTACHMENT_DIR"], dry_run=dry_run)
     for c in found:
         click.echo(f"{c.case_no}\t{c.item_name}\t{c.status_name}\t办结于 {c.closed_at:%Y-%m-%d}\t{c.masked_id}"
                    f"\t扫描件 {c.scans} 份")
     verb = "将删除" if dry_run else "已删除"
     click.echo(f"保存期 {months} 个月：{verb} {len(found)} 件办件的扫描件和完整个人信息（只含县级平台已确认接收的已办结办件）。")
+    click.echo(f"居民材料库：{verb}过期的已核验材料 {library.kept} 份（含扫描件）、"
+               f"{retention.LICENCE_CHECK_DAYS} 天前的电子证照查询结果 {library.checks} 条。")
+
+
+@cli.command("package")
+@click.argument("out", metavar="OUT", type=click.Path(file_okay=False))
+@click.option("--platform", "platforms", multiple=True, type=click.Choice(sorted(PLATFORMS)),
+              help="only these platforms (default: all three)")
+@click.option("--cache", metavar="DIR", type=click.Path(file_okay=False),
+              help="keep downloaded wheels here between builds (a full cache builds without network)")
+@click.option("--python-installer", metavar="FILE", type=click.Path(dir_okay=False, exists=True),
+              help="a Python 3.11 installer to put on the stick (python-3.11.x-amd64.exe for Windows)")
+def package_command(out: str, platforms: tuple[str, ...], cache: str | None, python_installer: str | None) -> None:
+    """Build the offline installer folder OUT: wheelhouse for Windows x64 and Linux x86_64/aarch64, scripts."""
+    try:
+        report = build_package(Path(out), list(platforms) or None, cache=Path(cache) if cache else None,
+                               python_installer=Path(python_installer) if python_installer else None)
+    except WheelhouseError as exc:
+        _fail(f"打包失败：{exc.message}")
+    click.echo(f"安装包已生成：{out}（安装包文件夹 {report.wheelhouse_bytes / 1e6:.1f} MB，本软件 {report.project_wheel}）")
+    for result in report.platforms:
+        note = f"；无安装包、改用纯 Python：{'、'.join(result.pure_python_path)}" if result.pure_python_path else ""
+        click.echo(f"  {result.platform.label} · Python {result.python_version}：齐全{note}")
+    click.echo("Windows 运行 install.bat，Linux 运行 sh install.sh（见 docs/install.md）。")
 
 
 @cli.command("backup")
@@ -277,3 +323,71 @@ def restore_command(backup_file: str, key_file: str | None) -> None:
         _fail(f"恢复失败：{exc.message}")
     click.echo(f"已恢复到 {restored}。启动本站（{PROG} --instance {shlex.quote(instance)} run）后，"
                "须先与县级平台同步一次，才能受理新的办件。")
+
+
+@cli.group("bundle")
+def bundle_group() -> None:
+    """USB bundles (离线包) for a village without a link, relayed by its township."""
+
+
+@bundle_group.command("export")
+@instance_option()
+@click.argument("target", metavar="FILE", type=click.Path(dir_okay=False))
+def bundle_export_command(target: str) -> None:
+    """Write this station's queued events and scans into FILE, sealed for the county."""
+    app = _app()
+    partial = target + ".part"
+    with app.app_context(), db.connection_context(), click.progressbar(length=100, label="正在导出离线包") as bar:
+        def progress(done: int, total: int) -> None:
+            bar.update(int(done * 100 / max(total, 1)) - bar.pos)
+
+        try:
+            with open(partial, "wb") as out:
+                made = usb_bundles.export(out, station_hooks(app), progress)
+        except BundleError as exc:
+            os.path.exists(partial) and os.remove(partial)
+            _fail(f"未导出：{exc.message}")
+        os.replace(partial, target)  # a half-written file never carries the bundle's name
+        access_log.record("usb_export", actor_name=CLI_ACTOR, obj=os.path.basename(target),
+                          detail=f"第 {made.seq} 号离线包：{made.cases} 件办件、{made.events} 条事件、{made.files} 个扫描件")
+    click.echo(f"已导出第 {made.seq} 号离线包到 {target}：{made.cases} 件办件、{made.events} 条事件、"
+               f"{made.files} 个扫描件，共 {made.bytes / 1024 / 1024:.1f} MB")
+    if made.held_back:
+        click.echo(f"有 {len(made.held_back)} 件办件的扫描件在本机缺失，未放入离线包，请重新扫描。", err=True)
+
+
+@bundle_group.command("import")
+@instance_option()
+@click.argument("source", metavar="FILE", type=click.Path(dir_okay=False, exists=True))
+def bundle_import_command(source: str) -> None:
+    """Township: hold a village's bundle for forwarding. Village: apply the county's return bundle."""
+    app = _app()
+    with open(source, "rb") as fh:
+        data = fh.read()
+    with app.app_context(), db.connection_context():
+        try:
+            done = usb_bundles.import_file(data, station_hooks(app))
+        except BundleError as exc:
+            _fail(f"未导入：{exc.message}")
+        access_log.record("usb_import", actor_name=CLI_ACTOR, obj=os.path.basename(source), detail=done.message())
+    click.echo(done.message())
+
+
+@bundle_group.command("export-return")
+@instance_option()
+@click.argument("village", metavar="STATION_CODE")
+@click.argument("target", metavar="FILE", type=click.Path(dir_okay=False))
+def bundle_export_return_command(village: str, target: str) -> None:
+    """Township: write the county's newest return bundle for a village into FILE."""
+    app = _app()
+    with app.app_context(), db.connection_context():
+        try:
+            bundle = usb_bundles.return_bundle(village)
+        except BundleError as exc:
+            _fail(f"未导出：{exc.message}")
+        with open(target + ".part", "wb") as out:
+            out.write(bytes(bundle.data))
+        os.replace(target + ".part", target)
+        access_log.record("usb_return_export", actor_name=CLI_ACTOR, obj=village,
+                          detail=f"{village} 第 {bundle.seq} 号离线包的回执包")
+    click.echo(f"已导出 {village} 的回执包（答复第 {bundle.seq} 号离线包）到 {target}")

@@ -34,6 +34,7 @@ class Config:
     BACKUP_HOUR = 12
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+    USB_BUNDLE_MAX_BYTES = 512 * 1024 * 1024  # a bundle uploaded at the township (200 cases with scans fit)
     ALLOWED_ATTACHMENT_TYPES = ("image/jpeg", "image/png", "application/pdf")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -43,12 +44,20 @@ class Config:
     # The resident's /q page: lookups per client address per window (found or not).
     PUBLIC_LOOKUP_LIMIT = 30
     PUBLIC_LOOKUP_WINDOW_S = 600
+    # The 好差评 kiosk page the agent opens for a case: its link works this long.
+    KIOSK_TOKEN_MINUTES = 15
+    # SMS to residents: dotted path of a factory returning an SmsSender (services/sms.py). The built-in
+    # one sends nothing and says so on the case timeline; a real gateway plugs in here.
+    SMS_SENDER = "station.services.sms:TimelineOnlySender"
     WTF_CSRF_TIME_LIMIT = 12 * 3600  # a village agent's whole working day on one page
     WTF_I18N_ENABLED = False  # use WTForms' own zh catalogue (forms set locales) — no Babel needed
     CASES_PER_PAGE = 30
     # The CJK TrueType font for paper ("file.ttc#1" picks a subfont, "cid" forces STSong-Light);
     # None lets printouts search the system. Handed to printouts when the app starts.
     CJK_FONT: str | None = None
+    # A font for rare characters the main one lacks (SimSun-ExtB, HanaMinB); without it any
+    # installed font that has the character is found through the system's font index.
+    CJK_EXT_FONT: str | None = None
     # Read the instance folder's config.py and the environment (TestConfig turns this off, so a
     # developer's environment never leaks into a test).
     READ_INSTANCE_CONFIG = True

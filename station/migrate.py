@@ -28,6 +28,32 @@ def upgrade(database: Database, target: str | None = None) -> list[str]:
     return applied
 
 
+class DatabaseNewer(Exception):
+    """The database was migrated by a newer release than this software: refuse, change nothing.
+
+    Running older code over it would write rows the newer columns and rules do not expect, and
+    no migration can undo that. ``message`` is for the station admin, in Chinese.
+    """
+
+    def __init__(self, unknown: list[str], known: str) -> None:
+        self.unknown = unknown
+        self.message = (f"数据库是较新版本的软件升级过的（数据库结构 {unknown[-1]}，本软件只认识到 {known or '无'}），"
+                        "本软件不能打开它，数据库没有任何改动。请安装与上次相同或更新版本的便民服务站软件后再启动；"
+                        "不要用旧版本覆盖安装。")
+        super().__init__(self.message)
+
+
+def refuse_newer(database: Database) -> None:
+    """Raise :class:`DatabaseNewer` when the database records migrations this software does not have.
+
+    Read-only: called before anything at start writes to the database.
+    """
+    known = [m.name for m in runner(database).migrations()]
+    unknown = [m.name for m in runner(database).status() if m.applied and m.path is None]
+    if unknown:
+        raise DatabaseNewer(sorted(unknown), known[-1] if known else "")
+
+
 def schema_version(database: Database) -> str:
     """Name of the newest applied migration, reported in every sync heartbeat."""
     applied = [m.name for m in runner(database).status() if m.applied]

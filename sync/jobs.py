@@ -8,6 +8,7 @@ context binds the database) and the station's hooks.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import random
 import threading
@@ -89,10 +90,16 @@ class SyncRunner:
         self.forced.set()
         self.scheduler.add_job(self.tick, id="sync-now", replace_existing=True, max_instances=1)
 
+    def in_window(self) -> bool:
+        """Whether background rounds may run now (the station's sync window; "sync now" always may)."""
+        with self.app.app_context(), db.connection_context():
+            window = state.get_value(state.WINDOW)
+        return within_window(window, dt.datetime.now().time())
+
     def tick(self) -> None:
         now = time.time()
         forced = self.forced.is_set()
-        due = now - self.last_run >= self.interval() and now >= self.next_allowed
+        due = now - self.last_run >= self.interval() and now >= self.next_allowed and self.in_window()
         if not (forced or due):
             return
         if not self.lock.acquire(blocking=False):
@@ -117,6 +124,20 @@ class SyncRunner:
             self.next_allowed = time.time() + backoff_delay(self.failures, self.interval())
         finally:
             self.lock.release()
+
+
+def within_window(window: str, now: dt.time) -> bool:
+    """Whether ``now`` falls in a "HH:MM-HH:MM" window ("" is any time; a window may cross midnight).
+
+    A station on a metered or shared line syncs in office hours only; an unreadable window
+    never stops sync.
+    """
+    try:
+        start, end = (int(part[:2]) * 60 + int(part[3:5]) for part in window.split("-"))
+    except ValueError:
+        return True
+    minute = now.hour * 60 + now.minute
+    return start <= minute < end if start < end else minute >= start or minute < end
 
 
 def start_scheduler(app: Flask, hooks: StationHooks) -> SyncRunner:

@@ -30,8 +30,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from ulid import ULID
+
+try:
+    import orjson
+except ImportError:  # no wheel for this PC's platform: ``json`` writes the same bytes, only slower
+    orjson = None
 
 # --- versions -------------------------------------------------------------------------------
 
@@ -111,7 +115,12 @@ CHANGE_CATALOG_PUBLISHED = "catalog.published"
 CHANGE_STATION_SETTINGS = "station.settings"
 #: The county settled a conflict: ``{event_id, resolution, note, resolved_by, resolved_at}``.
 CHANGE_CONFLICT_RESOLVED = "conflict.resolved"
-CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED)
+#: A rating given on the county's public page (好差评), so the station shows it on the case.
+CHANGE_EVALUATION = "evaluation.recorded"
+#: A 差评's follow-up (整改) opened or moved on at the county: the station sees it about its own service.
+CHANGE_REMEDY = "remedy.updated"
+CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED,
+                CHANGE_EVALUATION, CHANGE_REMEDY)
 
 RESOLVE_KEEP_COUNTY = "keep_county"  # the county's copy stands; the station's is dropped
 RESOLVE_TAKE_STATION = "take_station"  # the station's copy replaces the county's
@@ -243,7 +252,10 @@ def canonical_json(obj: Any) -> bytes:
     integers beyond 64 bits, non-string keys and :class:`WireFloat` — the floats of a decoded
     body — so a value holding any of those is serialised by ``json``. Pass values as
     :func:`decode_body` returns them: a plain ``float`` would be written in orjson's notation.
+    Without orjson installed every value takes the ``json`` path: the same bytes, slower.
     """
+    if orjson is None:
+        return _json_canonical(obj)
     try:
         return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
     except TypeError:
@@ -256,10 +268,16 @@ def json_text(obj: Any) -> str:
     Unlike :func:`canonical_json` nothing is hashed over these bytes, so floats may be written
     in either library's (equally exact, round-tripping) notation.
     """
+    if orjson is None:
+        return _json_text(obj)
     try:
         return orjson.dumps(obj).decode("utf-8")
     except TypeError:
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+        return _json_text(obj)
+
+
+def _json_text(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
 def _refuse_constant(name: str) -> Any:

@@ -138,14 +138,7 @@ class Pusher:
                 raise
 
     def _batch_body(self, batch: list[QueuedEvent], heartbeat: dict[str, Any]) -> bytes:
-        head = protocol.json_text({
-            "protocol": protocol.PROTOCOL_VERSION,
-            "station": self.client.link.station_code,
-            "batch_id": protocol.new_id(),
-            "heartbeat": heartbeat,
-        })
-        raw = head[:-1] + ',"events":[' + ",".join(e.envelope_json() for e in batch) + "]}"
-        return protocol.compress_body(raw.encode("utf-8"))
+        return batch_body(self.client.link.station_code, batch, heartbeat)
 
     def _post(self, body: bytes) -> tuple[int, dict[str, Any], float]:
         """The network part of sending a batch (runs on the push thread); returns status, answer, seconds."""
@@ -190,34 +183,51 @@ class Pusher:
 
     def _record_results(self, batch: list[QueuedEvent], results: list[dict[str, Any]],
                         summary: SyncSummary) -> None:
-        by_id = {e.event_id: e for e in batch}
-        # (state, result, code, reason) -> outbox ids: one UPDATE per kind of answer, not per event
-        updates: dict[tuple[str, str, str, str], list[int]] = {}
-        for result in results:
-            event = by_id.get(result.get("event_id"))
-            if event is None:
-                continue
-            status = result.get("status") or ""
-            reason = result.get("reason") or ""
-            code = result.get("code") or ""
-            if status in (protocol.STATUS_ACCEPTED, protocol.STATUS_DUPLICATE):
-                state = "acked"
-                summary.acknowledged += 1
-                if status == protocol.STATUS_DUPLICATE:
-                    summary.duplicates += 1
-            elif status == protocol.STATUS_CONFLICT:
-                state = "set_aside"  # the hub kept the copy for a person; so do we
-                reason = reason or "县级平台已有同一编号但内容不同的事件"
-                summary.conflicts += 1
-            elif status == protocol.STATUS_REJECTED and result.get("retryable"):
-                summary.retry_later += 1
-                continue  # stays queued; the reason is not a verdict
-            elif status == protocol.STATUS_REJECTED:
-                state = "set_aside"
-                summary.rejected += 1
-                summary.details.append(f"{event.case_id} #{event.seq}: {reason}")
-            else:
-                continue
-            updates.setdefault((state, status, code, reason), []).append(event.id)
-        answered = {i for ids in updates.values() for i in ids}
-        update_outbox([e.id for e in batch if e.id not in answered], updates, now())
+        record_results(batch, results, summary)
+
+
+def batch_body(station_code: str, batch: list[QueuedEvent], heartbeat: dict[str, Any]) -> bytes:
+    """The gzip body of ``POST /api/v1/events`` for ``batch`` (a USB bundle carries the very same bytes)."""
+    head = protocol.json_text({
+        "protocol": protocol.PROTOCOL_VERSION,
+        "station": station_code,
+        "batch_id": protocol.new_id(),
+        "heartbeat": heartbeat,
+    })
+    raw = head[:-1] + ',"events":[' + ",".join(e.envelope_json() for e in batch) + "]}"
+    return protocol.compress_body(raw.encode("utf-8"))
+
+
+def record_results(batch: list[QueuedEvent], results: list[dict[str, Any]], summary: SyncSummary) -> None:
+    """Store the hub's per-event answers to ``batch`` (by network, or brought back in a return bundle)."""
+    by_id = {e.event_id: e for e in batch}
+    # (state, result, code, reason) -> outbox ids: one UPDATE per kind of answer, not per event
+    updates: dict[tuple[str, str, str, str], list[int]] = {}
+    for result in results:
+        event = by_id.get(result.get("event_id"))
+        if event is None:
+            continue
+        status = result.get("status") or ""
+        reason = result.get("reason") or ""
+        code = result.get("code") or ""
+        if status in (protocol.STATUS_ACCEPTED, protocol.STATUS_DUPLICATE):
+            state = "acked"
+            summary.acknowledged += 1
+            if status == protocol.STATUS_DUPLICATE:
+                summary.duplicates += 1
+        elif status == protocol.STATUS_CONFLICT:
+            state = "set_aside"  # the hub kept the copy for a person; so do we
+            reason = reason or "县级平台已有同一编号但内容不同的事件"
+            summary.conflicts += 1
+        elif status == protocol.STATUS_REJECTED and result.get("retryable"):
+            summary.retry_later += 1
+            continue  # stays queued; the reason is not a verdict
+        elif status == protocol.STATUS_REJECTED:
+            state = "set_aside"
+            summary.rejected += 1
+            summary.details.append(f"{event.case_id} #{event.seq}: {reason}")
+        else:
+            continue
+        updates.setdefault((state, status, code, reason), []).append(event.id)
+    answered = {i for ids in updates.values() for i in ids}
+    update_outbox([e.id for e in batch if e.id not in answered], updates, now())

@@ -17,6 +17,7 @@ from sync.hooks import StationHooks
 from sync.local_db import now
 from sync.pull import Puller
 from sync.push import Pusher
+from sync.relay import forward_waiting
 from sync.restore import catch_up_after_restore
 from sync.status import queue_summary
 from sync.summary import SyncSummary
@@ -54,6 +55,7 @@ class Syncer:
             catch_up_after_restore(self.client, self.hooks)  # a restored station first learns what it sent since
             self.push(summary)
             push_access_log(self.client, self.hooks, summary)  # who saw what reaches the county too
+            forward_waiting(self.client, summary)  # a township carries its villages' USB bundles up
             self.pull(summary)
         except LinkProblem as exc:
             summary.error = exc.message

@@ -24,6 +24,7 @@ LAST_ERROR = "last_error"
 LAST_ERROR_AT = "last_error_at"
 LINK_STATE = "link_state"  # see sync.errors.LINK_STATE_LABELS
 INTERVAL = "interval_seconds"  # how often the background job syncs
+WINDOW = "sync_window"  # "HH:MM-HH:MM" when background rounds may run ("" any time)
 PROGRESS = "progress"  # JSON written by the running round
 PULL_PROBLEMS = "pull_problems"  # county changes the station could not apply (JSON list)
 ACCESS_LOG_CURSOR = "access_log_cursor"  # the last access-log seq the county confirmed

@@ -111,6 +111,12 @@ class CaseMaterial(BaseModel):
     received_at = DateTimeField(null=True)
     supplied_as = CharField(max_length=16, default="")  # rules.labels.SUPPLY_FORMS, after intake
     supplied_note = TextField(default="")  # why 不适用
+    # what the material relied on (migration 0015): the kept material reused, and its verification
+    # ({"reused": {...}}) or the county's licence ({"licence": {...}}); sealed, a licence number can
+    # hold the ID number; the validity typed at verification (an ID card's expiry date)
+    reused_from = CharField(max_length=26, default="")
+    origin = SealedJSONField(default=dict)
+    valid_until = DateField(null=True)
 
     @property
     def status_name(self) -> str:

@@ -30,6 +30,7 @@ from station.database import copy_database
 from station.extensions import db
 from station.keys import owner_only_folder
 from station.services.station_info import get_profile
+from station.services.station_settings import backup_folder
 from sync.state import RESTORED_FROM
 from websec.sealing import SealingError, load_key_ring, write_owner_only
 
@@ -135,7 +136,10 @@ def backup_station(app: Flask, target_dir: str | None = None) -> Backup:
     """Back up `app`'s station into `target_dir` (default: the BACKUP_DIR setting), keeping BACKUP_KEEP."""
     folder = target_dir or app.config.get("BACKUP_DIR")
     if not folder:
-        raise BackupError("未设置备份文件夹：请用 --to 文件夹 指明，或在设置中填写 BACKUP_DIR（例如U盘上的文件夹）。")
+        with app.app_context(), db.connection_context():
+            folder = backup_folder()
+    if not folder:
+        raise BackupError("未设置备份文件夹：请用 --to 文件夹 指明，或在“管理 → 本站设置”中填写备份文件夹（例如U盘上的文件夹；也可在设置文件中填写 BACKUP_DIR）。")
     with app.app_context(), db.connection_context():
         code = get_profile().code
     return backup(app.config["DATABASE"], app.config["ATTACHMENT_DIR"], app.config["KEY_FILE"], folder, code,

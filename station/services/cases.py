@@ -59,6 +59,8 @@ def material_rows(case: Case) -> list[dict[str, Any]]:
             "due_date": m.due_date.isoformat() if m.due_date else None,
             "e_license_no": m.e_license_no or None,
         }
+        if m.origin:  # 只提交一次: {"reused": the earlier verification} or {"licence": the county's licence}
+            row.update(m.origin)
         if m.supplied_as:  # only after intake: the intake snapshot keeps its old shape
             row.update(supplied_as=m.supplied_as, supplied_note=m.supplied_note or None,
                        received_at=m.received_at.astimezone().isoformat() if m.received_at else None)

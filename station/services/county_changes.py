@@ -6,6 +6,7 @@ from typing import Any
 
 from station.services.cases import apply_conflict_resolution, apply_county_status
 from station.services.catalog import import_catalog
+from station.services.evaluations import apply_hub_rating, apply_remedy
 from station.services.station_info import apply_hub_settings
 from sync import protocol
 
@@ -24,3 +25,7 @@ def apply_change(kind: str, case_id: str, payload: dict[str, Any]) -> None:
         apply_hub_settings(payload.get("settings") or {})
     elif kind == protocol.CHANGE_CONFLICT_RESOLVED:
         apply_conflict_resolution(case_id, payload)
+    elif kind == protocol.CHANGE_EVALUATION:
+        apply_hub_rating(case_id, payload)
+    elif kind == protocol.CHANGE_REMEDY:
+        apply_remedy(case_id, payload)

@@ -21,7 +21,7 @@ from station.extensions import db
 from station.models import Case, CaseMaterial, ServiceItem, TimelineEntry, User
 from station.models.base import now
 from station.models.cases import OPEN_STATUSES
-from station.services import identity, numbering, personal, timeline
+from station.services import identity, licence_checks, material_library, numbering, personal, timeline
 from station.services.calendar import load_calendar
 from station.services.cases import snapshot
 from station.services.catalog import MergedMaterial, materials_of, merge_materials, station_can_accept
@@ -48,6 +48,10 @@ class MaterialChoice:
     status: str
     due_date: dt.date | None = None
     e_license_no: str = ""
+    # 只提交一次 (services.material_library): the kept material reused and what the line relied on
+    reused_from: str = ""
+    origin: dict[str, Any] = field(default_factory=dict)
+    valid_until: dt.date | None = None
 
 
 @dataclass
@@ -72,6 +76,7 @@ class IntakeDraft:
     form_values: dict[str, str] = field(default_factory=dict)
     materials: dict[str, MaterialChoice] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    library_consent: bool = False  # she consents to keep her verified materials (material_library)
 
 
 class DuplicateSuspected(DomainError):
@@ -246,7 +251,8 @@ def check_input(
     merged = merge_materials(items)
     limits = material_deferral_limits(merged, today, calendar)  # only the items asking for a material bound it
     for m in merged:
-        draft.materials[m.key] = _check_material(m, raw, today, limits.get(m.key), errors)
+        draft.materials[m.key] = _material_choice(m, raw, number, today, limits.get(m.key), errors)
+    draft.library_consent = material_library.consent_ticked(raw)
 
     if errors:
         raise ValidationFailed(errors)
@@ -260,6 +266,26 @@ def _is_number(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _material_choice(m: MergedMaterial, raw: Mapping[str, str], id_number: str, today: dt.date,
+                     limit: dt.date | None, errors: dict[str, str]) -> MaterialChoice:
+    """One checklist line: reused from her material library, satisfied by a county licence, or checked here."""
+    status = _text(raw, f"mat__{m.key}__status")
+    if status == material_library.REUSED:
+        reuse = material_library.reuse_choice(m.key, m.name, raw, id_number, today, errors)
+        if reuse is None:
+            return MaterialChoice(key=m.key, status="missing")
+        return MaterialChoice(key=m.key, status="provided", **reuse)
+    if status == licence_checks.LICENSED:
+        licence = licence_checks.licence_choice(m.key, m.name, m.e_license, raw, id_number, today, errors)
+        if licence is None:
+            return MaterialChoice(key=m.key, status="missing")
+        return MaterialChoice(key=m.key, status="e_license", **licence)
+    choice = _check_material(m, raw, today, limit, errors)
+    if choice.status == "provided":
+        choice.valid_until = material_library.typed_validity(m.key, m.name, raw, today, errors)
+    return choice
 
 
 def _check_material(
@@ -362,6 +388,7 @@ def create_cases(
             decision = decide(item, draft.materials, station_can_accept(item))
             case = _new_case(item, draft, agent, decision, received_at, calendar, profile.area_code, bundle_code, group)
             _store_materials(case, item, draft, received_at)
+            material_library.link_reused(case, agent, material_library.attachment_root())
             message = f"{case.mode_name}收件：{DECISIONS[decision]}"
             timeline.record(case, actor, "intake", message, {"decision": decision, "warnings": draft.warnings})
             if draft.mode == "proxy" and not draft.authorization_signed:
@@ -371,6 +398,8 @@ def create_cases(
             created.append(case)
         if resumes is not None:
             _link_resumed(resumes, created, actor)
+        if draft.library_consent:
+            material_library.record_consent(draft.applicant_id_number, agent)
     return created
 
 
@@ -473,6 +502,7 @@ def _store_materials(case: Case, item: ServiceItem, draft: IntakeDraft, received
             "case": case, "position": position, "key": m.key, "name": m.name, "form": m.form,
             "copies": m.copies, "essential": m.essential, "source": m.source, "status": choice.status,
             "due_date": choice.due_date, "e_license_no": choice.e_license_no,
+            "reused_from": choice.reused_from, "origin": choice.origin, "valid_until": choice.valid_until,
             "received_at": received_at if choice.status == "provided" else None,
         })
     if rows:

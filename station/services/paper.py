@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 
 from printouts.data import CaseDoc, DeliveryDoc, LedgerRow, MaterialLine, StationInfo, SuppliedLine
+from printouts.fonts import cjk_font
+from printouts.layout import Layout, with_margin
 from printouts.registry import PRINTABLE_DOCUMENTS
 from printouts.registry import applicable_documents as _applicable
+from printouts.text import hand_write_line, undrawable
 from station.extensions import db
 from station.models import Case, ServiceItem, TimelineEntry, User
 from station.models.base import now
-from station.services import access_log, areas, cases, follow_up, personal
+from station.services import access_log, areas, cases, follow_up, personal, station_settings
 from station.services.errors import DomainError, NotFound
 from station.services.identity import CERTIFICATE_TYPES
 from station.services.station_info import get_profile, hub_public_url
@@ -34,6 +38,16 @@ def station_info() -> StationInfo:
         name=p.name or "便民服务站", code=p.code, area_code=p.area_code, address=p.address, phone=p.phone,
         supervise_phone=p.supervise_phone, query_url_base=p.query_url_base, public_url=hub_public_url(),
     )
+
+
+def hand_write_notice(*texts: str | None) -> str:
+    """What the case page says when paper will mark characters of ``texts`` with 〓 (empty when none).
+
+    The same line the paper carries, so the agent reads it before printing, not only after.
+    """
+    font = cjk_font()
+    marked = list(dict.fromkeys(ch for text in texts if text for ch in undrawable(text, font)))
+    return hand_write_line(marked) if marked else ""
 
 
 FORWARD_WORKING_DAYS = 3  # a collected case reaches its department within this, unless its legal limit is shorter
@@ -128,7 +142,9 @@ def render(case: Case, key: str, user: User, address: str | None = None) -> tupl
     titles = dict(_applicable(data))
     if key not in titles:
         raise DomainError(f"该办件当前状态不需要打印《{doc.title}》。")
-    pdf = doc.build(station_info(), data)
+    paper_key, margin_mm = station_settings.paper_for(key)
+    layout = with_margin(paper_key, margin_mm)
+    pdf = _build(key, station_info(), data, layout)
     title = titles[key]
     with db.atomic("IMMEDIATE"):  # reads then writes: take the write lock first
         printed_before = (
@@ -141,6 +157,14 @@ def render(case: Case, key: str, user: User, address: str | None = None) -> tupl
         access_log.record("print", user=user, address=address, case_id=case.id, obj=key,
                           detail=f"{'重印' if printed_before else '打印'}《{title}》（{case.case_no}）")
     return pdf, title
+
+
+def _build(key: str, info: StationInfo, data: CaseDoc, layout: Layout) -> bytes:
+    """Build ``key`` on the station's paper: the 80 mm receipt button keeps its roll, with the margins."""
+    builder = PRINTABLE_DOCUMENTS[key].build
+    if isinstance(builder, partial):  # receipt_roll: its paper is fixed, only the margin is the station's
+        return builder.func(info, data, layout=layout)
+    return builder(info, data, layout=layout)
 
 
 def ledger_rows(day: dt.date, end: dt.date | None = None) -> list[LedgerRow]:

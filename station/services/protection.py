@@ -16,8 +16,8 @@ from pathlib import Path
 
 from station import keys
 from station.extensions import db
-from station.models import Case, Setting
-from station.services import personal
+from station.models import Case, KeptMaterial, LicenceCheck, ResidentConsent, Setting
+from station.services import material_library, personal
 from station.services.attachments import write_sealed
 from sync import state as sync_state
 from sync.local_db import open_payload, seal_payload
@@ -56,8 +56,9 @@ def reseal_everything(attachment_dir: str, step: Step | None = None) -> int:
     step = step or (lambda _n: None)
     db.execute_sql("PRAGMA secure_delete = ON")
     try:
-        changed = (_reseal_cases(step) + _reseal_handovers() + _reseal_notes() + _reseal_events(step) + _reseal_secret()
-                   + _reseal_blobs(attachment_dir, step))
+        changed = (_reseal_cases(step) + _reseal_handovers() + _reseal_notes() + _reseal_notice_notes()
+                   + _reseal_events(step) + _reseal_secret()
+                   + _reseal_blobs(attachment_dir, step) + _reseal_library(attachment_dir))
     finally:
         db.execute_sql("PRAGMA secure_delete = OFF")
     if changed:
@@ -157,6 +158,17 @@ def _reseal_notes() -> int:
     return len(updates)
 
 
+def _reseal_notice_notes() -> int:
+    """The note on each record of telling the resident (free text, sealed by services/notify.record)."""
+    ring = keys.ring()
+    rows = db.execute_sql("SELECT id, note FROM resident_notice WHERE note != ''").fetchall()
+    updates = [(ring.seal(ring.unseal(note)), notice_id) for notice_id, note in rows if ring.needs_resealing(note)]
+    if updates:
+        with db.atomic("IMMEDIATE"):
+            db.cursor().executemany("UPDATE resident_notice SET note = ? WHERE id = ?", updates)
+    return len(updates)
+
+
 def _reseal_events(step: Step) -> int:
     ring = keys.ring()
     changed = 0
@@ -221,4 +233,45 @@ def _reseal_blobs(attachment_dir: str, step: Step) -> int:
             except OSError:
                 pass
         step(1)
+    return changed
+
+
+def _reseal_library(root: str) -> int:
+    """The material library (issue 20): blind indexes recomputed, sealed values and kept files resealed.
+
+    Every kept material and licence answer belongs to a resident with a consent row (given or
+    withdrawn), which holds her sealed number: her rows move from any old index to the current one.
+    Returns how many records changed. Idempotent, like the rest of the walk.
+    """
+    ring = keys.ring()
+    changed = 0
+    with db.atomic("IMMEDIATE"):
+        for consent in list(ResidentConsent.select()):
+            number = personal.unseal(consent.resident_id_stored)
+            if not number:
+                continue
+            current = ring.blind_index(number)
+            olds = [i for i in ring.blind_indexes(number) if i != current]
+            for model in (KeptMaterial, LicenceCheck):
+                changed += model.update(resident_index=current).where(model.resident_index.in_(olds)).execute()
+            if consent.resident_index != current or ring.needs_resealing(consent.resident_id_stored):
+                ResidentConsent.update(resident_index=current, resident_id_stored=ring.seal(number)).where(
+                    ResidentConsent.resident_index == consent.resident_index).execute()
+                changed += 1
+        for table, column in (("licence_check", "licence"), ("case_material", "origin")):
+            rows = db.execute_sql(f"SELECT id, {column} FROM {table} WHERE {column} LIKE 'enc1:%'").fetchall()
+            for row_id, stored in rows:
+                if ring.needs_resealing(stored):
+                    db.execute_sql(f"UPDATE {table} SET {column} = ? WHERE id = ?",
+                                   (ring.seal(ring.unseal(stored)), row_id))
+                    changed += 1
+    sealed_now = BLOB_MAGIC + bytes([len(ring.current.encode())]) + ring.current.encode()
+    folder = Path(root) / material_library.LIBRARY_FOLDER
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if len(path.name) != 26:  # a kept material's id; never a half-written temporary file
+            continue
+        stored = path.read_bytes()
+        if not stored.startswith(sealed_now):
+            write_sealed(path, ring.unseal_bytes(stored))
+            changed += 1
     return changed

@@ -19,8 +19,8 @@ from typing import Any
 
 from rules.privacy import mask_id_number, mask_phone
 from station.extensions import db
-from station.models import Attachment, Case, ServiceItem
-from station.services import personal, timeline
+from station.models import Attachment, Case, KeptMaterial, LicenceCheck, ServiceItem
+from station.services import access_log, material_library, personal, timeline
 from station.services.attachments import blob_path
 from sync.local_db import now
 from sync.outbox import OutboxEvent
@@ -137,3 +137,39 @@ def scrub(value: Any, key: str = "") -> Any:
             return ""
     return value
 
+
+
+# --- the material library (只提交一次) ------------------------------------------------------------
+LICENCE_CHECK_DAYS = 30  # a licence answer serves the intake it was asked for; the access log keeps the record
+
+
+@dataclass(frozen=True)
+class LibraryPurge:
+    """What left the material library: kept materials past their validity, old licence answers."""
+
+    kept: int
+    checks: int
+
+
+def purge_library(attachment_dir: str, today: dt.date | None = None, *, dry_run: bool = False) -> LibraryPurge:
+    """Delete kept materials past their validity (rows and sealed copies) and licence answers over 30 days old.
+
+    A kept material is only worth keeping while it may be reused; past its validity it is
+    personal data with no purpose. The cases that used it keep their own records.
+    """
+    today = today or dt.date.today()
+    expired = KeptMaterial.select().where(KeptMaterial.valid_until.is_null(True) | (KeptMaterial.valid_until < today))
+    old_checks = LicenceCheck.select().where(
+        LicenceCheck.asked_at < dt.datetime.combine(today - dt.timedelta(days=LICENCE_CHECK_DAYS), dt.time()))
+    if dry_run:
+        return LibraryPurge(expired.count(), old_checks.count())
+    with db.atomic("IMMEDIATE"):
+        gone = list(expired)
+        KeptMaterial.delete().where(KeptMaterial.id.in_([k.id for k in gone] or [""])).execute()
+        checks = LicenceCheck.delete().where(LicenceCheck.id.in_(old_checks.select(LicenceCheck.id))).execute()
+        if gone or checks:
+            access_log.record("library_purge", actor_name="系统",
+                              detail=f"保存期满：删除过期的已核验材料 {len(gone)} 份、电子证照查询结果 {checks} 条")
+    for kept in gone:
+        material_library.kept_file(attachment_dir, kept.id).unlink(missing_ok=True)
+    return LibraryPurge(len(gone), checks)

@@ -1,4 +1,5 @@
-"""Working days: the rules live in rules/workdays.py (the county hub counts them too); this name stays for the station's imports."""
+"""Working days at the station: the counting rules moved to ``rules.workdays`` so the county hub
+counts 差评整改 deadlines the same way; this name stays for the station's imports."""
 
 from rules.workdays import (  # noqa: F401 - re-exported
     HOURS,

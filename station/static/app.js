@@ -127,4 +127,40 @@
     poll();  // at once: right after 立即同步 the clerk should not wait for the first tick
     setInterval(poll, 1500);
   }
+  // USB bundles: a progress bar while the bundle is written (polled) or uploaded (XHR upload events).
+  var usbExport = document.getElementById("usb-export");
+  if (usbExport) {
+    var bar = document.getElementById("usb-export-progress");
+    var words = document.getElementById("usb-export-status");
+    document.getElementById("usb-export-form").addEventListener("submit", function () {
+      bar.hidden = false;
+      var timer = setInterval(function () {
+        fetch(usbExport.dataset.progressUrl, { headers: { Accept: "application/json" } })
+          .then(function (r) { return r.json(); })
+          .then(function (p) {
+            if (!p.total) { return; }
+            bar.value = Math.floor(p.done * 100 / p.total);
+            words.textContent = p.message || "";
+            if (p.done >= p.total) { clearInterval(timer); }
+          })
+          .catch(function () {});
+      }, 500);
+    });
+  }
+  document.querySelectorAll("form.usb-upload").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      var file = form.querySelector("input[type=file]");
+      if (!window.XMLHttpRequest || !window.FormData || !file.files.length) { return; }  // the plain form still works
+      event.preventDefault();
+      var bar = form.querySelector("progress");
+      bar.hidden = false;
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.upload.addEventListener("progress", function (e) {
+        if (e.lengthComputable) { bar.value = Math.floor(e.loaded * 100 / e.total); }
+      });
+      xhr.addEventListener("load", function () { window.location = xhr.responseURL || window.location.href; });
+      xhr.send(new FormData(form));
+    });
+  });
 })();

@@ -12,7 +12,7 @@ from rules.labels import ACCESS_ACTIONS
 from station.extensions import db
 from station.models import CatalogVersion, HolidayOverride, HolidayYear, User
 from station.models.users import ROLES
-from station.services import access_log, calendar, catalog, station_info, users
+from station.services import access_log, calendar, catalog, station_info, station_settings, users
 from station.services.errors import DomainError, ValidationFailed
 from station.views.access import ADMIN, log_access
 from station.views.forms import CatalogImportForm, HolidayForm, PasswordForm, StationForm, UserForm
@@ -106,6 +106,35 @@ def station():  # noqa: ANN201
             flash("站点设置已保存。", "success")
             return redirect(url_for("admin.station"))
     return render_template("admin/station.html", form=form)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@roles_required(*ADMIN)
+def settings():  # noqa: ANN201
+    """本站设置: what a station sets once (villages, paper, sync, backup folder)."""
+    errors: dict[str, str] = {}
+    values = None
+    if request.method == "POST":
+        f = request.form
+        window_from, window_to = f.get("sync_window_from", ""), f.get("sync_window_to", "")
+        try:
+            with db.atomic("IMMEDIATE"):  # every value or none
+                station_settings.update_settings(
+                    f.get("villages", ""), {k: f.get(f"paper_{k}", "a4") for k in station_settings.PAPER_DOCUMENTS},
+                    f.get("margin_mm", ""), f.get("sync_interval_s", ""), window_from, window_to,
+                    f.get("backup_dir", ""))
+                log_access("settings_station", obj="settings", detail="修改本站设置（村社区、纸张、同步、备份文件夹）")
+        except ValidationFailed as exc:
+            errors = exc.errors
+            values = f
+        else:
+            flash("本站设置已保存。", "success")
+            return redirect(url_for("admin.settings"))
+    current = station_settings.get_settings()
+    window = current.sync_window.split("-") if current.sync_window else ["", ""]
+    return render_template("admin/settings.html", s=current, errors=errors, posted=values, window=window,
+                           papers=station_settings.PAPERS, documents=station_settings.PAPER_DOCUMENTS,
+                           margin_range=station_settings.MARGIN_RANGE), (400 if errors else 200)
 
 
 @bp.route("/holidays", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ import io
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from rules import evaluations as rating_rules
 from rules.labels import (
     CASE_STATUSES,
     COLLECTOR_KINDS,
@@ -18,11 +19,23 @@ from rules.labels import (
 )
 from rules.time_lines import LINE_STATES, LINES
 from station.models import User
-from station.services import attachments, cases, follow_up, intake, personal, time_lines, timeline
+from station.services import (
+    attachments,
+    cases,
+    evaluations,
+    follow_up,
+    intake,
+    material_library,
+    personal,
+    time_lines,
+    timeline,
+    transfers,
+)
 from station.services.catalog import current_items
 from station.services.errors import DomainError
 from station.services.identity import CERTIFICATE_TYPES
-from station.services.paper import applicable_documents
+from station.services.paper import applicable_documents, hand_write_notice
+from station.services.scanned import from_scan
 from station.views.access import FRONT_OFFICE, log_access
 from station.views.forms import AttachmentForm, NoteForm, RevealForm
 from station.views.params import int_arg
@@ -38,9 +51,10 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 def index():  # noqa: ANN201
     args = request.args
     agent_id = int_arg("agent", None, 1, 2**31 - 1)
+    query, scanned = from_scan(args.get("q", "")[:300])  # a scanned receipt QR is its address
     f = cases.CaseFilter(
         status=args.get("status", ""), item_code=args.get("item", ""), area_code=args.get("area", "").strip(),
-        agent_id=agent_id, overdue=args.get("overdue") == "1", query=args.get("q", "")[:50],
+        agent_id=agent_id, overdue=args.get("overdue") == "1", query=query[:50],
     )
     page = int_arg("page", 1, 1, 100_000)
     per_page = current_app.config["CASES_PER_PAGE"]
@@ -56,6 +70,8 @@ def index():  # noqa: ANN201
     except DomainError:
         items = []
     log_access("case_list", detail=_list_detail(f, page, total))
+    if scanned and total == 1:  # the scanner pressed Enter on a receipt: open its case
+        return redirect(url_for("cases.detail", case_id=rows[0].id))
     return render_template(
         "cases/index.html", rows=rows, total=total, page=page, per_page=per_page, f=f, error=error,
         statuses=CASE_STATUSES, items=items, agents=User.select().order_by(User.name),
@@ -73,10 +89,11 @@ def _list_detail(f: cases.CaseFilter, page: int, total: int) -> str:
 
 def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: RevealForm | None = None,
                  status: int = 200):  # noqa: ANN001, ANN202
+    address = personal.applicant_address(case)
     return render_template(
         "cases/detail.html",
         case=case, item=case.item, materials=cases.materials(case), timeline=timeline.entries(case),
-        masked=personal.masked(case), address=personal.applicant_address(case), sync=case_sync_state(case.id), attachments=list(case.attachments),
+        masked=personal.masked(case), address=address, sync=case_sync_state(case.id), attachments=list(case.attachments),
         documents=applicable_documents(case), material_statuses=MATERIAL_STATUSES,
         pickup_methods=PICKUP_METHODS, note_form=NoteForm(), upload_form=AttachmentForm(),
         upload_limit=min(current_app.config["MAX_ATTACHMENT_BYTES"], current_app.config["MAX_CONTENT_LENGTH"] or 1 << 62),
@@ -88,6 +105,12 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
         handover=follow_up.handover_summary(case), today=dt.date.today(),
         reveal_form=reveal_form or RevealForm(formdata=None), revealed=revealed,
         lines=time_lines.lines_of(case, dt.date.today()), line_names=LINES, line_states=LINE_STATES,
+        hand_write=hand_write_notice(case.applicant_name, case.proxy_name, address),
+        papers=transfers.where_are_papers(case),
+        evaluations=evaluations.for_case(case), describe_evaluation=evaluations.describe,
+        remedies=evaluations.remedies_for(case), remedy_statuses=evaluations.REMEDY_STATUSES,
+        contact_methods=evaluations.CONTACT_METHODS, local_time=evaluations.local_text,
+        visit_word=rating_rules.visit_word(evaluations.current_visit(case)),
     ), status
 
 
@@ -135,15 +158,25 @@ def upload(case_id: str):  # noqa: ANN201
         return redirect(url_for("cases.detail", case_id=case.id))
     data = form.file.data.read(current_app.config["MAX_ATTACHMENT_BYTES"] + 1)
     try:
-        attachments.add_attachment(
+        result = material_library.scan_material(
             case, current_user._get_current_object(), form.file.data.filename, data,
             current_app.config["ATTACHMENT_DIR"], current_app.config["MAX_ATTACHMENT_BYTES"],
+            material_key=(request.form.get("material") or "")[:60],
         )
     except DomainError as exc:
         flash(exc.message, "error")
     else:
-        flash("扫描件已保存。", "success")
+        flash("扫描件已保存。" + _scan_note(result), "success")
     return redirect(url_for("cases.detail", case_id=case.id))
+
+
+def _scan_note(result: material_library.ScanResult) -> str:
+    notes = []
+    if result.also_on:
+        notes.append("同一“一件事”的办件 " + "、".join(result.also_on) + " 也已使用这份材料")
+    if result.kept is not None:
+        notes.append(f"已存入申请人材料库（有效期至 {result.kept.valid_until.isoformat()}），下次办事可直接复用")
+    return "；".join(notes)
 
 
 @bp.get("/<case_id>/attachments/<attachment_id>")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 
 from station.services import catalog
 from station.services.errors import DomainError
+from station.services.scanned import from_scan
 from station.views.access import FRONT_OFFICE
 from websec.roles import roles_required
 
@@ -15,6 +16,9 @@ bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 @bp.get("/")
 @roles_required(*FRONT_OFFICE)
 def search():  # noqa: ANN201
+    _code, scanned = from_scan(request.args.get("q", "")[:300])
+    if scanned:  # a receipt's QR scanned into the item search: the agent wants that case
+        return redirect(url_for("cases.index", q=request.args.get("q", "")[:300]))
     query = (request.args.get("q") or "").strip()[:50]
     error = None
     hits = []

@@ -10,7 +10,7 @@ from flask_login import current_user
 from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
 from station.models import ServiceItem
 from station.services import cases as case_service
-from station.services import catalog, intake
+from station.services import catalog, identity, intake, licence_checks, material_library
 from station.services.calendar import load_calendar
 from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import CERTIFICATE_TYPES
@@ -53,7 +53,8 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
     errors: dict[str, str] = {}
     warnings: list[str] = []
     duplicates = []
-    if request.method == "POST":
+    lookup = request.method == "POST" and request.form.get("action") == "lookup"
+    if request.method == "POST" and not lookup:
         try:
             draft = intake.check_input(items, request.form, today, calendar)
             cases = intake.create_cases(
@@ -76,6 +77,7 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
                 flash(f"已为“{title}”生成{len(cases)}个办件。", "success")
             return redirect(url_for("cases.detail", case_id=first.id, new=1))
     materials = catalog.merge_materials(items)
+    library = _library_panel(values, materials, today, lookup)
     return render_template(
         "intake/form.html",
         items=items, title=title, bundle=bundle, values=values, errors=errors, warnings=warnings,
@@ -86,10 +88,48 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
         proxy_allowed=all(i.proxy_allowed for i in items),
         can_accept={i.id: catalog.station_can_accept(i) for i in items},
         restore_pending=intake.RESTORE_PENDING_MESSAGE if restore_pending() else "",
-        resumes=resumes,
+        resumes=resumes, library=library, consent_text=material_library.CONSENT_TEXT,
+        masked_licence=licence_checks.masked_number,
+        typed_validity={m.key for m in materials if material_library.validity_rule(m.key) == material_library.TYPED},
     )
 
 
+def _library_panel(values, materials, today: dt.date, lookup: bool):  # noqa: ANN001, ANN202
+    """Her material library and licence checks for the form (只提交一次, 免证办), by the ID number typed.
+
+    The lookup button also asks the county's licence register, with her consent only; every look is logged.
+    """
+    number = (values.get("applicant_id_number") or "").strip().upper()
+    try:
+        number = identity.check_resident_id(number).value if number else ""
+    except identity.IdentityError as exc:
+        if lookup:
+            flash("查询已核验材料：" + str(exc), "error")
+        return material_library.intake_panel("", [], today)
+    kinds = [m.e_license for m in materials if m.e_license]
+    if lookup and kinds:
+        reason = "收件核验材料：" + "、".join(dict.fromkeys(i.name for m in materials for i in m.items))
+        try:
+            checks = licence_checks.check_licences(number, kinds, current_user._get_current_object(), reason[:200],
+                                                   consent_now=material_library.consent_ticked(values))
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            found = sum(1 for c in checks if c.outcome == "found")
+            if any(c.outcome == "unreachable" for c in checks):
+                flash("无法连接县级平台，未能查询电子证照：请按纸质材料收取。", "warning")
+            else:
+                flash(f"已向县级证照库查询电子证照 {len(checks)} 类，查到 {found} 类。", "success")
+    panel = material_library.intake_panel(number, [m.key for m in materials], today,
+                                          licence_checks.todays_checks(number, kinds, today))
+    if lookup or panel.offers:
+        log_access("library_view", obj=number,
+                   detail=f"收件时查看申请人材料库：可复用 {panel.reusable} 份" + ("" if panel.consent else "（未同意保存）"))
+    if lookup and panel.consent is None:
+        flash("该申请人尚未同意保存材料，材料库中没有她的材料；如申请人同意，请勾选“同意保存材料”。", "warning")
+    elif lookup:
+        flash(f"材料库中有 {panel.reusable} 份已核验、可复用的材料。", "success")
+    return panel
 def _resumed_case(items: list[ServiceItem]):  # noqa: ANN202 - a Case or None
     """The 不予收件 case this form takes up again (?resume=<id>, kept in a hidden field), if any."""
     case_id = request.form.get("resume") if request.method == "POST" else request.args.get("resume")

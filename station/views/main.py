@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from station.models import Case
 from station.models.cases import OPEN_STATUSES
-from station.services import follow_up, station_info
+from station.services import evaluations, follow_up, notify, station_info
 from station.services.calendar import load_calendar
 from station.services.sync_queue import queued_cases
 from station.views.access import FRONT_OFFICE, safe_local_path
@@ -39,11 +39,17 @@ def index():  # noqa: ANN201
     # the agent's own to-do; the clerk and the admin see the station's, with its sync queue
     station_wide = current_user.role != "agent"
     set_aside_ids = status.set_aside_case_ids()
-    todo = follow_up.todo(today, load_calendar(), None if station_wide else current_user._get_current_object(),
+    calendar = load_calendar()
+    todo = follow_up.todo(today, calendar, None if station_wide else current_user._get_current_object(),
                           set_aside_ids)
+    # whom to tell (phones masked here; the full number on a case's notice page, for its agent)
+    needing = {c.id: c for c in [*todo.supplements, *todo.handovers, *(d.case for d in todo.deferred)]}
+    tell = notify.to_tell(list(needing.values()), today, calendar)
+    remedies = [r for r in evaluations.open_remedies() if station_wide or r.case.agent_id == current_user.id]
     queue = queued_cases(limit=20) if station_wide else []
     return render_template("main/index.html", counts=counts, recent=recent, profile=station_info.get_profile(),
-                           todo=todo, station_wide=station_wide, queue=queue, now=dt.datetime.now())
+                           todo=todo, station_wide=station_wide, tell=tell, remedies=remedies,
+                           notice_labels=notify, remedy_statuses=evaluations.REMEDY_STATUSES, queue=queue, now=dt.datetime.now())
 
 
 @bp.post("/large-font")

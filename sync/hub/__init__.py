@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, Response, appcontext_pushed, jsonify, request
 
 from rules import labels
-from rules.privacy import mask_id_number, mask_phone
+from rules.privacy import mask_id_number, mask_licence_number, mask_phone
 from sync.hub.admission import Admission
 from sync.hub.china_time import to_china
 from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, Config, load_config
@@ -29,7 +29,7 @@ from sync.hub.security import configure_security
 from sync.hub.services import stations
 from sync.hub.services.platform import load_platform
 from sync.hub.services.resealing import reseal_everything
-from sync.hub.views import access_log, api, auth, catalog, clerk, numbers, public
+from sync.hub.views import access_log, api, auth, catalog, clerk, numbers, public, remedies
 
 #: The migration whose upgrade seals the rows already there (see migrations/0003).
 SEALING_MIGRATION = "0003_sealed_personal_data"
@@ -143,6 +143,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(access_log.bp)
     app.register_blueprint(numbers.bp)
     app.register_blueprint(public.bp)  # the resident's page: no login, rate-limited
+    app.register_blueprint(remedies.bp)
 
 
 # status: (API error code, API message, page text)
@@ -196,6 +197,7 @@ def configure_templates(app: Flask) -> None:
 
     app.add_template_filter(mask_id_number, "mask_id")  # one masking rule for every screen
     app.add_template_filter(mask_phone, "mask_phone")
+    app.add_template_filter(mask_licence_number, "mask_licence")  # a licence number can hold the ID number
     app.add_template_filter(labels.label, "label")  # the glossary's words, as on paper
 
     @app.template_filter("filesize")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -28,7 +29,7 @@ from sync.hub import create_app
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import HubUser
 from sync.hub.models.users import APPROVER, ROLES
-from sync.hub.services import access_log, peers, resealing, stations, users
+from sync.hub.services import access_log, licences, peers, resealing, stations, users
 from sync.hub.services.errors import HubError
 from websec.sealing import save_key_ring
 
@@ -198,6 +199,24 @@ def create_user_command(username: str, password: str | None, name: str, role: st
                 click.echo(message)
         except HubError as exc:
             _fail(exc.message)
+
+
+@cli.command("import-licences")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+def import_licences_command(csv_file: str) -> None:
+    """Import existing licences (电子证照) from a UTF-8 CSV into the licence register; all or nothing.
+
+    Columns: kind, number, holder_id_number, holder_name, issuer, issued_on, valid_until (YYYY-MM-DD).
+    """
+    app = _app()
+    with app.app_context(), db.connection_context():
+        try:
+            added, known = licences.import_csv(Path(csv_file).read_text(encoding="utf-8"))
+        except licences.LookupRefused as exc:
+            _fail(f"未导入：{exc}")
+        access_log.record(None, "licence_import", actor_name=CLI_ACTOR, obj=Path(csv_file).name,
+                          detail=f"导入电子证照 {added} 条（已有 {known} 条）")
+    click.echo(f"已导入电子证照 {added} 条；已在证照库中的 {known} 条未重复导入。")
 
 
 @cli.command("rotate-key")

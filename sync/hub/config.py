@@ -45,6 +45,8 @@ class Config:
     MAX_ATTACHMENT_BYTES = protocol.MAX_ATTACHMENT_BYTES
     MAX_CHANGES_PER_PAGE = protocol.MAX_CHANGES_PER_PAGE
     MAX_CHANGES_PAGE_BYTES = 4 * 1024 * 1024
+    # A village's USB bundle forwarded by its township (scans included): read whole into memory.
+    MAX_RELAY_BUNDLE_BYTES = 256 * 1024 * 1024
     CATALOG_GRACE_DAYS = 30
     NONCE_PRUNE_PROBABILITY = 0.02
     # Admission control (sync/hub/admission.py): per process, this many batches, pulls and uploads
@@ -56,6 +58,11 @@ class Config:
     # County dashboard thresholds.
     STATION_DARK_HOURS = 24
     QUEUE_AGE_WARN_HOURS = 24
+    # 免证办: items whose approved 办结 issues a licence into the register (sync/hub/services/licences.py),
+    # by national item code: the licence kind (as materials name it), the issuer, years valid (0: no limit).
+    LICENCE_ISSUING_ITEMS: Mapping[str, Mapping[str, Any]] = {
+        "000116001000": {"kind": "残疾人证", "issuer": "示范县残疾人联合会", "valid_years": 10},
+    }
     # The adapter seam: dotted path of a CasePlatform factory (see services/platform.py).
     HUB_PLATFORM = "sync.hub.services.platform:LocalPlatform"
     # HTML forms (catalog upload) may be large; the JSON API has its own per-endpoint limits.
@@ -71,6 +78,9 @@ class Config:
     PUBLIC_URL = ""
     PUBLIC_LOOKUP_LIMIT = 30
     PUBLIC_LOOKUP_WINDOW_S = 600
+    # 差评整改: the first call-back and the fix are due this many working days after the 差评.
+    REMEDY_CALLBACK_WORKING_DAYS = 1
+    REMEDY_FIX_WORKING_DAYS = 15
     # 跨域办: this county's 6-digit code, and how often `run` forwards to peer hubs (0: never; `peers --once`)
     AREA_CODE = ""
     PEER_SYNC_INTERVAL_S = 30

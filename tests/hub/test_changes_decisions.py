@@ -177,4 +177,5 @@ def test_materials_after_supplement_flag_case(hub_app, station_a, submitted_case
 
 
 def test_protocol_change_kinds_are_the_documented_ones():
-    assert set(protocol.CHANGE_KINDS) == {"case.status", "catalog.published", "station.settings", "conflict.resolved"}
+    assert set(protocol.CHANGE_KINDS) == {"case.status", "catalog.published", "station.settings", "conflict.resolved",
+                                          "evaluation.recorded", "remedy.updated"}

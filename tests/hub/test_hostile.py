@@ -63,6 +63,12 @@ REQUESTS = [
         "GET", "/api/v1/changes", headers={protocol.H_STATION: "ST-A\x00"}), 401, "unknown_station"),
     Hostile("station code 500 long", lambda s, e: s.request(
         "GET", "/api/v1/changes", headers={protocol.H_STATION: "S" * 500}), 401, "unknown_station"),
+    Hostile("licence lookup without an ID number", lambda s, e: s.post_json(
+        "/api/v1/licences/lookup", {"kind": "残疾人证", "asked_by": "王代办", "reason": "收件"}), 400, "bad_request"),
+    Hostile("licence lookup nested 100 deep", lambda s, e: s.request(
+        "POST", "/api/v1/licences/lookup", b'{"kind": ' + b"[" * 100 + b"]" * 100 + b"}"), 400, "bad_request"),
+    Hostile("licence lookup not an object", lambda s, e: s.post_json("/api/v1/licences/lookup", "残疾人证"),
+            400, "bad_request"),
     Hostile("content range beyond 64 bits", lambda s, e: s.request(
         "PUT", "/api/v1/attachments/" + "a" * 64, b"x",
         headers={"Content-Range": f"bytes {10**30}-{10**30}/{10**31}"}), 413, "too_large"),

@@ -14,7 +14,7 @@ from tests.fixtures.hub import CLERK_PASSWORD, case_snapshot, login
 from tests.fixtures.scans import JPEG, PDF
 from tests.station.test_headers import assert_safety_headers
 
-OPEN = {"static", "auth.login", "public.form", "public.progress"}  # the resident's page: no login by design
+OPEN = {"static", "auth.login", "public.form", "public.progress", "public.rate"}  # the resident's page: no login by design
 ADMIN_ONLY = ("catalog.", "access_log.")
 
 

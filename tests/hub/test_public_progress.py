@@ -104,7 +104,7 @@ def test_look_alike_letters_and_dashes_still_find_the_case(hub_app, hub_client, 
     assert "城乡居民基本养老保险参保登记" in _page(hub_client, "k7p2-oxim")  # O→0, I→1, lower case, dash
     assert "城乡居民基本养老保险参保登记" in _page(hub_client, "K7P20XLM")  # L→1
     response = hub_client.get("/q?code=k7p2+0xlm")
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/q/{CODE}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/q/{CODE}?via=typed")  # 移动端/PC, not 二维码
 
 
 def test_unknown_code_says_not_found_only(hub_client, station_a):

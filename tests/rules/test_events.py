@@ -52,7 +52,37 @@ def test_a_body_of_the_wrong_shape_is_refused_with_a_reason_in_chinese(kind, pay
 def test_every_kind_has_a_body_shape_and_a_name():
     assert set(events.BODIES) == events.KINDS == set(EVENT_KINDS)
     assert events.KINDS == {"case.submitted", "case.materials_updated", "case.status_changed", "case.note",
-                            "case.delivered", "case.evaluated", "case.supplemented"}  # the wire names never change
+                            "case.delivered", "case.evaluated", "case.supplemented",
+                            "case.originals_handover"}  # the wire names never change
+
+
+REUSED = {"verified_at": "2026-11-20T09:30:00", "verified_by": "王代办", "station_code": "ST141081102201",
+          "station_name": "东关村便民服务站", "case_no": "141081102201202611200001", "valid_until": "2036-05-01"}
+LICENCE = {"kind": "残疾人证", "number": "14108119560315002842", "issuer": "示范县残疾人联合会",
+           "valid_until": "2031-01-01"}
+
+
+@pytest.mark.parametrize("origin", [{"reused": REUSED}, {"licence": LICENCE}])
+def test_a_material_row_carrying_its_verification_or_licence_passes(origin):
+    row = {"key": "id_card", "name": "居民身份证", "status": "provided", **origin}
+    assert events.body_problem(events.SUBMITTED, {**SUBMITTED, "materials": [row]}) is None
+
+
+@pytest.mark.parametrize(
+    ("origin", "words"),
+    [
+        ({"reused": {**REUSED, "verified_by": ""}}, "reused 缺少 verified_by"),
+        ({"reused": {k: v for k, v in REUSED.items() if k != "station_code"}}, "reused 缺少 station_code"),
+        ({"reused": "2026-11-20"}, "reused 应为JSON 对象"),
+        ({"reused": {**REUSED, "rechecked": "yes"}}, "reused.rechecked 应为true 或 false"),
+        ({"licence": {**LICENCE, "number": None}}, "licence 缺少 number"),
+    ],
+)
+def test_a_reuse_without_its_original_verification_is_refused(origin, words):
+    row = {"key": "id_card", "name": "居民身份证", "status": "provided", **origin}
+    problem = events.body_problem(events.SUBMITTED, {**SUBMITTED, "materials": [row]})
+    assert problem is not None and words in problem and "居民身份证" in problem
+    assert events.body_problem(events.SUPPLEMENTED, {"supplied": [], "materials": [row]}) is not None
 
 
 def test_cross_area_codes_must_be_division_codes():

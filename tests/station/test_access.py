@@ -6,9 +6,10 @@ import re
 
 import pytest
 
-OPEN_ENDPOINTS = {"auth.login", "static", "main.toggle_large_font", "public.query"}  # public by design
+OPEN_ENDPOINTS = {"auth.login", "static", "main.toggle_large_font", "public.query",  # public by design
+                  "kiosk.page", "kiosk.rate"}  # the rating tablet: only a signed link the agent opened (test_ratings_and_notices)
 ADMIN_ONLY = "admin."
-TOWNSHIP_ONLY = ("sync.", "printing.ledger_pdf")
+TOWNSHIP_ONLY = ("sync.", "printing.ledger_pdf", "usb.export_return")
 
 
 def _url(rule) -> str:  # noqa: ANN001

@@ -7,6 +7,7 @@ from peewee import SqliteDatabase
 from station.database import PRAGMAS
 from station.models import ALL_MODELS
 from sync.outbox import OutboxEvent
+from sync.relay import RelayBundle
 from sync.state import SyncState
 from tests.fixtures.schema import assert_migrations_match_models
 
@@ -15,6 +16,7 @@ STATION_DATABASE_MODELS = [
     *ALL_MODELS,
     OutboxEvent,
     SyncState,
+    RelayBundle,
 ]
 
 

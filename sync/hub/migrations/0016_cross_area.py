@@ -15,13 +15,18 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    PostgresqlDatabase,
     TextField,
 )
 
 
 def up(migrator, db):
+    # NOT NULL with its default in one statement: peewee's add_column would add it nullable and then
+    # rebuild the table on SQLite to make it NOT NULL, and that rebuild's DROP fails on the foreign
+    # keys of a hub that already holds stations' cases.
+    boolean = "BOOLEAN NOT NULL DEFAULT false" if isinstance(db, PostgresqlDatabase) else "INTEGER NOT NULL DEFAULT 0"
+    db.execute_sql(f"ALTER TABLE hub_station ADD COLUMN is_peer {boolean}")
     migrator.migrate(
-        migrator.add_column("hub_station", "is_peer", BooleanField(default=False)),
         migrator.add_column("hub_case", "received_area", CharField(max_length=12, null=True)),
         migrator.add_column("hub_case", "handling_area", CharField(max_length=12, null=True)),
         migrator.add_index("hub_case", ("handling_area",), False),

@@ -15,6 +15,8 @@ from sync.hub.models.cases import (
     HubCase,
     Setting,
 )
+from sync.hub.models.evaluations import HubEvaluation, Remedy, RemedyContact
+from sync.hub.models.licences import Licence
 from sync.hub.models.peers import Peer, PeerForward
 from sync.hub.models.stations import Nonce, Station
 from sync.hub.models.users import HubLoginThrottle, HubUser
@@ -37,6 +39,10 @@ MODELS = [
     HubAccessLog,
     HubAccessLogHead,
     StationAccessLog,
+    Licence,
+    HubEvaluation,
+    Remedy,
+    RemedyContact,
     Peer,
     PeerForward,
     Setting,
@@ -57,9 +63,13 @@ __all__ = [
     "HubAccessLog",
     "HubAccessLogHead",
     "HubCase",
+    "HubEvaluation",
     "HubLoginThrottle",
     "HubUser",
+    "Licence",
     "Nonce",
+    "Remedy",
+    "RemedyContact",
     "Peer",
     "PeerForward",
     "Setting",

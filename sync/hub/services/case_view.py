@@ -12,11 +12,13 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
+from flask import current_app, has_app_context
+
 from rules import events
 from sync import protocol
 from sync.hub.china_time import china_naive
 from sync.hub.models import AttachmentLink, HubCase, utcnow
-from sync.hub.services import county_settings, personal
+from sync.hub.services import county_settings, evaluations, personal
 
 #: A case as the apply functions see it: a stored row, or one first seen in this batch (new_case).
 CaseView = HubCase | SimpleNamespace
@@ -192,6 +194,33 @@ def _apply_into_snapshot(key: str) -> Callable[..., dict[str, Any]]:
     return apply
 
 
+def _apply_handover(case: CaseView, event: dict[str, Any], now: dt.datetime,
+                    writes: Deferred = None) -> dict[str, Any]:
+    """A handover of the case's papers: kept in order on the case, so the county sees who holds them."""
+    snapshot = dict(case.snapshot or {})
+    snapshot["custody"] = [*(snapshot.get("custody") or []), event["payload"]]
+    return {"snapshot": snapshot}
+
+
+def remedy_days() -> dict[str, int]:
+    """The 整改 deadlines in working days (hub settings; the defaults outside a request)."""
+    config = current_app.config if has_app_context() else {}
+    return {"callback_days": int(config.get("REMEDY_CALLBACK_WORKING_DAYS", 1)),
+            "fix_days": int(config.get("REMEDY_FIX_WORKING_DAYS", 15))}
+
+
+def _apply_evaluated(case: CaseView, event: dict[str, Any], now: dt.datetime, writes: Deferred = None) -> dict[str, Any]:
+    """好差评 from the station's kiosk: one row in the ratings table, a 整改 for a 差评 (services/evaluations.py)."""
+    days = remedy_days()
+    station_id, case_no = case.station_id, case.case_no
+
+    def store() -> None:
+        evaluations.record_from_station(station_id, event["case_id"], case_no, event["payload"], now, **days)
+
+    write(SimpleNamespace(execute=store), writes)
+    return {}
+
+
 def apply_nothing(case: CaseView, event: dict[str, Any], now: dt.datetime,
                    writes: Deferred = None) -> dict[str, Any]:
     return {}
@@ -204,6 +233,7 @@ APPLY: dict[str, Callable[..., dict[str, Any]]] = {
     events.STATUS_CHANGED: _apply_into_snapshot("station_status"),
     events.DELIVERED: _apply_delivered,
     events.SUPPLEMENTED: _apply_supplemented,
-    events.EVALUATED: _apply_into_snapshot("evaluation"),
+    events.EVALUATED: _apply_evaluated,
     events.NOTE: apply_nothing,
+    events.ORIGINALS_HANDOVER: _apply_handover,
 }

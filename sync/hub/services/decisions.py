@@ -15,7 +15,7 @@ from sync import protocol
 from sync.hub.china_time import china_naive
 from sync.hub.extensions import db
 from sync.hub.models import Decision, HubCase, Peer, utcnow
-from sync.hub.services import changes
+from sync.hub.services import changes, licences
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
 
 ACCEPT = protocol.CASE_STATUS_ACCEPTED
@@ -137,6 +137,8 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = F
             if updated != 1:
                 raise InvalidTransition("该办件刚被其他人员处理，请刷新页面后再操作。")
             decision = Decision.create(case=case, kind=data.kind, clerk=clerk, decided_at=now, **fields)
+            if data.kind == COMPLETE:  # a 残疾人证 and the like go into the licence register (免证办)
+                licences.issue_for_decision(case, decision)
             changes.emit(protocol.CHANGE_CASE_STATUS, status_payload(case, decision),
                          station=case.station, case_id=case.case_id)
     except IntegrityError as exc:

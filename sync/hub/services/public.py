@@ -50,6 +50,7 @@ class Progress:
     result_text: str = ""
     certificate_no: str = ""
     collect: str = ""
+    case_id: str = ""  # which case a rating on the page is for (the code may open a bundle)
 
 
 def _when(value: Any) -> tuple[str, dt.datetime | None]:
@@ -101,7 +102,7 @@ def progress(case: HubCase, station: Station) -> Progress:
     view = Progress(
         item_name=case.item_name or "办件", case_no=case.hub_case_no or case.case_no or "",
         applicant=mask_name(case.applicant_name), station_name=station.name, station_phone=station_phone(station),
-        status_word="",
+        status_word="", case_id=case.case_id,
     )
     timed: list[tuple[dt.datetime | None, int, Step]] = []
     received_text, received = _when(case.received_at)

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from sync import protocol
 from sync.hub.admission import Admission, HubBusy
 from sync.hub.extensions import db
-from sync.hub.services import access_log, personal, stations
+from sync.hub.services import access_log, licences, personal, relay, stations
 from sync.hub.services.auth import authenticate
 from sync.hub.services.errors import AttachmentError
 from sync.hub.services.platform import CasePlatform
@@ -231,6 +231,21 @@ def get_station_state() -> Response:
     return reply(_platform().station_state(g.station, since))
 
 
+@bp.post("/relay/bundles")
+@admitted
+@signed_endpoint("MAX_RELAY_BUNDLE_BYTES")
+def post_relay_bundle() -> Response:
+    """A village's USB bundle forwarded by its township: answered per event, with a return bundle."""
+    try:
+        answer = relay.receive_relayed(_platform(), g.station, g.body,
+                                       max_batch_events=int(current_app.config["MAX_BATCH_EVENTS"]),
+                                       max_decompressed=int(current_app.config["MAX_DECOMPRESSED_BYTES"]))
+    except relay.RelayRefused as exc:
+        return error_reply("bundle_refused", exc.message, exc.status)
+    stations.touch(g.station)
+    return reply(answer)
+
+
 @bp.post("/access-log")
 @admitted
 @signed_endpoint("MAX_BATCH_BYTES")
@@ -288,6 +303,16 @@ def attachment_status(sha256: str) -> Response:
     if not protocol.is_sha256(sha256):
         return error_reply(protocol.ERR_BAD_REQUEST, "附件地址须为小写十六进制 SHA-256。", 400)
     return reply(_platform().attachment_status(g.station, sha256))
+
+
+@bp.post("/licences/lookup")
+@signed_endpoint()
+def lookup_licence() -> Response:
+    """Does this resident hold a valid licence of this kind (免证办)? Logged with who and why."""
+    try:
+        return reply(licences.lookup(g.station, _json_body()))
+    except licences.LookupRefused as exc:
+        return error_reply(protocol.ERR_BAD_REQUEST, str(exc), 400)
 
 
 @bp.errorhandler(Exception)

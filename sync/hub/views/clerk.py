@@ -8,14 +8,24 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from rules import evaluations as rating_rules
 from rules.labels import COUNTY_DECISIONS, HEARTBEAT_LABELS, HUB_CASE_STATUSES
 from rules.time_lines import LINE_STATES, LINES
 from sync.hub.china_time import china_today
 from sync.hub.extensions import db
-from sync.hub.models import Conflict, Decision, Event, HubCase, Station
+from sync.hub.models import Conflict, Decision, Event, HubCase, Remedy, Station
 from sync.hub.models.users import COUNTY_ADMIN
 from sync.hub.security import CASEWORK, log_access, require_role
-from sync.hub.services import attachments, case_search, decisions, peers, personal, stations, warnings
+from sync.hub.services import (
+    attachments,
+    case_search,
+    decisions,
+    evaluations,
+    peers,
+    personal,
+    stations,
+    warnings,
+)
 from sync.hub.services import conflicts as conflict_service
 from sync.hub.services.errors import HubError
 from websec.files import download_name, sniff_type
@@ -129,7 +139,9 @@ def _case_page(case: HubCase, revealed: dict[str, str] | None = None) -> str:
         files=attachments.for_case(case_id), cross=cross,
         allowed=[] if cross and cross["peer"] else decisions.allowed_decisions(case.status),
         notes=case_search.station_notes(case_id), lines=warnings.lines_of(case, china_today()),
-        line_names=LINES, line_states=LINE_STATES)
+        line_names=LINES, line_states=LINE_STATES,
+        ratings=evaluations.for_case(case_id), rating_rules=rating_rules,
+        remedy_ids={r.evaluation_id: r.id for r in Remedy.select().where(Remedy.case_id == case_id)})
 
 
 @bp.post("/cases/<case_id>/decide")

@@ -1,0 +1,150 @@
+"""Telling the resident: which cases need the resident now (补正 asked, result ready, 容缺 due),
+whom to tell, and the record of when and how they were told.
+
+The to-do lists show the phone masked; the full number is read only on the notice page of a
+case, by the agent whose case it is, and every such read is access-logged by the view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from rules.privacy import mask_phone
+from station.extensions import db
+from station.models import Case, CaseMaterial, ResidentNotice, TimelineEntry, User
+from station.models.base import now
+from station.services import personal, timeline
+from station.services.errors import DomainError
+from station.services.follow_up import DUE_SOON_WORKING_DAYS, awaiting_supplement
+from station.services.sms import SmsSender
+from station.services.station_info import get_profile
+from station.services.workdays import WorkCalendar
+
+#: Why the resident is needed.
+REASONS = {"supplement": "补交补正材料", "result_ready": "领取办理结果", "deferred_due": "补交容缺材料"}
+#: How the resident was told.
+METHODS = {"phone": "电话", "sms": "短信", "in_person": "当面", "home_visit": "上门", "paper": "书面通知"}
+#: What came of it.
+OUTCOMES = {"told": "已告知", "no_answer": "未接通", "sms_not_sent": "短信未发送", "sms_sent": "短信已提交网关"}
+_NOTE_MAX = 200
+
+
+def reasons_now(case: Case, today: dt.date, calendar: WorkCalendar) -> list[str]:
+    """Why the resident is needed for this case now (empty: not at all)."""
+    found = []
+    if awaiting_supplement(case):
+        found.append("supplement")
+    if case.status == "completed":
+        found.append("result_ready")
+    horizon = calendar.add_working_days(today, DUE_SOON_WORKING_DAYS).due
+    if CaseMaterial.select().where((CaseMaterial.case == case) & (CaseMaterial.status == "deferred")
+                                   & (CaseMaterial.due_date <= horizon)).exists():
+        found.append("deferred_due")
+    return found
+
+
+def _since(case: Case, reason: str) -> dt.datetime | None:
+    """When the present need began: a notice before it was about an earlier 补正 or result."""
+    if reason == "result_ready":
+        return case.closed_at
+    if reason == "supplement":
+        entry = (TimelineEntry.select(TimelineEntry.at).where(
+            (TimelineEntry.case == case) & (TimelineEntry.action == "county_supplement"))
+            .order_by(TimelineEntry.id.desc()).first())
+        return entry.at if entry else None
+    return None
+
+
+def last_told(case: Case, reason: str) -> ResidentNotice | None:
+    """The latest notice for the present need (None: not told yet)."""
+    query = ResidentNotice.select().where((ResidentNotice.case == case) & (ResidentNotice.reason == reason))
+    since = _since(case, reason)
+    if since is not None:
+        query = query.where(ResidentNotice.told_at >= since)
+    return query.order_by(ResidentNotice.id.desc()).first()
+
+
+@dataclass(frozen=True)
+class Whom:
+    """Whom to tell, as a list may show it: names, phone masked."""
+
+    name: str
+    phone_masked: str
+    proxy_name: str
+    proxy_phone_masked: str
+
+
+def whom(case: Case) -> Whom:
+    return Whom(case.applicant_name, mask_phone(personal.applicant_phone(case)), case.proxy_name,
+                mask_phone(personal.proxy_phone(case)) if case.proxy_name else "")
+
+
+def may_see_phone(case: Case, user: User) -> bool:
+    """The full number is for the agent who calls: the case's own agent (a clerk or admin uses the case page's
+    显示完整号码, with a reason)."""
+    return case.agent_id == user.id
+
+
+def message_text(case: Case, reason: str) -> str:
+    """The SMS / notice words: what to bring or collect, where; no personal number in it."""
+    station = get_profile().name or "便民服务站"
+    item = case.item.name
+    if reason == "supplement":
+        return f"【{station}】您申请的{item}需补正材料：{'、'.join(case.supplement_items) or case.status_reason}，请带齐到服务站办理。"
+    if reason == "result_ready":
+        return f"【{station}】您申请的{item}已办结，请带本人身份证件和回执到服务站领取结果。"
+    return f"【{station}】您申请的{item}有容缺材料即将到期，请按约定日期补交到服务站。"
+
+
+def record(case: Case, user: User, reason: str, method: str, note: str, outcome: str = "told",
+           sender: SmsSender | None = None) -> ResidentNotice:
+    """Record that the resident was told (or an SMS tried); refused with nothing changed on bad input.
+
+    By SMS the sender decides the outcome: the built-in one sends nothing and the outcome says so.
+    """
+    if reason not in REASONS:
+        raise DomainError("请选择通知事由。")
+    if method not in METHODS:
+        raise DomainError("请选择通知方式（电话、短信、当面、上门或书面通知）。")
+    if method != "sms" and outcome not in ("told", "no_answer"):
+        raise DomainError("请选择通知结果。")
+    note = (note or "").strip()
+    if len(note) > _NOTE_MAX:
+        raise DomainError(f"说明最多{_NOTE_MAX}字。")
+    actor = timeline.actor_of(user)
+    with db.atomic("IMMEDIATE"):
+        if method == "sms":
+            phone = personal.applicant_phone(case)
+            if not phone:
+                raise DomainError("该办件没有登记申请人电话，不能发短信。")
+            if sender is None:
+                raise DomainError("未配置短信发送方式。")
+            result = sender.send(case, phone, message_text(case, reason), actor)
+            outcome = "sms_sent" if result.sent else "sms_not_sent"
+        notice = ResidentNotice.create(case=case, reason=reason, method=method, outcome=outcome,
+                                       note=personal.seal(note) if note else "", by=user, told_at=now())
+        timeline.record(case, actor, "resident_notified",
+                        f"通知群众{REASONS[reason]}：{METHODS[method]}，{OUTCOMES[outcome]}",  # the note stays sealed
+                        {"reason": reason, "method": method, "outcome": outcome})
+    return notice
+
+
+def notices(case: Case) -> list[ResidentNotice]:
+    return list(ResidentNotice.select().where(ResidentNotice.case == case).order_by(ResidentNotice.id))
+
+
+@dataclass(frozen=True)
+class ToTell:
+    """One line of the to-do's "通知群众" list."""
+
+    case: Case
+    reason: str
+    whom: Whom
+    told: ResidentNotice | None
+
+
+def to_tell(cases: list[Case], today: dt.date, calendar: WorkCalendar) -> list[ToTell]:
+    """For the cases of the to-do, each present need with whom to tell and whether they were told."""
+    return [ToTell(case, reason, whom(case), last_told(case, reason))
+            for case in cases for reason in reasons_now(case, today, calendar)]

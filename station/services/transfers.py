@@ -1,0 +1,268 @@
+"""Paper originals by one code (物料流转): batches, handovers by scanning, and where the papers are.
+
+A batch gathers the papers of several cases under one barcode (the 物料流转单). Every change of
+hands is recorded by scanning that barcode — a USB scanner types it like a keyboard and ends with
+Enter — with who gave, who received, where and when, and any line found missing or any paper
+found extra. Each handover goes to the county as an event on each case of the batch, so the
+county's case page says who holds the papers too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import JOIN, fn
+from ulid import ULID
+
+from printouts.data import Handover, TransferDoc, TransferLine
+from rules import events
+from rules.privacy import mask_name
+from station.models import Case, CaseMaterial, Transfer, TransferHandover, TransferItem, User
+from station.services import timeline
+from station.services.errors import DomainError, NotFound, ValidationFailed
+from station.services.station_info import get_profile
+from sync.local_db import db, now, seal_text
+from sync.outbox import enqueue
+
+UP, RESIDENT = "up", "resident"
+DIRECTIONS = {UP: "上报（村 → 乡镇 → 县）", RESIDENT: "退还申请人"}
+IN_TRANSIT, ARRIVED = "in_transit", "arrived"
+STATES = {IN_TRANSIT: "在途", ARRIVED: "已送达"}
+ITEM_STATES = {"present": "随批", "missing": "缺失", "extra": "多出"}
+PAPER_STATUSES = ("provided",)  # handed in on paper at intake (not 容缺, 承诺 or 电子证照)
+_NAME_MAX = 50
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_BATCH_NO = re.compile(r"^WL-[0-9A-Z-]{4,30}-\d{8}-\d{2,3}$")
+
+
+def normalize_code(typed: str) -> str:
+    """The batch number as a scanner typed it: CR/LF/tab it sent, spaces around it, lower case — gone."""
+    return _CONTROL.sub("", typed or "").strip().upper()
+
+
+def papers_of(case: Case) -> list[CaseMaterial]:
+    """The materials of a case that exist on paper at the station."""
+    return [m for m in CaseMaterial.select().where(CaseMaterial.case == case).order_by(CaseMaterial.position)
+            if m.status in PAPER_STATUSES or m.supplied_as in ("original_seen", "copy")]
+
+
+def cases_awaiting_transfer(limit: int = 200) -> list[Case]:
+    """Cases with papers at this station that no batch carries yet, oldest first."""
+    carried = TransferItem.select(TransferItem.case).where(TransferItem.case.is_null(False))
+    return [c for c in Case.select().where(Case.id.not_in(carried)).order_by(Case.received_at).limit(limit)
+            if papers_of(c)]
+
+
+def _new_batch_no(day: dt.date) -> str:
+    code = re.sub(r"[^0-9A-Z-]", "", (get_profile().code or "ST").upper())[:30] or "ST"
+    prefix = f"WL-{code}-{day:%Y%m%d}-"
+    taken = Transfer.select().where(Transfer.batch_no.startswith(prefix)).count()
+    return f"{prefix}{taken + 1:02d}"
+
+
+def create_transfer(case_ids: list[str], *, destination: str, direction: str, user: User) -> Transfer:
+    """Put the papers of these cases into a new batch, one line per material, held by ``user``."""
+    errors: dict[str, str] = {}
+    destination = (destination or "").strip()
+    if not destination:
+        errors["destination"] = "请填写送往何处（如：东关镇便民服务中心）。"
+    elif len(destination) > 100:
+        errors["destination"] = "送往单位名称过长（最多100字）。"
+    if direction not in DIRECTIONS:
+        errors["direction"] = "请选择流转方向。"
+    cases = list(Case.select().where(Case.id.in_(list(dict.fromkeys(case_ids))))) if case_ids else []
+    if not cases:
+        errors["cases"] = "请至少选择一件办件。"
+    if errors:
+        raise ValidationFailed(errors)
+    lines = [(case, m) for case in cases for m in papers_of(case)]
+    if not lines:
+        raise DomainError("所选办件在本站没有纸质材料，无需流转。")
+    with db.atomic():
+        stamp = now()
+        transfer = Transfer.create(id=str(ULID()), batch_no=_new_batch_no(stamp.date()), direction=direction,
+                                   destination=destination, state=IN_TRANSIT, created_by=user.name,
+                                   created_at=stamp, updated_at=stamp)
+        for case, material in lines:
+            TransferItem.create(transfer=transfer, case=case, material=material, case_no=case.case_no,
+                                item_name=case.item.name, material_name=material.name, form=material.form,
+                                copies=material.copies)
+        for case in cases:
+            timeline.record(case, timeline.actor_of(user), "transfer",
+                            f"纸质材料装入流转批次 {transfer.batch_no}，送往{destination}")
+    return transfer
+
+
+def find_by_code(typed: str) -> Transfer:
+    """The batch whose barcode was scanned (or typed); a clear message when there is none."""
+    code = normalize_code(typed)
+    if not code:
+        raise DomainError("请扫描流转单上的条码（或输入批次号）。")
+    transfer = Transfer.get_or_none(Transfer.batch_no == code)
+    if transfer is None:
+        hint = "" if _BATCH_NO.match(code) else "（这不像流转单的批次号，是否扫了别的条码？）"
+        raise NotFound(f"没有找到批次 {code}{hint}")
+    return transfer
+
+
+@dataclass(frozen=True)
+class Custody:
+    """Who holds a batch now, where, since when — for a page and for the answer to "where is it"."""
+
+    transfer: Transfer
+    holder: str
+    place: str
+    since: dt.datetime
+    handovers: int
+
+    @property
+    def state_label(self) -> str:
+        return STATES.get(self.transfer.state, self.transfer.state)
+
+    def hours(self, at: dt.datetime | None = None) -> int:
+        return int(((at or now()) - self.since).total_seconds() // 3600)
+
+    def words(self) -> str:
+        """One line a clerk reads aloud."""
+        if self.transfer.state == ARRIVED:
+            return f"已送达{self.place}，由 {self.holder} 接收（{self.since:%Y-%m-%d %H:%M}）"
+        return f"在途：由 {self.holder} 保管（{self.place}，{self.since:%Y-%m-%d %H:%M} 起）"
+
+
+def custody_of(transfer: Transfer) -> Custody:
+    """The batch's holder: the receiver of its last handover, else the one who packed it at this station."""
+    last = (TransferHandover.select().where(TransferHandover.transfer == transfer)
+            .order_by(TransferHandover.seq.desc()).first())
+    if last is None:
+        return Custody(transfer, transfer.created_by, get_profile().name or "本站", transfer.created_at, 0)
+    holder = mask_name(last.receiver) if last.receiver_kind == "resident" else last.receiver
+    return Custody(transfer, holder, last.place, last.at, last.seq)
+
+
+def record_handover(transfer: Transfer, *, giver: str, receiver: str, place: str, user: User,
+                    missing: list[int] | None = None, extra: str = "", note: str = "", arrived: bool = False,
+                    receiver_kind: str = "staff", at: dt.datetime | None = None) -> TransferHandover:
+    """Record one change of hands; lines found missing and papers found extra are kept on the batch.
+
+    Each case of the batch gets an ``case.originals_handover`` event in the same transaction, so
+    the county learns who holds its papers exactly once.
+    """
+    giver, receiver, place = (giver or "").strip(), (receiver or "").strip(), (place or "").strip()
+    errors: dict[str, str] = {}
+    if not giver:
+        errors["giver"] = "请填写交出人。"
+    if not receiver:
+        errors["receiver"] = "请填写接收人。"
+    elif receiver == giver:
+        errors["receiver"] = "交出人和接收人不能是同一人。"
+    for name, value in (("giver", giver), ("receiver", receiver), ("place", place)):
+        if len(value) > _NAME_MAX:
+            errors[name] = f"最多{_NAME_MAX}个字。"
+    if receiver_kind not in ("staff", "resident"):
+        errors["receiver_kind"] = "接收人类型不正确。"
+    if errors:
+        raise ValidationFailed(errors)
+    if transfer.state == ARRIVED:
+        raise DomainError(f"批次 {transfer.batch_no} 已于 {transfer.updated_at:%Y-%m-%d %H:%M} 送达终点，不能再交接。")
+    items = {i.id: i for i in TransferItem.select().where(TransferItem.transfer == transfer)}
+    wanted_missing = [int(i) for i in (missing or [])]
+    unknown = [i for i in wanted_missing if i not in items or items[i].state != "present"]
+    if unknown:
+        raise DomainError("勾选的缺失材料不在本批次的随批清单中，请刷新页面后重试。")
+    extras = [line.strip()[:200] for line in (extra or "").splitlines() if line.strip()]
+    stamp = at or now()
+    with db.atomic():
+        seq = (TransferHandover.select(fn.MAX(TransferHandover.seq))
+               .where(TransferHandover.transfer == transfer).scalar() or 0) + 1
+        handover = TransferHandover.create(
+            transfer=transfer, seq=seq, giver=giver, place=place or get_profile().name or "本站",
+            receiver=seal_text(receiver) if receiver_kind == "resident" else receiver, receiver_kind=receiver_kind,
+            at=stamp, missing=[items[i].material_name for i in wanted_missing], extra=extras,
+            note=(note or "").strip()[:500], recorded_by=user.name)
+        if wanted_missing:
+            TransferItem.update(state="missing").where(TransferItem.id.in_(wanted_missing)).execute()
+        for line in extras:
+            TransferItem.create(transfer=transfer, material_name=line, state="extra", form="", copies=0)
+        if arrived or receiver_kind == "resident":
+            transfer.state = ARRIVED
+        transfer.updated_at = stamp
+        transfer.save()
+        _tell_the_county(transfer, handover, receiver if receiver_kind == "staff" else mask_name(receiver), user,
+                         wanted_missing)
+    return handover
+
+
+def _tell_the_county(transfer: Transfer, handover: TransferHandover, receiver_shown: str, user: User,
+                     found_missing: list[int]) -> None:
+    """One event per case of the batch (in the handover's transaction), and a line on each case's timeline."""
+    lines = list(TransferItem.select().where(TransferItem.transfer == transfer).order_by(TransferItem.id))
+    by_case: dict[str, list[TransferItem]] = {}
+    for line in lines:
+        if line.case_id:
+            by_case.setdefault(line.case_id, []).append(line)
+    for case in Case.select().where(Case.id.in_(list(by_case))):
+        mine = by_case[case.id]
+        payload: dict[str, Any] = {
+            "transfer_id": transfer.id, "batch_no": transfer.batch_no, "handover": handover.seq,
+            "giver": handover.giver, "receiver": receiver_shown, "receiver_kind": handover.receiver_kind,
+            "place": handover.place, "at": handover.at.astimezone().replace(microsecond=0).isoformat(),
+            "direction": transfer.direction, "destination": transfer.destination,
+            "arrived": transfer.state == ARRIVED,
+            "items": [{"material_name": i.material_name, "form": i.form, "copies": i.copies, "state": i.state}
+                      for i in mine],
+            # what this handover found: the lines of this case found missing now, the papers found extra now
+            "missing": [i.material_name for i in mine if i.id in found_missing],
+            "extra": list(handover.extra or []),
+            "note": handover.note,
+        }
+        enqueue(case.id, events.ORIGINALS_HANDOVER, payload, catalog_version=case.catalog_version,
+                deadline=case.committed_due)
+        missing = f"，缺失：{'、'.join(payload['missing'])}" if payload["missing"] else ""
+        timeline.record(case, timeline.actor_of(user), "transfer",
+                        f"批次 {transfer.batch_no} 第 {handover.seq} 次交接：{handover.giver} → {receiver_shown}"
+                        f"（{handover.place}）{missing}")
+
+
+def where_are_papers(case: Case) -> list[dict[str, Any]]:
+    """For a case: each batch that carries its papers, who holds them, and what of them is missing."""
+    found = []
+    rows = (TransferItem.select(TransferItem, Transfer).join(Transfer)
+            .where(TransferItem.case == case).order_by(Transfer.created_at))
+    seen: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = seen.get(row.transfer.id)
+        if entry is None:
+            entry = seen[row.transfer.id] = {"custody": custody_of(row.transfer), "items": []}
+            found.append(entry)
+        entry["items"].append(row)
+    return found
+
+
+def in_transit(limit: int = 200) -> list[Custody]:
+    """Batches not yet at their destination, the longest in transit first (by their last handover)."""
+    transfers = (Transfer.select().join(TransferItem, JOIN.LEFT_OUTER).where(Transfer.state == IN_TRANSIT)
+                 .group_by(Transfer.id).order_by(Transfer.updated_at).limit(limit))
+    return sorted((custody_of(t) for t in transfers), key=lambda c: c.since)
+
+
+def recent(limit: int = 50) -> list[Custody]:
+    """The newest batches, whatever their state."""
+    return [custody_of(t) for t in Transfer.select().order_by(Transfer.created_at.desc()).limit(limit)]
+
+
+def transfer_doc(transfer: Transfer) -> TransferDoc:
+    """The 物料流转单 of a batch: a line per material (extra papers too), the handovers so far (resident masked)."""
+    lines = tuple(TransferLine(i.case_no or "（清单外）", i.item_name or "—",
+                               i.material_name + ("（缺失）" if i.state == "missing" else "（多出）" if i.state == "extra" else ""),
+                               i.form or "original", i.copies)
+                  for i in TransferItem.select().where(TransferItem.transfer == transfer).order_by(TransferItem.id))
+    handovers = tuple(
+        Handover(mask_name(h.receiver) if h.receiver_kind == "resident" else h.receiver, h.at, h.place,
+                 f"第{h.seq}次 {h.giver}交出")
+        for h in TransferHandover.select().where(TransferHandover.transfer == transfer).order_by(TransferHandover.seq))
+    return TransferDoc(batch_no=transfer.batch_no, from_station=get_profile().name or "本站",
+                       to_station=transfer.destination, created_at=transfer.created_at, handed_by=transfer.created_by,
+                       lines=lines, handovers=handovers)

@@ -1,0 +1,109 @@
+"""The USB bundle page (离线包): a village exports and takes back answers, a township relays."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+
+from station.services import usb_bundles
+from station.services.station_info import get_profile
+from station.sync_hooks import station_hooks
+from station.views.access import FRONT_OFFICE, TOWNSHIP, log_access
+from sync import state
+from sync.relay import held
+from sync.usb_bundle import SUFFIX, BundleError
+from sync.usb_export import USB_PROGRESS, last_export, record_progress
+from websec.roles import roles_required
+
+bp = Blueprint("usb", __name__, url_prefix="/sync/usb")
+
+
+@bp.get("/")
+@roles_required(*FRONT_OFFICE)
+def index():  # noqa: ANN201
+    township = usb_bundles.is_township()
+    return render_template("sync/usb.html", township=township, profile=get_profile(),
+                           last=last_export(), bundles=held() if township else [],
+                           can_relay=current_user.role in TOWNSHIP)
+
+
+@bp.get("/progress.json")
+@roles_required(*FRONT_OFFICE)
+def progress():  # noqa: ANN201
+    raw = state.get_value(USB_PROGRESS)
+    return jsonify(json.loads(raw) if raw else {})
+
+
+@bp.post("/export")
+@roles_required(*FRONT_OFFICE)
+def export():  # noqa: ANN201
+    """Write the bundle and hand it to the browser as a download (the agent saves it onto the stick)."""
+    out = io.BytesIO()
+    record_progress("export", 0, 1, "正在准备离线包")
+
+    def step(done: int, total: int) -> None:
+        record_progress("export", done, total, f"正在加密写入 {done * 100 // max(total, 1)}%")
+
+    try:
+        made = usb_bundles.export(out, station_hooks(current_app), step)
+    except BundleError as exc:
+        record_progress("export", 0, 0, f"未导出：{exc.message}")
+        flash(f"未导出：{exc.message}", "error")
+        return redirect(url_for("usb.index"))
+    record_progress("export", 1, 1, f"已导出第 {made.seq} 号离线包（{made.cases} 件办件、{made.events} 条事件、"
+                                    f"{made.files} 个扫描件）")
+    log_access("usb_export", obj=f"第 {made.seq} 号离线包",
+               detail=f"{made.cases} 件办件、{made.events} 条事件、{made.files} 个扫描件")
+    out.seek(0)
+    name = f"{get_profile().code}-离线包-{made.seq:03d}{SUFFIX}"
+    return send_file(out, mimetype="application/octet-stream", as_attachment=True, download_name=name)
+
+
+@bp.post("/import")
+@roles_required(*FRONT_OFFICE)
+def import_bundle():  # noqa: ANN201
+    """Township: hold a village's bundle (clerk or admin). Village: take the county's return bundle."""
+    if usb_bundles.is_township() and current_user.role not in TOWNSHIP:
+        abort(403)
+    request.max_content_length = int(current_app.config["USB_BUNDLE_MAX_BYTES"])
+    upload = request.files.get("bundle")
+    if upload is None or not upload.filename:
+        flash("请选择要导入的离线包文件（.bmz）。", "error")
+        return redirect(url_for("usb.index"))
+    try:
+        done = usb_bundles.import_file(upload.read(), station_hooks(current_app))
+    except BundleError as exc:
+        flash(f"未导入：{exc.message}", "error")
+        return redirect(url_for("usb.index"))
+    log_access("usb_import", obj=upload.filename[:100], detail=done.message())
+    flash(done.message(), "success")
+    return redirect(url_for("usb.index"))
+
+
+@bp.post("/return")
+@roles_required(*TOWNSHIP)
+def export_return():  # noqa: ANN201
+    """Township: the county's return bundle for a village, as a download for its stick."""
+    village = (request.form.get("station") or "").strip()
+    try:
+        bundle = usb_bundles.return_bundle(village)
+    except BundleError as exc:
+        flash(f"未导出：{exc.message}", "error")
+        return redirect(url_for("usb.index"))
+    log_access("usb_return_export", obj=village, detail=f"{village} 第 {bundle.seq} 号离线包的回执包")
+    return send_file(io.BytesIO(bytes(bundle.data)), mimetype="application/octet-stream", as_attachment=True,
+                     download_name=f"{village}-回执包-{bundle.seq:03d}{SUFFIX}")

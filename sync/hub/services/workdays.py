@@ -1,0 +1,34 @@
+"""Working days at the county, counted by the same rules as the station (``rules.workdays``).
+
+The hub keeps no holiday table of its own yet: it counts with the table the installed
+chinese_calendar ships, and a year that table does not know is counted Monday to Friday and the
+deadline marked provisional — the station's rule, so a 整改 due date never crashes in January.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+from rules.workdays import Deadline, WorkCalendar, seed_from_chinese_calendar
+from sync.hub.china_time import CHINA_TZ
+
+
+@functools.cache
+def calendar() -> WorkCalendar:
+    """The county's working-day calendar (built once per process from chinese_calendar's data)."""
+    try:
+        overrides, years = seed_from_chinese_calendar()
+    except ImportError:  # no chinese_calendar: Monday–Friday, every date provisional
+        overrides, years = [], []
+    return WorkCalendar(overrides, years)
+
+
+def china_today() -> dt.date:
+    """Today in China: a 差评 given at 07:00 China time is still yesterday in UTC."""
+    return dt.datetime.now(CHINA_TZ).date()
+
+
+def due_after(start: dt.date, working_days: int) -> Deadline:
+    """The Nth working day after ``start`` (the start day itself does not count)."""
+    return calendar().add_working_days(start, working_days)

@@ -1,0 +1,153 @@
+"""The township as a relay: holds the villages' sealed bundles, forwards them, keeps the answers.
+
+The township has no key to a village's bundle: it files it by the plain header (which village,
+which number, for which township), forwards the bytes as they are on its own signed link, and
+keeps the county's return bundle — sealed for the village — until a clerk exports it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from typing import Any
+
+from peewee import BlobField, CharField, DateTimeField, IntegerField, TextField, fn
+from playhouse.sqlite_ext import AutoIncrementField
+
+from sync import protocol
+from sync.errors import HubFault
+from sync.local_db import SyncModel, db, now
+from sync.summary import SyncSummary
+from sync.transport import HubClient, refuse_unless_ok
+from sync.usb_bundle import KIND_OUTBOUND, KIND_RETURN, BundleError, read_header, township_of
+
+log = logging.getLogger(__name__)
+
+RELAY_PATH = "/api/v1/relay/bundles"
+UP, DOWN = "up", "down"  # village → county, county → village
+WAITING, FORWARDED, REFUSED, READY, EXPORTED = "waiting", "forwarded", "refused", "ready", "exported"
+STATE_LABELS = {WAITING: "待转发县级", FORWARDED: "已转发，县级已答复", REFUSED: "县级拒收",
+                READY: "回执包待导出", EXPORTED: "回执包已导出"}
+
+
+class RelayBundle(SyncModel):
+    """One sealed bundle held at the township: a village's going up, or the county's coming down."""
+
+    id = AutoIncrementField()
+    bundle_id = CharField(max_length=26, unique=True)
+    direction = CharField(max_length=4)
+    station_code = CharField(max_length=32, index=True)  # the village
+    seq = IntegerField()  # up: the village's bundle number; down: the number it answers
+    events = IntegerField(default=0)
+    files = IntegerField(default=0)
+    size = IntegerField(default=0)
+    sha256 = CharField(max_length=64)
+    data = BlobField(null=True)  # the sealed bytes (emptied once forwarded)
+    state = CharField(max_length=12)
+    reason = TextField(default="")
+    counts = TextField(default="")  # the county's per-status counts, JSON
+    received_at = DateTimeField(default=now)
+    done_at = DateTimeField(null=True)  # forwarded (up) / exported (down)
+
+    class Meta:
+        table_name = "relay_bundle"
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS.get(self.state, self.state)
+
+
+def hold_for_relay(data: bytes, area_code: str) -> RelayBundle:
+    """File a village's bundle for forwarding; refuse it with nothing stored when it is not ours to carry."""
+    header = read_header(data)
+    if header.kind == KIND_RETURN:
+        raise BundleError("这是县级回执包，应在对应的村站导入，乡镇中心无需导入。")
+    if header.kind != KIND_OUTBOUND:
+        raise BundleError("离线包类型不对。")
+    ours = township_of(area_code)
+    if header.township != ours:
+        raise BundleError(f"此离线包属于区划 {header.township} 的乡镇，不是本中心（{ours}），未导入。"
+                          "请交给该村所属的乡镇便民服务中心。")
+    with db.atomic("IMMEDIATE"):
+        same = RelayBundle.get_or_none(RelayBundle.bundle_id == header.bundle_id)
+        if same is not None:
+            raise BundleError(f"此离线包（{header.station} 第 {header.seq} 号）已于 "
+                              f"{same.received_at:%Y-%m-%d %H:%M} 导入过，未重复导入。")
+        newest = (RelayBundle.select(fn.MAX(RelayBundle.seq))
+                  .where((RelayBundle.direction == UP) & (RelayBundle.station_code == header.station)).scalar())
+        if newest is not None and header.seq <= newest:
+            raise BundleError(f"此离线包是 {header.station} 的第 {header.seq} 号，比本中心已导入的第 {newest} 号旧，"
+                              "未导入。请导入该村站最新导出的离线包。")
+        return RelayBundle.create(
+            bundle_id=header.bundle_id, direction=UP, station_code=header.station, seq=header.seq,
+            events=_count(header.fields.get("events")), files=_count(header.fields.get("files")), size=len(data),
+            sha256=protocol.sha256_hex(data), data=data, state=WAITING)
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31 else 0
+
+
+def forward_waiting(client: HubClient, summary: SyncSummary | None = None) -> list[RelayBundle]:
+    """Forward every bundle waiting here, oldest first; keep each county answer as a return bundle.
+
+    A bundle the county refuses (altered, unknown village) is marked with the county's reason
+    and the rest go on; a link problem ends the round and they wait for the next one. Sending
+    one twice is safe: the county removes duplicates by event id.
+    """
+    done = []
+    for row in list(RelayBundle.select(RelayBundle.id).where(
+            (RelayBundle.direction == UP) & (RelayBundle.state == WAITING)).order_by(RelayBundle.id)):
+        bundle = RelayBundle.get_by_id(row.id)
+        status, answer = client.call("POST", RELAY_PATH, bytes(bundle.data),
+                                     headers={"Content-Type": "application/octet-stream"})
+        if status >= 500 or status in (401, 413):
+            refuse_unless_ok(status, answer, "离线包")
+        if status != 200:
+            with db.atomic("IMMEDIATE"):
+                bundle.state, bundle.reason, bundle.done_at = REFUSED, str(answer.get("message") or status), now()
+                bundle.save()
+            done.append(bundle)
+            continue
+        _keep_answer(bundle, answer)
+        if summary is not None:
+            summary.details.append(f"离线包 {bundle.station_code} 第 {bundle.seq} 号已转发县级")
+        done.append(bundle)
+    return done
+
+
+def _keep_answer(bundle: RelayBundle, answer: dict[str, Any]) -> None:
+    """Store the county's return bundle for the village and mark the village's bundle forwarded."""
+    try:
+        returned = base64.b64decode(str(answer.get("return_bundle") or ""), validate=True)
+        header = read_header(returned)
+    except (binascii.Error, ValueError, BundleError) as exc:
+        raise HubFault("县级平台的答复中没有可用的回执包，稍后重试。") from exc
+    with db.atomic("IMMEDIATE"):
+        if RelayBundle.get_or_none(RelayBundle.bundle_id == header.bundle_id) is None:
+            RelayBundle.create(bundle_id=header.bundle_id, direction=DOWN, station_code=header.station,
+                               seq=header.seq, events=len(answer.get("results") or []), size=len(returned),
+                               sha256=protocol.sha256_hex(returned), data=returned, state=READY,
+                               counts=protocol.json_text(answer.get("counts") or {}))
+        bundle.state, bundle.done_at, bundle.data, bundle.reason = FORWARDED, now(), None, ""
+        bundle.counts = protocol.json_text(answer.get("counts") or {})
+        bundle.save()
+
+
+def return_for(station_code: str) -> RelayBundle:
+    """The newest return bundle for a village (it answers everything the older ones did), marked exported."""
+    bundle = (RelayBundle.select().where((RelayBundle.direction == DOWN) & (RelayBundle.station_code == station_code))
+              .order_by(RelayBundle.seq.desc()).first())
+    if bundle is None or bundle.data is None:
+        raise BundleError(f"还没有 {station_code} 的县级回执包：请先把该村的离线包转发县级（同步一次）。")
+    with db.atomic("IMMEDIATE"):
+        bundle.state, bundle.done_at = EXPORTED, now()
+        bundle.save()
+    return bundle
+
+
+def held(limit: int = 100) -> list[RelayBundle]:
+    """The bundles at this township, newest first, without their bytes (for the page)."""
+    fields = [f for f in RelayBundle._meta.sorted_fields if f.name != "data"]
+    return list(RelayBundle.select(*fields).order_by(RelayBundle.id.desc()).limit(limit))

@@ -1,0 +1,256 @@
+"""The USB bundle file (离线包): what a village without a link carries to its township, and back.
+
+Pure functions, no Flask and no database: the station (export/import) and the hub (forwarded
+bundles) share one definition, as they share :mod:`sync.protocol`.
+
+Layout (``docs/sync-protocol.md`` "USB bundles" is the prose version)::
+
+    MAGIC                          b"BMZUSB1\\n"
+    u32 header length, header      plain JSON: kind, bundle id, station, township, seq, counts
+    records                        u32 length, 12-byte nonce, AES-256-GCM ciphertext+tag (≤ 1 MiB plain each)
+    32-byte SHA-256 of all above   a digest anyone can check: a bad stick is found before the hub
+
+The key is HKDF-SHA256 of the station's hub secret: the station and the county hold it, the
+township that carries the file does not, so it can neither read nor alter what it forwards.
+Each record's AAD is the header's digest, the record's index and a last-record flag, so a
+changed header, a record dropped, reordered or cut short fails to open. The trailing digest is
+no security (anyone can recompute it); it tells a damaged file from a tampered one early.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import struct
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from sync import protocol
+
+MAGIC = b"BMZUSB1\n"
+FORMAT = 1
+KIND_OUTBOUND = "outbound"  # village → township → county: events and files
+KIND_RETURN = "return"  # county → township → village: answers and changes
+KINDS = (KIND_OUTBOUND, KIND_RETURN)
+RECORD_PLAIN_BYTES = 1024 * 1024
+NONCE_BYTES = 12
+MAX_HEADER_BYTES = 16 * 1024
+DIGEST_BYTES = 32
+SUFFIX = ".bmz"  # what the file is called on the stick
+
+_U32 = struct.Struct(">I")
+
+
+class BundleError(Exception):
+    """A bundle that cannot be used; ``message`` says why in Chinese, for the clerk."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def bundle_key(secret: str) -> bytes:
+    """The AES-256 key for one station's bundles, derived from its hub secret (never the secret itself)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"bmz-usb-bundle", info=b"usb_bundle v1").derive(
+        secret.encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class Header:
+    """The plain part of a bundle: enough for the township to file it, nothing about a resident."""
+
+    fields: dict[str, Any]
+    raw: bytes
+
+    @property
+    def kind(self) -> str:
+        return str(self.fields.get("kind") or "")
+
+    @property
+    def bundle_id(self) -> str:
+        return str(self.fields.get("bundle_id") or "")
+
+    @property
+    def station(self) -> str:
+        return str(self.fields.get("station") or "")
+
+    @property
+    def township(self) -> str:
+        return str(self.fields.get("township") or "")
+
+    @property
+    def seq(self) -> int:
+        value = self.fields.get("seq")
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def township_of(area_code: str) -> str:
+    """The township part (first 9 digits) of a 12-digit area code: whose centre a village's bundles go to."""
+    return (area_code or "")[:9]
+
+
+def _aad(header_digest: bytes, index: int, last: bool) -> bytes:
+    return header_digest + struct.pack(">QB", index, 1 if last else 0)
+
+
+def write_bundle(out: BinaryIO, secret: str, header: dict[str, Any], content: dict[str, Any],
+                 parts: Iterable[bytes] = (), *, total_bytes: int = 0,
+                 progress: Callable[[int, int], None] | None = None) -> int:
+    """Seal ``content`` (JSON) and ``parts`` (bytes, in the order ``content`` lists them) into ``out``.
+
+    Returns the bytes written. ``progress(done, total)`` is called per record with plain bytes
+    (``total_bytes`` is what the caller expects the parts to add up to).
+    """
+    content_json = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    plain_total = 4 + len(content_json) + total_bytes
+    header = {**header, "format": FORMAT, "plain_bytes": plain_total,
+              "records": max(1, -(-plain_total // RECORD_PLAIN_BYTES))}
+    header_raw = json.dumps(header, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    if len(header_raw) > MAX_HEADER_BYTES:
+        raise BundleError("离线包头部过大。")
+    digest = hashlib.sha256()
+    written = 0
+
+    def emit(data: bytes) -> None:
+        nonlocal written
+        out.write(data)
+        digest.update(data)
+        written += len(data)
+
+    emit(MAGIC + _U32.pack(len(header_raw)) + header_raw)
+    header_digest = hashlib.sha256(MAGIC + header_raw).digest()
+    cipher = AESGCM(bundle_key(secret))
+    pending = bytearray(_U32.pack(len(content_json)) + content_json)
+    index = 0
+    done = 0
+
+    def seal(chunk: bytes, last: bool) -> None:
+        nonlocal index, done
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        sealed = cipher.encrypt(nonce, chunk, _aad(header_digest, index, last))
+        emit(_U32.pack(NONCE_BYTES + len(sealed)) + nonce + sealed)
+        index += 1
+        done += len(chunk)
+        if progress is not None:
+            progress(done, plain_total)
+
+    for part in parts:
+        pending += part
+        while len(pending) > RECORD_PLAIN_BYTES:
+            seal(bytes(pending[:RECORD_PLAIN_BYTES]), False)
+            del pending[:RECORD_PLAIN_BYTES]
+    if done + len(pending) != plain_total:
+        raise BundleError("离线包内容长度与清单不符（导出程序错误）。")
+    seal(bytes(pending), True)
+    if index != header["records"]:
+        raise BundleError("离线包分段数与清单不符（导出程序错误）。")
+    out.write(digest.digest())
+    return written + DIGEST_BYTES
+
+
+def read_header(data: bytes) -> Header:
+    """The plain header, after checking the file is whole (magic, record lengths, trailing digest).
+
+    What the township can check without the key: a cut or damaged file is refused here.
+    """
+    if not data.startswith(MAGIC):
+        raise BundleError("这不是离线包文件（文件开头不对），请确认选择了 .bmz 文件。")
+    if len(data) < len(MAGIC) + 4 + DIGEST_BYTES:
+        raise BundleError("离线包文件不完整（可能复制中断），请重新导出后再试。")
+    if hashlib.sha256(data[:-DIGEST_BYTES]).digest() != data[-DIGEST_BYTES:]:
+        raise BundleError("离线包文件不完整或已损坏（校验值不符），请重新导出后再试。")
+    (length,) = _U32.unpack_from(data, len(MAGIC))
+    start = len(MAGIC) + 4
+    if length > MAX_HEADER_BYTES or start + length > len(data) - DIGEST_BYTES:
+        raise BundleError("离线包文件已损坏（头部长度不对）。")
+    raw = data[start:start + length]
+    try:
+        fields = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BundleError("离线包文件已损坏（头部无法读取）。") from exc
+    if not isinstance(fields, dict) or fields.get("format") != FORMAT or fields.get("kind") not in KINDS:
+        raise BundleError("离线包格式版本不受支持，请升级本站软件。")
+    header = Header(fields, raw)
+    if not header.bundle_id or not header.station or header.seq < 1:
+        raise BundleError("离线包文件已损坏（头部缺少编号）。")
+    if len(_records(data, start + length)) != fields.get("records"):
+        raise BundleError("离线包文件不完整（分段数不对），请重新导出后再试。")
+    return header
+
+
+def _records(data: bytes, offset: int) -> list[tuple[int, int]]:
+    """(start, end) of each sealed record between the header and the trailing digest."""
+    end = len(data) - DIGEST_BYTES
+    found = []
+    while offset < end:
+        if offset + 4 > end:
+            raise BundleError("离线包文件不完整（最后一段被截断）。")
+        (length,) = _U32.unpack_from(data, offset)
+        offset += 4
+        if length <= NONCE_BYTES or offset + length > end:
+            raise BundleError("离线包文件不完整（最后一段被截断）。")
+        found.append((offset, offset + length))
+        offset += length
+    return found
+
+
+@dataclass(frozen=True)
+class OpenedBundle:
+    """A bundle opened with its station's key: the header, the JSON content and the binary parts."""
+
+    header: Header
+    content: dict[str, Any]
+    body: bytes  # the parts, concatenated in the order ``content`` lists them
+
+    def parts(self, lengths: Iterable[int]) -> list[bytes]:
+        """Cut :attr:`body` by ``lengths``; refuse a manifest that does not add up."""
+        out, offset = [], 0
+        for length in lengths:
+            if not isinstance(length, int) or length < 0 or offset + length > len(self.body):
+                raise BundleError("离线包内容与清单不符。")
+            out.append(self.body[offset:offset + length])
+            offset += length
+        if offset != len(self.body):
+            raise BundleError("离线包内容与清单不符。")
+        return out
+
+
+def open_bundle(data: bytes, secret: str) -> OpenedBundle:
+    """Check and decrypt a whole bundle with the station's secret.
+
+    Raises :class:`BundleError` for a damaged file, a bundle of another station (its key does not
+    open it), or one whose bytes were changed after sealing.
+    """
+    header = read_header(data)
+    cipher = AESGCM(bundle_key(secret))
+    header_digest = hashlib.sha256(MAGIC + header.raw).digest()
+    records = _records(data, len(MAGIC) + 4 + len(header.raw))
+    plain = bytearray()
+    for index, (start, end) in enumerate(records):
+        nonce, sealed = data[start:start + NONCE_BYTES], data[start + NONCE_BYTES:end]
+        try:
+            plain += cipher.decrypt(nonce, sealed, _aad(header_digest, index, index == len(records) - 1))
+        except InvalidTag as exc:
+            raise BundleError("离线包无法解开：文件在导出后被改动过，或不是用本站密钥加密的。") from exc
+    if len(plain) != header.fields.get("plain_bytes") or len(plain) < 4:
+        raise BundleError("离线包内容长度不对。")
+    (length,) = _U32.unpack_from(plain, 0)
+    try:
+        content = json.loads(bytes(plain[4:4 + length]).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BundleError("离线包内容无法读取。") from exc
+    if not isinstance(content, dict):
+        raise BundleError("离线包内容无法读取。")
+    return OpenedBundle(header, content, bytes(plain[4 + length:]))
+
+
+def new_bundle_id() -> str:
+    """A fresh bundle id (ULID): sortable, made offline."""
+    return protocol.new_id()

@@ -1,0 +1,180 @@
+"""A village without a link: its backlog out on a USB stick, the county's answers back in.
+
+The bundle carries the very batches a network push would send, each signed like the request
+that would have carried it, so the hub checks the village's signature and removes duplicates
+exactly as for a push. Exported events stay queued (one more attempt counted) until an answer
+comes back — by a return bundle or by the network, whichever first — so nothing is lost when a
+stick is, and an event the hub already holds comes back ``duplicate``, never twice.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from sync import protocol, state
+from sync.backlog import QueuedEvent, attachments_of, pending_events, take_batch, update_outbox, with_payloads
+from sync.hooks import StationHooks
+from sync.local_db import db, now
+from sync.outbox import OutboxEvent
+from sync.pull import apply_page
+from sync.push import batch_body, heartbeat, record_results
+from sync.summary import SyncSummary
+from sync.transport import HubLink
+from sync.usb_bundle import (
+    KIND_OUTBOUND,
+    KIND_RETURN,
+    BundleError,
+    new_bundle_id,
+    open_bundle,
+    read_header,
+    township_of,
+    write_bundle,
+)
+
+USB_SEQ = "usb_bundle_seq"  # the last bundle this station exported
+USB_RETURN_SEQ = "usb_return_seq"  # the bundle whose answers were imported last
+USB_LAST_EXPORT = "usb_last_export"  # JSON: what the last export held, for the page
+USB_PROGRESS = "usb_progress"  # JSON: how far the running export or import is
+EVENTS_PATH = "/api/v1/events"  # the request each batch is signed as
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    """What went onto the stick."""
+
+    bundle_id: str
+    seq: int
+    events: int
+    cases: int
+    files: int
+    bytes: int
+    held_back: list[str]  # cases left queued because a scan is missing on this PC
+
+
+@dataclass(frozen=True)
+class ReturnSummary:
+    """What a return bundle changed here."""
+
+    seq: int
+    acknowledged: int
+    set_aside: int
+    pulled: int
+
+
+class _Offline:
+    """Stands for the hub client in the heartbeat: only the clock offset learned last time is known."""
+
+    def __init__(self) -> None:
+        self.clock_offset = float(state.get_value(state.CLOCK_OFFSET, "0") or 0)
+
+
+def record_progress(stage: str, done: int, total: int, message: str) -> None:
+    """Store how far an export or import is (the page polls it)."""
+    state.set_value(USB_PROGRESS, json.dumps({"stage": stage, "done": done, "total": total, "message": message},
+                                             ensure_ascii=False))
+
+
+def export_bundle(out: BinaryIO, link: HubLink, hooks: StationHooks, area_code: str, *,
+                  progress: Callable[[int, int], None] | None = None) -> ExportSummary:
+    """Write every queued event and the scans they need into ``out``, sealed for the county.
+
+With nothing queued the bundle is still worth carrying: it takes the changes cursor up, and
+the return bundle brings the county's decisions since then.
+
+    A case whose scan is missing on this PC stays queued and out of the bundle (the network
+    push sets it aside for a person, as it would any lost scan).
+    """
+    if not township_of(area_code):
+        raise BundleError("本站区划代码未设置，无法确定所属乡镇（请站长在本站设置中填写）。")
+    events = pending_events()
+    batches: list[list[QueuedEvent]] = []
+    files: dict[str, tuple[dict[str, Any], bytes]] = {}
+    held_back: set[str] = set()
+    start = 0
+    while start < len(events):
+        batch = with_payloads(take_batch(events, start, protocol.MAX_EVENTS_PER_BATCH, 1024 * 1024))
+        start += len(batch)
+        for event in batch:
+            for sha256, entry in attachments_of([event]).items():
+                if sha256 in files:
+                    continue
+                data = hooks.read_blob(sha256)
+                if data is None or protocol.sha256_hex(data) != sha256:
+                    held_back.add(event.case_id)
+                else:
+                    files[sha256] = (entry, data)
+        batches.append(batch)
+    batches = [kept for kept in ([e for e in b if e.case_id not in held_back] for b in batches) if kept]
+    # with nothing queued the bundle still carries the cursor up: the county sends its changes back
+    beat = heartbeat(_Offline(), hooks)  # type: ignore[arg-type]
+    stamp = int(time.time() + float(state.get_value(state.CLOCK_OFFSET, "0") or 0))
+    bodies, manifest = [], []
+    for batch in batches:
+        body = batch_body(link.station_code, batch, beat)
+        headers = protocol.sign_request(link.secret, "POST", EVENTS_PATH, body, station=link.station_code,
+                                        timestamp=stamp)
+        bodies.append(body)
+        manifest.append({"length": len(body), "headers": headers, "events": len(batch)})
+    file_list = [{"sha256": sha, "length": len(data), "content_type": entry.get("content_type") or "",
+                  "filename": entry.get("filename") or ""} for sha, (entry, data) in files.items()]
+    seq = int(state.get_value(USB_SEQ, "0") or 0) + 1
+    bundle_id = new_bundle_id()
+    shipped = [e for b in batches for e in b]
+    header = {"kind": KIND_OUTBOUND, "bundle_id": bundle_id, "station": link.station_code,
+              "township": township_of(area_code), "seq": seq, "created_at": now().isoformat(timespec="seconds"),
+              "events": len(shipped), "cases": len({e.case_id for e in shipped}), "files": len(files)}
+    content = {"cursor": int(state.get_value(state.CURSOR, "0") or 0), "batches": manifest, "files": file_list}
+    parts = [*bodies, *(data for _entry, data in files.values())]
+    size = write_bundle(out, link.secret, header, content, parts, total_bytes=sum(len(p) for p in parts),
+                        progress=progress)
+    with db.atomic("IMMEDIATE"):
+        update_outbox([e.id for e in shipped], {}, now())  # sent, by stick: "已发送，等待县级确认"
+        state.set_value(USB_SEQ, str(seq))
+        state.set_value(USB_LAST_EXPORT, json.dumps({**header, "bytes": size}, ensure_ascii=False))
+    return ExportSummary(bundle_id, seq, len(shipped), header["cases"], len(files), size, sorted(held_back))
+
+
+def import_return(data: bytes, link: HubLink, hooks: StationHooks) -> ReturnSummary:
+    """Apply a return bundle: answers mark outbox events, changes apply as a pull applies them.
+
+    Refused with nothing changed: another station's bundle, a damaged or altered file, one
+    imported already, one older than the last imported, one answering no bundle of ours.
+    """
+    header = read_header(data)
+    if header.kind != KIND_RETURN:
+        raise BundleError("这是村站导出的离线包，应在乡镇便民服务中心导入；本站只能导入县级回执包。")
+    if header.station != link.station_code:
+        raise BundleError(f"此回执包是给 {header.station} 站的，不是本站（{link.station_code}），未导入。")
+    opened = open_bundle(data, link.secret)
+    last = int(state.get_value(USB_RETURN_SEQ, "0") or 0)
+    exported = int(state.get_value(USB_SEQ, "0") or 0)
+    if header.seq == last:
+        raise BundleError(f"此回执包（答复第 {header.seq} 号离线包）已导入过，未重复导入。")
+    if header.seq < last:
+        raise BundleError(f"此回执包答复的是第 {header.seq} 号离线包，比已导入的（第 {last} 号）旧，未导入。")
+    if header.seq > exported:
+        raise BundleError(f"本站没有导出过第 {header.seq} 号离线包，此回执包不属于本站，未导入。")
+    content = opened.content
+    results = [r for r in content.get("results") or [] if isinstance(r, dict)]
+    changes = [c for c in content.get("changes") or [] if isinstance(c, dict)]
+    summary = SyncSummary()
+    with db.atomic("IMMEDIATE"):
+        rows = {e.event_id: e for e in OutboxEvent.select(
+            OutboxEvent.id, OutboxEvent.event_id, OutboxEvent.case_id, OutboxEvent.seq, OutboxEvent.state)
+            .where(OutboxEvent.event_id.in_([str(r.get("event_id")) for r in results]))}
+        answered = [QueuedEvent(row.id, row.event_id, row.case_id, row.seq, "", "", "", None, 0)
+                    for row in rows.values() if row.state == "queued"]  # an ack by network already stands
+        record_results(answered, results, summary)
+        apply_page(hooks, changes, content.get("next_cursor", 0), summary)
+        state.set_value(USB_RETURN_SEQ, str(header.seq))
+    return ReturnSummary(header.seq, summary.acknowledged, summary.rejected + summary.conflicts, summary.pulled)
+
+
+def last_export() -> dict[str, Any] | None:
+    """What the last export held (for the page), or None."""
+    raw = state.get_value(USB_LAST_EXPORT)
+    return json.loads(raw) if raw else None

@@ -1,0 +1,143 @@
+"""A village with no link: bundle → township → county → return bundle → village, over a real hub on loopback.
+
+Exactly once holds as for the network: every event at the hub once, every answer and county
+decision back on the village's cases, and when the village's own link comes back nothing is
+sent twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from demo.loopback import register_station
+from station.extensions import db
+from station.models import Case, User
+from station.services.attachments import add_attachment
+from sync.relay import RelayBundle
+from sync.usb_bundle import DIGEST_BYTES
+from tests.fixtures.e2e import assert_exactly_once, hub_events, queue_cases, station_events, sync
+from tests.fixtures.relay import (
+    TOWNSHIP_CODE,
+    VILLAGE_CODE,
+    export_bytes,
+    import_bytes,
+    return_bytes,
+    save_link,
+    township_app,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def village(app, hub):
+    """The village: registered at the county, but its link is down the whole time (until the end)."""
+    save_link(app, hub.url, VILLAGE_CODE, register_station(hub.app, VILLAGE_CODE, "东关村便民服务站"))
+    return app
+
+
+@pytest.fixture
+def township(tmp_path, station_template, hub):
+    app = township_app(tmp_path / "township", station_template)
+    save_link(app, hub.url, TOWNSHIP_CODE, register_station(hub.app, TOWNSHIP_CODE, "东关镇便民服务中心"))
+    return app
+
+
+def decide_all(hub, case_ids: list[str]) -> None:
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.services import decisions
+
+    with hub.app.app_context(), hub_db.connection_context():
+        for case_id in case_ids:
+            decisions.decide(case_id, decisions.DecisionInput(kind="accepted"), clerk="县级张")
+
+
+def hub_scans(hub) -> dict[str, list[str]]:
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.models import AttachmentLink, AttachmentOwner, Station
+
+    with hub.app.app_context(), hub_db.connection_context():
+        village = Station.by_code(VILLAGE_CODE)
+        owned = {o.sha256 for o in AttachmentOwner.select().where(AttachmentOwner.station == village)}
+        found: dict[str, list[str]] = {}
+        for link in AttachmentLink.select().where(AttachmentLink.station == village):
+            assert link.sha256 in owned, "a scan named on a case never reached the county"
+            found.setdefault(link.case_id, []).append(link.filename)
+        return found
+
+
+def relayed(township) -> list[tuple[str, str, str]]:
+    with township.app_context(), db.connection_context():
+        return [(b.direction, b.state, b.reason) for b in RelayBundle.select().order_by(RelayBundle.id)]
+
+
+def take_cases_with_scans(village, count: int) -> list[str]:
+    ids = queue_cases(village, count)
+    with village.app_context(), db.connection_context():
+        agent = User.get(User.username == "agent")
+        for case_id in ids:
+            scan = b"%PDF-1.4\n" + os.urandom(20 * 1024).replace(b"/", b"_")
+            add_attachment(Case.get_by_id(case_id), agent, "户口簿.pdf", scan, village.config["ATTACHMENT_DIR"],
+                           10 * 1024 * 1024)
+    return ids
+
+
+def test_fifty_cases_with_scans_go_by_stick_and_come_back_decided(village, township, hub):
+    ids = take_cases_with_scans(village, 50)
+    # the agent carries the stick to the township; the clerk imports it; the township's link forwards it
+    import_bytes(township, export_bytes(village))
+    first = sync(township)
+    assert not first.error, first.error
+    assert relayed(township) == [("up", "forwarded", ""), ("down", "ready", "")]
+    assert len(hub_events(hub)) == len(station_events(village)) == 100  # submitted + scans, 50 each
+    assert set(hub_scans(hub)) == set(ids)
+    decide_all(hub, ids)  # the county accepts every case
+
+    # the stick comes back: answers in, then the next trip fetches the decisions
+    done = import_bytes(village, return_bytes(township))
+    assert done.returned.acknowledged == 100
+    assert {s for *_rest, s in station_events(village)} == {"acked"}
+    import_bytes(township, export_bytes(village))  # nothing queued: it carries the cursor up
+    assert not sync(township).error
+    done = import_bytes(village, return_bytes(township))
+    assert done.returned.pulled == 50
+    with village.app_context(), db.connection_context():
+        assert {c.status for c in Case.select().where(Case.id.in_(ids))} == {"accepted"}
+        assert all(c.hub_case_no for c in Case.select().where(Case.id.in_(ids)))
+    assert_exactly_once(village, hub)
+
+    # the village's own link comes back: nothing is sent twice, nothing applied twice
+    resumed = sync(village)
+    assert not resumed.error, resumed.error
+    assert resumed.pushed == 0 and resumed.pulled == 0 and resumed.attachments_uploaded == 0
+    assert len(hub_events(hub)) == 100
+    assert_exactly_once(village, hub)
+
+
+def test_network_sync_takes_over_after_a_bundle_without_sending_twice(village, township, hub):
+    """Bundle forwarded, but the return bundle never reaches the village: its own link finishes the job."""
+    queue_cases(village, 5)
+    import_bytes(township, export_bytes(village))
+    assert not sync(township).error
+    queue_cases(village, 2)  # taken after the stick left
+    resumed = sync(village)
+    assert not resumed.error, resumed.error
+    assert resumed.duplicates == 5 and resumed.acknowledged == 7  # the five came back "duplicate", stored once
+    assert_exactly_once(village, hub)
+
+
+def test_a_bundle_altered_at_the_township_is_refused_by_the_county_and_changes_nothing(village, township, hub):
+    queue_cases(village, 3)
+    data = bytearray(export_bytes(village)[:-DIGEST_BYTES])
+    data[-100] ^= 0x01  # someone edits a byte and makes the plain digest fit again
+    tampered = bytes(data) + hashlib.sha256(bytes(data)).digest()
+    import_bytes(township, tampered)  # the township cannot tell without the village's key
+    summary = sync(township)
+    assert not summary.error, summary.error
+    [(direction, state_, reason)] = relayed(township)
+    assert (direction, state_) == ("up", "refused") and "被改动" in reason
+    assert hub_events(hub) == []
+    assert {s for *_rest, s in station_events(village)} == {"queued"}

@@ -1,0 +1,258 @@
+"""好差评 on the county's public page and from stations, and the 整改 of a 差评: one rating per
+visit, a 差评 needs its reason, a code opens only its own cases, a 整改 closes only with a note
+after a fix, 追评 once after the fix, overdue flagged, rates per station, the station told."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from rules import events
+from sync import protocol
+from sync.hub.models import Change, HubEvaluation, Remedy
+from sync.hub.services import decisions, remedies
+from tests.fixtures.hub import ClerkClient, case_snapshot
+
+CODE = "K7P20X1M"
+
+
+def _submit(station, make_event, code=CODE, **over):
+    event = make_event(payload=case_snapshot(query_code=code, **over))
+    assert station.results([event])[0]["status"] == "accepted"
+    return event["case_id"]
+
+
+def _complete(app, case_id):
+    with app.app_context():
+        decisions.decide(case_id, decisions.DecisionInput(kind="accepted"), clerk="clerk")
+        decisions.decide(case_id, decisions.DecisionInput(kind="completed", result="approved"), clerk="clerk")
+
+
+def _rate(client, case_id, code=CODE, **form):
+    data = {"case_id": case_id, "visit": "case", "kind": "first", "level": "dissatisfied",
+            "reason_tag__dissatisfied": "slow", "reason_text": "等了两个星期没人通知", **form}
+    if not hasattr(client, "public_token"):  # the session's token, from the page while it still has a form
+        client.public_token = ClerkClient(client).token(f"/q/{code}")
+    return client.post(f"/q/{code}/rate", data={**data, "csrf_token": client.public_token})
+
+
+def _count(app, model=HubEvaluation):
+    with app.app_context():
+        return model.select().count()
+
+
+def _changes(app, kind):
+    with app.app_context():
+        return [c.payload for c in Change.select().where(Change.kind == kind).order_by(Change.id)]
+
+
+def test_a_bad_rating_with_its_reason_opens_a_remedy_and_tells_the_station(hub_app, hub_client, station_a,
+                                                                           make_event):
+    case_id = _submit(station_a, make_event)
+    _complete(hub_app, case_id)
+    response = _rate(hub_client, case_id)
+    assert response.status_code == 302
+    html = hub_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "感谢您的评价" in html and "您的评价（办件整体评价）：<strong>不满意</strong>，办理时间长" in html
+    with hub_app.app_context():
+        rating = HubEvaluation.get()
+        assert (rating.level, rating.visit, rating.channel, rating.source, rating.case_id) == (
+            "dissatisfied", "case", "qr_code", "hub", case_id)
+        remedy = Remedy.get()
+        assert remedy.evaluation_id == rating.evaluation_id and remedy.status == "open"
+        assert remedy.fix_due > remedy.callback_due > remedy.opened_at.date() - dt.timedelta(days=1)
+    [down] = _changes(hub_app, protocol.CHANGE_EVALUATION)
+    assert down["level"] == "dissatisfied" and down["reason_text"] == "等了两个星期没人通知"
+    assert _changes(hub_app, protocol.CHANGE_REMEDY)[0]["status"] == "open"
+    page = station_a.changes().json["changes"]
+    assert {c["kind"] for c in page} >= {protocol.CHANGE_EVALUATION, protocol.CHANGE_REMEDY}
+
+
+def test_one_rating_per_visit(hub_app, hub_client, station_a, make_event):
+    case_id = _submit(station_a, make_event)
+    _complete(hub_app, case_id)
+    assert _rate(hub_client, case_id, level="satisfied", reason_text="").status_code == 302
+    again = _rate(hub_client, case_id, level="very_satisfied", reason_text="")
+    assert again.status_code == 400
+    assert "这次服务已经评价过了（一次一评）" in again.get_data(as_text=True)
+    assert _count(hub_app) == 1
+    with hub_app.app_context():
+        assert HubEvaluation.get().level == "satisfied"
+
+
+@pytest.mark.parametrize(("form", "message"), [
+    ({"reason_tag__dissatisfied": ""}, "选择“不满意”时，请选择不满意的原因。"),
+    ({"reason_text": "  "}, "选择“不满意”时，请写下具体情况，以便整改。"),
+    ({"level": "very_dissatisfied", "reason_tag__very_dissatisfied": ""}, "选择“非常不满意”时，请选择不满意的原因。"),
+    ({"level": "great"}, "请选择满意程度"),
+    ({"visit": "intake"}, "该项服务不能在此评价。"),
+])
+def test_a_bad_rating_without_its_reason_is_refused_and_nothing_stored(hub_app, hub_client, station_a, make_event,
+                                                                       form, message):
+    case_id = _submit(station_a, make_event)
+    _complete(hub_app, case_id)
+    response = _rate(hub_client, case_id, **form)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert _count(hub_app) == 0 and _count(hub_app, Remedy) == 0
+    assert _changes(hub_app, protocol.CHANGE_EVALUATION) == []
+
+
+def test_a_code_rates_only_its_own_case(hub_app, hub_client, station_a, station_b, make_event):
+    mine = _submit(station_a, make_event)
+    other = _submit(station_b, make_event, "0THER001")  # another station's case (another county's: not here at all)
+    response = _rate(hub_client, other, visit="intake", level="satisfied", reason_text="")
+    assert response.status_code == 404 and "未找到该查询码" in response.get_data(as_text=True)
+    response = _rate(hub_client, "01JNOTAHUBCASE000000000000", visit="intake")
+    assert response.status_code == 404
+    assert _count(hub_app) == 0
+    assert _rate(hub_client, mine, visit="intake", level="satisfied", reason_text="").status_code == 302
+
+
+def test_guessed_codes_for_ratings_are_rate_limited(hub_app, hub_client, station_a, make_event):
+    case_id = _submit(station_a, make_event)
+    hub_app.config["PUBLIC_LOOKUP_LIMIT"] = 3
+    client = ClerkClient(hub_client)
+    token = client.token(f"/q/{CODE}")
+    for i in range(2):
+        hub_client.post(f"/q/GUESS00{i}/rate", data={"csrf_token": token, "case_id": case_id, "visit": "intake",
+                                                    "level": "satisfied"})
+    refused = hub_client.post(f"/q/{CODE}/rate", data={"csrf_token": token, "case_id": case_id, "visit": "intake",
+                                                       "level": "satisfied"})
+    assert refused.status_code == 429 and "查询过于频繁" in refused.get_data(as_text=True)
+    assert _count(hub_app) == 0
+
+
+def _station_rating(make_event, case_id, seq=2, **over):
+    body = {"evaluation_id": protocol.new_id(), "visit": "intake", "kind": "first", "level": "very_dissatisfied",
+            "reason_tag": "attitude", "reason_text": "代办员不耐烦", "channel": "hall_tablet",
+            "rated_at": "2026-11-20T10:00:00+08:00", "agent": "agent1", **over}
+    return make_event(case_id=case_id, seq=seq, kind=events.EVALUATED, payload=body)
+
+
+def test_a_station_rating_is_stored_once_and_opens_a_remedy(hub_app, station_a, make_event):
+    case_id = _submit(station_a, make_event)
+    event = _station_rating(make_event, case_id)
+    assert station_a.results([event])[0]["status"] == "accepted"
+    assert station_a.results([event])[0]["status"] == "duplicate"
+    with hub_app.app_context():
+        rating = HubEvaluation.get()
+        assert (rating.source, rating.channel, rating.agent, rating.case_no) == (
+            "station", "hall_tablet", "agent1", case_snapshot()["case_no"])
+        assert rating.created_at == dt.datetime(2026, 11, 20, 2, 0)  # China 10:00 as UTC
+        assert Remedy.select().count() == 1
+    assert _changes(hub_app, protocol.CHANGE_EVALUATION) == []  # the station has it already
+
+
+def test_a_station_bad_rating_without_reason_is_rejected(hub_app, station_a, make_event):
+    case_id = _submit(station_a, make_event)
+    [result] = station_a.results([_station_rating(make_event, case_id, reason_tag="")])
+    assert result["status"] == "rejected" and "请选择不满意的原因" in result["reason"]
+    assert _count(hub_app) == 0
+
+
+def test_a_station_copy_of_a_visit_rated_on_the_public_page_is_not_counted_twice(hub_app, hub_client, station_a,
+                                                                                  make_event):
+    case_id = _submit(station_a, make_event)
+    assert _rate(hub_client, case_id, visit="intake", level="satisfied", reason_text="").status_code == 302
+    [result] = station_a.results([_station_rating(make_event, case_id)])
+    assert result["status"] == "accepted"  # the event is kept; the rating is not counted again
+    assert _count(hub_app) == 1 and _count(hub_app, Remedy) == 0
+
+
+def _remedy_id(app):
+    with app.app_context():
+        return Remedy.get().id
+
+
+def test_a_remedy_is_worked_and_closed_only_with_a_note_then_rated_once_more(hub_app, hub_client, station_a,
+                                                                              make_event, approver):
+    case_id = _submit(station_a, make_event)
+    _complete(hub_app, case_id)
+    _rate(hub_client, case_id)
+    rid = _remedy_id(hub_app)
+    page = f"/remedies/{rid}"
+    assert "整改中" in approver.get("/remedies").get_data(as_text=True)
+    case_page = approver.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "办理时间长：等了两个星期没人通知" in case_page and f'href="/remedies/{rid}"' in case_page
+
+    def step(name, **form):
+        response = approver.csrf_post(f"{page}/{name}", form, token_page=page)
+        assert response.status_code == 302
+        return approver.get(page).get_data(as_text=True)
+
+    assert "尚未登记整改结果，不能办结" in step("close", closing_note="结束")
+    assert "请先回访群众" in step("fix", fix_text="已改")
+    assert "请填写沟通内容" in step("contact", method="phone", said="")
+    assert "回访时间不能晚于现在" in step("contact", method="phone", said="已联系", at="2099-01-01T09:00")
+    step("assign", owner="clerk")
+    assert "不能早于差评提交的时间" in step("contact", method="phone", said="已联系", at="2020-01-01T09:00")
+    called = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).replace(second=0, microsecond=0, tzinfo=None)
+    html = step("contact", method="phone", said="已致电群众，说明延误原因并致歉", at=called.isoformat())
+    assert f"{called:%Y-%m-%d %H:%M} · 电话 · clerk：已致电群众" in html
+    assert "138****1234" in html and "13800001234" not in html
+    # 追评 is not open before the fix
+    follow = _rate(hub_client, case_id, kind="follow_up", level="satisfied", reason_text="")
+    assert follow.status_code == 400 and "还没有整改结果" in follow.get_data(as_text=True)
+    step("fix", fix_text="约定办结即电话通知，已建立通知台账")
+    step("answer", answer="群众表示认可")
+    assert "请填写办结说明" in step("close", closing_note="")
+    html = step("close", closing_note="已整改，群众认可")
+    assert "已办结" in html and "已整改，群众认可" in html
+    assert "该整改已办结，不能再修改" in step("contact", method="phone", said="再打一次")
+    statuses = [c["status"] for c in _changes(hub_app, protocol.CHANGE_REMEDY)]
+    assert statuses[0] == "open" and statuses[-1] == "closed"
+    # 追评: once, beside the first
+    public = hub_client.get(f"/q/{CODE}").get_data(as_text=True)
+    assert "整改后追评" in public
+    assert _rate(hub_client, case_id, kind="follow_up", level="satisfied", reason_text="").status_code == 302
+    again = _rate(hub_client, case_id, kind="follow_up", level="very_satisfied", reason_text="")
+    assert again.status_code == 400 and "已经追评过了" in again.get_data(as_text=True)
+    with hub_app.app_context():
+        assert sorted((e.kind, e.level) for e in HubEvaluation.select()) == [
+            ("first", "dissatisfied"), ("follow_up", "satisfied")]
+
+
+def test_overdue_remedies_are_flagged_and_rates_counted_per_station(hub_app, hub_client, station_a, make_event,
+                                                                    approver):
+    case_id = _submit(station_a, make_event)
+    _complete(hub_app, case_id)
+    _rate(hub_client, case_id)
+    rid = _remedy_id(hub_app)
+    with hub_app.app_context():
+        Remedy.update(callback_due=dt.date(2026, 1, 5), fix_due=dt.date(2026, 1, 23)).where(Remedy.id == rid).execute()
+        remedy = Remedy.get_by_id(rid)
+        assert remedies.overdue(remedy, dt.date(2026, 1, 6)) == ["callback"]
+        assert remedies.overdue(remedy, dt.date(2026, 1, 26)) == ["callback", "fix"]
+        [rates] = remedies.rates_by_station(dt.date(2026, 1, 26))
+        assert (rates.callback_rate, rates.fix_rate, rates.overdue) == ("0%", "0%", 1)
+    html = approver.get("/remedies").get_data(as_text=True)
+    assert "回访超期" in html and "整改超期" in html
+    assert re.search(r"甲村便民服务站</td><td>1</td><td>0%", html)
+
+
+def test_remedy_pages_need_a_county_login(hub_client, hub_app):
+    assert hub_client.get("/remedies").status_code in (302, 401)
+
+
+def test_ratings_on_the_public_page_show_nothing_personal_in_any_state(hub_app, hub_client, station_a, make_event):
+    from sync.hub.models import HubCase
+    from tests.hub.test_public_progress import _nothing_personal, _states
+
+    for state, (code, _words) in _states(hub_app, station_a, make_event).items():
+        with hub_app.app_context():
+            case = HubCase.get(HubCase.query_code == code)
+        page = hub_client.get(f"/q/{code}").get_data(as_text=True)
+        if state == "not_collected":
+            assert "评价本次服务" not in page
+            continue
+        assert "评价本次服务" in page, state
+        _rate(hub_client, case.case_id, code, visit="case" if state in ("approved", "denied", "delivered") else "intake",
+              reason_text="请打我电话13800001234或查110105194912310021")
+        page = hub_client.get(f"/q/{code}").get_data(as_text=True)
+        assert "您的评价" in page, state
+        _nothing_personal(page)
+    with hub_app.app_context():
+        assert {e.reason_text for e in HubEvaluation.select()} == {"请打我电话138****1234或查110105********0021"}

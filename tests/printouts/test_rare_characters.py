@@ -1,0 +1,89 @@
+"""Rare characters on paper: drawn from any installed font that has them, else marked for the pen.
+
+The receipt is rasterised (pdftoppm) as the agent would see it printed. Which installed font has
+which character differs per machine, so the test asks the system's font index the same way
+the code must (``fc-list :charset=``) and expects "drawn" exactly where it says a font exists.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from io import BytesIO
+
+import pytest
+from PIL import Image
+
+from printouts import collection_receipt, fonts
+from printouts.data import StationInfo
+from printouts.layout import Builder, get_layout
+from printouts.linebreak import NO_LINE_START
+from printouts.samples import sample_case
+from printouts.text import placeholder
+from tests.fixtures.pdf import flat, pdftotext
+
+RARE = ("𠮷", "䶮")  # Extension B (few fonts have it) and Extension A (in Droid Sans Fallback, Zen Hei)
+HAND_WRITE = "请经办人在标记处用笔写上正确的字"
+
+
+def _installed_ttf_has(ch: str) -> bool:
+    exe = shutil.which("fc-list")
+    if exe is None:
+        pytest.skip("!!! fontconfig (fc-list) NOT INSTALLED — rare-character lookup NOT tested !!!")
+    out = subprocess.run([exe, "-f", "%{file}\n", f":charset={ord(ch):x}"], capture_output=True, text=True).stdout
+    return any(line.lower().endswith((".ttf", ".ttc")) for line in out.splitlines())
+
+
+def _ink(pdf: bytes) -> int:
+    exe = shutil.which("pdftoppm")
+    if exe is None:
+        pytest.skip("!!! pdftoppm (poppler-utils) NOT INSTALLED — paper NOT rasterised !!!")
+    png = subprocess.run([exe, "-r", "100", "-gray", "-png", "-f", "1", "-l", "1", "-"], input=pdf,
+                         capture_output=True, check=True).stdout
+    image = Image.open(BytesIO(png))
+    return sum(image.histogram()[:128])  # dark pixels
+
+
+def test_a_receipt_draws_each_rare_character_an_installed_font_has_and_marks_the_rest_for_the_pen(
+        station: StationInfo):
+    pdf = collection_receipt(station, sample_case(applicant_name="王𠮷䶮兰"))
+    text = flat(pdftotext(pdf))
+    for ch in RARE:
+        if _installed_ttf_has(ch):
+            assert f"{ch}" in text and placeholder(ch) not in text, f"{ch} should be drawn from an installed font"
+            blank = collection_receipt(station, sample_case(applicant_name="王𠮷䶮兰".replace(ch, "\u3000")))
+            assert _ink(pdf) > _ink(blank), f"{ch} left no ink on the rasterised receipt"
+        else:
+            assert placeholder(ch) in text, f"{ch} should carry the visible mark"
+            assert HAND_WRITE in text and placeholder(ch) in text.split("※", 1)[1]
+    if all(_installed_ttf_has(ch) for ch in RARE):
+        assert HAND_WRITE not in text  # nothing marked, nothing to write by hand
+
+
+def test_without_any_font_for_it_the_paper_marks_the_character_and_says_to_write_it(
+        station: StationInfo, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(fonts, "_fonts_with", lambda cp: [])
+    fonts.reset_font_cache()
+    pdf = collection_receipt(station, sample_case(applicant_name="王䶮兰"))
+    text = flat(pdftotext(pdf))
+    assert "王〓(U+4DAE)兰" in text and HAND_WRITE in text
+    assert _ink(pdf) > 0
+
+
+def test_an_ordinary_receipt_has_no_hand_write_line(station: StationInfo):
+    assert HAND_WRITE not in flat(pdftotext(collection_receipt(station, sample_case())))
+
+
+@pytest.mark.parametrize("mark", list("，。）、"))
+def test_no_line_starts_with_closing_punctuation(mark: str):
+    b = Builder(fonts.cjk_font(), get_layout("a4"))
+    style = b.s.body
+    starts = []
+    for lead in range(1, 40):  # slide the mark across every position of a line
+        para = b.p("字" * lead + mark + "办理材料齐全" * 12, style)
+        para.wrap(60 * 2.8346, 1000)  # a 60 mm column
+        lines = ["".join(line[1]) if isinstance(line, tuple) else "".join(w.text for w in line.words)
+                 for line in para.blPara.lines]
+        starts += [line[0] for line in lines[1:] if line]
+    assert mark not in starts
+    assert set(NO_LINE_START) >= set("，。）、")

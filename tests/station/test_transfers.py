@@ -1,0 +1,115 @@
+"""物料流转: a batch of paper originals through three handovers, each scanned as a keyboard types it.
+
+A USB barcode scanner types the batch number and then Enter (some add a carriage return or line
+feed of their own); the scan box must find the batch from exactly that.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rules import events
+from station.extensions import db
+from station.models import Case, Transfer, TransferHandover
+from sync.outbox import OutboxEvent
+from tests.fixtures.e2e import queue_cases
+from tests.fixtures.pdf import flat, pdftotext
+
+
+@pytest.fixture
+def batch(app, agent):
+    ids = queue_cases(app, 3)
+    response = agent.post("/transfers/new", data={"case": ids, "destination": "东关镇便民服务中心", "direction": "up"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        transfer = Transfer.get()
+        return {"ids": ids, "id": transfer.id, "no": transfer.batch_no}
+
+
+def scan(user, typed: str):
+    """What the scan box submits: the characters the scanner typed, Enter having submitted the form."""
+    return user.post("/transfers/scan", data={"code": typed})
+
+
+def hand_over(user, batch, typed: str, **fields):  # noqa: ANN001, ANN003, ANN201
+    found = scan(user, typed)
+    assert found.status_code == 302 and f"/transfers/{batch['id']}" in found.headers["Location"], found.headers
+    page = user.get(found.headers["Location"]).get_data(as_text=True)
+    assert "已扫描批次" in page and 'id="handover-form"' in page
+    return user.post(f"/transfers/{batch['id']}/handover", data=fields, follow_redirects=True)
+
+
+def where_is(user, case_id: str) -> str:
+    page = user.get(f"/cases/{case_id}").get_data(as_text=True)
+    start = page.index('id="papers"')
+    return page[start:page.index("</section>", start)]
+
+
+def test_a_batch_through_three_handovers_answers_where_it_is_after_each(app, agent, clerk, batch):
+    case_id = batch["ids"][0]
+    assert "在途：由 王代办 保管" in where_is(agent, case_id)  # packed at the village, not yet handed over
+
+    # 1. the village agent hands the folder to the township's courier; the scanner adds CR LF
+    hand_over(agent, batch, batch["no"] + "\r\n", giver="王代办", receiver="赵送件", place="东关村便民服务站")
+    assert "在途：由 赵送件 保管（东关村便民服务站" in where_is(agent, case_id)
+
+    # 2. the township clerk receives it and finds one line missing; the scanner sent a lower-case code with a tab
+    with app.app_context(), db.connection_context():
+        from station.models import TransferItem
+
+        line = TransferItem.select().where(TransferItem.case == case_id).first()
+    page = hand_over(clerk, batch, batch["no"].lower() + "\t", giver="赵送件", receiver="李窗口",
+                     place="东关镇便民服务中心", missing=[str(line.id)], extra="多一份户口簿复印件")
+    assert "已登记第 2 次交接" in page.get_data(as_text=True)
+    here = where_is(clerk, case_id)
+    assert "在途：由 李窗口 保管（东关镇便民服务中心" in here and "交接时缺失" in here
+    moving = clerk.get("/transfers/").get_data(as_text=True)
+    assert batch["no"] in moving.split('id="in-transit"')[1].split("</section>")[0] and "李窗口" in moving
+
+    # 3. the county signs for it: it has arrived
+    hand_over(clerk, batch, batch["no"], giver="李窗口", receiver="县级张", place="县政务服务中心", arrived="1")
+    assert "已送达县政务服务中心，由 县级张 接收" in where_is(agent, case_id)
+    moving = clerk.get("/transfers/").get_data(as_text=True)
+    assert batch["no"] not in moving.split('id="in-transit"')[1].split("</section>")[0]
+
+    # every handover reaches the county once per case, in the handover's own order
+    with app.app_context(), db.connection_context():
+        for cid in batch["ids"]:
+            sent = [e.payload for e in OutboxEvent.select().where(
+                (OutboxEvent.case_id == cid) & (OutboxEvent.kind == events.ORIGINALS_HANDOVER)).order_by(OutboxEvent.seq)]
+            assert [(p["handover"], p["receiver"]) for p in sent] == [(1, "赵送件"), (2, "李窗口"), (3, "县级张")]
+            assert sent[-1]["arrived"] is True
+        assert sent[1]["extra"] == ["多一份户口簿复印件"]
+
+
+def test_the_transfer_sheet_prints_the_batch_and_its_handovers(app, agent, batch):
+    hand_over(agent, batch, batch["no"], giver="王代办", receiver="赵送件", place="东关村便民服务站")
+    response = agent.get(f"/transfers/{batch['id']}/sheet.pdf")
+    assert response.mimetype == "application/pdf"
+    text = flat(pdftotext(response.data))
+    assert "物料流转单" in text and batch["no"] in text and "赵送件" in text and "东关镇便民服务中心" in text
+
+
+def test_an_unknown_code_says_so_and_a_bad_handover_changes_nothing(app, agent, batch):
+    page = agent.client.post("/transfers/scan", data={"code": "6901234567892\r", "csrf_token": agent.token},
+                             follow_redirects=True).get_data(as_text=True)
+    assert "没有找到批次 6901234567892" in page and "是否扫了别的条码" in page
+    bad = agent.post(f"/transfers/{batch['id']}/handover", data={"giver": "王代办", "receiver": "王代办"})
+    assert bad.status_code == 400 and "交出人和接收人不能是同一人" in bad.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        assert TransferHandover.select().count() == 0
+        assert not OutboxEvent.select().where(OutboxEvent.kind == events.ORIGINALS_HANDOVER).exists()
+
+
+def test_papers_given_back_to_the_resident_name_them_masked(app, agent, batch):
+    hand_over(agent, batch, batch["no"], giver="王代办", receiver="张三丰", place="东关村便民服务站",
+              receiver_kind="resident")
+    here = where_is(agent, batch["ids"][0])
+    assert "张*丰" in here and "张三丰" not in here
+    with app.app_context(), db.connection_context():
+        stored = TransferHandover.select(TransferHandover.receiver).tuples()
+        raw = db.execute_sql("SELECT receiver FROM transfer_handover").fetchone()[0]
+        assert raw.startswith("enc1:") and "张三丰" not in raw and stored
+        payload = OutboxEvent.select().where(OutboxEvent.kind == events.ORIGINALS_HANDOVER).first().payload
+        assert payload["receiver"] == "张*丰"
+        assert Case.select().count() == 3

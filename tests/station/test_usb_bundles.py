@@ -1,0 +1,214 @@
+"""USB bundles at the stations, without the county: each bad file refused with a clear message, nothing changed.
+
+The village's return bundles are sealed here with the village's secret, as the county would;
+forwarding through a real hub is in tests/e2e/test_usb_relay.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+
+from station.extensions import db
+from station.models import Case
+from sync import state
+from sync.outbox import OutboxEvent
+from sync.relay import RelayBundle
+from sync.usb_bundle import DIGEST_BYTES, BundleError, write_bundle
+from sync.usb_export import USB_RETURN_SEQ
+from tests.fixtures.e2e import queue_cases
+from tests.fixtures.relay import (
+    TOWNSHIP_AREA,
+    VILLAGE_CODE,
+    VILLAGE_SECRET,
+    export_bytes,
+    import_bytes,
+    save_link,
+    township_app,
+)
+
+
+@pytest.fixture
+def village(app):
+    save_link(app, "http://127.0.0.1:9", VILLAGE_CODE, VILLAGE_SECRET)  # a link that never answers
+    return app
+
+
+@pytest.fixture
+def township(tmp_path, station_template):
+    return township_app(tmp_path / "township", station_template)
+
+
+def held_at(township) -> list[tuple[str, int, str]]:
+    with township.app_context(), db.connection_context():
+        return [(b.station_code, b.seq, b.state) for b in RelayBundle.select().order_by(RelayBundle.id)]
+
+
+def outbox(app) -> list[tuple[str, str, int]]:
+    with app.app_context(), db.connection_context():
+        return [(e.event_id, e.state, e.attempts) for e in OutboxEvent.select().order_by(OutboxEvent.id)]
+
+
+def refused(app, data: bytes, words: str) -> None:
+    with pytest.raises(BundleError) as caught:
+        import_bytes(app, data)
+    assert words in caught.value.message, caught.value.message
+
+
+def redigest(body: bytes) -> bytes:
+    return body + hashlib.sha256(body).digest()
+
+
+def county_answer(app, seq: int, *, status: str = "accepted", decided: str | None = None,
+                  station: str = VILLAGE_CODE, secret: str = VILLAGE_SECRET, change_id: int | None = None) -> bytes:
+    """A return bundle as the county seals it: an answer per queued event, a 受理 for one case."""
+    with app.app_context(), db.connection_context():
+        events = list(OutboxEvent.select())
+    changes = []
+    if decided:
+        changes.append({"change_id": change_id or 7 + seq, "kind": "case.status", "case_id": decided,
+                        "payload": {"status": "accepted", "hub_case_no": f"XJ-{seq}", "reason": ""}})
+    out = io.BytesIO()
+    write_bundle(out, secret, {"kind": "return", "bundle_id": f"01JRETURN{seq:017d}", "station": station,
+                               "township": TOWNSHIP_AREA[:9], "seq": seq},
+                 {"results": [{"event_id": e.event_id, "status": status} for e in events], "changes": changes,
+                  "next_cursor": 7 + seq})
+    return out.getvalue()
+
+
+def test_the_township_holds_a_village_bundle_it_cannot_read(village, township):
+    queue_cases(village, 3)
+    data = export_bytes(village)
+    done = import_bytes(township, data)
+    assert "第 1 号离线包" in done.message() and "3 条事件" in done.message()
+    assert held_at(township) == [(VILLAGE_CODE, 1, "waiting")]
+    assert all(state == "queued" and attempts == 1 for _id, state, attempts in outbox(village))  # sent, by stick
+    with village.app_context(), db.connection_context():
+        name = Case.select().first().applicant_name
+    assert name.encode() not in data and VILLAGE_CODE.encode() in data  # the header is plain, the rest is not
+
+
+def test_the_same_bundle_twice_at_the_township_is_refused(village, township):
+    queue_cases(village, 2)
+    data = export_bytes(village)
+    import_bytes(township, data)
+    refused(township, data, "已于")
+    assert held_at(township) == [(VILLAGE_CODE, 1, "waiting")]
+
+
+def test_an_old_bundle_after_a_newer_one_is_refused_at_the_township(village, township):
+    queue_cases(village, 2)
+    first = export_bytes(village)
+    queue_cases(village, 1)
+    second = export_bytes(village)
+    import_bytes(township, second)
+    refused(township, first, "比本中心已导入的第 2 号旧")
+    assert held_at(township) == [(VILLAGE_CODE, 2, "waiting")]
+
+
+def test_a_truncated_bundle_is_refused_at_the_township(village, township):
+    queue_cases(village, 2)
+    data = export_bytes(village)
+    refused(township, data[: len(data) // 2], "不完整")
+    assert held_at(township) == []
+
+
+def test_a_bundle_for_another_township_is_refused(village, tmp_path, station_template):
+    other = township_app(tmp_path / "other", station_template, area_code="141081103000", code="ST141081103000")
+    queue_cases(village, 1)
+    refused(other, export_bytes(village), "属于区划 141081102 的乡镇")
+    assert held_at(other) == []
+
+
+def test_a_return_bundle_brought_to_the_township_is_refused(village, township):
+    queue_cases(village, 1)
+    export_bytes(village)
+    refused(township, county_answer(village, 1), "应在对应的村站导入")
+    assert held_at(township) == []
+
+
+def test_the_village_takes_the_countys_answers_and_decisions_from_a_return_bundle(village):
+    [case_id] = queue_cases(village, 1)
+    export_bytes(village)
+    done = import_bytes(village, county_answer(village, 1, decided=case_id))
+    assert "县级确认 1 条" in done.message() and "接收县级更新 1 条" in done.message()
+    assert [s for _i, s, _a in outbox(village)] == ["acked"]
+    with village.app_context(), db.connection_context():
+        assert Case.get_by_id(case_id).status == "accepted"
+        assert state.get_value(state.CURSOR) == "8"
+
+
+def test_the_same_return_bundle_twice_is_refused_and_changes_nothing(village):
+    [case_id] = queue_cases(village, 1)
+    export_bytes(village)
+    data = county_answer(village, 1, decided=case_id)
+    import_bytes(village, data)
+    with village.app_context(), db.connection_context():
+        Case.update(status="collected").where(Case.id == case_id).execute()  # would show if applied again
+    refused(village, data, "已导入过")
+    with village.app_context(), db.connection_context():
+        assert Case.get_by_id(case_id).status == "collected"
+
+
+def test_an_old_return_bundle_after_a_newer_one_is_refused(village):
+    queue_cases(village, 1)
+    export_bytes(village)
+    queue_cases(village, 1)
+    export_bytes(village)
+    old = county_answer(village, 1, status="rejected")
+    import_bytes(village, county_answer(village, 2))
+    refused(village, old, "比已导入的（第 2 号）旧")
+    assert {s for _i, s, _a in outbox(village)} == {"acked"}
+
+
+@pytest.mark.parametrize("damage", ["truncated", "tampered"])
+def test_a_damaged_return_bundle_is_refused_and_changes_nothing(village, damage):
+    [case_id] = queue_cases(village, 1)
+    export_bytes(village)
+    data = county_answer(village, 1, decided=case_id)
+    if damage == "truncated":
+        bad, words = data[:-100], "不完整"
+    else:
+        body = bytearray(data[:-DIGEST_BYTES])
+        body[-40] ^= 0x20
+        bad, words = redigest(bytes(body)), "被改动"
+    refused(village, bad, words)
+    assert [s for _i, s, _a in outbox(village)] == ["queued"]
+    with village.app_context(), db.connection_context():
+        assert Case.get_by_id(case_id).status != "accepted" and state.get_value(USB_RETURN_SEQ) == ""
+
+
+def test_a_return_bundle_for_another_village_is_refused(village):
+    queue_cases(village, 1)
+    export_bytes(village)
+    refused(village, county_answer(village, 1, station="ST141081102202", secret="other-village-secret-000000"),
+            "不是本站")
+    assert [s for _i, s, _a in outbox(village)] == ["queued"]
+
+
+def test_with_nothing_queued_a_bundle_still_fetches_the_countys_decisions(village, township):
+    [case_id] = queue_cases(village, 1)
+    export_bytes(village)
+    import_bytes(village, county_answer(village, 1))
+    empty = export_bytes(village)  # nothing queued now: it carries the cursor only
+    assert "0 条事件" in import_bytes(township, empty).message()
+    with village.app_context(), db.connection_context():
+        OutboxEvent.delete().execute()  # so the county's answer carries no events, only the decision
+    import_bytes(village, county_answer(village, 2, decided=case_id))
+    with village.app_context(), db.connection_context():
+        assert Case.get_by_id(case_id).status == "accepted"
+
+
+def test_what_the_network_brought_first_is_not_applied_again_from_a_return_bundle(village):
+    [case_id] = queue_cases(village, 1)
+    export_bytes(village)
+    with village.app_context(), db.connection_context():  # the link came back before the stick did
+        OutboxEvent.update(state="acked").execute()
+        state.set_value(state.CURSOR, "8")
+        Case.update(status="supplement").where(Case.id == case_id).execute()  # the county's later word
+    import_bytes(village, county_answer(village, 1, status="rejected", decided=case_id, change_id=8))
+    assert [s for _i, s, _a in outbox(village)] == ["acked"]  # an ack stands; an old answer does not undo it
+    with village.app_context(), db.connection_context():
+        assert Case.get_by_id(case_id).status == "supplement" and state.get_value(state.CURSOR) == "8"

@@ -1,0 +1,30 @@
+"""`python -m station bundle …` as an operator types it: export at the village, import at the township."""
+
+from __future__ import annotations
+
+from station.cli import cli
+from tests.station.test_cli import runner  # noqa: F401 - the fixture without the developer's variables
+
+
+def init(runner, folder, code, area, level):  # noqa: ANN001, ANN201, F811
+    args = ["--instance", str(folder)]
+    assert runner.invoke(cli, [*args, "init", "--code", code, "--name", "站", "--area-code", area,
+                               "--level", level]).exit_code == 0
+    assert runner.invoke(cli, [*args, "link", "--hub", "http://127.0.0.1:9/", "--code", code,
+                               "--secret", code + "-secret-0123456789"]).exit_code == 0
+    return args
+
+
+def test_export_then_import_at_the_township_and_a_second_import_is_refused(runner, tmp_path):  # noqa: F811
+    village = init(runner, tmp_path / "village", "ST141081102201", "141081102201", "village")
+    township = init(runner, tmp_path / "township", "ST141081102000", "141081102000", "township")
+    stick = tmp_path / "stick.bmz"
+    made = runner.invoke(cli, [*village, "bundle", "export", str(stick)])
+    assert made.exit_code == 0, made.output
+    assert "已导出第 1 号离线包" in made.output and stick.read_bytes().startswith(b"BMZUSB1\n")
+    taken = runner.invoke(cli, [*township, "bundle", "import", str(stick)])
+    assert taken.exit_code == 0 and "已导入 ST141081102201 的第 1 号离线包" in taken.output
+    again = runner.invoke(cli, [*township, "bundle", "import", str(stick)])
+    assert again.exit_code == 1 and "未导入：" in again.output and "已于" in again.output
+    back = runner.invoke(cli, [*township, "bundle", "export-return", "ST141081102201", str(tmp_path / "r.bmz")])
+    assert back.exit_code == 1 and "还没有" in back.output and not (tmp_path / "r.bmz").exists()
