@@ -26,12 +26,16 @@ SIZES = {
              "naive_events": 2_000, "thin_link_cases": 200, "hub_stations": 200, "hub_cases_per_station": 20,
              "hub_workers": 4, "hub_threads": 24, "hub_spread_s": 20,
              "province_stations": 200, "province_cases_per_station": 20, "province_processes": [1, 2, 4],
-             "province_window_s": 20},
+             "province_window_s": 20,
+             "numbers_stations": 300, "numbers_cases_per_station": 1_000, "numbers_samples": 40,
+             "ledger_cases": 3_000},
     "quick": {"station_cases": 10_000, "page_samples": 20, "intakes": 30, "sync_cases": 2_000,
               "naive_events": 300, "thin_link_cases": 200, "hub_stations": 20, "hub_cases_per_station": 20,
               "hub_workers": 2, "hub_threads": 24, "hub_spread_s": 4,
               "province_stations": 20, "province_cases_per_station": 10, "province_processes": [1, 2],
-              "province_window_s": 4},
+              "province_window_s": 4,
+              "numbers_stations": 30, "numbers_cases_per_station": 200, "numbers_samples": 10,
+              "ledger_cases": 600},
 }
 
 # name: (label, unit, target, comparison) — comparison "<", "<=", ">=" or "==" (for booleans)
@@ -56,6 +60,9 @@ TARGETS: dict[str, tuple[str, str, Any, str]] = {
     "province_burst_p95_ms": ("province: burst, p95 per accepted batch (most processes)", "ms", None, ""),
     "province_outage_drain_cores": ("province of 5,000: cores to drain a day's outage in 10 min", "cores", None, ""),
     "station_rss_mb": ("station resident memory after warm-up", "MB", 120, "<"),
+    "county_statistics_p95_ms": ("county statistics page, a month (PostgreSQL) p95", "ms", 500, "<"),
+    "county_statistics_cold_p95_ms": ("… counted afresh (no cache) p95 (no target)", "ms", None, ""),
+    "station_ledger_xlsx_s": ("station month ledger as .xlsx", "s", 2, "<"),
     "cold_start_s": ("cold start to first served page", "s", 1.5, "<"),
 }
 
@@ -81,6 +88,7 @@ def _step(name: str, fn: Callable[[], dict[str, Any]], details: dict[str, Any], 
 def _figures(d: dict[str, Any]) -> dict[str, Any]:
     pages, sync, thin, hub, paper = (d.get("station_pages"), d.get("sync"), d.get("thin_link"), d.get("hub_load"),
                                      d.get("receipt"))
+    county, ledger = d.get("county_statistics"), d.get("station_ledger")
     hub_ok = hub is not None and "skipped" not in hub
     prov = d.get("province")
     prov = prov if prov and "skipped" not in prov else None
@@ -107,6 +115,9 @@ def _figures(d: dict[str, Any]) -> dict[str, Any]:
         "province_burst_p95_ms": bursts[-1]["accepted_batch"]["p95_ms"] if bursts else None,
         "province_outage_drain_cores": prov and prov["province"] and prov["province"]["outage_drain_cores"],
         "station_rss_mb": pages and pages["rss_mb"],
+        "county_statistics_p95_ms": county.get("p95_ms") if county else None,
+        "county_statistics_cold_p95_ms": county.get("cold_p95_ms") if county else None,
+        "station_ledger_xlsx_s": ledger and ledger["seconds"],
         "cold_start_s": pages and pages["cold_start_s"],
     }
 
@@ -129,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes; finishes in under 3 minutes")
     parser.add_argument("--json", help="write the JSON object to this file")
     parser.add_argument("--only", nargs="*", choices=["receipt", "station_pages", "sync", "thin_link", "hub_load",
-                                                     "province"],
+                                                     "province", "county_statistics", "station_ledger"],
                         help="run only these benchmarks")
     parser.add_argument("--keep", help="keep the data in this folder instead of a temporary one")
     args = parser.parse_args(argv)
@@ -138,9 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     sizes = SIZES[mode]
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    wanted = set(args.only or ["receipt", "station_pages", "sync", "thin_link", "hub_load", "province"])
+    wanted = set(args.only or ["receipt", "station_pages", "sync", "thin_link", "hub_load", "province",
+                               "county_statistics", "station_ledger"])
 
-    from bench import hub_load, printouts_bench, province, station_pages, sync_bench
+    from bench import hub_load, numbers_bench, printouts_bench, province, station_pages, sync_bench
 
     plan: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         ("receipt", lambda: printouts_bench.run(quick=args.quick)),
@@ -153,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         ("province", lambda: province.run(workdir / "province", sizes["province_stations"],
                                           sizes["province_cases_per_station"], tuple(sizes["province_processes"]),
                                           sizes["province_window_s"])),
+        ("county_statistics", lambda: numbers_bench.county_statistics(
+            workdir, sizes["numbers_stations"], sizes["numbers_cases_per_station"], sizes["numbers_samples"])),
+        ("station_ledger", lambda: numbers_bench.station_ledger(workdir, sizes["ledger_cases"])),
     ]
     details: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -190,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
 def _prefixes(wanted: set[str]) -> list[str]:
     prefixes = {"receipt": ["receipt"], "station_pages": ["case_", "catalog_", "intake", "station_rss", "cold_start"],
                 "sync": ["sync_"], "thin_link": ["thin_link"], "hub_load": ["hub_"],
-                "province": ["province_"]}
+                "province": ["province_"], "county_statistics": ["county_statistics"],
+                "station_ledger": ["station_ledger"]}
     return [p for name in wanted for p in prefixes[name]]
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import secrets
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 
 from demo.loopback import register_station, start_hub
+from demo.month import seed_month
+from rules.labels import CASE_STATUSES
 from station import create_app
 from station.catalog_data import load_demo_catalog
 from station.extensions import db
@@ -39,6 +42,7 @@ DEMO_PROFILE = {
 }
 DEMO_USERS = [
     ("agent", "王代办", "agent", "13800000001"),
+    ("agent2", "赵代办", "agent", "13800000004"),
     ("clerk", "李窗口", "clerk", "13800000002"),
     ("admin", "张站长", "admin", "13800000003"),
 ]
@@ -67,7 +71,7 @@ def prepare_station(base: Path, port: int) -> tuple[Flask, dict[str, str]]:
     return app, logins
 
 
-def start_demo_hub(base: Path, host: str, port: int) -> dict[str, str]:
+def start_demo_hub(base: Path, host: str, port: int) -> dict[str, Any]:
     """Serve the reference county hub beside the station and register the demo station on it."""
     hub = start_hub(base / "hub", host, port)
     logins = _logins(base)
@@ -80,19 +84,26 @@ def start_demo_hub(base: Path, host: str, port: int) -> dict[str, str]:
             hub_catalog.publish(load_demo_catalog(), clerk="demo")
     secret = register_station(hub.app, DEMO_PROFILE["code"], DEMO_PROFILE["name"])
     return {"url": hub.url, "code": DEMO_PROFILE["code"], "secret": secret, "clerk_user": "county",
-            "clerk_password": clerk_password}
+            "clerk_password": clerk_password, "served": hub}
 
 
-def run_demo(data_dir: str, host: str, port: int, hub_port: int, no_serve: bool = False) -> int:
-    """Prepare the demo in `data_dir`, print the URLs and logins, and serve both (unless `no_serve`)."""
+def run_demo(data_dir: str, host: str, port: int, hub_port: int, no_serve: bool = False, cases: int = 150) -> int:
+    """Prepare the demo in `data_dir` with a month of cases, print the URLs and logins, and serve both.
+
+    With `no_serve` the hub still runs on a free loopback port while the month is played (the
+    cases travel through real sync rounds), then stops.
+    """
     base = Path(data_dir).resolve()
     app, logins = prepare_station(base, port)
-    hub = start_demo_hub(base, host, hub_port) if not no_serve else None
-    if hub:
-        with app.app_context(), db.connection_context():
-            HubLink(hub["url"], hub["code"], hub["secret"]).save()
-            if not sync_state.interval_seconds():
-                sync_state.set_interval_seconds(30)  # a demo shows cases travelling soon
+    hub = start_demo_hub(base, "127.0.0.1" if no_serve else host, 0 if no_serve else hub_port)
+    with app.app_context(), db.connection_context():
+        HubLink(hub["url"], hub["code"], hub["secret"]).save()
+        if not sync_state.interval_seconds():
+            sync_state.set_interval_seconds(30)  # a demo shows cases travelling soon
+    month = seed_month(app, hub["served"].app, cases)
+    if no_serve:
+        hub["served"].stop()
+        hub = None
     print("=" * 60)
     print(f"便民服务站（演示）  http://{host}:{port}/")
     if hub:
@@ -100,6 +111,8 @@ def run_demo(data_dir: str, host: str, port: int, hub_port: int, no_serve: bool 
     print("演示账号：")
     for username, name, role, _phone in DEMO_USERS:
         print(f"  {name:<6} {role:<6} 用户名 {username:<6} 密码 {logins[username]}")
+    states = "，".join(f"{CASE_STATUSES.get(k, k)} {v}" for k, v in month.by_status.most_common())
+    print(f"演示办件：{month.cases} 件（{states}）")
     print(f"数据目录：{base}（删除该目录即可重置演示）")
     print("=" * 60, flush=True)
     if no_serve:

@@ -210,6 +210,8 @@ class LedgerRow:
     statutory_provisional: bool = False
     committed_provisional: bool = False
     sync_state: str = ""  # 待同步 / 已发送 / 已确认 / 被拒收
+    station_name: str = ""  # the county's ledger names the station of each case
+    closed_at: datetime | None = None  # 办结 / 不予受理 time, for the spreadsheet
 
 
 @dataclass(frozen=True)

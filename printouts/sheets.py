@@ -82,13 +82,14 @@ def _batch_barcode(batch_no: str, room: float) -> Code128:
 
 
 LEDGER_COLUMNS = [  # (header, width fraction)
-    ("序号", 0.04), ("收件时间", 0.07), ("办件编号", 0.14), ("事项名称", 0.14), ("申请人", 0.07),
-    ("证件号码", 0.11), ("村(社区)", 0.08), ("代办员", 0.06), ("方式", 0.04), ("状态", 0.06),
-    ("法定期限", 0.07), ("承诺期限", 0.07), ("同步", 0.05),
+    ("序号", 0.035), ("收件时间", 0.075), ("办件编号", 0.135), ("事项名称", 0.14), ("申请人", 0.06),
+    ("证件号码", 0.105), ("村(社区)", 0.07), ("代办员", 0.055), ("方式", 0.035), ("状态", 0.065),
+    ("法定期限", 0.07), ("承诺期限", 0.07), ("同步", 0.045),
 ]
 # Only these columns can be long (case numbers run to 50 characters); plain strings elsewhere
 # keep 500 rows fast and are short by construction (times, masked numbers, dates, enum words).
 _WRAPPED = {2, 3, 4, 6, 7, 9, 12}
+LEDGER_DATE_COLUMNS = (10, 11)
 
 
 VISIT_COLUMNS = [  # the ledger's 上门服务 section: (header, width fraction)
@@ -113,22 +114,40 @@ def _visits_table(b: Builder, visits: list[HomeVisitRow]) -> Table:
     return table
 
 
-def ledger(station: StationInfo, day: date, rows: Iterable[LedgerRow], visits: Iterable[HomeVisitRow] = ()) -> bytes:
-    """台账: one day's cases on A4 landscape, header row on every page, 'page x of y' footer.
+def ledger_date(value: date | None, provisional: bool = False) -> str:
+    """A due date as the ledger prints it: 2025-04-02, with * when provisional (fits its column)."""
+    if value is None:
+        return ""
+    return value.isoformat() + ("*" if provisional else "")
 
+
+def ledger_period_text(start: date, end: date) -> str:
+    """2025年3月5日, or 2025年3月1日至2025年3月31日 for a longer period."""
+    return fmt_date(start) if start == end else f"{fmt_date(start)}至{fmt_date(end)}"
+
+
+def ledger(station: StationInfo, day: date, rows: Iterable[LedgerRow], end: date | None = None,
+           visits: Iterable[HomeVisitRow] = ()) -> bytes:
+    """台账: the cases of a day (or of `day`–`end`) on A4 landscape, header row on every page.
+
+    Over more than one day the time column also shows the date (11-03 09:34); due dates print as
+    2025-04-02 so they fit their column; villages print as names (the caller resolves the codes).
     The day's home visits (上门服务), if any, follow as their own table: the 帮办代办 service of the day.
     """
+    end = end or day
     b = Builder(cjk_font(), LEDGER_LAYOUT)
     s = b.s
     rows = list(rows)
     width = b.layout.frame_width
+    period = ledger_period_text(day, end)
+    stamp = "%H:%M" if day == end else "%m-%d %H:%M"
     data: list[list[object]] = [[b.p(h, s.label) for h, _ in LEDGER_COLUMNS]]
     for i, r in enumerate(rows, 1):
         cells: list[object] = [
-            str(i), f"{r.received_at:%H:%M}", r.case_no, r.item_name, r.applicant_name,
+            str(i), r.received_at.strftime(stamp), r.case_no, r.item_name, r.applicant_name,
             mask_id_number(r.applicant_id_number), r.village, r.agent_name, MODES.get(r.mode, r.mode),
-            r.status_text, fmt_date(r.statutory_due) + ("*" if r.statutory_due and r.statutory_provisional else ""),
-            fmt_date(r.committed_due) + ("*" if r.committed_due and r.committed_provisional else ""), r.sync_state,
+            r.status_text, ledger_date(r.statutory_due, r.statutory_provisional),
+            ledger_date(r.committed_due, r.committed_provisional), r.sync_state,
         ]
         data.append([b.p(c, s.cell) if j in _WRAPPED else b.plain(c) for j, c in enumerate(cells)])
     table = Table(data, colWidths=[f * width for _, f in LEDGER_COLUMNS], repeatRows=1)
@@ -146,7 +165,7 @@ def ledger(station: StationInfo, day: date, rows: Iterable[LedgerRow], visits: I
         by_status[r.status_text or "—"] = by_status.get(r.status_text or "—", 0) + 1
     summary = (f"合计 {len(rows)} 件；" + "，".join(f"{k} {v} 件" for k, v in by_mode.items()) + "；"
                + "，".join(f"{k} {v} 件" for k, v in by_status.items()) + "。")
-    story: list[Flowable] = [b.p(f"{station.name} 办件台账（{fmt_date(day)}）", s.title), b.space(1), table,
+    story: list[Flowable] = [b.p(f"{station.name} 办件台账（{period}）", s.title), b.space(1), table,
                              b.space(2), b.p(summary, s.body),
                              b.p("证件号码已按规定遮蔽；期限后带“*”的为暂定期限（节假日数据缺失，仅按周末计算）。", s.small),
                              ]
@@ -154,8 +173,9 @@ def ledger(station: StationInfo, day: date, rows: Iterable[LedgerRow], visits: I
     if visits:
         story += [b.space(3), b.p(f"上门服务（{len(visits)} 次）", s.body), b.space(1), _visits_table(b, visits),
                   b.p("服务对象姓名、地址已按规定遮蔽。", s.small)]
-    story += [b.space(4), b.p(f"制表人：{'　' * 8}　　审核人：{'　' * 8}　　日期：{fmt_date(day)}")]
-    info = PageInfo(footer_left=f"{station.name}（{station.code}）  办件台账  {fmt_date(day)}",
-                    header=f"{station.name}  办件台账  {fmt_date(day)}", title=f"办件台账 {day.isoformat()}")
+    story += [b.space(4), b.p(f"制表人：{'　' * 8}　　审核人：{'　' * 8}　　日期：{fmt_date(end)}")]
+    info = PageInfo(footer_left=f"{station.name}（{station.code}）  办件台账  {period}",
+                    header=f"{station.name}  办件台账  {period}",
+                    title=f"办件台账 {day.isoformat()}" + (f" 至 {end.isoformat()}" if end != day else ""))
     story += b.hand_write_note()
     return build_pdf(story, b.font, b.layout, info)

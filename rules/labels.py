@@ -15,6 +15,13 @@ from rules import events
 #: Case.mode (帮办 / 代办).
 MODES: Mapping[str, str] = {"assisted": "帮办", "proxy": "代办"}
 
+#: A station's heartbeat, as the county's station page names each figure.
+HEARTBEAT_LABELS: Mapping[str, str] = {
+    "app_version": "程序版本", "schema_version": "数据库版本", "protocol": "同步协议版本",
+    "queue_length": "待同步条数", "oldest_queued_age_s": "最早积压（秒）", "set_aside_count": "搁置条数",
+    "clock_offset_s": "时钟偏差（秒）", "free_disk_bytes": "剩余磁盘（字节）", "station_time": "站点时间",
+}
+
 #: Case.status at the station.
 CASE_STATUSES: Mapping[str, str] = {
     "not_collected": "未收件（一次性告知）",
@@ -138,7 +145,9 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "case_list": "查看办件列表",
     "reveal": "显示完整号码",
     "print": "打印文书",
-    "ledger": "打印台账",
+    "ledger": "打印或导出台账",
+    "cases_export": "导出办件（省级平台）",
+    "county_settings": "修改县级设置",
     "scan_download": "下载扫描件",
     "resume": "再次受理（读取首次来访信息）",
     "library_view": "查看居民材料库",

@@ -39,6 +39,7 @@ from station.views import (
     printing,
     profile,
     public,
+    reports,
     sync_status,
     transfers,
     usb,
@@ -157,8 +158,8 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    for module in (main, auth, public, catalog, intake, cases, follow_up, library, printing, admin, sync_status, usb,
-                   transfers, kiosk, notify, villages, profile, appointments, home_visits):
+    for module in (main, auth, public, catalog, intake, cases, follow_up, library, printing, reports, admin,
+                   sync_status, usb, transfers, kiosk, notify, villages, profile, appointments, home_visits):
         app.register_blueprint(module.bp)
 
 

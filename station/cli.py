@@ -155,13 +155,15 @@ def run_command(host: str, port: int) -> None:
 @click.option("--port", type=int, default=8080)
 @click.option("--hub-port", type=int, default=8090)
 @click.option("--no-serve", is_flag=True, help="prepare the demo data and exit")
-def demo_command(data_dir: str, host: str, port: int, hub_port: int, no_serve: bool) -> None:
+@click.option("--cases", type=click.IntRange(0, 20000), default=150, show_default=True,
+              help="cases in the demo's month (a station that already has cases keeps them)")
+def demo_command(data_dir: str, host: str, port: int, hub_port: int, no_serve: bool, cases: int) -> None:
     """A ready-to-try station (and county hub) with demo users and catalog."""
     # Imported here, not at the top: it brings the whole county hub, which a station's own
     # start-up (`run`, `sync`) has no use for.
     from demo.station_and_hub import run_demo
 
-    raise SystemExit(run_demo(data_dir, host, port, hub_port, no_serve))
+    raise SystemExit(run_demo(data_dir, host, port, hub_port, no_serve, cases))
 
 
 @cli.command("link")

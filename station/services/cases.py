@@ -275,6 +275,18 @@ def apply_conflict_resolution(case_id: str, payload: dict[str, Any]) -> Case | N
     return case
 
 
+def decided_at(payload: dict[str, Any]) -> dt.datetime:
+    """When the county decided, in station time: a station that pulls a week late still closes the
+    case on the day the county did, so the actual time used (四条线) is the county's, not the link's."""
+    try:
+        when = dt.datetime.fromisoformat(str(payload.get("decided_at") or "").replace("Z", "+00:00"))
+    except ValueError:
+        return now()
+    if when.tzinfo is None:
+        return now()
+    return min(when.astimezone().replace(tzinfo=None, microsecond=0), now())
+
+
 def apply_county_status(case_id: str, payload: dict[str, Any]) -> Case | None:
     """Apply a decision the county sent down the changes feed (call inside the pull transaction).
 
@@ -303,9 +315,9 @@ def apply_county_status(case_id: str, payload: dict[str, Any]) -> Case | None:
         case.result = payload.get("result") or ""
         case.result_text = payload.get("result_text") or ""
         case.result_certificate_no = str(payload.get("certificate_no") or "")[:60]
-        case.closed_at = now()
+        case.closed_at = decided_at(payload)
     if status == "rejected":
-        case.closed_at = now()
+        case.closed_at = decided_at(payload)
     case.updated_at = now()
     case.save()
     clerk = payload.get("clerk") or "县级平台"

@@ -161,7 +161,8 @@ def deferred_due(today: dt.date, calendar: WorkCalendar, agent: User | None = No
             for m in query]
 
 
-def record_arrival(case: Case, user: User, material_id: int, supplied_as: str = "original_seen") -> CaseMaterial:
+def record_arrival(case: Case, user: User, material_id: int, supplied_as: str = "original_seen",
+                   at: dt.datetime | None = None) -> CaseMaterial:
     """A deferred material was handed in: mark it provided and send the materials to the county.
 
     When the last deferred material of a 容缺收件 case arrives, the case is 已收件 like any other.
@@ -177,7 +178,7 @@ def record_arrival(case: Case, user: User, material_id: int, supplied_as: str = 
         raise DomainError(f"办件当前状态为“{case.status_name}”，已不能登记补交材料。")
     if supplied_as == "scan" and not Attachment.select().where(Attachment.case == case).exists():
         raise DomainError("本办件还没有扫描件，请先上传扫描件再登记。")
-    at = now()
+    at = at or now()  # a later time only when entering an arrival recorded on paper (and the demo)
     with db.atomic("IMMEDIATE"):
         due = material.due_date
         material.status = "provided"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -105,6 +106,9 @@ def apply_hub_settings(settings: dict) -> list[str]:
         elif key == "public_url":  # "" or null: the county withdrew it, receipts use the station's page again
             Setting.set_value(HUB_PUBLIC_URL, (value or "").strip())
             applied.append(HUB_PUBLIC_URL)
+        elif isinstance(value, (dict, list)):  # a table (assessed_days per item, area_names): kept as JSON
+            Setting.set_value(f"hub.{key}", json.dumps(value, ensure_ascii=False, sort_keys=True))
+            applied.append(f"hub.{key}")
         else:
             Setting.set_value(f"hub.{key}", str(value))
             applied.append(f"hub.{key}")

@@ -18,6 +18,7 @@ from rules.labels import (
     REVEAL_REASONS,
     SUPPLY_FORMS,
 )
+from rules.time_lines import LINE_STATES, LINES
 from station.models import User
 from station.services import (
     attachments,
@@ -29,6 +30,7 @@ from station.services import (
     material_library,
     personal,
     shared_cases,
+    time_lines,
     timeline,
     transfers,
 )
@@ -122,6 +124,7 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
         supply_forms=SUPPLY_FORMS, collector_kinds=COLLECTOR_KINDS, cert_types=CERTIFICATE_TYPES,
         handover=follow_up.handover_summary(case), today=dt.date.today(),
         reveal_form=reveal_form or RevealForm(formdata=None), revealed=revealed,
+        lines=time_lines.lines_of(case, dt.date.today()), line_names=LINES, line_states=LINE_STATES,
         hand_write=hand_write_notice(case.applicant_name, case.proxy_name, address),
         papers=transfers.where_are_papers(case),
         evaluations=evaluations.for_case(case), describe_evaluation=evaluations.describe,

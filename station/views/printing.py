@@ -49,4 +49,4 @@ def ledger_pdf():  # noqa: ANN201
     visits = home_visits.ledger_rows(day)
     log_access("ledger", obj=day.isoformat(),
                detail=f"打印 {day.isoformat()} 台账（{len(rows)} 件" + (f"，上门服务 {len(visits)} 次" if visits else "") + "）")
-    return _pdf(ledger(paper.station_info(), day, rows, visits), f"ledger-{day.isoformat()}.pdf")
+    return _pdf(ledger(paper.station_info(), day, rows, visits=visits), f"ledger-{day.isoformat()}.pdf")

@@ -29,7 +29,7 @@ from sync.hub.security import configure_security
 from sync.hub.services import stations
 from sync.hub.services.platform import load_platform
 from sync.hub.services.resealing import reseal_everything
-from sync.hub.views import access_log, api, auth, booking, catalog, clerk, public, remedies
+from sync.hub.views import access_log, api, auth, booking, catalog, clerk, numbers, public, remedies
 
 #: The migration whose upgrade seals the rows already there (see migrations/0003).
 SEALING_MIGRATION = "0003_sealed_personal_data"
@@ -141,6 +141,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(clerk.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(access_log.bp)
+    app.register_blueprint(numbers.bp)
     app.register_blueprint(public.bp)  # the resident's page: no login, rate-limited
     app.register_blueprint(booking.bp)  # the resident's bookings (预约): no login, rate-limited
     app.register_blueprint(remedies.bp)

@@ -21,3 +21,14 @@ def to_china(value: Any) -> dt.datetime | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(CHINA_TZ)
+
+
+def china_naive(value: Any) -> dt.datetime | None:
+    """China time without a zone, as the county's statistics columns hold it (days split at midnight in China)."""
+    china = to_china(value)
+    return china.replace(tzinfo=None) if china is not None else None
+
+
+def china_today() -> dt.date:
+    """Today's date in China (the county's working day), whatever the server's zone."""
+    return dt.datetime.now(CHINA_TZ).date()

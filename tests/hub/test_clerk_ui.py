@@ -153,11 +153,14 @@ def _badges(row: str) -> list[str]:
 
 def test_station_settings_form_emits_change(hub_app, county_admin, station_a):
     page = "/stations/ST-A"
-    county_admin.csrf_post(page, {"settings": json.dumps({"sync_interval_s": 120})})
+    county_admin.csrf_post(page, {"sync_interval_seconds": "120"})
     [change] = station_a.changes().json["changes"]
-    assert change["kind"] == "station.settings" and change["payload"]["settings"] == {"sync_interval_s": 120}
-    html = county_admin.csrf_post(page, {"settings": "{oops"}).get_data(as_text=True)
-    assert "不是有效的 JSON" in html
+    assert change["kind"] == "station.settings" and change["payload"]["settings"] == {"sync_interval_seconds": 120}
+    html = county_admin.csrf_post(page, {"sync_interval_seconds": "两分钟"}).get_data(as_text=True)
+    assert "自动同步间隔（秒）应为 10 到 86400 之间的整数" in html
+    assert len(station_a.changes().json["changes"]) == 1  # nothing sent for the refused form
+    shown = county_admin.get(page).get_data(as_text=True)
+    assert "<textarea" not in shown and "自动同步间隔（秒）" in shown
 
 
 def test_publish_catalog_by_paste_and_upload(hub_app, county_admin, station_a):

@@ -48,7 +48,7 @@ STEPS = [
     Step("catalog_publish", lambda u, e, s: u.csrf_post("/catalog", {
         "catalog": json.dumps(valid_catalog("2026.12-t"), ensure_ascii=False)})),
     Step("station_settings", lambda u, e, s: u.csrf_post("/stations/ST-A", {
-        "settings": json.dumps({"sync_interval_seconds": 60})})),
+        "sync_interval_seconds": "60"})),
     Step("logout", lambda u, e, s: u.csrf_post("/logout", {}, token_page="/cases")),
     Step("log_verify", lambda u, e, s: u.csrf_post("/access-log", {})),
 ]

@@ -22,6 +22,15 @@ from printouts.samples import sample_case, sample_ledger_rows, sample_station, s
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "docs" / "printouts"
 
 
+def sample_month_rows() -> list:
+    """A month's ledger rows: the day's sample spread over March."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    rows = [replace(r, received_at=r.received_at + timedelta(days=i % 27)) for i, r in enumerate(sample_ledger_rows(90))]
+    return sorted(rows, key=lambda r: r.received_at)
+
+
 def documents() -> dict[str, Callable[[], bytes]]:
     """Every printable document built from the sample data, by file stem."""
     station, case = sample_station(), sample_case()
@@ -33,6 +42,7 @@ def documents() -> dict[str, Callable[[], bytes]]:
                              deadline_warning="2027年节假日数据缺失，仅按周末计算"))
     docs["transfer"] = lambda: transfer_sheet(station, sample_transfer())
     docs["ledger"] = lambda: ledger(station, date(2025, 3, 5), sample_ledger_rows(60))
+    docs["ledger_month"] = lambda: ledger(station, date(2025, 3, 1), sample_month_rows(), date(2025, 3, 31))
     return docs
 
 

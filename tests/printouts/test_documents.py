@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import partial
 
 import pytest
@@ -267,3 +267,30 @@ def test_the_bundle_receipt_lists_every_item_with_its_own_case_number_under_one_
     received = text.split("收取材料")[1].split("温馨提示")[0]
     assert "结婚证" in received and "出生医学证明" not in received
     assert "出生医学证明（由本件事前项办结后出具）" in text
+
+
+def test_ledger_dates_and_times_fit_their_columns(station: StationInfo) -> None:
+    """A due date with its provisional mark, and a month ledger's date+time, never spill into the next column."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from printouts.fonts import cjk_font
+    from printouts.layout import LEDGER_LAYOUT, Builder
+    from printouts.sheets import LEDGER_COLUMNS, LEDGER_DATE_COLUMNS, ledger_date
+
+    b = Builder(cjk_font(), LEDGER_LAYOUT)
+    size = b.s.cell.fontSize
+    width = LEDGER_LAYOUT.frame_width
+    padding = 3  # 1.5 pt each side
+    for column in LEDGER_DATE_COLUMNS:
+        text = ledger_date(date(2025, 12, 28), provisional=True)
+        assert stringWidth(text, b.font.name, size) + padding <= LEDGER_COLUMNS[column][1] * width, text
+    stamp = datetime(2025, 12, 28, 23, 59).strftime("%m-%d %H:%M")
+    assert stringWidth(stamp, b.font.name, size) + padding <= LEDGER_COLUMNS[1][1] * width
+
+
+def test_a_month_ledger_shows_the_period_and_each_case_date(station: StationInfo) -> None:
+    rows = [replace(r, received_at=r.received_at + timedelta(days=i % 28)) for i, r in enumerate(sample_ledger_rows(40))]
+    rows.sort(key=lambda r: r.received_at)
+    text = flat(pdftotext(ledger(station, date(2025, 3, 1), rows, date(2025, 3, 31))))
+    assert "2025年3月1日至2025年3月31日" in text
+    assert "03-28" in text and "2025-04-02" in text

@@ -14,6 +14,7 @@ from sync.hub.models.cases import (
     Decision,
     Event,
     HubCase,
+    Setting,
 )
 from sync.hub.models.evaluations import HubEvaluation, Remedy, RemedyContact
 from sync.hub.models.licences import Licence
@@ -48,6 +49,7 @@ MODELS = [
     Device,
     AppointmentOffer,
     Appointment,
+    Setting,
 ]
 
 __all__ = [
@@ -77,6 +79,7 @@ __all__ = [
     "RemedyContact",
     "Peer",
     "PeerForward",
+    "Setting",
     "Station",
     "StationAccessLog",
     "utcnow",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from peewee import (
     AutoField,
+    BooleanField,
     CharField,
     DateField,
     DateTimeField,
@@ -49,6 +50,23 @@ class HubCase(BaseModel):
     supplied_at = DateTimeField(null=True)  # station sent materials after a 补正 request
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    # for statistics and ledgers (migration 0012): received and closed in China time (naive), the
+    # applicant's village code and the agent's name, copied out of the snapshot
+    received_time = DateTimeField(null=True)
+    area_code = CharField(max_length=12, default="")
+    agent_name = CharField(max_length=100, default="")
+    closed_at = DateTimeField(null=True)
+    assessed_due = DateField(null=True)  # the county's 考核时限 in force when the case came in
+    commitment = BooleanField(default=False)  # a material replaced by a signed 告知承诺
+    deferred_total = IntegerField(default=0)  # 容缺 materials, as the latest materials list stands
+    deferred_on_time = IntegerField(default=0)  # … brought on or before their date
+    deferred_late = IntegerField(default=0)  # … brought after it (the rest are still outstanding)
+
+    class Meta:
+        indexes = (
+            (("received_time", "station"), False),
+            (("status", "committed_due"), False),
+        )
 
 
 class Event(BaseModel):
@@ -121,6 +139,15 @@ class Change(BaseModel):
     case_id = CharField(max_length=36, null=True)
     payload = JSONText()
     created_at = DateTimeField(default=utcnow)
+
+
+class Setting(BaseModel):
+    """A county-wide setting (migration 0012): ``assessed_days`` per item code, ``area_names``."""
+
+    key = CharField(max_length=80, primary_key=True)
+    value = JSONText()
+    updated_at = DateTimeField(default=utcnow)
+    updated_by = CharField(max_length=64, default="")
 
 
 class CatalogVersion(BaseModel):

@@ -16,8 +16,9 @@ from flask import current_app, has_app_context
 
 from rules import events
 from sync import protocol
+from sync.hub.china_time import china_naive
 from sync.hub.models import AttachmentLink, HubCase, utcnow
-from sync.hub.services import evaluations, personal
+from sync.hub.services import county_settings, evaluations, personal
 
 #: A case as the apply functions see it: a stored row, or one first seen in this batch (new_case).
 CaseView = HubCase | SimpleNamespace
@@ -104,6 +105,13 @@ def _apply_submitted(case: CaseView, event: dict[str, Any], now: dt.datetime,
         "statutory_due": _date_or_none(payload.get("statutory_due")),
         "committed_due": _date_or_none(payload.get("committed_due")),
         "received_at": str(payload.get("received_at") or "")[:40] or None,
+        "received_time": china_naive(payload.get("received_at")),
+        "assessed_due": county_settings.assessed_due(payload.get("item_code"), china_naive(payload.get("received_at"))),
+        "area_code": str(applicant.get("area_code") or "")[:12],
+        "commitment": any(isinstance(m, dict) and m.get("status") == "commitment" for m in payload.get("materials") or []),
+        **deferred_columns(payload.get("materials")),
+        "agent_name": str((payload.get("agent") if isinstance(payload.get("agent"), dict) else {}).get("name")
+                          or "")[:100],
         # 跨域办: where it was taken (申报地) and which county handles it (受理地/办结地); rules/events checked the codes
         "received_area": payload.get("received_area") or None,
         "handling_area": payload.get("handling_area") or None,
@@ -126,10 +134,26 @@ def _apply_materials(case: CaseView, event: dict[str, Any], now: dt.datetime,
         snapshot["attachments"] = list(snapshot.get("attachments") or []) + [
             a for a in payload["attachments"] if isinstance(a, dict) and a.get("sha256") not in known]
         _link_attachments(case, payload["attachments"], writes)
-    updates: dict[str, Any] = {"snapshot": snapshot}
+    updates: dict[str, Any] = {"snapshot": snapshot, **deferred_columns(snapshot.get("materials"))}
     if case.status == "supplement":
         updates["supplied_at"] = now
     return updates
+
+
+def deferred_columns(materials: Any) -> dict[str, int]:
+    """容缺 materials of the latest list: how many, brought on or before their date, brought late."""
+    total = on_time = late = 0
+    for m in materials if isinstance(materials, list) else []:
+        if not isinstance(m, dict) or not _date_or_none(m.get("due_date")):
+            continue
+        total += 1
+        if m.get("status") != "deferred":
+            brought = str(m.get("received_at") or "")[:10]
+            if brought and brought <= str(m["due_date"])[:10]:
+                on_time += 1
+            else:
+                late += 1
+    return {"deferred_total": total, "deferred_on_time": on_time, "deferred_late": late}
 
 
 def _apply_supplemented(case: CaseView, event: dict[str, Any], now: dt.datetime,
@@ -144,7 +168,7 @@ def _apply_supplemented(case: CaseView, event: dict[str, Any], now: dt.datetime,
         snapshot["materials"] = payload["materials"]
     answer = {key: payload.get(key) for key in ("supplied", "note", "by", "supplied_at")}
     snapshot["supplements"] = [*(snapshot.get("supplements") or []), answer]
-    updates: dict[str, Any] = {"snapshot": snapshot}
+    updates: dict[str, Any] = {"snapshot": snapshot, **deferred_columns(snapshot.get("materials"))}
     if case.status == "supplement":
         updates["supplied_at"] = now
     return updates

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,7 @@ from peewee import IntegrityError
 
 from rules.labels import COUNTY_DECISIONS, HUB_CASE_STATUSES, MATERIAL_STATUSES
 from sync import protocol
+from sync.hub.china_time import china_naive
 from sync.hub.extensions import db
 from sync.hub.models import Decision, HubCase, Peer, utcnow
 from sync.hub.services import changes, licences
@@ -103,8 +105,12 @@ def _validate(case: HubCase, data: DecisionInput) -> dict[str, Any]:
     return fields
 
 
-def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = False) -> Decision:
+def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = False,
+           at: dt.datetime | None = None) -> Decision:
     """Record a decision, move the case, and emit its ``case.status`` change — all or nothing.
+
+    ``at`` (UTC) dates a decision taken earlier on paper and entered now (and the demo's month);
+    the station closes the case on that date, not on the day it pulls the change.
 
     The status update is conditional on the status we validated against, so two clerks
     deciding the same case at once cannot both win. A 跨域办 case forwarded to the county that
@@ -121,7 +127,7 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = F
         label = COUNTY_DECISIONS.get(data.kind, data.kind)
         raise InvalidTransition(f"办件当前状态为「{HUB_CASE_STATUSES.get(case.status, case.status)}」，不能{label}。")
     fields = _validate(case, data)
-    now = utcnow()
+    now = at or utcnow()
     if data.kind == ACCEPT and not fields["hub_case_no"]:
         # the platform's own 办件编号; with the county's area code in it, numbers of two counties
         # never collide when one records the other's decisions (跨域办, services/peers.py)
@@ -129,8 +135,9 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = F
         fields["hub_case_no"] = f"XJ{area}{now:%Y%m%d}{case.id:08d}"
     try:
         with db.atomic():
+            closed = {"closed_at": china_naive(now)} if data.kind in (REJECT, COMPLETE) else {}
             updated = (HubCase.update(status=data.kind, hub_case_no=fields["hub_case_no"], updated_at=now,
-                                      supplied_at=None)
+                                      supplied_at=None, **closed)
                        .where((HubCase.id == case.id) & (HubCase.status == case.status))
                        .execute())
             if updated != 1:

@@ -83,6 +83,31 @@ def check_setting_urls(settings: dict[str, Any]) -> None:
                 raise ValidationError(f"设置 {key}：{problem}")
 
 
+#: The settings a county admin sets per station on a form (no JSON to type):
+#: name → (label, kind, low, high); a number must lie in [low, high].
+SETTING_LABELS: dict[str, tuple[str, str, int, int]] = {
+    "sync_interval_seconds": ("自动同步间隔（秒）", "number", 10, 24 * 3600),
+    "query_url_base": ("本站查询页地址（回执二维码）", "url", 0, 0),
+}
+
+
+def settings_from_form(current: dict[str, Any], form: Any) -> dict[str, Any]:
+    """The station's settings with the form's values: a blank field removes that setting, the
+    settings the form does not show are kept as they are; a bad value is refused in Chinese."""
+    settings = {k: v for k, v in (current or {}).items() if k not in SETTING_LABELS}
+    for key, (label, kind, low, high) in SETTING_LABELS.items():
+        raw = str(form.get(key) or "").strip()
+        if not raw:
+            continue
+        if kind == "number":
+            if not raw.isdigit() or not low <= int(raw) <= high:
+                raise ValidationError(f"{label}应为 {low} 到 {high} 之间的整数。")
+            settings[key] = int(raw)
+        else:
+            settings[key] = raw[:300]
+    return settings
+
+
 def update_settings(code: str, settings: dict[str, Any], *, clerk: str) -> Station:
     """Replace a station's settings and send them down the changes feed in one transaction."""
     station = Station.by_code(code)

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import io
-import json
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from rules import evaluations as rating_rules
-from rules.labels import COUNTY_DECISIONS, HUB_CASE_STATUSES
+from rules.labels import COUNTY_DECISIONS, HEARTBEAT_LABELS, HUB_CASE_STATUSES
+from rules.time_lines import LINE_STATES, LINES
+from sync.hub.china_time import china_today
 from sync.hub.extensions import db
 from sync.hub.models import Conflict, Decision, Event, HubCase, Remedy, Station
 from sync.hub.models.users import COUNTY_ADMIN
 from sync.hub.security import CASEWORK, log_access, require_role
-from sync.hub.services import attachments, decisions, evaluations, peers, personal, public, stations
+from sync.hub.services import (
+    attachments,
+    case_search,
+    decisions,
+    evaluations,
+    peers,
+    personal,
+    public,
+    stations,
+    warnings,
+)
 from sync.hub.services import conflicts as conflict_service
 from sync.hub.services.errors import HubError
 from websec.files import download_name, sniff_type
@@ -56,40 +67,40 @@ def station_detail(code: str) -> str | Response:
         if current_user.role != COUNTY_ADMIN:
             abort(403)  # settings reach every PC of the station: county admins only
         try:
-            settings = json.loads(request.form.get("settings") or "{}")
+            settings = stations.settings_from_form(station.settings or {}, request.form)
             with db.atomic():
                 stations.update_settings(code, settings, clerk=current_user.username)
                 log_access("station_settings", obj=code,
                            detail="下发站点设置：" + ("、".join(sorted(map(str, settings))) or "清空"))
-        except json.JSONDecodeError:
-            flash("站点设置不是有效的 JSON。", "error")
         except HubError as exc:
             flash(exc.message, "error")
         else:
             flash("站点设置已保存，将在该站下次同步时下发。", "success")
             return redirect(url_for("clerk.station_detail", code=code))
-    return render_template("hub/station.html", station=station,
-                           settings_json=json.dumps(station.settings or {}, ensure_ascii=False, indent=2))
+    return render_template("hub/station.html", station=station, heartbeat_labels=HEARTBEAT_LABELS,
+                           settings=station.settings or {}, setting_labels=stations.SETTING_LABELS)
 
 
 @bp.get("/cases")
 def cases() -> str:
-    """Incoming cases, filtered by station and status, or found by query code, case number or ID number."""
-    station_code = request.args.get("station", "").strip()
-    status = request.args.get("status", "").strip()
-    q = request.args.get("q", "").strip()[:64]
+    """Cases found by query code, case number or ID number (exact), applicant name, item, station,
+    state and deadline line (open cases past it); the items of one 一件事 stay together."""
+    f = case_search.CaseSearch(
+        q=request.args.get("q", "").strip()[:64], name=request.args.get("name", "").strip()[:50],
+        item_code=request.args.get("item", "").strip()[:64], station_code=request.args.get("station", "").strip(),
+        status=request.args.get("status", "").strip(), line=request.args.get("line", "").strip())
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
-    query = HubCase.select(HubCase, Station).join(Station)
-    if q:
-        query = query.where(personal.search_condition(q))  # exact matches; an ID number by its blind index
-    if station_code:
-        query = query.where(Station.code == station_code)
-    if status:
-        query = query.where(HubCase.status == status)
+    try:
+        query = case_search.search(f, china_today())
+    except HubError as exc:
+        flash(exc.message, "error")
+        query = case_search.search(case_search.CaseSearch(), china_today())
     total = query.count()
-    rows = list(query.order_by(HubCase.updated_at.desc(), HubCase.id.desc()).paginate(page, PAGE_SIZE))
+    rows = case_search.group_bundles(list(query.order_by(HubCase.updated_at.desc(), HubCase.id.desc())
+                                          .paginate(page, PAGE_SIZE)))
     return render_template("hub/cases.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
-                           station_code=station_code, status=status, q=q,
+                           station_code=f.station_code, status=f.status, q=f.q, name=f.name, item=f.item_code,
+                           line=f.line, items=case_search.item_choices(), line_names=LINES,
                            stations=Station.select().order_by(Station.code),
                            status_labels=HUB_CASE_STATUSES)
 
@@ -128,6 +139,8 @@ def _case_page(case: HubCase, revealed: dict[str, str] | None = None) -> str:
         conflicts=list(Conflict.select().where(Conflict.case_id == case_id).order_by(Conflict.id)),
         files=attachments.for_case(case_id), cross=cross,
         allowed=[] if cross and cross["peer"] else decisions.allowed_decisions(case.status),
+        notes=case_search.station_notes(case_id), lines=warnings.lines_of(case, china_today()),
+        line_names=LINES, line_states=LINE_STATES,
         ratings=evaluations.for_case(case_id), rating_rules=rating_rules,
         remedy_ids={r.evaluation_id: r.id for r in Remedy.select().where(Remedy.case_id == case_id)},
         bundle_cases=public.bundle_members(case))

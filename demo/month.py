@@ -1,0 +1,258 @@
+"""A month of cases for the demo, taken through the real services (intake, sync, county decisions).
+
+A newcomer's demo with no cases shows empty lists, ledgers and charts. This module plays a month
+of a village station's work: residents come in on working days, agents take the applications
+with `services.intake` (some 一次性告知, some 容缺, some 告知承诺), sync pushes them to the county
+hub, a county clerk decides them with `sync.hub.services.decisions` (受理, 补正, 不予受理, 办结,
+dated on the day the clerk would have acted), the station pulls the decisions back, 容缺 materials
+arrive, results are handed over, and one last sync carries that up. Nothing is written as raw rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+from stdnum.cn import ric
+
+from station.extensions import db
+from station.models import Case, CaseMaterial, User
+from station.samples import complete_form
+from station.services import cases, follow_up, intake
+from station.services.calendar import load_calendar
+from station.services.catalog import current_items, materials_of
+from station.services.errors import DomainError
+from station.sync_hooks import station_hooks
+from sync.hub.extensions import db as hub_db
+from sync.hub.services import county_settings
+from sync.hub.services import decisions as hub_decisions
+from sync.jobs import sync_round
+
+log = logging.getLogger(__name__)
+
+#: The demo station's township and the villages it serves (统计用区划代码, 东关镇 = 141081102).
+VILLAGES = {
+    "141081102201": "东关村",
+    "141081102202": "西关村",
+    "141081102203": "南街村",
+    "141081102204": "北庄村",
+    "141081102205": "柳树湾村",
+    "141081102206": "杏花村",
+}
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+GIVEN = ("秀英", "桂英", "建国", "志强", "淑珍", "玉兰", "明", "军", "丽", "勇", "静", "海燕", "国华", "德胜",
+         "翠花", "红梅", "振华", "春生", "凤英", "长顺", "永福", "金凤", "俊杰", "晓东")
+PROXY_NAMES = ("王代办", "赵代办")
+NOTES = ("申请人来电询问进度，已告知预计办结时间。", "已电话通知申请人补交户口簿复印件，申请人称下周一送来。",
+         "材料原件已核验退回申请人。", "申请人行动不便，结果由代办员上门送达。")
+
+
+@dataclass
+class MonthSummary:
+    """What the month left behind, for the demo's banner and the tests."""
+
+    cases: int = 0
+    by_status: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+
+def _id_number(rng: random.Random, n: int) -> str:
+    born = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 60 * 365))
+    body = f"141081{born:%Y%m%d}{n % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def _working_days(today: dt.date, span: int) -> list[dt.date]:
+    calendar = load_calendar()
+    days = [today - dt.timedelta(days=k) for k in range(span, 0, -1)]
+    return [d for d in days if calendar.is_workday(d)] or [today - dt.timedelta(days=1)]
+
+
+def _form(rng: random.Random, item: Any, n: int, day: dt.date, fate: str) -> dict[str, str]:
+    """The intake form for one resident; `fate` picks which materials are missing, deferred or promised."""
+    name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+    village = rng.choice(list(VILLAGES))
+    data = complete_form([item], _id_number(rng, n), name, applicant_area_code=village,
+                         applicant_address=f"示范县东关镇{VILLAGES[village]}{rng.randint(1, 9)}组{rng.randint(1, 60)}号",
+                         applicant_phone=f"139{rng.randint(10000000, 99999999)}")
+    if item.proxy_allowed and rng.random() < 0.35:
+        proxy = _id_number(rng, n + 500)
+        data.update(mode="proxy", proxy_name=rng.choice(PROXY_NAMES), proxy_id_number=proxy,
+                    proxy_phone="13800000001", proxy_relation="村代办员", authorization="signed")
+    materials = materials_of(item)
+    if fate == "not_collected":
+        essential = [m for m in materials if m.essential]
+        data[f"mat__{rng.choice(essential).key}__status"] = "missing"
+    elif fate == "deferred":
+        m = next(m for m in materials if m.deferrable)
+        limit = intake.deferral_limit([item], day, load_calendar())
+        data[f"mat__{m.key}__status"] = "deferred"
+        data[f"mat__{m.key}__due"] = min(limit, day + dt.timedelta(days=5)).isoformat() if limit else ""
+    elif fate == "commitment":
+        m = next(m for m in materials if m.commitment)
+        data[f"mat__{m.key}__status"] = "commitment"
+    return data
+
+
+def take_applications(app: Flask, count: int, today: dt.date, rng: random.Random) -> list[str]:
+    """`count` applications over the last month's working days, oldest first; return the case ids."""
+    with app.app_context(), db.connection_context():
+        agents = list(User.select().where(User.role == "agent").order_by(User.id))
+        items = [i for i in current_items() if materials_of(i)]
+        days = _working_days(today, 30)
+        stamps = sorted(dt.datetime.combine(rng.choice(days), dt.time(8, 30))
+                        + dt.timedelta(minutes=rng.randrange(0, 8 * 60)) for _ in range(count))
+        ids = []
+        for n, at in enumerate(stamps):
+            roll = rng.random()
+            item = rng.choice(items)
+            mats = materials_of(item)
+            deferrable = item.kind == "committed" and any(m.deferrable for m in mats)
+            if roll < 0.08:
+                fate = "not_collected"
+            elif roll < 0.30 and deferrable:
+                fate = "deferred"
+            elif roll < 0.36 and any(m.commitment for m in mats):
+                fate = "commitment"
+            else:
+                fate = "complete"
+            data = _form(rng, item, n, at.date(), fate)
+            try:
+                draft = intake.check_input([item], data, at.date())
+                [case] = intake.create_cases([item], draft, rng.choice(agents), allow_duplicate=True, received_at=at)
+            except DomainError as exc:  # a catalog quirk: skip that resident rather than stop the demo
+                log.info("demo intake skipped: %s", exc.message)
+                continue
+            ids.append(case.id)
+    return ids
+
+
+def sync_once(app: Flask) -> None:
+    """One real sync round (push, then pull the county's decisions)."""
+    with app.app_context(), db.connection_context():
+        summary = sync_round(app, station_hooks(app))
+    if summary is not None and summary.error:
+        raise RuntimeError(f"demo sync failed: {summary.error}")
+
+
+def county_decides(hub_app: Flask, today: dt.date, rng: random.Random) -> None:
+    """The county clerk works through the month: most cases accepted and completed, some 补正 or refused.
+
+    Each decision is dated a few working days after the case came in (never after today), so the
+    actual time used and the on-time rates look like a real month, late cases included.
+    """
+    from sync.hub.models import HubCase
+
+    with hub_app.app_context(), hub_db.connection_context():
+        cases = list(HubCase.select().where(HubCase.status == "submitted").order_by(HubCase.id))
+        for case in cases:
+            snapshot = case.snapshot or {}
+            received = dt.datetime.fromisoformat(str(case.received_at or "")[:19])
+            age = (today - received.date()).days
+            if age < 2 or (case.station_decision == "deferred" and rng.random() < 0.5):
+                continue  # the last two days' cases, and some 容缺 ones, still wait for the county
+            def on(days: int, received: dt.datetime = received, age: int = age) -> dt.datetime:
+                moment = received + dt.timedelta(days=min(days, age), hours=rng.randint(0, 3))
+                while moment.weekday() >= 5 and moment.date() < today:  # the county works on weekdays
+                    moment += dt.timedelta(days=1)
+                return moment.astimezone(dt.UTC).replace(tzinfo=None)
+            roll = rng.random()
+            if roll < 0.06:
+                hub_decisions.decide(case.case_id, hub_decisions.DecisionInput(
+                    kind=hub_decisions.REJECT, reason="不符合申请条件：申请人户籍不在本县"), clerk="county", at=on(2))
+                continue
+            if roll < 0.16:
+                keys = [m.get("key") for m in snapshot.get("materials") or [] if isinstance(m, dict) and m.get("key")]
+                hub_decisions.decide(case.case_id, hub_decisions.DecisionInput(
+                    kind=hub_decisions.SUPPLEMENT, supplement_keys=tuple(keys[:1]), reason="复印件不清晰，请补正"),
+                    clerk="county", at=on(1))
+                continue
+            hub_decisions.decide(case.case_id, hub_decisions.DecisionInput(kind=hub_decisions.ACCEPT),
+                                 clerk="county", at=on(1))
+            committed = case.committed_due
+            limit = (committed - received.date()).days if committed else 10
+            finish = rng.choice((max(1, limit // 3), max(1, limit // 2), limit, limit + 4))  # a few late
+            if finish <= age and rng.random() < 0.8:
+                approved = rng.random() < 0.92
+                hub_decisions.decide(case.case_id, hub_decisions.DecisionInput(
+                    kind=hub_decisions.COMPLETE, result="approved" if approved else "denied",
+                    result_text="" if approved else "经审核不符合补贴条件",
+                    certificate_no=f"ZS{case.id:06d}" if approved else None), clerk="county", at=on(finish))
+
+
+def station_follows_up(app: Flask, today: dt.date, rng: random.Random) -> None:
+    """容缺 materials arrive (mostly on time) and most results are handed over."""
+    with app.app_context(), db.connection_context():
+        clerk = User.get(User.username == "clerk")
+        for material in (CaseMaterial.select().join(Case)
+                         .where((CaseMaterial.status == "deferred") & (Case.status.in_(("deferred", "accepted",
+                                                                                          "collected"))))):
+            if rng.random() < 0.7:
+                case = material.case
+                late = rng.random() < 0.2
+                day = material.due_date + dt.timedelta(days=2) if late else case.received_at.date() + dt.timedelta(days=1)
+                if day >= today:
+                    continue
+                at = dt.datetime.combine(day, dt.time(10, 0))
+                follow_up.record_arrival(case, clerk, material.id, "original_seen", at=at)
+        for case in Case.select().where(Case.status.in_(("accepted", "supplement"))):
+            if rng.random() < 0.15:
+                cases.add_note(case, clerk, rng.choice(NOTES))
+        for case in Case.select().where(Case.status == "completed"):
+            if rng.random() < 0.75:
+                follow_up.record_handover(case, clerk, follow_up.HandoverInput(
+                    method="window", collector_kind="applicant", collector_id_number=_applicant_id(case)),
+                    today=today)
+
+
+def _applicant_id(case: Case) -> str:
+    from station.services import personal
+
+    return personal.applicant_id_number(case)
+
+
+def county_settings_for_demo(app: Flask, hub_app: Flask) -> None:
+    """The county names the villages and sets an assessed limit per item (a few days inside the
+    committed one); both reach the station on its next pull, as county settings do."""
+    with app.app_context(), db.connection_context():
+        limits = {i.item_code: max(1, i.committed_value - 3) if i.committed_value > 3 else i.committed_value
+                  for i in current_items() if i.committed_unit == "working_days"}
+    with hub_app.app_context(), hub_db.connection_context():
+        county_settings.set_area_names(VILLAGES, clerk="county")
+        county_settings.set_assessed_days(limits, clerk="county")
+
+
+def seed_month(app: Flask, hub_app: Flask, count: int = 150, *, today: dt.date | None = None,
+               seed: int = 13) -> MonthSummary:
+    """Play a month at the station and the county; a station that already has cases is left alone."""
+    import time
+
+    started = time.perf_counter()
+    summary = MonthSummary()
+    today = today or dt.date.today()
+    with app.app_context(), db.connection_context():
+        if Case.select().exists():
+            summary.by_status = Counter(c.status for c in Case.select(Case.status))
+            summary.cases = sum(summary.by_status.values())
+            return summary
+    rng = random.Random(seed)
+    county_settings_for_demo(app, hub_app)
+    take_applications(app, count, today, rng)
+    sync_once(app)
+    county_decides(hub_app, today, rng)
+    sync_once(app)
+    station_follows_up(app, today, rng)
+    sync_once(app)
+    with app.app_context(), db.connection_context():
+        summary.by_status = Counter(c.status for c in Case.select(Case.status))
+    summary.cases = sum(summary.by_status.values())
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+__all__ = ["VILLAGES", "MonthSummary", "seed_month"]

@@ -1,0 +1,126 @@
+"""The ledger (台账) as a spreadsheet (.xlsx) and as CSV, for the township's own tallies.
+
+The same rows as the PDF ledger and the same masking (ID numbers first 6 + last 4): a file that
+leaves the station is paper by other means. The CSV starts with a UTF-8 BOM so that Chinese
+Excel and WPS open it without mojibake; the .xlsx has a frozen header row, column widths that
+fit, and real dates and times (a clerk can sort and filter them).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from printouts.data import LedgerRow
+from rules.labels import MODES
+from rules.privacy import mask_id_number
+
+Value = str | int | date | datetime | None
+
+#: (header, width in characters, value, number format) — one table for both files.
+COLUMNS: list[tuple[str, int, Callable[[int, LedgerRow], Value], str]] = [
+    ("序号", 6, lambda i, r: i, "0"),
+    ("收件时间", 17, lambda i, r: r.received_at, "yyyy-mm-dd hh:mm"),
+    ("办件编号", 26, lambda i, r: r.case_no, "@"),
+    ("事项名称", 30, lambda i, r: r.item_name, "@"),
+    ("申请人", 10, lambda i, r: r.applicant_name, "@"),
+    ("证件号码", 21, lambda i, r: mask_id_number(r.applicant_id_number), "@"),
+    ("村(社区)", 12, lambda i, r: r.village, "@"),
+    ("代办员", 9, lambda i, r: r.agent_name, "@"),
+    ("方式", 6, lambda i, r: MODES.get(r.mode, r.mode), "@"),
+    ("状态", 14, lambda i, r: r.status_text, "@"),
+    ("法定期限", 12, lambda i, r: r.statutory_due, "yyyy-mm-dd"),
+    ("承诺期限", 12, lambda i, r: r.committed_due, "yyyy-mm-dd"),
+    ("暂定期限", 8, lambda i, r: "是" if r.statutory_provisional or r.committed_provisional else "", "@"),
+    ("办结时间", 17, lambda i, r: r.closed_at, "yyyy-mm-dd hh:mm"),
+    ("同步", 8, lambda i, r: r.sync_state, "@"),
+]
+STATION_COLUMN: tuple[str, int, Callable[[int, LedgerRow], Value], str] = (
+    "服务站", 24, lambda i, r: r.station_name, "@")
+
+
+def _columns(rows: list[LedgerRow]) -> list[tuple[str, int, Callable[[int, LedgerRow], Value], str]]:
+    if any(r.station_name for r in rows):  # the county's ledger: which station took the case
+        return [COLUMNS[0], STATION_COLUMN, *COLUMNS[1:]]
+    return COLUMNS
+
+
+def _letter(n: int) -> str:
+    out = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+def ledger_xlsx(title: str, rows: Iterable[LedgerRow]) -> bytes:
+    """One sheet named `title` (cut to Excel's 31 characters): header frozen, dates as dates."""
+    rows = list(rows)
+    columns = _columns(rows)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=_sheet_name(title))
+    ws.freeze_panes = "A2"
+    for n, (_h, width, _v, _f) in enumerate(columns, 1):
+        ws.column_dimensions[_letter(n)].width = width
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="F2F2F2")
+    header = []
+    for name, *_rest in columns:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font, cell.fill, cell.alignment = bold, fill, Alignment(horizontal="center")
+        header.append(cell)
+    ws.append(header)
+    getters = [value for _h, _w, value, _f in columns]
+    formats = {n: fmt for n, (*_rest, fmt) in enumerate(columns) if fmt not in ("@", "0")}
+    for i, r in enumerate(rows, 1):
+        line: list[object] = [get(i, r) for get in getters]
+        for n, fmt in formats.items():  # only dates and times need a cell object (its number format)
+            if line[n] is not None:
+                cell = WriteOnlyCell(ws, value=line[n])
+                cell.number_format = fmt
+                line[n] = cell
+        ws.append(line)
+    ws.auto_filter.ref = f"A1:{_letter(len(columns))}{len(rows) + 1}"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+_BAD_SHEET_CHARS = str.maketrans({c: "-" for c in "[]:*?/\\"})
+
+
+def _sheet_name(title: str) -> str:
+    return (title.translate(_BAD_SHEET_CHARS) or "台账")[:31]
+
+
+def _csv_text(value: Value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@"):  # a cell Excel would run as a formula (CSV injection)
+        return "'" + text
+    return text
+
+
+def ledger_csv(rows: Iterable[LedgerRow]) -> bytes:
+    """CSV with a UTF-8 BOM and CRLF line ends: what Excel and WPS open as Chinese text."""
+    rows = list(rows)
+    columns = _columns(rows)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([name for name, *_rest in columns])
+    for i, r in enumerate(rows, 1):
+        writer.writerow([_csv_text(value(i, r)) for _h, _w, value, _f in columns])
+    return out.getvalue().encode("utf-8-sig")
+
+
+__all__ = ["COLUMNS", "ledger_csv", "ledger_xlsx"]

@@ -1,0 +1,88 @@
+"""The shape of a statistics page, shared by the station and the county: counted tables, on-time
+rates per line, 容缺 materials brought on time, a 30-day trend — plain data a chart and a table
+beneath it are both drawn from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from rules.periods import Period
+
+#: The intake decision as the statistics count it (a case counts once, first match wins):
+#: 一次性告知 (not collected), 容缺 (a material deferred), 承诺 (a material replaced by a signed
+#: commitment), else 收件 (every material handed in).
+DECISION_CLASSES: Mapping[str, str] = {"not_collected": "一次性告知", "deferred": "容缺", "commitment": "承诺",
+                                       "collected": "收件"}
+
+
+@dataclass(frozen=True)
+class Counted:
+    """One table: a title, and (label, count) rows, largest first."""
+
+    key: str
+    title: str
+    rows: list[tuple[str, int]]
+
+    @property
+    def total(self) -> int:
+        return sum(n for _label, n in self.rows)
+
+
+@dataclass(frozen=True)
+class OnTime:
+    """Closed cases against one line: on time, late; open cases already past it."""
+
+    line: str
+    title: str
+    on_time: int
+    late: int
+    open_overdue: int
+
+    @property
+    def rate(self) -> float | None:
+        """Share of closed cases closed on time (None when none closed)."""
+        closed = self.on_time + self.late
+        return self.on_time / closed if closed else None
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """容缺 materials of the period's cases: brought on time, brought late, still outstanding (and of those, overdue)."""
+
+    total: int
+    on_time: int
+    late: int
+    outstanding: int
+    outstanding_overdue: int | None  # None where it is not known (the county keeps no per-material dates)
+
+    @property
+    def rate(self) -> float | None:
+        brought = self.on_time + self.late
+        return self.on_time / brought if brought else None
+
+
+@dataclass
+class Statistics:
+    period: Period
+    total: int
+    tables: list[Counted] = field(default_factory=list)
+    on_time: list[OnTime] = field(default_factory=list)
+    deferred: Deferred | None = None
+    trend: list[tuple[dt.date, int, int]] = field(default_factory=list)  # day, received, closed
+    ranking: list[tuple[str, int, int, float | None]] = field(default_factory=list)  # station, cases, overdue, rate
+    counted_at: dt.datetime | None = None  # when the figures were counted (the county keeps them a short while)
+
+    def table(self, key: str) -> Counted:
+        return next(t for t in self.tables if t.key == key)
+
+
+def trend_days(end: dt.date, days: int = 30) -> list[dt.date]:
+    """The `days` days ending on `end`, oldest first."""
+    return [end - dt.timedelta(days=k) for k in range(days - 1, -1, -1)]
+
+
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"

@@ -1,0 +1,67 @@
+"""四条线 at the station: each case's statutory, committed and assessed lines and the working days
+used, and the early-warning list (due within N working days, overdue on a line).
+
+The assessed limit per item is the county's setting (``assessed_days``, sent down the changes
+feed like its other settings); the rules themselves are in rules/time_lines.py, shared with the hub.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from rules.time_lines import DEFAULT_WARN_DAYS, FourLines, four_lines
+from station.models import Case, ServiceItem, Setting, User
+from station.models.cases import OPEN_STATUSES
+from station.services.calendar import load_calendar
+from station.services.workdays import WorkCalendar
+
+ASSESSED_DAYS = "hub.assessed_days"  # stored by station_info.apply_hub_settings
+
+
+def assessed_days() -> dict[str, int]:
+    """The county's assessed limit (working days) per national item code; {} until it sends one."""
+    try:
+        value = json.loads(Setting.get_value(ASSESSED_DAYS) or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): int(v) for k, v in value.items() if isinstance(v, int) and not isinstance(v, bool) and v >= 0}
+
+
+def lines_of(case: Case, today: dt.date, calendar: WorkCalendar | None = None,
+             assessed: dict[str, int] | None = None, warn_days: int = DEFAULT_WARN_DAYS) -> FourLines | None:
+    """The case's four lines; None for a case never collected (一次性告知: no clock runs)."""
+    if case.status == "not_collected":
+        return None
+    calendar = calendar or load_calendar()
+    assessed = assessed_days() if assessed is None else assessed
+    closed = case.closed_at.date() if case.closed_at and case.status in ("completed", "rejected", "delivered") else None
+    return four_lines(case.received_at.date(), case.statutory_due, case.committed_due,
+                      assessed.get(case.item.item_code), closed, today, calendar, warn_days)
+
+
+@dataclass(frozen=True)
+class Warning:
+    case: Case
+    lines: FourLines
+
+
+def warnings(today: dt.date, warn_days: int = DEFAULT_WARN_DAYS, agent: User | None = None) -> list[Warning]:
+    """Open cases overdue or due within `warn_days` working days on any line, most urgent first."""
+    calendar = load_calendar()
+    assessed = assessed_days()
+    query = (Case.select(Case, ServiceItem).join(ServiceItem)
+             .where(Case.status.in_(OPEN_STATUSES)).order_by(Case.received_at))
+    if agent is not None:
+        query = query.where(Case.agent == agent)
+    found = []
+    for case in query:
+        lines = lines_of(case, today, calendar, assessed, warn_days)
+        if lines and any(state in ("overdue", "soon") for state in lines.state.values()):
+            found.append(Warning(case, lines))
+    found.sort(key=lambda w: (-sum(s == "overdue" for s in w.lines.state.values()),
+                              min((d for d in w.lines.due.values() if d), default=today)))
+    return found

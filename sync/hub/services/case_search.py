@@ -1,0 +1,77 @@
+"""The county's case search: exact numbers (query code, case number, ID number by its blind
+index), applicant name, item, station, state and deadline line; 一件事 items kept together."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import ModelSelect
+
+from rules import events
+from rules.labels import HUB_CASE_STATUSES
+from rules.time_lines import LINES
+from sync.hub.models import Event, HubCase, Station
+from sync.hub.services import personal
+from sync.hub.services.errors import ValidationError
+from sync.hub.services.statistics import DUE_COLUMNS, OPEN
+
+
+@dataclass(frozen=True)
+class CaseSearch:
+    q: str = ""  # query code, case number, platform number or ID number: exact
+    name: str = ""  # applicant's name: from its first character
+    item_code: str = ""
+    station_code: str = ""
+    status: str = ""
+    line: str = ""  # statutory / committed / assessed: open cases past that line
+
+
+def search(f: CaseSearch, today: dt.date) -> ModelSelect:
+    """The matching cases (unordered); a bad choice is refused in Chinese."""
+    if f.status and f.status not in HUB_CASE_STATUSES:
+        raise ValidationError("请从列表中选择状态。")
+    if f.line and f.line not in LINES:
+        raise ValidationError("请选择法定、承诺或考核时限。")
+    query = HubCase.select(HubCase, Station).join(Station)
+    if f.q:
+        query = query.where(personal.search_condition(f.q))
+    if f.name:
+        query = query.where(HubCase.applicant_name.startswith(f.name))
+    if f.item_code:
+        query = query.where(HubCase.item_code == f.item_code)
+    if f.station_code:
+        query = query.where(Station.code == f.station_code)
+    if f.status:
+        query = query.where(HubCase.status == f.status)
+    if f.line:
+        due = DUE_COLUMNS[f.line]
+        query = query.where(HubCase.status.in_(OPEN) & due.is_null(False) & (due < today))
+    return query
+
+
+def group_bundles(rows: list[HubCase]) -> list[HubCase]:
+    """The page's rows with the items of one 一件事 next to each other, where the first of them stood."""
+    order: dict[str, int] = {}
+    for n, case in enumerate(rows):
+        key = case.bundle_group or f"#{case.id}"
+        order.setdefault(key, n)
+    return sorted(rows, key=lambda c: (order[c.bundle_group or f"#{c.id}"], c.id))
+
+
+def item_choices() -> list[tuple[str, str]]:
+    """(item code, name) of the items the county has cases for."""
+    return [(code, name) for code, name in HubCase.select(HubCase.item_code, HubCase.item_name)
+            .where(HubCase.item_code.is_null(False)).distinct().order_by(HubCase.item_name).tuples()]
+
+
+def station_notes(case_id: str) -> list[dict[str, Any]]:
+    """The station's notes on a case, in full and in order (their bodies are stored sealed)."""
+    notes = []
+    for event in Event.select().where((Event.case_id == case_id) & (Event.kind == events.NOTE)).order_by(Event.seq):
+        body = personal.open_body(event.body)
+        payload = body.get("payload") if isinstance(body, dict) else None
+        if isinstance(payload, dict):
+            notes.append({"at": event.occurred_at, "by": str(payload.get("by") or ""), "text": str(payload.get("text") or "")})
+    return notes

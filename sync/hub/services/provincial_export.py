@@ -1,0 +1,136 @@
+"""Cases for the provincial platform as JSON and CSV, with the national standard's 办件 field
+names and code values (GB/T 39046-2020; ../shared/DOMAIN.md).
+
+One table (FIELDS) maps our columns to the standard's: a province whose platform spells a
+field differently changes that table, nothing else. Date-times are ``YYYYMMDDThhmmss`` and
+dates ``YYYYMMDD`` (GB/T 7408, basic format). The field names follow the 办件 exchange
+vocabulary common to provincial platforms (unverified against the standard's own text:
+change them here when the province confirms). Personal numbers leave masked, as on paper.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rules.periods import Period
+from sync.hub.models import CatalogVersion, HubCase, HubUser, Station
+from sync.hub.services import access_log, catalog, personal
+from sync.hub.services.errors import ValidationError
+
+#: 办件类型 (A.6) from the catalog item's kind
+INFO_TYPES = {"instant": "1", "committed": "2"}
+#: 服务对象 (A.4) from the applicant's kind
+APPLYER_TYPES = {"person": "1", "enterprise": "2"}
+#: 办件状态 as the evaluation standard counts it: 1 待受理, 2 已受理, 3 已办结
+HANDLE_STATES = {"submitted": "1", "supplement": "1", "not_collected": "1", "accepted": "2", "completed": "3",
+                 "rejected": "3", "delivered": "3"}
+#: 申报来源 (A.5): a station's counter is a 窗口
+APPLY_FROM_WINDOW = "1"
+#: 办理结果
+RESULTS = {"approved": "1", "denied": "2"}
+
+
+def stamp(value: dt.datetime | None) -> str:
+    """GB/T 7408 basic format: 20261103T093400."""
+    return value.strftime("%Y%m%dT%H%M%S") if value else ""
+
+
+def day(value: dt.date | None) -> str:
+    return value.strftime("%Y%m%d") if value else ""
+
+
+@dataclass(frozen=True)
+class Row:
+    case: HubCase
+    applicant: dict[str, Any]
+    item: dict[str, Any]
+    result: str
+
+
+#: (standard field name, what it holds, value)
+FIELDS: list[tuple[str, str, Callable[[Row], str]]] = [
+    ("PROJID", "办件编号（平台）", lambda r: r.case.hub_case_no or r.case.case_no or ""),
+    ("SBLSH", "申办流水号（服务站编号）", lambda r: r.case.case_no or ""),
+    ("PROJPWD", "查询码", lambda r: r.case.query_code or ""),
+    ("SERVICECODE", "事项编码", lambda r: r.case.item_code or ""),
+    ("IMPLEMENTCODE", "实施编码", lambda r: r.case.impl_code or ""),
+    ("SERVICENAME", "事项名称", lambda r: r.case.item_name or ""),
+    ("SERVICETYPE", "事项类型（A.1）", lambda r: str(r.item.get("item_type") or "")),
+    ("INFOTYPE", "办件类型（A.6）", lambda r: INFO_TYPES.get(str(r.item.get("kind") or ""), "9")),
+    ("APPLYERTYPE", "服务对象（A.4）", lambda r: APPLYER_TYPES.get(str(r.applicant.get("kind") or "person"), "6")),
+    ("APPLYERNAME", "申请人名称", lambda r: r.case.applicant_name or ""),
+    ("APPLYERPAGETYPE", "申请人证件类型", lambda r: str(r.applicant.get("cert_type") or "")),
+    ("APPLYERPAGECODE", "申请人证件号码（已遮蔽）", lambda r: str(r.applicant.get("id_number") or "")),
+    ("APPLYFROM", "申报来源（A.5）", lambda r: APPLY_FROM_WINDOW),
+    ("HANDLEMODE", "帮办/代办", lambda r: {"assisted": "帮办", "proxy": "代办"}.get(r.case.mode or "", "")),
+    ("APPLYAREACODE", "申报地区划代码", lambda r: r.case.area_code or ""),
+    ("RECEIVEDEPTCODE", "受理服务站编码", lambda r: r.case.station.code),
+    ("RECEIVEDEPTNAME", "受理服务站名称", lambda r: r.case.station.name),
+    ("RECEIVETIME", "收件时间", lambda r: stamp(r.case.received_time)),
+    ("STATUTORYDATE", "法定办结日期", lambda r: day(r.case.statutory_due)),
+    ("PROMISEDATE", "承诺办结日期", lambda r: day(r.case.committed_due)),
+    ("HANDLESTATE", "办件状态（1待受理 2已受理 3已办结）", lambda r: HANDLE_STATES.get(r.case.status, "1")),
+    ("TRANSACTTIME", "办结时间", lambda r: stamp(r.case.closed_at)),
+    ("TRANSACTRESULT", "办理结果（1准予 2不予）", lambda r: r.result),
+]
+
+
+def _items() -> dict[str, dict[str, Any]]:
+    head = catalog.current()
+    if head is None:
+        return {}
+    body = CatalogVersion.get_by_id(head.id).body or {}
+    return {str(i.get("impl_code")): i for i in body.get("items") or [] if isinstance(i, dict)}
+
+
+def rows(period: Period, station: Station | None = None) -> list[Row]:
+    from sync.hub.models import Decision
+
+    start, stop = period.bounds()
+    query = (HubCase.select(HubCase, Station).join(Station)
+             .where((HubCase.received_time >= start) & (HubCase.received_time < stop))
+             .order_by(HubCase.received_time, HubCase.id))
+    if station is not None:
+        query = query.where(HubCase.station == station.id)
+    cases = list(query)
+    results = {case_id: result for case_id, result in Decision.select(Decision.case, Decision.result)
+               .where((Decision.kind == "completed") & Decision.case.in_([c.id for c in cases] or [0])).tuples()}
+    items = _items()
+    out = []
+    for case in cases:
+        applicant = personal.masked_snapshot(case.snapshot, show_address=False).get("applicant") or {}
+        result = RESULTS.get(results.get(case.id) or "", "2" if case.status == "rejected" else "")
+        out.append(Row(case, applicant, items.get(case.impl_code or "", {}), result))
+    return out
+
+
+def records(found: list[Row]) -> list[dict[str, str]]:
+    return [{name: value(r) for name, _meaning, value in FIELDS} for r in found]
+
+
+def export(period: Period, fmt: str, user: HubUser, address: str | None,
+           station: Station | None = None) -> tuple[bytes, str, str]:
+    """(data, filename, MIME type) of the period's cases; the export is in the access log."""
+    if fmt not in ("json", "csv"):
+        raise ValidationError("省级平台导出格式只能是 JSON 或 CSV。")
+    found = records(rows(period, station))
+    if fmt == "json":
+        body = {"standard": "GB/T 39046-2020", "period": [period.start.isoformat(), period.end.isoformat()],
+                "fields": {name: meaning for name, meaning, _v in FIELDS}, "count": len(found), "records": found}
+        data, mimetype = json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8"), "application/json"
+    else:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=[name for name, _m, _v in FIELDS], lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(found)
+        data, mimetype = out.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
+    scope = station.name if station is not None else "全县"
+    access_log.record(user, "cases_export", address=address, obj=period.slug,
+                      detail=f"导出{scope}{period.label}办件（省级平台 {fmt.upper()}，{len(found)} 件）")
+    return data, f"cases-{period.slug}.{fmt}", mimetype

@@ -1,0 +1,60 @@
+"""四条线 early warnings at the county: open cases overdue on a line, or due within N working days."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from rules.time_lines import DEFAULT_WARN_DAYS, LINES, FourLines, four_lines, line_state
+from sync.hub.models import HubCase, Station
+from sync.hub.services import county_settings
+from sync.hub.services.statistics import CLOSED, DUE_COLUMNS, OPEN
+
+LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Warning:
+    case: HubCase
+    lines: FourLines
+
+
+def _horizon(today: dt.date, days: int) -> dt.date:
+    """The last date still 'due soon': `days` working days after today."""
+    return county_settings.calendar().add_working_days(today, days).due
+
+
+def lines_of(case: HubCase, today: dt.date, warn_days: int = DEFAULT_WARN_DAYS) -> FourLines | None:
+    """One case's four lines as the county counts them (closing date: the county's decision)."""
+    if case.status == "not_collected":
+        return None
+    calendar = county_settings.calendar()
+    received = (case.received_time or case.created_at).date()
+    closed = case.closed_at.date() if case.closed_at and case.status in CLOSED else None
+    measured = four_lines(received, case.statutory_due, case.committed_due, None, closed, today, calendar, warn_days)
+    due, state = dict(measured.due), dict(measured.state)
+    due["assessed"] = case.assessed_due
+    state["assessed"] = line_state(case.assessed_due, received, closed, today, calendar, warn_days)
+    return FourLines(due, state, measured.used_days, measured.closed)
+
+
+def find(today: dt.date, days: int, *, station: Station | None = None, line: str = "") -> list[Warning]:
+    """Open cases whose due date on `line` (any line when "") is before the horizon, most overdue first.
+
+    The due dates are compared in SQL (indexed by status and committed date), so only the cases
+    to show are read; each is then measured on all four lines.
+    """
+    horizon = _horizon(today, days)
+    lines = [line] if line in LINES else list(LINES)
+    condition = None
+    for name in lines:
+        part = DUE_COLUMNS[name].is_null(False) & (DUE_COLUMNS[name] <= horizon)
+        condition = part if condition is None else condition | part
+    query = (HubCase.select(HubCase, Station).join(Station)
+             .where(HubCase.status.in_(OPEN) & condition).order_by(HubCase.committed_due, HubCase.id).limit(LIMIT))
+    if station is not None:
+        query = query.where(HubCase.station == station.id)
+    found = []
+    for case in query:
+        found.append(Warning(case, lines_of(case, today, days)))
+    return found

@@ -1,0 +1,277 @@
+"""The county's numbers on a month played through the real services: each figure against a count
+made here over the raw rows, the files a clerk downloads, the settings sent to every station."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from rules.periods import Period
+from sync.hub.china_time import CHINA_TZ
+from sync.hub.extensions import db
+from sync.hub.models import Change, HubAccessLog, Setting
+from sync.hub.services import statistics
+from tests.fixtures.hub import logged_in
+from tests.fixtures.month import MonthCopy
+
+TODAY = dt.datetime.now(CHINA_TZ).date()
+PERIOD = Period("range", TODAY - dt.timedelta(days=40), TODAY)
+RANGE = f"period=range&start={PERIOD.start.isoformat()}&end={PERIOD.end.isoformat()}"
+OPEN = {"submitted", "accepted", "supplement"}
+CLOSED = {"completed", "rejected", "delivered"}
+STATUS = {"submitted": "待受理", "accepted": "已受理", "supplement": "待补正", "rejected": "不予受理",
+          "completed": "已办结", "delivered": "已送达", "not_collected": "未收件（仅备案）"}
+FULL_ID = re.compile(r"\b\d{17}[\dX]\b")
+
+
+def _raw(month: MonthCopy) -> tuple[list[dict], dict]:
+    path = Path(month.hub.instance_path) / "hub.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.row_factory = sqlite3.Row
+        cases = [dict(r) for r in conn.execute(
+            "SELECT c.*, s.name AS station_name, s.code AS station_code FROM hub_case c "
+            "JOIN hub_station s ON s.id = c.station_id")]
+        settings = {r["key"]: json.loads(r["value"]) for r in conn.execute("SELECT key, value FROM hub_setting")}
+    start, stop = PERIOD.start.isoformat(), (PERIOD.end + dt.timedelta(days=1)).isoformat()
+    return [c for c in cases if c["received_time"] and start <= c["received_time"] < stop], settings
+
+
+def _compute(month: MonthCopy) -> statistics.Statistics:
+    with month.hub.app_context(), db.connection_context():
+        return statistics.compute(PERIOD, TODAY)
+
+
+def test_county_counts_match_the_rows(month: MonthCopy) -> None:
+    stats = _compute(month)
+    cases, settings = _raw(month)
+    names = settings["area_names"]
+
+    def decision(c: dict) -> str:
+        if c["station_decision"] == "not_collected":
+            return "一次性告知"
+        if c["station_decision"] == "deferred":
+            return "容缺"
+        return "承诺" if c["commitment"] else "收件"
+
+    assert stats.total == len(cases) >= 100
+    expected = {
+        "station": Counter(c["station_name"] for c in cases),
+        "item": Counter(c["item_name"] for c in cases),
+        "village": Counter(names.get(c["area_code"], c["area_code"]) for c in cases),
+        "agent": Counter(f"{c['agent_name']}（{c['station_name']}）" for c in cases),
+        "status": Counter(STATUS[c["status"]] for c in cases),
+        "mode": Counter({"assisted": "帮办", "proxy": "代办"}[c["mode"]] for c in cases),
+        "decision": Counter(decision(c) for c in cases),
+    }
+    for key, counted in expected.items():
+        assert dict(stats.table(key).rows) == dict(counted), key
+    assert set(expected["decision"]) == {"一次性告知", "容缺", "承诺", "收件"}
+    assert "东关村" in expected["village"]
+
+
+def test_county_on_time_rates_trend_and_ranking_match_the_rows(month: MonthCopy) -> None:
+    stats = _compute(month)
+    cases, _settings = _raw(month)
+    tallies = {line: Counter() for line in ("statutory", "committed", "assessed")}
+    for c in cases:
+        for line in tallies:
+            due = c[f"{line}_due"]
+            if not due:
+                continue
+            if c["status"] in CLOSED and c["closed_at"]:
+                tallies[line]["on_time" if c["closed_at"][:10] <= due else "late"] += 1
+            elif c["status"] in OPEN and due < TODAY.isoformat():
+                tallies[line]["overdue"] += 1
+    for figure in stats.on_time:
+        t = tallies[figure.line]
+        assert (figure.on_time, figure.late, figure.open_overdue) == (t["on_time"], t["late"], t["overdue"]), figure
+    assert all(t["on_time"] and t["late"] for t in tallies.values())
+    with sqlite3.connect(Path(month.hub.instance_path) / "hub.sqlite3") as conn:
+        everything = conn.execute("SELECT received_time, closed_at, status FROM hub_case").fetchall()
+    received = Counter(r[0][:10] for r in everything if r[0])
+    closed = Counter(r[1][:10] for r in everything if r[1] and r[2] in CLOSED)
+    assert [(d, a, b) for d, a, b in stats.trend] == [(d, received[d.isoformat()], closed[d.isoformat()])
+                                                      for d, _a, _b in stats.trend]
+    [(name, n, overdue, rate)] = stats.ranking
+    committed = tallies["committed"]
+    assert (n, overdue) == (len(cases), committed["overdue"])
+    assert rate == committed["on_time"] / (committed["on_time"] + committed["late"])
+
+
+def test_the_county_statistics_page_draws_charts_with_tables(month: MonthCopy) -> None:
+    clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
+    page = clerk.get(f"/numbers/statistics?{RANGE}").get_data(as_text=True)
+    for key in ("trend", "station", "item", "village", "agent", "status", "mode", "decision"):
+        box = page.split(f'id="chart-{key}"', 1)[1].split("</div>", 1)[0]
+        assert "<svg" in box and f'id="table-{key}"' in box, key
+    assert 'id="table-ranking"' in page
+    bad = clerk.get("/numbers/statistics?period=range&start=2026-12-01&end=2026-11-01").get_data(as_text=True)
+    assert "结束日期不能早于开始日期" in bad
+
+
+def test_county_ledger_files_and_their_log(month: MonthCopy) -> None:
+    clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
+    cases, _settings = _raw(month)
+    xlsx = clerk.get(f"/numbers/ledger.xlsx?{RANGE}")
+    ws = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
+    assert ws.freeze_panes == "A2" and ws["B1"].value == "服务站"
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert sorted(r[3] for r in rows) == sorted(c["case_no"] for c in cases)
+    assert all(isinstance(r[2], dt.datetime) for r in rows)
+    text = clerk.get(f"/numbers/ledger.csv?{RANGE}").data
+    assert text.startswith(b"\xef\xbb\xbf")
+    body = text.decode("utf-8-sig")
+    assert len(list(csv.reader(io.StringIO(body)))) == len(cases) + 1
+    assert not FULL_ID.search(body) and "东关村" in body
+    pdf = clerk.get(f"/numbers/ledger.pdf?{RANGE}")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    with month.hub.app_context(), db.connection_context():
+        logged = [e for e in HubAccessLog.select().where(HubAccessLog.action == "ledger")]
+    assert len(logged) == 3 and all(e.actor_name == "县审批员" for e in logged)
+    assert "Excel" in logged[0].detail and "CSV" in logged[1].detail
+
+
+def test_the_provincial_export_uses_the_standard_names_and_codes(month: MonthCopy) -> None:
+    clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
+    cases, _settings = _raw(month)
+    data = json.loads(clerk.get(f"/numbers/export/cases.json?{RANGE}").data)
+    assert data["standard"] == "GB/T 39046-2020" and data["count"] == len(cases)
+    records = data["records"]
+    assert {r["SBLSH"] for r in records} == {c["case_no"] for c in cases}
+    assert {r["INFOTYPE"] for r in records} <= {"1", "2"} and {r["APPLYERTYPE"] for r in records} == {"1"}
+    assert all(re.fullmatch(r"\d{8}T\d{6}", r["RECEIVETIME"]) for r in records)
+    by_no = {c["case_no"]: c for c in cases}
+    for r in records:
+        c = by_no[r["SBLSH"]]
+        assert r["HANDLESTATE"] == {"submitted": "1", "supplement": "1", "not_collected": "1", "accepted": "2"}.get(
+            c["status"], "3")
+        assert (r["TRANSACTTIME"] != "") == (c["status"] in CLOSED)
+    assert not FULL_ID.search(json.dumps(records))
+    rows = list(csv.DictReader(io.StringIO(clerk.get(f"/numbers/export/cases.csv?{RANGE}").data.decode("utf-8-sig"))))
+    assert [r["PROJPWD"] for r in rows] == [r["PROJPWD"] for r in records]
+    refused = clerk.get(f"/numbers/export/cases.xml?{RANGE}", follow_redirects=True).get_data(as_text=True)
+    assert "只能是 JSON 或 CSV" in refused
+
+
+def test_county_warnings_and_dashboard_show_the_overdue_cases(month: MonthCopy) -> None:
+    clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
+    cases, _settings = _raw(month)
+    overdue = [c for c in cases if c["status"] in OPEN and c["committed_due"] and c["committed_due"] < TODAY.isoformat()]
+    assert overdue
+    page = clerk.get("/numbers/warnings?line=committed&days=0").get_data(as_text=True)
+    assert all(c["case_no"] in page for c in overdue)
+    assert not any(c["case_no"] in page for c in cases if c["status"] in CLOSED)
+    dash = clerk.get("/numbers/").get_data(as_text=True)
+    row = dash.split('id="station-dashboard"', 1)[1]
+    assert f">{len(overdue)}</a>" in row
+    assert "预警天数应为" in clerk.get("/numbers/warnings?days=-3", follow_redirects=True).get_data(as_text=True)
+
+
+def test_assessed_limits_are_set_by_a_county_admin_and_sent_to_every_station(month: MonthCopy) -> None:
+    admin = logged_in(month.hub, "boss", "admin", "县管理员")
+    approver = logged_in(month.hub, "approver1", "approver", "县审批员")
+    with month.hub.app_context(), db.connection_context():
+        before = Setting.get(Setting.key == "assessed_days").value
+        changes_before = Change.select().count()
+    code = next(iter(before))
+    assert approver.csrf_post("/numbers/settings", {"what": "assessed", f"assessed__{code}": "3"}).status_code == 403
+    bad = admin.csrf_post("/numbers/settings", {"what": "assessed", f"assessed__{code}": "三天"}, follow_redirects=True)
+    assert "考核时限应为 0 到 365 之间的整数" in bad.get_data(as_text=True)
+    with month.hub.app_context(), db.connection_context():
+        assert Setting.get(Setting.key == "assessed_days").value == before
+        assert Change.select().count() == changes_before
+    admin.csrf_post("/numbers/settings", {"what": "assessed", f"assessed__{code}": "3"})
+    with month.hub.app_context(), db.connection_context():
+        assert Setting.get(Setting.key == "assessed_days").value == {code: 3}
+        change = Change.select().order_by(Change.id.desc()).get()
+    assert change.station_id is None and change.payload["settings"] == {"assessed_days": {code: 3}}
+
+
+@pytest.mark.parametrize("text", ["14108110220 东关村", "141081102201"])
+def test_village_names_refuse_a_bad_line(month: MonthCopy, text: str) -> None:
+    admin = logged_in(month.hub, "boss", "admin", "县管理员")
+    page = admin.csrf_post("/numbers/settings", {"what": "areas", "areas": text}, follow_redirects=True)
+    assert "第 1 行应为" in page.get_data(as_text=True)
+
+
+def test_county_case_search_by_name_item_state_and_line(month: MonthCopy) -> None:
+    clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
+    cases, _settings = _raw(month)
+    with sqlite3.connect(Path(month.hub.instance_path) / "hub.sqlite3") as conn:
+        everything = [dict(zip(("case_no", "name", "item", "status", "due"), r, strict=True)) for r in conn.execute(
+            "SELECT case_no, applicant_name, item_code, status, committed_due FROM hub_case")]
+
+    def listed(query: str) -> set[str]:
+        page = clerk.get(f"/cases?{query}").get_data(as_text=True)
+        return set(re.findall(r">(\d{24})</a>", page))
+
+    surname = everything[0]["name"][0]
+    assert listed(f"name={surname}") == {c["case_no"] for c in everything if c["name"].startswith(surname)}
+    item = everything[0]["item"]
+    assert listed(f"item={item}") == {c["case_no"] for c in everything if c["item"] == item}
+    assert listed("status=supplement") == {c["case_no"] for c in everything if c["status"] == "supplement"}
+    overdue = {c["case_no"] for c in everything
+               if c["status"] in OPEN and c["due"] and c["due"] < TODAY.isoformat()}
+    assert overdue and listed("line=committed") == overdue
+    assert "请选择法定、承诺或考核时限" in clerk.get("/cases?line=yearly", follow_redirects=True).get_data(as_text=True)
+
+
+def test_the_county_case_shows_the_station_notes_in_full_and_the_station_page_speaks_chinese(month: MonthCopy) -> None:
+    from sync.hub.models import Event, HubCase
+
+    clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
+    with month.hub.app_context(), db.connection_context():
+        event = Event.select().where(Event.kind == "case.note").first()
+        case = HubCase.get(HubCase.case_id == event.case_id)
+        station_code = case.station.code
+    page = clerk.get(f"/cases/{case.case_id}").get_data(as_text=True)
+    notes = page.split('id="station-notes"', 1)[1].split("</section>", 1)[0]
+    assert "。" in notes and "无备注" not in notes
+    station_page = clerk.get(f"/stations/{station_code}").get_data(as_text=True)
+    assert "剩余磁盘" in station_page and "free_disk_bytes" not in station_page and "<textarea" not in station_page
+
+
+def test_bundle_items_stay_together_on_the_list() -> None:
+    from types import SimpleNamespace
+
+    from sync.hub.services.case_search import group_bundles
+
+    rows = [SimpleNamespace(id=1, bundle_group="g"), SimpleNamespace(id=2, bundle_group=None),
+            SimpleNamespace(id=3, bundle_group="g"), SimpleNamespace(id=4, bundle_group=None)]
+    assert [r.id for r in group_bundles(rows)] == [1, 3, 2, 4]
+
+
+def test_the_county_case_shows_its_four_lines(month: MonthCopy) -> None:
+    import chinese_calendar
+
+    clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
+    cases, _settings = _raw(month)
+    case = next(c for c in cases if c["status"] in CLOSED and c["assessed_due"])
+    page = clerk.get(f"/cases/{case['case_id']}").get_data(as_text=True)
+    lines = page.split('id="four-lines"', 1)[1].split("</dd>", 1)[0]
+    start, end = dt.date.fromisoformat(case["received_time"][:10]), dt.date.fromisoformat(case["closed_at"][:10])
+    used = sum(chinese_calendar.is_workday(start + dt.timedelta(days=k)) for k in range(1, (end - start).days + 1))
+    assert f"实际用时 {used} 个工作日" in lines and f"考核时限 {case['assessed_due']}" in lines
+
+
+def test_county_deferred_materials_brought_on_time_match_the_station(month: MonthCopy) -> None:
+    """The county counts 容缺 materials from the materials lists the station sent: the same figures."""
+    from station.extensions import db as station_db
+    from station.services import statistics as station_statistics
+
+    hub_figures = _compute(month).deferred
+    with month.station.app_context(), station_db.connection_context():
+        at_station = station_statistics.compute(PERIOD, TODAY).deferred
+    assert hub_figures.total == at_station.total > 0
+    assert (hub_figures.on_time, hub_figures.late, hub_figures.outstanding) == (
+        at_station.on_time, at_station.late, at_station.outstanding)
+    assert hub_figures.outstanding_overdue is None
