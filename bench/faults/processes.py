@@ -129,14 +129,14 @@ def station_pull(page_size: int, kill_at: int, stage: str) -> None:
 
     pull.PAGE_SIZE = page_size
     applied = {"n": 0, "page_done": False}
-    original_apply = pull.Puller.apply
+    original_apply = pull.apply_change  # what every page (network or USB return bundle) applies through
     original_init = pull.Puller.__init__
 
-    def apply(self: Any, change: dict[str, Any]) -> None:
+    def apply(hooks: Any, change: dict[str, Any]) -> None:
         applied["n"] += 1
         if applied["n"] == kill_at and stage == "mid_page":
             _at_kill_point()
-        original_apply(self, change)
+        original_apply(hooks, change)
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
@@ -148,7 +148,7 @@ def station_pull(page_size: int, kill_at: int, stage: str) -> None:
                 _at_kill_point()
         self.progress = progress
 
-    pull.Puller.apply = apply
+    pull.apply_change = apply
     pull.Puller.__init__ = init
     from station.cli import cli
 
