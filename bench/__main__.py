@@ -32,8 +32,8 @@ SIZES = {
     "quick": {"station_cases": 10_000, "page_samples": 20, "intakes": 30, "sync_cases": 2_000,
               "naive_events": 300, "thin_link_cases": 200, "hub_stations": 20, "hub_cases_per_station": 20,
               "hub_workers": 2, "hub_threads": 24, "hub_spread_s": 4,
-              "province_stations": 20, "province_cases_per_station": 10, "province_processes": [1, 2],
-              "province_window_s": 4,
+              "province_stations": 12, "province_cases_per_station": 8, "province_processes": [1],
+              "province_window_s": 3,
               "numbers_stations": 30, "numbers_cases_per_station": 200, "numbers_samples": 10,
               "ledger_cases": 600},
 }
