@@ -90,8 +90,10 @@ def start_peer_rounds(app: Flask) -> None:
                     log.warning("peer %s: %s", report.peer, report.error)
 
     interval = float(app.config["PEER_SYNC_INTERVAL_S"])
-    if interval <= 0:
-        return
+    with app.app_context(), db.connection_context():
+        linked = peers.Peer.select().where(peers.Peer.active == True).exists()  # noqa: E712
+    if interval <= 0 or not linked:
+        return  # no peer hub: no thread (`add-peer` then a restart starts the rounds)
     scheduler = BackgroundScheduler(daemon=True)
     scheduler.add_job(tick, "interval", seconds=interval, id="peer-rounds", max_instances=1, coalesce=True)
     scheduler.start()

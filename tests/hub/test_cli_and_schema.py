@@ -144,3 +144,8 @@ def test_run_serves_the_hub_with_waitress(cli_env, runner, monkeypatch):
     assert result.exit_code == 0, result.output
     assert (served["port"], served["threads"]) == (8777, 3)
     assert served["app"].instance_path == str(cli_env)
+    # no peer hub registered: no background rounds (a stray thread re-binding the hub's models
+    # every 30 s made other tests' logins fail at random)
+    import threading
+
+    assert not [t for t in threading.enumerate() if t.name == "APScheduler" and t.is_alive()]
