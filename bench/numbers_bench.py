@@ -19,7 +19,8 @@ from demo.loopback import local_postgres_dsn, throwaway_schema
 CASES_SQL = """
 INSERT INTO hub_case (case_id, station_id, case_no, query_code, item_code, impl_code, item_name, applicant_name,
     mode, station_decision, status, catalog_version, statutory_due, committed_due, received_at, last_seq,
-    snapshot, created_at, updated_at, received_time, area_code, agent_name, closed_at, assessed_due, commitment)
+    snapshot, created_at, updated_at, received_time, area_code, agent_name, closed_at, assessed_due, commitment,
+    deferred_total, deferred_on_time, deferred_late)
 SELECT 'bench-' || n, s.id, 'C' || n, 'Q' || n, 'I' || (n %% 40), 'P' || (n %% 40), '事项' || (n %% 40), '申请人' || (n %% 97),
     CASE WHEN n %% 3 = 0 THEN 'proxy' ELSE 'assisted' END,
     (ARRAY['not_collected', 'deferred', 'collected', 'collected', 'collected', 'accepted'])[1 + n %% 6],
@@ -27,7 +28,9 @@ SELECT 'bench-' || n, s.id, 'C' || n, 'Q' || n, 'I' || (n %% 40), 'P' || (n %% 4
     'bench', r::date + 20 + n %% 7, r::date + 10 + n %% 5, r::text, 1, '{}', now(), now(), r,
     '141081102' || lpad((200 + n %% 12)::text, 3, '0'), '代办员' || (n %% 3),
     CASE WHEN n %% 7 IN (3, 4, 5, 6) THEN r + ((n %% 16) || ' days')::interval END,
-    r::date + 7 + n %% 4, n %% 17 = 0
+    r::date + 7 + n %% 4, n %% 17 = 0,
+    CASE WHEN n %% 6 = 1 THEN 1 ELSE 0 END, CASE WHEN n %% 12 = 1 THEN 1 ELSE 0 END,
+    CASE WHEN n %% 12 = 7 THEN 1 ELSE 0 END
 FROM generate_series(1, __TOTAL__) AS n
 CROSS JOIN LATERAL (SELECT __START__::timestamp + ((n::bigint * 7919) %% (__DAYS__ * 86400)) * interval '1 second' AS r) AS t
 JOIN hub_station s ON s.code = 'BS' || lpad((1 + n %% __STATIONS__)::text, 4, '0')
