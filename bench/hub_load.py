@@ -43,10 +43,18 @@ def _backlogs(workdir: Path, stations: int, cases_per_station: int) -> list[list
 
 
 class _Station(threading.Thread):
+    """A station pushing its backlog: all at once, or (``interval_s``) a batch per scheduled sync with jitter.
+
+    ``resend_first``: after the backlog, the first batch again, as if its acknowledgement was lost.
+    """
+
     def __init__(self, code: str, secret: str, url: str, events: list[dict[str, Any]], batch_events: int,
-                 barrier: threading.Barrier, delay_s: float = 0.0) -> None:
+                 barrier: threading.Barrier, delay_s: float = 0.0, *, interval_s: float = 0.0,
+                 resend_first: bool = True) -> None:
         super().__init__(name=code, daemon=True)
         self.delay_s = delay_s
+        self.interval_s = interval_s
+        self.resend_first = resend_first
         self.code, self.secret, self.url = code, secret, url
         self.bodies = [protocol.encode_body({"protocol": protocol.PROTOCOL_VERSION, "station": code,
                                              "batch_id": protocol.new_id(),
@@ -88,9 +96,11 @@ class _Station(threading.Thread):
             for body in self.bodies:
                 for result in self._post(session, body)["results"]:
                     self.statuses[result["status"]] = self.statuses.get(result["status"], 0) + 1
-            # the acknowledgement of the first batch was "lost": the station sends it again
-            for result in self._post(session, self.bodies[0])["results"]:
-                self.resend_statuses[result["status"]] = self.resend_statuses.get(result["status"], 0) + 1
+                if self.interval_s:
+                    time.sleep(self.interval_s * self.rng.uniform(0.5, 1.5))
+            if self.resend_first:  # the acknowledgement of the first batch was "lost": the station sends it again
+                for result in self._post(session, self.bodies[0])["results"]:
+                    self.resend_statuses[result["status"]] = self.resend_statuses.get(result["status"], 0) + 1
             self.finished_at = time.perf_counter()
         except Exception as exc:  # noqa: BLE001 - reported in the figure
             self.error = f"{type(exc).__name__}: {exc}"

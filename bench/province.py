@@ -28,7 +28,7 @@ from bench.hubs import count_events, hub_processes, register
 from demo.loopback import local_postgres_dsn, throwaway_schema
 
 APPLICATION_NAME = "bench-province"
-CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+CLK_TCK = os.sysconf("SC_CLK_TCK")  # the bench reads /proc: Linux only
 
 # The province the figure is stated for (docs/scaling.md explains each number).
 PROVINCE_STATIONS = 5_000
@@ -56,31 +56,6 @@ def _backend_pids(dsn: str) -> list[int]:
         return [row[0] for row in cur.fetchall()]
 
 
-class _DayStation(_Station):
-    """A station syncing on its schedule: one small batch, then its interval with jitter."""
-
-    def __init__(self, *args: Any, interval_s: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.interval_s = interval_s
-
-    def run(self) -> None:
-        import requests
-
-        session = requests.Session()
-        try:
-            self.barrier.wait()
-            time.sleep(self.delay_s)
-            for body in self.bodies:
-                for result in self._post(session, body)["results"]:
-                    self.statuses[result["status"]] = self.statuses.get(result["status"], 0) + 1
-                time.sleep(self.interval_s * self.rng.uniform(0.5, 1.5))
-            self.finished_at = time.perf_counter()
-        except Exception as exc:  # noqa: BLE001 - reported in the figure
-            self.error = f"{type(exc).__name__}: {exc}"
-        finally:
-            session.close()
-
-
 def _one(workdir: Path, dsn: str, backlogs: list[list[dict[str, Any]]], workers: int, mode: str,
          window_s: float, batch_events: int) -> dict[str, Any]:
     codes = [f"SP{n:06d}" for n in range(len(backlogs))]
@@ -98,8 +73,9 @@ def _one(workdir: Path, dsn: str, backlogs: list[list[dict[str, Any]]], workers:
                            for n, code in enumerate(codes)]
             else:
                 batches = max(1, -(-max(len(b) for b in backlogs) // batch_events))
-                clients = [_DayStation(code, secrets[code], urls[n % len(urls)], backlogs[n], batch_events, barrier,
-                                       rng.uniform(0, window_s / batches), interval_s=window_s / batches)
+                clients = [_Station(code, secrets[code], urls[n % len(urls)], backlogs[n], batch_events, barrier,
+                                    rng.uniform(0, window_s / batches), interval_s=window_s / batches,
+                                    resend_first=False)
                            for n, code in enumerate(codes)]
             hub_cpu_before = sum(_cpu_seconds(p.pid) for p in hubs.procs)
             for client in clients:
