@@ -7,7 +7,6 @@ network that delivers requests twice, and hub B killed with kill -9 in the middl
 
 from __future__ import annotations
 
-import json
 import random
 import signal
 import threading
@@ -21,6 +20,7 @@ import requests
 from bench.common import free_port, spawn, stop, wait_for_port
 from bench.hubs import register
 from demo.loopback import serve_app
+from station.catalog_data import load_demo_catalog
 from station.extensions import db
 from station.models import Case
 from station.services import catalog
@@ -43,7 +43,7 @@ ITEM = "高龄津贴申领（户籍在邻县）"
 
 def take_cross_area_item(app) -> None:  # noqa: ANN001
     """Import (through the station's own catalog import) the demo catalog plus one item county B handles."""
-    data = json.loads((Path(catalog.__file__).parents[1] / "catalog_data" / "demo_catalog.json").read_text("utf-8"))
+    data = load_demo_catalog()
     base = next(i for i in data["items"] if i["name"] == "高龄津贴申领")
     item = {**base, "name": ITEM, "item_code": "000113005001", "impl_code": base["impl_code"][:-1] + "1",
             "cross_area": True, "handling_area": B_AREA, "handling_area_name": "示范市邻县民政局",

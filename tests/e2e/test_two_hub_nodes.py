@@ -8,7 +8,6 @@ no module-level state can be shared by accident.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,20 +30,16 @@ CODE = "ST000001"
 
 
 @pytest.fixture
-def two_nodes(tmp_path: Path) -> Iterator[tuple[list[str], str, str, Path]]:
+def two_nodes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[str], str, str, Path]]:
     dsn = local_postgres_dsn()
     if dsn is None:
         pytest.skip("!!! POSTGRESQL NOT REACHABLE at 127.0.0.1:5432 — the two-node hub test did NOT run !!!")
     instance = tmp_path / "hub"
-    os.environ["HUB_PUBLIC_LOOKUP_LIMIT"] = "6"
-    try:
-        with throwaway_schema(dsn, "nodes") as url:
-            secret = register(instance, [CODE], url)[CODE]
-            with hub_processes(instance, workers=2, threads=8, database_url=url,
-                               log=tmp_path / "nodes.log") as hubs:
-                yield hubs.urls(), secret, url, instance
-    finally:
-        os.environ.pop("HUB_PUBLIC_LOOKUP_LIMIT", None)
+    monkeypatch.setenv("HUB_PUBLIC_LOOKUP_LIMIT", "6")  # the hub processes inherit it
+    with throwaway_schema(dsn, "nodes") as url:
+        secret = register(instance, [CODE], url)[CODE]
+        with hub_processes(instance, workers=2, threads=8, database_url=url, log=tmp_path / "nodes.log") as hubs:
+            yield hubs.urls(), secret, url, instance
 
 
 def _signed(secret: str, method: str, path: str, body: bytes = b"") -> dict[str, str]:

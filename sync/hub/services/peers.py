@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from flask import current_app
 from peewee import IntegrityError
 
 from sync import protocol
@@ -127,8 +128,6 @@ def _to_forward(peer: Peer, limit: int) -> list[tuple[Event, dict[str, Any]]]:
 
 def _upload_files(client: PeerClient, envelopes: list[dict[str, Any]], report: ForwardReport) -> None:
     """Give the peer the files the events name before the events, so it links them to the case."""
-    from flask import current_app
-
     digests = sorted({d for envelope in envelopes for d in named_files(envelope)})
     if not digests:
         return
