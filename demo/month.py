@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,12 +24,13 @@ from stdnum.cn import ric
 from station.extensions import db
 from station.models import Case, CaseMaterial, User
 from station.samples import complete_form
-from station.services import cases, follow_up, intake
+from station.services import cases, follow_up, intake, personal
 from station.services.calendar import load_calendar
 from station.services.catalog import current_items, materials_of
 from station.services.errors import DomainError
 from station.sync_hooks import station_hooks
 from sync.hub.extensions import db as hub_db
+from sync.hub.models import HubCase
 from sync.hub.services import county_settings
 from sync.hub.services import decisions as hub_decisions
 from sync.jobs import sync_round
@@ -146,8 +148,6 @@ def county_decides(hub_app: Flask, today: dt.date, rng: random.Random) -> None:
     Each decision is dated a few working days after the case came in (never after today), so the
     actual time used and the on-time rates look like a real month, late cases included.
     """
-    from sync.hub.models import HubCase
-
     with hub_app.app_context(), hub_db.connection_context():
         cases = list(HubCase.select().where(HubCase.status == "submitted").order_by(HubCase.id))
         for case in cases:
@@ -206,14 +206,8 @@ def station_follows_up(app: Flask, today: dt.date, rng: random.Random) -> None:
         for case in Case.select().where(Case.status == "completed"):
             if rng.random() < 0.75:
                 follow_up.record_handover(case, clerk, follow_up.HandoverInput(
-                    method="window", collector_kind="applicant", collector_id_number=_applicant_id(case)),
+                    method="window", collector_kind="applicant", collector_id_number=personal.applicant_id_number(case)),
                     today=today)
-
-
-def _applicant_id(case: Case) -> str:
-    from station.services import personal
-
-    return personal.applicant_id_number(case)
 
 
 def county_settings_for_demo(app: Flask, hub_app: Flask) -> None:
@@ -230,8 +224,6 @@ def county_settings_for_demo(app: Flask, hub_app: Flask) -> None:
 def seed_month(app: Flask, hub_app: Flask, count: int = 150, *, today: dt.date | None = None,
                seed: int = 13) -> MonthSummary:
     """Play a month at the station and the county; a station that already has cases is left alone."""
-    import time
-
     started = time.perf_counter()
     summary = MonthSummary()
     today = today or dt.date.today()

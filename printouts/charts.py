@@ -9,6 +9,8 @@ import datetime as dt
 from collections.abc import Sequence
 from html import escape
 
+from rules.statistics import Statistics
+
 FONT = "font-family=\"'Noto Sans CJK SC','Microsoft YaHei','SimHei',sans-serif\""
 BAR = "#0b5cad"
 SECOND = "#d9822b"
@@ -76,3 +78,15 @@ def trend_chart(title: str, points: Sequence[tuple[dt.date, int, int]], *, width
         parts.append(f'<polyline points="{" ".join(line)}" fill="none" stroke="{SECOND}" stroke-width="3"/>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def statistics_charts(stats: Statistics) -> dict[str, str]:
+    """Every chart of a statistics page, keyed as the page places them: one per table, and ``trend``.
+
+    The trend's title names the last day it shows (today while the period is still running), the
+    same on the station and the county.
+    """
+    charts = {t.key: bar_chart(f"{t.title}（件）", t.rows) for t in stats.tables}
+    last = stats.trend[-1][0] if stats.trend else stats.period.end
+    charts["trend"] = trend_chart(f"近30天收件与办结（至 {last.isoformat()}）", stats.trend)
+    return charts

@@ -16,11 +16,13 @@ printed as a visible 〓(U+XXXXX) instead of an empty box — see :mod:`printout
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,6 +156,7 @@ def reset_font_cache() -> None:
     _current_key = None
     _ext_configured = None
     _rare_fonts.clear()
+    _folder_fonts.cache_clear()
 
 
 #: The extension font the station's settings name (CJK_EXT_FONT), ahead of $STATION_CJK_EXT_FONT.
@@ -333,13 +336,34 @@ def rare_font_for(ch: str) -> str | None:
     return found
 
 
-def _fonts_with(cp: int) -> list[tuple[str, int]]:
-    """Installed TrueType fonts that may have ``cp``: fontconfig's answer, else every font in the font folders."""
+def _fonts_with(cp: int) -> Iterator[tuple[str, int]]:
+    """Installed TrueType fonts that have ``cp``: fontconfig's answer, else the font folders' files read one by one."""
     asked = _fc_list_charset(cp)
     if asked is not None:
-        return asked
-    return [(str(p), 0) for folder in _font_folders() if folder.is_dir()
-            for p in sorted(folder.rglob("*")) if p.suffix.lower() in _EMBEDDABLE]
+        yield from asked
+        return
+    for path in _folder_fonts():
+        if _draws(path, cp):
+            yield path, 0
+
+
+@functools.cache
+def _folder_fonts() -> tuple[str, ...]:
+    """Every TrueType file in the font folders, listed once per process."""
+    return tuple(str(p) for folder in _font_folders() if folder.is_dir()
+                 for p in sorted(folder.rglob("*")) if p.suffix.lower() in _EMBEDDABLE)
+
+
+def _draws(path: str, cp: int) -> bool:
+    """Whether the font file has ``cp``, read without registering it: a registered font keeps its whole
+    file in memory, and a Windows Fonts folder scanned for a character none has would hold every one."""
+    name = _font_name(path, 0)
+    try:
+        if name in pdfmetrics.getRegisteredFontNames():
+            return cp in pdfmetrics.getFont(name).face.charToGlyph
+        return cp in ttfonts.TTFontFile(path, validate=0).charToGlyph
+    except Exception:  # noqa: BLE001 - an unreadable font simply does not have it
+        return False
 
 
 def _fc_list_charset(cp: int) -> list[tuple[str, int]] | None:

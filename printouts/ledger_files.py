@@ -84,11 +84,22 @@ def ledger_xlsx(title: str, rows: Iterable[LedgerRow]) -> bytes:
                 cell = WriteOnlyCell(ws, value=line[n])
                 cell.number_format = fmt
                 line[n] = cell
+        for n, value in enumerate(line):
+            if isinstance(value, str) and value.startswith("="):
+                line[n] = _text_cell(ws, value)
         ws.append(line)
     ws.auto_filter.ref = f"A1:{_letter(len(columns))}{len(rows) + 1}"
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def _text_cell(ws: object, text: str) -> WriteOnlyCell:
+    """A cell holding ``text`` as typed: openpyxl stores a string starting with "=" as a formula, so a
+    resident named ``=HYPERLINK(…)`` would be a live link in the county's spreadsheet."""
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"
+    return cell
 
 
 _BAD_SHEET_CHARS = str.maketrans({c: "-" for c in "[]:*?/\\"})

@@ -51,12 +51,11 @@ def para_text(text: object, font: CJKFont) -> str:
         return escape(value)
     parts: list[str] = []
     for ch in value:
-        if ch.isspace() or font.has_glyph(ch):
+        drawn_by = _drawn_by(ch, font)
+        if drawn_by == "":
             parts.append(escape(ch))
-        elif font.ext_has_glyph(ch):
-            parts.append(f'<font name="{font.ext_name}">{escape(ch)}</font>')
-        elif (rare := rare_font_for(ch)) is not None:
-            parts.append(f'<font name="{rare}">{escape(ch)}</font>')
+        elif drawn_by is not None:
+            parts.append(f'<font name="{drawn_by}">{escape(ch)}</font>')
         else:
             parts.append(escape(placeholder(ch)))
     return "".join(parts)
@@ -67,8 +66,17 @@ def undrawable(text: object, font: CJKFont) -> list[str]:
     value = clean(text)
     if _all_covered(value, font):
         return []
-    return [ch for ch in dict.fromkeys(value)
-            if not (ch.isspace() or font.has_glyph(ch) or font.ext_has_glyph(ch) or rare_font_for(ch))]
+    return [ch for ch in dict.fromkeys(value) if _drawn_by(ch, font) is None]
+
+
+def _drawn_by(ch: str, font: CJKFont) -> str | None:
+    """Which font draws ``ch`` in a paragraph: "" for the main font, the name of the extension font or
+    of an installed font that has it, None when none does (it prints as the placeholder)."""
+    if ch.isspace() or font.has_glyph(ch):
+        return ""
+    if font.ext_has_glyph(ch):
+        return font.ext_name
+    return rare_font_for(ch)
 
 
 def hand_write_line(chars: list[str]) -> str:

@@ -1,7 +1,7 @@
 """The station's working-day calendar, read from the versioned holiday table in the database.
 
 Seeded from `chinese_calendar` at init, editable by the admin, later updated by the county.
-The pure counting rules live in `workdays`; this module only moves rows in and out.
+The pure counting rules live in `rules.workdays`; this module only moves rows in and out.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import threading
 
 from peewee import fn
 
+from rules.workdays import DayOverride, WorkCalendar, seed_from_chinese_calendar, urgency
 from station.extensions import db
 from station.models import HolidayOverride, HolidayYear, Setting
 from station.models.base import now
 from station.services.errors import ValidationFailed
-from station.services.workdays import DayOverride, WorkCalendar, seed_from_chinese_calendar, urgency
 
 VERSION_KEY = "calendar.version"
 _cache_lock = threading.Lock()

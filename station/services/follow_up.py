@@ -16,6 +16,7 @@ from typing import Any
 from rules import events
 from rules.labels import COLLECTOR_KINDS, PICKUP_METHODS, SUPPLY_FORMS
 from rules.privacy import mask_id_number
+from rules.workdays import WorkCalendar
 from station.extensions import db
 from station.models import Attachment, Case, CaseMaterial, TimelineEntry, User
 from station.models.base import now
@@ -24,7 +25,6 @@ from station.services import personal, timeline
 from station.services.cases import material_rows, materials
 from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import CERTIFICATE_TYPES, IdentityError, check_certificate
-from station.services.workdays import WorkCalendar
 from sync.outbox import enqueue
 
 #: A deferred material due within this many working days is listed as due soon (issue 19).

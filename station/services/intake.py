@@ -17,6 +17,7 @@ from ulid import ULID
 
 from rules import events
 from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
+from rules.workdays import Deadline, WorkCalendar
 from station.extensions import db
 from station.models import Case, CaseMaterial, CatalogVersion, ServiceItem, TimelineEntry, User
 from station.models.base import now
@@ -41,7 +42,6 @@ from station.services.catalog import (
 )
 from station.services.errors import DomainError, ValidationFailed
 from station.services.station_info import get_profile
-from station.services.workdays import Deadline, WorkCalendar
 from sync.outbox import enqueue
 from sync.restore import restore_pending
 

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from rules.privacy import mask_phone
+from rules.workdays import WorkCalendar
 from station.extensions import db
 from station.models import Case, CaseMaterial, ResidentNotice, TimelineEntry, User
 from station.models.base import now
@@ -19,7 +20,6 @@ from station.services.errors import DomainError
 from station.services.follow_up import DUE_SOON_WORKING_DAYS, awaiting_supplement
 from station.services.sms import SmsSender
 from station.services.station_info import get_profile
-from station.services.workdays import WorkCalendar
 
 #: Why the resident is needed.
 REASONS = {"supplement": "补交补正材料", "result_ready": "领取办理结果", "deferred_due": "补交容缺材料"}

@@ -12,10 +12,10 @@ import json
 from dataclasses import dataclass
 
 from rules.time_lines import DEFAULT_WARN_DAYS, FourLines, four_lines
+from rules.workdays import WorkCalendar
 from station.models import Case, ServiceItem, Setting, User
 from station.models.cases import OPEN_STATUSES
 from station.services.calendar import load_calendar
-from station.services.workdays import WorkCalendar
 
 ASSESSED_DAYS = "hub.assessed_days"  # stored by station_info.apply_hub_settings
 

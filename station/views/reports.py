@@ -8,7 +8,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from printouts.charts import bar_chart, trend_chart
+from printouts.charts import statistics_charts
 from rules.periods import KINDS, Period, PeriodError, parse_period
 from rules.statistics import percent
 from rules.time_lines import DEFAULT_WARN_DAYS, LINE_STATES, LINES
@@ -35,10 +35,8 @@ def index():  # noqa: ANN201
     except PeriodError as exc:
         error, period = exc.message, parse_period({"period": "month"}, today)
     stats = statistics.compute(period, today)
-    charts = {t.key: bar_chart(f"{t.title}（件）", t.rows) for t in stats.tables}
-    charts["trend"] = trend_chart(f"近30天收件与办结（至 {period.end.isoformat()}）", stats.trend)
     return render_template("reports/index.html", period=period, kinds=KINDS, error=error, stats=stats,
-                           charts=charts, percent=percent, formats=ledger.FORMATS, args=request.args)
+                           charts=statistics_charts(stats), percent=percent, formats=ledger.FORMATS, args=request.args)
 
 
 @bp.get("/warnings")

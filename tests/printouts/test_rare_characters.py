@@ -10,9 +10,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from PIL import Image
+from reportlab.pdfbase import pdfmetrics
 
 from printouts import collection_receipt, fonts
 from printouts.data import StationInfo
@@ -87,3 +89,25 @@ def test_no_line_starts_with_closing_punctuation(mark: str):
         starts += [line[0] for line in lines[1:] if line]
     assert mark not in starts
     assert set(NO_LINE_START) >= set("，。）、")
+
+
+def test_without_fontconfig_the_font_folders_are_read_and_only_the_font_that_has_it_is_registered(
+        tmp_path, monkeypatch: pytest.MonkeyPatch):
+    latin, cjk = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
+    for path in (latin, cjk):
+        if not Path(path).is_file():
+            pytest.skip(f"!!! {path} NOT INSTALLED — the font-folder scan is NOT tested !!!")
+    folder = tmp_path / "Fonts"
+    folder.mkdir()
+    (folder / "a-latin-probe.ttf").symlink_to(latin)  # read first, lacks 䶮
+    (folder / "b-cjk-probe.ttf").symlink_to(cjk)
+    (folder / "c-never-read.ttf").symlink_to(latin)
+    monkeypatch.setattr(fonts, "_fc_list_charset", lambda cp: None)  # as on Windows
+    monkeypatch.setattr(fonts, "_font_folders", lambda: [folder])
+    fonts.reset_font_cache()
+    assert fonts.rare_font_for("䶮") == "CJK-b-cjk-probe-0"
+    assert fonts.rare_font_for("𠮷") is None  # none of them has it: nothing more registered
+    registered = set(pdfmetrics.getRegisteredFontNames())
+    assert "CJK-b-cjk-probe-0" in registered
+    assert not {"CJK-a-latin-probe-0", "CJK-c-never-read-0"} & registered
+    fonts.reset_font_cache()

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from printouts.charts import bar_chart, trend_chart
+from printouts.charts import bar_chart, statistics_charts
 from rules.labels import HUB_CASE_STATUSES
 from rules.periods import KINDS, Period, PeriodError, parse_period
 from rules.statistics import percent
@@ -86,10 +86,8 @@ def statistics_page() -> str:
         error, period = exc.message, parse_period({"period": "month"}, _today())
     station = _station()
     stats = statistics.compute(period, _today(), station)
-    charts = {t.key: bar_chart(f"{t.title}（件）", t.rows) for t in stats.tables}
-    charts["trend"] = trend_chart(f"近30天收件与办结（至 {min(period.end, _today()).isoformat()}）", stats.trend)
     return render_template("hub/numbers/statistics.html", period=period, kinds=KINDS, error=error, stats=stats,
-                           charts=charts, percent=percent, station=station, args=request.args,
+                           charts=statistics_charts(stats), percent=percent, station=station, args=request.args,
                            stations=Station.select().order_by(Station.code), formats=ledger.FORMATS)
 
 

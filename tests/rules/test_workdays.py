@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import chinese_calendar
 import pytest
 
-from station.services.workdays import (
+from rules.workdays import (
     DayOverride,
     Deadline,
     WorkCalendar,
