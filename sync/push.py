@@ -116,7 +116,8 @@ class Pusher:
                         batch = self.uploader.upload_for(batch, summary)
                         if not batch:
                             continue
-                    body = self._batch_body(batch, dict(beat, queue_length=max(0, beat["queue_length"] - start)))
+                    body = batch_body(self.client.link.station_code, batch,
+                                      dict(beat, queue_length=max(0, beat["queue_length"] - start)))
                     cases = {e.case_id for e in batch}
                     answered = []
                     while in_flight and (len(in_flight) >= self.in_flight or any(
@@ -136,9 +137,6 @@ class Pusher:
                         pass
                     update_outbox([e.id for e in sent.batch], {}, now())
                 raise
-
-    def _batch_body(self, batch: list[QueuedEvent], heartbeat: dict[str, Any]) -> bytes:
-        return batch_body(self.client.link.station_code, batch, heartbeat)
 
     def _post(self, body: bytes) -> tuple[int, dict[str, Any], float]:
         """The network part of sending a batch (runs on the push thread); returns status, answer, seconds."""
