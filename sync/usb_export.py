@@ -24,6 +24,7 @@ from sync.push import batch_body, heartbeat, record_results
 from sync.summary import SyncSummary
 from sync.transport import HubLink
 from sync.usb_bundle import (
+    BATCH_SIGNED_PATH,
     KIND_OUTBOUND,
     KIND_RETURN,
     BundleError,
@@ -38,7 +39,6 @@ USB_SEQ = "usb_bundle_seq"  # the last bundle this station exported
 USB_RETURN_SEQ = "usb_return_seq"  # the bundle whose answers were imported last
 USB_LAST_EXPORT = "usb_last_export"  # JSON: what the last export held, for the page
 USB_PROGRESS = "usb_progress"  # JSON: how far the running export or import is
-EVENTS_PATH = "/api/v1/events"  # the request each batch is signed as
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def export_bundle(out: BinaryIO, link: HubLink, hooks: StationHooks, area_code: 
     bodies, manifest = [], []
     for batch in batches:
         body = batch_body(link.station_code, batch, beat)
-        headers = protocol.sign_request(link.secret, "POST", EVENTS_PATH, body, station=link.station_code,
+        headers = protocol.sign_request(link.secret, "POST", BATCH_SIGNED_PATH, body, station=link.station_code,
                                         clock_offset_s=clock_offset)
         bodies.append(body)
         manifest.append({"length": len(body), "headers": headers, "events": len(batch)})
