@@ -93,9 +93,9 @@ def _count(value: Any) -> int:
 def forward_waiting(client: HubClient, summary: SyncSummary | None = None) -> list[RelayBundle]:
     """Forward every bundle waiting here, oldest first; keep each county answer as a return bundle.
 
-    A bundle the county refuses (altered, unknown village) is marked with the county's reason
-    and the rest go on; a link problem ends the round and they wait for the next one. Sending
-    one twice is safe: the county removes duplicates by event id.
+    A bundle the county refuses (altered, unknown village, larger than it takes) is marked with
+    the county's reason and the rest go on; a link problem ends the round and they wait for the
+    next one. Sending one twice is safe: the county removes duplicates by event id.
     """
     done = []
     for row in list(RelayBundle.select(RelayBundle.id).where(
@@ -103,7 +103,7 @@ def forward_waiting(client: HubClient, summary: SyncSummary | None = None) -> li
         bundle = RelayBundle.get_by_id(row.id)
         status, answer = client.call("POST", RELAY_PATH, bytes(bundle.data),
                                      headers={"Content-Type": "application/octet-stream"})
-        if status >= 500 or status in (401, 413):
+        if status >= 500:  # the county's fault, not the bundle's: the next round sends it again
             refuse_unless_ok(status, answer, "离线包")
         if status != 200:
             with db.atomic("IMMEDIATE"):
