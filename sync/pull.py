@@ -42,10 +42,6 @@ class Puller:
             if not page.get("has_more") or not changes:
                 break
 
-    def apply(self, change: dict[str, Any]) -> None:
-        """See :func:`apply_change`."""
-        apply_change(self.hooks, change)
-
 
 def apply_page(hooks: StationHooks, changes: list[dict[str, Any]], next_cursor: Any, summary: SyncSummary) -> None:
     """Apply a page of changes and move the cursor past it, in one transaction.

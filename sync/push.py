@@ -27,7 +27,7 @@ from sync.transport import HubClient, refuse_unless_ok
 JSON_GZIP = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
 
 
-def heartbeat(client: HubClient, hooks: StationHooks) -> dict[str, Any]:
+def heartbeat(clock_offset_s: float, hooks: StationHooks) -> dict[str, Any]:
     """What every sync tells the county about this station: versions, queue, clock, free disk."""
     summary = queue_summary()
     try:
@@ -41,7 +41,7 @@ def heartbeat(client: HubClient, hooks: StationHooks) -> dict[str, Any]:
         "queue_length": summary["queue_length"],
         "oldest_queued_age_s": summary["oldest_queued_age_s"],
         "set_aside_count": summary["set_aside_count"],
-        "clock_offset_s": client.clock_offset,
+        "clock_offset_s": clock_offset_s,
         "free_disk_bytes": free,
         "station_time": dt.datetime.now().astimezone().replace(microsecond=0).isoformat(),
     }
@@ -95,13 +95,13 @@ class Pusher:
         total = len(events)
         self.progress({"running": True, "stage": "push", "sent": 0, "total": total, "message": "正在上传办件"})
         if not events:
-            body = protocol.encode_body({"heartbeat": heartbeat(self.client, self.hooks)})
+            body = protocol.encode_body({"heartbeat": heartbeat(self.client.clock_offset, self.hooks)})
             status, payload = self.client.call("POST", "/api/v1/heartbeat", body, headers=JSON_GZIP)
             refuse_unless_ok(status, payload, "心跳")
             return
         # Counted once per round: re-counting a long backlog before every batch cost more than
         # sending it. The queue length still goes down batch by batch.
-        beat = heartbeat(self.client, self.hooks)
+        beat = heartbeat(self.client.clock_offset, self.hooks)
         in_flight: deque[_InFlight] = deque()
         with ThreadPoolExecutor(max_workers=self.in_flight, thread_name_prefix="sync-push") as wire:
             try:
@@ -116,7 +116,8 @@ class Pusher:
                         batch = self.uploader.upload_for(batch, summary)
                         if not batch:
                             continue
-                    body = self._batch_body(batch, dict(beat, queue_length=max(0, beat["queue_length"] - start)))
+                    body = batch_body(self.client.link.station_code, batch,
+                                      dict(beat, queue_length=max(0, beat["queue_length"] - start)))
                     cases = {e.case_id for e in batch}
                     answered = []
                     while in_flight and (len(in_flight) >= self.in_flight or any(
@@ -136,9 +137,6 @@ class Pusher:
                         pass
                     update_outbox([e.id for e in sent.batch], {}, now())
                 raise
-
-    def _batch_body(self, batch: list[QueuedEvent], heartbeat: dict[str, Any]) -> bytes:
-        return batch_body(self.client.link.station_code, batch, heartbeat)
 
     def _post(self, body: bytes) -> tuple[int, dict[str, Any], float]:
         """The network part of sending a batch (runs on the push thread); returns status, answer, seconds."""

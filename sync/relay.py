@@ -69,6 +69,7 @@ def hold_for_relay(data: bytes, area_code: str) -> RelayBundle:
     if header.township != ours:
         raise BundleError(f"此离线包属于区划 {header.township} 的乡镇，不是本中心（{ours}），未导入。"
                           "请交给该村所属的乡镇便民服务中心。")
+    digest = protocol.sha256_hex(data)  # hashed before the write lock: a bundle may be hundreds of MiB
     with db.atomic("IMMEDIATE"):
         same = RelayBundle.get_or_none(RelayBundle.bundle_id == header.bundle_id)
         if same is not None:
@@ -82,7 +83,7 @@ def hold_for_relay(data: bytes, area_code: str) -> RelayBundle:
         return RelayBundle.create(
             bundle_id=header.bundle_id, direction=UP, station_code=header.station, seq=header.seq,
             events=_count(header.fields.get("events")), files=_count(header.fields.get("files")), size=len(data),
-            sha256=protocol.sha256_hex(data), data=data, state=WAITING)
+            sha256=digest, data=data, state=WAITING)
 
 
 def _count(value: Any) -> int:
@@ -92,9 +93,9 @@ def _count(value: Any) -> int:
 def forward_waiting(client: HubClient, summary: SyncSummary | None = None) -> list[RelayBundle]:
     """Forward every bundle waiting here, oldest first; keep each county answer as a return bundle.
 
-    A bundle the county refuses (altered, unknown village) is marked with the county's reason
-    and the rest go on; a link problem ends the round and they wait for the next one. Sending
-    one twice is safe: the county removes duplicates by event id.
+    A bundle the county refuses (altered, unknown village, larger than it takes) is marked with
+    the county's reason and the rest go on; a link problem ends the round and they wait for the
+    next one. Sending one twice is safe: the county removes duplicates by event id.
     """
     done = []
     for row in list(RelayBundle.select(RelayBundle.id).where(
@@ -102,12 +103,12 @@ def forward_waiting(client: HubClient, summary: SyncSummary | None = None) -> li
         bundle = RelayBundle.get_by_id(row.id)
         status, answer = client.call("POST", RELAY_PATH, bytes(bundle.data),
                                      headers={"Content-Type": "application/octet-stream"})
-        if status >= 500 or status in (401, 413):
+        if status >= 500:  # the county's fault, not the bundle's: the next round sends it again
             refuse_unless_ok(status, answer, "离线包")
         if status != 200:
             with db.atomic("IMMEDIATE"):
                 bundle.state, bundle.reason, bundle.done_at = REFUSED, str(answer.get("message") or status), now()
-                bundle.save()
+                bundle.save(only=[RelayBundle.state, RelayBundle.reason, RelayBundle.done_at])  # not the bytes again
             done.append(bundle)
             continue
         _keep_answer(bundle, answer)
@@ -124,11 +125,12 @@ def _keep_answer(bundle: RelayBundle, answer: dict[str, Any]) -> None:
         header = read_header(returned)
     except (binascii.Error, ValueError, BundleError) as exc:
         raise HubFault("县级平台的答复中没有可用的回执包，稍后重试。") from exc
+    digest = protocol.sha256_hex(returned)
     with db.atomic("IMMEDIATE"):
         if RelayBundle.get_or_none(RelayBundle.bundle_id == header.bundle_id) is None:
             RelayBundle.create(bundle_id=header.bundle_id, direction=DOWN, station_code=header.station,
                                seq=header.seq, events=len(answer.get("results") or []), size=len(returned),
-                               sha256=protocol.sha256_hex(returned), data=returned, state=READY,
+                               sha256=digest, data=returned, state=READY,
                                counts=protocol.json_text(answer.get("counts") or {}))
         bundle.state, bundle.done_at, bundle.data, bundle.reason = FORWARDED, now(), None, ""
         bundle.counts = protocol.json_text(answer.get("counts") or {})
@@ -143,7 +145,7 @@ def return_for(station_code: str) -> RelayBundle:
         raise BundleError(f"还没有 {station_code} 的县级回执包：请先把该村的离线包转发县级（同步一次）。")
     with db.atomic("IMMEDIATE"):
         bundle.state, bundle.done_at = EXPORTED, now()
-        bundle.save()
+        bundle.save(only=[RelayBundle.state, RelayBundle.done_at])  # not the bytes again
     return bundle
 
 

@@ -44,6 +44,9 @@ NONCE_BYTES = 12
 MAX_HEADER_BYTES = 16 * 1024
 DIGEST_BYTES = 32
 SUFFIX = ".bmz"  # what the file is called on the stick
+#: The request each batch inside an outbound bundle is signed as (the push it stands for); the
+#: village signs and the county verifies with this path, whatever prefix the hub is served under.
+BATCH_SIGNED_PATH = "/api/v1/events"
 
 _U32 = struct.Struct(">I")
 

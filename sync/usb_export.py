@@ -10,7 +10,6 @@ stick is, and an event the hub already holds comes back ``duplicate``, never twi
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -25,6 +24,7 @@ from sync.push import batch_body, heartbeat, record_results
 from sync.summary import SyncSummary
 from sync.transport import HubLink
 from sync.usb_bundle import (
+    BATCH_SIGNED_PATH,
     KIND_OUTBOUND,
     KIND_RETURN,
     BundleError,
@@ -39,7 +39,6 @@ USB_SEQ = "usb_bundle_seq"  # the last bundle this station exported
 USB_RETURN_SEQ = "usb_return_seq"  # the bundle whose answers were imported last
 USB_LAST_EXPORT = "usb_last_export"  # JSON: what the last export held, for the page
 USB_PROGRESS = "usb_progress"  # JSON: how far the running export or import is
-EVENTS_PATH = "/api/v1/events"  # the request each batch is signed as
 
 
 @dataclass(frozen=True)
@@ -65,13 +64,6 @@ class ReturnSummary:
     pulled: int
 
 
-class _Offline:
-    """Stands for the hub client in the heartbeat: only the clock offset learned last time is known."""
-
-    def __init__(self) -> None:
-        self.clock_offset = float(state.get_value(state.CLOCK_OFFSET, "0") or 0)
-
-
 def record_progress(stage: str, done: int, total: int, message: str) -> None:
     """Store how far an export or import is (the page polls it)."""
     state.set_value(USB_PROGRESS, json.dumps({"stage": stage, "done": done, "total": total, "message": message},
@@ -82,8 +74,8 @@ def export_bundle(out: BinaryIO, link: HubLink, hooks: StationHooks, area_code: 
                   progress: Callable[[int, int], None] | None = None) -> ExportSummary:
     """Write every queued event and the scans they need into ``out``, sealed for the county.
 
-With nothing queued the bundle is still worth carrying: it takes the changes cursor up, and
-the return bundle brings the county's decisions since then.
+    With nothing queued the bundle is still worth carrying: it takes the changes cursor up, and
+    the return bundle brings the county's decisions since then.
 
     A case whose scan is missing on this PC stays queued and out of the bundle (the network
     push sets it aside for a person, as it would any lost scan).
@@ -109,14 +101,13 @@ the return bundle brings the county's decisions since then.
                     files[sha256] = (entry, data)
         batches.append(batch)
     batches = [kept for kept in ([e for e in b if e.case_id not in held_back] for b in batches) if kept]
-    # with nothing queued the bundle still carries the cursor up: the county sends its changes back
-    beat = heartbeat(_Offline(), hooks)  # type: ignore[arg-type]
-    stamp = int(time.time() + float(state.get_value(state.CLOCK_OFFSET, "0") or 0))
+    clock_offset = float(state.get_value(state.CLOCK_OFFSET, "0") or 0)  # as learned the last time online
+    beat = heartbeat(clock_offset, hooks)
     bodies, manifest = [], []
     for batch in batches:
         body = batch_body(link.station_code, batch, beat)
-        headers = protocol.sign_request(link.secret, "POST", EVENTS_PATH, body, station=link.station_code,
-                                        timestamp=stamp)
+        headers = protocol.sign_request(link.secret, "POST", BATCH_SIGNED_PATH, body, station=link.station_code,
+                                        clock_offset_s=clock_offset)
         bodies.append(body)
         manifest.append({"length": len(body), "headers": headers, "events": len(batch)})
     file_list = [{"sha256": sha, "length": len(data), "content_type": entry.get("content_type") or "",

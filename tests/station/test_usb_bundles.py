@@ -6,6 +6,7 @@ forwarding through a real hub is in tests/e2e/test_usb_relay.py.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 
@@ -15,7 +16,7 @@ from station.extensions import db
 from station.models import Case
 from sync import state
 from sync.outbox import OutboxEvent
-from sync.relay import RelayBundle
+from sync.relay import RelayBundle, forward_waiting
 from sync.usb_bundle import DIGEST_BYTES, BundleError, write_bundle
 from sync.usb_export import USB_RETURN_SEQ
 from tests.fixtures.e2e import queue_cases
@@ -212,3 +213,30 @@ def test_what_the_network_brought_first_is_not_applied_again_from_a_return_bundl
     assert [s for _i, s, _a in outbox(village)] == ["acked"]  # an ack stands; an old answer does not undo it
     with village.app_context(), db.connection_context():
         assert Case.get_by_id(case_id).status == "supplement" and state.get_value(state.CURSOR) == "8"
+
+
+class CountyAnswers:
+    """Stands for the township's hub client: answers the forwarded bundles in turn."""
+
+    def __init__(self, *answers: tuple[int, dict]) -> None:
+        self.answers = list(answers)
+
+    def call(self, method: str, path: str, body: bytes, headers: dict | None = None) -> tuple[int, dict]:
+        return self.answers.pop(0)
+
+
+def test_a_bundle_the_county_finds_too_large_is_refused_and_the_next_still_goes(village, township):
+    queue_cases(village, 1)
+    import_bytes(township, export_bytes(village))
+    queue_cases(village, 1)
+    import_bytes(township, export_bytes(village))
+    county = CountyAnswers(
+        (413, {"error": "too_large", "message": "本次上传的数据过大，请分批上传。"}),
+        (200, {"counts": {"accepted": 2}, "results": [],
+               "return_bundle": base64.b64encode(county_answer(village, 2)).decode("ascii")}))
+    with township.app_context(), db.connection_context():
+        forward_waiting(county)  # a signed 413 is the county's verdict on that bundle, not a broken link
+        reason = RelayBundle.get(RelayBundle.seq == 1).reason
+    assert held_at(township) == [(VILLAGE_CODE, 1, "refused"), (VILLAGE_CODE, 2, "forwarded"),
+                                 (VILLAGE_CODE, 2, "ready")]
+    assert reason == "本次上传的数据过大，请分批上传。"

@@ -76,3 +76,14 @@ def test_the_township_clerk_imports_and_exports_the_return_bundle_an_agent_may_n
     assert "还没有" in refused.get_data(as_text=True)  # not forwarded yet
     with township.app_context(), db.connection_context():
         assert RelayBundle.select().count() == 1
+
+
+def test_the_page_offers_each_side_its_own_upload_form(village, agent, township):
+    village_page = agent.get("/sync/usb/").get_data(as_text=True)
+    form = village_page[village_page.index('class="usb-upload"'):]
+    assert '<input type="hidden" name="csrf_token"' in form[:form.index("</form>")]
+    assert 'class="usb-upload"' in village_page and '<label for="bundle">回执包文件</label>' in village_page
+    clerk_page = StationClient(township.test_client()).login("clerk").get("/sync/usb/").get_data(as_text=True)
+    assert 'class="usb-upload"' in clerk_page and '<label for="bundle">离线包文件</label>' in clerk_page
+    agent_page = StationClient(township.test_client()).login("agent").get("/sync/usb/").get_data(as_text=True)
+    assert 'class="usb-upload"' not in agent_page and "由窗口人员或站长操作" in agent_page

@@ -22,6 +22,7 @@ from sync.hub.services import personal
 from sync.hub.services.errors import AttachmentError
 from sync.hub.services.platform import CasePlatform
 from sync.usb_bundle import (
+    BATCH_SIGNED_PATH,
     KIND_OUTBOUND,
     KIND_RETURN,
     BundleError,
@@ -33,7 +34,6 @@ from sync.usb_bundle import (
 
 log = logging.getLogger(__name__)
 
-EVENTS_PATH = "/api/v1/events"  # what each batch inside was signed as
 MAX_RETURN_CHANGES = 20_000  # changes per return bundle; the rest come with the next one
 
 
@@ -109,7 +109,7 @@ def _checked_batch(secret: str, village: Station, meta: dict[str, Any], body: by
         raise RelayRefused("离线包中的批次缺少签名。")
     try:
         signed = protocol.parse_signed_headers(headers)
-        protocol.verify_request(secret, "POST", EVENTS_PATH, headers, body, now=float(signed.timestamp))
+        protocol.verify_request(secret, "POST", BATCH_SIGNED_PATH, headers, body, now=float(signed.timestamp))
         if signed.station != village.code:
             raise protocol.ProtocolError(protocol.ERR_FORBIDDEN)
         batch = protocol.upgrade_batch(protocol.decode_body(body, "gzip", max_bytes=max_decompressed), signed.version)
