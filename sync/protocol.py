@@ -652,8 +652,18 @@ def _is_calendar_date(value: Any) -> bool:
 def _has_nul(value: Any) -> bool:
     """Whether a NUL character hides in any string or key: PostgreSQL text refuses it, SQLite not.
 
-    Iterative, so a value as deep as :data:`MAX_JSON_DEPTH` allows costs no recursion.
+    Asked of every event the hub takes, so the common answer comes from one pass of orjson's C
+    encoder: JSON writes a NUL only as the escape ``\\u0000``, and text without that escape holds
+    none. The escape may also be a harmless backslash followed by ``u0000``; then the walk
+    decides. The walk is iterative, so a value as deep as :data:`MAX_JSON_DEPTH` allows costs no
+    recursion.
     """
+    if orjson is not None:
+        try:
+            if b"\\u0000" not in orjson.dumps(value):
+                return False
+        except TypeError:  # what orjson refuses (an integer beyond 64 bits, a subclass): walk it
+            pass
     stack = [value]
     while stack:
         item = stack.pop()

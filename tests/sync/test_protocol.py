@@ -126,6 +126,24 @@ def test_validate_event_rejects(over):
     assert p.validate_event(_event(**over))
 
 
+@pytest.mark.parametrize("payload", [
+    {"note": "a\x00b"},  # in a value
+    {"form": {"k\x00": "1"}},  # in a key, one level down
+    {"list": [1, ["x", "\x00"]]},  # inside lists
+    {"big": 2**70, "note": "\x00"},  # beside an integer orjson refuses
+    {"note": "\\u0000", "other": "\x00"},  # beside text that spells the escape
+])
+def test_a_nul_anywhere_in_an_event_is_refused(payload):
+    """PostgreSQL text takes no NUL: the event is refused at the envelope, on every path of the check."""
+    assert "空字符" in p.validate_event(_event(payload=payload))
+
+
+@pytest.mark.parametrize("payload", [{"note": "\\u0000 typed as text"}, {"big": 2**70}, {"path": "C:\\u0000"}])
+def test_text_that_only_looks_like_a_nul_is_taken(payload):
+    """A backslash followed by ``u0000`` is six ordinary characters a clerk may type."""
+    assert p.validate_event(_event(payload=payload)) is None
+
+
 def test_validate_event_accepts_unknown_kind():
     assert p.validate_event(_event(kind="case.future_thing")) is None
 

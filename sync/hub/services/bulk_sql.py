@@ -61,23 +61,41 @@ def prepared_insert(model: type, rows: list[dict[str, Any]]) -> Callable[[], Non
     # column by column: a column of plain text or ints is taken as it is, checked in one pass
     columns = [db_column(field, [row[field.name] for row in rows]) for field in fields]
     params = list(zip(*columns, strict=True))
-    sql, expected = model.insert(rows[0]).sql()
-    if isinstance(db.obj, SqliteDatabase):
-        if list(params[0]) == list(expected):
-            return lambda: db.cursor().executemany(sql, params)
-    elif isinstance(db.obj, PostgresqlDatabase):
+    # The check against peewee's rendering costs more than the insert's own conversion; it is made
+    # once per table, columns and Python types of the first row's parameters, in each process.
+    shape = (model, type(db.obj), tuple(f.name for f in fields), tuple(type(v) for v in params[0]))
+    statement = _CHECKED.get(shape)
+    if statement is None:
+        statement = _checked_statement(model, fields, rows[0], params[0])
+        _CHECKED[shape] = statement
+    if statement and isinstance(db.obj, SqliteDatabase):
+        return lambda: db.cursor().executemany(statement, params)
+    if statement:
         values = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        cursor = db.cursor()
-        if b"VALUES " + cursor.mogrify(values, params[0]) in cursor.mogrify(sql, expected):
-            names = ", ".join('"' + f.column_name + '"' for f in fields)
-            statement = f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES %s'
-            return lambda: execute_values(db.cursor(), statement, params, template=values, page_size=len(rows))
+        return lambda: execute_values(db.cursor(), statement, params, template=values, page_size=len(rows))
 
     def by_peewee() -> None:
         for start in range(0, len(rows), 100):
             model.insert_many(rows[start:start + 100]).execute()
 
     return by_peewee
+
+
+_CHECKED: dict[tuple[Any, ...], str] = {}  # shape -> the statement for the driver, "" when peewee must do it
+
+
+def _checked_statement(model: type, fields: list[Field], row: dict[str, Any], params: tuple[Any, ...]) -> str:
+    """The driver's INSERT if ``params`` is what peewee itself would pass for ``row``, else ""."""
+    sql, expected = model.insert(row).sql()
+    if isinstance(db.obj, SqliteDatabase):
+        return sql if list(params) == list(expected) else ""
+    if isinstance(db.obj, PostgresqlDatabase):
+        values = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        cursor = db.cursor()
+        if b"VALUES " + cursor.mogrify(values, params) in cursor.mogrify(sql, expected):
+            names = ", ".join('"' + f.column_name + '"' for f in fields)
+            return f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES %s'
+    return ""
 
 
 _AS_IS = {CharField: {str}, TextField: {str}, IntegerField: {int}}
