@@ -13,7 +13,7 @@ from station.services.access_log import continue_after_restore, entries_after
 from station.services.attachments import read_blob
 from station.services.county_changes import apply_change
 from station.services.numbering import raise_daily_sequences
-from station.services.restored_cases import rebuild_case
+from station.services.restored_cases import continue_case, rebuild_case
 from sync.hooks import StationHooks
 
 APP_VERSION = "0.1.0"
@@ -32,6 +32,7 @@ def station_hooks(app: Flask) -> StationHooks:
         raise_case_numbers=raise_daily_sequences,
         continue_access_log=continue_after_restore,
         rebuild_case=rebuild_case,
+        continue_case=continue_case,
         appointments_pending=appointments.pending_push,
         appointments_confirmed=appointments.push_confirmed,
     )

@@ -30,7 +30,9 @@ sealed on disk; the hub receives the file itself, same SHA-256) or None when it 
     since the restore to follow the hub's last entry of this station (``seq``, chained to ``hash``),
     inside the caller's transaction; ``rebuild_case(case_id, events)``, after a restore, rebuilds a
     case the lost PC took after the backup from its events as the hub holds them (inside the
-    caller's transaction; False when it cannot).
+    caller's transaction; False when it cannot); ``continue_case(case_id, events)``, after a
+    restore, replays onto a case the backup held what the lost PC wrote to it after the backup
+    (inside the caller's transaction; False when the case is not here).
     ``appointments_pending()`` returns the appointment offer and bookings to send, or None, and
     ``appointments_confirmed(body)`` is told the county stored that body (sync/appointments_push.py).
     """
@@ -44,5 +46,6 @@ sealed on disk; the hub receives the file itself, same SHA-256) or None when it 
     raise_case_numbers: Callable[[dict[str, int]], None] | None = None
     continue_access_log: Callable[[int, str], None] | None = None
     rebuild_case: Callable[[str, list[dict[str, Any]]], bool] | None = None
+    continue_case: Callable[[str, list[dict[str, Any]]], bool] | None = None
     appointments_pending: Callable[[], dict[str, Any] | None] | None = None
     appointments_confirmed: Callable[[dict[str, Any]], None] | None = None

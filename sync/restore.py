@@ -13,7 +13,9 @@ Until then the station takes no new case.
 The cases the lost PC took after the backup exist only at the hub: the catch-up fetches their
 events (``GET /api/v1/station/cases/<id>/events``), the station rebuilds each
 (``StationHooks.rebuild_case``) and the events go into the outbox as acknowledged — never sent
-again, and the next event of the case takes the next seq.
+again, and the next event of the case takes the next seq. A case the backup held but the lost PC
+went on writing to (a note, a material brought, a status) is fetched the same way and its later
+events are replayed onto it (``StationHooks.continue_case``).
 """
 
 from __future__ import annotations
@@ -50,9 +52,10 @@ def catch_up_after_restore(client: HubClient, hooks: StationHooks) -> bool:
     cases, numbers = answer.get("cases"), answer.get("case_numbers")
     if not isinstance(cases, dict) or not isinstance(numbers, dict):
         raise BatchRefused("县级平台对恢复后状态查询的应答不完整，请稍后再同步。")
-    lost = _fetch_lost_cases(client, hooks, cases)
+    lost, later = _fetch_from_hub(client, hooks, cases)
     with db.atomic("IMMEDIATE"):
         rebuilt = sum(_rebuild(case_id, events, hooks) for case_id, events in lost.items())
+        continued = sum(_continue(case_id, events, hooks) for case_id, events in later.items())
         raised = 0
         for case_id, hub_last in cases.items():
             if not isinstance(hub_last, int) or not isinstance(case_id, str) or len(case_id) > 60:
@@ -67,7 +70,8 @@ def catch_up_after_restore(client: HubClient, hooks: StationHooks) -> bool:
         _continue_access_log(answer.get("access_log"), hooks)
         state.set_value(state.RESTORED_FROM, "")
     log.info("after the restore: %d cases continue after the hub's seq, %d days' case numbers checked, "
-             "%d cases taken after the backup rebuilt from the hub's copy", raised, len(numbers), rebuilt)
+             "%d cases taken after the backup rebuilt from the hub's copy, %d brought up to the hub's copy",
+             raised, len(numbers), rebuilt, continued)
     return True
 
 
@@ -85,31 +89,58 @@ def _continue_access_log(hub_log: object, hooks: StationHooks) -> None:
         state.set_value(state.ACCESS_LOG_CURSOR, str(seq))
 
 
-def _fetch_lost_cases(client: HubClient, hooks: StationHooks, cases: dict[Any, Any]) -> dict[str, list[dict[str, Any]]]:
-    """The events of each case the hub holds and this database has never seen (before the write lock)."""
-    if hooks.rebuild_case is None:
-        return {}
-    known = {c for (c,) in OutboxEvent.select(OutboxEvent.case_id).distinct().tuples()}
+def _fetch_from_hub(client: HubClient, hooks: StationHooks, cases: dict[Any, Any]
+                    ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
+    """What the lost PC wrote after the backup, from the hub's copy (asked before the write lock).
+
+    Returns the events of each case this database has never seen, and of each case it has, the
+    events after its own last ``seq``.
+    """
+    local_last = dict(OutboxEvent.select(OutboxEvent.case_id, fn.MAX(OutboxEvent.seq))
+                      .group_by(OutboxEvent.case_id).tuples())
     lost: dict[str, list[dict[str, Any]]] = {}
-    for case_id in cases:
-        if not isinstance(case_id, str) or case_id in known or not case_id.isalnum() or len(case_id) > 40:
+    later: dict[str, list[dict[str, Any]]] = {}
+    for case_id, hub_last in cases.items():
+        if not isinstance(case_id, str) or not case_id.isalnum() or len(case_id) > 40:
+            continue
+        mine = local_last.get(case_id)
+        hook = hooks.rebuild_case if mine is None else hooks.continue_case
+        if hook is None or (mine is not None and not (isinstance(hub_last, int) and hub_last > mine)):
             continue
         status, answer = client.call("GET", f"/api/v1/station/cases/{case_id}/events")
-        if status == 404:  # a hub from before this request: the case stays at the county only
+        if status == 404:  # a hub from before this request: what the lost PC wrote stays at the county only
             log.warning("the hub does not give back case %s; it stays at the county only", case_id)
             continue
         refuse_unless_ok(status, answer, "恢复后的办件查询")
         events = answer.get("events")
         if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
             raise BatchRefused("县级平台对恢复后办件查询的应答不完整，请稍后再同步。")
-        lost[case_id] = [e for e in events if e.get("case_id") == case_id]
-    return lost
+        events = [e for e in events if e.get("case_id") == case_id]
+        if mine is None:
+            lost[case_id] = events
+        else:
+            later[case_id] = [e for e in events if isinstance(e.get("seq"), int) and e["seq"] > mine]
+    return lost, later
 
 
 def _rebuild(case_id: str, events: list[dict[str, Any]], hooks: StationHooks) -> bool:
     """Rebuild one case at the station and keep its events as already acknowledged by the hub."""
     if not events or hooks.rebuild_case is None or not hooks.rebuild_case(case_id, events):
         return False
+    _record_acknowledged(case_id, events)
+    return True
+
+
+def _continue(case_id: str, events: list[dict[str, Any]], hooks: StationHooks) -> bool:
+    """Replay onto a case the backup held what the lost PC wrote after it; keep those events as acknowledged."""
+    if not events or hooks.continue_case is None or not hooks.continue_case(case_id, events):
+        return False
+    _record_acknowledged(case_id, events)
+    return True
+
+
+def _record_acknowledged(case_id: str, events: list[dict[str, Any]]) -> None:
+    """The hub's copies in the outbox as sent and accepted: never sent again, the next event takes the next seq."""
     stamp = now()
     for event in events:
         deadline = event.get("deadline")
@@ -120,4 +151,3 @@ def _rebuild(case_id: str, events: list[dict[str, Any]], hooks: StationHooks) ->
             deadline=dt.date.fromisoformat(deadline) if isinstance(deadline, str) and deadline else None,
             state="acked", result="accepted", acked_at=stamp, last_attempt_at=stamp,
         ).on_conflict_ignore().execute()
-    return True

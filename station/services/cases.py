@@ -299,7 +299,10 @@ def apply_county_status(case_id: str, payload: dict[str, Any]) -> Case | None:
     status = payload.get("status")
     if status not in COUNTY_DECISIONS:
         raise DomainError(f"县级平台返回了未知状态：{status}")
-    case.status = status
+    # A result already handed over stays 已送达: a restored station pulls the county's decisions
+    # anew (受理, 办结) after replaying the lost PC's handover, and they must not undo it.
+    if case.status != "delivered":
+        case.status = status
     case.hub_case_no = payload.get("hub_case_no") or case.hub_case_no
     case.status_reason = payload.get("reason") or ""
     if status == "supplement":

@@ -4,7 +4,9 @@ A backup is older than the hub's view of the station: the cases taken between th
 PC's loss went to the county and exist nowhere else. After a restore the first sync round asks
 the hub for their events (sync/restore.py) and hands them here, inside its transaction: the case
 is rebuilt from its ``case.submitted`` snapshot, the later events are replayed onto it, and the
-timeline says it was restored from the county's copy. The scans stay at the county (the hub
+timeline says it was restored from the county's copy. A case the backup held is brought up to
+the county's copy the same way: what the lost PC wrote to it after the backup (notes, materials
+brought, a status, the handover) is replayed onto it (:func:`continue_case`). The scans stay at the county (the hub
 keeps the files, the station cannot fetch them back); the case says so. The events themselves
 go into the outbox as already acknowledged, so none is sent twice and the next one takes the
 next seq.
@@ -50,6 +52,21 @@ def rebuild_case(case_id: str, events: list[dict[str, Any]]) -> bool:
                     "本办件由原电脑在备份之后受理，已于恢复备份后按县级平台保存的记录重建"
                     + (f"；{scans} 份扫描件原件保存在县级平台，本站无副本" if scans else ""),
                     {"events": len(events), "scans_at_county": scans})
+    for event in events:
+        _replay(case, event)
+    case.save()
+    return True
+
+
+def continue_case(case_id: str, events: list[dict[str, Any]]) -> bool:
+    """Replay onto a case the backup held the events the lost PC wrote after the backup; False if it is not here."""
+    case = Case.get_or_none(Case.id == case_id)
+    if case is None or not events:
+        return False
+    events = sorted(events, key=lambda e: int(e.get("seq") or 0))
+    timeline.record(case, ACTOR, "continued_from_county",
+                    f"原电脑在备份之后对本办件的 {len(events)} 项记录已按县级平台保存的副本补回",
+                    {"events": len(events), "seqs": [e.get("seq") for e in events]})
     for event in events:
         _replay(case, event)
     case.save()
@@ -109,6 +126,11 @@ def _replay(case: Case, event: dict[str, Any]) -> None:
         _store_materials(case, payload["materials"])
     elif kind == "case.status_changed" and payload.get("status") in CASE_STATUSES:
         case.status = payload["status"]
+    elif kind == "case.delivered":
+        # the county's copy names the collector masked; the sealed number stayed on the lost PC
+        case.status = "delivered"
+        case.delivered_at = _local(event.get("occurred_at")) or case.delivered_at
+        case.delivery = {k: v for k, v in payload.items() if k != "by"}
     elif kind == "case.note":
         # sealed whole, as services.cases.add_note keeps a note: free text may carry a phone number
         timeline.record(case, ACTOR, "note", personal.seal(str(payload.get("text") or "")), {"seq": event.get("seq")})

@@ -6,6 +6,8 @@ seq that the lost PC used after the backup (it asks the hub first: GET /api/v1/s
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from click.testing import CliRunner
 
@@ -207,3 +209,52 @@ def test_cases_the_lost_pc_took_after_the_backup_come_back_from_the_county(linke
     assert len(hub_events(hub)) == events_before + 2
     with restored.app_context(), db.connection_context():
         assert Case.get_by_id(fresh).case_no not in {n for n, *_ in originals.values()}
+
+
+def test_what_the_lost_pc_wrote_to_cases_the_backup_held_comes_back_from_the_county(linked, hub, tmp_path):
+    """A note and a handover the lost PC wrote after the backup, on cases the backup held, are on the restored PC."""
+    from station.models import TimelineEntry
+    from station.services import follow_up
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.services import decisions
+
+    app = linked
+    noted, handed = queue_cases(app, 2)
+    assert sync(app).error == ""
+    backup_file = _backup(app, tmp_path)
+    with hub.app.app_context(), hub_db.connection_context():
+        decisions.decide(handed, decisions.DecisionInput(kind="accepted"), clerk="clerk")
+        decisions.decide(handed, decisions.DecisionInput(kind="completed", result="approved", result_text="核准发放"),
+                         clerk="clerk")
+    assert sync(app).error == ""  # the lost PC hears 办结 …
+    _note(app, noted, "备份后补充的说明")
+    with app.app_context(), db.connection_context():  # … and hands the result over by post
+        follow_up.record_handover(Case.get_by_id(handed), User.get(User.username == "agent"),
+                                  follow_up.HandoverInput(method="post", ems_no="EA123456789CN", address="某村1号",
+                                                          date=dt.date.today().isoformat()))
+    assert sync(app).error == ""
+    events_before = len(hub_events(hub))
+
+    new = tmp_path / "new-pc"
+    result = CliRunner().invoke(cli, ["restore", str(backup_file), "--instance", str(new)], env={"STATION_INSTANCE": ""})
+    assert result.exit_code == 0, result.output + result.stderr
+    restored = create_app(station_test_config(new), instance_path=str(new))
+    summary = sync(restored)
+    assert summary.error == "", summary.error
+    assert (summary.pushed, summary.duplicates) == (0, 0)  # the county's copies are not sent back to it
+
+    with restored.app_context(), db.connection_context():
+        notes = [e.message for e in TimelineEntry.select().where(
+            (TimelineEntry.case == noted) & (TimelineEntry.action == "note"))]
+        delivered = Case.get_by_id(handed)
+        marks = [e.message for e in TimelineEntry.select().where(TimelineEntry.action == "continued_from_county")]
+    assert notes == ["备份后补充的说明"]
+    assert delivered.status == "delivered"  # not put back to 办结 by the county's decision coming down again
+    assert delivered.delivery.get("ems_no") == "EA123456789CN"
+    assert len(marks) == 2 and all("县级平台" in m for m in marks)
+    assert len(hub_events(hub)) == events_before  # nothing sent twice
+
+    _note(restored, noted, "恢复后补充的说明")  # the next event of the case takes the next seq
+    assert sync(restored).error == ""
+    _assert_each_event_once_at_the_hub(restored, hub)
+    assert len(hub_events(hub)) == events_before + 1
