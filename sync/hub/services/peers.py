@@ -32,12 +32,15 @@ from flask import current_app
 from peewee import IntegrityError
 
 from sync import protocol
-from sync.hub.extensions import db
+from sync.errors import CaseProblem, HubFault
+from sync.file_upload import FileUploader
+from sync.hub.extensions import db, key_ring
 from sync.hub.models import Event, HubCase, Peer, PeerForward
 from sync.hub.models.base import utcnow
 from sync.hub.services import attachments, decisions, personal
 from sync.hub.services.classify import named_files
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
+from websec.sealing import SealedFile
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,7 @@ class ForwardReport:
     set_aside: int = 0
     retry_later: int = 0
     files_uploaded: int = 0
+    file_bytes_sent: int = 0
     decisions_applied: int = 0
     changes_skipped: int = 0
     error: str = ""
@@ -127,27 +131,50 @@ def _to_forward(peer: Peer, limit: int) -> list[tuple[Event, dict[str, Any]]]:
 
 
 def _upload_files(client: PeerClient, envelopes: list[dict[str, Any]], report: ForwardReport) -> None:
-    """Give the peer the files the events name before the events, so it links them to the case."""
-    digests = sorted({d for envelope in envelopes for d in named_files(envelope)})
-    if not digests:
+    """Give the peer the files the events name before the events, so it links them to the case.
+
+    Each file goes with the station's own uploader: in chunks, read piece by piece from this hub's
+    sealed store, from where the peer's status says a cut transfer stopped. A file the peer
+    refuses (or this hub lacks) is noted; the peer then refuses the events that name it, which
+    sets them aside here with its reason while the other cases go on.
+    """
+    files = _files_named(envelopes)
+    if not files:
         return
     status, answer = client.call("POST", "/api/v1/attachments/check",
-                                 protocol.encode_body({"sha256": digests}, compress=False),
+                                 protocol.encode_body({"sha256": sorted(files)}, compress=False),
                                  {"Content-Type": "application/json"})
     if status != 200:
         raise PeerUnreachable(f"对端县级平台拒绝了附件核对（{status}）：{answer.get('message', '')}")
-    root = current_app.config["ATTACHMENT_DIR"]
+    uploader = FileUploader(client, _stored_file)
     for sha256 in answer.get("missing") or []:
-        path = attachments.blob_path(root, sha256)
-        if not path.exists():
-            report.details.append(f"本平台没有附件 {sha256[:12]}…，对端将拒收引用它的事件")
+        if sha256 not in files:
             continue
-        data = attachments.read_plain(path)
-        status, answer = client.call("PUT", f"/api/v1/attachments/{sha256}", data,
-                                     {"Content-Type": "application/octet-stream"})
-        if status != 200:
-            raise PeerUnreachable(f"对端县级平台拒收附件（{status}）：{answer.get('message', '')}")
+        try:
+            report.file_bytes_sent += uploader.upload_one(sha256, files[sha256])
+        except HubFault as exc:
+            raise PeerUnreachable(f"对端县级平台（{client.peer.name}）{exc}，稍后自动续传。") from exc
+        except CaseProblem as exc:
+            report.details.append(f"附件 {sha256[:12]}…：{exc}")
+            continue
         report.files_uploaded += 1
+
+
+def _files_named(envelopes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each file the events name, with the name and type its event gives it (for the peer's refusals)."""
+    files: dict[str, dict[str, Any]] = {}
+    for envelope in envelopes:
+        items = {item.get("sha256"): item for item in envelope["payload"].get("attachments") or []
+                 if isinstance(item, dict)} if named_files(envelope) else {}
+        for sha256 in named_files(envelope):
+            files.setdefault(sha256, items[sha256])
+    return files
+
+
+def _stored_file(sha256: str) -> SealedFile | None:
+    """A complete file of this hub's store, opened to be read in pieces (None when it is not here)."""
+    path = attachments.blob_path(current_app.config["ATTACHMENT_DIR"], sha256)
+    return key_ring.open_file(path) if path.exists() else None
 
 
 def _record_answers(peer: Peer, sent: list[tuple[Event, dict[str, Any]]], results: list[dict[str, Any]],
