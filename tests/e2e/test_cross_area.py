@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import signal
 import threading
 import time
@@ -30,7 +31,7 @@ from sync.hub.config import Config
 from sync.hub.extensions import db as hub_db
 from sync.hub.models import Event, HubCase, Peer, PeerForward, Station
 from sync.hub.services import decisions, peers
-from sync.hub.services.errors import InvalidTransition
+from sync.hub.services.errors import InvalidTransition, ValidationError
 from tests.fixtures.e2e import queue_cases, sync
 from tests.fixtures.hub import logged_in
 from tests.fixtures.pdf import flat, pdftotext
@@ -325,3 +326,57 @@ def test_a_scan_cut_mid_forward_resumes_where_it_stopped_at_the_next_round(linke
         assert read_plain(blob_path(b_app.config["ATTACHMENT_DIR"], sha)) == scan  # whole, sealed at B
         [case] = HubCase.select().where(HubCase.case_id == case_id)
         assert [a["filename"] for a in case.snapshot["attachments"]] == ["户口簿.pdf"]
+
+
+def _counts(page: str) -> dict[str, int]:
+    return {name: int(value) for name, value in re.findall(r'data-count="(\w+)">(\d+)<', page)}
+
+
+def test_the_peers_page_shows_the_link_its_queue_and_decisions_and_syncs_at_the_press_of_a_button(
+        linked, hub, hub_b):
+    from station.models import User
+    from station.services.attachments import add_attachment
+    from sync.hub.services.attachments import blob_path
+
+    app = linked
+    take_cross_area_item(app)
+    cross = queue_cases(app, 3, item_name=ITEM)
+    scans = [b"%PDF-1.4\n" + random.Random(n).randbytes(3000) for n in range(2)]
+    with app.app_context(), db.connection_context():
+        agent = User.get(User.username == "agent")
+        for case_id, scan in zip(cross, scans, strict=False):  # two cases with a scan each
+            add_attachment(Case.get_by_id(case_id), agent, "户口簿.pdf", scan, app.config["ATTACHMENT_DIR"],
+                           10 * 1024 * 1024)
+    assert sync(app).queue_left == 0
+    # the second scan is lost from county A's disk: B will refuse the event that names it
+    blob_path(hub.app.config["ATTACHMENT_DIR"], hashlib.sha256(scans[1]).hexdigest()).unlink()
+    with hub.app.app_context(), hub_db.connection_context():
+        with pytest.raises(ValidationError, match="不能带"):
+            peers.add_peer(B_AREA, "邻县县级平台", f"{hub_b.url}/?token=t0k3n", PEER_CODE, hub_b.secret)
+        peers.add_peer(B_AREA, "邻县县级平台", f"http://ops:s3cret@{hub_b.url[7:]}/", PEER_CODE, hub_b.secret)
+    admin = logged_in(hub.app, "a-admin", "admin", "示范县管理员")
+    page = admin.get("/peers").get_data(as_text=True)
+    assert _counts(page) == {"cases": 3, "waiting": 5, "files": 2, "acked": 0, "set_aside": 0, "decisions": 0}
+    assert "尚未成功同步" in page and "s3cret" not in page
+    assert f"<code>http://***@{hub_b.url[7:]}</code>" in page
+
+    pressed = admin.csrf_post(f"/peers/{B_AREA}/sync", {}, token_page="/peers", follow_redirects=True)
+    assert "已开始与“邻县县级平台”同步" in pressed.get_data(as_text=True)
+    assert hub.app.extensions["peer_rounds"].wait(60)
+    page = admin.get("/peers").get_data(as_text=True)
+    assert _counts(page) == {"cases": 3, "waiting": 0, "files": 0, "acked": 4, "set_aside": 1, "decisions": 0}
+    assert "不是本站上传的" in page and "尚未成功同步" not in page  # the reason B gave, from B
+    with hub.app.app_context(), hub_db.connection_context():
+        delivered = [f.event_id for f in PeerForward.select().where(PeerForward.state == "acked")]
+    assert sorted(events_of(hub_b)) == sorted(delivered)  # the page counts what B holds
+
+    decide_all_at(hub_b, cross[:1])  # B accepts and completes the first case
+    admin.csrf_post(f"/peers/{B_AREA}/sync", {}, token_page="/peers")
+    assert hub.app.extensions["peer_rounds"].wait(60)
+    page = admin.get("/peers").get_data(as_text=True)
+    assert _counts(page)["decisions"] == 2 and "最近一次收到决定" in page
+
+    approver = logged_in(hub.app, "a-clerk", "approver", "示范县窗口")
+    assert approver.get("/peers").status_code == 403
+    assert approver.csrf_post(f"/peers/{B_AREA}/sync", {}, token_page="/cases").status_code == 403
+    assert "跨域办</a>" not in approver.get("/cases").get_data(as_text=True)

@@ -23,6 +23,7 @@ as it does at the peer.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -77,6 +78,8 @@ def add_peer(area_code: str, name: str, url: str, station_code: str, secret: str
         raise ValidationError("对端县级平台的行政区划代码须为 6 位数字。")
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
         raise ValidationError("对端县级平台的地址须以 http:// 或 https:// 开头。")
+    if urlsplit(url).query or urlsplit(url).fragment:
+        raise ValidationError("对端县级平台的地址不能带“?”或“#”后的参数：请只填写平台的根地址。")
     if not name or not station_code or len(secret or "") < 16:
         raise ValidationError("请填写对端名称、本平台在对端的站点编码和对端签发的密钥。")
     sealed = personal.seal_secret(secret)
@@ -119,14 +122,17 @@ class PeerClient:
         return response.status_code, payload if isinstance(payload, dict) else {}
 
 
-def _to_forward(peer: Peer, limit: int) -> list[tuple[Event, dict[str, Any]]]:
-    """Events of cases handled by ``peer`` with no final answer yet, each case in seq order."""
+def waiting_events(peer: Peer) -> Any:
+    """The query of events of cases handled by ``peer`` with no final answer from it yet (the forward queue)."""
     answered = PeerForward.select(PeerForward.event_id)
-    rows = (Event.select()
+    return (Event.select()
             .join(HubCase, on=(Event.case_id == HubCase.case_id))
-            .where((HubCase.handling_area == peer.area_code) & Event.event_id.not_in(answered))
-            .order_by(Event.case_id, Event.seq)
-            .limit(limit))
+            .where((HubCase.handling_area == peer.area_code) & Event.event_id.not_in(answered)))
+
+
+def _to_forward(peer: Peer, limit: int) -> list[tuple[Event, dict[str, Any]]]:
+    """The next events of the forward queue, each case in seq order."""
+    rows = waiting_events(peer).order_by(Event.case_id, Event.seq).limit(limit)
     return [(row, personal.open_body(row.body)) for row in rows]
 
 
@@ -138,7 +144,7 @@ def _upload_files(client: PeerClient, envelopes: list[dict[str, Any]], report: F
     refuses (or this hub lacks) is noted; the peer then refuses the events that name it, which
     sets them aside here with its reason while the other cases go on.
     """
-    files = _files_named(envelopes)
+    files = files_named(envelopes)
     if not files:
         return
     status, answer = client.call("POST", "/api/v1/attachments/check",
@@ -160,7 +166,7 @@ def _upload_files(client: PeerClient, envelopes: list[dict[str, Any]], report: F
         report.files_uploaded += 1
 
 
-def _files_named(envelopes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def files_named(envelopes: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Each file the events name, with the name and type its event gives it (for the peer's refusals)."""
     files: dict[str, dict[str, Any]] = {}
     for envelope in envelopes:
@@ -300,9 +306,7 @@ def sync_all(session: requests.Session | None = None) -> list[ForwardReport]:
 
 def queue_for(peer: Peer) -> dict[str, int]:
     """How many events wait for the peer, and how many it set aside (the county's peers page)."""
-    answered = PeerForward.select(PeerForward.event_id)
-    waiting = (Event.select().join(HubCase, on=(Event.case_id == HubCase.case_id))
-               .where((HubCase.handling_area == peer.area_code) & Event.event_id.not_in(answered)).count())
+    waiting = waiting_events(peer).count()
     set_aside = PeerForward.select().where((PeerForward.peer == peer) & (PeerForward.state == "set_aside")).count()
     return {"waiting": waiting, "set_aside": set_aside}
 
