@@ -64,8 +64,6 @@ class FileUploader:
         if held.get("complete"):
             return 0
         offset = int(held.get("received") or 0)
-        if held.get("total") not in (None, total):
-            offset = 0  # the hub holds the start of a file of another size: it restarts it
         sent = 0
         for chunk in source.chunks(offset, CHUNK_BYTES):
             end = offset + len(chunk) - 1
