@@ -1,4 +1,5 @@
-"""Scans go to the hub before the events that refer to them: content-addressed, once, resumable.
+"""Scans go to the hub before the events that refer to them: content-addressed, once, resumable
+(the chunks and the resuming are :mod:`sync.file_upload`'s, shared with a hub forwarding to a peer).
 
 A file the station lost or the hub refuses sets aside its own case's event for a person; the
 other cases' events go on.
@@ -7,25 +8,22 @@ other cases' events go on.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from sync import protocol
 from sync.backlog import QueuedEvent, attachments_of
-from sync.errors import CaseProblem, HubFault
+from sync.errors import CaseProblem
+from sync.file_upload import BytesSource, FileUploader
 from sync.local_db import db
 from sync.outbox import OutboxEvent
 from sync.summary import SyncSummary
 from sync.transport import HubClient, refuse_unless_ok
 
-CHUNK_BYTES = 256 * 1024
 
-
-class AttachmentUploader:
+class AttachmentUploader(FileUploader):
     """Uploads the files a batch refers to, resuming from what the hub already holds."""
 
     def __init__(self, client: HubClient, read_blob: Callable[[str], bytes | None]) -> None:
-        self.client = client
-        self.read_blob = read_blob
+        super().__init__(client, lambda sha256: None if (data := read_blob(sha256)) is None else BytesSource(data))
 
     def upload_for(self, batch: list[QueuedEvent], summary: SyncSummary) -> list[QueuedEvent]:
         """Upload the files the batch refers to; return the batch without the cases whose files failed."""
@@ -49,29 +47,6 @@ class AttachmentUploader:
         if not failed:
             return batch
         return _set_aside_for_files(batch, failed, summary)
-
-    def upload_one(self, sha256: str, entry: dict[str, Any]) -> None:
-        """Upload a file in chunks, resuming from what the hub already holds."""
-        data = self.read_blob(sha256)  # unsealed by the station: the hub gets the file as scanned
-        if data is None:
-            raise CaseProblem(f"本地扫描件丢失：{entry.get('filename', sha256)}，请重新扫描上传后再重新发送")
-        total = len(data)
-        _s, held = self.client.call("GET", f"/api/v1/attachments/{sha256}/status")
-        offset = int(held.get("received") or 0)
-        if held.get("complete"):
-            return
-        while offset < total:
-            chunk = data[offset:offset + CHUNK_BYTES]
-            end = offset + len(chunk) - 1
-            status, result = self.client.call(
-                "PUT", f"/api/v1/attachments/{sha256}", chunk,
-                headers={"Content-Range": f"bytes {offset}-{end}/{total}",
-                         "Content-Type": entry.get("content_type") or "application/octet-stream"})
-            if status >= 500:
-                raise HubFault(f"附件上传时县级平台故障（{status}）")
-            if status >= 400:
-                raise CaseProblem(f"县级平台拒收扫描件“{entry.get('filename', sha256)}”：{result.get('message', status)}")
-            offset = end + 1
 
 
 def _set_aside_for_files(batch: list[QueuedEvent], failed: dict[str, str],

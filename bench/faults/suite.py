@@ -209,7 +209,7 @@ def upload_cut(run: Run) -> None:
     """The link dies after a random number of a scan's chunks."""
     from station.models import Case, User
     from station.services.attachments import add_attachment
-    from sync.attachment_upload import CHUNK_BYTES
+    from sync.file_upload import CHUNK_BYTES
 
     chunks = run.rng.randint(1, 3)
     data = b"%PDF-1.4\n" + run.rng.randbytes(chunks * CHUNK_BYTES - 2000).replace(b"/", b"_")

@@ -25,11 +25,12 @@ from sync.hub.database import migrate, open_database
 from sync.hub.extensions import csrf, db, key_ring, login_manager
 from sync.hub.keyring import open_key_ring
 from sync.hub.models import Change, HubUser
+from sync.hub.peer_rounds import PeerRounds
 from sync.hub.security import configure_security
 from sync.hub.services import stations
 from sync.hub.services.platform import load_platform
 from sync.hub.services.resealing import reseal_everything
-from sync.hub.views import access_log, api, auth, booking, catalog, clerk, numbers, public, remedies
+from sync.hub.views import access_log, api, auth, booking, catalog, clerk, numbers, peers, public, remedies
 
 #: The migration whose upgrade seals the rows already there (see migrations/0003).
 SEALING_MIGRATION = "0003_sealed_personal_data"
@@ -126,8 +127,10 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_platform(app: Flask) -> None:
-    """Load the CasePlatform behind the API (the adapter seam, see services/platform.py)."""
+    """Load the CasePlatform behind the API (the adapter seam, see services/platform.py), the admission
+    gate, and the rounds with peer hubs."""
     app.extensions["hub_platform"] = load_platform(app)
+    app.extensions["peer_rounds"] = PeerRounds(app)  # 跨域办 rounds: the scheduler in `run`, and 立即同步
     app.extensions["hub_admission"] = Admission(int(app.config["ADMISSION_SLOTS"]),
                                                 float(app.config["ADMISSION_WAIT_S"]),
                                                 int(app.config["RETRY_AFTER_S"]))
@@ -145,6 +148,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)  # the resident's page: no login, rate-limited
     app.register_blueprint(booking.bp)  # the resident's bookings (预约): no login, rate-limited
     app.register_blueprint(remedies.bp)
+    app.register_blueprint(peers.bp)
 
 
 # status: (API error code, API message, page text)

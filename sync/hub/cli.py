@@ -83,19 +83,14 @@ def start_peer_rounds(app: Flask) -> None:
     """Every PEER_SYNC_INTERVAL_S, a round with each peer hub; one at a time per process."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    def tick() -> None:
-        with app.app_context(), db.connection_context():
-            for report in peers.sync_all():
-                if report.error:
-                    log.warning("peer %s: %s", report.peer, report.error)
-
     interval = float(app.config["PEER_SYNC_INTERVAL_S"])
     with app.app_context(), db.connection_context():
         linked = peers.Peer.select().where(peers.Peer.active == True).exists()  # noqa: E712
     if interval <= 0 or not linked:
         return  # no peer hub: no thread (`add-peer` then a restart starts the rounds)
     scheduler = BackgroundScheduler(daemon=True)
-    scheduler.add_job(tick, "interval", seconds=interval, id="peer-rounds", max_instances=1, coalesce=True)
+    scheduler.add_job(app.extensions["peer_rounds"].run_once, "interval", seconds=interval, id="peer-rounds",
+                      max_instances=1, coalesce=True)  # the same runner as the peers page's 立即同步
     scheduler.start()
 
 

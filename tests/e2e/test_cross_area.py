@@ -7,7 +7,9 @@ network that delivers requests twice, and hub B killed with kill -9 in the middl
 
 from __future__ import annotations
 
+import hashlib
 import random
+import re
 import signal
 import threading
 import time
@@ -29,7 +31,7 @@ from sync.hub.config import Config
 from sync.hub.extensions import db as hub_db
 from sync.hub.models import Event, HubCase, Peer, PeerForward, Station
 from sync.hub.services import decisions, peers
-from sync.hub.services.errors import InvalidTransition
+from sync.hub.services.errors import InvalidTransition, ValidationError
 from tests.fixtures.e2e import queue_cases, sync
 from tests.fixtures.hub import logged_in
 from tests.fixtures.pdf import flat, pdftotext
@@ -102,6 +104,7 @@ class HubBProcess:
         self.proc = None
         self.duplicate = 0
         self.drop_after = 0
+        self.uploads: list[tuple[str, int]] = []  # (Content-Range, bytes) of each file chunk B was sent
         self.server, self.thread, self.url = serve_app(self._proxy)
 
     def start(self):  # noqa: ANN201
@@ -140,6 +143,8 @@ class HubBProcess:
             return requests.request(environ["REQUEST_METHOD"], url, data=body or None, headers=headers, timeout=60)
 
         is_batch = environ.get("PATH_INFO") == "/api/v1/events"
+        if environ["REQUEST_METHOD"] == "PUT" and environ.get("PATH_INFO", "").startswith("/api/v1/attachments/"):
+            self.uploads.append((environ.get("HTTP_CONTENT_RANGE", ""), len(body)))
         if is_batch and self.duplicate:
             self.duplicate -= 1
             send()  # the network delivers the request twice; the answer to the copy comes back
@@ -270,3 +275,108 @@ def test_hub_b_killed_mid_forward_then_restarted_stores_each_event_once(linked, 
     assert sorted(events_of(hub_b)) == sorted(events_of(hub.app, set(cross)))
     with hub.app.app_context(), hub_db.connection_context():
         assert PeerForward.select().where(PeerForward.state == "acked").count() == len(cross)
+
+
+class LinkDyingAfter(requests.Session):
+    """Hub A's side of a link between the hubs that dies after ``chunks`` file chunks went through."""
+
+    def __init__(self, chunks: int) -> None:
+        super().__init__()
+        self.chunks_left = chunks
+
+    def send(self, request, **kwargs):  # noqa: ANN001, ANN003, ANN201
+        if request.method == "PUT":
+            if self.chunks_left <= 0:
+                raise requests.ConnectionError("the link between the counties went down")
+            self.chunks_left -= 1
+        return super().send(request, **kwargs)
+
+
+def test_a_scan_cut_mid_forward_resumes_where_it_stopped_at_the_next_round(linked, hub, hub_b):
+    from station.models import User
+    from station.services.attachments import add_attachment
+    from sync.file_upload import CHUNK_BYTES
+    from sync.hub.services.attachments import blob_path, read_plain
+
+    app = linked
+    take_cross_area_item(app)
+    [case_id] = queue_cases(app, 1, item_name=ITEM)
+    scan = b"%PDF-1.4\n" + random.Random(5).randbytes(2 * CHUNK_BYTES + 1000)  # three chunks
+    total = len(scan)
+    with app.app_context(), db.connection_context():
+        add_attachment(Case.get_by_id(case_id), User.get(User.username == "agent"), "户口簿.pdf", scan,
+                       app.config["ATTACHMENT_DIR"], 10 * 1024 * 1024)
+    assert sync(app).queue_left == 0
+    link_hubs(hub.app, hub_b)
+    with hub.app.app_context(), hub_db.connection_context():
+        cut = peers.sync_all(LinkDyingAfter(chunks=1))[0]
+    assert "无法连接对端县级平台" in cut.error
+    assert hub_b.uploads == [(f"bytes 0-{CHUNK_BYTES - 1}/{total}", CHUNK_BYTES)]
+    assert events_of(hub_b) == [] and _waiting(hub.app) == len(events_of(hub.app, {case_id}))  # events wait
+    hub_b.uploads = []
+    report = peer_round(hub.app)[0]
+    assert report.error == "" and report.files_uploaded == 1
+    # only what B did not hold yet went the second time
+    assert hub_b.uploads == [(f"bytes {CHUNK_BYTES}-{2 * CHUNK_BYTES - 1}/{total}", CHUNK_BYTES),
+                             (f"bytes {2 * CHUNK_BYTES}-{total - 1}/{total}", total - 2 * CHUNK_BYTES)]
+    assert report.file_bytes_sent == total - CHUNK_BYTES
+    assert sorted(events_of(hub_b)) == sorted(events_of(hub.app, {case_id})) and not _waiting(hub.app)
+    sha = hashlib.sha256(scan).hexdigest()
+    with hub_b.app() as b_app, b_app.app_context(), hub_db.connection_context():
+        assert read_plain(blob_path(b_app.config["ATTACHMENT_DIR"], sha)) == scan  # whole, sealed at B
+        [case] = HubCase.select().where(HubCase.case_id == case_id)
+        assert [a["filename"] for a in case.snapshot["attachments"]] == ["户口簿.pdf"]
+
+
+def _counts(page: str) -> dict[str, int]:
+    return {name: int(value) for name, value in re.findall(r'data-count="(\w+)">(\d+)<', page)}
+
+
+def test_the_peers_page_shows_the_link_its_queue_and_decisions_and_syncs_at_the_press_of_a_button(
+        linked, hub, hub_b):
+    from station.models import User
+    from station.services.attachments import add_attachment
+    from sync.hub.services.attachments import blob_path
+
+    app = linked
+    take_cross_area_item(app)
+    cross = queue_cases(app, 3, item_name=ITEM)
+    scans = [b"%PDF-1.4\n" + random.Random(n).randbytes(3000) for n in range(2)]
+    with app.app_context(), db.connection_context():
+        agent = User.get(User.username == "agent")
+        for case_id, scan in zip(cross, scans, strict=False):  # two cases with a scan each
+            add_attachment(Case.get_by_id(case_id), agent, "户口簿.pdf", scan, app.config["ATTACHMENT_DIR"],
+                           10 * 1024 * 1024)
+    assert sync(app).queue_left == 0
+    # the second scan is lost from county A's disk: B will refuse the event that names it
+    blob_path(hub.app.config["ATTACHMENT_DIR"], hashlib.sha256(scans[1]).hexdigest()).unlink()
+    with hub.app.app_context(), hub_db.connection_context():
+        with pytest.raises(ValidationError, match="不能带"):
+            peers.add_peer(B_AREA, "邻县县级平台", f"{hub_b.url}/?token=t0k3n", PEER_CODE, hub_b.secret)
+        peers.add_peer(B_AREA, "邻县县级平台", f"http://ops:s3cret@{hub_b.url[7:]}/", PEER_CODE, hub_b.secret)
+    admin = logged_in(hub.app, "a-admin", "admin", "示范县管理员")
+    page = admin.get("/peers").get_data(as_text=True)
+    assert _counts(page) == {"cases": 3, "waiting": 5, "files": 2, "acked": 0, "set_aside": 0, "decisions": 0}
+    assert "尚未成功同步" in page and "s3cret" not in page
+    assert f"<code>http://***@{hub_b.url[7:]}</code>" in page
+
+    pressed = admin.csrf_post(f"/peers/{B_AREA}/sync", {}, token_page="/peers", follow_redirects=True)
+    assert "已开始与“邻县县级平台”同步" in pressed.get_data(as_text=True)
+    assert hub.app.extensions["peer_rounds"].wait(60)
+    page = admin.get("/peers").get_data(as_text=True)
+    assert _counts(page) == {"cases": 3, "waiting": 0, "files": 0, "acked": 4, "set_aside": 1, "decisions": 0}
+    assert "不是本站上传的" in page and "尚未成功同步" not in page  # the reason B gave, from B
+    with hub.app.app_context(), hub_db.connection_context():
+        delivered = [f.event_id for f in PeerForward.select().where(PeerForward.state == "acked")]
+    assert sorted(events_of(hub_b)) == sorted(delivered)  # the page counts what B holds
+
+    decide_all_at(hub_b, cross[:1])  # B accepts and completes the first case
+    admin.csrf_post(f"/peers/{B_AREA}/sync", {}, token_page="/peers")
+    assert hub.app.extensions["peer_rounds"].wait(60)
+    page = admin.get("/peers").get_data(as_text=True)
+    assert _counts(page)["decisions"] == 2 and "最近一次收到决定" in page
+
+    approver = logged_in(hub.app, "a-clerk", "approver", "示范县窗口")
+    assert approver.get("/peers").status_code == 403
+    assert approver.csrf_post(f"/peers/{B_AREA}/sync", {}, token_page="/cases").status_code == 403
+    assert "跨域办</a>" not in approver.get("/cases").get_data(as_text=True)

@@ -371,7 +371,7 @@ def test_attachments_are_uploaded_once(linked, hub):
 def test_an_upload_cut_after_its_first_chunk_resumes_where_it_stopped(linked, hub, faults):
     from station.models import User
     from station.services.attachments import add_attachment
-    from sync.attachment_upload import CHUNK_BYTES
+    from sync.file_upload import CHUNK_BYTES
     from sync.hub.extensions import db as hub_db
     from sync.hub.services.attachments import blob_path, read_plain
 

@@ -81,3 +81,57 @@ def test_the_key_file_is_created_owner_only_and_read_back(tmp_path):
 def test_a_missing_key_file_is_not_silently_replaced(tmp_path):
     with pytest.raises(SealingError, match="找不到密钥文件"):
         load_key_ring(tmp_path / "data.key", create=False)
+
+
+def _sealed_file(tmp_path, ring: KeyRing, data: bytes):  # noqa: ANN202
+    path = tmp_path / "scan"
+    path.write_bytes(ring.seal_bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("start", [0, 1, 300_000, 1_048_575, 1_048_576, 2_500_000])
+def test_a_sealed_file_reads_in_pieces_from_any_offset(tmp_path, start):
+    ring = new_key_ring()
+    data = os.urandom(2_500_000)  # more than two reads of the file
+    opened = ring.open_file(_sealed_file(tmp_path, ring, data))
+    pieces = list(opened.chunks(start, 256 * 1024))
+    assert opened.size == len(data)
+    assert b"".join(pieces) == data[start:]
+    assert all(len(p) == 256 * 1024 for p in pieces[:-1])
+
+
+def test_a_plain_file_from_before_sealing_reads_in_pieces_too(tmp_path):
+    path = tmp_path / "old"
+    path.write_bytes(b"%PDF-1.4 old scan" * 1000)
+    opened = new_key_ring().open_file(path)
+    assert opened.size == 17_000 and b"".join(opened.chunks(5, 4096)) == path.read_bytes()[5:]
+
+
+def test_a_big_sealed_file_is_never_held_whole_in_memory(tmp_path):
+    import tracemalloc
+
+    ring = new_key_ring()
+    path = _sealed_file(tmp_path, ring, os.urandom(8 * 1024 * 1024))
+    tracemalloc.start()
+    try:
+        read = sum(len(piece) for piece in ring.open_file(path).chunks(0, 256 * 1024))
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert read == 8 * 1024 * 1024
+    assert peak < 2 * 1024 * 1024, peak  # a read of the file and a piece or two: not 8 MB (nor 16 sealed + plain)
+
+
+@pytest.mark.parametrize("size", [600_000, 512 * 1024])  # the last piece short, or a whole one
+def test_an_altered_sealed_file_gives_out_no_last_piece(tmp_path, size):
+    ring = new_key_ring()
+    data = os.urandom(size)
+    path = _sealed_file(tmp_path, ring, data)
+    raw = bytearray(path.read_bytes())
+    raw[-100] ^= 1  # a byte near the end of the scan
+    path.write_bytes(bytes(raw))
+    given = []
+    with pytest.raises(SealingError, match="文件被改动"):
+        for piece in ring.open_file(path).chunks(0, 256 * 1024):
+            given.append(piece)
+    assert sum(map(len, given)) < len(data)  # the receiver never holds the whole file

@@ -23,6 +23,7 @@ as it does at the peer.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,12 +33,15 @@ from flask import current_app
 from peewee import IntegrityError
 
 from sync import protocol
-from sync.hub.extensions import db
+from sync.errors import CaseProblem, HubFault
+from sync.file_upload import FileUploader
+from sync.hub.extensions import db, key_ring
 from sync.hub.models import Event, HubCase, Peer, PeerForward
 from sync.hub.models.base import utcnow
 from sync.hub.services import attachments, decisions, personal
 from sync.hub.services.classify import named_files
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
+from websec.sealing import SealedFile
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +64,7 @@ class ForwardReport:
     set_aside: int = 0
     retry_later: int = 0
     files_uploaded: int = 0
+    file_bytes_sent: int = 0
     decisions_applied: int = 0
     changes_skipped: int = 0
     error: str = ""
@@ -73,6 +78,8 @@ def add_peer(area_code: str, name: str, url: str, station_code: str, secret: str
         raise ValidationError("对端县级平台的行政区划代码须为 6 位数字。")
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
         raise ValidationError("对端县级平台的地址须以 http:// 或 https:// 开头。")
+    if urlsplit(url).query or urlsplit(url).fragment:
+        raise ValidationError("对端县级平台的地址不能带“?”或“#”后的参数：请只填写平台的根地址。")
     if not name or not station_code or len(secret or "") < 16:
         raise ValidationError("请填写对端名称、本平台在对端的站点编码和对端签发的密钥。")
     sealed = personal.seal_secret(secret)
@@ -115,39 +122,65 @@ class PeerClient:
         return response.status_code, payload if isinstance(payload, dict) else {}
 
 
-def _to_forward(peer: Peer, limit: int) -> list[tuple[Event, dict[str, Any]]]:
-    """Events of cases handled by ``peer`` with no final answer yet, each case in seq order."""
+def waiting_events(peer: Peer) -> Any:
+    """The query of events of cases handled by ``peer`` with no final answer from it yet (the forward queue)."""
     answered = PeerForward.select(PeerForward.event_id)
-    rows = (Event.select()
+    return (Event.select()
             .join(HubCase, on=(Event.case_id == HubCase.case_id))
-            .where((HubCase.handling_area == peer.area_code) & Event.event_id.not_in(answered))
-            .order_by(Event.case_id, Event.seq)
-            .limit(limit))
+            .where((HubCase.handling_area == peer.area_code) & Event.event_id.not_in(answered)))
+
+
+def _to_forward(peer: Peer, limit: int) -> list[tuple[Event, dict[str, Any]]]:
+    """The next events of the forward queue, each case in seq order."""
+    rows = waiting_events(peer).order_by(Event.case_id, Event.seq).limit(limit)
     return [(row, personal.open_body(row.body)) for row in rows]
 
 
 def _upload_files(client: PeerClient, envelopes: list[dict[str, Any]], report: ForwardReport) -> None:
-    """Give the peer the files the events name before the events, so it links them to the case."""
-    digests = sorted({d for envelope in envelopes for d in named_files(envelope)})
-    if not digests:
+    """Give the peer the files the events name before the events, so it links them to the case.
+
+    Each file goes with the station's own uploader: in chunks, read piece by piece from this hub's
+    sealed store, from where the peer's status says a cut transfer stopped. A file the peer
+    refuses (or this hub lacks) is noted; the peer then refuses the events that name it, which
+    sets them aside here with its reason while the other cases go on.
+    """
+    files = files_named(envelopes)
+    if not files:
         return
     status, answer = client.call("POST", "/api/v1/attachments/check",
-                                 protocol.encode_body({"sha256": digests}, compress=False),
+                                 protocol.encode_body({"sha256": sorted(files)}, compress=False),
                                  {"Content-Type": "application/json"})
     if status != 200:
         raise PeerUnreachable(f"对端县级平台拒绝了附件核对（{status}）：{answer.get('message', '')}")
-    root = current_app.config["ATTACHMENT_DIR"]
+    uploader = FileUploader(client, _stored_file)
     for sha256 in answer.get("missing") or []:
-        path = attachments.blob_path(root, sha256)
-        if not path.exists():
-            report.details.append(f"本平台没有附件 {sha256[:12]}…，对端将拒收引用它的事件")
+        if sha256 not in files:
             continue
-        data = attachments.read_plain(path)
-        status, answer = client.call("PUT", f"/api/v1/attachments/{sha256}", data,
-                                     {"Content-Type": "application/octet-stream"})
-        if status != 200:
-            raise PeerUnreachable(f"对端县级平台拒收附件（{status}）：{answer.get('message', '')}")
+        try:
+            report.file_bytes_sent += uploader.upload_one(sha256, files[sha256])
+        except HubFault as exc:
+            raise PeerUnreachable(f"对端县级平台（{client.peer.name}）{exc}，稍后自动续传。") from exc
+        except CaseProblem as exc:
+            report.details.append(f"附件 {sha256[:12]}…：{exc}")
+            continue
         report.files_uploaded += 1
+
+
+def files_named(envelopes: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each file the events name, with the name and type its event gives it (for the peer's refusals)."""
+    files: dict[str, dict[str, Any]] = {}
+    for envelope in envelopes:
+        items = {item.get("sha256"): item for item in envelope["payload"].get("attachments") or []
+                 if isinstance(item, dict)} if named_files(envelope) else {}
+        for sha256 in named_files(envelope):
+            files.setdefault(sha256, items[sha256])
+    return files
+
+
+def _stored_file(sha256: str) -> SealedFile | None:
+    """A complete file of this hub's store, opened to be read in pieces (None when it is not here)."""
+    path = attachments.blob_path(current_app.config["ATTACHMENT_DIR"], sha256)
+    return key_ring.open_file(path) if path.exists() else None
 
 
 def _record_answers(peer: Peer, sent: list[tuple[Event, dict[str, Any]]], results: list[dict[str, Any]],
@@ -273,9 +306,7 @@ def sync_all(session: requests.Session | None = None) -> list[ForwardReport]:
 
 def queue_for(peer: Peer) -> dict[str, int]:
     """How many events wait for the peer, and how many it set aside (the county's peers page)."""
-    answered = PeerForward.select(PeerForward.event_id)
-    waiting = (Event.select().join(HubCase, on=(Event.case_id == HubCase.case_id))
-               .where((HubCase.handling_area == peer.area_code) & Event.event_id.not_in(answered)).count())
+    waiting = waiting_events(peer).count()
     set_aside = PeerForward.select().where((PeerForward.peer == peer) & (PeerForward.state == "set_aside")).count()
     return {"waiting": waiting, "set_aside": set_aside}
 

@@ -1,0 +1,38 @@
+"""The county admin's page of peer hubs (跨域办): each link's state and queue, and 立即同步."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from sync.hub.models import Peer
+from sync.hub.security import ADMIN, require_role
+from sync.hub.services import peer_overview
+
+bp = Blueprint("peers", __name__, url_prefix="/peers")
+
+
+@bp.before_request
+def _require_county_admin() -> None:
+    """Links to other counties (their addresses, this county's credentials there) are for county admins."""
+    require_role(*ADMIN)
+
+
+@bp.get("")
+def index() -> str:
+    """Every peer: address, link state, forward queue, set-aside events, decisions received."""
+    return render_template("hub/peers.html", links=peer_overview.links(),
+                           running=current_app.extensions["peer_rounds"].running())
+
+
+@bp.post("/<area_code>/sync")
+def sync_now(area_code: str) -> Response:
+    """Start one round with this peer in the background; the page never waits on the other county."""
+    peer = Peer.get_or_none(Peer.area_code == area_code) or abort(404)
+    if not peer.active:
+        flash(f"对端县级平台“{peer.name}”已停用，不能同步。", "error")
+    elif current_app.extensions["peer_rounds"].trigger(peer.area_code):
+        flash(f"已开始与“{peer.name}”同步，稍后刷新本页查看结果。", "success")
+    else:
+        flash("上一轮同步尚未结束，结束后刷新本页查看结果。", "info")
+    return redirect(url_for("peers.index"))
