@@ -133,7 +133,8 @@ def configure_platform(app: Flask) -> None:
     app.extensions["peer_rounds"] = PeerRounds(app)  # 跨域办 rounds: the scheduler in `run`, and 立即同步
     app.extensions["hub_admission"] = Admission(int(app.config["ADMISSION_SLOTS"]),
                                                 float(app.config["ADMISSION_WAIT_S"]),
-                                                int(app.config["RETRY_AFTER_S"]))
+                                                int(app.config["RETRY_AFTER_S"]),
+                                                int(app.config["ADMISSION_WAITING"]))
 
 
 def configure_blueprints(app: Flask) -> None:

@@ -31,16 +31,22 @@ class Admission:
     """At most ``slots`` costly requests at once in this process; others wait up to ``wait_s``.
 
     A short wait (a fraction of the answer-time target) smooths small bursts without a 503;
-    beyond it the request is turned away at once, before any database work, so a refusal costs
-    microseconds. ``slots`` <= 0 turns the gate off.
+    beyond it the request is turned away, before any database work. Only ``waiting`` requests
+    (default twice the slots) may wait at once; the next is turned away without waiting. Without
+    that bound, in a burst every server thread sat out the whole wait before its 503, so the
+    server's threads answered refusals at a few per second while the rest of the burst queued
+    unseen in front of them, and an admitted batch had waited there for seconds.
+    ``slots`` <= 0 turns the gate off.
     """
 
-    def __init__(self, slots: int, wait_s: float, retry_after_s: int) -> None:
+    def __init__(self, slots: int, wait_s: float, retry_after_s: int, waiting: int | None = None) -> None:
         self.slots = slots
         self.wait_s = max(0.0, wait_s)
         self.retry_after_s = max(1, int(retry_after_s))
+        self.waiting_room = max(0, 2 * slots if waiting is None else waiting)
         self._free = threading.BoundedSemaphore(slots) if slots > 0 else None
         self._lock = threading.Lock()
+        self._waiting = 0
         self.admitted = 0
         self.refused = 0
 
@@ -50,10 +56,21 @@ class Admission:
         if self._free is None:
             yield
             return
-        if not self._free.acquire(timeout=self.wait_s):
+        if not self._free.acquire(blocking=False):
             with self._lock:
-                self.refused += 1
-            raise HubBusy(self.retry_after_s)
+                room = self._waiting < self.waiting_room
+                self._waiting += room
+                self.refused += not room
+            if not room:
+                raise HubBusy(self.retry_after_s)
+            try:
+                got = self._free.acquire(timeout=self.wait_s)
+            finally:
+                with self._lock:
+                    self._waiting -= 1
+                    self.refused += not got
+            if not got:
+                raise HubBusy(self.retry_after_s)
         with self._lock:
             self.admitted += 1
         try:

@@ -71,12 +71,15 @@ def init_command() -> None:
 @click.option("--threads", type=int, default=24,
               help="waitress threads; more than ADMISSION_SLOTS, so a burst waits at the admission gate "
                    "(and is answered 503 in time) rather than unseen in waitress's queue")
-def run_command(host: str, port: int, threads: int) -> None:
+@click.option("--connection-limit", type=int, default=2000,
+              help="open connections waitress serves at once (its default, 100, is fewer than a county's "
+                   "stations keep open between syncs: the rest waited unseen in the listen queue)")
+def run_command(host: str, port: int, threads: int, connection_limit: int) -> None:
     """Serve the hub with waitress (and, when peer hubs are registered, forward 跨域办 cases to them)."""
     app = _app()
     start_peer_rounds(app)
     log.info("hub listening on http://%s:%d/ (instance %s)", host, port, app.instance_path)
-    serve(app, host=host, port=port, threads=threads, ident="hub")
+    serve(app, host=host, port=port, threads=threads, connection_limit=connection_limit, backlog=2048, ident="hub")
 
 
 def start_peer_rounds(app: Flask) -> None:

@@ -54,6 +54,7 @@ class Config:
     # Retry-After. Slots near the process's share of the cores keep admitted answers fast; 0: no gate.
     ADMISSION_SLOTS = 4
     ADMISSION_WAIT_S = 0.2
+    ADMISSION_WAITING = 8  # at most this many wait for a slot at once; the next is answered 503 at once
     RETRY_AFTER_S = 2
     # County dashboard thresholds.
     STATION_DARK_HOURS = 24

@@ -50,3 +50,30 @@ def test_after_a_503_the_runner_comes_back_when_told_plus_jitter(app, monkeypatc
     assert runner.failures == 2
     assert all(4.0 <= d <= 8.1 for d in delays), delays
     assert max(delays) - min(delays) > 0.5  # jittered: stations turned away together spread out
+
+
+def test_a_station_is_answered_while_many_others_hold_idle_connections(tmp_path):
+    """Stations keep their connection open between syncs; a county has more of them than waitress's default limit.
+
+    With waitress's default ``connection_limit`` (100) the hub stopped accepting once 100 were
+    open and the next station waited unseen until an idle one timed out (two minutes).
+    """
+    import socket
+
+    import requests
+
+    from bench.hubs import hub_processes
+
+    with hub_processes(tmp_path / "hub", workers=1, threads=4, log=tmp_path / "hub.log") as hubs:
+        [port] = hubs.ports
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(150)]
+        try:
+            time.sleep(0.5)  # let the hub accept them all
+            t0 = time.perf_counter()
+            answer = requests.get(f"http://127.0.0.1:{port}/api/v1/time", timeout=15)
+            waited = time.perf_counter() - t0
+        finally:
+            for conn in idle:
+                conn.close()
+    assert answer.status_code == 200
+    assert waited < 5, f"answered after {waited:.1f} s"

@@ -10,6 +10,8 @@ import secrets
 import threading
 import time
 
+import pytest
+
 from sync import protocol
 from sync.hub.admission import Admission, HubBusy
 from sync.hub.models import Event, Nonce
@@ -116,3 +118,36 @@ def test_retry_after_is_bounded():
     assert protocol.parse_retry_after("99999") == protocol.MAX_RETRY_AFTER_S
     assert protocol.parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT") == 5
     assert protocol.parse_retry_after(None) == 5
+
+
+def test_beyond_the_waiting_room_a_request_is_turned_away_without_waiting():
+    """In a burst the server's threads must not each sit out the whole wait before their 503."""
+    gate = Admission(slots=1, wait_s=1.0, retry_after_s=3, waiting=1)
+    holding, release = threading.Event(), threading.Event()
+    waited: list[float] = []
+
+    def holder() -> None:
+        with gate.slot():
+            holding.set()
+            release.wait(5)
+
+    def waiter() -> None:
+        with gate.slot():
+            waited.append(1)
+
+    first = threading.Thread(target=holder)
+    first.start()
+    holding.wait(5)
+    second = threading.Thread(target=waiter)  # takes the one place in the waiting room
+    second.start()
+    time.sleep(0.1)
+    t0 = time.perf_counter()
+    with pytest.raises(HubBusy):
+        with gate.slot():
+            pass
+    refused_after = time.perf_counter() - t0
+    release.set()
+    first.join()
+    second.join()
+    assert refused_after < 0.5  # not the full second of the wait
+    assert waited == [1] and (gate.admitted, gate.refused) == (2, 1)
