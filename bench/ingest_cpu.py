@@ -1,0 +1,87 @@
+"""The hub's CPU per accepted event, counted in one process: what the province target is made of.
+
+The province run (bench/province.py) measures the hub's CPU from the outside, with HTTP servers,
+hundreds of client threads and the machine's other work around it. This counts only the work:
+real station batches (cloned intakes, as in hub_load) posted through Flask's test client to a hub
+on PostgreSQL, the hub's Python CPU from ``time.process_time`` (the client's signing is under
+1 % of it) and the database backends' CPU from /proc, for two batch sizes — 30 (the province
+run's) and 100 (a station's first batch, sync/push.py) — so the per-request part and the
+per-event part can be told apart.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.hub_load import _backlogs
+from bench.hubs import _config, register
+from demo.loopback import local_postgres_dsn, throwaway_schema
+from sync import protocol
+from sync.hub import create_app
+
+APPLICATION_NAME = "bench-ingest-cpu"
+
+
+def _backend_cpu_s(dsn: str) -> float:
+    """CPU seconds of the PostgreSQL backends this bench opened (Linux /proc)."""
+    import psycopg2
+
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", (APPLICATION_NAME,))
+        pids = [row[0] for row in cur.fetchall()]
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _one(workdir: Path, dsn: str, backlogs: list[list[dict[str, Any]]], batch_events: int) -> dict[str, Any]:
+    codes = [f"IC{n:06d}" for n in range(len(backlogs))]
+    instance = workdir / f"hub-{batch_events}"
+    with throwaway_schema(dsn, "ingestcpu") as url:
+        secrets = register(instance, codes, url)
+        app = create_app(_config(url + f"&application_name={APPLICATION_NAME}"), instance)
+        client = app.test_client()
+        requests = [(code, protocol.encode_body({"protocol": protocol.PROTOCOL_VERSION, "station": code,
+                                                 "batch_id": protocol.new_id(),
+                                                 "events": backlogs[n][i:i + batch_events]}))
+                    for n, code in enumerate(codes) for i in range(0, len(backlogs[n]), batch_events)]
+        accepted = 0
+        pg_before = _backend_cpu_s(dsn)
+        cpu_before = time.process_time()
+        for code, body in requests:
+            headers = protocol.sign_request(secrets[code], "POST", "/api/v1/events", body, station=code)
+            headers.update({"Content-Encoding": "gzip", "Content-Type": "application/json"})
+            answer = client.post("/api/v1/events", data=body, headers=headers)
+            if answer.status_code != 200:
+                raise RuntimeError(f"{answer.status_code} {answer.get_data(as_text=True)[:200]}")
+            accepted += sum(1 for r in answer.get_json()["results"] if r["status"] == "accepted")
+        hub_cpu = time.process_time() - cpu_before
+        pg_cpu = _backend_cpu_s(dsn) - pg_before
+        app.extensions["hub_db"].close_all()
+    return {
+        "batch_events": batch_events,
+        "requests": len(requests),
+        "accepted": accepted,
+        "hub_us_per_event": round(hub_cpu / accepted * 1e6, 1),
+        "postgres_us_per_event": round(pg_cpu / accepted * 1e6, 1),
+        "cpu_us_per_event": round((hub_cpu + pg_cpu) / accepted * 1e6, 1),
+    }
+
+
+def run(workdir: Path, stations: int, cases_per_station: int, batches: tuple[int, ...] = (30, 100)) -> dict[str, Any]:
+    """Hub + PostgreSQL CPU per accepted event for each batch size."""
+    dsn = local_postgres_dsn()
+    if dsn is None:
+        return {"skipped": "PostgreSQL not reachable at 127.0.0.1:5432 (db test, user postgres/root)"}
+    backlogs = _backlogs(workdir / "ingest-cpu-station", stations, cases_per_station)
+    runs = [_one(workdir, dsn, backlogs, size) for size in batches]
+    return {"database": "PostgreSQL (throwaway schemas, dropped afterwards)", "stations": stations,
+            "events": sum(len(b) for b in backlogs), "runs": runs}
