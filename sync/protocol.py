@@ -133,9 +133,13 @@ CHANGE_CASE_SHARED = "case.shared"
 #: A booking made or cancelled at the county (a resident on the public page): ``{appointment_id}``
 #: at rest; served with the booking (name, phone, address opened) attached.
 CHANGE_APPOINTMENT = "appointment.changed"
+#: A handover of a transfer batch of paper originals (物料流转) recorded elsewhere — at the county or at
+#: another station that scanned the batch: ``{transfer_id, batch_no, handover_id, giver, receiver, place,
+#: at, missing, extra, arrived, recorded_where, …}``, to each station holding the batch.
+CHANGE_TRANSFER_HANDOVER = "transfer.handover"
 CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED,
                 CHANGE_EVALUATION, CHANGE_REMEDY, CHANGE_CASE_SHARED, CHANGE_APPOINTMENT,
-                CHANGE_HUB_RESTORED)
+                CHANGE_HUB_RESTORED, CHANGE_TRANSFER_HANDOVER)
 
 RESOLVE_KEEP_COUNTY = "keep_county"  # the county's copy stands; the station's is dropped
 RESOLVE_TAKE_STATION = "take_station"  # the station's copy replaces the county's

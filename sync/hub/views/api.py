@@ -20,7 +20,16 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from sync import protocol
 from sync.hub.admission import Admission, HubBusy
 from sync.hub.extensions import db
-from sync.hub.services import access_log, appointments, devices, licences, personal, relay, stations
+from sync.hub.services import (
+    access_log,
+    appointments,
+    devices,
+    licences,
+    personal,
+    relay,
+    stations,
+    transfers,
+)
 from sync.hub.services.auth import authenticate
 from sync.hub.services.errors import AttachmentError, HubError
 from sync.hub.services.platform import CasePlatform
@@ -289,6 +298,21 @@ def post_appointments() -> Response:
     except HubError as exc:
         return error_reply(protocol.ERR_BAD_REQUEST, exc.message, 400)
     return reply(result)
+
+
+@bp.post("/transfers/handovers")
+@signed_endpoint("MAX_BATCH_BYTES")
+def post_transfer_handovers() -> Response:
+    """Handovers a station scanned of batches it does not hold (a village's, received on paper); by id, once."""
+    body = _json_body()
+    try:
+        with db.atomic():
+            stored, refused = transfers.record_station_handovers(
+                g.station, body.get("handovers") if isinstance(body, dict) else None)
+    except HubError as exc:
+        return error_reply(protocol.ERR_BAD_REQUEST, exc.message, 400)
+    stations.touch(g.station)
+    return reply({"stored": stored, "refused": refused})
 
 
 @bp.post("/attachments/check")
