@@ -364,11 +364,9 @@ def bundle_export_command(target: str) -> None:
 def bundle_import_command(source: str) -> None:
     """Township: hold a village's bundle for forwarding. Village: apply the county's return bundle."""
     app = _app()
-    with open(source, "rb") as fh:
-        data = fh.read()
-    with app.app_context(), db.connection_context():
+    with open(source, "rb") as fh, app.app_context(), db.connection_context():  # read in chunks, never whole
         try:
-            done = usb_bundles.import_file(data, station_hooks(app))
+            done = usb_bundles.import_file(fh, station_hooks(app))
         except BundleError as exc:
             _fail(f"未导入：{exc.message}")
         access_log.record("usb_import", actor_name=CLI_ACTOR, obj=os.path.basename(source), detail=done.message())

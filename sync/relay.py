@@ -20,7 +20,15 @@ from sync.errors import HubFault
 from sync.local_db import SyncModel, db, now
 from sync.summary import SyncSummary
 from sync.transport import HubClient, refuse_unless_ok
-from sync.usb_bundle import KIND_OUTBOUND, KIND_RETURN, BundleError, read_header, township_of
+from sync.usb_bundle import (
+    KIND_OUTBOUND,
+    KIND_RETURN,
+    BundleError,
+    Source,
+    file_digest,
+    read_header,
+    township_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +66,9 @@ class RelayBundle(SyncModel):
         return STATE_LABELS.get(self.state, self.state)
 
 
-def hold_for_relay(data: bytes, area_code: str) -> RelayBundle:
+def hold_for_relay(source: Source, area_code: str) -> RelayBundle:
     """File a village's bundle for forwarding; refuse it with nothing stored when it is not ours to carry."""
-    header = read_header(data)
+    header = read_header(source)
     if header.kind == KIND_RETURN:
         raise BundleError("这是县级回执包，应在对应的村站导入，乡镇中心无需导入。")
     if header.kind != KIND_OUTBOUND:
@@ -69,7 +77,12 @@ def hold_for_relay(data: bytes, area_code: str) -> RelayBundle:
     if header.township != ours:
         raise BundleError(f"此离线包属于区划 {header.township} 的乡镇，不是本中心（{ours}），未导入。"
                           "请交给该村所属的乡镇便民服务中心。")
-    digest = protocol.sha256_hex(data)  # hashed before the write lock: a bundle may be hundreds of MiB
+    digest = file_digest(source)  # hashed before the write lock: a bundle may be hundreds of MiB
+    if isinstance(source, bytes):
+        data = source
+    else:
+        source.seek(0)
+        data = source.read()  # kept whole in the database until forwarded
     with db.atomic("IMMEDIATE"):
         same = RelayBundle.get_or_none(RelayBundle.bundle_id == header.bundle_id)
         if same is not None:

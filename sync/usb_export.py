@@ -10,7 +10,7 @@ stick is, and an event the hub already holds comes back ``duplicate``, never twi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -28,6 +28,7 @@ from sync.usb_bundle import (
     KIND_OUTBOUND,
     KIND_RETURN,
     BundleError,
+    Source,
     new_bundle_id,
     open_bundle,
     read_header,
@@ -84,7 +85,7 @@ def export_bundle(out: BinaryIO, link: HubLink, hooks: StationHooks, area_code: 
         raise BundleError("本站区划代码未设置，无法确定所属乡镇（请站长在本站设置中填写）。")
     events = pending_events()
     batches: list[list[QueuedEvent]] = []
-    files: dict[str, tuple[dict[str, Any], bytes]] = {}
+    files: dict[str, tuple[dict[str, Any], int]] = {}  # sha256 → (entry, length): read now, again when written
     held_back: set[str] = set()
     start = 0
     while start < len(events):
@@ -98,7 +99,7 @@ def export_bundle(out: BinaryIO, link: HubLink, hooks: StationHooks, area_code: 
                 if data is None or protocol.sha256_hex(data) != sha256:
                     held_back.add(event.case_id)
                 else:
-                    files[sha256] = (entry, data)
+                    files[sha256] = (entry, len(data))
         batches.append(batch)
     batches = [kept for kept in ([e for e in b if e.case_id not in held_back] for b in batches) if kept]
     clock_offset = float(state.get_value(state.CLOCK_OFFSET, "0") or 0)  # as learned the last time online
@@ -110,8 +111,8 @@ def export_bundle(out: BinaryIO, link: HubLink, hooks: StationHooks, area_code: 
                                         clock_offset_s=clock_offset)
         bodies.append(body)
         manifest.append({"length": len(body), "headers": headers, "events": len(batch)})
-    file_list = [{"sha256": sha, "length": len(data), "content_type": entry.get("content_type") or "",
-                  "filename": entry.get("filename") or ""} for sha, (entry, data) in files.items()]
+    file_list = [{"sha256": sha, "length": length, "content_type": entry.get("content_type") or "",
+                  "filename": entry.get("filename") or ""} for sha, (entry, length) in files.items()]
     seq = int(state.get_value(USB_SEQ, "0") or 0) + 1
     bundle_id = new_bundle_id()
     shipped = [e for b in batches for e in b]
@@ -119,8 +120,8 @@ def export_bundle(out: BinaryIO, link: HubLink, hooks: StationHooks, area_code: 
               "township": township_of(area_code), "seq": seq, "created_at": now().isoformat(timespec="seconds"),
               "events": len(shipped), "cases": len({e.case_id for e in shipped}), "files": len(files)}
     content = {"cursor": int(state.get_value(state.CURSOR, "0") or 0), "batches": manifest, "files": file_list}
-    parts = [*bodies, *(data for _entry, data in files.values())]
-    size = write_bundle(out, link.secret, header, content, parts, total_bytes=sum(len(p) for p in parts),
+    total = sum(len(b) for b in bodies) + sum(length for _entry, length in files.values())
+    size = write_bundle(out, link.secret, header, content, _parts(bodies, files, hooks), total_bytes=total,
                         progress=progress)
     with db.atomic("IMMEDIATE"):
         update_outbox([e.id for e in shipped], {}, now())  # sent, by stick: "已发送，等待县级确认"
@@ -129,7 +130,18 @@ def export_bundle(out: BinaryIO, link: HubLink, hooks: StationHooks, area_code: 
     return ExportSummary(bundle_id, seq, len(shipped), header["cases"], len(files), size, sorted(held_back))
 
 
-def import_return(data: bytes, link: HubLink, hooks: StationHooks) -> ReturnSummary:
+def _parts(bodies: list[bytes], files: dict[str, tuple[dict[str, Any], int]],
+           hooks: StationHooks) -> Iterator[bytes]:
+    """The batch bodies, then each scan read from disk only as it is written: one scan in memory at a time."""
+    yield from bodies
+    for sha256 in files:
+        data = hooks.read_blob(sha256)
+        if data is None or protocol.sha256_hex(data) != sha256:
+            raise BundleError("导出过程中有扫描件被改动或删除，请重新导出。")
+        yield data
+
+
+def import_return(data: Source, link: HubLink, hooks: StationHooks) -> ReturnSummary:
     """Apply a return bundle: answers mark outbox events, changes apply as a pull applies them.
 
     Refused with nothing changed: another station's bundle, a damaged or altered file, one

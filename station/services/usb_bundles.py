@@ -7,6 +7,7 @@ station's level and area code; sync (``sync/usb_export.py``, ``sync/relay.py``) 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -15,7 +16,7 @@ from station.services.station_info import get_profile
 from sync.hooks import StationHooks
 from sync.relay import RelayBundle, hold_for_relay, return_for
 from sync.transport import HubLink
-from sync.usb_bundle import BundleError
+from sync.usb_bundle import BundleError, Source
 from sync.usb_export import ExportSummary, ReturnSummary, export_bundle, import_return
 
 
@@ -54,9 +55,10 @@ class Imported:
                 f"退回 {r.set_aside} 条，接收县级更新 {r.pulled} 条。")
 
 
-def import_file(data: bytes, hooks: StationHooks) -> Imported:
-    """Take a bundle file: a township holds a village's for forwarding, a village applies its return bundle."""
-    if not data:
+def import_file(data: Source, hooks: StationHooks) -> Imported:
+    """Take a bundle file (bytes, or a file read in chunks): a township holds a village's for forwarding,
+    a village applies its return bundle."""
+    if not data or (not isinstance(data, bytes) and data.seek(0, io.SEEK_END) == 0):
         raise BundleError("文件是空的，请重新选择离线包文件。")
     profile = get_profile()
     if profile.level == "township":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 
 from flask import (
     Blueprint,
@@ -52,7 +53,7 @@ def progress():  # noqa: ANN201
 @roles_required(*FRONT_OFFICE)
 def export():  # noqa: ANN201
     """Write the bundle and hand it to the browser as a download (the agent saves it onto the stick)."""
-    out = io.BytesIO()
+    out = tempfile.TemporaryFile()  # sealed, written in chunks, sent from disk, then gone
     record_progress("export", 0, 1, "正在准备离线包")
 
     def step(done: int, total: int) -> None:
@@ -61,6 +62,7 @@ def export():  # noqa: ANN201
     try:
         made = usb_bundles.export(out, station_hooks(current_app), step)
     except BundleError as exc:
+        out.close()
         record_progress("export", 0, 0, f"未导出：{exc.message}")
         flash(f"未导出：{exc.message}", "error")
         return redirect(url_for("usb.index"))
@@ -85,7 +87,7 @@ def import_bundle():  # noqa: ANN201
         flash("请选择要导入的离线包文件（.bmz）。", "error")
         return redirect(url_for("usb.index"))
     try:
-        done = usb_bundles.import_file(upload.read(), station_hooks(current_app))
+        done = usb_bundles.import_file(upload.stream, station_hooks(current_app))  # werkzeug spooled it to disk
     except BundleError as exc:
         flash(f"未导入：{exc.message}", "error")
         return redirect(url_for("usb.index"))

@@ -26,6 +26,7 @@ from sync.usb_bundle import (
     KIND_OUTBOUND,
     KIND_RETURN,
     BundleError,
+    Source,
     new_bundle_id,
     open_bundle,
     read_header,
@@ -46,7 +47,7 @@ class RelayRefused(Exception):
         self.status = status
 
 
-def receive_relayed(platform: CasePlatform, relayer: Station, data: bytes, *,
+def receive_relayed(platform: CasePlatform, relayer: Station, data: Source, *,
                     max_batch_events: int, max_decompressed: int) -> dict[str, Any]:
     """Check a forwarded bundle whole, then take its files and batches as the village's push would go."""
     try:
@@ -67,17 +68,20 @@ def receive_relayed(platform: CasePlatform, relayer: Station, data: bytes, *,
         if not isinstance(batches_meta, list) or not isinstance(files_meta, list) or not all(
                 isinstance(m, dict) for m in batches_meta + files_meta):
             raise BundleError("离线包清单不完整。")
-        parts = opened.parts([m.get("length") for m in batches_meta] + [m.get("length") for m in files_meta])
+        lengths = [m.get("length") for m in batches_meta] + [m.get("length") for m in files_meta]
+        parts = opened.iter_parts(lengths)
+        batches = [_checked_batch(secret, village, meta, next(parts), max_batch_events, max_decompressed)
+                   for meta in batches_meta]
+        for meta, body in zip(files_meta, parts, strict=True):  # a first pass: every scan matches its digest
+            if not protocol.is_sha256(meta.get("sha256")) or protocol.sha256_hex(body) != meta["sha256"]:
+                raise RelayRefused("离线包中的扫描件与其编号不符。")
     except BundleError as exc:
         raise RelayRefused(exc.message) from exc
-    batches = [_checked_batch(secret, village, meta, body, max_batch_events, max_decompressed)
-               for meta, body in zip(batches_meta, parts, strict=False)]
-    files = list(zip(files_meta, parts[len(batches_meta):], strict=True))
-    for meta, body in files:
-        if not protocol.is_sha256(meta.get("sha256")) or protocol.sha256_hex(body) != meta["sha256"]:
-            raise RelayRefused("离线包中的扫描件与其编号不符。")
-    missing = set(platform.check_attachments(village, [m["sha256"] for m, _b in files]))
-    for meta, body in files:
+    missing = set(platform.check_attachments(village, [m["sha256"] for m in files_meta]))
+    parts = opened.iter_parts(lengths)  # again, one scan in memory at a time
+    for _meta in batches_meta:
+        next(parts)
+    for meta, body in zip(files_meta, parts, strict=True):
         if meta["sha256"] in missing and body:
             try:
                 platform.put_attachment_chunk(village, meta["sha256"], start=0, end=len(body) - 1, total=len(body),
