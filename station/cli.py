@@ -377,12 +377,13 @@ def bundle_import_command(source: str) -> None:
 @instance_option()
 @click.argument("village", metavar="STATION_CODE")
 @click.argument("target", metavar="FILE", type=click.Path(dir_okay=False))
-def bundle_export_return_command(village: str, target: str) -> None:
-    """Township: write the county's newest return bundle for a village into FILE."""
+@click.option("--device", type=click.IntRange(0, 99), default=0, help="the village's second device (laptop) number")
+def bundle_export_return_command(village: str, target: str, device: int) -> None:
+    """Township: write the county's newest return bundle for a village (or its laptop) into FILE."""
     app = _app()
     with app.app_context(), db.connection_context():
         try:
-            bundle = usb_bundles.return_bundle(village)
+            bundle = usb_bundles.return_bundle(village, device)
         except BundleError as exc:
             _fail(f"未导出：{exc.message}")
         with open(target + ".part", "wb") as out:

@@ -25,6 +25,7 @@ from sync.usb_bundle import (
     KIND_RETURN,
     BundleError,
     Source,
+    device_name,
     file_digest,
     read_header,
     township_of,
@@ -46,6 +47,7 @@ class RelayBundle(SyncModel):
     bundle_id = CharField(max_length=26, unique=True)
     direction = CharField(max_length=4)
     station_code = CharField(max_length=32, index=True)  # the village
+    device = IntegerField(default=0)  # 0 the village's PC; 1…99 its second device (a laptop), numbered on its own
     seq = IntegerField()  # up: the village's bundle number; down: the number it answers
     events = IntegerField(default=0)
     files = IntegerField(default=0)
@@ -74,6 +76,8 @@ def hold_for_relay(source: Source, area_code: str) -> RelayBundle:
     if header.kind != KIND_OUTBOUND:
         raise BundleError("离线包类型不对。")
     ours = township_of(area_code)
+    if header.device < 0:
+        raise BundleError("离线包文件已损坏（设备编号不对）。")
     if header.township != ours:
         raise BundleError(f"此离线包属于区划 {header.township} 的乡镇，不是本中心（{ours}），未导入。"
                           "请交给该村所属的乡镇便民服务中心。")
@@ -89,12 +93,14 @@ def hold_for_relay(source: Source, area_code: str) -> RelayBundle:
             raise BundleError(f"此离线包（{header.station} 第 {header.seq} 号）已于 "
                               f"{same.received_at:%Y-%m-%d %H:%M} 导入过，未重复导入。")
         newest = (RelayBundle.select(fn.MAX(RelayBundle.seq))
-                  .where((RelayBundle.direction == UP) & (RelayBundle.station_code == header.station)).scalar())
+                  .where((RelayBundle.direction == UP) & (RelayBundle.station_code == header.station)
+                         & (RelayBundle.device == header.device)).scalar())
         if newest is not None and header.seq <= newest:
-            raise BundleError(f"此离线包是 {header.station} 的第 {header.seq} 号，比本中心已导入的第 {newest} 号旧，"
+            raise BundleError(f"此离线包是 {header.station}（{device_name(header.device)}）的第 {header.seq} 号，"
+                              f"比本中心已导入的第 {newest} 号旧，"
                               "未导入。请导入该村站最新导出的离线包。")
         return RelayBundle.create(
-            bundle_id=header.bundle_id, direction=UP, station_code=header.station, seq=header.seq,
+            bundle_id=header.bundle_id, direction=UP, station_code=header.station, device=header.device, seq=header.seq,
             events=_count(header.fields.get("events")), files=_count(header.fields.get("files")), size=len(data),
             sha256=digest, data=data, state=WAITING)
 
@@ -142,6 +148,7 @@ def _keep_answer(bundle: RelayBundle, answer: dict[str, Any]) -> None:
     with db.atomic("IMMEDIATE"):
         if RelayBundle.get_or_none(RelayBundle.bundle_id == header.bundle_id) is None:
             RelayBundle.create(bundle_id=header.bundle_id, direction=DOWN, station_code=header.station,
+                               device=max(header.device, 0),
                                seq=header.seq, events=len(answer.get("results") or []), size=len(returned),
                                sha256=digest, data=returned, state=READY,
                                counts=protocol.json_text(answer.get("counts") or {}))
@@ -150,12 +157,13 @@ def _keep_answer(bundle: RelayBundle, answer: dict[str, Any]) -> None:
         bundle.save()
 
 
-def return_for(station_code: str) -> RelayBundle:
+def return_for(station_code: str, device: int = 0) -> RelayBundle:
     """The newest return bundle for a village (it answers everything the older ones did), marked exported."""
-    bundle = (RelayBundle.select().where((RelayBundle.direction == DOWN) & (RelayBundle.station_code == station_code))
+    bundle = (RelayBundle.select().where((RelayBundle.direction == DOWN) & (RelayBundle.station_code == station_code)
+                                         & (RelayBundle.device == device))
               .order_by(RelayBundle.seq.desc()).first())
     if bundle is None or bundle.data is None:
-        raise BundleError(f"还没有 {station_code} 的县级回执包：请先把该村的离线包转发县级（同步一次）。")
+        raise BundleError(f"还没有 {station_code}（{device_name(device)}）的县级回执包：请先把它的离线包转发县级（同步一次）。")
     with db.atomic("IMMEDIATE"):
         bundle.state, bundle.done_at = EXPORTED, now()
         bundle.save(only=[RelayBundle.state, RelayBundle.done_at])  # not the bytes again

@@ -90,9 +90,20 @@ class Header:
         return str(self.fields.get("township") or "")
 
     @property
+    def device(self) -> int:
+        """The device that made (or is answered by) the bundle: 0 the station PC, 1…99 a second device."""
+        value = self.fields.get("device") or 0
+        return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+    @property
     def seq(self) -> int:
         value = self.fields.get("seq")
         return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def device_name(device: int) -> str:
+    """How a clerk names the machine a bundle came from."""
+    return "站点主机" if device == 0 else f"第 {device} 号设备"
 
 
 def township_of(area_code: str) -> str:

@@ -29,6 +29,7 @@ from sync.usb_bundle import (
     KIND_RETURN,
     BundleError,
     Source,
+    device_name,
     new_bundle_id,
     open_bundle,
     read_header,
@@ -108,7 +109,7 @@ def export_bundle(out: BinaryIO, link: HubLink, hooks: StationHooks, area_code: 
     for batch in batches:
         body = batch_body(link.station_code, batch, beat)
         headers = protocol.sign_request(link.secret, "POST", BATCH_SIGNED_PATH, body, station=link.station_code,
-                                        clock_offset_s=clock_offset)
+                                        clock_offset_s=clock_offset, device=link.device)
         bodies.append(body)
         manifest.append({"length": len(body), "headers": headers, "events": len(batch)})
     file_list = [{"sha256": sha, "length": length, "content_type": entry.get("content_type") or "",
@@ -118,7 +119,8 @@ def export_bundle(out: BinaryIO, link: HubLink, hooks: StationHooks, area_code: 
     shipped = [e for b in batches for e in b]
     header = {"kind": KIND_OUTBOUND, "bundle_id": bundle_id, "station": link.station_code,
               "township": township_of(area_code), "seq": seq, "created_at": now().isoformat(timespec="seconds"),
-              "events": len(shipped), "cases": len({e.case_id for e in shipped}), "files": len(files)}
+              "events": len(shipped), "cases": len({e.case_id for e in shipped}), "files": len(files),
+              **({"device": link.device} if link.device else {})}  # a laptop's: sealed with its own secret
     content = {"cursor": int(state.get_value(state.CURSOR, "0") or 0), "batches": manifest, "files": file_list}
     total = sum(len(b) for b in bodies) + sum(length for _entry, length in files.values())
     size = write_bundle(out, link.secret, header, content, _parts(bodies, files, hooks), total_bytes=total,
@@ -152,6 +154,8 @@ def import_return(data: Source, link: HubLink, hooks: StationHooks) -> ReturnSum
         raise BundleError("这是村站导出的离线包，应在乡镇便民服务中心导入；本站只能导入县级回执包。")
     if header.station != link.station_code:
         raise BundleError(f"此回执包是给 {header.station} 站的，不是本站（{link.station_code}），未导入。")
+    if header.device != link.device:
+        raise BundleError(f"此回执包是给{device_name(header.device)}的，不是本机（{device_name(link.device)}），未导入。")
     opened = open_bundle(data, link.secret)
     last = int(state.get_value(USB_RETURN_SEQ, "0") or 0)
     exported = int(state.get_value(USB_SEQ, "0") or 0)

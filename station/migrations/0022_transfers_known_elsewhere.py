@@ -5,10 +5,11 @@ one received here on paper (a township scanning a village's barcode); ``transfer
 names a handover wherever it travels (rows already here get one now, so nothing queued changes);
 ``source`` says whether it was recorded here or came down the county's feed; ``sent_at`` is when the
 county confirmed a handover of another station's batch (those go by ``POST /api/v1/transfers/handovers``,
-not as case events). Numbered 0022: the runner orders by number and does not mind a gap.
+not as case events). ``relay_bundle.device``: a township holds a village laptop's USB bundles apart
+from its PC's (each numbers its own). Numbered 0022: the runner orders by number and does not mind a gap.
 """
 
-from peewee import CharField, DateTimeField
+from peewee import CharField, DateTimeField, IntegerField
 from ulid import ULID
 
 
@@ -18,6 +19,8 @@ def up(migrator, db):
         migrator.add_column("transfer_handover", "handover_id", CharField(max_length=80, default="")),
         migrator.add_column("transfer_handover", "source", CharField(max_length=12, default="here")),
         migrator.add_column("transfer_handover", "sent_at", DateTimeField(null=True)),
+        # a township holding a laptop's USB bundles: they are numbered per device, not per station
+        migrator.add_column("relay_bundle", "device", IntegerField(default=0)),
     )
     for (row_id,) in db.execute_sql("SELECT id FROM transfer_handover WHERE handover_id = ''").fetchall():
         db.execute_sql("UPDATE transfer_handover SET handover_id = ? WHERE id = ?", (str(ULID()), row_id))

@@ -66,8 +66,8 @@ def import_file(data: Source, hooks: StationHooks) -> Imported:
     return Imported(returned=import_return(data, _link(), hooks))
 
 
-def return_bundle(station_code: str) -> RelayBundle:
-    """The newest return bundle for a village (a township exports it onto the stick)."""
+def return_bundle(station_code: str, device: int = 0) -> RelayBundle:
+    """The newest return bundle for a village's PC or ``device`` (a township exports it onto the stick)."""
     if not is_township():
         raise BundleError("只有乡镇便民服务中心保管村站的回执包。")
-    return return_for(station_code.strip())
+    return return_for(station_code.strip(), device)

@@ -101,11 +101,12 @@ def import_bundle():  # noqa: ANN201
 def export_return():  # noqa: ANN201
     """Township: the county's return bundle for a village, as a download for its stick."""
     village = (request.form.get("station") or "").strip()
+    device = int(request.form.get("device") or 0) if (request.form.get("device") or "0").isdigit() else 0
     try:
-        bundle = usb_bundles.return_bundle(village)
+        bundle = usb_bundles.return_bundle(village, device)
     except BundleError as exc:
         flash(f"未导出：{exc.message}", "error")
         return redirect(url_for("usb.index"))
     log_access("usb_return_export", obj=village, detail=f"{village} 第 {bundle.seq} 号离线包的回执包")
     return send_file(io.BytesIO(bytes(bundle.data)), mimetype="application/octet-stream", as_attachment=True,
-                     download_name=f"{village}-回执包-{bundle.seq:03d}{SUFFIX}")
+                     download_name=f"{village}{f'-{device:02d}' if device else ''}-回执包-{bundle.seq:03d}{SUFFIX}")

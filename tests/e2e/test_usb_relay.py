@@ -17,7 +17,7 @@ from station.extensions import db
 from station.models import Case, User
 from station.services.attachments import add_attachment
 from sync.relay import RelayBundle
-from sync.usb_bundle import DIGEST_BYTES
+from sync.usb_bundle import DIGEST_BYTES, BundleError
 from tests.fixtures.e2e import assert_exactly_once, hub_events, queue_cases, station_events, sync
 from tests.fixtures.relay import (
     TOWNSHIP_CODE,
@@ -141,3 +141,45 @@ def test_a_bundle_altered_at_the_township_is_refused_by_the_county_and_changes_n
     assert (direction, state_) == ("up", "refused") and "被改动" in reason
     assert hub_events(hub) == []
     assert {s for *_rest, s in station_events(village)} == {"queued"}
+
+
+@pytest.fixture
+def laptop(tmp_path, station_template, hub, village):
+    """The village's second device (issue 16), a laptop on home visits: its own secret, its own bundle numbers."""
+    import shutil
+
+    from station import create_app
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.services import devices
+    from tests.fixtures.config import station_test_config
+
+    folder = tmp_path / "laptop"
+    folder.mkdir()
+    shutil.copyfile(station_template, folder / "station.sqlite3")
+    app = create_app(station_test_config(folder), instance_path=str(folder / "instance"))
+    with hub.app.app_context(), hub_db.connection_context():
+        device, secret = devices.add_device(VILLAGE_CODE, "上门笔记本")
+    with app.app_context(), db.connection_context():
+        from sync.transport import HubLink
+
+        HubLink(hub.url, VILLAGE_CODE, secret, device.number).save()
+    return app
+
+
+def test_a_laptops_bundle_goes_through_the_township_beside_its_pcs_and_comes_back_to_the_laptop(
+        village, laptop, township, hub):
+    pc_cases, laptop_cases = queue_cases(village, 2), queue_cases(laptop, 3)
+    # both number their bundles from 1: the township holds them apart, the county opens each with its own key
+    assert import_bytes(township, export_bytes(village)).relayed.seq == 1
+    assert import_bytes(township, export_bytes(laptop)).relayed.seq == 1
+    assert not sync(township).error
+    assert [state for direction, state, _reason in relayed(township) if direction == "up"] == ["forwarded"] * 2
+    at_hub = {case_id for _event, case_id, _seq in hub_events(hub)}
+    assert at_hub == set(pc_cases) | set(laptop_cases)
+
+    with pytest.raises(BundleError, match="第 1 号设备"):
+        import_bytes(laptop, return_bytes(township, VILLAGE_CODE, 0))  # the PC's answers are not the laptop's
+    done = import_bytes(laptop, return_bytes(township, VILLAGE_CODE, 1))
+    assert done.returned.acknowledged == 3
+    assert {s for *_rest, s in station_events(laptop)} == {"acked"}
+    assert import_bytes(village, return_bytes(township, VILLAGE_CODE, 0)).returned.acknowledged == 2
