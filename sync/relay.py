@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import logging
+import os
+import shutil
+from pathlib import Path
 from typing import Any
 
 from peewee import BlobField, CharField, DateTimeField, IntegerField, TextField, fn
@@ -23,7 +27,9 @@ from sync.transport import HubClient, refuse_unless_ok
 from sync.usb_bundle import (
     KIND_OUTBOUND,
     KIND_RETURN,
+    SUFFIX,
     BundleError,
+    Header,
     Source,
     device_name,
     file_digest,
@@ -53,7 +59,8 @@ class RelayBundle(SyncModel):
     files = IntegerField(default=0)
     size = IntegerField(default=0)
     sha256 = CharField(max_length=64)
-    data = BlobField(null=True)  # the sealed bytes (emptied once forwarded)
+    data = BlobField(null=True)  # the sealed bytes: return bundles (small), and village bundles held before 0022
+    path = CharField(max_length=300, default="")  # a village's bundle, as a file beside the scans (gone once forwarded)
     state = CharField(max_length=12)
     reason = TextField(default="")
     counts = TextField(default="")  # the county's per-status counts, JSON
@@ -68,8 +75,11 @@ class RelayBundle(SyncModel):
         return STATE_LABELS.get(self.state, self.state)
 
 
-def hold_for_relay(source: Source, area_code: str) -> RelayBundle:
-    """File a village's bundle for forwarding; refuse it with nothing stored when it is not ours to carry."""
+def hold_for_relay(source: Source, area_code: str, folder: Path) -> RelayBundle:
+    """File a village's bundle for forwarding; refuse it with nothing stored when it is not ours to carry.
+
+    The bundle is copied into ``folder`` in chunks (it may be hundreds of MiB) and forwarded from there.
+    """
     header = read_header(source)
     if header.kind == KIND_RETURN:
         raise BundleError("这是县级回执包，应在对应的村站导入，乡镇中心无需导入。")
@@ -81,12 +91,27 @@ def hold_for_relay(source: Source, area_code: str) -> RelayBundle:
     if header.township != ours:
         raise BundleError(f"此离线包属于区划 {header.township} 的乡镇，不是本中心（{ours}），未导入。"
                           "请交给该村所属的乡镇便民服务中心。")
-    digest = file_digest(source)  # hashed before the write lock: a bundle may be hundreds of MiB
-    if isinstance(source, bytes):
-        data = source
-    else:
-        source.seek(0)
-        data = source.read()  # kept whole in the database until forwarded
+    digest = file_digest(source)  # hashed and copied before the write lock: a bundle may be hundreds of MiB
+    target = _copy_in(source, folder, header.bundle_id)
+    try:
+        return _file(header, digest, target)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def _copy_in(source: Source, folder: Path, bundle_id: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target, partial = folder / f"{bundle_id}{SUFFIX}", folder / f"{bundle_id}{SUFFIX}.part"
+    src = io.BytesIO(source) if isinstance(source, bytes) else source
+    src.seek(0)
+    with open(partial, "wb") as out:
+        shutil.copyfileobj(src, out, 1024 * 1024)
+    os.replace(partial, target)
+    return target
+
+
+def _file(header: Header, digest: str, target: Path) -> RelayBundle:
     with db.atomic("IMMEDIATE"):
         same = RelayBundle.get_or_none(RelayBundle.bundle_id == header.bundle_id)
         if same is not None:
@@ -101,8 +126,8 @@ def hold_for_relay(source: Source, area_code: str) -> RelayBundle:
                               "未导入。请导入该村站最新导出的离线包。")
         return RelayBundle.create(
             bundle_id=header.bundle_id, direction=UP, station_code=header.station, device=header.device, seq=header.seq,
-            events=_count(header.fields.get("events")), files=_count(header.fields.get("files")), size=len(data),
-            sha256=digest, data=data, state=WAITING)
+            events=_count(header.fields.get("events")), files=_count(header.fields.get("files")),
+            size=target.stat().st_size, sha256=digest, path=str(target), state=WAITING)
 
 
 def _count(value: Any) -> int:
@@ -120,8 +145,8 @@ def forward_waiting(client: HubClient, summary: SyncSummary | None = None) -> li
     for row in list(RelayBundle.select(RelayBundle.id).where(
             (RelayBundle.direction == UP) & (RelayBundle.state == WAITING)).order_by(RelayBundle.id)):
         bundle = RelayBundle.get_by_id(row.id)
-        status, answer = client.call("POST", RELAY_PATH, bytes(bundle.data),
-                                     headers={"Content-Type": "application/octet-stream"})
+        with (open(bundle.path, "rb") if bundle.path else io.BytesIO(bytes(bundle.data))) as body:  # streamed
+            status, answer = client.call("POST", RELAY_PATH, body, headers={"Content-Type": "application/octet-stream"})
         if status >= 500:  # the county's fault, not the bundle's: the next round sends it again
             refuse_unless_ok(status, answer, "离线包")
         if status != 200:
@@ -154,7 +179,10 @@ def _keep_answer(bundle: RelayBundle, answer: dict[str, Any]) -> None:
                                counts=protocol.json_text(answer.get("counts") or {}))
         bundle.state, bundle.done_at, bundle.data, bundle.reason = FORWARDED, now(), None, ""
         bundle.counts = protocol.json_text(answer.get("counts") or {})
+        held, bundle.path = bundle.path, ""
         bundle.save()
+    if held:
+        Path(held).unlink(missing_ok=True)  # the county has it: the copy here is no longer needed
 
 
 def return_for(station_code: str, device: int = 0) -> RelayBundle:

@@ -186,18 +186,8 @@ def _read_exact(src: BinaryIO, count: int) -> bytes:
 
 
 def file_digest(source: Source, end: int | None = None) -> str:
-    """SHA-256 (hex) of the first ``end`` bytes of a file (all of it by default), read 1 MiB at a time."""
-    src = _as_file(source)
-    src.seek(0)
-    digest = hashlib.sha256()
-    left = end if end is not None else -1
-    while left != 0:
-        chunk = src.read(CHUNK_BYTES if left < 0 else min(CHUNK_BYTES, left))
-        if not chunk:
-            break
-        digest.update(chunk)
-        left = left - len(chunk) if left > 0 else left
-    return digest.hexdigest()
+    """SHA-256 (hex) of the first ``end`` bytes of a bundle (all of it by default), read 1 MiB at a time."""
+    return protocol.sha256_hex_file(_as_file(source), end, CHUNK_BYTES)
 
 
 def read_header(source: Source) -> Header:

@@ -21,6 +21,8 @@ def up(migrator, db):
         migrator.add_column("transfer_handover", "sent_at", DateTimeField(null=True)),
         # a township holding a laptop's USB bundles: they are numbered per device, not per station
         migrator.add_column("relay_bundle", "device", IntegerField(default=0)),
+        # a village's bundle is held as a file, streamed in and out (rows from before keep their bytes in ``data``)
+        migrator.add_column("relay_bundle", "path", CharField(max_length=300, default="")),
     )
     for (row_id,) in db.execute_sql("SELECT id FROM transfer_handover WHERE handover_id = ''").fetchall():
         db.execute_sql("UPDATE transfer_handover SET handover_id = ? WHERE id = ?", (str(ULID()), row_id))

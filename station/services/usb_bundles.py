@@ -19,6 +19,8 @@ from sync.transport import HubLink
 from sync.usb_bundle import BundleError, Source
 from sync.usb_export import ExportSummary, ReturnSummary, export_bundle, import_return
 
+RELAY_FOLDER = "relay"  # villages' bundles held at a township, beside the scans (and backed up with them)
+
 
 def _link() -> HubLink:
     link = HubLink.stored()
@@ -62,7 +64,7 @@ def import_file(data: Source, hooks: StationHooks) -> Imported:
         raise BundleError("文件是空的，请重新选择离线包文件。")
     profile = get_profile()
     if profile.level == "township":
-        return Imported(relayed=hold_for_relay(data, profile.area_code))
+        return Imported(relayed=hold_for_relay(data, profile.area_code, hooks.data_dir / RELAY_FOLDER))
     return Imported(returned=import_return(data, _link(), hooks))
 
 

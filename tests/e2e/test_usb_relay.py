@@ -183,3 +183,35 @@ def test_a_laptops_bundle_goes_through_the_township_beside_its_pcs_and_comes_bac
     assert done.returned.acknowledged == 3
     assert {s for *_rest, s in station_events(laptop)} == {"acked"}
     assert import_bytes(village, return_bytes(township, VILLAGE_CODE, 0)).returned.acknowledged == 2
+
+
+def test_a_40_mib_bundle_crosses_the_township_and_the_county_in_a_fraction_of_its_size(village, township, hub, tmp_path):
+    """Village export to a file, the township's import, its forwarding and the county's check, each read in chunks."""
+    import tracemalloc
+
+    from station.services import usb_bundles
+    from station.sync_hooks import station_hooks
+
+    ids = queue_cases(village, 20)
+    with village.app_context(), db.connection_context():
+        agent = User.get(User.username == "agent")
+        for case_id in ids:
+            scan = b"%PDF-1.4\n" + os.urandom(2 * 1024 * 1024).replace(b"/", b"_")
+            add_attachment(Case.get_by_id(case_id), agent, "户口簿.pdf", scan, village.config["ATTACHMENT_DIR"],
+                           10 * 1024 * 1024)
+    stick = tmp_path / "离线包.bmz"
+    with village.app_context(), db.connection_context(), open(stick, "wb") as out:
+        usb_bundles.export(out, station_hooks(village))
+    size_mib = stick.stat().st_size / 1024 / 1024
+    tracemalloc.start()  # counts the hub's thread too: it serves in this process
+    try:
+        with township.app_context(), db.connection_context(), open(stick, "rb") as src:
+            usb_bundles.import_file(src, station_hooks(township))
+        forwarded = sync(township)
+        peak_mib = tracemalloc.get_traced_memory()[1] / 1024 / 1024
+    finally:
+        tracemalloc.stop()
+    assert not forwarded.error and relayed(township)[0][:2] == ("up", "forwarded")
+    assert set(hub_scans(hub)) == set(ids)
+    print(f"bundle {size_mib:.1f} MiB: township import + forward + county check peak {peak_mib:.1f} MiB")
+    assert size_mib > 40 and peak_mib < size_mib / 2, peak_mib

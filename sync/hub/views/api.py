@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import tempfile
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -91,11 +92,27 @@ def _read_body(limit: int) -> bytes:
     return data
 
 
-def signed_endpoint(body_limit_key: str | None = None) -> Callable:
+def _spool_body(limit: int) -> BinaryIO:
+    """The raw body copied to a temporary file 1 MiB at a time (never whole in memory), up to ``limit`` bytes."""
+    if request.content_length is not None and request.content_length > limit:
+        raise protocol.ProtocolError(protocol.ERR_TOO_LARGE, status=413)
+    spool = tempfile.TemporaryFile()
+    size = 0
+    while chunk := request.stream.read(1024 * 1024):
+        size += len(chunk)
+        if size > limit:
+            spool.close()
+            raise protocol.ProtocolError(protocol.ERR_TOO_LARGE, status=413)
+        spool.write(chunk)
+    return spool
+
+
+def signed_endpoint(body_limit_key: str | None = None, *, spool: bool = False) -> Callable:
     """Authenticate the request (signature, clock, nonce), then check the body against its digest.
 
     Authentication comes before reading the body, so even a 413 for an oversized body is a
-    signed answer the station can trust.
+    signed answer the station can trust. ``spool``: the body is a temporary file (``g.body``),
+    hashed in chunks, for bodies as large as a USB bundle.
     """
 
     def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -107,9 +124,13 @@ def signed_endpoint(body_limit_key: str | None = None) -> Callable:
                 prune_probability=float(current_app.config["NONCE_PRUNE_PROBABILITY"]))
             g.station, g.signed, g.device = station, signed, device
             limit = int(current_app.config[body_limit_key]) if body_limit_key else 64 * 1024
-            g.body = _read_body(limit)
-            protocol.verify_body_digest(signed, g.body)
-            return view(*args, **kwargs)
+            if not spool:
+                g.body = _read_body(limit)
+                protocol.verify_body_digest(signed, g.body)
+                return view(*args, **kwargs)
+            with _spool_body(limit) as g.body:
+                protocol.verify_body_digest(signed, g.body)
+                return view(*args, **kwargs)
 
         return wrapper
 
@@ -244,7 +265,7 @@ def get_station_state() -> Response:
 
 @bp.post("/relay/bundles")
 @admitted
-@signed_endpoint("MAX_RELAY_BUNDLE_BYTES")
+@signed_endpoint("MAX_RELAY_BUNDLE_BYTES", spool=True)
 def post_relay_bundle() -> Response:
     """A village's USB bundle forwarded by its township: answered per event, with a return bundle."""
     try:
