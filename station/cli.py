@@ -345,7 +345,8 @@ def bundle_export_command(target: str) -> None:
 
         try:
             with open(partial, "wb") as out:
-                made = usb_bundles.export(out, station_hooks(app), progress)
+                made = usb_bundles.export(out, station_hooks(app), progress,
+                                          max_bytes=int(app.config["USB_BUNDLE_MAX_BYTES"]))
         except BundleError as exc:
             os.path.exists(partial) and os.remove(partial)
             _fail(f"未导出：{exc.message}")
@@ -356,6 +357,8 @@ def bundle_export_command(target: str) -> None:
                f"{made.files} 个扫描件，共 {made.bytes / 1024 / 1024:.1f} MB")
     if made.held_back:
         click.echo(f"有 {len(made.held_back)} 件办件的扫描件在本机缺失，未放入离线包，请重新扫描。", err=True)
+    if made.left_for_next:
+        click.echo(made.size_message(), err=True)
 
 
 @bundle_group.command("import")

@@ -45,6 +45,9 @@ NONCE_BYTES = 12
 MAX_HEADER_BYTES = 16 * 1024
 DIGEST_BYTES = 32
 SUFFIX = ".bmz"  # what the file is called on the stick
+#: The largest bundle: a village's export stops short of it, the township's upload and the county's
+#: relay endpoint take up to it (one number, so a bundle the township took is never too large upstream).
+MAX_BUNDLE_BYTES = 512 * 1024 * 1024
 #: The request each batch inside an outbound bundle is signed as (the push it stands for); the
 #: village signs and the county verifies with this path, whatever prefix the hub is served under.
 BATCH_SIGNED_PATH = "/api/v1/events"

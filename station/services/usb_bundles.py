@@ -16,7 +16,7 @@ from station.services.station_info import get_profile
 from sync.hooks import StationHooks
 from sync.relay import RelayBundle, hold_for_relay, return_for
 from sync.transport import HubLink
-from sync.usb_bundle import BundleError, Source
+from sync.usb_bundle import MAX_BUNDLE_BYTES, BundleError, Source
 from sync.usb_export import ExportSummary, ReturnSummary, export_bundle, import_return
 
 RELAY_FOLDER = "relay"  # villages' bundles held at a township, beside the scans (and backed up with them)
@@ -34,9 +34,10 @@ def is_township() -> bool:
     return get_profile().level == "township"
 
 
-def export(out: BinaryIO, hooks: StationHooks, progress: Callable[[int, int], None] | None = None) -> ExportSummary:
-    """Write this station's queued events and their scans into ``out`` as one sealed bundle."""
-    return export_bundle(out, _link(), hooks, get_profile().area_code, progress=progress)
+def export(out: BinaryIO, hooks: StationHooks, progress: Callable[[int, int], None] | None = None, *,
+           max_bytes: int = MAX_BUNDLE_BYTES) -> ExportSummary:
+    """Write this station's queued events and their scans into ``out`` as one sealed bundle (≤ ``max_bytes``)."""
+    return export_bundle(out, _link(), hooks, get_profile().area_code, progress=progress, max_bytes=max_bytes)
 
 
 @dataclass(frozen=True)

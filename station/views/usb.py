@@ -60,14 +60,17 @@ def export():  # noqa: ANN201
         record_progress("export", done, total, f"正在加密写入 {done * 100 // max(total, 1)}%")
 
     try:
-        made = usb_bundles.export(out, station_hooks(current_app), step)
+        made = usb_bundles.export(out, station_hooks(current_app), step,
+                                  max_bytes=int(current_app.config["USB_BUNDLE_MAX_BYTES"]))
     except BundleError as exc:
         out.close()
         record_progress("export", 0, 0, f"未导出：{exc.message}")
         flash(f"未导出：{exc.message}", "error")
         return redirect(url_for("usb.index"))
     record_progress("export", 1, 1, f"已导出第 {made.seq} 号离线包（{made.cases} 件办件、{made.events} 条事件、"
-                                    f"{made.files} 个扫描件）")
+                                    f"{made.files} 个扫描件）{made.size_message()}")
+    if made.left_for_next:
+        flash(made.size_message(), "warning")
     log_access("usb_export", obj=f"第 {made.seq} 号离线包",
                detail=f"{made.cases} 件办件、{made.events} 条事件、{made.files} 个扫描件")
     out.seek(0)

@@ -215,3 +215,38 @@ def test_a_40_mib_bundle_crosses_the_township_and_the_county_in_a_fraction_of_it
     assert set(hub_scans(hub)) == set(ids)
     print(f"bundle {size_mib:.1f} MiB: township import + forward + county check peak {peak_mib:.1f} MiB")
     assert size_mib > 40 and peak_mib < size_mib / 2, peak_mib
+
+
+def test_a_backlog_larger_than_a_bundle_goes_in_two_trips_each_case_whole_and_in_order(village, township, hub):
+    """The limit the township and the county take is where the village's bundle stops; the rest goes next trip."""
+    import io
+
+    from station.services import usb_bundles
+    from station.sync_hooks import station_hooks
+
+    ids = queue_cases(village, 3)
+    with village.app_context(), db.connection_context():
+        agent = User.get(User.username == "agent")
+        for case_id in ids:
+            scan = b"%PDF-1.4\n" + os.urandom(2 * 1024 * 1024).replace(b"/", b"_")
+            add_attachment(Case.get_by_id(case_id), agent, "户口簿.pdf", scan, village.config["ATTACHMENT_DIR"],
+                           10 * 1024 * 1024)
+    limit = 9 * 1024 * 1024  # room for two cases with their scans, not three
+
+    def trip() -> usb_bundles.ExportSummary:
+        out = io.BytesIO()
+        with village.app_context(), db.connection_context():
+            made = usb_bundles.export(out, station_hooks(village), max_bytes=limit)
+        assert len(out.getvalue()) <= limit
+        import_bytes(township, out.getvalue())
+        assert not sync(township).error
+        import_bytes(village, return_bytes(township))
+        return made
+
+    first = trip()  # every case's intake, two cases' scans; the third scan would pass the limit
+    assert (first.events, len(first.left_for_next)) == (5, 1) and "下一个离线包" in first.size_message()
+    second = trip()  # after the answers came back: the scan left over, after its case's intake
+    assert (second.events, second.files, second.left_for_next) == (1, 1, [])
+    assert set(hub_scans(hub)) == set(ids)
+    assert {s for *_rest, s in station_events(village)} == {"acked"}
+    assert_exactly_once(village, hub)
