@@ -109,6 +109,14 @@ def from_case_event(station_id: int, case_id: str, kind: str, payload: dict[str,
              "form": _text(i.get("form"), 20), "copies": i["copies"] if isinstance(i.get("copies"), int) else 1,
              "state": i.get("state") if i.get("state") in ITEM_STATES else "present"}
             for i in items if i.get("state") != "extra"]).execute()
+        found_elsewhere = {name for h in HubTransferHandover.select(HubTransferHandover.missing).where(
+            (HubTransferHandover.transfer == transfer)
+            & ((HubTransferHandover.recorded_at != station) | HubTransferHandover.recorded_at.is_null()))
+            for name in h.missing or []}
+        if found_elsewhere:  # a township that scanned the batch before its lines came found these missing
+            HubTransferItem.update(state="missing").where(
+                (HubTransferItem.transfer == transfer) & (HubTransferItem.case_id == case_id)
+                & (HubTransferItem.material_name.in_(sorted(found_elsewhere)))).execute()
     if payload.get("case_no"):
         HubTransferItem.update(case_no=_text(payload["case_no"], 64)).where(
             (HubTransferItem.transfer == transfer) & (HubTransferItem.case_id == case_id)).execute()
