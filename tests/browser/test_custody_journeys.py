@@ -75,5 +75,5 @@ def test_a_batch_is_handed_over_three_times_by_scanning_its_barcode(person, stac
     county.goto(f"{stack.hub.url}/cases")
     county.get_by_role("link", name=case_no).click()
     custody = county.locator("#custody").inner_text()
-    assert "缺失" in custody and "赵送件" in custody
+    assert "已送达县政务服务中心，由 县级张 接收" in custody and "缺失" in custody and "赵送件" in custody
     shots.take(county, "county", full_page=True)

@@ -25,7 +25,7 @@ def test_the_countys_case_page_says_who_holds_the_papers(station_a, approver, ma
     page = approver.get(f"/cases/{case_id}").get_data(as_text=True)
     custody = page[page.index('id="custody"'):]
     custody = custody[:custody.index("</section>")]
-    assert "由 <strong>李窗口</strong> 保管" in custody and "缺失：户口簿复印件" in custody and "赵送件" in custody
+    assert "在途：由 李窗口 保管" in custody and "缺失：户口簿复印件" in custody and "赵送件" in custody
 
 
 def test_a_handover_without_its_batch_is_refused_for_good(station_a, make_event):

@@ -304,3 +304,13 @@ def in_transit(limit: int = 200) -> list[Custody]:
     rows = (HubTransfer.select().where(HubTransfer.state == IN_TRANSIT).order_by(HubTransfer.updated_at).limit(limit))
     return [custody_of(t) for t in rows]
 
+
+
+def batches_of_case(case_id: str) -> list[tuple[Custody, list[HubTransferHandover], list[HubTransferItem]]]:
+    """For a case's page: each batch carrying its papers — who holds it now, every handover, this case's lines."""
+    found = []
+    for transfer in (HubTransfer.select().join(HubTransferItem).where(HubTransferItem.case_id == case_id)
+                     .distinct().order_by(HubTransfer.id)):
+        lines = [i for i in items_of(transfer) if i.case_id == case_id]
+        found.append((custody_of(transfer), handovers_of(transfer), lines))
+    return found
