@@ -24,6 +24,14 @@ from ulid import ULID
 from printouts.data import Handover, TransferDoc, TransferLine
 from rules import events
 from rules.privacy import mask_name
+from rules.transfers import (
+    ARRIVED,
+    IN_TRANSIT,
+    STATES,
+    handover_problems,
+    normalize_code,
+    origin_of,
+)
 from station.models import Case, CaseMaterial, Transfer, TransferHandover, TransferItem, User
 from station.services import timeline
 from station.services.errors import DomainError, NotFound, ValidationFailed
@@ -33,18 +41,7 @@ from sync.outbox import enqueue
 
 UP, RESIDENT = "up", "resident"
 DIRECTIONS = {UP: "上报（村 → 乡镇 → 县）", RESIDENT: "退还申请人"}
-IN_TRANSIT, ARRIVED = "in_transit", "arrived"
-STATES = {IN_TRANSIT: "在途", ARRIVED: "已送达"}
-ITEM_STATES = {"present": "随批", "missing": "缺失", "extra": "多出"}
 PAPER_STATUSES = ("provided",)  # handed in on paper at intake (not 容缺, 承诺 or 电子证照)
-_NAME_MAX = 50
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_BATCH_NO = re.compile(r"^WL-([0-9A-Z-]{4,30})-\d{8}-\d{2,3}$")
-
-
-def normalize_code(typed: str) -> str:
-    """The batch number as a scanner typed it: CR/LF/tab it sent, spaces around it, lower case — gone."""
-    return _CONTROL.sub("", typed or "").strip().upper()
 
 
 def papers_of(case: Case) -> list[CaseMaterial]:
@@ -117,12 +114,6 @@ class NotHere(NotFound):
     def __init__(self, code: str, origin: str) -> None:
         super().__init__(f"批次 {code} 是 {origin} 制作的，本站尚无记录：请登记接收。")
         self.code, self.origin = code, origin
-
-
-def origin_of(code: str) -> str:
-    """The station code inside a batch number (WL-{station}-{date}-{nn}), or "" when it is not one."""
-    match = _BATCH_NO.match(code)
-    return match.group(1) if match else ""
 
 
 def find_by_code(typed: str) -> Transfer:
@@ -206,16 +197,7 @@ def record_handover(transfer: Transfer, *, giver: str, receiver: str, place: str
     found missing of another station's batch, whose lines this station does not hold.
     """
     giver, receiver, place = (giver or "").strip(), (receiver or "").strip(), (place or "").strip()
-    errors: dict[str, str] = {}
-    if not giver:
-        errors["giver"] = "请填写交出人。"
-    if not receiver:
-        errors["receiver"] = "请填写接收人。"
-    elif receiver == giver:
-        errors["receiver"] = "交出人和接收人不能是同一人。"
-    for name, value in (("giver", giver), ("receiver", receiver), ("place", place)):
-        if len(value) > _NAME_MAX:
-            errors[name] = f"最多{_NAME_MAX}个字。"
+    errors = handover_problems(giver, receiver, place)
     if receiver_kind not in ("staff", "resident"):
         errors["receiver_kind"] = "接收人类型不正确。"
     if errors:

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from printouts.sheets import transfer_sheet
+from rules.transfers import ITEM_STATES, normalize_code, origin_of
 from station.models import Transfer, TransferHandover, TransferItem
 from station.services import paper, transfers
 from station.services.errors import DomainError, ValidationFailed
@@ -77,7 +78,7 @@ def detail(transfer_id: str, errors: dict[str, str] | None = None, status: int =
     me = current_user.name
     return render_template(
         "transfers/detail.html", transfer=transfer, custody=custody, items=items, handovers=handovers,
-        errors=errors or {}, scanned=request.args.get("scanned") == "1", item_states=transfers.ITEM_STATES,
+        errors=errors or {}, scanned=request.args.get("scanned") == "1", item_states=ITEM_STATES,
         directions=transfers.DIRECTIONS, form=request.form if errors else {},
         defaults={"giver": custody.holder, "receiver": me if me != custody.holder else "",
                   "place": get_profile().name},
@@ -115,8 +116,8 @@ def _handover_form() -> dict:
 @roles_required(*FRONT_OFFICE)
 def receive():  # noqa: ANN201
     """Another station's batch, scanned here from its paper sheet: record who handed it to whom."""
-    code = transfers.normalize_code(request.values.get("code", ""))
-    origin = transfers.origin_of(code)
+    code = normalize_code(request.values.get("code", ""))
+    origin = origin_of(code)
     if not origin:
         flash(f"{code or '（空）'} 不是流转单的批次号，请重新扫描。", "error")
         return redirect(url_for("transfers.index"))

@@ -18,7 +18,7 @@ from station.models import TransferItem
 from station.services.station_info import update_profile
 from tests.fixtures.e2e import queue_cases, sync
 from tests.fixtures.hub import logged_in
-from tests.fixtures.relay import TOWNSHIP_CODE, VILLAGE_CODE, save_link, township_app
+from tests.fixtures.relay import VILLAGE_CODE, linked_township, save_link
 from tests.fixtures.station import StationClient
 
 pytestmark = pytest.mark.slow
@@ -34,9 +34,7 @@ def village(app, hub):
 
 @pytest.fixture
 def township(tmp_path, station_template, hub):
-    app = township_app(tmp_path / "township", station_template)
-    save_link(app, hub.url, TOWNSHIP_CODE, register_station(hub.app, TOWNSHIP_CODE, "东关镇便民服务中心"))
-    return app
+    return linked_township(tmp_path / "township", station_template, hub)
 
 
 def now_line(html: str) -> str:

@@ -20,13 +20,12 @@ from sync.relay import RelayBundle
 from sync.usb_bundle import DIGEST_BYTES, BundleError
 from tests.fixtures.e2e import assert_exactly_once, hub_events, queue_cases, station_events, sync
 from tests.fixtures.relay import (
-    TOWNSHIP_CODE,
     VILLAGE_CODE,
     export_bytes,
     import_bytes,
+    linked_township,
     return_bytes,
     save_link,
-    township_app,
 )
 
 pytestmark = pytest.mark.slow
@@ -41,9 +40,7 @@ def village(app, hub):
 
 @pytest.fixture
 def township(tmp_path, station_template, hub):
-    app = township_app(tmp_path / "township", station_template)
-    save_link(app, hub.url, TOWNSHIP_CODE, register_station(hub.app, TOWNSHIP_CODE, "东关镇便民服务中心"))
-    return app
+    return linked_township(tmp_path / "township", station_template, hub)
 
 
 def decide_all(hub, case_ids: list[str]) -> None:
@@ -74,12 +71,12 @@ def relayed(township) -> list[tuple[str, str, str]]:
         return [(b.direction, b.state, b.reason) for b in RelayBundle.select().order_by(RelayBundle.id)]
 
 
-def take_cases_with_scans(village, count: int) -> list[str]:
+def take_cases_with_scans(village, count: int, scan_bytes: int = 20 * 1024) -> list[str]:
     ids = queue_cases(village, count)
     with village.app_context(), db.connection_context():
         agent = User.get(User.username == "agent")
         for case_id in ids:
-            scan = b"%PDF-1.4\n" + os.urandom(20 * 1024).replace(b"/", b"_")
+            scan = b"%PDF-1.4\n" + os.urandom(scan_bytes).replace(b"/", b"_")
             add_attachment(Case.get_by_id(case_id), agent, "户口簿.pdf", scan, village.config["ATTACHMENT_DIR"],
                            10 * 1024 * 1024)
     return ids
@@ -192,13 +189,7 @@ def test_a_40_mib_bundle_crosses_the_township_and_the_county_in_a_fraction_of_it
     from station.services import usb_bundles
     from station.sync_hooks import station_hooks
 
-    ids = queue_cases(village, 20)
-    with village.app_context(), db.connection_context():
-        agent = User.get(User.username == "agent")
-        for case_id in ids:
-            scan = b"%PDF-1.4\n" + os.urandom(2 * 1024 * 1024).replace(b"/", b"_")
-            add_attachment(Case.get_by_id(case_id), agent, "户口簿.pdf", scan, village.config["ATTACHMENT_DIR"],
-                           10 * 1024 * 1024)
+    ids = take_cases_with_scans(village, 20, 2 * 1024 * 1024)
     stick = tmp_path / "离线包.bmz"
     with village.app_context(), db.connection_context(), open(stick, "wb") as out:
         usb_bundles.export(out, station_hooks(village))
@@ -224,13 +215,7 @@ def test_a_backlog_larger_than_a_bundle_goes_in_two_trips_each_case_whole_and_in
     from station.services import usb_bundles
     from station.sync_hooks import station_hooks
 
-    ids = queue_cases(village, 3)
-    with village.app_context(), db.connection_context():
-        agent = User.get(User.username == "agent")
-        for case_id in ids:
-            scan = b"%PDF-1.4\n" + os.urandom(2 * 1024 * 1024).replace(b"/", b"_")
-            add_attachment(Case.get_by_id(case_id), agent, "户口簿.pdf", scan, village.config["ATTACHMENT_DIR"],
-                           10 * 1024 * 1024)
+    ids = take_cases_with_scans(village, 3, 2 * 1024 * 1024)
     limit = 9 * 1024 * 1024  # room for two cases with their scans, not three
 
     def trip() -> usb_bundles.ExportSummary:

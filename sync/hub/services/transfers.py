@@ -19,22 +19,24 @@ Every handover is announced as a ``transfer.handover`` change to each station th
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from rules.transfers import (
+    ARRIVED,
+    IN_TRANSIT,
+    ITEM_STATES,
+    STATES,
+    handover_problems,
+    normalize_code,
+    origin_of,
+)
 from sync import protocol
 from sync.hub.china_time import to_china
 from sync.hub.models import HubTransfer, HubTransferHandover, HubTransferItem, Station, utcnow
 from sync.hub.services import changes
 from sync.hub.services.errors import HubError
 
-IN_TRANSIT, ARRIVED = "in_transit", "arrived"
-STATES = {IN_TRANSIT: "在途", ARRIVED: "已送达"}
-ITEM_STATES = {"present": "随批", "missing": "缺失", "extra": "多出"}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_BATCH_NO = re.compile(r"^WL-([0-9A-Z-]{4,30})-\d{8}-\d{2,3}$")
-_NAME_MAX = 50
 MAX_PUSHED = 200  # handovers per township push
 
 
@@ -48,15 +50,10 @@ class TransferError(HubError):
         self.errors = errors or {}
 
 
-def normalize_code(typed: str) -> str:
-    """The batch number as a scanner typed it: CR/LF/tab, spaces around it and lower case gone."""
-    return _CONTROL.sub("", typed or "").strip().upper()
-
-
 def _station_of(batch_no: str) -> Station | None:
     """The station that packed a batch, read from its number (WL-{station code}-{date}-{nn})."""
-    match = _BATCH_NO.match(batch_no)
-    return Station.by_code(match.group(1)) if match else None
+    origin = origin_of(batch_no)
+    return Station.by_code(origin) if origin else None
 
 
 def _utc(value: Any) -> dt.datetime | None:
@@ -202,7 +199,7 @@ def record_station_handovers(station: Station, rows: Any) -> tuple[int, list[dic
 
 
 def _problem(row: dict[str, Any]) -> str | None:
-    if not _BATCH_NO.match(normalize_code(row.get("batch_no"))):
+    if not origin_of(normalize_code(row.get("batch_no"))):
         return "批次号格式不对。"
     for key in ("giver", "receiver", "at"):
         if not isinstance(row.get(key), str) or not row[key].strip():
@@ -219,7 +216,7 @@ def find_by_code(typed: str) -> HubTransfer:
         raise TransferError("请扫描流转单上的条码（或输入批次号）。")
     transfer = HubTransfer.select().where(HubTransfer.batch_no == code).order_by(HubTransfer.id.desc()).first()
     if transfer is None:
-        hint = ("该批次的信息尚未同步到县级（送出的站点同步后即可扫描）。" if _BATCH_NO.match(code)
+        hint = ("该批次的信息尚未同步到县级（送出的站点同步后即可扫描）。" if origin_of(code)
                 else "这不像流转单的批次号，是否扫了别的条码？")
         raise TransferError(f"没有找到批次 {code}：{hint}")
     return transfer
@@ -272,16 +269,7 @@ def record_at_county(transfer: HubTransfer, *, giver: str, receiver: str, place:
                      arrived: bool = False) -> HubTransferHandover:
     """A county clerk records receipt of a scanned batch: who gave, who received, what was missing or extra."""
     giver, receiver, place = _text(giver, 200), _text(receiver, 200), _text(place, 200)
-    errors: dict[str, str] = {}
-    if not giver:
-        errors["giver"] = "请填写交出人。"
-    if not receiver:
-        errors["receiver"] = "请填写接收人。"
-    elif receiver == giver:
-        errors["receiver"] = "交出人和接收人不能是同一人。"
-    for name, value in (("giver", giver), ("receiver", receiver), ("place", place)):
-        if len(value) > _NAME_MAX:
-            errors[name] = f"最多{_NAME_MAX}个字。"
+    errors = handover_problems(giver, receiver, place)
     if errors:
         raise TransferError("请检查标红的项目。", errors)
     if transfer.state == ARRIVED:

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from rules.transfers import ITEM_STATES
 from sync.hub.extensions import db
 from sync.hub.models import HubTransfer
 from sync.hub.security import CASEWORK, log_access, require_role
@@ -53,7 +54,7 @@ def detail(transfer_id: int, errors: dict[str, str] | None = None, status: int =
     me = current_user.name or current_user.username
     return render_template(
         "hub/transfer.html", transfer=transfer, custody=custody, items=transfers.items_of(transfer),
-        handovers=transfers.handovers_of(transfer), item_states=transfers.ITEM_STATES, errors=errors or {},
+        handovers=transfers.handovers_of(transfer), item_states=ITEM_STATES, errors=errors or {},
         scanned=request.args.get("scanned") == "1", form=request.form if errors else {},
         defaults={"giver": custody.holder, "receiver": me if me != custody.holder else "", "place": "县级政务服务中心"},
     ), status
