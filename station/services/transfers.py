@@ -365,10 +365,16 @@ def pending_push(limit: int = 200) -> list[dict[str, Any]]:
     rows = (TransferHandover.select(TransferHandover, Transfer).join(Transfer)
             .where(Transfer.origin_station != "", TransferHandover.source == "here", TransferHandover.sent_at.is_null())
             .order_by(TransferHandover.id).limit(limit))
+    rows = list(rows)
+    last = {t: seq for t, seq in TransferHandover.select(TransferHandover.transfer, fn.MAX(TransferHandover.seq))
+            .where(TransferHandover.transfer.in_([h.transfer_id for h in rows]))
+            .group_by(TransferHandover.transfer).tuples()}
     return [{"handover_id": h.handover_id, "batch_no": h.transfer.batch_no, "giver": h.giver,
              "receiver": mask_name(h.receiver) if h.receiver_kind == "resident" else h.receiver,
              "receiver_kind": h.receiver_kind, "place": h.place, "at": _iso(h.at), "missing": list(h.missing or []),
-             "extra": list(h.extra or []), "note": h.note, "arrived": h.transfer.state == ARRIVED,
+             "extra": list(h.extra or []), "note": h.note,
+             # the batch's end was recorded with its last handover here, not with the ones before it
+             "arrived": h.transfer.state == ARRIVED and h.seq == last.get(h.transfer_id),
              "recorded_by": h.recorded_by} for h in rows]
 
 
