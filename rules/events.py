@@ -24,6 +24,7 @@ DELIVERED = "case.delivered"  # result handed over (送达)
 SUPPLEMENTED = "case.supplemented"  # the station answered the county's 补正 request
 EVALUATED = "case.evaluated"  # 好差评
 ORIGINALS_HANDOVER = "case.originals_handover"  # 物料流转: the case's papers changed hands in a transfer batch
+ORIGINALS_PACKED = "case.originals_packed"  # 物料流转: the case's papers went into a transfer batch (its lines)
 COMMITMENT_UNKEPT = "case.commitment_unkept"  # a deferred material's promised date passed without it
 
 _TYPE_WORDS = {str: "文字", int: "整数", bool: "true 或 false", dict: "JSON 对象", list: "列表"}
@@ -75,7 +76,12 @@ BODIES: Mapping[str, BodyShape] = {
                                             "at": str, "items": list},
                                   optional={"transfer_id": str, "place": str, "direction": str,
                                             "destination": str, "missing": list, "extra": list, "note": str,
-                                            "receiver_kind": str, "arrived": bool}),
+                                            "receiver_kind": str, "arrived": bool, "handover_id": str}),
+    # One per case of the batch when it is packed, so the county knows the batch (its barcode and
+    # this case's lines) before the papers reach it. ``items`` as for ORIGINALS_HANDOVER.
+    ORIGINALS_PACKED: BodyShape(required={"transfer_id": str, "batch_no": str, "items": list},
+                                optional={"direction": str, "destination": str, "created_by": str,
+                                          "created_at": str}),
     # 好差评 taken at the station (rules/evaluations.py): ``evaluation_id`` a client id, ``visit`` the
     # visit key (one first rating per case and visit), ``level`` by name, ``rated_at`` ISO with offset.
     EVALUATED: BodyShape(required={"evaluation_id": str, "visit": str, "level": str, "channel": str,

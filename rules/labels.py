@@ -128,6 +128,7 @@ EVENT_KINDS: Mapping[str, str] = {
     events.SUPPLEMENTED: "补正提交",
     events.EVALUATED: "评价",
     events.ORIGINALS_HANDOVER: "原件交接",
+    events.ORIGINALS_PACKED: "原件装批",
     events.COMMITMENT_UNKEPT: "承诺未履行",
 }
 

@@ -345,7 +345,8 @@ def bundle_export_command(target: str) -> None:
 
         try:
             with open(partial, "wb") as out:
-                made = usb_bundles.export(out, station_hooks(app), progress)
+                made = usb_bundles.export(out, station_hooks(app), progress,
+                                          max_bytes=int(app.config["USB_BUNDLE_MAX_BYTES"]))
         except BundleError as exc:
             os.path.exists(partial) and os.remove(partial)
             _fail(f"未导出：{exc.message}")
@@ -356,6 +357,8 @@ def bundle_export_command(target: str) -> None:
                f"{made.files} 个扫描件，共 {made.bytes / 1024 / 1024:.1f} MB")
     if made.held_back:
         click.echo(f"有 {len(made.held_back)} 件办件的扫描件在本机缺失，未放入离线包，请重新扫描。", err=True)
+    if made.left_for_next:
+        click.echo(made.size_message(), err=True)
 
 
 @bundle_group.command("import")
@@ -364,11 +367,9 @@ def bundle_export_command(target: str) -> None:
 def bundle_import_command(source: str) -> None:
     """Township: hold a village's bundle for forwarding. Village: apply the county's return bundle."""
     app = _app()
-    with open(source, "rb") as fh:
-        data = fh.read()
-    with app.app_context(), db.connection_context():
+    with open(source, "rb") as fh, app.app_context(), db.connection_context():  # read in chunks, never whole
         try:
-            done = usb_bundles.import_file(data, station_hooks(app))
+            done = usb_bundles.import_file(fh, station_hooks(app))
         except BundleError as exc:
             _fail(f"未导入：{exc.message}")
         access_log.record("usb_import", actor_name=CLI_ACTOR, obj=os.path.basename(source), detail=done.message())
@@ -379,12 +380,13 @@ def bundle_import_command(source: str) -> None:
 @instance_option()
 @click.argument("village", metavar="STATION_CODE")
 @click.argument("target", metavar="FILE", type=click.Path(dir_okay=False))
-def bundle_export_return_command(village: str, target: str) -> None:
-    """Township: write the county's newest return bundle for a village into FILE."""
+@click.option("--device", type=click.IntRange(0, 99), default=0, help="the village's second device (laptop) number")
+def bundle_export_return_command(village: str, target: str, device: int) -> None:
+    """Township: write the county's newest return bundle for a village (or its laptop) into FILE."""
     app = _app()
     with app.app_context(), db.connection_context():
         try:
-            bundle = usb_bundles.return_bundle(village)
+            bundle = usb_bundles.return_bundle(village, device)
         except BundleError as exc:
             _fail(f"未导出：{exc.message}")
         with open(target + ".part", "wb") as out:

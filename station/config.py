@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sync.usb_bundle import MAX_BUNDLE_BYTES
 from websec.environment import defined_settings
 
 ENV_PREFIX = "STATION_"
@@ -34,7 +35,7 @@ class Config:
     BACKUP_HOUR = 12
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-    USB_BUNDLE_MAX_BYTES = 512 * 1024 * 1024  # a bundle uploaded at the township (200 cases with scans fit)
+    USB_BUNDLE_MAX_BYTES = MAX_BUNDLE_BYTES  # a bundle exported, or uploaded at the township (the county's limit too)
     ALLOWED_ATTACHMENT_TYPES = ("image/jpeg", "image/png", "application/pdf")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

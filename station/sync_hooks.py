@@ -8,7 +8,7 @@ from flask import Flask
 
 from station.extensions import db
 from station.migrate import schema_version
-from station.services import appointments
+from station.services import appointments, transfers
 from station.services.access_log import continue_after_restore, entries_after
 from station.services.attachments import read_blob
 from station.services.county_changes import apply_change
@@ -35,4 +35,6 @@ def station_hooks(app: Flask) -> StationHooks:
         continue_case=continue_case,
         appointments_pending=appointments.pending_push,
         appointments_confirmed=appointments.push_confirmed,
+        transfer_handovers_pending=transfers.pending_push,
+        transfer_handovers_confirmed=transfers.push_confirmed,
     )

@@ -35,6 +35,9 @@ sealed on disk; the hub receives the file itself, same SHA-256) or None when it 
     (inside the caller's transaction; False when the case is not here).
     ``appointments_pending()`` returns the appointment offer and bookings to send, or None, and
     ``appointments_confirmed(body)`` is told the county stored that body (sync/appointments_push.py).
+    ``transfer_handovers_pending()`` returns handovers of other stations' transfer batches recorded
+    here and not yet confirmed, and ``transfer_handovers_confirmed(ids)`` is told which the county
+    kept (sync/transfers_push.py).
     """
 
     schema_version: Callable[[], str]
@@ -49,3 +52,5 @@ sealed on disk; the hub receives the file itself, same SHA-256) or None when it 
     continue_case: Callable[[str, list[dict[str, Any]]], bool] | None = None
     appointments_pending: Callable[[], dict[str, Any] | None] | None = None
     appointments_confirmed: Callable[[dict[str, Any]], None] | None = None
+    transfer_handovers_pending: Callable[[], list[dict[str, Any]]] | None = None
+    transfer_handovers_confirmed: Callable[[list[str]], None] | None = None

@@ -28,7 +28,7 @@ import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from ulid import ULID
 
@@ -133,9 +133,13 @@ CHANGE_CASE_SHARED = "case.shared"
 #: A booking made or cancelled at the county (a resident on the public page): ``{appointment_id}``
 #: at rest; served with the booking (name, phone, address opened) attached.
 CHANGE_APPOINTMENT = "appointment.changed"
+#: A handover of a transfer batch of paper originals (物料流转) recorded elsewhere — at the county or at
+#: another station that scanned the batch: ``{transfer_id, batch_no, handover_id, giver, receiver, place,
+#: at, missing, extra, arrived, recorded_where, …}``, to each station holding the batch.
+CHANGE_TRANSFER_HANDOVER = "transfer.handover"
 CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED,
                 CHANGE_EVALUATION, CHANGE_REMEDY, CHANGE_CASE_SHARED, CHANGE_APPOINTMENT,
-                CHANGE_HUB_RESTORED)
+                CHANGE_HUB_RESTORED, CHANGE_TRANSFER_HANDOVER)
 
 RESOLVE_KEEP_COUNTY = "keep_county"  # the county's copy stands; the station's is dropped
 RESOLVE_TAKE_STATION = "take_station"  # the station's copy replaces the county's
@@ -243,6 +247,22 @@ def is_client_id(value: Any) -> bool:
 def sha256_hex(data: bytes) -> str:
     """Hex SHA-256 of ``data``; the digest used for bodies, responses and attachments."""
     return hashlib.sha256(data).hexdigest()
+
+
+def sha256_hex_file(src: BinaryIO, end: int | None = None, chunk: int = 1024 * 1024) -> str:
+    """Hex SHA-256 of a seekable file's first ``end`` bytes (all of it by default), read ``chunk`` at a time."""
+    src.seek(0)
+    digest = hashlib.sha256()
+    left = end
+    while left is None or left > 0:
+        data = src.read(chunk if left is None else min(chunk, left))
+        if not data:
+            break
+        digest.update(data)
+        if left is not None:
+            left -= len(data)
+    src.seek(0)
+    return digest.hexdigest()
 
 
 # --- bodies ---------------------------------------------------------------------------------
@@ -418,10 +438,11 @@ def _hmac(secret: str | bytes, message: bytes) -> str:
 def sign_request(secret: str | bytes, method: str, path_with_query: str, body: bytes = b"", *,
                  station: str, timestamp: int | None = None, nonce: str | None = None,
                  version: int = PROTOCOL_VERSION, clock_offset_s: float = 0.0,
-                 device: int = 0) -> dict[str, str]:
+                 device: int = 0, body_sha256: str | None = None) -> dict[str, str]:
     """Return the headers that authenticate one request.
 
     ``device`` is the number of a station's second device (0: the station PC, no header).
+    ``body_sha256``: the body's digest when it is sent from a file (``body`` is then not read).
 
     ``path_with_query`` must be the path exactly as sent (with ``requests`` that is
     ``PreparedRequest.path_url``). ``timestamp`` defaults to the local clock corrected by
@@ -429,7 +450,7 @@ def sign_request(secret: str | bytes, method: str, path_with_query: str, body: b
     """
     ts = str(int(timestamp if timestamp is not None else time.time() + clock_offset_s))
     nonce = nonce or new_nonce()
-    digest = sha256_hex(body)
+    digest = body_sha256 or sha256_hex(body)
     signature = _hmac(secret, string_to_sign(method, path_with_query, ts, nonce, digest, version))
     headers = {
         H_STATION: station,
@@ -545,9 +566,10 @@ def verify_request(secret: str | bytes, method: str, path_with_query: str, heade
     return signed
 
 
-def verify_body_digest(signed: SignedRequest, body: bytes) -> None:
-    """Refuse a body whose bytes are not the ones the signature vouched for."""
-    if not hmac.compare_digest(sha256_hex(body), signed.body_sha256):
+def verify_body_digest(signed: SignedRequest, body: bytes | BinaryIO) -> None:
+    """Refuse a body (bytes, or a file hashed in chunks) whose bytes are not the ones the signature vouched for."""
+    digest = sha256_hex(body) if isinstance(body, bytes | bytearray) else sha256_hex_file(body)
+    if not hmac.compare_digest(digest, signed.body_sha256):
         raise ProtocolError(ERR_BAD_SIGNATURE, "请求内容与签名不符（内容摘要不一致）。")
 
 

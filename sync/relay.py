@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import logging
+import os
+import shutil
+from pathlib import Path
 from typing import Any
 
 from peewee import BlobField, CharField, DateTimeField, IntegerField, TextField, fn
@@ -20,7 +24,18 @@ from sync.errors import HubFault
 from sync.local_db import SyncModel, db, now
 from sync.summary import SyncSummary
 from sync.transport import HubClient, refuse_unless_ok
-from sync.usb_bundle import KIND_OUTBOUND, KIND_RETURN, BundleError, read_header, township_of
+from sync.usb_bundle import (
+    KIND_OUTBOUND,
+    KIND_RETURN,
+    SUFFIX,
+    BundleError,
+    Header,
+    Source,
+    device_name,
+    file_digest,
+    read_header,
+    township_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +53,14 @@ class RelayBundle(SyncModel):
     bundle_id = CharField(max_length=26, unique=True)
     direction = CharField(max_length=4)
     station_code = CharField(max_length=32, index=True)  # the village
+    device = IntegerField(default=0)  # 0 the village's PC; 1…99 its second device (a laptop), numbered on its own
     seq = IntegerField()  # up: the village's bundle number; down: the number it answers
     events = IntegerField(default=0)
     files = IntegerField(default=0)
     size = IntegerField(default=0)
     sha256 = CharField(max_length=64)
-    data = BlobField(null=True)  # the sealed bytes (emptied once forwarded)
+    data = BlobField(null=True)  # the sealed bytes: return bundles (small), and village bundles held before 0022
+    path = CharField(max_length=300, default="")  # a village's bundle, as a file beside the scans (gone once forwarded)
     state = CharField(max_length=12)
     reason = TextField(default="")
     counts = TextField(default="")  # the county's per-status counts, JSON
@@ -58,32 +75,59 @@ class RelayBundle(SyncModel):
         return STATE_LABELS.get(self.state, self.state)
 
 
-def hold_for_relay(data: bytes, area_code: str) -> RelayBundle:
-    """File a village's bundle for forwarding; refuse it with nothing stored when it is not ours to carry."""
-    header = read_header(data)
+def hold_for_relay(source: Source, area_code: str, folder: Path) -> RelayBundle:
+    """File a village's bundle for forwarding; refuse it with nothing stored when it is not ours to carry.
+
+    The bundle is copied into ``folder`` in chunks (it may be hundreds of MiB) and forwarded from there.
+    """
+    header = read_header(source)
     if header.kind == KIND_RETURN:
         raise BundleError("这是县级回执包，应在对应的村站导入，乡镇中心无需导入。")
     if header.kind != KIND_OUTBOUND:
         raise BundleError("离线包类型不对。")
     ours = township_of(area_code)
+    if header.device < 0:
+        raise BundleError("离线包文件已损坏（设备编号不对）。")
     if header.township != ours:
         raise BundleError(f"此离线包属于区划 {header.township} 的乡镇，不是本中心（{ours}），未导入。"
                           "请交给该村所属的乡镇便民服务中心。")
-    digest = protocol.sha256_hex(data)  # hashed before the write lock: a bundle may be hundreds of MiB
+    digest = file_digest(source)  # hashed and copied before the write lock: a bundle may be hundreds of MiB
+    target = _copy_in(source, folder, header.bundle_id)
+    try:
+        return _file(header, digest, target)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def _copy_in(source: Source, folder: Path, bundle_id: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target, partial = folder / f"{bundle_id}{SUFFIX}", folder / f"{bundle_id}{SUFFIX}.part"
+    src = io.BytesIO(source) if isinstance(source, bytes) else source
+    src.seek(0)
+    with open(partial, "wb") as out:
+        shutil.copyfileobj(src, out, 1024 * 1024)
+    os.replace(partial, target)
+    return target
+
+
+def _file(header: Header, digest: str, target: Path) -> RelayBundle:
     with db.atomic("IMMEDIATE"):
         same = RelayBundle.get_or_none(RelayBundle.bundle_id == header.bundle_id)
         if same is not None:
             raise BundleError(f"此离线包（{header.station} 第 {header.seq} 号）已于 "
                               f"{same.received_at:%Y-%m-%d %H:%M} 导入过，未重复导入。")
         newest = (RelayBundle.select(fn.MAX(RelayBundle.seq))
-                  .where((RelayBundle.direction == UP) & (RelayBundle.station_code == header.station)).scalar())
+                  .where((RelayBundle.direction == UP) & (RelayBundle.station_code == header.station)
+                         & (RelayBundle.device == header.device)).scalar())
         if newest is not None and header.seq <= newest:
-            raise BundleError(f"此离线包是 {header.station} 的第 {header.seq} 号，比本中心已导入的第 {newest} 号旧，"
+            raise BundleError(f"此离线包是 {header.station}（{device_name(header.device)}）的第 {header.seq} 号，"
+                              f"比本中心已导入的第 {newest} 号旧，"
                               "未导入。请导入该村站最新导出的离线包。")
         return RelayBundle.create(
-            bundle_id=header.bundle_id, direction=UP, station_code=header.station, seq=header.seq,
-            events=_count(header.fields.get("events")), files=_count(header.fields.get("files")), size=len(data),
-            sha256=digest, data=data, state=WAITING)
+            bundle_id=header.bundle_id, direction=UP, station_code=header.station, device=header.device, seq=header.seq,
+            events=_count(header.fields.get("events")), files=_count(header.fields.get("files")),
+            size=target.stat().st_size, sha256=digest, path=str(target), state=WAITING)
 
 
 def _count(value: Any) -> int:
@@ -101,8 +145,8 @@ def forward_waiting(client: HubClient, summary: SyncSummary | None = None) -> li
     for row in list(RelayBundle.select(RelayBundle.id).where(
             (RelayBundle.direction == UP) & (RelayBundle.state == WAITING)).order_by(RelayBundle.id)):
         bundle = RelayBundle.get_by_id(row.id)
-        status, answer = client.call("POST", RELAY_PATH, bytes(bundle.data),
-                                     headers={"Content-Type": "application/octet-stream"})
+        with (open(bundle.path, "rb") if bundle.path else io.BytesIO(bytes(bundle.data))) as body:  # streamed
+            status, answer = client.call("POST", RELAY_PATH, body, headers={"Content-Type": "application/octet-stream"})
         if status >= 500:  # the county's fault, not the bundle's: the next round sends it again
             refuse_unless_ok(status, answer, "离线包")
         if status != 200:
@@ -129,20 +173,25 @@ def _keep_answer(bundle: RelayBundle, answer: dict[str, Any]) -> None:
     with db.atomic("IMMEDIATE"):
         if RelayBundle.get_or_none(RelayBundle.bundle_id == header.bundle_id) is None:
             RelayBundle.create(bundle_id=header.bundle_id, direction=DOWN, station_code=header.station,
+                               device=max(header.device, 0),
                                seq=header.seq, events=len(answer.get("results") or []), size=len(returned),
                                sha256=digest, data=returned, state=READY,
                                counts=protocol.json_text(answer.get("counts") or {}))
         bundle.state, bundle.done_at, bundle.data, bundle.reason = FORWARDED, now(), None, ""
         bundle.counts = protocol.json_text(answer.get("counts") or {})
+        held, bundle.path = bundle.path, ""
         bundle.save()
+    if held:
+        Path(held).unlink(missing_ok=True)  # the county has it: the copy here is no longer needed
 
 
-def return_for(station_code: str) -> RelayBundle:
+def return_for(station_code: str, device: int = 0) -> RelayBundle:
     """The newest return bundle for a village (it answers everything the older ones did), marked exported."""
-    bundle = (RelayBundle.select().where((RelayBundle.direction == DOWN) & (RelayBundle.station_code == station_code))
+    bundle = (RelayBundle.select().where((RelayBundle.direction == DOWN) & (RelayBundle.station_code == station_code)
+                                         & (RelayBundle.device == device))
               .order_by(RelayBundle.seq.desc()).first())
     if bundle is None or bundle.data is None:
-        raise BundleError(f"还没有 {station_code} 的县级回执包：请先把该村的离线包转发县级（同步一次）。")
+        raise BundleError(f"还没有 {station_code}（{device_name(device)}）的县级回执包：请先把它的离线包转发县级（同步一次）。")
     with db.atomic("IMMEDIATE"):
         bundle.state, bundle.done_at = EXPORTED, now()
         bundle.save(only=[RelayBundle.state, RelayBundle.done_at])  # not the bytes again

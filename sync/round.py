@@ -23,6 +23,7 @@ from sync.relay import forward_waiting
 from sync.restore import catch_up_after_restore
 from sync.status import queue_summary
 from sync.summary import SyncSummary
+from sync.transfers_push import push_transfer_handovers
 from sync.transport import HubClient
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class Syncer:
             self.push(summary)
             push_access_log(self.client, self.hooks, summary)  # who saw what reaches the county too
             push_appointments(self.client, self.hooks)  # the station's offer and its agents' bookings
+            push_transfer_handovers(self.client, self.hooks)  # other stations' batches received here on paper
             forward_waiting(self.client, summary)  # a township carries its villages' USB bundles up
             self.pull(summary)
             if resend_what_the_hub_lost(self.client):  # the hub was restored from a backup: send again

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import requests
 
@@ -73,7 +73,7 @@ class HubClient:
         self.timeout = timeout
         self.clock_offset = float(state.get_value(state.CLOCK_OFFSET, "0") or 0)
 
-    def call(self, method: str, path: str, body: bytes = b"", *, headers: dict[str, str] | None = None,
+    def call(self, method: str, path: str, body: bytes | BinaryIO = b"", *, headers: dict[str, str] | None = None,
              _retry_clock: bool = True, _retry_replay: bool = True) -> tuple[int, dict[str, Any]]:
         """Send one signed request; return (status, json) only if the answer verifies as the hub's.
 
@@ -82,15 +82,20 @@ class HubClient:
         request here is safe to send again (the hub de-duplicates), so it is sent again once
         under a fresh nonce. If that copy meets the same fate the round ends as
         :class:`RequestDuplicated` — the link is up, nothing for a person to do.
+
+        ``body`` may be a seekable file (a USB bundle of hundreds of MiB): it is hashed in chunks
+        and streamed, never held whole.
         """
         url = self.link.url + path
+        from_file = not isinstance(body, bytes | bytearray)
+        digest = protocol.sha256_hex_file(body) if from_file else None  # leaves the file at its start
         # a bare prepared request carries no session defaults: ask for compressed answers here
         prepared = requests.Request(method, url, data=body or None,
                                     headers={"Accept-Encoding": "gzip", **(headers or {})}).prepare()
-        signed = protocol.sign_request(self.link.secret, method, prepared.path_url, body,
+        signed = protocol.sign_request(self.link.secret, method, prepared.path_url, b"" if from_file else body,
                                        station=self.link.station_code,
                                        timestamp=int(self.clock() + self.clock_offset),
-                                       device=self.link.device)
+                                       device=self.link.device, body_sha256=digest)
         prepared.headers.update(signed)
         started = self.clock()
         try:

@@ -20,10 +20,11 @@ no security (anyone can recompute it); it tells a damaged file from a tampered o
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import secrets
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -44,6 +45,9 @@ NONCE_BYTES = 12
 MAX_HEADER_BYTES = 16 * 1024
 DIGEST_BYTES = 32
 SUFFIX = ".bmz"  # what the file is called on the stick
+#: The largest bundle: a village's export stops short of it, the township's upload and the county's
+#: relay endpoint take up to it (one number, so a bundle the township took is never too large upstream).
+MAX_BUNDLE_BYTES = 512 * 1024 * 1024
 #: The request each batch inside an outbound bundle is signed as (the push it stands for); the
 #: village signs and the county verifies with this path, whatever prefix the hub is served under.
 BATCH_SIGNED_PATH = "/api/v1/events"
@@ -89,9 +93,20 @@ class Header:
         return str(self.fields.get("township") or "")
 
     @property
+    def device(self) -> int:
+        """The device that made (or is answered by) the bundle: 0 the station PC, 1…99 a second device."""
+        value = self.fields.get("device") or 0
+        return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+    @property
     def seq(self) -> int:
         value = self.fields.get("seq")
         return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def device_name(device: int) -> str:
+    """How a clerk names the machine a bundle came from."""
+    return "站点主机" if device == 0 else f"第 {device} 号设备"
 
 
 def township_of(area_code: str) -> str:
@@ -158,22 +173,54 @@ def write_bundle(out: BinaryIO, secret: str, header: dict[str, Any], content: di
     return written + DIGEST_BYTES
 
 
-def read_header(data: bytes) -> Header:
+Source = bytes | BinaryIO  # a whole bundle in memory, or a seekable file read in chunks
+CHUNK_BYTES = 1024 * 1024
+
+
+def _as_file(source: Source) -> BinaryIO:
+    return io.BytesIO(source) if isinstance(source, bytes | bytearray | memoryview) else source
+
+
+def _read_exact(src: BinaryIO, count: int) -> bytes:
+    data = src.read(count)
+    if len(data) != count:
+        raise BundleError("离线包文件不完整（最后一段被截断）。")
+    return data
+
+
+def file_digest(source: Source, end: int | None = None) -> str:
+    """SHA-256 (hex) of the first ``end`` bytes of a bundle (all of it by default), read 1 MiB at a time."""
+    return protocol.sha256_hex_file(_as_file(source), end, CHUNK_BYTES)
+
+
+def read_header(source: Source) -> Header:
     """The plain header, after checking the file is whole (magic, record lengths, trailing digest).
 
-    What the township can check without the key: a cut or damaged file is refused here.
+    What the township can check without the key: a cut or damaged file is refused here. A file is
+    read in 1 MiB chunks (hashed as it is read); its size is never needed in memory.
     """
-    if not data.startswith(MAGIC):
+    return _checked(_as_file(source))[0]
+
+
+def _checked(src: BinaryIO) -> tuple[Header, list[tuple[int, int]]]:
+    """The header and the (offset, length) of each sealed record of a whole, undamaged file."""
+    size = src.seek(0, io.SEEK_END)
+    src.seek(0)
+    if src.read(len(MAGIC)) != MAGIC:
         raise BundleError("这不是离线包文件（文件开头不对），请确认选择了 .bmz 文件。")
-    if len(data) < len(MAGIC) + 4 + DIGEST_BYTES:
+    if size < len(MAGIC) + 4 + DIGEST_BYTES:
         raise BundleError("离线包文件不完整（可能复制中断），请重新导出后再试。")
-    if hashlib.sha256(data[:-DIGEST_BYTES]).digest() != data[-DIGEST_BYTES:]:
+    end = size - DIGEST_BYTES
+    expected = file_digest(src, end)
+    src.seek(end)
+    if src.read(DIGEST_BYTES).hex() != expected:
         raise BundleError("离线包文件不完整或已损坏（校验值不符），请重新导出后再试。")
-    (length,) = _U32.unpack_from(data, len(MAGIC))
+    src.seek(len(MAGIC))
+    (length,) = _U32.unpack(src.read(4))
     start = len(MAGIC) + 4
-    if length > MAX_HEADER_BYTES or start + length > len(data) - DIGEST_BYTES:
+    if length > MAX_HEADER_BYTES or start + length > end:
         raise BundleError("离线包文件已损坏（头部长度不对）。")
-    raw = data[start:start + length]
+    raw = src.read(length)
     try:
         fields = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -183,75 +230,116 @@ def read_header(data: bytes) -> Header:
     header = Header(fields, raw)
     if not header.bundle_id or not header.station or header.seq < 1:
         raise BundleError("离线包文件已损坏（头部缺少编号）。")
-    if len(_records(data, start + length)) != fields.get("records"):
+    records = _records(src, start + length, end)
+    if len(records) != fields.get("records"):
         raise BundleError("离线包文件不完整（分段数不对），请重新导出后再试。")
-    return header
+    return header, records
 
 
-def _records(data: bytes, offset: int) -> list[tuple[int, int]]:
-    """(start, end) of each sealed record between the header and the trailing digest."""
-    end = len(data) - DIGEST_BYTES
+def _records(src: BinaryIO, offset: int, end: int) -> list[tuple[int, int]]:
+    """(offset, length) of each sealed record between the header and the trailing digest (lengths read, not bodies)."""
     found = []
     while offset < end:
         if offset + 4 > end:
             raise BundleError("离线包文件不完整（最后一段被截断）。")
-        (length,) = _U32.unpack_from(data, offset)
+        src.seek(offset)
+        (length,) = _U32.unpack(src.read(4))
         offset += 4
         if length <= NONCE_BYTES or offset + length > end:
             raise BundleError("离线包文件不完整（最后一段被截断）。")
-        found.append((offset, offset + length))
+        found.append((offset, length))
         offset += length
     return found
 
 
-@dataclass(frozen=True)
 class OpenedBundle:
-    """A bundle opened with its station's key: the header, the JSON content and the binary parts."""
+    """A bundle opened with its station's key: the header, the JSON content, and the parts read on demand.
 
-    header: Header
-    content: dict[str, Any]
-    body: bytes  # the parts, concatenated in the order ``content`` lists them
+    Every record was decrypted once when it was opened (so a changed byte anywhere is found before
+    anything is used); :meth:`iter_parts` decrypts them again one record (≤ 1 MiB) at a time, so a
+    bundle of any size is read holding one record and one part in memory.
+    """
 
-    def parts(self, lengths: Iterable[int]) -> list[bytes]:
-        """Cut :attr:`body` by ``lengths``; refuse a manifest that does not add up."""
-        out, offset = [], 0
-        for length in lengths:
-            if not isinstance(length, int) or length < 0 or offset + length > len(self.body):
-                raise BundleError("离线包内容与清单不符。")
-            out.append(self.body[offset:offset + length])
-            offset += length
-        if offset != len(self.body):
+    def __init__(self, header: Header, src: BinaryIO, records: list[tuple[int, int]], cipher: AESGCM) -> None:
+        self.header = header
+        self._src, self._records, self._cipher = src, records, cipher
+        self._digest = hashlib.sha256(MAGIC + header.raw).digest()
+        plain = self._plain()
+        (length,) = _U32.unpack(plain.take(4))
+        try:
+            self.content = json.loads(plain.take(length).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise BundleError("离线包内容无法读取。") from exc
+        if not isinstance(self.content, dict):
+            raise BundleError("离线包内容无法读取。")
+        self._body_start = 4 + length
+
+    def _record(self, index: int) -> bytes:
+        offset, length = self._records[index]
+        self._src.seek(offset)
+        record = _read_exact(self._src, length)
+        try:
+            return self._cipher.decrypt(record[:NONCE_BYTES], record[NONCE_BYTES:],
+                                        _aad(self._digest, index, index == len(self._records) - 1))
+        except InvalidTag as exc:
+            raise BundleError("离线包无法解开：文件在导出后被改动过，或不是用本站密钥加密的。") from exc
+
+    def _plain(self) -> _Plain:
+        return _Plain(self._record(i) for i in range(len(self._records)))
+
+    def verify(self) -> int:
+        """Decrypt every record once (nothing kept); the plain length, checked against the header."""
+        total = sum(len(self._record(i)) for i in range(len(self._records)))
+        if total != self.header.fields.get("plain_bytes") or total < 4:
+            raise BundleError("离线包内容长度不对。")
+        return total
+
+    def iter_parts(self, lengths: Iterable[Any]) -> Iterator[bytes]:
+        """Each binary part in turn, cut by ``lengths``; refuse a manifest that does not add up."""
+        wanted = list(lengths)
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in wanted) or (
+                self._body_start + sum(wanted) != self.header.fields.get("plain_bytes")):
             raise BundleError("离线包内容与清单不符。")
+        plain = self._plain()
+        plain.take(self._body_start)
+        for length in wanted:
+            yield plain.take(length)
+
+    def parts(self, lengths: Iterable[Any]) -> list[bytes]:
+        """Every part at once (for small bundles and tests)."""
+        return list(self.iter_parts(lengths))
+
+
+class _Plain:
+    """The plain stream, from decrypted records as they come."""
+
+    def __init__(self, records: Iterator[bytes] | Any) -> None:
+        self._records = iter(records)
+        self._buffer = bytearray()
+
+    def take(self, count: int) -> bytes:
+        """The next ``count`` plain bytes; a stream that ends first was not what its header said."""
+        while len(self._buffer) < count:
+            record = next(self._records, None)
+            if record is None:
+                raise BundleError("离线包内容与清单不符。")
+            self._buffer += record
+        out = bytes(self._buffer[:count])
+        del self._buffer[:count]
         return out
 
 
-def open_bundle(data: bytes, secret: str) -> OpenedBundle:
-    """Check and decrypt a whole bundle with the station's secret.
+def open_bundle(source: Source, secret: str) -> OpenedBundle:
+    """Check and decrypt a bundle (in memory, or a file read in chunks) with the station's secret.
 
     Raises :class:`BundleError` for a damaged file, a bundle of another station (its key does not
     open it), or one whose bytes were changed after sealing.
     """
-    header = read_header(data)
-    cipher = AESGCM(bundle_key(secret))
-    header_digest = hashlib.sha256(MAGIC + header.raw).digest()
-    records = _records(data, len(MAGIC) + 4 + len(header.raw))
-    plain = bytearray()
-    for index, (start, end) in enumerate(records):
-        nonce, sealed = data[start:start + NONCE_BYTES], data[start + NONCE_BYTES:end]
-        try:
-            plain += cipher.decrypt(nonce, sealed, _aad(header_digest, index, index == len(records) - 1))
-        except InvalidTag as exc:
-            raise BundleError("离线包无法解开：文件在导出后被改动过，或不是用本站密钥加密的。") from exc
-    if len(plain) != header.fields.get("plain_bytes") or len(plain) < 4:
-        raise BundleError("离线包内容长度不对。")
-    (length,) = _U32.unpack_from(plain, 0)
-    try:
-        content = json.loads(bytes(plain[4:4 + length]).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BundleError("离线包内容无法读取。") from exc
-    if not isinstance(content, dict):
-        raise BundleError("离线包内容无法读取。")
-    return OpenedBundle(header, content, bytes(plain[4 + length:]))
+    src = _as_file(source)
+    header, records = _checked(src)
+    opened = OpenedBundle(header, src, records, AESGCM(bundle_key(secret)))
+    opened.verify()
+    return opened
 
 
 def new_bundle_id() -> str:

@@ -19,6 +19,12 @@ class Transfer(BaseModel):
     created_by = CharField(max_length=100)
     created_at = DateTimeField(default=now)
     updated_at = DateTimeField(default=now)  # the last handover
+    origin_station = CharField(max_length=32, default="")  # "" packed here; else the packing station (scanned on paper)
+
+    @property
+    def foreign(self) -> bool:
+        """A batch another station packed, known here only by the barcode scanned on its paper sheet."""
+        return bool(self.origin_station)
 
 
 class TransferItem(BaseModel):
@@ -52,6 +58,9 @@ class TransferHandover(BaseModel):
     extra = JSONField(default=list)  # what was found in the folder but not on the sheet
     note = TextField(default="")
     recorded_by = CharField(max_length=100)
+    handover_id = CharField(max_length=80, unique=True)  # a ULID here; as the county names it when it came from there
+    source = CharField(max_length=12, default="here")  # here / county (came down the county's feed)
+    sent_at = DateTimeField(null=True)  # another station's batch: when the county confirmed the handover
 
     class Meta:
         indexes = ((("transfer", "seq"), True),)

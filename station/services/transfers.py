@@ -3,8 +3,12 @@
 A batch gathers the papers of several cases under one barcode (the 物料流转单). Every change of
 hands is recorded by scanning that barcode — a USB scanner types it like a keyboard and ends with
 Enter — with who gave, who received, where and when, and any line found missing or any paper
-found extra. Each handover goes to the county as an event on each case of the batch, so the
-county's case page says who holds the papers too.
+found extra. The batch (its lines per case) and each handover go to the county as events on each
+case of the batch — by network or inside a USB bundle — so a county clerk can scan the barcode
+too. A station that receives another station's batch on paper (a township, from a village)
+records its handovers by the barcode alone (:func:`receive_foreign`); those go to the county by
+batch number (``sync/transfers_push.py``). Handovers recorded elsewhere come back down the
+county's feed (:func:`apply_from_county`), so "where are the originals" stays right here.
 """
 
 from __future__ import annotations
@@ -20,6 +24,14 @@ from ulid import ULID
 from printouts.data import Handover, TransferDoc, TransferLine
 from rules import events
 from rules.privacy import mask_name
+from rules.transfers import (
+    ARRIVED,
+    IN_TRANSIT,
+    STATES,
+    handover_problems,
+    normalize_code,
+    origin_of,
+)
 from station.models import Case, CaseMaterial, Transfer, TransferHandover, TransferItem, User
 from station.services import timeline
 from station.services.errors import DomainError, NotFound, ValidationFailed
@@ -29,18 +41,7 @@ from sync.outbox import enqueue
 
 UP, RESIDENT = "up", "resident"
 DIRECTIONS = {UP: "上报（村 → 乡镇 → 县）", RESIDENT: "退还申请人"}
-IN_TRANSIT, ARRIVED = "in_transit", "arrived"
-STATES = {IN_TRANSIT: "在途", ARRIVED: "已送达"}
-ITEM_STATES = {"present": "随批", "missing": "缺失", "extra": "多出"}
 PAPER_STATUSES = ("provided",)  # handed in on paper at intake (not 容缺, 承诺 or 电子证照)
-_NAME_MAX = 50
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_BATCH_NO = re.compile(r"^WL-[0-9A-Z-]{4,30}-\d{8}-\d{2,3}$")
-
-
-def normalize_code(typed: str) -> str:
-    """The batch number as a scanner typed it: CR/LF/tab it sent, spaces around it, lower case — gone."""
-    return _CONTROL.sub("", typed or "").strip().upper()
 
 
 def papers_of(case: Case) -> list[CaseMaterial]:
@@ -93,19 +94,61 @@ def create_transfer(case_ids: list[str], *, destination: str, direction: str, us
         for case in cases:
             timeline.record(case, timeline.actor_of(user), "transfer",
                             f"纸质材料装入流转批次 {transfer.batch_no}，送往{destination}")
+            mine = [m for c, m in lines if c.id == case.id]
+            enqueue(case.id, events.ORIGINALS_PACKED,
+                    {"transfer_id": transfer.id, "batch_no": transfer.batch_no, "direction": direction,
+                     "destination": destination, "created_by": user.name, "created_at": _iso(stamp),
+                     "items": [{"material_name": m.name, "form": m.form, "copies": m.copies, "state": "present"}
+                               for m in mine]},
+                    catalog_version=case.catalog_version, deadline=case.committed_due)
     return transfer
 
 
+def _iso(at: dt.datetime) -> str:
+    return at.astimezone().replace(microsecond=0).isoformat()
+
+
+class NotHere(NotFound):
+    """A well-formed batch number of another station: its papers came here on paper only (receive them)."""
+
+    def __init__(self, code: str, origin: str) -> None:
+        super().__init__(f"批次 {code} 是 {origin} 制作的，本站尚无记录：请登记接收。")
+        self.code, self.origin = code, origin
+
+
 def find_by_code(typed: str) -> Transfer:
-    """The batch whose barcode was scanned (or typed); a clear message when there is none."""
+    """The batch whose barcode was scanned (or typed); :class:`NotHere` for another station's batch."""
     code = normalize_code(typed)
     if not code:
         raise DomainError("请扫描流转单上的条码（或输入批次号）。")
     transfer = Transfer.get_or_none(Transfer.batch_no == code)
     if transfer is None:
-        hint = "" if _BATCH_NO.match(code) else "（这不像流转单的批次号，是否扫了别的条码？）"
+        origin = origin_of(code)
+        if origin and origin != (get_profile().code or "").upper():
+            raise NotHere(code, origin)
+        hint = "" if origin else "（这不像流转单的批次号，是否扫了别的条码？）"
         raise NotFound(f"没有找到批次 {code}{hint}")
     return transfer
+
+
+def receive_foreign(typed: str, *, user: User, **handover: Any) -> TransferHandover:
+    """Another station's batch handed over here on paper: keep it by its barcode and record the handover.
+
+    Lines are not known here (they are on the paper sheet and at the county), so what is found
+    missing is written by name. The handover goes to the county by batch number with the next sync.
+    """
+    code = normalize_code(typed)
+    origin = origin_of(code)
+    if not origin:
+        raise DomainError(f"{code or '（空）'} 不是流转单的批次号，请重新扫描。")
+    with db.atomic():
+        transfer = Transfer.get_or_none(Transfer.batch_no == code)
+        if transfer is None:
+            stamp = now()
+            transfer = Transfer.create(id=str(ULID()), batch_no=code, direction=UP, origin_station=origin,
+                                       destination=get_profile().name or "本站", state=IN_TRANSIT,
+                                       created_by=origin, created_at=stamp, updated_at=stamp)
+        return record_handover(transfer, user=user, **handover)
 
 
 @dataclass(frozen=True)
@@ -134,33 +177,27 @@ class Custody:
 
 def custody_of(transfer: Transfer) -> Custody:
     """The batch's holder: the receiver of its last handover, else the one who packed it at this station."""
-    last = (TransferHandover.select().where(TransferHandover.transfer == transfer)
-            .order_by(TransferHandover.seq.desc()).first())
+    last = (TransferHandover.select().where(TransferHandover.transfer == transfer)  # by when, wherever recorded
+            .order_by(TransferHandover.at.desc(), TransferHandover.seq.desc()).first())
     if last is None:
-        return Custody(transfer, transfer.created_by, get_profile().name or "本站", transfer.created_at, 0)
+        place = transfer.origin_station if transfer.foreign else get_profile().name or "本站"
+        return Custody(transfer, transfer.created_by, place, transfer.created_at, 0)
     holder = mask_name(last.receiver) if last.receiver_kind == "resident" else last.receiver
     return Custody(transfer, holder, last.place, last.at, last.seq)
 
 
 def record_handover(transfer: Transfer, *, giver: str, receiver: str, place: str, user: User,
                     missing: list[int] | None = None, extra: str = "", note: str = "", arrived: bool = False,
-                    receiver_kind: str = "staff", at: dt.datetime | None = None) -> TransferHandover:
+                    receiver_kind: str = "staff", at: dt.datetime | None = None,
+                    missing_names: str = "") -> TransferHandover:
     """Record one change of hands; lines found missing and papers found extra are kept on the batch.
 
     Each case of the batch gets an ``case.originals_handover`` event in the same transaction, so
-    the county learns who holds its papers exactly once.
+    the county learns who holds its papers exactly once. ``missing_names`` (one a line): what was
+    found missing of another station's batch, whose lines this station does not hold.
     """
     giver, receiver, place = (giver or "").strip(), (receiver or "").strip(), (place or "").strip()
-    errors: dict[str, str] = {}
-    if not giver:
-        errors["giver"] = "请填写交出人。"
-    if not receiver:
-        errors["receiver"] = "请填写接收人。"
-    elif receiver == giver:
-        errors["receiver"] = "交出人和接收人不能是同一人。"
-    for name, value in (("giver", giver), ("receiver", receiver), ("place", place)):
-        if len(value) > _NAME_MAX:
-            errors[name] = f"最多{_NAME_MAX}个字。"
+    errors = handover_problems(giver, receiver, place)
     if receiver_kind not in ("staff", "resident"):
         errors["receiver_kind"] = "接收人类型不正确。"
     if errors:
@@ -172,7 +209,7 @@ def record_handover(transfer: Transfer, *, giver: str, receiver: str, place: str
     unknown = [i for i in wanted_missing if i not in items or items[i].state != "present"]
     if unknown:
         raise DomainError("勾选的缺失材料不在本批次的随批清单中，请刷新页面后重试。")
-    extras = [line.strip()[:200] for line in (extra or "").splitlines() if line.strip()]
+    extras = _lines(extra)
     stamp = at or now()
     with db.atomic():
         seq = (TransferHandover.select(fn.MAX(TransferHandover.seq))
@@ -180,8 +217,8 @@ def record_handover(transfer: Transfer, *, giver: str, receiver: str, place: str
         handover = TransferHandover.create(
             transfer=transfer, seq=seq, giver=giver, place=place or get_profile().name or "本站",
             receiver=seal_text(receiver) if receiver_kind == "resident" else receiver, receiver_kind=receiver_kind,
-            at=stamp, missing=[items[i].material_name for i in wanted_missing], extra=extras,
-            note=(note or "").strip()[:500], recorded_by=user.name)
+            at=stamp, missing=[items[i].material_name for i in wanted_missing] + _lines(missing_names), extra=extras,
+            note=(note or "").strip()[:500], recorded_by=user.name, handover_id=str(ULID()))
         if wanted_missing:
             TransferItem.update(state="missing").where(TransferItem.id.in_(wanted_missing)).execute()
         for line in extras:
@@ -193,6 +230,10 @@ def record_handover(transfer: Transfer, *, giver: str, receiver: str, place: str
         _tell_the_county(transfer, handover, receiver if receiver_kind == "staff" else mask_name(receiver), user,
                          wanted_missing)
     return handover
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip()[:200] for line in (text or "").splitlines() if line.strip()][:100]
 
 
 def _tell_the_county(transfer: Transfer, handover: TransferHandover, receiver_shown: str, user: User,
@@ -207,8 +248,9 @@ def _tell_the_county(transfer: Transfer, handover: TransferHandover, receiver_sh
         mine = by_case[case.id]
         payload: dict[str, Any] = {
             "transfer_id": transfer.id, "batch_no": transfer.batch_no, "handover": handover.seq,
+            "handover_id": handover.handover_id,
             "giver": handover.giver, "receiver": receiver_shown, "receiver_kind": handover.receiver_kind,
-            "place": handover.place, "at": handover.at.astimezone().replace(microsecond=0).isoformat(),
+            "place": handover.place, "at": _iso(handover.at),
             "direction": transfer.direction, "destination": transfer.destination,
             "arrived": transfer.state == ARRIVED,
             "items": [{"material_name": i.material_name, "form": i.form, "copies": i.copies, "state": i.state}
@@ -266,3 +308,77 @@ def transfer_doc(transfer: Transfer) -> TransferDoc:
     return TransferDoc(batch_no=transfer.batch_no, from_station=get_profile().name or "本站",
                        to_station=transfer.destination, created_at=transfer.created_at, handed_by=transfer.created_by,
                        lines=lines, handovers=handovers)
+
+
+def apply_from_county(payload: dict[str, Any]) -> TransferHandover | None:
+    """A handover recorded elsewhere (the county, or a township that scanned our batch), from the feed.
+
+    Added once (by its id) to the batch this station holds, whether it packed it or received it
+    on paper; a batch this station does not hold is left alone. Inside the pull's transaction.
+    """
+    handover_id = str(payload.get("handover_id") or "")[:80]
+    transfer = None
+    if payload.get("transfer_id"):
+        transfer = Transfer.get_or_none(Transfer.id == str(payload["transfer_id"]))
+    if transfer is None:
+        transfer = Transfer.get_or_none(Transfer.batch_no == normalize_code(str(payload.get("batch_no") or "")))
+    if transfer is None or not handover_id or TransferHandover.get_or_none(TransferHandover.handover_id == handover_id):
+        return None
+    try:
+        at = dt.datetime.fromisoformat(str(payload.get("at"))).astimezone().replace(tzinfo=None, microsecond=0)
+    except ValueError:
+        at = now()
+    missing = [str(m)[:200] for m in payload.get("missing") or [] if isinstance(m, str)]
+    extras = [str(m)[:200] for m in payload.get("extra") or [] if isinstance(m, str)]
+    seq = (TransferHandover.select(fn.MAX(TransferHandover.seq))
+           .where(TransferHandover.transfer == transfer).scalar() or 0) + 1
+    where = str(payload.get("recorded_where") or "县级平台")[:60]
+    handover = TransferHandover.create(
+        transfer=transfer, seq=seq, giver=str(payload.get("giver") or "")[:100],
+        receiver=str(payload.get("receiver") or "")[:100], receiver_kind="staff",  # a resident comes masked
+        place=str(payload.get("place") or where)[:100], at=at, missing=missing, extra=extras,
+        note=str(payload.get("note") or "")[:500], recorded_by=f"{where} {payload.get('recorded_by') or ''}".strip(),
+        handover_id=handover_id, source="county")
+    if missing:
+        TransferItem.update(state="missing").where(
+            (TransferItem.transfer == transfer) & (TransferItem.material_name.in_(missing))
+            & (TransferItem.state == "present")).execute()
+    known = {i.material_name for i in TransferItem.select().where(
+        (TransferItem.transfer == transfer) & (TransferItem.state == "extra"))}
+    for line in extras:
+        if line not in known:
+            TransferItem.create(transfer=transfer, material_name=line, state="extra", form="", copies=0)
+    if payload.get("arrived"):
+        transfer.state = ARRIVED
+    transfer.updated_at = max(transfer.updated_at, at)
+    transfer.save()
+    cases = {i.case_id for i in TransferItem.select(TransferItem.case).where(
+        (TransferItem.transfer == transfer) & TransferItem.case.is_null(False))}
+    for case in Case.select().where(Case.id.in_(list(cases))):
+        timeline.record(case, where, "transfer", f"批次 {transfer.batch_no} 在{where}交接：{handover.giver} → "
+                                                 f"{handover.receiver}（{handover.place}）")
+    return handover
+
+
+def pending_push(limit: int = 200) -> list[dict[str, Any]]:
+    """Handovers recorded here of other stations' batches, not yet confirmed by the county (oldest first)."""
+    rows = (TransferHandover.select(TransferHandover, Transfer).join(Transfer)
+            .where(Transfer.origin_station != "", TransferHandover.source == "here", TransferHandover.sent_at.is_null())
+            .order_by(TransferHandover.id).limit(limit))
+    rows = list(rows)
+    last = {t: seq for t, seq in TransferHandover.select(TransferHandover.transfer, fn.MAX(TransferHandover.seq))
+            .where(TransferHandover.transfer.in_([h.transfer_id for h in rows]))
+            .group_by(TransferHandover.transfer).tuples()}
+    return [{"handover_id": h.handover_id, "batch_no": h.transfer.batch_no, "giver": h.giver,
+             "receiver": mask_name(h.receiver) if h.receiver_kind == "resident" else h.receiver,
+             "receiver_kind": h.receiver_kind, "place": h.place, "at": _iso(h.at), "missing": list(h.missing or []),
+             "extra": list(h.extra or []), "note": h.note,
+             # the batch's end was recorded with its last handover here, not with the ones before it
+             "arrived": h.transfer.state == ARRIVED and h.seq == last.get(h.transfer_id),
+             "recorded_by": h.recorded_by} for h in rows]
+
+
+def push_confirmed(handover_ids: list[str]) -> None:
+    """The county stored these handovers (or had them already): they are not sent again."""
+    with db.atomic():
+        TransferHandover.update(sent_at=now()).where(TransferHandover.handover_id.in_(handover_ids)).execute()

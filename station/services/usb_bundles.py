@@ -7,6 +7,7 @@ station's level and area code; sync (``sync/usb_export.py``, ``sync/relay.py``) 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -15,8 +16,10 @@ from station.services.station_info import get_profile
 from sync.hooks import StationHooks
 from sync.relay import RelayBundle, hold_for_relay, return_for
 from sync.transport import HubLink
-from sync.usb_bundle import BundleError
+from sync.usb_bundle import MAX_BUNDLE_BYTES, BundleError, Source
 from sync.usb_export import ExportSummary, ReturnSummary, export_bundle, import_return
+
+RELAY_FOLDER = "relay"  # villages' bundles held at a township, beside the scans (and backed up with them)
 
 
 def _link() -> HubLink:
@@ -31,9 +34,10 @@ def is_township() -> bool:
     return get_profile().level == "township"
 
 
-def export(out: BinaryIO, hooks: StationHooks, progress: Callable[[int, int], None] | None = None) -> ExportSummary:
-    """Write this station's queued events and their scans into ``out`` as one sealed bundle."""
-    return export_bundle(out, _link(), hooks, get_profile().area_code, progress=progress)
+def export(out: BinaryIO, hooks: StationHooks, progress: Callable[[int, int], None] | None = None, *,
+           max_bytes: int = MAX_BUNDLE_BYTES) -> ExportSummary:
+    """Write this station's queued events and their scans into ``out`` as one sealed bundle (≤ ``max_bytes``)."""
+    return export_bundle(out, _link(), hooks, get_profile().area_code, progress=progress, max_bytes=max_bytes)
 
 
 @dataclass(frozen=True)
@@ -54,18 +58,19 @@ class Imported:
                 f"退回 {r.set_aside} 条，接收县级更新 {r.pulled} 条。")
 
 
-def import_file(data: bytes, hooks: StationHooks) -> Imported:
-    """Take a bundle file: a township holds a village's for forwarding, a village applies its return bundle."""
-    if not data:
+def import_file(data: Source, hooks: StationHooks) -> Imported:
+    """Take a bundle file (bytes, or a file read in chunks): a township holds a village's for forwarding,
+    a village applies its return bundle."""
+    if not data or (not isinstance(data, bytes) and data.seek(0, io.SEEK_END) == 0):
         raise BundleError("文件是空的，请重新选择离线包文件。")
     profile = get_profile()
     if profile.level == "township":
-        return Imported(relayed=hold_for_relay(data, profile.area_code))
+        return Imported(relayed=hold_for_relay(data, profile.area_code, hooks.data_dir / RELAY_FOLDER))
     return Imported(returned=import_return(data, _link(), hooks))
 
 
-def return_bundle(station_code: str) -> RelayBundle:
-    """The newest return bundle for a village (a township exports it onto the stick)."""
+def return_bundle(station_code: str, device: int = 0) -> RelayBundle:
+    """The newest return bundle for a village's PC or ``device`` (a township exports it onto the stick)."""
     if not is_township():
         raise BundleError("只有乡镇便民服务中心保管村站的回执包。")
-    return return_for(station_code.strip())
+    return return_for(station_code.strip(), device)

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from printouts.sheets import transfer_sheet
+from rules.transfers import ITEM_STATES, normalize_code, origin_of
 from station.models import Transfer, TransferHandover, TransferItem
 from station.services import paper, transfers
 from station.services.errors import DomainError, ValidationFailed
@@ -36,6 +37,8 @@ def scan():  # noqa: ANN201
     """The scanner types the batch number and Enter into the box: open that batch at its handover form."""
     try:
         transfer = transfers.find_by_code(request.form.get("code", ""))
+    except transfers.NotHere as exc:  # another station's batch, come on paper: record its receipt here
+        return redirect(url_for("transfers.receive", code=exc.code) + "#handover")
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("transfers.index"))
@@ -71,11 +74,11 @@ def detail(transfer_id: str, errors: dict[str, str] | None = None, status: int =
     custody = transfers.custody_of(transfer)
     items = list(TransferItem.select().where(TransferItem.transfer == transfer).order_by(TransferItem.id))
     handovers = list(TransferHandover.select().where(TransferHandover.transfer == transfer)
-                     .order_by(TransferHandover.seq))
+                     .order_by(TransferHandover.at, TransferHandover.seq))
     me = current_user.name
     return render_template(
         "transfers/detail.html", transfer=transfer, custody=custody, items=items, handovers=handovers,
-        errors=errors or {}, scanned=request.args.get("scanned") == "1", item_states=transfers.ITEM_STATES,
+        errors=errors or {}, scanned=request.args.get("scanned") == "1", item_states=ITEM_STATES,
         directions=transfers.DIRECTIONS, form=request.form if errors else {},
         defaults={"giver": custody.holder, "receiver": me if me != custody.holder else "",
                   "place": get_profile().name},
@@ -87,12 +90,7 @@ def detail(transfer_id: str, errors: dict[str, str] | None = None, status: int =
 def handover(transfer_id: str):  # noqa: ANN201
     transfer = _get(transfer_id)
     try:
-        done = transfers.record_handover(
-            transfer, giver=request.form.get("giver", ""), receiver=request.form.get("receiver", ""),
-            place=request.form.get("place", ""), user=current_user._get_current_object(),
-            missing=[int(v) for v in request.form.getlist("missing") if v.isdigit()],
-            extra=request.form.get("extra", ""), note=request.form.get("note", ""),
-            arrived=request.form.get("arrived") == "1", receiver_kind=request.form.get("receiver_kind", "staff"))
+        done = transfers.record_handover(transfer, user=current_user._get_current_object(), **_handover_form())
     except ValidationFailed as exc:
         flash(exc.message, "error")
         return detail(transfer_id, errors=exc.errors, status=400)
@@ -102,6 +100,46 @@ def handover(transfer_id: str):  # noqa: ANN201
     log_access("transfer_handover", obj=transfer.batch_no, detail=f"第 {done.seq} 次交接（{done.place}）")
     flash(f"已登记第 {done.seq} 次交接。{transfers.custody_of(Transfer.get_by_id(transfer.id)).words()}", "success")
     return redirect(url_for("transfers.detail", transfer_id=transfer.id))
+
+
+def _handover_form() -> dict:
+    """The handover form's fields, as record_handover takes them."""
+    return {"giver": request.form.get("giver", ""), "receiver": request.form.get("receiver", ""),
+            "place": request.form.get("place", ""),
+            "missing": [int(v) for v in request.form.getlist("missing") if v.isdigit()],
+            "missing_names": request.form.get("missing_names", ""), "extra": request.form.get("extra", ""),
+            "note": request.form.get("note", ""), "arrived": request.form.get("arrived") == "1",
+            "receiver_kind": request.form.get("receiver_kind", "staff")}
+
+
+@bp.route("/receive", methods=["GET", "POST"])
+@roles_required(*FRONT_OFFICE)
+def receive():  # noqa: ANN201
+    """Another station's batch, scanned here from its paper sheet: record who handed it to whom."""
+    code = normalize_code(request.values.get("code", ""))
+    origin = origin_of(code)
+    if not origin:
+        flash(f"{code or '（空）'} 不是流转单的批次号，请重新扫描。", "error")
+        return redirect(url_for("transfers.index"))
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            done = transfers.receive_foreign(code, user=current_user._get_current_object(), **_handover_form())
+        except ValidationFailed as exc:
+            errors = exc.errors
+            flash(exc.message, "error")
+        except DomainError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("transfers.index"))
+        else:
+            log_access("transfer_handover", obj=code, detail=f"接收 {origin} 的批次（{done.place}）")
+            flash(f"已登记接收批次 {code}，下次同步时报县级。"
+                  f"{transfers.custody_of(done.transfer).words()}", "success")
+            return redirect(url_for("transfers.detail", transfer_id=done.transfer_id))
+    me = current_user.name
+    return render_template("transfers/receive.html", code=code, origin=origin, errors=errors,
+                           form=request.form if errors else {},
+                           defaults={"giver": "", "receiver": me, "place": get_profile().name}), 400 if errors else 200
 
 
 @bp.get("/<transfer_id>/sheet.pdf")

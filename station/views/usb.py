@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 
 from flask import (
     Blueprint,
@@ -52,20 +53,24 @@ def progress():  # noqa: ANN201
 @roles_required(*FRONT_OFFICE)
 def export():  # noqa: ANN201
     """Write the bundle and hand it to the browser as a download (the agent saves it onto the stick)."""
-    out = io.BytesIO()
+    out = tempfile.TemporaryFile()  # sealed, written in chunks, sent from disk, then gone
     record_progress("export", 0, 1, "正在准备离线包")
 
     def step(done: int, total: int) -> None:
         record_progress("export", done, total, f"正在加密写入 {done * 100 // max(total, 1)}%")
 
     try:
-        made = usb_bundles.export(out, station_hooks(current_app), step)
+        made = usb_bundles.export(out, station_hooks(current_app), step,
+                                  max_bytes=int(current_app.config["USB_BUNDLE_MAX_BYTES"]))
     except BundleError as exc:
+        out.close()
         record_progress("export", 0, 0, f"未导出：{exc.message}")
         flash(f"未导出：{exc.message}", "error")
         return redirect(url_for("usb.index"))
     record_progress("export", 1, 1, f"已导出第 {made.seq} 号离线包（{made.cases} 件办件、{made.events} 条事件、"
-                                    f"{made.files} 个扫描件）")
+                                    f"{made.files} 个扫描件）{made.size_message()}")
+    if made.left_for_next:
+        flash(made.size_message(), "warning")
     log_access("usb_export", obj=f"第 {made.seq} 号离线包",
                detail=f"{made.cases} 件办件、{made.events} 条事件、{made.files} 个扫描件")
     out.seek(0)
@@ -85,7 +90,7 @@ def import_bundle():  # noqa: ANN201
         flash("请选择要导入的离线包文件（.bmz）。", "error")
         return redirect(url_for("usb.index"))
     try:
-        done = usb_bundles.import_file(upload.read(), station_hooks(current_app))
+        done = usb_bundles.import_file(upload.stream, station_hooks(current_app))  # werkzeug spooled it to disk
     except BundleError as exc:
         flash(f"未导入：{exc.message}", "error")
         return redirect(url_for("usb.index"))
@@ -99,11 +104,12 @@ def import_bundle():  # noqa: ANN201
 def export_return():  # noqa: ANN201
     """Township: the county's return bundle for a village, as a download for its stick."""
     village = (request.form.get("station") or "").strip()
+    device = int(request.form.get("device") or 0) if (request.form.get("device") or "0").isdigit() else 0
     try:
-        bundle = usb_bundles.return_bundle(village)
+        bundle = usb_bundles.return_bundle(village, device)
     except BundleError as exc:
         flash(f"未导出：{exc.message}", "error")
         return redirect(url_for("usb.index"))
     log_access("usb_return_export", obj=village, detail=f"{village} 第 {bundle.seq} 号离线包的回执包")
     return send_file(io.BytesIO(bytes(bundle.data)), mimetype="application/octet-stream", as_attachment=True,
-                     download_name=f"{village}-回执包-{bundle.seq:03d}{SUFFIX}")
+                     download_name=f"{village}{f'-{device:02d}' if device else ''}-回执包-{bundle.seq:03d}{SUFFIX}")

@@ -30,7 +30,19 @@ from sync.hub.security import configure_security
 from sync.hub.services import stations
 from sync.hub.services.platform import load_platform
 from sync.hub.services.resealing import reseal_everything
-from sync.hub.views import access_log, api, auth, booking, catalog, clerk, numbers, peers, public, remedies
+from sync.hub.views import (
+    access_log,
+    api,
+    auth,
+    booking,
+    catalog,
+    clerk,
+    numbers,
+    peers,
+    public,
+    remedies,
+    transfers,
+)
 
 #: The migration whose upgrade seals the rows already there (see migrations/0003).
 SEALING_MIGRATION = "0003_sealed_personal_data"
@@ -150,6 +162,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(booking.bp)  # the resident's bookings (预约): no login, rate-limited
     app.register_blueprint(remedies.bp)
     app.register_blueprint(peers.bp)
+    app.register_blueprint(transfers.bp)
 
 
 # status: (API error code, API message, page text)

@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask
 
 from sync import protocol
+from sync.usb_bundle import MAX_BUNDLE_BYTES
 from websec.environment import defined_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ class Config:
     MAX_CHANGES_PER_PAGE = protocol.MAX_CHANGES_PER_PAGE
     MAX_CHANGES_PAGE_BYTES = 4 * 1024 * 1024
     # A village's USB bundle forwarded by its township (scans included): read whole into memory.
-    MAX_RELAY_BUNDLE_BYTES = 256 * 1024 * 1024
+    MAX_RELAY_BUNDLE_BYTES = MAX_BUNDLE_BYTES  # what a township takes from a village (sync/usb_bundle.py)
     CATALOG_GRACE_DAYS = 30
     NONCE_PRUNE_PROBABILITY = 0.02
     # Admission control (sync/hub/admission.py): per process, this many batches, pulls and uploads

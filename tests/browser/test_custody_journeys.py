@@ -1,6 +1,7 @@
 """Paper originals by one code, in a real browser (issue 15): a batch packed, printed, and handed over
 three times by scanning its barcode — a USB scanner types into the box like a keyboard and presses
-Enter — while the case page answers where the papers are; the county sees the same on its case."""
+Enter — twice at the station and the third time on the county's own 物料流转 page, while the case
+page answers where the papers are; the county sees the same on its case."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def scan(page, url: str, batch_no: str) -> None:  # noqa: ANN001
-    """What the scanner does: the focus is in the scan box; it types the code and Enter."""
+    """What the scanner does: the focus is in the scan box; it types the code and Enter (station or county)."""
     page.goto(f"{url}/transfers/")
     assert page.evaluate("document.activeElement.id") == "scan-code"  # autofocus: the clerk only pulls the trigger
     page.keyboard.type(batch_no, delay=3)
@@ -54,24 +55,25 @@ def test_a_batch_is_handed_over_three_times_by_scanning_its_barcode(person, stac
     assert batch_no in clerk.locator("#in-transit").inner_text()
     shots.take(clerk, "in-transit", full_page=True)
 
-    scan(clerk, stack.url, batch_no)  # 3. the county signs for it at its service centre
-    clerk.fill("#giver", "李窗口")
-    clerk.fill("#receiver", "县级张")
-    clerk.fill("#place", "县政务服务中心")
-    clerk.check("#handover-form input[name=arrived]")
-    clerk.click("#handover-submit")
-    assert "已送达县政务服务中心" in clerk.locator("#where-now").inner_text()
-    shots.take(clerk, "arrived", full_page=True)
+    sync_now(clerk, stack)  # the batch and its handovers reach the county
+    county = person("county")
+    scan(county, stack.hub.url, batch_no)  # 3. the county signs for it on its own page, scanning the same barcode
+    assert "在途：由 李窗口 保管" in county.locator("#where-now").inner_text()
+    county.fill("#receiver", "县级张")
+    county.fill("#place", "县政务服务中心")
+    county.click("#handover-submit")
+    assert "已送达县政务服务中心，由 县级张 接收" in county.locator("#where-now").inner_text()
+    assert "缺失" in county.locator("#handovers").inner_text()
+    shots.take(county, "arrived", full_page=True)
 
+    sync_now(clerk, stack)  # the county's receipt comes back down the changes feed
     agent.goto(f"{stack.url}/cases/{ids[0]}")
     where = agent.locator("#papers").inner_text()
     assert "已送达县政务服务中心，由 县级张 接收" in where and "交接时缺失" in where
     shots.take(agent, "case-where", full_page=True)
 
-    sync_now(clerk, stack)
-    county = person("county")
     county.goto(f"{stack.hub.url}/cases")
     county.get_by_role("link", name=case_no).click()
     custody = county.locator("#custody").inner_text()
-    assert "县级张" in custody and "缺失" in custody and "赵送件" in custody
+    assert "已送达县政务服务中心，由 县级张 接收" in custody and "缺失" in custody and "赵送件" in custody
     shots.take(county, "county", full_page=True)

@@ -17,16 +17,15 @@ from station.extensions import db
 from station.models import Case, User
 from station.services.attachments import add_attachment
 from sync.relay import RelayBundle
-from sync.usb_bundle import DIGEST_BYTES
+from sync.usb_bundle import DIGEST_BYTES, BundleError
 from tests.fixtures.e2e import assert_exactly_once, hub_events, queue_cases, station_events, sync
 from tests.fixtures.relay import (
-    TOWNSHIP_CODE,
     VILLAGE_CODE,
     export_bytes,
     import_bytes,
+    linked_township,
     return_bytes,
     save_link,
-    township_app,
 )
 
 pytestmark = pytest.mark.slow
@@ -41,9 +40,7 @@ def village(app, hub):
 
 @pytest.fixture
 def township(tmp_path, station_template, hub):
-    app = township_app(tmp_path / "township", station_template)
-    save_link(app, hub.url, TOWNSHIP_CODE, register_station(hub.app, TOWNSHIP_CODE, "东关镇便民服务中心"))
-    return app
+    return linked_township(tmp_path / "township", station_template, hub)
 
 
 def decide_all(hub, case_ids: list[str]) -> None:
@@ -74,12 +71,12 @@ def relayed(township) -> list[tuple[str, str, str]]:
         return [(b.direction, b.state, b.reason) for b in RelayBundle.select().order_by(RelayBundle.id)]
 
 
-def take_cases_with_scans(village, count: int) -> list[str]:
+def take_cases_with_scans(village, count: int, scan_bytes: int = 20 * 1024) -> list[str]:
     ids = queue_cases(village, count)
     with village.app_context(), db.connection_context():
         agent = User.get(User.username == "agent")
         for case_id in ids:
-            scan = b"%PDF-1.4\n" + os.urandom(20 * 1024).replace(b"/", b"_")
+            scan = b"%PDF-1.4\n" + os.urandom(scan_bytes).replace(b"/", b"_")
             add_attachment(Case.get_by_id(case_id), agent, "户口簿.pdf", scan, village.config["ATTACHMENT_DIR"],
                            10 * 1024 * 1024)
     return ids
@@ -141,3 +138,100 @@ def test_a_bundle_altered_at_the_township_is_refused_by_the_county_and_changes_n
     assert (direction, state_) == ("up", "refused") and "被改动" in reason
     assert hub_events(hub) == []
     assert {s for *_rest, s in station_events(village)} == {"queued"}
+
+
+@pytest.fixture
+def laptop(tmp_path, station_template, hub, village):
+    """The village's second device (issue 16), a laptop on home visits: its own secret, its own bundle numbers."""
+    import shutil
+
+    from station import create_app
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.services import devices
+    from tests.fixtures.config import station_test_config
+
+    folder = tmp_path / "laptop"
+    folder.mkdir()
+    shutil.copyfile(station_template, folder / "station.sqlite3")
+    app = create_app(station_test_config(folder), instance_path=str(folder / "instance"))
+    with hub.app.app_context(), hub_db.connection_context():
+        device, secret = devices.add_device(VILLAGE_CODE, "上门笔记本")
+    with app.app_context(), db.connection_context():
+        from sync.transport import HubLink
+
+        HubLink(hub.url, VILLAGE_CODE, secret, device.number).save()
+    return app
+
+
+def test_a_laptops_bundle_goes_through_the_township_beside_its_pcs_and_comes_back_to_the_laptop(
+        village, laptop, township, hub):
+    pc_cases, laptop_cases = queue_cases(village, 2), queue_cases(laptop, 3)
+    # both number their bundles from 1: the township holds them apart, the county opens each with its own key
+    assert import_bytes(township, export_bytes(village)).relayed.seq == 1
+    assert import_bytes(township, export_bytes(laptop)).relayed.seq == 1
+    assert not sync(township).error
+    assert [state for direction, state, _reason in relayed(township) if direction == "up"] == ["forwarded"] * 2
+    at_hub = {case_id for _event, case_id, _seq in hub_events(hub)}
+    assert at_hub == set(pc_cases) | set(laptop_cases)
+
+    with pytest.raises(BundleError, match="第 1 号设备"):
+        import_bytes(laptop, return_bytes(township, VILLAGE_CODE, 0))  # the PC's answers are not the laptop's
+    done = import_bytes(laptop, return_bytes(township, VILLAGE_CODE, 1))
+    assert done.returned.acknowledged == 3
+    assert {s for *_rest, s in station_events(laptop)} == {"acked"}
+    assert import_bytes(village, return_bytes(township, VILLAGE_CODE, 0)).returned.acknowledged == 2
+
+
+def test_a_40_mib_bundle_crosses_the_township_and_the_county_in_a_fraction_of_its_size(village, township, hub, tmp_path):
+    """Village export to a file, the township's import, its forwarding and the county's check, each read in chunks."""
+    import tracemalloc
+
+    from station.services import usb_bundles
+    from station.sync_hooks import station_hooks
+
+    ids = take_cases_with_scans(village, 20, 2 * 1024 * 1024)
+    stick = tmp_path / "离线包.bmz"
+    with village.app_context(), db.connection_context(), open(stick, "wb") as out:
+        usb_bundles.export(out, station_hooks(village))
+    size_mib = stick.stat().st_size / 1024 / 1024
+    tracemalloc.start()  # counts the hub's thread too: it serves in this process
+    try:
+        with township.app_context(), db.connection_context(), open(stick, "rb") as src:
+            usb_bundles.import_file(src, station_hooks(township))
+        forwarded = sync(township)
+        peak_mib = tracemalloc.get_traced_memory()[1] / 1024 / 1024
+    finally:
+        tracemalloc.stop()
+    assert not forwarded.error and relayed(township)[0][:2] == ("up", "forwarded")
+    assert set(hub_scans(hub)) == set(ids)
+    print(f"bundle {size_mib:.1f} MiB: township import + forward + county check peak {peak_mib:.1f} MiB")
+    assert size_mib > 40 and peak_mib < size_mib / 2, peak_mib
+
+
+def test_a_backlog_larger_than_a_bundle_goes_in_two_trips_each_case_whole_and_in_order(village, township, hub):
+    """The limit the township and the county take is where the village's bundle stops; the rest goes next trip."""
+    import io
+
+    from station.services import usb_bundles
+    from station.sync_hooks import station_hooks
+
+    ids = take_cases_with_scans(village, 3, 2 * 1024 * 1024)
+    limit = 9 * 1024 * 1024  # room for two cases with their scans, not three
+
+    def trip() -> usb_bundles.ExportSummary:
+        out = io.BytesIO()
+        with village.app_context(), db.connection_context():
+            made = usb_bundles.export(out, station_hooks(village), max_bytes=limit)
+        assert len(out.getvalue()) <= limit
+        import_bytes(township, out.getvalue())
+        assert not sync(township).error
+        import_bytes(village, return_bytes(township))
+        return made
+
+    first = trip()  # every case's intake, two cases' scans; the third scan would pass the limit
+    assert (first.events, len(first.left_for_next)) == (5, 1) and "下一个离线包" in first.size_message()
+    second = trip()  # after the answers came back: the scan left over, after its case's intake
+    assert (second.events, second.files, second.left_for_next) == (1, 1, [])
+    assert set(hub_scans(hub)) == set(ids)
+    assert {s for *_rest, s in station_events(village)} == {"acked"}
+    assert_exactly_once(village, hub)

@@ -179,7 +179,7 @@ def test_materials_after_supplement_flag_case(hub_app, station_a, submitted_case
 def test_protocol_change_kinds_are_the_documented_ones():
     assert set(protocol.CHANGE_KINDS) == {"case.status", "catalog.published", "station.settings", "conflict.resolved",
                                           "evaluation.recorded", "remedy.updated", "case.shared",
-                                          "appointment.changed", "hub.restored"}
+                                          "appointment.changed", "hub.restored", "transfer.handover"}
 
 
 def test_a_material_the_station_marked_not_applicable_cannot_be_asked_for_in_a_supplement(

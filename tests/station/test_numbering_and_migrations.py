@@ -143,3 +143,31 @@ def test_a_new_database_is_not_copied(tmp_path):
 
     create_app(station_test_config(tmp_path), instance_path=str(tmp_path / "instance"))
     assert not list(tmp_path.glob("*.bak"))
+
+
+def test_upgrade_to_0022_names_every_handover_already_recorded_and_keeps_held_bundles(tmp_path):
+    """A township upgraded with handovers recorded and a village's bundle waiting: all kept, each handover named."""
+    path = tmp_path / "relay.sqlite3"
+    old = open_database(str(path))
+    with old.connection_context():
+        upgrade(old, target="0020_cross_area_items")
+    raw = sqlite3.connect(path)
+    _insert(raw, "transfer", id="01OLDTRANSFER", batch_no="WL-ST1-20261130-01", direction="up", destination="东关镇",
+            state="in_transit", created_by="王代办", created_at="2026-11-30 09:00:00", updated_at="2026-11-30 10:00:00")
+    for seq, receiver in ((1, "赵送件"), (2, "李窗口")):
+        _insert(raw, "transfer_handover", transfer_id="01OLDTRANSFER", seq=seq, giver="王代办", receiver=receiver,
+                place="东关村", at=f"2026-11-30 1{seq}:00:00", recorded_by="王代办")
+    _insert(raw, "relay_bundle", bundle_id="01OLDBUNDLE", direction="up", station_code="ST1", seq=1, sha256="0" * 64,
+            data=b"sealed bytes", state="waiting", received_at="2026-11-30 09:00:00")
+    raw.commit()
+    raw.close()
+
+    upgraded = open_database(str(path))
+    with upgraded.connection_context():
+        assert "0022_transfers_known_elsewhere" in upgrade(upgraded)
+        names = [n for (n,) in upgraded.execute_sql("SELECT handover_id FROM transfer_handover ORDER BY seq")]
+        assert len(set(names)) == 2 and all(len(n) == 26 for n in names)  # each its own id, so the county keeps both
+        assert upgraded.execute_sql("SELECT receiver FROM transfer_handover ORDER BY seq").fetchall() == [
+            ("赵送件",), ("李窗口",)]
+        assert upgraded.execute_sql("SELECT data, device, path FROM relay_bundle").fetchall() == [
+            (b"sealed bytes", 0, "")]  # still forwarded from its bytes

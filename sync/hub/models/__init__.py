@@ -20,6 +20,7 @@ from sync.hub.models.evaluations import HubEvaluation, Remedy, RemedyContact
 from sync.hub.models.licences import Licence
 from sync.hub.models.peers import Peer, PeerForward
 from sync.hub.models.stations import Device, Nonce, Station
+from sync.hub.models.transfers import HubTransfer, HubTransferHandover, HubTransferItem
 from sync.hub.models.users import HubLoginThrottle, HubUser
 
 MODELS = [
@@ -49,6 +50,9 @@ MODELS = [
     Device,
     AppointmentOffer,
     Appointment,
+    HubTransfer,
+    HubTransferItem,
+    HubTransferHandover,
     Setting,
 ]
 
@@ -72,6 +76,9 @@ __all__ = [
     "HubCase",
     "HubEvaluation",
     "HubLoginThrottle",
+    "HubTransfer",
+    "HubTransferHandover",
+    "HubTransferItem",
     "HubUser",
     "Licence",
     "Nonce",

@@ -18,7 +18,7 @@ from rules import events
 from sync import protocol
 from sync.hub.china_time import china_naive
 from sync.hub.models import AttachmentLink, HubCase, utcnow
-from sync.hub.services import county_settings, evaluations, personal
+from sync.hub.services import county_settings, evaluations, personal, transfers
 
 #: A case as the apply functions see it: a stored row, or one first seen in this batch (new_case).
 CaseView = HubCase | SimpleNamespace
@@ -208,10 +208,24 @@ def _apply_into_snapshot(key: str) -> Callable[..., dict[str, Any]]:
 
 def _apply_handover(case: CaseView, event: dict[str, Any], now: dt.datetime,
                     writes: Deferred = None) -> dict[str, Any]:
-    """A handover of the case's papers: kept in order on the case, so the county sees who holds them."""
+    """A handover of the case's papers: kept in order on the case, so the county sees who holds them,
+    and on the batch (services/transfers.py), so a county clerk can scan its barcode."""
+    _keep_batch(case, event, now, writes)
     snapshot = dict(case.snapshot or {})
     snapshot["custody"] = [*(snapshot.get("custody") or []), event["payload"]]
     return {"snapshot": snapshot}
+
+
+def _keep_batch(case: CaseView, event: dict[str, Any], now: dt.datetime, writes: Deferred = None) -> dict[str, Any]:
+    """The case's papers packed into a batch, or handed over: the batch, its lines for this case, the handover."""
+    station_id, case_no = case.station_id, case.case_no
+
+    def store() -> None:
+        transfers.from_case_event(station_id, event["case_id"], event["kind"],
+                                  {**event["payload"], "case_no": case_no or ""})
+
+    write(SimpleNamespace(execute=store), writes)
+    return {}
 
 
 def remedy_days() -> dict[str, int]:
@@ -249,4 +263,5 @@ APPLY: dict[str, Callable[..., dict[str, Any]]] = {
     events.EVALUATED: _apply_evaluated,
     events.NOTE: apply_nothing,
     events.ORIGINALS_HANDOVER: _apply_handover,
+    events.ORIGINALS_PACKED: _keep_batch,
 }

@@ -18,7 +18,7 @@ from typing import Any
 
 from sync import protocol
 from sync.hub.models import Station
-from sync.hub.services import personal
+from sync.hub.services import devices, personal
 from sync.hub.services.errors import AttachmentError
 from sync.hub.services.platform import CasePlatform
 from sync.usb_bundle import (
@@ -26,6 +26,8 @@ from sync.usb_bundle import (
     KIND_OUTBOUND,
     KIND_RETURN,
     BundleError,
+    Header,
+    Source,
     new_bundle_id,
     open_bundle,
     read_header,
@@ -46,7 +48,7 @@ class RelayRefused(Exception):
         self.status = status
 
 
-def receive_relayed(platform: CasePlatform, relayer: Station, data: bytes, *,
+def receive_relayed(platform: CasePlatform, relayer: Station, data: Source, *,
                     max_batch_events: int, max_decompressed: int) -> dict[str, Any]:
     """Check a forwarded bundle whole, then take its files and batches as the village's push would go."""
     try:
@@ -58,7 +60,11 @@ def receive_relayed(platform: CasePlatform, relayer: Station, data: bytes, *,
     village = Station.by_code(header.station)
     if village is None or not village.active:
         raise RelayRefused(f"离线包所属站点 {header.station} 未登记或已停用。", 403)
-    secret = personal.station_secret(village)
+    device = bundle_device(header)
+    try:  # a second device (a laptop) seals and signs with its own secret, as its network pushes do
+        secret = personal.station_secret(devices.device_for(village, device) if device else village)
+    except protocol.ProtocolError as exc:
+        raise RelayRefused(f"离线包所属设备（{village.code} 的第 {device} 号设备）未登记或已停用：{exc.message}", 403) from exc
     try:
         opened = open_bundle(data, secret)
         content = opened.content
@@ -67,17 +73,20 @@ def receive_relayed(platform: CasePlatform, relayer: Station, data: bytes, *,
         if not isinstance(batches_meta, list) or not isinstance(files_meta, list) or not all(
                 isinstance(m, dict) for m in batches_meta + files_meta):
             raise BundleError("离线包清单不完整。")
-        parts = opened.parts([m.get("length") for m in batches_meta] + [m.get("length") for m in files_meta])
+        lengths = [m.get("length") for m in batches_meta] + [m.get("length") for m in files_meta]
+        parts = opened.iter_parts(lengths)
+        batches = [_checked_batch(secret, village, device, meta, next(parts), max_batch_events, max_decompressed)
+                   for meta in batches_meta]
+        for meta, body in zip(files_meta, parts, strict=True):  # a first pass: every scan matches its digest
+            if not protocol.is_sha256(meta.get("sha256")) or protocol.sha256_hex(body) != meta["sha256"]:
+                raise RelayRefused("离线包中的扫描件与其编号不符。")
     except BundleError as exc:
         raise RelayRefused(exc.message) from exc
-    batches = [_checked_batch(secret, village, meta, body, max_batch_events, max_decompressed)
-               for meta, body in zip(batches_meta, parts, strict=False)]
-    files = list(zip(files_meta, parts[len(batches_meta):], strict=True))
-    for meta, body in files:
-        if not protocol.is_sha256(meta.get("sha256")) or protocol.sha256_hex(body) != meta["sha256"]:
-            raise RelayRefused("离线包中的扫描件与其编号不符。")
-    missing = set(platform.check_attachments(village, [m["sha256"] for m, _b in files]))
-    for meta, body in files:
+    missing = set(platform.check_attachments(village, [m["sha256"] for m in files_meta]))
+    parts = opened.iter_parts(lengths)  # again, one scan in memory at a time
+    for _meta in batches_meta:
+        next(parts)
+    for meta, body in zip(files_meta, parts, strict=True):
         if meta["sha256"] in missing and body:
             try:
                 platform.put_attachment_chunk(village, meta["sha256"], start=0, end=len(body) - 1, total=len(body),
@@ -86,7 +95,7 @@ def receive_relayed(platform: CasePlatform, relayer: Station, data: bytes, *,
                 log.warning("hub: relayed file %s of %s refused: %s", meta["sha256"], village.code, exc.message)
     results: list[protocol.EventResult] = []
     for batch in batches:
-        results.extend(platform.receive_batch(village, batch))
+        results.extend(platform.receive_batch(village, batch, device=device))
     counts = {status: 0 for status in protocol.EVENT_STATUSES}
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
@@ -97,11 +106,17 @@ def receive_relayed(platform: CasePlatform, relayer: Station, data: bytes, *,
              relayer.code, counts)
     return {"bundle_id": header.bundle_id, "station": village.code, "seq": header.seq, "counts": counts,
             "results": answers,
-            "return_bundle": base64.b64encode(_return_bundle(platform, village, secret, header.seq, header.township,
-                                                             answers, cursor)).decode("ascii")}
+            "return_bundle": base64.b64encode(_return_bundle(platform, village, device, secret, header.seq,
+                                                             header.township, answers, cursor)).decode("ascii")}
 
 
-def _checked_batch(secret: str, village: Station, meta: dict[str, Any], body: bytes, max_events: int,
+def bundle_device(header: Header) -> int:
+    """The device that made a bundle (0: the station PC; 1…99: a second device, a laptop)."""
+    value = header.fields.get("device") or 0
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 99 else -1
+
+
+def _checked_batch(secret: str, village: Station, device: int, meta: dict[str, Any], body: bytes, max_events: int,
                    max_decompressed: int) -> dict[str, Any]:
     """A batch whose village signature holds, decoded and upgraded as ``POST /events`` does."""
     headers = meta.get("headers")
@@ -110,7 +125,7 @@ def _checked_batch(secret: str, village: Station, meta: dict[str, Any], body: by
     try:
         signed = protocol.parse_signed_headers(headers)
         protocol.verify_request(secret, "POST", BATCH_SIGNED_PATH, headers, body, now=float(signed.timestamp))
-        if signed.station != village.code:
+        if signed.station != village.code or signed.device != device:
             raise protocol.ProtocolError(protocol.ERR_FORBIDDEN)
         batch = protocol.upgrade_batch(protocol.decode_body(body, "gzip", max_bytes=max_decompressed), signed.version)
     except protocol.ProtocolError as exc:
@@ -122,19 +137,19 @@ def _checked_batch(secret: str, village: Station, meta: dict[str, Any], body: by
     return batch
 
 
-def _return_bundle(platform: CasePlatform, village: Station, secret: str, seq: int, township: str,
+def _return_bundle(platform: CasePlatform, village: Station, device: int, secret: str, seq: int, township: str,
                    results: list[dict[str, Any]], cursor: int) -> bytes:
-    """The answers and the village's changes since ``cursor``, sealed for the village."""
+    """The answers and the village's changes since ``cursor`` as ``device`` sees them, sealed for that device."""
     changes: list[dict[str, Any]] = []
     next_cursor = cursor
     while len(changes) < MAX_RETURN_CHANGES:
-        page = platform.changes(village, next_cursor, protocol.MAX_CHANGES_PER_PAGE)
+        page = platform.changes(village, next_cursor, protocol.MAX_CHANGES_PER_PAGE, device=device)
         changes.extend(page.changes)
         next_cursor = page.next_cursor
         if not page.has_more or not page.changes:
             break
     header = {"kind": KIND_RETURN, "bundle_id": new_bundle_id(), "station": village.code, "township": township,
-              "seq": seq, "events": len(results), "changes": len(changes)}
+              "seq": seq, "events": len(results), "changes": len(changes), **({"device": device} if device else {})}
     out = io.BytesIO()
     write_bundle(out, secret, header, {"results": results, "changes": changes, "next_cursor": next_cursor})
     return out.getvalue()

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import tempfile
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -20,7 +21,16 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from sync import protocol
 from sync.hub.admission import Admission, HubBusy
 from sync.hub.extensions import db
-from sync.hub.services import access_log, appointments, devices, licences, personal, relay, stations
+from sync.hub.services import (
+    access_log,
+    appointments,
+    devices,
+    licences,
+    personal,
+    relay,
+    stations,
+    transfers,
+)
 from sync.hub.services.auth import authenticate
 from sync.hub.services.errors import AttachmentError, HubError
 from sync.hub.services.platform import CasePlatform
@@ -82,11 +92,27 @@ def _read_body(limit: int) -> bytes:
     return data
 
 
-def signed_endpoint(body_limit_key: str | None = None) -> Callable:
+def _spool_body(limit: int) -> BinaryIO:
+    """The raw body copied to a temporary file 1 MiB at a time (never whole in memory), up to ``limit`` bytes."""
+    if request.content_length is not None and request.content_length > limit:
+        raise protocol.ProtocolError(protocol.ERR_TOO_LARGE, status=413)
+    spool = tempfile.TemporaryFile()
+    size = 0
+    while chunk := request.stream.read(1024 * 1024):
+        size += len(chunk)
+        if size > limit:
+            spool.close()
+            raise protocol.ProtocolError(protocol.ERR_TOO_LARGE, status=413)
+        spool.write(chunk)
+    return spool
+
+
+def signed_endpoint(body_limit_key: str | None = None, *, spool: bool = False) -> Callable:
     """Authenticate the request (signature, clock, nonce), then check the body against its digest.
 
     Authentication comes before reading the body, so even a 413 for an oversized body is a
-    signed answer the station can trust.
+    signed answer the station can trust. ``spool``: the body is a temporary file (``g.body``),
+    hashed in chunks, for bodies as large as a USB bundle.
     """
 
     def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -98,9 +124,13 @@ def signed_endpoint(body_limit_key: str | None = None) -> Callable:
                 prune_probability=float(current_app.config["NONCE_PRUNE_PROBABILITY"]))
             g.station, g.signed, g.device = station, signed, device
             limit = int(current_app.config[body_limit_key]) if body_limit_key else 64 * 1024
-            g.body = _read_body(limit)
-            protocol.verify_body_digest(signed, g.body)
-            return view(*args, **kwargs)
+            if not spool:
+                g.body = _read_body(limit)
+                protocol.verify_body_digest(signed, g.body)
+                return view(*args, **kwargs)
+            with _spool_body(limit) as g.body:
+                protocol.verify_body_digest(signed, g.body)
+                return view(*args, **kwargs)
 
         return wrapper
 
@@ -235,7 +265,7 @@ def get_station_state() -> Response:
 
 @bp.post("/relay/bundles")
 @admitted
-@signed_endpoint("MAX_RELAY_BUNDLE_BYTES")
+@signed_endpoint("MAX_RELAY_BUNDLE_BYTES", spool=True)
 def post_relay_bundle() -> Response:
     """A village's USB bundle forwarded by its township: answered per event, with a return bundle."""
     try:
@@ -289,6 +319,21 @@ def post_appointments() -> Response:
     except HubError as exc:
         return error_reply(protocol.ERR_BAD_REQUEST, exc.message, 400)
     return reply(result)
+
+
+@bp.post("/transfers/handovers")
+@signed_endpoint("MAX_BATCH_BYTES")
+def post_transfer_handovers() -> Response:
+    """Handovers a station scanned of batches it does not hold (a village's, received on paper); by id, once."""
+    body = _json_body()
+    try:
+        with db.atomic():
+            stored, refused = transfers.record_station_handovers(
+                g.station, body.get("handovers") if isinstance(body, dict) else None)
+    except HubError as exc:
+        return error_reply(protocol.ERR_BAD_REQUEST, exc.message, 400)
+    stations.touch(g.station)
+    return reply({"stored": stored, "refused": refused})
 
 
 @bp.post("/attachments/check")

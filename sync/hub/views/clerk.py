@@ -25,6 +25,7 @@ from sync.hub.services import (
     personal,
     public,
     stations,
+    transfers,
     warnings,
 )
 from sync.hub.services import conflicts as conflict_service
@@ -137,7 +138,7 @@ def _case_page(case: HubCase, revealed: dict[str, str] | None = None) -> str:
         events=list(Event.select().where(Event.case_id == case_id).order_by(Event.seq)),
         decisions_taken=list(Decision.select().where(Decision.case == case).order_by(Decision.id)),
         conflicts=list(Conflict.select().where(Conflict.case_id == case_id).order_by(Conflict.id)),
-        files=attachments.for_case(case_id), cross=cross,
+        files=attachments.for_case(case_id), cross=cross, batches=transfers.batches_of_case(case_id),
         allowed=[] if cross and cross["peer"] else decisions.allowed_decisions(case.status),
         notes=case_search.station_notes(case_id), lines=warnings.lines_of(case, china_today()),
         line_names=LINES, line_states=LINE_STATES,

@@ -1,0 +1,44 @@
+"""物料流转 rules the station and the county share: the batch number a scanner types, and a handover's names.
+
+Pure: no Flask, no database. A station records handovers of its batches (and of batches it received
+on paper), the county records receipt on its own page; both read the barcode and check the form here,
+so a batch number or a rule cannot drift between them.
+"""
+
+from __future__ import annotations
+
+import re
+
+IN_TRANSIT, ARRIVED = "in_transit", "arrived"
+STATES = {IN_TRANSIT: "在途", ARRIVED: "已送达"}
+ITEM_STATES = {"present": "随批", "missing": "缺失", "extra": "多出"}
+NAME_MAX = 50
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: ``WL-{station code}-{YYYYMMDD}-{nn}``: ASCII, printed as Code 128 on the 物料流转单
+BATCH_NO = re.compile(r"^WL-([0-9A-Z-]{4,30})-\d{8}-\d{2,3}$")
+
+
+def normalize_code(typed: str | None) -> str:
+    """The batch number as a scanner typed it: CR/LF/tab it sent, spaces around it, lower case — gone."""
+    return _CONTROL.sub("", typed or "").strip().upper()
+
+
+def origin_of(code: str) -> str:
+    """The code of the station that packed a batch, read from its number; "" when it is not a batch number."""
+    match = BATCH_NO.match(code)
+    return match.group(1) if match else ""
+
+
+def handover_problems(giver: str, receiver: str, place: str) -> dict[str, str]:
+    """What is wrong with a handover's names, by form field, in Chinese (empty: nothing)."""
+    errors: dict[str, str] = {}
+    if not giver:
+        errors["giver"] = "请填写交出人。"
+    if not receiver:
+        errors["receiver"] = "请填写接收人。"
+    elif receiver == giver:
+        errors["receiver"] = "交出人和接收人不能是同一人。"
+    for name, value in (("giver", giver), ("receiver", receiver), ("place", place)):
+        if len(value) > NAME_MAX:
+            errors[name] = f"最多{NAME_MAX}个字。"
+    return errors

@@ -1,0 +1,304 @@
+"""物料流转 at the county: transfer batches known by their barcode, and where the papers are.
+
+A batch reaches the county three ways, all kept in the same three tables:
+
+- from the station that packed it, as events on its cases — ``case.originals_packed`` (the batch
+  and that case's lines) and ``case.originals_handover`` (each handover scanned there); they ride
+  the outbox, so they come by network or inside a USB bundle alike;
+- from a township that received a village's batch on paper and scanned its barcode: the township
+  does not hold the batch, so it sends its handovers by batch number (``POST /api/v1/transfers/
+  handovers``, :func:`record_station_handovers`); a batch the county does not know yet is kept by
+  that number until the village's events name it;
+- from a county clerk who scans the barcode on the hub's 物料流转 page (:func:`record_at_county`).
+
+Every handover is announced as a ``transfer.handover`` change to each station that holds the batch
+(the one that packed it, and any that scanned it) except the one that recorded it, so the village's
+"where are the originals" is right after the papers have left it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from rules.transfers import (
+    ARRIVED,
+    IN_TRANSIT,
+    ITEM_STATES,
+    STATES,
+    handover_problems,
+    normalize_code,
+    origin_of,
+)
+from sync import protocol
+from sync.hub.china_time import to_china
+from sync.hub.models import HubTransfer, HubTransferHandover, HubTransferItem, Station, utcnow
+from sync.hub.services import changes
+from sync.hub.services.errors import HubError
+
+MAX_PUSHED = 200  # handovers per township push
+
+
+class TransferError(HubError):
+    """A scan or handover the county cannot take; ``message`` in Chinese, ``errors`` by form field."""
+
+    code = "transfer_refused"
+
+    def __init__(self, message: str, errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or {}
+
+
+def _station_of(batch_no: str) -> Station | None:
+    """The station that packed a batch, read from its number (WL-{station code}-{date}-{nn})."""
+    origin = origin_of(batch_no)
+    return Station.by_code(origin) if origin else None
+
+
+def _utc(value: Any) -> dt.datetime | None:
+    china = to_china(value)
+    return china.astimezone(dt.UTC).replace(tzinfo=None) if china is not None else None
+
+
+def _text(value: Any, limit: int) -> str:
+    return str(value or "").strip()[:limit]
+
+
+def _names(value: Any) -> list[str]:
+    return [_text(v, 200) for v in value if isinstance(v, str) and v.strip()][:100] if isinstance(value, list) else []
+
+
+def _batch(batch_no: str, transfer_id: str | None = None, station: Station | None = None) -> HubTransfer:
+    """The batch by its id, else the one known only by its number (tied to the id now), else a new one."""
+    if transfer_id:
+        known = HubTransfer.get_or_none(HubTransfer.transfer_id == transfer_id)
+        if known is not None:
+            return known
+    placeholder = (HubTransfer.select().where((HubTransfer.batch_no == batch_no) & HubTransfer.transfer_id.is_null())
+                   .order_by(HubTransfer.id).first())
+    if placeholder is None and not transfer_id:
+        placeholder = HubTransfer.select().where(HubTransfer.batch_no == batch_no).order_by(HubTransfer.id.desc()).first()
+    if placeholder is not None:
+        if transfer_id and placeholder.transfer_id is None:
+            placeholder.transfer_id = transfer_id
+            placeholder.station = station or placeholder.station
+            placeholder.save()
+        return placeholder
+    return HubTransfer.create(transfer_id=transfer_id, batch_no=batch_no, station=station or _station_of(batch_no))
+
+
+def from_case_event(station_id: int, case_id: str, kind: str, payload: dict[str, Any]) -> None:
+    """A station's ``case.originals_packed`` / ``case.originals_handover``: the batch, this case's lines, the handover."""
+    station = Station.get_by_id(station_id)
+    batch_no = normalize_code(payload.get("batch_no"))
+    transfer_id = _text(payload.get("transfer_id"), 26) or None
+    transfer = _batch(batch_no, transfer_id, station)
+    for key in ("direction", "destination", "created_by", "created_at"):
+        if payload.get(key) and not getattr(transfer, key):
+            setattr(transfer, key, _text(payload[key], 100 if key != "created_at" else 40))
+    items = [i for i in payload.get("items") or [] if isinstance(i, dict) and i.get("material_name")]
+    if items:
+        HubTransferItem.delete().where((HubTransferItem.transfer == transfer)
+                                       & (HubTransferItem.case_id == case_id)).execute()
+        HubTransferItem.insert_many([
+            {"transfer": transfer, "case_id": case_id, "case_no": "", "material_name": _text(i["material_name"], 200),
+             "form": _text(i.get("form"), 20), "copies": i["copies"] if isinstance(i.get("copies"), int) else 1,
+             "state": i.get("state") if i.get("state") in ITEM_STATES else "present"}
+            for i in items if i.get("state") != "extra"]).execute()
+        found_elsewhere = {name for h in HubTransferHandover.select(HubTransferHandover.missing).where(
+            (HubTransferHandover.transfer == transfer)
+            & ((HubTransferHandover.recorded_at != station) | HubTransferHandover.recorded_at.is_null()))
+            for name in h.missing or []}
+        if found_elsewhere:  # a township that scanned the batch before its lines came found these missing
+            HubTransferItem.update(state="missing").where(
+                (HubTransferItem.transfer == transfer) & (HubTransferItem.case_id == case_id)
+                & (HubTransferItem.material_name.in_(sorted(found_elsewhere)))).execute()
+    if payload.get("case_no"):
+        HubTransferItem.update(case_no=_text(payload["case_no"], 64)).where(
+            (HubTransferItem.transfer == transfer) & (HubTransferItem.case_id == case_id)).execute()
+    transfer.save()
+    if kind != "case.originals_handover":
+        return
+    handover_id = _text(payload.get("handover_id"), 80) or f"{station.code}:{transfer_id or batch_no}:{payload.get('handover')}"
+    _record(transfer, station, handover_id, payload, missing_lines=[])  # the items above carry each line's state
+
+
+def _record(transfer: HubTransfer, recorder: Station | None, handover_id: str, body: dict[str, Any], *,
+            missing_lines: list[int] | None = None) -> bool:
+    """Keep one handover (once, by its id), mark what it found, announce it; False when already kept.
+
+    ``missing_lines``: the lines found missing, by id; None when only their names are known (a
+    township that holds the paper sheet, not the batch), which marks every present line of that name.
+    """
+    if HubTransferHandover.get_or_none(HubTransferHandover.handover_id == handover_id) is not None:
+        return False
+    at = _utc(body.get("at")) or utcnow()
+    missing, extra = _names(body.get("missing")), _names(body.get("extra"))
+    handover = HubTransferHandover.create(
+        handover_id=handover_id, transfer=transfer, recorded_at=recorder, giver=_text(body.get("giver"), 100),
+        receiver=_text(body.get("receiver"), 100), receiver_kind=_text(body.get("receiver_kind"), 12) or "staff",
+        place=_text(body.get("place"), 100), at=at, missing=missing, extra=extra, note=_text(body.get("note"), 500),
+        arrived=bool(body.get("arrived")), recorded_by=_text(body.get("recorded_by"), 100))
+    if missing_lines:
+        HubTransferItem.update(state="missing").where(HubTransferItem.id.in_(missing_lines)).execute()
+    elif missing and missing_lines is None:
+        HubTransferItem.update(state="missing").where(
+            (HubTransferItem.transfer == transfer) & (HubTransferItem.material_name.in_(missing))
+            & (HubTransferItem.state == "present")).execute()
+    known = {i.material_name for i in HubTransferItem.select().where(
+        (HubTransferItem.transfer == transfer) & (HubTransferItem.state == "extra"))}
+    for line in extra:
+        if line not in known:
+            HubTransferItem.create(transfer=transfer, material_name=line, form="", copies=0, state="extra")
+    if handover.arrived or handover.receiver_kind == "resident":
+        transfer.state = ARRIVED
+    transfer.updated_at = utcnow()
+    transfer.save()
+    _announce(transfer, handover)
+    return True
+
+
+def _announce(transfer: HubTransfer, handover: HubTransferHandover) -> None:
+    """A ``transfer.handover`` change to each station holding the batch, but the one that recorded it."""
+    holders = {transfer.station_id} | {h.recorded_at_id for h in HubTransferHandover.select(
+        HubTransferHandover.recorded_at).where(HubTransferHandover.transfer == transfer)}
+    holders -= {None, handover.recorded_at_id}
+    payload = change_payload(transfer, handover)
+    for station in Station.select().where(Station.id.in_(sorted(holders))):
+        changes.emit(protocol.CHANGE_TRANSFER_HANDOVER, payload, station=station)
+
+
+def change_payload(transfer: HubTransfer, handover: HubTransferHandover) -> dict[str, Any]:
+    """What a station needs to add the handover to its own copy of the batch."""
+    where = handover.recorded_at.name if handover.recorded_at_id else "县级平台"
+    return {"transfer_id": transfer.transfer_id, "batch_no": transfer.batch_no, "handover_id": handover.handover_id,
+            "giver": handover.giver, "receiver": handover.receiver, "receiver_kind": handover.receiver_kind,
+            "place": handover.place, "at": handover.at.replace(tzinfo=dt.UTC).isoformat(),
+            "missing": list(handover.missing or []), "extra": list(handover.extra or []), "note": handover.note,
+            "arrived": bool(handover.arrived), "recorded_by": handover.recorded_by, "recorded_where": where}
+
+
+def record_station_handovers(station: Station, rows: Any) -> tuple[int, list[dict[str, str]]]:
+    """A station's handovers of batches it does not hold (a township scanning a village's barcode).
+
+    Each is kept once by its ``handover_id``; a bad one is refused alone. Returns (stored anew, refused).
+    """
+    if not isinstance(rows, list) or len(rows) > MAX_PUSHED:
+        raise TransferError(f"handovers 须为列表，每次最多 {MAX_PUSHED} 条。")
+    stored, refused = 0, []
+    for row in rows:
+        handover_id = _text(row.get("handover_id"), 80) if isinstance(row, dict) else ""
+        problem = _problem(row) if handover_id else "缺少 handover_id。"
+        if problem:
+            refused.append({"handover_id": handover_id, "reason": problem})
+            continue
+        transfer = _batch(normalize_code(row["batch_no"]))
+        stored += _record(transfer, station, f"{station.code}:{handover_id}", row)
+    return stored, refused
+
+
+def _problem(row: dict[str, Any]) -> str | None:
+    if not origin_of(normalize_code(row.get("batch_no"))):
+        return "批次号格式不对。"
+    for key in ("giver", "receiver", "at"):
+        if not isinstance(row.get(key), str) or not row[key].strip():
+            return f"缺少 {key}。"
+    if _utc(row["at"]) is None:
+        return "交接时间格式不对。"
+    return None
+
+
+def find_by_code(typed: str) -> HubTransfer:
+    """The batch whose barcode was scanned (or typed) at the county; a clear message when there is none."""
+    code = normalize_code(typed)
+    if not code:
+        raise TransferError("请扫描流转单上的条码（或输入批次号）。")
+    transfer = HubTransfer.select().where(HubTransfer.batch_no == code).order_by(HubTransfer.id.desc()).first()
+    if transfer is None:
+        hint = ("该批次的信息尚未同步到县级（送出的站点同步后即可扫描）。" if origin_of(code)
+                else "这不像流转单的批次号，是否扫了别的条码？")
+        raise TransferError(f"没有找到批次 {code}：{hint}")
+    return transfer
+
+
+@dataclass(frozen=True)
+class Custody:
+    """Who holds a batch now, where, since when (China time)."""
+
+    transfer: HubTransfer
+    holder: str
+    place: str
+    since: dt.datetime | None
+    handovers: int
+
+    @property
+    def state_label(self) -> str:
+        return STATES.get(self.transfer.state, self.transfer.state)
+
+    def words(self) -> str:
+        when = f"{self.since:%Y-%m-%d %H:%M}" if self.since else "时间不详"
+        if self.transfer.state == ARRIVED:
+            return f"已送达{self.place}，由 {self.holder} 接收（{when}）"
+        return f"在途：由 {self.holder} 保管（{self.place}，{when} 起）"
+
+
+def handovers_of(transfer: HubTransfer) -> list[HubTransferHandover]:
+    """The handovers of a batch in the order they happened (by their time, then by arrival)."""
+    return list(HubTransferHandover.select().where(HubTransferHandover.transfer == transfer)
+                .order_by(HubTransferHandover.at, HubTransferHandover.id))
+
+
+def custody_of(transfer: HubTransfer) -> Custody:
+    """The receiver of the batch's last handover; before any, whoever packed it at its station."""
+    done = handovers_of(transfer)
+    if not done:
+        place = transfer.station.name if transfer.station_id else "送出站点"
+        return Custody(transfer, transfer.created_by or "送出站点", place, to_china(transfer.created_at), 0)
+    last = done[-1]
+    return Custody(transfer, last.receiver, last.place, to_china(last.at), len(done))
+
+
+def items_of(transfer: HubTransfer) -> list[HubTransferItem]:
+    return list(HubTransferItem.select().where(HubTransferItem.transfer == transfer)
+                .order_by(HubTransferItem.case_id.desc(), HubTransferItem.id))
+
+
+def record_at_county(transfer: HubTransfer, *, giver: str, receiver: str, place: str, recorded_by: str,
+                     missing: list[int] | None = None, extra: str = "", note: str = "",
+                     arrived: bool = False) -> HubTransferHandover:
+    """A county clerk records receipt of a scanned batch: who gave, who received, what was missing or extra."""
+    giver, receiver, place = _text(giver, 200), _text(receiver, 200), _text(place, 200)
+    errors = handover_problems(giver, receiver, place)
+    if errors:
+        raise TransferError("请检查标红的项目。", errors)
+    if transfer.state == ARRIVED:
+        raise TransferError(f"批次 {transfer.batch_no} 已送达终点，不能再交接。")
+    lines = {i.id: i for i in items_of(transfer)}
+    wanted = [int(i) for i in missing or []]
+    if any(i not in lines or lines[i].state != "present" for i in wanted):
+        raise TransferError("勾选的缺失材料不在本批次的随批清单中，请刷新页面后重试。")
+    body = {"giver": giver, "receiver": receiver, "place": place or "县级政务服务中心",
+            "at": utcnow().replace(tzinfo=dt.UTC).isoformat(), "missing": [lines[i].material_name for i in wanted],
+            "extra": [line for line in (extra or "").splitlines() if line.strip()], "note": note,
+            "arrived": arrived, "recorded_by": recorded_by}
+    handover_id = protocol.new_id()
+    _record(transfer, None, handover_id, body, missing_lines=wanted)  # by line: two cases may list one name
+    return HubTransferHandover.get(HubTransferHandover.handover_id == handover_id)
+
+
+def in_transit(limit: int = 200) -> list[Custody]:
+    """Batches not yet at their destination, the longest without a handover first."""
+    rows = (HubTransfer.select().where(HubTransfer.state == IN_TRANSIT).order_by(HubTransfer.updated_at).limit(limit))
+    return [custody_of(t) for t in rows]
+
+
+
+def batches_of_case(case_id: str) -> list[tuple[Custody, list[HubTransferHandover], list[HubTransferItem]]]:
+    """For a case's page: each batch carrying its papers — who holds it now, every handover, this case's lines."""
+    found = []
+    for transfer in (HubTransfer.select().join(HubTransferItem).where(HubTransferItem.case_id == case_id)
+                     .distinct().order_by(HubTransfer.id)):
+        lines = [i for i in items_of(transfer) if i.case_id == case_id]
+        found.append((custody_of(transfer), handovers_of(transfer), lines))
+    return found

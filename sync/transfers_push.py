@@ -1,0 +1,44 @@
+"""Handovers of other stations' transfer batches (物料流转), sent to the county after the bookings each round.
+
+A township that received a village's batch on paper scans its barcode and records the handover;
+it holds none of the village's cases, so the handover cannot ride the outbox as a case event. It
+goes here instead, by batch number; the county keeps each by its id (a lost answer only means the
+same handovers go again) and ties it to the batch the village's events describe. The station is
+told through ``transfer_handovers_confirmed`` only on a verified answer. A failure here does not
+end the round: the county's changes are still pulled.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sync import protocol
+from sync.errors import LinkProblem
+from sync.hooks import StationHooks
+from sync.transport import HubClient, refuse_unless_ok
+
+log = logging.getLogger(__name__)
+
+PATH = "/api/v1/transfers/handovers"
+JSON_GZIP = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+
+
+def push_transfer_handovers(client: HubClient, hooks: StationHooks) -> int:
+    """Send the handovers waiting; return how many the county stored anew (0 when nothing went)."""
+    if hooks.transfer_handovers_pending is None or hooks.transfer_handovers_confirmed is None:
+        return 0
+    try:
+        rows = hooks.transfer_handovers_pending()
+        if not rows:
+            return 0
+        wire = protocol.compress_body(protocol.json_text({"handovers": rows}).encode("utf-8"))
+        status, answer = client.call("POST", PATH, wire, headers=JSON_GZIP)
+        refuse_unless_ok(status, answer, "物料交接")
+    except LinkProblem as exc:
+        log.warning("transfer handovers not sent this round: %s", exc.message)
+        return 0
+    refused = {str(r.get("handover_id")) for r in answer.get("refused") or [] if isinstance(r, dict)}
+    for row in answer.get("refused") or []:
+        log.warning("the county refused handover %s: %s", row.get("handover_id"), row.get("reason"))
+    hooks.transfer_handovers_confirmed([r["handover_id"] for r in rows if r["handover_id"] not in refused])
+    return int(answer.get("stored") or 0)
