@@ -18,7 +18,9 @@ from rules.privacy import mask_address, mask_name, mask_phone
 from station import keys
 from station.extensions import db
 from station.models import Case, HomeVisit, HomeVisitCase, User
+from station.services import areas, villages
 from station.services.errors import DomainError, ValidationFailed
+from station.services.identity import IdentityError, check_area_code
 from sync import protocol
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -39,6 +41,7 @@ class VisitInput:
     outcome: str
     outcome_note: str = ""
     appointment_id: str = ""
+    village_code: str = ""
 
 
 def record(data: VisitInput, user: User) -> HomeVisit:
@@ -63,6 +66,7 @@ def record(data: VisitInput, user: User) -> HomeVisit:
             errors[name] = f"{words}不能超过 {limit} 个字。"
     if data.outcome not in HOME_VISIT_OUTCOMES:
         errors["outcome"] = "请选择上门结果。"
+    village_code = _village(data.village_code, errors)
     if errors:
         raise ValidationFailed(errors)
     ring = keys.ring()
@@ -70,9 +74,25 @@ def record(data: VisitInput, user: User) -> HomeVisit:
         id=protocol.new_id(), visited_on=day, started_at=data.started_at, ended_at=data.ended_at or "",
         staff=data.staff.strip(), resident_name_stored=ring.seal(data.resident_name.strip()),
         resident_phone_stored=ring.seal(data.resident_phone.strip()) if data.resident_phone.strip() else "",
-        address_stored=ring.seal(data.address.strip()), purpose=data.purpose.strip(), outcome=data.outcome,
+        address_stored=ring.seal(data.address.strip()), village_code=village_code, purpose=data.purpose.strip(), outcome=data.outcome,
         outcome_note=(data.outcome_note or "").strip()[:1000], appointment_id=data.appointment_id or "",
         created_by=user.name)
+
+
+def _village(code: str, errors: dict[str, str]) -> str:
+    """The visited village: optional, a checked 12-digit code, one of the station's villages when listed."""
+    code = (code or "").strip()
+    if not code:
+        return ""
+    try:
+        code = check_area_code(code).value
+    except IdentityError as exc:
+        errors["village_code"] = str(exc)
+        return code
+    problem = villages.check_listed(code, villages.station_villages())
+    if problem:
+        errors["village_code"] = problem
+    return code
 
 
 def get(visit_id: str) -> HomeVisit:
@@ -116,6 +136,7 @@ class VisitLine:
     purpose: str
     outcome: str
     case_numbers: tuple[str, ...]
+    village: str = ""
 
 
 def _line(visit: HomeVisit) -> VisitLine:
@@ -124,7 +145,8 @@ def _line(visit: HomeVisit) -> VisitLine:
                      visit.staff, mask_name(ring.unseal(visit.resident_name_stored)),
                      mask_phone(ring.unseal(visit.resident_phone_stored)) if visit.resident_phone_stored else "",
                      mask_address(ring.unseal(visit.address_stored)), visit.purpose,
-                     HOME_VISIT_OUTCOMES.get(visit.outcome, visit.outcome), tuple(c.case_no for c in cases_of(visit)))
+                     HOME_VISIT_OUTCOMES.get(visit.outcome, visit.outcome), tuple(c.case_no for c in cases_of(visit)),
+                     areas.name_of(visit.village_code) if visit.village_code else "")
 
 
 def recent(limit: int = 100) -> list[VisitLine]:
@@ -137,11 +159,19 @@ def line(visit: HomeVisit) -> VisitLine:
     return _line(visit)
 
 
-def ledger_rows(day: dt.date) -> list[HomeVisitRow]:
-    """The day's visits for the 台账 (the printout masks name and address itself)."""
+def ledger_rows(day: dt.date, end: dt.date | None = None) -> list[HomeVisitRow]:
+    """The visits of `day` (or `day`–`end`) for the 台账, oldest first, villages by name.
+
+    Full name, phone and address: the builders mask them (the printout, the .xlsx and the CSV alike).
+    """
     ring = keys.ring()
+    known = areas.names()
+    visits = (HomeVisit.select().where(HomeVisit.visited_on.between(day, end or day))
+              .order_by(HomeVisit.visited_on, HomeVisit.started_at, HomeVisit.id))
     return [HomeVisitRow(time=v.started_at + (f"–{v.ended_at}" if v.ended_at else ""), staff=v.staff,
                          resident_name=ring.unseal(v.resident_name_stored), address=ring.unseal(v.address_stored),
                          purpose=v.purpose, outcome=HOME_VISIT_OUTCOMES.get(v.outcome, v.outcome),
-                         case_numbers=tuple(c.case_no for c in cases_of(v)))
-            for v in HomeVisit.select().where(HomeVisit.visited_on == day).order_by(HomeVisit.started_at)]
+                         case_numbers=tuple(c.case_no for c in cases_of(v)), visited_on=v.visited_on,
+                         village=areas.name_of(v.village_code, known) if v.village_code else "",
+                         resident_phone=ring.unseal(v.resident_phone_stored) if v.resident_phone_stored else "")
+            for v in visits]
