@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rules import events
+from rules import events, home_visits
 
 #: Case.mode (帮办 / 代办).
 MODES: Mapping[str, str] = {"assisted": "帮办", "proxy": "代办"}
@@ -135,9 +135,7 @@ EVENT_KINDS: Mapping[str, str] = {
 STATION_ROLES: Mapping[str, str] = {"agent": "代办员", "clerk": "窗口人员", "admin": "站长"}
 
 #: How a home visit (上门服务) ended.
-HOME_VISIT_OUTCOMES: Mapping[str, str] = {
-    "done": "已办完", "partly": "部分办理，还需再跑", "not_home": "未遇本人", "referred": "已转相关部门",
-}
+HOME_VISIT_OUTCOMES: Mapping[str, str] = home_visits.OUTCOMES
 
 #: AccessLog.action on both apps (访问日志): what someone did with a resident's data or the system.
 ACCESS_ACTIONS: Mapping[str, str] = {

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from printouts.data import HomeVisitRow
+from rules import events
 from rules.labels import HOME_VISIT_OUTCOMES
 from rules.privacy import mask_address, mask_name, mask_phone
 from station import keys
@@ -22,6 +23,7 @@ from station.services import areas, villages
 from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import IdentityError, check_area_code
 from sync import protocol
+from sync.outbox import enqueue
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -70,13 +72,18 @@ def record(data: VisitInput, user: User) -> HomeVisit:
     if errors:
         raise ValidationFailed(errors)
     ring = keys.ring()
-    return HomeVisit.create(
-        id=protocol.new_id(), visited_on=day, started_at=data.started_at, ended_at=data.ended_at or "",
-        staff=data.staff.strip(), resident_name_stored=ring.seal(data.resident_name.strip()),
-        resident_phone_stored=ring.seal(data.resident_phone.strip()) if data.resident_phone.strip() else "",
-        address_stored=ring.seal(data.address.strip()), village_code=village_code, purpose=data.purpose.strip(), outcome=data.outcome,
-        outcome_note=(data.outcome_note or "").strip()[:1000], appointment_id=data.appointment_id or "",
-        created_by=user.name)
+    fields = {"visited_on": day.isoformat(), "started_at": data.started_at, "ended_at": data.ended_at or "",
+              "staff": data.staff.strip(), "village_code": village_code, "purpose": data.purpose.strip(),
+              "outcome": data.outcome, "outcome_note": (data.outcome_note or "").strip()[:1000],
+              "appointment_id": data.appointment_id or ""}
+    resident = {"name": data.resident_name.strip(), "phone": data.resident_phone.strip(), "address": data.address.strip()}
+    with db.atomic():  # the county hears of the visit exactly when it is saved
+        visit = HomeVisit.create(
+            id=protocol.new_id(), **{**fields, "visited_on": day}, resident_name_stored=ring.seal(resident["name"]),
+            resident_phone_stored=ring.seal(resident["phone"]) if resident["phone"] else "",
+            address_stored=ring.seal(resident["address"]), created_by=user.name)
+        enqueue(visit.id, events.VISIT_RECORDED, {**fields, "resident": resident, "by": user.name})
+    return visit
 
 
 def _village(code: str, errors: dict[str, str]) -> str:
@@ -111,10 +118,13 @@ def intake_values(visit: HomeVisit) -> dict[str, str]:
 
 
 def carry(visit_id: str, case: Case) -> None:
-    """Link a case taken during the visit to it."""
+    """Link a case taken during the visit to it, and tell the county (in the caller's transaction, if any)."""
     get(visit_id)
     with db.atomic():
-        HomeVisitCase.insert(visit_id=visit_id, case_id=case.id).on_conflict_ignore().execute()
+        if HomeVisitCase.select().where(HomeVisitCase.case_id == case.id).exists():
+            return  # a case belongs to one visit, told once
+        HomeVisitCase.create(visit_id=visit_id, case_id=case.id)
+        enqueue(visit_id, events.VISIT_CASE_TAKEN, {"case_id": case.id, "case_no": case.case_no})
 
 
 def cases_of(visit: HomeVisit) -> list[Case]:
