@@ -9,6 +9,7 @@ a key without an older hub refusing its events.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -112,10 +113,18 @@ _TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 _VILLAGE = re.compile(r"\d{12}")
 
 
+def _not_a_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return True
+    return False
+
+
 def visit_problem(body: Mapping[str, Any]) -> str | None:
     """Why a ``visit.recorded`` body is unusable beyond its shape, in Chinese; None when it is sound."""
     kind = VISIT_RECORDED
-    if not _DATE.fullmatch(body["visited_on"]):
+    if not _DATE.fullmatch(body["visited_on"]) or _not_a_date(body["visited_on"]):
         return f"事件「{kind}」的 visited_on 应为日期（如 2026-12-01）。"
     for key in ("started_at", "ended_at"):
         value = body.get(key)

@@ -18,7 +18,7 @@ from rules.labels import HOME_VISIT_OUTCOMES
 from rules.privacy import mask_address, mask_name, mask_phone
 from station import keys
 from station.extensions import db
-from station.models import Case, HomeVisit, HomeVisitCase, User
+from station.models import Case, CatalogVersion, HomeVisit, HomeVisitCase, User
 from station.services import areas, villages
 from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import IdentityError, check_area_code
@@ -82,8 +82,15 @@ def record(data: VisitInput, user: User) -> HomeVisit:
             id=protocol.new_id(), **{**fields, "visited_on": day}, resident_name_stored=ring.seal(resident["name"]),
             resident_phone_stored=ring.seal(resident["phone"]) if resident["phone"] else "",
             address_stored=ring.seal(resident["address"]), created_by=user.name)
-        enqueue(visit.id, events.VISIT_RECORDED, {**fields, "resident": resident, "by": user.name})
+        enqueue(visit.id, events.VISIT_RECORDED, {**fields, "resident": resident, "by": user.name},
+                catalog_version=_catalog_version())
     return visit
+
+
+def _catalog_version() -> str:
+    """The envelope needs one; a visit is not taken under an item, so the station's current catalog."""
+    catalog = CatalogVersion.current()
+    return catalog.version if catalog is not None else "none"
 
 
 def _village(code: str, errors: dict[str, str]) -> str:
@@ -124,7 +131,8 @@ def carry(visit_id: str, case: Case) -> None:
         if HomeVisitCase.select().where(HomeVisitCase.case_id == case.id).exists():
             return  # a case belongs to one visit, told once
         HomeVisitCase.create(visit_id=visit_id, case_id=case.id)
-        enqueue(visit_id, events.VISIT_CASE_TAKEN, {"case_id": case.id, "case_no": case.case_no})
+        enqueue(visit_id, events.VISIT_CASE_TAKEN, {"case_id": case.id, "case_no": case.case_no},
+                catalog_version=case.catalog_version)
 
 
 def cases_of(visit: HomeVisit) -> list[Case]:

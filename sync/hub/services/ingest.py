@@ -20,10 +20,11 @@ from typing import Any
 
 from peewee import IntegrityError
 
+from rules import events as rules_events
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Conflict, Event, HubCase, Station, utcnow
-from sync.hub.services import attachments, catalog, personal
+from sync.hub.services import attachments, catalog, home_visits, personal
 from sync.hub.services.bulk_sql import prepared_insert, where_in
 from sync.hub.services.case_view import APPLY, Deferred, apply_nothing, case_row, new_case, write
 from sync.hub.services.classify import Verdict, bad_envelope, classify, named_files, rejected
@@ -54,6 +55,9 @@ def receive_batch(station: Station, batch: dict[str, Any], *, grace_days: int) -
         return (str(event.get("case_id")), seq if isinstance(seq, int) else 0, index)
 
     order = sorted(range(len(events)), key=order_key)
+    if any(isinstance(event, dict) and event.get("kind") in rules_events.VISIT_KINDS for event in events):
+        # a home visit's events file a visit, not a case: the one-by-one path knows them (a few a day)
+        return [receive_event(station, event, batch_id=batch_id, grace_days=grace_days) for event in events]
     try:
         return _receive_at_once(station, events, order, batch_id=batch_id, grace_days=grace_days)
     except (IntegrityError, _LostRace):
@@ -209,8 +213,11 @@ def _classify_and_store(station: Station, event: dict[str, Any], digest: str, *,
                         batch_id: str | None, grace_days: int, now: dt.datetime) -> protocol.EventResult:
     """One event in the caller's transaction: every lookup read now, every write made now."""
     event_id, case_id, seq, kind = event["event_id"], event["case_id"], event["seq"], event["kind"]
+    visit_stream = kind in rules_events.VISIT_KINDS  # a home visit's stream: the visit row stands for the case
     existing = Event.get_or_none(Event.event_id == event_id)
-    case = HubCase.get_or_none(HubCase.case_id == case_id) if existing is None else None
+    case: Any = None
+    if existing is None:
+        case = home_visits.stream_of(case_id) if visit_stream else HubCase.get_or_none(HubCase.case_id == case_id)
     verdict = classify(
         station.id, event, digest, existing=existing, case=case,
         seq_holder=lambda case_id, seq: Event.get_or_none((Event.case_id == case_id) & (Event.seq == seq)),
@@ -220,11 +227,19 @@ def _classify_and_store(station: Station, event: dict[str, Any], digest: str, *,
         conflict_open=lambda case_id: bool(_open_conflicts(station, [case_id])))
     if not verdict.accepted:
         return _settle(station, event, digest, verdict)
+    if visit_stream:
+        problem = home_visits.problem(case, event)
+        if problem:
+            return rejected(event_id, protocol.CODE_BAD_EVENT, problem, retryable=False)
     last = case.last_seq if case is not None else 0
     Event.create(event_id=event_id, station=station, case_id=case_id, seq=seq, kind=kind, digest=digest,
                  occurred_at=event["occurred_at"], catalog_version=event["catalog_version"],
                  deadline=event.get("deadline"), batch_id=batch_id, body=personal.seal_body(event),
                  received_at=now)
+    if visit_stream:
+        if not home_visits.apply(station, case, event, now):
+            raise _LostRace()
+        return verdict.result
     if case is None:
         case = HubCase.create(case_id=case_id, station=station, last_seq=0, created_at=now, updated_at=now)
     updates: dict[str, Any] = {"last_seq": seq, "updated_at": now}

@@ -24,6 +24,7 @@ from sync.hub.services import (
     catalog,
     county_settings,
     dashboard,
+    home_visits,
     ledger,
     provincial_export,
     statistics,
@@ -179,3 +180,20 @@ def _parse_areas(text: str) -> dict[str, str]:
             raise HubError(f"第 {n} 行应为“12位区划代码 空格 名称”，如 141081102201 东关村。")
         table[code] = name.strip()
     return table
+
+
+@bp.get("/visits")
+def visits_page() -> str:
+    """上门服务: each station's home visits in a period, and the visits themselves (masked)."""
+    error = ""
+    try:
+        period = _period()
+    except PeriodError as exc:
+        error, period = exc.message, parse_period({"period": "month"}, _today())
+    station = _station()
+    found = home_visits.lines(period, station)
+    log_access("home_visit", obj=period.slug,
+               detail=f"查看{station.name if station else '全县'}{period.label}上门服务（{len(found)} 次，姓名地址已遮蔽）")
+    return render_template("hub/numbers/visits.html", period=period, kinds=KINDS, error=error, station=station,
+                           per_station=home_visits.per_station(period), found=found, args=request.args,
+                           stations=Station.select().order_by(Station.code))
