@@ -129,6 +129,8 @@ EVENT_KINDS: Mapping[str, str] = {
     events.EVALUATED: "评价",
     events.ORIGINALS_HANDOVER: "原件交接",
     events.COMMITMENT_UNKEPT: "承诺未履行",
+    events.VISIT_RECORDED: "上门服务登记",
+    events.VISIT_CASE_TAKEN: "上门服务收件",
 }
 
 #: Station staff roles (User.role): on the station's screens and in its log as the county shows it.
