@@ -29,7 +29,18 @@ from sync.hub.security import configure_security
 from sync.hub.services import stations
 from sync.hub.services.platform import load_platform
 from sync.hub.services.resealing import reseal_everything
-from sync.hub.views import access_log, api, auth, booking, catalog, clerk, numbers, public, remedies
+from sync.hub.views import (
+    access_log,
+    api,
+    auth,
+    booking,
+    catalog,
+    clerk,
+    numbers,
+    public,
+    remedies,
+    station_pages,
+)
 
 #: The migration whose upgrade seals the rows already there (see migrations/0003).
 SEALING_MIGRATION = "0003_sealed_personal_data"
@@ -139,6 +150,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(clerk.bp)
+    app.register_blueprint(station_pages.bp)  # a station's devices and bookings
     app.register_blueprint(catalog.bp)
     app.register_blueprint(access_log.bp)
     app.register_blueprint(numbers.bp)
