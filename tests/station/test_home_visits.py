@@ -14,6 +14,7 @@ import pytest
 
 from station.extensions import db
 from station.models import AccessLog, HomeVisit, HomeVisitCase
+from sync.outbox import OutboxEvent
 from tests.fixtures.intake import form_for, item_named
 
 ITEM = "城乡居民基本养老保险参保登记"
@@ -119,3 +120,16 @@ def test_the_periods_ledger_files_carry_the_visits_masked_and_the_export_is_logg
     with app.app_context(), db.connection_context():
         details = [e.detail for e in AccessLog.select().where(AccessLog.action == "ledger").order_by(AccessLog.seq)]
     assert len(details) == 3 and all("上门服务 1 次" in d for d in details)
+
+
+def test_a_recorded_visit_is_queued_for_the_county_with_it_and_listed_as_a_visit(app, agent, clerk):
+    agent.post("/visits/new", {**VISIT, "staff": ""})  # refused: nothing saved, nothing queued
+    with app.app_context(), db.connection_context():
+        assert OutboxEvent.select().count() == 0
+    visit_id = agent.post("/visits/new", VISIT).headers["Location"].rsplit("/", 1)[-1]
+    with app.app_context(), db.connection_context():
+        [event] = OutboxEvent.select()
+        assert (event.case_id, event.kind, event.seq) == (visit_id, "visit.recorded", 1)
+        assert event.payload["resident"]["name"] == "孙福贵" and event.payload["outcome"] == "done"
+    page = clerk.get("/sync/").get_data(as_text=True)
+    assert f'/visits/{visit_id}">上门服务 {dt.date.today().isoformat()}' in page
