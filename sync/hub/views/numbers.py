@@ -48,6 +48,14 @@ def _period() -> Period:
     return parse_period(request.args, _today())
 
 
+def _period_or_month() -> tuple[Period, str]:
+    """The asked period for a page, or this month with the reason why the asked one was refused."""
+    try:
+        return _period(), ""
+    except PeriodError as exc:
+        return parse_period({"period": "month"}, _today()), exc.message
+
+
 def _station() -> Station | None:
     code = (request.args.get("station") or "").strip()
     if not code:
@@ -80,11 +88,7 @@ def dashboard_page() -> str:
 
 @bp.get("/statistics")
 def statistics_page() -> str:
-    error = ""
-    try:
-        period = _period()
-    except PeriodError as exc:
-        error, period = exc.message, parse_period({"period": "month"}, _today())
+    period, error = _period_or_month()
     station = _station()
     stats = statistics.compute(period, _today(), station)
     return render_template("hub/numbers/statistics.html", period=period, kinds=KINDS, error=error, stats=stats,
@@ -185,11 +189,7 @@ def _parse_areas(text: str) -> dict[str, str]:
 @bp.get("/visits")
 def visits_page() -> str:
     """上门服务: each station's home visits in a period, and the visits themselves (masked)."""
-    error = ""
-    try:
-        period = _period()
-    except PeriodError as exc:
-        error, period = exc.message, parse_period({"period": "month"}, _today())
+    period, error = _period_or_month()
     station = _station()
     found = home_visits.lines(period, station)
     log_access("home_visit", obj=period.slug,
