@@ -71,3 +71,14 @@ def test_a_case_taken_before_its_visit_waits_and_is_then_taken_in_order(app, age
     first = station_a.results([queued[1]])[0]
     assert first["status"] == "rejected" and first["code"] == "out_of_order" and first["retryable"] is True
     assert [r["status"] for r in station_a.results(queued)] == ["accepted", "accepted"]
+
+
+def test_a_batch_mixing_cases_and_a_visit_answers_each_event_in_its_place(app, agent, hub_app, station_a, make_event):
+    _visit_id, _case_no, queued = _visit_with_a_case(app, agent)
+    last, bad, first = make_event(), make_event(deadline="2026-02-30"), make_event()  # case ids not in batch order
+    batch = [first, queued[0], bad, queued[1], last]
+    results = station_a.results(batch)
+    assert [r["event_id"] for r in results] == [e["event_id"] for e in batch]
+    assert [r["status"] for r in results] == ["accepted", "accepted", "rejected", "accepted", "accepted"]
+    with hub_app.app_context(), db.connection_context():
+        assert HubCase.select().where(HubCase.case_id.in_([first["case_id"], last["case_id"]])).count() == 2

@@ -55,18 +55,22 @@ def receive_batch(station: Station, batch: dict[str, Any], *, grace_days: int) -
         return (str(event.get("case_id")), seq if isinstance(seq, int) else 0, index)
 
     order = sorted(range(len(events)), key=order_key)
-    if any(isinstance(event, dict) and event.get("kind") in rules_events.VISIT_KINDS for event in events):
-        # a home visit's events file a visit, not a case: the one-by-one path knows them (a few a day)
-        return [receive_event(station, event, batch_id=batch_id, grace_days=grace_days) for event in events]
+    results: list[protocol.EventResult | None] = [None] * len(events)
+    # a home visit's events file a visit, not a case: they take the one-by-one path (a few a day),
+    # the batch's case events the path at once
+    visits = {i for i in order if isinstance(events[i], dict) and events[i].get("kind") in rules_events.VISIT_KINDS}
+    cases = [i for i in order if i not in visits]
     try:
-        return _receive_at_once(station, events, order, batch_id=batch_id, grace_days=grace_days)
+        for index, result in zip(sorted(cases), _receive_at_once(station, events, cases, batch_id=batch_id,
+                                                                   grace_days=grace_days), strict=True):
+            results[index] = result
     except (IntegrityError, _LostRace):
         pass  # a concurrent worker touched the same events or cases: take them one by one
     except Exception:  # noqa: BLE001 - the one-by-one path isolates (and logs) the culprit
         log.info("hub: batch %s from %s retried event by event", batch_id, station.code, exc_info=True)
-    results: list[protocol.EventResult | None] = [None] * len(events)
     for index in order:
-        results[index] = receive_event(station, events[index], batch_id=batch_id, grace_days=grace_days)
+        if results[index] is None:
+            results[index] = receive_event(station, events[index], batch_id=batch_id, grace_days=grace_days)
     return [r for r in results if r is not None]
 
 
