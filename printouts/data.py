@@ -216,7 +216,7 @@ class LedgerRow:
 
 @dataclass(frozen=True)
 class HomeVisitRow:
-    """One home visit (上门服务) in the daily ledger; the builder masks the name and address."""
+    """One home visit (上门服务) in the ledger; the builders mask the name, phone and address."""
 
     time: str  # 09:30–10:40
     staff: str
@@ -225,3 +225,6 @@ class HomeVisitRow:
     purpose: str
     outcome: str
     case_numbers: tuple[str, ...] = ()
+    visited_on: date | None = None
+    village: str = ""  # the village's name (the caller resolves the code)
+    resident_phone: str = ""  # FULL number; the ledger masks it

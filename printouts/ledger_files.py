@@ -1,7 +1,10 @@
 """The ledger (台账) as a spreadsheet (.xlsx) and as CSV, for the township's own tallies.
 
-The same rows as the PDF ledger and the same masking (ID numbers first 6 + last 4): a file that
-leaves the station is paper by other means. The CSV starts with a UTF-8 BOM so that Chinese
+The same rows as the PDF ledger and the same masking (ID numbers first 6 + last 4; a visited
+resident's name, phone and address as in lists): a file that leaves the station is paper by
+other means. The period's home visits (上门服务, the 帮办代办 service outside the station) follow
+the cases as in the PDF: a second sheet "上门服务" in the .xlsx, and in the CSV a section after one
+empty line, opened by a line "上门服务" and its own header row. The CSV starts with a UTF-8 BOM so that Chinese
 Excel and WPS open it without mojibake; the .xlsx has a frozen header row, column widths that
 fit, and real dates and times (a clerk can sort and filter them).
 """
@@ -17,9 +20,9 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from printouts.data import LedgerRow
+from printouts.data import HomeVisitRow, LedgerRow
 from rules.labels import MODES
-from rules.privacy import mask_id_number
+from rules.privacy import mask_address, mask_id_number, mask_name, mask_phone
 
 Value = str | int | date | datetime | None
 
@@ -41,6 +44,21 @@ COLUMNS: list[tuple[str, int, Callable[[int, LedgerRow], Value], str]] = [
     ("办结时间", 17, lambda i, r: r.closed_at, "yyyy-mm-dd hh:mm"),
     ("同步", 8, lambda i, r: r.sync_state, "@"),
 ]
+#: The 上门服务 section, the same way: who went, when, where, for whom (masked), what, how it ended.
+VISIT_COLUMNS: list[tuple[str, int, Callable[[int, HomeVisitRow], Value], str]] = [
+    ("序号", 6, lambda i, v: i, "0"),
+    ("上门日期", 12, lambda i, v: v.visited_on, "yyyy-mm-dd"),
+    ("时间", 12, lambda i, v: v.time, "@"),
+    ("上门人员", 16, lambda i, v: v.staff, "@"),
+    ("村(社区)", 12, lambda i, v: v.village, "@"),
+    ("服务对象", 10, lambda i, v: mask_name(v.resident_name), "@"),
+    ("联系电话", 14, lambda i, v: mask_phone(v.resident_phone), "@"),
+    ("上门地址", 24, lambda i, v: mask_address(v.address), "@"),
+    ("办理事项", 30, lambda i, v: v.purpose, "@"),
+    ("结果", 14, lambda i, v: v.outcome, "@"),
+    ("所收办件", 28, lambda i, v: "、".join(v.case_numbers), "@"),
+]
+VISITS_TITLE = "上门服务"
 STATION_COLUMN: tuple[str, int, Callable[[int, LedgerRow], Value], str] = (
     "服务站", 24, lambda i, r: r.station_name, "@")
 
@@ -59,12 +77,22 @@ def _letter(n: int) -> str:
     return out
 
 
-def ledger_xlsx(title: str, rows: Iterable[LedgerRow]) -> bytes:
-    """One sheet named `title` (cut to Excel's 31 characters): header frozen, dates as dates."""
+def ledger_xlsx(title: str, rows: Iterable[LedgerRow], visits: Iterable[HomeVisitRow] = ()) -> bytes:
+    """One sheet named `title` (cut to Excel's 31 characters): header frozen, dates as dates; the
+    period's home visits, if any, on a second sheet "上门服务" made the same way."""
     rows = list(rows)
-    columns = _columns(rows)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=_sheet_name(title))
+    _sheet(wb, _sheet_name(title), _columns(rows), rows)
+    visits = list(visits)
+    if visits:
+        _sheet(wb, VISITS_TITLE, VISIT_COLUMNS, visits)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _sheet(wb: Workbook, title: str, columns: list, rows: list) -> None:
+    ws = wb.create_sheet(title=title)
     ws.freeze_panes = "A2"
     for n, (_h, width, _v, _f) in enumerate(columns, 1):
         ws.column_dimensions[_letter(n)].width = width
@@ -89,9 +117,6 @@ def ledger_xlsx(title: str, rows: Iterable[LedgerRow]) -> bytes:
                 line[n] = _text_cell(ws, value)
         ws.append(line)
     ws.auto_filter.ref = f"A1:{_letter(len(columns))}{len(rows) + 1}"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
 
 
 def _text_cell(ws: object, text: str) -> WriteOnlyCell:
@@ -122,8 +147,11 @@ def _csv_text(value: Value) -> str:
     return text
 
 
-def ledger_csv(rows: Iterable[LedgerRow]) -> bytes:
-    """CSV with a UTF-8 BOM and CRLF line ends: what Excel and WPS open as Chinese text."""
+def ledger_csv(rows: Iterable[LedgerRow], visits: Iterable[HomeVisitRow] = ()) -> bytes:
+    """CSV with a UTF-8 BOM and CRLF line ends: what Excel and WPS open as Chinese text.
+
+    The period's home visits, if any, follow after an empty line: "上门服务", their header, their rows.
+    """
     rows = list(rows)
     columns = _columns(rows)
     out = io.StringIO()
@@ -131,7 +159,14 @@ def ledger_csv(rows: Iterable[LedgerRow]) -> bytes:
     writer.writerow([name for name, *_rest in columns])
     for i, r in enumerate(rows, 1):
         writer.writerow([_csv_text(value(i, r)) for _h, _w, value, _f in columns])
+    visits = list(visits)
+    if visits:
+        writer.writerow([])
+        writer.writerow([VISITS_TITLE])
+        writer.writerow([name for name, *_rest in VISIT_COLUMNS])
+        for i, v in enumerate(visits, 1):
+            writer.writerow([_csv_text(value(i, v)) for _h, _w, value, _f in VISIT_COLUMNS])
     return out.getvalue().encode("utf-8-sig")
 
 
-__all__ = ["COLUMNS", "ledger_csv", "ledger_xlsx"]
+__all__ = ["COLUMNS", "VISIT_COLUMNS", "ledger_csv", "ledger_xlsx"]

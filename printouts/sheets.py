@@ -93,17 +93,19 @@ LEDGER_DATE_COLUMNS = (10, 11)
 
 
 VISIT_COLUMNS = [  # the ledger's 上门服务 section: (header, width fraction)
-    ("序号", 0.04), ("时间", 0.08), ("上门人员", 0.10), ("服务对象", 0.07), ("地址", 0.18), ("办理事项", 0.22),
-    ("结果", 0.10), ("所收办件", 0.21),
+    ("序号", 0.04), ("时间", 0.09), ("上门人员", 0.10), ("村(社区)", 0.07), ("服务对象", 0.06), ("地址", 0.15),
+    ("办理事项", 0.20), ("结果", 0.09), ("所收办件", 0.20),
 ]
 
 
-def _visits_table(b: Builder, visits: list[HomeVisitRow]) -> Table:
+def _visits_table(b: Builder, visits: list[HomeVisitRow], dated: bool) -> Table:
+    """``dated``: the ledger spans several days, so the time also names the day (11-03 09:30–10:40)."""
     width = b.layout.frame_width
     data: list[list[object]] = [[b.p(h, b.s.label) for h, _ in VISIT_COLUMNS]]
     for i, v in enumerate(visits, 1):
-        cells = [str(i), v.time, v.staff, mask_name(v.resident_name), mask_address(v.address), v.purpose, v.outcome,
-                 "、".join(v.case_numbers) or "—"]
+        when = (v.visited_on.strftime("%m-%d ") if dated and v.visited_on else "") + v.time
+        cells = [str(i), when, v.staff, v.village, mask_name(v.resident_name), mask_address(v.address), v.purpose,
+                 v.outcome, "、".join(v.case_numbers) or "—"]
         data.append([b.p(c, b.s.cell) for c in cells])
     table = Table(data, colWidths=[f * width for _, f in VISIT_COLUMNS], repeatRows=1)
     table.setStyle(TableStyle([
@@ -132,7 +134,7 @@ def ledger(station: StationInfo, day: date, rows: Iterable[LedgerRow], end: date
 
     Over more than one day the time column also shows the date (11-03 09:34); due dates print as
     2025-04-02 so they fit their column; villages print as names (the caller resolves the codes).
-    The day's home visits (上门服务), if any, follow as their own table: the 帮办代办 service of the day.
+    The period's home visits (上门服务), if any, follow as their own table: the 帮办代办 service outside the station.
     """
     end = end or day
     b = Builder(cjk_font(), LEDGER_LAYOUT)
@@ -171,7 +173,7 @@ def ledger(station: StationInfo, day: date, rows: Iterable[LedgerRow], end: date
                              ]
     visits = list(visits)
     if visits:
-        story += [b.space(3), b.p(f"上门服务（{len(visits)} 次）", s.body), b.space(1), _visits_table(b, visits),
+        story += [b.space(3), b.p(f"上门服务（{len(visits)} 次）", s.body), b.space(1), _visits_table(b, visits, day != end),
                   b.p("服务对象姓名、地址已按规定遮蔽。", s.small)]
     story += [b.space(4), b.p(f"制表人：{'　' * 8}　　审核人：{'　' * 8}　　日期：{fmt_date(end)}")]
     info = PageInfo(footer_left=f"{station.name}（{station.code}）  办件台账  {period}",

@@ -9,12 +9,14 @@ a key without an older hub refusing its events.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from rules import evaluations
+from rules.home_visits import OUTCOMES as HOME_VISIT_OUTCOMES
 
 SUBMITTED = "case.submitted"  # the full case as taken at the station
 MATERIALS_UPDATED = "case.materials_updated"  # materials or scans added, 委托书 signed
@@ -26,6 +28,10 @@ EVALUATED = "case.evaluated"  # 好差评
 ORIGINALS_HANDOVER = "case.originals_handover"  # 物料流转: the case's papers changed hands in a transfer batch
 ORIGINALS_PACKED = "case.originals_packed"  # 物料流转: the case's papers went into a transfer batch (its lines)
 COMMITMENT_UNKEPT = "case.commitment_unkept"  # a deferred material's promised date passed without it
+# 上门服务: a visit's own stream (``case_id`` is the visit's id, not a case's): recorded once, then a
+# ``visit.case_taken`` per case taken during it. The hub files them apart from cases (no HubCase).
+VISIT_RECORDED = "visit.recorded"
+VISIT_CASE_TAKEN = "visit.case_taken"
 
 _TYPE_WORDS = {str: "文字", int: "整数", bool: "true 或 false", dict: "JSON 对象", list: "列表"}
 
@@ -96,7 +102,51 @@ BODIES: Mapping[str, BodyShape] = {
                                  optional={"by": str, "recorded_at": str, "materials": list}),
     # Not yet written by the station: the hub keeps the body whole on the case.
     STATUS_CHANGED: BodyShape(),
+    # ``resident``: {"name", "phone", "address"} in full (the hub seals them); ``visited_on`` ISO date;
+    # ``started_at``/``ended_at`` HH:MM; ``village_code`` 12 digits or ""; ``outcome`` a key of
+    # labels.HOME_VISIT_OUTCOMES.
+    VISIT_RECORDED: BodyShape(required={"visited_on": str, "started_at": str, "staff": str, "resident": dict,
+                                        "purpose": str, "outcome": str},
+                              optional={"ended_at": str, "village_code": str, "outcome_note": str,
+                                        "appointment_id": str, "by": str},
+                              check=lambda body: visit_problem(body)),
+    VISIT_CASE_TAKEN: BodyShape(required={"case_id": str, "case_no": str}),
 }
+#: The kinds of a home visit's stream, filed by the hub apart from cases.
+VISIT_KINDS = (VISIT_RECORDED, VISIT_CASE_TAKEN)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+_VILLAGE = re.compile(r"\d{12}")
+
+
+def _not_a_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return True
+    return False
+
+
+def visit_problem(body: Mapping[str, Any]) -> str | None:
+    """Why a ``visit.recorded`` body is unusable beyond its shape, in Chinese; None when it is sound."""
+    kind = VISIT_RECORDED
+    if not _DATE.fullmatch(body["visited_on"]) or _not_a_date(body["visited_on"]):
+        return f"事件「{kind}」的 visited_on 应为日期（如 2026-12-01）。"
+    for key in ("started_at", "ended_at"):
+        value = body.get(key)
+        if value and not _TIME.fullmatch(value):
+            return f"事件「{kind}」的 {key} 应为时间（如 09:30）。"
+    if body.get("village_code") and not _VILLAGE.fullmatch(body["village_code"]):
+        return f"事件「{kind}」的 village_code 须为 12 位行政区划代码。"
+    if body["outcome"] not in HOME_VISIT_OUTCOMES:
+        return f"事件「{kind}」的 outcome 不是已知的上门结果。"
+    resident = body["resident"]
+    for key in ("name", "phone", "address"):
+        if not isinstance(resident.get(key, ""), str):
+            return f"事件「{kind}」的 resident.{key} 应为文字。"
+    if not (resident.get("name") or "").strip() or not body["staff"].strip():
+        return f"事件「{kind}」须写明服务对象姓名和上门人员。"
+    return None
 
 #: 只提交一次: what a material row may say it relied on, and the keys each must carry. ``reused``: the
 #: earlier verification of a material kept for the resident (who, where, when, under which case);

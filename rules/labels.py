@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rules import events
+from rules import events, home_visits
 
 #: Case.mode (帮办 / 代办).
 MODES: Mapping[str, str] = {"assisted": "帮办", "proxy": "代办"}
@@ -130,15 +130,15 @@ EVENT_KINDS: Mapping[str, str] = {
     events.ORIGINALS_HANDOVER: "原件交接",
     events.ORIGINALS_PACKED: "原件装批",
     events.COMMITMENT_UNKEPT: "承诺未履行",
+    events.VISIT_RECORDED: "上门服务登记",
+    events.VISIT_CASE_TAKEN: "上门服务收件",
 }
 
 #: Station staff roles (User.role): on the station's screens and in its log as the county shows it.
 STATION_ROLES: Mapping[str, str] = {"agent": "代办员", "clerk": "窗口人员", "admin": "站长"}
 
 #: How a home visit (上门服务) ended.
-HOME_VISIT_OUTCOMES: Mapping[str, str] = {
-    "done": "已办完", "partly": "部分办理，还需再跑", "not_home": "未遇本人", "referred": "已转相关部门",
-}
+HOME_VISIT_OUTCOMES: Mapping[str, str] = home_visits.OUTCOMES
 
 #: AccessLog.action on both apps (访问日志): what someone did with a resident's data or the system.
 ACCESS_ACTIONS: Mapping[str, str] = {
@@ -174,6 +174,7 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "catalog_import": "导入事项目录",
     "catalog_publish": "发布事项目录",
     "station_settings": "下发站点设置",
+    "device_revoke": "停用站点设备",
     "conflict_view": "查看冲突",
     "conflict_resolve": "处理冲突",
     "decision": "作出决定",

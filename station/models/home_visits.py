@@ -21,6 +21,7 @@ class HomeVisit(BaseModel):
     resident_name_stored = TextField()
     resident_phone_stored = TextField(default="")
     address_stored = TextField()
+    village_code = CharField(max_length=12, default="")  # 12-digit area code of the village (migration 0021)
     purpose = TextField(default="")  # what was done
     outcome = CharField(max_length=16)  # rules.home_visits.OUTCOMES
     outcome_note = TextField(default="")

@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping
 
 from station.models import Setting
+from station.services.villages import station_villages
 
 AREA_NAMES = "station.area_names"
 HUB_AREA_NAMES = "hub.area_names"  # what the county sent down (station_info.apply_hub_settings)
@@ -24,8 +25,10 @@ def _load(key: str) -> dict[str, str]:
 
 
 def names() -> dict[str, str]:
-    """Every known code → name: the county's list, then the station's own entries over it."""
-    return {**_load(HUB_AREA_NAMES), **_load(AREA_NAMES)}
+    """Every known code → name: the county's list, then the station's village list (村（社区）列表)
+    and the station's own entries over it."""
+    listed = {v.code: v.name for v in station_villages()}
+    return {**_load(HUB_AREA_NAMES), **listed, **_load(AREA_NAMES)}
 
 
 def save_names(entries: Mapping[str, str]) -> None:

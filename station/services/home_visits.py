@@ -13,13 +13,17 @@ import re
 from dataclasses import dataclass
 
 from printouts.data import HomeVisitRow
+from rules import events
 from rules.labels import HOME_VISIT_OUTCOMES
 from rules.privacy import mask_address, mask_name, mask_phone
 from station import keys
 from station.extensions import db
-from station.models import Case, HomeVisit, HomeVisitCase, User
+from station.models import Case, CatalogVersion, HomeVisit, HomeVisitCase, User
+from station.services import areas, villages
 from station.services.errors import DomainError, ValidationFailed
+from station.services.identity import IdentityError, check_area_code
 from sync import protocol
+from sync.outbox import enqueue
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -39,6 +43,7 @@ class VisitInput:
     outcome: str
     outcome_note: str = ""
     appointment_id: str = ""
+    village_code: str = ""
 
 
 def record(data: VisitInput, user: User) -> HomeVisit:
@@ -63,16 +68,45 @@ def record(data: VisitInput, user: User) -> HomeVisit:
             errors[name] = f"{words}不能超过 {limit} 个字。"
     if data.outcome not in HOME_VISIT_OUTCOMES:
         errors["outcome"] = "请选择上门结果。"
+    village_code = _village(data.village_code, errors)
     if errors:
         raise ValidationFailed(errors)
     ring = keys.ring()
-    return HomeVisit.create(
-        id=protocol.new_id(), visited_on=day, started_at=data.started_at, ended_at=data.ended_at or "",
-        staff=data.staff.strip(), resident_name_stored=ring.seal(data.resident_name.strip()),
-        resident_phone_stored=ring.seal(data.resident_phone.strip()) if data.resident_phone.strip() else "",
-        address_stored=ring.seal(data.address.strip()), purpose=data.purpose.strip(), outcome=data.outcome,
-        outcome_note=(data.outcome_note or "").strip()[:1000], appointment_id=data.appointment_id or "",
-        created_by=user.name)
+    fields = {"visited_on": day.isoformat(), "started_at": data.started_at, "ended_at": data.ended_at or "",
+              "staff": data.staff.strip(), "village_code": village_code, "purpose": data.purpose.strip(),
+              "outcome": data.outcome, "outcome_note": (data.outcome_note or "").strip()[:1000],
+              "appointment_id": data.appointment_id or ""}
+    resident = {"name": data.resident_name.strip(), "phone": data.resident_phone.strip(), "address": data.address.strip()}
+    with db.atomic():  # the county hears of the visit exactly when it is saved
+        visit = HomeVisit.create(
+            id=protocol.new_id(), **{**fields, "visited_on": day}, resident_name_stored=ring.seal(resident["name"]),
+            resident_phone_stored=ring.seal(resident["phone"]) if resident["phone"] else "",
+            address_stored=ring.seal(resident["address"]), created_by=user.name)
+        enqueue(visit.id, events.VISIT_RECORDED, {**fields, "resident": resident, "by": user.name},
+                catalog_version=_catalog_version())
+    return visit
+
+
+def _catalog_version() -> str:
+    """The envelope needs one; a visit is not taken under an item, so the station's current catalog."""
+    catalog = CatalogVersion.current()
+    return catalog.version if catalog is not None else "none"
+
+
+def _village(code: str, errors: dict[str, str]) -> str:
+    """The visited village: optional, a checked 12-digit code, one of the station's villages when listed."""
+    code = (code or "").strip()
+    if not code:
+        return ""
+    try:
+        code = check_area_code(code).value
+    except IdentityError as exc:
+        errors["village_code"] = str(exc)
+        return code
+    problem = villages.check_listed(code, villages.station_villages())
+    if problem:
+        errors["village_code"] = problem
+    return code
 
 
 def get(visit_id: str) -> HomeVisit:
@@ -91,10 +125,14 @@ def intake_values(visit: HomeVisit) -> dict[str, str]:
 
 
 def carry(visit_id: str, case: Case) -> None:
-    """Link a case taken during the visit to it."""
+    """Link a case taken during the visit to it, and tell the county (in the caller's transaction, if any)."""
     get(visit_id)
     with db.atomic():
-        HomeVisitCase.insert(visit_id=visit_id, case_id=case.id).on_conflict_ignore().execute()
+        if HomeVisitCase.select().where(HomeVisitCase.case_id == case.id).exists():
+            return  # a case belongs to one visit, told once
+        HomeVisitCase.create(visit_id=visit_id, case_id=case.id)
+        enqueue(visit_id, events.VISIT_CASE_TAKEN, {"case_id": case.id, "case_no": case.case_no},
+                catalog_version=case.catalog_version)
 
 
 def cases_of(visit: HomeVisit) -> list[Case]:
@@ -116,6 +154,7 @@ class VisitLine:
     purpose: str
     outcome: str
     case_numbers: tuple[str, ...]
+    village: str = ""
 
 
 def _line(visit: HomeVisit) -> VisitLine:
@@ -124,7 +163,8 @@ def _line(visit: HomeVisit) -> VisitLine:
                      visit.staff, mask_name(ring.unseal(visit.resident_name_stored)),
                      mask_phone(ring.unseal(visit.resident_phone_stored)) if visit.resident_phone_stored else "",
                      mask_address(ring.unseal(visit.address_stored)), visit.purpose,
-                     HOME_VISIT_OUTCOMES.get(visit.outcome, visit.outcome), tuple(c.case_no for c in cases_of(visit)))
+                     HOME_VISIT_OUTCOMES.get(visit.outcome, visit.outcome), tuple(c.case_no for c in cases_of(visit)),
+                     areas.name_of(visit.village_code) if visit.village_code else "")
 
 
 def recent(limit: int = 100) -> list[VisitLine]:
@@ -137,11 +177,19 @@ def line(visit: HomeVisit) -> VisitLine:
     return _line(visit)
 
 
-def ledger_rows(day: dt.date) -> list[HomeVisitRow]:
-    """The day's visits for the 台账 (the printout masks name and address itself)."""
+def ledger_rows(day: dt.date, end: dt.date | None = None) -> list[HomeVisitRow]:
+    """The visits of `day` (or `day`–`end`) for the 台账, oldest first, villages by name.
+
+    Full name, phone and address: the builders mask them (the printout, the .xlsx and the CSV alike).
+    """
     ring = keys.ring()
+    known = areas.names()
+    visits = (HomeVisit.select().where(HomeVisit.visited_on.between(day, end or day))
+              .order_by(HomeVisit.visited_on, HomeVisit.started_at, HomeVisit.id))
     return [HomeVisitRow(time=v.started_at + (f"–{v.ended_at}" if v.ended_at else ""), staff=v.staff,
                          resident_name=ring.unseal(v.resident_name_stored), address=ring.unseal(v.address_stored),
                          purpose=v.purpose, outcome=HOME_VISIT_OUTCOMES.get(v.outcome, v.outcome),
-                         case_numbers=tuple(c.case_no for c in cases_of(v)))
-            for v in HomeVisit.select().where(HomeVisit.visited_on == day).order_by(HomeVisit.started_at)]
+                         case_numbers=tuple(c.case_no for c in cases_of(v)), visited_on=v.visited_on,
+                         village=areas.name_of(v.village_code, known) if v.village_code else "",
+                         resident_phone=ring.unseal(v.resident_phone_stored) if v.resident_phone_stored else "")
+            for v in visits]

@@ -23,6 +23,8 @@ from station.models import Case, CaseMaterial, CatalogVersion, ServiceItem, Time
 from station.models.base import now
 from station.models.cases import OPEN_STATUSES
 from station.services import (
+    appointments,
+    home_visits,
     identity,
     licence_checks,
     material_library,
@@ -405,11 +407,17 @@ def create_cases(
     allow_duplicate: bool = False,
     received_at: dt.datetime | None = None,
     resumes: Case | None = None,
+    appointment_id: str = "",
+    home_visit_id: str = "",
 ) -> list[Case]:
     """Save one case per item (a bundle gives several, grouped), with materials, timeline and outbox events.
 
     ``resumes`` is the 不予收件 case of the resident's first visit: both cases' timelines then
     name each other, so the second visit is seen as the same application taken up again.
+    ``appointment_id``: the booking this case answers, marked converted; ``home_visit_id``: the
+    visit the cases were taken during, linked to them. Both in the same transaction as the cases,
+    so a crash or a refusal (a booking cancelled meanwhile) leaves neither a case with its booking
+    still open nor a booking converted into no case.
     """
     if not items:
         raise DomainError("请先选择事项。")
@@ -450,6 +458,10 @@ def create_cases(
             _link_resumed(resumes, created, actor)
         if draft.library_consent:
             material_library.record_consent(draft.applicant_id_number, agent)
+        if appointment_id:
+            appointments.mark_converted(appointment_id, created[0])  # the resident's booking page shows the case
+        for case in created if home_visit_id else ():
+            home_visits.carry(home_visit_id, case)  # taken during the visit: on its record and the ledger
     return created
 
 

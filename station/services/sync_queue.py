@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from rules.privacy import mask_name
-from station.models import Case
+from station.models import Case, HomeVisit
 from station.services import personal
 from sync import status
 
@@ -18,10 +18,14 @@ def queued_cases(now: dt.datetime | None = None, limit: int | None = None) -> li
     """
     now = now or dt.datetime.now()
     rows = status.queued_by_case(limit)
-    cases = {c.id: c for c in Case.select().where(Case.id.in_([r["case_id"] for r in rows]))} if rows else {}
+    ids = [r["case_id"] for r in rows]
+    cases = {c.id: c for c in Case.select().where(Case.id.in_(ids))} if rows else {}
+    # a home visit's events queue under the visit's id (rules/events.py VISIT_KINDS)
+    visits = {v.id: v for v in HomeVisit.select().where(HomeVisit.id.in_(ids))} if rows else {}
     for row in rows:
         case = cases.get(row["case_id"])
         row["case"] = case
+        row["visit"] = visits.get(row["case_id"])
         row["name"] = mask_name(case.applicant_name) if case else ""
         row["id_number"] = personal.masked(case)["applicant_id"] if case else ""
         row["age"] = age_words(now - row["oldest"])

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from rules.labels import HOME_VISIT_OUTCOMES
-from station.services import appointments, home_visits
+from station.services import appointments, home_visits, villages
 from station.services.catalog import current_items
 from station.services.errors import DomainError, ValidationFailed
 from station.views.access import FRONT_OFFICE, log_access
@@ -17,7 +17,7 @@ from websec.roles import roles_required
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 
 FIELDS = ("visited_on", "started_at", "ended_at", "staff", "resident_name", "resident_phone", "address", "purpose",
-          "outcome", "outcome_note", "appointment_id")
+          "outcome", "outcome_note", "appointment_id", "village_code")
 
 
 @bp.get("/")
@@ -61,7 +61,8 @@ def new():  # noqa: ANN201
             log_access("home_visit", obj=visit.id, detail=f"登记 {visit.visited_on:%Y-%m-%d} 的上门服务")
             flash("上门服务已登记。", "success")
             return redirect(url_for("visits.detail", visit_id=visit.id))
-    return render_template("visits/new.html", values=values, errors=errors, outcomes=HOME_VISIT_OUTCOMES), \
+    return render_template("visits/new.html", values=values, errors=errors, outcomes=HOME_VISIT_OUTCOMES,
+                           villages=villages.station_villages()), \
         (400 if errors else 200)
 
 

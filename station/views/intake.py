@@ -79,6 +79,8 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
                 items, draft, current_user._get_current_object(),
                 bundle_code=bundle.code if bundle else "",
                 allow_duplicate=request.form.get("confirm_duplicate") == "1", resumes=resumes,
+                appointment_id=booking.id if booking is not None else "",
+                home_visit_id=visit.id if visit is not None else "",
             )
         except ValidationFailed as exc:
             errors = exc.errors
@@ -91,11 +93,6 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
             for warning in draft.warnings:
                 flash("提示：" + warning, "warning")
             first = cases[0]
-            if booking is not None:
-                appointments.mark_converted(booking.id, first)  # the resident's booking page shows the case
-            if visit is not None:
-                for case in cases:
-                    home_visits.carry(visit.id, case)  # taken during the visit: on its record and the ledger
             if len(cases) > 1:
                 flash(f"已为“{title}”生成{len(cases)}个办件。", "success")
             return redirect(url_for("cases.detail", case_id=first.id, new=1))

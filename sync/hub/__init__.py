@@ -41,6 +41,7 @@ from sync.hub.views import (
     peers,
     public,
     remedies,
+    station_pages,
     transfers,
 )
 
@@ -155,6 +156,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(clerk.bp)
+    app.register_blueprint(station_pages.bp)  # a station's devices and bookings
     app.register_blueprint(catalog.bp)
     app.register_blueprint(access_log.bp)
     app.register_blueprint(numbers.bp)

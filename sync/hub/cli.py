@@ -318,5 +318,5 @@ def rotate_key_command() -> None:
     app.extensions["hub_key_ring"] = retired
     click.echo(f"已启用新密钥 {retired.current}，旧密钥已删除。重新加密：站点密钥 {changed['stations']} 个，"
                f"办件 {changed['cases']} 件，事件 {changed['events']} 条，冲突副本 {changed['conflicts']} 份，"
-               f"附件 {changed['files']} 个。")
+               f"预约 {changed['appointments']} 个，上门服务 {changed['visits']} 次，附件 {changed['files']} 个。")
     click.echo(f"请备份新的密钥文件 {retired.path}（旧备份已无法打开新数据），然后重启县级平台。")

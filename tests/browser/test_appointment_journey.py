@@ -3,6 +3,7 @@ after a sync, the agent turns it into a case, and the resident's page then shows
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -76,3 +77,33 @@ def test_a_resident_books_on_a_phone_and_the_agent_turns_it_into_a_case(person, 
     resident.wait_for_url(re.compile(r"/q/[0-9A-Z]+$"))
     assert ELDERLY in resident.content() and case_no in resident.content()
     shots.take(resident, "resident-progress", full_page=True)
+
+
+@pytest.mark.screens("home-visit-recorded")
+def test_an_agent_records_a_home_visit_and_the_county_sees_it_per_station(person, stack, shots):
+    agent = person("agent")
+    agent.goto(f"{stack.url}/visits/new")
+    for field, value in (("#started_at", "09:30"), ("#ended_at", "10:40"), ("#resident_name", "孙福贵"),
+                         ("#resident_phone", "13700002222"), ("#address", "示范县东关镇东关村五组3号"),
+                         ("#purpose", "上门代办高龄津贴申领，核对户口簿")):
+        agent.fill(field, value)
+    shots.take(agent, "station-visit-form", full_page=True)
+    agent.get_by_role("button", name="保存").click()
+    assert "上门服务已登记" in agent.locator(".flash").first.inner_text()
+    message = sync_now(person("clerk"), stack)
+    assert stack.queued() == 0, message
+
+    county = person("county")
+    county.goto(f"{stack.hub.url}/numbers/visits?period=month&day={dt.date.today().isoformat()}")  # the station's day
+    per_station = county.locator("#visits-per-station tbody tr").first.inner_text()
+    assert "东关村便民服务站" in per_station and "1" in per_station
+    listed = county.locator("#visit-list tbody").inner_text()
+    assert "孙*贵" in listed and "孙福贵" not in county.content() and "13700002222" not in county.content()
+    shots.take(county, "county-visits", full_page=True)
+    county.locator("#visits-per-station a").first.click()
+    code = county.url.split("station=")[1].split("&")[0]
+    county.goto(f"{stack.hub.url}/stations/{code}/bookings")
+    shots.take(county, "county-station-bookings", full_page=True)
+    county.goto(f"{stack.hub.url}/stations/{code}/devices")
+    assert "该站没有登记其他设备" in county.content() or county.locator("#device-list tbody tr").count() >= 1
+    shots.take(county, "county-station-devices", full_page=True)

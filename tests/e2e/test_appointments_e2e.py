@@ -13,6 +13,8 @@ from demo.loopback import ServedHub
 from station.extensions import db
 from station.models import Appointment, Case
 from station.services import appointments
+from sync.hub.models import Event, HubHomeVisit
+from sync.outbox import OutboxEvent
 from tests.fixtures.e2e import sync
 from tests.fixtures.intake import form_for, item_named
 from tests.fixtures.station import StationClient
@@ -93,3 +95,21 @@ def test_an_agent_books_for_a_caller_offline_and_the_county_counts_the_place(lin
     _client, response = _resident_books(hub, "ST141081102201", day, item_code=code)
     assert response.status_code == 400 and "已约满" in response.get_data(as_text=True)
     assert dt.date.fromisoformat(day) > dt.date.today()
+
+
+def test_a_home_visit_recorded_at_the_station_reaches_the_county_by_the_ordinary_sync(linked, hub):
+    app = linked
+    agent = StationClient(app.test_client()).login("agent")
+    today = dt.date.today().isoformat()
+    response = agent.post("/visits/new", {"visited_on": today, "started_at": "09:30", "ended_at": "10:40",
+                                          "staff": "王代办", "resident_name": "孙福贵", "resident_phone": "13700002222",
+                                          "address": "东关村五组3号", "purpose": "代办参保登记", "outcome": "done"})
+    assert response.status_code == 302
+    assert sync(app).error == ""
+    assert sync(app).error == ""  # nothing twice
+    with hub.app.app_context():
+        [visit] = HubHomeVisit.select()
+        assert visit.staff == "王代办" and visit.station.code == "ST141081102201"
+        assert Event.select().where(Event.case_id == visit.visit_id).count() == 1
+    with app.app_context(), db.connection_context():
+        assert not OutboxEvent.select().where(OutboxEvent.state != "acked").exists()

@@ -92,7 +92,21 @@ class BadEvent:
     over: dict[str, Any]
 
 
+def _visit(**over: Any) -> dict[str, Any]:
+    """A ``visit.recorded`` body as the station writes it, with ``over`` changed."""
+    return {"visited_on": "2026-11-20", "started_at": "09:30", "ended_at": "10:40", "staff": "王代办",
+            "resident": {"name": "孙福贵", "phone": "13700002222", "address": "东关村五组3号"},
+            "purpose": "代办参保登记", "outcome": "done", "village_code": "141081102201", **over}
+
+
 BAD_EVENTS = [
+    BadEvent("visit on 2026-13-45", {"kind": "visit.recorded", "payload": _visit(visited_on="2026-13-45")}),
+    BadEvent("visit resident not an object", {"kind": "visit.recorded", "payload": _visit(resident="孙福贵")}),
+    BadEvent("visit resident name a number", {"kind": "visit.recorded", "payload": _visit(resident={"name": 7})}),
+    BadEvent("visit outcome unknown", {"kind": "visit.recorded", "payload": _visit(outcome="maybe")}),
+    BadEvent("visit village 5 digits", {"kind": "visit.recorded", "payload": _visit(village_code="14108")}),
+    BadEvent("visit started 25:00", {"kind": "visit.recorded", "payload": _visit(started_at="25:00")}),
+    BadEvent("case taken with no visit", {"kind": "visit.case_taken", "payload": {"case_id": "x", "case_no": "1"}}),
     BadEvent("deadline 2026-02-30", {"deadline": "2026-02-30"}),
     BadEvent("deadline 2026-13-01", {"deadline": "2026-13-01"}),
     BadEvent("catalog version 300 characters", {"catalog_version": "v" * 300}),

@@ -18,7 +18,7 @@ from sync.hub.cli import cli
 from sync.hub.database import open_database, runner
 from sync.hub.extensions import db
 from sync.hub.keyring import MissingKeyFile, create_key_file
-from sync.hub.models import Event, HubCase, Station
+from sync.hub.models import Appointment, Event, HubCase, HubHomeVisit, Station
 from sync.hub.models.access_log import HubAccessLog
 from sync.hub.services import attachments, personal, stations
 from sync.hub.services.errors import ValidationError
@@ -179,6 +179,14 @@ def test_rotate_key_reseals_everything_and_every_record_still_opens(hub_env, mak
     events = [make_event(), make_event()]
     station.results([events[0]])
     station.results([events[1], {**events[1], "payload": {**events[1]["payload"], "case_no": "CHANGED"}}])
+    visit = make_event(kind="visit.recorded", payload={
+        "visited_on": "2026-11-20", "started_at": "09:30", "staff": "王代办", "purpose": "代办参保", "outcome": "done",
+        "resident": {"name": "孙福贵", "phone": "13700002222", "address": "东关村五组3号"}})
+    assert station.results([visit])[0]["status"] == "accepted"
+    booking = {"appointment_id": protocol.new_id(), "slot_date": "2026-11-23", "slot_start": "09:00",
+               "slot_end": "10:00", "name": "赵桂英", "phone": "13912345678", "home_visit": True,
+               "address": "东关村三组12号"}
+    assert station.post_json("/api/v1/appointments", {"bookings": [booking]}).json["stored"] == 1
     data = b"%PDF-1.4\n" + APPLICANT_ID.encode() + os.urandom(1000)
     sha = protocol.sha256_hex(data)
     with app.app_context():
@@ -191,6 +199,7 @@ def test_rotate_key_reseals_everything_and_every_record_still_opens(hub_env, mak
     result = CliRunner().invoke(cli, ["rotate-key"])
     assert result.exit_code == 0, result.output
     assert "重新加密" in result.output and "办件 2 件" in result.output and "附件 1 个" in result.output
+    assert "预约 1 个" in result.output and "上门服务 1 次" in result.output
 
     fresh = create_app()  # a worker started after the rotation reads the new key file
     ring = fresh.extensions["hub_key_ring"]
@@ -206,5 +215,9 @@ def test_rotate_key_reseals_everything_and_every_record_still_opens(hub_env, mak
             e["case_id"] for e in events}
         assert attachments.read_plain(attachments.blob_path(fresh.config["ATTACHMENT_DIR"], sha)) == data
         assert personal.station_secret(Station.get()) == secret
+        stored = HubHomeVisit.get()
+        assert [ring.unseal(stored.resident_name_stored), ring.unseal(stored.address_stored)] == ["孙福贵", "东关村五组3号"]
+        kept = Appointment.get(Appointment.phone_index.in_(ring.blind_indexes("13912345678")))
+        assert [ring.unseal(kept.name_stored), ring.unseal(kept.address_stored)] == ["赵桂英", "东关村三组12号"]
     again = SignedStation(fresh, "ST01", secret)  # the station's signed requests still verify
     assert again.results([make_event(case_id=events[0]["case_id"], seq=2, kind="case.note")])[0]["status"] == "accepted"

@@ -53,7 +53,8 @@ def test_every_kind_has_a_body_shape_and_a_name():
     assert set(events.BODIES) == events.KINDS == set(EVENT_KINDS)
     assert events.KINDS == {"case.submitted", "case.materials_updated", "case.status_changed", "case.note",
                             "case.delivered", "case.evaluated", "case.supplemented",
-                            "case.originals_handover", "case.originals_packed", "case.commitment_unkept"}  # the wire names never change
+                            "case.originals_handover", "case.originals_packed", "case.commitment_unkept",
+                            "visit.recorded", "visit.case_taken"}  # the wire names never change
 
 
 REUSED = {"verified_at": "2026-11-20T09:30:00", "verified_by": "王代办", "station_code": "ST141081102201",

@@ -8,11 +8,12 @@ import datetime as dt
 import pytest
 
 from station.extensions import db
-from station.models import Appointment, User
+from station.models import Appointment, Case, User
 from station.services import appointments
 from station.services.calendar import set_override
 from station.services.errors import DomainError
-from tests.fixtures.intake import item_named
+from sync.outbox import OutboxEvent
+from tests.fixtures.intake import form_for, item_named
 
 ITEM = "城乡居民基本养老保险参保登记"
 
@@ -136,3 +137,23 @@ def test_only_the_station_admin_sets_the_offer(app, agent, admin):
     assert response.status_code == 302
     with app.app_context(), db.connection_context():
         assert appointments.offer_settings()["enabled"] is True
+
+
+def test_a_crash_while_marking_the_booking_leaves_no_case_and_the_booking_open(app, agent, offer, monkeypatch):
+    booking = _book(app, day=offer["dates"][1])
+    with app.app_context(), db.connection_context():
+        item = item_named(ITEM)
+        data = form_for([item], applicant_name="赵桂英", applicant_phone="13912345678", appointment=booking.id)
+
+    def disk_full() -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(appointments, "now", disk_full)  # the second step (booking → converted) fails
+    assert agent.post(f"/intake/item/{item.id}", data).status_code == 500
+    with app.app_context(), db.connection_context():
+        assert Case.select().count() == 0 and OutboxEvent.select().count() == 0
+        assert Appointment.get_by_id(booking.id).status == "booked"
+    monkeypatch.undo()
+    assert agent.post(f"/intake/item/{item.id}", data).status_code == 302  # tried again: both steps at once
+    with app.app_context(), db.connection_context():
+        assert Appointment.get_by_id(booking.id).case_id == Case.get().id

@@ -3,14 +3,18 @@ cases taken during it carried on its record; the day's visits in the ledger, mas
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import shutil
 import subprocess
 
+import openpyxl
 import pytest
 
 from station.extensions import db
-from station.models import HomeVisit, HomeVisitCase
+from station.models import AccessLog, HomeVisit, HomeVisitCase
+from sync.outbox import OutboxEvent
 from tests.fixtures.intake import form_for, item_named
 
 ITEM = "城乡居民基本养老保险参保登记"
@@ -77,3 +81,55 @@ def test_a_visit_carries_the_cases_taken_during_it_and_is_in_the_ledger(app, age
     visits = text.split("上门服务（1 次）", 1)[1]  # the case's own row above names the applicant as cases do
     assert "王代办" in visits and "孙*贵" in visits and case_no in visits.replace(" ", "")
     assert "孙福贵" not in visits and "3号" not in visits and "已办完" in visits
+
+
+def _export(clerk, fmt: str) -> bytes:  # noqa: ANN001
+    today = dt.date.today()
+    response = clerk.get(f"/reports/ledger.{fmt}?period=range&start={(today - dt.timedelta(days=3)).isoformat()}"
+                         f"&end={today.isoformat()}")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return response.data
+
+
+def test_the_periods_ledger_files_carry_the_visits_masked_and_the_export_is_logged(app, admin, agent, clerk,
+                                                                                  tmp_path):
+    admin.post("/admin/villages", {"villages": "141081102201 东关村\n141081102202 西关村"})
+    response = agent.post("/visits/new", {**VISIT, "village_code": "141081102201"})
+    assert response.status_code == 302
+    secret = ("孙福贵", "13700002222", "五组3号")
+
+    sheet = openpyxl.load_workbook(io.BytesIO(_export(clerk, "xlsx")))["上门服务"]
+    header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert len(rows) == 1
+    visit = dict(zip(header, rows[0], strict=True))
+    assert visit["上门人员"] == "王代办、李窗口" and visit["村(社区)"] == "东关村"
+    assert visit["服务对象"] == "孙*贵" and visit["联系电话"] == "137****2222" and visit["结果"] == "已办完"
+    assert visit["上门日期"].date() == dt.date.today() and visit["时间"] == "09:30–10:40"
+    assert not any(s in str(v) for s in secret for v in rows[0])
+
+    text = _export(clerk, "csv").decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text)))
+    section = lines[lines.index(["上门服务"]) + 1:]
+    visit = dict(zip(section[0], section[1], strict=True))
+    assert visit["服务对象"] == "孙*贵" and visit["村(社区)"] == "东关村" and visit["办理事项"].startswith("代办养老保险")
+    assert not any(s in text for s in secret)
+
+    pdf = _pdf_text(_export(clerk, "pdf"), tmp_path).split("上门服务（1 次）", 1)[1]
+    assert "东关村" in pdf and "孙*贵" in pdf and "孙福贵" not in pdf
+
+    with app.app_context(), db.connection_context():
+        details = [e.detail for e in AccessLog.select().where(AccessLog.action == "ledger").order_by(AccessLog.seq)]
+    assert len(details) == 3 and all("上门服务 1 次" in d for d in details)
+
+
+def test_a_recorded_visit_is_queued_for_the_county_with_it_and_listed_as_a_visit(app, agent, clerk):
+    agent.post("/visits/new", {**VISIT, "staff": ""})  # refused: nothing saved, nothing queued
+    with app.app_context(), db.connection_context():
+        assert OutboxEvent.select().count() == 0
+    visit_id = agent.post("/visits/new", VISIT).headers["Location"].rsplit("/", 1)[-1]
+    with app.app_context(), db.connection_context():
+        [event] = OutboxEvent.select()
+        assert (event.case_id, event.kind, event.seq) == (visit_id, "visit.recorded", 1)
+        assert event.payload["resident"]["name"] == "孙福贵" and event.payload["outcome"] == "done"
+    page = clerk.get("/sync/").get_data(as_text=True)
+    assert f'/visits/{visit_id}">上门服务 {dt.date.today().isoformat()}' in page

@@ -17,6 +17,7 @@ from sync.hub.models.cases import (
     Setting,
 )
 from sync.hub.models.evaluations import HubEvaluation, Remedy, RemedyContact
+from sync.hub.models.home_visits import HubHomeVisit
 from sync.hub.models.licences import Licence
 from sync.hub.models.peers import Peer, PeerForward
 from sync.hub.models.stations import Device, Nonce, Station
@@ -54,10 +55,12 @@ MODELS = [
     HubTransferItem,
     HubTransferHandover,
     Setting,
+    HubHomeVisit,
 ]
 
 __all__ = [
     "MODELS",
+    "HubHomeVisit",
     "Appointment",
     "AppointmentOffer",
     "Attachment",

@@ -245,6 +245,13 @@ def view(appointment: Appointment, *, now: dt.datetime | None = None) -> Booking
 
 # --- the station's side ---------------------------------------------------------------------------
 
+def day_list(station: Station, day: dt.date, *, now: dt.datetime | None = None) -> list[BookingView]:
+    """A station's bookings for one day, by time, masked (the county's page of a station's bookings)."""
+    return [view(a, now=now) for a in Appointment.select().where((Appointment.station == station)
+                                                                 & (Appointment.slot_date == day))
+            .order_by(Appointment.slot_start, Appointment.created_at)]
+
+
 def receive_from_station(station: Station, body: Any, *, device: int = 0) -> dict[str, Any]:
     """Store a station's offer and its bookings (made or changed by its agents); idempotent by id.
 

@@ -20,10 +20,11 @@ from typing import Any
 
 from peewee import IntegrityError
 
+from rules import events as rules_events
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Conflict, Event, HubCase, Station, utcnow
-from sync.hub.services import attachments, catalog, personal
+from sync.hub.services import attachments, catalog, home_visits, personal
 from sync.hub.services.bulk_sql import prepared_insert, where_in
 from sync.hub.services.case_view import APPLY, Deferred, apply_nothing, case_row, new_case, write
 from sync.hub.services.classify import Verdict, bad_envelope, classify, named_files, rejected
@@ -54,15 +55,22 @@ def receive_batch(station: Station, batch: dict[str, Any], *, grace_days: int) -
         return (str(event.get("case_id")), seq if isinstance(seq, int) else 0, index)
 
     order = sorted(range(len(events)), key=order_key)
+    results: list[protocol.EventResult | None] = [None] * len(events)
+    # a home visit's events file a visit, not a case: they take the one-by-one path (a few a day),
+    # the batch's case events the path at once
+    visits = {i for i in order if isinstance(events[i], dict) and events[i].get("kind") in rules_events.VISIT_KINDS}
+    cases = [i for i in order if i not in visits]
     try:
-        return _receive_at_once(station, events, order, batch_id=batch_id, grace_days=grace_days)
+        for index, result in zip(sorted(cases), _receive_at_once(station, events, cases, batch_id=batch_id,
+                                                                   grace_days=grace_days), strict=True):
+            results[index] = result
     except (IntegrityError, _LostRace):
         pass  # a concurrent worker touched the same events or cases: take them one by one
     except Exception:  # noqa: BLE001 - the one-by-one path isolates (and logs) the culprit
         log.info("hub: batch %s from %s retried event by event", batch_id, station.code, exc_info=True)
-    results: list[protocol.EventResult | None] = [None] * len(events)
     for index in order:
-        results[index] = receive_event(station, events[index], batch_id=batch_id, grace_days=grace_days)
+        if results[index] is None:
+            results[index] = receive_event(station, events[index], batch_id=batch_id, grace_days=grace_days)
     return [r for r in results if r is not None]
 
 
@@ -209,8 +217,11 @@ def _classify_and_store(station: Station, event: dict[str, Any], digest: str, *,
                         batch_id: str | None, grace_days: int, now: dt.datetime) -> protocol.EventResult:
     """One event in the caller's transaction: every lookup read now, every write made now."""
     event_id, case_id, seq, kind = event["event_id"], event["case_id"], event["seq"], event["kind"]
+    visit_stream = kind in rules_events.VISIT_KINDS  # a home visit's stream: the visit row stands for the case
     existing = Event.get_or_none(Event.event_id == event_id)
-    case = HubCase.get_or_none(HubCase.case_id == case_id) if existing is None else None
+    case: Any = None
+    if existing is None:
+        case = home_visits.stream_of(case_id) if visit_stream else HubCase.get_or_none(HubCase.case_id == case_id)
     verdict = classify(
         station.id, event, digest, existing=existing, case=case,
         seq_holder=lambda case_id, seq: Event.get_or_none((Event.case_id == case_id) & (Event.seq == seq)),
@@ -220,11 +231,19 @@ def _classify_and_store(station: Station, event: dict[str, Any], digest: str, *,
         conflict_open=lambda case_id: bool(_open_conflicts(station, [case_id])))
     if not verdict.accepted:
         return _settle(station, event, digest, verdict)
+    if visit_stream:
+        problem = home_visits.problem(case, event)
+        if problem:
+            return rejected(event_id, protocol.CODE_BAD_EVENT, problem, retryable=False)
     last = case.last_seq if case is not None else 0
     Event.create(event_id=event_id, station=station, case_id=case_id, seq=seq, kind=kind, digest=digest,
                  occurred_at=event["occurred_at"], catalog_version=event["catalog_version"],
                  deadline=event.get("deadline"), batch_id=batch_id, body=personal.seal_body(event),
                  received_at=now)
+    if visit_stream:
+        if not home_visits.apply(station, case, event, now):
+            raise _LostRace()
+        return verdict.result
     if case is None:
         case = HubCase.create(case_id=case_id, station=station, last_seq=0, created_at=now, updated_at=now)
     updates: dict[str, Any] = {"last_seq": seq, "updated_at": now}

@@ -1,5 +1,6 @@
 """The county's ledger (台账) for a period, all stations or one, as PDF, .xlsx or CSV.
 
+The stations' home visits (上门服务) of the period follow the cases, as in a station's ledger.
 Numbers come from the snapshot already masked (the full ID number is never opened for a
 ledger); villages print by the names the county set; every export is in the access log.
 """
@@ -14,7 +15,7 @@ from printouts.sheets import ledger
 from rules.labels import HUB_CASE_STATUSES
 from rules.periods import Period
 from sync.hub.models import HubCase, HubUser, Station
-from sync.hub.services import access_log, county_settings, personal
+from sync.hub.services import access_log, county_settings, home_visits, personal
 from sync.hub.services.errors import ValidationError
 
 FORMATS = {
@@ -60,18 +61,20 @@ def export(period: Period, fmt: str, user: HubUser, address: str | None, station
     if fmt not in FORMATS:
         raise ValidationError("导出格式只能是 PDF、Excel 或 CSV。")
     found = rows(period, station)
+    visits = home_visits.rows(period, station)  # the 帮办代办 service the stations gave at residents' homes
     scope = station.name if station is not None else "全县"
     if fmt == "pdf":
         info = StationInfo(name=scope if station is not None else "县级政务服务平台（全县）",
                            code=station.code if station is not None else "COUNTY")
-        data = ledger(info, period.start, found, period.end)
+        data = ledger(info, period.start, found, period.end, visits=visits)
     elif fmt == "xlsx":
-        data = ledger_xlsx(f"台账 {period.slug}", found)
+        data = ledger_xlsx(f"台账 {period.slug}", found, visits)
     else:
-        data = ledger_csv(found)
+        data = ledger_csv(found, visits)
     name, mimetype = FORMATS[fmt]
     access_log.record(user, "ledger", address=address, obj=period.slug,
-                      detail=f"导出{scope}{period.label}台账（{name}，{len(found)} 件）")
+                      detail=f"导出{scope}{period.label}台账（{name}，{len(found)} 件"
+                             + (f"，上门服务 {len(visits)} 次" if visits else "") + "）")
     suffix = f"-{station.code}" if station is not None else ""
     return LedgerFile(data, f"ledger{suffix}-{period.slug}.{fmt}", mimetype, len(found))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.hub.extensions import db, key_ring
-from sync.hub.models import Conflict, Device, Event, HubCase, Station
+from sync.hub.models import Appointment, Conflict, Device, Event, HubCase, HubHomeVisit, Station
 from sync.hub.services import attachments, personal
 
 BATCH = 500
@@ -46,10 +46,39 @@ def _snapshot_needs_sealing(case: HubCase) -> bool:
                                                               indexes["proxy_id_index"])
 
 
+#: Rows holding a resident's sealed text columns one by one (a booking, a home visit), and the walk
+#: they are counted under; a booking's phone is also blind-indexed (computed again under the new key).
+SEALED_COLUMNS: tuple[tuple[type, tuple[str, ...], str], ...] = (
+    (Appointment, ("name_stored", "phone_stored", "address_stored"), "appointments"),
+    (HubHomeVisit, ("resident_name_stored", "resident_phone_stored", "address_stored"), "visits"),
+)
+
+
 def counts() -> dict[str, int]:
     """How many rows each walk visits (for a progress bar's length)."""
     return {"stations": Station.select().count() + Device.select().count(), "cases": HubCase.select().count(),
-            "events": Event.select().count(), "conflicts": Conflict.select().count()}
+            "events": Event.select().count(), "conflicts": Conflict.select().count(),
+            **{name: model.select().count() for model, _columns, name in SEALED_COLUMNS}}
+
+
+def _reseal_columns(model: type, columns: tuple[str, ...], tick: Progress) -> int:
+    """Seal each non-empty column of ``columns`` again where it is plain or under an older key."""
+    changed = 0
+    for batch in _rows(model, tuple(getattr(model, name) for name in columns)):
+        with db.atomic():
+            for row in batch:
+                stale = {name: getattr(row, name) for name in columns if key_ring.needs_resealing(getattr(row, name))}
+                if not stale:
+                    continue
+                plain = {name: key_ring.unseal(value) if key_ring.is_sealed(value) else value
+                         for name, value in stale.items()}
+                update = {name: key_ring.seal(value) for name, value in plain.items()}
+                if model is Appointment and "phone_stored" in plain:
+                    update["phone_index"] = key_ring.blind_index(plain["phone_stored"])
+                model.update(**update).where(model.id == row.id).execute()
+                changed += 1
+        tick(len(batch))
+    return changed
 
 
 def reseal_everything(attachment_dir: str | Path | None, progress: Progress | None = None) -> dict[str, int]:
@@ -86,6 +115,8 @@ def reseal_everything(attachment_dir: str | Path | None, progress: Progress | No
                             model.id == row.id).execute()
                         changed[name] += 1
             tick(len(batch))
+    for model, columns, name in SEALED_COLUMNS:
+        changed[name] = _reseal_columns(model, columns, tick)
     if attachment_dir and Path(attachment_dir).is_dir():
         changed["files"] = attachments.reseal_files(attachment_dir)
     return changed

@@ -24,6 +24,7 @@ from sync.hub.services import (
     catalog,
     county_settings,
     dashboard,
+    home_visits,
     ledger,
     provincial_export,
     statistics,
@@ -45,6 +46,14 @@ def _today() -> dt.date:
 
 def _period() -> Period:
     return parse_period(request.args, _today())
+
+
+def _period_or_month() -> tuple[Period, str]:
+    """The asked period for a page, or this month with the reason why the asked one was refused."""
+    try:
+        return _period(), ""
+    except PeriodError as exc:
+        return parse_period({"period": "month"}, _today()), exc.message
 
 
 def _station() -> Station | None:
@@ -79,11 +88,7 @@ def dashboard_page() -> str:
 
 @bp.get("/statistics")
 def statistics_page() -> str:
-    error = ""
-    try:
-        period = _period()
-    except PeriodError as exc:
-        error, period = exc.message, parse_period({"period": "month"}, _today())
+    period, error = _period_or_month()
     station = _station()
     stats = statistics.compute(period, _today(), station)
     return render_template("hub/numbers/statistics.html", period=period, kinds=KINDS, error=error, stats=stats,
@@ -179,3 +184,16 @@ def _parse_areas(text: str) -> dict[str, str]:
             raise HubError(f"第 {n} 行应为“12位区划代码 空格 名称”，如 141081102201 东关村。")
         table[code] = name.strip()
     return table
+
+
+@bp.get("/visits")
+def visits_page() -> str:
+    """上门服务: each station's home visits in a period, and the visits themselves (masked)."""
+    period, error = _period_or_month()
+    station = _station()
+    found = home_visits.lines(period, station)
+    log_access("home_visit", obj=period.slug,
+               detail=f"查看{station.name if station else '全县'}{period.label}上门服务（{len(found)} 次，姓名地址已遮蔽）")
+    return render_template("hub/numbers/visits.html", period=period, kinds=KINDS, error=error, station=station,
+                           per_station=home_visits.per_station(period), found=found, args=request.args,
+                           stations=Station.select().order_by(Station.code))

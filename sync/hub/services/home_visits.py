@@ -1,0 +1,128 @@
+"""Home visits (上门服务) at the county: filed from each station's visit events, listed per station.
+
+A visit's events form a stream of their own (``case_id`` is the visit's id): ``visit.recorded``
+first, then one ``visit.case_taken`` per case taken during the visit. The ingest path classifies
+them with the same rules as a case's events (exactly once, in order) with the visit row in the
+case's place, and calls :func:`problem` and :func:`apply` here. The resident's name, phone and
+address are sealed; pages and ledgers show them masked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import fn
+
+from printouts.data import HomeVisitRow
+from rules import events
+from rules.home_visits import OUTCOMES
+from rules.periods import Period
+from rules.privacy import mask_address, mask_name
+from sync.hub.extensions import key_ring
+from sync.hub.models import HubHomeVisit, Station
+from sync.hub.services import county_settings
+
+
+def stream_of(visit_id: str) -> HubHomeVisit | None:
+    """The visit a stream's events build (None before its ``visit.recorded``)."""
+    return HubHomeVisit.get_or_none(HubHomeVisit.visit_id == visit_id)
+
+
+def problem(visit: HubHomeVisit | None, event: dict[str, Any]) -> str | None:
+    """Why an otherwise well-formed visit event cannot be filed, in Chinese (None: it can)."""
+    if event["kind"] == events.VISIT_RECORDED and (visit is not None or event["seq"] != 1):
+        return "上门服务记录只能作为该记录的第 1 条事件登记一次。"
+    if event["kind"] == events.VISIT_CASE_TAKEN and visit is None:
+        return "上门服务所收办件须在该上门服务记录之后报送。"
+    return None
+
+
+def apply(station: Station, visit: HubHomeVisit | None, event: dict[str, Any], now: dt.datetime) -> bool:
+    """File an accepted event (after :func:`problem`); False when another worker got there first."""
+    body = event["payload"]
+    if event["kind"] == events.VISIT_RECORDED:
+        resident = body["resident"]
+        HubHomeVisit.create(
+            visit_id=event["case_id"], station=station, last_seq=event["seq"],
+            visited_on=dt.date.fromisoformat(body["visited_on"]), started_at=body["started_at"],
+            ended_at=body.get("ended_at") or "", staff=body["staff"][:200], village_code=body.get("village_code") or "",
+            resident_name_stored=key_ring.seal(resident["name"]),
+            resident_phone_stored=key_ring.seal(resident["phone"]) if resident.get("phone") else "",
+            address_stored=key_ring.seal(resident["address"]) if resident.get("address") else "",
+            purpose=body["purpose"], outcome=body["outcome"], outcome_note=body.get("outcome_note") or "",
+            received_at=now)
+        return True
+    if visit is None:  # problem() refuses a case taken before its visit
+        raise ValueError("visit.case_taken before visit.recorded")
+    numbers = "、".join(n for n in (visit.case_numbers, body["case_no"][:64]) if n)
+    return (HubHomeVisit.update(last_seq=event["seq"], cases_taken=HubHomeVisit.cases_taken + 1, case_numbers=numbers)
+            .where((HubHomeVisit.id == visit.id) & (HubHomeVisit.last_seq == visit.last_seq)).execute()) == 1
+
+
+def _in(period: Period, station: Station | None) -> Any:
+    query = HubHomeVisit.select().where(HubHomeVisit.visited_on.between(period.start, period.end))
+    return query.where(HubHomeVisit.station == station.id) if station is not None else query
+
+
+@dataclass(frozen=True)
+class StationVisits:
+    """A station's visits in a period: how many, how many cases taken during them."""
+
+    station: Station
+    visits: int
+    cases: int
+
+
+def per_station(period: Period) -> list[StationVisits]:
+    """Every station with visits in the period, most visits first."""
+    counts = {row.station_id: (row.n, row.cases or 0) for row in
+              _in(period, None).select(HubHomeVisit.station, fn.COUNT(HubHomeVisit.id).alias("n"),
+                                       fn.SUM(HubHomeVisit.cases_taken).alias("cases")).group_by(HubHomeVisit.station)}
+    stations = Station.select().where(Station.id.in_(list(counts))) if counts else []
+    return sorted((StationVisits(s, *counts[s.id]) for s in stations), key=lambda r: (-r.visits, r.station.code))
+
+
+def rows(period: Period, station: Station | None = None) -> list[HomeVisitRow]:
+    """The period's visits for the county's ledger and page, oldest first; full names (the builders mask)."""
+    names = county_settings.area_names()
+    query = (_in(period, station).select(HubHomeVisit, Station).join(Station)
+             .order_by(HubHomeVisit.visited_on, HubHomeVisit.started_at, HubHomeVisit.id))
+    return [HomeVisitRow(
+        time=v.started_at + (f"–{v.ended_at}" if v.ended_at else ""),
+        staff=(v.staff if station is not None else f"{v.station.name}：{v.staff}"),
+        resident_name=key_ring.unseal(v.resident_name_stored),
+        address=key_ring.unseal(v.address_stored) if v.address_stored else "",
+        purpose=v.purpose, outcome=OUTCOMES.get(v.outcome, v.outcome),
+        case_numbers=tuple(n for n in v.case_numbers.split("、") if n), visited_on=v.visited_on,
+        village=names.get(v.village_code, v.village_code),
+        resident_phone=key_ring.unseal(v.resident_phone_stored) if v.resident_phone_stored else "")
+        for v in query]
+
+
+@dataclass(frozen=True)
+class VisitLine:
+    """A visit as the county page lists it: masked."""
+
+    station: str
+    visited_on: dt.date
+    time: str
+    staff: str
+    village: str
+    resident: str
+    address: str
+    purpose: str
+    outcome: str
+    case_numbers: str
+
+
+def lines(period: Period, station: Station | None = None, limit: int = 500) -> list[VisitLine]:
+    """The period's visits for the page, newest first, masked."""
+    names = county_settings.area_names()
+    query = (_in(period, station).select(HubHomeVisit, Station).join(Station)
+             .order_by(HubHomeVisit.visited_on.desc(), HubHomeVisit.started_at.desc()).limit(limit))
+    return [VisitLine(v.station.name, v.visited_on, v.started_at + (f"–{v.ended_at}" if v.ended_at else ""), v.staff,
+                      names.get(v.village_code, v.village_code), mask_name(key_ring.unseal(v.resident_name_stored)),
+                      mask_address(key_ring.unseal(v.address_stored)) if v.address_stored else "", v.purpose,
+                      OUTCOMES.get(v.outcome, v.outcome), v.case_numbers) for v in query]

@@ -1,0 +1,73 @@
+"""A station's devices and bookings on the county's pages: list the devices, revoke one (county admins);
+see a day's bookings with their state. The same services as ``python -m sync.hub`` and the public page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from rules.appointments import STATUSES
+from sync.hub.china_time import CHINA_TZ
+from sync.hub.extensions import db
+from sync.hub.models import Station
+from sync.hub.models.users import COUNTY_ADMIN
+from sync.hub.security import CASEWORK, log_access, require_role
+from sync.hub.services import appointments, devices
+from sync.hub.services.errors import HubError
+
+bp = Blueprint("station_pages", __name__, url_prefix="/stations")
+
+
+@bp.before_request
+def _require_casework_role() -> None:
+    require_role(*CASEWORK)
+
+
+def _station(code: str) -> Station:
+    return Station.by_code(code) or abort(404)
+
+
+@bp.get("/<code>/devices")
+def device_list(code: str) -> str:
+    """The station's devices: number, name, last seen, active or revoked (and why)."""
+    station = _station(code)
+    return render_template("hub/devices.html", station=station, devices=devices.list_devices(station.code))
+
+
+@bp.post("/<code>/devices/revoke")
+def device_revoke(code: str) -> Response:
+    """Stop one device at once (a lost laptop); county admins only, logged with the reason."""
+    if current_user.role != COUNTY_ADMIN:
+        abort(403)  # a revoked laptop stops syncing for good: county admins only
+    station = _station(code)
+    name = request.form.get("name", "")
+    try:
+        with db.atomic():
+            device = devices.revoke_device(station.code, name, request.form.get("reason", ""))
+            log_access("device_revoke", obj=f"{station.code}/{device.number}",
+                       detail=f"停用设备“{device.name}”：{device.revoked_reason}")
+    except HubError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"设备“{device.name}”已停用，它的下一次同步将被拒绝。", "success")
+    return redirect(url_for("station_pages.device_list", code=station.code))
+
+
+@bp.get("/<code>/bookings")
+def booking_list(code: str) -> str:
+    """The station's bookings for a day (today unless asked), by time, masked, with their state."""
+    station = _station(code)
+    today = dt.datetime.now(CHINA_TZ).date()
+    raw = (request.args.get("day") or "").strip()
+    try:
+        day = dt.date.fromisoformat(raw) if raw else today
+    except ValueError:
+        flash("日期格式有误，应为 2026-12-01 这样的日期；已显示今天的预约。", "error")
+        day = today
+    rows = appointments.day_list(station, day)
+    log_access("appointment_list", obj=station.code,
+               detail=f"查看 {station.name} {day.isoformat()} 的预约（{len(rows)} 个，姓名电话已遮蔽）")
+    return render_template("hub/bookings.html", station=station, day=day, rows=rows, statuses=STATUSES)
