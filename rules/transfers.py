@@ -14,8 +14,10 @@ STATES = {IN_TRANSIT: "在途", ARRIVED: "已送达"}
 ITEM_STATES = {"present": "随批", "missing": "缺失", "extra": "多出"}
 NAME_MAX = 50
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-#: ``WL-{station code}-{YYYYMMDD}-{nn}``: ASCII, printed as Code 128 on the 物料流转单
-BATCH_NO = re.compile(r"^WL-([0-9A-Z-]{4,30})-\d{8}-\d{2,3}$")
+#: ``WL-{station code}-{YYYYMMDD}-{nn}``, and on a second device of the station (a laptop on a home
+#: visit) ``…-{nn}-{device}`` as its case numbers (rules/case_numbers.py): each device counts in its
+#: own database, the suffix keeps two batches of one day apart. ASCII, printed as Code 128.
+BATCH_NO = re.compile(r"^WL-([0-9A-Z-]{4,30}?)-\d{8}-\d{2,3}(?:-\d{2})?$")
 
 
 def normalize_code(typed: str | None) -> str:

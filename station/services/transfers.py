@@ -22,7 +22,7 @@ from peewee import JOIN, fn
 from ulid import ULID
 
 from printouts.data import Handover, TransferDoc, TransferLine
-from rules import events
+from rules import case_numbers, events
 from rules.privacy import mask_name
 from rules.transfers import (
     ARRIVED,
@@ -36,6 +36,7 @@ from station.models import Case, CaseMaterial, Transfer, TransferHandover, Trans
 from station.services import timeline
 from station.services.errors import DomainError, NotFound, ValidationFailed
 from station.services.station_info import get_profile
+from sync import state
 from sync.local_db import db, now, seal_text
 from sync.outbox import enqueue
 
@@ -58,10 +59,13 @@ def cases_awaiting_transfer(limit: int = 200) -> list[Case]:
 
 
 def _new_batch_no(day: dt.date) -> str:
+    """The day's next batch number of this device; a laptop's carry its device suffix, as its case numbers do."""
     code = re.sub(r"[^0-9A-Z-]", "", (get_profile().code or "ST").upper())[:30] or "ST"
     prefix = f"WL-{code}-{day:%Y%m%d}-"
-    taken = Transfer.select().where(Transfer.batch_no.startswith(prefix)).count()
-    return f"{prefix}{taken + 1:02d}"
+    suffix = case_numbers.device_suffix(state.device_number())
+    mine = [no for (no,) in Transfer.select(Transfer.batch_no).where(Transfer.batch_no.startswith(prefix)).tuples()
+            if no.count("-") == prefix.count("-") + suffix.count("-") and no.endswith(suffix)]
+    return f"{prefix}{len(mine) + 1:02d}{suffix}"
 
 
 def create_transfer(case_ids: list[str], *, destination: str, direction: str, user: User) -> Transfer:

@@ -113,3 +113,26 @@ def test_papers_given_back_to_the_resident_name_them_masked(app, agent, batch):
         payload = OutboxEvent.select().where(OutboxEvent.kind == events.ORIGINALS_HANDOVER).first().payload
         assert payload["receiver"] == "张*丰"
         assert Case.select().count() == 3
+
+
+def test_a_laptops_batch_never_takes_the_station_pcs_number(app, agent, batch):
+    """A laptop on a home visit numbers its batches in its own database: its device suffix keeps them apart."""
+    from rules.transfers import origin_of
+    from station.services.station_info import get_profile
+    from sync import state
+
+    with app.app_context(), db.connection_context():
+        state.set_value(state.DEVICE, "2")  # as linking the PC as the station's second device leaves it
+        code = get_profile().code
+    ids = queue_cases(app, 1)
+    response = agent.post("/transfers/new", data={"case": ids, "destination": "东关镇便民服务中心", "direction": "up"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        laptop = Transfer.select().order_by(Transfer.id.desc()).get().batch_no
+    assert batch["no"].endswith("-01")  # the PC's first batch of the day …
+    assert laptop == batch["no"] + "-02"  # … and the laptop's own first, device 2: never the same number
+    assert origin_of(laptop) == origin_of(batch["no"]) == code.upper()
+    found = scan(agent, laptop.lower() + "\r\n")  # the scanner finds the laptop's batch, not the PC's
+    assert found.status_code == 302
+    page = agent.get(found.headers["Location"]).get_data(as_text=True)
+    assert laptop in page
