@@ -18,6 +18,15 @@ DECISION_CLASSES: Mapping[str, str] = {"not_collected": "一次性告知", "defe
                                        "collected": "收件"}
 
 
+def decision_class(decision: str | None, commitment: bool) -> str:
+    """The DECISION_CLASSES key of one case: its intake decision and whether a material was promised."""
+    if decision == "not_collected":
+        return "not_collected"
+    if decision == "deferred":
+        return "deferred"
+    return "commitment" if commitment else "collected"
+
+
 @dataclass(frozen=True)
 class Counted:
     """One table: a title, and (label, count) rows, largest first."""

@@ -8,6 +8,7 @@ from sync.hub.models.cases import (
     AttachmentLink,
     AttachmentOwner,
     AttachmentUpload,
+    CaseTally,
     CatalogVersion,
     Change,
     Conflict,
@@ -50,6 +51,7 @@ MODELS = [
     AppointmentOffer,
     Appointment,
     Setting,
+    CaseTally,
 ]
 
 __all__ = [
@@ -61,6 +63,7 @@ __all__ = [
     "AttachmentOwner",
     "AttachmentUpload",
     "BaseModel",
+    "CaseTally",
     "CatalogVersion",
     "Change",
     "Conflict",
