@@ -78,9 +78,8 @@ def _compute(period: Period, today: dt.date, station: Station | None) -> Statist
     stations = {s.id: s.name for s in Station.select(Station.id, Station.name)}
     kinds = [(*label.split("|"), n) for label, n in sums.get("kind", {}).items()]
     if station is None:
-        per_station = _per_station(in_period)
-        agents = [(f"{a or '—'}（{stations.get(s, s)}）", n) for s, by in per_station.items()
-                  for a, n in by.get("agent", {}).items()]
+        per_station = _per_station(in_period, today)
+        agents = [(f"{a or '—'}（{stations.get(s, s)}）", n) for s, a, n in _agents(in_period)]
     else:
         agents = [(a or "—", n) for a, n in sums.get("agent", {}).items()]
     stats = Statistics(period, sum(sums.get("cases", {}).values()), [
@@ -98,9 +97,9 @@ def _compute(period: Period, today: dt.date, station: Station | None) -> Statist
     stats.deferred = Deferred(total_d, on_d, late_d, total_d - on_d - late_d, None)
     stats.trend = trend(min(period.end, today), station)
     if station is None:
-        stats.tables.insert(0, _counted("station", "按服务站", [(stations.get(s, s), _one(by, "cases"))
-                                                              for s, by in per_station.items()]))
-        stats.ranking = _ranking(per_station, stations, today)
+        stats.tables.insert(0, _counted("station", "按服务站", [(stations.get(s, s), figures[0])
+                                                              for s, figures in per_station.items()]))
+        stats.ranking = _ranking(per_station, stations)
     stats.counted_at = dt.datetime.now(CHINA_TZ).replace(tzinfo=None, microsecond=0)
     return stats
 
@@ -114,29 +113,39 @@ def _overdue(sums: dict[str, dict[str, int]], line: str, today: dt.date) -> int:
     return sum(n for due, n in sums.get(f"open:{line}", {}).items() if due < today.isoformat())
 
 
-PER_STATION = ("cases", "agent", "on_time:committed", "late:committed", "open:committed")
+def _per_station(in_period, today: dt.date) -> dict[int, tuple[int, int, int, int]]:  # noqa: ANN001
+    """Each station's count and committed line over the period: (cases, on time, late, open overdue today)."""
+    def figure(name: str, condition=None) -> fn:  # noqa: ANN001
+        hit = CaseTally.figure == name
+        return _sum_n(hit & condition if condition is not None else hit)
+
+    query = (CaseTally.select(CaseTally.station_id, figure("cases"), figure("on_time:committed"),
+                              figure("late:committed"), figure("open:committed", CaseTally.label < today.isoformat()))
+             .where(CaseTally.figure.in_(("cases", "on_time:committed", "late:committed", "open:committed"))
+                    & in_period & (CaseTally.station_id != tally.COUNTY))
+             .group_by(CaseTally.station_id).tuples())
+    return {row[0]: tuple(int(v) for v in row[1:]) for row in query if row[1]}
 
 
-def _per_station(in_period) -> dict[int, dict[str, dict[str, int]]]:  # noqa: ANN001
-    """Each station's count, agents and committed line over the period."""
-    by: dict[int, dict[str, dict[str, int]]] = {}
-    for station_id, figure, label, n in (
-            CaseTally.select(CaseTally.station_id, CaseTally.figure, CaseTally.label, fn.SUM(CaseTally.n))
-            .where(CaseTally.figure.in_(PER_STATION) & in_period & (CaseTally.station_id != tally.COUNTY))
-            .group_by(CaseTally.station_id, CaseTally.figure, CaseTally.label).tuples()):
-        by.setdefault(station_id, {}).setdefault(figure, {})[label] = int(n or 0)
-    return {s: figures for s, figures in by.items() if _one(figures, "cases")}
+def _agents(in_period) -> list[tuple[int, str, int]]:  # noqa: ANN001
+    """(station, agent, cases) over the period: an agent's name is the station's own."""
+    return [(s, a, int(n)) for s, a, n in (
+        CaseTally.select(CaseTally.station_id, CaseTally.label, fn.SUM(CaseTally.n))
+        .where((CaseTally.figure == "agent") & in_period & (CaseTally.station_id != tally.COUNTY))
+        .group_by(CaseTally.station_id, CaseTally.label).tuples()) if n]
 
 
-def _ranking(per_station: dict[int, dict[str, dict[str, int]]], stations: dict[int, str],
-             today: dt.date) -> list[tuple[str, int, int, float | None]]:
+def _sum_n(condition) -> fn:  # noqa: ANN001
+    return fn.COALESCE(fn.SUM(SqlCase(None, [(condition, CaseTally.n)], 0)), 0)
+
+
+def _ranking(per_station: dict[int, tuple[int, int, int, int]], stations: dict[int, str]
+             ) -> list[tuple[str, int, int, float | None]]:
     """Stations by on-time rate on the committed line (best first), then by fewer open overdue cases."""
     ranked = []
-    for station_id, figures in per_station.items():
-        on_n, late_n = _one(figures, "on_time:committed"), _one(figures, "late:committed")
+    for station_id, (cases, on_n, late_n, overdue_n) in per_station.items():
         closed = on_n + late_n
-        ranked.append((stations.get(station_id, str(station_id)), _one(figures, "cases"),
-                       _overdue(figures, "committed", today), on_n / closed if closed else None))
+        ranked.append((stations.get(station_id, str(station_id)), cases, overdue_n, on_n / closed if closed else None))
     ranked.sort(key=lambda r: (-(r[3] if r[3] is not None else -1), r[2], r[0]))
     return ranked
 
