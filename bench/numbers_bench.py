@@ -84,7 +84,7 @@ def county_statistics(workdir: Path, stations: int, per_station: int, samples: i
         from sync.hub.services import statistics
 
         cold = []  # counted afresh: the first clerk to open the page in two minutes
-        for _ in range(max(3, samples // 8)):
+        for _ in range(max(10, samples // 4)):
             statistics._cache.clear()
             t = time.perf_counter()
             client.get(url_month)

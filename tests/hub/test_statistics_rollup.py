@@ -124,7 +124,9 @@ def played(any_hub_app, make_station, make_event):
     b_cases = [_case(make_event, n) for n in (1, 2, 5, 6, 9)]
     with app.app_context(), db.connection_context():
         station_b = Station.get(Station.code == "ST-B")
-        for event in b_cases + b_cases[:2]:  # one by one, the first two twice
+        b_later = [make_event(case_id=event["case_id"], seq=2, kind=events.MATERIALS_UPDATED,
+                              payload={"materials": event["payload"]["materials"]}) for event in b_cases[:3]]
+        for event in b_cases + b_cases[:2] + b_later + b_later[:1]:  # one by one, some twice
             ingest.receive_event(station_b, event)
         for n, event in enumerate(a_cases):
             kind = ("accepted", "supplement", "rejected", "completed", None)[n % 5]
