@@ -21,10 +21,11 @@ from rules.statistics import (
     OnTime,
     Statistics,
     decision_class,
+    satisfaction,
     trend_days,
 )
 from rules.time_lines import LINES
-from station.models import Case, CaseMaterial, ServiceItem, User
+from station.models import Case, CaseMaterial, Evaluation, ServiceItem, User
 from station.services import areas, time_lines
 from station.services.calendar import load_calendar
 
@@ -74,6 +75,11 @@ def compute(period: Period, today: dt.date) -> Statistics:
     stats.on_time = _on_time(where, today)
     stats.deferred = _deferred(where, today)
     stats.trend = _trend(min(period.end, today))
+    start, stop = period.bounds()
+    stats.satisfaction = satisfaction(
+        Evaluation.select(Evaluation.level, Evaluation.reason_tag, fn.COUNT(Evaluation.id))
+        .where((Evaluation.created_at >= start) & (Evaluation.created_at < stop))
+        .group_by(Evaluation.level, Evaluation.reason_tag).tuples())
     return stats
 
 

@@ -18,10 +18,19 @@ from peewee import fn
 
 from rules.labels import HUB_CASE_STATUSES, MODES
 from rules.periods import Period
-from rules.statistics import DECISION_CLASSES, Counted, Deferred, OnTime, Statistics, trend_days
+from rules.statistics import (
+    DECISION_CLASSES,
+    Counted,
+    Deferred,
+    OnTime,
+    Satisfaction,
+    Statistics,
+    satisfaction,
+    trend_days,
+)
 from rules.time_lines import LINES
-from sync.hub.china_time import CHINA_TZ
-from sync.hub.models import CaseTally, HubCase, Station
+from sync.hub.china_time import CHINA_OFFSET, CHINA_TZ
+from sync.hub.models import CaseTally, HubCase, HubEvaluation, Station
 from sync.hub.services import county_settings, tally
 
 CACHE_SECONDS = 120.0
@@ -96,12 +105,23 @@ def _compute(period: Period, today: dt.date, station: Station | None) -> Statist
     # which outstanding materials are past their date is not kept at the county: shown as —
     stats.deferred = Deferred(total_d, on_d, late_d, total_d - on_d - late_d, None)
     stats.trend = trend(min(period.end, today), station)
+    stats.satisfaction = _satisfaction(period, station)
     if station is None:
         stats.tables.insert(0, _counted("station", "按服务站", [(stations.get(s, s), figures[0])
                                                               for s, figures in per_station.items()]))
         stats.ranking = _ranking(per_station, stations)
     stats.counted_at = dt.datetime.now(CHINA_TZ).replace(tzinfo=None, microsecond=0)
     return stats
+
+
+def _satisfaction(period: Period, station: Station | None) -> Satisfaction:
+    """Ratings given in the period (China days; ``created_at`` is UTC): by level and 差评 reason."""
+    start, stop = (moment - CHINA_OFFSET for moment in period.bounds())
+    where = (HubEvaluation.created_at >= start) & (HubEvaluation.created_at < stop)
+    if station is not None:
+        where &= HubEvaluation.station == station.id
+    return satisfaction(HubEvaluation.select(HubEvaluation.level, HubEvaluation.reason_tag, fn.COUNT(HubEvaluation.id))
+                        .where(where).group_by(HubEvaluation.level, HubEvaluation.reason_tag).tuples())
 
 
 def _one(sums: dict[str, dict[str, int]], figure: str) -> int:
