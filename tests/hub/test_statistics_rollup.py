@@ -188,3 +188,13 @@ def test_the_kept_roll_up_equals_the_migrations_backfill(played) -> None:
         kept = _tally()
         backfill(db)
         assert kept == _tally() and len(kept) > 50
+
+
+def test_a_station_mode_with_a_bar_in_it_is_counted_not_a_crash(hub_app, station_a, make_event) -> None:
+    odd = make_event(payload=case_snapshot(mode="帮|办", received_at=f"{_day(1)}T10:00:00+08:00"))
+    plain = make_event(payload=case_snapshot(received_at=f"{_day(1)}T11:00:00+08:00"))
+    assert {r["status"] for r in station_a.results([odd, plain])} == {"accepted"}
+    with hub_app.app_context(), db.connection_context():
+        stats = statistics._compute(PERIOD, TODAY, None)
+    assert dict(stats.table("mode").rows) == {"帮|办": 1, "代办": 1}
+    assert dict(stats.table("decision").rows) == {"收件": 2}

@@ -76,8 +76,8 @@ def _sums(query) -> dict[str, dict[str, int]]:  # noqa: ANN001 - a peewee query 
 
 
 def _compute(period: Period, today: dt.date, station: Station | None) -> Statistics:
-    """Two reads of the roll-up: the scope's figures (county or one station) over the period, and,
-    at the county, each station's count, committed line and agents."""
+    """Reads of the roll-up: the scope's figures (the county's, or one station's) over the period,
+    at the county each station's count, committed line and agents, and the trend; then the ratings."""
     scope = station.id if station is not None else tally.COUNTY
     in_period = (CaseTally.day >= period.start) & (CaseTally.day <= period.end)
     sums = _sums(CaseTally.select(CaseTally.figure, CaseTally.label, fn.SUM(CaseTally.n))
@@ -85,7 +85,7 @@ def _compute(period: Period, today: dt.date, station: Station | None) -> Statist
                  .group_by(CaseTally.figure, CaseTally.label))
     names = county_settings.area_names()
     stations = {s.id: s.name for s in Station.select(Station.id, Station.name)}
-    kinds = [(*label.split("|"), n) for label, n in sums.get("kind", {}).items()]
+    kinds = [(*_kind(label), n) for label, n in sums.get("kind", {}).items()]
     if station is None:
         per_station = _per_station(in_period, today)
         agents = [(f"{a or '—'}（{stations.get(s, s)}）", n) for s, a, n in _agents(in_period)]
@@ -112,6 +112,13 @@ def _compute(period: Period, today: dt.date, station: Station | None) -> Statist
         stats.ranking = _ranking(per_station, stations)
     stats.counted_at = dt.datetime.now(CHINA_TZ).replace(tzinfo=None, microsecond=0)
     return stats
+
+
+def _kind(label: str) -> tuple[str, str, str]:
+    """(status, mode, decision class) of a ``kind`` label; the mode is the station's text and may hold a "|"."""
+    status, rest = label.split("|", 1)
+    mode, decision = rest.rsplit("|", 1)
+    return status, mode, decision
 
 
 def _satisfaction(period: Period, station: Station | None) -> Satisfaction:
