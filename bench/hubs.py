@@ -7,6 +7,7 @@ workers" (sync/hub/__init__.py).
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from bench.common import free_port, spawn, stop, wait_for_port
 from sync.hub import create_app
 from sync.hub.config import Config
 from sync.hub.extensions import db
-from sync.hub.models import Event
+from sync.hub.models import CaseTally, Event
 from sync.hub.services import stations
 
 
@@ -45,6 +46,21 @@ def count_events(instance: Path, database_url: str | None = None) -> list[tuple[
         rows = [(e.event_id, e.case_id, e.seq) for e in Event.select(Event.event_id, Event.case_id, Event.seq)]
     app.extensions["hub_db"].close_all()  # the hub pools its connections
     return rows
+
+
+def rollup_matches_backfill(instance: Path, database_url: str | None = None) -> bool:
+    """Whether the statistics roll-up the hub kept under load equals migration 0017's count afresh."""
+    app = create_app(_config(database_url, AUTO_MIGRATE=False), instance)
+
+    def rows() -> set[tuple]:
+        return {(t.station_id, str(t.day)[:10], t.figure, t.label, t.n) for t in CaseTally.select() if t.n}
+
+    with app.app_context(), db.connection_context():
+        kept = rows()
+        importlib.import_module("sync.hub.migrations.0017_case_tally").backfill(db)
+        counted = rows()
+    app.extensions["hub_db"].close_all()
+    return bool(kept) and kept == counted
 
 
 @dataclass

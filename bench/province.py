@@ -24,7 +24,7 @@ from typing import Any
 
 from bench.common import summary_ms
 from bench.hub_load import _backlogs, _Station
-from bench.hubs import count_events, hub_processes, register
+from bench.hubs import count_events, hub_processes, register, rollup_matches_backfill
 from demo.loopback import local_postgres_dsn, throwaway_schema
 
 APPLICATION_NAME = "bench-province"
@@ -88,6 +88,7 @@ def _one(workdir: Path, dsn: str, backlogs: list[list[dict[str, Any]]], workers:
             hub_cpu = sum(_cpu_seconds(p.pid) for p in hubs.procs) - hub_cpu_before
             pg_cpu = sum(_cpu_seconds(pid) for pid in _backend_pids(dsn))
         stored = count_events(instance, url)
+        rollup_exact = rollup_matches_backfill(instance, url)
     sent = [i for c in clients for i in c.sent_ids]
     accepted = sum(c.statuses.get("accepted", 0) for c in clients)
     errors = [c.error for c in clients if c.error]
@@ -107,6 +108,7 @@ def _one(workdir: Path, dsn: str, backlogs: list[list[dict[str, Any]]], workers:
         "last_station_drained_s": round(drained[-1], 2) if drained else None,
         "exactly_once": (not errors and accepted == len(sent) and len(stored_ids) == len(set(stored_ids))
                          and set(stored_ids) == set(sent)),
+        "rollup_exact": rollup_exact,
         "hub_cpu_s": round(hub_cpu, 2),
         "postgres_cpu_s": round(pg_cpu, 2),
         "cpu_us_per_event": round(cpu_us, 1) if cpu_us else None,
@@ -151,4 +153,5 @@ def run(workdir: Path, stations: int, cases_per_station: int, processes: tuple[i
         "cpu_us_per_event_worst": worst,
         "province": cores_needed(worst) if worst else None,
         "exactly_once": all(r["exactly_once"] for r in runs),
+        "rollup_exact": all(r["rollup_exact"] for r in runs),
     }

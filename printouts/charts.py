@@ -89,4 +89,7 @@ def statistics_charts(stats: Statistics) -> dict[str, str]:
     charts = {t.key: bar_chart(f"{t.title}（件）", t.rows) for t in stats.tables}
     last = stats.trend[-1][0] if stats.trend else stats.period.end
     charts["trend"] = trend_chart(f"近30天收件与办结（至 {last.isoformat()}）", stats.trend)
+    if stats.satisfaction is not None:
+        charts["satisfaction"] = bar_chart("好差评：按满意程度（条）", stats.satisfaction.levels)
+        charts["bad_reasons"] = bar_chart("差评原因（条）", stats.satisfaction.bad_reasons)
     return charts

@@ -134,7 +134,8 @@ def _sheet_name(title: str) -> str:
     return (title.translate(_BAD_SHEET_CHARS) or "台账")[:31]
 
 
-def _csv_text(value: Value) -> str:
+def csv_cell(value: Value) -> str:
+    """A value as CSV text; one starting with = + - @ quoted with ' so Excel and WPS show it, never run it."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -158,14 +159,14 @@ def ledger_csv(rows: Iterable[LedgerRow], visits: Iterable[HomeVisitRow] = ()) -
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([name for name, *_rest in columns])
     for i, r in enumerate(rows, 1):
-        writer.writerow([_csv_text(value(i, r)) for _h, _w, value, _f in columns])
+        writer.writerow([csv_cell(value(i, r)) for _h, _w, value, _f in columns])
     visits = list(visits)
     if visits:
         writer.writerow([])
         writer.writerow([VISITS_TITLE])
         writer.writerow([name for name, *_rest in VISIT_COLUMNS])
         for i, v in enumerate(visits, 1):
-            writer.writerow([_csv_text(value(i, v)) for _h, _w, value, _f in VISIT_COLUMNS])
+            writer.writerow([csv_cell(value(i, v)) for _h, _w, value, _f in VISIT_COLUMNS])
     return out.getvalue().encode("utf-8-sig")
 
 

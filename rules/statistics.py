@@ -6,9 +6,10 @@ beneath it are both drawn from.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from rules.evaluations import BAD_LEVELS, LEVELS, REASON_TAGS
 from rules.periods import Period
 
 #: The intake decision as the statistics count it (a case counts once, first match wins):
@@ -16,6 +17,15 @@ from rules.periods import Period
 #: commitment), else 收件 (every material handed in).
 DECISION_CLASSES: Mapping[str, str] = {"not_collected": "一次性告知", "deferred": "容缺", "commitment": "承诺",
                                        "collected": "收件"}
+
+
+def decision_class(decision: str | None, commitment: bool) -> str:
+    """The DECISION_CLASSES key of one case: its intake decision and whether a material was promised."""
+    if decision == "not_collected":
+        return "not_collected"
+    if decision == "deferred":
+        return "deferred"
+    return "commitment" if commitment else "collected"
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,46 @@ class Deferred:
         return self.on_time / brought if brought else None
 
 
+@dataclass(frozen=True)
+class Satisfaction:
+    """好差评 given in the period: how many, by level, and the reasons the 差评 gave.
+
+    好评 are the three better levels (非常满意, 满意, 基本满意), 差评 the last two, as the national
+    好差评 system counts them; the satisfaction rate is 好评 over all ratings (首次 and 追评 alike).
+    """
+
+    total: int
+    good: int
+    levels: list[tuple[str, int]]  # every level, best first
+    bad_reasons: list[tuple[str, int]]  # the reason a 差评 chose, most first
+
+    @property
+    def bad(self) -> int:
+        return self.total - self.good
+
+    @property
+    def rate(self) -> float | None:
+        return self.good / self.total if self.total else None
+
+
+NO_REASON = "未选原因"
+
+
+def satisfaction(counted: Iterable[tuple[str, str, int]]) -> Satisfaction:
+    """The figures from (level, reason tag, ratings) counted by a GROUP BY on either side."""
+    levels: dict[str, int] = dict.fromkeys(LEVELS, 0)
+    reasons: dict[str, int] = {}
+    for level, tag, n in counted:
+        levels[level] = levels.get(level, 0) + int(n)
+        if level in BAD_LEVELS:
+            word = REASON_TAGS[level].get(tag or "", tag or NO_REASON)
+            reasons[word] = reasons.get(word, 0) + int(n)
+    total = sum(levels.values())
+    good = sum(n for level, n in levels.items() if level in LEVELS and level not in BAD_LEVELS)
+    return Satisfaction(total, good, [(LEVELS.get(level, level), n) for level, n in levels.items()],
+                        sorted(reasons.items(), key=lambda p: (-p[1], p[0])))
+
+
 @dataclass
 class Statistics:
     period: Period
@@ -73,6 +123,7 @@ class Statistics:
     deferred: Deferred | None = None
     trend: list[tuple[dt.date, int, int]] = field(default_factory=list)  # day, received, closed
     ranking: list[tuple[str, int, int, float | None]] = field(default_factory=list)  # station, cases, overdue, rate
+    satisfaction: Satisfaction | None = None  # ratings given in the period (by when the resident rated)
     counted_at: dt.datetime | None = None  # when the figures were counted (the county keeps them a short while)
 
     def table(self, key: str) -> Counted:

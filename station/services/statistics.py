@@ -14,9 +14,18 @@ from peewee import fn
 
 from rules.labels import CASE_STATUSES, MODES
 from rules.periods import Period
-from rules.statistics import DECISION_CLASSES, Counted, Deferred, OnTime, Statistics, trend_days
+from rules.statistics import (
+    DECISION_CLASSES,
+    Counted,
+    Deferred,
+    OnTime,
+    Statistics,
+    decision_class,
+    satisfaction,
+    trend_days,
+)
 from rules.time_lines import LINES
-from station.models import Case, CaseMaterial, ServiceItem, User
+from station.models import Case, CaseMaterial, Evaluation, ServiceItem, User
 from station.services import areas, time_lines
 from station.services.calendar import load_calendar
 
@@ -33,15 +42,6 @@ def _counted(key: str, title: str, pairs: list[tuple[str, int]]) -> Counted:
     for label, n in pairs:
         merged[label] += n
     return Counted(key, title, sorted(merged.items(), key=lambda p: (-p[1], p[0])))
-
-
-def decision_class(case_decision: str, has_commitment: bool) -> str:
-    """一次性告知 / 容缺 / 承诺 / 收件 for one case (see rules.statistics.DECISION_CLASSES)."""
-    if case_decision == "not_collected":
-        return "not_collected"
-    if case_decision == "deferred":
-        return "deferred"
-    return "commitment" if has_commitment else "collected"
 
 
 def compute(period: Period, today: dt.date) -> Statistics:
@@ -75,6 +75,11 @@ def compute(period: Period, today: dt.date) -> Statistics:
     stats.on_time = _on_time(where, today)
     stats.deferred = _deferred(where, today)
     stats.trend = _trend(min(period.end, today))
+    start, stop = period.bounds()
+    stats.satisfaction = satisfaction(
+        Evaluation.select(Evaluation.level, Evaluation.reason_tag, fn.COUNT(Evaluation.id))
+        .where((Evaluation.created_at >= start) & (Evaluation.created_at < stop))
+        .group_by(Evaluation.level, Evaluation.reason_tag).tuples())
     return stats
 
 

@@ -275,3 +275,23 @@ def test_county_deferred_materials_brought_on_time_match_the_station(month: Mont
     assert (hub_figures.on_time, hub_figures.late, hub_figures.outstanding) == (
         at_station.on_time, at_station.late, at_station.outstanding)
     assert hub_figures.outstanding_overdue is None
+
+
+def test_the_provincial_csv_never_hands_excel_a_formula(hub_app, station_a, make_event) -> None:
+    from tests.fixtures.hub import case_snapshot
+
+    names = ["=HYPERLINK(\"http://x.example/\",\"点我\")", "+1+2", "-2+3", "@SUM(A1)", "张三"]
+    sent = [make_event(payload=case_snapshot(case_no=f"C{i}", applicant={
+        "name": name, "cert_type": "111", "id_number": "110105194912310021", "phone": "13800001234",
+        "address": "示范村", "area_code": "140000001001"}, item_name="=1+1" if i == 0 else "低保申请"))
+        for i, name in enumerate(names)]
+    assert {r["status"] for r in station_a.results(sent)} == {"accepted"}
+    clerk = logged_in(hub_app, "approver1", "approver", "县审批员")
+    query = "period=range&start=2026-11-01&end=2026-11-30"
+    rows = list(csv.DictReader(io.StringIO(clerk.get(f"/numbers/export/cases.csv?{query}").data.decode("utf-8-sig"))))
+    by_no = {r["SBLSH"]: r for r in rows}
+    for i, name in enumerate(names):
+        assert by_no[f"C{i}"]["APPLYERNAME"] == (name if name == "张三" else "'" + name)
+    assert by_no["C0"]["SERVICENAME"] == "'=1+1" and by_no["C1"]["SERVICENAME"] == "低保申请"
+    records = json.loads(clerk.get(f"/numbers/export/cases.json?{query}").data)["records"]
+    assert {r["APPLYERNAME"] for r in records} == set(names)  # JSON is data, not a sheet: kept as sent

@@ -187,3 +187,44 @@ def test_each_case_shows_its_four_lines_and_the_working_days_used(month: MonthCo
     assessed_due = _plus_working_days(received, assessed[closed["code"]])
     assert f"考核时限 {assessed_due.isoformat()}" in lines
     assert f"承诺时限 {closed['committed_due']}" in lines
+
+
+RATINGS = [("very_satisfied", "", ""), ("satisfied", "kind", ""), ("basically_satisfied", "slow", ""),
+           ("dissatisfied", "slow", "等了两个小时"), ("dissatisfied", "attitude", "态度不好"),
+           ("very_dissatisfied", "slow", "超过承诺时限仍未办结"), ("satisfied", "", "")]
+
+
+def test_satisfaction_and_bad_reasons_match_the_ratings(month: MonthCopy) -> None:
+    from station.models import Case, User
+    from station.services import evaluations
+
+    with month.station.app_context(), db.connection_context():
+        clerk = User.get(User.username == "clerk")
+        cases = list(Case.select().where(Case.status != "not_collected").order_by(Case.id).limit(len(RATINGS) + 1))
+        for case, (level, tag, text) in zip(cases, RATINGS, strict=False):  # at the hall tablet, now
+            token = evaluations.open_kiosk(case, clerk, month.station.secret_key)
+            evaluations.rate_at_kiosk(evaluations.read_kiosk(token, month.station.secret_key, 600), level, tag, text)
+        long_ago = dt.datetime.combine(PERIOD.start - dt.timedelta(days=3), dt.time(10)).astimezone()
+        evaluations.apply_hub_rating(cases[-1].id, {  # on the county's public page, before the period
+            "evaluation_id": "01M8SATISFACTION000000000X", "visit": "case", "level": "very_dissatisfied",
+            "reason_tag": "fees", "reason_text": "收费", "rated_at": long_ago.isoformat()})
+    with sqlite3.connect(Path(month.station.config["DATABASE"])) as conn:
+        rows = [r for r in conn.execute("SELECT level, reason_tag, created_at FROM evaluation")
+                if PERIOD.start.isoformat() <= r[2][:10] <= PERIOD.end.isoformat()]
+    assert len(rows) == len(RATINGS)
+    words = {"very_satisfied": "非常满意", "satisfied": "满意", "basically_satisfied": "基本满意",
+             "dissatisfied": "不满意", "very_dissatisfied": "非常不满意"}
+    reasons = {("dissatisfied", "slow"): "办理时间长", ("dissatisfied", "attitude"): "服务态度差",
+               ("very_dissatisfied", "slow"): "超期未办结"}
+    bad = [r for r in rows if r[0] in ("dissatisfied", "very_dissatisfied")]
+    sat = _compute(month).satisfaction
+    assert (sat.total, sat.good, sat.bad) == (len(rows), len(rows) - len(bad), len(bad))
+    assert sat.rate == (len(rows) - len(bad)) / len(rows)
+    assert dict(sat.levels) == {w: sum(1 for r in rows if r[0] == k) for k, w in words.items()}
+    assert dict(sat.bad_reasons) == dict(Counter(reasons[(r[0], r[1])] for r in bad))
+    page = StationClient(month.station.test_client()).login("clerk").get(
+        f"/reports/?period=range&start={PERIOD.start.isoformat()}&end={PERIOD.end.isoformat()}").get_data(as_text=True)
+    for key in ("satisfaction", "bad_reasons"):
+        box = page.split(f'id="chart-{key}"', 1)[1].split("</div>", 1)[0]
+        assert "<svg" in box and f'id="table-{key}"' in box, key
+    assert "<td>服务态度差</td><td>1</td>" in page and f"<td>{(len(rows) - len(bad)) / len(rows):.1%}</td>" in page.split('id="table-satisfaction-summary"')[1]

@@ -8,6 +8,7 @@ from sync.hub.models.cases import (
     AttachmentLink,
     AttachmentOwner,
     AttachmentUpload,
+    CaseTally,
     CatalogVersion,
     Change,
     Conflict,
@@ -56,6 +57,7 @@ MODELS = [
     HubTransferHandover,
     Setting,
     HubHomeVisit,
+    CaseTally,
 ]
 
 __all__ = [
@@ -68,6 +70,7 @@ __all__ = [
     "AttachmentOwner",
     "AttachmentUpload",
     "BaseModel",
+    "CaseTally",
     "CatalogVersion",
     "Change",
     "Conflict",

@@ -6,6 +6,7 @@ from peewee import (
     AutoField,
     BooleanField,
     CharField,
+    CompositeKey,
     DateField,
     DateTimeField,
     ForeignKeyField,
@@ -209,3 +210,24 @@ class AttachmentLink(BaseModel):
         indexes = ((("case_id", "sha256"), True),)
 
 
+
+
+class CaseTally(BaseModel):
+    """The statistics roll-up (migration 0017): how many cases add to one figure on one day.
+
+    ``station_id`` 0 is the whole county (the same figures summed over its stations, so the county
+    page reads a few thousand rows, not a month of cases). ``day`` is the China day the case was
+    received, except for ``closed`` (the day it was closed). Kept in the transaction that changes
+    a case (services/tally.py); ``open:<line>`` rows are labelled with the due date so "overdue"
+    is decided when the page is read, against that day's date.
+    """
+
+    station_id = IntegerField()
+    day = DateField()
+    figure = CharField(max_length=24)
+    label = CharField(max_length=200)
+    n = IntegerField(default=0)
+
+    class Meta:
+        primary_key = CompositeKey("station_id", "day", "figure", "label")
+        indexes = ((("figure", "day"), False),)

@@ -15,7 +15,8 @@ from rules.time_lines import LINES
 from sync.hub.models import Event, HubCase, Station
 from sync.hub.services import personal
 from sync.hub.services.errors import ValidationError
-from sync.hub.services.statistics import DUE_COLUMNS, OPEN
+from sync.hub.services.statistics import DUE_COLUMNS
+from sync.hub.services.tally import OPEN
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Conflict, Event, HubCase, utcnow
-from sync.hub.services import changes, personal
+from sync.hub.services import changes, personal, tally
 from sync.hub.services.case_view import APPLY, apply_nothing
 from sync.hub.services.errors import NotFound, ValidationError
 
@@ -80,4 +80,6 @@ def _rewrite(conflict: Conflict, original: Event, resolution: str) -> None:
     if case is not None:
         updates = APPLY.get(body.get("kind"), apply_nothing)(case, body, utcnow())
         if updates:
+            held_now = tally.current([case.id])[case.id]
             HubCase.update(**updates).where(HubCase.id == case.id).execute()
+            tally.record(held_now, **updates)

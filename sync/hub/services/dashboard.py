@@ -12,7 +12,8 @@ from peewee import fn
 from rules.time_lines import LINES
 from sync.hub.models import HubCase, Station
 from sync.hub.services import county_settings, stations
-from sync.hub.services.statistics import DUE_COLUMNS, OPEN, _sum
+from sync.hub.services.statistics import DUE_COLUMNS, _sum
+from sync.hub.services.tally import OPEN
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sync import protocol
 from sync.hub.china_time import china_naive
 from sync.hub.extensions import db
 from sync.hub.models import Decision, HubCase, Peer, utcnow
-from sync.hub.services import changes, licences
+from sync.hub.services import changes, licences, tally
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
 
 ACCEPT = protocol.CASE_STATUS_ACCEPTED
@@ -136,12 +136,14 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = F
     try:
         with db.atomic():
             closed = {"closed_at": china_naive(now)} if data.kind in (REJECT, COMPLETE) else {}
+            held_now = tally.current([case.id])[case.id]
             updated = (HubCase.update(status=data.kind, hub_case_no=fields["hub_case_no"], updated_at=now,
                                       supplied_at=None, **closed)
                        .where((HubCase.id == case.id) & (HubCase.status == case.status))
                        .execute())
             if updated != 1:
                 raise InvalidTransition("该办件刚被其他人员处理，请刷新页面后再操作。")
+            tally.record(held_now, status=data.kind, **closed)
             decision = Decision.create(case=case, kind=data.kind, clerk=clerk, decided_at=now, **fields)
             if data.kind == COMPLETE:  # a 残疾人证 and the like go into the licence register (免证办)
                 licences.issue_for_decision(case, decision)

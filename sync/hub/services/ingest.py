@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -24,7 +25,7 @@ from rules import events as rules_events
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Conflict, Event, HubCase, Station, utcnow
-from sync.hub.services import attachments, catalog, home_visits, personal
+from sync.hub.services import attachments, catalog, home_visits, personal, tally
 from sync.hub.services.bulk_sql import prepared_insert, where_in
 from sync.hub.services.case_view import APPLY, Deferred, apply_nothing, case_row, new_case, write
 from sync.hub.services.classify import Verdict, bad_envelope, classify, named_files, rejected
@@ -165,10 +166,21 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
         for pending in writes:
             pending()
         insert_cases()
+        held_now = tally.current([cases[case_id].id for case_id in changed if case_id not in new_cases])
         for update in updates:
             if update.execute() != 1:
                 raise _LostRace()
         insert_events()
+        counted: Counter = Counter()
+        for case_id, names in changed.items():
+            case = cases[case_id]
+            if case_id in new_cases:
+                tally.difference(station.id, Counter(), tally.figures(case), counted)
+            else:
+                row = held_now[case.id]
+                tally.difference(station.id, tally.figures(row),
+                                 tally.figures(row, **{name: getattr(case, name) for name in names}), counted)
+        tally.write(counted)  # last: the county's rows for today are the ones every worker adds to
     return [r for r in results if r is not None]
 
 
@@ -248,9 +260,11 @@ def _classify_and_store(station: Station, event: dict[str, Any], digest: str, *,
         case = HubCase.create(case_id=case_id, station=station, last_seq=0, created_at=now, updated_at=now)
     updates: dict[str, Any] = {"last_seq": seq, "updated_at": now}
     updates.update(APPLY.get(kind, apply_nothing)(case, event, now))
+    held_now = tally.current([case.id])[case.id]  # as it stands, locked: a county decision may have moved it
     changed = (HubCase.update(**updates)
                .where((HubCase.id == case.id) & (HubCase.last_seq == last))
                .execute())
     if changed != 1:
         raise _LostRace()
+    tally.record(held_now, **updates)
     return verdict.result

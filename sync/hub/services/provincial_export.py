@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from printouts.ledger_files import csv_cell
 from rules.periods import Period
 from sync.hub.models import CatalogVersion, HubCase, HubUser, Station
 from sync.hub.services import access_log, catalog, personal
@@ -128,7 +129,7 @@ def export(period: Period, fmt: str, user: HubUser, address: str | None,
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=[name for name, _m, _v in FIELDS], lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows(found)
+        writer.writerows({name: csv_cell(text) for name, text in record.items()} for record in found)
         data, mimetype = out.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
     scope = station.name if station is not None else "全县"
     access_log.record(user, "cases_export", address=address, obj=period.slug,

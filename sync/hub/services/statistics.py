@@ -1,9 +1,11 @@
-"""Statistics for a period at the county, over every station (or one): GROUP BY queries only.
+"""Statistics for a period at the county, over every station (or one), read from the roll-up.
 
-A county holds hundreds of thousands of cases a month; every figure here is one aggregate query
-on the columns copied out of the snapshot at ingest (migration 0012), never a loop over cases.
-The four lines compare the county's closing date (办结 or 不予受理, China time) with each due
-date; the assessed due date was fixed at ingest from the county's setting then in force.
+A county holds hundreds of thousands of cases a month; the figures are sums over the roll-up
+(``hub_case_tally``, services/tally.py: per station and China day, and the county's sums), kept in
+the transaction that changes a case, never a scan of the month's cases. The lines compare the
+county's closing date (办结 or 不予受理, China time) with each due date; the assessed due date was
+fixed at ingest from the county's setting then in force. Open cases are kept by due date, so
+"overdue" is decided against the day the page is read.
 """
 
 from __future__ import annotations
@@ -11,57 +13,47 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from peewee import SQL, fn
 from peewee import Case as SqlCase
+from peewee import fn
 
 from rules.labels import HUB_CASE_STATUSES, MODES
 from rules.periods import Period
-from rules.statistics import DECISION_CLASSES, Counted, Deferred, OnTime, Statistics, trend_days
+from rules.statistics import (
+    DECISION_CLASSES,
+    Counted,
+    Deferred,
+    OnTime,
+    Satisfaction,
+    Statistics,
+    satisfaction,
+    trend_days,
+)
 from rules.time_lines import LINES
-from sync.hub.china_time import CHINA_TZ
-from sync.hub.models import HubCase, Station
-from sync.hub.services import county_settings
+from sync.hub.china_time import CHINA_OFFSET, CHINA_TZ
+from sync.hub.models import CaseTally, HubCase, HubEvaluation, Station
+from sync.hub.services import county_settings, tally
 
-OPEN = ("submitted", "accepted", "supplement")
-CLOSED = ("completed", "rejected", "delivered")
 CACHE_SECONDS = 120.0
 _cache: dict[tuple, tuple[float, Statistics]] = {}
 DUE_COLUMNS = {"statutory": HubCase.statutory_due, "committed": HubCase.committed_due,
                "assessed": HubCase.assessed_due}
 
 
-def _where(period: Period, station: Station | None):  # noqa: ANN202 - a peewee expression
-    start, stop = period.bounds()
-    where = (HubCase.received_time >= start) & (HubCase.received_time < stop)
-    return where & (HubCase.station == station.id) if station is not None else where
-
-
 def _counted(key: str, title: str, pairs) -> Counted:  # noqa: ANN001
     merged: dict[str, int] = {}
     for label, n in pairs:
         merged[label] = merged.get(label, 0) + n
-    return Counted(key, title, sorted(merged.items(), key=lambda p: (-p[1], p[0])))
+    return Counted(key, title, sorted(((label, n) for label, n in merged.items() if n), key=lambda p: (-p[1], p[0])))
 
 
 def _sum(condition) -> fn:  # noqa: ANN001
     return fn.COALESCE(fn.SUM(SqlCase(None, [(condition, 1)], 0)), 0)
 
 
-def decision_class(station_decision: str | None, commitment: bool) -> str:
-    """一次性告知 / 容缺 / 承诺 / 收件, as the station counts it (rules.statistics.DECISION_CLASSES)."""
-    if station_decision == "not_collected":
-        return "not_collected"
-    if station_decision == "deferred":
-        return "deferred"
-    return "commitment" if commitment else "collected"
-
-
 def compute(period: Period, today: dt.date, station: Station | None = None) -> Statistics:
     """Every figure of the county's statistics page for cases received in `period`.
 
-    Seven aggregate queries: per station (count and the four lines' sums, which also give the
-    totals and the ranking), per state/mode/decision, per item, per village, per agent, and the
-    two halves of the trend. A figure asked again within CACHE_SECONDS comes from memory (the page
+    Three reads of the roll-up (the scope's figures, each station's at the county, the trend). A figure asked again within CACHE_SECONDS comes from memory (the page
     says when it was counted): the county's screens are opened by many clerks at once.
     """
     key = (county_settings.database_key(), period.start, period.end, station.id if station is not None else None, today)
@@ -76,73 +68,111 @@ def compute(period: Period, today: dt.date, station: Station | None = None) -> S
     return stats
 
 
+def _sums(query) -> dict[str, dict[str, int]]:  # noqa: ANN001 - a peewee query of (figure, label, n)
+    sums: dict[str, dict[str, int]] = {}
+    for figure, label, n in query.tuples():
+        sums.setdefault(figure, {})[label] = int(n or 0)
+    return sums
+
+
 def _compute(period: Period, today: dt.date, station: Station | None) -> Statistics:
-    where = _where(period, station)
-    group = lambda column: (HubCase.select(column, fn.COUNT(HubCase.id)).where(where)  # noqa: E731
-                            .group_by(column).tuples())
+    """Reads of the roll-up: the scope's figures (the county's, or one station's) over the period,
+    at the county each station's count, committed line and agents, and the trend; then the ratings."""
+    scope = station.id if station is not None else tally.COUNTY
+    in_period = (CaseTally.day >= period.start) & (CaseTally.day <= period.end)
+    sums = _sums(CaseTally.select(CaseTally.figure, CaseTally.label, fn.SUM(CaseTally.n))
+                 .where((CaseTally.station_id == scope) & in_period & (CaseTally.figure != "closed"))
+                 .group_by(CaseTally.figure, CaseTally.label))
     names = county_settings.area_names()
     stations = {s.id: s.name for s in Station.select(Station.id, Station.name)}
-    per_station = list(HubCase.select(HubCase.station, fn.COUNT(HubCase.id),
-                                      *[c for line in LINES for c in _line_sums(line, today)],
-                                      fn.SUM(HubCase.deferred_total), fn.SUM(HubCase.deferred_on_time),
-                                      fn.SUM(HubCase.deferred_late))
-                       .where(where).group_by(HubCase.station).tuples())
-    total = sum(int(row[1]) for row in per_station)
-    kinds = list(HubCase.select(HubCase.status, HubCase.mode, HubCase.station_decision, HubCase.commitment,
-                                fn.COUNT(HubCase.id)).where(where)
-                 .group_by(HubCase.status, HubCase.mode, HubCase.station_decision, HubCase.commitment).tuples())
-    by_agent = (HubCase.select(HubCase.station, HubCase.agent_name, fn.COUNT(HubCase.id)).where(where)
-                .group_by(HubCase.station, HubCase.agent_name).tuples())
-    stats = Statistics(period, total, [
-        _counted("item", "按事项", [(n or "—", c) for n, c in group(HubCase.item_name)]),
-        _counted("village", "按村（社区）", [(names.get(a, a) or "—", c) for a, c in group(HubCase.area_code)]),
-        _counted("agent", "按代办员", [(f"{a or '—'}（{stations.get(s, s)}）" if station is None else a or "—", c)
-                                      for s, a, c in by_agent]),
-        _counted("status", "按状态", [(HUB_CASE_STATUSES.get(st, st), c) for st, _m, _d, _p, c in kinds]),
-        _counted("mode", "按办理方式", [(MODES.get(m, m or "—"), c) for _s, m, _d, _p, c in kinds]),
-        _counted("decision", "按收件结果", [(DECISION_CLASSES[decision_class(d, bool(p))], c)
-                                          for _s, _m, d, p, c in kinds]),
-    ])
+    kinds = [(*_kind(label), n) for label, n in sums.get("kind", {}).items()]
     if station is None:
-        stats.tables.insert(0, _counted("station", "按服务站", [(stations.get(row[0], row[0]), int(row[1]))
-                                                              for row in per_station]))
-    stats.on_time = _on_time_from(per_station)
-    total_d, on_d, late_d = (sum(int(row[k] or 0) for row in per_station) for k in (-3, -2, -1))
+        per_station = _per_station(in_period, today)
+        agents = [(f"{a or '—'}（{stations.get(s, s)}）", n) for s, a, n in _agents(in_period)]
+    else:
+        agents = [(a or "—", n) for a, n in sums.get("agent", {}).items()]
+    stats = Statistics(period, sum(sums.get("cases", {}).values()), [
+        _counted("item", "按事项", [(n or "—", c) for n, c in sums.get("item", {}).items()]),
+        _counted("village", "按村（社区）", [(names.get(a, a) or "—", c) for a, c in sums.get("village", {}).items()]),
+        _counted("agent", "按代办员", agents),
+        _counted("status", "按状态", [(HUB_CASE_STATUSES.get(st, st), c) for st, _m, _d, c in kinds]),
+        _counted("mode", "按办理方式", [(MODES.get(m, m or "—"), c) for _s, m, _d, c in kinds]),
+        _counted("decision", "按收件结果", [(DECISION_CLASSES[d], c) for _s, _m, d, c in kinds]),
+    ])
+    stats.on_time = [OnTime(line, title, _one(sums, f"on_time:{line}"), _one(sums, f"late:{line}"),
+                            _overdue(sums, line, today)) for line, title in LINES.items()]
+    total_d, on_d, late_d = (_one(sums, f"deferred_{k}") for k in ("total", "on_time", "late"))
     # which outstanding materials are past their date is not kept at the county: shown as —
     stats.deferred = Deferred(total_d, on_d, late_d, total_d - on_d - late_d, None)
     stats.trend = trend(min(period.end, today), station)
+    stats.satisfaction = _satisfaction(period, station)
     if station is None:
-        stats.ranking = _ranking_from(per_station, stations)
+        stats.tables.insert(0, _counted("station", "按服务站", [(stations.get(s, s), figures[0])
+                                                              for s, figures in per_station.items()]))
+        stats.ranking = _ranking(per_station, stations)
     stats.counted_at = dt.datetime.now(CHINA_TZ).replace(tzinfo=None, microsecond=0)
     return stats
 
 
-def _line_sums(line: str, today: dt.date) -> list:
-    due = DUE_COLUMNS[line]
-    closed_day = fn.DATE(HubCase.closed_at)
-    is_closed = HubCase.closed_at.is_null(False) & HubCase.status.in_(CLOSED) & due.is_null(False)
-    return [_sum(is_closed & (closed_day <= due)).alias(f"{line}_on_time"),
-            _sum(is_closed & (closed_day > due)).alias(f"{line}_late"),
-            _sum(HubCase.status.in_(OPEN) & due.is_null(False) & (due < today)).alias(f"{line}_overdue")]
+def _kind(label: str) -> tuple[str, str, str]:
+    """(status, mode, decision class) of a ``kind`` label; the mode is the station's text and may hold a "|"."""
+    status, rest = label.split("|", 1)
+    mode, decision = rest.rsplit("|", 1)
+    return status, mode, decision
 
 
-def _on_time_from(per_station: list[tuple]) -> list[OnTime]:
-    """Closed on time, closed late and open past the line, for each line, summed over the stations."""
-    figures = []
-    for i, (line, title) in enumerate(LINES.items()):
-        on, late, overdue = (sum(int(row[2 + 3 * i + k] or 0) for row in per_station) for k in range(3))
-        figures.append(OnTime(line, title, on, late, overdue))
-    return figures
+def _satisfaction(period: Period, station: Station | None) -> Satisfaction:
+    """Ratings given in the period (China days; ``created_at`` is UTC): by level and 差评 reason."""
+    start, stop = (moment - CHINA_OFFSET for moment in period.bounds())
+    where = (HubEvaluation.created_at >= start) & (HubEvaluation.created_at < stop)
+    if station is not None:
+        where &= HubEvaluation.station == station.id
+    return satisfaction(HubEvaluation.select(HubEvaluation.level, HubEvaluation.reason_tag, fn.COUNT(HubEvaluation.id))
+                        .where(where).group_by(HubEvaluation.level, HubEvaluation.reason_tag).tuples())
 
 
-def _ranking_from(per_station: list[tuple], stations: dict[int, str]) -> list[tuple[str, int, int, float | None]]:
+def _one(sums: dict[str, dict[str, int]], figure: str) -> int:
+    return sum(sums.get(figure, {}).values())
+
+
+def _overdue(sums: dict[str, dict[str, int]], line: str, today: dt.date) -> int:
+    """Open cases past the line today: the roll-up keeps open cases by due date."""
+    return sum(n for due, n in sums.get(f"open:{line}", {}).items() if due < today.isoformat())
+
+
+def _per_station(in_period, today: dt.date) -> dict[int, tuple[int, int, int, int]]:  # noqa: ANN001
+    """Each station's count and committed line over the period: (cases, on time, late, open overdue today)."""
+    def figure(name: str, condition=None) -> fn:  # noqa: ANN001
+        hit = CaseTally.figure == name
+        return _sum_n(hit & condition if condition is not None else hit)
+
+    query = (CaseTally.select(CaseTally.station_id, figure("cases"), figure("on_time:committed"),
+                              figure("late:committed"), figure("open:committed", CaseTally.label < today.isoformat()))
+             .where(CaseTally.figure.in_(("cases", "on_time:committed", "late:committed", "open:committed"))
+                    & in_period & (CaseTally.station_id != tally.COUNTY))
+             .group_by(CaseTally.station_id).tuples())
+    return {row[0]: tuple(int(v) for v in row[1:]) for row in query if row[1]}
+
+
+def _agents(in_period) -> list[tuple[int, str, int]]:  # noqa: ANN001
+    """(station, agent, cases) over the period: an agent's name is the station's own."""
+    return [(s, a, int(n)) for s, a, n in (
+        CaseTally.select(CaseTally.station_id, CaseTally.label, fn.SUM(CaseTally.n))
+        .where((CaseTally.figure == "agent") & in_period & (CaseTally.station_id != tally.COUNTY))
+        .group_by(CaseTally.station_id, CaseTally.label).tuples()) if n]
+
+
+def _sum_n(condition) -> fn:  # noqa: ANN001
+    return fn.COALESCE(fn.SUM(SqlCase(None, [(condition, CaseTally.n)], 0)), 0)
+
+
+def _ranking(per_station: dict[int, tuple[int, int, int, int]], stations: dict[int, str]
+             ) -> list[tuple[str, int, int, float | None]]:
     """Stations by on-time rate on the committed line (best first), then by fewer open overdue cases."""
-    committed = 2 + 3 * list(LINES).index("committed")
     ranked = []
-    for row in per_station:
-        on_n, late_n, overdue_n = (int(v or 0) for v in row[committed: committed + 3])
+    for station_id, (cases, on_n, late_n, overdue_n) in per_station.items():
         closed = on_n + late_n
-        ranked.append((stations.get(row[0], str(row[0])), int(row[1]), overdue_n, on_n / closed if closed else None))
+        ranked.append((stations.get(station_id, str(station_id)), cases, overdue_n, on_n / closed if closed else None))
     ranked.sort(key=lambda r: (-(r[3] if r[3] is not None else -1), r[2], r[0]))
     return ranked
 
@@ -150,13 +180,11 @@ def _ranking_from(per_station: list[tuple], stations: dict[int, str]) -> list[tu
 def trend(end: dt.date, station: Station | None = None) -> list[tuple[dt.date, int, int]]:
     """Received and closed per day over the 30 days ending on `end`."""
     days = trend_days(end)
-    start, stop = dt.datetime.combine(days[0], dt.time()), dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
-    scope = (HubCase.station == station.id) if station is not None else SQL("1 = 1")
-    received_day, closed_day = fn.DATE(HubCase.received_time), fn.DATE(HubCase.closed_at)
-    received = {str(d)[:10]: n for d, n in HubCase.select(received_day, fn.COUNT(HubCase.id))
-                .where(scope & (HubCase.received_time >= start) & (HubCase.received_time < stop))
-                .group_by(received_day).tuples()}
-    closed = {str(d)[:10]: n for d, n in HubCase.select(closed_day, fn.COUNT(HubCase.id))
-              .where(scope & (HubCase.closed_at >= start) & (HubCase.closed_at < stop) & HubCase.status.in_(CLOSED))
-              .group_by(closed_day).tuples()}
-    return [(d, received.get(d.isoformat(), 0), closed.get(d.isoformat(), 0)) for d in days]
+    scope = station.id if station is not None else tally.COUNTY
+    per_day: dict[tuple[str, str], int] = {}
+    for day, figure, n in (CaseTally.select(CaseTally.day, CaseTally.figure, fn.SUM(CaseTally.n))
+                           .where((CaseTally.station_id == scope) & CaseTally.figure.in_(("cases", "closed"))
+                                  & (CaseTally.day >= days[0]) & (CaseTally.day <= end))
+                           .group_by(CaseTally.day, CaseTally.figure).tuples()):
+        per_day[(str(day)[:10], figure)] = int(n or 0)
+    return [(d, per_day.get((d.isoformat(), "cases"), 0), per_day.get((d.isoformat(), "closed"), 0)) for d in days]

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from rules.time_lines import DEFAULT_WARN_DAYS, LINES, FourLines, four_lines, line_state
 from sync.hub.models import HubCase, Station
 from sync.hub.services import county_settings
-from sync.hub.services.statistics import CLOSED, DUE_COLUMNS, OPEN
+from sync.hub.services.statistics import DUE_COLUMNS
+from sync.hub.services.tally import CLOSED, OPEN
 
 LIMIT = 500
 
