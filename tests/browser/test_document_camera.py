@@ -14,6 +14,7 @@ from PIL import Image
 
 from station.extensions import db
 from station.models import Attachment
+from tests.fixtures.browser import wait_until
 from tests.station.test_rare_characters_page import _case_for
 
 pytestmark = pytest.mark.browser
@@ -38,7 +39,7 @@ def test_a_page_shot_with_the_document_camera_is_turned_trimmed_and_saved_as_a_s
     page.add_init_script(FAKE_CAMERA)
     page.goto(f"{stack.url}/cases/{case_id}")
     page.click("#camera-open")
-    page.wait_for_function("document.querySelector('[data-camera-video]').videoWidth > 0")
+    wait_until(page, "() => document.querySelector('[data-camera-video]').videoWidth > 0")
     page.click("#camera-shoot")
     page.click("#camera-rotate")
     page.locator("#camera-crop").fill("10")

@@ -14,6 +14,7 @@ from tests.fixtures.browser import (
     login_county,
     login_station,
     valid_id_number,
+    wait_until,
 )
 from tests.fixtures.e2e import queue_cases
 from tests.fixtures.intake import AGENT_ID, BAD_CHECKSUM_ID
@@ -47,7 +48,7 @@ def toggle_large_font(page) -> None:
     """Switch 大字模式; it switches in place (issue 19), so wait for the button to change."""
     before = page.locator("#toggle-large-font").inner_text()
     page.click("#toggle-large-font")
-    page.wait_for_function("b => document.getElementById('toggle-large-font').textContent.trim() !== b", arg=before)
+    wait_until(page, "b => document.getElementById('toggle-large-font').textContent.trim() !== b", before)
 
 
 def test_switching_large_font_keeps_what_was_typed(person, stack):
