@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from sync import protocol, state
+from sync import state
 from sync.errors import LinkProblem
 from sync.hooks import StationHooks
 from sync.summary import SyncSummary
@@ -19,7 +19,6 @@ log = logging.getLogger(__name__)
 
 PATH = "/api/v1/access-log"
 PAGE_SIZE = 500
-JSON_GZIP = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
 
 
 def cursor() -> int:
@@ -49,8 +48,7 @@ def _push(client: HubClient, hooks: StationHooks, summary: SyncSummary) -> int:
         entries = hooks.access_log_after(after, PAGE_SIZE)
         if not entries:
             return stored
-        body = protocol.compress_body(protocol.json_text({"entries": entries}).encode("utf-8"))
-        status, payload = client.call("POST", PATH, body, headers=JSON_GZIP)
+        status, payload = client.post_json(PATH, {"entries": entries})
         if status == 404:
             log.warning("the hub does not take access logs yet; %d entries wait", len(entries))
             return stored

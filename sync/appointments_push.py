@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 
-from sync import protocol
 from sync.errors import LinkProblem
 from sync.hooks import StationHooks
 from sync.transport import HubClient, refuse_unless_ok
@@ -18,7 +17,6 @@ from sync.transport import HubClient, refuse_unless_ok
 log = logging.getLogger(__name__)
 
 PATH = "/api/v1/appointments"
-JSON_GZIP = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
 
 
 def push_appointments(client: HubClient, hooks: StationHooks) -> int:
@@ -29,8 +27,7 @@ def push_appointments(client: HubClient, hooks: StationHooks) -> int:
         body = hooks.appointments_pending()
         if body is None:
             return 0
-        wire = protocol.compress_body(protocol.json_text(body).encode("utf-8"))
-        status, answer = client.call("POST", PATH, wire, headers=JSON_GZIP)
+        status, answer = client.post_json(PATH, body)
         if status == 404:
             log.warning("the hub does not take appointments yet; they wait")
             return 0

@@ -22,9 +22,7 @@ from sync.hooks import StationHooks
 from sync.local_db import db, now
 from sync.status import queue_summary
 from sync.summary import SyncSummary
-from sync.transport import HubClient, refuse_unless_ok
-
-JSON_GZIP = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+from sync.transport import JSON_GZIP, HubClient, refuse_unless_ok
 
 
 def heartbeat(clock_offset_s: float, hooks: StationHooks) -> dict[str, Any]:

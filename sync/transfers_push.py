@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 
-from sync import protocol
 from sync.errors import LinkProblem
 from sync.hooks import StationHooks
 from sync.transport import HubClient, refuse_unless_ok
@@ -20,7 +19,6 @@ from sync.transport import HubClient, refuse_unless_ok
 log = logging.getLogger(__name__)
 
 PATH = "/api/v1/transfers/handovers"
-JSON_GZIP = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
 
 
 def push_transfer_handovers(client: HubClient, hooks: StationHooks) -> int:
@@ -31,8 +29,7 @@ def push_transfer_handovers(client: HubClient, hooks: StationHooks) -> int:
         rows = hooks.transfer_handovers_pending()
         if not rows:
             return 0
-        wire = protocol.compress_body(protocol.json_text({"handovers": rows}).encode("utf-8"))
-        status, answer = client.call("POST", PATH, wire, headers=JSON_GZIP)
+        status, answer = client.post_json(PATH, {"handovers": rows})
         refuse_unless_ok(status, answer, "物料交接")
     except LinkProblem as exc:
         log.warning("transfer handovers not sent this round: %s", exc.message)

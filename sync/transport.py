@@ -62,6 +62,9 @@ class HubLink:
         return {"url": url, "station_code": code} if url and code else None
 
 
+JSON_GZIP = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+
+
 class HubClient:
     """Signed requests to one hub, with the learned clock offset applied."""
 
@@ -72,6 +75,11 @@ class HubClient:
         self.session = session or requests.Session()
         self.timeout = timeout
         self.clock_offset = float(state.get_value(state.CLOCK_OFFSET, "0") or 0)
+
+    def post_json(self, path: str, obj: Any) -> tuple[int, dict[str, Any]]:
+        """POST ``obj`` as gzipped JSON (how every body of the protocol goes), signed; see :meth:`call`."""
+        body = protocol.compress_body(protocol.json_text(obj).encode("utf-8"))
+        return self.call("POST", path, body, headers=JSON_GZIP)
 
     def call(self, method: str, path: str, body: bytes | BinaryIO = b"", *, headers: dict[str, str] | None = None,
              _retry_clock: bool = True, _retry_replay: bool = True) -> tuple[int, dict[str, Any]]:
