@@ -69,10 +69,7 @@ def test_a_station_restored_from_a_backup_syncs_on_without_losing_doubling_or_re
     assert len(lost_numbers) == 8
 
     # the PC dies; a new one gets the backup
-    new = tmp_path / "new-pc"
-    result = CliRunner().invoke(cli, ["restore", str(backup_file), "--instance", str(new)], env={"STATION_INSTANCE": ""})
-    assert result.exit_code == 0, result.output + result.stderr
-    restored = create_app(station_test_config(new), instance_path=str(new))
+    restored = _restore(backup_file, tmp_path / "new-pc")
     with pytest.raises(DomainError, match="恢复备份后需先与县级平台同步一次"):
         queue_cases(restored, 1)
 
@@ -131,10 +128,7 @@ def test_access_log_entries_written_after_a_restore_reach_the_county_none_droppe
     assert sync(app).error == ""
     before_loss = _hub_access_log(hub)
 
-    new = tmp_path / "new-pc"
-    result = CliRunner().invoke(cli, ["restore", str(backup_file), "--instance", str(new)], env={"STATION_INSTANCE": ""})
-    assert result.exit_code == 0, result.output + result.stderr
-    restored = create_app(station_test_config(new), instance_path=str(new))
+    restored = _restore(backup_file, tmp_path / "new-pc")
     _log(restored, 2, "login")  # written before the first sync of the restored PC
     assert sync(restored).error == ""
     _log(restored, 3, "print")
@@ -152,6 +146,13 @@ def test_access_log_entries_written_after_a_restore_reach_the_county_none_droppe
         assert hub_access_log.verify_station(Station.by_code(STATION_CODE)).ok  # one unbroken chain
     assert verification.ok, verification.message  # the station's own walk knows the county keeps the gap
     assert "由县级平台保存" in verification.message
+
+
+def _restore(backup_file, new):  # noqa: ANN001, ANN202
+    """``python -m station restore`` into a new folder, as on the replacement PC; its app."""
+    result = CliRunner().invoke(cli, ["restore", str(backup_file), "--instance", str(new)], env={"STATION_INSTANCE": ""})
+    assert result.exit_code == 0, result.output + result.stderr
+    return create_app(station_test_config(new), instance_path=str(new))
 
 
 def _backup(app, tmp_path):  # noqa: ANN001, ANN202
@@ -180,10 +181,7 @@ def test_cases_the_lost_pc_took_after_the_backup_come_back_from_the_county(linke
                      for c in Case.select().where(Case.id.in_(lost))}
     events_before = len(hub_events(hub))
 
-    new = tmp_path / "new-pc"
-    result = CliRunner().invoke(cli, ["restore", str(backup_file), "--instance", str(new)], env={"STATION_INSTANCE": ""})
-    assert result.exit_code == 0, result.output + result.stderr
-    restored = create_app(station_test_config(new), instance_path=str(new))
+    restored = _restore(backup_file, tmp_path / "new-pc")
     summary = sync(restored)
     assert summary.error == "", summary.error
     assert (summary.pushed, summary.duplicates) == (0, 0)  # the county's copies are not sent back to it
@@ -235,10 +233,7 @@ def test_what_the_lost_pc_wrote_to_cases_the_backup_held_comes_back_from_the_cou
     assert sync(app).error == ""
     events_before = len(hub_events(hub))
 
-    new = tmp_path / "new-pc"
-    result = CliRunner().invoke(cli, ["restore", str(backup_file), "--instance", str(new)], env={"STATION_INSTANCE": ""})
-    assert result.exit_code == 0, result.output + result.stderr
-    restored = create_app(station_test_config(new), instance_path=str(new))
+    restored = _restore(backup_file, tmp_path / "new-pc")
     summary = sync(restored)
     assert summary.error == "", summary.error
     assert (summary.pushed, summary.duplicates) == (0, 0)  # the county's copies are not sent back to it
