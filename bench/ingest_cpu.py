@@ -11,13 +11,13 @@ per-event part can be told apart.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.hub_load import _backlogs
 from bench.hubs import _config, register
+from bench.province import _backend_pids, _cpu_seconds
 from demo.loopback import local_postgres_dsn, throwaway_schema
 from sync import protocol
 from sync.hub import create_app
@@ -26,20 +26,8 @@ APPLICATION_NAME = "bench-ingest-cpu"
 
 
 def _backend_cpu_s(dsn: str) -> float:
-    """CPU seconds of the PostgreSQL backends this bench opened (Linux /proc)."""
-    import psycopg2
-
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", (APPLICATION_NAME,))
-        pids = [row[0] for row in cur.fetchall()]
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    """CPU seconds of the PostgreSQL backends this bench opened."""
+    return sum(_cpu_seconds(pid) for pid in _backend_pids(dsn, APPLICATION_NAME))
 
 
 def _one(workdir: Path, dsn: str, backlogs: list[list[dict[str, Any]]], batch_events: int) -> dict[str, Any]:

@@ -47,12 +47,12 @@ def _cpu_seconds(pid: int) -> float:
     return (utime + stime + cutime + cstime) / CLK_TCK
 
 
-def _backend_pids(dsn: str) -> list[int]:
+def _backend_pids(dsn: str, application_name: str = APPLICATION_NAME) -> list[int]:
     """PostgreSQL backends the bench hubs opened (tagged by application_name)."""
     import psycopg2
 
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", (APPLICATION_NAME,))
+        cur.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", (application_name,))
         return [row[0] for row in cur.fetchall()]
 
 
