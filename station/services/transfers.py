@@ -63,9 +63,10 @@ def _new_batch_no(day: dt.date) -> str:
     code = re.sub(r"[^0-9A-Z-]", "", (get_profile().code or "ST").upper())[:30] or "ST"
     prefix = f"WL-{code}-{day:%Y%m%d}-"
     suffix = case_numbers.device_suffix(state.device_number())
-    mine = [no for (no,) in Transfer.select(Transfer.batch_no).where(Transfer.batch_no.startswith(prefix)).tuples()
-            if no.count("-") == prefix.count("-") + suffix.count("-") and no.endswith(suffix)]
-    return f"{prefix}{len(mine) + 1:02d}{suffix}"
+    mine = re.compile(re.escape(prefix) + r"\d{2,3}" + re.escape(suffix) + "$")
+    taken = sum(1 for (no,) in Transfer.select(Transfer.batch_no).where(Transfer.batch_no.startswith(prefix)).tuples()
+                if mine.match(no))
+    return f"{prefix}{taken + 1:02d}{suffix}"
 
 
 def create_transfer(case_ids: list[str], *, destination: str, direction: str, user: User) -> Transfer:
