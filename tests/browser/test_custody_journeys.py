@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.test_journeys import case_numbers, sync_now
+from tests.fixtures.browser import wait_until
 from tests.fixtures.e2e import queue_cases
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -16,7 +17,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def scan(page, url: str, batch_no: str) -> None:  # noqa: ANN001
     """What the scanner does: the focus is in the scan box; it types the code and Enter (station or county)."""
     page.goto(f"{url}/transfers/")
-    assert page.evaluate("document.activeElement.id") == "scan-code"  # autofocus: the clerk only pulls the trigger
+    # autofocus (the clerk only pulls the trigger); Chromium applies it at a frame after load, not at once
+    wait_until(page, "document.activeElement && document.activeElement.id === 'scan-code'", timeout_ms=3000)
     page.keyboard.type(batch_no, delay=3)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{url}/transfers/*")
