@@ -42,8 +42,13 @@ class Station(BaseModel):
 
     @classmethod
     def by_code(cls, code: str) -> Station | None:
-        """Return the station with this code, active or not."""
-        return cls.get_or_none(cls.code == code)
+        """Return the station with this code, active or not.
+
+        Every signed request asks this first. The SQL is written out: peewee rendering the select
+        of this wide row cost more than PostgreSQL running it (issue 17, CPU per event).
+        """
+        return next(iter(cls.raw(f'SELECT * FROM "hub_station" WHERE "code" = {cls._meta.database.param}', code)),
+                    None)
 
 
 class Nonce(BaseModel):

@@ -9,6 +9,8 @@ cases: the rules that decide what to write live in ``classify`` and ``ingest``.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,7 +25,7 @@ from peewee import (
     SqliteDatabase,
     TextField,
 )
-from psycopg2.extras import execute_values
+from psycopg2.extras import Json, execute_values
 
 from sync.hub.extensions import db
 
@@ -71,6 +73,11 @@ def prepared_insert(model: type, rows: list[dict[str, Any]]) -> Callable[[], Non
     if statement and isinstance(db.obj, SqliteDatabase):
         return lambda: db.cursor().executemany(statement, params)
     if statement:
+        copy = _copy_text(params)
+        if copy is not None:
+            names = ", ".join('"' + f.column_name + '"' for f in fields)
+            command = f'COPY "{model._meta.table_name}" ({names}) FROM STDIN'
+            return lambda: db.cursor().copy_expert(command, io.StringIO(copy))
         values = "(" + ", ".join(["%s"] * len(fields)) + ")"
         return lambda: execute_values(db.cursor(), statement, params, template=values, page_size=len(rows))
 
@@ -96,6 +103,47 @@ def _checked_statement(model: type, fields: list[Field], row: dict[str, Any], pa
             names = ", ".join('"' + f.column_name + '"' for f in fields)
             return f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES %s'
     return ""
+
+
+def _copy_text(params: list[tuple[Any, ...]]) -> str | None:
+    """The rows in ``COPY … FROM STDIN``'s text format, or None when a value is of a type not written here.
+
+    On PostgreSQL an INSERT of a batch's rows cost the hub quoting every value into the SQL and the
+    database parsing it back; COPY costs both sides about half (bench ``ingest_cpu``). The values
+    are those the driver would have been given (already checked against peewee's rendering); each
+    becomes the text PostgreSQL reads for it: ``\\N`` for NULL, and backslash, tab, newline and
+    carriage return escaped in text.
+    """
+    lines = []
+    for row in params:
+        cells = []
+        for value in row:
+            kind = type(value)
+            if kind is str:
+                cells.append(_escape(value))
+            elif value is None:
+                cells.append("\\N")
+            elif kind is int:
+                cells.append(str(value))
+            elif kind is bool:
+                cells.append("t" if value else "f")
+            elif kind is dt.datetime and value.tzinfo is None:
+                cells.append(value.isoformat(" "))
+            elif kind is dt.date:
+                cells.append(value.isoformat())
+            elif isinstance(value, Json):
+                cells.append(_escape(value.dumps(value.adapted)))
+            else:
+                return None  # anything else (a float, an aware time): the driver quotes it
+        lines.append("\t".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def _escape(text: str) -> str:
+    """Text as COPY's text format reads it back unchanged."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
 
 
 _AS_IS = {CharField: {str}, TextField: {str}, IntegerField: {int}}

@@ -207,10 +207,11 @@ def receive_event(station: Station, event: Any, *, batch_id: str | None = None,
 
 def _open_conflicts(station: Station, case_ids: list[str]) -> set[str]:
     """Those of ``case_ids`` with a conflict from this station the county has not resolved."""
-    if not case_ids:
-        return set()
-    return {row.case_id for row in Conflict.select(Conflict.case_id).where(
-        (Conflict.station == station) & Conflict.resolved_at.is_null() & Conflict.case_id.in_(case_ids))}
+    found: set[str] = set()
+    for sql, chunk in where_in(Conflict, ("case_id",), "case_id", case_ids):
+        found.update(case_id for (case_id,) in db.execute_sql(
+            f'{sql} AND "station_id" = {db.param} AND "resolved_at" IS NULL', [*chunk, station.id]))
+    return found
 
 
 def _settle(station: Station, event: dict[str, Any], digest: str, verdict: Verdict,

@@ -14,7 +14,6 @@ from collections import Counter
 from typing import Any
 
 from peewee import PostgresqlDatabase
-from psycopg2.extras import execute_values
 
 from rules.statistics import decision_class
 from sync.hub.extensions import db
@@ -87,8 +86,13 @@ def difference(station_id: int, before: Counter[Key], after: Counter[Key],
     return into
 
 
-UPSERT = ('INSERT INTO "hub_case_tally" ("station_id", "day", "figure", "label", "n") VALUES {values} '
+UPSERT = ('INSERT INTO "hub_case_tally" ("station_id", "day", "figure", "label", "n") {rows} '
           'ON CONFLICT ("station_id", "day", "figure", "label") DO UPDATE SET "n" = "hub_case_tally"."n" + excluded."n"')
+
+
+#: PostgreSQL: one array per column, zipped by unnest; the driver quotes five lists, not each row
+#: (execute_values quoting row by row was a tenth of the hub's CPU per event)
+_UNNEST = "SELECT * FROM unnest(%s::integer[], %s::date[], %s::text[], %s::text[], %s::integer[])"
 
 
 def write(deltas: Counter) -> None:
@@ -102,9 +106,9 @@ def write(deltas: Counter) -> None:
     if not rows:
         return
     if isinstance(db.obj, PostgresqlDatabase):
-        execute_values(db.cursor(), UPSERT.format(values="%s"), rows, page_size=len(rows))
+        db.cursor().execute(UPSERT.format(rows=_UNNEST), [list(column) for column in zip(*rows, strict=True)])
     else:
-        db.cursor().executemany(UPSERT.format(values="(?, ?, ?, ?, ?)"), rows)
+        db.cursor().executemany(UPSERT.format(rows="VALUES (?, ?, ?, ?, ?)"), rows)
 
 
 def current(ids: list[int]) -> dict[int, HubCase]:
