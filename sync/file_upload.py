@@ -2,8 +2,9 @@
 
 One uploader for both senders: the station's scans (:mod:`sync.attachment_upload`, around its
 outbox) and a county hub forwarding a 跨域办 case's files to the county that handles it
-(:mod:`sync.hub.services.peers`). Either gives a signed client and a way to open a stored file;
-the file is read piece by piece, so a big scan is never held whole in memory.
+(:mod:`sync.hub.services.peers`). Either gives a signed client and a way to open a stored file
+(both stores are sealed with :mod:`websec.sealing`, so both open a ``SealedFile``); the file is
+read piece by piece, so a big scan is never held whole in memory.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ CHUNK_BYTES = 256 * 1024
 
 
 class FileSource(Protocol):
-    """A stored file's plain bytes: ``size``, and the pieces from an offset (``websec.sealing.SealedFile``)."""
+    """A stored file's plain bytes: ``size``, and the pieces from an offset (``websec.sealing.SealedFile``,
+    which reads a file stored before sealing existed as it is)."""
 
     size: int
 
@@ -29,18 +31,6 @@ class SignedCaller(Protocol):
 
     def call(self, method: str, path: str, body: bytes = b"", *,
              headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]: ...
-
-
-class BytesSource:
-    """A file already in memory (the station's scans, which it reads whole), as a :class:`FileSource`."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.size = len(data)
-
-    def chunks(self, start: int, chunk_bytes: int) -> Iterator[bytes]:
-        for at in range(start, self.size, chunk_bytes):
-            yield self.data[at:at + chunk_bytes]
 
 
 class FileUploader:

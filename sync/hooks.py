@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sync.file_upload import FileSource
+
 
 @dataclass(frozen=True)
 class StationHooks:
@@ -18,9 +20,11 @@ class StationHooks:
 
     ``schema_version()`` names the newest applied station migration (reported in every
     heartbeat); ``read_blob(sha256)`` gives a stored scan's plain bytes (the station keeps them
-sealed on disk; the hub receives the file itself, same SHA-256) or None when it is missing; ``apply_change(kind,
-    case_id, payload)`` applies one county change inside the caller's transaction and raises on a
-    change it cannot apply (an exception with a Chinese ``message`` is shown as is);
+    sealed on disk; the hub receives the file itself, same SHA-256) or None when it is missing, and
+    ``open_blob(sha256)`` the same scan opened to be read in pieces (the upload: never held whole);
+    ``apply_change(kind, case_id, payload)`` applies one county change inside the caller's
+    transaction and raises on a change it cannot apply (an exception with a Chinese ``message``
+    is shown as is);
     ``data_dir`` is the folder whose free disk space the heartbeat reports;
     ``access_log_after(seq, limit)`` returns up to ``limit`` access-log entries after ``seq``, in
     order, as JSON-ready dicts (None: this station sends no access log);
@@ -42,6 +46,7 @@ sealed on disk; the hub receives the file itself, same SHA-256) or None when it 
 
     schema_version: Callable[[], str]
     read_blob: Callable[[str], bytes | None]
+    open_blob: Callable[[str], FileSource | None]
     apply_change: Callable[[str, str, dict[str, Any]], None]
     app_version: str
     data_dir: Path
