@@ -19,9 +19,9 @@ class StationHooks:
     """The station's side of the seam.
 
     ``schema_version()`` names the newest applied station migration (reported in every
-    heartbeat); ``read_blob(sha256)`` gives a stored scan's plain bytes (the station keeps them
-    sealed on disk; the hub receives the file itself, same SHA-256) or None when it is missing, and
-    ``open_blob(sha256)`` the same scan opened to be read in pieces (the upload: never held whole);
+    heartbeat); ``open_blob(sha256)`` opens a stored scan to be read in pieces, as plain bytes (the
+    station keeps it sealed on disk; the hub receives the file itself, same SHA-256), or gives None
+    when it is missing — uploads and USB bundles never hold a scan whole;
     ``apply_change(kind, case_id, payload)`` applies one county change inside the caller's
     transaction and raises on a change it cannot apply (an exception with a Chinese ``message``
     is shown as is);
@@ -45,7 +45,6 @@ class StationHooks:
     """
 
     schema_version: Callable[[], str]
-    read_blob: Callable[[str], bytes | None]
     open_blob: Callable[[str], FileSource | None]
     apply_change: Callable[[str, str, dict[str, Any]], None]
     app_version: str
