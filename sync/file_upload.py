@@ -33,12 +33,19 @@ class SignedCaller(Protocol):
              headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]: ...
 
 
+Progress = Callable[[str, int, int], None]
+"""``progress(sha256, held, size)``: the receiver holds the file's first ``held`` bytes (its status
+answer, then each chunk it took); ``held == size`` once it holds the whole file."""
+
+
 class FileUploader:
     """Uploads one content-addressed file at a time, from the offset the receiving hub reports."""
 
-    def __init__(self, client: SignedCaller, open_file: Callable[[str], FileSource | None]) -> None:
+    def __init__(self, client: SignedCaller, open_file: Callable[[str], FileSource | None],
+                 progress: Progress | None = None) -> None:
         self.client = client
         self.open_file = open_file
+        self.progress = progress
 
     def upload_one(self, sha256: str, entry: dict[str, Any]) -> int:
         """Send what the hub does not hold yet of the file; return the bytes sent.
@@ -52,8 +59,10 @@ class FileUploader:
         total = source.size
         _s, held = self.client.call("GET", f"/api/v1/attachments/{sha256}/status")
         if held.get("complete"):
+            self._report(sha256, total, total)
             return 0
         offset = int(held.get("received") or 0)
+        self._report(sha256, offset, total)
         sent = 0
         for chunk in source.chunks(offset, CHUNK_BYTES):
             end = offset + len(chunk) - 1
@@ -67,4 +76,9 @@ class FileUploader:
                 raise CaseProblem(f"县级平台拒收扫描件“{entry.get('filename', sha256)}”：{result.get('message', status)}")
             offset = end + 1
             sent += len(chunk)
+            self._report(sha256, offset, total)
         return sent
+
+    def _report(self, sha256: str, held: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(sha256, held, total)
