@@ -10,7 +10,7 @@ from station.extensions import db
 from station.migrate import schema_version
 from station.services import appointments, transfers
 from station.services.access_log import continue_after_restore, entries_after
-from station.services.attachments import read_blob
+from station.services.attachments import open_blob
 from station.services.county_changes import apply_change
 from station.services.numbering import raise_daily_sequences
 from station.services.restored_cases import continue_case, rebuild_case
@@ -24,7 +24,7 @@ def station_hooks(app: Flask) -> StationHooks:
     attachment_dir = app.config["ATTACHMENT_DIR"]
     return StationHooks(
         schema_version=lambda: schema_version(db.obj),
-        read_blob=lambda sha256: read_blob(attachment_dir, sha256),
+        open_blob=lambda sha256: open_blob(attachment_dir, sha256),
         apply_change=apply_change,
         app_version=APP_VERSION,
         data_dir=Path(attachment_dir),

@@ -7,23 +7,18 @@ other cases' events go on.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sync import protocol
 from sync.backlog import QueuedEvent, attachments_of
 from sync.errors import CaseProblem
-from sync.file_upload import BytesSource, FileUploader
+from sync.file_upload import FileUploader
 from sync.local_db import db
 from sync.outbox import OutboxEvent
 from sync.summary import SyncSummary
-from sync.transport import HubClient, refuse_unless_ok
+from sync.transport import refuse_unless_ok
 
 
 class AttachmentUploader(FileUploader):
-    """Uploads the files a batch refers to, resuming from what the hub already holds."""
-
-    def __init__(self, client: HubClient, read_blob: Callable[[str], bytes | None]) -> None:
-        super().__init__(client, lambda sha256: None if (data := read_blob(sha256)) is None else BytesSource(data))
+    """Uploads the files a batch refers to, resuming from what the hub already holds (each file read in pieces)."""
 
     def upload_for(self, batch: list[QueuedEvent], summary: SyncSummary) -> list[QueuedEvent]:
         """Upload the files the batch refers to; return the batch without the cases whose files failed."""

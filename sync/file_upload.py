@@ -2,8 +2,9 @@
 
 One uploader for both senders: the station's scans (:mod:`sync.attachment_upload`, around its
 outbox) and a county hub forwarding a 跨域办 case's files to the county that handles it
-(:mod:`sync.hub.services.peers`). Either gives a signed client and a way to open a stored file;
-the file is read piece by piece, so a big scan is never held whole in memory.
+(:mod:`sync.hub.services.peers`). Either gives a signed client and a way to open a stored file
+(both stores are sealed with :mod:`websec.sealing`, so both open a ``SealedFile``); the file is
+read piece by piece, so a big scan is never held whole in memory.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ CHUNK_BYTES = 256 * 1024
 
 
 class FileSource(Protocol):
-    """A stored file's plain bytes: ``size``, and the pieces from an offset (``websec.sealing.SealedFile``)."""
+    """A stored file's plain bytes: ``size``, and the pieces from an offset (``websec.sealing.SealedFile``,
+    which reads a file stored before sealing existed as it is)."""
 
     size: int
 
@@ -31,24 +33,19 @@ class SignedCaller(Protocol):
              headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]: ...
 
 
-class BytesSource:
-    """A file already in memory (the station's scans, which it reads whole), as a :class:`FileSource`."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.size = len(data)
-
-    def chunks(self, start: int, chunk_bytes: int) -> Iterator[bytes]:
-        for at in range(start, self.size, chunk_bytes):
-            yield self.data[at:at + chunk_bytes]
+Progress = Callable[[str, int, int], None]
+"""``progress(sha256, held, size)``: the receiver holds the file's first ``held`` bytes (its status
+answer, then each chunk it took); ``held == size`` once it holds the whole file."""
 
 
 class FileUploader:
     """Uploads one content-addressed file at a time, from the offset the receiving hub reports."""
 
-    def __init__(self, client: SignedCaller, open_file: Callable[[str], FileSource | None]) -> None:
+    def __init__(self, client: SignedCaller, open_file: Callable[[str], FileSource | None],
+                 progress: Progress | None = None) -> None:
         self.client = client
         self.open_file = open_file
+        self.progress = progress
 
     def upload_one(self, sha256: str, entry: dict[str, Any]) -> int:
         """Send what the hub does not hold yet of the file; return the bytes sent.
@@ -62,8 +59,10 @@ class FileUploader:
         total = source.size
         _s, held = self.client.call("GET", f"/api/v1/attachments/{sha256}/status")
         if held.get("complete"):
+            self._report(sha256, total, total)
             return 0
         offset = int(held.get("received") or 0)
+        self._report(sha256, offset, total)
         sent = 0
         for chunk in source.chunks(offset, CHUNK_BYTES):
             end = offset + len(chunk) - 1
@@ -77,4 +76,9 @@ class FileUploader:
                 raise CaseProblem(f"县级平台拒收扫描件“{entry.get('filename', sha256)}”：{result.get('message', status)}")
             offset = end + 1
             sent += len(chunk)
+            self._report(sha256, offset, total)
         return sent
+
+    def _report(self, sha256: str, held: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(sha256, held, total)

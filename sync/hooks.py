@@ -11,16 +11,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sync.file_upload import FileSource
+
 
 @dataclass(frozen=True)
 class StationHooks:
     """The station's side of the seam.
 
     ``schema_version()`` names the newest applied station migration (reported in every
-    heartbeat); ``read_blob(sha256)`` gives a stored scan's plain bytes (the station keeps them
-sealed on disk; the hub receives the file itself, same SHA-256) or None when it is missing; ``apply_change(kind,
-    case_id, payload)`` applies one county change inside the caller's transaction and raises on a
-    change it cannot apply (an exception with a Chinese ``message`` is shown as is);
+    heartbeat); ``open_blob(sha256)`` opens a stored scan to be read in pieces, as plain bytes (the
+    station keeps it sealed on disk; the hub receives the file itself, same SHA-256), or gives None
+    when it is missing — uploads and USB bundles never hold a scan whole;
+    ``apply_change(kind, case_id, payload)`` applies one county change inside the caller's
+    transaction and raises on a change it cannot apply (an exception with a Chinese ``message``
+    is shown as is);
     ``data_dir`` is the folder whose free disk space the heartbeat reports;
     ``access_log_after(seq, limit)`` returns up to ``limit`` access-log entries after ``seq``, in
     order, as JSON-ready dicts (None: this station sends no access log);
@@ -41,7 +45,7 @@ sealed on disk; the hub receives the file itself, same SHA-256) or None when it 
     """
 
     schema_version: Callable[[], str]
-    read_blob: Callable[[str], bytes | None]
+    open_blob: Callable[[str], FileSource | None]
     apply_change: Callable[[str, str, dict[str, Any]], None]
     app_version: str
     data_dir: Path

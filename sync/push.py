@@ -66,7 +66,7 @@ class Pusher:
                  progress: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.client = client
         self.hooks = hooks
-        self.uploader = AttachmentUploader(client, hooks.read_blob)
+        self.uploader = AttachmentUploader(client, hooks.open_blob)
         self.in_flight = max(1, in_flight)
         self.max_events = max_events
         self.max_bytes = max_bytes

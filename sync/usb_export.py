@@ -9,6 +9,7 @@ stick is, and an event the hub already holds comes back ``duplicate``, never twi
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any, BinaryIO
 
 from sync import protocol, state
 from sync.backlog import QueuedEvent, attachments_of, pending_events, take_batch, update_outbox, with_payloads
+from sync.file_upload import CHUNK_BYTES
 from sync.hooks import StationHooks
 from sync.local_db import db, now
 from sync.outbox import OutboxEvent
@@ -101,7 +103,7 @@ def export_bundle(out: BinaryIO, link: HubLink, hooks: StationHooks, area_code: 
         raise BundleError("本站区划代码未设置，无法确定所属乡镇（请站长在本站设置中填写）。")
     events = pending_events()
     batches: list[list[QueuedEvent]] = []
-    files: dict[str, tuple[dict[str, Any], int]] = {}  # sha256 → (entry, length): read now, again when written
+    files: dict[str, tuple[dict[str, Any], int]] = {}  # sha256 → (entry, length): checked now, read again when written
     held_back: set[str] = set()
     later: set[str] = set()  # cases (or their later events) past the size limit: the next bundle takes them
     budget, used = max_bytes - BUNDLE_MARGIN_BYTES, 0
@@ -117,11 +119,11 @@ def export_bundle(out: BinaryIO, link: HubLink, hooks: StationHooks, area_code: 
             for sha256, entry in attachments_of([event]).items():
                 if sha256 in files or sha256 in new:
                     continue
-                data = hooks.read_blob(sha256)
-                if data is None or protocol.sha256_hex(data) != sha256:
+                source = hooks.open_blob(sha256)
+                if source is None or _digest(source.chunks(0, CHUNK_BYTES)) != sha256:
                     held_back.add(event.case_id)
                 else:
-                    new[sha256] = (entry, len(data))
+                    new[sha256] = (entry, source.size)
             cost = event.payload_bytes + EVENT_OVERHEAD_BYTES + sum(length for _entry, length in new.values())
             if used + cost > budget:  # this event and the case's later ones wait: each case stays in order
                 later.add(event.case_id)
@@ -163,13 +165,23 @@ def export_bundle(out: BinaryIO, link: HubLink, hooks: StationHooks, area_code: 
 
 def _parts(bodies: list[bytes], files: dict[str, tuple[dict[str, Any], int]],
            hooks: StationHooks) -> Iterator[bytes]:
-    """The batch bodies, then each scan read from disk only as it is written: one scan in memory at a time."""
+    """The batch bodies, then each scan read from disk in pieces as it is written (one piece in memory)."""
     yield from bodies
     for sha256 in files:
-        data = hooks.read_blob(sha256)
-        if data is None or protocol.sha256_hex(data) != sha256:
+        source = hooks.open_blob(sha256)
+        digest = hashlib.sha256()
+        for piece in source.chunks(0, CHUNK_BYTES) if source is not None else ():
+            digest.update(piece)
+            yield piece
+        if digest.hexdigest() != sha256:  # gone, or changed since it was checked: the bundle is not finished
             raise BundleError("导出过程中有扫描件被改动或删除，请重新导出。")
-        yield data
+
+
+def _digest(pieces: Iterator[bytes]) -> str:
+    digest = hashlib.sha256()
+    for piece in pieces:
+        digest.update(piece)
+    return digest.hexdigest()
 
 
 def import_return(data: Source, link: HubLink, hooks: StationHooks) -> ReturnSummary:

@@ -2,7 +2,8 @@
 
 An ID-card scan is the most personal thing a station keeps: the file on disk is sealed with the
 station's key ring (`seal_bytes`) and created owner-only (0600); it is unsealed only when served
-to staff and when uploaded to the county, which receives the plain file with the same SHA-256.
+to staff and when uploaded to the county, which receives the plain file with the same SHA-256 —
+read and unsealed piece by piece (`open_blob`), so a big scan is never held whole for the upload.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from station.services import timeline
 from station.services.errors import DomainError, NotFound
 from sync.outbox import enqueue
 from websec.files import FileRefused, check_scan, download_name
-from websec.sealing import write_owner_only
+from websec.sealing import SealedFile, write_owner_only
 
 
 def blob_path(root: str, sha256: str) -> Path:
@@ -41,6 +42,17 @@ def read_blob(root: str, sha256: str) -> bytes | None:
     except FileNotFoundError:
         return None
     return keys.ring().unseal_bytes(stored)
+
+
+def open_blob(root: str, sha256: str) -> SealedFile | None:
+    """A stored scan opened to be read in pieces (None when the file is missing).
+
+    A scan stored before sealing existed is a plain file on disk; it is read from disk as it is.
+    """
+    try:
+        return keys.ring().open_file(blob_path(root, sha256))
+    except FileNotFoundError:
+        return None
 
 
 def too_large_message(max_bytes: int) -> str:

@@ -40,6 +40,7 @@ pytestmark = pytest.mark.slow
 
 A_AREA, B_AREA = "141081", "141082"
 PEER_CODE = "HUB141081"
+ID_NUMBER = "141081199001011234"  # a scanner that names its files after the resident
 ITEM = "高龄津贴申领（户籍在邻县）"
 
 
@@ -304,18 +305,26 @@ def test_a_scan_cut_mid_forward_resumes_where_it_stopped_at_the_next_round(linke
     scan = b"%PDF-1.4\n" + random.Random(5).randbytes(2 * CHUNK_BYTES + 1000)  # three chunks
     total = len(scan)
     with app.app_context(), db.connection_context():
-        add_attachment(Case.get_by_id(case_id), User.get(User.username == "agent"), "户口簿.pdf", scan,
+        add_attachment(Case.get_by_id(case_id), User.get(User.username == "agent"), f"户口簿_{ID_NUMBER}.pdf", scan,
                        app.config["ATTACHMENT_DIR"], 10 * 1024 * 1024)
     assert sync(app).queue_left == 0
     link_hubs(hub.app, hub_b)
     with hub.app.app_context(), hub_db.connection_context():
         cut = peers.sync_all(LinkDyingAfter(chunks=1))[0]
+        case_no = HubCase.get(HubCase.case_id == case_id).case_no
     assert "无法连接对端县级平台" in cut.error
     assert hub_b.uploads == [(f"bytes 0-{CHUNK_BYTES - 1}/{total}", CHUNK_BYTES)]
     assert events_of(hub_b) == [] and _waiting(hub.app) == len(events_of(hub.app, {case_id}))  # events wait
+    # the county admin sees how far the file got: B holds its first chunk
+    admin = logged_in(hub.app, "a-admin", "admin", "示范县管理员")
+    page = admin.get("/peers").get_data(as_text=True)
+    assert _file_rows(page) == [(case_no, "户口簿_141081********1234.pdf", "partial", CHUNK_BYTES)]
+    assert ID_NUMBER not in page and _counts(page)["files_done"] == 0
     hub_b.uploads = []
     report = peer_round(hub.app)[0]
     assert report.error == "" and report.files_uploaded == 1
+    page = admin.get("/peers").get_data(as_text=True)
+    assert _file_rows(page) == [] and _counts(page)["files"] == 0 and _counts(page)["files_done"] == 1
     # only what B did not hold yet went the second time
     assert hub_b.uploads == [(f"bytes {CHUNK_BYTES}-{2 * CHUNK_BYTES - 1}/{total}", CHUNK_BYTES),
                              (f"bytes {2 * CHUNK_BYTES}-{total - 1}/{total}", total - 2 * CHUNK_BYTES)]
@@ -325,11 +334,18 @@ def test_a_scan_cut_mid_forward_resumes_where_it_stopped_at_the_next_round(linke
     with hub_b.app() as b_app, b_app.app_context(), hub_db.connection_context():
         assert read_plain(blob_path(b_app.config["ATTACHMENT_DIR"], sha)) == scan  # whole, sealed at B
         [case] = HubCase.select().where(HubCase.case_id == case_id)
-        assert [a["filename"] for a in case.snapshot["attachments"]] == ["户口簿.pdf"]
+        assert [a["filename"] for a in case.snapshot["attachments"]] == [f"户口簿_{ID_NUMBER}.pdf"]
 
 
 def _counts(page: str) -> dict[str, int]:
     return {name: int(value) for name, value in re.findall(r'data-count="(\w+)">(\d+)<', page)}
+
+
+def _file_rows(page: str) -> list[tuple[str, str, str, int]]:
+    """The peers page's files still to forward: (case number, file name, state, bytes the peer holds)."""
+    rows = re.findall(r'<tr data-file-state="(\w+)">\s*<td><a [^>]*>([^<]*)</a></td>\s*<td>([^<]*)</td>'
+                      r'<td>[^<]*</td>\s*<td data-held="(\d+)">', page)
+    return [(case_no, name, state, int(held)) for state, case_no, name, held in rows]
 
 
 def test_the_peers_page_shows_the_link_its_queue_and_decisions_and_syncs_at_the_press_of_a_button(
@@ -356,7 +372,8 @@ def test_the_peers_page_shows_the_link_its_queue_and_decisions_and_syncs_at_the_
         peers.add_peer(B_AREA, "邻县县级平台", f"http://ops:s3cret@{hub_b.url[7:]}/", PEER_CODE, hub_b.secret)
     admin = logged_in(hub.app, "a-admin", "admin", "示范县管理员")
     page = admin.get("/peers").get_data(as_text=True)
-    assert _counts(page) == {"cases": 3, "waiting": 5, "files": 2, "acked": 0, "set_aside": 0, "decisions": 0}
+    assert _counts(page) == {"cases": 3, "waiting": 5, "files": 2, "files_done": 0, "acked": 0, "set_aside": 0,
+                             "decisions": 0}
     assert "尚未成功同步" in page and "s3cret" not in page
     assert f"<code>http://***@{hub_b.url[7:]}</code>" in page
 
@@ -364,7 +381,8 @@ def test_the_peers_page_shows_the_link_its_queue_and_decisions_and_syncs_at_the_
     assert "已开始与“邻县县级平台”同步" in pressed.get_data(as_text=True)
     assert hub.app.extensions["peer_rounds"].wait(60)
     page = admin.get("/peers").get_data(as_text=True)
-    assert _counts(page) == {"cases": 3, "waiting": 0, "files": 0, "acked": 4, "set_aside": 1, "decisions": 0}
+    assert _counts(page) == {"cases": 3, "waiting": 0, "files": 0, "files_done": 1, "acked": 4, "set_aside": 1,
+                             "decisions": 0}
     assert "不是本站上传的" in page and "尚未成功同步" not in page  # the reason B gave, from B
     with hub.app.app_context(), hub_db.connection_context():
         delivered = [f.event_id for f in PeerForward.select().where(PeerForward.state == "acked")]

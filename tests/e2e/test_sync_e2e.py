@@ -368,7 +368,37 @@ def test_attachments_are_uploaded_once(linked, hub):
             assert [a["filename"] for a in snapshot["attachments"]] == ["户口簿.pdf"]
 
 
-def test_an_upload_cut_after_its_first_chunk_resumes_where_it_stopped(linked, hub, faults):
+@pytest.fixture
+def scans_never_read_whole(linked, monkeypatch):  # noqa: ANN001, ANN201
+    """Fail whatever reads a stored scan of the station whole (the file, or more than a chunk unsealed at once).
+
+    The upload reads and unseals each scan piece by piece: one chunk in memory, whatever the scan's size.
+    (The same ring unseals the outbox's event payloads, a few KiB each: those it may.)
+    """
+    from station import keys
+    from sync.file_upload import CHUNK_BYTES
+
+    root = Path(linked.config["ATTACHMENT_DIR"]).resolve()
+    read_bytes = Path.read_bytes
+    with linked.app_context():
+        ring = keys.ring()  # the station's, not the hub's
+    unseal_bytes = ring.unseal_bytes
+
+    def refuse_scans(path: Path) -> bytes:
+        if root in Path(path).resolve().parents:
+            raise AssertionError(f"a stored scan was read whole: {path}")
+        return read_bytes(path)
+
+    def refuse_whole_unseal(blob: bytes) -> bytes:
+        if len(blob) > CHUNK_BYTES:
+            raise AssertionError(f"{len(blob)} sealed bytes were opened at once")
+        return unseal_bytes(blob)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse_scans)
+    monkeypatch.setattr(ring, "unseal_bytes", refuse_whole_unseal)
+
+
+def test_an_upload_cut_after_its_first_chunk_resumes_where_it_stopped(linked, hub, faults, scans_never_read_whole):
     from station.models import User
     from station.services.attachments import add_attachment
     from sync.file_upload import CHUNK_BYTES
@@ -394,6 +424,31 @@ def test_an_upload_cut_after_its_first_chunk_resumes_where_it_stopped(linked, hu
     sha = hashlib.sha256(data).hexdigest()
     with hub.app.app_context(), hub_db.connection_context():
         assert read_plain(blob_path(hub.app.config["ATTACHMENT_DIR"], sha)) == data  # stored sealed
+    assert_exactly_once(linked, hub)
+
+
+def test_a_scan_stored_before_sealing_existed_still_uploads_in_pieces(linked, hub, faults, scans_never_read_whole):
+    from station.models import User
+    from station.services.attachments import add_attachment, blob_path
+    from sync.file_upload import CHUNK_BYTES
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.services.attachments import blob_path as hub_blob_path
+    from sync.hub.services.attachments import read_plain
+
+    [case_id] = queue_cases(linked, 1)
+    data = b"%PDF-1.4\n" + pdf_noise(CHUNK_BYTES + 500)  # two chunks
+    sha = hashlib.sha256(data).hexdigest()
+    with linked.app_context(), db.connection_context():
+        add_attachment(Case.get_by_id(case_id), User.get(User.username == "agent"), "户口簿.pdf", data,
+                       linked.config["ATTACHMENT_DIR"], 10 * 1024 * 1024)
+    blob_path(linked.config["ATTACHMENT_DIR"], sha).write_bytes(data)  # as a release before sealing left it
+    summary = sync(linked)
+    assert not summary.error and summary.attachments_uploaded == 1
+    total = len(data)
+    assert faults.uploads == [(f"bytes 0-{CHUNK_BYTES - 1}/{total}", CHUNK_BYTES),
+                              (f"bytes {CHUNK_BYTES}-{total - 1}/{total}", total - CHUNK_BYTES)]
+    with hub.app.app_context(), hub_db.connection_context():
+        assert read_plain(hub_blob_path(hub.app.config["ATTACHMENT_DIR"], sha)) == data
     assert_exactly_once(linked, hub)
 
 

@@ -240,3 +240,29 @@ def test_a_bundle_the_county_finds_too_large_is_refused_and_the_next_still_goes(
     assert held_at(township) == [(VILLAGE_CODE, 1, "refused"), (VILLAGE_CODE, 2, "forwarded"),
                                  (VILLAGE_CODE, 2, "ready")]
     assert reason == "本次上传的数据过大，请分批上传。"
+
+
+def test_a_case_whose_scan_is_lost_stays_home_and_the_others_go_with_their_scans_whole(village):
+    import os
+
+    from station.models import User
+    from station.services import usb_bundles
+    from station.services.attachments import add_attachment, blob_path
+    from station.sync_hooks import station_hooks
+    from sync.usb_bundle import open_bundle
+
+    ids = queue_cases(village, 2)
+    scans = [b"%PDF-1.4\n" + os.urandom(600 * 1024).replace(b"/", b"_") for _ in ids]  # three upload chunks each
+    with village.app_context(), db.connection_context():
+        agent = User.get(User.username == "agent")
+        for case_id, scan in zip(ids, scans, strict=True):
+            add_attachment(Case.get_by_id(case_id), agent, "户口簿.pdf", scan, village.config["ATTACHMENT_DIR"],
+                           10 * 1024 * 1024)
+    blob_path(village.config["ATTACHMENT_DIR"], hashlib.sha256(scans[1]).hexdigest()).unlink()  # lost from disk
+    out = io.BytesIO()
+    with village.app_context(), db.connection_context():
+        made = usb_bundles.export(out, station_hooks(village))
+    assert (made.files, made.cases, made.held_back) == (1, 1, [ids[1]])
+    opened = open_bundle(out.getvalue(), VILLAGE_SECRET)
+    lengths = [b["length"] for b in opened.content["batches"]] + [f["length"] for f in opened.content["files"]]
+    assert list(opened.iter_parts(lengths))[-1] == scans[0]  # the scan that went, byte for byte

@@ -20,7 +20,7 @@ from sync.hub.models.cases import (
 from sync.hub.models.evaluations import HubEvaluation, Remedy, RemedyContact
 from sync.hub.models.home_visits import HubHomeVisit
 from sync.hub.models.licences import Licence
-from sync.hub.models.peers import Peer, PeerForward
+from sync.hub.models.peers import Peer, PeerFile, PeerForward
 from sync.hub.models.stations import Device, Nonce, Station
 from sync.hub.models.transfers import HubTransfer, HubTransferHandover, HubTransferItem
 from sync.hub.models.users import HubLoginThrottle, HubUser
@@ -49,6 +49,7 @@ MODELS = [
     RemedyContact,
     Peer,
     PeerForward,
+    PeerFile,
     Device,
     AppointmentOffer,
     Appointment,
@@ -91,6 +92,7 @@ __all__ = [
     "Remedy",
     "RemedyContact",
     "Peer",
+    "PeerFile",
     "PeerForward",
     "Setting",
     "Station",

@@ -1,4 +1,5 @@
-"""Other county platforms this hub forwards 跨域办 cases to, and what each answered per event."""
+"""Other county platforms this hub forwards 跨域办 cases to, what each answered per event, and how much
+of each file it holds."""
 
 from __future__ import annotations
 
@@ -50,3 +51,21 @@ class PeerForward(BaseModel):
     code = CharField(max_length=32, null=True)
     reason = TextField(null=True)
     answered_at = DateTimeField(default=utcnow)
+
+
+class PeerFile(BaseModel):
+    """How much of one file a peer holds, as it last said: the per-file progress on the peers page.
+
+    The forward round writes it from the peer's status answer and after each chunk the peer took
+    (``held == size``: the peer holds the whole file). Only for people to read: a resumed upload
+    always starts from the peer's own status answer, never from this row.
+    """
+
+    peer = ForeignKeyField(Peer, on_delete="CASCADE")
+    sha256 = CharField(max_length=64)
+    size = BigIntegerField()
+    held = BigIntegerField(default=0)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("peer", "sha256"), True),)

@@ -36,7 +36,7 @@ from sync import protocol
 from sync.errors import CaseProblem, HubFault
 from sync.file_upload import FileUploader
 from sync.hub.extensions import db, key_ring
-from sync.hub.models import Event, HubCase, Peer, PeerForward
+from sync.hub.models import Event, HubCase, Peer, PeerFile, PeerForward
 from sync.hub.models.base import utcnow
 from sync.hub.services import attachments, decisions, personal
 from sync.hub.services.classify import named_files
@@ -142,7 +142,8 @@ def _upload_files(client: PeerClient, envelopes: list[dict[str, Any]], report: F
     Each file goes with the station's own uploader: in chunks, read piece by piece from this hub's
     sealed store, from where the peer's status says a cut transfer stopped. A file the peer
     refuses (or this hub lacks) is noted; the peer then refuses the events that name it, which
-    sets them aside here with its reason while the other cases go on.
+    sets them aside here with its reason while the other cases go on. How much of each file the
+    peer holds is kept for the peers page (:class:`PeerFile`), after every chunk it takes.
     """
     files = files_named(envelopes)
     if not files:
@@ -152,8 +153,13 @@ def _upload_files(client: PeerClient, envelopes: list[dict[str, Any]], report: F
                                  {"Content-Type": "application/json"})
     if status != 200:
         raise PeerUnreachable(f"对端县级平台拒绝了附件核对（{status}）：{answer.get('message', '')}")
-    uploader = FileUploader(client, _stored_file)
-    for sha256 in answer.get("missing") or []:
+    missing = answer.get("missing") or []
+    for sha256 in set(files) - set(missing):  # whole at the peer already (a round whose last answer was lost, too)
+        if isinstance(size := files[sha256].get("size"), int):
+            note_held(client.peer, sha256, size, size)
+    uploader = FileUploader(client, _stored_file,
+                            progress=lambda sha256, held, size: note_held(client.peer, sha256, held, size))
+    for sha256 in missing:
         if sha256 not in files:
             continue
         try:
@@ -175,6 +181,15 @@ def files_named(envelopes: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]
         for sha256 in named_files(envelope):
             files.setdefault(sha256, items[sha256])
     return files
+
+
+def note_held(peer: Peer, sha256: str, held: int, size: int) -> None:
+    """Remember that ``peer`` holds the first ``held`` of the file's ``size`` bytes (for the peers page)."""
+    now = utcnow()
+    (PeerFile.insert(peer=peer, sha256=sha256, size=size, held=held, updated_at=now)
+     .on_conflict(conflict_target=[PeerFile.peer, PeerFile.sha256],
+                  update={PeerFile.size: size, PeerFile.held: held, PeerFile.updated_at: now})
+     .execute())
 
 
 def _stored_file(sha256: str) -> SealedFile | None:
