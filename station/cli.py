@@ -173,7 +173,7 @@ def demo_command(data_dir: str, host: str, port: int, hub_port: int, no_serve: b
 @click.option("--secret", envvar="STATION_HUB_SECRET",
               help="omit to be asked (or set STATION_HUB_SECRET): keeps it out of shell history")
 @click.option("--device", type=click.IntRange(0, 99), default=0,
-              help="the number `python -m sync.hub add-device` gave this PC (a second device of the station)")
+              help="the number the county hub gave this PC when registering it (a second device of the station)")
 def link_command(hub_url: str, code: str, secret: str | None, device: int) -> None:
     """Store the county hub link settings."""
     app = _app()

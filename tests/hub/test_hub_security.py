@@ -55,7 +55,8 @@ def test_approver_is_refused_county_admin_work_with_a_chinese_page(hub_app, appr
     for endpoint, method, url in _web_routes(hub_app):
         response = _send(approver, method, url.replace("/stations/x", "/stations/ST-A"))
         admin_only = endpoint.startswith(ADMIN_ONLY) or (
-            endpoint in ("clerk.station_detail", "numbers.county_settings_page", "station_pages.device_revoke")
+            endpoint in ("clerk.station_detail", "numbers.county_settings_page", "station_pages.device_revoke",
+                         "station_pages.device_add")
             and method == "POST")
         if admin_only:
             assert response.status_code == 403, (endpoint, method, response.status_code)

@@ -1,12 +1,16 @@
-"""A station's devices and bookings on the county's pages: a county admin revokes a lost laptop from
-its page (then it is refused); an approver sees but cannot revoke; a day's bookings listed masked."""
+"""A station's devices and bookings on the county's pages: a county admin adds a device (its secret shown
+once) and revokes a lost laptop from its page (then it is refused); an approver sees but can do neither;
+a day's bookings listed masked."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 
+import pytest
+
 from sync.hub.models import Device, HubAccessLog
+from tests.fixtures.hub import SignedStation
 from tests.hub.test_booking import DAYS, _book
 from tests.hub.test_devices import _device
 
@@ -20,6 +24,8 @@ def test_a_county_admin_revokes_a_lost_laptop_from_its_page_and_it_is_refused(hu
                                      token_page="/stations/ST-A/devices", follow_redirects=True)
     assert "请写明停用原因" in refused.get_data(as_text=True)
     assert laptop.changes().status_code == 200  # nothing changed
+    with hub_app.app_context():
+        assert not HubAccessLog.select().where(HubAccessLog.action == "device_revoke").exists()
     response = county_admin.csrf_post("/stations/ST-A/devices/revoke", {"name": "上门笔记本", "reason": "笔记本遗失"},
                                       token_page="/stations/ST-A/devices", follow_redirects=True)
     page = response.get_data(as_text=True)
@@ -61,3 +67,45 @@ def test_a_days_bookings_are_listed_with_their_state_and_masked(hub_app, hub_cli
     other_day = (dt.date.fromisoformat(DAYS[0]) + dt.timedelta(days=1)).isoformat()
     assert "这一天没有预约" in approver.get(f"/stations/ST-A/bookings?day={other_day}").get_data(as_text=True)
     assert "日期格式有误" in approver.get("/stations/ST-A/bookings?day=2026-13-45").get_data(as_text=True)
+
+
+def _add(client, name: str, **kw):  # noqa: ANN001, ANN202
+    return client.csrf_post("/stations/ST-A/devices/add", {"name": name}, token_page="/stations/ST-A/devices", **kw)
+
+
+def test_a_county_admin_adds_a_device_and_sees_its_secret_once_then_it_syncs(hub_app, county_admin, station_a):
+    response = _add(county_admin, "平板2")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    secret = re.search(r'id="device-secret">([^<]+)<', page).group(1)
+    assert "只在本页显示这一次" in page and "--code ST-A --device 1" in page
+    listed = county_admin.get("/stations/ST-A/devices").get_data(as_text=True)
+    assert "平板2" in listed.split('id="device-list"', 1)[1] and secret not in listed
+    again = _add(county_admin, "平板2")  # a reload posts the form again
+    assert "已有名为“平板2”的设备" in again.get_data(as_text=True) and secret not in again.get_data(as_text=True)
+    tablet = SignedStation(hub_app, "ST-A", secret)
+    tablet.device = 1
+    assert tablet.changes().status_code == 200  # the secret shown is the one the hub verifies with
+    with hub_app.app_context():
+        assert Device.select().count() == 1
+        entry = HubAccessLog.select().where(HubAccessLog.action == "device_add").get()
+        assert entry.object == "ST-A/1" and "平板2" in entry.detail and secret not in entry.detail
+
+
+@pytest.mark.parametrize("name", ["", "   ", "平板 2", "x" * 61])
+def test_a_device_name_that_is_not_allowed_is_refused_in_chinese_and_nothing_is_added(hub_app, county_admin,
+                                                                                       station_a, name):
+    response = _add(county_admin, name)
+    assert response.status_code == 400
+    assert "设备名称只能包含汉字、字母、数字、下划线和连字符" in response.get_data(as_text=True)
+    with hub_app.app_context():
+        assert Device.select().count() == 0 and not HubAccessLog.select().where(
+            HubAccessLog.action == "device_add").exists()
+
+
+def test_an_approver_cannot_add_a_device(hub_app, approver, station_a):
+    page = approver.get("/stations/ST-A/devices").get_data(as_text=True)
+    assert "登记新设备" not in page
+    assert _add(approver, "平板2").status_code == 403
+    with hub_app.app_context():
+        assert Device.select().count() == 0

@@ -1,5 +1,5 @@
-"""A station's devices and bookings on the county's pages: list the devices, revoke one (county admins);
-see a day's bookings with their state. The same services as ``python -m sync.hub`` and the public page."""
+"""A station's devices and bookings on the county's pages: list the devices, add or revoke one (county
+admins); see a day's bookings with their state. The same services as ``python -m sync.hub`` and the public page."""
 
 from __future__ import annotations
 
@@ -30,18 +30,48 @@ def _station(code: str) -> Station:
     return Station.by_code(code) or abort(404)
 
 
+def _require_county_admin() -> None:
+    if current_user.role != COUNTY_ADMIN:
+        abort(403)  # a device's secret signs for the station, and a revoked one stops for good
+
+
+def _device_page(station: Station, *, errors: dict[str, str] | None = None, name: str = "",
+                 status: int = 200) -> tuple[str, int]:
+    return render_template("hub/devices.html", station=station, devices=devices.list_devices(station.code),
+                           errors=errors or {}, name=name), status
+
+
 @bp.get("/<code>/devices")
-def device_list(code: str) -> str:
+def device_list(code: str) -> tuple[str, int]:
     """The station's devices: number, name, last seen, active or revoked (and why)."""
+    return _device_page(_station(code))
+
+
+@bp.post("/<code>/devices/add")
+def device_add(code: str) -> tuple[str, int]:
+    """Register a device under the station (county admins only, logged); show its secret on this answer only.
+
+    The secret is in no redirect, session or log: it is rendered once into this ``no-store`` answer, and
+    a reload posts the form again, which the name already taken refuses.
+    """
+    _require_county_admin()
     station = _station(code)
-    return render_template("hub/devices.html", station=station, devices=devices.list_devices(station.code))
+    name = request.form.get("name", "")
+    try:
+        with db.atomic():
+            device, secret = devices.add_device(station.code, name)
+            log_access("device_add", obj=f"{station.code}/{device.number}",
+                       detail=f"登记设备“{device.name}”（第 {device.number} 号），密钥已当面显示一次")
+    except HubError as exc:
+        return _device_page(station, errors={"name": exc.message}, name=name.strip()[:60], status=400)
+    return render_template("hub/device_added.html", station=station, device=device, secret=secret,
+                           hub_url=request.host_url.rstrip("/")), 200
 
 
 @bp.post("/<code>/devices/revoke")
 def device_revoke(code: str) -> Response:
     """Stop one device at once (a lost laptop); county admins only, logged with the reason."""
-    if current_user.role != COUNTY_ADMIN:
-        abort(403)  # a revoked laptop stops syncing for good: county admins only
+    _require_county_admin()
     station = _station(code)
     name = request.form.get("name", "")
     try:
