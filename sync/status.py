@@ -8,6 +8,7 @@ from typing import Any
 
 from peewee import fn
 
+from rules.events import VISIT_KINDS
 from sync import state
 from sync.errors import LINK_UNKNOWN, RequeueRefused, link_state_label
 from sync.local_db import db, now
@@ -30,7 +31,11 @@ def queue_summary(now: dt.datetime | None = None) -> dict[str, Any]:
     error_now = _error_is_current(last_error, last_error_at, last_success)
     return {
         "queue_length": queued.count(),
-        "queued_cases": queued.select(fn.COUNT(OutboxEvent.case_id.distinct())).scalar() or 0,
+        # a home visit's events queue under the visit's id: a visit is not a case (上门服务记录, not 办件)
+        "queued_cases": queued.select(fn.COUNT(OutboxEvent.case_id.distinct()))
+        .where(OutboxEvent.kind.not_in(VISIT_KINDS)).scalar() or 0,
+        "queued_visits": queued.select(fn.COUNT(OutboxEvent.case_id.distinct()))
+        .where(OutboxEvent.kind.in_(VISIT_KINDS)).scalar() or 0,
         "oldest_queued_at": oldest,
         "oldest_queued_age_s": int((now - oldest).total_seconds()) if oldest else 0,
         "set_aside_count": OutboxEvent.select().where(OutboxEvent.state == "set_aside").count(),

@@ -10,7 +10,8 @@ from station.models.base import BaseModel, now
 class HomeVisit(BaseModel):
     """One visit: who went, where, when, for whom, what was done, how it ended.
 
-    The resident's name, phone and address are sealed like a booking's (services/home_visits.py).
+    The resident's name, phone and address are sealed like a booking's (services/home_visits.py), and
+    cleared by retention like a case's (services/retention.py).
     """
 
     id = CharField(max_length=36, primary_key=True)  # a ULID
@@ -28,6 +29,7 @@ class HomeVisit(BaseModel):
     appointment_id = CharField(max_length=36, default="")  # the booking it answered, if any
     created_by = CharField(max_length=100, default="")
     created_at = DateTimeField(default=now)
+    personal_purged_at = DateTimeField(null=True)  # retention: the resident's name, phone, address cleared (0024)
 
 
 class HomeVisitCase(BaseModel):

@@ -116,8 +116,18 @@ def get(visit_id: str) -> HomeVisit:
     return visit
 
 
+PURGED = "此次上门服务已过保存期限，服务对象的姓名、电话和地址已清除，不能再在此次上门中收件。"
+
+
+def check_open_for_cases(visit: HomeVisit) -> None:
+    """A visit whose resident retention cleared takes no more cases (DomainError)."""
+    if visit.personal_purged_at is not None:
+        raise DomainError(PURGED)
+
+
 def intake_values(visit: HomeVisit) -> dict[str, str]:
     """What the intake form is prefilled with for a case taken during this visit."""
+    check_open_for_cases(visit)
     ring = keys.ring()
     return {"applicant_name": ring.unseal(visit.resident_name_stored),
             "applicant_phone": ring.unseal(visit.resident_phone_stored) if visit.resident_phone_stored else "",
@@ -126,7 +136,7 @@ def intake_values(visit: HomeVisit) -> dict[str, str]:
 
 def carry(visit_id: str, case: Case) -> None:
     """Link a case taken during the visit to it, and tell the county (in the caller's transaction, if any)."""
-    get(visit_id)
+    check_open_for_cases(get(visit_id))
     with db.atomic():
         if HomeVisitCase.select().where(HomeVisitCase.case_id == case.id).exists():
             return  # a case belongs to one visit, told once

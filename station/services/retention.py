@@ -8,24 +8,34 @@ tell which case is which), the address and the form values (which may hold addre
 same in the case's sent outbox payloads. Each purge is written on the case's timeline. The
 connection zeroes freed space (``secure_delete``) and the WAL is truncated afterwards, so the old
 bytes do not linger in the file.
+
+Home visits (上门服务) go the same way, with the same months: a visit made before the cutoff, every
+case taken during it closed, and every one of its outbox events acknowledged (at least one). Its
+resident's name and phone are kept masked, its address is removed — in the row and in its sent
+outbox payloads — and the purge is written on the visit's page (``personal_purged_at``) and in the
+access log.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from rules.privacy import mask_id_number, mask_phone
+from rules.labels import HOME_VISIT_OUTCOMES
+from rules.privacy import mask_id_number, mask_name, mask_phone
+from station import keys
 from station.extensions import db
-from station.models import Attachment, Case, KeptMaterial, LicenceCheck, ServiceItem
+from station.models import Attachment, Case, HomeVisit, HomeVisitCase, KeptMaterial, LicenceCheck, ServiceItem
 from station.services import access_log, material_library, personal, timeline
 from station.services.attachments import blob_path
 from sync.local_db import now
 from sync.outbox import OutboxEvent
 
 CLOSED_STATUSES = ("completed", "rejected", "delivered")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -87,13 +97,18 @@ def purge(months: int, attachment_dir: str, today: dt.date | None = None) -> lis
     done = candidates(months, today)
     if not done:
         return []
-    db.execute_sql("PRAGMA secure_delete = ON")  # this connection zeroes what it frees
+    return _zeroing(lambda: [candidate for candidate in done if _purge_case(candidate, attachment_dir)])
+
+
+def _zeroing(work: Callable[[], T]) -> T:
+    """Run `work` on a connection that zeroes what it frees, then truncate the WAL."""
+    db.execute_sql("PRAGMA secure_delete = ON")
     try:
-        done = [candidate for candidate in done if _purge_case(candidate, attachment_dir)]
+        result = work()
     finally:
         db.execute_sql("PRAGMA secure_delete = OFF")
     db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    return done
+    return result
 
 
 def _purge_case(candidate: PurgeCandidate, attachment_dir: str) -> bool:
@@ -137,6 +152,81 @@ def scrub(value: Any, key: str = "") -> Any:
             return ""
     return value
 
+
+# --- home visits (上门服务) ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VisitPurgeCandidate:
+    """A visit a dry run lists: the resident's name masked."""
+
+    visit_id: str
+    visited_on: dt.date
+    staff: str
+    masked_name: str
+    outcome_name: str
+    cases: int
+
+
+def visit_candidates(months: int, today: dt.date | None = None) -> list[VisitPurgeCandidate]:
+    """Visits whose resident may be cleared now: made before the cutoff, finished, every event acknowledged.
+
+    Finished: every case taken during the visit is closed (an open one may still need to reach the
+    resident the visit recorded).
+    """
+    if months <= 0:
+        return []
+    unacked = OutboxEvent.select(OutboxEvent.case_id).where(OutboxEvent.state != "acked")
+    acked = OutboxEvent.select(OutboxEvent.case_id).where(OutboxEvent.state == "acked")
+    open_cases = (HomeVisitCase.select(HomeVisitCase.visit_id)
+                  .join(Case, on=(HomeVisitCase.case_id == Case.id))
+                  .where(Case.status.not_in(CLOSED_STATUSES)))
+    rows = (HomeVisit.select()
+            .where((HomeVisit.visited_on < cutoff(months, today).date())
+                   & HomeVisit.personal_purged_at.is_null(True)
+                   & HomeVisit.id.in_(acked)  # synced at all…
+                   & HomeVisit.id.not_in(unacked)  # …and nothing still waiting or set aside
+                   & HomeVisit.id.not_in(open_cases))
+            .order_by(HomeVisit.visited_on, HomeVisit.id))
+    ring = keys.ring()
+    return [VisitPurgeCandidate(visit.id, visit.visited_on, visit.staff, mask_name(ring.unseal(visit.resident_name_stored)),
+                                HOME_VISIT_OUTCOMES.get(visit.outcome, visit.outcome),
+                                HomeVisitCase.select().where(HomeVisitCase.visit_id == visit.id).count())
+            for visit in rows]
+
+
+def purge_visits(months: int, today: dt.date | None = None) -> list[VisitPurgeCandidate]:
+    """Clear the resident of every visit candidate; return what went (as a dry run would have listed it)."""
+    done = visit_candidates(months, today)
+    if not done:
+        return []
+    return _zeroing(lambda: [candidate for candidate in done if _purge_visit(candidate)])
+
+
+def _purge_visit(candidate: VisitPurgeCandidate) -> bool:
+    ring = keys.ring()
+    with db.atomic("IMMEDIATE"):
+        visit = HomeVisit.get_by_id(candidate.visit_id)
+        if OutboxEvent.select().where((OutboxEvent.case_id == visit.id) & (OutboxEvent.state != "acked")).exists():
+            return False  # something changed since the list was made: never purge what is not synced
+        phone = ring.unseal(visit.resident_phone_stored) if visit.resident_phone_stored else ""
+        HomeVisit.update(resident_name_stored=ring.seal(candidate.masked_name),
+                         resident_phone_stored=ring.seal(mask_phone(phone)) if phone else "",
+                         address_stored=ring.seal(""), personal_purged_at=now()).where(HomeVisit.id == visit.id).execute()
+        for event in OutboxEvent.select(OutboxEvent.id, OutboxEvent.payload).where(OutboxEvent.case_id == visit.id):
+            OutboxEvent.update(payload=scrub_visit(event.payload)).where(OutboxEvent.id == event.id).execute()
+        access_log.record("home_visit", actor_name="系统", obj=visit.id,
+                          detail=f"保存期满：已清除 {visit.visited_on:%Y-%m-%d} 上门服务的服务对象姓名、电话和地址"
+                                 "（县级平台已确认接收）")
+    return True
+
+
+def scrub_visit(payload: Any) -> Any:
+    """A visit's sent payload with the resident's name and phone masked and the address removed."""
+    payload = scrub(payload)
+    resident = payload.get("resident") if isinstance(payload, dict) else None
+    if isinstance(resident, dict) and isinstance(resident.get("name"), str):
+        payload["resident"] = {**resident, "name": mask_name(resident["name"])}
+    return payload
 
 
 # --- the material library (只提交一次) ------------------------------------------------------------

@@ -112,6 +112,8 @@
           document.getElementById("queue-length").textContent = s.queue_length;
           var cases = document.getElementById("queued-cases");
           if (cases) { cases.textContent = s.queued_cases; }
+          var visits = document.getElementById("queued-visits");
+          if (visits) { visits.textContent = s.queued_visits; }
           document.getElementById("set-aside-count").textContent = s.set_aside_count + " 条";
           if (s.last_success) { document.getElementById("last-success").textContent = s.last_success.slice(0, 16); }
           // only the current failure is shown: after a success an older error is history, not state

@@ -84,9 +84,14 @@ def detail(visit_id: str):  # noqa: ANN201
 def take_case(visit_id: str):  # noqa: ANN201
     """Take a case during the visit: the item's intake form, prefilled with the resident."""
     try:
-        home_visits.get(visit_id)
+        visit = home_visits.get(visit_id)
     except DomainError:
         abort(404)
+    try:
+        home_visits.check_open_for_cases(visit)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("visits.detail", visit_id=visit_id))
     item = next((i for i in current_items() if i.item_code == request.args.get("item_code")), None)
     if item is None:
         flash("请选择要办理的事项。", "error")

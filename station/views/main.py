@@ -32,6 +32,7 @@ def index():  # noqa: ANN201
     }
     queue_now = status.queue_summary()
     counts.update(queued=queue_now["queue_length"], queued_cases=queue_now["queued_cases"],
+                  queued_visits=queue_now["queued_visits"],
                   set_aside=queue_now["set_aside_count"])
     recent = (
         Case.select().where(Case.agent == current_user.id).order_by(Case.received_at.desc()).limit(8)

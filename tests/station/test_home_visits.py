@@ -132,4 +132,6 @@ def test_a_recorded_visit_is_queued_for_the_county_with_it_and_listed_as_a_visit
         assert (event.case_id, event.kind, event.seq) == (visit_id, "visit.recorded", 1)
         assert event.payload["resident"]["name"] == "孙福贵" and event.payload["outcome"] == "done"
     page = clerk.get("/sync/").get_data(as_text=True)
-    assert f'/visits/{visit_id}">上门服务 {dt.date.today().isoformat()}' in page
+    assert f'/visits/{visit_id}">上门服务记录 {dt.date.today().isoformat()}' in page
+    # counted as what it is: no case is waiting, one visit record is
+    assert '<span id="queued-cases">0</span> 个办件、<span id="queued-visits">1</span> 条上门服务记录' in page

@@ -15,9 +15,10 @@ from flask import Flask
 from station import create_app, keys
 from station.cli import cli
 from station.extensions import db
-from station.models import Attachment, Case, TimelineEntry, User
-from station.services import cases, intake, personal, retention
+from station.models import Attachment, Case, HomeVisit, TimelineEntry, User
+from station.services import cases, home_visits, intake, personal, retention
 from station.services.attachments import add_attachment, blob_path, read_blob
+from station.services.errors import DomainError
 from sync import state as sync_state
 from sync.outbox import OutboxEvent
 from tests.fixtures.config import station_test_config
@@ -246,3 +247,71 @@ def test_the_case_list_finds_a_case_by_its_id_number_through_the_blind_index(app
         other = _intake(SECOND_ID).case_no
     page = agent.get(f"/cases/?q={GOOD_ID.lower()}").get_data(as_text=True)  # x and X are the same number
     assert case_no in page and other not in page
+
+
+# --- retention of home visits (上门服务) --------------------------------------------------------------
+
+VISIT = {"started_at": "09:30", "ended_at": "10:40", "staff": "王代办", "resident_name": "孙福贵",
+         "resident_phone": "13700002222", "address": "示范县东关镇东关村五组3号", "purpose": "代办养老保险参保登记",
+         "outcome": "done"}
+
+
+def _visit(agent, months_ago: int, name: str = "孙福贵") -> str:  # noqa: ANN001
+    """A visit made `months_ago` months back, recorded through the form."""
+    day = dt.date.today() - dt.timedelta(days=31 * months_ago)
+    response = agent.post("/visits/new", {**VISIT, "visited_on": day.isoformat(), "resident_name": name})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response.headers["Location"].rsplit("/", 1)[-1]
+
+
+def _acked(visit_id: str) -> None:
+    OutboxEvent.update(state="acked", acked_at=dt.datetime.now()).where(OutboxEvent.case_id == visit_id).execute()
+
+
+def test_purge_clears_the_resident_of_old_finished_acknowledged_visits_only(app, agent, monkeypatch):
+    old, recent = _visit(agent, 30), _visit(agent, 3, "钱多多")
+    unsynced, open_case = _visit(agent, 30, "周小丽"), _visit(agent, 30, "吴大成")
+    with app.app_context(), db.connection_context():
+        for visit_id in (old, recent, open_case, unsynced):
+            _acked(visit_id)
+        # a case taken during that visit is still open: the visit is not finished
+        home_visits.carry(open_case, _intake())
+        _acked(open_case)
+        # the county has this visit, but not yet that a case (since closed) was taken during it
+        taken_later = _intake(SECOND_ID)
+        home_visits.carry(unsynced, taken_later)
+        Case.update(status="completed", closed_at=dt.datetime.now()).where(Case.id == taken_later.id).execute()
+    _env(monkeypatch, app)
+
+    dry = CliRunner().invoke(cli, ["purge", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "孙*贵" in dry.output and "孙福贵" not in dry.output
+    assert "上门服务记录：将删除 1 条" in dry.output
+    with app.app_context(), db.connection_context():
+        assert home_visits.intake_values(HomeVisit.get_by_id(old))["applicant_name"] == "孙福贵"  # nothing changed
+
+    done = CliRunner().invoke(cli, ["purge"])
+    assert done.exit_code == 0, done.output
+    assert "上门服务记录：已删除 1 条" in done.output
+    with app.app_context(), db.connection_context():
+        visit = HomeVisit.get_by_id(old)
+        ring = keys.ring()
+        assert ring.unseal(visit.resident_name_stored) == "孙*贵"
+        assert ring.unseal(visit.resident_phone_stored) == "137****2222"
+        assert ring.unseal(visit.address_stored) == ""
+        [payload] = [e.payload for e in OutboxEvent.select().where(OutboxEvent.case_id == old)]
+        assert payload["resident"] == {"name": "孙*贵", "phone": "137****2222", "address": ""}
+        for kept, name in ((recent, "钱多多"), (unsynced, "周小丽"), (open_case, "吴大成")):
+            values = home_visits.intake_values(HomeVisit.get_by_id(kept))
+            assert values["applicant_name"] == name and values["applicant_address"] == "示范县东关镇东关村五组3号"
+            first = OutboxEvent.select().where(OutboxEvent.case_id == kept).order_by(OutboxEvent.seq).first()
+            assert first.payload["resident"]["name"] == name
+        with pytest.raises(DomainError, match="不能再在此次上门中收件"):  # nothing left to prefill a case with
+            home_visits.intake_values(visit)
+    page = agent.get(f"/visits/{old}").get_data(as_text=True)
+    assert "保存期满：已清除服务对象的姓名、电话和地址" in page and "东关村五组" not in page
+    refused = agent.get(f"/visits/{old}/case?item_code=x", follow_redirects=True).get_data(as_text=True)
+    assert "不能再在此次上门中收件" in refused
+    assert "保存期满" not in agent.get(f"/visits/{recent}").get_data(as_text=True)
+    again = CliRunner().invoke(cli, ["purge"])
+    assert "上门服务记录：已删除 0 条" in again.output
