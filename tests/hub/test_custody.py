@@ -199,3 +199,25 @@ def test_the_county_admin_sets_the_township_that_carries_a_villages_papers(hub_a
     county_admin.csrf_post(page, {"township": "ST-T"})
     shown = county_admin.get(page).get_data(as_text=True)
     assert 'name="township" type="text"' in shown and 'value="ST-T"' in shown
+
+
+@pytest.mark.parametrize(("batch_no", "transfer_id"), [
+    ("WL-ST-A-20261201-01", "01JTRANSFER000000000000000"),  # its number and its id
+    ("WL-ST-A-20261201-01", "01JFORGED00000000000000000"),  # its number, under another id
+    ("WL-ST-Z-20261201-01", "01JTRANSFER000000000000000"),  # its id, under a number of no station
+])
+def test_another_villages_case_event_naming_a_batch_does_not_write_on_it(hub_app, station_a, station_b, approver,
+                                                                          make_event, batch_no, transfer_id):
+    from sync.hub.models import HubTransfer, HubTransferHandover
+
+    assert [r["status"] for r in station_a.results(packed_event(make_event))] == ["accepted", "accepted"]
+    theirs = make_event()
+    forged = make_event(case_id=theirs["case_id"], seq=2, kind=events.ORIGINALS_HANDOVER,
+                        payload={**handover(theirs["case_id"], 2, 1, "钱冒领"), "batch_no": batch_no,
+                                 "transfer_id": transfer_id})
+    station_b.results([theirs, forged])
+    with hub_app.app_context():
+        assert HubTransferHandover.select().count() == 0 and HubTransfer.select().count() == 1
+    page = batch_page(hub_app, approver)
+    assert now_line(page).startswith("在途：由 送出站点 保管（甲村便民服务站") and "钱冒领" not in page
+    assert feed(station_a) == []

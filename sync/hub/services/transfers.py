@@ -111,6 +111,13 @@ def from_case_event(station_id: int, case_id: str, kind: str, payload: dict[str,
     station = Station.get_by_id(station_id)
     batch_no = normalize_code(payload.get("batch_no"))
     transfer_id = _text(payload.get("transfer_id"), 26) or None
+    owner = _station_of(batch_no)
+    known = HubTransfer.get_or_none(HubTransfer.transfer_id == transfer_id) if transfer_id else None
+    if (owner is not None and owner.id != station.id) or (known is not None and known.station_id not in (None, station.id)):
+        # a case event names the batch of its own station; another's is not this station's to write on
+        log.warning("hub: %s of case %s by %s names batch %s of another station: not recorded on it", kind, case_id,
+                    station.code, batch_no)
+        return
     transfer, was_pending = _batch(batch_no, transfer_id, station)
     for key in ("direction", "destination", "created_by", "created_at"):
         if payload.get(key) and not getattr(transfer, key):
