@@ -16,9 +16,11 @@ from demo.loopback import register_station
 from station.extensions import db
 from station.models import TransferItem
 from station.services.station_info import update_profile
+from sync.hub.extensions import db as hub_db
+from sync.hub.services import stations
 from tests.fixtures.e2e import queue_cases, sync
 from tests.fixtures.hub import logged_in
-from tests.fixtures.relay import VILLAGE_CODE, linked_township, save_link
+from tests.fixtures.relay import TOWNSHIP_CODE, VILLAGE_CODE, linked_township, save_link
 from tests.fixtures.station import StationClient
 
 pytestmark = pytest.mark.slow
@@ -29,6 +31,8 @@ def village(app, hub):
     with app.app_context(), db.connection_context():
         update_profile(code=VILLAGE_CODE, name="东关村便民服务站", area_code="141081102201", level="village")
     save_link(app, hub.url, VILLAGE_CODE, register_station(hub.app, VILLAGE_CODE, "东关村便民服务站"))
+    with hub.app.app_context(), hub_db.connection_context():  # the county: its papers go up through 东关镇
+        stations.update_settings(VILLAGE_CODE, {stations.TOWNSHIP_SETTING: TOWNSHIP_CODE}, clerk="县管理员")
     return app
 
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
 from rules import events
+
+TOWNSHIP_NAME = "东关镇便民服务中心"
 
 
 def handover(case_id: str, seq: int, n: int, receiver: str, **over):  # noqa: ANN003, ANN201
@@ -50,26 +56,54 @@ def feed(station) -> list[dict]:  # noqa: ANN001
     return [c for c in response.json["changes"] if c["kind"] == "transfer.handover"]
 
 
-def test_a_townships_handover_is_kept_once_tied_to_the_villages_batch_and_told_to_the_village(
-        hub_app, station_a, station_b, make_event):
-    from sync.hub.models import HubTransfer, HubTransferItem
+@pytest.fixture
+def township(hub_app, make_station):  # noqa: ANN001, ANN201
+    """The township centre the village's batches go to (ST-T)."""
+    return make_station(hub_app, "ST-T", TOWNSHIP_NAME)
 
-    # the township scanned the village's barcode before the village synced: kept by the number
-    sent = station_b.post_json("/api/v1/transfers/handovers",
-                               {"handovers": [township_handover("01JHANDOVER0000000000000001"),
-                                              township_handover("01JHANDOVER0000000000000002", giver="")]})
-    assert sent.status_code == 200 and station_b.last_verified
-    assert sent.json["stored"] == 1 and [r["handover_id"] for r in sent.json["refused"]] == [
-        "01JHANDOVER0000000000000002"]  # the bad one alone
-    again = station_b.post_json("/api/v1/transfers/handovers", {"handovers": [township_handover("01JHANDOVER0000000000000001")]})
-    assert again.json["stored"] == 0  # an answer lost on the way: sent again, kept once
 
+def packed_event(make_event, destination: str = TOWNSHIP_NAME) -> list[dict]:  # noqa: ANN001
+    """A case submitted at ST-A and packed into batch WL-ST-A-20261201-01, sent to ``destination``."""
     submitted = make_event()
     packed = make_event(case_id=submitted["case_id"], seq=2, kind=events.ORIGINALS_PACKED,
                         payload={"transfer_id": "01JTRANSFER000000000000000", "batch_no": "WL-ST-A-20261201-01",
+                                 "destination": destination, "direction": "up",
                                  "items": [{"material_name": "户口簿复印件", "form": "copy", "copies": 1, "state": "present"},
                                            {"material_name": "身份证复印件", "form": "copy", "copies": 1, "state": "present"}]})
-    assert [r["status"] for r in station_a.results([submitted, packed])] == ["accepted", "accepted"]
+    return [submitted, packed]
+
+
+def batch_page(hub_app, approver) -> str:  # noqa: ANN001
+    """The county's page of the batch."""
+    from sync.hub.models import HubTransfer
+
+    with hub_app.app_context():
+        batch_id = HubTransfer.get(HubTransfer.batch_no == "WL-ST-A-20261201-01").id
+    return approver.get(f"/transfers/{batch_id}").get_data(as_text=True)
+
+
+def now_line(page: str) -> str:
+    """The "现在：…" line of the county's batch page."""
+    match = re.search(r'id="where-now"><strong>现在：</strong>([^<]*)<', page)
+    assert match, page[:2000]
+    return match.group(1)
+
+
+def test_a_townships_handover_is_kept_once_tied_to_the_villages_batch_and_told_to_the_village(
+        hub_app, station_a, township, make_event):
+    from sync.hub.models import HubTransfer, HubTransferItem
+
+    # the township scanned the village's barcode before the village synced: kept by the number
+    sent = township.post_json("/api/v1/transfers/handovers",
+                               {"handovers": [township_handover("01JHANDOVER0000000000000001"),
+                                              township_handover("01JHANDOVER0000000000000002", giver="")]})
+    assert sent.status_code == 200 and township.last_verified
+    assert sent.json["stored"] == 1 and [r["handover_id"] for r in sent.json["refused"]] == [
+        "01JHANDOVER0000000000000002"]  # the bad one alone
+    again = township.post_json("/api/v1/transfers/handovers", {"handovers": [township_handover("01JHANDOVER0000000000000001")]})
+    assert again.json["stored"] == 0  # an answer lost on the way: sent again, kept once
+
+    assert [r["status"] for r in station_a.results(packed_event(make_event))] == ["accepted", "accepted"]
     with hub_app.app_context():
         [batch] = list(HubTransfer.select())  # the number the township scanned is the village's batch
         assert batch.transfer_id == "01JTRANSFER000000000000000" and batch.station.code == "ST-A"
@@ -78,7 +112,70 @@ def test_a_townships_handover_is_kept_once_tied_to_the_villages_batch_and_told_t
                                                                                "身份证复印件": "present"}
     [told] = feed(station_a)  # the village learns who holds its papers; the township is not told its own
     assert told["payload"]["receiver"] == "李窗口" and told["payload"]["missing"] == ["户口簿复印件"]
-    assert feed(station_b) == []
+    assert feed(township) == []
+
+
+def test_another_villages_handover_of_a_batch_is_refused_and_nothing_is_recorded(
+        hub_app, station_a, station_b, township, approver, make_event):
+    from sync.hub.models import HubTransferHandover
+
+    assert [r["status"] for r in station_a.results(packed_event(make_event))] == ["accepted", "accepted"]
+    sent = station_b.post_json("/api/v1/transfers/handovers", {"handovers": [
+        township_handover("01JHANDOVER0000000000000009", receiver="钱冒领", missing=["身份证复印件"], arrived=True)]})
+    assert sent.status_code == 200 and sent.json["stored"] == 0
+    [refused] = sent.json["refused"]
+    assert refused["handover_id"] == "01JHANDOVER0000000000000009" and "不经过本站" in refused["reason"]
+    with hub_app.app_context():
+        assert HubTransferHandover.select().count() == 0
+    page = batch_page(hub_app, approver)
+    assert now_line(page).startswith("在途：由 送出站点 保管（甲村便民服务站") and "钱冒领" not in page and "缺失：身份证复印件" not in page
+    assert feed(station_a) == []  # the village is told nothing of it
+
+
+def test_the_packing_station_and_its_township_relay_record_handovers_of_a_batch_sent_on_to_the_county(
+        hub_app, station_a, station_b, township, approver, make_event):
+    from sync.hub.services import stations
+
+    with hub_app.app_context():  # the county says which township centre carries ST-A's papers up
+        stations.update_settings("ST-A", {stations.TOWNSHIP_SETTING: "ST-T"}, clerk="县管理员")
+    assert [r["status"] for r in station_a.results(packed_event(make_event, "县政务服务中心"))] == ["accepted"] * 2
+    by_village = station_a.post_json("/api/v1/transfers/handovers", {"handovers": [
+        township_handover("01JHANDOVER0000000000000001", giver="王代办", receiver="赵送件", place="甲村便民服务站",
+                          at="2026-12-01T09:00:00+08:00", missing=[])]})
+    assert by_village.json == {**by_village.json, "stored": 1, "refused": []}
+    by_township = township.post_json("/api/v1/transfers/handovers",
+                                     {"handovers": [township_handover("01JHANDOVER0000000000000002")]})
+    assert by_township.json == {**by_township.json, "stored": 1, "refused": []}
+    stranger = station_b.post_json("/api/v1/transfers/handovers",
+                                   {"handovers": [township_handover("01JHANDOVER0000000000000003", receiver="钱冒领")]})
+    assert stranger.json["stored"] == 0 and len(stranger.json["refused"]) == 1
+    page = batch_page(hub_app, approver)
+    assert now_line(page).startswith("在途：由 李窗口 保管") and "赵送件" in page and "钱冒领" not in page
+    assert [c["payload"]["receiver"] for c in feed(station_a)] == ["李窗口"]  # the township's, told to the village
+
+
+def test_a_pending_handover_from_a_station_off_the_route_is_refused_when_the_batch_arrives(
+        hub_app, station_a, station_b, township, approver, make_event, caplog):
+    from sync.hub.models import HubTransferHandover, HubTransferItem
+
+    # before the village synced, a stranger and the township both scan its barcode: both kept pending
+    early = station_b.post_json("/api/v1/transfers/handovers", {"handovers": [
+        township_handover("01JHANDOVER0000000000000009", receiver="钱冒领", missing=["身份证复印件"],
+                          extra=["冒领的纸"], arrived=True, at="2026-12-01T16:00:00+08:00")]})
+    assert early.json["stored"] == 1
+    assert township.post_json("/api/v1/transfers/handovers",
+                              {"handovers": [township_handover("01JHANDOVER0000000000000001")]}).json["stored"] == 1
+
+    with caplog.at_level("WARNING", logger="sync.hub.services.transfers"):
+        assert [r["status"] for r in station_a.results(packed_event(make_event))] == ["accepted", "accepted"]
+    assert "ST-B:01JHANDOVER0000000000000009" in caplog.text and "refused" in caplog.text
+    with hub_app.app_context():
+        assert [h.receiver for h in HubTransferHandover.select()] == ["李窗口"]
+        assert {i.material_name: i.state for i in HubTransferItem.select()} == {"户口簿复印件": "missing",
+                                                                               "身份证复印件": "present"}
+    page = batch_page(hub_app, approver)
+    assert now_line(page).startswith("在途：由 李窗口 保管") and "钱冒领" not in page and "冒领的纸" not in page
+    assert [c["payload"]["receiver"] for c in feed(station_a)] == ["李窗口"]
 
 
 def test_the_county_scan_box_says_what_it_found_or_why_not(hub_app, approver):
@@ -88,3 +185,39 @@ def test_the_county_scan_box_says_what_it_found_or_why_not(hub_app, approver):
     answer = approver.csrf_post("/transfers/scan", {"code": "6901234567892"}, token_page="/transfers/",
                                 follow_redirects=True).get_data(as_text=True)
     assert "是否扫了别的条码" in answer
+
+
+def test_the_county_admin_sets_the_township_that_carries_a_villages_papers(hub_app, county_admin, station_a,
+                                                                          township):
+    from sync.hub.models import Station
+
+    page = "/stations/ST-A"
+    html = county_admin.csrf_post(page, {"township": "ST-X"}).get_data(as_text=True)
+    assert "站点 ST-X 未在县级登记" in html
+    with hub_app.app_context():
+        assert "township" not in (Station.by_code("ST-A").settings or {})  # nothing saved for the typo
+    county_admin.csrf_post(page, {"township": "ST-T"})
+    shown = county_admin.get(page).get_data(as_text=True)
+    assert 'name="township" type="text"' in shown and 'value="ST-T"' in shown
+
+
+@pytest.mark.parametrize(("batch_no", "transfer_id"), [
+    ("WL-ST-A-20261201-01", "01JTRANSFER000000000000000"),  # its number and its id
+    ("WL-ST-A-20261201-01", "01JFORGED00000000000000000"),  # its number, under another id
+    ("WL-ST-Z-20261201-01", "01JTRANSFER000000000000000"),  # its id, under a number of no station
+])
+def test_another_villages_case_event_naming_a_batch_does_not_write_on_it(hub_app, station_a, station_b, approver,
+                                                                          make_event, batch_no, transfer_id):
+    from sync.hub.models import HubTransfer, HubTransferHandover
+
+    assert [r["status"] for r in station_a.results(packed_event(make_event))] == ["accepted", "accepted"]
+    theirs = make_event()
+    forged = make_event(case_id=theirs["case_id"], seq=2, kind=events.ORIGINALS_HANDOVER,
+                        payload={**handover(theirs["case_id"], 2, 1, "钱冒领"), "batch_no": batch_no,
+                                 "transfer_id": transfer_id})
+    station_b.results([theirs, forged])
+    with hub_app.app_context():
+        assert HubTransferHandover.select().count() == 0 and HubTransfer.select().count() == 1
+    page = batch_page(hub_app, approver)
+    assert now_line(page).startswith("在途：由 送出站点 保管（甲村便民服务站") and "钱冒领" not in page
+    assert feed(station_a) == []

@@ -83,11 +83,17 @@ def check_setting_urls(settings: dict[str, Any]) -> None:
                 raise ValidationError(f"设置 {key}：{problem}")
 
 
+#: The township centre (its station code) that carries a station's paper batches (物料流转) up to the
+#: county: besides the packer and the batch's destination, the one other station that may record
+#: handovers of them (services/transfers.py).
+TOWNSHIP_SETTING = "township"
+
 #: The settings a county admin sets per station on a form (no JSON to type):
 #: name → (label, kind, low, high); a number must lie in [low, high].
 SETTING_LABELS: dict[str, tuple[str, str, int, int]] = {
     "sync_interval_seconds": ("自动同步间隔（秒）", "number", 10, 24 * 3600),
     "query_url_base": ("本站查询页地址（回执二维码）", "url", 0, 0),
+    TOWNSHIP_SETTING: ("所属乡镇便民服务中心的站点编码（物料流转经其转交）", "text", 0, 0),
 }
 
 
@@ -103,6 +109,10 @@ def settings_from_form(current: dict[str, Any], form: Any) -> dict[str, Any]:
             if not raw.isdigit() or not low <= int(raw) <= high:
                 raise ValidationError(f"{label}应为 {low} 到 {high} 之间的整数。")
             settings[key] = int(raw)
+        elif key == TOWNSHIP_SETTING:
+            if Station.by_code(raw) is None:
+                raise ValidationError(f"{label}：站点 {raw} 未在县级登记，请核对站点编码。")
+            settings[key] = raw
         else:
             settings[key] = raw[:300]
     return settings

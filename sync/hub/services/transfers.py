@@ -8,8 +8,14 @@ A batch reaches the county three ways, all kept in the same three tables:
 - from a township that received a village's batch on paper and scanned its barcode: the township
   does not hold the batch, so it sends its handovers by batch number (``POST /api/v1/transfers/
   handovers``, :func:`record_station_handovers`); a batch the county does not know yet is kept by
-  that number until the village's events name it;
+  that number until the village's events name it, its handovers pending (stored, not yet applied);
 - from a county clerk who scans the barcode on the hub's 物料流转 page (:func:`record_at_county`).
+
+Only a station on the batch's route records its handovers (:func:`route_refusal`): the one that packed
+it, the township centre the county registered for that station (its ``township`` setting), the
+station the batch is sent to (its name as the sheet's destination), and a station already holding
+it per earlier handovers. Another station's handover is refused per item; a pending one is refused
+(dropped, logged) when the batch becomes known, before anything of it is applied.
 
 Every handover is announced as a ``transfer.handover`` change to each station that holds the batch
 (the one that packed it, and any that scanned it) except the one that recorded it, so the village's
@@ -19,6 +25,7 @@ Every handover is announced as a ``transfer.handover`` change to each station th
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +43,13 @@ from sync.hub.china_time import to_china
 from sync.hub.models import HubTransfer, HubTransferHandover, HubTransferItem, Station, utcnow
 from sync.hub.services import changes
 from sync.hub.services.errors import HubError
+from sync.hub.services.stations import TOWNSHIP_SETTING
+
+log = logging.getLogger(__name__)
 
 MAX_PUSHED = 200  # handovers per township push
+#: What a station's name and a typed destination may end with and still name the same centre.
+_NAME_ENDINGS = ("便民服务中心", "便民服务站", "政务服务中心")
 
 
 class TransferError(HubError):
@@ -69,12 +81,16 @@ def _names(value: Any) -> list[str]:
     return [_text(v, 200) for v in value if isinstance(v, str) and v.strip()][:100] if isinstance(value, list) else []
 
 
-def _batch(batch_no: str, transfer_id: str | None = None, station: Station | None = None) -> HubTransfer:
-    """The batch by its id, else the one known only by its number (tied to the id now), else a new one."""
+def _batch(batch_no: str, transfer_id: str | None = None,
+           station: Station | None = None) -> tuple[HubTransfer, bool]:
+    """The batch by its id, else the one known only by its number (tied to the id now), else a new one.
+
+    The flag: the batch was known only by its number until now (its pending handovers wait to be settled).
+    """
     if transfer_id:
         known = HubTransfer.get_or_none(HubTransfer.transfer_id == transfer_id)
         if known is not None:
-            return known
+            return known, False
     placeholder = (HubTransfer.select().where((HubTransfer.batch_no == batch_no) & HubTransfer.transfer_id.is_null())
                    .order_by(HubTransfer.id).first())
     if placeholder is None and not transfer_id:
@@ -84,8 +100,10 @@ def _batch(batch_no: str, transfer_id: str | None = None, station: Station | Non
             placeholder.transfer_id = transfer_id
             placeholder.station = station or placeholder.station
             placeholder.save()
-        return placeholder
-    return HubTransfer.create(transfer_id=transfer_id, batch_no=batch_no, station=station or _station_of(batch_no))
+            return placeholder, True
+        return placeholder, False
+    return HubTransfer.create(transfer_id=transfer_id, batch_no=batch_no,
+                              station=station or _station_of(batch_no)), False
 
 
 def from_case_event(station_id: int, case_id: str, kind: str, payload: dict[str, Any]) -> None:
@@ -93,10 +111,19 @@ def from_case_event(station_id: int, case_id: str, kind: str, payload: dict[str,
     station = Station.get_by_id(station_id)
     batch_no = normalize_code(payload.get("batch_no"))
     transfer_id = _text(payload.get("transfer_id"), 26) or None
-    transfer = _batch(batch_no, transfer_id, station)
+    owner = _station_of(batch_no)
+    known = HubTransfer.get_or_none(HubTransfer.transfer_id == transfer_id) if transfer_id else None
+    if (owner is not None and owner.id != station.id) or (known is not None and known.station_id not in (None, station.id)):
+        # a case event names the batch of its own station; another's is not this station's to write on
+        log.warning("hub: %s of case %s by %s names batch %s of another station: not recorded on it", kind, case_id,
+                    station.code, batch_no)
+        return
+    transfer, was_pending = _batch(batch_no, transfer_id, station)
     for key in ("direction", "destination", "created_by", "created_at"):
         if payload.get(key) and not getattr(transfer, key):
             setattr(transfer, key, _text(payload[key], 100 if key != "created_at" else 40))
+    if was_pending:
+        _settle(transfer)  # before this case's lines: a refused handover's missing papers must not mark them
     items = [i for i in payload.get("items") or [] if isinstance(i, dict) and i.get("material_name")]
     if items:
         HubTransferItem.delete().where((HubTransferItem.transfer == transfer)
@@ -125,21 +152,30 @@ def from_case_event(station_id: int, case_id: str, kind: str, payload: dict[str,
 
 
 def _record(transfer: HubTransfer, recorder: Station | None, handover_id: str, body: dict[str, Any], *,
-            missing_lines: list[int] | None = None) -> bool:
+            missing_lines: list[int] | None = None, pending: bool = False) -> bool:
     """Keep one handover (once, by its id), mark what it found, announce it; False when already kept.
 
     ``missing_lines``: the lines found missing, by id; None when only their names are known (a
     township that holds the paper sheet, not the batch), which marks every present line of that name.
+    ``pending``: the batch is known only by its number; the handover is kept and applied by
+    :func:`_settle` once the batch is known (if its recorder may record it).
     """
     if HubTransferHandover.get_or_none(HubTransferHandover.handover_id == handover_id) is not None:
         return False
-    at = _utc(body.get("at")) or utcnow()
-    missing, extra = _names(body.get("missing")), _names(body.get("extra"))
     handover = HubTransferHandover.create(
         handover_id=handover_id, transfer=transfer, recorded_at=recorder, giver=_text(body.get("giver"), 100),
         receiver=_text(body.get("receiver"), 100), receiver_kind=_text(body.get("receiver_kind"), 12) or "staff",
-        place=_text(body.get("place"), 100), at=at, missing=missing, extra=extra, note=_text(body.get("note"), 500),
-        arrived=bool(body.get("arrived")), recorded_by=_text(body.get("recorded_by"), 100))
+        place=_text(body.get("place"), 100), at=_utc(body.get("at")) or utcnow(), missing=_names(body.get("missing")),
+        extra=_names(body.get("extra")), note=_text(body.get("note"), 500), arrived=bool(body.get("arrived")),
+        recorded_by=_text(body.get("recorded_by"), 100))
+    if not pending:
+        _apply(transfer, handover, missing_lines)
+    return True
+
+
+def _apply(transfer: HubTransfer, handover: HubTransferHandover, missing_lines: list[int] | None) -> None:
+    """What a kept handover changes on its batch: lines missing, papers extra, arrived; then announce it."""
+    missing, extra = list(handover.missing or []), list(handover.extra or [])
     if missing_lines:
         HubTransferItem.update(state="missing").where(HubTransferItem.id.in_(missing_lines)).execute()
     elif missing and missing_lines is None:
@@ -156,7 +192,53 @@ def _record(transfer: HubTransfer, recorder: Station | None, handover_id: str, b
     transfer.updated_at = utcnow()
     transfer.save()
     _announce(transfer, handover)
-    return True
+
+
+def _settle(transfer: HubTransfer) -> None:
+    """The batch is known now: apply the handovers kept by its number, refuse those of stations off its route."""
+    for handover in handovers_of(transfer):
+        if handover.recorded_at_id is None:
+            continue  # the county's own, applied when recorded
+        refusal = route_refusal(transfer, handover.recorded_at, holders=False)
+        if refusal:
+            log.warning("hub: pending handover %s of batch %s by %s refused: %s", handover.handover_id,
+                        transfer.batch_no, handover.recorded_at.code, refusal)
+            handover.delete_instance()
+            continue
+        # missing papers by name: this case's lines are marked as they come (from_case_event)
+        _apply(transfer, handover, missing_lines=[])
+
+
+def _same_centre(name: str, destination: str) -> bool:
+    """Whether a station's registered name and a typed destination name the same centre."""
+    def core(text: str) -> str:
+        text = "".join(text.split())
+        for ending in _NAME_ENDINGS:
+            text = text.removesuffix(ending)
+        return text
+    return bool(core(name)) and core(name) == core(destination)
+
+
+def route_refusal(transfer: HubTransfer, station: Station, *, holders: bool = True) -> str | None:
+    """Why ``station`` may not record a handover of this known batch (None: it may).
+
+    On the route: the station that packed it, the township centre the county registered for that
+    station, the station the sheet sends it to, and (``holders``) one that already recorded a
+    handover of it, so it holds or held the papers.
+    """
+    packer = transfer.station if transfer.station_id else None
+    if packer is not None and packer.id == station.id:
+        return None
+    if packer is not None and (packer.settings or {}).get(TOWNSHIP_SETTING) == station.code:
+        return None
+    if transfer.destination and _same_centre(station.name, transfer.destination):
+        return None
+    if holders and HubTransferHandover.select().where((HubTransferHandover.transfer == transfer)
+                                                      & (HubTransferHandover.recorded_at == station.id)).exists():
+        return None
+    whose = packer.name if packer is not None else "送出站点"
+    return (f"批次 {transfer.batch_no} 不经过本站（{whose}的材料，送往{transfer.destination or '未知'}），"
+            "本站不能登记它的交接；如确由本站转交，请县级在该村站的设置中填写所属乡镇中心。")
 
 
 def _announce(transfer: HubTransfer, handover: HubTransferHandover) -> None:
@@ -193,8 +275,15 @@ def record_station_handovers(station: Station, rows: Any) -> tuple[int, list[dic
         if problem:
             refused.append({"handover_id": handover_id, "reason": problem})
             continue
-        transfer = _batch(normalize_code(row["batch_no"]))
-        stored += _record(transfer, station, f"{station.code}:{handover_id}", row)
+        transfer, _ = _batch(normalize_code(row["batch_no"]))
+        pending = transfer.transfer_id is None  # the village has not synced it: decided when it does
+        refusal = None if pending else route_refusal(transfer, station)
+        if refusal:
+            log.warning("hub: handover %s of batch %s by %s refused: %s", handover_id, transfer.batch_no,
+                        station.code, refusal)
+            refused.append({"handover_id": handover_id, "reason": refusal})
+            continue
+        stored += _record(transfer, station, f"{station.code}:{handover_id}", row, pending=pending)
     return stored, refused
 
 
