@@ -221,3 +221,46 @@ def test_another_villages_case_event_naming_a_batch_does_not_write_on_it(hub_app
     page = batch_page(hub_app, approver)
     assert now_line(page).startswith("在途：由 送出站点 保管（甲村便民服务站") and "钱冒领" not in page
     assert feed(station_a) == []
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_an_upgraded_hub_takes_each_villages_township_from_the_handovers_it_already_holds(
+        request, database, make_station, make_event):
+    """Townships relayed papers before the ``township`` setting existed: the upgrade fills it in where
+    the history names exactly one relay, so their next scans are not refused; it guesses nothing else."""
+    from sync.hub.database import runner
+    from sync.hub.extensions import db
+    from sync.hub.models import Station
+    from sync.hub.services import stations
+
+    app = request.getfixturevalue("hub_app" if database == "sqlite" else "pg_hub_app")
+    village, relay = make_station(app, "ST-A", "甲村便民服务站"), make_station(app, "ST-T", TOWNSHIP_NAME)
+    other, relay_2 = make_station(app, "ST-B", "乙村便民服务站"), make_station(app, "ST-U", "西关镇便民服务中心")
+    county = make_station(app, "ST-C", "县政务服务中心")
+    with app.app_context():  # as the hub stood: each relay recorded a handover of the village's batch
+        stations.update_settings("ST-A", {stations.TOWNSHIP_SETTING: "ST-T"}, clerk="县管理员")
+        stations.update_settings("ST-B", {stations.TOWNSHIP_SETTING: "ST-T"}, clerk="县管理员")
+    assert [r["status"] for r in village.results(packed_event(make_event, "县政务服务中心"))] == ["accepted"] * 2
+    for station, handover_id in ((relay, "01JHANDOVER0000000000000001"), (county, "01JHANDOVER0000000000000002")):
+        assert station.post_json("/api/v1/transfers/handovers",
+                                 {"handovers": [township_handover(handover_id)]}).json["stored"] == 1
+    b_batch = dict(batch_no="WL-ST-B-20261201-01")
+    packed_b = packed_event(make_event, "县政务服务中心")
+    packed_b[1]["payload"].update(b_batch, transfer_id="01JTRANSFER000000000000001")
+    assert [r["status"] for r in other.results(packed_b)] == ["accepted"] * 2
+    for station, handover_id, township_then in ((relay, "01JHANDOVER0000000000000003", "ST-T"),
+                                                (relay_2, "01JHANDOVER0000000000000004", "ST-U")):
+        with app.app_context():  # ST-B's papers went by two townships over time
+            stations.update_settings("ST-B", {stations.TOWNSHIP_SETTING: township_then}, clerk="县管理员")
+        assert station.post_json("/api/v1/transfers/handovers",
+                                 {"handovers": [township_handover(handover_id, **b_batch)]}).json["stored"] == 1
+    with app.app_context():
+        for code in ("ST-A", "ST-B"):  # the release before the setting: none is set
+            row = Station.get(Station.code == code)
+            Station.update(settings={k: v for k, v in row.settings.items() if k != stations.TOWNSHIP_SETTING}
+                           ).where(Station.id == row.id).execute()
+        db.execute_sql(f"DELETE FROM hub_schema_migration WHERE name = {db.param}", ("0021_township_from_history",))
+        assert runner(db.obj).up() == ["0021_township_from_history"]
+        settings = {s.code: (s.settings or {}).get(stations.TOWNSHIP_SETTING) for s in Station.select()}
+    # ST-A: one relay (the county, its destination, does not count); ST-B: two relays, nothing guessed
+    assert settings["ST-A"] == "ST-T" and settings["ST-B"] is None
