@@ -26,6 +26,7 @@ from bench.common import summary_ms
 from bench.hub_load import _backlogs, _Station
 from bench.hubs import count_events, hub_processes, register, rollup_matches_backfill
 from demo.loopback import local_postgres_dsn, throwaway_schema
+from sync.push import Pusher
 
 APPLICATION_NAME = "bench-province"
 CLK_TCK = os.sysconf("SC_CLK_TCK")  # the bench reads /proc: Linux only
@@ -146,12 +147,19 @@ def run(workdir: Path, stations: int, cases_per_station: int, processes: tuple[i
             runs.append(_one(workdir, dsn, backlogs, workers, mode, window_s, batch_events))
     costs = [r["cpu_us_per_event"] for r in runs if r["cpu_us_per_event"]]
     worst = max(costs) if costs else None
+    # The same burst as stations really send it after an outage: sync/push.py's first batch is
+    # FIRST_BATCH (100) events, so a day's backlog goes in one or two requests, not in thirties.
+    # Kept apart: the figures above (and the target) stay on batches of 30.
+    as_sent = [_one(workdir, dsn, backlogs, workers, "burst", window_s, Pusher.FIRST_BATCH) for workers in processes]
+    as_sent_costs = [r["cpu_us_per_event"] for r in as_sent if r["cpu_us_per_event"]]
     return {
         "database": "PostgreSQL (throwaway schemas, dropped afterwards)",
         "machine_cpus": os.cpu_count(),
         "runs": runs,
+        "burst_as_stations_batch": as_sent,
+        "burst_as_stations_batch_cpu_us_worst": max(as_sent_costs) if as_sent_costs else None,
         "cpu_us_per_event_worst": worst,
         "province": cores_needed(worst) if worst else None,
-        "exactly_once": all(r["exactly_once"] for r in runs),
-        "rollup_exact": all(r["rollup_exact"] for r in runs),
+        "exactly_once": all(r["exactly_once"] for r in runs + as_sent),
+        "rollup_exact": all(r["rollup_exact"] for r in runs + as_sent),
     }
