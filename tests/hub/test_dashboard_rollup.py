@@ -9,15 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-import pytest
-
 from rules.time_lines import LINES
 from sync.hub.extensions import db
 from sync.hub.models import HubCase, Station
 from sync.hub.services import dashboard, tally
 from tests.hub.test_statistics_rollup import OPEN, TODAY, _rows, played  # noqa: F401 - the fixture
-
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestCollectionWarning")
 
 
 def _expected(today: dt.date) -> dict[str, tuple[dict[str, int], dict[str, int]]]:
