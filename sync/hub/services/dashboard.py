@@ -1,5 +1,14 @@
 """The county dashboard: every station's health beside its overdue cases, and cases by state
-across stations — two GROUP BY queries and the station list, whatever the county's size."""
+across stations — read from the statistics roll-up (``hub_case_tally``, services/tally.py), never a
+count over every case, whatever the county's size.
+
+The roll-up keeps, per station and day received, open cases by due date (``open:<line>``, labelled
+with the date, so "overdue" is decided against the day the page is read) and cases by
+state × mode × decision (``kind``): summed over every day, these are the dashboard's figures. A case
+the hub holds without a received time adds nothing to the roll-up; those few are counted over
+``hub_case`` through the ``(received_time, station)`` index and added, so the figures stay the
+plain counts over the cases.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +19,10 @@ from dataclasses import dataclass
 from peewee import fn
 
 from rules.time_lines import LINES
-from sync.hub.models import HubCase, Station
+from sync.hub.models import CaseTally, HubCase, Station
 from sync.hub.services import county_settings, stations
-from sync.hub.services.statistics import DUE_COLUMNS, _sum
-from sync.hub.services.tally import OPEN
+from sync.hub.services.statistics import DUE_COLUMNS, _kind, _sum
+from sync.hub.services.tally import COUNTY, OPEN
 
 
 @dataclass(frozen=True)
@@ -23,20 +32,46 @@ class StationRow:
     by_status: dict[str, int]
 
 
-def overdue_by_station(today: dt.date) -> dict[int, dict[str, int]]:
-    """Open cases past each line, per station, in one query."""
-    columns = [_sum(HubCase.status.in_(OPEN) & DUE_COLUMNS[line].is_null(False) & (DUE_COLUMNS[line] < today))
-               for line in LINES]
-    return {station_id: dict(zip(LINES, (int(v or 0) for v in values), strict=True))
-            for station_id, *values in HubCase.select(HubCase.station, *columns).group_by(HubCase.station).tuples()}
+def _add(into: dict[int, dict[str, int]], station_id: int, key: str, n: int, zeros: dict[str, int] | None = None) -> None:
+    if n:
+        counts = into.setdefault(station_id, dict(zeros or {}))
+        counts[key] = counts.get(key, 0) + n
 
 
-def status_by_station() -> dict[int, dict[str, int]]:
+def overdue_by_station(today: dt.date, unreceived: list[tuple]) -> dict[int, dict[str, int]]:
+    """Open cases past each line, per station: the roll-up's open cases due before today."""
+    figures = {f"open:{line}": line for line in LINES}
+    zeros = dict.fromkeys(LINES, 0)
     found: dict[int, dict[str, int]] = {}
-    for station_id, status, n in (HubCase.select(HubCase.station, HubCase.status, fn.COUNT(HubCase.id))
-                                  .group_by(HubCase.station, HubCase.status).tuples()):
-        found.setdefault(station_id, {})[status] = n
+    for station_id, figure, n in (CaseTally.select(CaseTally.station_id, CaseTally.figure, fn.SUM(CaseTally.n))
+                                  .where(CaseTally.figure.in_(list(figures)) & (CaseTally.label < today.isoformat())
+                                         & (CaseTally.station_id != COUNTY))
+                                  .group_by(CaseTally.station_id, CaseTally.figure).tuples()):
+        _add(found, station_id, figures[figure], int(n or 0), zeros)
+    for station_id, _status, _n, *values in unreceived:
+        for line, v in zip(LINES, values, strict=True):
+            _add(found, station_id, line, int(v or 0), zeros)
     return found
+
+
+def status_by_station(unreceived: list[tuple]) -> dict[int, dict[str, int]]:
+    """Cases by state, per station: the roll-up's state × mode × decision rows, summed by state."""
+    found: dict[int, dict[str, int]] = {}
+    for station_id, label, n in (CaseTally.select(CaseTally.station_id, CaseTally.label, fn.SUM(CaseTally.n))
+                                 .where((CaseTally.figure == "kind") & (CaseTally.station_id != COUNTY))
+                                 .group_by(CaseTally.station_id, CaseTally.label).tuples()):
+        _add(found, station_id, _kind(label)[0], int(n or 0))
+    for station_id, status, n, *_overdue in unreceived:
+        _add(found, station_id, status, int(n))
+    return found
+
+
+def _unreceived(today: dt.date) -> list[tuple]:
+    """(station, state, cases, overdue per line) of the cases without a received time (not in the roll-up)."""
+    overdue = [_sum(HubCase.status.in_(OPEN) & DUE_COLUMNS[line].is_null(False) & (DUE_COLUMNS[line] < today))
+               for line in LINES]
+    return list(HubCase.select(HubCase.station, HubCase.status, fn.COUNT(HubCase.id), *overdue)
+                .where(HubCase.received_time.is_null()).group_by(HubCase.station, HubCase.status).tuples())
 
 
 CACHE_SECONDS = 120.0
@@ -44,12 +79,13 @@ _cache: dict[tuple, tuple[float, tuple]] = {}
 
 
 def _counts(today: dt.date) -> tuple[dict, dict]:
-    """The two aggregates over every case, kept CACHE_SECONDS (station health is always read fresh)."""
+    """The two sums, kept CACHE_SECONDS (station health is always read fresh)."""
     key = (county_settings.database_key(), today)
     hit = _cache.get(key)
     if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
-    counts = (overdue_by_station(today), status_by_station())
+    unreceived = _unreceived(today)
+    counts = (overdue_by_station(today, unreceived), status_by_station(unreceived))
     _cache.clear()
     _cache[key] = (time.monotonic(), counts)
     return counts
