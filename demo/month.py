@@ -24,15 +24,17 @@ from stdnum.cn import ric
 from station.extensions import db
 from station.models import Case, CaseMaterial, User
 from station.samples import complete_form
-from station.services import cases, follow_up, intake, personal
+from station.services import cases, evaluations, follow_up, intake, personal
 from station.services.calendar import load_calendar
 from station.services.catalog import current_items, materials_of
 from station.services.errors import DomainError
 from station.sync_hooks import station_hooks
 from sync.hub.extensions import db as hub_db
 from sync.hub.models import HubCase
+from sync.hub.models import Remedy as HubRemedy
 from sync.hub.services import county_settings
 from sync.hub.services import decisions as hub_decisions
+from sync.hub.services import remedies as hub_remedies
 from sync.jobs import sync_round
 
 log = logging.getLogger(__name__)
@@ -210,6 +212,58 @@ def station_follows_up(app: Flask, today: dt.date, rng: random.Random) -> None:
                     today=today)
 
 
+#: 好评 at the kiosk: level, chance, the reason tags a resident sometimes ticks.
+GOOD_RATINGS = (("very_satisfied", 0.66, ("fast", "kind", "clear")), ("satisfied", 0.27, ("fast", "kind")),
+                ("basically_satisfied", 0.07, ("slow", "unclear")))
+#: The month's two 差评 (不满意): the tag and the resident's own words.
+BAD_RATINGS = (("slow", "上午排队等了一个多小时才轮到，窗口只有一个人在办。"),
+               ("unclear", "第一次来没告诉要带户口簿原件，又跑了一趟。"))
+
+
+def residents_rate(app: Flask, rng: random.Random) -> int:
+    """Most residents rate the intake on the hall tablet as they leave, a few do not; two are unhappy.
+
+    Each rating is dated a few minutes after the case came in; the two 差评 are among the last
+    few days' cases, so their 整改 (opened when they reach the county) is still within its deadlines.
+    """
+    with app.app_context(), db.connection_context():
+        rows = list(Case.select(Case.id, Case.received_at, User.username).join(User)
+                    .order_by(Case.received_at, Case.id).tuples())
+        bad = set(rng.sample([case_id for case_id, *_ in rows[-12:]], k=min(len(BAD_RATINGS), len(rows))))
+        bad_words = iter(BAD_RATINGS)
+        rated = 0
+        for case_id, received, agent in rows:
+            if case_id not in bad and rng.random() < 0.25:
+                continue  # not everyone stays to rate
+            at = received + dt.timedelta(minutes=rng.randint(8, 25))
+            if case_id in bad:
+                level, (tag, words) = "dissatisfied", next(bad_words)
+            else:
+                level, tags = rng.choices([(lv, t) for lv, _w, t in GOOD_RATINGS],
+                                          weights=[w for _lv, w, _t in GOOD_RATINGS])[0]
+                tag, words = (rng.choice(tags) if rng.random() < 0.4 else ""), ""
+            kiosk = evaluations.KioskPass(case_id=case_id, visit="intake", agent=agent)
+            evaluations.rate_at_kiosk(kiosk, level, tag, words, at=at)
+            rated += 1
+    return rated
+
+
+def county_remedies(hub_app: Flask) -> None:
+    """The county follows up its 差评: the older one called back, put right and closed; the newer one
+    assigned and called back, the fix still to come (整改中)."""
+    with hub_app.app_context(), hub_db.connection_context():
+        opened = list(HubRemedy.select().order_by(HubRemedy.opened_at, HubRemedy.id))
+        for n, remedy in enumerate(opened):
+            hub_remedies.assign(remedy.id, "county", by="county")
+            hub_remedies.add_contact(remedy.id, "phone", "已电话联系群众致歉，听取具体情况，承诺三个工作日内答复。",
+                                     by="county")
+            if n == 0:
+                hub_remedies.record_fix(remedy.id, "窗口高峰时段增派一名代办员，收件时按一次性告知单逐项讲清所需材料。",
+                                        by="county")
+                hub_remedies.record_answer(remedy.id, "群众表示认可，下次再来办事没有再排长队。", by="county")
+                hub_remedies.close(remedy.id, "已回访，群众满意，整改办结。", by="county")
+
+
 def county_settings_for_demo(app: Flask, hub_app: Flask) -> None:
     """The county names the villages and sets an assessed limit per item (a few days inside the
     committed one); both reach the station on its next pull, as county settings do."""
@@ -239,7 +293,10 @@ def seed_month(app: Flask, hub_app: Flask, count: int = 150, *, today: dt.date |
     county_decides(hub_app, today, rng)
     sync_once(app)
     station_follows_up(app, today, rng)
+    residents_rate(app, rng)
     sync_once(app)
+    county_remedies(hub_app)
+    sync_once(app)  # the station shows the county's 整改 of its 差评
     with app.app_context(), db.connection_context():
         summary.by_status = Counter(c.status for c in Case.select(Case.status))
     summary.cases = sum(summary.by_status.values())

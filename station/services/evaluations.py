@@ -87,8 +87,11 @@ def read_kiosk(token: str, secret_key: str, max_age_s: int) -> KioskPass:
 
 
 def rate_at_kiosk(kiosk: KioskPass, level: str, reason_tag: str, reason_text: str,
-                  channel: str = "hall_tablet") -> Evaluation:
-    """Store the resident's rating and queue it for the county; refused with nothing changed if it breaks a rule."""
+                  channel: str = "hall_tablet", *, at: dt.datetime | None = None) -> Evaluation:
+    """Store the resident's rating and queue it for the county; refused with nothing changed if it breaks a rule.
+
+    ``at`` is when the resident rated (the demo's month replays past visits); the kiosk leaves it to now.
+    """
     case = Case.get_or_none(Case.id == kiosk.case_id)
     if case is None:
         raise DomainError("评价链接无效，请工作人员在办件页打开评价平板。")
@@ -97,7 +100,7 @@ def rate_at_kiosk(kiosk: KioskPass, level: str, reason_tag: str, reason_text: st
     problem = rules.problem(level, reason_tag, reason_text, channel)
     if problem:
         raise ValidationFailed({"level": problem}, problem)
-    at = now()
+    at = at or now()
     body = {"evaluation_id": protocol.new_id(), "visit": kiosk.visit, "kind": "first", "level": level,
             "reason_tag": reason_tag or "", "reason_text": rules.clean_text(reason_text), "channel": channel,
             "rated_at": at.astimezone().isoformat(), "agent": kiosk.agent}
