@@ -15,14 +15,15 @@ import csv
 import io
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
+from typing import TYPE_CHECKING
 
 from printouts.data import HomeVisitRow, LedgerRow
 from rules.labels import MODES
 from rules.privacy import mask_address, mask_id_number, mask_name, mask_phone
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
 Value = str | int | date | datetime | None
 
@@ -80,6 +81,10 @@ def _letter(n: int) -> str:
 def ledger_xlsx(title: str, rows: Iterable[LedgerRow], visits: Iterable[HomeVisitRow] = ()) -> bytes:
     """One sheet named `title` (cut to Excel's 31 characters): header frozen, dates as dates; the
     period's home visits, if any, on a second sheet "上门服务" made the same way."""
+    # openpyxl is imported here, not with the module: it holds ~20 MB, and a station starts (and
+    # serves every page) without exporting a ledger
+    from openpyxl import Workbook
+
     rows = list(rows)
     wb = Workbook(write_only=True)
     _sheet(wb, _sheet_name(title), _columns(rows), rows)
@@ -92,6 +97,9 @@ def ledger_xlsx(title: str, rows: Iterable[LedgerRow], visits: Iterable[HomeVisi
 
 
 def _sheet(wb: Workbook, title: str, columns: list, rows: list) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+
     ws = wb.create_sheet(title=title)
     ws.freeze_panes = "A2"
     for n, (_h, width, _v, _f) in enumerate(columns, 1):
@@ -122,6 +130,8 @@ def _sheet(wb: Workbook, title: str, columns: list, rows: list) -> None:
 def _text_cell(ws: object, text: str) -> WriteOnlyCell:
     """A cell holding ``text`` as typed: openpyxl stores a string starting with "=" as a formula, so a
     resident named ``=HYPERLINK(…)`` would be a live link in the county's spreadsheet."""
+    from openpyxl.cell import WriteOnlyCell
+
     cell = WriteOnlyCell(ws, value=text)
     cell.data_type = "s"
     return cell
