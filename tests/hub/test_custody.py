@@ -264,3 +264,22 @@ def test_an_upgraded_hub_takes_each_villages_township_from_the_handovers_it_alre
         settings = {s.code: (s.settings or {}).get(stations.TOWNSHIP_SETTING) for s in Station.select()}
     # ST-A: one relay (the county, its destination, does not count); ST-B: two relays, nothing guessed
     assert settings["ST-A"] == "ST-T" and settings["ST-B"] is None
+
+
+def test_a_station_that_already_handed_a_batch_on_may_record_its_next_handover(
+        hub_app, station_a, township, make_station, make_event):
+    """The county moved the village to another township centre while a batch was on its way: the centre
+    that already recorded a handover of that batch still holds the papers, so its next scan is taken."""
+    from sync.hub.services import stations
+
+    with hub_app.app_context():
+        stations.update_settings("ST-A", {stations.TOWNSHIP_SETTING: "ST-T"}, clerk="县管理员")
+    assert [r["status"] for r in station_a.results(packed_event(make_event, "县政务服务中心"))] == ["accepted"] * 2
+    first = township.post_json("/api/v1/transfers/handovers", {"handovers": [township_handover("01JHANDOVER0000000000000001")]})
+    assert first.json["stored"] == 1
+    make_station(hub_app, "ST-U", "西关镇便民服务中心")
+    with hub_app.app_context():
+        stations.update_settings("ST-A", {stations.TOWNSHIP_SETTING: "ST-U"}, clerk="县管理员")
+    again = township.post_json("/api/v1/transfers/handovers", {"handovers": [
+        township_handover("01JHANDOVER0000000000000002", giver="李窗口", receiver="县收件员", at="2026-12-01T17:00:00+08:00")]})
+    assert again.json == {**again.json, "stored": 1, "refused": []}
