@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 from rules.privacy import mask_numbers_in
 from sync.hub.models import Decision, Event, HubCase, Peer, PeerFile, PeerForward
 from sync.hub.services import peers, personal
+from sync.hub.services.bulk_sql import IN_CLAUSE
 
 SET_ASIDE_SHOWN = 20
 FILES_SHOWN = 50
-IN_CLAUSE = 500  # digests per IN (…) query: well under SQLite's oldest limit of 999 parameters
 
 
 @dataclass(frozen=True)

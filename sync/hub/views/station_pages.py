@@ -6,15 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from rules.appointments import STATUSES
 from sync.hub.china_time import CHINA_TZ
 from sync.hub.extensions import db
 from sync.hub.models import Station
-from sync.hub.models.users import COUNTY_ADMIN
-from sync.hub.security import CASEWORK, log_access, require_role
+from sync.hub.security import ADMIN, CASEWORK, log_access, require_role
 from sync.hub.services import appointments, devices
 from sync.hub.services.errors import HubError
 
@@ -31,8 +29,8 @@ def _station(code: str) -> Station:
 
 
 def _require_county_admin() -> None:
-    if current_user.role != COUNTY_ADMIN:
-        abort(403)  # a device's secret signs for the station, and a revoked one stops for good
+    """A device's secret signs for the station, and a revoked one stops for good: county admins only."""
+    require_role(*ADMIN)
 
 
 def _device_page(station: Station, *, errors: dict[str, str] | None = None, name: str = "",
