@@ -41,26 +41,16 @@ class Station(BaseModel):
     free_disk_bytes = BigIntegerField(null=True)
 
     @classmethod
-    def by_code(cls, code: str) -> Station | None:
+    def by_code(cls, code: str, *, heartbeat: bool = True) -> Station | None:
         """Return the station with this code, active or not.
 
-        Every signed request asks this first. The SQL is written out: peewee rendering the select
-        of this wide row cost more than PostgreSQL running it (issue 17, CPU per event).
+        Every signed request asks this first, without the stored ``heartbeat``
+        (``heartbeat=False``): decoding that telemetry, which no request uses, was most of the
+        read's cost; such an instance is for reading only, never saved.
         """
-        return next(iter(cls.raw(f'SELECT * FROM "hub_station" WHERE "code" = {cls._meta.database.param}', code)),
-                    None)
-
-    @classmethod
-    def signing(cls, code: str) -> Station | None:
-        """The station for authenticating a request: every column but the last heartbeat.
-
-        Each signed request reads this before anything else, and decoding the stored heartbeat
-        (the station's telemetry, unused by any request) was most of that read's cost. An instance
-        read here is for the request only: it is never saved.
-        """
-        names = ", ".join(f'"{field.column_name}"' for field in cls._meta.sorted_fields if field.name != "heartbeat")
-        return next(iter(cls.raw(f'SELECT {names} FROM "hub_station" WHERE "code" = {cls._meta.database.param}',
-                                 code)), None)
+        names = ", ".join(f'"{field.column_name}"' for field in cls._meta.sorted_fields
+                          if heartbeat or field.name != "heartbeat")
+        return cls.first_raw(f'SELECT {names} FROM "hub_station" WHERE "code" = {{param}}', code)
 
 
 class Nonce(BaseModel):

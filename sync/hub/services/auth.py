@@ -32,7 +32,7 @@ def authenticate(method: str, path_with_query: str, headers: Mapping[str, str], 
     timestamp is out of the window.
     """
     signed = protocol.parse_signed_headers(headers)
-    station = Station.signing(signed.station) if signed.station else None
+    station = Station.by_code(signed.station, heartbeat=False) if signed.station else None
     if station is None or not station.active:
         raise protocol.ProtocolError(protocol.ERR_UNKNOWN_STATION)
     device = devices.device_for(station, signed.device) if signed.device else None

@@ -22,9 +22,8 @@ def current() -> CatalogVersion | None:
     Every received batch asks this; loading and parsing a county's whole catalog each time
     would cost more than the batch. Read ``body`` with ``CatalogVersion.get_by_id`` when needed.
     """
-    # written out, not rendered by peewee on every batch
-    return next(iter(CatalogVersion.raw('SELECT "id", "version", "published_at" FROM "hub_catalog_version" '
-                                        'ORDER BY "id" DESC LIMIT 1')), None)
+    return CatalogVersion.first_raw('SELECT "id", "version", "published_at" FROM "hub_catalog_version" '
+                                    'ORDER BY "id" DESC LIMIT 1')
 
 
 def _headers() -> ModelSelect:
