@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.browser import Hub, expect, wait_until
+from tests.fixtures.browser import Hub, expect, login_hub, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -33,12 +33,17 @@ def hub(tmp_path: Path) -> Iterator[Hub]:
 
 def open_hub(new_context, hub: Hub, username: str, password: str):
     page = new_context(viewport=OFFICE_SCREEN).new_page()
-    page.goto(f"{hub.url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/cases"))
+    login_hub(page, hub.url, username, password)
     return page
+
+
+def tab_to(page, text: str, presses: int, where: str) -> None:
+    """Press Tab until the focused element reads ``text``; fail after ``presses``."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate(FOCUSED) == text:
+            return
+    pytest.fail(f"Tab never reached {where}")
 
 
 def assert_one_line(page) -> None:
@@ -63,19 +68,9 @@ def test_menu_fits_one_line_and_a_clerk_reaches_a_grouped_link_by_keyboard(new_c
     expect(page.get_by_role("link", name="预警")).to_be_hidden()  # folded away until its group is opened
 
     # Keyboard only: Tab to 统计, on into its links, Enter on 预警.
-    for _ in range(30):
-        page.keyboard.press("Tab")
-        if page.evaluate(FOCUSED) == "统计▾":
-            break
-    else:
-        pytest.fail("Tab never reached the 统计 group")
+    tab_to(page, "统计▾", 30, "the 统计 group")
     expect(page.get_by_role("link", name="预警")).to_be_visible()
-    for _ in range(5):
-        page.keyboard.press("Tab")
-        if page.evaluate(FOCUSED) == "预警":
-            break
-    else:
-        pytest.fail("Tab never reached 预警 inside the 统计 group")
+    tab_to(page, "预警", 5, "预警 inside the 统计 group")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/warnings"))
     wait_until(page, "() => document.readyState === 'complete'")
