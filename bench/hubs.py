@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import importlib
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import free_port, spawn, stop, wait_for_port
+from bench.common import cpu_seconds, free_port, spawn, stop, wait_for_port
 from sync.hub import create_app
 from sync.hub.config import Config
 from sync.hub.extensions import db
 from sync.hub.models import CaseTally, Event
-from sync.hub.services import stations
+from sync.hub.services import stations, tally
 
 
 def _config(database_url: str | None, **overrides: Any) -> type[Config]:
@@ -48,6 +49,18 @@ def count_events(instance: Path, database_url: str | None = None) -> list[tuple[
     return rows
 
 
+def fold_rollup(instance: Path, database_url: str) -> float:
+    """Fold what the hubs left of the roll-up's changes; the CPU seconds it took (this process + its backend)."""
+    app = create_app(_config(database_url, AUTO_MIGRATE=False), instance)
+    with app.app_context(), db.connection_context():
+        pid = db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+        before = time.process_time() + cpu_seconds(pid)
+        tally.fold()
+        spent = time.process_time() + cpu_seconds(pid) - before
+    app.extensions["hub_db"].close_all()
+    return spent
+
+
 def rollup_matches_backfill(instance: Path, database_url: str | None = None) -> bool:
     """Whether the statistics roll-up the hub kept under load equals migration 0017's count afresh."""
     app = create_app(_config(database_url, AUTO_MIGRATE=False), instance)
@@ -56,6 +69,7 @@ def rollup_matches_backfill(instance: Path, database_url: str | None = None) -> 
         return {(t.station_id, str(t.day)[:10], t.figure, t.label, t.n) for t in CaseTally.select() if t.n}
 
     with app.app_context(), db.connection_context():
+        tally.fold()
         kept = rows()
         importlib.import_module("sync.hub.migrations.0017_case_tally").backfill(db)
         counted = rows()

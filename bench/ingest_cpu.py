@@ -15,19 +15,22 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.common import cpu_seconds
 from bench.hub_load import _backlogs
 from bench.hubs import _config, register
-from bench.province import _backend_pids, _cpu_seconds
+from bench.province import _backend_pids
 from demo.loopback import local_postgres_dsn, throwaway_schema
 from sync import protocol
 from sync.hub import create_app
+from sync.hub.extensions import db
+from sync.hub.services import tally
 
 APPLICATION_NAME = "bench-ingest-cpu"
 
 
 def _backend_cpu_s(dsn: str) -> float:
     """CPU seconds of the PostgreSQL backends this bench opened."""
-    return sum(_cpu_seconds(pid) for pid in _backend_pids(dsn, APPLICATION_NAME))
+    return sum(cpu_seconds(pid) for pid in _backend_pids(dsn, APPLICATION_NAME))
 
 
 def _one(workdir: Path, dsn: str, backlogs: list[list[dict[str, Any]]], batch_events: int) -> dict[str, Any]:
@@ -51,6 +54,8 @@ def _one(workdir: Path, dsn: str, backlogs: list[list[dict[str, Any]]], batch_ev
             if answer.status_code != 200:
                 raise RuntimeError(f"{answer.status_code} {answer.get_data(as_text=True)[:200]}")
             accepted += sum(1 for r in answer.get_json()["results"] if r["status"] == "accepted")
+        with app.app_context(), db.connection_context():
+            tally.fold()  # the roll-up changes not folded yet are part of the work taken
         hub_cpu = time.process_time() - cpu_before
         pg_cpu = _backend_cpu_s(dsn) - pg_before
         app.extensions["hub_db"].close_all()

@@ -22,30 +22,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import summary_ms
+from bench.common import cpu_seconds, summary_ms
 from bench.hub_load import _backlogs, _Station
-from bench.hubs import count_events, hub_processes, register, rollup_matches_backfill
+from bench.hubs import count_events, fold_rollup, hub_processes, register, rollup_matches_backfill
 from demo.loopback import local_postgres_dsn, throwaway_schema
 from sync.push import Pusher
 
 APPLICATION_NAME = "bench-province"
-CLK_TCK = os.sysconf("SC_CLK_TCK")  # the bench reads /proc: Linux only
 
 # The province the figure is stated for (docs/scaling.md explains each number).
 PROVINCE_STATIONS = 5_000
 EVENTS_PER_STATION_DAY = 80  # ~20 cases a day × ~4 events (submitted, decisions, handover)
 PEAK_HOUR_SHARE = 0.25  # a quarter of the day's events in the busiest hour
 OUTAGE_DRAIN_MINUTES = 10  # after a day-long outage, every station drained within this
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process, children reaped included (Linux /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
-    return (utime + stime + cutime + cstime) / CLK_TCK
 
 
 def _backend_pids(dsn: str, application_name: str = APPLICATION_NAME) -> list[int]:
@@ -78,7 +67,7 @@ def _one(workdir: Path, dsn: str, backlogs: list[list[dict[str, Any]]], workers:
                                     rng.uniform(0, window_s / batches), interval_s=window_s / batches,
                                     resend_first=False)
                            for n, code in enumerate(codes)]
-            hub_cpu_before = sum(_cpu_seconds(p.pid) for p in hubs.procs)
+            hub_cpu_before = sum(cpu_seconds(p.pid) for p in hubs.procs)
             for client in clients:
                 client.start()
             barrier.wait()
@@ -86,8 +75,9 @@ def _one(workdir: Path, dsn: str, backlogs: list[list[dict[str, Any]]], workers:
             for client in clients:
                 client.join()
             elapsed = time.perf_counter() - t0
-            hub_cpu = sum(_cpu_seconds(p.pid) for p in hubs.procs) - hub_cpu_before
-            pg_cpu = sum(_cpu_seconds(pid) for pid in _backend_pids(dsn))
+            hub_cpu = sum(cpu_seconds(p.pid) for p in hubs.procs) - hub_cpu_before
+            pg_cpu = sum(cpu_seconds(pid) for pid in _backend_pids(dsn))
+            fold_cpu = fold_rollup(instance, url)  # the roll-up changes the hubs left unfolded: part of the work
         stored = count_events(instance, url)
         rollup_exact = rollup_matches_backfill(instance, url)
     sent = [i for c in clients for i in c.sent_ids]
@@ -97,7 +87,7 @@ def _one(workdir: Path, dsn: str, backlogs: list[list[dict[str, Any]]], workers:
     latencies = [t for c in clients for t in c.latencies]
     busy = sum(len(c.busy_latencies) for c in clients)
     drained = sorted(c.finished_at - t0 for c in clients if c.finished_at)
-    cpu_us = (hub_cpu + pg_cpu) / accepted * 1e6 if accepted else None
+    cpu_us = (hub_cpu + pg_cpu + fold_cpu) / accepted * 1e6 if accepted else None
     return {
         "mode": mode,
         "hub_processes": workers,
@@ -112,6 +102,7 @@ def _one(workdir: Path, dsn: str, backlogs: list[list[dict[str, Any]]], workers:
         "rollup_exact": rollup_exact,
         "hub_cpu_s": round(hub_cpu, 2),
         "postgres_cpu_s": round(pg_cpu, 2),
+        "final_fold_cpu_s": round(fold_cpu, 3),
         "cpu_us_per_event": round(cpu_us, 1) if cpu_us else None,
         "events_per_s_per_core": round(1e6 / cpu_us) if cpu_us else None,
         "errors": errors[:5],

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import threading
+import time
 from collections import Counter
 
 import pytest
@@ -14,8 +16,8 @@ from rules import events
 from rules.periods import Period
 from sync.hub.china_time import china_today
 from sync.hub.extensions import db
-from sync.hub.models import CaseTally, HubCase, Station
-from sync.hub.services import county_settings, decisions, ingest, statistics
+from sync.hub.models import CaseTally, CaseTallyDelta, HubCase, Station
+from sync.hub.services import county_settings, decisions, ingest, statistics, tally
 from tests.fixtures.hub import case_snapshot
 
 TODAY = china_today()
@@ -107,6 +109,7 @@ def _assert_figures(stats: statistics.Statistics, want: dict, station_names: dic
 
 
 def _tally() -> dict:
+    tally.fold()
     return {(r.station_id, str(r.day)[:10], r.figure, r.label): r.n for r in CaseTally.select() if r.n}
 
 
@@ -198,3 +201,55 @@ def test_a_station_mode_with_a_bar_in_it_is_counted_not_a_crash(hub_app, station
         stats = statistics._compute(PERIOD, TODAY, None)
     assert dict(stats.table("mode").rows) == {"帮|办": 1, "代办": 1}
     assert dict(stats.table("decision").rows) == {"收件": 2}
+
+
+def test_a_fold_changes_no_figure_and_empties_the_appended_changes(played) -> None:
+    """The statistics read the roll-up plus what is not folded yet: the same before and after a fold."""
+    with played.app_context(), db.connection_context():
+        case = HubCase.get(HubCase.status == "submitted")
+        decisions.decide(case.case_id, decisions.DecisionInput(kind="accepted"), clerk="c")  # appended, not folded
+        assert CaseTallyDelta.select().count() > 0
+        before = [statistics._compute(PERIOD, TODAY, scope) for scope in (None, *Station.select())]
+        assert tally.fold() > 0
+        assert CaseTallyDelta.select().count() == 0
+        assert [statistics._compute(PERIOD, TODAY, scope) for scope in (None, *Station.select())] == before
+        folded = _tally()
+        county = {key[1:]: n for key, n in folded.items() if key[0] == tally.COUNTY}
+        summed: dict = {}
+        for (station_id, *key), n in folded.items():
+            if station_id != tally.COUNTY:
+                summed[tuple(key)] = summed.get(tuple(key), 0) + n
+        assert county == {key: n for key, n in summed.items() if n}  # the county's rows: the stations' sums
+
+
+@pytest.mark.postgres
+def test_changes_appended_while_folding_are_all_counted_once(pg_hub_app) -> None:
+    """Folds running while batches append (PostgreSQL, several connections): every change counted once."""
+    stop = threading.Event()
+    appended = []
+
+    def append() -> None:
+        with pg_hub_app.app_context(), db.connection_context():
+            while not stop.is_set():
+                with db.atomic():
+                    tally.write(Counter({(7, "2026-11-30", "cases", ""): 1, (8, "2026-11-30", "item", "甲"): 2}))
+                appended.append(3)
+
+    def fold() -> None:
+        with pg_hub_app.app_context(), db.connection_context():
+            while not stop.is_set():
+                tally.fold(wait=False)
+
+    threads = [threading.Thread(target=append) for _ in range(3)] + [threading.Thread(target=fold) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.5)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    with pg_hub_app.app_context(), db.connection_context():
+        tally.fold()
+        rows = {(r.station_id, r.figure): r.n for r in CaseTally.select()}
+    runs = len(appended)
+    assert runs > 20
+    assert rows == {(7, "cases"): runs, (8, "item"): 2 * runs, (0, "cases"): runs, (0, "item"): 2 * runs}

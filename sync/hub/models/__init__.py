@@ -9,6 +9,7 @@ from sync.hub.models.cases import (
     AttachmentOwner,
     AttachmentUpload,
     CaseTally,
+    CaseTallyDelta,
     CatalogVersion,
     Change,
     Conflict,
@@ -16,6 +17,7 @@ from sync.hub.models.cases import (
     Event,
     HubCase,
     Setting,
+    TallyView,
 )
 from sync.hub.models.evaluations import HubEvaluation, Remedy, RemedyContact
 from sync.hub.models.home_visits import HubHomeVisit
@@ -59,6 +61,7 @@ MODELS = [
     Setting,
     HubHomeVisit,
     CaseTally,
+    CaseTallyDelta,
 ]
 
 __all__ = [
@@ -72,6 +75,8 @@ __all__ = [
     "AttachmentUpload",
     "BaseModel",
     "CaseTally",
+    "CaseTallyDelta",
+    "TallyView",
     "CatalogVersion",
     "Change",
     "Conflict",

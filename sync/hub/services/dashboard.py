@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from peewee import fn
 
 from rules.time_lines import LINES
-from sync.hub.models import CaseTally, HubCase, Station
+from sync.hub.models import HubCase, Station, TallyView
 from sync.hub.services import county_settings, stations
 from sync.hub.services.statistics import DUE_COLUMNS, _kind, _sum
 from sync.hub.services.tally import COUNTY, OPEN
@@ -43,10 +43,10 @@ def overdue_by_station(today: dt.date, unreceived: list[tuple]) -> dict[int, dic
     figures = {f"open:{line}": line for line in LINES}
     zeros = dict.fromkeys(LINES, 0)
     found: dict[int, dict[str, int]] = {}
-    for station_id, figure, n in (CaseTally.select(CaseTally.station_id, CaseTally.figure, fn.SUM(CaseTally.n))
-                                  .where(CaseTally.figure.in_(list(figures)) & (CaseTally.label < today.isoformat())
-                                         & (CaseTally.station_id != COUNTY))
-                                  .group_by(CaseTally.station_id, CaseTally.figure).tuples()):
+    for station_id, figure, n in (TallyView.select(TallyView.station_id, TallyView.figure, fn.SUM(TallyView.n))
+                                  .where(TallyView.figure.in_(list(figures)) & (TallyView.label < today.isoformat())
+                                         & (TallyView.station_id != COUNTY))
+                                  .group_by(TallyView.station_id, TallyView.figure).tuples()):
         _add(found, station_id, figures[figure], int(n or 0), zeros)
     for station_id, _status, _n, *values in unreceived:
         for line, v in zip(LINES, values, strict=True):
@@ -57,9 +57,9 @@ def overdue_by_station(today: dt.date, unreceived: list[tuple]) -> dict[int, dic
 def status_by_station(unreceived: list[tuple]) -> dict[int, dict[str, int]]:
     """Cases by state, per station: the roll-up's state × mode × decision rows, summed by state."""
     found: dict[int, dict[str, int]] = {}
-    for station_id, label, n in (CaseTally.select(CaseTally.station_id, CaseTally.label, fn.SUM(CaseTally.n))
-                                 .where((CaseTally.figure == "kind") & (CaseTally.station_id != COUNTY))
-                                 .group_by(CaseTally.station_id, CaseTally.label).tuples()):
+    for station_id, label, n in (TallyView.select(TallyView.station_id, TallyView.label, fn.SUM(TallyView.n))
+                                 .where((TallyView.figure == "kind") & (TallyView.station_id != COUNTY))
+                                 .group_by(TallyView.station_id, TallyView.label).tuples()):
         _add(found, station_id, _kind(label)[0], int(n or 0))
     for station_id, status, n, *_overdue in unreceived:
         _add(found, station_id, status, int(n))

@@ -72,6 +72,7 @@ def receive_batch(station: Station, batch: dict[str, Any], *, grace_days: int) -
     for index in order:
         if results[index] is None:
             results[index] = receive_event(station, events[index], batch_id=batch_id, grace_days=grace_days)
+    tally.fold_sometimes()  # after the batch's own transaction: its answer never waits for a fold
     return [r for r in results if r is not None]
 
 
@@ -180,7 +181,7 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
                 row = held_now[case.id]
                 tally.difference(station.id, tally.figures(row),
                                  tally.figures(row, **{name: getattr(case, name) for name in names}), counted)
-        tally.write(counted)  # last: the county's rows for today are the ones every worker adds to
+        tally.write(counted)
     return [r for r in results if r is not None]
 
 

@@ -30,7 +30,7 @@ from rules.statistics import (
 )
 from rules.time_lines import LINES
 from sync.hub.china_time import CHINA_OFFSET, CHINA_TZ
-from sync.hub.models import CaseTally, HubCase, HubEvaluation, Station
+from sync.hub.models import HubCase, HubEvaluation, Station, TallyView
 from sync.hub.services import county_settings, tally
 
 CACHE_SECONDS = 120.0
@@ -79,10 +79,10 @@ def _compute(period: Period, today: dt.date, station: Station | None) -> Statist
     """Reads of the roll-up: the scope's figures (the county's, or one station's) over the period,
     at the county each station's count, committed line and agents, and the trend; then the ratings."""
     scope = station.id if station is not None else tally.COUNTY
-    in_period = (CaseTally.day >= period.start) & (CaseTally.day <= period.end)
-    sums = _sums(CaseTally.select(CaseTally.figure, CaseTally.label, fn.SUM(CaseTally.n))
-                 .where((CaseTally.station_id == scope) & in_period & (CaseTally.figure != "closed"))
-                 .group_by(CaseTally.figure, CaseTally.label))
+    in_period = (TallyView.day >= period.start) & (TallyView.day <= period.end)
+    sums = _sums(TallyView.select(TallyView.figure, TallyView.label, fn.SUM(TallyView.n))
+                 .where((TallyView.station_id == scope) & in_period & (TallyView.figure != "closed"))
+                 .group_by(TallyView.figure, TallyView.label))
     names = county_settings.area_names()
     stations = {s.id: s.name for s in Station.select(Station.id, Station.name)}
     kinds = [(*_kind(label), n) for label, n in sums.get("kind", {}).items()]
@@ -143,27 +143,27 @@ def _overdue(sums: dict[str, dict[str, int]], line: str, today: dt.date) -> int:
 def _per_station(in_period, today: dt.date) -> dict[int, tuple[int, int, int, int]]:  # noqa: ANN001
     """Each station's count and committed line over the period: (cases, on time, late, open overdue today)."""
     def figure(name: str, condition=None) -> fn:  # noqa: ANN001
-        hit = CaseTally.figure == name
+        hit = TallyView.figure == name
         return _sum_n(hit & condition if condition is not None else hit)
 
-    query = (CaseTally.select(CaseTally.station_id, figure("cases"), figure("on_time:committed"),
-                              figure("late:committed"), figure("open:committed", CaseTally.label < today.isoformat()))
-             .where(CaseTally.figure.in_(("cases", "on_time:committed", "late:committed", "open:committed"))
-                    & in_period & (CaseTally.station_id != tally.COUNTY))
-             .group_by(CaseTally.station_id).tuples())
+    query = (TallyView.select(TallyView.station_id, figure("cases"), figure("on_time:committed"),
+                              figure("late:committed"), figure("open:committed", TallyView.label < today.isoformat()))
+             .where(TallyView.figure.in_(("cases", "on_time:committed", "late:committed", "open:committed"))
+                    & in_period & (TallyView.station_id != tally.COUNTY))
+             .group_by(TallyView.station_id).tuples())
     return {row[0]: tuple(int(v) for v in row[1:]) for row in query if row[1]}
 
 
 def _agents(in_period) -> list[tuple[int, str, int]]:  # noqa: ANN001
     """(station, agent, cases) over the period: an agent's name is the station's own."""
     return [(s, a, int(n)) for s, a, n in (
-        CaseTally.select(CaseTally.station_id, CaseTally.label, fn.SUM(CaseTally.n))
-        .where((CaseTally.figure == "agent") & in_period & (CaseTally.station_id != tally.COUNTY))
-        .group_by(CaseTally.station_id, CaseTally.label).tuples()) if n]
+        TallyView.select(TallyView.station_id, TallyView.label, fn.SUM(TallyView.n))
+        .where((TallyView.figure == "agent") & in_period & (TallyView.station_id != tally.COUNTY))
+        .group_by(TallyView.station_id, TallyView.label).tuples()) if n]
 
 
 def _sum_n(condition) -> fn:  # noqa: ANN001
-    return fn.COALESCE(fn.SUM(SqlCase(None, [(condition, CaseTally.n)], 0)), 0)
+    return fn.COALESCE(fn.SUM(SqlCase(None, [(condition, TallyView.n)], 0)), 0)
 
 
 def _ranking(per_station: dict[int, tuple[int, int, int, int]], stations: dict[int, str]
@@ -182,9 +182,9 @@ def trend(end: dt.date, station: Station | None = None) -> list[tuple[dt.date, i
     days = trend_days(end)
     scope = station.id if station is not None else tally.COUNTY
     per_day: dict[tuple[str, str], int] = {}
-    for day, figure, n in (CaseTally.select(CaseTally.day, CaseTally.figure, fn.SUM(CaseTally.n))
-                           .where((CaseTally.station_id == scope) & CaseTally.figure.in_(("cases", "closed"))
-                                  & (CaseTally.day >= days[0]) & (CaseTally.day <= end))
-                           .group_by(CaseTally.day, CaseTally.figure).tuples()):
+    for day, figure, n in (TallyView.select(TallyView.day, TallyView.figure, fn.SUM(TallyView.n))
+                           .where((TallyView.station_id == scope) & TallyView.figure.in_(("cases", "closed"))
+                                  & (TallyView.day >= days[0]) & (TallyView.day <= end))
+                           .group_by(TallyView.day, TallyView.figure).tuples()):
         per_day[(str(day)[:10], figure)] = int(n or 0)
     return [(d, per_day.get((d.isoformat(), "cases"), 0), per_day.get((d.isoformat(), "closed"), 0)) for d in days]

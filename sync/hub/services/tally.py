@@ -1,15 +1,18 @@
 """The statistics roll-up (``hub_case_tally``), kept in the transaction that changes a case.
 
 Every path that changes a counted column (ingest, a county decision, a resolved conflict) takes
-the case's :func:`figures` before and after the change and writes the difference with
-:func:`write`; the rows are then exactly the GROUP BY counts over the cases. A duplicate or a
-replayed event changes no case, so it adds nothing. The same figures as SQL are migration 0017's
-backfill (a test holds the two equal).
+the case's :func:`figures` before and after the change and appends the difference with
+:func:`write` (``hub_case_tally_delta``); :func:`fold` moves those into ``hub_case_tally`` now and
+then, adding the county's sums. The view ``hub_case_tally_all`` (``TallyView``) is the two
+together: exactly the GROUP BY counts over the cases at any moment. A duplicate or a replayed
+event changes no case, so it adds nothing. The same figures as SQL are migration 0017's backfill
+(a test holds the two equal).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections import Counter
 from typing import Any
 
@@ -17,8 +20,8 @@ from peewee import PostgresqlDatabase
 
 from rules.statistics import decision_class
 from sync.hub.extensions import db
-from sync.hub.models import HubCase
-from sync.protocol import json_text
+from sync.hub.models import CaseTallyDelta, HubCase
+from sync.hub.services.bulk_sql import prepared_insert
 
 COUNTY = 0  # station_id of the county's sums
 OPEN = ("submitted", "accepted", "supplement")
@@ -77,41 +80,69 @@ def figures(case: Any, **changes: Any) -> Counter[Key]:
 
 def difference(station_id: int, before: Counter[Key], after: Counter[Key],
                into: Counter | None = None) -> Counter:
-    """after − before at the station and at the county, added to ``into`` (negative counts kept)."""
+    """after − before at the station, added to ``into`` (negative counts kept).
+
+    The county's sums are not written here: :func:`fold` adds them from the stations' rows, and
+    the view the statistics read adds those of the changes not yet folded.
+    """
     into = into if into is not None else Counter()
     for key in before.keys() | after.keys():
         n = after.get(key, 0) - before.get(key, 0)
         if n:
             into[(station_id, *key)] += n
-            into[(COUNTY, *key)] += n
     return into
 
 
+#: About one batch in this many folds the changes into the roll-up after it commits (:func:`fold_sometimes`).
+FOLD_EVERY = 20
+_FOLD_LOCK_KEY = 724_018_332  # an arbitrary constant: the advisory lock one fold at a time holds
+
+# "WHERE true": SQLite's parser needs a WHERE between an INSERT's SELECT and its ON CONFLICT
+_SUMS = ('SELECT * FROM (SELECT station_id, day, figure, label, SUM(n) FROM {source} GROUP BY station_id, day, figure, label '
+         'UNION ALL SELECT 0, day, figure, label, SUM(n) FROM {source} GROUP BY day, figure, label) AS sums WHERE true')
 UPSERT = ('INSERT INTO "hub_case_tally" ("station_id", "day", "figure", "label", "n") {rows} '
           'ON CONFLICT ("station_id", "day", "figure", "label") DO UPDATE SET "n" = "hub_case_tally"."n" + excluded."n"')
-
-
-#: PostgreSQL: the rows as one JSON parameter, taken apart by the database. The driver quoting each
-#: value (execute_values, or five arrays through unnest) was a tenth of the hub's CPU per event;
-#: one JSON text costs the hub a quarter of that and the database no more.
-_FROM_JSON = ('SELECT (r->>0)::integer, (r->>1)::date, r->>2, r->>3, (r->>4)::integer '
-              'FROM json_array_elements(%s::json) AS r')
+#: PostgreSQL: the rows taken out and added in one statement, so one snapshot sees them both.
+_FOLD_POSTGRES = ('WITH moved AS (DELETE FROM "hub_case_tally_delta" RETURNING station_id, day, figure, label, n) '
+                  + UPSERT.format(rows=_SUMS.format(source="moved")))
+#: SQLite: the write lock is held from the transaction's start, so nothing is appended meanwhile.
+_FOLD_SQLITE = UPSERT.format(rows=_SUMS.format(
+    source='(SELECT * FROM "hub_case_tally_delta" WHERE id <= {last})'))
 
 
 def write(deltas: Counter) -> None:
-    """Add the differences to the roll-up, in the caller's transaction.
+    """Append the differences for the roll-up, in the caller's transaction (folded later)."""
+    rows = [{"station_id": s, "day": d, "figure": f, "label": label, "n": n}
+            for (s, d, f, label), n in deltas.items() if n]
+    prepared_insert(CaseTallyDelta, rows)()
 
-    Rows in one fixed order (two workers adding to the county's row for today wait for each other
-    instead of deadlocking), each key once, handed to the driver in one call: peewee renders SQL
-    value by value, which for the hundreds of rows of one batch cost more than the rest of taking it.
+
+def fold(*, wait: bool = True) -> int:
+    """Move the appended changes into the roll-up, the county's sums with them; return the roll-up rows written.
+
+    One fold at a time (others wait, or with ``wait=False`` return 0 at once): two folds adding to
+    the same rows would only queue behind each other's locks. Exactness never depends on it —
+    the statistics read the view that adds what is not folded yet.
     """
-    rows = [(s, d, f, label, n) for (s, d, f, label), n in sorted(deltas.items()) if n]
-    if not rows:
-        return
-    if isinstance(db.obj, PostgresqlDatabase):
-        db.cursor().execute(UPSERT.format(rows=_FROM_JSON), (json_text(rows),))
-    else:
-        db.cursor().executemany(UPSERT.format(rows="VALUES (?, ?, ?, ?, ?)"), rows)
+    with db.atomic():
+        if isinstance(db.obj, PostgresqlDatabase):
+            lock = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+            got = db.execute_sql(f"SELECT {lock}(%s)", (_FOLD_LOCK_KEY,)).fetchone()[0]
+            if got is False:
+                return 0
+            return db.execute_sql(_FOLD_POSTGRES).rowcount
+        last = db.execute_sql('SELECT MAX(id) FROM "hub_case_tally_delta"').fetchone()[0]
+        if last is None:
+            return 0
+        written = db.execute_sql(_FOLD_SQLITE.format(last=int(last))).rowcount
+        db.execute_sql('DELETE FROM "hub_case_tally_delta" WHERE id <= ?', (last,))
+        return written
+
+
+def fold_sometimes() -> None:
+    """After about one batch in :data:`FOLD_EVERY`, fold; never waits for a fold already running."""
+    if random.randrange(FOLD_EVERY) == 0:
+        fold(wait=False)
 
 
 def current(ids: list[int]) -> dict[int, HubCase]:
