@@ -37,4 +37,5 @@ def station_hooks(app: Flask) -> StationHooks:
         appointments_confirmed=appointments.push_confirmed,
         transfer_handovers_pending=transfers.pending_push,
         transfer_handovers_confirmed=transfers.push_confirmed,
+        transfer_handovers_refused=transfers.push_refused,
     )

@@ -37,3 +37,5 @@ def apply_change(kind: str, case_id: str, payload: dict[str, Any]) -> None:
         apply_remedy(case_id, payload)
     elif kind == protocol.CHANGE_TRANSFER_HANDOVER:
         transfers.apply_from_county(payload)
+    elif kind == protocol.CHANGE_TRANSFER_HANDOVER_REFUSED:
+        transfers.apply_county_refusal(payload)
