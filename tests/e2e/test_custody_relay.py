@@ -195,3 +195,13 @@ def test_a_township_on_the_route_that_scanned_before_the_village_synced_has_its_
     assert not sync(village).error  # the county told the village who holds its papers
     agent = StationClient(village.test_client()).login("agent")
     assert "在途：由 李窗口 保管（东关镇便民服务中心" in papers_of_case(agent, ids[1])
+
+
+def test_a_township_off_the_route_scanning_a_batch_the_county_knows_sees_why_it_was_refused(
+        village_alone, township, hub):
+    ids, batch_no = pack_unsynced(village_alone)
+    assert not sync(village_alone).error
+    clerk, batch_page = township_receives(township, batch_no)
+    assert not sync(township).error  # refused in the answer itself
+    page = clerk.get(batch_page).get_data(as_text=True)
+    assert f"县级平台未接受：批次 {batch_no} 不经过本站" in page and "李窗口" not in now_line(page)
