@@ -9,8 +9,8 @@ too. A station that receives another station's batch on paper (a township, from 
 records its handovers by the barcode alone (:func:`receive_foreign`); those go to the county by
 batch number (``sync/transfers_push.py``). Handovers recorded elsewhere come back down the
 county's feed (:func:`apply_from_county`), so "where are the originals" stays right here; so does
-the county's refusal of one recorded here (:func:`push_refused`, :func:`apply_county_refusal`): it
-is shown with its reason, no longer counts for where the papers are, and is sent again each round.
+the county's refusal of one recorded here (``station/services/transfer_refusals.py``): it is shown
+with its reason, no longer counts for where the papers are, and is sent again each round.
 """
 
 from __future__ import annotations
@@ -400,35 +400,3 @@ def push_confirmed(handover_ids: list[str]) -> None:
         TransferHandover.update(sent_at=now(), refusal="").where(
             TransferHandover.handover_id.in_(handover_ids)).execute()
 
-
-def _mark_refused(handover_id: str, reason: str) -> int:
-    """Show a handover recorded here as refused by the county; unconfirmed, so the next round sends it again."""
-    return (TransferHandover.update(refusal=reason.strip()[:500] or "县级平台未说明原因。", refused_at=now(), sent_at=None)
-            .where((TransferHandover.handover_id == handover_id) & (TransferHandover.source == "here")).execute())
-
-
-def push_refused(refusals: list[dict[str, str]]) -> None:
-    """The county refused these handovers as they came: shown with its reason; still sent each round."""
-    with db.atomic():
-        for row in refusals:
-            _mark_refused(row["handover_id"], row.get("reason") or "")
-
-
-def apply_county_refusal(payload: dict[str, Any]) -> TransferHandover | None:
-    """The county refused a handover it had stored (the batch became known and this station is off its route).
-
-    Applied once, by the handover's id (a feed read again changes nothing): the handover is shown
-    refused with the county's reason, no longer counts for where the papers are, and goes to the
-    county again each round — it is taken once the county sets the village's township, as one
-    refused at once is. Inside the pull's transaction; a handover not recorded here is left alone.
-    """
-    handover_id = str(payload.get("handover_id") or "")[:80]
-    handover = (TransferHandover.select(TransferHandover, Transfer).join(Transfer)
-                .where((TransferHandover.handover_id == handover_id) & (TransferHandover.source == "here")).first()
-                if handover_id else None)
-    if handover is None or handover.refused_at is not None:
-        return None
-    if normalize_code(str(payload.get("batch_no") or "")) != handover.transfer.batch_no:
-        return None  # not the batch this station recorded it on
-    _mark_refused(handover_id, str(payload.get("reason") or ""))
-    return TransferHandover.get_by_id(handover.id)
