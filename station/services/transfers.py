@@ -399,4 +399,3 @@ def push_confirmed(handover_ids: list[str]) -> None:
     with db.atomic():
         TransferHandover.update(sent_at=now(), refusal="").where(
             TransferHandover.handover_id.in_(handover_ids)).execute()
-
