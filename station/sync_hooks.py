@@ -8,7 +8,7 @@ from flask import Flask
 
 from station.extensions import db
 from station.migrate import schema_version
-from station.services import appointments, transfers
+from station.services import appointments, transfer_refusals, transfers
 from station.services.access_log import continue_after_restore, entries_after
 from station.services.attachments import open_blob
 from station.services.county_changes import apply_change
@@ -37,4 +37,5 @@ def station_hooks(app: Flask) -> StationHooks:
         appointments_confirmed=appointments.push_confirmed,
         transfer_handovers_pending=transfers.pending_push,
         transfer_handovers_confirmed=transfers.push_confirmed,
+        transfer_handovers_refused=transfer_refusals.push_refused,
     )

@@ -40,8 +40,9 @@ class StationHooks:
     ``appointments_pending()`` returns the appointment offer and bookings to send, or None, and
     ``appointments_confirmed(body)`` is told the county stored that body (sync/appointments_push.py).
     ``transfer_handovers_pending()`` returns handovers of other stations' transfer batches recorded
-    here and not yet confirmed, and ``transfer_handovers_confirmed(ids)`` is told which the county
-    kept (sync/transfers_push.py).
+    here and not yet confirmed, ``transfer_handovers_confirmed(ids)`` is told which the county
+    kept and ``transfer_handovers_refused([{handover_id, reason}])`` which it refused, with its
+    Chinese reason, so the clerk sees why (sync/transfers_push.py).
     """
 
     schema_version: Callable[[], str]
@@ -58,3 +59,4 @@ class StationHooks:
     appointments_confirmed: Callable[[dict[str, Any]], None] | None = None
     transfer_handovers_pending: Callable[[], list[dict[str, Any]]] | None = None
     transfer_handovers_confirmed: Callable[[list[str]], None] | None = None
+    transfer_handovers_refused: Callable[[list[dict[str, str]]], None] | None = None

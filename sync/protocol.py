@@ -137,9 +137,13 @@ CHANGE_APPOINTMENT = "appointment.changed"
 #: another station that scanned the batch: ``{transfer_id, batch_no, handover_id, giver, receiver, place,
 #: at, missing, extra, arrived, recorded_where, …}``, to each station holding the batch.
 CHANGE_TRANSFER_HANDOVER = "transfer.handover"
+#: A handover a station sent of a batch the county did not know yet, stored then, and refused once the
+#: batch became known (the station is off its route): ``{transfer_id, batch_no, handover_id, reason}``, to
+#: that station alone, ``handover_id`` as the station named it and ``reason`` in Chinese.
+CHANGE_TRANSFER_HANDOVER_REFUSED = "transfer.handover_refused"
 CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED,
                 CHANGE_EVALUATION, CHANGE_REMEDY, CHANGE_CASE_SHARED, CHANGE_APPOINTMENT,
-                CHANGE_HUB_RESTORED, CHANGE_TRANSFER_HANDOVER)
+                CHANGE_HUB_RESTORED, CHANGE_TRANSFER_HANDOVER, CHANGE_TRANSFER_HANDOVER_REFUSED)
 
 RESOLVE_KEEP_COUNTY = "keep_county"  # the county's copy stands; the station's is dropped
 RESOLVE_TAKE_STATION = "take_station"  # the station's copy replaces the county's

@@ -4,8 +4,10 @@ A township that received a village's batch on paper scans its barcode and record
 it holds none of the village's cases, so the handover cannot ride the outbox as a case event. It
 goes here instead, by batch number; the county keeps each by its id (a lost answer only means the
 same handovers go again) and ties it to the batch the village's events describe. The station is
-told through ``transfer_handovers_confirmed`` only on a verified answer. A failure here does not
-end the round: the county's changes are still pulled.
+told through ``transfer_handovers_confirmed`` only on a verified answer, and of those refused (a
+station off the batch's route) through ``transfer_handovers_refused`` with the county's reason; a
+refused one stays unconfirmed, so it goes again next round and is taken once the county sets the
+village's township. A failure here does not end the round: the county's changes are still pulled.
 """
 
 from __future__ import annotations
@@ -34,8 +36,13 @@ def push_transfer_handovers(client: HubClient, hooks: StationHooks) -> int:
     except LinkProblem as exc:
         log.warning("transfer handovers not sent this round: %s", exc.message)
         return 0
-    refused = {str(r.get("handover_id")) for r in answer.get("refused") or [] if isinstance(r, dict)}
-    for row in answer.get("refused") or []:
-        log.warning("the county refused handover %s: %s", row.get("handover_id"), row.get("reason"))
+    sent = {r["handover_id"] for r in rows}
+    refusals = [{"handover_id": str(r.get("handover_id")), "reason": str(r.get("reason") or "")[:500]}
+                for r in answer.get("refused") or [] if isinstance(r, dict) and r.get("handover_id") in sent]
+    for row in refusals:
+        log.warning("the county refused handover %s: %s", row["handover_id"], row["reason"])
+    refused = {r["handover_id"] for r in refusals}
     hooks.transfer_handovers_confirmed([r["handover_id"] for r in rows if r["handover_id"] not in refused])
+    if refusals and hooks.transfer_handovers_refused is not None:
+        hooks.transfer_handovers_refused(refusals)
     return int(answer.get("stored") or 0)

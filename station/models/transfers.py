@@ -61,6 +61,10 @@ class TransferHandover(BaseModel):
     handover_id = CharField(max_length=80, unique=True)  # a ULID here; as the county names it when it came from there
     source = CharField(max_length=12, default="here")  # here / county (came down the county's feed)
     sent_at = DateTimeField(null=True)  # another station's batch: when the county confirmed the handover
+    # another station's batch: why the county did not take this handover ("" once it did; 0025) — shown,
+    # not counted for where the papers are, sent again each round; refused_at: when it last said so
+    refusal = TextField(default="")
+    refused_at = DateTimeField(null=True)
 
     class Meta:
         indexes = ((("transfer", "seq"), True),)

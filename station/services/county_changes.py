@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from station.services import appointments, shared_cases, transfers
+from station.services import appointments, shared_cases, transfer_refusals, transfers
 from station.services.cases import apply_conflict_resolution, apply_county_status
 from station.services.catalog import import_catalog
 from station.services.evaluations import apply_hub_rating, apply_remedy
@@ -37,3 +37,5 @@ def apply_change(kind: str, case_id: str, payload: dict[str, Any]) -> None:
         apply_remedy(case_id, payload)
     elif kind == protocol.CHANGE_TRANSFER_HANDOVER:
         transfers.apply_from_county(payload)
+    elif kind == protocol.CHANGE_TRANSFER_HANDOVER_REFUSED:
+        transfer_refusals.apply_county_refusal(payload)

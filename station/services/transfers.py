@@ -8,7 +8,9 @@ case of the batch — by network or inside a USB bundle — so a county clerk ca
 too. A station that receives another station's batch on paper (a township, from a village)
 records its handovers by the barcode alone (:func:`receive_foreign`); those go to the county by
 batch number (``sync/transfers_push.py``). Handovers recorded elsewhere come back down the
-county's feed (:func:`apply_from_county`), so "where are the originals" stays right here.
+county's feed (:func:`apply_from_county`), so "where are the originals" stays right here; so does
+the county's refusal of one recorded here (``station/services/transfer_refusals.py``): it is shown
+with its reason, no longer counts for where the papers are, and is sent again each round.
 """
 
 from __future__ import annotations
@@ -165,6 +167,7 @@ class Custody:
     place: str
     since: dt.datetime
     handovers: int
+    refused: int = 0  # handovers recorded here that the county did not take (not counted above)
 
     @property
     def state_label(self) -> str:
@@ -181,14 +184,22 @@ class Custody:
 
 
 def custody_of(transfer: Transfer) -> Custody:
-    """The batch's holder: the receiver of its last handover, else the one who packed it at this station."""
-    last = (TransferHandover.select().where(TransferHandover.transfer == transfer)  # by when, wherever recorded
+    """The batch's holder: the receiver of its last handover, else the one who packed it at this station.
+
+    A handover the county refused does not count: the county and the packing station do not know it,
+    and this station must not answer otherwise while it waits to be taken.
+    """
+    refused = (TransferHandover.select().where((TransferHandover.transfer == transfer)
+                                               & (TransferHandover.refusal != "")).count()
+               if transfer.foreign else 0)  # only handovers of another station's batch go by the push
+    last = (TransferHandover.select().where((TransferHandover.transfer == transfer)  # by when, wherever recorded
+                                            & (TransferHandover.refusal == ""))
             .order_by(TransferHandover.at.desc(), TransferHandover.seq.desc()).first())
     if last is None:
         place = transfer.origin_station if transfer.foreign else get_profile().name or "本站"
-        return Custody(transfer, transfer.created_by, place, transfer.created_at, 0)
+        return Custody(transfer, transfer.created_by, place, transfer.created_at, 0, refused)
     holder = mask_name(last.receiver) if last.receiver_kind == "resident" else last.receiver
-    return Custody(transfer, holder, last.place, last.at, last.seq)
+    return Custody(transfer, holder, last.place, last.at, last.seq, refused)
 
 
 def record_handover(transfer: Transfer, *, giver: str, receiver: str, place: str, user: User,
@@ -384,6 +395,7 @@ def pending_push(limit: int = 200) -> list[dict[str, Any]]:
 
 
 def push_confirmed(handover_ids: list[str]) -> None:
-    """The county stored these handovers (or had them already): they are not sent again."""
+    """The county stored these handovers (or had them already): they are not sent again, nor shown refused."""
     with db.atomic():
-        TransferHandover.update(sent_at=now()).where(TransferHandover.handover_id.in_(handover_ids)).execute()
+        TransferHandover.update(sent_at=now(), refusal="").where(
+            TransferHandover.handover_id.in_(handover_ids)).execute()

@@ -16,6 +16,7 @@ from demo.loopback import register_station
 from station.extensions import db
 from station.models import TransferItem
 from station.services.station_info import update_profile
+from sync import state
 from sync.hub.extensions import db as hub_db
 from sync.hub.services import stations
 from tests.fixtures.e2e import queue_cases, sync
@@ -111,3 +112,96 @@ def test_a_village_batch_through_village_township_and_county_says_where_it_is_af
     listing = clerk.get("/transfers/").get_data(as_text=True)
     moving = listing[listing.index('id="in-transit"'):]
     assert batch_no in listing and batch_no not in moving[:moving.index("</section>")]  # no longer in transit there
+
+
+@pytest.fixture
+def village_alone(app, hub):
+    """A village whose township centre the county has not set yet: its papers' route is itself and the county."""
+    with app.app_context(), db.connection_context():
+        update_profile(code=VILLAGE_CODE, name="东关村便民服务站", area_code="141081102201", level="village")
+    save_link(app, hub.url, VILLAGE_CODE, register_station(hub.app, VILLAGE_CODE, "东关村便民服务站"))
+    return app
+
+
+def pack_unsynced(village) -> tuple[list[str], str]:  # noqa: ANN001
+    """Two cases packed into a batch for the county; nothing of it synced yet."""
+    ids = queue_cases(village, 2)
+    agent = StationClient(village.test_client()).login("agent")
+    packed = agent.post("/transfers/new", data={"case": ids, "destination": "县政务服务中心", "direction": "up"})
+    assert packed.status_code == 302
+    page = agent.get(packed.headers["Location"]).get_data(as_text=True)
+    return ids, re.search(r"物料流转批次 (WL-[0-9A-Z-]+)", page).group(1)
+
+
+def township_receives(township, batch_no: str) -> tuple[StationClient, str]:  # noqa: ANN001
+    """The township's clerk scans the village's barcode and records the receipt; the batch's page there."""
+    clerk = StationClient(township.test_client()).login("clerk")
+    received = clerk.post("/transfers/receive", data={"code": batch_no, "giver": "赵送件", "receiver": "李窗口",
+                                                       "place": "东关镇便民服务中心"})
+    assert received.status_code == 302, received.get_data(as_text=True)[:2000]
+    return clerk, received.headers["Location"].split("#")[0]
+
+
+def cursor_of(app) -> int:  # noqa: ANN001
+    with app.app_context(), db.connection_context():
+        return int(state.get_value(state.CURSOR) or 0)
+
+
+def test_a_township_off_the_route_is_told_of_its_late_refusal_and_sends_it_again_once_the_county_sets_the_route(
+        village_alone, township, hub):
+    ids, batch_no = pack_unsynced(village_alone)
+    clerk, batch_page = township_receives(township, batch_no)
+    assert not sync(township).error  # the county does not know the batch yet: stored, pending
+    assert now_line(clerk.get(batch_page).get_data(as_text=True)).startswith("在途：由 李窗口 保管")
+
+    assert not sync(village_alone).error  # the batch is known now; the township is not on its route
+    before_refusal = cursor_of(township)
+    assert not sync(township).error
+    page = clerk.get(batch_page).get_data(as_text=True)
+    assert f"县级平台未接受：批次 {batch_no} 不经过本站" in page and "填写所属乡镇中心" in page
+    assert "李窗口" not in now_line(page)  # no longer counted as where the papers are
+    listing = clerk.get("/transfers/").get_data(as_text=True)
+    assert "县级平台未接受 1 次交接" in listing
+    agent = StationClient(village_alone.test_client()).login("agent")
+    assert "李窗口" not in papers_of_case(agent, ids[0])
+
+    # still refused while the route is unset: sent again, refused again, still shown so
+    assert not sync(township).error
+    assert page.count("县级平台未接受：") == 1 == clerk.get(batch_page).get_data(as_text=True).count("县级平台未接受：")
+
+    with hub.app.app_context(), hub_db.connection_context():  # the county fills in the village's township
+        stations.update_settings(VILLAGE_CODE, {stations.TOWNSHIP_SETTING: TOWNSHIP_CODE}, clerk="县管理员")
+    assert not sync(township).error  # sent again, taken now
+    page = clerk.get(batch_page).get_data(as_text=True)
+    assert now_line(page).startswith("在途：由 李窗口 保管") and "县级平台未接受" not in page
+    assert not sync(village_alone).error
+    assert "在途：由 李窗口 保管（东关镇便民服务中心" in papers_of_case(agent, ids[0])
+
+    # the feed read again from before the refusal: it was applied once, and does not come back
+    with township.app_context(), db.connection_context():
+        state.set_value(state.CURSOR, str(before_refusal))
+    assert not sync(township).error
+    page = clerk.get(batch_page).get_data(as_text=True)
+    assert now_line(page).startswith("在途：由 李窗口 保管") and "县级平台未接受" not in page
+
+
+def test_a_township_on_the_route_that_scanned_before_the_village_synced_has_its_handover_taken(
+        village, township, hub):
+    ids, batch_no = pack_unsynced(village)
+    clerk, batch_page = township_receives(township, batch_no)
+    assert not sync(township).error and not sync(village).error and not sync(township).error
+    page = clerk.get(batch_page).get_data(as_text=True)
+    assert now_line(page).startswith("在途：由 李窗口 保管") and "县级平台未接受" not in page
+    assert not sync(village).error  # the county told the village who holds its papers
+    agent = StationClient(village.test_client()).login("agent")
+    assert "在途：由 李窗口 保管（东关镇便民服务中心" in papers_of_case(agent, ids[1])
+
+
+def test_a_township_off_the_route_scanning_a_batch_the_county_knows_sees_why_it_was_refused(
+        village_alone, township, hub):
+    ids, batch_no = pack_unsynced(village_alone)
+    assert not sync(village_alone).error
+    clerk, batch_page = township_receives(township, batch_no)
+    assert not sync(township).error  # refused in the answer itself
+    page = clerk.get(batch_page).get_data(as_text=True)
+    assert f"县级平台未接受：批次 {batch_no} 不经过本站" in page and "李窗口" not in now_line(page)

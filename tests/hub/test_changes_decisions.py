@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sync import protocol
@@ -179,7 +181,13 @@ def test_materials_after_supplement_flag_case(hub_app, station_a, submitted_case
 def test_protocol_change_kinds_are_the_documented_ones():
     assert set(protocol.CHANGE_KINDS) == {"case.status", "catalog.published", "station.settings", "conflict.resolved",
                                           "evaluation.recorded", "remedy.updated", "case.shared",
-                                          "appointment.changed", "hub.restored", "transfer.handover"}
+                                          "appointment.changed", "hub.restored", "transfer.handover",
+                                          "transfer.handover_refused"}
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    spec = (docs / "hub-openapi.yaml").read_text(encoding="utf-8")
+    assert f"kind: {{type: string, enum: [{', '.join(protocol.CHANGE_KINDS)}]}}" in spec  # the Change schema
+    table = (docs / "sync-protocol.md").read_text(encoding="utf-8")
+    assert all(f"| `{kind}` |" in table for kind in protocol.CHANGE_KINDS)
 
 
 def test_a_material_the_station_marked_not_applicable_cannot_be_asked_for_in_a_supplement(

@@ -50,10 +50,10 @@ def township_handover(handover_id: str, **over):  # noqa: ANN003, ANN201
     return row
 
 
-def feed(station) -> list[dict]:  # noqa: ANN001
+def feed(station, kind: str = "transfer.handover") -> list[dict]:  # noqa: ANN001
     response = station.changes()
     assert response.status_code == 200
-    return [c for c in response.json["changes"] if c["kind"] == "transfer.handover"]
+    return [c for c in response.json["changes"] if c["kind"] == kind]
 
 
 @pytest.fixture
@@ -176,6 +176,12 @@ def test_a_pending_handover_from_a_station_off_the_route_is_refused_when_the_bat
     page = batch_page(hub_app, approver)
     assert now_line(page).startswith("在途：由 李窗口 保管") and "钱冒领" not in page and "冒领的纸" not in page
     assert [c["payload"]["receiver"] for c in feed(station_a)] == ["李窗口"]
+    # the stranger was answered "stored": it is told now, by the id it gave, with the reason; no one else is
+    [told] = feed(station_b, "transfer.handover_refused")
+    assert told["payload"] == {"transfer_id": "01JTRANSFER000000000000000", "batch_no": "WL-ST-A-20261201-01",
+                               "handover_id": "01JHANDOVER0000000000000009", "reason": told["payload"]["reason"]}
+    assert "不经过本站" in told["payload"]["reason"] and "填写所属乡镇中心" in told["payload"]["reason"]
+    assert feed(township, "transfer.handover_refused") == feed(station_a, "transfer.handover_refused") == []
 
 
 def test_the_county_scan_box_says_what_it_found_or_why_not(hub_app, approver):

@@ -15,7 +15,8 @@ Only a station on the batch's route records its handovers (:func:`route_refusal`
 it, the township centre the county registered for that station (its ``township`` setting), the
 station the batch is sent to (its name as the sheet's destination), and a station already holding
 it per earlier handovers. Another station's handover is refused per item; a pending one is refused
-(dropped, logged) when the batch becomes known, before anything of it is applied.
+(dropped, logged, and the station told by a ``transfer.handover_refused`` change) when the batch
+becomes known, before anything of it is applied.
 
 Every handover is announced as a ``transfer.handover`` change to each station that holds the batch
 (the one that packed it, and any that scanned it) except the one that recorded it, so the village's
@@ -203,10 +204,24 @@ def _settle(transfer: HubTransfer) -> None:
         if refusal:
             log.warning("hub: pending handover %s of batch %s by %s refused: %s", handover.handover_id,
                         transfer.batch_no, handover.recorded_at.code, refusal)
+            _tell_refused(transfer, handover, refusal)
             handover.delete_instance()
             continue
         # missing papers by name: this case's lines are marked as they come (from_case_event)
         _apply(transfer, handover, missing_lines=[])
+
+
+def _tell_refused(transfer: HubTransfer, handover: HubTransferHandover, reason: str) -> None:
+    """A ``transfer.handover_refused`` change to the station that recorded a pending handover now refused.
+
+    It was answered "stored" when it came, so the station counts it as sent and shows it as the
+    papers' whereabouts; this tells it otherwise, by the id it gave the handover, with the reason.
+    """
+    station = handover.recorded_at
+    own_id = handover.handover_id.removeprefix(f"{station.code}:")  # kept per station (record_station_handovers)
+    changes.emit(protocol.CHANGE_TRANSFER_HANDOVER_REFUSED,
+                 {"transfer_id": transfer.transfer_id, "batch_no": transfer.batch_no, "handover_id": own_id,
+                  "reason": reason}, station=station)
 
 
 def _same_centre(name: str, destination: str) -> bool:
