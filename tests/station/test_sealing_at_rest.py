@@ -387,6 +387,13 @@ def test_purge_clears_the_resident_of_old_finished_confirmed_bookings_only(app, 
     assert f"/appointments/{no_show}/case" not in page  # a cleared booking becomes no case
     again = CliRunner().invoke(cli, ["purge"])
     assert "预约：已删除 0 个" in again.output
+    # a key rotation afterwards reseals the cleared booking as it is: masked, and found by no number
+    assert CliRunner().invoke(cli, ["rotate-key"]).exit_code == 0
+    app.extensions["key_ring"] = keys.ring()  # the test's app object outlived the command's own app
+    with app.app_context(), db.connection_context():
+        booking = Appointment.get_by_id(cancelled)
+        assert keys.ring().unseal(booking.phone_stored) == "139****5678" and booking.phone_index == ""
+        assert _found_by_phone("13600004444") == {recent}
 
 
 def test_a_booking_waits_for_the_case_and_the_home_visit_it_led_to(app, agent, monkeypatch):
