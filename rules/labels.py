@@ -174,6 +174,7 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "catalog_import": "导入事项目录",
     "catalog_publish": "发布事项目录",
     "station_settings": "下发站点设置",
+    "device_add": "登记站点设备",
     "device_revoke": "停用站点设备",
     "conflict_view": "查看冲突",
     "conflict_resolve": "处理冲突",

@@ -250,7 +250,7 @@ def rotate_key_command() -> None:
 @instance_option()
 @click.option("--dry-run", is_flag=True, help="list what would go, change nothing")
 def purge_command(dry_run: bool) -> None:
-    """Remove scans and full personal numbers of cases (and home visits' residents) older than RETENTION_MONTHS."""
+    """Remove scans and full personal numbers of cases (and home visits' and bookings' residents) older than RETENTION_MONTHS."""
     app = _app()
     months = int(app.config["RETENTION_MONTHS"] or 0)
     if months <= 0:
@@ -259,9 +259,11 @@ def purge_command(dry_run: bool) -> None:
         if dry_run:
             found = retention.candidates(months)
             visits = retention.visit_candidates(months)
+            bookings = retention.booking_candidates(months)
         else:
             found = retention.purge(months, app.config["ATTACHMENT_DIR"])
             visits = retention.purge_visits(months)
+            bookings = retention.purge_bookings(months)  # after the visits: a booking waits for its visit
         library = retention.purge_library(app.config["ATTACHMENT_DIR"], dry_run=dry_run)
     for c in found:
         click.echo(f"{c.case_no}\t{c.item_name}\t{c.status_name}\t办结于 {c.closed_at:%Y-%m-%d}\t{c.masked_id}"
@@ -269,10 +271,14 @@ def purge_command(dry_run: bool) -> None:
     for v in visits:
         click.echo(f"上门服务记录\t{v.visited_on:%Y-%m-%d}\t{v.staff}\t{v.masked_name}\t{v.outcome_name}"
                    f"\t所收办件 {v.cases} 件")
+    for b in bookings:
+        click.echo(f"预约\t{b.slot_date:%Y-%m-%d} {b.slot_start}\t{b.code}\t{b.item_name}\t{b.masked_name}\t{b.status_name}")
     verb = "将删除" if dry_run else "已删除"
     click.echo(f"保存期 {months} 个月：{verb} {len(found)} 件办件的扫描件和完整个人信息（只含县级平台已确认接收的已办结办件）。")
     click.echo(f"上门服务记录：{verb} {len(visits)} 条的服务对象姓名、电话和地址"
                "（只含县级平台已确认接收、所收办件均已办结的上门服务）。")
+    click.echo(f"预约：{verb} {len(bookings)} 个的预约人姓名、电话和住址"
+               "（只含县级平台已确认接收、已取消、未到或所转办件已办结的预约）。")
     click.echo(f"居民材料库：{verb}过期的已核验材料 {library.kept} 份（含扫描件）、"
                f"{retention.LICENCE_CHECK_DAYS} 天前的电子证照查询结果 {library.checks} 条。")
 

@@ -11,7 +11,8 @@ class Appointment(BaseModel):
     """One booking; name, phone and address sealed (services/appointments.py), the phone blind-indexed.
 
     ``version`` counts the station's own changes and ``sent_version`` the last one the county
-    confirmed, so a booking changed while a sync was sending it is sent again.
+    confirmed, so a booking changed while a sync was sending it is sent again. Retention clears the
+    resident of an old, finished, confirmed booking (services/retention.py).
     """
 
     id = CharField(max_length=36, primary_key=True)  # a ULID, made where it was booked
@@ -37,3 +38,4 @@ class Appointment(BaseModel):
     updated_at = DateTimeField(default=now)
     version = IntegerField(default=0)
     sent_version = IntegerField(default=0)
+    personal_purged_at = DateTimeField(null=True)  # retention: the resident's name, phone, address cleared (0026)

@@ -195,8 +195,18 @@ def set_status(appointment_id: str, status: str, note: str = "") -> Appointment:
     return get(appointment_id)
 
 
+PURGED = "这个预约已过保存期限，预约人的姓名、电话和住址已清除，不能再转为办件或登记上门。"
+
+
+def check_not_purged(appointment: Appointment) -> None:
+    """A booking whose resident retention cleared prefills and becomes nothing (DomainError)."""
+    if appointment.personal_purged_at is not None:
+        raise DomainError(PURGED)
+
+
 def intake_values(appointment: Appointment) -> dict[str, str]:
     """What the intake form is prefilled with when a booking becomes a case."""
+    check_not_purged(appointment)
     ring = keys.ring()
     return {"applicant_name": ring.unseal(appointment.name_stored), "applicant_phone": ring.unseal(appointment.phone_stored),
             "applicant_address": ring.unseal(appointment.address_stored) if appointment.address_stored else ""}
@@ -206,6 +216,7 @@ def mark_converted(appointment_id: str, case: Case) -> None:
     """The booking became this case (the resident's booking page then shows the case)."""
     with db.atomic("IMMEDIATE"):
         appointment = get(appointment_id)
+        check_not_purged(appointment)  # its version would go up with the masked name, which the county refuses
         if appointment.status not in ("booked", "no_show"):
             raise DomainError(f"这个预约{rules.STATUSES[appointment.status]}，不能再转为办件。")
         Appointment.update(status="converted", case_id=case.id, case_no=case.case_no, case_query_code=case.query_code,
@@ -231,16 +242,23 @@ class PlanRow:
     source_word: str
     case_id: str
     case_no: str
+    purged: bool  # retention cleared the resident: name and phone are kept masked only
 
 
 def day_plan(day: dt.date) -> list[PlanRow]:
-    """The day's bookings by time: home visits marked, names and phones masked."""
+    """The day's bookings by time: home visits marked, names and phones masked (a purged one's are stored masked)."""
     ring = keys.ring()
     rows = Appointment.select().where(Appointment.slot_date == day).order_by(Appointment.slot_start, Appointment.created_at)
-    return [PlanRow(a.id, a.code, a.slot_start, a.slot_end, a.item_code, a.item_name,
-                    mask_name(ring.unseal(a.name_stored)), mask_phone(ring.unseal(a.phone_stored)), a.home_visit,
+    return [PlanRow(a.id, a.code, a.slot_start, a.slot_end, a.item_code, a.item_name, *_masked(a, ring), a.home_visit,
                     a.status, rules.STATUSES.get(a.status, a.status), rules.SOURCES.get(a.source, a.source),
-                    a.case_id, a.case_no) for a in rows]
+                    a.case_id, a.case_no, a.personal_purged_at is not None) for a in rows]
+
+
+def _masked(a: Appointment, ring: Any) -> tuple[str, str]:
+    name, phone = ring.unseal(a.name_stored), ring.unseal(a.phone_stored) if a.phone_stored else ""
+    if a.personal_purged_at is not None:
+        return name, phone  # masked when purged; masking again would hide more of the same digits
+    return mask_name(name), mask_phone(phone)
 
 
 # --- what goes up with the sync -----------------------------------------------------------------------

@@ -191,16 +191,20 @@ def _reseal_other_tables() -> int:
 
 
 def _reseal_appointments() -> int:
-    """Bookings (issue 16): name, phone and address sealed, and the phone's blind index under the current key."""
+    """Bookings (issue 16): name, phone and address sealed, and the phone's blind index under the current key.
+
+    A booking retention cleared keeps no index: its phone is stored masked and it is found by no number.
+    """
     ring = keys.ring()
-    rows = db.execute_sql("SELECT id, name_stored, phone_stored, address_stored, phone_index FROM appointment").fetchall()
+    rows = db.execute_sql("SELECT id, name_stored, phone_stored, address_stored, phone_index, personal_purged_at "
+                          "FROM appointment").fetchall()
     updates = []
-    for appointment_id, name, phone, address, index in rows:
+    for appointment_id, name, phone, address, index, purged_at in rows:
         plain_phone = ring.unseal(phone)
-        if any(v and ring.needs_resealing(v) for v in (name, phone, address)) or index != ring.blind_index(plain_phone):
-            updates.append((ring.seal(ring.unseal(name)), ring.seal(plain_phone),
-                            ring.seal(ring.unseal(address)) if address else address, ring.blind_index(plain_phone),
-                            appointment_id))
+        wanted = "" if purged_at else ring.blind_index(plain_phone)
+        if any(v and ring.needs_resealing(v) for v in (name, phone, address)) or index != wanted:
+            updates.append((ring.seal(ring.unseal(name)), ring.seal(plain_phone) if phone else phone,
+                            ring.seal(ring.unseal(address)) if address else address, wanted, appointment_id))
     if updates:
         with db.atomic("IMMEDIATE"):
             db.cursor().executemany("UPDATE appointment SET name_stored = ?, phone_stored = ?, address_stored = ?, "

@@ -14,6 +14,12 @@ case taken during it closed, and every one of its outbox events acknowledged (at
 resident's name and phone are kept masked, its address is removed — in the row and in its sent
 outbox payloads — and the purge is written on the visit's page (``personal_purged_at``) and in the
 access log.
+
+Bookings (预约) too: a slot before the cutoff, the booking finished (cancelled, not attended,
+turned into a case closed since, or answered by a home visit clearable as well), and its last change
+confirmed by the county. Its resident's name and phone are kept masked, the address removed, the
+phone's blind index emptied (a purged booking is no longer found by the number), the purge marked
+(``personal_purged_at``) and written in the access log. The county keeps its own copy.
 """
 
 from __future__ import annotations
@@ -24,11 +30,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from peewee import ModelSelect
+
+from rules import appointments as booking_rules
 from rules.labels import HOME_VISIT_OUTCOMES
 from rules.privacy import mask_id_number, mask_name, mask_phone
 from station import keys
 from station.extensions import db
-from station.models import Attachment, Case, HomeVisit, HomeVisitCase, KeptMaterial, LicenceCheck, ServiceItem
+from station.models import (
+    Appointment,
+    Attachment,
+    Case,
+    HomeVisit,
+    HomeVisitCase,
+    KeptMaterial,
+    LicenceCheck,
+    ServiceItem,
+)
 from station.services import access_log, material_library, personal, timeline
 from station.services.attachments import blob_path
 from sync.local_db import now
@@ -175,23 +193,25 @@ def visit_candidates(months: int, today: dt.date | None = None) -> list[VisitPur
     """
     if months <= 0:
         return []
+    ring = keys.ring()
+    return [VisitPurgeCandidate(visit.id, visit.visited_on, visit.staff, mask_name(ring.unseal(visit.resident_name_stored)),
+                                HOME_VISIT_OUTCOMES.get(visit.outcome, visit.outcome),
+                                HomeVisitCase.select().where(HomeVisitCase.visit_id == visit.id).count())
+            for visit in _purgeable_visits(months, today).order_by(HomeVisit.visited_on, HomeVisit.id)]
+
+
+def _purgeable_visits(months: int, today: dt.date | None) -> ModelSelect:
+    """The visits :func:`visit_candidates` lists, as a query (a booking waits for the visit it led to)."""
     unacked = OutboxEvent.select(OutboxEvent.case_id).where(OutboxEvent.state != "acked")
     acked = OutboxEvent.select(OutboxEvent.case_id).where(OutboxEvent.state == "acked")
     open_cases = (HomeVisitCase.select(HomeVisitCase.visit_id)
                   .join(Case, on=(HomeVisitCase.case_id == Case.id))
                   .where(Case.status.not_in(CLOSED_STATUSES)))
-    rows = (HomeVisit.select()
-            .where((HomeVisit.visited_on < cutoff(months, today).date())
-                   & HomeVisit.personal_purged_at.is_null(True)
-                   & HomeVisit.id.in_(acked)  # synced at all…
-                   & HomeVisit.id.not_in(unacked)  # …and nothing still waiting or set aside
-                   & HomeVisit.id.not_in(open_cases))
-            .order_by(HomeVisit.visited_on, HomeVisit.id))
-    ring = keys.ring()
-    return [VisitPurgeCandidate(visit.id, visit.visited_on, visit.staff, mask_name(ring.unseal(visit.resident_name_stored)),
-                                HOME_VISIT_OUTCOMES.get(visit.outcome, visit.outcome),
-                                HomeVisitCase.select().where(HomeVisitCase.visit_id == visit.id).count())
-            for visit in rows]
+    return HomeVisit.select().where((HomeVisit.visited_on < cutoff(months, today).date())
+                                    & HomeVisit.personal_purged_at.is_null(True)
+                                    & HomeVisit.id.in_(acked)  # synced at all…
+                                    & HomeVisit.id.not_in(unacked)  # …and nothing still waiting or set aside
+                                    & HomeVisit.id.not_in(open_cases))
 
 
 def purge_visits(months: int, today: dt.date | None = None) -> list[VisitPurgeCandidate]:
@@ -227,6 +247,74 @@ def scrub_visit(payload: Any) -> Any:
     if isinstance(resident, dict) and isinstance(resident.get("name"), str):
         payload["resident"] = {**resident, "name": mask_name(resident["name"])}
     return payload
+
+
+# --- bookings (预约) --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BookingPurgeCandidate:
+    """A booking a dry run lists: the resident's name masked."""
+
+    appointment_id: str
+    code: str
+    slot_date: dt.date
+    slot_start: str
+    item_name: str
+    masked_name: str
+    status_name: str
+
+
+def booking_candidates(months: int, today: dt.date | None = None) -> list[BookingPurgeCandidate]:
+    """Bookings whose resident may be cleared now: slot before the cutoff, finished, every change confirmed.
+
+    Finished: cancelled, not attended, turned into a case that is closed since, or answered by a
+    home visit (recording one leaves the booking "booked") that may be cleared too — the visit was
+    prefilled from it, so a booking never outlives the visit's resident in full.
+    Confirmed: the county acknowledged the booking's last change (``sent_version == version``).
+    """
+    if months <= 0:
+        return []
+    closed = Case.select(Case.id).where(Case.status.in_(CLOSED_STATUSES))
+    visited = HomeVisit.select(HomeVisit.appointment_id).where(HomeVisit.appointment_id != "")
+    waiting_visits = visited.where(HomeVisit.personal_purged_at.is_null(True)
+                                   & HomeVisit.id.not_in(_purgeable_visits(months, today).select(HomeVisit.id)))
+    rows = (Appointment.select()
+            .where((Appointment.slot_date < cutoff(months, today).date())
+                   & (Appointment.status.in_(booking_rules.FINAL) | Appointment.id.in_(visited))
+                   & (Appointment.sent_version == Appointment.version)
+                   & Appointment.personal_purged_at.is_null(True)
+                   & ((Appointment.case_id == "") | Appointment.case_id.in_(closed))
+                   & Appointment.id.not_in(waiting_visits))
+            .order_by(Appointment.slot_date, Appointment.slot_start, Appointment.id))
+    ring = keys.ring()
+    return [BookingPurgeCandidate(a.id, a.code, a.slot_date, a.slot_start, a.item_name,
+                                  mask_name(ring.unseal(a.name_stored)), booking_rules.STATUSES.get(a.status, a.status))
+            for a in rows]
+
+
+def purge_bookings(months: int, today: dt.date | None = None) -> list[BookingPurgeCandidate]:
+    """Clear the resident of every booking candidate; return what went (as a dry run would have listed it)."""
+    done = booking_candidates(months, today)
+    if not done:
+        return []
+    return _zeroing(lambda: [candidate for candidate in done if _purge_booking(candidate)])
+
+
+def _purge_booking(candidate: BookingPurgeCandidate) -> bool:
+    ring = keys.ring()
+    with db.atomic("IMMEDIATE"):
+        booking = Appointment.get_by_id(candidate.appointment_id)
+        if booking.version != booking.sent_version:
+            return False  # changed since the list was made: never clear what the county has not got
+        phone = ring.unseal(booking.phone_stored) if booking.phone_stored else ""
+        Appointment.update(name_stored=ring.seal(candidate.masked_name),
+                           phone_stored=ring.seal(mask_phone(phone)) if phone else "",
+                           phone_index="",  # no longer found by the number
+                           address_stored="", personal_purged_at=now()).where(Appointment.id == booking.id).execute()
+        access_log.record("appointment_change", actor_name="系统", obj=booking.code,
+                          detail=f"保存期满：已清除 {booking.slot_date:%Y-%m-%d} {booking.slot_start} 预约的预约人"
+                                 "姓名、电话和住址（县级平台已确认接收）")
+    return True
 
 
 # --- the material library (只提交一次) ------------------------------------------------------------

@@ -87,6 +87,9 @@ def to_case(appointment_id: str):  # noqa: ANN201
         booking = appointments.get(appointment_id)
     except DomainError:
         abort(404)
+    if booking.personal_purged_at is not None:
+        flash(appointments.PURGED, "error")
+        return redirect(url_for("appointments.plan", day=booking.slot_date.isoformat()))
     if booking.status not in ("booked", "no_show"):
         flash(f"这个预约{rules.STATUSES[booking.status]}，不能再转为办件。", "error")
         return redirect(url_for("appointments.plan", day=booking.slot_date.isoformat()))

@@ -19,6 +19,7 @@ fresh install needs no separate step; ``init`` exists to do only that.
 
 from __future__ import annotations
 
+import getpass
 import logging
 import sys
 from pathlib import Path
@@ -41,6 +42,18 @@ log = logging.getLogger("sync.hub")
 
 PROG = "python -m sync.hub"
 CLI_ACTOR = "命令行"  # who the access log names for a change made at the server
+
+
+def cli_actor() -> str:
+    """Who the access log names for a change made at the server: the command line and, when known, the OS user.
+
+    The hub's users log in through pages; at the command line the OS account is the only name there is.
+    """
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError, ImportError):  # no login name in the environment nor the password database
+        return CLI_ACTOR
+    return f"{CLI_ACTOR}（{user}）" if user else CLI_ACTOR
 
 
 def _app() -> Flask:
@@ -173,7 +186,10 @@ def add_device_command(code: str, name: str) -> None:
     app = _app()
     with app.app_context(), db.connection_context():
         try:
-            device, secret = devices.add_device(code, name)
+            with db.atomic():  # the device and its access-log entry, or neither
+                device, secret = devices.add_device(code, name)
+                access_log.record(None, "device_add", actor_name=cli_actor(), obj=f"{device.station.code}/{device.number}",
+                                  detail=f"登记设备“{device.name}”（第 {device.number} 号），密钥已在命令行显示一次")
         except HubError as exc:
             _fail(exc.message)
     click.echo(f"设备已登记：站点 {code} 的第 {device.number} 号设备“{device.name}”")
@@ -192,7 +208,11 @@ def revoke_device_command(code: str, name: str, reason: str) -> None:
     app = _app()
     with app.app_context(), db.connection_context():
         try:
-            device = devices.revoke_device(code, name, reason)
+            with db.atomic():
+                device = devices.revoke_device(code, name, reason)
+                access_log.record(None, "device_revoke", actor_name=cli_actor(),
+                                  obj=f"{device.station.code}/{device.number}",
+                                  detail=f"停用设备“{device.name}”：{device.revoked_reason}")
         except HubError as exc:
             _fail(exc.message)
     click.echo(f"已停用站点 {code} 的第 {device.number} 号设备“{device.name}”（{device.revoked_reason}）")
@@ -236,18 +256,18 @@ def create_user_command(username: str, password: str | None, name: str, role: st
             with db.atomic():  # each change and its access-log entry, or neither
                 if HubUser.get_or_none(HubUser.username == username):
                     users.set_password(username, password)
-                    access_log.record(None, "password_reset", actor_name=CLI_ACTOR, obj=username,
+                    access_log.record(None, "password_reset", actor_name=cli_actor(), obj=username,
                                       detail=f"重置用户 {username} 的密码")
                     messages.append(f"已重设用户 {username} 的密码，其已登录的会话全部失效。")
                     if role:
                         users.set_role(username, role)
-                        access_log.record(None, "user_role", actor_name=CLI_ACTOR, obj=username,
+                        access_log.record(None, "user_role", actor_name=cli_actor(), obj=username,
                                           detail=f"用户 {username} 的角色改为{ROLES[role]}")
                         messages.append(f"用户 {username} 的角色改为{ROLES[role]}。")
                 else:
                     role = role or APPROVER
                     users.create_user(username, password, name=name, role=role)
-                    access_log.record(None, "user_create", actor_name=CLI_ACTOR, obj=username,
+                    access_log.record(None, "user_create", actor_name=cli_actor(), obj=username,
                                       detail=f"添加县级用户 {username}（{ROLES[role]}）")
                     messages.append(f"已创建县级用户 {username}（{ROLES[role]}）。")
             for message in messages:
@@ -269,7 +289,7 @@ def import_licences_command(csv_file: str) -> None:
             added, known = licences.import_csv(Path(csv_file).read_text(encoding="utf-8"))
         except licences.LookupRefused as exc:
             _fail(f"未导入：{exc}")
-        access_log.record(None, "licence_import", actor_name=CLI_ACTOR, obj=Path(csv_file).name,
+        access_log.record(None, "licence_import", actor_name=cli_actor(), obj=Path(csv_file).name,
                           detail=f"导入电子证照 {added} 条（已有 {known} 条）")
     click.echo(f"已导入电子证照 {added} 条；已在证照库中的 {known} 条未重复导入。")
 

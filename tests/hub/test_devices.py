@@ -6,7 +6,8 @@ from click.testing import CliRunner
 
 from sync.hub.cli import cli
 from sync.hub.extensions import db
-from sync.hub.services import devices
+from sync.hub.models import HubAccessLog
+from sync.hub.services import access_log, devices
 from tests.fixtures.hub import SignedStation, case_snapshot
 
 
@@ -89,3 +90,25 @@ def test_add_device_prints_its_number_and_secret_once_and_revoke_needs_a_reason(
     assert "上门笔记本" in result.output and "在用" in result.output
     if not db.is_closed():
         db.close()
+
+
+def test_adding_and_revoking_a_device_at_the_command_line_is_in_the_access_log(hub_app, station_a, county_admin,
+                                                                               monkeypatch):
+    from sync.hub import cli as hub_cli
+
+    monkeypatch.setattr(hub_cli, "_app", lambda: hub_app)
+    monkeypatch.setattr(hub_cli.getpass, "getuser", lambda: "zhangsan")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["add-device", "ST-A", "上门笔记本"]).exit_code == 0
+    assert runner.invoke(cli, ["add-device", "ST-A", "上门笔记本"]).exit_code == 1  # refused: nothing to log
+    assert runner.invoke(cli, ["revoke-device", "ST-A", "上门笔记本", "--reason", "笔记本遗失"]).exit_code == 0
+    with hub_app.app_context(), db.connection_context():
+        entries = [(e.action, e.actor_name, e.object, e.detail) for e in HubAccessLog.select().where(
+            HubAccessLog.action.in_(("device_add", "device_revoke"))).order_by(HubAccessLog.seq)]
+        assert access_log.verify().ok
+    assert entries == [
+        ("device_add", "命令行（zhangsan）", "ST-A/1", "登记设备“上门笔记本”（第 1 号），密钥已在命令行显示一次"),
+        ("device_revoke", "命令行（zhangsan）", "ST-A/1", "停用设备“上门笔记本”：笔记本遗失")]
+    page = county_admin.get("/access-log").get_data(as_text=True)
+    assert "命令行（zhangsan）" in page and "登记站点设备" in page and "停用站点设备" in page
+    assert "device_secret" not in page

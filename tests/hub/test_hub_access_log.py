@@ -94,13 +94,14 @@ def test_user_changes_at_the_command_line_are_recorded(hub_app, tmp_path, monkey
     from sync.hub import cli
 
     monkeypatch.setattr(cli, "_app", lambda: hub_app)
+    monkeypatch.setattr(cli.getpass, "getuser", lambda: "zhangsan")  # the OS account that ran the command
     runner = CliRunner()
     assert runner.invoke(cli.cli, ["create-user", "newone", "--password", "long-enough-1"]).exit_code == 0
     assert runner.invoke(cli.cli, ["create-user", "newone", "--password", "long-enough-2",
                                    "--role", "admin"]).exit_code == 0
     actions = [(e.action, e.actor_name, e.object) for e in _entries(hub_app)]
-    assert actions == [("user_create", "命令行", "newone"), ("password_reset", "命令行", "newone"),
-                       ("user_role", "命令行", "newone")]
+    assert actions == [("user_create", "命令行（zhangsan）", "newone"), ("password_reset", "命令行（zhangsan）", "newone"),
+                       ("user_role", "命令行（zhangsan）", "newone")]
 
 
 def _verify(admin: ClerkClient, station: str = "") -> str:

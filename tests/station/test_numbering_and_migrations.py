@@ -171,3 +171,35 @@ def test_upgrade_to_0022_names_every_handover_already_recorded_and_keeps_held_bu
             ("赵送件",), ("李窗口",)]
         assert upgraded.execute_sql("SELECT data, device, path FROM relay_bundle").fetchall() == [
             (b"sealed bytes", 0, "")]  # still forwarded from its bytes
+
+
+def test_upgrade_to_0026_keeps_a_booking_queued_for_the_county_and_sends_it(tmp_path):
+    """A station upgraded with a no-show the county has not confirmed: kept whole, still sent, not cleared."""
+    from station import create_app
+    from station.models import Appointment
+    from station.services import appointments, retention
+
+    path = tmp_path / "station.sqlite3"
+    old = open_database(str(path))
+    with old.connection_context():
+        upgrade(old, target="0024_home_visit_personal_purged")
+    old.close()
+    raw = sqlite3.connect(path)
+    _insert(raw, "catalog_version", version="2023.01", imported_at="2023-01-01 00:00:00", is_current=1)
+    _insert(raw, "appointment", id="01OLDBOOKING", code="ABCD2345", slot_date="2023-03-01", slot_start="09:00",
+            slot_end="10:00", item_name="高龄津贴申领", name_stored="赵桂英", phone_stored="13912345678",
+            phone_index="old", status="no_show", source="public", created_at="2023-02-20 09:00:00",
+            updated_at="2023-03-01 11:00:00", version=1, sent_version=0)
+    raw.commit()
+    raw.close()
+
+    app = create_app(station_test_config(tmp_path), instance_path=str(tmp_path / "instance"))
+    with app.app_context(), db.connection_context():
+        assert pending(db.obj) == [] and "0026_appointment_personal_purged" in schema_version(db.obj)
+        assert Appointment.get_by_id("01OLDBOOKING").personal_purged_at is None
+        [sent] = appointments.pending_push()["bookings"]
+        assert (sent["name"], sent["phone"], sent["status"]) == ("赵桂英", "13912345678", "no_show")
+        assert retention.booking_candidates(24) == []  # the county has not got the no-show yet
+        appointments.push_confirmed({"bookings": [sent]})
+        [listed] = retention.booking_candidates(24)
+        assert listed.masked_name == "赵*英"

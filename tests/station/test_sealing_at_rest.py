@@ -15,10 +15,11 @@ from flask import Flask
 from station import create_app, keys
 from station.cli import cli
 from station.extensions import db
-from station.models import Attachment, Case, HomeVisit, TimelineEntry, User
-from station.services import cases, home_visits, intake, personal, retention
+from station.models import AccessLog, Appointment, Attachment, Case, HomeVisit, TimelineEntry, User
+from station.services import appointments, cases, home_visits, intake, personal, retention
 from station.services.attachments import add_attachment, blob_path, read_blob
 from station.services.errors import DomainError
+from sync import protocol
 from sync import state as sync_state
 from sync.outbox import OutboxEvent
 from tests.fixtures.config import station_test_config
@@ -315,3 +316,105 @@ def test_purge_clears_the_resident_of_old_finished_acknowledged_visits_only(app,
     assert "保存期满" not in agent.get(f"/visits/{recent}").get_data(as_text=True)
     again = CliRunner().invoke(cli, ["purge"])
     assert "上门服务记录：已删除 0 条" in again.output
+
+
+# --- retention of bookings (预约) -----------------------------------------------------------------------
+
+def _from_county(months_ago: int, name: str, phone: str, status: str = "booked", **more: object) -> str:
+    """A booking made at the county `months_ago` months back (negative: still to come), as the pull stores it."""
+    booking_id = protocol.new_id()
+    day = dt.date.today() - dt.timedelta(days=31 * months_ago)
+    appointments.apply_from_hub({"appointment_id": booking_id, "code": booking_id[-8:], "slot_date": day.isoformat(),
+                                 "slot_start": "09:00", "slot_end": "10:00", "item_name": "高龄津贴申领", "name": name,
+                                 "phone": phone, "status": status, "source": "public", **more})
+    return booking_id
+
+
+def _confirmed() -> None:
+    """One sync: the county confirms every booking change the station sends."""
+    appointments.push_confirmed(appointments.pending_push())
+
+
+def _found_by_phone(phone: str) -> set[str]:
+    indexes = keys.ring().blind_indexes(phone)
+    return {a.id for a in Appointment.select().where(Appointment.phone_index.in_(indexes))}
+
+
+def test_purge_clears_the_resident_of_old_finished_confirmed_bookings_only(app, agent, monkeypatch):
+    with app.app_context(), db.connection_context():
+        cancelled = _from_county(30, "赵桂英", "13912345678", "cancelled")
+        no_show = _from_county(30, "钱大爷", "13800001111")
+        appointments.set_status(no_show, "no_show")
+        recent = _from_county(3, "李春花", "13600004444", "cancelled")
+        coming = _from_county(-1, "周大年", "13500005555", "cancelled")
+        waiting = _from_county(30, "吴老汉", "13400006666")  # never came, never marked: not finished
+        converted = _from_county(30, "郑秀兰", "13300007777")
+        appointments.mark_converted(converted, _intake())  # …into a case still open
+        _confirmed()
+        unconfirmed = _from_county(30, "孙小梅", "13700003333")
+        appointments.set_status(unconfirmed, "no_show")  # the county has not got this yet
+    _env(monkeypatch, app)
+
+    dry = CliRunner().invoke(cli, ["purge", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "预约：将删除 2 个" in dry.output
+    assert "赵*英" in dry.output and "钱*爷" in dry.output and "赵桂英" not in dry.output
+    with app.app_context(), db.connection_context():
+        assert appointments.intake_values(Appointment.get_by_id(cancelled))["applicant_name"] == "赵桂英"
+        assert _found_by_phone("13912345678") == {cancelled}  # a dry run changes nothing
+
+    done = CliRunner().invoke(cli, ["purge"])
+    assert done.exit_code == 0, done.output
+    assert "预约：已删除 2 个" in done.output
+    with app.app_context(), db.connection_context():
+        ring = keys.ring()
+        booking = Appointment.get_by_id(cancelled)
+        assert ring.unseal(booking.name_stored) == "赵*英" and ring.unseal(booking.phone_stored) == "139****5678"
+        assert booking.address_stored == "" and booking.personal_purged_at is not None
+        assert not _found_by_phone("13912345678") and not _found_by_phone("13800001111")
+        with pytest.raises(DomainError, match="已过保存期限"):  # nothing left to prefill a case or a visit with
+            appointments.intake_values(booking)
+        for kept, name, phone in ((unconfirmed, "孙小梅", "13700003333"), (recent, "李春花", "13600004444"),
+                                  (coming, "周大年", "13500005555"), (waiting, "吴老汉", "13400006666"),
+                                  (converted, "郑秀兰", "13300007777")):
+            assert appointments.intake_values(Appointment.get_by_id(kept))["applicant_name"] == name
+            assert _found_by_phone(phone) == {kept}
+        logged = AccessLog.select().where((AccessLog.action == "appointment_change") & AccessLog.detail.contains("保存期满"))
+        assert sorted(e.object for e in logged) == sorted(Appointment.get_by_id(b).code for b in (cancelled, no_show))
+        day = booking.slot_date.isoformat()
+    page = agent.get(f"/appointments/?day={day}").get_data(as_text=True)
+    assert "赵*英" in page and "139****5678" in page and "保存期满，预约人信息已清除" in page
+    assert f"/appointments/{no_show}/case" not in page  # a cleared booking becomes no case
+    again = CliRunner().invoke(cli, ["purge"])
+    assert "预约：已删除 0 个" in again.output
+    # a key rotation afterwards reseals the cleared booking as it is: masked, and found by no number
+    assert CliRunner().invoke(cli, ["rotate-key"]).exit_code == 0
+    app.extensions["key_ring"] = keys.ring()  # the test's app object outlived the command's own app
+    with app.app_context(), db.connection_context():
+        booking = Appointment.get_by_id(cancelled)
+        assert keys.ring().unseal(booking.phone_stored) == "139****5678" and booking.phone_index == ""
+        assert _found_by_phone("13600004444") == {recent}
+
+
+def test_a_booking_waits_for_the_case_and_the_home_visit_it_led_to(app, agent, monkeypatch):
+    with app.app_context(), db.connection_context():
+        converted = _from_county(30, "郑秀兰", "13300007777")
+        case = _intake()
+        appointments.mark_converted(converted, case)
+        visited = _from_county(30, "孙福贵", "13700002222", home_visit=True, address="示范县东关镇东关村五组3号")
+        _confirmed()
+        day = (dt.date.today() - dt.timedelta(days=31 * 30)).isoformat()
+    response = agent.post("/visits/new", {**VISIT, "visited_on": day, "appointment_id": visited})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    visit_id = response.headers["Location"].rsplit("/", 1)[-1]
+    _env(monkeypatch, app)
+
+    first = CliRunner().invoke(cli, ["purge"])  # the case is open, the visit not yet at the county
+    assert "预约：已删除 0 个" in first.output, first.output
+    with app.app_context(), db.connection_context():
+        Case.update(status="completed", closed_at=dt.datetime.now()).where(Case.id == case.id).execute()
+        _acked(visit_id)
+    second = CliRunner().invoke(cli, ["purge"])
+    assert "上门服务记录：已删除 1 条" in second.output and "预约：已删除 2 个" in second.output, second.output
+    with app.app_context(), db.connection_context():
+        assert {keys.ring().unseal(Appointment.get_by_id(b).name_stored) for b in (converted, visited)} == {"郑*兰", "孙*贵"}
