@@ -2,7 +2,7 @@
 
 Inside Flask a 503 cost as much CPU as any other request (~400 µs: request context, URL
 adapter, session, hooks, response object) for nothing accepted, and a burst brings hundreds of
-them. Here it is a dictionary lookup, a URL match for ``/api/`` paths and a few bytes of JSON.
+them. Here it is a URL match (for the gated routes' paths only) and a few bytes of JSON.
 The 503 keeps the shape Flask gave it: the same JSON (``error``, ``message``, ``server_time``,
 ``retry_after_s``), ``Retry-After``, ``no-store`` and the safety headers every answer carries.
 
@@ -25,7 +25,7 @@ from werkzeug.routing import MapAdapter
 
 from sync import protocol
 from sync.hub.admission import GATED, Admission, HubBusy
-from sync.hub.views.api import API_PREFIX, server_time
+from sync.hub.views.api import server_time
 from websec.headers import safety_headers
 
 Environ = dict[str, Any]
@@ -46,20 +46,24 @@ class AdmissionGate:
         self.gate = gate
         self._adapter: MapAdapter | None = None
         self._gated: frozenset[str] = frozenset()
+        self._prefixes: tuple[str, ...] = ()
 
     def _bind(self) -> MapAdapter:
         # on the first request, when every blueprint is registered; the adapter only reads the map
         self._gated = frozenset(name for name, view in self.app.view_functions.items()
                                 if getattr(view, GATED, False))
+        # the gated rules' fixed beginnings: any other path (a page, /api/v1/time) is not matched twice
+        self._prefixes = tuple(rule.rule.split("<", 1)[0] for rule in self.app.url_map.iter_rules()
+                               if rule.endpoint in self._gated)
         self._adapter = self.app.url_map.bind("hub")
         return self._adapter
 
     def is_gated(self, environ: Environ) -> bool:
         """Whether Flask would route this request to a gated view (the same URL map, matched once more)."""
-        path = environ.get("PATH_INFO") or "/"
-        if not path.startswith(API_PREFIX):
-            return False
         adapter = self._adapter or self._bind()
+        path = environ.get("PATH_INFO") or "/"
+        if not path.startswith(self._prefixes):
+            return False
         try:
             endpoint, _args = adapter.match(path.encode("latin-1").decode("utf-8", "replace"),
                                             environ.get("REQUEST_METHOD", "GET"))
