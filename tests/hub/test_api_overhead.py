@@ -24,6 +24,13 @@ def one_slot_hub(tmp_path):
     return create_app(hub_test_config(ADMISSION_SLOTS=1, ADMISSION_WAIT_S=0.05), tmp_path / "hub-instance")
 
 
+@pytest.fixture(params=[0, 1], ids=["direct", "behind-a-proxy"])
+def one_slot_hub_any_proxy(request, tmp_path):
+    """The same, served directly or behind a trusted proxy (ProxyFix wraps the gate)."""
+    return create_app(hub_test_config(ADMISSION_SLOTS=1, ADMISSION_WAIT_S=0.05, TRUSTED_PROXIES=request.param),
+                      tmp_path / "hub-instance")
+
+
 def _block_changes(app, monkeypatch) -> tuple[threading.Event, threading.Event]:  # noqa: ANN001
     """Make the next changes pull stop inside its view until ``release`` is set."""
     platform = app.extensions["hub_platform"]
@@ -70,8 +77,8 @@ def test_a_page_still_refreshes_its_idle_clock_and_refuses_a_post_without_csrf(h
     assert approver.get("/cases").status_code == 200  # still logged in
 
 
-def test_a_busy_hub_answers_503_in_front_of_flask_with_the_full_shape(one_slot_hub, monkeypatch):
-    app = one_slot_hub
+def test_a_busy_hub_answers_503_in_front_of_flask_with_the_full_shape(one_slot_hub_any_proxy, monkeypatch):
+    app = one_slot_hub_any_proxy
     station = _make_station(app, "ST-A", "站点甲")
     holder = SignedStation(app, station.code, station.secret)
     entered, release = _block_changes(app, monkeypatch)
