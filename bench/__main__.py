@@ -28,14 +28,16 @@ SIZES = {
              "province_stations": 200, "province_cases_per_station": 20, "province_processes": [1, 2, 4],
              "province_window_s": 20,
              "numbers_stations": 300, "numbers_cases_per_station": 1_000, "numbers_samples": 40,
-             "ledger_cases": 3_000, "ingest_stations": 100, "ingest_cases_per_station": 20, "ingest_repeats": 3},
+             "ledger_cases": 3_000, "ingest_stations": 100, "ingest_cases_per_station": 20, "ingest_repeats": 3,
+             "api_requests": 5_000},
     "quick": {"station_cases": 4_000, "page_samples": 20, "intakes": 30, "sync_cases": 1_000,
               "naive_events": 300, "thin_link_cases": 80, "hub_stations": 12, "hub_cases_per_station": 20,
               "hub_workers": 2, "hub_threads": 24, "hub_spread_s": 4,
               "province_stations": 12, "province_cases_per_station": 8, "province_processes": [1],
               "province_window_s": 3,
               "numbers_stations": 30, "numbers_cases_per_station": 200, "numbers_samples": 10,
-              "ledger_cases": 600, "ingest_stations": 10, "ingest_cases_per_station": 8, "ingest_repeats": 1},
+              "ledger_cases": 600, "ingest_stations": 10, "ingest_cases_per_station": 8, "ingest_repeats": 1,
+              "api_requests": 1_000},
 }
 
 # name: (label, unit, target, comparison) — comparison "<", "<=", ">=" or "==" (for booleans)
@@ -64,6 +66,9 @@ TARGETS: dict[str, tuple[str, str, Any, str]] = {
     "province_outage_drain_cores": ("province of 5,000: cores to drain a day's outage in 10 min", "cores", None, ""),
     "ingest_cpu_us_per_event_30": ("hub+PG CPU per event, in process, batches of 30 (median of 3)", "µs", None, ""),
     "ingest_cpu_us_per_event_100": ("… batches of 100", "µs", 200, "<="),
+    "api_overhead_time_us": ("hub CPU per API request doing nothing, in process", "µs", None, ""),
+    "api_overhead_busy_503_us": ("… per 503 of admission control, in process", "µs", None, ""),
+    "api_overhead_waitress_us": ("… per API request over waitress (loopback)", "µs", None, ""),
     "station_rss_mb": ("station resident memory after warm-up", "MB", 120, "<"),
     "county_statistics_p95_ms": ("county statistics page, a month (PostgreSQL) p95", "ms", 500, "<"),
     "county_statistics_cold_p95_ms": ("… counted afresh (no cache) p95 (no target)", "ms", None, ""),
@@ -100,6 +105,7 @@ def _figures(d: dict[str, Any]) -> dict[str, Any]:
     prov = d.get("province")
     prov = prov if prov and "skipped" not in prov else None
     ingest = d.get("ingest_cpu")
+    overhead = d.get("api_overhead")
     ingest_runs = {r["batch_events"]: r["cpu_us_per_event"] for r in ingest["runs"]} \
         if ingest and "skipped" not in ingest else {}
     bursts = [r for r in prov["runs"] if r["mode"] == "burst" and r["accepted_batch"]] if prov else []
@@ -128,6 +134,9 @@ def _figures(d: dict[str, Any]) -> dict[str, Any]:
         "province_outage_drain_cores": prov and prov["province"] and prov["province"]["outage_drain_cores"],
         "ingest_cpu_us_per_event_30": ingest_runs.get(30),
         "ingest_cpu_us_per_event_100": ingest_runs.get(100),
+        "api_overhead_time_us": overhead and overhead["time_us"],
+        "api_overhead_busy_503_us": overhead and overhead["busy_503_us"],
+        "api_overhead_waitress_us": overhead and overhead["waitress"]["time_us"],
         "station_rss_mb": pages and pages["rss_mb"],
         "county_statistics_p95_ms": county.get("p95_ms") if county else None,
         "county_statistics_cold_p95_ms": county.get("cold_p95_ms") if county else None,
@@ -156,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes; finishes in under 3 minutes")
     parser.add_argument("--json", help="write the JSON object to this file")
     parser.add_argument("--only", nargs="*", choices=["receipt", "station_pages", "sync", "thin_link", "hub_load",
-                                                     "province", "ingest_cpu", "county_statistics", "station_ledger"],
+                                                     "province", "ingest_cpu", "api_overhead", "county_statistics",
+                                                     "station_ledger"],
                         help="run only these benchmarks")
     parser.add_argument("--keep", help="keep the data in this folder instead of a temporary one")
     args = parser.parse_args(argv)
@@ -166,9 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     wanted = set(args.only or ["receipt", "station_pages", "sync", "thin_link", "hub_load", "province",
-                               "ingest_cpu", "county_statistics", "station_ledger"])
+                               "ingest_cpu", "api_overhead", "county_statistics", "station_ledger"])
 
     from bench import (
+        api_overhead,
         hub_load,
         ingest_cpu,
         numbers_bench,
@@ -192,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         ("ingest_cpu", lambda: ingest_cpu.run(workdir / "ingest-cpu", sizes["ingest_stations"],
                                               sizes["ingest_cases_per_station"],
                                               repeats=sizes["ingest_repeats"])),
+        ("api_overhead", lambda: api_overhead.run(workdir, sizes["api_requests"])),
         ("county_statistics", lambda: numbers_bench.county_statistics(
             workdir, sizes["numbers_stations"], sizes["numbers_cases_per_station"], sizes["numbers_samples"])),
         ("station_ledger", lambda: numbers_bench.station_ledger(workdir, sizes["ledger_cases"])),
@@ -232,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
 def _prefixes(wanted: set[str]) -> list[str]:
     prefixes = {"receipt": ["receipt"], "station_pages": ["case_", "catalog_", "intake", "station_rss", "cold_start"],
                 "sync": ["sync_"], "thin_link": ["thin_link"], "hub_load": ["hub_"],
-                "province": ["province_"], "ingest_cpu": ["ingest_cpu"], "county_statistics": ["county_statistics", "county_dashboard"],
+                "province": ["province_"], "ingest_cpu": ["ingest_cpu"], "api_overhead": ["api_overhead"], "county_statistics": ["county_statistics", "county_dashboard"],
                 "station_ledger": ["station_ledger"]}
     return [p for name in wanted for p in prefixes[name]]
 

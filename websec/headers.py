@@ -6,8 +6,8 @@ policy can forbid everything else outright instead of weakening itself with ``'u
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, Response, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",
@@ -33,7 +33,20 @@ def _flag(value: object) -> bool:
 
 
 class AutoSecureSessionInterface(SecureCookieSessionInterface):
-    """Mark the session cookie ``Secure`` whenever the request came over HTTPS (or the setting says so)."""
+    """Mark the session cookie ``Secure`` whenever the request came over HTTPS (or the setting says so).
+
+    Paths under ``stateless_prefixes`` (the hub's signed API) get a null session: no cookie is
+    read, no user is loaded from it, nothing is signed and nothing is set. Opening and saving the
+    cookie session was a good part of what every API request cost before any of our work.
+    """
+
+    def __init__(self, stateless_prefixes: tuple[str, ...] = ()) -> None:
+        self.stateless_prefixes = stateless_prefixes
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        if self.stateless_prefixes and request.path.startswith(self.stateless_prefixes):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         if _flag(app.config.get("SESSION_COOKIE_SECURE")):
@@ -56,24 +69,49 @@ def _secure_cookies(response: Response) -> None:
         response.headers.add("Set-Cookie", cookie)
 
 
-def install_headers(app: Flask, *, static_endpoints: tuple[str, ...] = ("static",)) -> None:
+def _fixed(html: bool) -> tuple[tuple[str, str], ...]:
+    return (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin"),
+            ("Content-Security-Policy", CONTENT_SECURITY_POLICY if html else NON_HTML_POLICY))
+
+
+# (name, lower-case name, value): added unless the response set its own
+_HTML_DEFAULTS = tuple((name, name.lower(), value) for name, value in _fixed(True))
+_OTHER_DEFAULTS = tuple((name, name.lower(), value) for name, value in _fixed(False))
+
+
+def safety_headers(mimetype: str) -> list[tuple[str, str]]:
+    """Every safety header a non-static response of ``mimetype`` carries when it set none of its own.
+
+    For answers written outside Flask (the hub's admission gate answers 503 before a request is
+    built) so that they carry exactly what :func:`install_headers` adds to every other answer.
+    """
+    return [*_fixed(mimetype == "text/html"), ("Cache-Control", "no-store"), ("Pragma", "no-cache")]
+
+
+def install_headers(app: Flask, *, static_endpoints: tuple[str, ...] = ("static",),
+                    stateless_prefixes: tuple[str, ...] = ()) -> None:
     """Add the safety headers to every response of ``app``.
 
     Every page but the static files is ``no-store``: case pages, lists, scans and printouts hold
-    residents' data, and a shared village PC must not keep them in its browser cache.
+    residents' data, and a shared village PC must not keep them in its browser cache. Paths under
+    ``stateless_prefixes`` have no cookie session (see :class:`AutoSecureSessionInterface`).
     """
-    app.session_interface = AutoSecureSessionInterface()
+    app.session_interface = AutoSecureSessionInterface(stateless_prefixes)
 
     def _safety_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        is_html = (response.mimetype or "") == "text/html"
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY if is_html else NON_HTML_POLICY)
+        # the names present, read once: werkzeug's setdefault walks the whole list for each header
+        present = {name.lower() for name in headers.keys()}
+        for name, lower, value in _HTML_DEFAULTS if response.mimetype == "text/html" else _OTHER_DEFAULTS:
+            if lower not in present:
+                headers.add(name, value)
         if request.endpoint not in static_endpoints:
-            headers["Cache-Control"] = "no-store"
-            headers.setdefault("Pragma", "no-cache")
+            if "cache-control" in present:
+                headers["Cache-Control"] = "no-store"
+            else:
+                headers.add("Cache-Control", "no-store")
+            if "pragma" not in present:
+                headers.add("Pragma", "no-cache")
         if request.is_secure or _flag(app.config.get("SESSION_COOKIE_SECURE")):
             _secure_cookies(response)
         return response

@@ -166,16 +166,21 @@ def mark_seen() -> None:
 
 def install_idle_timeout(app: Flask, *, login_endpoint: str = "auth.login",
                          before_logout: Callable[[], None] | None = None,
-                         static_endpoints: tuple[str, ...] = ("static",)) -> None:
+                         static_endpoints: tuple[str, ...] = ("static",),
+                         stateless_prefixes: tuple[str, ...] = ()) -> None:
     """Log out a session that made no request for ``IDLE_TIMEOUT_MINUTES`` (default 30).
 
     The time of the last request is kept in the signed session, so a copied cookie from an
-    idle session is refused as well.
+    idle session is refused as well. Paths under ``stateless_prefixes`` (the hub's signed API)
+    have no session and no login user: they neither refresh nor end anyone's session, and the
+    user is not loaded for them.
     """
     app.config.setdefault("IDLE_TIMEOUT_MINUTES", 30)
 
     @app.before_request
     def _idle_timeout() -> Response | None:
+        if stateless_prefixes and request.path.startswith(stateless_prefixes):
+            return None
         if request.endpoint in static_endpoints or not current_user.is_authenticated:
             return None
         now = int(time.time())

@@ -19,6 +19,7 @@ from flask import Flask, Response, appcontext_pushed, jsonify, request
 from rules import labels
 from rules.privacy import mask_id_number, mask_licence_number, mask_phone
 from sync.hub.admission import Admission
+from sync.hub.admission_gate import install_admission_gate
 from sync.hub.china_time import to_china
 from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, Config, load_config
 from sync.hub.database import migrate, open_database
@@ -100,8 +101,7 @@ def configure_database(app: Flask) -> None:
 
     @app.before_request
     def _connect() -> None:
-        # the sync API connects when it is admitted (views/api.py `admitted`) or at its first query:
-        # a request turned away by admission control must not hold one of the pool's connections
+        # the sync API connects when it is admitted (views/api.py `admitted`) or at its first query
         if request.blueprint != "api":
             db.connect(reuse_if_open=True)
 
@@ -144,10 +144,10 @@ def configure_platform(app: Flask) -> None:
     gate, and the rounds with peer hubs."""
     app.extensions["hub_platform"] = load_platform(app)
     app.extensions["peer_rounds"] = PeerRounds(app)  # 跨域办 rounds: the scheduler in `run`, and 立即同步
-    app.extensions["hub_admission"] = Admission(int(app.config["ADMISSION_SLOTS"]),
-                                                float(app.config["ADMISSION_WAIT_S"]),
-                                                int(app.config["RETRY_AFTER_S"]),
-                                                int(app.config["ADMISSION_WAITING"]))
+    gate = Admission(int(app.config["ADMISSION_SLOTS"]), float(app.config["ADMISSION_WAIT_S"]),
+                     int(app.config["RETRY_AFTER_S"]), int(app.config["ADMISSION_WAITING"]))
+    app.extensions["hub_admission"] = gate
+    install_admission_gate(app, gate)  # answers 503 before Flask builds a request
 
 
 def configure_blueprints(app: Flask) -> None:
@@ -184,7 +184,7 @@ def configure_errors(app: Flask) -> None:
         code, api_message, page_text = _ERRORS[status]
 
         def handle(exc: Exception) -> tuple[Response | str, int]:
-            if request.path.startswith("/api/"):
+            if request.path.startswith(api.API_PREFIX):
                 return jsonify(error=code, message=api_message), status
             return page_text, status
 

@@ -18,6 +18,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+#: Set on a view function that only runs with a slot (views/api.py ``admitted``); the WSGI gate
+#: in front of Flask (admission_gate.py) reads it to know which routes it guards.
+GATED = "admission_gated"
+
 
 class HubBusy(Exception):
     """No slot came free in time: answer 503 and name when to come back."""
@@ -50,11 +54,12 @@ class Admission:
         self.admitted = 0
         self.refused = 0
 
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        """Hold a slot for the duration of the block, or raise :class:`HubBusy`."""
+    def acquire(self) -> None:
+        """Take a slot (waiting up to ``wait_s`` if there is room to wait), or raise :class:`HubBusy`.
+
+        Every :meth:`acquire` that returns must be followed by one :meth:`release`.
+        """
         if self._free is None:
-            yield
             return
         if not self._free.acquire(blocking=False):
             with self._lock:
@@ -73,7 +78,17 @@ class Admission:
                 raise HubBusy(self.retry_after_s)
         with self._lock:
             self.admitted += 1
+
+    def release(self) -> None:
+        """Give back the slot :meth:`acquire` took."""
+        if self._free is not None:
+            self._free.release()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold a slot for the duration of the block, or raise :class:`HubBusy`."""
+        self.acquire()
         try:
             yield
         finally:
-            self._free.release()
+            self.release()

@@ -19,7 +19,7 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from sync import protocol
-from sync.hub.admission import Admission, HubBusy
+from sync.hub.admission import GATED
 from sync.hub.extensions import db
 from sync.hub.services import (
     access_log,
@@ -38,6 +38,8 @@ from sync.hub.services.platform import CasePlatform
 log = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+#: Every path of the signed API starts so, and no page's does: no cookie session, no login user here.
+API_PREFIX = "/api/"
 
 
 def _platform() -> CasePlatform:
@@ -140,23 +142,17 @@ def signed_endpoint(body_limit_key: str | None = None, *, spool: bool = False) -
 def admitted(view: Callable[..., Response]) -> Callable[..., Response]:
     """Run the view only with one of this process's admission slots, else answer 503 at once.
 
-    Placed before authentication so a turned-away request costs no database work; the 503 is
-    unsigned (no station is known yet), which is safe because it acknowledges nothing.
+    The gate itself is WSGI middleware in front of Flask (admission_gate.py): a turned-away
+    request costs no request context, no database work and no connection. This marks the view
+    for it, and connects once admitted.
     """
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
-        gate: Admission = current_app.extensions["hub_admission"]
-        try:
-            with gate.slot():
-                db.connect(reuse_if_open=True)
-                return view(*args, **kwargs)
-        except HubBusy as busy:
-            response = error_reply(protocol.ERR_BUSY, protocol.ERROR_MESSAGES[protocol.ERR_BUSY], 503,
-                                   retry_after_s=busy.retry_after_s)
-            response.headers["Retry-After"] = str(busy.retry_after_s)
-            return response
+        db.connect(reuse_if_open=True)
+        return view(*args, **kwargs)
 
+    setattr(wrapper, GATED, True)
     return wrapper
 
 
