@@ -18,9 +18,8 @@ from typing import Any
 
 from werkzeug.test import EnvironBuilder
 
-from bench.common import free_port, spawn, stop, wait_for_port
+from bench.common import cpu_seconds, free_port, spawn, stop, wait_for_port
 from bench.hubs import _config, register
-from bench.province import _cpu_seconds
 from sync import protocol
 from sync.hub import create_app
 
@@ -92,14 +91,14 @@ def over_waitress(instance: Path, requests: int) -> dict[str, Any]:
 
         for _ in range(200):
             get()
-        idle_before, idle_t0 = _cpu_seconds(proc.pid), time.perf_counter()
+        idle_before, idle_t0 = cpu_seconds(proc.pid), time.perf_counter()
         time.sleep(1.0)
-        idle_rate = (_cpu_seconds(proc.pid) - idle_before) / (time.perf_counter() - idle_t0)
-        cpu_before, t0 = _cpu_seconds(proc.pid), time.perf_counter()
+        idle_rate = (cpu_seconds(proc.pid) - idle_before) / (time.perf_counter() - idle_t0)
+        cpu_before, t0 = cpu_seconds(proc.pid), time.perf_counter()
         for _ in range(requests):
             get()
         wall = time.perf_counter() - t0
-        cpu = _cpu_seconds(proc.pid) - cpu_before - idle_rate * wall
+        cpu = cpu_seconds(proc.pid) - cpu_before - idle_rate * wall
         connection.close()
     finally:
         stop(proc)
