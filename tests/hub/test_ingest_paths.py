@@ -111,7 +111,17 @@ def test_the_batch_path_stores_every_column_as_the_one_by_one_path_does(request,
             else:
                 results = [ingest.receive_event(station, event) for event in batch]
             assert [r.status for r in results] == ["accepted", "accepted"]
+            # a later batch moves the case already held: an UPDATE, not an insert
+            deferred = [dict(m, status="deferred", due_date="2026-12-20", name=ESCAPED) for m in snapshot["materials"]]
+            later = make_event(case_id=case_id, seq=3, kind=events.MATERIALS_UPDATED, payload={"materials": deferred})
+            if path == "batch":
+                with monkeypatch.context() as patch:
+                    patch.setattr(ingest, "receive_event", lambda *a, **k: pytest.fail("batch fell back to one by one"))
+                    assert ingest.receive_batch(station, {"events": [later]}, grace_days=30)[0].status == "accepted"
+            else:
+                assert ingest.receive_event(station, later).status == "accepted"
             case = HubCase.get(HubCase.case_id == case_id)
+            assert case.last_seq == 3 and case.deferred_total == 2
             notes = [personal.open_body(e.body) for e in Event.select().where(Event.case_id == case_id)
                      .order_by(Event.seq)]
             row = {k: v for k, v in case.__data__.items()
@@ -119,5 +129,6 @@ def test_the_batch_path_stores_every_column_as_the_one_by_one_path_does(request,
             stored[path] = (row, personal.open_snapshot(case.snapshot), [n["payload"] for n in notes])
         assert stored["batch"][2][1]["text"] == ESCAPED
         assert personal.open_snapshot(stored["batch"][1])["form_values"]["insured_grade"] == ESCAPED
+        assert {m["name"] for m in personal.open_snapshot(stored["batch"][1])["materials"]} == {ESCAPED}
         assert stored["batch"][0]["item_name"] == "养老\\N保险" and stored["batch"][0]["agent_name"] == "王\\代办"
         assert stored["batch"] == stored["one_by_one"]

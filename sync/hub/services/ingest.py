@@ -26,7 +26,7 @@ from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Conflict, Event, HubCase, Station, utcnow
 from sync.hub.services import attachments, catalog, home_visits, personal, tally
-from sync.hub.services.bulk_sql import prepared_insert, where_in
+from sync.hub.services.bulk_sql import prepared_insert, prepared_update, where_in
 from sync.hub.services.case_view import APPLY, Deferred, apply_nothing, case_row, new_case, write
 from sync.hub.services.classify import Verdict, bad_envelope, classify, named_files, rejected
 
@@ -159,8 +159,8 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
             setattr(case, name, value)
         changed.setdefault(case_id, set()).update(updates)
     insert_cases = prepared_insert(HubCase, [case_row(case) for case in new_cases.values()])
-    updates = [(HubCase.update(**{name: getattr(cases[case_id], name) for name in names})
-                .where((HubCase.id == cases[case_id].id) & (HubCase.last_seq == read_seq[case_id])))
+    updates = [prepared_update(HubCase, {name: getattr(cases[case_id], name) for name in names},
+                               {"id": cases[case_id].id, "last_seq": read_seq[case_id]})
                for case_id, names in changed.items() if case_id not in new_cases]
     insert_events = prepared_insert(Event, stored)
     with db.atomic():
@@ -169,7 +169,7 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
         insert_cases()
         held_now = tally.current([cases[case_id].id for case_id in changed if case_id not in new_cases])
         for update in updates:
-            if update.execute() != 1:
+            if update() != 1:
                 raise _LostRace()
         insert_events()
         counted: Counter = Counter()

@@ -14,14 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter
+from types import SimpleNamespace
 from typing import Any
 
 from peewee import PostgresqlDatabase
 
 from rules.statistics import decision_class
 from sync.hub.extensions import db
-from sync.hub.models import CaseTallyDelta, HubCase
-from sync.hub.services.bulk_sql import prepared_insert
+from sync.hub.models import CaseTallyDelta
+from sync.hub.services.bulk_sql import IN_CLAUSE, prepared_insert
 
 COUNTY = 0  # station_id of the county's sums
 OPEN = ("submitted", "accepted", "supplement")
@@ -30,6 +31,10 @@ LINE_DUES = (("statutory", "statutory_due"), ("committed", "committed_due"), ("a
 COUNTED = ("received_time", "closed_at", "status", "item_name", "area_code", "agent_name", "mode",
            "station_decision", "commitment", "deferred_total", "deferred_on_time", "deferred_late",
            *(due for _line, due in LINE_DUES))
+
+_CURRENT_NAMES = ("id", "station_id", *COUNTED)
+_CURRENT = ("SELECT " + ", ".join(f'"{name}"' for name in _CURRENT_NAMES)
+            + ' FROM "hub_case" WHERE "id" IN ({ids}) ORDER BY "id"{lock}')
 
 Key = tuple[str, str, str]  # (day, figure, label)
 
@@ -145,20 +150,26 @@ def fold_sometimes() -> None:
         fold(wait=False)
 
 
-def current(ids: list[int]) -> dict[int, HubCase]:
+def current(ids: list[int]) -> dict[int, Any]:
     """The counted columns of these cases as they stand, held until the transaction ends.
 
     PostgreSQL: FOR UPDATE, in id order. SQLite: the hub's write transactions begin IMMEDIATE,
     so nothing else writes meanwhile. A figure's "before" is the row as it is, not as a request
-    read it earlier (a decision and an event may move the same case at once).
+    read it earlier (a decision and an event may move the same case at once). Written out and
+    returned as plain rows (``id``, ``station_id`` and :data:`COUNTED`, as the database gives
+    them): peewee rendering this read and building instances cost more than the read itself, on
+    every batch that moves a case.
     """
-    if not ids:
-        return {}
-    query = (HubCase.select(HubCase.id, HubCase.station, *[getattr(HubCase, name) for name in COUNTED])
-             .where(HubCase.id.in_(ids)).order_by(HubCase.id))
-    if db.for_update:
-        query = query.for_update()
-    return {row.id: row for row in query}
+    found: dict[int, Any] = {}
+    ordered = sorted(set(ids))
+    lock = " FOR UPDATE" if db.for_update else ""
+    for start in range(0, len(ordered), IN_CLAUSE):
+        chunk = ordered[start:start + IN_CLAUSE]
+        sql = _CURRENT.format(ids=", ".join([db.param] * len(chunk)), lock=lock)
+        for values in db.execute_sql(sql, chunk).fetchall():
+            row = SimpleNamespace(**dict(zip(_CURRENT_NAMES, values, strict=True)))
+            found[row.id] = row
+    return found
 
 
 def record(case: Any, **changes: Any) -> None:
