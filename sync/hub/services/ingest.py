@@ -108,7 +108,7 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
     cases: dict[str, HubCase] = {
         case.case_id: case
         for sql, chunk in where_in(HubCase, None, "case_id", case_ids)
-        for case in HubCase.raw(sql, *chunk)}
+        for case in HubCase.from_sql(sql, chunk)}
     read_seq = {case_id: case.last_seq for case_id, case in cases.items()}
     held = attachments.held_by(station, [sha for _i, event, _d in valid for sha in named_files(event)])
     open_conflicts = _open_conflicts(station, case_ids)
