@@ -185,6 +185,7 @@ def set_status(appointment_id: str, status: str, note: str = "") -> Appointment:
         raise DomainError("只能登记“未到”或“取消”。")
     with db.atomic("IMMEDIATE"):
         appointment = get(appointment_id)
+        check_not_purged(appointment)  # a masked name and phone would go to the county, which refuses them
         if appointment.status != "booked":
             raise DomainError(f"这个预约{rules.STATUSES[appointment.status]}，不能再更改。")
         if status == "no_show" and dt.datetime.combine(appointment.slot_date,
@@ -195,11 +196,11 @@ def set_status(appointment_id: str, status: str, note: str = "") -> Appointment:
     return get(appointment_id)
 
 
-PURGED = "这个预约已过保存期限，预约人的姓名、电话和住址已清除，不能再转为办件或登记上门。"
+PURGED = "这个预约已过保存期限，预约人的姓名、电话和住址已清除，不能再更改、转为办件或登记上门。"
 
 
 def check_not_purged(appointment: Appointment) -> None:
-    """A booking whose resident retention cleared prefills and becomes nothing (DomainError)."""
+    """A booking whose resident retention cleared prefills, becomes and changes nothing (DomainError)."""
     if appointment.personal_purged_at is not None:
         raise DomainError(PURGED)
 

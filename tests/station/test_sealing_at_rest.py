@@ -418,3 +418,13 @@ def test_a_booking_waits_for_the_case_and_the_home_visit_it_led_to(app, agent, m
     assert "上门服务记录：已删除 1 条" in second.output and "预约：已删除 2 个" in second.output, second.output
     with app.app_context(), db.connection_context():
         assert {keys.ring().unseal(Appointment.get_by_id(b).name_stored) for b in (converted, visited)} == {"郑*兰", "孙*贵"}
+        before = Appointment.get_by_id(visited)
+    # still "booked" (a visit answered it), but cleared: no 未到/取消 on the day plan, and a POST changes nothing
+    plan = agent.get(f"/appointments/?day={before.slot_date.isoformat()}").get_data(as_text=True)
+    assert f'/appointments/{visited}/status' not in plan
+    refused = agent.post(f"/appointments/{visited}/status", {"status": "cancelled", "day": before.slot_date.isoformat()},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "已过保存期限" in refused
+    with app.app_context(), db.connection_context():
+        after = Appointment.get_by_id(visited)
+        assert (after.status, after.version) == ("booked", before.version)  # nothing sent to the county again

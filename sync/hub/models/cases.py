@@ -225,9 +225,15 @@ class CaseTally(BaseModel):
 
     ``station_id`` 0 is the whole county (the same figures summed over its stations, so the county
     page reads a few thousand rows, not a month of cases). ``day`` is the China day the case was
-    received, except for ``closed`` (the day it was closed). Kept in the transaction that changes
-    a case (services/tally.py); ``open:<line>`` rows are labelled with the due date so "overdue"
-    is decided when the page is read, against that day's date.
+    received, except for ``closed`` (the day it was closed). The changes of a case are appended
+    to :class:`CaseTallyDelta` in its transaction and folded in here later (services/tally.py);
+    readers read :class:`TallyView`, the two together. ``open:<line>`` rows are labelled with the
+    due date so "overdue" is decided when the page is read, against that day's date.
+
+    The view ``hub_case_tally_all`` (migration 0024) depends on this table and on the delta table:
+    on PostgreSQL a later migration changing either's columns drops the view first and makes it
+    again. Migration 0017's ``backfill`` recounts this table only: fold first (the bench and the
+    tests do), or the changes not folded would be counted twice.
     """
 
     station_id = IntegerField()

@@ -1,6 +1,7 @@
 """The county dashboard: every station's health beside its overdue cases, and cases by state
-across stations — read from the statistics roll-up (``hub_case_tally``, services/tally.py), never a
-count over every case, whatever the county's size.
+across stations — read from the statistics roll-up as it stands (``TallyView``: ``hub_case_tally``
+plus the changes not folded yet, services/tally.py), never a count over every case, whatever the
+county's size.
 
 The roll-up keeps, per station and day received, open cases by due date (``open:<line>``, labelled
 with the date, so "overdue" is decided against the day the page is read) and cases by

@@ -72,7 +72,7 @@ def receive_batch(station: Station, batch: dict[str, Any], *, grace_days: int) -
     for index in order:
         if results[index] is None:
             results[index] = receive_event(station, events[index], batch_id=batch_id, grace_days=grace_days)
-    tally.fold_sometimes()  # after the batch's own transaction: its answer never waits for a fold
+    tally.fold_sometimes()  # after the batch's own transaction, so a failed fold never undoes the batch
     return [r for r in results if r is not None]
 
 

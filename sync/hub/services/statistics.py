@@ -1,8 +1,8 @@
 """Statistics for a period at the county, over every station (or one), read from the roll-up.
 
-A county holds hundreds of thousands of cases a month; the figures are sums over the roll-up
-(``hub_case_tally``, services/tally.py: per station and China day, and the county's sums), kept in
-the transaction that changes a case, never a scan of the month's cases. The lines compare the
+A county holds hundreds of thousands of cases a month; the figures are sums over the roll-up as
+it stands (``TallyView``: ``hub_case_tally`` plus the changes not folded into it yet, services/
+tally.py: per station and China day, and the county's sums), never a scan of the month's cases. The lines compare the
 county's closing date (办结 or 不予受理, China time) with each due date; the assessed due date was
 fixed at ingest from the county's setting then in force. Open cases are kept by due date, so
 "overdue" is decided against the day the page is read.

@@ -12,6 +12,7 @@ event changes no case, so it adds nothing. The same figures as SQL are migration
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 from collections import Counter
 from types import SimpleNamespace
@@ -23,6 +24,8 @@ from rules.statistics import decision_class
 from sync.hub.extensions import db
 from sync.hub.models import CaseTallyDelta
 from sync.hub.services.bulk_sql import IN_CLAUSE, prepared_insert
+
+log = logging.getLogger(__name__)
 
 COUNTY = 0  # station_id of the county's sums
 OPEN = ("submitted", "accepted", "supplement")
@@ -145,9 +148,18 @@ def fold(*, wait: bool = True) -> int:
 
 
 def fold_sometimes() -> None:
-    """After about one batch in :data:`FOLD_EVERY`, fold; never waits for a fold already running."""
-    if random.randrange(FOLD_EVERY) == 0:
+    """After about one batch in :data:`FOLD_EVERY`, fold; never waits for a fold already running.
+
+    That batch is stored already: a fold that fails (the database busy past its timeout) is
+    logged and left to a later one, never turned into an error for a batch the station would
+    then send again.
+    """
+    if random.randrange(FOLD_EVERY) != 0:
+        return
+    try:
         fold(wait=False)
+    except Exception:  # noqa: BLE001 - the changes stay appended, and the view counts them meanwhile
+        log.warning("hub: folding the statistics roll-up failed; a later batch folds it", exc_info=True)
 
 
 def current(ids: list[int]) -> dict[int, Any]:
