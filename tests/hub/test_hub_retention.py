@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from rules import events
 from sync import protocol
+from sync.hub import create_app
 from sync.hub.cli import cli
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import Appointment, Event, HubAccessLog, HubHomeVisit
@@ -193,3 +194,23 @@ def test_the_county_pages_show_the_cleared_records_masked_and_say_so(hub_app, ap
     assert "赵*英" in rows and "139****5678" in rows and "保存期满，个人信息已清除" in rows
     rows = approver.get(visits_page).get_data(as_text=True).split('id="visit-list"', 1)[1]
     assert "孙*贵" in rows and "保存期满，个人信息已清除" in rows and "东关村" not in rows
+
+
+def test_a_cleared_booking_stays_out_of_the_phone_index_after_a_key_rotation(tmp_path, monkeypatch):
+    for name in ("DATABASE_URL", "SECRET_KEY", "HUB_SECRET_KEY", "HUB_DATABASE_URL", "HUB_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HUB_INSTANCE_PATH", str(tmp_path / "inst"))
+    app = create_app()
+    station = _make_station(app, "ST-A", "甲村便民服务站")
+    assert station.post_json("/api/v1/appointments", {"bookings": [_booking(OLD, "cancelled", "赵桂英")]}).status_code == 200
+    with app.app_context(), db.connection_context():
+        assert len(retention.purge_bookings(MONTHS)) == 1
+    result = CliRunner().invoke(cli, ["rotate-key"])
+    assert result.exit_code == 0, result.output
+    fresh = create_app()
+    ring = fresh.extensions["hub_key_ring"]
+    with fresh.app_context(), db.connection_context():
+        row = Appointment.get()
+        assert (ring.unseal(row.name_stored), ring.unseal(row.phone_stored), row.phone_index) == ("赵*英", "139****5678", "")
+    if not db.is_closed():
+        db.close()
