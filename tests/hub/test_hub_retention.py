@@ -177,7 +177,7 @@ def test_a_station_sending_them_again_after_the_purge_does_not_bring_the_residen
     assert _visit_resident(app, sent["old_done"])[0] == "孙*贵"
 
 
-def test_the_county_pages_show_the_cleared_records_masked_and_say_so(hub_app, approver):
+def test_the_county_pages_show_the_cleared_records_masked_and_say_so(hub_app, hub_client, approver):
     station = _make_station(hub_app, "ST-A", "甲村便民服务站")
     booking = _booking(OLD, "cancelled", "赵桂英")
     assert station.post_json("/api/v1/appointments", {"bookings": [booking]}).status_code == 200
@@ -194,6 +194,10 @@ def test_the_county_pages_show_the_cleared_records_masked_and_say_so(hub_app, ap
     assert "赵*英" in rows and "139****5678" in rows and "保存期满，个人信息已清除" in rows
     rows = approver.get(visits_page).get_data(as_text=True).split('id="visit-list"', 1)[1]
     assert "孙*贵" in rows and "保存期满，个人信息已清除" in rows and "东关村" not in rows
+    with hub_app.app_context():
+        code = Appointment.get().code
+    page = hub_client.get(f"/book/c/{code}").get_data(as_text=True)  # the resident's own page
+    assert "赵*英" in page and "139****5678" in page and "保存期满，个人信息已清除" in page
 
 
 def test_a_cleared_booking_stays_out_of_the_phone_index_after_a_key_rotation(tmp_path, monkeypatch):
