@@ -90,3 +90,18 @@ def parse_period(form: Mapping[str, str], today: dt.date) -> Period:
         following = (start + dt.timedelta(days=32)).replace(day=1)
         return Period(kind, start, following - dt.timedelta(days=1))
     return Period(kind, day, day)
+
+
+def months_before(today: dt.date, months: int) -> dt.date:
+    """The day ``months`` calendar months before ``today`` (a 31st falls back to that month's last day).
+
+    Retention counts calendar months at the station and at the county alike, so both clear the same records.
+    """
+    month_index = today.year * 12 + today.month - 1 - months
+    year, month = divmod(month_index, 12)
+    for day in (today.day, 30, 29, 28):
+        try:
+            return dt.date(year, month + 1, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")

@@ -34,6 +34,7 @@ from peewee import ModelSelect
 
 from rules import appointments as booking_rules
 from rules.labels import HOME_VISIT_OUTCOMES
+from rules.periods import months_before
 from rules.privacy import mask_id_number, mask_name, mask_phone
 from station import keys
 from station.extensions import db
@@ -71,16 +72,7 @@ class PurgeCandidate:
 
 def cutoff(months: int, today: dt.date | None = None) -> dt.datetime:
     """The moment `months` calendar months before today (a 31st falls back to the month's last day)."""
-    today = today or dt.date.today()
-    month_index = today.year * 12 + today.month - 1 - months
-    year, month = divmod(month_index, 12)
-    month += 1
-    for day in (today.day, 30, 29, 28):
-        try:
-            return dt.datetime(year, month, day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    return dt.datetime.combine(months_before(today or dt.date.today(), months), dt.time())
 
 
 def candidates(months: int, today: dt.date | None = None) -> list[PurgeCandidate]:

@@ -11,6 +11,7 @@
     python -m sync.hub list-devices CODE
     python -m sync.hub create-user USERNAME [--password P] [--name NAME] [--role approver|admin]
     python -m sync.hub rotate-key                   # new key, everything sealed again (workers stopped)
+    python -m sync.hub purge-personal [--dry-run]   # finished bookings' and visits' residents past retention
 
 Configuration comes from ``instance/hub/config.py`` (or ``HUB_INSTANCE_PATH``), ``HUB_<NAME>``
 environment variables and ``DATABASE_URL``. Every command migrates the database first, so a
@@ -33,7 +34,7 @@ from sync.hub import create_app
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import HubUser
 from sync.hub.models.users import APPROVER, ROLES
-from sync.hub.services import access_log, devices, licences, peers, resealing, stations, users
+from sync.hub.services import access_log, devices, licences, peers, resealing, retention, stations, users
 from sync.hub.services.errors import HubError
 from sync.hub.services.restored import mark_restored
 from websec.sealing import save_key_ring
@@ -234,6 +235,35 @@ def list_devices_command(code: str) -> None:
         state = "在用" if device.active else f"已停用（{device.revoked_reason}）"
         seen = f"{device.last_seen_at:%Y-%m-%d %H:%M}" if device.last_seen_at else "从未同步"
         click.echo(f"{device.number:>2}  {device.name}  {state}  最近同步：{seen}")
+
+
+@cli.command("purge-personal")
+@click.option("--dry-run", is_flag=True, help="list what would go (masked), change nothing")
+def purge_personal_command(dry_run: bool) -> None:
+    """Clear the residents of finished bookings and home visits older than PERSONAL_RETENTION_MONTHS (cases are kept)."""
+    app = _app()
+    months = int(app.config["PERSONAL_RETENTION_MONTHS"] or 0)
+    if months <= 0:
+        _fail("未设置预约和上门服务记录的保存期限（PERSONAL_RETENTION_MONTHS），不清除任何信息。")
+    with app.app_context(), db.connection_context():
+        if dry_run:
+            visits = retention.visit_candidates(months)
+            bookings = retention.booking_candidates(months)
+        else:
+            actor = cli_actor()
+            visits = retention.purge_visits(months, actor=actor)
+            bookings = retention.purge_bookings(months, actor=actor)  # after the visits: a booking waits for its visit
+    for v in visits:
+        click.echo(f"上门服务记录\t{v.station}\t{v.visited_on:%Y-%m-%d}\t{v.staff}\t{v.masked_name}\t{v.outcome_name}"
+                   f"\t所收办件 {v.cases} 件")
+    for b in bookings:
+        click.echo(f"预约\t{b.station}\t{b.slot_date:%Y-%m-%d} {b.slot_start}\t{b.code}\t{b.item_name}"
+                   f"\t{b.masked_name}\t{b.status_name}")
+    verb = "将清除" if dry_run else "已清除"
+    click.echo(f"保存期 {months} 个月（{retention.cutoff(months):%Y-%m-%d} 以前）：")
+    click.echo(f"上门服务记录：{verb} {len(visits)} 条的服务对象姓名、电话和地址（只含所收办件均已办结的上门服务）。")
+    click.echo(f"预约：{verb} {len(bookings)} 个的预约人姓名、电话和住址（只含已取消、未到、所转办件已办结"
+               "或所约上门服务已清除的预约）。办件档案不在清除之列。")
 
 
 @cli.command("create-user")

@@ -80,6 +80,10 @@ class Config:
     PUBLIC_URL = ""
     PUBLIC_LOOKUP_LIMIT = 30
     PUBLIC_LOOKUP_WINDOW_S = 600
+    # Retention (services/retention.py, `purge-personal`): a finished booking's or home visit's resident
+    # (name and phone kept masked, address and the phone's blind index removed) after this many months;
+    # 0: never. Cases are official records (办件档案), kept by archival rules, never purged here.
+    PERSONAL_RETENTION_MONTHS = 36
     # 差评整改: the first call-back and the fix are due this many working days after the 差评.
     REMEDY_CALLBACK_WORKING_DAYS = 1
     REMEDY_FIX_WORKING_DAYS = 15

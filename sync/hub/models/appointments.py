@@ -22,7 +22,11 @@ class AppointmentOffer(BaseModel):
 
 
 class Appointment(BaseModel):
-    """One booking; the name, phone and address are sealed, the phone also blind-indexed."""
+    """One booking; the name, phone and address are sealed, the phone also blind-indexed.
+
+    Past the retention period a finished booking keeps its name and phone masked only, no address and
+    no blind index (``personal_purged_at``, services/retention.py).
+    """
 
     appointment_id = CharField(max_length=36, unique=True)  # a ULID, made where it was booked
     station = ForeignKeyField(Station, index=True, on_delete="CASCADE")
@@ -45,3 +49,4 @@ class Appointment(BaseModel):
     note = CharField(max_length=200, default="")
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    personal_purged_at = DateTimeField(null=True)  # the resident cleared after retention (migration 0025)

@@ -32,3 +32,4 @@ class HubHomeVisit(BaseModel):
     case_numbers = TextField(default="")  # 、-joined, in the order they were taken
     cases_taken = IntegerField(default=0)
     received_at = DateTimeField(default=utcnow)
+    personal_purged_at = DateTimeField(null=True)  # the resident cleared after retention (migration 0025)

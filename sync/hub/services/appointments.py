@@ -224,10 +224,11 @@ class BookingView:
     case_no: str
     case_query_code: str
     case_status: str
+    purged: bool = False  # past retention: name and phone stored masked, no address (services/retention.py)
 
 
 def view(appointment: Appointment, *, now: dt.datetime | None = None) -> BookingView:
-    """The booking as its page shows it (name and phone masked, no address)."""
+    """The booking as its page shows it (name and phone masked, no address; a cleared one as stored)."""
     now = now or china_now()
     case_status = ""
     if appointment.case_id:
@@ -236,11 +237,20 @@ def view(appointment: Appointment, *, now: dt.datetime | None = None) -> Booking
     starts = dt.datetime.combine(appointment.slot_date, dt.time.fromisoformat(appointment.slot_start))
     return BookingView(
         appointment.code, appointment.station.name, appointment.item_name, f"{appointment.slot_date:%Y年%m月%d日}",
-        appointment.slot_start, appointment.slot_end, mask_name(key_ring.unseal(appointment.name_stored)),
-        mask_phone(key_ring.unseal(appointment.phone_stored)), appointment.home_visit, appointment.status,
+        appointment.slot_start, appointment.slot_end, *_masked_person(appointment), appointment.home_visit,
+        appointment.status,
         rules.STATUSES.get(appointment.status, appointment.status),
         appointment.status == "booked" and starts > now, appointment.case_no or "",
-        appointment.case_query_code or "", case_status)
+        appointment.case_query_code or "", case_status, appointment.personal_purged_at is not None)
+
+
+def _masked_person(appointment: Appointment) -> tuple[str, str]:
+    """Name and phone masked; a booking cleared by retention holds them masked already (masking twice blurs them)."""
+    name = key_ring.unseal(appointment.name_stored)
+    phone = key_ring.unseal(appointment.phone_stored) if appointment.phone_stored else ""
+    if appointment.personal_purged_at is not None:
+        return name, phone
+    return mask_name(name), mask_phone(phone)
 
 
 # --- the station's side ---------------------------------------------------------------------------

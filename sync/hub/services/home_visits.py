@@ -115,6 +115,7 @@ class VisitLine:
     purpose: str
     outcome: str
     case_numbers: str
+    purged: bool = False  # past retention: name and phone stored masked, no address (services/retention.py)
 
 
 def lines(period: Period, station: Station | None = None, limit: int = 500) -> list[VisitLine]:
@@ -123,6 +124,13 @@ def lines(period: Period, station: Station | None = None, limit: int = 500) -> l
     query = (_in(period, station).select(HubHomeVisit, Station).join(Station)
              .order_by(HubHomeVisit.visited_on.desc(), HubHomeVisit.started_at.desc()).limit(limit))
     return [VisitLine(v.station.name, v.visited_on, v.started_at + (f"–{v.ended_at}" if v.ended_at else ""), v.staff,
-                      names.get(v.village_code, v.village_code), mask_name(key_ring.unseal(v.resident_name_stored)),
+                      names.get(v.village_code, v.village_code), _resident(v),
                       mask_address(key_ring.unseal(v.address_stored)) if v.address_stored else "", v.purpose,
-                      OUTCOMES.get(v.outcome, v.outcome), v.case_numbers) for v in query]
+                      OUTCOMES.get(v.outcome, v.outcome), v.case_numbers, v.personal_purged_at is not None)
+            for v in query]
+
+
+def _resident(visit: HubHomeVisit) -> str:
+    """The resident's name masked; a visit cleared by retention holds it masked already."""
+    name = key_ring.unseal(visit.resident_name_stored)
+    return name if visit.personal_purged_at is not None else mask_name(name)

@@ -64,7 +64,8 @@ def counts() -> dict[str, int]:
 def _reseal_columns(model: type, columns: tuple[str, ...], tick: Progress) -> int:
     """Seal each non-empty column of ``columns`` again where it is plain or under an older key."""
     changed = 0
-    for batch in _rows(model, tuple(getattr(model, name) for name in columns)):
+    purged = (Appointment.personal_purged_at,) if model is Appointment else ()
+    for batch in _rows(model, (*(getattr(model, name) for name in columns), *purged)):
         with db.atomic():
             for row in batch:
                 stale = {name: getattr(row, name) for name in columns if key_ring.needs_resealing(getattr(row, name))}
@@ -73,7 +74,8 @@ def _reseal_columns(model: type, columns: tuple[str, ...], tick: Progress) -> in
                 plain = {name: key_ring.unseal(value) if key_ring.is_sealed(value) else value
                          for name, value in stale.items()}
                 update = {name: key_ring.seal(value) for name, value in plain.items()}
-                if model is Appointment and "phone_stored" in plain:
+                if model is Appointment and "phone_stored" in plain and row.personal_purged_at is None:
+                    # a booking cleared by retention holds its phone masked and stays out of the index
                     update["phone_index"] = key_ring.blind_index(plain["phone_stored"])
                 model.update(**update).where(model.id == row.id).execute()
                 changed += 1
