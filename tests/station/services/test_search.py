@@ -65,6 +65,17 @@ def test_finds(index, names, query, expected, top):
 
 
 @pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        ("底保", "最低生活保障申请"),  # the keyword 低保, one character typed with the wrong homophone
+        ("高龄津帖", "高龄津贴申领"),  # in the name
+    ],
+)
+def test_a_homophone_typo_in_chinese_still_finds_the_item(index, names, typo, meant):
+    assert found(index, names, typo)[:1] == [meant]
+
+
+@pytest.mark.parametrize(
     ("query", "expected"),
     [
         ("yl", {PENSION_ENROLL, "城乡居民养老保险待遇申领", "城乡居民养老保险关系转移"}),
