@@ -259,9 +259,11 @@ class BookingPurgeCandidate:
 def booking_candidates(months: int, today: dt.date | None = None) -> list[BookingPurgeCandidate]:
     """Bookings whose resident may be cleared now: slot before the cutoff, finished, every change confirmed.
 
-    Finished: cancelled, not attended, turned into a case that is closed since, or answered by a
+    Finished: cancelled, not attended, turned into a case that is closed since, answered by a
     home visit (recording one leaves the booking "booked") that may be cleared too — the visit was
-    prefilled from it, so a booking never outlives the visit's resident in full.
+    prefilled from it, so a booking never outlives the visit's resident in full — or still
+    "booked" with no visit at all: a slot a whole retention period past that nobody marked is over
+    by any reading, and keeping its resident forever for want of a click is what retention is for.
     Confirmed: the county acknowledged the booking's last change (``sent_version == version``).
     """
     if months <= 0:
@@ -272,7 +274,6 @@ def booking_candidates(months: int, today: dt.date | None = None) -> list[Bookin
                                    & HomeVisit.id.not_in(_purgeable_visits(months, today).select(HomeVisit.id)))
     rows = (Appointment.select()
             .where((Appointment.slot_date < cutoff(months, today).date())
-                   & (Appointment.status.in_(booking_rules.FINAL) | Appointment.id.in_(visited))
                    & (Appointment.sent_version == Appointment.version)
                    & Appointment.personal_purged_at.is_null(True)
                    & ((Appointment.case_id == "") | Appointment.case_id.in_(closed))

@@ -53,7 +53,7 @@ def county(any_hub_app) -> tuple[object, SignedStation, dict[str, dict[str, obje
     answered = _booking(OLD, "booked", "周德明", "13600003333")  # still "booked": answered by a visit
     sent = {"old_cancelled": _booking(OLD, "cancelled", "赵桂英"),
             "old_no_show": _booking(OLD, "no_show", "钱大爷", "13800001111"),
-            "old_waiting": _booking(OLD, "booked", "孙小红", "13500004444"),  # never marked: not finished
+            "old_waiting": _booking(OLD, "booked", "孙小红", "13500004444"),  # never marked: over all the same
             "old_answered": answered,
             "recent_cancelled": _booking(RECENT, "cancelled", "李春花", "13400005555")}
     response = station.post_json("/api/v1/appointments", {"bookings": list(sent.values())})
@@ -95,9 +95,9 @@ def test_finished_old_bookings_and_visits_lose_their_resident_and_the_number_no_
         visits = retention.purge_visits(MONTHS)
         bookings = retention.purge_bookings(MONTHS)
         assert [(v.visit_id, v.masked_name) for v in visits] == [(sent["old_done"]["case_id"], "孙*贵")]
-        assert sorted(b.masked_name for b in bookings) == ["周*明", "赵*英", "钱*爷"]
+        assert sorted(b.masked_name for b in bookings) == ["周*明", "孙*红", "赵*英", "钱*爷"]
         log = [(e.action, e.actor_name) for e in HubAccessLog.select().order_by(HubAccessLog.seq)]
-        assert sorted(log) == [("appointment_change", "系统")] * 3 + [("home_visit", "系统")]
+        assert sorted(log) == [("appointment_change", "系统")] * 4 + [("home_visit", "系统")]
         assert access_log.verify().ok
         assert retention.purge_visits(MONTHS) == [] and retention.purge_bookings(MONTHS) == []  # once
 
@@ -112,7 +112,7 @@ def test_finished_old_bookings_and_visits_lose_their_resident_and_the_number_no_
     # recent or unfinished: untouched
     recent = _resident(app, sent["recent_cancelled"])
     assert recent[:3] == ("李春花", "13400005555", "示范县东关镇东关村五组3号") and recent[3] and not recent[4]
-    assert _resident(app, sent["old_waiting"])[0] == "孙小红"
+    assert _resident(app, sent["old_waiting"])[:2] == ("孙*红", "135****4444")  # never marked, long over
     assert _visit_resident(app, sent["old_open_case"])[0] == "吴二柱"
     assert _visit_resident(app, sent["recent"])[0] == "郑小芳"
     assert _found_by_phone(app, "13400005555") == {sent["recent_cancelled"]["appointment_id"]}
@@ -124,7 +124,7 @@ def test_a_booking_answered_by_a_visit_waits_for_the_visit(county):
     assert station.results([late])[0]["status"] == "accepted"
     with app.app_context(), db.connection_context():
         assert retention.purge_visits(MONTHS) == []
-        assert sorted(b.masked_name for b in retention.purge_bookings(MONTHS)) == ["赵*英", "钱*爷"]
+        assert sorted(b.masked_name for b in retention.purge_bookings(MONTHS)) == ["孙*红", "赵*英", "钱*爷"]
     assert _resident(app, sent["old_answered"])[0] == "周德明"
 
 
@@ -138,7 +138,7 @@ def test_the_dry_run_lists_masked_and_changes_nothing(county, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "孙*贵" in result.output and "赵*英" in result.output and "周*明" in result.output
     assert "孙福贵" not in result.output and "赵桂英" not in result.output and "孙小红" not in result.output
-    assert "上门服务记录：将清除 1 条" in result.output and "预约：将清除 3 个" in result.output
+    assert "上门服务记录：将清除 1 条" in result.output and "预约：将清除 4 个" in result.output
     assert [_resident(app, b) for b in sent.values() if "appointment_id" in b] == before
     assert _visit_resident(app, sent["old_done"])[0] == "孙福贵"
     with app.app_context(), db.connection_context():
@@ -153,7 +153,7 @@ def test_the_command_clears_and_logs_the_command_line_user(county, monkeypatch):
     monkeypatch.setattr(hub_cli.getpass, "getuser", lambda: "zhangsan")
     result = CliRunner().invoke(cli, ["purge-personal"])
     assert result.exit_code == 0, result.output
-    assert "上门服务记录：已清除 1 条" in result.output and "预约：已清除 3 个" in result.output
+    assert "上门服务记录：已清除 1 条" in result.output and "预约：已清除 4 个" in result.output
     assert _resident(app, sent["old_no_show"])[0] == "钱*爷"
     with app.app_context(), db.connection_context():
         assert {e.actor_name for e in HubAccessLog.select()} == {"命令行（zhangsan）"}

@@ -347,7 +347,7 @@ def test_purge_clears_the_resident_of_old_finished_confirmed_bookings_only(app, 
         appointments.set_status(no_show, "no_show")
         recent = _from_county(3, "李春花", "13600004444", "cancelled")
         coming = _from_county(-1, "周大年", "13500005555", "cancelled")
-        waiting = _from_county(30, "吴老汉", "13400006666")  # never came, never marked: not finished
+        waiting = _from_county(30, "吴老汉", "13400006666")  # never came, never marked: over all the same
         converted = _from_county(30, "郑秀兰", "13300007777")
         appointments.mark_converted(converted, _intake())  # …into a case still open
         _confirmed()
@@ -357,7 +357,7 @@ def test_purge_clears_the_resident_of_old_finished_confirmed_bookings_only(app, 
 
     dry = CliRunner().invoke(cli, ["purge", "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert "预约：将删除 2 个" in dry.output
+    assert "预约：将删除 3 个" in dry.output
     assert "赵*英" in dry.output and "钱*爷" in dry.output and "赵桂英" not in dry.output
     with app.app_context(), db.connection_context():
         assert appointments.intake_values(Appointment.get_by_id(cancelled))["applicant_name"] == "赵桂英"
@@ -365,22 +365,22 @@ def test_purge_clears_the_resident_of_old_finished_confirmed_bookings_only(app, 
 
     done = CliRunner().invoke(cli, ["purge"])
     assert done.exit_code == 0, done.output
-    assert "预约：已删除 2 个" in done.output
+    assert "预约：已删除 3 个" in done.output
     with app.app_context(), db.connection_context():
         ring = keys.ring()
         booking = Appointment.get_by_id(cancelled)
         assert ring.unseal(booking.name_stored) == "赵*英" and ring.unseal(booking.phone_stored) == "139****5678"
         assert booking.address_stored == "" and booking.personal_purged_at is not None
         assert not _found_by_phone("13912345678") and not _found_by_phone("13800001111")
+        assert not _found_by_phone("13400006666") and ring.unseal(Appointment.get_by_id(waiting).name_stored) == "吴*汉"
         with pytest.raises(DomainError, match="已过保存期限"):  # nothing left to prefill a case or a visit with
             appointments.intake_values(booking)
         for kept, name, phone in ((unconfirmed, "孙小梅", "13700003333"), (recent, "李春花", "13600004444"),
-                                  (coming, "周大年", "13500005555"), (waiting, "吴老汉", "13400006666"),
-                                  (converted, "郑秀兰", "13300007777")):
+                                  (coming, "周大年", "13500005555"), (converted, "郑秀兰", "13300007777")):
             assert appointments.intake_values(Appointment.get_by_id(kept))["applicant_name"] == name
             assert _found_by_phone(phone) == {kept}
         logged = AccessLog.select().where((AccessLog.action == "appointment_change") & AccessLog.detail.contains("保存期满"))
-        assert sorted(e.object for e in logged) == sorted(Appointment.get_by_id(b).code for b in (cancelled, no_show))
+        assert sorted(e.object for e in logged) == sorted(Appointment.get_by_id(b).code for b in (cancelled, no_show, waiting))
         day = booking.slot_date.isoformat()
     page = agent.get(f"/appointments/?day={day}").get_data(as_text=True)
     assert "赵*英" in page and "139****5678" in page and "保存期满，预约人信息已清除" in page

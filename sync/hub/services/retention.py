@@ -170,7 +170,11 @@ def _visits_of_bookings(booking_ids: Iterable[str], stations: set[int], since: d
 
 
 def _finished_bookings(months: int, today: dt.date | None, *, visits_cleared: set[int]) -> list[Appointment]:
-    """Bookings past retention, not yet cleared and finished; ``visits_cleared``: visits clearable now."""
+    """Bookings past retention, not yet cleared and finished; ``visits_cleared``: visits clearable now.
+
+    Finished: cancelled, not attended, converted into a case closed since, or still "booked" —
+    answered by visits all cleared (now or before), or with no visit at all (nobody marked it).
+    """
     if months <= 0:
         return []
     closed = HubCase.select(HubCase.case_id).where(HubCase.status.in_(CLOSED))
@@ -186,8 +190,9 @@ def _finished_bookings(months: int, today: dt.date | None, *, visits_cleared: se
     purged = {v.id for v in HubHomeVisit.select(HubHomeVisit.id).where(
         HubHomeVisit.id.in_(sorted({i for ids in linked.values() for i in ids}))
         & HubHomeVisit.personal_purged_at.is_null(False))} if linked else set()
-    return [a for a in rows if a.status != "booked"
-            or (a.appointment_id in linked and all(i in purged or i in visits_cleared for i in linked[a.appointment_id]))]
+    # still "booked" with no visit: a slot a whole retention period past that nobody marked is over
+    return [a for a in rows if a.status != "booked" or a.appointment_id not in linked
+            or all(i in purged or i in visits_cleared for i in linked[a.appointment_id])]
 
 
 def _booking_candidate(booking: Appointment) -> BookingCandidate:
