@@ -90,7 +90,7 @@ class HubProcesses:
 def hub_processes(instance: Path, workers: int = 1, threads: int = 8, database_url: str | None = None,
                   log: Path | None = None) -> Iterator[HubProcesses]:
     """Start `workers` hub processes on one database (each on its own port); stop them after."""
-    env = {"HUB_INSTANCE_PATH": str(instance)}
+    env = {"HUB_INSTANCE_PATH": str(instance), "HUB_NODE_PROCESSES": str(workers)}  # the gates share the cores
     if database_url:
         env["DATABASE_URL"] = database_url
     hubs = HubProcesses()

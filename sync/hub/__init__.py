@@ -18,7 +18,7 @@ from flask import Flask, Response, appcontext_pushed, jsonify, request
 
 from rules import labels
 from rules.privacy import mask_id_number, mask_licence_number, mask_phone
-from sync.hub.admission import Admission
+from sync.hub.admission import Admission, default_slots
 from sync.hub.admission_gate import install_admission_gate
 from sync.hub.china_time import to_china
 from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, Config, load_config
@@ -144,7 +144,9 @@ def configure_platform(app: Flask) -> None:
     gate, and the rounds with peer hubs."""
     app.extensions["hub_platform"] = load_platform(app)
     app.extensions["peer_rounds"] = PeerRounds(app)  # 跨域办 rounds: the scheduler in `run`, and 立即同步
-    gate = Admission(int(app.config["ADMISSION_SLOTS"]), float(app.config["ADMISSION_WAIT_S"]),
+    slots = app.config.get("ADMISSION_SLOTS")
+    slots = default_slots(int(app.config["NODE_PROCESSES"])) if slots in (None, "") else int(slots)
+    gate = Admission(slots, float(app.config["ADMISSION_WAIT_S"]),
                      int(app.config["RETRY_AFTER_S"]), int(app.config["ADMISSION_WAITING"]))
     app.extensions["hub_admission"] = gate
     install_admission_gate(app, gate)  # answers 503 before Flask builds a request

@@ -52,8 +52,10 @@ class Config:
     NONCE_PRUNE_PROBABILITY = 0.02
     # Admission control (sync/hub/admission.py): per process, this many batches, pulls and uploads
     # run at once; another waits up to ADMISSION_WAIT_S for a slot, else is answered 503 with
-    # Retry-After. Slots near the process's share of the cores keep admitted answers fast; 0: no gate.
-    ADMISSION_SLOTS = 4
+    # Retry-After. About twice the process's share of the machine's cores keeps admitted answers
+    # fast (docs/scaling.md, session 7): None works it out from NODE_PROCESSES; 0: no gate.
+    ADMISSION_SLOTS: int | None = None
+    NODE_PROCESSES = 1  # hub processes sharing this machine's cores, each with its own gate
     ADMISSION_WAIT_S = 0.2
     ADMISSION_WAITING = 8  # at most this many wait for a slot at once; the next is answered 503 at once
     RETRY_AFTER_S = 2

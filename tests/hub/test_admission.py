@@ -13,8 +13,10 @@ import time
 import pytest
 
 from sync import protocol
+from sync.hub import create_app
 from sync.hub.admission import Admission, HubBusy
 from sync.hub.models import Event, Nonce
+from tests.fixtures.config import hub_test_config
 
 
 def _fill(gate: Admission) -> None:
@@ -151,3 +153,19 @@ def test_beyond_the_waiting_room_a_request_is_turned_away_without_waiting():
     second.join()
     assert refused_after < 0.5  # not the full second of the wait
     assert waited == [1] and (gate.admitted, gate.refused) == (2, 1)
+
+
+def test_the_slots_are_twice_the_process_share_of_the_cores_unless_set(tmp_path, monkeypatch):
+    """Four hub processes on a 2-core machine get 1 slot each (16 in all answered the burst's p95 late)."""
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+
+    def slots(**settings: object) -> int:
+        app = create_app(hub_test_config(**settings), tmp_path / f"hub-{len(settings)}-{settings}")
+        return app.extensions["hub_admission"].slots
+
+    assert slots() == 4  # one process, 2 cores: the old default
+    assert slots(NODE_PROCESSES=2) == 2
+    assert slots(NODE_PROCESSES=4) == 1
+    assert slots(NODE_PROCESSES=8) == 1  # never none
+    assert slots(NODE_PROCESSES=4, ADMISSION_SLOTS=3) == 3  # a setting wins
+    assert slots(ADMISSION_SLOTS=0) == 0  # the gate off, as before
