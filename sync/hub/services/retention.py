@@ -14,7 +14,8 @@ Finished, as at the station (station/services/retention.py):
   here counts as open: it may still need the resident);
 * a booking: its slot before the cutoff and cancelled, not attended, turned into a case that is
   closed since, or — still "booked", as a station leaves it — answered by a home visit that is
-  cleared or may be cleared now (the visit was prefilled from it).
+  cleared or may be cleared now (the visit was prefilled from it), or answered by none at all
+  (nobody marked it; its slot is a whole retention period past).
 
 A station sending a record again later does not bring the resident back: a booking it sends again
 changes only its state (services/appointments.py), and a visit's ``visit.recorded`` is filed once.
