@@ -46,10 +46,13 @@ class Station(BaseModel):
 
         Every signed request asks this first, without the stored ``heartbeat``
         (``heartbeat=False``): decoding that telemetry, which no request uses, was most of the
-        read's cost; such an instance is for reading only, never saved.
+        read's cost; such an instance is for reading only, never saved, and carries ``any_device``
+        (whether the station has a second device), which every batch would otherwise ask apart.
         """
         names = ", ".join(f'"{field.column_name}"' for field in cls._meta.sorted_fields
                           if heartbeat or field.name != "heartbeat")
+        if not heartbeat:  # and whether it has a second device, asked after each of its batches (devices.has_devices)
+            names += ', EXISTS (SELECT 1 FROM "hub_device" WHERE "station_id" = "hub_station"."id") AS "any_device"'
         return cls.first_raw(f'SELECT {names} FROM "hub_station" WHERE "code" = {{param}}', code)
 
 

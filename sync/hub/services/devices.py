@@ -95,6 +95,9 @@ def touch(device: Device, *, now: dt.datetime | None = None) -> None:
 
 def has_devices(station: Station) -> bool:
     """Whether a station ever had a second device: only then are its cases shared between them."""
+    known = getattr(station, "any_device", None)  # read with the station when its request was signed
+    if known is not None:
+        return bool(known)
     # written out: asked after every batch, where peewee's rendering cost more than the query
     return db.execute_sql(f'SELECT 1 FROM "hub_device" WHERE "station_id" = {db.param} LIMIT 1',
                           (station.id,)).fetchone() is not None
