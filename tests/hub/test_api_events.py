@@ -259,3 +259,41 @@ def test_a_submitted_case_with_a_broken_bundle_membership_is_refused_and_not_fil
         assert HubCase.select().count() == 0
     body["bundle"]["group"] = body["bundle_group"]
     assert station_a.results([make_event(payload=body)])[0]["status"] == "accepted"
+
+
+def test_a_catalog_published_here_reaches_the_next_batch_at_once(hub_app, station_a, make_event, monkeypatch):
+    """Batches check events against the head this process read in the last seconds; publishing forgets it."""
+    from sync.hub.services import catalog
+
+    with hub_app.app_context():
+        catalog.publish(_catalog("v-1", fields=OLD_FIELDS, materials=MATERIALS), clerk="t")
+    assert station_a.results([make_event(catalog_version="v-1")])[0]["status"] == "accepted"  # v-1 now kept
+    with hub_app.app_context():
+        catalog.publish(_catalog("v-2", fields=NEW_FIELDS, materials=NEW_MATERIALS), clerk="t")
+    asked = []
+    original = catalog.check_grace
+    monkeypatch.setattr(catalog, "check_grace", lambda event, **kw: asked.append(event) or original(event, **kw))
+    assert station_a.results([make_event(catalog_version="v-2")])[0]["status"] == "accepted"
+    assert asked == []  # the head kept was forgotten: v-2 is current without a second look
+
+
+def test_a_catalog_published_on_another_node_reaches_batches_here_within_seconds(hub_app, station_a, make_event,
+                                                                                 monkeypatch):
+    """Another node publishes: events naming it are taken meanwhile (read afresh), then on the quick path."""
+    from sync.hub.services import catalog
+
+    with hub_app.app_context():
+        catalog.publish(_catalog("v-1", fields=OLD_FIELDS, materials=MATERIALS), clerk="t")
+    assert station_a.results([make_event(catalog_version="v-1")])[0]["status"] == "accepted"  # v-1 now kept
+    with hub_app.app_context(), monkeypatch.context() as elsewhere:
+        elsewhere.setattr(catalog, "_heads", {})  # published on another node: this process's head not forgotten
+        catalog.publish(_catalog("v-2", fields=NEW_FIELDS, materials=NEW_MATERIALS), clerk="t")
+    asked = []
+    original = catalog.check_grace
+    monkeypatch.setattr(catalog, "check_grace", lambda event, **kw: asked.append(event) or original(event, **kw))
+    assert station_a.results([make_event(catalog_version="v-2")])[0]["status"] == "accepted"
+    assert len(asked) == 1  # the head kept here is v-1: v-2 was read afresh, and taken
+    now = catalog.time.monotonic()
+    monkeypatch.setattr(catalog.time, "monotonic", lambda: now + catalog.HEAD_SECONDS + 1)
+    assert station_a.results([make_event(catalog_version="v-2")])[0]["status"] == "accepted"
+    assert len(asked) == 1  # seconds later the head here is v-2 too

@@ -112,7 +112,7 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
     read_seq = {case_id: case.last_seq for case_id, case in cases.items()}
     held = attachments.held_by(station, [sha for _i, event, _d in valid for sha in named_files(event)])
     open_conflicts = _open_conflicts(station, case_ids)
-    latest = catalog.current()
+    latest = catalog.head_for_batches()
     new_cases: dict[str, Any] = {}
     writes: list[Callable[[], Any]] = []
     changed: dict[str, set[str]] = {}
