@@ -92,16 +92,17 @@ def parse_period(form: Mapping[str, str], today: dt.date) -> Period:
     return Period(kind, day, day)
 
 
-def months_before(today: dt.date, months: int) -> dt.date:
-    """The day ``months`` calendar months before ``today`` (a 31st falls back to that month's last day).
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus calendar months, or minus when negative (a 31st falls back to the month's last day).
 
-    Retention counts calendar months at the station and at the county alike, so both clear the same records.
+    One month arithmetic for a verified material's validity and for retention, at the station and
+    at the county alike, so both clear the same records.
     """
-    month_index = today.year * 12 + today.month - 1 - months
-    year, month = divmod(month_index, 12)
-    for day in (today.day, 30, 29, 28):
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    for d in (day.day, 30, 29, 28):
         try:
-            return dt.date(year, month + 1, day)
+            return dt.date(year, month + 1, d)
         except ValueError:
             continue
     raise AssertionError("unreachable")

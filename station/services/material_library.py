@@ -26,6 +26,7 @@ from typing import Any
 from flask import current_app
 from ulid import ULID
 
+from rules.periods import add_months
 from rules.privacy import mask_id_number
 from station import keys
 from station.extensions import db
@@ -90,18 +91,6 @@ def validity_table() -> list[tuple[str, str, str | int]]:
     for key, name in Material.select(Material.key, Material.name).tuples():
         names.setdefault(key, name)
     return [(key, names[key], validity_rule(key)) for key in sorted(names)]
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` plus calendar months (a 31st falls back to the month's last day)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    for d in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month + 1, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 # --- consent ------------------------------------------------------------------------------------------

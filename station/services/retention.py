@@ -26,15 +26,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from peewee import ModelSelect
 
 from rules import appointments as booking_rules
 from rules.labels import HOME_VISIT_OUTCOMES
-from rules.periods import months_before
+from rules.periods import add_months
 from rules.privacy import mask_id_number, mask_name, mask_phone
 from station import keys
 from station.extensions import db
@@ -52,9 +51,9 @@ from station.services import access_log, material_library, personal, timeline
 from station.services.attachments import blob_path
 from sync.local_db import now
 from sync.outbox import OutboxEvent
+from websec.erasure import zeroing_what_it_frees
 
 CLOSED_STATUSES = ("completed", "rejected", "delivered")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ class PurgeCandidate:
 
 def cutoff(months: int, today: dt.date | None = None) -> dt.datetime:
     """The moment `months` calendar months before today (a 31st falls back to the month's last day)."""
-    return dt.datetime.combine(months_before(today or dt.date.today(), months), dt.time())
+    return dt.datetime.combine(add_months(today or dt.date.today(), -months), dt.time())
 
 
 def candidates(months: int, today: dt.date | None = None) -> list[PurgeCandidate]:
@@ -107,18 +106,9 @@ def purge(months: int, attachment_dir: str, today: dt.date | None = None) -> lis
     done = candidates(months, today)
     if not done:
         return []
-    return _zeroing(lambda: [candidate for candidate in done if _purge_case(candidate, attachment_dir)])
+    return zeroing_what_it_frees(db, lambda: [candidate for candidate in done if _purge_case(candidate, attachment_dir)])
 
 
-def _zeroing(work: Callable[[], T]) -> T:
-    """Run `work` on a connection that zeroes what it frees, then truncate the WAL."""
-    db.execute_sql("PRAGMA secure_delete = ON")
-    try:
-        result = work()
-    finally:
-        db.execute_sql("PRAGMA secure_delete = OFF")
-    db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    return result
 
 
 def _purge_case(candidate: PurgeCandidate, attachment_dir: str) -> bool:
@@ -211,7 +201,7 @@ def purge_visits(months: int, today: dt.date | None = None) -> list[VisitPurgeCa
     done = visit_candidates(months, today)
     if not done:
         return []
-    return _zeroing(lambda: [candidate for candidate in done if _purge_visit(candidate)])
+    return zeroing_what_it_frees(db, lambda: [candidate for candidate in done if _purge_visit(candidate)])
 
 
 def _purge_visit(candidate: VisitPurgeCandidate) -> bool:
@@ -290,7 +280,7 @@ def purge_bookings(months: int, today: dt.date | None = None) -> list[BookingPur
     done = booking_candidates(months, today)
     if not done:
         return []
-    return _zeroing(lambda: [candidate for candidate in done if _purge_booking(candidate)])
+    return zeroing_what_it_frees(db, lambda: [candidate for candidate in done if _purge_booking(candidate)])
 
 
 def _purge_booking(candidate: BookingPurgeCandidate) -> bool:

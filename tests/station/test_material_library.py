@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from rules.periods import add_months
 from station.extensions import db
 from station.models import AccessLog, Attachment, Case, CaseMaterial, KeptMaterial, ResidentConsent
 from station.services import material_library
@@ -173,4 +174,4 @@ def test_the_admin_sets_how_long_a_materials_verification_may_be_reused(app, adm
     first_visit(app, agent)
     with app.app_context(), db.connection_context():
         hukou = KeptMaterial.get(KeptMaterial.key == "hukou_book")
-        assert hukou.valid_until == material_library.add_months(hukou.verified_at.date(), 3)
+        assert hukou.valid_until == add_months(hukou.verified_at.date(), 3)

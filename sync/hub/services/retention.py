@@ -24,30 +24,28 @@ changes only its state (services/appointments.py), and a visit's ``visit.recorde
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-from peewee import SqliteDatabase
+from typing import Any
 
 from rules import appointments as booking_rules
 from rules import events
 from rules.home_visits import OUTCOMES
-from rules.periods import months_before
+from rules.periods import add_months
 from rules.privacy import mask_name, mask_phone
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import Appointment, Conflict, Event, HubCase, HubHomeVisit, Station, utcnow
 from sync.hub.services import access_log, personal
 from sync.hub.services.appointments import china_now
 from sync.hub.services.tally import CLOSED
+from websec.erasure import zeroing_what_it_frees
 
 SYSTEM_ACTOR = "系统"
-T = TypeVar("T")
 
 
 def cutoff(months: int, today: dt.date | None = None) -> dt.date:
     """The first day kept: records from before it are past retention (today in China by default)."""
-    return months_before(today or china_now().date(), months)
+    return add_months(today or china_now().date(), -months)
 
 
 # --- home visits ----------------------------------------------------------------------------------
@@ -97,7 +95,7 @@ def visit_candidates(months: int, today: dt.date | None = None) -> list[VisitCan
 
 def purge_visits(months: int, today: dt.date | None = None, *, actor: str = SYSTEM_ACTOR) -> list[VisitCandidate]:
     """Clear the resident of every finished visit past retention; return what went (masked)."""
-    return _zeroing(lambda: [c for c in (_purge_visit(v, actor) for v in _finished_visits(months, today)) if c])
+    return zeroing_what_it_frees(db, lambda: [c for c in (_purge_visit(v, actor) for v in _finished_visits(months, today)) if c])
 
 
 def _purge_visit(visit: HubHomeVisit, actor: str) -> VisitCandidate | None:
@@ -215,7 +213,7 @@ def purge_bookings(months: int, today: dt.date | None = None, *, actor: str = SY
     """
     clearable = {v.id for v in _finished_visits(months, today)}
     found = _finished_bookings(months, today, visits_cleared=clearable)
-    return _zeroing(lambda: [c for c in (_purge_booking(a, actor) for a in found) if c])
+    return zeroing_what_it_frees(db, lambda: [c for c in (_purge_booking(a, actor) for a in found) if c])
 
 
 def _purge_booking(booking: Appointment, actor: str) -> BookingCandidate | None:
@@ -235,19 +233,3 @@ def _purge_booking(booking: Appointment, actor: str) -> BookingCandidate | None:
     return candidate
 
 
-# --- both -----------------------------------------------------------------------------------------
-
-def _zeroing(work: Callable[[], T]) -> T:
-    """On SQLite, run ``work`` on a connection that zeroes what it frees, then truncate the WAL.
-
-    PostgreSQL keeps the old row versions until (auto)vacuum reclaims them.
-    """
-    if not isinstance(db.obj, SqliteDatabase):
-        return work()
-    db.execute_sql("PRAGMA secure_delete = ON")
-    try:
-        result = work()
-    finally:
-        db.execute_sql("PRAGMA secure_delete = OFF")
-    db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    return result
