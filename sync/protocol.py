@@ -40,6 +40,8 @@ except ImportError:  # no wheel for this PC's platform: ``json`` writes the same
 # --- versions -------------------------------------------------------------------------------
 
 PROTOCOL_VERSION = 1
+#: Every path of the hub's signed API starts so, and no page's does (no cookie session, no login user there).
+API_PREFIX = "/api/"
 #: The hub serves stations one version behind (DESIGN.md "Sync: what must hold"). Version 0
 #: batches had no ``protocol``/``heartbeat`` keys and events had no ``deadline``; the hub
 #: upgrades them with :func:`upgrade_batch`.
@@ -411,6 +413,11 @@ def _too_deep(value: Any, limit: int) -> bool:
                     below.append(child)
         level = below
     return False
+
+
+def server_time() -> float:
+    """The hub's clock in unix seconds (ms precision), in every answer; stations learn their offset from it."""
+    return round(time.time(), 3)
 
 
 # --- request signing ------------------------------------------------------------------------

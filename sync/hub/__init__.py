@@ -18,6 +18,7 @@ from flask import Flask, Response, appcontext_pushed, jsonify, request
 
 from rules import labels
 from rules.privacy import mask_id_number, mask_licence_number, mask_phone
+from sync import protocol
 from sync.hub.admission import Admission, default_slots
 from sync.hub.admission_gate import install_admission_gate
 from sync.hub.china_time import to_china
@@ -186,7 +187,7 @@ def configure_errors(app: Flask) -> None:
         code, api_message, page_text = _ERRORS[status]
 
         def handle(exc: Exception) -> tuple[Response | str, int]:
-            if request.path.startswith(api.API_PREFIX):
+            if request.path.startswith(protocol.API_PREFIX):
                 return jsonify(error=code, message=api_message), status
             return page_text, status
 

@@ -25,7 +25,6 @@ from werkzeug.routing import MapAdapter
 
 from sync import protocol
 from sync.hub.admission import GATED, Admission, HubBusy
-from sync.hub.views.api import server_time
 from websec.headers import safety_headers
 
 Environ = dict[str, Any]
@@ -86,7 +85,7 @@ class AdmissionGate:
 
 def refuse(retry_after_s: int, start_response: StartResponse) -> list[bytes]:
     """The 503 a busy hub answers: unsigned (no station is known yet), acknowledging nothing."""
-    body = protocol.json_text({"server_time": server_time(), "error": protocol.ERR_BUSY,
+    body = protocol.json_text({"server_time": protocol.server_time(), "error": protocol.ERR_BUSY,
                                "message": protocol.ERROR_MESSAGES[protocol.ERR_BUSY],
                                "retry_after_s": retry_after_s}).encode("utf-8")
     start_response("503 SERVICE UNAVAILABLE", [*_REFUSAL_HEADERS, ("Content-Length", str(len(body))),

@@ -8,11 +8,11 @@ from __future__ import annotations
 from flask import Flask, abort, request
 from flask_login import current_user
 
+from sync import protocol
 from sync.hub.extensions import login_manager
 from sync.hub.models import HubAccessLog, HubLoginThrottle
 from sync.hub.models.users import APPROVER, COUNTY_ADMIN
 from sync.hub.services import access_log
-from sync.hub.views.api import API_PREFIX
 from websec.headers import install_headers
 from websec.logins import LoginGuard, install_idle_timeout
 from websec.proxy import trust_proxies
@@ -52,7 +52,7 @@ def configure_security(app: Flask) -> None:
     The signed API (``/api/``) has no cookie session and no login user: it is authenticated by
     signatures, and opening a session and loading a user cost most of a request's CPU.
     """
-    install_headers(app, stateless_prefixes=(API_PREFIX,))
+    install_headers(app, stateless_prefixes=(protocol.API_PREFIX,))
     install_idle_timeout(app, login_endpoint="auth.login", before_logout=_log_idle_logout,
-                         stateless_prefixes=(API_PREFIX,))
+                         stateless_prefixes=(protocol.API_PREFIX,))
     trust_proxies(app)

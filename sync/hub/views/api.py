@@ -11,7 +11,6 @@ import datetime as dt
 import functools
 import logging
 import tempfile
-import time
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
@@ -38,22 +37,15 @@ from sync.hub.services.platform import CasePlatform
 log = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-#: Every path of the signed API starts so, and no page's does: no cookie session, no login user here.
-API_PREFIX = "/api/"
 
 
 def _platform() -> CasePlatform:
     return current_app.extensions["hub_platform"]
 
 
-def server_time() -> float:
-    """Hub clock in unix seconds (ms precision); stations learn their offset from it."""
-    return round(time.time(), 3)
-
-
 def reply(payload: dict[str, Any], status: int = 200) -> Response:
     """A JSON answer with ``server_time``, signed when the request was authenticated."""
-    body = protocol.json_text({"server_time": server_time(), **payload}).encode("utf-8")
+    body = protocol.json_text({"server_time": protocol.server_time(), **payload}).encode("utf-8")
     # Per-event results are most of the bytes a push moves; on a thin link they are worth
     # compressing. The signature covers the JSON itself, before the transfer encoding.
     wire = body
