@@ -10,7 +10,8 @@ import pytest
 
 from sync import protocol
 from sync.hub.models import CatalogVersion, Conflict, Event, HubCase, Station
-from sync.hub.services import personal
+from sync.hub.services import kept, personal
+from sync.hub.services.kept import Kept
 from tests.fixtures.hub import case_snapshot, valid_catalog
 
 
@@ -286,14 +287,14 @@ def test_a_catalog_published_on_another_node_reaches_batches_here_within_seconds
         catalog.publish(_catalog("v-1", fields=OLD_FIELDS, materials=MATERIALS), clerk="t")
     assert station_a.results([make_event(catalog_version="v-1")])[0]["status"] == "accepted"  # v-1 now kept
     with hub_app.app_context(), monkeypatch.context() as elsewhere:
-        elsewhere.setattr(catalog, "_heads", {})  # published on another node: this process's head not forgotten
+        elsewhere.setattr(catalog, "_head", Kept(catalog.HEAD_SECONDS))  # published on another node: ours kept
         catalog.publish(_catalog("v-2", fields=NEW_FIELDS, materials=NEW_MATERIALS), clerk="t")
     asked = []
     original = catalog.check_grace
     monkeypatch.setattr(catalog, "check_grace", lambda event, **kw: asked.append(event) or original(event, **kw))
     assert station_a.results([make_event(catalog_version="v-2")])[0]["status"] == "accepted"
     assert len(asked) == 1  # the head kept here is v-1: v-2 was read afresh, and taken
-    now = catalog.time.monotonic()
-    monkeypatch.setattr(catalog.time, "monotonic", lambda: now + catalog.HEAD_SECONDS + 1)
+    now = kept.time.monotonic()
+    monkeypatch.setattr(kept.time, "monotonic", lambda: now + catalog.HEAD_SECONDS + 1)
     assert station_a.results([make_event(catalog_version="v-2")])[0]["status"] == "accepted"
     assert len(asked) == 1  # seconds later the head here is v-2 too

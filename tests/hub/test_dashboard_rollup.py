@@ -29,7 +29,7 @@ def _expected(today: dt.date) -> dict[str, tuple[dict[str, int], dict[str, int]]
 
 
 def _shown(today: dt.date) -> dict[str, tuple[dict[str, int], dict[str, int]]]:
-    dashboard._cache.clear()
+    dashboard._kept.forget()
     return {r.health.station.code: (dict(r.overdue), {k: n for k, n in r.by_status.items() if n})
             for r in dashboard.rows(today, dark_hours=24, queue_age_warn_hours=24)}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,8 +12,9 @@ from rules.catalog_format import validate_catalog
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import CatalogVersion, utcnow
-from sync.hub.services import changes, county_settings
+from sync.hub.services import changes
 from sync.hub.services.errors import ValidationError
+from sync.hub.services.kept import Kept
 
 
 def current() -> CatalogVersion | None:
@@ -29,7 +29,7 @@ def current() -> CatalogVersion | None:
 
 #: How long a process keeps the catalog head it read for a batch's quick check (:func:`head_for_batches`).
 HEAD_SECONDS = 5.0
-_heads: dict[str, tuple[float, CatalogVersion | None]] = {}
+_head: Kept[CatalogVersion | None] = Kept(HEAD_SECONDS)
 
 
 def head_for_batches() -> CatalogVersion | None:
@@ -41,13 +41,7 @@ def head_for_batches() -> CatalogVersion | None:
     in those seconds is accepted, as the grace window (``CATALOG_GRACE_DAYS``) would anyway.
     Publishing here forgets it at once; another node sees the new head within the seconds.
     """
-    key = county_settings.database_key()  # one process may serve several hubs (tests, the demo)
-    hit = _heads.get(key)
-    if hit is not None and time.monotonic() - hit[0] < HEAD_SECONDS:
-        return hit[1]
-    head = current()
-    _heads[key] = (time.monotonic(), head)
-    return head
+    return _head.get("head", current)
 
 
 def _headers() -> ModelSelect:
@@ -84,7 +78,7 @@ def publish(catalog: Any, *, clerk: str) -> CatalogVersion:
             changes.emit(protocol.CHANGE_CATALOG_PUBLISHED, catalog)
     except IntegrityError as exc:
         raise ValidationError(f"目录版本 {version} 已发布过，请使用新的版本号。") from exc
-    _heads.clear()  # this process's batches see the new head at once
+    _head.forget()  # this process's batches see the new head at once
     return row
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,31 +18,20 @@ from sync.hub.extensions import db
 from sync.hub.models import Setting, utcnow
 from sync.hub.services import changes
 from sync.hub.services.errors import ValidationError
+from sync.hub.services.kept import Kept
 
 ASSESSED_DAYS = "assessed_days"
 AREA_NAMES = "area_names"
 MAX_ASSESSED_DAYS = 365
-_CACHE_SECONDS = 30.0
-_cache: dict[tuple[str, str], tuple[float, Any]] = {}
-
-
-def database_key() -> str:
-    """Which database the hub at hand uses (one process may serve several hubs: tests, the demo),
-    so a figure kept in memory is never served to another hub."""
-    params = getattr(db.obj, "connect_params", {}) or {}
-    return f"{db.obj.database}|{sorted((k, str(v)) for k, v in params.items() if k != 'password')}"
+_kept: Kept[Any] = Kept(30.0)
 
 
 def get(key: str, default: Any = None) -> Any:
-    """A setting's stored value (read through a short cache: ingest asks for every case)."""
-    slot = (database_key(), key)  # one process may serve several hubs (tests, the demo)
-    hit = _cache.get(slot)
-    if hit is not None and time.monotonic() - hit[0] < _CACHE_SECONDS:
-        return hit[1]
-    row = Setting.get_or_none(Setting.key == key)
-    value = row.value if row is not None else default
-    _cache[slot] = (time.monotonic(), value)
-    return value
+    """A setting's stored value (read through a short memory: ingest asks for every case)."""
+    def load() -> Any:
+        row = Setting.get_or_none(Setting.key == key)
+        return row.value if row is not None else default
+    return _kept.get(key, load)
 
 
 def assessed_days() -> dict[str, int]:
@@ -89,7 +77,7 @@ def _store(key: str, value: Any, clerk: str) -> None:
                                                               Setting.updated_by: clerk})
          .execute())
         changes.emit(protocol.CHANGE_STATION_SETTINGS, {"settings": {key: value}, "updated_by": clerk})
-    _cache.pop((database_key(), key), None)
+    _kept.forget(key)
 
 
 def set_assessed_days(table: Mapping[str, int], *, clerk: str) -> dict[str, int]:

@@ -14,14 +14,14 @@ plain counts over the cases.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 
 from peewee import fn
 
 from rules.time_lines import LINES
 from sync.hub.models import HubCase, Station, TallyView
-from sync.hub.services import county_settings, stations
+from sync.hub.services import stations
+from sync.hub.services.kept import Kept
 from sync.hub.services.statistics import DUE_COLUMNS, _kind, _sum
 from sync.hub.services.tally import COUNTY, OPEN
 
@@ -76,20 +76,15 @@ def _unreceived(today: dt.date) -> list[tuple]:
 
 
 CACHE_SECONDS = 120.0
-_cache: dict[tuple, tuple[float, tuple]] = {}
+_kept: Kept[tuple[dict, dict]] = Kept(CACHE_SECONDS, most=1)
 
 
 def _counts(today: dt.date) -> tuple[dict, dict]:
     """The two sums, kept CACHE_SECONDS (station health is always read fresh)."""
-    key = (county_settings.database_key(), today)
-    hit = _cache.get(key)
-    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    unreceived = _unreceived(today)
-    counts = (overdue_by_station(today, unreceived), status_by_station(unreceived))
-    _cache.clear()
-    _cache[key] = (time.monotonic(), counts)
-    return counts
+    def load() -> tuple[dict, dict]:
+        unreceived = _unreceived(today)
+        return overdue_by_station(today, unreceived), status_by_station(unreceived)
+    return _kept.get(today, load)
 
 
 def rows(today: dt.date, *, dark_hours: float, queue_age_warn_hours: float) -> list[StationRow]:

@@ -11,7 +11,6 @@ fixed at ingest from the county's setting then in force. Open cases are kept by 
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from peewee import Case as SqlCase
 from peewee import fn
@@ -32,9 +31,10 @@ from rules.time_lines import LINES
 from sync.hub.china_time import CHINA_OFFSET, CHINA_TZ
 from sync.hub.models import HubCase, HubEvaluation, Station, TallyView
 from sync.hub.services import county_settings, tally
+from sync.hub.services.kept import Kept
 
 CACHE_SECONDS = 120.0
-_cache: dict[tuple, tuple[float, Statistics]] = {}
+_kept: Kept[Statistics] = Kept(CACHE_SECONDS, most=64)
 DUE_COLUMNS = {"statutory": HubCase.statutory_due, "committed": HubCase.committed_due,
                "assessed": HubCase.assessed_due}
 
@@ -56,16 +56,8 @@ def compute(period: Period, today: dt.date, station: Station | None = None) -> S
     Three reads of the roll-up (the scope's figures, each station's at the county, the trend). A figure asked again within CACHE_SECONDS comes from memory (the page
     says when it was counted): the county's screens are opened by many clerks at once.
     """
-    key = (county_settings.database_key(), period.start, period.end, station.id if station is not None else None, today)
-    hit = _cache.get(key)
-    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    stats = _compute(period, today, station)
-    _cache[key] = (time.monotonic(), stats)
-    if len(_cache) > 64:  # a county looks at a handful of periods; keep memory bounded
-        oldest = min(_cache, key=lambda k: _cache[k][0])
-        _cache.pop(oldest, None)
-    return stats
+    key = (period.start, period.end, station.id if station is not None else None, today)
+    return _kept.get(key, lambda: _compute(period, today, station))  # a county looks at a handful of periods
 
 
 def _sums(query) -> dict[str, dict[str, int]]:  # noqa: ANN001 - a peewee query of (figure, label, n)
