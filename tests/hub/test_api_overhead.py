@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from flask import request_started
@@ -31,8 +33,12 @@ def one_slot_hub_any_proxy(request, tmp_path):
                       tmp_path / "hub-instance")
 
 
-def _block_changes(app, monkeypatch) -> tuple[threading.Event, threading.Event]:  # noqa: ANN001
-    """Make the next changes pull stop inside its view until ``release`` is set."""
+@contextmanager
+def _slot_held(app, station, monkeypatch) -> Iterator[list]:  # noqa: ANN001
+    """The hub's one slot held by another signed pull of ``station``, stopped inside its view until the block ends.
+
+    Yields the list its answer is put in once released.
+    """
     platform = app.extensions["hub_platform"]
     entered, release = threading.Event(), threading.Event()
     real = platform.changes
@@ -43,7 +49,17 @@ def _block_changes(app, monkeypatch) -> tuple[threading.Event, threading.Event]:
         return real(*args, **kwargs)
 
     monkeypatch.setattr(platform, "changes", slow_changes)
-    return entered, release
+    holder = SignedStation(app, station.code, station.secret)
+    answers: list = []
+    pulling = threading.Thread(target=lambda: answers.append(holder.changes(0)))
+    pulling.start()
+    assert entered.wait(10)
+    try:
+        yield answers
+    finally:
+        release.set()
+        pulling.join(10)
+        monkeypatch.setattr(platform, "changes", real)
 
 
 def test_an_api_answer_sets_no_cookie_and_never_reads_the_clerk_behind_the_cookie(hub_app, approver, station_a,
@@ -80,12 +96,6 @@ def test_a_page_still_refreshes_its_idle_clock_and_refuses_a_post_without_csrf(h
 def test_a_busy_hub_answers_503_in_front_of_flask_with_the_full_shape(one_slot_hub_any_proxy, monkeypatch):
     app = one_slot_hub_any_proxy
     station = _make_station(app, "ST-A", "站点甲")
-    holder = SignedStation(app, station.code, station.secret)
-    entered, release = _block_changes(app, monkeypatch)
-    first = []
-    pulling = threading.Thread(target=lambda: first.append(holder.changes(0)))
-    pulling.start()
-    assert entered.wait(10)
     started, connected = [], []
     database = app.extensions["hub_db"]
     real_connect = database._connect
@@ -95,12 +105,9 @@ def test_a_busy_hub_answers_503_in_front_of_flask_with_the_full_shape(one_slot_h
         return real_connect(*args, **kwargs)
 
     monkeypatch.setattr(database, "_connect", counting_connect)
-    request_started.connect(lambda sender, **extra: started.append(1), app, weak=False)
-    try:
+    with _slot_held(app, station, monkeypatch) as first:
+        request_started.connect(lambda sender, **extra: started.append(1), app, weak=False)  # from now on
         busy = station.post_json("/api/v1/events", {"protocol": protocol.PROTOCOL_VERSION, "events": []})
-    finally:
-        release.set()
-        pulling.join(10)
     assert busy.status_code == 503
     assert set(busy.json) == {"error", "message", "server_time", "retry_after_s"}
     assert busy.json["error"] == "busy" and "繁忙" in busy.json["message"]
@@ -120,18 +127,9 @@ def test_a_busy_hub_answers_503_in_front_of_flask_with_the_full_shape(one_slot_h
 def test_the_slot_is_held_until_flask_is_done_and_given_back_even_on_an_error(one_slot_hub, monkeypatch):
     app = one_slot_hub
     station = _make_station(app, "ST-A", "站点甲")
-    other = SignedStation(app, station.code, station.secret)
-    entered, release = _block_changes(app, monkeypatch)
-    answers = []
-    pulling = threading.Thread(target=lambda: answers.append(other.changes(0)))
-    pulling.start()
-    assert entered.wait(10)
-    try:
+    with _slot_held(app, station, monkeypatch) as answers:
         assert station.changes(0).status_code == 503  # the one slot is held inside the view
         assert station.post_json("/api/v1/heartbeat", {}).status_code == 200  # not gated
-    finally:
-        release.set()
-        pulling.join(10)
     assert answers[0].status_code == 200
     assert station.changes(0).status_code == 200  # given back once Flask answered
 
