@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -61,6 +62,15 @@ def _insert(conn: sqlite3.Connection, table: str, **values: object) -> None:
     conn.execute(f'INSERT INTO "{table}" ({columns}) VALUES ({", ".join("?" * len(values))})', list(values.values()))
 
 
+def _database_at(path: Path, target: str) -> Path:
+    """A station database file migrated only up to ``target``, closed, as a station in the field left it."""
+    old = open_database(str(path))
+    with old.connection_context():
+        upgrade(old, target=target)
+    old.close()
+    return path
+
+
 def test_upgrade_from_an_older_schema_keeps_rows_and_queued_cases(tmp_path):
     path = tmp_path / "old.sqlite3"
     old = open_database(str(path))
@@ -98,11 +108,7 @@ def test_upgrade_from_an_older_schema_keeps_rows_and_queued_cases(tmp_path):
 def test_app_start_migrates_an_old_database_in_place(tmp_path):
     from station import create_app
 
-    path = tmp_path / "station.sqlite3"
-    old = open_database(str(path))
-    with old.connection_context():
-        upgrade(old, target="0001_initial")
-    old.close()
+    _database_at(tmp_path / "station.sqlite3", "0001_initial")
     create_app(station_test_config(tmp_path), instance_path=str(tmp_path / "instance"))
     with db.connection_context():
         assert pending(db.obj) == []
@@ -147,10 +153,7 @@ def test_a_new_database_is_not_copied(tmp_path):
 
 def test_upgrade_to_0022_names_every_handover_already_recorded_and_keeps_held_bundles(tmp_path):
     """A township upgraded with handovers recorded and a village's bundle waiting: all kept, each handover named."""
-    path = tmp_path / "relay.sqlite3"
-    old = open_database(str(path))
-    with old.connection_context():
-        upgrade(old, target="0020_cross_area_items")
+    path = _database_at(tmp_path / "relay.sqlite3", "0020_cross_area_items")
     raw = sqlite3.connect(path)
     _insert(raw, "transfer", id="01OLDTRANSFER", batch_no="WL-ST1-20261130-01", direction="up", destination="东关镇",
             state="in_transit", created_by="王代办", created_at="2026-11-30 09:00:00", updated_at="2026-11-30 10:00:00")
@@ -179,11 +182,7 @@ def test_upgrade_to_0026_keeps_a_booking_queued_for_the_county_and_sends_it(tmp_
     from station.models import Appointment
     from station.services import appointments, retention
 
-    path = tmp_path / "station.sqlite3"
-    old = open_database(str(path))
-    with old.connection_context():
-        upgrade(old, target="0024_home_visit_personal_purged")
-    old.close()
+    path = _database_at(tmp_path / "station.sqlite3", "0024_home_visit_personal_purged")
     raw = sqlite3.connect(path)
     _insert(raw, "catalog_version", version="2023.01", imported_at="2023-01-01 00:00:00", is_current=1)
     _insert(raw, "appointment", id="01OLDBOOKING", code="ABCD2345", slot_date="2023-03-01", slot_start="09:00",
