@@ -1,0 +1,54 @@
+"""The hub's PostgreSQL pool: no liveness round trip for a connection just given back, and still
+no batch lost to a database connection that died while it sat idle."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg2
+import pytest
+
+from demo.loopback import local_postgres_dsn
+from sync.hub import database
+
+pytestmark = pytest.mark.postgres
+
+
+def _accepted(station, make_event) -> bool:
+    answer = station.batch([make_event()])
+    return answer.status_code == 200 and answer.json["results"][0]["status"] == "accepted"
+
+
+def _pooled_pids(app) -> list[int]:
+    pool = app.extensions["hub_db"]
+    return [conn.get_backend_pid() for _ts, _n, conn in pool._connections]
+
+
+def test_a_connection_killed_while_idle_costs_no_batch(pg_hub_app, make_station, make_event, monkeypatch):
+    monkeypatch.setattr(database, "CHECK_IDLE_AFTER_S", 0.05)
+    station = make_station(pg_hub_app, "ST-A", "甲村便民服务站")
+    assert _accepted(station, make_event)
+    pids = _pooled_pids(pg_hub_app)
+    assert pids
+    with psycopg2.connect(local_postgres_dsn()) as admin, admin.cursor() as cur:
+        for pid in pids:  # as a database restart or a firewall's idle timeout would
+            cur.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    time.sleep(0.2)
+    assert _accepted(station, make_event)
+
+
+def test_a_connection_just_given_back_is_handed_out_without_a_round_trip(pg_hub_app, make_station, make_event,
+                                                                         monkeypatch):
+    station = make_station(pg_hub_app, "ST-A", "甲村便民服务站")
+    assert _accepted(station, make_event)
+    pool = pg_hub_app.extensions["hub_db"]
+    pings = []
+    real = pool._adapter.is_connection_closed
+    monkeypatch.setattr(pool._adapter, "is_connection_closed", lambda conn: pings.append(conn) or real(conn))
+    for _ in range(3):
+        assert _accepted(station, make_event)
+    assert pings == []
+    monkeypatch.setattr(database, "CHECK_IDLE_AFTER_S", 0.05)
+    time.sleep(0.1)
+    assert _accepted(station, make_event)
+    assert len(pings) >= 1  # idle longer than the delay: proved alive before use
