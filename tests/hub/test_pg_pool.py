@@ -9,6 +9,7 @@ import psycopg2
 import pytest
 
 from demo.loopback import local_postgres_dsn
+from sync import protocol
 from sync.hub import database
 
 pytestmark = pytest.mark.postgres
@@ -52,3 +53,16 @@ def test_a_connection_just_given_back_is_handed_out_without_a_round_trip(pg_hub_
     time.sleep(0.1)
     assert _accepted(station, make_event)
     assert len(pings) >= 1  # idle longer than the delay: proved alive before use
+
+
+def test_nonces_write_no_log_and_still_refuse_a_replay(pg_hub_app, make_station):
+    station = make_station(pg_hub_app, "ST-A", "甲村便民服务站")
+    pool = pg_hub_app.extensions["hub_db"]
+    with pool.connection_context():
+        persistence = pool.execute_sql(
+            "SELECT relpersistence FROM pg_class WHERE oid = 'hub_nonce'::regclass").fetchone()[0]
+    assert persistence == "u"  # unlogged: no write-ahead log flushed for every signed request
+    headers = protocol.sign_request(station.secret, "GET", "/api/v1/changes", b"", station=station.code)
+    assert station.client.get("/api/v1/changes", headers=headers).status_code == 200
+    again = station.client.get("/api/v1/changes", headers=headers)
+    assert again.status_code == 401 and again.json["error"] == "replay"
