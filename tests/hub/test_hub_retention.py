@@ -15,7 +15,7 @@ from sync import protocol
 from sync.hub import create_app
 from sync.hub.cli import cli
 from sync.hub.extensions import db, key_ring
-from sync.hub.models import Appointment, Event, HubAccessLog, HubHomeVisit
+from sync.hub.models import Appointment, Conflict, Event, HubAccessLog, HubHomeVisit
 from sync.hub.services import access_log, personal, retention
 from sync.hub.services.appointments import china_now
 from tests.fixtures.hub import SignedStation, _make_station
@@ -175,6 +175,29 @@ def test_a_station_sending_them_again_after_the_purge_does_not_bring_the_residen
     assert _found_by_phone(app, PHONE) == set()
     assert station.results([sent["old_done"]])[0]["status"] == "duplicate"
     assert _visit_resident(app, sent["old_done"])[0] == "孙*贵"
+
+
+def _clashing_copies(app, visit: dict[str, object]) -> list[str]:  # noqa: ANN001
+    """The station's clashing copies of a visit's events the county keeps for a person, opened."""
+    with app.app_context(), db.connection_context():
+        return [str(personal.open_body(c.body)) for c in Conflict.select().where(Conflict.case_id == visit["case_id"])]
+
+
+def test_a_clashing_copy_of_a_cleared_visit_is_cleared_too_and_sending_copies_again_brings_nothing_back(county):
+    app, station, sent = county
+    visit = sent["old_done"]
+    clash = {**visit, "payload": {**visit["payload"], "purpose": "代办医保参保登记"}}  # same id, other content
+    assert station.results([clash])[0]["status"] == "conflict"
+    assert "孙福贵" in _clashing_copies(app, visit)[0]
+    with app.app_context(), db.connection_context():
+        assert [v.masked_name for v in retention.purge_visits(MONTHS)] == ["孙*贵"]
+    [copy] = _clashing_copies(app, visit)
+    assert "孙*贵" in copy and "137****2222" in copy and "代办医保参保登记" in copy  # still tells what clashed
+    again = {**visit, "payload": {**visit["payload"], "purpose": "代办低保申请"}}  # yet another copy
+    assert [r["status"] for r in station.results([clash, again])] == ["conflict", "conflict"]
+    copies = _clashing_copies(app, visit)
+    assert len(copies) == 2 and all("孙*贵" in c for c in copies)
+    assert not any(s in c for c in copies for s in ("孙福贵", "13700002222", "五组3号"))
 
 
 def test_the_county_pages_show_the_cleared_records_masked_and_say_so(hub_app, hub_client, approver):

@@ -18,7 +18,8 @@ Finished, as at the station (station/services/retention.py):
   (nobody marked it; its slot is a whole retention period past).
 
 A station sending a record again later does not bring the resident back: a booking it sends again
-changes only its state (services/appointments.py), and a visit's ``visit.recorded`` is filed once.
+changes only its state (services/appointments.py), a visit's ``visit.recorded`` is filed once, and a
+clashing copy of a cleared visit's event is kept cleared (:func:`clashing_copy`, services/ingest.py).
 """
 
 from __future__ import annotations
@@ -116,6 +117,17 @@ def _purge_visit(visit: HubHomeVisit, actor: str) -> VisitCandidate | None:
                           detail=f"保存期满：已清除{visit.station.name} {visit.visited_on:%Y-%m-%d} 上门服务的"
                                  f"服务对象姓名、电话和地址（{candidate.masked_name}）")
     return candidate
+
+
+def clashing_copy(event: dict[str, Any]) -> dict[str, Any]:
+    """What the county keeps of a station's clashing copy of an event: its resident cleared if the visit is.
+
+    A station may send a copy of a visit event after retention cleared the visit here (one it set
+    aside, or a PC restored from an old backup); kept as sent, it would hold the resident in full again.
+    """
+    cleared = HubHomeVisit.select().where((HubHomeVisit.visit_id == event["case_id"])
+                                          & HubHomeVisit.personal_purged_at.is_null(False)).exists()
+    return scrub_visit_event(event) if cleared else event
 
 
 def scrub_visit_event(body: Any) -> Any:
