@@ -277,7 +277,7 @@ def purge_command(dry_run: bool) -> None:
     click.echo(f"保存期 {months} 个月：{verb} {len(found)} 件办件的扫描件和完整个人信息（只含县级平台已确认接收的已办结办件）。")
     click.echo(f"上门服务记录：{verb} {len(visits)} 条的服务对象姓名、电话和地址"
                "（只含县级平台已确认接收、所收办件均已办结的上门服务）。")
-    click.echo(f"预约：{verb} {len(bookings)} 个的预约人姓名、电话和住址"
+    click.echo(f"预约：{verb} {len(bookings)} 个的预约人姓名、电话、住址和备注"
                "（只含县级平台已确认接收、已取消、未到、所转办件已办结或一直未登记到否的预约）。")
     click.echo(f"居民材料库：{verb}过期的已核验材料 {library.kept} 份（含扫描件）、"
                f"{retention.LICENCE_CHECK_DAYS} 天前的电子证照查询结果 {library.checks} 条。")

@@ -157,8 +157,8 @@ def apply_from_hub(payload: dict[str, Any]) -> Appointment | None:
     if existing is not None:
         if existing.status == "converted" and status != "converted":
             return existing
-        Appointment.update(status=status, note=str(payload.get("note") or "")[:200], updated_at=now()).where(
-            Appointment.id == appointment_id).execute()
+        note = "" if existing.personal_purged_at is not None else str(payload.get("note") or "")[:200]  # cleared stays
+        Appointment.update(status=status, note=note, updated_at=now()).where(Appointment.id == appointment_id).execute()
         return Appointment.get_by_id(appointment_id)
     address = str(payload.get("address") or "")
     return Appointment.create(

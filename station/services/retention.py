@@ -17,8 +17,8 @@ access log.
 
 Bookings (预约) too: a slot before the cutoff, the booking finished (cancelled, not attended,
 turned into a case closed since, or answered by a home visit clearable as well), and its last change
-confirmed by the county. Its resident's name and phone are kept masked, the address removed, the
-phone's blind index emptied (a purged booking is no longer found by the number), the purge marked
+confirmed by the county. Its resident's name and phone are kept masked, the address and the note
+(free text, which may hold a name or a number) removed, the phone's blind index emptied (a purged booking is no longer found by the number), the purge marked
 (``personal_purged_at``) and written in the access log. The county keeps its own copy.
 """
 
@@ -293,10 +293,11 @@ def _purge_booking(candidate: BookingPurgeCandidate) -> bool:
         Appointment.update(name_stored=ring.seal(candidate.masked_name),
                            phone_stored=ring.seal(mask_phone(phone)) if phone else "",
                            phone_index="",  # no longer found by the number
-                           address_stored="", personal_purged_at=now()).where(Appointment.id == booking.id).execute()
+                           address_stored="", note="",  # free text: it may name a relative or give a number
+                           personal_purged_at=now()).where(Appointment.id == booking.id).execute()
         access_log.record("appointment_change", actor_name="系统", obj=booking.code,
                           detail=f"保存期满：已清除 {booking.slot_date:%Y-%m-%d} {booking.slot_start} 预约的预约人"
-                                 "姓名、电话和住址（县级平台已确认接收）")
+                                 "姓名、电话、住址和备注（县级平台已确认接收）")
     return True
 
 

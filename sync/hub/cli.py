@@ -262,7 +262,7 @@ def purge_personal_command(dry_run: bool) -> None:
     verb = "将清除" if dry_run else "已清除"
     click.echo(f"保存期 {months} 个月（{retention.cutoff(months):%Y-%m-%d} 以前）：")
     click.echo(f"上门服务记录：{verb} {len(visits)} 条的服务对象姓名、电话和地址（只含所收办件均已办结的上门服务）。")
-    click.echo(f"预约：{verb} {len(bookings)} 个的预约人姓名、电话和住址（只含已取消、未到、所转办件已办结、"
+    click.echo(f"预约：{verb} {len(bookings)} 个的预约人姓名、电话、住址和备注（只含已取消、未到、所转办件已办结、"
                "所约上门服务已清除，或一直未登记到否的预约）。办件档案不在清除之列。")
 
 

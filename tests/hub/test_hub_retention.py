@@ -52,7 +52,7 @@ def county(any_hub_app) -> tuple[object, SignedStation, dict[str, dict[str, obje
     station = _make_station(any_hub_app, "ST-A", "甲村便民服务站")
     answered = _booking(OLD, "booked", "周德明", "13600003333")  # still "booked": answered by a visit
     sent = {"old_cancelled": _booking(OLD, "cancelled", "赵桂英"),
-            "old_no_show": _booking(OLD, "no_show", "钱大爷", "13800001111"),
+            "old_no_show": _booking(OLD, "no_show", "钱大爷", "13800001111", note="女儿钱小红来电：13800009999"),
             "old_waiting": _booking(OLD, "booked", "孙小红", "13500004444"),  # never marked: over all the same
             "old_answered": answered,
             "recent_cancelled": _booking(RECENT, "cancelled", "李春花", "13400005555")}
@@ -71,6 +71,11 @@ def _resident(app, booking: dict[str, object]) -> tuple[str, str, str, str, bool
         return (key_ring.unseal(row.name_stored), key_ring.unseal(row.phone_stored),
                 key_ring.unseal(row.address_stored) if row.address_stored else "", row.phone_index,
                 row.personal_purged_at is not None)
+
+
+def _note(app, booking: dict[str, object]) -> str:  # noqa: ANN001
+    with app.app_context(), db.connection_context():
+        return Appointment.get(Appointment.appointment_id == booking["appointment_id"]).note
 
 
 def _visit_resident(app, visit: dict[str, object]) -> tuple[str, str, str, list[str]]:  # noqa: ANN001
@@ -102,6 +107,7 @@ def test_finished_old_bookings_and_visits_lose_their_resident_and_the_number_no_
         assert retention.purge_visits(MONTHS) == [] and retention.purge_bookings(MONTHS) == []  # once
 
     assert _resident(app, sent["old_cancelled"]) == ("赵*英", "139****5678", "", "", True)
+    assert _note(app, sent["old_no_show"]) == ""  # free text: it named a relative and a number
     assert _resident(app, sent["old_answered"])[:2] == ("周*明", "136****3333")
     assert _found_by_phone(app, PHONE) == set()
     name, phone, address, bodies = _visit_resident(app, sent["old_done"])
@@ -171,6 +177,7 @@ def test_a_station_sending_them_again_after_the_purge_does_not_bring_the_residen
     response = station.post_json("/api/v1/appointments", {"bookings": [again, sent["old_cancelled"]]})
     assert response.status_code == 200 and response.json["stored"] == 1  # the state moved, the person did not
     assert _resident(app, sent["old_no_show"])[:4] == ("钱*爷", "138****1111", "", "")
+    assert _note(app, sent["old_no_show"]) == ""
     assert _resident(app, sent["old_cancelled"])[:4] == ("赵*英", "139****5678", "", "")
     assert _found_by_phone(app, PHONE) == set()
     assert station.results([sent["old_done"]])[0]["status"] == "duplicate"

@@ -344,7 +344,7 @@ def test_purge_clears_the_resident_of_old_finished_confirmed_bookings_only(app, 
     with app.app_context(), db.connection_context():
         cancelled = _from_county(30, "赵桂英", "13912345678", "cancelled")
         no_show = _from_county(30, "钱大爷", "13800001111")
-        appointments.set_status(no_show, "no_show")
+        appointments.set_status(no_show, "no_show", "女儿钱小红来电说不来了，回电 13800009999")
         recent = _from_county(3, "李春花", "13600004444", "cancelled")
         coming = _from_county(-1, "周大年", "13500005555", "cancelled")
         waiting = _from_county(30, "吴老汉", "13400006666")  # never came, never marked: over all the same
@@ -371,6 +371,9 @@ def test_purge_clears_the_resident_of_old_finished_confirmed_bookings_only(app, 
         booking = Appointment.get_by_id(cancelled)
         assert ring.unseal(booking.name_stored) == "赵*英" and ring.unseal(booking.phone_stored) == "139****5678"
         assert booking.address_stored == "" and booking.personal_purged_at is not None
+        assert Appointment.get_by_id(no_show).note == ""  # free text: it named a relative and a number
+        _from_county(30, "钱大爷", "13800001111", "no_show", appointment_id=no_show, note="钱小红 13800009999")
+        assert Appointment.get_by_id(no_show).note == ""  # the county sending it again brings nothing back
         assert not _found_by_phone("13912345678") and not _found_by_phone("13800001111")
         assert not _found_by_phone("13400006666") and ring.unseal(Appointment.get_by_id(waiting).name_stored) == "吴*汉"
         with pytest.raises(DomainError, match="已过保存期限"):  # nothing left to prefill a case or a visit with

@@ -4,9 +4,10 @@ The county kept every booking and every home visit forever, with the resident's 
 address. Neither is a case file: cases are official records (办件档案), kept by archival rules, and
 nothing here touches them. Past ``PERSONAL_RETENTION_MONTHS`` (config) a *finished* one keeps its
 resident's name and phone masked (so a clerk can still tell records apart), loses the address and,
-for a booking, the phone's blind index (the number no longer finds it); ``personal_purged_at`` marks
-it and the hub's access log gets one line per record. A home visit's stored event bodies (and any
-conflict copies of them) hold the same resident and are cleared the same way.
+for a booking, its note (free text that may name or number someone) and the phone's blind index (the
+number no longer finds it); ``personal_purged_at`` marks it and the hub's access log gets one line per
+record. A home visit's stored event bodies (and any conflict copies of them) hold the same resident
+and are cleared the same way.
 
 Finished, as at the station (station/services/retention.py):
 
@@ -235,13 +236,14 @@ def _purge_booking(booking: Appointment, actor: str) -> BookingCandidate | None:
         cleared = (Appointment.update(name_stored=key_ring.seal(candidate.masked_name),
                                       phone_stored=key_ring.seal(mask_phone(phone)) if phone else "",
                                       phone_index="",  # no longer found by the number
-                                      address_stored="", personal_purged_at=utcnow())
+                                      address_stored="", note="",  # free text: it may name or number someone
+                                      personal_purged_at=utcnow())
                    .where((Appointment.id == booking.id) & Appointment.personal_purged_at.is_null(True)).execute())
         if not cleared:
             return None
         access_log.record(None, "appointment_change", actor_name=actor, obj=booking.code,
                           detail=f"保存期满：已清除{booking.station.name} {booking.slot_date:%Y-%m-%d} {booking.slot_start} "
-                                 f"预约的预约人姓名、电话和住址（{candidate.masked_name}）")
+                                 f"预约的预约人姓名、电话、住址和备注（{candidate.masked_name}）")
     return candidate
 
 
