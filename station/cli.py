@@ -36,12 +36,12 @@ from station.sync_hooks import station_hooks
 from sync.jobs import sync_round
 from sync.transport import HubLink
 from sync.usb_bundle import BundleError
+from websec.audit import cli_actor
 from websec.sealing import SealingError
 
 log = logging.getLogger(__name__)
 
 PROG = "python -m station"
-CLI_ACTOR = "命令行"  # who the access log names for a change made at the PC itself
 INSTANCE_HELP = "instance folder (database, secret, attachments); default ./instance"
 
 
@@ -128,7 +128,7 @@ def create_user_command(username: str, name: str, role: str, password: str | Non
         try:
             with db.atomic("IMMEDIATE"):  # the account and its access-log entry, or neither
                 user = create_user(username, name or username, role, password)
-                access_log.record("user_create", actor_name=CLI_ACTOR, obj=user.username,
+                access_log.record("user_create", actor_name=cli_actor(), obj=user.username,
                                   detail=f"添加用户 {user.username}（{user.role_name}）")
         except ValidationFailed as exc:
             _fail("\n".join(exc.errors.values()))
@@ -364,7 +364,7 @@ def bundle_export_command(target: str) -> None:
             os.path.exists(partial) and os.remove(partial)
             _fail(f"未导出：{exc.message}")
         os.replace(partial, target)  # a half-written file never carries the bundle's name
-        access_log.record("usb_export", actor_name=CLI_ACTOR, obj=os.path.basename(target),
+        access_log.record("usb_export", actor_name=cli_actor(), obj=os.path.basename(target),
                           detail=f"第 {made.seq} 号离线包：{made.cases} 件办件、{made.events} 条事件、{made.files} 个扫描件")
     click.echo(f"已导出第 {made.seq} 号离线包到 {target}：{made.cases} 件办件、{made.events} 条事件、"
                f"{made.files} 个扫描件，共 {made.bytes / 1024 / 1024:.1f} MB")
@@ -385,7 +385,7 @@ def bundle_import_command(source: str) -> None:
             done = usb_bundles.import_file(fh, station_hooks(app))
         except BundleError as exc:
             _fail(f"未导入：{exc.message}")
-        access_log.record("usb_import", actor_name=CLI_ACTOR, obj=os.path.basename(source), detail=done.message())
+        access_log.record("usb_import", actor_name=cli_actor(), obj=os.path.basename(source), detail=done.message())
     click.echo(done.message())
 
 
@@ -405,6 +405,6 @@ def bundle_export_return_command(village: str, target: str, device: int) -> None
         with open(target + ".part", "wb") as out:
             out.write(bytes(bundle.data))
         os.replace(target + ".part", target)
-        access_log.record("usb_return_export", actor_name=CLI_ACTOR, obj=village,
+        access_log.record("usb_return_export", actor_name=cli_actor(), obj=village,
                           detail=f"{village} 第 {bundle.seq} 号离线包的回执包")
     click.echo(f"已导出 {village} 的回执包（答复第 {bundle.seq} 号离线包）到 {target}")

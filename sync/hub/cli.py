@@ -20,7 +20,6 @@ fresh install needs no separate step; ``init`` exists to do only that.
 
 from __future__ import annotations
 
-import getpass
 import logging
 import sys
 from pathlib import Path
@@ -37,24 +36,12 @@ from sync.hub.models.users import APPROVER, ROLES
 from sync.hub.services import access_log, devices, licences, peers, resealing, retention, stations, users
 from sync.hub.services.errors import HubError
 from sync.hub.services.restored import mark_restored
+from websec.audit import cli_actor
 from websec.sealing import save_key_ring
 
 log = logging.getLogger("sync.hub")
 
 PROG = "python -m sync.hub"
-CLI_ACTOR = "命令行"  # who the access log names for a change made at the server
-
-
-def cli_actor() -> str:
-    """Who the access log names for a change made at the server: the command line and, when known, the OS user.
-
-    The hub's users log in through pages; at the command line the OS account is the only name there is.
-    """
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError, ImportError):  # no login name in the environment nor the password database
-        return CLI_ACTOR
-    return f"{CLI_ACTOR}（{user}）" if user else CLI_ACTOR
 
 
 def _app() -> Flask:

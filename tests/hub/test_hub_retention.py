@@ -6,6 +6,7 @@ resident back; the county's pages say 保存期满，个人信息已清除."""
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 
 import pytest
 from click.testing import CliRunner
@@ -156,7 +157,7 @@ def test_the_command_clears_and_logs_the_command_line_user(county, monkeypatch):
     from sync.hub import cli as hub_cli
 
     monkeypatch.setattr(hub_cli, "_app", lambda: app)
-    monkeypatch.setattr(hub_cli.getpass, "getuser", lambda: "zhangsan")
+    monkeypatch.setattr(getpass, "getuser", lambda: "zhangsan")
     result = CliRunner().invoke(cli, ["purge-personal"])
     assert result.exit_code == 0, result.output
     assert "上门服务记录：已清除 1 条" in result.output and "预约：已清除 4 个" in result.output
