@@ -25,7 +25,7 @@ from rules import query_codes
 from rules.privacy import mask_name, mask_phone
 from station import keys
 from station.extensions import db
-from station.models import Appointment, Case, Setting, User
+from station.models import Appointment, Case, CatalogVersion, Setting, User
 from station.models.base import now
 from station.services.calendar import load_calendar
 from station.services.catalog import current_items
@@ -269,10 +269,15 @@ def _digest(offer: dict[str, Any] | None) -> str:
 
 
 def pending_push() -> dict[str, Any] | None:
-    """The offer (when it changed since the county confirmed it) and the bookings changed here; None if nothing."""
-    offer = published_offer()
+    """The offer (when it changed since the county confirmed it) and the bookings changed here; None if nothing.
+
+    A fresh station has no catalog before its first pull, so no items to offer: the offer waits for
+    the catalog (the round that brings it goes on), and the next round sends it.
+    """
+    offer = published_offer() if CatalogVersion.current() is not None else None
     # only the station PC publishes the offer: a second device (a laptop) would overwrite it with its own
-    send_offer = state.device_number() == 0 and _digest(offer) != Setting.get_value(SENT_OFFER_KEY)
+    send_offer = (offer is not None and state.device_number() == 0
+                  and _digest(offer) != Setting.get_value(SENT_OFFER_KEY))
     ring = keys.ring()
     bookings = []
     for a in Appointment.select().where(Appointment.version > Appointment.sent_version).order_by(Appointment.updated_at).limit(200):
