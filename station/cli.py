@@ -262,9 +262,9 @@ def purge_command(dry_run: bool) -> None:
             bookings = retention.booking_candidates(months)
         else:
             found = retention.purge(months, app.config["ATTACHMENT_DIR"])
-            visits = retention.purge_visits(months)
-            bookings = retention.purge_bookings(months)  # after the visits: a booking waits for its visit
-        library = retention.purge_library(app.config["ATTACHMENT_DIR"], dry_run=dry_run)
+            visits = retention.purge_visits(months, actor=cli_actor())
+            bookings = retention.purge_bookings(months, actor=cli_actor())  # after the visits: a booking waits for its visit
+        library = retention.purge_library(app.config["ATTACHMENT_DIR"], dry_run=dry_run, actor=cli_actor())
     for c in found:
         click.echo(f"{c.case_no}\t{c.item_name}\t{c.status_name}\t办结于 {c.closed_at:%Y-%m-%d}\t{c.masked_id}"
                    f"\t扫描件 {c.scans} 份")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import os
 import stat
 import sys
@@ -291,10 +292,13 @@ def test_purge_clears_the_resident_of_old_finished_acknowledged_visits_only(app,
     with app.app_context(), db.connection_context():
         assert home_visits.intake_values(HomeVisit.get_by_id(old))["applicant_name"] == "孙福贵"  # nothing changed
 
+    monkeypatch.setattr(getpass, "getuser", lambda: "wangwu")  # the OS account that ran the purge
     done = CliRunner().invoke(cli, ["purge"])
     assert done.exit_code == 0, done.output
     assert "上门服务记录：已删除 1 条" in done.output
     with app.app_context(), db.connection_context():
+        logged = AccessLog.select().where((AccessLog.action == "home_visit") & AccessLog.detail.contains("保存期满"))
+        assert [(e.object, e.actor_name) for e in logged] == [(old, "命令行（wangwu）")]
         visit = HomeVisit.get_by_id(old)
         ring = keys.ring()
         assert ring.unseal(visit.resident_name_stored) == "孙*贵"
@@ -363,6 +367,7 @@ def test_purge_clears_the_resident_of_old_finished_confirmed_bookings_only(app, 
         assert appointments.intake_values(Appointment.get_by_id(cancelled))["applicant_name"] == "赵桂英"
         assert _found_by_phone("13912345678") == {cancelled}  # a dry run changes nothing
 
+    monkeypatch.setattr(getpass, "getuser", lambda: "wangwu")  # the OS account that ran the purge
     done = CliRunner().invoke(cli, ["purge"])
     assert done.exit_code == 0, done.output
     assert "预约：已删除 3 个" in done.output
@@ -384,6 +389,7 @@ def test_purge_clears_the_resident_of_old_finished_confirmed_bookings_only(app, 
             assert _found_by_phone(phone) == {kept}
         logged = AccessLog.select().where((AccessLog.action == "appointment_change") & AccessLog.detail.contains("保存期满"))
         assert sorted(e.object for e in logged) == sorted(Appointment.get_by_id(b).code for b in (cancelled, no_show, waiting))
+        assert {e.actor_name for e in logged} == {"命令行（wangwu）"}
         day = booking.slot_date.isoformat()
     page = agent.get(f"/appointments/?day={day}").get_data(as_text=True)
     assert "赵*英" in page and "139****5678" in page and "保存期满，预约人信息已清除" in page
