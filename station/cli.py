@@ -36,12 +36,12 @@ from station.sync_hooks import station_hooks
 from sync.jobs import sync_round
 from sync.transport import HubLink
 from sync.usb_bundle import BundleError
+from websec.audit import cli_actor
 from websec.sealing import SealingError
 
 log = logging.getLogger(__name__)
 
 PROG = "python -m station"
-CLI_ACTOR = "命令行"  # who the access log names for a change made at the PC itself
 INSTANCE_HELP = "instance folder (database, secret, attachments); default ./instance"
 
 
@@ -128,7 +128,7 @@ def create_user_command(username: str, name: str, role: str, password: str | Non
         try:
             with db.atomic("IMMEDIATE"):  # the account and its access-log entry, or neither
                 user = create_user(username, name or username, role, password)
-                access_log.record("user_create", actor_name=CLI_ACTOR, obj=user.username,
+                access_log.record("user_create", actor_name=cli_actor(), obj=user.username,
                                   detail=f"添加用户 {user.username}（{user.role_name}）")
         except ValidationFailed as exc:
             _fail("\n".join(exc.errors.values()))
@@ -262,9 +262,9 @@ def purge_command(dry_run: bool) -> None:
             bookings = retention.booking_candidates(months)
         else:
             found = retention.purge(months, app.config["ATTACHMENT_DIR"])
-            visits = retention.purge_visits(months)
-            bookings = retention.purge_bookings(months)  # after the visits: a booking waits for its visit
-        library = retention.purge_library(app.config["ATTACHMENT_DIR"], dry_run=dry_run)
+            visits = retention.purge_visits(months, actor=cli_actor())
+            bookings = retention.purge_bookings(months, actor=cli_actor())  # after the visits: a booking waits for its visit
+        library = retention.purge_library(app.config["ATTACHMENT_DIR"], dry_run=dry_run, actor=cli_actor())
     for c in found:
         click.echo(f"{c.case_no}\t{c.item_name}\t{c.status_name}\t办结于 {c.closed_at:%Y-%m-%d}\t{c.masked_id}"
                    f"\t扫描件 {c.scans} 份")
@@ -277,7 +277,7 @@ def purge_command(dry_run: bool) -> None:
     click.echo(f"保存期 {months} 个月：{verb} {len(found)} 件办件的扫描件和完整个人信息（只含县级平台已确认接收的已办结办件）。")
     click.echo(f"上门服务记录：{verb} {len(visits)} 条的服务对象姓名、电话和地址"
                "（只含县级平台已确认接收、所收办件均已办结的上门服务）。")
-    click.echo(f"预约：{verb} {len(bookings)} 个的预约人姓名、电话和住址"
+    click.echo(f"预约：{verb} {len(bookings)} 个的预约人姓名、电话、住址和备注"
                "（只含县级平台已确认接收、已取消、未到、所转办件已办结或一直未登记到否的预约）。")
     click.echo(f"居民材料库：{verb}过期的已核验材料 {library.kept} 份（含扫描件）、"
                f"{retention.LICENCE_CHECK_DAYS} 天前的电子证照查询结果 {library.checks} 条。")
@@ -364,7 +364,7 @@ def bundle_export_command(target: str) -> None:
             os.path.exists(partial) and os.remove(partial)
             _fail(f"未导出：{exc.message}")
         os.replace(partial, target)  # a half-written file never carries the bundle's name
-        access_log.record("usb_export", actor_name=CLI_ACTOR, obj=os.path.basename(target),
+        access_log.record("usb_export", actor_name=cli_actor(), obj=os.path.basename(target),
                           detail=f"第 {made.seq} 号离线包：{made.cases} 件办件、{made.events} 条事件、{made.files} 个扫描件")
     click.echo(f"已导出第 {made.seq} 号离线包到 {target}：{made.cases} 件办件、{made.events} 条事件、"
                f"{made.files} 个扫描件，共 {made.bytes / 1024 / 1024:.1f} MB")
@@ -385,7 +385,7 @@ def bundle_import_command(source: str) -> None:
             done = usb_bundles.import_file(fh, station_hooks(app))
         except BundleError as exc:
             _fail(f"未导入：{exc.message}")
-        access_log.record("usb_import", actor_name=CLI_ACTOR, obj=os.path.basename(source), detail=done.message())
+        access_log.record("usb_import", actor_name=cli_actor(), obj=os.path.basename(source), detail=done.message())
     click.echo(done.message())
 
 
@@ -405,6 +405,6 @@ def bundle_export_return_command(village: str, target: str, device: int) -> None
         with open(target + ".part", "wb") as out:
             out.write(bytes(bundle.data))
         os.replace(target + ".part", target)
-        access_log.record("usb_return_export", actor_name=CLI_ACTOR, obj=village,
+        access_log.record("usb_return_export", actor_name=cli_actor(), obj=village,
                           detail=f"{village} 第 {bundle.seq} 号离线包的回执包")
     click.echo(f"已导出 {village} 的回执包（答复第 {bundle.seq} 号离线包）到 {target}")

@@ -11,6 +11,7 @@ back. Pure functions first (tested alone), then the one peewee helper both apps 
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import hashlib
 import hmac
 import json
@@ -21,6 +22,7 @@ from typing import Any
 from peewee import Model
 
 GENESIS = "0" * 64
+CLI_ACTOR = "命令行"  # who an entry names for a change made at the command line of the PC or the server
 #: The fields a hash covers, in a fixed order; ``prev_hash`` joins them through :func:`entry_hash`.
 FIELDS = ("seq", "at", "actor_id", "actor_name", "role", "address", "action", "case_id", "object", "detail")
 HEAD_ID = 1
@@ -47,6 +49,19 @@ def head_mac(secret: str | bytes, seq: int, head_hash: str) -> str:
     """HMAC of the chain's head under the instance secret, so the head cannot be moved back unseen."""
     key = secret.encode("utf-8") if isinstance(secret, str) else secret
     return hmac.new(key, f"access-log-head:{seq}:{head_hash}".encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def cli_actor() -> str:
+    """Who an entry names for a change made at the command line: 命令行 and, when known, the OS user.
+
+    Staff log in through pages; at the command line (the station's PC or the county's server, where
+    several people may share the machine) the OS account is the only name there is, e.g. 命令行（root）.
+    """
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError, ImportError):  # no login name in the environment nor the password database
+        return CLI_ACTOR
+    return f"{CLI_ACTOR}（{user}）" if user else CLI_ACTOR
 
 
 @dataclass(frozen=True)

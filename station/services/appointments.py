@@ -25,7 +25,7 @@ from rules import query_codes
 from rules.privacy import mask_name, mask_phone
 from station import keys
 from station.extensions import db
-from station.models import Appointment, Case, Setting, User
+from station.models import Appointment, Case, CatalogVersion, Setting, User
 from station.models.base import now
 from station.services.calendar import load_calendar
 from station.services.catalog import current_items
@@ -157,8 +157,8 @@ def apply_from_hub(payload: dict[str, Any]) -> Appointment | None:
     if existing is not None:
         if existing.status == "converted" and status != "converted":
             return existing
-        Appointment.update(status=status, note=str(payload.get("note") or "")[:200], updated_at=now()).where(
-            Appointment.id == appointment_id).execute()
+        note = "" if existing.personal_purged_at is not None else str(payload.get("note") or "")[:200]  # cleared stays
+        Appointment.update(status=status, note=note, updated_at=now()).where(Appointment.id == appointment_id).execute()
         return Appointment.get_by_id(appointment_id)
     address = str(payload.get("address") or "")
     return Appointment.create(
@@ -269,10 +269,15 @@ def _digest(offer: dict[str, Any] | None) -> str:
 
 
 def pending_push() -> dict[str, Any] | None:
-    """The offer (when it changed since the county confirmed it) and the bookings changed here; None if nothing."""
-    offer = published_offer()
+    """The offer (when it changed since the county confirmed it) and the bookings changed here; None if nothing.
+
+    A fresh station has no catalog before its first pull, so no items to offer: the offer waits for
+    the catalog (the round that brings it goes on), and the next round sends it.
+    """
+    offer = published_offer() if CatalogVersion.current() is not None else None
     # only the station PC publishes the offer: a second device (a laptop) would overwrite it with its own
-    send_offer = state.device_number() == 0 and _digest(offer) != Setting.get_value(SENT_OFFER_KEY)
+    send_offer = (offer is not None and state.device_number() == 0
+                  and _digest(offer) != Setting.get_value(SENT_OFFER_KEY))
     ring = keys.ring()
     bookings = []
     for a in Appointment.select().where(Appointment.version > Appointment.sent_version).order_by(Appointment.updated_at).limit(200):

@@ -17,8 +17,8 @@ access log.
 
 Bookings (预约) too: a slot before the cutoff, the booking finished (cancelled, not attended,
 turned into a case closed since, or answered by a home visit clearable as well), and its last change
-confirmed by the county. Its resident's name and phone are kept masked, the address removed, the
-phone's blind index emptied (a purged booking is no longer found by the number), the purge marked
+confirmed by the county. Its resident's name and phone are kept masked, the address and the note
+(free text, which may hold a name or a number) removed, the phone's blind index emptied (a purged booking is no longer found by the number), the purge marked
 (``personal_purged_at``) and written in the access log. The county keeps its own copy.
 """
 
@@ -54,6 +54,7 @@ from sync.outbox import OutboxEvent
 from websec.erasure import zeroing_what_it_frees
 
 CLOSED_STATUSES = ("completed", "rejected", "delivered")
+SYSTEM_ACTOR = "系统"  # who the access log names when no one is named (the command line names its OS user)
 
 
 @dataclass(frozen=True)
@@ -196,15 +197,15 @@ def _purgeable_visits(months: int, today: dt.date | None) -> ModelSelect:
                                     & HomeVisit.id.not_in(open_cases))
 
 
-def purge_visits(months: int, today: dt.date | None = None) -> list[VisitPurgeCandidate]:
+def purge_visits(months: int, today: dt.date | None = None, *, actor: str = SYSTEM_ACTOR) -> list[VisitPurgeCandidate]:
     """Clear the resident of every visit candidate; return what went (as a dry run would have listed it)."""
     done = visit_candidates(months, today)
     if not done:
         return []
-    return zeroing_what_it_frees(db, lambda: [candidate for candidate in done if _purge_visit(candidate)])
+    return zeroing_what_it_frees(db, lambda: [candidate for candidate in done if _purge_visit(candidate, actor)])
 
 
-def _purge_visit(candidate: VisitPurgeCandidate) -> bool:
+def _purge_visit(candidate: VisitPurgeCandidate, actor: str) -> bool:
     ring = keys.ring()
     with db.atomic("IMMEDIATE"):
         visit = HomeVisit.get_by_id(candidate.visit_id)
@@ -216,7 +217,7 @@ def _purge_visit(candidate: VisitPurgeCandidate) -> bool:
                          address_stored=ring.seal(""), personal_purged_at=now()).where(HomeVisit.id == visit.id).execute()
         for event in OutboxEvent.select(OutboxEvent.id, OutboxEvent.payload).where(OutboxEvent.case_id == visit.id):
             OutboxEvent.update(payload=scrub_visit(event.payload)).where(OutboxEvent.id == event.id).execute()
-        access_log.record("home_visit", actor_name="系统", obj=visit.id,
+        access_log.record("home_visit", actor_name=actor, obj=visit.id,
                           detail=f"保存期满：已清除 {visit.visited_on:%Y-%m-%d} 上门服务的服务对象姓名、电话和地址"
                                  "（县级平台已确认接收）")
     return True
@@ -275,15 +276,15 @@ def booking_candidates(months: int, today: dt.date | None = None) -> list[Bookin
             for a in rows]
 
 
-def purge_bookings(months: int, today: dt.date | None = None) -> list[BookingPurgeCandidate]:
+def purge_bookings(months: int, today: dt.date | None = None, *, actor: str = SYSTEM_ACTOR) -> list[BookingPurgeCandidate]:
     """Clear the resident of every booking candidate; return what went (as a dry run would have listed it)."""
     done = booking_candidates(months, today)
     if not done:
         return []
-    return zeroing_what_it_frees(db, lambda: [candidate for candidate in done if _purge_booking(candidate)])
+    return zeroing_what_it_frees(db, lambda: [candidate for candidate in done if _purge_booking(candidate, actor)])
 
 
-def _purge_booking(candidate: BookingPurgeCandidate) -> bool:
+def _purge_booking(candidate: BookingPurgeCandidate, actor: str) -> bool:
     ring = keys.ring()
     with db.atomic("IMMEDIATE"):
         booking = Appointment.get_by_id(candidate.appointment_id)
@@ -293,10 +294,11 @@ def _purge_booking(candidate: BookingPurgeCandidate) -> bool:
         Appointment.update(name_stored=ring.seal(candidate.masked_name),
                            phone_stored=ring.seal(mask_phone(phone)) if phone else "",
                            phone_index="",  # no longer found by the number
-                           address_stored="", personal_purged_at=now()).where(Appointment.id == booking.id).execute()
-        access_log.record("appointment_change", actor_name="系统", obj=booking.code,
+                           address_stored="", note="",  # free text: it may name a relative or give a number
+                           personal_purged_at=now()).where(Appointment.id == booking.id).execute()
+        access_log.record("appointment_change", actor_name=actor, obj=booking.code,
                           detail=f"保存期满：已清除 {booking.slot_date:%Y-%m-%d} {booking.slot_start} 预约的预约人"
-                                 "姓名、电话和住址（县级平台已确认接收）")
+                                 "姓名、电话、住址和备注（县级平台已确认接收）")
     return True
 
 
@@ -312,7 +314,8 @@ class LibraryPurge:
     checks: int
 
 
-def purge_library(attachment_dir: str, today: dt.date | None = None, *, dry_run: bool = False) -> LibraryPurge:
+def purge_library(attachment_dir: str, today: dt.date | None = None, *, dry_run: bool = False,
+                  actor: str = SYSTEM_ACTOR) -> LibraryPurge:
     """Delete kept materials past their validity (rows and sealed copies) and licence answers over 30 days old.
 
     A kept material is only worth keeping while it may be reused; past its validity it is
@@ -329,7 +332,7 @@ def purge_library(attachment_dir: str, today: dt.date | None = None, *, dry_run:
         KeptMaterial.delete().where(KeptMaterial.id.in_([k.id for k in gone] or [""])).execute()
         checks = LicenceCheck.delete().where(LicenceCheck.id.in_(old_checks.select(LicenceCheck.id))).execute()
         if gone or checks:
-            access_log.record("library_purge", actor_name="系统",
+            access_log.record("library_purge", actor_name=actor,
                               detail=f"保存期满：删除过期的已核验材料 {len(gone)} 份、电子证照查询结果 {checks} 条")
     for kept in gone:
         material_library.kept_file(attachment_dir, kept.id).unlink(missing_ok=True)

@@ -20,7 +20,6 @@ fresh install needs no separate step; ``init`` exists to do only that.
 
 from __future__ import annotations
 
-import getpass
 import logging
 import sys
 from pathlib import Path
@@ -37,24 +36,12 @@ from sync.hub.models.users import APPROVER, ROLES
 from sync.hub.services import access_log, devices, licences, peers, resealing, retention, stations, users
 from sync.hub.services.errors import HubError
 from sync.hub.services.restored import mark_restored
+from websec.audit import cli_actor
 from websec.sealing import save_key_ring
 
 log = logging.getLogger("sync.hub")
 
 PROG = "python -m sync.hub"
-CLI_ACTOR = "命令行"  # who the access log names for a change made at the server
-
-
-def cli_actor() -> str:
-    """Who the access log names for a change made at the server: the command line and, when known, the OS user.
-
-    The hub's users log in through pages; at the command line the OS account is the only name there is.
-    """
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError, ImportError):  # no login name in the environment nor the password database
-        return CLI_ACTOR
-    return f"{CLI_ACTOR}（{user}）" if user else CLI_ACTOR
 
 
 def _app() -> Flask:
@@ -262,7 +249,7 @@ def purge_personal_command(dry_run: bool) -> None:
     verb = "将清除" if dry_run else "已清除"
     click.echo(f"保存期 {months} 个月（{retention.cutoff(months):%Y-%m-%d} 以前）：")
     click.echo(f"上门服务记录：{verb} {len(visits)} 条的服务对象姓名、电话和地址（只含所收办件均已办结的上门服务）。")
-    click.echo(f"预约：{verb} {len(bookings)} 个的预约人姓名、电话和住址（只含已取消、未到、所转办件已办结、"
+    click.echo(f"预约：{verb} {len(bookings)} 个的预约人姓名、电话、住址和备注（只含已取消、未到、所转办件已办结、"
                "所约上门服务已清除，或一直未登记到否的预约）。办件档案不在清除之列。")
 
 

@@ -113,3 +113,40 @@ def test_a_home_visit_recorded_at_the_station_reaches_the_county_by_the_ordinary
         assert Event.select().where(Event.case_id == visit.visit_id).count() == 1
     with app.app_context(), db.connection_context():
         assert not OutboxEvent.select().where(OutboxEvent.state != "acked").exists()
+
+
+def test_a_fresh_station_with_no_catalog_yet_syncs_gets_the_catalog_then_publishes_its_offer(hub, tmp_path):
+    """`python -m station init` without a catalog, `link`, then the scheduler's round: the round must not
+    fail over the booking offer (it lists the catalog's items), or the catalog would never arrive."""
+    from station import create_app
+    from station.catalog_data import load_demo_catalog
+    from station.models import CatalogVersion
+    from station.setup import initialise
+    from station.sync_hooks import station_hooks
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.models import AppointmentOffer
+    from sync.hub.services import catalog as hub_catalog
+    from sync.jobs import sync_round
+    from tests.fixtures.config import station_test_config
+    from tests.fixtures.e2e import STATION_CODE, link
+
+    folder = tmp_path / "fresh"
+    app = create_app(station_test_config(folder), instance_path=str(folder / "instance"))
+    initialise(app, {"code": STATION_CODE, "name": "东关村便民服务站"})
+    link(app, hub)
+    with hub.app.app_context(), hub_db.connection_context():
+        hub_catalog.publish(load_demo_catalog(), clerk="县级张")
+
+    def offered() -> list[str]:
+        with hub.app.app_context(), hub_db.connection_context():
+            return [c["name"] for o in AppointmentOffer.select() for c in o.body.get("choices") or []]
+
+    with app.app_context(), db.connection_context():
+        assert CatalogVersion.current() is None
+    first = sync_round(app, station_hooks(app))
+    assert first.error == ""  # what the sync page would show as 同步出错
+    with app.app_context(), db.connection_context():
+        assert CatalogVersion.current() is not None  # the pull went on and brought the catalog
+    assert offered() == []  # no items to offer before the catalog: nothing was sent
+    assert sync_round(app, station_hooks(app)).error == ""
+    assert ITEM in offered()  # the next round publishes the offer with the catalog's items

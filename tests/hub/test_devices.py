@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+
 from click.testing import CliRunner
 
 from sync.hub.cli import cli
@@ -97,7 +99,7 @@ def test_adding_and_revoking_a_device_at_the_command_line_is_in_the_access_log(h
     from sync.hub import cli as hub_cli
 
     monkeypatch.setattr(hub_cli, "_app", lambda: hub_app)
-    monkeypatch.setattr(hub_cli.getpass, "getuser", lambda: "zhangsan")
+    monkeypatch.setattr(getpass, "getuser", lambda: "zhangsan")
     runner = CliRunner()
     assert runner.invoke(cli, ["add-device", "ST-A", "上门笔记本"]).exit_code == 0
     assert runner.invoke(cli, ["add-device", "ST-A", "上门笔记本"]).exit_code == 1  # refused: nothing to log

@@ -3,6 +3,7 @@ found, and a station's entries taken once each over the signed API."""
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 from collections.abc import Callable
@@ -94,7 +95,7 @@ def test_user_changes_at_the_command_line_are_recorded(hub_app, tmp_path, monkey
     from sync.hub import cli
 
     monkeypatch.setattr(cli, "_app", lambda: hub_app)
-    monkeypatch.setattr(cli.getpass, "getuser", lambda: "zhangsan")  # the OS account that ran the command
+    monkeypatch.setattr(getpass, "getuser", lambda: "zhangsan")  # the OS account that ran the command
     runner = CliRunner()
     assert runner.invoke(cli.cli, ["create-user", "newone", "--password", "long-enough-1"]).exit_code == 0
     assert runner.invoke(cli.cli, ["create-user", "newone", "--password", "long-enough-2",

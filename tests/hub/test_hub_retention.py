@@ -6,6 +6,7 @@ resident back; the county's pages say 保存期满，个人信息已清除."""
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 
 import pytest
 from click.testing import CliRunner
@@ -15,7 +16,7 @@ from sync import protocol
 from sync.hub import create_app
 from sync.hub.cli import cli
 from sync.hub.extensions import db, key_ring
-from sync.hub.models import Appointment, Event, HubAccessLog, HubHomeVisit
+from sync.hub.models import Appointment, Conflict, Event, HubAccessLog, HubHomeVisit
 from sync.hub.services import access_log, personal, retention
 from sync.hub.services.appointments import china_now
 from tests.fixtures.hub import SignedStation, _make_station
@@ -52,7 +53,7 @@ def county(any_hub_app) -> tuple[object, SignedStation, dict[str, dict[str, obje
     station = _make_station(any_hub_app, "ST-A", "甲村便民服务站")
     answered = _booking(OLD, "booked", "周德明", "13600003333")  # still "booked": answered by a visit
     sent = {"old_cancelled": _booking(OLD, "cancelled", "赵桂英"),
-            "old_no_show": _booking(OLD, "no_show", "钱大爷", "13800001111"),
+            "old_no_show": _booking(OLD, "no_show", "钱大爷", "13800001111", note="女儿钱小红来电：13800009999"),
             "old_waiting": _booking(OLD, "booked", "孙小红", "13500004444"),  # never marked: over all the same
             "old_answered": answered,
             "recent_cancelled": _booking(RECENT, "cancelled", "李春花", "13400005555")}
@@ -71,6 +72,11 @@ def _resident(app, booking: dict[str, object]) -> tuple[str, str, str, str, bool
         return (key_ring.unseal(row.name_stored), key_ring.unseal(row.phone_stored),
                 key_ring.unseal(row.address_stored) if row.address_stored else "", row.phone_index,
                 row.personal_purged_at is not None)
+
+
+def _note(app, booking: dict[str, object]) -> str:  # noqa: ANN001
+    with app.app_context(), db.connection_context():
+        return Appointment.get(Appointment.appointment_id == booking["appointment_id"]).note
 
 
 def _visit_resident(app, visit: dict[str, object]) -> tuple[str, str, str, list[str]]:  # noqa: ANN001
@@ -102,6 +108,7 @@ def test_finished_old_bookings_and_visits_lose_their_resident_and_the_number_no_
         assert retention.purge_visits(MONTHS) == [] and retention.purge_bookings(MONTHS) == []  # once
 
     assert _resident(app, sent["old_cancelled"]) == ("赵*英", "139****5678", "", "", True)
+    assert _note(app, sent["old_no_show"]) == ""  # free text: it named a relative and a number
     assert _resident(app, sent["old_answered"])[:2] == ("周*明", "136****3333")
     assert _found_by_phone(app, PHONE) == set()
     name, phone, address, bodies = _visit_resident(app, sent["old_done"])
@@ -150,7 +157,7 @@ def test_the_command_clears_and_logs_the_command_line_user(county, monkeypatch):
     from sync.hub import cli as hub_cli
 
     monkeypatch.setattr(hub_cli, "_app", lambda: app)
-    monkeypatch.setattr(hub_cli.getpass, "getuser", lambda: "zhangsan")
+    monkeypatch.setattr(getpass, "getuser", lambda: "zhangsan")
     result = CliRunner().invoke(cli, ["purge-personal"])
     assert result.exit_code == 0, result.output
     assert "上门服务记录：已清除 1 条" in result.output and "预约：已清除 4 个" in result.output
@@ -171,10 +178,34 @@ def test_a_station_sending_them_again_after_the_purge_does_not_bring_the_residen
     response = station.post_json("/api/v1/appointments", {"bookings": [again, sent["old_cancelled"]]})
     assert response.status_code == 200 and response.json["stored"] == 1  # the state moved, the person did not
     assert _resident(app, sent["old_no_show"])[:4] == ("钱*爷", "138****1111", "", "")
+    assert _note(app, sent["old_no_show"]) == ""
     assert _resident(app, sent["old_cancelled"])[:4] == ("赵*英", "139****5678", "", "")
     assert _found_by_phone(app, PHONE) == set()
     assert station.results([sent["old_done"]])[0]["status"] == "duplicate"
     assert _visit_resident(app, sent["old_done"])[0] == "孙*贵"
+
+
+def _clashing_copies(app, visit: dict[str, object]) -> list[str]:  # noqa: ANN001
+    """The station's clashing copies of a visit's events the county keeps for a person, opened."""
+    with app.app_context(), db.connection_context():
+        return [str(personal.open_body(c.body)) for c in Conflict.select().where(Conflict.case_id == visit["case_id"])]
+
+
+def test_a_clashing_copy_of_a_cleared_visit_is_cleared_too_and_sending_copies_again_brings_nothing_back(county):
+    app, station, sent = county
+    visit = sent["old_done"]
+    clash = {**visit, "payload": {**visit["payload"], "purpose": "代办医保参保登记"}}  # same id, other content
+    assert station.results([clash])[0]["status"] == "conflict"
+    assert "孙福贵" in _clashing_copies(app, visit)[0]
+    with app.app_context(), db.connection_context():
+        assert [v.masked_name for v in retention.purge_visits(MONTHS)] == ["孙*贵"]
+    [copy] = _clashing_copies(app, visit)
+    assert "孙*贵" in copy and "137****2222" in copy and "代办医保参保登记" in copy  # still tells what clashed
+    again = {**visit, "payload": {**visit["payload"], "purpose": "代办低保申请"}}  # yet another copy
+    assert [r["status"] for r in station.results([clash, again])] == ["conflict", "conflict"]
+    copies = _clashing_copies(app, visit)
+    assert len(copies) == 2 and all("孙*贵" in c for c in copies)
+    assert not any(s in c for c in copies for s in ("孙福贵", "13700002222", "五组3号"))
 
 
 def test_the_county_pages_show_the_cleared_records_masked_and_say_so(hub_app, hub_client, approver):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+
 import pytest
 from click.testing import CliRunner
 
@@ -52,7 +54,8 @@ def test_init_loads_the_demo_catalog(runner, tmp_path):
     assert "事项目录" in result.output
 
 
-def test_create_user_asks_for_the_password_twice(runner, tmp_path):
+def test_create_user_asks_for_the_password_twice(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(getpass, "getuser", lambda: "zhangsan")  # the OS account that ran the command
     result = runner.invoke(cli, ["create-user", "admin", "--name", "张站长", "--instance", str(tmp_path)],
                            input="long-enough-pw-1\nlong-enough-pw-1\n")
     assert result.exit_code == 0, result.output
@@ -60,7 +63,7 @@ def test_create_user_asks_for_the_password_twice(runner, tmp_path):
     with db.connection_context():
         assert User.get(User.username == "admin").role == "admin"
         [entry] = AccessLog.select().where(AccessLog.action == "user_create")
-        assert (entry.actor_name, entry.object) == ("命令行", "admin")
+        assert (entry.actor_name, entry.object) == ("命令行（zhangsan）", "admin")
 
     mismatch = runner.invoke(cli, ["--instance", str(tmp_path), "create-user", "clerk", "--role", "clerk"],
                              input="long-enough-pw-1\nsomething-else-2\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import os
 import stat
 import sys
@@ -291,10 +292,13 @@ def test_purge_clears_the_resident_of_old_finished_acknowledged_visits_only(app,
     with app.app_context(), db.connection_context():
         assert home_visits.intake_values(HomeVisit.get_by_id(old))["applicant_name"] == "孙福贵"  # nothing changed
 
+    monkeypatch.setattr(getpass, "getuser", lambda: "wangwu")  # the OS account that ran the purge
     done = CliRunner().invoke(cli, ["purge"])
     assert done.exit_code == 0, done.output
     assert "上门服务记录：已删除 1 条" in done.output
     with app.app_context(), db.connection_context():
+        logged = AccessLog.select().where((AccessLog.action == "home_visit") & AccessLog.detail.contains("保存期满"))
+        assert [(e.object, e.actor_name) for e in logged] == [(old, "命令行（wangwu）")]
         visit = HomeVisit.get_by_id(old)
         ring = keys.ring()
         assert ring.unseal(visit.resident_name_stored) == "孙*贵"
@@ -344,7 +348,7 @@ def test_purge_clears_the_resident_of_old_finished_confirmed_bookings_only(app, 
     with app.app_context(), db.connection_context():
         cancelled = _from_county(30, "赵桂英", "13912345678", "cancelled")
         no_show = _from_county(30, "钱大爷", "13800001111")
-        appointments.set_status(no_show, "no_show")
+        appointments.set_status(no_show, "no_show", "女儿钱小红来电说不来了，回电 13800009999")
         recent = _from_county(3, "李春花", "13600004444", "cancelled")
         coming = _from_county(-1, "周大年", "13500005555", "cancelled")
         waiting = _from_county(30, "吴老汉", "13400006666")  # never came, never marked: over all the same
@@ -363,6 +367,7 @@ def test_purge_clears_the_resident_of_old_finished_confirmed_bookings_only(app, 
         assert appointments.intake_values(Appointment.get_by_id(cancelled))["applicant_name"] == "赵桂英"
         assert _found_by_phone("13912345678") == {cancelled}  # a dry run changes nothing
 
+    monkeypatch.setattr(getpass, "getuser", lambda: "wangwu")  # the OS account that ran the purge
     done = CliRunner().invoke(cli, ["purge"])
     assert done.exit_code == 0, done.output
     assert "预约：已删除 3 个" in done.output
@@ -371,6 +376,9 @@ def test_purge_clears_the_resident_of_old_finished_confirmed_bookings_only(app, 
         booking = Appointment.get_by_id(cancelled)
         assert ring.unseal(booking.name_stored) == "赵*英" and ring.unseal(booking.phone_stored) == "139****5678"
         assert booking.address_stored == "" and booking.personal_purged_at is not None
+        assert Appointment.get_by_id(no_show).note == ""  # free text: it named a relative and a number
+        _from_county(30, "钱大爷", "13800001111", "no_show", appointment_id=no_show, note="钱小红 13800009999")
+        assert Appointment.get_by_id(no_show).note == ""  # the county sending it again brings nothing back
         assert not _found_by_phone("13912345678") and not _found_by_phone("13800001111")
         assert not _found_by_phone("13400006666") and ring.unseal(Appointment.get_by_id(waiting).name_stored) == "吴*汉"
         with pytest.raises(DomainError, match="已过保存期限"):  # nothing left to prefill a case or a visit with
@@ -381,6 +389,7 @@ def test_purge_clears_the_resident_of_old_finished_confirmed_bookings_only(app, 
             assert _found_by_phone(phone) == {kept}
         logged = AccessLog.select().where((AccessLog.action == "appointment_change") & AccessLog.detail.contains("保存期满"))
         assert sorted(e.object for e in logged) == sorted(Appointment.get_by_id(b).code for b in (cancelled, no_show, waiting))
+        assert {e.actor_name for e in logged} == {"命令行（wangwu）"}
         day = booking.slot_date.isoformat()
     page = agent.get(f"/appointments/?day={day}").get_data(as_text=True)
     assert "赵*英" in page and "139****5678" in page and "保存期满，预约人信息已清除" in page

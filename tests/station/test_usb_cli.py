@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import getpass
+
 from station.cli import cli
+from station.extensions import db
+from station.models import AccessLog
 from tests.station.test_cli import runner  # noqa: F401 - the fixture without the developer's variables
 
 
@@ -15,15 +19,24 @@ def init(runner, folder, code, area, level):  # noqa: ANN001, ANN201, F811
     return args
 
 
-def test_export_then_import_at_the_township_and_a_second_import_is_refused(runner, tmp_path):  # noqa: F811
+def _logged(action: str) -> list[str]:
+    """Who the access log of the station the last command ran at names for ``action``."""
+    with db.connection_context():
+        return [e.actor_name for e in AccessLog.select().where(AccessLog.action == action)]
+
+
+def test_export_then_import_at_the_township_and_a_second_import_is_refused(runner, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(getpass, "getuser", lambda: "lishi")  # the OS account at the PC
     village = init(runner, tmp_path / "village", "ST141081102201", "141081102201", "village")
     township = init(runner, tmp_path / "township", "ST141081102000", "141081102000", "township")
     stick = tmp_path / "stick.bmz"
     made = runner.invoke(cli, [*village, "bundle", "export", str(stick)])
     assert made.exit_code == 0, made.output
     assert "已导出第 1 号离线包" in made.output and stick.read_bytes().startswith(b"BMZUSB1\n")
+    assert _logged("usb_export") == ["命令行（lishi）"]
     taken = runner.invoke(cli, [*township, "bundle", "import", str(stick)])
     assert taken.exit_code == 0 and "已导入 ST141081102201 的第 1 号离线包" in taken.output
+    assert _logged("usb_import") == ["命令行（lishi）"]
     again = runner.invoke(cli, [*township, "bundle", "import", str(stick)])
     assert again.exit_code == 1 and "未导入：" in again.output and "已于" in again.output
     back = runner.invoke(cli, [*township, "bundle", "export-return", "ST141081102201", str(tmp_path / "r.bmz")])

@@ -308,6 +308,8 @@ def _store_station_booking(station: Station, raw: Any, device: int) -> int:
         if existing.status in rules.FINAL and status != "converted":
             _tell_station(existing)  # the county's state stands; the station learns it
             return 0
+        if existing.personal_purged_at is not None:
+            fields["note"] = ""  # retention cleared it: the state may move, the note does not come back
         Appointment.update(**fields).where(Appointment.id == existing.id).execute()
         _tell_station(existing, origin_device=device)
         return 1

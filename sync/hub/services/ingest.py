@@ -25,7 +25,7 @@ from rules import events as rules_events
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Conflict, Event, HubCase, Station, utcnow
-from sync.hub.services import attachments, catalog, home_visits, personal, tally
+from sync.hub.services import attachments, catalog, home_visits, personal, retention, tally
 from sync.hub.services.bulk_sql import prepared_insert, prepared_update, where_in
 from sync.hub.services.case_view import APPLY, Deferred, apply_nothing, case_row, new_case, write
 from sync.hub.services.classify import Verdict, bad_envelope, classify, named_files, rejected
@@ -221,7 +221,8 @@ def _settle(station: Station, event: dict[str, Any], digest: str, verdict: Verdi
     if verdict.conflict:
         write(Conflict.insert(event_id=event["event_id"], station=station, case_id=event["case_id"],
                               seq=event["seq"], kind=event["kind"], digest=digest, code=verdict.result.code,
-                              existing_event_id=verdict.existing_event_id, body=personal.seal_body(event),
+                              existing_event_id=verdict.existing_event_id,
+                              body=personal.seal_body(retention.clashing_copy(event)),
                               created_at=utcnow())
               .on_conflict_ignore(), writes)
     return verdict.result

@@ -4,9 +4,10 @@ The county kept every booking and every home visit forever, with the resident's 
 address. Neither is a case file: cases are official records (办件档案), kept by archival rules, and
 nothing here touches them. Past ``PERSONAL_RETENTION_MONTHS`` (config) a *finished* one keeps its
 resident's name and phone masked (so a clerk can still tell records apart), loses the address and,
-for a booking, the phone's blind index (the number no longer finds it); ``personal_purged_at`` marks
-it and the hub's access log gets one line per record. A home visit's stored event bodies (and any
-conflict copies of them) hold the same resident and are cleared the same way.
+for a booking, its note (free text that may name or number someone) and the phone's blind index (the
+number no longer finds it); ``personal_purged_at`` marks it and the hub's access log gets one line per
+record. A home visit's stored event bodies (and any conflict copies of them) hold the same resident
+and are cleared the same way.
 
 Finished, as at the station (station/services/retention.py):
 
@@ -18,7 +19,8 @@ Finished, as at the station (station/services/retention.py):
   (nobody marked it; its slot is a whole retention period past).
 
 A station sending a record again later does not bring the resident back: a booking it sends again
-changes only its state (services/appointments.py), and a visit's ``visit.recorded`` is filed once.
+changes only its state (services/appointments.py), a visit's ``visit.recorded`` is filed once, and a
+clashing copy of a cleared visit's event is kept cleared (:func:`clashing_copy`, services/ingest.py).
 """
 
 from __future__ import annotations
@@ -116,6 +118,17 @@ def _purge_visit(visit: HubHomeVisit, actor: str) -> VisitCandidate | None:
                           detail=f"保存期满：已清除{visit.station.name} {visit.visited_on:%Y-%m-%d} 上门服务的"
                                  f"服务对象姓名、电话和地址（{candidate.masked_name}）")
     return candidate
+
+
+def clashing_copy(event: dict[str, Any]) -> dict[str, Any]:
+    """What the county keeps of a station's clashing copy of an event: its resident cleared if the visit is.
+
+    A station may send a copy of a visit event after retention cleared the visit here (one it set
+    aside, or a PC restored from an old backup); kept as sent, it would hold the resident in full again.
+    """
+    cleared = HubHomeVisit.select().where((HubHomeVisit.visit_id == event["case_id"])
+                                          & HubHomeVisit.personal_purged_at.is_null(False)).exists()
+    return scrub_visit_event(event) if cleared else event
 
 
 def scrub_visit_event(body: Any) -> Any:
@@ -223,13 +236,14 @@ def _purge_booking(booking: Appointment, actor: str) -> BookingCandidate | None:
         cleared = (Appointment.update(name_stored=key_ring.seal(candidate.masked_name),
                                       phone_stored=key_ring.seal(mask_phone(phone)) if phone else "",
                                       phone_index="",  # no longer found by the number
-                                      address_stored="", personal_purged_at=utcnow())
+                                      address_stored="", note="",  # free text: it may name or number someone
+                                      personal_purged_at=utcnow())
                    .where((Appointment.id == booking.id) & Appointment.personal_purged_at.is_null(True)).execute())
         if not cleared:
             return None
         access_log.record(None, "appointment_change", actor_name=actor, obj=booking.code,
                           detail=f"保存期满：已清除{booking.station.name} {booking.slot_date:%Y-%m-%d} {booking.slot_start} "
-                                 f"预约的预约人姓名、电话和住址（{candidate.masked_name}）")
+                                 f"预约的预约人姓名、电话、住址和备注（{candidate.masked_name}）")
     return candidate
 
 
