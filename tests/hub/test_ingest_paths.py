@@ -132,3 +132,29 @@ def test_the_batch_path_stores_every_column_as_the_one_by_one_path_does(request,
         assert {m["name"] for m in personal.open_snapshot(stored["batch"][1])["materials"]} == {ESCAPED}
         assert stored["batch"][0]["item_name"] == "养老\\N保险" and stored["batch"][0]["agent_name"] == "王\\代办"
         assert stored["batch"] == stored["one_by_one"]
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_batch_sent_again_is_answered_from_the_stored_events_alone(request, database, make_station, make_event,
+                                                                    monkeypatch):
+    """After a lost answer a station sends the whole batch again: the hub answers it from one read."""
+    app = request.getfixturevalue("hub_app" if database == "sqlite" else "pg_hub_app")
+    make_station(app, "ST-A", "甲村便民服务站")
+    with app.app_context():
+        station = Station.get(Station.code == "ST-A")
+        first = [make_event() for _ in range(3)]
+        first.append(make_event(case_id=first[0]["case_id"], seq=2, kind=events.NOTE))
+        assert {r.status for r in ingest.receive_batch(station, {"events": first}, grace_days=30)} == {"accepted"}
+        cases_read: list[int] = []
+        begun: list[bool] = []
+        real_read, real_begin = HubCase.from_sql, ingest.db.obj.begin
+        monkeypatch.setattr(HubCase, "from_sql", lambda *a, **kw: cases_read.append(1) or real_read(*a, **kw))
+        monkeypatch.setattr(ingest.db.obj, "begin", lambda *a, **kw: begun.append(True) or real_begin(*a, **kw))
+        again = ingest.receive_batch(station, {"events": first}, grace_days=30)
+        assert [r.status for r in again] == ["duplicate"] * 4
+        assert cases_read == [] and begun == []  # no case read, no transaction opened
+        later = make_event(case_id=first[1]["case_id"], seq=2, kind=events.NOTE)
+        mixed = ingest.receive_batch(station, {"events": [*first, later]}, grace_days=30)
+        assert [r.status for r in mixed] == ["duplicate"] * 4 + ["accepted"]
+        assert cases_read and begun  # the new event's case was read and its event stored
+        assert Event.select().where(Event.event_id == later["event_id"]).exists()

@@ -100,17 +100,21 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
         else:
             valid.append((index, event, protocol.event_digest(event)))
     event_ids = list({event["event_id"] for _i, event, _d in valid})
-    case_ids = list({event["case_id"] for _i, event, _d in valid})
     known: dict[str, Any] = {
         event_id: SimpleNamespace(event_id=event_id, station_id=station_id, digest=digest)
         for sql, chunk in where_in(Event, ("event_id", "station_id", "digest"), "event_id", event_ids)
         for event_id, station_id, digest in db.execute_sql(sql, chunk).fetchall()}
+    # An event the hub already holds is judged against the stored one alone (classify): its case,
+    # files and conflicts are read only for the others, so a batch sent again after a lost
+    # answer (every station does so after an outage) costs one read, not four and a transaction.
+    fresh = [event for _i, event, _d in valid if event["event_id"] not in known]
+    case_ids = list({event["case_id"] for event in fresh})
     cases: dict[str, HubCase] = {
         case.case_id: case
         for sql, chunk in where_in(HubCase, None, "case_id", case_ids)
         for case in HubCase.from_sql(sql, chunk)}
     read_seq = {case_id: case.last_seq for case_id, case in cases.items()}
-    held = attachments.held_by(station, [sha for _i, event, _d in valid for sha in named_files(event)])
+    held = attachments.held_by(station, [sha for event in fresh for sha in named_files(event)])
     open_conflicts = _open_conflicts(station, case_ids)
     latest = catalog.head_for_batches()
     new_cases: dict[str, Any] = {}
@@ -163,6 +167,8 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
                                {"id": cases[case_id].id, "last_seq": read_seq[case_id]})
                for case_id, names in changed.items() if case_id not in new_cases]
     insert_events = prepared_insert(Event, stored)
+    if not (writes or new_cases or updates or stored):
+        return [r for r in results if r is not None]  # nothing new: no transaction to open
     with db.atomic():
         for pending in writes:
             pending()
