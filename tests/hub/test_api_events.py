@@ -298,3 +298,22 @@ def test_a_catalog_published_on_another_node_reaches_batches_here_within_seconds
     monkeypatch.setattr(kept.time, "monotonic", lambda: now + catalog.HEAD_SECONDS + 1)
     assert station_a.results([make_event(catalog_version="v-2")])[0]["status"] == "accepted"
     assert len(asked) == 1  # seconds later the head here is v-2 too
+
+
+def test_an_answer_kept_for_one_database_is_never_served_for_another(tmp_path):
+    """Two hubs in one process (the demo, the tests): one database's kept answer is not the other's,
+    even when the same database object is pointed at another file."""
+    from peewee import SqliteDatabase
+
+    from sync.hub.extensions import db
+
+    kept: Kept[str] = Kept(60)
+    first = SqliteDatabase(str(tmp_path / "a.db"))
+    db.initialize(first)
+    assert kept.get("head", lambda: "A") == "A"
+    assert kept.get("head", lambda: "changed") == "A"  # kept
+    db.initialize(SqliteDatabase(str(tmp_path / "b.db")))
+    assert kept.get("head", lambda: "B") == "B"
+    first.init(str(tmp_path / "c.db"))
+    db.initialize(first)
+    assert kept.get("head", lambda: "C") == "C"

@@ -20,9 +20,22 @@ V = TypeVar("V")
 
 
 def database_key() -> str:
-    """Which database the hub at hand uses, so a figure kept in memory is never served to another hub."""
-    params = getattr(db.obj, "connect_params", {}) or {}
-    return f"{db.obj.database}|{sorted((k, str(v)) for k, v in params.items() if k != 'password')}"
+    """Which database the hub at hand uses, so a figure kept in memory is never served to another hub.
+
+    Every batch asks (the catalog head, the county's settings): the text is worked out once per
+    database object, and again only when it is pointed elsewhere (``init`` replaces both).
+    """
+    obj = db.obj
+    params = getattr(obj, "connect_params", None)
+    known = _KEYS.get(id(obj))
+    if known is not None and known[0] is obj and known[1] == obj.database and known[2] is params:
+        return known[3]
+    key = f"{obj.database}|{sorted((k, str(v)) for k, v in (params or {}).items() if k != 'password')}"
+    _KEYS[id(obj)] = (obj, obj.database, params, key)
+    return key
+
+
+_KEYS: dict[int, tuple[object, object, object, str]] = {}
 
 
 class Kept(Generic[V]):
