@@ -33,7 +33,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from printouts.fonts import CJKFont
+from printouts.fonts import CJKFont, for_pdf
 from printouts.linebreak import forbid_line_start
 from printouts.text import fmt_date, hand_write_line, para_text, plain_text, undrawable
 
@@ -215,7 +215,7 @@ class Builder:
     """Helpers bound to one font and layout, so document code reads like the paper it prints."""
 
     def __init__(self, font: CJKFont, layout: Layout) -> None:
-        self.font = font
+        self.font = for_pdf(font)  # a PDF is being built: only now is the TrueType file loaded
         self.layout = layout
         self.s = styles_for(font.name, layout)
         self.marked: dict[str, None] = {}  # characters printed as 〓, in order of appearance

@@ -14,7 +14,7 @@ import unicodedata
 from datetime import date, datetime
 from xml.sax.saxutils import escape
 
-from printouts.fonts import CJKFont, rare_font_for
+from printouts.fonts import CJKFont, embed, rare_font_for
 
 # The geta mark is the Chinese/Japanese typesetter's sign for "character not available".
 MISSING_GLYPH = "〓"
@@ -54,7 +54,7 @@ def para_text(text: object, font: CJKFont) -> str:
         drawn_by = _drawn_by(ch, font)
         if drawn_by == "":
             parts.append(escape(ch))
-        elif drawn_by is not None:
+        elif drawn_by is not None and embed(drawn_by):  # loaded now: markup draws with it
             parts.append(f'<font name="{drawn_by}">{escape(ch)}</font>')
         else:
             parts.append(escape(placeholder(ch)))

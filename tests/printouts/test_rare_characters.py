@@ -91,8 +91,8 @@ def test_no_line_starts_with_closing_punctuation(mark: str):
     assert set(NO_LINE_START) >= set("，。）、")
 
 
-def test_without_fontconfig_the_font_folders_are_read_and_only_the_font_that_has_it_is_registered(
-        tmp_path, monkeypatch: pytest.MonkeyPatch):
+def test_without_fontconfig_the_font_folders_are_read_and_only_the_font_that_draws_it_is_loaded_when_printed(
+        tmp_path, monkeypatch: pytest.MonkeyPatch, station: StationInfo):
     latin, cjk = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
     for path in (latin, cjk):
         if not Path(path).is_file():
@@ -105,9 +105,12 @@ def test_without_fontconfig_the_font_folders_are_read_and_only_the_font_that_has
     monkeypatch.setattr(fonts, "_fc_list_charset", lambda cp: None)  # as on Windows
     monkeypatch.setattr(fonts, "_font_folders", lambda: [folder])
     fonts.reset_font_cache()
+    probes = {"CJK-a-latin-probe-0", "CJK-b-cjk-probe-0", "CJK-c-never-read-0"}
+    assert not fonts.cjk_font().has_glyph("䶮")
     assert fonts.rare_font_for("䶮") == "CJK-b-cjk-probe-0"
-    assert fonts.rare_font_for("𠮷") is None  # none of them has it: nothing more registered
-    registered = set(pdfmetrics.getRegisteredFontNames())
-    assert "CJK-b-cjk-probe-0" in registered
-    assert not {"CJK-a-latin-probe-0", "CJK-c-never-read-0"} & registered
+    assert fonts.rare_font_for("𠮷") is None  # none of them has it
+    assert not probes & set(pdfmetrics.getRegisteredFontNames())  # asked about, none loaded
+    text = flat(pdftotext(collection_receipt(station, sample_case(applicant_name="王䶮兰"))))
+    assert "王䶮兰" in text
+    assert probes & set(pdfmetrics.getRegisteredFontNames()) == {"CJK-b-cjk-probe-0"}  # printed: only it loaded
     fonts.reset_font_cache()
