@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
@@ -372,13 +371,14 @@ def _read_coverage(path: str, index: int) -> Coverage | None:
     """What a TrueType font draws, from its cmap table alone: a few KB read instead of the whole file.
 
     The file is checked as reportlab checks it when it loads a font (TrueType outlines, the
-    subfont of a .ttc, the tables it reads, the embedding permission), so a font chosen here
-    also loads when a PDF is built. Code points mapped to glyph 0 (.notdef, an empty box)
+    subfont of a .ttc, the tables it reads and their versions), so a font chosen here also
+    loads when a PDF is built; should reportlab still refuse it, :func:`for_pdf` chooses again.
+    (reportlab 5.1 embeds fonts whose fsType restricts embedding too, and so do we.) Code points mapped to glyph 0 (.notdef, an empty box)
     are not counted as drawn.
     """
     try:
         with open(path, "rb") as f:
-            coverage = _coverage_of(f, index, os.path.basename(path))
+            coverage = _coverage_of(f, index)
         if coverage is None:
             face = ttfonts.TTFontFile(path, validate=0, subfontIndex=index)
             coverage = Coverage.of(cp for cp, glyph in face.charToGlyph.items() if glyph)
@@ -396,7 +396,7 @@ def _read(f: BinaryIO, pos: int, size: int) -> bytes:
     return data
 
 
-def _coverage_of(f: BinaryIO, index: int, filename: str) -> Coverage | None:
+def _coverage_of(f: BinaryIO, index: int) -> Coverage | None:
     base = 0
     if _read(f, 0, 4) == b"ttcf":
         version, count = struct.unpack(">LL", _read(f, 4, 8))
@@ -420,12 +420,6 @@ def _coverage_of(f: BinaryIO, index: int, filename: str) -> Coverage | None:
         raise _BadFont("unknown post table")
     if struct.unpack(">H", _read(f, tables[b"maxp"], 2))[0] != 1:
         raise _BadFont("unknown maxp table")
-    (glyphs,) = struct.unpack(">H", _read(f, tables[b"maxp"] + 4, 2))
-    if b"OS/2" in tables:
-        (fs_type,) = struct.unpack(">H", _read(f, tables[b"OS/2"] + 8, 2))
-        restricted = fs_type == 0x0002 or fs_type & 0x0300
-        if restricted and glyphs > 0xFF and filename not in rl_config.allowTTFSubsetting:
-            raise _BadFont(f"embedding not allowed (fsType {fs_type:04X})")
     return _cmap_coverage(f, tables[b"cmap"])
 
 

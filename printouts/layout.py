@@ -217,7 +217,7 @@ class Builder:
     def __init__(self, font: CJKFont, layout: Layout) -> None:
         self.font = for_pdf(font)  # a PDF is being built: only now is the TrueType file loaded
         self.layout = layout
-        self.s = styles_for(font.name, layout)
+        self.s = styles_for(self.font.name, layout)
         self.marked: dict[str, None] = {}  # characters printed as 〓, in order of appearance
 
     # --- text ---------------------------------------------------------------------------

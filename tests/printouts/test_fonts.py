@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import shutil
+import struct
 import subprocess
+import uuid
+from pathlib import Path
 
 import pytest
+from reportlab.pdfbase import pdfmetrics, ttfonts
+from reportlab.pdfbase.ttfonts import TTFError
 
-from printouts import collection_receipt, register_cjk_font
+from printouts import collection_receipt, fonts, register_cjk_font
 from printouts.data import StationInfo
 from printouts.fonts import CID_FONT_NAME, ENV_EXT_FONT, ENV_FONT, cjk_font, reset_font_cache
 from printouts.samples import sample_case
 from printouts.text import MISSING_GLYPH, para_text, placeholder
+from station.services.paper import hand_write_notice
 from tests.fixtures.pdf import flat, pdftotext
 
 MICROHEI = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 ZENHEI = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+DROID = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
+DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 
 def _need_file(path: str) -> None:
@@ -115,3 +123,73 @@ def test_para_text_escapes_and_placeholder() -> None:
     assert para_text("<b>&amp;", font) == "&lt;b&gt;&amp;amp;"
     assert placeholder("𠮷") == f"{MISSING_GLYPH}(U+20BB7)"
     assert para_text("𠮷<", font) == f"{MISSING_GLYPH}(U+20BB7)&lt;"
+
+
+def _probe(tmp_path: Path, source: str, stem: str) -> str:
+    """The font under a name no other test registers with reportlab (its registry lives as long as the process)."""
+    _need_file(source)
+    link = tmp_path / f"{stem}-{uuid.uuid4().hex[:8]}{Path(source).suffix}"
+    link.symlink_to(source)
+    return str(link)
+
+
+def test_the_case_page_question_loads_no_truetype_font_and_the_receipt_embeds_it(
+        tmp_path: Path, station: StationInfo) -> None:
+    font = cjk_font(_probe(tmp_path, MICROHEI, "probe"))
+    assert font.embedded and font.has_glyph("中") and font.has_glyph("\U00010400") and not font.has_glyph("\U00020BB7")
+    assert hand_write_notice("吉𠮷祥") == "" or "U+20BB7" in hand_write_notice("吉𠮷祥")  # what the case page asks
+    assert font.name not in pdfmetrics.getRegisteredFontNames()  # ~24 MB not spent on a page that draws nothing
+    pdf = collection_receipt(station, sample_case(applicant_name="王\U00010400兰"))
+    assert font.name in pdfmetrics.getRegisteredFontNames()
+    line = next(x for x in _fonts_in(pdf).splitlines() if "WenQuanYi" in x)
+    assert "TrueType" in line and " yes yes " in line  # embedded, subset
+    assert "王\U00010400兰" in flat(pdftotext(pdf))
+
+
+def test_a_font_reportlab_refuses_when_printing_is_replaced_and_the_receipt_still_prints(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, station: StationInfo) -> None:
+    probe = _probe(tmp_path, MICROHEI, "refused")
+    refused = cjk_font(probe)
+    real = fonts.TTFont
+
+    def picky(name: str, path: str, **kwargs: object) -> object:
+        if path == probe:
+            raise TTFError("cannot load")  # its cmap read well, reportlab refuses it all the same
+        return real(name, path, **kwargs)
+
+    monkeypatch.setattr(fonts, "TTFont", picky)
+    text = flat(pdftotext(collection_receipt(station, sample_case(applicant_name="王秀兰"))))
+    assert "王秀兰" in text
+    assert cjk_font().name != refused.name  # chosen again, without it, for every later page
+    assert refused.name not in pdfmetrics.getRegisteredFontNames()
+
+
+def test_the_character_map_read_alone_is_the_one_reportlab_reads() -> None:
+    checked = 0
+    for path, index in ((MICROHEI, 0), (MICROHEI, 1), (ZENHEI, 1), (DROID, 0), (DEJAVU, 0)):
+        if not Path(path).is_file():
+            continue
+        face = ttfonts.TTFontFile(path, validate=0, subfontIndex=index)
+        coverage = fonts._read_coverage(path, index)
+        assert coverage is not None
+        drawn = {cp for cp, glyph in face.charToGlyph.items() if glyph}  # glyph 0 is the empty box
+        assert len(coverage) == len(drawn) and all(cp in coverage for cp in drawn), f"{path}#{index}"
+        checked += 1
+    if checked == 0:
+        pytest.skip("!!! no TrueType font installed — the character-map reader is NOT tested !!!")
+
+
+def test_a_font_reportlab_would_refuse_is_not_chosen_from_its_character_map_either(tmp_path: Path) -> None:
+    _need_file(DEJAVU)
+    original = Path(DEJAVU).read_bytes()
+    directory = {original[12 + 16 * i:16 + 16 * i]: struct.unpack(">L", original[20 + 16 * i:24 + 16 * i])[0]
+                 for i in range(struct.unpack(">H", original[4:6])[0])}
+    loca = original.index(b"loca", 12, 12 + 16 * len(directory))
+    for label, data in (("cff.otf", b"OTTO" + original[4:]),  # PostScript outlines
+                        ("no-loca.ttf", original[:loca] + b"LOCA" + original[loca + 4:])):  # no glyph locations
+        path = tmp_path / label
+        path.write_bytes(data)
+        with pytest.raises(TTFError):
+            ttfonts.TTFontFile(str(path), validate=0)
+        assert fonts._read_coverage(str(path), 0) is None, label
+    assert fonts._read_coverage(DEJAVU, 0) is not None
