@@ -193,3 +193,17 @@ def test_a_font_reportlab_would_refuse_is_not_chosen_from_its_character_map_eith
             ttfonts.TTFontFile(str(path), validate=0)
         assert fonts._read_coverage(str(path), 0) is None, label
     assert fonts._read_coverage(DEJAVU, 0) is not None
+
+
+def test_a_character_the_font_maps_to_the_empty_box_does_not_count_as_drawn() -> None:
+    # format 4 (the BMP): A–C looked up in the glyph array, B there as glyph 0; a–b by delta; the 0xFFFF end mark
+    ends, starts, deltas, offsets, glyph_ids = (0x43, 0x62, 0xFFFF), (0x41, 0x61, 0xFFFF), (0, 10, 1), (6, 0, 0), (5, 0, 7)
+    body = struct.pack(">3H", *ends) + b"\0\0" + struct.pack(">3H", *starts) + struct.pack(">3h", *deltas)
+    body += struct.pack(">3H", *offsets) + struct.pack(">3H", *glyph_ids)
+    table = struct.pack(">7H", 4, 14 + len(body), 0, 6, 4, 1, 2) + body
+    coverage = fonts.Coverage(fonts._format4_runs(table))
+    assert [chr(cp) for cp in range(0x10000) if cp in coverage] == ["A", "C", "a", "b"]
+    # format 12 (every plane): a group whose first code is glyph 0
+    groups = struct.pack(">3L", 0x20000, 0x20002, 0) + struct.pack(">3L", 0x30, 0x31, 5)
+    coverage = fonts.Coverage(fonts._format12_runs(groups, 2))
+    assert [cp for cp in (0x30, 0x31, 0x20000, 0x20001, 0x20002) if cp in coverage] == [0x30, 0x31, 0x20001, 0x20002]
