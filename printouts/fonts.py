@@ -12,6 +12,12 @@ character, an optional extension font (SimSun-ExtB on Windows, HanaMinB on Linux
 next, then any installed font that has it (:func:`rare_font_for`, asking the system's font
 index: fontconfig on Linux, the Fonts folders on Windows), and a character nobody can draw is
 printed as a visible 〓(U+XXXXX) instead of an empty box — see :mod:`printouts.text`.
+
+Choosing fonts and answering ``has_glyph`` read only each font's character map (its cmap
+table, a few KB): a case page asks which of a name's characters paper would mark, and loading
+the font into reportlab for that cost the station ~24 MB (Micro Hei). reportlab loads a
+TrueType font only when a PDF draws with it (:func:`for_pdf`, :func:`embed`); the PDFs are
+byte for byte the ones built when every font was loaded at once.
 """
 
 from __future__ import annotations
@@ -223,7 +229,7 @@ def configure_fonts(main: str | None = None, extension: str | None = None) -> CJ
 
 
 def register_cjk_font(configured_path: str | None = None) -> str:
-    """Register the CJK font once and return its reportlab font name.
+    """Choose the CJK font once and return its reportlab font name (loaded when a PDF first draws with it).
 
     ``configured_path`` (else ``$STATION_CJK_FONT``) is tried first; ``"path.ttc#1"`` picks a
     subfont and ``"cid"`` forces the STSong-Light fallback. Calling again with no path
