@@ -144,8 +144,8 @@ class CJKFont:
         return cp in self._cmap
 
     def ext_has_glyph(self, ch: str) -> bool:
-        """Whether the extension font draws ``ch``."""
-        return self.ext_name is not None and ord(ch) in self._ext_cmap
+        """Whether the extension font draws ``ch`` (never once reportlab refused to load it)."""
+        return self.ext_name is not None and self.ext_name not in _refused and ord(ch) in self._ext_cmap
 
     def describe(self) -> str:
         """Human-readable name for logs and the benchmark report."""
@@ -305,7 +305,7 @@ def _font_name(path: str, index: int) -> str:
 #: Fonts chosen by their character map and not yet loaded by reportlab: name → (path, subfont).
 _sources: dict[str, tuple[str, int]] = {}
 #: Fonts whose character map read well but that reportlab then refused: never chosen again.
-_refused: set[tuple[str, int]] = set()
+_refused: set[str] = set()
 
 
 def _register(path: str, index: int) -> tuple[str, Coverage] | None:
@@ -315,9 +315,9 @@ def _register(path: str, index: int) -> tuple[str, Coverage] | None:
     the caller simply tries the next candidate. The font is loaded by :func:`embed` when a PDF
     first draws with it.
     """
-    if not path or (path, index) in _refused or not os.path.isfile(path):
-        return None
     name = _font_name(path, index)
+    if not path or name in _refused or not os.path.isfile(path):
+        return None
     coverage = _read_coverage(path, index)
     if coverage is None:
         return None
@@ -341,7 +341,7 @@ def embed(name: str) -> bool:
         pdfmetrics.registerFont(TTFont(name, path, subfontIndex=index))
     except Exception:  # noqa: BLE001 - any unusable font means "draw with another one"
         log.warning("printouts: reportlab cannot load %s#%s; choosing another font", path, index, exc_info=True)
-        _refused.add(source)
+        _refused.add(name)
         for cp in [cp for cp, found in _rare_fonts.items() if found == name]:
             del _rare_fonts[cp]  # asked again, another installed font may have it
         return False

@@ -231,8 +231,9 @@ class Builder:
 
     def esc(self, text: object) -> str:
         """Escape data for embedding in :meth:`pm` markup."""
+        markup = para_text(text, self.font)  # first: it loads the fonts it draws with, and one may be refused
         self._note_marks(text)
-        return para_text(text, self.font)
+        return markup
 
     def plain(self, text: object) -> str:
         """Text for a table cell without a Paragraph (fast path for the ledger)."""

@@ -52,9 +52,11 @@ def para_text(text: object, font: CJKFont) -> str:
     parts: list[str] = []
     for ch in value:
         drawn_by = _drawn_by(ch, font)
+        while drawn_by and not embed(drawn_by):  # reportlab refused that font: it is never offered again
+            drawn_by = _drawn_by(ch, font)
         if drawn_by == "":
             parts.append(escape(ch))
-        elif drawn_by is not None and embed(drawn_by):  # loaded now: markup draws with it
+        elif drawn_by is not None:
             parts.append(f'<font name="{drawn_by}">{escape(ch)}</font>')
         else:
             parts.append(escape(placeholder(ch)))

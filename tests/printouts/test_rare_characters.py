@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import uuid
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFError
 
 from printouts import collection_receipt, fonts
 from printouts.data import StationInfo
@@ -114,3 +116,28 @@ def test_without_fontconfig_the_font_folders_are_read_and_only_the_font_that_dra
     assert "王䶮兰" in text
     assert probes & set(pdfmetrics.getRegisteredFontNames()) == {"CJK-b-cjk-probe-0"}  # printed: only it loaded
     fonts.reset_font_cache()
+
+
+def test_a_rare_character_font_reportlab_refuses_is_passed_over_and_what_none_draws_is_marked_for_the_pen(
+        tmp_path, monkeypatch: pytest.MonkeyPatch, station: StationInfo):
+    main = fonts.cjk_font()
+    cjk = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
+    if not main.embedded or main.has_glyph("䶮") or not Path(cjk).is_file():
+        pytest.skip("!!! needs an embedded main font without 䶮 and Droid Sans Fallback — NOT tested here !!!")
+    probes = []
+    for n in range(2):  # two installed fonts with 䶮, under names no other test has loaded
+        probe = tmp_path / f"refused-{n}-{uuid.uuid4().hex[:8]}.ttf"
+        probe.symlink_to(cjk)
+        probes.append((str(probe), 0))
+    monkeypatch.setattr(fonts, "_fonts_with", lambda cp: iter(probes))
+    real = fonts.TTFont
+
+    def only_the_main_font(name: str, path: str, **kwargs: object) -> object:
+        if path != main.path:
+            raise TTFError("cannot load")  # their cmaps read well; reportlab refuses them
+        return real(name, path, **kwargs)
+
+    monkeypatch.setattr(fonts, "TTFont", only_the_main_font)
+    text = flat(pdftotext(collection_receipt(station, sample_case(applicant_name="王䶮兰"))))
+    assert "王〓(U+4DAE)兰" in text
+    assert HAND_WRITE in text and placeholder("䶮") in text.split("※", 1)[1]
