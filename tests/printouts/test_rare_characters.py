@@ -138,6 +138,9 @@ def test_a_rare_character_font_reportlab_refuses_is_passed_over_and_what_none_dr
         return real(name, path, **kwargs)
 
     monkeypatch.setattr(fonts, "TTFont", only_the_main_font)
+    b = Builder(main, get_layout("a4"))
+    assert b.esc("王䶮兰") == f"王{placeholder('䶮')}兰"
+    assert list(b.marked) == ["䶮"]  # the first time it is printed, it is marked for the pen
     text = flat(pdftotext(collection_receipt(station, sample_case(applicant_name="王䶮兰"))))
     assert "王〓(U+4DAE)兰" in text
     assert HAND_WRITE in text and placeholder("䶮") in text.split("※", 1)[1]
