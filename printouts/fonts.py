@@ -29,6 +29,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import threading
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
@@ -306,6 +307,9 @@ def _font_name(path: str, index: int) -> str:
 _sources: dict[str, tuple[str, int]] = {}
 #: Fonts whose character map read well but that reportlab then refused: never chosen again.
 _refused: set[str] = set()
+#: Two agents printing at once must not load one font twice: the second registration would replace
+#: the font under the first PDF being built, whose subsets then mix two fonts' states.
+_loading = threading.Lock()
 
 
 def _register(path: str, index: int) -> tuple[str, Coverage] | None:
@@ -334,17 +338,22 @@ def embed(name: str) -> bool:
     if name in pdfmetrics.getRegisteredFontNames():
         return True
     source = _sources.get(name)
-    if source is None:
+    if source is None or name in _refused:
         return False
     path, index = source
-    try:
-        pdfmetrics.registerFont(TTFont(name, path, subfontIndex=index))
-    except Exception:  # noqa: BLE001 - any unusable font means "draw with another one"
-        log.warning("printouts: reportlab cannot load %s#%s; choosing another font", path, index, exc_info=True)
-        _refused.add(name)
-        for cp in [cp for cp, found in _rare_fonts.items() if found == name]:
-            del _rare_fonts[cp]  # asked again, another installed font may have it
-        return False
+    with _loading:
+        if name in pdfmetrics.getRegisteredFontNames():
+            return True  # another request loaded it meanwhile
+        if name in _refused:
+            return False
+        try:
+            pdfmetrics.registerFont(TTFont(name, path, subfontIndex=index))
+        except Exception:  # noqa: BLE001 - any unusable font means "draw with another one"
+            log.warning("printouts: reportlab cannot load %s#%s; choosing another font", path, index, exc_info=True)
+            _refused.add(name)
+            for cp in [cp for cp, found in _rare_fonts.items() if found == name]:
+                del _rare_fonts[cp]  # asked again, another installed font may have it
+            return False
     log.info("printouts: loaded %s#%s for a PDF", path, index)
     return True
 
@@ -379,8 +388,8 @@ def _read_coverage(path: str, index: int) -> Coverage | None:
     The file is checked as reportlab checks it when it loads a font (TrueType outlines, the
     subfont of a .ttc, the tables it reads and their versions), so a font chosen here also
     loads when a PDF is built; should reportlab still refuse it, :func:`for_pdf` chooses again.
-    (reportlab 5.1 embeds fonts whose fsType restricts embedding too, and so do we.) Code points mapped to glyph 0 (.notdef, an empty box)
-    are not counted as drawn.
+    (reportlab 5.1 embeds fonts whose fsType restricts embedding too, and so do we.) Code points
+    mapped to glyph 0 (.notdef, an empty box) are not counted as drawn.
     """
     try:
         with open(path, "rb") as f:

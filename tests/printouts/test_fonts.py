@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 import struct
 import subprocess
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -207,3 +209,22 @@ def test_a_character_the_font_maps_to_the_empty_box_does_not_count_as_drawn() ->
     groups = struct.pack(">3L", 0x20000, 0x20002, 0) + struct.pack(">3L", 0x30, 0x31, 5)
     coverage = fonts.Coverage(fonts._format12_runs(groups, 2))
     assert [cp for cp in (0x30, 0x31, 0x20000, 0x20001, 0x20002) if cp in coverage] == [0x30, 0x31, 0x20001, 0x20002]
+
+
+def test_two_first_prints_at_once_load_the_font_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a second load would replace the font under the first PDF being built, mixing two fonts' subsets
+    font = cjk_font(_probe(tmp_path, MICROHEI, "together"))
+    real, made = fonts.TTFont, []
+
+    def slow(name: str, path: str, **kwargs: object) -> object:
+        time.sleep(0.2)  # the others ask meanwhile
+        made.append(real(name, path, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(fonts, "TTFont", slow)
+    threads = [threading.Thread(target=fonts.embed, args=(font.name,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(made) == 1 and pdfmetrics.getFont(font.name) is made[0]
