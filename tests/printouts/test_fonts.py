@@ -212,7 +212,7 @@ def test_a_character_the_font_maps_to_the_empty_box_does_not_count_as_drawn() ->
 
 
 def test_two_first_prints_at_once_load_the_font_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # a second load would replace the font under the first PDF being built, mixing two fonts' subsets
+    # a second load is dropped by reportlab, its ~24 MB mostly kept by the allocator all the same
     font = cjk_font(_probe(tmp_path, MICROHEI, "together"))
     real, made = fonts.TTFont, []
 
@@ -227,4 +227,4 @@ def test_two_first_prints_at_once_load_the_font_once(tmp_path: Path, monkeypatch
         t.start()
     for t in threads:
         t.join()
-    assert len(made) == 1 and pdfmetrics.getFont(font.name) is made[0]
+    assert len(made) == 1 and font.name in pdfmetrics.getRegisteredFontNames()
