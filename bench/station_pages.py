@@ -14,6 +14,7 @@ import sqlite3
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -138,8 +139,9 @@ def run(workdir: Path, cases: int, samples: int, intakes: int) -> dict[str, Any]
         catalog_times = [_sample(session, base + "/catalog/?q=" + CATALOG_QUERIES[n % len(CATALOG_QUERIES)])
                          for n in range(samples)]
 
-        intake_times = _intakes(session, base, token, forms)
+        intake_times, new_cases = _intakes(session, base, token, forms)
         rss = rss_mb(proc.pid)
+        rss_printed = _print_receipts(session, new_cases[:6], proc.pid)
     finally:
         stop(proc)
     return {
@@ -153,6 +155,7 @@ def run(workdir: Path, cases: int, samples: int, intakes: int) -> dict[str, Any]
         "intake": summary_ms(intake_times),
         "cold_start_s": round(cold_s, 3),
         "rss_mb": rss,
+        "rss_after_receipts_mb": rss_printed,
     }
 
 
@@ -170,9 +173,10 @@ def _intake_forms(app: Any, count: int) -> list[tuple[int, dict[str, str]]]:
                 for n in range(count)]
 
 
-def _intakes(session: requests.Session, base: str, token: str, forms: list[tuple[int, dict[str, str]]]) -> list[float]:
-    """Post complete intake forms; time form post → redirect to the new case."""
-    times = []
+def _intakes(session: requests.Session, base: str, token: str,
+             forms: list[tuple[int, dict[str, str]]]) -> tuple[list[float], list[str]]:
+    """Post complete intake forms; time form post → redirect to the new case. Also the new cases' URLs."""
+    times, cases = [], []
     opened: set[int] = set()
     for item_id, form in forms:
         url = f"{base}/intake/item/{item_id}"
@@ -186,4 +190,19 @@ def _intakes(session: requests.Session, base: str, token: str, forms: list[tuple
         if response.status_code != 302 or "/cases/" not in response.headers.get("Location", ""):
             raise RuntimeError(f"intake did not redirect to the case: {response.status_code}")
         times.append(elapsed)
-    return times
+        cases.append(urljoin(url, urlsplit(response.headers["Location"]).path))  # without ?new=1
+    return times, cases
+
+
+def _print_receipts(session: requests.Session, case_urls: list[str], pid: int) -> float:
+    """Print receipts (A4 and 80 mm, alternately) as the agent does after intake; the station's memory then.
+
+    The warm-up's pages draw nothing, so its figure leaves out the CJK font a station loads
+    with its first PDF (~24 MB for Micro Hei): this one is the station's real day.
+    """
+    for n, url in enumerate(case_urls):
+        doc = ("receipt", "receipt_roll")[n % 2]
+        response = session.get(f"{url}/print/{doc}", timeout=30, allow_redirects=False)
+        if response.status_code != 200 or response.headers.get("Content-Type") != "application/pdf":
+            raise RuntimeError(f"{doc} of {url} answered {response.status_code}")
+    return rss_mb(pid)

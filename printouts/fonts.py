@@ -12,6 +12,12 @@ character, an optional extension font (SimSun-ExtB on Windows, HanaMinB on Linux
 next, then any installed font that has it (:func:`rare_font_for`, asking the system's font
 index: fontconfig on Linux, the Fonts folders on Windows), and a character nobody can draw is
 printed as a visible 〓(U+XXXXX) instead of an empty box — see :mod:`printouts.text`.
+
+Choosing fonts and answering ``has_glyph`` read only each font's character map (its cmap
+table, a few KB): a case page asks which of a name's characters paper would mark, and loading
+the font into reportlab for that cost the station ~24 MB (Micro Hei). reportlab loads a
+TrueType font only when a PDF draws with it (:func:`for_pdf`, :func:`embed`); the PDFs are
+byte for byte the ones built when every font was loaded at once.
 """
 
 from __future__ import annotations
@@ -20,11 +26,16 @@ import functools
 import logging
 import os
 import shutil
+import struct
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from array import array
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -69,16 +80,57 @@ _LINUX_EXT_FONTS = [
 ]
 
 
+class Coverage:
+    """The code points a font draws, kept as sorted ranges.
+
+    A CJK font maps 20,000–40,000 characters in a few hundred runs; a frozenset of them cost the
+    station ~2 MB per font, two arrays of run ends cost a few KB and answer by bisection.
+    """
+
+    __slots__ = ("_ends", "_starts")
+
+    def __init__(self, runs: Iterable[tuple[int, int]] = ()) -> None:
+        starts, ends = array("I"), array("I")
+        for first, last in sorted(runs):
+            if ends and first <= ends[-1] + 1:
+                ends[-1] = max(ends[-1], last)
+            else:
+                starts.append(first)
+                ends.append(last)
+        self._starts, self._ends = starts, ends
+
+    @classmethod
+    def of(cls, code_points: Iterable[int]) -> Coverage:
+        """From single code points (a font read by reportlab)."""
+        return cls((cp, cp) for cp in code_points)
+
+    def __contains__(self, cp: object) -> bool:
+        if not isinstance(cp, int):
+            return False
+        i = bisect_right(self._starts, cp) - 1
+        return i >= 0 and cp <= self._ends[i]
+
+    def __len__(self) -> int:
+        return sum(last - first + 1 for first, last in zip(self._starts, self._ends, strict=True))
+
+
+_NOTHING = Coverage()
+
+
 @dataclass(frozen=True)
 class CJKFont:
-    """The font every builder uses: its reportlab name and what it can draw."""
+    """The font every builder uses: its reportlab name and what it can draw.
+
+    Choosing it reads only the fonts' character maps; reportlab loads a TrueType font (its whole
+    file and per-glyph tables, ~24 MB for Micro Hei) only when a PDF is built: :func:`for_pdf`.
+    """
 
     name: str
     path: str | None = None  # None for the CID font, which is not embedded
     subfont_index: int = 0
     ext_name: str | None = None  # extension font for characters the main font lacks
-    _cmap: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
-    _ext_cmap: frozenset[int] = field(default=frozenset(), repr=False, compare=False)
+    _cmap: Coverage = field(default=_NOTHING, repr=False, compare=False)
+    _ext_cmap: Coverage = field(default=_NOTHING, repr=False, compare=False)
 
     @property
     def embedded(self) -> bool:
@@ -93,8 +145,8 @@ class CJKFont:
         return cp in self._cmap
 
     def ext_has_glyph(self, ch: str) -> bool:
-        """Whether the extension font draws ``ch``."""
-        return self.ext_name is not None and ord(ch) in self._ext_cmap
+        """Whether the extension font draws ``ch`` (never once reportlab refused to load it)."""
+        return self.ext_name is not None and self.ext_name not in _refused and ord(ch) in self._ext_cmap
 
     def describe(self) -> str:
         """Human-readable name for logs and the benchmark report."""
@@ -156,6 +208,7 @@ def reset_font_cache() -> None:
     _current_key = None
     _ext_configured = None
     _rare_fonts.clear()
+    _refused.clear()
     _folder_fonts.cache_clear()
 
 
@@ -177,7 +230,7 @@ def configure_fonts(main: str | None = None, extension: str | None = None) -> CJ
 
 
 def register_cjk_font(configured_path: str | None = None) -> str:
-    """Register the CJK font once and return its reportlab font name.
+    """Choose the CJK font once and return its reportlab font name (loaded when a PDF first draws with it).
 
     ``configured_path`` (else ``$STATION_CJK_FONT``) is tried first; ``"path.ttc#1"`` picks a
     subfont and ``"cid"`` forces the STSong-Light fallback. Calling again with no path
@@ -250,40 +303,232 @@ def _font_name(path: str, index: int) -> str:
     return f"CJK-{Path(path).stem}-{index}"
 
 
-def _register(path: str, index: int) -> tuple[str, frozenset[int]] | None:
-    """Register a TrueType font once; return its name and the characters it can draw.
+#: Fonts chosen by their character map and not yet loaded by reportlab: name → (path, subfont).
+_sources: dict[str, tuple[str, int]] = {}
+#: Fonts whose character map read well but that reportlab then refused: never chosen again.
+_refused: set[str] = set()
+#: Two agents printing first at once must not load one font twice: reportlab keeps the first and
+#: drops the second, whose ~24 MB the allocator then mostly keeps (freed memory is not given back).
+_loading = threading.Lock()
 
-    None for anything reportlab cannot embed (CFF outlines, corrupt files, permissions), so
-    the caller simply tries the next candidate.
+
+def _register(path: str, index: int) -> tuple[str, Coverage] | None:
+    """Name a TrueType font and read the characters it can draw, without loading it into reportlab.
+
+    None for anything reportlab could not embed (CFF outlines, corrupt files, permissions), so
+    the caller simply tries the next candidate. The font is loaded by :func:`embed` when a PDF
+    first draws with it.
     """
-    if not path or not os.path.isfile(path):
-        return None
     name = _font_name(path, index)
-    try:
+    if not path or name in _refused or not os.path.isfile(path):
+        return None
+    coverage = _read_coverage(path, index)
+    if coverage is None:
+        return None
+    _sources.setdefault(name, (path, index))
+    return name, coverage
+
+
+def embed(name: str) -> bool:
+    """Load the font ``name`` into reportlab for a PDF being built now (once); False if it cannot be.
+
+    The CID font and fonts already loaded answer at once. A TrueType font whose character map
+    read well but that reportlab refuses is remembered and never chosen again.
+    """
+    if name in pdfmetrics.getRegisteredFontNames():
+        return True
+    source = _sources.get(name)
+    if source is None or name in _refused:
+        return False
+    path, index = source
+    with _loading:
         if name in pdfmetrics.getRegisteredFontNames():
-            ttf = pdfmetrics.getFont(name)
-        else:
-            ttf = TTFont(name, path, subfontIndex=index)
-            pdfmetrics.registerFont(ttf)
-    except Exception as exc:  # noqa: BLE001 - any unusable font means "try the next one"
+            return True  # another request loaded it meanwhile
+        if name in _refused:
+            return False
+        try:
+            pdfmetrics.registerFont(TTFont(name, path, subfontIndex=index))
+        except Exception:  # noqa: BLE001 - any unusable font means "draw with another one"
+            log.warning("printouts: reportlab cannot load %s#%s; choosing another font", path, index, exc_info=True)
+            _refused.add(name)
+            for cp in [cp for cp, found in _rare_fonts.items() if found == name]:
+                del _rare_fonts[cp]  # asked again, another installed font may have it
+            return False
+    log.info("printouts: loaded %s#%s for a PDF", path, index)
+    return True
+
+
+def for_pdf(font: CJKFont) -> CJKFont:
+    """``font`` with its TrueType file loaded into reportlab, for a PDF being built now.
+
+    Should reportlab refuse a font whose character map read well, the font is chosen again
+    without it (at worst the CID font, which always loads), so a PDF is never refused for it.
+    """
+    global _current
+    while not embed(font.name):
+        if _current is font:
+            _current = None
+        font = cjk_font(_current_key)
+    return font
+
+
+# --- reading a font's character map -----------------------------------------------------------
+
+_TRUETYPE = (b"\x00\x01\x00\x00", b"true")  # sfnt versions with glyf outlines; b"OTTO" is CFF
+_NEEDED = (b"name", b"head", b"post", b"hhea", b"maxp", b"hmtx", b"cmap", b"loca", b"glyf")
+
+
+class _BadFont(ValueError):
+    """A font file reportlab could not embed."""
+
+
+def _read_coverage(path: str, index: int) -> Coverage | None:
+    """What a TrueType font draws, from its cmap table alone: a few KB read instead of the whole file.
+
+    The file is checked as reportlab checks it when it loads a font (TrueType outlines, the
+    subfont of a .ttc, the tables it reads and their versions), so a font chosen here also
+    loads when a PDF is built; should reportlab still refuse it, :func:`for_pdf` chooses again.
+    (reportlab 5.1 embeds fonts whose fsType restricts embedding too, and so do we.) Code points
+    mapped to glyph 0 (.notdef, an empty box) are not counted as drawn.
+    """
+    try:
+        with open(path, "rb") as f:
+            coverage = _coverage_of(f, index)
+        if coverage is None:
+            face = ttfonts.TTFontFile(path, validate=0, subfontIndex=index)
+            coverage = Coverage.of(cp for cp, glyph in face.charToGlyph.items() if glyph)
+    except Exception as exc:  # noqa: BLE001 - an unreadable font is one we cannot use
         log.debug("printouts: cannot use %s#%s: %s", path, index, exc)
         return None
-    return name, frozenset(ttf.face.charToGlyph)
+    return coverage
 
 
-def _load_ttf(path: str, index: int, ext: tuple[str, frozenset[int]] | None) -> CJKFont | None:
+def _read(f: BinaryIO, pos: int, size: int) -> bytes:
+    f.seek(pos)
+    data = f.read(size)
+    if len(data) != size:
+        raise _BadFont("file ends early")
+    return data
+
+
+def _coverage_of(f: BinaryIO, index: int) -> Coverage | None:
+    base = 0
+    if _read(f, 0, 4) == b"ttcf":
+        version, count = struct.unpack(">LL", _read(f, 4, 8))
+        if version not in (0x10000, 0x20000) or not 0 <= index < count:
+            raise _BadFont(f"no subfont {index}")
+        (base,) = struct.unpack(">L", _read(f, 12 + 4 * index, 4))
+    if _read(f, base, 4) not in _TRUETYPE:
+        raise _BadFont("not TrueType outlines (CFF cannot be embedded)")
+    (count,) = struct.unpack(">H", _read(f, base + 4, 2))
+    directory = _read(f, base + 12, 16 * count)
+    tables = {directory[i:i + 4]: struct.unpack(">LL", directory[i + 8:i + 16])[0] for i in range(0, 16 * count, 16)}
+    if missing := [tag.decode("latin-1") for tag in _NEEDED if tag not in tables]:
+        raise _BadFont(f"no {', '.join(missing)} table")
+    head = _read(f, tables[b"head"], 54)
+    if struct.unpack(">H", head[:2])[0] != 1 or struct.unpack(">L", head[12:16])[0] != 0x5F0F3CF5 or head[52:54] != b"\0\0":
+        raise _BadFont("unknown head table")
+    hhea = _read(f, tables[b"hhea"], 36)
+    if struct.unpack(">H", hhea[:2])[0] != 1 or hhea[32:34] != b"\0\0" or hhea[34:36] == b"\0\0":
+        raise _BadFont("unknown hhea table")
+    if struct.unpack(">H", _read(f, tables[b"post"], 2))[0] not in (1, 2, 3, 4):
+        raise _BadFont("unknown post table")
+    if struct.unpack(">H", _read(f, tables[b"maxp"], 2))[0] != 1:
+        raise _BadFont("unknown maxp table")
+    return _cmap_coverage(f, tables[b"cmap"])
+
+
+def _cmap_coverage(f: BinaryIO, cmap: int) -> Coverage | None:
+    """The Unicode subtable reportlab would pick (the last of its candidates), read into runs."""
+    version, count = struct.unpack(">HH", _read(f, cmap, 4))
+    if count == 0 and version != 0:  # reportlab tolerates the two swapped
+        count = version
+    chosen, kind = None, 0
+    for i in range(count):
+        platform, encoding, offset = struct.unpack(">HHL", _read(f, cmap + 4 + 8 * i, 8))
+        if platform == 3 or (platform == 1 and encoding == 1) or (platform == 0 and encoding != 5):
+            chosen, kind = offset, 1
+        elif platform == 1 and encoding == 0 and kind != 1:
+            chosen, kind = offset, 2
+    if chosen is None:
+        raise _BadFont("no Unicode cmap")
+    start = cmap + chosen
+    (fmt,) = struct.unpack(">H", _read(f, start, 2))
+    if fmt == 4:
+        (length,) = struct.unpack(">H", _read(f, start + 2, 2))
+        runs = list(_format4_runs(_read(f, start, length)))
+    elif fmt == 12:
+        (groups,) = struct.unpack(">L", _read(f, start + 12, 4))
+        runs = list(_format12_runs(_read(f, start + 16, 12 * groups), groups))
+    else:
+        return None  # a format CJK fonts do not use: the caller lets reportlab read it
+    coverage = Coverage(runs)
+    if (0x20 in coverage) != (0xA0 in coverage):  # reportlab draws a no-break space as a space, and back
+        coverage = Coverage([*runs, (0x20, 0x20), (0xA0, 0xA0)])
+    return coverage
+
+
+def _format4_runs(table: bytes) -> Iterator[tuple[int, int]]:
+    """Runs of code points with a real glyph in a format-4 subtable (the BMP)."""
+    segments = struct.unpack(">H", table[6:8])[0] // 2
+    ends = struct.unpack(f">{segments}H", table[14:14 + 2 * segments])
+    at = 16 + 2 * segments
+    starts = struct.unpack(f">{segments}H", table[at:at + 2 * segments])
+    deltas = struct.unpack(f">{segments}h", table[at + 2 * segments:at + 4 * segments])
+    range_at = at + 4 * segments
+    range_offsets = struct.unpack(f">{segments}H", table[range_at:range_at + 2 * segments])
+    for n in range(segments):
+        first, last, delta, offset = starts[n], ends[n], deltas[n], range_offsets[n]
+        if first > last:
+            continue
+        if offset == 0:  # glyph = code + delta: only the one code that wraps to 0 has none
+            blank = -delta & 0xFFFF
+            if first <= blank <= last:
+                if first < blank:
+                    yield first, blank - 1
+                if blank < last:
+                    yield blank + 1, last
+            else:
+                yield first, last
+            continue
+        run_start = None
+        for cp in range(first, last + 2):
+            glyph = 0
+            if cp <= last:
+                pos = range_at + 2 * n + offset + 2 * (cp - first)
+                if pos + 2 <= len(table):
+                    glyph = struct.unpack(">H", table[pos:pos + 2])[0]
+                    glyph = (glyph + delta) & 0xFFFF if glyph else 0
+            if glyph and run_start is None:
+                run_start = cp
+            elif not glyph and run_start is not None:
+                yield run_start, cp - 1
+                run_start = None
+
+
+def _format12_runs(data: bytes, groups: int) -> Iterator[tuple[int, int]]:
+    """Runs of a format-12 subtable (every plane): a group starting at glyph 0 loses its first code."""
+    for i in range(groups):
+        first, last, glyph = struct.unpack(">LLL", data[12 * i:12 * i + 12])
+        if glyph == 0:
+            first += 1
+        if first <= last:
+            yield first, last
+
+
+def _load_ttf(path: str, index: int, ext: tuple[str, Coverage] | None) -> CJKFont | None:
     registered = _register(path, index)
     if registered is None:
         return None
     name, cmap = registered
     if ord("中") not in cmap:
         return None
-    ext_name, ext_cmap = ext if ext else (None, frozenset())
+    ext_name, ext_cmap = ext if ext else (None, _NOTHING)
     return CJKFont(name=name, path=path, subfont_index=index, ext_name=ext_name,
                    _cmap=cmap, _ext_cmap=ext_cmap)
 
 
-def _load_ext_font() -> tuple[str, frozenset[int]] | None:
+def _load_ext_font() -> tuple[str, Coverage] | None:
     paths: list[tuple[str, int]] = []
     for configured in (_ext_configured, os.environ.get(ENV_EXT_FONT)):
         if configured:
@@ -301,22 +546,25 @@ def _load_ext_font() -> tuple[str, frozenset[int]] | None:
     return None
 
 
-def _cid_font(ext: tuple[str, frozenset[int]] | None = None) -> CJKFont:
+def _cid_font(ext: tuple[str, Coverage] | None = None) -> CJKFont:
     if CID_FONT_NAME not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT_NAME))
-    ext_name, ext_cmap = ext if ext else (None, frozenset())
+    ext_name, ext_cmap = ext if ext else (None, _NOTHING)
     return CJKFont(name=CID_FONT_NAME, ext_name=ext_name, _ext_cmap=ext_cmap)
 
 
 # --- rare characters: any installed font that has them ---------------------------------------
 
-#: Code point → the registered font that draws it, or None when no installed font does.
+#: Code point → the font (its reportlab name) that draws it, or None when no installed font does.
 _rare_fonts: dict[int, str | None] = {}
 _EMBEDDABLE = (".ttf", ".ttc")  # reportlab embeds TrueType outlines only (not CFF .otf)
 
 
 def rare_font_for(ch: str) -> str | None:
     """The reportlab name of an installed font that draws ``ch``, or None if none does.
+
+    Only the candidates' character maps are read; a PDF that draws ``ch`` loads the font
+    (:func:`embed`), so a case page that merely asks costs no font loaded.
 
     Asked only for characters the main and extension fonts lack, and answered once per
     character per process: the system's font index knows every installed font, so a county
@@ -355,15 +603,10 @@ def _folder_fonts() -> tuple[str, ...]:
 
 
 def _draws(path: str, cp: int) -> bool:
-    """Whether the font file has ``cp``, read without registering it: a registered font keeps its whole
-    file in memory, and a Windows Fonts folder scanned for a character none has would hold every one."""
-    name = _font_name(path, 0)
-    try:
-        if name in pdfmetrics.getRegisteredFontNames():
-            return cp in pdfmetrics.getFont(name).face.charToGlyph
-        return cp in ttfonts.TTFontFile(path, validate=0).charToGlyph
-    except Exception:  # noqa: BLE001 - an unreadable font simply does not have it
-        return False
+    """Whether the font file has ``cp``, from its character map alone: a Windows Fonts folder scanned for a
+    character none has would otherwise load every file into reportlab."""
+    coverage = _read_coverage(path, 0)
+    return coverage is not None and cp in coverage
 
 
 def _fc_list_charset(cp: int) -> list[tuple[str, int]] | None:

@@ -33,7 +33,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from printouts.fonts import CJKFont
+from printouts.fonts import CJKFont, for_pdf
 from printouts.linebreak import forbid_line_start
 from printouts.text import fmt_date, hand_write_line, para_text, plain_text, undrawable
 
@@ -215,9 +215,9 @@ class Builder:
     """Helpers bound to one font and layout, so document code reads like the paper it prints."""
 
     def __init__(self, font: CJKFont, layout: Layout) -> None:
-        self.font = font
+        self.font = for_pdf(font)  # a PDF is being built: only now is the TrueType file loaded
         self.layout = layout
-        self.s = styles_for(font.name, layout)
+        self.s = styles_for(self.font.name, layout)
         self.marked: dict[str, None] = {}  # characters printed as 〓, in order of appearance
 
     # --- text ---------------------------------------------------------------------------
@@ -231,8 +231,9 @@ class Builder:
 
     def esc(self, text: object) -> str:
         """Escape data for embedding in :meth:`pm` markup."""
+        markup = para_text(text, self.font)  # first: it loads the fonts it draws with, and one may be refused
         self._note_marks(text)
-        return para_text(text, self.font)
+        return markup
 
     def plain(self, text: object) -> str:
         """Text for a table cell without a Paragraph (fast path for the ledger)."""

@@ -14,7 +14,7 @@ import unicodedata
 from datetime import date, datetime
 from xml.sax.saxutils import escape
 
-from printouts.fonts import CJKFont, rare_font_for
+from printouts.fonts import CJKFont, embed, rare_font_for
 
 # The geta mark is the Chinese/Japanese typesetter's sign for "character not available".
 MISSING_GLYPH = "〓"
@@ -52,6 +52,8 @@ def para_text(text: object, font: CJKFont) -> str:
     parts: list[str] = []
     for ch in value:
         drawn_by = _drawn_by(ch, font)
+        while drawn_by and not embed(drawn_by):  # reportlab refused that font: it is never offered again
+            drawn_by = _drawn_by(ch, font)
         if drawn_by == "":
             parts.append(escape(ch))
         elif drawn_by is not None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import uuid
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFError
 
 from printouts import collection_receipt, fonts
 from printouts.data import StationInfo
@@ -91,8 +93,8 @@ def test_no_line_starts_with_closing_punctuation(mark: str):
     assert set(NO_LINE_START) >= set("，。）、")
 
 
-def test_without_fontconfig_the_font_folders_are_read_and_only_the_font_that_has_it_is_registered(
-        tmp_path, monkeypatch: pytest.MonkeyPatch):
+def test_without_fontconfig_the_font_folders_are_read_and_only_the_font_that_draws_it_is_loaded_when_printed(
+        tmp_path, monkeypatch: pytest.MonkeyPatch, station: StationInfo):
     latin, cjk = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
     for path in (latin, cjk):
         if not Path(path).is_file():
@@ -105,9 +107,40 @@ def test_without_fontconfig_the_font_folders_are_read_and_only_the_font_that_has
     monkeypatch.setattr(fonts, "_fc_list_charset", lambda cp: None)  # as on Windows
     monkeypatch.setattr(fonts, "_font_folders", lambda: [folder])
     fonts.reset_font_cache()
+    probes = {"CJK-a-latin-probe-0", "CJK-b-cjk-probe-0", "CJK-c-never-read-0"}
+    assert not fonts.cjk_font().has_glyph("䶮")
     assert fonts.rare_font_for("䶮") == "CJK-b-cjk-probe-0"
-    assert fonts.rare_font_for("𠮷") is None  # none of them has it: nothing more registered
-    registered = set(pdfmetrics.getRegisteredFontNames())
-    assert "CJK-b-cjk-probe-0" in registered
-    assert not {"CJK-a-latin-probe-0", "CJK-c-never-read-0"} & registered
+    assert fonts.rare_font_for("𠮷") is None  # none of them has it
+    assert not probes & set(pdfmetrics.getRegisteredFontNames())  # asked about, none loaded
+    text = flat(pdftotext(collection_receipt(station, sample_case(applicant_name="王䶮兰"))))
+    assert "王䶮兰" in text
+    assert probes & set(pdfmetrics.getRegisteredFontNames()) == {"CJK-b-cjk-probe-0"}  # printed: only it loaded
     fonts.reset_font_cache()
+
+
+def test_a_rare_character_font_reportlab_refuses_is_passed_over_and_what_none_draws_is_marked_for_the_pen(
+        tmp_path, monkeypatch: pytest.MonkeyPatch, station: StationInfo):
+    main = fonts.cjk_font()
+    cjk = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
+    if not main.embedded or main.has_glyph("䶮") or not Path(cjk).is_file():
+        pytest.skip("!!! needs an embedded main font without 䶮 and Droid Sans Fallback — NOT tested here !!!")
+    probes = []
+    for n in range(2):  # two installed fonts with 䶮, under names no other test has loaded
+        probe = tmp_path / f"refused-{n}-{uuid.uuid4().hex[:8]}.ttf"
+        probe.symlink_to(cjk)
+        probes.append((str(probe), 0))
+    monkeypatch.setattr(fonts, "_fonts_with", lambda cp: iter(probes))
+    real = fonts.TTFont
+
+    def only_the_main_font(name: str, path: str, **kwargs: object) -> object:
+        if path != main.path:
+            raise TTFError("cannot load")  # their cmaps read well; reportlab refuses them
+        return real(name, path, **kwargs)
+
+    monkeypatch.setattr(fonts, "TTFont", only_the_main_font)
+    b = Builder(main, get_layout("a4"))
+    assert b.esc("王䶮兰") == f"王{placeholder('䶮')}兰"
+    assert list(b.marked) == ["䶮"]  # the first time it is printed, it is marked for the pen
+    text = flat(pdftotext(collection_receipt(station, sample_case(applicant_name="王䶮兰"))))
+    assert "王〓(U+4DAE)兰" in text
+    assert HAND_WRITE in text and placeholder("䶮") in text.split("※", 1)[1]
