@@ -13,6 +13,7 @@ from station.services.station_settings import backup_folder
 from station.single_instance import hold_instance_lock
 from station.sync_hooks import station_hooks
 from sync.jobs import start_scheduler
+from sync.malloc_arenas import limit_malloc_arenas
 
 
 def serve(app: Flask, host: str, port: int) -> None:
@@ -21,6 +22,7 @@ def serve(app: Flask, host: str, port: int) -> None:
     Refuses (:class:`AlreadyRunning`) when a station already serves this instance folder.
     """
     app.extensions["instance_lock"] = hold_instance_lock(app.instance_path)
+    limit_malloc_arenas()  # before the scheduler's and waitress's threads (sync/malloc_arenas.py)
     start_background_jobs(app)
     # What is loaded by now (fonts, catalog index, templates) lives as long as the process: out
     # of the collector's reach, a collection during a request no longer walks all of it.

@@ -36,6 +36,7 @@ from sync.hub.models.users import APPROVER, ROLES
 from sync.hub.services import access_log, devices, licences, peers, resealing, retention, stations, users
 from sync.hub.services.errors import HubError
 from sync.hub.services.restored import mark_restored
+from sync.malloc_arenas import limit_malloc_arenas
 from websec.audit import cli_actor
 from websec.sealing import save_key_ring
 
@@ -77,6 +78,7 @@ def init_command() -> None:
                    "stations keep open between syncs: the rest waited unseen in the listen queue)")
 def run_command(host: str, port: int, threads: int, connection_limit: int) -> None:
     """Serve the hub with waitress (and, when peer hubs are registered, forward 跨域办 cases to them)."""
+    limit_malloc_arenas()  # before waitress's threads (sync/malloc_arenas.py)
     app = _app()
     start_peer_rounds(app)
     log.info("hub listening on http://%s:%d/ (instance %s)", host, port, app.instance_path)
