@@ -173,7 +173,10 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
         for pending in writes:
             pending()
         insert_cases()
-        held_now = tally.current([cases[case_id].id for case_id in changed if case_id not in new_cases])
+        # a case whose counted columns stay as they are (a note, a reminder) moves no figure: no lock read
+        recounted = {case_id for case_id, names in changed.items()
+                     if case_id not in new_cases and not names.isdisjoint(tally.COUNTED)}
+        held_now = tally.current([cases[case_id].id for case_id in recounted])
         for update in updates:
             if update() != 1:
                 raise _LostRace()
@@ -183,7 +186,7 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
             case = cases[case_id]
             if case_id in new_cases:
                 tally.difference(station.id, Counter(), tally.figures(case), counted)
-            else:
+            elif case_id in recounted:
                 row = held_now[case.id]
                 tally.difference(station.id, tally.figures(row),
                                  tally.figures(row, **{name: getattr(case, name) for name in names}), counted)
