@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from peewee import Expression
 
-from rules.privacy import mask_id_number, mask_phone
+from rules.privacy import mask_id_number, mask_licence_number, mask_name, mask_numbers_in, mask_phone
 from sync.hub.extensions import key_ring
 from sync.hub.models import HubCase, Station
 from sync.hub.services.errors import ValidationError
@@ -107,11 +108,45 @@ def open_body(stored: Any) -> Any:
     return stored
 
 
+#: In an event's payload, wherever the key stands (a case's applicant, a visit's resident, a delivery,
+#: a material row): how a page shows its value.
+_MASK_BY_KEY: dict[str, Callable[[str], str]] = {
+    "id_number": mask_id_number, "phone": mask_phone, "e_license_no": mask_licence_number,
+    "address": lambda value: HIDDEN_ADDRESS if value else value,
+}
+#: Keys whose meaning depends on the object holding them: (holder, key) → rule.
+_MASK_BY_HOLDER: dict[tuple[str, str], Callable[[str], str]] = {
+    ("licence", "number"): mask_licence_number,  # a 残疾人证 number is the holder's ID number and two digits
+    ("resident", "name"): mask_name,  # as the county's home-visit pages show the resident
+}
+
+
+def _masked(value: Any, holder: str = "") -> Any:
+    """``value`` with every personal number masked: by its key where the key says what it is, and in
+    any other text (a note, a form's field, a visit's outcome) every ID-like and phone-like number.
+
+    No key is trusted to be harmless (a form's field may be called ``spouse_id``); ids (ULIDs), digests,
+    dates, area codes and case numbers are left whole by ``mask_numbers_in`` itself.
+    """
+    if isinstance(value, dict):
+        masked: dict[str, Any] = {}
+        for key, item in value.items():
+            rule = _MASK_BY_HOLDER.get((holder, key)) or _MASK_BY_KEY.get(key)
+            masked[key] = rule(item) if rule is not None and isinstance(item, str) else _masked(item, key)
+        return masked
+    if isinstance(value, list):
+        return [_masked(item, holder) for item in value]
+    if isinstance(value, str):
+        return mask_numbers_in(value)
+    return value
+
+
 def masked_body(stored: Any) -> Any:
-    """A stored event for the conflicts page: opened, with numbers masked and addresses hidden."""
+    """A stored event for a page (the conflicts page shows both copies whole): opened, with every
+    personal number in its payload masked and addresses hidden, whatever the kind of event."""
     body = open_body(stored)
     if isinstance(body, dict) and isinstance(body.get("payload"), dict):
-        body = dict(body, payload=masked_snapshot(body["payload"], show_address=False))
+        body = dict(body, payload=_masked(body["payload"]))
     return body
 
 
