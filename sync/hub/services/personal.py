@@ -72,15 +72,14 @@ def open_snapshot(snapshot: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def masked_snapshot(snapshot: dict[str, Any] | None, *, show_address: bool = True) -> dict[str, Any]:
-    """The snapshot for a page: numbers masked; the address opened (case page) or hidden (lists)."""
-    shown = open_snapshot(snapshot)
-    for person in PEOPLE:
+    """The snapshot for a page: every number masked (a form's fields too); addresses opened (case page)
+    or hidden (lists)."""
+    shown: dict[str, Any] = _masked(open_snapshot(snapshot), hide_address=not show_address)
+    for person in PEOPLE:  # a number the station did not send reads as empty, as the pages expect
         fields = shown.get(person)
         if isinstance(fields, dict):
-            fields["id_number"] = mask_id_number(fields.get("id_number"))
-            fields["phone"] = mask_phone(fields.get("phone"))
-            if not show_address and fields.get("address"):
-                fields["address"] = HIDDEN_ADDRESS
+            fields.setdefault("id_number", "")
+            fields.setdefault("phone", "")
     return shown
 
 
@@ -112,7 +111,6 @@ def open_body(stored: Any) -> Any:
 #: a material row): how a page shows its value.
 _MASK_BY_KEY: dict[str, Callable[[str], str]] = {
     "id_number": mask_id_number, "phone": mask_phone, "e_license_no": mask_licence_number,
-    "address": lambda value: HIDDEN_ADDRESS if value else value,
 }
 #: Keys whose meaning depends on the object holding them: (holder, key) → rule.
 _MASK_BY_HOLDER: dict[tuple[str, str], Callable[[str], str]] = {
@@ -121,7 +119,7 @@ _MASK_BY_HOLDER: dict[tuple[str, str], Callable[[str], str]] = {
 }
 
 
-def _masked(value: Any, holder: str = "") -> Any:
+def _masked(value: Any, holder: str = "", *, hide_address: bool = True) -> Any:
     """``value`` with every personal number masked: by its key where the key says what it is, and in
     any other text (a note, a form's field, a visit's outcome) every ID-like and phone-like number.
 
@@ -132,10 +130,15 @@ def _masked(value: Any, holder: str = "") -> Any:
         masked: dict[str, Any] = {}
         for key, item in value.items():
             rule = _MASK_BY_HOLDER.get((holder, key)) or _MASK_BY_KEY.get(key)
-            masked[key] = rule(item) if rule is not None and isinstance(item, str) else _masked(item, key)
+            if key == "address" and hide_address and item:
+                masked[key] = HIDDEN_ADDRESS
+            elif rule is not None and isinstance(item, str):
+                masked[key] = rule(item)
+            else:
+                masked[key] = _masked(item, key, hide_address=hide_address)
         return masked
     if isinstance(value, list):
-        return [_masked(item, holder) for item in value]
+        return [_masked(item, holder, hide_address=hide_address) for item in value]
     if isinstance(value, str):
         return mask_numbers_in(value)
     return value
