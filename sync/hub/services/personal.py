@@ -71,43 +71,7 @@ def open_snapshot(snapshot: dict[str, Any] | None) -> dict[str, Any]:
     return opened
 
 
-def masked_snapshot(snapshot: dict[str, Any] | None, *, show_address: bool = True) -> dict[str, Any]:
-    """The snapshot for a page: every number masked (a form's fields too); addresses opened (case page)
-    or hidden (lists)."""
-    shown: dict[str, Any] = _masked(open_snapshot(snapshot), hide_address=not show_address)
-    for person in PEOPLE:  # a number the station did not send reads as empty, as the pages expect
-        fields = shown.get(person)
-        if isinstance(fields, dict):
-            fields.setdefault("id_number", "")
-            fields.setdefault("phone", "")
-    return shown
-
-
-def id_indexes(payload: dict[str, Any]) -> dict[str, str | None]:
-    """The blind-index columns of a case for this snapshot as received (applicant's and proxy's ID numbers)."""
-    ring = key_ring.obj
-    found: dict[str, str | None] = {}
-    for person in PEOPLE:
-        fields = payload.get(person)
-        number = fields.get("id_number") if isinstance(fields, dict) else None
-        found[f"{person}_id_index"] = ring.blind_index(number) if isinstance(number, str) and number else None
-    return found
-
-
-# --- event bodies and conflict copies ----------------------------------------------------------
-def seal_body(event: Any) -> str:
-    """The stored copy of an event: its JSON sealed whole (the digest is taken of the plain event)."""
-    return key_ring.obj.seal(json_text(event))
-
-
-def open_body(stored: Any) -> Any:
-    """A stored event body as received; a body stored before sealing existed is returned as it is."""
-    if isinstance(stored, str) and key_ring.is_sealed(stored):
-        return json.loads(key_ring.unseal(stored))
-    return stored
-
-
-#: In an event's payload, wherever the key stands (a case's applicant, a visit's resident, a delivery,
+#: In a snapshot or an event's payload, wherever the key stands (a case's applicant, a visit's resident, a delivery,
 #: a material row): how a page shows its value.
 _MASK_BY_KEY: dict[str, Callable[[str], str]] = {
     "id_number": mask_id_number, "phone": mask_phone, "e_license_no": mask_licence_number,
@@ -142,6 +106,42 @@ def _masked(value: Any, holder: str = "", *, hide_address: bool = True) -> Any:
     if isinstance(value, str):
         return mask_numbers_in(value)
     return value
+
+
+def masked_snapshot(snapshot: dict[str, Any] | None, *, show_address: bool = True) -> dict[str, Any]:
+    """The snapshot for a page: every number masked (a form's fields too); addresses opened (case page)
+    or hidden (lists)."""
+    shown: dict[str, Any] = _masked(open_snapshot(snapshot), hide_address=not show_address)
+    for person in PEOPLE:  # a number the station did not send reads as empty, as the pages expect
+        fields = shown.get(person)
+        if isinstance(fields, dict):
+            fields.setdefault("id_number", "")
+            fields.setdefault("phone", "")
+    return shown
+
+
+def id_indexes(payload: dict[str, Any]) -> dict[str, str | None]:
+    """The blind-index columns of a case for this snapshot as received (applicant's and proxy's ID numbers)."""
+    ring = key_ring.obj
+    found: dict[str, str | None] = {}
+    for person in PEOPLE:
+        fields = payload.get(person)
+        number = fields.get("id_number") if isinstance(fields, dict) else None
+        found[f"{person}_id_index"] = ring.blind_index(number) if isinstance(number, str) and number else None
+    return found
+
+
+# --- event bodies and conflict copies ----------------------------------------------------------
+def seal_body(event: Any) -> str:
+    """The stored copy of an event: its JSON sealed whole (the digest is taken of the plain event)."""
+    return key_ring.obj.seal(json_text(event))
+
+
+def open_body(stored: Any) -> Any:
+    """A stored event body as received; a body stored before sealing existed is returned as it is."""
+    if isinstance(stored, str) and key_ring.is_sealed(stored):
+        return json.loads(key_ring.unseal(stored))
+    return stored
 
 
 def masked_body(stored: Any) -> Any:
