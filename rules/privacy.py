@@ -28,11 +28,17 @@ def mask_id_number(number: str | None) -> str:
 
 
 def mask_phone(phone: str | None) -> str:
-    """Hide the middle four digits of a phone number (138****1234; 0351-****5678 for a landline)."""
+    """Hide the middle four digits of a phone number (138****1234; 0351-****5678 for a landline).
+
+    A number masked already (a record cleared by retention keeps it so) comes back as it is, not
+    blurred further: four stars and at most the 8 digits a masked landline keeps.
+    """
     if not phone:
         return ""
     value = phone.strip()
     digit_positions = [i for i, ch in enumerate(value) if ch.isdigit()]
+    if "****" in value and len(digit_positions) <= 8:
+        return value
     if len(digit_positions) < 7:
         return "*" * len(value)
     if len(digit_positions) == 11 and value.startswith("1"):

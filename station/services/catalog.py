@@ -125,10 +125,19 @@ def _with_code_list(spec: dict[str, Any]) -> dict[str, Any]:
     return dict(spec)
 
 
+#: What a page says on a fresh station before its first pull (``python -m station init`` without a catalog).
+NO_CATALOG = "本站还没有事项目录：目录在本站首次与县级平台同步时下发，站长也可在“目录”页导入。"
+
+
+def has_catalog() -> bool:
+    """Whether the station has a catalog yet: pages that list items ask first and say :data:`NO_CATALOG`."""
+    return CatalogVersion.current() is not None
+
+
 def current_catalog() -> CatalogVersion:
     catalog = CatalogVersion.current()
     if catalog is None:
-        raise DomainError("本站还没有事项目录，请站长导入目录或与县级平台同步。")
+        raise DomainError(NO_CATALOG)
     return catalog
 
 

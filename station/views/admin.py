@@ -194,6 +194,8 @@ def holiday_year(year: int):  # noqa: ANN201
 def items():  # noqa: ANN201
     if request.method == "POST":
         impl_code = request.form.get("impl_code", "")
+        if not catalog.has_catalog():  # a fresh station before its first pull: the page says why, nothing set
+            return redirect(url_for("admin.items"))
         if not any(i.impl_code == impl_code for i in catalog.current_items()):
             flash("没有这个事项。", "error")
         else:

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from rules import appointments as rules
 from station.services import appointments
-from station.services.catalog import current_items
+from station.services.catalog import NO_CATALOG, current_items, has_catalog
 from station.services.errors import DomainError
 from station.views.access import ADMIN, FRONT_OFFICE, log_access
 from websec.roles import roles_required
@@ -35,6 +35,13 @@ def plan():  # noqa: ANN201
                            next=day + dt.timedelta(days=1), today=dt.date.today())
 
 
+def _no_catalog_yet(template: str, **context: object):  # noqa: ANN202
+    """A page that lists the catalog's items, on a fresh station before its first pull: it opens, says why
+    there is nothing to choose (its form hidden), and a form posted anyway is refused with nothing changed."""
+    flash(NO_CATALOG, "warning" if request.method == "GET" else "error")
+    return render_template(template, no_catalog=True, **context), 200 if request.method == "GET" else 400
+
+
 def _new_page(values: dict[str, str], status: int = 200):  # noqa: ANN202
     offer = appointments.published_offer()
     return render_template("appointments/new.html", values=values, offer=offer,
@@ -46,6 +53,8 @@ def _new_page(values: dict[str, str], status: int = 200):  # noqa: ANN202
 @roles_required(*FRONT_OFFICE)
 def new():  # noqa: ANN201
     """Book a slot for a caller (on the phone or at the window)."""
+    if not has_catalog():
+        return _no_catalog_yet("appointments/new.html", values={})
     if request.method == "GET":
         return _new_page({"slot_date": (dt.date.today() + dt.timedelta(days=1)).isoformat()})
     values = {name: (request.form.get(name) or "").strip()[:200]
@@ -93,6 +102,8 @@ def to_case(appointment_id: str):  # noqa: ANN201
     if booking.status not in ("booked", "no_show"):
         flash(f"这个预约{rules.STATUSES[booking.status]}，不能再转为办件。", "error")
         return redirect(url_for("appointments.plan", day=booking.slot_date.isoformat()))
+    if not has_catalog():
+        return _no_catalog_yet("appointments/pick_item.html", booking=booking)
     code = request.args.get("item_code") or booking.item_code
     item = next((i for i in current_items() if i.item_code == code), None) if code else None
     if item is None:
@@ -104,6 +115,8 @@ def to_case(appointment_id: str):  # noqa: ANN201
 @roles_required(*ADMIN)
 def offer():  # noqa: ANN201
     """What the station offers for booking, and when (the county's public page shows it after a sync)."""
+    if not has_catalog():  # the offer names the catalog's items
+        return _no_catalog_yet("appointments/offer.html")
     settings = appointments.offer_settings()
     status = 200
     if request.method == "POST":

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from rules.labels import HOME_VISIT_OUTCOMES
 from station.services import appointments, home_visits, villages
-from station.services.catalog import current_items
+from station.services.catalog import NO_CATALOG, current_items, has_catalog
 from station.services.errors import DomainError, ValidationFailed
 from station.views.access import FRONT_OFFICE, log_access
 from websec.roles import roles_required
@@ -75,8 +75,12 @@ def detail(visit_id: str):  # noqa: ANN201
     except DomainError:
         abort(404)
     log_access("home_visit", obj=visit.id, detail="查看上门服务记录（已遮蔽）")
+    no_catalog = not has_catalog()  # a visit recorded before the station's first pull: no case to take yet
+    if no_catalog:
+        flash(NO_CATALOG, "warning")
     return render_template("visits/detail.html", visit=visit, line=home_visits.line(visit),
-                           cases=home_visits.cases_of(visit), items=current_items())
+                           cases=home_visits.cases_of(visit), items=[] if no_catalog else current_items(),
+                           no_catalog=no_catalog)
 
 
 @bp.get("/<visit_id>/case")
@@ -92,6 +96,8 @@ def take_case(visit_id: str):  # noqa: ANN201
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("visits.detail", visit_id=visit_id))
+    if not has_catalog():
+        return redirect(url_for("visits.detail", visit_id=visit_id))  # which says why
     item = next((i for i in current_items() if i.item_code == request.args.get("item_code")), None)
     if item is None:
         flash("请选择要办理的事项。", "error")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 from flask import Flask, Response, appcontext_pushed, jsonify, request
 
 from rules import labels
-from rules.privacy import mask_id_number, mask_licence_number, mask_phone
+from rules.privacy import mask_id_number, mask_licence_number, mask_numbers_in, mask_phone
 from sync import protocol
 from sync.hub.admission import Admission, default_slots
 from sync.hub.admission_gate import install_admission_gate
@@ -222,7 +223,13 @@ def configure_templates(app: Flask) -> None:
     app.add_template_filter(mask_id_number, "mask_id")  # one masking rule for every screen
     app.add_template_filter(mask_phone, "mask_phone")
     app.add_template_filter(mask_licence_number, "mask_licence")  # a licence number can hold the ID number
+    app.add_template_filter(mask_numbers_in, "mask_numbers")  # free text a clerk typed (a conflict's note)
     app.add_template_filter(labels.label, "label")  # the glossary's words, as on paper
+
+    @app.template_filter("readable_json")
+    def _readable_json(value: object) -> str:
+        """An event body as a clerk reads it: indented, Chinese as Chinese (``tojson`` writes \\uXXXX)."""
+        return json.dumps(value, ensure_ascii=False, indent=1)
 
     @app.template_filter("filesize")
     def _filesize(value: int | None) -> str:

@@ -80,3 +80,47 @@ def test_resolution_needs_a_choice_and_a_note(hub_app, station_a, make_event, ap
     with hub_app.app_context():
         assert Conflict.get().resolved_at is None
     assert _feed(station_a) == []
+
+
+RESIDENT_PHONE, CONTACT_PHONE = "13700002222", "13911113333"
+
+
+def _visit_body(**over):
+    """A ``visit.recorded`` body as the station writes it: the resident in full."""
+    return {"visited_on": "2026-11-20", "started_at": "09:30", "staff": "王代办", "purpose": "代办养老保险参保登记",
+            "outcome": "done", "resident": {"name": "孙福贵", "phone": RESIDENT_PHONE,
+                                            "address": "示范县东关镇东关村五组3号"}, **over}
+
+
+def _assert_visit_masked(html: str) -> None:
+    assert "09:45" in html and "由其子代为联系" in html  # the station's copy is on the page, readable
+    assert "137****2222" in html and "139****3333" in html and "孙*贵" in html
+    for plain in (RESIDENT_PHONE, CONTACT_PHONE, "孙福贵", "五组3号"):
+        assert plain not in html
+
+
+def test_a_clashing_home_visit_shows_the_residents_numbers_masked(hub_app, station_a, make_event, approver):
+    visit = make_event(kind=events.VISIT_RECORDED, payload=_visit_body())
+    assert station_a.results([visit])[0]["status"] == "accepted"
+    clash = {**visit, "payload": _visit_body(started_at="09:45", outcome_note=f"由其子代为联系，电话{CONTACT_PHONE}")}
+    assert station_a.results([clash])[0]["status"] == "conflict"
+    _assert_visit_masked(approver.get("/conflicts").get_data(as_text=True))
+    resolved = _resolve(approver, "keep_county", note=f"已电话核实 {RESIDENT_PHONE}").get_data(as_text=True)
+    assert "已处理：保留县级记录" in resolved and "已电话核实 137****2222" in resolved
+    _assert_visit_masked(resolved)
+
+
+def test_a_clashing_case_shows_every_number_it_carries_masked(hub_app, station_a, make_event, approver):
+    """Numbers beyond the applicant's and the proxy's: a form's contact, a relative's ID, an e-licence."""
+    first = make_event()
+    station_a.results([first])
+    licence = {"kind": "残疾人证", "number": "11010519900101003342", "issuer": "示范县残联"}
+    materials = [{**first["payload"]["materials"][0], "licence": licence}]
+    clash = {**first, "payload": case_snapshot(form_values={"contact_phone": "13655556666",
+                                                            "spouse_id": "110105199001010033"},
+                                               materials=materials)}
+    assert station_a.results([clash])[0]["status"] == "conflict"
+    html = approver.get("/conflicts").get_data(as_text=True)
+    assert "136****6666" in html and "110105********0033" in html and "110105**********3342" in html
+    for plain in ("13655556666", "110105199001010033", "11010519900101003342"):
+        assert plain not in html

@@ -71,6 +71,19 @@ def test_case_page_masks_numbers_and_reveals_one_on_a_reason(hub_app, approver, 
     assert APPLICANT_ID not in reveals[0].detail
 
 
+def test_case_page_masks_the_numbers_a_form_or_a_note_carries(hub_app, approver, station_a, make_event):
+    """A form's contact phone, a relative's ID number and a note's phone: masked like the applicant's."""
+    event = make_event(payload=case_snapshot(form_values={"contact_phone": "13655556666",
+                                                          "spouse_id": "110105199001010033"}))
+    note = make_event(case_id=event["case_id"], seq=2, kind="case.note",
+                      payload={"text": "家属代为联系，电话13911113333", "by": "王代办"})
+    assert [r["status"] for r in station_a.results([event, note])] == ["accepted", "accepted"]
+    html = approver.get(f"/cases/{event['case_id']}").get_data(as_text=True)
+    assert "136****6666" in html and "110105********0033" in html and "家属代为联系，电话139****3333" in html
+    for plain in ("13655556666", "110105199001010033", "13911113333"):
+        assert plain not in html
+
+
 def test_reveal_is_the_one_door_to_a_full_number(hub_app, station_a, make_event):
     """The function the access log hooks into: a reason is required, the value comes back opened."""
     event = make_event()

@@ -19,7 +19,7 @@ from sync.hub.extensions import db, key_ring
 from sync.hub.models import Appointment, Conflict, Event, HubAccessLog, HubHomeVisit
 from sync.hub.services import access_log, personal, retention
 from sync.hub.services.appointments import china_now
-from tests.fixtures.hub import SignedStation, _make_station
+from tests.fixtures.hub import SignedStation, _make_station, logged_in
 
 MONTHS = 36
 OLD = (china_now().date() - dt.timedelta(days=365 * 3 + 60)).isoformat()  # past 36 months
@@ -249,3 +249,14 @@ def test_a_cleared_booking_stays_out_of_the_phone_index_after_a_key_rotation(tmp
         assert (ring.unseal(row.name_stored), ring.unseal(row.phone_stored), row.phone_index) == ("赵*英", "139****5678", "")
     if not db.is_closed():
         db.close()
+
+
+def test_the_conflicts_page_shows_a_cleared_visits_resident_as_the_purge_left_it(county):
+    app, station, sent = county
+    visit = sent["old_done"]
+    clash = {**visit, "payload": {**visit["payload"], "purpose": "代办医保参保登记"}}
+    assert station.results([clash])[0]["status"] == "conflict"
+    with app.app_context(), db.connection_context():
+        retention.purge_visits(MONTHS)
+    html = logged_in(app, "clerk", "approver", "县级窗口").get("/conflicts").get_data(as_text=True)
+    assert html.count("137****2222") == 2 and html.count("孙*贵") == 2  # both copies; masked once, not blurred

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from peewee import Expression
 
-from rules.privacy import mask_id_number, mask_phone
+from rules.privacy import mask_id_number, mask_licence_number, mask_name, mask_numbers_in, mask_phone
 from sync.hub.extensions import key_ring
 from sync.hub.models import HubCase, Station
 from sync.hub.services.errors import ValidationError
@@ -70,16 +71,52 @@ def open_snapshot(snapshot: dict[str, Any] | None) -> dict[str, Any]:
     return opened
 
 
+#: In a snapshot or an event's payload, wherever the key stands (a case's applicant, a visit's resident, a delivery,
+#: a material row): how a page shows its value.
+_MASK_BY_KEY: dict[str, Callable[[str], str]] = {
+    "id_number": mask_id_number, "phone": mask_phone, "e_license_no": mask_licence_number,
+}
+#: Keys whose meaning depends on the object holding them: (holder, key) → rule.
+_MASK_BY_HOLDER: dict[tuple[str, str], Callable[[str], str]] = {
+    ("licence", "number"): mask_licence_number,  # a 残疾人证 number is the holder's ID number and two digits
+    ("resident", "name"): mask_name,  # as the county's home-visit pages show the resident
+}
+
+
+def _masked(value: Any, holder: str = "", *, hide_address: bool = True) -> Any:
+    """``value`` with every personal number masked: by its key where the key says what it is, and in
+    any other text (a note, a form's field, a visit's outcome) every ID-like and phone-like number.
+
+    No key is trusted to be harmless (a form's field may be called ``spouse_id``); ids (ULIDs), digests,
+    dates, area codes and case numbers are left whole by ``mask_numbers_in`` itself.
+    """
+    if isinstance(value, dict):
+        masked: dict[str, Any] = {}
+        for key, item in value.items():
+            rule = _MASK_BY_HOLDER.get((holder, key)) or _MASK_BY_KEY.get(key)
+            if key == "address" and hide_address and item:
+                masked[key] = HIDDEN_ADDRESS
+            elif rule is not None and isinstance(item, str):
+                masked[key] = rule(item)
+            else:
+                masked[key] = _masked(item, key, hide_address=hide_address)
+        return masked
+    if isinstance(value, list):
+        return [_masked(item, holder, hide_address=hide_address) for item in value]
+    if isinstance(value, str):
+        return mask_numbers_in(value)
+    return value
+
+
 def masked_snapshot(snapshot: dict[str, Any] | None, *, show_address: bool = True) -> dict[str, Any]:
-    """The snapshot for a page: numbers masked; the address opened (case page) or hidden (lists)."""
-    shown = open_snapshot(snapshot)
-    for person in PEOPLE:
+    """The snapshot for a page: every number masked (a form's fields too); addresses opened (case page)
+    or hidden (lists)."""
+    shown: dict[str, Any] = _masked(open_snapshot(snapshot), hide_address=not show_address)
+    for person in PEOPLE:  # a number the station did not send reads as empty, as the pages expect
         fields = shown.get(person)
         if isinstance(fields, dict):
-            fields["id_number"] = mask_id_number(fields.get("id_number"))
-            fields["phone"] = mask_phone(fields.get("phone"))
-            if not show_address and fields.get("address"):
-                fields["address"] = HIDDEN_ADDRESS
+            fields.setdefault("id_number", "")
+            fields.setdefault("phone", "")
     return shown
 
 
@@ -108,10 +145,11 @@ def open_body(stored: Any) -> Any:
 
 
 def masked_body(stored: Any) -> Any:
-    """A stored event for the conflicts page: opened, with numbers masked and addresses hidden."""
+    """A stored event for a page (the conflicts page shows both copies whole): opened, with every
+    personal number in its payload masked and addresses hidden, whatever the kind of event."""
     body = open_body(stored)
     if isinstance(body, dict) and isinstance(body.get("payload"), dict):
-        body = dict(body, payload=masked_snapshot(body["payload"], show_address=False))
+        body = dict(body, payload=_masked(body["payload"]))
     return body
 
 
