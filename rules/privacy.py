@@ -52,7 +52,9 @@ def mask_phone(phone: str | None) -> str:
     return "".join(chars)
 
 
-_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{14,17}[0-9Xx](?![0-9A-Za-z])")
+# 15–22 characters: resident IDs (15, 18), bank cards (16–19), 20-digit licence numbers; the first 6
+# and last 4 kept, as a bank's own statements show a card
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{14,21}[0-9Xx](?![0-9A-Za-z])")
 _PHONE_LIKE = re.compile(r"(?<![0-9A-Za-z*-])(?:\d{3,4}-)?\d{7,11}(?![0-9A-Za-z*])")
 
 

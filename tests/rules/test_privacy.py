@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.privacy import mask_id_number, mask_phone
+from rules.privacy import mask_id_number, mask_numbers_in, mask_phone
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,19 @@ def test_an_id_number_keeps_only_what_tells_two_documents_apart(number, shown):
 )
 def test_a_phone_number_hides_its_middle_digits(phone, shown):
     assert mask_phone(phone) == shown
+
+
+@pytest.mark.parametrize(("text", "hidden", "shown"), [
+    ("身份证110105194912310021，电话13812345678", ["110105194912310021", "13812345678"],
+     ["110105********0021", "138****5678"]),
+    ("退款到卡6222021234567890123（19位）", ["6222021234567890123"], ["622202*********0123"]),
+    ("卡号 6222 0212 3456 7890", [], ["6222 0212 3456 7890"]),  # grouped: no single number to mask (left as typed)
+    ("电子证照号 12345678901234567890", ["12345678901234567890"], ["123456**********7890"]),
+])
+def test_numbers_in_free_text_are_masked_whatever_their_length(text, hidden, shown):
+    """A note may carry a bank card (16–19 digits) or a 20-digit licence number, not only IDs and phones."""
+    masked = mask_numbers_in(text)
+    for number in hidden:
+        assert number not in masked
+    for part in shown:
+        assert part in masked
