@@ -260,3 +260,27 @@ def test_the_conflicts_page_shows_a_cleared_visits_resident_as_the_purge_left_it
         retention.purge_visits(MONTHS)
     html = logged_in(app, "clerk", "approver", "县级窗口").get("/conflicts").get_data(as_text=True)
     assert html.count("137****2222") == 2 and html.count("孙*贵") == 2  # both copies; masked once, not blurred
+
+
+def test_a_cleared_visit_stays_cleared_when_the_county_takes_the_stations_copy(county):
+    """A conflict still open when the purge ran, settled after it: the decision must not bring the person back."""
+    app, station, sent = county
+    visit = sent["old_done"]
+    resident = {"name": "李秀兰", "phone": "13611112222", "address": "示范县西关镇西关村二组8号"}
+    clash = {**visit, "payload": {**visit["payload"], "purpose": "代办医保参保登记", "resident": resident}}
+    assert station.results([clash])[0]["status"] == "conflict"
+    with app.app_context(), db.connection_context():
+        assert [v.masked_name for v in retention.purge_visits(MONTHS)] == ["孙*贵"]
+        conflict_id = Conflict.get().id
+    clerk = logged_in(app, "clerk", "approver", "县级窗口")
+    page = clerk.csrf_post(f"/conflicts/{conflict_id}/resolve", {"resolution": "take_station", "note": "以站点为准"},
+                           token_page="/conflicts", follow_redirects=True).get_data(as_text=True)
+    assert "已处理：采用站点记录" in page
+    rows = clerk.get(f"/numbers/visits?period=day&day={OLD}").get_data(as_text=True).split('id="visit-list"', 1)[1]
+    rows = rows.split("</table>", 1)[0]
+    assert "代办医保参保登记" in rows  # the station's copy was taken …
+    assert "孙*贵" in rows and "保存期满，个人信息已清除" in rows and "李*兰" not in rows  # … its resident was not
+    name, phone, address, bodies = _visit_resident(app, visit)
+    assert (name, phone, address) == ("孙*贵", "137****2222", "")
+    for plain in ("李秀兰", "13611112222", "二组8号", "孙福贵", "13700002222", "五组3号"):
+        assert not any(plain in body for body in bodies)
