@@ -21,7 +21,7 @@ from rules.home_visits import OUTCOMES
 from rules.periods import Period
 from rules.privacy import mask_address, mask_name
 from sync.hub.extensions import db, key_ring
-from sync.hub.models import HubHomeVisit, Station
+from sync.hub.models import Event, HubHomeVisit, Station
 from sync.hub.services import county_settings
 
 
@@ -82,8 +82,8 @@ def held(visit_id: str) -> HubHomeVisit | None:
     return (query.for_update() if db.for_update else query).first()
 
 
-def replacement_problem(place: Any, body: Any) -> str | None:
-    """Why ``body`` cannot take the place of the stored visit event ``place``, in Chinese (None: it can).
+def replacement_problem(place: Event, body: Any, visit: HubHomeVisit | None) -> str | None:
+    """Why ``body`` cannot take the place of ``visit``'s stored event ``place``, in Chinese (None: it can).
 
     The county settling a conflict puts one copy in the place of another: it must be a visit event of
     the same visit at the same position, and one the hub would have accepted there (:func:`problem`).
@@ -95,8 +95,7 @@ def replacement_problem(place: Any, body: Any) -> str | None:
     bad = events.body_problem(body["kind"], body.get("payload"))
     if bad:
         return bad
-    before = None if place.seq == 1 else stream_of(place.case_id)  # the visit as it stood before this place
-    return problem(before, body)
+    return problem(None if place.seq == 1 else visit, body)  # the visit as it stood before this place
 
 
 def refile(visit: HubHomeVisit, stream: list[dict[str, Any]]) -> None:
