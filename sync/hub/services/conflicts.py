@@ -2,9 +2,10 @@
 
 The decision changes the county's view of the case where it must (the station's copy applied,
 or the fields only the station's copy had) — or of the home visit, when the event is one of a
-visit's stream: its record is filed again as accepting that copy would have — closes every open conflict of that event, and goes
-down the changes feed (``conflict.resolved``) in the same transaction, so the station can settle
-the event it set aside and send the case's later events, which the hub held back meanwhile.
+visit's stream: the visit is filed again as accepting the decided copy would have —, closes every
+open conflict of that event, and goes down the changes feed (``conflict.resolved``) in the same
+transaction, so the station can settle the event it set aside and send the case's (or visit's)
+later events, which the hub held back meanwhile.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def _refile_visit(original: Event, body: dict[str, Any]) -> None:
     read before the visit was locked (a purge may have cleared it meanwhile).
     """
     visit = home_visits.held(original.case_id)
-    problem = home_visits.replacement_problem(original, body)
+    problem = home_visits.replacement_problem(original, body, visit)
     if problem:
         raise ValidationError(f"不能这样处理：{problem}")
     if visit is not None and visit.personal_purged_at is not None:
