@@ -115,6 +115,49 @@ def test_a_home_visit_recorded_at_the_station_reaches_the_county_by_the_ordinary
         assert not OutboxEvent.select().where(OutboxEvent.state != "acked").exists()
 
 
+def test_a_visit_conflict_the_county_settles_reaches_the_visit_record_and_unblocks_the_station(linked, hub, faults):
+    """The station's copy of a visit drifted after the county stored it: the county takes the station's copy,
+    its visits page shows it, and the station settles the set-aside event and sends the visit's next one."""
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.models import Conflict
+    from sync.outbox import enqueue
+    from tests.fixtures.hub import logged_in
+
+    app = linked
+    agent = StationClient(app.test_client()).login("agent")
+    today = dt.date.today().isoformat()
+    assert agent.post("/visits/new", {"visited_on": today, "started_at": "09:30", "staff": "王代办",
+                                      "resident_name": "孙福贵", "resident_phone": "13700002222",
+                                      "address": "东关村五组3号", "purpose": "代办参保登记",
+                                      "outcome": "done"}).status_code == 302
+    faults.drop_after = 1
+    assert sync(app).error  # the county stored the visit; its answer was lost
+    with app.app_context(), db.connection_context():
+        recorded = OutboxEvent.get()
+        recorded.payload = {**recorded.payload, "started_at": "09:45", "ended_at": "10:40"}  # the copy drifted
+        recorded.save()
+        with db.atomic():
+            enqueue(recorded.case_id, "visit.case_taken", {"case_id": "C-LATER", "case_no": "ST-2026-0042"},
+                    catalog_version=recorded.catalog_version)
+    blocked = sync(app)
+    assert blocked.conflicts == 1 and blocked.queue_left == 1  # the case taken waits behind the conflict
+
+    county = logged_in(hub.app, "county", "approver", "县级窗口")
+    with hub.app.app_context(), hub_db.connection_context():
+        conflict_id = Conflict.get().id
+    page = county.csrf_post(f"/conflicts/{conflict_id}/resolve", {"resolution": "take_station", "note": "以站点为准"},
+                            token_page="/conflicts", follow_redirects=True).get_data(as_text=True)
+    assert "已处理：采用站点记录" in page
+    sync(app)  # the decision comes down: the set-aside event is settled
+    done = sync(app)  # the case taken during the visit goes out
+    assert done.error == "" and done.queue_left == 0
+    with app.app_context(), db.connection_context():
+        assert {(e.seq, e.state, e.result) for e in OutboxEvent.select()} == {(1, "acked", "resolved"),
+                                                                              (2, "acked", "accepted")}
+    rows = county.get(f"/numbers/visits?period=day&day={today}").get_data(as_text=True).split('id="visit-list"', 1)[1]
+    assert "09:45–10:40" in rows and "ST-2026-0042" in rows and "09:30" not in rows
+
+
 def test_a_fresh_station_with_no_catalog_yet_syncs_gets_the_catalog_then_publishes_its_offer(hub, tmp_path):
     """`python -m station init` without a catalog, `link`, then the scheduler's round: the round must not
     fail over the booking offer (it lists the catalog's items), or the catalog would never arrive."""

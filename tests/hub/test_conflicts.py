@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rules import events
 from sync import protocol
-from sync.hub.models import Conflict, Event, HubCase
+from sync.hub.models import Conflict, Event, HubCase, HubHomeVisit
 from tests.fixtures.hub import case_snapshot
 
 
@@ -124,3 +124,75 @@ def test_a_clashing_case_shows_every_number_it_carries_masked(hub_app, station_a
     assert "136****6666" in html and "110105********0033" in html and "110105**********3342" in html
     for plain in ("13655556666", "110105199001010033", "11010519900101003342"):
         assert plain not in html
+
+
+VISITS_PAGE = "/numbers/visits?period=day&day=2026-11-20"
+
+
+def _visit_row(approver) -> str:
+    """The visit's row on the county's visits page (the page a clerk and the statistics read)."""
+    page = approver.get(VISITS_PAGE).get_data(as_text=True)
+    return page.split('id="visit-list"', 1)[1].split("</table>", 1)[0]
+
+
+def _clashing_visit(station, make_event, **station_values):
+    """A visit the county holds, and the station's clashing copy of it (same event, other values)."""
+    visit = make_event(kind=events.VISIT_RECORDED, payload=_visit_body())
+    assert station.results([visit])[0]["status"] == "accepted"
+    clash = {**visit, "payload": _visit_body(**station_values)}
+    assert station.results([clash])[0]["status"] == "conflict"
+    return visit, clash
+
+
+def test_taking_the_station_copy_of_a_visit_files_it_on_the_visits_page(hub_app, station_a, make_event, approver):
+    _visit, clash = _clashing_visit(station_a, make_event, started_at="09:45", purpose="代办医保参保登记",
+                                    outcome="partly")
+    assert "09:30" in _visit_row(approver)
+    assert "已处理：采用站点记录" in _resolve(approver, "take_station").get_data(as_text=True)
+    row = _visit_row(approver)
+    assert "09:45" in row and "代办医保参保登记" in row and "部分办理，还需再跑" in row
+    assert "09:30" not in row and "代办养老保险参保登记" not in row
+    assert station_a.results([clash])[0]["status"] == "duplicate"  # the county now holds the station's copy
+
+
+def test_merging_a_visit_keeps_the_county_values_and_adds_the_station_only_ones(hub_app, station_a, make_event,
+                                                                               approver):
+    _clashing_visit(station_a, make_event, started_at="09:45", ended_at="10:40", outcome_note="已代为提交材料")
+    _resolve(approver, "merge", "合并两份")
+    row = _visit_row(approver)
+    assert "09:30–10:40" in row  # the county's start stands, the end only the station's copy had is added
+    with hub_app.app_context():
+        assert HubHomeVisit.get().outcome_note == "已代为提交材料"
+
+
+def test_keeping_the_county_copy_of_a_visit_leaves_the_visit_as_it_was(hub_app, station_a, make_event, approver):
+    _clashing_visit(station_a, make_event, started_at="09:45", purpose="代办医保参保登记")
+    _resolve(approver, "keep_county")
+    row = _visit_row(approver)
+    assert "09:30" in row and "代办养老保险参保登记" in row and "09:45" not in row
+
+
+def test_taking_the_station_copy_of_a_case_taken_during_a_visit_changes_its_case_number(hub_app, station_a,
+                                                                                         make_event, approver):
+    visit = make_event(kind=events.VISIT_RECORDED, payload=_visit_body())
+    taken = make_event(case_id=visit["case_id"], seq=2, kind=events.VISIT_CASE_TAKEN,
+                       payload={"case_id": "C1", "case_no": "ST-A-2026-0001"})
+    assert [r["status"] for r in station_a.results([visit, taken])] == ["accepted", "accepted"]
+    clash = {**taken, "payload": {"case_id": "C1", "case_no": "ST-A-2026-0007"}}
+    assert station_a.results([clash])[0]["status"] == "conflict"
+    _resolve(approver, "take_station")
+    row = _visit_row(approver)
+    assert "ST-A-2026-0007" in row and "ST-A-2026-0001" not in row
+    per_station = approver.get(VISITS_PAGE).get_data(as_text=True).split('id="visits-per-station"', 1)[1]
+    assert "<td>1</td><td>1</td>" in per_station.split("</table>", 1)[0].replace(" ", "")  # still one case
+
+
+def test_a_station_copy_the_county_would_not_have_accepted_is_refused_and_changes_nothing(hub_app, station_a,
+                                                                                          make_event, approver):
+    _clashing_visit(station_a, make_event, started_at="09:45", outcome="lost")  # not a known outcome
+    page = _resolve(approver, "take_station").get_data(as_text=True)
+    assert "不能这样处理" in page and "不是已知的上门结果" in page
+    assert "09:30" in _visit_row(approver) and "09:45" not in _visit_row(approver)
+    with hub_app.app_context():
+        assert Conflict.get().resolved_at is None
+    assert _feed(station_a) == []

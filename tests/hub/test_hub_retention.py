@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import threading
 
 import pytest
 from click.testing import CliRunner
@@ -17,7 +18,7 @@ from sync.hub import create_app
 from sync.hub.cli import cli
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import Appointment, Conflict, Event, HubAccessLog, HubHomeVisit
-from sync.hub.services import access_log, personal, retention
+from sync.hub.services import access_log, home_visits, personal, retention
 from sync.hub.services.appointments import china_now
 from tests.fixtures.hub import SignedStation, _make_station, logged_in
 
@@ -260,3 +261,73 @@ def test_the_conflicts_page_shows_a_cleared_visits_resident_as_the_purge_left_it
         retention.purge_visits(MONTHS)
     html = logged_in(app, "clerk", "approver", "县级窗口").get("/conflicts").get_data(as_text=True)
     assert html.count("137****2222") == 2 and html.count("孙*贵") == 2  # both copies; masked once, not blurred
+
+
+def test_a_cleared_visit_stays_cleared_when_the_county_takes_the_stations_copy(county):
+    """A conflict still open when the purge ran, settled after it: the decision must not bring the person back."""
+    app, station, sent = county
+    visit = sent["old_done"]
+    resident = {"name": "李秀兰", "phone": "13611112222", "address": "示范县西关镇西关村二组8号"}
+    clash = {**visit, "payload": {**visit["payload"], "purpose": "代办医保参保登记", "resident": resident}}
+    assert station.results([clash])[0]["status"] == "conflict"
+    with app.app_context(), db.connection_context():
+        assert [v.masked_name for v in retention.purge_visits(MONTHS)] == ["孙*贵"]
+        conflict_id = Conflict.get().id
+    clerk = logged_in(app, "clerk", "approver", "县级窗口")
+    page = clerk.csrf_post(f"/conflicts/{conflict_id}/resolve", {"resolution": "take_station", "note": "以站点为准"},
+                           token_page="/conflicts", follow_redirects=True).get_data(as_text=True)
+    assert "已处理：采用站点记录" in page
+    rows = clerk.get(f"/numbers/visits?period=day&day={OLD}").get_data(as_text=True).split('id="visit-list"', 1)[1]
+    rows = rows.split("</table>", 1)[0]
+    assert "代办医保参保登记" in rows  # the station's copy was taken …
+    assert "孙*贵" in rows and "保存期满，个人信息已清除" in rows and "李*兰" not in rows  # … its resident was not
+    name, phone, address, bodies = _visit_resident(app, visit)
+    assert (name, phone, address) == ("孙*贵", "137****2222", "")
+    for plain in ("李秀兰", "13611112222", "二组8号", "孙福贵", "13700002222", "五组3号"):
+        assert not any(plain in body for body in bodies)
+
+
+@pytest.mark.parametrize("purge_when", ["before the lock", "after the lock"])
+def test_a_purge_running_while_the_county_resolves_still_leaves_the_visit_cleared(pg_hub_app, monkeypatch, purge_when):
+    """PostgreSQL (READ COMMITTED): the resolution has read the station's copy in full when a purge runs.
+
+    Before the resolution locks the visit, the purge commits: the copy stored must be cleared all the same.
+    After it, the purge waits for the resolution, then clears what was decided. (On SQLite the race cannot
+    happen: the hub's write transactions begin IMMEDIATE.)
+    """
+    app = pg_hub_app
+    station = _make_station(app, "ST-A", "甲村便民服务站")
+    visit = _visit(OLD, "孙福贵")
+    assert station.results([visit])[0]["status"] == "accepted"
+    clash = {**visit, "payload": {**visit["payload"], "purpose": "代办医保参保登记"}}
+    assert station.results([clash])[0]["status"] == "conflict"
+    lock_the_visit, purged = home_visits.held, []
+
+    def purge() -> None:
+        with app.app_context(), db.connection_context():
+            purged.extend(retention.purge_visits(MONTHS))
+
+    worker = threading.Thread(target=purge)
+
+    def purge_meanwhile(visit_id: str):  # noqa: ANN202
+        if purge_when == "before the lock":
+            worker.start()
+            worker.join(timeout=30)
+            return lock_the_visit(visit_id)
+        held = lock_the_visit(visit_id)
+        worker.start()
+        worker.join(timeout=2)  # it waits for the lock: go on, and let it finish after the commit
+        return held
+
+    monkeypatch.setattr(home_visits, "held", purge_meanwhile)
+    with app.app_context(), db.connection_context():
+        conflict_id = Conflict.get().id
+    clerk = logged_in(app, "clerk", "approver", "县级窗口")
+    page = clerk.csrf_post(f"/conflicts/{conflict_id}/resolve", {"resolution": "take_station", "note": "以站点为准"},
+                           token_page="/conflicts", follow_redirects=True).get_data(as_text=True)
+    if worker.ident is not None:  # started: let a purge waiting on the lock finish
+        worker.join(timeout=30)
+    assert "已处理：采用站点记录" in page and [p.masked_name for p in purged] == ["孙*贵"]
+    name, _phone, address, bodies = _visit_resident(app, visit)
+    assert (name, address) == ("孙*贵", "") and "代办医保参保登记" in bodies[0]
+    assert not any(plain in body for body in bodies for plain in ("孙福贵", "13700002222", "五组3号"))

@@ -1,19 +1,22 @@
 """Ending a conflict: the county keeps its copy, takes the station's, or merges the two, with a note.
 
 The decision changes the county's view of the case where it must (the station's copy applied,
-or the fields only the station's copy had), closes every open conflict of that event, and goes
-down the changes feed (``conflict.resolved``) in the same transaction, so the station can settle
-the event it set aside and send the case's later events, which the hub held back meanwhile.
+or the fields only the station's copy had) — or of the home visit, when the event is one of a
+visit's stream: the visit is filed again as accepting the decided copy would have —, closes every
+open conflict of that event, and goes down the changes feed (``conflict.resolved``) in the same
+transaction, so the station can settle the event it set aside and send the case's (or visit's)
+later events, which the hub held back meanwhile.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from rules import events as rules_events
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Conflict, Event, HubCase, utcnow
-from sync.hub.services import changes, personal, tally
+from sync.hub.services import changes, home_visits, personal, retention, tally
 from sync.hub.services.case_view import APPLY, apply_nothing
 from sync.hub.services.errors import NotFound, ValidationError
 
@@ -63,19 +66,12 @@ def _original(conflict: Conflict) -> Event | None:
 
 
 def _rewrite(conflict: Conflict, original: Event, resolution: str) -> None:
-    """Put the station's copy (or the merge) in the original's place and apply it to the case."""
-    station_copy: dict[str, Any] = dict(personal.open_body(conflict.body))  # both stored sealed
-    county_copy: dict[str, Any] = dict(personal.open_body(original.body))
-    body = station_copy
-    if resolution == protocol.RESOLVE_MERGE:
-        # the county's copy wins where both say something; what only the station's had is added
-        payload = {**(station_copy.get("payload") or {}), **(county_copy.get("payload") or {})}
-        body = {**county_copy, "payload": payload}
-    else:
-        body["event_id"] = original.event_id  # the place keeps its id: the station's own is settled
-    (Event.update(body=personal.seal_body(body), digest=protocol.event_digest(body),
-                  kind=body.get("kind") or original.kind)
-     .where(Event.id == original.id).execute())
+    """Put the station's copy (or the merge) in the original's place and apply it to the case or visit."""
+    body = _decided_copy(conflict, original, resolution)
+    if original.kind in rules_events.VISIT_KINDS:
+        _refile_visit(original, body)
+        return
+    _store(original, body)
     case = HubCase.get_or_none(HubCase.case_id == conflict.case_id)
     if case is not None:
         updates = APPLY.get(body.get("kind"), apply_nothing)(case, body, utcnow())
@@ -83,3 +79,39 @@ def _rewrite(conflict: Conflict, original: Event, resolution: str) -> None:
             held_now = tally.current([case.id])[case.id]
             HubCase.update(**updates).where(HubCase.id == case.id).execute()
             tally.record(held_now, **updates)
+
+
+def _decided_copy(conflict: Conflict, original: Event, resolution: str) -> dict[str, Any]:
+    """The event the county decided on: the station's copy, or the county's with what only the station's had."""
+    station_copy: dict[str, Any] = dict(personal.open_body(conflict.body))  # both stored sealed
+    county_copy: dict[str, Any] = dict(personal.open_body(original.body))
+    if resolution == protocol.RESOLVE_MERGE:
+        # the county's copy wins where both say something; what only the station's had is added
+        payload = {**(station_copy.get("payload") or {}), **(county_copy.get("payload") or {})}
+        return {**county_copy, "payload": payload}
+    return {**station_copy, "event_id": original.event_id}  # the place keeps its id: the station's own is settled
+
+
+def _store(original: Event, body: dict[str, Any]) -> None:
+    (Event.update(body=personal.seal_body(body), digest=protocol.event_digest(body),
+                  kind=body.get("kind") or original.kind)
+     .where(Event.id == original.id).execute())
+
+
+def _refile_visit(original: Event, body: dict[str, Any]) -> None:
+    """A home visit's event replaced: the county's visit record filed again as accepting it would have.
+
+    Refused (nothing changed) when the hub would not have accepted that copy in this place. A visit
+    cleared by retention stays cleared: the copy is stored with its resident cleared, whatever was
+    read before the visit was locked (a purge may have cleared it meanwhile).
+    """
+    visit = home_visits.held(original.case_id)
+    problem = home_visits.replacement_problem(original, body, visit)
+    if problem:
+        raise ValidationError(f"不能这样处理：{problem}")
+    if visit is not None and visit.personal_purged_at is not None:
+        body = retention.scrub_visit_event(body)
+    _store(original, body)
+    if visit is not None:
+        stream = Event.select(Event.body).where(Event.case_id == original.case_id).order_by(Event.seq)
+        home_visits.refile(visit, [personal.open_body(e.body) for e in stream])

@@ -20,8 +20,8 @@ from rules import events
 from rules.home_visits import OUTCOMES
 from rules.periods import Period
 from rules.privacy import mask_address, mask_name
-from sync.hub.extensions import key_ring
-from sync.hub.models import HubHomeVisit, Station
+from sync.hub.extensions import db, key_ring
+from sync.hub.models import Event, HubHomeVisit, Station
 from sync.hub.services import county_settings
 
 
@@ -43,22 +43,79 @@ def apply(station: Station, visit: HubHomeVisit | None, event: dict[str, Any], n
     """File an accepted event (after :func:`problem`); False when another worker got there first."""
     body = event["payload"]
     if event["kind"] == events.VISIT_RECORDED:
-        resident = body["resident"]
-        HubHomeVisit.create(
-            visit_id=event["case_id"], station=station, last_seq=event["seq"],
-            visited_on=dt.date.fromisoformat(body["visited_on"]), started_at=body["started_at"],
-            ended_at=body.get("ended_at") or "", staff=body["staff"][:200], village_code=body.get("village_code") or "",
-            resident_name_stored=key_ring.seal(resident["name"]),
-            resident_phone_stored=key_ring.seal(resident["phone"]) if resident.get("phone") else "",
-            address_stored=key_ring.seal(resident["address"]) if resident.get("address") else "",
-            purpose=body["purpose"], outcome=body["outcome"], outcome_note=body.get("outcome_note") or "",
-            received_at=now)
+        HubHomeVisit.create(visit_id=event["case_id"], station=station, last_seq=event["seq"], received_at=now,
+                            **_recorded(body))
         return True
     if visit is None:  # problem() refuses a case taken before its visit
         raise ValueError("visit.case_taken before visit.recorded")
-    numbers = "、".join(n for n in (visit.case_numbers, body["case_no"][:64]) if n)
-    return (HubHomeVisit.update(last_seq=event["seq"], cases_taken=HubHomeVisit.cases_taken + 1, case_numbers=numbers)
+    return (HubHomeVisit.update(last_seq=event["seq"], cases_taken=HubHomeVisit.cases_taken + 1,
+                                case_numbers=_with_case(visit.case_numbers, body))
             .where((HubHomeVisit.id == visit.id) & (HubHomeVisit.last_seq == visit.last_seq)).execute()) == 1
+
+
+def _recorded(body: dict[str, Any]) -> dict[str, Any]:
+    """The columns a ``visit.recorded`` body files: what was done, when, by whom, for whom (sealed)."""
+    resident = body["resident"]
+    return {"visited_on": dt.date.fromisoformat(body["visited_on"]), "started_at": body["started_at"],
+            "ended_at": body.get("ended_at") or "", "staff": body["staff"][:200],
+            "village_code": body.get("village_code") or "",
+            "resident_name_stored": key_ring.seal(resident["name"]),
+            "resident_phone_stored": key_ring.seal(resident["phone"]) if resident.get("phone") else "",
+            "address_stored": key_ring.seal(resident["address"]) if resident.get("address") else "",
+            "purpose": body["purpose"], "outcome": body["outcome"], "outcome_note": body.get("outcome_note") or ""}
+
+
+_RESIDENT_COLUMNS = ("resident_name_stored", "resident_phone_stored", "address_stored")
+
+
+def _with_case(numbers: str, body: dict[str, Any]) -> str:
+    """The visit's case numbers with a ``visit.case_taken`` body's added, in the order taken."""
+    return "、".join(n for n in (numbers, body["case_no"][:64]) if n)
+
+
+def held(visit_id: str) -> HubHomeVisit | None:
+    """The visit, locked until the transaction ends, so a purge cannot clear it between a read and a write.
+
+    PostgreSQL: FOR UPDATE. SQLite: the hub's write transactions begin IMMEDIATE (see tally.current).
+    """
+    query = HubHomeVisit.select().where(HubHomeVisit.visit_id == visit_id)
+    return (query.for_update() if db.for_update else query).first()
+
+
+def replacement_problem(place: Event, body: Any, visit: HubHomeVisit | None) -> str | None:
+    """Why ``body`` cannot take the place of ``visit``'s stored event ``place``, in Chinese (None: it can).
+
+    The county settling a conflict puts one copy in the place of another: it must be a visit event of
+    the same visit at the same position, and one the hub would have accepted there (:func:`problem`).
+    """
+    if not isinstance(body, dict) or body.get("kind") not in events.VISIT_KINDS:
+        return "该份记录不是上门服务事件，不能放入上门服务记录。"
+    if body.get("case_id") != place.case_id or body.get("seq") != place.seq:
+        return "两份记录不属于同一上门服务记录的同一条事件，不能互相替换；请保留县级记录并与站点核实。"
+    bad = events.body_problem(body["kind"], body.get("payload"))
+    if bad:
+        return bad
+    return problem(None if place.seq == 1 else visit, body)  # the visit as it stood before this place
+
+
+def refile(visit: HubHomeVisit, stream: list[dict[str, Any]]) -> None:
+    """File a visit again from its events (bodies in ``seq`` order) after one of them was replaced.
+
+    As accepting them in turn would have: ``visit.recorded`` sets the visit's columns and each
+    ``visit.case_taken`` adds its case number. A visit cleared by retention keeps the resident the
+    purge left (services/retention.py): a county decision does not bring the person back.
+    """
+    columns: dict[str, Any] = {"case_numbers": "", "cases_taken": 0}
+    for event in stream:
+        if event["kind"] == events.VISIT_RECORDED:
+            columns.update(_recorded(event["payload"]))
+        elif event["kind"] == events.VISIT_CASE_TAKEN:
+            columns["case_numbers"] = _with_case(columns["case_numbers"], event["payload"])
+            columns["cases_taken"] += 1
+    if visit.personal_purged_at is not None:
+        for name in _RESIDENT_COLUMNS:
+            columns.pop(name, None)
+    HubHomeVisit.update(**columns).where(HubHomeVisit.id == visit.id).execute()
 
 
 def _in(period: Period, station: Station | None) -> Any:
