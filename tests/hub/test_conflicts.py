@@ -196,3 +196,33 @@ def test_a_station_copy_the_county_would_not_have_accepted_is_refused_and_change
     with hub_app.app_context():
         assert Conflict.get().resolved_at is None
     assert _feed(station_a) == []
+
+
+def test_a_station_copy_naming_another_case_is_refused_and_changes_neither(hub_app, station_a, make_event,
+                                                                           approver):
+    """The copy clashed on its event id but names another of the station's cases: taking it would
+    have rewritten that other case."""
+    first, other = make_event(), make_event()
+    station_a.results([first, other])
+    elsewhere = {**first, "case_id": other["case_id"], "payload": case_snapshot(case_no="HIJACKED")}
+    assert station_a.results([elsewhere])[0]["status"] == "conflict"
+    page = _resolve(approver, "take_station").get_data(as_text=True)
+    assert "不能这样处理" in page and "不属于同一办件的同一条事件" in page
+    with hub_app.app_context():
+        assert HubCase.get(HubCase.case_id == first["case_id"]).case_no == first["payload"]["case_no"]
+        assert HubCase.get(HubCase.case_id == other["case_id"]).case_no == other["payload"]["case_no"]
+        assert Event.get(Event.event_id == first["event_id"]).digest == protocol.event_digest(first)
+        assert Conflict.get().resolved_at is None
+    assert _feed(station_a) == []
+
+
+def test_a_malformed_station_copy_of_a_case_event_is_refused(hub_app, station_a, make_event, approver):
+    first = make_event()
+    station_a.results([first])
+    broken = {**first, "payload": {"case_no": 5}}
+    assert station_a.results([broken])[0]["status"] == "conflict"  # the clash is found before the body is read
+    page = _resolve(approver, "take_station").get_data(as_text=True)
+    assert "不能这样处理" in page
+    with hub_app.app_context():
+        assert HubCase.get(HubCase.case_id == first["case_id"]).case_no == first["payload"]["case_no"]
+        assert Conflict.get().resolved_at is None

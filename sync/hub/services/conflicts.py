@@ -71,14 +71,31 @@ def _rewrite(conflict: Conflict, original: Event, resolution: str) -> None:
     if original.kind in rules_events.VISIT_KINDS:
         _refile_visit(original, body)
         return
+    problem = _case_replacement_problem(original, body)
+    if problem:
+        raise ValidationError(f"不能这样处理：{problem}")
     _store(original, body)
-    case = HubCase.get_or_none(HubCase.case_id == conflict.case_id)
+    case = HubCase.get_or_none(HubCase.case_id == original.case_id)  # the place's case, never the copy's word
     if case is not None:
         updates = APPLY.get(body.get("kind"), apply_nothing)(case, body, utcnow())
         if updates:
             held_now = tally.current([case.id])[case.id]
             HubCase.update(**updates).where(HubCase.id == case.id).execute()
             tally.record(held_now, **updates)
+
+
+def _case_replacement_problem(place: Event, body: Any) -> str | None:
+    """Why ``body`` cannot take the place of a case's stored event ``place``, in Chinese (None: it can).
+
+    The station's copy clashed before its body was checked, and it names its own case: taken as it
+    is, a copy naming another case would have been applied to that case, and a malformed one stored.
+    """
+    kind = body.get("kind") if isinstance(body, dict) else None
+    if kind not in rules_events.KINDS or kind in rules_events.VISIT_KINDS:
+        return "该份记录不是办件事件，不能放入办件记录。"
+    if body.get("case_id") != place.case_id or body.get("seq") != place.seq:
+        return "两份记录不属于同一办件的同一条事件，不能互相替换；请保留县级记录并与站点核实。"
+    return rules_events.body_problem(kind, body.get("payload"))
 
 
 def _decided_copy(conflict: Conflict, original: Event, resolution: str) -> dict[str, Any]:
