@@ -185,7 +185,7 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
         for case_id, names in changed.items():
             case = cases[case_id]
             if case_id in new_cases:
-                tally.difference(station.id, Counter(), tally.figures(case), counted)
+                tally.add(station.id, tally.figures(case), counted)
             elif case_id in recounted:
                 row = held_now[case.id]
                 tally.difference(station.id, tally.figures(row),

@@ -60,6 +60,9 @@ def figures(case: Any, **changes: Any) -> Counter[Key]:
     def get(name: str) -> Any:
         return changes[name] if name in changes else getattr(case, name)
 
+    if not changes:  # a new case, or one as it stands: its own attributes (every batch's new cases)
+        get = case.__getattribute__  # noqa: F811
+
     out: Counter[Key] = Counter()
     status = get("status")
     closed = _day(get("closed_at")) if status in CLOSED else None
@@ -84,6 +87,13 @@ def figures(case: Any, **changes: Any) -> Counter[Key]:
         elif status in OPEN:
             out[(received, f"open:{line}", due)] += 1
     return out
+
+
+def add(station_id: int, found: Counter[Key], into: Counter) -> Counter:
+    """A new case's figures (:func:`figures`, all positive) added at the station to ``into``."""
+    for key, n in found.items():
+        into[(station_id, *key)] += n
+    return into
 
 
 def difference(station_id: int, before: Counter[Key], after: Counter[Key],
