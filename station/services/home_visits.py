@@ -21,7 +21,7 @@ from station import keys
 from station.extensions import db
 from station.models import Case, CatalogVersion, HomeVisit, HomeVisitCase, User
 from station.services import areas, villages
-from station.services.cases import conflict_decision
+from station.services.cases import CONFLICT_RESOLUTIONS, conflict_decision
 from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import IdentityError, check_area_code
 from sync import protocol
@@ -179,10 +179,20 @@ class CountyDecision:
 
 
 def county_decisions(visit: HomeVisit) -> list[CountyDecision]:
-    """The county's settlements of this visit's conflicts, oldest first (for the visit's history)."""
+    """The county's settlements of this visit's conflicts, oldest first (for the visit's history).
+
+    One settled before this release kept only the decision (its reason is still the conflict's, and no
+    ``acked_at``): the label is shown from the decision, and the note said missing rather than guessed.
+    """
     settled = (OutboxEvent.select().where((OutboxEvent.case_id == visit.id) & (OutboxEvent.result == "resolved"))
                .order_by(OutboxEvent.seq))
-    return [CountyDecision(event.acked_at, event.reason) for event in settled]
+    return [CountyDecision(event.acked_at, event.reason) if event.acked_at is not None else _settled_earlier(event)
+            for event in settled]
+
+
+def _settled_earlier(event: OutboxEvent) -> CountyDecision:
+    label = CONFLICT_RESOLUTIONS.get(event.result_code, "已处理")
+    return CountyDecision(None, f"县级平台核对了同步冲突：{label}（县级的处理说明未在本站保存）。")
 
 
 @dataclass(frozen=True)

@@ -162,3 +162,16 @@ def test_the_countys_decision_on_a_visit_conflict_shows_on_the_visit_page_with_i
     history = history.split("</ul>", 1)[0]
     assert ("县级平台（县级窗口）核对了同步冲突：保留县级记录，本站的这份记录不再上传（说明：已电话核实，以县级记录为准）。"
             "此次上门服务暂停的后续记录已恢复上传。") in history
+
+
+def test_a_visit_conflict_settled_before_the_note_was_kept_shows_the_decision_not_the_old_conflict_reason(app, agent):
+    """A station upgraded in place: a visit's event the county settled under the previous release kept only the
+    decision; the page names it and says the note was not kept, rather than the conflict's stale reason."""
+    visit_id = agent.post("/visits/new", VISIT).headers["Location"].rsplit("/", 1)[-1]
+    with app.app_context(), db.connection_context():
+        OutboxEvent.update(state="acked", result="resolved", result_code="take_station",
+                           reason="同一事件编号的内容与平台已收到的不一致，已转人工核对。").execute()
+    history = agent.get(f"/visits/{visit_id}").get_data(as_text=True).split('id="visit-history"', 1)[1]
+    history = history.split("</ul>", 1)[0]
+    assert "县级平台核对了同步冲突：采用本站记录（县级的处理说明未在本站保存）。" in history
+    assert "已转人工核对" not in history
