@@ -104,12 +104,15 @@ def requeue(event_id: str) -> OutboxEvent:
     return event
 
 
-def settle_conflict(event_id: str, resolution: str) -> OutboxEvent | None:
+def settle_conflict(event_id: str, resolution: str, reason: str = "") -> OutboxEvent | None:
     """The county resolved the conflict over this event: it is no longer this station's to send.
 
     Whatever the county chose — its copy, this station's, or a merge — the hub now holds what it
     decided, so the set-aside event counts as delivered (result ``resolved``) and the case's later
-    events, held behind it, go out in the next push. Call inside the pull's transaction.
+    events, held behind it, go out in the next push. ``reason`` (the decision and the county's note,
+    as a person reads it) replaces the conflict's reason and ``acked_at`` says when it came: a record
+    without a timeline of its own (a home visit) shows the decision from here. Call inside the pull's
+    transaction.
     """
     event = OutboxEvent.get_or_none(OutboxEvent.event_id == event_id)
     if event is None or event.state == "acked":
@@ -117,6 +120,8 @@ def settle_conflict(event_id: str, resolution: str) -> OutboxEvent | None:
     event.state = "acked"
     event.result = "resolved"
     event.result_code = resolution[:32]
+    event.reason = reason or event.reason
+    event.acked_at = now()
     event.save()
     return event
 

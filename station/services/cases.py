@@ -253,25 +253,40 @@ CONFLICT_RESOLUTIONS = {
 }
 
 
+def conflict_decision(payload: dict[str, Any], held_back: str = "", by: str = "县级平台") -> str:
+    """The county's settlement of a conflict as the station's staff read it: the decision, the clerk's
+    note, and — when ``held_back`` names the record (“该办件”) — that its waiting events go out again.
+
+    One wording for a case's timeline and a home visit's page (which has no actor column, so names the
+    clerk in ``by``); an unknown decision raises DomainError.
+    """
+    resolution = payload.get("resolution")
+    if resolution not in CONFLICT_RESOLUTIONS:
+        raise DomainError(f"县级平台返回了未知的冲突处理方式：{resolution}")
+    note = str(payload.get("note") or "")
+    message = f"{by}核对了同步冲突：{CONFLICT_RESOLUTIONS[resolution]}" + (f"（说明：{note}）" if note else "")
+    return message + (f"。{held_back}暂停的后续记录已恢复上传。" if held_back else "。")
+
+
+def conflict_actor(payload: dict[str, Any]) -> str:
+    """Who settled it, as a timeline names the county's clerk."""
+    return f"县级平台 {payload.get('resolved_by') or ''}".strip()
+
+
 def apply_conflict_resolution(case_id: str, payload: dict[str, Any]) -> Case | None:
     """The county settled a conflict over one of this case's events: settle it here and say so.
 
     The set-aside event is cleared (the hub holds what the county decided) and the case's later
     events, which waited behind it, go out with the next push; the case's timeline records the
-    decision and the county's note. Call inside the pull transaction.
+    decision and the county's note. Not this station's case: nothing done, None (the caller tries
+    a home visit's). Call inside the pull transaction.
     """
-    resolution = payload.get("resolution")
-    if resolution not in CONFLICT_RESOLUTIONS:
-        raise DomainError(f"县级平台返回了未知的冲突处理方式：{resolution}")
-    settle_conflict(str(payload.get("event_id") or ""), resolution)
+    message = conflict_decision(payload, "该办件")
     case = Case.get_or_none(Case.id == case_id)
     if case is None:
         return None
-    note = str(payload.get("note") or "")
-    message = f"县级平台核对了同步冲突：{CONFLICT_RESOLUTIONS[resolution]}"
-    message += (f"（说明：{note}）" if note else "") + "。该办件暂停的后续记录已恢复上传。"
-    timeline.record(case, f"县级平台 {payload.get('resolved_by') or ''}".strip(), "county_conflict_resolved",
-                    message, {"payload": payload})
+    settle_conflict(str(payload.get("event_id") or ""), str(payload["resolution"]), message)
+    timeline.record(case, conflict_actor(payload), "county_conflict_resolved", message, {"payload": payload})
     return case
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from station.services import appointments, shared_cases, transfer_refusals, transfers
+from station.services import appointments, home_visits, shared_cases, transfer_refusals, transfers
 from station.services.cases import apply_conflict_resolution, apply_county_status
 from station.services.catalog import import_catalog
 from station.services.evaluations import apply_hub_rating, apply_remedy
@@ -26,7 +26,8 @@ def apply_change(kind: str, case_id: str, payload: dict[str, Any]) -> None:
     elif kind == protocol.CHANGE_STATION_SETTINGS:
         apply_hub_settings(payload.get("settings") or {})
     elif kind == protocol.CHANGE_CONFLICT_RESOLVED:
-        apply_conflict_resolution(case_id, payload)
+        if apply_conflict_resolution(case_id, payload) is None:
+            home_visits.apply_conflict_resolution(case_id, payload)  # a visit's events queue under its id
     elif kind == protocol.CHANGE_CASE_SHARED:
         shared_cases.apply_shared(case_id, payload)
     elif kind == protocol.CHANGE_APPOINTMENT:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from printouts.data import HomeVisitRow
 from rules import events
@@ -20,10 +21,12 @@ from station import keys
 from station.extensions import db
 from station.models import Case, CatalogVersion, HomeVisit, HomeVisitCase, User
 from station.services import areas, villages
+from station.services.cases import CONFLICT_RESOLUTIONS, conflict_decision
 from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import IdentityError, check_area_code
 from sync import protocol
-from sync.outbox import enqueue
+from sync.outbox import OutboxEvent, enqueue
+from sync.status import settle_conflict
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -148,6 +151,48 @@ def carry(visit_id: str, case: Case) -> None:
 def cases_of(visit: HomeVisit) -> list[Case]:
     ids = [row.case_id for row in HomeVisitCase.select().where(HomeVisitCase.visit_id == visit.id)]
     return list(Case.select().where(Case.id.in_(ids)).order_by(Case.received_at)) if ids else []
+
+
+def apply_conflict_resolution(visit_id: str, payload: dict[str, Any]) -> HomeVisit | None:
+    """The county settled a conflict over one of a visit's events (they queue under the visit's id).
+
+    A visit has no timeline of its own: the settled outbox event keeps the decision and the clerk's
+    note (``settle_conflict``'s reason), and the visit's page lists it in its history — so the agent who
+    recorded the visit sees whether the county kept its own copy or took the station's. An id that is
+    neither a case nor a visit here is settled all the same, without a record to show it on.
+    Call inside the pull transaction.
+    """
+    visit = HomeVisit.get_or_none(HomeVisit.id == visit_id)
+    clerk = str(payload.get("resolved_by") or "")
+    message = conflict_decision(payload, "此次上门服务" if visit is not None else "",
+                                by=f"县级平台（{clerk}）" if clerk else "县级平台")
+    settle_conflict(str(payload.get("event_id") or ""), str(payload["resolution"]), message)
+    return visit
+
+
+@dataclass(frozen=True)
+class CountyDecision:
+    """A conflict over one of the visit's events, as the county settled it."""
+
+    at: dt.datetime | None
+    message: str
+
+
+def county_decisions(visit: HomeVisit) -> list[CountyDecision]:
+    """The county's settlements of this visit's conflicts, oldest first (for the visit's history).
+
+    One settled before this release kept only the decision (its reason is still the conflict's, and no
+    ``acked_at``): the label is shown from the decision, and the note said missing rather than guessed.
+    """
+    settled = (OutboxEvent.select().where((OutboxEvent.case_id == visit.id) & (OutboxEvent.result == "resolved"))
+               .order_by(OutboxEvent.seq))
+    return [CountyDecision(event.acked_at, event.reason) if event.acked_at is not None else _settled_earlier(event)
+            for event in settled]
+
+
+def _settled_earlier(event: OutboxEvent) -> CountyDecision:
+    label = CONFLICT_RESOLUTIONS.get(event.result_code, "已处理")
+    return CountyDecision(None, f"县级平台核对了同步冲突：{label}（县级的处理说明未在本站保存）。")
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,8 @@ def detail(visit_id: str):  # noqa: ANN201
     if no_catalog:
         flash(NO_CATALOG, "warning")
     return render_template("visits/detail.html", visit=visit, line=home_visits.line(visit),
-                           cases=home_visits.cases_of(visit), items=[] if no_catalog else current_items(),
+                           cases=home_visits.cases_of(visit),
+                           decisions=home_visits.county_decisions(visit), items=[] if no_catalog else current_items(),
                            no_catalog=no_catalog)
 
 

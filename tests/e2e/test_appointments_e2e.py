@@ -156,6 +156,9 @@ def test_a_visit_conflict_the_county_settles_reaches_the_visit_record_and_unbloc
                                                                               (2, "acked", "accepted")}
     rows = county.get(f"/numbers/visits?period=day&day={today}").get_data(as_text=True).split('id="visit-list"', 1)[1]
     assert "09:45–10:40" in rows and "ST-2026-0042" in rows and "09:30" not in rows
+    # the agent who recorded the visit sees on its page what the county decided, and why
+    history = agent.get(f"/visits/{recorded.case_id}").get_data(as_text=True).split('id="visit-history"', 1)[1]
+    assert "核对了同步冲突：采用本站记录（说明：以站点为准）。此次上门服务暂停的后续记录已恢复上传。" in history.split("</ul>")[0]
 
 
 def test_a_fresh_station_with_no_catalog_yet_syncs_gets_the_catalog_then_publishes_its_offer(hub, tmp_path):

@@ -135,3 +135,43 @@ def test_a_recorded_visit_is_queued_for_the_county_with_it_and_listed_as_a_visit
     assert f'/visits/{visit_id}">上门服务记录 {dt.date.today().isoformat()}' in page
     # counted as what it is: no case is waiting, one visit record is
     assert '<span id="queued-cases">0</span> 个办件、<span id="queued-visits">1</span> 条上门服务记录' in page
+
+
+def test_the_countys_decision_on_a_visit_conflict_shows_on_the_visit_page_with_its_note(app, agent):
+    """The county settled a conflict over the visit's record: the agent sees on the visit's page which copy
+    the county kept and its clerk's note, and the set-aside event is settled; bad decisions change nothing."""
+    from station.services import county_changes
+    from station.services.errors import DomainError
+    from sync import protocol
+
+    visit_id = agent.post("/visits/new", VISIT).headers["Location"].rsplit("/", 1)[-1]
+    with app.app_context(), db.connection_context():
+        event = OutboxEvent.get()
+        event.state, event.result, event.reason = "set_aside", "conflict", "县级平台已有同一编号但内容不同的事件"
+        event.save()
+        change = {"event_id": event.event_id, "seq": 1, "resolution": "maybe", "note": "以县级为准",
+                  "resolved_by": "县级窗口", "resolved_at": "2026-12-01T02:00:00Z"}
+        with pytest.raises(DomainError, match="未知的冲突处理方式"), db.atomic():
+            county_changes.apply_change(protocol.CHANGE_CONFLICT_RESOLVED, visit_id, change)
+        assert OutboxEvent.get().state == "set_aside"
+        with db.atomic():
+            county_changes.apply_change(protocol.CHANGE_CONFLICT_RESOLVED, visit_id,
+                                        {**change, "resolution": "keep_county", "note": "已电话核实，以县级记录为准"})
+        assert (OutboxEvent.get().state, OutboxEvent.get().result) == ("acked", "resolved")
+    history = agent.get(f"/visits/{visit_id}").get_data(as_text=True).split('id="visit-history"', 1)[1]
+    history = history.split("</ul>", 1)[0]
+    assert ("县级平台（县级窗口）核对了同步冲突：保留县级记录，本站的这份记录不再上传（说明：已电话核实，以县级记录为准）。"
+            "此次上门服务暂停的后续记录已恢复上传。") in history
+
+
+def test_a_visit_conflict_settled_before_the_note_was_kept_shows_the_decision_not_the_old_conflict_reason(app, agent):
+    """A station upgraded in place: a visit's event the county settled under the previous release kept only the
+    decision; the page names it and says the note was not kept, rather than the conflict's stale reason."""
+    visit_id = agent.post("/visits/new", VISIT).headers["Location"].rsplit("/", 1)[-1]
+    with app.app_context(), db.connection_context():
+        OutboxEvent.update(state="acked", result="resolved", result_code="take_station",
+                           reason="同一事件编号的内容与平台已收到的不一致，已转人工核对。").execute()
+    history = agent.get(f"/visits/{visit_id}").get_data(as_text=True).split('id="visit-history"', 1)[1]
+    history = history.split("</ul>", 1)[0]
+    assert "县级平台核对了同步冲突：采用本站记录（县级的处理说明未在本站保存）。" in history
+    assert "已转人工核对" not in history
