@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import random
 from collections import Counter
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -57,11 +58,9 @@ def figures(case: Any, **changes: Any) -> Counter[Key]:
     ``changes`` are columns about to be written (the case as it will be). Mirrors migration
     0017's backfill SQL figure by figure.
     """
-    def get(name: str) -> Any:
-        return changes[name] if name in changes else getattr(case, name)
-
-    if not changes:  # a new case, or one as it stands: its own attributes (every batch's new cases)
-        get = case.__getattribute__  # noqa: F811
+    # a case as it stands (every new case of a batch) is read from its own attributes, no lookup in between
+    get: Callable[[str], Any] = (case.__getattribute__ if not changes
+                                 else lambda name: changes[name] if name in changes else getattr(case, name))
 
     out: Counter[Key] = Counter()
     status = get("status")
