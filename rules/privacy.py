@@ -58,6 +58,21 @@ _ID_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{14,21}[0-9Xx](?![0-9A-Za-z])")
 _PHONE_LIKE = re.compile(r"(?<![0-9A-Za-z*-])(?:\d{3,4}-)?\d{7,11}(?![0-9A-Za-z*])")
 
 
+def numbers_in(text: str) -> list[tuple[int, int, str]]:
+    """Each ID-like and phone-like number inside free text, in order: ``(start, end, masked)``.
+
+    The one place that finds them: :func:`mask_numbers_in` masks exactly these, and a county clerk
+    reveals one of them by its position in this list. An ID is found first; a phone is looked for in
+    the text with the IDs masked (masking keeps the length, so positions stay those of ``text``) so
+    that no part of an ID is taken for a phone.
+    """
+    found = [(m.start(), m.end(), mask_id_number(m.group(0))) for m in _ID_LIKE.finditer(text)]
+    if found:
+        text = _ID_LIKE.sub(lambda m: mask_id_number(m.group(0)), text)
+    found += [(m.start(), m.end(), mask_phone(m.group(0))) for m in _PHONE_LIKE.finditer(text)]
+    return sorted(found)
+
+
 def mask_numbers_in(text: str | None) -> str:
     """Mask every ID-like and phone-like number inside free text (a search typed into a list, a log line).
 
@@ -65,8 +80,15 @@ def mask_numbers_in(text: str | None) -> str:
     """
     if not text:
         return ""
-    masked = _ID_LIKE.sub(lambda m: mask_id_number(m.group(0)), text)
-    return _PHONE_LIKE.sub(lambda m: mask_phone(m.group(0)), masked)
+    found = numbers_in(text)
+    if not found:
+        return text
+    pieces, at = [], 0
+    for start, end, masked in found:
+        pieces += (text[at:start], masked)
+        at = end
+    pieces.append(text[at:])
+    return "".join(pieces)
 
 
 def mask_name(name: str | None) -> str:
