@@ -7,6 +7,7 @@ and masking rules change in one module (DOMAIN.md "Personal information").
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _DIGITS = re.compile(r"\d")
 
@@ -56,6 +57,42 @@ def mask_phone(phone: str | None) -> str:
 # and last 4 kept, as a bank's own statements show a card
 _ID_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{14,21}[0-9Xx](?![0-9A-Za-z])")
 _PHONE_LIKE = re.compile(r"(?<![0-9A-Za-z*-])(?:\d{3,4}-)?\d{7,11}(?![0-9A-Za-z*])")
+_SEVEN_DIGITS = re.compile(r"\d{7}")
+
+
+def _find_numbers(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """``text`` with every ID-like and phone-like number masked, and where each was found.
+
+    The IDs first, then the phones in the text with the IDs masked, so that no part of an ID is taken
+    for a phone. Masking keeps the length (an ID match has 15 or more characters), so every position
+    is one of ``text``. Two finds may overlap (a full-width digit after an ID starts a phone there).
+    """
+    spans: list[tuple[int, int]] = []
+
+    def mask_with(rule: Callable[[str], str]) -> Callable[[re.Match[str]], str]:
+        def masked(match: re.Match[str]) -> str:
+            spans.append(match.span())
+            return rule(match.group(0))
+        return masked
+
+    if not _SEVEN_DIGITS.search(text):  # both kinds hold 7 digits in a row; most text has none
+        return text, spans
+    masked = _ID_LIKE.sub(mask_with(mask_id_number), text)
+    return _PHONE_LIKE.sub(mask_with(mask_phone), masked), spans
+
+
+def numbers_in(text: str) -> list[tuple[int, int, str]]:
+    """Each personal number inside free text, in order: ``(start, end, masked)``, exactly the parts
+    :func:`mask_numbers_in` masks (overlapping finds taken as one), so that a county clerk can reveal
+    one of them by its place in this list."""
+    masked, spans = _find_numbers(text)
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(start, end, masked[start:end]) for start, end in merged]
 
 
 def mask_numbers_in(text: str | None) -> str:
@@ -65,8 +102,7 @@ def mask_numbers_in(text: str | None) -> str:
     """
     if not text:
         return ""
-    masked = _ID_LIKE.sub(lambda m: mask_id_number(m.group(0)), text)
-    return _PHONE_LIKE.sub(lambda m: mask_phone(m.group(0)), masked)
+    return _find_numbers(text)[0]
 
 
 def mask_name(name: str | None) -> str:

@@ -20,6 +20,7 @@ from sync.hub.extensions import db
 from sync.hub.keyring import MissingKeyFile, create_key_file
 from sync.hub.models import Appointment, Event, HubCase, HubHomeVisit, Station
 from sync.hub.models.access_log import HubAccessLog
+from sync.hub.models.users import HubUser
 from sync.hub.services import attachments, personal, stations
 from sync.hub.services.errors import ValidationError
 from tests.fixtures.config import hub_test_config
@@ -84,14 +85,91 @@ def test_case_page_masks_the_numbers_a_form_or_a_note_carries(hub_app, approver,
         assert plain not in html
 
 
+FORM = {"contact_phone": "13655556666", "spouse_id": "110105199001010033", "insured_grade": "200元",
+        "relatives": "父亲电话13911113333，母亲电话13722224444"}
+FORM_LABELS = {"contact_phone": "联系人电话", "spouse_id": "配偶身份证号", "insured_grade": "缴费档次",
+               "relatives": "亲属联系方式"}
+
+
+def _form_case(station, make_event) -> str:
+    event = make_event(payload=case_snapshot(form_values=FORM, form_labels=FORM_LABELS))
+    assert station.results([event])[0]["status"] == "accepted"
+    return f"/cases/{event['case_id']}"
+
+
+def _reveals(hub_app) -> list[HubAccessLog]:
+    with hub_app.app_context(), db.connection_context():
+        return list(HubAccessLog.select().where(HubAccessLog.action == "reveal"))
+
+
+def test_a_form_number_is_revealed_one_at_a_time_on_a_reason(hub_app, approver, station_a, make_event):
+    """A relative's number on the form: masked, with its own reveal control; shown in full, alone, on a reason."""
+    page = _form_case(station_a, make_event)
+    html = approver.get(page).get_data(as_text=True)
+    assert "139****3333" in html and "137****4444" in html and "110105********0033" in html
+    for path in ("form_values/contact_phone/0", "form_values/spouse_id/0", "form_values/relatives/0",
+                 "form_values/relatives/1"):
+        assert f'name="field" value="{path}"' in html
+    assert "form_values/insured_grade" not in html  # no number there, nothing to reveal
+
+    shown = approver.csrf_post(f"{page}/reveal", {"field": "form_values/relatives/1", "reason": "联系申请人母亲"},
+                               token_page=page).get_data(as_text=True)
+    assert "父亲电话139****3333" in shown and "，母亲电话<strong class=\"mono\">13722224444</strong>" in shown
+    for plain in ("13911113333", "13655556666", "110105199001010033", APPLICANT_ID, "13800001234"):
+        assert plain not in shown  # that one number only
+    assert "13722224444" not in approver.get(page).get_data(as_text=True)  # and only on that answer
+    reveals = _reveals(hub_app)
+    assert len(reveals) == 1
+    assert reveals[0].detail == "理由：联系申请人母亲；显示：表单“亲属联系方式”中的第2个号码"
+
+    shown = approver.csrf_post(f"{page}/reveal", {"field": "form_values/spouse_id/0", "reason": "核对配偶身份"},
+                               token_page=page).get_data(as_text=True)
+    assert "110105199001010033" in shown and "13722224444" not in shown
+    assert _reveals(hub_app)[-1].detail == "理由：核对配偶身份；显示：表单“配偶身份证号”中的号码"
+
+
+@pytest.mark.parametrize(("field", "reason", "message"), [
+    ("form_values/spouse_id/0", "  ", "请填写查看完整号码的原因"),
+    ("form_values/insured_grade/0", "想看", "不能显示该项信息"),  # a field, but not a number
+    ("form_values/contact_phone/1", "想看", "不能显示该项信息"),  # the field has one number
+    ("form_values/contact_phone/00", "想看", "不能显示该项信息"),
+    ("form_values/nobody/0", "想看", "不能显示该项信息"),
+    ("form_values/contact_phone", "想看", "不能显示该项信息"),
+    ("form_values/../applicant/id_number/0", "想看", "不能显示该项信息"),
+    ("applicant/id_number", "想看", "不能显示该项信息"),
+])
+def test_a_forged_form_path_or_no_reason_shows_nothing(hub_app, approver, station_a, make_event, field, reason,
+                                                       message):
+    page = _form_case(station_a, make_event)
+    refused = approver.csrf_post(f"{page}/reveal", {"field": field, "reason": reason}, token_page=page,
+                                 follow_redirects=True).get_data(as_text=True)
+    assert message in refused
+    for plain in ("13655556666", "110105199001010033", "13911113333", "13722224444", APPLICANT_ID):
+        assert plain not in refused
+    assert _reveals(hub_app) == []
+
+
+def test_only_casework_roles_reveal_a_form_number(hub_app, hub_client, approver, station_a, make_event):
+    page = _form_case(station_a, make_event)
+    token = approver.token(page)
+    with hub_app.app_context(), db.connection_context():
+        HubUser.update(role="visitor").where(HubUser.username == "clerk").execute()  # a role not in casework
+    data = {"field": "form_values/spouse_id/0", "reason": "核对配偶身份", "csrf_token": token}
+    refused = approver.client.post(f"{page}/reveal", data=data)
+    assert refused.status_code == 403 and "110105199001010033" not in refused.get_data(as_text=True)
+    anonymous = hub_client.post(f"{page}/reveal", data={"field": "form_values/spouse_id/0", "reason": "看看"})
+    assert anonymous.status_code in (302, 400) and "110105199001010033" not in anonymous.get_data(as_text=True)
+    assert _reveals(hub_app) == []
+
+
 def test_reveal_is_the_one_door_to_a_full_number(hub_app, station_a, make_event):
     """The function the access log hooks into: a reason is required, the value comes back opened."""
     event = make_event()
     station_a.results([event])
     with hub_app.app_context():
         case = HubCase.get(HubCase.case_id == event["case_id"])
-        assert personal.reveal(case, "proxy_id_number", "代办人身份存疑", user=None) == PROXY_ID
-        assert personal.reveal(case, "applicant_phone", "联系申请人", user=None) == "13800001234"
+        assert personal.reveal(case, "proxy_id_number", "代办人身份存疑", user=None).value == PROXY_ID
+        assert personal.reveal(case, "applicant_phone", "联系申请人", user=None).value == "13800001234"
         with pytest.raises(ValidationError, match="原因"):
             personal.reveal(case, "applicant_id_number", "", user=None)
         with pytest.raises(ValidationError):

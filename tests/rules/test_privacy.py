@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.privacy import mask_id_number, mask_numbers_in, mask_phone
+from rules.privacy import mask_id_number, mask_numbers_in, mask_phone, numbers_in
 
 
 @pytest.mark.parametrize(
@@ -53,3 +53,19 @@ def test_numbers_in_free_text_are_masked_whatever_their_length(text, hidden, sho
         assert number not in masked
     for part in shown:
         assert part in masked
+
+
+@pytest.mark.parametrize("text", [
+    "父亲电话13911113333，母亲电话13722224444",
+    "身份证110105194912310021，电话13812345678",
+    "85050288909277１23２7920056",  # a full-width digit after an ID: the ID and a phone found across it
+])
+def test_the_numbers_a_clerk_may_reveal_are_the_parts_the_page_masks(text):
+    """Each number is revealed alone by its place in ``numbers_in``: the pieces, masked, read as the page shows
+    the text, and never overlap (an overlap would show the same characters twice, or part of a number in full)."""
+    rebuilt, at = "", 0
+    for start, end, masked in numbers_in(text):
+        assert start >= at and masked != text[start:end]
+        rebuilt += text[at:start] + masked
+        at = end
+    assert rebuilt + text[at:] == mask_numbers_in(text)

@@ -22,11 +22,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from peewee import Expression
 
-from rules.privacy import mask_id_number, mask_licence_number, mask_name, mask_numbers_in, mask_phone
+from rules.privacy import (
+    mask_id_number,
+    mask_licence_number,
+    mask_name,
+    mask_numbers_in,
+    mask_phone,
+    numbers_in,
+)
 from sync.hub.extensions import key_ring
 from sync.hub.models import HubCase, Station
 from sync.hub.services.errors import ValidationError
@@ -41,6 +48,9 @@ REVEALABLE = {
     "applicant_phone": ("applicant", "phone", "申请人联系电话"),
     "proxy_id_number": ("proxy", "id_number", "代办人证件号码"),
 }
+#: A number inside a form's field, as the reveal form names it: ``form_values/<field>/<n>``, the n-th
+#: masked number of that field (from 0), in the order the case page shows them.
+FORM_NUMBER = "form_values/"
 HIDDEN_ADDRESS = "（已隐藏）"
 _ID_LIKE = re.compile(r"^[0-9A-Za-z]{15,18}$")
 
@@ -83,6 +93,11 @@ _MASK_BY_HOLDER: dict[tuple[str, str], Callable[[str], str]] = {
 }
 
 
+def _rule(holder: str, key: str) -> Callable[[str], str] | None:
+    """How the value under ``key`` of the object ``holder`` is masked as a whole (None: as free text)."""
+    return _MASK_BY_HOLDER.get((holder, key)) or _MASK_BY_KEY.get(key)
+
+
 def _masked(value: Any, holder: str = "", *, hide_address: bool = True) -> Any:
     """``value`` with every personal number masked: by its key where the key says what it is, and in
     any other text (a note, a form's field, a visit's outcome) every ID-like and phone-like number.
@@ -93,7 +108,7 @@ def _masked(value: Any, holder: str = "", *, hide_address: bool = True) -> Any:
     if isinstance(value, dict):
         masked: dict[str, Any] = {}
         for key, item in value.items():
-            rule = _MASK_BY_HOLDER.get((holder, key)) or _MASK_BY_KEY.get(key)
+            rule = _rule(holder, key)
             if key == "address" and hide_address and item:
                 masked[key] = HIDDEN_ADDRESS
             elif rule is not None and isinstance(item, str):
@@ -118,6 +133,38 @@ def masked_snapshot(snapshot: dict[str, Any] | None, *, show_address: bool = Tru
             fields.setdefault("id_number", "")
             fields.setdefault("phone", "")
     return shown
+
+
+def _form_field_numbers(key: str, value: Any) -> list[tuple[int, int, str]]:
+    """The masked numbers of one form field, as :func:`_masked` masks them: ``(start, end, masked)``.
+
+    A field named for what it holds (``phone``, ``id_number``) is one number, masked whole; any other
+    text holds as many as ``numbers_in`` finds. A value that is not text (never sent by a station) has
+    none to reveal: it stays masked.
+    """
+    if not isinstance(value, str):
+        return []
+    rule = _rule("form_values", key)
+    found = [(0, len(value), rule(value))] if rule is not None else numbers_in(value)
+    return [(start, end, masked) for start, end, masked in found if masked != value[start:end]]
+
+
+def form_numbers(snapshot: dict[str, Any] | None) -> dict[str, list[tuple[str, str]]]:
+    """Each text field of a case's form cut into pieces for the case page: ``(text, path)``, where
+    ``path`` names a masked number the clerk may reveal (:data:`FORM_NUMBER`) and is empty for the
+    text around it. Joined, the texts read as :func:`masked_snapshot` shows the field."""
+    form = open_snapshot(snapshot).get("form_values")
+    pieces: dict[str, list[tuple[str, str]]] = {}
+    for key, value in (form.items() if isinstance(form, dict) else ()):
+        if not isinstance(value, str):
+            continue
+        cut, at = [], 0
+        for n, (start, end, masked) in enumerate(_form_field_numbers(key, value)):
+            cut += [(value[at:start], ""), (masked, f"{FORM_NUMBER}{key}/{n}")]
+            at = end
+        cut.append((value[at:], ""))
+        pieces[key] = [(text, path) for text, path in cut if text]
+    return pieces
 
 
 def id_indexes(payload: dict[str, Any]) -> dict[str, str | None]:
@@ -196,18 +243,50 @@ def search_condition(text: str) -> Expression:
     return condition
 
 
-def reveal(case: HubCase, field: str, reason: str, user: Any) -> str:
+class Revealed(NamedTuple):
+    """A full number shown on purpose, and what it is in words (for the access log: never the number)."""
+
+    value: str
+    label: str
+
+
+def reveal(case: HubCase, field: str, reason: str, user: Any) -> Revealed:
     """The full value of one personal number of a case, for a clerk who gave a reason.
 
+    ``field`` is a name of :data:`REVEALABLE` (the applicant's and the proxy's numbers) or the path
+    of one masked number in the form's fields (:data:`FORM_NUMBER`), checked against this case's
+    snapshot so that nothing but a number the page shows masked can be read through it.
     The view calls this and nothing else to show a full number, so the access log can hook in
     here (``user`` and ``reason`` are what it records). Raises :class:`ValidationError` with a
     Chinese message for an empty reason or an unknown field.
     """
-    if field not in REVEALABLE:
+    snapshot = open_snapshot(case.snapshot)
+    found = _form_number(snapshot, field) if field.startswith(FORM_NUMBER) else None
+    if found is None and field not in REVEALABLE:
         raise ValidationError("不能显示该项信息。")
     if not (reason or "").strip():
         raise ValidationError("请填写查看完整号码的原因。")
-    person, name, _label = REVEALABLE[field]
-    fields = open_snapshot(case.snapshot).get(person)
+    if found is not None:
+        return found
+    person, name, label = REVEALABLE[field]
+    fields = snapshot.get(person)
     value = fields.get(name) if isinstance(fields, dict) else None
-    return value if isinstance(value, str) else ""
+    return Revealed(value if isinstance(value, str) else "", label)
+
+
+def _form_number(snapshot: dict[str, Any], path: str) -> Revealed | None:
+    """The number a :data:`FORM_NUMBER` path names in this snapshot's form, or None if it names none."""
+    key, slash, index = path[len(FORM_NUMBER):].rpartition("/")
+    form = snapshot.get("form_values")
+    if not slash or not isinstance(form, dict) or key not in form:
+        return None
+    value = form[key]
+    numbers = _form_field_numbers(key, value)
+    for n, (start, end, _masked) in enumerate(numbers):
+        if str(n) == index:  # compared as text: a forged index is never parsed
+            labels = snapshot.get("form_labels")
+            name = labels.get(key) if isinstance(labels, dict) else None
+            which = f"第{n + 1}个号码" if len(numbers) > 1 else "号码"
+            title = (name if isinstance(name, str) and name else key)[:50]
+            return Revealed(value[start:end], f"表单“{title}”中的{which}")
+    return None

@@ -116,18 +116,18 @@ def case_detail(case_id: str) -> str:
 
 @bp.post("/cases/<case_id>/reveal")
 def reveal(case_id: str) -> str | Response:
-    """The case page with one full number shown, for a clerk who says why (显示完整号码)."""
+    """The case page with one full number shown, for a clerk who says why (显示完整号码): the
+    applicant's or the proxy's, or one number in the form's fields."""
     case = HubCase.get_or_none(HubCase.case_id == case_id) or abort(404)
     field = request.form.get("field", "")
     try:
-        value = personal.reveal(case, field, request.form.get("reason", ""), current_user)
+        shown = personal.reveal(case, field, request.form.get("reason", ""), current_user)
     except HubError as exc:
         flash(exc.message, "error")
         return redirect(url_for("clerk.case_detail", case_id=case_id))
-    label = personal.REVEALABLE[field][2]
     log_access("reveal", case_id=case_id, obj=case.case_no or case_id,
-               detail=f"理由：{request.form.get('reason', '').strip()}；显示：{label}")
-    return _case_page(case, revealed={field: value})
+               detail=f"理由：{request.form.get('reason', '').strip()}；显示：{shown.label}")
+    return _case_page(case, revealed={field: shown.value})
 
 
 def _case_page(case: HubCase, revealed: dict[str, str] | None = None) -> str:
@@ -135,6 +135,7 @@ def _case_page(case: HubCase, revealed: dict[str, str] | None = None) -> str:
     cross = peers.forward_state(case)  # 跨域办: decided by the handling county, not here
     return render_template(
         "hub/case.html", case=case, snapshot=personal.masked_snapshot(case.snapshot), revealed=revealed or {},
+        form_numbers=personal.form_numbers(case.snapshot),
         events=list(Event.select().where(Event.case_id == case_id).order_by(Event.seq)),
         decisions_taken=list(Decision.select().where(Decision.case == case).order_by(Decision.id)),
         conflicts=list(Conflict.select().where(Conflict.case_id == case_id).order_by(Conflict.id)),
