@@ -118,10 +118,8 @@ def test_a_home_visit_recorded_at_the_station_reaches_the_county_by_the_ordinary
 def test_a_visit_conflict_the_county_settles_reaches_the_visit_record_and_unblocks_the_station(linked, hub, faults):
     """The station's copy of a visit drifted after the county stored it: the county takes the station's copy,
     its visits page shows it, and the station settles the set-aside event and sends the visit's next one."""
-    from sync.hub.extensions import db as hub_db
-    from sync.hub.models import Conflict
     from sync.outbox import enqueue
-    from tests.fixtures.hub import logged_in
+    from tests.fixtures.hub import logged_in, resolve_conflict
 
     app = linked
     agent = StationClient(app.test_client()).login("agent")
@@ -143,10 +141,7 @@ def test_a_visit_conflict_the_county_settles_reaches_the_visit_record_and_unbloc
     assert blocked.conflicts == 1 and blocked.queue_left == 1  # the case taken waits behind the conflict
 
     county = logged_in(hub.app, "county", "approver", "县级窗口")
-    with hub.app.app_context(), hub_db.connection_context():
-        conflict_id = Conflict.get().id
-    page = county.csrf_post(f"/conflicts/{conflict_id}/resolve", {"resolution": "take_station", "note": "以站点为准"},
-                            token_page="/conflicts", follow_redirects=True).get_data(as_text=True)
+    page = resolve_conflict(county, "take_station", "以站点为准")
     assert "已处理：采用站点记录" in page
     sync(app)  # the decision comes down: the set-aside event is settled
     done = sync(app)  # the case taken during the visit goes out

@@ -640,9 +640,9 @@ def test_a_conflict_the_county_resolves_unblocks_the_station_and_empties_its_que
     """County resolution → station unblocked → queue empty: the walk issue 12 asks for."""
     from station.models import TimelineEntry
     from sync.hub.extensions import db as hub_db
-    from sync.hub.models import Conflict, HubCase
+    from sync.hub.models import HubCase
     from sync.outbox import enqueue
-    from tests.fixtures.hub import logged_in
+    from tests.fixtures.hub import logged_in, resolve_conflict
 
     [case_id] = queue_cases(linked, 1)
     faults.drop_after = 1
@@ -660,10 +660,7 @@ def test_a_conflict_the_county_resolves_unblocks_the_station_and_empties_its_que
         assert HubCase.get(HubCase.case_id == case_id).last_seq == 1  # the note was not applied on the hub's copy
 
     county = logged_in(hub.app, "county", "approver", "县级窗口")
-    with hub.app.app_context(), hub_db.connection_context():
-        conflict_id = Conflict.get().id
-    page = county.csrf_post(f"/conflicts/{conflict_id}/resolve", {"resolution": "take_station", "note": "以站点为准"},
-                            token_page="/conflicts", follow_redirects=True).get_data(as_text=True)
+    page = resolve_conflict(county, "take_station", "以站点为准")
     assert "已处理：采用站点记录" in page
 
     sync(linked)  # the decision comes down: the conflicting event is settled
