@@ -23,6 +23,7 @@ from peewee import Model
 
 GENESIS = "0" * 64
 CLI_ACTOR = "命令行"  # who an entry names for a change made at the command line of the PC or the server
+SYSTEM_ACTOR = "系统"  # who an entry names for a change no person made (a scheduled purge)
 #: The fields a hash covers, in a fixed order; ``prev_hash`` joins them through :func:`entry_hash`.
 FIELDS = ("seq", "at", "actor_id", "actor_name", "role", "address", "action", "case_id", "object", "detail")
 HEAD_ID = 1

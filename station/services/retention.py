@@ -51,10 +51,10 @@ from station.services import access_log, material_library, personal, timeline
 from station.services.attachments import blob_path
 from sync.local_db import now
 from sync.outbox import OutboxEvent
+from websec.audit import SYSTEM_ACTOR
 from websec.erasure import zeroing_what_it_frees
 
 CLOSED_STATUSES = ("completed", "rejected", "delivered")
-SYSTEM_ACTOR = "系统"  # who the access log names when no one is named (the command line names its OS user)
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,8 @@ from sync.hub.models import Appointment, Conflict, Event, HubCase, HubHomeVisit,
 from sync.hub.services import access_log, personal
 from sync.hub.services.appointments import china_now
 from sync.hub.services.tally import CLOSED
+from websec.audit import SYSTEM_ACTOR
 from websec.erasure import zeroing_what_it_frees
-
-SYSTEM_ACTOR = "系统"
 
 
 def cutoff(months: int, today: dt.date | None = None) -> dt.date:
