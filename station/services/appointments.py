@@ -25,10 +25,10 @@ from rules import query_codes
 from rules.privacy import mask_name, mask_phone
 from station import keys
 from station.extensions import db
-from station.models import Appointment, Case, CatalogVersion, Setting, User
+from station.models import Appointment, Case, Setting, User
 from station.models.base import now
 from station.services.calendar import load_calendar
-from station.services.catalog import current_items
+from station.services.catalog import current_items, has_catalog
 from station.services.errors import DomainError
 from sync import protocol, state
 
@@ -274,7 +274,7 @@ def pending_push() -> dict[str, Any] | None:
     A fresh station has no catalog before its first pull, so no items to offer: the offer waits for
     the catalog (the round that brings it goes on), and the next round sends it.
     """
-    offer = published_offer() if CatalogVersion.current() is not None else None
+    offer = published_offer() if has_catalog() else None
     # only the station PC publishes the offer: a second device (a laptop) would overwrite it with its own
     send_offer = (offer is not None and state.device_number() == 0
                   and _digest(offer) != Setting.get_value(SENT_OFFER_KEY))
