@@ -268,11 +268,6 @@ def conflict_decision(payload: dict[str, Any], held_back: str = "", by: str = "�
     return message + (f"。{held_back}暂停的后续记录已恢复上传。" if held_back else "。")
 
 
-def conflict_actor(payload: dict[str, Any]) -> str:
-    """Who settled it, as a timeline names the county's clerk."""
-    return f"县级平台 {payload.get('resolved_by') or ''}".strip()
-
-
 def apply_conflict_resolution(case_id: str, payload: dict[str, Any]) -> Case | None:
     """The county settled a conflict over one of this case's events: settle it here and say so.
 
@@ -286,7 +281,8 @@ def apply_conflict_resolution(case_id: str, payload: dict[str, Any]) -> Case | N
     if case is None:
         return None
     settle_conflict(str(payload.get("event_id") or ""), str(payload["resolution"]), message)
-    timeline.record(case, conflict_actor(payload), "county_conflict_resolved", message, {"payload": payload})
+    timeline.record(case, f"县级平台 {payload.get('resolved_by') or ''}".strip(), "county_conflict_resolved", message,
+                    {"payload": payload})
     return case
 
 
