@@ -11,6 +11,7 @@ matters (see each caller).
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -27,15 +28,16 @@ def database_key() -> str:
     """
     obj = db.obj
     params = getattr(obj, "connect_params", None)
-    known = _KEYS.get(id(obj))
-    if known is not None and known[0] is obj and known[1] == obj.database and known[2] is params:
-        return known[3]
+    known = _KEYS.get(obj)
+    if known is not None and known[0] == obj.database and known[1] is params:
+        return known[2]
     key = f"{obj.database}|{sorted((k, str(v)) for k, v in (params or {}).items() if k != 'password')}"
-    _KEYS[id(obj)] = (obj, obj.database, params, key)
+    _KEYS[obj] = (obj.database, params, key)
     return key
 
 
-_KEYS: dict[int, tuple[object, object, object, str]] = {}
+#: Per database object, held weakly: the tests and the demo make many, and a key must not keep one alive.
+_KEYS: weakref.WeakKeyDictionary[object, tuple[object, object, str]] = weakref.WeakKeyDictionary()
 
 
 class Kept(Generic[V]):
