@@ -200,3 +200,44 @@ def test_non_json_numbers_are_refused(constant):
     with pytest.raises(p.ProtocolError) as err:
         p.decode_body(b'{"payload": {"x": ' + constant + b"}}")
     assert err.value.status == 400 and "JSON" in err.value.message
+
+
+def _json_reference(body: bytes):
+    """What the hub parsed with ``json`` alone before the fast parse: the values decode_body must give."""
+    return json.loads(body.decode("utf-8"), parse_float=p.WireFloat)
+
+
+@pytest.mark.parametrize("body", [
+    b'{"events": [{"seq": 1, "n": 18446744073709551616, "m": -9223372036854775809}]}',  # beyond 64 bits
+    b'{"payload": {"deep": [[{"rate": 0.5}]]}}',  # a fraction under three levels
+    b'[123456789012345678901234567890]',
+    b'{"name": "x", "a": 1, "a": 2}',  # a repeated key: the last, in both
+])
+def test_a_body_decodes_to_what_json_gives_with_every_type_kept(body):
+    decoded = p.decode_body(body)
+    assert decoded == _json_reference(body)
+    assert p.canonical_json(decoded) == _reference_canonical(_json_reference(body))
+
+
+def test_what_orjson_refuses_but_json_takes_still_parses_as_before():
+    body = b'{"name": "\\ud800 lone"}'  # a lone surrogate: orjson refuses it, json did not
+    assert p.decode_body(body) == _json_reference(body)
+
+
+def test_a_big_integer_stays_an_integer_and_its_digest_unchanged():
+    # orjson alone parses 2**64 as 1.8446744073709552e+19: a station's number would hash (and be stored) wrong
+    decoded = p.decode_body(b'{"case_id": "x", "payload": {"amount": 18446744073709551617}}')
+    assert decoded["payload"]["amount"] == 2**64 + 1 and isinstance(decoded["payload"]["amount"], int)
+
+
+@pytest.mark.parametrize("depth, refused", [(p.MAX_JSON_DEPTH, False), (p.MAX_JSON_DEPTH + 1, True),
+                                            (5000, True)])
+def test_nesting_past_the_limit_is_refused_with_its_reason(depth, refused):
+    body = b"[" * depth + b"]" * depth
+    if not refused:
+        assert p.decode_body(body) is not None
+        return
+    with pytest.raises(p.ProtocolError) as err:
+        p.decode_body(body)
+    assert err.value.status == 400
+    assert ("嵌套过深" in err.value.message) == (depth < 1000)  # deeper than json's recursion: "not JSON"
