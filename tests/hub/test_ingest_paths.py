@@ -27,6 +27,8 @@ EXPECTED = [
     ("rejected", "out_of_order"),  # a gap before it (another case)
     ("rejected", "not_your_case"),  # another station's case
     ("rejected", "bad_event"),  # not an event at all
+    ("rejected", "not_your_case"),  # another station's event, sent by this one
+    ("duplicate", None),  # the same event again, its envelope now failing a check outside its content
 ]
 
 
@@ -42,6 +44,8 @@ def _faults(make_event, submitted: dict[str, Any], theirs: dict[str, Any]) -> li
         make_event(seq=2, kind=events.NOTE),
         make_event(case_id=theirs["case_id"], seq=2, kind=events.NOTE),
         {"event_id": "not-an-id"},
+        theirs,
+        {**submitted, "deadline": "2026-02-30"},  # the content the hub holds (checked when taken) answers first
     ]
 
 

@@ -134,6 +134,19 @@ def classify(station_id: int, event: dict[str, Any], digest: str, *, existing: S
     return Verdict(protocol.EventResult(event_id, protocol.STATUS_ACCEPTED))
 
 
+def resent(station_id: int, digest: str, existing: StoredEvent | None) -> protocol.EventResult | None:
+    """The answer to an event this station sent before with the same content (duplicate), else None.
+
+    Asked before the envelope is checked: content whose digest equals what the hub stored is
+    content the hub checked when it took it, so a batch sent again after a lost answer costs
+    each event its digest, not the checks again. Anything else (another station's id, other
+    content) goes the whole way through :func:`bad_envelope` and :func:`classify`.
+    """
+    if existing is None or existing.station_id != station_id or existing.digest != digest:
+        return None
+    return protocol.EventResult(existing.event_id, protocol.STATUS_DUPLICATE)
+
+
 def _against_existing(station_id: int, event_id: str, digest: str, existing: StoredEvent) -> Verdict:
     """The hub already holds this event id: duplicate if the content matches, else conflict."""
     if existing.station_id != station_id:

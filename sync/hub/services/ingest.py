@@ -28,7 +28,7 @@ from sync.hub.models import Conflict, Event, HubCase, Station, utcnow
 from sync.hub.services import attachments, catalog, home_visits, personal, retention, tally
 from sync.hub.services.bulk_sql import prepared_insert, prepared_update, where_in
 from sync.hub.services.case_view import APPLY, Deferred, apply_nothing, case_row, new_case, write
-from sync.hub.services.classify import Verdict, bad_envelope, classify, named_files, rejected
+from sync.hub.services.classify import Verdict, bad_envelope, classify, named_files, rejected, resent
 
 log = logging.getLogger(__name__)
 
@@ -91,19 +91,23 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
     """
     now = utcnow()
     results: list[protocol.EventResult | None] = [None] * len(events)
-    valid: list[tuple[int, dict[str, Any], str]] = []
+    named: list[tuple[int, dict[str, Any], str]] = []  # events with an id to look up, and their digests
     for index in order:
         event = events[index]
-        refused = bad_envelope(event)
-        if refused is not None:
-            results[index] = refused
+        if isinstance(event, dict) and protocol.is_client_id(event.get("event_id")):
+            named.append((index, event, protocol.event_digest(event)))
         else:
-            valid.append((index, event, protocol.event_digest(event)))
-    event_ids = list({event["event_id"] for _i, event, _d in valid})
+            results[index] = bad_envelope(event)  # no id: refused whatever else it holds
+    event_ids = list({event["event_id"] for _i, event, _d in named})
     known: dict[str, Any] = {
         event_id: SimpleNamespace(event_id=event_id, station_id=station_id, digest=digest)
         for sql, chunk in where_in(Event, ("event_id", "station_id", "digest"), "event_id", event_ids)
         for event_id, station_id, digest in db.execute_sql(sql, chunk).fetchall()}
+    valid: list[tuple[int, dict[str, Any], str]] = []
+    for index, event, digest in named:
+        results[index] = resent(station.id, digest, known.get(event["event_id"])) or bad_envelope(event)
+        if results[index] is None:
+            valid.append((index, event, digest))
     # An event the hub already holds is judged against the stored one alone (classify): its case,
     # files and conflicts are read only for the others, so a batch sent again after a lost
     # answer (every station does so after an outage) costs one read, not four and a transaction.
@@ -197,6 +201,10 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
 def receive_event(station: Station, event: Any, *, batch_id: str | None = None,
                   grace_days: int = 30, now: dt.datetime | None = None) -> protocol.EventResult:
     """Classify one event as accepted, duplicate, conflict or rejected, storing what it must."""
+    if isinstance(event, dict) and protocol.is_client_id(event.get("event_id")):  # sent again? (as a batch is)
+        again = resent(station.id, protocol.event_digest(event), Event.get_or_none(Event.event_id == event["event_id"]))
+        if again is not None:
+            return again
     refused = bad_envelope(event)
     if refused is not None:
         return refused
