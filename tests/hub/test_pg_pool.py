@@ -9,6 +9,7 @@ import psycopg2
 import pytest
 
 from demo.loopback import local_postgres_dsn
+from rules import events
 from sync import protocol
 from sync.hub import database
 
@@ -66,3 +67,19 @@ def test_nonces_write_no_log_and_still_refuse_a_replay(pg_hub_app, make_station)
     assert station.client.get("/api/v1/changes", headers=headers).status_code == 200
     again = station.client.get("/api/v1/changes", headers=headers)
     assert again.status_code == 401 and again.json["error"] == "replay"
+
+
+def test_a_long_event_is_stored_in_its_row_not_in_a_toast_table(pg_hub_app, make_station, make_event):
+    """A sealed body does not compress: a 3–4 KB event row went through pglz in vain, then to TOAST."""
+    station = make_station(pg_hub_app, "ST-A", "甲村便民服务站")
+    long_note = make_event(kind=events.NOTE, seq=1, payload={"text": "材料说明" * 10, "detail": "x" * 2600})
+    answer = station.batch([long_note])
+    assert answer.status_code == 200 and answer.json["results"][0]["status"] == "accepted"
+    pool = pg_hub_app.extensions["hub_db"]
+    with pool.connection_context():
+        row_bytes = pool.execute_sql("SELECT octet_length(body) FROM hub_event").fetchone()[0]
+        toast = pool.execute_sql("SELECT reltoastrelid::regclass FROM pg_class WHERE oid = 'hub_event'::regclass"
+                                 ).fetchone()[0]
+        toasted = pool.execute_sql(f"SELECT count(*) FROM {toast}").fetchone()[0]
+    assert 3000 < row_bytes < 8000  # past the default threshold, within a page
+    assert toasted == 0
