@@ -312,3 +312,39 @@ def test_rotate_key_reseals_everything_and_every_record_still_opens(hub_env, mak
         assert [ring.unseal(kept.name_stored), ring.unseal(kept.address_stored)] == ["赵桂英", "东关村三组12号"]
     again = SignedStation(fresh, "ST01", secret)  # the station's signed requests still verify
     assert again.results([make_event(case_id=events[0]["case_id"], seq=2, kind="case.note")])[0]["status"] == "accepted"
+
+
+NOTE = "已电话联系申请人之子13911113333，其身份证110105199001010033，下周补交"
+
+
+def _noted_case(station, make_event) -> str:
+    submitted = make_event()
+    note = make_event(case_id=submitted["case_id"], seq=2, kind="case.note", payload={"text": NOTE, "by": "agent"})
+    assert [r["status"] for r in station.results([submitted, note])] == ["accepted", "accepted"]
+    return f"/cases/{submitted['case_id']}"
+
+
+def test_a_number_in_a_station_note_is_masked_and_revealed_alone_on_a_reason(hub_app, approver, station_a,
+                                                                            make_event):
+    page = _noted_case(station_a, make_event)
+    html = approver.get(page).get_data(as_text=True)
+    notes = html[html.index('id="station-notes"'):]
+    assert "139****3333" in notes and "110105********0033" in notes
+    assert 'value="notes/2/0"' in notes and 'value="notes/2/1"' in notes
+    shown = approver.csrf_post(f"{page}/reveal", {"field": "notes/2/1", "reason": "核对补交人身份"},
+                               token_page=page).get_data(as_text=True)
+    assert '<strong class="mono">110105199001010033</strong>' in shown
+    assert "13911113333" not in shown  # the other number of the note stays masked
+    assert "110105199001010033" not in approver.get(page).get_data(as_text=True)
+    assert _reveals(hub_app)[-1].detail == "理由：核对补交人身份；显示：服务站备注（第2条事件）中的第2个号码"
+
+
+@pytest.mark.parametrize("field", ["notes/2/2", "notes/1/0", "notes/3/0", "notes/02/0", "notes/2", "notes/x/0",
+                                   "notes/9999999999/0", "notes/2/01"])
+def test_a_forged_note_path_shows_nothing(hub_app, approver, station_a, make_event, field):
+    page = _noted_case(station_a, make_event)
+    refused = approver.csrf_post(f"{page}/reveal", {"field": field, "reason": "想看"}, token_page=page,
+                                 follow_redirects=True).get_data(as_text=True)
+    assert "不能显示该项信息" in refused
+    assert "13911113333" not in refused and "110105199001010033" not in refused
+    assert _reveals(hub_app) == []

@@ -11,7 +11,6 @@ from peewee import ModelSelect
 
 from rules import events
 from rules.labels import HUB_CASE_STATUSES
-from rules.privacy import mask_numbers_in
 from rules.time_lines import LINES
 from sync.hub.models import Event, HubCase, Station
 from sync.hub.services import personal
@@ -69,11 +68,14 @@ def item_choices() -> list[tuple[str, str]]:
 
 
 def station_notes(case_id: str) -> list[dict[str, Any]]:
-    """The station's notes on a case, in order (their bodies are stored sealed), numbers in them masked."""
+    """The station's notes on a case, in order (their bodies are stored sealed): ``pieces`` cut each for
+    the case page, every number in it masked and revealable on its own (:func:`personal.note_pieces`)."""
     notes = []
     for event in Event.select().where((Event.case_id == case_id) & (Event.kind == events.NOTE)).order_by(Event.seq):
         body = personal.open_body(event.body)
         payload = body.get("payload") if isinstance(body, dict) else None
         if isinstance(payload, dict):
-            notes.append({"at": event.occurred_at, "by": str(payload.get("by") or ""), "text": mask_numbers_in(str(payload.get("text") or ""))})
+            text = str(payload.get("text") or "")
+            notes.append({"at": event.occurred_at, "by": str(payload.get("by") or ""),
+                          "pieces": personal.note_pieces(event.seq, text)})
     return notes

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from peewee import Expression
 
+from rules import events
 from rules.privacy import (
     mask_id_number,
     mask_licence_number,
@@ -35,7 +36,7 @@ from rules.privacy import (
     numbers_in,
 )
 from sync.hub.extensions import key_ring
-from sync.hub.models import HubCase, Station
+from sync.hub.models import Event, HubCase, Station
 from sync.hub.services.errors import ValidationError
 from sync.protocol import json_text
 
@@ -51,6 +52,8 @@ REVEALABLE = {
 #: A number inside a form's field, as the reveal form names it: ``form_values/<field>/<n>``, the n-th
 #: masked number of that field (from 0), in the order the case page shows them.
 FORM_NUMBER = "form_values/"
+#: A number inside a station's note on the case (备注): ``notes/<seq>/<n>``, ``seq`` the note event's.
+NOTE_NUMBER = "notes/"
 HIDDEN_ADDRESS = "（已隐藏）"
 _ID_LIKE = re.compile(r"^[0-9A-Za-z]{15,18}$")
 
@@ -158,13 +161,29 @@ def form_numbers(snapshot: dict[str, Any] | None) -> dict[str, list[tuple[str, s
     for key, value in (form.items() if isinstance(form, dict) else ()):
         if not isinstance(value, str):
             continue
-        cut, at = [], 0
-        for n, (start, end, masked) in enumerate(_form_field_numbers(key, value)):
-            cut += [(value[at:start], ""), (masked, f"{FORM_NUMBER}{key}/{n}")]
-            at = end
-        cut.append((value[at:], ""))
-        pieces[key] = [(text, path) for text, path in cut if text]
+        pieces[key] = _cut(value, _form_field_numbers(key, value), f"{FORM_NUMBER}{key}/")
     return pieces
+
+
+def note_pieces(seq: int, text: str) -> list[tuple[str, str]]:
+    """A station note cut for the case page as a form field is (:func:`form_numbers`): each masked
+    number with the path that reveals it (:data:`NOTE_NUMBER`), the text around it as it is."""
+    return _cut(text, _note_numbers(text), f"{NOTE_NUMBER}{seq}/")
+
+
+def _cut(value: str, numbers: list[tuple[int, int, str]], prefix: str) -> list[tuple[str, str]]:
+    """``value`` as ``(text, path)`` pieces: the n-th masked number's path is ``prefix`` + n."""
+    cut, at = [], 0
+    for n, (start, end, masked) in enumerate(numbers):
+        cut += [(value[at:start], ""), (masked, f"{prefix}{n}")]
+        at = end
+    cut.append((value[at:], ""))
+    return [(text, path) for text, path in cut if text]
+
+
+def _note_numbers(text: str) -> list[tuple[int, int, str]]:
+    """The numbers of a note the page masks (``numbers_in``), those whose mask hides something."""
+    return [(start, end, masked) for start, end, masked in numbers_in(text) if masked != text[start:end]]
 
 
 def id_indexes(payload: dict[str, Any]) -> dict[str, str | None]:
@@ -261,7 +280,8 @@ def reveal(case: HubCase, field: str, reason: str, user: Any) -> Revealed:
     Chinese message for an empty reason or an unknown field.
     """
     snapshot = open_snapshot(case.snapshot)
-    found = _form_number(snapshot, field) if field.startswith(FORM_NUMBER) else None
+    found = (_form_number(snapshot, field) if field.startswith(FORM_NUMBER)
+             else _note_number(case, field) if field.startswith(NOTE_NUMBER) else None)
     if found is None and field not in REVEALABLE:
         raise ValidationError("不能显示该项信息。")
     if not (reason or "").strip():
@@ -272,6 +292,25 @@ def reveal(case: HubCase, field: str, reason: str, user: Any) -> Revealed:
     fields = snapshot.get(person)
     value = fields.get(name) if isinstance(fields, dict) else None
     return Revealed(value if isinstance(value, str) else "", label)
+
+
+def _note_number(case: HubCase, path: str) -> Revealed | None:
+    """The number a :data:`NOTE_NUMBER` path names among this case's station notes, or None."""
+    seq, slash, index = path[len(NOTE_NUMBER):].partition("/")
+    if not slash or not (seq.isascii() and seq.isdigit()) or len(seq) > 9 or seq != str(int(seq)):
+        return None
+    event = Event.get_or_none((Event.case_id == case.case_id) & (Event.kind == events.NOTE) & (Event.seq == int(seq)))
+    body = open_body(event.body) if event is not None else None
+    payload = body.get("payload") if isinstance(body, dict) else None
+    text = payload.get("text") if isinstance(payload, dict) else None
+    if not isinstance(text, str):
+        return None
+    numbers = _note_numbers(text)
+    for n, (start, end, _masked) in enumerate(numbers):
+        if str(n) == index:  # compared as text: a forged index is never parsed
+            which = f"第{n + 1}个号码" if len(numbers) > 1 else "号码"
+            return Revealed(text[start:end], f"服务站备注（第{seq}条事件）中的{which}")
+    return None
 
 
 def _form_number(snapshot: dict[str, Any], path: str) -> Revealed | None:
