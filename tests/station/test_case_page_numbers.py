@@ -11,7 +11,8 @@ import pytest
 
 from station.extensions import db
 from station.models import AccessLog, CaseMaterial, User
-from station.services import cases, commitments, intake
+from station.services import cases, commitments, intake, masked_texts
+from station.services.errors import DomainError
 from tests.fixtures.intake import form_for, item_named
 from tests.fixtures.station import StationClient
 
@@ -173,3 +174,13 @@ def test_taking_a_refused_case_up_again_fills_the_form_with_the_full_values(app,
     assert 'id="resume-case"' in page and DAUGHTER_ID not in page
     form = agent.get(f"/intake/item/{item_id}?resume={case_id}").get_data(as_text=True)
     assert REASON in form
+
+
+def test_the_reveal_service_is_a_door_that_needs_a_reason(app, case_id):
+    """What the view calls to show a free-text number: no reason, nothing read, whoever calls it."""
+    with app.app_context(), db.connection_context():
+        case = cases.get_case(case_id)
+        with pytest.raises(DomainError) as refused:
+            masked_texts.reveal(case, "form_values/apply_reason/0", "  ")
+        assert refused.value.message == masked_texts.NO_REASON
+        assert masked_texts.reveal(case, "form_values/apply_reason/0", "联系申请人").value == SON_PHONE
