@@ -108,11 +108,11 @@ def _list_detail(f: cases.CaseFilter, page: int, total: int) -> str:
 
 
 def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: RevealForm | None = None,
-                 revealed_number: tuple[str, str] | None = None, number_error: str = "",
+                 revealed_number: tuple[str, str, str] | None = None, number_error: str = "",
                  status: int = 200, typed: Mapping[str, str] | None = None,
                  typed_errors: Mapping[str, str] | None = None):  # noqa: ANN001, ANN202
     """The case page; ``typed``/``typed_errors``: a refused 补正 or handover form shown again as typed;
-    ``revealed_number``: ``(path, full number)`` of the one free-text number shown on a reason."""
+    ``revealed_number``: ``(path, full number, what it is)`` of the one free-text number shown on a reason."""
     address = personal.applicant_address(case)
     return render_template(
         "cases/detail.html",
@@ -193,7 +193,7 @@ def reveal_number(case_id: str):  # noqa: ANN201
     except DomainError as exc:
         return _number_refused(case, exc.message)
     log_access("reveal", case_id=case.id, obj=case.case_no, detail=f"理由：{_reason(form)}；显示：{shown.label}")
-    return _detail_page(case, revealed_number=(path, shown.value))
+    return _detail_page(case, revealed_number=(path, shown.value, shown.label))
 
 
 def _number_refused(case, message: str):  # noqa: ANN001, ANN202

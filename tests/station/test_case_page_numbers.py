@@ -75,7 +75,8 @@ def test_one_form_number_is_shown_on_a_reason_logged_and_only_in_that_answer(app
     assert shown.status_code == 200
     assert f"女儿身份证<strong class=\"mono revealed-number\">{DAUGHTER_ID}</strong>" in text
     assert SON_PHONE not in text and "139****3333" in text  # that one number only
-    assert "已记入访问日志" in text and shown.headers["Cache-Control"].startswith("no-store")
+    assert "已显示表单“申请理由”中的第2个号码" in text and "已记入访问日志" in text
+    assert shown.headers["Cache-Control"].startswith("no-store")
     [entry] = _reveals(app)
     assert entry.detail == "理由：联系申请人；显示：表单“申请理由”中的第2个号码"
     assert entry.case_id == case_id and entry.role == "agent"
