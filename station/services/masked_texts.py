@@ -1,14 +1,15 @@
-"""The free text on a case page — the form's fields, the materials' notes, the timeline — with every
-personal number masked, and the one door through which one of those numbers is shown in full.
+"""The free text on a case page — the form's fields, the county's reason and result, the materials'
+notes, the timeline — with every personal number masked, and the one door through which one of those
+numbers is shown in full.
 
-A form's field may hold a relative's ID number, a bank card or a phone; a staff note or a
-补交 note may hold a phone. The page shows each such number masked, in the HTML itself, and names it
-by a path ``<text>/<n>`` (``form_values/<field>/1``, ``materials/<key>/0``, ``timeline/<entry id>/0``):
-the n-th masked number of that text. :func:`reveal` gives back the number a path names, checked
-against this case's own texts, so that nothing but a number the page shows masked can be read
-through it. Finding and cutting the numbers is ``rules.privacy`` (the county's case page does the
-same with its copy of the form). The resume flow (再次受理) reads ``Case.form_values`` itself: the
-agent's own intake comes back in full.
+A form's field may hold a relative's ID number, a bank card or a phone; a staff note, a 补交 note or
+the county's reason may hold a phone. The page shows each such number masked, in the HTML itself,
+and names it by a path ``<text>/<n>`` (``form_values/<field>/1``, ``status_reason/0``,
+``materials/<key>/0``, ``timeline/<entry id>/0``): the n-th masked number of that text. :func:`reveal`
+gives back the number a path names, checked against this case's own texts, so that nothing but a
+number the page shows masked can be read through it. Finding and cutting the numbers is
+``rules.privacy`` (the county's case page does the same with its copy of the form). The resume flow
+(再次受理) reads ``Case.form_values`` itself: the agent's own intake comes back in full.
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ def _texts(case: Case) -> dict[str, Text]:
     for key, value in (case.form_values or {}).items():
         if key in labels:  # the page shows a value only under its field's label
             found[f"{FORM}/{key}"] = Text(labels[key], f"表单“{labels[key]}”", key, "" if value is None else str(value))
+    for head, title, value in (("status_reason", "县级说明", case.status_reason), ("result_text", "办结结果说明", case.result_text)):
+        if value:  # the county's words: they may quote a resident's number
+            found[head] = Text(title, title, "note", value)
     for m in CaseMaterial.select().where(CaseMaterial.case == case).order_by(CaseMaterial.position):
         if m.supplied_note:
             found[f"{MATERIALS}/{m.key}"] = Text(m.name, f"材料“{m.name}”的说明", "note", m.supplied_note)

@@ -185,3 +185,31 @@ def test_the_reveal_service_is_a_door_that_needs_a_reason(app, case_id):
             masked_texts.reveal(case, "form_values/apply_reason/0", "  ")
         assert refused.value.message == masked_texts.NO_REASON
         assert masked_texts.reveal(case, "form_values/apply_reason/0", "联系申请人").value == SON_PHONE
+
+
+def test_a_number_in_the_countys_reason_is_masked_where_the_page_shows_it(app, agent, case_id):
+    """The county's 补正 reason is shown twice (status line and the 补正 box): masked in both, revealed by one path."""
+    with app.app_context(), db.connection_context():
+        with db.atomic():
+            cases.apply_county_status(case_id, {"status": "supplement", "reason": "请核对其女儿电话13722224444",
+                                                "items": ["居民户口簿"]})
+    page = agent.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "13722224444" not in page
+    for box in ('id="decision"', 'id="supplement"'):
+        assert "请核对其女儿电话137****4444" in _read(page.split(box, 1)[1].split("</section>", 1)[0]), box
+    assert "status_reason/0" in _paths(page)
+    shown = agent.post(f"/cases/{case_id}/reveal/number", {"path": "status_reason/0", "reason": "county_request"})
+    assert shown.status_code == 200 and "13722224444" in shown.get_data(as_text=True)
+    assert _reveals(app)[0].detail == "理由：县级部门要求核对；显示：县级说明中的号码"
+
+
+def test_a_number_in_the_countys_result_is_masked_and_revealed_on_a_reason(app, agent, case_id):
+    with app.app_context(), db.connection_context():
+        with db.atomic():
+            cases.apply_county_status(case_id, {"status": "completed", "result": "approved",
+                                                "result_text": "低保金打入尾号卡6222021234567890123"})
+    page = agent.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert CARD not in page and "低保金打入尾号卡622202*********0123" in _read(page.split('id="case-result"')[1])
+    shown = agent.post(f"/cases/{case_id}/reveal/number", {"path": "result_text/0", "reason": "contact_resident"})
+    assert shown.status_code == 200 and CARD in shown.get_data(as_text=True)
+    assert _reveals(app)[0].detail == "理由：联系申请人；显示：办结结果说明中的号码"
