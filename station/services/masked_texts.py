@@ -60,7 +60,8 @@ def _texts(case: Case) -> dict[str, Text]:
     for key, value in (case.form_values or {}).items():
         if key in labels:  # the page shows a value only under its field's label
             found[f"{FORM}/{key}"] = Text(labels[key], f"表单“{labels[key]}”", key, "" if value is None else str(value))
-    for head, title, value in (("status_reason", "县级说明", case.status_reason), ("result_text", "办结结果说明", case.result_text)):
+    county = (("status_reason", "县级说明", case.status_reason), ("result_text", "办结结果说明", case.result_text))
+    for head, title, value in county:
         if value:  # the county's words: they may quote a resident's number
             found[head] = Text(title, title, "note", value)
     for m in CaseMaterial.select().where(CaseMaterial.case == case).order_by(CaseMaterial.position):
