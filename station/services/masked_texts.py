@@ -1,15 +1,16 @@
 """The free text on a case page — the form's fields, the county's reason and result, the materials'
-notes, the timeline — with every personal number masked, and the one door through which one of those
-numbers is shown in full.
+notes, a 差评整改's records, the timeline — with every personal number masked, and the one door through
+which one of those numbers is shown in full.
 
-A form's field may hold a relative's ID number, a bank card or a phone; a staff note, a 补交 note or
-the county's reason may hold a phone. The page shows each such number masked, in the HTML itself,
-and names it by a path ``<text>/<n>`` (``form_values/<field>/1``, ``status_reason/0``,
-``materials/<key>/0``, ``timeline/<entry id>/0``): the n-th masked number of that text. :func:`reveal`
-gives back the number a path names, checked against this case's own texts, so that nothing but a
-number the page shows masked can be read through it. Finding and cutting the numbers is
-``rules.privacy`` (the county's case page does the same with its copy of the form). The resume flow
-(再次受理) reads ``Case.form_values`` itself: the agent's own intake comes back in full.
+A form's field may hold a relative's ID number, a bank card or a phone; a staff note, a 补交 note,
+the county's reason or a 回访 record may hold a phone. The page shows each such number masked, in
+the HTML itself, and names it by a path ``<text>/<n>`` (``form_values/<field>/1``,
+``status_reason/0``, ``materials/<key>/0``, ``remedy/<id>/contact/0/0``, ``timeline/<entry id>/0``):
+the n-th masked number of that text. :func:`reveal` gives back the number a path names, checked
+against this case's own texts, so that nothing but a number the page shows masked can be read
+through it. Finding and cutting the numbers is ``rules.privacy`` (the county's case page does the
+same with its copy of the form). The resume flow (再次受理) reads ``Case.form_values`` itself: the
+agent's own intake comes back in full.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from rules.privacy import number_at, numbered_pieces
-from station.models import Case, CaseMaterial, TimelineEntry
+from station.models import Case, CaseMaterial, Remedy, TimelineEntry
 from station.services.errors import DomainError
 
 FORM = "form_values"
 MATERIALS = "materials"
 TIMELINE = "timeline"
+REMEDY = "remedy"
+#: A 差评整改's texts as the county sends them (``remedy.updated``): key → what it is on the page.
+REMEDY_TEXTS = {"fix_text": "整改结果", "resident_answer": "群众反馈", "closing_note": "办结说明"}
 #: Refused: a path this case's page does not show (forged, stale, or a text with fewer numbers).
 NOT_ON_PAGE = "不能显示该号码：本办件页面上没有这个号码，请刷新页面后重试。"
 NO_REASON = "请选择显示完整号码的理由。"
@@ -67,6 +71,17 @@ def _texts(case: Case) -> dict[str, Text]:
     for m in CaseMaterial.select().where(CaseMaterial.case == case).order_by(CaseMaterial.position):
         if m.supplied_note:
             found[f"{MATERIALS}/{m.key}"] = Text(m.name, f"材料“{m.name}”的说明", "note", m.supplied_note)
+    for r in Remedy.select().where(Remedy.case == case).order_by(Remedy.id):
+        data = r.data if isinstance(r.data, dict) else {}
+        head = f"{REMEDY}/{r.remedy_id}"
+        contacts = data.get("contacts") if isinstance(data.get("contacts"), list) else []
+        for i, contact in enumerate(contacts):
+            said = contact.get("said") if isinstance(contact, dict) else None
+            if isinstance(said, str) and said:
+                found[f"{head}/contact/{i}"] = Text("回访", f"差评整改 {r.remedy_id} 第{i + 1}次回访记录", "said", said)
+        for key, title in REMEDY_TEXTS.items():
+            if isinstance(data.get(key), str) and data[key]:
+                found[f"{head}/{key}"] = Text(title, f"差评整改 {r.remedy_id} 的{title}", key, data[key])
     for e in TimelineEntry.select().where(TimelineEntry.case == case).order_by(TimelineEntry.id):
         found[f"{TIMELINE}/{e.id}"] = Text(e.actor, f"办理过程 {e.at:%Y-%m-%d %H:%M} 的记录", "message", e.message or "")
     return found

@@ -11,8 +11,9 @@ import pytest
 
 from station.extensions import db
 from station.models import AccessLog, CaseMaterial, User
-from station.services import cases, commitments, intake, masked_texts
+from station.services import cases, commitments, county_changes, intake, masked_texts
 from station.services.errors import DomainError
+from sync import protocol
 from tests.fixtures.intake import form_for, item_named
 from tests.fixtures.station import StationClient
 
@@ -43,8 +44,8 @@ def _paths(page: str) -> list[str]:
 
 
 def _read(page: str) -> str:
-    """The page as a person reads it: the words without the markup."""
-    return re.sub(r"<[^>]+>", "", page)
+    """The page's words as a person reads them, the 显示 controls beside each masked number set aside."""
+    return re.sub(r"<[^>]+>", "", re.sub(r"<details class=\"reveal-number\">.*?</details>", "", page, flags=re.S))
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def case_id(app, agent) -> str:  # noqa: ANN001
 
 
 @pytest.mark.parametrize(("item", "fields", "full", "masked"), [
-    (ITEM, {"apply_reason": REASON}, [SON_PHONE, DAUGHTER_ID], ["儿子电话139****3333", "110105********0033"]),
+    (ITEM, {"apply_reason": REASON}, [SON_PHONE, DAUGHTER_ID], ["儿子电话139****3333，女儿身份证110105********0033，家庭困难"]),
     ("耕地地力保护补贴申报", {"subsidy_account": CARD}, [CARD], ["622202*********0123"]),
 ])
 def test_numbers_in_the_form_are_masked_in_the_page_source(app, agent, item, fields, full, masked):
@@ -138,7 +139,7 @@ def test_a_role_that_may_not_reveal_is_refused_and_nothing_is_logged(app, agent,
 def test_a_staff_note_is_masked_on_the_timeline_and_revealed_on_a_reason(app, agent, case_id):
     agent.post(f"/cases/{case_id}/notes", {"text": "申请人女儿电话13722224444，白天联系"})
     page = agent.get(f"/cases/{case_id}").get_data(as_text=True)
-    assert "13722224444" not in page and "申请人女儿电话137****4444" in _read(page)
+    assert "13722224444" not in page and "申请人女儿电话137****4444，白天联系" in _read(page)
     [path] = [p for p in _paths(page) if p.startswith("timeline/")]
     shown = agent.post(f"/cases/{case_id}/reveal/number", {"path": path, "reason": "contact_resident"})
     assert shown.status_code == 200 and "13722224444" in shown.get_data(as_text=True)
@@ -157,7 +158,7 @@ def test_an_unkept_promise_note_is_masked_and_revealed_on_a_reason(app, agent):
         commitments.record_unkept(cases.get_case(case.id), User.get(User.username == "agent"), photo.id,
                                   "儿子13655556666说不再补交", today=today + dt.timedelta(days=1))
     page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert "13655556666" not in page and "儿子136****6666" in _read(page)
+    assert "13655556666" not in page and "儿子136****6666说不再补交" in _read(page)
     assert "materials/photo_1inch/0" in _paths(page)
     shown = agent.post(f"/cases/{case.id}/reveal/number", {"path": "materials/photo_1inch/0",
                                                            "reason": "contact_resident"})
@@ -213,3 +214,23 @@ def test_a_number_in_the_countys_result_is_masked_and_revealed_on_a_reason(app, 
     shown = agent.post(f"/cases/{case_id}/reveal/number", {"path": "result_text/0", "reason": "contact_resident"})
     assert shown.status_code == 200 and CARD in shown.get_data(as_text=True)
     assert _reveals(app)[0].detail == "理由：联系申请人；显示：办结结果说明中的号码"
+
+
+def test_a_number_in_a_remedys_records_is_masked_and_revealed_on_a_reason(app, agent, case_id):
+    """A 差评整改 as the county sends it: its 回访 record and its closing note may quote the resident's number."""
+    remedy = {"remedy_id": 7, "evaluation_id": protocol.new_id(), "status": "closed", "owner": "county1",
+              "callback_due": "2026-12-01", "fix_due": "2026-12-21", "overdue": [],
+              "closing_note": f"已回电{DAUGHTER_ID}本人确认",
+              "contacts": [{"at": "2026-12-01T01:00:00Z", "method": "phone", "said": "打13722224444未接"},
+                           {"at": "2026-12-02T01:00:00Z", "method": "phone", "said": f"改打{SON_PHONE}，已致歉"}]}
+    with app.app_context(), db.connection_context(), db.atomic():
+        county_changes.apply_change(protocol.CHANGE_REMEDY, case_id, remedy)
+    page = agent.get(f"/cases/{case_id}").get_data(as_text=True)
+    box = _read(page.split('id="remedy-7"')[1].split("</div>")[0])
+    assert "打137****4444未接" in box and "改打139****3333，已致歉" in box and "已回电110105********0033本人确认" in box
+    for number in ("13722224444", SON_PHONE, DAUGHTER_ID):
+        assert number not in page
+    shown = agent.post(f"/cases/{case_id}/reveal/number", {"path": "remedy/7/contact/1/0", "reason": "contact_resident"})
+    text = shown.get_data(as_text=True)
+    assert shown.status_code == 200 and SON_PHONE in text and "13722224444" not in text
+    assert _reveals(app)[0].detail == "理由：联系申请人；显示：差评整改 7 第2次回访记录中的号码"
