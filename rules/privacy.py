@@ -144,3 +144,52 @@ def mask_licence_number(number: str | None) -> str:
     if len(number) <= 10:
         return number[:2] + "*" * max(len(number) - 4, 0) + number[-2:]
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+# --- numbers a page shows masked, one of them revealed on purpose (the county's and the station's case page) ---
+
+#: Wherever one of these keys stands (a person's entry, a form's field, a material row), its value is that one
+#: number, masked whole; any other text is searched with :func:`numbers_in`.
+MASK_BY_KEY: dict[str, Callable[[str], str]] = {
+    "id_number": mask_id_number, "phone": mask_phone, "e_license_no": mask_licence_number,
+}
+
+
+def field_numbers(key: str, value: object) -> list[tuple[int, int, str]]:
+    """The masked numbers of one field (or one note) as a page shows them: ``(start, end, masked)``.
+
+    A field named for what it holds (:data:`MASK_BY_KEY`) is one number, masked whole; any other text
+    holds as many as :func:`numbers_in` finds. A value that is not text has none to reveal.
+    """
+    if not isinstance(value, str):
+        return []
+    rule = MASK_BY_KEY.get(key)
+    found = [(0, len(value), rule(value))] if rule is not None else numbers_in(value)
+    return [(start, end, masked) for start, end, masked in found if masked != value[start:end]]
+
+
+def numbered_pieces(key: str, value: str, head: str) -> list[tuple[str, str]]:
+    """``value`` cut for a page into ``(text, path)`` pieces: each masked number named ``<head>/<n>`` (n from 0,
+    in order) so one can be revealed by that path, the text around them with an empty path.
+
+    Joined, the texts read as the page shows the field masked; the full numbers are never in them.
+    """
+    cut, at = [], 0
+    for n, (start, end, masked) in enumerate(field_numbers(key, value)):
+        cut += [(value[at:start], ""), (masked, f"{head}/{n}")]
+        at = end
+    cut.append((value[at:], ""))
+    return [(text, path) for text, path in cut if text]
+
+
+def number_at(key: str, value: object, index: str) -> tuple[str, str] | None:
+    """The full number ``<head>/<index>`` of :func:`numbered_pieces` names, and which it is in words
+    ("号码", or "第2个号码" where the field holds several); None if the field has no such number.
+
+    ``index`` is compared as text, never parsed: "01", "-1" or "1.0" name nothing.
+    """
+    numbers = field_numbers(key, value)
+    for n, (start, end, _masked) in enumerate(numbers):
+        if str(n) == index:
+            return str(value)[start:end], (f"第{n + 1}个号码" if len(numbers) > 1 else "号码")
+    return None

@@ -27,6 +27,7 @@ from station.services import (
     evaluations,
     follow_up,
     intake,
+    masked_texts,
     material_library,
     personal,
     shared_cases,
@@ -40,13 +41,15 @@ from station.services.identity import CERTIFICATE_TYPES
 from station.services.paper import applicable_documents, hand_write_notice
 from station.services.scanned import from_scan
 from station.views.access import FRONT_OFFICE, log_access
-from station.views.forms import AttachmentForm, NoteForm, RevealForm
+from station.views.forms import AttachmentForm, NoteForm, RevealForm, RevealNumberForm
 from station.views.params import int_arg
 from sync.outbox import case_sync_state
 from websec.files import download_name
 from websec.roles import roles_required
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+#: Who may show a full number on the case page: the applicant's numbers and one in a free text alike.
+REVEAL_ROLES = FRONT_OFFICE
 
 
 @bp.get("/")
@@ -105,9 +108,11 @@ def _list_detail(f: cases.CaseFilter, page: int, total: int) -> str:
 
 
 def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: RevealForm | None = None,
+                 revealed_number: tuple[str, str, str] | None = None, number_error: str = "",
                  status: int = 200, typed: Mapping[str, str] | None = None,
                  typed_errors: Mapping[str, str] | None = None):  # noqa: ANN001, ANN202
-    """The case page; ``typed``/``typed_errors``: a refused 补正 or handover form shown again as typed."""
+    """The case page; ``typed``/``typed_errors``: a refused 补正 or handover form shown again as typed;
+    ``revealed_number``: ``(path, full number, what it is)`` of the one free-text number shown on a reason."""
     address = personal.applicant_address(case)
     return render_template(
         "cases/detail.html",
@@ -132,6 +137,8 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
         contact_methods=evaluations.CONTACT_METHODS, local_time=evaluations.local_text,
         visit_word=rating_rules.visit_word(evaluations.current_visit(case)),
         typed=typed or {}, typed_errors=typed_errors or {},
+        texts=masked_texts.on_page(case), revealed_number=revealed_number, number_error=number_error,
+        reveal_reasons=REVEAL_REASONS,
     ), status
 
 
@@ -150,7 +157,7 @@ def detail(case_id: str):  # noqa: ANN201
 
 
 @bp.post("/<case_id>/reveal")
-@roles_required(*FRONT_OFFICE)
+@roles_required(*REVEAL_ROLES)
 def reveal(case_id: str):  # noqa: ANN201
     """Show the full numbers for this one page view, with a reason, logged; the next view is masked again."""
     case = cases.get_case(case_id)
@@ -166,12 +173,40 @@ def reveal(case_id: str):  # noqa: ANN201
     shown = "、".join(f"{label} {masked[key]}" for key, label in (
         ("applicant_id", "申请人证件号码"), ("applicant_phone", "申请人电话"),
         ("proxy_id", "代办人证件号码"), ("proxy_phone", "代办人电话")) if revealed[key])
+    log_access("reveal", case_id=case.id, obj=case.case_no, detail=f"理由：{_reason(form)}；显示：{shown}")
+    return _detail_page(case, revealed=revealed)
+
+
+@bp.post("/<case_id>/reveal/number")
+@roles_required(*REVEAL_ROLES)
+def reveal_number(case_id: str):  # noqa: ANN201
+    """Show one masked number of the page's free text (a form's field, a note) in full, with a reason,
+    logged, for this one answer; anything else on the page stays masked."""
+    case = cases.get_case(case_id)
+    form = RevealNumberForm()
+    if not form.validate_on_submit():
+        errors = [*form.reason.errors, *form.reason_text.errors]
+        return _number_refused(case, errors[0] if errors else masked_texts.NO_REASON)
+    path = (form.path.data or "")[:300]
+    try:
+        shown = masked_texts.reveal(case, path, _reason(form))
+    except DomainError as exc:
+        return _number_refused(case, exc.message)
+    log_access("reveal", case_id=case.id, obj=case.case_no, detail=f"理由：{_reason(form)}；显示：{shown.label}")
+    return _detail_page(case, revealed_number=(path, shown.value, shown.label))
+
+
+def _number_refused(case, message: str):  # noqa: ANN001, ANN202
+    """The case page again with why nothing was shown; the view is logged as a view, not as a reveal."""
+    log_access("case_view", case_id=case.id, obj=case.case_no, detail=f"申请显示完整号码未获准（{message}），未显示")
+    return _detail_page(case, number_error=message, status=400)
+
+
+def _reason(form: RevealForm) -> str:
+    """The reason as the access log keeps it: the one chosen, and the words typed with it."""
     reason = REVEAL_REASONS[form.reason.data]
     words = (form.reason_text.data or "").strip()
-    if words:
-        reason += f"：{words}"
-    log_access("reveal", case_id=case.id, obj=case.case_no, detail=f"理由：{reason}；显示：{shown}")
-    return _detail_page(case, revealed=revealed)
+    return f"{reason}：{words}" if words else reason
 
 
 @bp.post("/<case_id>/attachments")

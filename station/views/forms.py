@@ -7,6 +7,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -90,3 +91,9 @@ class RevealForm(ChineseForm):
     def validate_reason_text(self, field: StringField) -> None:
         if self.reason.data == "other" and not (field.data or "").strip():
             raise ValidationError("选择“其他”时请写明理由。")
+
+
+class RevealNumberForm(RevealForm):
+    """One masked number in the case page's free text, named by its path (services.masked_texts), and why."""
+
+    path = HiddenField("号码")  # checked against the case's own texts by the service, never parsed here

@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 from pathlib import Path
 
 from flask import Flask
 
+from rules.privacy import mask_phone
 from station.extensions import db
 from station.models import Case
 from station.samples import complete_form
@@ -100,7 +102,11 @@ def test_no_number_phone_address_or_secret_in_any_station_file(app, agent, linke
     with hub.app.app_context():  # the hub keeps it sealed too: opened, it is the file the station scanned
         stored = hub_blob_path(hub.app.config["ATTACHMENT_DIR"], hashlib.sha256(scan).hexdigest())
         assert read_plain(stored) == scan
-    assert NOTE_PHONE in agent.get(f"/cases/{first}").get_data(as_text=True)  # the note reads back
+    page = agent.get(f"/cases/{first}").get_data(as_text=True)  # the note reads back, its number masked on screen
+    assert NOTE_PHONE not in page and mask_phone(NOTE_PHONE) in page
+    [path] = re.findall(r'name="path" value="(timeline/[^"]+)"', page)
+    shown = agent.post(f"/cases/{first}/reveal/number", {"path": path, "reason": "contact_resident"})
+    assert NOTE_PHONE in shown.get_data(as_text=True)  # and opens in full on a reason
     # and staff still download the plain scan
     with app.app_context(), db.connection_context():
         attachment = Case.get_by_id(first).attachments.get()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.privacy import mask_id_number, mask_numbers_in, mask_phone, numbers_in
+from rules.privacy import mask_id_number, mask_numbers_in, mask_phone, number_at, numbered_pieces, numbers_in
 
 
 @pytest.mark.parametrize(
@@ -69,3 +69,20 @@ def test_the_numbers_a_clerk_may_reveal_are_the_parts_the_page_masks(text):
         rebuilt += text[at:start] + masked
         at = end
     assert rebuilt + text[at:] == mask_numbers_in(text)
+
+
+@pytest.mark.parametrize(("key", "value", "numbers"), [
+    ("relatives", "父亲电话13911113333，母亲电话13722224444", ["13911113333", "13722224444"]),
+    ("id_number", "E12345678", ["E12345678"]),  # a field named for its number: masked whole, a passport too
+    ("employer_name", "示范县东关镇农机站", []),
+])
+def test_a_field_is_cut_into_masked_numbers_each_revealed_alone_by_its_path(key, value, numbers):
+    """The case pages (county and station) show these pieces and reveal one by ``<head>/<n>``."""
+    pieces = numbered_pieces(key, value, f"form_values/{key}")
+    shown = "".join(text for text, _path in pieces)
+    assert [path for _text, path in pieces if path] == [f"form_values/{key}/{n}" for n in range(len(numbers))]
+    for n, number in enumerate(numbers):
+        assert number not in shown
+        assert number_at(key, value, str(n)) == (number, f"第{n + 1}个号码" if len(numbers) > 1 else "号码")
+    assert number_at(key, value, str(len(numbers))) is None
+    assert number_at(key, value, "00") is None

@@ -28,12 +28,12 @@ from peewee import Expression
 
 from rules import events
 from rules.privacy import (
-    mask_id_number,
+    MASK_BY_KEY,
     mask_licence_number,
     mask_name,
     mask_numbers_in,
-    mask_phone,
-    numbers_in,
+    number_at,
+    numbered_pieces,
 )
 from sync.hub.extensions import key_ring
 from sync.hub.models import Event, HubCase, Station
@@ -84,11 +84,6 @@ def open_snapshot(snapshot: dict[str, Any] | None) -> dict[str, Any]:
     return opened
 
 
-#: In a snapshot or an event's payload, wherever the key stands (a case's applicant, a visit's resident, a delivery,
-#: a material row): how a page shows its value.
-_MASK_BY_KEY: dict[str, Callable[[str], str]] = {
-    "id_number": mask_id_number, "phone": mask_phone, "e_license_no": mask_licence_number,
-}
 #: Keys whose meaning depends on the object holding them: (holder, key) → rule.
 _MASK_BY_HOLDER: dict[tuple[str, str], Callable[[str], str]] = {
     ("licence", "number"): mask_licence_number,  # a 残疾人证 number is the holder's ID number and two digits
@@ -98,7 +93,7 @@ _MASK_BY_HOLDER: dict[tuple[str, str], Callable[[str], str]] = {
 
 def _rule(holder: str, key: str) -> Callable[[str], str] | None:
     """How the value under ``key`` of the object ``holder`` is masked as a whole (None: as free text)."""
-    return _MASK_BY_HOLDER.get((holder, key)) or _MASK_BY_KEY.get(key)
+    return _MASK_BY_HOLDER.get((holder, key)) or MASK_BY_KEY.get(key)
 
 
 def _masked(value: Any, holder: str = "", *, hide_address: bool = True) -> Any:
@@ -138,52 +133,20 @@ def masked_snapshot(snapshot: dict[str, Any] | None, *, show_address: bool = Tru
     return shown
 
 
-def _form_field_numbers(key: str, value: Any) -> list[tuple[int, int, str]]:
-    """The masked numbers of one form field, as :func:`_masked` masks them: ``(start, end, masked)``.
-
-    A field named for what it holds (``phone``, ``id_number``) is one number, masked whole; any other
-    text holds as many as ``numbers_in`` finds. A value that is not text (never sent by a station) has
-    none to reveal: it stays masked.
-    """
-    if not isinstance(value, str):
-        return []
-    rule = _rule("form_values", key)
-    found = [(0, len(value), rule(value))] if rule is not None else numbers_in(value)
-    return [(start, end, masked) for start, end, masked in found if masked != value[start:end]]
-
-
 def form_numbers(snapshot: dict[str, Any] | None) -> dict[str, list[tuple[str, str]]]:
     """Each text field of a case's form cut into pieces for the case page: ``(text, path)``, where
     ``path`` names a masked number the clerk may reveal (:data:`FORM_NUMBER`) and is empty for the
-    text around it. Joined, the texts read as :func:`masked_snapshot` shows the field."""
+    text around it. Joined, the texts read as :func:`masked_snapshot` shows the field (the cutting is
+    ``rules.privacy.numbered_pieces``, shared with the station's case page)."""
     form = open_snapshot(snapshot).get("form_values")
-    pieces: dict[str, list[tuple[str, str]]] = {}
-    for key, value in (form.items() if isinstance(form, dict) else ()):
-        if not isinstance(value, str):
-            continue
-        pieces[key] = _cut(value, _form_field_numbers(key, value), f"{FORM_NUMBER}{key}/")
-    return pieces
+    return {key: numbered_pieces(key, value, f"{FORM_NUMBER}{key}")
+            for key, value in (form.items() if isinstance(form, dict) else ()) if isinstance(value, str)}
 
 
 def note_pieces(seq: int, text: str) -> list[tuple[str, str]]:
     """A station note cut for the case page as a form field is (:func:`form_numbers`): each masked
     number with the path that reveals it (:data:`NOTE_NUMBER`), the text around it as it is."""
-    return _cut(text, _note_numbers(text), f"{NOTE_NUMBER}{seq}/")
-
-
-def _cut(value: str, numbers: list[tuple[int, int, str]], prefix: str) -> list[tuple[str, str]]:
-    """``value`` as ``(text, path)`` pieces: the n-th masked number's path is ``prefix`` + n."""
-    cut, at = [], 0
-    for n, (start, end, masked) in enumerate(numbers):
-        cut += [(value[at:start], ""), (masked, f"{prefix}{n}")]
-        at = end
-    cut.append((value[at:], ""))
-    return [(text, path) for text, path in cut if text]
-
-
-def _note_numbers(text: str) -> list[tuple[int, int, str]]:
-    """The numbers of a note the page masks (``numbers_in``), those whose mask hides something."""
-    return [(start, end, masked) for start, end, masked in numbers_in(text) if masked != text[start:end]]
+    return numbered_pieces("", text, f"{NOTE_NUMBER}{seq}")
 
 
 def id_indexes(payload: dict[str, Any]) -> dict[str, str | None]:
@@ -305,12 +268,8 @@ def _note_number(case: HubCase, path: str) -> Revealed | None:
     text = payload.get("text") if isinstance(payload, dict) else None
     if not isinstance(text, str):
         return None
-    numbers = _note_numbers(text)
-    for n, (start, end, _masked) in enumerate(numbers):
-        if str(n) == index:  # compared as text: a forged index is never parsed
-            which = f"第{n + 1}个号码" if len(numbers) > 1 else "号码"
-            return Revealed(text[start:end], f"服务站备注（第{seq}条事件）中的{which}")
-    return None
+    found = number_at("", text, index)
+    return Revealed(found[0], f"服务站备注（第{seq}条事件）中的{found[1]}") if found is not None else None
 
 
 def _form_number(snapshot: dict[str, Any], path: str) -> Revealed | None:
@@ -319,13 +278,10 @@ def _form_number(snapshot: dict[str, Any], path: str) -> Revealed | None:
     form = snapshot.get("form_values")
     if not slash or not isinstance(form, dict) or key not in form:
         return None
-    value = form[key]
-    numbers = _form_field_numbers(key, value)
-    for n, (start, end, _masked) in enumerate(numbers):
-        if str(n) == index:  # compared as text: a forged index is never parsed
-            labels = snapshot.get("form_labels")
-            name = labels.get(key) if isinstance(labels, dict) else None
-            which = f"第{n + 1}个号码" if len(numbers) > 1 else "号码"
-            title = (name if isinstance(name, str) and name else key)[:50]
-            return Revealed(value[start:end], f"表单“{title}”中的{which}")
-    return None
+    found = number_at(key, form[key], index)
+    if found is None:
+        return None
+    labels = snapshot.get("form_labels")
+    name = labels.get(key) if isinstance(labels, dict) else None
+    title = (name if isinstance(name, str) and name else key)[:50]
+    return Revealed(found[0], f"表单“{title}”中的{found[1]}")
