@@ -82,7 +82,7 @@ class Event(BaseModel):
     """Every accepted event exactly once: ``event_id`` and ``(case_id, seq)`` are unique."""
 
     event_id = CharField(max_length=36, unique=True)
-    station = ForeignKeyField(Station, index=True)
+    station = ForeignKeyField(Station, index=False)  # never read by station alone (migration 0029)
     case_id = CharField(max_length=36)
     seq = IntegerField()
     kind = CharField(max_length=64)

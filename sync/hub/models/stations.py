@@ -59,7 +59,7 @@ class Station(BaseModel):
 class Nonce(BaseModel):
     """A request nonce seen recently; the unique index is what refuses replays across workers."""
 
-    station = ForeignKeyField(Station, on_delete="CASCADE")
+    station = ForeignKeyField(Station, on_delete="CASCADE", index=False)  # led by the unique (station, value)
     value = CharField(max_length=128)
     seen_at = BigIntegerField(index=True)  # unix seconds, pruned after the clock window
 
