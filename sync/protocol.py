@@ -402,16 +402,17 @@ _TOO_DEEP = object()
 
 
 def _parse_fast(raw: bytes) -> Any:
-    """orjson's parse when it gives exactly what ``json`` would, else ``_EXACT``; ``_TOO_DEEP`` past the limit.
+    """orjson's parse made exactly what ``json`` gives, else ``_EXACT``; ``_TOO_DEEP`` past the limit.
 
     The hub parses every batch it takes, and ``json`` cost about a tenth of a batch's CPU. For
     strings, integers up to 64 bits, booleans, null, objects (the last of a repeated key wins in
-    both) and lists orjson's values are ``json``'s. It differs on numbers only: an integer beyond
-    64 bits becomes a float without a word, and a fraction becomes a plain float, not the
-    :class:`WireFloat` that keeps :func:`canonical_json` exact. So a body holding any float, and
-    anything orjson refuses (even what ``json`` takes, such as a lone surrogate), is parsed again
-    with ``json``: the same values and the same refusals as before, only slower. Event bodies
-    hold no floats.
+    both) and lists orjson's values are ``json``'s. Numbers differ: a fraction is a plain float,
+    not the :class:`WireFloat` that keeps :func:`canonical_json` exact, so each float is marked
+    here (the same value: both parsers round correctly); an integer beyond 64 bits becomes a float
+    without a word, so a whole float that large (which a fraction rarely is) sends the body to
+    ``json``, as does anything orjson refuses (even what ``json`` takes, such as a lone
+    surrogate): the same values and the same refusals as before, only slower. A station's batch
+    holds one float, the heartbeat's clock offset.
     """
     if orjson is None:
         return _EXACT
@@ -420,9 +421,35 @@ def _parse_fast(raw: bytes) -> Any:
     except orjson.JSONDecodeError:
         return _EXACT
     too_deep, has_float = _too_deep(value, MAX_JSON_DEPTH)
+    if too_deep:
+        return _TOO_DEEP
     if has_float:
-        return _EXACT
-    return _TOO_DEEP if too_deep else value
+        return _wire_floats(value)
+    return value
+
+
+#: A float this large and whole may have been an integer beyond 64 bits on the wire (orjson's float).
+_MAYBE_BIG_INT = float(2**63)
+
+
+def _wire_floats(value: Any) -> Any:
+    """``value`` with each float made a :class:`WireFloat` in place, or ``_EXACT`` if one may have been a big integer."""
+    if value.__class__ is float:
+        return _EXACT if abs(value) >= _MAYBE_BIG_INT and value.is_integer() else WireFloat(value)
+    level = [value]
+    while level:
+        below = []
+        for item in level:
+            for key, child in (item.items() if item.__class__ is dict else enumerate(item)):
+                kind = child.__class__
+                if kind is dict or kind is list:
+                    below.append(child)
+                elif kind is float:
+                    if abs(child) >= _MAYBE_BIG_INT and child.is_integer():
+                        return _EXACT
+                    item[key] = WireFloat(child)
+        level = below
+    return value
 
 
 def _too_deep(value: Any, limit: int) -> tuple[bool, bool]:

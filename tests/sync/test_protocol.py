@@ -211,6 +211,10 @@ def _json_reference(body: bytes):
     b'{"events": [{"seq": 1, "n": 18446744073709551616, "m": -9223372036854775809}]}',  # beyond 64 bits
     b'{"payload": {"deep": [[{"rate": 0.5}]]}}',  # a fraction under three levels
     b'[123456789012345678901234567890]',
+    b'{"heartbeat": {"clock_offset_s": 0.12}, "events": [{"payload": {"rate": 1e-05, "n": [2.0, -0.0, 1e19]}}]}',
+    b'{"a": [0.5, {"b": 18446744073709551616}]}',  # a fraction marked, then an integer orjson would round
+    b'2.5',
+    b'{"whole": 1e19}',
     b'{"name": "x", "a": 1, "a": 2}',  # a repeated key: the last, in both
 ])
 def test_a_body_decodes_to_what_json_gives_with_every_type_kept(body):
@@ -222,6 +226,16 @@ def test_a_body_decodes_to_what_json_gives_with_every_type_kept(body):
 def test_what_orjson_refuses_but_json_takes_still_parses_as_before():
     body = b'{"name": "\\ud800 lone"}'  # a lone surrogate: orjson refuses it, json did not
     assert p.decode_body(body) == _json_reference(body)
+
+
+def test_a_batch_with_the_heartbeat_s_float_keeps_every_float_exact():
+    """A station's batch carries one float (the clock offset): its events' digests must not move."""
+    body = b'{"heartbeat": {"clock_offset_s": 0.12}, "events": [{"payload": {"rate": 1e-05, "share": 0.1}}]}'
+    decoded = p.decode_body(body)
+    assert isinstance(decoded["heartbeat"]["clock_offset_s"], p.WireFloat)
+    payload = decoded["events"][0]["payload"]
+    assert all(isinstance(v, p.WireFloat) for v in payload.values())
+    assert p.canonical_json(payload) == b'{"rate":1e-05,"share":0.1}'  # json's notation, not orjson's 0.00001
 
 
 def test_a_big_integer_stays_an_integer_and_its_digest_unchanged():
