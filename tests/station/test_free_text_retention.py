@@ -1,0 +1,135 @@
+"""Retention clears the free text kept with an old case or visit: notes, the county's reasons and settlement
+notes, a rating's words, a 整改's conversation, a visit's outcome note — rows, timeline, sent payloads alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from click.testing import CliRunner
+
+from station.cli import cli
+from station.extensions import db
+from station.models import (
+    Case,
+    CaseMaterial,
+    Evaluation,
+    HomeVisit,
+    Remedy,
+    ResidentNotice,
+    TimelineEntry,
+    User,
+)
+from station.services import cases, county_changes, notify
+from sync import protocol
+from sync.outbox import OutboxEvent
+from tests.fixtures.intake import SECOND_ID
+from tests.station.test_sealing_at_rest import VISIT, _acked, _env, _intake
+
+RELATIVE, NUMBER = "欧阳小明", "13512349876"  # what a note may say: a relative's name and number
+
+
+def _iso_months_ago(months: int) -> str:
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(days=31 * months)).replace(microsecond=0).isoformat()
+
+
+def _settled_conflict(record_id: str, note: str) -> None:
+    """The record's first event was set aside as a conflict (as a push leaves it); the county settles it."""
+    event = OutboxEvent.select().where(OutboxEvent.case_id == record_id).order_by(OutboxEvent.seq).first()
+    OutboxEvent.update(state="set_aside", result="conflict").where(OutboxEvent.id == event.id).execute()
+    county_changes.apply_change(protocol.CHANGE_CONFLICT_RESOLVED, record_id, {
+        "event_id": event.event_id, "seq": event.seq, "resolution": "take_station", "note": note,
+        "resolved_by": "县级窗口", "resolved_at": _iso_months_ago(0)})
+
+
+def _worked_on(case: Case, months_ago: int) -> None:
+    """A case as staff and the county leave it: a note, a notice, a conflict settled, a 差评 and its 整改, rejected."""
+    agent = User.get(User.username == "agent")
+    with db.atomic():
+        cases.add_note(case, agent, f"其子{RELATIVE}代为联系，电话{NUMBER}")
+        notify.record(case, agent, "supplement", "phone", f"已告知其子{RELATIVE}")
+        _settled_conflict(case.id, f"经{RELATIVE}核实，以站点为准")
+        rating = {"evaluation_id": protocol.new_id(), "visit": "case", "kind": "first", "level": "very_dissatisfied",
+                  "reason_tag": "runs", "reason_text": f"{RELATIVE}说跑了三次", "channel": "qr_code",
+                  "rated_at": _iso_months_ago(months_ago)}
+        county_changes.apply_change(protocol.CHANGE_EVALUATION, case.id, rating)
+        county_changes.apply_change(protocol.CHANGE_REMEDY, case.id, {
+            "remedy_id": 100 + months_ago, "evaluation_id": rating["evaluation_id"], "status": "closed",
+            "owner": "county1", "fix_text": f"已向{RELATIVE}道歉", "closing_note": f"回访{RELATIVE}，满意",
+            "contacts": [{"at": _iso_months_ago(months_ago), "method": "phone", "said": f"{RELATIVE}：已办好"}]})
+        county_changes.apply_change(protocol.CHANGE_CASE_STATUS, case.id, {
+            "status": "rejected", "reason": f"申请人已由{RELATIVE}在外地代领，电话{NUMBER}", "clerk": "县级窗口",
+            "decided_at": _iso_months_ago(months_ago)})
+    OutboxEvent.update(state="acked").where(OutboxEvent.case_id == case.id).execute()  # the county has it all
+
+
+def _everything_kept_about(case_id: str) -> str:
+    """Every row of the case that may hold text, opened, as one string."""
+    case = Case.get_by_id(case_id)
+    parts = [case.status_reason, case.result_text]
+    parts += [m.supplied_note for m in CaseMaterial.select().where(CaseMaterial.case == case_id)]
+    parts += [n.note for n in ResidentNotice.select().where(ResidentNotice.case == case_id)]
+    parts += [e.reason_text for e in Evaluation.select().where(Evaluation.case == case_id)]
+    parts += [json.dumps(r.data, ensure_ascii=False) for r in Remedy.select().where(Remedy.case == case_id)]
+    for entry in TimelineEntry.select().where(TimelineEntry.case == case_id):
+        parts += [entry.message, json.dumps(entry.data, ensure_ascii=False)]
+    for event in OutboxEvent.select().where(OutboxEvent.case_id == case_id):
+        parts += [event.reason, json.dumps(event.payload, ensure_ascii=False)]
+    return "\n".join(parts)
+
+
+def test_purge_clears_the_free_text_of_an_old_case_and_keeps_what_the_county_decided(app, agent, monkeypatch):
+    with app.app_context(), db.connection_context():
+        old, recent = _intake(), _intake(SECOND_ID)
+        _worked_on(old, 30)
+        _worked_on(recent, 3)
+        assert RELATIVE in _everything_kept_about(old) and NUMBER in _everything_kept_about(old)
+    _env(monkeypatch, app)
+
+    done = CliRunner().invoke(cli, ["purge"])
+    assert done.exit_code == 0, done.output
+    assert "已删除 1 件" in done.output
+    with app.app_context(), db.connection_context():
+        kept = _everything_kept_about(old.id)
+        assert RELATIVE not in kept and NUMBER not in kept
+        assert RELATIVE in _everything_kept_about(recent.id)  # not yet past the retention period
+        assert Case.get_by_id(old.id).status == "rejected"
+    page = agent.get(f"/cases/{old.id}").get_data(as_text=True)
+    assert RELATIVE not in page and NUMBER not in page
+    assert "县级平台：不予受理（保存期满，文字说明已清除）" in page  # what was decided stays, the words go
+    assert "核对了同步冲突：采用本站记录（说明已于保存期满时清除）。该办件暂停的后续记录已恢复上传。" in page
+    assert "备注（保存期满，文字说明已清除）" in page
+    assert "以及备注、县级平台说明等文字说明" in page  # the purge's own line says so
+    assert RELATIVE in agent.get(f"/cases/{recent.id}").get_data(as_text=True)
+
+
+def test_purge_clears_a_visits_outcome_note_and_the_countys_note_on_its_conflict(app, agent, monkeypatch):
+    note = f"由其子{RELATIVE}代签，电话{NUMBER}"
+    old, recent = (_visit_with(agent, months, note) for months in (30, 3))
+    with app.app_context(), db.connection_context():
+        for visit_id in (old, recent):
+            _settled_conflict(visit_id, f"{RELATIVE}来电核实")
+            _acked(visit_id)
+    _env(monkeypatch, app)
+
+    done = CliRunner().invoke(cli, ["purge"])
+    assert "上门服务记录：已删除 1 条" in done.output, done.output
+    page = agent.get(f"/visits/{old}").get_data(as_text=True)
+    assert RELATIVE not in page and NUMBER not in page
+    assert ("县级平台（县级窗口）核对了同步冲突：采用本站记录（说明已于保存期满时清除）。"
+            "此次上门服务暂停的后续记录已恢复上传。") in page
+    assert "代办养老保险参保登记（身份证 110105********0021）" in page  # what was done stays, its number masked
+    with app.app_context(), db.connection_context():
+        assert HomeVisit.get_by_id(old).outcome_note == ""
+        [event] = OutboxEvent.select().where(OutboxEvent.case_id == old)
+        assert event.payload["outcome_note"] == "" and RELATIVE not in event.reason
+        assert "110105194912310021" not in event.payload["purpose"]
+    assert RELATIVE in agent.get(f"/visits/{recent}").get_data(as_text=True)
+
+
+def _visit_with(agent, months_ago: int, outcome_note: str) -> str:  # noqa: ANN001
+    day = (dt.date.today() - dt.timedelta(days=31 * months_ago)).isoformat()
+    response = agent.post("/visits/new", {**VISIT, "visited_on": day, "outcome_note": outcome_note,
+                                          "purpose": "代办养老保险参保登记（身份证 110105194912310021）"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response.headers["Location"].rsplit("/", 1)[-1]
