@@ -81,8 +81,12 @@ def record(data: VisitInput, user: User) -> HomeVisit:
               "appointment_id": data.appointment_id or ""}
     resident = {"name": data.resident_name.strip(), "phone": data.resident_phone.strip(), "address": data.address.strip()}
     with db.atomic():  # the county hears of the visit exactly when it is saved
+        # what was done and the outcome note are free text, like a staff note: they may name a relative
+        free_text = {"purpose": ring.seal(fields["purpose"]),
+                     "outcome_note": ring.seal(fields["outcome_note"]) if fields["outcome_note"] else ""}
         visit = HomeVisit.create(
-            id=protocol.new_id(), **{**fields, "visited_on": day}, resident_name_stored=ring.seal(resident["name"]),
+            id=protocol.new_id(), **{**fields, "visited_on": day, **free_text},
+            resident_name_stored=ring.seal(resident["name"]),
             resident_phone_stored=ring.seal(resident["phone"]) if resident["phone"] else "",
             address_stored=ring.seal(resident["address"]), created_by=user.name)
         enqueue(visit.id, events.VISIT_RECORDED, {**fields, "resident": resident, "by": user.name},

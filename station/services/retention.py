@@ -231,7 +231,7 @@ def _purge_visit(candidate: VisitPurgeCandidate, actor: str) -> bool:
         phone = ring.unseal(visit.resident_phone_stored) if visit.resident_phone_stored else ""
         HomeVisit.update(resident_name_stored=ring.seal(candidate.masked_name),
                          resident_phone_stored=ring.seal(mask_phone(phone)) if phone else "",
-                         address_stored=ring.seal(""), outcome_note="", purpose=mask_numbers_in(visit.purpose),
+                         address_stored=ring.seal(""), outcome_note="", purpose=ring.seal(mask_numbers_in(visit.purpose)),
                          personal_purged_at=now()).where(HomeVisit.id == visit.id).execute()
         _scrub_events(visit.id, scrub_visit)
         access_log.record("home_visit", actor_name=actor, obj=visit.id,

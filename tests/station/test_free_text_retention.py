@@ -133,3 +133,13 @@ def _visit_with(agent, months_ago: int, outcome_note: str) -> str:  # noqa: ANN0
                                           "purpose": "代办养老保险参保登记（身份证 110105194912310021）"})
     assert response.status_code == 302, response.get_data(as_text=True)
     return response.headers["Location"].rsplit("/", 1)[-1]
+
+
+def test_a_visits_free_text_is_stored_sealed_and_shown_as_written(app, agent):
+    note = f"由其子{RELATIVE}代签，电话{NUMBER}"
+    visit_id = _visit_with(agent, 1, note)
+    with app.app_context(), db.connection_context():
+        stored = db.execute_sql("SELECT purpose, outcome_note FROM home_visit WHERE id = ?", (visit_id,)).fetchone()
+        assert all(value.startswith("enc1:") for value in stored)
+    page = agent.get(f"/visits/{visit_id}").get_data(as_text=True)
+    assert note in page and "代办养老保险参保登记（身份证 110105194912310021）" in page
