@@ -298,17 +298,18 @@ def apply_conflict_resolution(case_id: str, payload: dict[str, Any]) -> Case | N
     case = Case.get_or_none(Case.id == case_id)
     if case is None:
         return None
-    settle_conflict(str(payload.get("event_id") or ""), str(payload["resolution"]), message)
+    settle_conflict(str(payload.get("event_id") or ""), str(payload["resolution"]), message,
+                    decided_at(payload, "resolved_at"))
     timeline.record(case, f"县级平台 {payload.get('resolved_by') or ''}".strip(), "county_conflict_resolved", message,
                     {"payload": payload})
     return case
 
 
-def decided_at(payload: dict[str, Any]) -> dt.datetime:
-    """When the county decided, in station time: a station that pulls a week late still closes the
-    case on the day the county did, so the actual time used (四条线) is the county's, not the link's."""
+def decided_at(payload: dict[str, Any], key: str = "decided_at") -> dt.datetime:
+    """When the county decided (``payload[key]``), in station time: a station that pulls a week late still
+    closes the case on the day the county did, so the actual time used (四条线) is the county's, not the link's."""
     try:
-        when = dt.datetime.fromisoformat(str(payload.get("decided_at") or "").replace("Z", "+00:00"))
+        when = dt.datetime.fromisoformat(str(payload.get(key) or "").replace("Z", "+00:00"))
     except ValueError:
         return now()
     if when.tzinfo is None:
