@@ -4,8 +4,8 @@ Only a case that is closed (completed, rejected or delivered) more than ``RETENT
 ago *and* whose every outbox event the county has acknowledged: the county holds the record
 then, and the station never loses anything it has not handed over. What goes: the scans (files
 and their rows), the ID numbers and phones (kept in their masked form, so a person can still
-tell which case is which), the address and the form values (which may hold addresses), and the
-same in the case's sent outbox payloads. Free text goes too (services/free_text.py): staff notes, the
+tell which case is which; the result's collector's too), the address and the form values (which may
+hold addresses) and a postal handover's address, and the same in the case's sent outbox payloads. Free text goes too (services/free_text.py): staff notes, the
 county's reasons, result texts and settlement notes, a material's 不适用 reason, a rating's words, a
 整改's conversation — in the rows, on the timeline (each line rewritten without the words) and in the sent
 payloads. Each purge is written on the case's timeline. The
@@ -127,6 +127,9 @@ def _purge_case(candidate: PurgeCandidate, attachment_dir: str) -> bool:
             mask_id_number(personal.applicant_id_number(case)), mask_phone(personal.applicant_phone(case)), "",
             mask_id_number(personal.proxy_id_number(case)), mask_phone(personal.proxy_phone(case)))
         columns["applicant_id_index"] = ""  # a purged case is no longer found by the number
+        collector = personal.collector_id_number(case)  # who collected the result: a full number too
+        columns["collector_id_stored"] = personal.seal(mask_id_number(collector)) if collector else ""
+        columns["delivery"] = scrub(case.delivery)  # a postal handover holds the address
         Case.update(**columns, form_values={}, personal_purged_at=now()).where(Case.id == case.id).execute()
         free_text.clear_case_text(case)
         _scrub_events(case.id, scrub)

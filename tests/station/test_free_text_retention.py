@@ -143,3 +143,31 @@ def test_a_visits_free_text_is_stored_sealed_and_shown_as_written(app, agent):
         assert all(value.startswith("enc1:") for value in stored)
     page = agent.get(f"/visits/{visit_id}").get_data(as_text=True)
     assert note in page and "代办养老保险参保登记（身份证 110105194912310021）" in page
+
+
+def test_purge_masks_the_collectors_number_and_removes_the_postal_address_of_a_delivered_case(app, monkeypatch):
+    from station.services import follow_up, personal
+    from tests.fixtures.intake import AGENT_ID
+
+    with app.app_context(), db.connection_context():
+        agent = User.get(User.username == "agent")
+        window, posted = _intake(), _intake(SECOND_ID)
+        for case in (window, posted):
+            with db.atomic():
+                county_changes.apply_change(protocol.CHANGE_CASE_STATUS, case.id, {
+                    "status": "completed", "result": "approved", "decided_at": _iso_months_ago(30)})
+        follow_up.record_handover(cases.get_case(window.id), agent, follow_up.HandoverInput(
+            method="window", collector_kind="authorised", collector_name=RELATIVE, collector_id_number=AGENT_ID,
+            collector_relation="儿子", authorization_checked=True))
+        follow_up.record_handover(cases.get_case(posted.id), agent, follow_up.HandoverInput(
+            method="post", ems_no="EA123456789CN", address="示范县东关镇东关村三组12号", date=dt.date.today().isoformat()))
+        OutboxEvent.update(state="acked").execute()
+        assert personal.collector_id_number(Case.get_by_id(window.id)) == AGENT_ID
+    _env(monkeypatch, app)
+
+    done = CliRunner().invoke(cli, ["purge"])
+    assert "已删除 2 件" in done.output, done.output
+    with app.app_context(), db.connection_context():
+        assert personal.collector_id_number(Case.get_by_id(window.id)) == "141081********0018"
+        delivery = Case.get_by_id(posted.id).delivery
+        assert delivery["address"] == "" and delivery["ems_no"] == "EA123456789CN"  # the tracking number stays
