@@ -5,7 +5,8 @@ ago *and* whose every outbox event the county has acknowledged: the county holds
 then, and the station never loses anything it has not handed over. What goes: the scans (files
 and their rows), the ID numbers and phones (kept in their masked form, so a person can still
 tell which case is which; the result's collector's too), the address and the form values (which may
-hold addresses) and a postal handover's address, and the same in the case's sent outbox payloads. Free text goes too (services/free_text.py): staff notes, the
+hold addresses) and a postal handover's address, an e-licence's number masked (it may be the ID
+number), and the same in the case's sent outbox payloads. Free text goes too (services/free_text.py): staff notes, the
 county's reasons, result texts and settlement notes, a material's 不适用 reason, a rating's words, a
 整改's conversation — in the rows, on the timeline (each line rewritten without the words) and in the sent
 payloads. Each purge is written on the case's timeline. The
@@ -38,13 +39,14 @@ from peewee import ModelSelect
 from rules import appointments as booking_rules
 from rules.labels import HOME_VISIT_OUTCOMES
 from rules.periods import add_months
-from rules.privacy import mask_id_number, mask_name, mask_numbers_in, mask_phone
+from rules.privacy import mask_id_number, mask_licence_number, mask_name, mask_numbers_in, mask_phone
 from station import keys
 from station.extensions import db
 from station.models import (
     Appointment,
     Attachment,
     Case,
+    CaseMaterial,
     HomeVisit,
     HomeVisitCase,
     KeptMaterial,
@@ -132,6 +134,10 @@ def _purge_case(candidate: PurgeCandidate, attachment_dir: str) -> bool:
         columns["delivery"] = scrub(case.delivery)  # a postal handover holds the address
         Case.update(**columns, form_values={}, personal_purged_at=now()).where(Case.id == case.id).execute()
         free_text.clear_case_text(case)
+        for material in CaseMaterial.select().where(CaseMaterial.case == case):
+            if material.e_license_no or material.origin:  # a licence number may be the ID number (a 残疾人证's is)
+                CaseMaterial.update(e_license_no=mask_licence_number(material.e_license_no),
+                                    origin=scrub(material.origin)).where(CaseMaterial.id == material.id).execute()
         _scrub_events(case.id, scrub)
         Attachment.delete().where(Attachment.case == case).execute()
         timeline.record(case, "系统", "personal_data_purged",
@@ -161,12 +167,16 @@ def _scrub_events(record_id: str, scrubbed: Any) -> None:
 def scrub(value: Any, key: str = "") -> Any:
     """A payload with numbers masked, addresses, form values and free text removed (for a purged case's sent events)."""
     if isinstance(value, dict):
+        if key == "licence" and isinstance(value.get("number"), str):  # the county's licence a material relied on
+            value = {**value, "number": mask_licence_number(value["number"])}
         return {k: ({} if k == "form_values" else scrub(v, k)) for k, v in value.items()}
     if isinstance(value, list):
         return [scrub(v, key) for v in value]
     if isinstance(value, str):
         if key.endswith("id_number"):
             return mask_id_number(value)
+        if key == "e_license_no":
+            return mask_licence_number(value)
         if key.endswith("phone"):
             return mask_phone(value)
         if "address" in key or key in free_text.FREE_TEXT_KEYS:

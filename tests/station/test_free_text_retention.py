@@ -171,3 +171,26 @@ def test_purge_masks_the_collectors_number_and_removes_the_postal_address_of_a_d
         assert personal.collector_id_number(Case.get_by_id(window.id)) == "141081********0018"
         delivery = Case.get_by_id(posted.id).delivery
         assert delivery["address"] == "" and delivery["ems_no"] == "EA123456789CN"  # the tracking number stays
+
+
+def test_purge_masks_an_e_licence_number_that_is_the_id_number(app, monkeypatch):
+    from tests.fixtures.intake import AGENT_ID
+
+    with app.app_context(), db.connection_context():
+        case = _intake(**{"mat__hukou_book__status": "e_license", "mat__hukou_book__elicense": AGENT_ID})
+        with db.atomic():
+            county_changes.apply_change(protocol.CHANGE_CASE_STATUS, case.id, {
+                "status": "completed", "result": "approved", "decided_at": _iso_months_ago(30)})
+        OutboxEvent.update(state="acked").execute()
+    _env(monkeypatch, app)
+
+    assert "已删除 1 件" in CliRunner().invoke(cli, ["purge"]).output
+    with app.app_context(), db.connection_context():
+        assert CaseMaterial.get(CaseMaterial.key == "hukou_book").e_license_no == "141081********0018"
+        submitted = OutboxEvent.select().where(OutboxEvent.case_id == case.id).order_by(OutboxEvent.seq).first()
+        [row] = [m for m in submitted.payload["materials"] if m["key"] == "hukou_book"]
+        assert row["e_license_no"] == "141081********0018"
+    # a material verified against the county's licence register keeps that licence in its origin: masked too
+    from station.services import retention
+    origin = retention.scrub({"licence": {"kind": "残疾人证", "number": AGENT_ID + "11", "issuer": "县残联"}})
+    assert origin["licence"] == {"kind": "残疾人证", "number": "141081**********1811", "issuer": "县残联"}
