@@ -261,7 +261,7 @@ def purge_command(dry_run: bool) -> None:
             visits = retention.visit_candidates(months)
             bookings = retention.booking_candidates(months)
         else:
-            found = retention.purge(months, app.config["ATTACHMENT_DIR"])
+            found = retention.purge(months, app.config["ATTACHMENT_DIR"], actor=cli_actor())
             visits = retention.purge_visits(months, actor=cli_actor())
             bookings = retention.purge_bookings(months, actor=cli_actor())  # after the visits: a booking waits for its visit
         library = retention.purge_library(app.config["ATTACHMENT_DIR"], dry_run=dry_run, actor=cli_actor())

@@ -4,7 +4,8 @@ Staff notes, the county's reasons, result texts and settlement notes, a material
 rating's words, a 整改's conversation with her, a text message that was not sent: written as people
 write, so a name or a phone number can be anywhere in them, and no mask finds a name. When retention
 clears a case, this text goes from its rows, its timeline (each line rewritten without the words, and
-marked so) and its county payloads kept there. The county keeps its own copy.
+marked so) and its county payloads kept there; once every case of a paper batch is cleared, so do its
+handover notes. The county keeps its own copy.
 """
 
 from __future__ import annotations
@@ -12,8 +13,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from station.models import Case, CaseMaterial, Evaluation, Remedy, ResidentNotice, TimelineEntry
+from rules.privacy import mask_name
+from station.models import (
+    Case,
+    CaseMaterial,
+    Evaluation,
+    Remedy,
+    ResidentNotice,
+    TimelineEntry,
+    Transfer,
+    TransferHandover,
+    TransferItem,
+)
+from station.services import access_log
 from station.services.cases import conflict_decision_without_note, county_status_message
+from sync.local_db import seal_text
 
 #: Keys of payloads (sent events, the county's changes kept on the timeline) whose values are free text.
 FREE_TEXT_KEYS = frozenset({"note", "text", "reason", "reason_text", "result_text", "supplied_note", "outcome_note",
@@ -67,3 +81,28 @@ def timeline_line_without_text(entry: TimelineEntry) -> str:
         return message if cleared == message else cleared + CLEARED
     kept = _KEPT_PART[action].match(message) if action in _KEPT_PART else None
     return kept.group(1) + CLEARED if kept else message
+
+
+def clear_batches_of(case: Case, actor: str) -> None:
+    """The paper batches that carried the case's originals, once every case in them is purged (this one last):
+    the handover notes (free text) emptied and a resident who signed for papers given back kept masked only.
+
+    A batch's own handovers went to the county as its cases' events, all acknowledged by now.
+    """
+    carried = TransferItem.select(TransferItem.transfer).where(TransferItem.case == case)
+    for transfer in Transfer.select().where(Transfer.id.in_(carried)):
+        if (TransferItem.select().join(Case).where((TransferItem.transfer == transfer)
+                                                    & Case.personal_purged_at.is_null(True)).exists()):
+            continue  # another case in the batch is still kept whole
+        cleared = 0
+        for handover in TransferHandover.select().where(TransferHandover.transfer == transfer):
+            resident = handover.receiver_kind == "resident"
+            if handover.note or resident:
+                TransferHandover.update(
+                    note="", receiver=seal_text(mask_name(handover.receiver)) if resident else handover.receiver,
+                ).where(TransferHandover.id == handover.id).execute()
+                cleared += 1
+        if cleared:
+            access_log.record("transfer_handover", actor_name=actor, obj=transfer.batch_no,
+                              detail=f"保存期满：已清除流转批次 {transfer.batch_no} 交接记录中的备注和群众签收人姓名"
+                                     "（批次内办件均已过保存期，县级平台已确认接收）")

@@ -9,7 +9,9 @@ hold addresses) and a postal handover's address, an e-licence's number masked (i
 number), and the same in the case's sent outbox payloads. Free text goes too (services/free_text.py): staff notes, the
 county's reasons, result texts and settlement notes, a material's 不适用 reason, a rating's words, a
 整改's conversation — in the rows, on the timeline (each line rewritten without the words) and in the sent
-payloads. Each purge is written on the case's timeline. The
+payloads; and once every case of a paper batch is purged, its handover notes and the name of a
+resident who signed for papers given back (kept masked). Each purge is written on the case's timeline
+(a batch's in the access log). The
 connection zeroes freed space (``secure_delete``) and the WAL is truncated afterwards, so the old
 bytes do not linger in the file.
 
@@ -109,17 +111,19 @@ def candidates(months: int, today: dt.date | None = None) -> list[PurgeCandidate
     ]
 
 
-def purge(months: int, attachment_dir: str, today: dt.date | None = None) -> list[PurgeCandidate]:
+def purge(months: int, attachment_dir: str, today: dt.date | None = None, *,
+          actor: str = SYSTEM_ACTOR) -> list[PurgeCandidate]:
     """Purge every candidate; return what went (as a dry run would have listed it)."""
     done = candidates(months, today)
     if not done:
         return []
-    return zeroing_what_it_frees(db, lambda: [candidate for candidate in done if _purge_case(candidate, attachment_dir)])
+    return zeroing_what_it_frees(db, lambda: [candidate for candidate in done
+                                              if _purge_case(candidate, attachment_dir, actor)])
 
 
 
 
-def _purge_case(candidate: PurgeCandidate, attachment_dir: str) -> bool:
+def _purge_case(candidate: PurgeCandidate, attachment_dir: str, actor: str) -> bool:
     with db.atomic("IMMEDIATE"):
         case = Case.get_by_id(candidate.case_id)
         if OutboxEvent.select().where((OutboxEvent.case_id == case.id) & (OutboxEvent.state != "acked")).exists():
@@ -139,6 +143,7 @@ def _purge_case(candidate: PurgeCandidate, attachment_dir: str) -> bool:
                 CaseMaterial.update(e_license_no=mask_licence_number(material.e_license_no),
                                     origin=scrub(material.origin)).where(CaseMaterial.id == material.id).execute()
         _scrub_events(case.id, scrub)
+        free_text.clear_batches_of(case, actor)
         Attachment.delete().where(Attachment.case == case).execute()
         timeline.record(case, "系统", "personal_data_purged",
                         f"保存期满：已删除扫描件 {len(files)} 份、住址和完整证件号码、电话，以及备注、县级平台说明等文字说明"

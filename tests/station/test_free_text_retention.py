@@ -194,3 +194,34 @@ def test_purge_masks_an_e_licence_number_that_is_the_id_number(app, monkeypatch)
     from station.services import retention
     origin = retention.scrub({"licence": {"kind": "残疾人证", "number": AGENT_ID + "11", "issuer": "县残联"}})
     assert origin["licence"] == {"kind": "残疾人证", "number": "141081**********1811", "issuer": "县残联"}
+
+
+def test_a_paper_batch_loses_its_handover_notes_once_every_case_in_it_is_purged(app, monkeypatch):
+    from station.models import AccessLog, TransferHandover
+    from station.services import transfers
+
+    with app.app_context(), db.connection_context():
+        agent = User.get(User.username == "agent")
+        old, older, recent = _intake(), _intake(SECOND_ID), _intake("141081197204050010")
+        batches = {}
+        for name, members in (("all_old", [old, older]), ("mixed", [recent])):
+            transfer = transfers.create_transfer([c.id for c in members], destination="申请人家中", direction="resident",
+                                                 user=agent)
+            transfers.record_handover(transfer, giver="王代办", receiver=RELATIVE, place="东关村", user=agent,
+                                      receiver_kind="resident", note=f"由其子{RELATIVE}代收，电话{NUMBER}")
+            batches[name] = transfer.id
+        for case, months in ((old, 30), (older, 30), (recent, 3)):
+            with db.atomic():
+                county_changes.apply_change(protocol.CHANGE_CASE_STATUS, case.id, {
+                    "status": "rejected", "decided_at": _iso_months_ago(months)})
+        OutboxEvent.update(state="acked").execute()
+    _env(monkeypatch, app)
+
+    assert "已删除 2 件" in CliRunner().invoke(cli, ["purge"]).output
+    with app.app_context(), db.connection_context():
+        [cleared] = TransferHandover.select().where(TransferHandover.transfer == batches["all_old"])
+        assert (cleared.note, cleared.receiver) == ("", "欧**明")
+        [kept] = TransferHandover.select().where(TransferHandover.transfer == batches["mixed"])
+        assert (kept.note, kept.receiver) == (f"由其子{RELATIVE}代收，电话{NUMBER}", RELATIVE)  # its case is recent
+        logged = AccessLog.select().where((AccessLog.action == "transfer_handover") & AccessLog.detail.contains("保存期满"))
+        assert [e.object for e in logged] == [cleared.transfer.batch_no]
