@@ -225,3 +225,37 @@ def test_a_paper_batch_loses_its_handover_notes_once_every_case_in_it_is_purged(
         assert (kept.note, kept.receiver) == (f"由其子{RELATIVE}代收，电话{NUMBER}", RELATIVE)  # its case is recent
         logged = AccessLog.select().where((AccessLog.action == "transfer_handover") & AccessLog.detail.contains("保存期满"))
         assert [e.object for e in logged] == [cleared.transfer.batch_no]
+
+
+def test_purge_clears_the_copy_of_another_devices_case_the_county_closed_long_ago(app, agent, monkeypatch):
+    from station.models import AccessLog, SharedCase
+    from tests.fixtures.intake import GOOD_ID
+
+    old, recent = protocol.new_id(), protocol.new_id()
+    address = "示范县东关镇东关村三组12号"
+    sent = {"origin_device": 1, "status": "submitted", "applicant_name": "赵秀英", "snapshot": {
+        "case_no": "1410811022012023030100010-01", "item_name": "高龄津贴申领", "form_values": {"mail_to": address},
+        "applicant": {"name": "赵秀英", "id_number": GOOD_ID, "phone": "13912345678", "address": address},
+        "materials": [{"key": "hukou_book", "status": "not_applicable", "supplied_note": f"户口在{RELATIVE}处"}]}}
+    with app.app_context(), db.connection_context():
+        for case_id in (old, recent):
+            with db.atomic():  # taken on the laptop, then closed by the county, as the feed brings them
+                county_changes.apply_change(protocol.CHANGE_CASE_SHARED, case_id, {**sent, "case_id": case_id})
+                county_changes.apply_change(protocol.CHANGE_CASE_STATUS, case_id, {"status": "completed"})
+        SharedCase.update(updated_at=dt.datetime.now() - dt.timedelta(days=31 * 30)).where(SharedCase.id == old).execute()
+    _env(monkeypatch, app)
+
+    dry = CliRunner().invoke(cli, ["purge", "--dry-run"])
+    assert "其他设备办件副本：将删除 1 件" in dry.output and "110105********002X" in dry.output, dry.output
+    assert "其他设备办件副本：已删除 1 件" in CliRunner().invoke(cli, ["purge"]).output
+    with app.app_context(), db.connection_context():
+        snapshot = SharedCase.get_by_id(old).snapshot
+        assert snapshot["applicant"]["id_number"] == "110105********002X" and snapshot["applicant"]["address"] == ""
+        assert snapshot["form_values"] == {} and RELATIVE not in json.dumps(snapshot, ensure_ascii=False)
+        assert SharedCase.get_by_id(recent).snapshot["applicant"]["id_number"] == GOOD_ID  # closed lately: whole
+        assert AccessLog.select().where((AccessLog.action == "shared_case_purge") & (AccessLog.case_id == old)).count() == 1
+        with db.atomic():  # the county sending the copy again brings nothing back
+            county_changes.apply_change(protocol.CHANGE_CASE_SHARED, old, {**sent, "case_id": old})
+        assert SharedCase.get_by_id(old).snapshot["applicant"]["address"] == ""
+    assert address not in agent.get(f"/cases/shared/{old}").get_data(as_text=True)
+    assert "其他设备办件副本：已删除 0 件" in CliRunner().invoke(cli, ["purge"]).output
