@@ -310,3 +310,29 @@ def test_a_visit_the_lost_pc_recorded_after_the_backup_comes_back_with_the_count
     after = sync(restored)
     assert after.error == "" and after.conflicts == 0 and after.rejected == 0
     _assert_each_event_once_at_the_hub(restored, hub)
+
+
+def test_a_case_the_lost_pc_took_during_a_visit_the_backup_held_is_linked_to_it_again(linked, hub, tmp_path):
+    from station.models import Case as StationCase
+    from station.services import home_visits
+    from tests.fixtures.station import StationClient
+
+    app = linked
+    agent = StationClient(app.test_client()).login("agent")
+    recorded = agent.post("/visits/new", {"visited_on": dt.date.today().isoformat(), "started_at": "09:30",
+                                          "staff": "王代办", "resident_name": "孙福贵", "address": "东关村五组3号",
+                                          "purpose": "代办参保登记", "outcome": "done"})
+    visit_id = recorded.headers["Location"].rsplit("/", 1)[-1]
+    assert sync(app).error == ""
+    backup_file = _backup(app, tmp_path)
+    [taken] = queue_cases(app, 1)  # after the backup, during that visit
+    with app.app_context(), db.connection_context():
+        home_visits.carry(visit_id, StationCase.get_by_id(taken))
+        case_no = StationCase.get_by_id(taken).case_no
+    assert sync(app).error == ""
+
+    restored = _restore(backup_file, tmp_path / "new-pc")
+    assert sync(restored).error == ""
+    page = StationClient(restored.test_client()).login("agent").get(f"/visits/{visit_id}").get_data(as_text=True)
+    assert case_no in page.split('id="visit-cases"', 1)[1].split("</ul>", 1)[0]
+    _assert_each_event_once_at_the_hub(restored, hub)
