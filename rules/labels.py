@@ -157,6 +157,7 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "library_reuse": "复用已核验材料",
     "licence_lookup": "查询电子证照",
     "library_purge": "删除过期的居民材料",
+    "shared_case_purge": "清除其他设备办件副本的个人信息",
     "licence_import": "导入电子证照",
     "login": "登录",
     "login_failed": "登录失败",

@@ -25,7 +25,7 @@ from station.extensions import db
 from station.migrate import DatabaseNewer
 from station.packaging.build import build_package
 from station.packaging.wheelhouse import PLATFORMS, WheelhouseError
-from station.services import access_log, backups, protection, retention, usb_bundles
+from station.services import access_log, backups, protection, retention, shared_case_retention, usb_bundles
 from station.services.backups import BackupError
 from station.services.errors import ValidationFailed
 from station.services.users import create_user
@@ -260,10 +260,12 @@ def purge_command(dry_run: bool) -> None:
             found = retention.candidates(months)
             visits = retention.visit_candidates(months)
             bookings = retention.booking_candidates(months)
+            copies = shared_case_retention.candidates(months)
         else:
-            found = retention.purge(months, app.config["ATTACHMENT_DIR"])
+            found = retention.purge(months, app.config["ATTACHMENT_DIR"], actor=cli_actor())
             visits = retention.purge_visits(months, actor=cli_actor())
             bookings = retention.purge_bookings(months, actor=cli_actor())  # after the visits: a booking waits for its visit
+            copies = shared_case_retention.purge(months, actor=cli_actor())
         library = retention.purge_library(app.config["ATTACHMENT_DIR"], dry_run=dry_run, actor=cli_actor())
     for c in found:
         click.echo(f"{c.case_no}\t{c.item_name}\t{c.status_name}\t办结于 {c.closed_at:%Y-%m-%d}\t{c.masked_id}"
@@ -273,12 +275,15 @@ def purge_command(dry_run: bool) -> None:
                    f"\t所收办件 {v.cases} 件")
     for b in bookings:
         click.echo(f"预约\t{b.slot_date:%Y-%m-%d} {b.slot_start}\t{b.code}\t{b.item_name}\t{b.masked_name}\t{b.status_name}")
+    for s in copies:
+        click.echo(f"其他设备办件副本\t{s.case_no}\t{s.item_name}\t{s.masked_id}")
     verb = "将删除" if dry_run else "已删除"
     click.echo(f"保存期 {months} 个月：{verb} {len(found)} 件办件的扫描件和完整个人信息（只含县级平台已确认接收的已办结办件）。")
     click.echo(f"上门服务记录：{verb} {len(visits)} 条的服务对象姓名、电话和地址"
                "（只含县级平台已确认接收、所收办件均已办结的上门服务）。")
     click.echo(f"预约：{verb} {len(bookings)} 个的预约人姓名、电话、住址和备注"
                "（只含县级平台已确认接收、已取消、未到、所转办件已办结或一直未登记到否的预约）。")
+    click.echo(f"其他设备办件副本：{verb} {len(copies)} 件的完整个人信息和文字说明（只含县级平台已办结的办件）。")
     click.echo(f"居民材料库：{verb}过期的已核验材料 {library.kept} 份（含扫描件）、"
                f"{retention.LICENCE_CHECK_DAYS} 天前的电子证照查询结果 {library.checks} 条。")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 
@@ -14,6 +15,7 @@ from station.services.attachments import open_blob
 from station.services.county_changes import apply_change
 from station.services.numbering import raise_daily_sequences
 from station.services.restored_cases import continue_case, rebuild_case
+from station.services.restored_visits import continue_visit, is_visit, rebuild_visit
 from sync.hooks import StationHooks
 
 APP_VERSION = "0.1.0"
@@ -31,11 +33,21 @@ def station_hooks(app: Flask) -> StationHooks:
         access_log_after=entries_after,
         raise_case_numbers=raise_daily_sequences,
         continue_access_log=continue_after_restore,
-        rebuild_case=rebuild_case,
-        continue_case=continue_case,
+        rebuild_case=_rebuild_record,
+        continue_case=_continue_record,
         appointments_pending=appointments.pending_push,
         appointments_confirmed=appointments.push_confirmed,
         transfer_handovers_pending=transfers.pending_push,
         transfer_handovers_confirmed=transfers.push_confirmed,
         transfer_handovers_refused=transfer_refusals.push_refused,
     )
+
+
+def _rebuild_record(record_id: str, events: list[dict[str, Any]]) -> bool:
+    """A case or a home visit the lost PC took after the backup (their events queue alike), from the county's copy."""
+    return rebuild_visit(record_id, events) if is_visit(events) else rebuild_case(record_id, events)
+
+
+def _continue_record(record_id: str, events: list[dict[str, Any]]) -> bool:
+    """What the lost PC wrote after the backup to a case or a home visit the backup holds."""
+    return continue_visit(record_id, events) if is_visit(events) else continue_case(record_id, events)

@@ -104,7 +104,8 @@ def requeue(event_id: str) -> OutboxEvent:
     return event
 
 
-def settle_conflict(event_id: str, resolution: str, reason: str = "") -> OutboxEvent | None:
+def settle_conflict(event_id: str, resolution: str, reason: str = "", at: dt.datetime | None = None
+                    ) -> OutboxEvent | None:
     """The county resolved the conflict over this event: it is no longer this station's to send.
 
     Whatever the county chose — its copy, this station's, or a merge — the hub now holds what it
@@ -113,15 +114,20 @@ def settle_conflict(event_id: str, resolution: str, reason: str = "") -> OutboxE
     as a person reads it) replaces the conflict's reason and ``acked_at`` says when it came: a record
     without a timeline of its own (a home visit) shows the decision from here. Call inside the pull's
     transaction.
+
+    An event a restore took back from the county's copy is held as delivered (sync/restore.py records it
+    accepted) though the county had it in conflict: the settlement, which the restored station's pull
+    brings down again, is recorded on it all the same. One already settled is left as it is (the feed
+    may repeat). ``at``: when the county decided (default: now).
     """
     event = OutboxEvent.get_or_none(OutboxEvent.event_id == event_id)
-    if event is None or event.state == "acked":
+    if event is None or (event.state == "acked" and event.result == "resolved"):
         return event
     event.state = "acked"
     event.result = "resolved"
     event.result_code = resolution[:32]
     event.reason = reason or event.reason
-    event.acked_at = now()
+    event.acked_at = at or now()
     event.save()
     return event
 

@@ -143,7 +143,8 @@ class Attachment(BaseModel):
 
 
 class TimelineEntry(BaseModel):
-    """Append-only history of a case: who did what, when. Never updated, never deleted."""
+    """Append-only history of a case: who did what, when. Never deleted; only retention rewrites a line,
+    to take out free text that may name the resident (services/free_text.py)."""
 
     id = AutoField()
     case = ForeignKeyField(Case, backref="timeline", on_delete="CASCADE")

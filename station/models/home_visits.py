@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from peewee import CharField, DateField, DateTimeField, TextField
 
-from station.models.base import BaseModel, now
+from station.models.base import BaseModel, OpenedTextField, now
 
 
 class HomeVisit(BaseModel):
     """One visit: who went, where, when, for whom, what was done, how it ended.
 
     The resident's name, phone and address are sealed like a booking's (services/home_visits.py), and
-    cleared by retention like a case's (services/retention.py).
+    cleared by retention like a case's (services/retention.py). What was done and the outcome note are
+    free text (a relative's name, a number) and sealed by the writer too (migration 0027), read back opened.
     """
 
     id = CharField(max_length=36, primary_key=True)  # a ULID
@@ -23,9 +24,9 @@ class HomeVisit(BaseModel):
     resident_phone_stored = TextField(default="")
     address_stored = TextField()
     village_code = CharField(max_length=12, default="")  # 12-digit area code of the village (migration 0021)
-    purpose = TextField(default="")  # what was done
+    purpose = OpenedTextField(default="")  # what was done
     outcome = CharField(max_length=16)  # rules.home_visits.OUTCOMES
-    outcome_note = TextField(default="")
+    outcome_note = OpenedTextField(default="")
     appointment_id = CharField(max_length=36, default="")  # the booking it answered, if any
     created_by = CharField(max_length=100, default="")
     created_at = DateTimeField(default=now)

@@ -253,6 +253,10 @@ CONFLICT_RESOLUTIONS = {
 }
 
 
+NOTE_OPENS = "（说明："  # where the clerk's note starts in a settlement's line
+NOTE_CLEARED = "（说明已于保存期满时清除）"
+
+
 def conflict_decision(payload: dict[str, Any], held_back: str = "", by: str = "县级平台") -> str:
     """The county's settlement of a conflict as the station's staff read it: the decision, the clerk's
     note, and — when ``held_back`` names the record (“该办件”) — that its waiting events go out again.
@@ -264,8 +268,22 @@ def conflict_decision(payload: dict[str, Any], held_back: str = "", by: str = "�
     if resolution not in CONFLICT_RESOLUTIONS:
         raise DomainError(f"县级平台返回了未知的冲突处理方式：{resolution}")
     note = str(payload.get("note") or "")
-    message = f"{by}核对了同步冲突：{CONFLICT_RESOLUTIONS[resolution]}" + (f"（说明：{note}）" if note else "")
+    message = f"{by}核对了同步冲突：{CONFLICT_RESOLUTIONS[resolution]}" + (f"{NOTE_OPENS}{note}）" if note else "")
     return message + (f"。{held_back}暂停的后续记录已恢复上传。" if held_back else "。")
+
+
+def conflict_decision_without_note(message: str) -> str:
+    """A settlement as :func:`conflict_decision` worded it, with the clerk's note taken out (retention).
+
+    The note is free text (it may name the resident); the decision and who settled it stay. Only the
+    stored line is left for a home visit's settlement (no timeline holds its payload), so the note is
+    cut between the marks this module wrote around it.
+    """
+    head, opened, rest = message.partition(NOTE_OPENS)
+    if not opened:
+        return message
+    close = rest.rfind("）。")  # the note's own close: what follows it (the held-back sentence) has none
+    return head + NOTE_CLEARED + (rest[close + 1:] if close >= 0 else "。")
 
 
 def apply_conflict_resolution(case_id: str, payload: dict[str, Any]) -> Case | None:
@@ -280,17 +298,18 @@ def apply_conflict_resolution(case_id: str, payload: dict[str, Any]) -> Case | N
     case = Case.get_or_none(Case.id == case_id)
     if case is None:
         return None
-    settle_conflict(str(payload.get("event_id") or ""), str(payload["resolution"]), message)
+    settle_conflict(str(payload.get("event_id") or ""), str(payload["resolution"]), message,
+                    decided_at(payload, "resolved_at"))
     timeline.record(case, f"县级平台 {payload.get('resolved_by') or ''}".strip(), "county_conflict_resolved", message,
                     {"payload": payload})
     return case
 
 
-def decided_at(payload: dict[str, Any]) -> dt.datetime:
-    """When the county decided, in station time: a station that pulls a week late still closes the
-    case on the day the county did, so the actual time used (四条线) is the county's, not the link's."""
+def decided_at(payload: dict[str, Any], key: str = "decided_at") -> dt.datetime:
+    """When the county decided (``payload[key]``), in station time: a station that pulls a week late still
+    closes the case on the day the county did, so the actual time used (四条线) is the county's, not the link's."""
     try:
-        when = dt.datetime.fromisoformat(str(payload.get("decided_at") or "").replace("Z", "+00:00"))
+        when = dt.datetime.fromisoformat(str(payload.get(key) or "").replace("Z", "+00:00"))
     except ValueError:
         return now()
     if when.tzinfo is None:
@@ -317,12 +336,8 @@ def apply_county_status(case_id: str, payload: dict[str, Any]) -> Case | None:
     case.hub_case_no = payload.get("hub_case_no") or case.hub_case_no
     case.status_reason = payload.get("reason") or ""
     if status == "supplement":
-        # the county names materials as {"key", "name"}; older hubs send plain names
         entries = payload.get("supplement_items") or []
-        case.supplement_items = [
-            str(entry.get("name") or entry.get("key")) if isinstance(entry, dict) else str(entry)
-            for entry in entries
-        ]
+        case.supplement_items = _supplement_names(entries)
         case.supplement_keys = [str(entry["key"]) for entry in entries if isinstance(entry, dict) and entry.get("key")]
         case.supplemented_at = None  # a new request waits for a new answer
     if status == "completed":
@@ -335,15 +350,33 @@ def apply_county_status(case_id: str, payload: dict[str, Any]) -> Case | None:
     case.updated_at = now()
     case.save()
     clerk = payload.get("clerk") or "县级平台"
-    message = f"县级平台：{COUNTY_DECISIONS[status]}"
-    if case.status_reason:
-        message += f"（{case.status_reason}）"
-    if status == "supplement" and case.supplement_items:
-        message += "，需补正：" + "、".join(case.supplement_items)
-    if status == "completed":
-        message += "，结果：" + RESULTS.get(case.result, "不予") + (f"，{case.result_text}" if case.result_text else "")
-    timeline.record(case, f"县级平台 {clerk}", f"county_{status}", message, {"payload": payload})
+    timeline.record(case, f"县级平台 {clerk}", f"county_{status}", county_status_message(status, payload),
+                    {"payload": payload})
     return case
+
+
+def _supplement_names(entries: list[Any]) -> list[str]:
+    """The materials a 补正 asks for, by name: the county names them as {"key", "name"}; older hubs send plain names."""
+    return [str(entry.get("name") or entry.get("key")) if isinstance(entry, dict) else str(entry) for entry in entries]
+
+
+def county_status_message(status: str, payload: dict[str, Any]) -> str:
+    """A county decision's line on the timeline, from the change that carried it.
+
+    One wording for the pull and for retention, which writes the line again from the payload with the
+    county's free text (reason, result text) cleared.
+    """
+    message = f"县级平台：{COUNTY_DECISIONS.get(status, status)}"
+    reason = payload.get("reason") or ""
+    if reason:
+        message += f"（{reason}）"
+    items = _supplement_names(payload.get("supplement_items") or [])
+    if status == "supplement" and items:
+        message += "，需补正：" + "、".join(items)
+    if status == "completed":
+        result_text = payload.get("result_text") or ""
+        message += "，结果：" + RESULTS.get(payload.get("result") or "", "不予") + (f"，{result_text}" if result_text else "")
+    return message
 
 
 def add_note(case: Case, user: User, text: str) -> None:

@@ -284,7 +284,7 @@ def record_handover(case: Case, user: User, data: HandoverInput, today: dt.date 
         ems = (data.ems_no or "").strip().upper().replace(" ", "")
         if not _EMS.match(ems):
             errors["ems_no"] = "EMS 邮件号应为13位（如 EA123456789CN 或13位数字），请对照面单核对。"
-        address = (data.address or "").strip() or case.applicant_address
+        address = (data.address or "").strip() or personal.applicant_address(case)  # the column holds it sealed
         if not address:
             errors["address"] = "请填写邮寄地址。"
         day = _parse_day(data.date, today, "date", errors, "寄出日期")

@@ -21,7 +21,7 @@ from station import keys
 from station.extensions import db
 from station.models import Case, CatalogVersion, HomeVisit, HomeVisitCase, User
 from station.services import areas, villages
-from station.services.cases import CONFLICT_RESOLUTIONS, conflict_decision
+from station.services.cases import CONFLICT_RESOLUTIONS, conflict_decision, decided_at
 from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import IdentityError, check_area_code
 from sync import protocol
@@ -81,8 +81,12 @@ def record(data: VisitInput, user: User) -> HomeVisit:
               "appointment_id": data.appointment_id or ""}
     resident = {"name": data.resident_name.strip(), "phone": data.resident_phone.strip(), "address": data.address.strip()}
     with db.atomic():  # the county hears of the visit exactly when it is saved
+        # what was done and the outcome note are free text, like a staff note: they may name a relative
+        free_text = {"purpose": ring.seal(fields["purpose"]),
+                     "outcome_note": ring.seal(fields["outcome_note"]) if fields["outcome_note"] else ""}
         visit = HomeVisit.create(
-            id=protocol.new_id(), **{**fields, "visited_on": day}, resident_name_stored=ring.seal(resident["name"]),
+            id=protocol.new_id(), **{**fields, "visited_on": day, **free_text},
+            resident_name_stored=ring.seal(resident["name"]),
             resident_phone_stored=ring.seal(resident["phone"]) if resident["phone"] else "",
             address_stored=ring.seal(resident["address"]), created_by=user.name)
         enqueue(visit.id, events.VISIT_RECORDED, {**fields, "resident": resident, "by": user.name},
@@ -166,7 +170,9 @@ def apply_conflict_resolution(visit_id: str, payload: dict[str, Any]) -> HomeVis
     clerk = str(payload.get("resolved_by") or "")
     message = conflict_decision(payload, "此次上门服务" if visit is not None else "",
                                 by=f"县级平台（{clerk}）" if clerk else "县级平台")
-    settle_conflict(str(payload.get("event_id") or ""), str(payload["resolution"]), message)
+    # the county's time, not the pull's: a station restored from a backup, pulling it again, shows the same line
+    settle_conflict(str(payload.get("event_id") or ""), str(payload["resolution"]), message,
+                    decided_at(payload, "resolved_at"))
     return visit
 
 

@@ -171,7 +171,8 @@ def _reseal_notes() -> int:
 
 #: Other tables' sealed columns, whole values: (table, key column, sealed columns).
 OTHER_SEALED = (("shared_case", "id", ("snapshot",)),
-                ("home_visit", "id", ("resident_name_stored", "resident_phone_stored", "address_stored")))
+                ("home_visit", "id", ("resident_name_stored", "resident_phone_stored", "address_stored", "purpose",
+                                      "outcome_note")))
 
 
 def _reseal_other_tables() -> int:

@@ -79,7 +79,7 @@ def _create(case_id: str, first: dict[str, Any], snap: dict[str, Any], item: Ser
     agent_info = snap.get("agent") or {}
     agent = (User.get_or_none(User.username == str(agent_info.get("username") or ""))
              or User.select().order_by(User.id).first())
-    received_at = _local(snap.get("received_at")) or dt.datetime.now()
+    received_at = local_time(snap.get("received_at")) or dt.datetime.now()
     decision = str(snap.get("decision") or "collected")
     fields = {f["name"] for f in item.form_fields or []}
     return Case.create(
@@ -113,7 +113,7 @@ def _store_materials(case: Case, rows: list[dict[str, Any]]) -> None:
             case=case, position=position, key=str(m["key"]), name=str(m.get("name") or m["key"]),
             form=str(m.get("form") or ""), copies=int(m.get("copies") or 1), essential=bool(m.get("essential", True)),
             status=str(m.get("status") or "missing"), due_date=_date(m.get("due_date")),
-            e_license_no=str(m.get("e_license_no") or ""), received_at=_local(m.get("received_at")),
+            e_license_no=str(m.get("e_license_no") or ""), received_at=local_time(m.get("received_at")),
             supplied_as=str(m.get("supplied_as") or ""), supplied_note=str(m.get("supplied_note") or ""))
 
 
@@ -129,7 +129,7 @@ def _replay(case: Case, event: dict[str, Any]) -> None:
     elif kind == "case.delivered":
         # the county's copy names the collector masked; the sealed number stayed on the lost PC
         case.status = "delivered"
-        case.delivered_at = _local(event.get("occurred_at")) or case.delivered_at
+        case.delivered_at = local_time(event.get("occurred_at")) or case.delivered_at
         case.delivery = {k: v for k, v in payload.items() if k != "by"}
     elif kind == "case.note":
         # sealed whole, as services.cases.add_note keeps a note: free text may carry a phone number
@@ -138,7 +138,7 @@ def _replay(case: Case, event: dict[str, Any]) -> None:
     timeline.record(case, ACTOR, "restored_event", message, {"seq": event.get("seq"), "kind": kind})
 
 
-def _local(value: Any) -> dt.datetime | None:
+def local_time(value: Any) -> dt.datetime | None:
     """An ISO time with offset as the station's naive local time (how the station stores times)."""
     try:
         parsed = dt.datetime.fromisoformat(str(value))

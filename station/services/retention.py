@@ -4,15 +4,22 @@ Only a case that is closed (completed, rejected or delivered) more than ``RETENT
 ago *and* whose every outbox event the county has acknowledged: the county holds the record
 then, and the station never loses anything it has not handed over. What goes: the scans (files
 and their rows), the ID numbers and phones (kept in their masked form, so a person can still
-tell which case is which), the address and the form values (which may hold addresses), and the
-same in the case's sent outbox payloads. Each purge is written on the case's timeline. The
+tell which case is which; the result's collector's too), the address and the form values (which may
+hold addresses) and a postal handover's address, an e-licence's number masked (it may be the ID
+number), and the same in the case's sent outbox payloads. Free text goes too (services/free_text.py): staff notes, the
+county's reasons, result texts and settlement notes, a material's 不适用 reason, a rating's words, a
+整改's conversation — in the rows, on the timeline (each line rewritten without the words) and in the sent
+payloads; and once every case of a paper batch is purged, its handover notes and the name of a
+resident who signed for papers given back (kept masked). Each purge is written on the case's timeline
+(a batch's in the access log). The
 connection zeroes freed space (``secure_delete``) and the WAL is truncated afterwards, so the old
 bytes do not linger in the file.
 
 Home visits (上门服务) go the same way, with the same months: a visit made before the cutoff, every
 case taken during it closed, and every one of its outbox events acknowledged (at least one). Its
-resident's name and phone are kept masked, its address is removed — in the row and in its sent
-outbox payloads — and the purge is written on the visit's page (``personal_purged_at``) and in the
+resident's name and phone are kept masked, its address and the outcome note (free text) are removed and
+any number in what was done is masked — in the row and in its sent outbox payloads — as is the county
+clerk's note in a settled conflict kept on its outbox event (the decision stays on its page); the purge is written on the visit's page (``personal_purged_at``) and in the
 access log.
 
 Bookings (预约) too: a slot before the cutoff, the booking finished (cancelled, not attended,
@@ -34,21 +41,23 @@ from peewee import ModelSelect
 from rules import appointments as booking_rules
 from rules.labels import HOME_VISIT_OUTCOMES
 from rules.periods import add_months
-from rules.privacy import mask_id_number, mask_name, mask_phone
+from rules.privacy import mask_id_number, mask_licence_number, mask_name, mask_numbers_in, mask_phone
 from station import keys
 from station.extensions import db
 from station.models import (
     Appointment,
     Attachment,
     Case,
+    CaseMaterial,
     HomeVisit,
     HomeVisitCase,
     KeptMaterial,
     LicenceCheck,
     ServiceItem,
 )
-from station.services import access_log, material_library, personal, timeline
+from station.services import access_log, free_text, material_library, personal, timeline
 from station.services.attachments import blob_path
+from station.services.cases import conflict_decision_without_note
 from sync.local_db import now
 from sync.outbox import OutboxEvent
 from websec.audit import SYSTEM_ACTOR
@@ -102,17 +111,19 @@ def candidates(months: int, today: dt.date | None = None) -> list[PurgeCandidate
     ]
 
 
-def purge(months: int, attachment_dir: str, today: dt.date | None = None) -> list[PurgeCandidate]:
+def purge(months: int, attachment_dir: str, today: dt.date | None = None, *,
+          actor: str = SYSTEM_ACTOR) -> list[PurgeCandidate]:
     """Purge every candidate; return what went (as a dry run would have listed it)."""
     done = candidates(months, today)
     if not done:
         return []
-    return zeroing_what_it_frees(db, lambda: [candidate for candidate in done if _purge_case(candidate, attachment_dir)])
+    return zeroing_what_it_frees(db, lambda: [candidate for candidate in done
+                                              if _purge_case(candidate, attachment_dir, actor)])
 
 
 
 
-def _purge_case(candidate: PurgeCandidate, attachment_dir: str) -> bool:
+def _purge_case(candidate: PurgeCandidate, attachment_dir: str, actor: str) -> bool:
     with db.atomic("IMMEDIATE"):
         case = Case.get_by_id(candidate.case_id)
         if OutboxEvent.select().where((OutboxEvent.case_id == case.id) & (OutboxEvent.state != "acked")).exists():
@@ -122,13 +133,21 @@ def _purge_case(candidate: PurgeCandidate, attachment_dir: str) -> bool:
             mask_id_number(personal.applicant_id_number(case)), mask_phone(personal.applicant_phone(case)), "",
             mask_id_number(personal.proxy_id_number(case)), mask_phone(personal.proxy_phone(case)))
         columns["applicant_id_index"] = ""  # a purged case is no longer found by the number
+        collector = personal.collector_id_number(case)  # who collected the result: a full number too
+        columns["collector_id_stored"] = personal.seal(mask_id_number(collector)) if collector else ""
+        columns["delivery"] = scrub(case.delivery)  # a postal handover holds the address
         Case.update(**columns, form_values={}, personal_purged_at=now()).where(Case.id == case.id).execute()
-        for event in OutboxEvent.select(OutboxEvent.id, OutboxEvent.payload).where(OutboxEvent.case_id == case.id):
-            OutboxEvent.update(payload=scrub(event.payload)).where(OutboxEvent.id == event.id).execute()
+        free_text.clear_case_text(case)
+        for material in CaseMaterial.select().where(CaseMaterial.case == case):
+            if material.e_license_no or material.origin:  # a licence number may be the ID number (a 残疾人证's is)
+                CaseMaterial.update(e_license_no=mask_licence_number(material.e_license_no),
+                                    origin=scrub(material.origin)).where(CaseMaterial.id == material.id).execute()
+        _scrub_events(case.id, scrub)
+        free_text.clear_batches_of(case, actor)
         Attachment.delete().where(Attachment.case == case).execute()
         timeline.record(case, "系统", "personal_data_purged",
-                        f"保存期满：已删除扫描件 {len(files)} 份、住址和完整证件号码、电话（县级平台已确认接收）",
-                        {"scans": len(files)})
+                        f"保存期满：已删除扫描件 {len(files)} 份、住址和完整证件号码、电话，以及备注、县级平台说明等文字说明"
+                        "（县级平台已确认接收）", {"scans": len(files)})
     for attachment in files:  # after the commit; a file still used by another case stays
         if not Attachment.select().where(Attachment.sha256 == attachment.sha256).exists():
             try:
@@ -138,18 +157,34 @@ def _purge_case(candidate: PurgeCandidate, attachment_dir: str) -> bool:
     return True
 
 
+def _scrub_events(record_id: str, scrubbed: Any) -> None:
+    """A purged record's sent events: each payload through `scrubbed`, a county settlement's note taken out.
+
+    Only acknowledged events are ever here (the purge checks it in the same transaction): the county has
+    them, nothing will send them again.
+    """
+    for event in OutboxEvent.select(OutboxEvent.id, OutboxEvent.payload, OutboxEvent.result, OutboxEvent.reason).where(
+            OutboxEvent.case_id == record_id):
+        reason = conflict_decision_without_note(event.reason) if event.result == "resolved" else event.reason
+        OutboxEvent.update(payload=scrubbed(event.payload), reason=reason).where(OutboxEvent.id == event.id).execute()
+
+
 def scrub(value: Any, key: str = "") -> Any:
-    """A payload with numbers masked and addresses and form values removed (for a purged case's sent events)."""
+    """A payload with numbers masked, addresses, form values and free text removed (for a purged case's sent events)."""
     if isinstance(value, dict):
+        if key == "licence" and isinstance(value.get("number"), str):  # the county's licence a material relied on
+            value = {**value, "number": mask_licence_number(value["number"])}
         return {k: ({} if k == "form_values" else scrub(v, k)) for k, v in value.items()}
     if isinstance(value, list):
         return [scrub(v, key) for v in value]
     if isinstance(value, str):
         if key.endswith("id_number"):
             return mask_id_number(value)
+        if key == "e_license_no":
+            return mask_licence_number(value)
         if key.endswith("phone"):
             return mask_phone(value)
-        if "address" in key:
+        if "address" in key or key in free_text.FREE_TEXT_KEYS:
             return ""
     return value
 
@@ -214,18 +249,21 @@ def _purge_visit(candidate: VisitPurgeCandidate, actor: str) -> bool:
         phone = ring.unseal(visit.resident_phone_stored) if visit.resident_phone_stored else ""
         HomeVisit.update(resident_name_stored=ring.seal(candidate.masked_name),
                          resident_phone_stored=ring.seal(mask_phone(phone)) if phone else "",
-                         address_stored=ring.seal(""), personal_purged_at=now()).where(HomeVisit.id == visit.id).execute()
-        for event in OutboxEvent.select(OutboxEvent.id, OutboxEvent.payload).where(OutboxEvent.case_id == visit.id):
-            OutboxEvent.update(payload=scrub_visit(event.payload)).where(OutboxEvent.id == event.id).execute()
+                         address_stored=ring.seal(""), outcome_note="", purpose=ring.seal(mask_numbers_in(visit.purpose)),
+                         personal_purged_at=now()).where(HomeVisit.id == visit.id).execute()
+        _scrub_events(visit.id, scrub_visit)
         access_log.record("home_visit", actor_name=actor, obj=visit.id,
-                          detail=f"保存期满：已清除 {visit.visited_on:%Y-%m-%d} 上门服务的服务对象姓名、电话和地址"
-                                 "（县级平台已确认接收）")
+                          detail=f"保存期满：已清除 {visit.visited_on:%Y-%m-%d} 上门服务的服务对象姓名、电话和地址，"
+                                 "以及结果说明和县级平台的处理说明（县级平台已确认接收）")
     return True
 
 
 def scrub_visit(payload: Any) -> Any:
-    """A visit's sent payload with the resident's name and phone masked and the address removed."""
+    """A visit's sent payload with the resident's name and phone masked, the address and the outcome note
+    removed, and any number in what was done masked."""
     payload = scrub(payload)
+    if isinstance(payload, dict) and isinstance(payload.get("purpose"), str):
+        payload["purpose"] = mask_numbers_in(payload["purpose"])
     resident = payload.get("resident") if isinstance(payload, dict) else None
     if isinstance(resident, dict) and isinstance(resident.get("name"), str):
         payload["resident"] = {**resident, "name": mask_name(resident["name"])}

@@ -17,6 +17,7 @@ from rules.labels import HUB_CASE_STATUSES
 from rules.privacy import mask_id_number, mask_phone
 from station.models import Case, SharedCase
 from station.models.base import now
+from station.services import shared_case_retention
 from station.services.errors import DomainError
 
 
@@ -32,6 +33,10 @@ def apply_shared(case_id: str, payload: dict[str, Any]) -> SharedCase | None:
     snapshot = payload.get("snapshot")
     if not isinstance(snapshot, dict):
         raise DomainError("县级平台发来的其他设备办件缺少内容。")
+    held = SharedCase.get_or_none(SharedCase.id == case_id)
+    purged_at = (held.snapshot or {}).get(shared_case_retention.PURGED_MARK) if held is not None else None
+    if purged_at:  # retention cleared this copy: sent again, it stays cleared
+        snapshot = shared_case_retention.cleared({**snapshot, shared_case_retention.PURGED_MARK: purged_at})
     fields = {
         "case_no": str(payload.get("case_no") or snapshot.get("case_no") or "")[:64],
         "query_code": str(payload.get("query_code") or snapshot.get("query_code") or "")[:32],

@@ -15,7 +15,7 @@ def actor_of(user: User | None) -> str:
 
 
 def record(case: Case, actor: str, action: str, message: str, data: dict[str, Any] | None = None) -> TimelineEntry:
-    """Append one entry; never updated, never deleted."""
+    """Append one entry; never deleted (retention only takes the free text out of its line)."""
     return TimelineEntry.create(case=case, actor=actor, action=action, message=message, data=data or {})
 
 

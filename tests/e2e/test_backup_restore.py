@@ -253,3 +253,86 @@ def test_what_the_lost_pc_wrote_to_cases_the_backup_held_comes_back_from_the_cou
     assert sync(restored).error == ""
     _assert_each_event_once_at_the_hub(restored, hub)
     assert len(hub_events(hub)) == events_before + 1
+
+
+def _visit_decisions(app, visit_id: str) -> list[str]:  # noqa: ANN001
+    """The county's decision lines as the visit's page lists them."""
+    from tests.fixtures.station import StationClient
+
+    page = StationClient(app.test_client()).login("agent").get(f"/visits/{visit_id}").get_data(as_text=True)
+    assert 'id="visit-history"' in page, "the visit is not at this station"
+    history = page.split('id="visit-history"', 1)[1].split("</ul>", 1)[0]
+    return [" ".join(line.split("</li>", 1)[0].split()) for line in history.split('<li class="visit-decision">')[1:]]
+
+
+def test_a_visit_the_lost_pc_recorded_after_the_backup_comes_back_with_the_countys_decision(linked, hub, faults,
+                                                                                          tmp_path):
+    """A visit recorded after the backup, its record in conflict and settled by the county: the restored PC
+    has the visit, the same decision line on its page, and the visit's next event follows the county's."""
+    from station.services import home_visits
+    from tests.fixtures.hub import logged_in, resolve_conflict
+    from tests.fixtures.station import StationClient
+
+    app = linked
+    queue_cases(app, 1)
+    assert sync(app).error == ""
+    backup_file = _backup(app, tmp_path)
+    agent = StationClient(app.test_client()).login("agent")
+    recorded = agent.post("/visits/new", {"visited_on": dt.date.today().isoformat(), "started_at": "09:30",
+                                          "staff": "王代办", "resident_name": "孙福贵", "resident_phone": "13700002222",
+                                          "address": "东关村五组3号", "purpose": "代办参保登记", "outcome": "done",
+                                          "outcome_note": "由其子孙小军代签"})
+    visit_id = recorded.headers["Location"].rsplit("/", 1)[-1]
+    faults.drop_after = 1
+    assert sync(app).error  # the county stored the visit; its answer was lost
+    with app.app_context(), db.connection_context():
+        event = OutboxEvent.get(OutboxEvent.case_id == visit_id)
+        event.payload = {**event.payload, "ended_at": "10:40"}  # the copy drifted before it went again
+        event.save()
+    assert sync(app).conflicts == 1
+    resolve_conflict(logged_in(hub.app, "county", "approver", "县级窗口"), "keep_county", "已电话核实")
+    assert sync(app).error == ""
+    on_the_lost_pc = _visit_decisions(app, visit_id)
+    assert len(on_the_lost_pc) == 1 and "保留县级记录" in on_the_lost_pc[0] and "已电话核实" in on_the_lost_pc[0]
+
+    restored = _restore(backup_file, tmp_path / "new-pc")
+    summary = sync(restored)
+    assert summary.error == "" and summary.pushed == 0
+    assert _visit_decisions(restored, visit_id) == on_the_lost_pc
+    with restored.app_context(), db.connection_context():
+        visit = home_visits.get(visit_id)
+        assert home_visits.intake_values(visit)["applicant_name"] == "孙福贵"  # sealed again at this station
+        assert visit.outcome_note == "由其子孙小军代签"
+        [fresh] = queue_cases(restored, 1)
+    with restored.app_context(), db.connection_context():
+        from station.models import Case as StationCase
+        home_visits.carry(visit_id, StationCase.get_by_id(fresh))  # the visit's next event
+    after = sync(restored)
+    assert after.error == "" and after.conflicts == 0 and after.rejected == 0
+    _assert_each_event_once_at_the_hub(restored, hub)
+
+
+def test_a_case_the_lost_pc_took_during_a_visit_the_backup_held_is_linked_to_it_again(linked, hub, tmp_path):
+    from station.models import Case as StationCase
+    from station.services import home_visits
+    from tests.fixtures.station import StationClient
+
+    app = linked
+    agent = StationClient(app.test_client()).login("agent")
+    recorded = agent.post("/visits/new", {"visited_on": dt.date.today().isoformat(), "started_at": "09:30",
+                                          "staff": "王代办", "resident_name": "孙福贵", "address": "东关村五组3号",
+                                          "purpose": "代办参保登记", "outcome": "done"})
+    visit_id = recorded.headers["Location"].rsplit("/", 1)[-1]
+    assert sync(app).error == ""
+    backup_file = _backup(app, tmp_path)
+    [taken] = queue_cases(app, 1)  # after the backup, during that visit
+    with app.app_context(), db.connection_context():
+        home_visits.carry(visit_id, StationCase.get_by_id(taken))
+        case_no = StationCase.get_by_id(taken).case_no
+    assert sync(app).error == ""
+
+    restored = _restore(backup_file, tmp_path / "new-pc")
+    assert sync(restored).error == ""
+    page = StationClient(restored.test_client()).login("agent").get(f"/visits/{visit_id}").get_data(as_text=True)
+    assert case_no in page.split('id="visit-cases"', 1)[1].split("</ul>", 1)[0]
+    _assert_each_event_once_at_the_hub(restored, hub)

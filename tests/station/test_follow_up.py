@@ -12,7 +12,7 @@ import pytest
 from rules import events
 from station.extensions import db
 from station.models import Case, CaseMaterial, TimelineEntry, User
-from station.services import cases, follow_up, intake, paper
+from station.services import cases, follow_up, intake, paper, personal
 from station.services.calendar import load_calendar
 from station.services.errors import DomainError, ValidationFailed
 from sync.outbox import OutboxEvent
@@ -246,7 +246,10 @@ def test_free_post_and_hand_delivery(database):
     follow_up.record_handover(posted, _agent(), follow_up.HandoverInput(
         method="post", ems_no="ea123456789cn", date=dt.date.today().isoformat()))
     [event] = _events(posted, events.DELIVERED)
-    assert event.payload["ems_no"] == "EA123456789CN" and event.payload["address"]  # the applicant's address
+    applicant_address = personal.applicant_address(posted)  # none typed: the applicant's, as she gave it
+    assert applicant_address and "enc1:" not in applicant_address
+    assert (event.payload["ems_no"], event.payload["address"]) == ("EA123456789CN", applicant_address)
+    assert cases.get_case(posted.id).delivery["address"] == applicant_address
     handed = _completed()
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
     with pytest.raises(ValidationFailed) as refused:

@@ -162,6 +162,9 @@ def test_the_countys_decision_on_a_visit_conflict_shows_on_the_visit_page_with_i
     history = history.split("</ul>", 1)[0]
     assert ("县级平台（县级窗口）核对了同步冲突：保留县级记录，本站的这份记录不再上传（说明：已电话核实，以县级记录为准）。"
             "此次上门服务暂停的后续记录已恢复上传。") in history
+    # dated when the county decided, not when the pull came: a restored station pulling it again shows the same line
+    decided = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC).astimezone().replace(tzinfo=None)
+    assert f"{decided:%Y-%m-%d %H:%M} 县级平台（县级窗口）核对了同步冲突" in history
 
 
 def test_a_visit_conflict_settled_before_the_note_was_kept_shows_the_decision_not_the_old_conflict_reason(app, agent):

@@ -194,7 +194,7 @@ def test_upgrade_to_0026_keeps_a_booking_queued_for_the_county_and_sends_it(tmp_
 
     app = create_app(station_test_config(tmp_path), instance_path=str(tmp_path / "instance"))
     with app.app_context(), db.connection_context():
-        assert pending(db.obj) == [] and "0026_appointment_personal_purged" in schema_version(db.obj)
+        assert pending(db.obj) == [] and schema_version(db.obj) >= "0026_appointment_personal_purged"
         assert Appointment.get_by_id("01OLDBOOKING").personal_purged_at is None
         [sent] = appointments.pending_push()["bookings"]
         assert (sent["name"], sent["phone"], sent["status"]) == ("赵桂英", "13912345678", "no_show")
@@ -202,3 +202,27 @@ def test_upgrade_to_0026_keeps_a_booking_queued_for_the_county_and_sends_it(tmp_
         appointments.push_confirmed({"bookings": [sent]})
         [listed] = retention.booking_candidates(24)
         assert listed.masked_name == "赵*英"
+
+
+def test_upgrade_to_0027_seals_the_free_text_of_visits_already_recorded(tmp_path):
+    """A station upgraded with a visit whose outcome note names a relative: sealed in the file, shown as it was."""
+    from station import create_app
+    from station.models import HomeVisit
+
+    path = _database_at(tmp_path / "station.sqlite3", "0026_appointment_personal_purged")
+    raw = sqlite3.connect(path)
+    _insert(raw, "home_visit", id="01OLDVISIT", visited_on="2026-11-02", started_at="09:30", staff="王代办",
+            resident_name_stored="孙福贵", address_stored="东关村五组3号", purpose="代办参保登记，联系人欧阳小明",
+            outcome="done", outcome_note="由其子欧阳小明代签，电话13512349876", created_at="2026-11-02 10:40:00")
+    raw.commit()
+    raw.close()
+
+    app = create_app(station_test_config(tmp_path), instance_path=str(tmp_path / "instance"))
+    with app.app_context(), db.connection_context():
+        assert pending(db.obj) == [] and schema_version(db.obj) >= "0027_home_visit_free_text_sealed"
+        stored = db.execute_sql("SELECT purpose, outcome_note FROM home_visit").fetchone()
+        assert all(value.startswith("enc1:") for value in stored)
+        visit = HomeVisit.get_by_id("01OLDVISIT")
+        assert (visit.purpose, visit.outcome_note) == ("代办参保登记，联系人欧阳小明", "由其子欧阳小明代签，电话13512349876")
+    for file in (path, path.with_name(path.name + "-wal")):  # the copy made before upgrading is the old file, aside
+        assert not file.exists() or b"13512349876" not in file.read_bytes(), file.name
