@@ -121,15 +121,20 @@ def test_other_stations_case_refused(hub_app, station_a, station_b, make_event):
     assert (result["status"], result["code"]) == ("rejected", "not_your_case")
 
 
-def test_heartbeat_recorded_from_batch(hub_app, station_a, make_event):
-    station_a.results([make_event()], heartbeat={
-        "app_version": "1.2.0", "schema_version": "0002_outbox", "protocol": 1, "queue_length": 7,
-        "oldest_queued_age_s": 7200, "set_aside_count": 1, "clock_offset_s": -3.5,
-        "free_disk_bytes": 10_000_000, "station_time": "2026-11-20T09:30:00+08:00"})
-    with hub_app.app_context():
-        station = Station.by_code(station_a.code)
-        assert station.queue_length == 7 and station.set_aside_count == 1 and station.clock_offset_s == -3.5
-        assert station.last_seen_at is not None
+def test_heartbeat_recorded_from_batch(any_hub_app, make_station, make_event):
+    """On SQLite and PostgreSQL: each batch's heartbeat stored whole, the next one over it."""
+    station_a = make_station(any_hub_app, "ST-A", "甲村便民服务站")
+    beat = {"app_version": "1.2.0", "schema_version": "0002_outbox", "protocol": 1, "queue_length": 7,
+            "oldest_queued_age_s": 7200, "set_aside_count": 1, "clock_offset_s": -3.5,
+            "free_disk_bytes": 10_000_000, "station_time": "2026-11-20T09:30:00+08:00"}
+    for queued in (7, 3):
+        station_a.results([make_event()], heartbeat=dict(beat, queue_length=queued, clock_offset_s=queued / 2))
+        with any_hub_app.app_context():
+            station = Station.get(Station.code == station_a.code)
+            assert (station.queue_length, station.set_aside_count, station.clock_offset_s) == (queued, 1, queued / 2)
+            assert station.app_version == "1.2.0" and station.free_disk_bytes == 10_000_000
+            assert station.heartbeat["queue_length"] == queued and station.heartbeat["station_time"] == beat["station_time"]
+            assert station.last_seen_at is not None and station.heartbeat_at == station.last_seen_at
 
 
 def test_batch_station_mismatch_forbidden(station_a, make_event):

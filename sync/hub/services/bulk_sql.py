@@ -112,11 +112,17 @@ def prepared_update(model: type, changes: dict[str, Any], where: dict[str, Any])
     if statement is None:
         if len(fields) == len(changes):
             sql, expected = model.update(**changes).where(*[field == where[field.name] for field in keys]).sql()
-            statement = sql if list(params) == list(expected) else ""
+            statement = sql if list(map(_comparable, params)) == list(map(_comparable, expected)) else ""
         _CHECKED[shape] = statement or ""
     if statement:
         return lambda: db.execute_sql(statement, params).rowcount
     return by_peewee
+
+
+def _comparable(value: Any) -> Any:
+    """A parameter as it will be sent: psycopg2's ``Json`` wrappers (a JSON column on PostgreSQL,
+    e.g. a station's heartbeat) compare by identity, so by the text they send."""
+    return ("json", value.dumps(value.adapted)) if isinstance(value, Json) else value
 
 
 def _checked_statement(model: type, fields: list[Field], row: dict[str, Any], params: tuple[Any, ...]) -> str:
