@@ -420,11 +420,11 @@ def _parse_fast(raw: bytes) -> Any:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return _EXACT
-    too_deep, has_float = _too_deep(value, MAX_JSON_DEPTH)
+    too_deep, holders = _too_deep(value, MAX_JSON_DEPTH)
     if too_deep:
         return _TOO_DEEP
-    if has_float:
-        return _wire_floats(value)
+    if holders:
+        return _wire_floats(value, holders)
     return value
 
 
@@ -432,56 +432,51 @@ def _parse_fast(raw: bytes) -> Any:
 _MAYBE_BIG_INT = float(2**63)
 
 
-def _wire_floats(value: Any) -> Any:
-    """``value`` with each float made a :class:`WireFloat` in place, or ``_EXACT`` if one may have been a big integer."""
+def _wire_floats(value: Any, holders: list[Any]) -> Any:
+    """``value`` with each float in ``holders`` made a :class:`WireFloat` in place (``value`` itself
+    when it is the float), or ``_EXACT`` if one may have been an integer beyond 64 bits."""
     if value.__class__ is float:
         return _EXACT if abs(value) >= _MAYBE_BIG_INT and value.is_integer() else WireFloat(value)
-    level = [value]
-    while level:
-        below = []
-        for item in level:
-            for key, child in (item.items() if item.__class__ is dict else enumerate(item)):
-                kind = child.__class__
-                if kind is dict or kind is list:
-                    below.append(child)
-                elif kind is float:
-                    if abs(child) >= _MAYBE_BIG_INT and child.is_integer():
-                        return _EXACT
-                    item[key] = WireFloat(child)
-        level = below
+    for item in holders:
+        for key, child in (item.items() if item.__class__ is dict else enumerate(item)):
+            if child.__class__ is float:
+                if abs(child) >= _MAYBE_BIG_INT and child.is_integer():
+                    return _EXACT
+                item[key] = WireFloat(child)
     return value
 
 
-def _too_deep(value: Any, limit: int) -> tuple[bool, bool]:
-    """Whether objects and lists nest more than ``limit`` levels, and whether a float hides in them.
+def _too_deep(value: Any, limit: int) -> tuple[bool, list[Any]]:
+    """Whether objects and lists nest more than ``limit`` levels, and the objects and lists holding a float.
 
     A value a few hundred levels deep parses, but every later step that recurses over it
     (digests, storage) could hit the interpreter's recursion limit and answer 500. Real bodies
     nest about five levels. Found without recursion, in the one walk :func:`_parse_fast` also
-    needs to find floats. The walk stops at the first level past ``limit``.
+    needs to find floats (``[value]`` itself when it is one). The walk stops at the first level
+    past ``limit``.
     """
     # Exact types: both parsers make plain dicts, lists and floats (``json``'s fractions are
     # WireFloat, which is not counted: that parse is already the exact one).
     kind = value.__class__
     if kind is float:
-        return False, True
+        return False, [value]
     level = [value] if kind is dict or kind is list else []
     depth = 0
-    has_float = False
+    holders: list[Any] = []
     while level:
         depth += 1
         if depth > limit:
-            return True, has_float
+            return True, holders
         below = []
         for item in level:
             for child in item.values() if item.__class__ is dict else item:
                 kind = child.__class__
                 if kind is dict or kind is list:
                     below.append(child)
-                elif kind is float:
-                    has_float = True
+                elif kind is float and (not holders or holders[-1] is not item):
+                    holders.append(item)
         level = below
-    return False, has_float
+    return False, holders
 
 
 def server_time() -> float:
