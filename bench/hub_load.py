@@ -42,6 +42,20 @@ def _backlogs(workdir: Path, stations: int, cases_per_station: int) -> list[list
     return backlogs
 
 
+def batch_body(code: str, events: list[dict[str, Any]], queued_after: int) -> bytes:
+    """A batch as a station sends it (sync/push.batch_body): the events and the station's heartbeat.
+
+    Every real batch carries a heartbeat, which the hub parses (one float among it: the clock
+    offset) and stores on the station's row; a bench batch without it measured less than the hub does.
+    """
+    beat = {"app_version": "0.9.0", "schema_version": "0026_appointment_personal_purged",
+            "protocol": protocol.PROTOCOL_VERSION, "queue_length": queued_after, "oldest_queued_age_s": 86_400,
+            "set_aside_count": 0, "clock_offset_s": 0.125, "free_disk_bytes": 52_000_000_000,
+            "station_time": "2026-12-02T08:00:00+08:00"}
+    return protocol.encode_body({"protocol": protocol.PROTOCOL_VERSION, "station": code, "batch_id": protocol.new_id(),
+                                 "heartbeat": beat, "events": events})
+
+
 class _Station(threading.Thread):
     """A station pushing its backlog: all at once, or (``interval_s``) a batch per scheduled sync with jitter.
 
@@ -56,9 +70,7 @@ class _Station(threading.Thread):
         self.interval_s = interval_s
         self.resend_first = resend_first
         self.code, self.secret, self.url = code, secret, url
-        self.bodies = [protocol.encode_body({"protocol": protocol.PROTOCOL_VERSION, "station": code,
-                                             "batch_id": protocol.new_id(),
-                                             "events": events[i:i + batch_events]})
+        self.bodies = [batch_body(code, events[i:i + batch_events], max(0, len(events) - i - batch_events))
                        for i in range(0, len(events), batch_events)]
         self.sent_ids = [e["event_id"] for e in events]
         self.barrier = barrier

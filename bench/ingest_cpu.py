@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import cpu_seconds, host_speed_ms
-from bench.hub_load import _backlogs
+from bench.hub_load import _backlogs, batch_body
 from bench.hubs import _config, register
 from bench.province import _backend_pids
 from demo.loopback import local_postgres_dsn, throwaway_schema
@@ -40,9 +40,8 @@ def _one(workdir: Path, dsn: str, backlogs: list[list[dict[str, Any]]], batch_ev
         secrets = register(instance, codes, url)
         app = create_app(_config(url + f"&application_name={APPLICATION_NAME}"), instance)
         client = app.test_client()
-        requests = [(code, protocol.encode_body({"protocol": protocol.PROTOCOL_VERSION, "station": code,
-                                                 "batch_id": protocol.new_id(),
-                                                 "events": backlogs[n][i:i + batch_events]}))
+        requests = [(code, batch_body(code, backlogs[n][i:i + batch_events],
+                                      max(0, len(backlogs[n]) - i - batch_events)))
                     for n, code in enumerate(codes) for i in range(0, len(backlogs[n]), batch_events)]
         accepted = 0
         pg_before = _backend_cpu_s(dsn)
