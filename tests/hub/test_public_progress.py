@@ -223,3 +223,13 @@ def test_cases_held_before_the_upgrade_find_their_bundle(hub_app, hub_client, st
         HubCase.update(bundle_group=None).execute()  # as the cases stood before 0007
         migration.backfill(db)
     assert "出生医学证明" in _page(hub_client, "BVND1E02")
+
+
+def test_a_case_turned_away_points_the_resident_to_the_one_time_notice_by_its_name(
+        hub_app, hub_client, station_a, make_event):
+    _submit(station_a, make_event, decision="not_collected")
+    html = _page(hub_client)
+    assert "未收件" in html
+    assert "一次性告知书" in html  # the paper's title (GLOSSARY), so the resident knows which paper to bring
+    assert "告知单" not in html
+

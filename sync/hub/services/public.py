@@ -155,7 +155,7 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
         view.now_title = "材料已送县级部门，请耐心等待受理，暂不需要您做什么。"
     elif status == "not_collected":
         view.status_word = "未收件"
-        view.now_title = "请按服务站给您的一次性告知单准备好材料，再到服务站办理。"
+        view.now_title = "请按服务站给您的一次性告知书准备好材料，再到服务站办理。"
     elif status == "supplement":
         view.status_word = "需要补正"
         if case.supplied_at:
