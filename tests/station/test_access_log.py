@@ -13,7 +13,7 @@ import pytest
 
 from station.catalog_data import load_demo_catalog
 from station.extensions import db
-from station.models import AccessLog, AccessLogHead, Attachment, User
+from station.models import AccessLog, AccessLogHead, Attachment, Case, User
 from station.services import access_log
 from tests.fixtures.intake import AGENT_ID, GOOD_ID, form_for, item_named, proxy_fields
 from tests.fixtures.scans import JPEG
@@ -249,3 +249,14 @@ def test_an_idle_logout_is_recorded(app, agent):
     [entry] = _entries(app, "logout")
     assert entry.role == "agent" and "长时间未操作" in entry.detail
     assert _entries(app, "case_list") == []  # the refused page was not shown, so not logged as seen
+
+
+def test_a_print_is_listed_under_its_case_number_not_the_papers_code_name(app, agent, admin, case_id):
+    for doc in ("receipt", "receipt_roll"):
+        assert agent.get(f"/cases/{case_id}/print/{doc}").status_code == 200
+    with app.app_context(), db.connection_context():
+        case_no = Case.get_by_id(case_id).case_no
+    rows = admin.get("/admin/access-log?action=print").get_data(as_text=True).split('id="access-log"')[1]
+    assert rows.count(f">{case_no}</a>") == 2  # the link to the case reads as its 办件编号
+    for code_name in ("receipt", "receipt_roll"):
+        assert f">{code_name}<" not in rows  # an English code name the admin cannot read
