@@ -322,10 +322,13 @@ def supplement_notice(station: StationInfo, case: CaseDoc, layout: str | Layout 
     when = fmt_date(case.supplement_at) if case.supplement_at else ""
     story += [b.p(f"申请人{case.applicant_name}：您申请的“{case.item_name}”事项，经{dept}审查"
                   + (f"（{when}）" if when else "") + "，需补正下列材料或内容："),
-              b.space(1.5), b.kv_table(_identity_rows(station, case)), b.p("需补正的内容", b.s.heading),
-              b.grid(["序号", "补正内容"], [[str(i), x] for i, x in enumerate(case.supplement_items, 1)],
-                     [0.12, 0.88])]
-    if case.supplement_reason:
+              b.space(1.5), b.kv_table(_identity_rows(station, case)), b.p("需补正的内容", b.s.heading)]
+    if not case.supplement_items:  # asked by a description alone: that description is what to bring
+        story.append(b.p(case.supplement_reason))
+    else:
+        story.append(b.grid(["序号", "补正内容"], [[str(i), x] for i, x in enumerate(case.supplement_items, 1)],
+                            [0.12, 0.88]))
+    if case.supplement_items and case.supplement_reason:
         story += [b.p("补正原因", b.s.heading), b.p(case.supplement_reason)]
     due = (f"请于{fmt_date(case.supplement_due)}前" if case.supplement_due else "请尽快") + \
         "携带本通知及补正材料到本站办理，也可联系代办员上门收取。"
