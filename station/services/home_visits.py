@@ -23,7 +23,7 @@ from station.models import Case, CatalogVersion, HomeVisit, HomeVisitCase, User
 from station.services import areas, villages
 from station.services.cases import CONFLICT_RESOLUTIONS, conflict_decision
 from station.services.errors import DomainError, ValidationFailed
-from station.services.identity import IdentityError, check_area_code
+from station.services.identity import IdentityError, check_area_code, check_phone
 from sync import protocol
 from sync.outbox import OutboxEvent, enqueue
 from sync.status import settle_conflict
@@ -72,6 +72,12 @@ def record(data: VisitInput, user: User) -> HomeVisit:
     if data.outcome not in HOME_VISIT_OUTCOMES:
         errors["outcome"] = "请选择上门结果。"
     village_code = _village(data.village_code, errors)
+    phone = ""
+    if (data.resident_phone or "").strip():  # optional; one that can be dialled, as at intake (it prefills the case)
+        try:
+            phone = check_phone(data.resident_phone)
+        except IdentityError as exc:
+            errors["resident_phone"] = str(exc)
     if errors:
         raise ValidationFailed(errors)
     ring = keys.ring()
@@ -79,7 +85,7 @@ def record(data: VisitInput, user: User) -> HomeVisit:
               "staff": data.staff.strip(), "village_code": village_code, "purpose": data.purpose.strip(),
               "outcome": data.outcome, "outcome_note": (data.outcome_note or "").strip()[:1000],
               "appointment_id": data.appointment_id or ""}
-    resident = {"name": data.resident_name.strip(), "phone": data.resident_phone.strip(), "address": data.address.strip()}
+    resident = {"name": data.resident_name.strip(), "phone": phone, "address": data.address.strip()}
     with db.atomic():  # the county hears of the visit exactly when it is saved
         visit = HomeVisit.create(
             id=protocol.new_id(), **{**fields, "visited_on": day}, resident_name_stored=ring.seal(resident["name"]),

@@ -43,6 +43,8 @@ def _count(app) -> int:  # noqa: ANN001
     ("ended_at", "09:00", "结束时间须晚于开始时间"),
     ("visited_on", (dt.date.today() + dt.timedelta(days=2)).isoformat(), "不能晚于今天"),
     ("outcome", "maybe", "请选择上门结果"),
+    ("resident_phone", "abc", "电话号码只能填写数字和“-”"),  # carried into the case taken at the visit
+    ("resident_phone", "87654321", "座机号码请加上区号"),
 ])
 def test_a_visit_with_a_wrong_field_is_refused_and_nothing_is_stored(app, agent, field, value, words):
     response = agent.post("/visits/new", {**VISIT, field: value})
