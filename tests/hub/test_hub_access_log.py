@@ -186,3 +186,15 @@ def test_the_hub_chain_holds_on_sqlite_and_postgresql(any_hub_app):
         HubAccessLog.delete().where(HubAccessLog.seq == 3).execute()
         result = access_log.verify()
         assert not result.ok and "应有 3 条，现只有 2 条" in result.message
+
+
+def test_a_decision_is_listed_under_its_case_number_not_the_decisions_code_name(hub_app, county_admin, received_case):
+    case_id = received_case["case_id"]
+    for kind, extra in (("accepted", {}), ("completed", {"result": "approved"})):
+        response = county_admin.csrf_post(f"/cases/{case_id}/decide", {"kind": kind, **extra},
+                                          token_page=f"/cases/{case_id}")
+        assert response.status_code == 302
+    rows = county_admin.get("/access-log?action=decision").get_data(as_text=True)
+    case_no = received_case["payload"]["case_no"]
+    assert rows.count(f">{case_no}</a>") == 2  # the 办件/对象 link reads as the 办件编号
+    assert ">accepted<" not in rows and ">completed<" not in rows
