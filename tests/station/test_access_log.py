@@ -260,3 +260,11 @@ def test_a_print_is_listed_under_its_case_number_not_the_papers_code_name(app, a
     assert rows.count(f">{case_no}</a>") == 2  # the link to the case reads as its 办件编号
     for code_name in ("receipt", "receipt_roll"):
         assert f">{code_name}<" not in rows  # an English code name the admin cannot read
+
+
+def test_a_settings_change_is_listed_under_a_chinese_name(app, admin):
+    admin.post("/admin/station", {"code": "ST141081102201", "name": "改名后的服务站", "level": "village",
+                                  "area_code": "141081102201"})
+    rows = admin.get("/admin/access-log?action=settings_station").get_data(as_text=True).split('id="access-log"')[1]
+    assert "修改站点设置" in rows
+    assert "<td>station</td>" not in rows and "<td>settings</td>" not in rows  # no code word in the 对象 column
