@@ -177,3 +177,9 @@ def test_a_visit_conflict_settled_before_the_note_was_kept_shows_the_decision_no
     history = history.split("</ul>", 1)[0]
     assert "县级平台核对了同步冲突：采用本站记录（县级的处理说明未在本站保存）。" in history
     assert "已转人工核对" not in history
+
+
+def test_the_ledger_hint_is_shown_only_to_those_who_can_print_the_ledger(agent, clerk):
+    assert "打印当日台账" in clerk.get("/visits/").get_data(as_text=True)
+    assert "打印当日台账" not in agent.get("/visits/").get_data(as_text=True)  # the agent has no such button
+    assert agent.get("/ledger.pdf").status_code == 403
