@@ -285,6 +285,15 @@ def commitment_letter(station: StationInfo, case: CaseDoc, layout: str | Layout 
 
 # --- 代办委托书 ------------------------------------------------------------------------------
 
+def _authorized_matters(case: CaseDoc) -> str:
+    """The item, or every item of its 一件事: one letter is signed for the whole bundle the agent applies for."""
+    if case.bundle is None or not case.bundle.items:
+        return f"{case.item_name}（事项编码 {case.item_code}）"
+    items = "；".join(f"{i}. {line.item_name}" + (f"（事项编码 {line.item_code}）" if line.item_code else "")
+                     for i, line in enumerate(case.bundle.items, 1))
+    return f"{case.bundle.name}，共{len(case.bundle.items)}个事项：{items}"
+
+
 def authorization_letter(station: StationInfo, case: CaseDoc, layout: str | Layout = "a4") -> bytes:
     """代办委托书: principal, agent, matter, scope and term, for both to sign."""
     title = "代办委托书"
@@ -297,11 +306,13 @@ def authorization_letter(station: StationInfo, case: CaseDoc, layout: str | Layo
         ("住址", case.applicant_address, True),
         ("受托人", proxy + (f"（{case.proxy_relation}）" if case.proxy_relation else ""), False),
         ("受托人证件", mask_id_number(case.proxy_id_number), False),
-        ("委托事项", f"{case.item_name}（事项编码 {case.item_code}）", True),
+        ("委托事项", _authorized_matters(case), True),
         ("委托权限", case.authorization_scope or "代为提交申请材料，代为填写、签署申请表及相关文书，"
                                              "代为领取办理结果及相关文书。", True),
-        ("委托期限", case.authorization_term or "自本委托书签署之日起至本事项办结、结果送达之日止。", True),
-        *_contact_rows(station, case), *_deadline_rows(case),
+        ("委托期限", case.authorization_term or ("自本委托书签署之日起至本事项办结、结果送达之日止。" if case.bundle is None
+                                                 else "自本委托书签署之日起至各事项办结、结果送达之日止。"), True),
+        # a bundle's items each have their own limits: the 一件事收件回执 lists them, not one item's here
+        *_contact_rows(station, case), *(_deadline_rows(case) if case.bundle is None else []),
     ]
     story += [b.p(f"本人{case.applicant_name}因故不能亲自办理下列事项，自愿委托受托人代为办理，委托内容如下："),
               b.space(1.5), b.kv_table(rows), b.space(2),
