@@ -268,3 +268,12 @@ def test_a_settings_change_is_listed_under_a_chinese_name(app, admin):
     rows = admin.get("/admin/access-log?action=settings_station").get_data(as_text=True).split('id="access-log"')[1]
     assert "修改站点设置" in rows
     assert "<td>station</td>" not in rows and "<td>settings</td>" not in rows  # no code word in the 对象 column
+
+
+def test_a_number_typed_into_a_note_is_masked_on_the_case_page_as_at_the_county(app, agent, case_id):
+    response = agent.post(f"/cases/{case_id}/notes", {"text": f"申请人女儿电话{PHONE}，下午回电；身份证{GOOD_ID}"})
+    assert response.status_code == 302
+    page = agent.get(f"/cases/{case_id}").get_data(as_text=True)
+    timeline = page.split('class="timeline"', 1)[1].split("</ol>", 1)[0]
+    assert "申请人女儿电话139****5678，下午回电" in timeline  # the note itself is there …
+    assert PHONE not in page and GOOD_ID not in page  # … with its numbers masked until a reveal
