@@ -16,7 +16,7 @@ from typing import Any
 from printouts.data import HomeVisitRow
 from rules import events
 from rules.labels import HOME_VISIT_OUTCOMES
-from rules.privacy import mask_address, mask_name, mask_phone
+from rules.privacy import mask_address, mask_name, mask_numbers_in, mask_phone
 from station import keys
 from station.extensions import db
 from station.models import Case, CatalogVersion, HomeVisit, HomeVisitCase, User
@@ -216,6 +216,7 @@ class VisitLine:
     outcome: str
     case_numbers: tuple[str, ...]
     village: str = ""
+    outcome_note: str = ""
 
 
 def _line(visit: HomeVisit) -> VisitLine:
@@ -223,9 +224,10 @@ def _line(visit: HomeVisit) -> VisitLine:
     return VisitLine(visit.id, visit.visited_on, visit.started_at + (f"–{visit.ended_at}" if visit.ended_at else ""),
                      visit.staff, mask_name(ring.unseal(visit.resident_name_stored)),
                      mask_phone(ring.unseal(visit.resident_phone_stored)) if visit.resident_phone_stored else "",
-                     mask_address(ring.unseal(visit.address_stored)), visit.purpose,
+                     mask_address(ring.unseal(visit.address_stored)), mask_numbers_in(visit.purpose),
                      HOME_VISIT_OUTCOMES.get(visit.outcome, visit.outcome), tuple(c.case_no for c in cases_of(visit)),
-                     areas.name_of(visit.village_code) if visit.village_code else "")
+                     areas.name_of(visit.village_code) if visit.village_code else "",
+                     mask_numbers_in(visit.outcome_note or ""))  # free text may carry a relative's phone
 
 
 def recent(limit: int = 100) -> list[VisitLine]:
