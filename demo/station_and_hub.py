@@ -76,15 +76,19 @@ def start_demo_hub(base: Path, host: str, port: int) -> dict[str, Any]:
     hub = start_hub(base / "hub", host, port)
     logins = _logins(base)
     clerk_password = logins.setdefault("county", f"county-{secrets.token_hex(3)}-9a")
+    admin_password = logins.setdefault("countyadmin", f"countyadmin-{secrets.token_hex(3)}-8a")
     (base / "DEMO-LOGINS.json").write_text(json.dumps(logins, ensure_ascii=False, indent=1), encoding="utf-8")
     with hub.app.app_context(), hub_db.connection_context():
         if HubUser.get_or_none(HubUser.username == "county") is None:
             create_hub_user("county", clerk_password, name="县级审批员", role="approver")  # decides cases
+        if HubUser.get_or_none(HubUser.username == "countyadmin") is None:  # publishes catalogs, sets stations
+            create_hub_user("countyadmin", admin_password, name="县级管理员", role="admin")
         if hub_catalog.current() is None:
             hub_catalog.publish(load_demo_catalog(), clerk="demo")
     secret = register_station(hub.app, DEMO_PROFILE["code"], DEMO_PROFILE["name"])
     return {"url": hub.url, "code": DEMO_PROFILE["code"], "secret": secret, "clerk_user": "county",
-            "clerk_password": clerk_password, "served": hub}
+            "clerk_password": clerk_password, "admin_user": "countyadmin", "admin_password": admin_password,
+            "served": hub}
 
 
 def run_demo(data_dir: str, host: str, port: int, hub_port: int, no_serve: bool = False, cases: int = 150) -> int:
@@ -108,6 +112,7 @@ def run_demo(data_dir: str, host: str, port: int, hub_port: int, no_serve: bool 
     print(f"便民服务站（演示）  http://{host}:{port}/")
     if hub:
         print(f"县级平台（演示）    {hub['url']}/  县级账号 {hub['clerk_user']} / {hub['clerk_password']}")
+        print(f"                    县级管理员 {hub['admin_user']} / {hub['admin_password']}（发布目录、站点设置、设备）")
     print("演示账号：")
     for username, name, role, _phone in DEMO_USERS:
         print(f"  {name:<6} {role:<6} 用户名 {username:<6} 密码 {logins[username]}")

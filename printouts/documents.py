@@ -86,7 +86,8 @@ def _contact_rows(station: StationInfo, case: CaseDoc) -> list[Row]:
     agent = case.agent_name + (f"（{case.agent_phone}）" if case.agent_phone else "")
     return [
         ("代办员", agent, False),
-        ("收件时间", fmt_datetime(case.received_at), False),
+        # a case turned away (一次性告知) was applied for, never collected
+        ("申请时间" if case.decision == "not_collected" else "收件时间", fmt_datetime(case.received_at), False),
         ("咨询电话", case.consult_phone or station.phone, False),
         ("监督电话", case.supervise_phone or station.supervise_phone, False),
     ]
@@ -285,6 +286,15 @@ def commitment_letter(station: StationInfo, case: CaseDoc, layout: str | Layout 
 
 # --- 代办委托书 ------------------------------------------------------------------------------
 
+def _authorized_matters(case: CaseDoc) -> str:
+    """The item, or every item of its 一件事: one letter is signed for the whole bundle the agent applies for."""
+    if case.bundle is None or not case.bundle.items:
+        return f"{case.item_name}（事项编码 {case.item_code}）"
+    items = "；".join(f"{i}. {line.item_name}" + (f"（事项编码 {line.item_code}）" if line.item_code else "")
+                     for i, line in enumerate(case.bundle.items, 1))
+    return f"{case.bundle.name}，共{len(case.bundle.items)}个事项：{items}"
+
+
 def authorization_letter(station: StationInfo, case: CaseDoc, layout: str | Layout = "a4") -> bytes:
     """代办委托书: principal, agent, matter, scope and term, for both to sign."""
     title = "代办委托书"
@@ -297,11 +307,13 @@ def authorization_letter(station: StationInfo, case: CaseDoc, layout: str | Layo
         ("住址", case.applicant_address, True),
         ("受托人", proxy + (f"（{case.proxy_relation}）" if case.proxy_relation else ""), False),
         ("受托人证件", mask_id_number(case.proxy_id_number), False),
-        ("委托事项", f"{case.item_name}（事项编码 {case.item_code}）", True),
+        ("委托事项", _authorized_matters(case), True),
         ("委托权限", case.authorization_scope or "代为提交申请材料，代为填写、签署申请表及相关文书，"
                                              "代为领取办理结果及相关文书。", True),
-        ("委托期限", case.authorization_term or "自本委托书签署之日起至本事项办结、结果送达之日止。", True),
-        *_contact_rows(station, case), *_deadline_rows(case),
+        ("委托期限", case.authorization_term or ("自本委托书签署之日起至本事项办结、结果送达之日止。" if case.bundle is None
+                                                 else "自本委托书签署之日起至各事项办结、结果送达之日止。"), True),
+        # a bundle's items each have their own limits: the 一件事收件回执 lists them, not one item's here
+        *_contact_rows(station, case), *(_deadline_rows(case) if case.bundle is None else []),
     ]
     story += [b.p(f"本人{case.applicant_name}因故不能亲自办理下列事项，自愿委托受托人代为办理，委托内容如下："),
               b.space(1.5), b.kv_table(rows), b.space(2),
@@ -322,10 +334,13 @@ def supplement_notice(station: StationInfo, case: CaseDoc, layout: str | Layout 
     when = fmt_date(case.supplement_at) if case.supplement_at else ""
     story += [b.p(f"申请人{case.applicant_name}：您申请的“{case.item_name}”事项，经{dept}审查"
                   + (f"（{when}）" if when else "") + "，需补正下列材料或内容："),
-              b.space(1.5), b.kv_table(_identity_rows(station, case)), b.p("需补正的内容", b.s.heading),
-              b.grid(["序号", "补正内容"], [[str(i), x] for i, x in enumerate(case.supplement_items, 1)],
-                     [0.12, 0.88])]
-    if case.supplement_reason:
+              b.space(1.5), b.kv_table(_identity_rows(station, case)), b.p("需补正的内容", b.s.heading)]
+    if not case.supplement_items:  # asked by a description alone: that description is what to bring
+        story.append(b.p(case.supplement_reason))
+    else:
+        story.append(b.grid(["序号", "补正内容"], [[str(i), x] for i, x in enumerate(case.supplement_items, 1)],
+                            [0.12, 0.88]))
+    if case.supplement_items and case.supplement_reason:
         story += [b.p("补正原因", b.s.heading), b.p(case.supplement_reason)]
     due = (f"请于{fmt_date(case.supplement_due)}前" if case.supplement_due else "请尽快") + \
         "携带本通知及补正材料到本站办理，也可联系代办员上门收取。"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from printouts.data import HomeVisitRow, LedgerRow
 from rules.labels import MODES
-from rules.privacy import mask_address, mask_id_number, mask_name, mask_phone
+from rules.privacy import mask_address, mask_id_number, mask_name, mask_numbers_in, mask_phone
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -55,7 +55,7 @@ VISIT_COLUMNS: list[tuple[str, int, Callable[[int, HomeVisitRow], Value], str]] 
     ("服务对象", 10, lambda i, v: mask_name(v.resident_name), "@"),
     ("联系电话", 14, lambda i, v: mask_phone(v.resident_phone), "@"),
     ("上门地址", 24, lambda i, v: mask_address(v.address), "@"),
-    ("办理事项", 30, lambda i, v: v.purpose, "@"),
+    ("办理事项", 30, lambda i, v: mask_numbers_in(v.purpose), "@"),
     ("结果", 14, lambda i, v: v.outcome, "@"),
     ("所收办件", 28, lambda i, v: "、".join(v.case_numbers), "@"),
 ]

@@ -62,7 +62,9 @@ PRINTABLE_DOCUMENTS: dict[str, PrintableDocument] = {
     "deferral": PrintableDocument("容缺受理通知书", deferral_notice, _has("deferred")),
     "commitment": PrintableDocument("告知承诺书", commitment_letter, _has("commitment")),
     "authorization": PrintableDocument("代办委托书", authorization_letter, lambda case: case.mode == "proxy"),
-    "supplement": PrintableDocument("补正材料通知书", supplement_notice, lambda case: bool(case.supplement_items)),
+    # the county may ask by a description alone, with no material ticked: the resident needs it on paper too
+    "supplement": PrintableDocument("补正材料通知书", supplement_notice,
+                                    lambda case: bool(case.supplement_items or case.supplement_reason)),
     "completion": PrintableDocument("办结及领取通知书", completion_notice, lambda case: case.result is not None),
     "supplement_receipt": PrintableDocument("补正材料收取凭证", supplement_receipt,
                                             lambda case: case.supplied_at is not None),

@@ -20,7 +20,7 @@ from printouts.fonts import cjk_font
 from printouts.layout import A4_LAYOUT, LEDGER_LAYOUT, Builder, PageInfo, build_pdf
 from printouts.text import fmt_date, fmt_datetime
 from rules.labels import MATERIAL_FORMS, MODES
-from rules.privacy import mask_address, mask_id_number, mask_name
+from rules.privacy import mask_address, mask_id_number, mask_name, mask_numbers_in
 
 BLANK_HANDOVER_ROWS = 3  # room for the township and county to sign on the same sheet
 
@@ -104,7 +104,7 @@ def _visits_table(b: Builder, visits: list[HomeVisitRow], dated: bool) -> Table:
     data: list[list[object]] = [[b.p(h, b.s.label) for h, _ in VISIT_COLUMNS]]
     for i, v in enumerate(visits, 1):
         when = (v.visited_on.strftime("%m-%d ") if dated and v.visited_on else "") + v.time
-        cells = [str(i), when, v.staff, v.village, mask_name(v.resident_name), mask_address(v.address), v.purpose,
+        cells = [str(i), when, v.staff, v.village, mask_name(v.resident_name), mask_address(v.address), mask_numbers_in(v.purpose),
                  v.outcome, "、".join(v.case_numbers) or "—"]
         data.append([b.p(c, b.s.cell) for c in cells])
     table = Table(data, colWidths=[f * width for _, f in VISIT_COLUMNS], repeatRows=1)

@@ -124,7 +124,7 @@ def check_person(name: str | None, phone: str | None, home_visit: bool, address:
     phone = check_phone(phone)
     address = (address or "").strip()
     if home_visit and not address:
-        raise ValueError("请上门服务须填写住址（到村、组、门牌）。")
+        raise ValueError("选择上门服务的，请填写住址（到村、组、门牌）。")
     if len(address) > ADDRESS_MAX:
         raise ValueError(f"住址不能超过 {ADDRESS_MAX} 个字。")
     return name, phone, address if home_visit else ""

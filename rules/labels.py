@@ -15,11 +15,11 @@ from rules import events, home_visits
 #: Case.mode (帮办 / 代办).
 MODES: Mapping[str, str] = {"assisted": "帮办", "proxy": "代办"}
 
-#: A station's heartbeat, as the county's station page names each figure.
+#: A station's heartbeat, as the county's station page names each figure (shown as 2 小时 and 9.3 GB, so no unit here).
 HEARTBEAT_LABELS: Mapping[str, str] = {
     "app_version": "程序版本", "schema_version": "数据库版本", "protocol": "同步协议版本",
-    "queue_length": "待同步条数", "oldest_queued_age_s": "最早积压（秒）", "set_aside_count": "搁置条数",
-    "clock_offset_s": "时钟偏差（秒）", "free_disk_bytes": "剩余磁盘（字节）", "station_time": "站点时间",
+    "queue_length": "待同步条数", "oldest_queued_age_s": "最早积压", "set_aside_count": "搁置条数",
+    "clock_offset_s": "时钟偏差（秒）", "free_disk_bytes": "剩余磁盘", "station_time": "站点时间",
 }
 
 #: Case.status at the station.

@@ -16,14 +16,14 @@ from typing import Any
 from printouts.data import HomeVisitRow
 from rules import events
 from rules.labels import HOME_VISIT_OUTCOMES
-from rules.privacy import mask_address, mask_name, mask_phone
+from rules.privacy import mask_address, mask_name, mask_numbers_in, mask_phone
 from station import keys
 from station.extensions import db
 from station.models import Case, CatalogVersion, HomeVisit, HomeVisitCase, User
 from station.services import areas, villages
 from station.services.cases import CONFLICT_RESOLUTIONS, conflict_decision, decided_at
 from station.services.errors import DomainError, ValidationFailed
-from station.services.identity import IdentityError, check_area_code
+from station.services.identity import IdentityError, check_area_code, check_phone
 from sync import protocol
 from sync.outbox import OutboxEvent, enqueue
 from sync.status import settle_conflict
@@ -72,6 +72,12 @@ def record(data: VisitInput, user: User) -> HomeVisit:
     if data.outcome not in HOME_VISIT_OUTCOMES:
         errors["outcome"] = "请选择上门结果。"
     village_code = _village(data.village_code, errors)
+    phone = ""
+    if (data.resident_phone or "").strip():  # optional; one that can be dialled, as at intake (it prefills the case)
+        try:
+            phone = check_phone(data.resident_phone)
+        except IdentityError as exc:
+            errors["resident_phone"] = str(exc)
     if errors:
         raise ValidationFailed(errors)
     ring = keys.ring()
@@ -79,7 +85,7 @@ def record(data: VisitInput, user: User) -> HomeVisit:
               "staff": data.staff.strip(), "village_code": village_code, "purpose": data.purpose.strip(),
               "outcome": data.outcome, "outcome_note": (data.outcome_note or "").strip()[:1000],
               "appointment_id": data.appointment_id or ""}
-    resident = {"name": data.resident_name.strip(), "phone": data.resident_phone.strip(), "address": data.address.strip()}
+    resident = {"name": data.resident_name.strip(), "phone": phone, "address": data.address.strip()}
     with db.atomic():  # the county hears of the visit exactly when it is saved
         # what was done and the outcome note are free text, like a staff note: they may name a relative
         free_text = {"purpose": ring.seal(fields["purpose"]),
@@ -216,6 +222,7 @@ class VisitLine:
     outcome: str
     case_numbers: tuple[str, ...]
     village: str = ""
+    outcome_note: str = ""
 
 
 def _line(visit: HomeVisit) -> VisitLine:
@@ -223,9 +230,10 @@ def _line(visit: HomeVisit) -> VisitLine:
     return VisitLine(visit.id, visit.visited_on, visit.started_at + (f"–{visit.ended_at}" if visit.ended_at else ""),
                      visit.staff, mask_name(ring.unseal(visit.resident_name_stored)),
                      mask_phone(ring.unseal(visit.resident_phone_stored)) if visit.resident_phone_stored else "",
-                     mask_address(ring.unseal(visit.address_stored)), visit.purpose,
+                     mask_address(ring.unseal(visit.address_stored)), mask_numbers_in(visit.purpose),
                      HOME_VISIT_OUTCOMES.get(visit.outcome, visit.outcome), tuple(c.case_no for c in cases_of(visit)),
-                     areas.name_of(visit.village_code) if visit.village_code else "")
+                     areas.name_of(visit.village_code) if visit.village_code else "",
+                     mask_numbers_in(visit.outcome_note or ""))  # free text may carry a relative's phone
 
 
 def recent(limit: int = 100) -> list[VisitLine]:

@@ -85,6 +85,12 @@ def set_validity(key: str, rule: str) -> str | int:
     return validity_rule(key)
 
 
+def material_name(key: str) -> str:
+    """The catalog's name for material ``key`` (what the admin reads in the access log), or the key."""
+    row = Material.select(Material.name).where(Material.key == key).first()
+    return row.name if row is not None else key
+
+
 def validity_table() -> list[tuple[str, str, str | int]]:
     """Every material key of the catalog with its name and validity rule, for the admin page."""
     names: dict[str, str] = {}

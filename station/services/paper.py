@@ -189,7 +189,7 @@ def render(case: Case, key: str, user: User, address: str | None = None) -> tupl
             .exists()
         )
         cases.record_print(case, user, title, reprint=printed_before)
-        access_log.record("print", user=user, address=address, case_id=case.id, obj=key,
+        access_log.record("print", user=user, address=address, case_id=case.id, obj=case.case_no,
                           detail=f"{'重印' if printed_before else '打印'}《{title}》（{case.case_no}）")
     return pdf, title
 

@@ -43,6 +43,15 @@ def get_profile() -> StationProfile:
     return StationProfile(**{field: Setting.get_value(key) for field, key in KEYS.items()})
 
 
+_HOTLINE = re.compile(r"1\d{2}|1\d{4}|9\d{4}")  # 110, 12345, 12333, 95518: dialled as they are
+
+
+def _station_phone(raw: str) -> str:
+    """A service hotline as typed, else a phone as a resident's is checked (IdentityError)."""
+    compact = re.sub(r"\s", "", raw)
+    return compact if _HOTLINE.fullmatch(compact) else identity.check_phone(raw)
+
+
 def update_profile(**values: str) -> StationProfile:
     """Change the station's identity; the 12-digit area code is what case numbers start with."""
     errors: dict[str, str] = {}
@@ -57,6 +66,12 @@ def update_profile(**values: str) -> StationProfile:
         errors["code"] = "服务站编码为4–30位字母、数字或短横线。"
     if "level" in values and values["level"] not in LEVELS:
         errors["level"] = "请选择村（社区）站或乡镇（街道）中心。"
+    for field in ("phone", "supervise_phone"):  # printed on every paper for the resident to call
+        if (values.get(field) or "").strip():
+            try:
+                values[field] = _station_phone(values[field])
+            except IdentityError as exc:
+                errors[field] = exc.message
     if (values.get("query_url_base") or "").strip():  # it goes into the receipt's QR code
         problem = web_url_problem(values["query_url_base"])
         if problem:

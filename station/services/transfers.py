@@ -48,7 +48,12 @@ PAPER_STATUSES = ("provided",)  # handed in on paper at intake (not 容缺, 承�
 
 
 def papers_of(case: Case) -> list[CaseMaterial]:
-    """The materials of a case that exist on paper at the station."""
+    """The materials of a case that exist on paper at the station.
+
+    A case turned away (一次性告知) kept nothing: the resident took what she showed back home.
+    """
+    if case.status == "not_collected":
+        return []
     return [m for m in CaseMaterial.select().where(CaseMaterial.case == case).order_by(CaseMaterial.position)
             if m.status in PAPER_STATUSES or m.supplied_as in ("original_seen", "copy")]
 
@@ -56,8 +61,8 @@ def papers_of(case: Case) -> list[CaseMaterial]:
 def cases_awaiting_transfer(limit: int = 200) -> list[Case]:
     """Cases with papers at this station that no batch carries yet, oldest first."""
     carried = TransferItem.select(TransferItem.case).where(TransferItem.case.is_null(False))
-    return [c for c in Case.select().where(Case.id.not_in(carried)).order_by(Case.received_at).limit(limit)
-            if papers_of(c)]
+    return [c for c in Case.select().where(Case.id.not_in(carried) & (Case.status != "not_collected"))
+            .order_by(Case.received_at).limit(limit) if papers_of(c)]
 
 
 def _new_batch_no(day: dt.date) -> str:

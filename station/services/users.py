@@ -26,7 +26,7 @@ def check_password_strength(password: str) -> str | None:
 
 
 def create_user(username: str, name: str, role: str, password: str, phone: str = "") -> User:
-    """Create a staff account; refuses duplicates, unknown roles and weak passwords."""
+    """Create a staff account; refuses duplicates, unknown roles, weak passwords and a phone no one can dial."""
     errors: dict[str, str] = {}
     username = (username or "").strip()
     name = (name or "").strip()
@@ -39,9 +39,15 @@ def create_user(username: str, name: str, role: str, password: str, phone: str =
     weak = check_password_strength(password or "")
     if weak:
         errors["password"] = weak
+    checked_phone = ""
+    if (phone or "").strip():  # printed on receipts for the resident to call: one she can dial, as on the profile
+        try:
+            checked_phone = identity.check_phone(phone)
+        except identity.IdentityError as exc:
+            errors["phone"] = str(exc)
     if errors:
         raise ValidationFailed(errors)
-    user = User(username=username, name=name, role=role, phone=(phone or "").strip())
+    user = User(username=username, name=name, role=role, phone=checked_phone)
     user.set_password(password)
     try:
         with db.atomic():

@@ -98,7 +98,7 @@ def station():  # noqa: ANN201
                 before = station_info.get_profile().__dict__
                 station_info.update_profile(**values)
                 changed = [f for f in station_info.KEYS if str(before.get(f, "")) != str(values[f])]
-                log_access("settings_station", obj="station",
+                log_access("settings_station", obj="站点信息",
                            detail="修改站点设置：" + ("、".join(str(getattr(form, f).label.text) for f in changed) or "无变化"))
         except ValidationFailed as exc:
             _form_errors(form, exc.errors)
@@ -123,7 +123,7 @@ def settings():  # noqa: ANN201
                     f.get("villages", ""), {k: f.get(f"paper_{k}", "a4") for k in station_settings.PAPER_DOCUMENTS},
                     f.get("margin_mm", ""), f.get("sync_interval_s", ""), window_from, window_to,
                     f.get("backup_dir", ""))
-                log_access("settings_station", obj="settings", detail="修改本站设置（村社区、纸张、同步、备份文件夹）")
+                log_access("settings_station", obj="本站设置", detail="修改本站设置（村社区、纸张、同步、备份文件夹）")
         except ValidationFailed as exc:
             errors = exc.errors
             values = f

@@ -46,7 +46,8 @@ def validity():  # noqa: ANN201
             flash(exc.message, "error")
         else:
             words = "按证件有效期" if rule == material_library.TYPED else f"{rule} 个月"
-            log_access("settings_library", obj=key, detail=f"材料 {key} 的复用有效期设为{words}")
+            name = material_library.material_name(key)
+            log_access("settings_library", obj=name, detail=f"材料「{name}」的复用有效期设为{words}")
             flash("材料复用有效期已更新。", "success")
         return redirect(url_for("library.validity"))
     return render_template("library/validity.html", rows=material_library.validity_table(),

@@ -75,3 +75,16 @@ def test_the_demo_county_statistics_show_the_months_ratings(demo_dir: Path) -> N
     assert _cells(html, "table-satisfaction-summary") == [
         [str(total), str(good), str(total - good), f"{good / total * 100:.1f}%"]]
     assert _cells(html, "table-satisfaction") == [[word, str(by_level.get(level, 0))] for level, word in LEVELS.items()]
+
+
+def test_the_demo_prints_a_county_admin_who_can_open_the_admin_pages(demo_dir: Path) -> None:
+    """Publishing a catalog, station settings and devices are the county admin's: the demo must have one."""
+    from sync.hub import create_app
+    from sync.hub.config import Config
+    from tests.fixtures.hub import login
+
+    password = json.loads((demo_dir / "DEMO-LOGINS.json").read_text(encoding="utf-8"))["countyadmin"]
+    client = create_app(Config, demo_dir / "hub").test_client()
+    assert login(client, "countyadmin", password).status_code == 302
+    for page in ("/catalog", "/access-log", "/numbers/settings"):
+        assert client.get(page).status_code == 200, page

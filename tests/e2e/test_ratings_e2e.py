@@ -29,7 +29,7 @@ def _station(app, fn):  # noqa: ANN001, ANN202
 def test_a_kiosk_rating_reaches_the_county_once_and_its_remedy_comes_back(linked, hub):
     from sync.hub.models import HubEvaluation
     from sync.hub.models import Remedy as HubRemedy
-    from sync.hub.services import remedies
+    from sync.hub.services import remedies, users
 
     [case_id] = queue_cases(linked, 1)
 
@@ -47,6 +47,7 @@ def test_a_kiosk_rating_reaches_the_county_once_and_its_remedy_comes_back(linked
     rid = _hub(hub, lambda: HubRemedy.get().id)
 
     def work():
+        users.create_user("county1", "county1-pass-1a", name="县级审批员", role="approver")  # the 整改 owner
         remedies.assign(rid, "county1", by="county1")
         remedies.add_contact(rid, "phone", "已回访，说明材料清单", by="county1")
         remedies.record_fix(rid, "一次性告知单按事项打印", by="county1")

@@ -322,3 +322,14 @@ def test_an_answer_kept_for_one_database_is_never_served_for_another(tmp_path):
     first.init(str(tmp_path / "c.db"))
     db.initialize(first)
     assert kept.get("head", lambda: "C") == "C"
+
+
+def test_the_station_page_shows_the_heartbeat_in_the_units_it_names(hub_app, station_a, make_event, approver):
+    station_a.results([make_event()], heartbeat={
+        "queue_length": 7, "oldest_queued_age_s": 7200, "free_disk_bytes": 10_000_000_000,
+        "station_time": "2026-11-20T09:30:00+08:00"})
+    page = approver.get(f"/stations/{station_a.code}").get_data(as_text=True)
+    beat = page.split("最后心跳", 1)[1].split("</section>", 1)[0]
+    assert "2小时" in beat or "2 小时" in beat  # the backlog's age in hours, so its label names no seconds
+    assert "GB" in beat and "（秒）" not in beat.split("时钟偏差")[0] and "（字节）" not in beat
+    assert "2026-11-20 09:30" in beat and "2026-11-20T09:30:00+08:00" not in beat  # the station's clock, readable

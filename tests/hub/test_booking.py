@@ -59,7 +59,7 @@ def test_a_resident_books_and_the_station_is_told_with_the_details_sealed_at_res
     ({"item_code": "999"}, "不接受这个事项"),
     ({"phone": "12345"}, "联系电话不正确"),
     ({"name": " "}, "请填写姓名"),
-    ({"home_visit": "1", "address": ""}, "须填写住址"),
+    ({"home_visit": "1", "address": ""}, "选择上门服务的，请填写住址（到村、组、门牌）"),
     ({"slot": ""}, "请选择预约日期"),
 ])
 def test_a_booking_that_does_not_fit_is_refused_with_its_reason_and_nothing_changes(

@@ -116,6 +116,14 @@ def test_invalid_transition_shows_chinese_message(approver, case_id):
     assert "办件当前状态为「待受理」，不能办结" in html
 
 
+def test_a_decision_kind_the_form_never_offers_is_refused_in_chinese(approver, station_a, case_id):
+    page = f"/cases/{case_id}"
+    html = approver.csrf_post(f"{page}/decide", {"kind": "approve_all"}, token_page=page,
+                              follow_redirects=True).get_data(as_text=True)
+    assert "未知的决定类型" in html and "不能approve_all" not in html
+    assert station_a.changes().json["changes"] == []  # nothing went to the station
+
+
 def test_reject_without_reason_shows_message(approver, case_id):
     page = f"/cases/{case_id}"
     html = approver.csrf_post(f"{page}/decide", {"kind": "rejected", "reason": ""}, token_page=page,

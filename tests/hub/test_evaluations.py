@@ -11,7 +11,7 @@ import pytest
 
 from rules import events
 from sync import protocol
-from sync.hub.models import Change, HubEvaluation, Remedy
+from sync.hub.models import Change, HubEvaluation, HubUser, Remedy
 from sync.hub.services import decisions, remedies
 from tests.fixtures.hub import ClerkClient, case_snapshot
 
@@ -256,3 +256,21 @@ def test_ratings_on_the_public_page_show_nothing_personal_in_any_state(hub_app, 
         _nothing_personal(page)
     with hub_app.app_context():
         assert {e.reason_text for e in HubEvaluation.select()} == {"请打我电话138****1234或查110105********0021"}
+
+
+def test_a_remedy_is_assigned_only_to_an_active_county_user(hub_app, hub_client, station_a, make_event, approver):
+    case_id = _submit(station_a, make_event)
+    _complete(hub_app, case_id)
+    _rate(hub_client, case_id)
+    rid = _remedy_id(hub_app)
+    page = f"/remedies/{rid}"
+    with hub_app.app_context():
+        HubUser.create(username="gone", name="已调离", role="approver", password_hash="x", active=False)
+    before = len(_changes(hub_app, protocol.CHANGE_REMEDY))
+    for owner in ("nobody", "gone"):  # a name typed into the form, a user who left
+        html = approver.csrf_post(f"{page}/assign", {"owner": owner}, token_page=page,
+                                  follow_redirects=True).get_data(as_text=True)
+        assert "请选择整改责任人" in html and "已指定责任人" not in html
+    with hub_app.app_context():
+        assert Remedy.get_by_id(rid).owner in ("", None)
+    assert len(_changes(hub_app, protocol.CHANGE_REMEDY)) == before  # nothing told to the station

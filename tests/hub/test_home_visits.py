@@ -82,3 +82,15 @@ def test_a_batch_mixing_cases_and_a_visit_answers_each_event_in_its_place(app, a
     assert [r["status"] for r in results] == ["accepted", "accepted", "rejected", "accepted", "accepted"]
     with hub_app.app_context(), db.connection_context():
         assert HubCase.select().where(HubCase.case_id.in_([first["case_id"], last["case_id"]])).count() == 2
+
+
+def test_a_number_typed_into_what_was_done_is_masked_on_the_countys_page_and_ledger(app, agent, station_a, approver):
+    response = agent.post("/visits/new", {**VISIT, "purpose": "代办养老保险，其子电话13887654321"})
+    visit_id = response.headers["Location"].rsplit("/", 1)[-1]
+    with app.app_context(), station_db.connection_context():
+        queued = [e.envelope() for e in OutboxEvent.select().where(OutboxEvent.case_id == visit_id)]
+    assert [r["status"] for r in station_a.results(queued)] == ["accepted"]
+    page = approver.get(f"/numbers/visits?period=day&day={TODAY}").get_data(as_text=True)
+    assert "其子电话138****4321" in page and "13887654321" not in page
+    sheet = approver.get(f"/numbers/ledger.csv?period=day&day={TODAY}").get_data(as_text=True)
+    assert "138****4321" in sheet and "13887654321" not in sheet

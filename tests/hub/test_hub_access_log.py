@@ -186,3 +186,21 @@ def test_the_hub_chain_holds_on_sqlite_and_postgresql(any_hub_app):
         HubAccessLog.delete().where(HubAccessLog.seq == 3).execute()
         result = access_log.verify()
         assert not result.ok and "应有 3 条，现只有 2 条" in result.message
+
+
+def test_a_decision_is_listed_under_its_case_number_not_the_decisions_code_name(hub_app, county_admin, received_case):
+    case_id = received_case["case_id"]
+    for kind, extra in (("accepted", {}), ("completed", {"result": "approved"})):
+        response = county_admin.csrf_post(f"/cases/{case_id}/decide", {"kind": kind, **extra},
+                                          token_page=f"/cases/{case_id}")
+        assert response.status_code == 302
+    rows = county_admin.get("/access-log?action=decision").get_data(as_text=True)
+    case_no = received_case["payload"]["case_no"]
+    assert rows.count(f">{case_no}</a>") == 2  # the 办件/对象 link reads as the 办件编号
+    assert ">accepted<" not in rows and ">completed<" not in rows
+
+
+def test_the_countys_own_entries_name_their_object_in_chinese(hub_app, county_admin):
+    county_admin.csrf_post("/access-log", {})  # 校验日志完整性 of the county's own log
+    rows = county_admin.get("/access-log?action=log_verify").get_data(as_text=True)
+    assert "<td>县级平台</td>" in rows and "<td>hub</td>" not in rows

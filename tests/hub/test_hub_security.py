@@ -101,7 +101,8 @@ def test_every_route_answers_with_the_safety_headers(hub_app, hub_client, county
 def test_a_station_setting_that_is_an_address_must_be_http(hub_app, county_admin, station_a):
     bad = {"query_url_base": "javascript:alert(1)"}
     page = county_admin.csrf_post("/stations/ST-A", bad).get_data(as_text=True)
-    assert "设置 query_url_base：网址只能以 http:// 或 https:// 开头" in page
+    assert "本站查询页地址（回执二维码）：网址只能以 http:// 或 https:// 开头" in page
+    assert "设置 query_url_base" not in page  # the message names the field as the form does
     assert station_a.changes().json["changes"] == []
     good = {"query_url_base": "https://zwfw.example.gov.cn/q"}
     county_admin.csrf_post("/stations/ST-A", good)

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from rules import events
+from sync.hub.china_time import china_today
 from sync.hub.models import Station
 from sync.hub.services import decisions
 from tests.fixtures.hub import case_snapshot
@@ -223,3 +224,25 @@ def test_cases_held_before_the_upgrade_find_their_bundle(hub_app, hub_client, st
         HubCase.update(bundle_group=None).execute()  # as the cases stood before 0007
         migration.backfill(db)
     assert "出生医学证明" in _page(hub_client, "BVND1E02")
+
+
+def test_a_case_turned_away_points_the_resident_to_the_one_time_notice_by_its_name(
+        hub_app, hub_client, station_a, make_event):
+    _submit(station_a, make_event, decision="not_collected")
+    html = _page(hub_client)
+    assert "未收件" in html
+    assert "一次性告知书" in html  # the paper's title (GLOSSARY), so the resident knows which paper to bring
+    assert "告知单" not in html
+
+
+def test_a_result_delivered_the_day_it_was_decided_is_the_last_step(hub_app, hub_client, station_a, make_event):
+    cid = _submit(station_a, make_event, pickup_method="window")
+    _decide(hub_app, cid, kind="accepted")
+    _decide(hub_app, cid, kind="completed", result="approved")
+    today = china_today().isoformat()  # the county decided today; the station hands the result over today
+    delivered = make_event(case_id=cid, seq=2, kind=events.DELIVERED, payload={
+        "method": "window", "delivered_on": today, "collector": {"name": "张三", "id_masked": "110105********0021"}})
+    assert station_a.results([delivered])[0]["status"] == "accepted"
+    html = _page(hub_client)
+    steps = [html.index(word) for word in ("已收件", "县级部门已受理", "已办结：准予", "结果已送达（窗口领取）")]
+    assert steps == sorted(steps), "the steps are not in the order they happened"

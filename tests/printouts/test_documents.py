@@ -146,6 +146,7 @@ def test_notice_missing_lists_every_missing_material_with_source(font_mode: str,
         assert flat(m.name) in text and flat(m.source) in text
     assert f"共{len(missing)}项" in text
     assert "第三十二条" in text
+    assert "申请时间" in text and "收件时间" not in text  # the notice refuses collection: no 收件 took place
 
 
 def test_deferral_notice_shows_due_dates(station: StationInfo, case: CaseDoc) -> None:

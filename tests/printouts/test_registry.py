@@ -15,7 +15,8 @@ PROVIDED = (MaterialLine("居民身份证", "original_and_copy", 1, "provided"),
 
 
 def _keys(**changes: object) -> set[str]:
-    base = sample_case(materials=PROVIDED, mode="assisted", supplement_items=(), result=None, decision="collected")
+    base = sample_case(materials=PROVIDED, mode="assisted", supplement_items=(), supplement_reason="", result=None,
+                       decision="collected")
     return {k for k, _ in applicable_documents(replace(base, **changes))}  # type: ignore[arg-type]
 
 
@@ -37,6 +38,7 @@ def test_registry_keys_and_titles() -> None:
      {"receipt", "receipt_roll", "commitment"}),
     ({"mode": "proxy"}, {"receipt", "receipt_roll", "authorization"}),
     ({"supplement_items": ("复印件不清晰",)}, {"receipt", "receipt_roll", "supplement"}),
+    ({"supplement_reason": "请补充居住证明"}, {"receipt", "receipt_roll", "supplement"}),  # asked by words alone
     ({"result": "approved"}, {"receipt", "receipt_roll", "completion"}),
     ({"result": "denied"}, {"receipt", "receipt_roll", "completion"}),
     ({"supplied_at": datetime(2025, 3, 11, 9, 0)}, {"receipt", "receipt_roll", "supplement_receipt"}),

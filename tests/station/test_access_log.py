@@ -13,7 +13,7 @@ import pytest
 
 from station.catalog_data import load_demo_catalog
 from station.extensions import db
-from station.models import AccessLog, AccessLogHead, Attachment, User
+from station.models import AccessLog, AccessLogHead, Attachment, Case, User
 from station.services import access_log
 from tests.fixtures.intake import AGENT_ID, GOOD_ID, form_for, item_named, proxy_fields
 from tests.fixtures.scans import JPEG
@@ -249,3 +249,31 @@ def test_an_idle_logout_is_recorded(app, agent):
     [entry] = _entries(app, "logout")
     assert entry.role == "agent" and "长时间未操作" in entry.detail
     assert _entries(app, "case_list") == []  # the refused page was not shown, so not logged as seen
+
+
+def test_a_print_is_listed_under_its_case_number_not_the_papers_code_name(app, agent, admin, case_id):
+    for doc in ("receipt", "receipt_roll"):
+        assert agent.get(f"/cases/{case_id}/print/{doc}").status_code == 200
+    with app.app_context(), db.connection_context():
+        case_no = Case.get_by_id(case_id).case_no
+    rows = admin.get("/admin/access-log?action=print").get_data(as_text=True).split('id="access-log"')[1]
+    assert rows.count(f">{case_no}</a>") == 2  # the link to the case reads as its 办件编号
+    for code_name in ("receipt", "receipt_roll"):
+        assert f">{code_name}<" not in rows  # an English code name the admin cannot read
+
+
+def test_a_settings_change_is_listed_under_a_chinese_name(app, admin):
+    admin.post("/admin/station", {"code": "ST141081102201", "name": "改名后的服务站", "level": "village",
+                                  "area_code": "141081102201"})
+    rows = admin.get("/admin/access-log?action=settings_station").get_data(as_text=True).split('id="access-log"')[1]
+    assert "修改站点设置" in rows
+    assert "<td>station</td>" not in rows and "<td>settings</td>" not in rows  # no code word in the 对象 column
+
+
+def test_a_number_typed_into_a_note_is_masked_on_the_case_page_as_at_the_county(app, agent, case_id):
+    response = agent.post(f"/cases/{case_id}/notes", {"text": f"申请人女儿电话{PHONE}，下午回电；身份证{GOOD_ID}"})
+    assert response.status_code == 302
+    page = agent.get(f"/cases/{case_id}").get_data(as_text=True)
+    timeline = page.split('class="timeline"', 1)[1].split("</ol>", 1)[0]
+    assert "申请人女儿电话139****5678，下午回电" in timeline  # the note itself is there …
+    assert PHONE not in page and GOOD_ID not in page  # … with its numbers masked until a reveal

@@ -85,7 +85,7 @@ def test_the_same_phone_for_the_same_slot_is_refused(app, offer):
 
 def test_a_home_visit_needs_an_address_and_the_details_are_sealed(app, offer):
     day = offer["dates"][1]
-    with pytest.raises(DomainError, match="须填写住址"):
+    with pytest.raises(DomainError, match="选择上门服务的，请填写住址"):
         _book(app, day=day, home_visit=True)
     booking = _book(app, day=day, home_visit=True, address="东关村三组12号")
     assert "东关村" not in booking.address_stored and "13912345678" not in booking.phone_stored

@@ -17,7 +17,7 @@ from station.models import Case, CaseMaterial, User
 from station.services import bundles, cases, intake, paper
 from station.services.catalog import get_bundle
 from sync.outbox import OutboxEvent
-from tests.fixtures.intake import form_for, item_named
+from tests.fixtures.intake import form_for, item_named, proxy_fields
 from tests.fixtures.pdf import flat, pdftotext
 
 NEWBORN = "B001"  # 出生医学证明首次签发, 生育登记, 出生登记, 新生儿参保登记, 社会保障卡申领
@@ -112,3 +112,15 @@ def test_the_case_page_and_the_public_page_show_the_whole_bundle(agent, client):
     assert all(c.case_no in html for c in taken)
     public = client.get(f"/q?q={taken[0].query_code}").get_data(as_text=True)
     assert "新生儿出生一件事" in public and all(flat(c.item.name) in flat(public) for c in taken)
+
+
+def test_the_proxy_letter_of_a_bundle_names_every_item_the_agent_applies_for(database):
+    # the resident signs one 代办委托书 for the whole 一件事: the agent acts for all five items
+    taken = _take_newborn(**proxy_fields(authorization="print"))
+    offered = {d.key for d in paper.applicable_documents(taken[0])}
+    assert "authorization" in offered
+    pdf, _title = paper.render(taken[0], "authorization", _agent())
+    text = flat(pdftotext(pdf))
+    for case in taken:
+        assert case.item.name in text, case.item.name
+    assert "新生儿出生一件事" in text and "至各事项办结" in text

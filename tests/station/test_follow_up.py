@@ -17,6 +17,7 @@ from station.services.calendar import load_calendar
 from station.services.errors import DomainError, ValidationFailed
 from sync.outbox import OutboxEvent
 from tests.fixtures.intake import AGENT_ID, BAD_CHECKSUM_ID, GOOD_ID, form_for, item_named
+from tests.fixtures.pdf import pdftotext
 
 ITEM = "高龄津贴申领"  # id_card, hukou_book, bank_card essential; photo_1inch may be deferred
 
@@ -441,3 +442,13 @@ def test_a_refused_supplement_form_comes_back_with_what_was_typed(app, agent):
     assert 'id="supplied__hukou_book__not_applicable" checked' in page
     assert "申请人为集体户口，已电话说明</textarea>" in page
     assert _in_app(app, lambda: Case.get_by_id(case.id).supplemented_at) is None
+
+
+def test_a_supplement_the_county_only_described_is_printed_for_the_resident(app, agent):
+    case = _in_app(app, lambda: _county(_take(), "supplement", reason="请补充近三个月的居住证明", supplement_items=[]))
+    page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert f"/cases/{case.id}/print/supplement" in page  # the resident takes home what the county asks for
+    response = agent.get(f"/cases/{case.id}/print/supplement")
+    assert response.status_code == 200
+    text = "".join(pdftotext(response.data).split())
+    assert "补正材料通知书" in text and "请补充近三个月的居住证明" in text

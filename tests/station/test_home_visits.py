@@ -43,6 +43,8 @@ def _count(app) -> int:  # noqa: ANN001
     ("ended_at", "09:00", "结束时间须晚于开始时间"),
     ("visited_on", (dt.date.today() + dt.timedelta(days=2)).isoformat(), "不能晚于今天"),
     ("outcome", "maybe", "请选择上门结果"),
+    ("resident_phone", "abc", "电话号码只能填写数字和“-”"),  # carried into the case taken at the visit
+    ("resident_phone", "87654321", "座机号码请加上区号"),
 ])
 def test_a_visit_with_a_wrong_field_is_refused_and_nothing_is_stored(app, agent, field, value, words):
     response = agent.post("/visits/new", {**VISIT, field: value})
@@ -178,3 +180,25 @@ def test_a_visit_conflict_settled_before_the_note_was_kept_shows_the_decision_no
     history = history.split("</ul>", 1)[0]
     assert "县级平台核对了同步冲突：采用本站记录（县级的处理说明未在本站保存）。" in history
     assert "已转人工核对" not in history
+
+
+def test_the_ledger_hint_is_shown_only_to_those_who_can_print_the_ledger(agent, clerk):
+    assert "打印当日台账" in clerk.get("/visits/").get_data(as_text=True)
+    assert "打印当日台账" not in agent.get("/visits/").get_data(as_text=True)  # the agent has no such button
+    assert agent.get("/ledger.pdf").status_code == 403
+
+
+def test_a_number_typed_into_what_was_done_is_masked_in_lists_and_on_paper(app, agent, clerk, tmp_path):
+    typed = {**VISIT, "purpose": "代办高龄津贴，其子电话13887654321", "outcome": "partly",
+             "outcome_note": "身份证141081197005120039原件下次带来"}
+    response = agent.post("/visits/new", typed)
+    assert response.status_code == 302
+    secrets = ("13887654321", "141081197005120039")
+    listed = agent.get("/visits/").get_data(as_text=True)
+    shown = agent.get(response.headers["Location"]).get_data(as_text=True)
+    assert "其子电话138****4321" in listed and "其子电话138****4321" in shown and "141081********0039" in shown
+    pdf = _pdf_text(clerk.get(f"/ledger.pdf?day={dt.date.today().isoformat()}").data, tmp_path)
+    assert "138****4321" in pdf.replace("\n", "")
+    text = _export(clerk, "csv").decode("utf-8-sig")
+    for page in (listed, shown, pdf, text):
+        assert not any(s in page for s in secrets)

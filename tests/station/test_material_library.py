@@ -162,6 +162,7 @@ def test_validity_is_a_per_material_setting(database, rule, expected):
 def test_the_admin_sets_how_long_a_materials_verification_may_be_reused(app, admin, agent):
     page = admin.get("/library/validity").get_data(as_text=True)
     assert "居民户口簿" in page and "6 个月" in page
+    assert ">hukou_book<" not in page.replace("</span>", "<")  # the admin reads names, not the code's keys
     admin.post("/library/validity", {"key": "hukou_book", "rule": "3"})
     refused = admin.post("/library/validity", {"key": "hukou_book", "rule": "0"}, follow_redirects=True)
     assert "有效期须为 1–600 个月" in refused.get_data(as_text=True)
@@ -170,7 +171,7 @@ def test_the_admin_sets_how_long_a_materials_verification_may_be_reused(app, adm
     assert agent.get("/library/validity").status_code == 403
     with app.app_context(), db.connection_context():
         assert material_library.validity_rule("hukou_book") == 3
-        assert AccessLog.get(AccessLog.action == "settings_library").detail == "材料 hukou_book 的复用有效期设为3 个月"
+        assert AccessLog.get(AccessLog.action == "settings_library").detail == "材料「居民户口簿」的复用有效期设为3 个月"
     first_visit(app, agent)
     with app.app_context(), db.connection_context():
         hukou = KeptMaterial.get(KeptMaterial.key == "hukou_book")

@@ -13,6 +13,7 @@ from station.extensions import db
 from station.models import Case, Transfer, TransferHandover
 from sync.outbox import OutboxEvent
 from tests.fixtures.e2e import queue_cases
+from tests.fixtures.intake import form_for, item_named
 from tests.fixtures.pdf import flat, pdftotext
 
 
@@ -136,3 +137,22 @@ def test_a_laptops_batch_never_takes_the_station_pcs_number(app, agent, batch):
     assert found.status_code == 302
     page = agent.get(found.headers["Location"]).get_data(as_text=True)
     assert laptop in page
+
+
+def test_a_case_turned_away_has_no_papers_here_to_send_up(app, agent):
+    # the resident took everything home with the 一次性告知书; only what a collected case left here travels
+    with app.app_context(), db.connection_context():
+        item = item_named("高龄津贴申领")
+        data = form_for([item], **{"mat__id_card__status": "missing"})  # the 户口簿 and bank card were shown
+    response = agent.post(f"/intake/item/{item.id}", data)
+    assert response.status_code == 302
+    case_id = response.headers["Location"].split("/cases/")[1].split("?")[0]
+    with app.app_context(), db.connection_context():
+        turned_away = Case.get_by_id(case_id)
+        assert turned_away.status == "not_collected"
+    assert turned_away.case_no not in agent.get("/transfers/new").get_data(as_text=True)
+    refused = agent.post("/transfers/new", data={"case": [case_id], "destination": "东关镇便民服务中心",
+                                                 "direction": "up"})
+    assert refused.status_code == 200 and "所选办件在本站没有纸质材料" in refused.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        assert Transfer.select().count() == 0

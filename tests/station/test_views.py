@@ -8,7 +8,7 @@ import io
 import pytest
 
 from station.extensions import db
-from station.models import Case, ServiceItem
+from station.models import Case, ServiceItem, User
 from tests.fixtures.intake import BAD_CHECKSUM_ID, form_for, item_named, proxy_fields
 from tests.fixtures.scans import PNG
 
@@ -156,6 +156,20 @@ def test_admin_adds_and_disables_users_with_clear_messages(admin):
     assert "已添加用户 agent9" in ok.get_data(as_text=True)
     dup = admin.post("/admin/users", {"username": "agent9", "name": "周代办", "role": "agent", "password": "pass-word-9"})
     assert "该用户名已存在" in dup.get_data(as_text=True)
+
+
+def test_a_new_users_phone_that_cannot_be_dialled_is_refused_and_no_account_made(app, admin):
+    # the agent's work phone is printed on every receipt for the resident to call back
+    page = admin.post("/admin/users", {"username": "agent8", "name": "钱代办", "role": "agent", "phone": "abc",
+                                       "password": "pass-word-8"}).get_data(as_text=True)
+    assert "电话号码只能填写数字和“-”" in page and "已添加用户" not in page
+    with app.app_context(), db.connection_context():
+        assert not User.select().where(User.username == "agent8").exists()
+    ok = admin.post("/admin/users", {"username": "agent8", "name": "钱代办", "role": "agent",
+                                     "phone": "138 0000 1234", "password": "pass-word-8"}, follow_redirects=True)
+    assert "已添加用户 agent8" in ok.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        assert User.get(User.username == "agent8").phone == "13800001234"
 
 
 def test_admin_edits_the_holiday_table(app, admin):

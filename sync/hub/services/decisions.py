@@ -123,7 +123,9 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = F
         raise InvalidTransition("本件为跨域办，由办理地县级平台受理和办结；其决定将自动同步到本平台。")
     if not case.snapshot:
         raise InvalidTransition("尚未收到该办件的完整信息（case.submitted），暂不能作出决定。")
-    if case.status not in ALLOWED_FROM.get(data.kind, frozenset()):
+    if data.kind not in ALLOWED_FROM:  # a forged form: its word would land in the message
+        raise ValidationError("未知的决定类型。")
+    if case.status not in ALLOWED_FROM[data.kind]:
         label = COUNTY_DECISIONS.get(data.kind, data.kind)
         raise InvalidTransition(f"办件当前状态为「{HUB_CASE_STATUSES.get(case.status, case.status)}」，不能{label}。")
     fields = _validate(case, data)

@@ -19,7 +19,7 @@ from printouts.data import HomeVisitRow
 from rules import events
 from rules.home_visits import OUTCOMES
 from rules.periods import Period
-from rules.privacy import mask_address, mask_name
+from rules.privacy import mask_address, mask_name, mask_numbers_in
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import Event, HubHomeVisit, Station
 from sync.hub.services import county_settings
@@ -182,7 +182,8 @@ def lines(period: Period, station: Station | None = None, limit: int = 500) -> l
              .order_by(HubHomeVisit.visited_on.desc(), HubHomeVisit.started_at.desc()).limit(limit))
     return [VisitLine(v.station.name, v.visited_on, v.started_at + (f"–{v.ended_at}" if v.ended_at else ""), v.staff,
                       names.get(v.village_code, v.village_code), _resident(v),
-                      mask_address(key_ring.unseal(v.address_stored)) if v.address_stored else "", v.purpose,
+                      mask_address(key_ring.unseal(v.address_stored)) if v.address_stored else "",
+                      mask_numbers_in(v.purpose),
                       OUTCOMES.get(v.outcome, v.outcome), v.case_numbers, v.personal_purged_at is not None)
             for v in query]
 

@@ -54,9 +54,18 @@ class Progress:
 
 
 def _when(value: Any) -> tuple[str, dt.datetime | None]:
-    """China time as text, and a sortable aware datetime (hub rows are naive UTC; station text has an offset)."""
+    """China time as text, and a sortable aware datetime (hub rows are naive UTC; station text has an offset).
+
+    A day without a time counts as its end, so a result handed over the day it was decided comes
+    after the decision; read as midnight UTC it came before the day's decisions.
+    """
     if not value:
         return "", None
+    if isinstance(value, str) and len(value) == 10:  # a day the station sent ("2026-12-02", a 送达 date)
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return "", None
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return f"{value:%Y年%m月%d日}", dt.datetime.combine(value, dt.time(23, 59), CHINA_TZ)
     local = to_china(value)
@@ -155,7 +164,7 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
         view.now_title = "材料已送县级部门，请耐心等待受理，暂不需要您做什么。"
     elif status == "not_collected":
         view.status_word = "未收件"
-        view.now_title = "请按服务站给您的一次性告知单准备好材料，再到服务站办理。"
+        view.now_title = "请按服务站给您的一次性告知书准备好材料，再到服务站办理。"
     elif status == "supplement":
         view.status_word = "需要补正"
         if case.supplied_at:

@@ -17,7 +17,7 @@ from rules.evaluations import LEVELS
 from sync import protocol
 from sync.hub.china_time import CHINA_TZ, to_china
 from sync.hub.extensions import db
-from sync.hub.models import HubEvaluation, Remedy, RemedyContact, Station, utcnow
+from sync.hub.models import HubEvaluation, HubUser, Remedy, RemedyContact, Station, utcnow
 from sync.hub.services import changes
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
 from sync.hub.services.workdays import china_today, due_after
@@ -92,8 +92,8 @@ def assign(remedy_id: int, owner: str, *, by: str) -> Remedy:
     """Name the county user who answers for the 整改."""
     remedy = _open(remedy_id)
     owner = (owner or "").strip()
-    if not owner or len(owner) > 64:
-        raise ValidationError("请选择整改责任人。")
+    if not owner or not HubUser.select().where((HubUser.username == owner) & HubUser.active).exists():
+        raise ValidationError("请选择整改责任人。")  # one of the county's users in post; the station is told the name
     with db.atomic():
         remedy.owner = owner
         remedy.updated_at = utcnow()

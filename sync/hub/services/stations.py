@@ -83,7 +83,8 @@ def check_setting_urls(settings: dict[str, Any]) -> None:
         if "url" in str(key).lower() and value not in (None, ""):
             problem = web_url_problem(value) if isinstance(value, str) else "网址须为文本。"
             if problem:
-                raise ValidationError(f"设置 {key}：{problem}")
+                label = SETTING_LABELS[key][0] if key in SETTING_LABELS else f"设置 {key}"  # as the form names it
+                raise ValidationError(f"{label}：{problem}")
 
 
 #: The township centre (its station code) that carries a station's paper batches (物料流转) up to the

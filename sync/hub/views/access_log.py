@@ -46,7 +46,7 @@ def index() -> str | Response:
     verification = None
     if request.method == "POST":  # reads every row: a button, not every page view
         verification = access_log.verify_station(station) if station else access_log.verify()
-        log_access("log_verify", obj=f.station or "hub", detail=verification.message)
+        log_access("log_verify", obj=f.station or "县级平台", detail=verification.message)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     query = access_log.search(f)
     total = query.count()

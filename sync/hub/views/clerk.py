@@ -159,7 +159,7 @@ def decide(case_id: str) -> Response:
     try:
         with db.atomic():  # the decision and its log entry, or neither
             decision = decisions.decide(case_id, data, clerk=current_user.username)
-            log_access("decision", case_id=case_id, obj=decision.kind,
+            log_access("decision", case_id=case_id, obj=decision.case.case_no or case_id,
                        detail=f"作出决定：{COUNTY_DECISIONS[decision.kind]}")
     except HubError as exc:
         flash(exc.message, "error")
