@@ -32,6 +32,7 @@ from websec.sealing import BLOB_MAGIC
 POSIX = sys.platform != "win32"
 SECRET = "s3cr3t-from-the-county-hub-0123456789"
 NOTE = "申请人另留电话13512349876"
+REASON = "请其女儿欧阳小红补交户口簿"  # the county's words: sealed by their field (0028)
 
 
 def _intake(id_number: str = GOOD_ID, **overrides: str) -> Case:
@@ -50,6 +51,8 @@ def _fill(app: Flask) -> tuple[str, str]:
                                     app.config["ATTACHMENT_DIR"], 10 * 1024 * 1024)
         sync_state.set_value(sync_state.SECRET, SECRET)
         cases.add_note(case, User.get(User.username == "agent"), NOTE)
+        with db.atomic():
+            cases.apply_county_status(case.id, {"status": "supplement", "reason": REASON})
         return case.id, attachment.sha256
 
 
@@ -70,6 +73,8 @@ def _everything_opens(app: Flask, case_id: str, sha256: str) -> None:
         assert OutboxEvent.select().where(OutboxEvent.case_id == case_id).first().payload["applicant"]["id_number"] == GOOD_ID
         assert sync_state.get_value(sync_state.SECRET) == SECRET
         assert TimelineEntry.get((TimelineEntry.case == case_id) & (TimelineEntry.action == "note")).message == NOTE
+        county = TimelineEntry.get((TimelineEntry.case == case_id) & (TimelineEntry.action == "county_supplement"))
+        assert (case.status_reason, county.data["payload"]["reason"]) == (REASON, REASON)
         assert read_blob(app.config["ATTACHMENT_DIR"], sha256) == PNG
         # the duplicate check still finds the earlier case
         assert [c.id for c in intake.find_open_duplicates([item_named("高龄津贴申领")], GOOD_ID)] == [case_id]
