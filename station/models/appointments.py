@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from peewee import BooleanField, CharField, DateField, DateTimeField, IntegerField, TextField
 
-from station.models.base import BaseModel, now
+from station.models.base import BaseModel, SealedCharField, now
 
 
 class Appointment(BaseModel):
@@ -32,7 +32,7 @@ class Appointment(BaseModel):
     case_id = CharField(max_length=36, default="")
     case_no = CharField(max_length=64, default="")
     case_query_code = CharField(max_length=32, default="")
-    note = CharField(max_length=200, default="")
+    note = SealedCharField(max_length=200, default="")  # free text, up to 200 characters typed; sealed (0028)
     booked_by = CharField(max_length=100, default="")  # the agent, for a booking made at the station
     created_at = DateTimeField(default=now)
     updated_at = DateTimeField(default=now)

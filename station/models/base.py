@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from peewee import Model, TextField
+from peewee import CharField, Model, TextField
 
 from station.extensions import db
 from sync.local_db import JSONField, now, open_text, seal_text
@@ -42,4 +42,26 @@ class OpenedTextField(TextField):
         return None if value is None else open_text(value)
 
 
-__all__ = ["BaseModel", "JSONField", "OpenedTextField", "SealedJSONField", "now"]
+class SealedTextField(OpenedTextField):
+    """Free text sealed by the field itself: every write seals, every read opens (migration 0028).
+
+    For text that may name a relative or carry a number (the county's reasons and result text, a
+    material's 不适用 reason, a timeline line, a booking's or a handover's note): writers and readers
+    use plain strings, only the stored column holds ``enc1:…``. The empty value stays empty, so
+    ``!= ""`` still filters in SQL; nothing else about the text can be asked of SQL (a nonce each time).
+    A value stored before sealing reads as it is, until the start-up walk seals it (services/protection.py).
+    """
+
+    def db_value(self, value: str | None) -> str | None:
+        return None if value is None else seal_text(value)
+
+
+class SealedCharField(CharField):
+    """:class:`SealedTextField` on a column declared VARCHAR (a booking's note): SQLite keeps text of any length
+    there, so the longer ciphertext fits and no migration need rebuild the table."""
+
+    db_value = SealedTextField.db_value
+    python_value = SealedTextField.python_value
+
+
+__all__ = ["BaseModel", "JSONField", "OpenedTextField", "SealedCharField", "SealedJSONField", "SealedTextField", "now"]

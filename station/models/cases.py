@@ -14,7 +14,7 @@ from peewee import (
 )
 
 from rules.labels import CASE_STATUSES, MATERIAL_STATUSES, MODES, SUPPLY_FORMS
-from station.models.base import BaseModel, JSONField, OpenedTextField, SealedJSONField, now
+from station.models.base import BaseModel, JSONField, SealedJSONField, SealedTextField, now
 from station.models.catalog import ServiceItem
 from station.models.users import User
 
@@ -60,9 +60,9 @@ class Case(BaseModel):
     deadline_warning = CharField(max_length=200, default="")
     closed_at = DateTimeField(null=True)
     result = CharField(max_length=12, default="")
-    result_text = TextField(default="")
+    result_text = SealedTextField(default="")  # the county's words (free text: sealed, 0028)
     supplement_items = JSONField(default=list)
-    status_reason = TextField(default="")
+    status_reason = SealedTextField(default="")  # the county's reason (free text: sealed, 0028)
     updated_at = DateTimeField(default=now)
     personal_purged_at = DateTimeField(null=True)  # retention: scans and full numbers removed (0007)
     # after intake (migration 0009): the 补正 asked by key and when it was answered, the result's
@@ -110,7 +110,7 @@ class CaseMaterial(BaseModel):
     e_license_no = CharField(max_length=60, default="")
     received_at = DateTimeField(null=True)
     supplied_as = CharField(max_length=16, default="")  # rules.labels.SUPPLY_FORMS, after intake
-    supplied_note = TextField(default="")  # why 不适用
+    supplied_note = SealedTextField(default="")  # why 不适用 (free text: sealed, 0028)
     # what the material relied on (migration 0015): the kept material reused, and its verification
     # ({"reused": {...}}) or the county's licence ({"licence": {...}}); sealed, a licence number can
     # hold the ID number; the validity typed at verification (an ID card's expiry date)
@@ -151,8 +151,8 @@ class TimelineEntry(BaseModel):
     at = DateTimeField(default=now)
     actor = CharField(max_length=60)
     action = CharField(max_length=30)
-    message = OpenedTextField()  # a staff note is stored sealed (services/cases.add_note)
-    data = JSONField(default=dict)
+    message = SealedTextField()  # every line sealed (0028): a note or the county's reason may name a relative
+    data = SealedJSONField(default=dict)  # the county's change payload holds its reason, result text and note
 
 
 class DailySequence(BaseModel):

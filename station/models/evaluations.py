@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from peewee import AutoField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
-from station.models.base import BaseModel, JSONField, OpenedTextField, now
+from station.models.base import BaseModel, OpenedTextField, SealedJSONField, now
 from station.models.cases import Case
 from station.models.users import User
 
@@ -41,7 +41,7 @@ class Remedy(BaseModel):
     case = ForeignKeyField(Case, backref="remedies", on_delete="CASCADE")
     evaluation_id = CharField(max_length=36)
     status = CharField(max_length=16, index=True)  # open | fixed | closed
-    data = JSONField(default=dict)  # the change's payload: owner, due dates, contacts, fix, closing note
+    data = SealedJSONField(default=dict)  # the change's payload: owner, due dates, contacts, fix, closing note (0028)
     updated_at = DateTimeField(default=now)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
-from station.models.base import BaseModel, JSONField, OpenedTextField, now
+from station.models.base import BaseModel, JSONField, OpenedTextField, SealedTextField, now
 from station.models.cases import Case, CaseMaterial
 
 
@@ -56,7 +56,7 @@ class TransferHandover(BaseModel):
     at = DateTimeField(default=now)
     missing = JSONField(default=list)  # names of the lines found missing at this handover
     extra = JSONField(default=list)  # what was found in the folder but not on the sheet
-    note = TextField(default="")
+    note = SealedTextField(default="")  # free text: sealed (0028)
     recorded_by = CharField(max_length=100)
     handover_id = CharField(max_length=80, unique=True)  # a ULID here; as the county names it when it came from there
     source = CharField(max_length=12, default="here")  # here / county (came down the county's feed)

@@ -387,8 +387,8 @@ def add_note(case: Case, user: User, text: str) -> None:
     if len(text) > 500:
         raise DomainError("备注最多500字。")
     with db.atomic("IMMEDIATE"):
-        # sealed: free text may carry a phone number or an address
-        timeline.record(case, timeline.actor_of(user), "note", personal.seal(text))
+        # stored sealed (TimelineEntry.message): free text may carry a phone number or an address
+        timeline.record(case, timeline.actor_of(user), "note", text)
         enqueue(case.id, events.NOTE, {"text": text, "by": user.username}, catalog_version=case.catalog_version,
                 deadline=case.committed_due)
 

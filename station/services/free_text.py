@@ -4,7 +4,7 @@ Staff notes, the county's reasons, result texts and settlement notes, a material
 rating's words, a 整改's conversation with her, a text message that was not sent: written as people
 write, so a name or a phone number can be anywhere in them, and no mask finds a name. When retention
 clears a case, this text goes from its rows, its timeline (each line rewritten without the words, and
-marked so) and its county payloads kept there; once every case of a paper batch is cleared, so do its
+marked so; a postal handover's line loses the address too) and its county payloads kept there; once every case of a paper batch is cleared, so do its
 handover notes. The county keeps its own copy.
 """
 
@@ -42,6 +42,7 @@ _KEPT_PART = {
     "remedy_closed": re.compile(r"(.*?)：", re.S),  # services/evaluations.apply_remedy: "…已办结：{closing note}"
     "evaluated": re.compile(r"([^：]*：[^：]*)：", re.S),  # services/evaluations._words: "评价（…）：满意，…：{words}"
     "sms_not_sent": re.compile(r"(.*?)：【", re.S),  # services/sms: the text not sent may quote the county's reason
+    "delivered": re.compile(r"(.*?)，寄至 ", re.S),  # services/follow_up.handover_summary: "…，EMS …，寄至 {address}"
 }
 
 

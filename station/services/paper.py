@@ -182,12 +182,9 @@ def render(case: Case, key: str, user: User, address: str | None = None) -> tupl
     pdf = _build(key, station_info(), data, layout)
     title = titles[key]
     with db.atomic("IMMEDIATE"):  # reads then writes: take the write lock first
-        printed_before = (
-            TimelineEntry.select()
-            .where((TimelineEntry.case == case) & (TimelineEntry.action.in_(("print", "reprint")))
-                   & (TimelineEntry.message.contains(f"《{title}》")))
-            .exists()
-        )
+        # the lines are sealed (TimelineEntry.message): SQL cannot look into them, so each is read opened
+        printed_before = any(f"《{title}》" in entry.message for entry in TimelineEntry.select().where(
+            (TimelineEntry.case == case) & (TimelineEntry.action.in_(("print", "reprint")))))
         cases.record_print(case, user, title, reprint=printed_before)
         access_log.record("print", user=user, address=address, case_id=case.id, obj=case.case_no,
                           detail=f"{'重印' if printed_before else '打印'}《{title}》（{case.case_no}）")

@@ -1,7 +1,8 @@
 """Sealing everything personal under the ring's current key: old plain rows at start, and key rotation.
 
 Both are the same walk: every case's personal columns (and its blind index and form values),
-staff notes on the timeline, every outbox payload, the stored hub secret and every scan on disk that is plain or sealed under
+free text (the county's reasons and result text, every timeline line and its payload, 整改 records, booking
+and handover notes, a visit's words), every outbox payload, the stored hub secret and every scan on disk that is plain or sealed under
 an older key is opened and sealed again under the current key. A value already sealed under the
 current key is left alone, so the walk is idempotent: interrupted, it simply carries on where it
 stopped the next time. Each batch is its own transaction.
@@ -14,15 +15,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from rules.events import DELIVERED
 from station import keys
 from station.extensions import db
-from station.models import Case, KeptMaterial, LicenceCheck, ResidentConsent, Setting
+from station.models import Case, KeptMaterial, LicenceCheck, ResidentConsent, Setting, TimelineEntry
 from station.services import material_library, personal
 from station.services.attachments import write_sealed
 from sync import state as sync_state
 from sync.local_db import open_payload, seal_payload
 from sync.outbox import OutboxEvent
-from websec.sealing import BLOB_MAGIC, KeyRing, save_key_ring
+from websec.sealing import BLOB_MAGIC, KeyRing, SealingError, save_key_ring
 
 BATCH = 500
 PLAIN_ROWS_MARK = "security.plain_rows"  # set by migration 0007; cleared once every old row is sealed
@@ -56,7 +58,7 @@ def reseal_everything(attachment_dir: str, step: Step | None = None) -> int:
     step = step or (lambda _n: None)
     db.execute_sql("PRAGMA secure_delete = ON")
     try:
-        changed = (_reseal_cases(step) + _reseal_handovers() + _reseal_staff() + _reseal_notes()
+        changed = (_reseal_cases(step) + _reseal_handovers() + _reseal_staff()
                    + _reseal_notice_notes() + _reseal_other_tables() + _reseal_events(step) + _reseal_secret()
                    + _reseal_blobs(attachment_dir, step) + _reseal_library(attachment_dir))
     finally:
@@ -131,8 +133,13 @@ def _reseal_cases(step: Step) -> int:
 
 
 def _reseal_handovers() -> int:
-    """What a handover recorded (issue 19): the collector's ID number and the delivery record (a postal address)."""
+    """What a handover recorded (issue 19): the collector's ID number and the delivery record (a postal address).
+
+    A postal handover recorded with no address typed before 81d22e3 holds the applicant's address column's
+    ciphertext as its address: put right here (:func:`postal_address_repairs`), once, as the walk goes by.
+    """
     ring = keys.ring()
+    repaired = postal_address_repairs()
     rows = db.execute_sql(
         "SELECT id, collector_id_stored, delivery FROM \"case\" WHERE collector_id_stored != '' "
         "OR (delivery IS NOT NULL AND delivery NOT IN ('', '{}'))").fetchall()
@@ -143,7 +150,45 @@ def _reseal_handovers() -> int:
     if updates:
         with db.atomic("IMMEDIATE"):
             db.cursor().executemany('UPDATE "case" SET collector_id_stored = ?, delivery = ? WHERE id = ?', updates)
-    return len(updates)
+    return repaired + len(updates)
+
+
+def postal_address_repairs() -> int:
+    """Postal handovers whose address is a sealed value (``enc1:…``): the address as the applicant gave it back.
+
+    Before 81d22e3 a handover by post with no address typed took the applicant's address column as it is
+    stored, sealed, and cut it to 200 characters: the delivery record, its timeline line and the
+    case.delivered event carried the ciphertext. The address is the ciphertext opened when it still
+    opens (not cut, its key not retired), else the applicant's address as the case holds it now: it is
+    what was taken, no address having been typed. Fixed in the record and the line; in the event only while
+    the county has not got it (an acknowledged one is what the county holds, and stays as it was sent).
+    Returns how many cases were put right.
+    """
+    ring = keys.ring()
+    fixed = 0
+    for case in Case.select(Case.id, Case.delivery, Case.applicant_address).where(Case.delivered_at.is_null(False)):
+        record = case.delivery or {}
+        bad = record.get("address")
+        if record.get("method") != "post" or not isinstance(bad, str) or not KeyRing.is_sealed(bad):
+            continue
+        try:
+            address = ring.unseal(bad)
+        except (SealingError, ValueError, KeyError):  # cut at 200 characters, or its key retired since
+            address = personal.applicant_address(case)
+        address = address[:200]
+        with db.atomic("IMMEDIATE"):
+            Case.update(delivery={**record, "address": address}).where(Case.id == case.id).execute()
+            for entry in TimelineEntry.select().where((TimelineEntry.case == case) & (TimelineEntry.action == "delivered")):
+                if bad in entry.message:
+                    TimelineEntry.update(message=entry.message.replace(bad, address)).where(
+                        TimelineEntry.id == entry.id).execute()
+            for event in OutboxEvent.select().where((OutboxEvent.case_id == case.id) & (OutboxEvent.kind == DELIVERED)
+                                                    & (OutboxEvent.state != "acked")):
+                if event.payload.get("address") == bad:
+                    OutboxEvent.update(payload={**event.payload, "address": address}).where(
+                        OutboxEvent.id == event.id).execute()
+        fixed += 1
+    return fixed
 
 
 def _reseal_staff() -> int:
@@ -157,37 +202,38 @@ def _reseal_staff() -> int:
     return len(updates)
 
 
-def _reseal_notes() -> int:
-    """Staff notes on the timeline (free text, sealed by services/cases.add_note)."""
-    ring = keys.ring()
-    rows = db.execute_sql("SELECT id, message FROM timeline_entry WHERE action = 'note'").fetchall()
-    updates = [(ring.seal(ring.unseal(message)), entry_id) for entry_id, message in rows
-               if ring.needs_resealing(message)]
-    if updates:
-        with db.atomic("IMMEDIATE"):
-            db.cursor().executemany("UPDATE timeline_entry SET message = ? WHERE id = ?", updates)
-    return len(updates)
-
-
-#: Other tables' sealed columns, whole values: (table, key column, sealed columns).
+#: Sealed columns, whole values, beyond the case's personal ones: (table, key column, sealed columns).
+#: Free text (0027, 0028) is here: the county's reasons and result text, a material's 不适用 reason, every
+#: timeline line and its payload, a 整改's record, a booking's and a paper handover's note.
 OTHER_SEALED = (("shared_case", "id", ("snapshot",)),
                 ("home_visit", "id", ("resident_name_stored", "resident_phone_stored", "address_stored", "purpose",
-                                      "outcome_note")))
+                                      "outcome_note")),
+                ("case", "id", ("status_reason", "result_text")),
+                ("case_material", "id", ("supplied_note",)),
+                ("timeline_entry", "id", ("message", "data")),
+                ("remedy", "id", ("data",)),
+                ("appointment", "id", ("note",)),
+                ("transfer_handover", "id", ("note",)))
 
 
 def _reseal_other_tables() -> int:
-    """Sealed values outside the case table (another device's cases, issue 16), each sealed whole."""
+    """Sealed values outside the case's personal columns (another device's cases, issue 16; free text), each
+    sealed whole, in batches by key (a station's timeline runs to hundreds of thousands of lines)."""
     ring = keys.ring()
     changed = 0
     for table, key, columns in OTHER_SEALED:
-        rows = db.execute_sql(f'SELECT "{key}", {", ".join(columns)} FROM "{table}"').fetchall()
-        updates = [(*(ring.seal(ring.unseal(v)) if v else v for v in row[1:]), row[0]) for row in rows
-                   if any(v and ring.needs_resealing(v) for v in row[1:])]
-        if updates:
-            sets = ", ".join(f"{name} = ?" for name in columns)
-            with db.atomic("IMMEDIATE"):
-                db.cursor().executemany(f'UPDATE "{table}" SET {sets} WHERE "{key}" = ?', updates)
-        changed += len(updates)
+        select = f'SELECT "{key}", {", ".join(columns)} FROM "{table}"'
+        rows = db.execute_sql(f'{select} ORDER BY "{key}" LIMIT ?', (BATCH,)).fetchall()
+        while rows:
+            updates = [(*(ring.seal(ring.unseal(v)) if v else v for v in row[1:]), row[0]) for row in rows
+                       if any(v and ring.needs_resealing(v) for v in row[1:])]
+            if updates:
+                sets = ", ".join(f"{name} = ?" for name in columns)
+                with db.atomic("IMMEDIATE"):
+                    db.cursor().executemany(f'UPDATE "{table}" SET {sets} WHERE "{key}" = ?', updates)
+            changed += len(updates)
+            rows = db.execute_sql(f'{select} WHERE "{key}" > ? ORDER BY "{key}" LIMIT ?',
+                                  (rows[-1][0], BATCH)).fetchall()
     return changed + _reseal_appointments()
 
 

@@ -132,8 +132,8 @@ def _replay(case: Case, event: dict[str, Any]) -> None:
         case.delivered_at = local_time(event.get("occurred_at")) or case.delivered_at
         case.delivery = {k: v for k, v in payload.items() if k != "by"}
     elif kind == "case.note":
-        # sealed whole, as services.cases.add_note keeps a note: free text may carry a phone number
-        timeline.record(case, ACTOR, "note", personal.seal(str(payload.get("text") or "")), {"seq": event.get("seq")})
+        # stored sealed, as every timeline line (TimelineEntry.message): free text may carry a phone number
+        timeline.record(case, ACTOR, "note", str(payload.get("text") or ""), {"seq": event.get("seq")})
         return
     timeline.record(case, ACTOR, "restored_event", message, {"seq": event.get("seq"), "kind": kind})
 

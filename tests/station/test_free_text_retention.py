@@ -20,7 +20,7 @@ from station.models import (
     TimelineEntry,
     User,
 )
-from station.services import cases, county_changes, notify
+from station.services import cases, county_changes, free_text, notify
 from sync import protocol
 from sync.outbox import OutboxEvent
 from tests.fixtures.intake import SECOND_ID
@@ -171,6 +171,8 @@ def test_purge_masks_the_collectors_number_and_removes_the_postal_address_of_a_d
         assert personal.collector_id_number(Case.get_by_id(window.id)) == "141081********0018"
         delivery = Case.get_by_id(posted.id).delivery
         assert delivery["address"] == "" and delivery["ems_no"] == "EA123456789CN"  # the tracking number stays
+        kept = _everything_kept_about(posted.id)  # the handover's line on the timeline no longer names the address
+        assert "东关村三组12号" not in kept and "EMS EA123456789CN" + free_text.CLEARED in kept
 
 
 def test_purge_masks_an_e_licence_number_that_is_the_id_number(app, monkeypatch):

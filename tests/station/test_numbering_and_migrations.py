@@ -226,3 +226,129 @@ def test_upgrade_to_0027_seals_the_free_text_of_visits_already_recorded(tmp_path
         assert (visit.purpose, visit.outcome_note) == ("代办参保登记，联系人欧阳小明", "由其子欧阳小明代签，电话13512349876")
     for file in (path, path.with_name(path.name + "-wal")):  # the copy made before upgrading is the old file, aside
         assert not file.exists() or b"13512349876" not in file.read_bytes(), file.name
+
+
+#: A case row's JSON columns as a release before 0028 wrote them (empty, not absent).
+OLD_CASE_JSON = {"form_values": "{}", "supplement_items": "[]", "supplement_keys": "[]", "delivery": "{}"}
+
+
+def _started_at_0027(path: Path) -> sqlite3.Connection:
+    """A connection to a database left at 0027 by a station that has started since: 0027's walk done, no mark."""
+    raw = sqlite3.connect(path)
+    raw.execute("DELETE FROM setting WHERE key = 'security.plain_rows'")
+    return raw
+
+
+def _ring_beside(tmp_path: Path):  # noqa: ANN202 - a websec KeyRing
+    """The key ring the station at `tmp_path` will load (made now, as the release before had made it)."""
+    from station.keys import owner_only_folder
+    from websec.sealing import load_key_ring
+
+    key_file = tmp_path / "instance" / "keys" / "data.key"
+    owner_only_folder(key_file.parent)
+    return load_key_ring(key_file, create=True)
+
+
+def test_upgrade_to_0028_seals_the_county_reasons_notes_and_timeline_already_stored(tmp_path):
+    """A station upgraded with a case the county asked to supplement, a 整改, a booking and a handover, each with
+    words naming a relative and a number: sealed in the file and its WAL, every page's model reads them back."""
+    import json
+
+    from station import create_app
+    from station.models import Appointment, CaseMaterial, Remedy, TimelineEntry, TransferHandover
+
+    path = _database_at(tmp_path / "station.sqlite3", "0027_home_visit_free_text_sealed")
+    reason = "户口簿缺页，请其女儿欧阳小红补交，电话13512349876"
+    raw = _started_at_0027(path)
+    _insert(raw, "case", **OLD_CASE_JSON, id="01OLDCASE", case_no="141081102201202611020001", query_code="Q7K2M9", item_id=1,
+            catalog_version="2026.1", mode="assisted", decision="accepted", status="supplement",
+            applicant_name="孙福贵", applicant_cert_type="01", applicant_id_stored="x", applicant_phone_stored="x",
+            agent_id=1, received_at="2026-11-02 09:00:00", status_reason=reason, result_text="待补交后办结，联系人欧阳小红")
+    _insert(raw, "case_material", case_id="01OLDCASE", key="hukou", name="户口簿", form="original",
+            status="not_applicable", origin="{}", supplied_note="由其子欧阳小明代交，电话13512349876")
+    _insert(raw, "timeline_entry", case_id="01OLDCASE", at="2026-11-03 10:00:00", actor="县级平台",
+            action="county_supplement", message=f"县级平台：退回补正（{reason}）",
+            data=json.dumps({"payload": {"reason": reason, "note": "已电话告知欧阳小红"}}, ensure_ascii=False))
+    _insert(raw, "remedy", remedy_id=7, case_id="01OLDCASE", evaluation_id="EV1", status="closed",
+            updated_at="2026-11-05 10:00:00", data=json.dumps({
+                "fix_text": "已向欧阳小红致歉", "resident_answer": "满意，欧阳小红说谢谢", "closing_note": "回访13512349876",
+                "contacts": [{"at": "2026-11-04", "said": "欧阳小红接的电话"}]}, ensure_ascii=False))
+    _insert(raw, "appointment", id="01OLDBOOKING", code="ABCD2345", slot_date="2026-11-20", slot_start="09:00",
+            slot_end="10:00", name_stored="x", phone_stored="x", phone_index="", note="由欧阳小红陪同，电话13512349876",
+            created_at="2026-11-01 09:00:00", updated_at="2026-11-01 09:00:00")
+    _insert(raw, "transfer", id="01OLDTRANSFER", batch_no="WL-ST1-20261130-01", direction="up", destination="东关镇",
+            state="in_transit", created_by="王代办", created_at="2026-11-30 09:00:00", updated_at="2026-11-30 10:00:00")
+    _insert(raw, "transfer_handover", transfer_id="01OLDTRANSFER", seq=1, giver="王代办", receiver="李窗口",
+            place="东关村", at="2026-11-30 10:00:00", recorded_by="王代办", handover_id="01OLDHANDOVER", missing="[]",
+            extra="[]",
+            note="欧阳小红托人带来的户口簿")
+    raw.commit()
+    raw.close()
+
+    app = create_app(station_test_config(tmp_path), instance_path=str(tmp_path / "instance"))
+    with app.app_context(), db.connection_context():
+        assert pending(db.obj) == [] and schema_version(db.obj) >= "0028_free_text_sealed"
+        for sql in ('SELECT status_reason, result_text FROM "case"', "SELECT supplied_note FROM case_material",
+                    "SELECT message, data FROM timeline_entry", "SELECT data FROM remedy",
+                    "SELECT note FROM appointment", "SELECT note FROM transfer_handover"):
+            assert all(value.startswith("enc1:") for value in db.execute_sql(sql).fetchone()), sql
+        case = Case.get_by_id("01OLDCASE")
+        assert (case.status_reason, case.result_text) == (reason, "待补交后办结，联系人欧阳小红")
+        assert CaseMaterial.get().supplied_note == "由其子欧阳小明代交，电话13512349876"
+        line = TimelineEntry.get()
+        assert (line.message, line.data["payload"]["note"]) == (f"县级平台：退回补正（{reason}）", "已电话告知欧阳小红")
+        assert Remedy.get().data["contacts"][0]["said"] == "欧阳小红接的电话"
+        assert Appointment.get_by_id("01OLDBOOKING").note == "由欧阳小红陪同，电话13512349876"
+        assert TransferHandover.get().note == "欧阳小红托人带来的户口簿"
+    for file in (path, path.with_name(path.name + "-wal")):  # the copy made before upgrading is the old file, aside
+        data = file.read_bytes() if file.exists() else b""
+        for words in ("13512349876", "欧阳小红", "欧阳小明"):
+            assert words.encode() not in data and json.dumps(words)[1:-1].encode() not in data, (file.name, words)
+
+
+def test_upgrade_to_0028_puts_back_a_postal_address_stored_as_ciphertext(tmp_path):
+    """Posted with no address typed before 81d22e3: the record, its line and the unsent event held the applicant's
+    address column's ciphertext (cut to 200 characters); after the upgrade they hold her address, sealed whole."""
+    import json
+
+    from rules.events import DELIVERED
+    from station import create_app
+    from station.models import TimelineEntry
+    from station.services import follow_up
+    from sync.outbox import OutboxEvent
+
+    ring = _ring_beside(tmp_path)
+    path = _database_at(tmp_path / "station.sqlite3", "0027_home_visit_free_text_sealed")
+    short, long = "示范县东关镇东关村三组12号", "示范县东关镇东关村三组12号" + "（东关村委会对面的老供销社后院往北第三户，门口有棵大槐树）" * 2
+    raw = _started_at_0027(path)
+    for n, address in ((1, short), (2, long)):
+        stolen = ring.seal(address)[:200]  # what record_handover took, cut as it cut every address
+        record = {"method": "post", "ems_no": f"EA12345678{n}CN", "address": stolen, "delivered_on": "2026-11-20"}
+        _insert(raw, "case", **{**OLD_CASE_JSON, "delivery": ring.seal(json.dumps(record, ensure_ascii=False))},
+                id=f"01POSTED{n}", case_no=f"14108110220120261102000{n}", query_code=f"Q7K2M{n}",
+                item_id=1, catalog_version="2026.1", mode="assisted", decision="accepted", status="delivered",
+                applicant_name="孙福贵", applicant_cert_type="01", applicant_id_stored="x", applicant_phone_stored="x",
+                applicant_address=ring.seal(address), agent_id=1, received_at="2026-11-02 09:00:00",
+                delivered_at="2026-11-20 10:00:00")
+        _insert(raw, "timeline_entry", case_id=f"01POSTED{n}", at="2026-11-20 10:00:00", actor="王代办",
+                action="delivered", message=f"办理结果已送达：邮寄，2026-11-20 寄出，EMS {record['ems_no']}，寄至 {stolen}",
+                data="{}")
+        _insert(raw, "outbox_event", event_id=f"01EVENT{n}", case_id=f"01POSTED{n}", seq=5, kind=DELIVERED,
+                payload=ring.seal_bytes(json.dumps({**record, "by": "agent"}, ensure_ascii=False).encode()),
+                occurred_at="2026-11-20T10:00:00+08:00", state="queued" if n == 1 else "acked")
+    raw.commit()
+    raw.close()
+
+    app = create_app(station_test_config(tmp_path), instance_path=str(tmp_path / "instance"))
+    with app.app_context(), db.connection_context():
+        assert pending(db.obj) == []
+        for n, address in ((1, short), (2, long)):
+            case = Case.get_by_id(f"01POSTED{n}")
+            assert case.delivery["address"] == address[:200]
+            assert follow_up.handover_summary(case).endswith(f"寄至 {address[:200]}")  # the case page's line
+            assert TimelineEntry.get(TimelineEntry.case == case.id).message.endswith(f"寄至 {address[:200]}")
+        stored = db.execute_sql("SELECT delivery FROM \"case\" WHERE id = '01POSTED1'").fetchone()[0]
+        assert stored.startswith("enc1:") and "enc1:" not in ring.unseal(stored)  # sealed whole, once
+        queued, acked = OutboxEvent.select().order_by(OutboxEvent.event_id)
+        assert queued.payload["address"] == short  # the county gets her address, not a value it cannot open
+        assert acked.payload["address"].startswith("enc1:")  # what the county holds already, kept as it was sent

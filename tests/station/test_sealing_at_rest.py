@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import os
+import re
 import stat
 import sys
 from pathlib import Path
@@ -31,6 +32,7 @@ from websec.sealing import BLOB_MAGIC
 POSIX = sys.platform != "win32"
 SECRET = "s3cr3t-from-the-county-hub-0123456789"
 NOTE = "申请人另留电话13512349876"
+REASON = "请其女儿欧阳小红补交户口簿"  # the county's words: sealed by their field (0028)
 
 
 def _intake(id_number: str = GOOD_ID, **overrides: str) -> Case:
@@ -49,6 +51,8 @@ def _fill(app: Flask) -> tuple[str, str]:
                                     app.config["ATTACHMENT_DIR"], 10 * 1024 * 1024)
         sync_state.set_value(sync_state.SECRET, SECRET)
         cases.add_note(case, User.get(User.username == "agent"), NOTE)
+        with db.atomic():
+            cases.apply_county_status(case.id, {"status": "supplement", "reason": REASON})
         return case.id, attachment.sha256
 
 
@@ -69,6 +73,8 @@ def _everything_opens(app: Flask, case_id: str, sha256: str) -> None:
         assert OutboxEvent.select().where(OutboxEvent.case_id == case_id).first().payload["applicant"]["id_number"] == GOOD_ID
         assert sync_state.get_value(sync_state.SECRET) == SECRET
         assert TimelineEntry.get((TimelineEntry.case == case_id) & (TimelineEntry.action == "note")).message == NOTE
+        county = TimelineEntry.get((TimelineEntry.case == case_id) & (TimelineEntry.action == "county_supplement"))
+        assert (case.status_reason, county.data["payload"]["reason"]) == (REASON, REASON)
         assert read_blob(app.config["ATTACHMENT_DIR"], sha256) == PNG
         # the duplicate check still finds the earlier case
         assert [c.id for c in intake.find_open_duplicates([item_named("高龄津贴申领")], GOOD_ID)] == [case_id]
@@ -437,3 +443,31 @@ def test_a_booking_waits_for_the_case_and_the_home_visit_it_led_to(app, agent, m
     with app.app_context(), db.connection_context():
         after = Appointment.get_by_id(visited)
         assert (after.status, after.version) == ("booked", before.version)  # nothing sent to the county again
+
+
+def test_the_countys_words_a_remedy_and_every_timeline_line_are_stored_sealed_and_shown_as_sent(app, agent):
+    """The county's 补正 reason, result text and 整改 name the resident's daughter and give her number: stored
+    sealed as they arrive (the file shows neither), the case page shows the words, the number masked."""
+    from station.models import Remedy
+    from station.services import evaluations
+
+    reason, result = "请其女儿欧阳小红补交户口簿，电话13722224444", "已办结，由欧阳小红代领"
+    with app.app_context(), db.connection_context():
+        case = _intake()
+        with db.atomic():
+            cases.apply_county_status(case.id, {"status": "supplement", "reason": reason})
+            cases.apply_county_status(case.id, {"status": "completed", "result": "approved", "result_text": result})
+            evaluations.apply_remedy(case.id, {"remedy_id": 7, "evaluation_id": "EV1", "status": "closed",
+                                               "closing_note": "回访欧阳小红",
+                                               "contacts": [{"method": "phone", "said": "欧阳小红接的电话"}]})
+        stored = db.execute_sql('SELECT result_text FROM "case" WHERE id = ?', (case.id,)).fetchone()
+        lines = db.execute_sql("SELECT message, data FROM timeline_entry WHERE case_id = ?", (case.id,)).fetchall()
+        remedy = db.execute_sql("SELECT data FROM remedy").fetchone()
+        assert all(value.startswith("enc1:") for value in (*stored, *remedy, *(v for line in lines for v in line)))
+        assert Remedy.get().data["contacts"][0]["said"] == "欧阳小红接的电话"
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = Path(app.config["DATABASE"]).read_bytes()
+    assert "欧阳小红".encode() not in data and b"13722224444" not in data
+    page = re.sub(r"<[^>]+>", "", agent.get(f"/cases/{case.id}").get_data(as_text=True))  # the words as read
+    assert "办结结果：准予，" + result in page and "回访（电话）：欧阳小红接的电话" in page
+    assert "县级平台：补正（请其女儿欧阳小红补交户口簿，电话137****4444" in page
