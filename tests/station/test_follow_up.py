@@ -342,6 +342,16 @@ def test_the_agent_records_a_pickup_and_a_bad_id_changes_nothing(app, agent):
     assert _in_app(app, lambda: len(_events(case, events.DELIVERED))) == 1
 
 
+def test_after_the_stations_own_handover_the_heading_says_the_station_delivered(app, agent):
+    case = _in_app(app, _completed)
+    agent.post(f"/cases/{case.id}/handover", {"method": "window", "collector_kind": "applicant",
+                                              "collector_id_number": GOOD_ID})
+    page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
+    heading = page[page.index('id="decision"'):page.index("当前状态")]
+    assert "本站：已送达" in heading and "县级平台：已送达" not in heading
+    assert "县级平台：已办结" in heading  # what the county did is still told
+
+
 def test_the_home_page_is_the_agents_to_do(app, agent, clerk):
     supplement = _in_app(app, lambda: _asked_for_hukou(_take()))
     deferred = _in_app(app, _deferred_case)
