@@ -352,6 +352,16 @@ def test_after_the_stations_own_handover_the_heading_says_the_station_delivered(
     assert "县级平台：已办结" in heading  # what the county did is still told
 
 
+def test_a_case_turned_away_says_nothing_about_sending_papers_up(app, agent):
+    turned_away = _in_app(app, lambda: _take(**{"mat__id_card__status": "missing"}))
+    taken = _in_app(app, _take)
+    assert turned_away.status == "not_collected"
+    page = agent.get(f"/cases/{turned_away.id}").get_data(as_text=True)
+    content = page[page.index("<h1>"):]  # the menu's own 物料流转 link is not the case's
+    assert "物料流转" not in content and "建立流转批次" not in content and 'id="papers"' not in content
+    assert "尚未装入物料流转批次" in agent.get(f"/cases/{taken.id}").get_data(as_text=True)
+
+
 def test_the_home_page_is_the_agents_to_do(app, agent, clerk):
     supplement = _in_app(app, lambda: _asked_for_hukou(_take()))
     deferred = _in_app(app, _deferred_case)
