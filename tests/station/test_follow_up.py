@@ -472,3 +472,19 @@ def test_a_supplement_the_county_only_described_is_printed_for_the_resident(app,
     assert response.status_code == 200
     text = "".join(pdftotext(response.data).split())
     assert "补正材料通知书" in text and "请补充近三个月的居住证明" in text
+
+
+def test_a_supplement_the_county_only_described_is_shown_and_recorded_by_its_description(app, agent):
+    case = _in_app(app, lambda: _county(_take(), "supplement", reason="请补充近三个月的居住证明", supplement_items=[]))
+    page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
+    card = page[page.index('id="decision"'):page.index('<div class="columns">')]
+    assert "县级要求补正：请补充近三个月的居住证明" in card  # the card tells what the county asks
+    form = page[page.index('id="supplement-form"'):page.index("</form>", page.index('id="supplement-form"'))]
+    assert "需补正的材料" not in form  # no empty materials table
+    assert "必填" in form and 'name="note"' in form
+    response = agent.post(f"/cases/{case.id}/supplement", {"note": ""})
+    assert response.status_code == 400 and "请填写补正说明" in response.get_data(as_text=True)
+    assert _in_app(app, lambda: Case.get_by_id(case.id).supplemented_at) is None
+    agent.post(f"/cases/{case.id}/supplement", {"note": "已带来居住证明原件"})
+    assert _in_app(app, lambda: Case.get_by_id(case.id).supplemented_at) is not None
+    assert _in_app(app, lambda: _events(case, events.SUPPLEMENTED)[0].payload.get("note")) == "已带来居住证明原件"
