@@ -184,8 +184,10 @@ def test_assessed_limits_are_set_by_a_county_admin_and_sent_to_every_station(mon
         changes_before = Change.select().count()
     code = next(iter(before))
     assert approver.csrf_post("/numbers/settings", {"what": "assessed", f"assessed__{code}": "3"}).status_code == 403
+    listed = admin.get("/numbers/settings").get_data(as_text=True)
+    [name] = re.findall(rf"<tr><td>([^<]+)</td><td>{code}</td>", listed)  # as the form lists the item
     bad = admin.csrf_post("/numbers/settings", {"what": "assessed", f"assessed__{code}": "三天"}, follow_redirects=True)
-    assert "考核时限应为 0 到 365 之间的整数" in bad.get_data(as_text=True)
+    assert f"事项“{name}”的考核时限应为 0 到 365 之间的整数" in bad.get_data(as_text=True)  # named, not coded
     with month.hub.app_context(), db.connection_context():
         assert Setting.get(Setting.key == "assessed_days").value == before
         assert Change.select().count() == changes_before

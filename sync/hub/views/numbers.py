@@ -160,7 +160,8 @@ def county_settings_page() -> str | Response:
                     county_settings.set_area_names(table, clerk=current_user.username)
                     log_access("county_settings", obj="村（社区）名称", detail=f"修改村（社区）名称（{len(table)} 个）")
                 else:
-                    table = county_settings.parse_assessed_form(request.form, [str(i["item_code"]) for i in items])
+                    table = county_settings.parse_assessed_form(
+                        request.form, {str(i["item_code"]): str(i.get("name") or "") for i in items})
                     county_settings.set_assessed_days(table, clerk=current_user.username)
                     log_access("county_settings", obj="考核时限", detail=f"修改考核时限（{len(table)} 个事项）")
         except HubError as exc:
