@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from rules.labels import ACCESS_ACTIONS
+from rules.periods import bad_date_message
 from station.extensions import db
 from station.models import CatalogVersion, HolidayOverride, HolidayYear, User
 from station.models.users import ROLES
@@ -181,7 +182,7 @@ def holiday_delete(day: str):  # noqa: ANN201
     try:
         parsed = dt.date.fromisoformat(day)
     except ValueError:
-        flash("日期格式有误。", "error")
+        flash(bad_date_message("日期", dt.date.today()), "error")
         return redirect(url_for("admin.holidays"))
     with db.atomic("IMMEDIATE"):
         calendar.delete_override(parsed)
@@ -271,5 +272,5 @@ def _date_arg(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
-        flash("日期格式有误，应为 2026-11-23。", "error")
+        flash(bad_date_message("日期", dt.date.today()), "error")
         return None
