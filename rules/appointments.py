@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from itertools import pairwise
 from typing import Any
 
 ANY_ITEM = "any"
@@ -70,6 +71,21 @@ def normalise_offer(raw: Any) -> dict[str, Any]:
                for i in (raw.get("choices") or []) if isinstance(i, dict) and i.get("code")] if items == ANY_ITEM else []
     return {"items": items, "choices": choices[:2000], "times": sorted(times, key=lambda t: t["start"]),
             "dates": dates, "home_visit": bool(raw.get("home_visit", True))}
+
+
+def overlapping_times(times: list[dict[str, Any]]) -> str:
+    """The first two times of day that overlap, as words for the admin (empty when none do).
+
+    A resident booked 09:30–10:30 would share the desk with those booked 09:00–10:00: the station's
+    form refuses such an offer. Checked when the offer is saved, not when it is published, so an offer
+    stored before this check still goes out.
+    """
+    ordered = sorted(times, key=lambda t: t["start"])
+    for before, after in pairwise(ordered):
+        if after["start"] < before["end"]:
+            return (f"时段 {before['start']}–{before['end']} 与 {after['start']}–{after['end']} 重叠，"
+                    "请调整为互不重叠的时段。")
+    return ""
 
 
 def _is_date(value: Any) -> bool:

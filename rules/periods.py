@@ -56,6 +56,15 @@ class Period:
         return dt.datetime.combine(self.start, dt.time()), dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time())
 
 
+def bad_date_message(what: str, today: dt.date) -> str:
+    """The refusal of a typed date that is not one, with today as the example.
+
+    Both apps use it so every form says the same; a fixed example date reads as a stale hint
+    (or as the date to type) once that day has passed.
+    """
+    return f"{what}格式有误，应为 {today.isoformat()} 这样的日期。"
+
+
 def _day(raw: str | None, what: str, today: dt.date) -> dt.date:
     text = (raw or "").strip()
     if not text:
@@ -65,7 +74,7 @@ def _day(raw: str | None, what: str, today: dt.date) -> dt.date:
             return dt.date.fromisoformat(text + "-01")
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise PeriodError(f"{what}格式有误，应为 {today.isoformat()}。") from None
+        raise PeriodError(bad_date_message(what, today)) from None
 
 
 def parse_period(form: Mapping[str, str], today: dt.date) -> Period:

@@ -65,6 +65,9 @@ def save_offer(enabled: bool, item_codes: list[str], times: list[dict[str, Any]]
         checked = rules.normalise_offer({"items": items, "times": times, "home_visit": home_visit})
     except rules.OfferError as exc:
         raise DomainError(str(exc)) from exc
+    clash = rules.overlapping_times(checked["times"])
+    if clash:
+        raise DomainError(clash)
     offer = {"enabled": bool(enabled), "items": checked["items"], "times": checked["times"],
              "days_ahead": int(days_ahead), "home_visit": checked["home_visit"]}
     Setting.set_value(OFFER_KEY, json.dumps(offer, ensure_ascii=False))

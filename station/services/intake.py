@@ -17,6 +17,7 @@ from ulid import ULID
 
 from rules import events
 from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
+from rules.periods import bad_date_message
 from rules.workdays import Deadline, WorkCalendar
 from station.extensions import db
 from station.models import Case, CaseMaterial, CatalogVersion, ServiceItem, TimelineEntry, User
@@ -253,7 +254,7 @@ def check_input(
             elif spec.get("type") == "number" and value and not _is_number(value):
                 errors[f"field__{fname}"] = f"“{spec['label']}”须为数字。"
             elif spec.get("type") == "date" and value and _parse_date(value) is None:
-                errors[f"field__{fname}"] = f"“{spec['label']}”须为日期，如2026-11-23。"
+                errors[f"field__{fname}"] = bad_date_message(f"“{spec['label']}”", today)
             elif len(value) > 500:
                 errors[f"field__{fname}"] = f"“{spec['label']}”最多500个字。"
             if value:

@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from rules.labels import ACCESS_ACTIONS
+from rules.periods import bad_date_message
 from station.extensions import db
 from station.models import CatalogVersion, HolidayOverride, HolidayYear, User
 from station.models.users import ROLES
@@ -47,17 +48,29 @@ def user_list():  # noqa: ANN201
         else:
             flash(f"已添加用户 {user.username}（{user.role_name}）。", "success")
             return redirect(url_for("admin.user_list"))
+    return _user_page(form)
+
+
+def _user_page(form: UserForm, status: int = 200):  # noqa: ANN202
     return render_template("admin/users.html", form=form, users=User.select().order_by(User.id),
-                           password_form=PasswordForm())
+                           password_form=PasswordForm()), status
+
+
+#: The values the user list's 启用 / 停用 buttons send; anything else was not sent by the page.
+_ACTIVE_VALUES = {"1": True, "0": False}
 
 
 @bp.post("/users/<int(max=2147483647):user_id>/active")
 @roles_required(*ADMIN)
 def user_active(user_id: int):  # noqa: ANN201
-
+    """启用 / 停用 an account; a value the form never sends changes nothing (a forged 停用 must not lock anyone out)."""
+    active = _ACTIVE_VALUES.get(request.form.get("active", ""))
+    if active is None:
+        flash("启用或停用的请求无效，未做任何修改。请在用户列表中点“启用”或“停用”按钮。", "error")
+        return _user_page(UserForm(formdata=None), 400)
     try:
         with db.atomic("IMMEDIATE"):
-            user = users.set_active(user_id, request.form.get("active") == "1", current_user._get_current_object())
+            user = users.set_active(user_id, active, current_user._get_current_object())
             log_access("user_activate" if user.active else "user_deactivate", obj=user.username,
                        detail=f"{'启用' if user.active else '停用'}用户 {user.username}")
     except DomainError as exc:
@@ -169,7 +182,7 @@ def holiday_delete(day: str):  # noqa: ANN201
     try:
         parsed = dt.date.fromisoformat(day)
     except ValueError:
-        flash("日期格式有误。", "error")
+        flash(bad_date_message("日期", dt.date.today()), "error")
         return redirect(url_for("admin.holidays"))
     with db.atomic("IMMEDIATE"):
         calendar.delete_override(parsed)
@@ -259,5 +272,5 @@ def _date_arg(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
-        flash("日期格式有误，应为 2026-11-23。", "error")
+        flash(bad_date_message("日期", dt.date.today()), "error")
         return None

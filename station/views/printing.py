@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from printouts.sheets import ledger
+from rules.periods import bad_date_message
 from station.services import cases, home_visits, paper
 from station.services.errors import DomainError, NotFound
 from station.views.access import FRONT_OFFICE, TOWNSHIP, log_access
@@ -43,7 +44,7 @@ def ledger_pdf():  # noqa: ANN201
     try:
         day = dt.date.fromisoformat(request.args.get("day") or dt.date.today().isoformat())
     except ValueError:
-        flash("日期格式有误，应为 2026-11-23。", "error")
+        flash(bad_date_message("日期", dt.date.today()), "error")
         return redirect(url_for("cases.index"))
     rows = paper.ledger_rows(day)
     visits = home_visits.ledger_rows(day)

@@ -204,3 +204,10 @@ def test_the_countys_own_entries_name_their_object_in_chinese(hub_app, county_ad
     county_admin.csrf_post("/access-log", {})  # 校验日志完整性 of the county's own log
     rows = county_admin.get("/access-log?action=log_verify").get_data(as_text=True)
     assert "<td>县级平台</td>" in rows and "<td>hub</td>" not in rows
+
+
+def test_a_bad_date_in_the_filter_is_refused_with_todays_date_as_the_example(hub_app, county_admin):
+    from sync.hub.china_time import china_today
+
+    page = county_admin.get("/access-log?from=2026-13-45").get_data(as_text=True)
+    assert f"日期格式有误，应为 {china_today().isoformat()} 这样的日期。" in page

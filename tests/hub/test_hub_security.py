@@ -110,6 +110,16 @@ def test_a_station_setting_that_is_an_address_must_be_http(hub_app, county_admin
     assert change["payload"]["settings"] == good
 
 
+def test_a_station_is_never_set_as_its_own_township_centre(hub_app, county_admin, station_a, station_b):
+    response = county_admin.csrf_post("/stations/ST-A", {"township": "ST-A"})
+    page = response.get_data(as_text=True)
+    assert "不能填写本站自己的站点编码 ST-A" in page and "站点设置已保存" not in page
+    assert station_a.changes().json["changes"] == []  # nothing sent down
+    county_admin.csrf_post("/stations/ST-A", {"township": "ST-B"})
+    [change] = station_a.changes().json["changes"]
+    assert change["payload"]["settings"] == {"township": "ST-B"}
+
+
 @pytest.mark.parametrize(("data", "declared_name", "mimetype", "served_name"), [
     (JPEG, "身份证.html", "text/html", "身份证.jpg"),
     (PDF, "申请表.jpg", "image/jpeg", "申请表.pdf"),

@@ -184,8 +184,10 @@ def test_assessed_limits_are_set_by_a_county_admin_and_sent_to_every_station(mon
         changes_before = Change.select().count()
     code = next(iter(before))
     assert approver.csrf_post("/numbers/settings", {"what": "assessed", f"assessed__{code}": "3"}).status_code == 403
+    listed = admin.get("/numbers/settings").get_data(as_text=True)
+    [name] = re.findall(rf"<tr><td>([^<]+)</td><td>{code}</td>", listed)  # as the form lists the item
     bad = admin.csrf_post("/numbers/settings", {"what": "assessed", f"assessed__{code}": "三天"}, follow_redirects=True)
-    assert "考核时限应为 0 到 365 之间的整数" in bad.get_data(as_text=True)
+    assert f"事项“{name}”的考核时限应为 0 到 365 之间的整数" in bad.get_data(as_text=True)  # named, not coded
     with month.hub.app_context(), db.connection_context():
         assert Setting.get(Setting.key == "assessed_days").value == before
         assert Change.select().count() == changes_before
@@ -194,6 +196,21 @@ def test_assessed_limits_are_set_by_a_county_admin_and_sent_to_every_station(mon
         assert Setting.get(Setting.key == "assessed_days").value == {code: 3}
         change = Change.select().order_by(Change.id.desc()).get()
     assert change.station_id is None and change.payload["settings"] == {"assessed_days": {code: 3}}
+
+
+def test_a_forged_settings_form_is_refused_and_saves_nothing(month: MonthCopy) -> None:
+    admin = logged_in(month.hub, "boss", "admin", "县管理员")
+
+    def stored() -> tuple:
+        with month.hub.app_context(), db.connection_context():
+            return [(r.key, r.value) for r in Setting.select().order_by(Setting.key)], Change.select().count()
+
+    before = stored()
+    for what in ("x", ""):
+        response = admin.csrf_post("/numbers/settings", {"what": what, "areas": "141081102201 东关村"})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400 and "无法识别要保存的设置，未做任何修改" in page and "已保存" not in page
+        assert stored() == before  # no setting changed, nothing sent to the stations
 
 
 @pytest.mark.parametrize("text", ["14108110220 东关村", "141081102201"])

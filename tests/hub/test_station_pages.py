@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from sync.hub.china_time import CHINA_TZ
 from sync.hub.models import Device, HubAccessLog
 from tests.fixtures.hub import SignedStation
 from tests.hub.test_booking import DAYS, _book
@@ -66,7 +67,9 @@ def test_a_days_bookings_are_listed_with_their_state_and_masked(hub_app, hub_cli
     assert "已预约" in rows and "已取消" in rows and code in rows
     other_day = (dt.date.fromisoformat(DAYS[0]) + dt.timedelta(days=1)).isoformat()
     assert "这一天没有预约" in approver.get(f"/stations/ST-A/bookings?day={other_day}").get_data(as_text=True)
-    assert "日期格式有误" in approver.get("/stations/ST-A/bookings?day=2026-13-45").get_data(as_text=True)
+    today = dt.datetime.now(CHINA_TZ).date().isoformat()  # the example is today, not a fixed day gone by
+    assert (f"日期格式有误，应为 {today} 这样的日期。已显示今天的预约。"
+            in approver.get("/stations/ST-A/bookings?day=2026-13-45").get_data(as_text=True))
 
 
 def _add(client, name: str, **kw):  # noqa: ANN001, ANN202

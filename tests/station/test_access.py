@@ -96,6 +96,25 @@ def test_wrong_password_and_disabled_user(app, client, admin):
     assert "已停用" in page
 
 
+def test_a_forged_active_value_is_refused_and_the_user_stays_active(app, admin):
+    from station.extensions import db
+    from station.models import AccessLog, User
+
+    def state():  # noqa: ANN202
+        with app.app_context(), db.connection_context():
+            return User.get(User.username == "agent").active, AccessLog.select().count()
+
+    with app.app_context(), db.connection_context():
+        agent_id = User.get(User.username == "agent").id
+    before = state()
+    for forged in ("x", "", "true"):
+        response = admin.post(f"/admin/users/{agent_id}/active", {"active": forged})
+        assert response.status_code == 400 and "启用或停用的请求无效，未做任何修改" in response.get_data(as_text=True)
+        assert state() == before
+    assert admin.post(f"/admin/users/{agent_id}/active", {"active": "0"}).status_code == 302  # the form's own value
+    assert state()[0] is False
+
+
 def test_login_never_redirects_off_site(client):
     client.fetch_token("/login")
     response = client.client.post(

@@ -139,6 +139,22 @@ def test_only_the_station_admin_sets_the_offer(app, agent, admin):
         assert appointments.offer_settings()["enabled"] is True
 
 
+def test_overlapping_times_are_refused_naming_the_clash_and_nothing_is_saved(app, admin):
+    with app.app_context(), db.connection_context():
+        before = appointments.offer_settings()
+    response = admin.post("/appointments/offer", {"enabled": "1", "days_ahead": "7",
+                                                  "start_0": "09:30", "end_0": "10:30", "capacity_0": "2",
+                                                  "start_1": "09:00", "end_1": "10:00", "capacity_1": "2"})
+    assert response.status_code == 400
+    assert "时段 09:00–10:00 与 09:30–10:30 重叠" in response.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        assert appointments.offer_settings() == before
+    response = admin.post("/appointments/offer", {"enabled": "1", "days_ahead": "7",  # end meets start: no clash
+                                                  "start_0": "09:00", "end_0": "10:00", "capacity_0": "2",
+                                                  "start_1": "10:00", "end_1": "11:00", "capacity_1": "2"})
+    assert response.status_code == 302
+
+
 def test_a_crash_while_marking_the_booking_leaves_no_case_and_the_booking_open(app, agent, offer, monkeypatch):
     booking = _book(app, day=offer["dates"][1])
     with app.app_context(), db.connection_context():

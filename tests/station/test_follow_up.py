@@ -342,6 +342,26 @@ def test_the_agent_records_a_pickup_and_a_bad_id_changes_nothing(app, agent):
     assert _in_app(app, lambda: len(_events(case, events.DELIVERED))) == 1
 
 
+def test_after_the_stations_own_handover_the_heading_says_the_station_delivered(app, agent):
+    case = _in_app(app, _completed)
+    agent.post(f"/cases/{case.id}/handover", {"method": "window", "collector_kind": "applicant",
+                                              "collector_id_number": GOOD_ID})
+    page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
+    heading = page[page.index('id="decision"'):page.index("当前状态")]
+    assert "本站：已送达" in heading and "县级平台：已送达" not in heading
+    assert "县级平台：已办结" in heading  # what the county did is still told
+
+
+def test_a_case_turned_away_says_nothing_about_sending_papers_up(app, agent):
+    turned_away = _in_app(app, lambda: _take(**{"mat__id_card__status": "missing"}))
+    taken = _in_app(app, _take)
+    assert turned_away.status == "not_collected"
+    page = agent.get(f"/cases/{turned_away.id}").get_data(as_text=True)
+    content = page[page.index("<h1>"):]  # the menu's own 物料流转 link is not the case's
+    assert "物料流转" not in content and "建立流转批次" not in content and 'id="papers"' not in content
+    assert "尚未装入物料流转批次" in agent.get(f"/cases/{taken.id}").get_data(as_text=True)
+
+
 def test_the_home_page_is_the_agents_to_do(app, agent, clerk):
     supplement = _in_app(app, lambda: _asked_for_hukou(_take()))
     deferred = _in_app(app, _deferred_case)
@@ -452,3 +472,19 @@ def test_a_supplement_the_county_only_described_is_printed_for_the_resident(app,
     assert response.status_code == 200
     text = "".join(pdftotext(response.data).split())
     assert "补正材料通知书" in text and "请补充近三个月的居住证明" in text
+
+
+def test_a_supplement_the_county_only_described_is_shown_and_recorded_by_its_description(app, agent):
+    case = _in_app(app, lambda: _county(_take(), "supplement", reason="请补充近三个月的居住证明", supplement_items=[]))
+    page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
+    card = page[page.index('id="decision"'):page.index('<div class="columns">')]
+    assert "县级要求补正：请补充近三个月的居住证明" in card  # the card tells what the county asks
+    form = page[page.index('id="supplement-form"'):page.index("</form>", page.index('id="supplement-form"'))]
+    assert "需补正的材料" not in form  # no empty materials table
+    assert "必填" in form and 'name="note"' in form
+    response = agent.post(f"/cases/{case.id}/supplement", {"note": ""})
+    assert response.status_code == 400 and "请填写补正说明" in response.get_data(as_text=True)
+    assert _in_app(app, lambda: Case.get_by_id(case.id).supplemented_at) is None
+    agent.post(f"/cases/{case.id}/supplement", {"note": "已带来居住证明原件"})
+    assert _in_app(app, lambda: Case.get_by_id(case.id).supplemented_at) is not None
+    assert _in_app(app, lambda: _events(case, events.SUPPLEMENTED)[0].payload.get("note")) == "已带来居住证明原件"

@@ -337,3 +337,11 @@ def test_the_deferral_limit_on_the_form_is_marked_provisional_when_its_year_has_
             set_year_known(year, False)
     limit = agent.get(url).get_data(as_text=True).split("最晚 ")[1].split("</label>")[0]
     assert "（暂定）" in limit
+
+
+def test_a_bad_date_field_is_refused_with_todays_date_as_the_example(database):
+    item = item_named("职工退休申请（基本养老保险待遇核定）")
+    today = dt.date.today()
+    with pytest.raises(ValidationFailed) as caught:
+        intake.check_input([item], form_for([item], field__retirement_date="2026-13-45"), today)
+    assert caught.value.errors["field__retirement_date"] == f"“申请退休日期”格式有误，应为 {today.isoformat()} 这样的日期。"

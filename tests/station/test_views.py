@@ -231,6 +231,17 @@ def test_absurd_numbers_on_admin_pages(admin, url):
     assert response.status_code in (200, 404, 405)
 
 
+@pytest.mark.parametrize(("who", "method", "url"), [
+    ("admin", "get", "/admin/access-log?from=2026-13-45"),
+    ("admin", "post", "/admin/holidays/2026-13-45/delete"),
+    ("clerk", "get", "/ledger.pdf?day=2026-13-45"),
+])
+def test_a_bad_date_is_refused_with_todays_date_as_the_example(request, who, method, url):
+    client = request.getfixturevalue(who)
+    page = getattr(client, method)(url, follow_redirects=True).get_data(as_text=True)
+    assert f"日期格式有误，应为 {dt.date.today().isoformat()} 这样的日期。" in page
+
+
 def test_authorization_printed_then_signed_is_recorded_and_synced(app, agent):
     from sync.outbox import OutboxEvent
     from tests.fixtures.intake import proxy_fields

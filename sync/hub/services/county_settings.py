@@ -53,16 +53,17 @@ def area_names() -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
-def parse_assessed_form(form: Mapping[str, str], item_codes: list[str]) -> dict[str, int]:
-    """Read ``assessed__<item_code>`` fields: blank means no assessed limit for that item."""
+def parse_assessed_form(form: Mapping[str, str], items: Mapping[str, str]) -> dict[str, int]:
+    """Read ``assessed__<item_code>`` fields of ``items`` (item code → name): blank means no assessed
+    limit for that item. A bad value is refused naming the item as the form lists it (its name)."""
     table: dict[str, int] = {}
     errors = []
-    for code in item_codes:
+    for code, name in items.items():
         raw = (form.get(f"assessed__{code}") or "").strip()
         if not raw:
             continue
         if not raw.isdigit() or not 0 <= int(raw) <= MAX_ASSESSED_DAYS:
-            errors.append(f"事项 {code} 的考核时限应为 0 到 {MAX_ASSESSED_DAYS} 之间的整数（工作日）。")
+            errors.append(f"事项“{name or code}”的考核时限应为 0 到 {MAX_ASSESSED_DAYS} 之间的整数（工作日）。")
             continue
         table[code] = int(raw)
     if errors:

@@ -101,9 +101,11 @@ SETTING_LABELS: dict[str, tuple[str, str, int, int]] = {
 }
 
 
-def settings_from_form(current: dict[str, Any], form: Any) -> dict[str, Any]:
-    """The station's settings with the form's values: a blank field removes that setting, the
-    settings the form does not show are kept as they are; a bad value is refused in Chinese."""
+def settings_from_form(current: dict[str, Any], form: Any, *, code: str) -> dict[str, Any]:
+    """Station ``code``'s settings with the form's values: a blank field removes that setting, the
+    settings the form does not show are kept as they are; a bad value is refused in Chinese.
+
+    A station is never its own township centre: its batches would have no one to carry them up."""
     settings = {k: v for k, v in (current or {}).items() if k not in SETTING_LABELS}
     for key, (label, kind, low, high) in SETTING_LABELS.items():
         raw = str(form.get(key) or "").strip()
@@ -114,6 +116,8 @@ def settings_from_form(current: dict[str, Any], form: Any) -> dict[str, Any]:
                 raise ValidationError(f"{label}应为 {low} 到 {high} 之间的整数。")
             settings[key] = int(raw)
         elif key == TOWNSHIP_SETTING:
+            if raw == code:
+                raise ValidationError(f"{label}：不能填写本站自己的站点编码 {raw}，请填写其所属乡镇便民服务中心的站点编码。")
             if Station.by_code(raw) is None:
                 raise ValidationError(f"{label}：站点 {raw} 未在县级登记，请核对站点编码。")
             settings[key] = raw

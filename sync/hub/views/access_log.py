@@ -8,6 +8,8 @@ from flask import Blueprint, flash, render_template, request
 from werkzeug.wrappers import Response
 
 from rules.labels import ACCESS_ACTIONS, STATION_ROLES
+from rules.periods import bad_date_message
+from sync.hub.china_time import china_today
 from sync.hub.models import Station
 from sync.hub.models.users import ROLES
 from sync.hub.security import ADMIN, log_access, require_role
@@ -28,7 +30,7 @@ def _date_arg(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
-        flash("日期格式有误，应为 2026-11-23。", "error")
+        flash(bad_date_message("日期", china_today()), "error")
         return None
 
 

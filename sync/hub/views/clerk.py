@@ -68,7 +68,7 @@ def station_detail(code: str) -> str | Response:
         if current_user.role != COUNTY_ADMIN:
             abort(403)  # settings reach every PC of the station: county admins only
         try:
-            settings = stations.settings_from_form(station.settings or {}, request.form)
+            settings = stations.settings_from_form(station.settings or {}, request.form, code=code)
             with db.atomic():
                 stations.update_settings(code, settings, clerk=current_user.username)
                 log_access("station_settings", obj=code,

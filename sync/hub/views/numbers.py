@@ -146,21 +146,34 @@ def _catalog_items() -> list[dict]:
     return [i for i in body.get("items") or [] if isinstance(i, dict) and i.get("item_code")]
 
 
+#: The two forms of the 县级设置 page, by the ``what`` each sends.
+SETTINGS_FORMS = ("assessed", "areas")
+
+
 @bp.route("/settings", methods=["GET", "POST"])
-def county_settings_page() -> str | Response:
-    """考核时限 per item and the villages' names; county admins change them, everyone sees them."""
+def county_settings_page() -> tuple[str, int] | Response:
+    """考核时限 per item and the villages' names; county admins change them, everyone sees them.
+
+    A ``what`` neither form sends is refused (400): answering 已保存 would tell the admin something
+    was saved when nothing was."""
     items = _catalog_items()
+    status = 200
     if request.method == "POST":
         if current_user.role != COUNTY_ADMIN:
             abort(403)
+        what = request.form.get("what")
         try:
+            if what not in SETTINGS_FORMS:
+                status = 400
+                raise HubError("无法识别要保存的设置，未做任何修改。请在本页“考核时限”或“村（社区）名称”表单中保存。")
             with db.atomic():
-                if request.form.get("what") == "areas":
+                if what == "areas":
                     table = _parse_areas(request.form.get("areas") or "")
                     county_settings.set_area_names(table, clerk=current_user.username)
                     log_access("county_settings", obj="村（社区）名称", detail=f"修改村（社区）名称（{len(table)} 个）")
                 else:
-                    table = county_settings.parse_assessed_form(request.form, [str(i["item_code"]) for i in items])
+                    table = county_settings.parse_assessed_form(
+                        request.form, {str(i["item_code"]): str(i.get("name") or "") for i in items})
                     county_settings.set_assessed_days(table, clerk=current_user.username)
                     log_access("county_settings", obj="考核时限", detail=f"修改考核时限（{len(table)} 个事项）")
         except HubError as exc:
@@ -169,7 +182,7 @@ def county_settings_page() -> str | Response:
             flash("已保存，将在各站下次同步时下发。", "success")
             return redirect(url_for("numbers.county_settings_page"))
     return render_template("hub/numbers/settings.html", items=items, assessed=county_settings.assessed_days(),
-                           areas=county_settings.area_names())
+                           areas=county_settings.area_names()), status
 
 
 def _parse_areas(text: str) -> dict[str, str]:

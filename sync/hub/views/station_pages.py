@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response
 
 from rules.appointments import STATUSES
+from rules.periods import bad_date_message
 from sync.hub.china_time import CHINA_TZ
 from sync.hub.extensions import db
 from sync.hub.models import Station
@@ -93,7 +94,7 @@ def booking_list(code: str) -> str:
     try:
         day = dt.date.fromisoformat(raw) if raw else today
     except ValueError:
-        flash("日期格式有误，应为 2026-12-01 这样的日期；已显示今天的预约。", "error")
+        flash(bad_date_message("日期", today) + "已显示今天的预约。", "error")
         day = today
     rows = appointments.day_list(station, day)
     log_access("appointment_list", obj=station.code,
