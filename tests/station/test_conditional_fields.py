@@ -71,7 +71,10 @@ def test_pickup_at_the_station_needs_no_address(app, agent):
 
 def test_the_intake_page_says_when_the_field_is_required(app, agent):
     item_id, _data = _card_form(app)
-    page = html_lib.unescape(agent.get(f"/intake/item/{item_id}").get_data(as_text=True))
+    raw = agent.get(f"/intake/item/{item_id}").get_data(as_text=True)
+    # the values app.js watches are one well-formed attribute (JSON inside, its quotes escaped)
+    assert 'data-required-in="[&#34;免费邮寄&#34;]"' in raw
+    page = html_lib.unescape(raw)
     assert "邮寄地址" + MARK in page
     assert re.search(r'name="field__mailing_address"[^>]*data-required-when="field__delivery_method"', page)
     # an unconditional optional field carries no such mark
