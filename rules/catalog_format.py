@@ -5,6 +5,8 @@ The station's importer trusts that shape, and the hub refuses to publish a catal
 would refuse, so a file is checked here first and every problem is reported at once, in
 Chinese, so the admin can send one complete list back to the county.
 Codes are opaque strings (DOMAIN.md): only the loose 实施编码 pattern is enforced.
+A form field may be required only for some answer of another (``required_when``, answered by
+``rules.form_fields``); docs/sync-protocol.md ("A catalog's form fields") describes the keys.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from rules import code_lists, labels
+from rules import code_lists, form_fields, labels
 
 IMPL_CODE_RE = re.compile(r"^[0-9A-Z]{18}[0-9A-Z]{1,18}$")
 ASCII_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -188,8 +190,11 @@ def _check_condition(where: str, material: dict[str, Any], errors: list[str]) ->
 
 
 def _check_form_fields(where: str, fields: Any, errors: list[str]) -> None:
+    conditional: list[tuple[str, dict[str, Any]]] = []
     for fwhere, fld in _keyed_entries(where, "form_fields", "表单字段", fields, FIELD_KEYS, "name", "字段名", "重复",
                                       errors):
+        if fld.get(form_fields.REQUIRED_WHEN) is not None:
+            conditional.append((fwhere, fld))
         if "type" in fld and fld["type"] not in FIELD_TYPES:
             errors.append(f"{fwhere}：字段类型“{fld['type']}”无效")
         if fld.get("code_list") is not None:
@@ -198,6 +203,46 @@ def _check_form_fields(where: str, fields: Any, errors: list[str]) -> None:
                               + "、".join(code_lists.CODE_LISTS))
         elif fld.get("type") == "select" and not (isinstance(fld.get("options"), list) and fld["options"]):
             errors.append(f"{fwhere}：下拉字段必须提供 options")
+    named = [f for f in fields if isinstance(f, dict) and isinstance(f.get("name"), str)] if conditional else []
+    siblings = {f["name"]: f for f in named}
+    for fwhere, fld in conditional:
+        _check_required_when(fwhere, fld, siblings, errors)
+
+
+def _check_required_when(where: str, fld: dict[str, Any], siblings: dict[str, dict[str, Any]],
+                         errors: list[str]) -> None:
+    """A field required only for some answer of another field (条件必填), e.g. 邮寄地址 when 领卡方式 is 免费邮寄.
+
+    The condition must name another field of the same item and values that field can hold: a
+    typo would leave the field optional for good with nobody told, which is the defect this key
+    exists to close. Stations before this key ignore it (unknown keys of a field are kept, not
+    refused), so the field stays optional there, as it always was.
+    """
+    rule = fld[form_fields.REQUIRED_WHEN]
+    example = '如 {"field": "delivery_method", "in": ["免费邮寄"]}'
+    if not isinstance(rule, dict) or set(rule) != {"field", "in"}:
+        errors.append(f"{where}：required_when（条件必填）应为只含 field 和 in 的对象，{example}")
+        return
+    if fld.get("required") is True:
+        errors.append(f"{where}：已是必填字段（required: true），不能再设 required_when（条件必填）")
+    other, values = rule["field"], rule["in"]
+    if other == fld.get("name"):
+        errors.append(f"{where}：required_when（条件必填）不能以字段自身“{other}”为条件")
+    elif not isinstance(other, str) or other not in siblings:
+        errors.append(f"{where}：required_when（条件必填）引用的字段“{other}”不是本事项的表单字段")
+        other = None
+    if not (isinstance(values, list) and values and all(isinstance(v, str) and v.strip() for v in values)):
+        errors.append(f"{where}：required_when（条件必填）的 in 应为非空的取值列表，{example}")
+        return
+    if other is None or other == fld.get("name"):
+        return
+    target = siblings[other]
+    if target.get("type") == "select":
+        offered = code_lists.options_of(target)
+        unknown = [v for v in values if v not in offered]
+        if unknown:
+            errors.append(f"{where}：required_when（条件必填）的取值“{'”、“'.join(unknown)}”"
+                          f"不是字段“{target.get('label') or other}”的选项")
 
 
 def _check_handling_area(where: str, item: dict[str, Any], errors: list[str]) -> None:

@@ -15,9 +15,8 @@ from typing import Any
 
 from ulid import ULID
 
-from rules import events
+from rules import events, form_fields
 from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
-from rules.periods import bad_date_message
 from rules.workdays import Deadline, WorkCalendar
 from station.extensions import db
 from station.models import Case, CaseMaterial, CatalogVersion, ServiceItem, TimelineEntry, User
@@ -239,26 +238,10 @@ def check_input(
         errors["pickup_method"] = "请选择结果领取方式。"
     draft.pickup_method = pickup
 
-    seen_fields: set[str] = set()
-    for item in items:
-        for spec in item.form_fields or []:
-            fname = spec["name"]
-            if fname in seen_fields:
-                continue
-            seen_fields.add(fname)
-            value = _text(raw, f"field__{fname}")
-            if spec.get("required") and not value:
-                errors[f"field__{fname}"] = f"请填写“{spec['label']}”。"
-            elif spec.get("type") == "select" and value and value not in (spec.get("options") or []):
-                errors[f"field__{fname}"] = f"“{spec['label']}”请从列表中选择。"
-            elif spec.get("type") == "number" and value and not _is_number(value):
-                errors[f"field__{fname}"] = f"“{spec['label']}”须为数字。"
-            elif spec.get("type") == "date" and value and _parse_date(value) is None:
-                errors[f"field__{fname}"] = bad_date_message(f"“{spec['label']}”", today)
-            elif len(value) > 500:
-                errors[f"field__{fname}"] = f"“{spec['label']}”最多500个字。"
-            if value:
-                draft.form_values[fname] = value
+    field_lists = [item.form_fields or [] for item in items]
+    answers = {spec["name"]: _text(raw, f"field__{spec['name']}") for fields in field_lists for spec in fields}
+    draft.form_values, field_errors = form_fields.check_answers(field_lists, answers, today)
+    errors.update({f"field__{name}": message for name, message in field_errors.items()})
 
     merged = merge_materials(items)
     limits = material_deferral_limits(merged, today, calendar)  # only the items asking for a material bound it
@@ -288,14 +271,6 @@ def _check_village(area_code: str, warnings: list[str], errors: dict[str, str]) 
         errors["applicant_area_code"] = problem
     warnings.extend(checked_area.warnings)
     return checked_area.value
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _material_choice(m: MergedMaterial, raw: Mapping[str, str], id_number: str, today: dt.date,

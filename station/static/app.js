@@ -77,6 +77,22 @@
     };
     form.querySelectorAll("input[name=mode]").forEach(function (el) { el.addEventListener("change", update); });
     update();
+    // A field required only for some answer of another (条件必填): the star shows while that answer is chosen.
+    // Only a hint: the server refuses the empty field either way.
+    form.querySelectorAll("[data-required-when]").forEach(function (el) {
+      var other = form.querySelector("[name='" + el.dataset.requiredWhen + "']");
+      var wanted = JSON.parse(el.dataset.requiredIn || "[]");
+      var box = el.closest(".field");
+      if (!other || !box) { return; }
+      var mark = function () {
+        var now = wanted.indexOf(other.value.trim()) >= 0;
+        box.classList.toggle("required-now", now);
+        el.setAttribute("aria-required", now ? "true" : "false");
+      };
+      other.addEventListener("change", mark);
+      other.addEventListener("input", mark);
+      mark();
+    });
     // After a failed save the focus goes to the first field in error, not back to the top of the form.
     var wrong = form.querySelector(".has-error input:not([type=hidden]):not([disabled]), .has-error select, .has-error textarea");
     if (wrong) {

@@ -7,6 +7,7 @@ import datetime as dt
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from rules import form_fields
 from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
 from station.models import ServiceItem
 from station.services import (
@@ -102,6 +103,7 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
         "intake/form.html",
         items=items, title=title, bundle=bundle, values=values, errors=errors, warnings=warnings,
         duplicates=duplicates, materials=materials,
+        field_marks=form_fields.required_marks([i.form_fields or [] for i in items]),
         deferral_limits=intake.material_deferral_limits(materials, today, calendar),
         provisional_limits=intake.provisional_deferral_limits(materials, today, calendar),
         cert_types=CERTIFICATE_TYPES, material_statuses=INTAKE_MATERIAL_STATUSES, pickup_methods=PICKUP_METHODS,

@@ -48,6 +48,9 @@ def _delete(path):
     return mutate
 
 
+MAILING_WHEN = ["items", 3, "form_fields", 2, "required_when"]
+
+
 def _duplicate_item_code(data):
     data["items"][1]["item_code"] = data["items"][0]["item_code"]
 
@@ -114,6 +117,25 @@ FAULTS = [
     pytest.param(_set(["items", 0, "produces"], ["出生医学证明"]), "produces", id="produces-not-keys"),
     pytest.param(_set(["items", 0, "form_fields", 0, "code_list"], "religions"), "code_list“religions”无效",
                  id="unknown-code-list"),
+    # 条件必填: items[3] is 社会保障卡申领, its field 2 the 邮寄地址 required when 领卡方式 is 免费邮寄
+    pytest.param(_set(MAILING_WHEN, {"field": "delivery_mode", "in": ["免费邮寄"]}),
+                 "第4个事项（000111004000 社会保障卡申领）表单字段3：required_when（条件必填）引用的字段“delivery_mode”"
+                 "不是本事项的表单字段", id="condition-on-unknown-field"),
+    pytest.param(_set(MAILING_WHEN, {"field": "mailing_address", "in": ["免费邮寄"]}),
+                 "不能以字段自身“mailing_address”为条件", id="condition-on-itself"),
+    pytest.param(_set(MAILING_WHEN, {"field": "delivery_method", "in": []}), "in 应为非空的取值列表",
+                 id="condition-empty-list"),
+    pytest.param(_set(MAILING_WHEN, {"field": "delivery_method", "in": "免费邮寄"}), "in 应为非空的取值列表",
+                 id="condition-values-not-a-list"),
+    pytest.param(_set(MAILING_WHEN, {"field": "delivery_method", "in": ["免费邮寄", 3]}), "in 应为非空的取值列表",
+                 id="condition-value-not-text"),
+    pytest.param(_set(MAILING_WHEN, {"field": "delivery_method", "in": ["免费邮寄", "快递到付"]}),
+                 "required_when（条件必填）的取值“快递到付”不是字段“领卡方式”的选项", id="condition-value-not-offered"),
+    pytest.param(_set(MAILING_WHEN, "免费邮寄"), "应为只含 field 和 in 的对象", id="condition-not-an-object"),
+    pytest.param(_set(MAILING_WHEN, {"field": "delivery_method", "in": ["免费邮寄"], "not_in": ["x"]}),
+                 "应为只含 field 和 in 的对象", id="condition-with-unknown-key"),
+    pytest.param(_set(["items", 3, "form_fields", 2, "required"], True), "已是必填字段（required: true）",
+                 id="condition-on-an-always-required-field"),
 ]
 
 
@@ -205,4 +227,31 @@ def test_an_item_another_county_handles_must_name_it_and_be_cross_area(catalog, 
 
 def test_an_item_another_county_handles_passes_when_complete(catalog):
     catalog["items"][0].update(handling_area="141082", handling_area_name="示范市邻县民政局", cross_area=True)
+    assert validate_catalog(catalog) == []
+
+
+def test_the_demo_card_item_asks_for_a_mailing_address_only_when_posting(catalog):
+    card = catalog["items"][3]
+    assert card["name"] == "社会保障卡申领"
+    mailing = card["form_fields"][2]
+    assert (mailing["name"], mailing["required"]) == ("mailing_address", False)
+    assert mailing["required_when"] == {"field": "delivery_method", "in": ["免费邮寄"]}
+    assert validate_catalog(catalog) == []
+
+
+def test_a_condition_on_a_typed_field_may_name_any_value(catalog):
+    """Only a choice's values can be checked: a text field's answer is whatever was typed."""
+    fields = catalog["items"][3]["form_fields"]
+    fields.append({"name": "note", "label": "备注", "type": "text", "required": False, "options": None,
+                   "required_when": {"field": "mailing_address", "in": ["见备注"]}})
+    assert validate_catalog(catalog) == []
+
+
+def test_a_catalog_without_conditions_and_a_field_with_a_key_it_does_not_know_still_pass(catalog):
+    """What a station older than a key does with it: unknown keys of a field are kept, not refused."""
+    for item in catalog["items"]:
+        for spec in item["form_fields"]:
+            spec.pop("required_when", None)
+    assert validate_catalog(catalog) == []
+    catalog["items"][3]["form_fields"][2]["shown_when"] = {"field": "delivery_method", "in": ["免费邮寄"]}
     assert validate_catalog(catalog) == []
