@@ -8,6 +8,7 @@ import json
 
 from click.testing import CliRunner
 
+from rules.privacy import mask_numbers_in
 from station.cli import cli
 from station.extensions import db
 from station.models import (
@@ -142,7 +143,9 @@ def test_a_visits_free_text_is_stored_sealed_and_shown_as_written(app, agent):
         stored = db.execute_sql("SELECT purpose, outcome_note FROM home_visit WHERE id = ?", (visit_id,)).fetchone()
         assert all(value.startswith("enc1:") for value in stored)
     page = agent.get(f"/visits/{visit_id}").get_data(as_text=True)
-    assert note in page and "代办养老保险参保登记（身份证 110105194912310021）" in page
+    purpose = "代办养老保险参保登记（身份证 110105194912310021）"
+    assert mask_numbers_in(note) in page and mask_numbers_in(purpose) in page  # the words as written …
+    assert RELATIVE in page and NUMBER not in page and "110105194912310021" not in page  # … numbers masked on screen
 
 
 def test_purge_masks_the_collectors_number_and_removes_the_postal_address_of_a_delivered_case(app, monkeypatch):
