@@ -47,6 +47,11 @@ DIRECTIONS = {UP: "上报（村 → 乡镇 → 县）", RESIDENT: "退还申请�
 PAPER_STATUSES = ("provided",)  # handed in on paper at intake (not 容缺, 承诺 or 电子证照)
 
 
+def _on_paper() -> Any:
+    """Which material rows exist on paper: handed in at intake, or brought later as an original seen or a copy."""
+    return CaseMaterial.status.in_(PAPER_STATUSES) | CaseMaterial.supplied_as.in_(("original_seen", "copy"))
+
+
 def papers_of(case: Case) -> list[CaseMaterial]:
     """The materials of a case that exist on paper at the station.
 
@@ -54,15 +59,20 @@ def papers_of(case: Case) -> list[CaseMaterial]:
     """
     if case.status == "not_collected":
         return []
-    return [m for m in CaseMaterial.select().where(CaseMaterial.case == case).order_by(CaseMaterial.position)
-            if m.status in PAPER_STATUSES or m.supplied_as in ("original_seen", "copy")]
+    return list(CaseMaterial.select().where((CaseMaterial.case == case) & _on_paper()).order_by(CaseMaterial.position))
 
 
 def cases_awaiting_transfer(limit: int = 200) -> list[Case]:
-    """Cases with papers at this station that no batch carries yet, oldest first."""
+    """Cases with papers at this station that no batch carries yet, oldest first.
+
+    Papers are asked of the database before the limit: a station with many old cases kept wholly
+    as 容缺 or 电子证照 once got a list of their first ``limit``, filtered down to a few.
+    """
     carried = TransferItem.select(TransferItem.case).where(TransferItem.case.is_null(False))
-    return [c for c in Case.select().where(Case.id.not_in(carried) & (Case.status != "not_collected"))
-            .order_by(Case.received_at).limit(limit) if papers_of(c)]
+    with_papers = CaseMaterial.select(CaseMaterial.case).where(_on_paper())
+    return list(Case.select().where(Case.id.not_in(carried) & (Case.status != "not_collected")
+                                    & Case.id.in_(with_papers))
+                .order_by(Case.received_at).limit(limit))
 
 
 def _new_batch_no(day: dt.date) -> str:

@@ -156,3 +156,16 @@ def test_a_case_turned_away_has_no_papers_here_to_send_up(app, agent):
     assert refused.status_code == 200 and "所选办件在本站没有纸质材料" in refused.get_data(as_text=True)
     with app.app_context(), db.connection_context():
         assert Transfer.select().count() == 0
+
+
+def test_a_case_with_papers_is_listed_however_many_older_cases_hold_none(app):
+    """Older cases kept wholly without paper (容缺, 电子证照) must not push a case with papers off the list."""
+    from station.models import CaseMaterial
+    from station.services import transfers
+
+    ids = queue_cases(app, 6)
+    with app.app_context(), db.connection_context():
+        CaseMaterial.update(status="deferred").where(CaseMaterial.case.in_(ids[:5])).execute()  # the five oldest: 容缺
+        listed = [c.id for c in transfers.cases_awaiting_transfer(limit=3)]
+        assert listed == [ids[5]]
+        assert transfers.papers_of(Case.get_by_id(ids[5])) and not transfers.papers_of(Case.get_by_id(ids[0]))
