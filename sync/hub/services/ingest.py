@@ -201,15 +201,16 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
 def receive_event(station: Station, event: Any, *, batch_id: str | None = None,
                   grace_days: int = 30, now: dt.datetime | None = None) -> protocol.EventResult:
     """Classify one event as accepted, duplicate, conflict or rejected, storing what it must."""
-    if isinstance(event, dict) and protocol.is_client_id(event.get("event_id")):  # sent again? (as a batch is)
-        again = resent(station.id, protocol.event_digest(event), Event.get_or_none(Event.event_id == event["event_id"]))
+    named = isinstance(event, dict) and protocol.is_client_id(event.get("event_id"))
+    digest = protocol.event_digest(event) if named else ""
+    if named:  # sent again? answered as a batch answers it (classify.resent)
+        again = resent(station.id, digest, Event.get_or_none(Event.event_id == event["event_id"]))
         if again is not None:
             return again
     refused = bad_envelope(event)
     if refused is not None:
         return refused
     event_id = event["event_id"]
-    digest = protocol.event_digest(event)
     for _ in range(_RACE_RETRIES):
         try:
             with db.atomic():
