@@ -19,12 +19,14 @@ from peewee import Database
 
 from websec.sealing import KeyRing, SealingError, new_key_ring, parse_key_ring
 
-#: (table, SQL condition) that is true of a row holding sealed data; one hit means "sealed data exists".
+#: (table, column, LIKE pattern) matching a row holding sealed data; one hit means "sealed data exists".
+#: The patterns go as parameters: written into the SQL, their ``%`` met psycopg2's own interpolation
+#: on PostgreSQL and a lost key file was answered with an IndexError instead of MissingKeyFile.
 _SEALED_MARKERS = (
-    ("hub_station", "secret LIKE 'enc1:%'"),
-    ("hub_event", "CAST(body AS TEXT) LIKE '\"enc1:%'"),
-    ("hub_conflict", "CAST(body AS TEXT) LIKE '\"enc1:%'"),
-    ("hub_case", "CAST(snapshot AS TEXT) LIKE '%enc1:%'"),
+    ("hub_station", "secret", "enc1:%"),
+    ("hub_event", "body", '"enc1:%'),
+    ("hub_conflict", "body", '"enc1:%'),
+    ("hub_case", "snapshot", "%enc1:%"),
 )
 
 
@@ -35,9 +37,10 @@ class MissingKeyFile(SealingError):
 def holds_sealed_data(database: Database) -> bool:
     """Whether any hub table holds a value sealed by some key ring (checked before making a new one)."""
     with database.connection_context():
-        for table, condition in _SEALED_MARKERS:
+        for table, column, pattern in _SEALED_MARKERS:
             if database.table_exists(table) and database.execute_sql(
-                    f'SELECT 1 FROM "{table}" WHERE {condition} LIMIT 1').fetchone():  # noqa: S608 - fixed names
+                    f'SELECT 1 FROM "{table}" WHERE CAST("{column}" AS TEXT) LIKE {database.param} LIMIT 1',  # noqa: S608 - fixed names
+                    (pattern,)).fetchone():
                 return True
     return False
 

@@ -7,6 +7,7 @@ import os
 import re
 import stat
 import threading
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -209,15 +210,28 @@ def test_workers_starting_at_once_share_one_key_ring(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["hub.key"]  # no temporary files left behind
 
 
-def test_a_hub_with_sealed_data_refuses_to_start_without_its_key_file(tmp_path):
-    app = create_app(hub_test_config(), tmp_path / "inst")
+def test_a_hub_with_sealed_data_refuses_to_start_without_its_key_file(any_hub_app, tmp_path):
+    """On PostgreSQL too: the check's LIKE patterns once reached psycopg2 unescaped, whose ``%``
+    interpolation answered a lost key file with an IndexError instead of this message."""
+    app = any_hub_app
+    config = hub_test_config(DATABASE_URL=app.config["DATABASE_URL"])
     with app.app_context():
         stations.create_station("ST01", "甲村")
     app.extensions["hub_db"].close_all()
     os.remove(app.config["KEY_FILE"])
     with pytest.raises(MissingKeyFile, match="找不到密钥文件"):
-        create_app(hub_test_config(), tmp_path / "inst")
+        create_app(config, Path(app.instance_path))
     assert not os.path.exists(app.config["KEY_FILE"])  # and no new key was made that would hide the loss
+
+
+def test_a_migrated_hub_without_sealed_data_starts_with_a_new_key_file(any_hub_app):
+    """Tables there but nothing sealed in them (a fresh county, its key file not made yet): it starts."""
+    app = any_hub_app
+    app.extensions["hub_db"].close_all()
+    os.remove(app.config["KEY_FILE"])
+    again = create_app(hub_test_config(DATABASE_URL=app.config["DATABASE_URL"]), Path(app.instance_path))
+    assert os.path.exists(again.config["KEY_FILE"])
+    again.extensions["hub_db"].close_all()
 
 
 def test_an_upgrade_seals_what_was_stored_in_clear(tmp_path):
