@@ -135,6 +135,33 @@ def test_heartbeat_recorded_from_batch(any_hub_app, make_station, make_event):
             assert station.app_version == "1.2.0" and station.free_disk_bytes == 10_000_000
             assert station.heartbeat["queue_length"] == queued and station.heartbeat["station_time"] == beat["station_time"]
             assert station.last_seen_at is not None and station.heartbeat_at == station.last_seen_at
+    # the same batch again (its answer lost): nothing new, so no transaction of the batch's own,
+    # and its heartbeat is still stored
+    event = make_event()
+    station_a.results([event], heartbeat=dict(beat, queue_length=5))
+    assert station_a.results([event], heartbeat=dict(beat, queue_length=0))[0]["status"] == "duplicate"
+    with any_hub_app.app_context():
+        assert Station.get(Station.code == station_a.code).queue_length == 0
+
+
+def test_a_heartbeat_that_cannot_be_stored_costs_no_event(any_hub_app, make_station, make_event, monkeypatch):
+    """The heartbeat is written inside the batch's transaction; failing there, it must not undo the batch."""
+    from sync.hub.services import stations
+
+    station_a = make_station(any_hub_app, "ST-A", "甲村便民服务站")
+
+    def broken(*_args, **_kwargs):
+        def write():
+            raise ValueError("heartbeat column refused")
+        return write
+
+    monkeypatch.setattr(stations, "_heartbeat_update", broken)
+    events = [make_event() for _ in range(3)]
+    results = station_a.results(events, heartbeat={"queue_length": 4})
+    assert [r["status"] for r in results] == ["accepted"] * 3
+    assert [r["status"] for r in station_a.results(events)] == ["duplicate"] * 3
+    with any_hub_app.app_context():
+        assert Event.select().count() == 3
 
 
 def test_batch_station_mismatch_forbidden(station_a, make_event):

@@ -149,3 +149,26 @@ def test_run_serves_the_hub_with_waitress(cli_env, runner, monkeypatch):
     import threading
 
     assert not [t for t in threading.enumerate() if t.name == "APScheduler" and t.is_alive()]
+
+
+def test_the_nonce_tables_rebuild_keeps_its_rows_and_still_refuses_a_replay(tmp_path):
+    """Hub migration 0031 on SQLite rebuilds ``hub_nonce`` without its foreign key: a hub upgraded
+    within a request's clock window must still refuse the replay of a request it took before."""
+    from peewee import IntegrityError
+
+    from sync.hub.database import runner
+
+    old = open_database(None, str(tmp_path / "hub.sqlite3"))
+    with old.connection_context():
+        runner(old).up("0029_unused_station_indexes")
+        old.execute_sql("INSERT INTO hub_station (code, name, secret, active, created_at, settings, heartbeat) "
+                        "VALUES ('ST01', '甲村', 'x', 1, '2026-01-01', '{}', '{}')")
+        old.execute_sql("INSERT INTO hub_nonce (station_id, value, seen_at) VALUES (1, 'aa11', 1796207193)")
+        assert old.get_foreign_keys("hub_nonce")  # the key 0031 removes
+        migrate(old)
+        assert not old.get_foreign_keys("hub_nonce")
+        assert old.execute_sql("SELECT station_id, value, seen_at FROM hub_nonce").fetchall() == [
+            (1, "aa11", 1796207193)]
+        with pytest.raises(IntegrityError):
+            old.execute_sql("INSERT INTO hub_nonce (station_id, value, seen_at) VALUES (1, 'aa11', 1796207194)")
+    old.close()

@@ -70,7 +70,7 @@ def _take(app, make_event, *, whole: bool, monkeypatch) -> list[tuple[Any, ...]]
             patch.setattr(ingest, "receive_event", spy)
             if not whole:
                 patch.setattr(ingest, "_receive_at_once", lost_race)
-            results = ingest.receive_batch(mine, {"events": _faults(make_event, submitted, theirs)}, grace_days=30)
+            results, _ = ingest.receive_batch(mine, {"events": _faults(make_event, submitted, theirs)}, grace_days=30)
         assert bool(one_by_one) is not whole  # the path under test really was taken
         assert Conflict.select().count() - conflicts_before == 2  # each clash kept for a person
     return [(r.status, r.code, r.reason, r.retryable) for r in results]
@@ -111,7 +111,7 @@ def test_the_batch_path_stores_every_column_as_the_one_by_one_path_does(request,
             if path == "batch":
                 with monkeypatch.context() as patch:  # taken whole: a failed COPY would fall back unseen
                     patch.setattr(ingest, "receive_event", lambda *a, **k: pytest.fail("batch fell back to one by one"))
-                    results = ingest.receive_batch(station, {"events": batch}, grace_days=30)
+                    results, _ = ingest.receive_batch(station, {"events": batch}, grace_days=30)
             else:
                 results = [ingest.receive_event(station, event) for event in batch]
             assert [r.status for r in results] == ["accepted", "accepted"]
@@ -121,7 +121,7 @@ def test_the_batch_path_stores_every_column_as_the_one_by_one_path_does(request,
             if path == "batch":
                 with monkeypatch.context() as patch:
                     patch.setattr(ingest, "receive_event", lambda *a, **k: pytest.fail("batch fell back to one by one"))
-                    assert ingest.receive_batch(station, {"events": [later]}, grace_days=30)[0].status == "accepted"
+                    assert ingest.receive_batch(station, {"events": [later]}, grace_days=30)[0][0].status == "accepted"
             else:
                 assert ingest.receive_event(station, later).status == "accepted"
             case = HubCase.get(HubCase.case_id == case_id)
@@ -148,7 +148,7 @@ def test_a_batch_sent_again_is_answered_from_the_stored_events_alone(request, da
         station = Station.get(Station.code == "ST-A")
         first = [make_event() for _ in range(3)]
         first.append(make_event(case_id=first[0]["case_id"], seq=2, kind=events.NOTE))
-        assert {r.status for r in ingest.receive_batch(station, {"events": first}, grace_days=30)} == {"accepted"}
+        assert {r.status for r in ingest.receive_batch(station, {"events": first}, grace_days=30)[0]} == {"accepted"}
         cases_read: list[int] = []
         begun: list[bool] = []
         real_read, real_begin = HubCase.from_sql, ingest.db.obj.begin
@@ -156,11 +156,11 @@ def test_a_batch_sent_again_is_answered_from_the_stored_events_alone(request, da
         monkeypatch.setattr(ingest.db.obj, "begin", lambda *a, **kw: begun.append(True) or real_begin(*a, **kw))
         # one batch in FOLD_EVERY, at random, folds the roll-up in its own transaction afterwards: not the resend's
         monkeypatch.setattr(ingest.tally, "fold_sometimes", lambda: None)
-        again = ingest.receive_batch(station, {"events": first}, grace_days=30)
+        again, _ = ingest.receive_batch(station, {"events": first}, grace_days=30)
         assert [r.status for r in again] == ["duplicate"] * 4
         assert cases_read == [] and begun == []  # no case read, no transaction opened
         later = make_event(case_id=first[1]["case_id"], seq=2, kind=events.NOTE)
-        mixed = ingest.receive_batch(station, {"events": [*first, later]}, grace_days=30)
+        mixed, _ = ingest.receive_batch(station, {"events": [*first, later]}, grace_days=30)
         assert [r.status for r in mixed] == ["duplicate"] * 4 + ["accepted"]
         assert cases_read and begun  # the new event's case was read and its event stored
         assert Event.select().where(Event.event_id == later["event_id"]).exists()

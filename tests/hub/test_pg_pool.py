@@ -3,6 +3,7 @@ no batch lost to a database connection that died while it sat idle."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import psycopg2
@@ -12,6 +13,7 @@ from demo.loopback import local_postgres_dsn
 from rules import events
 from sync import protocol
 from sync.hub import database
+from sync.hub.services import auth
 
 pytestmark = pytest.mark.postgres
 
@@ -83,3 +85,36 @@ def test_a_long_event_is_stored_in_its_row_not_in_a_toast_table(pg_hub_app, make
         toasted = pool.execute_sql(f"SELECT count(*) FROM {toast}").fetchone()[0]
     assert 3000 < row_bytes < 8000  # past the default threshold, within a page
     assert toasted == 0
+
+
+def test_the_replay_check_does_not_wait_on_the_stations_row(pg_hub_app, make_station):
+    """The nonce's insert touches nothing of ``hub_station`` (hub migration 0031).
+
+    With the foreign key, its check locked the station's row (``FOR KEY SHARE``); locking a row of
+    a logged table is itself logged, so every request's nonce commit waited for the write-ahead log
+    on disk after all. Here another session holds that row ``FOR UPDATE``: the check must go on.
+    """
+    station = make_station(pg_hub_app, "ST-A", "甲村便民服务站")
+    holder = psycopg2.connect(pg_hub_app.config["DATABASE_URL"])
+    outcome: list[object] = []
+    try:
+        with holder.cursor() as cur:
+            cur.execute("SELECT id FROM hub_station WHERE code = 'ST-A' FOR UPDATE")
+
+        def check() -> None:
+            headers = protocol.sign_request(station.secret, "GET", "/api/v1/changes", b"", station=station.code)
+            with pg_hub_app.app_context(), pg_hub_app.extensions["hub_db"].connection_context():
+                try:
+                    outcome.append(auth.authenticate("GET", "/api/v1/changes", headers, window_s=300,
+                                                     prune_probability=0.0))
+                except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                    outcome.append(exc)
+
+        worker = threading.Thread(target=check, daemon=True)
+        worker.start()
+        worker.join(timeout=5)
+        assert outcome and not isinstance(outcome[0], Exception), "the replay check waited on the station's row"
+    finally:
+        holder.rollback()
+        holder.close()
+        worker.join(timeout=10)

@@ -59,7 +59,10 @@ class Station(BaseModel):
 class Nonce(BaseModel):
     """A request nonce seen recently; the unique index is what refuses replays across workers."""
 
-    station = ForeignKeyField(Station, on_delete="CASCADE", index=False)  # led by the unique (station, value)
+    # The station's id without a foreign key (hub migration 0031): the key's check locked the
+    # station's row, a logged write that made every request's nonce wait for the log on disk.
+    # A nonce lives minutes and is only ever looked up with its station; stations are never deleted.
+    station = IntegerField(column_name="station_id")  # led by the unique (station, value)
     value = CharField(max_length=128)
     seen_at = BigIntegerField(index=True)  # unix seconds, pruned after the clock window
 

@@ -39,11 +39,17 @@ class _LostRace(Exception):
     """Another worker changed the case between our read and our write; classify again."""
 
 
-def receive_batch(station: Station, batch: dict[str, Any], *, grace_days: int) -> list[protocol.EventResult]:
-    """Classify and store every event of a batch; return one result per event, in input order.
+def receive_batch(station: Station, batch: dict[str, Any], *, grace_days: int,
+                  also: Callable[[], Any] | None = None) -> tuple[list[protocol.EventResult], bool]:
+    """Classify and store every event of a batch; return one result per event, in input order,
+    and whether ``also`` ran.
 
     Events are processed per case in ``seq`` order whatever their order in the batch, so a
-    batch assembled most-urgent-first still lands in each case's own order.
+    batch assembled most-urgent-first still lands in each case's own order. ``also`` (the
+    station's heartbeat) is written last in the batch's own transaction when the batch opens one:
+    a commit of its own cost the database more than the rest of a small batch's writes (issue 17).
+    If it fails, the batch is taken again event by event without it, so it never costs a station
+    its batch; the caller then writes it apart, as it does when no transaction was opened.
     """
     events = batch.get("events") or []
     batch_id = batch.get("batch_id") if protocol.is_client_id(batch.get("batch_id")) else None  # kept, not trusted
@@ -61,23 +67,28 @@ def receive_batch(station: Station, batch: dict[str, Any], *, grace_days: int) -
     # the batch's case events the path at once
     visits = {i for i in order if isinstance(events[i], dict) and events[i].get("kind") in rules_events.VISIT_KINDS}
     cases = [i for i in order if i not in visits]
+    ran = [False]
     try:
         for index, result in zip(sorted(cases), _receive_at_once(station, events, cases, batch_id=batch_id,
-                                                                   grace_days=grace_days), strict=True):
+                                                                   grace_days=grace_days, also=also, ran=ran),
+                                 strict=True):
             results[index] = result
     except (IntegrityError, _LostRace):
+        ran[0] = False
         pass  # a concurrent worker touched the same events or cases: take them one by one
     except Exception:  # noqa: BLE001 - the one-by-one path isolates (and logs) the culprit
+        ran[0] = False  # rolled back with the batch
         log.info("hub: batch %s from %s retried event by event", batch_id, station.code, exc_info=True)
     for index in order:
         if results[index] is None:
             results[index] = receive_event(station, events[index], batch_id=batch_id, grace_days=grace_days)
     tally.fold_sometimes()  # after the batch's own transaction, so a failed fold never undoes the batch
-    return [r for r in results if r is not None]
+    return [r for r in results if r is not None], ran[0]
 
 
 def _receive_at_once(station: Station, events: list[Any], order: list[int], *, batch_id: str | None,
-                     grace_days: int) -> list[protocol.EventResult]:
+                     grace_days: int, also: Callable[[], Any] | None = None,
+                     ran: list[bool] | None = None) -> list[protocol.EventResult]:
     """Classify a whole batch, then store it in one transaction; raise to make the caller go one by one.
 
     The same :func:`~sync.hub.services.classify.classify` as :func:`receive_event`, in the same
@@ -195,6 +206,10 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
                 tally.difference(station.id, tally.figures(row),
                                  tally.figures(row, **{name: getattr(case, name) for name in names}), counted)
         tally.write(counted)
+        if also is not None:  # last: it locks the station's row, which the station's other batches update too
+            also()
+            if ran is not None:
+                ran[0] = True
     return [r for r in results if r is not None]
 
 

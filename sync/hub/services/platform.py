@@ -67,16 +67,18 @@ class LocalPlatform:
         The cases stored (or answered duplicate, after a lost answer) are then announced to the
         station's other devices (:func:`sync.hub.services.devices.share_cases`).
         """
-        results = ingest.receive_batch(station, batch, grace_days=self.grace_days)
+        heartbeat = stations.heartbeat_update(station, batch.get("heartbeat"))
+        results, stored_beat = ingest.receive_batch(station, batch, grace_days=self.grace_days, also=heartbeat)
         stored = {result.event_id for result in results
                   if result.status in (protocol.STATUS_ACCEPTED, protocol.STATUS_DUPLICATE)}
         case_ids = [event["case_id"] for event in batch.get("events") or []
                     if isinstance(event, dict) and event.get("event_id") in stored]
         devices.share_cases(station, device, case_ids)
-        try:  # after the events: telemetry must never cost a station its batch
-            stations.record_heartbeat(station, batch.get("heartbeat"))
-        except Exception:  # noqa: BLE001 - logged; the events are stored and answered
-            log.exception("hub: heartbeat of %s not stored", station.code)
+        if heartbeat is not None and not stored_beat:
+            try:  # after the events: telemetry must never cost a station its batch
+                heartbeat()
+            except Exception:  # noqa: BLE001 - logged; the events are stored and answered
+                log.exception("hub: heartbeat of %s not stored", station.code)
         return results
 
     def changes(self, station: Station, cursor: int, limit: int, *, device: int = 0) -> changes.ChangePage:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,8 +57,25 @@ def rotate_secret(code: str) -> str:
 def record_heartbeat(station: Station, raw: Any, *, now: dt.datetime | None = None) -> dict[str, Any]:
     """Store the station's latest heartbeat; unknown or malformed fields are dropped, not fatal."""
     heartbeat = protocol.normalize_heartbeat(raw)
+    update = _heartbeat_update(station, heartbeat, now)
+    if update is not None:
+        update()
+    return heartbeat
+
+
+def heartbeat_update(station: Station, raw: Any, *, now: dt.datetime | None = None) -> Callable[[], Any] | None:
+    """The UPDATE that stores the station's heartbeat, ready to run (None: nothing to store).
+
+    A batch's heartbeat is written inside the batch's own transaction (ingest.receive_batch's
+    ``also``), so it costs no commit of its own.
+    """
+    return _heartbeat_update(station, protocol.normalize_heartbeat(raw), now)
+
+
+def _heartbeat_update(station: Station, heartbeat: dict[str, Any],
+                      now: dt.datetime | None) -> Callable[[], Any] | None:
     if not heartbeat:
-        return heartbeat
+        return None
     now = now or utcnow()
     columns = ("app_version", "schema_version", "protocol", "queue_length", "oldest_queued_age_s",
                "set_aside_count", "clock_offset_s", "free_disk_bytes")
@@ -65,8 +83,7 @@ def record_heartbeat(station: Station, raw: Any, *, now: dt.datetime | None = No
     values.update(heartbeat=heartbeat, heartbeat_at=now, last_seen_at=now)
     # Every batch a station sends carries one: rendered by peewee each time, this update cost the
     # hub about as much as the rest of a one-event batch (issue 17). Rendered once per shape instead.
-    prepared_update(Station, values, {"id": station.id})()
-    return heartbeat
+    return prepared_update(Station, values, {"id": station.id})
 
 
 def touch(station: Station, *, now: dt.datetime | None = None) -> None:
