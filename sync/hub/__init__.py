@@ -20,6 +20,7 @@ from flask import Flask, Response, appcontext_pushed, jsonify, request
 from rules import labels
 from rules.privacy import mask_id_number, mask_licence_number, mask_numbers_in, mask_phone
 from sync import protocol
+from sync.hub import prepared
 from sync.hub.admission import Admission, default_slots
 from sync.hub.admission_gate import install_admission_gate
 from sync.hub.china_time import to_china
@@ -60,6 +61,7 @@ def create_app(config_class: type[Config] = Config, instance_path: str | os.Path
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     load_config(app, config_class)
     configure_database(app)
+    prepared.configure(app.config["PREPARED_STATEMENTS"])
     configure_public_url(app)
     configure_extensions(app)
     configure_platform(app)

@@ -50,6 +50,9 @@ class Config:
     MAX_RELAY_BUNDLE_BYTES = MAX_BUNDLE_BYTES  # what a township takes from a village (sync/usb_bundle.py)
     CATALOG_GRACE_DAYS = 30
     NONCE_PRUNE_PROBABILITY = 0.02
+    # PostgreSQL plans each request's small statements once per connection (sync/hub/prepared.py).
+    # False behind a PgBouncer in transaction mode, where a connection's session is not its own.
+    PREPARED_STATEMENTS = True
     # Admission control (sync/hub/admission.py): per process, this many batches, pulls and uploads
     # run at once; another waits up to ADMISSION_WAIT_S for a slot, else is answered 503 with
     # Retry-After. About twice the process's share of the machine's cores keeps admitted answers

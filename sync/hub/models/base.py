@@ -10,6 +10,7 @@ from typing import Any
 
 from peewee import JSONField, Model, TextField
 
+from sync.hub import prepared
 from sync.hub.extensions import db
 from sync.protocol import json_text
 
@@ -53,7 +54,7 @@ class BaseModel(Model):
         cost more than the query. The columns' conversions are worked out once per model and
         column list here. A column that is no field of the model becomes a plain attribute.
         """
-        cursor = cls._meta.database.execute_sql(sql, params)
+        cursor = prepared.execute(sql, params)
         names = tuple(item[0] for item in cursor.description)
         plan = _ROW_PLANS.get((cls, names))
         if plan is None:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from peewee import IntegrityError
 
 from sync import protocol
+from sync.hub import prepared
 from sync.hub.extensions import db
 from sync.hub.models import Device, Nonce, Station
 from sync.hub.services import devices, personal
@@ -40,7 +41,7 @@ def authenticate(method: str, path_with_query: str, headers: Mapping[str, str], 
     protocol.verify_request(personal.station_secret(device or station), method, path_with_query, headers, None,
                             now=current, window_s=window_s)
     try:  # one statement, committed on its own (no BEGIN/COMMIT round trips): the replay check every request pays
-        db.execute_sql(_INSERT_NONCE.format(param=db.param), (station.id, signed.nonce, int(current)))
+        prepared.execute(_INSERT_NONCE.format(param=db.param), (station.id, signed.nonce, int(current)))
     except IntegrityError as exc:
         raise protocol.ProtocolError(protocol.ERR_REPLAY) from exc
     if random.random() < prune_probability:

@@ -27,24 +27,26 @@ from peewee import (
 )
 from psycopg2.extras import Json, execute_values
 
+from sync.hub import prepared
 from sync.hub.extensions import db
+from sync.hub.prepared import any_of
 
 IN_CLAUSE = 500  # ids per IN (...) list: well under SQLite's and psycopg2's parameter limits
 
 
 def where_in(model: type, columns: tuple[str, ...] | None, key: str,
-              keys: list[str]) -> Iterator[tuple[str, list[str]]]:
-    """``SELECT columns FROM table WHERE key IN (...)`` in chunks, as plain SQL and parameters.
+              keys: list[str]) -> Iterator[tuple[str, list[Any]]]:
+    """``SELECT columns FROM table WHERE key`` is one of ``keys``, in chunks, as plain SQL and parameters.
 
     peewee renders an IN list parameter by parameter; for the 500 ids of a batch that cost more
-    than the database's own work.
+    than the database's own work. On PostgreSQL the keys are one array parameter, so the
+    statement is the same for every batch and can be prepared (:mod:`sync.hub.prepared`).
     """
     names = columns or tuple(field.column_name for field in model._meta.sorted_fields)
     quoted = ", ".join('"' + name + '"' for name in names)
-    head = f'SELECT {quoted} FROM "{model._meta.table_name}" WHERE "{key}" IN '
-    for start in range(0, len(keys), IN_CLAUSE):
-        chunk = keys[start:start + IN_CLAUSE]
-        yield head + "(" + ", ".join([db.param] * len(chunk)) + ")", chunk
+    head = f'SELECT {quoted} FROM "{model._meta.table_name}" WHERE '
+    for condition, params in any_of(key, keys, IN_CLAUSE):
+        yield head + condition, params
 
 
 def prepared_insert(model: type, rows: list[dict[str, Any]]) -> Callable[[], None]:
@@ -115,7 +117,7 @@ def prepared_update(model: type, changes: dict[str, Any], where: dict[str, Any])
             statement = sql if list(map(_comparable, params)) == list(map(_comparable, expected)) else ""
         _CHECKED[shape] = statement or ""
     if statement:
-        return lambda: db.execute_sql(statement, params).rowcount
+        return lambda: prepared.execute(statement, params).rowcount
     return by_peewee
 
 

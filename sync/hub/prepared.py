@@ -1,0 +1,79 @@
+"""The statements every signed request and batch runs, planned once per PostgreSQL connection.
+
+PostgreSQL parses and plans each statement it receives as text. For the dozen small reads and
+writes of a request (the station, the nonce, the events and cases a batch names, their updates)
+planning cost the database more than running them: the station's read was planned in ~0.36 ms
+and ran in 0.07 (docs/benchmarks.md, "Session 10"). A statement run here is sent once as
+``PREPARE`` on each connection and afterwards as ``EXECUTE name(values)``, which reuses the plan.
+psycopg2 still quotes the values into the text, so nothing changes in what is stored or read.
+
+Prepared statements belong to one database session; they outlive a transaction's rollback and
+die with the connection, so the names prepared are remembered per connection object. Behind a
+PgBouncer in transaction mode a later transaction may land on another server session: set
+``PREPARED_STATEMENTS = False`` (HUB_PREPARED_STATEMENTS=0) there. SQLite caches statements
+itself; there this runs the statement as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from peewee import PostgresqlDatabase
+
+from sync.hub.extensions import db
+
+_PLACEHOLDER = re.compile(r"%s")
+_NAMES: WeakKeyDictionary[Any, dict[str, str]] = WeakKeyDictionary()  # connection -> {sql: name}
+_SETTINGS = {"enabled": True}
+
+
+def configure(enabled: bool) -> None:
+    """Turn planning once per connection on or off (the hub's ``PREPARED_STATEMENTS`` setting)."""
+    _SETTINGS["enabled"] = bool(enabled)
+
+
+def in_use() -> bool:
+    """Whether statements run here are prepared: on PostgreSQL, unless turned off."""
+    return _SETTINGS["enabled"] and isinstance(db.obj, PostgresqlDatabase)
+
+
+def execute(sql: str, params: Sequence[Any] = ()) -> Any:
+    """Run ``sql`` (placeholders ``db.param``, no other ``%``) with ``params``; return the cursor.
+
+    On PostgreSQL the statement is prepared on this connection the first time it meets it. Its
+    parameters' types are those PostgreSQL infers from where they stand (a column compared or
+    assigned), so write ``= ANY(%s)`` for a list of keys (:func:`any_of`), not an ``IN`` list
+    whose length would make each size a statement of its own.
+    """
+    if not in_use():
+        return db.execute_sql(sql, params)
+    connection = db.connection()
+    names = _NAMES.get(connection)
+    if names is None:
+        names = _NAMES[connection] = {}
+    name = names.get(sql)
+    if name is None:
+        name = f"hub_prepared_{len(names)}"
+        numbers = iter(range(1, len(params) + 1))
+        db.execute_sql(f"PREPARE {name} AS " + _PLACEHOLDER.sub(lambda _m: f"${next(numbers)}", sql))
+        names[sql] = name
+    if not params:
+        return db.execute_sql(f"EXECUTE {name}")
+    return db.execute_sql(f"EXECUTE {name}(" + ", ".join(["%s"] * len(params)) + ")", params)
+
+
+def any_of(column: str, keys: list[Any], chunk: int) -> Iterator[tuple[str, list[Any]]]:
+    """``"column" = ANY(%s)`` (PostgreSQL, prepared) or ``"column" IN (…)`` (SQLite) in chunks, with parameters.
+
+    One array parameter keeps one statement for every number of keys on PostgreSQL; SQLite,
+    which has no arrays, gets an IN list of the chunk's length.
+    """
+    for start in range(0, len(keys), chunk):
+        part = keys[start:start + chunk]
+        if in_use():
+            yield f'"{column}" = ANY({db.param})', [list(part)]
+        else:
+            yield f'"{column}" IN (' + ", ".join([db.param] * len(part)) + ")", list(part)
