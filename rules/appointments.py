@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any
 
+from rules.periods import is_date
+
 ANY_ITEM = "any"
 STATUSES: Mapping[str, str] = {"booked": "已预约", "cancelled": "已取消", "no_show": "未到", "converted": "已转为办件"}
 #: States a booking ends in; "converted" (the resident came, a case exists) is a fact that wins.
@@ -65,7 +67,7 @@ def normalise_offer(raw: Any) -> dict[str, Any]:
         raise OfferError("请至少设置一个可预约时段。")
     if len(times) > MAX_TIMES or len({t["start"] for t in times}) != len(times):
         raise OfferError("时段过多或开始时间重复。")
-    dates = sorted({str(d) for d in raw.get("dates") or [] if _is_date(d)})[:MAX_DAYS_AHEAD]
+    dates = sorted({str(d) for d in raw.get("dates") or [] if is_date(d)})[:MAX_DAYS_AHEAD]
     # under "any", the station's current items to choose from (a resident may also leave it open)
     choices = [{"code": str(i.get("code") or "")[:64], "name": str(i.get("name") or "")[:200]}
                for i in (raw.get("choices") or []) if isinstance(i, dict) and i.get("code")] if items == ANY_ITEM else []
@@ -86,14 +88,6 @@ def overlapping_times(times: list[dict[str, Any]]) -> str:
             return (f"时段 {before['start']}–{before['end']} 与 {after['start']}–{after['end']} 重叠，"
                     "请调整为互不重叠的时段。")
     return ""
-
-
-def _is_date(value: Any) -> bool:
-    try:
-        dt.date.fromisoformat(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 def open_dates(first: dt.date, days_ahead: int, is_workday: Any) -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rules.periods import bad_date_message
+from rules.periods import bad_date_message, is_date
 
 REQUIRED_WHEN = "required_when"
 MAX_ANSWER = 500
@@ -128,7 +128,7 @@ def _shape_problem(spec: Spec, value: str, today: dt.date) -> str:
         return f"“{label}”请从列表中选择。"
     if kind == "number" and not _is_number(value):
         return f"“{label}”须为数字。"
-    if kind == "date" and not _is_date(value):
+    if kind == "date" and not is_date(value):
         return bad_date_message(f"“{label}”", today)
     if len(value) > MAX_ANSWER:
         return f"“{label}”最多{MAX_ANSWER}个字。"
@@ -138,14 +138,6 @@ def _shape_problem(spec: Spec, value: str, today: dt.date) -> str:
 def _is_number(value: str) -> bool:
     try:
         float(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_date(value: str) -> bool:
-    try:
-        dt.date.fromisoformat(value)
     except ValueError:
         return False
     return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 KINDS: Mapping[str, str] = {"day": "日", "week": "周", "month": "月", "range": "自定义"}
 MAX_DAYS = 366
@@ -63,6 +64,19 @@ def bad_date_message(what: str, today: dt.date) -> str:
     (or as the date to type) once that day has passed.
     """
     return f"{what}格式有误，应为 {today.isoformat()} 这样的日期。"
+
+
+def is_date(value: Any) -> bool:
+    """Whether ``value`` reads as a calendar date (ISO, as a form's date field and a booking's dates send it).
+
+    One test for every typed or sent date, so a form's date field and the county's bookable days
+    accept the same texts.
+    """
+    try:
+        dt.date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def _day(raw: str | None, what: str, today: dt.date) -> dt.date:

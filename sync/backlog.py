@@ -144,10 +144,11 @@ def update_outbox(tried: list[int], answers: dict[tuple[str, str, str, str], lis
     if tried:
         statements.append(("UPDATE outbox_event SET attempts = attempts + 1, last_attempt_at = ?", [stamp_text], tried))
     for (state, status, code, reason), ids in answers.items():
-        statements.append((
+        statements.append((  # the reason sealed as its field seals it (the county's words may echo a number)
             "UPDATE outbox_event SET attempts = attempts + 1, last_attempt_at = ?, state = ?, result = ?, "
             "result_code = ?, reason = ?, acked_at = ?",
-            [stamp_text, state, status, code, reason, stamp_text if state == "acked" else None], ids))
+            [stamp_text, state, status, code, OutboxEvent.reason.db_value(reason),
+             stamp_text if state == "acked" else None], ids))
     with db.atomic("IMMEDIATE"):
         for sql, params, ids in statements:
             for start in range(0, len(ids), IDS_PER_STATEMENT):

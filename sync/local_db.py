@@ -59,6 +59,32 @@ class JSONField(TextField):
         return json.loads(value)
 
 
+class OpenedTextField(TextField):
+    """Text that a writer may have sealed (a staff note can hold a phone number): read back opened.
+
+    Only free text is sealed, by its writer; the rest of the column stays searchable text.
+    """
+
+    def python_value(self, value: str | None) -> str | None:
+        return None if value is None else open_text(value)
+
+
+class SealedTextField(OpenedTextField):
+    """Free text sealed by the field itself: every write seals, every read opens (station migrations 0028, 0029).
+
+    For text that may name a relative or carry a number (the county's reasons and result text, a
+    material's 不适用 reason, a timeline line, a booking's or a handover's note, a rating's words, why the
+    county set an event aside): writers and readers use plain strings, only the stored column holds
+    ``enc1:…``. The empty value stays empty, so ``== ""`` and ``!= ""`` still filter in SQL; nothing else
+    about the text can be asked of SQL (a nonce each time). A value stored before sealing reads as it is,
+    until the station's start-up walk seals it (station/services/protection.py). Here, beside sync's own
+    sealing, so the outbox seals with it too (sync never imports the station).
+    """
+
+    def db_value(self, value: str | None) -> str | None:
+        return None if value is None else seal_text(value)
+
+
 def seal_payload(text: str) -> bytes | str:
     """A JSON text in its stored form: sealed bytes (a BLOB) when a ring is bound.
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from peewee import CharField, DateField, DateTimeField, IntegerField, TextField, fn
+from peewee import CharField, DateField, DateTimeField, IntegerField, fn
 from playhouse.sqlite_ext import AutoIncrementField
 from ulid import ULID
 
-from sync.local_db import SealedJSONField, SyncModel, db, now
+from sync.local_db import SealedJSONField, SealedTextField, SyncModel, db, now
 from sync.state import SEQ_FLOOR_PREFIX, SyncState
 
 
@@ -37,7 +37,7 @@ class OutboxEvent(SyncModel):
     last_attempt_at = DateTimeField(null=True)
     result = CharField(max_length=12, default="")  # accepted / duplicate / conflict / rejected
     result_code = CharField(max_length=40, default="")
-    reason = TextField(default="")
+    reason = SealedTextField(default="")  # the county's words (may echo a name or number): sealed (station 0029)
     acked_at = DateTimeField(null=True)
     created_at = DateTimeField(default=now)
 

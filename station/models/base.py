@@ -1,14 +1,17 @@
-"""The base model bound to the deferred station database, and the field types every model shares."""
+"""The base model bound to the deferred station database, and the field types every model shares.
+
+The sealed and opened text fields are sync's (sync/local_db.py), so the outbox seals its free text the same way.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from peewee import CharField, Model, TextField
+from peewee import CharField, Model
 
 from station.extensions import db
-from sync.local_db import JSONField, now, open_text, seal_text
+from sync.local_db import JSONField, OpenedTextField, SealedTextField, now, open_text, seal_text
 
 
 class BaseModel(Model):
@@ -30,30 +33,6 @@ class SealedJSONField(JSONField):
 
     def python_value(self, value: str | None) -> Any:
         return None if value is None else json.loads(open_text(value))
-
-
-class OpenedTextField(TextField):
-    """Text that a writer may have sealed (a staff note can hold a phone number): read back opened.
-
-    Only free text is sealed, by its writer; the rest of the column stays searchable text.
-    """
-
-    def python_value(self, value: str | None) -> str | None:
-        return None if value is None else open_text(value)
-
-
-class SealedTextField(OpenedTextField):
-    """Free text sealed by the field itself: every write seals, every read opens (migration 0028).
-
-    For text that may name a relative or carry a number (the county's reasons and result text, a
-    material's 不适用 reason, a timeline line, a booking's or a handover's note): writers and readers
-    use plain strings, only the stored column holds ``enc1:…``. The empty value stays empty, so
-    ``!= ""`` still filters in SQL; nothing else about the text can be asked of SQL (a nonce each time).
-    A value stored before sealing reads as it is, until the start-up walk seals it (services/protection.py).
-    """
-
-    def db_value(self, value: str | None) -> str | None:
-        return None if value is None else seal_text(value)
 
 
 class SealedCharField(CharField):

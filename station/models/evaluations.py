@@ -6,9 +6,9 @@ ratings taken on the kiosk here, and those given on the county's public page, pu
 
 from __future__ import annotations
 
-from peewee import AutoField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import AutoField, CharField, DateTimeField, ForeignKeyField, IntegerField
 
-from station.models.base import BaseModel, OpenedTextField, SealedJSONField, now
+from station.models.base import BaseModel, OpenedTextField, SealedJSONField, SealedTextField, now
 from station.models.cases import Case
 from station.models.users import User
 
@@ -23,7 +23,7 @@ class Evaluation(BaseModel):
     kind = CharField(max_length=16, default="first")  # first | follow_up
     level = CharField(max_length=24, index=True)  # rules.evaluations.LEVELS, by name
     reason_tag = CharField(max_length=24, default="")
-    reason_text = TextField(default="")  # numbers in it masked (rules.evaluations.clean_text)
+    reason_text = SealedTextField(default="")  # the resident's words, numbers masked (rules.evaluations.clean_text); sealed (0029)
     channel = CharField(max_length=16)  # rules.evaluations.CHANNELS
     source = CharField(max_length=8)  # station (the kiosk) | hub (the county's public page)
     agent = CharField(max_length=60, default="")  # whose service was rated (username)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField
 
 from station.models.base import BaseModel, JSONField, OpenedTextField, SealedTextField, now
 from station.models.cases import Case, CaseMaterial
@@ -62,8 +62,9 @@ class TransferHandover(BaseModel):
     source = CharField(max_length=12, default="here")  # here / county (came down the county's feed)
     sent_at = DateTimeField(null=True)  # another station's batch: when the county confirmed the handover
     # another station's batch: why the county did not take this handover ("" once it did; 0025) — shown,
-    # not counted for where the papers are, sent again each round; refused_at: when it last said so
-    refusal = TextField(default="")
+    # not counted for where the papers are, sent again each round; refused_at: when it last said so.
+    # Sealed (0029): "" stays "", so custody still asks SQL for the refused ones (== "" / != "")
+    refusal = SealedTextField(default="")
     refused_at = DateTimeField(null=True)
 
     class Meta:

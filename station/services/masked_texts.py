@@ -1,11 +1,11 @@
 """The free text on a case page — the form's fields, the county's reason and result, the materials'
-notes, a 差评整改's records, the timeline — with every personal number masked, and the one door through
+notes, a 差评整改's records, why the county set the case's sync aside, the timeline — with every personal number masked, and the one door through
 which one of those numbers is shown in full.
 
 A form's field may hold a relative's ID number, a bank card or a phone; a staff note, a 补交 note,
 the county's reason or a 回访 record may hold a phone. The page shows each such number masked, in
 the HTML itself, and names it by a path ``<text>/<n>`` (``form_values/<field>/1``,
-``status_reason/0``, ``materials/<key>/0``, ``remedy/<id>/contact/0/0``, ``timeline/<entry id>/0``):
+``status_reason/0``, ``materials/<key>/0``, ``remedy/<id>/contact/0/0``, ``sync_reason/0``, ``timeline/<entry id>/0``):
 the n-th masked number of that text. :func:`reveal` gives back the number a path names, checked
 against this case's own texts, so that nothing but a number the page shows masked can be read
 through it. Finding and cutting the numbers is ``rules.privacy`` (the county's case page does the
@@ -20,11 +20,13 @@ from typing import NamedTuple
 from rules.privacy import number_at, numbered_pieces
 from station.models import Case, CaseMaterial, Remedy, TimelineEntry
 from station.services.errors import DomainError
+from sync.outbox import OutboxEvent
 
 FORM = "form_values"
 MATERIALS = "materials"
 TIMELINE = "timeline"
 REMEDY = "remedy"
+SYNC_REASON = "sync_reason"
 #: A 差评整改's texts as the county sends them (``remedy.updated``): key → what it is on the page.
 REMEDY_TEXTS = {"fix_text": "整改结果", "resident_answer": "群众反馈", "closing_note": "办结说明"}
 #: Refused: a path this case's page does not show (forged, stale, or a text with fewer numbers).
@@ -82,6 +84,11 @@ def _texts(case: Case) -> dict[str, Text]:
         for key, title in REMEDY_TEXTS.items():
             if isinstance(data.get(key), str) and data[key]:
                 found[f"{head}/{key}"] = Text(title, f"差评整改 {r.remedy_id} 的{title}", key, data[key])
+    set_aside = (OutboxEvent.select(OutboxEvent.reason).where((OutboxEvent.case_id == case.id)
+                                                              & (OutboxEvent.state == "set_aside"))
+                 .order_by(OutboxEvent.seq).first())  # the one the sync state names (sync.outbox.case_sync_state)
+    if set_aside is not None and set_aside.reason:  # the county's words: they may echo the number it refused
+        found[SYNC_REASON] = Text("同步状态", "同步退回原因", "note", set_aside.reason)
     for e in TimelineEntry.select().where(TimelineEntry.case == case).order_by(TimelineEntry.id):
         found[f"{TIMELINE}/{e.id}"] = Text(e.actor, f"办理过程 {e.at:%Y-%m-%d %H:%M} 的记录", "message", e.message or "")
     return found

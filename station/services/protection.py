@@ -2,7 +2,8 @@
 
 Both are the same walk: every case's personal columns (and its blind index and form values),
 free text (the county's reasons and result text, every timeline line and its payload, 整改 records, booking
-and handover notes, a visit's words), every outbox payload, the stored hub secret and every scan on disk that is plain or sealed under
+and handover notes and a handover's refusal, a rating's words, a visit's words), every outbox payload and
+the county's reason on it, the stored hub secret and every scan on disk that is plain or sealed under
 an older key is opened and sealed again under the current key. A value already sealed under the
 current key is left alone, so the walk is idempotent: interrupted, it simply carries on where it
 stopped the next time. Each batch is its own transaction.
@@ -203,8 +204,10 @@ def _reseal_staff() -> int:
 
 
 #: Sealed columns, whole values, beyond the case's personal ones: (table, key column, sealed columns).
-#: Free text (0027, 0028) is here: the county's reasons and result text, a material's 不适用 reason, every
-#: timeline line and its payload, a 整改's record, a booking's and a paper handover's note.
+#: Free text (0027, 0028, 0029) is here: the county's reasons and result text, a material's 不适用 reason, every
+#: timeline line and its payload, a 整改's record, a booking's and a paper handover's note, why the county
+#: refused a handover, a rating's words, and why the county set an event aside (only that column of the
+#: event: its payload is sealed as bytes by :func:`_reseal_events`, its state is not touched).
 OTHER_SEALED = (("shared_case", "id", ("snapshot",)),
                 ("home_visit", "id", ("resident_name_stored", "resident_phone_stored", "address_stored", "purpose",
                                       "outcome_note")),
@@ -213,7 +216,9 @@ OTHER_SEALED = (("shared_case", "id", ("snapshot",)),
                 ("timeline_entry", "id", ("message", "data")),
                 ("remedy", "id", ("data",)),
                 ("appointment", "id", ("note",)),
-                ("transfer_handover", "id", ("note",)))
+                ("transfer_handover", "id", ("note", "refusal")),
+                ("evaluation", "id", ("reason_text",)),
+                ("outbox_event", "id", ("reason",)))
 
 
 def _reseal_other_tables() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -352,3 +353,78 @@ def test_upgrade_to_0028_puts_back_a_postal_address_stored_as_ciphertext(tmp_pat
         queued, acked = OutboxEvent.select().order_by(OutboxEvent.event_id)
         assert queued.payload["address"] == short  # the county gets her address, not a value it cannot open
         assert acked.payload["address"].startswith("enc1:")  # what the county holds already, kept as it was sent
+
+
+def test_upgrade_to_0029_seals_a_refusal_a_ratings_words_and_the_countys_reasons_already_stored(app, tmp_path):
+    """A station at 0028 held them plain: why the county refused a handover, a resident's words in her rating, why
+    the county set an event aside (naming her and giving her ID number) and why it asked for one again. After the
+    upgrade: sealed in the file and its WAL, every page shows the words (a number masked), and the events the
+    county has not got are sent once, as before."""
+    from rules.privacy import mask_id_number
+    from station import create_app
+    from station.models import Evaluation, TransferHandover
+    from station.services import evaluations, transfer_refusals
+    from sync import protocol
+    from sync.backlog import pending_events
+    from sync.outbox import OutboxEvent
+    from sync.push import record_results
+    from sync.summary import SyncSummary
+    from tests.fixtures.intake import GOOD_ID, SECOND_ID
+    from tests.fixtures.station import StationClient
+
+    refusal, words = "批次不经过本站：欧阳小红的材料应直接送县", "王代办讲得清楚，我女儿欧阳小红也说好"
+    set_aside, again = f"申请人欧阳小红的身份证号{GOOD_ID}与县级登记不符", "县级平台数据库已从备份恢复，重新上传"
+    received = StationClient(app.test_client()).login("clerk").post(
+        "/transfers/receive", data={"code": "WL-OTHER99-20261130-01", "giver": "赵送件", "receiver": "李窗口",
+                                    "place": "东关镇便民服务中心"})
+    batch_page = received.headers["Location"]
+    with app.app_context(), db.connection_context():  # what the release at 0028 did, and stored in clear
+        item, agent = item_named("高龄津贴申领"), User.get(User.username == "agent")
+        held, waiting = (intake.create_cases([item], intake.check_input([item], form_for(
+            [item], applicant_id_number=number), dt.date.today()), agent, allow_duplicate=True)[0]
+            for number in (GOOD_ID, SECOND_ID))
+        [handover] = TransferHandover.select()
+        transfer_refusals.push_refused([{"handover_id": handover.handover_id, "reason": refusal}])
+        evaluations.rate_at_kiosk(evaluations.KioskPass(held.id, "case", "agent"), "very_satisfied", "clear", words)
+        first = next(e for e in pending_events() if e.case_id == held.id)
+        record_results([first], [{"event_id": first.event_id, "status": protocol.STATUS_REJECTED,
+                                  "reason": set_aside}], SyncSummary())
+        db.execute_sql("UPDATE transfer_handover SET refusal = ?", (refusal,))
+        db.execute_sql("UPDATE evaluation SET reason_text = ?", (words,))
+        db.execute_sql("UPDATE outbox_event SET reason = ? WHERE state = 'set_aside'", (set_aside,))
+        db.execute_sql("UPDATE outbox_event SET reason = ? WHERE case_id = ?", (again, waiting.id))
+        db.execute_sql("DELETE FROM schema_migration WHERE name LIKE '0029%'")
+        to_send = [e.event_id for e in pending_events()]
+        assert to_send and all(e.case_id == waiting.id for e in pending_events())  # the held case waits
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+
+    upgraded = create_app(station_test_config(tmp_path), instance_path=str(tmp_path / "instance"))
+    path = Path(upgraded.config["DATABASE"])
+    with upgraded.app_context(), db.connection_context():
+        assert pending(db.obj) == [] and schema_version(db.obj) >= "0029"
+        for sql, rows in (("SELECT refusal FROM transfer_handover", 1), ("SELECT reason_text FROM evaluation", 1),
+                          ("SELECT reason FROM outbox_event WHERE reason != ''", 1 + len(to_send))):
+            stored = [value for (value,) in db.execute_sql(sql).fetchall()]
+            assert len(stored) == rows and all(value.startswith("enc1:") for value in stored), sql
+        assert (TransferHandover.get().refusal, Evaluation.get().reason_text) == (refusal, words)
+        assert [e.event_id for e in pending_events()] == to_send  # each still to go, once
+        assert {e.reason for e in OutboxEvent.select().where(OutboxEvent.case_id == waiting.id)} == {again}
+    for file in (path, path.with_name(path.name + "-wal")):  # the copy made before upgrading is the old file, aside
+        assert not file.exists() or "欧阳小红".encode() not in file.read_bytes(), file.name
+
+    clerk, agent = (StationClient(upgraded.test_client()).login(role) for role in ("clerk", "agent"))
+    batch = re.sub(r"<[^>]+>", "", clerk.get(batch_page).get_data(as_text=True))
+    assert f"县级平台未接受：{refusal}" in batch and "现在：在途：由 李窗口" not in batch
+    html = agent.get(f"/cases/{held.id}").get_data(as_text=True)
+    page = re.sub(r"<[^>]+>", "", re.sub(r'<details class="reveal-number">.*?</details>', "", html, flags=re.S))
+    masked = set_aside.replace(GOOD_ID, mask_id_number(GOOD_ID))
+    assert words in page and f"被退回，需人工处理：{masked}" in page and GOOD_ID not in html
+    listing = clerk.get("/sync/").get_data(as_text=True)
+    assert masked in listing and GOOD_ID not in listing
+
+    with upgraded.app_context(), db.connection_context():  # the county takes them: nothing is sent twice
+        batch_sent = pending_events()
+        record_results(batch_sent, [{"event_id": e.event_id, "status": protocol.STATUS_ACCEPTED} for e in batch_sent],
+                       SyncSummary())
+        assert pending_events() == []

@@ -471,3 +471,54 @@ def test_the_countys_words_a_remedy_and_every_timeline_line_are_stored_sealed_an
     page = re.sub(r"<[^>]+>", "", agent.get(f"/cases/{case.id}").get_data(as_text=True))  # the words as read
     assert "办结结果：准予，" + result in page and "回访（电话）：欧阳小红接的电话" in page
     assert "县级平台：补正（请其女儿欧阳小红补交户口簿，电话137****4444" in page
+
+
+OTHER_BATCH = "WL-OTHER99-20261130-01"  # another station's batch, scanned here from its paper sheet
+
+
+def test_a_refusal_a_ratings_words_and_a_set_aside_reason_are_stored_sealed_and_shown(app, agent, clerk):
+    """Why the county refused a handover, a resident's words in her rating and why the county set an event aside:
+    each names the resident's daughter (the county's reason gives her ID number), each written by the code that
+    writes it (the push's answers go by plain SQL) — none of it in the file, every page shows the words, lists
+    the number masked."""
+    from rules.privacy import mask_id_number
+    from station.models import Evaluation, TransferHandover
+    from station.services import evaluations, transfer_refusals
+    from sync.backlog import pending_events
+    from sync.push import record_results
+    from sync.summary import SyncSummary
+
+    refusal, words = "批次不经过本站：欧阳小红的材料应直接送县", "王代办讲得清楚，我女儿欧阳小红也说好"
+    set_aside = f"申请人欧阳小红的身份证号{GOOD_ID}与县级登记不符"
+    received = clerk.post("/transfers/receive", data={"code": OTHER_BATCH, "giver": "赵送件", "receiver": "李窗口",
+                                                       "place": "东关镇便民服务中心"})
+    assert received.status_code == 302, received.get_data(as_text=True)[:2000]
+    batch_page = received.headers["Location"]
+    with app.app_context(), db.connection_context():
+        case = _intake()
+        [handover] = TransferHandover.select()
+        transfer_refusals.push_refused([{"handover_id": handover.handover_id, "reason": refusal}])
+        evaluations.rate_at_kiosk(evaluations.KioskPass(case.id, "case", "agent"), "very_satisfied", "clear", words)
+        [queued] = [e for e in pending_events() if e.case_id == case.id][:1]
+        record_results([queued], [{"event_id": queued.event_id, "status": protocol.STATUS_REJECTED,
+                                   "reason": set_aside}], SyncSummary())
+        stored = [*db.execute_sql("SELECT refusal FROM transfer_handover").fetchone(),
+                  *db.execute_sql("SELECT reason_text FROM evaluation").fetchone(),
+                  *db.execute_sql("SELECT reason FROM outbox_event WHERE state = 'set_aside'").fetchone()]
+        assert all(value.startswith("enc1:") for value in stored), stored
+        assert (TransferHandover.get().refusal, Evaluation.get().reason_text) == (refusal, words)
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    for file in Path(app.config["DATABASE"]).parent.glob("station.sqlite3*"):
+        assert "欧阳小红".encode() not in file.read_bytes(), file.name
+
+    batch = re.sub(r"<[^>]+>", "", clerk.get(batch_page).get_data(as_text=True))
+    assert f"县级平台未接受：{refusal}" in batch and "现在：在途：由 李窗口" not in batch  # not counted as where they are
+    assert "县级平台未接受 1 次交接" in clerk.get("/transfers/").get_data(as_text=True)
+    html = agent.get(f"/cases/{case.id}").get_data(as_text=True)
+    page = re.sub(r"<[^>]+>", "", re.sub(r'<details class="reveal-number">.*?</details>', "", html, flags=re.S))
+    masked = set_aside.replace(GOOD_ID, mask_id_number(GOOD_ID))
+    assert words in page and f"被退回，需人工处理：{masked}" in page and GOOD_ID not in html
+    shown = agent.post(f"/cases/{case.id}/reveal/number", {"path": "sync_reason/0", "reason": "contact_resident"})
+    assert f'<strong class="mono revealed-number">{GOOD_ID}</strong>' in shown.get_data(as_text=True)
+    listing = clerk.get("/sync/").get_data(as_text=True)  # a list: masked, revealed only on the case's page
+    assert masked in listing and GOOD_ID not in listing
