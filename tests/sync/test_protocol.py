@@ -26,6 +26,16 @@ def test_sign_verify_round_trip():
     assert signed.body_sha256 == p.sha256_hex(body)
 
 
+def test_headers_are_found_whatever_their_case():
+    """A proxy may pass header names in lower or upper case; a plain dict of them is read the same."""
+    body = p.encode_body({"a": "中文"})
+    headers = {name.lower() if n % 2 else name.upper(): value
+               for n, (name, value) in enumerate(p.sign_request(SECRET, "POST", "/api/v1/events", body,
+                                                                station="ST001", device=3).items())}
+    signed = p.verify_request(SECRET, "POST", "/api/v1/events", headers, body)
+    assert (signed.station, signed.device, signed.body_sha256) == ("ST001", 3, p.sha256_hex(body))
+
+
 @pytest.mark.parametrize(
     "mutate",
     [

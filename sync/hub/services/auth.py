@@ -39,7 +39,7 @@ def authenticate(method: str, path_with_query: str, headers: Mapping[str, str], 
     device = devices.device_for(station, signed.device) if signed.device else None
     current = time.time() if now is None else now
     protocol.verify_request(personal.station_secret(device or station), method, path_with_query, headers, None,
-                            now=current, window_s=window_s)
+                            now=current, window_s=window_s, signed=signed)
     try:  # one statement, committed on its own (no BEGIN/COMMIT round trips): the replay check every request pays
         prepared.execute(_INSERT_NONCE.format(param=db.param), (station.id, signed.nonce, int(current)))
     except IntegrityError as exc:
