@@ -131,6 +131,18 @@ def test_reject_without_reason_shows_message(approver, case_id):
     assert "不予受理须填写理由" in html
 
 
+def test_a_pasted_page_long_reason_is_refused_and_the_case_stays_where_it_was(approver, station_a, case_id):
+    page = f"/cases/{case_id}"
+    html = approver.csrf_post(f"{page}/decide", {"kind": "rejected", "reason": "不符合条件。" * 200}, token_page=page,
+                              follow_redirects=True).get_data(as_text=True)
+    assert "不予受理理由最多 500 个字（现在 1200 个）" in html
+    assert 'status-submitted">待受理</span>' in html  # not refused
+    assert station_a.changes().json["changes"] == []  # nothing for the station's paper or the resident's page
+    approver.csrf_post(f"{page}/decide", {"kind": "rejected", "reason": "不符合条件。" * 50}, token_page=page)
+    [change] = station_a.changes().json["changes"]
+    assert change["payload"]["reason"] == "不符合条件。" * 50  # 300 characters go through whole
+
+
 def test_station_list_shows_dark_and_ageing(hub_app, approver, station_a, station_b, make_event):
     station_a.results([make_event()], heartbeat={"queue_length": 3, "oldest_queued_age_s": 3 * 86400,
                                                   "clock_offset_s": 12.0, "set_aside_count": 2})
