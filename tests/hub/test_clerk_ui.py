@@ -231,6 +231,22 @@ def test_conflicts_page_and_resolve(hub_app, approver, station_a, make_event):
         assert Conflict.get().resolved_by == "clerk"
 
 
+def test_a_conflict_note_too_long_is_refused_and_the_conflict_stays_open(hub_app, approver, station_a, make_event):
+    event = make_event()
+    station_a.results([event])
+    station_a.results([{**event, "payload": {**event["payload"], "case_no": "CHANGED"}}])
+    from sync.hub.models import Conflict
+
+    with hub_app.app_context():
+        conflict_id = Conflict.get().id
+    html = approver.csrf_post(f"/conflicts/{conflict_id}/resolve", {"resolution": "keep_county", "note": "核" * 501},
+                              token_page="/conflicts", follow_redirects=True).get_data(as_text=True)
+    assert "处理说明最多 500 个字（现在 501 个）" in html
+    with hub_app.app_context():
+        assert Conflict.get().resolved_at is None
+    assert station_a.changes().json["changes"] == []
+
+
 def test_logout_needs_post(approver):
     assert approver.get("/logout").status_code == 405
     approver.csrf_post("/logout", {}, token_page="/cases")
