@@ -225,6 +225,7 @@ def configure_templates(app: Flask) -> None:
     app.add_template_filter(mask_licence_number, "mask_licence")  # a licence number can hold the ID number
     app.add_template_filter(mask_numbers_in, "mask_numbers")  # free text a clerk typed (a conflict's note)
     app.add_template_filter(labels.label, "label")  # the glossary's words, as on paper
+    app.add_template_filter(labels.limit_text, "limit_text")  # 20个工作日, never a bare 20
 
     @app.template_filter("readable_json")
     def _readable_json(value: object) -> str:

@@ -212,6 +212,14 @@ def test_assessed_limits_are_set_by_a_county_admin_and_sent_to_every_station(mon
     assert change.station_id is None and change.payload["settings"] == {"assessed_days": {code: 3}}
 
 
+def test_the_settings_page_gives_each_items_limits_with_their_unit(month: MonthCopy) -> None:
+    """The admin sets 考核时限 in working days beside the catalog's limits: a bare "20" hides its unit."""
+    page = logged_in(month.hub, "boss", "admin", "县管理员").get("/numbers/settings").get_data(as_text=True)
+    rows = {m[0]: m[1:] for m in re.findall(r"<tr><td>([^<]+)</td><td>\d+</td>\s*<td>([^<]*)</td><td>([^<]*)</td>", page)}
+    assert rows["城乡居民基本养老保险参保登记"] == ("20个工作日", "5个工作日")
+    assert rows["社会保障卡临时挂失"] == ("0个工作日", "即时办结")  # an instant item, not "0"
+
+
 def test_a_forged_settings_form_is_refused_and_saves_nothing(month: MonthCopy) -> None:
     admin = logged_in(month.hub, "boss", "admin", "县管理员")
 
