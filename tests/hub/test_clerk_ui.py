@@ -101,6 +101,26 @@ def test_each_decision_through_the_form_reaches_the_station(hub_app, approver, s
     assert feed["changes"][0]["payload"]["supplement_items"] == [{"key": "id_card", "name": "居民身份证"}]
 
 
+def test_a_second_click_on_supplement_sends_no_second_list_until_the_materials_come(
+        approver, station_a, case_id, make_event):
+    """一次性告知: one 补正 list per round; the second post of the form is refused, the station hears once."""
+    page = f"/cases/{case_id}"
+    form = {"kind": "supplement", "supplement": ["id_card"], "reason": "身份证复印件不清晰"}
+    approver.csrf_post(f"{page}/decide", form, token_page=page)
+    html = approver.get(page).get_data(as_text=True)
+    assert "等待站点提交补正材料" in html and "一次性告知补正</button>" not in html  # the form is gone
+    again = approver.csrf_post(f"{page}/decide", form, token_page=page, follow_redirects=True).get_data(as_text=True)
+    assert "已一次性告知补正，申请人尚未补交材料，不能再次补正" in again
+    assert len(station_a.changes().json["changes"]) == 1
+    supplied = make_event(case_id=case_id, seq=2, kind="case.supplemented", payload={
+        "supplied": [{"key": "id_card", "name": "居民身份证", "supplied_as": "copy", "note": ""}],
+        "materials": case_snapshot()["materials"], "supplied_at": "2026-11-22T10:00:00+08:00"})
+    assert station_a.results([supplied])[0]["status"] == "accepted"
+    assert "一次性告知补正</button>" in approver.get(page).get_data(as_text=True)  # still not right: a new round
+    approver.csrf_post(f"{page}/decide", {**form, "reason": "补交的复印件仍不清晰"}, token_page=page)
+    assert [c["payload"]["reason"] for c in station_a.changes().json["changes"]] == ["身份证复印件不清晰", "补交的复印件仍不清晰"]
+
+
 def test_reject_through_form(approver, station_a, case_id):
     page = f"/cases/{case_id}"
     approver.csrf_post(f"{page}/decide", {"kind": "rejected", "reason": "申请人不符合参保条件"}, token_page=page)

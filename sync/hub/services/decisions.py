@@ -53,9 +53,18 @@ class DecisionInput:
     certificate_no: str | None = None
 
 
-def allowed_decisions(status: str) -> list[str]:
-    """Decisions the clerk may take on a case in ``status`` (the UI shows only these forms)."""
-    return [kind for kind, sources in ALLOWED_FROM.items() if status in sources]
+def allowed_decisions(status: str, *, awaiting_supply: bool = False) -> list[str]:
+    """Decisions the clerk may take on a case in ``status`` (the UI shows only these forms).
+
+    ``awaiting_supply``: a 补正 was sent and the station has not yet handed in the materials; the
+    list of missing materials is given once and in full (行政许可法 §32, 一次性告知), so no second one."""
+    return [kind for kind, sources in ALLOWED_FROM.items()
+            if status in sources and not (kind == SUPPLEMENT and awaiting_supply)]
+
+
+def awaiting_supply(case: HubCase) -> bool:
+    """The case is 待补正 and the station has not reported the materials handed in since."""
+    return case.status == SUPPLEMENT and case.supplied_at is None
 
 
 def _supplement_items(case: HubCase, keys: tuple[str, ...]) -> list[dict[str, str]]:
@@ -141,6 +150,9 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = F
     if case.status not in ALLOWED_FROM[data.kind]:
         label = COUNTY_DECISIONS.get(data.kind, data.kind)
         raise InvalidTransition(f"办件当前状态为「{HUB_CASE_STATUSES.get(case.status, case.status)}」，不能{label}。")
+    if data.kind == SUPPLEMENT and awaiting_supply(case) and not from_peer:  # a second click, a form sent twice
+        raise InvalidTransition("已一次性告知补正，申请人尚未补交材料，不能再次补正；补正材料须一次告知完整。"
+                                "站点提交补正材料后，可再审核。")
     fields = _validate(case, data, own=not from_peer)
     now = at or utcnow()
     if data.kind == ACCEPT and not fields["hub_case_no"]:
