@@ -219,7 +219,8 @@ def test_publish_catalog_by_paste_and_upload(hub_app, county_admin, station_a):
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("not json", "不是有效的"), ("{}", "缺少版本号"), ('{"catalog_version": "x", "items": []}', "缺少事项列表"),
+    [("", "请选择目录文件，或把目录 JSON 粘贴到文本框中"), ("  \n", "请选择目录文件"),
+     ("not json", "不是有效的"), ("{}", "缺少版本号"), ('{"catalog_version": "x", "items": []}', "缺少事项列表"),
      ('{"catalog_version": "x", "items": [{"name": "无编码"}]}', "缺少事项编码"),
      ('{"catalog_version": "x", "items": [{"item_code": "1"}]}', "站点无法导入")],
 )
