@@ -104,6 +104,17 @@ ITEM_KINDS: Mapping[str, str] = {"instant": "即办件", "committed": "承诺件
 #: Units of a time limit, as written after the number (5个工作日).
 LIMIT_UNITS: Mapping[str, str] = {"working_days": "个工作日", "natural_days": "个自然日", "hours": "小时"}
 
+
+def limit_text(limit: Mapping[str, object] | None, *, instant: bool = False) -> str:
+    """A catalog limit (``{"value": 5, "unit": "working_days"}``) as people read it: 5个工作日,
+    or 即时办结 for an instant item's zero; never a bare number, whose unit the reader would guess."""
+    if not isinstance(limit, Mapping) or limit.get("value") is None:
+        return "—"
+    if instant and not limit.get("value"):
+        return "即时办结"
+    unit = str(limit.get("unit") or "")
+    return f"{limit['value']}{LIMIT_UNITS.get(unit, unit)}"
+
 #: GB/T 39046-2020 code table A.1 事项类型.
 ITEM_TYPES: Mapping[str, str] = {
     "01": "行政许可", "02": "行政处罚", "03": "行政强制", "04": "行政征收", "05": "行政给付",

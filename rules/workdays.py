@@ -90,6 +90,11 @@ class WorkCalendar:
             return Deadline(due=due, provisional=False)
         return Deadline(due=due, provisional=True, warning=_provisional_warning(unknown))
 
+    def judge(self, start: date, due: date) -> Deadline:
+        """A due date counted elsewhere (a station's 法定/承诺 date, one stored last month) marked
+        provisional as this calendar marks its own: it runs through a year without holiday data."""
+        return self._deadline(start, due)
+
     def add_working_days(self, start: date, days: int) -> Deadline:
         """Return the Nth working day after `start`; `days == 0` gives `start` itself.
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
-from rules.labels import ITEM_KINDS, ITEM_TYPES, LIMIT_UNITS, MATERIAL_FORMS
+from rules.labels import ITEM_KINDS, ITEM_TYPES, MATERIAL_FORMS, limit_text
 from station.models.base import BaseModel, JSONField, now
 
 
@@ -69,13 +69,11 @@ class ServiceItem(BaseModel):
 
     @property
     def statutory_text(self) -> str:
-        return f"{self.statutory_value}{LIMIT_UNITS.get(self.statutory_unit, self.statutory_unit)}"
+        return limit_text({"value": self.statutory_value, "unit": self.statutory_unit})
 
     @property
     def committed_text(self) -> str:
-        if self.kind == "instant" and not self.committed_value:
-            return "即时办结"
-        return f"{self.committed_value}{LIMIT_UNITS.get(self.committed_unit, self.committed_unit)}"
+        return limit_text({"value": self.committed_value, "unit": self.committed_unit}, instant=self.kind == "instant")
 
 
 class Material(BaseModel):

@@ -31,7 +31,7 @@ from sync.hub.keyring import open_key_ring
 from sync.hub.models import Change, HubUser
 from sync.hub.peer_rounds import PeerRounds
 from sync.hub.security import configure_security
-from sync.hub.services import stations
+from sync.hub.services import stations, workdays
 from sync.hub.services.platform import load_platform
 from sync.hub.services.resealing import reseal_everything
 from sync.hub.views import (
@@ -227,6 +227,8 @@ def configure_templates(app: Flask) -> None:
     app.add_template_filter(mask_licence_number, "mask_licence")  # a licence number can hold the ID number
     app.add_template_filter(mask_numbers_in, "mask_numbers")  # free text a clerk typed (a conflict's note)
     app.add_template_filter(labels.label, "label")  # the glossary's words, as on paper
+    app.add_template_filter(labels.limit_text, "limit_text")  # 20个工作日, never a bare 20
+    app.add_template_global(workdays.provisional_warning)  # （暂定） beside a date counted without holiday data
 
     @app.template_filter("readable_json")
     def _readable_json(value: object) -> str:

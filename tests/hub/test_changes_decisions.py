@@ -118,6 +118,24 @@ def test_decision_validation(hub_app, submitted_case, kind, extra, message):
     assert message in info.value.message
 
 
+def test_a_result_text_too_long_for_the_paper_is_refused(hub_app, station_a, submitted_case):
+    _decide(hub_app, submitted_case, kind="accepted")
+    with pytest.raises(ValidationError) as info:
+        _decide(hub_app, submitted_case, kind="completed", result="denied", result_text="理" * 501)
+    assert "结果说明最多 500 个字" in info.value.message
+    with hub_app.app_context():
+        assert HubCase.get(HubCase.case_id == submitted_case).status == "accepted"
+
+
+def test_a_peer_countys_long_reason_is_recorded_as_it_came(hub_app, station_a, submitted_case):
+    """跨域办: what the handling county decided is a fact here, whatever its length."""
+    with hub_app.app_context():
+        decisions.decide(submitted_case, decisions.DecisionInput(kind="rejected", reason="理" * 800),
+                         clerk="邻县·clerk", from_peer=True)
+    payload = _pull_all(station_a)["changes"][0]["payload"]
+    assert payload["status"] == "rejected" and payload["reason"] == "理" * 800
+
+
 def test_complete_requires_result(hub_app, submitted_case):
     _decide(hub_app, submitted_case, kind="accepted")
     with pytest.raises(ValidationError):

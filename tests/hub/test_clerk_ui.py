@@ -101,6 +101,26 @@ def test_each_decision_through_the_form_reaches_the_station(hub_app, approver, s
     assert feed["changes"][0]["payload"]["supplement_items"] == [{"key": "id_card", "name": "居民身份证"}]
 
 
+def test_a_second_click_on_supplement_sends_no_second_list_until_the_materials_come(
+        approver, station_a, case_id, make_event):
+    """一次性告知: one 补正 list per round; the second post of the form is refused, the station hears once."""
+    page = f"/cases/{case_id}"
+    form = {"kind": "supplement", "supplement": ["id_card"], "reason": "身份证复印件不清晰"}
+    approver.csrf_post(f"{page}/decide", form, token_page=page)
+    html = approver.get(page).get_data(as_text=True)
+    assert "等待站点提交补正材料" in html and "一次性告知补正</button>" not in html  # the form is gone
+    again = approver.csrf_post(f"{page}/decide", form, token_page=page, follow_redirects=True).get_data(as_text=True)
+    assert "已一次性告知补正，申请人尚未补交材料，不能再次补正" in again
+    assert len(station_a.changes().json["changes"]) == 1
+    supplied = make_event(case_id=case_id, seq=2, kind="case.supplemented", payload={
+        "supplied": [{"key": "id_card", "name": "居民身份证", "supplied_as": "copy", "note": ""}],
+        "materials": case_snapshot()["materials"], "supplied_at": "2026-11-22T10:00:00+08:00"})
+    assert station_a.results([supplied])[0]["status"] == "accepted"
+    assert "一次性告知补正</button>" in approver.get(page).get_data(as_text=True)  # still not right: a new round
+    approver.csrf_post(f"{page}/decide", {**form, "reason": "补交的复印件仍不清晰"}, token_page=page)
+    assert [c["payload"]["reason"] for c in station_a.changes().json["changes"]] == ["身份证复印件不清晰", "补交的复印件仍不清晰"]
+
+
 def test_reject_through_form(approver, station_a, case_id):
     page = f"/cases/{case_id}"
     approver.csrf_post(f"{page}/decide", {"kind": "rejected", "reason": "申请人不符合参保条件"}, token_page=page)
@@ -129,6 +149,18 @@ def test_reject_without_reason_shows_message(approver, case_id):
     html = approver.csrf_post(f"{page}/decide", {"kind": "rejected", "reason": ""}, token_page=page,
                            follow_redirects=True).get_data(as_text=True)
     assert "不予受理须填写理由" in html
+
+
+def test_a_pasted_page_long_reason_is_refused_and_the_case_stays_where_it_was(approver, station_a, case_id):
+    page = f"/cases/{case_id}"
+    html = approver.csrf_post(f"{page}/decide", {"kind": "rejected", "reason": "不符合条件。" * 200}, token_page=page,
+                              follow_redirects=True).get_data(as_text=True)
+    assert "不予受理理由最多 500 个字（现在 1200 个）" in html
+    assert 'status-submitted">待受理</span>' in html  # not refused
+    assert station_a.changes().json["changes"] == []  # nothing for the station's paper or the resident's page
+    approver.csrf_post(f"{page}/decide", {"kind": "rejected", "reason": "不符合条件。" * 50}, token_page=page)
+    [change] = station_a.changes().json["changes"]
+    assert change["payload"]["reason"] == "不符合条件。" * 50  # 300 characters go through whole
 
 
 def test_station_list_shows_dark_and_ageing(hub_app, approver, station_a, station_b, make_event):
@@ -187,7 +219,8 @@ def test_publish_catalog_by_paste_and_upload(hub_app, county_admin, station_a):
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("not json", "不是有效的"), ("{}", "缺少版本号"), ('{"catalog_version": "x", "items": []}', "缺少事项列表"),
+    [("", "请选择目录文件，或把目录 JSON 粘贴到文本框中"), ("  \n", "请选择目录文件"),
+     ("not json", "不是有效的"), ("{}", "缺少版本号"), ('{"catalog_version": "x", "items": []}', "缺少事项列表"),
      ('{"catalog_version": "x", "items": [{"name": "无编码"}]}', "缺少事项编码"),
      ('{"catalog_version": "x", "items": [{"item_code": "1"}]}', "站点无法导入")],
 )
@@ -217,6 +250,22 @@ def test_conflicts_page_and_resolve(hub_app, approver, station_a, make_event):
                     token_page="/conflicts")
     with hub_app.app_context():
         assert Conflict.get().resolved_by == "clerk"
+
+
+def test_a_conflict_note_too_long_is_refused_and_the_conflict_stays_open(hub_app, approver, station_a, make_event):
+    event = make_event()
+    station_a.results([event])
+    station_a.results([{**event, "payload": {**event["payload"], "case_no": "CHANGED"}}])
+    from sync.hub.models import Conflict
+
+    with hub_app.app_context():
+        conflict_id = Conflict.get().id
+    html = approver.csrf_post(f"/conflicts/{conflict_id}/resolve", {"resolution": "keep_county", "note": "核" * 501},
+                              token_page="/conflicts", follow_redirects=True).get_data(as_text=True)
+    assert "处理说明最多 500 个字（现在 501 个）" in html
+    with hub_app.app_context():
+        assert Conflict.get().resolved_at is None
+    assert station_a.changes().json["changes"] == []
 
 
 def test_logout_needs_post(approver):

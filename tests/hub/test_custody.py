@@ -7,6 +7,7 @@ import re
 import pytest
 
 from rules import events
+from sync.hub.models import HubTransfer, HubTransferHandover
 
 TOWNSHIP_NAME = "东关镇便民服务中心"
 
@@ -289,3 +290,23 @@ def test_a_station_that_already_handed_a_batch_on_may_record_its_next_handover(
     again = township.post_json("/api/v1/transfers/handovers", {"handovers": [
         township_handover("01JHANDOVER0000000000000002", giver="李窗口", receiver="县收件员", at="2026-12-01T17:00:00+08:00")]})
     assert again.json == {**again.json, "stored": 1, "refused": []}
+
+
+def test_the_county_receipt_form_sent_twice_records_one_handover(hub_app, station_a, approver, make_event):
+    """A double click on 登记接收 (or a colleague's receipt meanwhile): the chain holds the hand-over once."""
+    submitted = make_event()
+    first = make_event(case_id=submitted["case_id"], seq=2, kind=events.ORIGINALS_HANDOVER,
+                       payload=handover(submitted["case_id"], 2, 1, "赵送件"))
+    assert [r["status"] for r in station_a.results([submitted, first])] == ["accepted"] * 2
+    with hub_app.app_context():
+        page = f"/transfers/{HubTransfer.get().id}"
+    form = approver.get(page).get_data(as_text=True)
+    seen = re.search(r'name="seen" value="(\d+)"', form).group(1)
+    receipt = {"giver": "赵送件", "receiver": "县级窗口", "place": "县政务服务中心", "seen": seen}  # not yet 送达终点
+    approver.csrf_post(f"{page}/receive", receipt, token_page=page)
+    before = station_a.changes().json["changes"]
+    again = approver.csrf_post(f"{page}/receive", receipt, token_page=page, follow_redirects=True).get_data(as_text=True)
+    assert "在您打开本页之后已登记过交接（最近一次：赵送件 → 县级窗口），本次未登记" in again
+    with hub_app.app_context():
+        assert [h.receiver for h in HubTransferHandover.select().order_by(HubTransferHandover.id)] == ["赵送件", "县级窗口"]
+    assert station_a.changes().json["changes"] == before  # the station is told once

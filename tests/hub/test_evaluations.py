@@ -274,3 +274,29 @@ def test_a_remedy_is_assigned_only_to_an_active_county_user(hub_app, hub_client,
     with hub_app.app_context():
         assert Remedy.get_by_id(rid).owner in ("", None)
     assert len(_changes(hub_app, protocol.CHANGE_REMEDY)) == before  # nothing told to the station
+
+
+def test_a_remedy_deadline_counted_past_the_known_holidays_is_marked_provisional(hub_app, hub_client, station_a,
+                                                                                make_event, approver):
+    """A 15-working-day 整改 opened in late December runs into a year chinese_calendar does not know
+    (元旦 counted as a working day): the clerk sees the date is only provisional, as the station shows it."""
+    hub_app.config["REMEDY_FIX_WORKING_DAYS"] = 400  # well past any year the holiday table can know
+    case_id = _submit(station_a, make_event)
+    _complete(hub_app, case_id)
+    _rate(hub_client, case_id)
+    rid = _remedy_id(hub_app)
+    with hub_app.app_context():
+        fix_due = Remedy.get_by_id(rid).fix_due
+    mark = r'<span class="provisional" title="\d{4}[^"]*年节假日数据尚未更新，期限按周一至周五暂算，仅供参考">（暂定）</span>'
+    assert re.search(rf"整改 {fix_due}{mark} 前", approver.get(f"/remedies/{rid}").get_data(as_text=True))
+    assert re.search(rf"<td>{fix_due}{mark}</td>", approver.get("/remedies").get_data(as_text=True))
+
+
+def test_the_case_page_marks_a_due_date_in_a_year_without_holiday_data(approver, station_a, make_event):
+    event = make_event(payload=case_snapshot(statutory_due="2099-01-05", committed_due="2026-11-27"))
+    assert station_a.results([event])[0]["status"] == "accepted"
+    html = approver.get(f"/cases/{event['case_id']}").get_data(as_text=True)
+    lines = html.split('id="four-lines"', 1)[1].split("</dd>", 1)[0]
+    assert re.search(r"法定时限 2099-01-05<span class=\"provisional\" title=\"[^\"]*2099年节假日数据尚未更新[^\"]*\">（暂定）</span>",
+                     lines)
+    assert "承诺时限 2026-11-27（" in lines  # a year the table knows: no mark

@@ -19,8 +19,8 @@ from rules.periods import Period
 from sync.hub.china_time import CHINA_TZ
 from sync.hub.extensions import db
 from sync.hub.models import Change, HubAccessLog, Setting
-from sync.hub.services import statistics
-from tests.fixtures.hub import logged_in
+from sync.hub.services import statistics, warnings
+from tests.fixtures.hub import case_snapshot, logged_in
 from tests.fixtures.month import MonthCopy
 
 TODAY = dt.datetime.now(CHINA_TZ).date()
@@ -176,6 +176,20 @@ def test_county_warnings_and_dashboard_show_the_overdue_cases(month: MonthCopy) 
     assert "预警天数应为" in clerk.get("/numbers/warnings?days=-3", follow_redirects=True).get_data(as_text=True)
 
 
+def test_the_warning_list_starts_with_the_longest_overdue_case_whichever_line_it_is_on(month: MonthCopy) -> None:
+    clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
+    page = clerk.get("/numbers/warnings?days=0").get_data(as_text=True)
+    rows = re.findall(r"<tr>\s*<td><a href=.*?</tr>", page.split('id="warning-list"', 1)[1], re.S)
+    earliest = [min(re.findall(r"\d{4}-\d{2}-\d{2}", row)) for row in rows]
+    no_committed = [row for row in rows if re.search(r'<td class="line-none">—</td>\s*<td class="line-', row)]
+    assert len(rows) > 10 and no_committed and len(no_committed) < len(rows)  # both kinds are listed
+    assert earliest == sorted(earliest)  # the clerk reads from the top: most overdue first
+    cases, _settings = _raw(month)
+    open_dues = [min(d for d in (c["statutory_due"], c["committed_due"], c["assessed_due"]) if d)
+                 for c in cases if c["status"] in OPEN and (c["statutory_due"] or c["committed_due"] or c["assessed_due"])]
+    assert earliest[0] == min(open_dues)
+
+
 def test_assessed_limits_are_set_by_a_county_admin_and_sent_to_every_station(month: MonthCopy) -> None:
     admin = logged_in(month.hub, "boss", "admin", "县管理员")
     approver = logged_in(month.hub, "approver1", "approver", "县审批员")
@@ -196,6 +210,14 @@ def test_assessed_limits_are_set_by_a_county_admin_and_sent_to_every_station(mon
         assert Setting.get(Setting.key == "assessed_days").value == {code: 3}
         change = Change.select().order_by(Change.id.desc()).get()
     assert change.station_id is None and change.payload["settings"] == {"assessed_days": {code: 3}}
+
+
+def test_the_settings_page_gives_each_items_limits_with_their_unit(month: MonthCopy) -> None:
+    """The admin sets 考核时限 in working days beside the catalog's limits: a bare "20" hides its unit."""
+    page = logged_in(month.hub, "boss", "admin", "县管理员").get("/numbers/settings").get_data(as_text=True)
+    rows = {m[0]: m[1:] for m in re.findall(r"<tr><td>([^<]+)</td><td>\d+</td>\s*<td>([^<]*)</td><td>([^<]*)</td>", page)}
+    assert rows["城乡居民基本养老保险参保登记"] == ("20个工作日", "5个工作日")
+    assert rows["社会保障卡临时挂失"] == ("0个工作日", "即时办结")  # an instant item, not "0"
 
 
 def test_a_forged_settings_form_is_refused_and_saves_nothing(month: MonthCopy) -> None:
@@ -312,3 +334,16 @@ def test_the_provincial_csv_never_hands_excel_a_formula(hub_app, station_a, make
     assert by_no["C0"]["SERVICENAME"] == "'=1+1" and by_no["C1"]["SERVICENAME"] == "低保申请"
     records = json.loads(clerk.get(f"/numbers/export/cases.json?{query}").data)["records"]
     assert {r["APPLYERNAME"] for r in records} == set(names)  # JSON is data, not a sheet: kept as sent
+
+
+def test_warnings_are_listed_by_their_earliest_due_date_on_both_databases(any_hub_app, make_station,
+                                                                          make_event) -> None:
+    """PostgreSQL sorts a missing 承诺时限 last, SQLite first: the order must hang on neither."""
+    station = make_station(any_hub_app, "ST-W", "预警村便民服务站")
+    a_day_late = case_snapshot(case_no="W-1", statutory_due="2026-12-18", committed_due="2026-11-27")
+    long_past = case_snapshot(case_no="W-2", statutory_due="2026-11-02", committed_due=None)
+    just_late = case_snapshot(case_no="W-3", statutory_due="2026-11-28", committed_due=None)
+    station.results([make_event(payload=p) for p in (a_day_late, long_past, just_late)])
+    with any_hub_app.app_context(), db.connection_context():
+        found = warnings.find(dt.date(2026, 11, 30), 0)
+    assert [w.case.case_no for w in found] == ["W-2", "W-1", "W-3"]

@@ -246,3 +246,26 @@ def test_a_result_delivered_the_day_it_was_decided_is_the_last_step(hub_app, hub
     html = _page(hub_client)
     steps = [html.index(word) for word in ("已收件", "县级部门已受理", "已办结：准予", "结果已送达（窗口领取）")]
     assert steps == sorted(steps), "the steps are not in the order they happened"
+
+
+def test_a_resident_who_still_owes_a_material_is_told_so_and_when_it_is_overdue(hub_app, hub_client, station_a,
+                                                                             make_event):
+    """容缺: the page never says "nothing for you to do" above what the resident still has to bring."""
+    materials = [*case_snapshot()["materials"],
+                 {"key": "photo", "name": "一寸照片", "status": "deferred", "due_date": "2020-01-10"},
+                 {"key": "auth", "name": "核对授权书", "status": "deferred", "due_date": "2099-01-05"}]
+    _submit(station_a, make_event, materials=materials)
+    html = _page(hub_client)
+    assert "暂不需要您做什么" not in html
+    assert "下面的材料还请按期补交到甲村便民服务站" in html
+    assert "还需补交：一寸照片（应于2020年01月10日前补交，已逾期，请尽快补交）" in html
+    assert "还需补交：核对授权书（2099年01月05日前）" in html
+    _submit(station_a, make_event, "NQTHKNG2")
+    assert "请耐心等待受理，暂不需要您做什么" in _page(hub_client, "NQTHKNG2")  # nothing owed: nothing to do
+
+
+def test_a_case_with_no_promised_date_is_not_said_to_have_one(hub_app, hub_client, station_a, make_event):
+    cid = _submit(station_a, make_event, committed_due=None)
+    _decide(hub_app, cid, kind="accepted")
+    html = _page(hub_client)
+    assert "依法应于 2026年12月18日 前办结" in html and "承诺 2026年12月18日" not in html

@@ -38,6 +38,22 @@ def test_a_county_admin_revokes_a_lost_laptop_from_its_page_and_it_is_refused(hu
         assert "笔记本遗失" in entry.detail and entry.role == "admin"
 
 
+def test_stopping_a_stopped_laptop_again_keeps_when_and_why_it_was_stopped(hub_app, county_admin, station_a):
+    _device(hub_app, station_a)
+    form = {"name": "上门笔记本", "reason": "笔记本遗失"}
+    county_admin.csrf_post("/stations/ST-A/devices/revoke", form, token_page="/stations/ST-A/devices")
+    with hub_app.app_context():
+        first = Device.get()
+    again = county_admin.csrf_post("/stations/ST-A/devices/revoke", {**form, "reason": "找到了又丢了"},
+                                   token_page="/stations/ST-A/devices", follow_redirects=True).get_data(as_text=True)
+    stopped = first.revoked_at.replace(tzinfo=dt.UTC).astimezone(CHINA_TZ)
+    assert f"设备“上门笔记本”已于 {stopped:%Y-%m-%d %H:%M} 停用（笔记本遗失），无需再次停用" in again
+    assert "它的下一次同步将被拒绝" not in again
+    with hub_app.app_context():
+        assert (Device.get().revoked_at, Device.get().revoked_reason) == (first.revoked_at, "笔记本遗失")
+        assert HubAccessLog.select().where(HubAccessLog.action == "device_revoke").count() == 1
+
+
 def test_an_approver_sees_the_devices_but_cannot_revoke_one(hub_app, approver, station_a):
     _device(hub_app, station_a)
     page = approver.get("/stations/ST-A/devices").get_data(as_text=True)

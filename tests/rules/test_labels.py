@@ -57,3 +57,17 @@ def test_the_county_shares_the_stations_words_for_the_statuses_both_have():
     for status, word in labels.HUB_CASE_STATUSES.items():
         if status in labels.CASE_STATUSES and status != "not_collected":
             assert word == labels.CASE_STATUSES[status]
+
+
+@pytest.mark.parametrize(
+    ("limit", "instant", "shown"),
+    [
+        ({"value": 20, "unit": "working_days"}, False, "20个工作日"),
+        ({"value": 30, "unit": "natural_days"}, False, "30个自然日"),
+        ({"value": 0, "unit": "working_days"}, True, "即时办结"),
+        ({"value": 2, "unit": "hours"}, True, "2小时"),
+        (None, False, "—"),
+    ],
+)
+def test_a_time_limit_is_written_with_its_unit(limit, instant, shown):
+    assert labels.limit_text(limit, instant=instant) == shown

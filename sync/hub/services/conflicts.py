@@ -27,6 +27,10 @@ RESOLUTION_LABELS = {
 }
 
 
+#: The note goes down to the station with the resolution and stays on both conflict pages.
+NOTE_MAX = 500
+
+
 def resolve(conflict_id: int, resolution: str, note: str, *, clerk: str) -> Conflict:
     """Settle one conflict as the county decided; raise ``ValidationError``/``NotFound`` in Chinese."""
     note = (note or "").strip()
@@ -34,6 +38,8 @@ def resolve(conflict_id: int, resolution: str, note: str, *, clerk: str) -> Conf
         raise ValidationError("请选择处理方式：保留县级记录、采用站点记录或合并。")
     if not note:
         raise ValidationError("请填写处理说明。")
+    if len(note) > NOTE_MAX:
+        raise ValidationError(f"处理说明最多 {NOTE_MAX} 个字（现在 {len(note)} 个），请精简后再提交。")
     with db.atomic():
         conflict = Conflict.get_or_none(Conflict.id == conflict_id)
         if conflict is None:

@@ -35,6 +35,9 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
 #: Materials the station settled as not to be brought (issue 19): never on a 补正 list as missing.
 NOT_DEMANDED = frozenset({"not_applicable", "in_bundle"})
 _HUB_CASE_NO = re.compile(r"^[0-9A-Za-z-]{1,50}$")
+#: A 补正 or 不予受理 reason and a result's text go to the station, onto the resident's paper and the
+#: public progress page: a clerk's paste of a whole document there is refused, not printed.
+TEXT_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,18 @@ class DecisionInput:
     certificate_no: str | None = None
 
 
-def allowed_decisions(status: str) -> list[str]:
-    """Decisions the clerk may take on a case in ``status`` (the UI shows only these forms)."""
-    return [kind for kind, sources in ALLOWED_FROM.items() if status in sources]
+def allowed_decisions(status: str, *, awaiting_supply: bool = False) -> list[str]:
+    """Decisions the clerk may take on a case in ``status`` (the UI shows only these forms).
+
+    ``awaiting_supply``: a 补正 was sent and the station has not yet handed in the materials; the
+    list of missing materials is given once and in full (行政许可法 §32, 一次性告知), so no second one."""
+    return [kind for kind, sources in ALLOWED_FROM.items()
+            if status in sources and not (kind == SUPPLEMENT and awaiting_supply)]
+
+
+def awaiting_supply(case: HubCase) -> bool:
+    """The case is 待补正 and the station has not reported the materials handed in since."""
+    return case.status == SUPPLEMENT and case.supplied_at is None
 
 
 def _supplement_items(case: HubCase, keys: tuple[str, ...]) -> list[dict[str, str]]:
@@ -70,9 +82,19 @@ def _supplement_items(case: HubCase, keys: tuple[str, ...]) -> list[dict[str, st
     return items
 
 
-def _validate(case: HubCase, data: DecisionInput) -> dict[str, Any]:
-    """Check the input for its kind and return the Decision fields."""
+def _checked_length(text: str | None, what: str) -> None:
+    if text and len(text) > TEXT_MAX:
+        raise ValidationError(f"{what}最多 {TEXT_MAX} 个字（现在 {len(text)} 个），请精简后再提交。")
+
+
+def _validate(case: HubCase, data: DecisionInput, *, own: bool = True) -> dict[str, Any]:
+    """Check the input for its kind and return the Decision fields.
+
+    ``own`` is False for a peer county's decision (跨域办): what it decided is recorded as it came."""
     reason = (data.reason or "").strip() or None
+    if own:
+        _checked_length(reason, {SUPPLEMENT: "补正说明", REJECT: "不予受理理由"}.get(data.kind, "说明"))
+        _checked_length((data.result_text or "").strip(), "结果说明")
     fields: dict[str, Any] = {"reason": reason, "supplement_items": [], "result": None, "result_text": None,
                               "hub_case_no": case.hub_case_no, "certificate_no": None}
     if data.kind == ACCEPT:
@@ -128,7 +150,10 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = F
     if case.status not in ALLOWED_FROM[data.kind]:
         label = COUNTY_DECISIONS.get(data.kind, data.kind)
         raise InvalidTransition(f"办件当前状态为「{HUB_CASE_STATUSES.get(case.status, case.status)}」，不能{label}。")
-    fields = _validate(case, data)
+    if data.kind == SUPPLEMENT and awaiting_supply(case) and not from_peer:  # a second click, a form sent twice
+        raise InvalidTransition("已一次性告知补正，申请人尚未补交材料，不能再次补正；补正材料须一次告知完整。"
+                                "站点提交补正材料后，可再审核。")
+    fields = _validate(case, data, own=not from_peer)
     now = at or utcnow()
     if data.kind == ACCEPT and not fields["hub_case_no"]:
         # the platform's own 办件编号; with the county's area code in it, numbers of two counties

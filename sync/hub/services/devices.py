@@ -17,10 +17,11 @@ import re
 from peewee import IntegrityError, fn
 
 from sync import protocol
+from sync.hub.china_time import to_china
 from sync.hub.extensions import db
 from sync.hub.models import Device, Station, utcnow
 from sync.hub.services import changes, personal
-from sync.hub.services.errors import NotFound, ValidationError
+from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
 from sync.hub.services.stations import new_secret
 
 _NAME = re.compile(r"^[\w\-\u4e00-\u9fff]{1,60}$")
@@ -59,10 +60,18 @@ def revoke_device(code: str, name: str, reason: str) -> Device:
     device = Device.get_or_none((Device.station == station) & (Device.name == (name or "").strip()))
     if device is None:
         raise NotFound(f"站点 {station.code} 没有名为“{name}”的设备。")
+    if not device.active:  # a second click, or the form sent again: when and why it was stopped stays as it was
+        when = to_china(device.revoked_at)
+        raise InvalidTransition(f"设备“{device.name}”已于 {when:%Y-%m-%d %H:%M} 停用"
+                                f"（{device.revoked_reason or '未说明原因'}），无需再次停用。" if when else
+                                f"设备“{device.name}”已停用，无需再次停用。")
     reason = (reason or "").strip()[:200]
     if not reason:
         raise ValidationError("请写明停用原因（例如：笔记本遗失）。")
-    Device.update(active=False, revoked_at=utcnow(), revoked_reason=reason).where(Device.id == device.id).execute()
+    updated = (Device.update(active=False, revoked_at=utcnow(), revoked_reason=reason)
+               .where((Device.id == device.id) & Device.active).execute())
+    if updated != 1:
+        raise InvalidTransition(f"设备“{device.name}”刚被其他人员停用，请刷新页面查看。")
     return Device.get_by_id(device.id)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from rules import query_codes
 from rules.labels import PICKUP_METHODS, RESULTS
 from rules.privacy import mask_name
-from sync.hub.china_time import CHINA_TZ, to_china
+from sync.hub.china_time import CHINA_TZ, china_today, to_china
 from sync.hub.models import Decision, HubCase, Station
 
 NOT_FOUND = "未找到该查询码，请核对回执上的查询码。"
@@ -161,7 +161,8 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
                if isinstance(m, dict) and m.get("status") in ("missing", "deferred")]
     if status == "submitted":
         view.status_word = "等待县级部门受理"
-        view.now_title = "材料已送县级部门，请耐心等待受理，暂不需要您做什么。"
+        view.now_title = ("材料已送县级部门，请耐心等待受理，暂不需要您做什么。" if not pending else
+                          f"材料已送县级部门，等待受理；下面的材料还请按期补交到{view.station_name}：")
     elif status == "not_collected":
         view.status_word = "未收件"
         view.now_title = "请按服务站给您的一次性告知书准备好材料，再到服务站办理。"
@@ -177,8 +178,12 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
                     view.now_lines.append(f"说明：{last.reason}")
     elif status == "accepted":
         view.status_word = "正在办理"
-        due = _day(case.committed_due) or _day(case.statutory_due)
-        view.now_title = f"正在办理，承诺 {due} 前办结。" if due else "正在办理，请耐心等待。"
+        if case.committed_due:
+            view.now_title = f"正在办理，承诺 {_day(case.committed_due)} 前办结。"
+        elif case.statutory_due:  # no promise was made: the law's limit, not a 承诺
+            view.now_title = f"正在办理，依法应于 {_day(case.statutory_due)} 前办结。"
+        else:
+            view.now_title = "正在办理，请耐心等待。"
     elif status == "rejected":
         view.status_word = "不予受理"
         view.now_title = "您的申请未被受理。如有疑问，请联系服务站。"
@@ -197,8 +202,17 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
             view.collect = _collect(snapshot, view.station_name)
             view.now_title = "已办结，请领取结果。"
     if pending and status not in ("rejected", "completed", "delivered", "not_collected"):
-        view.now_lines += [f"还需补交：{m.get('name')}" + (f"（{_day(m.get('due_date'))}前）" if m.get("due_date") else "")
-                           for m in pending]
+        view.now_lines += [f"还需补交：{m.get('name')}{_owed_by(m.get('due_date'))}" for m in pending]
+
+
+def _owed_by(due: Any) -> str:
+    """When a 容缺 material is owed, and whether that day has passed (the resident is not left guessing)."""
+    day = _day(due)
+    if not day:
+        return ""
+    if isinstance(due, str) and due[:10] < china_today().isoformat():
+        return f"（应于{day}前补交，已逾期，请尽快补交）"
+    return f"（{day}前）"
 
 
 def bundle_members(case: HubCase) -> list[HubCase]:

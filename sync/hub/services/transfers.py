@@ -370,14 +370,24 @@ def items_of(transfer: HubTransfer) -> list[HubTransferItem]:
 
 def record_at_county(transfer: HubTransfer, *, giver: str, receiver: str, place: str, recorded_by: str,
                      missing: list[int] | None = None, extra: str = "", note: str = "",
-                     arrived: bool = False) -> HubTransferHandover:
-    """A county clerk records receipt of a scanned batch: who gave, who received, what was missing or extra."""
+                     arrived: bool = False, seen: int | None = None) -> HubTransferHandover:
+    """A county clerk records receipt of a scanned batch: who gave, who received, what was missing or extra.
+
+    ``seen``: how many handovers the form showed. One recorded since (the same form sent twice, a
+    colleague, the station's own handover synced meanwhile) refuses this one: the chain would
+    otherwise hold the same hand-over twice, and the station would be told so."""
     giver, receiver, place = _text(giver, 200), _text(receiver, 200), _text(place, 200)
     errors = handover_problems(giver, receiver, place)
     if errors:
         raise TransferError("请检查标红的项目。", errors)
     if transfer.state == ARRIVED:
         raise TransferError(f"批次 {transfer.batch_no} 已送达终点，不能再交接。")
+    done = handovers_of(transfer)
+    if seen is not None and seen != len(done):
+        last = done[-1] if done else None
+        raise TransferError(f"批次 {transfer.batch_no} 在您打开本页之后已登记过交接"
+                            + (f"（最近一次：{last.giver} → {last.receiver}）" if last else "")
+                            + "，本次未登记。请核对页面上的交接记录，确需再交接时重新填写。")
     lines = {i.id: i for i in items_of(transfer)}
     wanted = [int(i) for i in missing or []]
     if any(i not in lines or lines[i].state != "present" for i in wanted):

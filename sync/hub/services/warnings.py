@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from peewee import Case, Node
+
 from rules.time_lines import DEFAULT_WARN_DAYS, LINES, FourLines, four_lines, line_state
 from sync.hub.models import HubCase, Station
 from sync.hub.services import county_settings
@@ -39,11 +41,22 @@ def lines_of(case: HubCase, today: dt.date, warn_days: int = DEFAULT_WARN_DAYS) 
     return FourLines(due, state, measured.used_days, measured.closed)
 
 
+def _earliest(columns: list[Node]) -> Node:
+    """The earliest of some due-date columns, NULLs skipped (the same on SQLite and PostgreSQL)."""
+    earliest = columns[0]
+    for column in columns[1:]:
+        earliest = Case(None, [(earliest.is_null(), column), (column.is_null(), earliest),
+                               (column < earliest, column)], earliest)
+    return earliest
+
+
 def find(today: dt.date, days: int, *, station: Station | None = None, line: str = "") -> list[Warning]:
     """Open cases whose due date on `line` (any line when "") is before the horizon, most overdue first.
 
-    The due dates are compared in SQL (indexed by status and committed date), so only the cases
-    to show are read; each is then measured on all four lines.
+    The due dates are compared in SQL, so only the cases to show are read; each is then measured on
+    all four lines. They are ordered by their earliest due date on the lines asked about — a case with
+    no 承诺时限 but long past its 法定时限 comes before one that is a day late, and the first
+    :data:`LIMIT` are the most urgent on either database.
     """
     horizon = _horizon(today, days)
     lines = [line] if line in LINES else list(LINES)
@@ -52,7 +65,8 @@ def find(today: dt.date, days: int, *, station: Station | None = None, line: str
         part = DUE_COLUMNS[name].is_null(False) & (DUE_COLUMNS[name] <= horizon)
         condition = part if condition is None else condition | part
     query = (HubCase.select(HubCase, Station).join(Station)
-             .where(HubCase.status.in_(OPEN) & condition).order_by(HubCase.committed_due, HubCase.id).limit(LIMIT))
+             .where(HubCase.status.in_(OPEN) & condition)
+             .order_by(_earliest([DUE_COLUMNS[name] for name in lines]), HubCase.id).limit(LIMIT))
     if station is not None:
         query = query.where(HubCase.station == station.id)
     found = []

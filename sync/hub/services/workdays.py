@@ -32,3 +32,14 @@ def china_today() -> dt.date:
 def due_after(start: dt.date, working_days: int) -> Deadline:
     """The Nth working day after ``start`` (the start day itself does not count)."""
     return calendar().add_working_days(start, working_days)
+
+
+def provisional_warning(start: dt.date | dt.datetime | None, due: dt.date | None) -> str:
+    """Why a due date counted from ``start`` is only provisional ("" when it is not).
+
+    A date past the last year chinese_calendar knows was counted Monday to Friday (元旦 2027 as a
+    working day): the county's pages say so beside it, as the station's do (DOMAIN.md, working days)."""
+    if start is None or due is None:
+        return ""
+    start_day = start.date() if isinstance(start, dt.datetime) else start
+    return calendar().judge(start_day, due).warning

@@ -32,6 +32,8 @@ def publish() -> str | Response:
         raw = upload.read() if upload and upload.filename else (request.form.get("catalog") or "").encode("utf-8")
         text = raw.decode("utf-8", errors="replace")
         try:
+            if not raw.strip():  # 发布 pressed with no file chosen and nothing pasted
+                raise HubError("请选择目录文件，或把目录 JSON 粘贴到文本框中，再点“发布”。")
             data = json.loads(raw.decode("utf-8-sig"))
             with db.atomic():
                 row = catalog.publish(data, clerk=current_user.username)

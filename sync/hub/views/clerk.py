@@ -140,7 +140,8 @@ def _case_page(case: HubCase, revealed: dict[str, str] | None = None) -> str:
         decisions_taken=list(Decision.select().where(Decision.case == case).order_by(Decision.id)),
         conflicts=list(Conflict.select().where(Conflict.case_id == case_id).order_by(Conflict.id)),
         files=attachments.for_case(case_id), cross=cross, batches=transfers.batches_of_case(case_id),
-        allowed=[] if cross and cross["peer"] else decisions.allowed_decisions(case.status),
+        allowed=[] if cross and cross["peer"] else decisions.allowed_decisions(
+            case.status, awaiting_supply=decisions.awaiting_supply(case)),
         notes=case_search.station_notes(case_id), lines=warnings.lines_of(case, china_today()),
         line_names=LINES, line_states=LINE_STATES,
         ratings=evaluations.for_case(case_id), rating_rules=rating_rules,

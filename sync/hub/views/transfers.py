@@ -71,7 +71,7 @@ def receive(transfer_id: int) -> Response | tuple[str, int]:
                 place=request.form.get("place", ""), recorded_by=current_user.username,
                 missing=[int(v) for v in request.form.getlist("missing") if v.isdigit()],
                 extra=request.form.get("extra", ""), note=request.form.get("note", ""),
-                arrived=request.form.get("arrived") == "1")
+                arrived=request.form.get("arrived") == "1", seen=request.form.get("seen", type=int))
             log_access("transfer_handover", obj=transfer.batch_no, detail=f"{done.giver} → {done.receiver}（{done.place}）")
     except TransferError as exc:
         flash(exc.message, "error")
