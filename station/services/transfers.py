@@ -101,10 +101,11 @@ def create_transfer(case_ids: list[str], *, destination: str, direction: str, us
         errors["cases"] = "请至少选择一件办件。"
     if errors:
         raise ValidationFailed(errors)
-    lines = [(case, m) for case in cases for m in papers_of(case)]
-    if not lines:
-        raise DomainError("所选办件在本站没有纸质材料，无需流转。")
-    with db.atomic():
+    with db.atomic("IMMEDIATE"):  # the write lock first: a double click must find the first batch made
+        _refuse_papers_already_packed(cases)
+        lines = [(case, m) for case in cases for m in papers_of(case)]
+        if not lines:
+            raise DomainError("所选办件在本站没有纸质材料，无需流转。")
         stamp = now()
         transfer = Transfer.create(id=str(ULID()), batch_no=_new_batch_no(stamp.date()), direction=direction,
                                    destination=destination, state=IN_TRANSIT, created_by=user.name,
@@ -124,6 +125,20 @@ def create_transfer(case_ids: list[str], *, destination: str, direction: str, us
                                for m in mine]},
                     catalog_version=case.catalog_version, deadline=case.committed_due)
     return transfer
+
+
+def _refuse_papers_already_packed(cases: list[Case]) -> None:
+    """One case's papers travel in one batch: a second batch of the same papers (a double click on
+    建立, or a form left open at two desks) would give the county two holders for one original."""
+    packed = (TransferItem.select(TransferItem.case_no, Transfer.batch_no).join(Transfer)
+              .where(TransferItem.case.in_([c.id for c in cases])).distinct().order_by(TransferItem.case_no).tuples())
+    by_batch: dict[str, list[str]] = {}
+    for case_no, batch_no in packed:
+        by_batch.setdefault(batch_no, []).append(case_no)
+    if by_batch:
+        raise DomainError("所选办件的纸质材料已装入流转批次，不能重复装入："
+                          + "；".join(f"{batch} 已装 {'、'.join(nos)}" for batch, nos in sorted(by_batch.items()))
+                          + "。请在“物料流转”页打开该批次打印流转单。")
 
 
 def _iso(at: dt.datetime) -> str:

@@ -169,3 +169,17 @@ def test_a_case_with_papers_is_listed_however_many_older_cases_hold_none(app):
         listed = [c.id for c in transfers.cases_awaiting_transfer(limit=3)]
         assert listed == [ids[5]]
         assert transfers.papers_of(Case.get_by_id(ids[5])) and not transfers.papers_of(Case.get_by_id(ids[0]))
+
+
+def test_a_second_click_on_create_makes_no_second_batch_of_the_same_papers(app, agent, batch):
+    """A double click on 建立 packed the same originals into two batches, each reported to the county."""
+    with app.app_context(), db.connection_context():
+        packed_events = OutboxEvent.select().where(OutboxEvent.kind == events.ORIGINALS_PACKED).count()
+        case_no = Case.get_by_id(batch["ids"][0]).case_no
+    again = agent.post("/transfers/new", data={"case": batch["ids"][:1], "destination": "东关镇便民服务中心",
+                                               "direction": "up"})
+    page = again.get_data(as_text=True)
+    assert again.status_code == 200 and f"{batch['no']} 已装 {case_no}" in page and "不能重复装入" in page
+    with app.app_context(), db.connection_context():
+        assert Transfer.select().count() == 1
+        assert OutboxEvent.select().where(OutboxEvent.kind == events.ORIGINALS_PACKED).count() == packed_events
