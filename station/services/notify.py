@@ -15,6 +15,7 @@ from rules.workdays import WorkCalendar
 from station.extensions import db
 from station.models import Case, CaseMaterial, ResidentNotice, TimelineEntry, User
 from station.models.base import now
+from station.models.cases import OPEN_STATUSES
 from station.services import personal, timeline
 from station.services.errors import DomainError
 from station.services.follow_up import DUE_SOON_WORKING_DAYS, awaiting_supplement
@@ -37,6 +38,8 @@ def reasons_now(case: Case, today: dt.date, calendar: WorkCalendar) -> list[str]
         found.append("supplement")
     if case.status == "completed":
         found.append("result_ready")
+    if case.status not in OPEN_STATUSES:  # decided: a material still missing is no longer asked for
+        return found
     horizon = calendar.add_working_days(today, DUE_SOON_WORKING_DAYS).due
     if CaseMaterial.select().where((CaseMaterial.case == case) & (CaseMaterial.status == "deferred")
                                    & (CaseMaterial.due_date <= horizon)).exists():

@@ -213,3 +213,26 @@ def test_a_notice_note_is_sealed_and_still_opens_after_a_key_rotation(app, agent
         app.extensions["key_ring"] = protection.rotate_key(app.config["ATTACHMENT_DIR"])
     _in_app(app, rotate)
     assert _in_app(app, lambda: ResidentNotice.get().note) == "改打家属电话13800009999"
+
+
+def test_a_decided_case_asks_the_resident_for_its_result_not_for_a_deferred_material(app, agent):
+    """The to-do asked the agent to call for a 容缺 material of a case the county had already decided."""
+    def run():
+        item = item_named(ITEM)
+        form = form_for([item], **{"mat__photo_1inch__status": "deferred",
+                                   "mat__photo_1inch__due": dt.date.today().isoformat()})
+        draft = intake.check_input([item], form, dt.date.today())
+        [case] = intake.create_cases([item], draft, User.get(User.username == "agent"), allow_duplicate=True)
+        return case.id
+    case_id = _in_app(app, run)
+    home = agent.get("/").get_data(as_text=True)
+    assert "需通知群众（1）" in home and "补交容缺材料" in home.split("需通知群众")[1]
+    def decide():
+        with db.atomic():
+            cases.apply_county_status(case_id, {"status": "accepted"})
+            cases.apply_county_status(case_id, {"status": "completed", "result": "denied"})
+    _in_app(app, decide)
+    told = agent.get("/").get_data(as_text=True).split("需通知群众")[1].split("</section>")[0]
+    assert "领取办理结果" in told and "补交容缺材料" not in told
+    page = agent.get(f"/cases/{case_id}/notify").get_data(as_text=True)
+    assert "<strong>领取办理结果</strong>" in page and "<strong>补交容缺材料</strong>" not in page
