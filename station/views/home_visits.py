@@ -57,6 +57,9 @@ def new():  # noqa: ANN201
         except ValidationFailed as exc:
             errors = exc.errors
             flash(exc.message, "error")
+        except DomainError as exc:
+            errors = {"form": exc.message}
+            flash(exc.message, "error")
         else:
             log_access("home_visit", obj=visit.id, detail=f"登记 {visit.visited_on:%Y-%m-%d} 的上门服务")
             flash("上门服务已登记。", "success")

@@ -202,3 +202,17 @@ def test_a_number_typed_into_what_was_done_is_masked_in_lists_and_on_paper(app, 
     text = _export(clerk, "csv").decode("utf-8-sig")
     for page in (listed, shown, pdf, text):
         assert not any(s in page for s in secrets)
+
+
+def test_a_visit_saved_twice_stands_once_in_the_ledger_and_goes_to_the_county_once(app, agent, clerk, tmp_path):
+    """A second click on 保存 recorded the same visit twice: two lines in the ledger, two records at the county."""
+    assert agent.post("/visits/new", VISIT).status_code == 302
+    again = clerk.post("/visits/new", {**VISIT, "staff": "李窗口、王代办"})  # the other who went saves it too
+    assert again.status_code == 400
+    assert f"{VISIT['visited_on']} 09:30 对孙*贵的上门服务已登记，请勿重复保存" in again.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        assert HomeVisit.select().count() == 1 and OutboxEvent.select().count() == 1
+    ledger = _pdf_text(clerk.get(f"/ledger.pdf?day={VISIT['visited_on']}").data, tmp_path)
+    assert ledger.count("09:30–10:40") == 1
+    later = agent.post("/visits/new", {**VISIT, "started_at": "14:00", "ended_at": "15:00"})
+    assert later.status_code == 302  # the same resident visited again that afternoon is a visit of its own
