@@ -319,3 +319,16 @@ def test_a_scan_over_the_request_limit_returns_to_its_case_with_the_limit_named(
     assert "文件太大：超过 10 MB 上限" in page and "返回首页" not in page.split("文件太大")[1][:200]
     with app.app_context(), db.connection_context():
         assert Case.get_by_id(case_id).attachments.count() == 0
+
+
+@pytest.mark.parametrize("url", [
+    "/appointments/?day=9999-12-31",  # its 后一天 link fell off the calendar
+    "/appointments/?day=0001-01-01",  # and its 前一天
+    "/ledger.pdf?day=9999-12-31",
+    "/reports/?period=month&day=9999-12-31",
+    "/reports/ledger.csv?period=week&day=9999-12-31",
+])
+def test_a_day_off_the_calendar_in_the_address_is_refused_in_chinese_not_a_500(clerk, url):
+    response = clerk.get(url, follow_redirects=True)
+    assert response.status_code == 200
+    assert "日期须在 1900 年至 2100 年之间" in response.get_data(as_text=True)
