@@ -15,6 +15,9 @@ from rules import events, home_visits
 #: Case.mode (帮办 / 代办).
 MODES: Mapping[str, str] = {"assisted": "帮办", "proxy": "代办"}
 
+#: Where a station's catalog version came from (``CatalogVersion.source``), on its admin's 事项目录 page.
+CATALOG_SOURCES: Mapping[str, str] = {"hub": "县级平台下发", "file": "文件导入", "demo": "演示目录"}
+
 #: A station's heartbeat, as the county's station page names each figure (shown as 2 小时 and 9.3 GB, so no unit here).
 HEARTBEAT_LABELS: Mapping[str, str] = {
     "app_version": "程序版本", "schema_version": "数据库版本", "protocol": "同步协议版本",
@@ -225,6 +228,7 @@ TABLES: Mapping[str, Mapping[str, str]] = {
     "event_kinds": EVENT_KINDS,
     "access_actions": ACCESS_ACTIONS,
     "reveal_reasons": REVEAL_REASONS,
+    "catalog_sources": CATALOG_SOURCES,
 }
 
 

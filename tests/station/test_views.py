@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 
 import pytest
 
@@ -332,3 +333,17 @@ def test_a_day_off_the_calendar_in_the_address_is_refused_in_chinese_not_a_500(c
     response = clerk.get(url, follow_redirects=True)
     assert response.status_code == 200
     assert "日期须在 1900 年至 2100 年之间" in response.get_data(as_text=True)
+
+
+def test_the_catalog_page_says_in_chinese_where_each_version_came_from(admin):
+    """The 来源 column showed the stored word (demo, file, hub)."""
+    from station.catalog_data import load_demo_catalog
+
+    catalog = load_demo_catalog()
+    catalog["catalog_version"] = "9" + str(catalog["catalog_version"])
+    data = json.dumps(catalog, ensure_ascii=False).encode("utf-8")
+    assert admin.post("/admin/catalog", {"file": (io.BytesIO(data), "catalog.json")},
+                      content_type="multipart/form-data").status_code == 302
+    rows = admin.get("/admin/catalog").get_data(as_text=True).split("<tbody>")[1].split("</tbody>")[0]
+    assert "<td>文件导入</td>" in rows and "<td>演示目录</td>" in rows
+    assert ">file<" not in rows and ">demo<" not in rows
