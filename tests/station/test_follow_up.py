@@ -515,3 +515,22 @@ def test_a_receiver_name_too_long_for_the_slip_is_refused_not_cut_short(database
             method="hand", receiver="赵" * 41, date=dt.date.today().isoformat()))
     assert refused.value.errors["receiver"] == "签收人姓名最多40字（现有41字）。"
     assert _state(case) == before
+
+
+def test_once_the_deferred_material_is_in_the_heading_no_longer_asks_for_it(app, agent):
+    """After the last 容缺 material arrived the page still headed 容缺收件：请按期补交材料 in large type."""
+    from station.services import commitments
+
+    case = _in_app(app, _deferred_case)
+    heading = lambda: agent.get(f"/cases/{case.id}").get_data(as_text=True).split('id="decision"')[1].split("</h2>")[0]  # noqa: E731
+    assert "容缺收件：请按期补交材料" in heading()
+    photo_id = _in_app(app, lambda: CaseMaterial.get(CaseMaterial.case == case.id, CaseMaterial.key == "photo_1inch").id)
+    agent.post(f"/cases/{case.id}/materials/{photo_id}/arrival", {"supplied_as": "copy"})
+    assert "容缺收件：容缺材料已全部补交" in heading() and "请按期补交" not in heading()
+
+    unkept = _in_app(app, _deferred_case)
+    photo = _in_app(app, lambda: CaseMaterial.get(CaseMaterial.case == unkept.id, CaseMaterial.key == "photo_1inch"))
+    _in_app(app, lambda: commitments.record_unkept(cases.get_case(unkept.id), _agent(), photo.id, "申请人表示不再补交",
+                                                   today=dt.date.today() + dt.timedelta(days=1)))
+    page = agent.get(f"/cases/{unkept.id}").get_data(as_text=True).split('id="decision"')[1].split("</h2>")[0]
+    assert "容缺收件：容缺材料逾期未补（承诺未履行）" in page
