@@ -178,7 +178,7 @@ def receive_foreign(typed: str, *, user: User, **handover: Any) -> TransferHando
     origin = origin_of(code)
     if not origin:
         raise DomainError(f"{code or '（空）'} 不是流转单的批次号，请重新扫描。")
-    with db.atomic():
+    with db.atomic("IMMEDIATE"):
         transfer = Transfer.get_or_none(Transfer.batch_no == code)
         if transfer is None:
             stamp = now()
@@ -232,15 +232,25 @@ def custody_of(transfer: Transfer) -> Custody:
     return Custody(transfer, holder, last.place, last.at, last.seq, refused)
 
 
+def handovers_so_far(transfer: Transfer | None) -> int:
+    """The number of the batch's last handover (0: none yet, or a batch not held here): a handover form
+    carries it, so a second click on it records nothing twice (record_handover's ``seen_handovers``)."""
+    if transfer is None:
+        return 0
+    return TransferHandover.select(fn.MAX(TransferHandover.seq)).where(TransferHandover.transfer == transfer).scalar() or 0
+
+
 def record_handover(transfer: Transfer, *, giver: str, receiver: str, place: str, user: User,
                     missing: list[int] | None = None, extra: str = "", note: str = "", arrived: bool = False,
                     receiver_kind: str = "staff", at: dt.datetime | None = None,
-                    missing_names: str = "") -> TransferHandover:
+                    missing_names: str = "", seen_handovers: int | None = None) -> TransferHandover:
     """Record one change of hands; lines found missing and papers found extra are kept on the batch.
 
     Each case of the batch gets an ``case.originals_handover`` event in the same transaction, so
     the county learns who holds its papers exactly once. ``missing_names`` (one a line): what was
     found missing of another station's batch, whose lines this station does not hold.
+    ``seen_handovers``: how many handovers the form's page showed; when one was recorded since (a
+    second click on 登记交接, a second desk), nothing is recorded and the user is told.
     """
     giver, receiver, place = (giver or "").strip(), (receiver or "").strip(), (place or "").strip()
     errors = handover_problems(giver, receiver, place)
@@ -257,9 +267,12 @@ def record_handover(transfer: Transfer, *, giver: str, receiver: str, place: str
         raise DomainError("勾选的缺失材料不在本批次的随批清单中，请刷新页面后重试。")
     extras = _lines(extra)
     stamp = at or now()
-    with db.atomic():
-        seq = (TransferHandover.select(fn.MAX(TransferHandover.seq))
-               .where(TransferHandover.transfer == transfer).scalar() or 0) + 1
+    with db.atomic("IMMEDIATE"):  # the write lock first: a second click waits here, then sees the first
+        seq = handovers_so_far(transfer) + 1
+        if seen_handovers is not None and seen_handovers != seq - 1:
+            last = TransferHandover.get((TransferHandover.transfer == transfer) & (TransferHandover.seq == seq - 1))
+            raise DomainError(f"批次 {transfer.batch_no} 在本页打开后已登记了第 {last.seq} 次交接"
+                              f"（{last.at:%H:%M}，{last.place}），这次未重复登记。请核对现在的保管人后再登记。")
         handover = TransferHandover.create(
             transfer=transfer, seq=seq, giver=giver, place=place or get_profile().name or "本站",
             receiver=seal_text(receiver) if receiver_kind == "resident" else receiver, receiver_kind=receiver_kind,
