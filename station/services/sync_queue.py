@@ -32,6 +32,11 @@ def set_aside_rows() -> list[dict[str, Any]]:
     return _with_what_they_are([{"case_id": e.case_id, "event": e} for e in status.set_aside_events()])
 
 
+def pull_problem_rows() -> list[dict[str, Any]]:
+    """The county's updates the station could not apply, each with the case or home visit it names (if any)."""
+    return _with_what_they_are([{**p, "case_id": p.get("case_id") or ""} for p in status.pull_problems()])
+
+
 def _with_what_they_are(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each row (keyed by ``case_id``) with its case or home visit and the applicant, masked."""
     ids = list({r["case_id"] for r in rows})

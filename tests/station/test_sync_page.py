@@ -164,3 +164,26 @@ def test_a_set_aside_case_and_home_visit_are_named_as_the_clerk_knows_them_and_o
     assert f'<a href="/visits/{visit_id}">上门服务记录 {VISIT["visited_on"]}</a>' in listed
     assert listed.count("需重新采集：缴费档次") == 2
     assert clerk.get(f"/visits/{visit_id}").status_code == 200
+
+
+def test_a_county_update_the_station_could_not_apply_is_named_in_chinese(app, clerk):
+    """The table named only three kinds of update: a booking's showed as appointment.changed, linked to a
+    case page that does not exist."""
+    from station.sync_hooks import station_hooks
+    from sync import protocol
+    from sync.pull import apply_change
+
+    booking = protocol.new_id()
+    with app.app_context(), db.connection_context():
+        apply_change(station_hooks(app), {"change_id": 7, "kind": protocol.CHANGE_APPOINTMENT, "case_id": booking,
+                                          "payload": {"appointment_id": booking, "slot_date": "12月3日"}})
+    table = clerk.get("/sync/").get_data(as_text=True).split('id="pull-problems"')[1].split("</section>")[0]
+    assert "<td>预约</td>" in table and "县级平台发来的预约日期不正确" in table
+    assert "appointment.changed" not in table and f"/cases/{booking}" not in table
+
+
+def test_every_kind_of_county_update_has_chinese_words():
+    from rules.labels import CHANGE_KINDS
+    from sync import protocol
+
+    assert set(protocol.CHANGE_KINDS) == set(CHANGE_KINDS)
