@@ -40,7 +40,7 @@ def _defaults() -> dict[str, str]:
         person = appointments.intake_values(booking)
         values.update(resident_name=person["applicant_name"], resident_phone=person["applicant_phone"],
                       address=person["applicant_address"], purpose=booking.item_name, appointment_id=booking.id,
-                      started_at=booking.slot_start)
+                      visited_on=booking.slot_date.isoformat(), started_at=booking.slot_start)  # the booked day
         log_access("home_visit", obj=booking.code, detail=f"以预约 {booking.code} 的信息登记上门服务")
     return values
 

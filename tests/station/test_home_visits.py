@@ -216,3 +216,21 @@ def test_a_visit_saved_twice_stands_once_in_the_ledger_and_goes_to_the_county_on
     assert ledger.count("09:30–10:40") == 1
     later = agent.post("/visits/new", {**VISIT, "started_at": "14:00", "ended_at": "15:00"})
     assert later.status_code == 302  # the same resident visited again that afternoon is a visit of its own
+
+
+def test_a_visit_recorded_from_its_booking_days_later_is_dated_the_booked_day(app, agent):
+    """The form took the booking's start time but today's date: a visit recorded on Monday for Friday's
+    booking went into the ledger on Monday unless the agent noticed."""
+    from station.services import appointments
+    from sync import protocol
+
+    booked_day = dt.date.today() - dt.timedelta(days=3)
+    booking = protocol.new_id()
+    with app.app_context(), db.connection_context(), db.atomic():
+        appointments.apply_from_hub({"appointment_id": booking, "code": "K7P2X9MA", "slot_date": booked_day.isoformat(),
+                                     "slot_start": "14:30", "slot_end": "15:30", "item_code": "", "item_name": "上门咨询",
+                                     "name": "李秀兰", "phone": "13700003333", "address": "示范县东关镇东关村二组8号",
+                                     "home_visit": True, "status": "booked", "source": "public"})
+    page = agent.get(f"/visits/new?appointment={booking}").get_data(as_text=True)
+    assert f'value="{booked_day.isoformat()}"' in page and 'value="14:30"' in page
+    assert f'value="{dt.date.today().isoformat()}"' not in page
