@@ -234,3 +234,33 @@ def test_a_visit_recorded_from_its_booking_days_later_is_dated_the_booked_day(ap
     page = agent.get(f"/visits/new?appointment={booking}").get_data(as_text=True)
     assert f'value="{booked_day.isoformat()}"' in page and 'value="14:30"' in page
     assert f'value="{dt.date.today().isoformat()}"' not in page
+
+
+def test_a_booking_whose_visit_was_recorded_cannot_be_marked_a_no_show(app, agent):
+    """After the visit the plan still offered 未到 and 取消 for the booking: the county would hear the resident
+    never came while the agent had been to her home."""
+    from station.services import appointments
+    from sync import protocol
+
+    day = dt.date.today() - dt.timedelta(days=1)
+    booking = protocol.new_id()
+    with app.app_context(), db.connection_context(), db.atomic():
+        appointments.apply_from_hub({"appointment_id": booking, "code": "K7P2X9MB", "slot_date": day.isoformat(),
+                                     "slot_start": "14:30", "slot_end": "15:30", "item_code": "", "item_name": "上门咨询",
+                                     "name": "孙福贵", "phone": "13700002222", "address": VISIT["address"],
+                                     "home_visit": True, "status": "booked", "source": "public"})
+    plan = agent.get(f"/appointments/?day={day.isoformat()}").get_data(as_text=True)
+    assert 'value="no_show"' in plan and f"/visits/new?appointment={booking}" in plan
+    visit = agent.post("/visits/new", {**VISIT, "visited_on": day.isoformat(), "started_at": "14:30",
+                                       "ended_at": "15:20", "appointment_id": booking})
+    visit_id = visit.headers["Location"].rsplit("/", 1)[-1]
+    plan = agent.get(f"/appointments/?day={day.isoformat()}").get_data(as_text=True)
+    assert f'<a href="/visits/{visit_id}" class="visit-recorded">已登记上门服务</a>' in plan
+    assert 'value="no_show"' not in plan and f"/visits/new?appointment={booking}" not in plan
+    refused = agent.post(f"/appointments/{booking}/status", {"status": "no_show", "day": day.isoformat()},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "这个预约已登记上门服务，不能再登记为“未到”或“取消”" in refused
+    with app.app_context(), db.connection_context():
+        from station.models import Appointment
+
+        assert Appointment.get_by_id(booking).status == "booked"
