@@ -112,6 +112,19 @@ def _start(station: StationInfo, case: CaseDoc, title: str, layout: str | Layout
     return b, story
 
 
+#: The blank a resident writes the day into beside her signature.
+_DATE_LINE = f"日期：{'　' * 8}"
+
+
+def _sign_off(b: Builder, story: list[Flowable], station: StationInfo, case: CaseDoc, title: str,
+              lines: Sequence[str], *, sealed_by: str | None = None, sealed_on: object = None) -> bytes:
+    """Every document ends alike: who signs (``lines``), the seal of ``sealed_by`` (the station unless
+    another body issues it) dated ``sealed_on`` (the day the document was issued unless it records a later
+    step), then the page is built."""
+    story.append(b.signatures(list(lines), b.seal_lines(sealed_by or station.name, sealed_on or _issued(case))))
+    return _finish(b, story, station, case, title)
+
+
 def _finish(b: Builder, story: list[Flowable], station: StationInfo, case: CaseDoc, title: str) -> bytes:
     if b.layout.roll:
         story += [b.space(2), b.qr_block(query_url(station.query_url_base, case.query_code, station.public_url))]
@@ -204,9 +217,7 @@ def collection_receipt(station: StationInfo, case: CaseDoc, layout: str | Layout
     if deferred:
         notes.insert(0, f"其中{len(deferred)}项材料为容缺后补，请按《容缺受理通知书》载明的日期补交，逾期将影响办理。")
     story += _note_list(b, "温馨提示", notes)
-    story.append(b.signatures(["申请人（代理人）签字：", f"日期：{'　' * 8}"],
-                              b.seal_lines(station.name, _issued(case))))
-    return _finish(b, story, station, case, title)
+    return _sign_off(b, story, station, case, title, ["申请人（代理人）签字：", _DATE_LINE])
 
 
 # --- 一次性告知书 ----------------------------------------------------------------------------
@@ -229,9 +240,7 @@ def notice_missing(station: StationInfo, case: CaseDoc, layout: str | Layout = "
         "本告知书所列材料为本次申请需补齐的全部材料，本站不再要求其他材料。",
         "本告知书所列之外的要求，您有权拒绝，并可拨打监督电话反映。",
         "补齐材料后，本站将当场收件并出具回执。"])
-    story.append(b.signatures(["申请人（代理人）签收：", f"日期：{'　' * 8}"],
-                              b.seal_lines(station.name, _issued(case))))
-    return _finish(b, story, station, case, title)
+    return _sign_off(b, story, station, case, title, ["申请人（代理人）签收：", _DATE_LINE])
 
 
 # --- 容缺受理通知书 --------------------------------------------------------------------------
@@ -251,9 +260,8 @@ def deferral_notice(station: StationInfo, case: CaseDoc, layout: str | Layout = 
         "逾期未补交的，视为申请材料不齐全，办理部门可终止办理或作出不予许可决定，已收材料予以退还；"
         "办理时限自材料补齐之日起重新计算。",
         "容缺材料补交前，办理部门可先行审查，但不出具最终办理结果（法律法规另有规定的除外）。"])
-    story.append(b.signatures(["本人已知悉上述内容，承诺按期补交。", "申请人（代理人）签字：",
-                               f"日期：{'　' * 8}"], b.seal_lines(station.name, _issued(case))))
-    return _finish(b, story, station, case, title)
+    return _sign_off(b, story, station, case, title,
+                     ["本人已知悉上述内容，承诺按期补交。", "申请人（代理人）签字：", _DATE_LINE])
 
 
 # --- 告知承诺书 ------------------------------------------------------------------------------
@@ -279,9 +287,8 @@ def commitment_letter(station: StationInfo, case: CaseDoc, layout: str | Layout 
               b.p("二、申请人承诺", b.s.heading), b.p(case.commitment_text or GENERIC_COMMITMENT),
               b.p("三、其他", b.s.heading),
               b.p("本承诺书一式两份，申请人与办理部门各执一份，自申请人签字之日起生效。")]
-    story.append(b.signatures(["申请人（签字并按手印）：", f"日期：{'　' * 8}"],
-                              b.seal_lines(case.department or station.name, _issued(case))))
-    return _finish(b, story, station, case, title)
+    return _sign_off(b, story, station, case, title, ["申请人（签字并按手印）：", _DATE_LINE],
+                     sealed_by=case.department or station.name)
 
 
 # --- 代办委托书 ------------------------------------------------------------------------------
@@ -319,9 +326,8 @@ def authorization_letter(station: StationInfo, case: CaseDoc, layout: str | Layo
               b.space(1.5), b.kv_table(rows), b.space(2),
               b.p("委托人声明：受托人在上述权限内办理的行为，委托人均予以承认，并承担相应的法律后果。"
                   "委托人保证所提供材料真实有效。受托人不得转委托，不得收取任何费用。", b.s.body)]
-    story.append(b.signatures(["委托人（签字并按手印）：", "", "受托人（签字）：", f"日期：{'　' * 8}"],
-                              b.seal_lines(f"见证单位：{station.name}", _issued(case))))
-    return _finish(b, story, station, case, title)
+    return _sign_off(b, story, station, case, title, ["委托人（签字并按手印）：", "", "受托人（签字）：", _DATE_LINE],
+                     sealed_by=f"见证单位：{station.name}")
 
 
 # --- 补正通知 --------------------------------------------------------------------------------
@@ -346,9 +352,7 @@ def supplement_notice(station: StationInfo, case: CaseDoc, layout: str | Layout 
         "携带本通知及补正材料到本站办理，也可联系代办员上门收取。"
     story += _note_list(b, "须知", [due, "补正期间不计入办理时限，自补正材料齐全之日起继续计算。",
                                    "逾期不补正的，视为放弃申请，已收材料可凭本通知领回。"])
-    story.append(b.signatures(["申请人（代理人）签收：", f"日期：{'　' * 8}"],
-                              b.seal_lines(station.name, _issued(case))))
-    return _finish(b, story, station, case, title)
+    return _sign_off(b, story, station, case, title, ["申请人（代理人）签收：", _DATE_LINE])
 
 
 # --- 办结 / 领取通知 ------------------------------------------------------------------------
@@ -373,9 +377,8 @@ def completion_notice(station: StationInfo, case: CaseDoc, layout: str | Layout 
     if case.pickup_method == "post":
         notes[0] = "办理结果将免费邮寄至您登记的地址，请注意查收；签收时请核对内容。"
     story += _note_list(b, "须知", notes)
-    story.append(b.signatures(["领取人签字：", "", f"领取日期：{'　' * 8}"],
-                              b.seal_lines(station.name, case.completed_at or _issued(case))))
-    return _finish(b, story, station, case, title)
+    return _sign_off(b, story, station, case, title, ["领取人签字：", "", f"领取日期：{'　' * 8}"],
+                     sealed_on=case.completed_at)
 
 
 # --- 补正材料收取凭证 --------------------------------------------------------------------------
@@ -397,9 +400,8 @@ def supplement_receipt(station: StationInfo, case: CaseDoc, layout: str | Layout
         story += [b.p("补正说明", b.s.heading), b.p(case.supplied_note)]
     story += _note_list(b, "须知", ["原件经核验后当场退还，本站只留存复印件或扫描件。",
                                    "办理时限自补正材料齐全之日起继续计算；审核结果可凭查询码查询。"])
-    story.append(b.signatures(["申请人（代理人）签字：", f"日期：{'　' * 8}"],
-                              b.seal_lines(station.name, case.supplied_at or _issued(case))))
-    return _finish(b, story, station, case, title)
+    return _sign_off(b, story, station, case, title, ["申请人（代理人）签字：", _DATE_LINE],
+                     sealed_on=case.supplied_at)
 
 
 # --- 送达回证 ----------------------------------------------------------------------------------
@@ -434,5 +436,4 @@ def delivery_slip(station: StationInfo, case: CaseDoc, layout: str | Layout = "a
     story += _note_list(b, "须知", ["对办理结果有异议的，可依法申请行政复议或提起行政诉讼。",
                                    "欢迎扫描二维码或凭查询码对本次服务进行评价（好差评）。"])
     signer = "收件人签字：" if d is not None and d.method == "post" else "领取人（签收人）签字："
-    story.append(b.signatures([signer, f"日期：{'　' * 8}"], b.seal_lines(station.name, _issued(case))))
-    return _finish(b, story, station, case, title)
+    return _sign_off(b, story, station, case, title, [signer, _DATE_LINE])

@@ -23,6 +23,7 @@ from rules.labels import MATERIAL_FORMS, MODES
 from rules.privacy import mask_address, mask_id_number, mask_name, mask_numbers_in
 
 BLANK_HANDOVER_ROWS = 3  # room for the township and county to sign on the same sheet
+HANDWRITING_ROW_MM = 9  # an empty cell has no height: a blank row gets a pen's line of its own
 
 
 def transfer_sheet(station: StationInfo, transfer: TransferDoc) -> bytes:
@@ -54,7 +55,7 @@ def transfer_sheet(station: StationInfo, transfer: TransferDoc) -> bytes:
     ]
     hand_rows: list[list[object]] = [[h.action, h.who, fmt_datetime(h.when), h.where, ""]
                                      for h in transfer.handovers]
-    hand_rows += [["", "", "", "", ""] for _ in range(BLANK_HANDOVER_ROWS)]
+    hand_rows += [[b.space(HANDWRITING_ROW_MM), "", "", "", ""] for _ in range(BLANK_HANDOVER_ROWS)]
     hand = b.grid(["环节", "经手人", "时间", "地点", "签字"], hand_rows, [0.14, 0.18, 0.24, 0.26, 0.18])
     story.append(hand)
     if transfer.note:

@@ -15,6 +15,18 @@ from rules import events, home_visits
 #: Case.mode (帮办 / 代办).
 MODES: Mapping[str, str] = {"assisted": "帮办", "proxy": "代办"}
 
+#: What the county sent down the changes feed (sync.protocol CHANGE_*), as the sync page names an update
+#: the station could not apply.
+CHANGE_KINDS: Mapping[str, str] = {
+    "case.status": "办件状态", "catalog.published": "事项目录", "station.settings": "站点设置",
+    "conflict.resolved": "同步冲突的处理", "evaluation.recorded": "好差评", "remedy.updated": "差评整改",
+    "hub.restored": "县级平台恢复备份", "case.shared": "本站其他设备的办件", "appointment.changed": "预约",
+    "transfer.handover": "物料交接", "transfer.handover_refused": "县级拒收的物料交接",
+}
+
+#: Where a station's catalog version came from (``CatalogVersion.source``), on its admin's 事项目录 page.
+CATALOG_SOURCES: Mapping[str, str] = {"hub": "县级平台下发", "file": "文件导入", "demo": "演示目录"}
+
 #: A station's heartbeat, as the county's station page names each figure (shown as 2 小时 and 9.3 GB, so no unit here).
 HEARTBEAT_LABELS: Mapping[str, str] = {
     "app_version": "程序版本", "schema_version": "数据库版本", "protocol": "同步协议版本",
@@ -236,6 +248,8 @@ TABLES: Mapping[str, Mapping[str, str]] = {
     "event_kinds": EVENT_KINDS,
     "access_actions": ACCESS_ACTIONS,
     "reveal_reasons": REVEAL_REASONS,
+    "catalog_sources": CATALOG_SOURCES,
+    "change_kinds": CHANGE_KINDS,
 }
 
 

@@ -79,16 +79,23 @@ def is_date(value: Any) -> bool:
     return True
 
 
-def _day(raw: str | None, what: str, today: dt.date) -> dt.date:
+#: The years a page may be asked about: the week, month and "next day" of a day near year 1 or
+#: 9999 fall off Python's calendar (an OverflowError, a 500), and no case or booking lies there.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+
+def parse_day(raw: str | None, what: str, today: dt.date) -> dt.date:
+    """A typed day (or 2026-11 from ``<input type="month">``); empty: today; PeriodError when it is none."""
     text = (raw or "").strip()
     if not text:
         return today
     try:
-        if len(text) == 7:  # 2026-11 from <input type="month">
-            return dt.date.fromisoformat(text + "-01")
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text + "-01" if len(text) == 7 else text)
     except ValueError:
         raise PeriodError(bad_date_message(what, today)) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise PeriodError(f"{what}须在 {FIRST_YEAR} 年至 {LAST_YEAR} 年之间。")
+    return day
 
 
 def parse_period(form: Mapping[str, str], today: dt.date) -> Period:
@@ -97,14 +104,14 @@ def parse_period(form: Mapping[str, str], today: dt.date) -> Period:
     if kind not in KINDS:
         raise PeriodError("请选择统计周期：日、周、月或自定义。")
     if kind == "range":
-        start = _day(form.get("start"), "开始日期", today)
-        end = _day(form.get("end"), "结束日期", today)
+        start = parse_day(form.get("start"), "开始日期", today)
+        end = parse_day(form.get("end"), "结束日期", today)
         if end < start:
             raise PeriodError("结束日期不能早于开始日期。")
         if (end - start).days + 1 > MAX_DAYS:
             raise PeriodError(f"自定义周期最长 {MAX_DAYS} 天，请分段导出。")
         return Period(kind, start, end)
-    day = _day(form.get("day"), "日期", today)
+    day = parse_day(form.get("day"), "日期", today)
     if kind == "week":
         start = day - dt.timedelta(days=day.weekday())
         return Period(kind, start, start + dt.timedelta(days=6))

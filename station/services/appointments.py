@@ -25,7 +25,7 @@ from rules import query_codes
 from rules.privacy import mask_name, mask_phone
 from station import keys
 from station.extensions import db
-from station.models import Appointment, Case, Setting, User
+from station.models import Appointment, Case, HomeVisit, Setting, User
 from station.models.base import now
 from station.services.calendar import load_calendar
 from station.services.catalog import current_items, has_catalog
@@ -191,6 +191,8 @@ def set_status(appointment_id: str, status: str, note: str = "") -> Appointment:
         check_not_purged(appointment)  # a masked name and phone would go to the county, which refuses them
         if appointment.status != "booked":
             raise DomainError(f"这个预约{rules.STATUSES[appointment.status]}，不能再更改。")
+        if _visits_for([appointment.id]):  # the agent went: the resident neither failed to come nor called off
+            raise DomainError("这个预约已登记上门服务，不能再登记为“未到”或“取消”。")
         if status == "no_show" and dt.datetime.combine(appointment.slot_date,
                                                        dt.time.fromisoformat(appointment.slot_start)) > dt.datetime.now():
             raise DomainError("预约时间还没到，不能登记为未到。")
@@ -247,15 +249,27 @@ class PlanRow:
     case_id: str
     case_no: str
     purged: bool  # retention cleared the resident: name and phone are kept masked only
+    visit_id: str = ""  # the home visit recorded for this booking, if one was
+
+
+def _visits_for(appointment_ids: list[str]) -> dict[str, str]:
+    """Booking id -> the home visit recorded from it (the visit form carries the booking)."""
+    if not appointment_ids:
+        return {}
+    return {appointment_id: visit_id for visit_id, appointment_id in
+            HomeVisit.select(HomeVisit.id, HomeVisit.appointment_id)
+            .where(HomeVisit.appointment_id.in_(appointment_ids)).order_by(HomeVisit.created_at).tuples()}
 
 
 def day_plan(day: dt.date) -> list[PlanRow]:
     """The day's bookings by time: home visits marked, names and phones masked (a purged one's are stored masked)."""
     ring = keys.ring()
-    rows = Appointment.select().where(Appointment.slot_date == day).order_by(Appointment.slot_start, Appointment.created_at)
+    rows = list(Appointment.select().where(Appointment.slot_date == day)
+                .order_by(Appointment.slot_start, Appointment.created_at))
+    visited = _visits_for([a.id for a in rows])
     return [PlanRow(a.id, a.code, a.slot_start, a.slot_end, a.item_code, a.item_name, *_masked(a, ring), a.home_visit,
                     a.status, rules.STATUSES.get(a.status, a.status), rules.SOURCES.get(a.source, a.source),
-                    a.case_id, a.case_no, a.personal_purged_at is not None) for a in rows]
+                    a.case_id, a.case_no, a.personal_purged_at is not None, visited.get(a.id, "")) for a in rows]
 
 
 def _masked(a: Appointment, ring: Any) -> tuple[str, str]:

@@ -16,6 +16,7 @@ it is complete, so a pulled USB drive leaves either a whole backup or an obvious
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import re
@@ -29,6 +30,7 @@ from flask import Flask
 from station.database import copy_database
 from station.extensions import db
 from station.keys import owner_only_folder
+from station.models import Setting
 from station.services.station_info import get_profile
 from station.services.station_settings import backup_folder
 from sync.state import RESTORED_ACCESS_LOG_SEQ, RESTORED_FROM
@@ -146,14 +148,60 @@ def backup_station(app: Flask, target_dir: str | None = None) -> Backup:
                   int(app.config.get("BACKUP_KEEP") or 0))
 
 
+#: How the daily backup last ended (JSON: at, ok, words), for the admin's settings and home pages.
+LAST_BACKUP = "backup.last"
+
+
+@dataclass(frozen=True)
+class LastBackup:
+    """The daily backup's last run, as the station admin reads it."""
+
+    at: str  # YYYY-MM-DD HH:MM, station time
+    ok: bool
+    words: str  # the file written, or why nothing was
+
+
 def scheduled_backup(app: Flask) -> None:
-    """The daily job of a served station: a failed backup is logged, never fatal to the station."""
+    """The daily job of a served station: a failed backup is logged, never fatal to the station.
+
+    Its outcome is kept for the admin's pages: a USB stick left out for weeks otherwise failed every
+    night in a log file nobody at a village station reads.
+    """
     try:
         made = backup_station(app)
-    except Exception:  # noqa: BLE001 - a full or missing USB drive must not stop the station
+    except Exception as exc:  # noqa: BLE001 - a full or missing USB drive must not stop the station
         log.exception("daily backup failed")
+        _remember(app, ok=False, words=_why(exc))
         return
     log.info("daily backup %s", made.database)
+    _remember(app, ok=True, words=str(made.database))
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, BackupError):
+        return exc.message
+    if isinstance(exc, OSError):
+        return "无法写入备份文件夹：U盘或移动硬盘未插好、空间已满，或没有写入权限。"
+    return "备份时出错，详情见服务站日志。"
+
+
+def _remember(app: Flask, *, ok: bool, words: str) -> None:
+    try:
+        with app.app_context(), db.connection_context():
+            Setting.set_value(LAST_BACKUP, json.dumps(
+                {"at": dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "ok": ok, "words": words[:300]},
+                ensure_ascii=False))
+    except Exception:  # noqa: BLE001 - a locked database must not turn a backup into a crash
+        log.exception("could not record the daily backup's outcome")
+
+
+def last_backup() -> LastBackup | None:
+    """How the daily backup last ended; None before its first run."""
+    raw = Setting.get_value(LAST_BACKUP)
+    if not raw:
+        return None
+    data = json.loads(raw)
+    return LastBackup(str(data.get("at", "")), bool(data.get("ok")), str(data.get("words", "")))
 
 
 def _copy_tree(source: Path, target: Path) -> None:

@@ -223,7 +223,14 @@ class HandoverInput:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def _parse_day(raw: str, today: dt.date, name: str, errors: dict[str, str], what: str) -> dt.date | None:
+_NAME_MAX = 40
+_ADDRESS_MAX = 200
+
+
+def _parse_day(raw: str, today: dt.date, name: str, errors: dict[str, str], what: str,
+               decided: dt.date | None) -> dt.date | None:
+    """The day typed on the handover form: not after today, and not before the county's decision —
+    a result cannot leave the station before it exists, and the county counts its days from this one."""
     try:
         day = dt.date.fromisoformat((raw or "").strip())
     except ValueError:
@@ -232,7 +239,16 @@ def _parse_day(raw: str, today: dt.date, name: str, errors: dict[str, str], what
     if day > today:
         errors[name] = f"{what}不能晚于今天。"
         return None
+    if decided is not None and day < decided:
+        errors[name] = f"{what}不能早于办结日期 {decided.isoformat()}。"
+        return None
     return day
+
+
+def _too_long(value: str, limit: int, name: str, errors: dict[str, str], what: str) -> None:
+    """A name or address longer than its column is refused, not cut short on the 送达回证 unseen."""
+    if len(value) > limit:
+        errors.setdefault(name, f"{what}最多{limit}字（现有{len(value)}字）。")
 
 
 def record_handover(case: Case, user: User, data: HandoverInput, today: dt.date | None = None) -> Case:
@@ -242,6 +258,7 @@ def record_handover(case: Case, user: User, data: HandoverInput, today: dt.date 
     person with a checked 委托书); the number is stored sealed and sent to the county masked.
     """
     today = today or dt.date.today()
+    decided = case.closed_at.date() if case.closed_at else None
     if case.status == "delivered":
         when = case.delivered_at.strftime("%Y-%m-%d") if case.delivered_at else ""
         raise DomainError(f"该办件的结果已于 {when} 送达，不能重复登记。")
@@ -262,6 +279,8 @@ def record_handover(case: Case, user: User, data: HandoverInput, today: dt.date 
             name = name or case.applicant_name
         if not name:
             errors["collector_name"] = "请填写领取人姓名。"
+        _too_long((data.collector_name or "").strip(), _NAME_MAX, "collector_name", errors, "领取人姓名")
+        _too_long((data.collector_relation or "").strip(), _NAME_MAX, "collector_relation", errors, "与申请人关系")
         number = ""
         try:
             number = check_certificate(data.collector_cert_type, data.collector_id_number).value
@@ -276,8 +295,8 @@ def record_handover(case: Case, user: User, data: HandoverInput, today: dt.date 
                 errors["authorization_checked"] = "受委托人领取须查验申请人签署的委托书。"
         if not errors:
             sealed_id = personal.seal(number)
-            collector = {"kind": data.collector_kind, "name": name[:40], "cert_type": data.collector_cert_type,
-                         "relation": (data.collector_relation or "").strip()[:40] or None}
+            collector = {"kind": data.collector_kind, "name": name, "cert_type": data.collector_cert_type,
+                         "relation": (data.collector_relation or "").strip() or None}
             record["collector"] = collector
             payload["collector"] = {**collector, "id_masked": mask_id_number(number)}
     elif data.method == "post":
@@ -287,16 +306,18 @@ def record_handover(case: Case, user: User, data: HandoverInput, today: dt.date 
         address = (data.address or "").strip() or personal.applicant_address(case)  # the column holds it sealed
         if not address:
             errors["address"] = "请填写邮寄地址。"
-        day = _parse_day(data.date, today, "date", errors, "寄出日期")
-        record.update(ems_no=ems, address=address[:200])
-        payload.update(ems_no=ems, address=address[:200])
+        _too_long(address, _ADDRESS_MAX, "address", errors, "邮寄地址")
+        day = _parse_day(data.date, today, "date", errors, "寄出日期", decided)
+        record.update(ems_no=ems, address=address)
+        payload.update(ems_no=ems, address=address)
     else:  # hand
         receiver = (data.receiver or "").strip()
         if not receiver:
             errors["receiver"] = "请填写签收人姓名。"
-        day = _parse_day(data.date, today, "date", errors, "送达日期")
-        record["receiver"] = receiver[:40]
-        payload["receiver"] = receiver[:40]
+        _too_long(receiver, _NAME_MAX, "receiver", errors, "签收人姓名")
+        day = _parse_day(data.date, today, "date", errors, "送达日期", decided)
+        record["receiver"] = receiver
+        payload["receiver"] = receiver
     if errors:
         raise ValidationFailed(errors)
     record["delivered_on"] = payload["delivered_on"] = day.isoformat()

@@ -86,7 +86,8 @@ def record(data: VisitInput, user: User) -> HomeVisit:
               "outcome": data.outcome, "outcome_note": (data.outcome_note or "").strip()[:1000],
               "appointment_id": data.appointment_id or ""}
     resident = {"name": data.resident_name.strip(), "phone": phone, "address": data.address.strip()}
-    with db.atomic():  # the county hears of the visit exactly when it is saved
+    with db.atomic("IMMEDIATE"):  # the county hears of the visit exactly when it is saved
+        _refuse_recorded_twice(day, data.started_at, resident["name"])
         # what was done and the outcome note are free text, like a staff note: they may name a relative
         free_text = {"purpose": ring.seal(fields["purpose"]),
                      "outcome_note": ring.seal(fields["outcome_note"]) if fields["outcome_note"] else ""}
@@ -98,6 +99,18 @@ def record(data: VisitInput, user: User) -> HomeVisit:
         enqueue(visit.id, events.VISIT_RECORDED, {**fields, "resident": resident, "by": user.name},
                 catalog_version=_catalog_version())
     return visit
+
+
+def _refuse_recorded_twice(day: dt.date, started_at: str, resident_name: str) -> None:
+    """The same visit saved again (a second click on 保存, the form sent twice from a slow laptop) is
+    refused: it would stand twice in the ledger and go to the county twice. One person cannot be
+    visited twice starting the same minute, so day, start and resident name (sealed: compared opened) tell —
+    whoever of the staff who went saves it."""
+    ring = keys.ring()
+    for earlier in HomeVisit.select().where((HomeVisit.visited_on == day) & (HomeVisit.started_at == started_at)):
+        if ring.unseal(earlier.resident_name_stored) == resident_name:
+            raise DomainError(f"{day:%Y-%m-%d} {started_at} 对{mask_name(resident_name)}的上门服务已登记，"
+                              "请勿重复保存；请在“上门服务”列表中打开那条记录。")
 
 
 def _catalog_version() -> str:

@@ -15,6 +15,7 @@ from rules.workdays import WorkCalendar
 from station.extensions import db
 from station.models import Case, CaseMaterial, ResidentNotice, TimelineEntry, User
 from station.models.base import now
+from station.models.cases import OPEN_STATUSES
 from station.services import personal, timeline
 from station.services.errors import DomainError
 from station.services.follow_up import DUE_SOON_WORKING_DAYS, awaiting_supplement
@@ -37,6 +38,8 @@ def reasons_now(case: Case, today: dt.date, calendar: WorkCalendar) -> list[str]
         found.append("supplement")
     if case.status == "completed":
         found.append("result_ready")
+    if case.status not in OPEN_STATUSES:  # decided: a material still missing is no longer asked for
+        return found
     horizon = calendar.add_working_days(today, DUE_SOON_WORKING_DAYS).due
     if CaseMaterial.select().where((CaseMaterial.case == case) & (CaseMaterial.status == "deferred")
                                    & (CaseMaterial.due_date <= horizon)).exists():
@@ -92,9 +95,17 @@ def message_text(case: Case, reason: str) -> str:
     item = case.item.name
     if reason == "supplement":
         return f"【{station}】您申请的{item}需补正材料：{'、'.join(case.supplement_items) or case.status_reason}，请带齐到服务站办理。"
-    if reason == "result_ready":
+    if reason == "result_ready":  # told as the resident chose to get it: a posted result is not fetched
+        if case.pickup_method == "post":
+            return f"【{station}】您申请的{item}已办结，结果将免费邮寄到您登记的地址，请注意查收。"
+        if case.pickup_method == "hand":
+            return f"【{station}】您申请的{item}已办结，代办员将把结果送到您手中，请保持电话畅通。"
         return f"【{station}】您申请的{item}已办结，请带本人身份证件和回执到服务站领取结果。"
-    return f"【{station}】您申请的{item}有容缺材料即将到期，请按约定日期补交到服务站。"
+    owed = [f"{m.name}（{m.due_date:%m月%d日}前）" if m.due_date else m.name
+            for m in CaseMaterial.select().where((CaseMaterial.case == case) & (CaseMaterial.status == "deferred"))
+            .order_by(CaseMaterial.due_date, CaseMaterial.position)]
+    return (f"【{station}】您申请的{item}尚需补交容缺材料：{'、'.join(owed) or '见容缺受理通知书'}，"
+            "请按约定日期补交到服务站。")
 
 
 def record(case: Case, user: User, reason: str, method: str, note: str, outcome: str = "told",

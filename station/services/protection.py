@@ -59,8 +59,8 @@ def reseal_everything(attachment_dir: str, step: Step | None = None) -> int:
     step = step or (lambda _n: None)
     db.execute_sql("PRAGMA secure_delete = ON")
     try:
-        changed = (_reseal_cases(step) + _reseal_handovers() + _reseal_staff()
-                   + _reseal_notice_notes() + _reseal_other_tables() + _reseal_events(step) + _reseal_secret()
+        changed = (_reseal_cases(step) + _reseal_handovers() + _reseal_other_tables() + _reseal_events(step)
+                   + _reseal_secret()
                    + _reseal_blobs(attachment_dir, step) + _reseal_library(attachment_dir))
     finally:
         db.execute_sql("PRAGMA secure_delete = OFF")
@@ -192,23 +192,16 @@ def postal_address_repairs() -> int:
     return fixed
 
 
-def _reseal_staff() -> int:
-    """Staff members' own ID numbers (their profile, issue 19)."""
-    ring = keys.ring()
-    rows = db.execute_sql("SELECT id, id_number_stored FROM \"user\" WHERE id_number_stored != ''").fetchall()
-    updates = [(ring.seal(ring.unseal(stored)), user_id) for user_id, stored in rows if ring.needs_resealing(stored)]
-    if updates:
-        with db.atomic("IMMEDIATE"):
-            db.cursor().executemany('UPDATE "user" SET id_number_stored = ? WHERE id = ?', updates)
-    return len(updates)
-
-
 #: Sealed columns, whole values, beyond the case's personal ones: (table, key column, sealed columns).
 #: Free text (0027, 0028, 0029) is here: the county's reasons and result text, a material's 不适用 reason, every
 #: timeline line and its payload, a 整改's record, a booking's and a paper handover's note, why the county
-#: refused a handover, a rating's words, and why the county set an event aside (only that column of the
-#: event: its payload is sealed as bytes by :func:`_reseal_events`, its state is not touched).
-OTHER_SEALED = (("shared_case", "id", ("snapshot",)),
+#: refused a handover, a rating's words, why the county set an event aside (only that column of the
+#: event: its payload is sealed as bytes by :func:`_reseal_events`, its state is not touched), the note on
+#: each record of telling the resident (services/notify.record); and staff members' own ID numbers
+#: (their profile, issue 19).
+OTHER_SEALED = (("user", "id", ("id_number_stored",)),
+                ("resident_notice", "id", ("note",)),
+                ("shared_case", "id", ("snapshot",)),
                 ("home_visit", "id", ("resident_name_stored", "resident_phone_stored", "address_stored", "purpose",
                                       "outcome_note")),
                 ("case", "id", ("status_reason", "result_text")),
@@ -261,17 +254,6 @@ def _reseal_appointments() -> int:
         with db.atomic("IMMEDIATE"):
             db.cursor().executemany("UPDATE appointment SET name_stored = ?, phone_stored = ?, address_stored = ?, "
                                     "phone_index = ? WHERE id = ?", updates)
-    return len(updates)
-
-
-def _reseal_notice_notes() -> int:
-    """The note on each record of telling the resident (free text, sealed by services/notify.record)."""
-    ring = keys.ring()
-    rows = db.execute_sql("SELECT id, note FROM resident_notice WHERE note != ''").fetchall()
-    updates = [(ring.seal(ring.unseal(note)), notice_id) for notice_id, note in rows if ring.needs_resealing(note)]
-    if updates:
-        with db.atomic("IMMEDIATE"):
-            db.cursor().executemany("UPDATE resident_notice SET note = ? WHERE id = ?", updates)
     return len(updates)
 
 

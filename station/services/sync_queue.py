@@ -1,4 +1,4 @@
-"""The cases still to reach the county, as the clerk's home and the sync page both list them."""
+"""The cases still to reach the county, and the events it set aside, as the clerk's home and the sync page list them."""
 
 from __future__ import annotations
 
@@ -17,8 +17,29 @@ def queued_cases(now: dt.datetime | None = None, limit: int | None = None) -> li
     The clerk needs to tell which residents' cases are stuck and for how long, not to read their numbers.
     """
     now = now or dt.datetime.now()
-    rows = status.queued_by_case(limit)
-    ids = [r["case_id"] for r in rows]
+    rows = _with_what_they_are(status.queued_by_case(limit))
+    for row in rows:
+        row["age"] = age_words(now - row["oldest"])
+    return rows
+
+
+def set_aside_rows() -> list[dict[str, Any]]:
+    """The events the county set aside, each with its case (number, masked applicant) or home visit.
+
+    The clerk acts on a case she can name and open: a bare record id meant nothing to her, and a
+    home visit's event linked to a case page that does not exist.
+    """
+    return _with_what_they_are([{"case_id": e.case_id, "event": e} for e in status.set_aside_events()])
+
+
+def pull_problem_rows() -> list[dict[str, Any]]:
+    """The county's updates the station could not apply, each with the case or home visit it names (if any)."""
+    return _with_what_they_are([{**p, "case_id": p.get("case_id") or ""} for p in status.pull_problems()])
+
+
+def _with_what_they_are(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row (keyed by ``case_id``) with its case or home visit and the applicant, masked."""
+    ids = list({r["case_id"] for r in rows})
     cases = {c.id: c for c in Case.select().where(Case.id.in_(ids))} if rows else {}
     # a home visit's events queue under the visit's id (rules/events.py VISIT_KINDS)
     visits = {v.id: v for v in HomeVisit.select().where(HomeVisit.id.in_(ids))} if rows else {}
@@ -28,7 +49,6 @@ def queued_cases(now: dt.datetime | None = None, limit: int | None = None) -> li
         row["visit"] = visits.get(row["case_id"])
         row["name"] = mask_name(case.applicant_name) if case else ""
         row["id_number"] = personal.masked(case)["applicant_id"] if case else ""
-        row["age"] = age_words(now - row["oldest"])
     return rows
 
 

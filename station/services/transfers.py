@@ -101,10 +101,11 @@ def create_transfer(case_ids: list[str], *, destination: str, direction: str, us
         errors["cases"] = "请至少选择一件办件。"
     if errors:
         raise ValidationFailed(errors)
-    lines = [(case, m) for case in cases for m in papers_of(case)]
-    if not lines:
-        raise DomainError("所选办件在本站没有纸质材料，无需流转。")
-    with db.atomic():
+    with db.atomic("IMMEDIATE"):  # the write lock first: a double click must find the first batch made
+        _refuse_papers_already_packed(cases)
+        lines = [(case, m) for case in cases for m in papers_of(case)]
+        if not lines:
+            raise DomainError("所选办件在本站没有纸质材料，无需流转。")
         stamp = now()
         transfer = Transfer.create(id=str(ULID()), batch_no=_new_batch_no(stamp.date()), direction=direction,
                                    destination=destination, state=IN_TRANSIT, created_by=user.name,
@@ -124,6 +125,20 @@ def create_transfer(case_ids: list[str], *, destination: str, direction: str, us
                                for m in mine]},
                     catalog_version=case.catalog_version, deadline=case.committed_due)
     return transfer
+
+
+def _refuse_papers_already_packed(cases: list[Case]) -> None:
+    """One case's papers travel in one batch: a second batch of the same papers (a double click on
+    建立, or a form left open at two desks) would give the county two holders for one original."""
+    packed = (TransferItem.select(TransferItem.case_no, Transfer.batch_no).join(Transfer)
+              .where(TransferItem.case.in_([c.id for c in cases])).distinct().order_by(TransferItem.case_no).tuples())
+    by_batch: dict[str, list[str]] = {}
+    for case_no, batch_no in packed:
+        by_batch.setdefault(batch_no, []).append(case_no)
+    if by_batch:
+        raise DomainError("所选办件的纸质材料已装入流转批次，不能重复装入："
+                          + "；".join(f"{batch} 已装 {'、'.join(nos)}" for batch, nos in sorted(by_batch.items()))
+                          + "。请在“物料流转”页打开该批次打印流转单。")
 
 
 def _iso(at: dt.datetime) -> str:
@@ -163,7 +178,7 @@ def receive_foreign(typed: str, *, user: User, **handover: Any) -> TransferHando
     origin = origin_of(code)
     if not origin:
         raise DomainError(f"{code or '（空）'} 不是流转单的批次号，请重新扫描。")
-    with db.atomic():
+    with db.atomic("IMMEDIATE"):
         transfer = Transfer.get_or_none(Transfer.batch_no == code)
         if transfer is None:
             stamp = now()
@@ -217,15 +232,25 @@ def custody_of(transfer: Transfer) -> Custody:
     return Custody(transfer, holder, last.place, last.at, last.seq, refused)
 
 
+def handovers_so_far(transfer: Transfer | None) -> int:
+    """The number of the batch's last handover (0: none yet, or a batch not held here): a handover form
+    carries it, so a second click on it records nothing twice (record_handover's ``seen_handovers``)."""
+    if transfer is None:
+        return 0
+    return TransferHandover.select(fn.MAX(TransferHandover.seq)).where(TransferHandover.transfer == transfer).scalar() or 0
+
+
 def record_handover(transfer: Transfer, *, giver: str, receiver: str, place: str, user: User,
                     missing: list[int] | None = None, extra: str = "", note: str = "", arrived: bool = False,
                     receiver_kind: str = "staff", at: dt.datetime | None = None,
-                    missing_names: str = "") -> TransferHandover:
+                    missing_names: str = "", seen_handovers: int | None = None) -> TransferHandover:
     """Record one change of hands; lines found missing and papers found extra are kept on the batch.
 
     Each case of the batch gets an ``case.originals_handover`` event in the same transaction, so
     the county learns who holds its papers exactly once. ``missing_names`` (one a line): what was
     found missing of another station's batch, whose lines this station does not hold.
+    ``seen_handovers``: how many handovers the form's page showed; when one was recorded since (a
+    second click on 登记交接, a second desk), nothing is recorded and the user is told.
     """
     giver, receiver, place = (giver or "").strip(), (receiver or "").strip(), (place or "").strip()
     errors = handover_problems(giver, receiver, place)
@@ -242,9 +267,12 @@ def record_handover(transfer: Transfer, *, giver: str, receiver: str, place: str
         raise DomainError("勾选的缺失材料不在本批次的随批清单中，请刷新页面后重试。")
     extras = _lines(extra)
     stamp = at or now()
-    with db.atomic():
-        seq = (TransferHandover.select(fn.MAX(TransferHandover.seq))
-               .where(TransferHandover.transfer == transfer).scalar() or 0) + 1
+    with db.atomic("IMMEDIATE"):  # the write lock first: a second click waits here, then sees the first
+        seq = handovers_so_far(transfer) + 1
+        if seen_handovers is not None and seen_handovers != seq - 1:
+            last = TransferHandover.get((TransferHandover.transfer == transfer) & (TransferHandover.seq == seq - 1))
+            raise DomainError(f"批次 {transfer.batch_no} 在本页打开后已登记了第 {last.seq} 次交接"
+                              f"（{last.at:%H:%M}，{last.place}），这次未重复登记。请核对现在的保管人后再登记。")
         handover = TransferHandover.create(
             transfer=transfer, seq=seq, giver=giver, place=place or get_profile().name or "本站",
             receiver=seal_text(receiver) if receiver_kind == "resident" else receiver, receiver_kind=receiver_kind,

@@ -13,7 +13,7 @@ from rules.periods import bad_date_message
 from station.extensions import db
 from station.models import CatalogVersion, HolidayOverride, HolidayYear, User
 from station.models.users import ROLES
-from station.services import access_log, calendar, catalog, station_info, station_settings, users
+from station.services import access_log, backups, calendar, catalog, station_info, station_settings, users
 from station.services.errors import DomainError, ValidationFailed
 from station.views.access import ADMIN, log_access
 from station.views.forms import CatalogImportForm, HolidayForm, PasswordForm, StationForm, UserForm
@@ -146,6 +146,7 @@ def settings():  # noqa: ANN201
     current = station_settings.get_settings()
     window = current.sync_window.split("-") if current.sync_window else ["", ""]
     return render_template("admin/settings.html", s=current, errors=errors, posted=values, window=window,
+                           last_backup=backups.last_backup(),
                            papers=station_settings.PAPERS, documents=station_settings.PAPER_DOCUMENTS,
                            margin_range=station_settings.MARGIN_RANGE), (400 if errors else 200)
 

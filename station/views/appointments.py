@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from rules import appointments as rules
+from rules.periods import PeriodError, parse_day
 from station.services import appointments
 from station.services.catalog import NO_CATALOG, current_items, has_catalog
 from station.services.errors import DomainError
@@ -18,10 +19,13 @@ bp = Blueprint("appointments", __name__, url_prefix="/appointments")
 
 
 def _day_arg() -> dt.date:
+    """The plan's day from the address; a day that is none (or in year 9999) shows today's, saying why."""
+    today = dt.date.today()
     try:
-        return dt.date.fromisoformat(request.args.get("day") or "")
-    except ValueError:
-        return dt.date.today()
+        return parse_day(request.args.get("day"), "日期", today)
+    except PeriodError as exc:
+        flash(exc.message + "已显示今天的预约。", "error")
+        return today
 
 
 @bp.get("/")

@@ -58,33 +58,34 @@ def supplement(case_id: str):  # noqa: ANN201
     return _back(case.id)
 
 
-@bp.post("/cases/<case_id>/materials/<int:material_id>/arrival")
-@roles_required(*FRONT_OFFICE)
-def arrival(case_id: str, material_id: int):  # noqa: ANN201
+def _material_step(case_id: str, record, done: str):  # noqa: ANN001, ANN202
+    """One 容缺 material's step on the case page: ``record(case, user)`` returns the material, ``done``
+    is the success words with ``{name}`` for it; a refusal is flashed. Back to the materials either way."""
     case = cases.get_case(case_id)
     try:
-        material = follow_up.record_arrival(case, current_user._get_current_object(), material_id,
-                                            request.form.get("supplied_as", "original_seen"))
+        material = record(case, current_user._get_current_object())
     except DomainError as exc:
         _flash_error(exc)
     else:
-        flash(f"已登记补交：{material.name}。", "success")
+        flash(done.format(name=material.name), "success")
     return _back(case.id, "materials")
+
+
+@bp.post("/cases/<case_id>/materials/<int:material_id>/arrival")
+@roles_required(*FRONT_OFFICE)
+def arrival(case_id: str, material_id: int):  # noqa: ANN201
+    supplied_as = request.form.get("supplied_as", "original_seen")
+    return _material_step(case_id, lambda case, user: follow_up.record_arrival(case, user, material_id, supplied_as),
+                          "已登记补交：{name}。")
 
 
 @bp.post("/cases/<case_id>/materials/<int:material_id>/unkept")
 @roles_required(*FRONT_OFFICE)
 def unkept(case_id: str, material_id: int):  # noqa: ANN201
     """An overdue deferred material recorded as a promise not kept (with the agent's note)."""
-    case = cases.get_case(case_id)
-    try:
-        material = commitments.record_unkept(case, current_user._get_current_object(), material_id,
-                                             request.form.get("unkept_note", ""))
-    except DomainError as exc:
-        _flash_error(exc)
-    else:
-        flash(f"已记录：{material.name}逾期未补，承诺未履行，将同步报送县级平台。", "success")
-    return _back(case.id, "materials")
+    note = request.form.get("unkept_note", "")
+    return _material_step(case_id, lambda case, user: commitments.record_unkept(case, user, material_id, note),
+                          "已记录：{name}逾期未补，承诺未履行，将同步报送县级平台。")
 
 
 @bp.post("/cases/<case_id>/handover")

@@ -40,7 +40,7 @@ def _defaults() -> dict[str, str]:
         person = appointments.intake_values(booking)
         values.update(resident_name=person["applicant_name"], resident_phone=person["applicant_phone"],
                       address=person["applicant_address"], purpose=booking.item_name, appointment_id=booking.id,
-                      started_at=booking.slot_start)
+                      visited_on=booking.slot_date.isoformat(), started_at=booking.slot_start)  # the booked day
         log_access("home_visit", obj=booking.code, detail=f"以预约 {booking.code} 的信息登记上门服务")
     return values
 
@@ -56,6 +56,9 @@ def new():  # noqa: ANN201
             visit = home_visits.record(home_visits.VisitInput(**values), current_user._get_current_object())
         except ValidationFailed as exc:
             errors = exc.errors
+            flash(exc.message, "error")
+        except DomainError as exc:
+            errors = {"form": exc.message}
             flash(exc.message, "error")
         else:
             log_access("home_visit", obj=visit.id, detail=f"登记 {visit.visited_on:%Y-%m-%d} 的上门服务")

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from station.models import Case
 from station.models.cases import OPEN_STATUSES
-from station.services import evaluations, follow_up, notify, station_info
+from station.services import backups, evaluations, follow_up, notify, station_info
 from station.services.calendar import load_calendar
 from station.services.sync_queue import queued_cases
 from station.views.access import FRONT_OFFICE, safe_local_path
@@ -48,7 +48,9 @@ def index():  # noqa: ANN201
     tell = notify.to_tell(list(needing.values()), today, calendar)
     remedies = [r for r in evaluations.open_remedies() if station_wide or r.case.agent_id == current_user.id]
     queue = queued_cases(limit=20) if station_wide else []
+    last_backup = backups.last_backup() if current_user.role == "admin" else None  # the admin sets the folder
     return render_template("main/index.html", counts=counts, recent=recent, profile=station_info.get_profile(),
+                           backup_failed=last_backup if last_backup and not last_backup.ok else None,
                            todo=todo, station_wide=station_wide, tell=tell, remedies=remedies,
                            notice_labels=notify, remedy_statuses=evaluations.REMEDY_STATUSES, queue=queue, now=dt.datetime.now())
 

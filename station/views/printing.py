@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from printouts.sheets import ledger
-from rules.periods import bad_date_message
+from rules.periods import PeriodError, parse_day
 from station.services import cases, home_visits, paper
 from station.services.errors import DomainError, NotFound
 from station.views.access import FRONT_OFFICE, TOWNSHIP, log_access
@@ -42,9 +42,9 @@ def document(case_id: str, doc: str):  # noqa: ANN201
 @roles_required(*TOWNSHIP)
 def ledger_pdf():  # noqa: ANN201
     try:
-        day = dt.date.fromisoformat(request.args.get("day") or dt.date.today().isoformat())
-    except ValueError:
-        flash(bad_date_message("日期", dt.date.today()), "error")
+        day = parse_day(request.args.get("day"), "日期", dt.date.today())
+    except PeriodError as exc:
+        flash(exc.message, "error")
         return redirect(url_for("cases.index"))
     rows = paper.ledger_rows(day)
     visits = home_visits.ledger_rows(day)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
 
-from station.services.sync_queue import queued_cases
+from station.services.sync_queue import pull_problem_rows, queued_cases, set_aside_rows
 from station.views.access import TOWNSHIP
 from sync import state, status
 from sync.errors import RequeueRefused
@@ -18,8 +18,8 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
 @roles_required(*TOWNSHIP)
 def index():  # noqa: ANN201
     return render_template(
-        "sync/index.html", summary=status.queue_summary(), set_aside=status.set_aside_events(),
-        pull_problems=status.pull_problems(), link=HubLink.address(), queued=queued_cases(),
+        "sync/index.html", summary=status.queue_summary(), set_aside=set_aside_rows(),
+        pull_problems=pull_problem_rows(), link=HubLink.address(), queued=queued_cases(),
     )
 
 

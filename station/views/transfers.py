@@ -79,6 +79,7 @@ def detail(transfer_id: str, errors: dict[str, str] | None = None, status: int =
     return render_template(
         "transfers/detail.html", transfer=transfer, custody=custody, items=items, handovers=handovers,
         errors=errors or {}, scanned=request.args.get("scanned") == "1", item_states=ITEM_STATES,
+        seen=transfers.handovers_so_far(transfer),
         directions=transfers.DIRECTIONS, form=request.form if errors else {},
         defaults={"giver": custody.holder, "receiver": me if me != custody.holder else "",
                   "place": get_profile().name},
@@ -102,14 +103,20 @@ def handover(transfer_id: str):  # noqa: ANN201
     return redirect(url_for("transfers.detail", transfer_id=transfer.id))
 
 
+def _number(value: str) -> int | None:
+    """A whole number the page itself put in the form (a line's id, a count); anything else: None."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
 def _handover_form() -> dict:
     """The handover form's fields, as record_handover takes them."""
     return {"giver": request.form.get("giver", ""), "receiver": request.form.get("receiver", ""),
             "place": request.form.get("place", ""),
-            "missing": [int(v) for v in request.form.getlist("missing") if v.isdigit()],
+            "missing": [n for v in request.form.getlist("missing") if (n := _number(v)) is not None],
             "missing_names": request.form.get("missing_names", ""), "extra": request.form.get("extra", ""),
             "note": request.form.get("note", ""), "arrived": request.form.get("arrived") == "1",
-            "receiver_kind": request.form.get("receiver_kind", "staff")}
+            "receiver_kind": request.form.get("receiver_kind", "staff"),
+            "seen_handovers": _number(request.form.get("seen_handovers", ""))}
 
 
 @bp.route("/receive", methods=["GET", "POST"])
@@ -137,7 +144,8 @@ def receive():  # noqa: ANN201
                   f"{transfers.custody_of(done.transfer).words()}", "success")
             return redirect(url_for("transfers.detail", transfer_id=done.transfer_id))
     me = current_user.name
-    return render_template("transfers/receive.html", code=code, origin=origin, errors=errors,
+    seen = transfers.handovers_so_far(Transfer.get_or_none(Transfer.batch_no == code))  # received here before?
+    return render_template("transfers/receive.html", code=code, origin=origin, errors=errors, seen=seen,
                            form=request.form if errors else {},
                            defaults={"giver": "", "receiver": me, "place": get_profile().name}), 400 if errors else 200
 

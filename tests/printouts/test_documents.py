@@ -295,3 +295,26 @@ def test_a_month_ledger_shows_the_period_and_each_case_date(station: StationInfo
     text = flat(pdftotext(ledger(station, date(2025, 3, 1), rows, date(2025, 3, 31))))
     assert "2025年3月1日至2025年3月31日" in text
     assert "03-28" in text and "2025-04-02" in text
+
+
+def _word_tops(pdf: bytes) -> dict[str, float]:
+    """Where each word starts down the first page (points from the top), read back with pdftotext -bbox."""
+    import re as _re
+
+    html = pdftotext(pdf, 1, 1, "-bbox")
+    return {_re.sub(r"<[^>]+>", "", w[1]): float(w[0])
+            for w in _re.findall(r'<word[^>]*yMin="([\d.]+)"[^>]*>(.*?)</word>', html)}
+
+
+def test_the_transfer_sheet_leaves_room_to_sign_each_handover_still_to_come(station: StationInfo) -> None:
+    """The blank 交接记录 rows printed as hairlines: the township and the county had nowhere to sign."""
+    from datetime import datetime
+
+    from printouts.data import TransferDoc
+
+    fresh = TransferDoc("WL-ST1-20250305-01", "东关村便民服务站", "东关镇便民服务中心", datetime(2025, 3, 5, 8, 0), "李建国")
+    tops = _word_tops(transfer_sheet(station, fresh))
+    header = tops["签字"]  # the 交接记录 table's head; the note below the table comes after its blank rows
+    below = next(top for word, top in tops.items() if word.startswith("接收方请逐项核对原件"))
+    room_mm = (below - header) * 25.4 / 72
+    assert room_mm >= 3 * 8, f"only {room_mm:.1f} mm under the head for three handwritten handovers"

@@ -488,3 +488,49 @@ def test_a_supplement_the_county_only_described_is_shown_and_recorded_by_its_des
     agent.post(f"/cases/{case.id}/supplement", {"note": "已带来居住证明原件"})
     assert _in_app(app, lambda: Case.get_by_id(case.id).supplemented_at) is not None
     assert _in_app(app, lambda: _events(case, events.SUPPLEMENTED)[0].payload.get("note")) == "已带来居住证明原件"
+
+
+def test_a_handover_dated_before_the_county_decided_is_refused_and_the_slip_keeps_the_real_day(app, agent):
+    """A mistyped year (2020 for 2026) used to be recorded and sent to the county as the day of delivery."""
+    decided = dt.datetime.now().astimezone() - dt.timedelta(days=3)
+    case = _in_app(app, lambda: _completed(decided_at=decided.isoformat()))
+    too_early = (decided.date() - dt.timedelta(days=1)).isoformat()
+    response = agent.post(f"/cases/{case.id}/handover", {"method": "hand", "receiver": "赵秀英", "date": too_early})
+    assert response.status_code == 400
+    assert f"送达日期不能早于办结日期 {decided.date().isoformat()}" in response.get_data(as_text=True)
+    assert _in_app(app, lambda: Case.get_by_id(case.id).status) == "completed"
+    assert not _in_app(app, lambda: _events(case, events.DELIVERED))
+    response = agent.post(f"/cases/{case.id}/handover", {"method": "hand", "receiver": "赵秀英",
+                                                        "date": decided.date().isoformat()})
+    assert response.status_code == 302
+    slip = "".join(pdftotext(agent.get(f"/cases/{case.id}/print/delivery_slip").data).split())
+    assert f"送达日期{decided.year}年{decided.month}月{decided.day}日" in slip
+
+
+def test_a_receiver_name_too_long_for_the_slip_is_refused_not_cut_short(database):
+    case = _completed()
+    before = _state(case)
+    with pytest.raises(ValidationFailed) as refused:
+        follow_up.record_handover(case, _agent(), follow_up.HandoverInput(
+            method="hand", receiver="赵" * 41, date=dt.date.today().isoformat()))
+    assert refused.value.errors["receiver"] == "签收人姓名最多40字（现有41字）。"
+    assert _state(case) == before
+
+
+def test_once_the_deferred_material_is_in_the_heading_no_longer_asks_for_it(app, agent):
+    """After the last 容缺 material arrived the page still headed 容缺收件：请按期补交材料 in large type."""
+    from station.services import commitments
+
+    case = _in_app(app, _deferred_case)
+    heading = lambda: agent.get(f"/cases/{case.id}").get_data(as_text=True).split('id="decision"')[1].split("</h2>")[0]  # noqa: E731
+    assert "容缺收件：请按期补交材料" in heading()
+    photo_id = _in_app(app, lambda: CaseMaterial.get(CaseMaterial.case == case.id, CaseMaterial.key == "photo_1inch").id)
+    agent.post(f"/cases/{case.id}/materials/{photo_id}/arrival", {"supplied_as": "copy"})
+    assert "容缺收件：容缺材料已全部补交" in heading() and "请按期补交" not in heading()
+
+    unkept = _in_app(app, _deferred_case)
+    photo = _in_app(app, lambda: CaseMaterial.get(CaseMaterial.case == unkept.id, CaseMaterial.key == "photo_1inch"))
+    _in_app(app, lambda: commitments.record_unkept(cases.get_case(unkept.id), _agent(), photo.id, "申请人表示不再补交",
+                                                   today=dt.date.today() + dt.timedelta(days=1)))
+    page = agent.get(f"/cases/{unkept.id}").get_data(as_text=True).split('id="decision"')[1].split("</h2>")[0]
+    assert "容缺收件：容缺材料逾期未补（承诺未履行）" in page

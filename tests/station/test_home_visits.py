@@ -202,3 +202,65 @@ def test_a_number_typed_into_what_was_done_is_masked_in_lists_and_on_paper(app, 
     text = _export(clerk, "csv").decode("utf-8-sig")
     for page in (listed, shown, pdf, text):
         assert not any(s in page for s in secrets)
+
+
+def test_a_visit_saved_twice_stands_once_in_the_ledger_and_goes_to_the_county_once(app, agent, clerk, tmp_path):
+    """A second click on 保存 recorded the same visit twice: two lines in the ledger, two records at the county."""
+    assert agent.post("/visits/new", VISIT).status_code == 302
+    again = clerk.post("/visits/new", {**VISIT, "staff": "李窗口、王代办"})  # the other who went saves it too
+    assert again.status_code == 400
+    assert f"{VISIT['visited_on']} 09:30 对孙*贵的上门服务已登记，请勿重复保存" in again.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        assert HomeVisit.select().count() == 1 and OutboxEvent.select().count() == 1
+    ledger = _pdf_text(clerk.get(f"/ledger.pdf?day={VISIT['visited_on']}").data, tmp_path)
+    assert ledger.count("09:30–10:40") == 1
+    later = agent.post("/visits/new", {**VISIT, "started_at": "14:00", "ended_at": "15:00"})
+    assert later.status_code == 302  # the same resident visited again that afternoon is a visit of its own
+
+
+def test_a_visit_recorded_from_its_booking_days_later_is_dated_the_booked_day(app, agent):
+    """The form took the booking's start time but today's date: a visit recorded on Monday for Friday's
+    booking went into the ledger on Monday unless the agent noticed."""
+    from station.services import appointments
+    from sync import protocol
+
+    booked_day = dt.date.today() - dt.timedelta(days=3)
+    booking = protocol.new_id()
+    with app.app_context(), db.connection_context(), db.atomic():
+        appointments.apply_from_hub({"appointment_id": booking, "code": "K7P2X9MA", "slot_date": booked_day.isoformat(),
+                                     "slot_start": "14:30", "slot_end": "15:30", "item_code": "", "item_name": "上门咨询",
+                                     "name": "李秀兰", "phone": "13700003333", "address": "示范县东关镇东关村二组8号",
+                                     "home_visit": True, "status": "booked", "source": "public"})
+    page = agent.get(f"/visits/new?appointment={booking}").get_data(as_text=True)
+    assert f'value="{booked_day.isoformat()}"' in page and 'value="14:30"' in page
+    assert f'value="{dt.date.today().isoformat()}"' not in page
+
+
+def test_a_booking_whose_visit_was_recorded_cannot_be_marked_a_no_show(app, agent):
+    """After the visit the plan still offered 未到 and 取消 for the booking: the county would hear the resident
+    never came while the agent had been to her home."""
+    from station.services import appointments
+    from sync import protocol
+
+    day = dt.date.today() - dt.timedelta(days=1)
+    booking = protocol.new_id()
+    with app.app_context(), db.connection_context(), db.atomic():
+        appointments.apply_from_hub({"appointment_id": booking, "code": "K7P2X9MB", "slot_date": day.isoformat(),
+                                     "slot_start": "14:30", "slot_end": "15:30", "item_code": "", "item_name": "上门咨询",
+                                     "name": "孙福贵", "phone": "13700002222", "address": VISIT["address"],
+                                     "home_visit": True, "status": "booked", "source": "public"})
+    plan = agent.get(f"/appointments/?day={day.isoformat()}").get_data(as_text=True)
+    assert 'value="no_show"' in plan and f"/visits/new?appointment={booking}" in plan
+    visit = agent.post("/visits/new", {**VISIT, "visited_on": day.isoformat(), "started_at": "14:30",
+                                       "ended_at": "15:20", "appointment_id": booking})
+    visit_id = visit.headers["Location"].rsplit("/", 1)[-1]
+    plan = agent.get(f"/appointments/?day={day.isoformat()}").get_data(as_text=True)
+    assert f'<a href="/visits/{visit_id}" class="visit-recorded">已登记上门服务</a>' in plan
+    assert 'value="no_show"' not in plan and f"/visits/new?appointment={booking}" not in plan
+    refused = agent.post(f"/appointments/{booking}/status", {"status": "no_show", "day": day.isoformat()},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "这个预约已登记上门服务，不能再登记为“未到”或“取消”" in refused
+    with app.app_context(), db.connection_context():
+        from station.models import Appointment
+
+        assert Appointment.get_by_id(booking).status == "booked"

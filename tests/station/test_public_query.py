@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from station.extensions import db
@@ -67,3 +69,38 @@ def test_the_station_page_shows_nothing_personal_in_any_state(app, agent, client
         assert secret not in html
     assert not re.search(r"(?<![\d-])\d{17}[\dX](?![\d-])", html)
     assert not re.search(r"(?<![\d-])1[3-9]\d{9}(?![\d-])", html)
+
+
+def test_a_resident_who_brought_her_supplement_is_not_asked_for_it_again(app, agent, client):
+    """After the station recorded the 补正 the resident's own page still said 需补正：居民户口簿."""
+    from station.models import User
+    from station.services import cases, follow_up
+
+    _one_case(app, agent)
+    with app.app_context(), db.connection_context():
+        case = Case.get()
+        with db.atomic():
+            cases.apply_county_status(case.id, {"status": "supplement", "reason": "户口簿复印件不清晰",
+                                                "supplement_items": [{"key": "hukou_book", "name": "居民户口簿"}]})
+    assert "需补正：居民户口簿" in client.get("/q?q=K7P20X1M").get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        follow_up.submit_supplement(cases.get_case(case.id), User.get(User.username == "agent"),
+                                    [follow_up.SuppliedMaterial("hukou_book", "copy")])
+    page = client.get("/q?q=K7P20X1M").get_data(as_text=True)
+    assert "需补正" not in page and "交到服务站，等待县级审核" in page
+
+
+def test_a_decided_case_asks_the_resident_for_no_deferred_material(app, agent, client):
+    from station.services import cases
+
+    item_id = _item_id(app, "高龄津贴申领")
+    agent.post(f"/intake/item/{item_id}", _form(app, "高龄津贴申领", **{
+        "mat__photo_1inch__status": "deferred", "mat__photo_1inch__due": dt.date.today().isoformat()}))
+    with app.app_context(), db.connection_context():
+        Case.update(query_code="K7P20X1M").execute()
+        case = Case.get()
+    assert "还需要提交的材料" in client.get("/q?q=K7P20X1M").get_data(as_text=True)
+    with app.app_context(), db.connection_context(), db.atomic():
+        cases.apply_county_status(case.id, {"status": "accepted"})
+        cases.apply_county_status(case.id, {"status": "completed", "result": "denied"})
+    assert "还需要提交的材料" not in client.get("/q?q=K7P20X1M").get_data(as_text=True)

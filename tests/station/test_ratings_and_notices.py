@@ -10,7 +10,16 @@ import re
 
 from rules import events
 from station.extensions import db
-from station.models import AccessLog, Case, Evaluation, Remedy, ResidentNotice, TimelineEntry, User
+from station.models import (
+    AccessLog,
+    Case,
+    CaseMaterial,
+    Evaluation,
+    Remedy,
+    ResidentNotice,
+    TimelineEntry,
+    User,
+)
 from station.services import cases, county_changes, evaluations, follow_up, intake
 from sync import protocol
 from sync.outbox import OutboxEvent
@@ -213,3 +222,51 @@ def test_a_notice_note_is_sealed_and_still_opens_after_a_key_rotation(app, agent
         app.extensions["key_ring"] = protection.rotate_key(app.config["ATTACHMENT_DIR"])
     _in_app(app, rotate)
     assert _in_app(app, lambda: ResidentNotice.get().note) == "改打家属电话13800009999"
+
+
+def test_a_decided_case_asks_the_resident_for_its_result_not_for_a_deferred_material(app, agent):
+    """The to-do asked the agent to call for a 容缺 material of a case the county had already decided."""
+    def run():
+        item = item_named(ITEM)
+        form = form_for([item], **{"mat__photo_1inch__status": "deferred",
+                                   "mat__photo_1inch__due": dt.date.today().isoformat()})
+        draft = intake.check_input([item], form, dt.date.today())
+        [case] = intake.create_cases([item], draft, User.get(User.username == "agent"), allow_duplicate=True)
+        return case.id
+    case_id = _in_app(app, run)
+    home = agent.get("/").get_data(as_text=True)
+    assert "需通知群众（1）" in home and "补交容缺材料" in home.split("需通知群众")[1]
+    def decide():
+        with db.atomic():
+            cases.apply_county_status(case_id, {"status": "accepted"})
+            cases.apply_county_status(case_id, {"status": "completed", "result": "denied"})
+    _in_app(app, decide)
+    told = agent.get("/").get_data(as_text=True).split("需通知群众")[1].split("</section>")[0]
+    assert "领取办理结果" in told and "补交容缺材料" not in told
+    page = agent.get(f"/cases/{case_id}/notify").get_data(as_text=True)
+    assert "<strong>领取办理结果</strong>" in page and "<strong>补交容缺材料</strong>" not in page
+
+
+def test_the_words_for_the_resident_say_how_her_result_comes_and_which_material_is_owed(app, agent):
+    """Every ready result told the resident to come and collect it, a posted one too; a 容缺 reminder did not
+    say which material, nor by when."""
+    def take(**fields):
+        item = item_named(ITEM)
+        draft = intake.check_input([item], form_for([item], **fields), dt.date.today())
+        [case] = intake.create_cases([item], draft, User.get(User.username == "agent"), allow_duplicate=True)
+        return case.id
+
+    def decide(case_id):
+        with db.atomic():
+            cases.apply_county_status(case_id, {"status": "accepted"})
+            cases.apply_county_status(case_id, {"status": "completed", "result": "approved"})
+
+    posted = _in_app(app, lambda: take(pickup_method="post"))
+    _in_app(app, lambda: decide(posted))
+    page = agent.get(f"/cases/{posted}/notify").get_data(as_text=True)
+    assert "已办结，结果将免费邮寄到您登记的地址" in page and "到服务站领取结果" not in page
+    due = dt.date.today() + dt.timedelta(days=1)
+    owed = _in_app(app, lambda: take(**{"mat__photo_1inch__status": "deferred", "mat__photo_1inch__due": due.isoformat()}))
+    page = agent.get(f"/cases/{owed}/notify").get_data(as_text=True)
+    name = _in_app(app, lambda: CaseMaterial.get(CaseMaterial.case == owed, CaseMaterial.key == "photo_1inch").name)
+    assert f"尚需补交容缺材料：{name}（{due:%m月%d日}前）" in page

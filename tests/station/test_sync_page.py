@@ -131,3 +131,59 @@ def test_the_page_says_where_the_station_is_linked_and_never_shows_the_secret(ap
     page = clerk.get("/sync/").get_data(as_text=True)
     assert "http://county.example:8090（本站编码 ST141081102201）" in page
     assert secret not in page
+
+
+def _county_refuses_everything_queued(app, reason: str) -> None:  # noqa: ANN001
+    """The county's answer to a push: every queued event refused for good, as sync records it."""
+    from sync import backlog, protocol
+    from sync.push import record_results
+    from sync.summary import SyncSummary
+
+    with app.app_context(), db.connection_context():
+        batch = backlog.pending_events()
+        record_results(batch, [{"event_id": e.event_id, "status": protocol.STATUS_REJECTED, "reason": reason}
+                               for e in batch], SyncSummary())
+
+
+def test_a_set_aside_case_and_home_visit_are_named_as_the_clerk_knows_them_and_open(app, agent, clerk):
+    """The set-aside list showed a bare record id; a home visit's linked to a case page that did not exist."""
+    from tests.station.test_home_visits import VISIT
+
+    case_id = _queue_one(app, agent)
+    visit_id = agent.post("/visits/new", VISIT).headers["Location"].rsplit("/", 1)[-1]
+    _county_refuses_everything_queued(app, "事项目录已过期：以下内容需重新采集：缴费档次")
+    with app.app_context(), db.connection_context():
+        from station.models import Case
+
+        case_no = Case.get_by_id(case_id).case_no
+    page = clerk.get("/sync/").get_data(as_text=True)
+    assert '<dd id="set-aside-count">2 条</dd>' in page
+    listed = page.split("被退回的同步事件")[1].split("</section>")[0]
+    assert f'<a href="/cases/{case_id}">{case_no}</a>' in listed
+    assert "赵*" in listed and "110105********002X" in listed and "赵秀英" not in listed
+    assert f'<a href="/visits/{visit_id}">上门服务记录 {VISIT["visited_on"]}</a>' in listed
+    assert listed.count("需重新采集：缴费档次") == 2
+    assert clerk.get(f"/visits/{visit_id}").status_code == 200
+
+
+def test_a_county_update_the_station_could_not_apply_is_named_in_chinese(app, clerk):
+    """The table named only three kinds of update: a booking's showed as appointment.changed, linked to a
+    case page that does not exist."""
+    from station.sync_hooks import station_hooks
+    from sync import protocol
+    from sync.pull import apply_change
+
+    booking = protocol.new_id()
+    with app.app_context(), db.connection_context():
+        apply_change(station_hooks(app), {"change_id": 7, "kind": protocol.CHANGE_APPOINTMENT, "case_id": booking,
+                                          "payload": {"appointment_id": booking, "slot_date": "12月3日"}})
+    table = clerk.get("/sync/").get_data(as_text=True).split('id="pull-problems"')[1].split("</section>")[0]
+    assert "<td>预约</td>" in table and "县级平台发来的预约日期不正确" in table
+    assert "appointment.changed" not in table and f"/cases/{booking}" not in table
+
+
+def test_every_kind_of_county_update_has_chinese_words():
+    from rules.labels import CHANGE_KINDS
+    from sync import protocol
+
+    assert set(protocol.CHANGE_KINDS) == set(CHANGE_KINDS)

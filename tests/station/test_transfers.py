@@ -6,6 +6,8 @@ feed of their own); the scan box must find the batch from exactly that.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rules import events
@@ -169,3 +171,38 @@ def test_a_case_with_papers_is_listed_however_many_older_cases_hold_none(app):
         listed = [c.id for c in transfers.cases_awaiting_transfer(limit=3)]
         assert listed == [ids[5]]
         assert transfers.papers_of(Case.get_by_id(ids[5])) and not transfers.papers_of(Case.get_by_id(ids[0]))
+
+
+def test_a_second_click_on_create_makes_no_second_batch_of_the_same_papers(app, agent, batch):
+    """A double click on 建立 packed the same originals into two batches, each reported to the county."""
+    with app.app_context(), db.connection_context():
+        packed_events = OutboxEvent.select().where(OutboxEvent.kind == events.ORIGINALS_PACKED).count()
+        case_no = Case.get_by_id(batch["ids"][0]).case_no
+    again = agent.post("/transfers/new", data={"case": batch["ids"][:1], "destination": "东关镇便民服务中心",
+                                               "direction": "up"})
+    page = again.get_data(as_text=True)
+    assert again.status_code == 200 and f"{batch['no']} 已装 {case_no}" in page and "不能重复装入" in page
+    with app.app_context(), db.connection_context():
+        assert Transfer.select().count() == 1
+        assert OutboxEvent.select().where(OutboxEvent.kind == events.ORIGINALS_PACKED).count() == packed_events
+
+
+def test_a_second_click_on_record_handover_records_it_once(app, agent, clerk, batch):
+    """A double click on 登记交接 recorded the same change of hands twice, each told to the county."""
+    page = agent.get(f"/transfers/{batch['id']}").get_data(as_text=True)
+    seen = re.search(r'name="seen_handovers" value="(\d+)"', page).group(1)
+    form = {"giver": "王代办", "receiver": "李窗口", "place": "东关镇便民服务中心", "seen_handovers": seen}
+    assert agent.post(f"/transfers/{batch['id']}/handover", form).status_code == 302
+    with app.app_context(), db.connection_context():
+        handover_events = OutboxEvent.select().where(OutboxEvent.kind == events.ORIGINALS_HANDOVER).count()
+    again = agent.post(f"/transfers/{batch['id']}/handover", form, follow_redirects=True).get_data(as_text=True)
+    assert f"批次 {batch['no']} 在本页打开后已登记了第 1 次交接" in again and "这次未重复登记" in again
+    with app.app_context(), db.connection_context():
+        assert TransferHandover.select().count() == 1
+        assert OutboxEvent.select().where(OutboxEvent.kind == events.ORIGINALS_HANDOVER).count() == handover_events
+    fresh = clerk.get(f"/transfers/{batch['id']}").get_data(as_text=True)  # the next holder hands it on
+    form = {"giver": "李窗口", "receiver": "张站长", "place": "东关镇便民服务中心",
+            "seen_handovers": re.search(r'name="seen_handovers" value="(\d+)"', fresh).group(1)}
+    assert clerk.post(f"/transfers/{batch['id']}/handover", form).status_code == 302
+    with app.app_context(), db.connection_context():
+        assert TransferHandover.select().count() == 2

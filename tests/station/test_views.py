@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 
 import pytest
 
@@ -319,3 +320,30 @@ def test_a_scan_over_the_request_limit_returns_to_its_case_with_the_limit_named(
     assert "文件太大：超过 10 MB 上限" in page and "返回首页" not in page.split("文件太大")[1][:200]
     with app.app_context(), db.connection_context():
         assert Case.get_by_id(case_id).attachments.count() == 0
+
+
+@pytest.mark.parametrize("url", [
+    "/appointments/?day=9999-12-31",  # its 后一天 link fell off the calendar
+    "/appointments/?day=0001-01-01",  # and its 前一天
+    "/ledger.pdf?day=9999-12-31",
+    "/reports/?period=month&day=9999-12-31",
+    "/reports/ledger.csv?period=week&day=9999-12-31",
+])
+def test_a_day_off_the_calendar_in_the_address_is_refused_in_chinese_not_a_500(clerk, url):
+    response = clerk.get(url, follow_redirects=True)
+    assert response.status_code == 200
+    assert "日期须在 1900 年至 2100 年之间" in response.get_data(as_text=True)
+
+
+def test_the_catalog_page_says_in_chinese_where_each_version_came_from(admin):
+    """The 来源 column showed the stored word (demo, file, hub)."""
+    from station.catalog_data import load_demo_catalog
+
+    catalog = load_demo_catalog()
+    catalog["catalog_version"] = "9" + str(catalog["catalog_version"])
+    data = json.dumps(catalog, ensure_ascii=False).encode("utf-8")
+    assert admin.post("/admin/catalog", {"file": (io.BytesIO(data), "catalog.json")},
+                      content_type="multipart/form-data").status_code == 302
+    rows = admin.get("/admin/catalog").get_data(as_text=True).split("<tbody>")[1].split("</tbody>")[0]
+    assert "<td>文件导入</td>" in rows and "<td>演示目录</td>" in rows
+    assert ">file<" not in rows and ">demo<" not in rows

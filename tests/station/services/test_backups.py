@@ -175,6 +175,29 @@ def test_a_served_station_with_a_backup_folder_backs_up_daily(app, tmp_path, mon
     assert len(list((tmp_path / "usb").glob("*.sqlite3"))) == 1
 
 
+def test_a_daily_backup_that_failed_is_told_to_the_admin_until_one_succeeds(app, admin, tmp_path, monkeypatch):
+    """A USB stick left out failed the backup every night in a log file nobody at the station reads."""
+    from station import serving
+
+    stick = tmp_path / "usb"
+    stick.write_text("not a folder: the stick is not in, a file sits where its folder should be")
+    app.config["BACKUP_DIR"] = str(stick / "服务站备份")
+    started = []
+    monkeypatch.setattr(serving, "start_scheduler", lambda _app, _hooks: started.append(_FakeRunner()) or started[-1])
+    serving.start_background_jobs(app)
+    [job] = started[0].scheduler.jobs
+    job["func"](*job["args"])
+    told = "上次自动备份失败"
+    assert told in admin.get("/admin/settings").get_data(as_text=True)
+    home = admin.get("/").get_data(as_text=True)
+    assert 'id="backup-failed"' in home and "U盘或移动硬盘未插好" in home
+    stick.unlink()  # the stick is back
+    job["func"](*job["args"])
+    page = admin.get("/admin/settings").get_data(as_text=True)
+    assert "上次自动备份：" in page and "成功" in page and told not in page
+    assert 'id="backup-failed"' not in admin.get("/").get_data(as_text=True)
+
+
 class _FakeRunner:
     class _Scheduler:
         def __init__(self) -> None:
