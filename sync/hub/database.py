@@ -89,6 +89,45 @@ class HubPostgresPool(PooledPostgresqlDatabase):
         self._returned_at.pop(self.conn_key(conn), None)
         super()._close_raw(conn)
 
+    # A transaction's BEGIN goes with its first statement ("BEGIN; …", one round trip): peewee sent
+    # it on its own, a round trip of ~35 µs of the database's and ~70 µs of the hub's CPU on every
+    # batch. A driver call of our own (COPY) begins first; a transaction that ran nothing sends nothing.
+
+    def _begin_pending(self) -> bool:
+        pending = getattr(self._state, "begin_pending", None)
+        return pending is not None and pending is self._state.conn  # never a flag left from another connection
+
+    def begin(self, isolation_level: object = None) -> None:
+        if isolation_level is None and not self._isolation_level:
+            self._state.begin_pending = self._state.conn if not self.is_closed() else None
+            if self._state.begin_pending is not None:
+                return
+        super().begin(isolation_level)
+
+    def execute_sql(self, sql: str, params: object = None) -> object:
+        if self._begin_pending():
+            self._state.begin_pending = None
+            sql = "BEGIN; " + sql
+        return super().execute_sql(sql, params)
+
+    def cursor(self, *args: object, **kwargs: object) -> object:
+        if self._begin_pending():
+            self._state.begin_pending = None
+            super().cursor().execute("BEGIN")
+        return super().cursor(*args, **kwargs)
+
+    def commit(self) -> None:
+        if self._begin_pending():
+            self._state.begin_pending = None
+            return
+        super().commit()
+
+    def rollback(self) -> None:
+        if self._begin_pending():
+            self._state.begin_pending = None
+            return
+        super().rollback()
+
 
 def runner(database: Database) -> Runner:
     """The migration runner for the hub schema (history table ``hub_schema_migration``)."""

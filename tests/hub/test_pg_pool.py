@@ -156,3 +156,29 @@ def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler(pg_hub_a
     pool = pg_hub_app.extensions["hub_db"]
     with pool.connection_context():
         assert pool.execute_sql("SELECT count(*) FROM pg_prepared_statements").fetchone()[0] == 0
+
+
+def test_a_transaction_begins_with_its_first_statement_and_still_rolls_back_whole(pg_hub_app, caplog):
+    """``BEGIN`` rides with a transaction's first statement (one round trip fewer per batch), and a
+    transaction is still all or nothing — a COPY, which the driver sends on its own, included."""
+    import io
+    import logging
+
+    pool = pg_hub_app.extensions["hub_db"]
+    with pool.connection_context():
+        pool.execute_sql("CREATE TABLE begin_probe (n integer)")
+        with caplog.at_level(logging.DEBUG, logger="peewee"), pool.atomic():
+            pool.execute_sql("INSERT INTO begin_probe VALUES (1)")
+        assert any(isinstance(r.msg, tuple) and r.msg[0] == "BEGIN; INSERT INTO begin_probe VALUES (1)"
+                   for r in caplog.records)
+        with pytest.raises(RuntimeError), pool.atomic():
+            pool.execute_sql("INSERT INTO begin_probe VALUES (2)")
+            raise RuntimeError("the batch fails after its first write")
+        with pytest.raises(RuntimeError), pool.atomic():
+            pool.cursor().copy_expert("COPY begin_probe (n) FROM STDIN", io.StringIO("3\n"))
+            raise RuntimeError("the batch fails after its COPY")
+        with pool.atomic():
+            pass  # nothing sent, nothing to commit
+        assert pool.execute_sql("SELECT n FROM begin_probe ORDER BY n").fetchall() == [(1,)]
+        assert pool.execute_sql("SELECT 1").fetchall() == [(1,)]  # and no transaction is left open
+        assert pool.connection().get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE
