@@ -1,11 +1,16 @@
 """The statements every signed request and batch runs, planned once per PostgreSQL connection.
 
-PostgreSQL parses and plans each statement it receives as text. For the dozen small reads and
-writes of a request (the station, the nonce, the events and cases a batch names, their updates)
-planning cost the database more than running them: the station's read was planned in ~0.36 ms
-and ran in 0.07 (docs/benchmarks.md, "Session 10"). A statement run here is sent once as
-``PREPARE`` on each connection and afterwards as ``EXECUTE name(values)``, which reuses the plan.
-psycopg2 still quotes the values into the text, so nothing changes in what is stored or read.
+PostgreSQL parses and plans each statement it receives as text. For the small statements every
+signed request makes (the station's read, the nonce, the heartbeat's update) planning cost the
+database more than running them: the station's read was planned in ~0.36 ms and ran in 0.07
+(docs/benchmarks.md, "Session 10"). A statement run here is sent once as ``PREPARE`` on each
+connection and afterwards as ``EXECUTE name(values)``, which reuses the plan. psycopg2 still
+quotes the values into the text, so nothing changes in what is stored or read.
+
+Only for tables whose size does not change the right plan. A prepared statement's plan is kept
+from when it was made: one on the events or cases, made while a new county's tables were nearly
+empty, scanned them whole once they held thousands of rows (a one-event batch's reads went from
+~0.1 to ~0.8 ms of the database's CPU in the bench), so those statements are planned each time.
 
 Prepared statements belong to one database session; they outlive a transaction's rollback and
 die with the connection, so the names prepared are remembered per connection object. Behind a

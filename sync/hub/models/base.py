@@ -35,26 +35,30 @@ class BaseModel(Model):
         legacy_table_names = False
 
     @classmethod
-    def first_raw(cls, sql: str, *params: object) -> Model | None:
+    def first_raw(cls, sql: str, *params: object, prepare: bool = False) -> Model | None:
         """The first row of SQL written out, as an instance, or None.
 
         For the few reads every signed request or batch makes, where peewee rendering the query
         cost more than the database running it (issue 17, CPU per event). ``{param}`` in ``sql``
-        becomes the driver's placeholder.
+        becomes the driver's placeholder; ``prepare``: see :meth:`from_sql`.
         """
-        rows = cls.from_sql(sql.format(param=cls._meta.database.param), params)
+        rows = cls.from_sql(sql.format(param=cls._meta.database.param), params, prepare=prepare)
         return rows[0] if rows else None
 
     @classmethod
-    def from_sql(cls, sql: str, params: Sequence[object] = ()) -> list[Any]:
+    def from_sql(cls, sql: str, params: Sequence[object] = (), *, prepare: bool = False) -> list[Any]:
         """Instances of the rows ``sql`` selects (its placeholders already the driver's), converted as peewee would.
 
         peewee's ``raw()`` resolves the cursor's columns against the model afresh on every query,
         which for the one or few rows of a request's reads (the station, the cases a batch moves)
         cost more than the query. The columns' conversions are worked out once per model and
         column list here. A column that is no field of the model becomes a plain attribute.
+
+        ``prepare``: plan the statement once per connection (:mod:`sync.hub.prepared`) — only for
+        tables whose size does not change the right plan (the stations): a plan kept from when a
+        growing table was small scans it whole once it is large.
         """
-        cursor = prepared.execute(sql, params)
+        cursor = prepared.execute(sql, params) if prepare else cls._meta.database.execute_sql(sql, params)
         names = tuple(item[0] for item in cursor.description)
         plan = _ROW_PLANS.get((cls, names))
         if plan is None:

@@ -53,7 +53,7 @@ class Station(BaseModel):
                           if heartbeat or field.name != "heartbeat")
         if not heartbeat:  # and whether it has a second device, asked after each of its batches (devices.has_devices)
             names += ', EXISTS (SELECT 1 FROM "hub_device" WHERE "station_id" = "hub_station"."id") AS "any_device"'
-        return cls.first_raw(f'SELECT {names} FROM "hub_station" WHERE "code" = {{param}}', code)
+        return cls.first_raw(f'SELECT {names} FROM "hub_station" WHERE "code" = {{param}}', code, prepare=True)
 
 
 class Nonce(BaseModel):

@@ -93,14 +93,17 @@ def prepared_insert(model: type, rows: list[dict[str, Any]]) -> Callable[[], Non
 _CHECKED: dict[tuple[Any, ...], str] = {}  # shape -> the statement for the driver, "" when peewee must do it
 
 
-def prepared_update(model: type, changes: dict[str, Any], where: dict[str, Any]) -> Callable[[], int]:
+def prepared_update(model: type, changes: dict[str, Any], where: dict[str, Any], *,
+                    plan_once: bool = False) -> Callable[[], int]:
     """``UPDATE … SET changes WHERE`` each of ``where`` equal, ready to run; the function returns the rows changed.
 
     A station syncing every few minutes sends a few events at a time, and each moved case was an
     UPDATE peewee rendered afresh (with the lock read of :func:`tally.current`, about a fifth of
     the hub's CPU for a one-event batch). peewee renders it once per table, columns and value
     types in each process, and the statement is kept only when the parameters converted here are
-    exactly those peewee passed; after that only the parameters are converted.
+    exactly those peewee passed; after that only the parameters are converted. ``plan_once``: the
+    database plans it once per connection (:mod:`sync.hub.prepared`), for a table whose size does
+    not change the right plan (the stations; not the cases, which grow).
     """
     fields = [f for f in model._meta.sorted_fields if f.name in changes]
     keys = [model._meta.fields[name] for name in where]
@@ -117,7 +120,8 @@ def prepared_update(model: type, changes: dict[str, Any], where: dict[str, Any])
             statement = sql if list(map(_comparable, params)) == list(map(_comparable, expected)) else ""
         _CHECKED[shape] = statement or ""
     if statement:
-        return lambda: prepared.execute(statement, params).rowcount
+        run = prepared.execute if plan_once else db.execute_sql
+        return lambda: run(statement, params).rowcount
     return by_peewee
 
 

@@ -23,7 +23,6 @@ from peewee import IntegrityError
 
 from rules import events as rules_events
 from sync import protocol
-from sync.hub import prepared
 from sync.hub.extensions import db
 from sync.hub.models import Conflict, Event, HubCase, Station, utcnow
 from sync.hub.services import attachments, catalog, home_visits, personal, retention, tally
@@ -114,7 +113,7 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
     known: dict[str, Any] = {
         event_id: SimpleNamespace(event_id=event_id, station_id=station_id, digest=digest)
         for sql, chunk in where_in(Event, ("event_id", "station_id", "digest"), "event_id", event_ids)
-        for event_id, station_id, digest in prepared.execute(sql, chunk).fetchall()}
+        for event_id, station_id, digest in db.execute_sql(sql, chunk).fetchall()}
     valid: list[tuple[int, dict[str, Any], str]] = []
     for index, event, digest in named:
         results[index] = resent(station.id, digest, known.get(event["event_id"])) or bad_envelope(event)
@@ -244,7 +243,7 @@ def _open_conflicts(station: Station, case_ids: list[str]) -> set[str]:
     """Those of ``case_ids`` with a conflict from this station the county has not resolved."""
     found: set[str] = set()
     for sql, chunk in where_in(Conflict, ("case_id",), "case_id", case_ids):
-        found.update(case_id for (case_id,) in prepared.execute(
+        found.update(case_id for (case_id,) in db.execute_sql(
             f'{sql} AND "station_id" = {db.param} AND "resolved_at" IS NULL', [*chunk, station.id]))
     return found
 

@@ -22,7 +22,6 @@ from typing import Any
 from peewee import PostgresqlDatabase
 
 from rules.statistics import decision_class
-from sync.hub import prepared
 from sync.hub.extensions import db
 from sync.hub.models import CaseTallyDelta
 from sync.hub.prepared import any_of
@@ -187,7 +186,7 @@ def current(ids: list[int]) -> dict[int, Any]:
     ordered = sorted(set(ids))
     lock = " FOR UPDATE" if db.for_update else ""
     for condition, params in any_of("id", ordered, IN_CLAUSE):
-        for values in prepared.execute(_CURRENT.format(ids=condition, lock=lock), params).fetchall():
+        for values in db.execute_sql(_CURRENT.format(ids=condition, lock=lock), params).fetchall():
             row = SimpleNamespace(**dict(zip(_CURRENT_NAMES, values, strict=True)))
             found[row.id] = row
     return found
