@@ -96,8 +96,11 @@ def test_each_decision_through_the_form_reaches_the_station(hub_app, approver, s
     approver.csrf_post(f"{page}/decide", {"kind": "completed", "result": "approved", "result_text": "准予"},
                     token_page=page)
     feed = station_a.changes().json
-    statuses = [(c["payload"]["status"], c["payload"]["clerk"]) for c in feed["changes"]]
-    assert statuses == [("supplement", "clerk"), ("accepted", "clerk"), ("completed", "clerk")]
+    statuses = [(c["payload"]["status"], c["payload"]["clerk"], c["payload"]["clerk_name"]) for c in feed["changes"]]
+    assert statuses == [("supplement", "clerk", "县级窗口"), ("accepted", "clerk", "县级窗口"),
+                        ("completed", "clerk", "县级窗口")]  # the account stays; the station shows the person
+    decided = approver.get(page).get_data(as_text=True)
+    assert decided.count("· 县级窗口") == 3 and "· clerk" not in decided  # who decided, by name, on the case page
     assert feed["changes"][0]["payload"]["supplement_items"] == [{"key": "id_card", "name": "居民身份证"}]
 
 
@@ -249,7 +252,10 @@ def test_conflicts_page_and_resolve(hub_app, approver, station_a, make_event):
     approver.csrf_post(f"/conflicts/{conflict_id}/resolve", {"resolution": "keep_county", "note": "已电话核实，以平台版本为准"},
                     token_page="/conflicts")
     with hub_app.app_context():
-        assert Conflict.get().resolved_by == "clerk"
+        assert Conflict.get().resolved_by == "clerk"  # the account, for the record
+    assert "已由 县级窗口 于" in approver.get("/conflicts").get_data(as_text=True)  # the person, on the page
+    [change] = [c["payload"] for c in station_a.changes().json["changes"] if c["kind"] == "conflict.resolved"]
+    assert (change["resolved_by"], change["resolved_by_name"]) == ("clerk", "县级窗口")
 
 
 def test_a_conflict_note_too_long_is_refused_and_the_conflict_stays_open(hub_app, approver, station_a, make_event):

@@ -488,3 +488,14 @@ def test_a_supplement_the_county_only_described_is_shown_and_recorded_by_its_des
     agent.post(f"/cases/{case.id}/supplement", {"note": "已带来居住证明原件"})
     assert _in_app(app, lambda: Case.get_by_id(case.id).supplemented_at) is not None
     assert _in_app(app, lambda: _events(case, events.SUPPLEMENTED)[0].payload.get("note")) == "已带来居住证明原件"
+
+
+def test_the_timeline_names_the_county_person_who_decided_and_an_older_hubs_login_still_shows(app, agent):
+    """The agent reads who at the county decided by name (``clerk_name``); a hub of an older release
+    sends only the login, and its decision is still taken and shown with it."""
+    named = _in_app(app, lambda: _county(_take(), "accepted", clerk="county-zhang", clerk_name="张三"))
+    page = agent.get(f"/cases/{named.id}").get_data(as_text=True)
+    assert "<strong>县级平台 张三</strong>" in page and "county-zhang" not in page
+    older = _in_app(app, lambda: _county(_take(), "accepted", clerk="county-li"))
+    assert older.status == "accepted"
+    assert "<strong>县级平台 county-li</strong>" in agent.get(f"/cases/{older.id}").get_data(as_text=True)
