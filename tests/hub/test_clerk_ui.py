@@ -295,3 +295,28 @@ def test_publishing_a_catalog_with_a_bad_material_condition_is_refused(hub_app, 
     assert "condition（适用条件）应为非空文字" in html
     with hub_app.app_context():
         assert not CatalogVersion.select().where(CatalogVersion.version == "2026.14").exists()
+
+
+def test_without_the_holiday_package_every_county_date_is_counted_the_same_way_and_marked_provisional(
+        hub_app, approver, station_a, make_event, monkeypatch):
+    """The hub's requirements do not include chinesecalendar. Without it the county's one working-day
+    calendar counts Monday to Friday and marks the dates （暂定）: a case with a 考核时限 is still taken,
+    its page shows the same due date the 整改 and the 四条线 warnings count with, and nothing fails."""
+    import sys
+
+    from sync.hub.services import county_settings, workdays
+
+    monkeypatch.setitem(sys.modules, "chinese_calendar", None)  # `import chinese_calendar` raises ImportError
+    workdays.calendar.cache_clear()
+    try:
+        with hub_app.app_context():
+            county_settings.set_assessed_days({"000111001000": 3}, clerk="countyadmin")
+        event = make_event(payload=case_snapshot())  # received Friday 2026-11-20
+        assert station_a.results([event])[0]["status"] == "accepted"
+        lines = approver.get(f"/cases/{event['case_id']}").get_data(as_text=True).split('id="four-lines"', 1)[1]
+        lines = lines.split("</dd>", 1)[0]
+        assert "考核时限 2026-11-25" in lines and "（暂定）" in lines  # Mon–Fri: 23, 24, 25
+        warned = approver.get("/numbers/warnings?days=3")
+        assert warned.status_code == 200 and "140000001001202611200001" in warned.get_data(as_text=True)
+    finally:
+        workdays.calendar.cache_clear()
