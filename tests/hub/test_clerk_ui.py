@@ -320,3 +320,28 @@ def test_without_the_holiday_package_every_county_date_is_counted_the_same_way_a
         assert warned.status_code == 200 and "140000001001202611200001" in warned.get_data(as_text=True)
     finally:
         workdays.calendar.cache_clear()
+
+
+def test_an_unknown_station_code_is_said_in_chinese_on_the_list_and_the_numbers_pages(approver, case_id):
+    """A typed or old link with a station code no station has: every county page says so in Chinese and
+    shows the whole county (never 共 0 件 on one page and a bare 404 on another); an export is refused."""
+    said = "没有编码为 ST-GONE 的站点，请从列表中选择站点。"
+    listed = approver.get("/cases?station=ST-GONE")
+    assert listed.status_code == 200
+    html = listed.get_data(as_text=True)
+    assert said in html and "共 1 件" in html and "张三" in html  # the county's cases, not 0
+    for page in ("/numbers/statistics?station=ST-GONE", "/numbers/warnings?station=ST-GONE",
+                 "/numbers/visits?station=ST-GONE"):
+        response = approver.get(page)
+        assert response.status_code == 200 and said in response.get_data(as_text=True), page
+        assert "全县" in response.get_data(as_text=True), page
+    export = approver.get("/numbers/ledger.csv?station=ST-GONE&period=month", follow_redirects=True)
+    assert export.mimetype == "text/html" and said in export.get_data(as_text=True)  # no county-wide file
+
+
+def test_a_page_past_the_end_of_the_case_list_says_so_and_offers_the_last_page(approver, case_id):
+    html = approver.get("/cases?page=3").get_data(as_text=True)
+    assert "第 3 页没有办件：符合条件的共 1 件，只有 1 页。" in html
+    assert re.search(r'href="/cases\?[^"]*page=1">转到最后一页（第 1 页）</a>', html)
+    none = approver.get("/cases?status=completed&page=1").get_data(as_text=True)
+    assert "没有符合条件的办件。" in none and "转到最后一页" not in none  # nothing matches: nothing to offer
