@@ -138,6 +138,7 @@ def _case_page(case: HubCase, revealed: dict[str, str] | None = None) -> str:
     cross = peers.forward_state(case)  # 跨域办: decided by the handling county, not here
     return render_template(
         "hub/case.html", case=case, snapshot=personal.masked_snapshot(case.snapshot), revealed=revealed or {},
+        reveal_reason_max=personal.REVEAL_REASON_MAX,
         form_numbers=personal.form_numbers(case.snapshot),
         events=list(Event.select().where(Event.case_id == case_id).order_by(Event.seq)),
         decisions_taken=list(Decision.select().where(Decision.case == case).order_by(Decision.id)),
