@@ -218,6 +218,8 @@ def test_publish_catalog_by_paste_and_upload(hub_app, county_admin, station_a):
         assert [v.version for v in CatalogVersion.select().order_by(CatalogVersion.id)] == ["2026.12", "2026.13"]
     kinds = [(c["kind"], c["payload"]["catalog_version"]) for c in station_a.changes().json["changes"]]
     assert kinds == [("catalog.published", "2026.12"), ("catalog.published", "2026.13")]
+    listed = county_admin.get("/catalog").get_data(as_text=True)
+    assert listed.count("<td>县级管理员</td>") == 2 and "<td>countyadmin</td>" not in listed  # who published, by name
 
 
 @pytest.mark.parametrize(
