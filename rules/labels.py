@@ -188,6 +188,7 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "logout": "退出登录",
     "user_create": "添加用户",
     "user_role": "更改角色",
+    "user_name": "更改姓名",
     "password_reset": "重置密码",
     "user_deactivate": "停用用户",
     "user_activate": "启用用户",

@@ -257,6 +257,12 @@ NOTE_OPENS = "（说明："  # where the clerk's note starts in a settlement's l
 NOTE_CLEARED = "（说明已于保存期满时清除）"
 
 
+def county_person(payload: dict[str, Any], key: str) -> str:
+    """Who at the county acted, as residents and staff should read it: the person's name the hub sends
+    beside the login (``clerk_name`` beside ``clerk``); an older hub sends only the login, shown as it is."""
+    return str(payload.get(f"{key}_name") or payload.get(key) or "").strip()
+
+
 def conflict_decision(payload: dict[str, Any], held_back: str = "", by: str = "县级平台") -> str:
     """The county's settlement of a conflict as the station's staff read it: the decision, the clerk's
     note, and — when ``held_back`` names the record (“该办件”) — that its waiting events go out again.
@@ -300,7 +306,7 @@ def apply_conflict_resolution(case_id: str, payload: dict[str, Any]) -> Case | N
         return None
     settle_conflict(str(payload.get("event_id") or ""), str(payload["resolution"]), message,
                     decided_at(payload, "resolved_at"))
-    timeline.record(case, f"县级平台 {payload.get('resolved_by') or ''}".strip(), "county_conflict_resolved", message,
+    timeline.record(case, f"县级平台 {county_person(payload, 'resolved_by')}".strip(), "county_conflict_resolved", message,
                     {"payload": payload})
     return case
 
@@ -349,8 +355,7 @@ def apply_county_status(case_id: str, payload: dict[str, Any]) -> Case | None:
         case.closed_at = decided_at(payload)
     case.updated_at = now()
     case.save()
-    clerk = payload.get("clerk") or "县级平台"
-    timeline.record(case, f"县级平台 {clerk}", f"county_{status}", county_status_message(status, payload),
+    timeline.record(case, f"县级平台 {county_person(payload, 'clerk')}".strip(), f"county_{status}", county_status_message(status, payload),
                     {"payload": payload})
     return case
 

@@ -21,7 +21,7 @@ from station import keys
 from station.extensions import db
 from station.models import Case, CatalogVersion, HomeVisit, HomeVisitCase, User
 from station.services import areas, villages
-from station.services.cases import CONFLICT_RESOLUTIONS, conflict_decision, decided_at
+from station.services.cases import CONFLICT_RESOLUTIONS, conflict_decision, county_person, decided_at
 from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import IdentityError, check_area_code, check_phone
 from sync import protocol
@@ -186,7 +186,7 @@ def apply_conflict_resolution(visit_id: str, payload: dict[str, Any]) -> HomeVis
     Call inside the pull transaction.
     """
     visit = HomeVisit.get_or_none(HomeVisit.id == visit_id)
-    clerk = str(payload.get("resolved_by") or "")
+    clerk = county_person(payload, "resolved_by")
     message = conflict_decision(payload, "此次上门服务" if visit is not None else "",
                                 by=f"县级平台（{clerk}）" if clerk else "县级平台")
     # the county's time, not the pull's: a station restored from a backup, pulling it again, shows the same line

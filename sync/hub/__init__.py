@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, appcontext_pushed, jsonify, request
+from flask import Flask, Response, appcontext_pushed, g, jsonify, request
 
 from rules import labels
 from rules.privacy import mask_id_number, mask_licence_number, mask_numbers_in, mask_phone
@@ -31,7 +31,7 @@ from sync.hub.keyring import open_key_ring
 from sync.hub.models import Change, HubUser
 from sync.hub.peer_rounds import PeerRounds
 from sync.hub.security import configure_security
-from sync.hub.services import stations, workdays
+from sync.hub.services import stations, users, workdays
 from sync.hub.services.platform import load_platform
 from sync.hub.services.resealing import reseal_everything
 from sync.hub.views import (
@@ -229,6 +229,16 @@ def configure_templates(app: Flask) -> None:
     app.add_template_filter(labels.label, "label")  # the glossary's words, as on paper
     app.add_template_filter(labels.limit_text, "limit_text")  # 20个工作日, never a bare 20
     app.add_template_global(workdays.provisional_warning)  # （暂定） beside a date counted without holiday data
+
+    @app.template_filter("person")
+    def _person(login: str | None) -> str:
+        """Who acted, as residents and colleagues know them: the user's name, not the login.
+
+        The county's users are few: one read of all of them per page, however many rows show a name.
+        """
+        if "person_names" not in g:
+            g.person_names = users.person_names(u.username for u in HubUser.select(HubUser.username))
+        return g.person_names.get(login or "", login or "")
 
     @app.template_filter("readable_json")
     def _readable_json(value: object) -> str:

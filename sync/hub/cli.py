@@ -10,6 +10,7 @@
     python -m sync.hub revoke-device CODE NAME --reason TEXT
     python -m sync.hub list-devices CODE
     python -m sync.hub create-user USERNAME [--password P] [--name NAME] [--role approver|admin]
+    python -m sync.hub set-name USERNAME NAME       # the person's name shown as who decided
     python -m sync.hub rotate-key                   # new key, everything sealed again (workers stopped)
     python -m sync.hub purge-personal [--dry-run]   # finished bookings' and visits' residents past retention
 
@@ -258,7 +259,8 @@ def purge_personal_command(dry_run: bool) -> None:
 @cli.command("create-user")
 @click.argument("username")
 @click.option("--password", help="omit to be prompted")
-@click.option("--name", default="")
+@click.option("--name", default="", help="the person's name residents and stations see as who decided "
+                                          "(default: the login); on an existing user, changes it")
 @click.option("--role", type=click.Choice(sorted(ROLES)), default=None,
               help="approver: decides cases (default for a new user); admin: also publishes catalogs and sets "
                    "station settings; on an existing user, changes the role")
@@ -283,6 +285,8 @@ def create_user_command(username: str, password: str | None, name: str, role: st
                         access_log.record(None, "user_role", actor_name=cli_actor(), obj=username,
                                           detail=f"用户 {username} 的角色改为{ROLES[role]}")
                         messages.append(f"用户 {username} 的角色改为{ROLES[role]}。")
+                    if name:
+                        messages.append(_set_name(username, name))
                 else:
                     role = role or APPROVER
                     users.create_user(username, password, name=name, role=role)
@@ -291,6 +295,28 @@ def create_user_command(username: str, password: str | None, name: str, role: st
                     messages.append(f"已创建县级用户 {username}（{ROLES[role]}）。")
             for message in messages:
                 click.echo(message)
+        except HubError as exc:
+            _fail(exc.message)
+
+
+def _set_name(username: str, name: str) -> str:
+    users.set_name(username, name)
+    name = name.strip()
+    access_log.record(None, "user_name", actor_name=cli_actor(), obj=username, detail=f"用户 {username} 的姓名改为{name}")
+    return f"用户 {username} 的姓名改为{name}，此后的决定、整改和回访以此姓名显示。"
+
+
+@cli.command("set-name")
+@click.argument("username")
+@click.argument("name")
+def set_name_command(username: str, name: str) -> None:
+    """Set a county user's real name (shown as who decided), leaving the password and sessions alone."""
+    app = _app()
+    with app.app_context(), db.connection_context():
+        try:
+            with db.atomic():
+                message = _set_name(username, name)
+            click.echo(message)
         except HubError as exc:
             _fail(exc.message)
 

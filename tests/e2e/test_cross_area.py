@@ -24,13 +24,13 @@ from bench.hubs import register
 from demo.loopback import serve_app
 from station.catalog_data import load_demo_catalog
 from station.extensions import db
-from station.models import Case
+from station.models import Case, TimelineEntry
 from station.services import catalog
 from sync.hub import create_app
 from sync.hub.config import Config
 from sync.hub.extensions import db as hub_db
-from sync.hub.models import Event, HubCase, Peer, PeerForward, Station
-from sync.hub.services import decisions, peers
+from sync.hub.models import Event, HubCase, HubUser, Peer, PeerForward, Station
+from sync.hub.services import decisions, peers, users
 from sync.hub.services.errors import InvalidTransition, ValidationError
 from tests.fixtures.e2e import queue_cases, sync
 from tests.fixtures.hub import logged_in
@@ -78,8 +78,10 @@ def events_of(app, case_ids: set[str] | None = None) -> list[str]:  # noqa: ANN0
 
 
 def decide_all_at(hub_b: HubBProcess, case_ids: list[str]) -> None:
-    """County B accepts every case, then completes all but every tenth, which it refuses with a reason."""
+    """County B's 王五 accepts every case, then completes all but every tenth, which he refuses with a reason."""
     with hub_b.app() as app, app.app_context(), hub_db.connection_context():
+        if not HubUser.get_or_none(HubUser.username == "b-clerk"):
+            users.create_user("b-clerk", "b-clerk-pass-1a", name="王五")
         for n, case_id in enumerate(case_ids):
             if n % 10 == 9:
                 decisions.decide(case_id, decisions.DecisionInput(kind="rejected", reason="户籍不在本县，材料不符"),
@@ -210,6 +212,9 @@ def test_cross_area_cases_go_to_the_handling_county_and_its_decisions_come_back(
         assert {c.status for c in refused} == {"rejected"}
         assert all("户籍不在本县" in (c.status_reason or "") for c in refused)
         code = by_id[cross[0]].query_code
+        # the village's timeline names the person at the handling county who decided, not their login
+        actors = {e.actor for e in TimelineEntry.select().where(TimelineEntry.case == cross[0])}
+        assert {a for a in actors if a.startswith("县级平台")} == {"县级平台 邻县县级平台·王五"}, actors
     # the resident's page answers from either county
     assert "办结" in hub.app.test_client().get(f"/q/{code}").get_data(as_text=True)
     assert "办结" in requests.get(f"http://127.0.0.1:{hub_b.port}/q/{code}", timeout=30).text

@@ -26,7 +26,7 @@ def _station(app, fn):  # noqa: ANN001, ANN202
         return fn()
 
 
-def test_a_kiosk_rating_reaches_the_county_once_and_its_remedy_comes_back(linked, hub):
+def test_a_kiosk_rating_reaches_the_county_once_and_its_remedy_comes_back(linked, hub, agent):
     from sync.hub.models import HubEvaluation
     from sync.hub.models import Remedy as HubRemedy
     from sync.hub.services import remedies, users
@@ -57,6 +57,8 @@ def test_a_kiosk_rating_reaches_the_county_once_and_its_remedy_comes_back(linked
     assert not sync(linked).error
     remedy = _station(linked, lambda: Remedy.get())
     assert remedy.status == "closed" and remedy.data["closing_note"] == "已整改" and remedy.case_id == case_id
+    page = agent.get(f"/cases/{case_id}").get_data(as_text=True)  # the agent reads who answers for it
+    assert "责任人：县级审批员" in page and "county1" not in page
 
 
 def test_a_rating_on_the_public_page_shows_at_the_station(linked, hub):

@@ -96,8 +96,11 @@ def test_each_decision_through_the_form_reaches_the_station(hub_app, approver, s
     approver.csrf_post(f"{page}/decide", {"kind": "completed", "result": "approved", "result_text": "准予"},
                     token_page=page)
     feed = station_a.changes().json
-    statuses = [(c["payload"]["status"], c["payload"]["clerk"]) for c in feed["changes"]]
-    assert statuses == [("supplement", "clerk"), ("accepted", "clerk"), ("completed", "clerk")]
+    statuses = [(c["payload"]["status"], c["payload"]["clerk"], c["payload"]["clerk_name"]) for c in feed["changes"]]
+    assert statuses == [("supplement", "clerk", "县级窗口"), ("accepted", "clerk", "县级窗口"),
+                        ("completed", "clerk", "县级窗口")]  # the account stays; the station shows the person
+    decided = approver.get(page).get_data(as_text=True)
+    assert decided.count("· 县级窗口") == 3 and "· clerk" not in decided  # who decided, by name, on the case page
     assert feed["changes"][0]["payload"]["supplement_items"] == [{"key": "id_card", "name": "居民身份证"}]
 
 
@@ -215,6 +218,8 @@ def test_publish_catalog_by_paste_and_upload(hub_app, county_admin, station_a):
         assert [v.version for v in CatalogVersion.select().order_by(CatalogVersion.id)] == ["2026.12", "2026.13"]
     kinds = [(c["kind"], c["payload"]["catalog_version"]) for c in station_a.changes().json["changes"]]
     assert kinds == [("catalog.published", "2026.12"), ("catalog.published", "2026.13")]
+    listed = county_admin.get("/catalog").get_data(as_text=True)
+    assert listed.count("<td>县级管理员</td>") == 2 and "<td>countyadmin</td>" not in listed  # who published, by name
 
 
 @pytest.mark.parametrize(
@@ -249,7 +254,10 @@ def test_conflicts_page_and_resolve(hub_app, approver, station_a, make_event):
     approver.csrf_post(f"/conflicts/{conflict_id}/resolve", {"resolution": "keep_county", "note": "已电话核实，以平台版本为准"},
                     token_page="/conflicts")
     with hub_app.app_context():
-        assert Conflict.get().resolved_by == "clerk"
+        assert Conflict.get().resolved_by == "clerk"  # the account, for the record
+    assert "已由 县级窗口 于" in approver.get("/conflicts").get_data(as_text=True)  # the person, on the page
+    [change] = [c["payload"] for c in station_a.changes().json["changes"] if c["kind"] == "conflict.resolved"]
+    assert (change["resolved_by"], change["resolved_by_name"]) == ("clerk", "县级窗口")
 
 
 def test_a_conflict_note_too_long_is_refused_and_the_conflict_stays_open(hub_app, approver, station_a, make_event):
@@ -289,3 +297,53 @@ def test_publishing_a_catalog_with_a_bad_material_condition_is_refused(hub_app, 
     assert "condition（适用条件）应为非空文字" in html
     with hub_app.app_context():
         assert not CatalogVersion.select().where(CatalogVersion.version == "2026.14").exists()
+
+
+def test_without_the_holiday_package_every_county_date_is_counted_the_same_way_and_marked_provisional(
+        hub_app, approver, station_a, make_event, monkeypatch):
+    """The hub's requirements do not include chinesecalendar. Without it the county's one working-day
+    calendar counts Monday to Friday and marks the dates （暂定）: a case with a 考核时限 is still taken,
+    its page shows the same due date the 整改 and the 四条线 warnings count with, and nothing fails."""
+    import sys
+
+    from sync.hub.services import county_settings, workdays
+
+    monkeypatch.setitem(sys.modules, "chinese_calendar", None)  # `import chinese_calendar` raises ImportError
+    workdays.calendar.cache_clear()
+    try:
+        with hub_app.app_context():
+            county_settings.set_assessed_days({"000111001000": 3}, clerk="countyadmin")
+        event = make_event(payload=case_snapshot())  # received Friday 2026-11-20
+        assert station_a.results([event])[0]["status"] == "accepted"
+        lines = approver.get(f"/cases/{event['case_id']}").get_data(as_text=True).split('id="four-lines"', 1)[1]
+        lines = lines.split("</dd>", 1)[0]
+        assert "考核时限 2026-11-25" in lines and "（暂定）" in lines  # Mon–Fri: 23, 24, 25
+        warned = approver.get("/numbers/warnings?days=3")
+        assert warned.status_code == 200 and "140000001001202611200001" in warned.get_data(as_text=True)
+    finally:
+        workdays.calendar.cache_clear()
+
+
+def test_an_unknown_station_code_is_said_in_chinese_on_the_list_and_the_numbers_pages(approver, case_id):
+    """A typed or old link with a station code no station has: every county page says so in Chinese and
+    shows the whole county (never 共 0 件 on one page and a bare 404 on another); an export is refused."""
+    said = "没有编码为 ST-GONE 的站点，请从列表中选择站点。"
+    listed = approver.get("/cases?station=ST-GONE")
+    assert listed.status_code == 200
+    html = listed.get_data(as_text=True)
+    assert said in html and "共 1 件" in html and "张三" in html  # the county's cases, not 0
+    for page in ("/numbers/statistics?station=ST-GONE", "/numbers/warnings?station=ST-GONE",
+                 "/numbers/visits?station=ST-GONE"):
+        response = approver.get(page)
+        assert response.status_code == 200 and said in response.get_data(as_text=True), page
+        assert "全县" in response.get_data(as_text=True), page
+    export = approver.get("/numbers/ledger.csv?station=ST-GONE&period=month", follow_redirects=True)
+    assert export.mimetype == "text/html" and said in export.get_data(as_text=True)  # no county-wide file
+
+
+def test_a_page_past_the_end_of_the_case_list_says_so_and_offers_the_last_page(approver, case_id):
+    html = approver.get("/cases?page=3").get_data(as_text=True)
+    assert "第 3 页没有办件：符合条件的共 1 件，只有 1 页。" in html
+    assert re.search(r'href="/cases\?[^"]*page=1">转到最后一页（第 1 页）</a>', html)
+    none = approver.get("/cases?status=completed&page=1").get_data(as_text=True)
+    assert "没有符合条件的办件。" in none and "转到最后一页" not in none  # nothing matches: nothing to offer

@@ -172,3 +172,43 @@ def test_the_nonce_tables_rebuild_keeps_its_rows_and_still_refuses_a_replay(tmp_
         with pytest.raises(IntegrityError):
             old.execute_sql("INSERT INTO hub_nonce (station_id, value, seen_at) VALUES (1, 'aa11', 1796207194)")
     old.close()
+
+
+def test_set_name_gives_a_user_the_name_residents_read_and_keeps_their_password(cli_env, runner):
+    """An admin names the person behind a login; it is what decisions show from then on. The
+    password and the open sessions stay; an unknown login or an empty name is refused in Chinese."""
+    assert runner.invoke(cli, ["create-user", "county", "--password", "long-enough-pw"]).exit_code == 0
+    with create_app().app_context():
+        before = HubUser.get(HubUser.username == "county")
+    assert before.name == "county"  # no name given: the login stands in, never blank
+    result = runner.invoke(cli, ["set-name", "county", "张三"])
+    assert result.exit_code == 0 and "用户 county 的姓名改为张三" in result.output
+    with create_app().app_context():
+        after = HubUser.get(HubUser.username == "county")
+    assert (after.name, after.password_hash, after.session_token) == ("张三", before.password_hash,
+                                                                       before.session_token)
+    unknown = runner.invoke(cli, ["set-name", "nobody", "李四"])
+    assert unknown.exit_code == 1 and "没有用户 nobody" in unknown.output
+    empty = runner.invoke(cli, ["set-name", "county", " "])
+    assert empty.exit_code == 1 and "请填写姓名" in empty.output
+    again = runner.invoke(cli, ["create-user", "county", "--password", "a-new-long-password", "--name", "张三丰"])
+    assert again.exit_code == 0 and "姓名改为张三丰" in again.output
+    with create_app().app_context():
+        assert HubUser.get(HubUser.username == "county").name == "张三丰"
+
+
+def test_users_made_before_names_carry_over_with_their_login_as_name(tmp_path):
+    """Hub migration 0030: an account with no name (an older release) is named by its login until an
+    admin sets the real one, so decisions never show a blank actor; a name already set is kept."""
+    from sync.hub.database import runner
+
+    old = open_database(None, str(tmp_path / "hub.sqlite3"))
+    with old.connection_context():
+        runner(old).up("0029_unused_station_indexes")
+        for username, name in (("county", ""), ("li", "李四")):
+            old.execute_sql("INSERT INTO hub_user (username, name, password_hash, active, created_at, role, "
+                            "session_token) VALUES (?, ?, 'x', 1, '2026-01-01', 'approver', 't')", (username, name))
+        migrate(old)
+        assert dict(old.execute_sql("SELECT username, name FROM hub_user").fetchall()) == {
+            "county": "county", "li": "李四"}
+    old.close()

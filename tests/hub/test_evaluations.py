@@ -191,7 +191,8 @@ def test_a_remedy_is_worked_and_closed_only_with_a_note_then_rated_once_more(hub
     assert "不能早于差评提交的时间" in step("contact", method="phone", said="已联系", at="2020-01-01T09:00")
     called = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).replace(second=0, microsecond=0, tzinfo=None)
     html = step("contact", method="phone", said="已致电群众，说明延误原因并致歉", at=called.isoformat())
-    assert f"{called:%Y-%m-%d %H:%M} · 电话 · clerk：已致电群众" in html
+    assert f"{called:%Y-%m-%d %H:%M} · 电话 · 县级窗口：已致电群众" in html  # the person, not the login
+    assert "<dt>责任人</dt><dd>县级窗口</dd>" in html
     assert "138****1234" in html and "13800001234" not in html
     # 追评 is not open before the fix
     follow = _rate(hub_client, case_id, kind="follow_up", level="satisfied", reason_text="")
@@ -200,7 +201,8 @@ def test_a_remedy_is_worked_and_closed_only_with_a_note_then_rated_once_more(hub
     step("answer", answer="群众表示认可")
     assert "请填写办结说明" in step("close", closing_note="")
     html = step("close", closing_note="已整改，群众认可")
-    assert "已办结" in html and "已整改，群众认可" in html
+    assert "已办结" in html and "已整改，群众认可" in html and "（县级窗口，" in html
+    assert "<td>县级窗口</td>" in approver.get("/remedies?show=all").get_data(as_text=True)  # the list's 责任人
     assert "该整改已办结，不能再修改" in step("contact", method="phone", said="再打一次")
     statuses = [c["status"] for c in _changes(hub_app, protocol.CHANGE_REMEDY)]
     assert statuses[0] == "open" and statuses[-1] == "closed"

@@ -534,3 +534,14 @@ def test_once_the_deferred_material_is_in_the_heading_no_longer_asks_for_it(app,
                                                    today=dt.date.today() + dt.timedelta(days=1)))
     page = agent.get(f"/cases/{unkept.id}").get_data(as_text=True).split('id="decision"')[1].split("</h2>")[0]
     assert "容缺收件：容缺材料逾期未补（承诺未履行）" in page
+
+
+def test_the_timeline_names_the_county_person_who_decided_and_an_older_hubs_login_still_shows(app, agent):
+    """The agent reads who at the county decided by name (``clerk_name``); a hub of an older release
+    sends only the login, and its decision is still taken and shown with it."""
+    named = _in_app(app, lambda: _county(_take(), "accepted", clerk="county-zhang", clerk_name="张三"))
+    page = agent.get(f"/cases/{named.id}").get_data(as_text=True)
+    assert "<strong>县级平台 张三</strong>" in page and "county-zhang" not in page
+    older = _in_app(app, lambda: _county(_take(), "accepted", clerk="county-li"))
+    assert older.status == "accepted"
+    assert "<strong>县级平台 county-li</strong>" in agent.get(f"/cases/{older.id}").get_data(as_text=True)

@@ -152,7 +152,8 @@ def test_the_countys_decision_on_a_visit_conflict_shows_on_the_visit_page_with_i
         event.state, event.result, event.reason = "set_aside", "conflict", "县级平台已有同一编号但内容不同的事件"
         event.save()
         change = {"event_id": event.event_id, "seq": 1, "resolution": "maybe", "note": "以县级为准",
-                  "resolved_by": "县级窗口", "resolved_at": "2026-12-01T02:00:00Z"}
+                  "resolved_by": "county", "resolved_by_name": "县级窗口",  # the login, and the person shown
+                  "resolved_at": "2026-12-01T02:00:00Z"}
         with pytest.raises(DomainError, match="未知的冲突处理方式"), db.atomic():
             county_changes.apply_change(protocol.CHANGE_CONFLICT_RESOLVED, visit_id, change)
         assert OutboxEvent.get().state == "set_aside"

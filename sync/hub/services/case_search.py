@@ -13,7 +13,7 @@ from rules import events
 from rules.labels import HUB_CASE_STATUSES
 from rules.time_lines import LINES
 from sync.hub.models import Event, HubCase, Station
-from sync.hub.services import personal
+from sync.hub.services import personal, stations
 from sync.hub.services.errors import ValidationError
 from sync.hub.services.statistics import DUE_COLUMNS
 from sync.hub.services.tally import OPEN
@@ -42,8 +42,9 @@ def search(f: CaseSearch, today: dt.date) -> ModelSelect:
         query = query.where(HubCase.applicant_name.startswith(f.name))
     if f.item_code:
         query = query.where(HubCase.item_code == f.item_code)
-    if f.station_code:
-        query = query.where(Station.code == f.station_code)
+    station = stations.chosen(f.station_code)
+    if station is not None:
+        query = query.where(HubCase.station == station)
     if f.status:
         query = query.where(HubCase.status == f.status)
     if f.line:

@@ -16,7 +16,7 @@ from rules import events as rules_events
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Conflict, Event, HubCase, utcnow
-from sync.hub.services import changes, home_visits, personal, retention, tally
+from sync.hub.services import changes, home_visits, personal, retention, tally, users
 from sync.hub.services.case_view import APPLY, apply_nothing
 from sync.hub.services.errors import NotFound, ValidationError
 
@@ -56,7 +56,7 @@ def resolve(conflict_id: int, resolution: str, note: str, *, clerk: str) -> Conf
          .execute())
         changes.emit(protocol.CHANGE_CONFLICT_RESOLVED, {
             "event_id": conflict.event_id, "seq": conflict.seq, "resolution": resolution, "note": note,
-            "resolved_by": clerk, "resolved_at": now.strftime("%Y-%m-%dT%H:%M:%SZ")},
+            "resolved_by": clerk, "resolved_by_name": users.person_name(clerk), "resolved_at": now.strftime("%Y-%m-%dT%H:%M:%SZ")},
             station=conflict.station, case_id=conflict.case_id)
     conflict.resolution, conflict.resolution_note = resolution, note
     return conflict

@@ -8,15 +8,13 @@ settings (a broadcast ``station.settings`` change carrying only that key), so a 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Mapping
 from typing import Any
 
-from rules.workdays import WorkCalendar, seed_from_chinese_calendar
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Setting, utcnow
-from sync.hub.services import changes
+from sync.hub.services import changes, workdays
 from sync.hub.services.errors import ValidationError
 from sync.hub.services.kept import Kept
 
@@ -45,7 +43,7 @@ def assessed_due(item_code: Any, received: dt.datetime | None) -> dt.date | None
     days = assessed_days().get(str(item_code or ""))
     if days is None or received is None:
         return None
-    return calendar().add_working_days(received.date(), days).due
+    return workdays.due_after(received.date(), days).due
 
 
 def area_names() -> dict[str, str]:
@@ -99,10 +97,3 @@ def set_area_names(table: Mapping[str, str], *, clerk: str) -> dict[str, str]:
         raise ValidationError("区划代码应为12位数字。")
     _store(AREA_NAMES, clean, clerk)
     return clean
-
-
-@functools.lru_cache(maxsize=1)
-def calendar() -> WorkCalendar:
-    """Working days at the county: the national holiday table chinese_calendar ships, weekends beyond it."""
-    overrides, years = seed_from_chinese_calendar()
-    return WorkCalendar(overrides, years)

@@ -15,7 +15,7 @@ from sync import protocol
 from sync.hub.china_time import china_naive
 from sync.hub.extensions import db
 from sync.hub.models import Decision, HubCase, Peer, utcnow
-from sync.hub.services import changes, licences, tally
+from sync.hub.services import changes, licences, tally, users
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
 
 ACCEPT = protocol.CASE_STATUS_ACCEPTED
@@ -182,13 +182,18 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = F
 
 
 def status_payload(case: HubCase, decision: Decision) -> dict[str, Any]:
-    """The ``case.status`` change payload, as documented in docs/sync-protocol.md."""
+    """The ``case.status`` change payload, as documented in docs/sync-protocol.md.
+
+    ``clerk`` stays the account (login) that decided; ``clerk_name`` is the person residents and the
+    station's staff read on the timeline and on paper.
+    """
     return {
         "status": decision.kind,
         "case_no": case.case_no,
         "hub_case_no": decision.hub_case_no,
         "decided_at": decision.decided_at.replace(microsecond=0).isoformat() + "Z",
         "clerk": decision.clerk,
+        "clerk_name": users.person_name(decision.clerk),
         "reason": decision.reason,
         "supplement_items": decision.supplement_items or [],
         "result": decision.result,

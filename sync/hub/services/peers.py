@@ -287,7 +287,7 @@ def _apply(peer: Peer, change: dict[str, Any], report: ForwardReport) -> None:
         report.changes_skipped += 1  # the peer's catalogs and settings are for its own stations
         return
     payload = change.get("payload") if isinstance(change.get("payload"), dict) else {}
-    clerk = f"{peer.name}·{payload.get('clerk') or '县级'}"[:64]
+    clerk = f"{peer.name}·{payload.get('clerk_name') or payload.get('clerk') or '县级'}"[:64]  # older peers: a login
     try:
         with db.atomic():
             decisions.decide(case.case_id, _decision_from(payload), clerk=clerk, from_peer=True)

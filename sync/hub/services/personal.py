@@ -51,6 +51,8 @@ REVEALABLE = {
 }
 #: A number inside a form's field, as the reveal form names it: ``form_values/<field>/<n>``, the n-th
 #: masked number of that field (from 0), in the order the case page shows them.
+#: The longest reason a clerk may give for seeing a full number; it is kept word for word in the access log.
+REVEAL_REASON_MAX = 200
 FORM_NUMBER = "form_values/"
 #: A number inside a station's note on the case (备注): ``notes/<seq>/<n>``, ``seq`` the note event's.
 NOTE_NUMBER = "notes/"
@@ -240,15 +242,19 @@ def reveal(case: HubCase, field: str, reason: str, user: Any) -> Revealed:
     snapshot so that nothing but a number the page shows masked can be read through it.
     The view calls this and nothing else to show a full number, so the access log can hook in
     here (``user`` and ``reason`` are what it records). Raises :class:`ValidationError` with a
-    Chinese message for an empty reason or an unknown field.
+    Chinese message for an empty or too long reason (the form's limit is only the browser's) or an
+    unknown field.
     """
     snapshot = open_snapshot(case.snapshot)
     found = (_form_number(snapshot, field) if field.startswith(FORM_NUMBER)
              else _note_number(case, field) if field.startswith(NOTE_NUMBER) else None)
     if found is None and field not in REVEALABLE:
         raise ValidationError("不能显示该项信息。")
-    if not (reason or "").strip():
+    reason = (reason or "").strip()
+    if not reason:
         raise ValidationError("请填写查看完整号码的原因。")
+    if len(reason) > REVEAL_REASON_MAX:
+        raise ValidationError(f"查看原因最多 {REVEAL_REASON_MAX} 个字（现在 {len(reason)} 个），请精简后再提交。")
     if found is not None:
         return found
     person, name, label = REVEALABLE[field]

@@ -18,7 +18,7 @@ from sync import protocol
 from sync.hub.china_time import CHINA_TZ, to_china
 from sync.hub.extensions import db
 from sync.hub.models import HubEvaluation, HubUser, Remedy, RemedyContact, Station, utcnow
-from sync.hub.services import changes
+from sync.hub.services import changes, users
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
 from sync.hub.services.workdays import china_today, due_after
 
@@ -198,6 +198,7 @@ def payload(remedy: Remedy) -> dict[str, Any]:
     return {
         "remedy_id": remedy.id, "evaluation_id": remedy.evaluation_id, "status": remedy.status,
         "level": evaluation.level, "visit": evaluation.visit, "owner": remedy.owner,
+        "owner_name": users.person_name(remedy.owner),  # the person the station's staff read as 责任人
         "callback_due": remedy.callback_due.isoformat(), "fix_due": remedy.fix_due.isoformat(),
         "first_contact_at": _stamp(remedy.first_contact_at), "fixed_at": _stamp(remedy.fixed_at),
         "fix_text": remedy.fix_text, "resident_answer": remedy.resident_answer,

@@ -44,6 +44,21 @@ def create_station(code: str, name: str) -> tuple[Station, str]:
     return station, secret
 
 
+def chosen(code: str | None) -> Station | None:
+    """The station a list, statistics page or export is narrowed to; None (no code) for the whole county.
+
+    A code no station has (typed, or an old link) is refused in Chinese, the same on every county
+    page, rather than listing 共 0 件 on one page and a bare 404 on another.
+    """
+    code = (code or "").strip()
+    if not code:
+        return None
+    station = Station.by_code(code)
+    if station is None:
+        raise NotFound(f"没有编码为 {code[:40]} 的站点，请从列表中选择站点。")
+    return station
+
+
 def rotate_secret(code: str) -> str:
     """Give a station a new secret (e.g. a lost PC); the old one stops working at once."""
     station = Station.by_code(code)

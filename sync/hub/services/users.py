@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from peewee import IntegrityError
 from werkzeug.security import generate_password_hash
 
@@ -11,6 +13,7 @@ from sync.hub.services.errors import ValidationError
 from websec.logins import check_password, new_session_token
 
 MIN_PASSWORD_LENGTH = 8
+NAME_MAX = 100  # HubUser.name
 
 
 def _check_role(role: str) -> None:
@@ -18,11 +21,22 @@ def _check_role(role: str) -> None:
         raise ValidationError("角色只能是 " + "、".join(f"{key}（{label}）" for key, label in ROLES.items()) + "。")
 
 
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if len(name) > NAME_MAX:
+        raise ValidationError(f"姓名最多 {NAME_MAX} 个字。")
+    return name
+
+
 def create_user(username: str, password: str, *, name: str = "", role: str = APPROVER) -> HubUser:
-    """Create a county user (an approver unless told otherwise); the password is stored as a scrypt hash only."""
+    """Create a county user (an approver unless told otherwise); the password is stored as a scrypt hash only.
+
+    ``name`` is the person's name residents read as who decided; without one the login stands in.
+    """
     username = (username or "").strip()
     if not username:
         raise ValidationError("请填写用户名。")
+    name = _check_name(name)
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise ValidationError(f"密码至少 {MIN_PASSWORD_LENGTH} 位。")
     _check_role(role)
@@ -39,6 +53,29 @@ def set_password(username: str, password: str) -> None:
         raise ValidationError(f"密码至少 {MIN_PASSWORD_LENGTH} 位。")
     HubUser.update(password_hash=generate_password_hash(password), session_token=new_session_token()).where(
         HubUser.username == username).execute()
+
+
+def set_name(username: str, name: str) -> None:
+    """Set the person's name shown as who acted (decisions, 整改, 回访) here and at the stations."""
+    name = _check_name(name)
+    if not name:
+        raise ValidationError("请填写姓名。")
+    if not HubUser.update(name=name).where(HubUser.username == username).execute():
+        raise ValidationError(f"没有用户 {username}。")
+
+
+def person_names(logins: Iterable[str]) -> dict[str, str]:
+    """Each login's person name, for showing who acted; a login with no account (a peer county's
+    clerk, an older record) stands as it is, so nothing is ever shown blank."""
+    wanted = {login for login in logins if login}
+    found = {u.username: (u.name or "").strip() for u in
+             HubUser.select(HubUser.username, HubUser.name).where(HubUser.username.in_(list(wanted)))} if wanted else {}
+    return {login: found.get(login) or login for login in wanted}
+
+
+def person_name(login: str | None) -> str:
+    """One login's person name (see :func:`person_names`); empty for no login."""
+    return person_names([login or ""]).get(login or "", "")
 
 
 def set_role(username: str, role: str) -> None:

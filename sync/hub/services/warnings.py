@@ -9,7 +9,7 @@ from peewee import Case, Node
 
 from rules.time_lines import DEFAULT_WARN_DAYS, LINES, FourLines, four_lines, line_state
 from sync.hub.models import HubCase, Station
-from sync.hub.services import county_settings
+from sync.hub.services import workdays
 from sync.hub.services.statistics import DUE_COLUMNS
 from sync.hub.services.tally import CLOSED, OPEN
 
@@ -24,14 +24,14 @@ class Warning:
 
 def _horizon(today: dt.date, days: int) -> dt.date:
     """The last date still 'due soon': `days` working days after today."""
-    return county_settings.calendar().add_working_days(today, days).due
+    return workdays.due_after(today, days).due
 
 
 def lines_of(case: HubCase, today: dt.date, warn_days: int = DEFAULT_WARN_DAYS) -> FourLines | None:
     """One case's four lines as the county counts them (closing date: the county's decision)."""
     if case.status == "not_collected":
         return None
-    calendar = county_settings.calendar()
+    calendar = workdays.calendar()
     received = (case.received_time or case.created_at).date()
     closed = case.closed_at.date() if case.closed_at and case.status in CLOSED else None
     measured = four_lines(received, case.statutory_due, case.committed_due, None, closed, today, calendar, warn_days)

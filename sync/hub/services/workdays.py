@@ -1,5 +1,8 @@
 """Working days at the county, counted by the same rules as the station (``rules.workdays``).
 
+The one calendar of the hub: 考核时限 due dates, the 四条线 warnings and 整改 deadlines all count
+with :func:`calendar`, so a date never differs between two county pages.
+
 The hub keeps no holiday table of its own yet: it counts with the table the installed
 chinese_calendar ships, and a year that table does not know is counted Monday to Friday and the
 deadline marked provisional — the station's rule, so a 整改 due date never crashes in January.

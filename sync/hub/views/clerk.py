@@ -93,13 +93,16 @@ def cases() -> str:
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     try:
         query = case_search.search(f, china_today())
-    except HubError as exc:
+    except HubError as exc:  # a bad choice is said, and the form shows what is listed instead: every case
         flash(exc.message, "error")
-        query = case_search.search(case_search.CaseSearch(), china_today())
+        f = case_search.CaseSearch()
+        query = case_search.search(f, china_today())
     total = query.count()
+    last_page = max(-(-total // PAGE_SIZE), 1)  # a page past the end (an old link, a typed number) says so
     rows = case_search.group_bundles(list(query.order_by(HubCase.updated_at.desc(), HubCase.id.desc())
                                           .paginate(page, PAGE_SIZE)))
     return render_template("hub/cases.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
+                           last_page=last_page,
                            station_code=f.station_code, status=f.status, q=f.q, name=f.name, item=f.item_code,
                            line=f.line, items=case_search.item_choices(), line_names=LINES,
                            stations=Station.select().order_by(Station.code),
@@ -135,6 +138,7 @@ def _case_page(case: HubCase, revealed: dict[str, str] | None = None) -> str:
     cross = peers.forward_state(case)  # 跨域办: decided by the handling county, not here
     return render_template(
         "hub/case.html", case=case, snapshot=personal.masked_snapshot(case.snapshot), revealed=revealed or {},
+        reveal_reason_max=personal.REVEAL_REASON_MAX,
         form_numbers=personal.form_numbers(case.snapshot),
         events=list(Event.select().where(Event.case_id == case_id).order_by(Event.seq)),
         decisions_taken=list(Decision.select().where(Decision.case == case).order_by(Decision.id)),

@@ -27,6 +27,7 @@ from sync.hub.services import (
     home_visits,
     ledger,
     provincial_export,
+    stations,
     statistics,
     warnings,
 )
@@ -57,10 +58,12 @@ def _period_or_month() -> tuple[Period, str]:
 
 
 def _station() -> Station | None:
-    code = (request.args.get("station") or "").strip()
-    if not code:
+    """The page's station; an unknown code is said in Chinese and the whole county shown instead."""
+    try:
+        return stations.chosen(request.args.get("station"))
+    except HubError as exc:
+        flash(exc.message, "error")
         return None
-    return Station.by_code(code) or abort(404)
 
 
 def _file(data: bytes, filename: str, mimetype: str, inline: bool = False) -> Response:
@@ -99,7 +102,8 @@ def statistics_page() -> str:
 @bp.get("/ledger.<fmt>")
 def ledger_file(fmt: str) -> Response:
     try:
-        made = ledger.export(_period(), fmt, current_user._get_current_object(), request.remote_addr, _station())
+        made = ledger.export(_period(), fmt, current_user._get_current_object(), request.remote_addr,
+                             stations.chosen(request.args.get("station")))  # never the county's for a wrong code
     except (PeriodError, HubError) as exc:
         flash(exc.message, "error")
         return redirect(url_for("numbers.statistics_page"))
@@ -111,7 +115,8 @@ def provincial_file(fmt: str) -> Response:
     """Cases for the provincial platform (GB/T 39046 field names and codes)."""
     try:
         data, filename, mimetype = provincial_export.export(_period(), fmt, current_user._get_current_object(),
-                                                            request.remote_addr, _station())
+                                                            request.remote_addr,
+                                                            stations.chosen(request.args.get("station")))
     except (PeriodError, HubError) as exc:
         flash(exc.message, "error")
         return redirect(url_for("numbers.statistics_page"))

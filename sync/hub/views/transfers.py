@@ -68,7 +68,7 @@ def receive(transfer_id: int) -> Response | tuple[str, int]:
         with db.atomic():  # the handover and its access-log entry, or neither
             done = transfers.record_at_county(
                 transfer, giver=request.form.get("giver", ""), receiver=request.form.get("receiver", ""),
-                place=request.form.get("place", ""), recorded_by=current_user.username,
+                place=request.form.get("place", ""), recorded_by=current_user.name or current_user.username,
                 missing=[int(v) for v in request.form.getlist("missing") if v.isdigit()],
                 extra=request.form.get("extra", ""), note=request.form.get("note", ""),
                 arrived=request.form.get("arrived") == "1", seen=request.form.get("seen", type=int))
