@@ -70,7 +70,7 @@ def last_told(case: Case, reason: str) -> ResidentNotice | None:
 
 @dataclass(frozen=True)
 class Whom:
-    """Whom to tell, as a list may show it: names, phone masked."""
+    """Whom to tell: names, phones masked (a list masks the names too: its template)."""
 
     name: str
     phone_masked: str
