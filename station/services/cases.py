@@ -391,9 +391,13 @@ def add_note(case: Case, user: User, text: str) -> None:
         raise DomainError("请填写备注内容。")
     if len(text) > 500:
         raise DomainError("备注最多500字。")
+    actor = timeline.actor_of(user)
     with db.atomic("IMMEDIATE"):
+        earlier = timeline.just_recorded(case, actor, "note", text)
+        if earlier is not None:  # a second click on 保存备注: the county would get the note twice
+            raise DomainError(f"这条备注已于 {earlier.at:%H:%M} 保存过，这次没有重复保存。")
         # stored sealed (TimelineEntry.message): free text may carry a phone number or an address
-        timeline.record(case, timeline.actor_of(user), "note", text)
+        timeline.record(case, actor, "note", text)
         enqueue(case.id, events.NOTE, {"text": text, "by": user.username}, catalog_version=case.catalog_version,
                 deadline=case.committed_due)
 

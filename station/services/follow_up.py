@@ -18,10 +18,10 @@ from rules.labels import COLLECTOR_KINDS, PICKUP_METHODS, SUPPLY_FORMS
 from rules.privacy import mask_id_number
 from rules.workdays import WorkCalendar
 from station.extensions import db
-from station.models import Attachment, Case, CaseMaterial, TimelineEntry, User
+from station.models import Attachment, Case, CaseMaterial, HomeVisit, TimelineEntry, User
 from station.models.base import now
 from station.models.cases import OPEN_STATUSES
-from station.services import personal, timeline
+from station.services import home_visits, personal, timeline
 from station.services.cases import material_rows, materials
 from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import CERTIFICATE_TYPES, IdentityError, check_certificate
@@ -379,6 +379,9 @@ class ToDo:
     deferred: list[DueMaterial]  # 容缺 due soon or overdue
     handovers: list[Case]  # results to hand over
     set_aside: list[Case]  # cases sync set aside (an event the county refused)
+    # the station's home visits sync set aside (the station's to-do only: a visit is no one agent's case);
+    # the "set_aside" count holds both, as the home page's 同步被退回 figure does
+    set_aside_visits: list[home_visits.VisitLine] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # each list's full length (the lists are cut)
 
     def count(self, name: str) -> int:
@@ -406,9 +409,28 @@ def todo(today: dt.date, calendar: WorkCalendar, agent: User | None, set_aside_c
     handovers = mine(Case.select().where(Case.status == "completed").order_by(Case.closed_at))
     set_aside = mine(Case.select().where(Case.id.in_(set_aside_case_ids)).order_by(Case.received_at)) \
         if set_aside_case_ids else None
+    visits = _held_back_visits(set_aside_case_ids) if agent is None and set_aside_case_ids else None
     counts = {"supplements": supplements.count(), "handovers": handovers.count(),
               "deferred": _deferred_due_query(today, calendar, agent).count(),
-              "set_aside": set_aside.count() if set_aside is not None else 0}
+              "set_aside": (set_aside.count() if set_aside is not None else 0)
+              + (visits.count() if visits is not None else 0)}
     return ToDo(supplements=list(supplements.limit(shown)), deferred=deferred_due(today, calendar, agent, shown),
                 handovers=list(handovers.limit(shown)),
-                set_aside=list(set_aside.limit(shown)) if set_aside is not None else [], counts=counts)
+                set_aside=list(set_aside.limit(shown)) if set_aside is not None else [],
+                set_aside_visits=[home_visits.line(v) for v in visits.limit(shown)] if visits is not None else [],
+                counts=counts)
+
+
+def _held_back_visits(set_aside_case_ids: list[str]):  # noqa: ANN202 - a HomeVisit query
+    # a home visit's events queue under the visit's id, beside the cases' (rules/events.py VISIT_KINDS)
+    return (HomeVisit.select().where(HomeVisit.id.in_(set_aside_case_ids))
+            .order_by(HomeVisit.visited_on, HomeVisit.started_at))
+
+
+def held_back_count(set_aside_case_ids: list[str]) -> int:
+    """How many cases and home visits sync holds back (a set-aside event each): the home page's 同步被退回,
+    the same records the station's to-do lists — not the events, which one case may have several of."""
+    if not set_aside_case_ids:
+        return 0
+    return (Case.select().where(Case.id.in_(set_aside_case_ids)).count()
+            + _held_back_visits(set_aside_case_ids).count())

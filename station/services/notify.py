@@ -70,7 +70,7 @@ def last_told(case: Case, reason: str) -> ResidentNotice | None:
 
 @dataclass(frozen=True)
 class Whom:
-    """Whom to tell, as a list may show it: names, phone masked."""
+    """Whom to tell: names, phones masked (a list masks the names too: its template)."""
 
     name: str
     phone_masked: str
@@ -125,6 +125,7 @@ def record(case: Case, user: User, reason: str, method: str, note: str, outcome:
         raise DomainError(f"说明最多{_NOTE_MAX}字。")
     actor = timeline.actor_of(user)
     with db.atomic("IMMEDIATE"):
+        _refuse_told_twice(case, user, reason, method, outcome, note)
         if method == "sms":
             phone = personal.applicant_phone(case)
             if not phone:
@@ -139,6 +140,21 @@ def record(case: Case, user: User, reason: str, method: str, note: str, outcome:
                         f"通知群众{REASONS[reason]}：{METHODS[method]}，{OUTCOMES[outcome]}",  # the note stays sealed
                         {"reason": reason, "method": method, "outcome": outcome})
     return notice
+
+
+def _refuse_told_twice(case: Case, user: User, reason: str, method: str, outcome: str, note: str) -> None:
+    """The same notice recorded again by the same person within ``timeline.REPEAT_WINDOW`` (a second click
+    on 记录通知) is refused: the case would show the resident told twice, and an SMS would go twice.
+    An SMS's outcome is the sender's, so it is not compared."""
+    recent = (ResidentNotice.select().where((ResidentNotice.case == case) & (ResidentNotice.by == user)
+                                            & (ResidentNotice.reason == reason) & (ResidentNotice.method == method)
+                                            & (ResidentNotice.told_at >= now() - timeline.REPEAT_WINDOW))
+              .order_by(ResidentNotice.id.desc()))
+    for earlier in recent:
+        same_outcome = method == "sms" or earlier.outcome == outcome
+        if same_outcome and (earlier.note or "") == note:  # the field reads opened
+            raise DomainError(f"这次通知已于 {earlier.told_at:%H:%M} 记录过（{METHODS[method]}，"
+                              f"{OUTCOMES[earlier.outcome]}），这次没有重复记录。")
 
 
 def notices(case: Case) -> list[ResidentNotice]:

@@ -48,7 +48,13 @@ def user_list():  # noqa: ANN201
         else:
             flash(f"已添加用户 {user.username}（{user.role_name}）。", "success")
             return redirect(url_for("admin.user_list"))
-    return _user_page(form)
+    return _user_page(form, _refused_status())
+
+
+def _refused_status() -> int:
+    """The status of a form page rendered again: after a POST it was refused (a saved form redirects),
+    so 400 with its Chinese messages and nothing changed, as every other refused form of the station."""
+    return 400 if request.method == "POST" else 200
 
 
 def _user_page(form: UserForm, status: int = 200):  # noqa: ANN202
@@ -118,7 +124,7 @@ def station():  # noqa: ANN201
         else:
             flash("站点设置已保存。", "success")
             return redirect(url_for("admin.station"))
-    return render_template("admin/station.html", form=form)
+    return render_template("admin/station.html", form=form), _refused_status()
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -174,7 +180,7 @@ def holidays():  # noqa: ANN201
         .order_by(HolidayOverride.day)
     )
     known = [y.year for y in HolidayYear.select().order_by(HolidayYear.year)]
-    return render_template("admin/holidays.html", form=form, rows=rows, year=year, known=known)
+    return render_template("admin/holidays.html", form=form, rows=rows, year=year, known=known), _refused_status()
 
 
 @bp.post("/holidays/<day>/delete")

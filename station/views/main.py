@@ -32,14 +32,14 @@ def index():  # noqa: ANN201
     }
     queue_now = status.queue_summary()
     counts.update(queued=queue_now["queue_length"], queued_cases=queue_now["queued_cases"],
-                  queued_visits=queue_now["queued_visits"],
-                  set_aside=queue_now["set_aside_count"])
+                  queued_visits=queue_now["queued_visits"])
     recent = (
         Case.select().where(Case.agent == current_user.id).order_by(Case.received_at.desc()).limit(8)
     )
     # the agent's own to-do; the clerk and the admin see the station's, with its sync queue
     station_wide = current_user.role != "agent"
     set_aside_ids = status.set_aside_case_ids()
+    counts["set_aside"] = follow_up.held_back_count(set_aside_ids)  # the records the station's list names
     calendar = load_calendar()
     todo = follow_up.todo(today, calendar, None if station_wide else current_user._get_current_object(),
                           set_aside_ids)

@@ -97,7 +97,25 @@ def test_supplement_answered_shows_it_and_waits(hub_app, hub_client, station_a, 
     assert station_a.results([answer])[0]["status"] == "accepted"
     html = _page(hub_client)
     assert "已补交补正材料" in html and "2026年11月22日 10:00" in html
-    assert "补正材料已交，等待县级部门审核" in html
+    assert "交到甲村便民服务站，等待县级部门审核，无需再跑" in html
+    # nothing on the page reads as still owed: not the current state, not the history's line
+    assert "当前：<strong>补正材料已交，等待审核</strong>" in html
+    assert "需补正" not in html and "需要补正</strong>" not in html and "请把下面的材料交到" not in html
+    assert "要求补交：居民户口簿" in html  # what the county asked stays in the history
+
+
+def test_a_decided_case_lists_no_material_still_to_bring(hub_app, hub_client, station_a, make_event):
+    """A 容缺 material still open on a case the county has decided is not asked of the resident."""
+    materials = [*case_snapshot()["materials"],
+                 {"key": "photo", "name": "一寸照片", "status": "deferred", "due_date": "2099-01-10"}]
+    for code, decide in (("DEC1DED1", [{"kind": "accepted"}, {"kind": "completed", "result": "approved"}]),
+                         ("DEC1DED2", [{"kind": "rejected", "reason": "不属于本部门职权范围"}])):
+        cid = _submit(station_a, make_event, code, materials=materials)
+        assert "还需补交：一寸照片" in _page(hub_client, code)  # asked while the case is open …
+        for kw in decide:
+            _decide(hub_app, cid, **kw)
+        html = _page(hub_client, code)
+        assert "一寸照片" not in html and "补交" not in html, code  # … and no longer once decided
 
 
 def test_look_alike_letters_and_dashes_still_find_the_case(hub_app, hub_client, station_a, make_event):

@@ -378,6 +378,33 @@ def test_the_home_page_is_the_agents_to_do(app, agent, clerk):
     assert deferred.case_no in page and "今日到期" in page
 
 
+def test_the_to_do_lists_show_the_resident_masked_as_the_other_lists_do(app, agent, clerk):
+    """A home page is read over the counter: its lists name the resident 欧**英, never in full, and a number
+    the county wrote into its 补正 reason is masked as on the case page; the case page keeps the full name."""
+    name = "欧阳秀英"
+    asked = _in_app(app, lambda: _county(_take(applicant_name=name), "supplement", supplement_items=[],
+                                         reason="请核对申请人女儿电话13712345678是否本人"))
+    _in_app(app, lambda: _take(applicant_name=name, **{"mat__photo_1inch__status": "deferred",
+                                                       "mat__photo_1inch__due": dt.date.today().isoformat()}))
+    handed = _in_app(app, lambda: _county(_county(_take(applicant_name=name), "accepted"), "completed",
+                                          result="approved"))
+    held = _in_app(app, lambda: _take(applicant_name=name))
+    _in_app(app, lambda: OutboxEvent.update(state="set_aside", reason="县级拒收").where(
+        OutboxEvent.case_id == held.id).execute())
+    for who in (agent, clerk):
+        page = who.get("/").get_data(as_text=True)
+        for anchor in ("todo-supplements", "todo-deferred", "todo-handovers", "todo-set-aside", "todo-tell"):
+            listed = page[page.index(f'id="{anchor}"'):]
+            listed = listed[:min(i for i in (listed.find("<h3", 1), listed.find("</section>")) if i > 0)]
+            assert "欧**英" in listed, anchor
+        assert name not in page
+        assert "137****5678" in page and "13712345678" not in page
+    assert "欧**英" in agent.get("/deferrals").get_data(as_text=True)
+    assert name not in agent.get("/deferrals").get_data(as_text=True)
+    assert name in agent.get(f"/cases/{asked.id}").get_data(as_text=True)  # the case page names her
+    assert handed.case_no in page
+
+
 def test_the_agents_to_do_holds_only_her_own_cases(app, agent, clerk):
     theirs = _in_app(app, lambda: _asked_for_hukou(_take(taken_by="clerk")))
     assert theirs.case_no not in agent.get("/").get_data(as_text=True)

@@ -270,3 +270,31 @@ def test_the_words_for_the_resident_say_how_her_result_comes_and_which_material_
     page = agent.get(f"/cases/{owed}/notify").get_data(as_text=True)
     name = _in_app(app, lambda: CaseMaterial.get(CaseMaterial.case == owed, CaseMaterial.key == "photo_1inch").name)
     assert f"尚需补交容缺材料：{name}（{due:%m月%d日}前）" in page
+
+
+def test_a_second_click_on_recording_a_notice_records_it_once_and_says_so(app, agent):
+    case = _completed(app)
+    form = {"reason": "result_ready", "method": "phone", "outcome": "told", "note": "本人接听"}
+    agent.post(f"/cases/{case.id}/notify", form, follow_redirects=True)  # its message read
+    page = agent.post(f"/cases/{case.id}/notify", form, follow_redirects=True).get_data(as_text=True)
+    assert "没有重复记录" in page and "已记录：电话通知" not in page
+    told = lambda: (ResidentNotice.select().count(),  # noqa: E731
+                    TimelineEntry.select().where(TimelineEntry.action == "resident_notified").count())
+    assert _in_app(app, told) == (1, 1)
+    assert page.count("本人接听") == 1  # the case's notices list it once
+    # what did happen next is recorded: the call later went unanswered
+    agent.post(f"/cases/{case.id}/notify", {**form, "outcome": "no_answer", "note": ""})
+    assert _in_app(app, told) == (2, 2)
+
+
+def test_a_second_click_on_saving_a_note_saves_it_once_and_sends_it_once(app, agent):
+    case = _in_app(app, _take)
+    agent.post(f"/cases/{case.id}/notes", {"text": "申请人下午再来"}, follow_redirects=True)
+    page = agent.post(f"/cases/{case.id}/notes", {"text": "申请人下午再来"}, follow_redirects=True).get_data(as_text=True)
+    assert "这条备注已于" in page and "没有重复保存" in page and "备注已保存。" not in page
+    assert _in_app(app, lambda: (
+        TimelineEntry.select().where((TimelineEntry.case == case.id) & (TimelineEntry.action == "note")).count(),
+        OutboxEvent.select().where((OutboxEvent.case_id == case.id) & (OutboxEvent.kind == events.NOTE)).count(),
+    )) == (1, 1)
+    agent.post(f"/cases/{case.id}/notes", {"text": "申请人明天上午再来"})  # a different note is saved
+    assert _in_app(app, lambda: TimelineEntry.select().where(TimelineEntry.action == "note").count()) == 2

@@ -10,6 +10,7 @@ from pathlib import Path
 import chinese_calendar
 
 from rules.periods import Period
+from rules.privacy import mask_name
 from station.extensions import db
 from station.services import statistics
 from tests.fixtures.month import MonthCopy
@@ -161,6 +162,8 @@ def test_the_warning_list_shows_open_cases_overdue_or_due_soon(month: MonthCopy)
     assert overdue
     for c in overdue:
         assert c["case_no"] in page
+        row = page.split(c["case_no"], 1)[1].split("</tr>", 1)[0]
+        assert mask_name(c["applicant_name"]) in row and c["applicant_name"] not in row  # named as every list does
     closed = [c for c in cases if c["status"] in CLOSED]
     assert not any(c["case_no"] in page for c in closed)
     assert "已超期" in page

@@ -187,3 +187,21 @@ def test_every_kind_of_county_update_has_chinese_words():
     from sync import protocol
 
     assert set(protocol.CHANGE_KINDS) == set(CHANGE_KINDS)
+
+
+def test_the_home_pages_set_aside_figure_counts_what_its_list_names(app, agent, clerk):
+    """A set-aside home visit was counted in 同步被退回 but listed nowhere on the page; a case with two
+    set-aside events counted twice and was listed once."""
+    from tests.station.test_home_visits import VISIT
+
+    case_id = _queue_one(app, agent)
+    agent.post(f"/cases/{case_id}/notes", {"text": "申请人下午再来"})  # a second event of the same case
+    visit_id = agent.post("/visits/new", VISIT).headers["Location"].rsplit("/", 1)[-1]
+    _county_refuses_everything_queued(app, "县级拒收")
+    page = clerk.get("/").get_data(as_text=True)
+    figure = page.split("同步被退回</div>")[0].rsplit('<div class="num">', 1)[1].split("</div>")[0]
+    listed = page.split('id="todo-set-aside"')[1].split("</ul>")[0]
+    assert figure == "2" and "同步被退回的办件和上门服务记录（2）" in listed
+    assert f'href="/cases/{case_id}"' in listed and f'href="/visits/{visit_id}"' in listed
+    assert listed.count("<li>") == 2
+    assert "孙*贵" in listed and "孙福贵" not in listed  # the visit's resident masked, as in every list

@@ -147,11 +147,12 @@ def test_large_font_mode_is_remembered(agent):
 
 
 def test_admin_adds_and_disables_users_with_clear_messages(admin):
-    page = admin.post("/admin/users", {"username": "ag", "name": "", "role": "agent", "password": "123"}).get_data(as_text=True)
-    assert "请输入姓名。" in page  # the form's own checks come first …
-    page = admin.post("/admin/users", {"username": "ag", "name": "周代办", "role": "agent",
-                                       "password": "pass-word-9"}).get_data(as_text=True)
-    assert "用户名为3–40位字母、数字或 _ . -。" in page  # … then the service's
+    refused = admin.post("/admin/users", {"username": "ag", "name": "", "role": "agent", "password": "123"})
+    assert refused.status_code == 400  # refused as every other form is: 400, the message, nothing made
+    assert "请输入姓名。" in refused.get_data(as_text=True)  # the form's own checks come first …
+    refused = admin.post("/admin/users", {"username": "ag", "name": "周代办", "role": "agent", "password": "pass-word-9"})
+    assert refused.status_code == 400
+    assert "用户名为3–40位字母、数字或 _ . -。" in refused.get_data(as_text=True)  # … then the service's
     ok = admin.post("/admin/users", {"username": "agent9", "name": "周代办", "role": "agent", "password": "pass-word-9"},
                     follow_redirects=True)
     assert "已添加用户 agent9" in ok.get_data(as_text=True)
@@ -173,6 +174,19 @@ def test_a_new_users_phone_that_cannot_be_dialled_is_refused_and_no_account_made
         assert User.get(User.username == "agent8").phone == "13800001234"
 
 
+def test_a_refused_holiday_answers_400_with_its_message_and_changes_nothing(app, admin):
+    refused = admin.post("/admin/holidays", {"day": "2027-10-01", "is_workday": "0", "name": ""})
+    assert refused.status_code == 400
+    assert "请填写名称。" in refused.get_data(as_text=True)
+    refused = admin.post("/admin/holidays", {"day": "", "is_workday": "0", "name": "国庆节"})
+    assert refused.status_code == 400 and "请选择日期。" in refused.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        from station.services.calendar import load_calendar
+
+        assert load_calendar().is_workday(dt.date(2027, 10, 1))  # a Friday, still a working day
+    assert admin.get("/admin/holidays").status_code == 200  # the page itself, not refused
+
+
 def test_admin_edits_the_holiday_table(app, admin):
     page = admin.post("/admin/holidays", {"day": "2027-01-01", "is_workday": "0", "name": "元旦"},
                       follow_redirects=True).get_data(as_text=True)
@@ -184,7 +198,9 @@ def test_admin_edits_the_holiday_table(app, admin):
 
 
 def test_admin_station_settings_refuse_a_bad_area_code(admin):
-    page = admin.post("/admin/station", {"code": "ST1", "name": "站", "level": "village", "area_code": "123"}).get_data(as_text=True)
+    refused = admin.post("/admin/station", {"code": "ST1", "name": "站", "level": "village", "area_code": "123"})
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
     assert "服务站编码为4–30位字母、数字或短横线。" in page
     assert "区划代码应为12位数字（县6位＋乡镇3位＋村3位），现在是“123”，请核对" in page
 

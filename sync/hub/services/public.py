@@ -127,7 +127,8 @@ def progress(case: HubCase, station: Station) -> Progress:
             step = Step("县级部门已受理", text, (f"办件编号：{decision.hub_case_no}",) if decision.hub_case_no else ())
         elif decision.kind == "supplement":
             names = "、".join(str(i.get("name") or "") for i in decision.supplement_items or [] if isinstance(i, dict))
-            lines = tuple(x for x in (f"需补正：{names}" if names else "", decision.reason or "") if x)
+            # what was asked, in the past: "需补正" under it read as still owed after the station sent it
+            lines = tuple(x for x in (f"要求补交：{names}" if names else "", decision.reason or "") if x)
             step = Step("需要补正材料", text, lines)
         elif decision.kind == "rejected":
             step = Step("不予受理", text, (f"理由：{decision.reason}",) if decision.reason else ())
@@ -168,8 +169,9 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
         view.now_title = "请按服务站给您的一次性告知书准备好材料，再到服务站办理。"
     elif status == "supplement":
         view.status_word = "需要补正"
-        if case.supplied_at:
-            view.now_title = "补正材料已交，等待县级部门审核。"
+        if case.supplied_at:  # the station sent what was asked: nothing more to bring for it (as the station's /q)
+            view.status_word = "补正材料已交，等待审核"
+            view.now_title = f"补正材料已交到{view.station_name}，等待县级部门审核，无需再跑。"  # when: the steps
         else:
             view.now_title = f"请把下面的材料交到{view.station_name}："
             if last is not None and last.kind == "supplement":
