@@ -185,11 +185,24 @@ def test_page_stops_at_byte_budget(hub_app, station_a):
     assert len(first["changes"]) == 1 and first["has_more"] is True
 
 
-def test_materials_after_supplement_flag_case(hub_app, station_a, submitted_case, make_event):
+def test_only_the_answer_to_a_supplement_flags_the_case_for_review(hub_app, station_a, submitted_case, make_event):
+    """A 容缺 material arriving while a 补正 is open answers nothing the county asked: the case is not
+    已补正待审 and the resident's page does not say 补正材料已交 until case.supplemented comes."""
     _decide(hub_app, submitted_case, kind="supplement", reason="补户口簿")
-    event = make_event(case_id=submitted_case, seq=2, kind="case.materials_updated",
-                       payload={"materials": [{"key": "hukou_book", "name": "居民户口簿", "status": "provided"}]})
-    assert station_a.results([event])[0]["status"] == "accepted"
+    arrival = make_event(case_id=submitted_case, seq=2, kind="case.materials_updated",
+                         payload={"materials": [{"key": "photo", "name": "照片", "status": "provided"}]})
+    assert station_a.results([arrival])[0]["status"] == "accepted"
+    with hub_app.app_context():
+        case = HubCase.get(HubCase.case_id == submitted_case)
+        assert case.supplied_at is None and case.snapshot["materials"][0]["key"] == "photo"
+        query_code = case.query_code
+    page = hub_app.test_client().get(f"/q/{query_code}").get_data(as_text=True)
+    assert "需要补正" in page and "补正材料已交" not in page
+    answer = make_event(case_id=submitted_case, seq=3, kind="case.supplemented", payload={
+        "supplied": [{"key": "hukou_book", "name": "居民户口簿", "supplied_as": "original_seen", "note": ""}],
+        "materials": [{"key": "hukou_book", "name": "居民户口簿", "status": "provided"}],
+        "note": "", "by": "agent", "supplied_at": "2026-11-22T10:00:00+08:00"})
+    assert station_a.results([answer])[0]["status"] == "accepted"
     with hub_app.app_context():
         case = HubCase.get(HubCase.case_id == submitted_case)
         assert case.supplied_at is not None and case.snapshot["materials"][0]["key"] == "hukou_book"

@@ -134,10 +134,10 @@ def _apply_materials(case: CaseView, event: dict[str, Any], now: dt.datetime,
         snapshot["attachments"] = list(snapshot.get("attachments") or []) + [
             a for a in payload["attachments"] if isinstance(a, dict) and a.get("sha256") not in known]
         _link_attachments(case, payload["attachments"], writes)
-    updates: dict[str, Any] = {"snapshot": snapshot, **deferred_columns(snapshot.get("materials"))}
-    if case.status == "supplement":
-        updates["supplied_at"] = now
-    return updates
+    # Not 已补正待审: a 容缺 material or a signed 委托书 arriving while a 补正 is open answers nothing
+    # the county asked, and flagging it told the resident's page 补正材料已交 before anything was
+    # brought. The answer to a 补正 is its own event, case.supplemented (_apply_supplemented).
+    return {"snapshot": snapshot, **deferred_columns(snapshot.get("materials"))}
 
 
 def deferred_columns(materials: Any) -> dict[str, int]:
