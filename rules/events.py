@@ -70,7 +70,8 @@ BODIES: Mapping[str, BodyShape] = {
     # ``supplied``: one {"key", "name", "supplied_as", "note"} per material the county asked for;
     # ``materials``: every material of the case as it stands now (the same rows as SUBMITTED's).
     SUPPLEMENTED: BodyShape(required={"supplied": list, "materials": list},
-                            optional={"note": str, "by": str, "supplied_at": str}),
+                            optional={"note": str, "by": str, "supplied_at": str},
+                            check=lambda body: supplied_problem(body["supplied"])),
     # ``method``: a key of labels.PICKUP_METHODS; ``delivered_on``: ISO date handed over or posted.
     # ``collector``: {"kind", "name", "cert_type", "id_masked", "relation"} for a window pickup.
     DELIVERED: BodyShape(required={"method": str, "delivered_on": str},
@@ -207,6 +208,26 @@ def body_problem(kind: str, payload: Any) -> str | None:
             return problem
     if kind == SUBMITTED and payload.get("bundle") is not None:
         return bundle_problem(payload)
+    return None
+
+
+#: One row of a 补正 answer's ``supplied``: the material asked for and how it was brought.
+SUPPLIED_ROW: Mapping[str, type] = {"key": str, "name": str, "supplied_as": str, "note": str}
+
+
+def supplied_problem(rows: list[Any]) -> str | None:
+    """A Chinese reason when a row of a 补正 answer is not ``{key, name, supplied_as, note}``, else None.
+
+    The county's case page lists the rows; one that was a bare string or a number was taken and
+    then broke that page for every clerk who opened the case.
+    """
+    for row in rows:
+        if not isinstance(row, dict) or not isinstance(row.get("key"), str) or not row["key"]:
+            return f"事件「{SUPPLEMENTED}」的 supplied 每一项应为含 key 的 JSON 对象。"
+        for key, expected in SUPPLIED_ROW.items():
+            value = row.get(key)
+            if value is not None and not _is(value, expected):
+                return f"事件「{SUPPLEMENTED}」中“{row.get('name') or row['key']}”的 {key} 应为{_TYPE_WORDS[expected]}。"
     return None
 
 

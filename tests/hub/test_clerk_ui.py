@@ -124,6 +124,21 @@ def test_a_second_click_on_supplement_sends_no_second_list_until_the_materials_c
     assert [c["payload"]["reason"] for c in station_a.changes().json["changes"]] == ["身份证复印件不清晰", "补交的复印件仍不清晰"]
 
 
+def test_a_supplement_answer_with_bare_rows_is_refused_and_the_case_page_still_opens(
+        approver, station_a, case_id, make_event):
+    """A 补正 answer whose ``supplied`` rows were bare strings was taken, and the county's case page then
+    failed (500) for every clerk; it is refused with its reason and the case waits for a proper one."""
+    page = f"/cases/{case_id}"
+    approver.csrf_post(f"{page}/decide", {"kind": "supplement", "supplement": ["id_card"], "reason": "身份证不清晰"},
+                       token_page=page)
+    bare = make_event(case_id=case_id, seq=2, kind="case.supplemented", payload={
+        "supplied": ["id_card"], "materials": case_snapshot()["materials"]})
+    [result] = station_a.results([bare])
+    assert (result["status"], result["code"]) == ("rejected", "bad_event") and "supplied" in result["reason"]
+    response = approver.get(page)
+    assert response.status_code == 200 and "已补正待审" not in response.get_data(as_text=True)
+
+
 def test_reject_through_form(approver, station_a, case_id):
     page = f"/cases/{case_id}"
     approver.csrf_post(f"{page}/decide", {"kind": "rejected", "reason": "申请人不符合参保条件"}, token_page=page)

@@ -92,8 +92,8 @@ def test_supplement_answered_shows_it_and_waits(hub_app, hub_client, station_a, 
     cid = _submit(station_a, make_event)
     _decide(hub_app, cid, kind="supplement", supplement_keys=("hukou_book",))
     answer = make_event(case_id=cid, seq=2, kind=events.SUPPLEMENTED, payload={
-        "supplied": ["hukou_book"], "materials": case_snapshot()["materials"],
-        "supplied_at": "2026-11-22T10:00:00+08:00"})
+        "supplied": [{"key": "hukou_book", "name": "居民户口簿", "supplied_as": "original_seen", "note": ""}],
+        "materials": case_snapshot()["materials"], "supplied_at": "2026-11-22T10:00:00+08:00"})
     assert station_a.results([answer])[0]["status"] == "accepted"
     html = _page(hub_client)
     assert "已补交补正材料" in html and "2026年11月22日 10:00" in html

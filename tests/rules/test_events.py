@@ -86,6 +86,19 @@ def test_a_reuse_without_its_original_verification_is_refused(origin, words):
     assert events.body_problem(events.SUPPLEMENTED, {"supplied": [], "materials": [row]}) is not None
 
 
+@pytest.mark.parametrize(("supplied", "words"), [
+    (["hukou_book"], "supplied 每一项应为含 key 的 JSON 对象"),
+    ([{"name": "居民户口簿"}], "supplied 每一项应为含 key 的 JSON 对象"),
+    ([{"key": "hukou_book", "name": "居民户口簿", "supplied_as": 3}], "“居民户口簿”的 supplied_as 应为"),
+])
+def test_a_supplement_answer_whose_rows_are_not_objects_is_refused(supplied, words):
+    """Such a row was taken, then broke the county's case page for every clerk who opened it."""
+    good = {"key": "hukou_book", "name": "居民户口簿", "supplied_as": "original_seen", "note": ""}
+    assert events.body_problem(events.SUPPLEMENTED, {"supplied": [good], "materials": []}) is None
+    problem = events.body_problem(events.SUPPLEMENTED, {"supplied": [good, *supplied], "materials": []})
+    assert problem is not None and words in problem
+
+
 GROUP = "01JBUNDLE0000000000000000A"
 MEMBER = {**SUBMITTED, "bundle_group": GROUP,
           "bundle": {"code": "B001", "name": "新生儿出生一件事", "group": GROUP, "query_code": "K7P2QX9M",
