@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
+import psycopg2.extensions
 from peewee import Database, PostgresqlDatabase
 from playhouse.db_url import connect as connect_url
 from playhouse.db_url import parse as parse_url
@@ -105,10 +106,19 @@ class HubPostgresPool(PooledPostgresqlDatabase):
         super().begin(isolation_level)
 
     def execute_sql(self, sql: str, params: object = None) -> object:
-        if self._begin_pending():
-            self._state.begin_pending = None
-            sql = "BEGIN; " + sql
-        return super().execute_sql(sql, params)
+        if not self._begin_pending():
+            return super().execute_sql(sql, params)
+        conn = self._state.conn
+        self._state.begin_pending = None
+        try:
+            return super().execute_sql("BEGIN; " + sql, params)
+        except Exception:
+            # Refused before anything ran (a value the driver cannot quote, a syntax error: the
+            # server parses the whole text first): the transaction has still to begin, or a caller
+            # that catches this inside atomic() would write the rest in autocommit.
+            if not conn.closed and conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE:
+                self._state.begin_pending = conn
+            raise
 
     def cursor(self, *args: object, **kwargs: object) -> object:
         if self._begin_pending():

@@ -26,13 +26,16 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from peewee import PostgresqlDatabase
+from peewee import DatabaseError, PostgresqlDatabase
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 from sync.hub.extensions import db
 
 _PLACEHOLDER = re.compile(r"%s")
 _NAMES: WeakKeyDictionary[Any, dict[str, str]] = WeakKeyDictionary()  # connection -> {sql: name}
 _SETTINGS = {"enabled": True}
+_PLAN_CHANGED, _NOT_PREPARED = "0A000", "26000"  # SQLSTATEs of a prepared statement gone stale
+_STALE = (_PLAN_CHANGED, _NOT_PREPARED)
 
 
 def configure(enabled: bool) -> None:
@@ -62,12 +65,27 @@ def execute(sql: str, params: Sequence[Any] = ()) -> Any:
     name = names.get(sql)
     if name is None:
         name = f"hub_prepared_{len(names)}"
-        numbers = iter(range(1, len(params) + 1))
-        db.execute_sql(f"PREPARE {name} AS " + _PLACEHOLDER.sub(lambda _m: f"${next(numbers)}", sql))
+        _prepare(name, sql, len(params))
         names[sql] = name
-    if not params:
-        return db.execute_sql(f"EXECUTE {name}")
-    return db.execute_sql(f"EXECUTE {name}(" + ", ".join(["%s"] * len(params)) + ")", params)
+    statement = f"EXECUTE {name}(" + ", ".join(["%s"] * len(params)) + ")" if params else f"EXECUTE {name}"
+    try:
+        return db.execute_sql(statement, params)
+    except DatabaseError as exc:
+        # The session lost the statement (26000: a pooler gave another session) or its plan no
+        # longer fits (0A000: a column's type changed under a running hub). Outside a transaction
+        # it is prepared again and run once more; inside one the transaction is lost anyway.
+        code = getattr(getattr(exc, "orig", None), "pgcode", None)  # peewee keeps the driver's error as .orig
+        if code not in _STALE or connection.get_transaction_status() != TRANSACTION_STATUS_IDLE:
+            raise
+    if code == _PLAN_CHANGED:
+        db.execute_sql(f"DEALLOCATE {name}")
+    _prepare(name, sql, len(params))
+    return db.execute_sql(statement, params)
+
+
+def _prepare(name: str, sql: str, count: int) -> None:
+    numbers = iter(range(1, count + 1))
+    db.execute_sql(f"PREPARE {name} AS " + _PLACEHOLDER.sub(lambda _m: f"${next(numbers)}", sql))
 
 
 def any_of(column: str, keys: list[Any], chunk: int) -> Iterator[tuple[str, list[Any]]]:

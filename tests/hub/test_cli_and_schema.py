@@ -171,6 +171,11 @@ def test_the_nonce_tables_rebuild_keeps_its_rows_and_still_refuses_a_replay(tmp_
             (1, "aa11", 1796207193)]
         with pytest.raises(IntegrityError):
             old.execute_sql("INSERT INTO hub_nonce (station_id, value, seen_at) VALUES (1, 'aa11', 1796207194)")
+        # taken back (a downgrade): a nonce of no station, possible without the key, does not stop it
+        old.execute_sql("INSERT INTO hub_nonce (station_id, value, seen_at) VALUES (99, 'bb22', 1796207195)")
+        runner(old).down("0031_nonce_without_foreign_key")
+        assert old.get_foreign_keys("hub_nonce")
+        assert old.execute_sql("SELECT value FROM hub_nonce").fetchall() == [("aa11",)]
     old.close()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
+import peewee
 import psycopg2
 import pytest
 
@@ -181,3 +182,31 @@ def test_a_transaction_begins_with_its_first_statement_and_still_rolls_back_whol
         assert pool.execute_sql("SELECT n FROM begin_probe ORDER BY n").fetchall() == [(1,)]
         assert pool.execute_sql("SELECT 1").fetchall() == [(1,)]  # and no transaction is left open
         assert pool.connection().get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+
+
+def test_a_first_statement_refused_before_it_ran_leaves_the_transaction_still_to_begin(pg_hub_app):
+    """With BEGIN sent alongside the first statement, a first statement the server refused whole
+    (a syntax error: nothing of the text runs) must not leave the rest of the block in autocommit."""
+    pool = pg_hub_app.extensions["hub_db"]
+    with pool.connection_context():
+        pool.execute_sql("CREATE TABLE begin_probe2 (n integer)")
+        with pytest.raises(RuntimeError), pool.atomic():
+            with pytest.raises(peewee.ProgrammingError):
+                pool.execute_sql("SELEC 1")
+            pool.execute_sql("INSERT INTO begin_probe2 VALUES (2)")
+            raise RuntimeError("the rest of the batch fails")
+        assert pool.execute_sql("SELECT count(*) FROM begin_probe2").fetchone()[0] == 0
+
+
+def test_a_station_is_served_after_its_table_changed_under_a_running_hub(pg_hub_app, make_station, make_event):
+    """A prepared station read whose columns changed type (an upgrade's migration while a hub process
+    still runs) answered every signed request with "cached plan must not change result type"; it is
+    prepared again and the request is served."""
+    station = make_station(pg_hub_app, "ST-A", "甲村便民服务站")
+    assert _accepted(station, make_event)  # the station's read is prepared on the pooled connection
+    other = psycopg2.connect(pg_hub_app.config["DATABASE_URL"])
+    other.autocommit = True
+    with other.cursor() as cur:
+        cur.execute('ALTER TABLE hub_station ALTER COLUMN "name" TYPE varchar(300)')
+    other.close()
+    assert _accepted(station, make_event)

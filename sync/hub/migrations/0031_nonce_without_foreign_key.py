@@ -29,6 +29,8 @@ def up(migrator, db):
 
 
 def down(migrator, db):
+    # a nonce of no station would refuse the key; nonces live minutes, so these are simply dropped
+    db.execute_sql('DELETE FROM "hub_nonce" WHERE "station_id" NOT IN (SELECT "id" FROM "hub_station")')
     if isinstance(db, PostgresqlDatabase):
         db.execute_sql('ALTER TABLE "hub_nonce" ADD FOREIGN KEY ("station_id") REFERENCES "hub_station" ("id") '
                        'ON DELETE CASCADE')
