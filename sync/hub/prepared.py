@@ -36,6 +36,7 @@ _NAMES: WeakKeyDictionary[Any, dict[str, str]] = WeakKeyDictionary()  # connecti
 _SETTINGS = {"enabled": True}
 _PLAN_CHANGED, _NOT_PREPARED = "0A000", "26000"  # SQLSTATEs of a prepared statement gone stale
 _STALE = (_PLAN_CHANGED, _NOT_PREPARED)
+_NOT_WAITING = "SET LOCAL synchronous_commit TO off; "
 
 
 def configure(enabled: bool) -> None:
@@ -48,16 +49,23 @@ def in_use() -> bool:
     return _SETTINGS["enabled"] and isinstance(db.obj, PostgresqlDatabase)
 
 
-def execute(sql: str, params: Sequence[Any] = ()) -> Any:
+def execute(sql: str, params: Sequence[Any] = (), *, durable: bool = True) -> Any:
     """Run ``sql`` (placeholders ``db.param``, no other ``%``) with ``params``; return the cursor.
 
     On PostgreSQL the statement is prepared on this connection the first time it meets it. Its
     parameters' types are those PostgreSQL infers from where they stand (a column compared or
     assigned), so write ``= ANY(%s)`` for a list of keys (:func:`any_of`), not an ``IN`` list
     whose length would make each size a statement of its own.
+
+    ``durable=False``: a write of telemetry (a station's last contact, its heartbeat) that the next
+    request writes again. Run on its own, its commit does not wait for the log to reach the disk
+    (``SET LOCAL synchronous_commit`` in the same round trip: one implicit transaction) — every pull
+    of every station made that wait. A database crash may lose the last fraction of a second of
+    such writes, never an event. Inside a transaction it changes nothing: the batch's commit stays durable.
     """
+    prefix = _NOT_WAITING if not durable and isinstance(db.obj, PostgresqlDatabase) and not db.in_transaction() else ""
     if not in_use():
-        return db.execute_sql(sql, params)
+        return db.execute_sql(prefix + sql, params)
     connection = db.connection()
     names = _NAMES.get(connection)
     if names is None:
@@ -67,7 +75,7 @@ def execute(sql: str, params: Sequence[Any] = ()) -> Any:
         name = f"hub_prepared_{len(names)}"
         _prepare(name, sql, len(params))
         names[sql] = name
-    statement = f"EXECUTE {name}(" + ", ".join(["%s"] * len(params)) + ")" if params else f"EXECUTE {name}"
+    statement = prefix + (f"EXECUTE {name}(" + ", ".join(["%s"] * len(params)) + ")" if params else f"EXECUTE {name}")
     try:
         return db.execute_sql(statement, params)
     except DatabaseError as exc:

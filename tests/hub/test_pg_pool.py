@@ -210,3 +210,32 @@ def test_a_station_is_served_after_its_table_changed_under_a_running_hub(pg_hub_
         cur.execute('ALTER TABLE hub_station ALTER COLUMN "name" TYPE varchar(300)')
     other.close()
     assert _accepted(station, make_event)
+
+
+def test_telemetry_alone_does_not_wait_for_the_disk_and_a_batch_still_does(pg_hub_app, make_station, make_event,
+                                                                           caplog):
+    """A pull's "last seen" and a resent batch's heartbeat are written without waiting for the log to
+    reach the disk (every pull of every station waited); a batch that stores events commits durably,
+    its heartbeat inside it."""
+    import logging
+
+    station = make_station(pg_hub_app, "ST-A", "甲村便民服务站")
+    event = make_event()
+
+    def sent(action) -> list[str]:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="peewee"):
+            action()
+        return [r.msg[0] for r in caplog.records if isinstance(r.msg, tuple)]
+
+    stored = sent(lambda: station.batch([event], heartbeat={"queue_length": 3}))
+    assert any('"hub_event"' in sql or "EXECUTE" in sql for sql in stored)
+    assert not [sql for sql in stored if "synchronous_commit" in sql]  # the events' commit waits for the disk
+    resent = sent(lambda: station.batch([event], heartbeat={"queue_length": 0}))
+    assert [sql for sql in resent if sql.startswith("SET LOCAL synchronous_commit TO off; EXECUTE")]
+    pulled = sent(lambda: station.client.get("/api/v1/changes", headers=protocol.sign_request(
+        station.secret, "GET", "/api/v1/changes", b"", station=station.code)))
+    assert [sql for sql in pulled if sql.startswith("SET LOCAL synchronous_commit TO off; EXECUTE")]
+    with pg_hub_app.app_context():
+        from sync.hub.models import Station
+        assert Station.get(Station.code == "ST-A").queue_length == 0  # and what it wrote is there

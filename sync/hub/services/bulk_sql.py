@@ -94,7 +94,7 @@ _CHECKED: dict[tuple[Any, ...], str] = {}  # shape -> the statement for the driv
 
 
 def prepared_update(model: type, changes: dict[str, Any], where: dict[str, Any], *,
-                    plan_once: bool = False) -> Callable[[], int]:
+                    plan_once: bool = False, durable: bool = True) -> Callable[[], int]:
     """``UPDATE … SET changes WHERE`` each of ``where`` equal, ready to run; the function returns the rows changed.
 
     A station syncing every few minutes sends a few events at a time, and each moved case was an
@@ -103,7 +103,8 @@ def prepared_update(model: type, changes: dict[str, Any], where: dict[str, Any],
     types in each process, and the statement is kept only when the parameters converted here are
     exactly those peewee passed; after that only the parameters are converted. ``plan_once``: the
     database plans it once per connection (:mod:`sync.hub.prepared`), for a table whose size does
-    not change the right plan (the stations; not the cases, which grow).
+    not change the right plan (the stations; not the cases, which grow). ``durable=False``: telemetry,
+    see :func:`sync.hub.prepared.execute`.
     """
     fields = [f for f in model._meta.sorted_fields if f.name in changes]
     keys = [model._meta.fields[name] for name in where]
@@ -119,9 +120,10 @@ def prepared_update(model: type, changes: dict[str, Any], where: dict[str, Any],
             sql, expected = model.update(**changes).where(*[field == where[field.name] for field in keys]).sql()
             statement = sql if list(map(_comparable, params)) == list(map(_comparable, expected)) else ""
         _CHECKED[shape] = statement or ""
+    if statement and plan_once:
+        return lambda: prepared.execute(statement, params, durable=durable).rowcount
     if statement:
-        run = prepared.execute if plan_once else db.execute_sql
-        return lambda: run(statement, params).rowcount
+        return lambda: db.execute_sql(statement, params).rowcount
     return by_peewee
 
 

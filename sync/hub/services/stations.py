@@ -98,12 +98,13 @@ def _heartbeat_update(station: Station, heartbeat: dict[str, Any],
     values.update(heartbeat=heartbeat, heartbeat_at=now, last_seen_at=now)
     # Every batch a station sends carries one: rendered by peewee each time, this update cost the
     # hub about as much as the rest of a one-event batch (issue 17). Rendered once per shape instead.
-    return prepared_update(Station, values, {"id": station.id}, plan_once=True)
+    return prepared_update(Station, values, {"id": station.id}, plan_once=True, durable=False)
 
 
 def touch(station: Station, *, now: dt.datetime | None = None) -> None:
     """Remember that the station reached us, even without a heartbeat (e.g. a pull)."""
-    prepared_update(Station, {"last_seen_at": now or utcnow()}, {"id": station.id}, plan_once=True)()  # every pull
+    prepared_update(Station, {"last_seen_at": now or utcnow()}, {"id": station.id}, plan_once=True,
+                    durable=False)()  # every pull
 
 
 def check_setting_urls(settings: dict[str, Any]) -> None:
