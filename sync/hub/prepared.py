@@ -22,7 +22,7 @@ itself; there this runs the statement as it is.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -52,10 +52,9 @@ def in_use() -> bool:
 def execute(sql: str, params: Sequence[Any] = (), *, durable: bool = True) -> Any:
     """Run ``sql`` (placeholders ``db.param``, no other ``%``) with ``params``; return the cursor.
 
-    On PostgreSQL the statement is prepared on this connection the first time it meets it. Its
+    On PostgreSQL the statement is prepared on this connection the first time it meets it; its
     parameters' types are those PostgreSQL infers from where they stand (a column compared or
-    assigned), so write ``= ANY(%s)`` for a list of keys (:func:`any_of`), not an ``IN`` list
-    whose length would make each size a statement of its own.
+    assigned).
 
     ``durable=False``: a write of telemetry (a station's last contact, its heartbeat) that the next
     request writes again. Run on its own, its commit does not wait for the log to reach the disk
@@ -95,16 +94,3 @@ def _prepare(name: str, sql: str, count: int) -> None:
     numbers = iter(range(1, count + 1))
     db.execute_sql(f"PREPARE {name} AS " + _PLACEHOLDER.sub(lambda _m: f"${next(numbers)}", sql))
 
-
-def any_of(column: str, keys: list[Any], chunk: int) -> Iterator[tuple[str, list[Any]]]:
-    """``"column" = ANY(%s)`` (PostgreSQL, prepared) or ``"column" IN (…)`` (SQLite) in chunks, with parameters.
-
-    One array parameter keeps one statement for every number of keys on PostgreSQL; SQLite,
-    which has no arrays, gets an IN list of the chunk's length.
-    """
-    for start in range(0, len(keys), chunk):
-        part = keys[start:start + chunk]
-        if in_use():
-            yield f'"{column}" = ANY({db.param})', [list(part)]
-        else:
-            yield f'"{column}" IN (' + ", ".join([db.param] * len(part)) + ")", list(part)

@@ -155,7 +155,7 @@ def test_a_heartbeat_that_cannot_be_stored_costs_no_event(any_hub_app, make_stat
             raise ValueError("heartbeat column refused")
         return write
 
-    monkeypatch.setattr(stations, "_heartbeat_update", broken)
+    monkeypatch.setattr(stations, "heartbeat_update", broken)
     events = [make_event() for _ in range(3)]
     results = station_a.results(events, heartbeat={"queue_length": 4})
     assert [r["status"] for r in results] == ["accepted"] * 3

@@ -29,24 +29,23 @@ from psycopg2.extras import Json, execute_values
 
 from sync.hub import prepared
 from sync.hub.extensions import db
-from sync.hub.prepared import any_of
 
 IN_CLAUSE = 500  # ids per IN (...) list: well under SQLite's and psycopg2's parameter limits
 
 
 def where_in(model: type, columns: tuple[str, ...] | None, key: str,
-              keys: list[str]) -> Iterator[tuple[str, list[Any]]]:
-    """``SELECT columns FROM table WHERE key`` is one of ``keys``, in chunks, as plain SQL and parameters.
+              keys: list[str]) -> Iterator[tuple[str, list[str]]]:
+    """``SELECT columns FROM table WHERE key IN (...)`` in chunks, as plain SQL and parameters.
 
     peewee renders an IN list parameter by parameter; for the 500 ids of a batch that cost more
-    than the database's own work. On PostgreSQL the keys are one array parameter, so the
-    statement is the same for every batch and can be prepared (:mod:`sync.hub.prepared`).
+    than the database's own work.
     """
     names = columns or tuple(field.column_name for field in model._meta.sorted_fields)
     quoted = ", ".join('"' + name + '"' for name in names)
-    head = f'SELECT {quoted} FROM "{model._meta.table_name}" WHERE '
-    for condition, params in any_of(key, keys, IN_CLAUSE):
-        yield head + condition, params
+    head = f'SELECT {quoted} FROM "{model._meta.table_name}" WHERE "{key}" IN '
+    for start in range(0, len(keys), IN_CLAUSE):
+        chunk = keys[start:start + IN_CLAUSE]
+        yield head + "(" + ", ".join([db.param] * len(chunk)) + ")", chunk
 
 
 def prepared_insert(model: type, rows: list[dict[str, Any]]) -> Callable[[], None]:

@@ -67,29 +67,27 @@ def receive_batch(station: Station, batch: dict[str, Any], *, grace_days: int,
     # the batch's case events the path at once
     visits = {i for i in order if isinstance(events[i], dict) and events[i].get("kind") in rules_events.VISIT_KINDS}
     cases = [i for i in order if i not in visits]
-    ran = [False]
+    also_ran = False  # only once the batch's transaction committed with it
     try:
-        for index, result in zip(sorted(cases), _receive_at_once(station, events, cases, batch_id=batch_id,
-                                                                   grace_days=grace_days, also=also, ran=ran),
-                                 strict=True):
+        at_once, also_ran = _receive_at_once(station, events, cases, batch_id=batch_id, grace_days=grace_days,
+                                             also=also)
+        for index, result in zip(sorted(cases), at_once, strict=True):
             results[index] = result
     except (IntegrityError, _LostRace):
-        ran[0] = False
         pass  # a concurrent worker touched the same events or cases: take them one by one
     except Exception:  # noqa: BLE001 - the one-by-one path isolates (and logs) the culprit
-        ran[0] = False  # rolled back with the batch
         log.info("hub: batch %s from %s retried event by event", batch_id, station.code, exc_info=True)
     for index in order:
         if results[index] is None:
             results[index] = receive_event(station, events[index], batch_id=batch_id, grace_days=grace_days)
     tally.fold_sometimes()  # after the batch's own transaction, so a failed fold never undoes the batch
-    return [r for r in results if r is not None], ran[0]
+    return [r for r in results if r is not None], also_ran
 
 
 def _receive_at_once(station: Station, events: list[Any], order: list[int], *, batch_id: str | None,
-                     grace_days: int, also: Callable[[], Any] | None = None,
-                     ran: list[bool] | None = None) -> list[protocol.EventResult]:
-    """Classify a whole batch, then store it in one transaction; raise to make the caller go one by one.
+                     grace_days: int, also: Callable[[], Any] | None = None) -> tuple[list[protocol.EventResult], bool]:
+    """Classify a whole batch, then store it in one transaction (``also`` last in it); raise to make
+    the caller go one by one. Returns the results, and whether ``also`` was written.
 
     The same :func:`~sync.hub.services.classify.classify` as :func:`receive_event`, in the same
     (case, seq) order, but the rows already at the hub are read up front and the new ones written
@@ -183,7 +181,7 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
                for case_id, names in changed.items() if case_id not in new_cases]
     insert_events = prepared_insert(Event, stored)
     if not (writes or new_cases or updates or stored):
-        return [r for r in results if r is not None]  # nothing new: no transaction to open
+        return [r for r in results if r is not None], False  # nothing new: no transaction to open
     with db.atomic():
         for pending in writes:
             pending()
@@ -208,9 +206,7 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
         tally.write(counted)
         if also is not None:  # last: it locks the station's row, which the station's other batches update too
             also()
-            if ran is not None:
-                ran[0] = True
-    return [r for r in results if r is not None]
+    return [r for r in results if r is not None], also is not None
 
 
 def receive_event(station: Station, event: Any, *, batch_id: str | None = None,

@@ -69,13 +69,11 @@ def rotate_secret(code: str) -> str:
     return secret
 
 
-def record_heartbeat(station: Station, raw: Any, *, now: dt.datetime | None = None) -> dict[str, Any]:
+def record_heartbeat(station: Station, raw: Any, *, now: dt.datetime | None = None) -> None:
     """Store the station's latest heartbeat; unknown or malformed fields are dropped, not fatal."""
-    heartbeat = protocol.normalize_heartbeat(raw)
-    update = _heartbeat_update(station, heartbeat, now)
+    update = heartbeat_update(station, raw, now=now)
     if update is not None:
         update()
-    return heartbeat
 
 
 def heartbeat_update(station: Station, raw: Any, *, now: dt.datetime | None = None) -> Callable[[], Any] | None:
@@ -84,11 +82,7 @@ def heartbeat_update(station: Station, raw: Any, *, now: dt.datetime | None = No
     A batch's heartbeat is written inside the batch's own transaction (ingest.receive_batch's
     ``also``), so it costs no commit of its own.
     """
-    return _heartbeat_update(station, protocol.normalize_heartbeat(raw), now)
-
-
-def _heartbeat_update(station: Station, heartbeat: dict[str, Any],
-                      now: dt.datetime | None) -> Callable[[], Any] | None:
+    heartbeat = protocol.normalize_heartbeat(raw)
     if not heartbeat:
         return None
     now = now or utcnow()

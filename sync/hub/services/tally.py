@@ -24,7 +24,6 @@ from peewee import PostgresqlDatabase
 from rules.statistics import decision_class
 from sync.hub.extensions import db
 from sync.hub.models import CaseTallyDelta
-from sync.hub.prepared import any_of
 from sync.hub.services.bulk_sql import IN_CLAUSE, prepared_insert
 
 log = logging.getLogger(__name__)
@@ -39,7 +38,7 @@ COUNTED = ("received_time", "closed_at", "status", "item_name", "area_code", "ag
 
 _CURRENT_NAMES = ("id", "station_id", *COUNTED)
 _CURRENT = ("SELECT " + ", ".join(f'"{name}"' for name in _CURRENT_NAMES)
-            + ' FROM "hub_case" WHERE {ids} ORDER BY "id"{lock}')
+            + ' FROM "hub_case" WHERE "id" IN ({ids}) ORDER BY "id"{lock}')
 
 Key = tuple[str, str, str]  # (day, figure, label)
 
@@ -185,8 +184,10 @@ def current(ids: list[int]) -> dict[int, Any]:
     found: dict[int, Any] = {}
     ordered = sorted(set(ids))
     lock = " FOR UPDATE" if db.for_update else ""
-    for condition, params in any_of("id", ordered, IN_CLAUSE):
-        for values in db.execute_sql(_CURRENT.format(ids=condition, lock=lock), params).fetchall():
+    for start in range(0, len(ordered), IN_CLAUSE):
+        chunk = ordered[start:start + IN_CLAUSE]
+        sql = _CURRENT.format(ids=", ".join([db.param] * len(chunk)), lock=lock)
+        for values in db.execute_sql(sql, chunk).fetchall():
             row = SimpleNamespace(**dict(zip(_CURRENT_NAMES, values, strict=True)))
             found[row.id] = row
     return found
