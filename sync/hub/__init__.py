@@ -237,7 +237,7 @@ def configure_templates(app: Flask) -> None:
         The county's users are few: one read of all of them per page, however many rows show a name.
         """
         if "person_names" not in g:
-            g.person_names = users.person_names(u.username for u in HubUser.select(HubUser.username))
+            g.person_names = users.person_names()
         return g.person_names.get(login or "", login or "")
 
     @app.template_filter("readable_json")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from peewee import IntegrityError
 from werkzeug.security import generate_password_hash
 
@@ -64,18 +62,20 @@ def set_name(username: str, name: str) -> None:
         raise ValidationError(f"没有用户 {username}。")
 
 
-def person_names(logins: Iterable[str]) -> dict[str, str]:
-    """Each login's person name, for showing who acted; a login with no account (a peer county's
-    clerk, an older record) stands as it is, so nothing is ever shown blank."""
-    wanted = {login for login in logins if login}
-    found = {u.username: (u.name or "").strip() for u in
-             HubUser.select(HubUser.username, HubUser.name).where(HubUser.username.in_(list(wanted)))} if wanted else {}
-    return {login: found.get(login) or login for login in wanted}
+def person_names() -> dict[str, str]:
+    """Every county user's person name by login, for showing who acted; one without a name set
+    stands as the login, so nothing is ever shown blank. The county's users are few."""
+    return {u.username: (u.name or "").strip() or u.username
+            for u in HubUser.select(HubUser.username, HubUser.name)}
 
 
 def person_name(login: str | None) -> str:
-    """One login's person name (see :func:`person_names`); empty for no login."""
-    return person_names([login or ""]).get(login or "", "")
+    """One login's person name; a login with no account (a peer county's clerk, an older record)
+    stands as it is, and no login is empty."""
+    if not login:
+        return ""
+    user = HubUser.get_or_none(HubUser.username == login)
+    return ((user.name or "").strip() if user else "") or login
 
 
 def set_role(username: str, role: str) -> None:
