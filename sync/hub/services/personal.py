@@ -49,10 +49,10 @@ REVEALABLE = {
     "applicant_phone": ("applicant", "phone", "申请人联系电话"),
     "proxy_id_number": ("proxy", "id_number", "代办人证件号码"),
 }
-#: A number inside a form's field, as the reveal form names it: ``form_values/<field>/<n>``, the n-th
-#: masked number of that field (from 0), in the order the case page shows them.
 #: The longest reason a clerk may give for seeing a full number; it is kept word for word in the access log.
 REVEAL_REASON_MAX = 200
+#: A number inside a form's field, as the reveal form names it: ``form_values/<field>/<n>``, the n-th
+#: masked number of that field (from 0), in the order the case page shows them.
 FORM_NUMBER = "form_values/"
 #: A number inside a station's note on the case (备注): ``notes/<seq>/<n>``, ``seq`` the note event's.
 NOTE_NUMBER = "notes/"
