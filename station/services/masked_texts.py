@@ -20,7 +20,7 @@ from typing import NamedTuple
 from rules.privacy import number_at, numbered_pieces
 from station.models import Case, CaseMaterial, Remedy, TimelineEntry
 from station.services.errors import DomainError
-from sync.outbox import OutboxEvent
+from sync.outbox import case_sync_state
 
 FORM = "form_values"
 MATERIALS = "materials"
@@ -84,11 +84,9 @@ def _texts(case: Case) -> dict[str, Text]:
         for key, title in REMEDY_TEXTS.items():
             if isinstance(data.get(key), str) and data[key]:
                 found[f"{head}/{key}"] = Text(title, f"差评整改 {r.remedy_id} 的{title}", key, data[key])
-    set_aside = (OutboxEvent.select(OutboxEvent.reason).where((OutboxEvent.case_id == case.id)
-                                                              & (OutboxEvent.state == "set_aside"))
-                 .order_by(OutboxEvent.seq).first())  # the one the sync state names (sync.outbox.case_sync_state)
-    if set_aside is not None and set_aside.reason:  # the county's words: they may echo the number it refused
-        found[SYNC_REASON] = Text("同步状态", "同步退回原因", "note", set_aside.reason)
+    reason = case_sync_state(case.id).get("reason")  # the reason the case page's sync state shows
+    if reason:  # the county's words: they may echo the number it refused
+        found[SYNC_REASON] = Text("同步状态", "同步退回原因", "note", reason)
     for e in TimelineEntry.select().where(TimelineEntry.case == case).order_by(TimelineEntry.id):
         found[f"{TIMELINE}/{e.id}"] = Text(e.actor, f"办理过程 {e.at:%Y-%m-%d %H:%M} 的记录", "message", e.message or "")
     return found
