@@ -315,12 +315,21 @@ def json_text(obj: Any) -> str:
     Unlike :func:`canonical_json` nothing is hashed over these bytes, so floats may be written
     in either library's (equally exact, round-tripping) notation.
     """
+    return json_bytes(obj).decode("utf-8")
+
+
+def json_bytes(obj: Any) -> bytes:
+    """:func:`json_text` as the UTF-8 bytes it is sent or sealed as.
+
+    orjson writes bytes; taking them as text and encoding that again walked every character of a
+    batch's Chinese twice more (about 5 % of the hub's instructions for a batch).
+    """
     if orjson is None:
-        return _json_text(obj)
+        return _json_text(obj).encode("utf-8")
     try:
-        return orjson.dumps(obj).decode("utf-8")
+        return orjson.dumps(obj)
     except TypeError:
-        return _json_text(obj)
+        return _json_text(obj).encode("utf-8")
 
 
 def _json_text(obj: Any) -> str:
@@ -347,7 +356,7 @@ def encode_body(obj: Any, *, compress: bool = True) -> bytes:
 
     ``mtime=0`` makes the bytes reproducible, so a resent batch has the same body digest.
     """
-    raw = json_text(obj).encode("utf-8")
+    raw = json_bytes(obj)
     return compress_body(raw) if compress else raw
 
 

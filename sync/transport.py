@@ -78,7 +78,7 @@ class HubClient:
 
     def post_json(self, path: str, obj: Any) -> tuple[int, dict[str, Any]]:
         """POST ``obj`` as gzipped JSON (how every body of the protocol goes), signed; see :meth:`call`."""
-        body = protocol.compress_body(protocol.json_text(obj).encode("utf-8"))
+        body = protocol.compress_body(protocol.json_bytes(obj))
         return self.call("POST", path, body, headers=JSON_GZIP)
 
     def call(self, method: str, path: str, body: bytes | BinaryIO = b"", *, headers: dict[str, str] | None = None,

@@ -53,12 +53,17 @@ class KeyRing:
     _ciphers: dict[str, AESGCM] = field(default_factory=dict, repr=False)
 
     # --- text ---------------------------------------------------------------------------------
-    def seal(self, text: str | None) -> str:
-        """Seal a text value; the empty value stays empty (nothing to hide, and lists stay cheap)."""
+    def seal(self, text: str | bytes | None) -> str:
+        """Seal a text value; the empty value stays empty (nothing to hide, and lists stay cheap).
+
+        ``bytes`` are the text already encoded as UTF-8 (JSON as orjson writes it): sealed as they
+        are, not decoded and encoded again.
+        """
         if not text:
             return ""
         nonce = secrets.token_bytes(NONCE_BYTES)
-        sealed = self._cipher(self.current).encrypt(nonce, text.encode("utf-8"), self.current.encode())
+        plain = text if isinstance(text, bytes) else text.encode("utf-8")
+        sealed = self._cipher(self.current).encrypt(nonce, plain, self.current.encode())
         return f"{TEXT_PREFIX}{self.current}:{base64.b64encode(nonce + sealed).decode('ascii')}"
 
     def unseal(self, stored: str | None) -> str:

@@ -164,3 +164,20 @@ def test_a_batch_sent_again_is_answered_from_the_stored_events_alone(request, da
         assert [r.status for r in mixed] == ["duplicate"] * 4 + ["accepted"]
         assert cases_read and begun  # the new event's case was read and its event stored
         assert Event.select().where(Event.event_id == later["event_id"]).exists()
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_each_case_of_a_batch_keeps_its_own_time_received(request, database, make_station, make_event):
+    """The batch's rows share one "now", written once; each case's own time received stays its own."""
+    app = request.getfixturevalue("hub_app" if database == "sqlite" else "pg_hub_app")
+    make_station(app, "ST-A", "甲村便民服务站")
+    times = ["2026-11-20T09:30:00+08:00", "2026-11-21T15:05:07+08:00", "2026-11-23T08:00:59+08:00"]
+    batch = [make_event(payload=case_snapshot(received_at=at)) for at in times]
+    with app.app_context():
+        station = Station.get(Station.code == "ST-A")
+        results, _ = ingest.receive_batch(station, {"events": batch}, grace_days=30)
+        assert [r.status for r in results] == ["accepted"] * 3
+        cases = {c.case_id: c for c in HubCase.select()}
+        got = [cases[event["case_id"]].received_time.isoformat(" ") for event in batch]
+        assert got == ["2026-11-20 09:30:00", "2026-11-21 15:05:07", "2026-11-23 08:00:59"]
+        assert len({(c.created_at, c.updated_at) for c in cases.values()}) == 1  # the batch's one "now"

@@ -21,6 +21,16 @@ def test_a_sealed_value_hides_the_number_and_opens_again():
     assert ring.seal("") == "" and ring.unseal("") == ""
 
 
+def test_text_handed_over_as_its_utf8_bytes_opens_as_the_same_text():
+    # the hub seals event bodies as orjson writes them (bytes), and reads them back as text
+    text = '{"applicant":{"name":"𠮷野家","id_number":"' + ID + '"}}'
+    ring = new_key_ring()
+    stored = ring.seal(text.encode("utf-8"))
+    assert ID not in stored
+    assert ring.unseal(stored) == text
+    assert ring.seal(b"") == ""
+
+
 def test_a_value_stored_before_sealing_reads_as_it_was():
     assert new_key_ring().unseal("13912345678") == "13912345678"
 

@@ -65,7 +65,7 @@ def page_for(station: Station, cursor: int, limit: int, *, max_bytes: int, devic
                 next_cursor = row.id
                 continue
         item = {"change_id": row.id, "kind": row.kind, "case_id": row.case_id, "payload": payload}
-        size += len(protocol.json_text(item).encode("utf-8"))
+        size += len(protocol.json_bytes(item))
         if out and size > max_bytes:
             has_more = True
             break

@@ -38,7 +38,7 @@ from rules.privacy import (
 from sync.hub.extensions import key_ring
 from sync.hub.models import Event, HubCase, Station
 from sync.hub.services.errors import ValidationError
-from sync.protocol import json_text
+from sync.protocol import json_bytes
 
 PEOPLE = ("applicant", "proxy")
 SEALED_FIELDS = ("id_number", "phone", "address")
@@ -69,7 +69,7 @@ def seal_snapshot(payload: dict[str, Any]) -> dict[str, Any]:
         fields = snapshot.get(person)
         if isinstance(fields, dict) and any(name in fields for name in SEALED_FIELDS):
             kept = {name: value for name, value in fields.items() if name not in SEALED_FIELDS}
-            kept[SEALED_KEY] = ring.seal(json_text({name: fields[name] for name in SEALED_FIELDS if name in fields}))
+            kept[SEALED_KEY] = ring.seal(json_bytes({name: fields[name] for name in SEALED_FIELDS if name in fields}))
             snapshot[person] = kept
     return snapshot
 
@@ -165,7 +165,7 @@ def id_indexes(payload: dict[str, Any]) -> dict[str, str | None]:
 # --- event bodies and conflict copies ----------------------------------------------------------
 def seal_body(event: Any) -> str:
     """The stored copy of an event: its JSON sealed whole (the digest is taken of the plain event)."""
-    return key_ring.obj.seal(json_text(event))
+    return key_ring.obj.seal(json_bytes(event))
 
 
 def open_body(stored: Any) -> Any:

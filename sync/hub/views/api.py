@@ -45,7 +45,7 @@ def _platform() -> CasePlatform:
 
 def reply(payload: dict[str, Any], status: int = 200) -> Response:
     """A JSON answer with ``server_time``, signed when the request was authenticated."""
-    body = protocol.json_text({"server_time": protocol.server_time(), **payload}).encode("utf-8")
+    body = protocol.json_bytes({"server_time": protocol.server_time(), **payload})
     # Per-event results are most of the bytes a push moves; on a thin link they are worth
     # compressing. The signature covers the JSON itself, before the transfer encoding.
     wire = body
