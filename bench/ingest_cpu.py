@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import cpu_seconds, host_speed_ms
+from bench.common import cpu_seconds, host_speed_ms, python_speed_ms
 from bench.hub_load import _backlogs, batch_body
 from bench.hubs import _config, register
 from bench.province import _backend_pids
@@ -80,7 +80,7 @@ def run(workdir: Path, stations: int, cases_per_station: int, batches: tuple[int
     if dsn is None:
         return {"skipped": "PostgreSQL not reachable at 127.0.0.1:5432 (db test, user postgres/root)"}
     backlogs = _backlogs(workdir / "ingest-cpu-station", stations, cases_per_station)
-    before = host_speed_ms()
+    before, python_before = host_speed_ms(), python_speed_ms()
     runs = []
     for size in batches:
         tries = sorted((_one(workdir, dsn, backlogs, size) for _ in range(max(1, repeats))),
@@ -88,4 +88,5 @@ def run(workdir: Path, stations: int, cases_per_station: int, batches: tuple[int
         runs.append({**tries[len(tries) // 2], "all": [r["cpu_us_per_event"] for r in tries]})
     return {"database": "PostgreSQL (throwaway schemas, dropped afterwards)", "stations": stations,
             "events": sum(len(b) for b in backlogs), "runs": runs,
-            "host_speed_ms": [before, host_speed_ms()]}  # the machine's pace before and after (bench.common)
+            "host_speed_ms": [before, host_speed_ms()],  # the machine's pace before and after (bench.common)
+            "python_speed_ms": [python_before, python_speed_ms()]}

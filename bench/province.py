@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import cpu_seconds, host_speed_ms, summary_ms
+from bench.common import cpu_seconds, host_speed_ms, python_speed_ms, summary_ms
 from bench.hub_load import _backlogs, _Station
 from bench.hubs import count_events, fold_rollup, hub_processes, register, rollup_matches_backfill
 from demo.loopback import local_postgres_dsn, throwaway_schema
@@ -132,7 +132,7 @@ def run(workdir: Path, stations: int, cases_per_station: int, processes: tuple[i
     if dsn is None:
         return {"skipped": "PostgreSQL not reachable at 127.0.0.1:5432 (db test, user postgres/root)"}
     backlogs = _backlogs(workdir, stations, cases_per_station)
-    before = host_speed_ms()
+    before, python_before = host_speed_ms(), python_speed_ms()
     runs = []
     for workers in processes:
         for mode in ("day", "burst"):
@@ -148,6 +148,7 @@ def run(workdir: Path, stations: int, cases_per_station: int, processes: tuple[i
         "database": "PostgreSQL (throwaway schemas, dropped afterwards)",
         "machine_cpus": os.cpu_count(),
         "host_speed_ms": [before, host_speed_ms()],  # the machine's pace before and after (bench.common)
+        "python_speed_ms": [python_before, python_speed_ms()],
         "runs": runs,
         "burst_as_stations_batch": as_sent,
         "burst_as_stations_batch_cpu_us_worst": max(as_sent_costs) if as_sent_costs else None,
