@@ -120,19 +120,53 @@ class HubPostgresPool(PooledPostgresqlDatabase):
                 self._state.begin_pending = conn
             raise
 
+    # And a transaction's COMMIT may ride with its last statement ("…; COMMIT"): a batch's
+    # heartbeat update is the last thing its transaction writes, and its commit was a round trip
+    # of its own (each costs the database far more in place than its work: docs/benchmarks.md,
+    # "Session 11").
+
+    def execute_then_commit(self, sql: str, params: object = None) -> object:
+        """Run ``sql`` as the open transaction's last statement, its COMMIT in the same round trip.
+
+        The ``commit()`` the transaction's end then calls sends nothing, and any statement sent in
+        between is refused: it would run outside the transaction. If ``sql`` fails, nothing is
+        committed and the transaction rolls back as usual. Outside a transaction it just runs.
+        Only for the outermost transaction's own last statement: peewee keeps no count of the
+        savepoints of an ``atomic()`` inside another, so the caller must know it owns the transaction.
+        """
+        if not self.in_transaction():
+            return self.execute_sql(sql, params)
+        conn = self._state.conn
+        cursor = self.execute_sql(sql + "; COMMIT", params)
+        self._state.committed = conn
+        return cursor
+
+    def _committed(self) -> bool:
+        committed = getattr(self._state, "committed", None)
+        return committed is not None and committed is self._state.conn
+
+    def _refuse_after_commit(self) -> None:
+        if self._committed():
+            raise RuntimeError("hub: a statement after its transaction's COMMIT was sent would run outside it")
+
     def cursor(self, *args: object, **kwargs: object) -> object:
+        self._refuse_after_commit()  # every statement, COPY included, takes a cursor here
         if self._begin_pending():
             self._state.begin_pending = None
             super().cursor().execute("BEGIN")
         return super().cursor(*args, **kwargs)
 
     def commit(self) -> None:
+        if self._committed():
+            self._state.committed = None
+            return
         if self._begin_pending():
             self._state.begin_pending = None
             return
         super().commit()
 
     def rollback(self) -> None:
+        self._state.committed = None  # the statement carrying it failed (or, wrongly, Python after it)
         if self._begin_pending():
             self._state.begin_pending = None
             return

@@ -29,6 +29,7 @@ from weakref import WeakKeyDictionary
 from peewee import DatabaseError, PostgresqlDatabase
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
+from sync.hub.database import HubPostgresPool
 from sync.hub.extensions import db
 
 _PLACEHOLDER = re.compile(r"%s")
@@ -49,7 +50,7 @@ def in_use() -> bool:
     return _SETTINGS["enabled"] and isinstance(db.obj, PostgresqlDatabase)
 
 
-def execute(sql: str, params: Sequence[Any] = (), *, durable: bool = True) -> Any:
+def execute(sql: str, params: Sequence[Any] = (), *, durable: bool = True, commit: bool = False) -> Any:
     """Run ``sql`` (placeholders ``db.param``, no other ``%``) with ``params``; return the cursor.
 
     On PostgreSQL the statement is prepared on this connection the first time it meets it; its
@@ -61,10 +62,15 @@ def execute(sql: str, params: Sequence[Any] = (), *, durable: bool = True) -> An
     (``SET LOCAL synchronous_commit`` in the same round trip: one implicit transaction) — every pull
     of every station made that wait. A database crash may lose the last fraction of a second of
     such writes, never an event. Inside a transaction it changes nothing: the batch's commit stays durable.
+
+    ``commit=True``: the last statement of the open transaction; its COMMIT goes with it
+    (:meth:`sync.hub.database.HubPostgresPool.execute_then_commit`; elsewhere the transaction's
+    end commits as usual). The cursor's row count is then the COMMIT's, not the statement's.
     """
     prefix = _NOT_WAITING if not durable and isinstance(db.obj, PostgresqlDatabase) and not db.in_transaction() else ""
+    run = db.obj.execute_then_commit if commit and isinstance(db.obj, HubPostgresPool) else db.execute_sql
     if not in_use():
-        return db.execute_sql(prefix + sql, params)
+        return run(prefix + sql, params)
     connection = db.connection()
     names = _NAMES.get(connection)
     if names is None:
@@ -76,7 +82,7 @@ def execute(sql: str, params: Sequence[Any] = (), *, durable: bool = True) -> An
         names[sql] = name
     statement = prefix + (f"EXECUTE {name}(" + ", ".join(["%s"] * len(params)) + ")" if params else f"EXECUTE {name}")
     try:
-        return db.execute_sql(statement, params)
+        return run(statement, params)
     except DatabaseError as exc:
         # The session lost the statement (26000: a pooler gave another session) or its plan no
         # longer fits (0A000: a column's type changed under a running hub). Outside a transaction

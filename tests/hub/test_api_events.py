@@ -151,7 +151,7 @@ def test_a_heartbeat_that_cannot_be_stored_costs_no_event(any_hub_app, make_stat
     station_a = make_station(any_hub_app, "ST-A", "甲村便民服务站")
 
     def broken(*_args, **_kwargs):
-        def write():
+        def write(**_how):
             raise ValueError("heartbeat column refused")
         return write
 

@@ -239,3 +239,69 @@ def test_telemetry_alone_does_not_wait_for_the_disk_and_a_batch_still_does(pg_hu
     with pg_hub_app.app_context():
         from sync.hub.models import Station
         assert Station.get(Station.code == "ST-A").queue_length == 0  # and what it wrote is there
+
+
+def test_a_batchs_commit_goes_with_its_heartbeat_in_one_round_trip(pg_hub_app, make_station, make_event, caplog,
+                                                                   monkeypatch):
+    """The heartbeat is the last thing a storing batch writes; its transaction's COMMIT rides with it
+    (one round trip fewer per batch), and what the batch wrote is there for every other connection."""
+    import logging
+
+    from sync.hub.services import ingest
+
+    station = make_station(pg_hub_app, "ST-A", "甲村便民服务站")
+    monkeypatch.setattr(ingest.tally, "fold_sometimes", lambda: None)  # one batch in 20 folds apart
+    commits: list[bool] = []
+    real_commit = peewee.Database.commit
+    monkeypatch.setattr(peewee.Database, "commit", lambda self: commits.append(True) or real_commit(self))
+    event = make_event()
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        answer = station.batch([event], heartbeat={"queue_length": 6})
+    assert answer.json["results"][0]["status"] == "accepted"
+    sent = [r.msg[0] for r in caplog.records if isinstance(r.msg, tuple)]
+    assert [sql for sql in sent if sql.startswith("EXECUTE") and sql.endswith("; COMMIT")]
+    assert commits == []  # no COMMIT of its own
+    other = psycopg2.connect(pg_hub_app.config["DATABASE_URL"])
+    with other.cursor() as cur:
+        cur.execute("SELECT count(*) FROM hub_event WHERE event_id = %s", (event["event_id"],))
+        assert cur.fetchone()[0] == 1
+        cur.execute("SELECT queue_length FROM hub_station WHERE code = 'ST-A'")
+        assert cur.fetchone()[0] == 6
+    other.close()
+
+
+def test_nothing_runs_after_a_commit_sent_with_the_last_statement_and_a_failed_one_commits_nothing(pg_hub_app):
+    """A statement after the COMMIT that rode with the last one is refused (it would run outside the
+    transaction); a last statement that fails takes its transaction down whole."""
+    pool = pg_hub_app.extensions["hub_db"]
+    with pool.connection_context():
+        pool.execute_sql("CREATE TABLE commit_probe (n integer)")
+        with pytest.raises(RuntimeError, match="outside"), pool.atomic():
+            pool.execute_sql("INSERT INTO commit_probe VALUES (1)")
+            pool.execute_then_commit("INSERT INTO commit_probe VALUES (2)")
+            pool.execute_sql("INSERT INTO commit_probe VALUES (3)")  # would run in autocommit
+        with pytest.raises(peewee.DataError), pool.atomic():
+            pool.execute_sql("INSERT INTO commit_probe VALUES (4)")
+            pool.execute_then_commit("INSERT INTO commit_probe VALUES (1 / 0)")  # refused: its COMMIT never runs
+        assert pool.execute_sql("SELECT n FROM commit_probe ORDER BY n").fetchall() == [(1,), (2,)]
+        assert pool.connection().get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+
+
+def test_a_batch_taken_inside_a_callers_transaction_leaves_the_commit_to_the_caller(pg_hub_app, make_station,
+                                                                                    make_event):
+    """Inside another transaction the batch's own is a savepoint: its heartbeat carries no COMMIT,
+    and the caller's failure undoes the batch."""
+    from sync.hub.models import Event, Station
+    from sync.hub.services import ingest, stations
+
+    make_station(pg_hub_app, "ST-A", "甲村便民服务站")
+    pool = pg_hub_app.extensions["hub_db"]
+    event = make_event()
+    with pg_hub_app.app_context(), pool.connection_context():
+        station = Station.get(Station.code == "ST-A")
+        with pytest.raises(RuntimeError, match="caller"), pool.atomic():
+            beat = stations.heartbeat_update(station, {"queue_length": 2})
+            results, stored_beat = ingest.receive_batch(station, {"events": [event]}, grace_days=30, also=beat)
+            assert results[0].status == "accepted" and stored_beat
+            raise RuntimeError("the caller's transaction fails afterwards")
+        assert not Event.select().where(Event.event_id == event["event_id"]).exists()

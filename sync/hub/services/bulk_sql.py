@@ -93,7 +93,7 @@ _CHECKED: dict[tuple[Any, ...], str] = {}  # shape -> the statement for the driv
 
 
 def prepared_update(model: type, changes: dict[str, Any], where: dict[str, Any], *,
-                    plan_once: bool = False, durable: bool = True) -> Callable[[], int]:
+                    plan_once: bool = False, durable: bool = True) -> Callable[..., int]:
     """``UPDATE … SET changes WHERE`` each of ``where`` equal, ready to run; the function returns the rows changed.
 
     A station syncing every few minutes sends a few events at a time, and each moved case was an
@@ -103,14 +103,16 @@ def prepared_update(model: type, changes: dict[str, Any], where: dict[str, Any],
     exactly those peewee passed; after that only the parameters are converted. ``plan_once``: the
     database plans it once per connection (:mod:`sync.hub.prepared`), for a table whose size does
     not change the right plan (the stations; not the cases, which grow). ``durable=False``: telemetry,
-    see :func:`sync.hub.prepared.execute`.
+    see :func:`sync.hub.prepared.execute`. Called with ``commit=True`` as the open transaction's last
+    statement, a statement planned once carries its COMMIT (:func:`sync.hub.prepared.execute`; the
+    count returned is then not the rows changed); any other commits at the transaction's end as usual.
     """
     fields = [f for f in model._meta.sorted_fields if f.name in changes]
     keys = [model._meta.fields[name] for name in where]
     params = [db_column(f, [changes[f.name]])[0] for f in fields] + [db_column(f, [where[f.name]])[0] for f in keys]
     shape = ("update", model, type(db.obj), tuple(f.name for f in fields), tuple(where), tuple(map(type, params)))
 
-    def by_peewee() -> int:
+    def by_peewee(commit: bool = False) -> int:  # noqa: ARG001 - the transaction's end commits
         return model.update(**changes).where(*[field == where[field.name] for field in keys]).execute()
 
     statement = _CHECKED.get(shape)
@@ -120,9 +122,9 @@ def prepared_update(model: type, changes: dict[str, Any], where: dict[str, Any],
             statement = sql if list(map(_comparable, params)) == list(map(_comparable, expected)) else ""
         _CHECKED[shape] = statement or ""
     if statement and plan_once:
-        return lambda: prepared.execute(statement, params, durable=durable).rowcount
+        return lambda commit=False: prepared.execute(statement, params, durable=durable, commit=commit).rowcount
     if statement:
-        return lambda: db.execute_sql(statement, params).rowcount
+        return lambda commit=False: db.execute_sql(statement, params).rowcount  # noqa: ARG005 - as by_peewee
     return by_peewee
 
 

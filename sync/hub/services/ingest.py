@@ -40,7 +40,7 @@ class _LostRace(Exception):
 
 
 def receive_batch(station: Station, batch: dict[str, Any], *, grace_days: int,
-                  also: Callable[[], Any] | None = None) -> tuple[list[protocol.EventResult], bool]:
+                  also: Callable[..., Any] | None = None) -> tuple[list[protocol.EventResult], bool]:
     """Classify and store every event of a batch; return one result per event, in input order,
     and whether ``also`` ran.
 
@@ -48,8 +48,9 @@ def receive_batch(station: Station, batch: dict[str, Any], *, grace_days: int,
     batch assembled most-urgent-first still lands in each case's own order. ``also`` (the
     station's heartbeat) is written last in the batch's own transaction when the batch opens one:
     a commit of its own cost the database more than the rest of a small batch's writes (issue 17).
-    If it fails, the batch is taken again event by event without it, so it never costs a station
-    its batch; the caller then writes it apart, as it does when no transaction was opened.
+    It is called as ``also(commit=True)`` when the transaction is the batch's own: its COMMIT may
+    go with it. If it fails, the batch is taken again event by event without it, so it never costs
+    a station its batch; the caller then writes it apart, as it does when no transaction was opened.
     """
     events = batch.get("events") or []
     batch_id = batch.get("batch_id") if protocol.is_client_id(batch.get("batch_id")) else None  # kept, not trusted
@@ -85,7 +86,7 @@ def receive_batch(station: Station, batch: dict[str, Any], *, grace_days: int,
 
 
 def _receive_at_once(station: Station, events: list[Any], order: list[int], *, batch_id: str | None,
-                     grace_days: int, also: Callable[[], Any] | None = None) -> tuple[list[protocol.EventResult], bool]:
+                     grace_days: int, also: Callable[..., Any] | None = None) -> tuple[list[protocol.EventResult], bool]:
     """Classify a whole batch, then store it in one transaction (``also`` last in it); raise to make
     the caller go one by one. Returns the results, and whether ``also`` was written.
 
@@ -181,6 +182,7 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
     insert_events = prepared_insert(Event, stored)
     if not (writes or new_cases or updates or stored):
         return [r for r in results if r is not None], False  # nothing new: no transaction to open
+    outermost = not db.in_transaction()  # inside a caller's transaction this one is a savepoint
     with db.atomic():
         for pending in writes:
             pending()
@@ -204,7 +206,7 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
                                  tally.figures(row, **{name: getattr(case, name) for name in names}), counted)
         tally.write(counted)
         if also is not None:  # last: it locks the station's row, which the station's other batches update too
-            also()
+            also(commit=outermost)  # and the transaction's COMMIT goes with it (one round trip fewer)
     return [r for r in results if r is not None], also is not None
 
 

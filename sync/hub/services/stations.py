@@ -76,7 +76,7 @@ def record_heartbeat(station: Station, raw: Any, *, now: dt.datetime | None = No
         update()
 
 
-def heartbeat_update(station: Station, raw: Any, *, now: dt.datetime | None = None) -> Callable[[], Any] | None:
+def heartbeat_update(station: Station, raw: Any, *, now: dt.datetime | None = None) -> Callable[..., Any] | None:
     """The UPDATE that stores the station's heartbeat, ready to run (None: nothing to store).
 
     A batch's heartbeat is written inside the batch's own transaction (ingest.receive_batch's
