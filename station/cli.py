@@ -215,6 +215,8 @@ def sync_command(once: bool, as_json: bool) -> None:
     else:
         click.echo(f"上传 {summary.pushed}，县级确认 {summary.acknowledged}（其中重复 {summary.duplicates}），"
                    f"退回 {summary.rejected + summary.conflicts}，接收更新 {summary.pulled}，待同步 {summary.queue_left}")
+        for line in summary.details:  # what needs a person: set-aside events, the villages' bundles relayed
+            click.echo(f"  {line}")
         if summary.error:
             click.echo(f"同步未完成：{summary.error}", err=True)
     raise SystemExit(1 if summary.error else 0)

@@ -157,6 +157,7 @@ def forward_waiting(client: HubClient, summary: SyncSummary | None = None) -> li
         except FileNotFoundError:  # one lost file must not stop the round (and the pull) for every bundle
             log.warning("relay bundle %s of %s is missing at %s", bundle.bundle_id, bundle.station_code, bundle.path)
             _mark(bundle, LOST, LOST_REASON)
+            _tell(summary, f"离线包 {bundle.station_code} 第 {bundle.seq} 号未转发：{LOST_REASON}")
             done.append(bundle)
             continue
         with held_copy as body:
@@ -165,13 +166,18 @@ def forward_waiting(client: HubClient, summary: SyncSummary | None = None) -> li
             refuse_unless_ok(status, answer, "离线包")
         if status != 200:
             _mark(bundle, REFUSED, str(answer.get("message") or status))
+            _tell(summary, f"离线包 {bundle.station_code} 第 {bundle.seq} 号县级拒收：{bundle.reason}")
             done.append(bundle)
             continue
         _keep_answer(bundle, answer)
-        if summary is not None:
-            summary.details.append(f"离线包 {bundle.station_code} 第 {bundle.seq} 号已转发县级")
+        _tell(summary, f"离线包 {bundle.station_code} 第 {bundle.seq} 号已转发县级，回执包可以导出了")
         done.append(bundle)
     return done
+
+
+def _tell(summary: SyncSummary | None, line: str) -> None:
+    if summary is not None:
+        summary.details.append(line)
 
 
 def _mark(bundle: RelayBundle, state: str, reason: str) -> None:

@@ -17,6 +17,7 @@ from station.models import Case
 from sync import state
 from sync.outbox import OutboxEvent
 from sync.relay import RelayBundle, forward_waiting
+from sync.summary import SyncSummary
 from sync.usb_bundle import DIGEST_BYTES, BundleError, write_bundle
 from sync.usb_export import USB_RETURN_SEQ
 from tests.fixtures.e2e import queue_cases
@@ -254,11 +255,13 @@ def test_a_held_bundle_lost_from_disk_is_marked_and_the_next_still_goes(village,
     import_bytes(township, second)
     with township.app_context(), db.connection_context():
         Path(RelayBundle.get(RelayBundle.seq == 1).path).unlink()  # deleted by hand, or a restore without it
-    county = CountyAnswers(forwarded_answer(village, 2))
+    county, summary = CountyAnswers(forwarded_answer(village, 2)), SyncSummary()
     with township.app_context(), db.connection_context():
-        forward_waiting(county)
+        forward_waiting(county, summary)
         lost = RelayBundle.get(RelayBundle.seq == 1)
     assert county.received == [second]
+    assert summary.details[0].startswith(f"离线包 {VILLAGE_CODE} 第 1 号未转发") and "重新导出" in summary.details[0]
+    assert summary.details[1] == f"离线包 {VILLAGE_CODE} 第 2 号已转发县级，回执包可以导出了"
     assert held_at(township) == [(VILLAGE_CODE, 1, "lost"), (VILLAGE_CODE, 2, "forwarded"),
                                  (VILLAGE_CODE, 2, "ready")]
     assert lost.state_label == "文件缺失，未转发" and "请村站重新导出离线包" in lost.reason

@@ -41,3 +41,14 @@ def test_export_then_import_at_the_township_and_a_second_import_is_refused(runne
     assert again.exit_code == 1 and "未导入：" in again.output and "已于" in again.output
     back = runner.invoke(cli, [*township, "bundle", "export-return", "ST141081102201", str(tmp_path / "r.bmz")])
     assert back.exit_code == 1 and "还没有" in back.output and not (tmp_path / "r.bmz").exists()
+
+
+def test_the_townships_sync_says_what_became_of_each_villages_bundle(runner, tmp_path, monkeypatch):  # noqa: F811
+    from sync.summary import SyncSummary
+
+    township = init(runner, tmp_path / "township", "ST141081102000", "141081102000", "township")
+    told = ["离线包 ST141081102201 第 1 号已转发县级，回执包可以导出了", "离线包 ST141081102202 第 3 号县级拒收：密钥不对"]
+    monkeypatch.setattr("station.cli.sync_round", lambda app, hooks: SyncSummary(details=list(told)))
+    result = runner.invoke(cli, [*township, "sync", "--once"])
+    assert result.exit_code == 0, result.output
+    assert [line.strip() for line in result.output.splitlines()[1:]] == told
