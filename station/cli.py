@@ -27,7 +27,7 @@ from station.packaging.build import build_package
 from station.packaging.wheelhouse import PLATFORMS, WheelhouseError
 from station.services import access_log, backups, protection, retention, shared_case_retention, usb_bundles
 from station.services.backups import BackupError
-from station.services.errors import ValidationFailed
+from station.services.errors import ValidationFailed, cannot_write
 from station.services.users import create_user
 from station.serving import serve
 from station.setup import initialise
@@ -74,6 +74,13 @@ def _app() -> Flask:
         _fail(exc.message)
 
 
+def _remove_partial(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:  # never written, or the stick is gone: nothing to tidy
+        pass
+
+
 def _fail(message: str) -> NoReturn:
     click.echo(message, err=True)
     raise SystemExit(1)
@@ -88,12 +95,15 @@ def cli() -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a tick every few seconds is noise
 
 
+INIT_OPTIONS = {"code": "--code", "name": "--name", "area_code": "--area-code", "level": "--level"}
+
+
 @cli.command("init")
 @instance_option()
 @click.option("--code", default="")
 @click.option("--name", default="")
 @click.option("--area-code", default="")
-@click.option("--level", default="")
+@click.option("--level", default="", help="village（村/社区便民服务站）或 township（乡镇/街道便民服务中心）")
 @click.option("--catalog", "catalog_path", metavar="FILE", help="catalog JSON file to import")
 @click.option("--demo-catalog", is_flag=True, help="load the shipped demo catalog if none is loaded")
 def init_command(code: str, name: str, area_code: str, level: str, catalog_path: str | None,
@@ -103,6 +113,9 @@ def init_command(code: str, name: str, area_code: str, level: str, catalog_path:
     profile = {"code": code, "name": name, "area_code": area_code, "level": level}
     try:
         result = initialise(app, profile, catalog_path, demo_catalog)
+    except ValidationFailed as exc:  # which option is wrong and how: the form's words, one a line
+        _fail("初始化失败：\n" + "\n".join(f"  {INIT_OPTIONS.get(field, field)}：{words}"
+                                        for field, words in exc.errors.items()))
     except Exception as exc:  # noqa: BLE001 - the operator needs the message, not a traceback
         _fail(f"初始化失败：{getattr(exc, 'message', exc)}")
     click.echo(f"数据库已就绪：{app.config['DATABASE']}（结构版本 {result['schema']}）")
@@ -367,10 +380,13 @@ def bundle_export_command(target: str) -> None:
             with open(partial, "wb") as out:
                 made = usb_bundles.export(out, station_hooks(app), progress,
                                           max_bytes=int(app.config["USB_BUNDLE_MAX_BYTES"]))
+            os.replace(partial, target)  # a half-written file never carries the bundle's name
         except BundleError as exc:
-            os.path.exists(partial) and os.remove(partial)
+            _remove_partial(partial)
             _fail(f"未导出：{exc.message}")
-        os.replace(partial, target)  # a half-written file never carries the bundle's name
+        except OSError as exc:  # no stick, a full or write-protected one: nothing was marked sent
+            _remove_partial(partial)
+            _fail(f"未导出：{cannot_write(target, exc)}办件仍在待同步队列中，可以再次导出。")
         access_log.record("usb_export", actor_name=cli_actor(), obj=os.path.basename(target),
                           detail=f"第 {made.seq} 号离线包：{made.cases} 件办件、{made.events} 条事件、{made.files} 个扫描件")
     click.echo(f"已导出第 {made.seq} 号离线包到 {target}：{made.cases} 件办件、{made.events} 条事件、"
@@ -409,9 +425,13 @@ def bundle_export_return_command(village: str, target: str, device: int) -> None
             bundle = usb_bundles.return_bundle(village, device)
         except BundleError as exc:
             _fail(f"未导出：{exc.message}")
-        with open(target + ".part", "wb") as out:
-            out.write(bytes(bundle.data))
-        os.replace(target + ".part", target)
+        try:
+            with open(target + ".part", "wb") as out:
+                out.write(bytes(bundle.data))
+            os.replace(target + ".part", target)
+        except OSError as exc:
+            _remove_partial(target + ".part")
+            _fail(f"未导出：{cannot_write(target, exc)}回执包仍保存在本中心，可以再次导出。")
         access_log.record("usb_return_export", actor_name=cli_actor(), obj=village,
                           detail=f"{village} 第 {bundle.seq} 号离线包的回执包")
     click.echo(f"已导出 {village} 的回执包（答复第 {bundle.seq} 号离线包）到 {target}")

@@ -54,6 +54,30 @@ def test_init_loads_the_demo_catalog(runner, tmp_path):
     assert "事项目录" in result.output
 
 
+def test_init_with_wrong_values_names_each_option_and_what_is_wrong(runner, tmp_path):
+    result = runner.invoke(cli, ["init", "--instance", str(tmp_path), "--area-code", "1410811022", "--level", "city"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == "初始化失败："
+    assert any(line.strip().startswith("--area-code：区划代码应为12位数字") for line in lines)
+    assert any(line.strip() == "--level：请选择村（社区）站或乡镇（街道）中心。" for line in lines)
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (None, "找不到事项目录文件"),
+    (b"\x96\x00 not text", "不是事项目录文件"),
+    ("{ 不是 JSON".encode(), "不是事项目录文件"),
+])
+def test_init_with_a_catalog_file_it_cannot_read_says_so_in_chinese(runner, tmp_path, content, words):
+    path = tmp_path / "目录.json"
+    if content is not None:
+        path.write_bytes(content)
+    result = runner.invoke(cli, ["init", "--instance", str(tmp_path / "inst"), "--catalog", str(path)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"初始化失败：{words}") if content is None else words in result.output
+    assert "Errno" not in result.output and "codec" not in result.output and "Expecting" not in result.output
+
+
 def test_create_user_asks_for_the_password_twice(runner, tmp_path, monkeypatch):
     monkeypatch.setattr(getpass, "getuser", lambda: "zhangsan")  # the OS account that ran the command
     result = runner.invoke(cli, ["create-user", "admin", "--name", "张站长", "--instance", str(tmp_path)],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import getpass
 
 from station.cli import cli
@@ -52,3 +53,38 @@ def test_the_townships_sync_says_what_became_of_each_villages_bundle(runner, tmp
     result = runner.invoke(cli, [*township, "sync", "--once"])
     assert result.exit_code == 0, result.output
     assert [line.strip() for line in result.output.splitlines()[1:]] == told
+
+
+def test_export_onto_a_stick_that_is_not_there_says_so_and_takes_no_bundle_number(runner, tmp_path):  # noqa: F811
+    village = init(runner, tmp_path / "village", "ST141081102201", "141081102201", "village")
+    missing = tmp_path / "F盘" / "离线包.bmz"
+    result = runner.invoke(cli, [*village, "bundle", "export", str(missing)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "未导出：无法写入" in result.output and "U盘或移动硬盘未插好" in result.output
+    assert not missing.parent.exists()
+    again = runner.invoke(cli, [*village, "bundle", "export", str(tmp_path / "离线包.bmz")])
+    assert "已导出第 1 号离线包" in again.output  # the failed try took no number
+
+
+def test_a_return_bundle_onto_a_stick_that_is_not_there_says_so_and_can_be_exported_again(runner, tmp_path):  # noqa: F811
+    from station import create_app
+    from sync.relay import forward_waiting
+    from tests.station.test_usb_bundles import CountyAnswers, county_answer
+
+    village = init(runner, tmp_path / "village", "ST141081102201", "141081102201", "village")
+    township = init(runner, tmp_path / "township", "ST141081102000", "141081102000", "township")
+    stick = tmp_path / "stick.bmz"
+    assert runner.invoke(cli, [*village, "bundle", "export", str(stick)]).exit_code == 0
+    assert runner.invoke(cli, [*township, "bundle", "import", str(stick)]).exit_code == 0
+    village_app = create_app(instance_path=str(tmp_path / "village"))
+    answer = county_answer(village_app, 1, secret="ST141081102201-secret-0123456789")
+    county = CountyAnswers((200, {"counts": {"accepted": 1}, "results": [],
+                                  "return_bundle": base64.b64encode(answer).decode("ascii")}))
+    with create_app(instance_path=str(tmp_path / "township")).app_context(), db.connection_context():
+        forward_waiting(county)
+    missing = tmp_path / "F盘" / "r.bmz"
+    result = runner.invoke(cli, [*township, "bundle", "export-return", "ST141081102201", str(missing)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "未导出：无法写入" in result.output and "可以再次导出" in result.output
+    back = runner.invoke(cli, [*township, "bundle", "export-return", "ST141081102201", str(tmp_path / "r.bmz")])
+    assert back.exit_code == 0 and (tmp_path / "r.bmz").read_bytes() == answer
