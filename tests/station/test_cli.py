@@ -145,6 +145,18 @@ def test_sync_before_linking_prints_a_link_command_that_works(runner, tmp_path):
     assert stored(sync_state.SECRET) == DASH_SECRET
 
 
+def test_linking_after_a_sync_that_found_no_link_no_longer_shows_unlinked(runner, tmp_path):
+    from sync.status import queue_summary
+
+    args = ["--instance", str(tmp_path)]
+    assert runner.invoke(cli, [*args, "sync", "--once"]).exit_code == 2
+    with db.connection_context():
+        assert queue_summary()["link_state_label"] == "未连接"
+    assert runner.invoke(cli, [*args, "link", "--hub", HUB, "--code", "ST1", "--secret", "s" * 40]).exit_code == 0
+    with db.connection_context():
+        assert queue_summary()["link_state_label"] == "未知"  # linked; the next round will tell how the link is
+
+
 def test_sync_refuses_to_run_without_once(runner, tmp_path):
     result = runner.invoke(cli, ["--instance", str(tmp_path), "sync"])
     assert result.exit_code == 2
