@@ -433,5 +433,5 @@ def bundle_export_return_command(village: str, target: str, device: int) -> None
             _remove_partial(target + ".part")
             _fail(f"未导出：{cannot_write(target, exc)}回执包仍保存在本中心，可以再次导出。")
         access_log.record("usb_return_export", actor_name=cli_actor(), obj=village,
-                          detail=f"{village} 第 {bundle.seq} 号离线包的回执包")
-    click.echo(f"已导出 {village} 的回执包（答复第 {bundle.seq} 号离线包）到 {target}")
+                          detail=f"{bundle.source} 第 {bundle.seq} 号离线包的回执包")
+    click.echo(f"已导出 {bundle.source} 的回执包（答复第 {bundle.seq} 号离线包）到 {target}")

@@ -78,6 +78,12 @@ class RelayBundle(SyncModel):
     def state_label(self) -> str:
         return STATE_LABELS.get(self.state, self.state)
 
+    @property
+    def source(self) -> str:
+        """Whose bundle, as a clerk reads it: a laptop's bundles are numbered apart from its PC's,
+        so "ST… 第 1 号" alone named two bundles and hid which return bundle to export."""
+        return self.station_code if not self.device else f"{self.station_code}（{device_name(self.device)}）"
+
 
 def hold_for_relay(source: Source, area_code: str, folder: Path) -> RelayBundle:
     """File a village's bundle for forwarding; refuse it with nothing stored when it is not ours to carry.
@@ -157,7 +163,7 @@ def forward_waiting(client: HubClient, summary: SyncSummary | None = None) -> li
         except FileNotFoundError:  # one lost file must not stop the round (and the pull) for every bundle
             log.warning("relay bundle %s of %s is missing at %s", bundle.bundle_id, bundle.station_code, bundle.path)
             _mark(bundle, LOST, LOST_REASON)
-            _tell(summary, f"离线包 {bundle.station_code} 第 {bundle.seq} 号未转发：{LOST_REASON}")
+            _tell(summary, f"离线包 {bundle.source} 第 {bundle.seq} 号未转发：{LOST_REASON}")
             done.append(bundle)
             continue
         with held_copy as body:
@@ -166,11 +172,11 @@ def forward_waiting(client: HubClient, summary: SyncSummary | None = None) -> li
             refuse_unless_ok(status, answer, "离线包")
         if status != 200:
             _mark(bundle, REFUSED, str(answer.get("message") or status))
-            _tell(summary, f"离线包 {bundle.station_code} 第 {bundle.seq} 号县级拒收：{bundle.reason}")
+            _tell(summary, f"离线包 {bundle.source} 第 {bundle.seq} 号县级拒收：{bundle.reason}")
             done.append(bundle)
             continue
         _keep_answer(bundle, answer)
-        _tell(summary, f"离线包 {bundle.station_code} 第 {bundle.seq} 号已转发县级，回执包可以导出了")
+        _tell(summary, f"离线包 {bundle.source} 第 {bundle.seq} 号已转发县级，回执包可以导出了")
         done.append(bundle)
     return done
 

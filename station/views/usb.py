@@ -110,6 +110,6 @@ def export_return():  # noqa: ANN201
     except BundleError as exc:
         flash(f"未导出：{exc.message}", "error")
         return redirect(url_for("usb.index"))
-    log_access("usb_return_export", obj=village, detail=f"{village} 第 {bundle.seq} 号离线包的回执包")
+    log_access("usb_return_export", obj=village, detail=f"{bundle.source} 第 {bundle.seq} 号离线包的回执包")
     return send_file(io.BytesIO(bytes(bundle.data)), mimetype="application/octet-stream", as_attachment=True,
                      download_name=f"{village}{f'-{device:02d}' if device else ''}-回执包-{bundle.seq:03d}{SUFFIX}")
