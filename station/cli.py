@@ -361,6 +361,7 @@ def restore_command(backup_file: str, key_file: str | None) -> None:
 
 
 @cli.group("bundle")
+@instance_option()  # `bundle --instance DIR export FILE` too: the flag goes anywhere before or after a name
 def bundle_group() -> None:
     """USB bundles (离线包) for a village without a link, relayed by its township."""
 

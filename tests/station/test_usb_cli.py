@@ -88,3 +88,11 @@ def test_a_return_bundle_onto_a_stick_that_is_not_there_says_so_and_can_be_expor
     assert "未导出：无法写入" in result.output and "可以再次导出" in result.output
     back = runner.invoke(cli, [*township, "bundle", "export-return", "ST141081102201", str(tmp_path / "r.bmz")])
     assert back.exit_code == 0 and (tmp_path / "r.bmz").read_bytes() == answer
+
+
+def test_the_instance_folder_may_follow_the_word_bundle_too(runner, tmp_path):  # noqa: F811
+    init(runner, tmp_path / "village", "ST141081102201", "141081102201", "village")
+    stick = tmp_path / "stick.bmz"
+    made = runner.invoke(cli, ["bundle", "--instance", str(tmp_path / "village"), "export", str(stick)])
+    assert made.exit_code == 0, made.output
+    assert "已导出第 1 号离线包" in made.output and stick.exists()
