@@ -104,7 +104,11 @@ def import_bundle():  # noqa: ANN201
 def export_return():  # noqa: ANN201
     """Township: the county's return bundle for a village, as a download for its stick."""
     village = (request.form.get("station") or "").strip()
-    device = int(request.form.get("device") or 0) if (request.form.get("device") or "0").isdigit() else 0
+    raw = (request.form.get("device") or "0").strip()
+    if not (raw.isascii() and raw.isdigit() and int(raw) <= 99):  # '²' passes isdigit() and then fails int()
+        flash("未导出：设备编号不对，请在下表中点该行的“导出回执包”。", "error")
+        return redirect(url_for("usb.index"))
+    device = int(raw)
     try:
         bundle = usb_bundles.return_bundle(village, device)
     except BundleError as exc:

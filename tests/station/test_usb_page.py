@@ -87,3 +87,11 @@ def test_the_page_offers_each_side_its_own_upload_form(village, agent, township)
     assert 'class="usb-upload"' in clerk_page and '<label for="bundle">离线包文件</label>' in clerk_page
     agent_page = StationClient(township.test_client()).login("agent").get("/sync/usb/").get_data(as_text=True)
     assert 'class="usb-upload"' not in agent_page and "由窗口人员或站长操作" in agent_page
+
+
+@pytest.mark.parametrize("device", ["²", "-1", "100", "abc"])
+def test_a_return_bundle_asked_for_a_device_number_that_is_none_is_refused_with_a_message(township, device):
+    clerk = StationClient(township.test_client()).login("clerk")
+    page = clerk.post("/sync/usb/return", data={"station": VILLAGE_CODE, "device": device}, follow_redirects=True)
+    assert page.status_code == 200
+    assert "未导出：设备编号不对" in page.get_data(as_text=True)
