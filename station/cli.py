@@ -22,7 +22,7 @@ from flask import Flask
 
 from station import create_app
 from station.extensions import db
-from station.migrate import DatabaseNewer
+from station.migrate import DatabaseNewer, UpgradeCopyFailed
 from station.packaging.build import build_package
 from station.packaging.wheelhouse import PLATFORMS, WheelhouseError
 from station.services import access_log, backups, protection, retention, shared_case_retention, usb_bundles
@@ -70,7 +70,8 @@ def instance_option(envvar: str | None = None) -> Callable[[Callable[..., Any]],
 def _app() -> Flask:
     try:
         return create_app(instance_path=click.get_current_context().meta.get("station.instance"))
-    except (SealingError, BackupError, DatabaseNewer) as exc:  # no key, a damaged or newer database: say so
+    except (SealingError, BackupError, DatabaseNewer, UpgradeCopyFailed) as exc:  # no key, a damaged or newer
+        # database, no room for the copy before an upgrade: say so
         _fail(exc.message)
 
 
