@@ -96,6 +96,9 @@ def hold_for_relay(source: Source, area_code: str, folder: Path) -> RelayBundle:
     if header.kind != KIND_OUTBOUND:
         raise BundleError("离线包类型不对。")
     ours = township_of(area_code)
+    if not ours:
+        raise BundleError("本中心的区划代码未设置，无法确认离线包是否属于本乡镇，未导入。"
+                          "请站长在“本站设置”中填写本中心的12位区划代码后再导入。")
     if header.device < 0:
         raise BundleError("离线包文件已损坏（设备编号不对）。")
     if header.township != ours:

@@ -124,6 +124,17 @@ def test_a_bundle_for_another_township_is_refused(village, tmp_path, station_tem
     assert held_at(other) == []
 
 
+def test_a_township_without_its_area_code_says_to_set_it(village, tmp_path, station_template):
+    from station.models import Setting
+
+    centre = township_app(tmp_path / "centre", station_template)
+    with centre.app_context(), db.connection_context():
+        Setting.set_value("station.area_code", "")  # as `init --level township` without --area-code leaves it
+    queue_cases(village, 1)
+    refused(centre, export_bytes(village), "请站长在“本站设置”中填写本中心的12位区划代码")
+    assert held_at(centre) == []
+
+
 def test_a_return_bundle_brought_to_the_township_is_refused(village, township):
     queue_cases(village, 1)
     export_bytes(village)
