@@ -29,7 +29,7 @@ from station.services import access_log, backups, protection, retention, shared_
 from station.services.backups import BackupError
 from station.services.errors import ValidationFailed, cannot_write
 from station.services.users import create_user
-from station.serving import serve
+from station.serving import PortUnavailable, serve
 from station.setup import initialise
 from station.single_instance import AlreadyRunning
 from station.sync_hooks import station_hooks
@@ -157,9 +157,8 @@ def run_command(host: str, port: int) -> None:
     """Serve the station with waitress."""
     app = _app()
     try:
-        click.echo(f"便民服务站已启动：http://{host}:{port}/")
-        serve(app, host, port)
-    except AlreadyRunning as exc:
+        serve(app, host, port, listening=lambda: click.echo(f"便民服务站已启动：http://{host}:{port}/"))
+    except (AlreadyRunning, PortUnavailable) as exc:
         _fail(exc.message)
 
 

@@ -157,6 +157,23 @@ def test_linking_after_a_sync_that_found_no_link_no_longer_shows_unlinked(runner
         assert queue_summary()["link_state_label"] == "未知"  # linked; the next round will tell how the link is
 
 
+def test_run_on_a_port_another_program_holds_says_so_and_starts_nothing(runner, tmp_path, monkeypatch):
+    import socket
+
+    from station import serving
+
+    started = []
+    monkeypatch.setattr(serving, "start_background_jobs", started.append)
+    with socket.socket() as other:  # another program (or another station folder) on the port
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        result = runner.invoke(cli, ["run", "--port", str(port), "--instance", str(tmp_path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"便民服务站未能启动：端口 {port} 已被其他程序占用" in result.output and f"--port {port + 1}" in result.output
+    assert "已启动" not in result.output.replace("未能启动", "") and started == []
+
+
 def test_sync_refuses_to_run_without_once(runner, tmp_path):
     result = runner.invoke(cli, ["--instance", str(tmp_path), "sync"])
     assert result.exit_code == 2
@@ -172,7 +189,11 @@ def test_demo_prepares_its_data_without_serving(runner, tmp_path):
 
 def test_run_serves_the_instance_on_the_given_port(runner, tmp_path, monkeypatch):
     served = {}
-    monkeypatch.setattr("station.cli.serve", lambda app, host, port: served.update(app=app, host=host, port=port))
+    def serve(app, host, port, listening):  # noqa: ANN001, ANN202
+        served.update(app=app, host=host, port=port)
+        listening()
+
+    monkeypatch.setattr("station.cli.serve", serve)
     result = runner.invoke(cli, ["run", "--host", "0.0.0.0", "--port", "8181", "--instance", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "http://0.0.0.0:8181/" in result.output
