@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import click
 from flask import Flask
 
+from rules.privacy import mask_numbers_in
 from station import create_app
 from station.extensions import db
 from station.migrate import DatabaseNewer, UpgradeCopyFailed
@@ -223,6 +224,9 @@ def sync_command(once: bool, as_json: bool) -> None:
         click.echo(f"本站尚未连接县级平台：请先执行 {PROG}{where} link --hub URL --code CODE（随后按提示输入站点密钥）",
                    err=True)
         raise SystemExit(2)
+    # a set-aside reason may quote the number the county found wrong: masked like every list, since
+    # this output goes to a console and, run by the scheduler, to a log file
+    summary.details = [mask_numbers_in(line) for line in summary.details]
     if as_json:
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import getpass
 
+import pytest
+
 from station.cli import cli
 from station.extensions import db
 from station.models import AccessLog
@@ -96,3 +98,15 @@ def test_the_instance_folder_may_follow_the_word_bundle_too(runner, tmp_path):  
     made = runner.invoke(cli, ["bundle", "--instance", str(tmp_path / "village"), "export", str(stick)])
     assert made.exit_code == 0, made.output
     assert "已导出第 1 号离线包" in made.output and stick.exists()
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_set_aside_reason_printed_by_sync_has_its_numbers_masked(runner, tmp_path, monkeypatch, as_json):  # noqa: F811
+    from sync.summary import SyncSummary
+
+    village = init(runner, tmp_path / "village", "ST141081102201", "141081102201", "village")
+    reason = "01M8VHPMQ7YVDXVQXR3BDET2SC #2: 申请人身份证号 11010519491231002X 与姓名不符，电话 13912345678"
+    monkeypatch.setattr("station.cli.sync_round", lambda app, hooks: SyncSummary(rejected=1, details=[reason]))
+    result = runner.invoke(cli, [*village, "sync", "--once", *(["--json"] if as_json else [])])
+    assert "110105********002X" in result.output and "139****5678" in result.output
+    assert "11010519491231002X" not in result.output and "13912345678" not in result.output
