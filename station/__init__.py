@@ -148,6 +148,7 @@ def configure_extensions(app: Flask) -> None:
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "strong"
+    app.before_request(usb.raise_upload_limit)  # before CSRF reads the form: a bundle is larger than a scan
     csrf.init_app(app)
 
     # see configure_blueprints: the models still reach sync/, which imports station
