@@ -29,6 +29,7 @@ from station.packaging.wheelhouse import PLATFORMS, WheelhouseError
 from station.services import access_log, backups, protection, retention, shared_case_retention, usb_bundles
 from station.services.backups import BackupError
 from station.services.errors import ValidationFailed, cannot_write
+from station.services.station_info import get_profile
 from station.services.users import create_user
 from station.serving import PortUnavailable, serve
 from station.setup import initialise
@@ -203,7 +204,12 @@ def link_command(hub_url: str, code: str, secret: str | None, device: int) -> No
     if len(secret.strip()) < 16:
         _fail("站点密钥不完整，请核对县级平台打印的密钥。")
     with app.app_context(), db.connection_context():
-        HubLink(hub_url, code, secret.strip(), device).save()
+        own = (get_profile().code or "").strip()
+        if own and own != code.strip():  # batch numbers and the county's checks would disagree
+            _fail(f"站点编码 {code} 与本站信息中的编码 {own} 不一致，未连接。流转单批次号等都用本站信息中的编码，"
+                  "两者不同，县级平台会把本站的材料批次当作别的站点的。请核对县里给的纸：若本站信息填错了，"
+                  f"先执行 {PROG} init --code 正确编码 改正，再连接。")
+        HubLink(hub_url, code.strip(), secret.strip(), device).save()
     click.echo(f"已连接县级平台 {hub_url}（本站编码 {code}" + (f"，本机为第 {device} 号设备" if device else "") + "）")
 
 

@@ -145,6 +145,18 @@ def test_sync_before_linking_prints_a_link_command_that_works(runner, tmp_path):
     assert stored(sync_state.SECRET) == DASH_SECRET
 
 
+def test_link_refuses_a_code_other_than_the_stations_own(runner, tmp_path):
+    """A mistyped code made the station's batch numbers another station's at the county: custody lost."""
+    args = ["--instance", str(tmp_path)]
+    assert runner.invoke(cli, [*args, "init", "--code", "ST141081102201"]).exit_code == 0
+    wrong = runner.invoke(cli, [*args, "link", "--hub", HUB, "--code", "ST141081102210", "--secret", "s" * 40])
+    assert wrong.exit_code == 1 and "与本站信息中的编码 ST141081102201 不一致，未连接" in wrong.output
+    with db.connection_context():
+        assert stored(sync_state.STATION_CODE) in (None, "")
+    right = runner.invoke(cli, [*args, "link", "--hub", HUB, "--code", "ST141081102201", "--secret", "s" * 40])
+    assert right.exit_code == 0, right.output
+
+
 def test_linking_after_a_sync_that_found_no_link_no_longer_shows_unlinked(runner, tmp_path):
     from sync.status import queue_summary
 
