@@ -231,6 +231,13 @@ def return_for(station_code: str, device: int = 0) -> RelayBundle:
     return bundle
 
 
+def relay_counts() -> dict[str, int]:
+    """How many villages' bundles wait to go up and how many return bundles wait to go down (the sync page)."""
+    waiting = RelayBundle.select().where((RelayBundle.direction == UP) & (RelayBundle.state == WAITING)).count()
+    ready = RelayBundle.select().where((RelayBundle.direction == DOWN) & (RelayBundle.state == READY)).count()
+    return {"waiting": waiting, "ready": ready}
+
+
 def held(limit: int = 100) -> list[RelayBundle]:
     """The bundles at this township, newest first, without their bytes (for the page)."""
     fields = [f for f in RelayBundle._meta.sorted_fields if f.name != "data"]

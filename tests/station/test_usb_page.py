@@ -121,3 +121,15 @@ def test_a_bundle_larger_than_the_apps_request_limit_is_imported_on_the_township
     assert "已导入 ST141081102201 的第 1 号离线包（2 条事件、1 个扫描件）" in page  # taken, and the scan
     with township.app_context(), db.connection_context():
         assert RelayBundle.select().count() == 1
+
+
+def test_the_townships_sync_page_counts_the_villages_bundles_waiting(village, township):
+    from tests.fixtures.relay import export_bytes, import_bytes
+
+    queue_cases(village, 1)
+    import_bytes(township, export_bytes(village))
+    clerk = StationClient(township.test_client()).login("clerk")
+    page = clerk.get("/sync/").get_data(as_text=True)
+    assert '<dd id="relay-counts">待转发县级 1 个' in page and "回执包待导出 0 个" in page
+    village_clerk = StationClient(village.test_client()).login("clerk")
+    assert 'id="relay-counts"' not in village_clerk.get("/sync/").get_data(as_text=True)  # a village relays nothing
