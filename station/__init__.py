@@ -16,7 +16,7 @@ from station import keys
 from station.config import Config, from_environment
 from station.database import open_database
 from station.extensions import csrf, db, login_manager
-from station.migrate import DatabaseNewer, backup_before_upgrade, refuse_newer, upgrade
+from station.migrate import DatabaseNewer, UpgradeCopyFailed, backup_before_upgrade, refuse_newer, upgrade
 from station.models import User
 from station.security import configure_security
 from station.services.backups import check_database
@@ -112,8 +112,13 @@ def configure_database(app: Flask) -> None:
     ring = keys.load_for_station(Path(app.config["KEY_FILE"]), database)
     keys.bind(ring)
     app.extensions["key_ring"] = ring
+    try:
+        with database.connection_context():
+            backup_before_upgrade(database, app.config["DATABASE"])
+    except UpgradeCopyFailed:
+        database.close_all()  # as for DatabaseNewer: no handle left open on the file
+        raise
     with database.connection_context():
-        backup_before_upgrade(database, app.config["DATABASE"])
         upgrade(database)  # a station in the field upgrades in place, queued events and all
         seal_plain_rows_if_pending(app.config["ATTACHMENT_DIR"])  # rows from before 0007 sealed once
 
@@ -143,6 +148,7 @@ def configure_extensions(app: Flask) -> None:
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "strong"
+    app.before_request(usb.raise_upload_limit)  # before CSRF reads the form: a bundle is larger than a scan
     csrf.init_app(app)
 
     # see configure_blueprints: the models still reach sync/, which imports station

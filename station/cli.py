@@ -20,16 +20,18 @@ from urllib.parse import urlsplit
 import click
 from flask import Flask
 
+from rules.privacy import mask_numbers_in
 from station import create_app
 from station.extensions import db
-from station.migrate import DatabaseNewer
+from station.migrate import DatabaseNewer, UpgradeCopyFailed
 from station.packaging.build import build_package
 from station.packaging.wheelhouse import PLATFORMS, WheelhouseError
 from station.services import access_log, backups, protection, retention, shared_case_retention, usb_bundles
 from station.services.backups import BackupError
-from station.services.errors import ValidationFailed
+from station.services.errors import ValidationFailed, cannot_write
+from station.services.station_info import get_profile
 from station.services.users import create_user
-from station.serving import serve
+from station.serving import PortUnavailable, serve
 from station.setup import initialise
 from station.single_instance import AlreadyRunning
 from station.sync_hooks import station_hooks
@@ -70,8 +72,16 @@ def instance_option(envvar: str | None = None) -> Callable[[Callable[..., Any]],
 def _app() -> Flask:
     try:
         return create_app(instance_path=click.get_current_context().meta.get("station.instance"))
-    except (SealingError, BackupError, DatabaseNewer) as exc:  # no key, a damaged or newer database: say so
+    except (SealingError, BackupError, DatabaseNewer, UpgradeCopyFailed) as exc:  # no key, a damaged or newer
+        # database, no room for the copy before an upgrade: say so
         _fail(exc.message)
+
+
+def _remove_partial(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:  # never written, or the stick is gone: nothing to tidy
+        pass
 
 
 def _fail(message: str) -> NoReturn:
@@ -88,12 +98,15 @@ def cli() -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a tick every few seconds is noise
 
 
+INIT_OPTIONS = {"code": "--code", "name": "--name", "area_code": "--area-code", "level": "--level"}
+
+
 @cli.command("init")
 @instance_option()
 @click.option("--code", default="")
 @click.option("--name", default="")
 @click.option("--area-code", default="")
-@click.option("--level", default="")
+@click.option("--level", default="", help="village（村/社区便民服务站）或 township（乡镇/街道便民服务中心）")
 @click.option("--catalog", "catalog_path", metavar="FILE", help="catalog JSON file to import")
 @click.option("--demo-catalog", is_flag=True, help="load the shipped demo catalog if none is loaded")
 def init_command(code: str, name: str, area_code: str, level: str, catalog_path: str | None,
@@ -103,6 +116,9 @@ def init_command(code: str, name: str, area_code: str, level: str, catalog_path:
     profile = {"code": code, "name": name, "area_code": area_code, "level": level}
     try:
         result = initialise(app, profile, catalog_path, demo_catalog)
+    except ValidationFailed as exc:  # which option is wrong and how: the form's words, one a line
+        _fail("初始化失败：\n" + "\n".join(f"  {INIT_OPTIONS.get(field, field)}：{words}"
+                                        for field, words in exc.errors.items()))
     except Exception as exc:  # noqa: BLE001 - the operator needs the message, not a traceback
         _fail(f"初始化失败：{getattr(exc, 'message', exc)}")
     click.echo(f"数据库已就绪：{app.config['DATABASE']}（结构版本 {result['schema']}）")
@@ -143,9 +159,8 @@ def run_command(host: str, port: int) -> None:
     """Serve the station with waitress."""
     app = _app()
     try:
-        click.echo(f"便民服务站已启动：http://{host}:{port}/")
-        serve(app, host, port)
-    except AlreadyRunning as exc:
+        serve(app, host, port, listening=lambda: click.echo(f"便民服务站已启动：http://{host}:{port}/"))
+    except (AlreadyRunning, PortUnavailable) as exc:
         _fail(exc.message)
 
 
@@ -189,7 +204,12 @@ def link_command(hub_url: str, code: str, secret: str | None, device: int) -> No
     if len(secret.strip()) < 16:
         _fail("站点密钥不完整，请核对县级平台打印的密钥。")
     with app.app_context(), db.connection_context():
-        HubLink(hub_url, code, secret.strip(), device).save()
+        own = (get_profile().code or "").strip()
+        if own and own != code.strip():  # batch numbers and the county's checks would disagree
+            _fail(f"站点编码 {code} 与本站信息中的编码 {own} 不一致，未连接。流转单批次号等都用本站信息中的编码，"
+                  "两者不同，县级平台会把本站的材料批次当作别的站点的。请核对县里给的纸：若本站信息填错了，"
+                  f"先执行 {PROG} init --code 正确编码 改正，再连接。")
+        HubLink(hub_url, code.strip(), secret.strip(), device).save()
     click.echo(f"已连接县级平台 {hub_url}（本站编码 {code}" + (f"，本机为第 {device} 号设备" if device else "") + "）")
 
 
@@ -210,11 +230,16 @@ def sync_command(once: bool, as_json: bool) -> None:
         click.echo(f"本站尚未连接县级平台：请先执行 {PROG}{where} link --hub URL --code CODE（随后按提示输入站点密钥）",
                    err=True)
         raise SystemExit(2)
+    # a set-aside reason may quote the number the county found wrong: masked like every list, since
+    # this output goes to a console and, run by the scheduler, to a log file
+    summary.details = [mask_numbers_in(line) for line in summary.details]
     if as_json:
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:
         click.echo(f"上传 {summary.pushed}，县级确认 {summary.acknowledged}（其中重复 {summary.duplicates}），"
                    f"退回 {summary.rejected + summary.conflicts}，接收更新 {summary.pulled}，待同步 {summary.queue_left}")
+        for line in summary.details:  # what needs a person: set-aside events, the villages' bundles relayed
+            click.echo(f"  {line}")
         if summary.error:
             click.echo(f"同步未完成：{summary.error}", err=True)
     raise SystemExit(1 if summary.error else 0)
@@ -346,6 +371,7 @@ def restore_command(backup_file: str, key_file: str | None) -> None:
 
 
 @cli.group("bundle")
+@instance_option()  # `bundle --instance DIR export FILE` too: the flag goes anywhere before or after a name
 def bundle_group() -> None:
     """USB bundles (离线包) for a village without a link, relayed by its township."""
 
@@ -365,10 +391,13 @@ def bundle_export_command(target: str) -> None:
             with open(partial, "wb") as out:
                 made = usb_bundles.export(out, station_hooks(app), progress,
                                           max_bytes=int(app.config["USB_BUNDLE_MAX_BYTES"]))
+            os.replace(partial, target)  # a half-written file never carries the bundle's name
         except BundleError as exc:
-            os.path.exists(partial) and os.remove(partial)
+            _remove_partial(partial)
             _fail(f"未导出：{exc.message}")
-        os.replace(partial, target)  # a half-written file never carries the bundle's name
+        except OSError as exc:  # no stick, a full or write-protected one: nothing was marked sent
+            _remove_partial(partial)
+            _fail(f"未导出：{cannot_write(target, exc)}办件仍在待同步队列中，可以再次导出。")
         access_log.record("usb_export", actor_name=cli_actor(), obj=os.path.basename(target),
                           detail=f"第 {made.seq} 号离线包：{made.cases} 件办件、{made.events} 条事件、{made.files} 个扫描件")
     click.echo(f"已导出第 {made.seq} 号离线包到 {target}：{made.cases} 件办件、{made.events} 条事件、"
@@ -407,9 +436,13 @@ def bundle_export_return_command(village: str, target: str, device: int) -> None
             bundle = usb_bundles.return_bundle(village, device)
         except BundleError as exc:
             _fail(f"未导出：{exc.message}")
-        with open(target + ".part", "wb") as out:
-            out.write(bytes(bundle.data))
-        os.replace(target + ".part", target)
+        try:
+            with open(target + ".part", "wb") as out:
+                out.write(bytes(bundle.data))
+            os.replace(target + ".part", target)
+        except OSError as exc:
+            _remove_partial(target + ".part")
+            _fail(f"未导出：{cannot_write(target, exc)}回执包仍保存在本中心，可以再次导出。")
         access_log.record("usb_return_export", actor_name=cli_actor(), obj=village,
-                          detail=f"{village} 第 {bundle.seq} 号离线包的回执包")
-    click.echo(f"已导出 {village} 的回执包（答复第 {bundle.seq} 号离线包）到 {target}")
+                          detail=f"{bundle.source} 第 {bundle.seq} 号离线包的回执包")
+    click.echo(f"已导出 {bundle.source} 的回执包（答复第 {bundle.seq} 号离线包）到 {target}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 
 from peewee import Database
@@ -65,6 +66,20 @@ def pending(database: Database) -> list[str]:
     return [m.name for m in runner(database).status() if not m.applied and m.path]
 
 
+class UpgradeCopyFailed(Exception):
+    """The copy kept before an upgrade could not be written: the upgrade does not run, nothing changed.
+
+    An upgrade without its copy would leave no way back if a migration went wrong; a full disk is
+    the usual cause on a village PC. ``message`` is for the station admin, in Chinese.
+    """
+
+    def __init__(self, target: Path, size: int) -> None:
+        self.message = (f"升级前须先把数据库复制一份（{target}），但复制失败：磁盘空间不足或没有写入权限。"
+                        f"本次没有升级，数据库没有任何改动，待同步的办件都还在。请在数据库所在的磁盘腾出至少 "
+                        f"{max(size // (1024 * 1024), 1)} MB 空间后再启动。")
+        super().__init__(self.message)
+
+
 def backup_before_upgrade(database: Database, path: str) -> Path | None:
     """Copy the database file before pending migrations change it; return the copy's path.
 
@@ -82,8 +97,13 @@ def backup_before_upgrade(database: Database, path: str) -> Path | None:
         log.warning("database copy %s already exists; kept as it is", target)
         return target
     partial = target.with_name(target.name + ".part")
-    copy_database(str(source), partial)  # the copy holds residents' data too: 0600 from the start
-    partial.replace(target)
+    try:
+        copy_database(str(source), partial)  # the copy holds residents' data too: 0600 from the start
+        partial.replace(target)
+    except (OSError, sqlite3.Error) as exc:  # "database or disk is full", a read-only folder
+        log.error("could not copy %s before upgrading: %s", source, exc)
+        partial.unlink(missing_ok=True)  # half a copy is no copy; it would only take more of the full disk
+        raise UpgradeCopyFailed(target, source.stat().st_size) from exc
     log.info("copied %s (schema %s) to %s before applying %s", source.name, schema_version(database) or "none",
              target, ", ".join(todo))
     return target

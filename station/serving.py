@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import gc
+from collections.abc import Callable
 
 from flask import Flask
-from waitress import serve as waitress_serve
+from waitress import create_server
 
 from station.extensions import db
 from station.services.backups import scheduled_backup
@@ -16,18 +18,44 @@ from sync.jobs import start_scheduler
 from sync.malloc_arenas import limit_malloc_arenas
 
 
-def serve(app: Flask, host: str, port: int) -> None:
+class PortUnavailable(Exception):
+    """The address cannot be listened on (taken by another program, or not this PC's); ``message`` in Chinese."""
+
+    def __init__(self, host: str, port: int, exc: OSError) -> None:
+        if exc.errno in (errno.EADDRINUSE, WSAEADDRINUSE):
+            why = (f"端口 {port} 已被其他程序占用（可能是另一个文件夹的便民服务站，或其他软件）。"
+                   f"请关闭它，或换一个端口启动，例如 --port {port + 1 if port < 65535 else 8081}。")
+        elif exc.errno in (errno.EACCES, WSAEACCES):
+            why = f"没有权限使用端口 {port}（1024 以下的端口需要管理员权限），请换用 8080 等端口。"
+        else:
+            why = f"地址 {host} 不是本机的地址，或不能在此地址上监听（系统错误 {exc.errno}）。请检查 --host。"
+        self.message = f"便民服务站未能启动：{why}"
+        super().__init__(self.message)
+
+
+WSAEADDRINUSE, WSAEACCES = 10048, 10013  # the same two on Windows, where errno names other numbers
+
+
+def serve(app: Flask, host: str, port: int, *, listening: Callable[[], None] | None = None) -> None:
     """Serve with waitress (pure Python: runs on a Windows village PC without admin rights).
 
-    Refuses (:class:`AlreadyRunning`) when a station already serves this instance folder.
+    Refuses (:class:`AlreadyRunning`) when a station already serves this instance folder, and
+    (:class:`PortUnavailable`) when the port cannot be had — before any sync job starts.
+    ``listening`` is called once the port is bound, so "started" is said only when it is true.
     """
     app.extensions["instance_lock"] = hold_instance_lock(app.instance_path)
     limit_malloc_arenas()  # before the scheduler's and waitress's threads (sync/malloc_arenas.py)
+    try:
+        server = create_server(app, host=host, port=port, threads=4, ident="station")  # a handful of users
+    except OSError as exc:
+        raise PortUnavailable(host, port, exc) from exc
     start_background_jobs(app)
     # What is loaded by now (fonts, catalog index, templates) lives as long as the process: out
     # of the collector's reach, a collection during a request no longer walks all of it.
     gc.freeze()
-    waitress_serve(app, host=host, port=port, threads=4, ident="station")  # a station has a handful of users
+    if listening is not None:
+        listening()
+    server.run()
 
 
 def start_background_jobs(app: Flask) -> None:

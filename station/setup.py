@@ -16,6 +16,19 @@ from station.extensions import db
 from station.migrate import schema_version
 from station.models import CatalogVersion
 from station.services import calendar, catalog, station_info
+from station.services.errors import DomainError
+
+
+def read_catalog_file(path: str) -> Any:
+    """The catalog JSON file the county handed out; a missing or unreadable file is said in Chinese."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DomainError(f"找不到事项目录文件 {path}。") from exc
+    except OSError as exc:
+        raise DomainError(f"无法读取事项目录文件 {path}。") from exc
+    except (UnicodeDecodeError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
+        raise DomainError(f"{path} 不是事项目录文件（应为县级平台下发的 UTF-8 编码 JSON 文件）。") from exc
 
 
 def initialise(app: Flask, profile: dict[str, str] | None = None, catalog_path: str | None = None,
@@ -27,7 +40,7 @@ def initialise(app: Flask, profile: dict[str, str] | None = None, catalog_path: 
             station_info.update_profile(**{k: v for k, v in profile.items() if v})
         loaded = None
         if catalog_path:
-            loaded = catalog.import_catalog(json.loads(Path(catalog_path).read_text(encoding="utf-8")), "file").version
+            loaded = catalog.import_catalog(read_catalog_file(catalog_path), "file").version
         elif demo_catalog and CatalogVersion.current() is None:
             loaded = catalog.import_catalog(load_demo_catalog(), "demo").version
         return {"schema": schema_version(db.obj), "holidays": seeded, "catalog": loaded}

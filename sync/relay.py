@@ -13,6 +13,7 @@ import io
 import logging
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,11 @@ log = logging.getLogger(__name__)
 RELAY_PATH = "/api/v1/relay/bundles"
 UP, DOWN = "up", "down"  # village → county, county → village
 WAITING, FORWARDED, REFUSED, READY, EXPORTED = "waiting", "forwarded", "refused", "ready", "exported"
+LOST = "lost"  # the held copy is gone from this PC: it cannot be forwarded, the village exports again
 STATE_LABELS = {WAITING: "待转发县级", FORWARDED: "已转发，县级已答复", REFUSED: "县级拒收",
-                READY: "回执包待导出", EXPORTED: "回执包已导出"}
+                READY: "回执包待导出", EXPORTED: "回执包已导出", LOST: "文件缺失，未转发"}
+LOST_REASON = ("本中心保存的离线包文件已不在本机（可能被删除，或恢复备份时未带上扫描件文件夹），无法转发。"
+               "请村站重新导出离线包（未确认的办件会再次放入），带来后再导入。")
 
 
 class RelayBundle(SyncModel):
@@ -74,6 +78,12 @@ class RelayBundle(SyncModel):
     def state_label(self) -> str:
         return STATE_LABELS.get(self.state, self.state)
 
+    @property
+    def source(self) -> str:
+        """Whose bundle, as a clerk reads it: a laptop's bundles are numbered apart from its PC's,
+        so "ST… 第 1 号" alone named two bundles and hid which return bundle to export."""
+        return self.station_code if not self.device else f"{self.station_code}（{device_name(self.device)}）"
+
 
 def hold_for_relay(source: Source, area_code: str, folder: Path) -> RelayBundle:
     """File a village's bundle for forwarding; refuse it with nothing stored when it is not ours to carry.
@@ -86,32 +96,36 @@ def hold_for_relay(source: Source, area_code: str, folder: Path) -> RelayBundle:
     if header.kind != KIND_OUTBOUND:
         raise BundleError("离线包类型不对。")
     ours = township_of(area_code)
+    if not ours:
+        raise BundleError("本中心的区划代码未设置，无法确认离线包是否属于本乡镇，未导入。"
+                          "请站长在“本站设置”中填写本中心的12位区划代码后再导入。")
     if header.device < 0:
         raise BundleError("离线包文件已损坏（设备编号不对）。")
     if header.township != ours:
         raise BundleError(f"此离线包属于区划 {header.township} 的乡镇，不是本中心（{ours}），未导入。"
                           "请交给该村所属的乡镇便民服务中心。")
     digest = file_digest(source)  # hashed and copied before the write lock: a bundle may be hundreds of MiB
-    target = _copy_in(source, folder, header.bundle_id)
+    staged = _copy_in(source, folder)
     try:
-        return _file(header, digest, target)
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
+        return _file(header, digest, staged, folder / f"{header.bundle_id}{SUFFIX}")
+    finally:
+        staged.unlink(missing_ok=True)  # refused (or already moved into place): never the held copy
 
 
-def _copy_in(source: Source, folder: Path, bundle_id: str) -> Path:
+def _copy_in(source: Source, folder: Path) -> Path:
+    """Copy the file from the stick under a name of its own: the same bundle brought twice, or
+    at two desks at once, must not write over (or, refused, delete) the copy already held."""
     folder.mkdir(parents=True, exist_ok=True)
-    target, partial = folder / f"{bundle_id}{SUFFIX}", folder / f"{bundle_id}{SUFFIX}.part"
+    handle, name = tempfile.mkstemp(suffix=f"{SUFFIX}.part", dir=folder)
     src = io.BytesIO(source) if isinstance(source, bytes) else source
     src.seek(0)
-    with open(partial, "wb") as out:
+    with os.fdopen(handle, "wb") as out:
         shutil.copyfileobj(src, out, 1024 * 1024)
-    os.replace(partial, target)
-    return target
+    return Path(name)
 
 
-def _file(header: Header, digest: str, target: Path) -> RelayBundle:
+def _file(header: Header, digest: str, staged: Path, target: Path) -> RelayBundle:
+    """Record the bundle and move its staged copy to ``target`` — only once every check passed."""
     with db.atomic("IMMEDIATE"):
         same = RelayBundle.get_or_none(RelayBundle.bundle_id == header.bundle_id)
         if same is not None:
@@ -124,10 +138,12 @@ def _file(header: Header, digest: str, target: Path) -> RelayBundle:
             raise BundleError(f"此离线包是 {header.station}（{device_name(header.device)}）的第 {header.seq} 号，"
                               f"比本中心已导入的第 {newest} 号旧，"
                               "未导入。请导入该村站最新导出的离线包。")
-        return RelayBundle.create(
+        held = RelayBundle.create(
             bundle_id=header.bundle_id, direction=UP, station_code=header.station, device=header.device, seq=header.seq,
             events=_count(header.fields.get("events")), files=_count(header.fields.get("files")),
-            size=target.stat().st_size, sha256=digest, path=str(target), state=WAITING)
+            size=staged.stat().st_size, sha256=digest, path=str(target), state=WAITING)
+        os.replace(staged, target)  # inside the transaction: a row never names a file that is not there
+        return held
 
 
 def _count(value: Any) -> int:
@@ -145,21 +161,38 @@ def forward_waiting(client: HubClient, summary: SyncSummary | None = None) -> li
     for row in list(RelayBundle.select(RelayBundle.id).where(
             (RelayBundle.direction == UP) & (RelayBundle.state == WAITING)).order_by(RelayBundle.id)):
         bundle = RelayBundle.get_by_id(row.id)
-        with (open(bundle.path, "rb") if bundle.path else io.BytesIO(bytes(bundle.data))) as body:  # streamed
+        try:
+            held_copy = open(bundle.path, "rb") if bundle.path else io.BytesIO(bytes(bundle.data))  # streamed
+        except FileNotFoundError:  # one lost file must not stop the round (and the pull) for every bundle
+            log.warning("relay bundle %s of %s is missing at %s", bundle.bundle_id, bundle.station_code, bundle.path)
+            _mark(bundle, LOST, LOST_REASON)
+            _tell(summary, f"离线包 {bundle.source} 第 {bundle.seq} 号未转发：{LOST_REASON}")
+            done.append(bundle)
+            continue
+        with held_copy as body:
             status, answer = client.call("POST", RELAY_PATH, body, headers={"Content-Type": "application/octet-stream"})
         if status >= 500:  # the county's fault, not the bundle's: the next round sends it again
             refuse_unless_ok(status, answer, "离线包")
         if status != 200:
-            with db.atomic("IMMEDIATE"):
-                bundle.state, bundle.reason, bundle.done_at = REFUSED, str(answer.get("message") or status), now()
-                bundle.save(only=[RelayBundle.state, RelayBundle.reason, RelayBundle.done_at])  # not the bytes again
+            _mark(bundle, REFUSED, str(answer.get("message") or status))
+            _tell(summary, f"离线包 {bundle.source} 第 {bundle.seq} 号县级拒收：{bundle.reason}")
             done.append(bundle)
             continue
         _keep_answer(bundle, answer)
-        if summary is not None:
-            summary.details.append(f"离线包 {bundle.station_code} 第 {bundle.seq} 号已转发县级")
+        _tell(summary, f"离线包 {bundle.source} 第 {bundle.seq} 号已转发县级，回执包可以导出了")
         done.append(bundle)
     return done
+
+
+def _tell(summary: SyncSummary | None, line: str) -> None:
+    if summary is not None:
+        summary.details.append(line)
+
+
+def _mark(bundle: RelayBundle, state: str, reason: str) -> None:
+    with db.atomic("IMMEDIATE"):
+        bundle.state, bundle.reason, bundle.done_at = state, reason, now()
+        bundle.save(only=[RelayBundle.state, RelayBundle.reason, RelayBundle.done_at])  # not the bytes again
 
 
 def _keep_answer(bundle: RelayBundle, answer: dict[str, Any]) -> None:
@@ -196,6 +229,13 @@ def return_for(station_code: str, device: int = 0) -> RelayBundle:
         bundle.state, bundle.done_at = EXPORTED, now()
         bundle.save(only=[RelayBundle.state, RelayBundle.done_at])  # not the bytes again
     return bundle
+
+
+def relay_counts() -> dict[str, int]:
+    """How many villages' bundles wait to go up and how many return bundles wait to go down (the sync page)."""
+    waiting = RelayBundle.select().where((RelayBundle.direction == UP) & (RelayBundle.state == WAITING)).count()
+    ready = RelayBundle.select().where((RelayBundle.direction == DOWN) & (RelayBundle.state == READY)).count()
+    return {"waiting": waiting, "ready": ready}
 
 
 def held(limit: int = 100) -> list[RelayBundle]:

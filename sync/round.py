@@ -59,7 +59,7 @@ class Syncer:
             self.push(summary)
             push_access_log(self.client, self.hooks, summary)  # who saw what reaches the county too
             push_appointments(self.client, self.hooks)  # the station's offer and its agents' bookings
-            push_transfer_handovers(self.client, self.hooks)  # other stations' batches received here on paper
+            push_transfer_handovers(self.client, self.hooks, summary)  # other stations' batches received on paper
             forward_waiting(self.client, summary)  # a township carries its villages' USB bundles up
             self.pull(summary)
             if resend_what_the_hub_lost(self.client):  # the hub was restored from a backup: send again

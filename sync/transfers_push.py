@@ -16,6 +16,7 @@ import logging
 
 from sync.errors import LinkProblem
 from sync.hooks import StationHooks
+from sync.summary import SyncSummary
 from sync.transport import HubClient, refuse_unless_ok
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,11 @@ log = logging.getLogger(__name__)
 PATH = "/api/v1/transfers/handovers"
 
 
-def push_transfer_handovers(client: HubClient, hooks: StationHooks) -> int:
-    """Send the handovers waiting; return how many the county stored anew (0 when nothing went)."""
+def push_transfer_handovers(client: HubClient, hooks: StationHooks, summary: SyncSummary | None = None) -> int:
+    """Send the handovers waiting; return how many the county stored anew (0 when nothing went).
+
+    Each refusal is also a line of ``summary.details``: `sync --once` prints them for the clerk.
+    """
     if hooks.transfer_handovers_pending is None or hooks.transfer_handovers_confirmed is None:
         return 0
     try:
@@ -39,8 +43,11 @@ def push_transfer_handovers(client: HubClient, hooks: StationHooks) -> int:
     sent = {r["handover_id"] for r in rows}
     refusals = [{"handover_id": str(r.get("handover_id")), "reason": str(r.get("reason") or "")[:500]}
                 for r in answer.get("refused") or [] if isinstance(r, dict) and r.get("handover_id") in sent]
+    batches = {r["handover_id"]: r.get("batch_no") or "" for r in rows}
     for row in refusals:
         log.warning("the county refused handover %s: %s", row["handover_id"], row["reason"])
+        if summary is not None:
+            summary.details.append(f"物料交接（批次 {batches.get(row['handover_id'], '')}）县级未接受：{row['reason']}")
     refused = {r["handover_id"] for r in refusals}
     hooks.transfer_handovers_confirmed([r["handover_id"] for r in rows if r["handover_id"] not in refused])
     if refusals and hooks.transfer_handovers_refused is not None:

@@ -18,6 +18,7 @@ import requests
 
 from sync import protocol, state
 from sync.errors import (
+    LINK_UNKNOWN,
     BatchRefused,
     CredentialsRefused,
     HubBusy,
@@ -45,6 +46,9 @@ class HubLink:
         state.set_value(state.STATION_CODE, self.station_code)
         state.set_value(state.SECRET, self.secret)
         state.set_value(state.DEVICE, str(int(self.device)))
+        # what the last round said was about the old link (or none): the page must not show
+        # "未连接" beside the address just stored, nor the old hub's refusal, until a round tells
+        state.set_value(state.LINK_STATE, LINK_UNKNOWN)
 
     @classmethod
     def stored(cls) -> HubLink | None:

@@ -118,6 +118,8 @@ def book_for_caller(user: User, *, item_code: str, day: str, start: str, name: s
         raise DomainError(str(exc)) from exc
     offer = published_offer()
     if not offer_settings()["enabled"]:
+        if state.device_number():  # a laptop checks against its own copy of the times; the PC's never comes down
+            raise DomainError("本机尚未开放预约：请站长在本机的“预约设置”中按站点主机的设置开放后，再代为预约。")
         raise DomainError("本站尚未开放预约，请站长先在“预约设置”中开放。")
     item = rules.item_named(offer, item_code)
     if item is None:

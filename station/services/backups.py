@@ -31,6 +31,7 @@ from station.database import copy_database
 from station.extensions import db
 from station.keys import owner_only_folder
 from station.models import Setting
+from station.services.errors import cannot_write
 from station.services.station_info import get_profile
 from station.services.station_settings import backup_folder
 from sync.state import RESTORED_ACCESS_LOG_SEQ, RESTORED_FROM
@@ -144,8 +145,11 @@ def backup_station(app: Flask, target_dir: str | None = None) -> Backup:
         raise BackupError("未设置备份文件夹：请用 --to 文件夹 指明，或在“管理 → 本站设置”中填写备份文件夹（例如U盘上的文件夹；也可在设置文件中填写 BACKUP_DIR）。")
     with app.app_context(), db.connection_context():
         code = get_profile().code
-    return backup(app.config["DATABASE"], app.config["ATTACHMENT_DIR"], app.config["KEY_FILE"], folder, code,
-                  int(app.config.get("BACKUP_KEEP") or 0))
+    try:
+        return backup(app.config["DATABASE"], app.config["ATTACHMENT_DIR"], app.config["KEY_FILE"], folder, code,
+                      int(app.config.get("BACKUP_KEEP") or 0))
+    except OSError as exc:  # a stick not plugged in, full or write-protected: its own words, not a traceback
+        raise BackupError(cannot_write(getattr(exc, "filename", None) or folder, exc)) from exc
 
 
 #: How the daily backup last ended (JSON: at, ok, words), for the admin's settings and home pages.

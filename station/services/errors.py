@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+from os import PathLike
+
 
 class DomainError(Exception):
     """A rule was broken; `message` is shown to the user as it is."""
@@ -21,3 +24,20 @@ class ValidationFailed(DomainError):
 
 class NotFound(DomainError):
     """The thing asked for does not exist (or is not this station's)."""
+
+
+def cannot_write(path: str | PathLike[str], exc: OSError) -> str:
+    """Why a file could not be written, in words for a station admin holding a USB stick.
+
+    The system's own words (``[Errno 2] No such file or directory``) are English and name no
+    remedy; what a stick can do wrong is few things, each with its fix.
+    """
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        why = "文件夹不存在（U盘或移动硬盘未插好？盘符或路径写错？）"
+    elif exc.errno == errno.ENOSPC:
+        why = "空间已满，请换一个U盘或先清理空间"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = "没有写入权限（U盘是否处于写保护状态？）"
+    else:
+        why = f"系统错误 {exc.errno or ''}".strip()
+    return f"无法写入 {path}：{why}。"

@@ -64,6 +64,10 @@ def update_profile(**values: str) -> StationProfile:
         errors["name"] = "请填写服务站名称。"
     if "code" in values and not re.fullmatch(r"[0-9A-Za-z-]{4,30}", values["code"].strip()):
         errors["code"] = "服务站编码为4–30位字母、数字或短横线。"
+    elif "code" in values and (linked := sync_state.get_value(sync_state.STATION_CODE)) \
+            and values["code"].strip() != linked:  # batch numbers would name another station at the county
+        errors["code"] = (f"本站已用编码 {linked} 连接县级平台，这里须填同一个编码：流转单批次号等都用它，"
+                          "两者不同，县级平台会把本站的材料批次当作别的站点的。")
     if "level" in values and values["level"] not in LEVELS:
         errors["level"] = "请选择村（社区）站或乡镇（街道）中心。"
     for field in ("phone", "supervise_phone"):  # printed on every paper for the resident to call

@@ -50,7 +50,7 @@ class Imported:
     def message(self) -> str:
         if self.relayed is not None:
             r = self.relayed
-            return (f"已导入 {r.station_code} 的第 {r.seq} 号离线包（{r.events} 条事件、{r.files} 个扫描件），"
+            return (f"已导入 {r.source}{'的' if r.device else ' 的'}第 {r.seq} 号离线包（{r.events} 条事件、{r.files} 个扫描件），"
                     "下次同步时转发县级。")
         assert self.returned is not None
         r = self.returned

@@ -13,6 +13,7 @@ from station.services import appointments
 from station.services.catalog import NO_CATALOG, current_items, has_catalog
 from station.services.errors import DomainError
 from station.views.access import ADMIN, FRONT_OFFICE, log_access
+from sync import state
 from websec.roles import roles_required
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
@@ -122,6 +123,7 @@ def offer():  # noqa: ANN201
     if not has_catalog():  # the offer names the catalog's items
         return _no_catalog_yet("appointments/offer.html")
     settings = appointments.offer_settings()
+    device = state.device_number()  # a laptop of the station: its settings stay on it
     status = 200
     if request.method == "POST":
         times = []
@@ -137,9 +139,14 @@ def offer():  # noqa: ANN201
             flash(getattr(exc, "message", "可预约天数须为数字。"), "error")
             status = 400
         else:
-            log_access("settings_appointments", detail="修改预约设置（下次同步时发布到县级平台）")
-            flash("预约设置已保存，下次同步时发布到县级平台。", "success")
+            if device:  # only the station PC publishes the offer (sync/appointments_push): say what this one does
+                log_access("settings_appointments", detail=f"修改第 {device} 号设备本机的预约设置（不发布到县级平台）")
+                flash(f"预约设置已保存，只用于本机（第 {device} 号设备）代为预约时核对时段和名额，"
+                      "不会发布到县级平台；居民能预约的时段以站点主机的设置为准。", "success")
+            else:
+                log_access("settings_appointments", detail="修改预约设置（下次同步时发布到县级平台）")
+                flash("预约设置已保存，下次同步时发布到县级平台。", "success")
             return redirect(url_for("appointments.offer"))
-    return render_template("appointments/offer.html", settings=settings, items=current_items(),
+    return render_template("appointments/offer.html", settings=settings, items=current_items(), device=device,
                            chosen={i["code"] for i in settings["items"]} if settings["items"] != rules.ANY_ITEM else set()), status
 

@@ -33,6 +33,18 @@ from websec.roles import roles_required
 bp = Blueprint("usb", __name__, url_prefix="/sync/usb")
 
 
+def raise_upload_limit() -> None:
+    """Let a bundle file past the app's request limit (MAX_CONTENT_LENGTH, sized for scans) on its import form.
+
+    Registered before CSRF protection, which reads the form before any view runs: raising the limit
+    in the view came too late, and every bundle over 12 MiB (a few scans) was answered "文件太大".
+    Only for staff who may import: a stranger's upload keeps the app's limit.
+    """
+    if (request.endpoint == "usb.import_bundle" and current_user.is_authenticated
+            and current_user.role in FRONT_OFFICE):
+        request.max_content_length = int(current_app.config["USB_BUNDLE_MAX_BYTES"])
+
+
 @bp.get("/")
 @roles_required(*FRONT_OFFICE)
 def index():  # noqa: ANN201
@@ -84,8 +96,7 @@ def import_bundle():  # noqa: ANN201
     """Township: hold a village's bundle (clerk or admin). Village: take the county's return bundle."""
     if usb_bundles.is_township() and current_user.role not in TOWNSHIP:
         abort(403)
-    request.max_content_length = int(current_app.config["USB_BUNDLE_MAX_BYTES"])
-    upload = request.files.get("bundle")
+    upload = request.files.get("bundle")  # the limit was raised for it before the form was read
     if upload is None or not upload.filename:
         flash("请选择要导入的离线包文件（.bmz）。", "error")
         return redirect(url_for("usb.index"))
@@ -104,12 +115,16 @@ def import_bundle():  # noqa: ANN201
 def export_return():  # noqa: ANN201
     """Township: the county's return bundle for a village, as a download for its stick."""
     village = (request.form.get("station") or "").strip()
-    device = int(request.form.get("device") or 0) if (request.form.get("device") or "0").isdigit() else 0
+    raw = (request.form.get("device") or "0").strip()
+    if not (raw.isascii() and raw.isdigit() and int(raw) <= 99):  # '²' passes isdigit() and then fails int()
+        flash("未导出：设备编号不对，请在下表中点该行的“导出回执包”。", "error")
+        return redirect(url_for("usb.index"))
+    device = int(raw)
     try:
         bundle = usb_bundles.return_bundle(village, device)
     except BundleError as exc:
         flash(f"未导出：{exc.message}", "error")
         return redirect(url_for("usb.index"))
-    log_access("usb_return_export", obj=village, detail=f"{village} 第 {bundle.seq} 号离线包的回执包")
+    log_access("usb_return_export", obj=village, detail=f"{bundle.source} 第 {bundle.seq} 号离线包的回执包")
     return send_file(io.BytesIO(bytes(bundle.data)), mimetype="application/octet-stream", as_attachment=True,
                      download_name=f"{village}{f'-{device:02d}' if device else ''}-回执包-{bundle.seq:03d}{SUFFIX}")

@@ -202,6 +202,8 @@ def test_a_township_off_the_route_scanning_a_batch_the_county_knows_sees_why_it_
     ids, batch_no = pack_unsynced(village_alone)
     assert not sync(village_alone).error
     clerk, batch_page = township_receives(township, batch_no)
-    assert not sync(township).error  # refused in the answer itself
+    round_ = sync(township)
+    assert not round_.error  # refused in the answer itself
+    assert [d for d in round_.details if d.startswith(f"物料交接（批次 {batch_no}）县级未接受：批次 {batch_no} 不经过本站")]
     page = clerk.get(batch_page).get_data(as_text=True)
     assert f"县级平台未接受：批次 {batch_no} 不经过本站" in page and "李窗口" not in now_line(page)

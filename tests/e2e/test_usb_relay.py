@@ -167,9 +167,15 @@ def test_a_laptops_bundle_goes_through_the_township_beside_its_pcs_and_comes_bac
         village, laptop, township, hub):
     pc_cases, laptop_cases = queue_cases(village, 2), queue_cases(laptop, 3)
     # both number their bundles from 1: the township holds them apart, the county opens each with its own key
-    assert import_bytes(township, export_bytes(village)).relayed.seq == 1
-    assert import_bytes(township, export_bytes(laptop)).relayed.seq == 1
-    assert not sync(township).error
+    from_pc, from_laptop = import_bytes(township, export_bytes(village)), import_bytes(township, export_bytes(laptop))
+    assert from_pc.relayed.seq == from_laptop.relayed.seq == 1
+    # the clerk is told which machine's bundle No. 1 each is: its return bundle is exported per device
+    assert from_pc.message().startswith(f"已导入 {VILLAGE_CODE} 的第 1 号离线包")
+    assert from_laptop.message().startswith(f"已导入 {VILLAGE_CODE}（第 1 号设备）的第 1 号离线包")
+    forwarded = sync(township)
+    assert not forwarded.error
+    assert forwarded.details == [f"离线包 {VILLAGE_CODE} 第 1 号已转发县级，回执包可以导出了",
+                                 f"离线包 {VILLAGE_CODE}（第 1 号设备） 第 1 号已转发县级，回执包可以导出了"]
     assert [state for direction, state, _reason in relayed(township) if direction == "up"] == ["forwarded"] * 2
     at_hub = {case_id for _event, case_id, _seq in hub_events(hub)}
     assert at_hub == set(pc_cases) | set(laptop_cases)

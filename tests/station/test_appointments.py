@@ -139,6 +139,31 @@ def test_only_the_station_admin_sets_the_offer(app, agent, admin):
         assert appointments.offer_settings()["enabled"] is True
 
 
+def test_on_a_laptop_the_offer_page_says_its_settings_are_not_published(app, admin):
+    """Only the station PC publishes the offer: a laptop's admin was told '下次同步时发布到县级平台' in vain."""
+    from sync.transport import HubLink
+
+    with app.app_context(), db.connection_context():
+        HubLink("http://127.0.0.1:9", "ST141081102201", "laptop-secret-0123456789", 1).save()  # link … --device 1
+    page = admin.get("/appointments/offer").get_data(as_text=True)
+    assert 'id="device-offer"' in page and "不会发布到县级平台" in page
+    saved = admin.post("/appointments/offer", {"enabled": "1", "days_ahead": "7", "start_0": "09:00",
+                                               "end_0": "10:00", "capacity_0": "2"}, follow_redirects=True)
+    said = saved.get_data(as_text=True)
+    assert "只用于本机（第 1 号设备）" in said and "下次同步时发布到县级平台" not in said
+
+
+def test_on_a_laptop_without_an_offer_the_agent_is_told_to_open_it_on_this_machine(app):
+    from sync.transport import HubLink
+
+    with app.app_context(), db.connection_context():
+        HubLink("http://127.0.0.1:9", "ST141081102201", "laptop-secret-0123456789", 1).save()
+        day = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    with pytest.raises(DomainError, match="请站长在本机的“预约设置”中按站点主机的设置开放"):
+        _book(app, day=day)
+    assert _count(app) == 0
+
+
 def test_overlapping_times_are_refused_naming_the_clash_and_nothing_is_saved(app, admin):
     with app.app_context(), db.connection_context():
         before = appointments.offer_settings()

@@ -54,6 +54,30 @@ def test_init_loads_the_demo_catalog(runner, tmp_path):
     assert "事项目录" in result.output
 
 
+def test_init_with_wrong_values_names_each_option_and_what_is_wrong(runner, tmp_path):
+    result = runner.invoke(cli, ["init", "--instance", str(tmp_path), "--area-code", "1410811022", "--level", "city"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == "初始化失败："
+    assert any(line.strip().startswith("--area-code：区划代码应为12位数字") for line in lines)
+    assert any(line.strip() == "--level：请选择村（社区）站或乡镇（街道）中心。" for line in lines)
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (None, "找不到事项目录文件"),
+    (b"\x96\x00 not text", "不是事项目录文件"),
+    ("{ 不是 JSON".encode(), "不是事项目录文件"),
+])
+def test_init_with_a_catalog_file_it_cannot_read_says_so_in_chinese(runner, tmp_path, content, words):
+    path = tmp_path / "目录.json"
+    if content is not None:
+        path.write_bytes(content)
+    result = runner.invoke(cli, ["init", "--instance", str(tmp_path / "inst"), "--catalog", str(path)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"初始化失败：{words}") if content is None else words in result.output
+    assert "Errno" not in result.output and "codec" not in result.output and "Expecting" not in result.output
+
+
 def test_create_user_asks_for_the_password_twice(runner, tmp_path, monkeypatch):
     monkeypatch.setattr(getpass, "getuser", lambda: "zhangsan")  # the OS account that ran the command
     result = runner.invoke(cli, ["create-user", "admin", "--name", "张站长", "--instance", str(tmp_path)],
@@ -121,6 +145,47 @@ def test_sync_before_linking_prints_a_link_command_that_works(runner, tmp_path):
     assert stored(sync_state.SECRET) == DASH_SECRET
 
 
+def test_link_refuses_a_code_other_than_the_stations_own(runner, tmp_path):
+    """A mistyped code made the station's batch numbers another station's at the county: custody lost."""
+    args = ["--instance", str(tmp_path)]
+    assert runner.invoke(cli, [*args, "init", "--code", "ST141081102201"]).exit_code == 0
+    wrong = runner.invoke(cli, [*args, "link", "--hub", HUB, "--code", "ST141081102210", "--secret", "s" * 40])
+    assert wrong.exit_code == 1 and "与本站信息中的编码 ST141081102201 不一致，未连接" in wrong.output
+    with db.connection_context():
+        assert stored(sync_state.STATION_CODE) in (None, "")
+    right = runner.invoke(cli, [*args, "link", "--hub", HUB, "--code", "ST141081102201", "--secret", "s" * 40])
+    assert right.exit_code == 0, right.output
+
+
+def test_linking_after_a_sync_that_found_no_link_no_longer_shows_unlinked(runner, tmp_path):
+    from sync.status import queue_summary
+
+    args = ["--instance", str(tmp_path)]
+    assert runner.invoke(cli, [*args, "sync", "--once"]).exit_code == 2
+    with db.connection_context():
+        assert queue_summary()["link_state_label"] == "未连接"
+    assert runner.invoke(cli, [*args, "link", "--hub", HUB, "--code", "ST1", "--secret", "s" * 40]).exit_code == 0
+    with db.connection_context():
+        assert queue_summary()["link_state_label"] == "未知"  # linked; the next round will tell how the link is
+
+
+def test_run_on_a_port_another_program_holds_says_so_and_starts_nothing(runner, tmp_path, monkeypatch):
+    import socket
+
+    from station import serving
+
+    started = []
+    monkeypatch.setattr(serving, "start_background_jobs", started.append)
+    with socket.socket() as other:  # another program (or another station folder) on the port
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        result = runner.invoke(cli, ["run", "--port", str(port), "--instance", str(tmp_path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"便民服务站未能启动：端口 {port} 已被其他程序占用" in result.output and f"--port {port + 1}" in result.output
+    assert "已启动" not in result.output.replace("未能启动", "") and started == []
+
+
 def test_sync_refuses_to_run_without_once(runner, tmp_path):
     result = runner.invoke(cli, ["--instance", str(tmp_path), "sync"])
     assert result.exit_code == 2
@@ -136,7 +201,11 @@ def test_demo_prepares_its_data_without_serving(runner, tmp_path):
 
 def test_run_serves_the_instance_on_the_given_port(runner, tmp_path, monkeypatch):
     served = {}
-    monkeypatch.setattr("station.cli.serve", lambda app, host, port: served.update(app=app, host=host, port=port))
+    def serve(app, host, port, listening):  # noqa: ANN001, ANN202
+        served.update(app=app, host=host, port=port)
+        listening()
+
+    monkeypatch.setattr("station.cli.serve", serve)
     result = runner.invoke(cli, ["run", "--host", "0.0.0.0", "--port", "8181", "--instance", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "http://0.0.0.0:8181/" in result.output

@@ -145,6 +145,31 @@ def test_app_start_copies_the_database_before_upgrading_it(tmp_path):
     assert not list(tmp_path.glob("*.bak"))
 
 
+def test_no_room_for_the_copy_before_an_upgrade_says_so_and_upgrades_nothing(tmp_path, monkeypatch):
+    """A village PC's disk full on upgrade day: a message, not a traceback; no migration without its copy."""
+    from click.testing import CliRunner
+
+    from station import migrate
+    from station.cli import cli
+
+    path = _database_at(tmp_path / "station.sqlite3", "0020_cross_area_items")
+
+    def disk_full(_source: str, target: Path) -> None:
+        target.write_bytes(b"half a copy")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(migrate, "copy_database", disk_full)
+    monkeypatch.delenv("STATION_DATABASE", raising=False)
+    result = CliRunner().invoke(cli, ["--instance", str(tmp_path), "init"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "复制失败：磁盘空间不足" in result.stderr and "没有任何改动" in result.stderr
+    assert not list(tmp_path.glob("*.bak*"))  # no half copy left to fill the disk further
+    kept = open_database(str(path))
+    with kept.connection_context():
+        assert schema_version(kept) == "0020_cross_area_items"
+    kept.close()
+
+
 def test_a_new_database_is_not_copied(tmp_path):
     from station import create_app
 

@@ -17,6 +17,7 @@ from station.models import Case
 from sync import state
 from sync.outbox import OutboxEvent
 from sync.relay import RelayBundle, forward_waiting
+from sync.summary import SyncSummary
 from sync.usb_bundle import DIGEST_BYTES, BundleError, write_bundle
 from sync.usb_export import USB_RETURN_SEQ
 from tests.fixtures.e2e import queue_cases
@@ -123,6 +124,17 @@ def test_a_bundle_for_another_township_is_refused(village, tmp_path, station_tem
     assert held_at(other) == []
 
 
+def test_a_township_without_its_area_code_says_to_set_it(village, tmp_path, station_template):
+    from station.models import Setting
+
+    centre = township_app(tmp_path / "centre", station_template)
+    with centre.app_context(), db.connection_context():
+        Setting.set_value("station.area_code", "")  # as `init --level township` without --area-code leaves it
+    queue_cases(village, 1)
+    refused(centre, export_bytes(village), "请站长在“本站设置”中填写本中心的12位区划代码")
+    assert held_at(centre) == []
+
+
 def test_a_return_bundle_brought_to_the_township_is_refused(village, township):
     queue_cases(village, 1)
     export_bytes(village)
@@ -216,13 +228,54 @@ def test_what_the_network_brought_first_is_not_applied_again_from_a_return_bundl
 
 
 class CountyAnswers:
-    """Stands for the township's hub client: answers the forwarded bundles in turn."""
+    """Stands for the township's hub client: answers the forwarded bundles in turn, keeps what it was sent."""
 
     def __init__(self, *answers: tuple[int, dict]) -> None:
         self.answers = list(answers)
+        self.received: list[bytes] = []
 
-    def call(self, method: str, path: str, body: bytes, headers: dict | None = None) -> tuple[int, dict]:
+    def call(self, method: str, path: str, body, headers: dict | None = None) -> tuple[int, dict]:  # noqa: ANN001
+        self.received.append(body.read())
         return self.answers.pop(0)
+
+
+def forwarded_answer(village, seq: int) -> tuple[int, dict]:
+    return (200, {"counts": {"accepted": 1}, "results": [],
+                  "return_bundle": base64.b64encode(county_answer(village, seq)).decode("ascii")})
+
+
+def test_the_same_bundle_brought_twice_is_still_forwarded_whole(village, township):
+    queue_cases(village, 2)
+    data = export_bytes(village)
+    import_bytes(township, data)
+    refused(township, data, "已于")  # the clerk imports the stick again by mistake
+    county = CountyAnswers(forwarded_answer(village, 1))
+    with township.app_context(), db.connection_context():
+        forward_waiting(county)
+    assert county.received == [data]
+    assert held_at(township) == [(VILLAGE_CODE, 1, "forwarded"), (VILLAGE_CODE, 1, "ready")]
+
+
+def test_a_held_bundle_lost_from_disk_is_marked_and_the_next_still_goes(village, township):
+    from pathlib import Path
+
+    queue_cases(village, 1)
+    import_bytes(township, export_bytes(village))
+    queue_cases(village, 1)
+    second = export_bytes(village)
+    import_bytes(township, second)
+    with township.app_context(), db.connection_context():
+        Path(RelayBundle.get(RelayBundle.seq == 1).path).unlink()  # deleted by hand, or a restore without it
+    county, summary = CountyAnswers(forwarded_answer(village, 2)), SyncSummary()
+    with township.app_context(), db.connection_context():
+        forward_waiting(county, summary)
+        lost = RelayBundle.get(RelayBundle.seq == 1)
+    assert county.received == [second]
+    assert summary.details[0].startswith(f"离线包 {VILLAGE_CODE} 第 1 号未转发") and "重新导出" in summary.details[0]
+    assert summary.details[1] == f"离线包 {VILLAGE_CODE} 第 2 号已转发县级，回执包可以导出了"
+    assert held_at(township) == [(VILLAGE_CODE, 1, "lost"), (VILLAGE_CODE, 2, "forwarded"),
+                                 (VILLAGE_CODE, 2, "ready")]
+    assert lost.state_label == "文件缺失，未转发" and "请村站重新导出离线包" in lost.reason
 
 
 def test_a_bundle_the_county_finds_too_large_is_refused_and_the_next_still_goes(village, township):

@@ -87,3 +87,49 @@ def test_the_page_offers_each_side_its_own_upload_form(village, agent, township)
     assert 'class="usb-upload"' in clerk_page and '<label for="bundle">离线包文件</label>' in clerk_page
     agent_page = StationClient(township.test_client()).login("agent").get("/sync/usb/").get_data(as_text=True)
     assert 'class="usb-upload"' not in agent_page and "由窗口人员或站长操作" in agent_page
+
+
+@pytest.mark.parametrize("device", ["²", "-1", "100", "abc"])
+def test_a_return_bundle_asked_for_a_device_number_that_is_none_is_refused_with_a_message(township, device):
+    clerk = StationClient(township.test_client()).login("clerk")
+    page = clerk.post("/sync/usb/return", data={"station": VILLAGE_CODE, "device": device}, follow_redirects=True)
+    assert page.status_code == 200
+    assert "未导出：设备编号不对" in page.get_data(as_text=True)
+
+
+def test_a_bundle_larger_than_the_apps_request_limit_is_imported_on_the_townships_page(village, township):
+    """A few scans make a bundle larger than any other request (MAX_CONTENT_LENGTH is sized for one scan)."""
+    import os
+
+    from station.models import Case, User
+    from station.services.attachments import add_attachment
+    from tests.fixtures.relay import export_bytes
+
+    [case_id] = queue_cases(village, 1)
+    with village.app_context(), db.connection_context():
+        add_attachment(Case.get_by_id(case_id), User.get(User.username == "agent"), "户口簿.pdf",
+                       b"%PDF-1.4\n" + os.urandom(300 * 1024).replace(b"/", b"_"), village.config["ATTACHMENT_DIR"],
+                       10 * 1024 * 1024)
+    data = export_bytes(village)
+    township.config["MAX_CONTENT_LENGTH"] = 100 * 1024  # as 12 MiB is to a bundle of twenty scans
+    assert len(data) > township.config["MAX_CONTENT_LENGTH"]
+    stranger = township.test_client()  # not logged in: the app's limit stands for it
+    assert stranger.post("/sync/usb/import", data={"bundle": (io.BytesIO(data), "x.bmz")},
+                         content_type="multipart/form-data").status_code == 413
+    clerk = StationClient(township.test_client()).login("clerk")
+    page = upload(clerk, data).get_data(as_text=True)
+    assert "已导入 ST141081102201 的第 1 号离线包（2 条事件、1 个扫描件）" in page  # taken, and the scan
+    with township.app_context(), db.connection_context():
+        assert RelayBundle.select().count() == 1
+
+
+def test_the_townships_sync_page_counts_the_villages_bundles_waiting(village, township):
+    from tests.fixtures.relay import export_bytes, import_bytes
+
+    queue_cases(village, 1)
+    import_bytes(township, export_bytes(village))
+    clerk = StationClient(township.test_client()).login("clerk")
+    page = clerk.get("/sync/").get_data(as_text=True)
+    assert '<dd id="relay-counts">待转发县级 1 个' in page and "回执包待导出 0 个" in page
+    village_clerk = StationClient(village.test_client()).login("clerk")
+    assert 'id="relay-counts"' not in village_clerk.get("/sync/").get_data(as_text=True)  # a village relays nothing

@@ -316,6 +316,20 @@ def test_station_area_code_follows_the_intake_rule(database):
     assert station_info.get_profile().area_code == "141081102201" and station_info.get_profile().name != "改名"
 
 
+def test_a_linked_stations_code_cannot_be_changed_to_another(app, admin):
+    """The county knows the station by the linked code; batch numbers carry the profile's: they must agree."""
+    from station.services import station_info
+    from sync.transport import HubLink
+
+    with app.app_context(), db.connection_context():
+        HubLink("http://127.0.0.1:9", "ST141081102201", "s" * 40).save()
+        form = {**station_info.get_profile().__dict__, "code": "ST141081102210"}
+    page = admin.post("/admin/station", {k: v or "" for k, v in form.items()})
+    assert page.status_code in (200, 400) and "本站已用编码 ST141081102201 连接县级平台" in page.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        assert station_info.get_profile().code == "ST141081102201"
+
+
 def test_a_provided_material_reads_on_the_case_page_as_on_paper(app, agent):
     """The same word on the screen as on the receipt (the paper side is in tests/rules/test_labels.py)."""
     item_id = _item_id(app, "高龄津贴申领")

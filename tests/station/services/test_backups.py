@@ -117,6 +117,14 @@ def test_backup_without_a_folder_says_where_to_set_it(app, monkeypatch):
     assert result.exit_code == 1 and "BACKUP_DIR" in result.stderr
 
 
+def test_backup_to_a_folder_that_cannot_be_made_says_so_in_chinese(app, tmp_path, monkeypatch):
+    _env(monkeypatch, app)
+    (tmp_path / "E盘").write_text("not a drive")  # the stick is not there: a file where its folder should be
+    result = CliRunner().invoke(cli, ["backup", "--to", str(tmp_path / "E盘" / "备份")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # a message, not a traceback
+    assert "备份失败：无法写入" in result.stderr and "U盘或移动硬盘未插好" in result.stderr
+
+
 def test_restore_never_overwrites_and_refuses_without_the_right_key(app, tmp_path, monkeypatch):
     _fill(app)
     made = backups.backup_station(app, str(tmp_path / "usb"))
