@@ -287,3 +287,25 @@ def test_a_case_with_no_promised_date_is_not_said_to_have_one(hub_app, hub_clien
     _decide(hub_app, cid, kind="accepted")
     html = _page(hub_client)
     assert "依法应于 2026年12月18日 前办结" in html and "承诺 2026年12月18日" not in html
+
+
+def test_a_number_a_county_clerk_typed_is_masked_on_the_public_page(hub_app, hub_client, station_a, make_event):
+    """A clerk writes the ID number or a phone into a reason, or a 残疾人证 number (the holder's ID number and
+    two digits) as the certificate: whoever holds the code reads the words, never the number."""
+    typed = f"申请人身份证号{ID_NUMBERS[0]}与户口簿不一致，请致电{PHONES[0]}"
+    cid = _submit(station_a, make_event, "REJECT02")
+    _decide(hub_app, cid, kind="rejected", reason=typed)
+    cid = _submit(station_a, make_event, "SVPP0002")
+    _decide(hub_app, cid, kind="supplement", supplement_keys=("hukou_book",), reason=typed)
+    cid = _submit(station_a, make_event, "APPR0VE2")
+    _decide(hub_app, cid, kind="accepted")
+    _decide(hub_app, cid, kind="completed", result="approved", result_text=f"已发证，咨询电话{PHONES[1]}",
+            certificate_no=ID_NUMBERS[0] + "21")
+    for code in ("REJECT02", "SVPP0002", "APPR0VE2"):
+        html = _page(hub_client, code)
+        _nothing_personal(html)
+        assert ID_NUMBERS[0] + "21" not in html
+    assert "申请人身份证号110105********0021与户口簿不一致，请致电138****1234" in _page(hub_client, "REJECT02")
+    assert "说明：申请人身份证号110105********0021" in _page(hub_client, "SVPP0002")
+    approved = _page(hub_client, "APPR0VE2")
+    assert "已发证，咨询电话139****1111" in approved and "110105**********2121" in approved

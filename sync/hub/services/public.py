@@ -3,7 +3,10 @@
 The page needs no login: whoever holds the query code printed on the paper sees the case's
 steps with dates, what is needed now, the result and where to collect it. Built only from
 fields that carry no ID number, phone or address (those are sealed in the snapshot and never
-opened here); the applicant's name is masked (赵*英).
+opened here); the applicant's name is masked (赵*英). What a county clerk typed (a reason, a
+result's text, a certificate number) is shown with every ID-like or phone-like number in it
+masked: a clerk writes "身份证号…与户口簿不符" or a 残疾人证 number (the holder's ID number and two
+digits), and whoever holds the paper's code is not to read that number here.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 from rules import query_codes
 from rules.labels import PICKUP_METHODS, RESULTS
-from rules.privacy import mask_name
+from rules.privacy import mask_name, mask_numbers_in
 from sync.hub.china_time import CHINA_TZ, china_today, to_china
 from sync.hub.models import Decision, HubCase, Station
 
@@ -85,6 +88,11 @@ def _day(value: Any) -> str:
     return ""
 
 
+def _typed(text: str | None) -> str:
+    """Text a county clerk typed, as this page may show it: every ID-like and phone-like number masked."""
+    return mask_numbers_in(text)
+
+
 def station_phone(station: Station) -> str:
     """The station's phone for a ``tel:`` link, when the county set one in the station's settings.
 
@@ -128,13 +136,13 @@ def progress(case: HubCase, station: Station) -> Progress:
         elif decision.kind == "supplement":
             names = "、".join(str(i.get("name") or "") for i in decision.supplement_items or [] if isinstance(i, dict))
             # what was asked, in the past: "需补正" under it read as still owed after the station sent it
-            lines = tuple(x for x in (f"要求补交：{names}" if names else "", decision.reason or "") if x)
+            lines = tuple(x for x in (f"要求补交：{names}" if names else "", _typed(decision.reason)) if x)
             step = Step("需要补正材料", text, lines)
         elif decision.kind == "rejected":
-            step = Step("不予受理", text, (f"理由：{decision.reason}",) if decision.reason else ())
+            step = Step("不予受理", text, (f"理由：{_typed(decision.reason)}",) if decision.reason else ())
         else:
             word = RESULTS.get(decision.result or "", "")
-            step = Step(f"已办结：{word}", text, tuple(x for x in (decision.result_text or "",) if x))
+            step = Step(f"已办结：{word}", text, tuple(x for x in (_typed(decision.result_text),) if x))
         timed.append((at, 2, step))
     for answer in snapshot.get("supplements") or []:
         if isinstance(answer, dict):
@@ -177,7 +185,7 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
             if last is not None and last.kind == "supplement":
                 view.now_lines = [str(i.get("name") or "") for i in last.supplement_items or [] if isinstance(i, dict)]
                 if last.reason:
-                    view.now_lines.append(f"说明：{last.reason}")
+                    view.now_lines.append(f"说明：{_typed(last.reason)}")
     elif status == "accepted":
         view.status_word = "正在办理"
         if case.committed_due:
@@ -190,12 +198,12 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
         view.status_word = "不予受理"
         view.now_title = "您的申请未被受理。如有疑问，请联系服务站。"
         view.result_word = "不予受理"
-        view.result_text = (last.reason or "") if last is not None else ""
+        view.result_text = _typed(last.reason) if last is not None else ""
     elif status in ("completed", "delivered"):
         done = next((d for d in reversed(decisions) if d.kind == "completed"), None)
         view.result_word = RESULTS.get(done.result or "", "") if done else ""
-        view.result_text = (done.result_text or "") if done else ""
-        view.certificate_no = (done.certificate_no or "") if done else ""
+        view.result_text = _typed(done.result_text) if done else ""
+        view.certificate_no = _typed(done.certificate_no) if done else ""
         if status == "delivered":
             view.status_word = "已送达"
             view.now_title = "结果已送达，办理完毕。"
