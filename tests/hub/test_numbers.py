@@ -176,6 +176,18 @@ def test_county_warnings_and_dashboard_show_the_overdue_cases(month: MonthCopy) 
     assert "预警天数应为" in clerk.get("/numbers/warnings?days=-3", follow_redirects=True).get_data(as_text=True)
 
 
+def test_the_warning_list_masks_the_applicants_name_as_the_stations_does(month: MonthCopy) -> None:
+    """四条线 is the list leaders put on a screen: 赵*英 there, the full name on the case page."""
+    clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
+    cases, _settings = _raw(month)
+    listed = clerk.get("/numbers/warnings?days=0").get_data(as_text=True).split('id="warning-list"', 1)[1]
+    shown = [c for c in cases if c["case_no"] in listed and len(c["applicant_name"] or "") >= 2]
+    assert shown
+    for case in shown:
+        name = case["applicant_name"]
+        assert name not in listed and f"<td>{name[0]}*" in listed
+
+
 def test_the_warning_list_starts_with_the_longest_overdue_case_whichever_line_it_is_on(month: MonthCopy) -> None:
     clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
     page = clerk.get("/numbers/warnings?days=0").get_data(as_text=True)
