@@ -127,7 +127,9 @@ def test_county_ledger_files_and_their_log(month: MonthCopy) -> None:
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert sorted(r[3] for r in rows) == sorted(c["case_no"] for c in cases)
     assert all(isinstance(r[2], dt.datetime) for r in rows)
-    text = clerk.get(f"/numbers/ledger.csv?{RANGE}").data
+    sheet = clerk.get(f"/numbers/ledger.csv?{RANGE}")
+    assert sheet.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
+    text = sheet.data
     assert text.startswith(b"\xef\xbb\xbf")
     body = text.decode("utf-8-sig")
     assert len(list(csv.reader(io.StringIO(body)))) == len(cases) + 1
@@ -156,7 +158,9 @@ def test_the_provincial_export_uses_the_standard_names_and_codes(month: MonthCop
             c["status"], "3")
         assert (r["TRANSACTTIME"] != "") == (c["status"] in CLOSED)
     assert not FULL_ID.search(json.dumps(records))
-    rows = list(csv.DictReader(io.StringIO(clerk.get(f"/numbers/export/cases.csv?{RANGE}").data.decode("utf-8-sig"))))
+    exported = clerk.get(f"/numbers/export/cases.csv?{RANGE}")
+    assert exported.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(exported.data.decode("utf-8-sig"))))
     assert [r["PROJPWD"] for r in rows] == [r["PROJPWD"] for r in records]
     refused = clerk.get(f"/numbers/export/cases.xml?{RANGE}", follow_redirects=True).get_data(as_text=True)
     assert "只能是 JSON 或 CSV" in refused

@@ -67,7 +67,8 @@ def _station() -> Station | None:
 
 
 def _file(data: bytes, filename: str, mimetype: str, inline: bool = False) -> Response:
-    response = Response(data, mimetype=mimetype)
+    # taken as given: as ``mimetype`` Werkzeug appended a second "; charset=utf-8" to "text/csv; charset=utf-8"
+    response = Response(data, content_type=mimetype)
     response.headers["Content-Disposition"] = f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(filename)}"
     response.headers["Cache-Control"] = "no-store"
     return response
