@@ -3,6 +3,7 @@ letters read as digits, a bundle's items together, and a per-address limit."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -309,3 +310,19 @@ def test_a_number_a_county_clerk_typed_is_masked_on_the_public_page(hub_app, hub
     assert "说明：申请人身份证号110105********0021" in _page(hub_client, "SVPP0002")
     approved = _page(hub_client, "APPR0VE2")
     assert "已发证，咨询电话139****1111" in approved and "110105**********2121" in approved
+
+
+def test_a_case_still_handled_after_its_promised_day_says_so_and_whom_to_ask(hub_app, hub_client, station_a,
+                                                                             make_event):
+    today = china_today()
+    for code, committed, statutory in (("PAST0001", today - dt.timedelta(days=3), today + dt.timedelta(days=20)),
+                                       ("PAST0002", None, today - dt.timedelta(days=1)),
+                                       ("D7E70DAY", today, today + dt.timedelta(days=20))):
+        cid = _submit(station_a, make_event, code, committed_due=committed and committed.isoformat(),
+                      statutory_due=statutory.isoformat())
+        _decide(hub_app, cid, kind="accepted")
+    late = _page(hub_client, "PAST0001")
+    assert f"承诺 {today - dt.timedelta(days=3):%Y年%m月%d日} 前办结。这个日期已经过了，县级部门仍在办理。如需催问，请联系服务站。" in late
+    assert "这个日期已经过了" in _page(hub_client, "PAST0002")  # the law's limit, when no promise was made
+    due_today = _page(hub_client, "D7E70DAY")
+    assert f"承诺 {today:%Y年%m月%d日} 前办结。" in due_today and "这个日期已经过了" not in due_today

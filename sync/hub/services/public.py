@@ -189,9 +189,9 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
     elif status == "accepted":
         view.status_word = "正在办理"
         if case.committed_due:
-            view.now_title = f"正在办理，承诺 {_day(case.committed_due)} 前办结。"
+            view.now_title = f"正在办理，承诺 {_day(case.committed_due)} 前办结。{_past(case.committed_due)}"
         elif case.statutory_due:  # no promise was made: the law's limit, not a 承诺
-            view.now_title = f"正在办理，依法应于 {_day(case.statutory_due)} 前办结。"
+            view.now_title = f"正在办理，依法应于 {_day(case.statutory_due)} 前办结。{_past(case.statutory_due)}"
         else:
             view.now_title = "正在办理，请耐心等待。"
     elif status == "rejected":
@@ -213,6 +213,16 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
             view.now_title = "已办结，请领取结果。"
     if pending and status not in ("rejected", "completed", "delivered", "not_collected"):
         view.now_lines += [f"还需补交：{m.get('name')}{_owed_by(m.get('due_date'))}" for m in pending]
+
+
+def _past(due: dt.date) -> str:
+    """For a case still being handled after the day it was to be done: say so, and whom to ask.
+
+    "承诺 11月26日 前办结" read on 12月2日 left the resident to work out that it was late and what to do.
+    """
+    if due >= china_today():
+        return ""
+    return "这个日期已经过了，县级部门仍在办理。如需催问，请联系服务站。"
 
 
 def _owed_by(due: Any) -> str:
