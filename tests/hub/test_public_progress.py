@@ -10,7 +10,6 @@ import pytest
 
 from rules import events
 from sync.hub.china_time import china_today
-from sync.hub.models import Station
 from sync.hub.services import decisions
 from tests.fixtures.hub import case_snapshot
 
@@ -159,12 +158,18 @@ def test_the_bundles_one_code_lists_its_items_in_the_receipts_order_and_the_coun
     assert "一件事：新生儿出生一件事（本件为第 1 / 2 项）" in county and "出生登记（户口登记）" in county
 
 
-def test_station_phone_is_a_tel_link_when_the_county_set_one(hub_app, hub_client, station_a, make_event):
+def test_station_phone_is_a_tel_link_when_the_county_set_one(hub_app, hub_client, station_a, make_event,
+                                                              county_admin):
+    """The county admin sets it on the station's page (there was no field for it: the page said 请见回执 for good)."""
     _submit(station_a, make_event)
     assert "服务站电话请见回执" in _page(hub_client)
-    with hub_app.app_context():
-        Station.update(settings={"public_phone": "0351-1234567"}).where(Station.code == "ST-A").execute()
-    assert 'href="tel:0351-1234567"' in _page(hub_client)
+    refused = county_admin.csrf_post("/stations/ST-A", {"public_phone": "找村委会"}).get_data(as_text=True)
+    assert "服务站电话（群众查询办件进度时可一键拨打）：请填写数字电话号码" in refused
+    assert station_a.changes().json["changes"] == [] and "服务站电话请见回执" in _page(hub_client)
+    county_admin.csrf_post("/stations/ST-A", {"public_phone": "0351 1234567"})
+    assert 'href="tel:03511234567"' in _page(hub_client)
+    [change] = station_a.changes().json["changes"]
+    assert change["payload"]["settings"] == {"public_phone": "03511234567"}
 
 
 def test_page_passes_the_csp_and_needs_no_login(hub_client, station_a, make_event):

@@ -12,7 +12,6 @@ digits), and whoever holds the paper's code is not to read that number here.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +20,9 @@ from rules.labels import PICKUP_METHODS, RESULTS
 from rules.privacy import mask_name, mask_numbers_in
 from sync.hub.china_time import CHINA_TZ, china_today, to_china
 from sync.hub.models import Decision, HubCase, Station
+from sync.hub.services import stations
 
 NOT_FOUND = "未找到该查询码，请核对回执上的查询码。"
-_TEL = re.compile(r"^[0-9+\-]{5,20}$")
 
 
 @dataclass(frozen=True)
@@ -99,8 +98,8 @@ def station_phone(station: Station) -> str:
     Stations do not send their own profile to the county; ``public_phone`` in the station's
     settings (set on the county's station page) is where the county records it.
     """
-    phone = str((station.settings or {}).get("public_phone") or "").replace(" ", "")
-    return phone if _TEL.match(phone) else ""
+    phone = str((station.settings or {}).get(stations.PUBLIC_PHONE_SETTING) or "").replace(" ", "")
+    return phone if stations.PHONE.match(phone) else ""
 
 
 def _collect(snapshot: dict[str, Any], station_name: str) -> str:
