@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, appcontext_pushed, g, jsonify, request
+from werkzeug.routing import IntegerConverter, Map
 
 from rules import labels
 from rules.privacy import mask_id_number, mask_licence_number, mask_name, mask_numbers_in, mask_phone
@@ -156,8 +157,17 @@ def configure_platform(app: Flask) -> None:
     install_admission_gate(app, gate)  # answers 503 before Flask builds a request
 
 
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in a hub URL is a row's id: a number no row can have (past SQLite's 2**63 - 1, an edited
+    link) is a 404 when the URL is matched, not an overflow in the database and a 500."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, max=2**63 - 1)
+
+
 def configure_blueprints(app: Flask) -> None:
     """Register the API (CSRF-exempt: it is authenticated by signatures) and the clerk pages."""
+    app.url_map.converters["int"] = RowIdConverter  # before any rule is added
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
