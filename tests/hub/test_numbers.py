@@ -251,7 +251,23 @@ def test_a_forged_settings_form_is_refused_and_saves_nothing(month: MonthCopy) -
         assert stored() == before  # no setting changed, nothing sent to the stations
 
 
-@pytest.mark.parametrize("text", ["14108110220 东关村", "141081102201"])
+def test_a_superscript_digit_is_refused_in_chinese_and_full_width_digits_are_read(month: MonthCopy) -> None:
+    """"²" passed isdigit() and then broke int(): each of these forms answered with an error page (500)."""
+    admin = logged_in(month.hub, "boss", "admin", "县管理员")
+    with month.hub.app_context(), db.connection_context():
+        code = next(iter(Setting.get(Setting.key == "assessed_days").value))
+    assert "预警天数应为 0 到 30 之间的整数" in admin.get("/numbers/warnings?days=²").get_data(as_text=True)
+    refused = admin.csrf_post("/numbers/settings", {"what": "assessed", f"assessed__{code}": "²"},
+                              follow_redirects=True).get_data(as_text=True)
+    assert "的考核时限应为 0 到 365 之间的整数" in refused
+    admin.csrf_post("/numbers/settings", {"what": "assessed", f"assessed__{code}": "１２"})
+    admin.csrf_post("/numbers/settings", {"what": "areas", "areas": "１４１０８１１０２２０１　东关村"})  # an IME's digits and space
+    with month.hub.app_context(), db.connection_context():
+        assert Setting.get(Setting.key == "assessed_days").value == {code: 12}
+        assert Setting.get(Setting.key == "area_names").value == {"141081102201": "东关村"}
+
+
+@pytest.mark.parametrize("text", ["14108110220 东关村", "141081102201", "14108110220² 东关村"])
 def test_village_names_refuse_a_bad_line(month: MonthCopy, text: str) -> None:
     admin = logged_in(month.hub, "boss", "admin", "县管理员")
     page = admin.csrf_post("/numbers/settings", {"what": "areas", "areas": text}, follow_redirects=True)

@@ -146,7 +146,7 @@ def settings_from_form(current: dict[str, Any], form: Any, *, code: str) -> dict
         if not raw:
             continue
         if kind == "number":
-            if not raw.isdigit() or not low <= int(raw) <= high:
+            if not raw.isdecimal() or not low <= int(raw) <= high:  # "１２" typed full-width counts; "²" does not
                 raise ValidationError(f"{label}应为 {low} 到 {high} 之间的整数。")
             settings[key] = int(raw)
         elif kind == "phone":
