@@ -324,3 +324,17 @@ def test_numbers_typed_into_a_rating_a_decision_or_a_call_are_masked_on_the_coun
     assert "证书编号：110105**********2121" in case_page
     for html in (remedy, case_page):
         assert "13800001234" not in html and "110105194912310021" not in html
+
+
+def test_the_thanks_promise_a_call_back_only_after_a_bad_rating(hub_app, hub_client, station_a, make_event):
+    """"如是差评，县级部门将…与您联系" was said to every resident, the satisfied ones too."""
+    case_id = _submit(station_a, make_event)
+    _complete(hub_app, case_id)
+    good = _rate(hub_client, case_id, level="very_satisfied", reason_tag__very_satisfied="fast", reason_text="")
+    thanks = hub_client.get(good.headers["Location"]).get_data(as_text=True)
+    assert "感谢您的评价！</p>" in thanks and "与您联系" not in thanks
+    other = _submit(station_a, make_event, code="B4DRAT1N")
+    _complete(hub_app, other)
+    bad = _rate(hub_client, other, code="B4DRAT1N")
+    thanks = hub_client.get(bad.headers["Location"]).get_data(as_text=True)
+    assert "感谢您的评价！对您的不满意评价，县级部门将在1个工作日内与您联系，了解情况并整改。" in thanks
