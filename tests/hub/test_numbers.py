@@ -379,3 +379,17 @@ def test_warnings_are_listed_by_their_earliest_due_date_on_both_databases(any_hu
     with any_hub_app.app_context(), db.connection_context():
         found = warnings.find(dt.date(2026, 11, 30), 0)
     assert [w.case.case_no for w in found] == ["W-2", "W-1", "W-3"]
+
+
+def test_a_case_taken_today_is_not_listed_among_the_warnings_as_normal(hub_app, station_a, make_event) -> None:
+    """Not yet 即将到期 on the day it was taken, a case due tomorrow stood in the list reading 正常 on every line."""
+    taken = dt.date(2026, 11, 24)  # a Tuesday: due the next working day
+    due = dt.date(2026, 11, 25)
+    for case_no, received in (("T-TODAY", taken), ("T-YESTERDAY", taken - dt.timedelta(days=1))):
+        station_a.results([make_event(payload=case_snapshot(
+            case_no=case_no, query_code=case_no[-6:], received_at=f"{received.isoformat()}T09:30:00+08:00",
+            statutory_due=due.isoformat(), committed_due=due.isoformat()))])
+    with hub_app.app_context(), db.connection_context():
+        found = warnings.find(taken, 2)
+    assert [w.case.case_no for w in found] == ["T-YESTERDAY"]
+    assert found[0].lines.state["committed"] == "soon"
