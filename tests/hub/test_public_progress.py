@@ -124,6 +124,8 @@ def test_look_alike_letters_and_dashes_still_find_the_case(hub_app, hub_client, 
     assert "城乡居民基本养老保险参保登记" in _page(hub_client, "K7P20XLM")  # L→1
     response = hub_client.get("/q?code=k7p2+0xlm")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/q/{CODE}?via=typed")  # 移动端/PC, not 二维码
+    full_width = hub_client.get("/q?code=ｋ７ｐ２　０Ｘ１Ｍ")  # a phone's input method in full-width mode
+    assert full_width.status_code == 302 and full_width.headers["Location"].endswith(f"/q/{CODE}?via=typed")
 
 
 def test_unknown_code_says_not_found_only(hub_client, station_a):
