@@ -393,3 +393,14 @@ def test_a_case_taken_today_is_not_listed_among_the_warnings_as_normal(hub_app, 
         found = warnings.find(taken, 2)
     assert [w.case.case_no for w in found] == ["T-YESTERDAY"]
     assert found[0].lines.state["committed"] == "soon"
+
+
+def test_each_overdue_count_on_the_dashboard_opens_a_list_of_as_many_cases(month: MonthCopy) -> None:
+    """The count linked to the 四条线 warnings, which also list the cases due soon: 3 on the dashboard, 5 behind it."""
+    clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
+    row = clerk.get("/numbers/").get_data(as_text=True).split('id="station-dashboard"', 1)[1]
+    links = re.findall(r'<td class="[^"]*"><a href="([^"]+)">(\d+)</a></td>', row)
+    assert len(links) == 3 and any(int(n) for _href, n in links)
+    for href, n in links:
+        listed = clerk.get(href.replace("&amp;", "&")).get_data(as_text=True)
+        assert f"共 {n} 件" in listed, href
