@@ -333,3 +333,15 @@ def test_a_case_still_handled_after_its_promised_day_says_so_and_whom_to_ask(hub
     assert "这个日期已经过了" in _page(hub_client, "PAST0002")  # the law's limit, when no promise was made
     due_today = _page(hub_client, "D7E70DAY")
     assert f"承诺 {today:%Y年%m月%d日} 前办结。" in due_today and "这个日期已经过了" not in due_today
+
+
+def test_a_promised_date_in_a_year_without_holiday_data_is_told_as_provisional(hub_app, hub_client, station_a,
+                                                                               make_event):
+    """The clerk's pages mark such a date （暂定）; the resident read it as firm."""
+    cid = _submit(station_a, make_event, "PR0V1S10", committed_due="2099-01-05", statutory_due="2099-01-20")
+    _decide(hub_app, cid, kind="accepted")
+    html = _page(hub_client, "PR0V1S10")
+    assert "承诺 2099年01月05日 前办结。（这个日期是按周一至周五推算的，2099年节假日安排公布后可能顺延。）" in html
+    cid = _submit(station_a, make_event, "KN0WNYR1")  # a year the calendar knows: said as it is
+    _decide(hub_app, cid, kind="accepted")
+    assert "推算" not in _page(hub_client, "KN0WNYR1")

@@ -20,7 +20,7 @@ from rules.labels import PICKUP_METHODS, RESULTS
 from rules.privacy import mask_name, mask_numbers_in
 from sync.hub.china_time import CHINA_TZ, china_today, to_china
 from sync.hub.models import Decision, HubCase, Station
-from sync.hub.services import stations
+from sync.hub.services import stations, workdays
 
 NOT_FOUND = "未找到该查询码，请核对回执上的查询码。"
 
@@ -187,10 +187,13 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
                     view.now_lines.append(f"说明：{_typed(last.reason)}")
     elif status == "accepted":
         view.status_word = "正在办理"
+        received = case.received_time or case.created_at
         if case.committed_due:
-            view.now_title = f"正在办理，承诺 {_day(case.committed_due)} 前办结。{_past(case.committed_due)}"
+            view.now_title = (f"正在办理，承诺 {_day(case.committed_due)} 前办结。"
+                              f"{_provisional(received, case.committed_due)}{_past(case.committed_due)}")
         elif case.statutory_due:  # no promise was made: the law's limit, not a 承诺
-            view.now_title = f"正在办理，依法应于 {_day(case.statutory_due)} 前办结。{_past(case.statutory_due)}"
+            view.now_title = (f"正在办理，依法应于 {_day(case.statutory_due)} 前办结。"
+                              f"{_provisional(received, case.statutory_due)}{_past(case.statutory_due)}")
         else:
             view.now_title = "正在办理，请耐心等待。"
     elif status == "rejected":
@@ -212,6 +215,14 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
             view.now_title = "已办结，请领取结果。"
     if pending and status not in ("rejected", "completed", "delivered", "not_collected"):
         view.now_lines += [f"还需补交：{m.get('name')}{_owed_by(m.get('due_date'))}" for m in pending]
+
+
+def _provisional(received: dt.datetime | None, due: dt.date) -> str:
+    """A date counted without that year's holiday calendar, said so to the resident as the clerk's pages
+    mark it （暂定）: the county publishes the holidays late in the year before."""
+    if not workdays.provisional_warning(received, due):
+        return ""
+    return f"（这个日期是按周一至周五推算的，{due.year}年节假日安排公布后可能顺延。）"
 
 
 def _past(due: dt.date) -> str:
