@@ -158,8 +158,20 @@ def csv_cell(value: Value) -> str:
     return text
 
 
+#: Excel and WPS read a bare run of this many digits as a number: shown as 1.41081E+23 and, past 15
+#: digits, stored rounded — a 24-digit 办件编号 came back with its last digits turned to zeros.
+_LONG_DIGITS = 12
+
+
+def _spreadsheet_text(text: str) -> str:
+    """A cell of the ledger CSV as a spreadsheet should keep it: a long run of digits (a case number, a
+    village's area code) led by a tab, which Excel and WPS read as text and show without it."""
+    return "\t" + text if len(text) >= _LONG_DIGITS and text.isascii() and text.isdigit() else text
+
+
 def ledger_csv(rows: Iterable[LedgerRow], visits: Iterable[HomeVisitRow] = ()) -> bytes:
-    """CSV with a UTF-8 BOM and CRLF line ends: what Excel and WPS open as Chinese text.
+    """CSV with a UTF-8 BOM and CRLF line ends: what Excel and WPS open as Chinese text, with a case
+    number kept whole (:func:`_spreadsheet_text`).
 
     The period's home visits, if any, follow after an empty line: "上门服务", their header, their rows.
     """
@@ -169,14 +181,14 @@ def ledger_csv(rows: Iterable[LedgerRow], visits: Iterable[HomeVisitRow] = ()) -
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([name for name, *_rest in columns])
     for i, r in enumerate(rows, 1):
-        writer.writerow([csv_cell(value(i, r)) for _h, _w, value, _f in columns])
+        writer.writerow([_spreadsheet_text(csv_cell(value(i, r))) for _h, _w, value, _f in columns])
     visits = list(visits)
     if visits:
         writer.writerow([])
         writer.writerow([VISITS_TITLE])
         writer.writerow([name for name, *_rest in VISIT_COLUMNS])
         for i, v in enumerate(visits, 1):
-            writer.writerow([csv_cell(value(i, v)) for _h, _w, value, _f in VISIT_COLUMNS])
+            writer.writerow([_spreadsheet_text(csv_cell(value(i, v))) for _h, _w, value, _f in VISIT_COLUMNS])
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -91,6 +91,9 @@ LEDGER_COLUMNS = [  # (header, width fraction)
 # keep 500 rows fast and are short by construction (times, masked numbers, dates, enum words).
 _WRAPPED = {2, 3, 4, 6, 7, 9, 12}
 LEDGER_DATE_COLUMNS = (10, 11)
+#: The county's ledger lists many stations' cases and syncs nothing itself: its last column names the
+#: station that took each case, in the width the page has left (the station's 同步 column is narrow).
+COUNTY_LEDGER_COLUMNS = [*LEDGER_COLUMNS[:-1], ("服务站", 1 - sum(f for _h, f in LEDGER_COLUMNS[:-1]))]
 
 
 VISIT_COLUMNS = [  # the ledger's 上门服务 section: (header, width fraction)
@@ -144,16 +147,18 @@ def ledger(station: StationInfo, day: date, rows: Iterable[LedgerRow], end: date
     width = b.layout.frame_width
     period = ledger_period_text(day, end)
     stamp = "%H:%M" if day == end else "%m-%d %H:%M"
-    data: list[list[object]] = [[b.p(h, s.label) for h, _ in LEDGER_COLUMNS]]
+    county = any(r.station_name for r in rows)
+    columns = COUNTY_LEDGER_COLUMNS if county else LEDGER_COLUMNS
+    data: list[list[object]] = [[b.p(h, s.label) for h, _ in columns]]
     for i, r in enumerate(rows, 1):
         cells: list[object] = [
             str(i), r.received_at.strftime(stamp), r.case_no, r.item_name, r.applicant_name,
             mask_id_number(r.applicant_id_number), r.village, r.agent_name, MODES.get(r.mode, r.mode),
             r.status_text, ledger_date(r.statutory_due, r.statutory_provisional),
-            ledger_date(r.committed_due, r.committed_provisional), r.sync_state,
+            ledger_date(r.committed_due, r.committed_provisional), r.station_name if county else r.sync_state,
         ]
         data.append([b.p(c, s.cell) if j in _WRAPPED else b.plain(c) for j, c in enumerate(cells)])
-    table = Table(data, colWidths=[f * width for _, f in LEDGER_COLUMNS], repeatRows=1)
+    table = Table(data, colWidths=[f * width for _, f in columns], repeatRows=1)
     table.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), b.font.name), ("FONTSIZE", (0, 0), (-1, -1), s.cell.fontSize),
         ("LEADING", (0, 0), (-1, -1), s.cell.leading), ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -176,7 +181,8 @@ def ledger(station: StationInfo, day: date, rows: Iterable[LedgerRow], end: date
     if visits:
         story += [b.space(3), b.p(f"上门服务（{len(visits)} 次）", s.body), b.space(1), _visits_table(b, visits, day != end),
                   b.p("服务对象姓名、地址已按规定遮蔽。", s.small)]
-    story += [b.space(4), b.p(f"制表人：{'　' * 8}　　审核人：{'　' * 8}　　日期：{fmt_date(end)}")]
+    # the day it is signed, written by hand: a month's ledger taken on the 2nd printed the 31st here
+    story += [b.space(4), b.p(f"制表人：{'　' * 8}　　审核人：{'　' * 8}　　日期：{'　' * 3}年{'　' * 2}月{'　' * 2}日")]
     info = PageInfo(footer_left=f"{station.name}（{station.code}）  办件台账  {period}",
                     header=f"{station.name}  办件台账  {period}",
                     title=f"办件台账 {day.isoformat()}" + (f" 至 {end.isoformat()}" if end != day else ""))

@@ -109,7 +109,7 @@ def parse_period(form: Mapping[str, str], today: dt.date) -> Period:
         if end < start:
             raise PeriodError("结束日期不能早于开始日期。")
         if (end - start).days + 1 > MAX_DAYS:
-            raise PeriodError(f"自定义周期最长 {MAX_DAYS} 天，请分段导出。")
+            raise PeriodError(f"自定义周期最长 {MAX_DAYS} 天，请分段查看或导出。")  # the statistics page says it too
         return Period(kind, start, end)
     day = parse_day(form.get("day"), "日期", today)
     if kind == "week":

@@ -8,6 +8,7 @@ or I/L for 1, still finds the case.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Crockford base32 without I, L, O, U: nothing an elderly resident reads wrongly off paper.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -19,6 +20,9 @@ MAX_TYPED = 32
 
 
 def normalise(typed: str | None) -> str:
-    """The code as stored: upper case, spaces and dashes dropped, look-alike letters read as digits."""
-    text = _SEPARATORS.sub("", (typed or "")[:MAX_TYPED * 2]).upper()
+    """The code as stored: upper case, spaces and dashes dropped, look-alike letters read as digits.
+
+    A phone's Chinese input method in full-width mode types ＦＤＸ９４: read as the letters and digits it shows.
+    """
+    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", (typed or "")[:MAX_TYPED * 2])).upper()
     return text.translate(_LOOKALIKES)[:MAX_TYPED]

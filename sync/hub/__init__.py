@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, appcontext_pushed, g, jsonify, request
+from werkzeug.routing import IntegerConverter, Map
 
 from rules import labels
-from rules.privacy import mask_id_number, mask_licence_number, mask_numbers_in, mask_phone
+from rules.privacy import mask_id_number, mask_licence_number, mask_name, mask_numbers_in, mask_phone
 from sync import protocol
 from sync.hub import prepared
 from sync.hub.admission import Admission, default_slots
@@ -156,8 +157,17 @@ def configure_platform(app: Flask) -> None:
     install_admission_gate(app, gate)  # answers 503 before Flask builds a request
 
 
+class RowIdConverter(IntegerConverter):
+    """``<int:…>`` in a hub URL is a row's id: a number no row can have (past SQLite's 2**63 - 1, an edited
+    link) is a 404 when the URL is matched, not an overflow in the database and a 500."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, max=2**63 - 1)
+
+
 def configure_blueprints(app: Flask) -> None:
     """Register the API (CSRF-exempt: it is authenticated by signatures) and the clerk pages."""
+    app.url_map.converters["int"] = RowIdConverter  # before any rule is added
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
@@ -225,6 +235,7 @@ def configure_templates(app: Flask) -> None:
     app.add_template_filter(mask_id_number, "mask_id")  # one masking rule for every screen
     app.add_template_filter(mask_phone, "mask_phone")
     app.add_template_filter(mask_licence_number, "mask_licence")  # a licence number can hold the ID number
+    app.add_template_filter(mask_name, "mask_name")  # 赵*英 on lists leaders put on a screen (四条线), as the station does
     app.add_template_filter(mask_numbers_in, "mask_numbers")  # free text a clerk typed (a conflict's note)
     app.add_template_filter(labels.label, "label")  # the glossary's words, as on paper
     app.add_template_filter(labels.limit_text, "limit_text")  # 20个工作日, never a bare 20

@@ -77,3 +77,22 @@ def test_menu_fits_one_line_and_a_clerk_reaches_a_grouped_link_by_keyboard(new_c
     expect(page.locator("header nav .menu-group.active .menu-label")).to_have_text("统计▾")
     expect(page.locator("header nav a[aria-current=page]")).to_have_text("预警")
     assert_one_line(page)
+
+
+PHONE = {"width": 360, "height": 740}
+OVERFLOW = """() => ({page: document.documentElement.scrollWidth,
+    brand: document.querySelector("header .brand").getBoundingClientRect().height,
+    menuRight: Math.max(...Array.from(document.querySelectorAll("header nav .menu-label"),
+                                      e => e.getBoundingClientRect().right))})"""
+
+
+def test_a_leader_on_a_phone_reads_the_numbers_without_the_page_sliding_sideways(new_context, hub):
+    """On a 360-pixel phone the title stood one character a line and the page was 1,186 pixels wide."""
+    page = new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    login_hub(page, hub.url, "clerk1", "clerk-pass-123")
+    for path in ("/numbers/", "/numbers/warnings", "/numbers/statistics", "/cases", "/remedies", "/stations"):
+        page.goto(hub.url + path)
+        boxes = page.evaluate(OVERFLOW)
+        assert boxes["page"] <= PHONE["width"], (path, boxes)  # only a wide table scrolls, inside itself
+        assert boxes["menuRight"] <= PHONE["width"], (path, boxes)  # every menu group on the screen
+        assert boxes["brand"] < 60, (path, boxes)  # the title on one or two lines

@@ -110,3 +110,22 @@ def test_an_unknown_code_says_so_and_lookups_are_rate_limited(hub_app, hub_clien
     hub_app.config["PUBLIC_LOOKUP_LIMIT"] = 2
     statuses = [hub_client.get("/book/c/ZZZZZZZZ").status_code for _ in range(3)]
     assert statuses[-1] == 429
+
+
+def test_a_full_slot_cannot_be_chosen_on_the_form(hub_app, hub_client, open_station):
+    assert _book(hub_client, open_station.code, slot=f"{DAYS[0]} 09:00").status_code == 302
+    page = hub_client.get(f"/book/s/{open_station.code}").get_data(as_text=True)
+    assert re.search(rf'value="{DAYS[0]} 09:00"\s+disabled>', page)  # chosen, it was refused only after sending
+    assert re.search(rf'value="{DAYS[0]} 10:00"\s*>', page)
+
+
+def test_a_station_with_no_time_open_offers_a_call_instead_of_a_form(hub_app, hub_client, station_a, county_admin):
+    """The form asked for a name and a phone, then said 请选择预约日期: there was no date to choose."""
+    closed = {**OFFER, "dates": []}
+    assert station_a.post_json("/api/v1/appointments", {"offer": closed, "bookings": []}).status_code == 200
+    page = hub_client.get(f"/book/s/{station_a.code}").get_data(as_text=True)
+    assert "近期没有可预约的时段。请直接到服务站办理。" in page
+    assert 'name="phone"' not in page and "提交预约" not in page
+    county_admin.csrf_post(f"/stations/{station_a.code}", {"public_phone": "0351-5550101"})
+    page = hub_client.get(f"/book/s/{station_a.code}").get_data(as_text=True)
+    assert "请直接到服务站办理，或先打电话问一问。" in page and 'href="tel:0351-5550101"' in page

@@ -362,3 +362,8 @@ def test_a_page_past_the_end_of_the_case_list_says_so_and_offers_the_last_page(a
     assert re.search(r'href="/cases\?[^"]*page=1">转到最后一页（第 1 页）</a>', html)
     none = approver.get("/cases?status=completed&page=1").get_data(as_text=True)
     assert "没有符合条件的办件。" in none and "转到最后一页" not in none  # nothing matches: nothing to offer
+
+
+def test_a_period_too_long_for_the_statistics_page_is_said_for_a_page_not_only_for_a_file(approver):
+    page = approver.get("/numbers/statistics?period=range&start=2024-01-01&end=2026-01-01").get_data(as_text=True)
+    assert "自定义周期最长 366 天，请分段查看或导出。" in page  # it said 请分段导出 to someone viewing a page

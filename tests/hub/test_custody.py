@@ -310,3 +310,16 @@ def test_the_county_receipt_form_sent_twice_records_one_handover(hub_app, statio
     with hub_app.app_context():
         assert [h.receiver for h in HubTransferHandover.select().order_by(HubTransferHandover.id)] == ["赵送件", "县级窗口"]
     assert station_a.changes().json["changes"] == before  # the station is told once
+
+
+def test_a_number_in_a_handover_note_is_masked_on_the_case_and_batch_pages(station_a, approver, make_event):
+    submitted = make_event()
+    case_id = submitted["case_id"]
+    noted = make_event(case_id=case_id, seq=2, kind=events.ORIGINALS_HANDOVER,
+                       payload=handover(case_id, 2, 1, "赵送件", note="送件人电话13912345678，有事联系"))
+    assert [r["status"] for r in station_a.results([submitted, noted])] == ["accepted"] * 2
+    page = approver.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "送件人电话139****5678，有事联系" in page and "13912345678" not in page
+    transfer = re.search(r'href="(/transfers/\d+)"', page).group(1)
+    batch = approver.get(transfer).get_data(as_text=True)
+    assert "送件人电话139****5678，有事联系" in batch and "13912345678" not in batch

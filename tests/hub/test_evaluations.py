@@ -302,3 +302,39 @@ def test_the_case_page_marks_a_due_date_in_a_year_without_holiday_data(approver,
     assert re.search(r"法定时限 2099-01-05<span class=\"provisional\" title=\"[^\"]*2099年节假日数据尚未更新[^\"]*\">（暂定）</span>",
                      lines)
     assert "承诺时限 2026-11-27（" in lines  # a year the table knows: no mark
+
+
+def test_numbers_typed_into_a_rating_a_decision_or_a_call_are_masked_on_the_county_pages(
+        hub_app, hub_client, station_a, make_event, approver):
+    """The resident's phone is masked on the 整改 page, with its full number on the case page only after a
+    reason: the same phone written into the rating, a 回访 note or a clerk's reason is masked there too."""
+    case_id = _submit(station_a, make_event)
+    with hub_app.app_context():
+        decisions.decide(case_id, decisions.DecisionInput(kind="accepted"), clerk="clerk")
+        decisions.decide(case_id, decisions.DecisionInput(
+            kind="completed", result="approved", result_text="结果已电话告知13800001234",
+            certificate_no="11010519491231002121"), clerk="clerk")
+    _rate(hub_client, case_id, reason_text="没人通知，我的电话13800001234")
+    page = f"/remedies/{_remedy_id(hub_app)}"
+    approver.csrf_post(f"{page}/contact", {"method": "phone", "said": "已拨打13800001234说明情况"}, token_page=page)
+    remedy = approver.get(page).get_data(as_text=True)
+    assert "没人通知，我的电话138****1234" in remedy and "已拨打138****1234说明情况" in remedy
+    case_page = approver.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "没人通知，我的电话138****1234" in case_page and "结果已电话告知138****1234" in case_page
+    assert "证书编号：110105**********2121" in case_page
+    for html in (remedy, case_page):
+        assert "13800001234" not in html and "110105194912310021" not in html
+
+
+def test_the_thanks_promise_a_call_back_only_after_a_bad_rating(hub_app, hub_client, station_a, make_event):
+    """"如是差评，县级部门将…与您联系" was said to every resident, the satisfied ones too."""
+    case_id = _submit(station_a, make_event)
+    _complete(hub_app, case_id)
+    good = _rate(hub_client, case_id, level="very_satisfied", reason_tag__very_satisfied="fast", reason_text="")
+    thanks = hub_client.get(good.headers["Location"]).get_data(as_text=True)
+    assert "感谢您的评价！</p>" in thanks and "与您联系" not in thanks
+    other = _submit(station_a, make_event, code="B4DRAT1N")
+    _complete(hub_app, other)
+    bad = _rate(hub_client, other, code="B4DRAT1N")
+    thanks = hub_client.get(bad.headers["Location"]).get_data(as_text=True)
+    assert "感谢您的评价！对您的不满意评价，县级部门将在1个工作日内与您联系，了解情况并整改。" in thanks

@@ -211,3 +211,9 @@ def test_a_bad_date_in_the_filter_is_refused_with_todays_date_as_the_example(hub
 
     page = county_admin.get("/access-log?from=2026-13-45").get_data(as_text=True)
     assert f"日期格式有误，应为 {china_today().isoformat()} 这样的日期。" in page
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999999", "-5", "abc"])
+def test_a_page_number_out_of_range_opens_the_log_not_an_error(hub_app, county_admin, page):
+    response = county_admin.get(f"/access-log?page={page}")
+    assert response.status_code == 200 and 'id="access-log"' in response.get_data(as_text=True)

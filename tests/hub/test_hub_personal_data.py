@@ -47,6 +47,8 @@ def test_case_list_finds_a_case_by_id_number_through_its_blind_index(hub_app, ap
     assert _case_ids(approver.get("/cases?q=q9z9z9").get_data(as_text=True)) == {other["case_id"]}  # query code
     assert _case_ids(approver.get("/cases?q=OTHER-1").get_data(as_text=True)) == {other["case_id"]}  # case number
     assert _case_ids(approver.get("/cases?q=110105194912").get_data(as_text=True)) == set()  # exact only, no LIKE
+    full_width = APPLICANT_ID.translate(str.maketrans("0123456789", "０１２３４５６７８９"))  # an input method's digits
+    assert _case_ids(approver.get(f"/cases?q={full_width}").get_data(as_text=True)) == {mine["case_id"]}
     with hub_app.app_context():
         stored = HubCase.get(HubCase.case_id == mine["case_id"])
         assert APPLICANT_ID not in json.dumps(stored.snapshot) and APPLICANT_ID not in stored.applicant_id_index

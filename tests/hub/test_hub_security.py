@@ -233,3 +233,25 @@ def test_behind_a_trusted_proxy_lockouts_count_the_client_not_the_proxy(tmp_path
     same = app.test_client()
     same.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.5"
     assert "该地址尝试过多" in login(same, "guess0", "wrong-guess-1").get_data(as_text=True)
+
+
+def test_a_row_number_past_what_the_database_holds_is_not_found_not_an_error(hub_app, county_admin):
+    """An edited link (/transfers/99999999999999999999) overflowed SQLite's integer: a 500 on every such page."""
+    checked = 0
+    for rule in hub_app.url_map.iter_rules():
+        if "<int:" not in rule.rule:
+            continue
+        url = re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: str(2**64) if m.group(1) == "int" else "x", rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            assert _send(county_admin, method, url).status_code == 404, (rule.endpoint, method)
+            checked += 1
+    assert checked >= 5  # the 整改, the transfer and the conflict pages and their forms
+
+
+def test_a_superscript_digit_in_a_station_setting_is_refused_in_chinese(hub_app, county_admin, station_a):
+    page = county_admin.csrf_post("/stations/ST-A", {"sync_interval_seconds": "6²"}).get_data(as_text=True)
+    assert "自动同步间隔（秒）应为 10 到 86400 之间的整数" in page  # isdigit() took it and int() raised: a 500
+    assert station_a.changes().json["changes"] == []
+    county_admin.csrf_post("/stations/ST-A", {"sync_interval_seconds": "６０"})  # full-width, as an IME types it
+    [change] = station_a.changes().json["changes"]
+    assert change["payload"]["settings"] == {"sync_interval_seconds": 60}

@@ -127,7 +127,9 @@ def test_county_ledger_files_and_their_log(month: MonthCopy) -> None:
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert sorted(r[3] for r in rows) == sorted(c["case_no"] for c in cases)
     assert all(isinstance(r[2], dt.datetime) for r in rows)
-    text = clerk.get(f"/numbers/ledger.csv?{RANGE}").data
+    sheet = clerk.get(f"/numbers/ledger.csv?{RANGE}")
+    assert sheet.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
+    text = sheet.data
     assert text.startswith(b"\xef\xbb\xbf")
     body = text.decode("utf-8-sig")
     assert len(list(csv.reader(io.StringIO(body)))) == len(cases) + 1
@@ -156,7 +158,9 @@ def test_the_provincial_export_uses_the_standard_names_and_codes(month: MonthCop
             c["status"], "3")
         assert (r["TRANSACTTIME"] != "") == (c["status"] in CLOSED)
     assert not FULL_ID.search(json.dumps(records))
-    rows = list(csv.DictReader(io.StringIO(clerk.get(f"/numbers/export/cases.csv?{RANGE}").data.decode("utf-8-sig"))))
+    exported = clerk.get(f"/numbers/export/cases.csv?{RANGE}")
+    assert exported.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(exported.data.decode("utf-8-sig"))))
     assert [r["PROJPWD"] for r in rows] == [r["PROJPWD"] for r in records]
     refused = clerk.get(f"/numbers/export/cases.xml?{RANGE}", follow_redirects=True).get_data(as_text=True)
     assert "只能是 JSON 或 CSV" in refused
@@ -174,6 +178,18 @@ def test_county_warnings_and_dashboard_show_the_overdue_cases(month: MonthCopy) 
     row = dash.split('id="station-dashboard"', 1)[1]
     assert f">{len(overdue)}</a>" in row
     assert "预警天数应为" in clerk.get("/numbers/warnings?days=-3", follow_redirects=True).get_data(as_text=True)
+
+
+def test_the_warning_list_masks_the_applicants_name_as_the_stations_does(month: MonthCopy) -> None:
+    """四条线 is the list leaders put on a screen: 赵*英 there, the full name on the case page."""
+    clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
+    cases, _settings = _raw(month)
+    listed = clerk.get("/numbers/warnings?days=0").get_data(as_text=True).split('id="warning-list"', 1)[1]
+    shown = [c for c in cases if c["case_no"] in listed and len(c["applicant_name"] or "") >= 2]
+    assert shown
+    for case in shown:
+        name = case["applicant_name"]
+        assert name not in listed and f"<td>{name[0]}*" in listed
 
 
 def test_the_warning_list_starts_with_the_longest_overdue_case_whichever_line_it_is_on(month: MonthCopy) -> None:
@@ -235,7 +251,23 @@ def test_a_forged_settings_form_is_refused_and_saves_nothing(month: MonthCopy) -
         assert stored() == before  # no setting changed, nothing sent to the stations
 
 
-@pytest.mark.parametrize("text", ["14108110220 东关村", "141081102201"])
+def test_a_superscript_digit_is_refused_in_chinese_and_full_width_digits_are_read(month: MonthCopy) -> None:
+    """"²" passed isdigit() and then broke int(): each of these forms answered with an error page (500)."""
+    admin = logged_in(month.hub, "boss", "admin", "县管理员")
+    with month.hub.app_context(), db.connection_context():
+        code = next(iter(Setting.get(Setting.key == "assessed_days").value))
+    assert "预警天数应为 0 到 30 之间的整数" in admin.get("/numbers/warnings?days=²").get_data(as_text=True)
+    refused = admin.csrf_post("/numbers/settings", {"what": "assessed", f"assessed__{code}": "²"},
+                              follow_redirects=True).get_data(as_text=True)
+    assert "的考核时限应为 0 到 365 之间的整数" in refused
+    admin.csrf_post("/numbers/settings", {"what": "assessed", f"assessed__{code}": "１２"})
+    admin.csrf_post("/numbers/settings", {"what": "areas", "areas": "１４１０８１１０２２０１　东关村"})  # an IME's digits and space
+    with month.hub.app_context(), db.connection_context():
+        assert Setting.get(Setting.key == "assessed_days").value == {code: 12}
+        assert Setting.get(Setting.key == "area_names").value == {"141081102201": "东关村"}
+
+
+@pytest.mark.parametrize("text", ["14108110220 东关村", "141081102201", "14108110220² 东关村"])
 def test_village_names_refuse_a_bad_line(month: MonthCopy, text: str) -> None:
     admin = logged_in(month.hub, "boss", "admin", "县管理员")
     page = admin.csrf_post("/numbers/settings", {"what": "areas", "areas": text}, follow_redirects=True)
@@ -347,3 +379,28 @@ def test_warnings_are_listed_by_their_earliest_due_date_on_both_databases(any_hu
     with any_hub_app.app_context(), db.connection_context():
         found = warnings.find(dt.date(2026, 11, 30), 0)
     assert [w.case.case_no for w in found] == ["W-2", "W-1", "W-3"]
+
+
+def test_a_case_taken_today_is_not_listed_among_the_warnings_as_normal(hub_app, station_a, make_event) -> None:
+    """Not yet 即将到期 on the day it was taken, a case due tomorrow stood in the list reading 正常 on every line."""
+    taken = dt.date(2026, 11, 24)  # a Tuesday: due the next working day
+    due = dt.date(2026, 11, 25)
+    for case_no, received in (("T-TODAY", taken), ("T-YESTERDAY", taken - dt.timedelta(days=1))):
+        station_a.results([make_event(payload=case_snapshot(
+            case_no=case_no, query_code=case_no[-6:], received_at=f"{received.isoformat()}T09:30:00+08:00",
+            statutory_due=due.isoformat(), committed_due=due.isoformat()))])
+    with hub_app.app_context(), db.connection_context():
+        found = warnings.find(taken, 2)
+    assert [w.case.case_no for w in found] == ["T-YESTERDAY"]
+    assert found[0].lines.state["committed"] == "soon"
+
+
+def test_each_overdue_count_on_the_dashboard_opens_a_list_of_as_many_cases(month: MonthCopy) -> None:
+    """The count linked to the 四条线 warnings, which also list the cases due soon: 3 on the dashboard, 5 behind it."""
+    clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
+    row = clerk.get("/numbers/").get_data(as_text=True).split('id="station-dashboard"', 1)[1]
+    links = re.findall(r'<td class="[^"]*"><a href="([^"]+)">(\d+)</a></td>', row)
+    assert len(links) == 3 and any(int(n) for _href, n in links)
+    for href, n in links:
+        listed = clerk.get(href.replace("&amp;", "&")).get_data(as_text=True)
+        assert f"共 {n} 件" in listed, href

@@ -3,13 +3,13 @@ letters read as digits, a bundle's items together, and a per-address limit."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 
 from rules import events
 from sync.hub.china_time import china_today
-from sync.hub.models import Station
 from sync.hub.services import decisions
 from tests.fixtures.hub import case_snapshot
 
@@ -124,6 +124,8 @@ def test_look_alike_letters_and_dashes_still_find_the_case(hub_app, hub_client, 
     assert "城乡居民基本养老保险参保登记" in _page(hub_client, "K7P20XLM")  # L→1
     response = hub_client.get("/q?code=k7p2+0xlm")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/q/{CODE}?via=typed")  # 移动端/PC, not 二维码
+    full_width = hub_client.get("/q?code=ｋ７ｐ２　０Ｘ１Ｍ")  # a phone's input method in full-width mode
+    assert full_width.status_code == 302 and full_width.headers["Location"].endswith(f"/q/{CODE}?via=typed")
 
 
 def test_unknown_code_says_not_found_only(hub_client, station_a):
@@ -158,12 +160,18 @@ def test_the_bundles_one_code_lists_its_items_in_the_receipts_order_and_the_coun
     assert "一件事：新生儿出生一件事（本件为第 1 / 2 项）" in county and "出生登记（户口登记）" in county
 
 
-def test_station_phone_is_a_tel_link_when_the_county_set_one(hub_app, hub_client, station_a, make_event):
+def test_station_phone_is_a_tel_link_when_the_county_set_one(hub_app, hub_client, station_a, make_event,
+                                                              county_admin):
+    """The county admin sets it on the station's page (there was no field for it: the page said 请见回执 for good)."""
     _submit(station_a, make_event)
     assert "服务站电话请见回执" in _page(hub_client)
-    with hub_app.app_context():
-        Station.update(settings={"public_phone": "0351-1234567"}).where(Station.code == "ST-A").execute()
-    assert 'href="tel:0351-1234567"' in _page(hub_client)
+    refused = county_admin.csrf_post("/stations/ST-A", {"public_phone": "找村委会"}).get_data(as_text=True)
+    assert "服务站电话（群众查询办件进度时可一键拨打）：请填写数字电话号码" in refused
+    assert station_a.changes().json["changes"] == [] and "服务站电话请见回执" in _page(hub_client)
+    county_admin.csrf_post("/stations/ST-A", {"public_phone": "0351 1234567"})
+    assert 'href="tel:03511234567"' in _page(hub_client)
+    [change] = station_a.changes().json["changes"]
+    assert change["payload"]["settings"] == {"public_phone": "03511234567"}
 
 
 def test_page_passes_the_csp_and_needs_no_login(hub_client, station_a, make_event):
@@ -287,3 +295,53 @@ def test_a_case_with_no_promised_date_is_not_said_to_have_one(hub_app, hub_clien
     _decide(hub_app, cid, kind="accepted")
     html = _page(hub_client)
     assert "依法应于 2026年12月18日 前办结" in html and "承诺 2026年12月18日" not in html
+
+
+def test_a_number_a_county_clerk_typed_is_masked_on_the_public_page(hub_app, hub_client, station_a, make_event):
+    """A clerk writes the ID number or a phone into a reason, or a 残疾人证 number (the holder's ID number and
+    two digits) as the certificate: whoever holds the code reads the words, never the number."""
+    typed = f"申请人身份证号{ID_NUMBERS[0]}与户口簿不一致，请致电{PHONES[0]}"
+    cid = _submit(station_a, make_event, "REJECT02")
+    _decide(hub_app, cid, kind="rejected", reason=typed)
+    cid = _submit(station_a, make_event, "SVPP0002")
+    _decide(hub_app, cid, kind="supplement", supplement_keys=("hukou_book",), reason=typed)
+    cid = _submit(station_a, make_event, "APPR0VE2")
+    _decide(hub_app, cid, kind="accepted")
+    _decide(hub_app, cid, kind="completed", result="approved", result_text=f"已发证，咨询电话{PHONES[1]}",
+            certificate_no=ID_NUMBERS[0] + "21")
+    for code in ("REJECT02", "SVPP0002", "APPR0VE2"):
+        html = _page(hub_client, code)
+        _nothing_personal(html)
+        assert ID_NUMBERS[0] + "21" not in html
+    assert "申请人身份证号110105********0021与户口簿不一致，请致电138****1234" in _page(hub_client, "REJECT02")
+    assert "说明：申请人身份证号110105********0021" in _page(hub_client, "SVPP0002")
+    approved = _page(hub_client, "APPR0VE2")
+    assert "已发证，咨询电话139****1111" in approved and "110105**********2121" in approved
+
+
+def test_a_case_still_handled_after_its_promised_day_says_so_and_whom_to_ask(hub_app, hub_client, station_a,
+                                                                             make_event):
+    today = china_today()
+    for code, committed, statutory in (("PAST0001", today - dt.timedelta(days=3), today + dt.timedelta(days=20)),
+                                       ("PAST0002", None, today - dt.timedelta(days=1)),
+                                       ("D7E70DAY", today, today + dt.timedelta(days=20))):
+        cid = _submit(station_a, make_event, code, committed_due=committed and committed.isoformat(),
+                      statutory_due=statutory.isoformat())
+        _decide(hub_app, cid, kind="accepted")
+    late = _page(hub_client, "PAST0001")
+    assert f"承诺 {today - dt.timedelta(days=3):%Y年%m月%d日} 前办结。这个日期已经过了，县级部门仍在办理。如需催问，请联系服务站。" in late
+    assert "这个日期已经过了" in _page(hub_client, "PAST0002")  # the law's limit, when no promise was made
+    due_today = _page(hub_client, "D7E70DAY")
+    assert f"承诺 {today:%Y年%m月%d日} 前办结。" in due_today and "这个日期已经过了" not in due_today
+
+
+def test_a_promised_date_in_a_year_without_holiday_data_is_told_as_provisional(hub_app, hub_client, station_a,
+                                                                               make_event):
+    """The clerk's pages mark such a date （暂定）; the resident read it as firm."""
+    cid = _submit(station_a, make_event, "PR0V1S10", committed_due="2099-01-05", statutory_due="2099-01-20")
+    _decide(hub_app, cid, kind="accepted")
+    html = _page(hub_client, "PR0V1S10")
+    assert "承诺 2099年01月05日 前办结。（这个日期是按周一至周五推算的，2099年节假日安排公布后可能顺延。）" in html
+    cid = _submit(station_a, make_event, "KN0WNYR1")  # a year the calendar knows: said as it is
+    _decide(hub_app, cid, kind="accepted")
+    assert "推算" not in _page(hub_client, "KN0WNYR1")

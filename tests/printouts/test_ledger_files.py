@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 
@@ -30,3 +31,13 @@ def test_a_typed_formula_is_kept_as_text_in_the_spreadsheet():
 def test_a_typed_formula_is_quoted_in_the_csv():
     line = ledger_csv([_row(applicant_name="=1+2")]).decode("utf-8-sig").splitlines()[1]
     assert ",'=1+2," in line
+
+
+def test_a_case_number_in_the_csv_stays_text_for_excel():
+    """Excel reads a bare 24-digit 办件编号 as 1.41081E+23 and keeps 15 digits of it: the CSV leads it with a
+    tab (text to Excel and WPS); the row number, a date and a masked ID number stay as they are."""
+    [header, line] = list(csv.reader(io.StringIO(ledger_csv([_row(applicant_id_number="110105194912310021")])
+                                                 .decode("utf-8-sig"))))
+    row = dict(zip(header, line, strict=True))
+    assert row["办件编号"] == "\t1410811022012026110200001"
+    assert row["序号"] == "1" and row["收件时间"] == "2026-11-02 09:30" and row["证件号码"] == "110105********0021"

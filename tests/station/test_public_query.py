@@ -104,3 +104,14 @@ def test_a_decided_case_asks_the_resident_for_no_deferred_material(app, agent, c
         cases.apply_county_status(case.id, {"status": "accepted"})
         cases.apply_county_status(case.id, {"status": "completed", "result": "denied"})
     assert "还需要提交的材料" not in client.get("/q?q=K7P20X1M").get_data(as_text=True)
+
+
+def test_a_number_in_the_countys_reason_is_masked_on_the_stations_page(app, agent, client):
+    """The county's 补正 or 不予受理 reason reaches this page as the station received it: a clerk's typed ID number
+    or phone in it was shown in full to whoever held the code."""
+    _one_case(app, agent)
+    with app.app_context(), db.connection_context():
+        Case.update(status="rejected", status_reason="身份证号110105194912310021与户口簿不符，请致电13912345678").execute()
+    html = client.get("/q?q=K7P20X1M").get_data(as_text=True)
+    assert "身份证号110105********0021与户口簿不符，请致电139****5678" in html
+    assert "110105194912310021" not in html and "13912345678" not in html

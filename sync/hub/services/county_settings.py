@@ -60,7 +60,7 @@ def parse_assessed_form(form: Mapping[str, str], items: Mapping[str, str]) -> di
         raw = (form.get(f"assessed__{code}") or "").strip()
         if not raw:
             continue
-        if not raw.isdigit() or not 0 <= int(raw) <= MAX_ASSESSED_DAYS:
+        if not raw.isdecimal() or not 0 <= int(raw) <= MAX_ASSESSED_DAYS:  # isdigit() took "²": int() refused it
             errors.append(f"事项“{name or code}”的考核时限应为 0 到 {MAX_ASSESSED_DAYS} 之间的整数（工作日）。")
             continue
         table[code] = int(raw)

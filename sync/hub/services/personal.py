@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -218,7 +219,7 @@ def search_condition(text: str) -> Expression:
     An ID number is matched by its blind index under every key of the ring, so a search still
     finds cases during a key rotation.
     """
-    text = text.strip()
+    text = unicodedata.normalize("NFKC", text).strip()  # an ID number typed full-width (１１０１…) is that number
     condition = (HubCase.query_code.in_(sorted({text, text.upper()})) | (HubCase.case_no == text)
                  | (HubCase.hub_case_no == text))
     if looks_like_id_number(text):

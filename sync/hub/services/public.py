@@ -3,24 +3,26 @@
 The page needs no login: whoever holds the query code printed on the paper sees the case's
 steps with dates, what is needed now, the result and where to collect it. Built only from
 fields that carry no ID number, phone or address (those are sealed in the snapshot and never
-opened here); the applicant's name is masked (赵*英).
+opened here); the applicant's name is masked (赵*英). What a county clerk typed (a reason, a
+result's text, a certificate number) is shown with every ID-like or phone-like number in it
+masked: a clerk writes "身份证号…与户口簿不符" or a 残疾人证 number (the holder's ID number and two
+digits), and whoever holds the paper's code is not to read that number here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from rules import query_codes
 from rules.labels import PICKUP_METHODS, RESULTS
-from rules.privacy import mask_name
+from rules.privacy import mask_name, mask_numbers_in
 from sync.hub.china_time import CHINA_TZ, china_today, to_china
 from sync.hub.models import Decision, HubCase, Station
+from sync.hub.services import stations, workdays
 
 NOT_FOUND = "未找到该查询码，请核对回执上的查询码。"
-_TEL = re.compile(r"^[0-9+\-]{5,20}$")
 
 
 @dataclass(frozen=True)
@@ -85,14 +87,19 @@ def _day(value: Any) -> str:
     return ""
 
 
+def _typed(text: str | None) -> str:
+    """Text a county clerk typed, as this page may show it: every ID-like and phone-like number masked."""
+    return mask_numbers_in(text)
+
+
 def station_phone(station: Station) -> str:
     """The station's phone for a ``tel:`` link, when the county set one in the station's settings.
 
     Stations do not send their own profile to the county; ``public_phone`` in the station's
     settings (set on the county's station page) is where the county records it.
     """
-    phone = str((station.settings or {}).get("public_phone") or "").replace(" ", "")
-    return phone if _TEL.match(phone) else ""
+    phone = str((station.settings or {}).get(stations.PUBLIC_PHONE_SETTING) or "").replace(" ", "")
+    return phone if stations.PHONE.match(phone) else ""
 
 
 def _collect(snapshot: dict[str, Any], station_name: str) -> str:
@@ -128,13 +135,13 @@ def progress(case: HubCase, station: Station) -> Progress:
         elif decision.kind == "supplement":
             names = "、".join(str(i.get("name") or "") for i in decision.supplement_items or [] if isinstance(i, dict))
             # what was asked, in the past: "需补正" under it read as still owed after the station sent it
-            lines = tuple(x for x in (f"要求补交：{names}" if names else "", decision.reason or "") if x)
+            lines = tuple(x for x in (f"要求补交：{names}" if names else "", _typed(decision.reason)) if x)
             step = Step("需要补正材料", text, lines)
         elif decision.kind == "rejected":
-            step = Step("不予受理", text, (f"理由：{decision.reason}",) if decision.reason else ())
+            step = Step("不予受理", text, (f"理由：{_typed(decision.reason)}",) if decision.reason else ())
         else:
             word = RESULTS.get(decision.result or "", "")
-            step = Step(f"已办结：{word}", text, tuple(x for x in (decision.result_text or "",) if x))
+            step = Step(f"已办结：{word}", text, tuple(x for x in (_typed(decision.result_text),) if x))
         timed.append((at, 2, step))
     for answer in snapshot.get("supplements") or []:
         if isinstance(answer, dict):
@@ -177,25 +184,28 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
             if last is not None and last.kind == "supplement":
                 view.now_lines = [str(i.get("name") or "") for i in last.supplement_items or [] if isinstance(i, dict)]
                 if last.reason:
-                    view.now_lines.append(f"说明：{last.reason}")
+                    view.now_lines.append(f"说明：{_typed(last.reason)}")
     elif status == "accepted":
         view.status_word = "正在办理"
+        received = case.received_time or case.created_at
         if case.committed_due:
-            view.now_title = f"正在办理，承诺 {_day(case.committed_due)} 前办结。"
+            view.now_title = (f"正在办理，承诺 {_day(case.committed_due)} 前办结。"
+                              f"{_provisional(received, case.committed_due)}{_past(case.committed_due)}")
         elif case.statutory_due:  # no promise was made: the law's limit, not a 承诺
-            view.now_title = f"正在办理，依法应于 {_day(case.statutory_due)} 前办结。"
+            view.now_title = (f"正在办理，依法应于 {_day(case.statutory_due)} 前办结。"
+                              f"{_provisional(received, case.statutory_due)}{_past(case.statutory_due)}")
         else:
             view.now_title = "正在办理，请耐心等待。"
     elif status == "rejected":
         view.status_word = "不予受理"
         view.now_title = "您的申请未被受理。如有疑问，请联系服务站。"
         view.result_word = "不予受理"
-        view.result_text = (last.reason or "") if last is not None else ""
+        view.result_text = _typed(last.reason) if last is not None else ""
     elif status in ("completed", "delivered"):
         done = next((d for d in reversed(decisions) if d.kind == "completed"), None)
         view.result_word = RESULTS.get(done.result or "", "") if done else ""
-        view.result_text = (done.result_text or "") if done else ""
-        view.certificate_no = (done.certificate_no or "") if done else ""
+        view.result_text = _typed(done.result_text) if done else ""
+        view.certificate_no = _typed(done.certificate_no) if done else ""
         if status == "delivered":
             view.status_word = "已送达"
             view.now_title = "结果已送达，办理完毕。"
@@ -205,6 +215,24 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
             view.now_title = "已办结，请领取结果。"
     if pending and status not in ("rejected", "completed", "delivered", "not_collected"):
         view.now_lines += [f"还需补交：{m.get('name')}{_owed_by(m.get('due_date'))}" for m in pending]
+
+
+def _provisional(received: dt.datetime | None, due: dt.date) -> str:
+    """A date counted without that year's holiday calendar, said so to the resident as the clerk's pages
+    mark it （暂定）: the county publishes the holidays late in the year before."""
+    if not workdays.provisional_warning(received, due):
+        return ""
+    return f"（这个日期是按周一至周五推算的，{due.year}年节假日安排公布后可能顺延。）"
+
+
+def _past(due: dt.date) -> str:
+    """For a case still being handled after the day it was to be done: say so, and whom to ask.
+
+    "承诺 11月26日 前办结" read on 12月2日 left the resident to work out that it was late and what to do.
+    """
+    if due >= china_today():
+        return ""
+    return "这个日期已经过了，县级部门仍在办理。如需催问，请联系服务站。"
 
 
 def _owed_by(due: Any) -> str:

@@ -119,12 +119,19 @@ def check_setting_urls(settings: dict[str, Any]) -> None:
 #: handovers of them (services/transfers.py).
 TOWNSHIP_SETTING = "township"
 
+#: The station's phone the residents' progress page offers as a ``tel:`` link (services/public.py): stations
+#: do not send their own profile to the county, so the county admin sets it here.
+PUBLIC_PHONE_SETTING = "public_phone"
+#: A phone as a ``tel:`` link takes it: digits, ``+`` and ``-`` (spaces dropped), 5 to 20 of them.
+PHONE = re.compile(r"^[0-9+\-]{5,20}$")
+
 #: The settings a county admin sets per station on a form (no JSON to type):
 #: name → (label, kind, low, high); a number must lie in [low, high].
 SETTING_LABELS: dict[str, tuple[str, str, int, int]] = {
     "sync_interval_seconds": ("自动同步间隔（秒）", "number", 10, 24 * 3600),
     "query_url_base": ("本站查询页地址（回执二维码）", "url", 0, 0),
     TOWNSHIP_SETTING: ("所属乡镇便民服务中心的站点编码（物料流转经其转交）", "text", 0, 0),
+    PUBLIC_PHONE_SETTING: ("服务站电话（群众查询办件进度时可一键拨打）", "phone", 0, 0),
 }
 
 
@@ -139,9 +146,14 @@ def settings_from_form(current: dict[str, Any], form: Any, *, code: str) -> dict
         if not raw:
             continue
         if kind == "number":
-            if not raw.isdigit() or not low <= int(raw) <= high:
+            if not raw.isdecimal() or not low <= int(raw) <= high:  # "１２" typed full-width counts; "²" does not
                 raise ValidationError(f"{label}应为 {low} 到 {high} 之间的整数。")
             settings[key] = int(raw)
+        elif kind == "phone":
+            raw = raw.replace(" ", "")
+            if not PHONE.match(raw):
+                raise ValidationError(f"{label}：请填写数字电话号码，如 0351-5550101 或 13800000000。")
+            settings[key] = raw
         elif key == TOWNSHIP_SETTING:
             if raw == code:
                 raise ValidationError(f"{label}：不能填写本站自己的站点编码 {raw}，请填写其所属乡镇便民服务中心的站点编码。")

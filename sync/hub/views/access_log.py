@@ -14,6 +14,7 @@ from sync.hub.models import Station
 from sync.hub.models.users import ROLES
 from sync.hub.security import ADMIN, log_access, require_role
 from sync.hub.services import access_log
+from sync.hub.views.clerk import MAX_PAGE
 
 bp = Blueprint("access_log", __name__, url_prefix="/access-log")
 
@@ -49,7 +50,7 @@ def index() -> str | Response:
     if request.method == "POST":  # reads every row: a button, not every page view
         verification = access_log.verify_station(station) if station else access_log.verify()
         log_access("log_verify", obj=f.station or "县级平台", detail=verification.message)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)  # a huge number overflowed OFFSET
     query = access_log.search(f)
     total = query.count()
     rows = list(query.paginate(page, PAGE_SIZE))

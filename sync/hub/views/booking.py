@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from rules.appointments import item_choices
 from sync.hub.models import HubLoginThrottle, Station
-from sync.hub.services import appointments
+from sync.hub.services import appointments, public
 from sync.hub.services.errors import HubError
 from websec.throttle import RateLimit
 
@@ -42,7 +42,7 @@ def _form_page(station: Station, form: dict[str, str], error: str | None, status
         days.setdefault(slot.day, []).append(slot)
     return render_template("hub/public/booking_form.html", station=station, offer=offer, days=days,
                            items=item_choices(offer), any_item=offer.get("items") == "any", form=form,
-                           error=error), status
+                           error=error, phone=public.station_phone(station)), status
 
 
 @bp.get("/s/<code>")

@@ -4,6 +4,8 @@ for the provincial platform, and the county settings behind them (assessed limit
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -67,7 +69,8 @@ def _station() -> Station | None:
 
 
 def _file(data: bytes, filename: str, mimetype: str, inline: bool = False) -> Response:
-    response = Response(data, mimetype=mimetype)
+    # taken as given: as ``mimetype`` Werkzeug appended a second "; charset=utf-8" to "text/csv; charset=utf-8"
+    response = Response(data, content_type=mimetype)
     response.headers["Content-Disposition"] = f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(filename)}"
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -128,7 +131,7 @@ def warnings_page() -> str:
     raw = (request.args.get("days") or "").strip()
     days = DEFAULT_WARN_DAYS
     if raw:
-        if raw.isdigit() and int(raw) <= 30:
+        if raw.isdecimal() and int(raw) <= 30:  # isdigit() takes "²", which int() refuses (a 500)
             days = int(raw)
         else:
             flash("预警天数应为 0 到 30 之间的整数，已按默认 2 个工作日显示。", "error")
@@ -191,14 +194,18 @@ def county_settings_page() -> tuple[str, int] | Response:
 
 
 def _parse_areas(text: str) -> dict[str, str]:
-    """One village a line: `141081102201 东关村` (code, a space, the name)."""
+    """One village a line: `141081102201 东关村` (code, a space, the name).
+
+    A Chinese input method types the space and the digits full-width (`１４１０８１…　东关村`): the code is
+    read as the digits it shows, the space as a space; "²" is no digit of a code."""
     table = {}
     for n, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line:
             continue
-        code, _sep, name = line.partition(" ")
-        if len(code) != 12 or not code.isdigit() or not name.strip():
+        code, name = (re.split(r"\s+", line, maxsplit=1) + [""])[:2]
+        code = unicodedata.normalize("NFKC", code) if code.isdecimal() else code
+        if len(code) != 12 or not (code.isascii() and code.isdigit()) or not name.strip():
             raise HubError(f"第 {n} 行应为“12位区划代码 空格 名称”，如 141081102201 东关村。")
         table[code] = name.strip()
     return table

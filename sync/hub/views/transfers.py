@@ -69,7 +69,7 @@ def receive(transfer_id: int) -> Response | tuple[str, int]:
             done = transfers.record_at_county(
                 transfer, giver=request.form.get("giver", ""), receiver=request.form.get("receiver", ""),
                 place=request.form.get("place", ""), recorded_by=current_user.name or current_user.username,
-                missing=[int(v) for v in request.form.getlist("missing") if v.isdigit()],
+                missing=[int(v) for v in request.form.getlist("missing") if v.isascii() and v.isdigit()],
                 extra=request.form.get("extra", ""), note=request.form.get("note", ""),
                 arrived=request.form.get("arrived") == "1", seen=request.form.get("seen", type=int))
             log_access("transfer_handover", obj=transfer.batch_no, detail=f"{done.giver} → {done.receiver}（{done.place}）")
