@@ -61,3 +61,22 @@ def age_words(age: dt.timedelta) -> str:
     if hours < 24:
         return f"{hours}小时"
     return f"{hours // 24}天" + (f"{hours % 24}小时" if hours % 24 else "")
+
+
+
+def set_aside_next_step(sync: dict[str, Any], role: str) -> str:
+    """What to do about a case the county set aside, for whoever reads its page, in Chinese.
+
+    The case page said only 被退回，需人工处理: an agent, who cannot open the sync page, was left guessing
+    whether to take the application again (a second case for the same resident) or wait. Only the clerk and
+    the station admin may resend; a conflict is the county's to settle, and it comes back by itself.
+    """
+    if sync.get("state") != "set_aside":
+        return ""
+    if any(e.state == "set_aside" and e.result == "conflict" for e in sync.get("events", [])):
+        return ("县级平台已有同一编号但内容不同的记录，需由县级平台核对；核对后本站自动恢复同步。"
+                "请不要重新收件，申请人无需再跑一趟。")
+    if role == "agent":
+        return ("县级平台尚未接收本办件的这条信息。请不要重新收件（会产生重复办件）；"
+                "请告知窗口人员或站长在“同步”页面查看原因并处理，申请人无需再跑一趟。")
+    return "请到“同步”页面查看原因：问题已解决（如县级已更新事项目录）的，点“重新发送”；否则请联系县级平台。"

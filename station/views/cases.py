@@ -31,6 +31,7 @@ from station.services import (
     material_library,
     personal,
     shared_cases,
+    sync_queue,
     time_lines,
     timeline,
     transfers,
@@ -117,7 +118,8 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
     return render_template(
         "cases/detail.html",
         case=case, item=case.item, materials=cases.materials(case), timeline=timeline.entries(case),
-        masked=personal.masked(case), address=address, sync=case_sync_state(case.id), attachments=list(case.attachments),
+        masked=personal.masked(case), address=address, sync=(sync := case_sync_state(case.id)), attachments=list(case.attachments),
+        sync_next_step=sync_queue.set_aside_next_step(sync, current_user.role),
         documents=applicable_documents(case), material_statuses=MATERIAL_STATUSES,
         pickup_methods=PICKUP_METHODS, note_form=NoteForm(), upload_form=AttachmentForm(),
         upload_limit=min(current_app.config["MAX_ATTACHMENT_BYTES"], current_app.config["MAX_CONTENT_LENGTH"] or 1 << 62),

@@ -133,15 +133,15 @@ def test_the_page_says_where_the_station_is_linked_and_never_shows_the_secret(ap
     assert secret not in page
 
 
-def _county_refuses_everything_queued(app, reason: str) -> None:  # noqa: ANN001
-    """The county's answer to a push: every queued event refused for good, as sync records it."""
-    from sync import backlog, protocol
+def _county_refuses_everything_queued(app, reason: str, status: str = "rejected") -> None:  # noqa: ANN001
+    """The county's answer to a push: every queued event refused for good (or in conflict), as sync records it."""
+    from sync import backlog
     from sync.push import record_results
     from sync.summary import SyncSummary
 
     with app.app_context(), db.connection_context():
         batch = backlog.pending_events()
-        record_results(batch, [{"event_id": e.event_id, "status": protocol.STATUS_REJECTED, "reason": reason}
+        record_results(batch, [{"event_id": e.event_id, "status": status, "reason": reason}
                                for e in batch], SyncSummary())
 
 
@@ -205,3 +205,29 @@ def test_the_home_pages_set_aside_figure_counts_what_its_list_names(app, agent, 
     assert f'href="/cases/{case_id}"' in listed and f'href="/visits/{visit_id}"' in listed
     assert listed.count("<li>") == 2
     assert "孙*贵" in listed and "孙福贵" not in listed  # the visit's resident masked, as in every list
+
+
+def test_a_set_aside_case_tells_each_reader_what_to_do_next(app, agent, clerk):
+    """The case page said only 被退回，需人工处理: the agent, who cannot open the sync page, did not know
+    whether to take the application again (a second case) or whom to tell."""
+    case_id = _queue_one(app, agent)
+    _county_refuses_everything_queued(app, "事项目录已过期：以下内容需重新采集：缴费档次")
+    agent_page = agent.get(f"/cases/{case_id}").get_data(as_text=True)
+    step = agent_page.split('id="sync-next-step">')[1].split("</span>")[0]
+    assert "请不要重新收件" in step and "告知窗口人员或站长" in step
+    assert 'href="/sync/"' not in agent_page.split('id="sync-state"')[1].split("</dd>")[0]  # a page she may not open
+    clerk_state = clerk.get(f"/cases/{case_id}").get_data(as_text=True).split('id="sync-state"')[1].split("</dd>")[0]
+    assert "重新发送" in clerk_state and '<a href="/sync/">到同步页面处理</a>' in clerk_state
+
+
+def test_a_case_in_conflict_says_the_county_settles_it(app, agent, clerk):
+    case_id = _queue_one(app, agent)
+    _county_refuses_everything_queued(app, "", status="conflict")
+    for reader in (agent, clerk):
+        state = reader.get(f"/cases/{case_id}").get_data(as_text=True).split('id="sync-state"')[1].split("</dd>")[0]
+        assert "需由县级平台核对" in state and "请不要重新收件" in state and "重新发送" not in state
+
+
+def test_a_case_waiting_to_be_sent_has_no_next_step(app, agent):
+    case_id = _queue_one(app, agent)
+    assert 'id="sync-next-step"' not in agent.get(f"/cases/{case_id}").get_data(as_text=True)
