@@ -79,7 +79,8 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
             cases = intake.create_cases(
                 items, draft, current_user._get_current_object(),
                 bundle_code=bundle.code if bundle else "",
-                allow_duplicate=request.form.get("confirm_duplicate") == "1", resumes=resumes,
+                allow_duplicate=request.form.get("confirm_duplicate") == "1",
+                seen_duplicates=request.form.getlist("seen_duplicate"), resumes=resumes,
                 appointment_id=booking.id if booking is not None else "",
                 home_visit_id=visit.id if visit is not None else "",
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 
 import pytest
 
@@ -74,10 +75,35 @@ def test_duplicate_warning_lets_the_agent_go_on_or_open_the_existing_case(app, a
         existing = Case.select().first()
         assert existing.case_no in warned
         assert Case.select().count() == 1
-    again = agent.post(f"/intake/item/{item_id}", {**data, "confirm_duplicate": "1"})
+    again = agent.post(f"/intake/item/{item_id}", {**data, **_confirmation(warned)})
     assert again.status_code == 302
     with app.app_context(), db.connection_context():
         assert Case.select().count() == 2
+
+
+def _confirmation(page: str) -> dict[str, object]:
+    """The hidden fields the duplicate warning's 仍然保存 sends, as the page carries them."""
+    form = page.split('id="intake-form"')[1]
+    return {"confirm_duplicate": re.search(r'name="confirm_duplicate" value="([^"]*)"', form).group(1),
+            "seen_duplicate": re.findall(r'name="seen_duplicate" value="([^"]*)"', form)}
+
+
+def test_the_confirmed_form_sent_twice_makes_one_more_case_not_two(app, agent):
+    """仍然保存 clicked again on a slow link (or the form sent again from the back button): the second
+    copy met a duplicate the agent never saw and was saved as a third case for the same resident."""
+    item_id = _item_id(app, "高龄津贴申领")
+    data = _form(app, "高龄津贴申领")
+    agent.post(f"/intake/item/{item_id}", data)
+    confirmed = {**data, **_confirmation(agent.post(f"/intake/item/{item_id}", data).get_data(as_text=True))}
+    assert agent.post(f"/intake/item/{item_id}", confirmed).status_code == 302
+    twice = agent.post(f"/intake/item/{item_id}", confirmed)
+    assert twice.status_code == 200
+    warned = twice.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        numbers = [c.case_no for c in Case.select()]
+    assert len(numbers) == 2
+    assert "可能重复申请" in warned and all(number in warned for number in numbers)  # the one just saved too
+    assert len(_confirmation(warned)["seen_duplicate"]) == 2  # now seen: 仍然保存 would save a third on purpose
 
 
 def test_proxy_intake_and_bundle_intake_via_http(app, agent):
