@@ -144,7 +144,10 @@ def _materials_table(b: Builder, materials: Sequence, with_status: bool = True) 
     rows = []
     for i, m in enumerate(materials, 1):
         note = MATERIAL_STATUSES.get(m.status, m.status)
-        if m.status == "provided" and m.returned and m.form in RETURNED_ORIGINAL_NOTES:
+        if m.status == "provided" and m.reused_from:
+            # she did not hand it in today: the paper must not say an original was checked and given back
+            note = f"复用{m.reused_from}核验的材料" + ("，本次再次核对原件" if m.rechecked else "")
+        elif m.status == "provided" and m.returned and m.form in RETURNED_ORIGINAL_NOTES:
             note = RETURNED_ORIGINAL_NOTES[m.form]
         if m.status == "deferred" and m.due_date:
             note += f"，{fmt_date(m.due_date)}前补交"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from printouts.data import (
     BundleDoc,
@@ -24,10 +25,10 @@ from printouts.fonts import cjk_font
 from printouts.layout import Layout, with_margin
 from printouts.registry import PRINTABLE_DOCUMENTS
 from printouts.registry import applicable_documents as _applicable
-from printouts.text import hand_write_line, undrawable
+from printouts.text import fmt_date, hand_write_line, undrawable
 from rules.labels import NOT_HANDED_IN
 from station.extensions import db
-from station.models import Case, ServiceItem, TimelineEntry, User
+from station.models import Case, CaseMaterial, ServiceItem, TimelineEntry, User
 from station.models.base import now
 from station.services import access_log, areas, bundles, cases, follow_up, personal, station_settings
 from station.services.errors import DomainError, NotFound
@@ -85,8 +86,19 @@ def _material_lines(case: Case) -> list[MaterialLine]:
             e_license_no=m.e_license_no, source=m.source, description=spec.description if spec else "",
             returned=bool(spec and spec.e_license),  # a certificate: its original goes back to the resident
             note=m.supplied_note if m.status == "not_applicable" else "",
+            **_reuse(m),
         ))
     return lines
+
+
+def _reuse(material: CaseMaterial) -> dict[str, Any]:
+    """Where and when a material reused from her library (只提交一次) was verified, for the paper to say so."""
+    reused = (material.origin or {}).get("reused") if material.status == "provided" else None
+    if not reused:
+        return {}
+    when = dt.date.fromisoformat(str(reused.get("verified_at") or "")[:10]) if reused.get("verified_at") else None
+    where = f"{fmt_date(when) if when else ''}{reused.get('station_name') or ''}"
+    return {"reused_from": where or "材料库中", "rechecked": bool(reused.get("rechecked"))}
 
 
 def _bundle_doc(case: Case) -> tuple[BundleDoc | None, str]:
