@@ -179,6 +179,13 @@ def _materials_to_act_on(b: Builder, materials: Sequence[MaterialLine], last: Ca
     return b.grid(["序号", "材料名称", "形式/份数", a4_last_head], rows, a4_widths)
 
 
+def missing_materials_table(b: Builder, missing: Sequence[MaterialLine]) -> Flowable:
+    """The materials still to bring, each with where and how to get it: the heart of a 一次性告知."""
+    return _materials_to_act_on(b, missing, lambda m: "；".join(x for x in (m.source, m.description) if x)
+                                or "请咨询本站", ("材料及要求", "获取途径"), "获取途径及要求",
+                                [0.12, 0.44, 0.44], [0.07, 0.33, 0.14, 0.46])
+
+
 def _not_needed_lines(materials: Sequence[MaterialLine]) -> list[str]:
     """Materials the resident need not bring, and why: 不适用 (with the agent's reason) or issued by
     an earlier item of the same 一件事. Said in words, never in a table of what was received."""
@@ -241,10 +248,7 @@ def notice_missing(station: StationInfo, case: CaseDoc, layout: str | Layout = "
                   f"全部材料一次性告知如下（共{len(missing)}项）。请补齐后携带本告知书到本站办理，"
                   f"无需再次说明情况。"),
               b.space(1.5), b.kv_table(_identity_rows(station, case))]
-    story += [b.p("需补齐的材料", b.s.heading),
-              _materials_to_act_on(b, missing, lambda m: "；".join(x for x in (m.source, m.description) if x)
-                                   or "请咨询本站", ("材料及要求", "获取途径"), "获取途径及要求",
-                                   [0.12, 0.44, 0.44], [0.07, 0.33, 0.14, 0.46])]
+    story += [b.p("需补齐的材料", b.s.heading), missing_materials_table(b, missing)]
     story += _note_list(b, "说明", [
         "本告知书所列材料为本次申请需补齐的全部材料，本站不再要求其他材料。",
         "本告知书所列之外的要求，您有权拒绝，并可拨打监督电话反映。",
