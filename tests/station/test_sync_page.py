@@ -231,3 +231,36 @@ def test_a_case_in_conflict_says_the_county_settles_it(app, agent, clerk):
 def test_a_case_waiting_to_be_sent_has_no_next_step(app, agent):
     case_id = _queue_one(app, agent)
     assert 'id="sync-next-step"' not in agent.get(f"/cases/{case_id}").get_data(as_text=True)
+
+
+def _round_with_the_county_unreachable(app) -> None:  # noqa: ANN001
+    """One real sync round against a county address where nothing answers (the link is down)."""
+    import socket
+
+    from station.sync_hooks import station_hooks
+    from sync.round import Syncer
+    from sync.transport import HubClient, HubLink
+
+    with socket.socket() as probe:  # a local port just freed: connecting to it is refused at once
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with app.app_context(), db.connection_context():
+        HubLink(f"http://127.0.0.1:{port}", "ST141081102201", "s" * 43).save()
+        summary = Syncer(HubClient(HubLink.stored()), station_hooks(app)).run()
+    assert summary.error and summary.queue_left
+
+
+def test_with_the_link_down_the_home_page_says_the_cases_are_kept_and_not_yet_sent(app, agent, clerk):
+    """An agent saw 待同步 on every case for days and no reason: she could not tell a resident whether the
+    county had her application, nor that taking it again was not needed."""
+    _queue_one(app, agent)
+    assert 'id="link-down"' not in agent.get("/").get_data(as_text=True)  # no round yet: nothing to say
+    _round_with_the_county_unreachable(app)
+    home = agent.get("/").get_data(as_text=True)
+    notice = home.split('id="link-down"')[1].split("</div>")[0]
+    assert "与县级平台的连接中断：县级平台连不上" in notice
+    assert "1 件办件已在本站保存，尚未报送县级平台" in notice and "无需重新收件" in notice
+    assert "请告知站长" in notice and 'href="/sync/"' not in notice  # the agent may not open the sync page
+    clerk_notice = clerk.get("/").get_data(as_text=True).split('id="link-down"')[1].split("</div>")[0]
+    assert '<a href="/sync/">同步</a>' in clerk_notice and '<a href="/sync/usb/">离线包</a>' in clerk_notice
+
