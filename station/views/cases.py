@@ -271,6 +271,8 @@ def add_note(case_id: str):  # noqa: ANN201
     else:
         for message in form.text.errors:
             flash(message, "error")
+        # the page again, not a redirect: the note form reads this request, so what was typed stays in the box
+        return detail_page_again(case, {}, {})
     return redirect(url_for("cases.detail", case_id=case.id))
 
 

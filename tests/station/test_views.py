@@ -389,3 +389,22 @@ def test_the_catalog_page_says_in_chinese_where_each_version_came_from(admin):
     rows = admin.get("/admin/catalog").get_data(as_text=True).split("<tbody>")[1].split("</tbody>")[0]
     assert "<td>文件导入</td>" in rows and "<td>演示目录</td>" in rows
     assert ">file<" not in rows and ">demo<" not in rows
+
+
+def test_a_note_too_long_is_refused_and_what_was_typed_stays_in_the_box(app, agent):
+    """A refused note came back as an empty box: a long account of the resident's situation was gone."""
+    from sync.outbox import OutboxEvent
+
+    item_id = _item_id(app, "高龄津贴申领")
+    case_url = agent.post(f"/intake/item/{item_id}", _form(app, "高龄津贴申领")).headers["Location"].split("?")[0]
+    with app.app_context(), db.connection_context():
+        events_before = OutboxEvent.select().count()
+    long_note = "申请人女儿说明家庭情况：" + "老人独居，行动不便。" * 60
+    refused = agent.post(f"{case_url}/notes", {"text": long_note})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "备注最多500字" in page
+    box = page.split('<textarea id="text"')[1].split("</textarea>")[0]
+    assert box.startswith(' maxlength="500" name="text"') and box.endswith(f">\r\n{long_note}")
+    with app.app_context(), db.connection_context():
+        assert OutboxEvent.select().count() == events_before
+    assert long_note not in agent.get(case_url).get_data(as_text=True)  # nothing was saved
