@@ -408,3 +408,27 @@ def test_a_note_too_long_is_refused_and_what_was_typed_stays_in_the_box(app, age
     with app.app_context(), db.connection_context():
         assert OutboxEvent.select().count() == events_before
     assert long_note not in agent.get(case_url).get_data(as_text=True)  # nothing was saved
+
+
+def test_an_item_another_county_handles_says_so_before_and_after_intake(app, agent):
+    """跨域办: only the printed receipt named the county that decides; the search, the item, the form and
+    the case page did not, so the agent could not tell the resident where her application goes."""
+    from station.catalog_data import load_demo_catalog
+    from station.services.catalog import import_catalog
+
+    data = load_demo_catalog()
+    data["catalog_version"] += "-cross"
+    [raw] = [i for i in data["items"] if i["name"] == "高龄津贴申领"]
+    raw.update(cross_area=True, handling_area="141082", handling_area_name="示范市邻县民政局")
+    with app.app_context(), db.connection_context():
+        import_catalog(data, source="hub")  # as the county's catalog arrives
+        item_id = item_named("高龄津贴申领").id
+        other_id = item_named("城乡居民基本养老保险参保登记").id
+    found = agent.get("/catalog/?q=gljt").get_data(as_text=True)
+    assert "跨域办 · 办理地 示范市邻县民政局" in found
+    assert "办理地：示范市邻县民政局" in agent.get(f"/catalog/items/{item_id}").get_data(as_text=True)
+    form_page = agent.get(f"/intake/item/{item_id}").get_data(as_text=True)
+    assert "“高龄津贴申领”由示范市邻县民政局审批" in form_page
+    case_url = agent.post(f"/intake/item/{item_id}", _form(app, "高龄津贴申领")).headers["Location"]
+    assert "收件地：本站；办理地：示范市邻县民政局" in agent.get(case_url).get_data(as_text=True)
+    assert 'id="cross-area' not in agent.get(f"/intake/item/{other_id}").get_data(as_text=True)  # a local item
