@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from printouts.bundle_receipt import TITLE as BUNDLE_RECEIPT_TITLE
 from printouts.data import (
     BundleDoc,
     BundleItemLine,
@@ -194,13 +195,27 @@ def render(case: Case, key: str, user: User, address: str | None = None) -> tupl
     pdf = _build(key, station_info(), data, layout)
     title = titles[key]
     with db.atomic("IMMEDIATE"):  # reads then writes: take the write lock first
-        # the lines are sealed (TimelineEntry.message): SQL cannot look into them, so each is read opened
-        printed_before = any(f"《{title}》" in entry.message for entry in TimelineEntry.select().where(
-            (TimelineEntry.case == case) & (TimelineEntry.action.in_(("print", "reprint")))))
+        printed_before = was_printed(case, title)
         cases.record_print(case, user, title, reprint=printed_before)
         access_log.record("print", user=user, address=address, case_id=case.id, obj=case.case_no,
                           detail=f"{'重印' if printed_before else '打印'}《{title}》（{case.case_no}）")
     return pdf, title
+
+
+def was_printed(case: Case, title: str) -> bool:
+    """Whether 《title》 was ever printed for the case (its timeline records every print)."""
+    # the lines are sealed (TimelineEntry.message): SQL cannot look into them, so each is read opened
+    return any(f"《{title}》" in entry.message for entry in TimelineEntry.select().where(
+        (TimelineEntry.case == case) & (TimelineEntry.action.in_(("print", "reprint")))))
+
+
+def missing_told(case: Case) -> bool:
+    """Whether the resident of a 不予收件 case was handed what to bring: its 一次性告知书, or for an item of a
+    一件事 the one bundle receipt that lists it. The page said 已一次性告知 before anything was printed."""
+    if was_printed(case, PRINTABLE_DOCUMENTS["notice_missing"].title):
+        return True
+    view = bundles.bundle_of(case)
+    return view is not None and any(was_printed(member, BUNDLE_RECEIPT_TITLE) for member in view.cases)
 
 
 def _build(key: str, info: StationInfo, data: CaseDoc, layout: Layout) -> bytes:
