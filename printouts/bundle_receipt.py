@@ -16,6 +16,7 @@ from printouts.documents import (
     _not_needed_lines,
     _note_list,
     _start,
+    missing_materials_table,
 )
 from printouts.layout import deadline_text
 from rules.labels import CASE_STATUSES, INTAKE_DECISIONS, NOT_HANDED_IN, PICKUP_METHODS
@@ -67,6 +68,14 @@ def bundle_receipt(station: StationInfo, case: CaseDoc, layout: str = "a4") -> b
     if received:
         story += [b.p(f"收取材料（共{len(received)}项，多个事项共用的材料只收一次）", b.s.heading),
                   _materials_table(b, received)]
+    missing = [m for m in bundle.materials if m.status == "missing"]
+    if missing:
+        # one paper: an item turned away for a missing material was told on no paper the resident took home
+        turned_away = "、".join(f"“{line.item_name}”" for line in bundle.items if line.decision == "not_collected")
+        story += [b.p(f"尚需补齐的材料（一次性告知，共{len(missing)}项）", b.s.heading),
+                  b.p((f"{turned_away}因缺少必要材料暂未收件。" if turned_away else "")
+                      + "现将需要补齐的全部材料一次性告知如下，请补齐后携带本回执到本站办理，无需再次说明情况。"),
+                  missing_materials_table(b, missing)]
     notes = ["请妥善保管本回执，凭查询码或扫描二维码可查询本件事全部事项的办理进度。",
              "各事项分别办结、分别送达；领取结果时请携带本回执及申请人身份证件。"]
     not_needed = _not_needed_lines(bundle.materials)

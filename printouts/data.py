@@ -45,6 +45,10 @@ class MaterialLine:
     source: str = ""  # where and how to get it (一次性告知书 prints this)
     description: str = ""  # sample / requirement text from the catalog
     note: str = ""  # why 不适用, when status == "not_applicable"
+    # 只提交一次: not handed in this time but reused from an earlier verification — "2026年3月5日 张花村便民服务站";
+    # ``rechecked``: the agent looked at the original again this time all the same
+    reused_from: str = ""
+    rechecked: bool = False
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,15 @@ from rules.labels import (
     RETURNED_ORIGINAL_NOTES,
     SUPPLY_FORMS,
 )
-from rules.privacy import mask_id_number, mask_phone
+from rules.privacy import mask_id_number, mask_numbers_in, mask_phone
 
 Row = tuple[str, object, bool]
+
+
+def _typed(text: str) -> str:
+    """Free text someone typed (a county clerk's 补正 reason, an agent's note): a relative's phone or ID
+    number inside it is masked like every other number on paper, as the case page masks it."""
+    return mask_numbers_in(text)
 
 
 def receipt_title(case: CaseDoc) -> str:
@@ -138,7 +144,10 @@ def _materials_table(b: Builder, materials: Sequence, with_status: bool = True) 
     rows = []
     for i, m in enumerate(materials, 1):
         note = MATERIAL_STATUSES.get(m.status, m.status)
-        if m.status == "provided" and m.returned and m.form in RETURNED_ORIGINAL_NOTES:
+        if m.status == "provided" and m.reused_from:
+            # she did not hand it in today: the paper must not say an original was checked and given back
+            note = f"复用{m.reused_from}核验的材料" + ("，本次再次核对原件" if m.rechecked else "")
+        elif m.status == "provided" and m.returned and m.form in RETURNED_ORIGINAL_NOTES:
             note = RETURNED_ORIGINAL_NOTES[m.form]
         if m.status == "deferred" and m.due_date:
             note += f"，{fmt_date(m.due_date)}前补交"
@@ -170,13 +179,20 @@ def _materials_to_act_on(b: Builder, materials: Sequence[MaterialLine], last: Ca
     return b.grid(["序号", "材料名称", "形式/份数", a4_last_head], rows, a4_widths)
 
 
+def missing_materials_table(b: Builder, missing: Sequence[MaterialLine]) -> Flowable:
+    """The materials still to bring, each with where and how to get it: the heart of a 一次性告知."""
+    return _materials_to_act_on(b, missing, lambda m: "；".join(x for x in (m.source, m.description) if x)
+                                or "请咨询本站", ("材料及要求", "获取途径"), "获取途径及要求",
+                                [0.12, 0.44, 0.44], [0.07, 0.33, 0.14, 0.46])
+
+
 def _not_needed_lines(materials: Sequence[MaterialLine]) -> list[str]:
     """Materials the resident need not bring, and why: 不适用 (with the agent's reason) or issued by
     an earlier item of the same 一件事. Said in words, never in a table of what was received."""
     lines = []
     for m in materials:
         if m.status == "not_applicable":
-            lines.append(f"{m.name}（不适用{'：' + m.note if m.note else ''}）")
+            lines.append(f"{m.name}（不适用{'：' + _typed(m.note) if m.note else ''}）")
         elif m.status == "in_bundle":
             lines.append(f"{m.name}（由本件事前项办结后出具）")
     return lines
@@ -232,10 +248,7 @@ def notice_missing(station: StationInfo, case: CaseDoc, layout: str | Layout = "
                   f"全部材料一次性告知如下（共{len(missing)}项）。请补齐后携带本告知书到本站办理，"
                   f"无需再次说明情况。"),
               b.space(1.5), b.kv_table(_identity_rows(station, case))]
-    story += [b.p("需补齐的材料", b.s.heading),
-              _materials_to_act_on(b, missing, lambda m: "；".join(x for x in (m.source, m.description) if x)
-                                   or "请咨询本站", ("材料及要求", "获取途径"), "获取途径及要求",
-                                   [0.12, 0.44, 0.44], [0.07, 0.33, 0.14, 0.46])]
+    story += [b.p("需补齐的材料", b.s.heading), missing_materials_table(b, missing)]
     story += _note_list(b, "说明", [
         "本告知书所列材料为本次申请需补齐的全部材料，本站不再要求其他材料。",
         "本告知书所列之外的要求，您有权拒绝，并可拨打监督电话反映。",
@@ -342,12 +355,12 @@ def supplement_notice(station: StationInfo, case: CaseDoc, layout: str | Layout 
                   + (f"（{when}）" if when else "") + "，需补正下列材料或内容："),
               b.space(1.5), b.kv_table(_identity_rows(station, case)), b.p("需补正的内容", b.s.heading)]
     if not case.supplement_items:  # asked by a description alone: that description is what to bring
-        story.append(b.p(case.supplement_reason))
+        story.append(b.p(_typed(case.supplement_reason)))
     else:
-        story.append(b.grid(["序号", "补正内容"], [[str(i), x] for i, x in enumerate(case.supplement_items, 1)],
+        story.append(b.grid(["序号", "补正内容"], [[str(i), _typed(x)] for i, x in enumerate(case.supplement_items, 1)],
                             [0.12, 0.88]))
     if case.supplement_items and case.supplement_reason:
-        story += [b.p("补正原因", b.s.heading), b.p(case.supplement_reason)]
+        story += [b.p("补正原因", b.s.heading), b.p(_typed(case.supplement_reason))]
     due = (f"请于{fmt_date(case.supplement_due)}前" if case.supplement_due else "请尽快") + \
         "携带本通知及补正材料到本站办理，也可联系代办员上门收取。"
     story += _note_list(b, "须知", [due, "补正期间不计入办理时限，自补正材料齐全之日起继续计算。",
@@ -369,7 +382,7 @@ def completion_notice(station: StationInfo, case: CaseDoc, layout: str | Layout 
               b.space(1.5),
               b.kv_table([*_identity_rows(station, case), ("办理结果", outcome, False),
                           ("办结时间", fmt_datetime(case.completed_at), False),
-                          ("结果说明", case.result_text, True), ("领取方式", pickup, False),
+                          ("结果说明", _typed(case.result_text), True), ("领取方式", pickup, False),
                           ("领取地点", where, True)])]
     notes = ["领取时请携带本通知及申请人身份证件；委托他人领取的，需携带委托书及代领人身份证件。",
              "对办理结果有异议的，可依法申请行政复议或提起行政诉讼。",
@@ -393,11 +406,11 @@ def supplement_receipt(station: StationInfo, case: CaseDoc, layout: str | Layout
               b.space(1.5), b.kv_table(_identity_rows(station, case)), b.p("补正材料", b.s.heading),
               b.grid(["序号", "材料", "补正情况"],
                      [[str(i), line.name, SUPPLY_FORMS.get(line.supplied_as, line.supplied_as)
-                       + (f"（{line.note}）" if line.note else "")]
+                       + (f"（{_typed(line.note)}）" if line.note else "")]
                       for i, line in enumerate(case.supplied, 1)] or [["—", "（未列具体材料）", ""]],
                      [0.1, 0.45, 0.45])]
     if case.supplied_note:
-        story += [b.p("补正说明", b.s.heading), b.p(case.supplied_note)]
+        story += [b.p("补正说明", b.s.heading), b.p(_typed(case.supplied_note))]
     story += _note_list(b, "须知", ["原件经核验后当场退还，本站只留存复印件或扫描件。",
                                    "办理时限自补正材料齐全之日起继续计算；审核结果可凭查询码查询。"])
     return _sign_off(b, story, station, case, title, ["申请人（代理人）签字：", _DATE_LINE],
@@ -414,7 +427,7 @@ def delivery_slip(station: StationInfo, case: CaseDoc, layout: str | Layout = "a
     outcome = RESULTS.get(case.result or "", "已办结")
     rows: list[Row] = [*_identity_rows(station, case), ("办理结果", outcome, False)]
     if case.result_text:
-        rows.append(("结果说明", case.result_text, True))
+        rows.append(("结果说明", _typed(case.result_text), True))
     if case.result_certificate_no:
         rows.append(("证书编号", case.result_certificate_no, False))
     if d is not None:
@@ -423,14 +436,14 @@ def delivery_slip(station: StationInfo, case: CaseDoc, layout: str | Layout = "a
         if d.method == "window":
             who = COLLECTOR_KINDS.get(d.collector_kind, "") + " " + d.collector_name
             if d.collector_relation:
-                who += f"（{d.collector_relation}）"
+                who += f"（{_typed(d.collector_relation)}）"
             rows.append(("领取人", who.strip(), False))
             rows.append((f"领取人{d.collector_cert_name}", mask_id_number(d.collector_id_number), False))
         elif d.method == "post":
             rows.append(("EMS 邮件号", d.ems_no, False))
             rows.append(("邮寄地址", d.address, True))
         else:
-            rows.append(("签收人", d.receiver, False))
+            rows.append(("签收人", _typed(d.receiver), False))
     story += [b.p(f"申请人{case.applicant_name}申请的“{case.item_name}”事项已办结，办理结果送达情况如下："),
               b.space(1.5), b.kv_table(rows)]
     story += _note_list(b, "须知", ["对办理结果有异议的，可依法申请行政复议或提起行政诉讼。",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,16 +215,18 @@ def filtered(f: CaseFilter, today: dt.date) -> CaseListQuery:
     name_only = False
     if f.query:
         text = f.query.strip()
-        if _CASE_NO.match(text):
-            conditions.append(Case.case_no == text)  # the unique index, not a scan of every name
-        elif _ID_NUMBER.match(text):
-            conditions.append(Case.applicant_id_index.in_(personal.id_indexes(text)))
+        # a number typed with a Chinese input method arrives full-width (１１０１…Ｘ), as intake accepts it
+        number = "".join(unicodedata.normalize("NFKC", text).split())
+        if _CASE_NO.match(number):
+            conditions.append(Case.case_no == number)  # the unique index, not a scan of every name
+        elif _ID_NUMBER.match(number):
+            conditions.append(Case.applicant_id_index.in_(personal.id_indexes(number)))
         elif has_han(text):  # case numbers and query codes have no Chinese: a name
             conditions.append(Case.applicant_name.contains(text))
             name_only = True
         else:
-            conditions.append(
-                (Case.case_no == text) | (Case.query_code == text.upper()) | (Case.applicant_name.contains(text)))
+            conditions.append((Case.case_no == number) | (Case.query_code == number.upper())
+                              | (Case.applicant_name.contains(text)))
     query = (CaseListQuery(Case, [Case, ServiceItem, User])
              .join(ServiceItem).switch(Case).join(User, JOIN.INNER))
     count_query = Case.select(Case.id)

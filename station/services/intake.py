@@ -9,7 +9,7 @@ no later than the committed limit; a commitment or an electronic licence stands 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -381,6 +381,7 @@ def create_cases(
     *,
     bundle_code: str = "",
     allow_duplicate: bool = False,
+    seen_duplicates: Collection[str] | None = None,
     received_at: dt.datetime | None = None,
     resumes: Case | None = None,
     appointment_id: str = "",
@@ -391,7 +392,12 @@ def create_cases(
     ``resumes`` is the 不予收件 case of the resident's first visit: both cases' timelines then
     name each other, so the second visit is seen as the same application taken up again.
     ``appointment_id``: the booking this case answers, marked converted; ``home_visit_id``: the
-    visit the cases were taken during, linked to them. Both in the same transaction as the cases,
+    visit the cases were taken during, linked to them.
+
+    ``allow_duplicate``: the agent confirmed that the resident's open cases for these items are not the
+    same application. ``seen_duplicates`` (the ids the warning listed, when the confirmation comes from that
+    page): only those are allowed; a duplicate made since — the same confirmed form sent twice by a
+    double-click, a slow link or the back button — is warned about again instead of saved a second time. Both in the same transaction as the cases,
     so a crash or a refusal (a booking cancelled meanwhile) leaves neither a case with its booking
     still open nor a booking converted into no case.
     """
@@ -411,9 +417,10 @@ def create_cases(
         if resumes is not None and not can_resume(resumes):
             raise DomainError(not_resumable_message(resumes))
         # checked under the write lock, so a double-click cannot slip a second case past it
-        if not allow_duplicate:
+        if not allow_duplicate or seen_duplicates is not None:
             duplicates = find_open_duplicates(items, draft.applicant_id_number)
-            if duplicates:
+            confirmed = set(seen_duplicates or ()) if allow_duplicate else set()
+            if any(c.id not in confirmed for c in duplicates):
                 raise DuplicateSuspected(duplicates)
         decisions: dict[int, str] = {}
         for item in items:

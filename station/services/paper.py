@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
+from printouts.bundle_receipt import TITLE as BUNDLE_RECEIPT_TITLE
 from printouts.data import (
     BundleDoc,
     BundleItemLine,
@@ -24,10 +26,10 @@ from printouts.fonts import cjk_font
 from printouts.layout import Layout, with_margin
 from printouts.registry import PRINTABLE_DOCUMENTS
 from printouts.registry import applicable_documents as _applicable
-from printouts.text import hand_write_line, undrawable
+from printouts.text import fmt_date, hand_write_line, undrawable
 from rules.labels import NOT_HANDED_IN
 from station.extensions import db
-from station.models import Case, ServiceItem, TimelineEntry, User
+from station.models import Case, CaseMaterial, ServiceItem, TimelineEntry, User
 from station.models.base import now
 from station.services import access_log, areas, bundles, cases, follow_up, personal, station_settings
 from station.services.errors import DomainError, NotFound
@@ -85,8 +87,19 @@ def _material_lines(case: Case) -> list[MaterialLine]:
             e_license_no=m.e_license_no, source=m.source, description=spec.description if spec else "",
             returned=bool(spec and spec.e_license),  # a certificate: its original goes back to the resident
             note=m.supplied_note if m.status == "not_applicable" else "",
+            **_reuse(m),
         ))
     return lines
+
+
+def _reuse(material: CaseMaterial) -> dict[str, Any]:
+    """Where and when a material reused from her library (只提交一次) was verified, for the paper to say so."""
+    reused = (material.origin or {}).get("reused") if material.status == "provided" else None
+    if not reused:
+        return {}
+    when = dt.date.fromisoformat(str(reused.get("verified_at") or "")[:10]) if reused.get("verified_at") else None
+    where = f"{fmt_date(when) if when else ''}{reused.get('station_name') or ''}"
+    return {"reused_from": where or "材料库中", "rechecked": bool(reused.get("rechecked"))}
 
 
 def _bundle_doc(case: Case) -> tuple[BundleDoc | None, str]:
@@ -182,13 +195,27 @@ def render(case: Case, key: str, user: User, address: str | None = None) -> tupl
     pdf = _build(key, station_info(), data, layout)
     title = titles[key]
     with db.atomic("IMMEDIATE"):  # reads then writes: take the write lock first
-        # the lines are sealed (TimelineEntry.message): SQL cannot look into them, so each is read opened
-        printed_before = any(f"《{title}》" in entry.message for entry in TimelineEntry.select().where(
-            (TimelineEntry.case == case) & (TimelineEntry.action.in_(("print", "reprint")))))
+        printed_before = was_printed(case, title)
         cases.record_print(case, user, title, reprint=printed_before)
         access_log.record("print", user=user, address=address, case_id=case.id, obj=case.case_no,
                           detail=f"{'重印' if printed_before else '打印'}《{title}》（{case.case_no}）")
     return pdf, title
+
+
+def was_printed(case: Case, title: str) -> bool:
+    """Whether 《title》 was ever printed for the case (its timeline records every print)."""
+    # the lines are sealed (TimelineEntry.message): SQL cannot look into them, so each is read opened
+    return any(f"《{title}》" in entry.message for entry in TimelineEntry.select().where(
+        (TimelineEntry.case == case) & (TimelineEntry.action.in_(("print", "reprint")))))
+
+
+def missing_told(case: Case) -> bool:
+    """Whether the resident of a 不予收件 case was handed what to bring: its 一次性告知书, or for an item of a
+    一件事 the one bundle receipt that lists it. The page said 已一次性告知 before anything was printed."""
+    if was_printed(case, PRINTABLE_DOCUMENTS["notice_missing"].title):
+        return True
+    view = bundles.bundle_of(case)
+    return view is not None and any(was_printed(member, BUNDLE_RECEIPT_TITLE) for member in view.cases)
 
 
 def _build(key: str, info: StationInfo, data: CaseDoc, layout: Layout) -> bytes:

@@ -9,6 +9,7 @@ from rules.privacy import mask_name
 from station.models import Case, HomeVisit
 from station.services import personal
 from sync import status
+from sync.errors import link_state_label
 
 
 def queued_cases(now: dt.datetime | None = None, limit: int | None = None) -> list[dict[str, Any]]:
@@ -61,3 +62,47 @@ def age_words(age: dt.timedelta) -> str:
     if hours < 24:
         return f"{hours}小时"
     return f"{hours // 24}天" + (f"{hours % 24}小时" if hours % 24 else "")
+
+
+#: Link states in which what is queued is not going out: the county cannot be reached or refuses the station.
+_LINK_DOWN = frozenset({"unreachable", "credentials_refused", "hub_fault", "batch_refused", "unlinked"})
+
+
+def link_notice(summary: dict[str, Any], role: str) -> str:
+    """The home page's word on a link that is down while cases wait, for whoever is at the counter.
+
+    Only the clerk and the admin see the sync page; an agent saw 待同步 on every case for days and no
+    reason, and could not tell a resident whether the county had her application. Nothing when the
+    queue is empty or the link carries it.
+    """
+    if not summary.get("queue_length") or summary.get("link_state") not in _LINK_DOWN:
+        return ""
+    waiting = f"{summary['queued_cases']} 件办件" if summary.get("queued_cases") else "本站的记录"
+    if summary.get("queued_visits"):
+        waiting += f"、{summary['queued_visits']} 条上门服务记录"
+    age = age_words(dt.timedelta(seconds=summary.get("oldest_queued_age_s") or 0))
+    state = "本站尚未连接县级平台" if summary["link_state"] == "unlinked" else (
+        "与县级平台的连接中断：" + link_state_label(summary["link_state"]))
+    words = (f"{state}。{waiting}已在本站保存，尚未报送县级平台（最早一件已等待{age}）；"
+             "连接恢复后自动报送，无需重新收件。告诉群众时请说“已收件，待报送”。")
+    if role == "agent":
+        return words + "如长时间未恢复，请告知站长（可用离线包报送）。"
+    return words + "可在“同步”页面查看原因，长时间未恢复时可用离线包报送。"
+
+
+def set_aside_next_step(sync: dict[str, Any], role: str) -> str:
+    """What to do about a case the county set aside, for whoever reads its page, in Chinese.
+
+    The case page said only 被退回，需人工处理: an agent, who cannot open the sync page, was left guessing
+    whether to take the application again (a second case for the same resident) or wait. Only the clerk and
+    the station admin may resend; a conflict is the county's to settle, and it comes back by itself.
+    """
+    if sync.get("state") != "set_aside":
+        return ""
+    if any(e.state == "set_aside" and e.result == "conflict" for e in sync.get("events", [])):
+        return ("县级平台已有同一编号但内容不同的记录，需由县级平台核对；核对后本站自动恢复同步。"
+                "请不要重新收件，申请人无需再跑一趟。")
+    if role == "agent":
+        return ("县级平台尚未接收本办件的这条信息。请不要重新收件（会产生重复办件）；"
+                "请告知窗口人员或站长在“同步”页面查看原因并处理，申请人无需再跑一趟。")
+    return "请到“同步”页面查看原因：问题已解决（如县级已更新事项目录）的，点“重新发送”；否则请联系县级平台。"

@@ -29,8 +29,10 @@ from station.services import (
     intake,
     masked_texts,
     material_library,
+    paper,
     personal,
     shared_cases,
+    sync_queue,
     time_lines,
     timeline,
     transfers,
@@ -117,8 +119,10 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
     return render_template(
         "cases/detail.html",
         case=case, item=case.item, materials=cases.materials(case), timeline=timeline.entries(case),
-        masked=personal.masked(case), address=address, sync=case_sync_state(case.id), attachments=list(case.attachments),
+        masked=personal.masked(case), address=address, sync=(sync := case_sync_state(case.id)), attachments=list(case.attachments),
+        sync_next_step=sync_queue.set_aside_next_step(sync, current_user.role),
         documents=applicable_documents(case), material_statuses=MATERIAL_STATUSES,
+        missing_told=case.decision != "not_collected" or paper.missing_told(case),
         pickup_methods=PICKUP_METHODS, note_form=NoteForm(), upload_form=AttachmentForm(),
         upload_limit=min(current_app.config["MAX_ATTACHMENT_BYTES"], current_app.config["MAX_CONTENT_LENGTH"] or 1 << 62),
         upload_too_large=attachments.too_large_message(current_app.config["MAX_ATTACHMENT_BYTES"]),
@@ -269,6 +273,8 @@ def add_note(case_id: str):  # noqa: ANN201
     else:
         for message in form.text.errors:
             flash(message, "error")
+        # the page again, not a redirect: the note form reads this request, so what was typed stays in the box
+        return detail_page_again(case, {}, {})
     return redirect(url_for("cases.detail", case_id=case.id))
 
 

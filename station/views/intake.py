@@ -79,7 +79,8 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
             cases = intake.create_cases(
                 items, draft, current_user._get_current_object(),
                 bundle_code=bundle.code if bundle else "",
-                allow_duplicate=request.form.get("confirm_duplicate") == "1", resumes=resumes,
+                allow_duplicate=request.form.get("confirm_duplicate") == "1",
+                seen_duplicates=request.form.getlist("seen_duplicate"), resumes=resumes,
                 appointment_id=booking.id if booking is not None else "",
                 home_visit_id=visit.id if visit is not None else "",
             )
@@ -96,6 +97,10 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
             first = cases[0]
             if len(cases) > 1:
                 flash(f"已为“{title}”生成{len(cases)}个办件。", "success")
+                turned_away = "、".join(f"“{c.item.name}”" for c in cases if c.decision == "not_collected")
+                if turned_away:
+                    flash(f"其中{turned_away}缺少必要材料，未收件：请打印一件事收件回执交申请人，"
+                          "回执上一次性告知了需补齐的全部材料。", "warning")
             return redirect(url_for("cases.detail", case_id=first.id, new=1))
     materials = catalog.merge_materials(items)
     library = _library_panel(values, materials, today, lookup)

@@ -42,7 +42,8 @@ def _render(token: str, kiosk: evaluations.KioskPass | None, error: str = "", do
     case = Case.select(Case, ServiceItem).join(ServiceItem).where(Case.id == kiosk.case_id).first() if kiosk else None
     return render_template("kiosk/rate.html", token=token, kiosk=kiosk, case=case, error=error, done=done,
                            applicant=mask_name(case.applicant_name) if case else "", rules=rating_rules,
-                           already=bool(case and evaluations.rated(case, kiosk.visit))), status
+                           already=bool(case and evaluations.rated(case, kiosk.visit)),
+                           typed=request.form if error and request.method == "POST" else {}), status
 
 
 @bp.get("/kiosk/<token>")

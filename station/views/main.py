@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from station.models import Case
 from station.models.cases import OPEN_STATUSES
-from station.services import backups, evaluations, follow_up, notify, station_info
+from station.services import backups, evaluations, follow_up, notify, station_info, sync_queue
 from station.services.calendar import load_calendar
 from station.services.sync_queue import queued_cases
 from station.views.access import FRONT_OFFICE, safe_local_path
@@ -31,6 +31,7 @@ def index():  # noqa: ANN201
         "overdue": Case.select().where(Case.status.in_(OPEN_STATUSES) & (Case.committed_due < today)).count(),
     }
     queue_now = status.queue_summary()
+    link_words = sync_queue.link_notice(queue_now, current_user.role)
     counts.update(queued=queue_now["queue_length"], queued_cases=queue_now["queued_cases"],
                   queued_visits=queue_now["queued_visits"])
     recent = (
@@ -52,7 +53,8 @@ def index():  # noqa: ANN201
     return render_template("main/index.html", counts=counts, recent=recent, profile=station_info.get_profile(),
                            backup_failed=last_backup if last_backup and not last_backup.ok else None,
                            todo=todo, station_wide=station_wide, tell=tell, remedies=remedies,
-                           notice_labels=notify, remedy_statuses=evaluations.REMEDY_STATUSES, queue=queue, now=dt.datetime.now())
+                           notice_labels=notify, remedy_statuses=evaluations.REMEDY_STATUSES, queue=queue, now=dt.datetime.now(),
+                           link_notice=link_words)
 
 
 @bp.post("/large-font")

@@ -332,3 +332,28 @@ def test_the_countys_ledger_names_each_cases_station_and_leaves_the_signing_date
     assert "日期：2025年3月31日" not in county and re.search(r"日期：\s*年\s*月\s*日", county)
     own = flat(pdftotext(ledger(station, date(2025, 3, 1), sample_ledger_rows(4), date(2025, 3, 31))))
     assert "同步" in own and "西关村便民服务站" not in own  # a station's own ledger keeps its sync column
+
+
+def test_numbers_typed_into_free_text_are_masked_on_paper(station: StationInfo, case: CaseDoc) -> None:
+    """A county clerk's 补正 reason or an agent's note naming a relative's phone or ID number is printed
+    masked, as the case page shows it: the paper leaves the station in the resident's hands."""
+    from printouts.data import DeliveryDoc, SuppliedLine
+
+    phone, relative_id = "13911112222", "110105199001010033"
+    typed = replace(
+        case, supplement_reason=f"请联系{phone}", supplement_items=(f"儿子身份证{relative_id}复印件",),
+        result_text=f"联系人电话{phone}", supplied_note=f"女儿{phone}代交", supplied_at=datetime(2025, 3, 11, 9, 0),
+        supplied=(SuppliedLine("户口簿", "not_applicable", f"已迁出，见{relative_id}"),),
+        materials=(*case.materials, MaterialLine("残疾证", status="not_applicable", note=f"无，联系{phone}")),
+        delivery=DeliveryDoc("window", date(2025, 3, 14), "authorised", "王二", collector_id_number=relative_id,
+                             collector_relation=f"儿子{phone}"))
+    seen = ""
+    for key in ("receipt", "receipt_roll", "supplement", "completion", "supplement_receipt", "delivery_slip"):
+        text = flat(pdftotext(CASE_DOCS[key](station, typed)))
+        assert phone not in text and relative_id not in text, key
+        seen += text
+    for masked in ("139****2222", "110105********0033", "残疾证（不适用：无，联系139****2222）", "请联系139****2222",
+                   "已迁出，见110105********0033", "联系人电话139****2222", "女儿139****2222代交"):
+        assert flat(masked) in seen, masked
+    hand = replace(typed, delivery=DeliveryDoc("hand", date(2025, 3, 14), receiver=f"王秀兰{phone}"))
+    assert "王秀兰139****2222" in flat(pdftotext(CASE_DOCS["delivery_slip"](station, hand)))

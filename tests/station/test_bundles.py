@@ -124,3 +124,29 @@ def test_the_proxy_letter_of_a_bundle_names_every_item_the_agent_applies_for(dat
     for case in taken:
         assert case.item.name in text, case.item.name
     assert "新生儿出生一件事" in text and "至各事项办结" in text
+
+
+def test_an_item_turned_away_is_told_on_the_one_bundle_receipt(app, agent):
+    """老年人福利一件事 without the bank card: 高龄津贴 is not collected, the other two are. The page offered
+    only the 一件事收件回执, which said 未收件 and not what to bring: she would come back twice."""
+    with app.app_context(), db.connection_context():
+        _bundle, items = get_bundle("B005")
+        data = form_for(items, mat__bank_card__status="missing")
+    saved = agent.post("/intake/bundle/B005", data)
+    case_id = saved.headers["Location"].split("/cases/")[1].split("?")[0]
+    page = agent.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "“高龄津贴申领”缺少必要材料，未收件" in page
+    text = flat(pdftotext(agent.get(f"/cases/{case_id}/print/bundle_receipt").data))
+    assert flat("尚需补齐的材料（一次性告知，共1项）") in text
+    assert flat("“高龄津贴申领”因缺少必要材料暂未收件") in text
+    assert flat("本人银行账户（银行卡或存折）复印件1份本人开户银行网点") in text  # what, and where to get it
+
+
+def test_a_bundle_received_whole_has_nothing_to_bring(app, agent):
+    with app.app_context(), db.connection_context():
+        _bundle, items = get_bundle("B005")
+        data = form_for(items)
+    saved = agent.post("/intake/bundle/B005", data)
+    case_id = saved.headers["Location"].split("/cases/")[1].split("?")[0]
+    assert "缺少必要材料，未收件" not in agent.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "尚需补齐" not in flat(pdftotext(agent.get(f"/cases/{case_id}/print/bundle_receipt").data))

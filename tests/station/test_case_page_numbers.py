@@ -14,7 +14,7 @@ from station.models import AccessLog, CaseMaterial, User
 from station.services import cases, commitments, county_changes, intake, masked_texts
 from station.services.errors import DomainError
 from sync import protocol
-from tests.fixtures.intake import form_for, item_named
+from tests.fixtures.intake import GOOD_ID, SECOND_ID, form_for, item_named
 from tests.fixtures.station import StationClient
 
 ITEM = "最低生活保障申请"
@@ -23,10 +23,11 @@ REASON = f"儿子电话{SON_PHONE}，女儿身份证{DAUGHTER_ID}，家庭困难
 CARD = "6222021234567890123"
 
 
-def _take(app, agent: StationClient, item_name: str = ITEM, **fields: str) -> str:  # noqa: ANN001
+def _take(app, agent: StationClient, item_name: str = ITEM, applicant: str = GOOD_ID,  # noqa: ANN001
+          **fields: str) -> str:
     with app.app_context(), db.connection_context():
         item = item_named(item_name)
-        data = form_for([item], confirm_duplicate="1",
+        data = form_for([item], applicant_id_number=applicant,
                         **{f"field__{k}": v for k, v in (fields or {"apply_reason": REASON}).items()})
     response = agent.post(f"/intake/item/{item.id}", data)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
@@ -115,7 +116,7 @@ def test_a_bad_path_or_no_reason_shows_nothing_and_logs_no_reveal(app, agent, ca
 
 
 def test_a_number_of_another_cases_note_is_not_revealed_through_this_case(app, agent, case_id):
-    other_id = _take(app, agent, apply_reason="无")
+    other_id = _take(app, agent, applicant=SECOND_ID, apply_reason="无")
     agent.post(f"/cases/{other_id}/notes", {"text": "邻居电话13655556666"})
     [path] = [p for p in _paths(agent.get(f"/cases/{other_id}").get_data(as_text=True)) if p.startswith("timeline/")]
     refused = agent.post(f"/cases/{case_id}/reveal/number", {"path": path, "reason": "contact_resident"})

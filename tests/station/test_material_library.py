@@ -176,3 +176,21 @@ def test_the_admin_sets_how_long_a_materials_verification_may_be_reused(app, adm
     with app.app_context(), db.connection_context():
         hukou = KeptMaterial.get(KeptMaterial.key == "hukou_book")
         assert hukou.valid_until == add_months(hukou.verified_at.date(), 3)
+
+
+def test_the_receipt_says_a_reused_material_was_verified_before_not_checked_today(app, agent):
+    """The receipt said 原件已核验并退还 for an ID card she never brought: it was reused from her library."""
+    from tests.fixtures.pdf import flat, pdftotext
+
+    first_visit(app, agent)
+    offered = kept_ids(lookup(app, agent, SECOND_ITEM))
+    second = take(app, agent, SECOND_ITEM, mat__id_card__status="reused", mat__id_card__kept=offered["id_card"],
+                  mat__hukou_book__status="reused", mat__hukou_book__kept=offered["hukou_book"],
+                  mat__hukou_book__recheck="1")
+    today = dt.date.today()
+    verified = f"{today.year}年{today.month}月{today.day}日示范县东关镇东关村便民服务站"
+    for doc in ("receipt", "receipt_roll"):
+        text = flat(pdftotext(agent.get(f"/cases/{second}/print/{doc}").data))
+        assert text.count(flat(f"复用{verified}核验的材料")) == 2, doc  # the ID card and the 户口簿
+        assert text.count(flat(f"复用{verified}核验的材料，本次再次核对原件")) == 1, doc  # the 户口簿, looked at again
+        assert "原件已核验并退还" not in text, doc

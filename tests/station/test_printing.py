@@ -110,3 +110,30 @@ def test_the_receipt_says_an_original_id_card_was_checked_and_returned(app, agen
     text = _pdf_text(agent.get(f"/cases/{case.id}/print/receipt").data, tmp_path)
     id_line = next(line for line in text.splitlines() if "居民身份证" in line and "原件" in line)
     assert "原件已核验并退还" in id_line and "已提交" not in id_line and "已收" not in id_line
+
+
+def test_a_turned_away_case_says_told_only_once_the_notice_is_printed(app, agent):
+    """The heading said 已一次性告知 the moment the case was saved, before any notice was printed."""
+    with app.app_context(), db.connection_context():
+        item = item_named("高龄津贴申领")
+        data = form_for([item], mat__bank_card__status="missing")
+    case_url = agent.post(f"/intake/item/{item.id}", data).headers["Location"].split("?")[0]
+    heading = agent.get(case_url).get_data(as_text=True).split('id="decision"')[1].split("</h2>")[0]
+    assert "不予收件，请打印下方的告知书交申请人" in heading and "已一次性告知" not in heading
+    assert agent.get(f"{case_url}/print/notice_missing").status_code == 200
+    heading = agent.get(case_url).get_data(as_text=True).split('id="decision"')[1].split("</h2>")[0]
+    assert "不予收件，已一次性告知" in heading
+
+
+def test_an_item_of_a_bundle_is_told_by_the_bundle_receipt(app, agent):
+    from station.services.catalog import get_bundle
+
+    with app.app_context(), db.connection_context():
+        _bundle, items = get_bundle("B005")
+        data = form_for(items, mat__bank_card__status="missing")
+    first_url = agent.post("/intake/bundle/B005", data).headers["Location"].split("?")[0]
+    with app.app_context(), db.connection_context():
+        [turned_away] = [c.id for c in Case.select().where(Case.decision == "not_collected")]
+    assert "请打印下方的告知书" in agent.get(f"/cases/{turned_away}").get_data(as_text=True)
+    assert agent.get(f"{first_url}/print/bundle_receipt").status_code == 200
+    assert "不予收件，已一次性告知" in agent.get(f"/cases/{turned_away}").get_data(as_text=True)

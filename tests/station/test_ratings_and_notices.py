@@ -89,6 +89,22 @@ def test_the_kiosk_takes_one_rating_per_visit_and_queues_it_once(app, agent):
     assert "群众已评价，一次一评" in agent.post(f"/cases/{case.id}/kiosk", follow_redirects=True).get_data(as_text=True)
 
 
+def test_a_refused_rating_keeps_what_the_resident_chose_and_typed(app, agent):
+    """A 差评 sent without its reason came back as an empty form: the resident's typed complaint was gone."""
+    case = _in_app(app, _take)
+    url = _kiosk(agent, case.id)
+    page = agent.get(url).get_data(as_text=True)
+    refused = agent.post(url, data={"csrf_token": _token(page), "level": "very_dissatisfied",
+                                    "reason_tag__dissatisfied": "slow", "reason_text": "等了两个小时 <没人管>"})
+    again = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "请选择不满意的原因" in again
+    assert 'value="very_dissatisfied" required checked' in again
+    assert again.count(" checked") == 1
+    assert '<option value="slow" selected>' in again  # her choice under 不满意 stays where she put it
+    assert ">等了两个小时 &lt;没人管&gt;</textarea>" in again
+    assert "等了两个小时" not in agent.get(url).get_data(as_text=True)  # a fresh page starts empty
+
+
 def test_only_a_link_the_agent_opened_rates_a_case(app, agent):
     case = _in_app(app, _take)
     url = _kiosk(agent, case.id)

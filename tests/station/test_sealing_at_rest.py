@@ -257,6 +257,20 @@ def test_the_case_list_finds_a_case_by_its_id_number_through_the_blind_index(app
     assert case_no in page and other not in page
 
 
+def test_the_case_list_finds_a_number_typed_full_width(app, agent):
+    """A number typed with a Chinese input method is full-width: intake takes it, the case list found nothing."""
+    with app.app_context(), db.connection_context():
+        case = _intake()
+        other = _intake(SECOND_ID).case_no
+
+    def full_width(text: str) -> str:
+        return "".join(chr(ord(ch) + 0xFEE0) for ch in text)
+
+    for typed in (full_width(GOOD_ID.lower()), f" {full_width(case.case_no)} ", full_width(case.query_code)):
+        page = agent.get("/cases/", query_string={"q": typed}).get_data(as_text=True)
+        assert case.case_no in page and other not in page, typed
+
+
 # --- retention of home visits (上门服务) --------------------------------------------------------------
 
 VISIT = {"started_at": "09:30", "ended_at": "10:40", "staff": "王代办", "resident_name": "孙福贵",

@@ -133,15 +133,15 @@ def test_the_page_says_where_the_station_is_linked_and_never_shows_the_secret(ap
     assert secret not in page
 
 
-def _county_refuses_everything_queued(app, reason: str) -> None:  # noqa: ANN001
-    """The county's answer to a push: every queued event refused for good, as sync records it."""
-    from sync import backlog, protocol
+def _county_refuses_everything_queued(app, reason: str, status: str = "rejected") -> None:  # noqa: ANN001
+    """The county's answer to a push: every queued event refused for good (or in conflict), as sync records it."""
+    from sync import backlog
     from sync.push import record_results
     from sync.summary import SyncSummary
 
     with app.app_context(), db.connection_context():
         batch = backlog.pending_events()
-        record_results(batch, [{"event_id": e.event_id, "status": protocol.STATUS_REJECTED, "reason": reason}
+        record_results(batch, [{"event_id": e.event_id, "status": status, "reason": reason}
                                for e in batch], SyncSummary())
 
 
@@ -205,3 +205,62 @@ def test_the_home_pages_set_aside_figure_counts_what_its_list_names(app, agent, 
     assert f'href="/cases/{case_id}"' in listed and f'href="/visits/{visit_id}"' in listed
     assert listed.count("<li>") == 2
     assert "孙*贵" in listed and "孙福贵" not in listed  # the visit's resident masked, as in every list
+
+
+def test_a_set_aside_case_tells_each_reader_what_to_do_next(app, agent, clerk):
+    """The case page said only 被退回，需人工处理: the agent, who cannot open the sync page, did not know
+    whether to take the application again (a second case) or whom to tell."""
+    case_id = _queue_one(app, agent)
+    _county_refuses_everything_queued(app, "事项目录已过期：以下内容需重新采集：缴费档次")
+    agent_page = agent.get(f"/cases/{case_id}").get_data(as_text=True)
+    step = agent_page.split('id="sync-next-step">')[1].split("</span>")[0]
+    assert "请不要重新收件" in step and "告知窗口人员或站长" in step
+    assert 'href="/sync/"' not in agent_page.split('id="sync-state"')[1].split("</dd>")[0]  # a page she may not open
+    clerk_state = clerk.get(f"/cases/{case_id}").get_data(as_text=True).split('id="sync-state"')[1].split("</dd>")[0]
+    assert "重新发送" in clerk_state and '<a href="/sync/">到同步页面处理</a>' in clerk_state
+
+
+def test_a_case_in_conflict_says_the_county_settles_it(app, agent, clerk):
+    case_id = _queue_one(app, agent)
+    _county_refuses_everything_queued(app, "", status="conflict")
+    for reader in (agent, clerk):
+        state = reader.get(f"/cases/{case_id}").get_data(as_text=True).split('id="sync-state"')[1].split("</dd>")[0]
+        assert "需由县级平台核对" in state and "请不要重新收件" in state and "重新发送" not in state
+
+
+def test_a_case_waiting_to_be_sent_has_no_next_step(app, agent):
+    case_id = _queue_one(app, agent)
+    assert 'id="sync-next-step"' not in agent.get(f"/cases/{case_id}").get_data(as_text=True)
+
+
+def _round_with_the_county_unreachable(app) -> None:  # noqa: ANN001
+    """One real sync round against a county address where nothing answers (the link is down)."""
+    import socket
+
+    from station.sync_hooks import station_hooks
+    from sync.round import Syncer
+    from sync.transport import HubClient, HubLink
+
+    with socket.socket() as probe:  # a local port just freed: connecting to it is refused at once
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with app.app_context(), db.connection_context():
+        HubLink(f"http://127.0.0.1:{port}", "ST141081102201", "s" * 43).save()
+        summary = Syncer(HubClient(HubLink.stored()), station_hooks(app)).run()
+    assert summary.error and summary.queue_left
+
+
+def test_with_the_link_down_the_home_page_says_the_cases_are_kept_and_not_yet_sent(app, agent, clerk):
+    """An agent saw 待同步 on every case for days and no reason: she could not tell a resident whether the
+    county had her application, nor that taking it again was not needed."""
+    _queue_one(app, agent)
+    assert 'id="link-down"' not in agent.get("/").get_data(as_text=True)  # no round yet: nothing to say
+    _round_with_the_county_unreachable(app)
+    home = agent.get("/").get_data(as_text=True)
+    notice = home.split('id="link-down"')[1].split("</div>")[0]
+    assert "与县级平台的连接中断：县级平台连不上" in notice
+    assert "1 件办件已在本站保存，尚未报送县级平台" in notice and "无需重新收件" in notice
+    assert "请告知站长" in notice and 'href="/sync/"' not in notice  # the agent may not open the sync page
+    clerk_notice = clerk.get("/").get_data(as_text=True).split('id="link-down"')[1].split("</div>")[0]
+    assert '<a href="/sync/">同步</a>' in clerk_notice and '<a href="/sync/usb/">离线包</a>' in clerk_notice
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 
 import pytest
 
@@ -74,10 +75,35 @@ def test_duplicate_warning_lets_the_agent_go_on_or_open_the_existing_case(app, a
         existing = Case.select().first()
         assert existing.case_no in warned
         assert Case.select().count() == 1
-    again = agent.post(f"/intake/item/{item_id}", {**data, "confirm_duplicate": "1"})
+    again = agent.post(f"/intake/item/{item_id}", {**data, **_confirmation(warned)})
     assert again.status_code == 302
     with app.app_context(), db.connection_context():
         assert Case.select().count() == 2
+
+
+def _confirmation(page: str) -> dict[str, object]:
+    """The hidden fields the duplicate warning's 仍然保存 sends, as the page carries them."""
+    form = page.split('id="intake-form"')[1]
+    return {"confirm_duplicate": re.search(r'name="confirm_duplicate" value="([^"]*)"', form).group(1),
+            "seen_duplicate": re.findall(r'name="seen_duplicate" value="([^"]*)"', form)}
+
+
+def test_the_confirmed_form_sent_twice_makes_one_more_case_not_two(app, agent):
+    """仍然保存 clicked again on a slow link (or the form sent again from the back button): the second
+    copy met a duplicate the agent never saw and was saved as a third case for the same resident."""
+    item_id = _item_id(app, "高龄津贴申领")
+    data = _form(app, "高龄津贴申领")
+    agent.post(f"/intake/item/{item_id}", data)
+    confirmed = {**data, **_confirmation(agent.post(f"/intake/item/{item_id}", data).get_data(as_text=True))}
+    assert agent.post(f"/intake/item/{item_id}", confirmed).status_code == 302
+    twice = agent.post(f"/intake/item/{item_id}", confirmed)
+    assert twice.status_code == 200
+    warned = twice.get_data(as_text=True)
+    with app.app_context(), db.connection_context():
+        numbers = [c.case_no for c in Case.select()]
+    assert len(numbers) == 2
+    assert "可能重复申请" in warned and all(number in warned for number in numbers)  # the one just saved too
+    assert len(_confirmation(warned)["seen_duplicate"]) == 2  # now seen: 仍然保存 would save a third on purpose
 
 
 def test_proxy_intake_and_bundle_intake_via_http(app, agent):
@@ -377,3 +403,46 @@ def test_the_catalog_page_says_in_chinese_where_each_version_came_from(admin):
     rows = admin.get("/admin/catalog").get_data(as_text=True).split("<tbody>")[1].split("</tbody>")[0]
     assert "<td>文件导入</td>" in rows and "<td>演示目录</td>" in rows
     assert ">file<" not in rows and ">demo<" not in rows
+
+
+def test_a_note_too_long_is_refused_and_what_was_typed_stays_in_the_box(app, agent):
+    """A refused note came back as an empty box: a long account of the resident's situation was gone."""
+    from sync.outbox import OutboxEvent
+
+    item_id = _item_id(app, "高龄津贴申领")
+    case_url = agent.post(f"/intake/item/{item_id}", _form(app, "高龄津贴申领")).headers["Location"].split("?")[0]
+    with app.app_context(), db.connection_context():
+        events_before = OutboxEvent.select().count()
+    long_note = "申请人女儿说明家庭情况：" + "老人独居，行动不便。" * 60
+    refused = agent.post(f"{case_url}/notes", {"text": long_note})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "备注最多500字" in page
+    box = page.split('<textarea id="text"')[1].split("</textarea>")[0]
+    assert box.startswith(' maxlength="500" name="text"') and box.endswith(f">\r\n{long_note}")
+    with app.app_context(), db.connection_context():
+        assert OutboxEvent.select().count() == events_before
+    assert long_note not in agent.get(case_url).get_data(as_text=True)  # nothing was saved
+
+
+def test_an_item_another_county_handles_says_so_before_and_after_intake(app, agent):
+    """跨域办: only the printed receipt named the county that decides; the search, the item, the form and
+    the case page did not, so the agent could not tell the resident where her application goes."""
+    from station.catalog_data import load_demo_catalog
+    from station.services.catalog import import_catalog
+
+    data = load_demo_catalog()
+    data["catalog_version"] += "-cross"
+    [raw] = [i for i in data["items"] if i["name"] == "高龄津贴申领"]
+    raw.update(cross_area=True, handling_area="141082", handling_area_name="示范市邻县民政局")
+    with app.app_context(), db.connection_context():
+        import_catalog(data, source="hub")  # as the county's catalog arrives
+        item_id = item_named("高龄津贴申领").id
+        other_id = item_named("城乡居民基本养老保险参保登记").id
+    found = agent.get("/catalog/?q=gljt").get_data(as_text=True)
+    assert "跨域办 · 办理地 示范市邻县民政局" in found
+    assert "办理地：示范市邻县民政局" in agent.get(f"/catalog/items/{item_id}").get_data(as_text=True)
+    form_page = agent.get(f"/intake/item/{item_id}").get_data(as_text=True)
+    assert "“高龄津贴申领”由示范市邻县民政局审批" in form_page
+    case_url = agent.post(f"/intake/item/{item_id}", _form(app, "高龄津贴申领")).headers["Location"]
+    assert "收件地：本站；办理地：示范市邻县民政局" in agent.get(case_url).get_data(as_text=True)
+    assert 'id="cross-area' not in agent.get(f"/intake/item/{other_id}").get_data(as_text=True)  # a local item
