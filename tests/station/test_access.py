@@ -73,6 +73,19 @@ def test_each_role_is_refused_every_route_it_must_not_use_and_only_those(app, ro
     assert forbidden >= least
 
 
+def test_every_form_route_refuses_a_post_without_the_csrf_token(app, admin):
+    """Logged in with every right, a POST that lacks the token (another site's form) changes nothing: 400."""
+    checked = 0
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint == "auth.logout"):
+        if "POST" not in rule.methods:
+            continue
+        response = admin.client.post(_url(rule), data={})
+        assert response.status_code == 400, (rule.endpoint, response.status_code)
+        assert "安全令牌" in response.get_data(as_text=True), rule.endpoint
+        checked += 1
+    assert checked > 30
+
+
 def test_admin_reaches_admin_pages(admin):
     for url in ("/admin/users", "/admin/station", "/admin/holidays", "/admin/items", "/admin/catalog",
                 "/admin/access-log"):
