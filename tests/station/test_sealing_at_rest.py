@@ -257,6 +257,24 @@ def test_the_case_list_finds_a_case_by_its_id_number_through_the_blind_index(app
     assert case_no in page and other not in page
 
 
+def test_an_id_number_searched_from_the_case_list_never_stands_in_its_address(app, agent):
+    """The filter form posts; the list it sends the browser to names the number by its blind index only, so the
+    browser's history on the station PC (and any proxy's log) keeps no ID number; the list finds the case."""
+    with app.app_context(), db.connection_context():
+        case = _intake()
+        case_no, status = case.case_no, case.status
+        other = _intake(SECOND_ID).case_no
+    sent = agent.post("/cases/", {"q": f" {GOOD_ID.lower()} ", "status": status})
+    address = sent.headers["Location"]
+    assert sent.status_code == 302 and "id=" in address and f"status={status}" in address
+    assert GOOD_ID not in address.upper() and GOOD_ID[:17] not in address
+    page = agent.get(address).get_data(as_text=True)
+    assert case_no in page and other not in page and GOOD_ID not in page
+    assert agent.get("/cases/?id=" + "0" * 64).get_data(as_text=True).count(case_no) == 0  # another index: nothing
+    by_name = agent.post("/cases/", {"q": "赵"}).headers["Location"]  # any other search goes as typed
+    assert "q=" in by_name and "id=" not in by_name
+
+
 # --- retention of home visits (上门服务) --------------------------------------------------------------
 
 VISIT = {"started_at": "09:30", "ended_at": "10:40", "staff": "王代办", "resident_name": "孙福贵",
