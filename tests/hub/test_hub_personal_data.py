@@ -52,6 +52,31 @@ def test_case_list_finds_a_case_by_id_number_through_its_blind_index(hub_app, ap
         assert APPLICANT_ID not in json.dumps(stored.snapshot) and APPLICANT_ID not in stored.applicant_id_index
 
 
+def test_an_id_number_searched_from_the_case_list_never_stands_in_its_address(hub_app, approver, station_a,
+                                                                               make_event):
+    """The filter form posts; the list it redirects to names an ID number by its blind index only (no browser
+    history or proxy log of the county holds it), finds the applicant's and the proxy's cases, and pages on with
+    it; a case's own number that reads like an ID number is still searched as typed."""
+    mine, other = make_event(), make_event(payload=case_snapshot(
+        case_no="OTHER-1", query_code="Q9Z9Z9", hub_case_no=None,
+        applicant={"name": "李四", "id_number": "11010519800101002X"}, proxy=None))
+    assert {r["status"] for r in station_a.results([mine, other])} == {"accepted"}
+    for number in (APPLICANT_ID, PROXY_ID):
+        sent = approver.csrf_post("/cases", {"q": f" {number} ", "status": "submitted"}, token_page="/cases")
+        address = sent.headers["Location"]
+        assert sent.status_code == 302 and "id=" in address and "status=submitted" in address
+        assert number not in address and number[:12] not in address
+        page = approver.get(address).get_data(as_text=True)
+        assert _case_ids(page) == {mine["case_id"]} and number not in page
+    assert _case_ids(approver.get("/cases?id=" + "0" * 64).get_data(as_text=True)) == set()
+    id_like = make_event(payload=case_snapshot(case_no="141081102201202611", query_code="Q8Z8Z8"))
+    assert station_a.results([id_like])[0]["status"] == "accepted"
+    for typed in ("OTHER-1", "141081102201202611"):  # the second reads like an ID number: it is a case's number
+        address = approver.csrf_post("/cases", {"q": typed}, token_page="/cases").headers["Location"]
+        assert f"q={typed}" in address and "id=" not in address
+    assert _case_ids(approver.get(address).get_data(as_text=True)) == {id_like["case_id"]}
+
+
 def test_case_page_masks_numbers_and_reveals_one_on_a_reason(hub_app, approver, station_a, make_event):
     event = make_event()
     station_a.results([event])

@@ -312,6 +312,12 @@ def looks_like_id_number(text: str) -> bool:
     return bool(_ID_LIKE.match(text)) and any(ch.isdigit() for ch in text)
 
 
+def number_condition(text: str) -> Expression:
+    """Cases whose query code, case number or platform number is ``text`` (exact)."""
+    return (HubCase.query_code.in_(sorted({text, text.upper()})) | (HubCase.case_no == text)
+            | (HubCase.hub_case_no == text))
+
+
 def search_condition(text: str) -> Expression:
     """Cases matching a typed query code, case number, platform number or ID number — exact, never LIKE.
 
@@ -319,8 +325,7 @@ def search_condition(text: str) -> Expression:
     finds cases during a key rotation.
     """
     text = text.strip()
-    condition = (HubCase.query_code.in_(sorted({text, text.upper()})) | (HubCase.case_no == text)
-                 | (HubCase.hub_case_no == text))
+    condition = number_condition(text)
     if looks_like_id_number(text):
         tokens = key_ring.blind_indexes(text)
         condition |= HubCase.applicant_id_index.in_(tokens) | HubCase.proxy_id_index.in_(tokens)
