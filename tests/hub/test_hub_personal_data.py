@@ -477,15 +477,19 @@ def test_a_certificate_number_holding_the_id_number_is_sealed_at_rest_and_reache
 
 
 def test_an_upgrade_to_0032_seals_what_a_case_carried_in_clear(tmp_path, make_event):
-    """A hub before 0032 kept a snapshot's parts, its e-licence numbers and a certificate number plain: the start
-    that applies 0032 seals them, and every page and the station's feed read them as before."""
-    from sync.hub.services import decisions
+    """A hub before 0032 kept a snapshot's parts, its e-licence numbers, a certificate number and a home visit's
+    words plain: the start that applies 0032 seals them, and every page and the station's feed read them as before."""
+    from sync.hub.services import decisions, home_visits
 
     app = create_app(hub_test_config(), tmp_path / "inst")
     with app.app_context():
         _station, secret = stations.create_station("ST-A", "甲村便民服务站")
     station = SignedStation(app, "ST-A", secret)
     case_id = _case_carrying_more_than_its_people(app, station, make_event)
+    visit = make_event(kind="visit.recorded", payload={
+        "visited_on": "2026-11-20", "started_at": "09:30", "staff": "王代办", "outcome": "done",
+        "purpose": f"代办参保，其子电话{SON_PHONE}", "resident": {"name": "孙福贵", "phone": "13700002222"}})
+    assert station.results([visit])[0]["status"] == "accepted"
     with app.app_context():
         decisions.decide(case_id, decisions.DecisionInput(kind="accepted"), clerk="县级张")
         decisions.decide(case_id, decisions.DecisionInput(kind="completed", result="approved", certificate_no=CARD),
@@ -501,18 +505,20 @@ def test_an_upgrade_to_0032_seals_what_a_case_carried_in_clear(tmp_path, make_ev
             if "certificate_no" in payload:
                 db.execute_sql("UPDATE hub_change SET payload = ? WHERE id = ?",
                                (json.dumps({**json.loads(payload), "certificate_no": CARD}), change_id))
+        db.execute_sql("UPDATE hub_home_visit SET purpose = ?", (f"代办参保，其子电话{SON_PHONE}",))
         db.execute_sql("DELETE FROM hub_schema_migration WHERE name LIKE '0032%'")
         assert CARD in str(db.execute_sql("SELECT snapshot FROM hub_case").fetchall())
     db.obj.close_all()
 
     upgraded = create_app(hub_test_config(), tmp_path / "inst")
     with upgraded.app_context(), db.connection_context():
-        rows = [str(row) for table in ("hub_case", "hub_decision", "hub_change")
+        rows = [str(row) for table in ("hub_case", "hub_decision", "hub_change", "hub_home_visit")
                 for row in db.execute_sql(f"SELECT * FROM {table}").fetchall()]
         assert [s for s in (CARD, POSTAL, SON_PHONE, FORM["spouse_id"]) if any(s in row for row in rows)] == []
         opened = personal.open_snapshot(HubCase.get(HubCase.case_id == case_id).snapshot)
         assert opened["delivery"]["address"] == POSTAL and opened["form_values"] == FORM
         assert opened["materials"][-1]["licence"]["number"] == CARD
+        assert home_visits.opened(HubHomeVisit.get().purpose) == f"代办参保，其子电话{SON_PHONE}"
     again = SignedStation(upgraded, "ST-A", secret)
     *_, completed = again.changes().json["changes"]
     assert completed["payload"]["certificate_no"] == CARD

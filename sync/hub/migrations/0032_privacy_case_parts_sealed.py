@@ -9,6 +9,10 @@ digits). The certificate number the county typed for a granted 残疾人证 is t
 in ``hub_decision.certificate_no`` and in the ``case.status`` change sent to the station — while the
 licence register it went into seals it. A copy of the database gave them all away.
 
+A home visit's words (what was done, the outcome note), sealed at the station since its 0027, were plain in
+``hub_home_visit.purpose`` and ``outcome_note``: a number typed into them is a resident's. Sealed now too
+(``sync/hub/services/home_visits.py``).
+
 ``sync/hub/services/personal.py`` now seals those parts (``SEALED_PARTS``, ``SEALED_MATERIAL_KEYS``) and
 the certificate number. Its column becomes ``text`` (a sealed value is longer than the 60 characters a
 PostgreSQL ``varchar(60)`` holds). The rows already stored are sealed by the start

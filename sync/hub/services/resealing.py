@@ -58,7 +58,8 @@ def _snapshot_needs_sealing(case: HubCase) -> bool:
 #: they are counted under; a booking's phone is also blind-indexed (computed again under the new key).
 SEALED_COLUMNS: tuple[tuple[type, tuple[str, ...], str], ...] = (
     (Appointment, ("name_stored", "phone_stored", "address_stored"), "appointments"),
-    (HubHomeVisit, ("resident_name_stored", "resident_phone_stored", "address_stored"), "visits"),
+    (HubHomeVisit, ("resident_name_stored", "resident_phone_stored", "address_stored", "purpose", "outcome_note"),
+     "visits"),
 )
 
 
@@ -139,8 +140,10 @@ def reseal_certificates() -> int:
 
 
 def seal_case_parts() -> dict[str, int]:
-    """The upgrade to 0032: every case snapshot's parts and every certificate number sealed (plain ones only)."""
-    return {"cases": reseal_snapshots(), "certificates": reseal_certificates()}
+    """The upgrade to 0032: every case snapshot's parts, every certificate number and every home visit's words
+    sealed (plain ones only)."""
+    return {"cases": reseal_snapshots(), "certificates": reseal_certificates(),
+            "visits": _reseal_columns(HubHomeVisit, ("purpose", "outcome_note"), lambda n: None)}
 
 
 def reseal_everything(attachment_dir: str | Path | None, progress: Progress | None = None) -> dict[str, int]:
