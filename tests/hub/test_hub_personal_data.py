@@ -476,9 +476,25 @@ def test_a_certificate_number_holding_the_id_number_is_sealed_at_rest_and_reache
     assert "证书编号：110105**********2142" in page and CARD not in page
 
 
+def _booking_with_a_note(station) -> str:
+    booking = {"appointment_id": protocol.new_id(), "slot_date": "2026-11-23", "slot_start": "09:00",
+               "slot_end": "10:00", "name": "赵桂英", "phone": "13912345678", "note": f"其子{SON_PHONE}陪同"}
+    assert station.post_json("/api/v1/appointments", {"bookings": [booking]}).json["stored"] == 1
+    return booking["appointment_id"]
+
+
+def test_a_bookings_note_is_sealed_at_rest(hub_app, station_a):
+    """A booking's note gives her son's number: sealed in the row as at the station, read back whole."""
+    appointment_id = _booking_with_a_note(station_a)
+    with hub_app.app_context(), db.connection_context():
+        [(stored,)] = db.execute_sql("SELECT note FROM hub_appointment").fetchall()
+        assert stored.startswith("enc1:") and SON_PHONE not in stored
+        assert Appointment.get(Appointment.appointment_id == appointment_id).note == f"其子{SON_PHONE}陪同"
+
+
 def test_an_upgrade_to_0032_seals_what_a_case_carried_in_clear(tmp_path, make_event):
-    """A hub before 0032 kept a snapshot's parts, its e-licence numbers, a certificate number and a home visit's
-    words plain: the start that applies 0032 seals them, and every page and the station's feed read them as before."""
+    """A hub before 0032 kept a snapshot's parts, its e-licence numbers, a certificate number, a home visit's
+    words and a booking's note plain: the start that applies 0032 seals them, and every page and the station's feed read them as before."""
     from sync.hub.services import decisions, home_visits
 
     app = create_app(hub_test_config(), tmp_path / "inst")
@@ -490,6 +506,7 @@ def test_an_upgrade_to_0032_seals_what_a_case_carried_in_clear(tmp_path, make_ev
         "visited_on": "2026-11-20", "started_at": "09:30", "staff": "王代办", "outcome": "done",
         "purpose": f"代办参保，其子电话{SON_PHONE}", "resident": {"name": "孙福贵", "phone": "13700002222"}})
     assert station.results([visit])[0]["status"] == "accepted"
+    _booking_with_a_note(station)
     with app.app_context():
         decisions.decide(case_id, decisions.DecisionInput(kind="accepted"), clerk="县级张")
         decisions.decide(case_id, decisions.DecisionInput(kind="completed", result="approved", certificate_no=CARD),
@@ -506,19 +523,21 @@ def test_an_upgrade_to_0032_seals_what_a_case_carried_in_clear(tmp_path, make_ev
                 db.execute_sql("UPDATE hub_change SET payload = ? WHERE id = ?",
                                (json.dumps({**json.loads(payload), "certificate_no": CARD}), change_id))
         db.execute_sql("UPDATE hub_home_visit SET purpose = ?", (f"代办参保，其子电话{SON_PHONE}",))
+        db.execute_sql("UPDATE hub_appointment SET note = ?", (f"其子{SON_PHONE}陪同",))
         db.execute_sql("DELETE FROM hub_schema_migration WHERE name LIKE '0032%'")
         assert CARD in str(db.execute_sql("SELECT snapshot FROM hub_case").fetchall())
     db.obj.close_all()
 
     upgraded = create_app(hub_test_config(), tmp_path / "inst")
     with upgraded.app_context(), db.connection_context():
-        rows = [str(row) for table in ("hub_case", "hub_decision", "hub_change", "hub_home_visit")
+        rows = [str(row) for table in ("hub_case", "hub_decision", "hub_change", "hub_home_visit", "hub_appointment")
                 for row in db.execute_sql(f"SELECT * FROM {table}").fetchall()]
         assert [s for s in (CARD, POSTAL, SON_PHONE, FORM["spouse_id"]) if any(s in row for row in rows)] == []
         opened = personal.open_snapshot(HubCase.get(HubCase.case_id == case_id).snapshot)
         assert opened["delivery"]["address"] == POSTAL and opened["form_values"] == FORM
         assert opened["materials"][-1]["licence"]["number"] == CARD
         assert home_visits.opened(HubHomeVisit.get().purpose) == f"代办参保，其子电话{SON_PHONE}"
+        assert Appointment.get().note == f"其子{SON_PHONE}陪同"
     again = SignedStation(upgraded, "ST-A", secret)
     *_, completed = again.changes().json["changes"]
     assert completed["payload"]["certificate_no"] == CARD

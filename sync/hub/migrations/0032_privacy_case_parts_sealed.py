@@ -10,8 +10,9 @@ in ``hub_decision.certificate_no`` and in the ``case.status`` change sent to the
 licence register it went into seals it. A copy of the database gave them all away.
 
 A home visit's words (what was done, the outcome note), sealed at the station since its 0027, were plain in
-``hub_home_visit.purpose`` and ``outcome_note``: a number typed into them is a resident's. Sealed now too
-(``sync/hub/services/home_visits.py``).
+``hub_home_visit.purpose`` and ``outcome_note``, and so was a booking's note (``hub_appointment.note``,
+sealed at the station since its 0028): a number typed into them is a resident's. Sealed now too
+(``sync/hub/services/home_visits.py``; the note by its field, whose column becomes ``text``).
 
 ``sync/hub/services/personal.py`` now seals those parts (``SEALED_PARTS``, ``SEALED_MATERIAL_KEYS``) and
 the certificate number. Its column becomes ``text`` (a sealed value is longer than the 60 characters a
@@ -26,7 +27,8 @@ from peewee import TextField
 
 
 def up(migrator, db):
-    migrator.migrate(migrator.alter_column_type("hub_decision", "certificate_no", TextField(null=True)))
+    migrator.migrate(migrator.alter_column_type("hub_decision", "certificate_no", TextField(null=True)),
+                     migrator.alter_column_type("hub_appointment", "note", TextField(default="")))
 
 
 def down(migrator, db):

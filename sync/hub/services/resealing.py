@@ -110,23 +110,25 @@ def reseal_snapshots(progress: Progress | None = None) -> int:
 
 
 def reseal_certificates() -> int:
-    """Seal every result's certificate number (its decision and its ``case.status`` change) under the current key.
+    """Seal every result's certificate number (its decision and its ``case.status`` change) and every booking's note
+    under the current key.
 
     Read and written as stored (by SQL, not through the field that opens it), so a value already sealed
     under the current key is left alone; returns how many rows changed.
     """
     changed = 0
-    table = Decision._meta.table_name
-    rows = db.execute_sql(f'SELECT id, certificate_no FROM "{table}" '
-                          "WHERE certificate_no IS NOT NULL AND certificate_no <> ''").fetchall()
-    for start in range(0, len(rows), BATCH):
-        with db.atomic():
-            for row_id, stored in rows[start:start + BATCH]:
-                if key_ring.needs_resealing(stored):
-                    plain = key_ring.unseal(stored) if key_ring.is_sealed(stored) else stored
-                    db.execute_sql(f'UPDATE "{table}" SET certificate_no = {db.param} WHERE id = {db.param}',
-                                   (key_ring.seal(plain), row_id))
-                    changed += 1
+    for model, column in ((Decision, "certificate_no"), (Appointment, "note")):  # their fields seal and open
+        table = model._meta.table_name
+        rows = db.execute_sql(f'SELECT id, {column} FROM "{table}" '
+                              f"WHERE {column} IS NOT NULL AND {column} <> ''").fetchall()
+        for start in range(0, len(rows), BATCH):
+            with db.atomic():
+                for row_id, stored in rows[start:start + BATCH]:
+                    if key_ring.needs_resealing(stored):
+                        plain = key_ring.unseal(stored) if key_ring.is_sealed(stored) else stored
+                        db.execute_sql(f'UPDATE "{table}" SET {column} = {db.param} WHERE id = {db.param}',
+                                       (key_ring.seal(plain), row_id))
+                        changed += 1
     for batch in _rows(Change, (Change.kind, Change.payload)):
         with db.atomic():
             for change in batch:
