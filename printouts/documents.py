@@ -29,7 +29,7 @@ from rules.labels import (
     RETURNED_ORIGINAL_NOTES,
     SUPPLY_FORMS,
 )
-from rules.privacy import mask_id_number, mask_numbers_in, mask_phone
+from rules.privacy import mask_id_number, mask_licence_number, mask_numbers_in, mask_phone
 
 Row = tuple[str, object, bool]
 
@@ -152,7 +152,7 @@ def _materials_table(b: Builder, materials: Sequence, with_status: bool = True) 
         if m.status == "deferred" and m.due_date:
             note += f"，{fmt_date(m.due_date)}前补交"
         if m.status == "e_license" and m.e_license_no:
-            note += f" {m.e_license_no}"
+            note += f" {mask_licence_number(m.e_license_no)}"  # a 残疾人证's number holds the ID number
         if b.layout.roll:
             rows.append([str(i), m.name, _form_copies(m) + (f"\n{note}" if with_status else "")])
         else:
@@ -429,7 +429,7 @@ def delivery_slip(station: StationInfo, case: CaseDoc, layout: str | Layout = "a
     if case.result_text:
         rows.append(("结果说明", _typed(case.result_text), True))
     if case.result_certificate_no:
-        rows.append(("证书编号", case.result_certificate_no, False))
+        rows.append(("证书编号", mask_licence_number(case.result_certificate_no), False))
     if d is not None:
         rows.append(("送达方式", PICKUP_METHODS.get(d.method, d.method), False))
         rows.append(("送达日期" if d.method != "post" else "寄出日期", fmt_date(d.delivered_on), False))

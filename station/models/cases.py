@@ -14,7 +14,7 @@ from peewee import (
 )
 
 from rules.labels import CASE_STATUSES, MATERIAL_STATUSES, MODES, SUPPLY_FORMS
-from station.models.base import BaseModel, JSONField, SealedJSONField, SealedTextField, now
+from station.models.base import BaseModel, JSONField, SealedCharField, SealedJSONField, SealedTextField, now
 from station.models.catalog import ServiceItem
 from station.models.users import User
 
@@ -69,7 +69,7 @@ class Case(BaseModel):
     # certificate number, and the handover (送达) — its record and the collector's sealed ID number
     supplement_keys = JSONField(default=list)
     supplemented_at = DateTimeField(null=True)
-    result_certificate_no = CharField(max_length=60, default="")
+    result_certificate_no = SealedCharField(max_length=60, default="")  # a 残疾人证's holds the ID number: sealed (0030)
     delivered_at = DateTimeField(null=True)
     delivery = SealedJSONField(default=dict)  # a postal delivery holds the address
     collector_id_stored = TextField(default="")  # read through services.personal
@@ -107,7 +107,7 @@ class CaseMaterial(BaseModel):
     source = CharField(max_length=200, default="")
     status = CharField(max_length=12)
     due_date = DateField(null=True)
-    e_license_no = CharField(max_length=60, default="")
+    e_license_no = SealedCharField(max_length=60, default="")  # a 残疾人证's holds the ID number: sealed (0030)
     received_at = DateTimeField(null=True)
     supplied_as = CharField(max_length=16, default="")  # rules.labels.SUPPLY_FORMS, after intake
     supplied_note = SealedTextField(default="")  # why 不适用 (free text: sealed, 0028)

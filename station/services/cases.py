@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from peewee import JOIN, ModelSelect
 
 from rules import events
 from rules.labels import CASE_STATUSES, COUNTY_DECISIONS, RESULTS
+from rules.privacy import typed_number
 from station.extensions import db
 from station.models import Case, CaseMaterial, ServiceItem, User
 from station.models.base import now
@@ -141,6 +142,7 @@ class CaseFilter:
     agent_id: int | None = None
     overdue: bool = False
     query: str = ""  # case number, query code or applicant name
+    id_index: str = ""  # a resident ID number's blind index (the list's address never carries the number)
 
 
 class CaseListQuery(ModelSelect):
@@ -192,6 +194,21 @@ class CaseListQuery(ModelSelect):
 
 _CASE_NO = re.compile(r"^\d{24}$")  # {area 12}{YYYYMMDD}{sequence 4}: no name contains such a run
 _ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")  # a resident ID: found by its blind index, never stored in clear
+_BLIND_INDEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def search_address_args(form: Mapping[str, str]) -> dict[str, str]:
+    """The case list's filters as its address carries them: a resident ID number typed into the search box
+    goes as its blind index (``id``), so that neither the browser's history nor a proxy's log holds it."""
+    args = {key: form.get(key, "").strip() for key in ("q", "status", "item", "area", "agent", "overdue")}
+    if _ID_NUMBER.match(typed_number(args["q"])):  # typed full-width too: never into the address
+        args["id"] = personal.id_index(typed_number(args.pop("q")))
+    return {key: value for key, value in args.items() if value}
+
+
+def id_index_arg(value: str) -> str:
+    """An ``id`` argument of the case list if it is a blind index, else "" (nothing else is looked up by it)."""
+    return value if _BLIND_INDEX.match(value or "") else ""
 
 
 def filtered(f: CaseFilter, today: dt.date) -> CaseListQuery:
@@ -213,10 +230,12 @@ def filtered(f: CaseFilter, today: dt.date) -> CaseListQuery:
     if f.overdue:
         conditions.append((Case.status.in_(OPEN_STATUSES)) & (Case.committed_due < today))
     name_only = False
+    if f.id_index:
+        conditions.append(Case.applicant_id_index == f.id_index)
     if f.query:
         text = f.query.strip()
         # a number typed with a Chinese input method arrives full-width (１１０１…Ｘ), as intake accepts it
-        number = "".join(unicodedata.normalize("NFKC", text).split())
+        number = typed_number(text)
         if _CASE_NO.match(number):
             conditions.append(Case.case_no == number)  # the unique index, not a scan of every name
         elif _ID_NUMBER.match(number):

@@ -197,15 +197,16 @@ def postal_address_repairs() -> int:
 #: timeline line and its payload, a 整改's record, a booking's and a paper handover's note, why the county
 #: refused a handover, a rating's words, why the county set an event aside (only that column of the
 #: event: its payload is sealed as bytes by :func:`_reseal_events`, its state is not touched), the note on
-#: each record of telling the resident (services/notify.record); and staff members' own ID numbers
-#: (their profile, issue 19).
+#: each record of telling the resident (services/notify.record); staff members' own ID numbers
+#: (their profile, issue 19); licence numbers (0030: a result's certificate, a material's e-licence — a
+#: 残疾人证's number is its holder's ID number and two digits).
 OTHER_SEALED = (("user", "id", ("id_number_stored",)),
                 ("resident_notice", "id", ("note",)),
                 ("shared_case", "id", ("snapshot",)),
                 ("home_visit", "id", ("resident_name_stored", "resident_phone_stored", "address_stored", "purpose",
                                       "outcome_note")),
-                ("case", "id", ("status_reason", "result_text")),
-                ("case_material", "id", ("supplied_note",)),
+                ("case", "id", ("status_reason", "result_text", "result_certificate_no")),
+                ("case_material", "id", ("supplied_note", "e_license_no")),
                 ("timeline_entry", "id", ("message", "data")),
                 ("remedy", "id", ("data",)),
                 ("appointment", "id", ("note",)),

@@ -25,7 +25,7 @@ from ulid import ULID
 
 from printouts.data import Handover, TransferDoc, TransferLine
 from rules import case_numbers, events
-from rules.privacy import mask_name
+from rules.privacy import mask_name, mask_numbers_in
 from rules.transfers import (
     ARRIVED,
     IN_TRANSIT,
@@ -177,7 +177,7 @@ def receive_foreign(typed: str, *, user: User, **handover: Any) -> TransferHando
     code = normalize_code(typed)
     origin = origin_of(code)
     if not origin:
-        raise DomainError(f"{code or '（空）'} 不是流转单的批次号，请重新扫描。")
+        raise DomainError(f"{mask_numbers_in(code) or '（空）'} 不是流转单的批次号，请重新扫描。")
     with db.atomic("IMMEDIATE"):
         transfer = Transfer.get_or_none(Transfer.batch_no == code)
         if transfer is None:

@@ -54,15 +54,18 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 REVEAL_ROLES = FRONT_OFFICE
 
 
-@bp.get("/")
+@bp.route("/", methods=["GET", "POST"])
 @roles_required(*FRONT_OFFICE)
 def index():  # noqa: ANN201
+    if request.method == "POST":  # the filter form: its search goes into the address, an ID number as its index
+        return redirect(url_for("cases.index", **cases.search_address_args(request.form)))
     args = request.args
     agent_id = int_arg("agent", None, 1, 2**31 - 1)
     query, scanned = from_scan(args.get("q", "")[:300])  # a scanned receipt QR is its address
     f = cases.CaseFilter(
         status=args.get("status", ""), item_code=args.get("item", ""), area_code=args.get("area", "").strip(),
         agent_id=agent_id, overdue=args.get("overdue") == "1", query=query[:50],
+        id_index=cases.id_index_arg(args.get("id", "")),
     )
     page = int_arg("page", 1, 1, 100_000)
     per_page = current_app.config["CASES_PER_PAGE"]
@@ -84,7 +87,7 @@ def index():  # noqa: ANN201
         "cases/index.html", rows=rows, total=total, page=page, per_page=per_page, f=f, error=error,
         statuses=CASE_STATUSES, items=items, agents=User.select().order_by(User.name),
         masked={c.id: personal.masked(c) for c in rows},
-        shared=shared_cases.recent(text=f.query) if page == 1 else [],
+        shared=shared_cases.recent(text=f.query) if page == 1 and not f.id_index else [],
     )
 
 
@@ -104,7 +107,7 @@ def shared_detail(case_id: str):  # noqa: ANN201
 def _list_detail(f: cases.CaseFilter, page: int, total: int) -> str:
     """The search as the log keeps it (numbers typed into the search box are masked by the log)."""
     parts = [f"{name}：{value}" for name, value in (
-        ("搜索", f.query), ("状态", f.status), ("事项", f.item_code), ("区划", f.area_code),
+        ("搜索", f.query or ("证件号码" if f.id_index else "")), ("状态", f.status), ("事项", f.item_code), ("区划", f.area_code),
         ("代办员", f.agent_id or ""), ("仅超期", "是" if f.overdue else "")) if value]
     return f"第 {page} 页，共 {total} 件" + ("；" + "；".join(parts) if parts else "")
 

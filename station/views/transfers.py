@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from printouts.sheets import transfer_sheet
+from rules.privacy import mask_numbers_in
 from rules.transfers import ITEM_STATES, normalize_code, origin_of
 from station.models import Transfer, TransferHandover, TransferItem
 from station.services import paper, transfers
@@ -126,7 +127,7 @@ def receive():  # noqa: ANN201
     code = normalize_code(request.values.get("code", ""))
     origin = origin_of(code)
     if not origin:
-        flash(f"{code or '（空）'} 不是流转单的批次号，请重新扫描。", "error")
+        flash(f"{mask_numbers_in(code) or '（空）'} 不是流转单的批次号，请重新扫描。", "error")
         return redirect(url_for("transfers.index"))
     errors: dict[str, str] = {}
     if request.method == "POST":

@@ -34,7 +34,7 @@ from sync.hub.peer_rounds import PeerRounds
 from sync.hub.security import configure_security
 from sync.hub.services import stations, users, workdays
 from sync.hub.services.platform import load_platform
-from sync.hub.services.resealing import reseal_everything
+from sync.hub.services.resealing import reseal_everything, seal_case_parts
 from sync.hub.views import (
     access_log,
     api,
@@ -52,6 +52,8 @@ from sync.hub.views import (
 
 #: The migration whose upgrade seals the rows already there (see migrations/0003).
 SEALING_MIGRATION = "0003_sealed_personal_data"
+#: The migration that sealed more of a case (see migrations/0032): its upgrade seals the cases already there.
+CASE_PARTS_MIGRATION = "0032_privacy_case_parts_sealed"
 
 
 def create_app(config_class: type[Config] = Config, instance_path: str | os.PathLike[str] | None = None) -> Flask:
@@ -91,6 +93,8 @@ def configure_database(app: Flask) -> None:
         def _seal_what_was_plain(applied: list[str]) -> None:
             if SEALING_MIGRATION in applied:
                 reseal_everything(attachment_dir)
+            elif CASE_PARTS_MIGRATION in applied:
+                seal_case_parts()
 
         migrate(database, after=_seal_what_was_plain)
 

@@ -34,6 +34,7 @@ def _county_completes(hub, case_id: str) -> None:  # noqa: ANN001
 def test_a_licence_the_county_issued_satisfies_a_later_case_without_paper(linked, hub, agent):
     from sync.hub.extensions import db as hub_db
     from sync.hub.models import HubAccessLog, HubCase
+    from sync.hub.services import personal
 
     card_case = take(linked, agent, CARD_ITEM)
     assert not sync(linked).error
@@ -54,7 +55,9 @@ def test_a_licence_the_county_issued_satisfies_a_later_case_without_paper(linked
         assert "查询电子证照「残疾人证」：有；理由：收件核验材料：困难残疾人生活补贴" in "\n".join(logged)
     assert not sync(linked).error
     with hub.app.app_context(), hub_db.connection_context():
-        row = {m["key"]: m for m in HubCase.get(HubCase.case_id == case_id).snapshot["materials"]}["disability_cert"]
+        stored = HubCase.get(HubCase.case_id == case_id).snapshot
+        assert CERTIFICATE not in str(stored)  # the licence number holds her ID number: sealed at rest
+        row = {m["key"]: m for m in personal.open_snapshot(stored)["materials"]}["disability_cert"]
         assert row["licence"]["number"] == CERTIFICATE and row["status"] == "e_license"
         asked = HubAccessLog.select().where(HubAccessLog.action == "licence_lookup")
         assert {e.actor_name for e in asked} == {"ST141081102201 王代办"}

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
+import sys
 from pathlib import Path
+
+import pytest
 
 from sync import protocol
 from sync.hub.services import attachments
@@ -174,3 +178,14 @@ def test_a_link_made_on_another_stations_digest_never_serves_its_file(hub_app, s
         AttachmentLink.create(station=Station.by_code("ST-B"), case_id=event["case_id"], sha256=sha,
                               filename="冒用.jpg")
     assert approver.get(f"/cases/{event['case_id']}/attachments/{sha}").status_code == 404
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="file modes: Windows keeps the folder with an ACL (docs/security.md)")
+def test_a_scan_half_uploaded_is_readable_by_the_hubs_own_account_only(hub_app, station_a):
+    """Until its last chunk arrives a scan waits plain (an ID card's photo): owner-only, as the sealed files are."""
+    data, sha = _file()
+    assert _put(station_a, sha, data[:40_000], 0, len(data)).status_code == 200
+    [partial] = (Path(hub_app.config["ATTACHMENT_DIR"]) / "partial").iterdir()
+    assert stat.S_IMODE(partial.stat().st_mode) == 0o600
+    assert stat.S_IMODE(partial.parent.stat().st_mode) == 0o700
+    assert _put(station_a, sha, data[40_000:], 40_000, len(data)).json["complete"] is True  # still resumes

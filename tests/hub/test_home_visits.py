@@ -90,6 +90,9 @@ def test_a_number_typed_into_what_was_done_is_masked_on_the_countys_page_and_led
     with app.app_context(), station_db.connection_context():
         queued = [e.envelope() for e in OutboxEvent.select().where(OutboxEvent.case_id == visit_id)]
     assert [r["status"] for r in station_a.results(queued)] == ["accepted"]
+    with approver.client.application.app_context(), db.connection_context():  # sealed at rest, as at the station
+        [(stored,)] = db.execute_sql("SELECT purpose FROM hub_home_visit").fetchall()
+    assert stored.startswith("enc1:") and "13887654321" not in stored
     page = approver.get(f"/numbers/visits?period=day&day={TODAY}").get_data(as_text=True)
     assert "其子电话138****4321" in page and "13887654321" not in page
     sheet = approver.get(f"/numbers/ledger.csv?period=day&day={TODAY}").get_data(as_text=True)

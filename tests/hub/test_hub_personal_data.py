@@ -54,6 +54,35 @@ def test_case_list_finds_a_case_by_id_number_through_its_blind_index(hub_app, ap
         assert APPLICANT_ID not in json.dumps(stored.snapshot) and APPLICANT_ID not in stored.applicant_id_index
 
 
+def test_an_id_number_searched_from_the_case_list_never_stands_in_its_address(hub_app, approver, station_a,
+                                                                               make_event):
+    """The filter form posts; the list it redirects to names an ID number by its blind index only (no browser
+    history or proxy log of the county holds it), finds the applicant's and the proxy's cases, and pages on with
+    it; a case's own number that reads like an ID number is still searched as typed."""
+    mine, other = make_event(), make_event(payload=case_snapshot(
+        case_no="OTHER-1", query_code="Q9Z9Z9", hub_case_no=None,
+        applicant={"name": "李四", "id_number": "11010519800101002X"}, proxy=None))
+    assert {r["status"] for r in station_a.results([mine, other])} == {"accepted"}
+    for number in (APPLICANT_ID, PROXY_ID):
+        sent = approver.csrf_post("/cases", {"q": f" {number} ", "status": "submitted"}, token_page="/cases")
+        address = sent.headers["Location"]
+        assert sent.status_code == 302 and "id=" in address and "status=submitted" in address
+        assert number not in address and number[:12] not in address
+        page = approver.get(address).get_data(as_text=True)
+        assert _case_ids(page) == {mine["case_id"]} and number not in page
+    assert _case_ids(approver.get("/cases?id=" + "0" * 64).get_data(as_text=True)) == set()
+    full_width = "".join(chr(ord(ch) + 0xFEE0) for ch in APPLICANT_ID)  # a Chinese input method's digits
+    address = approver.csrf_post("/cases", {"q": full_width}, token_page="/cases").headers["Location"]
+    assert "id=" in address and "q=" not in address
+    assert _case_ids(approver.get(address).get_data(as_text=True)) == {mine["case_id"]}
+    id_like = make_event(payload=case_snapshot(case_no="141081102201202611", query_code="Q8Z8Z8"))
+    assert station_a.results([id_like])[0]["status"] == "accepted"
+    for typed in ("OTHER-1", "141081102201202611"):  # the second reads like an ID number: it is a case's number
+        address = approver.csrf_post("/cases", {"q": typed}, token_page="/cases").headers["Location"]
+        assert f"q={typed}" in address and "id=" not in address
+    assert _case_ids(approver.get(address).get_data(as_text=True)) == {id_like["case_id"]}
+
+
 def test_case_page_masks_numbers_and_reveals_one_on_a_reason(hub_app, approver, station_a, make_event):
     event = make_event()
     station_a.results([event])
@@ -370,3 +399,151 @@ def test_a_forged_note_path_shows_nothing(hub_app, approver, station_a, make_eve
     assert "不能显示该项信息" in refused
     assert "13911113333" not in refused and "110105199001010033" not in refused
     assert _reveals(hub_app) == []
+
+
+CARD = APPLICANT_ID + "42"  # a 残疾人证 number: its holder's ID number and two digits
+POSTAL = "示范县东关镇槐树坪村七组甲23号"
+SON_PHONE = "13911113333"
+
+
+def _case_carrying_more_than_its_people(hub_app, station, make_event) -> str:
+    """A case whose form holds numbers, whose 残疾人证 stood in as an e-licence, answered a 补正 with a note giving
+    a number, had a promise go unkept and papers handed over with notes, and was posted to her address."""
+    from rules import events
+    from sync.hub.services import decisions
+
+    licensed = {"key": "disability_cert", "name": "残疾人证", "status": "e_license", "due_date": None,
+                "e_license_no": CARD, "licence": {"kind": "残疾人证", "number": CARD, "issuer": "示范县残疾人联合会"}}
+    materials = [*case_snapshot()["materials"], licensed]
+    first = make_event(payload=case_snapshot(form_values=FORM, form_labels=FORM_LABELS, materials=materials,
+                                             pickup_method="post"))
+    case_id = first["case_id"]
+    assert station.results([first])[0]["status"] == "accepted"
+    with hub_app.app_context():
+        decisions.decide(case_id, decisions.DecisionInput(kind="supplement", supplement_keys=("hukou_book",)),
+                         clerk="县级张")
+    later = [
+        (events.SUPPLEMENTED, {"supplied": [{"key": "hukou_book", "name": "居民户口簿", "supplied_as": "original_seen",
+                                             "note": f"其子{SON_PHONE}送来"}], "materials": materials,
+                               "supplied_at": "2026-11-22T10:00:00+08:00"}),
+        (events.COMMITMENT_UNKEPT, {"key": "photo", "name": "照片", "due_date": "2026-11-25",
+                                    "note": f"电话{SON_PHONE}无人接", "materials": materials}),
+        (events.ORIGINALS_HANDOVER, {"batch_no": "WL-ST-A-20261126-01", "handover": 1, "giver": "王代办",
+                                     "receiver": "李窗口", "at": "2026-11-26T09:00:00+08:00", "items": [],
+                                     "note": f"其子{SON_PHONE}在场"}),
+        (events.DELIVERED, {"method": "post", "delivered_on": "2026-11-30", "ems_no": "EA123456789CN",
+                            "address": POSTAL, "receiver": "张三"}),
+    ]
+    for seq, (kind, payload) in enumerate(later, start=2):
+        assert station.results([make_event(case_id=case_id, seq=seq, kind=kind, payload=payload)])[0]["status"] \
+            == "accepted", kind
+    return case_id
+
+
+def test_what_a_case_carries_beyond_its_people_is_not_kept_in_clear(hub_app, approver, station_a, make_event):
+    """A form's numbers, an e-licence number, the address the result was posted to and the numbers in the notes of
+    a 补正 answer, an unkept promise and a handover: none of them in the case's row; the case page shows each as
+    before (numbers masked, the postal address in full), the resident's page still tells the 补正 was answered
+    and the result posted."""
+    case_id = _case_carrying_more_than_its_people(hub_app, station_a, make_event)
+    with hub_app.app_context(), db.connection_context():
+        [(stored,)] = db.execute_sql("SELECT snapshot FROM hub_case WHERE case_id = ?", (case_id,)).fetchall()
+        assert HubCase.get(HubCase.case_id == case_id).status == "supplement"
+    secrets = (CARD, POSTAL, SON_PHONE, FORM["spouse_id"], FORM["contact_phone"], "13722224444")
+    assert [s for s in secrets if s in str(stored)] == []
+    page = approver.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert [s for s in secrets if s in page] == [POSTAL]  # the address the result went to, on the case page
+    for shown in ("电子证照：残疾人证 110105**********2142", "证照 110105**********2142", "其子139****3333送来",
+                  "电话139****3333无人接", "136****6666"):
+        assert shown in page, shown
+    public = hub_app.test_client().get("/q/K7P2QX").get_data(as_text=True)
+    assert "已补交补正材料" in public and "邮件号：EA123456789CN" in public  # read from the sealed parts
+
+
+def test_a_certificate_number_holding_the_id_number_is_sealed_at_rest_and_reaches_the_station_whole(
+        hub_app, approver, station_a, make_event):
+    """The county grants a 残疾人证 and types its number (her ID number and two digits): not in the decision's row
+    nor in the change waiting for the station; the station's feed carries it whole, the case page masked."""
+    from sync.hub.services import decisions
+
+    event = make_event()
+    assert station_a.results([event])[0]["status"] == "accepted"
+    with hub_app.app_context():
+        decisions.decide(event["case_id"], decisions.DecisionInput(kind="accepted"), clerk="县级张")
+        decisions.decide(event["case_id"], decisions.DecisionInput(kind="completed", result="approved",
+                                                                   certificate_no=CARD), clerk="县级张")
+    with hub_app.app_context(), db.connection_context():
+        rows = [str(row) for table in ("hub_decision", "hub_change")
+                for row in db.execute_sql(f"SELECT * FROM {table}").fetchall()]
+    assert len(rows) >= 4 and [row for row in rows if CARD in row] == []
+    *_, completed = station_a.changes().json["changes"]
+    assert completed["payload"]["certificate_no"] == CARD
+    page = approver.get(f"/cases/{event['case_id']}").get_data(as_text=True)
+    assert "证书编号：110105**********2142" in page and CARD not in page
+
+
+def _booking_with_a_note(station) -> str:
+    booking = {"appointment_id": protocol.new_id(), "slot_date": "2026-11-23", "slot_start": "09:00",
+               "slot_end": "10:00", "name": "赵桂英", "phone": "13912345678", "note": f"其子{SON_PHONE}陪同"}
+    assert station.post_json("/api/v1/appointments", {"bookings": [booking]}).json["stored"] == 1
+    return booking["appointment_id"]
+
+
+def test_a_bookings_note_is_sealed_at_rest(hub_app, station_a):
+    """A booking's note gives her son's number: sealed in the row as at the station, read back whole."""
+    appointment_id = _booking_with_a_note(station_a)
+    with hub_app.app_context(), db.connection_context():
+        [(stored,)] = db.execute_sql("SELECT note FROM hub_appointment").fetchall()
+        assert stored.startswith("enc1:") and SON_PHONE not in stored
+        assert Appointment.get(Appointment.appointment_id == appointment_id).note == f"其子{SON_PHONE}陪同"
+
+
+def test_an_upgrade_to_0032_seals_what_a_case_carried_in_clear(tmp_path, make_event):
+    """A hub before 0032 kept a snapshot's parts, its e-licence numbers, a certificate number, a home visit's
+    words and a booking's note plain: the start that applies 0032 seals them, and every page and the station's feed read them as before."""
+    from sync.hub.services import decisions, home_visits
+
+    app = create_app(hub_test_config(), tmp_path / "inst")
+    with app.app_context():
+        _station, secret = stations.create_station("ST-A", "甲村便民服务站")
+    station = SignedStation(app, "ST-A", secret)
+    case_id = _case_carrying_more_than_its_people(app, station, make_event)
+    visit = make_event(kind="visit.recorded", payload={
+        "visited_on": "2026-11-20", "started_at": "09:30", "staff": "王代办", "outcome": "done",
+        "purpose": f"代办参保，其子电话{SON_PHONE}", "resident": {"name": "孙福贵", "phone": "13700002222"}})
+    assert station.results([visit])[0]["status"] == "accepted"
+    _booking_with_a_note(station)
+    with app.app_context():
+        decisions.decide(case_id, decisions.DecisionInput(kind="accepted"), clerk="县级张")
+        decisions.decide(case_id, decisions.DecisionInput(kind="completed", result="approved", certificate_no=CARD),
+                         clerk="县级张")
+    with app.app_context(), db.connection_context():  # as the release before 0032 stored them
+        case = HubCase.get(HubCase.case_id == case_id)
+        plain = personal.open_snapshot(case.snapshot)
+        kept_people = {k: v for k, v in case.snapshot.items() if k in personal.PEOPLE}
+        db.execute_sql("UPDATE hub_case SET snapshot = ? WHERE id = ?",
+                       (json.dumps({**plain, **kept_people}, ensure_ascii=False), case.id))
+        db.execute_sql("UPDATE hub_decision SET certificate_no = ? WHERE certificate_no IS NOT NULL", (CARD,))
+        for change_id, payload in db.execute_sql("SELECT id, payload FROM hub_change WHERE kind = 'case.status'"):
+            if "certificate_no" in payload:
+                db.execute_sql("UPDATE hub_change SET payload = ? WHERE id = ?",
+                               (json.dumps({**json.loads(payload), "certificate_no": CARD}), change_id))
+        db.execute_sql("UPDATE hub_home_visit SET purpose = ?", (f"代办参保，其子电话{SON_PHONE}",))
+        db.execute_sql("UPDATE hub_appointment SET note = ?", (f"其子{SON_PHONE}陪同",))
+        db.execute_sql("DELETE FROM hub_schema_migration WHERE name LIKE '0032%'")
+        assert CARD in str(db.execute_sql("SELECT snapshot FROM hub_case").fetchall())
+    db.obj.close_all()
+
+    upgraded = create_app(hub_test_config(), tmp_path / "inst")
+    with upgraded.app_context(), db.connection_context():
+        rows = [str(row) for table in ("hub_case", "hub_decision", "hub_change", "hub_home_visit", "hub_appointment")
+                for row in db.execute_sql(f"SELECT * FROM {table}").fetchall()]
+        assert [s for s in (CARD, POSTAL, SON_PHONE, FORM["spouse_id"]) if any(s in row for row in rows)] == []
+        opened = personal.open_snapshot(HubCase.get(HubCase.case_id == case_id).snapshot)
+        assert opened["delivery"]["address"] == POSTAL and opened["form_values"] == FORM
+        assert opened["materials"][-1]["licence"]["number"] == CARD
+        assert home_visits.opened(HubHomeVisit.get().purpose) == f"代办参保，其子电话{SON_PHONE}"
+        assert Appointment.get().note == f"其子{SON_PHONE}陪同"
+    again = SignedStation(upgraded, "ST-A", secret)
+    *_, completed = again.changes().json["changes"]
+    assert completed["payload"]["certificate_no"] == CARD

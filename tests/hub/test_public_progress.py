@@ -60,8 +60,8 @@ def _states(app, station, make_event):
     cid = _submit(station, make_event, "APPR0VE1", pickup_method="window")
     _decide(app, cid, kind="accepted")
     _decide(app, cid, kind="completed", result="approved", result_text="准予参保，次月生效",
-            certificate_no="GLJT-2026-0042")
-    cases["approved"] = ("APPR0VE1", ["已办结：准予", "准予参保，次月生效", "GLJT-2026-0042",
+            certificate_no=ID_NUMBERS[0] + "42")  # a 残疾人证's number: its holder's ID number and two digits
+    cases["approved"] = ("APPR0VE1", ["已办结：准予", "准予参保，次月生效", "证书编号：<span class=\"mono\">110105**********2142",
                                      "请带本人身份证件和回执到甲村便民服务站领取"])
     cid = _submit(station, make_event, "DENY0001")
     _decide(app, cid, kind="accepted")

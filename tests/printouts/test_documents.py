@@ -248,12 +248,12 @@ def test_delivery_slip_says_how_the_result_was_handed_over(station: StationInfo,
     from printouts import delivery_slip
     from printouts.data import DeliveryDoc
 
-    slip = replace(case, result_certificate_no="YL-2025-0318",
-                   delivery=DeliveryDoc(delivered_on=date(2025, 3, 14), **delivery))
+    card = SAMPLE_ID_NUMBER + "42"  # the certificate of a 残疾人证: its holder's ID number and two digits
+    slip = replace(case, result_certificate_no=card, delivery=DeliveryDoc(delivered_on=date(2025, 3, 14), **delivery))
     text = flat(pdftotext(delivery_slip(station, slip)))
-    for word in ("送达回证", "准予", "YL-2025-0318", "2025年3月14日", *expected):
+    for word in ("送达回证", "准予", "证书编号110105**********2142", "2025年3月14日", *expected):
         assert flat(word) in text, word
-    assert flat(absent) not in text
+    assert flat(absent) not in text and SAMPLE_ID_NUMBER not in text
 
 
 def test_the_bundle_receipt_lists_every_item_with_its_own_case_number_under_one_code(
@@ -357,3 +357,15 @@ def test_numbers_typed_into_free_text_are_masked_on_paper(station: StationInfo, 
         assert flat(masked) in seen, masked
     hand = replace(typed, delivery=DeliveryDoc("hand", date(2025, 3, 14), receiver=f"王秀兰{phone}"))
     assert "王秀兰139****2222" in flat(pdftotext(CASE_DOCS["delivery_slip"](station, hand)))
+
+
+def test_an_e_licence_number_that_holds_the_id_number_is_masked_on_paper(station: StationInfo, case: CaseDoc) -> None:
+    disability_card = SAMPLE_ID_NUMBER + "42"  # a 残疾人证 number is its holder's ID number and two digits
+    lines = (*case.materials, MaterialLine("残疾人证", "original", 1, "e_license", e_license_no=disability_card))
+    shown = 0
+    for key, build in CASE_DOCS.items():
+        pdf = build(station, replace(case, materials=lines))
+        text = flat(pdftotext(pdf))
+        assert flat(disability_card) not in text and disability_card.encode() not in pdf, key
+        shown += flat("110105**********2142") in text
+    assert shown >= 2  # the documents that list the materials still say which licence stood in for paper

@@ -269,6 +269,28 @@ def test_the_case_list_finds_a_number_typed_full_width(app, agent):
     for typed in (full_width(GOOD_ID.lower()), f" {full_width(case.case_no)} ", full_width(case.query_code)):
         page = agent.get("/cases/", query_string={"q": typed}).get_data(as_text=True)
         assert case.case_no in page and other not in page, typed
+    # sent from the search box (a post), the full-width ID number goes into the address as its index only
+    address = agent.post("/cases/", {"q": full_width(GOOD_ID)}).headers["Location"]
+    assert "id=" in address and "q=" not in address
+    assert case.case_no in agent.get(address).get_data(as_text=True)
+
+
+def test_an_id_number_searched_from_the_case_list_never_stands_in_its_address(app, agent):
+    """The filter form posts; the list it sends the browser to names the number by its blind index only, so the
+    browser's history on the station PC (and any proxy's log) keeps no ID number; the list finds the case."""
+    with app.app_context(), db.connection_context():
+        case = _intake()
+        case_no, status = case.case_no, case.status
+        other = _intake(SECOND_ID).case_no
+    sent = agent.post("/cases/", {"q": f" {GOOD_ID.lower()} ", "status": status})
+    address = sent.headers["Location"]
+    assert sent.status_code == 302 and "id=" in address and f"status={status}" in address
+    assert GOOD_ID not in address.upper() and GOOD_ID[:17] not in address
+    page = agent.get(address).get_data(as_text=True)
+    assert case_no in page and other not in page and GOOD_ID not in page
+    assert agent.get("/cases/?id=" + "0" * 64).get_data(as_text=True).count(case_no) == 0  # another index: nothing
+    by_name = agent.post("/cases/", {"q": "赵"}).headers["Location"]  # any other search goes as typed
+    assert "q=" in by_name and "id=" not in by_name
 
 
 # --- retention of home visits (上门服务) --------------------------------------------------------------
@@ -536,3 +558,64 @@ def test_a_refusal_a_ratings_words_and_a_set_aside_reason_are_stored_sealed_and_
     assert f'<strong class="mono revealed-number">{GOOD_ID}</strong>' in shown.get_data(as_text=True)
     listing = clerk.get("/sync/").get_data(as_text=True)  # a list: masked, revealed only on the case's page
     assert masked in listing and GOOD_ID not in listing
+
+
+CARD = GOOD_ID + "42"  # a 残疾人证 number is its holder's ID number and two digits
+
+
+def _licensed_and_certified() -> Case:
+    """A case whose 户口簿 stood in as an e-licence numbered CARD, completed by the county with CARD as its certificate."""
+    item = item_named("医疗救助申请")
+    data = form_for([item], **{"mat__hukou_book__status": "e_license", "mat__hukou_book__elicense": CARD})
+    [case] = intake.create_cases([item], intake.check_input([item], data, dt.date.today()),
+                                 User.get(User.username == "agent"), allow_duplicate=True)
+    with db.atomic():
+        cases.apply_county_status(case.id, {"status": "completed", "result": "approved", "certificate_no": CARD})
+    return case
+
+
+def test_licence_numbers_holding_the_id_number_are_stored_sealed_and_shown_masked(app, agent):
+    """The county's certificate number and a material's e-licence number (a 残疾人证's holds the ID number): the
+    database file shows neither, the case page shows both masked and still tells them apart."""
+    from rules.privacy import mask_licence_number
+    from station.models import CaseMaterial
+
+    with app.app_context(), db.connection_context():
+        case = _licensed_and_certified()
+        stored = [*db.execute_sql('SELECT result_certificate_no FROM "case" WHERE id = ?', (case.id,)).fetchone(),
+                  *db.execute_sql("SELECT e_license_no FROM case_material WHERE case_id = ? AND key = 'hukou_book'",
+                                  (case.id,)).fetchone()]
+        assert all(value.startswith("enc1:") for value in stored), stored
+        assert Case.get_by_id(case.id).result_certificate_no == CARD
+        assert CaseMaterial.get((CaseMaterial.case == case.id) & (CaseMaterial.key == "hukou_book")).e_license_no == CARD
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    for file in Path(app.config["DATABASE"]).parent.glob("station.sqlite3*"):
+        assert CARD.encode() not in file.read_bytes(), file.name
+    html = agent.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert GOOD_ID not in html
+    assert f"证书编号 <span class=\"mono\">{mask_licence_number(CARD)}</span>" in html
+    assert f"（{mask_licence_number(CARD)}）" in html  # the material's row
+
+
+def test_upgrade_to_0030_seals_licence_numbers_already_stored(app):
+    """A station before 0030 kept both numbers plain: the upgrade's start seals them, and they read back as stored."""
+    from station.models import CaseMaterial
+
+    with app.app_context(), db.connection_context():
+        case = _licensed_and_certified()
+        db.execute_sql('UPDATE "case" SET result_certificate_no = ?', (CARD,))  # as the release before 0030 stored them
+        db.execute_sql("UPDATE case_material SET e_license_no = ? WHERE key = 'hukou_book'", (CARD,))
+        db.execute_sql("DELETE FROM schema_migration WHERE name LIKE '0030%'")
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    restarted = create_app(station_test_config(Path(app.config["DATABASE"]).parent), instance_path=app.instance_path)
+    with restarted.app_context(), db.connection_context():
+        stored = [*db.execute_sql('SELECT result_certificate_no FROM "case" WHERE id = ?', (case.id,)).fetchone(),
+                  *db.execute_sql("SELECT e_license_no FROM case_material WHERE key = 'hukou_book'").fetchone()]
+        assert all(value.startswith("enc1:") for value in stored), stored
+        assert Case.get_by_id(case.id).result_certificate_no == CARD
+        assert CaseMaterial.get((CaseMaterial.case == case.id) & (CaseMaterial.key == "hukou_book")).e_license_no == CARD
+    database = Path(restarted.config["DATABASE"])
+    for path in database.parent.glob(database.name + "*"):  # freed pages zeroed, the WAL truncated
+        if ".before-" not in path.name:  # the copy the upgrade made first is the old file, set aside
+            assert CARD.encode() not in path.read_bytes(), path.name

@@ -206,3 +206,28 @@ def test_a_second_click_on_record_handover_records_it_once(app, agent, clerk, ba
     assert clerk.post(f"/transfers/{batch['id']}/handover", form).status_code == 302
     with app.app_context(), db.connection_context():
         assert TransferHandover.select().count() == 2
+
+
+def test_an_id_card_scanned_into_the_batch_box_is_not_echoed_in_full(clerk):
+    """A scanner that reads the resident's ID card types her number where a batch number was expected: the refusal
+    names it masked, in the page and in the session cookie that carries the message to it."""
+    from tests.fixtures.intake import GOOD_ID
+
+    response = clerk.get(f"/transfers/receive?code={GOOD_ID}")
+    cookies = " ".join(response.headers.getlist("Set-Cookie"))
+    page = clerk.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"{GOOD_ID[:6]}********{GOOD_ID[-4:]} 不是流转单的批次号，请重新扫描。" in page
+    assert f"{GOOD_ID[:6]}********" in _session_text(cookies)  # the message rides in the cookie …
+    assert GOOD_ID not in page and GOOD_ID not in _session_text(cookies)  # … with the number masked
+
+
+def _session_text(cookies: str) -> str:
+    """What Flask's session cookie holds, decoded (it is signed, not encrypted)."""
+    import base64
+    import zlib
+
+    match = re.search(r"session=(\.?)([^.;]+)", cookies)
+    if not match:
+        return ""
+    data = base64.urlsafe_b64decode(match.group(2) + "=" * (-len(match.group(2)) % 4))
+    return (zlib.decompress(data) if match.group(1) else data).decode("utf-8", "replace")

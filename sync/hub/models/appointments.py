@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from peewee import BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
-from sync.hub.models.base import BaseModel, JSONText, utcnow
+from sync.hub.models.base import BaseModel, JSONText, SealedText, utcnow
 from sync.hub.models.stations import Station
 
 
@@ -46,7 +46,7 @@ class Appointment(BaseModel):
     case_id = CharField(max_length=36, null=True)
     case_no = CharField(max_length=64, null=True)
     case_query_code = CharField(max_length=32, null=True)
-    note = CharField(max_length=200, default="")
+    note = SealedText(default="")  # free text, up to 200 characters: sealed (0032), as the station seals it
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
     personal_purged_at = DateTimeField(null=True)  # the resident cleared after retention (migration 0025)

@@ -11,7 +11,7 @@ from typing import Any
 from peewee import JSONField, Model, TextField
 
 from sync.hub import prepared
-from sync.hub.extensions import db
+from sync.hub.extensions import db, key_ring
 from sync.protocol import json_text
 
 
@@ -106,3 +106,21 @@ class SealedJSON(TextField):
 
     def python_value(self, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
+
+
+class SealedText(TextField):
+    """Text sealed with the hub's key ring at rest and opened on read (a result's certificate number: a
+    残疾人证's is its holder's ID number and two digits). A value stored before sealing reads as it is.
+
+    Nothing filters on such a column: each seal has its own nonce.
+    """
+
+    def db_value(self, value: Any) -> Any:
+        if not isinstance(value, str) or not value or key_ring.is_sealed(value):
+            return value
+        return key_ring.obj.seal(value)
+
+    def python_value(self, value: Any) -> Any:
+        if isinstance(value, str) and key_ring.is_sealed(value):
+            return key_ring.obj.unseal(value)
+        return value

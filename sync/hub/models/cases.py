@@ -15,7 +15,7 @@ from peewee import (
     TextField,
 )
 
-from sync.hub.models.base import BaseModel, JSONText, SealedJSON, utcnow
+from sync.hub.models.base import BaseModel, JSONText, SealedJSON, SealedText, utcnow
 from sync.hub.models.stations import Station
 
 
@@ -131,7 +131,7 @@ class Decision(BaseModel):
     supplement_items = JSONText(default=list)
     result = CharField(max_length=16, null=True)
     result_text = TextField(null=True)
-    certificate_no = CharField(max_length=60, null=True)  # 证书编号 of a granted result (migration 0006)
+    certificate_no = SealedText(null=True)  # 证书编号 of a granted result (0006); sealed (0032): it may hold the ID number
     decided_at = DateTimeField(default=utcnow)
 
 

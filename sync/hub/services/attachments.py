@@ -17,6 +17,7 @@ verified and sealed.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from peewee import IntegrityError
@@ -31,6 +32,15 @@ from websec.sealing import BLOB_MAGIC, write_owner_only
 def blob_path(root: str | Path, sha256: str) -> Path:
     """Where a complete file lives: ``<root>/ab/abcdef…``."""
     return Path(root) / sha256[:2] / sha256
+
+
+def _owner_only_folder(path: Path) -> None:
+    """Create ``path`` (if needed) owner-only (0700) where the OS has modes (Windows: the folder's ACL)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        path.chmod(0o700)
+    except OSError:
+        pass
 
 
 def _partial_path(root: str | Path, station: Station, sha256: str) -> Path:
@@ -102,9 +112,9 @@ def put_chunk(root: str | Path, station: Station, sha256: str, *, start: int, en
         raise AttachmentError("上传位置不连续，请从平台已收到的位置继续。", "range_gap", 416,
                               received=upload.received)
     partial = _partial_path(root, station, sha256)
-    partial.parent.mkdir(parents=True, exist_ok=True)
-    mode = "r+b" if partial.exists() else "wb"
-    with open(partial, mode) as fh:
+    _owner_only_folder(partial.parent)
+    # plain until complete (an ID card's photo): owner-only from its first byte, as the sealed files are
+    with os.fdopen(os.open(partial, os.O_RDWR | os.O_CREAT, 0o600), "r+b") as fh:
         fh.seek(start)
         fh.write(data)
     received = max(upload.received, end + 1)

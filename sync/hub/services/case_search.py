@@ -4,6 +4,8 @@ index), applicant name, item, station, state and deadline line; 一件事 items 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +13,9 @@ from peewee import ModelSelect
 
 from rules import events
 from rules.labels import HUB_CASE_STATUSES
+from rules.privacy import typed_number
 from rules.time_lines import LINES
+from sync.hub.extensions import key_ring
 from sync.hub.models import Event, HubCase, Station
 from sync.hub.services import personal, stations
 from sync.hub.services.errors import ValidationError
@@ -27,6 +31,29 @@ class CaseSearch:
     station_code: str = ""
     status: str = ""
     line: str = ""  # statutory / committed / assessed: open cases past that line
+    id_index: str = ""  # an ID number's blind index: how the list's address names a number searched for
+
+
+#: The filters of the case list's form, as its address carries them.
+FILTERS = ("q", "name", "item", "station", "status", "line")
+_BLIND_INDEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def address_args(form: Mapping[str, str]) -> dict[str, str]:
+    """The case list's filters for its address: an ID number typed into 查找 goes as its blind index (``id``),
+    so that neither the browser's history nor a proxy's log holds it. A typed value that reads like an ID
+    number but is a case's number (its case number, platform number or query code) stays as typed."""
+    args = {key: form.get(key, "").strip()[:64] for key in FILTERS}
+    q = typed_number(args["q"])  # typed full-width too: an ID number never goes into the address
+    if personal.looks_like_id_number(q) and not HubCase.select().where(personal.number_condition(q)).exists():
+        args.pop("q")
+        args["id"] = key_ring.blind_index(q)
+    return {key: value for key, value in args.items() if value}
+
+
+def id_index_arg(value: str) -> str:
+    """An ``id`` argument of the case list if it is a blind index, else ""."""
+    return value if _BLIND_INDEX.match(value or "") else ""
 
 
 def search(f: CaseSearch, today: dt.date) -> ModelSelect:
@@ -38,6 +65,8 @@ def search(f: CaseSearch, today: dt.date) -> ModelSelect:
     query = HubCase.select(HubCase, Station).join(Station)
     if f.q:
         query = query.where(personal.search_condition(f.q))
+    if f.id_index:
+        query = query.where((HubCase.applicant_id_index == f.id_index) | (HubCase.proxy_id_index == f.id_index))
     if f.name:
         query = query.where(HubCase.applicant_name.startswith(f.name))
     if f.item_code:

@@ -128,7 +128,7 @@ def _apply_materials(case: CaseView, event: dict[str, Any], now: dt.datetime,
     payload = event["payload"]
     snapshot = dict(case.snapshot or {})
     if isinstance(payload.get("materials"), list):
-        snapshot["materials"] = payload["materials"]
+        snapshot["materials"] = personal.seal_materials(payload["materials"])  # licence numbers sealed at rest
     if isinstance(payload.get("attachments"), list):
         known = {a.get("sha256") for a in snapshot.get("attachments") or [] if isinstance(a, dict)}
         snapshot["attachments"] = list(snapshot.get("attachments") or []) + [
@@ -165,9 +165,9 @@ def _apply_supplemented(case: CaseView, event: dict[str, Any], now: dt.datetime,
     payload = event["payload"]
     snapshot = dict(case.snapshot or {})
     if isinstance(payload.get("materials"), list):
-        snapshot["materials"] = payload["materials"]
+        snapshot["materials"] = personal.seal_materials(payload["materials"])
     answer = {key: payload.get(key) for key in ("supplied", "note", "by", "supplied_at")}
-    snapshot["supplements"] = [*(snapshot.get("supplements") or []), answer]
+    snapshot["supplements"] = personal.seal_part([*(personal.open_part(snapshot.get("supplements")) or []), answer])
     updates: dict[str, Any] = {"snapshot": snapshot, **deferred_columns(snapshot.get("materials"))}
     if case.status == "supplement":
         updates["supplied_at"] = now
@@ -178,7 +178,7 @@ def _apply_delivered(case: CaseView, event: dict[str, Any], now: dt.datetime,
                      writes: Deferred = None) -> dict[str, Any]:
     """The result reached the resident: a completed case becomes 已送达, the handover kept on it."""
     snapshot = dict(case.snapshot or {})
-    snapshot["delivery"] = event["payload"]
+    snapshot["delivery"] = personal.seal_part(event["payload"])  # a postal handover holds her address
     updates: dict[str, Any] = {"snapshot": snapshot}
     if case.status == "completed":
         updates["status"] = "delivered"
@@ -191,9 +191,9 @@ def _apply_commitment_unkept(case: CaseView, event: dict[str, Any], now: dt.date
     payload = event["payload"]
     snapshot = dict(case.snapshot or {})
     if isinstance(payload.get("materials"), list):
-        snapshot["materials"] = payload["materials"]
+        snapshot["materials"] = personal.seal_materials(payload["materials"])
     record = {key: payload.get(key) for key in ("key", "name", "due_date", "note", "by", "recorded_at")}
-    snapshot["unkept"] = [*(snapshot.get("unkept") or []), record]
+    snapshot["unkept"] = personal.seal_part([*(personal.open_part(snapshot.get("unkept")) or []), record])
     return {"snapshot": snapshot}
 
 
@@ -212,7 +212,7 @@ def _apply_handover(case: CaseView, event: dict[str, Any], now: dt.datetime,
     and on the batch (services/transfers.py), so a county clerk can scan its barcode."""
     _keep_batch(case, event, now, writes)
     snapshot = dict(case.snapshot or {})
-    snapshot["custody"] = [*(snapshot.get("custody") or []), event["payload"]]
+    snapshot["custody"] = personal.seal_part([*(personal.open_part(snapshot.get("custody")) or []), event["payload"]])
     return {"snapshot": snapshot}
 
 

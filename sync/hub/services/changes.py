@@ -108,5 +108,11 @@ def _appointment(row: Change, device: int) -> dict[str, Any] | None:
             "case_query_code": booking.case_query_code}
 
 
-#: Changes stored as a reference and served with what they refer to, as it is now.
-_SERVED = {protocol.CHANGE_CASE_SHARED: _shared_case, protocol.CHANGE_APPOINTMENT: _appointment}
+def _status(row: Change, device: int) -> dict[str, Any]:
+    """A ``case.status`` change: its certificate number opened (sealed at rest, personal.seal_change)."""
+    return personal.open_change(row.payload)
+
+
+#: Changes stored as a reference (or in part sealed) and served with what they refer to, as it is now.
+_SERVED = {protocol.CHANGE_CASE_SHARED: _shared_case, protocol.CHANGE_APPOINTMENT: _appointment,
+           protocol.CHANGE_CASE_STATUS: _status}

@@ -15,7 +15,7 @@ from sync import protocol
 from sync.hub.china_time import china_naive
 from sync.hub.extensions import db
 from sync.hub.models import Decision, HubCase, Peer, utcnow
-from sync.hub.services import changes, licences, tally, users
+from sync.hub.services import changes, licences, personal, tally, users
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
 
 ACCEPT = protocol.CASE_STATUS_ACCEPTED
@@ -174,7 +174,7 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = F
             decision = Decision.create(case=case, kind=data.kind, clerk=clerk, decided_at=now, **fields)
             if data.kind == COMPLETE:  # a 残疾人证 and the like go into the licence register (免证办)
                 licences.issue_for_decision(case, decision)
-            changes.emit(protocol.CHANGE_CASE_STATUS, status_payload(case, decision),
+            changes.emit(protocol.CHANGE_CASE_STATUS, personal.seal_change(status_payload(case, decision)),
                          station=case.station, case_id=case.case_id)
     except IntegrityError as exc:
         raise ValidationError("该办件编号已被其他办件使用。") from exc

@@ -62,7 +62,14 @@ def _recorded(body: dict[str, Any]) -> dict[str, Any]:
             "resident_name_stored": key_ring.seal(resident["name"]),
             "resident_phone_stored": key_ring.seal(resident["phone"]) if resident.get("phone") else "",
             "address_stored": key_ring.seal(resident["address"]) if resident.get("address") else "",
-            "purpose": body["purpose"], "outcome": body["outcome"], "outcome_note": body.get("outcome_note") or ""}
+            "purpose": key_ring.seal(body["purpose"]), "outcome": body["outcome"],
+            "outcome_note": key_ring.seal(body["outcome_note"]) if body.get("outcome_note") else ""}
+
+
+def opened(stored: str) -> str:
+    """A visit's words (what was done, the outcome note) as the station sent them; sealed at rest as its station
+    seals them (0032: a number typed into them is a resident's); a value stored before reads as it is."""
+    return key_ring.unseal(stored) if key_ring.is_sealed(stored) else stored
 
 
 _RESIDENT_COLUMNS = ("resident_name_stored", "resident_phone_stored", "address_stored")
@@ -151,7 +158,7 @@ def rows(period: Period, station: Station | None = None) -> list[HomeVisitRow]:
         staff=(v.staff if station is not None else f"{v.station.name}：{v.staff}"),
         resident_name=key_ring.unseal(v.resident_name_stored),
         address=key_ring.unseal(v.address_stored) if v.address_stored else "",
-        purpose=v.purpose, outcome=OUTCOMES.get(v.outcome, v.outcome),
+        purpose=opened(v.purpose), outcome=OUTCOMES.get(v.outcome, v.outcome),
         case_numbers=tuple(n for n in v.case_numbers.split("、") if n), visited_on=v.visited_on,
         village=names.get(v.village_code, v.village_code),
         resident_phone=key_ring.unseal(v.resident_phone_stored) if v.resident_phone_stored else "")
@@ -183,7 +190,7 @@ def lines(period: Period, station: Station | None = None, limit: int = 500) -> l
     return [VisitLine(v.station.name, v.visited_on, v.started_at + (f"–{v.ended_at}" if v.ended_at else ""), v.staff,
                       names.get(v.village_code, v.village_code), _resident(v),
                       mask_address(key_ring.unseal(v.address_stored)) if v.address_stored else "",
-                      mask_numbers_in(v.purpose),
+                      mask_numbers_in(opened(v.purpose)),
                       OUTCOMES.get(v.outcome, v.outcome), v.case_numbers, v.personal_purged_at is not None)
             for v in query]
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -35,6 +34,7 @@ from rules.privacy import (
     mask_numbers_in,
     number_at,
     numbered_pieces,
+    typed_number,
 )
 from sync.hub.extensions import key_ring
 from sync.hub.models import Event, HubCase, Station
@@ -58,12 +58,21 @@ FORM_NUMBER = "form_values/"
 #: A number inside a station's note on the case (备注): ``notes/<seq>/<n>``, ``seq`` the note event's.
 NOTE_NUMBER = "notes/"
 HIDDEN_ADDRESS = "（已隐藏）"
+#: Parts of a case snapshot beyond its people that hold a resident's numbers, addresses or words: a form's
+#: fields (邮寄地址, 配偶身份证号 …), the postal handover (her address), a 补正 answer's notes, an unkept
+#: promise's note, a paper handover's note. Each is stored sealed whole: a string ``enc1:…`` in its place.
+SEALED_PARTS = ("form_values", "delivery", "supplements", "unkept", "custody")
+#: A material row's licence number and licence record (a 残疾人证's number is its holder's ID number and
+#: two digits): taken out of the row and sealed under its ``"sealed"`` key, the rest of the row readable
+#: (status, due date: what the county's queues and decisions read without the key).
+SEALED_MATERIAL_KEYS = ("e_license_no", "licence")
 _ID_LIKE = re.compile(r"^[0-9A-Za-z]{15,18}$")
 
 
 # --- case snapshots ---------------------------------------------------------------------------
 def seal_snapshot(payload: dict[str, Any]) -> dict[str, Any]:
-    """The snapshot to store: a copy with each person's numbers and address sealed (plain input)."""
+    """The snapshot to store: a copy with each person's numbers and address, each of :data:`SEALED_PARTS` and
+    the materials' licence numbers sealed (plain input; a part sealed already is left as it is)."""
     ring = key_ring.obj  # once, not through the proxy per value: this runs for every snapshot received
     snapshot = dict(payload)
     for person in PEOPLE:
@@ -72,11 +81,55 @@ def seal_snapshot(payload: dict[str, Any]) -> dict[str, Any]:
             kept = {name: value for name, value in fields.items() if name not in SEALED_FIELDS}
             kept[SEALED_KEY] = ring.seal(json_bytes({name: fields[name] for name in SEALED_FIELDS if name in fields}))
             snapshot[person] = kept
+    for part in SEALED_PARTS:
+        if part in snapshot:
+            snapshot[part] = seal_part(snapshot[part])
+    if isinstance(snapshot.get("materials"), list):
+        snapshot["materials"] = seal_materials(snapshot["materials"])
     return snapshot
 
 
+def seal_part(value: Any) -> Any:
+    """One of :data:`SEALED_PARTS` as stored: sealed whole; empty, or sealed already, as it is."""
+    if not value or isinstance(value, str):
+        return value
+    return key_ring.obj.seal(json_bytes(value))
+
+
+def open_part(stored: Any) -> Any:
+    """One of :data:`SEALED_PARTS` as the station sent it (a value stored before sealing, as it is)."""
+    if isinstance(stored, str) and key_ring.is_sealed(stored):
+        return json.loads(key_ring.unseal(stored))
+    return stored
+
+
+def seal_materials(rows: list[Any]) -> list[Any]:
+    """Material rows as stored: each row's licence number and record sealed under its ``"sealed"`` key."""
+    sealed = []
+    for row in rows:
+        if isinstance(row, dict) and any(row.get(name) for name in SEALED_MATERIAL_KEYS):
+            kept = {name: value for name, value in row.items() if name not in SEALED_MATERIAL_KEYS}
+            kept[SEALED_KEY] = key_ring.obj.seal(json_bytes({name: row[name] for name in SEALED_MATERIAL_KEYS
+                                                             if name in row}))
+            row = kept
+        sealed.append(row)
+    return sealed
+
+
+def _open_materials(rows: list[Any]) -> list[Any]:
+    opened = []
+    for row in rows:
+        if isinstance(row, dict) and isinstance(row.get(SEALED_KEY), str):
+            plain = {name: value for name, value in row.items() if name != SEALED_KEY}
+            plain.update(json.loads(key_ring.unseal(row[SEALED_KEY])))
+            row = plain
+        opened.append(row)
+    return opened
+
+
 def open_snapshot(snapshot: dict[str, Any] | None) -> dict[str, Any]:
-    """The snapshot as the station sent it (each person's sealed fields opened and put back)."""
+    """The snapshot as the station sent it (each person's sealed fields, each sealed part and each material's
+    licence number opened and put back)."""
     opened = dict(snapshot or {})
     for person in PEOPLE:
         fields = opened.get(person)
@@ -84,7 +137,32 @@ def open_snapshot(snapshot: dict[str, Any] | None) -> dict[str, Any]:
             plain = {name: value for name, value in fields.items() if name != SEALED_KEY}
             plain.update(json.loads(key_ring.unseal(fields[SEALED_KEY])))
             opened[person] = plain
+    for part in SEALED_PARTS:
+        if isinstance(opened.get(part), str):
+            opened[part] = open_part(opened[part])
+    if isinstance(opened.get("materials"), list):
+        opened["materials"] = _open_materials(opened["materials"])
     return opened
+
+
+def snapshot_needs_sealing(snapshot: dict[str, Any] | None) -> bool:
+    """Whether a stored snapshot holds anything plain that :func:`seal_snapshot` seals, or a seal under an older key."""
+    snapshot = snapshot or {}
+    ring = key_ring.obj
+    for person in PEOPLE:
+        fields = snapshot.get(person)
+        if isinstance(fields, dict) and (any(name in fields for name in SEALED_FIELDS)
+                                         or ring.needs_resealing(fields.get(SEALED_KEY))):
+            return True
+    for part in SEALED_PARTS:
+        value = snapshot.get(part)
+        if value and (not isinstance(value, str) or ring.needs_resealing(value)):
+            return True
+    for row in snapshot.get("materials") or []:
+        if isinstance(row, dict) and (any(row.get(name) for name in SEALED_MATERIAL_KEYS)
+                                      or ring.needs_resealing(row.get(SEALED_KEY))):
+            return True
+    return False
 
 
 #: Keys whose meaning depends on the object holding them: (holder, key) → rule.
@@ -163,6 +241,28 @@ def id_indexes(payload: dict[str, Any]) -> dict[str, str | None]:
     return found
 
 
+# --- the county's changes to a station ------------------------------------------------------------
+#: In a ``case.status`` change: the certificate number of a granted result (a 残疾人证's holds the ID number).
+SEALED_CHANGE_KEY = "certificate_no"
+
+
+def seal_change(payload: dict[str, Any]) -> dict[str, Any]:
+    """A ``case.status`` change as stored: its certificate number sealed (served opened: ``open_change``)."""
+    number = payload.get(SEALED_CHANGE_KEY)
+    if not isinstance(number, str) or not number or key_ring.is_sealed(number):
+        return payload
+    return {**payload, SEALED_CHANGE_KEY: key_ring.obj.seal(number)}
+
+
+def open_change(payload: dict[str, Any] | None) -> dict[str, Any]:
+    """A stored ``case.status`` change as the station receives it (one stored before sealing, as it is)."""
+    payload = payload or {}
+    number = payload.get(SEALED_CHANGE_KEY)
+    if isinstance(number, str) and key_ring.is_sealed(number):
+        return {**payload, SEALED_CHANGE_KEY: key_ring.obj.unseal(number)}
+    return payload
+
+
 # --- event bodies and conflict copies ----------------------------------------------------------
 def seal_body(event: Any) -> str:
     """The stored copy of an event: its JSON sealed whole (the digest is taken of the plain event)."""
@@ -213,15 +313,20 @@ def looks_like_id_number(text: str) -> bool:
     return bool(_ID_LIKE.match(text)) and any(ch.isdigit() for ch in text)
 
 
+def number_condition(text: str) -> Expression:
+    """Cases whose query code, case number or platform number is ``text`` (exact)."""
+    return (HubCase.query_code.in_(sorted({text, text.upper()})) | (HubCase.case_no == text)
+            | (HubCase.hub_case_no == text))
+
+
 def search_condition(text: str) -> Expression:
     """Cases matching a typed query code, case number, platform number or ID number — exact, never LIKE.
 
     An ID number is matched by its blind index under every key of the ring, so a search still
     finds cases during a key rotation.
     """
-    text = unicodedata.normalize("NFKC", text).strip()  # an ID number typed full-width (１１０１…) is that number
-    condition = (HubCase.query_code.in_(sorted({text, text.upper()})) | (HubCase.case_no == text)
-                 | (HubCase.hub_case_no == text))
+    text = typed_number(text)  # an ID number typed full-width (１１０１…) is that number
+    condition = number_condition(text)
     if looks_like_id_number(text):
         tokens = key_ring.blind_indexes(text)
         condition |= HubCase.applicant_id_index.in_(tokens) | HubCase.proxy_id_index.in_(tokens)

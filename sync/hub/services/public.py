@@ -20,7 +20,7 @@ from rules.labels import PICKUP_METHODS, RESULTS
 from rules.privacy import mask_name, mask_numbers_in
 from sync.hub.china_time import CHINA_TZ, china_today, to_china
 from sync.hub.models import Decision, HubCase, Station
-from sync.hub.services import stations, workdays
+from sync.hub.services import personal, stations, workdays
 
 NOT_FOUND = "未找到该查询码，请核对回执上的查询码。"
 
@@ -113,7 +113,7 @@ def _collect(snapshot: dict[str, Any], station_name: str) -> str:
 
 def progress(case: HubCase, station: Station) -> Progress:
     """The plain-words progress of one case (nothing personal in it)."""
-    snapshot = case.snapshot or {}
+    snapshot = personal.open_snapshot(case.snapshot)  # its 补正 answers and handover are sealed at rest
     decisions = list(Decision.select().where(Decision.case == case.id).order_by(Decision.decided_at, Decision.id))
     view = Progress(
         item_name=case.item_name or "办件", case_no=case.hub_case_no or case.case_no or "",

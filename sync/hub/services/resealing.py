@@ -12,8 +12,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from sync import protocol
 from sync.hub.extensions import db, key_ring
-from sync.hub.models import Appointment, Conflict, Device, Event, HubCase, HubHomeVisit, Station
+from sync.hub.models import (
+    Appointment,
+    Change,
+    Conflict,
+    Decision,
+    Device,
+    Event,
+    HubCase,
+    HubHomeVisit,
+    Station,
+)
 from sync.hub.services import attachments, personal
 
 BATCH = 500
@@ -36,11 +47,8 @@ def _body_needs_sealing(stored: Any) -> bool:
 
 
 def _snapshot_needs_sealing(case: HubCase) -> bool:
-    for person in personal.PEOPLE:
-        fields = (case.snapshot or {}).get(person)
-        if isinstance(fields, dict) and (any(name in fields for name in personal.SEALED_FIELDS)
-                                         or key_ring.needs_resealing(fields.get(personal.SEALED_KEY))):
-            return True
+    if personal.snapshot_needs_sealing(case.snapshot):
+        return True
     indexes = personal.id_indexes(personal.open_snapshot(case.snapshot))
     return (case.applicant_id_index, case.proxy_id_index) != (indexes["applicant_id_index"],
                                                               indexes["proxy_id_index"])
@@ -50,7 +58,8 @@ def _snapshot_needs_sealing(case: HubCase) -> bool:
 #: they are counted under; a booking's phone is also blind-indexed (computed again under the new key).
 SEALED_COLUMNS: tuple[tuple[type, tuple[str, ...], str], ...] = (
     (Appointment, ("name_stored", "phone_stored", "address_stored"), "appointments"),
-    (HubHomeVisit, ("resident_name_stored", "resident_phone_stored", "address_stored"), "visits"),
+    (HubHomeVisit, ("resident_name_stored", "resident_phone_stored", "address_stored", "purpose", "outcome_note"),
+     "visits"),
 )
 
 
@@ -83,6 +92,62 @@ def _reseal_columns(model: type, columns: tuple[str, ...], tick: Progress) -> in
     return changed
 
 
+def reseal_snapshots(progress: Progress | None = None) -> int:
+    """Seal every case snapshot's personal parts under the current key (and its blind indexes); return how many
+    changed. Alone, it is the upgrade to 0032, which sealed more of the snapshot than the people."""
+    tick = progress or (lambda n: None)
+    changed = 0
+    for batch in _rows(HubCase, (HubCase.snapshot, HubCase.applicant_id_index, HubCase.proxy_id_index)):
+        with db.atomic():
+            for case in batch:
+                if _snapshot_needs_sealing(case):
+                    plain = personal.open_snapshot(case.snapshot)
+                    HubCase.update(snapshot=personal.seal_snapshot(plain), **personal.id_indexes(plain)).where(
+                        HubCase.id == case.id).execute()
+                    changed += 1
+        tick(len(batch))
+    return changed
+
+
+def reseal_certificates() -> int:
+    """Seal every result's certificate number (its decision and its ``case.status`` change) and every booking's note
+    under the current key.
+
+    Read and written as stored (by SQL, not through the field that opens it), so a value already sealed
+    under the current key is left alone; returns how many rows changed.
+    """
+    changed = 0
+    for model, column in ((Decision, "certificate_no"), (Appointment, "note")):  # their fields seal and open
+        table = model._meta.table_name
+        rows = db.execute_sql(f'SELECT id, {column} FROM "{table}" '
+                              f"WHERE {column} IS NOT NULL AND {column} <> ''").fetchall()
+        for start in range(0, len(rows), BATCH):
+            with db.atomic():
+                for row_id, stored in rows[start:start + BATCH]:
+                    if key_ring.needs_resealing(stored):
+                        plain = key_ring.unseal(stored) if key_ring.is_sealed(stored) else stored
+                        db.execute_sql(f'UPDATE "{table}" SET {column} = {db.param} WHERE id = {db.param}',
+                                       (key_ring.seal(plain), row_id))
+                        changed += 1
+    for batch in _rows(Change, (Change.kind, Change.payload)):
+        with db.atomic():
+            for change in batch:
+                number = (change.payload or {}).get(personal.SEALED_CHANGE_KEY) \
+                    if change.kind == protocol.CHANGE_CASE_STATUS else None
+                if isinstance(number, str) and key_ring.needs_resealing(number):
+                    Change.update(payload=personal.seal_change(personal.open_change(change.payload))).where(
+                        Change.id == change.id).execute()
+                    changed += 1
+    return changed
+
+
+def seal_case_parts() -> dict[str, int]:
+    """The upgrade to 0032: every case snapshot's parts, every certificate number and every home visit's words
+    sealed (plain ones only)."""
+    return {"cases": reseal_snapshots(), "certificates": reseal_certificates(),
+            "visits": _reseal_columns(HubHomeVisit, ("purpose", "outcome_note"), lambda n: None)}
+
+
 def reseal_everything(attachment_dir: str | Path | None, progress: Progress | None = None) -> dict[str, int]:
     """Seal every personal value, body, secret and file under the current key; return how many changed.
 
@@ -99,15 +164,7 @@ def reseal_everything(attachment_dir: str | Path | None, progress: Progress | No
                         holder.update(secret=personal.seal_secret(plain)).where(holder.id == station.id).execute()
                         changed["stations"] += 1
             tick(len(batch))
-    for batch in _rows(HubCase, (HubCase.snapshot, HubCase.applicant_id_index, HubCase.proxy_id_index)):
-        with db.atomic():
-            for case in batch:
-                if _snapshot_needs_sealing(case):
-                    plain = personal.open_snapshot(case.snapshot)
-                    HubCase.update(snapshot=personal.seal_snapshot(plain), **personal.id_indexes(plain)).where(
-                        HubCase.id == case.id).execute()
-                    changed["cases"] += 1
-        tick(len(batch))
+    changed["cases"] = reseal_snapshots(tick)
     for model, name in ((Event, "events"), (Conflict, "conflicts")):
         for batch in _rows(model, (model.body,)):
             with db.atomic():
@@ -119,6 +176,7 @@ def reseal_everything(attachment_dir: str | Path | None, progress: Progress | No
             tick(len(batch))
     for model, columns, name in SEALED_COLUMNS:
         changed[name] = _reseal_columns(model, columns, tick)
+    changed["certificates"] = reseal_certificates()
     if attachment_dir and Path(attachment_dir).is_dir():
         changed["files"] = attachments.reseal_files(attachment_dir)
     return changed

@@ -82,14 +82,19 @@ def station_detail(code: str) -> str | Response:
                            settings=station.settings or {}, setting_labels=stations.SETTING_LABELS)
 
 
-@bp.get("/cases")
-def cases() -> str:
+@bp.route("/cases", methods=["GET", "POST"])
+def cases() -> str | Response:
     """Cases found by query code, case number or ID number (exact), applicant name, item, station,
-    state and deadline line (open cases past it); the items of one 一件事 stay together."""
+    state and deadline line (open cases past it); the items of one 一件事 stay together.
+
+    The filter form posts: the list it redirects to names an ID number by its blind index only."""
+    if request.method == "POST":
+        return redirect(url_for("clerk.cases", **case_search.address_args(request.form)))
     f = case_search.CaseSearch(
         q=request.args.get("q", "").strip()[:64], name=request.args.get("name", "").strip()[:50],
         item_code=request.args.get("item", "").strip()[:64], station_code=request.args.get("station", "").strip(),
-        status=request.args.get("status", "").strip(), line=request.args.get("line", "").strip())
+        status=request.args.get("status", "").strip(), line=request.args.get("line", "").strip(),
+        id_index=case_search.id_index_arg(request.args.get("id", "")))
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     try:
         query = case_search.search(f, china_today())
@@ -104,7 +109,8 @@ def cases() -> str:
     return render_template("hub/cases.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
                            last_page=last_page,
                            station_code=f.station_code, status=f.status, q=f.q, name=f.name, item=f.item_code,
-                           line=f.line, items=case_search.item_choices(), line_names=LINES,
+                           line=f.line, id_index=f.id_index or None, items=case_search.item_choices(),
+                           line_names=LINES,
                            stations=Station.select().order_by(Station.code),
                            status_labels=HUB_CASE_STATUSES)
 
