@@ -36,6 +36,7 @@ from station.setup import initialise
 from station.single_instance import AlreadyRunning
 from station.sync_hooks import station_hooks
 from sync.jobs import sync_round
+from sync.relay import mark_exported
 from sync.transport import HubLink
 from sync.usb_bundle import BundleError
 from websec.audit import cli_actor
@@ -443,6 +444,7 @@ def bundle_export_return_command(village: str, target: str, device: int) -> None
         except OSError as exc:
             _remove_partial(target + ".part")
             _fail(f"未导出：{cannot_write(target, exc)}回执包仍保存在本中心，可以再次导出。")
+        mark_exported(bundle)
         access_log.record("usb_return_export", actor_name=cli_actor(), obj=village,
                           detail=f"{bundle.source} 第 {bundle.seq} 号离线包的回执包")
     click.echo(f"已导出 {bundle.source} 的回执包（答复第 {bundle.seq} 号离线包）到 {target}")

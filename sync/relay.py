@@ -219,16 +219,24 @@ def _keep_answer(bundle: RelayBundle, answer: dict[str, Any]) -> None:
 
 
 def return_for(station_code: str, device: int = 0) -> RelayBundle:
-    """The newest return bundle for a village (it answers everything the older ones did), marked exported."""
+    """The newest return bundle for a village (it answers everything the older ones did).
+
+    Not marked exported here: :func:`mark_exported` once it is on the stick, so a stick that was not
+    there leaves it shown as 回执包待导出.
+    """
     bundle = (RelayBundle.select().where((RelayBundle.direction == DOWN) & (RelayBundle.station_code == station_code)
                                          & (RelayBundle.device == device))
               .order_by(RelayBundle.seq.desc()).first())
     if bundle is None or bundle.data is None:
         raise BundleError(f"还没有 {station_code}（{device_name(device)}）的县级回执包：请先把它的离线包转发县级（同步一次）。")
+    return bundle
+
+
+def mark_exported(bundle: RelayBundle) -> None:
+    """The return bundle was written out for the village."""
     with db.atomic("IMMEDIATE"):
         bundle.state, bundle.done_at = EXPORTED, now()
         bundle.save(only=[RelayBundle.state, RelayBundle.done_at])  # not the bytes again
-    return bundle
 
 
 def relay_counts() -> dict[str, int]:

@@ -70,7 +70,8 @@ def import_file(data: Source, hooks: StationHooks) -> Imported:
 
 
 def return_bundle(station_code: str, device: int = 0) -> RelayBundle:
-    """The newest return bundle for a village's PC or ``device`` (a township exports it onto the stick)."""
+    """The newest return bundle for a village's PC or ``device`` (a township exports it onto the stick);
+    call :func:`sync.relay.mark_exported` once it is written out."""
     if not is_township():
         raise BundleError("只有乡镇便民服务中心保管村站的回执包。")
     return return_for(station_code.strip(), device)

@@ -25,7 +25,7 @@ from station.services.station_info import get_profile
 from station.sync_hooks import station_hooks
 from station.views.access import FRONT_OFFICE, TOWNSHIP, log_access
 from sync import state
-from sync.relay import held
+from sync.relay import held, mark_exported
 from sync.usb_bundle import SUFFIX, BundleError
 from sync.usb_export import USB_PROGRESS, last_export, record_progress
 from websec.roles import roles_required
@@ -125,6 +125,7 @@ def export_return():  # noqa: ANN201
     except BundleError as exc:
         flash(f"未导出：{exc.message}", "error")
         return redirect(url_for("usb.index"))
+    mark_exported(bundle)  # its bytes are in hand: the download carries them
     log_access("usb_return_export", obj=village, detail=f"{bundle.source} 第 {bundle.seq} 号离线包的回执包")
     return send_file(io.BytesIO(bytes(bundle.data)), mimetype="application/octet-stream", as_attachment=True,
                      download_name=f"{village}{f'-{device:02d}' if device else ''}-回执包-{bundle.seq:03d}{SUFFIX}")

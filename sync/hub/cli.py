@@ -184,7 +184,8 @@ def add_device_command(code: str, name: str) -> None:
         except HubError as exc:
             _fail(exc.message)
     click.echo(f"设备已登记：站点 {code} 的第 {device.number} 号设备“{device.name}”")
-    click.echo("以下密钥只显示这一次，请在该设备上执行 python -m station link … --device 编号：")
+    click.echo(f"以下密钥只显示这一次。请在该设备上执行（随后按提示粘贴 device_secret）：\n"
+               f"  python -m station link --hub 县级平台地址 --code {code} --device {device.number}")
     click.echo(f"  station_code = {code}")
     click.echo(f"  device = {device.number}")
     click.echo(f"  device_secret = {secret}")

@@ -85,6 +85,7 @@ def test_add_device_prints_its_number_and_secret_once_and_revoke_needs_a_reason(
     result = runner.invoke(cli, ["add-device", "ST09", "上门笔记本"])
     assert result.exit_code == 0, result.output
     assert "device = 1" in result.output and "device_secret = " in result.output
+    assert "python -m station link --hub 县级平台地址 --code ST09 --device 1" in result.output  # the command to type
     assert runner.invoke(cli, ["add-device", "ST09", "上门笔记本"]).exit_code == 1  # the name is taken
     result = runner.invoke(cli, ["revoke-device", "ST09", "上门笔记本", "--reason", " "])
     assert result.exit_code == 1 and "停用原因" in result.output

@@ -88,8 +88,18 @@ def test_a_return_bundle_onto_a_stick_that_is_not_there_says_so_and_can_be_expor
     result = runner.invoke(cli, [*township, "bundle", "export-return", "ST141081102201", str(missing)])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert "未导出：无法写入" in result.output and "可以再次导出" in result.output
+    assert _return_state(tmp_path / "township") == "回执包待导出"  # the page does not claim it went out
     back = runner.invoke(cli, [*township, "bundle", "export-return", "ST141081102201", str(tmp_path / "r.bmz")])
     assert back.exit_code == 0 and (tmp_path / "r.bmz").read_bytes() == answer
+    assert _return_state(tmp_path / "township") == "回执包已导出"
+
+
+def _return_state(folder) -> str:  # noqa: ANN001
+    from station import create_app
+    from sync.relay import DOWN, RelayBundle
+
+    with create_app(instance_path=str(folder)).app_context(), db.connection_context():
+        return RelayBundle.get(RelayBundle.direction == DOWN).state_label
 
 
 def test_the_instance_folder_may_follow_the_word_bundle_too(runner, tmp_path):  # noqa: F811
