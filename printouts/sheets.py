@@ -181,8 +181,9 @@ def ledger(station: StationInfo, day: date, rows: Iterable[LedgerRow], end: date
     if visits:
         story += [b.space(3), b.p(f"上门服务（{len(visits)} 次）", s.body), b.space(1), _visits_table(b, visits, day != end),
                   b.p("服务对象姓名、地址已按规定遮蔽。", s.small)]
-    # the day it is signed, written by hand: a month's ledger taken on the 2nd printed the 31st here
-    story += [b.space(4), b.p(f"制表人：{'　' * 8}　　审核人：{'　' * 8}　　日期：{'　' * 3}年{'　' * 2}月{'　' * 2}日")]
+    # lines to sign and date by hand (a paragraph collapses blank space: the names had no room, and a month's
+    # ledger taken on the 2nd printed the 31st as its date)
+    story += [b.space(4), b.p(f"制表人：{'_' * 16}　　审核人：{'_' * 16}　　日期：{'_' * 8}年{'_' * 5}月{'_' * 5}日")]
     info = PageInfo(footer_left=f"{station.name}（{station.code}）  办件台账  {period}",
                     header=f"{station.name}  办件台账  {period}",
                     title=f"办件台账 {day.isoformat()}" + (f" 至 {end.isoformat()}" if end != day else ""))

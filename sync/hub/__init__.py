@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, appcontext_pushed, g, jsonify, request
+from flask import Flask, Response, appcontext_pushed, g, jsonify, render_template, request
 from werkzeug.routing import IntegerConverter, Map
 
 from rules import labels
@@ -206,7 +206,10 @@ def configure_errors(app: Flask) -> None:
         def handle(exc: Exception) -> tuple[Response | str, int]:
             if request.path.startswith(protocol.API_PREFIX):
                 return jsonify(error=code, message=api_message), status
-            return page_text, status
+            try:  # a page a phone shows at its size, with a way on (the bare words were tiny and a dead end)
+                return render_template("hub/error.html", text=page_text), status
+            except Exception:  # noqa: BLE001 — an error page must answer, whatever failed
+                return page_text, status
 
         return handle
 

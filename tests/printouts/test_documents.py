@@ -322,14 +322,14 @@ def test_the_transfer_sheet_leaves_room_to_sign_each_handover_still_to_come(stat
 
 def test_the_countys_ledger_names_each_cases_station_and_leaves_the_signing_date_to_the_pen(
         station: StationInfo) -> None:
-    """The county's PDF had no station column (a 同步 column it never fills instead), and a month's ledger
-    taken on the 2nd printed 日期：…31日 under the signatures."""
+    """The county's PDF had no station column (a 同步 column it never fills instead), a month's ledger taken on
+    the 2nd printed 日期：…31日 under the signatures, and the names had no room (blank space collapsed)."""
     rows = [replace(r, station_name="东关村便民服务站" if i % 2 else "西关村便民服务站")
             for i, r in enumerate(sample_ledger_rows(4))]
     county = flat(pdftotext(ledger(station, date(2025, 3, 1), rows, date(2025, 3, 31))))
     assert "服务站" in county and "东关村便民服务站" in county and "西关村便民服务站" in county
     assert "同步" not in county
-    assert "日期：2025年3月31日" not in county and re.search(r"日期：\s*年\s*月\s*日", county)
+    assert "日期：2025年3月31日" not in county and re.search(r"制表人：_{16}.*审核人：_{16}.*日期：_+年_+月_+日", county)
     own = flat(pdftotext(ledger(station, date(2025, 3, 1), sample_ledger_rows(4), date(2025, 3, 31))))
     assert "同步" in own and "西关村便民服务站" not in own  # a station's own ledger keeps its sync column
 
