@@ -100,6 +100,20 @@ def test_a_bad_rating_without_its_reason_is_refused_and_nothing_stored(hub_app, 
     assert _changes(hub_app, protocol.CHANGE_EVALUATION) == []
 
 
+def test_a_refused_rating_keeps_what_the_resident_chose_and_typed(hub_app, hub_client, station_a, make_event):
+    """A 差评 without its reason came back as an empty form: her account of what happened was wiped."""
+    case_id = _submit(station_a, make_event)
+    _complete(hub_app, case_id)
+    words = "窗口说<材料>不齐，又跑了一趟"
+    page = _rate(hub_client, case_id, level="very_dissatisfied", reason_tag__very_dissatisfied="",
+                 reason_text=words).get_data(as_text=True)
+    form = page.split('class="rate-form"', 1)[1].split("</form>", 1)[0]
+    assert 'value="very_dissatisfied" required checked' in form
+    assert "窗口说&lt;材料&gt;不齐，又跑了一趟</textarea>" in form  # kept, and escaped
+    fresh = hub_client.get(f"/q/{CODE}").get_data(as_text=True)
+    assert words not in fresh and " checked" not in fresh.split('class="rate-form"', 1)[1]
+
+
 def test_a_code_rates_only_its_own_case(hub_app, hub_client, station_a, station_b, make_event):
     mine = _submit(station_a, make_event)
     other = _submit(station_b, make_event, "0THER001")  # another station's case (another county's: not here at all)

@@ -28,10 +28,11 @@ def _limit() -> RateLimit:
 
 
 def _page(code: str, cases: list[public.Progress] | None, error: str | None, status: int = 200,
-          done: str = "") -> tuple[str, int]:
+          done: str = "", typed: dict[str, str] | None = None) -> tuple[str, int]:
+    """``typed``: a refused rating's form as sent, shown again in the form it came from."""
     states = {c.case_id: evaluations.public_state(c.case_id) for c in cases or []}
     return render_template("hub/public/progress.html", code=code, cases=cases, error=error, states=states,
-                           rules=rating_rules, done=done), status
+                           rules=rating_rules, done=done, typed=typed or {}), status
 
 
 @bp.get("/q")
@@ -82,6 +83,6 @@ def rate(code: str) -> Response | tuple[str, int]:
                                  fix_days=int(config["REMEDY_FIX_WORKING_DAYS"]))
     except NotFound as exc:
         return _page(typed, None, exc.message, 404)
-    except HubError as exc:
-        return _page(typed, public.lookup(typed), exc.message, 400)
+    except HubError as exc:  # shown again with what the resident chose and typed (her words were wiped)
+        return _page(typed, public.lookup(typed), exc.message, 400, typed=form.to_dict())
     return redirect(url_for("public.progress", code=typed, done="1") + "#rated")
