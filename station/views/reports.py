@@ -60,7 +60,8 @@ def ledger_file(fmt: str):  # noqa: ANN201
     except (PeriodError, DomainError) as exc:
         flash(exc.message, "error")
         return redirect(url_for("reports.index"))
-    response = Response(made.data, mimetype=made.mimetype)
+    # taken as given: as ``mimetype`` Werkzeug appended a second "; charset=utf-8" to "text/csv; charset=utf-8"
+    response = Response(made.data, content_type=made.mimetype)
     disposition = "inline" if fmt == "pdf" else "attachment"
     response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(made.filename)}"
     response.headers["Cache-Control"] = "no-store"  # residents' names: never left in a shared PC's cache

@@ -67,7 +67,7 @@ def test_the_excel_ledger_opens_with_a_frozen_header_real_dates_and_masked_numbe
 
 def test_the_csv_ledger_has_a_bom_and_reads_back_as_chinese(month: MonthCopy) -> None:
     response = _clerk(month).get(f"/reports/ledger.csv?{RANGE}")
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"  # said once
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0][0] == "序号" and rows[0][6] == "村(社区)"
