@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from station.catalog_data import load_demo_catalog
 from station.extensions import db
 from station.models import User
 from station.services.users import create_user
-from station.serving import serve
+from station.serving import PortUnavailable, serve
 from station.setup import initialise
 from sync import state as sync_state
 from sync.hub.extensions import db as hub_db
@@ -97,6 +99,11 @@ def run_demo(data_dir: str, host: str, port: int, hub_port: int, no_serve: bool 
     With `no_serve` the hub still runs on a free loopback port while the month is played (the
     cases travel through real sync rounds), then stops.
     """
+    if not no_serve:
+        taken = _taken(host, ((port, "--port"), (hub_port, "--hub-port")))
+        if taken:  # said before a minute of preparing, not as a traceback after it
+            print(taken, file=sys.stderr)
+            return 2
     base = Path(data_dir).resolve()
     app, logins = prepare_station(base, port)
     hub = start_demo_hub(base, "127.0.0.1" if no_serve else host, 0 if no_serve else hub_port)
@@ -122,8 +129,25 @@ def run_demo(data_dir: str, host: str, port: int, hub_port: int, no_serve: bool 
     print("=" * 60, flush=True)
     if no_serve:
         return 0
-    serve(app, host, port)
+    try:
+        serve(app, host, port)
+    except PortUnavailable as exc:  # taken in the minute the demo was being prepared
+        print(exc.message, file=sys.stderr)
+        return 2
     return 0
+
+
+def _taken(host: str, ports: tuple[tuple[int, str], ...]) -> str:
+    """A Chinese message if one of the demo's ports cannot be listened on, else ""."""
+    for port, option in ports:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                why = PortUnavailable(host, port, exc).message.split("：", 1)[1]
+                return (f"演示未能启动：{why.split('请关闭它')[0]}请关闭占用它的程序，"
+                        f"或换一个端口，例如 {option} {port + 1}。")
+    return ""
 
 
 __all__ = ["prepare_station", "run_demo", "start_demo_hub"]
