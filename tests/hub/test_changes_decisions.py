@@ -136,6 +136,24 @@ def test_a_peer_countys_long_reason_is_recorded_as_it_came(hub_app, station_a, s
     assert payload["status"] == "rejected" and payload["reason"] == "理" * 800
 
 
+def test_a_case_another_county_handles_is_not_decided_here_before_the_two_are_linked(hub_app, station_a, make_event):
+    """跨域办 with no peer link yet: decided here, the case would be decided by the handling county too once
+    the link is added (two decisions for one application). The county's own cases are decided as ever."""
+    from tests.fixtures.hub import case_snapshot
+
+    hub_app.config["AREA_CODE"] = "141081"
+    theirs = make_event(payload=case_snapshot(handling_area="141082"))
+    ours = make_event(payload=case_snapshot(handling_area="141081"))
+    assert [r["status"] for r in station_a.results([theirs, ours])] == ["accepted", "accepted"]
+    with pytest.raises(InvalidTransition) as info:
+        _decide(hub_app, theirs["case_id"], kind="accepted")
+    assert "办理地为 141082" in info.value.message and "添加互联" in info.value.message
+    _decide(hub_app, ours["case_id"], kind="accepted")
+    with hub_app.app_context():
+        assert HubCase.get(HubCase.case_id == theirs["case_id"]).status == "submitted"
+        assert HubCase.get(HubCase.case_id == ours["case_id"]).status == "accepted"
+
+
 def test_complete_requires_result(hub_app, submitted_case):
     _decide(hub_app, submitted_case, kind="accepted")
     with pytest.raises(ValidationError):

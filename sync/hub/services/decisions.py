@@ -141,8 +141,13 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = F
     case = HubCase.get_or_none(HubCase.case_id == case_id)
     if case is None:
         raise NotFound("办件不存在。")
-    if not from_peer and case.handling_area and Peer.select().where(Peer.area_code == case.handling_area).exists():
-        raise InvalidTransition("本件为跨域办，由办理地县级平台受理和办结；其决定将自动同步到本平台。")
+    if not from_peer and case.handling_area:
+        if Peer.select().where(Peer.area_code == case.handling_area).exists():
+            raise InvalidTransition("本件为跨域办，由办理地县级平台受理和办结；其决定将自动同步到本平台。")
+        own = str(current_app.config.get("AREA_CODE") or "")
+        if own and case.handling_area != own:  # decided here, it would be decided there too once linked
+            raise InvalidTransition(f"本件为跨域办，办理地为 {case.handling_area}，不由本县决定；本平台尚未与该县平台互联，"
+                                    "请县级管理员添加互联后，办件将自动转交该县，其决定自动同步到本平台。")
     if not case.snapshot:
         raise InvalidTransition("尚未收到该办件的完整信息（case.submitted），暂不能作出决定。")
     if data.kind not in ALLOWED_FROM:  # a forged form: its word would land in the message
