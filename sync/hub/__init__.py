@@ -18,7 +18,13 @@ from typing import Any
 from flask import Flask, Response, appcontext_pushed, g, jsonify, request
 
 from rules import labels
-from rules.privacy import mask_id_number, mask_licence_number, mask_numbers_in, mask_phone
+from rules.privacy import (
+    mask_certificate_number,
+    mask_id_number,
+    mask_licence_number,
+    mask_numbers_in,
+    mask_phone,
+)
 from sync import protocol
 from sync.hub import prepared
 from sync.hub.admission import Admission, default_slots
@@ -229,6 +235,7 @@ def configure_templates(app: Flask) -> None:
     app.add_template_filter(mask_id_number, "mask_id")  # one masking rule for every screen
     app.add_template_filter(mask_phone, "mask_phone")
     app.add_template_filter(mask_licence_number, "mask_licence")  # a licence number can hold the ID number
+    app.add_template_filter(mask_certificate_number, "mask_certificate")  # a 残疾人证's too
     app.add_template_filter(mask_numbers_in, "mask_numbers")  # free text a clerk typed (a conflict's note)
     app.add_template_filter(labels.label, "label")  # the glossary's words, as on paper
     app.add_template_filter(labels.limit_text, "limit_text")  # 20个工作日, never a bare 20
