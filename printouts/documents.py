@@ -29,7 +29,13 @@ from rules.labels import (
     RETURNED_ORIGINAL_NOTES,
     SUPPLY_FORMS,
 )
-from rules.privacy import mask_id_number, mask_licence_number, mask_numbers_in, mask_phone
+from rules.privacy import (
+    mask_certificate_number,
+    mask_id_number,
+    mask_licence_number,
+    mask_numbers_in,
+    mask_phone,
+)
 
 Row = tuple[str, object, bool]
 
@@ -429,7 +435,7 @@ def delivery_slip(station: StationInfo, case: CaseDoc, layout: str | Layout = "a
     if case.result_text:
         rows.append(("结果说明", _typed(case.result_text), True))
     if case.result_certificate_no:
-        rows.append(("证书编号", mask_licence_number(case.result_certificate_no), False))
+        rows.append(("证书编号", mask_certificate_number(case.result_certificate_no), False))
     if d is not None:
         rows.append(("送达方式", PICKUP_METHODS.get(d.method, d.method), False))
         rows.append(("送达日期" if d.method != "post" else "寄出日期", fmt_date(d.delivered_on), False))

@@ -157,6 +157,22 @@ def mask_licence_number(number: str | None) -> str:
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
+_STARTS_WITH_ID = re.compile(r"^\d{17}[\dXx]")
+
+
+def mask_certificate_number(number: str | None) -> str:
+    """A result's certificate number as a screen or a paper shows it: whole, unless it holds a personal number.
+
+    A 残疾人证's number is its holder's ID number and two digits (11010519491231002X42): masked as a licence
+    number (110105**********2X42); any other ID- or phone-like number inside is masked as in free text;
+    an ordinary number (GLJT-2026-0042) stays whole, so staff can match it against the certificate.
+    """
+    value = (number or "").strip()
+    if _STARTS_WITH_ID.match(value):
+        return mask_licence_number(value)
+    return mask_numbers_in(value)
+
+
 # --- numbers a page shows masked, one of them revealed on purpose (the county's and the station's case page) ---
 
 #: Wherever one of these keys stands (a person's entry, a form's field, a material row), its value is that one

@@ -19,7 +19,14 @@ from flask import Flask, Response, appcontext_pushed, g, jsonify, render_templat
 from werkzeug.routing import IntegerConverter, Map
 
 from rules import labels
-from rules.privacy import mask_id_number, mask_licence_number, mask_name, mask_numbers_in, mask_phone
+from rules.privacy import (
+    mask_certificate_number,
+    mask_id_number,
+    mask_licence_number,
+    mask_name,
+    mask_numbers_in,
+    mask_phone,
+)
 from sync import protocol
 from sync.hub import prepared
 from sync.hub.admission import Admission, default_slots
@@ -243,6 +250,7 @@ def configure_templates(app: Flask) -> None:
     app.add_template_filter(mask_phone, "mask_phone")
     app.add_template_filter(mask_licence_number, "mask_licence")  # a licence number can hold the ID number
     app.add_template_filter(mask_name, "mask_name")  # 赵*英 on lists leaders put on a screen (四条线), as the station does
+    app.add_template_filter(mask_certificate_number, "mask_certificate")  # a 残疾人证's too
     app.add_template_filter(mask_numbers_in, "mask_numbers")  # free text a clerk typed (a conflict's note)
     app.add_template_filter(labels.label, "label")  # the glossary's words, as on paper
     app.add_template_filter(labels.limit_text, "limit_text")  # 20个工作日, never a bare 20

@@ -86,3 +86,16 @@ def test_a_field_is_cut_into_masked_numbers_each_revealed_alone_by_its_path(key,
         assert number_at(key, value, str(n)) == (number, f"第{n + 1}个号码" if len(numbers) > 1 else "号码")
     assert number_at(key, value, str(len(numbers))) is None
     assert number_at(key, value, "00") is None
+
+
+@pytest.mark.parametrize(("certificate", "shown"), [
+    ("11010519491231002X42", "110105**********2X42"),  # a 残疾人证: the holder's ID number and two digits
+    ("11010519491231002142", "110105**********2142"),
+    ("GLJT-2026-0042", "GLJT-2026-0042"),  # an ordinary certificate stays whole, to match it against the paper
+    ("残证13912345678号", "残证139****5678号"),
+    ("", ""),
+])
+def test_a_certificate_number_is_masked_only_where_it_holds_a_personal_number(certificate, shown):
+    from rules.privacy import mask_certificate_number
+
+    assert mask_certificate_number(certificate) == shown
