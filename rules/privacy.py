@@ -175,6 +175,18 @@ def mask_certificate_number(number: str | None) -> str:
 
 # --- numbers a page shows masked, one of them revealed on purpose (the county's and the station's case page) ---
 
+#: Every screen's masking filters, by the name templates use, for the station and the county alike: one
+#: masking rule for every page (a template of either app says ``x|mask_id``, never a rule of its own).
+MASKING_FILTERS: dict[str, Callable[[str | None], str]] = {
+    "mask_id": mask_id_number,
+    "mask_phone": mask_phone,
+    "mask_name": mask_name,  # 赵*英 on lists (and the 四条线 a leader puts on a screen)
+    "mask_licence": mask_licence_number,  # a licence number can hold the ID number
+    "mask_certificate": mask_certificate_number,  # a 残疾人证's holds the ID number
+    "mask_numbers": mask_numbers_in,  # free text someone typed (a county's reason, a note)
+}
+
+
 #: Wherever one of these keys stands (a person's entry, a form's field, a material row), its value is that one
 #: number, masked whole; any other text is searched with :func:`numbers_in`.
 MASK_BY_KEY: dict[str, Callable[[str], str]] = {

@@ -19,14 +19,7 @@ from flask import Flask, Response, appcontext_pushed, g, jsonify, render_templat
 from werkzeug.routing import IntegerConverter, Map
 
 from rules import labels
-from rules.privacy import (
-    mask_certificate_number,
-    mask_id_number,
-    mask_licence_number,
-    mask_name,
-    mask_numbers_in,
-    mask_phone,
-)
+from rules.privacy import MASKING_FILTERS
 from sync import protocol
 from sync.hub import prepared
 from sync.hub.admission import Admission, default_slots
@@ -246,12 +239,7 @@ def configure_templates(app: Flask) -> None:
             return f"{seconds // 3600} 小时"
         return f"{seconds // 86400} 天 {seconds % 86400 // 3600} 小时"
 
-    app.add_template_filter(mask_id_number, "mask_id")  # one masking rule for every screen
-    app.add_template_filter(mask_phone, "mask_phone")
-    app.add_template_filter(mask_licence_number, "mask_licence")  # a licence number can hold the ID number
-    app.add_template_filter(mask_name, "mask_name")  # 赵*英 on lists leaders put on a screen (四条线), as the station does
-    app.add_template_filter(mask_certificate_number, "mask_certificate")  # a 残疾人证's too
-    app.add_template_filter(mask_numbers_in, "mask_numbers")  # free text a clerk typed (a conflict's note)
+    app.jinja_env.filters.update(MASKING_FILTERS)  # one masking rule for every screen, the station's too
     app.add_template_filter(labels.label, "label")  # the glossary's words, as on paper
     app.add_template_filter(labels.limit_text, "limit_text")  # 20个工作日, never a bare 20
     app.add_template_global(workdays.provisional_warning)  # （暂定） beside a date counted without holiday data
