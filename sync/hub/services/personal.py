@@ -78,9 +78,7 @@ def seal_snapshot(payload: dict[str, Any]) -> dict[str, Any]:
     for person in PEOPLE:
         fields = snapshot.get(person)
         if isinstance(fields, dict) and any(name in fields for name in SEALED_FIELDS):
-            kept = {name: value for name, value in fields.items() if name not in SEALED_FIELDS}
-            kept[SEALED_KEY] = ring.seal(json_bytes({name: fields[name] for name in SEALED_FIELDS if name in fields}))
-            snapshot[person] = kept
+            snapshot[person] = _sealed_apart(ring, fields, SEALED_FIELDS)
     for part in SEALED_PARTS:
         if part in snapshot:
             snapshot[part] = seal_part(snapshot[part])
@@ -105,26 +103,27 @@ def open_part(stored: Any) -> Any:
 
 def seal_materials(rows: list[Any]) -> list[Any]:
     """Material rows as stored: each row's licence number and record sealed under its ``"sealed"`` key."""
-    sealed = []
-    for row in rows:
-        if isinstance(row, dict) and any(row.get(name) for name in SEALED_MATERIAL_KEYS):
-            kept = {name: value for name, value in row.items() if name not in SEALED_MATERIAL_KEYS}
-            kept[SEALED_KEY] = key_ring.obj.seal(json_bytes({name: row[name] for name in SEALED_MATERIAL_KEYS
-                                                             if name in row}))
-            row = kept
-        sealed.append(row)
-    return sealed
+    ring = key_ring.obj
+    return [_sealed_apart(ring, row, SEALED_MATERIAL_KEYS)
+            if isinstance(row, dict) and any(row.get(name) for name in SEALED_MATERIAL_KEYS) else row
+            for row in rows]
 
 
-def _open_materials(rows: list[Any]) -> list[Any]:
-    opened = []
-    for row in rows:
-        if isinstance(row, dict) and isinstance(row.get(SEALED_KEY), str):
-            plain = {name: value for name, value in row.items() if name != SEALED_KEY}
-            plain.update(json.loads(key_ring.unseal(row[SEALED_KEY])))
-            row = plain
-        opened.append(row)
-    return opened
+def _sealed_apart(ring: Any, fields: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """``fields`` with those of ``names`` it holds taken out and sealed together under its ``"sealed"`` key
+    (a person's numbers and address, a material's licence): the rest stays readable without the key."""
+    kept = {name: value for name, value in fields.items() if name not in names}
+    kept[SEALED_KEY] = ring.seal(json_bytes({name: fields[name] for name in names if name in fields}))
+    return kept
+
+
+def _opened_apart(fields: Any) -> Any:
+    """What :func:`_sealed_apart` stored, whole again; anything else (stored before sealing) as it is."""
+    if not (isinstance(fields, dict) and isinstance(fields.get(SEALED_KEY), str)):
+        return fields
+    plain = {name: value for name, value in fields.items() if name != SEALED_KEY}
+    plain.update(json.loads(key_ring.unseal(fields[SEALED_KEY])))
+    return plain
 
 
 def open_snapshot(snapshot: dict[str, Any] | None) -> dict[str, Any]:
@@ -132,16 +131,13 @@ def open_snapshot(snapshot: dict[str, Any] | None) -> dict[str, Any]:
     licence number opened and put back)."""
     opened = dict(snapshot or {})
     for person in PEOPLE:
-        fields = opened.get(person)
-        if isinstance(fields, dict) and isinstance(fields.get(SEALED_KEY), str):
-            plain = {name: value for name, value in fields.items() if name != SEALED_KEY}
-            plain.update(json.loads(key_ring.unseal(fields[SEALED_KEY])))
-            opened[person] = plain
+        if person in opened:
+            opened[person] = _opened_apart(opened[person])
     for part in SEALED_PARTS:
         if isinstance(opened.get(part), str):
             opened[part] = open_part(opened[part])
     if isinstance(opened.get("materials"), list):
-        opened["materials"] = _open_materials(opened["materials"])
+        opened["materials"] = [_opened_apart(row) for row in opened["materials"]]
     return opened
 
 
