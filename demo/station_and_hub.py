@@ -144,9 +144,7 @@ def _taken(host: str, ports: tuple[tuple[int, str], ...]) -> str:
             try:
                 probe.bind((host, port))
             except OSError as exc:
-                why = PortUnavailable(host, port, exc).message.split("：", 1)[1]
-                return (f"演示未能启动：{why.split('请关闭它')[0]}请关闭占用它的程序，"
-                        f"或换一个端口，例如 {option} {port + 1}。")
+                return PortUnavailable(host, port, exc, who="演示", option=option).message
     return ""
 
 
