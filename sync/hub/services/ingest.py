@@ -247,25 +247,24 @@ def _stored_and_waiting(station: Station, event_ids: list[str],
     "Session 11"), so the conflicts ride with the events' read. The conflicts of a batch's cases
     are read even for the events already held (a resent batch), whose answers never ask for them.
     """
-    known: dict[str, Any] = {}
     if not event_ids:
-        return known, set()
-    if len(event_ids) > IN_CLAUSE or len(case_ids) > IN_CLAUSE or not case_ids:
-        for sql, chunk in where_in(Event, ("event_id", "station_id", "digest"), "event_id", event_ids):
-            for event_id, station_id, digest in db.execute_sql(sql, chunk).fetchall():
+        return {}, set()
+    reads = where_in(Event, ("event_id", "station_id", "digest"), "event_id", event_ids)
+    waiting: set[str] | None = None
+    if len(event_ids) <= IN_CLAUSE and 0 < len(case_ids) <= IN_CLAUSE:
+        (events_sql, _ids), = reads
+        # "NULL, NULL, case_id": a conflict's row has no event id, which every stored event has
+        reads = [(f'{events_sql} UNION ALL SELECT NULL, NULL, "case_id" FROM "{Conflict._meta.table_name}" '
+                  f'WHERE "case_id" IN ({", ".join([db.param] * len(case_ids))}) '
+                  f'AND "station_id" = {db.param} AND "resolved_at" IS NULL', [*event_ids, *case_ids, station.id])]
+        waiting = set()
+    known: dict[str, Any] = {}
+    for sql, params in reads:
+        for event_id, station_id, digest in db.execute_sql(sql, params).fetchall():
+            if event_id is None:
+                waiting.add(digest)  # the UNION's conflict rows: their case id
+            else:
                 known[event_id] = SimpleNamespace(event_id=event_id, station_id=station_id, digest=digest)
-        return known, None
-    (events_sql, _ids), = where_in(Event, ("event_id", "station_id", "digest"), "event_id", event_ids)
-    # "NULL, NULL, case_id": a conflict's row has no event id, which every stored event has
-    sql = (f'{events_sql} UNION ALL SELECT NULL, NULL, "case_id" FROM "{Conflict._meta.table_name}" '
-           f'WHERE "case_id" IN ({", ".join([db.param] * len(case_ids))}) '
-           f'AND "station_id" = {db.param} AND "resolved_at" IS NULL')
-    waiting: set[str] = set()
-    for event_id, station_id, digest in db.execute_sql(sql, [*event_ids, *case_ids, station.id]).fetchall():
-        if event_id is None:
-            waiting.add(digest)
-        else:
-            known[event_id] = SimpleNamespace(event_id=event_id, station_id=station_id, digest=digest)
     return known, waiting
 
 
