@@ -40,12 +40,6 @@ from rules.privacy import (
 Row = tuple[str, object, bool]
 
 
-def _typed(text: str) -> str:
-    """Free text someone typed (a county clerk's 补正 reason, an agent's note): a relative's phone or ID
-    number inside it is masked like every other number on paper, as the case page masks it."""
-    return mask_numbers_in(text)
-
-
 def receipt_title(case: CaseDoc) -> str:
     """受理凭证 only where the station holds the power to accept (DOMAIN.md "Who accepts")."""
     if case.decision == "accepted":
@@ -198,7 +192,7 @@ def _not_needed_lines(materials: Sequence[MaterialLine]) -> list[str]:
     lines = []
     for m in materials:
         if m.status == "not_applicable":
-            lines.append(f"{m.name}（不适用{'：' + _typed(m.note) if m.note else ''}）")
+            lines.append(f"{m.name}（不适用{'：' + mask_numbers_in(m.note) if m.note else ''}）")
         elif m.status == "in_bundle":
             lines.append(f"{m.name}（由本件事前项办结后出具）")
     return lines
@@ -361,12 +355,12 @@ def supplement_notice(station: StationInfo, case: CaseDoc, layout: str | Layout 
                   + (f"（{when}）" if when else "") + "，需补正下列材料或内容："),
               b.space(1.5), b.kv_table(_identity_rows(station, case)), b.p("需补正的内容", b.s.heading)]
     if not case.supplement_items:  # asked by a description alone: that description is what to bring
-        story.append(b.p(_typed(case.supplement_reason)))
+        story.append(b.p(mask_numbers_in(case.supplement_reason)))
     else:
-        story.append(b.grid(["序号", "补正内容"], [[str(i), _typed(x)] for i, x in enumerate(case.supplement_items, 1)],
+        story.append(b.grid(["序号", "补正内容"], [[str(i), mask_numbers_in(x)] for i, x in enumerate(case.supplement_items, 1)],
                             [0.12, 0.88]))
     if case.supplement_items and case.supplement_reason:
-        story += [b.p("补正原因", b.s.heading), b.p(_typed(case.supplement_reason))]
+        story += [b.p("补正原因", b.s.heading), b.p(mask_numbers_in(case.supplement_reason))]
     due = (f"请于{fmt_date(case.supplement_due)}前" if case.supplement_due else "请尽快") + \
         "携带本通知及补正材料到本站办理，也可联系代办员上门收取。"
     story += _note_list(b, "须知", [due, "补正期间不计入办理时限，自补正材料齐全之日起继续计算。",
@@ -388,7 +382,7 @@ def completion_notice(station: StationInfo, case: CaseDoc, layout: str | Layout 
               b.space(1.5),
               b.kv_table([*_identity_rows(station, case), ("办理结果", outcome, False),
                           ("办结时间", fmt_datetime(case.completed_at), False),
-                          ("结果说明", _typed(case.result_text), True), ("领取方式", pickup, False),
+                          ("结果说明", mask_numbers_in(case.result_text), True), ("领取方式", pickup, False),
                           ("领取地点", where, True)])]
     notes = ["领取时请携带本通知及申请人身份证件；委托他人领取的，需携带委托书及代领人身份证件。",
              "对办理结果有异议的，可依法申请行政复议或提起行政诉讼。",
@@ -412,11 +406,11 @@ def supplement_receipt(station: StationInfo, case: CaseDoc, layout: str | Layout
               b.space(1.5), b.kv_table(_identity_rows(station, case)), b.p("补正材料", b.s.heading),
               b.grid(["序号", "材料", "补正情况"],
                      [[str(i), line.name, SUPPLY_FORMS.get(line.supplied_as, line.supplied_as)
-                       + (f"（{_typed(line.note)}）" if line.note else "")]
+                       + (f"（{mask_numbers_in(line.note)}）" if line.note else "")]
                       for i, line in enumerate(case.supplied, 1)] or [["—", "（未列具体材料）", ""]],
                      [0.1, 0.45, 0.45])]
     if case.supplied_note:
-        story += [b.p("补正说明", b.s.heading), b.p(_typed(case.supplied_note))]
+        story += [b.p("补正说明", b.s.heading), b.p(mask_numbers_in(case.supplied_note))]
     story += _note_list(b, "须知", ["原件经核验后当场退还，本站只留存复印件或扫描件。",
                                    "办理时限自补正材料齐全之日起继续计算；审核结果可凭查询码查询。"])
     return _sign_off(b, story, station, case, title, ["申请人（代理人）签字：", _DATE_LINE],
@@ -433,7 +427,7 @@ def delivery_slip(station: StationInfo, case: CaseDoc, layout: str | Layout = "a
     outcome = RESULTS.get(case.result or "", "已办结")
     rows: list[Row] = [*_identity_rows(station, case), ("办理结果", outcome, False)]
     if case.result_text:
-        rows.append(("结果说明", _typed(case.result_text), True))
+        rows.append(("结果说明", mask_numbers_in(case.result_text), True))
     if case.result_certificate_no:
         rows.append(("证书编号", mask_certificate_number(case.result_certificate_no), False))
     if d is not None:
@@ -442,14 +436,14 @@ def delivery_slip(station: StationInfo, case: CaseDoc, layout: str | Layout = "a
         if d.method == "window":
             who = COLLECTOR_KINDS.get(d.collector_kind, "") + " " + d.collector_name
             if d.collector_relation:
-                who += f"（{_typed(d.collector_relation)}）"
+                who += f"（{mask_numbers_in(d.collector_relation)}）"
             rows.append(("领取人", who.strip(), False))
             rows.append((f"领取人{d.collector_cert_name}", mask_id_number(d.collector_id_number), False))
         elif d.method == "post":
             rows.append(("EMS 邮件号", d.ems_no, False))
             rows.append(("邮寄地址", d.address, True))
         else:
-            rows.append(("签收人", _typed(d.receiver), False))
+            rows.append(("签收人", mask_numbers_in(d.receiver), False))
     story += [b.p(f"申请人{case.applicant_name}申请的“{case.item_name}”事项已办结，办理结果送达情况如下："),
               b.space(1.5), b.kv_table(rows)]
     story += _note_list(b, "须知", ["对办理结果有异议的，可依法申请行政复议或提起行政诉讼。",

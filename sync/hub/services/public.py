@@ -87,11 +87,6 @@ def _day(value: Any) -> str:
     return ""
 
 
-def _typed(text: str | None) -> str:
-    """Text a county clerk typed, as this page may show it: every ID-like and phone-like number masked."""
-    return mask_numbers_in(text)
-
-
 def station_phone(station: Station) -> str:
     """The station's phone for a ``tel:`` link, when the county set one in the station's settings.
 
@@ -135,13 +130,13 @@ def progress(case: HubCase, station: Station) -> Progress:
         elif decision.kind == "supplement":
             names = "、".join(str(i.get("name") or "") for i in decision.supplement_items or [] if isinstance(i, dict))
             # what was asked, in the past: "需补正" under it read as still owed after the station sent it
-            lines = tuple(x for x in (f"要求补交：{names}" if names else "", _typed(decision.reason)) if x)
+            lines = tuple(x for x in (f"要求补交：{names}" if names else "", mask_numbers_in(decision.reason)) if x)
             step = Step("需要补正材料", text, lines)
         elif decision.kind == "rejected":
-            step = Step("不予受理", text, (f"理由：{_typed(decision.reason)}",) if decision.reason else ())
+            step = Step("不予受理", text, (f"理由：{mask_numbers_in(decision.reason)}",) if decision.reason else ())
         else:
             word = RESULTS.get(decision.result or "", "")
-            step = Step(f"已办结：{word}", text, tuple(x for x in (_typed(decision.result_text),) if x))
+            step = Step(f"已办结：{word}", text, tuple(x for x in (mask_numbers_in(decision.result_text),) if x))
         timed.append((at, 2, step))
     for answer in snapshot.get("supplements") or []:
         if isinstance(answer, dict):
@@ -184,7 +179,7 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
             if last is not None and last.kind == "supplement":
                 view.now_lines = [str(i.get("name") or "") for i in last.supplement_items or [] if isinstance(i, dict)]
                 if last.reason:
-                    view.now_lines.append(f"说明：{_typed(last.reason)}")
+                    view.now_lines.append(f"说明：{mask_numbers_in(last.reason)}")
     elif status == "accepted":
         view.status_word = "正在办理"
         received = case.received_time or case.created_at
@@ -200,12 +195,12 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
         view.status_word = "不予受理"
         view.now_title = "您的申请未被受理。如有疑问，请联系服务站。"
         view.result_word = "不予受理"
-        view.result_text = _typed(last.reason) if last is not None else ""
+        view.result_text = mask_numbers_in(last.reason) if last is not None else ""
     elif status in ("completed", "delivered"):
         done = next((d for d in reversed(decisions) if d.kind == "completed"), None)
         view.result_word = RESULTS.get(done.result or "", "") if done else ""
-        view.result_text = _typed(done.result_text) if done else ""
-        view.certificate_no = _typed(done.certificate_no) if done else ""
+        view.result_text = mask_numbers_in(done.result_text) if done else ""
+        view.certificate_no = mask_numbers_in(done.certificate_no) if done else ""
         if status == "delivered":
             view.status_word = "已送达"
             view.now_title = "结果已送达，办理完毕。"
