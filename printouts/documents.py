@@ -225,11 +225,16 @@ def collection_receipt(station: StationInfo, case: CaseDoc, layout: str | Layout
     if received:
         story += [b.p(f"收取材料（共{len(received)}项）", b.s.heading), _materials_table(b, received)]
     deferred = [m for m in case.materials if m.status == "deferred"]
-    notes = ["请妥善保管本凭证，凭查询码或扫描二维码查询办理进度，办结后可对本次服务进行评价。",
-             "领取结果时请携带本凭证及申请人身份证件；委托他人领取的，另需委托书及代领人身份证件。"]
+    missing = [m for m in case.materials if m.status == "missing"]
+    paper = "凭证" if case.decision == "accepted" else "回执"
+    notes = [f"请妥善保管本{paper}，凭查询码或扫描二维码查询办理进度，办结后可对本次服务进行评价。",
+             f"领取结果时请携带本{paper}及申请人身份证件；委托他人领取的，另需委托书及代领人身份证件。"]
     not_needed = _not_needed_lines(case.materials)
     if not_needed:
         notes.insert(0, "以下材料本次无需提交：" + "；".join(not_needed) + "。")
+    if missing:  # she holds a 一次性告知书 for them too: the receipt must not leave them unsaid
+        notes.insert(0, f"尚未提交的材料（共{len(missing)}项）：" + "、".join(m.name for m in missing)
+                     + "。请按《一次性告知书》补齐后交至本站。")
     if deferred:
         notes.insert(0, f"其中{len(deferred)}项材料为容缺后补，请按《容缺受理通知书》载明的日期补交，逾期将影响办理。")
     story += _note_list(b, "温馨提示", notes)
@@ -243,16 +248,25 @@ def notice_missing(station: StationInfo, case: CaseDoc, layout: str | Layout = "
     title = "一次性告知书"
     b, story = _start(station, case, title, layout)
     missing = [m for m in case.materials if m.status == "missing"]
-    story += [b.p(f"申请人{case.applicant_name}：您于{fmt_datetime(case.received_at)}申请办理“{case.item_name}”事项，"
-                  f"经核查，申请材料尚不齐全。根据《中华人民共和国行政许可法》第三十二条规定，现将需要补齐的"
-                  f"全部材料一次性告知如下（共{len(missing)}项）。请补齐后携带本告知书到本站办理，"
-                  f"无需再次说明情况。"),
-              b.space(1.5), b.kv_table(_identity_rows(station, case))]
+    if case.decision == "not_collected":
+        intro = (f"申请人{case.applicant_name}：您于{fmt_datetime(case.received_at)}申请办理“{case.item_name}”事项，"
+                 f"经核查，申请材料尚不齐全。根据《中华人民共和国行政许可法》第三十二条规定，现将需要补齐的"
+                 f"全部材料一次性告知如下（共{len(missing)}项）。请补齐后携带本告知书到本站办理，无需再次说明情况。")
+        last_note = "补齐材料后，本站将当场收件并出具回执。"
+    else:
+        # taken in with an auxiliary material still to come: the resident also holds a receipt saying the case
+        # was collected (or accepted), and this paper must not tell her it was not
+        done = "受理" if case.decision == "accepted" else "收件"
+        intro = (f"申请人{case.applicant_name}：您于{fmt_datetime(case.received_at)}申请办理“{case.item_name}”事项，"
+                 f"本站已{done}（见{receipt_title(case)}）。下列材料尚未提交，现将需要补齐的全部材料一次性告知如下"
+                 f"（共{len(missing)}项）。请补齐后携带本告知书交至本站，无需再次说明情况。")
+        last_note = f"补交材料不影响本次{done}，本站收取后报送办理部门。"
+    story += [b.p(intro), b.space(1.5), b.kv_table(_identity_rows(station, case))]
     story += [b.p("需补齐的材料", b.s.heading), missing_materials_table(b, missing)]
     story += _note_list(b, "说明", [
         "本告知书所列材料为本次申请需补齐的全部材料，本站不再要求其他材料。",
         "本告知书所列之外的要求，您有权拒绝，并可拨打监督电话反映。",
-        "补齐材料后，本站将当场收件并出具回执。"])
+        last_note])
     return _sign_off(b, story, station, case, title, ["申请人（代理人）签收：", _DATE_LINE])
 
 

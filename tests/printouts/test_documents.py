@@ -149,6 +149,23 @@ def test_notice_missing_lists_every_missing_material_with_source(font_mode: str,
     assert "申请时间" in text and "收件时间" not in text  # the notice refuses collection: no 收件 took place
 
 
+@pytest.mark.parametrize(("decision", "done", "receipt"), [("collected", "本站已收件", "收件回执"),
+                                                          ("accepted", "本站已受理", "受理凭证")])
+def test_a_taken_in_cases_notice_and_receipt_agree_on_the_material_still_to_bring(
+        decision: str, done: str, receipt: str, station: StationInfo) -> None:
+    """The station took the case in with an auxiliary material missing: the 一次性告知书 said 申请材料尚不齐全…
+    补齐后本站将当场收件 beside a 受理凭证 saying 材料齐全…予以受理, and the receipt never named the material."""
+    photo = MaterialLine("近期免冠一寸白底彩色照片（制社保卡用）", "original", 1, "missing", source="照相馆拍摄")
+    case = sample_case(decision=decision, mode="assisted",
+                       materials=(MaterialLine("居民身份证", "original", 1, "provided"), photo))
+    notice = flat(pdftotext(notice_missing(station, case)))
+    assert f"{done}（见{receipt}）" in notice and flat(photo.name) in notice and "共1项" in notice
+    assert "尚不齐全" not in notice and "将当场收件" not in notice
+    text = flat(pdftotext(collection_receipt(station, case)))
+    assert flat(f"尚未提交的材料（共1项）：{photo.name}。请按《一次性告知书》补齐后交至本站。") in text
+    assert f"请妥善保管本{receipt[-2:]}" in text
+
+
 def test_deferral_notice_shows_due_dates(station: StationInfo, case: CaseDoc) -> None:
     text = flat(pdftotext(PRINTABLE_DOCUMENTS["deferral"].build(station, case)))
     assert "社会保障卡或银行账户信息" in text and "2025年3月12日" in text and "逾期" in text
