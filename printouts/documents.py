@@ -384,25 +384,37 @@ def supplement_notice(station: StationInfo, case: CaseDoc, layout: str | Layout 
 
 # --- 办结 / 领取通知 ------------------------------------------------------------------------
 
+def _outcome(case: CaseDoc) -> str:
+    """准予办理 / 不予办理: one wording on the 办结通知 and the 送达回证 the resident keeps beside it."""
+    return f"{RESULTS[case.result]}办理" if case.result in RESULTS else "已办结"
+
+
 def completion_notice(station: StationInfo, case: CaseDoc, layout: str | Layout = "a4") -> bytes:
     """办结/领取通知: the result, and how and where to collect it."""
     title = "办结及领取通知书"
     b, story = _start(station, case, title, layout)
-    outcome = f"{RESULTS[case.result]}办理" if case.result in RESULTS else "已办结"
+    outcome = _outcome(case)
     pickup = PICKUP_METHODS.get(case.pickup_method, case.pickup_method)
-    where = case.pickup_address or station.address or station.name
+    # where the result goes, by how it goes: the station's window was printed as the place to collect a result
+    # being posted or brought to her door
+    if case.pickup_method == "post":
+        where: list[Row] = [("邮寄地址", case.pickup_address or case.applicant_address or "申请时登记的地址", True)]
+        how = "办理结果将免费邮寄至上述地址，请注意查收；签收时请核对内容。"
+    elif case.pickup_method == "hand":
+        where = []
+        how = f"办理结果由代办员{case.agent_name}送达，届时请出示本通知及申请人身份证件，签收时请核对内容。"
+    else:
+        where = [("领取地点", case.pickup_address or station.address or station.name, True)]
+        how = "领取时请携带本通知及申请人身份证件；委托他人领取的，需携带委托书及代领人身份证件。"
     story += [b.p(f"申请人{case.applicant_name}：您申请的“{case.item_name}”事项已于"
                   f"{fmt_datetime(case.completed_at) or '近日'}办结，办理结果为：{outcome}。"),
               b.space(1.5),
               b.kv_table([*_identity_rows(station, case), ("办理结果", outcome, False),
                           ("办结时间", fmt_datetime(case.completed_at), False),
                           ("结果说明", mask_numbers_in(case.result_text), True), ("领取方式", pickup, False),
-                          ("领取地点", where, True)])]
-    notes = ["领取时请携带本通知及申请人身份证件；委托他人领取的，需携带委托书及代领人身份证件。",
-             "对办理结果有异议的，可依法申请行政复议或提起行政诉讼。",
+                          *where])]
+    notes = [how, "对办理结果有异议的，可依法申请行政复议或提起行政诉讼。",
              "欢迎扫描二维码或凭查询码对本次服务进行评价（好差评）。"]
-    if case.pickup_method == "post":
-        notes[0] = "办理结果将免费邮寄至您登记的地址，请注意查收；签收时请核对内容。"
     story += _note_list(b, "须知", notes)
     return _sign_off(b, story, station, case, title, ["领取人签字：", "", f"领取日期：{'　' * 8}"],
                      sealed_on=case.completed_at)
@@ -438,7 +450,7 @@ def delivery_slip(station: StationInfo, case: CaseDoc, layout: str | Layout = "a
     title = "送达回证"
     b, story = _start(station, case, title, layout)
     d = case.delivery
-    outcome = RESULTS.get(case.result or "", "已办结")
+    outcome = _outcome(case)
     rows: list[Row] = [*_identity_rows(station, case), ("办理结果", outcome, False)]
     if case.result_text:
         rows.append(("结果说明", mask_numbers_in(case.result_text), True))

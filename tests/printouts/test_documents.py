@@ -268,9 +268,23 @@ def test_delivery_slip_says_how_the_result_was_handed_over(station: StationInfo,
     card = SAMPLE_ID_NUMBER + "42"  # the certificate of a 残疾人证: its holder's ID number and two digits
     slip = replace(case, result_certificate_no=card, delivery=DeliveryDoc(delivered_on=date(2025, 3, 14), **delivery))
     text = flat(pdftotext(delivery_slip(station, slip)))
-    for word in ("送达回证", "准予", "证书编号110105**********2142", "2025年3月14日", *expected):
+    for word in ("送达回证", "办理结果准予办理", "证书编号110105**********2142", "2025年3月14日", *expected):
         assert flat(word) in text, word
     assert flat(absent) not in text and SAMPLE_ID_NUMBER not in text
+
+
+@pytest.mark.parametrize(("method", "told", "said"), [
+    ("window", "领取地点北格镇张花村村委会一楼便民服务站", "领取时请携带本通知"),
+    ("post", "邮寄地址山西省太原市小店区北格镇张花村三组17号", "办理结果将免费邮寄至上述地址"),
+    ("hand", "领取方式代办员送达", "办理结果由代办员李建国送达"),
+])
+def test_the_completion_notice_says_where_the_result_goes_by_how_it_goes(
+        method: str, told: str, said: str, station: StationInfo) -> None:
+    """A result posted or brought to her door was told to be collected at the station's window."""
+    text = flat(pdftotext(PRINTABLE_DOCUMENTS["completion"].build(station, sample_case(pickup_method=method))))
+    assert told in text and said in text and "办理结果准予办理" in text
+    if method != "window":
+        assert "领取地点" not in text and flat(station.address) not in text
 
 
 def test_the_bundle_receipt_lists_every_item_with_its_own_case_number_under_one_code(
