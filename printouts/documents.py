@@ -377,8 +377,10 @@ def supplement_notice(station: StationInfo, case: CaseDoc, layout: str | Layout 
         story += [b.p("补正原因", b.s.heading), b.p(mask_numbers_in(case.supplement_reason))]
     due = (f"请于{fmt_date(case.supplement_due)}前" if case.supplement_due else "请尽快") + \
         "携带本通知及补正材料到本站办理，也可联系代办员上门收取。"
-    story += _note_list(b, "须知", [due, "补正期间不计入办理时限，自补正材料齐全之日起继续计算。",
-                                   "逾期不补正的，视为放弃申请，已收材料可凭本通知领回。"])
+    # without a date set by the department there is no 逾期 to warn of: the paper must not invent one
+    last = ("逾期不补正的，视为放弃申请，已收材料可凭本通知领回。" if case.supplement_due else
+            "补正前办理部门暂停办理；如不再申请，已收材料可凭本通知领回。")
+    story += _note_list(b, "须知", [due, "补正期间不计入办理时限，自补正材料齐全之日起继续计算。", last])
     return _sign_off(b, story, station, case, title, ["申请人（代理人）签收：", _DATE_LINE])
 
 

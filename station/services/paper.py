@@ -146,6 +146,7 @@ def case_doc(case: Case) -> CaseDoc:
         form_values=tuple((labels.get(k, k), str(v)) for k, v in (case.form_values or {}).items()),
         supplement_items=tuple(case.supplement_items or ()),
         supplement_reason=case.status_reason if case.status == "supplement" else "",
+        supplement_at=follow_up.supplement_requested_at(case) if case.supplement_items or case.status == "supplement" else None,
         result=case.result or None, result_text=case.result_text,
         completed_at=case.closed_at if case.status in ("completed", "delivered") else None,
         issued_at=now(),

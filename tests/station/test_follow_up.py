@@ -138,6 +138,19 @@ def test_the_supplement_receipt_lists_what_was_brought(database):
     assert pdf.startswith(b"%PDF") and title == "补正材料收取凭证"
 
 
+def test_the_supplement_notice_says_when_the_department_asked_and_warns_of_no_deadline_it_never_set(database):
+    """The 补正通知 printed no date for the county's request and warned 逾期不补正的，视为放弃申请 with no date
+    anywhere on the paper to be late for."""
+    case = _county(_take(), "supplement", reason="户口簿复印件不清晰", decided_at="2026-11-27T02:30:00Z",
+                   supplement_items=[{"key": "hukou_book", "name": "居民户口簿"}])
+    asked = dt.datetime(2026, 11, 27, 2, 30, tzinfo=dt.timezone.utc).astimezone()
+    pdf, title = paper.render(case, "supplement", _agent())
+    text = "".join(pdftotext(pdf).split())
+    assert title == "补正材料通知书" and "居民户口簿" in text and "户口簿复印件不清晰" in text
+    assert f"审查（{asked.year}年{asked.month}月{asked.day}日）" in text
+    assert "逾期" not in text and "请尽快携带本通知" in text
+
+
 # --- 容缺 ---------------------------------------------------------------------------------------
 
 def test_deferred_materials_due_within_three_working_days_and_overdue_are_listed(database):
