@@ -143,7 +143,7 @@ def test_the_supplement_notice_says_when_the_department_asked_and_warns_of_no_de
     anywhere on the paper to be late for."""
     case = _county(_take(), "supplement", reason="户口簿复印件不清晰", decided_at="2026-11-27T02:30:00Z",
                    supplement_items=[{"key": "hukou_book", "name": "居民户口簿"}])
-    asked = dt.datetime(2026, 11, 27, 2, 30, tzinfo=dt.timezone.utc).astimezone()
+    asked = dt.datetime(2026, 11, 27, 2, 30, tzinfo=dt.UTC).astimezone()
     pdf, title = paper.render(case, "supplement", _agent())
     text = "".join(pdftotext(pdf).split())
     assert title == "补正材料通知书" and "居民户口簿" in text and "户口簿复印件不清晰" in text
