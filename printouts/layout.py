@@ -131,7 +131,7 @@ def styles_for(font_name: str, layout: Layout) -> Styles:
         subtitle=st("subtitle", small + 0.5, TA_CENTER),
         center=st("center", base, TA_CENTER),
         right=st("right", base, TA_RIGHT),
-        heading=st("heading", base + 0.5, lead=1.5, spaceBefore=4, spaceAfter=1),
+        heading=st("heading", base + 0.5, lead=1.5, spaceBefore=4, spaceAfter=1, keepWithNext=1),  # never last on a page
     )
 
 

@@ -400,3 +400,18 @@ def test_an_e_licence_number_that_holds_the_id_number_is_masked_on_paper(station
         assert flat(disability_card) not in text and disability_card.encode() not in pdf, key
         shown += flat("110105**********2142") in text
     assert shown >= 2  # the documents that list the materials still say which licence stood in for paper
+
+
+def test_no_page_ends_with_a_heading_whose_list_is_on_the_next(station: StationInfo) -> None:
+    """A 容缺受理通知书 with 22 deferred materials printed 须知 as the last line of page 1, its points on page 2."""
+    headings = {"须知", "容缺后补材料", "说明", "需补齐的材料"}
+    ended = []
+    for n in range(14, 30):
+        mats = tuple(MaterialLine(f"容缺材料第{i}项（加盖村委会公章的证明）", "copy", 1, "deferred",
+                                  due_date=date(2025, 3, 12)) for i in range(n))
+        pdf = PRINTABLE_DOCUMENTS["deferral"].build(station, sample_case(materials=mats))
+        for page in pdftotext(pdf, None, None, "-layout").split("\f")[:-1]:
+            lines = [line.strip() for line in page.splitlines() if line.strip()]
+            if len(lines) > 1 and lines[-2] in headings:  # the last line is the footer
+                ended.append((n, lines[-2]))
+    assert not ended
