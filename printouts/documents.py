@@ -140,7 +140,7 @@ def _finish(b: Builder, story: list[Flowable], station: StationInfo, case: CaseD
     return build_pdf(story, b.font, b.layout, info)
 
 
-def _materials_table(b: Builder, materials: Sequence, with_status: bool = True) -> Flowable:
+def _materials_table(b: Builder, materials: Sequence) -> Flowable:
     rows = []
     for i, m in enumerate(materials, 1):
         note = MATERIAL_STATUSES.get(m.status, m.status)
@@ -154,14 +154,12 @@ def _materials_table(b: Builder, materials: Sequence, with_status: bool = True) 
         if m.status == "e_license" and m.e_license_no:
             note += f" {mask_licence_number(m.e_license_no)}"  # a 残疾人证's number holds the ID number
         if b.layout.roll:
-            rows.append([str(i), m.name, _form_copies(m) + (f"\n{note}" if with_status else "")])
+            rows.append([str(i), m.name, f"{_form_copies(m)}\n{note}"])
         else:
-            rows.append([str(i), m.name, MATERIAL_FORMS.get(m.form, m.form), str(m.copies), *([note] if with_status else [])])
+            rows.append([str(i), m.name, MATERIAL_FORMS.get(m.form, m.form), str(m.copies), note])
     if b.layout.roll:
         return b.grid(["序号", "材料名称", "形式/份数"], rows, [0.1, 0.5, 0.4])
-    if with_status:
-        return b.grid(["序号", "材料名称", "形式", "份数", "情况"], rows, [0.07, 0.45, 0.14, 0.08, 0.26])
-    return b.grid(["序号", "材料名称", "形式", "份数"], rows, [0.08, 0.6, 0.2, 0.12])
+    return b.grid(["序号", "材料名称", "形式", "份数", "情况"], rows, [0.07, 0.45, 0.14, 0.08, 0.26])
 
 
 def _form_copies(m: MaterialLine) -> str:
@@ -305,7 +303,8 @@ def commitment_letter(station: StationInfo, case: CaseDoc, layout: str | Layout 
     promised = [m for m in case.materials if m.status == "commitment"]
     story += [b.kv_table(_identity_rows(station, case)), b.p("一、行政机关告知", b.s.heading),
               b.p(f"根据国家关于推行证明事项告知承诺制的规定，申请人办理“{case.item_name}”事项时，"
-                  f"下列证明材料可以由申请人书面承诺代替，不再提交："), _materials_table(b, promised, with_status=False),
+                  f"下列证明材料可以由申请人书面承诺代替，不再提交；申请人承诺的，即应当符合该证明材料所要证明的"
+                  f"下列内容："), _promised_table(b, promised),
               b.p("（一）告知承诺适用的方式：申请人自愿选择，书面签署本承诺书，即视为已提交上述证明。"
                   "不愿承诺或无法承诺的，应当提交上述证明材料。"),
               b.p("（二）行政机关将在办理过程中或办结后，依法对承诺内容进行核查。"),
@@ -316,6 +315,14 @@ def commitment_letter(station: StationInfo, case: CaseDoc, layout: str | Layout 
               b.p("本承诺书一式两份，申请人与办理部门各执一份，自申请人签字之日起生效。")]
     return _sign_off(b, story, station, case, title, ["申请人（签字并按手印）：", _DATE_LINE],
                      sealed_by=case.department or station.name)
+
+
+def _promised_table(b: Builder, promised: Sequence[MaterialLine]) -> Flowable:
+    """What each promise stands for: the proof it replaces and what that proof would have shown (the catalog's
+    requirement). A form and a number of copies meant nothing for a paper she is not bringing."""
+    rows = [[str(i), m.name, m.description or "申请人符合该证明材料所要证明的条件"] for i, m in enumerate(promised, 1)]
+    return b.grid(["序号", "以承诺代替的证明材料", "承诺内容（该证明所要证明的事项）"], rows,
+                  [0.12, 0.4, 0.48] if b.layout.roll else [0.07, 0.43, 0.5])
 
 
 # --- 代办委托书 ------------------------------------------------------------------------------

@@ -166,6 +166,20 @@ def test_a_taken_in_cases_notice_and_receipt_agree_on_the_material_still_to_brin
     assert f"请妥善保管本{receipt[-2:]}" in text
 
 
+def test_the_commitment_letter_says_what_each_promise_stands_for(station: StationInfo) -> None:
+    """告知承诺书 must state the content promised: it listed the material's name with 原件 1份 (a paper she is not
+    bringing), never what the proof would have shown."""
+    promised = (MaterialLine("迁入地住房或接收证明", "copy", 1, "commitment", description="在迁入地有合法稳定住所"),
+                MaterialLine("计划生育情况承诺书", "original", 1, "commitment"))
+    case = sample_case(materials=(MaterialLine("居民身份证", "original", 1, "provided"), *promised))
+    for layout in ("a4", "roll80"):
+        text = flat(pdftotext(PRINTABLE_DOCUMENTS["commitment"].build(station, case, layout=layout)))
+        table = text.split("以承诺代替的证明材料")[1].split("（一）告知承诺适用的方式")[0]
+        assert "1迁入地住房或接收证明在迁入地有合法稳定住所" in table
+        assert "2计划生育情况承诺书申请人符合该证明材料所要证明的条件" in table
+        assert "居民身份证" not in table and "份" not in table
+
+
 def test_deferral_notice_shows_due_dates(station: StationInfo, case: CaseDoc) -> None:
     text = flat(pdftotext(PRINTABLE_DOCUMENTS["deferral"].build(station, case)))
     assert "社会保障卡或银行账户信息" in text and "2025年3月12日" in text and "逾期" in text
