@@ -303,8 +303,8 @@ def commitment_letter(station: StationInfo, case: CaseDoc, layout: str | Layout 
     promised = [m for m in case.materials if m.status == "commitment"]
     story += [b.kv_table(_identity_rows(station, case)), b.p("一、行政机关告知", b.s.heading),
               b.p(f"根据国家关于推行证明事项告知承诺制的规定，申请人办理“{case.item_name}”事项时，"
-                  f"下列证明材料可以由申请人书面承诺代替，不再提交；申请人承诺的，即应当符合该证明材料所要证明的"
-                  f"下列内容："), _promised_table(b, promised),
+                  f"下列证明材料可以由申请人书面承诺代替，不再提交；申请人承诺的，即承诺符合该证明材料的要求："),
+              _promised_table(b, promised),
               b.p("（一）告知承诺适用的方式：申请人自愿选择，书面签署本承诺书，即视为已提交上述证明。"
                   "不愿承诺或无法承诺的，应当提交上述证明材料。"),
               b.p("（二）行政机关将在办理过程中或办结后，依法对承诺内容进行核查。"),
@@ -320,8 +320,8 @@ def commitment_letter(station: StationInfo, case: CaseDoc, layout: str | Layout 
 def _promised_table(b: Builder, promised: Sequence[MaterialLine]) -> Flowable:
     """What each promise stands for: the proof it replaces and what that proof would have shown (the catalog's
     requirement). A form and a number of copies meant nothing for a paper she is not bringing."""
-    rows = [[str(i), m.name, m.description or "申请人符合该证明材料所要证明的条件"] for i, m in enumerate(promised, 1)]
-    return b.grid(["序号", "以承诺代替的证明材料", "承诺内容（该证明所要证明的事项）"], rows,
+    rows = [[str(i), m.name, m.description or "按本事项办事指南的要求"] for i, m in enumerate(promised, 1)]
+    return b.grid(["序号", "以承诺代替的证明材料", "该证明材料的要求"], rows,
                   [0.12, 0.4, 0.48] if b.layout.roll else [0.07, 0.43, 0.5])
 
 

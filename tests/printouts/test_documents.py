@@ -176,7 +176,7 @@ def test_the_commitment_letter_says_what_each_promise_stands_for(station: Statio
         text = flat(pdftotext(PRINTABLE_DOCUMENTS["commitment"].build(station, case, layout=layout)))
         table = text.split("以承诺代替的证明材料")[1].split("（一）告知承诺适用的方式")[0]
         assert "1迁入地住房或接收证明在迁入地有合法稳定住所" in table
-        assert "2计划生育情况承诺书申请人符合该证明材料所要证明的条件" in table
+        assert "2计划生育情况承诺书按本事项办事指南的要求" in table
         assert "居民身份证" not in table and "份" not in table
 
 
