@@ -429,3 +429,14 @@ def test_no_page_ends_with_a_heading_whose_list_is_on_the_next(station: StationI
             if len(lines) > 1 and lines[-2] in headings:  # the last line is the footer
                 ended.append((n, lines[-2]))
     assert not ended
+
+
+def test_a_long_table_starts_on_the_page_of_its_heading(station: StationInfo) -> None:
+    """Keeping a heading with what follows must not push a whole 40-line batch to page 2, leaving page 1 blank."""
+    from printouts.data import TransferLine
+
+    lines = tuple(TransferLine(f"14010510020120250305-{i:04d}", "农村村民宅基地和建房（规划许可）审批", "申请人身份证复印件",
+                               "original_and_copy", 2) for i in range(40))
+    pdf = transfer_sheet(station, replace(sample_transfer(), lines=lines))
+    first = flat(pdftotext(pdf, 1, 1))
+    assert "材料清单" in first and "14010510020120250305-0000" in first
