@@ -206,6 +206,20 @@ def test_transfer_sheet_carries_batch_number_and_lines(font_mode: str, station: 
     assert "交接记录" in text and "赵敏" in text
 
 
+def test_numbers_typed_on_a_transfer_sheet_are_masked(station: StationInfo) -> None:
+    """A paper found extra in a batch is named as the clerk typed it, with the resident's ID or phone in it."""
+    from printouts.data import Handover, TransferLine
+
+    transfer = sample_transfer()
+    extra = TransferLine("（清单外）", "—", f"王秀兰身份证复印件{SAMPLE_ID_NUMBER}（多出）", "original", 0)
+    transfer = replace(transfer, lines=(*transfer.lines, extra), note=f"家属电话{SAMPLE_PHONE}，原件请勿折叠",
+                       handovers=(*transfer.handovers, Handover("赵敏", datetime(2025, 3, 6, 11), f"北格镇（联系{SAMPLE_PHONE}）", "接收")))
+    text = flat(pdftotext(transfer_sheet(station, transfer), None, None, "-raw"))
+    assert "王秀兰身份证复印件110105********0021（多出）" in text
+    assert f"家属电话{MASKED_PHONE}，原件请勿折叠" in text and f"北格镇（联系{MASKED_PHONE}）" in text
+    assert SAMPLE_ID_NUMBER not in text and SAMPLE_PHONE not in text
+
+
 def test_transfer_sheet_refuses_non_ascii_batch(station: StationInfo) -> None:
     with pytest.raises(ValueError):
         transfer_sheet(station, replace(sample_transfer(), batch_no="批次1"))
