@@ -391,6 +391,35 @@ def supplement_notice(station: StationInfo, case: CaseDoc, layout: str | Layout 
     return _sign_off(b, story, station, case, title, ["申请人（代理人）签收：", _DATE_LINE])
 
 
+# --- 不予受理告知书 ----------------------------------------------------------------------------
+
+def rejection_notice(station: StationInfo, case: CaseDoc, layout: str | Layout = "a4") -> bytes:
+    """不予受理告知书: the department refused the application; why, and what the resident may do now.
+
+    行政许可法 §32: a refusal is given in writing, with its reason and the applicant's right to review or sue.
+    The station hands it over for the department (cross-area too), so the station seals it as 告知单位.
+    """
+    title = "不予受理告知书"
+    b, story = _start(station, case, title, layout)
+    dept = case.department or "办理部门"
+    when = fmt_date(case.rejected_at) if case.rejected_at else ""
+    reason = mask_numbers_in(case.rejected_reason) or "办理部门未写明理由，请向办理部门咨询。"
+    # no 办结时限 rows: the case is closed, and a date on it would read as a promise still running
+    rows: list[Row] = [*_item_rows(case), *_cross_area_rows(station, case), *_applicant_rows(case),
+                       *_contact_rows(station, case)]
+    story += [b.p(f"申请人{case.applicant_name}：您于{fmt_datetime(case.received_at)}申请办理“{case.item_name}”事项，"
+                  f"经{dept}审查，" + (f"于{when}" if when else "") + "决定不予受理。"),
+              b.p("不予受理理由", b.s.heading), b.p(reason), b.space(1.5), b.kv_table(rows)]
+    story += _note_list(b, "须知", [
+        "对本决定不服的，可以自知道该决定之日起六十日内依法申请行政复议，或者自知道该决定之日起六个月内"
+        "依法向人民法院提起行政诉讼。",
+        "已提交的申请材料原件，可凭本告知书到本站领回；已转交办理部门的，本站协助取回。",
+        "符合条件后可以重新申请，本站可协助办理；如有疑问，请拨打咨询电话。",
+        "欢迎扫描二维码或凭查询码对本次服务进行评价（好差评）。"])
+    return _sign_off(b, story, station, case, title, ["申请人（代理人）签收：", _DATE_LINE],
+                     sealed_by=f"告知单位：{station.name}")
+
+
 # --- 办结 / 领取通知 ------------------------------------------------------------------------
 
 def _outcome(case: CaseDoc) -> str:

@@ -22,6 +22,7 @@ from printouts.documents import (
     delivery_slip,
     notice_missing,
     receipt_title,
+    rejection_notice,
     supplement_notice,
     supplement_receipt,
 )
@@ -73,6 +74,7 @@ PRINTABLE_DOCUMENTS: dict[str, PrintableDocument] = {
     # the county may ask by a description alone, with no material ticked: the resident needs it on paper too
     "supplement": PrintableDocument("补正材料通知书", supplement_notice,
                                     lambda case: bool(case.supplement_items or case.supplement_reason)),
+    "rejection": PrintableDocument("不予受理告知书", rejection_notice, lambda case: case.rejected_at is not None),
     "completion": PrintableDocument("办结及领取通知书", completion_notice, lambda case: case.result is not None),
     "supplement_receipt": PrintableDocument("补正材料收取凭证", supplement_receipt,
                                             lambda case: case.supplied_at is not None),

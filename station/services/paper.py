@@ -147,6 +147,8 @@ def case_doc(case: Case) -> CaseDoc:
         supplement_items=tuple(case.supplement_items or ()),
         supplement_reason=case.status_reason if case.status == "supplement" else "",
         supplement_at=follow_up.supplement_requested_at(case) if case.supplement_items or case.status == "supplement" else None,
+        rejected_at=case.closed_at if case.status == "rejected" else None,
+        rejected_reason=case.status_reason if case.status == "rejected" else "",
         result=case.result or None, result_text=case.result_text,
         completed_at=case.closed_at if case.status in ("completed", "delivered") else None,
         issued_at=now(),

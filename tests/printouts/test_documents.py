@@ -11,6 +11,7 @@ import pytest
 
 from printouts import (
     PRINTABLE_DOCUMENTS,
+    applicable_documents,
     collection_receipt,
     ledger,
     notice_missing,
@@ -39,8 +40,9 @@ CASE_DOCS["notice_missing_roll"] = partial(notice_missing, layout="roll80")
 def test_document_carries_identity_and_masks_numbers(key: str, font_mode: str, station: StationInfo,
                                                      case: CaseDoc) -> None:
     text = flat(pdftotext(CASE_DOCS[key](station, case)))
+    due = () if key == "rejection" else ("2025年4月2日",)  # a refused case has no limit still running
     for expected in (case.case_no, case.item_name, case.item_code, case.query_code, station.name, station.code,
-                     "2025年4月2日", MASKED_ID, case.agent_name):
+                     *due, MASKED_ID, case.agent_name):
         assert flat(expected) in text, f"{key}: {expected!r} missing"
     assert SAMPLE_ID_NUMBER not in text
     assert SAMPLE_PHONE not in text
@@ -299,6 +301,21 @@ def test_delivery_slip_says_how_the_result_was_handed_over(station: StationInfo,
     for word in ("送达回证", "办理结果准予办理", "证书编号110105**********2142", "2025年3月14日", *expected):
         assert flat(word) in text, word
     assert flat(absent) not in text and SAMPLE_ID_NUMBER not in text
+
+
+def test_a_refused_application_is_told_in_writing_with_its_reason_date_and_remedies(station: StationInfo) -> None:
+    """行政许可法 §32: 不予受理 in writing. A case the county refused offered no paper but its old receipt."""
+    reason = f"申请人户籍不在本县（身份证{SAMPLE_ID_NUMBER}），请到户籍地申请"
+    case = sample_case(rejected_at=datetime(2025, 3, 10, 9, 0), rejected_reason=reason, result=None,
+                       supplement_items=(), supplement_reason="")
+    assert dict(applicable_documents(case))["rejection"] == "不予受理告知书"
+    for layout in ("a4", "roll80"):
+        text = flat(pdftotext(PRINTABLE_DOCUMENTS["rejection"].build(station, case, layout=layout)))
+        assert "经太原市小店区人力资源和社会保障局审查，于2025年3月10日决定不予受理" in text
+        assert f"申请人户籍不在本县（身份证{MASKED_ID}），请到户籍地申请" in text and SAMPLE_ID_NUMBER not in text
+        assert "六十日内依法申请行政复议" in text and "六个月内" in text
+        assert "2025年4月2日" not in text and "办结时限" not in text
+    assert "rejection" not in dict(applicable_documents(sample_case()))
 
 
 @pytest.mark.parametrize(("method", "told", "said"), [

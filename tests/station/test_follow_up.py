@@ -151,6 +151,19 @@ def test_the_supplement_notice_says_when_the_department_asked_and_warns_of_no_de
     assert "逾期" not in text and "请尽快携带本通知" in text
 
 
+def test_a_case_the_county_refused_prints_a_refusal_notice_with_its_reason_and_date(database):
+    """A 不予受理 reached the resident on no paper: the case page offered only the old 收件回执."""
+    case = _county(_take(), "rejected", reason="申请人未满80周岁，不符合高龄津贴申领条件", decided_at="2026-11-27T02:30:00Z")
+    decided = dt.datetime(2026, 11, 27, 2, 30, tzinfo=dt.UTC).astimezone()
+    assert "不予受理告知书" in [d.title for d in paper.applicable_documents(case)]
+    pdf, title = paper.render(case, "rejection", _agent())
+    text = "".join(pdftotext(pdf).split())
+    assert title == "不予受理告知书"
+    assert f"于{decided.year}年{decided.month}月{decided.day}日决定不予受理" in text
+    assert "申请人未满80周岁，不符合高龄津贴申领条件" in text
+    assert "rejection" not in [d.key for d in paper.applicable_documents(_take())]
+
+
 # --- 容缺 ---------------------------------------------------------------------------------------
 
 def test_deferred_materials_due_within_three_working_days_and_overdue_are_listed(database):
