@@ -393,6 +393,12 @@ def supplement_notice(station: StationInfo, case: CaseDoc, layout: str | Layout 
 
 # --- 不予受理告知书 ----------------------------------------------------------------------------
 
+#: What a resident may do against a decision, with the time she has (行政复议法 2023 §20, 行政诉讼法 §46): a right
+#: without its period is one she may lose without knowing.
+REMEDIES = ("可以自知道该决定之日起六十日内依法申请行政复议，或者自知道该决定之日起六个月内依法向人民法院"
+            "提起行政诉讼。")
+
+
 def rejection_notice(station: StationInfo, case: CaseDoc, layout: str | Layout = "a4") -> bytes:
     """不予受理告知书: the department refused the application; why, and what the resident may do now.
 
@@ -411,8 +417,7 @@ def rejection_notice(station: StationInfo, case: CaseDoc, layout: str | Layout =
                   f"经{dept}审查，" + (f"于{when}" if when else "") + "决定不予受理。"),
               b.p("不予受理理由", b.s.heading), b.p(reason), b.space(1.5), b.kv_table(rows)]
     story += _note_list(b, "须知", [
-        "对本决定不服的，可以自知道该决定之日起六十日内依法申请行政复议，或者自知道该决定之日起六个月内"
-        "依法向人民法院提起行政诉讼。",
+        f"对本决定不服的，{REMEDIES}",
         "已提交的申请材料原件，可凭本告知书到本站领回；已转交办理部门的，本站协助取回。",
         "符合条件后可以重新申请，本站可协助办理；如有疑问，请拨打咨询电话。",
         "欢迎扫描二维码或凭查询码对本次服务进行评价（好差评）。"])
@@ -451,7 +456,7 @@ def completion_notice(station: StationInfo, case: CaseDoc, layout: str | Layout 
                           ("办结时间", fmt_datetime(case.completed_at), False),
                           ("结果说明", mask_numbers_in(case.result_text), True), ("领取方式", pickup, False),
                           *where])]
-    notes = [how, "对办理结果有异议的，可依法申请行政复议或提起行政诉讼。",
+    notes = [how, f"对办理结果有异议的，{REMEDIES}",
              "欢迎扫描二维码或凭查询码对本次服务进行评价（好差评）。"]
     story += _note_list(b, "须知", notes)
     return _sign_off(b, story, station, case, title, ["领取人签字：", "", f"领取日期：{'　' * 8}"],
@@ -510,7 +515,7 @@ def delivery_slip(station: StationInfo, case: CaseDoc, layout: str | Layout = "a
             rows.append(("签收人", mask_numbers_in(d.receiver), False))
     story += [b.p(f"申请人{case.applicant_name}申请的“{case.item_name}”事项已办结，办理结果送达情况如下："),
               b.space(1.5), b.kv_table(rows)]
-    story += _note_list(b, "须知", ["对办理结果有异议的，可依法申请行政复议或提起行政诉讼。",
+    story += _note_list(b, "须知", [f"对办理结果有异议的，{REMEDIES}",
                                    "欢迎扫描二维码或凭查询码对本次服务进行评价（好差评）。"])
     signer = "收件人签字：" if d is not None and d.method == "post" else "领取人（签收人）签字："
     return _sign_off(b, story, station, case, title, [signer, _DATE_LINE])

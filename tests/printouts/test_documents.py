@@ -298,6 +298,7 @@ def test_delivery_slip_says_how_the_result_was_handed_over(station: StationInfo,
     card = SAMPLE_ID_NUMBER + "42"  # the certificate of a 残疾人证: its holder's ID number and two digits
     slip = replace(case, result_certificate_no=card, delivery=DeliveryDoc(delivered_on=date(2025, 3, 14), **delivery))
     text = flat(pdftotext(delivery_slip(station, slip)))
+    assert "六十日内依法申请行政复议" in text and "六个月内依法向人民法院提起行政诉讼" in text
     for word in ("送达回证", "办理结果准予办理", "证书编号110105**********2142", "2025年3月14日", *expected):
         assert flat(word) in text, word
     assert flat(absent) not in text and SAMPLE_ID_NUMBER not in text
@@ -328,6 +329,7 @@ def test_the_completion_notice_says_where_the_result_goes_by_how_it_goes(
     """A result posted or brought to her door was told to be collected at the station's window."""
     text = flat(pdftotext(PRINTABLE_DOCUMENTS["completion"].build(station, sample_case(pickup_method=method))))
     assert told in text and said in text and "办理结果准予办理" in text
+    assert "六十日内依法申请行政复议" in text  # the right to review, with the time she has for it
     if method != "window":
         assert "领取地点" not in text and flat(station.address) not in text
 
