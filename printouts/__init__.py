@@ -23,6 +23,7 @@ from printouts.documents import (
     deferral_notice,
     delivery_slip,
     notice_missing,
+    rejection_notice,
     supplement_notice,
     supplement_receipt,
 )
@@ -33,6 +34,6 @@ from printouts.sheets import ledger, transfer_sheet
 __all__ = [
     "PRINTABLE_DOCUMENTS", "CaseDoc", "DeliveryDoc", "Handover", "LedgerRow", "MaterialLine", "PrintableDocument", "StationInfo",
     "SuppliedLine", "TransferDoc", "TransferLine", "applicable_documents", "authorization_letter", "cjk_font", "collection_receipt",
-    "commitment_letter", "completion_notice", "deferral_notice", "delivery_slip", "ledger", "notice_missing", "register_cjk_font",
+    "commitment_letter", "completion_notice", "deferral_notice", "delivery_slip", "ledger", "notice_missing", "register_cjk_font", "rejection_notice",
     "reset_font_cache", "supplement_notice", "supplement_receipt", "transfer_sheet",
 ]

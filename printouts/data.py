@@ -146,6 +146,8 @@ class CaseDoc:
     supplement_reason: str = ""
     supplement_due: date | None = None
     supplement_at: datetime | None = None
+    rejected_at: datetime | None = None  # when the department decided 不予受理 (set only for a case it refused)
+    rejected_reason: str = ""  # its reason, as the county sent it (may hold numbers: builders mask them)
     result: str | None = None  # "approved" / "denied" / None
     result_text: str = ""  # licence number, decision summary, reason for denial
     completed_at: datetime | None = None

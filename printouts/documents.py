@@ -140,7 +140,7 @@ def _finish(b: Builder, story: list[Flowable], station: StationInfo, case: CaseD
     return build_pdf(story, b.font, b.layout, info)
 
 
-def _materials_table(b: Builder, materials: Sequence, with_status: bool = True) -> Flowable:
+def _materials_table(b: Builder, materials: Sequence) -> Flowable:
     rows = []
     for i, m in enumerate(materials, 1):
         note = MATERIAL_STATUSES.get(m.status, m.status)
@@ -154,14 +154,12 @@ def _materials_table(b: Builder, materials: Sequence, with_status: bool = True) 
         if m.status == "e_license" and m.e_license_no:
             note += f" {mask_licence_number(m.e_license_no)}"  # a 残疾人证's number holds the ID number
         if b.layout.roll:
-            rows.append([str(i), m.name, _form_copies(m) + (f"\n{note}" if with_status else "")])
+            rows.append([str(i), m.name, f"{_form_copies(m)}\n{note}"])
         else:
-            rows.append([str(i), m.name, MATERIAL_FORMS.get(m.form, m.form), str(m.copies), *([note] if with_status else [])])
+            rows.append([str(i), m.name, MATERIAL_FORMS.get(m.form, m.form), str(m.copies), note])
     if b.layout.roll:
         return b.grid(["序号", "材料名称", "形式/份数"], rows, [0.1, 0.5, 0.4])
-    if with_status:
-        return b.grid(["序号", "材料名称", "形式", "份数", "情况"], rows, [0.07, 0.45, 0.14, 0.08, 0.26])
-    return b.grid(["序号", "材料名称", "形式", "份数"], rows, [0.08, 0.6, 0.2, 0.12])
+    return b.grid(["序号", "材料名称", "形式", "份数", "情况"], rows, [0.07, 0.45, 0.14, 0.08, 0.26])
 
 
 def _form_copies(m: MaterialLine) -> str:
@@ -225,11 +223,16 @@ def collection_receipt(station: StationInfo, case: CaseDoc, layout: str | Layout
     if received:
         story += [b.p(f"收取材料（共{len(received)}项）", b.s.heading), _materials_table(b, received)]
     deferred = [m for m in case.materials if m.status == "deferred"]
-    notes = ["请妥善保管本凭证，凭查询码或扫描二维码查询办理进度，办结后可对本次服务进行评价。",
-             "领取结果时请携带本凭证及申请人身份证件；委托他人领取的，另需委托书及代领人身份证件。"]
+    missing = [m for m in case.materials if m.status == "missing"]
+    paper = "凭证" if case.decision == "accepted" else "回执"
+    notes = [f"请妥善保管本{paper}，凭查询码或扫描二维码查询办理进度，办结后可对本次服务进行评价。",
+             f"领取结果时请携带本{paper}及申请人身份证件；委托他人领取的，另需委托书及代领人身份证件。"]
     not_needed = _not_needed_lines(case.materials)
     if not_needed:
         notes.insert(0, "以下材料本次无需提交：" + "；".join(not_needed) + "。")
+    if missing:  # she holds a 一次性告知书 for them too: the receipt must not leave them unsaid
+        notes.insert(0, f"尚未提交的材料（共{len(missing)}项）：" + "、".join(m.name for m in missing)
+                     + "。请按《一次性告知书》补齐后交至本站。")
     if deferred:
         notes.insert(0, f"其中{len(deferred)}项材料为容缺后补，请按《容缺受理通知书》载明的日期补交，逾期将影响办理。")
     story += _note_list(b, "温馨提示", notes)
@@ -243,16 +246,25 @@ def notice_missing(station: StationInfo, case: CaseDoc, layout: str | Layout = "
     title = "一次性告知书"
     b, story = _start(station, case, title, layout)
     missing = [m for m in case.materials if m.status == "missing"]
-    story += [b.p(f"申请人{case.applicant_name}：您于{fmt_datetime(case.received_at)}申请办理“{case.item_name}”事项，"
-                  f"经核查，申请材料尚不齐全。根据《中华人民共和国行政许可法》第三十二条规定，现将需要补齐的"
-                  f"全部材料一次性告知如下（共{len(missing)}项）。请补齐后携带本告知书到本站办理，"
-                  f"无需再次说明情况。"),
-              b.space(1.5), b.kv_table(_identity_rows(station, case))]
+    if case.decision == "not_collected":
+        intro = (f"申请人{case.applicant_name}：您于{fmt_datetime(case.received_at)}申请办理“{case.item_name}”事项，"
+                 f"经核查，申请材料尚不齐全。根据《中华人民共和国行政许可法》第三十二条规定，现将需要补齐的"
+                 f"全部材料一次性告知如下（共{len(missing)}项）。请补齐后携带本告知书到本站办理，无需再次说明情况。")
+        last_note = "补齐材料后，本站将当场收件并出具回执。"
+    else:
+        # taken in with an auxiliary material still to come: the resident also holds a receipt saying the case
+        # was collected (or accepted), and this paper must not tell her it was not
+        done = "受理" if case.decision == "accepted" else "收件"
+        intro = (f"申请人{case.applicant_name}：您于{fmt_datetime(case.received_at)}申请办理“{case.item_name}”事项，"
+                 f"本站已{done}（见{receipt_title(case)}）。下列材料尚未提交，现将需要补齐的全部材料一次性告知如下"
+                 f"（共{len(missing)}项）。请补齐后携带本告知书交至本站，无需再次说明情况。")
+        last_note = f"补交材料不影响本次{done}，本站收取后报送办理部门。"
+    story += [b.p(intro), b.space(1.5), b.kv_table(_identity_rows(station, case))]
     story += [b.p("需补齐的材料", b.s.heading), missing_materials_table(b, missing)]
     story += _note_list(b, "说明", [
         "本告知书所列材料为本次申请需补齐的全部材料，本站不再要求其他材料。",
         "本告知书所列之外的要求，您有权拒绝，并可拨打监督电话反映。",
-        "补齐材料后，本站将当场收件并出具回执。"])
+        last_note])
     return _sign_off(b, story, station, case, title, ["申请人（代理人）签收：", _DATE_LINE])
 
 
@@ -291,7 +303,8 @@ def commitment_letter(station: StationInfo, case: CaseDoc, layout: str | Layout 
     promised = [m for m in case.materials if m.status == "commitment"]
     story += [b.kv_table(_identity_rows(station, case)), b.p("一、行政机关告知", b.s.heading),
               b.p(f"根据国家关于推行证明事项告知承诺制的规定，申请人办理“{case.item_name}”事项时，"
-                  f"下列证明材料可以由申请人书面承诺代替，不再提交："), _materials_table(b, promised, with_status=False),
+                  f"下列证明材料可以由申请人书面承诺代替，不再提交；申请人承诺的，即承诺符合该证明材料的要求："),
+              _promised_table(b, promised),
               b.p("（一）告知承诺适用的方式：申请人自愿选择，书面签署本承诺书，即视为已提交上述证明。"
                   "不愿承诺或无法承诺的，应当提交上述证明材料。"),
               b.p("（二）行政机关将在办理过程中或办结后，依法对承诺内容进行核查。"),
@@ -302,6 +315,14 @@ def commitment_letter(station: StationInfo, case: CaseDoc, layout: str | Layout 
               b.p("本承诺书一式两份，申请人与办理部门各执一份，自申请人签字之日起生效。")]
     return _sign_off(b, story, station, case, title, ["申请人（签字并按手印）：", _DATE_LINE],
                      sealed_by=case.department or station.name)
+
+
+def _promised_table(b: Builder, promised: Sequence[MaterialLine]) -> Flowable:
+    """What each promise stands for: the proof it replaces and what that proof would have shown (the catalog's
+    requirement). A form and a number of copies meant nothing for a paper she is not bringing."""
+    rows = [[str(i), m.name, m.description or "按本事项办事指南的要求"] for i, m in enumerate(promised, 1)]
+    return b.grid(["序号", "以承诺代替的证明材料", "该证明材料的要求"], rows,
+                  [0.12, 0.4, 0.48] if b.layout.roll else [0.07, 0.43, 0.5])
 
 
 # --- 代办委托书 ------------------------------------------------------------------------------
@@ -363,32 +384,80 @@ def supplement_notice(station: StationInfo, case: CaseDoc, layout: str | Layout 
         story += [b.p("补正原因", b.s.heading), b.p(mask_numbers_in(case.supplement_reason))]
     due = (f"请于{fmt_date(case.supplement_due)}前" if case.supplement_due else "请尽快") + \
         "携带本通知及补正材料到本站办理，也可联系代办员上门收取。"
-    story += _note_list(b, "须知", [due, "补正期间不计入办理时限，自补正材料齐全之日起继续计算。",
-                                   "逾期不补正的，视为放弃申请，已收材料可凭本通知领回。"])
+    # without a date set by the department there is no 逾期 to warn of: the paper must not invent one
+    last = ("逾期不补正的，视为放弃申请，已收材料可凭本通知领回。" if case.supplement_due else
+            "补正前办理部门暂停办理；如不再申请，已收材料可凭本通知领回。")
+    story += _note_list(b, "须知", [due, "补正期间不计入办理时限，自补正材料齐全之日起继续计算。", last])
     return _sign_off(b, story, station, case, title, ["申请人（代理人）签收：", _DATE_LINE])
 
 
+# --- 不予受理告知书 ----------------------------------------------------------------------------
+
+#: What a resident may do against a decision, with the time she has (行政复议法 2023 §20, 行政诉讼法 §46): a right
+#: without its period is one she may lose without knowing.
+REMEDIES = ("可以自知道该决定之日起六十日内依法申请行政复议，或者自知道该决定之日起六个月内依法向人民法院"
+            "提起行政诉讼。")
+
+
+def rejection_notice(station: StationInfo, case: CaseDoc, layout: str | Layout = "a4") -> bytes:
+    """不予受理告知书: the department refused the application; why, and what the resident may do now.
+
+    行政许可法 §32: a refusal is given in writing, with its reason and the applicant's right to review or sue.
+    The station hands it over for the department (cross-area too), so the station seals it as 告知单位.
+    """
+    title = "不予受理告知书"
+    b, story = _start(station, case, title, layout)
+    dept = case.department or "办理部门"
+    when = fmt_date(case.rejected_at) if case.rejected_at else ""
+    reason = mask_numbers_in(case.rejected_reason) or "办理部门未写明理由，请向办理部门咨询。"
+    # no 办结时限 rows: the case is closed, and a date on it would read as a promise still running
+    rows: list[Row] = [*_item_rows(case), *_cross_area_rows(station, case), *_applicant_rows(case),
+                       *_contact_rows(station, case)]
+    story += [b.p(f"申请人{case.applicant_name}：您于{fmt_datetime(case.received_at)}申请办理“{case.item_name}”事项，"
+                  f"经{dept}审查，" + (f"于{when}" if when else "") + "决定不予受理。"),
+              b.p("不予受理理由", b.s.heading), b.p(reason), b.space(1.5), b.kv_table(rows)]
+    story += _note_list(b, "须知", [
+        f"对本决定不服的，{REMEDIES}",
+        "已提交的申请材料原件，可凭本告知书到本站领回；已转交办理部门的，本站协助取回。",
+        "符合条件后可以重新申请，本站可协助办理；如有疑问，请拨打咨询电话。",
+        "欢迎扫描二维码或凭查询码对本次服务进行评价（好差评）。"])
+    return _sign_off(b, story, station, case, title, ["申请人（代理人）签收：", _DATE_LINE],
+                     sealed_by=f"告知单位：{station.name}")
+
+
 # --- 办结 / 领取通知 ------------------------------------------------------------------------
+
+def _outcome(case: CaseDoc) -> str:
+    """准予办理 / 不予办理: one wording on the 办结通知 and the 送达回证 the resident keeps beside it."""
+    return f"{RESULTS[case.result]}办理" if case.result in RESULTS else "已办结"
+
 
 def completion_notice(station: StationInfo, case: CaseDoc, layout: str | Layout = "a4") -> bytes:
     """办结/领取通知: the result, and how and where to collect it."""
     title = "办结及领取通知书"
     b, story = _start(station, case, title, layout)
-    outcome = f"{RESULTS[case.result]}办理" if case.result in RESULTS else "已办结"
+    outcome = _outcome(case)
     pickup = PICKUP_METHODS.get(case.pickup_method, case.pickup_method)
-    where = case.pickup_address or station.address or station.name
+    # where the result goes, by how it goes: the station's window was printed as the place to collect a result
+    # being posted or brought to her door
+    if case.pickup_method == "post":
+        where: list[Row] = [("邮寄地址", case.pickup_address or case.applicant_address or "申请时登记的地址", True)]
+        how = "办理结果将免费邮寄至上述地址，请注意查收；签收时请核对内容。"
+    elif case.pickup_method == "hand":
+        where = []
+        how = f"办理结果由代办员{case.agent_name}送达，届时请出示本通知及申请人身份证件，签收时请核对内容。"
+    else:
+        where = [("领取地点", case.pickup_address or station.address or station.name, True)]
+        how = "领取时请携带本通知及申请人身份证件；委托他人领取的，需携带委托书及代领人身份证件。"
     story += [b.p(f"申请人{case.applicant_name}：您申请的“{case.item_name}”事项已于"
                   f"{fmt_datetime(case.completed_at) or '近日'}办结，办理结果为：{outcome}。"),
               b.space(1.5),
               b.kv_table([*_identity_rows(station, case), ("办理结果", outcome, False),
                           ("办结时间", fmt_datetime(case.completed_at), False),
                           ("结果说明", mask_numbers_in(case.result_text), True), ("领取方式", pickup, False),
-                          ("领取地点", where, True)])]
-    notes = ["领取时请携带本通知及申请人身份证件；委托他人领取的，需携带委托书及代领人身份证件。",
-             "对办理结果有异议的，可依法申请行政复议或提起行政诉讼。",
+                          *where])]
+    notes = [how, f"对办理结果有异议的，{REMEDIES}",
              "欢迎扫描二维码或凭查询码对本次服务进行评价（好差评）。"]
-    if case.pickup_method == "post":
-        notes[0] = "办理结果将免费邮寄至您登记的地址，请注意查收；签收时请核对内容。"
     story += _note_list(b, "须知", notes)
     return _sign_off(b, story, station, case, title, ["领取人签字：", "", f"领取日期：{'　' * 8}"],
                      sealed_on=case.completed_at)
@@ -424,7 +493,7 @@ def delivery_slip(station: StationInfo, case: CaseDoc, layout: str | Layout = "a
     title = "送达回证"
     b, story = _start(station, case, title, layout)
     d = case.delivery
-    outcome = RESULTS.get(case.result or "", "已办结")
+    outcome = _outcome(case)
     rows: list[Row] = [*_identity_rows(station, case), ("办理结果", outcome, False)]
     if case.result_text:
         rows.append(("结果说明", mask_numbers_in(case.result_text), True))
@@ -446,7 +515,7 @@ def delivery_slip(station: StationInfo, case: CaseDoc, layout: str | Layout = "a
             rows.append(("签收人", mask_numbers_in(d.receiver), False))
     story += [b.p(f"申请人{case.applicant_name}申请的“{case.item_name}”事项已办结，办理结果送达情况如下："),
               b.space(1.5), b.kv_table(rows)]
-    story += _note_list(b, "须知", ["对办理结果有异议的，可依法申请行政复议或提起行政诉讼。",
+    story += _note_list(b, "须知", [f"对办理结果有异议的，{REMEDIES}",
                                    "欢迎扫描二维码或凭查询码对本次服务进行评价（好差评）。"])
     signer = "收件人签字：" if d is not None and d.method == "post" else "领取人（签收人）签字："
     return _sign_off(b, story, station, case, title, [signer, _DATE_LINE])

@@ -24,6 +24,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
+    CondPageBreak,
     Flowable,
     Frame,
     PageTemplate,
@@ -44,6 +45,10 @@ forbid_line_start()
 rl_config.useA85 = 0
 
 ROLL_MAX_HEIGHT = 2000 * mm  # beyond this a roll document paginates rather than one endless page
+#: A heading with less room than this below it starts the next page, so 须知 is never a page's last line with its
+#: points overleaf. (Not keepWithNext: reportlab keeps a heading with a whole table, so a long table left its first
+#: page blank.)
+HEADING_ROOM = 20 * mm
 
 
 @dataclass(frozen=True)
@@ -453,10 +458,22 @@ def story_height(story: Sequence[Flowable], width: float) -> float:
     return total + prev_after
 
 
+def _headings_with_room(story: list[Flowable]) -> list[Flowable]:
+    """The story with a conditional page break before each heading (see :data:`HEADING_ROOM`)."""
+    out: list[Flowable] = []
+    for f in story:
+        if isinstance(f, Paragraph) and f.style.name.endswith("-heading"):
+            out.append(CondPageBreak(HEADING_ROOM))
+        out.append(f)
+    return out
+
+
 def build_pdf(story: list[Flowable], font: CJKFont, layout: Layout, info: PageInfo) -> bytes:
     """Lay the story out on pages of ``layout`` and return the PDF bytes."""
     width = layout.width
     height = layout.height
+    if height is not None:
+        story = _headings_with_room(story)
     if height is None:
         needed = story_height(story, layout.frame_width) + layout.margin_top + layout.margin_bottom + 4 * mm
         height = min(max(needed, 80 * mm), ROLL_MAX_HEIGHT)

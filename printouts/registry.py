@@ -22,6 +22,7 @@ from printouts.documents import (
     delivery_slip,
     notice_missing,
     receipt_title,
+    rejection_notice,
     supplement_notice,
     supplement_receipt,
 )
@@ -38,6 +39,14 @@ class PrintableDocument:
 
 def _has(status: str) -> Callable[[CaseDoc], bool]:
     return lambda case: any(m.status == status for m in case.materials)
+
+
+def _collected_with(status: str) -> Callable[[CaseDoc], bool]:
+    """A material of ``status`` in a case the station took in: a case turned away for a missing essential
+    material was collected by no one, so no 容缺 notice says "主要申请材料齐全，现予容缺收件" beside the
+    一次性告知书 that says they are not, and no 告知承诺书 is signed for it until she comes back."""
+    has = _has(status)
+    return lambda case: case.decision != "not_collected" and has(case)
 
 
 def _receipt_applies(case: CaseDoc) -> bool:
@@ -59,12 +68,13 @@ PRINTABLE_DOCUMENTS: dict[str, PrintableDocument] = {
     "notice_missing": PrintableDocument(
         "一次性告知书", notice_missing,
         lambda case: case.decision == "not_collected" or _has("missing")(case)),
-    "deferral": PrintableDocument("容缺受理通知书", deferral_notice, _has("deferred")),
-    "commitment": PrintableDocument("告知承诺书", commitment_letter, _has("commitment")),
+    "deferral": PrintableDocument("容缺受理通知书", deferral_notice, _collected_with("deferred")),
+    "commitment": PrintableDocument("告知承诺书", commitment_letter, _collected_with("commitment")),
     "authorization": PrintableDocument("代办委托书", authorization_letter, lambda case: case.mode == "proxy"),
     # the county may ask by a description alone, with no material ticked: the resident needs it on paper too
     "supplement": PrintableDocument("补正材料通知书", supplement_notice,
                                     lambda case: bool(case.supplement_items or case.supplement_reason)),
+    "rejection": PrintableDocument("不予受理告知书", rejection_notice, lambda case: case.rejected_at is not None),
     "completion": PrintableDocument("办结及领取通知书", completion_notice, lambda case: case.result is not None),
     "supplement_receipt": PrintableDocument("补正材料收取凭证", supplement_receipt,
                                             lambda case: case.supplied_at is not None),

@@ -48,18 +48,19 @@ def transfer_sheet(station: StationInfo, transfer: TransferDoc) -> bytes:
                     ("合计", f"{cases}件办件，{len(transfer.lines)}项材料，{total_copies}份", True)]),
         b.p("材料清单", s.heading),
         b.grid(["序号", "办件编号", "事项名称", "材料名称", "形式", "份数", "核对"],
-               [[str(i), ln.case_no, ln.item_name, ln.material_name, MATERIAL_FORMS.get(ln.form, ln.form),
+               # a paper found extra is named by whoever typed it, number and all (王秀兰身份证复印件 1101…)
+               [[str(i), ln.case_no, ln.item_name, mask_numbers_in(ln.material_name), MATERIAL_FORMS.get(ln.form, ln.form),
                  str(ln.copies), "□"] for i, ln in enumerate(transfer.lines, 1)],
                [0.05, 0.29, 0.2, 0.24, 0.1, 0.05, 0.07]),
         b.p("交接记录", s.heading),
     ]
-    hand_rows: list[list[object]] = [[h.action, h.who, fmt_datetime(h.when), h.where, ""]
+    hand_rows: list[list[object]] = [[h.action, h.who, fmt_datetime(h.when), mask_numbers_in(h.where), ""]
                                      for h in transfer.handovers]
     hand_rows += [[b.space(HANDWRITING_ROW_MM), "", "", "", ""] for _ in range(BLANK_HANDOVER_ROWS)]
     hand = b.grid(["环节", "经手人", "时间", "地点", "签字"], hand_rows, [0.14, 0.18, 0.24, 0.26, 0.18])
     story.append(hand)
     if transfer.note:
-        story += [b.p("备注", s.heading), b.p(transfer.note)]
+        story += [b.p("备注", s.heading), b.p(mask_numbers_in(transfer.note))]
     story += [b.space(3), b.p("接收方请逐项核对原件，核对无误后在“核对”栏打勾并签字；如有缺失，请在备注中写明并"
                               "立即告知移出单位。", s.small)]
     footer = f"{station.name}（{station.code}）  物料流转单  批次号 {transfer.batch_no}"

@@ -22,7 +22,7 @@ from station.models import Attachment, Case, CaseMaterial, HomeVisit, TimelineEn
 from station.models.base import now
 from station.models.cases import OPEN_STATUSES
 from station.services import home_visits, personal, timeline
-from station.services.cases import material_rows, materials
+from station.services.cases import decided_at, material_rows, materials
 from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import CERTIFICATE_TYPES, IdentityError, check_certificate
 from sync.outbox import enqueue
@@ -342,6 +342,17 @@ def last_supplement_note(case: Case) -> str:
     entry = (TimelineEntry.select().where((TimelineEntry.case == case) & (TimelineEntry.action == "supplemented"))
              .order_by(TimelineEntry.id.desc()).first())
     return str((entry.data or {}).get("note") or "") if entry else ""
+
+
+def supplement_requested_at(case: Case) -> dt.datetime | None:
+    """When the county asked for the latest 补正 (its own decision time, carried on the timeline entry), for the
+    补正通知 to say when the department asked; None if it never did."""
+    entry = (TimelineEntry.select().where((TimelineEntry.case == case) & (TimelineEntry.action == "county_supplement"))
+             .order_by(TimelineEntry.id.desc()).first())
+    if entry is None:
+        return None
+    payload = (entry.data or {}).get("payload") or {}
+    return decided_at(payload) if payload.get("decided_at") else entry.at
 
 
 def handover_summary(case: Case) -> str:

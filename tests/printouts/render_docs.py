@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from printouts import PRINTABLE_DOCUMENTS, cjk_font, ledger, transfer_sheet
@@ -40,6 +40,9 @@ def documents() -> dict[str, Callable[[], bytes]]:
     docs["receipt_accepted"] = lambda: PRINTABLE_DOCUMENTS["receipt"].build(
         station, sample_case(decision="accepted", mode="assisted", statutory_provisional=True, committed_provisional=True,
                              deadline_warning="2027年节假日数据缺失，仅按周末计算"))
+    docs["rejection"] = lambda: PRINTABLE_DOCUMENTS["rejection"].build(
+        station, sample_case(rejected_at=datetime(2025, 3, 10, 9, 0), result=None,
+                             rejected_reason="申请人已领取城镇职工基本养老保险待遇，不符合城乡居民基本养老保险待遇申领条件。"))
     docs["transfer"] = lambda: transfer_sheet(station, sample_transfer())
     docs["ledger"] = lambda: ledger(station, date(2025, 3, 5), sample_ledger_rows(60))
     docs["ledger_month"] = lambda: ledger(station, date(2025, 3, 1), sample_month_rows(), date(2025, 3, 31))

@@ -11,6 +11,7 @@ import pytest
 
 from printouts import (
     PRINTABLE_DOCUMENTS,
+    applicable_documents,
     collection_receipt,
     ledger,
     notice_missing,
@@ -39,8 +40,9 @@ CASE_DOCS["notice_missing_roll"] = partial(notice_missing, layout="roll80")
 def test_document_carries_identity_and_masks_numbers(key: str, font_mode: str, station: StationInfo,
                                                      case: CaseDoc) -> None:
     text = flat(pdftotext(CASE_DOCS[key](station, case)))
+    due = () if key == "rejection" else ("2025年4月2日",)  # a refused case has no limit still running
     for expected in (case.case_no, case.item_name, case.item_code, case.query_code, station.name, station.code,
-                     "2025年4月2日", MASKED_ID, case.agent_name):
+                     *due, MASKED_ID, case.agent_name):
         assert flat(expected) in text, f"{key}: {expected!r} missing"
     assert SAMPLE_ID_NUMBER not in text
     assert SAMPLE_PHONE not in text
@@ -149,6 +151,37 @@ def test_notice_missing_lists_every_missing_material_with_source(font_mode: str,
     assert "申请时间" in text and "收件时间" not in text  # the notice refuses collection: no 收件 took place
 
 
+@pytest.mark.parametrize(("decision", "done", "receipt"), [("collected", "本站已收件", "收件回执"),
+                                                          ("accepted", "本站已受理", "受理凭证")])
+def test_a_taken_in_cases_notice_and_receipt_agree_on_the_material_still_to_bring(
+        decision: str, done: str, receipt: str, station: StationInfo) -> None:
+    """The station took the case in with an auxiliary material missing: the 一次性告知书 said 申请材料尚不齐全…
+    补齐后本站将当场收件 beside a 受理凭证 saying 材料齐全…予以受理, and the receipt never named the material."""
+    photo = MaterialLine("近期免冠一寸白底彩色照片（制社保卡用）", "original", 1, "missing", source="照相馆拍摄")
+    case = sample_case(decision=decision, mode="assisted",
+                       materials=(MaterialLine("居民身份证", "original", 1, "provided"), photo))
+    notice = flat(pdftotext(notice_missing(station, case)))
+    assert f"{done}（见{receipt}）" in notice and flat(photo.name) in notice and "共1项" in notice
+    assert "尚不齐全" not in notice and "将当场收件" not in notice
+    text = flat(pdftotext(collection_receipt(station, case)))
+    assert flat(f"尚未提交的材料（共1项）：{photo.name}。请按《一次性告知书》补齐后交至本站。") in text
+    assert f"请妥善保管本{receipt[-2:]}" in text
+
+
+def test_the_commitment_letter_says_what_each_promise_stands_for(station: StationInfo) -> None:
+    """告知承诺书 must state the content promised: it listed the material's name with 原件 1份 (a paper she is not
+    bringing), never what the proof would have shown."""
+    promised = (MaterialLine("迁入地住房或接收证明", "copy", 1, "commitment", description="在迁入地有合法稳定住所"),
+                MaterialLine("计划生育情况承诺书", "original", 1, "commitment"))
+    case = sample_case(materials=(MaterialLine("居民身份证", "original", 1, "provided"), *promised))
+    for layout in ("a4", "roll80"):
+        text = flat(pdftotext(PRINTABLE_DOCUMENTS["commitment"].build(station, case, layout=layout)))
+        table = text.split("以承诺代替的证明材料")[1].split("（一）告知承诺适用的方式")[0]
+        assert "1迁入地住房或接收证明在迁入地有合法稳定住所" in table
+        assert "2计划生育情况承诺书按本事项办事指南的要求" in table
+        assert "居民身份证" not in table and "份" not in table
+
+
 def test_deferral_notice_shows_due_dates(station: StationInfo, case: CaseDoc) -> None:
     text = flat(pdftotext(PRINTABLE_DOCUMENTS["deferral"].build(station, case)))
     assert "社会保障卡或银行账户信息" in text and "2025年3月12日" in text and "逾期" in text
@@ -173,6 +206,20 @@ def test_transfer_sheet_carries_batch_number_and_lines(font_mode: str, station: 
     for line in transfer.lines:
         assert line.case_no in text and flat(line.material_name) in text
     assert "交接记录" in text and "赵敏" in text
+
+
+def test_numbers_typed_on_a_transfer_sheet_are_masked(station: StationInfo) -> None:
+    """A paper found extra in a batch is named as the clerk typed it, with the resident's ID or phone in it."""
+    from printouts.data import Handover, TransferLine
+
+    transfer = sample_transfer()
+    extra = TransferLine("（清单外）", "—", f"王秀兰身份证复印件{SAMPLE_ID_NUMBER}（多出）", "original", 0)
+    transfer = replace(transfer, lines=(*transfer.lines, extra), note=f"家属电话{SAMPLE_PHONE}，原件请勿折叠",
+                       handovers=(*transfer.handovers, Handover("赵敏", datetime(2025, 3, 6, 11), f"北格镇（联系{SAMPLE_PHONE}）", "接收")))
+    text = flat(pdftotext(transfer_sheet(station, transfer), None, None, "-raw"))
+    assert "王秀兰身份证复印件110105********0021（多出）" in text
+    assert f"家属电话{MASKED_PHONE}，原件请勿折叠" in text and f"北格镇（联系{MASKED_PHONE}）" in text
+    assert SAMPLE_ID_NUMBER not in text and SAMPLE_PHONE not in text
 
 
 def test_transfer_sheet_refuses_non_ascii_batch(station: StationInfo) -> None:
@@ -251,9 +298,40 @@ def test_delivery_slip_says_how_the_result_was_handed_over(station: StationInfo,
     card = SAMPLE_ID_NUMBER + "42"  # the certificate of a 残疾人证: its holder's ID number and two digits
     slip = replace(case, result_certificate_no=card, delivery=DeliveryDoc(delivered_on=date(2025, 3, 14), **delivery))
     text = flat(pdftotext(delivery_slip(station, slip)))
-    for word in ("送达回证", "准予", "证书编号110105**********2142", "2025年3月14日", *expected):
+    assert "六十日内依法申请行政复议" in text and "六个月内依法向人民法院提起行政诉讼" in text
+    for word in ("送达回证", "办理结果准予办理", "证书编号110105**********2142", "2025年3月14日", *expected):
         assert flat(word) in text, word
     assert flat(absent) not in text and SAMPLE_ID_NUMBER not in text
+
+
+def test_a_refused_application_is_told_in_writing_with_its_reason_date_and_remedies(station: StationInfo) -> None:
+    """行政许可法 §32: 不予受理 in writing. A case the county refused offered no paper but its old receipt."""
+    reason = f"申请人户籍不在本县（身份证{SAMPLE_ID_NUMBER}），请到户籍地申请"
+    case = sample_case(rejected_at=datetime(2025, 3, 10, 9, 0), rejected_reason=reason, result=None,
+                       supplement_items=(), supplement_reason="")
+    assert dict(applicable_documents(case))["rejection"] == "不予受理告知书"
+    for layout in ("a4", "roll80"):
+        text = flat(pdftotext(PRINTABLE_DOCUMENTS["rejection"].build(station, case, layout=layout)))
+        assert "经太原市小店区人力资源和社会保障局审查，于2025年3月10日决定不予受理" in text
+        assert f"申请人户籍不在本县（身份证{MASKED_ID}），请到户籍地申请" in text and SAMPLE_ID_NUMBER not in text
+        assert "六十日内依法申请行政复议" in text and "六个月内" in text
+        assert "2025年4月2日" not in text and "办结时限" not in text
+    assert "rejection" not in dict(applicable_documents(sample_case()))
+
+
+@pytest.mark.parametrize(("method", "told", "said"), [
+    ("window", "领取地点北格镇张花村村委会一楼便民服务站", "领取时请携带本通知"),
+    ("post", "邮寄地址山西省太原市小店区北格镇张花村三组17号", "办理结果将免费邮寄至上述地址"),
+    ("hand", "领取方式代办员送达", "办理结果由代办员李建国送达"),
+])
+def test_the_completion_notice_says_where_the_result_goes_by_how_it_goes(
+        method: str, told: str, said: str, station: StationInfo) -> None:
+    """A result posted or brought to her door was told to be collected at the station's window."""
+    text = flat(pdftotext(PRINTABLE_DOCUMENTS["completion"].build(station, sample_case(pickup_method=method))))
+    assert told in text and said in text and "办理结果准予办理" in text
+    assert "六十日内依法申请行政复议" in text  # the right to review, with the time she has for it
+    if method != "window":
+        assert "领取地点" not in text and flat(station.address) not in text
 
 
 def test_the_bundle_receipt_lists_every_item_with_its_own_case_number_under_one_code(
@@ -369,3 +447,29 @@ def test_an_e_licence_number_that_holds_the_id_number_is_masked_on_paper(station
         assert flat(disability_card) not in text and disability_card.encode() not in pdf, key
         shown += flat("110105**********2142") in text
     assert shown >= 2  # the documents that list the materials still say which licence stood in for paper
+
+
+def test_no_page_ends_with_a_heading_whose_list_is_on_the_next(station: StationInfo) -> None:
+    """A 容缺受理通知书 with 22 deferred materials printed 须知 as the last line of page 1, its points on page 2."""
+    headings = {"须知", "容缺后补材料", "说明", "需补齐的材料"}
+    ended = []
+    for n in range(14, 30):
+        mats = tuple(MaterialLine(f"容缺材料第{i}项（加盖村委会公章的证明）", "copy", 1, "deferred",
+                                  due_date=date(2025, 3, 12)) for i in range(n))
+        pdf = PRINTABLE_DOCUMENTS["deferral"].build(station, sample_case(materials=mats))
+        for page in pdftotext(pdf, None, None, "-layout").split("\f")[:-1]:
+            lines = [line.strip() for line in page.splitlines() if line.strip()]
+            if len(lines) > 1 and lines[-2] in headings:  # the last line is the footer
+                ended.append((n, lines[-2]))
+    assert not ended
+
+
+def test_a_long_table_starts_on_the_page_of_its_heading(station: StationInfo) -> None:
+    """Keeping a heading with what follows must not push a whole 40-line batch to page 2, leaving page 1 blank."""
+    from printouts.data import TransferLine
+
+    lines = tuple(TransferLine(f"14010510020120250305-{i:04d}", "农村村民宅基地和建房（规划许可）审批", "申请人身份证复印件",
+                               "original_and_copy", 2) for i in range(40))
+    pdf = transfer_sheet(station, replace(sample_transfer(), lines=lines))
+    first = flat(pdftotext(pdf, 1, 1))
+    assert "材料清单" in first and "14010510020120250305-0000" in first

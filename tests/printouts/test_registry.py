@@ -23,7 +23,7 @@ def _keys(**changes: object) -> set[str]:
 def test_registry_keys_and_titles() -> None:
     assert set(PRINTABLE_DOCUMENTS) == {"receipt", "receipt_roll", "notice_missing", "deferral", "commitment",
                                         "authorization", "supplement", "completion", "supplement_receipt",
-                                        "delivery_slip", "bundle_receipt"}
+                                        "delivery_slip", "bundle_receipt", "rejection"}
     for doc in PRINTABLE_DOCUMENTS.values():
         assert doc.title and callable(doc.build) and callable(doc.applies)
 
@@ -37,8 +37,14 @@ def test_registry_keys_and_titles() -> None:
     ({"materials": (*PROVIDED, MaterialLine("承诺", status="commitment"))},
      {"receipt", "receipt_roll", "commitment"}),
     ({"mode": "proxy"}, {"receipt", "receipt_roll", "authorization"}),
+    # turned away: only the one-time notice (and the proxy's letter), never a 容缺 notice or a 告知承诺书 that
+    # would say the case was taken in while the notice beside it says it was not
+    ({"decision": "not_collected", "mode": "proxy", "materials": (
+        MaterialLine("鉴定报告", status="missing"), MaterialLine("社保卡", status="deferred"),
+        MaterialLine("承诺", status="commitment"))}, {"notice_missing", "authorization"}),
     ({"supplement_items": ("复印件不清晰",)}, {"receipt", "receipt_roll", "supplement"}),
     ({"supplement_reason": "请补充居住证明"}, {"receipt", "receipt_roll", "supplement"}),  # asked by words alone
+    ({"rejected_at": datetime(2025, 3, 10, 9, 0)}, {"receipt", "receipt_roll", "rejection"}),
     ({"result": "approved"}, {"receipt", "receipt_roll", "completion"}),
     ({"result": "denied"}, {"receipt", "receipt_roll", "completion"}),
     ({"supplied_at": datetime(2025, 3, 11, 9, 0)}, {"receipt", "receipt_roll", "supplement_receipt"}),

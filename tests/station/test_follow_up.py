@@ -138,6 +138,32 @@ def test_the_supplement_receipt_lists_what_was_brought(database):
     assert pdf.startswith(b"%PDF") and title == "补正材料收取凭证"
 
 
+def test_the_supplement_notice_says_when_the_department_asked_and_warns_of_no_deadline_it_never_set(database):
+    """The 补正通知 printed no date for the county's request and warned 逾期不补正的，视为放弃申请 with no date
+    anywhere on the paper to be late for."""
+    case = _county(_take(), "supplement", reason="户口簿复印件不清晰", decided_at="2026-11-27T02:30:00Z",
+                   supplement_items=[{"key": "hukou_book", "name": "居民户口簿"}])
+    asked = dt.datetime(2026, 11, 27, 2, 30, tzinfo=dt.UTC).astimezone()
+    pdf, title = paper.render(case, "supplement", _agent())
+    text = "".join(pdftotext(pdf).split())
+    assert title == "补正材料通知书" and "居民户口簿" in text and "户口簿复印件不清晰" in text
+    assert f"审查（{asked.year}年{asked.month}月{asked.day}日）" in text
+    assert "逾期" not in text and "请尽快携带本通知" in text
+
+
+def test_a_case_the_county_refused_prints_a_refusal_notice_with_its_reason_and_date(database):
+    """A 不予受理 reached the resident on no paper: the case page offered only the old 收件回执."""
+    case = _county(_take(), "rejected", reason="申请人未满80周岁，不符合高龄津贴申领条件", decided_at="2026-11-27T02:30:00Z")
+    decided = dt.datetime(2026, 11, 27, 2, 30, tzinfo=dt.UTC).astimezone()
+    assert "不予受理告知书" in [d.title for d in paper.applicable_documents(case)]
+    pdf, title = paper.render(case, "rejection", _agent())
+    text = "".join(pdftotext(pdf).split())
+    assert title == "不予受理告知书"
+    assert f"于{decided.year}年{decided.month}月{decided.day}日决定不予受理" in text
+    assert "申请人未满80周岁，不符合高龄津贴申领条件" in text
+    assert "rejection" not in [d.key for d in paper.applicable_documents(_take())]
+
+
 # --- 容缺 ---------------------------------------------------------------------------------------
 
 def test_deferred_materials_due_within_three_working_days_and_overdue_are_listed(database):

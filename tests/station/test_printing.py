@@ -137,3 +137,20 @@ def test_an_item_of_a_bundle_is_told_by_the_bundle_receipt(app, agent):
     assert "请打印下方的告知书" in agent.get(f"/cases/{turned_away}").get_data(as_text=True)
     assert agent.get(f"{first_url}/print/bundle_receipt").status_code == 200
     assert "不予收件，已一次性告知" in agent.get(f"/cases/{turned_away}").get_data(as_text=True)
+
+
+def test_a_turned_away_case_gets_the_one_time_notice_and_no_paper_saying_it_was_taken_in(app, agent, tmp_path):
+    """An essential material missing beside a deferred one: the case page offered a 容缺受理通知书 ("主要申请材料
+    齐全，现予容缺收件") and a 告知承诺书 next to the 一次性告知书 saying the materials were not complete."""
+    due = (dt.date.today() + dt.timedelta(days=5)).isoformat()
+    case = _take(app, agent, "农村危房改造申请", **proxy_fields(authorization="print"),
+                 **{"mat__house_safety_appraisal__status": "missing", "mat__bank_card__status": "deferred",
+                    "mat__bank_card__due": due, "mat__income_statement__status": "commitment"})
+    assert case.decision == "not_collected"
+    buttons = agent.get(f"/cases/{case.id}").get_data(as_text=True).split("print-buttons")[1].split("</div>")[0]
+    assert "打印一次性告知书" in buttons and "打印代办委托书" in buttons
+    assert "容缺受理通知书" not in buttons and "告知承诺书" not in buttons
+    for key in ("deferral", "commitment"):
+        assert agent.get(f"/cases/{case.id}/print/{key}").mimetype != "application/pdf"
+    text = re.sub(r"\s+", "", _pdf_text(agent.get(f"/cases/{case.id}/print/notice_missing").data, tmp_path))
+    assert "一次性告知如下（共1项）" in text and "农村住房安全性鉴定报告" in text
