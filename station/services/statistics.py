@@ -21,6 +21,7 @@ from rules.statistics import (
     OnTime,
     Statistics,
     decision_class,
+    deferred_outcome,
     satisfaction,
     trend_days,
 )
@@ -96,19 +97,14 @@ def _on_time(where, today: dt.date) -> list[OnTime]:  # noqa: ANN001
 
 
 def _deferred(where, today: dt.date) -> Deferred:  # noqa: ANN001
-    rows = (CaseMaterial.select(CaseMaterial.due_date, CaseMaterial.received_at, CaseMaterial.status).join(Case)
+    rows = list(CaseMaterial.select(CaseMaterial.due_date, CaseMaterial.received_at, CaseMaterial.status).join(Case)
             .where(where & CaseMaterial.due_date.is_null(False) & (Case.decision == "deferred")).tuples())
-    on_time = late = outstanding = overdue = total = 0
+    counted: Counter = Counter()
     for due, received, status in rows:
-        total += 1
-        if status == "deferred":
-            outstanding += 1
-            overdue += today > due
-        elif received is not None and received.date() <= due:
-            on_time += 1
-        else:
-            late += 1
-    return Deferred(total, on_time, late, outstanding, overdue)
+        outcome = deferred_outcome(status, received.date() if received is not None else None, due)
+        counted[outcome] += 1
+        counted["overdue"] += outcome == "outstanding" and today > due
+    return Deferred(len(rows), counted["on_time"], counted["late"], counted["outstanding"], counted["overdue"])
 
 
 def _trend(end: dt.date) -> list[tuple[dt.date, int, int]]:

@@ -348,6 +348,39 @@ def test_county_deferred_materials_brought_on_time_match_the_station(month: Mont
     assert hub_figures.outstanding_overdue is None
 
 
+def test_an_unkept_promise_stays_not_brought_at_the_county_whatever_the_station_sends_next(
+        any_hub_app, make_station, make_event) -> None:
+    """A 容缺 material the agent recorded as unkept (逾期未补) was never brought: the county counted it 尚未补交
+    until the station's next materials list turned it into 逾期补交 (brought late)."""
+    from rules import events
+    from sync.hub.models import Station
+
+    station = make_station(any_hub_app, "ST-U", "容缺村便民服务站")
+    due = "2026-11-24"
+
+    def photo(status: str, **more: str) -> list[dict]:
+        return [{"key": "photo", "name": "一寸照片", "status": status, "due_date": due, "e_license_no": None, **more}]
+
+    taken = {no: make_event(payload=case_snapshot(case_no=no, query_code=f"UUUU0{n}", decision="deferred",
+                                                  materials=photo("deferred")))
+             for n, no in enumerate(("U-BROUGHT", "U-UNKEPT", "U-WAITING"), 1)}
+    brought = make_event(case_id=taken["U-BROUGHT"]["case_id"], seq=2, kind=events.MATERIALS_UPDATED,
+                         payload={"materials": photo("provided", received_at="2026-11-23T10:00:00+08:00"),
+                                  "arrived": ["photo"]})
+    unkept = make_event(case_id=taken["U-UNKEPT"]["case_id"], seq=2, kind=events.COMMITMENT_UNKEPT,
+                        payload={"key": "photo", "name": "一寸照片", "due_date": due, "note": "申请人表示不再补交",
+                                 "materials": photo("unkept")})
+    scan_added = make_event(case_id=taken["U-UNKEPT"]["case_id"], seq=3, kind=events.MATERIALS_UPDATED,
+                            payload={"materials": photo("unkept")})
+    period = Period("month", dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    want = (len(taken), 1, 0, len(taken) - 1)  # one brought on time; the unkept one and the waiting one not brought
+    for sent in ([*taken.values(), brought, unkept], [scan_added]):
+        assert {r["status"] for r in station.results(sent)} == {"accepted"}
+        with any_hub_app.app_context(), db.connection_context():
+            figures = statistics._compute(period, dt.date(2026, 11, 30), Station.get(Station.code == "ST-U")).deferred
+        assert (figures.total, figures.on_time, figures.late, figures.outstanding) == want, sent[-1]["kind"]
+
+
 def test_the_provincial_csv_never_hands_excel_a_formula(hub_app, station_a, make_event) -> None:
     from tests.fixtures.hub import case_snapshot
 
