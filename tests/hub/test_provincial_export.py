@@ -38,7 +38,9 @@ def test_each_case_carries_its_three_places_and_its_limits_with_their_units(any_
         "cross": make_event(catalog_version="2026.11", payload=case_snapshot(
             case_no="P-3", query_code="PPPP03", received_area=STATION_AREA, handling_area=OTHER_COUNTY)),
     }
-    assert [r["status"] for r in station.results(list(sent.values()))] == ["accepted"] * 3
+    told = make_event(catalog_version="2026.11", payload=case_snapshot(  # 一次性告知: materials missing
+        case_no="P-4", query_code="PPPP04", decision="not_collected"))
+    assert [r["status"] for r in station.results([*sent.values(), told])] == ["accepted"] * 4
     _decide(any_hub_app, sent["own-old"]["case_id"], "accepted")
     _decide(any_hub_app, sent["own-old"]["case_id"], "completed", result="approved")
     # the county that handles the 跨域办 case decided it; recorded here as services/peers.py does
@@ -48,6 +50,8 @@ def test_each_case_carries_its_three_places_and_its_limits_with_their_units(any_
     clerk = logged_in(any_hub_app, "approver1", "approver", "县审批员")
     body = json.loads(clerk.get(f"/numbers/export/cases.json?{RANGE}").data)
     by_no = {r["SBLSH"]: r for r in body["records"]}
+    # the application never collected is no 办件: the case taken when the resident comes back is
+    assert set(by_no) == {e["payload"]["case_no"] for e in sent.values()} and body["count"] == len(sent)
     published = {c["catalog_version"]: c["items"][0] for c in (old, new)}
     closed = {"P-1", "P-3"}
     for key, event in sent.items():

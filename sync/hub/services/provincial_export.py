@@ -35,7 +35,7 @@ INFO_TYPES = {"instant": "1", "committed": "2"}
 #: 服务对象 (A.4) from the applicant's kind
 APPLYER_TYPES = {"person": "1", "enterprise": "2"}
 #: 办件状态 as the evaluation standard counts it: 1 待受理, 2 已受理, 3 已办结
-HANDLE_STATES = {"submitted": "1", "supplement": "1", "not_collected": "1", "accepted": "2", "completed": "3",
+HANDLE_STATES = {"submitted": "1", "supplement": "1", "accepted": "2", "completed": "3",
                  "rejected": "3", "delivered": "3"}
 #: 申报来源 (A.5): a station's counter is a 窗口
 APPLY_FROM_WINDOW = "1"
@@ -124,9 +124,13 @@ def _items(versions: set[str]) -> dict[str | None, dict[str, dict[str, Any]]]:
 
 
 def rows(period: Period, station: Station | None = None) -> list[Row]:
+    """The 办件 received in `period`. An application never collected (一次性告知, on record only) is none:
+    sent as 待受理 it stayed pending at the province for good, and the case taken when the resident
+    came back with the materials made it two."""
     start, stop = period.bounds()
     query = (HubCase.select(HubCase, Station).join(Station)
-             .where((HubCase.received_time >= start) & (HubCase.received_time < stop))
+             .where((HubCase.received_time >= start) & (HubCase.received_time < stop)
+                    & (HubCase.status != "not_collected"))
              .order_by(HubCase.received_time, HubCase.id))
     if station is not None:
         query = query.where(HubCase.station == station.id)
