@@ -5,8 +5,9 @@ working-day calendar and the county's assessed limits, so they are measured case
 (a station's month is a few thousand cases at most). The station's cases taken on its other
 devices (a laptop on a home visit), held here as read-only copies, are counted with them — by item,
 village, agent, the county's status, mode, intake decision, 容缺 materials and the trend's "received" —
-as the county counts them for the station; the four lines and the trend's "closed" are this
-device's own cases only (a copy does not carry the day the county closed it).
+as the county counts them for the station; the four lines, the trend's "closed" and the ratings are
+this device's own cases only (a copy carries neither the day the county closed it nor the ratings
+given on the other device).
 """
 
 from __future__ import annotations
