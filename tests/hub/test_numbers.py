@@ -142,6 +142,23 @@ def test_county_ledger_files_and_their_log(month: MonthCopy) -> None:
     assert "Excel" in logged[0].detail and "CSV" in logged[1].detail
 
 
+def test_a_pdf_ledger_past_its_limit_is_refused_before_a_case_is_read(month: MonthCopy, monkeypatch) -> None:
+    """A county's PDF ledger of a long period held a worker for hours; past the limit the clerk reads why
+    and what to take instead, nothing is logged as exported, and the Excel file still comes."""
+    from printouts import sheets
+
+    clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
+    taken = len(_raw(month)[0])
+    monkeypatch.setattr(sheets, "LEDGER_PDF_MOST_ROWS", taken - 1)
+    refused = clerk.get(f"/numbers/ledger.pdf?{RANGE}", follow_redirects=True).get_data(as_text=True)
+    assert f"共 {taken} 件，超过 PDF 台账上限 {taken - 1} 件" in refused and "选择单个服务站" in refused
+    with month.hub.app_context(), db.connection_context():
+        assert not HubAccessLog.select().where(HubAccessLog.action == "ledger").exists()
+    assert clerk.get(f"/numbers/ledger.xlsx?{RANGE}").status_code == 200
+    monkeypatch.setattr(sheets, "LEDGER_PDF_MOST_ROWS", taken)
+    assert clerk.get(f"/numbers/ledger.pdf?{RANGE}").data.startswith(b"%PDF")
+
+
 def test_the_provincial_export_uses_the_standard_names_and_codes(month: MonthCopy) -> None:
     clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
     cases, _settings = _raw(month)
