@@ -133,8 +133,8 @@ def ledger_period_text(start: date, end: date) -> str:
 
 
 #: The most cases a PDF ledger is made for. A row costs about 4 ms to lay out, all in one request:
-#: a county's year (hundreds of thousands of cases) held a worker for hours and then its memory ran
-#: out, and a PDF past a few thousand rows (over a hundred A4 pages) is no one's paper anyway.
+#: a county's year (hundreds of thousands of cases) held a worker for tens of minutes and its memory
+#: with it, and a PDF past a few thousand rows (over a hundred A4 pages) is no one's paper anyway.
 LEDGER_PDF_MOST_ROWS = 5000
 
 
