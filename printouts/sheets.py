@@ -133,6 +133,20 @@ def ledger_period_text(start: date, end: date) -> str:
     return fmt_date(start) if start == end else f"{fmt_date(start)}至{fmt_date(end)}"
 
 
+#: The most cases a PDF ledger is made for. A row costs about 4 ms to lay out, all in one request:
+#: a county's year (hundreds of thousands of cases) held a worker for tens of minutes and its memory
+#: with it, and a PDF past a few thousand rows (over a hundred A4 pages) is no one's paper anyway.
+LEDGER_PDF_MOST_ROWS = 5000
+
+
+def ledger_pdf_refusal(count: int) -> str | None:
+    """Why a PDF ledger of ``count`` cases is not made, in Chinese (what to do instead); None when it is."""
+    if count <= LEDGER_PDF_MOST_ROWS:
+        return None
+    return (f"所选周期共 {count} 件，超过 PDF 台账上限 {LEDGER_PDF_MOST_ROWS} 件，未生成。"
+            "请缩短周期或选择单个服务站后再导出 PDF，或导出 Excel、CSV。")
+
+
 def ledger(station: StationInfo, day: date, rows: Iterable[LedgerRow], end: date | None = None,
            visits: Iterable[HomeVisitRow] = ()) -> bytes:
     """台账: the cases of a day (or of `day`–`end`) on A4 landscape, header row on every page.

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from rules.evaluations import BAD_LEVELS, LEVELS, REASON_TAGS
+from rules.labels import NOT_HANDED_IN
 from rules.periods import Period
 
 #: The intake decision as the statistics count it (a case counts once, first match wins):
@@ -26,6 +27,19 @@ def decision_class(decision: str | None, commitment: bool) -> str:
     if decision == "deferred":
         return "deferred"
     return "commitment" if commitment else "collected"
+
+
+def deferred_outcome(status: str | None, brought_on: str | dt.date | None, due: str | dt.date) -> str:
+    """How one 容缺 material stands — ``on_time``, ``late`` or ``outstanding`` — at the station and the county alike.
+
+    Brought means handed in: a material still deferred, or whose promise the agent recorded as unkept
+    (逾期未补), was never brought and stays outstanding — counted as 逾期补交 it sent the station head
+    looking for a material nobody brought. Dates compare as days (``YYYY-MM-DD`` text or dates).
+    """
+    if status == "deferred" or status in NOT_HANDED_IN:
+        return "outstanding"
+    brought = str(brought_on or "")[:10]
+    return "on_time" if brought and brought <= str(due)[:10] else "late"
 
 
 @dataclass(frozen=True)

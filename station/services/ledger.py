@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from printouts.ledger_files import ledger_csv, ledger_xlsx
-from printouts.sheets import ledger
+from printouts.sheets import ledger, ledger_pdf_refusal
 from rules.periods import Period
 from station.models import User
 from station.services import access_log, home_visits, paper
@@ -37,6 +37,9 @@ def export(period: Period, fmt: str, user: User, address: str | None) -> LedgerF
     if fmt not in FORMATS:
         raise DomainError("导出格式只能是 PDF、Excel 或 CSV。")
     rows = paper.ledger_rows(period.start, period.end)
+    refusal = ledger_pdf_refusal(len(rows)) if fmt == "pdf" else None
+    if refusal:
+        raise DomainError(refusal)
     visits = home_visits.ledger_rows(period.start, period.end)  # the 帮办代办 service outside the station
     info = paper.station_info()
     if fmt == "pdf":

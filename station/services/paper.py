@@ -27,11 +27,20 @@ from printouts.layout import Layout, with_margin
 from printouts.registry import PRINTABLE_DOCUMENTS
 from printouts.registry import applicable_documents as _applicable
 from printouts.text import fmt_date, hand_write_line, undrawable
-from rules.labels import NOT_HANDED_IN
+from rules.labels import HUB_CASE_STATUSES, NOT_HANDED_IN
 from station.extensions import db
 from station.models import Case, CaseMaterial, ServiceItem, TimelineEntry, User
 from station.models.base import now
-from station.services import access_log, areas, bundles, cases, follow_up, personal, station_settings
+from station.services import (
+    access_log,
+    areas,
+    bundles,
+    cases,
+    follow_up,
+    personal,
+    shared_cases,
+    station_settings,
+)
 from station.services.errors import DomainError, NotFound
 from station.services.identity import CERTIFICATE_TYPES
 from station.services.station_info import get_profile, hub_public_url
@@ -233,7 +242,9 @@ def ledger_rows(day: dt.date, end: dt.date | None = None) -> list[LedgerRow]:
     """The cases received on `day` (or `day`–`end`) for the 台账, oldest first, villages by name.
 
     Item and agent are joined and the sync states read in one query, so a month of 3,000 cases
-    is one pass.
+    is one pass. The cases the station took on its other devices (a laptop on a home visit) are
+    in it too, from their copies: the 同步 column names the device that holds them, the status is
+    the county's.
     """
     start = dt.datetime.combine(day, dt.time())
     stop = dt.datetime.combine((end or day) + dt.timedelta(days=1), dt.time())
@@ -247,7 +258,7 @@ def ledger_rows(day: dt.date, end: dt.date | None = None) -> list[LedgerRow]:
     )
     states = case_sync_states([c.id for c in day_cases])
     villages = areas.names()
-    return [
+    own = [
         LedgerRow(
             received_at=c.received_at, case_no=c.case_no, item_name=c.item.name, applicant_name=c.applicant_name,
             applicant_id_number=personal.applicant_id_number(c), village=areas.name_of(c.applicant_area_code, villages),
@@ -258,3 +269,23 @@ def ledger_rows(day: dt.date, end: dt.date | None = None) -> list[LedgerRow]:
         )
         for c in day_cases
     ]
+    copies = [_copy_row(r, villages) for r in shared_cases.received_between(start, stop)]
+    return sorted([*own, *copies], key=lambda r: r.received_at) if copies else own
+
+
+def _copy_row(received: shared_cases.Received, villages: dict[str, str]) -> LedgerRow:
+    """A case another device of the station took, as a ledger line (the builders mask its number)."""
+    snapshot, copy = received.snapshot, received.copy
+    applicant = snapshot.get("applicant") if isinstance(snapshot.get("applicant"), dict) else {}
+    agent = snapshot.get("agent") if isinstance(snapshot.get("agent"), dict) else {}
+    return LedgerRow(
+        received_at=received.received_at, case_no=copy.case_no, item_name=copy.item_name,
+        applicant_name=copy.applicant_name or str(applicant.get("name") or ""),
+        applicant_id_number=str(applicant.get("id_number") or ""),
+        village=areas.name_of(str(applicant.get("area_code") or ""), villages), agent_name=str(agent.get("name") or ""),
+        mode=str(snapshot.get("mode") or ""), status_text=HUB_CASE_STATUSES.get(copy.status, copy.status),
+        statutory_due=received.due("statutory_due"), committed_due=received.due("committed_due"),
+        statutory_provisional=bool(snapshot.get("deadline_provisional")),
+        committed_provisional=bool(snapshot.get("deadline_provisional")),
+        sync_state=shared_cases.device_label(copy.origin_device),
+    )

@@ -8,6 +8,7 @@ sealed inside the snapshot — and updated by later changes. Why read-only: see
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from station.models import Case, SharedCase
 from station.models.base import now
 from station.services import shared_case_retention
 from station.services.errors import DomainError
+from station.services.restored_cases import local_time
 
 
 def apply_shared(case_id: str, payload: dict[str, Any]) -> SharedCase | None:
@@ -96,6 +98,42 @@ def recent(limit: int = 50, text: str = "") -> list[SharedRow]:
                       mask_id_number(((r.snapshot or {}).get("applicant") or {}).get("id_number")),
                       HUB_CASE_STATUSES.get(r.status, r.status), device_label(r.origin_device),
                       r.received_at[:16].replace("T", " ")) for r in rows]
+
+
+@dataclass(frozen=True)
+class Received:
+    """A copy of another device's case received in a period, as the station's 报表 counts it."""
+
+    copy: SharedCase
+    received_at: dt.datetime  # the station's local time, as its own cases' ``received_at``
+
+    @property
+    def snapshot(self) -> dict[str, Any]:
+        return self.copy.snapshot or {}
+
+    def due(self, name: str) -> dt.date | None:
+        """``statutory_due`` or ``committed_due`` as the device set it at intake."""
+        try:
+            return dt.date.fromisoformat(str(self.snapshot.get(name) or "")[:10])
+        except ValueError:
+            return None
+
+
+def received_between(start: dt.datetime, stop: dt.datetime) -> list[Received]:
+    """The copies received in [start, stop) (station time), oldest first.
+
+    The station's ledger and statistics are the station's, not one PC's: a case its laptop took on
+    a home visit belongs in them as much as one taken at the counter (the county counts it for the
+    station too). ``received_at`` is kept as the device wrote it (with its offset): the text is
+    narrowed a day either side, then each time is read as station time.
+    """
+    wider = ((start - dt.timedelta(days=1)).date().isoformat(), (stop + dt.timedelta(days=1)).date().isoformat())
+    found = []
+    for copy in SharedCase.select().where((SharedCase.received_at >= wider[0]) & (SharedCase.received_at < wider[1])):
+        at = local_time(copy.received_at)
+        if at is not None and start <= at < stop:
+            found.append(Received(copy, at))
+    return sorted(found, key=lambda r: (r.received_at, r.copy.case_no))
 
 
 def count() -> int:

@@ -2,7 +2,12 @@
 
 Counts come from GROUP BY queries over the cases received in the period; the four lines need the
 working-day calendar and the county's assessed limits, so they are measured case by case
-(a station's month is a few thousand cases at most).
+(a station's month is a few thousand cases at most). The station's cases taken on its other
+devices (a laptop on a home visit), held here as read-only copies, are counted with them — by item,
+village, agent, the county's status, mode, intake decision, 容缺 materials and the trend's "received" —
+as the county counts them for the station; the four lines, the trend's "closed" and the ratings are
+this device's own cases only (a copy carries neither the day the county closed it nor the ratings
+given on the other device).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections import Counter
 
 from peewee import fn
 
-from rules.labels import CASE_STATUSES, MODES
+from rules.labels import CASE_STATUSES, HUB_CASE_STATUSES, MODES
 from rules.periods import Period
 from rules.statistics import (
     DECISION_CLASSES,
@@ -21,12 +26,13 @@ from rules.statistics import (
     OnTime,
     Statistics,
     decision_class,
+    deferred_outcome,
     satisfaction,
     trend_days,
 )
 from rules.time_lines import LINES
 from station.models import Case, CaseMaterial, Evaluation, ServiceItem, User
-from station.services import areas, time_lines
+from station.services import areas, shared_cases, time_lines
 from station.services.calendar import load_calendar
 
 CLOSED = ("completed", "rejected", "delivered")
@@ -64,16 +70,19 @@ def compute(period: Period, today: dt.date) -> Statistics:
                 .where(where & (CaseMaterial.status == "commitment")).distinct().tuples()}
     decisions = Counter(decision_class(d, cid in promised)
                         for cid, d in Case.select(Case.id, Case.decision).where(where).tuples())
-    stats = Statistics(period, total, [
-        _counted("item", "按事项", list(by_item)),
-        _counted("village", "按村（社区）", by_village),
-        _counted("agent", "按代办员", list(by_agent)),
-        _counted("status", "按状态", by_status),
-        _counted("mode", "按办理方式", by_mode),
-        _counted("decision", "按收件结果", [(DECISION_CLASSES[k], n) for k, n in decisions.items()]),
+    copies = shared_cases.received_between(*period.bounds())
+    theirs = _copies_counted(copies, names)
+    stats = Statistics(period, total + len(copies), [
+        _counted("item", "按事项", [*by_item, *theirs["item"]]),
+        _counted("village", "按村（社区）", [*by_village, *theirs["village"]]),
+        _counted("agent", "按代办员", [*by_agent, *theirs["agent"]]),
+        _counted("status", "按状态", [*by_status, *theirs["status"]]),
+        _counted("mode", "按办理方式", [*by_mode, *theirs["mode"]]),
+        _counted("decision", "按收件结果", [(DECISION_CLASSES[k], n) for k, n in decisions.items()]
+                 + theirs["decision"]),
     ])
     stats.on_time = _on_time(where, today)
-    stats.deferred = _deferred(where, today)
+    stats.deferred = _deferred(where, today, copies)
     stats.trend = _trend(min(period.end, today))
     start, stop = period.bounds()
     stats.satisfaction = satisfaction(
@@ -81,6 +90,25 @@ def compute(period: Period, today: dt.date) -> Statistics:
         .where((Evaluation.created_at >= start) & (Evaluation.created_at < stop))
         .group_by(Evaluation.level, Evaluation.reason_tag).tuples())
     return stats
+
+
+def _copies_counted(copies: list[shared_cases.Received], names: dict[str, str]) -> dict[str, list[tuple[str, int]]]:
+    """What the other devices' cases add to each table, read from their copies (the county's status words)."""
+    out: dict[str, list[tuple[str, int]]] = {key: [] for key in ("item", "village", "agent", "status", "mode",
+                                                                 "decision")}
+    for received in copies:
+        snapshot, copy = received.snapshot, received.copy
+        applicant = snapshot.get("applicant") if isinstance(snapshot.get("applicant"), dict) else {}
+        agent = snapshot.get("agent") if isinstance(snapshot.get("agent"), dict) else {}
+        promised = any(isinstance(m, dict) and m.get("status") == "commitment" for m in snapshot.get("materials") or [])
+        mode = str(snapshot.get("mode") or "")
+        out["item"].append((copy.item_name or str(snapshot.get("item_name") or "—"), 1))
+        out["village"].append((areas.name_of(str(applicant.get("area_code") or ""), names), 1))
+        out["agent"].append((str(agent.get("name") or "—"), 1))
+        out["status"].append((HUB_CASE_STATUSES.get(copy.status, copy.status), 1))
+        out["mode"].append((MODES.get(mode, mode or "—"), 1))
+        out["decision"].append((DECISION_CLASSES[decision_class(snapshot.get("decision"), promised)], 1))
+    return out
 
 
 def _on_time(where, today: dt.date) -> list[OnTime]:  # noqa: ANN001
@@ -95,32 +123,43 @@ def _on_time(where, today: dt.date) -> list[OnTime]:  # noqa: ANN001
             for line, title in LINES.items()]
 
 
-def _deferred(where, today: dt.date) -> Deferred:  # noqa: ANN001
-    rows = (CaseMaterial.select(CaseMaterial.due_date, CaseMaterial.received_at, CaseMaterial.status).join(Case)
-            .where(where & CaseMaterial.due_date.is_null(False) & (Case.decision == "deferred")).tuples())
-    on_time = late = outstanding = overdue = total = 0
+def _deferred(where, today: dt.date, copies: list[shared_cases.Received]) -> Deferred:  # noqa: ANN001
+    rows = [(due, received.date() if received is not None else None, status) for due, received, status in
+            CaseMaterial.select(CaseMaterial.due_date, CaseMaterial.received_at, CaseMaterial.status).join(Case)
+            .where(where & CaseMaterial.due_date.is_null(False) & (Case.decision == "deferred")).tuples()]
+    for copy in copies:  # the other devices' 容缺 materials, as their latest list stands
+        if copy.snapshot.get("decision") != "deferred":
+            continue
+        for m in copy.snapshot.get("materials") or []:
+            due = _date(m.get("due_date")) if isinstance(m, dict) else None
+            if due is not None:
+                rows.append((due, str(m.get("received_at") or "")[:10] or None, str(m.get("status") or "")))
+    counted: Counter = Counter()
     for due, received, status in rows:
-        total += 1
-        if status == "deferred":
-            outstanding += 1
-            overdue += today > due
-        elif received is not None and received.date() <= due:
-            on_time += 1
-        else:
-            late += 1
-    return Deferred(total, on_time, late, outstanding, overdue)
+        outcome = deferred_outcome(status, received, due)
+        counted[outcome] += 1
+        counted["overdue"] += outcome == "outstanding" and today > due
+    return Deferred(len(rows), counted["on_time"], counted["late"], counted["outstanding"], counted["overdue"])
 
 
 def _trend(end: dt.date) -> list[tuple[dt.date, int, int]]:
     days = trend_days(end)
     start, stop = dt.datetime.combine(days[0], dt.time()), dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
-    received = _by_day(Case.select(fn.DATE(Case.received_at), fn.COUNT(Case.id))
-                    .where((Case.received_at >= start) & (Case.received_at < stop))
-                    .group_by(fn.DATE(Case.received_at)).tuples())
+    received = Counter(_by_day(Case.select(fn.DATE(Case.received_at), fn.COUNT(Case.id))
+                               .where((Case.received_at >= start) & (Case.received_at < stop))
+                               .group_by(fn.DATE(Case.received_at)).tuples()))
+    received.update(copy.received_at.date().isoformat() for copy in shared_cases.received_between(start, stop))
     closed = _by_day(Case.select(fn.DATE(Case.closed_at), fn.COUNT(Case.id))
                   .where((Case.closed_at >= start) & (Case.closed_at < stop) & Case.status.in_(CLOSED))
                   .group_by(fn.DATE(Case.closed_at)).tuples())
     return [(d, received.get(d.isoformat(), 0), closed.get(d.isoformat(), 0)) for d in days]
+
+
+def _date(value: object) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value or "")[:10])
+    except ValueError:
+        return None
 
 
 def _by_day(query) -> dict[str, int]:  # noqa: ANN001

@@ -4,6 +4,8 @@ and each sees all the station's cases (its own, and the other's as read-only cop
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 from pathlib import Path
 
@@ -142,3 +144,46 @@ def test_bookings_reach_every_device_and_only_the_station_pc_publishes_the_offer
         assert Appointment.get_by_id(booking.id).status == "cancelled"
     with pc.app_context(), db.connection_context():
         assert Appointment.select().count() == 1
+
+
+def test_the_station_pcs_reports_and_ledger_count_the_cases_its_laptop_took(linked, laptop, hub):
+    """报表 and 台账 on the station PC are the station's: the cases its laptop took on home visits were
+    missing from both (the county counted them for the station), so the station head's figures fell
+    short of the county's by exactly the home visits' cases."""
+    import datetime as dt
+    from collections import Counter
+
+    from rules.periods import Period
+    from station.models import User
+    from station.services import ledger, statistics
+
+    pc = linked
+    queue_cases(pc, 2)
+    queue_cases(laptop, 3, item_name="城乡居民基本养老保险参保登记")
+    for app in (laptop, pc):
+        assert sync(app).error == ""
+
+    def taken(app: Flask) -> list[tuple[str, str, str, str]]:
+        """Each device's own cases, read where they were taken: (number, item, agent, mode)."""
+        with app.app_context(), db.connection_context():
+            return [(c.case_no, c.item.name, c.agent.name, c.mode) for c in Case.select()]
+
+    at_pc, on_laptop = taken(pc), taken(laptop)
+    everything = at_pc + on_laptop
+    today = dt.date.today()
+    period = Period("day", today, today)
+    with pc.app_context(), db.connection_context():
+        stats = statistics.compute(period, today)
+        made = ledger.export(period, "csv", User.get(User.username == "agent"), "127.0.0.1")
+        full_ids = [c.snapshot["applicant"]["id_number"] for c in SharedCase.select()]
+    assert stats.total == len(everything) and made.count == len(everything)
+    assert dict(stats.table("item").rows) == dict(Counter(item for _n, item, _a, _m in everything))
+    assert dict(stats.table("agent").rows) == dict(Counter(agent for _n, _i, agent, _m in everything))
+    assert stats.trend[-1][:2] == (today, len(everything))
+    lines = list(csv.reader(io.StringIO(made.data.decode("utf-8-sig"))))
+    number_at, device_at = lines[0].index("办件编号"), lines[0].index("同步")
+    listed = {line[number_at].strip(): line[device_at] for line in lines[1:]}
+    assert set(listed) == {number for number, *_rest in everything}
+    assert {listed[number] for number, *_rest in on_laptop} == {"第 1 号设备"}
+    body = made.data.decode("utf-8-sig")
+    assert full_ids and not any(number in body for number in full_ids)  # masked, as the PC's own

@@ -227,3 +227,38 @@ def test_a_malformed_station_copy_of_a_case_event_is_refused(hub_app, station_a,
     with hub_app.app_context():
         assert HubCase.get(HubCase.case_id == first["case_id"]).case_no == first["payload"]["case_no"]
         assert Conflict.get().resolved_at is None
+
+
+def test_taking_the_station_copy_of_an_earlier_event_keeps_what_later_events_brought(hub_app, station_a, make_event,
+                                                                                    approver):
+    """The copy taken in the first event's place was applied on top of the later ones: the case went back to
+    its first view — the 容缺 material brought since read as still owed in the county's statistics, the later
+    materials list and the result's handover record gone from the case."""
+    import datetime as dt
+
+    from rules.periods import Period
+    from sync.hub.services import personal, statistics
+
+    def photo(status: str, **more: str) -> list[dict]:
+        return [{"key": "photo", "name": "一寸照片", "status": status, "due_date": "2026-11-24", "e_license_no": None,
+                 **more}]
+
+    first = make_event(payload=case_snapshot(decision="deferred", materials=photo("deferred")))
+    brought = make_event(case_id=first["case_id"], seq=2, kind=events.MATERIALS_UPDATED,
+                         payload={"materials": photo("provided", received_at="2026-11-23T10:00:00+08:00")})
+    handed = make_event(case_id=first["case_id"], seq=3, kind=events.DELIVERED,
+                        payload={"method": "pickup", "delivered_on": "2026-11-30"})
+    assert [r["status"] for r in station_a.results([first, brought, handed])] == ["accepted"] * 3
+    rewritten = {**first, "payload": case_snapshot(decision="deferred", materials=photo("deferred"),
+                                                   pickup_method="post")}
+    assert station_a.results([rewritten])[0]["status"] == "conflict"
+    _resolve(approver, "take_station")
+
+    with hub_app.app_context():
+        snapshot = personal.open_snapshot(HubCase.get(HubCase.case_id == first["case_id"]).snapshot)
+        deferred = statistics._compute(Period("month", dt.date(2026, 11, 1), dt.date(2026, 11, 30)),
+                                       dt.date(2026, 11, 30), None).deferred
+    assert snapshot["pickup_method"] == "post"  # the station's copy taken
+    assert snapshot["materials"] == brought["payload"]["materials"]  # as the latest list stands
+    assert personal.open_part(snapshot["delivery"]) == handed["payload"]
+    assert (deferred.total, deferred.on_time, deferred.late, deferred.outstanding) == (1, 1, 0, 0)  # brought 23rd, due 24th

@@ -142,9 +142,27 @@ def test_county_ledger_files_and_their_log(month: MonthCopy) -> None:
     assert "Excel" in logged[0].detail and "CSV" in logged[1].detail
 
 
+def test_a_pdf_ledger_past_its_limit_is_refused_before_a_case_is_read(month: MonthCopy, monkeypatch) -> None:
+    """A county's PDF ledger of a long period held a worker for hours; past the limit the clerk reads why
+    and what to take instead, nothing is logged as exported, and the Excel file still comes."""
+    from printouts import sheets
+
+    clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
+    taken = len(_raw(month)[0])
+    monkeypatch.setattr(sheets, "LEDGER_PDF_MOST_ROWS", taken - 1)
+    refused = clerk.get(f"/numbers/ledger.pdf?{RANGE}", follow_redirects=True).get_data(as_text=True)
+    assert f"共 {taken} 件，超过 PDF 台账上限 {taken - 1} 件" in refused and "选择单个服务站" in refused
+    with month.hub.app_context(), db.connection_context():
+        assert not HubAccessLog.select().where(HubAccessLog.action == "ledger").exists()
+    assert clerk.get(f"/numbers/ledger.xlsx?{RANGE}").status_code == 200
+    monkeypatch.setattr(sheets, "LEDGER_PDF_MOST_ROWS", taken)
+    assert clerk.get(f"/numbers/ledger.pdf?{RANGE}").data.startswith(b"%PDF")
+
+
 def test_the_provincial_export_uses_the_standard_names_and_codes(month: MonthCopy) -> None:
     clerk = logged_in(month.hub, "approver1", "approver", "县审批员")
     cases, _settings = _raw(month)
+    cases = [c for c in cases if c["status"] != "not_collected"]  # 一次性告知: no 办件 (test_provincial_export.py)
     data = json.loads(clerk.get(f"/numbers/export/cases.json?{RANGE}").data)
     assert data["standard"] == "GB/T 39046-2020" and data["count"] == len(cases)
     records = data["records"]
@@ -154,7 +172,7 @@ def test_the_provincial_export_uses_the_standard_names_and_codes(month: MonthCop
     by_no = {c["case_no"]: c for c in cases}
     for r in records:
         c = by_no[r["SBLSH"]]
-        assert r["HANDLESTATE"] == {"submitted": "1", "supplement": "1", "not_collected": "1", "accepted": "2"}.get(
+        assert r["HANDLESTATE"] == {"submitted": "1", "supplement": "1", "accepted": "2"}.get(
             c["status"], "3")
         assert (r["TRANSACTTIME"] != "") == (c["status"] in CLOSED)
     assert not FULL_ID.search(json.dumps(records))
@@ -346,6 +364,39 @@ def test_county_deferred_materials_brought_on_time_match_the_station(month: Mont
     assert (hub_figures.on_time, hub_figures.late, hub_figures.outstanding) == (
         at_station.on_time, at_station.late, at_station.outstanding)
     assert hub_figures.outstanding_overdue is None
+
+
+def test_an_unkept_promise_stays_not_brought_at_the_county_whatever_the_station_sends_next(
+        any_hub_app, make_station, make_event) -> None:
+    """A 容缺 material the agent recorded as unkept (逾期未补) was never brought: the county counted it 尚未补交
+    until the station's next materials list turned it into 逾期补交 (brought late)."""
+    from rules import events
+    from sync.hub.models import Station
+
+    station = make_station(any_hub_app, "ST-U", "容缺村便民服务站")
+    due = "2026-11-24"
+
+    def photo(status: str, **more: str) -> list[dict]:
+        return [{"key": "photo", "name": "一寸照片", "status": status, "due_date": due, "e_license_no": None, **more}]
+
+    taken = {no: make_event(payload=case_snapshot(case_no=no, query_code=f"UUUU0{n}", decision="deferred",
+                                                  materials=photo("deferred")))
+             for n, no in enumerate(("U-BROUGHT", "U-UNKEPT", "U-WAITING"), 1)}
+    brought = make_event(case_id=taken["U-BROUGHT"]["case_id"], seq=2, kind=events.MATERIALS_UPDATED,
+                         payload={"materials": photo("provided", received_at="2026-11-23T10:00:00+08:00"),
+                                  "arrived": ["photo"]})
+    unkept = make_event(case_id=taken["U-UNKEPT"]["case_id"], seq=2, kind=events.COMMITMENT_UNKEPT,
+                        payload={"key": "photo", "name": "一寸照片", "due_date": due, "note": "申请人表示不再补交",
+                                 "materials": photo("unkept")})
+    scan_added = make_event(case_id=taken["U-UNKEPT"]["case_id"], seq=3, kind=events.MATERIALS_UPDATED,
+                            payload={"materials": photo("unkept")})
+    period = Period("month", dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    want = (len(taken), 1, 0, len(taken) - 1)  # one brought on time; the unkept one and the waiting one not brought
+    for sent in ([*taken.values(), brought, unkept], [scan_added]):
+        assert {r["status"] for r in station.results(sent)} == {"accepted"}
+        with any_hub_app.app_context(), db.connection_context():
+            figures = statistics._compute(period, dt.date(2026, 11, 30), Station.get(Station.code == "ST-U")).deferred
+        assert (figures.total, figures.on_time, figures.late, figures.outstanding) == want, sent[-1]["kind"]
 
 
 def test_the_provincial_csv_never_hands_excel_a_formula(hub_app, station_a, make_event) -> None:

@@ -120,3 +120,20 @@ def test_agents_cannot_export_the_ledger(month: MonthCopy) -> None:
     agent = StationClient(month.station.test_client()).login("agent")
     assert agent.get(f"/reports/ledger.csv?{RANGE}").status_code == 403
     assert agent.get("/reports/").status_code == 403
+
+
+def test_a_pdf_ledger_past_its_limit_is_refused_in_chinese_and_nothing_is_exported(month: MonthCopy,
+                                                                                   monkeypatch) -> None:
+    """A PDF of a long period's cases held the request for minutes (about 4 ms a row) and then ran out of
+    memory; past the limit the clerk is told why and what to take instead, and Excel still comes."""
+    from printouts import sheets
+
+    clerk, taken = _clerk(month), len(_cases(month))
+    before = len(_ledger_log(month))
+    monkeypatch.setattr(sheets, "LEDGER_PDF_MOST_ROWS", taken - 1)
+    refused = clerk.get(f"/reports/ledger.pdf?{RANGE}", follow_redirects=True).get_data(as_text=True)
+    assert f"共 {taken} 件，超过 PDF 台账上限 {taken - 1} 件" in refused and "导出 Excel、CSV" in refused
+    assert len(_ledger_log(month)) == before
+    assert clerk.get(f"/reports/ledger.xlsx?{RANGE}").status_code == 200
+    monkeypatch.setattr(sheets, "LEDGER_PDF_MOST_ROWS", taken)
+    assert clerk.get(f"/reports/ledger.pdf?{RANGE}").data.startswith(b"%PDF")

@@ -90,3 +90,22 @@ def test_the_case_page_offers_it_only_once_the_date_has_passed_and_the_form_says
     assert "尚未过去，还不能记为未履行承诺" in refused
     with app.app_context(), db.connection_context():
         assert CaseMaterial.get_by_id(photo.id).status == "deferred"
+
+
+def test_the_statistics_count_an_unkept_promise_as_never_brought(database):
+    """容缺材料补交 on the 报表 page: a material whose promise was recorded unkept was never brought — it read as
+    逾期补交 (brought late), sending the station head after a material nobody handed in."""
+    from rules.periods import Period
+    from station.services import statistics
+
+    made = {what: _deferred() for what in ("brought", "unkept", "waiting")}
+    case, photo = made["brought"]
+    follow_up.record_arrival(case, _agent(), photo.id)  # today: on its due date
+    case, photo = made["unkept"]
+    commitments.record_unkept(case, _agent(), photo.id, "申请人表示不再补交", today=TOMORROW)
+
+    deferred = statistics.compute(Period("day", TODAY, TODAY), TOMORROW).deferred
+    never_brought = [w for w in made if w != "brought"]  # each due today, so past due tomorrow
+    assert (deferred.total, deferred.on_time, deferred.late) == (len(made), 1, 0)
+    assert (deferred.outstanding, deferred.outstanding_overdue) == (len(never_brought), len(never_brought))
+    assert deferred.rate == 1.0

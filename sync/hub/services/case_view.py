@@ -8,6 +8,7 @@ returns the columns to change; writes besides the case's own (attachment links) 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from flask import current_app, has_app_context
 
 from rules import events
+from rules.statistics import deferred_outcome
 from sync import protocol
 from sync.hub.china_time import china_naive
 from sync.hub.models import AttachmentLink, HubCase, utcnow
@@ -142,18 +144,14 @@ def _apply_materials(case: CaseView, event: dict[str, Any], now: dt.datetime,
 
 def deferred_columns(materials: Any) -> dict[str, int]:
     """容缺 materials of the latest list: how many, brought on or before their date, brought late."""
-    total = on_time = late = 0
+    counted: Counter[str] = Counter()
     for m in materials if isinstance(materials, list) else []:
         if not isinstance(m, dict) or not _date_or_none(m.get("due_date")):
             continue
-        total += 1
-        if m.get("status") != "deferred":
-            brought = str(m.get("received_at") or "")[:10]
-            if brought and brought <= str(m["due_date"])[:10]:
-                on_time += 1
-            else:
-                late += 1
-    return {"deferred_total": total, "deferred_on_time": on_time, "deferred_late": late}
+        counted["total"] += 1
+        counted[deferred_outcome(str(m.get("status") or ""), m.get("received_at"), m["due_date"])] += 1
+    return {"deferred_total": counted["total"], "deferred_on_time": counted["on_time"],
+            "deferred_late": counted["late"]}
 
 
 def _apply_supplemented(case: CaseView, event: dict[str, Any], now: dt.datetime,

@@ -17,7 +17,7 @@ from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Conflict, Event, HubCase, utcnow
 from sync.hub.services import changes, home_visits, personal, retention, tally, users
-from sync.hub.services.case_view import APPLY, apply_nothing
+from sync.hub.services.case_view import APPLY, apply_nothing, new_case
 from sync.hub.services.errors import NotFound, ValidationError
 
 RESOLUTION_LABELS = {
@@ -84,10 +84,34 @@ def _rewrite(conflict: Conflict, original: Event, resolution: str) -> None:
     case = HubCase.get_or_none(HubCase.case_id == original.case_id)  # the place's case, never the copy's word
     if case is not None:
         updates = APPLY.get(body.get("kind"), apply_nothing)(case, body, utcnow())
+        if updates and original.seq < case.last_seq:
+            updates.update(_replayed(case))
         if updates:
             held_now = tally.current([case.id])[case.id]
             HubCase.update(**updates).where(HubCase.id == case.id).execute()
             tally.record(held_now, **updates)
+
+
+#: What a case's events make of it, read again from them all when an earlier event is replaced.
+REPLAYED = ("snapshot", "deferred_total", "deferred_on_time", "deferred_late")
+
+
+def _replayed(case: HubCase) -> dict[str, Any]:
+    """The case's snapshot and 容缺 figures as its stored events now make them, replayed in order.
+
+    The copy taken in an earlier event's place was applied on top of the later ones: the case went
+    back to that event's view — a material brought since read as still owed in the statistics, a
+    later materials list or handover record gone. The replay only rebuilds what the events write
+    into the case (nothing else is written again: links, ratings and batches were stored once
+    already); the county's decisions (status, 已补正待审) stay as they are.
+    """
+    view = new_case(case.case_id, case.station_id, utcnow())
+    for event in Event.select().where(Event.case_id == case.case_id).order_by(Event.seq):
+        body = personal.open_body(event.body)
+        for name, value in APPLY.get(body.get("kind"), apply_nothing)(view, body, utcnow(), []).items():
+            setattr(view, name, value)
+        view.last_seq = event.seq
+    return {name: getattr(view, name) for name in REPLAYED}
 
 
 def _case_replacement_problem(place: Event, body: Any) -> str | None:

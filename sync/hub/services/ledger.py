@@ -8,10 +8,11 @@ ledger); villages print by the names the county set; every export is in the acce
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from printouts.data import LedgerRow, StationInfo
 from printouts.ledger_files import ledger_csv, ledger_xlsx
-from printouts.sheets import ledger
+from printouts.sheets import ledger, ledger_pdf_refusal
 from rules.labels import HUB_CASE_STATUSES
 from rules.periods import Period
 from sync.hub.models import HubCase, HubUser, Station
@@ -33,14 +34,17 @@ class LedgerFile:
     count: int
 
 
+def _received(period: Period, station: Station | None) -> Any:
+    """The cases received in `period` (China time), all stations or one: a query, not yet read."""
+    start, stop = period.bounds()
+    query = HubCase.select().where((HubCase.received_time >= start) & (HubCase.received_time < stop))
+    return query.where(HubCase.station == station.id) if station is not None else query
+
+
 def rows(period: Period, station: Station | None = None) -> list[LedgerRow]:
     """The cases received in `period` (China time), oldest first, numbers masked, villages named."""
-    start, stop = period.bounds()
-    query = (HubCase.select(HubCase, Station).join(Station)
-             .where((HubCase.received_time >= start) & (HubCase.received_time < stop))
+    query = (_received(period, station).select(HubCase, Station).join(Station)
              .order_by(HubCase.received_time, HubCase.id))
-    if station is not None:
-        query = query.where(HubCase.station == station.id)
     names = county_settings.area_names()
     out = []
     for case in query:
@@ -60,6 +64,9 @@ def export(period: Period, fmt: str, user: HubUser, address: str | None, station
     """Build the ledger in `fmt` and record who exported what, when."""
     if fmt not in FORMATS:
         raise ValidationError("导出格式只能是 PDF、Excel 或 CSV。")
+    refusal = ledger_pdf_refusal(_received(period, station).count()) if fmt == "pdf" else None
+    if refusal:  # counted before a single case is read: a county's year would take minutes to read
+        raise ValidationError(refusal)
     found = rows(period, station)
     visits = home_visits.rows(period, station)  # the 帮办代办 service the stations gave at residents' homes
     scope = station.name if station is not None else "全县"

@@ -3,7 +3,10 @@ names and code values (GB/T 39046-2020; ../shared/DOMAIN.md).
 
 One table (FIELDS) maps our columns to the standard's: a province whose platform spells a
 field differently changes that table, nothing else. Date-times are ``YYYYMMDDThhmmss`` and
-dates ``YYYYMMDD`` (GB/T 7408, basic format). The field names follow the 办件 exchange
+dates ``YYYYMMDD`` (GB/T 7408, basic format). A time limit leaves as its number and its unit (a
+bare 1 is one working day for one item and one hour for another), taken from the catalog version
+the case was taken under. 申报地, 受理地 and 办结地 are three fields, as 跨域办 needs: a case taken
+here for another county is received here and accepted and concluded there. The field names follow the 办件 exchange
 vocabulary common to provincial platforms (unverified against the standard's own text:
 change them here when the province confirms). Personal numbers leave masked, as on paper.
 """
@@ -18,23 +21,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
+
 from printouts.ledger_files import csv_cell
 from rules.periods import Period
-from sync.hub.models import CatalogVersion, HubCase, HubUser, Station
+from sync.hub.models import CatalogVersion, Decision, HubCase, HubUser, Station
 from sync.hub.services import access_log, catalog, personal
 from sync.hub.services.errors import ValidationError
+from sync.hub.services.tally import CLOSED
 
 #: 办件类型 (A.6) from the catalog item's kind
 INFO_TYPES = {"instant": "1", "committed": "2"}
 #: 服务对象 (A.4) from the applicant's kind
 APPLYER_TYPES = {"person": "1", "enterprise": "2"}
 #: 办件状态 as the evaluation standard counts it: 1 待受理, 2 已受理, 3 已办结
-HANDLE_STATES = {"submitted": "1", "supplement": "1", "not_collected": "1", "accepted": "2", "completed": "3",
+HANDLE_STATES = {"submitted": "1", "supplement": "1", "accepted": "2", "completed": "3",
                  "rejected": "3", "delivered": "3"}
 #: 申报来源 (A.5): a station's counter is a 窗口
 APPLY_FROM_WINDOW = "1"
 #: 办理结果
 RESULTS = {"approved": "1", "denied": "2"}
+#: 办结时限单位 from a catalog limit's unit (unverified against the standard's code table: change it
+#: here when the province confirms)
+LIMIT_UNITS = {"working_days": "1", "natural_days": "2", "hours": "3"}
 
 
 def stamp(value: dt.datetime | None) -> str:
@@ -52,6 +61,19 @@ class Row:
     applicant: dict[str, Any]
     item: dict[str, Any]
     result: str
+    county: str = ""  # this county's 6-digit code (AREA_CODE): 受理地 of the cases it handles itself
+
+    @property
+    def accepted_in(self) -> str:
+        """受理地: the county that handles the case — another one for a 跨域办 case taken here."""
+        return self.case.handling_area or self.county
+
+    def limit(self, name: str) -> tuple[str, str]:
+        """(number, unit code) of the item's ``statutory_limit`` or ``committed_limit``; blank when unknown."""
+        limit = self.item.get(name)
+        if not isinstance(limit, dict) or limit.get("value") is None:
+            return "", ""
+        return str(limit["value"]), LIMIT_UNITS.get(str(limit.get("unit") or ""), "")
 
 
 #: (standard field name, what it holds, value)
@@ -70,10 +92,16 @@ FIELDS: list[tuple[str, str, Callable[[Row], str]]] = [
     ("APPLYERPAGECODE", "申请人证件号码（已遮蔽）", lambda r: str(r.applicant.get("id_number") or "")),
     ("APPLYFROM", "申报来源（A.5）", lambda r: APPLY_FROM_WINDOW),
     ("HANDLEMODE", "帮办/代办", lambda r: {"assisted": "帮办", "proxy": "代办"}.get(r.case.mode or "", "")),
-    ("APPLYAREACODE", "申报地区划代码", lambda r: r.case.area_code or ""),
+    ("APPLYAREACODE", "申报地区划代码（收件地）", lambda r: r.case.received_area or r.case.area_code or ""),
+    ("ACCEPTAREACODE", "受理地区划代码（办理地）", lambda r: r.accepted_in),
+    ("TRANSACTAREACODE", "办结地区划代码", lambda r: r.accepted_in if r.case.status in CLOSED else ""),
     ("RECEIVEDEPTCODE", "受理服务站编码", lambda r: r.case.station.code),
     ("RECEIVEDEPTNAME", "受理服务站名称", lambda r: r.case.station.name),
     ("RECEIVETIME", "收件时间", lambda r: stamp(r.case.received_time)),
+    ("ANTICIPATEDAY", "法定办结时限", lambda r: r.limit("statutory_limit")[0]),
+    ("ANTICIPATETYPE", "法定办结时限单位（1工作日 2自然日 3小时）", lambda r: r.limit("statutory_limit")[1]),
+    ("PROMISEDAY", "承诺办结时限", lambda r: r.limit("committed_limit")[0]),
+    ("PROMISETYPE", "承诺办结时限单位（1工作日 2自然日 3小时）", lambda r: r.limit("committed_limit")[1]),
     ("STATUTORYDATE", "法定办结日期", lambda r: day(r.case.statutory_due)),
     ("PROMISEDATE", "承诺办结日期", lambda r: day(r.case.committed_due)),
     ("HANDLESTATE", "办件状态（1待受理 2已受理 3已办结）", lambda r: HANDLE_STATES.get(r.case.status, "1")),
@@ -82,32 +110,41 @@ FIELDS: list[tuple[str, str, Callable[[Row], str]]] = [
 ]
 
 
-def _items() -> dict[str, dict[str, Any]]:
+def _items(versions: set[str]) -> dict[str | None, dict[str, dict[str, Any]]]:
+    """The items of each catalog version named, by implementation code; under None the newest version's
+    (for a case whose version the county no longer holds). A limit is the one the case was taken under."""
     head = catalog.current()
-    if head is None:
-        return {}
-    body = CatalogVersion.get_by_id(head.id).body or {}
-    return {str(i.get("impl_code")): i for i in body.get("items") or [] if isinstance(i, dict)}
+    wanted = set(versions) | ({head.version} if head is not None else set())
+    found: dict[str | None, dict[str, dict[str, Any]]] = {}
+    for version in CatalogVersion.select().where(CatalogVersion.version.in_(list(wanted) or [""])):
+        body = version.body or {}
+        found[version.version] = {str(i.get("impl_code")): i for i in body.get("items") or [] if isinstance(i, dict)}
+    found[None] = found.get(head.version, {}) if head is not None else {}
+    return found
 
 
 def rows(period: Period, station: Station | None = None) -> list[Row]:
-    from sync.hub.models import Decision
-
+    """The 办件 received in `period`. An application never collected (一次性告知, on record only) is none:
+    sent as 待受理 it stayed pending at the province for good, and the case taken when the resident
+    came back with the materials made it two."""
     start, stop = period.bounds()
     query = (HubCase.select(HubCase, Station).join(Station)
-             .where((HubCase.received_time >= start) & (HubCase.received_time < stop))
+             .where((HubCase.received_time >= start) & (HubCase.received_time < stop)
+                    & (HubCase.status != "not_collected"))
              .order_by(HubCase.received_time, HubCase.id))
     if station is not None:
         query = query.where(HubCase.station == station.id)
     cases = list(query)
     results = {case_id: result for case_id, result in Decision.select(Decision.case, Decision.result)
                .where((Decision.kind == "completed") & Decision.case.in_([c.id for c in cases] or [0])).tuples()}
-    items = _items()
+    items = _items({c.catalog_version for c in cases if c.catalog_version})
+    county = str(current_app.config.get("AREA_CODE") or "")
     out = []
     for case in cases:
         applicant = personal.masked_snapshot(case.snapshot, show_address=False).get("applicant") or {}
         result = RESULTS.get(results.get(case.id) or "", "2" if case.status == "rejected" else "")
-        out.append(Row(case, applicant, items.get(case.impl_code or "", {}), result))
+        item = (items.get(case.catalog_version) or items[None]).get(case.impl_code or "", {})
+        out.append(Row(case, applicant, item, result, county))
     return out
 
 
