@@ -46,6 +46,7 @@ class PeerLink:
     waiting: int
     acked: int
     set_aside: int
+    held_back: int
     files_waiting: int
     file_bytes_waiting: int
     files_done: int
@@ -115,11 +116,12 @@ def link_of(peer: Peer) -> PeerLink:
     return PeerLink(
         peer=peer, address=display_url(peer.url), cases=HubCase.select().where(handled).count(),
         waiting=queue["waiting"], acked=forwards.where(PeerForward.state == "acked").count(),
-        set_aside=queue["set_aside"], files_waiting=len(files), file_bytes_waiting=sum(f.size for f in files),
+        set_aside=queue["set_aside"], held_back=queue["held_back"], files_waiting=len(files), file_bytes_waiting=sum(f.size for f in files),
         files_done=PeerFile.select().where((PeerFile.peer == peer) & (PeerFile.held >= PeerFile.size)).count(),
         file_rows=_shown(files),
         decisions=decisions.count(), last_decision_at=last.decided_at if last else None,
         set_aside_rows=[{"case_no": case_nos.get(r.case_id) or r.case_id, "case_id": r.case_id, "seq": r.seq,
+                         "event_id": r.event_id, "conflict": r.code in peers.CONFLICT_CODES,
                          "reason": r.reason or r.code or "对端未说明原因", "at": r.answered_at}
                         for r in set_aside.limit(SET_ASIDE_SHOWN)])
 

@@ -46,6 +46,9 @@ from websec.sealing import SealedFile
 log = logging.getLogger(__name__)
 
 AREA_DIGITS = 6
+ACKED, SET_ASIDE = "acked", "set_aside"
+#: the peer holds a different event under this id or seq: the same event sent again conflicts again
+CONFLICT_CODES = (protocol.CODE_CONTENT_MISMATCH, protocol.CODE_SEQ_TAKEN)
 BATCH_EVENTS = 100
 TIMEOUT = (5.0, 60.0)
 
@@ -122,12 +125,33 @@ class PeerClient:
         return response.status_code, payload if isinstance(payload, dict) else {}
 
 
-def waiting_events(peer: Peer) -> Any:
-    """The query of events of cases handled by ``peer`` with no final answer from it yet (the forward queue)."""
+def _unanswered(peer: Peer) -> Any:
+    """Events of cases handled by ``peer`` with no final answer from it yet."""
     answered = PeerForward.select(PeerForward.event_id)
     return (Event.select()
             .join(HubCase, on=(Event.case_id == HubCase.case_id))
             .where((HubCase.handling_area == peer.area_code) & Event.event_id.not_in(answered)))
+
+
+def _set_aside_cases(peer: Peer) -> Any:
+    return PeerForward.select(PeerForward.case_id).where(
+        (PeerForward.peer == peer) & (PeerForward.state == SET_ASIDE))
+
+
+def waiting_events(peer: Peer) -> Any:
+    """The query of the forward queue: events still to forward, except those of a case the peer set one aside of.
+
+    Such a case is held back as at a station's outbox (``sync.backlog``): its later events would only
+    come back "out of order" round after round, and ahead of every newer case in the queue's order —
+    a hundred of them filled each batch and nothing else went. It goes on once a person sends the
+    set-aside event again (:func:`resend`) or the peer settles its conflict.
+    """
+    return _unanswered(peer).where(Event.case_id.not_in(_set_aside_cases(peer)))
+
+
+def held_back_events(peer: Peer) -> Any:
+    """The query of events waiting behind a set-aside event of their case (not sent until it is settled)."""
+    return _unanswered(peer).where(Event.case_id.in_(_set_aside_cases(peer)))
 
 
 def _to_forward(peer: Peer, limit: int) -> list[tuple[Event, dict[str, Any]]]:
@@ -209,13 +233,13 @@ def _record_answers(peer: Peer, sent: list[tuple[Event, dict[str, Any]]], result
                 continue
             status = result.get("status")
             if status in (protocol.STATUS_ACCEPTED, protocol.STATUS_DUPLICATE):
-                state = "acked"
+                state = ACKED
                 report.acked += 1
             elif result.get("retryable"):
                 report.retry_later += 1
                 continue  # no row: it goes again next round
             else:
-                state = "set_aside"
+                state = SET_ASIDE
                 report.set_aside += 1
                 report.details.append(f"{row.case_id} 第 {row.seq} 条：{result.get('reason') or result.get('code')}")
             try:
@@ -283,10 +307,15 @@ def pull_decisions(peer: Peer, client: PeerClient | None = None, report: Forward
 def _apply(peer: Peer, change: dict[str, Any], report: ForwardReport) -> None:
     """One change of the peer's feed: a decision on a case we forwarded is recorded; the rest is not ours."""
     case = HubCase.get_or_none(HubCase.case_id == str(change.get("case_id") or ""))
-    if change.get("kind") != protocol.CHANGE_CASE_STATUS or case is None or case.handling_area != peer.area_code:
+    kind = change.get("kind")
+    if kind not in (protocol.CHANGE_CASE_STATUS, protocol.CHANGE_CONFLICT_RESOLVED) or case is None \
+            or case.handling_area != peer.area_code:
         report.changes_skipped += 1  # the peer's catalogs and settings are for its own stations
         return
     payload = change.get("payload") if isinstance(change.get("payload"), dict) else {}
+    if kind == protocol.CHANGE_CONFLICT_RESOLVED:
+        _settle_conflict(peer, case, payload, report)
+        return
     clerk = f"{peer.name}·{payload.get('clerk_name') or payload.get('clerk') or '县级'}"[:64]  # older peers: a login
     try:
         with db.atomic():
@@ -297,6 +326,21 @@ def _apply(peer: Peer, change: dict[str, Any], report: ForwardReport) -> None:
         log.warning("peer %s: decision %s on %s not applied: %s", peer.area_code, payload.get("status"),
                     case.case_id, exc)
         report.details.append(f"{case.case_no or case.case_id}：对端决定「{payload.get('status')}」未记录：{exc}")
+
+
+def _settle_conflict(peer: Peer, case: HubCase, payload: dict[str, Any], report: ForwardReport) -> None:
+    """The peer settled its conflict over an event we forwarded: it holds what it decided, so the event
+    counts as delivered and the case's later events, held back behind it, go at the next round."""
+    note = f"对端已核对处理：{payload.get('note') or payload.get('resolution') or ''}"[:500]
+    settled = (PeerForward.update(state=ACKED, reason=note, answered_at=utcnow())
+               .where((PeerForward.peer == peer) & (PeerForward.case_id == case.case_id)
+                      & (PeerForward.event_id == str(payload.get("event_id") or ""))
+                      & (PeerForward.state == SET_ASIDE))
+               .execute())
+    if settled:
+        report.details.append(f"{case.case_no or case.case_id}：{note}")
+    else:
+        report.changes_skipped += 1
 
 
 def sync_peer(peer: Peer, session: requests.Session | None = None) -> ForwardReport:
@@ -320,10 +364,28 @@ def sync_all(session: requests.Session | None = None) -> list[ForwardReport]:
 
 
 def queue_for(peer: Peer) -> dict[str, int]:
-    """How many events wait for the peer, and how many it set aside (the county's peers page)."""
+    """How many events wait for the peer, how many it set aside, and how many wait behind those (peers page)."""
     waiting = waiting_events(peer).count()
-    set_aside = PeerForward.select().where((PeerForward.peer == peer) & (PeerForward.state == "set_aside")).count()
-    return {"waiting": waiting, "set_aside": set_aside}
+    set_aside = PeerForward.select().where((PeerForward.peer == peer) & (PeerForward.state == SET_ASIDE)).count()
+    return {"waiting": waiting, "set_aside": set_aside, "held_back": held_back_events(peer).count()}
+
+
+def resend(peer: Peer, event_id: str) -> PeerForward:
+    """A county admin looked at an event the peer set aside and forwards it again at the next round.
+
+    The peer de-duplicates by event id, so sending again can never store it twice; what it changes
+    is that the case's events go out again (they were held back behind this one). An event the
+    peer holds in conflict is refused: the same content would only conflict again.
+    """
+    with db.atomic():
+        row = PeerForward.get_or_none((PeerForward.event_id == event_id) & (PeerForward.peer == peer))
+        if row is None or row.state != SET_ASIDE:
+            raise InvalidTransition("只有被对端搁置的事件才能重新转送（该事件可能已由他人处理，请刷新本页）。")
+        if row.code in CONFLICT_CODES:
+            raise InvalidTransition("该事件与对端县级平台已有记录内容冲突，原样重新转送会再次冲突；"
+                                    f"请联系{peer.name}在其“冲突”页面核对处理，处理结果会自动同步到本平台。")
+        row.delete_instance()
+    return row
 
 
 def forward_state(case: HubCase) -> dict[str, Any] | None:
@@ -333,8 +395,11 @@ def forward_state(case: HubCase) -> dict[str, Any] | None:
     peer = Peer.get_or_none(Peer.area_code == case.handling_area)
     total = Event.select().where(Event.case_id == case.case_id).count()
     rows = list(PeerForward.select().where(PeerForward.case_id == case.case_id))
+    set_aside = [r.reason or r.code for r in rows if r.state == SET_ASIDE]
+    answered = {r.event_id for r in rows}
+    unanswered = Event.select().where(Event.case_id == case.case_id).count() - len(answered)
     return {"peer": peer.name if peer else None, "area": case.handling_area, "events": total,
-            "acked": sum(r.state == "acked" for r in rows),
-            "set_aside": [r.reason or r.code for r in rows if r.state == "set_aside"],
+            "acked": sum(r.state == ACKED for r in rows), "set_aside": set_aside,
+            "held_back": unanswered if set_aside else 0,
             "last_error": peer.last_error if peer else ""}
 
