@@ -38,7 +38,7 @@ from sync.file_upload import FileUploader
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import Event, HubCase, Peer, PeerFile, PeerForward
 from sync.hub.models.base import utcnow
-from sync.hub.services import attachments, decisions, personal
+from sync.hub.services import attachments, decisions, personal, stations
 from sync.hub.services.classify import named_files
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
 from websec.sealing import SealedFile
@@ -399,6 +399,7 @@ def forward_state(case: HubCase) -> dict[str, Any] | None:
     answered = {r.event_id for r in rows}
     unanswered = Event.select().where(Event.case_id == case.case_id).count() - len(answered)
     return {"peer": peer.name if peer else None, "area": case.handling_area, "events": total,
+            "received_by": stations.receiving_station_name(case.station, case.snapshot or {}),
             "acked": sum(r.state == ACKED for r in rows), "set_aside": set_aside,
             "held_back": unanswered if set_aside else 0,
             "last_error": peer.last_error if peer else ""}
