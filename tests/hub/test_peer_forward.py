@@ -8,6 +8,7 @@ the others, sent again at a county admin's word, settled by the peer) are tested
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -37,9 +38,20 @@ class PeerB(requests.Session):
         self.stored: dict[str, int] = {}  # case id → last seq B holds
         self.received: list[tuple[str, int]] = []  # (case id, seq) of every event in every batch
         self.changes: list[dict[str, Any]] = []
+        self.secret = SECRET  # the secret B holds for A: another one than A's makes B refuse A unsigned
+        self.clock_ahead_s = 0.0  # B's clock minus A's
+        self.fail_with = 0  # B answers this status (signed) to every request
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         path = request.path_url
+        now = time.time() + self.clock_ahead_s
+        try:
+            protocol.verify_request(self.secret, request.method, path, request.headers, request.body or b"", now=now)
+        except protocol.ProtocolError as exc:  # as B's API answers: unsigned, with B's time
+            return self._answer(request, 401, {"error": exc.code, "message": exc.message, "server_time": now},
+                                signed=False)
+        if self.fail_with:
+            return self._answer(request, self.fail_with, {"error": "internal", "message": "内部错误"})
         if path.startswith("/api/v1/events"):
             batch = protocol.decode_body(request.body, request.headers.get("Content-Encoding"))
             answer = {"results": [self._judge(event) for event in batch["events"]]}
@@ -48,13 +60,18 @@ class PeerB(requests.Session):
             self.changes = []
         else:
             answer = {"missing": []}
+        return self._answer(request, 200, answer)
+
+    def _answer(self, request: requests.PreparedRequest, status: int, answer: dict[str, Any], *,
+                signed: bool = True) -> requests.Response:
         body = json.dumps(answer).encode()
         response = requests.Response()
-        response.status_code = 200
+        response.status_code = status
         response._content = body
         response.headers["Content-Type"] = "application/json"
-        response.headers[protocol.H_HUB_SIGNATURE] = protocol.sign_response(
-            SECRET, request.headers[protocol.H_NONCE], 200, body)
+        if signed:
+            response.headers[protocol.H_HUB_SIGNATURE] = protocol.sign_response(
+                self.secret, request.headers[protocol.H_NONCE], status, body)
         return response
 
     def _judge(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -163,3 +180,23 @@ def test_an_event_in_conflict_at_the_peer_is_not_sent_again_but_settled_by_the_p
         settled = PeerForward.get(PeerForward.event_id == event_id)
         assert (settled.state, settled.reason) == ("acked", "对端已核对处理：以本县记录为准")
         assert peers.queue_for(peers.Peer.get()) == {"waiting": 0, "set_aside": 0, "held_back": 0}
+
+
+def test_a_peer_that_refuses_our_credentials_or_fails_says_so_and_the_next_round_delivers(hub_app, station_a,
+                                                                                         make_event, peer_b):
+    """A wrong secret read as "the answer failed its signature check (a portal or a proxy?)", a 500 as
+    "B refused the batch", and a clock ahead of ours was never learned: every round refused."""
+    case_id = cross_area_case(station_a, make_event)
+    peer_b.secret = "another-secret-0123456789"  # A was registered with a secret B no longer holds
+    report = forward_round(hub_app, peer_b)
+    assert "拒绝了本平台的请求：请求签名无效" in report.error and "HUB141081" in report.error
+    assert "签名验证" not in report.error
+    peer_b.secret, peer_b.fail_with = SECRET, 500
+    report = forward_round(hub_app, peer_b)
+    assert report.error == "对端县级平台出错（500），本批次事件未送达，稍后自动重试。"
+    admin = logged_in(hub_app, "a-admin", "admin", "示范县管理员")
+    page = admin.get("/peers").get_data(as_text=True)
+    assert "连接异常" in page and "对端县级平台出错（500）" in page and 'data-count="waiting">1<' in page
+    peer_b.fail_with, peer_b.clock_ahead_s = 0, 3600.0  # B's clock an hour ahead of A's
+    report = forward_round(hub_app, peer_b)
+    assert report.error == "" and report.acked == 1 and peer_b.stored == {case_id: 1}

@@ -102,12 +102,14 @@ class PeerClient:
         self.peer = peer
         self.secret = personal.station_secret(peer)  # sealed like a station secret
         self.session = session or requests.Session()
+        self.clock_offset_s = 0.0  # the peer's clock minus ours, learned from a clock_skew refusal
 
     def call(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None,
-             ) -> tuple[int, dict[str, Any]]:
+             *, _retry_clock: bool = True) -> tuple[int, dict[str, Any]]:
         prepared = requests.Request(method, self.peer.url + path, data=body or None,
                                     headers={"Accept-Encoding": "gzip", **(headers or {})}).prepare()
-        signed = protocol.sign_request(self.secret, method, prepared.path_url, body, station=self.peer.station_code)
+        signed = protocol.sign_request(self.secret, method, prepared.path_url, body, station=self.peer.station_code,
+                                       clock_offset_s=self.clock_offset_s)
         prepared.headers.update(signed)
         try:
             response = self.session.send(prepared, timeout=TIMEOUT)
@@ -115,14 +117,32 @@ class PeerClient:
             raise PeerUnreachable(f"无法连接对端县级平台（{self.peer.name}）。") from exc
         if response.status_code == 503 and "Retry-After" in response.headers:
             raise PeerUnreachable(f"对端县级平台（{self.peer.name}）繁忙，稍后自动重试。")
+        if response.status_code == 401:
+            refusal = _json_object(response)
+            if refusal.get("error") == protocol.ERR_CLOCK_SKEW and _retry_clock \
+                    and isinstance(refusal.get("server_time"), int | float):
+                self.clock_offset_s = float(refusal["server_time"]) - protocol.server_time()
+                return self.call(method, path, body, headers, _retry_clock=False)
+            if refusal.get("error"):
+                # unsigned by design (a refusal of the credentials themselves): said as what it is,
+                # not as an answer that failed its signature check
+                message = refusal.get("message") or protocol.ERROR_MESSAGES.get(str(refusal["error"]), "")
+                raise PeerUnreachable(
+                    f"对端县级平台（{self.peer.name}）拒绝了本平台的请求：{message}"
+                    f"请核对登记对端时填写的本平台站点编码（{self.peer.station_code}）和对端签发的密钥"
+                    "（python -m sync.hub add-peer 可重新登记）。")
         if not protocol.verify_response(self.secret, signed[protocol.H_NONCE], response.status_code,
                                         response.headers, response.content):
             raise PeerUnreachable(f"对端县级平台（{self.peer.name}）的应答未通过签名验证，本次不计为已送达。")
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = {}
-        return response.status_code, payload if isinstance(payload, dict) else {}
+        return response.status_code, _json_object(response)
+
+
+def _json_object(response: requests.Response) -> dict[str, Any]:
+    try:
+        payload = response.json()
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}
 
 
 def _unanswered(peer: Peer) -> Any:
@@ -136,6 +156,13 @@ def _unanswered(peer: Peer) -> Any:
 def _set_aside_cases(peer: Peer) -> Any:
     return PeerForward.select(PeerForward.case_id).where(
         (PeerForward.peer == peer) & (PeerForward.state == SET_ASIDE))
+
+
+def _refused(what: str, status: int, answer: dict[str, Any]) -> str:
+    """A signed answer other than 200, said as a person reads it: the peer's fault (tried again) or a refusal."""
+    if status >= 500:
+        return f"对端县级平台出错（{status}），{what}未送达，稍后自动重试。"
+    return f"对端县级平台拒绝了{what}（{status}）：{answer.get('message') or '未说明原因'}"
 
 
 def waiting_events(peer: Peer) -> Any:
@@ -176,7 +203,7 @@ def _upload_files(client: PeerClient, envelopes: list[dict[str, Any]], report: F
                                  protocol.encode_body({"sha256": sorted(files)}, compress=False),
                                  {"Content-Type": "application/json"})
     if status != 200:
-        raise PeerUnreachable(f"对端县级平台拒绝了附件核对（{status}）：{answer.get('message', '')}")
+        raise PeerUnreachable(_refused("附件核对", status, answer))
     missing = answer.get("missing") or []
     for sha256 in set(files) - set(missing):  # whole at the peer already (a round whose last answer was lost, too)
         if isinstance(size := files[sha256].get("size"), int):
@@ -266,7 +293,7 @@ def forward(peer: Peer, client: PeerClient | None = None, report: ForwardReport 
         status, answer = client.call("POST", "/api/v1/events", body,
                                      {"Content-Encoding": "gzip", "Content-Type": "application/json"})
         if status != 200:
-            raise PeerUnreachable(f"对端县级平台拒收本批次（{status}）：{answer.get('message', '')}")
+            raise PeerUnreachable(_refused("本批次事件", status, answer))
         report.forwarded += len(sent)
         before = report.acked + report.set_aside
         _record_answers(peer, sent, answer.get("results") or [], report)
@@ -293,7 +320,7 @@ def pull_decisions(peer: Peer, client: PeerClient | None = None, report: Forward
         path = f"/api/v1/changes?cursor={int(peer.changes_cursor)}&limit=100"
         status, page = client.call("GET", path)
         if status != 200:
-            raise PeerUnreachable(f"对端县级平台拒绝了变更读取（{status}）：{page.get('message', '')}")
+            raise PeerUnreachable(_refused("决定读取", status, page))
         for change in page.get("changes") or []:
             with db.atomic():
                 _apply(peer, change, report)
