@@ -184,6 +184,26 @@ def test_without_its_own_area_code_a_county_still_leaves_another_countys_case_al
         assert HubCase.get(HubCase.case_id == forwarded["case_id"]).status == "accepted"
 
 
+def test_a_peer_county_forwarding_a_case_this_county_does_not_handle_is_refused(hub_app, make_event):
+    """A peer that registered this hub under the wrong area code forwarded another county's cases here,
+    where they were taken (and could be decided) by a county that does not handle them."""
+    from sync.hub.models import Station
+    from tests.fixtures.hub import _make_station, case_snapshot
+
+    hub_app.config["AREA_CODE"] = "141082"
+    peer = _make_station(hub_app, "HUB141081", "示范县县级平台")
+    with hub_app.app_context():
+        Station.update(is_peer=True).where(Station.code == peer.code).execute()
+    misrouted = make_event(payload=case_snapshot(handling_area="141083", handling_area_name="另一县民政局"))
+    ours = make_event(payload=case_snapshot(handling_area="141082", handling_area_name="邻县民政局"))
+    wrong, right = peer.results([misrouted, ours])
+    assert (wrong["status"], wrong["retryable"]) == ("rejected", False)
+    assert "本件办理地为 141083，不是本县（141082）" in wrong["reason"] and "互联登记" in wrong["reason"]
+    assert right["status"] == "accepted"
+    with hub_app.app_context():
+        assert [c.case_id for c in HubCase.select()] == [ours["case_id"]]
+
+
 def test_complete_requires_result(hub_app, submitted_case):
     _decide(hub_app, submitted_case, kind="accepted")
     with pytest.raises(ValidationError):
