@@ -32,6 +32,7 @@ import requests
 from flask import current_app
 from peewee import IntegrityError
 
+from rules.privacy import mask_numbers_in
 from sync import protocol
 from sync.errors import CaseProblem, HubFault
 from sync.file_upload import FileUploader
@@ -67,6 +68,7 @@ class ForwardReport:
     set_aside: int = 0
     retry_later: int = 0
     files_uploaded: int = 0
+    files_not_sent: dict[str, str] = field(default_factory=dict)  # sha256 → why this hub could not send it
     file_bytes_sent: int = 0
     decisions_applied: int = 0
     changes_skipped: int = 0
@@ -208,7 +210,15 @@ def _upload_files(client: PeerClient, envelopes: list[dict[str, Any]], report: F
     for sha256 in set(files) - set(missing):  # whole at the peer already (a round whose last answer was lost, too)
         if isinstance(size := files[sha256].get("size"), int):
             note_held(client.peer, sha256, size, size)
-    uploader = FileUploader(client, _stored_file,
+    lacking: set[str] = set()
+
+    def open_here(sha256: str) -> SealedFile | None:
+        stored = _stored_file(sha256)
+        if stored is None:
+            lacking.add(sha256)
+        return stored
+
+    uploader = FileUploader(client, open_here,
                             progress=lambda sha256, held, size: note_held(client.peer, sha256, held, size))
     for sha256 in missing:
         if sha256 not in files:
@@ -218,7 +228,10 @@ def _upload_files(client: PeerClient, envelopes: list[dict[str, Any]], report: F
         except HubFault as exc:
             raise PeerUnreachable(f"对端县级平台（{client.peer.name}）{exc}，稍后自动续传。") from exc
         except CaseProblem as exc:
-            report.details.append(f"附件 {sha256[:12]}…：{exc}")
+            name = str(files[sha256].get("filename") or f"{sha256[:12]}…")
+            why = f"本平台存储中缺少附件“{name}”" if sha256 in lacking else str(exc)  # not the station's words
+            report.files_not_sent[sha256] = mask_numbers_in(why)  # a scanner may name files by ID number
+            report.details.append(f"附件 {sha256[:12]}…：{report.files_not_sent[sha256]}")
             continue
         report.files_uploaded += 1
 
@@ -252,6 +265,7 @@ def _stored_file(sha256: str) -> SealedFile | None:
 def _record_answers(peer: Peer, sent: list[tuple[Event, dict[str, Any]]], results: list[dict[str, Any]],
                     report: ForwardReport) -> None:
     by_id = {row.event_id: row for row, _envelope in sent}
+    envelopes = {row.event_id: envelope for row, envelope in sent}
     now = utcnow()
     with db.atomic():
         for result in results:
@@ -268,6 +282,7 @@ def _record_answers(peer: Peer, sent: list[tuple[Event, dict[str, Any]]], result
             else:
                 state = SET_ASIDE
                 report.set_aside += 1
+                result = {**result, "reason": _own_part(result, envelopes[row.event_id], report)}
                 report.details.append(f"{row.case_id} 第 {row.seq} 条：{result.get('reason') or result.get('code')}")
             try:
                 with db.atomic():
@@ -276,6 +291,21 @@ def _record_answers(peer: Peer, sent: list[tuple[Event, dict[str, Any]]], result
                                        answered_at=now)
             except IntegrityError:
                 pass  # another worker recorded the same answer first
+
+
+def _own_part(result: dict[str, Any], envelope: dict[str, Any], report: ForwardReport) -> str:
+    """The peer's reason for a refusal, with this hub's own when it caused it.
+
+    A file this hub could not send (missing from its store) makes the peer refuse the event as
+    naming a file "not uploaded by this station, scan it again" — words for a station, which sent
+    a person looking at the wrong end. The county admin reads what this hub lacks first.
+    """
+    reason = str(result.get("reason") or result.get("code") or "")
+    ours = [report.files_not_sent[sha256] for sha256 in named_files(envelope) if sha256 in report.files_not_sent]
+    if result.get("code") != protocol.CODE_NOT_YOUR_FILE or not ours:
+        return reason
+    return (f"本平台未能转送：{'；'.join(ours)}。请先核查本平台的附件存储（如从备份恢复该文件）后再重新转送"
+            f"（对端答复：{reason}）")
 
 
 def forward(peer: Peer, client: PeerClient | None = None, report: ForwardReport | None = None) -> ForwardReport:
