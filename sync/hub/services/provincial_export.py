@@ -18,10 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
+
 from printouts.ledger_files import csv_cell
 from rules.periods import Period
 from sync.hub.models import CatalogVersion, HubCase, HubUser, Station
-from sync.hub.services import access_log, catalog, personal
+from sync.hub.services import access_log, catalog, personal, stations
 from sync.hub.services.errors import ValidationError
 
 #: 办件类型 (A.6) from the catalog item's kind
@@ -70,9 +72,13 @@ FIELDS: list[tuple[str, str, Callable[[Row], str]]] = [
     ("APPLYERPAGECODE", "申请人证件号码（已遮蔽）", lambda r: str(r.applicant.get("id_number") or "")),
     ("APPLYFROM", "申报来源（A.5）", lambda r: APPLY_FROM_WINDOW),
     ("HANDLEMODE", "帮办/代办", lambda r: {"assisted": "帮办", "proxy": "代办"}.get(r.case.mode or "", "")),
-    ("APPLYAREACODE", "申报地区划代码", lambda r: r.case.area_code or ""),
+    # 跨域办 (GB/T 39046's separate region fields): 申报地 is where the station took it; 受理地 and
+    # 办结地 the county that handles it — this county unless the case names another (or came from one)
+    ("APPLYAREACODE", "申报地区划代码", lambda r: r.case.received_area or r.case.area_code or ""),
+    ("ACCEPTAREACODE", "受理地区划代码", lambda r: r.case.handling_area or _own_area()),
+    ("TRANSACTAREACODE", "办结地区划代码", lambda r: r.case.handling_area or _own_area()),
     ("RECEIVEDEPTCODE", "受理服务站编码", lambda r: r.case.station.code),
-    ("RECEIVEDEPTNAME", "受理服务站名称", lambda r: r.case.station.name),
+    ("RECEIVEDEPTNAME", "受理服务站名称", lambda r: stations.receiving_station_name(r.case.station, r.case.snapshot or {})),
     ("RECEIVETIME", "收件时间", lambda r: stamp(r.case.received_time)),
     ("STATUTORYDATE", "法定办结日期", lambda r: day(r.case.statutory_due)),
     ("PROMISEDATE", "承诺办结日期", lambda r: day(r.case.committed_due)),
@@ -80,6 +86,10 @@ FIELDS: list[tuple[str, str, Callable[[Row], str]]] = [
     ("TRANSACTTIME", "办结时间", lambda r: stamp(r.case.closed_at)),
     ("TRANSACTRESULT", "办理结果（1准予 2不予）", lambda r: r.result),
 ]
+
+
+def _own_area() -> str:
+    return str(current_app.config.get("AREA_CODE") or "")
 
 
 def _items() -> dict[str, dict[str, Any]]:
