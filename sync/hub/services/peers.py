@@ -81,6 +81,8 @@ def add_peer(area_code: str, name: str, url: str, station_code: str, secret: str
     area_code, name, url, station_code = (v.strip() for v in (area_code, name, url, station_code))
     if not (area_code.isdigit() and len(area_code) == AREA_DIGITS):
         raise ValidationError("对端县级平台的行政区划代码须为 6 位数字。")
+    if area_code == str(current_app.config.get("AREA_CODE") or ""):  # its own cases would leave for itself
+        raise ValidationError(f"{area_code} 是本县的行政区划代码：对端须是办理这些事项的另一个县的平台。")
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
         raise ValidationError("对端县级平台的地址须以 http:// 或 https:// 开头。")
     if urlsplit(url).query or urlsplit(url).fragment:
