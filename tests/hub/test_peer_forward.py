@@ -200,3 +200,20 @@ def test_a_peer_that_refuses_our_credentials_or_fails_says_so_and_the_next_round
     peer_b.fail_with, peer_b.clock_ahead_s = 0, 3600.0  # B's clock an hour ahead of A's
     report = forward_round(hub_app, peer_b)
     assert report.error == "" and report.acked == 1 and peer_b.stored == {case_id: 1}
+
+
+def test_the_peers_page_lists_the_handling_counties_no_peer_stands_for(hub_app, station_a, make_event, peer_b):
+    """Cases of a county with no peer registered wait at A, neither forwarded nor decided; the county
+    admin saw them nowhere but on each case's page."""
+    cross_area_case(station_a, make_event)  # county B's: linked
+    for _ in range(2):
+        orphan = make_event(payload=case_snapshot(handling_area="141083", handling_area_name="另一县民政局"))
+        assert station_a.results([orphan])[0]["status"] == "accepted"
+    admin = logged_in(hub_app, "a-admin", "admin", "示范县管理员")
+    page = admin.get("/peers").get_data(as_text=True)
+    unlinked = page[page.index('id="unlinked"'):page.index("</section>", page.index('id="unlinked"'))]
+    assert '<tr data-area="141083"><td>141083</td><td>另一县民政局</td><td>2</td></tr>' in unlinked
+    assert B_AREA not in unlinked
+    with hub_app.app_context():
+        peers.add_peer("141083", "另一县县级平台", "http://c.example", "HUB141081", SECRET)
+    assert 'id="unlinked"' not in admin.get("/peers").get_data(as_text=True)

@@ -12,8 +12,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import current_app
+from peewee import fn
+
 from rules.privacy import mask_numbers_in
-from sync.hub.models import Decision, Event, HubCase, Peer, PeerFile, PeerForward
+from sync.hub.models import Decision, Event, HubCase, Peer, PeerFile, PeerForward, Station
 from sync.hub.services import peers, personal
 from sync.hub.services.bulk_sql import IN_CLAUSE
 
@@ -129,3 +132,32 @@ def link_of(peer: Peer) -> PeerLink:
 def links() -> list[PeerLink]:
     """Every registered peer, by area code."""
     return [link_of(peer) for peer in Peer.select().order_by(Peer.area_code)]
+
+
+@dataclass(frozen=True)
+class UnlinkedArea:
+    """A county this county's stations took 跨域办 cases for, with no peer registered: they wait here."""
+
+    area_code: str
+    name: str
+    cases: int
+
+
+def unlinked() -> list[UnlinkedArea]:
+    """Handling counties named by this county's stations' cases that no peer stands for (by area code).
+
+    Their cases are neither forwarded nor decided here (``decisions.decided_elsewhere``); without
+    this list a county admin saw them nowhere but on each case's page.
+    """
+    own = str(current_app.config.get("AREA_CODE") or "")
+    counts = (HubCase.select(HubCase.handling_area, fn.COUNT(HubCase.id).alias("n"), fn.MIN(HubCase.id).alias("first"))
+              .join(Station, on=(HubCase.station == Station.id))
+              .where(HubCase.handling_area.is_null(False) & (HubCase.handling_area != own)
+                     & (Station.is_peer == False)  # noqa: E712 - cases a peer sent here are this county's
+                     & HubCase.handling_area.not_in(Peer.select(Peer.area_code)))
+              .group_by(HubCase.handling_area).order_by(HubCase.handling_area))
+    found = []
+    for row in counts:
+        first = HubCase.get_by_id(row.first)
+        found.append(UnlinkedArea(row.handling_area, str((first.snapshot or {}).get("handling_area_name") or ""), row.n))
+    return found

@@ -22,7 +22,7 @@ def _require_county_admin() -> None:
 @bp.get("")
 def index() -> str:
     """Every peer: address, link state, forward queue, set-aside events, decisions received."""
-    return render_template("hub/peers.html", links=peer_overview.links(),
+    return render_template("hub/peers.html", links=peer_overview.links(), unlinked=peer_overview.unlinked(),
                            running=current_app.extensions["peer_rounds"].running())
 
 
