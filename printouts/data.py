@@ -172,6 +172,7 @@ class TransferLine:
     material_name: str
     form: str = "original"  # key of rules.labels.MATERIAL_FORMS
     copies: int = 1
+    handling_area_name: str = ""  # 跨域办: the county the original goes on to (its case is decided there)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Table, TableStyle
 
-from printouts.data import HomeVisitRow, LedgerRow, StationInfo, TransferDoc
+from printouts.data import HomeVisitRow, LedgerRow, StationInfo, TransferDoc, TransferLine
 from printouts.fonts import cjk_font
 from printouts.layout import A4_LAYOUT, LEDGER_LAYOUT, Builder, PageInfo, build_pdf
 from printouts.text import fmt_date, fmt_datetime
@@ -49,7 +49,7 @@ def transfer_sheet(station: StationInfo, transfer: TransferDoc) -> bytes:
         b.p("材料清单", s.heading),
         b.grid(["序号", "办件编号", "事项名称", "材料名称", "形式", "份数", "核对"],
                # a paper found extra is named by whoever typed it, number and all (王秀兰身份证复印件 1101…)
-               [[str(i), ln.case_no, ln.item_name, mask_numbers_in(ln.material_name), MATERIAL_FORMS.get(ln.form, ln.form),
+               [[str(i), ln.case_no, _item_cell(ln), mask_numbers_in(ln.material_name), MATERIAL_FORMS.get(ln.form, ln.form),
                  str(ln.copies), "□"] for i, ln in enumerate(transfer.lines, 1)],
                [0.05, 0.29, 0.2, 0.24, 0.1, 0.05, 0.07]),
         b.p("交接记录", s.heading),
@@ -61,11 +61,22 @@ def transfer_sheet(station: StationInfo, transfer: TransferDoc) -> bytes:
     story.append(hand)
     if transfer.note:
         story += [b.p("备注", s.heading), b.p(mask_numbers_in(transfer.note))]
+    onward = sorted({ln.handling_area_name for ln in transfer.lines if ln.handling_area_name})
+    if onward:  # the receipt told the resident so: a clerk filing them with this county's papers breaks it
+        story += [b.space(2), b.p(f"标“跨域办”的材料由{'、'.join(onward)}办理：县级收到后须将这些原件转交办理地，"
+                                  "并在交接记录中登记。")]
     story += [b.space(3), b.p("接收方请逐项核对原件，核对无误后在“核对”栏打勾并签字；如有缺失，请在备注中写明并"
                               "立即告知移出单位。", s.small)]
     footer = f"{station.name}（{station.code}）  物料流转单  批次号 {transfer.batch_no}"
     story += b.hand_write_note()
     return build_pdf(story, b.font, b.layout, PageInfo(footer_left=footer, title=f"物料流转单 {transfer.batch_no}"))
+
+
+def _item_cell(line: TransferLine) -> str:
+    """The item's name, and for a 跨域办 case where its originals go on to."""
+    if not line.handling_area_name:
+        return line.item_name
+    return f"{line.item_name}（跨域办，原件转交{line.handling_area_name}）"
 
 
 def _batch_barcode(batch_no: str, room: float) -> Code128:

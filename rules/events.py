@@ -58,7 +58,8 @@ BODIES: Mapping[str, BodyShape] = {
                   "bundle_code": str, "bundle_group": str, "proxy": dict, "materials": list,
                   "form_values": dict, "form_labels": dict, "pickup_method": str, "statutory_due": str,
                   "committed_due": str, "deadline_provisional": bool, "received_at": str, "agent": dict,
-                  "attachments": list, "received_area": str, "handling_area": str, "handling_area_name": str,
+                  "attachments": list, "received_area": str, "received_station_name": str, "handling_area": str,
+                  "handling_area_name": str,
                   "bundle": dict},
     ),
     MATERIALS_UPDATED: BodyShape(

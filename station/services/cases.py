@@ -127,10 +127,15 @@ def snapshot(case: Case) -> dict[str, Any]:
 
 
 def cross_area(item: Any) -> dict[str, str]:
-    """跨域办: 收件地 (this station's area) and 办理地 for an item another county handles; else nothing."""
+    """跨域办: 收件地 (this station's area and name) and 办理地 for an item another county handles; else nothing.
+
+    The name goes too because the handling county knows this station only as the county that
+    forwarded the case: its resident's page would otherwise send her to that county's platform.
+    """
     if not item.handling_area:
         return {}
-    return {"received_area": station_info.get_profile().area_code or None,
+    profile = station_info.get_profile()
+    return {"received_area": profile.area_code or None, "received_station_name": profile.name or None,
             "handling_area": item.handling_area, "handling_area_name": item.handling_area_name}
 
 

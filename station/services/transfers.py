@@ -358,7 +358,8 @@ def transfer_doc(transfer: Transfer) -> TransferDoc:
     """The 物料流转单 of a batch: a line per material (extra papers too), the handovers so far (resident masked)."""
     lines = tuple(TransferLine(i.case_no or "（清单外）", i.item_name or "—",
                                i.material_name + ("（缺失）" if i.state == "missing" else "（多出）" if i.state == "extra" else ""),
-                               i.form or "original", i.copies)
+                               i.form or "original", i.copies,
+                               handling_area_name=i.case.item.handling_area_name if i.case_id else "")
                   for i in TransferItem.select().where(TransferItem.transfer == transfer).order_by(TransferItem.id))
     handovers = tuple(
         Handover(mask_name(h.receiver) if h.receiver_kind == "resident" else h.receiver, h.at, h.place,

@@ -34,7 +34,17 @@ from sync.hub import create_app
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import HubUser
 from sync.hub.models.users import APPROVER, ROLES
-from sync.hub.services import access_log, devices, licences, peers, resealing, retention, stations, users
+from sync.hub.services import (
+    access_log,
+    devices,
+    licences,
+    peer_overview,
+    peers,
+    resealing,
+    retention,
+    stations,
+    users,
+)
 from sync.hub.services.errors import HubError
 from sync.hub.services.restored import mark_restored
 from sync.malloc_arenas import limit_malloc_arenas
@@ -121,6 +131,11 @@ def add_station_command(code: str, name: str, peer: bool) -> None:
     click.echo(f"  station_code = {code}")
     click.echo(f"  station_secret = {secret}")
     click.echo(f"  protocol_version = {protocol.PROTOCOL_VERSION}")
+    if peer:  # the secret goes to the other county's hub, not to a station: say where and how
+        area = app.config.get("AREA_CODE") or "<本县6位行政区划代码>"
+        url = app.config.get("PUBLIC_URL") or "<本平台地址>"
+        click.echo("这是对端县级平台的登记：请对端管理员在其平台运行（密钥在提示时输入）：")
+        click.echo(f"  python -m sync.hub add-peer {area} <本平台名称> --url {url} --as {code}")
 
 
 @cli.command("add-peer")
@@ -138,7 +153,9 @@ def add_peer_command(area_code: str, name: str, url: str, station_code: str, sec
             peer = peers.add_peer(area_code, name, url, station_code, secret)
         except HubError as exc:
             _fail(exc.message)
-    click.echo(f"已登记对端县级平台：{peer.name}（{peer.area_code}，{peer.url}）")
+    click.echo(f"已登记对端县级平台：{peer.name}（{peer.area_code}，{peer_overview.display_url(peer.url)}）")
+    click.echo("运行中的本平台须重启后才按计划与对端同步；在此之前可在“跨域办”页面点“立即同步”，"
+               "或运行 python -m sync.hub peers --once。")
 
 
 @cli.command("peers")

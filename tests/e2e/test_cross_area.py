@@ -378,7 +378,7 @@ def test_the_peers_page_shows_the_link_its_queue_and_decisions_and_syncs_at_the_
     admin = logged_in(hub.app, "a-admin", "admin", "示范县管理员")
     page = admin.get("/peers").get_data(as_text=True)
     assert _counts(page) == {"cases": 3, "waiting": 5, "files": 2, "files_done": 0, "acked": 0, "set_aside": 0,
-                             "decisions": 0}
+                             "held_back": 0, "decisions": 0}
     assert "尚未成功同步" in page and "s3cret" not in page
     assert f"<code>http://***@{hub_b.url[7:]}</code>" in page
 
@@ -387,8 +387,10 @@ def test_the_peers_page_shows_the_link_its_queue_and_decisions_and_syncs_at_the_
     assert hub.app.extensions["peer_rounds"].wait(60)
     page = admin.get("/peers").get_data(as_text=True)
     assert _counts(page) == {"cases": 3, "waiting": 0, "files": 0, "files_done": 1, "acked": 4, "set_aside": 1,
-                             "decisions": 0}
+                             "held_back": 0, "decisions": 0}
     assert "不是本站上传的" in page and "尚未成功同步" not in page  # the reason B gave, from B
+    # … after what county A itself lacks: B's words are for a station, which would have to scan again
+    assert "本平台未能转送：本平台存储中缺少附件“户口簿.pdf”。请先核查本平台的附件存储" in page
     with hub.app.app_context(), hub_db.connection_context():
         delivered = [f.event_id for f in PeerForward.select().where(PeerForward.state == "acked")]
     assert sorted(events_of(hub_b)) == sorted(delivered)  # the page counts what B holds

@@ -154,6 +154,56 @@ def test_a_case_another_county_handles_is_not_decided_here_before_the_two_are_li
         assert HubCase.get(HubCase.case_id == ours["case_id"]).status == "accepted"
 
 
+def test_without_its_own_area_code_a_county_still_leaves_another_countys_case_alone(hub_app, station_a,
+                                                                                     make_event):
+    """A hub not given AREA_CODE offered its clerks the decision forms on a 跨域办 case another county
+    handles, said "本县办理" on it, and took the decision — which that county would take again once
+    the two were linked. The handling county itself (the case came from a peer county's hub) decides."""
+    from sync.hub.models import Station
+    from tests.fixtures.hub import _make_station, case_snapshot, logged_in
+
+    assert not hub_app.config["AREA_CODE"]
+    theirs = make_event(payload=case_snapshot(handling_area="141082", handling_area_name="邻县民政局"))
+    assert station_a.results([theirs])[0]["status"] == "accepted"
+    peer = _make_station(hub_app, "HUB141083", "另一县县级平台")
+    with hub_app.app_context():
+        Station.update(is_peer=True).where(Station.code == peer.code).execute()
+    forwarded = make_event(payload=case_snapshot(handling_area="141082", handling_area_name="邻县民政局"))
+    assert peer.results([forwarded])[0]["status"] == "accepted"
+    clerk = logged_in(hub_app, "a-clerk", "approver", "示范县窗口")
+    page = clerk.get(f"/cases/{theirs['case_id']}").get_data(as_text=True)
+    assert "本县办理" not in page and "待转办理地" in page and "办理地为 141082，不由本县决定" in page
+    assert 'name="kind" value="accepted"' not in page
+    with pytest.raises(InvalidTransition, match="不由本县决定"):
+        _decide(hub_app, theirs["case_id"], kind="accepted")
+    page = clerk.get(f"/cases/{forwarded['case_id']}").get_data(as_text=True)
+    assert "本县办理" in page and 'name="kind" value="accepted"' in page
+    _decide(hub_app, forwarded["case_id"], kind="accepted")
+    with hub_app.app_context():
+        assert HubCase.get(HubCase.case_id == theirs["case_id"]).status == "submitted"
+        assert HubCase.get(HubCase.case_id == forwarded["case_id"]).status == "accepted"
+
+
+def test_a_peer_county_forwarding_a_case_this_county_does_not_handle_is_refused(hub_app, make_event):
+    """A peer that registered this hub under the wrong area code forwarded another county's cases here,
+    where they were taken (and could be decided) by a county that does not handle them."""
+    from sync.hub.models import Station
+    from tests.fixtures.hub import _make_station, case_snapshot
+
+    hub_app.config["AREA_CODE"] = "141082"
+    peer = _make_station(hub_app, "HUB141081", "示范县县级平台")
+    with hub_app.app_context():
+        Station.update(is_peer=True).where(Station.code == peer.code).execute()
+    misrouted = make_event(payload=case_snapshot(handling_area="141083", handling_area_name="另一县民政局"))
+    ours = make_event(payload=case_snapshot(handling_area="141082", handling_area_name="邻县民政局"))
+    wrong, right = peer.results([misrouted, ours])
+    assert (wrong["status"], wrong["retryable"]) == ("rejected", False)
+    assert "本件办理地为 141083，不是本县（141082）" in wrong["reason"] and "互联登记" in wrong["reason"]
+    assert right["status"] == "accepted"
+    with hub_app.app_context():
+        assert [c.case_id for c in HubCase.select()] == [ours["case_id"]]
+
+
 def test_complete_requires_result(hub_app, submitted_case):
     _decide(hub_app, submitted_case, kind="accepted")
     with pytest.raises(ValidationError):

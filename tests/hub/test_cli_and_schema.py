@@ -217,3 +217,24 @@ def test_users_made_before_names_carry_over_with_their_login_as_name(tmp_path):
         assert dict(old.execute_sql("SELECT username, name FROM hub_user").fetchall()) == {
             "county": "county", "li": "李四"}
     old.close()
+
+
+def test_linking_two_counties_from_the_command_line_says_what_to_run_where(cli_env, runner, monkeypatch):
+    """跨域办: add-station --peer printed "enter these in the station's sync settings" (there is no
+    station: the secret goes to the other county's add-peer); add-peer echoed a password in its address
+    and took this county's own area code as a peer's."""
+    monkeypatch.setenv("HUB_AREA_CODE", "141082")
+    monkeypatch.setenv("HUB_PUBLIC_URL", "https://b.example/")
+    at_b = runner.invoke(cli, ["add-station", "HUB141081", "示范县县级平台", "--peer"])
+    assert at_b.exit_code == 0, at_b.output
+    secret = re.search(r"station_secret = (\S+)", at_b.output).group(1)
+    assert "python -m sync.hub add-peer 141082 <本平台名称> --url https://b.example/ --as HUB141081" in at_b.output
+    monkeypatch.setenv("HUB_AREA_CODE", "141081")  # now at county A (the same folder will do)
+    own = runner.invoke(cli, ["add-peer", "141081", "示范县", "--url", "https://a.example", "--as", "X",
+                              "--secret", secret])
+    assert own.exit_code == 1 and "141081 是本县的行政区划代码" in own.output
+    linked = runner.invoke(cli, ["add-peer", "141082", "邻县县级平台", "--url", "https://ops:s3cret@b.example/",
+                                 "--as", "HUB141081", "--secret", secret])
+    assert linked.exit_code == 0, linked.output
+    assert "https://***@b.example" in linked.output and "s3cret" not in linked.output
+    assert "须重启后才按计划与对端同步" in linked.output

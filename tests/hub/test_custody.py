@@ -323,3 +323,27 @@ def test_a_number_in_a_handover_note_is_masked_on_the_case_and_batch_pages(stati
     transfer = re.search(r'href="(/transfers/\d+)"', page).group(1)
     batch = approver.get(transfer).get_data(as_text=True)
     assert "送件人电话139****5678，有事联系" in batch and "13912345678" not in batch
+
+
+def test_the_countys_batch_page_says_which_originals_go_on_to_the_county_that_handles_their_case(
+        hub_app, station_a, approver, make_event):
+    """跨域办: the county clerk receiving a village's batch read nothing of the originals another county
+    needs — the resident's receipt promised they go there."""
+    from tests.fixtures.hub import case_snapshot
+
+    hub_app.config["AREA_CODE"] = "141081"
+    cross = make_event(payload=case_snapshot(case_no="CROSS-1", handling_area="141082",
+                                             handling_area_name="示范市邻县民政局"))
+    local = make_event(payload=case_snapshot(case_no="LOCAL-1"))
+    packed = [make_event(case_id=e["case_id"], seq=2, kind=events.ORIGINALS_PACKED,
+                         payload={k: v for k, v in handover(e["case_id"], 2, 1, "").items()
+                                  if k in ("transfer_id", "batch_no", "items")} | {"destination": "县政务服务中心"})
+              for e in (cross, local)]
+    assert {r["status"] for r in station_a.results([cross, local, *packed])} == {"accepted"}
+    with hub_app.app_context():
+        batch = HubTransfer.get()
+    page = approver.get(f"/transfers/{batch.id}").get_data(as_text=True)
+    lines = page[page.index('id="lines"'):page.index('id="handovers"')]
+    rows = {no: row for row in lines.split("<tr")[2:] for no in ("CROSS-1", "LOCAL-1") if no in row}
+    assert "跨域办：原件转交示范市邻县民政局" in rows["CROSS-1"] and "跨域办" not in rows["LOCAL-1"]
+    assert "收到后请转交办理地" in lines

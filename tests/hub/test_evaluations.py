@@ -352,3 +352,32 @@ def test_the_thanks_promise_a_call_back_only_after_a_bad_rating(hub_app, hub_cli
     bad = _rate(hub_client, other, code="B4DRAT1N")
     thanks = hub_client.get(bad.headers["Location"]).get_data(as_text=True)
     assert "感谢您的评价！对您的不满意评价，县级部门将在1个工作日内与您联系，了解情况并整改。" in thanks
+
+
+def test_a_cross_area_case_from_a_peer_county_is_rated_where_she_applied(hub_app, hub_client, station_a,
+                                                                         make_event):
+    """At the handling county, a 差评 of the village's 收件 (forwarded with the case) opened a second 整改
+    — the county where she applied had opened one already; and its public page took ratings that
+    reached neither her station nor that county."""
+    from sync.hub.models import Station
+    from tests.fixtures.hub import _make_station
+
+    peer = _make_station(hub_app, "HUB141081", "示范县县级平台")
+    with hub_app.app_context():
+        Station.update(is_peer=True).where(Station.code == peer.code).execute()
+    cross = {"received_area": "141081102201", "received_station_name": "东关村便民服务站",
+             "handling_area": "141082", "handling_area_name": "邻县民政局"}
+    case_id = _submit(peer, make_event, "K7P20X2N", **cross)
+    assert peer.results([_station_rating(make_event, case_id)])[0]["status"] == "accepted"
+    _submit(station_a, make_event)  # a case of this county's own station, whose page has a form (its token)
+    hub_client.public_token = ClerkClient(hub_client).token(f"/q/{CODE}")
+    with hub_app.app_context():
+        assert [(e.case_id, e.level) for e in HubEvaluation.select()] == [(case_id, "very_dissatisfied")]
+        assert Remedy.select().count() == 0  # kept, for B's clerks to read; the 整改 is A's
+    page = hub_client.get("/q/K7P20X2N").get_data(as_text=True)
+    assert "本件在东关村便民服务站收件（跨域办），请扫描回执上的二维码，在收件地评价。" in page
+    assert 'class="rate-form"' not in page
+    refused = _rate(hub_client, case_id, code="K7P20X2N", visit="intake", level="satisfied", reason_text="")
+    assert refused.status_code == 400 and "在收件地评价" in refused.get_data(as_text=True)
+    with hub_app.app_context():
+        assert HubEvaluation.select().count() == 1

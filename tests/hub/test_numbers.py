@@ -455,3 +455,32 @@ def test_each_overdue_count_on_the_dashboard_opens_a_list_of_as_many_cases(month
     for href, n in links:
         listed = clerk.get(href.replace("&amp;", "&")).get_data(as_text=True)
         assert f"共 {n} 件" in listed, href
+
+
+def test_the_provincial_export_says_where_a_cross_area_case_was_taken_accepted_and_closed(hub_app, station_a,
+                                                                                        make_event) -> None:
+    """GB/T 39046 keeps 申报地, 受理地 and 办结地 apart for 跨域办; the export had only 申报地 (the
+    applicant's village), so a case county B handles looked like this county's own."""
+    from sync.hub.models import Station
+    from tests.fixtures.hub import _make_station
+
+    hub_app.config["AREA_CODE"] = "141081"
+    today = dt.datetime.now(CHINA_TZ).replace(microsecond=0).isoformat()
+    ours = make_event(payload=case_snapshot(case_no="OWN-1", received_at=today))
+    theirs = make_event(payload=case_snapshot(case_no="CROSS-1", received_at=today, received_area="141081102201",
+                                              handling_area="141082", handling_area_name="邻县民政局"))
+    peer = _make_station(hub_app, "HUB141083", "另一县县级平台")
+    with hub_app.app_context():
+        Station.update(is_peer=True).where(Station.code == peer.code).execute()
+    forwarded = make_event(payload=case_snapshot(case_no="FROM-1", received_at=today, received_area="141083100201",
+                                                 received_station_name="某村便民服务站", handling_area="141081",
+                                                 handling_area_name="示范县民政局"))
+    assert [r["status"] for r in station_a.results([ours, theirs]) + peer.results([forwarded])] == ["accepted"] * 3
+    clerk = logged_in(hub_app, "approver1", "approver", "县审批员")
+    data = json.loads(clerk.get(f"/numbers/export/cases.json?{RANGE}").data)
+    places = {r["SBLSH"]: (r["APPLYAREACODE"], r["ACCEPTAREACODE"], r["TRANSACTAREACODE"], r["RECEIVEDEPTNAME"])
+              for r in data["records"]}
+    assert places == {"OWN-1": ("140000001001", "141081", "141081", "甲村便民服务站"),
+                      "CROSS-1": ("141081102201", "141082", "141082", "甲村便民服务站"),
+                      "FROM-1": ("141083100201", "141081", "141081", "某村便民服务站")}
+    assert data["fields"]["ACCEPTAREACODE"] == "受理地区划代码"

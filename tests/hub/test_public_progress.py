@@ -345,3 +345,28 @@ def test_a_promised_date_in_a_year_without_holiday_data_is_told_as_provisional(h
     cid = _submit(station_a, make_event, "KN0WNYR1")  # a year the calendar knows: said as it is
     _decide(hub_app, cid, kind="accepted")
     assert "推算" not in _page(hub_client, "KN0WNYR1")
+
+
+def test_a_cross_area_case_at_the_handling_county_sends_her_to_her_own_station(hub_app, hub_client, make_event):
+    """跨域办 at county B: the case came through county A's hub, registered at B as a peer "station".
+    The page told her to bring the 补正 material to "示范县县级平台" — another county's platform —
+    and offered that platform's phone as her station's."""
+    from sync.hub.models import Station
+    from tests.fixtures.hub import _make_station, logged_in
+
+    peer = _make_station(hub_app, "HUB141081", "示范县县级平台")
+    with hub_app.app_context():
+        Station.update(is_peer=True, settings={"public_phone": "0351-5550000"}).where(
+            Station.code == peer.code).execute()
+    cross = {"received_area": "141081102201", "handling_area": "141082", "handling_area_name": "邻县民政局"}
+    case_id = _submit(peer, make_event, received_station_name="东关村便民服务站", **cross)
+    _decide(hub_app, case_id, kind="supplement", supplement_keys=("hukou_book",), reason="户口簿页不清晰")
+    page = _page(hub_client)
+    assert "请把下面的材料交到东关村便民服务站" in page and "东关村便民服务站已收件" in page
+    assert "示范县县级平台" not in page and "0351-5550000" not in page
+    clerk_page = logged_in(hub_app, "b-clerk", "approver", "王五").get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "申报地 141081102201（东关村便民服务站）" in clerk_page
+    assert "本县办理（东关村便民服务站跨域收件，经示范县县级平台转来）" in clerk_page
+    # a case forwarded before stations sent their name: no county platform named as her station
+    _submit(peer, make_event, "K7P20X2N", **cross)
+    assert "原收件的便民服务站已收件" in _page(hub_client, "K7P20X2N")

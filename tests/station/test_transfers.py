@@ -93,6 +93,28 @@ def test_the_transfer_sheet_prints_the_batch_and_its_handovers(app, agent, batch
     assert "物料流转单" in text and batch["no"] in text and "赵送件" in text and "东关镇便民服务中心" in text
 
 
+def test_the_sheet_says_which_originals_go_on_to_the_county_that_handles_their_case(app, agent):
+    """跨域办: the receipt tells the resident her originals go to the handling county, but the sheet the
+    township and the county sign said nothing of it — they were filed with this county's papers."""
+    from tests.e2e.test_cross_area import ITEM, take_cross_area_item
+
+    take_cross_area_item(app)
+    [cross] = queue_cases(app, 1, item_name=ITEM)
+    [local] = queue_cases(app, 1)
+    agent.post("/transfers/new", data={"case": [cross, local], "destination": "东关镇便民服务中心", "direction": "up"})
+    with app.app_context(), db.connection_context():
+        from station.models import TransferItem
+
+        transfer = Transfer.get()
+        lines = {case_id: TransferItem.select().where(TransferItem.case == case_id).count()
+                 for case_id in (cross, local)}
+    assert lines[cross] and lines[local]
+    text = flat(pdftotext(agent.get(f"/transfers/{transfer.id}/sheet.pdf").data))
+    # each paper of the cross-area case is marked (its cell wraps: the words' start), none of the local one's
+    assert text.count("（跨域办，") == lines[cross]
+    assert "标“跨域办”的材料由示范市邻县民政局办理：县级收到后须将这些原件转交办理地" in text
+
+
 def test_an_unknown_code_says_so_and_a_bad_handover_changes_nothing(app, agent, batch):
     page = agent.client.post("/transfers/scan", data={"code": "6901234567892\r", "csrf_token": agent.token},
                              follow_redirects=True).get_data(as_text=True)

@@ -445,4 +445,13 @@ def test_an_item_another_county_handles_says_so_before_and_after_intake(app, age
     assert "“高龄津贴申领”由示范市邻县民政局审批" in form_page
     case_url = agent.post(f"/intake/item/{item_id}", _form(app, "高龄津贴申领")).headers["Location"]
     assert "收件地：本站；办理地：示范市邻县民政局" in agent.get(case_url).get_data(as_text=True)
+    # what goes to the county says where it was taken (code and name: the handling county's resident
+    # page sends her back here) and which county handles it
+    from station.services.station_info import get_profile
+    from sync.outbox import OutboxEvent
+    with app.app_context(), db.connection_context():
+        body = OutboxEvent.get(OutboxEvent.case_id == case_url.split("?")[0].rsplit("/", 1)[-1]).payload
+        here = get_profile()
+    assert (body["received_area"], body["received_station_name"], body["handling_area"]) == (
+        here.area_code, here.name, "141082")
     assert 'id="cross-area' not in agent.get(f"/intake/item/{other_id}").get_data(as_text=True)  # a local item

@@ -127,6 +127,25 @@ def _validate(case: HubCase, data: DecisionInput, *, own: bool = True) -> dict[s
     return fields
 
 
+def decided_elsewhere(case: HubCase) -> str | None:
+    """Why this county's clerks may not decide ``case`` (a 跨域办 case another county handles), or None.
+
+    A case is this county's to decide when it names no handling county, when it came from a peer
+    county's hub (this is the handling county: its ``add-station --peer``), or when it names this
+    county's own ``AREA_CODE``. Any other ``handling_area`` is another county's, linked or not:
+    decided here, it would be decided there too once the link was added — whether or not this hub
+    was given its own area code (without one, every such case was offered to its clerks).
+    """
+    if not case.handling_area or case.station.is_peer:
+        return None
+    if Peer.select().where(Peer.area_code == case.handling_area).exists():
+        return "本件为跨域办，由办理地县级平台受理和办结；其决定将自动同步到本平台。"
+    if case.handling_area == str(current_app.config.get("AREA_CODE") or ""):
+        return None
+    return (f"本件为跨域办，办理地为 {case.handling_area}，不由本县决定；本平台尚未与该县平台互联，"
+            "请县级管理员添加互联后，办件将自动转交该县，其决定自动同步到本平台。")
+
+
 def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = False,
            at: dt.datetime | None = None) -> Decision:
     """Record a decision, move the case, and emit its ``case.status`` change — all or nothing.
@@ -141,13 +160,9 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = F
     case = HubCase.get_or_none(HubCase.case_id == case_id)
     if case is None:
         raise NotFound("办件不存在。")
-    if not from_peer and case.handling_area:
-        if Peer.select().where(Peer.area_code == case.handling_area).exists():
-            raise InvalidTransition("本件为跨域办，由办理地县级平台受理和办结；其决定将自动同步到本平台。")
-        own = str(current_app.config.get("AREA_CODE") or "")
-        if own and case.handling_area != own:  # decided here, it would be decided there too once linked
-            raise InvalidTransition(f"本件为跨域办，办理地为 {case.handling_area}，不由本县决定；本平台尚未与该县平台互联，"
-                                    "请县级管理员添加互联后，办件将自动转交该县，其决定自动同步到本平台。")
+    elsewhere = None if from_peer else decided_elsewhere(case)
+    if elsewhere:
+        raise InvalidTransition(elsewhere)
     if not case.snapshot:
         raise InvalidTransition("尚未收到该办件的完整信息（case.submitted），暂不能作出决定。")
     if data.kind not in ALLOWED_FROM:  # a forged form: its word would land in the message

@@ -19,7 +19,7 @@ from rules import query_codes
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import HubCase, HubEvaluation, Remedy, Station, utcnow
-from sync.hub.services import changes, remedies
+from sync.hub.services import changes, remedies, stations
 from sync.hub.services.errors import NotFound, ValidationError
 
 ALREADY_RATED = "这次服务已经评价过了（一次一评），不能再评。"
@@ -41,8 +41,13 @@ class Rating:
 
 
 def public_visit(case: HubCase) -> str | None:
-    """What the public page rates: the completed case as a whole, or before that the 收件 visit."""
-    if case.status == "not_collected":
+    """What the public page rates: the completed case as a whole, or before that the 收件 visit.
+
+    Nothing for a 跨域办 case a peer county forwarded: the resident rates where she applied (the
+    receipt's QR code opens that county's page), whose station and 整改 it is; a rating taken here
+    would reach neither.
+    """
+    if case.status == "not_collected" or rate_elsewhere(case):
         return None
     return "case" if case.status in ("completed", "delivered") else "intake"
 
@@ -70,11 +75,23 @@ class PublicState:
     visit: str | None
     given: list[HubEvaluation]
     follow_ups: list[HubEvaluation]
+    rate_elsewhere: str = ""  # a 跨域办 case a peer county forwarded: where she rates it instead
+
+
+def rate_elsewhere(case: HubCase) -> str:
+    """Where to rate a case this county may not take ratings of (a peer county's 跨域办 case), else ""."""
+    if not case.station.is_peer:
+        return ""
+    return (f"本件在{stations.receiving_station_name(case.station, case.snapshot or {})}收件（跨域办），"
+            "请扫描回执上的二维码，在收件地评价。")
 
 
 def public_state(case_id: str) -> PublicState:
     """The rating part of the public page for one case."""
     case = HubCase.get(HubCase.case_id == case_id)
+    elsewhere = rate_elsewhere(case)
+    if elsewhere:
+        return PublicState(case_id, None, [], [], elsewhere)
     given = for_case(case_id)
     visit = public_visit(case)
     if visit is not None and any(e.visit == visit and e.kind == "first" for e in given):
@@ -101,6 +118,9 @@ def rate_by_code(code: str, case_id: str, rating: Rating, *, callback_days: int 
                  fix_days: int = 15) -> HubEvaluation:
     """A rating from the public page; refused with a Chinese message and nothing stored when it breaks a rule."""
     case = _case_for_code(code, case_id)
+    elsewhere = rate_elsewhere(case)
+    if elsewhere:
+        raise ValidationError(elsewhere)
     if rating.kind == "follow_up":
         first = HubEvaluation.get_or_none((HubEvaluation.case_id == case.case_id) & (HubEvaluation.visit == rating.visit)
                                           & (HubEvaluation.kind == "first"))
@@ -151,6 +171,10 @@ def record_from_station(station_id: int, case_id: str, case_no: str | None, body
     The body was checked against rules.events on ingest. A visit the resident already rated on
     the public page keeps that first rating: the station's copy stays in the event log only, so
     satisfaction is never counted twice. Returns the stored rating, or None for such a copy.
+
+    A rating a peer county forwarded with a 跨域办 case is kept (its clerks see what the resident
+    thought) but opens no 整改 here: the county where she applied opens it, for its station, and
+    a second one here meant two counties calling her back over one complaint.
     """
     kind = body.get("kind") or "first"
     (HubEvaluation.insert(
@@ -162,6 +186,6 @@ def record_from_station(station_id: int, case_id: str, case_no: str | None, body
     evaluation = HubEvaluation.get_or_none(HubEvaluation.evaluation_id == body["evaluation_id"])
     if evaluation is None:  # the visit was rated already (on the public page): not counted twice
         return None
-    if kind == "first" and rules.is_bad(evaluation.level):
+    if kind == "first" and rules.is_bad(evaluation.level) and not Station.get_by_id(station_id).is_peer:
         remedies.open_for(evaluation, callback_days=callback_days, fix_days=fix_days)
     return evaluation

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
+from flask import current_app
 from peewee import IntegrityError
 
 from rules import events as rules_events
@@ -37,6 +38,23 @@ _RACE_RETRIES = 4
 
 class _LostRace(Exception):
     """Another worker changed the case between our read and our write; classify again."""
+
+
+def not_handled_here(event: dict[str, Any]) -> protocol.EventResult | None:
+    """A peer county's ``case.submitted`` that names another county as 办理地, refused (None: ours).
+
+    A peer forwards the cases whose ``handling_area`` it registered under this hub; one naming
+    another county means its link is misconfigured (this hub added under the wrong area code).
+    Taken, the case would be decided here by a county that does not handle it. Without its own
+    ``AREA_CODE`` a hub cannot tell, and takes the case as before.
+    """
+    own = str(current_app.config.get("AREA_CODE") or "")
+    handling = event["payload"].get("handling_area")
+    if not own or handling == own:
+        return None
+    return rejected(event["event_id"], protocol.CODE_BAD_EVENT,
+                    f"本件办理地为 {handling or '（未写明）'}，不是本县（{own}），本平台不予办理；"
+                    "请对端县级平台核对其跨域办互联登记（行政区划代码与本平台地址是否对应）。", retryable=False)
 
 
 def receive_batch(station: Station, batch: dict[str, Any], *, grace_days: int,
@@ -144,7 +162,7 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
 
     def stale(event: dict[str, Any]) -> protocol.EventResult | None:
         if station.is_peer:
-            return None  # a peer county's case was checked against that county's catalog there
+            return not_handled_here(event)  # checked against the peer county's own catalog there
         if latest is None or event["catalog_version"] == latest.version:
             return None  # the current catalog: no need to ask the database
         return catalog.check_grace(event, grace_days=grace_days, now=now)
@@ -302,7 +320,7 @@ def _classify_and_store(station: Station, event: dict[str, Any], digest: str, *,
     verdict = classify(
         station.id, event, digest, existing=existing, case=case,
         seq_holder=lambda case_id, seq: Event.get_or_none((Event.case_id == case_id) & (Event.seq == seq)),
-        stale=(lambda event: None) if station.is_peer  # checked against the peer county's own catalog
+        stale=not_handled_here if station.is_peer  # checked against the peer county's own catalog there
         else (lambda event: catalog.check_grace(event, grace_days=grace_days, now=now)),
         not_held=lambda digests: [d for d in digests if d not in attachments.held_by(station, digests)],
         conflict_open=lambda case_id: bool(_open_conflicts(station, [case_id])))

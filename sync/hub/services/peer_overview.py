@@ -12,8 +12,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import current_app
+from peewee import fn
+
 from rules.privacy import mask_numbers_in
-from sync.hub.models import Decision, Event, HubCase, Peer, PeerFile, PeerForward
+from sync.hub.models import Decision, Event, HubCase, Peer, PeerFile, PeerForward, Station
 from sync.hub.services import peers, personal
 from sync.hub.services.bulk_sql import IN_CLAUSE
 
@@ -46,6 +49,7 @@ class PeerLink:
     waiting: int
     acked: int
     set_aside: int
+    held_back: int
     files_waiting: int
     file_bytes_waiting: int
     files_done: int
@@ -115,11 +119,12 @@ def link_of(peer: Peer) -> PeerLink:
     return PeerLink(
         peer=peer, address=display_url(peer.url), cases=HubCase.select().where(handled).count(),
         waiting=queue["waiting"], acked=forwards.where(PeerForward.state == "acked").count(),
-        set_aside=queue["set_aside"], files_waiting=len(files), file_bytes_waiting=sum(f.size for f in files),
+        set_aside=queue["set_aside"], held_back=queue["held_back"], files_waiting=len(files), file_bytes_waiting=sum(f.size for f in files),
         files_done=PeerFile.select().where((PeerFile.peer == peer) & (PeerFile.held >= PeerFile.size)).count(),
         file_rows=_shown(files),
         decisions=decisions.count(), last_decision_at=last.decided_at if last else None,
         set_aside_rows=[{"case_no": case_nos.get(r.case_id) or r.case_id, "case_id": r.case_id, "seq": r.seq,
+                         "event_id": r.event_id, "conflict": r.code in peers.CONFLICT_CODES,
                          "reason": r.reason or r.code or "对端未说明原因", "at": r.answered_at}
                         for r in set_aside.limit(SET_ASIDE_SHOWN)])
 
@@ -127,3 +132,32 @@ def link_of(peer: Peer) -> PeerLink:
 def links() -> list[PeerLink]:
     """Every registered peer, by area code."""
     return [link_of(peer) for peer in Peer.select().order_by(Peer.area_code)]
+
+
+@dataclass(frozen=True)
+class UnlinkedArea:
+    """A county this county's stations took 跨域办 cases for, with no peer registered: they wait here."""
+
+    area_code: str
+    name: str
+    cases: int
+
+
+def unlinked() -> list[UnlinkedArea]:
+    """Handling counties named by this county's stations' cases that no peer stands for (by area code).
+
+    Their cases are neither forwarded nor decided here (``decisions.decided_elsewhere``); without
+    this list a county admin saw them nowhere but on each case's page.
+    """
+    own = str(current_app.config.get("AREA_CODE") or "")
+    counts = (HubCase.select(HubCase.handling_area, fn.COUNT(HubCase.id).alias("n"), fn.MIN(HubCase.id).alias("first"))
+              .join(Station, on=(HubCase.station == Station.id))
+              .where(HubCase.handling_area.is_null(False) & (HubCase.handling_area != own)
+                     & (Station.is_peer == False)  # noqa: E712 - cases a peer sent here are this county's
+                     & HubCase.handling_area.not_in(Peer.select(Peer.area_code)))
+              .group_by(HubCase.handling_area).order_by(HubCase.handling_area))
+    found = []
+    for row in counts:
+        first = HubCase.get_by_id(row.first)
+        found.append(UnlinkedArea(row.handling_area, str((first.snapshot or {}).get("handling_area_name") or ""), row.n))
+    return found

@@ -32,13 +32,14 @@ import requests
 from flask import current_app
 from peewee import IntegrityError
 
+from rules.privacy import mask_numbers_in
 from sync import protocol
 from sync.errors import CaseProblem, HubFault
 from sync.file_upload import FileUploader
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import Event, HubCase, Peer, PeerFile, PeerForward
 from sync.hub.models.base import utcnow
-from sync.hub.services import attachments, decisions, personal
+from sync.hub.services import attachments, decisions, personal, stations
 from sync.hub.services.classify import named_files
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
 from websec.sealing import SealedFile
@@ -46,6 +47,9 @@ from websec.sealing import SealedFile
 log = logging.getLogger(__name__)
 
 AREA_DIGITS = 6
+ACKED, SET_ASIDE = "acked", "set_aside"
+#: the peer holds a different event under this id or seq: the same event sent again conflicts again
+CONFLICT_CODES = (protocol.CODE_CONTENT_MISMATCH, protocol.CODE_SEQ_TAKEN)
 BATCH_EVENTS = 100
 TIMEOUT = (5.0, 60.0)
 
@@ -64,6 +68,7 @@ class ForwardReport:
     set_aside: int = 0
     retry_later: int = 0
     files_uploaded: int = 0
+    files_not_sent: dict[str, str] = field(default_factory=dict)  # sha256 → why this hub could not send it
     file_bytes_sent: int = 0
     decisions_applied: int = 0
     changes_skipped: int = 0
@@ -76,6 +81,8 @@ def add_peer(area_code: str, name: str, url: str, station_code: str, secret: str
     area_code, name, url, station_code = (v.strip() for v in (area_code, name, url, station_code))
     if not (area_code.isdigit() and len(area_code) == AREA_DIGITS):
         raise ValidationError("对端县级平台的行政区划代码须为 6 位数字。")
+    if area_code == str(current_app.config.get("AREA_CODE") or ""):  # its own cases would leave for itself
+        raise ValidationError(f"{area_code} 是本县的行政区划代码：对端须是办理这些事项的另一个县的平台。")
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
         raise ValidationError("对端县级平台的地址须以 http:// 或 https:// 开头。")
     if urlsplit(url).query or urlsplit(url).fragment:
@@ -99,12 +106,14 @@ class PeerClient:
         self.peer = peer
         self.secret = personal.station_secret(peer)  # sealed like a station secret
         self.session = session or requests.Session()
+        self.clock_offset_s = 0.0  # the peer's clock minus ours, learned from a clock_skew refusal
 
     def call(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None,
-             ) -> tuple[int, dict[str, Any]]:
+             *, _retry_clock: bool = True) -> tuple[int, dict[str, Any]]:
         prepared = requests.Request(method, self.peer.url + path, data=body or None,
                                     headers={"Accept-Encoding": "gzip", **(headers or {})}).prepare()
-        signed = protocol.sign_request(self.secret, method, prepared.path_url, body, station=self.peer.station_code)
+        signed = protocol.sign_request(self.secret, method, prepared.path_url, body, station=self.peer.station_code,
+                                       clock_offset_s=self.clock_offset_s)
         prepared.headers.update(signed)
         try:
             response = self.session.send(prepared, timeout=TIMEOUT)
@@ -112,22 +121,68 @@ class PeerClient:
             raise PeerUnreachable(f"无法连接对端县级平台（{self.peer.name}）。") from exc
         if response.status_code == 503 and "Retry-After" in response.headers:
             raise PeerUnreachable(f"对端县级平台（{self.peer.name}）繁忙，稍后自动重试。")
+        if response.status_code == 401:
+            refusal = _json_object(response)
+            if refusal.get("error") == protocol.ERR_CLOCK_SKEW and _retry_clock \
+                    and isinstance(refusal.get("server_time"), int | float):
+                self.clock_offset_s = float(refusal["server_time"]) - protocol.server_time()
+                return self.call(method, path, body, headers, _retry_clock=False)
+            if refusal.get("error"):
+                # unsigned by design (a refusal of the credentials themselves): said as what it is,
+                # not as an answer that failed its signature check
+                message = refusal.get("message") or protocol.ERROR_MESSAGES.get(str(refusal["error"]), "")
+                raise PeerUnreachable(
+                    f"对端县级平台（{self.peer.name}）拒绝了本平台的请求：{message}"
+                    f"请核对登记对端时填写的本平台站点编码（{self.peer.station_code}）和对端签发的密钥"
+                    "（python -m sync.hub add-peer 可重新登记）。")
         if not protocol.verify_response(self.secret, signed[protocol.H_NONCE], response.status_code,
                                         response.headers, response.content):
             raise PeerUnreachable(f"对端县级平台（{self.peer.name}）的应答未通过签名验证，本次不计为已送达。")
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = {}
-        return response.status_code, payload if isinstance(payload, dict) else {}
+        return response.status_code, _json_object(response)
 
 
-def waiting_events(peer: Peer) -> Any:
-    """The query of events of cases handled by ``peer`` with no final answer from it yet (the forward queue)."""
+def _json_object(response: requests.Response) -> dict[str, Any]:
+    try:
+        payload = response.json()
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+def _unanswered(peer: Peer) -> Any:
+    """Events of cases handled by ``peer`` with no final answer from it yet."""
     answered = PeerForward.select(PeerForward.event_id)
     return (Event.select()
             .join(HubCase, on=(Event.case_id == HubCase.case_id))
             .where((HubCase.handling_area == peer.area_code) & Event.event_id.not_in(answered)))
+
+
+def _set_aside_cases(peer: Peer) -> Any:
+    return PeerForward.select(PeerForward.case_id).where(
+        (PeerForward.peer == peer) & (PeerForward.state == SET_ASIDE))
+
+
+def _refused(what: str, status: int, answer: dict[str, Any]) -> str:
+    """A signed answer other than 200, said as a person reads it: the peer's fault (tried again) or a refusal."""
+    if status >= 500:
+        return f"对端县级平台出错（{status}），{what}未送达，稍后自动重试。"
+    return f"对端县级平台拒绝了{what}（{status}）：{answer.get('message') or '未说明原因'}"
+
+
+def waiting_events(peer: Peer) -> Any:
+    """The query of the forward queue: events still to forward, except those of a case the peer set one aside of.
+
+    Such a case is held back as at a station's outbox (``sync.backlog``): its later events would only
+    come back "out of order" round after round, and ahead of every newer case in the queue's order —
+    a hundred of them filled each batch and nothing else went. It goes on once a person sends the
+    set-aside event again (:func:`resend`) or the peer settles its conflict.
+    """
+    return _unanswered(peer).where(Event.case_id.not_in(_set_aside_cases(peer)))
+
+
+def held_back_events(peer: Peer) -> Any:
+    """The query of events waiting behind a set-aside event of their case (not sent until it is settled)."""
+    return _unanswered(peer).where(Event.case_id.in_(_set_aside_cases(peer)))
 
 
 def _to_forward(peer: Peer, limit: int) -> list[tuple[Event, dict[str, Any]]]:
@@ -152,12 +207,20 @@ def _upload_files(client: PeerClient, envelopes: list[dict[str, Any]], report: F
                                  protocol.encode_body({"sha256": sorted(files)}, compress=False),
                                  {"Content-Type": "application/json"})
     if status != 200:
-        raise PeerUnreachable(f"对端县级平台拒绝了附件核对（{status}）：{answer.get('message', '')}")
+        raise PeerUnreachable(_refused("附件核对", status, answer))
     missing = answer.get("missing") or []
     for sha256 in set(files) - set(missing):  # whole at the peer already (a round whose last answer was lost, too)
         if isinstance(size := files[sha256].get("size"), int):
             note_held(client.peer, sha256, size, size)
-    uploader = FileUploader(client, _stored_file,
+    lacking: set[str] = set()
+
+    def open_here(sha256: str) -> SealedFile | None:
+        stored = _stored_file(sha256)
+        if stored is None:
+            lacking.add(sha256)
+        return stored
+
+    uploader = FileUploader(client, open_here,
                             progress=lambda sha256, held, size: note_held(client.peer, sha256, held, size))
     for sha256 in missing:
         if sha256 not in files:
@@ -167,7 +230,10 @@ def _upload_files(client: PeerClient, envelopes: list[dict[str, Any]], report: F
         except HubFault as exc:
             raise PeerUnreachable(f"对端县级平台（{client.peer.name}）{exc}，稍后自动续传。") from exc
         except CaseProblem as exc:
-            report.details.append(f"附件 {sha256[:12]}…：{exc}")
+            name = str(files[sha256].get("filename") or f"{sha256[:12]}…")
+            why = f"本平台存储中缺少附件“{name}”" if sha256 in lacking else str(exc)  # not the station's words
+            report.files_not_sent[sha256] = mask_numbers_in(why)  # a scanner may name files by ID number
+            report.details.append(f"附件 {sha256[:12]}…：{report.files_not_sent[sha256]}")
             continue
         report.files_uploaded += 1
 
@@ -201,6 +267,7 @@ def _stored_file(sha256: str) -> SealedFile | None:
 def _record_answers(peer: Peer, sent: list[tuple[Event, dict[str, Any]]], results: list[dict[str, Any]],
                     report: ForwardReport) -> None:
     by_id = {row.event_id: row for row, _envelope in sent}
+    envelopes = {row.event_id: envelope for row, envelope in sent}
     now = utcnow()
     with db.atomic():
         for result in results:
@@ -209,14 +276,15 @@ def _record_answers(peer: Peer, sent: list[tuple[Event, dict[str, Any]]], result
                 continue
             status = result.get("status")
             if status in (protocol.STATUS_ACCEPTED, protocol.STATUS_DUPLICATE):
-                state = "acked"
+                state = ACKED
                 report.acked += 1
             elif result.get("retryable"):
                 report.retry_later += 1
                 continue  # no row: it goes again next round
             else:
-                state = "set_aside"
+                state = SET_ASIDE
                 report.set_aside += 1
+                result = {**result, "reason": _own_part(result, envelopes[row.event_id], report)}
                 report.details.append(f"{row.case_id} 第 {row.seq} 条：{result.get('reason') or result.get('code')}")
             try:
                 with db.atomic():
@@ -225,6 +293,21 @@ def _record_answers(peer: Peer, sent: list[tuple[Event, dict[str, Any]]], result
                                        answered_at=now)
             except IntegrityError:
                 pass  # another worker recorded the same answer first
+
+
+def _own_part(result: dict[str, Any], envelope: dict[str, Any], report: ForwardReport) -> str:
+    """The peer's reason for a refusal, with this hub's own when it caused it.
+
+    A file this hub could not send (missing from its store) makes the peer refuse the event as
+    naming a file "not uploaded by this station, scan it again" — words for a station, which sent
+    a person looking at the wrong end. The county admin reads what this hub lacks first.
+    """
+    reason = str(result.get("reason") or result.get("code") or "")
+    ours = [report.files_not_sent[sha256] for sha256 in named_files(envelope) if sha256 in report.files_not_sent]
+    if result.get("code") != protocol.CODE_NOT_YOUR_FILE or not ours:
+        return reason
+    return (f"本平台未能转送：{'；'.join(ours)}。请先核查本平台的附件存储（如从备份恢复该文件）后再重新转送"
+            f"（对端答复：{reason}）")
 
 
 def forward(peer: Peer, client: PeerClient | None = None, report: ForwardReport | None = None) -> ForwardReport:
@@ -242,7 +325,7 @@ def forward(peer: Peer, client: PeerClient | None = None, report: ForwardReport 
         status, answer = client.call("POST", "/api/v1/events", body,
                                      {"Content-Encoding": "gzip", "Content-Type": "application/json"})
         if status != 200:
-            raise PeerUnreachable(f"对端县级平台拒收本批次（{status}）：{answer.get('message', '')}")
+            raise PeerUnreachable(_refused("本批次事件", status, answer))
         report.forwarded += len(sent)
         before = report.acked + report.set_aside
         _record_answers(peer, sent, answer.get("results") or [], report)
@@ -269,7 +352,7 @@ def pull_decisions(peer: Peer, client: PeerClient | None = None, report: Forward
         path = f"/api/v1/changes?cursor={int(peer.changes_cursor)}&limit=100"
         status, page = client.call("GET", path)
         if status != 200:
-            raise PeerUnreachable(f"对端县级平台拒绝了变更读取（{status}）：{page.get('message', '')}")
+            raise PeerUnreachable(_refused("决定读取", status, page))
         for change in page.get("changes") or []:
             with db.atomic():
                 _apply(peer, change, report)
@@ -283,10 +366,15 @@ def pull_decisions(peer: Peer, client: PeerClient | None = None, report: Forward
 def _apply(peer: Peer, change: dict[str, Any], report: ForwardReport) -> None:
     """One change of the peer's feed: a decision on a case we forwarded is recorded; the rest is not ours."""
     case = HubCase.get_or_none(HubCase.case_id == str(change.get("case_id") or ""))
-    if change.get("kind") != protocol.CHANGE_CASE_STATUS or case is None or case.handling_area != peer.area_code:
+    kind = change.get("kind")
+    if kind not in (protocol.CHANGE_CASE_STATUS, protocol.CHANGE_CONFLICT_RESOLVED) or case is None \
+            or case.handling_area != peer.area_code:
         report.changes_skipped += 1  # the peer's catalogs and settings are for its own stations
         return
     payload = change.get("payload") if isinstance(change.get("payload"), dict) else {}
+    if kind == protocol.CHANGE_CONFLICT_RESOLVED:
+        _settle_conflict(peer, case, payload, report)
+        return
     clerk = f"{peer.name}·{payload.get('clerk_name') or payload.get('clerk') or '县级'}"[:64]  # older peers: a login
     try:
         with db.atomic():
@@ -297,6 +385,21 @@ def _apply(peer: Peer, change: dict[str, Any], report: ForwardReport) -> None:
         log.warning("peer %s: decision %s on %s not applied: %s", peer.area_code, payload.get("status"),
                     case.case_id, exc)
         report.details.append(f"{case.case_no or case.case_id}：对端决定「{payload.get('status')}」未记录：{exc}")
+
+
+def _settle_conflict(peer: Peer, case: HubCase, payload: dict[str, Any], report: ForwardReport) -> None:
+    """The peer settled its conflict over an event we forwarded: it holds what it decided, so the event
+    counts as delivered and the case's later events, held back behind it, go at the next round."""
+    note = f"对端已核对处理：{payload.get('note') or payload.get('resolution') or ''}"[:500]
+    settled = (PeerForward.update(state=ACKED, reason=note, answered_at=utcnow())
+               .where((PeerForward.peer == peer) & (PeerForward.case_id == case.case_id)
+                      & (PeerForward.event_id == str(payload.get("event_id") or ""))
+                      & (PeerForward.state == SET_ASIDE))
+               .execute())
+    if settled:
+        report.details.append(f"{case.case_no or case.case_id}：{note}")
+    else:
+        report.changes_skipped += 1
 
 
 def sync_peer(peer: Peer, session: requests.Session | None = None) -> ForwardReport:
@@ -320,10 +423,28 @@ def sync_all(session: requests.Session | None = None) -> list[ForwardReport]:
 
 
 def queue_for(peer: Peer) -> dict[str, int]:
-    """How many events wait for the peer, and how many it set aside (the county's peers page)."""
+    """How many events wait for the peer, how many it set aside, and how many wait behind those (peers page)."""
     waiting = waiting_events(peer).count()
-    set_aside = PeerForward.select().where((PeerForward.peer == peer) & (PeerForward.state == "set_aside")).count()
-    return {"waiting": waiting, "set_aside": set_aside}
+    set_aside = PeerForward.select().where((PeerForward.peer == peer) & (PeerForward.state == SET_ASIDE)).count()
+    return {"waiting": waiting, "set_aside": set_aside, "held_back": held_back_events(peer).count()}
+
+
+def resend(peer: Peer, event_id: str) -> PeerForward:
+    """A county admin looked at an event the peer set aside and forwards it again at the next round.
+
+    The peer de-duplicates by event id, so sending again can never store it twice; what it changes
+    is that the case's events go out again (they were held back behind this one). An event the
+    peer holds in conflict is refused: the same content would only conflict again.
+    """
+    with db.atomic():
+        row = PeerForward.get_or_none((PeerForward.event_id == event_id) & (PeerForward.peer == peer))
+        if row is None or row.state != SET_ASIDE:
+            raise InvalidTransition("只有被对端搁置的事件才能重新转送（该事件可能已由他人处理，请刷新本页）。")
+        if row.code in CONFLICT_CODES:
+            raise InvalidTransition("该事件与对端县级平台已有记录内容冲突，原样重新转送会再次冲突；"
+                                    f"请联系{peer.name}在其“冲突”页面核对处理，处理结果会自动同步到本平台。")
+        row.delete_instance()
+    return row
 
 
 def forward_state(case: HubCase) -> dict[str, Any] | None:
@@ -333,8 +454,12 @@ def forward_state(case: HubCase) -> dict[str, Any] | None:
     peer = Peer.get_or_none(Peer.area_code == case.handling_area)
     total = Event.select().where(Event.case_id == case.case_id).count()
     rows = list(PeerForward.select().where(PeerForward.case_id == case.case_id))
+    set_aside = [r.reason or r.code for r in rows if r.state == SET_ASIDE]
+    answered = {r.event_id for r in rows}
+    unanswered = Event.select().where(Event.case_id == case.case_id).count() - len(answered)
     return {"peer": peer.name if peer else None, "area": case.handling_area, "events": total,
-            "acked": sum(r.state == "acked" for r in rows),
-            "set_aside": [r.reason or r.code for r in rows if r.state == "set_aside"],
+            "received_by": stations.receiving_station_name(case.station, case.snapshot or {}),
+            "acked": sum(r.state == ACKED for r in rows), "set_aside": set_aside,
+            "held_back": unanswered if set_aside else 0,
             "last_error": peer.last_error if peer else ""}
 

@@ -26,7 +26,7 @@ from flask import current_app
 from printouts.ledger_files import csv_cell
 from rules.periods import Period
 from sync.hub.models import CatalogVersion, Decision, HubCase, HubUser, Station
-from sync.hub.services import access_log, catalog, personal
+from sync.hub.services import access_log, catalog, personal, stations
 from sync.hub.services.errors import ValidationError
 from sync.hub.services.tally import CLOSED
 
@@ -96,7 +96,7 @@ FIELDS: list[tuple[str, str, Callable[[Row], str]]] = [
     ("ACCEPTAREACODE", "受理地区划代码（办理地）", lambda r: r.accepted_in),
     ("TRANSACTAREACODE", "办结地区划代码", lambda r: r.accepted_in if r.case.status in CLOSED else ""),
     ("RECEIVEDEPTCODE", "受理服务站编码", lambda r: r.case.station.code),
-    ("RECEIVEDEPTNAME", "受理服务站名称", lambda r: r.case.station.name),
+    ("RECEIVEDEPTNAME", "受理服务站名称", lambda r: stations.receiving_station_name(r.case.station, r.case.snapshot or {})),
     ("RECEIVETIME", "收件时间", lambda r: stamp(r.case.received_time)),
     ("ANTICIPATEDAY", "法定办结时限", lambda r: r.limit("statutory_limit")[0]),
     ("ANTICIPATETYPE", "法定办结时限单位（1工作日 2自然日 3小时）", lambda r: r.limit("statutory_limit")[1]),

@@ -93,6 +93,8 @@ def station_phone(station: Station) -> str:
     Stations do not send their own profile to the county; ``public_phone`` in the station's
     settings (set on the county's station page) is where the county records it.
     """
+    if station.is_peer:  # a 跨域办 case's "station" is the county that forwarded it, not her station
+        return ""
     phone = str((station.settings or {}).get(stations.PUBLIC_PHONE_SETTING) or "").replace(" ", "")
     return phone if stations.PHONE.match(phone) else ""
 
@@ -112,7 +114,8 @@ def progress(case: HubCase, station: Station) -> Progress:
     decisions = list(Decision.select().where(Decision.case == case.id).order_by(Decision.decided_at, Decision.id))
     view = Progress(
         item_name=case.item_name or "办件", case_no=case.hub_case_no or case.case_no or "",
-        applicant=mask_name(case.applicant_name), station_name=station.name, station_phone=station_phone(station),
+        applicant=mask_name(case.applicant_name), station_name=stations.receiving_station_name(station, snapshot),
+        station_phone=station_phone(station),
         status_word="", case_id=case.case_id,
     )
     timed: list[tuple[dt.datetime | None, int, Step]] = []
@@ -120,7 +123,7 @@ def progress(case: HubCase, station: Station) -> Progress:
     if case.status == "not_collected":
         timed.append((received, 0, Step("服务站未收件（已一次性告知所需材料）", received_text)))
     else:
-        timed.append((received, 0, Step(f"{station.name}已收件", received_text)))
+        timed.append((received, 0, Step(f"{view.station_name}已收件", received_text)))
     if case.station_decision == "accepted":
         timed.append((received, 1, Step("服务站已受理（委托受理）", received_text)))
     for decision in decisions:

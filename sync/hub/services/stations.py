@@ -59,6 +59,23 @@ def chosen(code: str | None) -> Station | None:
     return station
 
 
+#: a 跨域办 case forwarded by a peer county before stations sent their name with it
+RECEIVING_STATION_UNNAMED = "原收件的便民服务站"
+
+
+def receiving_station_name(station: Station, snapshot: dict[str, Any]) -> str:
+    """The station where the resident handed the case in, as she knows it.
+
+    A case of this county's own station: that station. A 跨域办 case here comes from the peer
+    county's hub (``station`` is that county), so the name is the one the station sent with the
+    case (``received_station_name``): the resident brings materials and collects results there,
+    not at another county's platform.
+    """
+    if not station.is_peer:
+        return station.name
+    return str(snapshot.get("received_station_name") or RECEIVING_STATION_UNNAMED)
+
+
 def rotate_secret(code: str) -> str:
     """Give a station a new secret (e.g. a lost PC); the old one stops working at once."""
     station = Station.by_code(code)

@@ -41,8 +41,8 @@ from rules.transfers import (
 )
 from sync import protocol
 from sync.hub.china_time import to_china
-from sync.hub.models import HubTransfer, HubTransferHandover, HubTransferItem, Station, utcnow
-from sync.hub.services import changes
+from sync.hub.models import HubCase, HubTransfer, HubTransferHandover, HubTransferItem, Station, utcnow
+from sync.hub.services import changes, decisions
 from sync.hub.services.errors import HubError
 from sync.hub.services.stations import TOWNSHIP_SETTING
 
@@ -366,6 +366,19 @@ def custody_of(transfer: HubTransfer) -> Custody:
 def items_of(transfer: HubTransfer) -> list[HubTransferItem]:
     return list(HubTransferItem.select().where(HubTransferItem.transfer == transfer)
                 .order_by(HubTransferItem.case_id.desc(), HubTransferItem.id))
+
+
+def onward(items: list[HubTransferItem]) -> dict[str, str]:
+    """跨域办: for each case of the batch another county handles, that county — its originals go on there.
+
+    The station's sheet says so on paper; the county clerk who receives the batch reads it here too,
+    so the originals are not filed with this county's papers.
+    """
+    case_ids = list({i.case_id for i in items if i.case_id})
+    found = (HubCase.select().where(HubCase.case_id.in_(case_ids) & HubCase.handling_area.is_null(False))
+             if case_ids else [])
+    return {case.case_id: str((case.snapshot or {}).get("handling_area_name") or case.handling_area)
+            for case in found if decisions.decided_elsewhere(case)}
 
 
 def record_at_county(transfer: HubTransfer, *, giver: str, receiver: str, place: str, recorded_by: str,

@@ -142,6 +142,7 @@ def reveal(case_id: str) -> str | Response:
 def _case_page(case: HubCase, revealed: dict[str, str] | None = None) -> str:
     case_id = case.case_id
     cross = peers.forward_state(case)  # 跨域办: decided by the handling county, not here
+    elsewhere = decisions.decided_elsewhere(case)
     return render_template(
         "hub/case.html", case=case, snapshot=personal.masked_snapshot(case.snapshot), revealed=revealed or {},
         reveal_reason_max=personal.REVEAL_REASON_MAX,
@@ -150,7 +151,7 @@ def _case_page(case: HubCase, revealed: dict[str, str] | None = None) -> str:
         decisions_taken=list(Decision.select().where(Decision.case == case).order_by(Decision.id)),
         conflicts=list(Conflict.select().where(Conflict.case_id == case_id).order_by(Conflict.id)),
         files=attachments.for_case(case_id), cross=cross, batches=transfers.batches_of_case(case_id),
-        allowed=[] if cross and cross["peer"] else decisions.allowed_decisions(
+        elsewhere=elsewhere, allowed=[] if elsewhere else decisions.allowed_decisions(
             case.status, awaiting_supply=decisions.awaiting_supply(case)),
         notes=case_search.station_notes(case_id), lines=warnings.lines_of(case, china_today()),
         line_names=LINES, line_states=LINE_STATES,

@@ -7,7 +7,8 @@ from werkzeug.wrappers import Response
 
 from sync.hub.models import Peer
 from sync.hub.security import ADMIN, require_role
-from sync.hub.services import peer_overview
+from sync.hub.services import peer_overview, peers
+from sync.hub.services.errors import HubError
 
 bp = Blueprint("peers", __name__, url_prefix="/peers")
 
@@ -21,7 +22,7 @@ def _require_county_admin() -> None:
 @bp.get("")
 def index() -> str:
     """Every peer: address, link state, forward queue, set-aside events, decisions received."""
-    return render_template("hub/peers.html", links=peer_overview.links(),
+    return render_template("hub/peers.html", links=peer_overview.links(), unlinked=peer_overview.unlinked(),
                            running=current_app.extensions["peer_rounds"].running())
 
 
@@ -36,3 +37,16 @@ def sync_now(area_code: str) -> Response:
     else:
         flash("上一轮同步尚未结束，结束后刷新本页查看结果。", "info")
     return redirect(url_for("peers.index"))
+
+
+@bp.post("/<area_code>/events/<event_id>/resend")
+def resend(area_code: str, event_id: str) -> Response:
+    """Forward an event the peer set aside again at the next round (and the case's events held behind it)."""
+    peer = Peer.get_or_none(Peer.area_code == area_code) or abort(404)
+    try:
+        peers.resend(peer, event_id)
+    except HubError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"已安排重新转送该事件及其后被暂停的事件；下一轮与“{peer.name}”同步时发出（可点“立即同步”）。", "success")
+    return redirect(url_for("peers.index", _anchor=f"peer-{peer.area_code}"))

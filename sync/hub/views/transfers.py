@@ -52,8 +52,9 @@ def detail(transfer_id: int, errors: dict[str, str] | None = None, status: int =
     transfer = _get(transfer_id)
     custody = transfers.custody_of(transfer)
     me = current_user.name or current_user.username
+    items = transfers.items_of(transfer)
     return render_template(
-        "hub/transfer.html", transfer=transfer, custody=custody, items=transfers.items_of(transfer),
+        "hub/transfer.html", transfer=transfer, custody=custody, items=items, onward=transfers.onward(items),
         handovers=transfers.handovers_of(transfer), item_states=ITEM_STATES, errors=errors or {},
         scanned=request.args.get("scanned") == "1", form=request.form if errors else {},
         defaults={"giver": custody.holder, "receiver": me if me != custody.holder else "", "place": "县级政务服务中心"},

@@ -1,0 +1,219 @@
+"""跨域办 forward queue at county A, against a peer that answers as county B would (signed, per event).
+
+The real two-process journey is in tests/e2e/test_cross_area.py; here the peer is a session that
+answers each request itself, so the queue's rules (a refused case held back without holding back
+the others, sent again at a county admin's word, settled by the peer) are tested in a second.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+
+from sync import protocol
+from sync.hub.extensions import db
+from sync.hub.models import PeerForward
+from sync.hub.services import peers
+from tests.fixtures.hub import SignedStation, case_snapshot, logged_in
+
+B_AREA = "141082"
+SECRET = "b-issued-secret-0123456789"
+
+
+class PeerB(requests.Session):
+    """County B as hub A meets it: every answer signed with the secret B issued to A.
+
+    ``refuse`` holds case ids whose ``case.submitted`` B refuses (not retryable); a later event of a
+    case B has not stored is answered "out of order" (retryable), as B's ingest does.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refuse: dict[str, tuple[str, str]] = {}
+        self.stored: dict[str, int] = {}  # case id → last seq B holds
+        self.received: list[tuple[str, int]] = []  # (case id, seq) of every event in every batch
+        self.changes: list[dict[str, Any]] = []
+        self.secret = SECRET  # the secret B holds for A: another one than A's makes B refuse A unsigned
+        self.clock_ahead_s = 0.0  # B's clock minus A's
+        self.fail_with = 0  # B answers this status (signed) to every request
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        path = request.path_url
+        now = time.time() + self.clock_ahead_s
+        try:
+            protocol.verify_request(self.secret, request.method, path, request.headers, request.body or b"", now=now)
+        except protocol.ProtocolError as exc:  # as B's API answers: unsigned, with B's time
+            return self._answer(request, 401, {"error": exc.code, "message": exc.message, "server_time": now},
+                                signed=False)
+        if self.fail_with:
+            return self._answer(request, self.fail_with, {"error": "internal", "message": "内部错误"})
+        if path.startswith("/api/v1/events"):
+            batch = protocol.decode_body(request.body, request.headers.get("Content-Encoding"))
+            answer = {"results": [self._judge(event) for event in batch["events"]]}
+        elif path.startswith("/api/v1/changes"):
+            answer = {"changes": self.changes, "has_more": False}
+            self.changes = []
+        else:
+            answer = {"missing": []}
+        return self._answer(request, 200, answer)
+
+    def _answer(self, request: requests.PreparedRequest, status: int, answer: dict[str, Any], *,
+                signed: bool = True) -> requests.Response:
+        body = json.dumps(answer).encode()
+        response = requests.Response()
+        response.status_code = status
+        response._content = body
+        response.headers["Content-Type"] = "application/json"
+        if signed:
+            response.headers[protocol.H_HUB_SIGNATURE] = protocol.sign_response(
+                self.secret, request.headers[protocol.H_NONCE], status, body)
+        return response
+
+    def _judge(self, event: dict[str, Any]) -> dict[str, Any]:
+        case_id, seq = event["case_id"], event["seq"]
+        self.received.append((case_id, seq))
+        if seq == 1 and case_id in self.refuse:
+            code, reason = self.refuse[case_id]
+            status = protocol.STATUS_CONFLICT if code in peers.CONFLICT_CODES else protocol.STATUS_REJECTED
+            return {"event_id": event["event_id"], "status": status, "code": code, "reason": reason,
+                    "retryable": False}
+        if seq != self.stored.get(case_id, 0) + 1:
+            return {"event_id": event["event_id"], "status": protocol.STATUS_REJECTED,
+                    "code": protocol.CODE_OUT_OF_ORDER, "reason": "事件顺序不连续", "retryable": True}
+        self.stored[case_id] = seq
+        return {"event_id": event["event_id"], "status": protocol.STATUS_ACCEPTED}
+
+
+@pytest.fixture
+def peer_b(hub_app: Flask) -> PeerB:
+    with hub_app.app_context():
+        peers.add_peer(B_AREA, "邻县县级平台", "http://b.example", "HUB141081", SECRET)
+    return PeerB()
+
+
+def cross_area_case(station: SignedStation, make_event, notes: int = 0) -> str:  # noqa: ANN001
+    """A case county B handles, taken at the station and synced to county A, with ``notes`` later events."""
+    case_id = protocol.new_id()
+    events = [make_event(case_id, payload=case_snapshot(received_area="141081102201", handling_area=B_AREA,
+                                                        handling_area_name="邻县民政局"))]
+    events += [make_event(case_id, seq=2 + n, kind="case.note") for n in range(notes)]
+    assert {r["status"] for r in station.results(events)} == {protocol.STATUS_ACCEPTED}
+    return case_id
+
+
+def forward_round(app: Flask, peer_b: PeerB) -> peers.ForwardReport:
+    with app.app_context(), db.connection_context():
+        return peers.sync_all(peer_b)[0]
+
+
+def test_a_case_the_peer_refused_is_held_back_and_every_other_case_still_goes(hub_app, station_a, make_event,
+                                                                             peer_b, monkeypatch):
+    monkeypatch.setattr(peers, "BATCH_EVENTS", 5)
+    refused = cross_area_case(station_a, make_event, notes=6)  # the oldest case: first in the queue's order
+    peer_b.refuse[refused] = (protocol.CODE_NOT_YOUR_FILE, "事件引用的附件不是本站上传的")
+    report = forward_round(hub_app, peer_b)
+    assert report.set_aside == 1
+    newer = [cross_area_case(station_a, make_event) for _ in range(4)]
+    peer_b.received.clear()
+    report = forward_round(hub_app, peer_b)
+    # the refused case's later events do not go round after round in every batch ahead of the others
+    assert sorted(peer_b.received) == sorted((case_id, 1) for case_id in newer)
+    assert report.acked == 4 and report.error == ""
+    with hub_app.app_context():
+        [link] = [peers.queue_for(p) for p in peers.Peer.select()]
+    assert link == {"waiting": 0, "set_aside": 1, "held_back": 6}
+
+
+def test_a_county_admin_sends_a_set_aside_event_again_and_its_case_goes_on(hub_app, station_a, make_event, peer_b):
+    case_id = cross_area_case(station_a, make_event, notes=2)
+    peer_b.refuse[case_id] = (protocol.CODE_BAD_EVENT, "事件内容不完整")
+    forward_round(hub_app, peer_b)
+    admin = logged_in(hub_app, "a-admin", "admin", "示范县管理员")
+    page = admin.get("/peers").get_data(as_text=True)
+    assert "事件内容不完整" in page and "重新转送" in page and 'data-count="held_back">2<' in page
+    approver = logged_in(hub_app, "a-clerk", "approver", "示范县窗口")
+    case_page = approver.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "1 条被对端搁置：事件内容不完整；其后 2 条暂停转送" in case_page
+    with hub_app.app_context():
+        event_id = PeerForward.get(PeerForward.case_id == case_id).event_id
+    # an approver may not (the peers page is the county admin's)
+    assert approver.csrf_post(f"/peers/{B_AREA}/events/{event_id}/resend", {}, token_page="/cases").status_code == 403
+    del peer_b.refuse[case_id]  # B's problem fixed (e.g. its catalog updated)
+    pressed = admin.csrf_post(f"/peers/{B_AREA}/events/{event_id}/resend", {}, token_page="/peers",
+                              follow_redirects=True).get_data(as_text=True)
+    assert "已安排重新转送" in pressed
+    again = admin.csrf_post(f"/peers/{B_AREA}/events/{event_id}/resend", {}, token_page="/peers",
+                            follow_redirects=True).get_data(as_text=True)
+    assert "只有被对端搁置的事件才能重新转送" in again
+    report = forward_round(hub_app, peer_b)
+    assert report.acked == 3 and peer_b.stored[case_id] == 3
+    with hub_app.app_context():
+        assert peers.queue_for(peers.Peer.get()) == {"waiting": 0, "set_aside": 0, "held_back": 0}
+
+
+def test_an_event_in_conflict_at_the_peer_is_not_sent_again_but_settled_by_the_peer(hub_app, station_a,
+                                                                                    make_event, peer_b):
+    case_id = cross_area_case(station_a, make_event, notes=1)
+    peer_b.refuse[case_id] = (protocol.CODE_CONTENT_MISMATCH, "同一事件编号的内容与平台已收到的不一致")
+    forward_round(hub_app, peer_b)
+    with hub_app.app_context():
+        event_id = PeerForward.get(PeerForward.case_id == case_id).event_id
+    admin = logged_in(hub_app, "a-admin", "admin", "示范县管理员")
+    assert "待对端在其“冲突”页面核对" in admin.get("/peers").get_data(as_text=True)
+    refused = admin.csrf_post(f"/peers/{B_AREA}/events/{event_id}/resend", {}, token_page="/peers",
+                              follow_redirects=True).get_data(as_text=True)
+    assert "原样重新转送会再次冲突" in refused
+    # B's clerk keeps B's copy: the settlement comes down B's feed and the case's next event goes
+    del peer_b.refuse[case_id]
+    peer_b.stored[case_id] = 1
+    peer_b.changes = [{"change_id": 7, "kind": protocol.CHANGE_CONFLICT_RESOLVED, "case_id": case_id,
+                       "payload": {"event_id": event_id, "resolution": "keep_county", "note": "以本县记录为准"}}]
+    forward_round(hub_app, peer_b)  # settles; the held event goes at the round after
+    report = forward_round(hub_app, peer_b)
+    assert report.acked == 1 and peer_b.stored[case_id] == 2
+    with hub_app.app_context():
+        settled = PeerForward.get(PeerForward.event_id == event_id)
+        assert (settled.state, settled.reason) == ("acked", "对端已核对处理：以本县记录为准")
+        assert peers.queue_for(peers.Peer.get()) == {"waiting": 0, "set_aside": 0, "held_back": 0}
+
+
+def test_a_peer_that_refuses_our_credentials_or_fails_says_so_and_the_next_round_delivers(hub_app, station_a,
+                                                                                         make_event, peer_b):
+    """A wrong secret read as "the answer failed its signature check (a portal or a proxy?)", a 500 as
+    "B refused the batch", and a clock ahead of ours was never learned: every round refused."""
+    case_id = cross_area_case(station_a, make_event)
+    peer_b.secret = "another-secret-0123456789"  # A was registered with a secret B no longer holds
+    report = forward_round(hub_app, peer_b)
+    assert "拒绝了本平台的请求：请求签名无效" in report.error and "HUB141081" in report.error
+    assert "签名验证" not in report.error
+    peer_b.secret, peer_b.fail_with = SECRET, 500
+    report = forward_round(hub_app, peer_b)
+    assert report.error == "对端县级平台出错（500），本批次事件未送达，稍后自动重试。"
+    admin = logged_in(hub_app, "a-admin", "admin", "示范县管理员")
+    page = admin.get("/peers").get_data(as_text=True)
+    assert "连接异常" in page and "对端县级平台出错（500）" in page and 'data-count="waiting">1<' in page
+    peer_b.fail_with, peer_b.clock_ahead_s = 0, 3600.0  # B's clock an hour ahead of A's
+    report = forward_round(hub_app, peer_b)
+    assert report.error == "" and report.acked == 1 and peer_b.stored == {case_id: 1}
+
+
+def test_the_peers_page_lists_the_handling_counties_no_peer_stands_for(hub_app, station_a, make_event, peer_b):
+    """Cases of a county with no peer registered wait at A, neither forwarded nor decided; the county
+    admin saw them nowhere but on each case's page."""
+    cross_area_case(station_a, make_event)  # county B's: linked
+    for _ in range(2):
+        orphan = make_event(payload=case_snapshot(handling_area="141083", handling_area_name="另一县民政局"))
+        assert station_a.results([orphan])[0]["status"] == "accepted"
+    admin = logged_in(hub_app, "a-admin", "admin", "示范县管理员")
+    page = admin.get("/peers").get_data(as_text=True)
+    unlinked = page[page.index('id="unlinked"'):page.index("</section>", page.index('id="unlinked"'))]
+    assert '<tr data-area="141083"><td>141083</td><td>另一县民政局</td><td>2</td></tr>' in unlinked
+    assert B_AREA not in unlinked
+    with hub_app.app_context():
+        peers.add_peer("141083", "另一县县级平台", "http://c.example", "HUB141081", SECRET)
+    assert 'id="unlinked"' not in admin.get("/peers").get_data(as_text=True)
