@@ -480,7 +480,8 @@ def test_the_provincial_export_says_where_a_cross_area_case_was_taken_accepted_a
     data = json.loads(clerk.get(f"/numbers/export/cases.json?{RANGE}").data)
     places = {r["SBLSH"]: (r["APPLYAREACODE"], r["ACCEPTAREACODE"], r["TRANSACTAREACODE"], r["RECEIVEDEPTNAME"])
               for r in data["records"]}
-    assert places == {"OWN-1": ("140000001001", "141081", "141081", "甲村便民服务站"),
-                      "CROSS-1": ("141081102201", "141082", "141082", "甲村便民服务站"),
-                      "FROM-1": ("141083100201", "141081", "141081", "某村便民服务站")}
-    assert data["fields"]["ACCEPTAREACODE"] == "受理地区划代码"
+    # 办结地 stays empty until a case is concluded (tests/hub/test_provincial_export.py covers a concluded one)
+    assert places == {"OWN-1": ("140000001001", "141081", "", "甲村便民服务站"),
+                      "CROSS-1": ("141081102201", "141082", "", "甲村便民服务站"),
+                      "FROM-1": ("141083100201", "141081", "", "某村便民服务站")}
+    assert data["fields"]["ACCEPTAREACODE"].startswith("受理地区划代码")
