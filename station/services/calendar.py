@@ -15,6 +15,7 @@ from rules.workdays import DayOverride, WorkCalendar, seed_from_chinese_calendar
 from station.extensions import db
 from station.models import HolidayOverride, HolidayYear, Setting
 from station.models.base import now
+from station.services import case_deadlines
 from station.services.errors import ValidationFailed
 
 VERSION_KEY = "calendar.version"
@@ -32,8 +33,10 @@ def _table_state() -> tuple:
     )
 
 
-def _bump() -> None:
+def _bump() -> int:
+    """Mark the table changed and count the open 暂定 deadlines again with it; return how many moved."""
     Setting.set_value(VERSION_KEY, str(int(Setting.get_value(VERSION_KEY, "0") or 0) + 1))
+    return case_deadlines.recount_provisional(load_calendar())
 
 
 def load_calendar() -> WorkCalendar:
@@ -79,8 +82,11 @@ def seed_holidays() -> int:
     return len(rows)
 
 
-def set_override(day: dt.date, is_workday: bool, name: str, mark_year_known: bool = False) -> None:
-    """Admin edit: a local holiday, or a make-up workday the package does not know yet."""
+def set_override(day: dt.date, is_workday: bool, name: str, mark_year_known: bool = False) -> int:
+    """Admin edit: a local holiday, or a make-up workday the package does not know yet.
+
+    Returns how many open cases' 暂定 deadlines moved or became firm with it.
+    """
     if not name.strip():
         raise ValidationFailed({"name": "请填写名称，如“国庆节”或“调休上班”。"})
     with db.atomic("IMMEDIATE"):
@@ -89,24 +95,24 @@ def set_override(day: dt.date, is_workday: bool, name: str, mark_year_known: boo
         ).on_conflict_replace().execute()
         if mark_year_known:
             HolidayYear.insert(year=day.year, source="admin").on_conflict_replace().execute()
-        _bump()
+        return _bump()
 
 
-def delete_override(day: dt.date) -> None:
-    """Remove an override: the day goes back to the Monday–Friday rule."""
+def delete_override(day: dt.date) -> int:
+    """Remove an override: the day goes back to the Monday–Friday rule (open 暂定 deadlines recounted)."""
     with db.atomic("IMMEDIATE"):
         HolidayOverride.delete().where(HolidayOverride.day == day).execute()
-        _bump()
+        return _bump()
 
 
-def set_year_known(year: int, known: bool) -> None:
-    """Mark a year's holiday data complete (deadlines in it stop being provisional) or not."""
+def set_year_known(year: int, known: bool) -> int:
+    """Mark a year's holiday data complete (open deadlines in it recounted and no longer provisional) or not."""
     with db.atomic("IMMEDIATE"):
         if known:
             HolidayYear.insert(year=year, source="admin").on_conflict_replace().execute()
         else:
             HolidayYear.delete().where(HolidayYear.year == year).execute()
-        _bump()
+        return _bump()
 
 
 def marker(due: dt.date | None, today: dt.date, calendar: WorkCalendar, start: dt.date | None = None) -> str:

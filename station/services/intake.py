@@ -24,6 +24,7 @@ from station.models.base import now
 from station.models.cases import OPEN_STATUSES
 from station.services import (
     appointments,
+    case_deadlines,
     home_visits,
     identity,
     licence_checks,
@@ -513,18 +514,6 @@ def _new_case(
     item: ServiceItem, draft: IntakeDraft, agent: User, decision: str, received_at: dt.datetime,
     calendar: WorkCalendar, area_code: str, bundle_code: str, group: str,
 ) -> Case:
-    statutory = committed = None
-    if decision != "not_collected":
-        statutory = calendar.deadline_for(received_at.date(), item.statutory_value, item.statutory_unit)
-        if item.committed_value or decision == "accepted":
-            committed = calendar.deadline_for(received_at.date(), item.committed_value, item.committed_unit)
-        # an instant item collected for the county has no committed date here: "today" would
-        # mark it overdue tomorrow while it waits for the competent authority
-    provisional = bool((statutory and statutory.provisional) or (committed and committed.provisional))
-    # the committed date's own warning first: it is the one the resident is told to expect
-    warning = (committed.warning if committed and committed.provisional else "") or (
-        statutory.warning if statutory and statutory.provisional else ""
-    )
     return Case.create(
         id=str(ULID()),
         case_no=numbering.next_case_no(area_code, received_at.date()),
@@ -550,12 +539,7 @@ def _new_case(
         pickup_method=draft.pickup_method,
         agent=agent,
         received_at=received_at,
-        statutory_due=statutory.due if statutory else None,
-        committed_due=committed.due if committed else None,
-        deadline_provisional=provisional,
-        statutory_provisional=bool(statutory and statutory.provisional),
-        committed_provisional=bool(committed and committed.provisional),
-        deadline_warning=warning[:200],
+        **case_deadlines.counted(item, decision, received_at.date(), calendar),
         closed_at=received_at if decision == "not_collected" else None,
     )
 
