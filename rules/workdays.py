@@ -26,6 +26,8 @@ UNITS = (WORKING_DAYS, NATURAL_DAYS, HOURS)
 # rounded up: the station records dates, not clock times, and a part day still needs a day.
 HOURS_PER_WORKING_DAY = 8
 
+WEEKDAY_NAMES = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+
 # Remaining working days at or below which a case shows yellow.
 SOON_WORKING_DAYS = 2
 
@@ -75,6 +77,22 @@ class WorkCalendar:
         """Return the holiday or make-up workday name for the day, or "" for an ordinary day."""
         override = self._overrides.get(day)
         return override.name if override is not None else ""
+
+    def period_end(self, day: date) -> date:
+        """The day a period ending on `day` really ends: `day` itself, or the next working day after it.
+
+        民法典 §203: a period whose last day is a statutory holiday (or a weekend) ends on the day
+        after it — a resident told "by Saturday" is on time on Monday, when the station is open.
+        """
+        while not self.is_workday(day):
+            day += timedelta(days=1)
+        return day
+
+    def rest_day_name(self, day: date) -> str:
+        """Why `day` is a rest day ("国庆节", "星期六"), or "" when it is a working day."""
+        if self.is_workday(day):
+            return ""
+        return self.day_name(day) or WEEKDAY_NAMES[day.weekday()]
 
     def year_known(self, year: int) -> bool:
         """Tell whether the table holds holiday data for the year."""
@@ -146,8 +164,7 @@ class WorkCalendar:
             return self.add_working_days(start, math.ceil(value / HOURS_PER_WORKING_DAY))
         due = start + timedelta(days=value)
         if value:
-            while not self.is_workday(due):
-                due += timedelta(days=1)
+            due = self.period_end(due)
         return self._deadline(start, due)
 
 

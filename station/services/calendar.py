@@ -115,6 +115,12 @@ def set_year_known(year: int, known: bool) -> int:
         return _bump()
 
 
+def deferral_late(due: dt.date | None, today: dt.date, calendar: WorkCalendar) -> bool:
+    """A 容缺 date has passed: not on the working day after a rest day it fell on (民法典 §203 — the
+    resident told "by Saturday" is on time on Monday, the first day the station is open)."""
+    return due is not None and calendar.period_end(due) < today
+
+
 def marker(due: dt.date | None, today: dt.date, calendar: WorkCalendar, start: dt.date | None = None) -> str:
     """The list marker: '' when there is no deadline, else ok / soon (≤ 2 working days) / overdue."""
     if due is None:

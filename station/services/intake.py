@@ -17,7 +17,7 @@ from ulid import ULID
 
 from rules import events, form_fields
 from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
-from rules.workdays import Deadline, WorkCalendar
+from rules.workdays import WEEKDAY_NAMES, Deadline, WorkCalendar
 from station.extensions import db
 from station.models import Case, CaseMaterial, CatalogVersion, ServiceItem, TimelineEntry, User
 from station.models.base import now
@@ -136,6 +136,27 @@ def deferral_deadline(items: list[ServiceItem], today: dt.date, calendar: WorkCa
     return min(limits, key=lambda d: d.due) if limits else None
 
 
+def rest_day_words(name: str, due: dt.date, calendar: WorkCalendar) -> str:
+    """Tell the agent a 容缺 date she picked is a rest day; not refused (民法典 §203 moves it on), but the
+    resident told "by Saturday" would come to a closed station."""
+    end = calendar.period_end(due)
+    return (f"“{name}”的补交日期 {due.isoformat()} 是{calendar.rest_day_name(due)}，站点不办公；"
+            f"按民法典第二百零三条顺延至 {end.isoformat()}（{WEEKDAY_NAMES[end.weekday()]}），请告知申请人在工作日来站补交。")
+
+
+def rest_days_until(today: dt.date, last: dt.date, calendar: WorkCalendar) -> dict[str, str]:
+    """The rest days a 容缺 date input may be set to, each with what the form says if it is picked."""
+    days = {}
+    day = today
+    while day <= last:
+        if not calendar.is_workday(day):
+            end = calendar.period_end(day)
+            days[day.isoformat()] = (f"该日是{calendar.rest_day_name(day)}，站点不办公；按民法典第二百零三条顺延至 "
+                                     f"{end.isoformat()}（{WEEKDAY_NAMES[end.weekday()]}）。")
+        day += dt.timedelta(days=1)
+    return days
+
+
 def provisional_deferral_limits(materials: list[MergedMaterial], today: dt.date, calendar: WorkCalendar) -> set[str]:
     """The merged materials whose latest 容缺 date was counted through a year without holiday data."""
     provisional = set()
@@ -251,6 +272,9 @@ def check_input(
             draft.materials[m.key] = MaterialChoice(key=m.key, status="in_bundle")
             continue
         draft.materials[m.key] = _material_choice(m, raw, number, today, limits.get(m.key), errors)
+        due = draft.materials[m.key].due_date
+        if due is not None and not calendar.is_workday(due):
+            warnings.append(rest_day_words(m.name, due, calendar))
     draft.library_consent = material_library.consent_ticked(raw)
 
     if errors:
