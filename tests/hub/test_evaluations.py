@@ -352,3 +352,14 @@ def test_the_thanks_promise_a_call_back_only_after_a_bad_rating(hub_app, hub_cli
     bad = _rate(hub_client, other, code="B4DRAT1N")
     thanks = hub_client.get(bad.headers["Location"]).get_data(as_text=True)
     assert "感谢您的评价！对您的不满意评价，县级部门将在1个工作日内与您联系，了解情况并整改。" in thanks
+
+
+def test_the_station_is_told_which_remedy_dates_are_provisional(hub_app, hub_client, station_a, make_event):
+    """The 整改 dates go down to the station with why each is 暂定, so its pages mark them as the county's do."""
+    hub_app.config["REMEDY_FIX_WORKING_DAYS"] = 400  # past any year the holiday table can know
+    case_id = _submit(station_a, make_event)
+    _complete(hub_app, case_id)
+    _rate(hub_client, case_id)
+    [sent] = _changes(hub_app, protocol.CHANGE_REMEDY)
+    assert "年节假日数据尚未更新" in sent["fix_due_warning"]
+    assert isinstance(sent["callback_due_warning"], str)
