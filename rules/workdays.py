@@ -183,6 +183,37 @@ def urgency(due: date, today: date, calendar: WorkCalendar, start: date | None =
     return "ok"
 
 
+def read_holiday_table(year: object, days: object) -> list[DayOverride]:
+    """Check one year's published holiday table (the county's, as sent to stations) and return its days.
+
+    Raises ValueError with a Chinese message: the county is told before it publishes, and a station
+    refuses a table it cannot read rather than count a year wrongly as known.
+    """
+    if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
+        raise ValueError("节假日安排的年份不正确。")
+    if not isinstance(days, list) or not days:
+        raise ValueError(f"{year}年节假日安排没有任何日期：至少应有元旦等放假日。")
+    out: dict[date, DayOverride] = {}
+    for n, row in enumerate(days, start=1):
+        if not isinstance(row, dict):
+            raise ValueError(f"第 {n} 行不是一条日期记录。")
+        try:
+            day = date.fromisoformat(str(row.get("day") or ""))
+        except ValueError:
+            raise ValueError(f"第 {n} 行的日期“{row.get('day')}”不正确，应为 {year}-01-01 这样的日期。") from None
+        if day.year != year:
+            raise ValueError(f"第 {n} 行的日期 {day.isoformat()} 不在 {year} 年。")
+        if not isinstance(row.get("is_workday"), bool):
+            raise ValueError(f"第 {n} 行（{day.isoformat()}）须说明放假还是上班。")
+        name = str(row.get("name") or "").strip()
+        if not name or len(name) > 40:
+            raise ValueError(f"第 {n} 行（{day.isoformat()}）须有名称（如“春节”“春节调休上班”），最多40字。")
+        if day in out:
+            raise ValueError(f"{day.isoformat()} 出现了两次。")
+        out[day] = DayOverride(day=day, is_workday=row["is_workday"], name=name)
+    return sorted(out.values(), key=lambda o: o.day)
+
+
 def seed_from_chinese_calendar(years: Iterable[int] | None = None) -> tuple[list[DayOverride], list[int]]:
     """Build the first holiday table from the chinese_calendar package.
 

@@ -11,12 +11,12 @@ import threading
 
 from peewee import fn
 
-from rules.workdays import DayOverride, WorkCalendar, seed_from_chinese_calendar, urgency
+from rules.workdays import DayOverride, WorkCalendar, read_holiday_table, seed_from_chinese_calendar, urgency
 from station.extensions import db
 from station.models import HolidayOverride, HolidayYear, Setting
 from station.models.base import now
 from station.services import case_deadlines
-from station.services.errors import ValidationFailed
+from station.services.errors import DomainError, ValidationFailed
 
 VERSION_KEY = "calendar.version"
 _cache_lock = threading.Lock()
@@ -80,6 +80,32 @@ def seed_holidays() -> int:
             HolidayYear.insert(year=year, source="seed").on_conflict_ignore().execute()
         _bump()
     return len(rows)
+
+
+def apply_hub_holidays(payload: dict) -> int:
+    """The county published a year's holidays (``calendar.holidays``): take them in place of the seeded rows.
+
+    The admin's own rows (a local holiday) stay; the year counts as known, so its 暂定 deadlines are
+    counted again and become firm. Runs in the pull's transaction; returns how many cases moved.
+    A table the station cannot read is refused in Chinese (sync sets the change aside for a person).
+    """
+    try:
+        days = read_holiday_table(payload.get("year"), payload.get("days"))
+    except ValueError as exc:
+        raise DomainError(f"县级下发的节假日安排无法使用：{exc}") from exc
+    year = payload["year"]
+    version = str(payload.get("version") or "")[:40]
+    with db.atomic():
+        first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        admin_days = {day for (day,) in HolidayOverride.select(HolidayOverride.day).where(
+            (HolidayOverride.source == "admin") & HolidayOverride.day.between(first, last)).tuples()}
+        HolidayOverride.delete().where((HolidayOverride.source != "admin")
+                                       & HolidayOverride.day.between(first, last)).execute()
+        HolidayOverride.insert_many([
+            {"day": o.day, "is_workday": o.is_workday, "name": o.name, "source": "hub", "updated_at": now()}
+            for o in days if o.day not in admin_days]).execute()
+        HolidayYear.insert(year=year, source="hub", version=version, updated_at=now()).on_conflict_replace().execute()
+        return _bump()
 
 
 def set_override(day: dt.date, is_workday: bool, name: str, mark_year_known: bool = False) -> int:

@@ -56,3 +56,44 @@ def test_a_holiday_entered_for_a_year_still_unknown_moves_the_date_and_keeps_it_
         again = Case.get_by_id(case.id)
         assert again.committed_due == dt.date(2027, 1, 4)
         assert again.committed_provisional and "2027" in again.deadline_warning  # the rest of 2027 still unknown
+
+
+def _county_publishes(app, days: list[dict], year: int = 2027) -> None:  # noqa: ANN001
+    from station.services import county_changes
+    from sync import protocol
+
+    with app.app_context(), db.connection_context(), db.atomic():
+        county_changes.apply_change(protocol.CHANGE_HOLIDAYS, "", {"year": year, "version": f"{year}.1", "days": days})
+
+
+def test_the_countys_table_makes_the_year_known_and_keeps_the_admins_local_holiday(app, admin):
+    from station.models import HolidayOverride
+    from station.services.calendar import load_calendar
+
+    case = _taken_on_20_december(app)
+    admin.post("/admin/holidays", {"day": "2027-02-08", "is_workday": "1", "name": "本站春节值班"})  # a local rule
+    _county_publishes(app, [{"day": "2027-01-01", "is_workday": False, "name": "元旦"},
+                            {"day": "2027-02-07", "is_workday": True, "name": "春节调休上班"},
+                            {"day": "2027-02-08", "is_workday": False, "name": "春节"}])
+    with app.app_context(), db.connection_context():
+        calendar = load_calendar()
+        assert calendar.year_known(2027) and calendar.is_workday(dt.date(2027, 2, 7))
+        assert calendar.is_workday(dt.date(2027, 2, 8))  # the admin's own row stays over the county's
+        assert HolidayOverride.get_by_id(dt.date(2027, 1, 1)).source == "hub"
+        again = Case.get_by_id(case.id)
+        assert again.committed_due == dt.date(2027, 1, 4) and not again.deadline_provisional
+
+
+def test_a_table_the_station_cannot_read_is_refused_in_chinese_and_changes_nothing(app):
+    from station.services.errors import DomainError
+
+    case = _taken_on_20_december(app)
+    try:
+        _county_publishes(app, [{"day": "2028-01-01", "is_workday": False, "name": "元旦"}])
+    except DomainError as exc:
+        assert "县级下发的节假日安排无法使用" in exc.message and "不在 2027 年" in exc.message
+    else:
+        raise AssertionError("a 2028 day in the 2027 table was taken")
+    with app.app_context(), db.connection_context():
+        again = Case.get_by_id(case.id)
+        assert again.committed_due == dt.date(2027, 1, 1) and again.committed_provisional

@@ -3,9 +3,9 @@
 The one calendar of the hub: 考核时限 due dates, the 四条线 warnings and 整改 deadlines all count
 with :func:`calendar`, so a date never differs between two county pages.
 
-The hub keeps no holiday table of its own yet: it counts with the table the installed
-chinese_calendar ships, and a year that table does not know is counted Monday to Friday and the
-deadline marked provisional — the station's rule, so a 整改 due date never crashes in January.
+It counts with the table the installed chinese_calendar ships plus the years the county published
+(services/holidays.py); a year neither knows is counted Monday to Friday and the deadline marked
+provisional — the station's rule, so a 整改 due date never crashes in January.
 """
 
 from __future__ import annotations
@@ -13,18 +13,48 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from rules.workdays import Deadline, WorkCalendar, seed_from_chinese_calendar
+from rules.workdays import DayOverride, Deadline, WorkCalendar, read_holiday_table, seed_from_chinese_calendar
 from sync.hub.china_time import CHINA_TZ
+from sync.hub.extensions import db
+from sync.hub.models import HolidayTable
 
 
 @functools.cache
-def calendar() -> WorkCalendar:
-    """The county's working-day calendar (built once per process from chinese_calendar's data)."""
+def _seeded() -> tuple[tuple[DayOverride, ...], tuple[int, ...]]:
+    """What the installed chinese_calendar ships (read once per process: it never changes while running)."""
     try:
         overrides, years = seed_from_chinese_calendar()
     except ImportError:  # no chinese_calendar: Monday–Friday, every date provisional
         overrides, years = [], []
-    return WorkCalendar(overrides, years)
+    return tuple(overrides), tuple(years)
+
+
+_built: dict[str, tuple[tuple, WorkCalendar]] = {}
+
+
+def calendar() -> WorkCalendar:
+    """The county's working-day calendar: chinese_calendar's years, then the years the county published.
+
+    Rebuilt when the published table changed (checked on each call: another worker may have published).
+    """
+    state = tuple(HolidayTable.select(HolidayTable.year, HolidayTable.version).order_by(HolidayTable.year).tuples())
+    key = str(db.obj.database) if db.obj is not None else ""
+    cached = _built.get(key)
+    if cached is not None and cached[0] == state:
+        return cached[1]
+    overrides, years = _seeded()
+    published: list[DayOverride] = []
+    for row in HolidayTable.select().order_by(HolidayTable.year):
+        published += [o for o in read_holiday_table(row.year, row.days)]
+    built = WorkCalendar(list(overrides) + published, set(years) | {year for year, _version in state})
+    _built[key] = (state, built)
+    return built
+
+
+def forget() -> None:
+    """Drop this process's calendars (tests that take chinese_calendar away)."""
+    _seeded.cache_clear()
+    _built.clear()
 
 
 def china_today() -> dt.date:
