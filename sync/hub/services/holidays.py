@@ -17,7 +17,7 @@ from rules.workdays import read_holiday_table
 from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import HolidayTable, utcnow
-from sync.hub.services import changes
+from sync.hub.services import changes, workdays
 from sync.hub.services.errors import ValidationError
 
 _KINDS = {"放假": False, "休息": False, "上班": True, "调休上班": True}
@@ -58,4 +58,5 @@ def publish(year: int, days: list[dict[str, Any]], by: str) -> HolidayTable:
                     HolidayTable.published_at: utcnow()},
         ).execute()
         changes.emit(protocol.CHANGE_HOLIDAYS, {"year": year, "version": version, "days": rows})
+    workdays.forget()  # this worker counts with it at once; the others within RECHECK_SECONDS
     return HolidayTable.get_by_id(year)

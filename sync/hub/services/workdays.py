@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import time
 
 from rules.workdays import DayOverride, Deadline, WorkCalendar, read_holiday_table, seed_from_chinese_calendar
 from sync.hub.china_time import CHINA_TZ
@@ -29,30 +30,31 @@ def _seeded() -> tuple[tuple[DayOverride, ...], tuple[int, ...]]:
     return tuple(overrides), tuple(years)
 
 
-_built: dict[str, tuple[tuple, WorkCalendar]] = {}
+_built: dict[object, tuple[float, WorkCalendar]] = {}  # by the bound database: one per app
+#: How long a worker counts with the published years it read before it looks again: another worker may
+#: have published (the publishing one starts afresh at once). Ingest counts 考核时限 per case: no query each.
+RECHECK_SECONDS = 60.0
 
 
 def calendar() -> WorkCalendar:
-    """The county's working-day calendar: chinese_calendar's years, then the years the county published.
-
-    Rebuilt when the published table changed (checked on each call: another worker may have published).
-    """
-    state = tuple(HolidayTable.select(HolidayTable.year, HolidayTable.version).order_by(HolidayTable.year).tuples())
-    key = str(db.obj.database) if db.obj is not None else ""
+    """The county's working-day calendar: chinese_calendar's years, then the years the county published."""
+    key = db.obj
     cached = _built.get(key)
-    if cached is not None and cached[0] == state:
+    if cached is not None and time.monotonic() - cached[0] < RECHECK_SECONDS:
         return cached[1]
     overrides, years = _seeded()
     published: list[DayOverride] = []
+    known = set(years)
     for row in HolidayTable.select().order_by(HolidayTable.year):
-        published += [o for o in read_holiday_table(row.year, row.days)]
-    built = WorkCalendar(list(overrides) + published, set(years) | {year for year, _version in state})
-    _built[key] = (state, built)
+        published += read_holiday_table(row.year, row.days)
+        known.add(row.year)
+    built = WorkCalendar(list(overrides) + published, known)
+    _built[key] = (time.monotonic(), built)
     return built
 
 
 def forget() -> None:
-    """Drop this process's calendars (tests that take chinese_calendar away)."""
+    """Drop this process's calendars: after a publication here, and in tests that take chinese_calendar away."""
     _seeded.cache_clear()
     _built.clear()
 
