@@ -22,6 +22,7 @@ CHANGE_KINDS: Mapping[str, str] = {
     "conflict.resolved": "同步冲突的处理", "evaluation.recorded": "好差评", "remedy.updated": "差评整改",
     "hub.restored": "县级平台恢复备份", "case.shared": "本站其他设备的办件", "appointment.changed": "预约",
     "transfer.handover": "物料交接", "transfer.handover_refused": "县级拒收的物料交接",
+    "calendar.holidays": "节假日安排",
 }
 
 #: Where a station's catalog version came from (``CatalogVersion.source``), on its admin's 事项目录 page.
@@ -194,6 +195,7 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "user_activate": "启用用户",
     "settings_station": "修改站点设置",
     "settings_holiday": "修改节假日",
+    "holiday_publish": "发布节假日安排",
     "settings_items": "修改受理权限",
     "settings_library": "修改材料复用有效期",
     "catalog_import": "导入事项目录",

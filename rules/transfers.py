@@ -13,6 +13,9 @@ IN_TRANSIT, ARRIVED = "in_transit", "arrived"
 STATES = {IN_TRANSIT: "在途", ARRIVED: "已送达"}
 ITEM_STATES = {"present": "随批", "missing": "缺失", "extra": "多出"}
 NAME_MAX = 50
+#: Paper originals reach the township within this many working days (DB14/T 2233-2020): a batch in
+#: one hand longer than that is shown late — counted in working days, so a Friday's batch is not red on Monday.
+HANDOVER_WORKING_DAYS = 3
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: ``WL-{station code}-{YYYYMMDD}-{nn}``, and on a second device of the station (a laptop on a home
 #: visit) ``…-{nn}-{device}`` as its case numbers (rules/case_numbers.py): each device counts in its

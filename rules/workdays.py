@@ -26,6 +26,8 @@ UNITS = (WORKING_DAYS, NATURAL_DAYS, HOURS)
 # rounded up: the station records dates, not clock times, and a part day still needs a day.
 HOURS_PER_WORKING_DAY = 8
 
+WEEKDAY_NAMES = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+
 # Remaining working days at or below which a case shows yellow.
 SOON_WORKING_DAYS = 2
 
@@ -75,6 +77,22 @@ class WorkCalendar:
         """Return the holiday or make-up workday name for the day, or "" for an ordinary day."""
         override = self._overrides.get(day)
         return override.name if override is not None else ""
+
+    def period_end(self, day: date) -> date:
+        """The day a period ending on `day` really ends: `day` itself, or the next working day after it.
+
+        民法典 §203: a period whose last day is a statutory holiday (or a weekend) ends on the day
+        after it — a resident told "by Saturday" is on time on Monday, when the station is open.
+        """
+        while not self.is_workday(day):
+            day += timedelta(days=1)
+        return day
+
+    def rest_day_name(self, day: date) -> str:
+        """Why `day` is a rest day ("国庆节", "星期六"), or "" when it is a working day."""
+        if self.is_workday(day):
+            return ""
+        return self.day_name(day) or WEEKDAY_NAMES[day.weekday()]
 
     def year_known(self, year: int) -> bool:
         """Tell whether the table holds holiday data for the year."""
@@ -146,8 +164,7 @@ class WorkCalendar:
             return self.add_working_days(start, math.ceil(value / HOURS_PER_WORKING_DAY))
         due = start + timedelta(days=value)
         if value:
-            while not self.is_workday(due):
-                due += timedelta(days=1)
+            due = self.period_end(due)
         return self._deadline(start, due)
 
 
@@ -164,6 +181,37 @@ def urgency(due: date, today: date, calendar: WorkCalendar, start: date | None =
     if calendar.working_days_between(today, due) <= SOON_WORKING_DAYS:
         return "soon"
     return "ok"
+
+
+def read_holiday_table(year: object, days: object) -> list[DayOverride]:
+    """Check one year's published holiday table (the county's, as sent to stations) and return its days.
+
+    Raises ValueError with a Chinese message: the county is told before it publishes, and a station
+    refuses a table it cannot read rather than count a year wrongly as known.
+    """
+    if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
+        raise ValueError("节假日安排的年份不正确。")
+    if not isinstance(days, list) or not days:
+        raise ValueError(f"{year}年节假日安排没有任何日期：至少应有元旦等放假日。")
+    out: dict[date, DayOverride] = {}
+    for n, row in enumerate(days, start=1):
+        if not isinstance(row, dict):
+            raise ValueError(f"第 {n} 行不是一条日期记录。")
+        try:
+            day = date.fromisoformat(str(row.get("day") or ""))
+        except ValueError:
+            raise ValueError(f"第 {n} 行的日期“{row.get('day')}”不正确，应为 {year}-01-01 这样的日期。") from None
+        if day.year != year:
+            raise ValueError(f"第 {n} 行的日期 {day.isoformat()} 不在 {year} 年。")
+        if not isinstance(row.get("is_workday"), bool):
+            raise ValueError(f"第 {n} 行（{day.isoformat()}）须说明放假还是上班。")
+        name = str(row.get("name") or "").strip()
+        if not name or len(name) > 40:
+            raise ValueError(f"第 {n} 行（{day.isoformat()}）须有名称（如“春节”“春节调休上班”），最多40字。")
+        if day in out:
+            raise ValueError(f"{day.isoformat()} 出现了两次。")
+        out[day] = DayOverride(day=day, is_workday=row["is_workday"], name=name)
+    return sorted(out.values(), key=lambda o: o.day)
 
 
 def seed_from_chinese_calendar(years: Iterable[int] | None = None) -> tuple[list[DayOverride], list[int]]:

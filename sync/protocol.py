@@ -143,9 +143,12 @@ CHANGE_TRANSFER_HANDOVER = "transfer.handover"
 #: batch became known (the station is off its route): ``{transfer_id, batch_no, handover_id, reason}``, to
 #: that station alone, ``handover_id`` as the station named it and ``reason`` in Chinese.
 CHANGE_TRANSFER_HANDOVER_REFUSED = "transfer.handover_refused"
+#: One year's holidays and make-up workdays as the county published them (to every station):
+#: ``{year, version, days: [{day, is_workday, name}]}`` — the whole year, replacing what came before.
+CHANGE_HOLIDAYS = "calendar.holidays"
 CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED,
                 CHANGE_EVALUATION, CHANGE_REMEDY, CHANGE_CASE_SHARED, CHANGE_APPOINTMENT,
-                CHANGE_HUB_RESTORED, CHANGE_TRANSFER_HANDOVER, CHANGE_TRANSFER_HANDOVER_REFUSED)
+                CHANGE_HUB_RESTORED, CHANGE_TRANSFER_HANDOVER, CHANGE_TRANSFER_HANDOVER_REFUSED, CHANGE_HOLIDAYS)
 
 RESOLVE_KEEP_COUNTY = "keep_county"  # the county's copy stands; the station's is dropped
 RESOLVE_TAKE_STATION = "take_station"  # the station's copy replaces the county's

@@ -11,6 +11,7 @@ from flask import Flask
 
 from station import create_app
 from station.extensions import db
+from tests.fixtures.clock import clock_off_china  # noqa: F401 - fixture
 from tests.fixtures.config import station_test_config
 from tests.fixtures.month import month, month_template  # noqa: F401 - fixtures
 from tests.fixtures.station import StationClient, make_station_app

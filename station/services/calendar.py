@@ -11,11 +11,12 @@ import threading
 
 from peewee import fn
 
-from rules.workdays import DayOverride, WorkCalendar, seed_from_chinese_calendar, urgency
+from rules.workdays import DayOverride, WorkCalendar, read_holiday_table, seed_from_chinese_calendar, urgency
 from station.extensions import db
 from station.models import HolidayOverride, HolidayYear, Setting
 from station.models.base import now
-from station.services.errors import ValidationFailed
+from station.services import case_deadlines
+from station.services.errors import DomainError, ValidationFailed
 
 VERSION_KEY = "calendar.version"
 _cache_lock = threading.Lock()
@@ -32,8 +33,10 @@ def _table_state() -> tuple:
     )
 
 
-def _bump() -> None:
+def _bump() -> int:
+    """Mark the table changed and count the open 暂定 deadlines again with it; return how many moved."""
     Setting.set_value(VERSION_KEY, str(int(Setting.get_value(VERSION_KEY, "0") or 0) + 1))
+    return case_deadlines.recount_provisional(load_calendar())
 
 
 def load_calendar() -> WorkCalendar:
@@ -79,8 +82,37 @@ def seed_holidays() -> int:
     return len(rows)
 
 
-def set_override(day: dt.date, is_workday: bool, name: str, mark_year_known: bool = False) -> None:
-    """Admin edit: a local holiday, or a make-up workday the package does not know yet."""
+def apply_hub_holidays(payload: dict) -> int:
+    """The county published a year's holidays (``calendar.holidays``): take them in place of the seeded rows.
+
+    The admin's own rows (a local holiday) stay; the year counts as known, so its 暂定 deadlines are
+    counted again and become firm. Runs in the pull's transaction; returns how many cases moved.
+    A table the station cannot read is refused in Chinese (sync sets the change aside for a person).
+    """
+    try:
+        days = read_holiday_table(payload.get("year"), payload.get("days"))
+    except ValueError as exc:
+        raise DomainError(f"县级下发的节假日安排无法使用：{exc}") from exc
+    year = payload["year"]
+    version = str(payload.get("version") or "")[:40]
+    with db.atomic():
+        first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        admin_days = {day for (day,) in HolidayOverride.select(HolidayOverride.day).where(
+            (HolidayOverride.source == "admin") & HolidayOverride.day.between(first, last)).tuples()}
+        HolidayOverride.delete().where((HolidayOverride.source != "admin")
+                                       & HolidayOverride.day.between(first, last)).execute()
+        HolidayOverride.insert_many([
+            {"day": o.day, "is_workday": o.is_workday, "name": o.name, "source": "hub", "updated_at": now()}
+            for o in days if o.day not in admin_days]).execute()
+        HolidayYear.insert(year=year, source="hub", version=version, updated_at=now()).on_conflict_replace().execute()
+        return _bump()
+
+
+def set_override(day: dt.date, is_workday: bool, name: str, mark_year_known: bool = False) -> int:
+    """Admin edit: a local holiday, or a make-up workday the package does not know yet.
+
+    Returns how many open cases' 暂定 deadlines moved or became firm with it.
+    """
     if not name.strip():
         raise ValidationFailed({"name": "请填写名称，如“国庆节”或“调休上班”。"})
     with db.atomic("IMMEDIATE"):
@@ -89,24 +121,30 @@ def set_override(day: dt.date, is_workday: bool, name: str, mark_year_known: boo
         ).on_conflict_replace().execute()
         if mark_year_known:
             HolidayYear.insert(year=day.year, source="admin").on_conflict_replace().execute()
-        _bump()
+        return _bump()
 
 
-def delete_override(day: dt.date) -> None:
-    """Remove an override: the day goes back to the Monday–Friday rule."""
+def delete_override(day: dt.date) -> int:
+    """Remove an override: the day goes back to the Monday–Friday rule (open 暂定 deadlines recounted)."""
     with db.atomic("IMMEDIATE"):
         HolidayOverride.delete().where(HolidayOverride.day == day).execute()
-        _bump()
+        return _bump()
 
 
-def set_year_known(year: int, known: bool) -> None:
-    """Mark a year's holiday data complete (deadlines in it stop being provisional) or not."""
+def set_year_known(year: int, known: bool) -> int:
+    """Mark a year's holiday data complete (open deadlines in it recounted and no longer provisional) or not."""
     with db.atomic("IMMEDIATE"):
         if known:
             HolidayYear.insert(year=year, source="admin").on_conflict_replace().execute()
         else:
             HolidayYear.delete().where(HolidayYear.year == year).execute()
-        _bump()
+        return _bump()
+
+
+def deferral_late(due: dt.date | None, today: dt.date, calendar: WorkCalendar) -> bool:
+    """A 容缺 date has passed: not on the working day after a rest day it fell on (民法典 §203 — the
+    resident told "by Saturday" is on time on Monday, the first day the station is open)."""
+    return due is not None and calendar.period_end(due) < today
 
 
 def marker(due: dt.date | None, today: dt.date, calendar: WorkCalendar, start: dt.date | None = None) -> str:

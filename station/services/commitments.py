@@ -16,6 +16,7 @@ from station.models import Case, CaseMaterial, User
 from station.models.base import now
 from station.models.cases import OPEN_STATUSES
 from station.services import timeline
+from station.services.calendar import deferral_late, load_calendar
 from station.services.cases import material_rows
 from station.services.errors import DomainError, ValidationFailed
 from sync.outbox import enqueue
@@ -37,7 +38,7 @@ def record_unkept(case: Case, user: User, material_id: int, note: str, today: dt
         raise DomainError(f"“{material.name}”不是待补交的容缺材料（当前：{material.status_name}），不能记为未履行承诺。")
     if case.status not in OPEN_STATUSES:
         raise DomainError(f"办件当前状态为“{case.status_name}”，已不能登记。")
-    if material.due_date is None or material.due_date >= today:
+    if material.due_date is None or not deferral_late(material.due_date, today, load_calendar()):
         due = material.due_date.isoformat() if material.due_date else "—"
         raise DomainError(f"“{material.name}”的补交期限（{due}）尚未过去，还不能记为未履行承诺。")
     note = (note or "").strip()

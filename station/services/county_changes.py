@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from station.services import appointments, home_visits, shared_cases, transfer_refusals, transfers
+from station.services.calendar import apply_hub_holidays
 from station.services.cases import apply_conflict_resolution, apply_county_status
 from station.services.catalog import import_catalog
 from station.services.evaluations import apply_hub_rating, apply_remedy
@@ -40,3 +41,5 @@ def apply_change(kind: str, case_id: str, payload: dict[str, Any]) -> None:
         transfers.apply_from_county(payload)
     elif kind == protocol.CHANGE_TRANSFER_HANDOVER_REFUSED:
         transfer_refusals.apply_county_refusal(payload)
+    elif kind == protocol.CHANGE_HOLIDAYS:
+        apply_hub_holidays(payload)

@@ -22,6 +22,7 @@ from station.models import Attachment, Case, CaseMaterial, HomeVisit, TimelineEn
 from station.models.base import now
 from station.models.cases import OPEN_STATUSES
 from station.services import home_visits, personal, timeline
+from station.services.calendar import deferral_late
 from station.services.cases import decided_at, material_rows, materials
 from station.services.errors import DomainError, ValidationFailed
 from station.services.identity import CERTIFICATE_TYPES, IdentityError, check_certificate
@@ -156,7 +157,7 @@ def deferred_due(today: dt.date, calendar: WorkCalendar, agent: User | None = No
     query = _deferred_due_query(today, calendar, agent)
     if limit is not None:
         query = query.limit(limit)
-    return [DueMaterial(material=m, case=m.case, overdue=m.due_date < today,
+    return [DueMaterial(material=m, case=m.case, overdue=deferral_late(m.due_date, today, calendar),
                         working_days_left=calendar.working_days_between(today, m.due_date))
             for m in query]
 

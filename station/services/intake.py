@@ -17,13 +17,14 @@ from ulid import ULID
 
 from rules import events, form_fields
 from rules.labels import INTAKE_MATERIAL_STATUSES, PICKUP_METHODS
-from rules.workdays import Deadline, WorkCalendar
+from rules.workdays import WEEKDAY_NAMES, Deadline, WorkCalendar
 from station.extensions import db
 from station.models import Case, CaseMaterial, CatalogVersion, ServiceItem, TimelineEntry, User
 from station.models.base import now
 from station.models.cases import OPEN_STATUSES
 from station.services import (
     appointments,
+    case_deadlines,
     home_visits,
     identity,
     licence_checks,
@@ -133,6 +134,27 @@ def deferral_deadline(items: list[ServiceItem], today: dt.date, calendar: WorkCa
             return None
         limits.append(calendar.deadline_for(today, item.committed_value, item.committed_unit))
     return min(limits, key=lambda d: d.due) if limits else None
+
+
+def rest_day_words(name: str, due: dt.date, calendar: WorkCalendar) -> str:
+    """Tell the agent a 容缺 date she picked is a rest day; not refused (民法典 §203 moves it on), but the
+    resident told "by Saturday" would come to a closed station."""
+    end = calendar.period_end(due)
+    return (f"“{name}”的补交日期 {due.isoformat()} 是{calendar.rest_day_name(due)}，站点不办公；"
+            f"按民法典第二百零三条顺延至 {end.isoformat()}（{WEEKDAY_NAMES[end.weekday()]}），请告知申请人在工作日来站补交。")
+
+
+def rest_days_until(today: dt.date, last: dt.date, calendar: WorkCalendar) -> dict[str, str]:
+    """The rest days a 容缺 date input may be set to, each with what the form says if it is picked."""
+    days = {}
+    day = today
+    while day <= last:
+        if not calendar.is_workday(day):
+            end = calendar.period_end(day)
+            days[day.isoformat()] = (f"该日是{calendar.rest_day_name(day)}，站点不办公；按民法典第二百零三条顺延至 "
+                                     f"{end.isoformat()}（{WEEKDAY_NAMES[end.weekday()]}）。")
+        day += dt.timedelta(days=1)
+    return days
 
 
 def provisional_deferral_limits(materials: list[MergedMaterial], today: dt.date, calendar: WorkCalendar) -> set[str]:
@@ -250,6 +272,9 @@ def check_input(
             draft.materials[m.key] = MaterialChoice(key=m.key, status="in_bundle")
             continue
         draft.materials[m.key] = _material_choice(m, raw, number, today, limits.get(m.key), errors)
+        due = draft.materials[m.key].due_date
+        if due is not None and not calendar.is_workday(due):
+            warnings.append(rest_day_words(m.name, due, calendar))
     draft.library_consent = material_library.consent_ticked(raw)
 
     if errors:
@@ -513,18 +538,6 @@ def _new_case(
     item: ServiceItem, draft: IntakeDraft, agent: User, decision: str, received_at: dt.datetime,
     calendar: WorkCalendar, area_code: str, bundle_code: str, group: str,
 ) -> Case:
-    statutory = committed = None
-    if decision != "not_collected":
-        statutory = calendar.deadline_for(received_at.date(), item.statutory_value, item.statutory_unit)
-        if item.committed_value or decision == "accepted":
-            committed = calendar.deadline_for(received_at.date(), item.committed_value, item.committed_unit)
-        # an instant item collected for the county has no committed date here: "today" would
-        # mark it overdue tomorrow while it waits for the competent authority
-    provisional = bool((statutory and statutory.provisional) or (committed and committed.provisional))
-    # the committed date's own warning first: it is the one the resident is told to expect
-    warning = (committed.warning if committed and committed.provisional else "") or (
-        statutory.warning if statutory and statutory.provisional else ""
-    )
     return Case.create(
         id=str(ULID()),
         case_no=numbering.next_case_no(area_code, received_at.date()),
@@ -550,12 +563,7 @@ def _new_case(
         pickup_method=draft.pickup_method,
         agent=agent,
         received_at=received_at,
-        statutory_due=statutory.due if statutory else None,
-        committed_due=committed.due if committed else None,
-        deadline_provisional=provisional,
-        statutory_provisional=bool(statutory and statutory.provisional),
-        committed_provisional=bool(committed and committed.provisional),
-        deadline_warning=warning[:200],
+        **case_deadlines.counted(item, decision, received_at.date(), calendar),
         closed_at=received_at if decision == "not_collected" else None,
     )
 

@@ -28,12 +28,14 @@ from rules import case_numbers, events
 from rules.privacy import mask_name, mask_numbers_in
 from rules.transfers import (
     ARRIVED,
+    HANDOVER_WORKING_DAYS,
     IN_TRANSIT,
     STATES,
     handover_problems,
     normalize_code,
     origin_of,
 )
+from rules.workdays import WorkCalendar
 from station.models import Case, CaseMaterial, Transfer, TransferHandover, TransferItem, User
 from station.services import timeline
 from station.services.errors import DomainError, NotFound, ValidationFailed
@@ -205,6 +207,10 @@ class Custody:
 
     def hours(self, at: dt.datetime | None = None) -> int:
         return int(((at or now()) - self.since).total_seconds() // 3600)
+
+    def late(self, today: dt.date, calendar: WorkCalendar) -> bool:
+        """In one hand past HANDOVER_WORKING_DAYS working days (the day it was handed over does not count)."""
+        return today > calendar.add_working_days(self.since.date(), HANDOVER_WORKING_DAYS).due
 
     def words(self) -> str:
         """One line a clerk reads aloud."""

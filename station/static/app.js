@@ -104,6 +104,16 @@
   }
 
   // A scan over the limit is refused before it leaves the page, so nothing typed here is lost.
+  // a 容缺 date on a rest day is allowed (民法典 §203 moves it on) but said at once: the resident would find the station shut
+  document.querySelectorAll("input[data-rest-days]").forEach(function (input) {
+    var days = JSON.parse(input.getAttribute("data-rest-days") || "{}");
+    var note = input.parentNode.querySelector("[data-rest-day-note]");
+    if (!note) { return; }
+    var show = function () { note.textContent = days[input.value] || ""; };
+    input.addEventListener("change", show);
+    input.addEventListener("input", show);
+  });
+
   document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
     input.form.addEventListener("submit", function (event) {
       var file = input.files && input.files[0];

@@ -157,6 +157,13 @@ def settings():  # noqa: ANN201
                            margin_range=station_settings.MARGIN_RANGE), (400 if errors else 200)
 
 
+def _recounted_words(recounted: int) -> str:
+    """What a holiday-table change did to open cases' 暂定 deadlines, for the admin's message."""
+    if not recounted:
+        return ""
+    return f"{recounted}个在办办件的暂定期限已按新数据重新计算（见各办件的办理记录，已告知县级平台）。"
+
+
 @bp.route("/holidays", methods=["GET", "POST"])
 @roles_required(*ADMIN)
 def holidays():  # noqa: ANN201
@@ -165,14 +172,14 @@ def holidays():  # noqa: ANN201
     if form.validate_on_submit():
         try:
             with db.atomic("IMMEDIATE"):
-                calendar.set_override(form.day.data, form.is_workday.data == "1", form.name.data,
+                recounted = calendar.set_override(form.day.data, form.is_workday.data == "1", form.name.data,
                                       form.mark_year_known.data)
                 log_access("settings_holiday", obj=form.day.data.isoformat(),
                            detail=f"设置 {form.day.data.isoformat()} 为{'调休上班' if form.is_workday.data == '1' else '放假'}（{form.name.data}）")
         except ValidationFailed as exc:
             _form_errors(form, exc.errors)
         else:
-            flash("节假日设置已保存，新办件的期限按新设置计算。", "success")
+            flash("节假日设置已保存，新办件的期限按新设置计算。" + _recounted_words(recounted), "success")
             return redirect(url_for("admin.holidays", year=form.day.data.year))
     rows = (
         HolidayOverride.select()
@@ -192,9 +199,9 @@ def holiday_delete(day: str):  # noqa: ANN201
         flash(bad_date_message("日期", dt.date.today()), "error")
         return redirect(url_for("admin.holidays"))
     with db.atomic("IMMEDIATE"):
-        calendar.delete_override(parsed)
+        recounted = calendar.delete_override(parsed)
         log_access("settings_holiday", obj=parsed.isoformat(), detail=f"删除 {parsed.isoformat()} 的节假日设置")
-    flash(f"{parsed.isoformat()} 已恢复为按周一至周五计算。", "success")
+    flash(f"{parsed.isoformat()} 已恢复为按周一至周五计算。" + _recounted_words(recounted), "success")
     return redirect(url_for("admin.holidays", year=parsed.year))
 
 
@@ -202,10 +209,10 @@ def holiday_delete(day: str):  # noqa: ANN201
 @roles_required(*ADMIN)
 def holiday_year(year: int):  # noqa: ANN201
     with db.atomic("IMMEDIATE"):
-        calendar.set_year_known(year, request.form.get("known") == "1")
+        recounted = calendar.set_year_known(year, request.form.get("known") == "1")
         log_access("settings_holiday", obj=str(year),
                    detail=f"{year}年节假日数据标记为{'完整' if request.form.get('known') == '1' else '不完整'}")
-    flash(f"{year}年节假日数据状态已更新。", "success")
+    flash(f"{year}年节假日数据状态已更新。" + _recounted_words(recounted), "success")
     return redirect(url_for("admin.holidays", year=year))
 
 

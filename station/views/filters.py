@@ -9,7 +9,7 @@ from flask import Flask, g, request
 from rules import labels
 from rules.privacy import MASKING_FILTERS
 from station.models.cases import OPEN_STATUSES
-from station.services.calendar import load_calendar, marker
+from station.services.calendar import deferral_late, load_calendar, marker
 
 
 def _calendar():  # noqa: ANN202 - one load per request
@@ -24,6 +24,11 @@ def deadline_marker(due: dt.date | None, status: str = "", received: dt.datetime
         return ""
     start = received.date() if isinstance(received, dt.datetime) else received
     return marker(due, dt.date.today(), _calendar(), start)
+
+
+def deferral_passed(due: dt.date | None) -> bool:
+    """A 容缺 date has passed today (one that fell on a rest day ends the next working day)."""
+    return deferral_late(due, dt.date.today(), _calendar())
 
 
 def register(app: Flask) -> None:
@@ -43,5 +48,6 @@ def register(app: Flask) -> None:
         return {
             "large_font": request.cookies.get("large_font") == "1",
             "deadline_marker": deadline_marker,
+            "deferral_passed": deferral_passed,
             "today": dt.date.today(),
         }

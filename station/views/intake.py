@@ -104,12 +104,14 @@ def _handle(items: list[ServiceItem], title: str, bundle):  # noqa: ANN001, ANN2
             return redirect(url_for("cases.detail", case_id=first.id, new=1))
     materials = catalog.merge_materials(items)
     library = _library_panel(values, materials, today, lookup)
+    deferral_limits = intake.material_deferral_limits(materials, today, calendar)
     return render_template(
         "intake/form.html",
         items=items, title=title, bundle=bundle, values=values, errors=errors, warnings=warnings,
         duplicates=duplicates, materials=materials,
         field_marks=form_fields.required_marks([i.form_fields or [] for i in items]),
-        deferral_limits=intake.material_deferral_limits(materials, today, calendar),
+        deferral_limits=deferral_limits,
+        rest_days=intake.rest_days_until(today, max(filter(None, deferral_limits.values()), default=today), calendar),
         provisional_limits=intake.provisional_deferral_limits(materials, today, calendar),
         cert_types=CERTIFICATE_TYPES, material_statuses=INTAKE_MATERIAL_STATUSES, pickup_methods=PICKUP_METHODS,
         proxy_allowed=all(i.proxy_allowed for i in items),

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from printouts.sheets import transfer_sheet
 from rules.privacy import mask_numbers_in
-from rules.transfers import ITEM_STATES, normalize_code, origin_of
+from rules.transfers import HANDOVER_WORKING_DAYS, ITEM_STATES, normalize_code, origin_of
 from station.models import Transfer, TransferHandover, TransferItem
 from station.services import paper, transfers
+from station.services.calendar import load_calendar
 from station.services.errors import DomainError, ValidationFailed
 from station.services.station_info import get_profile
 from station.views.access import FRONT_OFFICE, log_access
@@ -28,7 +31,11 @@ def _get(transfer_id: str) -> Transfer:
 @bp.get("/")
 @roles_required(*FRONT_OFFICE)
 def index():  # noqa: ANN201
-    return render_template("transfers/index.html", moving=transfers.in_transit(), recent=transfers.recent(),
+    moving = transfers.in_transit()
+    calendar, today = load_calendar(), dt.date.today()
+    return render_template("transfers/index.html", moving=moving, recent=transfers.recent(),
+                           late={c.transfer.id for c in moving if c.late(today, calendar)},
+                           limit_days=HANDOVER_WORKING_DAYS,
                            waiting=len(transfers.cases_awaiting_transfer()))
 
 

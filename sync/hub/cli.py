@@ -37,6 +37,7 @@ from sync.hub.models.users import APPROVER, ROLES
 from sync.hub.services import (
     access_log,
     devices,
+    holidays,
     licences,
     peer_overview,
     peers,
@@ -45,7 +46,7 @@ from sync.hub.services import (
     stations,
     users,
 )
-from sync.hub.services.errors import HubError
+from sync.hub.services.errors import HubError, ValidationError
 from sync.hub.services.restored import mark_restored
 from sync.malloc_arenas import limit_malloc_arenas
 from websec.audit import cli_actor
@@ -355,6 +356,26 @@ def import_licences_command(csv_file: str) -> None:
         access_log.record(None, "licence_import", actor_name=cli_actor(), obj=Path(csv_file).name,
                           detail=f"导入电子证照 {added} 条（已有 {known} 条）")
     click.echo(f"已导入电子证照 {added} 条；已在证照库中的 {known} 条未重复导入。")
+
+
+@cli.command("publish-holidays")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+def publish_holidays_command(csv_file: str) -> None:
+    """Publish one year's holidays to every station (the State Council's 放假安排), replacing an earlier one.
+
+    A UTF-8 CSV, one line per day that differs from Monday–Friday: day (YYYY-MM-DD), kind (放假 or 上班),
+    name (元旦, 春节, 春节调休上班 …). Stations count their 暂定 deadlines in that year again on their next sync.
+    """
+    app = _app()
+    with app.app_context(), db.connection_context():
+        try:
+            year, rows = holidays.parse_csv(Path(csv_file).read_text(encoding="utf-8"))
+            table = holidays.publish(year, rows, cli_actor())
+        except ValidationError as exc:
+            _fail(f"未发布：{exc.message}")
+        access_log.record(None, "holiday_publish", actor_name=cli_actor(), obj=str(year),
+                          detail=f"发布{year}年节假日安排（版本 {table.version}，{len(table.days)} 天）")
+    click.echo(f"已发布{year}年节假日安排，版本 {table.version}，共 {len(table.days)} 天；各站点下次同步时收到。")
 
 
 @cli.command("restored")

@@ -129,3 +129,23 @@ def test_a_station_with_no_time_open_offers_a_call_instead_of_a_form(hub_app, hu
     county_admin.csrf_post(f"/stations/{station_a.code}", {"public_phone": "0351-5550101"})
     page = hub_client.get(f"/book/s/{station_a.code}").get_data(as_text=True)
     assert "请直接到服务站办理，或先打电话问一问。" in page and 'href="tel:0351-5550101"' in page
+
+
+def test_a_holiday_the_county_published_is_not_offered_though_the_station_still_counts_it_a_working_day(
+        hub_app, hub_client, station_a):
+    """The station offered 2027-01-01 (元旦) before the county's 2027 table reached it; the county does not."""
+    from sync.hub.services import holidays
+
+    offer = {**OFFER, "dates": ["2027-01-01", "2027-01-04"]}
+    assert station_a.post_json("/api/v1/appointments", {"offer": offer, "bookings": []}).status_code == 200
+    page = hub_client.get(f"/book/s/{station_a.code}").get_data(as_text=True)
+    assert "<summary>2027-01-01" in page  # nothing published for 2027 yet: offered, and said to be provisional
+    assert "暂定：2027年节假日安排尚未公布" in page
+    with hub_app.app_context():
+        year, rows = holidays.parse_csv("day,kind,name\n2027-01-01,放假,元旦\n")
+        holidays.publish(year, rows, "县级管理员")
+    page = hub_client.get(f"/book/s/{station_a.code}").get_data(as_text=True)
+    assert "<summary>2027-01-01" not in page and "<summary>2027-01-04" in page
+    assert "暂定" not in page
+    refused = _book(hub_client, station_a.code, slot="2027-01-01 10:00")
+    assert refused.status_code == 400 and "服务站不办公" in refused.get_data(as_text=True)

@@ -324,7 +324,7 @@ def test_without_the_holiday_package_every_county_date_is_counted_the_same_way_a
     from sync.hub.services import county_settings, workdays
 
     monkeypatch.setitem(sys.modules, "chinese_calendar", None)  # `import chinese_calendar` raises ImportError
-    workdays.calendar.cache_clear()
+    workdays.forget()
     try:
         with hub_app.app_context():
             county_settings.set_assessed_days({"000111001000": 3}, clerk="countyadmin")
@@ -336,7 +336,7 @@ def test_without_the_holiday_package_every_county_date_is_counted_the_same_way_a
         warned = approver.get("/numbers/warnings?days=3")
         assert warned.status_code == 200 and "140000001001202611200001" in warned.get_data(as_text=True)
     finally:
-        workdays.calendar.cache_clear()
+        workdays.forget()
 
 
 def test_an_unknown_station_code_is_said_in_chinese_on_the_list_and_the_numbers_pages(approver, case_id):

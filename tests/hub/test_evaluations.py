@@ -381,3 +381,14 @@ def test_a_cross_area_case_from_a_peer_county_is_rated_where_she_applied(hub_app
     assert refused.status_code == 400 and "在收件地评价" in refused.get_data(as_text=True)
     with hub_app.app_context():
         assert HubEvaluation.select().count() == 1
+
+
+def test_the_station_is_told_which_remedy_dates_are_provisional(hub_app, hub_client, station_a, make_event):
+    """The 整改 dates go down to the station with why each is 暂定, so its pages mark them as the county's do."""
+    hub_app.config["REMEDY_FIX_WORKING_DAYS"] = 400  # past any year the holiday table can know
+    case_id = _submit(station_a, make_event)
+    _complete(hub_app, case_id)
+    _rate(hub_client, case_id)
+    [sent] = _changes(hub_app, protocol.CHANGE_REMEDY)
+    assert "年节假日数据尚未更新" in sent["fix_due_warning"]
+    assert isinstance(sent["callback_due_warning"], str)

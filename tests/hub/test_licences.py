@@ -3,6 +3,7 @@ stations' signed lookups — answered with the licence, refused with a reason, l
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -106,3 +107,15 @@ def test_an_expired_licence_is_not_offered(hub_app, station_a):
     with hub_app.app_context():
         licences.import_csv(CSV.replace("2030-05-01", "2021-05-01"))
     assert ask(station_a).json["found"] is False
+
+
+def test_a_licence_is_valid_through_its_last_day_in_china_whatever_the_servers_zone(hub_app, station_a,
+                                                                                    clock_off_china):
+    today = clock_off_china  # China's date; the server's own date is a day off
+    yesterday = today - dt.timedelta(days=1)
+    with hub_app.app_context():
+        licences.import_csv("kind,number,holder_id_number,holder_name,issuer,issued_on,valid_until\n"
+                            f"残疾人证,{HOLDER}42,{HOLDER},张三,示范县残联,2020-05-01,{today.isoformat()}\n"
+                            f"结婚证,J1,{HOLDER},张三,示范县民政局,2001-10-01,{yesterday.isoformat()}\n")
+    assert ask(station_a).json["found"] is True  # its last day is today in China
+    assert ask(station_a, kind="结婚证").json["found"] is False  # ended yesterday in China

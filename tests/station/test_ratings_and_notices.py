@@ -314,3 +314,16 @@ def test_a_second_click_on_saving_a_note_saves_it_once_and_sends_it_once(app, ag
     )) == (1, 1)
     agent.post(f"/cases/{case.id}/notes", {"text": "申请人明天上午再来"})  # a different note is saved
     assert _in_app(app, lambda: TimelineEntry.select().where(TimelineEntry.action == "note").count()) == 2
+
+
+def test_a_remedy_date_the_county_counted_without_holiday_data_is_marked_provisional(app, agent):
+    case = _in_app(app, _take)
+    warning = "2027年节假日数据尚未更新，期限按周一至周五暂算，仅供参考"
+    remedy = {"remedy_id": 8, "evaluation_id": protocol.new_id(), "status": "open", "owner": "county1",
+              "callback_due": "2026-12-31", "fix_due": "2027-01-15", "callback_due_warning": "",
+              "fix_due_warning": warning, "contacts": [], "overdue": []}
+    _in_app(app, lambda: county_changes.apply_change(protocol.CHANGE_REMEDY, case.id, remedy))
+    mark = f'<span class="provisional" title="{warning}">（暂定）</span>'
+    page = agent.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert f"首次回访 2026-12-31 前 · 整改 2027-01-15{mark} 前" in page
+    assert f"整改 2027-01-15{mark} 前" in agent.get("/").get_data(as_text=True)

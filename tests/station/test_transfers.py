@@ -6,6 +6,7 @@ feed of their own); the scan box must find the batch from exactly that.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -253,3 +254,23 @@ def _session_text(cookies: str) -> str:
         return ""
     data = base64.urlsafe_b64decode(match.group(2) + "=" * (-len(match.group(2)) % 4))
     return (zlib.decompress(data) if match.group(1) else data).decode("utf-8", "replace")
+
+
+def test_a_batch_is_late_after_three_working_days_in_one_hand_not_after_72_hours(app, agent, batch):
+    import dataclasses
+
+    from station.services import transfers
+    from station.services.calendar import load_calendar
+
+    with app.app_context(), db.connection_context():
+        calendar = load_calendar()
+        friday = dataclasses.replace(transfers.custody_of(Transfer.get_by_id(batch["id"])),
+                                     since=dt.datetime(2026, 11, 27, 9, 0))  # handed over on a Friday morning
+        assert not friday.late(dt.date(2026, 11, 30), calendar)  # Monday: 72 hours, one working day
+        assert not friday.late(dt.date(2026, 12, 2), calendar)  # Wednesday: the third working day
+        assert friday.late(dt.date(2026, 12, 3), calendar)
+    page = agent.get("/transfers/").get_data(as_text=True)
+    assert "超过3个工作日" not in page  # packed just now
+    with app.app_context(), db.connection_context():  # the batch has lain at the station a month
+        Transfer.update(created_at=dt.datetime.now() - dt.timedelta(days=30)).where(Transfer.id == batch["id"]).execute()
+    assert "超过3个工作日" in agent.get("/transfers/").get_data(as_text=True)

@@ -20,6 +20,7 @@ from sync.hub.models.cases import (
     TallyView,
 )
 from sync.hub.models.evaluations import HubEvaluation, Remedy, RemedyContact
+from sync.hub.models.holidays import HolidayTable
 from sync.hub.models.home_visits import HubHomeVisit
 from sync.hub.models.licences import Licence
 from sync.hub.models.peers import Peer, PeerFile, PeerForward
@@ -62,10 +63,12 @@ MODELS = [
     HubHomeVisit,
     CaseTally,
     CaseTallyDelta,
+    HolidayTable,
 ]
 
 __all__ = [
     "MODELS",
+    "HolidayTable",
     "HubHomeVisit",
     "Appointment",
     "AppointmentOffer",

@@ -29,7 +29,7 @@ from sync import protocol
 from sync.hub.china_time import CHINA_OFFSET
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import Appointment, AppointmentOffer, HubCase, Station, utcnow
-from sync.hub.services import changes
+from sync.hub.services import changes, workdays
 from sync.hub.services.errors import NotFound, ValidationError
 
 NOT_FOUND = "没有找到这个预约码，请核对后再输入（8位字母数字）。"
@@ -56,9 +56,29 @@ def publish_offer(station: Station, raw: Any) -> dict[str, Any]:
 
 
 def offer_of(station: Station) -> dict[str, Any] | None:
-    """The station's published offer, or None."""
+    """The station's published offer, or None; without a day the county's calendar knows is a rest day.
+
+    A station counts its open days with its own table: one that has not yet received the year the county
+    published (offline, or between syncs) offers 元旦 or a 春节 day as a Monday–Friday working day. The
+    county knows better: a statutory holiday is not offered, and a booking for it is refused as for any
+    rest day. (Weekends are the station's to open: some do, by their own rule.)
+    """
     row = AppointmentOffer.get_or_none(AppointmentOffer.station == station)
-    return row.body if row is not None else None
+    if row is None:
+        return None
+    calendar = workdays.calendar()
+
+    def open_day(day: str) -> bool:  # a weekend the station opens on (its own rule) stays offered
+        date = dt.date.fromisoformat(day)
+        return calendar.is_workday(date) or not calendar.day_name(date)
+    return {**row.body, "dates": [d for d in row.body.get("dates") or [] if open_day(d)]}
+
+
+def provisional_days(days: list[str]) -> dict[str, str]:
+    """The offered days in a year without holiday data, each with what the resident is told beside it."""
+    calendar = workdays.calendar()
+    return {day: f"{day[:4]}年节假日安排尚未公布，如遇放假以服务站通知为准" for day in days
+            if not calendar.year_known(int(day[:4]))}
 
 
 def open_stations() -> list[Station]:

@@ -20,7 +20,7 @@ from sync.hub.extensions import db
 from sync.hub.models import HubEvaluation, HubUser, Remedy, RemedyContact, Station, utcnow
 from sync.hub.services import changes, users
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
-from sync.hub.services.workdays import china_today, due_after
+from sync.hub.services.workdays import china_today, due_after, provisional_warning
 
 #: How the county reached the resident (回访方式).
 CONTACT_METHODS = {"phone": "电话", "visit": "上门", "in_person": "当面", "sms": "短信"}
@@ -200,6 +200,9 @@ def payload(remedy: Remedy) -> dict[str, Any]:
         "level": evaluation.level, "visit": evaluation.visit, "owner": remedy.owner,
         "owner_name": users.person_name(remedy.owner),  # the person the station's staff read as 责任人
         "callback_due": remedy.callback_due.isoformat(), "fix_due": remedy.fix_due.isoformat(),
+        # why a date is only 暂定 ("" when firm): counted Monday–Friday through a year without holiday data
+        "callback_due_warning": provisional_warning(to_china(remedy.opened_at), remedy.callback_due),
+        "fix_due_warning": provisional_warning(to_china(remedy.opened_at), remedy.fix_due),
         "first_contact_at": _stamp(remedy.first_contact_at), "fixed_at": _stamp(remedy.fixed_at),
         "fix_text": remedy.fix_text, "resident_answer": remedy.resident_answer,
         "closing_note": remedy.closing_note, "closed_at": _stamp(remedy.closed_at),

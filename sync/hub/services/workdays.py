@@ -3,28 +3,60 @@
 The one calendar of the hub: 考核时限 due dates, the 四条线 warnings and 整改 deadlines all count
 with :func:`calendar`, so a date never differs between two county pages.
 
-The hub keeps no holiday table of its own yet: it counts with the table the installed
-chinese_calendar ships, and a year that table does not know is counted Monday to Friday and the
-deadline marked provisional — the station's rule, so a 整改 due date never crashes in January.
+It counts with the table the installed chinese_calendar ships plus the years the county published
+(services/holidays.py); a year neither knows is counted Monday to Friday and the deadline marked
+provisional — the station's rule, so a 整改 due date never crashes in January.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import time
 
-from rules.workdays import Deadline, WorkCalendar, seed_from_chinese_calendar
+from rules.workdays import DayOverride, Deadline, WorkCalendar, read_holiday_table, seed_from_chinese_calendar
 from sync.hub.china_time import CHINA_TZ
+from sync.hub.extensions import db
+from sync.hub.models import HolidayTable
 
 
 @functools.cache
-def calendar() -> WorkCalendar:
-    """The county's working-day calendar (built once per process from chinese_calendar's data)."""
+def _seeded() -> tuple[tuple[DayOverride, ...], tuple[int, ...]]:
+    """What the installed chinese_calendar ships (read once per process: it never changes while running)."""
     try:
         overrides, years = seed_from_chinese_calendar()
     except ImportError:  # no chinese_calendar: Monday–Friday, every date provisional
         overrides, years = [], []
-    return WorkCalendar(overrides, years)
+    return tuple(overrides), tuple(years)
+
+
+_built: dict[object, tuple[float, WorkCalendar]] = {}  # by the bound database: one per app
+#: How long a worker counts with the published years it read before it looks again: another worker may
+#: have published (the publishing one starts afresh at once). Ingest counts 考核时限 per case: no query each.
+RECHECK_SECONDS = 60.0
+
+
+def calendar() -> WorkCalendar:
+    """The county's working-day calendar: chinese_calendar's years, then the years the county published."""
+    key = db.obj
+    cached = _built.get(key)
+    if cached is not None and time.monotonic() - cached[0] < RECHECK_SECONDS:
+        return cached[1]
+    overrides, years = _seeded()
+    published: list[DayOverride] = []
+    known = set(years)
+    for row in HolidayTable.select().order_by(HolidayTable.year):
+        published += read_holiday_table(row.year, row.days)
+        known.add(row.year)
+    built = WorkCalendar(list(overrides) + published, known)
+    _built[key] = (time.monotonic(), built)
+    return built
+
+
+def forget() -> None:
+    """Drop this process's calendars: after a publication here, and in tests that take chinese_calendar away."""
+    _seeded.cache_clear()
+    _built.clear()
 
 
 def china_today() -> dt.date:

@@ -41,6 +41,7 @@ def _form_page(station: Station, form: dict[str, str], error: str | None, status
     for slot in slots:
         days.setdefault(slot.day, []).append(slot)
     return render_template("hub/public/booking_form.html", station=station, offer=offer, days=days,
+                           provisional=appointments.provisional_days(list(days)),
                            items=item_choices(offer), any_item=offer.get("items") == "any", form=form,
                            error=error, phone=public.station_phone(station)), status
 

@@ -1,0 +1,75 @@
+"""A case's 法定/承诺 due dates: counted at intake, and counted again when the holiday table changes.
+
+A case taken in December with a limit running into a year the table does not know yet is dated
+Monday to Friday and marked 暂定 (DOMAIN.md "Working days"). When that year's holidays arrive
+(the admin's page, a newer chinese_calendar at init), the open cases still marked 暂定 are counted
+again with the same item's limits: 元旦 2027 counted as a working day would otherwise stay on the
+case page, the overdue list and the county's view until the case closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rules import events
+from rules.workdays import WorkCalendar
+from station.models import Case, ServiceItem
+from station.models.cases import OPEN_STATUSES
+from station.services import timeline
+from sync.outbox import enqueue
+
+
+def counted(item: ServiceItem, decision: str, start: dt.date, calendar: WorkCalendar) -> dict[str, Any]:
+    """The deadline columns of a case of `item` taken on `start` with the station's `decision`."""
+    statutory = committed = None
+    if decision != "not_collected":
+        statutory = calendar.deadline_for(start, item.statutory_value, item.statutory_unit)
+        if item.committed_value or decision == "accepted":
+            committed = calendar.deadline_for(start, item.committed_value, item.committed_unit)
+        # an instant item collected for the county has no committed date here: "today" would
+        # mark it overdue tomorrow while it waits for the competent authority
+    # the committed date's own warning first: it is the one the resident is told to expect
+    warning = (committed.warning if committed and committed.provisional else "") or (
+        statutory.warning if statutory and statutory.provisional else ""
+    )
+    return {
+        "statutory_due": statutory.due if statutory else None,
+        "committed_due": committed.due if committed else None,
+        "deadline_provisional": bool((statutory and statutory.provisional) or (committed and committed.provisional)),
+        "statutory_provisional": bool(statutory and statutory.provisional),
+        "committed_provisional": bool(committed and committed.provisional),
+        "deadline_warning": warning[:200],
+    }
+
+
+def _said(label: str, before: dt.date | None, after: dt.date | None, provisional: bool) -> str:
+    mark = "（暂定）" if provisional else ""
+    if before == after:
+        return f"{label}{after.isoformat() if after else ''}{mark}" if after else ""
+    return f"{label}由 {before.isoformat() if before else '无'} 改为 {after.isoformat() if after else '无'}{mark}"
+
+
+def recount_provisional(calendar: WorkCalendar) -> int:
+    """Count the open cases marked 暂定 again with `calendar`; return how many changed.
+
+    Run inside the transaction that changed the table. Each changed case gets a timeline line and
+    a note to the county (the county filed the old dates with the case), so the agent who told the
+    resident a date can see that it moved.
+    """
+    changed = 0
+    provisional = Case.select().where(Case.status.in_(OPEN_STATUSES) & Case.deadline_provisional)
+    for case in provisional:
+        now_counted = counted(case.item, case.decision, case.received_at.date(), calendar)
+        if all(getattr(case, name) == value for name, value in now_counted.items()):
+            continue
+        parts = [_said("承诺期限", case.committed_due, now_counted["committed_due"], now_counted["committed_provisional"]),
+                 _said("法定期限", case.statutory_due, now_counted["statutory_due"], now_counted["statutory_provisional"])]
+        firm = "" if now_counted["deadline_provisional"] else "，不再是暂定"
+        text = "节假日数据已更新，期限重新计算：" + "；".join(p for p in parts if p) + firm
+        Case.update(**now_counted).where(Case.id == case.id).execute()
+        timeline.record(case, "系统", "deadline_recounted", text)
+        enqueue(case.id, events.NOTE, {"text": text, "by": "系统"}, catalog_version=case.catalog_version,
+                deadline=now_counted["committed_due"])
+        changed += 1
+    return changed

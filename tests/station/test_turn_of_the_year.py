@@ -1,0 +1,99 @@
+"""Crossing into a year without holiday data: 暂定 deadlines, and what happens when that year's table arrives."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from station.extensions import db
+from station.models import Case, TimelineEntry, User
+from station.services import intake
+from sync.outbox import OutboxEvent
+from tests.fixtures.intake import form_for, item_named
+
+ELDERLY = "高龄津贴申领"  # 10 working days committed, 20 statutory
+
+
+def _taken_on_20_december(app) -> Case:  # noqa: ANN001
+    with app.app_context(), db.connection_context():
+        item = item_named(ELDERLY)
+        draft = intake.check_input([item], form_for([item]), dt.date(2026, 12, 20))
+        [case] = intake.create_cases([item], draft, User.get(User.username == "agent"),
+                                     received_at=dt.datetime(2026, 12, 20, 9, 30))
+    return case
+
+
+def _committed_shown(agent, case_id: str) -> str:  # noqa: ANN001
+    page = agent.get(f"/cases/{case_id}").get_data(as_text=True)
+    return page.split("<dt>承诺期限</dt>")[1].split("</dd>")[0]
+
+
+def test_a_provisional_deadline_is_counted_again_when_the_admin_enters_the_new_years_holidays(app, admin, agent):
+    case = _taken_on_20_december(app)
+    assert case.committed_due == dt.date(2027, 1, 1) and case.committed_provisional  # 元旦 counted as a Friday
+    assert "暂定" in _committed_shown(agent, case.id)
+
+    answer = admin.post("/admin/holidays", {"day": "2027-01-01", "is_workday": "0", "name": "元旦",
+                                            "mark_year_known": "y"}, follow_redirects=True)
+    assert "1个在办办件的暂定期限已按新数据重新计算" in answer.get_data(as_text=True)
+
+    with app.app_context(), db.connection_context():
+        again = Case.get_by_id(case.id)
+        assert again.committed_due == dt.date(2027, 1, 4)  # the Monday after 元旦
+        assert not again.committed_provisional and not again.deadline_provisional
+        assert again.deadline_warning == ""
+        said = [e.message for e in TimelineEntry.select().where(TimelineEntry.case == case.id)]
+        assert any("承诺期限由 2027-01-01 改为 2027-01-04" in m for m in said)
+        [note] = OutboxEvent.select().where((OutboxEvent.case_id == case.id) & (OutboxEvent.kind == "case.note"))
+        assert "2027-01-04" in note.payload["text"]  # the county filed the old date: it is told
+    shown = _committed_shown(agent, case.id)
+    assert "2027-01-04" in shown and "暂定" not in shown
+
+
+def test_a_holiday_entered_for_a_year_still_unknown_moves_the_date_and_keeps_it_provisional(app, admin):
+    case = _taken_on_20_december(app)
+    admin.post("/admin/holidays", {"day": "2027-01-01", "is_workday": "0", "name": "元旦"})
+    with app.app_context(), db.connection_context():
+        again = Case.get_by_id(case.id)
+        assert again.committed_due == dt.date(2027, 1, 4)
+        assert again.committed_provisional and "2027" in again.deadline_warning  # the rest of 2027 still unknown
+
+
+def _county_publishes(app, days: list[dict], year: int = 2027) -> None:  # noqa: ANN001
+    from station.services import county_changes
+    from sync import protocol
+
+    with app.app_context(), db.connection_context(), db.atomic():
+        county_changes.apply_change(protocol.CHANGE_HOLIDAYS, "", {"year": year, "version": f"{year}.1", "days": days})
+
+
+def test_the_countys_table_makes_the_year_known_and_keeps_the_admins_local_holiday(app, admin):
+    from station.models import HolidayOverride
+    from station.services.calendar import load_calendar
+
+    case = _taken_on_20_december(app)
+    admin.post("/admin/holidays", {"day": "2027-02-08", "is_workday": "1", "name": "本站春节值班"})  # a local rule
+    _county_publishes(app, [{"day": "2027-01-01", "is_workday": False, "name": "元旦"},
+                            {"day": "2027-02-07", "is_workday": True, "name": "春节调休上班"},
+                            {"day": "2027-02-08", "is_workday": False, "name": "春节"}])
+    with app.app_context(), db.connection_context():
+        calendar = load_calendar()
+        assert calendar.year_known(2027) and calendar.is_workday(dt.date(2027, 2, 7))
+        assert calendar.is_workday(dt.date(2027, 2, 8))  # the admin's own row stays over the county's
+        assert HolidayOverride.get_by_id(dt.date(2027, 1, 1)).source == "hub"
+        again = Case.get_by_id(case.id)
+        assert again.committed_due == dt.date(2027, 1, 4) and not again.deadline_provisional
+
+
+def test_a_table_the_station_cannot_read_is_refused_in_chinese_and_changes_nothing(app):
+    from station.services.errors import DomainError
+
+    case = _taken_on_20_december(app)
+    try:
+        _county_publishes(app, [{"day": "2028-01-01", "is_workday": False, "name": "元旦"}])
+    except DomainError as exc:
+        assert "县级下发的节假日安排无法使用" in exc.message and "不在 2027 年" in exc.message
+    else:
+        raise AssertionError("a 2028 day in the 2027 table was taken")
+    with app.app_context(), db.connection_context():
+        again = Case.get_by_id(case.id)
+        assert again.committed_due == dt.date(2027, 1, 1) and again.committed_provisional
