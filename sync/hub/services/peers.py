@@ -89,6 +89,10 @@ def add_peer(area_code: str, name: str, url: str, station_code: str, secret: str
         raise ValidationError("对端县级平台的地址不能带“?”或“#”后的参数：请只填写平台的根地址。")
     if not name or not station_code or len(secret or "") < 16:
         raise ValidationError("请填写对端名称、本平台在对端的站点编码和对端签发的密钥。")
+    for value, limit, what in ((name, 100, "对端名称"), (station_code, 32, "本平台在对端的站点编码"),
+                               (url, 300, "对端地址")):
+        if len(value) > limit:  # PostgreSQL refused the row with a traceback; SQLite kept it whole
+            raise ValidationError(f"{what}过长（最多 {limit} 个字符，现在 {len(value)} 个）。")
     sealed = personal.seal_secret(secret)
     peer = Peer.get_or_none(Peer.area_code == area_code)
     if peer is None:
