@@ -347,3 +347,14 @@ def test_the_countys_batch_page_says_which_originals_go_on_to_the_county_that_ha
     rows = {no: row for row in lines.split("<tr")[2:] for no in ("CROSS-1", "LOCAL-1") if no in row}
     assert "跨域办：原件转交示范市邻县民政局" in rows["CROSS-1"] and "跨域办" not in rows["LOCAL-1"]
     assert "收到后请转交办理地" in lines
+    # "arrived at the end" was ticked by default: received so, the batch was closed and the handover
+    # on to the handling county could no longer be recorded
+    assert re.search(r'name="arrived" value="1">', page) and 'name="arrived" value="1" checked' not in page
+    received = approver.csrf_post(f"/transfers/{batch.id}/receive", {
+        "giver": "李窗口", "receiver": "县级张", "place": "县政务服务中心", "seen": "0"},
+        token_page=f"/transfers/{batch.id}", follow_redirects=True)
+    assert received.status_code == 200
+    onward = approver.csrf_post(f"/transfers/{batch.id}/receive", {
+        "giver": "县级张", "receiver": "示范市邻县民政局 王五", "place": "邻县政务服务中心", "seen": "1",
+        "arrived": "1"}, token_page=f"/transfers/{batch.id}", follow_redirects=True).get_data(as_text=True)
+    assert "已送达" in onward and "县级张 → 示范市邻县民政局 王五" in onward
