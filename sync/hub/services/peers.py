@@ -39,7 +39,7 @@ from sync.file_upload import FileUploader
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import Event, HubCase, Peer, PeerFile, PeerForward
 from sync.hub.models.base import utcnow
-from sync.hub.services import attachments, decisions, personal, stations
+from sync.hub.services import attachments, decisions, personal, stations, transfers
 from sync.hub.services.classify import named_files
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
 from websec.sealing import SealedFile
@@ -369,8 +369,15 @@ def pull_decisions(peer: Peer, client: PeerClient | None = None, report: Forward
 
 def _apply(peer: Peer, change: dict[str, Any], report: ForwardReport) -> None:
     """One change of the peer's feed: a decision on a case we forwarded is recorded; the rest is not ours."""
-    case = HubCase.get_or_none(HubCase.case_id == str(change.get("case_id") or ""))
     kind = change.get("kind")
+    if kind == protocol.CHANGE_TRANSFER_HANDOVER and isinstance(change.get("payload"), dict):
+        # the handling county received (or passed on) the originals of a case it handles
+        if transfers.record_peer_handover(peer.area_code, peer.name, change["payload"]):
+            report.details.append(f"物料流转批次 {change['payload'].get('batch_no')}：对端登记交接")
+        else:
+            report.changes_skipped += 1
+        return
+    case = HubCase.get_or_none(HubCase.case_id == str(change.get("case_id") or ""))
     if kind not in (protocol.CHANGE_CASE_STATUS, protocol.CHANGE_CONFLICT_RESOLVED) or case is None \
             or case.handling_area != peer.area_code:
         report.changes_skipped += 1  # the peer's catalogs and settings are for its own stations
