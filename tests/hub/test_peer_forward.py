@@ -231,9 +231,11 @@ def test_the_handling_countys_receipt_of_the_originals_reaches_the_village(hub_a
               "destination": "东关镇便民服务中心",
               "items": [{"material_name": "居民户口簿", "form": "copy", "copies": 1, "state": "present"}]}
     other = dict(packed, transfer_id="01JTRANSFER000000000000001", batch_no="WL-ST-A-20261201-02")
+    mixed_cross = cross_area_case(station_a, make_event)
     assert {r["status"] for r in station_a.results([
         make_event(case_id, seq=2, kind=events.ORIGINALS_PACKED, payload=packed), local,
-        make_event(local["case_id"], seq=2, kind=events.ORIGINALS_PACKED, payload=other)])} == {"accepted"}
+        make_event(local["case_id"], seq=2, kind=events.ORIGINALS_PACKED, payload=other),
+        make_event(mixed_cross, seq=2, kind=events.ORIGINALS_PACKED, payload=other)])} == {"accepted"}
     received = {"giver": "县级张", "receiver": "王五", "receiver_kind": "staff", "place": "邻县政务服务中心",
                 "at": "2026-12-02T02:00:00+00:00", "missing": [], "extra": [], "note": "", "arrived": True,
                 "recorded_by": "b-clerk", "recorded_where": "县级平台"}
@@ -241,7 +243,7 @@ def test_the_handling_countys_receipt_of_the_originals_reaches_the_village(hub_a
         {"change_id": 1, "kind": protocol.CHANGE_TRANSFER_HANDOVER, "case_id": None,
          "payload": {**received, "transfer_id": packed["transfer_id"], "batch_no": packed["batch_no"],
                      "handover_id": "H-1"}},
-        # a batch with no case B handles: B's word does not write on it
+        # a batch with this county's own case in it too: B's word does not write on it
         {"change_id": 2, "kind": protocol.CHANGE_TRANSFER_HANDOVER, "case_id": None,
          "payload": {**received, "transfer_id": other["transfer_id"], "batch_no": other["batch_no"],
                      "handover_id": "H-2"}}]
