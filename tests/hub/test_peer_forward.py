@@ -258,3 +258,16 @@ def test_the_handling_countys_receipt_of_the_originals_reaches_the_village(hub_a
         assert HubTransfer.get(HubTransfer.batch_no == other["batch_no"]).state == "in_transit"
     told = [c for c in station_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_TRANSFER_HANDOVER]
     assert [(c["payload"]["receiver"], c["payload"]["arrived"]) for c in told] == [("王五", True)]
+
+
+def test_a_case_delivered_to_the_peer_does_not_wear_the_links_later_failure(hub_app, station_a, make_event, peer_b):
+    """The case page said "最近一次转送未完成" on every case of the peer after any failed round — a case
+    whose every event the peer had confirmed too."""
+    delivered = cross_area_case(station_a, make_event)
+    forward_round(hub_app, peer_b)
+    waiting = cross_area_case(station_a, make_event)
+    peer_b.fail_with = 500
+    assert forward_round(hub_app, peer_b).error
+    approver = logged_in(hub_app, "a-clerk", "approver", "示范县窗口")
+    assert "最近一次转送未完成" not in approver.get(f"/cases/{delivered}").get_data(as_text=True)
+    assert "最近一次转送未完成：对端县级平台出错（500）" in approver.get(f"/cases/{waiting}").get_data(as_text=True)

@@ -471,6 +471,6 @@ def forward_state(case: HubCase) -> dict[str, Any] | None:
     return {"peer": peer.name if peer else None, "area": case.handling_area, "events": total,
             "received_by": stations.receiving_station_name(case.station, case.snapshot or {}),
             "acked": sum(r.state == ACKED for r in rows), "set_aside": set_aside,
-            "held_back": unanswered if set_aside else 0,
+            "held_back": unanswered if set_aside else 0, "waiting": 0 if set_aside else unanswered,
             "last_error": peer.last_error if peer else ""}
 
