@@ -63,8 +63,7 @@ def transfer_sheet(station: StationInfo, transfer: TransferDoc) -> bytes:
         story += [b.p("备注", s.heading), b.p(mask_numbers_in(transfer.note))]
     onward = sorted({ln.handling_area_name for ln in transfer.lines if ln.handling_area_name})
     if onward:  # the receipt told the resident so: a clerk filing them with this county's papers breaks it
-        story += [b.space(2), b.p(f"标“跨域办”的材料由{'、'.join(onward)}办理：县级收到后须将这些原件转交办理地，"
-                                  "并在交接记录中登记。")]
+        story += [b.space(2), b.p(f"标“跨域办”的材料由{'、'.join(onward)}办理：县级收到后须将这些原件转交办理地。")]
     story += [b.space(3), b.p("接收方请逐项核对原件，核对无误后在“核对”栏打勾并签字；如有缺失，请在备注中写明并"
                               "立即告知移出单位。", s.small)]
     footer = f"{station.name}（{station.code}）  物料流转单  批次号 {transfer.batch_no}"

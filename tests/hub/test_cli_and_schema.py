@@ -233,6 +233,9 @@ def test_linking_two_counties_from_the_command_line_says_what_to_run_where(cli_e
     own = runner.invoke(cli, ["add-peer", "141081", "示范县", "--url", "https://a.example", "--as", "X",
                               "--secret", secret])
     assert own.exit_code == 1 and "141081 是本县的行政区划代码" in own.output
+    too_long = runner.invoke(cli, ["add-peer", "141082", "邻" * 101, "--url", "https://b.example", "--as", "HUB141081",
+                                   "--secret", secret])
+    assert too_long.exit_code == 1 and "对端名称过长（最多 100 个字符，现在 101 个）" in too_long.output
     linked = runner.invoke(cli, ["add-peer", "141082", "邻县县级平台", "--url", "https://ops:s3cret@b.example/",
                                  "--as", "HUB141081", "--secret", secret])
     assert linked.exit_code == 0, linked.output

@@ -341,9 +341,31 @@ def test_the_countys_batch_page_says_which_originals_go_on_to_the_county_that_ha
               for e in (cross, local)]
     assert {r["status"] for r in station_a.results([cross, local, *packed])} == {"accepted"}
     with hub_app.app_context():
-        batch = HubTransfer.get()
-    page = approver.get(f"/transfers/{batch.id}").get_data(as_text=True)
+        mixed = HubTransfer.get()
+    page = approver.get(f"/transfers/{mixed.id}").get_data(as_text=True)
     lines = page[page.index('id="lines"'):page.index('id="handovers"')]
     rows = {no: row for row in lines.split("<tr")[2:] for no in ("CROSS-1", "LOCAL-1") if no in row}
     assert "跨域办：原件转交示范市邻县民政局" in rows["CROSS-1"] and "跨域办" not in rows["LOCAL-1"]
-    assert "收到后请转交办理地" in lines
+    # this county's own papers arrive here: the batch ends here, the cross-area ones go on apart
+    assert "请将这些原件单独转交办理地" in lines and 'name="arrived" value="1" checked' in page
+    # a batch of the handling county's originals only: "arrived at the end" was ticked by default —
+    # received so, the batch closed and the handover on to that county could no longer be recorded
+    alone = make_event(payload=case_snapshot(case_no="CROSS-2", handling_area="141082",
+                                             handling_area_name="示范市邻县民政局"))
+    own_batch = {**packed[0]["payload"], "transfer_id": "01JTRANSFER000000000000009", "batch_no": "WL-ST1-20261201-09"}
+    assert {r["status"] for r in station_a.results([
+        alone, make_event(case_id=alone["case_id"], seq=2, kind=events.ORIGINALS_PACKED, payload=own_batch)])} == {
+        "accepted"}
+    with hub_app.app_context():
+        batch = HubTransfer.get(HubTransfer.batch_no == "WL-ST1-20261201-09")
+    page = approver.get(f"/transfers/{batch.id}").get_data(as_text=True)
+    assert "本批原件均由其他县办理：收到后请转交办理地" in page
+    assert re.search(r'name="arrived" value="1">', page) and 'name="arrived" value="1" checked' not in page
+    received = approver.csrf_post(f"/transfers/{batch.id}/receive", {
+        "giver": "李窗口", "receiver": "县级张", "place": "县政务服务中心", "seen": "0"},
+        token_page=f"/transfers/{batch.id}", follow_redirects=True)
+    assert received.status_code == 200
+    onward = approver.csrf_post(f"/transfers/{batch.id}/receive", {
+        "giver": "县级张", "receiver": "示范市邻县民政局 王五", "place": "邻县政务服务中心", "seen": "1",
+        "arrived": "1"}, token_page=f"/transfers/{batch.id}", follow_redirects=True).get_data(as_text=True)
+    assert "已送达" in onward and "县级张 → 示范市邻县民政局 王五" in onward

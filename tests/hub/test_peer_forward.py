@@ -217,3 +217,57 @@ def test_the_peers_page_lists_the_handling_counties_no_peer_stands_for(hub_app, 
     with hub_app.app_context():
         peers.add_peer("141083", "另一县县级平台", "http://c.example", "HUB141081", SECRET)
     assert 'id="unlinked"' not in admin.get("/peers").get_data(as_text=True)
+
+
+def test_the_handling_countys_receipt_of_the_originals_reaches_the_village(hub_app, station_a, make_event, peer_b):
+    """Custody of a 跨域办 case's originals: county B's scan of the batch came down B's feed to county A
+    and was dropped, so the village's "where are the originals" ended at the handover out of A."""
+    from rules import events
+    from sync.hub.models import HubTransfer, HubTransferHandover
+
+    case_id = cross_area_case(station_a, make_event)
+    local = make_event()
+    packed = {"transfer_id": "01JTRANSFER000000000000000", "batch_no": "WL-ST-A-20261201-01", "direction": "up",
+              "destination": "东关镇便民服务中心",
+              "items": [{"material_name": "居民户口簿", "form": "copy", "copies": 1, "state": "present"}]}
+    other = dict(packed, transfer_id="01JTRANSFER000000000000001", batch_no="WL-ST-A-20261201-02")
+    mixed_cross = cross_area_case(station_a, make_event)
+    assert {r["status"] for r in station_a.results([
+        make_event(case_id, seq=2, kind=events.ORIGINALS_PACKED, payload=packed), local,
+        make_event(local["case_id"], seq=2, kind=events.ORIGINALS_PACKED, payload=other),
+        make_event(mixed_cross, seq=2, kind=events.ORIGINALS_PACKED, payload=other)])} == {"accepted"}
+    received = {"giver": "县级张", "receiver": "王五", "receiver_kind": "staff", "place": "邻县政务服务中心",
+                "at": "2026-12-02T02:00:00+00:00", "missing": [], "extra": [], "note": "", "arrived": True,
+                "recorded_by": "b-clerk", "recorded_where": "县级平台"}
+    peer_b.changes = [
+        {"change_id": 1, "kind": protocol.CHANGE_TRANSFER_HANDOVER, "case_id": None,
+         "payload": {**received, "transfer_id": packed["transfer_id"], "batch_no": packed["batch_no"],
+                     "handover_id": "H-1"}},
+        # a batch with this county's own case in it too: B's word does not write on it
+        {"change_id": 2, "kind": protocol.CHANGE_TRANSFER_HANDOVER, "case_id": None,
+         "payload": {**received, "transfer_id": other["transfer_id"], "batch_no": other["batch_no"],
+                     "handover_id": "H-2"}}]
+    forward_round(hub_app, peer_b)
+    approver = logged_in(hub_app, "a-clerk", "approver", "示范县窗口")
+    page = approver.get(f"/cases/{case_id}").get_data(as_text=True)
+    custody = page[page.index('id="custody"'):]
+    custody = custody[:custody.index("</section>")]
+    assert "已送达邻县政务服务中心，由 王五 接收" in custody and "（县级平台登记，邻县县级平台）" in custody
+    with hub_app.app_context():
+        assert [h.transfer.batch_no for h in HubTransferHandover.select()] == [packed["batch_no"]]
+        assert HubTransfer.get(HubTransfer.batch_no == other["batch_no"]).state == "in_transit"
+    told = [c for c in station_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_TRANSFER_HANDOVER]
+    assert [(c["payload"]["receiver"], c["payload"]["arrived"]) for c in told] == [("王五", True)]
+
+
+def test_a_case_delivered_to_the_peer_does_not_wear_the_links_later_failure(hub_app, station_a, make_event, peer_b):
+    """The case page said "最近一次转送未完成" on every case of the peer after any failed round — a case
+    whose every event the peer had confirmed too."""
+    delivered = cross_area_case(station_a, make_event)
+    forward_round(hub_app, peer_b)
+    waiting = cross_area_case(station_a, make_event)
+    peer_b.fail_with = 500
+    assert forward_round(hub_app, peer_b).error
+    approver = logged_in(hub_app, "a-clerk", "approver", "示范县窗口")
+    assert "最近一次转送未完成" not in approver.get(f"/cases/{delivered}").get_data(as_text=True)
+    assert "最近一次转送未完成：对端县级平台出错（500）" in approver.get(f"/cases/{waiting}").get_data(as_text=True)

@@ -102,6 +102,10 @@ def test_the_sheet_says_which_originals_go_on_to_the_county_that_handles_their_c
     take_cross_area_item(app)
     [cross] = queue_cases(app, 1, item_name=ITEM)
     [local] = queue_cases(app, 1)
+    form = agent.get("/transfers/new").get_data(as_text=True)
+    assert "请为它们单独建立批次" in form
+    row = form[form.index(f'value="{cross}"'):]
+    assert "跨域办 · 原件转交示范市邻县民政局" in row[:row.index("</tr>")]
     agent.post("/transfers/new", data={"case": [cross, local], "destination": "东关镇便民服务中心", "direction": "up"})
     with app.app_context(), db.connection_context():
         from station.models import TransferItem

@@ -39,7 +39,7 @@ from sync.file_upload import FileUploader
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import Event, HubCase, Peer, PeerFile, PeerForward
 from sync.hub.models.base import utcnow
-from sync.hub.services import attachments, decisions, personal, stations
+from sync.hub.services import attachments, decisions, personal, stations, transfers
 from sync.hub.services.classify import named_files
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
 from websec.sealing import SealedFile
@@ -89,6 +89,10 @@ def add_peer(area_code: str, name: str, url: str, station_code: str, secret: str
         raise ValidationError("对端县级平台的地址不能带“?”或“#”后的参数：请只填写平台的根地址。")
     if not name or not station_code or len(secret or "") < 16:
         raise ValidationError("请填写对端名称、本平台在对端的站点编码和对端签发的密钥。")
+    for value, limit, what in ((name, 100, "对端名称"), (station_code, 32, "本平台在对端的站点编码"),
+                               (url, 300, "对端地址")):
+        if len(value) > limit:  # PostgreSQL refused the row with a traceback; SQLite kept it whole
+            raise ValidationError(f"{what}过长（最多 {limit} 个字符，现在 {len(value)} 个）。")
     sealed = personal.seal_secret(secret)
     peer = Peer.get_or_none(Peer.area_code == area_code)
     if peer is None:
@@ -365,8 +369,15 @@ def pull_decisions(peer: Peer, client: PeerClient | None = None, report: Forward
 
 def _apply(peer: Peer, change: dict[str, Any], report: ForwardReport) -> None:
     """One change of the peer's feed: a decision on a case we forwarded is recorded; the rest is not ours."""
-    case = HubCase.get_or_none(HubCase.case_id == str(change.get("case_id") or ""))
     kind = change.get("kind")
+    if kind == protocol.CHANGE_TRANSFER_HANDOVER and isinstance(change.get("payload"), dict):
+        # the handling county received (or passed on) the originals of a case it handles
+        if transfers.record_peer_handover(peer.area_code, peer.name, change["payload"]):
+            report.details.append(f"物料流转批次 {change['payload'].get('batch_no')}：对端登记交接")
+        else:
+            report.changes_skipped += 1
+        return
+    case = HubCase.get_or_none(HubCase.case_id == str(change.get("case_id") or ""))
     if kind not in (protocol.CHANGE_CASE_STATUS, protocol.CHANGE_CONFLICT_RESOLVED) or case is None \
             or case.handling_area != peer.area_code:
         report.changes_skipped += 1  # the peer's catalogs and settings are for its own stations
@@ -460,6 +471,6 @@ def forward_state(case: HubCase) -> dict[str, Any] | None:
     return {"peer": peer.name if peer else None, "area": case.handling_area, "events": total,
             "received_by": stations.receiving_station_name(case.station, case.snapshot or {}),
             "acked": sum(r.state == ACKED for r in rows), "set_aside": set_aside,
-            "held_back": unanswered if set_aside else 0,
+            "held_back": unanswered if set_aside else 0, "waiting": 0 if set_aside else unanswered,
             "last_error": peer.last_error if peer else ""}
 

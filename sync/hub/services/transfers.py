@@ -276,6 +276,30 @@ def change_payload(transfer: HubTransfer, handover: HubTransferHandover) -> dict
             "arrived": bool(handover.arrived), "recorded_by": handover.recorded_by, "recorded_where": where}
 
 
+def record_peer_handover(area_code: str, peer_name: str, payload: dict[str, Any]) -> bool:
+    """A handover the county handling a 跨域办 case recorded of a batch holding its originals (its
+    ``transfer.handover`` change, read by the peer round): kept here once, and so told to the village.
+
+    Only a batch whose every case that county handles: its word writes on no other, and a batch
+    mixing this county's own cases with its would read as delivered there, this county's papers
+    too. The village's "where are the originals" then ends where they are — received by the
+    handling county — not at the handover out of this county. Returns True when kept anew.
+    """
+    transfer = HubTransfer.get_or_none(HubTransfer.transfer_id == _text(payload.get("transfer_id"), 26))
+    handover_id = _text(payload.get("handover_id"), 80 - len(area_code) - 1)  # kept as "area:id"
+    if transfer is None or not handover_id or _problem(payload):
+        return False
+    cases = HubTransferItem.select(HubTransferItem.case_id).where(
+        (HubTransferItem.transfer == transfer) & (HubTransferItem.case_id != ""))
+    handled = HubCase.select(HubCase.handling_area).where(HubCase.case_id.in_(cases)).distinct()
+    if [case.handling_area for case in handled] != [area_code]:
+        log.warning("hub: peer %s's handover of batch %s refused: not every case of the batch is handled there",
+                    area_code, transfer.batch_no)
+        return False
+    # its clerk's login means nothing here: the county is named instead
+    return _record(transfer, None, f"{area_code}:{handover_id}", {**payload, "recorded_by": peer_name})
+
+
 def record_station_handovers(station: Station, rows: Any) -> tuple[int, list[dict[str, str]]]:
     """A station's handovers of batches it does not hold (a township scanning a village's barcode).
 

@@ -53,8 +53,10 @@ def detail(transfer_id: int, errors: dict[str, str] | None = None, status: int =
     custody = transfers.custody_of(transfer)
     me = current_user.name or current_user.username
     items = transfers.items_of(transfer)
+    onward = transfers.onward(items)
     return render_template(
-        "hub/transfer.html", transfer=transfer, custody=custody, items=items, onward=transfers.onward(items),
+        "hub/transfer.html", transfer=transfer, custody=custody, items=items, onward=onward,
+        all_onward=bool(onward) and all(i.case_id in onward for i in items if i.case_id),
         handovers=transfers.handovers_of(transfer), item_states=ITEM_STATES, errors=errors or {},
         scanned=request.args.get("scanned") == "1", form=request.form if errors else {},
         defaults={"giver": custody.holder, "receiver": me if me != custody.holder else "", "place": "县级政务服务中心"},
