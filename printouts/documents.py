@@ -147,6 +147,8 @@ def _materials_table(b: Builder, materials: Sequence) -> Flowable:
         if m.status == "provided" and m.reused_from:
             # she did not hand it in today: the paper must not say an original was checked and given back
             note = f"复用{m.reused_from}核验的材料" + ("，本次再次核对原件" if m.rechecked else "")
+        elif m.status == "provided" and m.arrived_at:
+            note = f"容缺后补，{fmt_date(m.arrived_at)}已补交"
         elif m.status == "provided" and m.returned and m.form in RETURNED_ORIGINAL_NOTES:
             note = RETURNED_ORIGINAL_NOTES[m.form]
         if m.status == "deferred" and m.due_date:
