@@ -59,11 +59,11 @@ def _applicant_rows(case: CaseDoc) -> list[Row]:
         ("办理方式", MODES.get(case.mode, case.mode), False),
     ]
     if case.applicant_address:
-        rows.append(("住址", case.applicant_address, True))
+        rows.append(("住址", mask_numbers_in(case.applicant_address), True))
     if case.mode == "proxy" and (case.proxy_name or case.agent_name):
         proxy = case.proxy_name or case.agent_name
         masked = mask_id_number(case.proxy_id_number)
-        rel = f"（{case.proxy_relation}）" if case.proxy_relation else ""
+        rel = f"（{mask_numbers_in(case.proxy_relation)}）" if case.proxy_relation else ""
         rows.append(("委托代理人", f"{proxy}{rel}" + (f"  {masked}" if masked else ""), True))
     return rows
 
@@ -347,8 +347,8 @@ def authorization_letter(station: StationInfo, case: CaseDoc, layout: str | Layo
         ("委托人", case.applicant_name, False),
         (case.applicant_cert_type_name or "证件号码", mask_id_number(case.applicant_id_number), False),
         ("联系电话", mask_phone(case.applicant_phone), False),
-        ("住址", case.applicant_address, True),
-        ("受托人", proxy + (f"（{case.proxy_relation}）" if case.proxy_relation else ""), False),
+        ("住址", mask_numbers_in(case.applicant_address), True),
+        ("受托人", proxy + (f"（{mask_numbers_in(case.proxy_relation)}）" if case.proxy_relation else ""), False),
         ("受托人证件", mask_id_number(case.proxy_id_number), False),
         ("委托事项", _authorized_matters(case), True),
         ("委托权限", case.authorization_scope or "代为提交申请材料，代为填写、签署申请表及相关文书，"
@@ -443,7 +443,8 @@ def completion_notice(station: StationInfo, case: CaseDoc, layout: str | Layout 
     # where the result goes, by how it goes: the station's window was printed as the place to collect a result
     # being posted or brought to her door
     if case.pickup_method == "post":
-        where: list[Row] = [("邮寄地址", case.pickup_address or case.applicant_address or "申请时登记的地址", True)]
+        where: list[Row] = [("邮寄地址", mask_numbers_in(case.pickup_address or case.applicant_address) or "申请时登记的地址",
+                             True)]
         how = "办理结果将免费邮寄至上述地址，请注意查收；签收时请核对内容。"
     elif case.pickup_method == "hand":
         where = []
@@ -512,7 +513,7 @@ def delivery_slip(station: StationInfo, case: CaseDoc, layout: str | Layout = "a
             rows.append((f"领取人{d.collector_cert_name}", mask_id_number(d.collector_id_number), False))
         elif d.method == "post":
             rows.append(("EMS 邮件号", d.ems_no, False))
-            rows.append(("邮寄地址", d.address, True))
+            rows.append(("邮寄地址", mask_numbers_in(d.address), True))
         else:
             rows.append(("签收人", mask_numbers_in(d.receiver), False))
     story += [b.p(f"申请人{case.applicant_name}申请的“{case.item_name}”事项已办结，办理结果送达情况如下："),

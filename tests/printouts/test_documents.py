@@ -437,6 +437,21 @@ def test_numbers_typed_into_free_text_are_masked_on_paper(station: StationInfo, 
     assert "王秀兰139****2222" in flat(pdftotext(CASE_DOCS["delivery_slip"](station, hand)))
 
 
+def test_numbers_typed_into_an_address_or_a_relation_are_masked_on_paper(station: StationInfo, case: CaseDoc) -> None:
+    """An address typed with a relative's phone in it, or a proxy's relation with the relative's ID, printed whole."""
+    from printouts.data import DeliveryDoc
+
+    phone, relative_id = "13911112222", "110105199001010033"
+    typed = replace(case, applicant_address=f"张花村三组17号（儿子电话{phone}）", proxy_relation=f"儿子，身份证{relative_id}",
+                    pickup_method="post",
+                    delivery=DeliveryDoc("post", date(2025, 3, 14), ems_no="EA123456789CN", address=f"张花村三组17号 {phone}"))
+    for key in ("receipt", "authorization", "completion", "delivery_slip"):
+        text = flat(pdftotext(CASE_DOCS[key](station, typed)))
+        assert phone not in text and relative_id not in text, key
+        assert "张花村三组17号（儿子电话139****2222）" in text or "张花村三组17号139****2222" in text, key
+    assert "110105********0033" in flat(pdftotext(CASE_DOCS["authorization"](station, typed)))
+
+
 def test_an_e_licence_number_that_holds_the_id_number_is_masked_on_paper(station: StationInfo, case: CaseDoc) -> None:
     disability_card = SAMPLE_ID_NUMBER + "42"  # a 残疾人证 number is its holder's ID number and two digits
     lines = (*case.materials, MaterialLine("残疾人证", "original", 1, "e_license", e_license_no=disability_card))
