@@ -92,8 +92,9 @@ def _contact_rows(station: StationInfo, case: CaseDoc) -> list[Row]:
     agent = case.agent_name + (f"（{case.agent_phone}）" if case.agent_phone else "")
     return [
         ("代办员", agent, False),
-        # a case turned away (一次性告知) was applied for, never collected
-        ("申请时间" if case.decision == "not_collected" else "收件时间", fmt_datetime(case.received_at), False),
+        # a case turned away (一次性告知) was applied for, never collected; one the station accepted was 受理 then
+        ({"not_collected": "申请时间", "accepted": "受理时间"}.get(case.decision, "收件时间"),
+         fmt_datetime(case.received_at), False),
         ("咨询电话", case.consult_phone or station.phone, False),
         ("监督电话", case.supervise_phone or station.supervise_phone, False),
     ]

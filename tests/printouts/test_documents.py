@@ -78,6 +78,15 @@ def test_only_the_provisional_date_is_marked(font_mode: str, station: StationInf
     assert "暂定" not in text.split("承诺办结时限")[1]
 
 
+def test_a_receipt_dates_what_happened_at_the_counter(station: StationInfo) -> None:
+    """A 受理凭证 gives the day of 受理 (行政许可法 §32: acceptance dated in writing), a 收件回执 the day of 收件."""
+    when = datetime(2026, 12, 31, 16, 58)
+    accepted = flat(pdftotext(collection_receipt(station, sample_case(decision="accepted", received_at=when))))
+    collected = flat(pdftotext(collection_receipt(station, sample_case(decision="collected", received_at=when))))
+    assert "受理时间2026年12月31日16:58" in accepted and "收件时间" not in accepted
+    assert "收件时间2026年12月31日16:58" in collected and "受理时间" not in collected
+
+
 @pytest.mark.parametrize(("decision", "mode", "title"), [
     ("accepted", "assisted", "受理凭证"), ("accepted", "proxy", "受理凭证"),
     ("collected", "assisted", "收件回执"), ("collected", "proxy", "代办回执"),
