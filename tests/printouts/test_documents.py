@@ -357,6 +357,19 @@ def test_the_bundle_receipt_lists_every_item_with_its_own_case_number_under_one_
     assert "出生医学证明（由本件事前项办结后出具）" in text
 
 
+@pytest.mark.parametrize("layout", ["a4", "roll80"])
+def test_the_bundle_receipt_gives_each_items_deadlines_on_either_paper(layout: str, station: StationInfo) -> None:
+    """The 80 mm bundle receipt listed the items with no 办结期限 at all, 暂定 or not."""
+    case = sample_bundle_case()
+    items = tuple(replace(line, committed_due=date(2027, 1, 6 + n), committed_provisional=True,
+                          statutory_due=date(2026, 12, 21 + n)) for n, line in enumerate(case.bundle.items))
+    case = replace(case, bundle=replace(case.bundle, items=items))
+    text = flat(pdftotext(bundle_receipt(station, case, layout=layout), None, None, "-raw"))
+    for n, line in enumerate(items):
+        assert f"承诺至2027年1月{6 + n}日（暂定）" in text and f"法定至2026年12月{21 + n}日" in text, line.item_name
+    assert text.count("（暂定）") == len(items)
+
+
 def test_ledger_dates_and_times_fit_their_columns(station: StationInfo) -> None:
     """A due date with its provisional mark, and a month ledger's date+time, never spill into the next column."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
