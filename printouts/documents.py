@@ -39,6 +39,9 @@ from rules.privacy import (
 
 Row = tuple[str, object, bool]
 
+#: The national 政务服务便民热线: where a complaint about any government service goes when no other number is set.
+NATIONAL_HOTLINE = "12345（政务服务便民热线）"
+
 
 def receipt_title(case: CaseDoc) -> str:
     """受理凭证 only where the station holds the power to accept (DOMAIN.md "Who accepts")."""
@@ -96,7 +99,8 @@ def _contact_rows(station: StationInfo, case: CaseDoc) -> list[Row]:
         ({"not_collected": "申请时间", "accepted": "受理时间"}.get(case.decision, "收件时间"),
          fmt_datetime(case.received_at), False),
         ("咨询电话", case.consult_phone or station.phone, False),
-        ("监督电话", case.supervise_phone or station.supervise_phone, False),
+        # every notice tells her she may complain by this number: never a blank, 12345 takes any complaint
+        ("监督电话", case.supervise_phone or station.supervise_phone or NATIONAL_HOTLINE, False),
     ]
 
 

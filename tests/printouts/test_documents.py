@@ -78,6 +78,14 @@ def test_only_the_provisional_date_is_marked(font_mode: str, station: StationInf
     assert "暂定" not in text.split("承诺办结时限")[1]
 
 
+def test_a_notice_that_says_call_the_supervision_line_always_gives_one(station: StationInfo) -> None:
+    """一次性告知书: 您有权拒绝，并可拨打监督电话反映 — beside an empty 监督电话 when neither the item nor the station set one."""
+    text = flat(pdftotext(notice_missing(replace(station, supervise_phone=""), sample_case(supervise_phone=""))))
+    assert "可拨打监督电话反映" in text and "监督电话12345（政务服务便民热线）" in text
+    text = flat(pdftotext(notice_missing(replace(station, supervise_phone=""), sample_case(supervise_phone="0351-12345678"))))
+    assert "监督电话0351-12345678" in text and "便民热线" not in text
+
+
 def test_a_receipt_dates_what_happened_at_the_counter(station: StationInfo) -> None:
     """A 受理凭证 gives the day of 受理 (行政许可法 §32: acceptance dated in writing), a 收件回执 the day of 收件."""
     when = datetime(2026, 12, 31, 16, 58)
