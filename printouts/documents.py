@@ -218,7 +218,7 @@ def collection_receipt(station: StationInfo, case: CaseDoc, layout: str | Layout
     dept = case.department or "办理部门"
     if case.decision == "accepted":
         intro = (f"申请人{case.applicant_name}：您申请的“{case.item_name}”事项，申请材料齐全、符合法定形式，"
-                 f"根据《中华人民共和国行政许可法》第三十二条规定，本站依授权予以受理。")
+                 f"根据《中华人民共和国行政许可法》第三十二条规定，本站受{dept}委托，予以受理。")
     else:
         intro = (f"申请人{case.applicant_name}：本站已收到您申请“{case.item_name}”事项的下列材料，"
                  f"将{'于' if case.forward_within == '当日' else '在'}{case.forward_within}报送{dept}。本回执仅证明材料已收取，受理结果以{dept}的决定为准。")

@@ -92,6 +92,7 @@ def test_a_receipt_dates_what_happened_at_the_counter(station: StationInfo) -> N
     accepted = flat(pdftotext(collection_receipt(station, sample_case(decision="accepted", received_at=when))))
     collected = flat(pdftotext(collection_receipt(station, sample_case(decision="collected", received_at=when))))
     assert "受理时间2026年12月31日16:58" in accepted and "收件时间" not in accepted
+    assert "本站受太原市小店区人力资源和社会保障局委托，予以受理" in accepted  # in whose name the station accepts
     assert "收件时间2026年12月31日16:58" in collected and "受理时间" not in collected
 
 
