@@ -282,8 +282,11 @@ def deferral_notice(station: StationInfo, case: CaseDoc, layout: str | Layout = 
     title = "容缺受理通知书"
     b, story = _start(station, case, title, layout)
     deferred = [m for m in case.materials if m.status == "deferred"]
+    # 收件 at the station, 受理 by the department (DOMAIN.md "Who accepts"): the notice said 容缺收件（受理）
+    dept = case.department or "办理部门"
     story += [b.p(f"申请人{case.applicant_name}：您申请的“{case.item_name}”事项，主要申请材料齐全，"
-                  f"下列次要材料暂缺，现予容缺收件（受理）。请在补交期限内提交，补交期限不超过承诺办结时限。"),
+                  f"下列次要材料暂缺，本站先予容缺收件，报送{dept}审查。请在下表所列截止日期前补交，"
+                  f"补交截止日期不超过承诺办结时限。"),
               b.space(1.5), b.kv_table(_identity_rows(station, case)), b.p("容缺后补材料", b.s.heading)]
     story.append(_materials_to_act_on(b, deferred, lambda m: fmt_date(m.due_date), ("材料", "补交截止"),
                                       "补交截止日期", [0.12, 0.5, 0.38], [0.08, 0.5, 0.18, 0.24]))

@@ -203,6 +203,8 @@ def test_the_commitment_letter_says_what_each_promise_stands_for(station: Statio
 def test_deferral_notice_shows_due_dates(station: StationInfo, case: CaseDoc) -> None:
     text = flat(pdftotext(PRINTABLE_DOCUMENTS["deferral"].build(station, case)))
     assert "社会保障卡或银行账户信息" in text and "2025年3月12日" in text and "逾期" in text
+    # the station collects, the department accepts: the notice said 现予容缺收件（受理）
+    assert "本站先予容缺收件，报送太原市小店区人力资源和社会保障局审查" in text and "（受理）" not in text
 
 
 def test_many_materials_paginate_with_footer(station: StationInfo) -> None:
