@@ -16,6 +16,7 @@ from printouts.documents import (
     _issued,
     _materials_table,
     _not_needed_lines,
+    _not_yet,
     _note_list,
     _start,
     missing_materials_table,
@@ -76,7 +77,7 @@ def bundle_receipt(station: StationInfo, case: CaseDoc, layout: str = "a4") -> b
         story.append(b.grid(["序号", "事项", "办件编号", "收件结论", "办结期限"], rows, [0.06, 0.30, 0.31, 0.10, 0.23]))
     received = [m for m in bundle.materials if m.status not in NOT_HANDED_IN]
     if received:
-        story += [b.p(f"收取材料（共{len(received)}项，多个事项共用的材料只收一次）", b.s.heading),
+        story += [b.p(f"收取材料（共{len(received)}项{_not_yet(received)}，多个事项共用的材料只收一次）", b.s.heading),
                   _materials_table(b, received)]
     missing = [m for m in bundle.materials if m.status == "missing"]
     if missing:

@@ -169,6 +169,12 @@ def _materials_table(b: Builder, materials: Sequence) -> Flowable:
     return b.grid(["序号", "材料名称", "形式", "份数", "情况"], rows, [0.07, 0.45, 0.14, 0.08, 0.26])
 
 
+def _not_yet(listed: Sequence[MaterialLine]) -> str:
+    """"，其中1项容缺后补、尚未收取" — a 容缺 material is listed with the received ones but was not handed in."""
+    owed = sum(1 for m in listed if m.status == "deferred")
+    return f"，其中{owed}项容缺后补、尚未收取" if owed else ""
+
+
 def _form_copies(m: MaterialLine) -> str:
     return f"{MATERIAL_FORMS.get(m.form, m.form)}{m.copies}份"
 
@@ -228,7 +234,7 @@ def collection_receipt(station: StationInfo, case: CaseDoc, layout: str | Layout
                                                                                 case.pickup_method), False)])]
     received = [m for m in case.materials if m.status not in NOT_HANDED_IN]
     if received:
-        story += [b.p(f"收取材料（共{len(received)}项）", b.s.heading), _materials_table(b, received)]
+        story += [b.p(f"收取材料（共{len(received)}项{_not_yet(received)}）", b.s.heading), _materials_table(b, received)]
     deferred = [m for m in case.materials if m.status == "deferred"]
     missing = [m for m in case.materials if m.status == "missing"]
     paper = "凭证" if case.decision == "accepted" else "回执"

@@ -200,6 +200,15 @@ def test_the_commitment_letter_says_what_each_promise_stands_for(station: Statio
         assert "居民身份证" not in table and "份" not in table
 
 
+def test_the_receipt_does_not_count_a_deferred_material_as_received(station: StationInfo, case: CaseDoc) -> None:
+    """收取材料（共5项） counted the 容缺 material still to come among what the station received."""
+    text = flat(pdftotext(collection_receipt(station, case)))
+    assert "收取材料（共5项，其中1项容缺后补、尚未收取）" in text
+    deferred = replace(case, materials=(*case.materials, MaterialLine("村委会证明", "original", 1, "deferred",
+                                                                       due_date=date(2025, 3, 12))))
+    assert "收取材料（共6项，其中2项容缺后补、尚未收取）" in flat(pdftotext(collection_receipt(station, deferred)))
+
+
 def test_deferral_notice_shows_due_dates(station: StationInfo, case: CaseDoc) -> None:
     text = flat(pdftotext(PRINTABLE_DOCUMENTS["deferral"].build(station, case)))
     assert "社会保障卡或银行账户信息" in text and "2025年3月12日" in text and "逾期" in text
