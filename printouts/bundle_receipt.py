@@ -20,6 +20,7 @@ from printouts.documents import (
     _note_list,
     _start,
     missing_materials_table,
+    where_to_look,
 )
 from printouts.layout import Builder, deadline_text
 from rules.labels import CASE_STATUSES, INTAKE_DECISIONS, NOT_HANDED_IN, PICKUP_METHODS
@@ -87,7 +88,7 @@ def bundle_receipt(station: StationInfo, case: CaseDoc, layout: str = "a4") -> b
                   b.p((f"{turned_away}因缺少必要材料暂未收件。" if turned_away else "")
                       + "现将需要补齐的全部材料一次性告知如下，请补齐后携带本回执到本站办理，无需再次说明情况。"),
                   missing_materials_table(b, missing)]
-    notes = ["请妥善保管本回执，凭查询码或扫描二维码可查询本件事全部事项的办理进度。",
+    notes = [f"请妥善保管本回执。扫描二维码{where_to_look(station, case)}即可查询本件事全部事项的办理进度。",
              "各事项分别办结、分别送达；领取结果时请携带本回执及申请人身份证件。"]
     not_needed = _not_needed_lines(bundle.materials)
     if not_needed:

@@ -116,6 +116,15 @@ def _identity_rows(station: StationInfo, case: CaseDoc) -> list[Row]:
             *_contact_rows(station, case), *_deadline_rows(case)]
 
 
+def where_to_look(station: StationInfo, case: CaseDoc) -> str:
+    """"，或登录 https://…/q 输入查询码 K7Q4-9MZD，" — the address to type the code into, for a resident with no phone
+    to scan the QR with; only the county's public address, which she can reach from home (the station's page is
+    its own)."""
+    if not station.public_url:
+        return "或凭查询码"
+    return f"，或登录 {station.public_url.rstrip('/')}/q 输入查询码 {case.query_code}，"
+
+
 def _start(station: StationInfo, case: CaseDoc, title: str, layout: str | Layout) -> tuple[Builder, list[Flowable]]:
     b = Builder(cjk_font(), get_layout(layout))
     story = b.header(station.name, station.code, title, case.case_no, case.query_code,
@@ -238,7 +247,7 @@ def collection_receipt(station: StationInfo, case: CaseDoc, layout: str | Layout
     deferred = [m for m in case.materials if m.status == "deferred"]
     missing = [m for m in case.materials if m.status == "missing"]
     paper = "凭证" if case.decision == "accepted" else "回执"
-    notes = [f"请妥善保管本{paper}，凭查询码或扫描二维码查询办理进度，办结后可对本次服务进行评价。",
+    notes = [f"请妥善保管本{paper}。扫描二维码{where_to_look(station, case)}即可查询办理进度，办结后可对本次服务进行评价。",
              f"领取结果时请携带本{paper}及申请人身份证件；委托他人领取的，另需委托书及代领人身份证件。"]
     not_needed = _not_needed_lines(case.materials)
     if not_needed:

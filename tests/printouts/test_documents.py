@@ -209,6 +209,16 @@ def test_the_receipt_does_not_count_a_deferred_material_as_received(station: Sta
     assert "收取材料（共6项，其中2项容缺后补、尚未收取）" in flat(pdftotext(collection_receipt(station, deferred)))
 
 
+@pytest.mark.parametrize("build", [collection_receipt, bundle_receipt])
+def test_a_receipt_gives_the_address_to_type_the_code_into(build, station: StationInfo) -> None:
+    """A resident with no phone to scan the QR was told 凭查询码…查询 and not where: the county's address is printed."""
+    case = sample_bundle_case() if build is bundle_receipt else sample_case()
+    county = replace(station, public_url="https://zwfw.sfx.gov.cn/")
+    text = flat(pdftotext(build(county, case), None, None, "-raw"))
+    assert f"扫描二维码，或登录https://zwfw.sfx.gov.cn/q输入查询码{case.query_code}，即可查询" in text
+    assert "或登录" not in flat(pdftotext(build(station, case)))  # the station's own page is out of reach from home
+
+
 def test_deferral_notice_shows_due_dates(station: StationInfo, case: CaseDoc) -> None:
     text = flat(pdftotext(PRINTABLE_DOCUMENTS["deferral"].build(station, case)))
     assert "社会保障卡或银行账户信息" in text and "2025年3月12日" in text and "逾期" in text
