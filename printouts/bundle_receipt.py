@@ -10,6 +10,7 @@ from reportlab.platypus import Flowable
 
 from printouts.data import BundleDoc, BundleItemLine, CaseDoc, StationInfo
 from printouts.documents import (
+    BUNDLE_RECEIPT_TITLE,
     _applicant_rows,
     _contact_rows,
     _finish,
@@ -25,7 +26,7 @@ from printouts.documents import (
 from printouts.layout import Builder, deadline_text
 from rules.labels import CASE_STATUSES, INTAKE_DECISIONS, NOT_HANDED_IN, PICKUP_METHODS
 
-TITLE = "一件事收件回执"
+TITLE = BUNDLE_RECEIPT_TITLE
 
 
 def _dates(line: BundleItemLine) -> list[str]:

@@ -43,6 +43,10 @@ Row = tuple[str, object, bool]
 NATIONAL_HOTLINE = "12345（政务服务便民热线）"
 
 
+#: The one receipt of a 一件事 (printouts.bundle_receipt), named here so other papers can refer the resident to it.
+BUNDLE_RECEIPT_TITLE = "一件事收件回执"
+
+
 def receipt_title(case: CaseDoc) -> str:
     """受理凭证 only where the station holds the power to accept (DOMAIN.md "Who accepts")."""
     if case.decision == "accepted":
@@ -278,7 +282,7 @@ def notice_missing(station: StationInfo, case: CaseDoc, layout: str | Layout = "
         # was collected (or accepted), and this paper must not tell her it was not
         done = "受理" if case.decision == "accepted" else "收件"
         intro = (f"申请人{case.applicant_name}：您于{fmt_datetime(case.received_at)}申请办理“{case.item_name}”事项，"
-                 f"本站已{done}（见{receipt_title(case)}）。下列材料尚未提交，现将需要补齐的全部材料一次性告知如下"
+                 f"本站已{done}（见{BUNDLE_RECEIPT_TITLE if case.bundle else receipt_title(case)}）。下列材料尚未提交，现将需要补齐的全部材料一次性告知如下"
                  f"（共{len(missing)}项）。请补齐后携带本告知书交至本站，无需再次说明情况。")
         last_note = f"补交材料不影响本次{done}，本站收取后报送办理部门。"
     story += [b.p(intro), b.space(1.5), b.kv_table(_identity_rows(station, case))]

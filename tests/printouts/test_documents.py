@@ -184,6 +184,8 @@ def test_a_taken_in_cases_notice_and_receipt_agree_on_the_material_still_to_brin
     text = flat(pdftotext(collection_receipt(station, case)))
     assert flat(f"尚未提交的材料（共1项）：{photo.name}。请按《一次性告知书》补齐后交至本站。") in text
     assert f"请妥善保管本{receipt[-2:]}" in text
+    in_bundle = replace(case, bundle=sample_bundle_case().bundle)  # its one receipt is the 一件事's
+    assert "（见一件事收件回执）" in flat(pdftotext(notice_missing(station, in_bundle)))
 
 
 def test_the_commitment_letter_says_what_each_promise_stands_for(station: StationInfo) -> None:
