@@ -6,32 +6,42 @@ paper that lists each item with the case number the county files it under (issue
 
 from __future__ import annotations
 
+from reportlab.platypus import Flowable
+
 from printouts.data import BundleDoc, BundleItemLine, CaseDoc, StationInfo
 from printouts.documents import (
+    BUNDLE_RECEIPT_TITLE,
     _applicant_rows,
     _contact_rows,
     _finish,
     _issued,
     _materials_table,
     _not_needed_lines,
+    _not_yet,
     _note_list,
     _start,
     missing_materials_table,
+    where_to_look,
 )
-from printouts.layout import deadline_text
+from printouts.layout import Builder, deadline_text
 from rules.labels import CASE_STATUSES, INTAKE_DECISIONS, NOT_HANDED_IN, PICKUP_METHODS
 
-TITLE = "一件事收件回执"
+TITLE = BUNDLE_RECEIPT_TITLE
 
 
-def _dates(line: BundleItemLine) -> str:
+def _dates(line: BundleItemLine) -> list[str]:
     """承诺 and 法定 dates of one item, each marked 暂定 where it is provisional."""
     parts = []
     if line.committed_due:
-        parts.append("承诺 " + deadline_text("", line.committed_due, line.committed_provisional, ""))
+        parts.append("承诺" + deadline_text("", line.committed_due, line.committed_provisional, ""))
     if line.statutory_due:
-        parts.append("法定 " + deadline_text("", line.statutory_due, line.statutory_provisional, ""))
-    return "\n".join(parts) or "—"
+        parts.append("法定" + deadline_text("", line.statutory_due, line.statutory_provisional, ""))
+    return parts or ["—"]
+
+
+def _lines(b: Builder, parts: list[str]) -> Flowable:
+    """One table cell of several lines (a Paragraph reads a newline as a space)."""
+    return b.pm("<br/>".join(b.esc(part) for part in parts), b.s.cell)
 
 
 def _alone(case: CaseDoc) -> BundleDoc:
@@ -54,19 +64,22 @@ def bundle_receipt(station: StationInfo, case: CaseDoc, layout: str = "a4") -> b
               b.kv_table([("一件事", bundle.name, True), *_applicant_rows(case), *_contact_rows(station, case),
                           ("当前进度", CASE_STATUSES.get(bundle.state, bundle.state), False),
                           ("取件方式", PICKUP_METHODS.get(case.pickup_method, case.pickup_method), False)])]
-    rows = [[str(i), line.item_name + (f"\n事项编码 {line.item_code}" if line.item_code else ""), line.case_no, INTAKE_DECISIONS.get(line.decision, line.decision),
-             _dates(line)]
-            for i, line in enumerate(bundle.items, 1)]
+    story.append(b.p("包含事项", b.s.heading))
+    rows: list[list[object]] = []
+    for i, line in enumerate(bundle.items, 1):
+        item = [line.item_name, *([f"事项编码 {line.item_code}"] if line.item_code else [])]
+        decision = INTAKE_DECISIONS.get(line.decision, line.decision)
+        if b.layout.roll:  # one line each under the item: 72 mm has no room for columns, and no deadline is left off
+            rows.append([str(i), _lines(b, [*item, line.case_no, f"{decision}：" + "；".join(_dates(line))])])
+        else:
+            rows.append([str(i), _lines(b, item), line.case_no, decision, _lines(b, _dates(line))])
     if b.layout.roll:
-        story += [b.p("包含事项", b.s.heading),
-                  b.grid(["序号", "事项 / 办件编号", "收件"], [[r[0], f"{r[1]}\n{r[2]}", r[3]] for r in rows],
-                         [0.1, 0.62, 0.28])]
+        story.append(b.grid(["序号", "事项 / 办件编号 / 收件及办结期限"], rows, [0.1, 0.9]))
     else:
-        story += [b.p("包含事项", b.s.heading),
-                  b.grid(["序号", "事项", "办件编号", "收件结论", "办结期限"], rows, [0.06, 0.30, 0.31, 0.10, 0.23])]
+        story.append(b.grid(["序号", "事项", "办件编号", "收件结论", "办结期限"], rows, [0.06, 0.30, 0.31, 0.10, 0.23]))
     received = [m for m in bundle.materials if m.status not in NOT_HANDED_IN]
     if received:
-        story += [b.p(f"收取材料（共{len(received)}项，多个事项共用的材料只收一次）", b.s.heading),
+        story += [b.p(f"收取材料（共{len(received)}项{_not_yet(received)}，多个事项共用的材料只收一次）", b.s.heading),
                   _materials_table(b, received)]
     missing = [m for m in bundle.materials if m.status == "missing"]
     if missing:
@@ -76,7 +89,7 @@ def bundle_receipt(station: StationInfo, case: CaseDoc, layout: str = "a4") -> b
                   b.p((f"{turned_away}因缺少必要材料暂未收件。" if turned_away else "")
                       + "现将需要补齐的全部材料一次性告知如下，请补齐后携带本回执到本站办理，无需再次说明情况。"),
                   missing_materials_table(b, missing)]
-    notes = ["请妥善保管本回执，凭查询码或扫描二维码可查询本件事全部事项的办理进度。",
+    notes = [f"请妥善保管本回执。扫描二维码{where_to_look(station, case)}即可查询本件事全部事项的办理进度。",
              "各事项分别办结、分别送达；领取结果时请携带本回执及申请人身份证件。"]
     not_needed = _not_needed_lines(bundle.materials)
     if not_needed:

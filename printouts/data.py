@@ -49,6 +49,8 @@ class MaterialLine:
     # ``rechecked``: the agent looked at the original again this time all the same
     reused_from: str = ""
     rechecked: bool = False
+    # a deferred (容缺) material handed in after intake: when — a reprinted receipt is her proof she brought it in time
+    arrived_at: datetime | None = None
 
 
 @dataclass(frozen=True)

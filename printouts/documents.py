@@ -39,6 +39,13 @@ from rules.privacy import (
 
 Row = tuple[str, object, bool]
 
+#: The national 政务服务便民热线: where a complaint about any government service goes when no other number is set.
+NATIONAL_HOTLINE = "12345（政务服务便民热线）"
+
+
+#: The one receipt of a 一件事 (printouts.bundle_receipt), named here so other papers can refer the resident to it.
+BUNDLE_RECEIPT_TITLE = "一件事收件回执"
+
 
 def receipt_title(case: CaseDoc) -> str:
     """受理凭证 only where the station holds the power to accept (DOMAIN.md "Who accepts")."""
@@ -59,11 +66,11 @@ def _applicant_rows(case: CaseDoc) -> list[Row]:
         ("办理方式", MODES.get(case.mode, case.mode), False),
     ]
     if case.applicant_address:
-        rows.append(("住址", case.applicant_address, True))
+        rows.append(("住址", mask_numbers_in(case.applicant_address), True))
     if case.mode == "proxy" and (case.proxy_name or case.agent_name):
         proxy = case.proxy_name or case.agent_name
         masked = mask_id_number(case.proxy_id_number)
-        rel = f"（{case.proxy_relation}）" if case.proxy_relation else ""
+        rel = f"（{mask_numbers_in(case.proxy_relation)}）" if case.proxy_relation else ""
         rows.append(("委托代理人", f"{proxy}{rel}" + (f"  {masked}" if masked else ""), True))
     return rows
 
@@ -92,10 +99,12 @@ def _contact_rows(station: StationInfo, case: CaseDoc) -> list[Row]:
     agent = case.agent_name + (f"（{case.agent_phone}）" if case.agent_phone else "")
     return [
         ("代办员", agent, False),
-        # a case turned away (一次性告知) was applied for, never collected
-        ("申请时间" if case.decision == "not_collected" else "收件时间", fmt_datetime(case.received_at), False),
+        # a case turned away (一次性告知) was applied for, never collected; one the station accepted was 受理 then
+        ({"not_collected": "申请时间", "accepted": "受理时间"}.get(case.decision, "收件时间"),
+         fmt_datetime(case.received_at), False),
         ("咨询电话", case.consult_phone or station.phone, False),
-        ("监督电话", case.supervise_phone or station.supervise_phone, False),
+        # every notice tells her she may complain by this number: never a blank, 12345 takes any complaint
+        ("监督电话", case.supervise_phone or station.supervise_phone or NATIONAL_HOTLINE, False),
     ]
 
 
@@ -109,6 +118,15 @@ def _cross_area_rows(station: StationInfo, case: CaseDoc) -> list[Row]:
 def _identity_rows(station: StationInfo, case: CaseDoc) -> list[Row]:
     return [*_item_rows(case), *_cross_area_rows(station, case), *_applicant_rows(case),
             *_contact_rows(station, case), *_deadline_rows(case)]
+
+
+def where_to_look(station: StationInfo, case: CaseDoc) -> str:
+    """"，或登录 https://…/q 输入查询码 K7Q4-9MZD，" — the address to type the code into, for a resident with no phone
+    to scan the QR with; only the county's public address, which she can reach from home (the station's page is
+    its own)."""
+    if not station.public_url:
+        return "或凭查询码"
+    return f"，或登录 {station.public_url.rstrip('/')}/q 输入查询码 {case.query_code}，"
 
 
 def _start(station: StationInfo, case: CaseDoc, title: str, layout: str | Layout) -> tuple[Builder, list[Flowable]]:
@@ -147,6 +165,8 @@ def _materials_table(b: Builder, materials: Sequence) -> Flowable:
         if m.status == "provided" and m.reused_from:
             # she did not hand it in today: the paper must not say an original was checked and given back
             note = f"复用{m.reused_from}核验的材料" + ("，本次再次核对原件" if m.rechecked else "")
+        elif m.status == "provided" and m.arrived_at:
+            note = f"容缺后补，{fmt_date(m.arrived_at)}已补交"
         elif m.status == "provided" and m.returned and m.form in RETURNED_ORIGINAL_NOTES:
             note = RETURNED_ORIGINAL_NOTES[m.form]
         if m.status == "deferred" and m.due_date:
@@ -160,6 +180,12 @@ def _materials_table(b: Builder, materials: Sequence) -> Flowable:
     if b.layout.roll:
         return b.grid(["序号", "材料名称", "形式/份数"], rows, [0.1, 0.5, 0.4])
     return b.grid(["序号", "材料名称", "形式", "份数", "情况"], rows, [0.07, 0.45, 0.14, 0.08, 0.26])
+
+
+def _not_yet(listed: Sequence[MaterialLine]) -> str:
+    """"，其中1项容缺后补、尚未收取" — a 容缺 material is listed with the received ones but was not handed in."""
+    owed = sum(1 for m in listed if m.status == "deferred")
+    return f"，其中{owed}项容缺后补、尚未收取" if owed else ""
 
 
 def _form_copies(m: MaterialLine) -> str:
@@ -211,7 +237,7 @@ def collection_receipt(station: StationInfo, case: CaseDoc, layout: str | Layout
     dept = case.department or "办理部门"
     if case.decision == "accepted":
         intro = (f"申请人{case.applicant_name}：您申请的“{case.item_name}”事项，申请材料齐全、符合法定形式，"
-                 f"根据《中华人民共和国行政许可法》第三十二条规定，本站依授权予以受理。")
+                 f"根据《中华人民共和国行政许可法》第三十二条规定，本站受{dept}委托，予以受理。")
     else:
         intro = (f"申请人{case.applicant_name}：本站已收到您申请“{case.item_name}”事项的下列材料，"
                  f"将{'于' if case.forward_within == '当日' else '在'}{case.forward_within}报送{dept}。本回执仅证明材料已收取，受理结果以{dept}的决定为准。")
@@ -221,11 +247,11 @@ def collection_receipt(station: StationInfo, case: CaseDoc, layout: str | Layout
                                                                                 case.pickup_method), False)])]
     received = [m for m in case.materials if m.status not in NOT_HANDED_IN]
     if received:
-        story += [b.p(f"收取材料（共{len(received)}项）", b.s.heading), _materials_table(b, received)]
+        story += [b.p(f"收取材料（共{len(received)}项{_not_yet(received)}）", b.s.heading), _materials_table(b, received)]
     deferred = [m for m in case.materials if m.status == "deferred"]
     missing = [m for m in case.materials if m.status == "missing"]
     paper = "凭证" if case.decision == "accepted" else "回执"
-    notes = [f"请妥善保管本{paper}，凭查询码或扫描二维码查询办理进度，办结后可对本次服务进行评价。",
+    notes = [f"请妥善保管本{paper}。扫描二维码{where_to_look(station, case)}即可查询办理进度，办结后可对本次服务进行评价。",
              f"领取结果时请携带本{paper}及申请人身份证件；委托他人领取的，另需委托书及代领人身份证件。"]
     not_needed = _not_needed_lines(case.materials)
     if not_needed:
@@ -256,7 +282,7 @@ def notice_missing(station: StationInfo, case: CaseDoc, layout: str | Layout = "
         # was collected (or accepted), and this paper must not tell her it was not
         done = "受理" if case.decision == "accepted" else "收件"
         intro = (f"申请人{case.applicant_name}：您于{fmt_datetime(case.received_at)}申请办理“{case.item_name}”事项，"
-                 f"本站已{done}（见{receipt_title(case)}）。下列材料尚未提交，现将需要补齐的全部材料一次性告知如下"
+                 f"本站已{done}（见{BUNDLE_RECEIPT_TITLE if case.bundle else receipt_title(case)}）。下列材料尚未提交，现将需要补齐的全部材料一次性告知如下"
                  f"（共{len(missing)}项）。请补齐后携带本告知书交至本站，无需再次说明情况。")
         last_note = f"补交材料不影响本次{done}，本站收取后报送办理部门。"
     story += [b.p(intro), b.space(1.5), b.kv_table(_identity_rows(station, case))]
@@ -275,8 +301,11 @@ def deferral_notice(station: StationInfo, case: CaseDoc, layout: str | Layout = 
     title = "容缺受理通知书"
     b, story = _start(station, case, title, layout)
     deferred = [m for m in case.materials if m.status == "deferred"]
+    # 收件 at the station, 受理 by the department (DOMAIN.md "Who accepts"): the notice said 容缺收件（受理）
+    dept = case.department or "办理部门"
     story += [b.p(f"申请人{case.applicant_name}：您申请的“{case.item_name}”事项，主要申请材料齐全，"
-                  f"下列次要材料暂缺，现予容缺收件（受理）。请在补交期限内提交，补交期限不超过承诺办结时限。"),
+                  f"下列次要材料暂缺，本站先予容缺收件，报送{dept}审查。请在下表所列截止日期前补交，"
+                  f"补交截止日期不超过承诺办结时限。"),
               b.space(1.5), b.kv_table(_identity_rows(station, case)), b.p("容缺后补材料", b.s.heading)]
     story.append(_materials_to_act_on(b, deferred, lambda m: fmt_date(m.due_date), ("材料", "补交截止"),
                                       "补交截止日期", [0.12, 0.5, 0.38], [0.08, 0.5, 0.18, 0.24]))
@@ -345,8 +374,8 @@ def authorization_letter(station: StationInfo, case: CaseDoc, layout: str | Layo
         ("委托人", case.applicant_name, False),
         (case.applicant_cert_type_name or "证件号码", mask_id_number(case.applicant_id_number), False),
         ("联系电话", mask_phone(case.applicant_phone), False),
-        ("住址", case.applicant_address, True),
-        ("受托人", proxy + (f"（{case.proxy_relation}）" if case.proxy_relation else ""), False),
+        ("住址", mask_numbers_in(case.applicant_address), True),
+        ("受托人", proxy + (f"（{mask_numbers_in(case.proxy_relation)}）" if case.proxy_relation else ""), False),
         ("受托人证件", mask_id_number(case.proxy_id_number), False),
         ("委托事项", _authorized_matters(case), True),
         ("委托权限", case.authorization_scope or "代为提交申请材料，代为填写、签署申请表及相关文书，"
@@ -441,7 +470,8 @@ def completion_notice(station: StationInfo, case: CaseDoc, layout: str | Layout 
     # where the result goes, by how it goes: the station's window was printed as the place to collect a result
     # being posted or brought to her door
     if case.pickup_method == "post":
-        where: list[Row] = [("邮寄地址", case.pickup_address or case.applicant_address or "申请时登记的地址", True)]
+        where: list[Row] = [("邮寄地址", mask_numbers_in(case.pickup_address or case.applicant_address) or "申请时登记的地址",
+                             True)]
         how = "办理结果将免费邮寄至上述地址，请注意查收；签收时请核对内容。"
     elif case.pickup_method == "hand":
         where = []
@@ -510,7 +540,7 @@ def delivery_slip(station: StationInfo, case: CaseDoc, layout: str | Layout = "a
             rows.append((f"领取人{d.collector_cert_name}", mask_id_number(d.collector_id_number), False))
         elif d.method == "post":
             rows.append(("EMS 邮件号", d.ems_no, False))
-            rows.append(("邮寄地址", d.address, True))
+            rows.append(("邮寄地址", mask_numbers_in(d.address), True))
         else:
             rows.append(("签收人", mask_numbers_in(d.receiver), False))
     story += [b.p(f"申请人{case.applicant_name}申请的“{case.item_name}”事项已办结，办理结果送达情况如下："),

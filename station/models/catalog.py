@@ -69,7 +69,8 @@ class ServiceItem(BaseModel):
 
     @property
     def statutory_text(self) -> str:
-        return limit_text({"value": self.statutory_value, "unit": self.statutory_unit})
+        # an instant item's legal limit of 0 is 即时办结 on the receipt, as its committed one is: not "0个工作日"
+        return limit_text({"value": self.statutory_value, "unit": self.statutory_unit}, instant=self.kind == "instant")
 
     @property
     def committed_text(self) -> str:

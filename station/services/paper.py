@@ -96,6 +96,8 @@ def _material_lines(case: Case) -> list[MaterialLine]:
             e_license_no=m.e_license_no, source=m.source, description=spec.description if spec else "",
             returned=bool(spec and spec.e_license),  # a certificate: its original goes back to the resident
             note=m.supplied_note if m.status == "not_applicable" else "",
+            # record_arrival keeps the 容缺 due date on the material it marks provided (a 补正 answer clears it)
+            arrived_at=m.received_at if m.status == "provided" and m.due_date and m.supplied_as else None,
             **_reuse(m),
         ))
     return lines

@@ -78,6 +78,24 @@ def test_only_the_provisional_date_is_marked(font_mode: str, station: StationInf
     assert "暂定" not in text.split("承诺办结时限")[1]
 
 
+def test_a_notice_that_says_call_the_supervision_line_always_gives_one(station: StationInfo) -> None:
+    """一次性告知书: 您有权拒绝，并可拨打监督电话反映 — beside an empty 监督电话 when neither the item nor the station set one."""
+    text = flat(pdftotext(notice_missing(replace(station, supervise_phone=""), sample_case(supervise_phone=""))))
+    assert "可拨打监督电话反映" in text and "监督电话12345（政务服务便民热线）" in text
+    text = flat(pdftotext(notice_missing(replace(station, supervise_phone=""), sample_case(supervise_phone="0351-12345678"))))
+    assert "监督电话0351-12345678" in text and "便民热线" not in text
+
+
+def test_a_receipt_dates_what_happened_at_the_counter(station: StationInfo) -> None:
+    """A 受理凭证 gives the day of 受理 (行政许可法 §32: acceptance dated in writing), a 收件回执 the day of 收件."""
+    when = datetime(2026, 12, 31, 16, 58)
+    accepted = flat(pdftotext(collection_receipt(station, sample_case(decision="accepted", received_at=when))))
+    collected = flat(pdftotext(collection_receipt(station, sample_case(decision="collected", received_at=when))))
+    assert "受理时间2026年12月31日16:58" in accepted and "收件时间" not in accepted
+    assert "本站受太原市小店区人力资源和社会保障局委托，予以受理" in accepted  # in whose name the station accepts
+    assert "收件时间2026年12月31日16:58" in collected and "受理时间" not in collected
+
+
 @pytest.mark.parametrize(("decision", "mode", "title"), [
     ("accepted", "assisted", "受理凭证"), ("accepted", "proxy", "受理凭证"),
     ("collected", "assisted", "收件回执"), ("collected", "proxy", "代办回执"),
@@ -166,6 +184,8 @@ def test_a_taken_in_cases_notice_and_receipt_agree_on_the_material_still_to_brin
     text = flat(pdftotext(collection_receipt(station, case)))
     assert flat(f"尚未提交的材料（共1项）：{photo.name}。请按《一次性告知书》补齐后交至本站。") in text
     assert f"请妥善保管本{receipt[-2:]}" in text
+    in_bundle = replace(case, bundle=sample_bundle_case().bundle)  # its one receipt is the 一件事's
+    assert "（见一件事收件回执）" in flat(pdftotext(notice_missing(station, in_bundle)))
 
 
 def test_the_commitment_letter_says_what_each_promise_stands_for(station: StationInfo) -> None:
@@ -182,9 +202,30 @@ def test_the_commitment_letter_says_what_each_promise_stands_for(station: Statio
         assert "居民身份证" not in table and "份" not in table
 
 
+def test_the_receipt_does_not_count_a_deferred_material_as_received(station: StationInfo, case: CaseDoc) -> None:
+    """收取材料（共5项） counted the 容缺 material still to come among what the station received."""
+    text = flat(pdftotext(collection_receipt(station, case)))
+    assert "收取材料（共5项，其中1项容缺后补、尚未收取）" in text
+    deferred = replace(case, materials=(*case.materials, MaterialLine("村委会证明", "original", 1, "deferred",
+                                                                       due_date=date(2025, 3, 12))))
+    assert "收取材料（共6项，其中2项容缺后补、尚未收取）" in flat(pdftotext(collection_receipt(station, deferred)))
+
+
+@pytest.mark.parametrize("build", [collection_receipt, bundle_receipt])
+def test_a_receipt_gives_the_address_to_type_the_code_into(build, station: StationInfo) -> None:
+    """A resident with no phone to scan the QR was told 凭查询码…查询 and not where: the county's address is printed."""
+    case = sample_bundle_case() if build is bundle_receipt else sample_case()
+    county = replace(station, public_url="https://zwfw.sfx.gov.cn/")
+    text = flat(pdftotext(build(county, case), None, None, "-raw"))
+    assert f"扫描二维码，或登录https://zwfw.sfx.gov.cn/q输入查询码{case.query_code}，即可查询" in text
+    assert "或登录" not in flat(pdftotext(build(station, case)))  # the station's own page is out of reach from home
+
+
 def test_deferral_notice_shows_due_dates(station: StationInfo, case: CaseDoc) -> None:
     text = flat(pdftotext(PRINTABLE_DOCUMENTS["deferral"].build(station, case)))
     assert "社会保障卡或银行账户信息" in text and "2025年3月12日" in text and "逾期" in text
+    # the station collects, the department accepts: the notice said 现予容缺收件（受理）
+    assert "本站先予容缺收件，报送太原市小店区人力资源和社会保障局审查" in text and "（受理）" not in text
 
 
 def test_many_materials_paginate_with_footer(station: StationInfo) -> None:
@@ -348,6 +389,19 @@ def test_the_bundle_receipt_lists_every_item_with_its_own_case_number_under_one_
     assert "出生医学证明（由本件事前项办结后出具）" in text
 
 
+@pytest.mark.parametrize("layout", ["a4", "roll80"])
+def test_the_bundle_receipt_gives_each_items_deadlines_on_either_paper(layout: str, station: StationInfo) -> None:
+    """The 80 mm bundle receipt listed the items with no 办结期限 at all, 暂定 or not."""
+    case = sample_bundle_case()
+    items = tuple(replace(line, committed_due=date(2027, 1, 6 + n), committed_provisional=True,
+                          statutory_due=date(2026, 12, 21 + n)) for n, line in enumerate(case.bundle.items))
+    case = replace(case, bundle=replace(case.bundle, items=items))
+    text = flat(pdftotext(bundle_receipt(station, case, layout=layout), None, None, "-raw"))
+    for n, line in enumerate(items):
+        assert f"承诺至2027年1月{6 + n}日（暂定）" in text and f"法定至2026年12月{21 + n}日" in text, line.item_name
+    assert text.count("（暂定）") == len(items)
+
+
 def test_ledger_dates_and_times_fit_their_columns(station: StationInfo) -> None:
     """A due date with its provisional mark, and a month ledger's date+time, never spill into the next column."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -435,6 +489,21 @@ def test_numbers_typed_into_free_text_are_masked_on_paper(station: StationInfo, 
         assert flat(masked) in seen, masked
     hand = replace(typed, delivery=DeliveryDoc("hand", date(2025, 3, 14), receiver=f"王秀兰{phone}"))
     assert "王秀兰139****2222" in flat(pdftotext(CASE_DOCS["delivery_slip"](station, hand)))
+
+
+def test_numbers_typed_into_an_address_or_a_relation_are_masked_on_paper(station: StationInfo, case: CaseDoc) -> None:
+    """An address typed with a relative's phone in it, or a proxy's relation with the relative's ID, printed whole."""
+    from printouts.data import DeliveryDoc
+
+    phone, relative_id = "13911112222", "110105199001010033"
+    typed = replace(case, applicant_address=f"张花村三组17号（儿子电话{phone}）", proxy_relation=f"儿子，身份证{relative_id}",
+                    pickup_method="post",
+                    delivery=DeliveryDoc("post", date(2025, 3, 14), ems_no="EA123456789CN", address=f"张花村三组17号 {phone}"))
+    for key in ("receipt", "authorization", "completion", "delivery_slip"):
+        text = flat(pdftotext(CASE_DOCS[key](station, typed)))
+        assert phone not in text and relative_id not in text, key
+        assert "张花村三组17号（儿子电话139****2222）" in text or "张花村三组17号139****2222" in text, key
+    assert "儿子，身份证110105********0033" in flat(pdftotext(CASE_DOCS["authorization"](station, typed), None, None, "-raw"))
 
 
 def test_an_e_licence_number_that_holds_the_id_number_is_masked_on_paper(station: StationInfo, case: CaseDoc) -> None:

@@ -197,6 +197,19 @@ def test_an_arrival_updates_the_material_and_goes_out_as_a_materials_update(data
     assert follow_up.deferred_due(dt.date.today(), load_calendar()) == []
 
 
+def test_a_reprinted_receipt_shows_the_day_a_deferred_material_was_brought(database):
+    """She brought the 容缺 photo in time, and no paper said so: the 容缺 notice no longer applied and the receipt
+    listed the photo as a plain 已提交, though the notice threatens 终止办理 for a late one."""
+    due = dt.date.today() + dt.timedelta(days=3)
+    case = _deferred_case(due)
+    photo = next(m for m in cases.materials(case) if m.key == "photo_1inch")
+    brought = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time(10, 5))
+    follow_up.record_arrival(case, _agent(), photo.id, "original_seen", at=brought)
+    pdf, _title = paper.render(cases.get_case(case.id), "receipt", _agent())
+    text = "".join(pdftotext(pdf, None, None, "-raw").split())
+    assert f"{photo.name}原件1容缺后补，{brought.year}年{brought.month}月{brought.day}日已补交" in text
+
+
 def test_an_arrival_recorded_twice_or_for_a_closed_case_changes_nothing(database):
     case = _deferred_case()
     photo = next(m for m in cases.materials(case) if m.key == "photo_1inch")

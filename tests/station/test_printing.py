@@ -99,6 +99,14 @@ def test_an_instant_items_receipt_promises_no_forwarding_past_its_legal_limit(ap
     assert "即将到期" not in page and "deadline-soon" not in page  # taken a moment ago
 
 
+def test_an_instant_item_with_no_legal_days_reads_as_done_on_the_spot(app, agent, tmp_path):
+    """社会保障卡临时挂失 (法定时限 0): the receipt said 法定办结时限 0个工作日."""
+    case = _take(app, agent, "社会保障卡临时挂失")
+    text = re.sub(r"\s+", "", _pdf_text(agent.get(f"/cases/{case.id}/print/receipt").data, tmp_path))
+    today = dt.date.today()
+    assert f"法定办结时限即时办结，至{today.year}年{today.month}月{today.day}日" in text and "0个工作日" not in text
+
+
 def test_a_committed_case_still_promises_three_working_days(app, agent, tmp_path):
     case = _take(app, agent, "高龄津贴申领")
     text = re.sub(r"\s+", "", _pdf_text(agent.get(f"/cases/{case.id}/print/receipt").data, tmp_path))

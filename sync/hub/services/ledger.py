@@ -16,7 +16,7 @@ from printouts.sheets import ledger, ledger_pdf_refusal
 from rules.labels import HUB_CASE_STATUSES
 from rules.periods import Period
 from sync.hub.models import HubCase, HubUser, Station
-from sync.hub.services import access_log, county_settings, home_visits, personal
+from sync.hub.services import access_log, county_settings, home_visits, personal, workdays
 from sync.hub.services.errors import ValidationError
 
 FORMATS = {
@@ -55,6 +55,9 @@ def rows(period: Period, station: Station | None = None) -> list[LedgerRow]:
             village=names.get(case.area_code, case.area_code), agent_name=case.agent_name, mode=case.mode or "",
             status_text=HUB_CASE_STATUSES.get(case.status, case.status), statutory_due=case.statutory_due,
             committed_due=case.committed_due, station_name="" if station is not None else case.station.name,
+            # a 2027 date counted without that year's holidays carries its * as on the station's ledger (DOMAIN.md)
+            statutory_provisional=bool(workdays.provisional_warning(case.received_time, case.statutory_due)),
+            committed_provisional=bool(workdays.provisional_warning(case.received_time, case.committed_due)),
             closed_at=case.closed_at,
         ))
     return out
