@@ -150,7 +150,7 @@ def _materials_table(b: Builder, materials: Sequence, with_status: bool = True) 
         elif m.status == "provided" and m.returned and m.form in RETURNED_ORIGINAL_NOTES:
             note = RETURNED_ORIGINAL_NOTES[m.form]
         if m.status == "deferred" and m.due_date:
-            note += f"，{fmt_date(m.due_date)}前补交"
+            note += f"，{_due_words(m)}前补交"
         if m.status == "e_license" and m.e_license_no:
             note += f" {mask_licence_number(m.e_license_no)}"  # a 残疾人证's number holds the ID number
         if b.layout.roll:
@@ -162,6 +162,13 @@ def _materials_table(b: Builder, materials: Sequence, with_status: bool = True) 
     if with_status:
         return b.grid(["序号", "材料名称", "形式", "份数", "情况"], rows, [0.07, 0.45, 0.14, 0.08, 0.26])
     return b.grid(["序号", "材料名称", "形式", "份数"], rows, [0.08, 0.6, 0.2, 0.12])
+
+
+def _due_words(m: MaterialLine) -> str:
+    """'2026年12月5日' — and, when that is a rest day, the working day it moves on to (民法典 §203)."""
+    if m.due_rest_day and m.due_moved_to:
+        return f"{fmt_date(m.due_date)}（{m.due_rest_day}，顺延至{fmt_date(m.due_moved_to)}）"
+    return fmt_date(m.due_date)
 
 
 def _form_copies(m: MaterialLine) -> str:
@@ -266,7 +273,7 @@ def deferral_notice(station: StationInfo, case: CaseDoc, layout: str | Layout = 
     story += [b.p(f"申请人{case.applicant_name}：您申请的“{case.item_name}”事项，主要申请材料齐全，"
                   f"下列次要材料暂缺，现予容缺收件（受理）。请在补交期限内提交，补交期限不超过承诺办结时限。"),
               b.space(1.5), b.kv_table(_identity_rows(station, case)), b.p("容缺后补材料", b.s.heading)]
-    story.append(_materials_to_act_on(b, deferred, lambda m: fmt_date(m.due_date), ("材料", "补交截止"),
+    story.append(_materials_to_act_on(b, deferred, _due_words, ("材料", "补交截止"),
                                       "补交截止日期", [0.12, 0.5, 0.38], [0.08, 0.5, 0.18, 0.24]))
     story += _note_list(b, "须知", [
         "请在补交截止日期前将上述材料交至本站或办理部门，补交时请携带本通知书。",
