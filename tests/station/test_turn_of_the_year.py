@@ -110,3 +110,10 @@ def test_the_four_lines_mark_a_line_counted_into_an_unknown_year_as_the_deadline
     committed = lines.split("承诺时限")[1].split("</span>；")[0]
     assert case.statutory_due.year == 2027 and "（暂定）" in statutory and "2027年节假日数据尚未更新" in statutory
     assert case.committed_due.year == 2026 and "暂定" not in committed
+
+
+def test_the_admin_sees_which_version_the_county_sent(app, admin):
+    assert "县级平台发布该年安排后，下次同步时自动更新" in admin.get("/admin/holidays?year=2027").get_data(as_text=True)
+    _county_publishes(app, [{"day": "2027-01-01", "is_workday": False, "name": "元旦"}])
+    page = admin.get("/admin/holidays?year=2027").get_data(as_text=True)
+    assert "2027年节假日安排由县级平台下发（版本 2027.1" in page and "县级下发" in page
