@@ -40,6 +40,9 @@ class MaterialLine:
     copies: int = 1
     status: str = "provided"  # key of rules.labels.MATERIAL_STATUSES
     due_date: date | None = None  # for deferred materials: 容缺 due date
+    # the 容缺 date fell on a rest day: "星期六" and the working day it moves on to (民法典 §203)
+    due_rest_day: str = ""
+    due_moved_to: date | None = None
     e_license_no: str = ""  # electronic licence number when status == "e_license"
     returned: bool = False  # a certificate whose original was checked and handed back to the resident
     source: str = ""  # where and how to get it (一次性告知书 prints this)

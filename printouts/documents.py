@@ -170,7 +170,7 @@ def _materials_table(b: Builder, materials: Sequence) -> Flowable:
         elif m.status == "provided" and m.returned and m.form in RETURNED_ORIGINAL_NOTES:
             note = RETURNED_ORIGINAL_NOTES[m.form]
         if m.status == "deferred" and m.due_date:
-            note += f"，{fmt_date(m.due_date)}前补交"
+            note += f"，{_due_words(m)}前补交"
         if m.status == "e_license" and m.e_license_no:
             note += f" {mask_licence_number(m.e_license_no)}"  # a 残疾人证's number holds the ID number
         if b.layout.roll:
@@ -186,6 +186,13 @@ def _not_yet(listed: Sequence[MaterialLine]) -> str:
     """"，其中1项容缺后补、尚未收取" — a 容缺 material is listed with the received ones but was not handed in."""
     owed = sum(1 for m in listed if m.status == "deferred")
     return f"，其中{owed}项容缺后补、尚未收取" if owed else ""
+
+
+def _due_words(m: MaterialLine) -> str:
+    """'2026年12月5日' — and, when that is a rest day, the working day it moves on to (民法典 §203)."""
+    if m.due_rest_day and m.due_moved_to:
+        return f"{fmt_date(m.due_date)}（{m.due_rest_day}，顺延至{fmt_date(m.due_moved_to)}）"
+    return fmt_date(m.due_date)
 
 
 def _form_copies(m: MaterialLine) -> str:
@@ -307,7 +314,7 @@ def deferral_notice(station: StationInfo, case: CaseDoc, layout: str | Layout = 
                   f"下列次要材料暂缺，本站先予容缺收件，报送{dept}审查。请在下表所列截止日期前补交，"
                   f"补交截止日期不超过承诺办结时限。"),
               b.space(1.5), b.kv_table(_identity_rows(station, case)), b.p("容缺后补材料", b.s.heading)]
-    story.append(_materials_to_act_on(b, deferred, lambda m: fmt_date(m.due_date), ("材料", "补交截止"),
+    story.append(_materials_to_act_on(b, deferred, _due_words, ("材料", "补交截止"),
                                       "补交截止日期", [0.12, 0.5, 0.38], [0.08, 0.5, 0.18, 0.24]))
     story += _note_list(b, "须知", [
         "请在补交截止日期前将上述材料交至本站或办理部门，补交时请携带本通知书。",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rules.workdays import WorkCalendar
 
@@ -30,6 +30,8 @@ class FourLines:
     state: Mapping[str, str]
     used_days: int
     closed: bool
+    #: per line, why its due date is only 暂定 ("" when firm): counted through a year without holiday data
+    warnings: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def overdue_lines(self) -> list[str]:
@@ -58,4 +60,5 @@ def four_lines(received: dt.date, statutory_due: dt.date | None, committed_due: 
     due = {"statutory": statutory_due, "committed": committed_due, "assessed": assessed_due}
     state = {line: line_state(d, received, closed, today, calendar, warn_days) for line, d in due.items()}
     used = calendar.working_days_between(received, closed or today)
-    return FourLines(due=due, state=state, used_days=max(used, 0), closed=closed is not None)
+    warnings = {line: calendar.judge(received, d).warning if d else "" for line, d in due.items()}
+    return FourLines(due=due, state=state, used_days=max(used, 0), closed=closed is not None, warnings=warnings)

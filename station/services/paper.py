@@ -41,6 +41,7 @@ from station.services import (
     shared_cases,
     station_settings,
 )
+from station.services.calendar import load_calendar
 from station.services.errors import DomainError, NotFound
 from station.services.identity import CERTIFICATE_TYPES
 from station.services.station_info import get_profile, hub_public_url
@@ -88,11 +89,14 @@ def forward_within(item: ServiceItem) -> str:
 
 def _material_lines(case: Case) -> list[MaterialLine]:
     catalog_materials = {m.key: m for m in case.item.materials}
+    calendar = load_calendar()
     lines = []
     for m in cases.materials(case):
         spec = catalog_materials.get(m.key)
+        rest = calendar.rest_day_name(m.due_date) if m.due_date else ""
         lines.append(MaterialLine(
             name=m.name, form=m.form, copies=m.copies, status=m.status, due_date=m.due_date,
+            due_rest_day=rest, due_moved_to=calendar.period_end(m.due_date) if rest else None,
             e_license_no=m.e_license_no, source=m.source, description=spec.description if spec else "",
             returned=bool(spec and spec.e_license),  # a certificate: its original goes back to the resident
             note=m.supplied_note if m.status == "not_applicable" else "",

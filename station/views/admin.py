@@ -187,7 +187,8 @@ def holidays():  # noqa: ANN201
         .order_by(HolidayOverride.day)
     )
     known = [y.year for y in HolidayYear.select().order_by(HolidayYear.year)]
-    return render_template("admin/holidays.html", form=form, rows=rows, year=year, known=known), _refused_status()
+    return render_template("admin/holidays.html", form=form, rows=rows, year=year, known=known,
+                           year_row=HolidayYear.get_or_none(HolidayYear.year == year)), _refused_status()
 
 
 @bp.post("/holidays/<day>/delete")

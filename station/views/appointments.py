@@ -10,6 +10,7 @@ from flask_login import current_user
 from rules import appointments as rules
 from rules.periods import PeriodError, parse_day
 from station.services import appointments
+from station.services.calendar import load_calendar
 from station.services.catalog import NO_CATALOG, current_items, has_catalog
 from station.services.errors import DomainError
 from station.views.access import ADMIN, FRONT_OFFICE, log_access
@@ -49,7 +50,9 @@ def _no_catalog_yet(template: str, **context: object):  # noqa: ANN202
 
 def _new_page(values: dict[str, str], status: int = 200):  # noqa: ANN202
     offer = appointments.published_offer()
+    calendar = load_calendar()
     return render_template("appointments/new.html", values=values, offer=offer,
+                           provisional={d for d in offer["dates"] if not calendar.year_known(int(d[:4]))},
                            items=rules.item_choices(offer), any_item=offer["items"] == rules.ANY_ITEM,
                            enabled=appointments.offer_settings()["enabled"]), status
 

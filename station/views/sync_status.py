@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
 
-from station.services import usb_bundles
+from station.services import clock, usb_bundles
 from station.services.sync_queue import pull_problem_rows, queued_cases, set_aside_rows
 from station.views.access import TOWNSHIP
 from sync import state, status
@@ -23,6 +23,7 @@ def index():  # noqa: ANN201
         "sync/index.html", summary=status.queue_summary(), set_aside=set_aside_rows(),
         pull_problems=pull_problem_rows(), link=HubLink.address(), queued=queued_cases(),
         relay=relay_counts() if usb_bundles.is_township() else None,  # villages' bundles ride this link too
+        zone_problem=clock.zone_problem(),
     )
 
 

@@ -360,3 +360,11 @@ def test_the_station_page_shows_the_heartbeat_in_the_units_it_names(hub_app, sta
     assert "2小时" in beat or "2 小时" in beat  # the backlog's age in hours, so its label names no seconds
     assert "GB" in beat and "（秒）" not in beat.split("时钟偏差")[0] and "（字节）" not in beat
     assert "2026-11-20 09:30" in beat and "2026-11-20T09:30:00+08:00" not in beat  # the station's clock, readable
+
+
+def test_the_station_list_flags_a_station_pc_not_on_beijing_time(hub_app, station_a, make_event, approver):
+    """A station dates its cases by its PC's clock: one on UTC is a day off the county's after China's midnight."""
+    station_a.results([make_event()], heartbeat={"queue_length": 0, "station_time": "2026-12-03T08:30:00+08:00"})
+    assert "时区 UTC" not in approver.get("/stations").get_data(as_text=True)
+    station_a.results([make_event()], heartbeat={"queue_length": 0, "station_time": "2026-12-03T00:30:00+00:00"})
+    assert "时区 UTC+00:00" in approver.get("/stations").get_data(as_text=True)

@@ -50,3 +50,32 @@ def test_a_bad_notice_is_refused_in_chinese_and_nothing_is_sent(hub_app, tmp_pat
     with hub_app.app_context():
         assert HolidayTable.select().count() == 0
         assert not Change.select().where(Change.kind == protocol.CHANGE_HOLIDAYS).exists()
+
+
+def _published_2027(hub_app) -> None:  # noqa: ANN001
+    from sync.hub.services import holidays
+
+    with hub_app.app_context():
+        year, rows = holidays.parse_csv(CSV_2027)
+        holidays.publish(year, rows, "县级管理员")
+
+
+def test_a_stations_date_counted_before_the_county_published_stays_marked(hub_app, approver, station_a, make_event):
+    """The station counted 2027-01-01 Monday–Friday; after the county publishes 2027 the station counts it
+    again and says so in a note, while the county still holds the old date: it must not turn firm here."""
+    import re
+
+    from tests.fixtures.hub import case_snapshot
+
+    before = make_event(payload=case_snapshot(committed_due="2027-01-01", statutory_due="2027-01-15"))
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    after = make_event(payload=case_snapshot(committed_due="2027-01-15", statutory_due="2027-01-29",
+                                             received_at=f"{tomorrow.isoformat()}T09:30:00+08:00"))
+    assert [r["status"] for r in station_a.results([before, after])] == ["accepted", "accepted"]
+    _published_2027(hub_app)
+
+    def dates(event) -> str:  # noqa: ANN001
+        page = approver.get(f"/cases/{event['case_id']}").get_data(as_text=True)
+        return page.split("<dt>法定 / 承诺期限</dt>")[1].split("</dd>")[0]
+    assert re.search(r'title="此日期在2027年节假日安排发布前按周一至周五推算[^"]*">（暂定）', dates(before))
+    assert "暂定" not in dates(after)  # counted by a station after the county published

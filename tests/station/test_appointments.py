@@ -198,3 +198,16 @@ def test_a_crash_while_marking_the_booking_leaves_no_case_and_the_booking_open(a
     assert agent.post(f"/intake/item/{item.id}", data).status_code == 302  # tried again: both steps at once
     with app.app_context(), db.connection_context():
         assert Appointment.get_by_id(booking.id).case_id == Case.get().id
+
+
+def test_a_day_in_a_year_without_holiday_data_is_offered_to_the_caller_as_provisional(app, agent, offer):
+    from station.services.calendar import set_year_known
+
+    first = offer["dates"][0]
+    option = agent.get("/appointments/new").get_data(as_text=True).split(f'<option value="{first}"')[1].split("</option>")[0]
+    assert "暂定" not in option  # a year the table knows
+    with app.app_context(), db.connection_context():
+        for year in {int(d[:4]) for d in offer["dates"]}:
+            set_year_known(year, False)
+    option = agent.get("/appointments/new").get_data(as_text=True).split(f'<option value="{first}"')[1].split("</option>")[0]
+    assert f"（暂定：{first[:4]}年节假日安排未公布）" in option

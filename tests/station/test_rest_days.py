@@ -81,3 +81,20 @@ def test_a_commitment_is_not_recorded_unkept_on_the_monday_after_a_saturday_date
         commitments.record_unkept(case, agent, due_on_a_saturday.id, "未来", today=dt.date(2026, 11, 30))
     commitments.record_unkept(case, agent, due_on_a_saturday.id, "未来", today=dt.date(2026, 12, 1))
     assert CaseMaterial.get_by_id(due_on_a_saturday.id).status == "unkept"
+
+
+def test_the_printed_deferral_notice_says_the_rest_day_and_the_day_it_moves_to(app, agent):
+    from tests.fixtures.pdf import flat, pdftotext
+
+    with app.app_context(), db.connection_context():
+        item = item_named(ITEM)
+        calendar = load_calendar()
+        rest = _first_rest_day_after(dt.date.today())
+        moved = calendar.period_end(rest)
+        said = calendar.rest_day_name(rest)
+        data = form_for([item], **{"mat__photo_1inch__status": "deferred", "mat__photo_1inch__due": rest.isoformat()})
+    taken = agent.post(f"/intake/item/{item.id}", data)
+    case_id = taken.headers["Location"].split("/cases/")[1].split("?")[0]
+    text = flat(pdftotext(agent.get(f"/cases/{case_id}/print/deferral").data))
+    expected = f"{rest.year}年{rest.month}月{rest.day}日（{said}，顺延至{moved.year}年{moved.month}月{moved.day}日）"
+    assert flat(expected) in text

@@ -264,3 +264,20 @@ def test_with_the_link_down_the_home_page_says_the_cases_are_kept_and_not_yet_se
     clerk_notice = clerk.get("/").get_data(as_text=True).split('id="link-down"')[1].split("</div>")[0]
     assert '<a href="/sync/">同步</a>' in clerk_notice and '<a href="/sync/usb/">离线包</a>' in clerk_notice
 
+
+
+def test_a_pc_not_on_china_time_is_told_on_the_sync_page(clerk, clock_off_china):
+    said = clerk.get("/sync/").get_data(as_text=True)
+    assert 'id="zone-problem"' in said and "不是北京时间（UTC+8）" in said
+
+
+def test_a_pc_on_china_time_is_told_nothing(clerk, monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        assert 'id="zone-problem"' not in clerk.get("/sync/").get_data(as_text=True)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -97,3 +97,23 @@ def test_a_table_the_station_cannot_read_is_refused_in_chinese_and_changes_nothi
     with app.app_context(), db.connection_context():
         again = Case.get_by_id(case.id)
         assert again.committed_due == dt.date(2027, 1, 1) and again.committed_provisional
+
+
+def test_the_four_lines_mark_a_line_counted_into_an_unknown_year_as_the_deadlines_above_them(app, agent):
+    with app.app_context(), db.connection_context():
+        item = item_named(ELDERLY)
+        draft = intake.check_input([item], form_for([item]), dt.date(2026, 12, 10))
+        [case] = intake.create_cases([item], draft, User.get(User.username == "agent"),
+                                     received_at=dt.datetime(2026, 12, 10, 9, 30))
+    lines = agent.get(f"/cases/{case.id}").get_data(as_text=True).split('id="four-lines">')[1].split("</dd>")[0]
+    statutory = lines.split("法定时限")[1].split("</span>；")[0]
+    committed = lines.split("承诺时限")[1].split("</span>；")[0]
+    assert case.statutory_due.year == 2027 and "（暂定）" in statutory and "2027年节假日数据尚未更新" in statutory
+    assert case.committed_due.year == 2026 and "暂定" not in committed
+
+
+def test_the_admin_sees_which_version_the_county_sent(app, admin):
+    assert "县级平台发布该年安排后，下次同步时自动更新" in admin.get("/admin/holidays?year=2027").get_data(as_text=True)
+    _county_publishes(app, [{"day": "2027-01-01", "is_workday": False, "name": "元旦"}])
+    page = admin.get("/admin/holidays?year=2027").get_data(as_text=True)
+    assert "2027年节假日安排由县级平台下发（版本 2027.1" in page and "县级下发" in page

@@ -234,6 +234,21 @@ class StationHealth:
     queue_ageing: bool
     oldest_queued_age_now_s: int | None
     seen_ago_s: int | None
+    #: "UTC+00:00" when the station's PC is not on Beijing time (its last heartbeat said so), else "":
+    #: it dates its cases by that clock, a day off the county's between midnights
+    zone_off: str = ""
+
+
+def zone_off(heartbeat: dict[str, Any] | None) -> str:
+    """The station PC's zone as "UTC+00:00" when its heartbeat's ``station_time`` is not at +08:00, else ""."""
+    try:
+        stamp = dt.datetime.fromisoformat(str((heartbeat or {}).get("station_time") or ""))
+    except ValueError:
+        return ""
+    offset = stamp.utcoffset()
+    if offset is None or offset == dt.timedelta(hours=8):
+        return ""
+    return "UTC" + stamp.isoformat()[-6:]
 
 
 def station_health(station: Station, *, dark_hours: float, queue_age_warn_hours: float,
@@ -250,7 +265,7 @@ def station_health(station: Station, *, dark_hours: float, queue_age_warn_hours:
     if station.queue_length and station.oldest_queued_age_s is not None and station.heartbeat_at:
         age_now = int(station.oldest_queued_age_s + (now - station.heartbeat_at).total_seconds())
     ageing = age_now is not None and age_now > queue_age_warn_hours * 3600
-    return StationHealth(station, dark, ageing, age_now, seen_ago)
+    return StationHealth(station, dark, ageing, age_now, seen_ago, zone_off(station.heartbeat))
 
 
 def list_health(*, dark_hours: float, queue_age_warn_hours: float) -> list[StationHealth]:

@@ -30,27 +30,34 @@ def _seeded() -> tuple[tuple[DayOverride, ...], tuple[int, ...]]:
     return tuple(overrides), tuple(years)
 
 
-_built: dict[object, tuple[float, WorkCalendar]] = {}  # by the bound database: one per app
+_built: dict[object, tuple[float, WorkCalendar, dict[int, dt.date]]] = {}  # by the bound database: one per app
 #: How long a worker counts with the published years it read before it looks again: another worker may
 #: have published (the publishing one starts afresh at once). Ingest counts 考核时限 per case: no query each.
 RECHECK_SECONDS = 60.0
 
 
-def calendar() -> WorkCalendar:
-    """The county's working-day calendar: chinese_calendar's years, then the years the county published."""
+def _build() -> tuple[float, WorkCalendar, dict[int, dt.date]]:
     key = db.obj
     cached = _built.get(key)
     if cached is not None and time.monotonic() - cached[0] < RECHECK_SECONDS:
-        return cached[1]
+        return cached
     overrides, years = _seeded()
     published: list[DayOverride] = []
     known = set(years)
+    published_on: dict[int, dt.date] = {}
     for row in HolidayTable.select().order_by(HolidayTable.year):
         published += read_holiday_table(row.year, row.days)
         known.add(row.year)
-    built = WorkCalendar(list(overrides) + published, known)
-    _built[key] = (time.monotonic(), built)
+        if row.year not in years:  # a year chinese_calendar did not know: dates counted before it are stale
+            published_on[row.year] = row.published_at.date()
+    built = (time.monotonic(), WorkCalendar(list(overrides) + published, known), published_on)
+    _built[key] = built
     return built
+
+
+def calendar() -> WorkCalendar:
+    """The county's working-day calendar: chinese_calendar's years, then the years the county published."""
+    return _build()[1]
 
 
 def forget() -> None:
@@ -69,12 +76,23 @@ def due_after(start: dt.date, working_days: int) -> Deadline:
     return calendar().add_working_days(start, working_days)
 
 
-def provisional_warning(start: dt.date | dt.datetime | None, due: dt.date | None) -> str:
+def provisional_warning(start: dt.date | dt.datetime | None, due: dt.date | None, counted_now: bool = False) -> str:
     """Why a due date counted from ``start`` is only provisional ("" when it is not).
 
     A date past the last year chinese_calendar knows was counted Monday to Friday (元旦 2027 as a
-    working day): the county's pages say so beside it, as the station's do (DOMAIN.md, working days)."""
+    working day): the county's pages say so beside it, as the station's do (DOMAIN.md, working days).
+    A stored date (a station's 法定/承诺, a 整改's) counted before the county published that year stays
+    marked: the station counts it again and says the new date in a note, the county keeps the old one.
+    ``counted_now``: the date was counted just now with this calendar (the 考核时限), so it is current."""
     if start is None or due is None:
         return ""
     start_day = start.date() if isinstance(start, dt.datetime) else start
-    return calendar().judge(start_day, due).warning
+    _at, built, published_on = _build()
+    warning = built.judge(start_day, due).warning
+    if warning or counted_now or due <= start_day:
+        return warning
+    stale = sorted(year for year, on in published_on.items() if start_day.year <= year <= due.year and on > start_day)
+    if not stale:
+        return ""
+    listed = "、".join(str(year) for year in stale)
+    return f"此日期在{listed}年节假日安排发布前按周一至周五推算，以站点重新计算、通知的日期为准"
