@@ -30,6 +30,7 @@ from station.services import (
     material_library,
     numbering,
     personal,
+    time_lines,
     timeline,
     villages,
 )
@@ -557,6 +558,7 @@ def _new_case(
         committed_provisional=bool(committed and committed.provisional),
         deadline_warning=warning[:200],
         closed_at=received_at if decision == "not_collected" else None,
+        assessed_days=time_lines.assessed_days().get(item.item_code),  # the 考核时限 it is taken under
     )
 
 
