@@ -145,7 +145,8 @@ def _sheet_name(title: str) -> str:
 
 
 def csv_cell(value: Value) -> str:
-    """A value as CSV text; one starting with = + - @ quoted with ' so Excel and WPS show it, never run it."""
+    """A value as CSV text; one starting with = + - @ (or a tab or carriage return, which a spreadsheet may
+    drop before reading what follows as a formula) quoted with ' so Excel and WPS show it, never run it."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -153,7 +154,7 @@ def csv_cell(value: Value) -> str:
     if isinstance(value, date):
         return value.isoformat()
     text = str(value)
-    if text[:1] in ("=", "+", "-", "@"):  # a cell Excel would run as a formula (CSV injection)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):  # a cell Excel would run as a formula (CSV injection)
         return "'" + text
     return text
 

@@ -73,6 +73,9 @@ class Case(BaseModel):
     delivered_at = DateTimeField(null=True)
     delivery = SealedJSONField(default=dict)  # a postal delivery holds the address
     collector_id_stored = TextField(default="")  # read through services.personal
+    # the county's 考核时限 for the item (working days) as this station held it at intake (migration 0031);
+    # None: none known then, and the county's current setting applies (services/time_lines.py)
+    assessed_days = IntegerField(null=True)
 
     class Meta:
         # the case list's order and its usual filters (migration 0003)

@@ -31,6 +31,7 @@ from station.services import (
     material_library,
     numbering,
     personal,
+    time_lines,
     timeline,
     villages,
 )
@@ -565,6 +566,7 @@ def _new_case(
         received_at=received_at,
         **case_deadlines.counted(item, decision, received_at.date(), calendar),
         closed_at=received_at if decision == "not_collected" else None,
+        assessed_days=time_lines.assessed_days().get(item.item_code),  # the 考核时限 it is taken under
     )
 
 

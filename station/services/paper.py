@@ -27,7 +27,7 @@ from printouts.layout import Layout, with_margin
 from printouts.registry import PRINTABLE_DOCUMENTS
 from printouts.registry import applicable_documents as _applicable
 from printouts.text import fmt_date, hand_write_line, undrawable
-from rules.labels import HUB_CASE_STATUSES, NOT_HANDED_IN
+from rules.labels import CASE_STATUSES, NOT_HANDED_IN
 from station.extensions import db
 from station.models import Case, CaseMaterial, ServiceItem, TimelineEntry, User
 from station.models.base import now
@@ -249,8 +249,7 @@ def ledger_rows(day: dt.date, end: dt.date | None = None) -> list[LedgerRow]:
 
     Item and agent are joined and the sync states read in one query, so a month of 3,000 cases
     is one pass. The cases the station took on its other devices (a laptop on a home visit) are
-    in it too, from their copies: the 同步 column names the device that holds them, the status is
-    the county's.
+    in it too, from their copies: the 同步 column names the device that holds them.
     """
     start = dt.datetime.combine(day, dt.time())
     stop = dt.datetime.combine((end or day) + dt.timedelta(days=1), dt.time())
@@ -289,7 +288,7 @@ def _copy_row(received: shared_cases.Received, villages: dict[str, str]) -> Ledg
         applicant_name=copy.applicant_name or str(applicant.get("name") or ""),
         applicant_id_number=str(applicant.get("id_number") or ""),
         village=areas.name_of(str(applicant.get("area_code") or ""), villages), agent_name=str(agent.get("name") or ""),
-        mode=str(snapshot.get("mode") or ""), status_text=HUB_CASE_STATUSES.get(copy.status, copy.status),
+        mode=str(snapshot.get("mode") or ""), status_text=CASE_STATUSES.get(received.status, received.status),
         statutory_due=received.due("statutory_due"), committed_due=received.due("committed_due"),
         statutory_provisional=bool(snapshot.get("deadline_provisional")),
         committed_provisional=bool(snapshot.get("deadline_provisional")),

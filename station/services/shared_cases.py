@@ -111,6 +111,19 @@ class Received:
     def snapshot(self) -> dict[str, Any]:
         return self.copy.snapshot or {}
 
+    @property
+    def status(self) -> str:
+        """The copy's state as the station words its own cases' (a key of rules.labels.CASE_STATUSES).
+
+        Waiting for the county, a station's own case reads 已收件 or 容缺收件 (a material still
+        deferred), and one never collected 未收件（一次性告知）; the county's 待受理 and 仅备案 beside
+        them in one table would count the same state twice.
+        """
+        if self.copy.status == "submitted":
+            owed = any(isinstance(m, dict) and m.get("status") == "deferred" for m in self.snapshot.get("materials") or [])
+            return "deferred" if owed else "collected"
+        return self.copy.status
+
     def due(self, name: str) -> dt.date | None:
         """``statutory_due`` or ``committed_due`` as the device set it at intake."""
         try:

@@ -4,7 +4,7 @@ Counts come from GROUP BY queries over the cases received in the period; the fou
 working-day calendar and the county's assessed limits, so they are measured case by case
 (a station's month is a few thousand cases at most). The station's cases taken on its other
 devices (a laptop on a home visit), held here as read-only copies, are counted with them — by item,
-village, agent, the county's status, mode, intake decision, 容缺 materials and the trend's "received" —
+village, agent, status, mode, intake decision, 容缺 materials and the trend's "received" —
 as the county counts them for the station; the four lines, the trend's "closed" and the ratings are
 this device's own cases only (a copy carries neither the day the county closed it nor the ratings
 given on the other device).
@@ -17,7 +17,7 @@ from collections import Counter
 
 from peewee import fn
 
-from rules.labels import CASE_STATUSES, HUB_CASE_STATUSES, MODES
+from rules.labels import CASE_STATUSES, MODES
 from rules.periods import Period
 from rules.statistics import (
     DECISION_CLASSES,
@@ -93,7 +93,7 @@ def compute(period: Period, today: dt.date) -> Statistics:
 
 
 def _copies_counted(copies: list[shared_cases.Received], names: dict[str, str]) -> dict[str, list[tuple[str, int]]]:
-    """What the other devices' cases add to each table, read from their copies (the county's status words)."""
+    """What the other devices' cases add to each table, read from their copies (states in the station's words)."""
     out: dict[str, list[tuple[str, int]]] = {key: [] for key in ("item", "village", "agent", "status", "mode",
                                                                  "decision")}
     for received in copies:
@@ -105,7 +105,7 @@ def _copies_counted(copies: list[shared_cases.Received], names: dict[str, str]) 
         out["item"].append((copy.item_name or str(snapshot.get("item_name") or "—"), 1))
         out["village"].append((areas.name_of(str(applicant.get("area_code") or ""), names), 1))
         out["agent"].append((str(agent.get("name") or "—"), 1))
-        out["status"].append((HUB_CASE_STATUSES.get(copy.status, copy.status), 1))
+        out["status"].append((CASE_STATUSES.get(received.status, received.status), 1))
         out["mode"].append((MODES.get(mode, mode or "—"), 1))
         out["decision"].append((DECISION_CLASSES[decision_class(snapshot.get("decision"), promised)], 1))
     return out

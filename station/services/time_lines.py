@@ -33,14 +33,22 @@ def assessed_days() -> dict[str, int]:
 
 def lines_of(case: Case, today: dt.date, calendar: WorkCalendar | None = None,
              assessed: dict[str, int] | None = None, warn_days: int = DEFAULT_WARN_DAYS) -> FourLines | None:
-    """The case's four lines; None for a case never collected (一次性告知: no clock runs)."""
+    """The case's four lines; None for a case never collected (一次性告知: no clock runs).
+
+    The 考核 line counts the limit the case was taken under (``Case.assessed_days``), as the county
+    fixes it on arrival: a limit the county changes later moves no earlier case's figures. A case
+    taken while the station knew none is measured against ``assessed`` (the current setting).
+    """
     if case.status == "not_collected":
         return None
     calendar = calendar or load_calendar()
-    assessed = assessed_days() if assessed is None else assessed
+    if case.assessed_days is not None:
+        limit = case.assessed_days
+    else:
+        limit = (assessed_days() if assessed is None else assessed).get(case.item.item_code)
     closed = case.closed_at.date() if case.closed_at and case.status in ("completed", "rejected", "delivered") else None
     return four_lines(case.received_at.date(), case.statutory_due, case.committed_due,
-                      assessed.get(case.item.item_code), closed, today, calendar, warn_days)
+                      limit, closed, today, calendar, warn_days)
 
 
 @dataclass(frozen=True)

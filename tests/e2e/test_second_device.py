@@ -159,14 +159,15 @@ def test_the_station_pcs_reports_and_ledger_count_the_cases_its_laptop_took(link
 
     pc = linked
     queue_cases(pc, 2)
-    queue_cases(laptop, 3, item_name="城乡居民基本养老保险参保登记")
+    queue_cases(laptop, 2, item_name="城乡居民基本养老保险参保登记")  # the station accepts it (委托受理)
+    queue_cases(laptop, 1)  # collected, for the county to accept: 待受理 there, 已收件 at the station
     for app in (laptop, pc):
         assert sync(app).error == ""
 
     def taken(app: Flask) -> list[tuple[str, str, str, str]]:
-        """Each device's own cases, read where they were taken: (number, item, agent, mode)."""
+        """Each device's own cases, read where they were taken: (number, item, agent, status)."""
         with app.app_context(), db.connection_context():
-            return [(c.case_no, c.item.name, c.agent.name, c.mode) for c in Case.select()]
+            return [(c.case_no, c.item.name, c.agent.name, c.status_name) for c in Case.select()]
 
     at_pc, on_laptop = taken(pc), taken(laptop)
     everything = at_pc + on_laptop
@@ -177,13 +178,15 @@ def test_the_station_pcs_reports_and_ledger_count_the_cases_its_laptop_took(link
         made = ledger.export(period, "csv", User.get(User.username == "agent"), "127.0.0.1")
         full_ids = [c.snapshot["applicant"]["id_number"] for c in SharedCase.select()]
     assert stats.total == len(everything) and made.count == len(everything)
-    assert dict(stats.table("item").rows) == dict(Counter(item for _n, item, _a, _m in everything))
-    assert dict(stats.table("agent").rows) == dict(Counter(agent for _n, _i, agent, _m in everything))
+    assert dict(stats.table("item").rows) == dict(Counter(item for _n, item, _a, _s in everything))
+    assert dict(stats.table("agent").rows) == dict(Counter(agent for _n, _i, agent, _s in everything))
+    assert dict(stats.table("status").rows) == dict(Counter(status for _n, _i, _a, status in everything))
     assert stats.trend[-1][:2] == (today, len(everything))
     lines = list(csv.reader(io.StringIO(made.data.decode("utf-8-sig"))))
-    number_at, device_at = lines[0].index("办件编号"), lines[0].index("同步")
-    listed = {line[number_at].strip(): line[device_at] for line in lines[1:]}
+    number_at, device_at, status_at = (lines[0].index(h) for h in ("办件编号", "同步", "状态"))
+    listed = {line[number_at].strip(): (line[device_at], line[status_at]) for line in lines[1:]}
     assert set(listed) == {number for number, *_rest in everything}
-    assert {listed[number] for number, *_rest in on_laptop} == {"第 1 号设备"}
+    assert {listed[number][0] for number, *_rest in on_laptop} == {"第 1 号设备"}
+    assert {number: listed[number][1] for number, *_rest in on_laptop} == {n: s for n, _i, _a, s in on_laptop}
     body = made.data.decode("utf-8-sig")
     assert full_ids and not any(number in body for number in full_ids)  # masked, as the PC's own

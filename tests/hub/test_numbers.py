@@ -402,7 +402,7 @@ def test_an_unkept_promise_stays_not_brought_at_the_county_whatever_the_station_
 def test_the_provincial_csv_never_hands_excel_a_formula(hub_app, station_a, make_event) -> None:
     from tests.fixtures.hub import case_snapshot
 
-    names = ["=HYPERLINK(\"http://x.example/\",\"点我\")", "+1+2", "-2+3", "@SUM(A1)", "张三"]
+    names = ["=HYPERLINK(\"http://x.example/\",\"点我\")", "+1+2", "-2+3", "@SUM(A1)", "\t=1+2", "\r=1+2", "张三"]
     sent = [make_event(payload=case_snapshot(case_no=f"C{i}", applicant={
         "name": name, "cert_type": "111", "id_number": "110105194912310021", "phone": "13800001234",
         "address": "示范村", "area_code": "140000001001"}, item_name="=1+1" if i == 0 else "低保申请"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
@@ -453,3 +454,29 @@ def test_upgrade_to_0029_seals_a_refusal_a_ratings_words_and_the_countys_reasons
         record_results(batch_sent, [{"event_id": e.event_id, "status": protocol.STATUS_ACCEPTED} for e in batch_sent],
                        SyncSummary())
         assert pending_events() == []
+
+
+def test_upgrade_to_0031_fixes_each_case_under_the_assessed_limit_in_force_at_the_upgrade(tmp_path):
+    """Cases already taken keep the county's 考核时限 held at the upgrade: the one nearest to theirs the
+    station can know, never a later change. An item the county set no limit for stays without one."""
+    path = _database_at(tmp_path / "assessed.sqlite3", "0030_privacy_licence_numbers_sealed")
+    raw = sqlite3.connect(path)
+    _insert(raw, "user", username="agent", name="王代办", role="agent", password_hash="x", created_at="2026-11-05 09:00:00")
+    _insert(raw, "catalog_version", version="2026.11", imported_at="2026-11-01 00:00:00", is_current=1)
+    limits = {"000113005000": 3}  # as the county sent them (station_info.apply_hub_settings)
+    _insert(raw, "setting", key="hub.assessed_days", value=json.dumps(limits), updated_at="2026-11-05 08:00:00")
+    for n, code in enumerate(("000113005000", "000111001000"), 1):
+        _insert(raw, "service_item", catalog_id=1, item_code=code, impl_code=f"X{n}", name=f"事项{n}", kind="committed")
+        _insert(raw, "case", id=f"01OLDCASE{n}", case_no=f"14108110220120261105000{n}", query_code=f"ABCD234{n}",
+                item_id=n, catalog_version="2026.11", mode="assisted", decision="collected", status="collected",
+                applicant_name="赵秀英", applicant_cert_type="111", applicant_id_stored="x", applicant_phone_stored="x",
+                agent_id=1, received_at="2026-11-05 09:30:00", updated_at="2026-11-05 09:30:00")
+    raw.commit()
+    raw.close()
+
+    upgraded = open_database(str(path))
+    with upgraded.connection_context():
+        assert "0031_numbers_assessed_days" in upgrade(upgraded)
+        held = dict(upgraded.execute_sql('SELECT i.item_code, c.assessed_days FROM "case" c '
+                                         "JOIN service_item i ON i.id = c.item_id").fetchall())
+    assert held == {code: limits.get(code) for code in ("000113005000", "000111001000")}

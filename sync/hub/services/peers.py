@@ -22,6 +22,7 @@ as it does at the peer.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -367,6 +368,23 @@ def pull_decisions(peer: Peer, client: PeerClient | None = None, report: Forward
             return report
 
 
+def _decided_at(text: Any) -> dt.datetime | None:
+    """When the handling county decided (UTC, naive as the hub stores it); None (now) when unreadable or ahead.
+
+    Recorded when this hub pulled it instead, a decision read after the link between the counties was
+    down for days closed the case days late here and at the station: late on its lines, on the wrong
+    day of the trend, and the resident's 办结 date wrong.
+    """
+    try:
+        when = dt.datetime.fromisoformat(str(text or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        return None
+    when = when.astimezone(dt.UTC).replace(tzinfo=None)
+    return when if when <= utcnow() else None
+
+
 def _apply(peer: Peer, change: dict[str, Any], report: ForwardReport) -> None:
     """One change of the peer's feed: a decision on a case we forwarded is recorded; the rest is not ours."""
     kind = change.get("kind")
@@ -389,7 +407,8 @@ def _apply(peer: Peer, change: dict[str, Any], report: ForwardReport) -> None:
     clerk = f"{peer.name}·{payload.get('clerk_name') or payload.get('clerk') or '县级'}"[:64]  # older peers: a login
     try:
         with db.atomic():
-            decisions.decide(case.case_id, _decision_from(payload), clerk=clerk, from_peer=True)
+            decisions.decide(case.case_id, _decision_from(payload), clerk=clerk, from_peer=True,
+                             at=_decided_at(payload.get("decided_at")))
         report.decisions_applied += 1
     except (InvalidTransition, ValidationError, NotFound) as exc:
         # already recorded (a change read twice) or a state this hub no longer shares: kept visible

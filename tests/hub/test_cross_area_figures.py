@@ -1,0 +1,62 @@
+"""跨域办 in the receiving county's figures: a case handled by another county is closed here on the day
+that county decided, whenever its decision is read — not on the day the link between the two came back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+from rules.periods import Period
+from sync.hub.china_time import CHINA_OFFSET, china_today
+from sync.hub.extensions import db
+from sync.hub.models import HubCase, Station
+from sync.hub.services import decisions, peers, statistics
+from tests.fixtures.hub import case_snapshot
+
+OWN, HANDLING = "141081", "141082"
+
+
+class PeerAnswering:
+    """County B's changes feed as B answers this hub: its decisions, in the protocol's own payload."""
+
+    def __init__(self, changes: list[dict]) -> None:
+        self.changes = changes
+
+    def call(self, method: str, path: str, body: bytes = b"", headers: dict | None = None) -> tuple[int, dict]:
+        assert method == "GET" and path.startswith("/api/v1/changes")
+        return 200, {"changes": self.changes, "has_more": False}
+
+
+def test_a_decision_read_late_from_the_handling_county_closes_the_case_on_the_day_it_was_made(
+        any_hub_app, make_station, make_event) -> None:
+    any_hub_app.config["AREA_CODE"] = OWN
+    today = china_today()
+    received, due = today - dt.timedelta(days=12), today - dt.timedelta(days=4)
+    decided = dt.datetime.combine(today - dt.timedelta(days=6), dt.time(2, 30))  # UTC: 10:30 in China that day
+    station = make_station(any_hub_app, "ST-X", "东关村便民服务站")
+    event = make_event(payload=case_snapshot(
+        case_no="X-1", query_code="XXXX01", handling_area=HANDLING, received_area="141081102201",
+        received_at=f"{received.isoformat()}T09:30:00+08:00", committed_due=due.isoformat(),
+        statutory_due=(today + dt.timedelta(days=20)).isoformat()))
+    assert station.results([event])[0]["status"] == "accepted"
+    with any_hub_app.app_context(), db.connection_context():
+        peer = peers.add_peer(HANDLING, "邻县县级平台", "http://county-b.example", "HUB141081", "s" * 32)
+        case = SimpleNamespace(case_no="X-1")
+        feed = [{"change_id": n, "kind": "case.status", "case_id": event["case_id"],
+                 "payload": decisions.status_payload(case, SimpleNamespace(
+                     kind=kind, hub_case_no=f"XJ{HANDLING}0001", decided_at=decided - dt.timedelta(hours=2 - n),
+                     clerk="b-clerk", reason=None, supplement_items=[], result=result, result_text=None,
+                     certificate_no=None))}
+                for n, (kind, result) in enumerate((("accepted", None), ("completed", "approved")), 1)]
+        report = peers.pull_decisions(peer, client=PeerAnswering(feed))  # read today, six days after
+        assert report.decisions_applied == 2
+        closed_at = HubCase.get(HubCase.case_id == event["case_id"]).closed_at
+        stats = statistics._compute(Period("range", received, today), today,
+                                    Station.get(Station.code == "ST-X"))
+    in_china = decided + CHINA_OFFSET
+    assert closed_at == in_china
+    committed = next(f for f in stats.on_time if f.line == "committed")
+    assert (committed.on_time, committed.late) == ((1, 0) if in_china.date() <= due else (0, 1))
+    assert {d: closed for d, _received, closed in stats.trend if closed} == {in_china.date(): 1}
+    changes = [c for c in station.changes().json["changes"] if c["kind"] == "case.status"]
+    assert changes[-1]["payload"]["decided_at"] == feed[-1]["payload"]["decided_at"]  # the station closes it then too
