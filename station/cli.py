@@ -31,11 +31,12 @@ from station.services.backups import BackupError
 from station.services.errors import ValidationFailed, cannot_write
 from station.services.station_info import get_profile
 from station.services.users import create_user
-from station.serving import PortUnavailable, serve
+from station.serving import serve
 from station.setup import initialise
 from station.single_instance import AlreadyRunning
 from station.sync_hooks import station_hooks
 from sync.jobs import sync_round
+from sync.ports import PortUnavailable
 from sync.relay import mark_exported
 from sync.transport import HubLink
 from sync.usb_bundle import BundleError

@@ -24,10 +24,11 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Flask
-from waitress import serve
+from waitress import create_server
 
 from sync import protocol
 from sync.hub import create_app
@@ -49,6 +50,7 @@ from sync.hub.services import (
 from sync.hub.services.errors import HubError, ValidationError
 from sync.hub.services.restored import mark_restored
 from sync.malloc_arenas import limit_malloc_arenas
+from sync.ports import PortUnavailable
 from websec.audit import cli_actor
 from websec.sealing import save_key_ring
 
@@ -61,7 +63,7 @@ def _app() -> Flask:
     return create_app()
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(message, err=True)
     raise SystemExit(1)
 
@@ -92,9 +94,14 @@ def run_command(host: str, port: int, threads: int, connection_limit: int) -> No
     """Serve the hub with waitress (and, when peer hubs are registered, forward 跨域办 cases to them)."""
     limit_malloc_arenas()  # before waitress's threads (sync/malloc_arenas.py)
     app = _app()
+    try:  # bound before the peer rounds start: a hub that cannot listen forwards nothing either
+        server = create_server(app, host=host, port=port, threads=threads, connection_limit=connection_limit,
+                               backlog=2048, ident="hub")
+    except OSError as exc:
+        _fail(PortUnavailable(host, port, exc, who="县级平台", taken_by="另一个县级平台进程").message)
     start_peer_rounds(app)
     log.info("hub listening on http://%s:%d/ (instance %s)", host, port, app.instance_path)
-    serve(app, host=host, port=port, threads=threads, connection_limit=connection_limit, backlog=2048, ident="hub")
+    server.run()
 
 
 def start_peer_rounds(app: Flask) -> None:

@@ -139,9 +139,19 @@ def test_openapi_lists_every_api_route(hub_app):
 
 def test_run_serves_the_hub_with_waitress(cli_env, runner, monkeypatch):
     served = {}
-    monkeypatch.setattr("sync.hub.cli.serve", lambda app, **kw: served.update(app=app, **kw))
+
+    class Server:
+        def run(self) -> None:
+            served["ran"] = True
+
+    def create_server(app, **kw):
+        served.update(app=app, **kw)
+        return Server()
+
+    monkeypatch.setattr("sync.hub.cli.create_server", create_server)
     result = runner.invoke(cli, ["run", "--port", "8777", "--threads", "3"])
     assert result.exit_code == 0, result.output
+    assert served["ran"]
     assert (served["port"], served["threads"]) == (8777, 3)
     assert served["app"].instance_path == str(cli_env)
     # no peer hub registered: no background rounds (a stray thread re-binding the hub's models
@@ -149,6 +159,22 @@ def test_run_serves_the_hub_with_waitress(cli_env, runner, monkeypatch):
     import threading
 
     assert not [t for t in threading.enumerate() if t.name == "APScheduler" and t.is_alive()]
+
+
+def test_run_on_a_port_already_taken_says_so_in_chinese_without_a_traceback(cli_env, runner):
+    """A second `run` (or another program) on the hub's port: the county's IT person read waitress's
+    OSError traceback; now one Chinese line saying what to do, and exit status 1."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(cli, ["run", "--port", str(port)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"县级平台未能启动：端口 {port} 已被其他程序占用（可能是另一个县级平台进程" in result.stderr
+    assert f"--port {port + 1}" in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_the_nonce_tables_rebuild_keeps_its_rows_and_still_refuses_a_replay(tmp_path):
