@@ -28,10 +28,12 @@ from typing import NoReturn
 
 import click
 from flask import Flask
+from peewee import ImproperlyConfigured
 from waitress import create_server
 
 from sync import protocol
 from sync.hub import create_app
+from sync.hub.database import DatabaseUnavailable
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import HubUser
 from sync.hub.models.users import APPROVER, ROLES
@@ -52,7 +54,7 @@ from sync.hub.services.restored import mark_restored
 from sync.malloc_arenas import limit_malloc_arenas
 from sync.ports import PortUnavailable
 from websec.audit import cli_actor
-from websec.sealing import save_key_ring
+from websec.sealing import SealingError, save_key_ring
 
 log = logging.getLogger("sync.hub")
 
@@ -60,7 +62,27 @@ PROG = "python -m sync.hub"
 
 
 def _app() -> Flask:
-    return create_app()
+    """The hub app, or one Chinese line and exit 1 when its database or key file cannot be opened
+    (a county's IT person read a psycopg2 or peewee traceback instead)."""
+    try:
+        return create_app()
+    except SealingError as exc:  # the key file missing while the database holds sealed data, or not its key
+        _fail(exc.message)
+    except DatabaseUnavailable as exc:
+        _fail(database_unavailable(exc))
+
+
+def database_unavailable(exc: DatabaseUnavailable) -> str:
+    """What the operator checks when the hub's database does not open; the address without its password."""
+    detail = (str(exc.cause).strip().splitlines() or [type(exc.cause).__name__])[0]
+    address = peer_overview.display_url(exc.url) if exc.url else ""
+    if isinstance(exc.cause, ImproperlyConfigured):
+        return (f"县级平台未能启动：DATABASE_URL {address} 不可用（{detail}）。"
+                "请用 postgresql://用户@主机:5432/数据库名（需安装 requirements.txt 中的 PostgreSQL 驱动），"
+                "或不设 DATABASE_URL 而用实例文件夹中的 SQLite 文件。")
+    where = f"数据库 {address}" if address else "实例文件夹中的 SQLite 数据库"
+    return (f"县级平台未能启动：无法打开{where}（{detail}）。请检查数据库服务器是否在运行、"
+            "数据库是否已建好、用户名和密码是否正确（DATABASE_URL）。")
 
 
 def _fail(message: str) -> NoReturn:

@@ -177,6 +177,37 @@ def test_run_on_a_port_already_taken_says_so_in_chinese_without_a_traceback(cli_
     assert "Traceback" not in result.output
 
 
+def test_a_database_that_does_not_open_says_what_to_check_without_a_traceback(cli_env, runner, monkeypatch):
+    """The PostgreSQL server down (or the database not created, or an unsupported address): the
+    county's IT person read psycopg2's traceback; now one Chinese line, the password left out."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://county:s3cret@127.0.0.1:{port}/hub")
+    for command in (["init"], ["run"], ["add-station", "ST01", "甲村"]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert f"县级平台未能启动：无法打开数据库 postgresql://***@127.0.0.1:{port}/hub（" in result.stderr
+        assert "数据库服务器是否在运行" in result.stderr and "s3cret" not in result.output
+    monkeypatch.setenv("DATABASE_URL", "mysql://county:s3cret@db/hub")
+    result = runner.invoke(cli, ["init"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "DATABASE_URL mysql://***@db/hub 不可用" in result.stderr and "postgresql://" in result.stderr
+
+
+def test_a_lost_key_file_is_one_chinese_message_and_no_new_key(cli_env, runner):
+    """The database holds sealed data and hub.key is gone: the refusal (切勿新建密钥) came wrapped in a traceback."""
+    assert runner.invoke(cli, ["add-station", "ST01", "甲村"]).exit_code == 0
+    db.close()
+    (cli_env / "hub.key").unlink()
+    result = runner.invoke(cli, ["run"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "找不到密钥文件" in result.stderr and "切勿新建密钥" in result.stderr
+    assert not (cli_env / "hub.key").exists()
+
+
 def test_the_nonce_tables_rebuild_keeps_its_rows_and_still_refuses_a_replay(tmp_path):
     """Hub migration 0031 on SQLite rebuilds ``hub_nonce`` without its foreign key: a hub upgraded
     within a request's clock window must still refuse the replay of a request it took before."""
