@@ -35,10 +35,12 @@ from station.serving import serve
 from station.setup import initialise
 from station.single_instance import AlreadyRunning
 from station.sync_hooks import station_hooks
+from sync.errors import CredentialsRefused, LinkProblem
 from sync.jobs import sync_round
 from sync.ports import PortUnavailable
+from sync.push import send_heartbeat
 from sync.relay import mark_exported
-from sync.transport import HubLink
+from sync.transport import HubClient, HubLink
 from sync.usb_bundle import BundleError
 from websec.audit import cli_actor
 from websec.sealing import SealingError
@@ -211,8 +213,23 @@ def link_command(hub_url: str, code: str, secret: str | None, device: int) -> No
             _fail(f"站点编码 {code} 与本站信息中的编码 {own} 不一致，未连接。流转单批次号等都用本站信息中的编码，"
                   "两者不同，县级平台会把本站的材料批次当作别的站点的。请核对县里给的纸：若本站信息填错了，"
                   f"先执行 {PROG} init --code 正确编码 改正，再连接。")
-        HubLink(hub_url, code.strip(), secret.strip(), device).save()
-    click.echo(f"已连接县级平台 {hub_url}（本站编码 {code}" + (f"，本机为第 {device} 号设备" if device else "") + "）")
+        link = HubLink(hub_url.rstrip("/"), code.strip(), secret.strip(), device)  # as save() stores it
+        # tried before it is stored: a mistyped secret or code was saved and said "已连接", and
+        # came to light only as the next sync's refusal
+        unconfirmed = ""
+        try:
+            send_heartbeat(HubClient(link, timeout=LINK_CHECK_TIMEOUT), station_hooks(app))
+        except CredentialsRefused as exc:
+            _fail(f"未连接：{exc.message}本站原有的连接设置没有改动。")
+        except LinkProblem as exc:  # no network yet: a station may link first and take cases offline
+            unconfirmed = exc.message
+        link.save()
+    who = f"本站编码 {code}" + (f"，本机为第 {device} 号设备" if device else "")
+    if unconfirmed:
+        click.echo(f"已保存县级平台连接设置 {hub_url}（{who}），但暂时无法确认：{unconfirmed}"
+                   "可以先办件，联网后自动同步；也可稍后执行 sync --once 检查。")
+    else:
+        click.echo(f"已连接县级平台 {hub_url}（{who}），县级平台已确认本站的站点密钥。")
 
 
 @cli.command("sync")
@@ -247,6 +264,8 @@ def sync_command(once: bool, as_json: bool) -> None:
     raise SystemExit(1 if summary.error else 0)
 
 
+
+LINK_CHECK_TIMEOUT = (3.0, 15.0)  # connect, read: `link` waits at most this long for the county
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 

@@ -132,6 +132,36 @@ def test_link_refuses_a_bad_address_or_a_short_secret(runner, tmp_path, monkeypa
     assert stored(sync_state.SECRET) == "s" * 40
 
 
+def test_link_tries_the_secret_with_the_county_before_storing_it(runner, tmp_path):
+    """A mistyped secret was stored with "已连接县级平台" and came to light only as the next sync's
+    refusal. Now the county is asked first: refused → nothing stored; confirmed → said so; not
+    reachable (no network yet) → stored, saying it is not confirmed yet."""
+    from demo.loopback import register_station, start_hub
+    from tests.fixtures.config import hub_test_config
+
+    hub = start_hub(tmp_path / "hub", config_class=hub_test_config())
+    try:
+        secret = register_station(hub.app, "ST1", "甲村便民服务站")
+        args = ["--instance", str(tmp_path / "station")]
+        wrong = runner.invoke(cli, [*args, "link", "--hub", hub.url + "/", "--code", "ST1"],
+                              input=secret[:-1] + "x\n")
+        assert wrong.exit_code == 1, wrong.output
+        assert "未连接：县级平台拒绝了本站的请求" in wrong.stderr and "站点密钥" in wrong.stderr
+        assert stored(sync_state.HUB_URL) in (None, "")
+        right = runner.invoke(cli, [*args, "link", "--hub", hub.url + "/", "--code", "ST1"], input=secret + "\n")
+        assert right.exit_code == 0, right.output
+        assert "县级平台已确认本站的站点密钥" in right.output
+        assert stored(sync_state.SECRET) == secret
+        assert runner.invoke(cli, [*args, "sync", "--once"]).exit_code == 0
+    finally:
+        hub.stop()
+        hub.app.extensions["hub_db"].close_all()
+    down = runner.invoke(cli, [*args, "link", "--hub", hub.url, "--code", "ST1"], input=secret + "\n")
+    assert down.exit_code == 0, down.output
+    assert "暂时无法确认：无法连接县级平台" in down.output and "联网后自动同步" in down.output
+    assert stored(sync_state.HUB_URL) == hub.url
+
+
 def test_sync_before_linking_prints_a_link_command_that_works(runner, tmp_path):
     instance = tmp_path / "a station"
     result = runner.invoke(cli, ["sync", "--once", "--instance", str(instance)])
