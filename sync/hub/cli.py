@@ -369,6 +369,16 @@ def set_name_command(username: str, name: str) -> None:
             _fail(exc.message)
 
 
+def _read_csv_text(csv_file: str, refused: str) -> str:
+    """The CSV's text, or a Chinese refusal: Excel on a Chinese Windows saves "CSV (逗号分隔)" in GBK,
+    which showed the county's clerk a UnicodeDecodeError traceback."""
+    try:
+        return Path(csv_file).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        _fail(f"{refused}：{Path(csv_file).name} 不是 UTF-8 编码的文本文件。请在 Excel 中“另存为”，"
+              "保存类型选“CSV UTF-8(逗号分隔)”，再用新文件执行本命令。")
+
+
 @cli.command("import-licences")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
 def import_licences_command(csv_file: str) -> None:
@@ -379,7 +389,7 @@ def import_licences_command(csv_file: str) -> None:
     app = _app()
     with app.app_context(), db.connection_context():
         try:
-            added, known = licences.import_csv(Path(csv_file).read_text(encoding="utf-8"))
+            added, known = licences.import_csv(_read_csv_text(csv_file, "未导入"))
         except licences.LookupRefused as exc:
             _fail(f"未导入：{exc}")
         access_log.record(None, "licence_import", actor_name=cli_actor(), obj=Path(csv_file).name,
@@ -398,7 +408,7 @@ def publish_holidays_command(csv_file: str) -> None:
     app = _app()
     with app.app_context(), db.connection_context():
         try:
-            year, rows = holidays.parse_csv(Path(csv_file).read_text(encoding="utf-8"))
+            year, rows = holidays.parse_csv(_read_csv_text(csv_file, "未发布"))
             table = holidays.publish(year, rows, cli_actor())
         except ValidationError as exc:
             _fail(f"未发布：{exc.message}")
