@@ -43,6 +43,7 @@ from sync.relay import mark_exported
 from sync.transport import HubClient, HubLink
 from sync.usb_bundle import BundleError
 from websec.audit import cli_actor
+from websec.environment import SettingInvalid
 from websec.sealing import SealingError
 
 log = logging.getLogger(__name__)
@@ -76,8 +77,8 @@ def instance_option(envvar: str | None = None) -> Callable[[Callable[..., Any]],
 def _app() -> Flask:
     try:
         return create_app(instance_path=click.get_current_context().meta.get("station.instance"))
-    except (SealingError, BackupError, DatabaseNewer, UpgradeCopyFailed) as exc:  # no key, a damaged or newer
-        # database, no room for the copy before an upgrade: say so
+    except (SealingError, BackupError, DatabaseNewer, UpgradeCopyFailed, SettingInvalid) as exc:  # no key, a
+        # damaged or newer database, no room for the copy before an upgrade, a STATION_ variable of the wrong kind
         _fail(exc.message)
 
 

@@ -54,6 +54,7 @@ from sync.hub.services.restored import mark_restored
 from sync.malloc_arenas import limit_malloc_arenas
 from sync.ports import PortUnavailable
 from websec.audit import cli_actor
+from websec.environment import SettingInvalid
 from websec.sealing import SealingError, save_key_ring
 
 log = logging.getLogger("sync.hub")
@@ -66,7 +67,8 @@ def _app() -> Flask:
     (a county's IT person read a psycopg2 or peewee traceback instead)."""
     try:
         return create_app()
-    except SealingError as exc:  # the key file missing while the database holds sealed data, or not its key
+    except (SealingError, SettingInvalid) as exc:  # the key file missing while the database holds sealed
+        # data (or not its key); a HUB_ variable of the wrong kind
         _fail(exc.message)
     except DatabaseUnavailable as exc:
         _fail(database_unavailable(exc))

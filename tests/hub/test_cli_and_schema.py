@@ -208,6 +208,16 @@ def test_a_lost_key_file_is_one_chinese_message_and_no_new_key(cli_env, runner):
     assert not (cli_env / "hub.key").exists()
 
 
+def test_a_setting_variable_of_the_wrong_kind_is_one_chinese_line(cli_env, runner, monkeypatch):
+    monkeypatch.setenv("HUB_STATION_DARK_HOURS", "一天")
+    result = runner.invoke(cli, ["init"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "环境变量 HUB_STATION_DARK_HOURS 的值“一天”不是整数（默认值 24）" in result.stderr
+    assert not (cli_env / "hub.sqlite3").exists()
+    monkeypatch.setenv("HUB_STATION_DARK_HOURS", "6")
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+
+
 def test_the_nonce_tables_rebuild_keeps_its_rows_and_still_refuses_a_replay(tmp_path):
     """Hub migration 0031 on SQLite rebuilds ``hub_nonce`` without its foreign key: a hub upgraded
     within a request's clock window must still refuse the replay of a request it took before."""

@@ -162,6 +162,20 @@ def test_link_tries_the_secret_with_the_county_before_storing_it(runner, tmp_pat
     assert stored(sync_state.HUB_URL) == hub.url
 
 
+def test_a_setting_variable_of_the_wrong_kind_is_named_in_chinese_before_anything_is_made(runner, tmp_path,
+                                                                                         monkeypatch):
+    """STATION_BACKUP_HOUR=abc was taken as text and crashed `run` with int()'s traceback (and a
+    STATION_…=yes for a true/false setting was text that reads as true)."""
+    monkeypatch.setenv("STATION_BACKUP_HOUR", "abc")
+    for command in (["init"], ["run"], ["sync", "--once"]):
+        result = runner.invoke(cli, ["--instance", str(tmp_path / "station"), *command])
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert "环境变量 STATION_BACKUP_HOUR 的值“abc”不是整数（默认值 12）" in result.stderr
+    assert not (tmp_path / "station" / "station.sqlite3").exists()
+    monkeypatch.setenv("STATION_BACKUP_HOUR", "3")
+    assert runner.invoke(cli, ["--instance", str(tmp_path / "station"), "init"]).exit_code == 0
+
+
 def test_sync_before_linking_prints_a_link_command_that_works(runner, tmp_path):
     instance = tmp_path / "a station"
     result = runner.invoke(cli, ["sync", "--once", "--instance", str(instance)])
