@@ -46,6 +46,7 @@ from station.views import (
     villages,
 )
 from sync.local_db import db as sync_db
+from websec.environment import read_settings_file
 from websec.sealing import write_owner_only
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +78,7 @@ def configure_settings(app: Flask, config_class: type[Config]) -> None:
     app.config.from_object(config_class)
     keys.owner_only_folder(app.instance_path)  # database, key ring, scans: owner-only where the OS allows
     if app.config["READ_INSTANCE_CONFIG"]:
-        app.config.from_pyfile("config.py", silent=True)
+        read_settings_file(app.config, app.instance_path)
         app.config.update(from_environment(config_class))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))

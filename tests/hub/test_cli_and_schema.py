@@ -218,6 +218,14 @@ def test_a_setting_variable_of_the_wrong_kind_is_one_chinese_line(cli_env, runne
     assert runner.invoke(cli, ["init"]).exit_code == 0
 
 
+def test_a_settings_file_that_does_not_run_is_one_chinese_line(cli_env, runner):
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    (cli_env / "config.py").write_text("PUBLIC_URL = https://county.example/\n", encoding="utf-8")
+    result = runner.invoke(cli, ["run"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"设置文件 {cli_env / 'config.py'} 第 1 行有误（SyntaxError" in result.stderr
+
+
 def test_the_nonce_tables_rebuild_keeps_its_rows_and_still_refuses_a_replay(tmp_path):
     """Hub migration 0031 on SQLite rebuilds ``hub_nonce`` without its foreign key: a hub upgraded
     within a request's clock window must still refuse the replay of a request it took before."""

@@ -176,6 +176,16 @@ def test_a_setting_variable_of_the_wrong_kind_is_named_in_chinese_before_anythin
     assert runner.invoke(cli, ["--instance", str(tmp_path / "station"), "init"]).exit_code == 0
 
 
+def test_a_settings_file_that_does_not_run_names_its_line(runner, tmp_path):
+    """DIR/config.py with a quote left open: the operator read Flask's traceback ending in SyntaxError."""
+    args = ["--instance", str(tmp_path)]
+    assert runner.invoke(cli, [*args, "init"]).exit_code == 0
+    (tmp_path / "config.py").write_text('BACKUP_HOUR = 3\nCJK_FONT = "/fonts/simsun.ttc#0\n', encoding="utf-8")
+    result = runner.invoke(cli, [*args, "sync", "--once"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"设置文件 {tmp_path / 'config.py'} 第 2 行有误（SyntaxError" in result.stderr
+
+
 def test_sync_before_linking_prints_a_link_command_that_works(runner, tmp_path):
     instance = tmp_path / "a station"
     result = runner.invoke(cli, ["sync", "--once", "--instance", str(instance)])
