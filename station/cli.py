@@ -49,7 +49,8 @@ from websec.sealing import SealingError
 log = logging.getLogger(__name__)
 
 PROG = "python -m station"
-INSTANCE_HELP = "instance folder (database, secret, attachments); default ./instance"
+INSTANCE_HELP = ("instance folder (database, secret, attachments); default: instance/ beside the code "
+                 "(./instance when run from the source folder), or STATION_INSTANCE")
 
 
 def survive_any_code_page() -> None:
@@ -162,6 +163,11 @@ def create_user_command(username: str, name: str, role: str, password: str | Non
 @click.option("--port", type=int, default=8080)
 def run_command(host: str, port: int) -> None:
     """Serve the station with waitress."""
+    instance = click.get_current_context().meta.get("station.instance")
+    if instance and not os.path.isdir(instance):  # a mistyped --instance (or STATION_INSTANCE) served an empty
+        # new station nobody could log in to, beside the real one
+        _fail(f"便民服务站未能启动：文件夹 {instance} 不存在。请检查 --instance 是否写错；新装的服务站请先执行 "
+              f"{PROG} --instance {shlex.quote(instance)} init 建立数据库。")
     app = _app()
     try:
         serve(app, host, port, listening=lambda: click.echo(f"便民服务站已启动：http://{host}:{port}/"))

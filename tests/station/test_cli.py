@@ -167,6 +167,7 @@ def test_a_setting_variable_of_the_wrong_kind_is_named_in_chinese_before_anythin
     """STATION_BACKUP_HOUR=abc was taken as text and crashed `run` with int()'s traceback (and a
     STATION_…=yes for a true/false setting was text that reads as true)."""
     monkeypatch.setenv("STATION_BACKUP_HOUR", "abc")
+    (tmp_path / "station").mkdir()
     for command in (["init"], ["run"], ["sync", "--once"]):
         result = runner.invoke(cli, ["--instance", str(tmp_path / "station"), *command])
         assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
@@ -238,6 +239,22 @@ def test_run_on_a_port_another_program_holds_says_so_and_starts_nothing(runner, 
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert f"便民服务站未能启动：端口 {port} 已被其他程序占用" in result.output and f"--port {port + 1}" in result.output
     assert "已启动" not in result.output.replace("未能启动", "") and started == []
+
+
+def test_run_in_a_folder_that_does_not_exist_serves_nothing_and_makes_nothing(runner, tmp_path, monkeypatch):
+    """A mistyped --instance (or STATION_INSTANCE) served a new empty station nobody could log in to."""
+    assert runner.invoke(cli, ["--instance", str(tmp_path / "东关村"), "init"]).exit_code == 0
+    served = []
+    monkeypatch.setattr("station.cli.serve", lambda *args, **kwargs: served.append(args))
+    result = runner.invoke(cli, ["run", "--instance", str(tmp_path / "东关材")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"文件夹 {tmp_path / '东关材'} 不存在。请检查 --instance 是否写错" in result.stderr
+    assert "init 建立数据库" in result.stderr
+    assert not (tmp_path / "东关材").exists() and served == []
+    monkeypatch.setenv("STATION_INSTANCE", str(tmp_path / "东关材"))
+    assert runner.invoke(cli, ["run"]).exit_code == 1 and not (tmp_path / "东关材").exists()
+    monkeypatch.delenv("STATION_INSTANCE")
+    assert runner.invoke(cli, ["run", "--instance", str(tmp_path / "东关村")]).exit_code == 0 and served
 
 
 def test_sync_refuses_to_run_without_once(runner, tmp_path):
