@@ -33,7 +33,7 @@ from station.services.station_info import get_profile
 from station.services.users import create_user
 from station.serving import serve
 from station.setup import initialise
-from station.single_instance import AlreadyRunning
+from station.single_instance import AlreadyRunning, hold_instance_lock
 from station.sync_hooks import station_hooks
 from sync.errors import CredentialsRefused, LinkProblem
 from sync.jobs import sync_round
@@ -289,12 +289,19 @@ def plain_http_off_machine(url: str) -> bool:
 def rotate_key_command() -> None:
     """Seal every record again under a new key; run again to finish an interrupted rotation."""
     app = _app()
+    try:  # held to the end: a station started meanwhile waits for the rotation, not the other way round
+        lock = hold_instance_lock(app.instance_path)
+    except AlreadyRunning:  # its process keeps the old ring in memory and would seal new cases with a
+        # key this command deletes: unreadable after its next start
+        _fail(f"本站正在运行（{app.instance_path}）：请先关闭服务站窗口（BianminStation），再执行密钥轮换。"
+              "运行中的服务站仍用旧密钥加密新录入的信息，轮换后这些信息将无法读取。没有做任何改动。")
     with app.app_context(), db.connection_context():
         work = protection.count_work(app.config["ATTACHMENT_DIR"])
         resuming = len(app.extensions["key_ring"].keys) > 1
         click.echo("继续上次未完成的密钥轮换……" if resuming else "正在生成新密钥并重新加密全部居民信息……")
         with click.progressbar(length=work.total, label="重新加密", file=sys.stderr) as bar:
             protection.rotate_key(app.config["ATTACHMENT_DIR"], bar.update)
+    lock.close()
     click.echo(f"密钥轮换完成：办件 {work.cases} 件、同步记录 {work.events} 条、扫描件 {work.blobs} 份已使用新密钥。"
                f"请立即备份新的密钥文件 {app.config['KEY_FILE']}（与数据库分开保存），旧的密钥备份已不再需要。")
 
