@@ -464,4 +464,5 @@ def rotate_key_command() -> None:
     click.echo(f"已启用新密钥 {retired.current}，旧密钥已删除。重新加密：站点密钥 {changed['stations']} 个，"
                f"办件 {changed['cases']} 件，事件 {changed['events']} 条，冲突副本 {changed['conflicts']} 份，"
                f"预约 {changed['appointments']} 个，上门服务 {changed['visits']} 次，附件 {changed['files']} 个。")
-    click.echo(f"请备份新的密钥文件 {retired.path}（旧备份已无法打开新数据），然后重启县级平台。")
+    click.echo(f"请备份新的密钥文件 {retired.path}（旧备份已无法打开新数据），然后启动县级平台的各工作进程"
+               "（本命令须在它们全部停止时运行：仍在运行的进程用的是已删除的旧密钥）。")
