@@ -23,7 +23,7 @@ from flask import Flask
 from rules.privacy import mask_numbers_in
 from station import create_app
 from station.extensions import db
-from station.migrate import DatabaseNewer, UpgradeCopyFailed
+from station.migrate import DatabaseNewer, UpgradeCopyFailed, UpgradeWhileServing
 from station.packaging.build import build_package
 from station.packaging.wheelhouse import PLATFORMS, WheelhouseError
 from station.services import access_log, backups, protection, retention, shared_case_retention, usb_bundles
@@ -78,7 +78,8 @@ def instance_option(envvar: str | None = None) -> Callable[[Callable[..., Any]],
 def _app() -> Flask:
     try:
         return create_app(instance_path=click.get_current_context().meta.get("station.instance"))
-    except (SealingError, BackupError, DatabaseNewer, UpgradeCopyFailed, SettingInvalid) as exc:  # no key, a
+    except (SealingError, BackupError, DatabaseNewer, UpgradeCopyFailed, UpgradeWhileServing, AlreadyRunning,
+            SettingInvalid) as exc:  # no key, a
         # damaged or newer database, no room for the copy before an upgrade, a STATION_ variable of the wrong kind
         _fail(exc.message)
 
