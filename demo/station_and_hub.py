@@ -23,13 +23,14 @@ from station.catalog_data import load_demo_catalog
 from station.extensions import db
 from station.models import User
 from station.services.users import create_user
-from station.serving import PortUnavailable, serve
+from station.serving import serve
 from station.setup import initialise
 from sync import state as sync_state
 from sync.hub.extensions import db as hub_db
 from sync.hub.models import HubUser
 from sync.hub.services import catalog as hub_catalog
 from sync.hub.services.users import create_user as create_hub_user
+from sync.ports import PortUnavailable
 from sync.transport import HubLink
 
 DEMO_PROFILE = {

@@ -16,11 +16,21 @@ from station import keys
 from station.config import Config, from_environment
 from station.database import open_database
 from station.extensions import csrf, db, login_manager
-from station.migrate import DatabaseNewer, UpgradeCopyFailed, backup_before_upgrade, refuse_newer, upgrade
+from station.migrate import (
+    DatabaseNewer,
+    UpgradeCopyFailed,
+    UpgradeWhileServing,
+    backup_before_upgrade,
+    pending,
+    refuse_newer,
+    schema_version,
+    upgrade,
+)
 from station.models import User
 from station.security import configure_security
 from station.services.backups import check_database
 from station.services.protection import seal_plain_rows_if_pending
+from station.single_instance import AlreadyRunning, hold_instance_lock
 from station.views import (
     admin,
     appointments,
@@ -46,6 +56,7 @@ from station.views import (
     villages,
 )
 from sync.local_db import db as sync_db
+from websec.environment import read_settings_file
 from websec.sealing import write_owner_only
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +88,7 @@ def configure_settings(app: Flask, config_class: type[Config]) -> None:
     app.config.from_object(config_class)
     keys.owner_only_folder(app.instance_path)  # database, key ring, scans: owner-only where the OS allows
     if app.config["READ_INSTANCE_CONFIG"]:
-        app.config.from_pyfile("config.py", silent=True)
+        read_settings_file(app.config, app.instance_path)
         app.config.update(from_environment(config_class))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
@@ -112,15 +123,31 @@ def configure_database(app: Flask) -> None:
     ring = keys.load_for_station(Path(app.config["KEY_FILE"]), database)
     keys.bind(ring)
     app.extensions["key_ring"] = ring
+    with database.connection_context():
+        todo, fresh = pending(database), not schema_version(database)
+    serving_lock = None
     try:
+        if todo:  # never under a station still serving this folder (an old release started at logon)
+            try:
+                serving_lock = hold_instance_lock(app.instance_path)
+            except AlreadyRunning:
+                if fresh:  # nothing to upgrade: a second start of a new station, said as `run` says it
+                    raise
+                raise UpgradeWhileServing(app.instance_path) from None
         with database.connection_context():
             backup_before_upgrade(database, app.config["DATABASE"])
-    except UpgradeCopyFailed:
+    except (UpgradeCopyFailed, UpgradeWhileServing, AlreadyRunning):
         database.close_all()  # as for DatabaseNewer: no handle left open on the file
+        if serving_lock is not None:
+            serving_lock.close()
         raise
-    with database.connection_context():
-        upgrade(database)  # a station in the field upgrades in place, queued events and all
-        seal_plain_rows_if_pending(app.config["ATTACHMENT_DIR"])  # rows from before 0007 sealed once
+    try:
+        with database.connection_context():
+            upgrade(database)  # a station in the field upgrades in place, queued events and all
+            seal_plain_rows_if_pending(app.config["ATTACHMENT_DIR"])  # rows from before 0007 sealed once
+    finally:
+        if serving_lock is not None:
+            serving_lock.close()  # `run` takes it again to serve
 
     def _bind(sender: Flask, **_extra: Any) -> None:
         # several station apps in one process (tests, benchmarks, demo tools): each app context

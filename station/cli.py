@@ -23,7 +23,7 @@ from flask import Flask
 from rules.privacy import mask_numbers_in
 from station import create_app
 from station.extensions import db
-from station.migrate import DatabaseNewer, UpgradeCopyFailed
+from station.migrate import DatabaseNewer, UpgradeCopyFailed, UpgradeWhileServing
 from station.packaging.build import build_package
 from station.packaging.wheelhouse import PLATFORMS, WheelhouseError
 from station.services import access_log, backups, protection, retention, shared_case_retention, usb_bundles
@@ -31,21 +31,26 @@ from station.services.backups import BackupError
 from station.services.errors import ValidationFailed, cannot_write
 from station.services.station_info import get_profile
 from station.services.users import create_user
-from station.serving import PortUnavailable, serve
+from station.serving import serve
 from station.setup import initialise
-from station.single_instance import AlreadyRunning
+from station.single_instance import AlreadyRunning, hold_instance_lock
 from station.sync_hooks import station_hooks
+from sync.errors import CredentialsRefused, LinkProblem
 from sync.jobs import sync_round
+from sync.ports import PortUnavailable
+from sync.push import send_heartbeat
 from sync.relay import mark_exported
-from sync.transport import HubLink
+from sync.transport import HubClient, HubLink
 from sync.usb_bundle import BundleError
 from websec.audit import cli_actor
+from websec.environment import SettingInvalid
 from websec.sealing import SealingError
 
 log = logging.getLogger(__name__)
 
 PROG = "python -m station"
-INSTANCE_HELP = "instance folder (database, secret, attachments); default ./instance"
+INSTANCE_HELP = ("instance folder (database, secret, attachments); default: instance/ beside the code "
+                 "(./instance when run from the source folder), or STATION_INSTANCE")
 
 
 def survive_any_code_page() -> None:
@@ -73,8 +78,9 @@ def instance_option(envvar: str | None = None) -> Callable[[Callable[..., Any]],
 def _app() -> Flask:
     try:
         return create_app(instance_path=click.get_current_context().meta.get("station.instance"))
-    except (SealingError, BackupError, DatabaseNewer, UpgradeCopyFailed) as exc:  # no key, a damaged or newer
-        # database, no room for the copy before an upgrade: say so
+    except (SealingError, BackupError, DatabaseNewer, UpgradeCopyFailed, UpgradeWhileServing, AlreadyRunning,
+            SettingInvalid) as exc:  # no key, a
+        # damaged or newer database, no room for the copy before an upgrade, a STATION_ variable of the wrong kind
         _fail(exc.message)
 
 
@@ -158,6 +164,11 @@ def create_user_command(username: str, name: str, role: str, password: str | Non
 @click.option("--port", type=int, default=8080)
 def run_command(host: str, port: int) -> None:
     """Serve the station with waitress."""
+    instance = click.get_current_context().meta.get("station.instance")
+    if instance and not os.path.isdir(instance):  # a mistyped --instance (or STATION_INSTANCE) served an empty
+        # new station nobody could log in to, beside the real one
+        _fail(f"便民服务站未能启动：文件夹 {instance} 不存在。请检查 --instance 是否写错；新装的服务站请先执行 "
+              f"{PROG} --instance {shlex.quote(instance)} init 建立数据库。")
     app = _app()
     try:
         serve(app, host, port, listening=lambda: click.echo(f"便民服务站已启动：http://{host}:{port}/"))
@@ -210,8 +221,23 @@ def link_command(hub_url: str, code: str, secret: str | None, device: int) -> No
             _fail(f"站点编码 {code} 与本站信息中的编码 {own} 不一致，未连接。流转单批次号等都用本站信息中的编码，"
                   "两者不同，县级平台会把本站的材料批次当作别的站点的。请核对县里给的纸：若本站信息填错了，"
                   f"先执行 {PROG} init --code 正确编码 改正，再连接。")
-        HubLink(hub_url, code.strip(), secret.strip(), device).save()
-    click.echo(f"已连接县级平台 {hub_url}（本站编码 {code}" + (f"，本机为第 {device} 号设备" if device else "") + "）")
+        link = HubLink(hub_url.rstrip("/"), code.strip(), secret.strip(), device)  # as save() stores it
+        # tried before it is stored: a mistyped secret or code was saved and said "已连接", and
+        # came to light only as the next sync's refusal
+        unconfirmed = ""
+        try:
+            send_heartbeat(HubClient(link, timeout=LINK_CHECK_TIMEOUT), station_hooks(app))
+        except CredentialsRefused as exc:
+            _fail(f"未连接：{exc.message}本站原有的连接设置没有改动。")
+        except LinkProblem as exc:  # no network yet: a station may link first and take cases offline
+            unconfirmed = exc.message
+        link.save()
+    who = f"本站编码 {code}" + (f"，本机为第 {device} 号设备" if device else "")
+    if unconfirmed:
+        click.echo(f"已保存县级平台连接设置 {hub_url}（{who}），但暂时无法确认：{unconfirmed}"
+                   "可以先办件，联网后自动同步；也可稍后执行 sync --once 检查。")
+    else:
+        click.echo(f"已连接县级平台 {hub_url}（{who}），县级平台已确认本站的站点密钥。")
 
 
 @cli.command("sync")
@@ -247,6 +273,8 @@ def sync_command(once: bool, as_json: bool) -> None:
 
 
 
+LINK_CHECK_TIMEOUT = (3.0, 15.0)  # connect, read: `link` waits at most this long for the county
+
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
@@ -262,12 +290,19 @@ def plain_http_off_machine(url: str) -> bool:
 def rotate_key_command() -> None:
     """Seal every record again under a new key; run again to finish an interrupted rotation."""
     app = _app()
+    try:  # held to the end: a station started meanwhile waits for the rotation, not the other way round
+        lock = hold_instance_lock(app.instance_path)
+    except AlreadyRunning:  # its process keeps the old ring in memory and would seal new cases with a
+        # key this command deletes: unreadable after its next start
+        _fail(f"本站正在运行（{app.instance_path}）：请先关闭服务站窗口（BianminStation），再执行密钥轮换。"
+              "运行中的服务站仍用旧密钥加密新录入的信息，轮换后这些信息将无法读取。没有做任何改动。")
     with app.app_context(), db.connection_context():
         work = protection.count_work(app.config["ATTACHMENT_DIR"])
         resuming = len(app.extensions["key_ring"].keys) > 1
         click.echo("继续上次未完成的密钥轮换……" if resuming else "正在生成新密钥并重新加密全部居民信息……")
         with click.progressbar(length=work.total, label="重新加密", file=sys.stderr) as bar:
             protection.rotate_key(app.config["ATTACHMENT_DIR"], bar.update)
+    lock.close()
     click.echo(f"密钥轮换完成：办件 {work.cases} 件、同步记录 {work.events} 条、扫描件 {work.blobs} 份已使用新密钥。"
                f"请立即备份新的密钥文件 {app.config['KEY_FILE']}（与数据库分开保存），旧的密钥备份已不再需要。")
 

@@ -66,6 +66,17 @@ def pending(database: Database) -> list[str]:
     return [m.name for m in runner(database).status() if not m.applied and m.path]
 
 
+class UpgradeWhileServing(Exception):
+    """Migrations are pending and a station process still serves this folder (the old release, started
+    at logon): migrating under it would leave it writing to tables its code does not know.
+    ``message`` is for the station admin, in Chinese; nothing was changed."""
+
+    def __init__(self, folder: str) -> None:
+        self.message = (f"本站正在运行（{folder}）：请先关闭服务站窗口（BianminStation）或停止服务"
+                        "（systemctl --user stop bianmin-station），再升级。本次没有升级，数据库没有任何改动。")
+        super().__init__(self.message)
+
+
 class UpgradeCopyFailed(Exception):
     """The copy kept before an upgrade could not be written: the upgrade does not run, nothing changed.
 

@@ -45,6 +45,14 @@ def heartbeat(clock_offset_s: float, hooks: StationHooks) -> dict[str, Any]:
     }
 
 
+def send_heartbeat(client: HubClient, hooks: StationHooks) -> None:
+    """One signed heartbeat alone (a round with nothing queued; `python -m station link` trying a
+    link before it stores it): raises the LinkProblem the hub's answer names."""
+    body = protocol.encode_body({"heartbeat": heartbeat(client.clock_offset, hooks)})
+    status, payload = client.call("POST", "/api/v1/heartbeat", body, headers=JSON_GZIP)
+    refuse_unless_ok(status, payload, "心跳")
+
+
 @dataclass
 class _InFlight:
     """A batch handed to a push thread: its events, the pending answer, how far the round got, its cases."""
@@ -93,9 +101,7 @@ class Pusher:
         total = len(events)
         self.progress({"running": True, "stage": "push", "sent": 0, "total": total, "message": "正在上传办件"})
         if not events:
-            body = protocol.encode_body({"heartbeat": heartbeat(self.client.clock_offset, self.hooks)})
-            status, payload = self.client.call("POST", "/api/v1/heartbeat", body, headers=JSON_GZIP)
-            refuse_unless_ok(status, payload, "心跳")
+            send_heartbeat(self.client, self.hooks)
             return
         # Counted once per round: re-counting a long backlog before every batch cost more than
         # sending it. The queue length still goes down batch by batch.

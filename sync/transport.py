@@ -142,6 +142,10 @@ class HubClient:
             raise HubUnreachable("收到的应答不是县级平台的（可能是上网认证页面或代理）。")
         if not protocol.verify_response(self.link.secret, signed[protocol.H_NONCE], response.status_code,
                                         response.headers, content):
+            if response.status_code >= 500:  # a hub failing inside (or a gateway before it): unsigned, but
+                # "a portal or proxy" sent the county's IT person to look for a Wi-Fi login, not at the hub's log
+                raise HubUnreachable(f"县级平台（或途中的代理）出错（HTTP {response.status_code}），本次未同步，"
+                                     "下一轮自动重试；持续出现时请县级平台查看其运行日志。")
             raise HubUnreachable("收到的应答未通过县级平台签名验证（可能是上网认证页面或代理），本次不计为已送达。")
         payload = _json_or_none(content) or {}
         self._learn_clock(payload, started)

@@ -302,7 +302,9 @@ def restore(backup_file: str, instance: str, key_file: str | None = None) -> Pat
 
 def _probe_key(database: Path, ring: object) -> None:
     """Unseal one sealed value of the backup with `ring` (raises SealingError when it is not its key)."""
-    conn = sqlite3.connect(database.as_uri() + "?mode=ro", uri=True)
+    # absolute first: a relative path (the operator typed the backup's name in its folder) has no
+    # file URI, and the ValueError read as "not this backup's key"
+    conn = sqlite3.connect(Path(os.path.abspath(database)).as_uri() + "?mode=ro", uri=True)
     try:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         probes = []

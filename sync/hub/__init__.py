@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, appcontext_pushed, g, jsonify, render_template, request
+from peewee import ImproperlyConfigured, OperationalError
 from werkzeug.routing import IntegerConverter, Map
 
 from rules import labels
@@ -26,7 +27,7 @@ from sync.hub.admission import Admission, default_slots
 from sync.hub.admission_gate import install_admission_gate
 from sync.hub.china_time import to_china
 from sync.hub.config import DEFAULT_INSTANCE_PATH, REPO_ROOT, Config, load_config
-from sync.hub.database import migrate, open_database
+from sync.hub.database import DatabaseUnavailable, migrate, open_database
 from sync.hub.extensions import csrf, db, key_ring, login_manager
 from sync.hub.keyring import open_key_ring
 from sync.hub.models import Change, HubUser
@@ -63,7 +64,10 @@ def create_app(config_class: type[Config] = Config, instance_path: str | os.Path
                 template_folder=str(REPO_ROOT / "templates"), static_folder="static")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     load_config(app, config_class)
-    configure_database(app)
+    try:
+        configure_database(app)
+    except (OperationalError, ImproperlyConfigured) as exc:
+        raise DatabaseUnavailable(app.config.get("DATABASE_URL"), exc) from exc
     prepared.configure(app.config["PREPARED_STATEMENTS"])
     configure_public_url(app)
     configure_extensions(app)

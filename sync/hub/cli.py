@@ -24,13 +24,16 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import Flask
-from waitress import serve
+from peewee import ImproperlyConfigured
+from waitress import create_server
 
 from sync import protocol
 from sync.hub import create_app
+from sync.hub.database import DatabaseUnavailable
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import HubUser
 from sync.hub.models.users import APPROVER, ROLES
@@ -49,8 +52,10 @@ from sync.hub.services import (
 from sync.hub.services.errors import HubError, ValidationError
 from sync.hub.services.restored import mark_restored
 from sync.malloc_arenas import limit_malloc_arenas
+from sync.ports import PortUnavailable
 from websec.audit import cli_actor
-from websec.sealing import save_key_ring
+from websec.environment import SettingInvalid
+from websec.sealing import SealingError, save_key_ring
 
 log = logging.getLogger("sync.hub")
 
@@ -58,10 +63,31 @@ PROG = "python -m sync.hub"
 
 
 def _app() -> Flask:
-    return create_app()
+    """The hub app, or one Chinese line and exit 1 when its database or key file cannot be opened
+    (a county's IT person read a psycopg2 or peewee traceback instead)."""
+    try:
+        return create_app()
+    except (SealingError, SettingInvalid) as exc:  # the key file missing while the database holds sealed
+        # data (or not its key); a HUB_ variable of the wrong kind
+        _fail(exc.message)
+    except DatabaseUnavailable as exc:
+        _fail(database_unavailable(exc))
 
 
-def _fail(message: str) -> None:
+def database_unavailable(exc: DatabaseUnavailable) -> str:
+    """What the operator checks when the hub's database does not open; the address without its password."""
+    detail = (str(exc.cause).strip().splitlines() or [type(exc.cause).__name__])[0]
+    address = peer_overview.display_url(exc.url) if exc.url else ""
+    if isinstance(exc.cause, ImproperlyConfigured):
+        return (f"县级平台未能启动：DATABASE_URL {address} 不可用（{detail}）。"
+                "请用 postgresql://用户@主机:5432/数据库名（需安装 requirements.txt 中的 PostgreSQL 驱动），"
+                "或不设 DATABASE_URL 而用实例文件夹中的 SQLite 文件。")
+    where = f"数据库 {address}" if address else "实例文件夹中的 SQLite 数据库"
+    return (f"县级平台未能启动：无法打开{where}（{detail}）。请检查数据库服务器是否在运行、"
+            "数据库是否已建好、用户名和密码是否正确（DATABASE_URL）。")
+
+
+def _fail(message: str) -> NoReturn:
     click.echo(message, err=True)
     raise SystemExit(1)
 
@@ -92,9 +118,14 @@ def run_command(host: str, port: int, threads: int, connection_limit: int) -> No
     """Serve the hub with waitress (and, when peer hubs are registered, forward 跨域办 cases to them)."""
     limit_malloc_arenas()  # before waitress's threads (sync/malloc_arenas.py)
     app = _app()
+    try:  # bound before the peer rounds start: a hub that cannot listen forwards nothing either
+        server = create_server(app, host=host, port=port, threads=threads, connection_limit=connection_limit,
+                               backlog=2048, ident="hub")
+    except OSError as exc:
+        _fail(PortUnavailable(host, port, exc, who="县级平台", taken_by="另一个县级平台进程").message)
     start_peer_rounds(app)
     log.info("hub listening on http://%s:%d/ (instance %s)", host, port, app.instance_path)
-    serve(app, host=host, port=port, threads=threads, connection_limit=connection_limit, backlog=2048, ident="hub")
+    server.run()
 
 
 def start_peer_rounds(app: Flask) -> None:
@@ -340,6 +371,16 @@ def set_name_command(username: str, name: str) -> None:
             _fail(exc.message)
 
 
+def _read_csv_text(csv_file: str, refused: str) -> str:
+    """The CSV's text, or a Chinese refusal: Excel on a Chinese Windows saves "CSV (逗号分隔)" in GBK,
+    which showed the county's clerk a UnicodeDecodeError traceback."""
+    try:
+        return Path(csv_file).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        _fail(f"{refused}：{Path(csv_file).name} 不是 UTF-8 编码的文本文件。请在 Excel 中“另存为”，"
+              "保存类型选“CSV UTF-8(逗号分隔)”，再用新文件执行本命令。")
+
+
 @cli.command("import-licences")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
 def import_licences_command(csv_file: str) -> None:
@@ -350,7 +391,7 @@ def import_licences_command(csv_file: str) -> None:
     app = _app()
     with app.app_context(), db.connection_context():
         try:
-            added, known = licences.import_csv(Path(csv_file).read_text(encoding="utf-8"))
+            added, known = licences.import_csv(_read_csv_text(csv_file, "未导入"))
         except licences.LookupRefused as exc:
             _fail(f"未导入：{exc}")
         access_log.record(None, "licence_import", actor_name=cli_actor(), obj=Path(csv_file).name,
@@ -369,7 +410,7 @@ def publish_holidays_command(csv_file: str) -> None:
     app = _app()
     with app.app_context(), db.connection_context():
         try:
-            year, rows = holidays.parse_csv(Path(csv_file).read_text(encoding="utf-8"))
+            year, rows = holidays.parse_csv(_read_csv_text(csv_file, "未发布"))
             table = holidays.publish(year, rows, cli_actor())
         except ValidationError as exc:
             _fail(f"未发布：{exc.message}")
@@ -423,4 +464,5 @@ def rotate_key_command() -> None:
     click.echo(f"已启用新密钥 {retired.current}，旧密钥已删除。重新加密：站点密钥 {changed['stations']} 个，"
                f"办件 {changed['cases']} 件，事件 {changed['events']} 条，冲突副本 {changed['conflicts']} 份，"
                f"预约 {changed['appointments']} 个，上门服务 {changed['visits']} 次，附件 {changed['files']} 个。")
-    click.echo(f"请备份新的密钥文件 {retired.path}（旧备份已无法打开新数据），然后重启县级平台。")
+    click.echo(f"请备份新的密钥文件 {retired.path}（旧备份已无法打开新数据），然后启动县级平台的各工作进程"
+               "（本命令须在它们全部停止时运行：仍在运行的进程用的是已删除的旧密钥）。")

@@ -18,7 +18,7 @@ from flask import Flask
 
 from sync import protocol
 from sync.usb_bundle import MAX_BUNDLE_BYTES
-from websec.environment import defined_settings
+from websec.environment import defined_settings, read_settings_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INSTANCE_PATH = REPO_ROOT / "instance" / "hub"
@@ -131,7 +131,7 @@ def load_config(app: Flask, config_class: type[Config]) -> None:
     """Fill ``app.config`` from ``config_class``, then the instance file and the environment."""
     app.config.from_object(config_class)
     if app.config["READ_INSTANCE_CONFIG"]:
-        app.config.from_pyfile("config.py", silent=True)
+        read_settings_file(app.config, app.instance_path)
         app.config.update(from_environment(config_class))
     if not app.config.get("DATABASE_PATH"):
         app.config["DATABASE_PATH"] = str(Path(app.instance_path) / "hub.sqlite3")

@@ -36,6 +36,17 @@ CHECK_IDLE_AFTER_S = 1.0
 _MIGRATION_LOCK_KEY = 724_018_331
 
 
+class DatabaseUnavailable(Exception):
+    """The hub's database did not open at start (server down, no such database, wrong password, an
+    unsupported ``DATABASE_URL``): ``url`` is the configured address (may hold a password; None: the
+    instance folder's SQLite file), ``cause`` the driver's error. ``python -m sync.hub`` says it in Chinese."""
+
+    def __init__(self, url: str | None, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.url = url
+        self.cause = cause
+
+
 def open_database(url: str | None, sqlite_path: str) -> Database:
     """Return an (unconnected) database for ``url``, or the SQLite file at ``sqlite_path``.
 

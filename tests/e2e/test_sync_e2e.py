@@ -75,6 +75,8 @@ def test_500_in_the_middle_of_the_backlog(linked, hub, faults):
     broken = sync(linked)
     assert hit["n"] == 1
     assert broken.error and 0 < broken.queue_left < 450
+    # the hub's own failure, not "a portal or proxy": the county's IT person is sent to the hub's log
+    assert "县级平台（或途中的代理）出错（HTTP 500）" in broken.error and "运行日志" in broken.error
     with linked.app_context(), db.connection_context():
         assert state.get_value(state.LINK_STATE) == "unreachable"  # an unsigned 500 is not the hub's word
         hit_case = OutboxEvent.get(OutboxEvent.case_id == ids[150])

@@ -139,9 +139,19 @@ def test_openapi_lists_every_api_route(hub_app):
 
 def test_run_serves_the_hub_with_waitress(cli_env, runner, monkeypatch):
     served = {}
-    monkeypatch.setattr("sync.hub.cli.serve", lambda app, **kw: served.update(app=app, **kw))
+
+    class Server:
+        def run(self) -> None:
+            served["ran"] = True
+
+    def create_server(app, **kw):
+        served.update(app=app, **kw)
+        return Server()
+
+    monkeypatch.setattr("sync.hub.cli.create_server", create_server)
     result = runner.invoke(cli, ["run", "--port", "8777", "--threads", "3"])
     assert result.exit_code == 0, result.output
+    assert served["ran"]
     assert (served["port"], served["threads"]) == (8777, 3)
     assert served["app"].instance_path == str(cli_env)
     # no peer hub registered: no background rounds (a stray thread re-binding the hub's models
@@ -149,6 +159,71 @@ def test_run_serves_the_hub_with_waitress(cli_env, runner, monkeypatch):
     import threading
 
     assert not [t for t in threading.enumerate() if t.name == "APScheduler" and t.is_alive()]
+
+
+def test_run_on_a_port_already_taken_says_so_in_chinese_without_a_traceback(cli_env, runner):
+    """A second `run` (or another program) on the hub's port: the county's IT person read waitress's
+    OSError traceback; now one Chinese line saying what to do, and exit status 1."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(cli, ["run", "--port", str(port)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"县级平台未能启动：端口 {port} 已被其他程序占用（可能是另一个县级平台进程" in result.stderr
+    assert f"--port {port + 1}" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_database_that_does_not_open_says_what_to_check_without_a_traceback(cli_env, runner, monkeypatch):
+    """The PostgreSQL server down (or the database not created, or an unsupported address): the
+    county's IT person read psycopg2's traceback; now one Chinese line, the password left out."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://county:s3cret@127.0.0.1:{port}/hub")
+    for command in (["init"], ["run"], ["add-station", "ST01", "甲村"]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert f"县级平台未能启动：无法打开数据库 postgresql://***@127.0.0.1:{port}/hub（" in result.stderr
+        assert "数据库服务器是否在运行" in result.stderr and "s3cret" not in result.output
+    monkeypatch.setenv("DATABASE_URL", "mysql://county:s3cret@db/hub")
+    result = runner.invoke(cli, ["init"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "DATABASE_URL mysql://***@db/hub 不可用" in result.stderr and "postgresql://" in result.stderr
+
+
+def test_a_lost_key_file_is_one_chinese_message_and_no_new_key(cli_env, runner):
+    """The database holds sealed data and hub.key is gone: the refusal (切勿新建密钥) came wrapped in a traceback."""
+    assert runner.invoke(cli, ["add-station", "ST01", "甲村"]).exit_code == 0
+    db.close()
+    (cli_env / "hub.key").unlink()
+    result = runner.invoke(cli, ["run"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "找不到密钥文件" in result.stderr and "切勿新建密钥" in result.stderr
+    assert not (cli_env / "hub.key").exists()
+
+
+def test_a_setting_variable_of_the_wrong_kind_is_one_chinese_line(cli_env, runner, monkeypatch):
+    monkeypatch.setenv("HUB_STATION_DARK_HOURS", "一天")
+    result = runner.invoke(cli, ["init"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "环境变量 HUB_STATION_DARK_HOURS 的值“一天”不是整数（默认值 24）" in result.stderr
+    assert not (cli_env / "hub.sqlite3").exists()
+    monkeypatch.setenv("HUB_STATION_DARK_HOURS", "6")
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+
+
+def test_a_settings_file_that_does_not_run_is_one_chinese_line(cli_env, runner):
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    (cli_env / "config.py").write_text("PUBLIC_URL = https://county.example/\n", encoding="utf-8")
+    result = runner.invoke(cli, ["run"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"设置文件 {cli_env / 'config.py'} 第 1 行有误（SyntaxError" in result.stderr
 
 
 def test_the_nonce_tables_rebuild_keeps_its_rows_and_still_refuses_a_replay(tmp_path):

@@ -79,3 +79,15 @@ def test_a_stations_date_counted_before_the_county_published_stays_marked(hub_ap
         return page.split("<dt>法定 / 承诺期限</dt>")[1].split("</dd>")[0]
     assert re.search(r'title="此日期在2027年节假日安排发布前按周一至周五推算[^"]*">（暂定）', dates(before))
     assert "暂定" not in dates(after)  # counted by a station after the county published
+
+
+def test_a_notice_excel_saved_in_gbk_is_refused_in_chinese_saying_how_to_save_it(hub_app, tmp_path, monkeypatch):
+    """Excel on a Chinese Windows saves "CSV (逗号分隔)" in GBK: the clerk saw a UnicodeDecodeError traceback."""
+    notice = tmp_path / "2027.csv"
+    notice.write_bytes(CSV_2027.encode("gbk"))
+    monkeypatch.setattr("sync.hub.cli._app", lambda: hub_app)
+    said = CliRunner().invoke(cli, ["publish-holidays", str(notice)])
+    assert said.exit_code == 1 and isinstance(said.exception, SystemExit), said.output
+    assert "未发布：2027.csv 不是 UTF-8 编码的文本文件" in said.output and "CSV UTF-8" in said.output
+    with hub_app.app_context():
+        assert HolidayTable.select().count() == 0

@@ -119,3 +119,21 @@ def test_a_licence_is_valid_through_its_last_day_in_china_whatever_the_servers_z
                             f"结婚证,J1,{HOLDER},张三,示范县民政局,2001-10-01,{yesterday.isoformat()}\n")
     assert ask(station_a).json["found"] is True  # its last day is today in China
     assert ask(station_a, kind="结婚证").json["found"] is False  # ended yesterday in China
+
+
+def test_a_register_excel_saved_in_gbk_is_refused_in_chinese_and_nothing_imported(hub_app, tmp_path, monkeypatch):
+    """Excel on a Chinese Windows saves "CSV (逗号分隔)" in GBK: the clerk saw a UnicodeDecodeError traceback."""
+    from click.testing import CliRunner
+
+    from sync.hub.cli import cli
+
+    register = tmp_path / "证照.csv"
+    register.write_bytes(("kind,number,holder_id_number,holder_name,issuer,issued_on,valid_until\n"
+                          "残疾人证,14108119490101001X41,14108119490101001X,张三,示范县残疾人联合会,2020-01-01,2030-01-01\n")
+                         .encode("gbk"))
+    monkeypatch.setattr("sync.hub.cli._app", lambda: hub_app)
+    said = CliRunner().invoke(cli, ["import-licences", str(register)])
+    assert said.exit_code == 1 and isinstance(said.exception, SystemExit), said.output
+    assert "未导入：证照.csv 不是 UTF-8 编码的文本文件" in said.output and "CSV UTF-8" in said.output
+    with hub_app.app_context(), db.connection_context():
+        assert Licence.select().count() == 0

@@ -132,6 +132,61 @@ def test_link_refuses_a_bad_address_or_a_short_secret(runner, tmp_path, monkeypa
     assert stored(sync_state.SECRET) == "s" * 40
 
 
+def test_link_tries_the_secret_with_the_county_before_storing_it(runner, tmp_path):
+    """A mistyped secret was stored with "已连接县级平台" and came to light only as the next sync's
+    refusal. Now the county is asked first: refused → nothing stored; confirmed → said so; not
+    reachable (no network yet) → stored, saying it is not confirmed yet."""
+    from demo.loopback import register_station, start_hub
+    from tests.fixtures.config import hub_test_config
+
+    hub = start_hub(tmp_path / "hub", config_class=hub_test_config())
+    try:
+        secret = register_station(hub.app, "ST1", "甲村便民服务站")
+        args = ["--instance", str(tmp_path / "station")]
+        wrong = runner.invoke(cli, [*args, "link", "--hub", hub.url + "/", "--code", "ST1"],
+                              input=secret[:-1] + "x\n")
+        assert wrong.exit_code == 1, wrong.output
+        assert "未连接：县级平台拒绝了本站的请求" in wrong.stderr and "站点密钥" in wrong.stderr
+        assert stored(sync_state.HUB_URL) in (None, "")
+        right = runner.invoke(cli, [*args, "link", "--hub", hub.url + "/", "--code", "ST1"], input=secret + "\n")
+        assert right.exit_code == 0, right.output
+        assert "县级平台已确认本站的站点密钥" in right.output
+        assert stored(sync_state.SECRET) == secret
+        assert runner.invoke(cli, [*args, "sync", "--once"]).exit_code == 0
+    finally:
+        hub.stop()
+        hub.app.extensions["hub_db"].close_all()
+    down = runner.invoke(cli, [*args, "link", "--hub", hub.url, "--code", "ST1"], input=secret + "\n")
+    assert down.exit_code == 0, down.output
+    assert "暂时无法确认：无法连接县级平台" in down.output and "联网后自动同步" in down.output
+    assert stored(sync_state.HUB_URL) == hub.url
+
+
+def test_a_setting_variable_of_the_wrong_kind_is_named_in_chinese_before_anything_is_made(runner, tmp_path,
+                                                                                         monkeypatch):
+    """STATION_BACKUP_HOUR=abc was taken as text and crashed `run` with int()'s traceback (and a
+    STATION_…=yes for a true/false setting was text that reads as true)."""
+    monkeypatch.setenv("STATION_BACKUP_HOUR", "abc")
+    (tmp_path / "station").mkdir()
+    for command in (["init"], ["run"], ["sync", "--once"]):
+        result = runner.invoke(cli, ["--instance", str(tmp_path / "station"), *command])
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert "环境变量 STATION_BACKUP_HOUR 的值“abc”不是整数（默认值 12）" in result.stderr
+    assert not (tmp_path / "station" / "station.sqlite3").exists()
+    monkeypatch.setenv("STATION_BACKUP_HOUR", "3")
+    assert runner.invoke(cli, ["--instance", str(tmp_path / "station"), "init"]).exit_code == 0
+
+
+def test_a_settings_file_that_does_not_run_names_its_line(runner, tmp_path):
+    """DIR/config.py with a quote left open: the operator read Flask's traceback ending in SyntaxError."""
+    args = ["--instance", str(tmp_path)]
+    assert runner.invoke(cli, [*args, "init"]).exit_code == 0
+    (tmp_path / "config.py").write_text('BACKUP_HOUR = 3\nCJK_FONT = "/fonts/simsun.ttc#0\n', encoding="utf-8")
+    result = runner.invoke(cli, [*args, "sync", "--once"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"设置文件 {tmp_path / 'config.py'} 第 2 行有误（SyntaxError" in result.stderr
+
+
 def test_sync_before_linking_prints_a_link_command_that_works(runner, tmp_path):
     instance = tmp_path / "a station"
     result = runner.invoke(cli, ["sync", "--once", "--instance", str(instance)])
@@ -184,6 +239,22 @@ def test_run_on_a_port_another_program_holds_says_so_and_starts_nothing(runner, 
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert f"便民服务站未能启动：端口 {port} 已被其他程序占用" in result.output and f"--port {port + 1}" in result.output
     assert "已启动" not in result.output.replace("未能启动", "") and started == []
+
+
+def test_run_in_a_folder_that_does_not_exist_serves_nothing_and_makes_nothing(runner, tmp_path, monkeypatch):
+    """A mistyped --instance (or STATION_INSTANCE) served a new empty station nobody could log in to."""
+    assert runner.invoke(cli, ["--instance", str(tmp_path / "东关村"), "init"]).exit_code == 0
+    served = []
+    monkeypatch.setattr("station.cli.serve", lambda *args, **kwargs: served.append(args))
+    result = runner.invoke(cli, ["run", "--instance", str(tmp_path / "东关材")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"文件夹 {tmp_path / '东关材'} 不存在。请检查 --instance 是否写错" in result.stderr
+    assert "init 建立数据库" in result.stderr
+    assert not (tmp_path / "东关材").exists() and served == []
+    monkeypatch.setenv("STATION_INSTANCE", str(tmp_path / "东关材"))
+    assert runner.invoke(cli, ["run"]).exit_code == 1 and not (tmp_path / "东关材").exists()
+    monkeypatch.delenv("STATION_INSTANCE")
+    assert runner.invoke(cli, ["run", "--instance", str(tmp_path / "东关村")]).exit_code == 0 and served
 
 
 def test_sync_refuses_to_run_without_once(runner, tmp_path):

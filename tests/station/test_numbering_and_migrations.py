@@ -171,6 +171,36 @@ def test_no_room_for_the_copy_before_an_upgrade_says_so_and_upgrades_nothing(tmp
     kept.close()
 
 
+def test_an_upgrade_under_the_old_release_still_serving_is_refused_and_changes_nothing(tmp_path, monkeypatch):
+    """The new release installed beside an old one still serving (started at logon, not stopped):
+    `init` (or the new `run`) migrated the database under the old code, which went on writing to
+    tables it did not know; the new `run` then stopped at 本站已在运行."""
+    from click.testing import CliRunner
+
+    from station.cli import cli
+    from station.single_instance import hold_instance_lock
+
+    path = _database_at(tmp_path / "station.sqlite3", "0020_cross_area_items")
+    monkeypatch.delenv("STATION_DATABASE", raising=False)
+    monkeypatch.delenv("STATION_INSTANCE", raising=False)
+    old_release = hold_instance_lock(tmp_path)  # what the serving station holds
+    try:
+        for command in (["init"], ["run"]):
+            result = CliRunner().invoke(cli, ["--instance", str(tmp_path), *command])
+            assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+            assert "本站正在运行" in result.stderr and "再升级" in result.stderr and "没有任何改动" in result.stderr
+    finally:
+        old_release.close()
+    assert not list(tmp_path.glob("*.bak*"))
+    kept = open_database(str(path))
+    with kept.connection_context():
+        assert schema_version(kept) == "0020_cross_area_items"
+    kept.close()
+    result = CliRunner().invoke(cli, ["--instance", str(tmp_path), "init"])  # stopped: it upgrades
+    assert result.exit_code == 0, result.output
+    assert list(tmp_path.glob("*.bak"))
+
+
 def test_a_new_database_is_not_copied(tmp_path):
     from station import create_app
 

@@ -119,6 +119,25 @@ def test_a_start_without_the_key_file_refuses_when_sealed_data_exists(app, tmp_p
     assert not Path(app.config["KEY_FILE"]).exists()  # no new key made behind the operator's back
 
 
+def test_rotation_refuses_while_the_station_is_serving_and_changes_nothing(app, monkeypatch):
+    """The station starts at logon: rotating under it left the running process sealing new cases
+    with the key the rotation deleted — unreadable after its next start."""
+    from station.single_instance import hold_instance_lock
+
+    case_id, _sha256 = _fill(app)
+    old_key = Path(app.config["KEY_FILE"]).read_text()
+    _env(monkeypatch, app)
+    serving = hold_instance_lock(app.instance_path)  # what `python -m station run` holds while it serves
+    try:
+        result = CliRunner().invoke(cli, ["rotate-key"])
+    finally:
+        serving.close()
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "本站正在运行" in result.stderr and "请先关闭服务站窗口" in result.stderr
+    assert Path(app.config["KEY_FILE"]).read_text() == old_key
+    assert CliRunner().invoke(cli, ["rotate-key"]).exit_code == 0  # stopped: it rotates
+
+
 def test_rotation_reseals_everything_and_every_record_still_opens(app, monkeypatch):
     case_id, sha256 = _fill(app)
     old_key = Path(app.config["KEY_FILE"]).read_text()

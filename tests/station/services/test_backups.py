@@ -159,6 +159,21 @@ def test_restore_never_overwrites_and_refuses_without_the_right_key(app, tmp_pat
     assert (tmp_path / "new" / "keys" / "data.key").read_text() == apart.read_text()
 
 
+def test_restore_by_relative_paths_typed_in_the_backup_folder(app, tmp_path, monkeypatch):
+    """The operator opens a console in the backup folder and types the file names: restored, not
+    refused as "not this backup's key"."""
+    _fill(app)
+    made = backups.backup_station(app, str(tmp_path / "usb"))
+    for name in ("STATION_INSTANCE", "STATION_DATABASE", "STATION_KEY_FILE", "STATION_ATTACHMENT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(made.database.parent)
+    result = CliRunner().invoke(cli, ["restore", made.database.name, "--instance", "../new",
+                                      "--key", made.key_file.name])
+    assert result.exit_code == 0, result.stderr
+    assert "须先与县级平台同步一次" in result.output
+    assert (tmp_path / "new" / "station.sqlite3").is_file()
+
+
 def test_restore_refuses_a_damaged_backup(app, tmp_path):
     _fill(app)
     made = backups.backup_station(app, str(tmp_path / "usb"))
