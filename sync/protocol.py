@@ -253,6 +253,11 @@ def is_client_id(value: Any) -> bool:
     return isinstance(value, str) and bool(_ULID.match(value) or _UUID.match(value))
 
 
+def is_station_code(value: Any) -> bool:
+    """Tell whether ``value`` is shaped like a station code as a hub registers them (letters, digits, - and _)."""
+    return isinstance(value, str) and _STATION_CODE.fullmatch(value) is not None
+
+
 def sha256_hex(data: bytes) -> str:
     """Hex SHA-256 of ``data``; the digest used for bodies, responses and attachments."""
     return hashlib.sha256(data).hexdigest()

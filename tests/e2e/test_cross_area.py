@@ -26,11 +26,12 @@ from station.catalog_data import load_demo_catalog
 from station.extensions import db
 from station.models import Case, TimelineEntry
 from station.services import catalog
+from station.services.station_info import get_profile
 from sync.hub import create_app
 from sync.hub.config import Config
 from sync.hub.extensions import db as hub_db
 from sync.hub.models import Event, HubCase, HubUser, Peer, PeerForward, Station
-from sync.hub.services import decisions, peers, users
+from sync.hub.services import decisions, peers, stations, users
 from sync.hub.services.errors import InvalidTransition, ValidationError
 from tests.fixtures.e2e import queue_cases, sync
 from tests.fixtures.hub import logged_in
@@ -189,6 +190,10 @@ def test_cross_area_cases_go_to_the_handling_county_and_its_decisions_come_back(
         assert {c.handling_area for c in cases.values()} == {B_AREA}
         assert {c.station.code for c in cases.values()} == {PEER_CODE}
         assert all(c.received_area and c.received_area.startswith("1410") for c in cases.values())
+        # B's provincial export names the village station that took each case, by its own code, not A's platform
+        taken_by = {stations.receiving_station_code(c.station, c.snapshot or {}) for c in cases.values()}
+    with app.app_context(), db.connection_context():
+        assert taken_by == {get_profile().code}
     # county A may not decide a case county B handles; its own cases it decides as ever
     with hub.app.app_context(), hub_db.connection_context():
         with pytest.raises(InvalidTransition, match="跨域办"):
