@@ -38,9 +38,9 @@ from sync import protocol
 from sync.errors import CaseProblem, HubFault
 from sync.file_upload import FileUploader
 from sync.hub.extensions import db, key_ring
-from sync.hub.models import Event, HubCase, Peer, PeerFile, PeerForward
+from sync.hub.models import Change, Event, HubCase, Peer, PeerFile, PeerForward
 from sync.hub.models.base import utcnow
-from sync.hub.services import attachments, decisions, personal, stations, transfers
+from sync.hub.services import attachments, changes, decisions, personal, stations, transfers
 from sync.hub.services.classify import named_files
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
 from websec.sealing import SealedFile
@@ -274,6 +274,8 @@ def _record_answers(peer: Peer, sent: list[tuple[Event, dict[str, Any]]], result
     by_id = {row.event_id: row for row, _envelope in sent}
     envelopes = {row.event_id: envelope for row, envelope in sent}
     now = utcnow()
+    held: dict[str, int] = {}  # case id → seq of its event set aside in this batch
+    through: dict[str, int] = {}  # case id → seq of its first event acked in this batch
     with db.atomic():
         for result in results:
             row = by_id.get(str(result.get("event_id")))
@@ -297,7 +299,50 @@ def _record_answers(peer: Peer, sent: list[tuple[Event, dict[str, Any]]], result
                                        state=state, code=result.get("code"), reason=result.get("reason"),
                                        answered_at=now)
             except IntegrityError:
-                pass  # another worker recorded the same answer first
+                continue  # another worker recorded the same answer first (and told the station)
+            (held if state == SET_ASIDE else through).setdefault(row.case_id, row.seq)
+        tell_stations(peer, held, through)
+
+
+def tell_stations(peer: Peer, held: dict[str, int], through: dict[str, int]) -> None:
+    """Tell each case's station by a ``case.forward_held`` change when its forward is held, and when no longer.
+
+    ``held``: cases an event of which the peer has just set aside; ``through``: cases an event of
+    which it has just accepted (or settled), each with that event's seq. A case comes through
+    again only after a person sent the held event again (:func:`resend`) or the peer settled it, so
+    "no longer held" is said only to a station last told "held", and only once nothing of the case
+    is set aside any more. Without this the village saw a case that seemed merely slow, and told the
+    resident to wait for a decision nobody was yet able to take.
+    """
+    told = _last_told({**through, **held})
+    still_aside = set(_set_aside_cases(peer).where(PeerForward.case_id.in_(list(through) or [""])).tuples())
+    cases = {case.case_id: case for case in HubCase.select().where(HubCase.case_id.in_(list({**through, **held}) or [""]))}
+    for case_id, seq in held.items():
+        if case_id in cases and told.get(case_id) is not True:  # sent again and set aside again: told already
+            _tell(cases[case_id], peer, held=True, seq=seq)
+    for case_id, seq in through.items():
+        if case_id in cases and case_id not in held and told.get(case_id) is True and (case_id,) not in still_aside:
+            _tell(cases[case_id], peer, held=False, seq=seq)
+
+
+def _last_told(case_seqs: dict[str, int]) -> dict[str, bool]:
+    """What each case's station was last told by ``case.forward_held`` (held or not); absent: never told."""
+    if not case_seqs:
+        return {}
+    found: dict[str, bool] = {}
+    station_ids = HubCase.select(HubCase.station).where(HubCase.case_id.in_(list(case_seqs)))
+    for case_id, payload in (Change.select(Change.case_id, Change.payload)
+                             .where(Change.station.in_(station_ids)  # the station's index: the kind is rare
+                                    & (Change.kind == protocol.CHANGE_FORWARD_HELD)
+                                    & Change.case_id.in_(list(case_seqs)))
+                             .order_by(Change.id).tuples()):
+        found[case_id] = bool((payload or {}).get("held"))
+    return found
+
+
+def _tell(case: HubCase, peer: Peer, *, held: bool, seq: int) -> None:
+    changes.emit(protocol.CHANGE_FORWARD_HELD, {"held": held, "county": peer.name, "seq": seq},
+                 station=case.station, case_id=case.case_id)
 
 
 def _own_part(result: dict[str, Any], envelope: dict[str, Any], report: ForwardReport) -> str:
@@ -428,6 +473,8 @@ def _settle_conflict(peer: Peer, case: HubCase, payload: dict[str, Any], report:
                .execute())
     if settled:
         report.details.append(f"{case.case_no or case.case_id}：{note}")
+        seq = PeerForward.get(PeerForward.event_id == str(payload.get("event_id"))).seq
+        tell_stations(peer, {}, {case.case_id: seq})
     else:
         report.changes_skipped += 1
 
