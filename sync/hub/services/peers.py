@@ -17,7 +17,7 @@ The way back: the peer's changes feed for this hub is read from ``Peer.changes_c
 ``case.status`` change of a forwarded case is recorded here as a decision with the same service a
 county clerk uses (:func:`decisions.decide`), in the transaction that moves the cursor — so it
 reaches the station down this hub's own feed exactly once, and the resident's page shows it here
-as it does at the peer.
+as it does at the peer. A case held back is told to its station too (services/peer_holds.py).
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from sync import protocol
 from sync.errors import CaseProblem, HubFault
 from sync.file_upload import FileUploader
 from sync.hub.extensions import db, key_ring
-from sync.hub.models import Change, Event, HubCase, Peer, PeerFile, PeerForward
+from sync.hub.models import Event, HubCase, Peer, PeerFile, PeerForward
 from sync.hub.models.base import utcnow
-from sync.hub.services import attachments, changes, decisions, personal, stations, transfers
+from sync.hub.services import attachments, decisions, peer_holds, personal, stations, transfers
 from sync.hub.services.classify import named_files
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
 from websec.sealing import SealedFile
@@ -301,48 +301,7 @@ def _record_answers(peer: Peer, sent: list[tuple[Event, dict[str, Any]]], result
             except IntegrityError:
                 continue  # another worker recorded the same answer first (and told the station)
             (held if state == SET_ASIDE else through).setdefault(row.case_id, row.seq)
-        tell_stations(peer, held, through)
-
-
-def tell_stations(peer: Peer, held: dict[str, int], through: dict[str, int]) -> None:
-    """Tell each case's station by a ``case.forward_held`` change when its forward is held, and when no longer.
-
-    ``held``: cases an event of which the peer has just set aside; ``through``: cases an event of
-    which it has just accepted (or settled), each with that event's seq. A case comes through
-    again only after a person sent the held event again (:func:`resend`) or the peer settled it, so
-    "no longer held" is said only to a station last told "held", and only once nothing of the case
-    is set aside any more. Without this the village saw a case that seemed merely slow, and told the
-    resident to wait for a decision nobody was yet able to take.
-    """
-    told = _last_told({**through, **held})
-    still_aside = set(_set_aside_cases(peer).where(PeerForward.case_id.in_(list(through) or [""])).tuples())
-    cases = {case.case_id: case for case in HubCase.select().where(HubCase.case_id.in_(list({**through, **held}) or [""]))}
-    for case_id, seq in held.items():
-        if case_id in cases and told.get(case_id) is not True:  # sent again and set aside again: told already
-            _tell(cases[case_id], peer, held=True, seq=seq)
-    for case_id, seq in through.items():
-        if case_id in cases and case_id not in held and told.get(case_id) is True and (case_id,) not in still_aside:
-            _tell(cases[case_id], peer, held=False, seq=seq)
-
-
-def _last_told(case_seqs: dict[str, int]) -> dict[str, bool]:
-    """What each case's station was last told by ``case.forward_held`` (held or not); absent: never told."""
-    if not case_seqs:
-        return {}
-    found: dict[str, bool] = {}
-    station_ids = HubCase.select(HubCase.station).where(HubCase.case_id.in_(list(case_seqs)))
-    for case_id, payload in (Change.select(Change.case_id, Change.payload)
-                             .where(Change.station.in_(station_ids)  # the station's index: the kind is rare
-                                    & (Change.kind == protocol.CHANGE_FORWARD_HELD)
-                                    & Change.case_id.in_(list(case_seqs)))
-                             .order_by(Change.id).tuples()):
-        found[case_id] = bool((payload or {}).get("held"))
-    return found
-
-
-def _tell(case: HubCase, peer: Peer, *, held: bool, seq: int) -> None:
-    changes.emit(protocol.CHANGE_FORWARD_HELD, {"held": held, "county": peer.name, "seq": seq},
-                 station=case.station, case_id=case.case_id)
+        peer_holds.tell_stations(peer, held, through)
 
 
 def _own_part(result: dict[str, Any], envelope: dict[str, Any], report: ForwardReport) -> str:
@@ -474,7 +433,7 @@ def _settle_conflict(peer: Peer, case: HubCase, payload: dict[str, Any], report:
     if settled:
         report.details.append(f"{case.case_no or case.case_id}：{note}")
         seq = PeerForward.get(PeerForward.event_id == str(payload.get("event_id"))).seq
-        tell_stations(peer, {}, {case.case_id: seq})
+        peer_holds.tell_stations(peer, {}, {case.case_id: seq})
     else:
         report.changes_skipped += 1
 
