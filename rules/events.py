@@ -59,6 +59,7 @@ BODIES: Mapping[str, BodyShape] = {
                   "form_values": dict, "form_labels": dict, "pickup_method": str, "statutory_due": str,
                   "committed_due": str, "deadline_provisional": bool, "received_at": str, "agent": dict,
                   "attachments": list, "received_area": str, "received_station_name": str, "handling_area": str,
+                  "received_station_code": str,
                   "handling_area_name": str,
                   "bundle": dict},
     ),

@@ -22,7 +22,7 @@ CHANGE_KINDS: Mapping[str, str] = {
     "conflict.resolved": "同步冲突的处理", "evaluation.recorded": "好差评", "remedy.updated": "差评整改",
     "hub.restored": "县级平台恢复备份", "case.shared": "本站其他设备的办件", "appointment.changed": "预约",
     "transfer.handover": "物料交接", "transfer.handover_refused": "县级拒收的物料交接",
-    "calendar.holidays": "节假日安排",
+    "calendar.holidays": "节假日安排", "case.forward_held": "跨域办转送办理地",
 }
 
 #: Where a station's catalog version came from (``CatalogVersion.source``), on its admin's 事项目录 page.

@@ -146,9 +146,14 @@ CHANGE_TRANSFER_HANDOVER_REFUSED = "transfer.handover_refused"
 #: One year's holidays and make-up workdays as the county published them (to every station):
 #: ``{year, version, days: [{day, is_workday, name}]}`` — the whole year, replacing what came before.
 CHANGE_HOLIDAYS = "calendar.holidays"
+#: 跨域办: the county's forward of a case to the handling county was set aside by that county (``held``
+#: true) or went through again after it was sent again or settled there (``held`` false):
+#: ``{held, county, seq}`` — ``county`` the handling county's platform by name, ``seq`` the event concerned.
+CHANGE_FORWARD_HELD = "case.forward_held"
 CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED,
                 CHANGE_EVALUATION, CHANGE_REMEDY, CHANGE_CASE_SHARED, CHANGE_APPOINTMENT,
-                CHANGE_HUB_RESTORED, CHANGE_TRANSFER_HANDOVER, CHANGE_TRANSFER_HANDOVER_REFUSED, CHANGE_HOLIDAYS)
+                CHANGE_HUB_RESTORED, CHANGE_TRANSFER_HANDOVER, CHANGE_TRANSFER_HANDOVER_REFUSED, CHANGE_HOLIDAYS,
+                CHANGE_FORWARD_HELD)
 
 RESOLVE_KEEP_COUNTY = "keep_county"  # the county's copy stands; the station's is dropped
 RESOLVE_TAKE_STATION = "take_station"  # the station's copy replaces the county's
@@ -251,6 +256,11 @@ def new_nonce() -> str:
 def is_client_id(value: Any) -> bool:
     """Tell whether ``value`` looks like a client-made id (ULID or UUID) the hub can key on."""
     return isinstance(value, str) and bool(_ULID.match(value) or _UUID.match(value))
+
+
+def is_station_code(value: Any) -> bool:
+    """Tell whether ``value`` is shaped like a station code as a hub registers them (letters, digits, - and _)."""
+    return isinstance(value, str) and _STATION_CODE.fullmatch(value) is not None
 
 
 def sha256_hex(data: bytes) -> str:

@@ -127,15 +127,17 @@ def snapshot(case: Case) -> dict[str, Any]:
 
 
 def cross_area(item: Any) -> dict[str, str]:
-    """跨域办: 收件地 (this station's area and name) and 办理地 for an item another county handles; else nothing.
+    """跨域办: 收件地 (this station's area, name and code) and 办理地 for an item another county handles; else nothing.
 
-    The name goes too because the handling county knows this station only as the county that
-    forwarded the case: its resident's page would otherwise send her to that county's platform.
+    The name and code go too because the handling county knows this station only as the county that
+    forwarded the case: its resident's page would otherwise send her to that county's platform, and its
+    provincial export would name that county's platform as the 受理服务站.
     """
     if not item.handling_area:
         return {}
     profile = station_info.get_profile()
     return {"received_area": profile.area_code or None, "received_station_name": profile.name or None,
+            "received_station_code": profile.code or None,
             "handling_area": item.handling_area, "handling_area_name": item.handling_area_name}
 
 

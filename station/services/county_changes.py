@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from station.services import appointments, home_visits, shared_cases, transfer_refusals, transfers
+from station.services import (
+    appointments,
+    forward_holds,
+    home_visits,
+    shared_cases,
+    transfer_refusals,
+    transfers,
+)
 from station.services.calendar import apply_hub_holidays
 from station.services.cases import apply_conflict_resolution, apply_county_status
 from station.services.catalog import import_catalog
@@ -43,3 +50,5 @@ def apply_change(kind: str, case_id: str, payload: dict[str, Any]) -> None:
         transfer_refusals.apply_county_refusal(payload)
     elif kind == protocol.CHANGE_HOLIDAYS:
         apply_hub_holidays(payload)
+    elif kind == protocol.CHANGE_FORWARD_HELD:
+        forward_holds.apply_county_hold(case_id, payload)

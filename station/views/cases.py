@@ -26,6 +26,7 @@ from station.services import (
     cases,
     evaluations,
     follow_up,
+    forward_holds,
     intake,
     masked_texts,
     material_library,
@@ -145,6 +146,7 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
         visit_word=rating_rules.visit_word(evaluations.current_visit(case)),
         typed=typed or {}, typed_errors=typed_errors or {},
         texts=masked_texts.on_page(case), revealed_number=revealed_number, number_error=number_error,
+        forward_hold=forward_holds.hold_of(case) if case.item.handling_area else None,
         reveal_reasons=REVEAL_REASONS,
     ), status
 

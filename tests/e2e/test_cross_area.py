@@ -26,11 +26,12 @@ from station.catalog_data import load_demo_catalog
 from station.extensions import db
 from station.models import Case, TimelineEntry
 from station.services import catalog
+from station.services.station_info import get_profile
 from sync.hub import create_app
 from sync.hub.config import Config
 from sync.hub.extensions import db as hub_db
 from sync.hub.models import Event, HubCase, HubUser, Peer, PeerForward, Station
-from sync.hub.services import decisions, peers, users
+from sync.hub.services import decisions, peers, stations, users
 from sync.hub.services.errors import InvalidTransition, ValidationError
 from tests.fixtures.e2e import queue_cases, sync
 from tests.fixtures.hub import logged_in
@@ -189,6 +190,10 @@ def test_cross_area_cases_go_to_the_handling_county_and_its_decisions_come_back(
         assert {c.handling_area for c in cases.values()} == {B_AREA}
         assert {c.station.code for c in cases.values()} == {PEER_CODE}
         assert all(c.received_area and c.received_area.startswith("1410") for c in cases.values())
+        # B's provincial export names the village station that took each case, by its own code, not A's platform
+        taken_by = {stations.receiving_station_code(c.station, c.snapshot or {}) for c in cases.values()}
+    with app.app_context(), db.connection_context():
+        assert taken_by == {get_profile().code}
     # county A may not decide a case county B handles; its own cases it decides as ever
     with hub.app.app_context(), hub_db.connection_context():
         with pytest.raises(InvalidTransition, match="跨域办"):
@@ -405,3 +410,35 @@ def test_the_peers_page_shows_the_link_its_queue_and_decisions_and_syncs_at_the_
     assert approver.get("/peers").status_code == 403
     assert approver.csrf_post(f"/peers/{B_AREA}/sync", {}, token_page="/cases").status_code == 403
     assert "跨域办</a>" not in approver.get("/cases").get_data(as_text=True)
+
+
+def test_the_village_sees_its_case_held_at_the_handling_county_until_the_county_sends_it_again(linked, hub, agent):
+    """A case county B refused waited at county A, held back, while the village's case page read like any
+    case slow at B: nobody there knew to tell the resident, nor that county A was on it."""
+    from sync import protocol
+    from tests.hub.test_peer_forward import SECRET, PeerB
+
+    app = linked
+    take_cross_area_item(app)
+    [case_id] = queue_cases(app, 1, item_name=ITEM)
+    assert sync(app).queue_left == 0
+    with hub.app.app_context(), hub_db.connection_context():
+        peers.add_peer(B_AREA, "邻县县级平台", "http://county-b.example", PEER_CODE, SECRET)
+    county_b = PeerB()
+    county_b.refuse[case_id] = (protocol.CODE_BAD_EVENT, "事项实施编码在本县目录中不存在")
+    with hub.app.app_context(), hub_db.connection_context():
+        assert peers.sync_all(county_b)[0].set_aside == 1
+        event_id = PeerForward.get(PeerForward.case_id == case_id).event_id
+    sync(app)
+    page = agent.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert 'id="forward-held"' in page and "转送办理地（邻县县级平台）暂未成功，县级平台正在处理" in page
+    # county A's admin has B's catalog fixed and sends it again; B takes it
+    del county_b.refuse[case_id]
+    admin = logged_in(hub.app, "a-admin", "admin", "示范县管理员")
+    assert "已安排重新转送" in admin.csrf_post(f"/peers/{B_AREA}/events/{event_id}/resend", {}, token_page="/peers",
+                                          follow_redirects=True).get_data(as_text=True)
+    with hub.app.app_context(), hub_db.connection_context():
+        assert peers.sync_all(county_b)[0].acked == 1
+    sync(app)
+    page = agent.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert 'id="forward-held"' not in page and "转送办理地（邻县县级平台）已恢复" in page

@@ -281,7 +281,8 @@ def test_protocol_change_kinds_are_the_documented_ones():
     assert set(protocol.CHANGE_KINDS) == {"case.status", "catalog.published", "station.settings", "conflict.resolved",
                                           "evaluation.recorded", "remedy.updated", "case.shared",
                                           "appointment.changed", "hub.restored", "transfer.handover",
-                                          "transfer.handover_refused", "calendar.holidays"}
+                                          "transfer.handover_refused", "calendar.holidays",
+                                          "case.forward_held"}
     docs = Path(__file__).resolve().parents[2] / "docs"
     spec = (docs / "hub-openapi.yaml").read_text(encoding="utf-8")
     assert f"kind: {{type: string, enum: [{', '.join(protocol.CHANGE_KINDS)}]}}" in spec  # the Change schema

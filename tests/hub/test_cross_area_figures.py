@@ -4,6 +4,7 @@ that county decided, whenever its decision is read — not on the day the link b
 from __future__ import annotations
 
 import datetime as dt
+import re
 from types import SimpleNamespace
 
 from rules.periods import Period
@@ -60,3 +61,41 @@ def test_a_decision_read_late_from_the_handling_county_closes_the_case_on_the_da
     assert {d: closed for d, _received, closed in stats.trend if closed} == {in_china.date(): 1}
     changes = [c for c in station.changes().json["changes"] if c["kind"] == "case.status"]
     assert changes[-1]["payload"]["decided_at"] == feed[-1]["payload"]["decided_at"]  # the station closes it then too
+
+
+def test_the_warnings_list_the_cross_area_cases_late_at_the_handling_county_apart_from_this_countys(
+        any_hub_app, make_station, make_event) -> None:
+    """四条线预警: a case a station here took for county B stays open here until B decides. Counted among
+    this county's own overdue cases, its clerks were asked for a decision they cannot take; left out,
+    nobody here saw the village's resident waiting past her date at B. It is listed apart, 待办理地处理."""
+    from sync.hub.services import warnings
+    from tests.fixtures.hub import logged_in
+
+    any_hub_app.config["AREA_CODE"] = OWN
+    today = china_today()
+    past = {"received_at": f"{(today - dt.timedelta(days=30)).isoformat()}T09:30:00+08:00",
+            "committed_due": (today - dt.timedelta(days=3)).isoformat(),
+            "statutory_due": (today - dt.timedelta(days=2)).isoformat()}
+    station = make_station(any_hub_app, "ST-X", "东关村便民服务站")
+    own = make_event(payload=case_snapshot(case_no="OWN-LATE", query_code="OWN001", **past))
+    at_b = make_event(payload=case_snapshot(case_no="AT-B-LATE", query_code="ATB001", handling_area=HANDLING,
+                                            handling_area_name="邻县民政局", received_area="141081102201", **past))
+    here = make_event(payload=case_snapshot(case_no="HERE-LATE", query_code="HER001", handling_area=OWN,
+                                            handling_area_name="示范县民政局", received_area="141081102201", **past))
+    assert {r["status"] for r in station.results([own, at_b, here])} == {"accepted"}
+    with any_hub_app.app_context(), db.connection_context():
+        peers.add_peer(HANDLING, "邻县县级平台", "http://county-b.example", "HUB141081", "s" * 32)
+        assert sorted(w.case.case_no for w in warnings.find(today, 0)) == ["HERE-LATE", "OWN-LATE"]
+    clerk = logged_in(any_hub_app, "a-clerk", "approver", "示范县窗口")
+    page = clerk.get("/numbers/warnings?days=0").get_data(as_text=True)
+    ours = page[page.index('id="warning-list"'):page.index("</table>", page.index('id="warning-list"'))]
+    assert "OWN-LATE" in ours and "HERE-LATE" in ours and "AT-B-LATE" not in ours
+    assert "共 2 件在办件已超期" in page and "另有跨域办件 1 件由办理地处理" in page
+    group = page[page.index('id="elsewhere"'):page.index("</section>", page.index('id="elsewhere"'))]
+    assert "<h2>待办理地处理</h2>" in group and "不计入本县超期件" in group
+    rows = re.findall(r"<tr>\s*<td><a href=.*?</tr>", group, re.S)
+    assert len(rows) == 1 and "AT-B-LATE" in rows[0] and "<td>邻县民政局</td>" in rows[0] and "已超期" in rows[0]
+    # the station filter narrows both groups: another station's page lists neither
+    make_station(any_hub_app, "ST-Y", "西关村便民服务站")
+    other = clerk.get("/numbers/warnings?days=0&station=ST-Y").get_data(as_text=True)
+    assert 'id="elsewhere"' not in other and "AT-B-LATE" not in other

@@ -271,3 +271,47 @@ def test_a_case_delivered_to_the_peer_does_not_wear_the_links_later_failure(hub_
     approver = logged_in(hub_app, "a-clerk", "approver", "示范县窗口")
     assert "最近一次转送未完成" not in approver.get(f"/cases/{delivered}").get_data(as_text=True)
     assert "最近一次转送未完成：对端县级平台出错（500）" in approver.get(f"/cases/{waiting}").get_data(as_text=True)
+
+
+def _holds_told(station: SignedStation) -> list[tuple[str, bool, int]]:
+    """The ``case.forward_held`` changes on the station's feed: (case id, held, seq)."""
+    return [(c["case_id"], c["payload"]["held"], c["payload"]["seq"]) for c in station.changes().json["changes"]
+            if c["kind"] == protocol.CHANGE_FORWARD_HELD]
+
+
+def test_the_station_is_told_once_when_its_case_is_held_and_once_when_it_goes_through_again(
+        hub_app, station_a, make_event, peer_b):
+    """The village saw a cross-area case the peer had refused as one merely slow at the handling county,
+    and told the resident to wait for a decision nobody there could take."""
+    case_id = cross_area_case(station_a, make_event, notes=1)
+    fine = cross_area_case(station_a, make_event)
+    peer_b.refuse[case_id] = (protocol.CODE_BAD_EVENT, "事件内容不完整")
+    forward_round(hub_app, peer_b)
+    forward_round(hub_app, peer_b)  # held back: nothing new to say
+    assert _holds_told(station_a) == [(case_id, True, 1)]  # the case that went through is not spoken of
+    [change] = [c for c in station_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_FORWARD_HELD]
+    assert change["payload"] == {"held": True, "county": "邻县县级平台", "seq": 1}
+    with hub_app.app_context():
+        event_id = PeerForward.get(PeerForward.case_id == case_id).event_id
+    admin = logged_in(hub_app, "a-admin", "admin", "示范县管理员")
+    admin.csrf_post(f"/peers/{B_AREA}/events/{event_id}/resend", {}, token_page="/peers")
+    forward_round(hub_app, peer_b)  # B still refuses it: the station knows already
+    assert _holds_told(station_a) == [(case_id, True, 1)]
+    admin.csrf_post(f"/peers/{B_AREA}/events/{event_id}/resend", {}, token_page="/peers")
+    del peer_b.refuse[case_id]
+    assert forward_round(hub_app, peer_b).acked == 2
+    forward_round(hub_app, peer_b)
+    assert _holds_told(station_a) == [(case_id, True, 1), (case_id, False, 1)]
+    assert fine not in {case for case, _held, _seq in _holds_told(station_a)}
+
+
+def test_a_conflict_the_peer_settles_ends_the_hold_the_station_was_told_of(hub_app, station_a, make_event, peer_b):
+    case_id = cross_area_case(station_a, make_event)
+    peer_b.refuse[case_id] = (protocol.CODE_CONTENT_MISMATCH, "同一事件编号的内容与平台已收到的不一致")
+    forward_round(hub_app, peer_b)
+    with hub_app.app_context():
+        event_id = PeerForward.get(PeerForward.case_id == case_id).event_id
+    peer_b.changes = [{"change_id": 3, "kind": protocol.CHANGE_CONFLICT_RESOLVED, "case_id": case_id,
+                       "payload": {"event_id": event_id, "resolution": "keep_county", "note": "以本县记录为准"}}]
+    forward_round(hub_app, peer_b)
+    assert _holds_told(station_a) == [(case_id, True, 1), (case_id, False, 1)]

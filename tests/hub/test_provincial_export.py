@@ -68,3 +68,33 @@ def test_each_case_carries_its_three_places_and_its_limits_with_their_units(any_
     assert by_no["P-1"]["PROMISETYPE"] != by_no["P-2"]["PROMISETYPE"]  # the limit the case was taken under
     assert set(UNIT_CODES) == set(LIMIT_UNITS)  # every unit a catalog may use has its code
     assert "单位" in body["fields"]["PROMISETYPE"] and "受理地" in body["fields"]["ACCEPTAREACODE"]
+
+
+def test_a_case_a_peer_county_forwarded_names_the_station_that_took_it_by_its_own_code(hub_app, station_a,
+                                                                                      make_event) -> None:
+    """At the handling county, a 跨域办 case is filed under the forwarding county's platform: the export
+    named that platform (HUB141083) as 受理服务站编码, beside the village station's name. The station's own
+    code comes with the case now; an older station's case, without it, keeps the platform's code."""
+    from sync.hub.models import Station
+    from tests.fixtures.hub import _make_station
+
+    hub_app.config["AREA_CODE"] = COUNTY
+    peer = _make_station(hub_app, "HUB141083", "另一县县级平台")
+    with hub_app.app_context():
+        Station.update(is_peer=True).where(Station.code == peer.code).execute()
+    cross = {"received_at": "2026-11-20T09:30:00+08:00", "received_area": "141083100201",
+             "received_station_name": "某村便民服务站", "handling_area": COUNTY, "handling_area_name": "示范县民政局"}
+    new = make_event(payload=case_snapshot(case_no="FROM-NEW", query_code="FROM01", received_station_code="ST-C-07",
+                                           **cross))
+    old = make_event(payload=case_snapshot(case_no="FROM-OLD", query_code="FROM02", **cross))  # an older station
+    garbled = make_event(payload=case_snapshot(case_no="FROM-BAD", query_code="FROM03",
+                                               received_station_code="某村 站/../", **cross))
+    own = make_event(payload=case_snapshot(case_no="OWN-1", query_code="OWN001", received_station_code="ST-ELSE",
+                                           received_at=cross["received_at"]))
+    assert [r["status"] for r in peer.results([new, old, garbled]) + station_a.results([own])] == ["accepted"] * 4
+    clerk = logged_in(hub_app, "approver1", "approver", "县审批员")
+    records = json.loads(clerk.get(f"/numbers/export/cases.json?{RANGE}").data)["records"]
+    taken_at = {r["SBLSH"]: (r["RECEIVEDEPTCODE"], r["RECEIVEDEPTNAME"]) for r in records}
+    assert taken_at == {"FROM-NEW": ("ST-C-07", "某村便民服务站"), "FROM-OLD": ("HUB141083", "某村便民服务站"),
+                        "FROM-BAD": ("HUB141083", "某村便民服务站"),
+                        "OWN-1": ("ST-A", "甲村便民服务站")}  # its own station is known here: no word of the body

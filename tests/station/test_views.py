@@ -452,6 +452,7 @@ def test_an_item_another_county_handles_says_so_before_and_after_intake(app, age
     with app.app_context(), db.connection_context():
         body = OutboxEvent.get(OutboxEvent.case_id == case_url.split("?")[0].rsplit("/", 1)[-1]).payload
         here = get_profile()
-    assert (body["received_area"], body["received_station_name"], body["handling_area"]) == (
-        here.area_code, here.name, "141082")
+    assert (body["received_area"], body["received_station_name"], body["received_station_code"],
+            body["handling_area"]) == (here.area_code, here.name, here.code, "141082")
+    assert here.code  # the code county B's provincial export names as 受理服务站编码
     assert 'id="cross-area' not in agent.get(f"/intake/item/{other_id}").get_data(as_text=True)  # a local item

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from peewee import IntegrityError
+from peewee import Expression, IntegrityError
 
 from rules.labels import COUNTY_DECISIONS, HUB_CASE_STATUSES, MATERIAL_STATUSES
 from sync import protocol
 from sync.hub.china_time import china_naive
 from sync.hub.extensions import db
-from sync.hub.models import Decision, HubCase, Peer, utcnow
+from sync.hub.models import Decision, HubCase, Peer, Station, utcnow
 from sync.hub.services import changes, licences, personal, tally, users
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
 
@@ -144,6 +144,19 @@ def decided_elsewhere(case: HubCase) -> str | None:
         return None
     return (f"本件为跨域办，办理地为 {case.handling_area}，不由本县决定；本平台尚未与该县平台互联，"
             "请县级管理员添加互联后，办件将自动转交该县，其决定自动同步到本平台。")
+
+
+def elsewhere_condition() -> Expression:
+    """:func:`decided_elsewhere` as a condition over ``HubCase`` joined to its ``Station``.
+
+    For the lists that must keep another county's cases apart (the 四条线 warnings, the dashboard's
+    overdue counts): the same rule, so a case never counts as this county's on one page and as the
+    handling county's on another. Cheap: ``handling_area`` is indexed only where set.
+    """
+    own = str(current_app.config.get("AREA_CODE") or "")
+    return (HubCase.handling_area.is_null(False) & (HubCase.handling_area != "")
+            & (Station.is_peer == False)  # noqa: E712 - peewee builds SQL from ==
+            & (HubCase.handling_area.in_(Peer.select(Peer.area_code)) | (HubCase.handling_area != own)))
 
 
 def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = False,

@@ -17,7 +17,7 @@ The way back: the peer's changes feed for this hub is read from ``Peer.changes_c
 ``case.status`` change of a forwarded case is recorded here as a decision with the same service a
 county clerk uses (:func:`decisions.decide`), in the transaction that moves the cursor — so it
 reaches the station down this hub's own feed exactly once, and the resident's page shows it here
-as it does at the peer.
+as it does at the peer. A case held back is told to its station too (services/peer_holds.py).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from sync.file_upload import FileUploader
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import Event, HubCase, Peer, PeerFile, PeerForward
 from sync.hub.models.base import utcnow
-from sync.hub.services import attachments, decisions, personal, stations, transfers
+from sync.hub.services import attachments, decisions, peer_holds, personal, stations, transfers
 from sync.hub.services.classify import named_files
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
 from websec.sealing import SealedFile
@@ -274,6 +274,8 @@ def _record_answers(peer: Peer, sent: list[tuple[Event, dict[str, Any]]], result
     by_id = {row.event_id: row for row, _envelope in sent}
     envelopes = {row.event_id: envelope for row, envelope in sent}
     now = utcnow()
+    held: dict[str, int] = {}  # case id → seq of its event set aside in this batch
+    through: dict[str, int] = {}  # case id → seq of its first event acked in this batch
     with db.atomic():
         for result in results:
             row = by_id.get(str(result.get("event_id")))
@@ -297,7 +299,9 @@ def _record_answers(peer: Peer, sent: list[tuple[Event, dict[str, Any]]], result
                                        state=state, code=result.get("code"), reason=result.get("reason"),
                                        answered_at=now)
             except IntegrityError:
-                pass  # another worker recorded the same answer first
+                continue  # another worker recorded the same answer first (and told the station)
+            (held if state == SET_ASIDE else through).setdefault(row.case_id, row.seq)
+        peer_holds.tell_stations(peer, held, through)
 
 
 def _own_part(result: dict[str, Any], envelope: dict[str, Any], report: ForwardReport) -> str:
@@ -428,6 +432,8 @@ def _settle_conflict(peer: Peer, case: HubCase, payload: dict[str, Any], report:
                .execute())
     if settled:
         report.details.append(f"{case.case_no or case.case_id}：{note}")
+        seq = PeerForward.get(PeerForward.event_id == str(payload.get("event_id"))).seq
+        peer_holds.tell_stations(peer, {}, {case.case_id: seq})
     else:
         report.changes_skipped += 1
 

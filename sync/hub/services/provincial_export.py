@@ -95,7 +95,7 @@ FIELDS: list[tuple[str, str, Callable[[Row], str]]] = [
     ("APPLYAREACODE", "申报地区划代码（收件地）", lambda r: r.case.received_area or r.case.area_code or ""),
     ("ACCEPTAREACODE", "受理地区划代码（办理地）", lambda r: r.accepted_in),
     ("TRANSACTAREACODE", "办结地区划代码", lambda r: r.accepted_in if r.case.status in CLOSED else ""),
-    ("RECEIVEDEPTCODE", "受理服务站编码", lambda r: r.case.station.code),
+    ("RECEIVEDEPTCODE", "受理服务站编码", lambda r: stations.receiving_station_code(r.case.station, r.case.snapshot or {})),
     ("RECEIVEDEPTNAME", "受理服务站名称", lambda r: stations.receiving_station_name(r.case.station, r.case.snapshot or {})),
     ("RECEIVETIME", "收件时间", lambda r: stamp(r.case.received_time)),
     ("ANTICIPATEDAY", "法定办结时限", lambda r: r.limit("statutory_limit")[0]),

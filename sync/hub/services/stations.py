@@ -76,6 +76,18 @@ def receiving_station_name(station: Station, snapshot: dict[str, Any]) -> str:
     return str(snapshot.get("received_station_name") or RECEIVING_STATION_UNNAMED)
 
 
+def receiving_station_code(station: Station, snapshot: dict[str, Any]) -> str:
+    """The code of the station where the resident handed the case in (受理服务站编码 in the provincial export).
+
+    As :func:`receiving_station_name`: for a case a peer county forwarded, ``station`` is that
+    county's platform, so the code is the one the station sent with the case
+    (``received_station_code``). A station too old to send it, or a code that is no station code,
+    leaves the forwarding platform's code, as before.
+    """
+    code = snapshot.get("received_station_code") if station.is_peer else None
+    return code if isinstance(code, str) and protocol.is_station_code(code) else station.code
+
+
 def rotate_secret(code: str) -> str:
     """Give a station a new secret (e.g. a lost PC); the old one stops working at once."""
     station = Station.by_code(code)

@@ -1,4 +1,10 @@
-"""四条线 early warnings at the county: open cases overdue on a line, or due within N working days."""
+"""四条线 early warnings at the county: open cases overdue on a line, or due within N working days.
+
+A 跨域办 case one of this county's stations took for another county stays open here until that
+county's decision comes back (services/peers.py). It is listed apart (``elsewhere``, headed
+待办理地处理 on the page): this county's staff must see it is late at the handling county and chase
+it there, but it is not one of this county's own overdue cases — its clerks cannot decide it.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from peewee import Case, Node
 
 from rules.time_lines import DEFAULT_WARN_DAYS, LINES, FourLines, four_lines, line_state
 from sync.hub.models import HubCase, Station
-from sync.hub.services import workdays
+from sync.hub.services import decisions, workdays
 from sync.hub.services.statistics import DUE_COLUMNS
 from sync.hub.services.tally import CLOSED, OPEN
 
@@ -50,8 +56,12 @@ def _earliest(columns: list[Node]) -> Node:
     return earliest
 
 
-def find(today: dt.date, days: int, *, station: Station | None = None, line: str = "") -> list[Warning]:
+def find(today: dt.date, days: int, *, station: Station | None = None, line: str = "",
+         elsewhere: bool = False) -> list[Warning]:
     """Open cases whose due date on `line` (any line when "") is before the horizon, most overdue first.
+
+    This county's own cases; with ``elsewhere``, only the 跨域办 cases another county decides
+    (:func:`decisions.decided_elsewhere`) — never both in one list.
 
     The due dates are compared in SQL, so only the cases to show are read; each is then measured on
     all four lines. They are ordered by their earliest due date on the lines asked about — a case with
@@ -65,7 +75,8 @@ def find(today: dt.date, days: int, *, station: Station | None = None, line: str
         part = DUE_COLUMNS[name].is_null(False) & (DUE_COLUMNS[name] <= horizon)
         condition = part if condition is None else condition | part
     query = (HubCase.select(HubCase, Station).join(Station)
-             .where(HubCase.status.in_(OPEN) & condition)
+             .where(HubCase.status.in_(OPEN) & condition
+                    & (decisions.elsewhere_condition() if elsewhere else ~decisions.elsewhere_condition()))
              .order_by(_earliest([DUE_COLUMNS[name] for name in lines]), HubCase.id).limit(LIMIT))
     if station is not None:
         query = query.where(HubCase.station == station.id)

@@ -141,7 +141,9 @@ def warnings_page() -> str:
         line = ""
     station = _station()
     found = warnings.find(_today(), days, station=station, line=line)
-    return render_template("hub/numbers/warnings.html", found=found, days=days, line=line, station=station,
+    elsewhere = warnings.find(_today(), days, station=station, line=line, elsewhere=True)
+    return render_template("hub/numbers/warnings.html", found=found, elsewhere=elsewhere, days=days, line=line,
+                           station=station,
                            line_names=LINES, line_states=LINE_STATES, statuses=HUB_CASE_STATUSES,
                            stations=Station.select().order_by(Station.code), limit=warnings.LIMIT)
 
