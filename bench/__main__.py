@@ -68,6 +68,8 @@ TARGETS: dict[str, tuple[str, str, Any, str]] = {
     "ingest_cpu_us_per_event_100": ("… batches of 100", "µs", 200, "<="),
     "ingest_cpu_host_speed_ms": ("… this machine's pace then: a fixed piece of work (lower is faster)", "ms", None, ""),
     "ingest_cpu_python_speed_ms": ("… and for plain Python, what the hub's CPU follows (lower is faster)", "ms", None, ""),
+    "ingest_http_us_per_event_1": ("hub+PG CPU per event over HTTP, one process, 1 request in flight", "µs", None, ""),
+    "ingest_http_us_per_event_4": ("… 4 requests in flight (its admission slots)", "µs", None, ""),
     "api_overhead_time_us": ("hub CPU per API request doing nothing, in process", "µs", None, ""),
     "api_overhead_busy_503_us": ("… per 503 of admission control, in process", "µs", None, ""),
     "api_overhead_waitress_us": ("… per API request over waitress (loopback)", "µs", None, ""),
@@ -111,6 +113,8 @@ def _figures(d: dict[str, Any]) -> dict[str, Any]:
     overhead = d.get("api_overhead")
     ingest_runs = {r["batch_events"]: r["cpu_us_per_event"] for r in ingest["runs"]} \
         if ingest and "skipped" not in ingest else {}
+    http = d.get("ingest_http")
+    http_runs = {r["connections"]: r["cpu_us_per_event"] for r in http["runs"]} if http and "skipped" not in http else {}
     bursts = [r for r in prov["runs"] if r["mode"] == "burst" and r["accepted_batch"]] if prov else []
     return {
         "case_list_p95_ms": pages and pages["case_list"]["p95_ms"],
@@ -139,6 +143,8 @@ def _figures(d: dict[str, Any]) -> dict[str, Any]:
         "ingest_cpu_us_per_event_100": ingest_runs.get(100),
         "ingest_cpu_host_speed_ms": ingest["host_speed_ms"][0] if ingest_runs else None,
         "ingest_cpu_python_speed_ms": ingest["python_speed_ms"][0] if ingest_runs else None,
+        "ingest_http_us_per_event_1": http_runs.get(1),
+        "ingest_http_us_per_event_4": http_runs.get(4),
         "api_overhead_time_us": overhead and overhead["time_us"],
         "api_overhead_busy_503_us": overhead and overhead["busy_503_us"],
         "api_overhead_waitress_us": overhead and overhead["waitress"]["time_us"],
@@ -171,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes; finishes in under 3 minutes")
     parser.add_argument("--json", help="write the JSON object to this file")
     parser.add_argument("--only", nargs="*", choices=["receipt", "station_pages", "sync", "thin_link", "hub_load",
-                                                     "province", "ingest_cpu", "api_overhead", "county_statistics",
-                                                     "station_ledger"],
+                                                     "province", "ingest_cpu", "ingest_http", "api_overhead",
+                                                     "county_statistics", "station_ledger"],
                         help="run only these benchmarks")
     parser.add_argument("--keep", help="keep the data in this folder instead of a temporary one")
     args = parser.parse_args(argv)
@@ -182,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     wanted = set(args.only or ["receipt", "station_pages", "sync", "thin_link", "hub_load", "province",
-                               "ingest_cpu", "api_overhead", "county_statistics", "station_ledger"])
+                               "ingest_cpu", "ingest_http", "api_overhead", "county_statistics",
+                               "station_ledger"])
 
     from bench import (
         api_overhead,
@@ -209,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         ("ingest_cpu", lambda: ingest_cpu.run(workdir / "ingest-cpu", sizes["ingest_stations"],
                                               sizes["ingest_cases_per_station"],
                                               repeats=sizes["ingest_repeats"])),
+        ("ingest_http", lambda: ingest_cpu.over_http(workdir / "ingest-http", sizes["ingest_stations"],
+                                                     sizes["ingest_cases_per_station"])),
         ("api_overhead", lambda: api_overhead.run(workdir, sizes["api_requests"])),
         ("county_statistics", lambda: numbers_bench.county_statistics(
             workdir, sizes["numbers_stations"], sizes["numbers_cases_per_station"], sizes["numbers_samples"])),
@@ -250,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
 def _prefixes(wanted: set[str]) -> list[str]:
     prefixes = {"receipt": ["receipt"], "station_pages": ["case_", "catalog_", "intake", "station_rss", "cold_start"],
                 "sync": ["sync_"], "thin_link": ["thin_link"], "hub_load": ["hub_"],
-                "province": ["province_"], "ingest_cpu": ["ingest_cpu"], "api_overhead": ["api_overhead"], "county_statistics": ["county_statistics", "county_dashboard"],
+                "province": ["province_"], "ingest_cpu": ["ingest_cpu"], "ingest_http": ["ingest_http"],
+                "api_overhead": ["api_overhead"], "county_statistics": ["county_statistics", "county_dashboard"],
                 "station_ledger": ["station_ledger"]}
     return [p for name in wanted for p in prefixes[name]]
 

@@ -90,3 +90,84 @@ def run(workdir: Path, stations: int, cases_per_station: int, batches: tuple[int
             "events": sum(len(b) for b in backlogs), "runs": runs,
             "host_speed_ms": [before, host_speed_ms()],  # the machine's pace before and after (bench.common)
             "python_speed_ms": [python_before, python_speed_ms()]}
+
+
+def _post_all(url: str, secrets: dict[str, str], requests_: list[tuple[str, bytes]], connections: int) -> int:
+    """Post every batch over ``connections`` keep-alive connections at once; the events accepted.
+
+    A 503 of admission control is waited out and sent again, as a station does; with no more
+    connections than the gate's slots (bench/hubs.py starts one process: four) none comes.
+    """
+    import threading
+
+    import requests
+
+    accepted: list[int] = []
+
+    def worker(k: int) -> None:
+        session, taken = requests.Session(), 0
+        for n, (code, body) in enumerate(requests_):
+            if n % connections != k:
+                continue
+            while True:
+                headers = protocol.sign_request(secrets[code], "POST", "/api/v1/events", body, station=code)
+                headers.update({"Content-Encoding": "gzip", "Content-Type": "application/json"})
+                answer = session.post(url + "/api/v1/events", data=body, headers=headers, timeout=(5, 120))
+                if answer.status_code != 503:
+                    break
+                time.sleep(0.05)
+            if answer.status_code != 200:
+                raise RuntimeError(f"{answer.status_code} {answer.text[:200]}")
+            taken += sum(1 for r in answer.json()["results"] if r["status"] == "accepted")
+        accepted.append(taken)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if len(accepted) != connections:
+        raise RuntimeError("a sending thread failed")
+    return sum(accepted)
+
+
+def over_http(workdir: Path, stations: int, cases_per_station: int, connections: tuple[int, ...] = (1, 2, 4),
+              batch_events: int = 30) -> dict[str, Any]:
+    """The same batches over HTTP to one hub process under waitress, 1, 2 and 4 requests in flight.
+
+    Why: the in-process figure (one request at a time) and the province run's (hundreds of
+    stations at once) differed by half again. This tells apart what HTTP costs (one connection,
+    one request at a time) from what requests in flight together cost the same process (threads
+    taking turns at the GIL, the database backends' contention), which is what a province pays
+    at its peak hour and why docs/scaling.md sizes processes by it.
+    """
+    from bench.common import cpu_seconds as _cpu
+    from bench.hubs import hub_processes
+
+    dsn = local_postgres_dsn()
+    if dsn is None:
+        return {"skipped": "PostgreSQL not reachable at 127.0.0.1:5432 (db test, user postgres/root)"}
+    backlogs = _backlogs(workdir / "ingest-http-station", stations, cases_per_station)
+    codes = [f"IH{n:06d}" for n in range(len(backlogs))]
+    before = python_speed_ms()
+    runs = []
+    for count in connections:
+        instance = workdir / f"hub-http-{count}"
+        with throwaway_schema(dsn, "ingesthttp") as url:
+            secrets = register(instance, codes, url)
+            requests_ = [(code, batch_body(code, backlogs[n][i:i + batch_events],
+                                           max(0, len(backlogs[n]) - i - batch_events)))
+                         for n, code in enumerate(codes) for i in range(0, len(backlogs[n]), batch_events)]
+            with hub_processes(instance, workers=1, threads=24, database_url=url + f"&application_name={APPLICATION_NAME}",
+                               log=workdir / f"hub-http-{count}.log") as hubs:
+                pg_before = {pid: _cpu(pid) for pid in _backend_pids(dsn, APPLICATION_NAME)}
+                hub_before = _cpu(hubs.procs[0].pid)
+                accepted = _post_all(hubs.urls()[0], secrets, requests_, count)
+                hub_cpu = _cpu(hubs.procs[0].pid) - hub_before
+                pg_cpu = sum(_cpu(pid) - pg_before.get(pid, 0.0) for pid in _backend_pids(dsn, APPLICATION_NAME))
+        runs.append({"connections": count, "requests": len(requests_), "accepted": accepted,
+                     "hub_us_per_event": round(hub_cpu / accepted * 1e6, 1),
+                     "postgres_us_per_event": round(pg_cpu / accepted * 1e6, 1),
+                     "cpu_us_per_event": round((hub_cpu + pg_cpu) / accepted * 1e6, 1)})
+    return {"database": "PostgreSQL (throwaway schemas, dropped afterwards)", "batch_events": batch_events,
+            "stations": stations, "runs": runs, "python_speed_ms": [before, python_speed_ms()]}
