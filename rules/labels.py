@@ -172,6 +172,7 @@ ACCESS_ACTIONS: Mapping[str, str] = {
     "print": "打印文书",
     "ledger": "打印或导出台账",
     "cases_export": "导出办件（省级平台）",
+    "evaluations_export": "导出好差评（省级平台）",
     "county_settings": "修改县级设置",
     "scan_download": "下载扫描件",
     "resume": "再次受理（读取首次来访信息）",

@@ -26,6 +26,7 @@ from sync.hub.services import (
     catalog,
     county_settings,
     dashboard,
+    evaluation_export,
     home_visits,
     ledger,
     provincial_export,
@@ -118,6 +119,19 @@ def provincial_file(fmt: str) -> Response:
     """Cases for the provincial platform (GB/T 39046 field names and codes)."""
     try:
         data, filename, mimetype = provincial_export.export(_period(), fmt, current_user._get_current_object(),
+                                                            request.remote_addr,
+                                                            stations.chosen(request.args.get("station")))
+    except (PeriodError, HubError) as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("numbers.statistics_page"))
+    return _file(data, filename, mimetype)
+
+
+@bp.get("/export/evaluations.<fmt>")
+def evaluations_file(fmt: str) -> Response:
+    """The period's 好差评 for the provincial platform (GB/T 39046 满意度 codes)."""
+    try:
+        data, filename, mimetype = evaluation_export.export(_period(), fmt, current_user._get_current_object(),
                                                             request.remote_addr,
                                                             stations.chosen(request.args.get("station")))
     except (PeriodError, HubError) as exc:
