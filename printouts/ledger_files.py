@@ -96,6 +96,40 @@ def ledger_xlsx(title: str, rows: Iterable[LedgerRow], visits: Iterable[HomeVisi
     return out.getvalue()
 
 
+def text_table_xlsx(title: str, header: list[str], rows: Iterable[list[str]],
+                    notes: list[str] | None = None) -> bytes:
+    """A sheet of text cells, header frozen; ``notes`` (what each column holds) as a second row.
+
+    For exchange files a person opens in Excel or WPS: their CSV turns a 24-digit 办件编号 or a
+    12-digit area code into 1.41081E+23 and, past 15 digits, rounds it for good; every cell here is
+    a string, so codes stay whole (and ``=…`` stays text, never a formula).
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=_sheet_name(title))
+    ws.freeze_panes = "A3" if notes else "A2"
+    for n, name in enumerate(header, 1):
+        ws.column_dimensions[_letter(n)].width = max(10, min(40, len(name) + 4))
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="F2F2F2")
+    for line in ([header, notes] if notes else [header]):
+        cells = []
+        for text in line:
+            cell = _text_cell(ws, text)
+            cell.font, cell.fill = bold, fill
+            cells.append(cell)
+        ws.append(cells)
+    count = 0
+    for row in rows:
+        ws.append([_text_cell(ws, "" if value is None else str(value)) for value in row])
+        count += 1
+    ws.auto_filter.ref = f"A1:{_letter(len(header))}{count + 1 + bool(notes)}"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
 def _sheet(wb: Workbook, title: str, columns: list, rows: list) -> None:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill

@@ -93,6 +93,6 @@ def test_a_period_is_china_days_and_a_bad_format_changes_nothing(hub_app, statio
     assert listed == {early_november["evaluation_id"]}
     assert late_october["evaluation_id"] not in listed
     refused = clerk.get(f"/numbers/export/evaluations.xml?{NOVEMBER}", follow_redirects=True).get_data(as_text=True)
-    assert "好差评导出格式只能是 JSON 或 CSV" in refused
+    assert "好差评导出格式只能是 JSON、CSV 或 Excel" in refused
     with hub_app.app_context():
         assert HubAccessLog.select().where(HubAccessLog.action == "evaluations_export").count() == 1

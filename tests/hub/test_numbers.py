@@ -181,7 +181,7 @@ def test_the_provincial_export_uses_the_standard_names_and_codes(month: MonthCop
     rows = list(csv.DictReader(io.StringIO(exported.data.decode("utf-8-sig"))))
     assert [r["PROJPWD"] for r in rows] == [r["PROJPWD"] for r in records]
     refused = clerk.get(f"/numbers/export/cases.xml?{RANGE}", follow_redirects=True).get_data(as_text=True)
-    assert "只能是 JSON 或 CSV" in refused
+    assert "只能是 JSON、CSV 或 Excel" in refused
 
 
 def test_county_warnings_and_dashboard_show_the_overdue_cases(month: MonthCopy) -> None:

@@ -15,23 +15,17 @@ the agent rated is staff and named.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from flask import current_app
 
-from printouts.ledger_files import csv_cell
 from rules import evaluations as rules
 from rules.periods import Period
 from sync.hub.china_time import CHINA_OFFSET, china_naive
 from sync.hub.models import Decision, HubCase, HubEvaluation, HubUser, Remedy, Station
-from sync.hub.services import access_log
-from sync.hub.services.errors import ValidationError
+from sync.hub.services import access_log, export_files
 from sync.hub.services.provincial_export import stamp
 
 #: 评价时办件状态: a rating of the completed case, or of handing over its result, is of a concluded case
@@ -120,20 +114,9 @@ def records(found: list[Row]) -> list[dict[str, str]]:
 def export(period: Period, fmt: str, user: HubUser, address: str | None,
            station: Station | None = None) -> tuple[bytes, str, str]:
     """(data, filename, MIME type) of the period's ratings; the export is in the access log."""
-    if fmt not in ("json", "csv"):
-        raise ValidationError("好差评导出格式只能是 JSON 或 CSV。")
+    export_files.check_format(fmt, "好差评")
     found = records(rows(period, station))
-    if fmt == "json":
-        body: dict[str, Any] = {
-            "standard": "GB/T 39046-2020", "period": [period.start.isoformat(), period.end.isoformat()],
-            "fields": {name: meaning for name, meaning, _v in FIELDS}, "count": len(found), "records": found}
-        data, mimetype = json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8"), "application/json"
-    else:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=[name for name, _m, _v in FIELDS], lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows({name: csv_cell(text) for name, text in record.items()} for record in found)
-        data, mimetype = out.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
+    data, mimetype = export_files.records_file(FIELDS, found, fmt, period, "好差评")
     scope = station.name if station is not None else "全县"
     access_log.record(user, "evaluations_export", address=address, obj=period.slug,
                       detail=f"导出{scope}{period.label}好差评（省级平台 {fmt.upper()}，{len(found)} 条）")

@@ -13,21 +13,16 @@ change them here when the province confirms). Personal numbers leave masked, as 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
 
-from printouts.ledger_files import csv_cell
 from rules.periods import Period
 from sync.hub.models import CatalogVersion, Decision, HubCase, HubUser, Station
-from sync.hub.services import access_log, catalog, personal, stations
-from sync.hub.services.errors import ValidationError
+from sync.hub.services import access_log, catalog, export_files, personal, stations
 from sync.hub.services.tally import CLOSED
 
 #: 办件类型 (A.6) from the catalog item's kind
@@ -155,19 +150,9 @@ def records(found: list[Row]) -> list[dict[str, str]]:
 def export(period: Period, fmt: str, user: HubUser, address: str | None,
            station: Station | None = None) -> tuple[bytes, str, str]:
     """(data, filename, MIME type) of the period's cases; the export is in the access log."""
-    if fmt not in ("json", "csv"):
-        raise ValidationError("省级平台导出格式只能是 JSON 或 CSV。")
+    export_files.check_format(fmt, "省级平台")
     found = records(rows(period, station))
-    if fmt == "json":
-        body = {"standard": "GB/T 39046-2020", "period": [period.start.isoformat(), period.end.isoformat()],
-                "fields": {name: meaning for name, meaning, _v in FIELDS}, "count": len(found), "records": found}
-        data, mimetype = json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8"), "application/json"
-    else:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=[name for name, _m, _v in FIELDS], lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows({name: csv_cell(text) for name, text in record.items()} for record in found)
-        data, mimetype = out.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
+    data, mimetype = export_files.records_file(FIELDS, found, fmt, period, "办件")
     scope = station.name if station is not None else "全县"
     access_log.record(user, "cases_export", address=address, obj=period.slug,
                       detail=f"导出{scope}{period.label}办件（省级平台 {fmt.upper()}，{len(found)} 件）")
