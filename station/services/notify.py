@@ -1,5 +1,5 @@
-"""Telling the resident: which cases need the resident now (补正 asked, result ready, 容缺 due),
-whom to tell, and the record of when and how they were told.
+"""Telling the resident: which cases need the resident now (补正 asked, result ready, 容缺 due, the
+county refused to accept), whom to tell, and the record of when and how they were told.
 
 The to-do lists show the phone masked; the full number is read only on the notice page of a
 case, by the agent whose case it is, and every such read is access-logged by the view.
@@ -23,7 +23,11 @@ from station.services.sms import SmsSender
 from station.services.station_info import get_profile
 
 #: Why the resident is needed.
-REASONS = {"supplement": "补交补正材料", "result_ready": "领取办理结果", "deferred_due": "补交容缺材料"}
+REASONS = {"supplement": "补交补正材料", "result_ready": "领取办理结果", "deferred_due": "补交容缺材料",
+           "rejected": "告知不予受理（领取告知书）"}
+#: A refusal is on the to-do until she is told, for as long as she may still ask for 行政复议 (60 days
+#: from knowing of it, 行政复议法 §20): told later, the notice would reach her with the time gone.
+REJECTION_TELL_DAYS = 60
 #: How the resident was told.
 METHODS = {"phone": "电话", "sms": "短信", "in_person": "当面", "home_visit": "上门", "paper": "书面通知"}
 #: What came of it.
@@ -38,6 +42,8 @@ def reasons_now(case: Case, today: dt.date, calendar: WorkCalendar) -> list[str]
         found.append("supplement")
     if case.status == "completed":
         found.append("result_ready")
+    if case.status == "rejected":  # 行政许可法 §32: refused in writing, with the reasons and her remedies
+        found.append("rejected")
     if case.status not in OPEN_STATUSES:  # decided: a material still missing is no longer asked for
         return found
     horizon = calendar.add_working_days(today, DUE_SOON_WORKING_DAYS).due
@@ -49,7 +55,7 @@ def reasons_now(case: Case, today: dt.date, calendar: WorkCalendar) -> list[str]
 
 def _since(case: Case, reason: str) -> dt.datetime | None:
     """When the present need began: a notice before it was about an earlier 补正 or result."""
-    if reason == "result_ready":
+    if reason in ("result_ready", "rejected"):
         return case.closed_at
     if reason == "supplement":
         entry = (TimelineEntry.select(TimelineEntry.at).where(
@@ -101,6 +107,10 @@ def message_text(case: Case, reason: str) -> str:
         if case.pickup_method == "hand":
             return f"【{station}】您申请的{item}已办结，代办员将把结果送到您手中，请保持电话畅通。"
         return f"【{station}】您申请的{item}已办结，请带本人身份证件和回执到服务站领取结果。"
+    if reason == "rejected":
+        why = f"，理由：{case.status_reason}" if case.status_reason else ""
+        return (f"【{station}】您申请的{item}县级部门决定不予受理{why}。请到服务站领取《不予受理告知书》；"
+                "如不服，可依法申请行政复议或提起行政诉讼（期限见告知书）。")
     owed = [f"{m.name}（{m.due_date:%m月%d日}前）" if m.due_date else m.name
             for m in CaseMaterial.select().where((CaseMaterial.case == case) & (CaseMaterial.status == "deferred"))
             .order_by(CaseMaterial.due_date, CaseMaterial.position)]
@@ -140,6 +150,19 @@ def record(case: Case, user: User, reason: str, method: str, note: str, outcome:
                         f"通知群众{REASONS[reason]}：{METHODS[method]}，{OUTCOMES[outcome]}",  # the note stays sealed
                         {"reason": reason, "method": method, "outcome": outcome})
     return notice
+
+
+def rejections_to_tell(today: dt.date, agent: User | None = None) -> list[Case]:
+    """Cases the county refused (不予受理) in the last ``REJECTION_TELL_DAYS`` whose applicant has not been
+    told yet (no notice with outcome 已告知 since the refusal); ``agent``'s own, or the station's."""
+    since = dt.datetime.combine(today - dt.timedelta(days=REJECTION_TELL_DAYS), dt.time())
+    told = (ResidentNotice.select(ResidentNotice.case).join(Case, on=(ResidentNotice.case == Case.id))
+            .where((ResidentNotice.reason == "rejected") & (ResidentNotice.outcome == "told")
+                   & (ResidentNotice.told_at >= Case.closed_at)))
+    query = Case.select().where((Case.status == "rejected") & (Case.closed_at >= since) & Case.id.not_in(told))
+    if agent is not None:
+        query = query.where(Case.agent == agent.id)
+    return list(query.order_by(Case.closed_at))
 
 
 def _refuse_told_twice(case: Case, user: User, reason: str, method: str, outcome: str, note: str) -> None:

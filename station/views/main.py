@@ -45,7 +45,8 @@ def index():  # noqa: ANN201
     todo = follow_up.todo(today, calendar, None if station_wide else current_user._get_current_object(),
                           set_aside_ids)
     # whom to tell (phones masked here; the full number on a case's notice page, for its agent)
-    needing = {c.id: c for c in [*todo.supplements, *todo.handovers, *(d.case for d in todo.deferred)]}
+    needing = {c.id: c for c in [*todo.supplements, *todo.handovers, *(d.case for d in todo.deferred),
+                                 *notify.rejections_to_tell(today, None if station_wide else current_user._get_current_object())]}
     tell = notify.to_tell(list(needing.values()), today, calendar)
     remedies = [r for r in evaluations.open_remedies() if station_wide or r.case.agent_id == current_user.id]
     queue = queued_cases(limit=20) if station_wide else []

@@ -22,7 +22,8 @@ from websec.roles import roles_required
 bp = Blueprint("notify", __name__)
 
 #: The printed notice for each need (printouts/registry.py keys).
-NOTICE_DOCS = {"supplement": "supplement", "result_ready": "completion", "deferred_due": "deferral"}
+NOTICE_DOCS = {"supplement": "supplement", "result_ready": "completion", "deferred_due": "deferral",
+               "rejected": "rejection"}
 
 
 @bp.get("/cases/<case_id>/notify")
