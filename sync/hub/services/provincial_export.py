@@ -21,7 +21,7 @@ from typing import Any
 from flask import current_app
 
 from rules.periods import Period
-from sync.hub.models import CatalogVersion, Decision, HubCase, HubUser, Station
+from sync.hub.models import CatalogVersion, Decision, HubCase, HubHomeVisit, HubUser, Station
 from sync.hub.services import access_log, catalog, export_files, personal, stations
 from sync.hub.services.tally import CLOSED
 
@@ -32,8 +32,14 @@ APPLYER_TYPES = {"person": "1", "enterprise": "2"}
 #: 办件状态 as the evaluation standard counts it: 1 待受理, 2 已受理, 3 已办结
 HANDLE_STATES = {"submitted": "1", "supplement": "1", "accepted": "2", "completed": "3",
                  "rejected": "3", "delivered": "3"}
-#: 申报来源 (A.5): a station's counter is a 窗口
+#: 申报来源 (A.5): a station's counter is a 窗口; a case taken at her home on a 上门服务 visit came by
+#: none of 窗口/电脑端/移动端/快递, so 9 其他 (the visit itself is in the county's 上门服务 records)
 APPLY_FROM_WINDOW = "1"
+APPLY_FROM_HOME_VISIT = "9"
+#: 证件类型 of an enterprise's 统一社会信用代码: GA/T 2000.156 has none for it, so 990 其他 (unverified against
+#: the province's code table: change it here when it names one). The code itself is no personal number
+#: and leaves whole (APPLYERTYPE 2 says it is an enterprise's).
+ENTERPRISE_CERT_TYPE = "990"
 #: 办理结果
 RESULTS = {"approved": "1", "denied": "2"}
 #: 办结时限单位 from a catalog limit's unit (unverified against the standard's code table: change it
@@ -57,6 +63,11 @@ class Row:
     item: dict[str, Any]
     result: str
     county: str = ""  # this county's 6-digit code (AREA_CODE): 受理地 of the cases it handles itself
+    home_visit: bool = False  # taken at her home on a 上门服务 visit
+
+    @property
+    def enterprise(self) -> bool:
+        return self.applicant.get("kind") == "enterprise"
 
     @property
     def accepted_in(self) -> str:
@@ -83,9 +94,10 @@ FIELDS: list[tuple[str, str, Callable[[Row], str]]] = [
     ("INFOTYPE", "办件类型（A.6）", lambda r: INFO_TYPES.get(str(r.item.get("kind") or ""), "9")),
     ("APPLYERTYPE", "服务对象（A.4）", lambda r: APPLYER_TYPES.get(str(r.applicant.get("kind") or "person"), "6")),
     ("APPLYERNAME", "申请人名称", lambda r: r.case.applicant_name or ""),
-    ("APPLYERPAGETYPE", "申请人证件类型", lambda r: str(r.applicant.get("cert_type") or "")),
-    ("APPLYERPAGECODE", "申请人证件号码（已遮蔽）", lambda r: str(r.applicant.get("id_number") or "")),
-    ("APPLYFROM", "申报来源（A.5）", lambda r: APPLY_FROM_WINDOW),
+    ("APPLYERPAGETYPE", "申请人证件类型", lambda r: ENTERPRISE_CERT_TYPE if r.enterprise
+     else str(r.applicant.get("cert_type") or "")),
+    ("APPLYERPAGECODE", "申请人证件号码（个人已遮蔽；企业为统一社会信用代码）", lambda r: str(r.applicant.get("id_number") or "")),
+    ("APPLYFROM", "申报来源（A.5）", lambda r: APPLY_FROM_HOME_VISIT if r.home_visit else APPLY_FROM_WINDOW),
     ("HANDLEMODE", "帮办/代办", lambda r: {"assisted": "帮办", "proxy": "代办"}.get(r.case.mode or "", "")),
     ("APPLYAREACODE", "申报地区划代码（收件地）", lambda r: r.case.received_area or r.case.area_code or ""),
     ("ACCEPTAREACODE", "受理地区划代码（办理地）", lambda r: r.accepted_in),
@@ -134,13 +146,27 @@ def rows(period: Period, station: Station | None = None) -> list[Row]:
                .where((Decision.kind == "completed") & Decision.case.in_([c.id for c in cases] or [0])).tuples()}
     items = _items({c.catalog_version for c in cases if c.catalog_version})
     county = str(current_app.config.get("AREA_CODE") or "")
+    visited = _taken_on_visits({c.station_id for c in cases})
     out = []
     for case in cases:
         applicant = personal.masked_snapshot(case.snapshot, show_address=False).get("applicant") or {}
+        if applicant.get("kind") == "enterprise":  # a 统一社会信用代码 is public, not a person's number
+            opened = personal.open_snapshot(case.snapshot).get("applicant") or {}
+            applicant = {**applicant, "id_number": str(opened.get("id_number") or "")}
         result = RESULTS.get(results.get(case.id) or "", "2" if case.status == "rejected" else "")
         item = (items.get(case.catalog_version) or items[None]).get(case.impl_code or "", {})
-        out.append(Row(case, applicant, item, result, county))
+        out.append(Row(case, applicant, item, result, county, (case.station_id, case.case_no) in visited))
     return out
+
+
+def _taken_on_visits(station_ids: set[int]) -> set[tuple[int, str]]:
+    """(station, case number) of every case taken on a 上门服务 visit of these stations."""
+    found: set[tuple[int, str]] = set()
+    for station_id, numbers in (HubHomeVisit.select(HubHomeVisit.station, HubHomeVisit.case_numbers)
+                                .where(HubHomeVisit.station.in_(list(station_ids) or [0])
+                                       & (HubHomeVisit.cases_taken > 0)).tuples()):
+        found.update((station_id, n) for n in (numbers or "").split("、") if n)
+    return found
 
 
 def records(found: list[Row]) -> list[dict[str, str]]:
