@@ -40,7 +40,8 @@ def mask_id_number(number: str | None) -> str:
 
 
 def mask_phone(phone: str | None) -> str:
-    """Hide the middle four digits of a phone number (138****1234; 0351-****5678 for a landline).
+    """Hide the middle of a phone number (138****1234; a landline keeps its area code and last four:
+    0351-****5678, 0351-***4567, 010-****5678).
 
     A number masked already (a record cleared by retention keeps it so) comes back as it is, not
     blurred further: four stars and at most the 8 digits a masked landline keeps.
@@ -49,12 +50,17 @@ def mask_phone(phone: str | None) -> str:
         return ""
     value = phone.strip()
     digit_positions = [i for i, ch in enumerate(value) if ch.isdigit()]
-    if "****" in value and len(digit_positions) <= 8:
+    if "***" in value and len(digit_positions) <= 8:  # 0351-***4567 keeps three stars
         return value
     if len(digit_positions) < 7:
         return "*" * len(value)
     if len(digit_positions) == 11 and value.startswith("1"):
         hidden = digit_positions[3:7]
+    elif value.startswith("0") and len(digit_positions) >= 10:
+        # a landline with its area code (010 and 02x have three digits, the others four): the code
+        # stays whole, the local number shows its last four — 035*-***4567 hid half the code instead
+        area = 3 if value[1:2] in ("1", "2") else 4
+        hidden = digit_positions[area:-4]
     else:
         middle = len(digit_positions) // 2
         hidden = digit_positions[middle - 2 : middle + 2]

@@ -29,7 +29,10 @@ def test_an_id_number_keeps_only_what_tells_two_documents_apart(number, shown):
     [
         ("13800001234", "138****1234"),  # mobile: the middle four
         ("0351-12345678", "0351-****5678"),  # landline: the four digits around the middle
-        ("0351-1234567", "035*-***4567"),
+        ("0351-1234567", "0351-***4567"),  # the area code whole, not 035*-***4567
+        ("035112345678", "0351****5678"),
+        ("010-12345678", "010-****5678"),  # a three-digit area code
+        ("02012345678", "020****5678"),
         ("123456", "******"),  # too short to be a number worth half-showing
         ("", ""),
         (None, ""),
@@ -37,6 +40,7 @@ def test_an_id_number_keeps_only_what_tells_two_documents_apart(number, shown):
 )
 def test_a_phone_number_hides_its_middle_digits(phone, shown):
     assert mask_phone(phone) == shown
+    assert mask_phone(shown) == shown  # masked again (a record retention cleared) it stays as it was
 
 
 @pytest.mark.parametrize(("text", "hidden", "shown"), [
