@@ -37,6 +37,7 @@ from reportlab.platypus import (
 from printouts.fonts import CJKFont, for_pdf
 from printouts.linebreak import forbid_line_start
 from printouts.text import fmt_date, hand_write_line, para_text, plain_text, undrawable
+from rules.workdays import HOURS_PER_WORKING_DAY
 
 forbid_line_start()
 
@@ -207,7 +208,10 @@ def deadline_text(limit_text: str, due: object, provisional: bool, warning: str)
     """'20个工作日，至2025年4月2日（暂定：…）' — provisional dates must say so on paper."""
     parts = []
     if limit_text:
-        parts.append(limit_text)
+        # a limit in hours is counted in office hours, 8 a working day, to a date (rules.workdays): said
+        # so, "24小时，至12月8日" read as a promise broken before it was made
+        hours = limit_text.endswith("小时") and due is not None
+        parts.append(f"{limit_text}（按工作时间计，每个工作日{HOURS_PER_WORKING_DAY}小时）" if hours else limit_text)
     if due is not None:
         parts.append(f"至{fmt_date(due)}")  # type: ignore[arg-type]
     text = "，".join(parts)

@@ -542,3 +542,13 @@ def test_a_long_table_starts_on_the_page_of_its_heading(station: StationInfo) ->
     pdf = transfer_sheet(station, replace(sample_transfer(), lines=lines))
     first = flat(pdftotext(pdf, 1, 1))
     assert "材料清单" in first and "14010510020120250305-0000" in first
+
+
+def test_a_limit_in_hours_says_how_its_date_was_counted(station: StationInfo) -> None:
+    """24小时，至12月8日 read as a promise broken before it was made: the hours are office hours, 8 a day."""
+    case = sample_case(committed_limit_text="24小时", committed_due=date(2026, 12, 8))
+    for layout in ("a4", "roll80"):
+        text = flat(pdftotext(collection_receipt(station, case, layout=layout)))
+        committed = text.split("承诺办结时限")[1]
+        assert "24小时（按工作时间计，每个工作日8小时），至2026年12月8日" in committed
+        assert "按工作时间计" not in text.split("承诺办结时限")[0]  # a limit in working days says nothing more
