@@ -119,12 +119,26 @@ class Styles:
     heading: ParagraphStyle
 
 
+#: reportlab's CJK wrap lets a mark that may not start a line (，。：) hang past the line's end (linebreak.py):
+#: up to one em. On the 80 mm roll the printable width is the frame, and a thermal printer drops what lies
+#: beyond it, so a line's text there keeps an em of room on its right (paragraphs' rightIndent, the last
+#: table column's right padding); on A4 the mark hangs into the 18 mm margin, as typesetters allow.
+HANG_ROOM_EM = 1.0
+
+
+def hang_room(layout: Layout, size: float) -> float:
+    """Room a roll line keeps for a hanging mark of a ``size``-point font (0 on A4)."""
+    return size * HANG_ROOM_EM if layout.roll else 0.0
+
+
 @lru_cache(maxsize=16)
 def styles_for(font_name: str, layout: Layout) -> Styles:
     """Build the styles once per font and layout: ParagraphStyle construction is not free."""
     base, small = layout.base, layout.small
 
     def st(name: str, size: float, align: int = TA_LEFT, lead: float = 1.45, **kw: object) -> ParagraphStyle:
+        if layout.roll and align == TA_LEFT and name not in ("cell", "label"):  # cells: the tables' padding
+            kw.setdefault("rightIndent", size * HANG_ROOM_EM)
         return ParagraphStyle(f"{layout.key}-{name}", fontName=font_name, fontSize=size, leading=size * lead,
                               alignment=align, wordWrap="CJK", **kw)
 
@@ -327,7 +341,8 @@ class Builder:
                  ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
                  ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2)]
         if lay.roll:
-            style.append(("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#999999")))
+            style += [("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#999999")),
+                      ("RIGHTPADDING", (-1, 0), (-1, -1), 2 + hang_room(lay, s.cell.fontSize))]
         else:
             style += [("GRID", (0, 0), (-1, -1), 0.5, colors.black),
                       ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#F2F2F2")),
@@ -350,7 +365,8 @@ class Builder:
                  ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5)]
         if self.layout.roll:
             style += [("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
-                      ("LINEBELOW", (0, 1), (-1, -1), 0.3, colors.HexColor("#999999"))]
+                      ("LINEBELOW", (0, 1), (-1, -1), 0.3, colors.HexColor("#999999")),
+                      ("RIGHTPADDING", (-1, 0), (-1, -1), 2 + hang_room(self.layout, s.cell.fontSize))]
         else:
             style += [("GRID", (0, 0), (-1, -1), 0.5, colors.black),
                       ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#F2F2F2"))]

@@ -552,3 +552,24 @@ def test_a_limit_in_hours_says_how_its_date_was_counted(station: StationInfo) ->
         committed = text.split("承诺办结时限")[1]
         assert "24小时（按工作时间计，每个工作日8小时），至2026年12月8日" in committed
         assert "按工作时间计" not in text.split("承诺办结时限")[0]  # a limit in working days says nothing more
+
+
+#: Every mark reportlab lets hang at a line's end, in a run of text that puts one at many line ends.
+_HANGING_TEXT = "".join(f"{'甲乙丙丁戊己庚辛壬癸' * 3}"[:n] + mark for n, mark in
+                        zip(range(7, 40, 3), "，。、；：？！）」》，。", strict=False))
+
+
+@pytest.mark.parametrize("key", ["receipt", "notice_missing"])
+def test_nothing_is_printed_past_the_rolls_printable_width(key: str, station: StationInfo) -> None:
+    """A thermal printer prints 72 mm of the 80 mm roll: a ，or 。 hanging past the line's end was cut off."""
+    from reportlab.lib.units import mm
+
+    materials = [MaterialLine(name=_HANGING_TEXT[:60], status="missing", source=_HANGING_TEXT),
+                 MaterialLine(name="户口簿", description=_HANGING_TEXT)]
+    case = sample_case(applicant_address=_HANGING_TEXT, item_name=_HANGING_TEXT[:40], materials=materials)
+    pdf = CASE_DOCS[key](station, case, layout="roll80")
+    boxes = re.findall(r'xMax="([\d.]+)"[^>]*>([^<]+)<', pdftotext(pdf, None, None, "-bbox"))
+    assert any(word.endswith(("，", "。", "：")) for _x, word in boxes)  # marks did fall at line ends
+    right_edge = 76 * mm  # 4 mm margin each side of the 72 mm the printer prints
+    beyond = [(word, round(float(x) / mm, 1)) for x, word in boxes if float(x) > right_edge + 0.2]
+    assert beyond == []
