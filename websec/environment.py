@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Config
@@ -91,3 +92,87 @@ def read_settings_file(config: Config, folder: str) -> None:
         config.from_pyfile(path)
     except Exception as exc:  # whatever the file's code raised: the operator's to fix, named with its line
         raise SettingsFileInvalid(path, exc) from exc
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The values a number setting may take: from ``low`` to ``high`` (None: no bound), whole or not.
+
+    ``blank``: None (or an empty variable) is allowed too, as for a setting whose default is None.
+    """
+
+    low: float | None = None
+    high: float | None = None
+    whole: bool = True
+    blank: bool = False
+
+    def words(self) -> str:
+        """The range as the operator reads it: 0 到 23 之间的整数."""
+        kind = "整数" if self.whole else "数"
+        if self.low is not None and self.high is not None:
+            text = f"{self.low} 到 {self.high} 之间的{kind}"
+        elif self.low is not None:
+            text = f"不小于 {self.low} 的{kind}"
+        elif self.high is not None:
+            text = f"不大于 {self.high} 的{kind}"
+        else:
+            text = kind
+        return text + ("，或不设" if self.blank else "")
+
+    def take(self, value: Any) -> tuple[bool, Any]:
+        """(fits, the value as a number): text from a variable or the settings file is read as JSON."""
+        if isinstance(value, str):
+            if not value.strip():
+                return self.blank, None
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return False, value
+        if value is None:
+            return self.blank, None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False, value
+        if self.whole and not isinstance(value, int):
+            return False, value
+        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+            return False, value
+        return True, value
+
+
+class SettingOutOfRange(SettingInvalid):
+    """A number setting outside what it may be (``STATION_BACKUP_HOUR=25``); ``message`` in Chinese.
+
+    Refused when the settings are read: the value otherwise surfaced later as a traceback (the
+    daily backup's cron trigger at ``run``) or as a limit that refused everything.
+    """
+
+    def __init__(self, where: str, shown: str, allowed: Allowed, default: Any, remedy: str) -> None:
+        words = allowed.words()
+        self.message = (f"{where}的值“{shown}”不可用：应为{' ' if words[0].isdigit() else ''}{words}（默认值 "
+                        f"{'不设' if default is None else default}）。{remedy}")
+        Exception.__init__(self, self.message)
+
+
+def check_ranges(config: dict[str, Any], allowed: Mapping[str, Allowed], config_class: type, prefix: str,
+                 folder: str, environ: Mapping[str, str] | None = None) -> None:
+    """Refuse (:class:`SettingOutOfRange`) the first setting outside its range; store the others as numbers.
+
+    Run after the settings file and the variables are read, so a value from either is named with
+    where it came from, before anything is created or served.
+    """
+    environ = os.environ if environ is None else environ
+    for name, rule in allowed.items():
+        if name not in config:
+            continue
+        fits, value = rule.take(config[name])
+        if fits:
+            config[name] = value
+            continue
+        default = getattr(config_class, name, None)
+        if prefix + name in environ:
+            where, shown = f"环境变量 {prefix}{name} ", environ[prefix + name]
+            remedy = "请改正或删去这个环境变量后再执行。"
+        else:
+            where, shown = f"设置文件 {os.path.join(folder, 'config.py')} 中 {name} ", str(config[name])
+            remedy = "请改正该文件中的这一行后再执行。"
+        raise SettingOutOfRange(where, shown, rule, default, remedy)

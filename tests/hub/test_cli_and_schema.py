@@ -25,7 +25,7 @@ def cli_env(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HUB_INSTANCE_PATH", str(tmp_path / "inst"))
     yield tmp_path / "inst"
-    if not db.is_closed():
+    if db.obj is not None and not db.is_closed():  # a refused start binds no database
         db.close()
 
 
@@ -216,6 +216,39 @@ def test_a_setting_variable_of_the_wrong_kind_is_one_chinese_line(cli_env, runne
     assert not (cli_env / "hub.sqlite3").exists()
     monkeypatch.setenv("HUB_STATION_DARK_HOURS", "6")
     assert runner.invoke(cli, ["init"]).exit_code == 0
+
+
+@pytest.mark.parametrize(("variable", "value", "allowed"), [
+    ("HUB_PEER_SYNC_INTERVAL_S", "-30", "应为不小于 0 的整数（默认值 30）"),
+    ("HUB_NONCE_PRUNE_PROBABILITY", "2", "应为 0 到 1 之间的数（默认值 0.02）"),
+    ("HUB_ADMISSION_SLOTS", "八", "应为不小于 0 的整数，或不设（默认值 不设）"),
+    ("HUB_MAX_BATCH_EVENTS", "0", "应为不小于 1 的整数（默认值 500）"),
+])
+def test_a_setting_out_of_its_range_is_one_chinese_line_naming_the_range(cli_env, runner, monkeypatch,
+                                                                         variable, value, allowed):
+    """HUB_ADMISSION_SLOTS=八 crashed in int() with a traceback; HUB_MAX_BATCH_EVENTS=0 refused every batch."""
+    monkeypatch.setenv(variable, value)
+    for command in (["init"], ["run"]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.stderr.strip() == (f"环境变量 {variable} 的值“{value}”不可用：{allowed}。"
+                                         "请改正或删去这个环境变量后再执行。")
+    assert not (cli_env / "hub.sqlite3").exists()
+
+
+def test_a_setting_in_range_is_taken_as_a_number(cli_env, runner, monkeypatch):
+    monkeypatch.setenv("HUB_ADMISSION_SLOTS", "6")
+    app = create_app()
+    assert app.config["ADMISSION_SLOTS"] == 6 and app.extensions["hub_admission"].slots == 6
+    app.extensions["hub_db"].close_all()
+
+
+def test_every_number_setting_has_a_range():
+    from sync.hub.config import SETTING_RANGES, Config
+
+    numbers = {name for name in dir(Config) if name.isupper() and not isinstance(getattr(Config, name), bool)
+               and isinstance(getattr(Config, name), int | float)}
+    assert numbers | {"ADMISSION_SLOTS", "WTF_CSRF_TIME_LIMIT"} == set(SETTING_RANGES)
 
 
 def test_a_settings_file_that_does_not_run_is_one_chinese_line(cli_env, runner):

@@ -20,7 +20,8 @@ DASH_SECRET = "-Rk2" + "s" * 40  # one secret in 64 starts with '-'
 def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """A runner with none of the developer's STATION_* variables."""
     for name in ("STATION_INSTANCE", "STATION_HUB_SECRET", "STATION_NEW_PASSWORD", "STATION_DATABASE",
-                 "STATION_ATTACHMENT_DIR", "STATION_SECRET_KEY", "STATION_KEY_FILE", "STATION_RETENTION_MONTHS"):
+                 "STATION_ATTACHMENT_DIR", "STATION_SECRET_KEY", "STATION_KEY_FILE", "STATION_RETENTION_MONTHS",
+                 "STATION_BACKUP_HOUR", "STATION_BACKUP_KEEP", "STATION_PUBLIC_LOOKUP_WINDOW_S"):
         monkeypatch.delenv(name, raising=False)
     return CliRunner()
 
@@ -175,6 +176,47 @@ def test_a_setting_variable_of_the_wrong_kind_is_named_in_chinese_before_anythin
     assert not (tmp_path / "station" / "station.sqlite3").exists()
     monkeypatch.setenv("STATION_BACKUP_HOUR", "3")
     assert runner.invoke(cli, ["--instance", str(tmp_path / "station"), "init"]).exit_code == 0
+
+
+@pytest.mark.parametrize(("variable", "value", "allowed"), [
+    ("STATION_BACKUP_HOUR", "25", "应为 0 到 23 之间的整数（默认值 12）"),
+    ("STATION_BACKUP_HOUR", "-1", "应为 0 到 23 之间的整数（默认值 12）"),
+    ("STATION_BACKUP_KEEP", "-3", "应为不小于 0 的整数（默认值 14）"),
+    ("STATION_PUBLIC_LOOKUP_WINDOW_S", "0", "应为不小于 1 的整数（默认值 600）"),
+])
+def test_a_setting_out_of_its_range_is_refused_at_start_naming_it_and_the_range(runner, tmp_path, monkeypatch,
+                                                                                variable, value, allowed):
+    """STATION_BACKUP_HOUR=25 started the station and then crashed `run` in the scheduler's cron trigger."""
+    monkeypatch.setenv(variable, value)
+    (tmp_path / "station").mkdir()
+    for command in (["init"], ["run"], ["backup", "--to", str(tmp_path / "usb")]):
+        result = runner.invoke(cli, ["--instance", str(tmp_path / "station"), *command])
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.stderr.strip() == (f"环境变量 {variable} 的值“{value}”不可用：{allowed}。"
+                                         "请改正或删去这个环境变量后再执行。")
+    assert not (tmp_path / "station" / "station.sqlite3").exists() and not (tmp_path / "usb").exists()
+
+
+def test_a_setting_out_of_range_in_the_settings_file_names_the_file(runner, tmp_path, monkeypatch):
+    args = ["--instance", str(tmp_path)]
+    assert runner.invoke(cli, [*args, "init"]).exit_code == 0
+    (tmp_path / "config.py").write_text("BACKUP_HOUR = 24\n", encoding="utf-8")
+    served = []
+    monkeypatch.setattr("station.cli.serve", lambda *args, **kwargs: served.append(args))
+    result = runner.invoke(cli, [*args, "run"])
+    assert result.exit_code == 1 and served == [], result.output
+    assert f"设置文件 {tmp_path / 'config.py'} 中 BACKUP_HOUR 的值“24”不可用：应为 0 到 23 之间的整数" in result.stderr
+    (tmp_path / "config.py").write_text("BACKUP_HOUR = 23\n", encoding="utf-8")
+    assert runner.invoke(cli, [*args, "run"]).exit_code == 0 and served
+
+
+def test_every_number_setting_has_a_range():
+    """A new number setting without a range would go unchecked until it crashed."""
+    from station.config import SETTING_RANGES, Config
+
+    numbers = {name for name in dir(Config) if name.isupper() and not isinstance(getattr(Config, name), bool)
+               and isinstance(getattr(Config, name), int | float)}
+    assert numbers == set(SETTING_RANGES)
 
 
 def test_a_settings_file_that_does_not_run_names_its_line(runner, tmp_path):
