@@ -15,13 +15,15 @@
     python -m sync.hub purge-personal [--dry-run]   # finished bookings' and visits' residents past retention
 
 Configuration comes from ``instance/hub/config.py`` (or ``HUB_INSTANCE_PATH``), ``HUB_<NAME>``
-environment variables and ``DATABASE_URL``. Every command migrates the database first, so a
-fresh install needs no separate step; ``init`` exists to do only that.
+environment variables and ``DATABASE_URL``. Every command migrates the database first; ``init``
+exists to do only that, and makes a new hub. ``run`` alone refuses a folder without a hub's
+database (a mistyped ``HUB_INSTANCE_PATH`` served a new, empty county).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -33,6 +35,7 @@ from waitress import create_server
 
 from sync import protocol
 from sync.hub import create_app
+from sync.hub.config import DEFAULT_INSTANCE_PATH, database_location
 from sync.hub.database import DatabaseUnavailable
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import HubUser
@@ -116,6 +119,7 @@ def init_command() -> None:
                    "stations keep open between syncs: the rest waited unseen in the listen queue)")
 def run_command(host: str, port: int, threads: int, connection_limit: int) -> None:
     """Serve the hub with waitress (and, when peer hubs are registered, forward 跨域办 cases to them)."""
+    refuse_a_missing_hub()
     limit_malloc_arenas()  # before waitress's threads (sync/malloc_arenas.py)
     app = _app()
     try:  # bound before the peer rounds start: a hub that cannot listen forwards nothing either
@@ -126,6 +130,26 @@ def run_command(host: str, port: int, threads: int, connection_limit: int) -> No
     start_peer_rounds(app)
     log.info("hub listening on http://%s:%d/ (instance %s)", host, port, app.instance_path)
     server.run()
+
+
+def refuse_a_missing_hub() -> None:
+    """Stop ``run`` when the instance folder, or its SQLite database, is not there; nothing is created.
+
+    A mistyped HUB_INSTANCE_PATH served a new, empty hub: every station then met a county that
+    knew none of them (credentials refused) and the clerks an empty case list. A new hub is made
+    by ``init`` (or any other command); only ``run`` insists on finding one.
+    """
+    instance = Path(os.environ.get("HUB_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH).resolve()
+    new_hub = f"新建县级平台请先执行 {PROG} init（HUB_INSTANCE_PATH 设为同一文件夹）。没有做任何改动。"
+    if not instance.is_dir():
+        _fail(f"县级平台未能启动：实例文件夹 {instance} 不存在。请检查 HUB_INSTANCE_PATH 是否写错；{new_hub}")
+    try:
+        url, sqlite_file = database_location(instance)
+    except SettingInvalid as exc:
+        _fail(exc.message)
+    if url is None and not (sqlite_file.is_file() and sqlite_file.stat().st_size > 0):
+        _fail(f"县级平台未能启动：实例文件夹 {instance} 中没有县级平台的数据库（{sqlite_file}）。"
+              f"请检查 HUB_INSTANCE_PATH（或 DATABASE_PATH）是否写错；{new_hub}")
 
 
 def start_peer_rounds(app: Flask) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from flask import Config as FlaskConfig
 from flask import Flask
 
 from sync import protocol
@@ -175,6 +176,20 @@ def load_config(app: Flask, config_class: type[Config]) -> None:
         app.config["KEY_FILE"] = str(Path(app.instance_path) / "hub.key")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+
+
+def database_location(instance: Path, config_class: type[Config] = Config) -> tuple[str | None, Path]:
+    """(DATABASE_URL, the SQLite file) as ``load_config`` would settle them for ``instance``, creating nothing.
+
+    ``run`` asks before it builds the app, which would create the folder and an empty database.
+    """
+    settings = FlaskConfig(str(instance))
+    settings.from_object(config_class)
+    if settings["READ_INSTANCE_CONFIG"]:
+        read_settings_file(settings, str(instance))
+        settings.update(from_environment(config_class))
+        check_ranges(settings, SETTING_RANGES, config_class, ENV_PREFIX, str(instance))
+    return settings.get("DATABASE_URL") or None, Path(settings.get("DATABASE_PATH") or instance / "hub.sqlite3")
 
 
 def instance_secret_key(instance: Path) -> str:

@@ -149,6 +149,7 @@ def test_run_serves_the_hub_with_waitress(cli_env, runner, monkeypatch):
         return Server()
 
     monkeypatch.setattr("sync.hub.cli.create_server", create_server)
+    assert runner.invoke(cli, ["init"]).exit_code == 0
     result = runner.invoke(cli, ["run", "--port", "8777", "--threads", "3"])
     assert result.exit_code == 0, result.output
     assert served["ran"]
@@ -161,11 +162,37 @@ def test_run_serves_the_hub_with_waitress(cli_env, runner, monkeypatch):
     assert not [t for t in threading.enumerate() if t.name == "APScheduler" and t.is_alive()]
 
 
+def test_run_on_a_mistyped_instance_folder_serves_no_new_empty_hub(cli_env, runner, monkeypatch):
+    """HUB_INSTANCE_PATH mistyped: `run` made a new, empty hub, and every station met a county that knew none of them."""
+    served = []
+
+    class Server:
+        def run(self) -> None:
+            served.append(True)
+
+    monkeypatch.setattr("sync.hub.cli.create_server", lambda app, **kw: Server())
+    result = runner.invoke(cli, ["run"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.strip() == (f"县级平台未能启动：实例文件夹 {cli_env} 不存在。请检查 HUB_INSTANCE_PATH 是否写错；"
+                                     "新建县级平台请先执行 python -m sync.hub init（HUB_INSTANCE_PATH 设为同一文件夹）。"
+                                     "没有做任何改动。")
+    assert not cli_env.exists() and served == []
+    cli_env.mkdir()  # a folder that is there but holds no hub (a backup folder, say)
+    result = runner.invoke(cli, ["run"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"实例文件夹 {cli_env} 中没有县级平台的数据库（{cli_env / 'hub.sqlite3'}）" in result.stderr
+    assert list(cli_env.iterdir()) == [] and served == []
+    assert runner.invoke(cli, ["init"]).exit_code == 0  # a new hub is made on purpose
+    db.close()
+    assert runner.invoke(cli, ["run"]).exit_code == 0 and len(served) == 1
+
+
 def test_run_on_a_port_already_taken_says_so_in_chinese_without_a_traceback(cli_env, runner):
     """A second `run` (or another program) on the hub's port: the county's IT person read waitress's
     OSError traceback; now one Chinese line saying what to do, and exit status 1."""
     import socket
 
+    assert runner.invoke(cli, ["init"]).exit_code == 0
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
