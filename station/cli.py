@@ -116,13 +116,15 @@ INIT_OPTIONS = {"code": "--code", "name": "--name", "area_code": "--area-code", 
 @click.option("--level", default="", help="village（村/社区便民服务站）或 township（乡镇/街道便民服务中心）")
 @click.option("--catalog", "catalog_path", metavar="FILE", help="catalog JSON file to import")
 @click.option("--demo-catalog", is_flag=True, help="load the shipped demo catalog if none is loaded")
+@click.option("--change-level", is_flag=True,
+              help="改变已有办件的服务站的层级（村站↔乡镇中心）；不加时 --level 与已有办件的本站层级不同则拒绝")
 def init_command(code: str, name: str, area_code: str, level: str, catalog_path: str | None,
-                 demo_catalog: bool) -> None:
+                 demo_catalog: bool, change_level: bool) -> None:
     """Create or upgrade the database in place."""
     app = _app()
     profile = {"code": code, "name": name, "area_code": area_code, "level": level}
     try:
-        result = initialise(app, profile, catalog_path, demo_catalog)
+        result = initialise(app, profile, catalog_path, demo_catalog, change_level=change_level)
     except ValidationFailed as exc:  # which option is wrong and how: the form's words, one a line
         _fail("初始化失败：\n" + "\n".join(f"  {INIT_OPTIONS.get(field, field)}：{words}"
                                         for field, words in exc.errors.items()))

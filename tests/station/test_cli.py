@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 
 import pytest
@@ -77,6 +78,58 @@ def test_init_with_a_catalog_file_it_cannot_read_says_so_in_chinese(runner, tmp_
     assert result.exit_code == 1
     assert result.output.startswith(f"初始化失败：{words}") if content is None else words in result.output
     assert "Errno" not in result.output and "codec" not in result.output and "Expecting" not in result.output
+
+
+def _take_a_case(instance) -> None:  # noqa: ANN001
+    """One case taken at the station in `instance`, as an agent does at the counter."""
+    from station import create_app
+    from station.services import intake
+    from tests.fixtures.intake import form_for, item_named
+
+    app = create_app(instance_path=str(instance))
+    with app.app_context(), db.connection_context():
+        item = item_named("高龄津贴申领")
+        draft = intake.check_input([item], form_for([item]), dt.date.today())
+        intake.create_cases([item], draft, User.get(User.username == "agent"))
+    app.extensions["station_db"].close_all()
+
+
+def test_init_does_not_turn_a_village_with_cases_into_a_township_unasked(runner, tmp_path):
+    """`init --level township` on the wrong folder silently made a village station with cases a township:
+    its USB imports were then held as villages' bundles instead of applied as the county's answers."""
+    from station.services.station_info import get_profile
+
+    args = ["--instance", str(tmp_path)]
+    assert runner.invoke(cli, [*args, "init", "--demo-catalog", "--level", "village", "--code", "ST141081102201",
+                                     "--area-code", "141081102201"]
+                         ).exit_code == 0
+    assert runner.invoke(cli, [*args, "create-user", "agent", "--role", "agent", "--password", "Pw-12345678"]
+                         ).exit_code == 0
+    _take_a_case(tmp_path)
+    refused = runner.invoke(cli, [*args, "init", "--level", "township", "--name", "东关镇便民服务中心"])
+    assert refused.exit_code == 1 and isinstance(refused.exception, SystemExit), refused.output
+    assert refused.stderr.strip() == (
+        "初始化失败：本文件夹中已是村（社区）便民服务站，已有1 件办件；--level township 会把它改为乡镇（街道）便民服务中心"
+        "（此后导入的离线包和统计都按新的层级处理）。请检查 --instance 是否指向了正确的文件夹；"
+        "确需改变层级，请加上 --change-level 再执行。没有做任何改动。")
+    with db.connection_context():
+        assert get_profile().level == "village" and not get_profile().name  # nothing written, the name neither
+    again = runner.invoke(cli, [*args, "init", "--level", "village"])  # the same level: an upgrade as before
+    assert again.exit_code == 0, again.output
+    asked = runner.invoke(cli, [*args, "init", "--level", "township", "--change-level"])
+    assert asked.exit_code == 0, asked.output
+    with db.connection_context():
+        assert get_profile().level == "township"
+
+
+def test_a_new_station_takes_either_level_at_init(runner, tmp_path):
+    from station.services.station_info import get_profile
+
+    args = ["--instance", str(tmp_path)]
+    assert runner.invoke(cli, [*args, "init", "--level", "village"]).exit_code == 0
+    assert runner.invoke(cli, [*args, "init", "--level", "township"]).exit_code == 0  # no cases yet: a correction
+    with db.connection_context():
+        assert get_profile().level == "township"
 
 
 def test_create_user_asks_for_the_password_twice(runner, tmp_path, monkeypatch):
