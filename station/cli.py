@@ -43,12 +43,14 @@ from sync.relay import mark_exported
 from sync.transport import HubClient, HubLink
 from sync.usb_bundle import BundleError
 from websec.audit import cli_actor
+from websec.command_line import ChineseGroup
 from websec.environment import SettingInvalid
 from websec.sealing import SealingError
 
 log = logging.getLogger(__name__)
 
 PROG = "python -m station"
+PORT = click.IntRange(1, 65535)  # port 0 served on a port the operator could not know
 INSTANCE_HELP = ("instance folder (database, secret, attachments); default: instance/ beside the code "
                  "(./instance when run from the source folder), or STATION_INSTANCE")
 
@@ -96,7 +98,7 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @instance_option(envvar="STATION_INSTANCE")  # only the group reads the variable: a command's flag wins
 def cli() -> None:
     """便民服务站"""
@@ -163,7 +165,7 @@ def create_user_command(username: str, name: str, role: str, password: str | Non
 @cli.command("run")
 @instance_option()
 @click.option("--host", default="127.0.0.1")
-@click.option("--port", type=int, default=8080)
+@click.option("--port", type=PORT, default=8080)
 def run_command(host: str, port: int) -> None:
     """Serve the station with waitress."""
     instance = click.get_current_context().meta.get("station.instance")
@@ -181,8 +183,8 @@ def run_command(host: str, port: int) -> None:
 @cli.command("demo")
 @click.option("--dir", "data_dir", default="demo-data")
 @click.option("--host", default="127.0.0.1")
-@click.option("--port", type=int, default=8080)
-@click.option("--hub-port", type=int, default=8090)
+@click.option("--port", type=PORT, default=8080)
+@click.option("--hub-port", type=PORT, default=8090)
 @click.option("--no-serve", is_flag=True, help="prepare the demo data and exit")
 @click.option("--cases", type=click.IntRange(0, 20000), default=150, show_default=True,
               help="cases in the demo's month (a station that already has cases keeps them)")

@@ -57,6 +57,7 @@ from sync.hub.services.restored import mark_restored
 from sync.malloc_arenas import limit_malloc_arenas
 from sync.ports import PortUnavailable
 from websec.audit import cli_actor
+from websec.command_line import ChineseGroup
 from websec.environment import SettingInvalid
 from websec.sealing import SealingError, save_key_ring
 
@@ -95,7 +96,7 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """县级平台（参考实现）"""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -110,11 +111,11 @@ def init_command() -> None:
 
 @cli.command("run")
 @click.option("--host", default="127.0.0.1")
-@click.option("--port", type=int, default=8700)
-@click.option("--threads", type=int, default=24,
+@click.option("--port", type=click.IntRange(1, 65535), default=8700)
+@click.option("--threads", type=click.IntRange(1), default=24,
               help="waitress threads; more than ADMISSION_SLOTS, so a burst waits at the admission gate "
                    "(and is answered 503 in time) rather than unseen in waitress's queue")
-@click.option("--connection-limit", type=int, default=2000,
+@click.option("--connection-limit", type=click.IntRange(1), default=2000,
               help="open connections waitress serves at once (its default, 100, is fewer than a county's "
                    "stations keep open between syncs: the rest waited unseen in the listen queue)")
 def run_command(host: str, port: int, threads: int, connection_limit: int) -> None:

@@ -162,6 +162,23 @@ def test_run_serves_the_hub_with_waitress(cli_env, runner, monkeypatch):
     assert not [t for t in threading.enumerate() if t.name == "APScheduler" and t.is_alive()]
 
 
+@pytest.mark.parametrize(("argv", "usage", "error"), [
+    (["add-station", "ST01"], "python -m sync.hub add-station [OPTIONS] CODE NAME",
+     "缺少参数 NAME。查看帮助：python -m sync.hub add-station -h"),
+    (["run", "--prot", "8700"], "python -m sync.hub run [OPTIONS]",
+     "没有选项 --prot（是不是 --port、--host？）。查看帮助：python -m sync.hub run -h"),
+    (["run", "--threads", "0"], "python -m sync.hub run [OPTIONS]",
+     "选项 --threads 的值有误：“0”超出范围（不能小于 1）。查看帮助：python -m sync.hub run -h"),
+    (["create-user", "li", "--role", "clerk"], "python -m sync.hub create-user [OPTIONS] USERNAME",
+     "选项 --role 的值有误：“clerk”不是可选的值（可选：admin、approver）。查看帮助：python -m sync.hub create-user -h"),
+])
+def test_a_wrong_command_line_is_said_in_chinese_and_does_nothing(cli_env, runner, argv, usage, error):
+    result = runner.invoke(cli, argv, prog_name="python -m sync.hub")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [f"用法：{usage}", f"错误：{error}"]
+    assert not cli_env.exists()
+
+
 def test_run_on_a_mistyped_instance_folder_serves_no_new_empty_hub(cli_env, runner, monkeypatch):
     """HUB_INSTANCE_PATH mistyped: `run` made a new, empty hub, and every station met a county that knew none of them."""
     served = []

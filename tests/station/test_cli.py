@@ -352,6 +352,42 @@ def test_run_in_a_folder_that_does_not_exist_serves_nothing_and_makes_nothing(ru
     assert runner.invoke(cli, ["run", "--instance", str(tmp_path / "东关村")]).exit_code == 0 and served
 
 
+@pytest.mark.parametrize(("argv", "usage", "error"), [
+    (["init", "--cod", "ST1"], "python -m station init [OPTIONS]",
+     "没有选项 --cod（是不是 --code、--area-code？）。查看帮助：python -m station init -h"),
+    (["create-user"], "python -m station create-user [OPTIONS] USERNAME",
+     "缺少参数 USERNAME。查看帮助：python -m station create-user -h"),
+    (["link", "--code", "ST1"], "python -m station link [OPTIONS]",
+     "缺少选项 --hub。查看帮助：python -m station link -h"),
+    (["run", "--port", "八〇八〇"], "python -m station run [OPTIONS]",
+     "选项 --port 的值有误：“八〇八〇”不是整数。查看帮助：python -m station run -h"),
+    (["run", "--port", "70000"], "python -m station run [OPTIONS]",
+     "选项 --port 的值有误：“70000”超出范围（应为 1 到 65535）。查看帮助：python -m station run -h"),
+    (["create-user", "wang", "--role", "boss"], "python -m station create-user [OPTIONS] USERNAME",
+     "选项 --role 的值有误：“boss”不是可选的值（可选：agent、clerk、admin）。查看帮助：python -m station create-user -h"),
+    (["bundle", "import", "no-such.bmz"], "python -m station bundle import [OPTIONS] FILE",
+     "参数 FILE 的值有误：文件“no-such.bmz”不存在。查看帮助：python -m station bundle import -h"),
+    (["sync", "--once", "now"], "python -m station sync [OPTIONS]",
+     "多余的参数：now。查看帮助：python -m station sync -h"),
+    (["inti"], "python -m station [OPTIONS] COMMAND [ARGS]...",
+     "没有命令 inti（是不是 init？）。查看帮助：python -m station -h"),
+    (["link", "--hub"], None, "选项 --hub 后面缺少值。"),
+])
+def test_a_wrong_command_line_is_said_in_chinese_and_does_nothing(runner, tmp_path, argv, usage, error):
+    """Click's English (Error: No such option, Missing argument) was all a county's IT person read."""
+    result = runner.invoke(cli, ["--instance", str(tmp_path / "inst"), *argv], prog_name="python -m station")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == ([f"用法：{usage}"] if usage else []) + [f"错误：{error}"]
+    assert not (tmp_path / "inst").exists()
+
+
+def test_help_is_headed_in_chinese(runner):
+    result = runner.invoke(cli, ["init", "-h"], prog_name="python -m station")
+    assert result.exit_code == 0
+    assert result.output.startswith("用法：python -m station init [OPTIONS]")
+    assert "选项:" in result.output and "显示本帮助并退出。" in result.output and "Show this message" not in result.output
+
+
 def test_sync_refuses_to_run_without_once(runner, tmp_path):
     result = runner.invoke(cli, ["--instance", str(tmp_path), "sync"])
     assert result.exit_code == 2
