@@ -381,6 +381,33 @@ def test_a_wrong_command_line_is_said_in_chinese_and_does_nothing(runner, tmp_pa
     assert not (tmp_path / "inst").exists()
 
 
+def _english_help(group) -> list[str]:  # noqa: ANN001
+    """Commands and options of `group` (subgroups too) whose help has no Chinese in it."""
+    import re
+
+    import click
+
+    def english(text: str | None) -> bool:
+        return bool(text) and not re.search(r"[\u4e00-\u9fff]", text)
+
+    found = []
+    for name, command in group.commands.items():
+        if english(command.help) or not command.help:
+            found.append(name)
+        found += [f"{name} {param.opts[0]}" for param in command.params
+                  if isinstance(param, click.Option) and english(param.help)]
+        if isinstance(command, click.Group):
+            found += [f"{name} {sub}" for sub in _english_help(command)]
+    return found
+
+
+def test_every_command_and_option_is_explained_in_chinese():
+    """`-h` showed a county's IT person English sentences (Create or upgrade the database in place.)."""
+    from sync.hub.cli import cli as hub_cli
+
+    assert _english_help(cli) == [] and _english_help(hub_cli) == []
+
+
 def test_help_is_headed_in_chinese(runner):
     result = runner.invoke(cli, ["init", "-h"], prog_name="python -m station")
     assert result.exit_code == 0
