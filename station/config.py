@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sync.usb_bundle import MAX_BUNDLE_BYTES
-from websec.environment import Allowed, defined_settings
+from websec.environment import Allowed, defined_settings, factory_problem
 
 ENV_PREFIX = "STATION_"
 
@@ -86,6 +86,10 @@ SETTING_RANGES: dict[str, Allowed] = {
     "WTF_CSRF_TIME_LIMIT": Allowed(1),
     "CASES_PER_PAGE": Allowed(1),
 }
+
+#: Text settings that must work, checked with the numbers: a sender that does not import was a 500
+#: on the notify page the first time an agent sent an SMS.
+SETTING_CHECKS = {"SMS_SENDER": factory_problem}
 
 
 class TestConfig(Config):

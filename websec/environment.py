@@ -7,9 +7,10 @@ here instead, by the names their Config defines.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,3 +177,44 @@ def check_ranges(config: dict[str, Any], allowed: Mapping[str, Allowed], config_
             where, shown = f"设置文件 {os.path.join(folder, 'config.py')} 中 {name} ", str(config[name])
             remedy = "请改正该文件中的这一行后再执行。"
         raise SettingOutOfRange(where, shown, rule, default, remedy)
+
+
+class SettingUnusable(SettingInvalid):
+    """A text setting that cannot work (a factory path that does not import, a bad address); ``message`` in Chinese."""
+
+    def __init__(self, where: str, shown: str, why: str, remedy: str) -> None:
+        self.message = f"{where}的值“{shown}”不可用：{why.rstrip('。')}。{remedy}"
+        Exception.__init__(self, self.message)
+
+
+def factory_problem(value: Any) -> str | None:
+    """Why ``module:factory`` names nothing callable, else None (SMS_SENDER, HUB_PLATFORM).
+
+    Imported when the settings are read: a mistyped path was a traceback at start, or a 500 on
+    the page that first used it.
+    """
+    module_name, colon, attr = str(value or "").partition(":")
+    if not module_name or not colon or not attr:
+        return "应写成“模块:工厂函数”，例如默认值"
+    try:
+        factory = getattr(importlib.import_module(module_name), attr, None)
+    except Exception as exc:  # noqa: BLE001 - any failure to import is the operator's path to fix
+        return f"无法导入模块 {module_name}（{type(exc).__name__}: {exc}）"
+    return None if callable(factory) else f"模块 {module_name} 中没有 {attr}"
+
+
+def check_texts(config: dict[str, Any], problems: Mapping[str, Callable[[Any], str | None]], config_class: type,
+                prefix: str, folder: str, environ: Mapping[str, str] | None = None) -> None:
+    """Refuse (:class:`SettingUnusable`) the first text setting whose check names a problem."""
+    environ = os.environ if environ is None else environ
+    for name, problem_of in problems.items():
+        problem = problem_of(config.get(name))
+        if problem is None:
+            continue
+        if problem.endswith("例如默认值"):
+            problem += f" {getattr(config_class, name, '')}"
+        if prefix + name in environ:
+            raise SettingUnusable(f"环境变量 {prefix}{name} ", environ[prefix + name], problem,
+                                  "请改正或删去这个环境变量后再执行。")
+        raise SettingUnusable(f"设置文件 {os.path.join(folder, 'config.py')} 中 {name} ", str(config.get(name)),
+                              problem, "请改正该文件中的这一行后再执行。")

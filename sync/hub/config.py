@@ -19,7 +19,15 @@ from flask import Flask
 
 from sync import protocol
 from sync.usb_bundle import MAX_BUNDLE_BYTES
-from websec.environment import Allowed, check_ranges, defined_settings, read_settings_file
+from websec.environment import (
+    Allowed,
+    check_ranges,
+    check_texts,
+    defined_settings,
+    factory_problem,
+    read_settings_file,
+)
+from websec.urls import web_url_problem
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INSTANCE_PATH = REPO_ROOT / "instance" / "hub"
@@ -138,6 +146,20 @@ SETTING_RANGES: dict[str, Allowed] = {
 }
 
 
+def _public_url_problem(value: Any) -> str | None:
+    return web_url_problem(str(value)) if str(value or "").strip() else None
+
+
+def _area_code_problem(value: Any) -> str | None:
+    text = str(value or "").strip()
+    return None if not text or (len(text) == 6 and text.isdigit()) else "应为本县 6 位行政区划代码（如 141081），或不设"
+
+
+#: Text settings that must work, checked with the numbers: a mistyped HUB_PLATFORM was an ImportError
+#: traceback, a PUBLIC_URL that is no web address one from configure_public_url after the database was made.
+SETTING_CHECKS = {"HUB_PLATFORM": factory_problem, "PUBLIC_URL": _public_url_problem, "AREA_CODE": _area_code_problem}
+
+
 class TestConfig(Config):
     """The test suite's hub: fixtures add a database URL or limits with `with_overrides`."""
 
@@ -168,6 +190,7 @@ def load_config(app: Flask, config_class: type[Config]) -> None:
         read_settings_file(app.config, app.instance_path)
         app.config.update(from_environment(config_class))
         check_ranges(app.config, SETTING_RANGES, config_class, ENV_PREFIX, app.instance_path)
+        check_texts(app.config, SETTING_CHECKS, config_class, ENV_PREFIX, app.instance_path)
     if not app.config.get("DATABASE_PATH"):
         app.config["DATABASE_PATH"] = str(Path(app.instance_path) / "hub.sqlite3")
     if not app.config.get("ATTACHMENT_DIR"):
@@ -189,6 +212,7 @@ def database_location(instance: Path, config_class: type[Config] = Config) -> tu
         read_settings_file(settings, str(instance))
         settings.update(from_environment(config_class))
         check_ranges(settings, SETTING_RANGES, config_class, ENV_PREFIX, str(instance))
+        check_texts(settings, SETTING_CHECKS, config_class, ENV_PREFIX, str(instance))
     return settings.get("DATABASE_URL") or None, Path(settings.get("DATABASE_PATH") or instance / "hub.sqlite3")
 
 

@@ -280,6 +280,25 @@ def test_a_setting_out_of_its_range_is_one_chinese_line_naming_the_range(cli_env
     assert not (cli_env / "hub.sqlite3").exists()
 
 
+@pytest.mark.parametrize(("variable", "value", "why"), [
+    ("HUB_HUB_PLATFORM", "sync.hub.services.platfrom:LocalPlatform",
+     "无法导入模块 sync.hub.services.platfrom（ModuleNotFoundError: No module named 'sync.hub.services.platfrom'）"),
+    ("HUB_HUB_PLATFORM", "sync.hub.services.platform:Local", "模块 sync.hub.services.platform 中没有 Local"),
+    ("HUB_PUBLIC_URL", "zwfw.example.gov.cn/q", "网址只能以 http:// 或 https:// 开头"),
+    ("HUB_AREA_CODE", "14108", "应为本县 6 位行政区划代码（如 141081），或不设"),
+])
+def test_a_text_setting_that_cannot_work_is_one_chinese_line_before_anything_is_made(cli_env, runner, monkeypatch,
+                                                                                    variable, value, why):
+    """HUB_PLATFORM mistyped was an ImportError traceback; HUB_PUBLIC_URL without https:// one after the
+    database had been made; HUB_AREA_CODE of five digits was taken, and 跨域办 matched no county."""
+    monkeypatch.setenv(variable, value)
+    for command in (["init"], ["run"], ["add-station", "ST01", "甲村"]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.stderr.strip() == f"环境变量 {variable} 的值“{value}”不可用：{why}。请改正或删去这个环境变量后再执行。"
+    assert not (cli_env / "hub.sqlite3").exists()
+
+
 def test_a_setting_in_range_is_taken_as_a_number(cli_env, runner, monkeypatch):
     monkeypatch.setenv("HUB_ADMISSION_SLOTS", "6")
     app = create_app()

@@ -22,7 +22,8 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """A runner with none of the developer's STATION_* variables."""
     for name in ("STATION_INSTANCE", "STATION_HUB_SECRET", "STATION_NEW_PASSWORD", "STATION_DATABASE",
                  "STATION_ATTACHMENT_DIR", "STATION_SECRET_KEY", "STATION_KEY_FILE", "STATION_RETENTION_MONTHS",
-                 "STATION_BACKUP_HOUR", "STATION_BACKUP_KEEP", "STATION_PUBLIC_LOOKUP_WINDOW_S"):
+                 "STATION_BACKUP_HOUR", "STATION_BACKUP_KEEP", "STATION_PUBLIC_LOOKUP_WINDOW_S",
+                 "STATION_SMS_SENDER"):
         monkeypatch.delenv(name, raising=False)
     return CliRunner()
 
@@ -261,6 +262,18 @@ def test_a_setting_out_of_range_in_the_settings_file_names_the_file(runner, tmp_
     assert f"设置文件 {tmp_path / 'config.py'} 中 BACKUP_HOUR 的值“24”不可用：应为 0 到 23 之间的整数" in result.stderr
     (tmp_path / "config.py").write_text("BACKUP_HOUR = 23\n", encoding="utf-8")
     assert runner.invoke(cli, [*args, "run"]).exit_code == 0 and served
+
+
+def test_an_sms_sender_that_does_not_import_is_refused_at_start(runner, tmp_path, monkeypatch):
+    """A mistyped STATION_SMS_SENDER was a 500 on the notify page the first time an agent sent an SMS."""
+    monkeypatch.setenv("STATION_SMS_SENDER", "station.services.sms:TimelineOnly")
+    result = runner.invoke(cli, ["--instance", str(tmp_path), "init"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.strip() == ("环境变量 STATION_SMS_SENDER 的值“station.services.sms:TimelineOnly”不可用："
+                                     "模块 station.services.sms 中没有 TimelineOnly。请改正或删去这个环境变量后再执行。")
+    assert not (tmp_path / "station.sqlite3").exists()
+    monkeypatch.setenv("STATION_SMS_SENDER", "station.services.sms:TimelineOnlySender")
+    assert runner.invoke(cli, ["--instance", str(tmp_path), "init"]).exit_code == 0
 
 
 def test_every_number_setting_has_a_range():
