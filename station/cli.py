@@ -44,7 +44,7 @@ from sync.transport import HubClient, HubLink
 from sync.usb_bundle import BundleError
 from websec.audit import cli_actor
 from websec.command_line import ChineseGroup
-from websec.environment import SettingInvalid
+from websec.environment import SettingInvalid, not_a_folder
 from websec.sealing import SealingError
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,8 @@ def _app() -> Flask:
             SettingInvalid) as exc:  # no key, a
         # damaged or newer database, no room for the copy before an upgrade, a STATION_ variable of the wrong kind
         _fail(exc.message)
+    except (FileExistsError, NotADirectoryError) as exc:  # a mistyped path naming a file: was makedirs' traceback
+        _fail(not_a_folder(exc, "--instance（或 STATION_INSTANCE、设置 DATABASE、ATTACHMENT_DIR、KEY_FILE）"))
 
 
 def _remove_partial(path: str) -> None:

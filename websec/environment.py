@@ -218,3 +218,14 @@ def check_texts(config: dict[str, Any], problems: Mapping[str, Callable[[Any], s
                                   "请改正或删去这个环境变量后再执行。")
         raise SettingUnusable(f"设置文件 {os.path.join(folder, 'config.py')} 中 {name} ", str(config.get(name)),
                               problem, "请改正该文件中的这一行后再执行。")
+
+
+def not_a_folder(exc: OSError, settings: str) -> str:
+    """What to say when a folder path (the instance, or a file's folder) names an existing file.
+
+    Both command lines showed makedirs' FileExistsError traceback for an --instance or
+    HUB_INSTANCE_PATH typed onto a file; ``settings`` names where such a path comes from.
+    """
+    what = ("是一个文件，不能用作文件夹" if isinstance(exc, FileExistsError)
+            else "的上级路径中有一个是文件，不是文件夹")
+    return f"未能执行：{exc.filename} {what}。请检查 {settings}是否写错。没有做任何改动。"

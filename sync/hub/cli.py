@@ -58,7 +58,7 @@ from sync.malloc_arenas import limit_malloc_arenas
 from sync.ports import PortUnavailable
 from websec.audit import cli_actor
 from websec.command_line import ChineseGroup
-from websec.environment import SettingInvalid
+from websec.environment import SettingInvalid, not_a_folder
 from websec.sealing import SealingError, save_key_ring
 
 log = logging.getLogger("sync.hub")
@@ -76,6 +76,8 @@ def _app() -> Flask:
         _fail(exc.message)
     except DatabaseUnavailable as exc:
         _fail(database_unavailable(exc))
+    except (FileExistsError, NotADirectoryError) as exc:  # a mistyped path naming a file: was makedirs' traceback
+        _fail(not_a_folder(exc, "HUB_INSTANCE_PATH（或设置 DATABASE_PATH、ATTACHMENT_DIR、KEY_FILE）"))
 
 
 def database_unavailable(exc: DatabaseUnavailable) -> str:
@@ -142,6 +144,8 @@ def refuse_a_missing_hub() -> None:
     """
     instance = Path(os.environ.get("HUB_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH).resolve()
     new_hub = f"新建县级平台请先执行 {PROG} init（HUB_INSTANCE_PATH 设为同一文件夹）。没有做任何改动。"
+    if instance.exists() and not instance.is_dir():
+        _fail(not_a_folder(FileExistsError(17, "File exists", str(instance)), "HUB_INSTANCE_PATH "))
     if not instance.is_dir():
         _fail(f"县级平台未能启动：实例文件夹 {instance} 不存在。请检查 HUB_INSTANCE_PATH 是否写错；{new_hub}")
     try:

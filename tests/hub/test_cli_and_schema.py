@@ -299,6 +299,15 @@ def test_a_text_setting_that_cannot_work_is_one_chinese_line_before_anything_is_
     assert not (cli_env / "hub.sqlite3").exists()
 
 
+def test_an_instance_folder_typed_onto_a_file_is_one_chinese_line(cli_env, runner):
+    cli_env.write_text("", encoding="utf-8")
+    for command in (["init"], ["run"], ["add-station", "ST01", "甲村"]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.stderr.startswith(f"未能执行：{cli_env} 是一个文件，不能用作文件夹。请检查 HUB_INSTANCE_PATH")
+    assert cli_env.read_text(encoding="utf-8") == ""
+
+
 def test_a_setting_in_range_is_taken_as_a_number(cli_env, runner, monkeypatch):
     monkeypatch.setenv("HUB_ADMISSION_SLOTS", "6")
     app = create_app()

@@ -276,6 +276,17 @@ def test_an_sms_sender_that_does_not_import_is_refused_at_start(runner, tmp_path
     assert runner.invoke(cli, ["--instance", str(tmp_path), "init"]).exit_code == 0
 
 
+def test_an_instance_folder_typed_onto_a_file_is_one_chinese_line(runner, tmp_path):
+    """--instance naming a file (the backup beside it, say) was makedirs' FileExistsError traceback."""
+    (tmp_path / "station.sqlite3").write_bytes(b"")
+    for where in (tmp_path / "station.sqlite3", tmp_path / "station.sqlite3" / "inst"):
+        result = runner.invoke(cli, ["--instance", str(where), "init"])
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.stderr.startswith(f"未能执行：{where} ") and "请检查 --instance" in result.stderr
+        assert "没有做任何改动" in result.stderr
+    assert (tmp_path / "station.sqlite3").read_bytes() == b""
+
+
 def test_every_number_setting_has_a_range():
     """A new number setting without a range would go unchecked until it crashed."""
     from station.config import SETTING_RANGES, Config
