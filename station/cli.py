@@ -46,6 +46,7 @@ from websec.audit import cli_actor
 from websec.command_line import ChineseGroup
 from websec.environment import SettingInvalid, not_a_folder
 from websec.sealing import SealingError
+from websec.urls import web_url_problem
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +213,8 @@ def link_command(hub_url: str, code: str, secret: str | None, device: int) -> No
     app = _app()
     if not hub_url.startswith(("http://", "https://")):
         _fail("县级平台地址须以 http:// 或 https:// 开头。")
+    if problem := web_url_problem(hub_url):  # "http://a b" was requests' InvalidURL traceback
+        _fail(f"县级平台地址 {hub_url} 有误：{problem}请核对县里给的地址。本站原有的连接设置没有改动。")
     if plain_http_off_machine(hub_url):
         click.secho(
             f"警告：县级平台地址 {hub_url} 使用未加密的 http://，且不是本机地址。"

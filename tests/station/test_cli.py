@@ -180,6 +180,10 @@ def test_link_refuses_a_bad_address_or_a_short_secret(runner, tmp_path, monkeypa
     args = ["--instance", str(tmp_path)]
     result = runner.invoke(cli, [*args, "link", "--hub", "county.example", "--code", "ST1", "--secret", "x" * 40])
     assert result.exit_code == 1 and "http://" in result.output
+    result = runner.invoke(cli, [*args, "link", "--hub", "http://county example/", "--code", "ST1", "--secret", "x" * 40])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output  # was InvalidURL's traceback
+    assert result.stderr.strip() == ("县级平台地址 http://county example/ 有误：网址不能包含空格或控制字符。"
+                                     "请核对县里给的地址。本站原有的连接设置没有改动。")
     result = runner.invoke(cli, [*args, "link", "--hub", HUB, "--code", "ST1", "--secret", "short"])
     assert result.exit_code == 1 and "站点密钥不完整" in result.output
     monkeypatch.setenv("STATION_HUB_SECRET", "s" * 40)
@@ -285,6 +289,16 @@ def test_an_instance_folder_typed_onto_a_file_is_one_chinese_line(runner, tmp_pa
         assert result.stderr.startswith(f"未能执行：{where} ") and "请检查 --instance" in result.stderr
         assert "没有做任何改动" in result.stderr
     assert (tmp_path / "station.sqlite3").read_bytes() == b""
+
+
+def test_backup_to_a_file_instead_of_a_folder_says_so(runner, tmp_path):
+    """`backup --to` naming a file said only 系统错误 17."""
+    args = ["--instance", str(tmp_path / "inst")]
+    assert runner.invoke(cli, [*args, "init"]).exit_code == 0
+    (tmp_path / "usb").write_text("", encoding="utf-8")
+    result = runner.invoke(cli, [*args, "backup", "--to", str(tmp_path / "usb")])
+    assert result.exit_code == 1, result.output
+    assert f"备份失败：无法写入 {tmp_path / 'usb'}：这里已有一个同名的文件，不是文件夹；请指明一个文件夹。" in result.stderr
 
 
 def test_every_number_setting_has_a_range():
