@@ -239,6 +239,11 @@ def test_a_database_that_does_not_open_says_what_to_check_without_a_traceback(cl
     result = runner.invoke(cli, ["init"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert "DATABASE_URL mysql://***@db/hub 不可用" in result.stderr and "postgresql://" in result.stderr
+    for url, why in (("county-db", "地址缺少 postgresql:// 开头"), ("pg://db/hub", "不支持的数据库地址类型“pg”")):
+        monkeypatch.setenv("DATABASE_URL", url)  # was playhouse's RuntimeError traceback
+        result = runner.invoke(cli, ["init"])
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert f"不可用（{why}）" in result.stderr and "postgresql://用户@主机" in result.stderr
 
 
 def test_a_lost_key_file_is_one_chinese_message_and_no_new_key(cli_env, runner):
@@ -306,6 +311,18 @@ def test_an_instance_folder_typed_onto_a_file_is_one_chinese_line(cli_env, runne
         assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
         assert result.stderr.startswith(f"未能执行：{cli_env} 是一个文件，不能用作文件夹。请检查 HUB_INSTANCE_PATH")
     assert cli_env.read_text(encoding="utf-8") == ""
+
+
+def test_add_peer_refuses_an_address_with_a_space_and_stores_nothing(cli_env, runner):
+    """`--url "http://a b"` was stored, and every round with the peer then failed inside requests."""
+    from sync.hub.services.peers import Peer
+
+    result = runner.invoke(cli, ["add-peer", "141082", "乙县", "--url", "http://hub b.example", "--as", "PEER-A",
+                                 "--secret", "s" * 40])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.strip() == "对端县级平台的地址有误：网址不能包含空格或控制字符。"
+    with db.connection_context():
+        assert Peer.select().count() == 0
 
 
 def test_a_setting_in_range_is_taken_as_a_number(cli_env, runner, monkeypatch):
