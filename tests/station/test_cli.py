@@ -446,6 +446,17 @@ def test_every_command_and_option_is_explained_in_chinese():
     assert _english_help(cli) == [] and _english_help(hub_cli) == []
 
 
+def test_a_prompt_left_with_ctrl_d_says_cancelled_in_chinese(runner, tmp_path):
+    """Click printed Aborted! when the password prompt met the end of input (Ctrl-D, Ctrl-Z)."""
+    args = ["--instance", str(tmp_path)]
+    assert runner.invoke(cli, [*args, "init"]).exit_code == 0
+    result = runner.invoke(cli, [*args, "create-user", "wang"], input="", prog_name="python -m station")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.strip() == "已取消。" and "Aborted" not in result.output
+    with db.connection_context():
+        assert User.get_or_none(User.username == "wang") is None
+
+
 def test_help_is_headed_in_chinese(runner):
     result = runner.invoke(cli, ["init", "-h"], prog_name="python -m station")
     assert result.exit_code == 0
