@@ -89,7 +89,10 @@ class HubProcesses:
 @contextmanager
 def hub_processes(instance: Path, workers: int = 1, threads: int = 8, database_url: str | None = None,
                   log: Path | None = None) -> Iterator[HubProcesses]:
-    """Start `workers` hub processes on one database (each on its own port); stop them after."""
+    """Start `workers` hub processes on one database (each on its own port); stop them after.
+
+    The hub must exist (`register` creates it): `run` refuses a folder without one.
+    """
     env = {"HUB_INSTANCE_PATH": str(instance), "HUB_NODE_PROCESSES": str(workers)}  # the gates share the cores
     if database_url:
         env["DATABASE_URL"] = database_url

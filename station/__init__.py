@@ -13,7 +13,7 @@ from flask import Flask, appcontext_pushed, g
 
 from printouts.fonts import configure_fonts
 from station import keys
-from station.config import Config, from_environment
+from station.config import ENV_PREFIX, SETTING_CHECKS, SETTING_RANGES, Config, from_environment
 from station.database import open_database
 from station.extensions import csrf, db, login_manager
 from station.migrate import (
@@ -56,7 +56,7 @@ from station.views import (
     villages,
 )
 from sync.local_db import db as sync_db
-from websec.environment import read_settings_file
+from websec.environment import check_ranges, check_texts, read_settings_file
 from websec.sealing import write_owner_only
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +90,8 @@ def configure_settings(app: Flask, config_class: type[Config]) -> None:
     if app.config["READ_INSTANCE_CONFIG"]:
         read_settings_file(app.config, app.instance_path)
         app.config.update(from_environment(config_class))
+        check_ranges(app.config, SETTING_RANGES, config_class, ENV_PREFIX, app.instance_path)
+        check_texts(app.config, SETTING_CHECKS, config_class, ENV_PREFIX, app.instance_path)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     app.config["DATABASE"] = app.config["DATABASE"] or os.path.join(app.instance_path, "station.sqlite3")

@@ -43,14 +43,17 @@ from sync.relay import mark_exported
 from sync.transport import HubClient, HubLink
 from sync.usb_bundle import BundleError
 from websec.audit import cli_actor
-from websec.environment import SettingInvalid
+from websec.command_line import ChineseGroup
+from websec.environment import SettingInvalid, not_a_folder
 from websec.sealing import SealingError
+from websec.urls import web_url_problem
 
 log = logging.getLogger(__name__)
 
 PROG = "python -m station"
-INSTANCE_HELP = ("instance folder (database, secret, attachments); default: instance/ beside the code "
-                 "(./instance when run from the source folder), or STATION_INSTANCE")
+PORT = click.IntRange(1, 65535)  # port 0 served on a port the operator could not know
+INSTANCE_HELP = ("实例文件夹（数据库、密钥、扫描件）；默认为程序旁的 instance/（从源代码文件夹运行时为 ./instance），"
+                 "或环境变量 STATION_INSTANCE")
 
 
 def survive_any_code_page() -> None:
@@ -82,6 +85,8 @@ def _app() -> Flask:
             SettingInvalid) as exc:  # no key, a
         # damaged or newer database, no room for the copy before an upgrade, a STATION_ variable of the wrong kind
         _fail(exc.message)
+    except (FileExistsError, NotADirectoryError) as exc:  # a mistyped path naming a file: was makedirs' traceback
+        _fail(not_a_folder(exc, "--instance（或 STATION_INSTANCE、设置 DATABASE、ATTACHMENT_DIR、KEY_FILE）"))
 
 
 def _remove_partial(path: str) -> None:
@@ -96,7 +101,7 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @instance_option(envvar="STATION_INSTANCE")  # only the group reads the variable: a command's flag wins
 def cli() -> None:
     """便民服务站"""
@@ -108,21 +113,23 @@ def cli() -> None:
 INIT_OPTIONS = {"code": "--code", "name": "--name", "area_code": "--area-code", "level": "--level"}
 
 
-@cli.command("init")
+@cli.command("init", help="新建本站的数据库，或就地升级已有的数据库；可同时填写本站信息、导入事项目录。")
 @instance_option()
 @click.option("--code", default="")
 @click.option("--name", default="")
 @click.option("--area-code", default="")
 @click.option("--level", default="", help="village（村/社区便民服务站）或 township（乡镇/街道便民服务中心）")
-@click.option("--catalog", "catalog_path", metavar="FILE", help="catalog JSON file to import")
-@click.option("--demo-catalog", is_flag=True, help="load the shipped demo catalog if none is loaded")
+@click.option("--catalog", "catalog_path", metavar="FILE", help="要导入的事项目录文件（县级平台下发的 JSON）")
+@click.option("--demo-catalog", is_flag=True, help="尚无事项目录时，导入随软件附带的演示目录")
+@click.option("--change-level", is_flag=True,
+              help="改变已有办件的服务站的层级（村站↔乡镇中心）；不加时 --level 与已有办件的本站层级不同则拒绝")
 def init_command(code: str, name: str, area_code: str, level: str, catalog_path: str | None,
-                 demo_catalog: bool) -> None:
+                 demo_catalog: bool, change_level: bool) -> None:
     """Create or upgrade the database in place."""
     app = _app()
     profile = {"code": code, "name": name, "area_code": area_code, "level": level}
     try:
-        result = initialise(app, profile, catalog_path, demo_catalog)
+        result = initialise(app, profile, catalog_path, demo_catalog, change_level=change_level)
     except ValidationFailed as exc:  # which option is wrong and how: the form's words, one a line
         _fail("初始化失败：\n" + "\n".join(f"  {INIT_OPTIONS.get(field, field)}：{words}"
                                         for field, words in exc.errors.items()))
@@ -134,12 +141,12 @@ def init_command(code: str, name: str, area_code: str, level: str, catalog_path:
         click.echo(f"事项目录：{result['catalog']}")
 
 
-@cli.command("create-user")
+@cli.command("create-user", help="添加工作人员账号（第一个站长账号也用它添加）。")
 @instance_option()
 @click.argument("username")
 @click.option("--name", default="")
 @click.option("--role", default="admin", type=click.Choice(["agent", "clerk", "admin"]))
-@click.option("--password", envvar="STATION_NEW_PASSWORD", help="omit to be asked (or set STATION_NEW_PASSWORD)")
+@click.option("--password", envvar="STATION_NEW_PASSWORD", help="不填则提示输入（也可设环境变量 STATION_NEW_PASSWORD）")
 def create_user_command(username: str, name: str, role: str, password: str | None) -> None:
     """Create a staff account (the first admin)."""
     app = _app()
@@ -158,10 +165,10 @@ def create_user_command(username: str, name: str, role: str, password: str | Non
     click.echo(f"已创建用户 {user.username}（{user.role_name}）")
 
 
-@cli.command("run")
+@cli.command("run", help="启动服务站（waitress），在浏览器中使用。")
 @instance_option()
 @click.option("--host", default="127.0.0.1")
-@click.option("--port", type=int, default=8080)
+@click.option("--port", type=PORT, default=8080)
 def run_command(host: str, port: int) -> None:
     """Serve the station with waitress."""
     instance = click.get_current_context().meta.get("station.instance")
@@ -176,14 +183,14 @@ def run_command(host: str, port: int) -> None:
         _fail(exc.message)
 
 
-@cli.command("demo")
+@cli.command("demo", help="准备好可以试用的服务站和县级平台（演示账号、演示目录）。")
 @click.option("--dir", "data_dir", default="demo-data")
 @click.option("--host", default="127.0.0.1")
-@click.option("--port", type=int, default=8080)
-@click.option("--hub-port", type=int, default=8090)
-@click.option("--no-serve", is_flag=True, help="prepare the demo data and exit")
+@click.option("--port", type=PORT, default=8080)
+@click.option("--hub-port", type=PORT, default=8090)
+@click.option("--no-serve", is_flag=True, help="只准备演示数据，不启动")
 @click.option("--cases", type=click.IntRange(0, 20000), default=150, show_default=True,
-              help="cases in the demo's month (a station that already has cases keeps them)")
+              help="演示月份中的办件数（已有办件的演示站保留原有办件）")
 def demo_command(data_dir: str, host: str, port: int, hub_port: int, no_serve: bool, cases: int) -> None:
     """A ready-to-try station (and county hub) with demo users and catalog."""
     # Imported here, not at the top: it brings the whole county hub, which a station's own
@@ -193,19 +200,21 @@ def demo_command(data_dir: str, host: str, port: int, hub_port: int, no_serve: b
     raise SystemExit(run_demo(data_dir, host, port, hub_port, no_serve, cases))
 
 
-@cli.command("link")
+@cli.command("link", help="保存县级平台的连接设置（地址、站点编码、站点密钥），并向县级平台核对。")
 @instance_option()
 @click.option("--hub", "hub_url", required=True, metavar="URL")
 @click.option("--code", required=True)
 @click.option("--secret", envvar="STATION_HUB_SECRET",
-              help="omit to be asked (or set STATION_HUB_SECRET): keeps it out of shell history")
+              help="不填则提示输入（也可设环境变量 STATION_HUB_SECRET），密钥不留在命令历史中")
 @click.option("--device", type=click.IntRange(0, 99), default=0,
-              help="the number the county hub gave this PC when registering it (a second device of the station)")
+              help="县级平台登记本机时给的设备编号（本站的第二台设备，如上门服务用的笔记本）")
 def link_command(hub_url: str, code: str, secret: str | None, device: int) -> None:
     """Store the county hub link settings."""
     app = _app()
     if not hub_url.startswith(("http://", "https://")):
         _fail("县级平台地址须以 http:// 或 https:// 开头。")
+    if problem := web_url_problem(hub_url):  # "http://a b" was requests' InvalidURL traceback
+        _fail(f"县级平台地址 {hub_url} 有误：{problem}请核对县里给的地址。本站原有的连接设置没有改动。")
     if plain_http_off_machine(hub_url):
         click.secho(
             f"警告：县级平台地址 {hub_url} 使用未加密的 http://，且不是本机地址。"
@@ -240,10 +249,10 @@ def link_command(hub_url: str, code: str, secret: str | None, device: int) -> No
         click.echo(f"已连接县级平台 {hub_url}（{who}），县级平台已确认本站的站点密钥。")
 
 
-@cli.command("sync")
+@cli.command("sync", help="与县级平台同步一次（上传并接收更新）；成功时退出码为 0。")
 @instance_option()
-@click.option("--once", is_flag=True, required=True, help="push and pull once (the only mode)")
-@click.option("--json", "as_json", is_flag=True, help="print the summary as one JSON line")
+@click.option("--once", is_flag=True, required=True, help="同步一次（唯一的方式，必须加上）")
+@click.option("--json", "as_json", is_flag=True, help="以一行 JSON 输出同步结果")
 def sync_command(once: bool, as_json: bool) -> None:
     """Push and pull once; exit 0 only on success."""
     if not once:
@@ -285,7 +294,7 @@ def plain_http_off_machine(url: str) -> bool:
     return parts.scheme == "http" and host not in LOOPBACK_HOSTS and not host.startswith("127.")
 
 
-@cli.command("rotate-key")
+@cli.command("rotate-key", help="换用新密钥重新加密全部居民信息（须先关闭服务站）；中断后再执行一次即可继续。")
 @instance_option()
 def rotate_key_command() -> None:
     """Seal every record again under a new key; run again to finish an interrupted rotation."""
@@ -307,9 +316,9 @@ def rotate_key_command() -> None:
                f"请立即备份新的密钥文件 {app.config['KEY_FILE']}（与数据库分开保存），旧的密钥备份已不再需要。")
 
 
-@cli.command("purge")
+@cli.command("purge", help="删除超过保存期限（RETENTION_MONTHS）的办件扫描件和完整个人信息，以及上门服务、预约中的居民信息。")
 @instance_option()
-@click.option("--dry-run", is_flag=True, help="list what would go, change nothing")
+@click.option("--dry-run", is_flag=True, help="只列出将删除的内容，不做改动")
 def purge_command(dry_run: bool) -> None:
     """Remove scans and full personal numbers of cases (and home visits' and bookings' residents) older than RETENTION_MONTHS."""
     app = _app()
@@ -349,14 +358,14 @@ def purge_command(dry_run: bool) -> None:
                f"{retention.LICENCE_CHECK_DAYS} 天前的电子证照查询结果 {library.checks} 条。")
 
 
-@cli.command("package")
+@cli.command("package", help="制作离线安装包文件夹 OUT（Windows x64、Linux x86_64/aarch64 的组件和安装脚本）。")
 @click.argument("out", metavar="OUT", type=click.Path(file_okay=False))
 @click.option("--platform", "platforms", multiple=True, type=click.Choice(sorted(PLATFORMS)),
-              help="only these platforms (default: all three)")
+              help="只打包这几种电脑（默认三种都打包）")
 @click.option("--cache", metavar="DIR", type=click.Path(file_okay=False),
-              help="keep downloaded wheels here between builds (a full cache builds without network)")
+              help="下载过的组件存放在这里，下次打包不再下载（齐全时不用联网）")
 @click.option("--python-installer", metavar="FILE", type=click.Path(dir_okay=False, exists=True),
-              help="a Python 3.11 installer to put on the stick (python-3.11.x-amd64.exe for Windows)")
+              help="放进安装包的 Python 3.11 安装程序（Windows 用 python-3.11.x-amd64.exe）")
 def package_command(out: str, platforms: tuple[str, ...], cache: str | None, python_installer: str | None) -> None:
     """Build the offline installer folder OUT: wheelhouse for Windows x64 and Linux x86_64/aarch64, scripts."""
     try:
@@ -371,9 +380,9 @@ def package_command(out: str, platforms: tuple[str, ...], cache: str | None, pyt
     click.echo("Windows 运行 install.bat，Linux 运行 sh install.sh（见 docs/install.md）。")
 
 
-@cli.command("backup")
+@cli.command("backup", help="备份数据库（服务站运行时也可以）、扫描件和密钥文件，保留最新的 BACKUP_KEEP 份。")
 @instance_option()
-@click.option("--to", "target", metavar="DIR", help="backup folder (default: the BACKUP_DIR setting)")
+@click.option("--to", "target", metavar="DIR", help="备份文件夹（默认为设置 BACKUP_DIR 或本站设置中的备份文件夹）")
 def backup_command(target: str | None) -> None:
     """Copy the database (consistent while the station runs), scans and key file; keep the newest BACKUP_KEEP."""
     app = _app()
@@ -389,10 +398,10 @@ def backup_command(target: str | None) -> None:
         click.echo(f"已删除较早的备份 {len(made.removed)} 份（保留最新 {app.config['BACKUP_KEEP']} 份）")
 
 
-@cli.command("restore")
+@cli.command("restore", help="把备份恢复到一个新的空文件夹（--instance 新文件夹），不覆盖现有数据库。")
 @instance_option()
 @click.argument("backup_file", metavar="FILE", type=click.Path(dir_okay=False))
-@click.option("--key", "key_file", metavar="FILE", help="the backup's key file, if kept apart (default: beside FILE)")
+@click.option("--key", "key_file", metavar="FILE", help="备份的密钥文件（另外保存时指明；默认在备份文件旁边）")
 def restore_command(backup_file: str, key_file: str | None) -> None:
     """Restore a backup into a new, empty instance folder (--instance NEWDIR)."""
     instance = click.get_current_context().meta.get("station.instance")
@@ -406,13 +415,13 @@ def restore_command(backup_file: str, key_file: str | None) -> None:
                "须先与县级平台同步一次，才能受理新的办件。")
 
 
-@cli.group("bundle")
+@cli.group("bundle", help="U盘离线包：没有网络的村站经乡镇中心转交县级平台。")
 @instance_option()  # `bundle --instance DIR export FILE` too: the flag goes anywhere before or after a name
 def bundle_group() -> None:
     """USB bundles (离线包) for a village without a link, relayed by its township."""
 
 
-@bundle_group.command("export")
+@bundle_group.command("export", help="把本站待同步的办件和扫描件加密写入离线包文件 FILE。")
 @instance_option()
 @click.argument("target", metavar="FILE", type=click.Path(dir_okay=False))
 def bundle_export_command(target: str) -> None:
@@ -444,7 +453,7 @@ def bundle_export_command(target: str) -> None:
         click.echo(made.size_message(), err=True)
 
 
-@bundle_group.command("import")
+@bundle_group.command("import", help="乡镇中心：收下村站的离线包待转发；村站：导入县级回执包。")
 @instance_option()
 @click.argument("source", metavar="FILE", type=click.Path(dir_okay=False, exists=True))
 def bundle_import_command(source: str) -> None:
@@ -459,11 +468,11 @@ def bundle_import_command(source: str) -> None:
     click.echo(done.message())
 
 
-@bundle_group.command("export-return")
+@bundle_group.command("export-return", help="乡镇中心：把县级给某村站（或其设备）的最新回执包写入 FILE。")
 @instance_option()
 @click.argument("village", metavar="STATION_CODE")
 @click.argument("target", metavar="FILE", type=click.Path(dir_okay=False))
-@click.option("--device", type=click.IntRange(0, 99), default=0, help="the village's second device (laptop) number")
+@click.option("--device", type=click.IntRange(0, 99), default=0, help="村站第二台设备（笔记本）的编号")
 def bundle_export_return_command(village: str, target: str, device: int) -> None:
     """Township: write the county's newest return bundle for a village (or its laptop) into FILE."""
     app = _app()

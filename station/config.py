@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sync.usb_bundle import MAX_BUNDLE_BYTES
-from websec.environment import defined_settings
+from websec.environment import Allowed, defined_settings, factory_problem
 
 ENV_PREFIX = "STATION_"
 
@@ -67,6 +67,29 @@ class Config:
     def with_overrides(cls, **overrides: Any) -> type[Config]:
         """A subclass with `overrides`: how tests and tools give an app its own paths."""
         return type(cls.__name__, (cls,), overrides)
+
+
+#: What each number setting may be, checked when the settings are read (websec.environment.check_ranges):
+#: a value outside crashed later with a traceback (BACKUP_HOUR=25 at `run`, in the cron trigger).
+SETTING_RANGES: dict[str, Allowed] = {
+    "RETENTION_MONTHS": Allowed(0),  # 0: never purge
+    "BACKUP_KEEP": Allowed(0),  # 0: keep them all
+    "BACKUP_HOUR": Allowed(0, 23),
+    "MAX_CONTENT_LENGTH": Allowed(1),
+    "MAX_ATTACHMENT_BYTES": Allowed(1),
+    "USB_BUNDLE_MAX_BYTES": Allowed(1),
+    "IDLE_TIMEOUT_MINUTES": Allowed(1),
+    "TRUSTED_PROXIES": Allowed(0),
+    "PUBLIC_LOOKUP_LIMIT": Allowed(1),
+    "PUBLIC_LOOKUP_WINDOW_S": Allowed(1),
+    "KIOSK_TOKEN_MINUTES": Allowed(1),
+    "WTF_CSRF_TIME_LIMIT": Allowed(1),
+    "CASES_PER_PAGE": Allowed(1),
+}
+
+#: Text settings that must work, checked with the numbers: a sender that does not import was a 500
+#: on the notify page the first time an agent sent an SMS.
+SETTING_CHECKS = {"SMS_SENDER": factory_problem}
 
 
 class TestConfig(Config):

@@ -32,9 +32,17 @@ def read_catalog_file(path: str) -> Any:
 
 
 def initialise(app: Flask, profile: dict[str, str] | None = None, catalog_path: str | None = None,
-               demo_catalog: bool = False) -> dict[str, Any]:
-    """Create or upgrade the database (create_app already migrated), seed holidays, load a catalog."""
+               demo_catalog: bool = False, change_level: bool = False) -> dict[str, Any]:
+    """Create or upgrade the database (create_app already migrated), seed holidays, load a catalog.
+
+    A level other than the station's own is refused (DomainError, nothing written) once it holds
+    cases, unless ``change_level``: see :func:`station_info.level_change_refusal`.
+    """
     with app.app_context(), db.connection_context():
+        if profile and profile.get("level") and not change_level:
+            refusal = station_info.level_change_refusal(profile["level"])
+            if refusal:
+                raise DomainError(refusal)
         seeded = calendar.seed_holidays()
         if profile:
             station_info.update_profile(**{k: v for k, v in profile.items() if v})

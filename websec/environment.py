@@ -7,9 +7,11 @@ here instead, by the names their Config defines.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Config
@@ -91,3 +93,139 @@ def read_settings_file(config: Config, folder: str) -> None:
         config.from_pyfile(path)
     except Exception as exc:  # whatever the file's code raised: the operator's to fix, named with its line
         raise SettingsFileInvalid(path, exc) from exc
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The values a number setting may take: from ``low`` to ``high`` (None: no bound), whole or not.
+
+    ``blank``: None (or an empty variable) is allowed too, as for a setting whose default is None.
+    """
+
+    low: float | None = None
+    high: float | None = None
+    whole: bool = True
+    blank: bool = False
+
+    def words(self) -> str:
+        """The range as the operator reads it: 0 到 23 之间的整数."""
+        kind = "整数" if self.whole else "数"
+        if self.low is not None and self.high is not None:
+            text = f"{self.low} 到 {self.high} 之间的{kind}"
+        elif self.low is not None:
+            text = f"不小于 {self.low} 的{kind}"
+        elif self.high is not None:
+            text = f"不大于 {self.high} 的{kind}"
+        else:
+            text = kind
+        return text + ("，或不设" if self.blank else "")
+
+    def take(self, value: Any) -> tuple[bool, Any]:
+        """(fits, the value as a number): text from a variable or the settings file is read as JSON."""
+        if isinstance(value, str):
+            if not value.strip():
+                return self.blank, None
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return False, value
+        if value is None:
+            return self.blank, None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False, value
+        if self.whole and not isinstance(value, int):
+            return False, value
+        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+            return False, value
+        return True, value
+
+
+class SettingOutOfRange(SettingInvalid):
+    """A number setting outside what it may be (``STATION_BACKUP_HOUR=25``); ``message`` in Chinese.
+
+    Refused when the settings are read: the value otherwise surfaced later as a traceback (the
+    daily backup's cron trigger at ``run``) or as a limit that refused everything.
+    """
+
+    def __init__(self, where: str, shown: str, allowed: Allowed, default: Any, remedy: str) -> None:
+        words = allowed.words()
+        self.message = (f"{where}的值“{shown}”不可用：应为{' ' if words[0].isdigit() else ''}{words}（默认值 "
+                        f"{'不设' if default is None else default}）。{remedy}")
+        Exception.__init__(self, self.message)
+
+
+def check_ranges(config: dict[str, Any], allowed: Mapping[str, Allowed], config_class: type, prefix: str,
+                 folder: str, environ: Mapping[str, str] | None = None) -> None:
+    """Refuse (:class:`SettingOutOfRange`) the first setting outside its range; store the others as numbers.
+
+    Run after the settings file and the variables are read, so a value from either is named with
+    where it came from, before anything is created or served.
+    """
+    environ = os.environ if environ is None else environ
+    for name, rule in allowed.items():
+        if name not in config:
+            continue
+        fits, value = rule.take(config[name])
+        if fits:
+            config[name] = value
+            continue
+        default = getattr(config_class, name, None)
+        if prefix + name in environ:
+            where, shown = f"环境变量 {prefix}{name} ", environ[prefix + name]
+            remedy = "请改正或删去这个环境变量后再执行。"
+        else:
+            where, shown = f"设置文件 {os.path.join(folder, 'config.py')} 中 {name} ", str(config[name])
+            remedy = "请改正该文件中的这一行后再执行。"
+        raise SettingOutOfRange(where, shown, rule, default, remedy)
+
+
+class SettingUnusable(SettingInvalid):
+    """A text setting that cannot work (a factory path that does not import, a bad address); ``message`` in Chinese."""
+
+    def __init__(self, where: str, shown: str, why: str, remedy: str) -> None:
+        self.message = f"{where}的值“{shown}”不可用：{why.rstrip('。')}。{remedy}"
+        Exception.__init__(self, self.message)
+
+
+def factory_problem(value: Any) -> str | None:
+    """Why ``module:factory`` names nothing callable, else None (SMS_SENDER, HUB_PLATFORM).
+
+    Imported when the settings are read: a mistyped path was a traceback at start, or a 500 on
+    the page that first used it.
+    """
+    module_name, colon, attr = str(value or "").partition(":")
+    if not module_name or not colon or not attr:
+        return "应写成“模块:工厂函数”，例如默认值"
+    try:
+        factory = getattr(importlib.import_module(module_name), attr, None)
+    except Exception as exc:  # noqa: BLE001 - any failure to import is the operator's path to fix
+        return f"无法导入模块 {module_name}（{type(exc).__name__}: {exc}）"
+    return None if callable(factory) else f"模块 {module_name} 中没有 {attr}"
+
+
+def check_texts(config: dict[str, Any], problems: Mapping[str, Callable[[Any], str | None]], config_class: type,
+                prefix: str, folder: str, environ: Mapping[str, str] | None = None) -> None:
+    """Refuse (:class:`SettingUnusable`) the first text setting whose check names a problem."""
+    environ = os.environ if environ is None else environ
+    for name, problem_of in problems.items():
+        problem = problem_of(config.get(name))
+        if problem is None:
+            continue
+        if problem.endswith("例如默认值"):
+            problem += f" {getattr(config_class, name, '')}"
+        if prefix + name in environ:
+            raise SettingUnusable(f"环境变量 {prefix}{name} ", environ[prefix + name], problem,
+                                  "请改正或删去这个环境变量后再执行。")
+        raise SettingUnusable(f"设置文件 {os.path.join(folder, 'config.py')} 中 {name} ", str(config.get(name)),
+                              problem, "请改正该文件中的这一行后再执行。")
+
+
+def not_a_folder(exc: OSError, settings: str) -> str:
+    """What to say when a folder path (the instance, or a file's folder) names an existing file.
+
+    Both command lines showed makedirs' FileExistsError traceback for an --instance or
+    HUB_INSTANCE_PATH typed onto a file; ``settings`` names where such a path comes from.
+    """
+    what = ("是一个文件，不能用作文件夹" if isinstance(exc, FileExistsError)
+            else "的上级路径中有一个是文件，不是文件夹")
+    return f"未能执行：{exc.filename} {what}。请检查 {settings}是否写错。没有做任何改动。"

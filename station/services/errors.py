@@ -36,6 +36,8 @@ def cannot_write(path: str | PathLike[str], exc: OSError) -> str:
         why = "文件夹不存在（U盘或移动硬盘未插好？盘符或路径写错？）"
     elif exc.errno == errno.ENOSPC:
         why = "空间已满，请换一个U盘或先清理空间"
+    elif exc.errno == errno.EEXIST:  # `backup --to` naming a file
+        why = "这里已有一个同名的文件，不是文件夹；请指明一个文件夹"
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         why = "没有写入权限（U盘是否处于写保护状态？）"
     else:

@@ -6,11 +6,12 @@ import json
 import re
 from dataclasses import dataclass
 
-from station.models import Setting
+from station.models import Case, Setting
 from station.services import identity
 from station.services.errors import ValidationFailed
 from station.services.identity import IdentityError
 from sync import state as sync_state
+from sync.relay import RelayBundle
 from websec.urls import web_url_problem
 
 KEYS = {
@@ -86,6 +87,27 @@ def update_profile(**values: str) -> StationProfile:
         if field in KEYS:
             Setting.set_value(KEYS[field], value.strip())
     return get_profile()
+
+
+def level_change_refusal(level: str) -> str | None:
+    """Why this station may not become ``level`` unasked: it is already the other level and holds work.
+
+    The level decides what an imported USB bundle is (a township holds it for a village; a village
+    applies it as the county's answer) and which figures it reports; `init --level township` run on
+    the wrong folder turned a village with cases into a township without a word. An empty station
+    (a fresh `init`) may take either level; ``init --change-level`` changes it on purpose.
+    """
+    current = get_profile().level or "village"  # a station never given a level works as a village
+    if level not in LEVELS or level == current:
+        return None
+    cases = Case.select().count()
+    held = RelayBundle.select().count() if current == "township" else 0
+    if not cases and not held:
+        return None
+    holds = "、".join(part for part in (f"{cases} 件办件" if cases else "", f"{held} 个村站离线包" if held else "") if part)
+    return (f"本文件夹中已是{LEVELS[current]}，已有{holds}；--level {level} 会把它改为{LEVELS[level]}"
+            "（此后导入的离线包和统计都按新的层级处理）。请检查 --instance 是否指向了正确的文件夹；"
+            "确需改变层级，请加上 --change-level 再执行。没有做任何改动。")
 
 
 # Settings the county may send down the changes feed that take effect here: the range a value must

@@ -15,13 +15,15 @@
     python -m sync.hub purge-personal [--dry-run]   # finished bookings' and visits' residents past retention
 
 Configuration comes from ``instance/hub/config.py`` (or ``HUB_INSTANCE_PATH``), ``HUB_<NAME>``
-environment variables and ``DATABASE_URL``. Every command migrates the database first, so a
-fresh install needs no separate step; ``init`` exists to do only that.
+environment variables and ``DATABASE_URL``. Every command migrates the database first; ``init``
+exists to do only that, and makes a new hub. ``run`` alone refuses a folder without a hub's
+database (a mistyped ``HUB_INSTANCE_PATH`` served a new, empty county).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -33,6 +35,7 @@ from waitress import create_server
 
 from sync import protocol
 from sync.hub import create_app
+from sync.hub.config import DEFAULT_INSTANCE_PATH, database_location
 from sync.hub.database import DatabaseUnavailable
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import HubUser
@@ -54,7 +57,8 @@ from sync.hub.services.restored import mark_restored
 from sync.malloc_arenas import limit_malloc_arenas
 from sync.ports import PortUnavailable
 from websec.audit import cli_actor
-from websec.environment import SettingInvalid
+from websec.command_line import ChineseGroup
+from websec.environment import SettingInvalid, not_a_folder
 from websec.sealing import SealingError, save_key_ring
 
 log = logging.getLogger("sync.hub")
@@ -72,6 +76,8 @@ def _app() -> Flask:
         _fail(exc.message)
     except DatabaseUnavailable as exc:
         _fail(database_unavailable(exc))
+    except (FileExistsError, NotADirectoryError) as exc:  # a mistyped path naming a file: was makedirs' traceback
+        _fail(not_a_folder(exc, "HUB_INSTANCE_PATH（或设置 DATABASE_PATH、ATTACHMENT_DIR、KEY_FILE）"))
 
 
 def database_unavailable(exc: DatabaseUnavailable) -> str:
@@ -92,30 +98,31 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """县级平台（参考实现）"""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-@cli.command("init")
+@cli.command("init", help="新建县级平台（实例文件夹和数据库），或升级已有的数据库。")
 def init_command() -> None:
     """Create the instance folder and migrate the database."""
     app = _app()
     click.echo(f"县级平台已初始化：{app.instance_path}")
 
 
-@cli.command("run")
+@cli.command("run", help="启动县级平台（waitress）；登记了对端县级平台时，按时转送跨域办办件。")
 @click.option("--host", default="127.0.0.1")
-@click.option("--port", type=int, default=8700)
-@click.option("--threads", type=int, default=24,
-              help="waitress threads; more than ADMISSION_SLOTS, so a burst waits at the admission gate "
-                   "(and is answered 503 in time) rather than unseen in waitress's queue")
-@click.option("--connection-limit", type=int, default=2000,
-              help="open connections waitress serves at once (its default, 100, is fewer than a county's "
-                   "stations keep open between syncs: the rest waited unseen in the listen queue)")
+@click.option("--port", type=click.IntRange(1, 65535), default=8700)
+@click.option("--threads", type=click.IntRange(1), default=24,
+              help="waitress 线程数；应多于 ADMISSION_SLOTS，使突发的请求在准入处排队（按时答复 503），"
+                   "而不是在 waitress 的队列里无声等待")
+@click.option("--connection-limit", type=click.IntRange(1), default=2000,
+              help="同时保持的连接数（waitress 默认 100，少于一个县各服务站在两次同步之间保持的连接，"
+                   "其余的会在监听队列里无声等待）")
 def run_command(host: str, port: int, threads: int, connection_limit: int) -> None:
     """Serve the hub with waitress (and, when peer hubs are registered, forward 跨域办 cases to them)."""
+    refuse_a_missing_hub()
     limit_malloc_arenas()  # before waitress's threads (sync/malloc_arenas.py)
     app = _app()
     try:  # bound before the peer rounds start: a hub that cannot listen forwards nothing either
@@ -126,6 +133,28 @@ def run_command(host: str, port: int, threads: int, connection_limit: int) -> No
     start_peer_rounds(app)
     log.info("hub listening on http://%s:%d/ (instance %s)", host, port, app.instance_path)
     server.run()
+
+
+def refuse_a_missing_hub() -> None:
+    """Stop ``run`` when the instance folder, or its SQLite database, is not there; nothing is created.
+
+    A mistyped HUB_INSTANCE_PATH served a new, empty hub: every station then met a county that
+    knew none of them (credentials refused) and the clerks an empty case list. A new hub is made
+    by ``init`` (or any other command); only ``run`` insists on finding one.
+    """
+    instance = Path(os.environ.get("HUB_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH).resolve()
+    new_hub = f"新建县级平台请先执行 {PROG} init（HUB_INSTANCE_PATH 设为同一文件夹）。没有做任何改动。"
+    if instance.exists() and not instance.is_dir():
+        _fail(not_a_folder(FileExistsError(17, "File exists", str(instance)), "HUB_INSTANCE_PATH "))
+    if not instance.is_dir():
+        _fail(f"县级平台未能启动：实例文件夹 {instance} 不存在。请检查 HUB_INSTANCE_PATH 是否写错；{new_hub}")
+    try:
+        url, sqlite_file = database_location(instance)
+    except SettingInvalid as exc:
+        _fail(exc.message)
+    if url is None and not (sqlite_file.is_file() and sqlite_file.stat().st_size > 0):
+        _fail(f"县级平台未能启动：实例文件夹 {instance} 中没有县级平台的数据库（{sqlite_file}）。"
+              f"请检查 HUB_INSTANCE_PATH（或 DATABASE_PATH）是否写错；{new_hub}")
 
 
 def start_peer_rounds(app: Flask) -> None:
@@ -143,10 +172,10 @@ def start_peer_rounds(app: Flask) -> None:
     scheduler.start()
 
 
-@cli.command("add-station")
+@cli.command("add-station", help="登记服务站，显示其站点密钥（只显示这一次）。")
 @click.argument("code")
 @click.argument("name")
-@click.option("--peer", is_flag=True, help="the 'station' is another county's hub forwarding 跨域办 cases here")
+@click.option("--peer", is_flag=True, help="登记的是向本平台转送跨域办办件的对端县级平台")
 def add_station_command(code: str, name: str, peer: bool) -> None:
     """Register a station and print its credentials."""
     app = _app()
@@ -170,12 +199,12 @@ def add_station_command(code: str, name: str, peer: bool) -> None:
         click.echo(f"  python -m sync.hub add-peer {area} <本平台名称> --url {url} --as {code}")
 
 
-@cli.command("add-peer")
+@cli.command("add-peer", help="登记办理行政区划 AREA_CODE 跨域办事项的对端县级平台，及本平台在对端的站点编码和密钥。")
 @click.argument("area_code")
 @click.argument("name")
-@click.option("--url", required=True, help="the peer hub's address")
-@click.option("--as", "station_code", required=True, help="this hub's station code at the peer")
-@click.option("--secret", envvar="HUB_PEER_SECRET", help="omit to be asked (or set HUB_PEER_SECRET)")
+@click.option("--url", required=True, help="对端县级平台的地址")
+@click.option("--as", "station_code", required=True, help="本平台在对端登记的站点编码")
+@click.option("--secret", envvar="HUB_PEER_SECRET", help="不填则提示输入（也可设环境变量 HUB_PEER_SECRET）")
 def add_peer_command(area_code: str, name: str, url: str, station_code: str, secret: str | None) -> None:
     """Register the county hub that handles AREA_CODE's 跨域办 items, with this hub's credentials there."""
     secret = secret or click.prompt("对端签发的密钥", hide_input=True)
@@ -190,8 +219,8 @@ def add_peer_command(area_code: str, name: str, url: str, station_code: str, sec
                "或运行 python -m sync.hub peers --once。")
 
 
-@cli.command("peers")
-@click.option("--once", is_flag=True, required=True, help="one round with every peer (the only mode)")
+@cli.command("peers", help="与各对端县级平台同步一次：转送跨域办事件，带回对端的决定。")
+@click.option("--once", is_flag=True, required=True, help="同步一次（唯一的方式，必须加上）")
 def peers_command(once: bool) -> None:
     """Forward 跨域办 events to each peer hub and bring its decisions back, once."""
     app = _app()
@@ -205,7 +234,7 @@ def peers_command(once: bool) -> None:
         sys.exit(1)
 
 
-@cli.command("rotate-secret")
+@cli.command("rotate-secret", help="给服务站换发新的站点密钥（旧密钥立即失效）。")
 @click.argument("code")
 def rotate_secret_command(code: str) -> None:
     """Issue a new secret for a station."""
@@ -218,7 +247,7 @@ def rotate_secret_command(code: str) -> None:
     click.echo(f"站点 {code} 的新密钥（旧密钥已失效）：\n  station_secret = {secret}")
 
 
-@cli.command("add-device")
+@cli.command("add-device", help="在服务站下登记第二台设备（如上门服务用的笔记本），显示其密钥。")
 @click.argument("code")
 @click.argument("name")
 def add_device_command(code: str, name: str) -> None:
@@ -240,10 +269,10 @@ def add_device_command(code: str, name: str) -> None:
     click.echo(f"  device_secret = {secret}")
 
 
-@cli.command("revoke-device")
+@cli.command("revoke-device", help="立即停用一台设备；站点电脑和其他设备照常。")
 @click.argument("code")
 @click.argument("name")
-@click.option("--reason", required=True, help="why, e.g. 笔记本遗失")
+@click.option("--reason", required=True, help="停用原因，例如 笔记本遗失")
 def revoke_device_command(code: str, name: str, reason: str) -> None:
     """Stop a device at once; the station PC and other devices go on."""
     app = _app()
@@ -259,7 +288,7 @@ def revoke_device_command(code: str, name: str, reason: str) -> None:
     click.echo(f"已停用站点 {code} 的第 {device.number} 号设备“{device.name}”（{device.revoked_reason}）")
 
 
-@cli.command("list-devices")
+@cli.command("list-devices", help="列出服务站的设备。")
 @click.argument("code")
 def list_devices_command(code: str) -> None:
     """List a station's devices."""
@@ -277,8 +306,8 @@ def list_devices_command(code: str) -> None:
         click.echo(f"{device.number:>2}  {device.name}  {state}  最近同步：{seen}")
 
 
-@cli.command("purge-personal")
-@click.option("--dry-run", is_flag=True, help="list what would go (masked), change nothing")
+@cli.command("purge-personal", help="清除超过 PERSONAL_RETENTION_MONTHS 的已结束预约和上门服务中的居民信息（办件档案保留）。")
+@click.option("--dry-run", is_flag=True, help="只列出将清除的内容（已遮挡），不做改动")
 def purge_personal_command(dry_run: bool) -> None:
     """Clear the residents of finished bookings and home visits older than PERSONAL_RETENTION_MONTHS (cases are kept)."""
     app = _app()
@@ -306,14 +335,14 @@ def purge_personal_command(dry_run: bool) -> None:
                "所约上门服务已清除，或一直未登记到否的预约）。办件档案不在清除之列。")
 
 
-@cli.command("create-user")
+@cli.command("create-user", help="添加县级用户（已有的用户：重设密码、修改角色或姓名）。")
 @click.argument("username")
-@click.option("--password", help="omit to be prompted")
-@click.option("--name", default="", help="the person's name residents and stations see as who decided "
-                                          "(default: the login); on an existing user, changes it")
+@click.option("--password", help="不填则提示输入")
+@click.option("--name", default="", help="居民和服务站看到的决定人姓名"
+                                          "（默认为登录名）；用于已有用户时修改姓名")
 @click.option("--role", type=click.Choice(sorted(ROLES)), default=None,
-              help="approver: decides cases (default for a new user); admin: also publishes catalogs and sets "
-                   "station settings; on an existing user, changes the role")
+              help="approver：审批办件（新用户默认）；admin：另可发布事项目录、"
+                   "设置服务站；用于已有用户时修改角色")
 def create_user_command(username: str, password: str | None, name: str, role: str | None) -> None:
     """Create a county user (or reset their password / change their role)."""
     app = _app()
@@ -356,7 +385,7 @@ def _set_name(username: str, name: str) -> str:
     return f"用户 {username} 的姓名改为{name}，此后的决定、整改和回访以此姓名显示。"
 
 
-@cli.command("set-name")
+@cli.command("set-name", help="设置县级用户的真实姓名（显示为决定人），密码和登录不变。")
 @click.argument("username")
 @click.argument("name")
 def set_name_command(username: str, name: str) -> None:
@@ -381,7 +410,7 @@ def _read_csv_text(csv_file: str, refused: str) -> str:
               "保存类型选“CSV UTF-8(逗号分隔)”，再用新文件执行本命令。")
 
 
-@cli.command("import-licences")
+@cli.command("import-licences", help="从 UTF-8 编码的 CSV 文件导入已有电子证照（全部导入或全不导入）。")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
 def import_licences_command(csv_file: str) -> None:
     """Import existing licences (电子证照) from a UTF-8 CSV into the licence register; all or nothing.
@@ -399,7 +428,7 @@ def import_licences_command(csv_file: str) -> None:
     click.echo(f"已导入电子证照 {added} 条；已在证照库中的 {known} 条未重复导入。")
 
 
-@cli.command("publish-holidays")
+@cli.command("publish-holidays", help="向各服务站发布一年的节假日安排（UTF-8 CSV：日期、放假/上班、名称），取代之前发布的。")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
 def publish_holidays_command(csv_file: str) -> None:
     """Publish one year's holidays to every station (the State Council's 放假安排), replacing an earlier one.
@@ -419,7 +448,7 @@ def publish_holidays_command(csv_file: str) -> None:
     click.echo(f"已发布{year}年节假日安排，版本 {table.version}，共 {len(table.days)} 天；各站点下次同步时收到。")
 
 
-@cli.command("restored")
+@cli.command("restored", help="从备份恢复县级平台的数据库后、再次启动前执行一次。")
 def restored_command() -> None:
     """Run once after restoring the hub's database from a backup, before the hub serves again.
 
@@ -433,7 +462,7 @@ def restored_command() -> None:
                "各服务站下次同步时将核对并补发恢复中丢失的办件记录。")
 
 
-@cli.command("rotate-key")
+@cli.command("rotate-key", help="启用新密钥并重新加密全部记录和文件，再删除旧密钥（须先停止所有工作进程）。")
 def rotate_key_command() -> None:
     """Make a new key current and seal every record and file again under it; then drop the old keys.
 

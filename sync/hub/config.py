@@ -14,11 +14,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from flask import Config as FlaskConfig
 from flask import Flask
 
 from sync import protocol
 from sync.usb_bundle import MAX_BUNDLE_BYTES
-from websec.environment import defined_settings, read_settings_file
+from websec.environment import (
+    Allowed,
+    check_ranges,
+    check_texts,
+    defined_settings,
+    factory_problem,
+    read_settings_file,
+)
+from websec.urls import web_url_problem
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INSTANCE_PATH = REPO_ROOT / "instance" / "hub"
@@ -104,6 +113,53 @@ class Config:
         return type(cls.__name__, (cls,), overrides)
 
 
+#: What each number setting may be, checked when the settings are read (websec.environment.check_ranges):
+#: a value outside crashed later with a traceback, or set a limit that refused every station.
+SETTING_RANGES: dict[str, Allowed] = {
+    "CLOCK_WINDOW_S": Allowed(1),
+    "MAX_BATCH_EVENTS": Allowed(1),
+    "MAX_BATCH_BYTES": Allowed(1),
+    "MAX_DECOMPRESSED_BYTES": Allowed(1),
+    "MAX_ATTACHMENT_BYTES": Allowed(1),
+    "MAX_CHANGES_PER_PAGE": Allowed(1),
+    "MAX_CHANGES_PAGE_BYTES": Allowed(1),
+    "MAX_RELAY_BUNDLE_BYTES": Allowed(1),
+    "CATALOG_GRACE_DAYS": Allowed(0),
+    "NONCE_PRUNE_PROBABILITY": Allowed(0, 1, whole=False),
+    "ADMISSION_SLOTS": Allowed(0, blank=True),  # None: from NODE_PROCESSES; 0: no gate
+    "NODE_PROCESSES": Allowed(1),
+    "ADMISSION_WAIT_S": Allowed(0, whole=False),
+    "ADMISSION_WAITING": Allowed(0),
+    "RETRY_AFTER_S": Allowed(1),
+    "STATION_DARK_HOURS": Allowed(1),
+    "QUEUE_AGE_WARN_HOURS": Allowed(1),
+    "MAX_FORM_MEMORY_SIZE": Allowed(1),
+    "IDLE_TIMEOUT_MINUTES": Allowed(1),
+    "TRUSTED_PROXIES": Allowed(0),
+    "WTF_CSRF_TIME_LIMIT": Allowed(1, blank=True),  # None: a form never expires
+    "PUBLIC_LOOKUP_LIMIT": Allowed(1),
+    "PUBLIC_LOOKUP_WINDOW_S": Allowed(1),
+    "PERSONAL_RETENTION_MONTHS": Allowed(0),  # 0: never
+    "REMEDY_CALLBACK_WORKING_DAYS": Allowed(0),
+    "REMEDY_FIX_WORKING_DAYS": Allowed(0),
+    "PEER_SYNC_INTERVAL_S": Allowed(0),  # 0: only `peers --once`
+}
+
+
+def _public_url_problem(value: Any) -> str | None:
+    return web_url_problem(str(value)) if str(value or "").strip() else None
+
+
+def _area_code_problem(value: Any) -> str | None:
+    text = str(value or "").strip()
+    return None if not text or (len(text) == 6 and text.isdigit()) else "应为本县 6 位行政区划代码（如 141081），或不设"
+
+
+#: Text settings that must work, checked with the numbers: a mistyped HUB_PLATFORM was an ImportError
+#: traceback, a PUBLIC_URL that is no web address one from configure_public_url after the database was made.
+SETTING_CHECKS = {"HUB_PLATFORM": factory_problem, "PUBLIC_URL": _public_url_problem, "AREA_CODE": _area_code_problem}
+
+
 class TestConfig(Config):
     """The test suite's hub: fixtures add a database URL or limits with `with_overrides`."""
 
@@ -133,6 +189,8 @@ def load_config(app: Flask, config_class: type[Config]) -> None:
     if app.config["READ_INSTANCE_CONFIG"]:
         read_settings_file(app.config, app.instance_path)
         app.config.update(from_environment(config_class))
+        check_ranges(app.config, SETTING_RANGES, config_class, ENV_PREFIX, app.instance_path)
+        check_texts(app.config, SETTING_CHECKS, config_class, ENV_PREFIX, app.instance_path)
     if not app.config.get("DATABASE_PATH"):
         app.config["DATABASE_PATH"] = str(Path(app.instance_path) / "hub.sqlite3")
     if not app.config.get("ATTACHMENT_DIR"):
@@ -141,6 +199,21 @@ def load_config(app: Flask, config_class: type[Config]) -> None:
         app.config["KEY_FILE"] = str(Path(app.instance_path) / "hub.key")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+
+
+def database_location(instance: Path, config_class: type[Config] = Config) -> tuple[str | None, Path]:
+    """(DATABASE_URL, the SQLite file) as ``load_config`` would settle them for ``instance``, creating nothing.
+
+    ``run`` asks before it builds the app, which would create the folder and an empty database.
+    """
+    settings = FlaskConfig(str(instance))
+    settings.from_object(config_class)
+    if settings["READ_INSTANCE_CONFIG"]:
+        read_settings_file(settings, str(instance))
+        settings.update(from_environment(config_class))
+        check_ranges(settings, SETTING_RANGES, config_class, ENV_PREFIX, str(instance))
+        check_texts(settings, SETTING_CHECKS, config_class, ENV_PREFIX, str(instance))
+    return settings.get("DATABASE_URL") or None, Path(settings.get("DATABASE_PATH") or instance / "hub.sqlite3")
 
 
 def instance_secret_key(instance: Path) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import psycopg2.extensions
-from peewee import Database, PostgresqlDatabase
+from peewee import Database, ImproperlyConfigured, PostgresqlDatabase
 from playhouse.db_url import connect as connect_url
 from playhouse.db_url import parse as parse_url
 from playhouse.migrations import Runner
@@ -58,7 +58,10 @@ def open_database(url: str | None, sqlite_path: str) -> Database:
         if scheme in ("postgres", "postgresql"):
             # pooled: a new PostgreSQL connection per request cost more than most requests
             return HubPostgresPool(**parse_url(url), max_connections=POOL_SIZE, stale_timeout=300)
-        return connect_url(url)
+        try:
+            return connect_url(url)
+        except RuntimeError as exc:  # "notaurl", "foo://": playhouse's RuntimeError was a traceback at start
+            raise ImproperlyConfigured(f"不支持的数据库地址类型“{scheme}”" if scheme else "地址缺少 postgresql:// 开头") from exc
     path = urlparse(url).path if url else sqlite_path
     if url and path.startswith("/") and url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         path = path[1:]  # sqlite:///relative.db

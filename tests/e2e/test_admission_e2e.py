@@ -62,8 +62,9 @@ def test_a_station_is_answered_while_many_others_hold_idle_connections(tmp_path)
 
     import requests
 
-    from bench.hubs import hub_processes
+    from bench.hubs import hub_processes, register
 
+    register(tmp_path / "hub", [])  # `run` serves an existing hub only
     with hub_processes(tmp_path / "hub", workers=1, threads=4, log=tmp_path / "hub.log") as hubs:
         [port] = hubs.ports
         idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(150)]

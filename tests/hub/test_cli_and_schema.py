@@ -25,7 +25,7 @@ def cli_env(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HUB_INSTANCE_PATH", str(tmp_path / "inst"))
     yield tmp_path / "inst"
-    if not db.is_closed():
+    if db.obj is not None and not db.is_closed():  # a refused start binds no database
         db.close()
 
 
@@ -149,6 +149,7 @@ def test_run_serves_the_hub_with_waitress(cli_env, runner, monkeypatch):
         return Server()
 
     monkeypatch.setattr("sync.hub.cli.create_server", create_server)
+    assert runner.invoke(cli, ["init"]).exit_code == 0
     result = runner.invoke(cli, ["run", "--port", "8777", "--threads", "3"])
     assert result.exit_code == 0, result.output
     assert served["ran"]
@@ -161,11 +162,54 @@ def test_run_serves_the_hub_with_waitress(cli_env, runner, monkeypatch):
     assert not [t for t in threading.enumerate() if t.name == "APScheduler" and t.is_alive()]
 
 
+@pytest.mark.parametrize(("argv", "usage", "error"), [
+    (["add-station", "ST01"], "python -m sync.hub add-station [OPTIONS] CODE NAME",
+     "缺少参数 NAME。查看帮助：python -m sync.hub add-station -h"),
+    (["run", "--prot", "8700"], "python -m sync.hub run [OPTIONS]",
+     "没有选项 --prot（是不是 --port、--host？）。查看帮助：python -m sync.hub run -h"),
+    (["run", "--threads", "0"], "python -m sync.hub run [OPTIONS]",
+     "选项 --threads 的值有误：“0”超出范围（不能小于 1）。查看帮助：python -m sync.hub run -h"),
+    (["create-user", "li", "--role", "clerk"], "python -m sync.hub create-user [OPTIONS] USERNAME",
+     "选项 --role 的值有误：“clerk”不是可选的值（可选：admin、approver）。查看帮助：python -m sync.hub create-user -h"),
+])
+def test_a_wrong_command_line_is_said_in_chinese_and_does_nothing(cli_env, runner, argv, usage, error):
+    result = runner.invoke(cli, argv, prog_name="python -m sync.hub")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [f"用法：{usage}", f"错误：{error}"]
+    assert not cli_env.exists()
+
+
+def test_run_on_a_mistyped_instance_folder_serves_no_new_empty_hub(cli_env, runner, monkeypatch):
+    """HUB_INSTANCE_PATH mistyped: `run` made a new, empty hub, and every station met a county that knew none of them."""
+    served = []
+
+    class Server:
+        def run(self) -> None:
+            served.append(True)
+
+    monkeypatch.setattr("sync.hub.cli.create_server", lambda app, **kw: Server())
+    result = runner.invoke(cli, ["run"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.strip() == (f"县级平台未能启动：实例文件夹 {cli_env} 不存在。请检查 HUB_INSTANCE_PATH 是否写错；"
+                                     "新建县级平台请先执行 python -m sync.hub init（HUB_INSTANCE_PATH 设为同一文件夹）。"
+                                     "没有做任何改动。")
+    assert not cli_env.exists() and served == []
+    cli_env.mkdir()  # a folder that is there but holds no hub (a backup folder, say)
+    result = runner.invoke(cli, ["run"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"实例文件夹 {cli_env} 中没有县级平台的数据库（{cli_env / 'hub.sqlite3'}）" in result.stderr
+    assert list(cli_env.iterdir()) == [] and served == []
+    assert runner.invoke(cli, ["init"]).exit_code == 0  # a new hub is made on purpose
+    db.close()
+    assert runner.invoke(cli, ["run"]).exit_code == 0 and len(served) == 1
+
+
 def test_run_on_a_port_already_taken_says_so_in_chinese_without_a_traceback(cli_env, runner):
     """A second `run` (or another program) on the hub's port: the county's IT person read waitress's
     OSError traceback; now one Chinese line saying what to do, and exit status 1."""
     import socket
 
+    assert runner.invoke(cli, ["init"]).exit_code == 0
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -195,6 +239,11 @@ def test_a_database_that_does_not_open_says_what_to_check_without_a_traceback(cl
     result = runner.invoke(cli, ["init"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert "DATABASE_URL mysql://***@db/hub 不可用" in result.stderr and "postgresql://" in result.stderr
+    for url, why in (("county-db", "地址缺少 postgresql:// 开头"), ("pg://db/hub", "不支持的数据库地址类型“pg”")):
+        monkeypatch.setenv("DATABASE_URL", url)  # was playhouse's RuntimeError traceback
+        result = runner.invoke(cli, ["init"])
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert f"不可用（{why}）" in result.stderr and "postgresql://用户@主机" in result.stderr
 
 
 def test_a_lost_key_file_is_one_chinese_message_and_no_new_key(cli_env, runner):
@@ -216,6 +265,79 @@ def test_a_setting_variable_of_the_wrong_kind_is_one_chinese_line(cli_env, runne
     assert not (cli_env / "hub.sqlite3").exists()
     monkeypatch.setenv("HUB_STATION_DARK_HOURS", "6")
     assert runner.invoke(cli, ["init"]).exit_code == 0
+
+
+@pytest.mark.parametrize(("variable", "value", "allowed"), [
+    ("HUB_PEER_SYNC_INTERVAL_S", "-30", "应为不小于 0 的整数（默认值 30）"),
+    ("HUB_NONCE_PRUNE_PROBABILITY", "2", "应为 0 到 1 之间的数（默认值 0.02）"),
+    ("HUB_ADMISSION_SLOTS", "八", "应为不小于 0 的整数，或不设（默认值 不设）"),
+    ("HUB_MAX_BATCH_EVENTS", "0", "应为不小于 1 的整数（默认值 500）"),
+])
+def test_a_setting_out_of_its_range_is_one_chinese_line_naming_the_range(cli_env, runner, monkeypatch,
+                                                                         variable, value, allowed):
+    """HUB_ADMISSION_SLOTS=八 crashed in int() with a traceback; HUB_MAX_BATCH_EVENTS=0 refused every batch."""
+    monkeypatch.setenv(variable, value)
+    for command in (["init"], ["run"]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.stderr.strip() == (f"环境变量 {variable} 的值“{value}”不可用：{allowed}。"
+                                         "请改正或删去这个环境变量后再执行。")
+    assert not (cli_env / "hub.sqlite3").exists()
+
+
+@pytest.mark.parametrize(("variable", "value", "why"), [
+    ("HUB_HUB_PLATFORM", "sync.hub.services.platfrom:LocalPlatform",
+     "无法导入模块 sync.hub.services.platfrom（ModuleNotFoundError: No module named 'sync.hub.services.platfrom'）"),
+    ("HUB_HUB_PLATFORM", "sync.hub.services.platform:Local", "模块 sync.hub.services.platform 中没有 Local"),
+    ("HUB_PUBLIC_URL", "zwfw.example.gov.cn/q", "网址只能以 http:// 或 https:// 开头"),
+    ("HUB_AREA_CODE", "14108", "应为本县 6 位行政区划代码（如 141081），或不设"),
+])
+def test_a_text_setting_that_cannot_work_is_one_chinese_line_before_anything_is_made(cli_env, runner, monkeypatch,
+                                                                                    variable, value, why):
+    """HUB_PLATFORM mistyped was an ImportError traceback; HUB_PUBLIC_URL without https:// one after the
+    database had been made; HUB_AREA_CODE of five digits was taken, and 跨域办 matched no county."""
+    monkeypatch.setenv(variable, value)
+    for command in (["init"], ["run"], ["add-station", "ST01", "甲村"]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.stderr.strip() == f"环境变量 {variable} 的值“{value}”不可用：{why}。请改正或删去这个环境变量后再执行。"
+    assert not (cli_env / "hub.sqlite3").exists()
+
+
+def test_an_instance_folder_typed_onto_a_file_is_one_chinese_line(cli_env, runner):
+    cli_env.write_text("", encoding="utf-8")
+    for command in (["init"], ["run"], ["add-station", "ST01", "甲村"]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.stderr.startswith(f"未能执行：{cli_env} 是一个文件，不能用作文件夹。请检查 HUB_INSTANCE_PATH")
+    assert cli_env.read_text(encoding="utf-8") == ""
+
+
+def test_add_peer_refuses_an_address_with_a_space_and_stores_nothing(cli_env, runner):
+    """`--url "http://a b"` was stored, and every round with the peer then failed inside requests."""
+    from sync.hub.services.peers import Peer
+
+    result = runner.invoke(cli, ["add-peer", "141082", "乙县", "--url", "http://hub b.example", "--as", "PEER-A",
+                                 "--secret", "s" * 40])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.strip() == "对端县级平台的地址有误：网址不能包含空格或控制字符。"
+    with db.connection_context():
+        assert Peer.select().count() == 0
+
+
+def test_a_setting_in_range_is_taken_as_a_number(cli_env, runner, monkeypatch):
+    monkeypatch.setenv("HUB_ADMISSION_SLOTS", "6")
+    app = create_app()
+    assert app.config["ADMISSION_SLOTS"] == 6 and app.extensions["hub_admission"].slots == 6
+    app.extensions["hub_db"].close_all()
+
+
+def test_every_number_setting_has_a_range():
+    from sync.hub.config import SETTING_RANGES, Config
+
+    numbers = {name for name in dir(Config) if name.isupper() and not isinstance(getattr(Config, name), bool)
+               and isinstance(getattr(Config, name), int | float)}
+    assert numbers | {"ADMISSION_SLOTS", "WTF_CSRF_TIME_LIMIT"} == set(SETTING_RANGES)
 
 
 def test_a_settings_file_that_does_not_run_is_one_chinese_line(cli_env, runner):

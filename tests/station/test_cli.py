@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 
 import pytest
@@ -20,7 +21,9 @@ DASH_SECRET = "-Rk2" + "s" * 40  # one secret in 64 starts with '-'
 def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """A runner with none of the developer's STATION_* variables."""
     for name in ("STATION_INSTANCE", "STATION_HUB_SECRET", "STATION_NEW_PASSWORD", "STATION_DATABASE",
-                 "STATION_ATTACHMENT_DIR", "STATION_SECRET_KEY", "STATION_KEY_FILE", "STATION_RETENTION_MONTHS"):
+                 "STATION_ATTACHMENT_DIR", "STATION_SECRET_KEY", "STATION_KEY_FILE", "STATION_RETENTION_MONTHS",
+                 "STATION_BACKUP_HOUR", "STATION_BACKUP_KEEP", "STATION_PUBLIC_LOOKUP_WINDOW_S",
+                 "STATION_SMS_SENDER"):
         monkeypatch.delenv(name, raising=False)
     return CliRunner()
 
@@ -78,6 +81,58 @@ def test_init_with_a_catalog_file_it_cannot_read_says_so_in_chinese(runner, tmp_
     assert "Errno" not in result.output and "codec" not in result.output and "Expecting" not in result.output
 
 
+def _take_a_case(instance) -> None:  # noqa: ANN001
+    """One case taken at the station in `instance`, as an agent does at the counter."""
+    from station import create_app
+    from station.services import intake
+    from tests.fixtures.intake import form_for, item_named
+
+    app = create_app(instance_path=str(instance))
+    with app.app_context(), db.connection_context():
+        item = item_named("高龄津贴申领")
+        draft = intake.check_input([item], form_for([item]), dt.date.today())
+        intake.create_cases([item], draft, User.get(User.username == "agent"))
+    app.extensions["station_db"].close_all()
+
+
+def test_init_does_not_turn_a_village_with_cases_into_a_township_unasked(runner, tmp_path):
+    """`init --level township` on the wrong folder silently made a village station with cases a township:
+    its USB imports were then held as villages' bundles instead of applied as the county's answers."""
+    from station.services.station_info import get_profile
+
+    args = ["--instance", str(tmp_path)]
+    assert runner.invoke(cli, [*args, "init", "--demo-catalog", "--level", "village", "--code", "ST141081102201",
+                                     "--area-code", "141081102201"]
+                         ).exit_code == 0
+    assert runner.invoke(cli, [*args, "create-user", "agent", "--role", "agent", "--password", "Pw-12345678"]
+                         ).exit_code == 0
+    _take_a_case(tmp_path)
+    refused = runner.invoke(cli, [*args, "init", "--level", "township", "--name", "东关镇便民服务中心"])
+    assert refused.exit_code == 1 and isinstance(refused.exception, SystemExit), refused.output
+    assert refused.stderr.strip() == (
+        "初始化失败：本文件夹中已是村（社区）便民服务站，已有1 件办件；--level township 会把它改为乡镇（街道）便民服务中心"
+        "（此后导入的离线包和统计都按新的层级处理）。请检查 --instance 是否指向了正确的文件夹；"
+        "确需改变层级，请加上 --change-level 再执行。没有做任何改动。")
+    with db.connection_context():
+        assert get_profile().level == "village" and not get_profile().name  # nothing written, the name neither
+    again = runner.invoke(cli, [*args, "init", "--level", "village"])  # the same level: an upgrade as before
+    assert again.exit_code == 0, again.output
+    asked = runner.invoke(cli, [*args, "init", "--level", "township", "--change-level"])
+    assert asked.exit_code == 0, asked.output
+    with db.connection_context():
+        assert get_profile().level == "township"
+
+
+def test_a_new_station_takes_either_level_at_init(runner, tmp_path):
+    from station.services.station_info import get_profile
+
+    args = ["--instance", str(tmp_path)]
+    assert runner.invoke(cli, [*args, "init", "--level", "village"]).exit_code == 0
+    assert runner.invoke(cli, [*args, "init", "--level", "township"]).exit_code == 0  # no cases yet: a correction
+    with db.connection_context():
+        assert get_profile().level == "township"
+
+
 def test_create_user_asks_for_the_password_twice(runner, tmp_path, monkeypatch):
     monkeypatch.setattr(getpass, "getuser", lambda: "zhangsan")  # the OS account that ran the command
     result = runner.invoke(cli, ["create-user", "admin", "--name", "张站长", "--instance", str(tmp_path)],
@@ -125,6 +180,10 @@ def test_link_refuses_a_bad_address_or_a_short_secret(runner, tmp_path, monkeypa
     args = ["--instance", str(tmp_path)]
     result = runner.invoke(cli, [*args, "link", "--hub", "county.example", "--code", "ST1", "--secret", "x" * 40])
     assert result.exit_code == 1 and "http://" in result.output
+    result = runner.invoke(cli, [*args, "link", "--hub", "http://county example/", "--code", "ST1", "--secret", "x" * 40])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output  # was InvalidURL's traceback
+    assert result.stderr.strip() == ("县级平台地址 http://county example/ 有误：网址不能包含空格或控制字符。"
+                                     "请核对县里给的地址。本站原有的连接设置没有改动。")
     result = runner.invoke(cli, [*args, "link", "--hub", HUB, "--code", "ST1", "--secret", "short"])
     assert result.exit_code == 1 and "站点密钥不完整" in result.output
     monkeypatch.setenv("STATION_HUB_SECRET", "s" * 40)
@@ -175,6 +234,80 @@ def test_a_setting_variable_of_the_wrong_kind_is_named_in_chinese_before_anythin
     assert not (tmp_path / "station" / "station.sqlite3").exists()
     monkeypatch.setenv("STATION_BACKUP_HOUR", "3")
     assert runner.invoke(cli, ["--instance", str(tmp_path / "station"), "init"]).exit_code == 0
+
+
+@pytest.mark.parametrize(("variable", "value", "allowed"), [
+    ("STATION_BACKUP_HOUR", "25", "应为 0 到 23 之间的整数（默认值 12）"),
+    ("STATION_BACKUP_HOUR", "-1", "应为 0 到 23 之间的整数（默认值 12）"),
+    ("STATION_BACKUP_KEEP", "-3", "应为不小于 0 的整数（默认值 14）"),
+    ("STATION_PUBLIC_LOOKUP_WINDOW_S", "0", "应为不小于 1 的整数（默认值 600）"),
+])
+def test_a_setting_out_of_its_range_is_refused_at_start_naming_it_and_the_range(runner, tmp_path, monkeypatch,
+                                                                                variable, value, allowed):
+    """STATION_BACKUP_HOUR=25 started the station and then crashed `run` in the scheduler's cron trigger."""
+    monkeypatch.setenv(variable, value)
+    (tmp_path / "station").mkdir()
+    for command in (["init"], ["run"], ["backup", "--to", str(tmp_path / "usb")]):
+        result = runner.invoke(cli, ["--instance", str(tmp_path / "station"), *command])
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.stderr.strip() == (f"环境变量 {variable} 的值“{value}”不可用：{allowed}。"
+                                         "请改正或删去这个环境变量后再执行。")
+    assert not (tmp_path / "station" / "station.sqlite3").exists() and not (tmp_path / "usb").exists()
+
+
+def test_a_setting_out_of_range_in_the_settings_file_names_the_file(runner, tmp_path, monkeypatch):
+    args = ["--instance", str(tmp_path)]
+    assert runner.invoke(cli, [*args, "init"]).exit_code == 0
+    (tmp_path / "config.py").write_text("BACKUP_HOUR = 24\n", encoding="utf-8")
+    served = []
+    monkeypatch.setattr("station.cli.serve", lambda *args, **kwargs: served.append(args))
+    result = runner.invoke(cli, [*args, "run"])
+    assert result.exit_code == 1 and served == [], result.output
+    assert f"设置文件 {tmp_path / 'config.py'} 中 BACKUP_HOUR 的值“24”不可用：应为 0 到 23 之间的整数" in result.stderr
+    (tmp_path / "config.py").write_text("BACKUP_HOUR = 23\n", encoding="utf-8")
+    assert runner.invoke(cli, [*args, "run"]).exit_code == 0 and served
+
+
+def test_an_sms_sender_that_does_not_import_is_refused_at_start(runner, tmp_path, monkeypatch):
+    """A mistyped STATION_SMS_SENDER was a 500 on the notify page the first time an agent sent an SMS."""
+    monkeypatch.setenv("STATION_SMS_SENDER", "station.services.sms:TimelineOnly")
+    result = runner.invoke(cli, ["--instance", str(tmp_path), "init"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.strip() == ("环境变量 STATION_SMS_SENDER 的值“station.services.sms:TimelineOnly”不可用："
+                                     "模块 station.services.sms 中没有 TimelineOnly。请改正或删去这个环境变量后再执行。")
+    assert not (tmp_path / "station.sqlite3").exists()
+    monkeypatch.setenv("STATION_SMS_SENDER", "station.services.sms:TimelineOnlySender")
+    assert runner.invoke(cli, ["--instance", str(tmp_path), "init"]).exit_code == 0
+
+
+def test_an_instance_folder_typed_onto_a_file_is_one_chinese_line(runner, tmp_path):
+    """--instance naming a file (the backup beside it, say) was makedirs' FileExistsError traceback."""
+    (tmp_path / "station.sqlite3").write_bytes(b"")
+    for where in (tmp_path / "station.sqlite3", tmp_path / "station.sqlite3" / "inst"):
+        result = runner.invoke(cli, ["--instance", str(where), "init"])
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.stderr.startswith(f"未能执行：{where} ") and "请检查 --instance" in result.stderr
+        assert "没有做任何改动" in result.stderr
+    assert (tmp_path / "station.sqlite3").read_bytes() == b""
+
+
+def test_backup_to_a_file_instead_of_a_folder_says_so(runner, tmp_path):
+    """`backup --to` naming a file said only 系统错误 17."""
+    args = ["--instance", str(tmp_path / "inst")]
+    assert runner.invoke(cli, [*args, "init"]).exit_code == 0
+    (tmp_path / "usb").write_text("", encoding="utf-8")
+    result = runner.invoke(cli, [*args, "backup", "--to", str(tmp_path / "usb")])
+    assert result.exit_code == 1, result.output
+    assert f"备份失败：无法写入 {tmp_path / 'usb'}：这里已有一个同名的文件，不是文件夹；请指明一个文件夹。" in result.stderr
+
+
+def test_every_number_setting_has_a_range():
+    """A new number setting without a range would go unchecked until it crashed."""
+    from station.config import SETTING_RANGES, Config
+
+    numbers = {name for name in dir(Config) if name.isupper() and not isinstance(getattr(Config, name), bool)
+               and isinstance(getattr(Config, name), int | float)}
+    assert numbers == set(SETTING_RANGES)
 
 
 def test_a_settings_file_that_does_not_run_names_its_line(runner, tmp_path):
@@ -255,6 +388,80 @@ def test_run_in_a_folder_that_does_not_exist_serves_nothing_and_makes_nothing(ru
     assert runner.invoke(cli, ["run"]).exit_code == 1 and not (tmp_path / "东关材").exists()
     monkeypatch.delenv("STATION_INSTANCE")
     assert runner.invoke(cli, ["run", "--instance", str(tmp_path / "东关村")]).exit_code == 0 and served
+
+
+@pytest.mark.parametrize(("argv", "usage", "error"), [
+    (["init", "--cod", "ST1"], "python -m station init [OPTIONS]",
+     "没有选项 --cod（是不是 --code、--area-code？）。查看帮助：python -m station init -h"),
+    (["create-user"], "python -m station create-user [OPTIONS] USERNAME",
+     "缺少参数 USERNAME。查看帮助：python -m station create-user -h"),
+    (["link", "--code", "ST1"], "python -m station link [OPTIONS]",
+     "缺少选项 --hub。查看帮助：python -m station link -h"),
+    (["run", "--port", "八〇八〇"], "python -m station run [OPTIONS]",
+     "选项 --port 的值有误：“八〇八〇”不是整数。查看帮助：python -m station run -h"),
+    (["run", "--port", "70000"], "python -m station run [OPTIONS]",
+     "选项 --port 的值有误：“70000”超出范围（应为 1 到 65535）。查看帮助：python -m station run -h"),
+    (["create-user", "wang", "--role", "boss"], "python -m station create-user [OPTIONS] USERNAME",
+     "选项 --role 的值有误：“boss”不是可选的值（可选：agent、clerk、admin）。查看帮助：python -m station create-user -h"),
+    (["bundle", "import", "no-such.bmz"], "python -m station bundle import [OPTIONS] FILE",
+     "参数 FILE 的值有误：文件“no-such.bmz”不存在。查看帮助：python -m station bundle import -h"),
+    (["sync", "--once", "now"], "python -m station sync [OPTIONS]",
+     "多余的参数：now。查看帮助：python -m station sync -h"),
+    (["inti"], "python -m station [OPTIONS] COMMAND [ARGS]...",
+     "没有命令 inti（是不是 init？）。查看帮助：python -m station -h"),
+    (["link", "--hub"], None, "选项 --hub 后面缺少值。"),
+])
+def test_a_wrong_command_line_is_said_in_chinese_and_does_nothing(runner, tmp_path, argv, usage, error):
+    """Click's English (Error: No such option, Missing argument) was all a county's IT person read."""
+    result = runner.invoke(cli, ["--instance", str(tmp_path / "inst"), *argv], prog_name="python -m station")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == ([f"用法：{usage}"] if usage else []) + [f"错误：{error}"]
+    assert not (tmp_path / "inst").exists()
+
+
+def _english_help(group) -> list[str]:  # noqa: ANN001
+    """Commands and options of `group` (subgroups too) whose help has no Chinese in it."""
+    import re
+
+    import click
+
+    def english(text: str | None) -> bool:
+        return bool(text) and not re.search(r"[\u4e00-\u9fff]", text)
+
+    found = []
+    for name, command in group.commands.items():
+        if english(command.help) or not command.help:
+            found.append(name)
+        found += [f"{name} {param.opts[0]}" for param in command.params
+                  if isinstance(param, click.Option) and english(param.help)]
+        if isinstance(command, click.Group):
+            found += [f"{name} {sub}" for sub in _english_help(command)]
+    return found
+
+
+def test_every_command_and_option_is_explained_in_chinese():
+    """`-h` showed a county's IT person English sentences (Create or upgrade the database in place.)."""
+    from sync.hub.cli import cli as hub_cli
+
+    assert _english_help(cli) == [] and _english_help(hub_cli) == []
+
+
+def test_a_prompt_left_with_ctrl_d_says_cancelled_in_chinese(runner, tmp_path):
+    """Click printed Aborted! when the password prompt met the end of input (Ctrl-D, Ctrl-Z)."""
+    args = ["--instance", str(tmp_path)]
+    assert runner.invoke(cli, [*args, "init"]).exit_code == 0
+    result = runner.invoke(cli, [*args, "create-user", "wang"], input="", prog_name="python -m station")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.strip() == "已取消。" and "Aborted" not in result.output
+    with db.connection_context():
+        assert User.get_or_none(User.username == "wang") is None
+
+
+def test_help_is_headed_in_chinese(runner):
+    result = runner.invoke(cli, ["init", "-h"], prog_name="python -m station")
+    assert result.exit_code == 0
+    assert result.output.startswith("用法：python -m station init [OPTIONS]")
+    assert "选项:" in result.output and "显示本帮助并退出。" in result.output and "Show this message" not in result.output
 
 
 def test_sync_refuses_to_run_without_once(runner, tmp_path):

@@ -44,6 +44,7 @@ from sync.hub.services import attachments, decisions, peer_holds, personal, stat
 from sync.hub.services.classify import named_files
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
 from websec.sealing import SealedFile
+from websec.urls import web_url_problem
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ def add_peer(area_code: str, name: str, url: str, station_code: str, secret: str
         raise ValidationError(f"{area_code} 是本县的行政区划代码：对端须是办理这些事项的另一个县的平台。")
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
         raise ValidationError("对端县级平台的地址须以 http:// 或 https:// 开头。")
+    if problem := web_url_problem(url):  # "http://a b" was stored, and every round then failed in requests
+        raise ValidationError(f"对端县级平台的地址有误：{problem}")
     if urlsplit(url).query or urlsplit(url).fragment:
         raise ValidationError("对端县级平台的地址不能带“?”或“#”后的参数：请只填写平台的根地址。")
     if not name or not station_code or len(secret or "") < 16:

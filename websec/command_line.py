@@ -1,0 +1,168 @@
+"""Click's own words in Chinese, for both command lines (``python -m station``, ``python -m sync.hub``).
+
+A county's IT person who mistyped an option read Click's English (``Error: No such option``,
+``Missing argument``, ``is not a valid integer``). :class:`ChineseGroup` is the top group of each
+command line: it parses in Click's non-standalone mode and prints each usage error itself as a
+usage line and one Chinese line, exit status 2 as before; help headings are Chinese too.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+import sys
+from typing import Any, NoReturn
+
+import click
+
+HEADINGS = {"Options": "选项", "Commands": "命令", "Positional arguments": "参数", "Arguments": "参数"}
+HELP_OPTION_WORDS = "显示本帮助并退出。"
+PATH_KINDS = {"File": "文件", "Directory": "文件夹", "Path": "路径", "file": "文件", "directory": "文件夹",
+              "path": "路径"}
+
+
+class ChineseHelpFormatter(click.HelpFormatter):
+    """``--help`` with 用法/选项/命令 for Click's English headings."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, "用法：" if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        super().write_heading(HEADINGS.get(heading, heading))
+
+
+class ChineseContext(click.Context):
+    formatter_class = ChineseHelpFormatter
+
+
+class ChineseCommand(click.Command):
+    """A command whose help option and help page speak Chinese."""
+
+    context_class = ChineseContext
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = HELP_OPTION_WORDS
+        return option
+
+
+class ChineseGroup(click.Group):
+    """The top group of a command line: Click's usage errors, ``Aborted!`` and the like said in Chinese."""
+
+    context_class = ChineseContext
+    command_class = ChineseCommand
+    group_class = type  # a subgroup (``bundle``) is a ChineseGroup too
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = HELP_OPTION_WORDS
+        return option
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """As Click's ``main``, with its messages for a wrong command line in Chinese."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            _show_usage_error(exc)
+        except click.ClickException as exc:  # a file Click could not open (click.File)
+            click.echo(f"错误：{exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:  # Ctrl-C or end of input at a prompt
+            click.echo("已取消。", err=True)
+            sys.exit(1)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:  # output piped into `head`: as Click does, quietly
+                raise
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _show_usage_error(exc: click.UsageError) -> NoReturn:
+    """The usage line, then one Chinese line: what is wrong and where the help is."""
+    ctx = exc.ctx
+    if ctx is not None and type(exc).__name__ == "NoArgsIsHelpError":  # `bundle` alone: its help, as Click shows it
+        click.echo(ctx.get_help(), err=True)
+        sys.exit(exc.exit_code)
+    hint = ""
+    if ctx is not None:
+        pieces = " ".join(ctx.command.collect_usage_pieces(ctx))
+        click.echo(f"用法：{ctx.command_path} {pieces}".rstrip(), err=True)
+        hint = f"查看帮助：{ctx.command_path} -h"
+    words = usage_words(exc).rstrip("。.")
+    click.echo(f"错误：{words}。{hint}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def _option_names(param: click.Parameter | None, ctx: click.Context | None) -> str:
+    if param is None:
+        return "参数"
+    if isinstance(param, click.Option):
+        return "选项 " + " / ".join(param.opts)
+    return "参数 " + param.human_readable_name
+
+
+def usage_words(exc: click.UsageError) -> str:
+    """Click's usage error in Chinese (its own message only where Click's text is already ours)."""
+    no_such_command = getattr(click.exceptions, "NoSuchCommand", None)
+    if isinstance(exc, click.NoSuchOption):
+        words = f"没有选项 {exc.option_name}"
+        return words + (f"（是不是 {'、'.join(exc.possibilities)}？）" if exc.possibilities else "")
+    if no_such_command is not None and isinstance(exc, no_such_command):
+        words = f"没有命令 {exc.command_name}"
+        return words + (f"（是不是 {'、'.join(exc.possibilities)}？）" if exc.possibilities else "")
+    if isinstance(exc, click.MissingParameter):
+        if isinstance(exc.param, click.Option):
+            return f"缺少选项 {' / '.join(exc.param.opts)}"
+        return f"缺少参数 {exc.param.human_readable_name}" if exc.param is not None else "缺少参数"
+    if isinstance(exc, click.BadOptionUsage):
+        if "does not take a value" in exc.message:
+            return f"选项 {exc.option_name} 后面不能带值"
+        if "requires" in exc.message:
+            return f"选项 {exc.option_name} 后面缺少值"
+        return exc.message
+    if isinstance(exc, click.BadParameter):
+        return f"{_option_names(exc.param, exc.ctx)} 的值有误：{value_words(exc)}"
+    return general_words(exc.message)
+
+
+def value_words(exc: click.BadParameter) -> str:
+    """Why a value was refused, from the parameter's type and Click's message."""
+    message = exc.message
+    kind = exc.param.type if exc.param is not None else None
+    if match := re.fullmatch(r"(.*) is not a valid (integer|float|integer range|float range)\.", message):
+        return f"“{_unquoted(match[1])}”不是{'整数' if 'integer' in match[2] else '数字'}"
+    if (match := re.fullmatch(r"(.*) is not in the range .*\.", message)) and isinstance(kind, click.IntRange | click.FloatRange):
+        low, high = kind.min, kind.max
+        allowed = (f"应为 {low} 到 {high}" if low is not None and high is not None
+                   else f"不能小于 {low}" if low is not None else f"不能大于 {high}")
+        return f"“{_unquoted(match[1])}”超出范围（{allowed}）"
+    if (match := re.fullmatch(r"(.*) is not (?:one of )?.*\.", message)) and isinstance(kind, click.Choice):
+        return f"“{_unquoted(match[1])}”不是可选的值（可选：{'、'.join(map(str, kind.choices))}）"
+    if match := re.fullmatch(r"(\w+) (.*) (does not exist|is a file|is a directory|is not readable|is not writable)\.",
+                             message):
+        what, name = PATH_KINDS.get(match[1], "路径"), _unquoted(match[2])
+        return {"does not exist": f"{what}“{name}”不存在",
+                "is a file": f"“{name}”是文件，这里须为文件夹",
+                "is a directory": f"“{name}”是文件夹，这里须为文件",
+                "is not readable": f"无法读取{what}“{name}”",
+                "is not writable": f"无法写入{what}“{name}”"}[match[3]]
+    return message
+
+
+def general_words(message: str) -> str:
+    """A usage error Click raised without its own class (extra arguments, no command)."""
+    if match := re.fullmatch(r"Got unexpected extra arguments? \((.*)\)", message):
+        return f"多余的参数：{match[1]}"
+    if message == "Missing command.":
+        return "缺少命令"
+    if match := re.fullmatch(r"No such command (.*)\.", message):
+        return f"没有命令 {_unquoted(match[1])}"
+    return message
+
+
+def _unquoted(text: str) -> str:
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"" else text
