@@ -45,7 +45,7 @@ def initialise(app: Flask, profile: dict[str, str] | None = None, catalog_path: 
                 raise DomainError(refusal)
         seeded = calendar.seed_holidays()
         if profile:
-            station_info.update_profile(**{k: v for k, v in profile.items() if v})
+            station_info.update_profile(change_level=change_level, **{k: v for k, v in profile.items() if v})
         loaded = None
         if catalog_path:
             loaded = catalog.import_catalog(read_catalog_file(catalog_path), "file").version

@@ -53,8 +53,12 @@ def _station_phone(raw: str) -> str:
     return compact if _HOTLINE.fullmatch(compact) else identity.check_phone(raw)
 
 
-def update_profile(**values: str) -> StationProfile:
-    """Change the station's identity; the 12-digit area code is what case numbers start with."""
+def update_profile(*, change_level: bool = False, **values: str) -> StationProfile:
+    """Change the station's identity; the 12-digit area code is what case numbers start with.
+
+    Its level stays while the station holds cases unless ``change_level`` (``init --change-level``):
+    the settings page has no such switch.
+    """
     errors: dict[str, str] = {}
     if "area_code" in values:  # the same rule as a resident's village code at intake
         try:
@@ -71,6 +75,10 @@ def update_profile(**values: str) -> StationProfile:
                           "两者不同，县级平台会把本站的材料批次当作别的站点的。")
     if "level" in values and values["level"] not in LEVELS:
         errors["level"] = "请选择村（社区）站或乡镇（街道）中心。"
+    elif "level" in values and not change_level and (holds := _holdings_against(values["level"])):
+        current = get_profile().level or "village"
+        errors["level"] = (f"本站已有{holds}，不能在此改为{LEVELS[values['level']]}：层级决定导入的离线包和统计"
+                           f"如何处理，仍为{LEVELS[current]}。确需改变，请由运维人员用命令 init --change-level 办理。")
     for field in ("phone", "supervise_phone"):  # printed on every paper for the resident to call
         if (values.get(field) or "").strip():
             try:
@@ -97,17 +105,23 @@ def level_change_refusal(level: str) -> str | None:
     the wrong folder turned a village with cases into a township without a word. An empty station
     (a fresh `init`) may take either level; ``init --change-level`` changes it on purpose.
     """
-    current = get_profile().level or "village"  # a station never given a level works as a village
-    if level not in LEVELS or level == current:
+    holds = _holdings_against(level)
+    if not holds:
         return None
-    cases = Case.select().count()
-    held = RelayBundle.select().count() if current == "township" else 0
-    if not cases and not held:
-        return None
-    holds = "、".join(part for part in (f"{cases} 件办件" if cases else "", f"{held} 个村站离线包" if held else "") if part)
+    current = get_profile().level or "village"
     return (f"本文件夹中已是{LEVELS[current]}，已有{holds}；--level {level} 会把它改为{LEVELS[level]}"
             "（此后导入的离线包和统计都按新的层级处理）。请检查 --instance 是否指向了正确的文件夹；"
             "确需改变层级，请加上 --change-level 再执行。没有做任何改动。")
+
+
+def _holdings_against(level: str) -> str:
+    """What this station holds that a change to ``level`` would misread ("" when it is that level or holds nothing)."""
+    current = get_profile().level or "village"  # a station never given a level works as a village
+    if level not in LEVELS or level == current:
+        return ""
+    cases = Case.select().count()
+    held = RelayBundle.select().count() if current == "township" else 0
+    return "、".join(part for part in (f"{cases} 件办件" if cases else "", f"{held} 个村站离线包" if held else "") if part)
 
 
 # Settings the county may send down the changes feed that take effect here: the range a value must
