@@ -92,6 +92,16 @@ def test_confirming_publishes_to_every_station_and_records_who(hub_app, county_a
     assert "2027-02-07 春节调休上班" in county_admin.get("/holidays").get_data(as_text=True)
 
 
+def test_a_year_the_county_never_published_is_compared_with_the_calendar_the_software_ships(hub_app, county_admin):
+    """Stations count 2026 with chinese_calendar's days: a notice for 2026 is shown against those, not as all new."""
+    notice = "day,kind,name\n2026-01-01,放假,元旦\n2026-01-02,放假,元旦\n2026-01-04,上班,元旦调休上班\n"
+    page = _upload(county_admin, notice).get_data(as_text=True)
+    assert "与软件自带的2026年日历相比" in page
+    body = re.sub(r"<[^>]+>", " ", page.split("<tbody>")[1].split("</tbody>")[0])
+    assert "新增" not in body  # 元旦 2026 is in the shipped calendar already
+    assert "删除 2026-10-01" in " ".join(body.split())  # 国庆节, not in this (partial) notice
+
+
 def test_a_preview_overtaken_by_another_publication_is_refused(hub_app, county_admin):
     page = _upload(county_admin, CSV_2027_REVISED).get_data(as_text=True)
     _published_2027(hub_app)  # someone else published meanwhile

@@ -73,6 +73,7 @@ class Preview:
     year: int
     current_version: str  # "" when the year was never published
     rows: list[dict[str, Any]]  # the checked days, as they would be sent
+    shipped: bool = False  # never published, compared with the days chinese_calendar ships for the year
     added: list[dict[str, Any]] = field(default_factory=list)
     removed: list[dict[str, Any]] = field(default_factory=list)
     changed: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # (in force, new)
@@ -93,13 +94,18 @@ def check(year: int, days: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def preview(year: int, days: list[dict[str, Any]]) -> Preview:
-    """Days added, removed or changed (放假 ↔ 上班, or renamed) against the year's table in force; nothing stored."""
+    """Days added, removed or changed (放假 ↔ 上班, or renamed) against the year's table in force; nothing stored.
+
+    A year the county never published is in force as chinese_calendar ships it (if it knows the year).
+    """
     rows = check(year, days)
     earlier = HolidayTable.get_or_none(HolidayTable.year == year)
-    old = {row["day"]: row for row in (earlier.days if earlier is not None else [])}
+    shipped = workdays.shipped_days(year) if earlier is None else None
+    old = {row["day"]: row for row in (earlier.days if earlier is not None else shipped or [])}
     new = {row["day"]: row for row in rows}
     return Preview(
         year=year, current_version=earlier.version if earlier is not None else "", rows=rows,
+        shipped=shipped is not None,
         added=[new[d] for d in sorted(new.keys() - old.keys())],
         removed=[old[d] for d in sorted(old.keys() - new.keys())],
         changed=[(old[d], new[d]) for d in sorted(new.keys() & old.keys())
