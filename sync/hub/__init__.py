@@ -43,6 +43,7 @@ from sync.hub.views import (
     booking,
     catalog,
     clerk,
+    holidays,
     numbers,
     peers,
     public,
@@ -182,6 +183,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(clerk.bp)
     app.register_blueprint(station_pages.bp)  # a station's devices and bookings
     app.register_blueprint(catalog.bp)
+    app.register_blueprint(holidays.bp)  # the year's 放假安排, from the county admin's upload
     app.register_blueprint(access_log.bp)
     app.register_blueprint(numbers.bp)
     app.register_blueprint(public.bp)  # the resident's page: no login, rate-limited

@@ -439,7 +439,7 @@ def publish_holidays_command(csv_file: str) -> None:
     app = _app()
     with app.app_context(), db.connection_context():
         try:
-            year, rows = holidays.parse_csv(_read_csv_text(csv_file, "未发布"))
+            year, rows = holidays.parse_csv(holidays.decode_csv(Path(csv_file).read_bytes(), Path(csv_file).name))
             table = holidays.publish(year, rows, cli_actor())
         except ValidationError as exc:
             _fail(f"未发布：{exc.message}")

@@ -58,12 +58,14 @@ def test_menu_fits_one_line_and_a_clerk_reaches_a_grouped_link_by_keyboard(new_c
     expect(admin.locator("header nav .menu-label")).to_have_text(
         ["办件▾", "物料流转", "统计▾", "站点与设备", "管理▾"])
     expect(admin.locator("header nav .menu-group.active .menu-label")).to_have_text("办件▾")
+    expect(admin.locator("header nav .menu-group:has(button:text('管理')) a")).to_have_text(
+        ["县级设置", "目录发布", "节假日安排", "访问日志"])
 
     page = open_hub(new_context, hub, "clerk1", "clerk-pass-123")
     assert_one_line(page)
     # An approver's 管理 group holds only what she may open.
     expect(page.locator("header nav .menu-group:has(button:text('管理')) a")).to_have_text(["县级设置"])
-    for admin_only in ("目录发布", "访问日志", "跨域办"):
+    for admin_only in ("目录发布", "节假日安排", "访问日志", "跨域办"):
         expect(page.locator("header nav a", has_text=admin_only)).to_have_count(0)
     expect(page.get_by_role("link", name="预警")).to_be_hidden()  # folded away until its group is opened
 

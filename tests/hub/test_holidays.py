@@ -40,6 +40,8 @@ def test_a_published_year_is_counted_at_the_county_and_sent_to_every_station(hub
     ("day,kind,name\n2027-13-01,放假,元旦\n", "日期“2027-13-01”不正确"),
     ("day,kind,name\n2027-01-01,放假,\n", "须有名称"),
     ("date,type\n2027-01-01,放假\n", "day, kind, name 三列"),
+    ("day,kind,name\n2027-02-07,放假,春节\n2027-02-07,上班,春节调休上班\n", "2027-02-07 既写成“放假”又写成“上班”"),
+    ("", "节假日文件是空的"),
 ])
 def test_a_bad_notice_is_refused_in_chinese_and_nothing_is_sent(hub_app, tmp_path, monkeypatch, text, words):
     notice = tmp_path / "bad.csv"

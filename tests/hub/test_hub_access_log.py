@@ -48,6 +48,8 @@ STEPS = [
     Step("conflict_view", lambda u, e, s: u.get("/conflicts")),
     Step("catalog_publish", lambda u, e, s: u.csrf_post("/catalog", {
         "catalog": json.dumps(valid_catalog("2026.12-t"), ensure_ascii=False)})),
+    Step("holiday_publish", lambda u, e, s: u.csrf_post("/holidays/publish", {
+        "csv": "day,kind,name\n2027-01-01,放假,元旦\n", "current_version": ""}, token_page="/holidays")),
     Step("station_settings", lambda u, e, s: u.csrf_post("/stations/ST-A", {
         "sync_interval_seconds": "60"})),
     Step("logout", lambda u, e, s: u.csrf_post("/logout", {}, token_page="/cases")),

@@ -16,7 +16,7 @@ from tests.station.test_headers import assert_safety_headers
 
 OPEN = {"static", "auth.login", "public.form", "public.progress", "public.rate"}  # the resident's page: no login by design
 OPEN |= {"booking.stations", "booking.form", "booking.submit", "booking.find", "booking.show", "booking.cancel"}  # 预约, too
-ADMIN_ONLY = ("catalog.", "access_log.", "peers.")
+ADMIN_ONLY = ("catalog.", "access_log.", "peers.", "holidays.")
 
 
 def _url(rule) -> str:  # noqa: ANN001

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass, field
 from typing import Any
 
 from rules.workdays import read_holiday_table
@@ -23,8 +24,26 @@ from sync.hub.services.errors import ValidationError
 _KINDS = {"放假": False, "休息": False, "上班": True, "调休上班": True}
 
 
+def decode_csv(raw: bytes, filename: str) -> str:
+    """The uploaded or named file's text, or a Chinese refusal.
+
+    Excel on a Chinese Windows saves "CSV (逗号分隔)" in GBK: the command line showed a
+    UnicodeDecodeError traceback and the page would have shown mojibake. One reading for both.
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationError(f"{filename} 不是 UTF-8 编码的文本文件（Excel 默认存成 GBK）。请在 Excel 中“另存为”，"
+                              "保存类型选“CSV UTF-8(逗号分隔)”，再用新文件发布。") from None
+
+
 def parse_csv(text: str) -> tuple[int, list[dict[str, Any]]]:
-    """Read the county's CSV (columns: day, kind 放假/上班, name) into one year's rows; all or nothing."""
+    """Read the county's CSV (columns: day, kind 放假/上班, name) into one year's rows; all or nothing.
+
+    A day listed both 放假 and 上班 is named as such: "出现了两次" alone left the clerk guessing which.
+    """
+    if not text.lstrip("\ufeff").strip():
+        raise ValidationError("节假日文件是空的。")
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     if not reader.fieldnames or not {"day", "kind", "name"} <= set(reader.fieldnames):
         raise ValidationError("节假日文件须有 day, kind, name 三列（日期，放假或上班，名称）。")
@@ -35,19 +54,72 @@ def parse_csv(text: str) -> tuple[int, list[dict[str, Any]]]:
             raise ValidationError(f"第 {n} 行：kind 须为“放假”或“上班”，而不是“{kind}”。")
         rows.append({"day": (line.get("day") or "").strip(), "is_workday": _KINDS[kind],
                      "name": (line.get("name") or "").strip()})
+    kinds: dict[str, set[bool]] = {}
+    for row in rows:
+        kinds.setdefault(row["day"], set()).add(row["is_workday"])
+    both = sorted(day for day, seen in kinds.items() if len(seen) > 1)
+    if both:
+        raise ValidationError(f"{both[0]} 既写成“放假”又写成“上班”，一天只能是其中一种。")
     years = {row["day"][:4] for row in rows}
     if len(years) != 1 or not next(iter(years)).isdigit():
         raise ValidationError("一个节假日文件只能是同一年的日期。" if rows else "节假日文件没有任何日期。")
     return int(next(iter(years))), rows
 
 
-def publish(year: int, days: list[dict[str, Any]], by: str) -> HolidayTable:
-    """Store the year's table (replacing an earlier one) and send it to every station, in one transaction."""
+@dataclass
+class Preview:
+    """What publishing a year would change against the table in force, for the county to confirm first."""
+
+    year: int
+    current_version: str  # "" when the year was never published
+    rows: list[dict[str, Any]]  # the checked days, as they would be sent
+    shipped: bool = False  # never published, compared with the days chinese_calendar ships for the year
+    added: list[dict[str, Any]] = field(default_factory=list)
+    removed: list[dict[str, Any]] = field(default_factory=list)
+    changed: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # (in force, new)
+
+    @property
+    def unchanged(self) -> bool:
+        """True when publishing would send the stations the same days again."""
+        return not (self.added or self.removed or self.changed)
+
+
+def check(year: int, days: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The year's days checked by the stations' own rule (rules.workdays), as they are stored and sent."""
     try:
         checked = read_holiday_table(year, days)
     except ValueError as exc:
         raise ValidationError(str(exc)) from exc
-    rows = [{"day": o.day.isoformat(), "is_workday": o.is_workday, "name": o.name} for o in checked]
+    return [{"day": o.day.isoformat(), "is_workday": o.is_workday, "name": o.name} for o in checked]
+
+
+def preview(year: int, days: list[dict[str, Any]]) -> Preview:
+    """Days added, removed or changed (放假 ↔ 上班, or renamed) against the year's table in force; nothing stored.
+
+    A year the county never published is in force as chinese_calendar ships it (if it knows the year).
+    """
+    rows = check(year, days)
+    earlier = HolidayTable.get_or_none(HolidayTable.year == year)
+    shipped = workdays.shipped_days(year) if earlier is None else None
+    old = {row["day"]: row for row in (earlier.days if earlier is not None else shipped or [])}
+    new = {row["day"]: row for row in rows}
+    return Preview(
+        year=year, current_version=earlier.version if earlier is not None else "", rows=rows,
+        shipped=shipped is not None,
+        added=[new[d] for d in sorted(new.keys() - old.keys())],
+        removed=[old[d] for d in sorted(old.keys() - new.keys())],
+        changed=[(old[d], new[d]) for d in sorted(new.keys() & old.keys())
+                 if (old[d]["is_workday"], old[d]["name"]) != (new[d]["is_workday"], new[d]["name"])])
+
+
+def in_force() -> list[HolidayTable]:
+    """Every published year, newest first."""
+    return list(HolidayTable.select().order_by(HolidayTable.year.desc()))
+
+
+def publish(year: int, days: list[dict[str, Any]], by: str) -> HolidayTable:
+    """Store the year's table (replacing an earlier one) and send it to every station, in one transaction."""
+    rows = check(year, days)
     with db.atomic():
         earlier = HolidayTable.get_or_none(HolidayTable.year == year)
         number = int(earlier.version.rsplit(".", 1)[1]) + 1 if earlier is not None else 1

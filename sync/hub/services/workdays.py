@@ -60,6 +60,18 @@ def calendar() -> WorkCalendar:
     return _build()[1]
 
 
+def shipped_days(year: int) -> list[dict[str, object]] | None:
+    """The year's days as the installed chinese_calendar ships them, or None when it does not know the year.
+
+    What stations count a year with before the county publishes it: the 节假日安排 preview compares with it.
+    """
+    overrides, years = _seeded()
+    if year not in years:
+        return None
+    return [{"day": o.day.isoformat(), "is_workday": o.is_workday, "name": o.name}
+            for o in overrides if o.day.year == year]
+
+
 def forget() -> None:
     """Drop this process's calendars: after a publication here, and in tests that take chinese_calendar away."""
     _seeded.cache_clear()
