@@ -25,7 +25,7 @@ from rules import evaluations as rules
 from rules.periods import Period
 from sync.hub.china_time import CHINA_OFFSET, china_naive
 from sync.hub.models import Decision, HubCase, HubEvaluation, HubUser, Remedy, Station
-from sync.hub.services import access_log, export_files
+from sync.hub.services import export_files
 from sync.hub.services.provincial_export import stamp
 
 #: 评价时办件状态: a rating of the completed case, or of handing over its result, is of a concluded case
@@ -107,17 +107,11 @@ def rows(period: Period, station: Station | None = None) -> list[Row]:
             for r in ratings]
 
 
-def records(found: list[Row]) -> list[dict[str, str]]:
-    return [{name: value(r) for name, _meaning, value in FIELDS} for r in found]
+KIND = export_files.ExportKind(FIELDS, "好差评", "好差评", "条", "evaluations_export", "evaluations")
 
 
 def export(period: Period, fmt: str, user: HubUser, address: str | None,
            station: Station | None = None) -> tuple[bytes, str, str]:
     """(data, filename, MIME type) of the period's ratings; the export is in the access log."""
-    export_files.check_format(fmt, "好差评")
-    found = records(rows(period, station))
-    data, mimetype = export_files.records_file(FIELDS, found, fmt, period, "好差评")
-    scope = station.name if station is not None else "全县"
-    access_log.record(user, "evaluations_export", address=address, obj=period.slug,
-                      detail=f"导出{scope}{period.label}好差评（省级平台 {fmt.upper()}，{len(found)} 条）")
-    return data, f"evaluations-{period.slug}.{fmt}", mimetype
+    return export_files.export_period(KIND, lambda: rows(period, station), period, fmt, user, address,
+                                      station)

@@ -12,10 +12,13 @@ import csv
 import io
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from printouts.ledger_files import csv_cell, text_table_xlsx
 from rules.periods import Period
+from sync.hub.models import HubUser, Station
+from sync.hub.services import access_log
 from sync.hub.services.errors import ValidationError
 
 #: fmt → MIME type
@@ -51,3 +54,33 @@ def records_file(fields: Fields, records: list[dict[str, str]], fmt: str, period
         return out.getvalue().encode("utf-8-sig"), FORMATS[fmt]
     return text_table_xlsx(f"{title} {period.slug}", names, ([r[name] for name in names] for r in records),
                            notes=[meaning for _n, meaning, _v in fields]), FORMATS[fmt]
+
+
+@dataclass(frozen=True)
+class ExportKind:
+    """What one export hands over, and how the access log and a refusal name it."""
+
+    fields: Fields
+    title: str  # 办件, 好差评: the sheet's and the log's word
+    refused_as: str  # the words a bad format's refusal starts with
+    unit: str  # 件, 条
+    action: str  # the access log's action
+    stem: str  # the file name's start
+
+
+def records(fields: Fields, rows: list[Any]) -> list[dict[str, str]]:
+    """One dict per row, keyed by field name, in the fields' order."""
+    return [{name: value(r) for name, _meaning, value in fields} for r in rows]
+
+
+def export_period(kind: ExportKind, rows_of: Callable[[], list[Any]], period: Period, fmt: str,
+                  user: HubUser, address: str | None, station: Station | None) -> tuple[bytes, str, str]:
+    """(data, filename, MIME type) of the period's rows (``rows_of``, read once the format is known
+    good); every export is in the access log, with its scope and count."""
+    check_format(fmt, kind.refused_as)
+    found = records(kind.fields, rows_of())
+    data, mimetype = records_file(kind.fields, found, fmt, period, kind.title)
+    scope = station.name if station is not None else "全县"
+    access_log.record(user, kind.action, address=address, obj=period.slug,
+                      detail=f"导出{scope}{period.label}{kind.title}（省级平台 {fmt.upper()}，{len(found)} {kind.unit}）")
+    return data, f"{kind.stem}-{period.slug}.{fmt}", mimetype

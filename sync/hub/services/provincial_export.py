@@ -22,7 +22,7 @@ from flask import current_app
 
 from rules.periods import Period
 from sync.hub.models import CatalogVersion, Decision, HubCase, HubHomeVisit, HubUser, Station
-from sync.hub.services import access_log, catalog, export_files, personal, stations
+from sync.hub.services import catalog, export_files, personal, stations
 from sync.hub.services.tally import CLOSED
 
 #: 办件类型 (A.6) from the catalog item's kind
@@ -169,17 +169,11 @@ def _taken_on_visits(station_ids: set[int]) -> set[tuple[int, str]]:
     return found
 
 
-def records(found: list[Row]) -> list[dict[str, str]]:
-    return [{name: value(r) for name, _meaning, value in FIELDS} for r in found]
+KIND = export_files.ExportKind(FIELDS, "办件", "省级平台", "件", "cases_export", "cases")
 
 
 def export(period: Period, fmt: str, user: HubUser, address: str | None,
            station: Station | None = None) -> tuple[bytes, str, str]:
     """(data, filename, MIME type) of the period's cases; the export is in the access log."""
-    export_files.check_format(fmt, "省级平台")
-    found = records(rows(period, station))
-    data, mimetype = export_files.records_file(FIELDS, found, fmt, period, "办件")
-    scope = station.name if station is not None else "全县"
-    access_log.record(user, "cases_export", address=address, obj=period.slug,
-                      detail=f"导出{scope}{period.label}办件（省级平台 {fmt.upper()}，{len(found)} 件）")
-    return data, f"cases-{period.slug}.{fmt}", mimetype
+    return export_files.export_period(KIND, lambda: rows(period, station), period, fmt, user, address,
+                                      station)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Callable
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -117,23 +118,19 @@ def ledger_file(fmt: str) -> Response:
 @bp.get("/export/cases.<fmt>")
 def provincial_file(fmt: str) -> Response:
     """Cases for the provincial platform (GB/T 39046 field names and codes)."""
-    try:
-        data, filename, mimetype = provincial_export.export(_period(), fmt, current_user._get_current_object(),
-                                                            request.remote_addr,
-                                                            stations.chosen(request.args.get("station")))
-    except (PeriodError, HubError) as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("numbers.statistics_page"))
-    return _file(data, filename, mimetype)
+    return _provincial(provincial_export.export, fmt)
 
 
 @bp.get("/export/evaluations.<fmt>")
 def evaluations_file(fmt: str) -> Response:
     """The period's 好差评 for the provincial platform (GB/T 39046 满意度 codes)."""
+    return _provincial(evaluation_export.export, fmt)
+
+
+def _provincial(export: Callable[..., tuple[bytes, str, str]], fmt: str) -> Response:
     try:
-        data, filename, mimetype = evaluation_export.export(_period(), fmt, current_user._get_current_object(),
-                                                            request.remote_addr,
-                                                            stations.chosen(request.args.get("station")))
+        data, filename, mimetype = export(_period(), fmt, current_user._get_current_object(), request.remote_addr,
+                                          stations.chosen(request.args.get("station")))
     except (PeriodError, HubError) as exc:
         flash(exc.message, "error")
         return redirect(url_for("numbers.statistics_page"))
