@@ -18,6 +18,7 @@ from rules.workdays import WorkCalendar
 LINES: Mapping[str, str] = {"statutory": "法定时限", "committed": "承诺时限", "assessed": "考核时限"}
 LINE_STATES: Mapping[str, str] = {
     "on_time": "按时办结", "late": "超期办结", "overdue": "已超期", "soon": "即将到期", "ok": "正常", "none": "—",
+    "paused": "补正中（时限暂停）",
 }
 DEFAULT_WARN_DAYS = 2
 

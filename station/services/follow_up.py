@@ -21,7 +21,7 @@ from station.extensions import db
 from station.models import Attachment, Case, CaseMaterial, HomeVisit, TimelineEntry, User
 from station.models.base import now
 from station.models.cases import OPEN_STATUSES
-from station.services import home_visits, personal, timeline
+from station.services import home_visits, personal, time_lines, timeline
 from station.services.calendar import deferral_late
 from station.services.cases import decided_at, material_rows, materials
 from station.services.errors import DomainError, ValidationFailed
@@ -111,6 +111,7 @@ def submit_supplement(case: Case, user: User, answers: list[SuppliedMaterial], n
                              "note": m.supplied_note or None})
         case.supplemented_at = at
         case.updated_at = at
+        time_lines.resume(case, supplement_requested_at(case), at)  # 补正 time is not counted (A.7)
         case.save()
         words = "、".join(f"{s['name']}（{SUPPLY_FORMS[s['supplied_as']]}）" for s in supplied)
         timeline.record(case, timeline.actor_of(user), "supplemented",

@@ -47,8 +47,44 @@ def lines_of(case: Case, today: dt.date, calendar: WorkCalendar | None = None,
     else:
         limit = (assessed_days() if assessed is None else assessed).get(case.item.item_code)
     closed = case.closed_at.date() if case.closed_at and case.status in ("completed", "rejected", "delivered") else None
-    return four_lines(case.received_at.date(), case.statutory_due, case.committed_due,
-                      limit, closed, today, calendar, warn_days)
+    measured = four_lines(case.received_at.date(), case.statutory_due, case.committed_due,
+                          limit, closed, today, calendar, warn_days)
+    if paused(case):
+        # 补正 time is not counted (DOMAIN.md A.7): waiting for the resident, the case is neither due
+        # soon nor overdue; its due dates move on by the days waited when she brings the materials
+        state = {line: "paused" if measured.due[line] else s for line, s in measured.state.items()}
+        return FourLines(measured.due, state, measured.used_days, measured.closed, measured.warnings)
+    return measured
+
+
+def paused(case: Case) -> bool:
+    """The county asked for a 补正 and the resident has not brought the materials: the clocks stand still."""
+    return case.status == "supplement" and case.supplemented_at is None
+
+
+def resume(case: Case, asked: dt.datetime | None, answered: dt.datetime, calendar: WorkCalendar | None = None) -> int:
+    """Move the case's due dates later by the working days it waited for its 补正; return how many.
+
+    From the day the county asked (its 补正 decision) to the day the materials were brought,
+    counted with the station's work calendar. The 考核 line is counted from the limit the case was
+    taken under, so that limit grows by the same days (it is fixed here if the case had none).
+    The caller saves the case.
+    """
+    if asked is None:
+        return 0
+    calendar = calendar or load_calendar()
+    start, end = asked.date(), answered.date()
+    days = calendar.working_days_between(start, end) if end > start else 0
+    if days <= 0:
+        return 0
+    for column in ("statutory_due", "committed_due"):
+        due = getattr(case, column)
+        if due:
+            setattr(case, column, calendar.add_working_days(due, days).due)
+    limit = case.assessed_days if case.assessed_days is not None else assessed_days().get(case.item.item_code)
+    if limit is not None:
+        case.assessed_days = limit + days
+    return days
 
 
 @dataclass(frozen=True)
@@ -68,7 +104,8 @@ def warnings(today: dt.date, warn_days: int = DEFAULT_WARN_DAYS, agent: User | N
     found = []
     for case in query:
         lines = lines_of(case, today, calendar, assessed, warn_days)
-        if lines and any(state in ("overdue", "soon") for state in lines.state.values()):
+        # one waiting for its 补正 stays listed, shown 补正中（时限暂停）: the resident holds it up
+        if lines and any(state in ("overdue", "soon", "paused") for state in lines.state.values()):
             found.append(Warning(case, lines))
     found.sort(key=lambda w: (-sum(s == "overdue" for s in w.lines.state.values()),
                               min((d for d in w.lines.due.values() if d), default=today)))

@@ -18,10 +18,17 @@ def _calendar():  # noqa: ANN202 - one load per request
     return g.work_calendar
 
 
-def deadline_marker(due: dt.date | None, status: str = "", received: dt.datetime | dt.date | None = None) -> str:
-    """The list/page marker of a due date; `received` keeps a case taken today from showing 即将到期."""
+def deadline_marker(due: dt.date | None, status: str = "", received: dt.datetime | dt.date | None = None,
+                    paused: bool = False) -> str:
+    """The list/page marker of a due date; `received` keeps a case taken today from showing 即将到期.
+
+    `paused`: the case waits for the resident's 补正 materials, and 补正 time is not counted
+    (DOMAIN.md A.7): 'paused', never soon or overdue (station/services/time_lines.py ``paused``).
+    """
     if due is None or (status and status not in OPEN_STATUSES):
         return ""
+    if paused:
+        return "paused"
     start = received.date() if isinstance(received, dt.datetime) else received
     return marker(due, dt.date.today(), _calendar(), start)
 

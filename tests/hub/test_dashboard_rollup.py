@@ -13,7 +13,7 @@ from rules.time_lines import LINES
 from sync.hub.extensions import db
 from sync.hub.models import HubCase, Station
 from sync.hub.services import dashboard, tally
-from tests.hub.test_statistics_rollup import OPEN, TODAY, _rows, played  # noqa: F401 - the fixture
+from tests.hub.test_statistics_rollup import TODAY, _rows, played, running  # noqa: F401 - the fixture
 
 
 def _expected(today: dt.date) -> dict[str, tuple[dict[str, int], dict[str, int]]]:
@@ -22,7 +22,7 @@ def _expected(today: dt.date) -> dict[str, tuple[dict[str, int], dict[str, int]]
     want: dict[str, tuple[dict[str, int], dict[str, int]]] = {}
     for station_id, code in codes.items():
         mine = [r for r in _rows() if r["station_id"] == station_id]
-        overdue = {line: sum(1 for r in mine if r["status"] in OPEN and r[f"{line}_due"]
+        overdue = {line: sum(1 for r in mine if running(r) and r[f"{line}_due"]
                              and r[f"{line}_due"] < today.isoformat()) for line in LINES}
         want[code] = (overdue, dict(Counter(r["status"] for r in mine)))
     return want

@@ -29,6 +29,11 @@ DATES = {"statutory_due", "committed_due", "assessed_due", "received_time", "clo
 backfill = importlib.import_module("sync.hub.migrations.0017_case_tally").backfill
 
 
+def running(r: dict) -> bool:
+    """Open with its clocks running: a case waiting for its 补正 materials is paused, counted overdue nowhere."""
+    return r["status"] in OPEN and not (r["status"] == "supplement" and not r["supplied_at"])
+
+
 def _day(days_ago: int) -> str:
     return (TODAY - dt.timedelta(days=days_ago)).isoformat()
 
@@ -54,7 +59,7 @@ def _case(make_event, n: int) -> dict:
 def _rows() -> list[dict]:
     cursor = db.execute_sql("SELECT station_id, item_name, area_code, agent_name, status, mode, station_decision, "
                             "commitment, statutory_due, committed_due, assessed_due, received_time, closed_at, "
-                            "deferred_total, deferred_on_time, deferred_late FROM hub_case")
+                            "deferred_total, deferred_on_time, deferred_late, supplied_at FROM hub_case")
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, (str(v)[:10] if k in DATES and v else v
                              for k, v in zip(names, row, strict=True)), strict=True)) for row in cursor.fetchall()]
@@ -74,7 +79,7 @@ def _expected(rows: list[dict], today: dt.date, station_id: int | None) -> dict:
                 continue
             if r["status"] in CLOSED and r["closed_at"]:
                 t["on_time" if r["closed_at"] <= due else "late"] += 1
-            elif r["status"] in OPEN and due < today.isoformat():
+            elif running(r) and due < today.isoformat():
                 t["overdue"] += 1
         lines[line] = (t["on_time"], t["late"], t["overdue"])
     trend_days = {(TODAY - dt.timedelta(days=k)).isoformat() for k in range(30)}

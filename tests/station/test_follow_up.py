@@ -611,3 +611,32 @@ def test_the_timeline_names_the_county_person_who_decided_and_an_older_hubs_logi
     older = _in_app(app, lambda: _county(_take(), "accepted", clerk="county-li"))
     assert older.status == "accepted"
     assert "<strong>县级平台 county-li</strong>" in agent.get(f"/cases/{older.id}").get_data(as_text=True)
+
+
+# --- 补正 pauses the time limits (DOMAIN.md A.7) ---------------------------------------------------
+
+def test_a_case_waiting_for_its_supplement_is_paused_and_its_dues_move_on_when_it_is_brought(database):
+    """Waiting for the resident, no line counts down or goes overdue; once she brings the materials every
+    due date is later by the working days waited (the county's 补正 day to hers), the 考核 line too."""
+    from station.services import station_info, time_lines
+
+    calendar = load_calendar()
+    station_info.apply_hub_settings({"assessed_days": {item_named(ITEM).item_code: 5}})
+    taken = _take()
+    asked = dt.datetime.now().replace(microsecond=0) - dt.timedelta(days=14)
+    case = _county(taken, "supplement", reason="户口簿复印件不清晰", decided_at=asked.astimezone().isoformat(),
+                   supplement_items=[{"key": "hukou_book", "name": "居民户口簿"}])
+    long_after = case.statutory_due + dt.timedelta(days=60)
+    waiting = time_lines.lines_of(case, long_after)
+    assert waiting.state["committed"] == waiting.state["statutory"] == "paused"
+    assert [w.case.id for w in time_lines.warnings(long_after)] == [case.id]
+    before = (case.statutory_due, case.committed_due, time_lines.lines_of(case, dt.date.today()).due["assessed"])
+    follow_up.submit_supplement(case, _agent(), [follow_up.SuppliedMaterial("hukou_book", "copy")])
+    case = cases.get_case(case.id)
+    waited = calendar.working_days_between(asked.date(), dt.date.today())
+    assert waited > 0
+    after = time_lines.lines_of(case, dt.date.today())
+    assert (after.due["statutory"], after.due["committed"]) == tuple(
+        calendar.add_working_days(d, waited).due for d in before[:2])
+    assert before[2] is not None and after.due["assessed"] == calendar.add_working_days(before[2], waited).due
+    assert time_lines.lines_of(case, long_after).state["committed"] == "overdue"  # the clocks run again

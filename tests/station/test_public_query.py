@@ -82,12 +82,17 @@ def test_a_resident_who_brought_her_supplement_is_not_asked_for_it_again(app, ag
         with db.atomic():
             cases.apply_county_status(case.id, {"status": "supplement", "reason": "户口簿复印件不清晰",
                                                 "supplement_items": [{"key": "hukou_book", "name": "居民户口簿"}]})
-    assert "需补正：居民户口簿" in client.get("/q?q=K7P20X1M").get_data(as_text=True)
+    waiting = client.get("/q?q=K7P20X1M").get_data(as_text=True)
+    assert "需补正：居民户口簿" in waiting
+    # 补正 time is not counted (DOMAIN.md A.7): her page and the agent's say the clock stands still
+    assert "补正中（时限暂停）" in waiting
+    assert agent.get(f"/cases/{case.id}").get_data(as_text=True).count("补正中（时限暂停）") >= 3  # 2 dates, 四条线
     with app.app_context(), db.connection_context():
         follow_up.submit_supplement(cases.get_case(case.id), User.get(User.username == "agent"),
                                     [follow_up.SuppliedMaterial("hukou_book", "copy")])
     page = client.get("/q?q=K7P20X1M").get_data(as_text=True)
     assert "需补正" not in page and "交到服务站，等待县级审核" in page
+    assert "补正中（时限暂停）" not in page and "补正中（时限暂停）" not in agent.get(f"/cases/{case.id}").get_data(as_text=True)
 
 
 def test_a_decided_case_asks_the_resident_for_no_deferred_material(app, agent, client):

@@ -78,7 +78,8 @@ def search(f: CaseSearch, today: dt.date) -> ModelSelect:
         query = query.where(HubCase.status == f.status)
     if f.line:
         due = DUE_COLUMNS[f.line]
-        query = query.where(HubCase.status.in_(OPEN) & due.is_null(False) & (due < today))
+        paused = (HubCase.status == "supplement") & HubCase.supplied_at.is_null()  # 补正: its clock stopped
+        query = query.where(HubCase.status.in_(OPEN) & ~paused & due.is_null(False) & (due < today))
     return query
 
 

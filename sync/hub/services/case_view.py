@@ -19,8 +19,8 @@ from rules import events
 from rules.statistics import deferred_outcome
 from sync import protocol
 from sync.hub.china_time import china_naive
-from sync.hub.models import AttachmentLink, HubCase, utcnow
-from sync.hub.services import county_settings, evaluations, personal, transfers
+from sync.hub.models import AttachmentLink, Decision, HubCase, utcnow
+from sync.hub.services import county_settings, evaluations, personal, transfers, workdays
 
 #: A case as the apply functions see it: a stored row, or one first seen in this batch (new_case).
 CaseView = HubCase | SimpleNamespace
@@ -168,8 +168,38 @@ def _apply_supplemented(case: CaseView, event: dict[str, Any], now: dt.datetime,
     snapshot["supplements"] = personal.seal_part([*(personal.open_part(snapshot.get("supplements")) or []), answer])
     updates: dict[str, Any] = {"snapshot": snapshot, **deferred_columns(snapshot.get("materials"))}
     if case.status == "supplement":
+        if case.supplied_at is None:  # the first answer to this 补正 restarts the clocks
+            updates.update(resumed_dues(case, payload.get("supplied_at"), now))
         updates["supplied_at"] = now
     return updates
+
+
+def resumed_dues(case: CaseView, answered: Any, now: dt.datetime) -> dict[str, Any]:
+    """Each due date moved later by the working days the case waited for its 补正 materials.
+
+    补正 time is not counted in the time limits (DOMAIN.md A.7): the clocks stop on the day the
+    county asked (its 补正 decision) and run again on the day the resident brought the materials
+    (the station's ``supplied_at``; the hub's receipt when the station gave none), counted with the
+    county's work calendar as every deadline is.
+    """
+    asked = (Decision.select(Decision.decided_at)
+             .where((Decision.case == case.id) & (Decision.kind == "supplement"))
+             .order_by(Decision.decided_at.desc()).first())
+    if asked is None:
+        return {}
+    start = china_naive(asked.decided_at).date()
+    end = (china_naive(answered) or china_naive(now)).date()
+    end = min(max(end, start), china_naive(now).date())  # never before the request, never in the future
+    paused = workdays.calendar().working_days_between(start, end)
+    if paused <= 0:
+        return {}
+    moved = {}
+    for column in ("statutory_due", "committed_due", "assessed_due"):
+        due = getattr(case, column)
+        if due:
+            due = due if isinstance(due, dt.date) else dt.date.fromisoformat(str(due)[:10])
+            moved[column] = workdays.due_after(due, paused).due
+    return moved
 
 
 def _apply_delivered(case: CaseView, event: dict[str, Any], now: dt.datetime,

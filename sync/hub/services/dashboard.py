@@ -69,8 +69,9 @@ def status_by_station(unreceived: list[tuple]) -> dict[int, dict[str, int]]:
 
 def _unreceived(today: dt.date) -> list[tuple]:
     """(station, state, cases, overdue per line) of the cases without a received time (not in the roll-up)."""
-    overdue = [_sum(HubCase.status.in_(OPEN) & DUE_COLUMNS[line].is_null(False) & (DUE_COLUMNS[line] < today))
-               for line in LINES]
+    paused = (HubCase.status == "supplement") & HubCase.supplied_at.is_null()  # 补正: its clock stopped
+    overdue = [_sum(HubCase.status.in_(OPEN) & ~paused & DUE_COLUMNS[line].is_null(False)
+                    & (DUE_COLUMNS[line] < today)) for line in LINES]
     return list(HubCase.select(HubCase.station, HubCase.status, fn.COUNT(HubCase.id), *overdue)
                 .where(HubCase.received_time.is_null()).group_by(HubCase.station, HubCase.status).tuples())
 

@@ -203,7 +203,7 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = F
                        .execute())
             if updated != 1:
                 raise InvalidTransition("该办件刚被其他人员处理，请刷新页面后再操作。")
-            tally.record(held_now, status=data.kind, **closed)
+            tally.record(held_now, status=data.kind, supplied_at=None, **closed)
             decision = Decision.create(case=case, kind=data.kind, clerk=clerk, decided_at=now, **fields)
             if data.kind == COMPLETE:  # a 残疾人证 and the like go into the licence register (免证办)
                 licences.issue_for_decision(case, decision)

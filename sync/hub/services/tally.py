@@ -34,7 +34,7 @@ CLOSED = ("completed", "rejected", "delivered")
 LINE_DUES = (("statutory", "statutory_due"), ("committed", "committed_due"), ("assessed", "assessed_due"))
 COUNTED = ("received_time", "closed_at", "status", "item_name", "area_code", "agent_name", "mode",
            "station_decision", "commitment", "deferred_total", "deferred_on_time", "deferred_late",
-           *(due for _line, due in LINE_DUES))
+           "supplied_at", *(due for _line, due in LINE_DUES))
 
 _CURRENT_NAMES = ("id", "station_id", *COUNTED)
 _CURRENT = ("SELECT " + ", ".join(f'"{name}"' for name in _CURRENT_NAMES)
@@ -77,13 +77,16 @@ def figures(case: Any, **changes: Any) -> Counter[Key]:
     for name in ("deferred_total", "deferred_on_time", "deferred_late"):
         if int(get(name) or 0) > 0:
             out[(received, name, "")] += int(get(name))
+    # 补正 time is not counted (DOMAIN.md A.7): a case waiting for the resident's materials is not
+    # open on any line, so no page counts it overdue; its due dates move on when they arrive (case_view)
+    paused = status == "supplement" and not get("supplied_at")
     for line, column in LINE_DUES:
         due = _day(get(column))
         if due is None:
             continue
         if closed is not None:
             out[(received, f"{'on_time' if closed <= due else 'late'}:{line}", "")] += 1
-        elif status in OPEN:
+        elif status in OPEN and not paused:
             out[(received, f"open:{line}", due)] += 1
     return out
 

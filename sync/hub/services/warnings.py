@@ -1,5 +1,8 @@
 """四条线 early warnings at the county: open cases overdue on a line, or due within N working days.
 
+A case waiting for the resident's 补正 materials has its clocks stopped (DOMAIN.md A.7): it is
+listed as 补正中（时限暂停）, never as overdue, and counted overdue nowhere (services/tally.py).
+
 A 跨域办 case one of this county's stations took for another county stays open here until that
 county's decision comes back (services/peers.py). It is listed apart (``elsewhere``, headed
 待办理地处理 on the page): this county's staff must see it is late at the handling county and chase
@@ -44,6 +47,10 @@ def lines_of(case: HubCase, today: dt.date, warn_days: int = DEFAULT_WARN_DAYS) 
     due, state = dict(measured.due), dict(measured.state)
     due["assessed"] = case.assessed_due
     state["assessed"] = line_state(case.assessed_due, received, closed, today, calendar, warn_days)
+    if decisions.awaiting_supply(case):
+        # 补正 time is not counted (DOMAIN.md A.7): waiting for the resident, the case is neither
+        # due soon nor overdue; its due dates move on by the days waited when the materials arrive
+        state = {name: "paused" if due[name] else state[name] for name in state}
     return FourLines(due, state, measured.used_days, measured.closed)
 
 
@@ -84,7 +91,8 @@ def find(today: dt.date, days: int, *, station: Station | None = None, line: str
     for case in query:
         measured = lines_of(case, today, days)
         # a case taken today is not yet 即将到期 on any line (rules.time_lines): listed, it read 正常 under
-        # a heading that says every row is overdue or due soon
-        if measured is not None and any(measured.state[name] in ("overdue", "soon") for name in lines):
+        # a heading that says every row is overdue or due soon. One waiting for its 补正 stays listed,
+        # shown 补正中（时限暂停）, so nobody chases the county's clerks for a case the resident holds up
+        if measured is not None and any(measured.state[name] in ("overdue", "soon", "paused") for name in lines):
             found.append(Warning(case, measured))
     return found
