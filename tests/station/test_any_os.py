@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -29,13 +30,19 @@ def test_commands_print_on_a_gbk_console_even_what_gbk_cannot_show(tmp_path: Pat
     assert "数据库已就绪" in said and "吉?村" in said and "UnicodeEncodeError" not in said
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def test_a_second_station_on_the_same_instance_folder_is_refused(tmp_path: Path):
     first = hold_instance_lock(tmp_path)
     try:
         with pytest.raises(AlreadyRunning):
             hold_instance_lock(tmp_path)
         # a second `run` (start.bat double-clicked while the logon task runs) says so and stops
-        done = _station("--instance", str(tmp_path), "run", "--port", "0", timeout=90)
+        done = _station("--instance", str(tmp_path), "run", "--port", str(_free_port()), timeout=90)
         assert done.returncode == 1
         assert "本站已在运行" in done.stderr.decode("gbk")
     finally:
