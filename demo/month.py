@@ -61,6 +61,7 @@ class MonthSummary:
     """What the month left behind, for the demo's banner and the tests."""
 
     cases: int = 0
+    cross_area: int = 0  # of them, 跨域办 cases forwarded to the neighbouring county
     by_status: Counter = field(default_factory=Counter)
     seconds: float = 0.0
 
@@ -107,7 +108,8 @@ def take_applications(app: Flask, count: int, today: dt.date, rng: random.Random
     """`count` applications over the last month's working days, oldest first; return the case ids."""
     with app.app_context(), db.connection_context():
         agents = list(User.select().where(User.role == "agent").order_by(User.id))
-        items = [i for i in current_items() if materials_of(i)]
+        # this county's own items: a neighbouring county's (跨域办) are taken apart, take_cross_area
+        items = [i for i in current_items() if materials_of(i) and not i.handling_area]
         days = _working_days(today, 30)
         stamps = sorted(dt.datetime.combine(rng.choice(days), dt.time(8, 30))
                         + dt.timedelta(minutes=rng.randrange(0, 8 * 60)) for _ in range(count))
@@ -136,12 +138,33 @@ def take_applications(app: Flask, count: int, today: dt.date, rng: random.Random
     return ids
 
 
+def take_cross_area(app: Flask, item_name: str, count: int, today: dt.date, rng: random.Random) -> list[str]:
+    """`count` complete applications for the 跨域办 item ``item_name`` over the last few working days."""
+    with app.app_context(), db.connection_context():
+        agent = User.select().where(User.role == "agent").order_by(User.id).first()
+        [item] = [i for i in current_items() if i.name == item_name]
+        ids = []
+        for n, day in enumerate(sorted(rng.choice(_working_days(today, 5)) for _ in range(count))):
+            at = dt.datetime.combine(day, dt.time(9, 0)) + dt.timedelta(minutes=rng.randrange(0, 7 * 60))
+            draft = intake.check_input([item], _form(rng, item, 900 + n, day, "complete"), day)
+            [case] = intake.create_cases([item], draft, agent, allow_duplicate=True, received_at=at)
+            ids.append(case.id)
+    return ids
+
+
 def sync_once(app: Flask) -> None:
     """One real sync round (push, then pull the county's decisions)."""
     with app.app_context(), db.connection_context():
         summary = sync_round(app, station_hooks(app))
     if summary is not None and summary.error:
         raise RuntimeError(f"demo sync failed: {summary.error}")
+
+
+def forward_to_peers(hub_app: Flask) -> None:
+    """One round with the neighbouring county: the 跨域办 events received so far go on to it."""
+    for report in hub_app.extensions["peer_rounds"].run_once():
+        if report.error:
+            raise RuntimeError(f"demo forward to the neighbouring county failed: {report.error}")
 
 
 def county_decides(hub_app: Flask, today: dt.date, rng: random.Random) -> None:
@@ -158,6 +181,8 @@ def county_decides(hub_app: Flask, today: dt.date, rng: random.Random) -> None:
             age = (today - received.date()).days
             if age < 2 or (case.station_decision == "deferred" and rng.random() < 0.5):
                 continue  # the last two days' cases, and some 容缺 ones, still wait for the county
+            if hub_decisions.decided_elsewhere(case):
+                continue  # 跨域办: the neighbouring county decides it
             def on(days: int, received: dt.datetime = received, age: int = age) -> dt.datetime:
                 moment = received + dt.timedelta(days=min(days, age), hours=rng.randint(0, 3))
                 while moment.weekday() >= 5 and moment.date() < today:  # the county works on weekdays
@@ -276,8 +301,12 @@ def county_settings_for_demo(app: Flask, hub_app: Flask) -> None:
 
 
 def seed_month(app: Flask, hub_app: Flask, count: int = 150, *, today: dt.date | None = None,
-               seed: int = 13) -> MonthSummary:
-    """Play a month at the station and the county; a station that already has cases is left alone."""
+               seed: int = 13, cross_area: tuple[str, int] | None = None) -> MonthSummary:
+    """Play a month at the station and the county; a station that already has cases is left alone.
+
+    ``cross_area`` (item name, count): that many 跨域办 applications, forwarded by the county to the
+    neighbouring county that handles them (demo/peer_county.py), where they wait for its clerk.
+    """
     started = time.perf_counter()
     summary = MonthSummary()
     today = today or dt.date.today()
@@ -289,7 +318,11 @@ def seed_month(app: Flask, hub_app: Flask, count: int = 150, *, today: dt.date |
     rng = random.Random(seed)
     county_settings_for_demo(app, hub_app)
     take_applications(app, count, today, rng)
+    if cross_area:
+        summary.cross_area = len(take_cross_area(app, *cross_area, today, rng))
     sync_once(app)
+    if cross_area:
+        forward_to_peers(hub_app)  # the county forwards them now
     county_decides(hub_app, today, rng)
     sync_once(app)
     station_follows_up(app, today, rng)
@@ -297,6 +330,8 @@ def seed_month(app: Flask, hub_app: Flask, count: int = 150, *, today: dt.date |
     sync_once(app)
     county_remedies(hub_app)
     sync_once(app)  # the station shows the county's 整改 of its 差评
+    if cross_area:
+        forward_to_peers(hub_app)  # their ratings too: nothing left waiting at the county
     with app.app_context(), db.connection_context():
         summary.by_status = Counter(c.status for c in Case.select(Case.status))
     summary.cases = sum(summary.by_status.values())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -17,15 +18,25 @@ from flask import Flask
 
 from demo.loopback import register_station, start_hub
 from demo.month import seed_month
+from demo.peer_county import (
+    A_AREA,
+    CROSS_AREA_CASES,
+    ITEM_NAME,
+    PeerCounty,
+    demo_catalog,
+    start_peer_county,
+    write_area_code,
+)
 from rules.labels import CASE_STATUSES
 from station import create_app
-from station.catalog_data import load_demo_catalog
 from station.extensions import db
-from station.models import User
+from station.models import CatalogVersion, User
+from station.services import catalog as station_catalog
 from station.services.users import create_user
 from station.serving import serve
 from station.setup import initialise
 from sync import state as sync_state
+from sync.hub.cli import start_peer_rounds
 from sync.hub.extensions import db as hub_db
 from sync.hub.models import HubUser
 from sync.hub.services import catalog as hub_catalog
@@ -65,9 +76,13 @@ def prepare_station(base: Path, port: int) -> tuple[Flask, dict[str, str]]:
     base.mkdir(parents=True, exist_ok=True)
     app = create_app(instance_path=str((base / "station").resolve()))
     profile = dict(DEMO_PROFILE, query_url_base=f"http://127.0.0.1:{port}/q")
-    initialise(app, profile, demo_catalog=True)
+    initialise(app, profile)
     logins = _logins(base)
     with app.app_context(), db.connection_context():
+        catalog = demo_catalog()  # the county's (hub A's) catalog, 跨域办 item included
+        current = CatalogVersion.current()
+        if current is None or current.version != catalog["catalog_version"]:
+            station_catalog.import_catalog(catalog, "demo")
         for username, name, role, phone in DEMO_USERS:
             if User.get_or_none(User.username == username) is None:
                 create_user(username, name, role, logins[username], phone)
@@ -76,6 +91,7 @@ def prepare_station(base: Path, port: int) -> tuple[Flask, dict[str, str]]:
 
 def start_demo_hub(base: Path, host: str, port: int) -> dict[str, Any]:
     """Serve the reference county hub beside the station and register the demo station on it."""
+    write_area_code(base / "hub", A_AREA)  # so it forwards the neighbouring county's items (跨域办)
     hub = start_hub(base / "hub", host, port)
     logins = _logins(base)
     clerk_password = logins.setdefault("county", f"county-{secrets.token_hex(3)}-9a")
@@ -86,56 +102,92 @@ def start_demo_hub(base: Path, host: str, port: int) -> dict[str, Any]:
             create_hub_user("county", clerk_password, name="县级审批员", role="approver")  # decides cases
         if HubUser.get_or_none(HubUser.username == "countyadmin") is None:  # publishes catalogs, sets stations
             create_hub_user("countyadmin", admin_password, name="县级管理员", role="admin")
-        if hub_catalog.current() is None:
-            hub_catalog.publish(load_demo_catalog(), clerk="demo")
+        catalog = demo_catalog()
+        current = hub_catalog.current()
+        if current is None or current.version != catalog["catalog_version"]:
+            hub_catalog.publish(catalog, clerk="demo")
     secret = register_station(hub.app, DEMO_PROFILE["code"], DEMO_PROFILE["name"])
     return {"url": hub.url, "code": DEMO_PROFILE["code"], "secret": secret, "clerk_user": "county",
             "clerk_password": clerk_password, "admin_user": "countyadmin", "admin_password": admin_password,
             "served": hub}
 
 
-def run_demo(data_dir: str, host: str, port: int, hub_port: int, no_serve: bool = False, cases: int = 150) -> int:
-    """Prepare the demo in `data_dir` with a month of cases, print the URLs and logins, and serve both.
+def run_demo(data_dir: str, host: str, port: int, hub_port: int, no_serve: bool = False, cases: int = 150,
+             peer_port: int = 8091) -> int:
+    """Prepare the demo in `data_dir` with a month of cases, print the URLs and logins, and serve them.
 
-    With `no_serve` the hub still runs on a free loopback port while the month is played (the
-    cases travel through real sync rounds), then stops.
+    Three servers: the station, its county (hub A) and the neighbouring county (hub B, its own
+    process, demo/peer_county.py) that handles the 跨域办 item. With `no_serve` both hubs still run
+    on free loopback ports while the month is played (the cases travel through real sync and
+    forwarding rounds), then stop.
     """
     if not no_serve:
-        taken = _taken(host, ((port, "--port"), (hub_port, "--hub-port")))
+        taken = _taken(host, ((port, "--port"), (hub_port, "--hub-port"), (peer_port, "--peer-hub-port")))
         if taken:  # said before a minute of preparing, not as a traceback after it
             print(taken, file=sys.stderr)
             return 2
     base = Path(data_dir).resolve()
     app, logins = prepare_station(base, port)
-    hub = start_demo_hub(base, "127.0.0.1" if no_serve else host, 0 if no_serve else hub_port)
-    with app.app_context(), db.connection_context():
-        HubLink(hub["url"], hub["code"], hub["secret"]).save()
-        if not sync_state.interval_seconds():
-            sync_state.set_interval_seconds(30)  # a demo shows cases travelling soon
-    month = seed_month(app, hub["served"].app, cases)
-    if no_serve:
-        hub["served"].stop()
-        hub = None
+    serve_host = "127.0.0.1" if no_serve else host
+    hub = start_demo_hub(base, serve_host, 0 if no_serve else hub_port)
+    peer: PeerCounty | None = None
+    signal.signal(signal.SIGTERM, _exit_cleanly)  # a stopped demo stops the neighbouring county's process too
+    try:
+        peer = start_peer_county(base, serve_host, 0 if no_serve else peer_port, hub["served"].app,
+                                 _peer_password(base))
+        with app.app_context(), db.connection_context():
+            HubLink(hub["url"], hub["code"], hub["secret"]).save()
+            if not sync_state.interval_seconds():
+                sync_state.set_interval_seconds(30)  # a demo shows cases travelling soon
+        month = seed_month(app, hub["served"].app, cases, cross_area=(ITEM_NAME, CROSS_AREA_CASES))
+        if no_serve:
+            hub["served"].stop()
+        else:
+            start_peer_rounds(hub["served"].app)  # B's decisions come back every PEER_SYNC_INTERVAL_S
+        _banner(base, host, port, None if no_serve else hub, None if no_serve else peer, logins, month)
+        if no_serve:
+            return 0
+        try:
+            serve(app, host, port)
+        except PortUnavailable as exc:  # taken in the minute the demo was being prepared
+            print(exc.message, file=sys.stderr)
+            return 2
+        return 0
+    finally:
+        if peer is not None:
+            peer.stop()
+
+
+def _exit_cleanly(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)  # runs run_demo's finally (its `kill` would leave county B's process behind)
+
+
+def _peer_password(base: Path) -> str:
+    logins = _logins(base)
+    password = logins.setdefault("countyb", f"countyb-{secrets.token_hex(3)}-7a")
+    (base / "DEMO-LOGINS.json").write_text(json.dumps(logins, ensure_ascii=False, indent=1), encoding="utf-8")
+    return password
+
+
+def _banner(base: Path, host: str, port: int, hub: dict[str, Any] | None, peer: PeerCounty | None,
+            logins: dict[str, str], month: Any) -> None:
     print("=" * 60)
     print(f"便民服务站（演示）  http://{host}:{port}/")
     if hub:
         print(f"县级平台（演示）    {hub['url']}/  县级账号 {hub['clerk_user']} / {hub['clerk_password']}")
         print(f"                    县级管理员 {hub['admin_user']} / {hub['admin_password']}（发布目录、站点设置、设备）")
+    if peer:
+        print(f"邻县县级平台（跨域办演示） {peer.url}/  县级账号 {peer.clerk_user} / {peer.clerk_password}")
     print("演示账号：")
     for username, name, role, _phone in DEMO_USERS:
         print(f"  {name:<6} {role:<6} 用户名 {username:<6} 密码 {logins[username]}")
     states = "，".join(f"{CASE_STATUSES.get(k, k)} {v}" for k, v in month.by_status.most_common())
     print(f"演示办件：{month.cases} 件（{states}）")
+    if month.cross_area:
+        print(f"跨域办：{month.cross_area} 件“{ITEM_NAME}”已由本县平台转交邻县平台，待邻县受理、办结"
+              "（决定经本县平台同步回服务站）")
     print(f"数据目录：{base}（删除该目录即可重置演示）")
     print("=" * 60, flush=True)
-    if no_serve:
-        return 0
-    try:
-        serve(app, host, port)
-    except PortUnavailable as exc:  # taken in the minute the demo was being prepared
-        print(exc.message, file=sys.stderr)
-        return 2
-    return 0
 
 
 def _taken(host: str, ports: tuple[tuple[int, str], ...]) -> str:

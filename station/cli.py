@@ -188,16 +188,18 @@ def run_command(host: str, port: int) -> None:
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", type=PORT, default=8080)
 @click.option("--hub-port", type=PORT, default=8090)
+@click.option("--peer-hub-port", type=PORT, default=8091, help="邻县县级平台（跨域办演示）的端口")
 @click.option("--no-serve", is_flag=True, help="只准备演示数据，不启动")
 @click.option("--cases", type=click.IntRange(0, 20000), default=150, show_default=True,
               help="演示月份中的办件数（已有办件的演示站保留原有办件）")
-def demo_command(data_dir: str, host: str, port: int, hub_port: int, no_serve: bool, cases: int) -> None:
+def demo_command(data_dir: str, host: str, port: int, hub_port: int, peer_hub_port: int, no_serve: bool,
+                 cases: int) -> None:
     """A ready-to-try station (and county hub) with demo users and catalog."""
     # Imported here, not at the top: it brings the whole county hub, which a station's own
     # start-up (`run`, `sync`) has no use for.
     from demo.station_and_hub import run_demo
 
-    raise SystemExit(run_demo(data_dir, host, port, hub_port, no_serve, cases))
+    raise SystemExit(run_demo(data_dir, host, port, hub_port, no_serve, cases, peer_hub_port))
 
 
 @cli.command("link", help="保存县级平台的连接设置（地址、站点编码、站点密钥），并向县级平台核对。")
