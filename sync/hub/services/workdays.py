@@ -95,7 +95,8 @@ def provisional_warning(start: dt.date | dt.datetime | None, due: dt.date | None
     A date past the last year chinese_calendar knows was counted Monday to Friday (元旦 2027 as a
     working day): the county's pages say so beside it, as the station's do (DOMAIN.md, working days).
     A stored date (a station's 法定/承诺, a 整改's) counted before the county published that year stays
-    marked: the station counts it again and says the new date in a note, the county keeps the old one.
+    marked until the station counts it again and the hub takes the new date from its note (case_view
+    ``_apply_note``); a date the county moved itself meanwhile keeps the mark.
     ``counted_now``: the date was counted just now with this calendar (the 考核时限), so it is current.
     ``counted_on``: the day the station counted the case's dates again and the hub took them
     (``HubCase.dues_counted_on``): a year published before it is in them."""
