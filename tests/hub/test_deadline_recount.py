@@ -63,9 +63,10 @@ def test_the_stations_recounted_dates_move_the_countys_lists_warnings_and_roll_u
         assert Event.get(Event.event_id == note["event_id"]).kind == events.NOTE  # the note stays for the timeline
     shown = _dates_shown(approver, case_id)
     assert "2027-01-18" in shown and "2027-01-04" in shown and "暂定" not in shown  # counted after 2027 arrived
+    assert "recount-not-taken" not in approver.get(f"/cases/{case_id}").get_data(as_text=True)  # taken: nothing to flag
 
 
-def test_a_date_the_county_moved_itself_is_not_overridden_by_the_stations_recount(hub_app, station_a,
+def test_a_date_the_county_moved_itself_is_not_overridden_by_the_stations_recount(hub_app, approver, station_a,
                                                                                   make_event) -> None:
     """The hub moved the dates on by the days the case waited for its 补正 (its own calendar): they are no
     longer the ones the station counted from, so the station's recount is kept on the case, not taken."""
@@ -94,6 +95,10 @@ def test_a_date_the_county_moved_itself_is_not_overridden_by_the_stations_recoun
         assert case.dues_counted_on is None
         [kept] = case.snapshot["recounts"]
         assert kept["committed_due"] == "2027-01-04" and kept["taken"] is False
+    page = approver.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert str(county[0]) in _dates_shown(approver, case_id)
+    said = page.split('class="recount-not-taken">')[1].split("</dd>")[0]
+    assert "承诺 2027-01-04" in said and "未采用" in said  # the clerk sees what the station counted, and why not
 
 
 def test_a_hub_one_version_behind_files_the_note_and_keeps_its_dates(hub_app, station_a, make_event,
