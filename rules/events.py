@@ -68,7 +68,14 @@ BODIES: Mapping[str, BodyShape] = {
         optional={"materials": list, "attachments": list, "authorization_signed": bool, "arrived": list},
         one_of=("materials", "attachments", "authorization_signed"),
     ),
-    NOTE: BodyShape(required={"text": str}, optional={"by": str}),
+    # ``recount``: the station counted the case's 暂定 法定/承诺 dates again when its holiday table
+    # changed (station/services/case_deadlines.py): the dates as they now stand and as the station
+    # last told them (``previous_*``), so the hub moves its own only while they are still the
+    # station's (RECOUNT_KEYS). A key of the note, not a kind of its own: a hub one version behind
+    # answers an unknown kind ``unknown_kind`` (not retryable), which would set the case's stream
+    # aside at the station; an unknown key it keeps and ignores, filing the note as before.
+    NOTE: BodyShape(required={"text": str}, optional={"by": str, "recount": dict},
+                    check=lambda body: recount_problem(body.get("recount"))),
     # ``supplied``: one {"key", "name", "supplied_as", "note"} per material the county asked for;
     # ``materials``: every material of the case as it stands now (the same rows as SUBMITTED's).
     SUPPLEMENTED: BodyShape(required={"supplied": list, "materials": list},
@@ -118,6 +125,13 @@ BODIES: Mapping[str, BodyShape] = {
 #: The kinds of a home visit's stream, filed by the hub apart from cases.
 VISIT_KINDS = (VISIT_RECORDED, VISIT_CASE_TAKEN)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: A ``case.note``'s ``recount``: each date ISO or null (a case without that line), the calendar
+#: it was counted with (``reason``: county / station / seed, ``calendar_version``), and whether a
+#: date is still 暂定 after it.
+RECOUNT_DATES = ("statutory_due", "committed_due", "previous_statutory_due", "previous_committed_due")
+RECOUNT_KEYS = BodyShape(required={"reason": str},
+                         optional={"provisional": bool, "calendar_version": str,
+                                   **{key: str for key in RECOUNT_DATES}})
 _TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 _VILLAGE = re.compile(r"\d{12}")
 
@@ -128,6 +142,31 @@ def _not_a_date(text: str) -> bool:
     except ValueError:
         return True
     return False
+
+
+def recount_problem(recount: Any) -> str | None:
+    """Why a note's ``recount`` is unusable, in Chinese; None when it is sound or absent."""
+    if recount is None:
+        return None
+    problem = _shape_problem(RECOUNT_KEYS, recount)
+    if problem:
+        return f"事件「{NOTE}」的 recount：{problem}"
+    for key in RECOUNT_DATES:
+        value = recount.get(key)
+        if value is not None and (not _DATE.fullmatch(value) or _not_a_date(value)):
+            return f"事件「{NOTE}」的 recount.{key} 应为日期（如 2027-01-04）或 null。"
+    return None
+
+
+def _shape_problem(shape: BodyShape, body: dict[str, Any]) -> str | None:
+    missing = [key for key in shape.required if body.get(key) is None]
+    if missing:
+        return f"缺少 {'、'.join(missing)}。"
+    for key, expected in (*shape.required.items(), *shape.optional.items()):
+        value = body.get(key)
+        if value is not None and not _is(value, expected):
+            return f"{key} 应为{_TYPE_WORDS[expected]}。"
+    return None
 
 
 def visit_problem(body: Mapping[str, Any]) -> str | None:

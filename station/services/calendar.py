@@ -33,10 +33,13 @@ def _table_state() -> tuple:
     )
 
 
-def _bump() -> int:
-    """Mark the table changed and count the open 暂定 deadlines again with it; return how many moved."""
+def _bump(reason: str = "station", version: str = "") -> int:
+    """Mark the table changed and count the open 暂定 deadlines again with it; return how many moved.
+
+    `reason`/`version`: whose table it is (the county's published version, the station admin's
+    edit, the package seeded at init), told to the county with each moved case's new dates."""
     Setting.set_value(VERSION_KEY, str(int(Setting.get_value(VERSION_KEY, "0") or 0) + 1))
-    return case_deadlines.recount_provisional(load_calendar())
+    return case_deadlines.recount_provisional(load_calendar(), reason, version)
 
 
 def load_calendar() -> WorkCalendar:
@@ -78,7 +81,7 @@ def seed_holidays() -> int:
             HolidayOverride.insert_many(rows[start : start + 200]).on_conflict_replace().execute()
         for year in years:
             HolidayYear.insert(year=year, source="seed").on_conflict_ignore().execute()
-        _bump()
+        _bump("seed")
     return len(rows)
 
 
@@ -105,7 +108,7 @@ def apply_hub_holidays(payload: dict) -> int:
             {"day": o.day, "is_workday": o.is_workday, "name": o.name, "source": "hub", "updated_at": now()}
             for o in days if o.day not in admin_days]).execute()
         HolidayYear.insert(year=year, source="hub", version=version, updated_at=now()).on_conflict_replace().execute()
-        return _bump()
+        return _bump("county", version)
 
 
 def set_override(day: dt.date, is_workday: bool, name: str, mark_year_known: bool = False) -> int:

@@ -14,9 +14,10 @@ from typing import Any
 
 from rules import events
 from rules.workdays import WorkCalendar
-from station.models import Case, ServiceItem
+from station.models import Case, ServiceItem, TimelineEntry
 from station.models.cases import OPEN_STATUSES
 from station.services import timeline
+from station.services.cases import decided_at
 from sync.outbox import enqueue
 
 
@@ -50,26 +51,68 @@ def _said(label: str, before: dt.date | None, after: dt.date | None, provisional
     return f"{label}由 {before.isoformat() if before else '无'} 改为 {after.isoformat() if after else '无'}{mark}"
 
 
-def recount_provisional(calendar: WorkCalendar) -> int:
+def _paused_days(case: Case, calendar: WorkCalendar) -> int:
+    """The working days the case waited for its 补正 materials, every round answered so far, counted with `calendar`.
+
+    Her bringing them moved the dates on by these days (time_lines.resume; the hub's resumed_dues the same):
+    a recount from the day of receipt alone would take that time back from the department.
+    """
+    days, asked = 0, None
+    entries = (TimelineEntry.select().where((TimelineEntry.case == case.id)
+                                            & TimelineEntry.action.in_(("county_supplement", "supplemented")))
+               .order_by(TimelineEntry.id))
+    for entry in entries:
+        if entry.action == "county_supplement":
+            payload = (entry.data or {}).get("payload") or {}
+            asked = decided_at(payload) if payload.get("decided_at") else entry.at
+        elif asked is not None:
+            if entry.at.date() > asked.date():
+                days += calendar.working_days_between(asked.date(), entry.at.date())
+            asked = None
+    return days
+
+
+def recount_provisional(calendar: WorkCalendar, reason: str = "station", version: str = "") -> int:
     """Count the open cases marked 暂定 again with `calendar`; return how many changed.
 
     Run inside the transaction that changed the table. Each changed case gets a timeline line and
-    a note to the county (the county filed the old dates with the case), so the agent who told the
-    resident a date can see that it moved.
+    a note to the county carrying the new dates (``recount``, rules/events.py): the county filed the
+    old ones with the case, and moves its own (lists, 预警, roll-up) only while they are still the
+    ones the station sent — a date the county moved itself stays the county's. `reason` says whose
+    table changed (county / station / seed), `version` the county's version of it.
     """
     changed = 0
     provisional = Case.select().where(Case.status.in_(OPEN_STATUSES) & Case.deadline_provisional)
     for case in provisional:
         now_counted = counted(case.item, case.decision, case.received_at.date(), calendar)
+        paused = _paused_days(case, calendar)
+        if paused:  # 补正 time is not counted (DOMAIN.md A.7): the dates stay moved on by it
+            for name in ("statutory", "committed"):
+                due = now_counted[f"{name}_due"]
+                if due is not None:
+                    moved = calendar.add_working_days(due, paused)
+                    now_counted[f"{name}_due"] = moved.due
+                    now_counted[f"{name}_provisional"] = now_counted[f"{name}_provisional"] or moved.provisional
+            now_counted["deadline_provisional"] = now_counted["statutory_provisional"] or now_counted["committed_provisional"]
         if all(getattr(case, name) == value for name, value in now_counted.items()):
             continue
         parts = [_said("承诺期限", case.committed_due, now_counted["committed_due"], now_counted["committed_provisional"]),
                  _said("法定期限", case.statutory_due, now_counted["statutory_due"], now_counted["statutory_provisional"])]
         firm = "" if now_counted["deadline_provisional"] else "，不再是暂定"
         text = "节假日数据已更新，期限重新计算：" + "；".join(p for p in parts if p) + firm
+        recount = {"reason": reason, "calendar_version": version or None,
+                   "provisional": now_counted["deadline_provisional"],
+                   "statutory_due": _iso(now_counted["statutory_due"]),
+                   "committed_due": _iso(now_counted["committed_due"]),
+                   "previous_statutory_due": _iso(case.statutory_due),
+                   "previous_committed_due": _iso(case.committed_due)}
         Case.update(**now_counted).where(Case.id == case.id).execute()
         timeline.record(case, "系统", "deadline_recounted", text)
-        enqueue(case.id, events.NOTE, {"text": text, "by": "系统"}, catalog_version=case.catalog_version,
-                deadline=now_counted["committed_due"])
+        enqueue(case.id, events.NOTE, {"text": text, "by": "系统", "recount": recount},
+                catalog_version=case.catalog_version, deadline=now_counted["committed_due"])
         changed += 1
     return changed
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None

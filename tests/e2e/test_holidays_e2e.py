@@ -45,3 +45,12 @@ def test_the_countys_2027_table_reaches_the_station_and_its_provisional_deadline
         assert calendar.year_known(2027) and calendar.is_workday(dt.date(2027, 2, 7))  # a Sunday worked
     shown = agent.get(f"/cases/{case.id}").get_data(as_text=True).split("<dt>承诺期限</dt>")[1].split("</dd>")[0]
     assert "2027-01-04" in shown and "暂定" not in shown
+
+    # the county moves with it: the station's note carries the new dates, the hub takes them (its lists,
+    # 预警 and roll-up), as both sides now count with the same 2027 table
+    assert not sync(linked).error
+    from sync.hub.models import HubCase
+
+    with hub.app.app_context(), hub_db.connection_context():
+        held = HubCase.get(HubCase.case_id == case.id)
+        assert (held.committed_due, held.statutory_due) == (again.committed_due, again.statutory_due)

@@ -11,6 +11,11 @@ SUBMITTED = {"case_no": "140000001001202611200001", "decision": "collected", "mo
              "applicant": {"name": "张三"}, "materials": [], "proxy": None, "bundle_code": None,
              "deadline_provisional": False, "a_key_from_a_newer_station": {"kept": True}}
 
+#: What station/services/case_deadlines.py writes when the county's 2027 table moves a case's dates.
+RECOUNT = {"reason": "county", "calendar_version": "2027.1", "provisional": False,
+           "committed_due": "2027-01-04", "previous_committed_due": "2027-01-01",
+           "statutory_due": "2027-01-19", "previous_statutory_due": "2027-01-18"}
+
 
 @pytest.mark.parametrize(
     ("kind", "payload"),
@@ -20,6 +25,8 @@ SUBMITTED = {"case_no": "140000001001202611200001", "decision": "collected", "mo
         (events.MATERIALS_UPDATED, {"authorization_signed": True}),
         (events.MATERIALS_UPDATED, {"materials": []}),
         (events.NOTE, {"text": "申请人来电询问进度", "by": "agent1"}),
+        (events.NOTE, {"text": "节假日数据已更新，期限重新计算", "by": "系统", "recount": RECOUNT}),
+        (events.NOTE, {"text": "期限重新计算", "recount": {**RECOUNT, "statutory_due": None, "previous_statutory_due": None}}),
         (events.STATUS_CHANGED, {"anything": 1}),
         ("case.from_the_future", "not even an object"),  # unknown kinds are answered elsewhere
     ],
@@ -42,6 +49,11 @@ def test_bodies_as_the_station_writes_them_pass(kind, payload):
         (events.MATERIALS_UPDATED, {"attachments": "x.pdf"}, "attachments 应为列表"),
         (events.NOTE, {"by": "agent1"}, "缺少 text"),
         (events.NOTE, {"text": 42}, "text 应为文字"),
+        (events.NOTE, {"text": "重新计算", "recount": "2027-01-04"}, "recount 应为JSON 对象"),
+        (events.NOTE, {"text": "重新计算", "recount": {**RECOUNT, "reason": None}}, "recount：缺少 reason"),
+        (events.NOTE, {"text": "重新计算", "recount": {**RECOUNT, "committed_due": "2027-02-30"}},
+         "recount.committed_due 应为日期"),
+        (events.NOTE, {"text": "重新计算", "recount": {**RECOUNT, "provisional": "否"}}, "provisional 应为true 或 false"),
     ],
 )
 def test_a_body_of_the_wrong_shape_is_refused_with_a_reason_in_chinese(kind, payload, reason):

@@ -117,3 +117,53 @@ def test_the_admin_sees_which_version_the_county_sent(app, admin):
     _county_publishes(app, [{"day": "2027-01-01", "is_workday": False, "name": "元旦"}])
     page = admin.get("/admin/holidays?year=2027").get_data(as_text=True)
     assert "2027年节假日安排由县级平台下发（版本 2027.1" in page and "县级下发" in page
+
+
+NEW_YEAR = [{"day": "2027-01-01", "is_workday": False, "name": "元旦"}]
+
+
+def _recount_note(case_id: str) -> dict:
+    [note] = OutboxEvent.select().where((OutboxEvent.case_id == case_id) & (OutboxEvent.kind == "case.note"))
+    return note.payload
+
+
+def test_the_county_is_sent_the_recounted_dates_and_the_ones_they_replace(app):
+    """The county filed 2027-01-01 with the case: the note carries the new dates themselves, not only
+    words, so the county's lists and 预警 can move with the station's (and the resident's receipt)."""
+    from rules import events
+
+    case = _taken_on_20_december(app)
+    _county_publishes(app, NEW_YEAR)
+    with app.app_context(), db.connection_context():
+        again = Case.get_by_id(case.id)
+        payload = _recount_note(case.id)
+    assert events.body_problem(events.NOTE, payload) is None
+    assert "承诺期限由 2027-01-01 改为 2027-01-04" in payload["text"]
+    assert payload["recount"] == {
+        "reason": "county", "calendar_version": "2027.1", "provisional": False,
+        "committed_due": "2027-01-04", "previous_committed_due": "2027-01-01",
+        "statutory_due": again.statutory_due.isoformat(), "previous_statutory_due": case.statutory_due.isoformat()}
+    assert again.statutory_due > case.statutory_due  # 元旦 now skipped on the 法定 line too
+
+
+def test_a_recount_keeps_the_days_the_case_waited_for_its_supplement(app):
+    """补正 time is not counted (DOMAIN.md A.7): the dates were moved on by the days she took to bring the
+    materials; counting again from the day of receipt alone would take those days back from the department."""
+    from station.services import time_lines
+
+    case = _taken_on_20_december(app)
+    asked, answered = dt.datetime(2026, 12, 22, 10, 0), dt.datetime(2026, 12, 29, 15, 0)  # 5 working days
+    with app.app_context(), db.connection_context():
+        case = Case.get_by_id(case.id)
+        # (no decided_at in the payload: the station caps it at now, and these days are still to come)
+        TimelineEntry.create(case=case, actor="县级平台", action="county_supplement", message="补正", at=asked)
+        TimelineEntry.create(case=case, actor="agent", action="supplemented", message="已补正", at=answered)
+        from station.services.calendar import load_calendar
+        assert time_lines.resume(case, asked, answered, load_calendar()) == 5
+        case.save()
+        assert case.committed_due == dt.date(2027, 1, 8)  # 2027-01-01 + 5, 元旦 still counted as a Friday
+    _county_publishes(app, NEW_YEAR)
+    with app.app_context(), db.connection_context():
+        again = Case.get_by_id(case.id)
+        assert again.committed_due == dt.date(2027, 1, 11)  # 2027-01-04 + 5 working days
+        assert _recount_note(case.id)["recount"]["committed_due"] == "2027-01-11"

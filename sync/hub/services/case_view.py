@@ -85,6 +85,13 @@ def _date_or_none(value: Any) -> str | None:
     return None
 
 
+def _day_text(value: Any) -> str | None:
+    """A due date as held (a date on a stored row, ISO text on a case first seen in this batch) as ISO text."""
+    if isinstance(value, dt.date):
+        return value.isoformat()[:10]
+    return _date_or_none(value)
+
+
 def _apply_submitted(case: CaseView, event: dict[str, Any], now: dt.datetime,
                      writes: Deferred = None) -> dict[str, Any]:
     payload = event["payload"]
@@ -275,6 +282,36 @@ def _apply_evaluated(case: CaseView, event: dict[str, Any], now: dt.datetime, wr
     return {}
 
 
+def _apply_note(case: CaseView, event: dict[str, Any], now: dt.datetime, writes: Deferred = None) -> dict[str, Any]:
+    """A note: filed for the timeline as it is. One carrying the station's recount of its 暂定 dates
+    (rules/events.py ``recount``) moves the case's 法定/承诺 dates — the lists, the 预警 and the roll-up
+    read them — but only while they are still the ones the station sent.
+
+    The county is the authority for the time limits once it holds the case: dates it moved itself
+    (the days a 补正 took, services/case_view.py ``resumed_dues``, counted with its own calendar)
+    differ from the station's ``previous_*`` and stay; the note says the station's dates all the same.
+    Each recount is kept on the case (``snapshot.recounts``) with whether it was taken.
+    """
+    recount = event["payload"].get("recount")
+    if not isinstance(recount, dict):
+        return {}
+    held = {column: _day_text(getattr(case, column)) for column in _RECOUNTED}
+    sent = {column: recount.get(f"previous_{column}") for column in _RECOUNTED}
+    taken = held == sent
+    snapshot = dict(case.snapshot or {})
+    snapshot["recounts"] = [*(snapshot.get("recounts") or []),
+                            {**recount, "at": event.get("occurred_at"), "taken": taken}]
+    if not taken:
+        return {"snapshot": snapshot}
+    counted_on = china_naive(event.get("occurred_at")) or china_naive(now)
+    return {"snapshot": snapshot, "dues_counted_on": counted_on.date(),
+            **{column: _date_or_none(recount.get(column)) for column in _RECOUNTED}}
+
+
+#: The station's dates a recount may move; the 考核时限 is the county's own (county_settings.assessed_due).
+_RECOUNTED = ("statutory_due", "committed_due")
+
+
 def apply_nothing(case: CaseView, event: dict[str, Any], now: dt.datetime,
                    writes: Deferred = None) -> dict[str, Any]:
     return {}
@@ -289,7 +326,7 @@ APPLY: dict[str, Callable[..., dict[str, Any]]] = {
     events.SUPPLEMENTED: _apply_supplemented,
     events.COMMITMENT_UNKEPT: _apply_commitment_unkept,
     events.EVALUATED: _apply_evaluated,
-    events.NOTE: apply_nothing,
+    events.NOTE: _apply_note,
     events.ORIGINALS_HANDOVER: _apply_handover,
     events.ORIGINALS_PACKED: _keep_batch,
 }

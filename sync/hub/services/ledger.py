@@ -56,8 +56,10 @@ def rows(period: Period, station: Station | None = None) -> list[LedgerRow]:
             status_text=HUB_CASE_STATUSES.get(case.status, case.status), statutory_due=case.statutory_due,
             committed_due=case.committed_due, station_name="" if station is not None else case.station.name,
             # a 2027 date counted without that year's holidays carries its * as on the station's ledger (DOMAIN.md)
-            statutory_provisional=bool(workdays.provisional_warning(case.received_time, case.statutory_due)),
-            committed_provisional=bool(workdays.provisional_warning(case.received_time, case.committed_due)),
+            statutory_provisional=bool(workdays.provisional_warning(case.received_time, case.statutory_due,
+                                                                    counted_on=case.dues_counted_on)),
+            committed_provisional=bool(workdays.provisional_warning(case.received_time, case.committed_due,
+                                                                    counted_on=case.dues_counted_on)),
             closed_at=case.closed_at,
         ))
     return out

@@ -188,10 +188,10 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
         received = case.received_time or case.created_at
         if case.committed_due:
             view.now_title = (f"正在办理，承诺 {_day(case.committed_due)} 前办结。"
-                              f"{_provisional(received, case.committed_due)}{_past(case.committed_due)}")
+                              f"{_provisional(received, case.committed_due, case.dues_counted_on)}{_past(case.committed_due)}")
         elif case.statutory_due:  # no promise was made: the law's limit, not a 承诺
             view.now_title = (f"正在办理，依法应于 {_day(case.statutory_due)} 前办结。"
-                              f"{_provisional(received, case.statutory_due)}{_past(case.statutory_due)}")
+                              f"{_provisional(received, case.statutory_due, case.dues_counted_on)}{_past(case.statutory_due)}")
         else:
             view.now_title = "正在办理，请耐心等待。"
     elif status == "rejected":
@@ -215,10 +215,10 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
         view.now_lines += [f"还需补交：{m.get('name')}{_owed_by(m.get('due_date'))}" for m in pending]
 
 
-def _provisional(received: dt.datetime | None, due: dt.date) -> str:
+def _provisional(received: dt.datetime | None, due: dt.date, counted_on: dt.date | None = None) -> str:
     """A date counted without that year's holiday calendar, said so to the resident as the clerk's pages
     mark it （暂定）: the county publishes the holidays late in the year before."""
-    if not workdays.provisional_warning(received, due):
+    if not workdays.provisional_warning(received, due, counted_on=counted_on):
         return ""
     return f"（这个日期是按周一至周五推算的，{due.year}年节假日安排公布后可能顺延。）"
 

@@ -88,14 +88,18 @@ def due_after(start: dt.date, working_days: int) -> Deadline:
     return calendar().add_working_days(start, working_days)
 
 
-def provisional_warning(start: dt.date | dt.datetime | None, due: dt.date | None, counted_now: bool = False) -> str:
+def provisional_warning(start: dt.date | dt.datetime | None, due: dt.date | None, counted_now: bool = False,
+                        counted_on: dt.date | None = None) -> str:
     """Why a due date counted from ``start`` is only provisional ("" when it is not).
 
     A date past the last year chinese_calendar knows was counted Monday to Friday (元旦 2027 as a
     working day): the county's pages say so beside it, as the station's do (DOMAIN.md, working days).
     A stored date (a station's 法定/承诺, a 整改's) counted before the county published that year stays
-    marked: the station counts it again and says the new date in a note, the county keeps the old one.
-    ``counted_now``: the date was counted just now with this calendar (the 考核时限), so it is current."""
+    marked until the station counts it again and the hub takes the new date from its note (case_view
+    ``_apply_note``); a date the county moved itself meanwhile keeps the mark.
+    ``counted_now``: the date was counted just now with this calendar (the 考核时限), so it is current.
+    ``counted_on``: the day the station counted the case's dates again and the hub took them
+    (``HubCase.dues_counted_on``): a year published before it is in them."""
     if start is None or due is None:
         return ""
     start_day = start.date() if isinstance(start, dt.datetime) else start
@@ -103,7 +107,8 @@ def provisional_warning(start: dt.date | dt.datetime | None, due: dt.date | None
     warning = built.judge(start_day, due).warning
     if warning or counted_now or due <= start_day:
         return warning
-    stale = sorted(year for year, on in published_on.items() if start_day.year <= year <= due.year and on > start_day)
+    counted = max(start_day, counted_on) if counted_on else start_day
+    stale = sorted(year for year, on in published_on.items() if start_day.year <= year <= due.year and on > counted)
     if not stale:
         return ""
     listed = "、".join(str(year) for year in stale)

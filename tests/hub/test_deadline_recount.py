@@ -1,0 +1,116 @@
+"""A station counts a case's 暂定 dates again when the year's holidays arrive and sends the new ones with its
+note (rules/events.py ``recount``): the county's lists, 预警 and roll-up move with them — but a date the
+county moved itself stays the county's, and a hub one version behind still files the note."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rules import events
+from sync.hub.extensions import db
+from sync.hub.models import Event, HubCase
+from sync.hub.services import case_view, dashboard, decisions, holidays, warnings
+from tests.fixtures.hub import case_snapshot, logged_in
+
+CSV_2027 = "day,kind,name\n2027-01-01,放假,元旦\n"
+RECEIVED = "2026-12-01T09:30:00+08:00"
+FIRST_WORKDAY = dt.date(2027, 1, 4)  # the Monday after 元旦: the old 承诺 date (1 January) is past by then
+
+
+def _recount(**dates: str | None) -> dict:
+    return {"text": "节假日数据已更新，期限重新计算：承诺期限由 2027-01-01 改为 2027-01-04", "by": "系统",
+            "recount": {"reason": "county", "calendar_version": "2027.1", "provisional": False, **dates}}
+
+
+def _taken_then_published(hub_app, station_a, make_event, **dues: str) -> str:  # noqa: ANN001
+    event = make_event(payload=case_snapshot(case_no="JR-1", received_at=RECEIVED, **dues))
+    assert station_a.results([event])[0]["status"] == "accepted"
+    with hub_app.app_context():
+        year, rows = holidays.parse_csv(CSV_2027)
+        holidays.publish(year, rows, "县级管理员")
+    return event["case_id"]
+
+
+def _dates_shown(approver, case_id: str) -> str:  # noqa: ANN001
+    page = approver.get(f"/cases/{case_id}").get_data(as_text=True)
+    return page.split("<dt>法定 / 承诺期限</dt>")[1].split("</dd>")[0]
+
+
+def test_the_stations_recounted_dates_move_the_countys_lists_warnings_and_roll_up(any_hub_app, make_station,
+                                                                                 make_event) -> None:
+    """On SQLite and PostgreSQL (the column comes with migration 0035)."""
+    hub_app = any_hub_app
+    station_a = make_station(hub_app, "ST-A", "甲村便民服务站")
+    approver = logged_in(hub_app, "clerk", "approver", "县级窗口")
+    case_id = _taken_then_published(hub_app, station_a, make_event,
+                                    committed_due="2027-01-01", statutory_due="2027-01-15")
+    with hub_app.app_context(), db.connection_context():
+        case = HubCase.get(HubCase.case_id == case_id)
+        assert dashboard.overdue_by_station(FIRST_WORKDAY, [])[case.station_id]["committed"] == 1  # the old date
+    assert "（暂定）" in _dates_shown(approver, case_id)  # counted before the county published 2027
+
+    note = make_event(case_id=case_id, seq=2, kind=events.NOTE, payload=_recount(
+        committed_due="2027-01-04", previous_committed_due="2027-01-01",
+        statutory_due="2027-01-18", previous_statutory_due="2027-01-15"))
+    assert station_a.results([note])[0]["status"] == "accepted"
+
+    with hub_app.app_context(), db.connection_context():
+        case = HubCase.get(HubCase.case_id == case_id)
+        assert (case.committed_due, case.statutory_due) == (dt.date(2027, 1, 4), dt.date(2027, 1, 18))
+        assert warnings.lines_of(case, FIRST_WORKDAY).state["committed"] == "soon"  # due that day, not overdue
+        assert dashboard.overdue_by_station(FIRST_WORKDAY, []).get(case.station_id, {}).get("committed", 0) == 0
+        assert dashboard.overdue_by_station(dt.date(2027, 1, 5), [])[case.station_id]["committed"] == 1
+        assert Event.get(Event.event_id == note["event_id"]).kind == events.NOTE  # the note stays for the timeline
+    shown = _dates_shown(approver, case_id)
+    assert "2027-01-18" in shown and "2027-01-04" in shown and "暂定" not in shown  # counted after 2027 arrived
+    assert "recount-not-taken" not in approver.get(f"/cases/{case_id}").get_data(as_text=True)  # taken: nothing to flag
+
+
+def test_a_date_the_county_moved_itself_is_not_overridden_by_the_stations_recount(hub_app, approver, station_a,
+                                                                                  make_event) -> None:
+    """The hub moved the dates on by the days the case waited for its 补正 (its own calendar): they are no
+    longer the ones the station counted from, so the station's recount is kept on the case, not taken."""
+    case_id = _taken_then_published(hub_app, station_a, make_event,
+                                    committed_due="2027-01-01", statutory_due="2027-01-15")
+    with hub_app.app_context(), db.connection_context():
+        decisions.decide(case_id, decisions.DecisionInput(kind="supplement", reason="补户口簿"), clerk="clerk",
+                         at=dt.datetime(2026, 12, 1, 2, 0))
+    answer = make_event(case_id=case_id, seq=2, kind=events.SUPPLEMENTED, payload={
+        "supplied": [{"key": "hukou_book", "name": "居民户口簿", "supplied_as": "original_seen", "note": ""}],
+        "materials": [{"key": "hukou_book", "name": "居民户口簿", "status": "provided"}],
+        "note": "", "by": "agent", "supplied_at": "2026-12-03T10:00:00+08:00"})
+    assert station_a.results([answer])[0]["status"] == "accepted"
+    with hub_app.app_context(), db.connection_context():
+        moved = HubCase.get(HubCase.case_id == case_id)
+        county = (moved.committed_due, moved.statutory_due)
+        assert county[0] > dt.date(2027, 1, 1)  # the county's own shift
+
+    note = make_event(case_id=case_id, seq=3, kind=events.NOTE, payload=_recount(
+        committed_due="2027-01-04", previous_committed_due="2027-01-01",
+        statutory_due="2027-01-18", previous_statutory_due="2027-01-15"))
+    assert station_a.results([note])[0]["status"] == "accepted"
+    with hub_app.app_context(), db.connection_context():
+        case = HubCase.get(HubCase.case_id == case_id)
+        assert (case.committed_due, case.statutory_due) == county
+        assert case.dues_counted_on is None
+        [kept] = case.snapshot["recounts"]
+        assert kept["committed_due"] == "2027-01-04" and kept["taken"] is False
+    page = approver.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert str(county[0]) in _dates_shown(approver, case_id)
+    said = page.split('class="recount-not-taken">')[1].split("</dd>")[0]
+    assert "承诺 2027-01-04" in said and "未采用" in said  # the clerk sees what the station counted, and why not
+
+
+def test_a_hub_one_version_behind_files_the_note_and_keeps_its_dates(hub_app, station_a, make_event,
+                                                                     monkeypatch) -> None:
+    """Before this change the hub knew the note as text and by: the new key must not get it refused (a
+    refused event is set aside at the station and holds up the case's later events)."""
+    monkeypatch.setitem(events.BODIES, events.NOTE, events.BodyShape(required={"text": str}, optional={"by": str}))
+    monkeypatch.setitem(case_view.APPLY, events.NOTE, case_view.apply_nothing)
+    case_id = _taken_then_published(hub_app, station_a, make_event,
+                                    committed_due="2027-01-01", statutory_due="2027-01-15")
+    note = make_event(case_id=case_id, seq=2, kind=events.NOTE, payload=_recount(
+        committed_due="2027-01-04", previous_committed_due="2027-01-01"))
+    assert station_a.results([note])[0]["status"] == "accepted"
+    with hub_app.app_context(), db.connection_context():
+        assert HubCase.get(HubCase.case_id == case_id).committed_due == dt.date(2027, 1, 1)
