@@ -154,6 +154,7 @@ def _case_page(case: HubCase, revealed: dict[str, str] | None = None) -> str:
         elsewhere=elsewhere, allowed=[] if elsewhere else decisions.allowed_decisions(
             case.status, awaiting_supply=decisions.awaiting_supply(case)),
         notes=case_search.station_notes(case_id), lines=warnings.lines_of(case, china_today()),
+        dues=warnings.dues_in_force(case),
         line_names=LINES, line_states=LINE_STATES,
         ratings=evaluations.for_case(case_id), rating_rules=rating_rules,
         remedy_ids={r.evaluation_id: r.id for r in Remedy.select().where(Remedy.case_id == case_id)},
