@@ -106,7 +106,10 @@ def cases() -> str | Response:
     last_page = max(-(-total // PAGE_SIZE), 1)  # a page past the end (an old link, a typed number) says so
     rows = case_search.group_bundles(list(query.order_by(HubCase.updated_at.desc(), HubCase.id.desc())
                                           .paginate(page, PAGE_SIZE)))
+    # 跨域办 cases past the line that another county decides: not in this list, counted apart (待办理地处理)
+    elsewhere_total = case_search.search(f, china_today(), elsewhere=True).count() if f.line else 0
     return render_template("hub/cases.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
+                           elsewhere_ids=case_search.decided_elsewhere_ids(rows), elsewhere_total=elsewhere_total,
                            last_page=last_page,
                            station_code=f.station_code, status=f.status, q=f.q, name=f.name, item=f.item_code,
                            line=f.line, id_index=f.id_index or None, items=case_search.item_choices(),
