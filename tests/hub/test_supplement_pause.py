@@ -84,3 +84,12 @@ def test_the_case_page_shows_no_note_while_no_supplement_moved_the_dates(hub_app
     page = logged_in(hub_app, "approver1", "approver", "县审批员").get(f"/cases/{case_id}").get_data(as_text=True)
     row = page.split('id="dues-in-force"', 1)[1].split("</dd>", 1)[0]
     assert "2026-12-18" in row and "2026-11-27" in row and "补正暂停" not in row
+
+
+def test_the_case_list_says_the_committed_date_is_paused_while_the_supplement_is_owed(hub_app, station_a,
+                                                                                     make_event) -> None:
+    """As the 四条线 warnings and the station's own case list say it: the date stands still, not late."""
+    _waiting_case(hub_app, station_a, make_event)
+    page = logged_in(hub_app, "approver1", "approver", "县审批员").get("/cases").get_data(as_text=True)
+    row = page.split("BZ-1", 1)[1].split("</tr>", 1)[0]
+    assert "2026-11-27" in row and "补正中（时限暂停）" in row
