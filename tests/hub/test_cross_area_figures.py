@@ -99,3 +99,49 @@ def test_the_warnings_list_the_cross_area_cases_late_at_the_handling_county_apar
     make_station(any_hub_app, "ST-Y", "西关村便民服务站")
     other = clerk.get("/numbers/warnings?days=0&station=ST-Y").get_data(as_text=True)
     assert 'id="elsewhere"' not in other and "AT-B-LATE" not in other
+
+
+def test_the_dashboard_statistics_and_case_list_count_cross_area_cases_apart_as_the_warnings_do(
+        any_hub_app, make_station, make_event) -> None:
+    """总览, 统计 and the case list's 超期 filter: a case a station here took for county B, late at B, is not
+    one of this county's overdue cases (the 四条线 warnings list it apart). Counted as the station's own,
+    the dashboard said 3 committed-line cases overdue and its link listed a case no clerk here can decide."""
+    from sync.hub.services import dashboard
+    from tests.fixtures.hub import logged_in
+
+    any_hub_app.config["AREA_CODE"] = OWN
+    today = china_today()
+    received = today - dt.timedelta(days=30)
+    past = {"received_at": f"{received.isoformat()}T09:30:00+08:00",
+            "committed_due": (today - dt.timedelta(days=3)).isoformat(),
+            "statutory_due": (today + dt.timedelta(days=30)).isoformat()}
+    station = make_station(any_hub_app, "ST-X", "东关村便民服务站")
+    own = make_event(payload=case_snapshot(case_no="OWN-LATE", query_code="OWN001", **past))
+    at_b = make_event(payload=case_snapshot(case_no="AT-B-LATE", query_code="ATB001", handling_area=HANDLING,
+                                            handling_area_name="邻县民政局", received_area="141081102201", **past))
+    here = make_event(payload=case_snapshot(case_no="HERE-LATE", query_code="HER001", handling_area=OWN,
+                                            handling_area_name="示范县民政局", received_area="141081102201", **past))
+    assert {r["status"] for r in station.results([own, at_b, here])} == {"accepted"}
+    with any_hub_app.app_context(), db.connection_context():
+        peers.add_peer(HANDLING, "邻县县级平台", "http://county-b.example", "HUB141081", "s" * 32)
+        dashboard._kept.forget()
+        statistics._kept.forget()
+        row = next(r for r in dashboard.rows(today, dark_hours=24, queue_age_warn_hours=24)
+                   if r.health.station.code == "ST-X")
+        assert (row.overdue["committed"], row.elsewhere["committed"]) == (2, 1)
+        assert (row.overdue["statutory"], row.elsewhere["statutory"]) == (0, 0)
+        stats = statistics._compute(Period("range", received, today), today, None)
+        assert next(f for f in stats.on_time if f.line == "committed").open_overdue == 2
+        assert [overdue for _name, _cases, overdue, _rate in stats.ranking] == [2]
+        one = statistics._compute(Period("range", received, today), today, Station.get(Station.code == "ST-X"))
+        assert next(f for f in one.on_time if f.line == "committed").open_overdue == 2
+    clerk = logged_in(any_hub_app, "a-clerk", "approver", "示范县窗口")
+    board = clerk.get("/numbers/").get_data(as_text=True)
+    assert "待办理地处理 1" in board.split('id="station-dashboard"', 1)[1]
+    listed = clerk.get("/cases?line=committed").get_data(as_text=True)
+    assert "OWN-LATE" in listed and "HERE-LATE" in listed and "AT-B-LATE" not in listed
+    assert "共 2 件" in listed and "另有跨域办件 1 件已承诺时限" in listed
+    every = clerk.get("/cases").get_data(as_text=True)
+    row_b = re.search(r"<tr>(?:(?!</tr>).)*AT-B-LATE.*?</tr>", every, re.S).group(0)
+    row_own = re.search(r"<tr>(?:(?!</tr>).)*OWN-LATE.*?</tr>", every, re.S).group(0)
+    assert "待办理地处理" in row_b and "待办理地处理" not in row_own

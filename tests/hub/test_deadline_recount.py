@@ -63,6 +63,7 @@ def test_the_stations_recounted_dates_move_the_countys_lists_warnings_and_roll_u
         assert Event.get(Event.event_id == note["event_id"]).kind == events.NOTE  # the note stays for the timeline
     shown = _dates_shown(approver, case_id)
     assert "2027-01-18" in shown and "2027-01-04" in shown and "暂定" not in shown  # counted after 2027 arrived
+    assert "补正暂停" not in shown  # moved by the station's new holiday table, not by a 补正 pause
     assert "recount-not-taken" not in approver.get(f"/cases/{case_id}").get_data(as_text=True)  # taken: nothing to flag
 
 

@@ -61,3 +61,35 @@ def test_the_due_dates_move_on_by_the_working_days_waited_when_the_materials_arr
         assert _committed_overdue(case.station_id, AFTER) == 0
         assert _committed_overdue(case.station_id, dt.date(2026, 12, 3)) == 1
         assert warnings.lines_of(case, dt.date(2026, 12, 3)).state["committed"] == "overdue"
+
+
+def test_the_case_page_shows_the_due_dates_in_force_after_the_supplement(hub_app, station_a, make_event) -> None:
+    case_id = _waiting_case(hub_app, station_a, make_event)
+    answer = make_event(case_id=case_id, seq=2, kind="case.supplemented", payload={
+        "supplied": [{"key": "hukou_book", "name": "居民户口簿", "supplied_as": "original_seen", "note": ""}],
+        "materials": [{"key": "hukou_book", "name": "居民户口簿", "status": "provided"}],
+        "note": "", "by": "agent", "supplied_at": ANSWERED})
+    assert station_a.results([answer])[0]["status"] == "accepted"
+    page = logged_in(hub_app, "approver1", "approver", "县审批员").get(f"/cases/{case_id}").get_data(as_text=True)
+    row = page.split('id="dues-in-force"', 1)[1].split("</dd>", 1)[0]
+    # the dates every other page counts with (四条线 on the same page, warnings, search), the station's beside them
+    assert row.index("2026-12-23") < row.index("原 2026-12-18") < row.index("2026-12-02") < row.index("原 2026-11-27")
+    assert row.count("补正暂停 3 个工作日") == 2
+    four_lines = page.split('id="four-lines"', 1)[1].split("</dd>", 1)[0]
+    assert "2026-12-23" in four_lines and "2026-12-02" in four_lines
+
+
+def test_the_case_page_shows_no_note_while_no_supplement_moved_the_dates(hub_app, station_a, make_event) -> None:
+    case_id = _waiting_case(hub_app, station_a, make_event)
+    page = logged_in(hub_app, "approver1", "approver", "县审批员").get(f"/cases/{case_id}").get_data(as_text=True)
+    row = page.split('id="dues-in-force"', 1)[1].split("</dd>", 1)[0]
+    assert "2026-12-18" in row and "2026-11-27" in row and "补正暂停" not in row
+
+
+def test_the_case_list_says_the_committed_date_is_paused_while_the_supplement_is_owed(hub_app, station_a,
+                                                                                     make_event) -> None:
+    """As the 四条线 warnings and the station's own case list say it: the date stands still, not late."""
+    _waiting_case(hub_app, station_a, make_event)
+    page = logged_in(hub_app, "approver1", "approver", "县审批员").get("/cases").get_data(as_text=True)
+    row = page.split("BZ-1", 1)[1].split("</tr>", 1)[0]
+    assert "2026-11-27" in row and "补正中（时限暂停）" in row

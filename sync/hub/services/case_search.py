@@ -1,5 +1,9 @@
 """The county's case search: exact numbers (query code, case number, ID number by its blind
-index), applicant name, item, station, state and deadline line; 一件事 items kept together."""
+index), applicant name, item, station, state and deadline line; 一件事 items kept together.
+
+The 超期 filter lists this county's own overdue cases, as the dashboard counts them: a 跨域办 case
+another county decides is 待办理地处理 (``decisions.elsewhere_condition``), counted apart
+(:func:`search` with ``elsewhere``) and labelled so in the list, as the 四条线 warnings show it."""
 
 from __future__ import annotations
 
@@ -17,10 +21,9 @@ from rules.privacy import typed_number
 from rules.time_lines import LINES
 from sync.hub.extensions import key_ring
 from sync.hub.models import Event, HubCase, Station
-from sync.hub.services import personal, stations
+from sync.hub.services import decisions, personal, stations
 from sync.hub.services.errors import ValidationError
-from sync.hub.services.statistics import DUE_COLUMNS
-from sync.hub.services.tally import OPEN
+from sync.hub.services.statistics import overdue_condition
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,11 @@ def id_index_arg(value: str) -> str:
     return value if _BLIND_INDEX.match(value or "") else ""
 
 
-def search(f: CaseSearch, today: dt.date) -> ModelSelect:
-    """The matching cases (unordered); a bad choice is refused in Chinese."""
+def search(f: CaseSearch, today: dt.date, *, elsewhere: bool = False) -> ModelSelect:
+    """The matching cases (unordered); a bad choice is refused in Chinese.
+
+    With a 超期 line, this county's own overdue cases; with ``elsewhere`` too, only the 跨域办 cases
+    past that line that another county decides (待办理地处理) — never both in one list."""
     if f.status and f.status not in HUB_CASE_STATUSES:
         raise ValidationError("请从列表中选择状态。")
     if f.line and f.line not in LINES:
@@ -76,11 +82,19 @@ def search(f: CaseSearch, today: dt.date) -> ModelSelect:
         query = query.where(HubCase.station == station)
     if f.status:
         query = query.where(HubCase.status == f.status)
-    if f.line:
-        due = DUE_COLUMNS[f.line]
-        paused = (HubCase.status == "supplement") & HubCase.supplied_at.is_null()  # 补正: its clock stopped
-        query = query.where(HubCase.status.in_(OPEN) & ~paused & due.is_null(False) & (due < today))
+    if f.line:  # 补正: its clock stopped; 跨域办 decided elsewhere: not this county's overdue case
+        apart = decisions.elsewhere_condition()
+        query = query.where(overdue_condition(f.line, today) & (apart if elsewhere else ~apart))
     return query
+
+
+def decided_elsewhere_ids(rows: list[HubCase]) -> set[int]:
+    """Which of a page's cases another county decides (跨域办, labelled 待办理地处理 in the list): one query."""
+    ids = [case.id for case in rows if case.handling_area]
+    if not ids:
+        return set()
+    return {case_id for (case_id,) in HubCase.select(HubCase.id).join(Station)
+            .where(HubCase.id.in_(ids) & decisions.elsewhere_condition()).tuples()}
 
 
 def group_bundles(rows: list[HubCase]) -> list[HubCase]:

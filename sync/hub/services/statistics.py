@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from peewee import Case as SqlCase
-from peewee import fn
+from peewee import Expression, fn
 
 from rules.labels import HUB_CASE_STATUSES, MODES
 from rules.periods import Period
@@ -30,13 +30,51 @@ from rules.statistics import (
 from rules.time_lines import LINES
 from sync.hub.china_time import CHINA_OFFSET, CHINA_TZ
 from sync.hub.models import HubCase, HubEvaluation, Station, TallyView
-from sync.hub.services import county_settings, tally
+from sync.hub.services import county_settings, decisions, tally
 from sync.hub.services.kept import Kept
 
 CACHE_SECONDS = 120.0
 _kept: Kept[Statistics] = Kept(CACHE_SECONDS, most=64)
 DUE_COLUMNS = {"statutory": HubCase.statutory_due, "committed": HubCase.committed_due,
                "assessed": HubCase.assessed_due}
+
+
+def overdue_condition(line: str, today: dt.date) -> Expression:
+    """An open case past ``line`` today, as the roll-up counts one (``open:<line>``, tally.figures).
+
+    A case waiting for its 补正 materials is not: its clock stopped (DOMAIN.md A.7). The case list's
+    超期 filter and the dashboard's cases outside the roll-up count with this same condition.
+    """
+    due = DUE_COLUMNS[line]
+    paused = (HubCase.status == "supplement") & HubCase.supplied_at.is_null()
+    return HubCase.status.in_(tally.OPEN) & ~paused & due.is_null(False) & (due < today)
+
+
+def elsewhere_overdue(today: dt.date, *, station: Station | None = None,
+                      period: Period | None = None) -> dict[int, dict[str, int]]:
+    """Per station, its 跨域办 cases another county decides that are past each line today (待办理地处理).
+
+    The roll-up counts them among the station's open cases: it cannot know which counties are
+    linked, and another county's clerks decide them (``decisions.elsewhere_condition``). The pages
+    counting this county's own overdue cases (总览, statistics) take these out and show them apart,
+    as the 四条线 warnings list them. ``period``: only cases received in it (China days), as the
+    statistics count; without, every case (the dashboard). Few rows: ``handling_area`` is indexed
+    only where set.
+    """
+    query = (HubCase.select(HubCase.station, *[_sum(overdue_condition(line, today)) for line in LINES])
+             .join(Station).where(decisions.elsewhere_condition() & HubCase.status.in_(tally.OPEN)))
+    if station is not None:
+        query = query.where(HubCase.station == station.id)
+    if period is not None:
+        query = query.where((HubCase.received_time >= dt.datetime.combine(period.start, dt.time()))
+                            & (HubCase.received_time < dt.datetime.combine(period.end + dt.timedelta(days=1),
+                                                                           dt.time())))
+    found = {}
+    for station_id, *values in query.group_by(HubCase.station).tuples():
+        counts = {line: int(v or 0) for line, v in zip(LINES, values, strict=True)}
+        if any(counts.values()):
+            found[station_id] = counts
+    return found
 
 
 def _counted(key: str, title: str, pairs) -> Counted:  # noqa: ANN001
@@ -79,7 +117,7 @@ def _compute(period: Period, today: dt.date, station: Station | None) -> Statist
     stations = {s.id: s.name for s in Station.select(Station.id, Station.name)}
     kinds = [(*_kind(label), n) for label, n in sums.get("kind", {}).items()]
     if station is None:
-        per_station = _per_station(in_period, today)
+        per_station = _per_station(in_period, today, elsewhere_overdue(today, period=period))
         agents = [(f"{a or '—'}（{stations.get(s, s)}）", n) for s, a, n in _agents(in_period)]
     else:
         agents = [(a or "—", n) for a, n in sums.get("agent", {}).items()]
@@ -91,8 +129,11 @@ def _compute(period: Period, today: dt.date, station: Station | None) -> Statist
         _counted("mode", "按办理方式", [(MODES.get(m, m or "—"), c) for _s, m, _d, c in kinds]),
         _counted("decision", "按收件结果", [(DECISION_CLASSES[d], c) for _s, _m, d, c in kinds]),
     ])
+    # 跨域办 cases another county decides are not this county's overdue (待办理地处理, as the warnings list them)
+    elsewhere = elsewhere_overdue(today, station=station, period=period)
     stats.on_time = [OnTime(line, title, _one(sums, f"on_time:{line}"), _one(sums, f"late:{line}"),
-                            _overdue(sums, line, today)) for line, title in LINES.items()]
+                            _overdue(sums, line, today) - sum(e[line] for e in elsewhere.values()))
+                     for line, title in LINES.items()]
     total_d, on_d, late_d = (_one(sums, f"deferred_{k}") for k in ("total", "on_time", "late"))
     # which outstanding materials are past their date is not kept at the county: shown as —
     stats.deferred = Deferred(total_d, on_d, late_d, total_d - on_d - late_d, None)
@@ -132,8 +173,11 @@ def _overdue(sums: dict[str, dict[str, int]], line: str, today: dt.date) -> int:
     return sum(n for due, n in sums.get(f"open:{line}", {}).items() if due < today.isoformat())
 
 
-def _per_station(in_period, today: dt.date) -> dict[int, tuple[int, int, int, int]]:  # noqa: ANN001
-    """Each station's count and committed line over the period: (cases, on time, late, open overdue today)."""
+def _per_station(in_period, today: dt.date,  # noqa: ANN001
+                 elsewhere: dict[int, dict[str, int]]) -> dict[int, tuple[int, int, int, int]]:
+    """Each station's count and committed line over the period: (cases, on time, late, open overdue today).
+
+    ``elsewhere``: each station's 跨域办 cases overdue at the handling county, not counted as its own."""
     def figure(name: str, condition=None) -> fn:  # noqa: ANN001
         hit = TallyView.figure == name
         return _sum_n(hit & condition if condition is not None else hit)
@@ -143,7 +187,12 @@ def _per_station(in_period, today: dt.date) -> dict[int, tuple[int, int, int, in
              .where(TallyView.figure.in_(("cases", "on_time:committed", "late:committed", "open:committed"))
                     & in_period & (TallyView.station_id != tally.COUNTY))
              .group_by(TallyView.station_id).tuples())
-    return {row[0]: tuple(int(v) for v in row[1:]) for row in query if row[1]}
+    found = {}
+    for station_id, cases, on_n, late_n, overdue_n in query:
+        if cases:
+            found[station_id] = (int(cases), int(on_n), int(late_n),
+                                 int(overdue_n) - elsewhere.get(station_id, {}).get("committed", 0))
+    return found
 
 
 def _agents(in_period) -> list[tuple[int, str, int]]:  # noqa: ANN001

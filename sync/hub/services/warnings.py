@@ -54,6 +54,46 @@ def lines_of(case: HubCase, today: dt.date, warn_days: int = DEFAULT_WARN_DAYS) 
     return FourLines(due, state, measured.used_days, measured.closed)
 
 
+@dataclass(frozen=True)
+class DueInForce:
+    """A 法定 or 承诺 due date as every page counts it (the case's column), and why it moved."""
+
+    due: dt.date | None
+    original: dt.date | None  # the station's date, when 补正 moved it later; else None
+    paused_days: int  # working days the clock stood still for 补正 (DOMAIN.md A.7)
+
+
+def dues_in_force(case: HubCase) -> dict[str, DueInForce]:
+    """The case's 法定/承诺 due dates in force, each with the station's original when 补正 moved it.
+
+    The case's columns are the one source (the 四条线, warnings, roll-up, search, ledger and the
+    resident's page read them); the snapshot keeps the date the station sent, which the case page
+    shows beside it so the clerk sees how far the 补正 pause moved it (``case_view.resumed_dues``).
+    """
+    snapshot = case.snapshot or {}
+    calendar = workdays.calendar()
+    # a station's recount the county took (case_view._apply_note) is the date it sent last: a holiday
+    # table's change, not a 补正 pause
+    taken = [r for r in snapshot.get("recounts") or [] if isinstance(r, dict) and r.get("taken")]
+    found = {}
+    for line, column in (("statutory", "statutory_due"), ("committed", "committed_due")):
+        due = _as_date(getattr(case, column))
+        sent = _as_date(taken[-1].get(column) if taken else snapshot.get(column))
+        moved = due is not None and sent is not None and due > sent
+        found[line] = DueInForce(due, sent if moved else None,
+                                 calendar.working_days_between(sent, due) if moved else 0)
+    return found
+
+
+def _as_date(value: object) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
 def _earliest(columns: list[Node]) -> Node:
     """The earliest of some due-date columns, NULLs skipped (the same on SQLite and PostgreSQL)."""
     earliest = columns[0]

@@ -106,7 +106,10 @@ def cases() -> str | Response:
     last_page = max(-(-total // PAGE_SIZE), 1)  # a page past the end (an old link, a typed number) says so
     rows = case_search.group_bundles(list(query.order_by(HubCase.updated_at.desc(), HubCase.id.desc())
                                           .paginate(page, PAGE_SIZE)))
+    # 跨域办 cases past the line that another county decides: not in this list, counted apart (待办理地处理)
+    elsewhere_total = case_search.search(f, china_today(), elsewhere=True).count() if f.line else 0
     return render_template("hub/cases.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
+                           elsewhere_ids=case_search.decided_elsewhere_ids(rows), elsewhere_total=elsewhere_total,
                            last_page=last_page,
                            station_code=f.station_code, status=f.status, q=f.q, name=f.name, item=f.item_code,
                            line=f.line, id_index=f.id_index or None, items=case_search.item_choices(),
@@ -154,6 +157,7 @@ def _case_page(case: HubCase, revealed: dict[str, str] | None = None) -> str:
         elsewhere=elsewhere, allowed=[] if elsewhere else decisions.allowed_decisions(
             case.status, awaiting_supply=decisions.awaiting_supply(case)),
         notes=case_search.station_notes(case_id), lines=warnings.lines_of(case, china_today()),
+        dues=warnings.dues_in_force(case),
         line_names=LINES, line_states=LINE_STATES,
         ratings=evaluations.for_case(case_id), rating_rules=rating_rules,
         remedy_ids={r.evaluation_id: r.id for r in Remedy.select().where(Remedy.case_id == case_id)},
