@@ -203,3 +203,18 @@ def test_retention_takes_her_reason_out_of_the_timeline_and_keeps_who_asked(data
     withdrawal.withdraw(case, _agent(), REASON, "proxy")
     entry = TimelineEntry.get((TimelineEntry.case == case.id) & (TimelineEntry.action == "withdrawn"))
     assert free_text.timeline_line_without_text(entry) == "撤回申请（代办人提出）" + free_text.CLEARED
+
+
+def test_the_resident_gets_a_paper_confirmation_naming_who_asked_and_her_reason_masked(database):
+    from station.services import paper
+    from tests.fixtures.pdf import flat, pdftotext
+
+    case = _take()
+    assert "withdrawal" not in [d.key for d in paper.applicable_documents(case)]
+    withdrawal.withdraw(case, _agent(), REASON, "proxy")
+    case = cases.get_case(case.id)
+    assert "withdrawal" in [d.key for d in paper.applicable_documents(case)]
+    pdf, title = paper.render(case, "withdrawal", _agent())
+    text = flat(pdftotext(pdf))
+    assert title == "撤回申请确认单" and flat("经代办人提出") in text
+    assert flat("儿子已在市里办好，不再需要，联系电话139****5678") in text and "13912345678" not in text
