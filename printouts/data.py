@@ -153,6 +153,9 @@ class CaseDoc:
     supplement_at: datetime | None = None
     rejected_at: datetime | None = None  # when the department decided 不予受理 (set only for a case it refused)
     rejected_reason: str = ""  # its reason, as the county sent it (may hold numbers: builders mask them)
+    withdrawn_at: datetime | None = None  # when the applicant withdrew her application (set only then)
+    withdrawn_reason: str = ""  # her reason, as the station recorded it (may hold numbers: builders mask them)
+    withdrawn_by: str = ""  # who asked, in words (申请人本人 / 代办人)
     result: str | None = None  # "approved" / "denied" / None
     result_text: str = ""  # licence number, decision summary, reason for denial
     completed_at: datetime | None = None

@@ -461,6 +461,32 @@ def rejection_notice(station: StationInfo, case: CaseDoc, layout: str | Layout =
                      sealed_by=f"告知单位：{station.name}")
 
 
+# --- 撤回申请 ------------------------------------------------------------------------------
+
+def withdrawal_confirmation(station: StationInfo, case: CaseDoc, layout: str | Layout = "a4") -> bytes:
+    """撤回申请确认单: the resident's paper saying her application was withdrawn at her request, and why.
+
+    An elderly resident who changed her mind keeps it against a later call or a second application:
+    it says the case ended at her wish, not refused, and that she may apply again.
+    """
+    title = "撤回申请确认单"
+    b, story = _start(station, case, title, layout)
+    when = fmt_datetime(case.withdrawn_at) if case.withdrawn_at else ""
+    who = case.withdrawn_by or "申请人"
+    reason = mask_numbers_in(case.withdrawn_reason) or "未写明"
+    # no 办结时限 rows: the case has ended, and a date on it would read as a promise still running
+    rows: list[Row] = [*_item_rows(case), *_applicant_rows(case), *_contact_rows(station, case)]
+    story += [b.p(f"申请人{case.applicant_name}：您于{fmt_datetime(case.received_at)}申请办理“{case.item_name}”事项，"
+                  f"经{who}提出，本站已于{when}登记撤回该申请，本次办理结束。"),
+              b.p("撤回原因", b.s.heading), b.p(reason), b.space(1.5), b.kv_table(rows)]
+    story += _note_list(b, "须知", [
+        "撤回申请不是不予受理；今后需要时，可以重新申请，本站可协助办理。",
+        "已提交的申请材料原件，可凭本确认单到本站领回；已转交办理部门的，本站协助取回。",
+        "如撤回并非本人意愿，请尽快拨打咨询电话联系本站。"])
+    return _sign_off(b, story, station, case, title, ["申请人（代理人）签字：", _DATE_LINE],
+                     sealed_by=f"经办单位：{station.name}")
+
+
 # --- 办结 / 领取通知 ------------------------------------------------------------------------
 
 def _outcome(case: CaseDoc) -> str:

@@ -25,6 +25,7 @@ from printouts.documents import (
     rejection_notice,
     supplement_notice,
     supplement_receipt,
+    withdrawal_confirmation,
 )
 
 
@@ -75,6 +76,8 @@ PRINTABLE_DOCUMENTS: dict[str, PrintableDocument] = {
     "supplement": PrintableDocument("补正材料通知书", supplement_notice,
                                     lambda case: bool(case.supplement_items or case.supplement_reason)),
     "rejection": PrintableDocument("不予受理告知书", rejection_notice, lambda case: case.rejected_at is not None),
+    "withdrawal": PrintableDocument("撤回申请确认单", withdrawal_confirmation,
+                                    lambda case: case.withdrawn_at is not None),
     "completion": PrintableDocument("办结及领取通知书", completion_notice, lambda case: case.result is not None),
     "supplement_receipt": PrintableDocument("补正材料收取凭证", supplement_receipt,
                                             lambda case: case.supplied_at is not None),

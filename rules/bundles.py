@@ -18,6 +18,7 @@ PROGRESS: tuple[str, ...] = (
     "collected",  # at the station, going up
     "submitted",  # at the county, not yet accepted
     "accepted",
+    "withdrawn",  # final: the applicant withdrew it
     "rejected",  # final: refused
     "completed",
     "delivered",

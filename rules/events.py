@@ -28,6 +28,9 @@ EVALUATED = "case.evaluated"  # 好差评
 ORIGINALS_HANDOVER = "case.originals_handover"  # 物料流转: the case's papers changed hands in a transfer batch
 ORIGINALS_PACKED = "case.originals_packed"  # 物料流转: the case's papers went into a transfer batch (its lines)
 COMMITMENT_UNKEPT = "case.commitment_unkept"  # a deferred material's promised date passed without it
+WITHDRAWN = "case.withdrawn"  # the applicant withdrew her application (撤回申请) before the county decided
+#: Who asked for a withdrawal (``requested_by``): labels.WITHDRAW_REQUESTERS words them.
+WITHDRAW_REQUESTERS = ("applicant", "proxy")
 # 上门服务: a visit's own stream (``case_id`` is the visit's id, not a case's): recorded once, then a
 # ``visit.case_taken`` per case taken during it. The hub files them apart from cases (no HubCase).
 VISIT_RECORDED = "visit.recorded"
@@ -110,6 +113,11 @@ BODIES: Mapping[str, BodyShape] = {
     # learned; ``materials``: every material of the case as it stands now.
     COMMITMENT_UNKEPT: BodyShape(required={"key": str, "name": str, "due_date": str, "note": str},
                                  optional={"by": str, "recorded_at": str, "materials": list}),
+    # ``reason``: the resident's words (free text); ``requested_by``: one of WITHDRAW_REQUESTERS;
+    # ``withdrawn_at``: ISO date-time with offset, when the station recorded it.
+    WITHDRAWN: BodyShape(required={"reason": str, "requested_by": str},
+                         optional={"by": str, "withdrawn_at": str},
+                         check=lambda body: withdrawal_problem(body)),
     # Not yet written by the station: the hub keeps the body whole on the case.
     STATUS_CHANGED: BodyShape(),
     # ``resident``: {"name", "phone", "address"} in full (the hub seals them); ``visited_on`` ISO date;
@@ -189,6 +197,19 @@ def visit_problem(body: Mapping[str, Any]) -> str | None:
     if not (resident.get("name") or "").strip() or not body["staff"].strip():
         return f"事件「{kind}」须写明服务对象姓名和上门人员。"
     return None
+
+def withdrawal_problem(body: Mapping[str, Any]) -> str | None:
+    """Why a ``case.withdrawn`` body is unusable beyond its shape, in Chinese; None when it is sound.
+
+    The county shows the reason to its clerk and the requester on the case: an empty reason or an
+    unknown requester would be a withdrawal nobody can account for.
+    """
+    if not body["reason"].strip():
+        return f"事件「{WITHDRAWN}」须写明撤回原因。"
+    if body["requested_by"] not in WITHDRAW_REQUESTERS:
+        return f"事件「{WITHDRAWN}」的 requested_by 应为 {' 或 '.join(WITHDRAW_REQUESTERS)}。"
+    return None
+
 
 #: 只提交一次: what a material row may say it relied on, and the keys each must carry. ``reused``: the
 #: earlier verification of a material kept for the resident (who, where, when, under which case);

@@ -45,12 +45,14 @@ CASE_STATUSES: Mapping[str, str] = {
     "rejected": "不予受理",
     "completed": "已办结",
     "delivered": "已送达",
+    "withdrawn": "已撤回",  # the applicant withdrew her application before the county decided (撤件)
 }
 
 #: HubCase.status at the county: the county's own statuses share the station's words.
 HUB_CASE_STATUSES: Mapping[str, str] = {
     "submitted": "待受理",
-    **{status: CASE_STATUSES[status] for status in ("accepted", "supplement", "rejected", "completed", "delivered")},
+    **{status: CASE_STATUSES[status] for status in ("accepted", "supplement", "rejected", "completed", "delivered",
+                                                           "withdrawn")},
     "not_collected": "未收件（仅备案）",
 }
 
@@ -96,6 +98,9 @@ NOT_HANDED_IN: frozenset[str] = frozenset({"missing", "not_applicable", "in_bund
 #: CaseMaterial.supplied_as: how a material was handed in after intake (补正 or a 容缺 arrival).
 SUPPLY_FORMS: Mapping[str, str] = {
     "original_seen": "原件已核验", "copy": "复印件", "scan": "已上传扫描件", "not_applicable": "不适用"}
+
+#: Who asked the station to withdraw an application (撤回申请).
+WITHDRAW_REQUESTERS: Mapping[str, str] = {"applicant": "申请人本人", "proxy": "代办人"}
 
 #: Who collected a result at the window.
 COLLECTOR_KINDS: Mapping[str, str] = {"applicant": "申请人本人", "authorised": "受委托人"}
@@ -154,6 +159,7 @@ EVENT_KINDS: Mapping[str, str] = {
     events.ORIGINALS_HANDOVER: "原件交接",
     events.ORIGINALS_PACKED: "原件装批",
     events.COMMITMENT_UNKEPT: "承诺未履行",
+    events.WITHDRAWN: "撤回申请",
     events.VISIT_RECORDED: "上门服务登记",
     events.VISIT_CASE_TAKEN: "上门服务收件",
 }
@@ -237,6 +243,7 @@ TABLES: Mapping[str, Mapping[str, str]] = {
     "modes": MODES,
     "case_statuses": CASE_STATUSES,
     "hub_case_statuses": HUB_CASE_STATUSES,
+    "withdraw_requesters": WITHDRAW_REQUESTERS,
     "intake_decisions": INTAKE_DECISIONS,
     "county_decisions": COUNTY_DECISIONS,
     "results": RESULTS,

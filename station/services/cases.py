@@ -366,11 +366,17 @@ def apply_county_status(case_id: str, payload: dict[str, Any]) -> Case | None:
         raise DomainError(f"县级平台返回了未知状态：{status}")
     # A result already handed over stays 已送达: a restored station pulls the county's decisions
     # anew (受理, 办结) after replaying the lost PC's handover, and they must not undo it.
-    if case.status != "delivered":
+    # A case the resident withdrew stays 已撤回 under a 受理/补正 the county took before her withdrawal
+    # reached it (the hub then applies the withdrawal: services/withdrawal.py); a final decision
+    # (办结, 不予受理) the county took first stands, and the hub keeps the late withdrawal as a note.
+    was_withdrawn = case.status == "withdrawn"
+    withdrawn_first = was_withdrawn and status not in FINAL_COUNTY_DECISIONS
+    if case.status != "delivered" and not withdrawn_first:
         case.status = status
     case.hub_case_no = payload.get("hub_case_no") or case.hub_case_no
-    case.status_reason = payload.get("reason") or ""
-    if status == "supplement":
+    if not withdrawn_first:  # her reason for withdrawing stays the case's reason
+        case.status_reason = payload.get("reason") or ""
+    if status == "supplement" and not withdrawn_first:
         entries = payload.get("supplement_items") or []
         case.supplement_items = _supplement_names(entries)
         case.supplement_keys = [str(entry["key"]) for entry in entries if isinstance(entry, dict) and entry.get("key")]
@@ -384,9 +390,22 @@ def apply_county_status(case_id: str, payload: dict[str, Any]) -> Case | None:
         case.closed_at = decided_at(payload)
     case.updated_at = now()
     case.save()
-    timeline.record(case, f"县级平台 {county_person(payload, 'clerk')}".strip(), f"county_{status}", county_status_message(status, payload),
+    message = county_status_message(status, payload)
+    if withdrawn_first:
+        message += WITHDRAWN_FIRST
+    elif was_withdrawn:
+        message += DECIDED_FIRST
+    timeline.record(case, f"县级平台 {county_person(payload, 'clerk')}".strip(), f"county_{status}", message,
                     {"payload": payload})
     return case
+
+
+#: The county's final decisions: taken before a withdrawal reached the county, they stand over it.
+FINAL_COUNTY_DECISIONS = ("completed", "rejected")
+#: Said after a county decision the station received for a case the resident had already withdrawn.
+WITHDRAWN_FIRST = "（县级在收到撤回申请前作出；申请人已撤回申请，办件仍为已撤回）"
+#: Said after a final county decision that arrived for a case the station had recorded as withdrawn.
+DECIDED_FIRST = "（县级在收到撤回申请前已作出决定，撤回申请未生效，请告知申请人）"
 
 
 def _supplement_names(entries: list[Any]) -> list[str]:

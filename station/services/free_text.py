@@ -42,6 +42,7 @@ _KEPT_PART = {
     "remedy_closed": re.compile(r"(.*?)：", re.S),  # services/evaluations.apply_remedy: "…已办结：{closing note}"
     "evaluated": re.compile(r"([^：]*：[^：]*)：", re.S),  # services/evaluations._words: "评价（…）：满意，…：{words}"
     "sms_not_sent": re.compile(r"(.*?)：【", re.S),  # services/sms: the text not sent may quote the county's reason
+    "withdrawn": re.compile(r"(.*?提出）)：", re.S),  # services/withdrawal.withdraw: "撤回申请（…提出）：{reason}"
     "delivered": re.compile(r"(.*?)，寄至 ", re.S),  # services/follow_up.handover_summary: "…，EMS …，寄至 {address}"
 }
 

@@ -66,7 +66,9 @@ def _texts(case: Case) -> dict[str, Text]:
     for key, value in (case.form_values or {}).items():
         if key in labels:  # the page shows a value only under its field's label
             found[f"{FORM}/{key}"] = Text(labels[key], f"表单“{labels[key]}”", key, "" if value is None else str(value))
-    county = (("status_reason", "县级说明", case.status_reason), ("result_text", "办结结果说明", case.result_text))
+    # a withdrawn case's status_reason holds the resident's own reason for withdrawing (services/withdrawal.py)
+    reason_title = "撤回原因" if case.status == "withdrawn" else "县级说明"
+    county = (("status_reason", reason_title, case.status_reason), ("result_text", "办结结果说明", case.result_text))
     for head, title, value in county:
         if value:  # the county's words: they may quote a resident's number
             found[head] = Text(title, title, "note", value)

@@ -27,7 +27,7 @@ from printouts.layout import Layout, with_margin
 from printouts.registry import PRINTABLE_DOCUMENTS
 from printouts.registry import applicable_documents as _applicable
 from printouts.text import fmt_date, hand_write_line, undrawable
-from rules.labels import CASE_STATUSES, NOT_HANDED_IN
+from rules.labels import CASE_STATUSES, NOT_HANDED_IN, WITHDRAW_REQUESTERS
 from station.extensions import db
 from station.models import Case, CaseMaterial, ServiceItem, TimelineEntry, User
 from station.models.base import now
@@ -164,6 +164,7 @@ def case_doc(case: Case) -> CaseDoc:
         supplement_at=follow_up.supplement_requested_at(case) if case.supplement_items or case.status == "supplement" else None,
         rejected_at=case.closed_at if case.status == "rejected" else None,
         rejected_reason=case.status_reason if case.status == "rejected" else "",
+        **_withdrawal_doc(case),
         result=case.result or None, result_text=case.result_text,
         completed_at=case.closed_at if case.status in ("completed", "delivered") else None,
         issued_at=now(),
@@ -173,6 +174,17 @@ def case_doc(case: Case) -> CaseDoc:
         supplied_at=case.supplemented_at, supplied_note=follow_up.last_supplement_note(case) if case.supplemented_at else "",
         result_certificate_no=case.result_certificate_no, delivery=_delivery_doc(case), bundle=bundle,
     )
+
+
+def _withdrawal_doc(case: Case) -> dict[str, Any]:
+    """The 撤回申请确认单's fields of a withdrawn case (who asked: the timeline entry services/withdrawal wrote)."""
+    if case.status != "withdrawn":
+        return {}
+    entry = (TimelineEntry.select().where((TimelineEntry.case == case) & (TimelineEntry.action == "withdrawn"))
+             .order_by(TimelineEntry.id.desc()).first())
+    requested_by = str(((entry.data or {}) if entry else {}).get("requested_by") or "")
+    return {"withdrawn_at": case.closed_at, "withdrawn_reason": case.status_reason,
+            "withdrawn_by": WITHDRAW_REQUESTERS.get(requested_by, "")}
 
 
 def _delivery_doc(case: Case) -> DeliveryDoc | None:

@@ -6,7 +6,7 @@ the hub for their events (sync/restore.py) and hands them here, inside its trans
 is rebuilt from its ``case.submitted`` snapshot, the later events are replayed onto it, and the
 timeline says it was restored from the county's copy. A case the backup held is brought up to
 the county's copy the same way: what the lost PC wrote to it after the backup (notes, materials
-brought, a status, the handover) is replayed onto it (:func:`continue_case`). The scans stay at the county (the hub
+brought, a status, the handover, a withdrawal) is replayed onto it (:func:`continue_case`). The scans stay at the county (the hub
 keeps the files, the station cannot fetch them back); the case says so. The events themselves
 go into the outbox as already acknowledged, so none is sent twice and the next one takes the
 next seq.
@@ -131,6 +131,11 @@ def _replay(case: Case, event: dict[str, Any]) -> None:
         case.status = "delivered"
         case.delivered_at = local_time(event.get("occurred_at")) or case.delivered_at
         case.delivery = {k: v for k, v in payload.items() if k != "by"}
+    elif kind == "case.withdrawn":
+        # her reason comes back from the county's copy (stored sealed again: Case.status_reason)
+        case.status = "withdrawn"
+        case.status_reason = str(payload.get("reason") or "")
+        case.closed_at = local_time(payload.get("withdrawn_at")) or local_time(event.get("occurred_at")) or case.closed_at
     elif kind == "case.note":
         # stored sealed, as every timeline line (TimelineEntry.message): free text may carry a phone number
         timeline.record(case, ACTOR, "note", str(payload.get("text") or ""), {"seq": event.get("seq")})

@@ -63,7 +63,8 @@ from sync.outbox import OutboxEvent
 from websec.audit import SYSTEM_ACTOR
 from websec.erasure import zeroing_what_it_frees
 
-CLOSED_STATUSES = ("completed", "rejected", "delivered")
+#: Cases at their end at the station: decided for good by the county, handed over, or withdrawn by the applicant.
+CLOSED_STATUSES = ("completed", "rejected", "delivered", "withdrawn")
 
 
 @dataclass(frozen=True)

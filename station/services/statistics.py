@@ -114,7 +114,7 @@ def _copies_counted(copies: list[shared_cases.Received], names: dict[str, str]) 
 def _on_time(where, today: dt.date) -> list[OnTime]:  # noqa: ANN001
     calendar, assessed = load_calendar(), time_lines.assessed_days()
     tally = {line: Counter() for line in LINES}
-    query = Case.select(Case, ServiceItem).join(ServiceItem).where(where & (Case.status != "not_collected"))
+    query = Case.select(Case, ServiceItem).join(ServiceItem).where(where & Case.status.not_in(time_lines.NO_CLOCK))
     for case in query:
         lines = time_lines.lines_of(case, today, calendar, assessed)
         for line, state in lines.state.items():

@@ -31,15 +31,20 @@ def assessed_days() -> dict[str, int]:
     return {str(k): int(v) for k, v in value.items() if isinstance(v, int) and not isinstance(v, bool) and v >= 0}
 
 
+#: Statuses on which no time limit is measured: never collected (一次性告知), withdrawn by the applicant.
+NO_CLOCK = ("not_collected", "withdrawn")
+
+
 def lines_of(case: Case, today: dt.date, calendar: WorkCalendar | None = None,
              assessed: dict[str, int] | None = None, warn_days: int = DEFAULT_WARN_DAYS) -> FourLines | None:
-    """The case's four lines; None for a case never collected (一次性告知: no clock runs).
+    """The case's four lines; None for a case never collected (一次性告知: no clock runs) or withdrawn by
+    the applicant (撤回申请: it ended without a decision, so it is neither overdue nor done on time).
 
     The 考核 line counts the limit the case was taken under (``Case.assessed_days``), as the county
     fixes it on arrival: a limit the county changes later moves no earlier case's figures. A case
     taken while the station knew none is measured against ``assessed`` (the current setting).
     """
-    if case.status == "not_collected":
+    if case.status in NO_CLOCK:
         return None
     calendar = calendar or load_calendar()
     if case.assessed_days is not None:

@@ -17,6 +17,7 @@ from rules.labels import (
     PICKUP_METHODS,
     REVEAL_REASONS,
     SUPPLY_FORMS,
+    WITHDRAW_REQUESTERS,
 )
 from rules.time_lines import LINE_STATES, LINES
 from station.models import User
@@ -37,6 +38,7 @@ from station.services import (
     time_lines,
     timeline,
     transfers,
+    withdrawal,
 )
 from station.services.catalog import current_items
 from station.services.errors import DomainError
@@ -148,6 +150,7 @@ def _detail_page(case, *, revealed: dict[str, str] | None = None, reveal_form: R
         texts=masked_texts.on_page(case), revealed_number=revealed_number, number_error=number_error,
         forward_hold=forward_holds.hold_of(case) if case.item.handling_area else None,
         reveal_reasons=REVEAL_REASONS,
+        can_withdraw=withdrawal.refusal(case) is None, withdraw_requesters=WITHDRAW_REQUESTERS,
     ), status
 
 

@@ -1,4 +1,4 @@
-"""After intake: answer a 补正, record a 容缺 arrival, record the handover, the 容缺 list.
+"""After intake: answer a 补正, record a 容缺 arrival, record the handover, 撤回申请, the 容缺 list.
 
 Thin on purpose: each route reads its form, calls one service in station.services.follow_up and
 redirects back to the case with the service's Chinese message.
@@ -11,7 +11,7 @@ import datetime as dt
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from station.services import cases, commitments, follow_up
+from station.services import cases, commitments, follow_up, withdrawal
 from station.services.calendar import load_calendar
 from station.services.errors import DomainError, ValidationFailed
 from station.views.access import FRONT_OFFICE
@@ -106,6 +106,21 @@ def handover(case_id: str):  # noqa: ANN201
     except DomainError as exc:
         return _again(case, exc)
     flash("已登记送达，办件状态为“已送达”。请打印送达回证。", "success")
+    return _back(case.id)
+
+
+@bp.post("/cases/<case_id>/withdraw")
+@roles_required(*FRONT_OFFICE)
+def withdraw(case_id: str):  # noqa: ANN201
+    """撤回申请: the applicant (or her proxy) withdraws an open case, with the reason she gave."""
+    case = cases.get_case(case_id)
+    form = request.form
+    try:
+        withdrawal.withdraw(case, current_user._get_current_object(), form.get("withdraw_reason", ""),
+                            form.get("withdraw_requested_by", ""))
+    except DomainError as exc:
+        return _again(case, exc)
+    flash("已登记撤回申请，办件状态为“已撤回”，将同步报送县级平台。", "success")
     return _back(case.id)
 
 

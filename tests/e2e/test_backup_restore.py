@@ -255,6 +255,30 @@ def test_what_the_lost_pc_wrote_to_cases_the_backup_held_comes_back_from_the_cou
     assert len(hub_events(hub)) == events_before + 1
 
 
+def test_a_withdrawal_the_lost_pc_recorded_after_the_backup_comes_back_and_the_county_acceptance_does_not_undo_it(
+        linked, hub, tmp_path):
+    from station.services import withdrawal
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.services import decisions
+
+    app = linked
+    [case_id] = queue_cases(app, 1)
+    assert sync(app).error == ""
+    with hub.app.app_context(), hub_db.connection_context():
+        decisions.decide(case_id, decisions.DecisionInput(kind="accepted"), clerk="clerk")
+    backup_file = _backup(app, tmp_path)
+    with app.app_context(), db.connection_context():
+        withdrawal.withdraw(Case.get_by_id(case_id), User.get(User.username == "agent"), "不再需要了", "proxy")
+    assert sync(app).error == ""
+    restored = _restore(backup_file, tmp_path / "new-pc")
+    assert sync(restored).error == ""
+    with restored.app_context(), db.connection_context():
+        case = Case.get_by_id(case_id)
+        assert (case.status, case.status_reason) == ("withdrawn", "不再需要了")  # 受理 came down again after it
+        assert case.closed_at is not None
+    _assert_each_event_once_at_the_hub(restored, hub)
+
+
 def _visit_decisions(app, visit_id: str) -> list[str]:  # noqa: ANN001
     """The county's decision lines as the visit's page lists them."""
     from tests.fixtures.station import StationClient

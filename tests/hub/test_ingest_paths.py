@@ -209,3 +209,46 @@ def test_a_new_batch_reads_its_events_and_their_cases_conflicts_in_one_statement
         assert [(r.status, r.code) for r in results] == [("rejected", "conflict_pending"), ("accepted", None)]
         reads = [sql for sql in statements if "hub_conflict" in sql or '"hub_event" WHERE' in sql]
         assert len(reads) == 1 and "hub_conflict" in reads[0] and "hub_event" in reads[0]
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_county_decision_landing_between_the_read_and_the_write_of_a_withdrawal_is_not_undone(
+        request, database, make_station, make_event, monkeypatch):
+    """The clerk completes the case while the hub applies the resident's withdrawal read a moment before:
+    the withdrawal's write is conditional on the status it was applied against, so it is classified again
+    (one by one) and kept as a late withdrawal (撤回未生效) on the completed case, never 已撤回 over 办结.
+
+    The batch path reads its cases before its transaction: the window is real there, and the decision
+    here commits in it as another worker's would. (The one-by-one path reads inside its transaction and
+    writes under the same condition; a decision made inside that transaction would roll back with it,
+    so it cannot be raced this way in one process.)"""
+    from sync.hub.services import case_view, decisions
+
+    app = request.getfixturevalue("hub_app" if database == "sqlite" else "pg_hub_app")
+    make_station(app, "ST-A", "甲村便民服务站")
+    with app.app_context():
+        station = Station.get(Station.code == "ST-A")
+        submitted = make_event()
+        assert ingest.receive_event(station, submitted).status == "accepted"
+        case_id = submitted["case_id"]
+        decisions.decide(case_id, decisions.DecisionInput(kind="accepted"), clerk="clerk")
+        original = case_view.APPLY[events.WITHDRAWN]
+        raced: list[str] = []
+
+        def apply_while_the_clerk_decides(case, event, now, writes=None):  # noqa: ANN001, ANN202
+            updates = original(case, event, now, writes)
+            if not raced:  # the clerk's 办结 commits after the case was read, before it is written
+                raced.append("decided")
+                decisions.decide(case_id, decisions.DecisionInput(kind="completed", result="approved"), clerk="clerk")
+            return updates
+
+        withdrawal = make_event(case_id=case_id, seq=2, kind=events.WITHDRAWN,
+                                payload={"reason": "不再需要", "requested_by": "applicant"})
+        with monkeypatch.context() as patch:
+            patch.setitem(case_view.APPLY, events.WITHDRAWN, apply_while_the_clerk_decides)
+            results, _ = ingest.receive_batch(station, {"events": [withdrawal]}, grace_days=30)
+            [result] = results
+        assert raced == ["decided"] and result.status == "accepted"
+        case = HubCase.get(HubCase.case_id == case_id)
+        assert case.status == "completed"
+        assert personal.open_snapshot(case.snapshot)["withdrawal"]["late"] == "completed"

@@ -40,7 +40,7 @@ CASE_DOCS["notice_missing_roll"] = partial(notice_missing, layout="roll80")
 def test_document_carries_identity_and_masks_numbers(key: str, font_mode: str, station: StationInfo,
                                                      case: CaseDoc) -> None:
     text = flat(pdftotext(CASE_DOCS[key](station, case)))
-    due = () if key == "rejection" else ("2025年4月2日",)  # a refused case has no limit still running
+    due = () if key in ("rejection", "withdrawal") else ("2025年4月2日",)  # an ended case has no limit running
     for expected in (case.case_no, case.item_name, case.item_code, case.query_code, station.name, station.code,
                      *due, MASKED_ID, case.agent_name):
         assert flat(expected) in text, f"{key}: {expected!r} missing"
@@ -358,6 +358,21 @@ def test_a_refused_application_is_told_in_writing_with_its_reason_date_and_remed
         assert "六十日内依法申请行政复议" in text and "六个月内" in text
         assert "2025年4月2日" not in text and "办结时限" not in text
     assert "rejection" not in dict(applicable_documents(sample_case()))
+
+
+def test_a_withdrawn_application_is_confirmed_on_paper_with_her_reason_masked_and_no_deadline(
+        station: StationInfo) -> None:
+    reason = f"儿子已在市里办好（电话13912345678，身份证{SAMPLE_ID_NUMBER}）"
+    case = sample_case(withdrawn_at=datetime(2025, 3, 10, 9, 30), withdrawn_reason=reason, withdrawn_by="代办人",
+                       result=None, supplement_items=(), supplement_reason="")
+    assert dict(applicable_documents(case))["withdrawal"] == "撤回申请确认单"
+    for layout in ("a4", "roll80"):
+        text = flat(pdftotext(PRINTABLE_DOCUMENTS["withdrawal"].build(station, case, layout=layout)))
+        assert flat("撤回申请确认单") in text and flat("经代办人提出，本站已于2025年3月10日") in text
+        assert flat(f"儿子已在市里办好（电话139****5678，身份证{MASKED_ID}）") in text
+        assert SAMPLE_ID_NUMBER not in text and "13912345678" not in text
+        assert flat("撤回申请不是不予受理") in text and "2025年4月2日" not in text and "办结时限" not in text
+    assert "withdrawal" not in dict(applicable_documents(sample_case()))
 
 
 @pytest.mark.parametrize(("method", "told", "said"), [

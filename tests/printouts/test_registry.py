@@ -23,7 +23,7 @@ def _keys(**changes: object) -> set[str]:
 def test_registry_keys_and_titles() -> None:
     assert set(PRINTABLE_DOCUMENTS) == {"receipt", "receipt_roll", "notice_missing", "deferral", "commitment",
                                         "authorization", "supplement", "completion", "supplement_receipt",
-                                        "delivery_slip", "bundle_receipt", "rejection"}
+                                        "delivery_slip", "bundle_receipt", "rejection", "withdrawal"}
     for doc in PRINTABLE_DOCUMENTS.values():
         assert doc.title and callable(doc.build) and callable(doc.applies)
 
@@ -45,6 +45,7 @@ def test_registry_keys_and_titles() -> None:
     ({"supplement_items": ("复印件不清晰",)}, {"receipt", "receipt_roll", "supplement"}),
     ({"supplement_reason": "请补充居住证明"}, {"receipt", "receipt_roll", "supplement"}),  # asked by words alone
     ({"rejected_at": datetime(2025, 3, 10, 9, 0)}, {"receipt", "receipt_roll", "rejection"}),
+    ({"withdrawn_at": datetime(2025, 3, 10, 9, 0)}, {"receipt", "receipt_roll", "withdrawal"}),
     ({"result": "approved"}, {"receipt", "receipt_roll", "completion"}),
     ({"result": "denied"}, {"receipt", "receipt_roll", "completion"}),
     ({"supplied_at": datetime(2025, 3, 11, 9, 0)}, {"receipt", "receipt_roll", "supplement_receipt"}),

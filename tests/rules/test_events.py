@@ -54,6 +54,9 @@ def test_bodies_as_the_station_writes_them_pass(kind, payload):
         (events.NOTE, {"text": "重新计算", "recount": {**RECOUNT, "committed_due": "2027-02-30"}},
          "recount.committed_due 应为日期"),
         (events.NOTE, {"text": "重新计算", "recount": {**RECOUNT, "provisional": "否"}}, "provisional 应为true 或 false"),
+        (events.WITHDRAWN, {"requested_by": "applicant"}, "缺少 reason"),
+        (events.WITHDRAWN, {"reason": "  ", "requested_by": "applicant"}, "须写明撤回原因"),
+        (events.WITHDRAWN, {"reason": "不需要了", "requested_by": "neighbour"}, "requested_by 应为 applicant 或 proxy"),
     ],
 )
 def test_a_body_of_the_wrong_shape_is_refused_with_a_reason_in_chinese(kind, payload, reason):
@@ -66,7 +69,7 @@ def test_every_kind_has_a_body_shape_and_a_name():
     assert events.KINDS == {"case.submitted", "case.materials_updated", "case.status_changed", "case.note",
                             "case.delivered", "case.evaluated", "case.supplemented",
                             "case.originals_handover", "case.originals_packed", "case.commitment_unkept",
-                            "visit.recorded", "visit.case_taken"}  # the wire names never change
+                            "case.withdrawn", "visit.recorded", "visit.case_taken"}  # the wire names never change
 
 
 REUSED = {"verified_at": "2026-11-20T09:30:00", "verified_by": "王代办", "station_code": "ST141081102201",

@@ -220,6 +220,33 @@ def _apply_delivered(case: CaseView, event: dict[str, Any], now: dt.datetime,
     return updates
 
 
+#: The county's statuses a withdrawal (撤回申请) ends: the application is still before the county.
+WITHDRAWABLE = ("submitted", "accepted", "supplement")
+
+
+def _apply_withdrawn(case: CaseView, event: dict[str, Any], now: dt.datetime,
+                     writes: Deferred = None) -> dict[str, Any]:
+    """The applicant withdrew her application at the station (撤回申请): an open case becomes 已撤回, closed.
+
+    A case the county already decided for good (办结, 不予受理, or handed over) does not go back: the
+    county's decision was taken first and stands. The withdrawal is still accepted, not held as a sync
+    conflict — a conflict (services/classify.py) means two records of one event disagree and holds the
+    case's later events until a person settles it, while here the station's record is sound and its later
+    events (the handover of the result) must flow. It is kept on the case with ``late`` set to the status it
+    met, and the clerk's case page says so: the county must tell her the result exists.
+    """
+    snapshot = dict(case.snapshot or {})
+    withdrawal = {**event["payload"], "received_at": now.isoformat()}
+    updates: dict[str, Any] = {}
+    if case.status in WITHDRAWABLE:
+        updates.update(status="withdrawn", closed_at=china_naive(now))
+    else:
+        withdrawal["late"] = case.status
+    snapshot["withdrawal"] = personal.seal_part(withdrawal)  # her reason is free text: sealed at rest
+    updates["snapshot"] = snapshot
+    return updates
+
+
 def _apply_commitment_unkept(case: CaseView, event: dict[str, Any], now: dt.datetime,
                              writes: Deferred = None) -> dict[str, Any]:
     """A deferred material's promise went unkept: its materials as they now stand, the record kept in order."""
@@ -325,6 +352,7 @@ APPLY: dict[str, Callable[..., dict[str, Any]]] = {
     events.DELIVERED: _apply_delivered,
     events.SUPPLEMENTED: _apply_supplemented,
     events.COMMITMENT_UNKEPT: _apply_commitment_unkept,
+    events.WITHDRAWN: _apply_withdrawn,
     events.EVALUATED: _apply_evaluated,
     events.NOTE: _apply_note,
     events.ORIGINALS_HANDOVER: _apply_handover,

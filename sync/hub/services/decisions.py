@@ -180,6 +180,8 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = F
         raise InvalidTransition("尚未收到该办件的完整信息（case.submitted），暂不能作出决定。")
     if data.kind not in ALLOWED_FROM:  # a forged form: its word would land in the message
         raise ValidationError("未知的决定类型。")
+    if case.status == "withdrawn":
+        raise InvalidTransition(f"申请人已撤回申请（服务站登记），办件已结束，不能{COUNTY_DECISIONS.get(data.kind, data.kind)}。")
     if case.status not in ALLOWED_FROM[data.kind]:
         label = COUNTY_DECISIONS.get(data.kind, data.kind)
         raise InvalidTransition(f"办件当前状态为「{HUB_CASE_STATUSES.get(case.status, case.status)}」，不能{label}。")

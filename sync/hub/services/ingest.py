@@ -40,6 +40,16 @@ class _LostRace(Exception):
     """Another worker changed the case between our read and our write; classify again."""
 
 
+def _status_read(changing: Any, status: str | None) -> dict[str, str]:
+    """The case's status as the event was applied against, for the update's WHERE, when the event moves it.
+
+    An event whose effect depends on the status (a withdrawal closes only an open case, a handover moves
+    only a completed one) must not land on a status a county decision set meanwhile: the decision's own
+    update is conditional on the status it checked, and so is this one; the loser is classified again.
+    """
+    return {"status": status} if "status" in changing and status is not None else {}
+
+
 def not_handled_here(event: dict[str, Any]) -> protocol.EventResult | None:
     """A peer county's ``case.submitted`` that names another county as 办理地, refused (None: ours).
 
@@ -144,6 +154,7 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
         for sql, chunk in where_in(HubCase, None, "case_id", case_ids)
         for case in HubCase.from_sql(sql, chunk)}
     read_seq = {case_id: case.last_seq for case_id, case in cases.items()}
+    read_status = {case_id: case.status for case_id, case in cases.items()}
     held = attachments.held_by(station, [sha for event in fresh for sha in named_files(event)])
     if open_conflicts is None:
         open_conflicts = _open_conflicts(station, case_ids)
@@ -195,7 +206,8 @@ def _receive_at_once(station: Station, events: list[Any], order: list[int], *, b
         changed.setdefault(case_id, set()).update(updates)
     insert_cases = prepared_insert(HubCase, [case_row(case) for case in new_cases.values()])
     updates = [prepared_update(HubCase, {name: getattr(cases[case_id], name) for name in names},
-                               {"id": cases[case_id].id, "last_seq": read_seq[case_id]})
+                               {"id": cases[case_id].id, "last_seq": read_seq[case_id],
+                                **_status_read(names, read_status[case_id])})
                for case_id, names in changed.items() if case_id not in new_cases]
     insert_events = prepared_insert(Event, stored)
     if not (writes or new_cases or updates or stored):
@@ -344,8 +356,10 @@ def _classify_and_store(station: Station, event: dict[str, Any], digest: str, *,
     updates: dict[str, Any] = {"last_seq": seq, "updated_at": now}
     updates.update(APPLY.get(kind, apply_nothing)(case, event, now))
     held_now = tally.current([case.id])[case.id]  # as it stands, locked: a county decision may have moved it
+    as_read = _status_read(updates, case.status)
     changed = (HubCase.update(**updates)
-               .where((HubCase.id == case.id) & (HubCase.last_seq == last))
+               .where((HubCase.id == case.id) & (HubCase.last_seq == last),
+                      *[HubCase.status == as_read["status"]] if as_read else [])
                .execute())
     if changed != 1:
         raise _LostRace()

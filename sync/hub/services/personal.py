@@ -61,7 +61,7 @@ HIDDEN_ADDRESS = "（已隐藏）"
 #: Parts of a case snapshot beyond its people that hold a resident's numbers, addresses or words: a form's
 #: fields (邮寄地址, 配偶身份证号 …), the postal handover (her address), a 补正 answer's notes, an unkept
 #: promise's note, a paper handover's note. Each is stored sealed whole: a string ``enc1:…`` in its place.
-SEALED_PARTS = ("form_values", "delivery", "supplements", "unkept", "custody")
+SEALED_PARTS = ("form_values", "delivery", "supplements", "unkept", "custody", "withdrawal")
 #: A material row's licence number and licence record (a 残疾人证's number is its holder's ID number and
 #: two digits): taken out of the row and sealed under its ``"sealed"`` key, the rest of the row readable
 #: (status, due date: what the county's queues and decisions read without the key).

@@ -145,6 +145,10 @@ def progress(case: HubCase, station: Station) -> Progress:
         if isinstance(answer, dict):
             text, at = _when(answer.get("supplied_at"))
             timed.append((at, 3, Step("已补交补正材料", text)))
+    withdrawal = snapshot.get("withdrawal") if isinstance(snapshot.get("withdrawal"), dict) else None
+    if withdrawal and case.status == "withdrawn":  # a late one (decided first) is the county's business, not a step
+        text, at = _when(withdrawal.get("withdrawn_at"))
+        timed.append((at, 4, Step("您已撤回申请", text)))
     delivery = snapshot.get("delivery") if isinstance(snapshot.get("delivery"), dict) else None
     if delivery:
         method = PICKUP_METHODS.get(str(delivery.get("method")), "")
@@ -194,6 +198,9 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
                               f"{_provisional(received, case.statutory_due, case.dues_counted_on)}{_past(case.statutory_due)}")
         else:
             view.now_title = "正在办理，请耐心等待。"
+    elif status == "withdrawn":
+        view.status_word = "已撤回"
+        view.now_title = f"您已撤回申请，本次办理结束。如需再次办理，请到{view.station_name}重新申请。"
     elif status == "rejected":
         view.status_word = "不予受理"
         view.now_title = "您的申请未被受理。如有疑问，请联系服务站。"
@@ -211,7 +218,7 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
             view.status_word = "已办结"
             view.collect = _collect(snapshot, view.station_name)
             view.now_title = "已办结，请领取结果。"
-    if pending and status not in ("rejected", "completed", "delivered", "not_collected"):
+    if pending and status not in ("rejected", "completed", "delivered", "not_collected", "withdrawn"):
         view.now_lines += [f"还需补交：{m.get('name')}{_owed_by(m.get('due_date'))}" for m in pending]
 
 

@@ -39,7 +39,7 @@ from sync.hub.extensions import db, key_ring
 from sync.hub.models import Appointment, Conflict, Event, HubCase, HubHomeVisit, Station, utcnow
 from sync.hub.services import access_log, personal
 from sync.hub.services.appointments import china_now
-from sync.hub.services.tally import CLOSED
+from sync.hub.services.tally import ENDED as CLOSED  # withdrawn cases are at their end too
 from websec.audit import SYSTEM_ACTOR
 from websec.erasure import zeroing_what_it_frees
 

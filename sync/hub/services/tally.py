@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 COUNTY = 0  # station_id of the county's sums
 OPEN = ("submitted", "accepted", "supplement")
 CLOSED = ("completed", "rejected", "delivered")
+#: Withdrawn by the applicant (撤回申请) is neither: never open on a line (so never overdue) and never closed on
+#: one (she withdrew it, the county did not finish it on time or late); it counts among the cases received.
+WITHDRAWN = "withdrawn"
+#: Every case at its end: what retention may purge.
+ENDED = (*CLOSED, WITHDRAWN)
 LINE_DUES = (("statutory", "statutory_due"), ("committed", "committed_due"), ("assessed", "assessed_due"))
 COUNTED = ("received_time", "closed_at", "status", "item_name", "area_code", "agent_name", "mode",
            "station_decision", "commitment", "deferred_total", "deferred_on_time", "deferred_late",

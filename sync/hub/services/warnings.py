@@ -38,7 +38,7 @@ def _horizon(today: dt.date, days: int) -> dt.date:
 
 def lines_of(case: HubCase, today: dt.date, warn_days: int = DEFAULT_WARN_DAYS) -> FourLines | None:
     """One case's four lines as the county counts them (closing date: the county's decision)."""
-    if case.status == "not_collected":
+    if case.status in ("not_collected", "withdrawn"):  # no clock runs: never collected, or withdrawn by her
         return None
     calendar = workdays.calendar()
     received = (case.received_time or case.created_at).date()
