@@ -315,3 +315,68 @@ def test_a_conflict_the_peer_settles_ends_the_hold_the_station_was_told_of(hub_a
                        "payload": {"event_id": event_id, "resolution": "keep_county", "note": "以本县记录为准"}}]
     forward_round(hub_app, peer_b)
     assert _holds_told(station_a) == [(case_id, True, 1), (case_id, False, 1)]
+
+
+# —— the custody of a batch of B's cases, forwarded from A (物料流转, 跨域办) ——————————————————————————
+
+VILLAGE_BATCH = {"transfer_id": "01JTRANSFER000000000000000", "batch_no": "WL-ST-A-20261201-01", "direction": "up",
+                 "destination": "东关镇便民服务中心",
+                 "items": [{"material_name": "居民户口簿", "form": "copy", "copies": 1, "state": "present"},
+                           {"material_name": "居民身份证", "form": "copy", "copies": 1, "state": "present"}]}
+
+
+def _handover_row(handover_id: str, giver: str, receiver: str, at: str, **over: Any) -> dict[str, Any]:
+    return {"handover_id": handover_id, "transfer_id": VILLAGE_BATCH["transfer_id"],
+            "batch_no": VILLAGE_BATCH["batch_no"], "giver": giver, "receiver": receiver, "receiver_kind": "staff",
+            "place": "", "at": at, "missing": [], "extra": [], "note": "", "arrived": False, "recorded_by": "",
+            **over}
+
+
+def test_hub_b_keeps_the_custody_county_a_forwards_once_each_named_by_who_recorded_it(
+        hub_app, station_a, make_station, make_event, approver):
+    """Hub B's copy of a 跨域办 batch showed it appearing from nowhere: the handovers before it reached B
+    (the village's, its township's, county A's receipt) were never there, or all said county A."""
+    from rules import events
+    from sync.hub.models import HubTransfer, HubTransferHandover, HubTransferItem, Station
+
+    # this hub is county B; county A is a peer "station" here. B has its own village ST-A too: the batch
+    # number of A's village (WL-ST-A-…) names it, and must not be taken for B's village's batch.
+    county_a = make_station(hub_app, "HUB141081", "示范县县级平台")
+    with hub_app.app_context():
+        Station.update(is_peer=True).where(Station.code == "HUB141081").execute()
+    township = _handover_row("ST-T:01JHANDOVERTOWNSHIP000001", "赵送件", "李乡镇", "2026-12-01T07:00:00+00:00",
+                             place="东关镇便民服务中心", missing=["居民身份证"], recorded_where="东关镇便民服务中心",
+                             recorded_by="李乡镇")
+    # A's round sent the township's scan before the batch's events were stored here: kept until they come
+    early = county_a.post_json("/api/v1/transfers/handovers", {"handovers": [township]})
+    assert early.status_code == 200 and (early.json["stored"], early.json["refused"]) == (1, [])
+    case_id = protocol.new_id()
+    snapshot = case_snapshot(handling_area=B_AREA, received_station_name="甲村便民服务站")
+    village = {**VILLAGE_BATCH, "handover": 1, "handover_id": "01JHANDOVERVILLAGE00000001", "giver": "王代办",
+               "receiver": "赵送件", "receiver_kind": "staff", "place": "甲村便民服务站",
+               "at": "2026-12-01T09:00:00+08:00", "missing": [], "extra": [], "arrived": False}
+    assert {r["status"] for r in county_a.results([
+        make_event(case_id, payload=snapshot),
+        make_event(case_id, seq=2, kind=events.ORIGINALS_PACKED, payload=VILLAGE_BATCH),
+        make_event(case_id, seq=3, kind=events.ORIGINALS_HANDOVER, payload=village)])} == {"accepted"}
+    county = _handover_row("01JHANDOVERCOUNTYA00000001", "李乡镇", "邻县民政局张收件", "2026-12-02T02:00:00+00:00",
+                           place="示范县政务服务中心", arrived=True, recorded_by="孙窗口")
+    # the next round: county A's receipt, and the township's again (its answer was lost): kept once
+    again = county_a.post_json("/api/v1/transfers/handovers", {"handovers": [township, county]})
+    assert again.status_code == 200 and (again.json["stored"], again.json["refused"]) == (1, [])
+    with hub_app.app_context():
+        [batch] = list(HubTransfer.select())
+        chain = [(h.where, h.giver, h.receiver) for h in HubTransferHandover.select().order_by(HubTransferHandover.at)]
+        lines = {i.material_name: i.state for i in HubTransferItem.select()}
+    assert batch.station.code == "HUB141081" and batch.transfer_id == VILLAGE_BATCH["transfer_id"]
+    assert chain == [("甲村便民服务站", "王代办", "赵送件"), ("东关镇便民服务中心", "赵送件", "李乡镇"),
+                     ("示范县县级平台", "李乡镇", "邻县民政局张收件")]
+    assert lines == {"居民户口簿": "present", "居民身份证": "missing"}  # the township's finding holds here
+    # A's "送达终点" was the hand-over to B: B's clerk still records the receipt (which goes back to A)
+    assert batch.state == "in_transit"
+    page = approver.get(f"/transfers/{batch.id}").get_data(as_text=True)
+    assert "（东关镇便民服务中心登记，李乡镇）" in page and "（甲村便民服务站登记" in page
+    assert "登记接收" in page
+    # B's own village is not told of the peer's batch, nor is county A told its own handovers back
+    assert [c for c in station_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_TRANSFER_HANDOVER] == []
+    assert [c for c in county_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_TRANSFER_HANDOVER] == []
