@@ -41,6 +41,10 @@ class PeerB(requests.Session):
         self.secret = SECRET  # the secret B holds for A: another one than A's makes B refuse A unsigned
         self.clock_ahead_s = 0.0  # B's clock minus A's
         self.fail_with = 0  # B answers this status (signed) to every request
+        self.handovers: dict[str, dict[str, Any]] = {}  # handover id → the row B keeps (once)
+        self.handover_posts: list[list[str]] = []  # the ids of each handovers request B was sent
+        self.refuse_handovers: dict[str, str] = {}  # handover id → B's reason
+        self.lose_handover_answers = 0  # B stores, then its answer is lost on the way
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         path = request.path_url
@@ -55,6 +59,17 @@ class PeerB(requests.Session):
         if path.startswith("/api/v1/events"):
             batch = protocol.decode_body(request.body, request.headers.get("Content-Encoding"))
             answer = {"results": [self._judge(event) for event in batch["events"]]}
+        elif path.startswith("/api/v1/transfers/handovers"):
+            rows = protocol.decode_body(request.body, request.headers.get("Content-Encoding"))["handovers"]
+            self.handover_posts.append([row["handover_id"] for row in rows])
+            refused = [{"handover_id": r["handover_id"], "reason": self.refuse_handovers[r["handover_id"]]}
+                       for r in rows if r["handover_id"] in self.refuse_handovers]
+            fresh = [r for r in rows if r["handover_id"] not in self.refuse_handovers | self.handovers]
+            self.handovers.update((r["handover_id"], r) for r in fresh)
+            if self.lose_handover_answers:
+                self.lose_handover_answers -= 1
+                raise requests.ConnectionError("the answer was lost on the way")
+            answer = {"stored": len(fresh), "refused": refused}
         elif path.startswith("/api/v1/changes"):
             answer = {"changes": self.changes, "has_more": False}
             self.changes = []
@@ -380,3 +395,62 @@ def test_hub_b_keeps_the_custody_county_a_forwards_once_each_named_by_who_record
     # B's own village is not told of the peer's batch, nor is county A told its own handovers back
     assert [c for c in station_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_TRANSFER_HANDOVER] == []
     assert [c for c in county_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_TRANSFER_HANDOVER] == []
+
+
+def _a_batch_of_bs_cases_with_its_chain(hub_app, station_a, township, make_event, peer_b):  # noqa: ANN001, ANN202
+    """At county A: the village packs a case B handles and hands the batch to the courier (its event), the
+    township scans it, county A records receipt; a second batch mixes A's own case with one of B's.
+    B received the first batch and says so down its feed (its handover comes back to A)."""
+    from rules import events
+    from sync.hub.models import HubTransfer
+    from sync.hub.services import transfers
+
+    case_id = cross_area_case(station_a, make_event)
+    mixed = dict(VILLAGE_BATCH, transfer_id="01JTRANSFER000000000000001", batch_no="WL-ST-A-20261201-02")
+    local, mixed_cross = make_event(), cross_area_case(station_a, make_event)
+    village = {**VILLAGE_BATCH, "handover": 1, "handover_id": "01JHANDOVERVILLAGE00000001", "giver": "王代办",
+               "receiver": "赵送件", "receiver_kind": "staff", "place": "甲村便民服务站",
+               "at": "2026-12-01T09:00:00+08:00", "missing": [], "extra": [], "arrived": False}
+    assert {r["status"] for r in station_a.results([
+        make_event(case_id, seq=2, kind=events.ORIGINALS_PACKED, payload=VILLAGE_BATCH),
+        make_event(case_id, seq=3, kind=events.ORIGINALS_HANDOVER, payload=village), local,
+        make_event(local["case_id"], seq=2, kind=events.ORIGINALS_PACKED, payload=mixed),
+        make_event(mixed_cross, seq=2, kind=events.ORIGINALS_PACKED, payload=mixed)])} == {"accepted"}
+    scanned = township.post_json("/api/v1/transfers/handovers", {"handovers": [
+        _handover_row(f"01JHANDOVERTOWNSHIP00000{n}", "赵送件", "李乡镇", "2026-12-01T07:00:00+00:00",
+                      batch_no=batch["batch_no"], transfer_id=None, place="东关镇便民服务中心",
+                      missing=["居民身份证"], recorded_by="李乡镇")
+        for n, batch in ((1, VILLAGE_BATCH), (2, mixed))]})
+    assert scanned.json["stored"] == 2
+    with hub_app.app_context():
+        for batch in (VILLAGE_BATCH, mixed):
+            transfers.record_at_county(HubTransfer.get(HubTransfer.batch_no == batch["batch_no"]), giver="李乡镇",
+                                       receiver="孙窗口", place="示范县政务服务中心", recorded_by="孙窗口")
+    peer_b.changes = [{"change_id": 1, "kind": protocol.CHANGE_TRANSFER_HANDOVER, "case_id": None, "payload": {
+        "transfer_id": VILLAGE_BATCH["transfer_id"], "batch_no": VILLAGE_BATCH["batch_no"], "handover_id": "H-1",
+        "giver": "孙窗口", "receiver": "王五", "receiver_kind": "staff", "place": "邻县政务服务中心",
+        "at": "2026-12-03T02:00:00+00:00", "missing": [], "extra": [], "note": "", "arrived": True,
+        "recorded_by": "b-clerk", "recorded_where": "县级平台"}}]
+    return case_id
+
+
+def test_county_a_forwards_the_custody_of_a_batch_of_bs_cases_once_through_a_lost_answer(
+        hub_app, station_a, make_station, make_event, peer_b):
+    """B's copy of such a batch lacked the township's scan and county A's receipt: they are no case events
+    and were never forwarded. A mixed batch (one case of A's own) is not B's to hold."""
+    township = make_station(hub_app, "ST-T", "东关镇便民服务中心")
+    _a_batch_of_bs_cases_with_its_chain(hub_app, station_a, township, make_event, peer_b)
+    peer_b.lose_handover_answers = 1  # B stores them; its answer never reaches A
+    lost = forward_round(hub_app, peer_b)
+    assert "无法连接对端县级平台" in lost.error and lost.acked == 5 and lost.handovers_acked == 0
+    report = forward_round(hub_app, peer_b)
+    assert report.error == "" and report.handovers_acked == 2
+    assert forward_round(hub_app, peer_b).handovers_acked == 0
+    # the township's scan and county A's receipt, sent twice and held once; the village's own went as its
+    # case's event, B's own did not go back, and nothing of the mixed batch went
+    assert len(peer_b.handover_posts) == 2 and peer_b.handover_posts[0] == peer_b.handover_posts[1]
+    sent = sorted(peer_b.handovers.values(), key=lambda row: row["at"])
+    assert [(r["batch_no"], r["giver"], r["receiver"], r["recorded_where"]) for r in sent] == [
+        ("WL-ST-A-20261201-01", "赵送件", "李乡镇", "东关镇便民服务中心"),
+        ("WL-ST-A-20261201-01", "李乡镇", "孙窗口", "")]
+    assert sent[0]["transfer_id"] == VILLAGE_BATCH["transfer_id"] and sent[0]["missing"] == ["居民身份证"]
