@@ -454,3 +454,23 @@ def test_county_a_forwards_the_custody_of_a_batch_of_bs_cases_once_through_a_los
         ("WL-ST-A-20261201-01", "赵送件", "李乡镇", "东关镇便民服务中心"),
         ("WL-ST-A-20261201-01", "李乡镇", "孙窗口", "")]
     assert sent[0]["transfer_id"] == VILLAGE_BATCH["transfer_id"] and sent[0]["missing"] == ["居民身份证"]
+
+
+def test_a_handover_the_peer_refuses_is_set_aside_with_its_reason_on_the_peers_page(
+        hub_app, station_a, make_station, make_event, peer_b):
+    township = make_station(hub_app, "ST-T", "东关镇便民服务中心")
+    _a_batch_of_bs_cases_with_its_chain(hub_app, station_a, township, make_event, peer_b)
+    peer_b.refuse_handovers["ST-T:01JHANDOVERTOWNSHIP000001"] = "交接时间格式不对。"
+    peer_b.fail_with = 500
+    assert "对端县级平台出错（500）" in forward_round(hub_app, peer_b).error  # nothing answered: all wait
+    admin = logged_in(hub_app, "a-admin", "admin", "示范县管理员")
+    assert 'data-handovers="waiting">0<' in admin.get("/peers").get_data(as_text=True)  # the batch is not at B yet
+    peer_b.fail_with = 0
+    report = forward_round(hub_app, peer_b)
+    assert (report.handovers_acked, report.handovers_set_aside) == (1, 1)
+    page = admin.get("/peers").get_data(as_text=True)
+    assert 'data-handovers="waiting">0<' in page and 'data-handovers="acked">1<' in page
+    refused = page[page.index('<tr data-handover="ST-T:01JHANDOVERTOWNSHIP000001">'):]
+    assert "WL-ST-A-20261201-01" in refused[:300] and "交接时间格式不对。" in refused[:300]
+    forward_round(hub_app, peer_b)
+    assert len(peer_b.handover_posts) == 1  # set aside: not sent round after round
