@@ -392,6 +392,10 @@ def test_hub_b_keeps_the_custody_county_a_forwards_once_each_named_by_who_record
     page = approver.get(f"/transfers/{batch.id}").get_data(as_text=True)
     assert "（东关镇便民服务中心登记，李乡镇）" in page and "（甲村便民服务站登记" in page
     assert "登记接收" in page
+    case_page = approver.get(f"/cases/{case_id}").get_data(as_text=True)  # B's clerk sees the way there
+    custody = case_page[case_page.index('id="custody"'):]
+    assert "赵送件 → 李乡镇 <small>（东关镇便民服务中心登记，李乡镇）" in custody
+    assert "（示范县县级平台登记，孙窗口）" in custody
     # B's own village is not told of the peer's batch, nor is county A told its own handovers back
     assert [c for c in station_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_TRANSFER_HANDOVER] == []
     assert [c for c in county_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_TRANSFER_HANDOVER] == []
