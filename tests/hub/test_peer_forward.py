@@ -478,3 +478,16 @@ def test_a_handover_the_peer_refuses_is_set_aside_with_its_reason_on_the_peers_p
     assert "WL-ST-A-20261201-01" in refused[:300] and "交接时间格式不对。" in refused[:300]
     forward_round(hub_app, peer_b)
     assert len(peer_b.handover_posts) == 1  # set aside: not sent round after round
+    # B's problem settled: the county admin sends it again, it goes at the next round, once
+    del peer_b.refuse_handovers["ST-T:01JHANDOVERTOWNSHIP000001"]
+    path = f"/peers/{B_AREA}/handovers/ST-T:01JHANDOVERTOWNSHIP000001/resend"
+    assert "已安排重新转送该交接记录" in admin.csrf_post(path, {}, token_page="/peers",
+                                                follow_redirects=True).get_data(as_text=True)
+    assert "只有被对端拒收的交接记录才能重新转送" in admin.csrf_post(
+        path, {}, token_page="/peers", follow_redirects=True).get_data(as_text=True)
+    approver = logged_in(hub_app, "a-clerk", "approver", "示范县窗口")
+    assert approver.csrf_post(path, {}, token_page="/cases").status_code == 403
+    assert forward_round(hub_app, peer_b).handovers_acked == 1
+    page = admin.get("/peers").get_data(as_text=True)
+    assert 'data-handovers="acked">2<' in page and "data-handover=" not in page
+    assert peer_b.handover_posts[-1] == ["ST-T:01JHANDOVERTOWNSHIP000001"]

@@ -586,6 +586,19 @@ def resend(peer: Peer, event_id: str) -> PeerForward:
     return row
 
 
+def resend_handover(peer: Peer, handover_id: str) -> PeerHandover:
+    """A county admin looked at a handover the peer refused and forwards it again at the next round.
+
+    The peer keeps each handover by its id, so sending again can never store it twice.
+    """
+    with db.atomic():
+        row = PeerHandover.get_or_none((PeerHandover.handover_id == handover_id) & (PeerHandover.peer == peer))
+        if row is None or row.state != SET_ASIDE:
+            raise InvalidTransition("只有被对端拒收的交接记录才能重新转送（可能已由他人处理，请刷新本页）。")
+        row.delete_instance()
+    return row
+
+
 def forward_state(case: HubCase) -> dict[str, Any] | None:
     """For a county's case page: is it handled elsewhere, and how far has it gone there."""
     if not case.handling_area:
