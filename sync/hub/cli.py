@@ -228,7 +228,8 @@ def peers_command(once: bool) -> None:
         reports = peers.sync_all()
     for report in reports:
         line = (f"{report.peer}：转送 {report.forwarded} 条，确认 {report.acked} 条，搁置 {report.set_aside} 条，"
-                f"附件 {report.files_uploaded} 个，带回决定 {report.decisions_applied} 条")
+                f"附件 {report.files_uploaded} 个，带回决定 {report.decisions_applied} 条，"
+                f"物料交接送达 {report.handovers_acked} 条、被拒 {report.handovers_set_aside} 条")
         click.echo(line + (f"；未完成：{report.error}" if report.error else ""))
     if any(r.error for r in reports):
         sys.exit(1)

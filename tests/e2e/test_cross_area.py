@@ -7,6 +7,7 @@ network that delivers requests twice, and hub B killed with kill -9 in the middl
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import random
 import re
@@ -30,7 +31,7 @@ from station.services.station_info import get_profile
 from sync.hub import create_app
 from sync.hub.config import Config
 from sync.hub.extensions import db as hub_db
-from sync.hub.models import Event, HubCase, HubUser, Peer, PeerForward, Station
+from sync.hub.models import Event, HubCase, HubUser, Peer, PeerForward, PeerHandover, Station
 from sync.hub.services import decisions, peers, stations, users
 from sync.hub.services.errors import InvalidTransition, ValidationError
 from tests.fixtures.e2e import queue_cases, sync
@@ -108,6 +109,7 @@ class HubBProcess:
         self.proc = None
         self.duplicate = 0
         self.drop_after = 0
+        self.chaos_path = "/api/v1/events"  # the requests the network delivers twice or loses the answer of
         self.uploads: list[tuple[str, int]] = []  # (Content-Range, bytes) of each file chunk B was sent
         self.server, self.thread, self.url = serve_app(self._proxy)
 
@@ -146,7 +148,7 @@ class HubBProcess:
         def send():  # noqa: ANN202
             return requests.request(environ["REQUEST_METHOD"], url, data=body or None, headers=headers, timeout=60)
 
-        is_batch = environ.get("PATH_INFO") == "/api/v1/events"
+        is_batch = environ.get("PATH_INFO") == self.chaos_path
         if environ["REQUEST_METHOD"] == "PUT" and environ.get("PATH_INFO", "").startswith("/api/v1/attachments/"):
             self.uploads.append((environ.get("HTTP_CONTENT_RANGE", ""), len(body)))
         if is_batch and self.duplicate:
@@ -442,3 +444,67 @@ def test_the_village_sees_its_case_held_at_the_handling_county_until_the_county_
     sync(app)
     page = agent.get(f"/cases/{case_id}").get_data(as_text=True)
     assert 'id="forward-held"' not in page and "转送办理地（邻县县级平台）已恢复" in page
+
+
+def test_the_custody_of_a_batch_of_bs_cases_reaches_b_once_through_a_duplicated_and_a_lost_answer(
+        linked, hub, hub_b, agent):
+    """Hub B's copy of a 跨域办 batch showed it appearing from nowhere: the township's scan and county A's
+    receipt are no case events and never went; B's clerk could not see who held the originals on the way."""
+    from station.models import User
+    from station.services import transfers as station_transfers
+    from sync.hub.models import HubTransfer, HubTransferHandover
+    from sync.hub.services import transfers
+    from tests.fixtures.hub import SignedStation
+
+    app = linked
+    take_cross_area_item(app)
+    [case_id] = queue_cases(app, 1, item_name=ITEM)
+    with app.app_context(), db.connection_context():  # the village packs the originals and hands them on
+        clerk = User.get(User.username == "agent")
+        batch = station_transfers.create_transfer([case_id], destination="东关镇便民服务中心", direction="up",
+                                                  user=clerk)
+        station_transfers.record_handover(batch, giver="王代办", receiver="赵送件", place="", user=clerk,
+                                          at=dt.datetime.now() - dt.timedelta(hours=2))
+        batch_no, village = batch.batch_no, get_profile().name
+    assert sync(app).queue_left == 0
+    with hub.app.app_context(), hub_db.connection_context():
+        _station, secret = stations.create_station("ST-T", "东关镇便民服务中心")
+    township = SignedStation(hub.app, "ST-T", secret)  # the township scans the barcode: its signed push
+    scanned = township.post_json("/api/v1/transfers/handovers", {"handovers": [{
+        "handover_id": protocol_id(), "batch_no": batch_no, "giver": "赵送件", "receiver": "李乡镇",
+        "place": "东关镇便民服务中心", "missing": [], "extra": [],
+        "at": (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(),
+        "recorded_by": "李乡镇"}]})
+    assert scanned.json["stored"] == 1
+    with hub.app.app_context(), hub_db.connection_context(), hub_db.atomic():  # county A receives it for B
+        transfers.record_at_county(HubTransfer.get(HubTransfer.batch_no == batch_no), giver="李乡镇",
+                                   receiver="孙窗口", place="示范县政务服务中心", recorded_by="孙窗口")
+    with hub_b.app() as b_app, b_app.app_context(), hub_db.connection_context():
+        Station.update(name="示范县县级平台").where(Station.code == PEER_CODE).execute()
+    link_hubs(hub.app, hub_b)
+    hub_b.chaos_path = "/api/v1/transfers/handovers"
+    hub_b.duplicate = 1  # the handovers go twice
+    hub_b.drop_after = 1  # and B's answer to them is lost
+    errors = []
+    for _ in range(4):
+        report = peer_round(hub.app)[0]
+        errors.append(report.error)
+        if not report.error:
+            break
+    assert errors[0] and not errors[-1], errors
+    with hub_b.app() as b_app, b_app.app_context(), hub_db.connection_context():
+        [at_b] = list(HubTransfer.select())
+        chain = [(h.where, h.giver, h.receiver) for h in HubTransferHandover.select()
+                 .where(HubTransferHandover.transfer == at_b).order_by(HubTransferHandover.at)]
+    assert at_b.batch_no == batch_no and at_b.state == "in_transit"
+    assert chain == [(village, "王代办", "赵送件"), ("东关镇便民服务中心", "赵送件", "李乡镇"),
+                     ("示范县县级平台", "李乡镇", "孙窗口")]
+    with hub.app.app_context(), hub_db.connection_context():
+        assert peers.handovers_to_forward(Peer.get()).count() == 0
+        assert PeerHandover.select().where(PeerHandover.state == "acked").count() == 2
+
+
+def protocol_id() -> str:
+    from sync import protocol
+
+    return protocol.new_id()

@@ -41,6 +41,10 @@ class PeerB(requests.Session):
         self.secret = SECRET  # the secret B holds for A: another one than A's makes B refuse A unsigned
         self.clock_ahead_s = 0.0  # B's clock minus A's
         self.fail_with = 0  # B answers this status (signed) to every request
+        self.handovers: dict[str, dict[str, Any]] = {}  # handover id → the row B keeps (once)
+        self.handover_posts: list[list[str]] = []  # the ids of each handovers request B was sent
+        self.refuse_handovers: dict[str, str] = {}  # handover id → B's reason
+        self.lose_handover_answers = 0  # B stores, then its answer is lost on the way
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         path = request.path_url
@@ -55,6 +59,17 @@ class PeerB(requests.Session):
         if path.startswith("/api/v1/events"):
             batch = protocol.decode_body(request.body, request.headers.get("Content-Encoding"))
             answer = {"results": [self._judge(event) for event in batch["events"]]}
+        elif path.startswith("/api/v1/transfers/handovers"):
+            rows = protocol.decode_body(request.body, request.headers.get("Content-Encoding"))["handovers"]
+            self.handover_posts.append([row["handover_id"] for row in rows])
+            refused = [{"handover_id": r["handover_id"], "reason": self.refuse_handovers[r["handover_id"]]}
+                       for r in rows if r["handover_id"] in self.refuse_handovers]
+            fresh = [r for r in rows if r["handover_id"] not in self.refuse_handovers | self.handovers]
+            self.handovers.update((r["handover_id"], r) for r in fresh)
+            if self.lose_handover_answers:
+                self.lose_handover_answers -= 1
+                raise requests.ConnectionError("the answer was lost on the way")
+            answer = {"stored": len(fresh), "refused": refused}
         elif path.startswith("/api/v1/changes"):
             answer = {"changes": self.changes, "has_more": False}
             self.changes = []
@@ -315,3 +330,164 @@ def test_a_conflict_the_peer_settles_ends_the_hold_the_station_was_told_of(hub_a
                        "payload": {"event_id": event_id, "resolution": "keep_county", "note": "以本县记录为准"}}]
     forward_round(hub_app, peer_b)
     assert _holds_told(station_a) == [(case_id, True, 1), (case_id, False, 1)]
+
+
+# —— the custody of a batch of B's cases, forwarded from A (物料流转, 跨域办) ——————————————————————————
+
+VILLAGE_BATCH = {"transfer_id": "01JTRANSFER000000000000000", "batch_no": "WL-ST-A-20261201-01", "direction": "up",
+                 "destination": "东关镇便民服务中心",
+                 "items": [{"material_name": "居民户口簿", "form": "copy", "copies": 1, "state": "present"},
+                           {"material_name": "居民身份证", "form": "copy", "copies": 1, "state": "present"}]}
+
+
+def _handover_row(handover_id: str, giver: str, receiver: str, at: str, **over: Any) -> dict[str, Any]:
+    return {"handover_id": handover_id, "transfer_id": VILLAGE_BATCH["transfer_id"],
+            "batch_no": VILLAGE_BATCH["batch_no"], "giver": giver, "receiver": receiver, "receiver_kind": "staff",
+            "place": "", "at": at, "missing": [], "extra": [], "note": "", "arrived": False, "recorded_by": "",
+            **over}
+
+
+def test_hub_b_keeps_the_custody_county_a_forwards_once_each_named_by_who_recorded_it(
+        hub_app, station_a, make_station, make_event, approver):
+    """Hub B's copy of a 跨域办 batch showed it appearing from nowhere: the handovers before it reached B
+    (the village's, its township's, county A's receipt) were never there, or all said county A."""
+    from rules import events
+    from sync.hub.models import HubTransfer, HubTransferHandover, HubTransferItem, Station
+
+    # this hub is county B; county A is a peer "station" here. B has its own village ST-A too: the batch
+    # number of A's village (WL-ST-A-…) names it, and must not be taken for B's village's batch.
+    county_a = make_station(hub_app, "HUB141081", "示范县县级平台")
+    with hub_app.app_context():
+        Station.update(is_peer=True).where(Station.code == "HUB141081").execute()
+    township = _handover_row("ST-T:01JHANDOVERTOWNSHIP000001", "赵送件", "李乡镇", "2026-12-01T07:00:00+00:00",
+                             place="东关镇便民服务中心", missing=["居民身份证"], recorded_where="东关镇便民服务中心",
+                             recorded_by="李乡镇")
+    # A's round sent the township's scan before the batch's events were stored here: kept until they come
+    early = county_a.post_json("/api/v1/transfers/handovers", {"handovers": [township]})
+    assert early.status_code == 200 and (early.json["stored"], early.json["refused"]) == (1, [])
+    case_id = protocol.new_id()
+    snapshot = case_snapshot(handling_area=B_AREA, received_station_name="甲村便民服务站")
+    village = {**VILLAGE_BATCH, "handover": 1, "handover_id": "01JHANDOVERVILLAGE00000001", "giver": "王代办",
+               "receiver": "赵送件", "receiver_kind": "staff", "place": "甲村便民服务站",
+               "at": "2026-12-01T09:00:00+08:00", "missing": [], "extra": [], "arrived": False}
+    assert {r["status"] for r in county_a.results([
+        make_event(case_id, payload=snapshot),
+        make_event(case_id, seq=2, kind=events.ORIGINALS_PACKED, payload=VILLAGE_BATCH),
+        make_event(case_id, seq=3, kind=events.ORIGINALS_HANDOVER, payload=village)])} == {"accepted"}
+    county = _handover_row("01JHANDOVERCOUNTYA00000001", "李乡镇", "邻县民政局张收件", "2026-12-02T02:00:00+00:00",
+                           place="示范县政务服务中心", arrived=True, recorded_by="孙窗口")
+    # the next round: county A's receipt, and the township's again (its answer was lost): kept once
+    again = county_a.post_json("/api/v1/transfers/handovers", {"handovers": [township, county]})
+    assert again.status_code == 200 and (again.json["stored"], again.json["refused"]) == (1, [])
+    with hub_app.app_context():
+        [batch] = list(HubTransfer.select())
+        chain = [(h.where, h.giver, h.receiver) for h in HubTransferHandover.select().order_by(HubTransferHandover.at)]
+        lines = {i.material_name: i.state for i in HubTransferItem.select()}
+    assert batch.station.code == "HUB141081" and batch.transfer_id == VILLAGE_BATCH["transfer_id"]
+    assert chain == [("甲村便民服务站", "王代办", "赵送件"), ("东关镇便民服务中心", "赵送件", "李乡镇"),
+                     ("示范县县级平台", "李乡镇", "邻县民政局张收件")]
+    assert lines == {"居民户口簿": "present", "居民身份证": "missing"}  # the township's finding holds here
+    # A's "送达终点" was the hand-over to B: B's clerk still records the receipt (which goes back to A)
+    assert batch.state == "in_transit"
+    page = approver.get(f"/transfers/{batch.id}").get_data(as_text=True)
+    assert "（东关镇便民服务中心登记，李乡镇）" in page and "（甲村便民服务站登记" in page
+    assert "登记接收" in page
+    case_page = approver.get(f"/cases/{case_id}").get_data(as_text=True)  # B's clerk sees the way there
+    custody = case_page[case_page.index('id="custody"'):]
+    assert "赵送件 → 李乡镇 <small>（东关镇便民服务中心登记，李乡镇）" in custody
+    assert "（示范县县级平台登记，孙窗口）" in custody
+    # B's own village is not told of the peer's batch, nor is county A told its own handovers back
+    assert [c for c in station_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_TRANSFER_HANDOVER] == []
+    assert [c for c in county_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_TRANSFER_HANDOVER] == []
+
+
+def _a_batch_of_bs_cases_with_its_chain(hub_app, station_a, township, make_event, peer_b):  # noqa: ANN001, ANN202
+    """At county A: the village packs a case B handles and hands the batch to the courier (its event), the
+    township scans it, county A records receipt; a second batch mixes A's own case with one of B's.
+    B received the first batch and says so down its feed (its handover comes back to A)."""
+    from rules import events
+    from sync.hub.models import HubTransfer
+    from sync.hub.services import transfers
+
+    case_id = cross_area_case(station_a, make_event)
+    mixed = dict(VILLAGE_BATCH, transfer_id="01JTRANSFER000000000000001", batch_no="WL-ST-A-20261201-02")
+    local, mixed_cross = make_event(), cross_area_case(station_a, make_event)
+    village = {**VILLAGE_BATCH, "handover": 1, "handover_id": "01JHANDOVERVILLAGE00000001", "giver": "王代办",
+               "receiver": "赵送件", "receiver_kind": "staff", "place": "甲村便民服务站",
+               "at": "2026-12-01T09:00:00+08:00", "missing": [], "extra": [], "arrived": False}
+    assert {r["status"] for r in station_a.results([
+        make_event(case_id, seq=2, kind=events.ORIGINALS_PACKED, payload=VILLAGE_BATCH),
+        make_event(case_id, seq=3, kind=events.ORIGINALS_HANDOVER, payload=village), local,
+        make_event(local["case_id"], seq=2, kind=events.ORIGINALS_PACKED, payload=mixed),
+        make_event(mixed_cross, seq=2, kind=events.ORIGINALS_PACKED, payload=mixed)])} == {"accepted"}
+    scanned = township.post_json("/api/v1/transfers/handovers", {"handovers": [
+        _handover_row(f"01JHANDOVERTOWNSHIP00000{n}", "赵送件", "李乡镇", "2026-12-01T07:00:00+00:00",
+                      batch_no=batch["batch_no"], transfer_id=None, place="东关镇便民服务中心",
+                      missing=["居民身份证"], recorded_by="李乡镇")
+        for n, batch in ((1, VILLAGE_BATCH), (2, mixed))]})
+    assert scanned.json["stored"] == 2
+    with hub_app.app_context():
+        for batch in (VILLAGE_BATCH, mixed):
+            transfers.record_at_county(HubTransfer.get(HubTransfer.batch_no == batch["batch_no"]), giver="李乡镇",
+                                       receiver="孙窗口", place="示范县政务服务中心", recorded_by="孙窗口")
+    peer_b.changes = [{"change_id": 1, "kind": protocol.CHANGE_TRANSFER_HANDOVER, "case_id": None, "payload": {
+        "transfer_id": VILLAGE_BATCH["transfer_id"], "batch_no": VILLAGE_BATCH["batch_no"], "handover_id": "H-1",
+        "giver": "孙窗口", "receiver": "王五", "receiver_kind": "staff", "place": "邻县政务服务中心",
+        "at": "2026-12-03T02:00:00+00:00", "missing": [], "extra": [], "note": "", "arrived": True,
+        "recorded_by": "b-clerk", "recorded_where": "县级平台"}}]
+    return case_id
+
+
+def test_county_a_forwards_the_custody_of_a_batch_of_bs_cases_once_through_a_lost_answer(
+        hub_app, station_a, make_station, make_event, peer_b):
+    """B's copy of such a batch lacked the township's scan and county A's receipt: they are no case events
+    and were never forwarded. A mixed batch (one case of A's own) is not B's to hold."""
+    township = make_station(hub_app, "ST-T", "东关镇便民服务中心")
+    _a_batch_of_bs_cases_with_its_chain(hub_app, station_a, township, make_event, peer_b)
+    peer_b.lose_handover_answers = 1  # B stores them; its answer never reaches A
+    lost = forward_round(hub_app, peer_b)
+    assert "无法连接对端县级平台" in lost.error and lost.acked == 5 and lost.handovers_acked == 0
+    report = forward_round(hub_app, peer_b)
+    assert report.error == "" and report.handovers_acked == 2
+    assert forward_round(hub_app, peer_b).handovers_acked == 0
+    # the township's scan and county A's receipt, sent twice and held once; the village's own went as its
+    # case's event, B's own did not go back, and nothing of the mixed batch went
+    assert len(peer_b.handover_posts) == 2 and peer_b.handover_posts[0] == peer_b.handover_posts[1]
+    sent = sorted(peer_b.handovers.values(), key=lambda row: row["at"])
+    assert [(r["batch_no"], r["giver"], r["receiver"], r["recorded_where"]) for r in sent] == [
+        ("WL-ST-A-20261201-01", "赵送件", "李乡镇", "东关镇便民服务中心"),
+        ("WL-ST-A-20261201-01", "李乡镇", "孙窗口", "")]
+    assert sent[0]["transfer_id"] == VILLAGE_BATCH["transfer_id"] and sent[0]["missing"] == ["居民身份证"]
+
+
+def test_a_handover_the_peer_refuses_is_set_aside_with_its_reason_on_the_peers_page(
+        hub_app, station_a, make_station, make_event, peer_b):
+    township = make_station(hub_app, "ST-T", "东关镇便民服务中心")
+    _a_batch_of_bs_cases_with_its_chain(hub_app, station_a, township, make_event, peer_b)
+    peer_b.refuse_handovers["ST-T:01JHANDOVERTOWNSHIP000001"] = "交接时间格式不对。"
+    peer_b.fail_with = 500
+    assert "对端县级平台出错（500）" in forward_round(hub_app, peer_b).error  # nothing answered: all wait
+    admin = logged_in(hub_app, "a-admin", "admin", "示范县管理员")
+    assert 'data-handovers="waiting">0<' in admin.get("/peers").get_data(as_text=True)  # the batch is not at B yet
+    peer_b.fail_with = 0
+    report = forward_round(hub_app, peer_b)
+    assert (report.handovers_acked, report.handovers_set_aside) == (1, 1)
+    page = admin.get("/peers").get_data(as_text=True)
+    assert 'data-handovers="waiting">0<' in page and 'data-handovers="acked">1<' in page
+    refused = page[page.index('<tr data-handover="ST-T:01JHANDOVERTOWNSHIP000001">'):]
+    assert "WL-ST-A-20261201-01" in refused[:300] and "交接时间格式不对。" in refused[:300]
+    forward_round(hub_app, peer_b)
+    assert len(peer_b.handover_posts) == 1  # set aside: not sent round after round
+    # B's problem settled: the county admin sends it again, it goes at the next round, once
+    del peer_b.refuse_handovers["ST-T:01JHANDOVERTOWNSHIP000001"]
+    path = f"/peers/{B_AREA}/handovers/ST-T:01JHANDOVERTOWNSHIP000001/resend"
+    assert "已安排重新转送该交接记录" in admin.csrf_post(path, {}, token_page="/peers",
+                                                follow_redirects=True).get_data(as_text=True)
+    assert "只有被对端拒收的交接记录才能重新转送" in admin.csrf_post(
+        path, {}, token_page="/peers", follow_redirects=True).get_data(as_text=True)
+    approver = logged_in(hub_app, "a-clerk", "approver", "示范县窗口")
+    assert approver.csrf_post(path, {}, token_page="/cases").status_code == 403
+    assert forward_round(hub_app, peer_b).handovers_acked == 1
+    page = admin.get("/peers").get_data(as_text=True)
+    assert 'data-handovers="acked">2<' in page and "data-handover=" not in page
+    assert peer_b.handover_posts[-1] == ["ST-T:01JHANDOVERTOWNSHIP000001"]

@@ -23,7 +23,7 @@ from sync.hub.models.evaluations import HubEvaluation, Remedy, RemedyContact
 from sync.hub.models.holidays import HolidayTable
 from sync.hub.models.home_visits import HubHomeVisit
 from sync.hub.models.licences import Licence
-from sync.hub.models.peers import Peer, PeerFile, PeerForward
+from sync.hub.models.peers import Peer, PeerFile, PeerForward, PeerHandover
 from sync.hub.models.stations import Device, Nonce, Station
 from sync.hub.models.transfers import HubTransfer, HubTransferHandover, HubTransferItem
 from sync.hub.models.users import HubLoginThrottle, HubUser
@@ -59,6 +59,7 @@ MODELS = [
     HubTransfer,
     HubTransferItem,
     HubTransferHandover,
+    PeerHandover,
     Setting,
     HubHomeVisit,
     CaseTally,
@@ -102,6 +103,7 @@ __all__ = [
     "Peer",
     "PeerFile",
     "PeerForward",
+    "PeerHandover",
     "Setting",
     "Station",
     "StationAccessLog",

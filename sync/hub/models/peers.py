@@ -69,3 +69,22 @@ class PeerFile(BaseModel):
 
     class Meta:
         indexes = ((("peer", "sha256"), True),)
+
+
+class PeerHandover(BaseModel):
+    """The peer's final answer to one handover of a batch of its cases' originals this hub forwarded to it.
+
+    As :class:`PeerForward` for events: a handover with no row here is still to forward (a network
+    failure or a retryable answer writes nothing), ``acked`` once the peer stored it or already had
+    it, ``set_aside`` with the peer's reason when it refused it (shown on the peers page).
+    """
+
+    handover_id = CharField(max_length=80)  # this hub's id of the handover (HubTransferHandover)
+    peer = ForeignKeyField(Peer, on_delete="CASCADE")
+    batch_no = CharField(max_length=40)
+    state = CharField(max_length=16)
+    reason = TextField(null=True)
+    answered_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("peer", "handover_id"), True),)

@@ -58,3 +58,13 @@ class HubTransferHandover(BaseModel):
     arrived = BooleanField(default=False)
     recorded_by = CharField(max_length=100, default="")
     created_at = DateTimeField(default=utcnow)
+    #: who recorded it when ``recorded_at`` only relayed it: a peer county forwarding a township's scan,
+    #: or its village's handover (跨域办); "" — ``recorded_at``, or this county when null
+    recorded_where = CharField(max_length=100, default="")
+    #: came as a ``case.originals_handover`` event of its station (so it travels with the case's events)
+    via_event = BooleanField(default=False)
+
+    @property
+    def where(self) -> str:
+        """Where it was recorded, as a clerk reads it."""
+        return self.recorded_where or (self.recorded_at.name if self.recorded_at_id else "县级平台")

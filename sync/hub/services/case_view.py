@@ -281,10 +281,11 @@ def _apply_handover(case: CaseView, event: dict[str, Any], now: dt.datetime,
 def _keep_batch(case: CaseView, event: dict[str, Any], now: dt.datetime, writes: Deferred = None) -> dict[str, Any]:
     """The case's papers packed into a batch, or handed over: the batch, its lines for this case, the handover."""
     station_id, case_no = case.station_id, case.case_no
+    village = str((case.snapshot or {}).get("received_station_name") or "")  # 跨域办: the station that took it
 
     def store() -> None:
         transfers.from_case_event(station_id, event["case_id"], event["kind"],
-                                  {**event["payload"], "case_no": case_no or ""})
+                                  {**event["payload"], "case_no": case_no or ""}, received_station_name=village)
 
     write(SimpleNamespace(execute=store), writes)
     return {}

@@ -16,7 +16,7 @@ from flask import current_app
 from peewee import fn
 
 from rules.privacy import mask_numbers_in
-from sync.hub.models import Decision, Event, HubCase, Peer, PeerFile, PeerForward, Station
+from sync.hub.models import Decision, Event, HubCase, Peer, PeerFile, PeerForward, PeerHandover, Station
 from sync.hub.services import peers, personal
 from sync.hub.services.bulk_sql import IN_CLAUSE
 
@@ -57,6 +57,10 @@ class PeerLink:
     last_decision_at: Any = None
     set_aside_rows: list[dict[str, Any]] = field(default_factory=list)
     file_rows: list[FileToForward] = field(default_factory=list)  # in flight first, at most FILES_SHOWN
+    #: 物料流转: handovers of the peer's batches still to forward, delivered, and those it refused (newest first)
+    handovers_waiting: int = 0
+    handovers_acked: int = 0
+    handovers_set_aside: list[PeerHandover] = field(default_factory=list)
 
 
 def display_url(url: str) -> str:
@@ -123,6 +127,13 @@ def link_of(peer: Peer) -> PeerLink:
         files_done=PeerFile.select().where((PeerFile.peer == peer) & (PeerFile.held >= PeerFile.size)).count(),
         file_rows=_shown(files),
         decisions=decisions.count(), last_decision_at=last.decided_at if last else None,
+        handovers_waiting=peers.handovers_to_forward(peer).count(),
+        handovers_acked=PeerHandover.select().where((PeerHandover.peer == peer)
+                                                    & (PeerHandover.state == peers.ACKED)).count(),
+        handovers_set_aside=list(PeerHandover.select().where((PeerHandover.peer == peer)
+                                                             & (PeerHandover.state == peers.SET_ASIDE))
+                                 .order_by(PeerHandover.answered_at.desc(), PeerHandover.id.desc())
+                                 .limit(SET_ASIDE_SHOWN)),
         set_aside_rows=[{"case_no": case_nos.get(r.case_id) or r.case_id, "case_id": r.case_id, "seq": r.seq,
                          "event_id": r.event_id, "conflict": r.code in peers.CONFLICT_CODES,
                          "reason": r.reason or r.code or "对端未说明原因", "at": r.answered_at}

@@ -31,14 +31,25 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
-from peewee import IntegrityError
+from peewee import JOIN, IntegrityError
 
+from rules import events as event_kinds
 from rules.privacy import mask_numbers_in
 from sync import protocol
 from sync.errors import CaseProblem, HubFault
 from sync.file_upload import FileUploader
 from sync.hub.extensions import db, key_ring
-from sync.hub.models import Event, HubCase, Peer, PeerFile, PeerForward
+from sync.hub.models import (
+    Event,
+    HubCase,
+    HubTransfer,
+    HubTransferHandover,
+    HubTransferItem,
+    Peer,
+    PeerFile,
+    PeerForward,
+    PeerHandover,
+)
 from sync.hub.models.base import utcnow
 from sync.hub.services import attachments, decisions, peer_holds, personal, stations, transfers
 from sync.hub.services.classify import named_files
@@ -74,6 +85,8 @@ class ForwardReport:
     file_bytes_sent: int = 0
     decisions_applied: int = 0
     changes_skipped: int = 0
+    handovers_acked: int = 0
+    handovers_set_aside: int = 0
     error: str = ""
     details: list[str] = field(default_factory=list)
 
@@ -441,13 +454,100 @@ def _settle_conflict(peer: Peer, case: HubCase, payload: dict[str, Any], report:
         report.changes_skipped += 1
 
 
+def handovers_to_forward(peer: Peer) -> Any:
+    """The query of handovers still to forward to ``peer``: the custody of its cases' originals before them.
+
+    Of a batch whose every case the peer handles (the rule :func:`transfers.record_peer_handover`
+    takes the peer's by: a batch holding one of this county's own cases is not the peer's to read),
+    once the peer holds the batch — every packing event of its cases delivered, so it never meets a
+    handover of a batch it does not know. Not one that came as its village's case event (it goes
+    with the case's events), nor one the peer told us (``{area}:…``), nor one it answered already.
+    """
+    others = (HubTransferItem.select(HubTransferItem.transfer)
+              .join(HubCase, JOIN.LEFT_OUTER, on=(HubTransferItem.case_id == HubCase.case_id))
+              .where((HubTransferItem.case_id != "")
+                     & (HubCase.handling_area.is_null() | (HubCase.handling_area != peer.area_code))))
+    with_cases = HubTransferItem.select(HubTransferItem.transfer).where(HubTransferItem.case_id != "")
+    delivered = PeerForward.select(PeerForward.event_id).where((PeerForward.peer == peer)
+                                                               & (PeerForward.state == ACKED))
+    handled = HubCase.select(HubCase.case_id).where(HubCase.handling_area == peer.area_code)
+    packing_not_there = Event.select(Event.case_id).where(
+        (Event.kind == event_kinds.ORIGINALS_PACKED) & Event.case_id.in_(handled) & Event.event_id.not_in(delivered))
+    unknown_there = HubTransferItem.select(HubTransferItem.transfer).where(
+        HubTransferItem.case_id.in_(packing_not_there))
+    answered = PeerHandover.select(PeerHandover.handover_id).where(PeerHandover.peer == peer)
+    return (HubTransferHandover.select(HubTransferHandover, HubTransfer).join(HubTransfer)
+            .where(HubTransferHandover.transfer.in_(with_cases) & HubTransferHandover.transfer.not_in(others)
+                   & HubTransferHandover.transfer.not_in(unknown_there)
+                   & (HubTransferHandover.via_event == False)  # noqa: E712
+                   & ~HubTransferHandover.handover_id.startswith(f"{peer.area_code}:")
+                   & HubTransferHandover.handover_id.not_in(answered)))
+
+
+def _handover_row(handover: HubTransferHandover) -> dict[str, Any]:
+    """A handover as a station sends it, with the batch's id and who recorded it (a township, or "" — us)."""
+    transfer = handover.transfer
+    return {"handover_id": handover.handover_id, "transfer_id": transfer.transfer_id, "batch_no": transfer.batch_no,
+            "giver": handover.giver, "receiver": handover.receiver, "receiver_kind": handover.receiver_kind,
+            "place": handover.place, "at": handover.at.replace(tzinfo=dt.UTC).isoformat(),
+            "missing": list(handover.missing or []), "extra": list(handover.extra or []), "note": handover.note,
+            "arrived": bool(handover.arrived), "recorded_by": handover.recorded_by,
+            "recorded_where": handover.recorded_at.name if handover.recorded_at_id else ""}
+
+
+def forward_handovers(peer: Peer, client: PeerClient | None = None, report: ForwardReport | None = None
+                      ) -> ForwardReport:
+    """Send the peer the handovers of its batches recorded here, as a station sends its own; record its answers.
+
+    Stored (or already held: it keeps each by its id) → acked; refused → set aside with its reason,
+    for the peers page; no verified answer → nothing written, they go again next round.
+    """
+    client = client or PeerClient(peer)
+    report = report or ForwardReport(peer.name)
+    while True:
+        rows = list(handovers_to_forward(peer).order_by(HubTransfer.id, HubTransferHandover.at, HubTransferHandover.id)
+                    .limit(transfers.MAX_PUSHED))
+        if not rows:
+            return report
+        status, answer = client.call("POST", "/api/v1/transfers/handovers",
+                                     protocol.encode_body({"handovers": [_handover_row(h) for h in rows]}),
+                                     {"Content-Encoding": "gzip", "Content-Type": "application/json"})
+        if status != 200:
+            raise PeerUnreachable(_refused("物料交接记录", status, answer))
+        refused = {str(r.get("handover_id")): str(r.get("reason") or "对端未说明原因")
+                   for r in answer.get("refused") or [] if isinstance(r, dict)}
+        now = utcnow()
+        with db.atomic():
+            for handover in rows:
+                reason = refused.get(handover.handover_id)
+                try:
+                    with db.atomic():
+                        PeerHandover.create(handover_id=handover.handover_id, peer=peer,
+                                            batch_no=handover.transfer.batch_no,
+                                            state=SET_ASIDE if reason is not None else ACKED,
+                                            reason=mask_numbers_in(reason)[:500] if reason is not None else None,
+                                            answered_at=now)
+                except IntegrityError:
+                    continue  # another worker recorded the same answer first
+                if reason is None:
+                    report.handovers_acked += 1
+                else:
+                    report.handovers_set_aside += 1
+                    report.details.append(f"物料流转批次 {handover.transfer.batch_no} 的交接：{reason}")
+
+
 def sync_peer(peer: Peer, session: requests.Session | None = None) -> ForwardReport:
-    """One round with one peer: forward, then bring decisions back; a failure is stored on the peer."""
+    """One round with one peer: forward, bring decisions back, then the custody of its batches.
+
+    The handovers go after the events, so the peer knows their batch; a failure there is stored on
+    the peer like any other (they go again next round) and the decisions are in already.
+    """
     report = ForwardReport(peer.name)
     try:
         client = PeerClient(peer, session)
         forward(peer, client, report)
         pull_decisions(peer, client, report)
+        forward_handovers(peer, client, report)
         Peer.update(last_contact_at=utcnow(), last_error="").where(Peer.id == peer.id).execute()
     except PeerUnreachable as exc:
         report.error = str(exc)
@@ -482,6 +582,19 @@ def resend(peer: Peer, event_id: str) -> PeerForward:
         if row.code in CONFLICT_CODES:
             raise InvalidTransition("该事件与对端县级平台已有记录内容冲突，原样重新转送会再次冲突；"
                                     f"请联系{peer.name}在其“冲突”页面核对处理，处理结果会自动同步到本平台。")
+        row.delete_instance()
+    return row
+
+
+def resend_handover(peer: Peer, handover_id: str) -> PeerHandover:
+    """A county admin looked at a handover the peer refused and forwards it again at the next round.
+
+    The peer keeps each handover by its id, so sending again can never store it twice.
+    """
+    with db.atomic():
+        row = PeerHandover.get_or_none((PeerHandover.handover_id == handover_id) & (PeerHandover.peer == peer))
+        if row is None or row.state != SET_ASIDE:
+            raise InvalidTransition("只有被对端拒收的交接记录才能重新转送（可能已由他人处理，请刷新本页）。")
         row.delete_instance()
     return row
 

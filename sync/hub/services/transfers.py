@@ -26,6 +26,7 @@ Every handover is announced as a ``transfer.handover`` change to each station th
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -87,15 +88,25 @@ def _batch(batch_no: str, transfer_id: str | None = None,
     """The batch by its id, else the one known only by its number (tied to the id now), else a new one.
 
     The flag: the batch was known only by its number until now (its pending handovers wait to be settled).
+    A peer county's batch numbers name stations of that county, which may share a code with one of
+    this county's: a peer's batch (``station`` the peer) is never taken for this county's by its
+    number, nor this county's for a peer's.
     """
     if transfer_id:
         known = HubTransfer.get_or_none(HubTransfer.transfer_id == transfer_id)
         if known is not None:
             return known, False
-    placeholder = (HubTransfer.select().where((HubTransfer.batch_no == batch_no) & HubTransfer.transfer_id.is_null())
-                   .order_by(HubTransfer.id).first())
+    if station is not None and station.is_peer:
+        same_side = HubTransfer.station == station
+    elif station is not None:
+        same_side = HubTransfer.station.is_null() | (HubTransfer.station == station)
+    else:
+        peers = Station.select(Station.id).where(Station.is_peer == True)  # noqa: E712
+        same_side = HubTransfer.station.is_null() | HubTransfer.station.not_in(peers)
+    by_number = HubTransfer.select().where((HubTransfer.batch_no == batch_no) & same_side)
+    placeholder = by_number.where(HubTransfer.transfer_id.is_null()).order_by(HubTransfer.id).first()
     if placeholder is None and not transfer_id:
-        placeholder = HubTransfer.select().where(HubTransfer.batch_no == batch_no).order_by(HubTransfer.id.desc()).first()
+        placeholder = by_number.order_by(HubTransfer.id.desc()).first()
     if placeholder is not None:
         if transfer_id and placeholder.transfer_id is None:
             placeholder.transfer_id = transfer_id
@@ -107,12 +118,18 @@ def _batch(batch_no: str, transfer_id: str | None = None,
                               station=station or _station_of(batch_no)), False
 
 
-def from_case_event(station_id: int, case_id: str, kind: str, payload: dict[str, Any]) -> None:
-    """A station's ``case.originals_packed`` / ``case.originals_handover``: the batch, this case's lines, the handover."""
+def from_case_event(station_id: int, case_id: str, kind: str, payload: dict[str, Any], *,
+                    received_station_name: str = "") -> None:
+    """A station's ``case.originals_packed`` / ``case.originals_handover``: the batch, this case's lines, the handover.
+
+    From a peer county (跨域办) the batch is its village's: its number names a station of that county
+    (not looked up here), and its handovers are said to be recorded at ``received_station_name`` (the
+    village that took the case), not at the county that forwarded them.
+    """
     station = Station.get_by_id(station_id)
     batch_no = normalize_code(payload.get("batch_no"))
     transfer_id = _text(payload.get("transfer_id"), 26) or None
-    owner = _station_of(batch_no)
+    owner = None if station.is_peer else _station_of(batch_no)
     known = HubTransfer.get_or_none(HubTransfer.transfer_id == transfer_id) if transfer_id else None
     if (owner is not None and owner.id != station.id) or (known is not None and known.station_id not in (None, station.id)):
         # a case event names the batch of its own station; another's is not this station's to write on
@@ -135,8 +152,9 @@ def from_case_event(station_id: int, case_id: str, kind: str, payload: dict[str,
              "state": i.get("state") if i.get("state") in ITEM_STATES else "present"}
             for i in items if i.get("state") != "extra"]).execute()
         found_elsewhere = {name for h in HubTransferHandover.select(HubTransferHandover.missing).where(
-            (HubTransferHandover.transfer == transfer)
-            & ((HubTransferHandover.recorded_at != station) | HubTransferHandover.recorded_at.is_null()))
+            (HubTransferHandover.transfer == transfer) & (HubTransferHandover.via_event == False)  # noqa: E712
+            & ((HubTransferHandover.recorded_at != station) | HubTransferHandover.recorded_at.is_null()
+               | (HubTransferHandover.recorded_where != "")))  # a peer relaying a township's scan
             for name in h.missing or []}
         if found_elsewhere:  # a township that scanned the batch before its lines came found these missing
             HubTransferItem.update(state="missing").where(
@@ -149,11 +167,13 @@ def from_case_event(station_id: int, case_id: str, kind: str, payload: dict[str,
     if kind != "case.originals_handover":
         return
     handover_id = _text(payload.get("handover_id"), 80) or f"{station.code}:{transfer_id or batch_no}:{payload.get('handover')}"
-    _record(transfer, station, handover_id, payload, missing_lines=[])  # the items above carry each line's state
+    _record(transfer, station, handover_id, payload, missing_lines=[],  # the items above carry each line's state
+            recorded_where=received_station_name if station.is_peer else "", via_event=True)
 
 
 def _record(transfer: HubTransfer, recorder: Station | None, handover_id: str, body: dict[str, Any], *,
-            missing_lines: list[int] | None = None, pending: bool = False) -> bool:
+            missing_lines: list[int] | None = None, pending: bool = False, recorded_where: str = "",
+            via_event: bool = False) -> bool:
     """Keep one handover (once, by its id), mark what it found, announce it; False when already kept.
 
     ``missing_lines``: the lines found missing, by id; None when only their names are known (a
@@ -168,7 +188,8 @@ def _record(transfer: HubTransfer, recorder: Station | None, handover_id: str, b
         receiver=_text(body.get("receiver"), 100), receiver_kind=_text(body.get("receiver_kind"), 12) or "staff",
         place=_text(body.get("place"), 100), at=_utc(body.get("at")) or utcnow(), missing=_names(body.get("missing")),
         extra=_names(body.get("extra")), note=_text(body.get("note"), 500), arrived=bool(body.get("arrived")),
-        recorded_by=_text(body.get("recorded_by"), 100))
+        recorded_by=_text(body.get("recorded_by"), 100), recorded_where=_text(recorded_where, 100),
+        via_event=via_event)
     if not pending:
         _apply(transfer, handover, missing_lines)
     return True
@@ -268,7 +289,7 @@ def _announce(transfer: HubTransfer, handover: HubTransferHandover) -> None:
 
 def change_payload(transfer: HubTransfer, handover: HubTransferHandover) -> dict[str, Any]:
     """What a station needs to add the handover to its own copy of the batch."""
-    where = handover.recorded_at.name if handover.recorded_at_id else "县级平台"
+    where = handover.where
     return {"transfer_id": transfer.transfer_id, "batch_no": transfer.batch_no, "handover_id": handover.handover_id,
             "giver": handover.giver, "receiver": handover.receiver, "receiver_kind": handover.receiver_kind,
             "place": handover.place, "at": handover.at.replace(tzinfo=dt.UTC).isoformat(),
@@ -304,6 +325,13 @@ def record_station_handovers(station: Station, rows: Any) -> tuple[int, list[dic
     """A station's handovers of batches it does not hold (a township scanning a village's barcode).
 
     Each is kept once by its ``handover_id``; a bad one is refused alone. Returns (stored anew, refused).
+
+    A peer county (跨域办) sends the handovers of a batch of cases this county handles that were
+    recorded before the batch came here — its township's scan, its own receipt — as a station would
+    (``sync/hub/services/peers.py``). Its rows name the batch by ``transfer_id`` too (its number may
+    also be a batch of this county's) and say who recorded each (``recorded_where``: kept, so the
+    chain reads township → county, not the peer county for all). Its "送达终点" is not taken: the
+    batch ends here when this county's clerk records receipt (and that goes back to the peer).
     """
     if not isinstance(rows, list) or len(rows) > MAX_PUSHED:
         raise TransferError(f"handovers 须为列表，每次最多 {MAX_PUSHED} 条。")
@@ -314,7 +342,15 @@ def record_station_handovers(station: Station, rows: Any) -> tuple[int, list[dic
         if problem:
             refused.append({"handover_id": handover_id, "reason": problem})
             continue
-        transfer, _ = _batch(normalize_code(row["batch_no"]))
+        where = ""
+        if station.is_peer:
+            transfer_id = _text(row.get("transfer_id"), 26)
+            known = HubTransfer.get_or_none(HubTransfer.transfer_id == transfer_id) if transfer_id else None
+            transfer = known or _batch(normalize_code(row["batch_no"]), None, station)[0]
+            where = _text(row.get("recorded_where"), 100) or station.name
+            row = {**row, "arrived": False}
+        else:
+            transfer, _ = _batch(normalize_code(row["batch_no"]))
         pending = transfer.transfer_id is None  # the village has not synced it: decided when it does
         refusal = None if pending else route_refusal(transfer, station)
         if refusal:
@@ -322,8 +358,21 @@ def record_station_handovers(station: Station, rows: Any) -> tuple[int, list[dic
                         station.code, refusal)
             refused.append({"handover_id": handover_id, "reason": refusal})
             continue
-        stored += _record(transfer, station, f"{station.code}:{handover_id}", row, pending=pending)
+        stored += _record(transfer, station, _kept_id(station, handover_id), row, pending=pending,
+                          recorded_where=where)
     return stored, refused
+
+
+def _kept_id(station: Station, handover_id: str) -> str:
+    """The id a station's pushed handover is kept by: per station (two stations may number alike).
+
+    A peer's ids are its own kept ids (a township's ``{code}:{id}``), so with this county's prefix
+    they may pass the column's 80 characters: such a one is kept by a digest of the id instead.
+    """
+    kept = f"{station.code}:{handover_id}"
+    if len(kept) <= 80:
+        return kept
+    return f"{station.code}:{hashlib.sha256(handover_id.encode()).hexdigest()}"[:80]
 
 
 def _problem(row: dict[str, Any]) -> str | None:

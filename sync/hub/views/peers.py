@@ -50,3 +50,16 @@ def resend(area_code: str, event_id: str) -> Response:
     else:
         flash(f"已安排重新转送该事件及其后被暂停的事件；下一轮与“{peer.name}”同步时发出（可点“立即同步”）。", "success")
     return redirect(url_for("peers.index", _anchor=f"peer-{peer.area_code}"))
+
+
+@bp.post("/<area_code>/handovers/<handover_id>/resend")
+def resend_handover(area_code: str, handover_id: str) -> Response:
+    """Forward a handover the peer refused again at the next round (once its problem is settled there)."""
+    peer = Peer.get_or_none(Peer.area_code == area_code) or abort(404)
+    try:
+        peers.resend_handover(peer, handover_id)
+    except HubError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"已安排重新转送该交接记录；下一轮与“{peer.name}”同步时发出（可点“立即同步”）。", "success")
+    return redirect(url_for("peers.index", _anchor=f"peer-{peer.area_code}"))
