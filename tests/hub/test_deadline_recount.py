@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from rules import events
+from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Event, HubCase
 from sync.hub.services import case_view, dashboard, decisions, holidays, warnings
@@ -29,6 +30,12 @@ def _taken_then_published(hub_app, station_a, make_event, **dues: str) -> str:  
         year, rows = holidays.parse_csv(CSV_2027)
         holidays.publish(year, rows, "县级管理员")
     return event["case_id"]
+
+
+def _dues_told(station, case_id: str) -> list[dict]:  # noqa: ANN001
+    """The ``case.dues`` changes the station's feed serves for the case (payload as served)."""
+    served = station.changes(0).get_json()["changes"]
+    return [c["payload"] for c in served if c["kind"] == protocol.CHANGE_CASE_DUES and c["case_id"] == case_id]
 
 
 def _dates_shown(approver, case_id: str) -> str:  # noqa: ANN001
@@ -65,6 +72,7 @@ def test_the_stations_recounted_dates_move_the_countys_lists_warnings_and_roll_u
     assert "2027-01-18" in shown and "2027-01-04" in shown and "暂定" not in shown  # counted after 2027 arrived
     assert "补正暂停" not in shown  # moved by the station's new holiday table, not by a 补正 pause
     assert "recount-not-taken" not in approver.get(f"/cases/{case_id}").get_data(as_text=True)  # taken: nothing to flag
+    assert _dues_told(station_a, case_id) == []  # the county holds the station's dates: nothing to tell it
 
 
 def test_a_date_the_county_moved_itself_is_not_overridden_by_the_stations_recount(hub_app, approver, station_a,
@@ -85,6 +93,10 @@ def test_a_date_the_county_moved_itself_is_not_overridden_by_the_stations_recoun
         moved = HubCase.get(HubCase.case_id == case_id)
         county = (moved.committed_due, moved.statutory_due)
         assert county[0] > dt.date(2027, 1, 1)  # the county's own shift
+    # the station moved its own with its calendar; the county's are told all the same (the same dates change nothing)
+    [told] = _dues_told(station_a, case_id)
+    assert (told["committed_due"], told["statutory_due"], told["reason"]) == (str(county[0]), str(county[1]),
+                                                                              "supplement_pause")
 
     note = make_event(case_id=case_id, seq=3, kind=events.NOTE, payload=_recount(
         committed_due="2027-01-04", previous_committed_due="2027-01-01",
@@ -96,6 +108,10 @@ def test_a_date_the_county_moved_itself_is_not_overridden_by_the_stations_recoun
         assert case.dues_counted_on is None
         [kept] = case.snapshot["recounts"]
         assert kept["committed_due"] == "2027-01-04" and kept["taken"] is False
+    # the station holds its recount now: it is told the county's dates stand (counted before 2027 was published)
+    _after_pause, told = _dues_told(station_a, case_id)
+    assert told == {"committed_due": str(county[0]), "statutory_due": str(county[1]), "committed_provisional": True,
+                    "statutory_provisional": True, "reason": "recount_not_taken"}
     page = approver.get(f"/cases/{case_id}").get_data(as_text=True)
     assert str(county[0]) in _dates_shown(approver, case_id)
     said = page.split('class="recount-not-taken">')[1].split("</dd>")[0]
@@ -115,3 +131,30 @@ def test_a_hub_one_version_behind_files_the_note_and_keeps_its_dates(hub_app, st
     assert station_a.results([note])[0]["status"] == "accepted"
     with hub_app.app_context(), db.connection_context():
         assert HubCase.get(HubCase.case_id == case_id).committed_due == dt.date(2027, 1, 1)
+
+
+def test_the_station_told_the_countys_dates_recounts_from_them_and_a_late_pull_gets_the_dates_in_force(
+        hub_app, station_a, make_event) -> None:
+    """Once the station holds the county's dates its next recount starts from them, so the county takes it and
+    tells nothing more (no loop); a ``case.dues`` change pulled only after that serves the dates then in force,
+    never the older ones it was written for."""
+    case_id = _taken_then_published(hub_app, station_a, make_event,
+                                    committed_due="2027-01-01", statutory_due="2027-01-15")
+    with hub_app.app_context(), db.connection_context():
+        decisions.decide(case_id, decisions.DecisionInput(kind="supplement", reason="补户口簿"), clerk="clerk",
+                         at=dt.datetime(2026, 12, 1, 2, 0))
+    answer = make_event(case_id=case_id, seq=2, kind=events.SUPPLEMENTED, payload={
+        "supplied": [], "materials": [], "note": "补户口簿", "by": "agent",
+        "supplied_at": "2026-12-03T10:00:00+08:00"})
+    assert station_a.results([answer])[0]["status"] == "accepted"
+    [told] = _dues_told(station_a, case_id)
+    note = make_event(case_id=case_id, seq=3, kind=events.NOTE, payload=_recount(
+        committed_due="2027-01-08", previous_committed_due=told["committed_due"],
+        statutory_due="2027-01-22", previous_statutory_due=told["statutory_due"]))
+    assert station_a.results([note])[0]["status"] == "accepted"
+    with hub_app.app_context(), db.connection_context():
+        case = HubCase.get(HubCase.case_id == case_id)
+        assert (case.committed_due, case.statutory_due) == (dt.date(2027, 1, 8), dt.date(2027, 1, 22))
+    [late] = _dues_told(station_a, case_id)  # taken: nothing more told
+    assert (late["committed_due"], late["statutory_due"]) == ("2027-01-08", "2027-01-22")
+    assert not late["committed_provisional"]  # counted after 2027 was published
