@@ -158,3 +158,65 @@ def test_the_station_told_the_countys_dates_recounts_from_them_and_a_late_pull_g
     [late] = _dues_told(station_a, case_id)  # taken: nothing more told
     assert (late["committed_due"], late["statutory_due"]) == ("2027-01-08", "2027-01-22")
     assert not late["committed_provisional"]  # counted after 2027 was published
+
+
+def _roll_up_is_exact() -> None:
+    """The roll-up as the pages read it (folded rows plus appended changes) equals tally.figures over every case."""
+    from collections import Counter
+
+    from peewee import fn
+
+    from sync.hub.models import TallyView
+    from sync.hub.services import tally
+
+    rows = (TallyView.select(TallyView.station_id, TallyView.day, TallyView.figure, TallyView.label, fn.SUM(TallyView.n))
+            .group_by(TallyView.station_id, TallyView.day, TallyView.figure, TallyView.label).tuples())
+    kept = Counter({(s, str(d)[:10], f, label): int(n) for s, d, f, label, n in rows if int(n)})
+    counted: Counter = Counter()
+    for case in HubCase.select():
+        tally.add(case.station_id, tally.figures(case), counted)
+        tally.add(tally.COUNTY, tally.figures(case), counted)
+    assert kept == Counter({key: n for key, n in counted.items() if n})
+
+
+def test_publishing_a_year_recounts_the_open_cases_assessed_dates_and_marks_a_closed_ones_as_provisional(
+        any_hub_app, make_station, make_event) -> None:
+    """The 考核时限 is the county's own count (no station recount reaches it): publishing 2027 moves it off 元旦
+    for the open case — 四条线, 预警, roll-up, in the publication's transaction — and a case closed before keeps
+    the date it was judged by, marked （暂定）. On SQLite and PostgreSQL (the column comes with migration 0036)."""
+    from sync.hub.services import county_settings
+
+    hub_app = any_hub_app
+    station_a = make_station(hub_app, "ST-A", "甲村便民服务站")
+    approver = logged_in(hub_app, "clerk", "approver", "县级窗口")
+    with hub_app.app_context(), db.connection_context():
+        county_settings.set_assessed_days({"000111001000": 30}, clerk="admin")
+    received = "2026-11-20T09:30:00+08:00"  # a Friday: the 30th working day is 元旦 counted Monday to Friday
+    open_case, closed_case = (make_event(payload=case_snapshot(case_no=no, received_at=received, decision="accepted",
+                                                               committed_due="2027-01-15", statutory_due="2027-01-29"))
+                              for no in ("OPEN-1", "DONE-1"))
+    assert [r["status"] for r in station_a.results([open_case, closed_case])] == ["accepted", "accepted"]
+    with hub_app.app_context(), db.connection_context():
+        # both came in, and were counted, on 20 November (the county publishes a later day)
+        HubCase.update(assessed_counted_on=dt.date(2026, 11, 20)).execute()
+        decisions.decide(closed_case["case_id"], decisions.DecisionInput(
+            kind="completed", result="approved", result_text="准予"), clerk="clerk", at=dt.datetime(2026, 11, 21, 2))
+        assert HubCase.get(HubCase.case_id == open_case["case_id"]).assessed_due == dt.date(2027, 1, 1)
+        year, rows = holidays.parse_csv(CSV_2027)
+        holidays.publish(year, rows, "县级管理员")
+
+        held = HubCase.get(HubCase.case_id == open_case["case_id"])
+        assert held.assessed_due == FIRST_WORKDAY  # 元旦 skipped now
+        assert warnings.lines_of(held, FIRST_WORKDAY).state["assessed"] == "soon"  # due that day, not overdue
+        assert dashboard.overdue_by_station(FIRST_WORKDAY, []).get(held.station_id, {}).get("assessed", 0) == 0
+        assert HubCase.get(HubCase.case_id == closed_case["case_id"]).assessed_due == dt.date(2027, 1, 1)
+        _roll_up_is_exact()
+
+    def assessed_shown(case_id: str) -> str:
+        lines = approver.get(f"/cases/{case_id}").get_data(as_text=True).split('id="four-lines">')[1]
+        return lines.split("考核")[1].split("</span>")[0]
+
+    assert "2027-01-04" in assessed_shown(open_case["case_id"]) and "暂定" not in assessed_shown(open_case["case_id"])
+    said = assessed_shown(closed_case["case_id"])
+    assert "2027-01-01" in said and "暂定" in said  # counted before 2027 was published, and it was never recounted
+    assert "未重新计算" in said and "站点" not in said  # the county's own count: no station recount will come

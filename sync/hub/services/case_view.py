@@ -116,6 +116,7 @@ def _apply_submitted(case: CaseView, event: dict[str, Any], now: dt.datetime,
         "received_at": str(payload.get("received_at") or "")[:40] or None,
         "received_time": china_naive(payload.get("received_at")),
         "assessed_due": county_settings.assessed_due(payload.get("item_code"), china_naive(payload.get("received_at"))),
+        "assessed_counted_on": (china_naive(now) or now).date(),  # the calendar of this moment (holidays.publish recounts)
         "area_code": str(applicant.get("area_code") or "")[:12],
         "commitment": any(isinstance(m, dict) and m.get("status") == "commitment" for m in payload.get("materials") or []),
         **deferred_columns(payload.get("materials")),
