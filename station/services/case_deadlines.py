@@ -133,8 +133,9 @@ def apply_county_dues(case_id: str, payload: dict[str, Any]) -> Case | None:
     station's lists and warnings and the resident's page here kept our dates. Its 暂定 marks come with them:
     a firm date clears ours, so no recount is sent for it again (a still-暂定 one is counted again when the
     year's holidays arrive, and the county takes that recount: it starts from its own dates). The same dates
-    again change nothing and write nothing (a feed read twice, or a move we had made ourselves). A case
-    this station does not hold (another device's) is left alone (None).
+    again change nothing and write nothing (a feed read twice, or a move we had made ourselves). A date the
+    county does not hold (null) leaves ours. A case this station does not hold (another device's) is left
+    alone (None).
     """
     case = Case.get_or_none(Case.id == case_id)
     if case is None:
@@ -144,6 +145,8 @@ def apply_county_dues(case_id: str, payload: dict[str, Any]) -> Case | None:
         due, provisional = _county_day(payload.get(f"{name}_due")), payload.get(f"{name}_provisional", False)
         if due is False or not isinstance(provisional, bool):
             raise DomainError("县级平台发来的办件期限无法识别（日期应为 YYYY-MM-DD），本站未作改动。")
+        if due is None:  # the county holds no such date (it had none from us to store): ours stays
+            due, provisional = getattr(case, f"{name}_due"), getattr(case, f"{name}_provisional")
         now_held[f"{name}_due"] = due
         now_held[f"{name}_provisional"] = provisional and due is not None
     now_held["deadline_provisional"] = now_held["statutory_provisional"] or now_held["committed_provisional"]

@@ -223,7 +223,11 @@ def test_a_county_date_still_provisional_is_marked_and_a_date_the_station_cannot
         assert held.committed_provisional and held.deadline_provisional and "县级平台" in held.deadline_warning
     assert "暂定" in _committed_shown(agent, case.id)
 
-    _county_dues(app, 4, case.id, {"committed_due": "2027-13-01", "statutory_due": "2027-01-19"})
+    _county_dues(app, 4, case.id, {"committed_due": "2027-01-05", "statutory_due": None,
+                                   "committed_provisional": True, "statutory_provisional": False})
+    with app.app_context(), db.connection_context():  # a date the county does not hold leaves the station's
+        assert Case.get_by_id(case.id).statutory_due == dt.date(2027, 1, 19)
+    _county_dues(app, 5, case.id, {"committed_due": "2027-13-01", "statutory_due": "2027-01-19"})
     with app.app_context(), db.connection_context():
         assert Case.get_by_id(case.id).committed_due == dt.date(2027, 1, 5)  # unchanged
         from sync.status import pull_problems
