@@ -116,6 +116,7 @@ def test_a_date_the_county_moved_itself_is_not_overridden_by_the_stations_recoun
     assert str(county[0]) in _dates_shown(approver, case_id)
     said = page.split('class="recount-not-taken">')[1].split("</dd>")[0]
     assert "承诺 2027-01-04" in said and "未采用" in said  # the clerk sees what the station counted, and why not
+    assert "已通知站点" in said  # and that the station was told the county's (case.dues): the resident hears one date
 
 
 def test_a_hub_one_version_behind_files_the_note_and_keeps_its_dates(hub_app, station_a, make_event,

@@ -309,7 +309,8 @@ def _apply_note(case: CaseView, event: dict[str, Any], now: dt.datetime, writes:
 
     The county is the authority for the time limits once it holds the case: dates it moved itself
     (the days a 补正 took, services/case_view.py ``resumed_dues``, counted with its own calendar)
-    differ from the station's ``previous_*`` and stay; the note says the station's dates all the same.
+    differ from the station's ``previous_*`` and stay; the note says the station's dates all the same, and
+    the station is told the county's (:func:`tell_dues`), so its pages stop showing its own.
     Each recount is kept on the case (``snapshot.recounts``) with whether it was taken.
     """
     recount = event["payload"].get("recount")
