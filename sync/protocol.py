@@ -152,7 +152,7 @@ CHANGE_HOLIDAYS = "calendar.holidays"
 CHANGE_FORWARD_HELD = "case.forward_held"
 #: The case's 法定/承诺 due dates in force at the county, where they may differ from the station's (the county
 #: moved them by the days a 补正 took, with its own calendar; or kept them over a station's recount it did not
-#: take): ``{reason}`` at rest, served with the case's dates as they are now ``{statutory_due, committed_due,
+#: take, or settled a conflict over the case's events): ``{reason}`` at rest, served with the case's dates as they are now ``{statutory_due, committed_due,
 #: statutory_provisional, committed_provisional, reason}``. An older station ignores the kind.
 CHANGE_CASE_DUES = "case.dues"
 CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED,

@@ -221,3 +221,20 @@ def test_publishing_a_year_recounts_the_open_cases_assessed_dates_and_marks_a_cl
     said = assessed_shown(closed_case["case_id"])
     assert "2027-01-01" in said and "暂定" in said  # counted before 2027 was published, and it was never recounted
     assert "未重新计算" in said and "站点" not in said  # the county's own count: no station recount will come
+
+
+def test_a_conflict_the_county_settles_keeping_its_copy_tells_the_station_the_dates_of_that_copy(
+        hub_app, station_a, approver, make_event) -> None:
+    """The station's different copy of the case (other dates) was set aside: kept the county's, the station is
+    told the dates in force, not left with its own copy's."""
+    from tests.fixtures.hub import resolve_conflict
+
+    first = make_event(payload=case_snapshot(committed_due="2026-11-27", statutory_due="2026-12-18"))
+    assert station_a.results([first])[0]["status"] == "accepted"
+    copy = {**first, "payload": case_snapshot(committed_due="2026-12-04", statutory_due="2026-12-25")}
+    assert station_a.results([copy])[0]["status"] == "conflict"
+    assert _dues_told(station_a, first["case_id"]) == []
+    resolve_conflict(approver, protocol.RESOLVE_KEEP_COUNTY, "以县级受理时的材料为准")
+    [told] = _dues_told(station_a, first["case_id"])
+    assert (told["committed_due"], told["statutory_due"], told["reason"]) == ("2026-11-27", "2026-12-18",
+                                                                              "conflict_resolved")
