@@ -23,6 +23,7 @@ CHANGE_KINDS: Mapping[str, str] = {
     "hub.restored": "县级平台恢复备份", "case.shared": "本站其他设备的办件", "appointment.changed": "预约",
     "transfer.handover": "物料交接", "transfer.handover_refused": "县级拒收的物料交接",
     "calendar.holidays": "节假日安排", "case.forward_held": "跨域办转送办理地",
+    "case.dues": "县级平台的办件期限",
 }
 
 #: Where a station's catalog version came from (``CatalogVersion.source``), on its admin's 事项目录 page.

@@ -150,10 +150,15 @@ CHANGE_HOLIDAYS = "calendar.holidays"
 #: true) or went through again after it was sent again or settled there (``held`` false):
 #: ``{held, county, seq}`` — ``county`` the handling county's platform by name, ``seq`` the event concerned.
 CHANGE_FORWARD_HELD = "case.forward_held"
+#: The case's 法定/承诺 due dates in force at the county, where they may differ from the station's (the county
+#: moved them by the days a 补正 took, with its own calendar; or kept them over a station's recount it did not
+#: take, or settled a conflict over the case's events): ``{reason}`` at rest, served with the case's dates as they are now ``{statutory_due, committed_due,
+#: statutory_provisional, committed_provisional, reason}``. An older station ignores the kind.
+CHANGE_CASE_DUES = "case.dues"
 CHANGE_KINDS = (CHANGE_CASE_STATUS, CHANGE_CATALOG_PUBLISHED, CHANGE_STATION_SETTINGS, CHANGE_CONFLICT_RESOLVED,
                 CHANGE_EVALUATION, CHANGE_REMEDY, CHANGE_CASE_SHARED, CHANGE_APPOINTMENT,
                 CHANGE_HUB_RESTORED, CHANGE_TRANSFER_HANDOVER, CHANGE_TRANSFER_HANDOVER_REFUSED, CHANGE_HOLIDAYS,
-                CHANGE_FORWARD_HELD)
+                CHANGE_FORWARD_HELD, CHANGE_CASE_DUES)
 
 RESOLVE_KEEP_COUNTY = "keep_county"  # the county's copy stands; the station's is dropped
 RESOLVE_TAKE_STATION = "take_station"  # the station's copy replaces the county's

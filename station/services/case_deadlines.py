@@ -18,6 +18,7 @@ from station.models import Case, ServiceItem, TimelineEntry
 from station.models.cases import OPEN_STATUSES
 from station.services import timeline
 from station.services.cases import decided_at
+from station.services.errors import DomainError
 from sync.outbox import enqueue
 
 
@@ -116,3 +117,56 @@ def recount_provisional(calendar: WorkCalendar, reason: str = "station", version
 
 def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
+
+
+#: Who the timeline names for the county's dates, and its action.
+COUNTY = "县级平台"
+COUNTY_DUES = "county_dues"
+COUNTY_PROVISIONAL = "县级平台按周一至周五推算了此期限（该年节假日安排当时尚未发布），以县级平台的期限为准"
+
+
+def apply_county_dues(case_id: str, payload: dict[str, Any]) -> Case | None:
+    """A ``case.dues`` change (inside the pull's transaction): the county's 法定/承诺 dates replace the station's.
+
+    The county is the authority once it holds the case — it moved them on by the days a 补正 took with its
+    own calendar, or kept them over a recount of ours it did not take — and without this the agent, the
+    station's lists and warnings and the resident's page here kept our dates. Its 暂定 marks come with them:
+    a firm date clears ours, so no recount is sent for it again (a still-暂定 one is counted again when the
+    year's holidays arrive, and the county takes that recount: it starts from its own dates). The same dates
+    again change nothing and write nothing (a feed read twice, or a move we had made ourselves). A date the
+    county does not hold (null) leaves ours. A case this station does not hold (another device's) is left
+    alone (None).
+    """
+    case = Case.get_or_none(Case.id == case_id)
+    if case is None:
+        return None
+    now_held: dict[str, Any] = {}
+    for name in ("statutory", "committed"):
+        due, provisional = _county_day(payload.get(f"{name}_due")), payload.get(f"{name}_provisional", False)
+        if due is False or not isinstance(provisional, bool):
+            raise DomainError("县级平台发来的办件期限无法识别（日期应为 YYYY-MM-DD），本站未作改动。")
+        if due is None:  # the county holds no such date (it had none from us to store): ours stays
+            due, provisional = getattr(case, f"{name}_due"), getattr(case, f"{name}_provisional")
+        now_held[f"{name}_due"] = due
+        now_held[f"{name}_provisional"] = provisional and due is not None
+    now_held["deadline_provisional"] = now_held["statutory_provisional"] or now_held["committed_provisional"]
+    now_held["deadline_warning"] = COUNTY_PROVISIONAL if now_held["deadline_provisional"] else ""
+    if all(getattr(case, name) == value for name, value in now_held.items()):
+        return case
+    parts = [_said("承诺期限", case.committed_due, now_held["committed_due"], now_held["committed_provisional"]),
+             _said("法定期限", case.statutory_due, now_held["statutory_due"], now_held["statutory_provisional"])]
+    text = "以县级平台的期限为准：" + "；".join(p for p in parts if p)
+    Case.update(**now_held).where(Case.id == case.id).execute()
+    timeline.record(case, COUNTY, COUNTY_DUES, text,
+                    {"payload": {key: payload.get(key) for key in ("statutory_due", "committed_due", "reason")}})
+    return case
+
+
+def _county_day(value: Any) -> dt.date | None | bool:
+    """A date the county sent (None: no such date); False for one that is not a date."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else False
+    except ValueError:
+        return False

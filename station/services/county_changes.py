@@ -13,6 +13,7 @@ from station.services import (
     transfers,
 )
 from station.services.calendar import apply_hub_holidays
+from station.services.case_deadlines import apply_county_dues
 from station.services.cases import apply_conflict_resolution, apply_county_status
 from station.services.catalog import import_catalog
 from station.services.evaluations import apply_hub_rating, apply_remedy
@@ -52,3 +53,5 @@ def apply_change(kind: str, case_id: str, payload: dict[str, Any]) -> None:
         apply_hub_holidays(payload)
     elif kind == protocol.CHANGE_FORWARD_HELD:
         forward_holds.apply_county_hold(case_id, payload)
+    elif kind == protocol.CHANGE_CASE_DUES:
+        apply_county_dues(case_id, payload)

@@ -282,7 +282,7 @@ def test_protocol_change_kinds_are_the_documented_ones():
                                           "evaluation.recorded", "remedy.updated", "case.shared",
                                           "appointment.changed", "hub.restored", "transfer.handover",
                                           "transfer.handover_refused", "calendar.holidays",
-                                          "case.forward_held"}
+                                          "case.forward_held", "case.dues"}
     docs = Path(__file__).resolve().parents[2] / "docs"
     spec = (docs / "hub-openapi.yaml").read_text(encoding="utf-8")
     assert f"kind: {{type: string, enum: [{', '.join(protocol.CHANGE_KINDS)}]}}" in spec  # the Change schema

@@ -167,3 +167,86 @@ def test_a_recount_keeps_the_days_the_case_waited_for_its_supplement(app):
         again = Case.get_by_id(case.id)
         assert again.committed_due == dt.date(2027, 1, 11)  # 2027-01-04 + 5 working days
         assert _recount_note(case.id)["recount"]["committed_due"] == "2027-01-11"
+
+
+def _county_dues(app, change_id: int, case_id: str, payload: dict) -> None:  # noqa: ANN001
+    """The county's ``case.dues`` change as sync's pull applies it (its own savepoint, the cursor moved on)."""
+    from station.sync_hooks import station_hooks
+    from sync import protocol
+    from sync.pull import apply_page
+    from sync.summary import SyncSummary
+
+    with app.app_context(), db.connection_context():
+        apply_page(station_hooks(app), [{"change_id": change_id, "kind": protocol.CHANGE_CASE_DUES,
+                                         "case_id": case_id, "payload": payload}], change_id, SyncSummary())
+
+
+def test_the_countys_dates_replace_the_stations_recount_it_did_not_take_and_no_recount_follows(app, agent, client):
+    """The county moved the dates itself (its 补正 shift) and kept them over the station's recount: the agent, the
+    station's pages and the resident's query here show the county's, once, and the station sends nothing back."""
+    case = _taken_on_20_december(app)
+    _county_publishes(app, NEW_YEAR)  # the station counts 2027-01-04 and tells the county (not taken there)
+    with app.app_context(), db.connection_context():
+        Case.update(query_code="K7P20X1M").where(Case.id == case.id).execute()
+        statutory = Case.get_by_id(case.id).statutory_due
+    county = {"committed_due": "2027-01-06", "statutory_due": "2027-01-20", "committed_provisional": False,
+              "statutory_provisional": False, "reason": "recount_not_taken"}
+    _county_dues(app, 7, case.id, county)
+    _county_dues(app, 8, case.id, county)  # the feed read again (or the same dates told twice): nothing more
+
+    with app.app_context(), db.connection_context():
+        again = Case.get_by_id(case.id)
+        assert (again.committed_due, again.statutory_due) == (dt.date(2027, 1, 6), dt.date(2027, 1, 20))
+        assert not again.deadline_provisional and again.deadline_warning == ""
+        said = [e.message for e in TimelineEntry.select().where(
+            (TimelineEntry.case == case.id) & (TimelineEntry.action == "county_dues"))]
+        assert said == [f"以县级平台的期限为准：承诺期限由 2027-01-04 改为 2027-01-06；法定期限由 {statutory} 改为 2027-01-20"]
+        assert OutboxEvent.select().where((OutboxEvent.case_id == case.id)
+                                          & (OutboxEvent.kind == "case.note")).count() == 1  # the recount only
+    shown = _committed_shown(agent, case.id)
+    assert "2027-01-06" in shown and "暂定" not in shown
+    assert "2027-01-06" in client.get("/q?q=K7P20X1M").get_data(as_text=True)  # the resident's query here
+
+    _county_publishes(app, NEW_YEAR + [{"day": "2027-02-11", "is_workday": False, "name": "春节"}])
+    with app.app_context(), db.connection_context():  # a later table: the county's firm dates are not recounted
+        assert Case.get_by_id(case.id).committed_due == dt.date(2027, 1, 6)
+        assert OutboxEvent.select().where((OutboxEvent.case_id == case.id)
+                                          & (OutboxEvent.kind == "case.note")).count() == 1
+
+
+def test_a_county_date_still_provisional_is_marked_and_a_date_the_station_cannot_read_changes_nothing(app, agent):
+    case = _taken_on_20_december(app)
+    _county_dues(app, 3, case.id, {"committed_due": "2027-01-05", "statutory_due": "2027-01-19",
+                                   "committed_provisional": True, "statutory_provisional": False})
+    with app.app_context(), db.connection_context():
+        held = Case.get_by_id(case.id)
+        assert held.committed_provisional and held.deadline_provisional and "县级平台" in held.deadline_warning
+    assert "暂定" in _committed_shown(agent, case.id)
+
+    _county_dues(app, 4, case.id, {"committed_due": "2027-01-05", "statutory_due": None,
+                                   "committed_provisional": True, "statutory_provisional": False})
+    with app.app_context(), db.connection_context():  # a date the county does not hold leaves the station's
+        assert Case.get_by_id(case.id).statutory_due == dt.date(2027, 1, 19)
+    _county_dues(app, 5, case.id, {"committed_due": "2027-13-01", "statutory_due": "2027-01-19"})
+    with app.app_context(), db.connection_context():
+        assert Case.get_by_id(case.id).committed_due == dt.date(2027, 1, 5)  # unchanged
+        from sync.status import pull_problems
+        [problem] = pull_problems()  # kept for a person on the sync page, the cursor moved on
+        assert problem["kind"] == "case.dues" and "办件期限无法识别" in problem["message"]
+
+
+def test_a_station_one_release_behind_passes_over_the_countys_dates_and_its_cursor_moves_on(app):
+    """An older station knows no ``case.dues``: to it the kind is one it does not know, as a kind newer than this
+    release is to this one — neither fails the pull nor is kept as a problem, and the cursor moves past it."""
+    from station.sync_hooks import station_hooks
+    from sync import state
+    from sync.pull import apply_page
+    from sync.status import pull_problems
+    from sync.summary import SyncSummary
+
+    case = _taken_on_20_december(app)
+    with app.app_context(), db.connection_context():
+        apply_page(station_hooks(app), [{"change_id": 9, "kind": "case.dues_from_a_newer_county", "case_id": case.id,
+                                         "payload": {"committed_due": "2027-01-06"}}], 9, SyncSummary())
+        assert Case.get_by_id(case.id).committed_due == dt.date(2027, 1, 1) and pull_problems() == []
+        assert state.get_value(state.CURSOR) == "9"

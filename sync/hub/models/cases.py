@@ -61,6 +61,8 @@ class HubCase(BaseModel):
     assessed_due = DateField(null=True)  # the county's 考核时限 in force when the case came in
     # the China day the station counted 法定/承诺 again and the hub took them (migration 0035); null: at receipt
     dues_counted_on = DateField(null=True)
+    # the China day the 考核时限 was counted: at ingest, again on a holiday publication (migration 0036); null: at receipt
+    assessed_counted_on = DateField(null=True)
     commitment = BooleanField(default=False)  # a material replaced by a signed 告知承诺
     deferred_total = IntegerField(default=0)  # 容缺 materials, as the latest materials list stands
     deferred_on_time = IntegerField(default=0)  # … brought on or before their date

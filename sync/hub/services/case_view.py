@@ -20,7 +20,7 @@ from rules.statistics import deferred_outcome
 from sync import protocol
 from sync.hub.china_time import china_naive
 from sync.hub.models import AttachmentLink, Decision, HubCase, utcnow
-from sync.hub.services import county_settings, evaluations, personal, transfers, workdays
+from sync.hub.services import changes, county_settings, evaluations, personal, transfers, workdays
 
 #: A case as the apply functions see it: a stored row, or one first seen in this batch (new_case).
 CaseView = HubCase | SimpleNamespace
@@ -116,6 +116,7 @@ def _apply_submitted(case: CaseView, event: dict[str, Any], now: dt.datetime,
         "received_at": str(payload.get("received_at") or "")[:40] or None,
         "received_time": china_naive(payload.get("received_at")),
         "assessed_due": county_settings.assessed_due(payload.get("item_code"), china_naive(payload.get("received_at"))),
+        "assessed_counted_on": (china_naive(now) or now).date(),  # the calendar of this moment (holidays.publish recounts)
         "area_code": str(applicant.get("area_code") or "")[:12],
         "commitment": any(isinstance(m, dict) and m.get("status") == "commitment" for m in payload.get("materials") or []),
         **deferred_columns(payload.get("materials")),
@@ -176,9 +177,28 @@ def _apply_supplemented(case: CaseView, event: dict[str, Any], now: dt.datetime,
     updates: dict[str, Any] = {"snapshot": snapshot, **deferred_columns(snapshot.get("materials"))}
     if case.status == "supplement":
         if case.supplied_at is None:  # the first answer to this 补正 restarts the clocks
-            updates.update(resumed_dues(case, payload.get("supplied_at"), now))
+            moved = resumed_dues(case, payload.get("supplied_at"), now)
+            updates.update(moved)
+            if not moved.keys().isdisjoint(_RECOUNTED):  # the station moved its own with its calendar
+                tell_dues(case, "supplement_pause", writes)
         updates["supplied_at"] = now
     return updates
+
+
+def tell_dues(case: CaseView, reason: str, writes: Deferred) -> None:
+    """Tell the case's station the county's 法定/承诺 dates (a ``case.dues`` change, in this transaction).
+
+    The county is the authority once it holds the case: without this the station's agent, its lists and
+    the resident's page there kept the station's own count while the county's was in force. The change
+    is a reference served with the case's dates as they are then (services/changes.py); the station
+    takes them and sends no recount for them.
+    """
+    station_id, case_id = case.station_id, case.case_id
+
+    def store() -> None:
+        changes.emit(protocol.CHANGE_CASE_DUES, {"reason": reason}, station=station_id, case_id=case_id)
+
+    write(SimpleNamespace(execute=store), writes)
 
 
 def resumed_dues(case: CaseView, answered: Any, now: dt.datetime) -> dict[str, Any]:
@@ -317,7 +337,8 @@ def _apply_note(case: CaseView, event: dict[str, Any], now: dt.datetime, writes:
 
     The county is the authority for the time limits once it holds the case: dates it moved itself
     (the days a 补正 took, services/case_view.py ``resumed_dues``, counted with its own calendar)
-    differ from the station's ``previous_*`` and stay; the note says the station's dates all the same.
+    differ from the station's ``previous_*`` and stay; the note says the station's dates all the same, and
+    the station is told the county's (:func:`tell_dues`), so its pages stop showing its own.
     Each recount is kept on the case (``snapshot.recounts``) with whether it was taken.
     """
     recount = event["payload"].get("recount")
@@ -330,6 +351,8 @@ def _apply_note(case: CaseView, event: dict[str, Any], now: dt.datetime, writes:
     snapshot["recounts"] = [*(snapshot.get("recounts") or []),
                             {**recount, "at": event.get("occurred_at"), "taken": taken}]
     if not taken:
+        if held != {column: _date_or_none(recount.get(column)) for column in _RECOUNTED}:
+            tell_dues(case, "recount_not_taken", writes)  # the station holds its recount, the county's stand
         return {"snapshot": snapshot}
     counted_on = china_naive(event.get("occurred_at")) or china_naive(now)
     return {"snapshot": snapshot, "dues_counted_on": counted_on.date(),

@@ -10,7 +10,7 @@ from peewee import PostgresqlDatabase
 from sync import protocol
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import Appointment, Change, HubCase, Station
-from sync.hub.services import personal
+from sync.hub.services import personal, workdays
 
 
 def emit(kind: str, payload: dict[str, Any], *, station: Station | None = None,
@@ -113,6 +113,24 @@ def _status(row: Change, device: int) -> dict[str, Any]:
     return personal.open_change(row.payload)
 
 
+def _dues(row: Change, device: int) -> dict[str, Any] | None:
+    """A ``case.dues`` change: the case's 法定/承诺 dates at the county as they are now, 暂定 or not.
+
+    Served from the case, not stored: a later move of the dates (a station recount taken meanwhile)
+    is what the station gets, even from an earlier change it pulls late.
+    """
+    case = HubCase.get_or_none(HubCase.case_id == row.case_id)
+    if case is None:
+        return None
+    out: dict[str, Any] = {"reason": (row.payload or {}).get("reason") or ""}
+    for name in ("statutory", "committed"):
+        due = case.statutory_due if name == "statutory" else case.committed_due
+        out[f"{name}_due"] = due.isoformat() if due else None
+        out[f"{name}_provisional"] = bool(workdays.provisional_warning(case.received_time, due,
+                                                                       counted_on=case.dues_counted_on))
+    return out
+
+
 #: Changes stored as a reference (or in part sealed) and served with what they refer to, as it is now.
 _SERVED = {protocol.CHANGE_CASE_SHARED: _shared_case, protocol.CHANGE_APPOINTMENT: _appointment,
-           protocol.CHANGE_CASE_STATUS: _status}
+           protocol.CHANGE_CASE_STATUS: _status, protocol.CHANGE_CASE_DUES: _dues}

@@ -58,6 +58,11 @@ def resolve(conflict_id: int, resolution: str, note: str, *, clerk: str) -> Conf
             "event_id": conflict.event_id, "seq": conflict.seq, "resolution": resolution, "note": note,
             "resolved_by": clerk, "resolved_by_name": users.person_name(clerk), "resolved_at": now.strftime("%Y-%m-%dT%H:%M:%SZ")},
             station=conflict.station, case_id=conflict.case_id)
+        if HubCase.get_or_none(HubCase.case_id == conflict.case_id) is not None:
+            # the station may hold dates of its own copy (a case.submitted, a recount note) that the county's
+            # decision did not take: the county's stand (served as they are when pulled; the same dates do nothing)
+            changes.emit(protocol.CHANGE_CASE_DUES, {"reason": "conflict_resolved"}, station=conflict.station,
+                         case_id=conflict.case_id)
     conflict.resolution, conflict.resolution_note = resolution, note
     return conflict
 

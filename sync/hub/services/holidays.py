@@ -4,21 +4,24 @@ chinese_calendar knows a year only once a new release ships it (1.11.0 stops at 
 Council announces the next year's 放假安排 in November or December. The county types that one
 notice in once — a CSV of the days that differ from Monday–Friday — and every station receives it
 on its next sync: its 暂定 deadlines are counted again and become firm. A station without a link keeps
-its 暂定 marks until the change reaches it (by network or a return bundle).
+its 暂定 marks until the change reaches it (by network or a return bundle). The county's own 考核时限 of
+the open cases is counted again in the publication's transaction (:func:`recount_assessed`).
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from rules.workdays import read_holiday_table
+from rules.workdays import WorkCalendar, read_holiday_table
 from sync import protocol
 from sync.hub.extensions import db
-from sync.hub.models import HolidayTable, utcnow
-from sync.hub.services import changes, workdays
+from sync.hub.models import HolidayTable, HubCase, utcnow
+from sync.hub.services import changes, tally, workdays
 from sync.hub.services.errors import ValidationError
 
 _KINDS = {"放假": False, "休息": False, "上班": True, "调休上班": True}
@@ -120,15 +123,69 @@ def in_force() -> list[HolidayTable]:
 def publish(year: int, days: list[dict[str, Any]], by: str) -> HolidayTable:
     """Store the year's table (replacing an earlier one) and send it to every station, in one transaction."""
     rows = check(year, days)
-    with db.atomic():
-        earlier = HolidayTable.get_or_none(HolidayTable.year == year)
-        number = int(earlier.version.rsplit(".", 1)[1]) + 1 if earlier is not None else 1
-        version = f"{year}.{number}"
-        HolidayTable.insert(year=year, version=version, days=rows, published_by=by[:100]).on_conflict(
-            conflict_target=[HolidayTable.year],
-            update={HolidayTable.version: version, HolidayTable.days: rows, HolidayTable.published_by: by[:100],
-                    HolidayTable.published_at: utcnow()},
-        ).execute()
-        changes.emit(protocol.CHANGE_HOLIDAYS, {"year": year, "version": version, "days": rows})
-    workdays.forget()  # this worker counts with it at once; the others within RECHECK_SECONDS
+    try:
+        with db.atomic():
+            before = workdays.calendar()  # the one the open cases' 考核时限 were counted with
+            table = _store(year, rows, by)
+            workdays.forget()  # read again in this transaction: the year just stored with the rest
+            recount_assessed(year, before, workdays.calendar())
+    finally:
+        workdays.forget()  # this worker counts with it at once (without it, rolled back); others within RECHECK_SECONDS
+    return table
+
+
+def _store(year: int, rows: list[dict[str, Any]], by: str) -> HolidayTable:
+    """The year's table stored and sent to every station (a ``calendar.holidays`` change)."""
+    earlier = HolidayTable.get_or_none(HolidayTable.year == year)
+    number = int(earlier.version.rsplit(".", 1)[1]) + 1 if earlier is not None else 1
+    version = f"{year}.{number}"
+    HolidayTable.insert(year=year, version=version, days=rows, published_by=by[:100]).on_conflict(
+        conflict_target=[HolidayTable.year],
+        update={HolidayTable.version: version, HolidayTable.days: rows, HolidayTable.published_by: by[:100],
+                HolidayTable.published_at: utcnow()},
+    ).execute()
+    changes.emit(protocol.CHANGE_HOLIDAYS, {"year": year, "version": version, "days": rows})
     return HolidayTable.get_by_id(year)
+
+
+def recount_assessed(year: int, before: WorkCalendar, after: WorkCalendar) -> int:
+    """Count the open cases' 考核时限 again with the year's new table; return how many moved.
+
+    The county counts the 考核时限 itself (at ingest, county_settings.assessed_due), so no station
+    recount reaches it: a case taken in December kept 元旦 counted as a working day on its 四条线,
+    the 预警 and the roll-up until it closed. Each case keeps the working days it was given — its
+    item's limit and the days its 补正 rounds added (resumed_dues), read back with the calendar they
+    were counted with — now counted with ``after``. Only dates whose count runs into ``year``; a
+    closed case keeps the date it was judged by (its page marks it （暂定）). The roll-up moves in
+    this transaction, as every change of a counted column does (tally.current, locked; tally.write).
+    """
+    first, last = dt.date(year, 1, 1), dt.datetime(year + 1, 1, 1)
+    counted = (HubCase.status.in_(tally.OPEN) & HubCase.assessed_due.is_null(False) & (HubCase.assessed_due >= first)
+               & HubCase.received_time.is_null(False) & (HubCase.received_time < last))
+    ids = [case_id for (case_id,) in HubCase.select(HubCase.id).where(counted).tuples()]
+    today = workdays.china_today()
+    HubCase.update(assessed_counted_on=today).where(counted).execute()  # each counted with the year's table now
+    deltas: Counter = Counter()
+    moved = 0
+    for row in tally.current(ids).values():
+        received, due = _as_date(row.received_time), _as_date(row.assessed_due)
+        if received is None or due is None or due <= received:
+            continue
+        again = after.add_working_days(received, before.working_days_between(received, due)).due
+        if again != due:
+            HubCase.update(assessed_due=again).where(HubCase.id == row.id).execute()
+            tally.difference(row.station_id, tally.figures(row), tally.figures(row, assessed_due=again), deltas)
+            moved += 1
+    tally.write(deltas)
+    return moved
+
+
+def _as_date(value: Any) -> dt.date | None:
+    """A date or datetime column as the database gives it (SQLite: text) as a date."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])

@@ -89,7 +89,7 @@ def due_after(start: dt.date, working_days: int) -> Deadline:
 
 
 def provisional_warning(start: dt.date | dt.datetime | None, due: dt.date | None, counted_now: bool = False,
-                        counted_on: dt.date | None = None) -> str:
+                        counted_on: dt.date | None = None, own: bool = False) -> str:
     """Why a due date counted from ``start`` is only provisional ("" when it is not).
 
     A date past the last year chinese_calendar knows was counted Monday to Friday (元旦 2027 as a
@@ -97,9 +97,11 @@ def provisional_warning(start: dt.date | dt.datetime | None, due: dt.date | None
     A stored date (a station's 法定/承诺, a 整改's) counted before the county published that year stays
     marked until the station counts it again and the hub takes the new date from its note (case_view
     ``_apply_note``); a date the county moved itself meanwhile keeps the mark.
-    ``counted_now``: the date was counted just now with this calendar (the 考核时限), so it is current.
+    ``counted_now``: the date was counted just now with this calendar, so it is current.
     ``counted_on``: the day the station counted the case's dates again and the hub took them
-    (``HubCase.dues_counted_on``): a year published before it is in them."""
+    (``HubCase.dues_counted_on``), or the day the county counted its 考核时限 (``assessed_counted_on``:
+    at ingest, again for the open cases when it publishes a year): a year published before it is in them.
+    ``own``: the county's own count (the 考核时限), which no station recount moves — a closed case's."""
     if start is None or due is None:
         return ""
     start_day = start.date() if isinstance(start, dt.datetime) else start
@@ -112,4 +114,6 @@ def provisional_warning(start: dt.date | dt.datetime | None, due: dt.date | None
     if not stale:
         return ""
     listed = "、".join(str(year) for year in stale)
+    if own:
+        return f"此日期在{listed}年节假日安排发布前按周一至周五推算；发布时此件已不在办理中，未重新计算"
     return f"此日期在{listed}年节假日安排发布前按周一至周五推算，以站点重新计算、通知的日期为准"
