@@ -22,6 +22,7 @@ from flask import Flask
 
 from rules.privacy import mask_numbers_in
 from station import create_app
+from station.config import database_file
 from station.extensions import db
 from station.migrate import DatabaseNewer, UpgradeCopyFailed, UpgradeWhileServing
 from station.packaging.build import build_package
@@ -171,16 +172,34 @@ def create_user_command(username: str, name: str, role: str, password: str | Non
 @click.option("--port", type=PORT, default=8080)
 def run_command(host: str, port: int) -> None:
     """Serve the station with waitress."""
-    instance = click.get_current_context().meta.get("station.instance")
-    if instance and not os.path.isdir(instance):  # a mistyped --instance (or STATION_INSTANCE) served an empty
-        # new station nobody could log in to, beside the real one
-        _fail(f"便民服务站未能启动：文件夹 {instance} 不存在。请检查 --instance 是否写错；新装的服务站请先执行 "
-              f"{PROG} --instance {shlex.quote(instance)} init 建立数据库。")
+    refuse_a_missing_station(click.get_current_context().meta.get("station.instance"))
     app = _app()
     try:
         serve(app, host, port, listening=lambda: click.echo(f"便民服务站已启动：http://{host}:{port}/"))
     except (AlreadyRunning, PortUnavailable) as exc:
         _fail(exc.message)
+
+
+def refuse_a_missing_station(instance: str | None) -> None:
+    """Stop `run` when the instance folder, or the station database in it, is not there; nothing is created.
+
+    A mistyped --instance (or STATION_INSTANCE) served a new, empty station nobody could log in to,
+    beside the real one; an existing folder without the database (made by hand, or the wrong one)
+    did the same. A new station is made by `init` (start.bat's installer runs it first).
+    """
+    folder = instance or Flask("station").instance_path  # create_app's default, worked out creating nothing
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        return  # a file: create_app says so (not_a_folder)
+    new_station = f"新装的服务站请先执行 {PROG} --instance {shlex.quote(folder)} init 建立数据库。没有做任何改动。"
+    if not os.path.isdir(folder):
+        _fail(f"便民服务站未能启动：文件夹 {folder} 不存在。请检查 --instance 是否写错；{new_station}")
+    try:
+        database = database_file(folder)
+    except SettingInvalid as exc:
+        _fail(exc.message)
+    if not (os.path.isfile(database) and os.path.getsize(database) > 0):
+        _fail(f"便民服务站未能启动：文件夹 {folder} 中没有本站的数据库（{database}）。"
+              f"请检查 --instance（或设置 DATABASE）是否写错；{new_station}")
 
 
 @cli.command("demo", help="准备好可以试用的服务站和县级平台（演示账号、演示目录）。")

@@ -364,6 +364,7 @@ def test_run_on_a_port_another_program_holds_says_so_and_starts_nothing(runner, 
 
     started = []
     monkeypatch.setattr(serving, "start_background_jobs", started.append)
+    assert runner.invoke(cli, ["init", "--instance", str(tmp_path)]).exit_code == 0
     with socket.socket() as other:  # another program (or another station folder) on the port
         other.bind(("127.0.0.1", 0))
         other.listen()
@@ -387,6 +388,25 @@ def test_run_in_a_folder_that_does_not_exist_serves_nothing_and_makes_nothing(ru
     monkeypatch.setenv("STATION_INSTANCE", str(tmp_path / "东关材"))
     assert runner.invoke(cli, ["run"]).exit_code == 1 and not (tmp_path / "东关材").exists()
     monkeypatch.delenv("STATION_INSTANCE")
+    assert runner.invoke(cli, ["run", "--instance", str(tmp_path / "东关村")]).exit_code == 0 and served
+
+
+def test_run_in_an_empty_folder_serves_nothing_and_makes_nothing(runner, tmp_path, monkeypatch):
+    """An existing folder without the station database (made by hand, or the wrong one) was served as a
+    new empty station nobody could log in to, as a mistyped one was."""
+    served = []
+    monkeypatch.setattr("station.cli.serve", lambda *args, **kwargs: served.append(args))
+    (tmp_path / "东关村").mkdir()
+    result = runner.invoke(cli, ["run", "--instance", str(tmp_path / "东关村")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.startswith(f"便民服务站未能启动：文件夹 {tmp_path / '东关村'} 中没有本站的数据库")
+    assert "init 建立数据库" in result.stderr and "没有做任何改动" in result.stderr
+    assert list((tmp_path / "东关村").iterdir()) == [] and served == []
+    monkeypatch.setenv("STATION_DATABASE", str(tmp_path / "elsewhere.sqlite3"))  # the database named in a setting
+    assert runner.invoke(cli, ["--instance", str(tmp_path / "东关村"), "init"]).exit_code == 0
+    monkeypatch.delenv("STATION_DATABASE")
+    assert runner.invoke(cli, ["run", "--instance", str(tmp_path / "东关村")]).exit_code == 1 and served == []
+    monkeypatch.setenv("STATION_DATABASE", str(tmp_path / "elsewhere.sqlite3"))
     assert runner.invoke(cli, ["run", "--instance", str(tmp_path / "东关村")]).exit_code == 0 and served
 
 
@@ -484,6 +504,7 @@ def test_run_serves_the_instance_on_the_given_port(runner, tmp_path, monkeypatch
         listening()
 
     monkeypatch.setattr("station.cli.serve", serve)
+    assert runner.invoke(cli, ["init", "--instance", str(tmp_path)]).exit_code == 0
     result = runner.invoke(cli, ["run", "--host", "0.0.0.0", "--port", "8181", "--instance", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "http://0.0.0.0:8181/" in result.output
