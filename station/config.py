@@ -15,6 +15,7 @@ from flask import Config as FlaskConfig
 from sync.usb_bundle import MAX_BUNDLE_BYTES
 from websec.environment import (
     Allowed,
+    check_booleans,
     check_ranges,
     check_texts,
     defined_settings,
@@ -122,6 +123,7 @@ def read_settings(config: FlaskConfig, config_class: type, folder: str) -> None:
         config.update(from_environment(config_class))
         check_ranges(config, SETTING_RANGES, config_class, ENV_PREFIX, folder)
         check_texts(config, SETTING_CHECKS, config_class, ENV_PREFIX, folder)
+        check_booleans(config, config_class, ENV_PREFIX, folder)
 
 
 def database_file(instance: str, config_class: type[Config] = Config) -> str:

@@ -21,6 +21,7 @@ from sync import protocol
 from sync.usb_bundle import MAX_BUNDLE_BYTES
 from websec.environment import (
     Allowed,
+    check_booleans,
     check_ranges,
     check_texts,
     defined_settings,
@@ -191,6 +192,7 @@ def load_config(app: Flask, config_class: type[Config]) -> None:
         app.config.update(from_environment(config_class))
         check_ranges(app.config, SETTING_RANGES, config_class, ENV_PREFIX, app.instance_path)
         check_texts(app.config, SETTING_CHECKS, config_class, ENV_PREFIX, app.instance_path)
+        check_booleans(app.config, config_class, ENV_PREFIX, app.instance_path)
     if not app.config.get("DATABASE_PATH"):
         app.config["DATABASE_PATH"] = str(Path(app.instance_path) / "hub.sqlite3")
     if not app.config.get("ATTACHMENT_DIR"):
@@ -215,6 +217,7 @@ def database_location(instance: Path, config_class: type[Config] = Config) -> tu
         settings.update(from_environment(config_class))
         check_ranges(settings, SETTING_RANGES, config_class, ENV_PREFIX, str(instance))
         check_texts(settings, SETTING_CHECKS, config_class, ENV_PREFIX, str(instance))
+        check_booleans(settings, config_class, ENV_PREFIX, str(instance))
     return (settings.get("DATABASE_URL") or None, Path(settings.get("DATABASE_PATH") or instance / "hub.sqlite3"),
             Path(settings.get("KEY_FILE") or instance / "hub.key"))
 

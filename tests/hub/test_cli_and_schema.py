@@ -524,3 +524,32 @@ def test_on_postgresql_a_folder_without_the_hubs_files_is_refused_and_the_databa
         with create_app().app_context():
             assert {u.username for u in HubUser.select()} == {"clerk1", "clerk2"}
         db.obj.close_all()
+
+
+def test_a_yes_or_no_setting_is_read_as_written_and_a_word_that_is_neither_refused(cli_env, runner, monkeypatch):
+    """HUB_PREPARED_STATEMENTS=0, as sync/hub/prepared.py tells a county behind PgBouncer to write, was refused
+    (0 is no true/false); SESSION_COOKIE_SECURE = "否" in config.py read as true, and on a plain http:// address
+    the county's login cookie was dropped by the browser."""
+    from sync.hub import prepared
+
+    monkeypatch.setitem(prepared._SETTINGS, "enabled", True)  # process-wide: put back for the next tests
+    monkeypatch.setenv("HUB_PREPARED_STATEMENTS", "0")
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    (cli_env / "config.py").write_text('SESSION_COOKIE_SECURE = "否"\n', encoding="utf-8")
+    app = create_app()
+    assert app.config["PREPARED_STATEMENTS"] is False and app.config["SESSION_COOKIE_SECURE"] is False
+    cookies = app.test_client().get("/login").headers.getlist("Set-Cookie")
+    assert cookies and all("Secure" not in c for c in cookies)
+    app.extensions["hub_db"].close_all()
+    monkeypatch.setenv("HUB_AUTO_MIGRATE", "也许")
+    for command in (["init"], ["run"], ["create-user", "clerk1", "--password", "long-enough-pw"]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.stderr.strip() == ("环境变量 HUB_AUTO_MIGRATE 的值“也许”不是true 或 false（也可写 1/0、是/否、yes/no）"
+                                         "（默认值 true）。请改正或删去这个环境变量后再执行。")
+    monkeypatch.delenv("HUB_AUTO_MIGRATE")
+    (cli_env / "config.py").write_text('SESSION_COOKIE_SECURE = "maybe"\n', encoding="utf-8")
+    result = runner.invoke(cli, ["create-user", "clerk1", "--password", "long-enough-pw"])
+    assert result.exit_code == 1 and result.stderr.strip() == (
+        f"设置文件 {cli_env / 'config.py'} 中 SESSION_COOKIE_SECURE 的值“maybe”不可用：应为true 或 false"
+        "（也可写 1/0、是/否、yes/no）。请改正该文件中的这一行后再执行。")
