@@ -172,13 +172,13 @@ def test_run_serves_the_hub_with_waitress(cli_env, runner, monkeypatch):
 
 
 @pytest.mark.parametrize(("argv", "usage", "error"), [
-    (["add-station", "ST01"], "python -m sync.hub add-station [OPTIONS] CODE NAME",
+    (["add-station", "ST01"], "python -m sync.hub add-station [选项] CODE NAME",
      "缺少参数 NAME。查看帮助：python -m sync.hub add-station -h"),
-    (["run", "--prot", "8700"], "python -m sync.hub run [OPTIONS]",
+    (["run", "--prot", "8700"], "python -m sync.hub run [选项]",
      "没有选项 --prot（是不是 --port、--host？）。查看帮助：python -m sync.hub run -h"),
-    (["run", "--threads", "0"], "python -m sync.hub run [OPTIONS]",
+    (["run", "--threads", "0"], "python -m sync.hub run [选项]",
      "选项 --threads 的值有误：“0”超出范围（不能小于 1）。查看帮助：python -m sync.hub run -h"),
-    (["create-user", "li", "--role", "clerk"], "python -m sync.hub create-user [OPTIONS] USERNAME",
+    (["create-user", "li", "--role", "clerk"], "python -m sync.hub create-user [选项] USERNAME",
      "选项 --role 的值有误：“clerk”不是可选的值（可选：admin、approver）。查看帮助：python -m sync.hub create-user -h"),
 ])
 def test_a_wrong_command_line_is_said_in_chinese_and_does_nothing(cli_env, runner, argv, usage, error):

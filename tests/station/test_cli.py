@@ -411,23 +411,23 @@ def test_run_in_an_empty_folder_serves_nothing_and_makes_nothing(runner, tmp_pat
 
 
 @pytest.mark.parametrize(("argv", "usage", "error"), [
-    (["init", "--cod", "ST1"], "python -m station init [OPTIONS]",
+    (["init", "--cod", "ST1"], "python -m station init [选项]",
      "没有选项 --cod（是不是 --code、--area-code？）。查看帮助：python -m station init -h"),
-    (["create-user"], "python -m station create-user [OPTIONS] USERNAME",
+    (["create-user"], "python -m station create-user [选项] USERNAME",
      "缺少参数 USERNAME。查看帮助：python -m station create-user -h"),
-    (["link", "--code", "ST1"], "python -m station link [OPTIONS]",
+    (["link", "--code", "ST1"], "python -m station link [选项]",
      "缺少选项 --hub。查看帮助：python -m station link -h"),
-    (["run", "--port", "八〇八〇"], "python -m station run [OPTIONS]",
+    (["run", "--port", "八〇八〇"], "python -m station run [选项]",
      "选项 --port 的值有误：“八〇八〇”不是整数。查看帮助：python -m station run -h"),
-    (["run", "--port", "70000"], "python -m station run [OPTIONS]",
+    (["run", "--port", "70000"], "python -m station run [选项]",
      "选项 --port 的值有误：“70000”超出范围（应为 1 到 65535）。查看帮助：python -m station run -h"),
-    (["create-user", "wang", "--role", "boss"], "python -m station create-user [OPTIONS] USERNAME",
+    (["create-user", "wang", "--role", "boss"], "python -m station create-user [选项] USERNAME",
      "选项 --role 的值有误：“boss”不是可选的值（可选：agent、clerk、admin）。查看帮助：python -m station create-user -h"),
-    (["bundle", "import", "no-such.bmz"], "python -m station bundle import [OPTIONS] FILE",
+    (["bundle", "import", "no-such.bmz"], "python -m station bundle import [选项] FILE",
      "参数 FILE 的值有误：文件“no-such.bmz”不存在。查看帮助：python -m station bundle import -h"),
-    (["sync", "--once", "now"], "python -m station sync [OPTIONS]",
+    (["sync", "--once", "now"], "python -m station sync [选项]",
      "多余的参数：now。查看帮助：python -m station sync -h"),
-    (["inti"], "python -m station [OPTIONS] COMMAND [ARGS]...",
+    (["inti"], "python -m station [选项] 命令 [参数]...",
      "没有命令 inti（是不是 init？）。查看帮助：python -m station -h"),
     (["link", "--hub"], None, "选项 --hub 后面缺少值。"),
 ])
@@ -480,8 +480,39 @@ def test_a_prompt_left_with_ctrl_d_says_cancelled_in_chinese(runner, tmp_path):
 def test_help_is_headed_in_chinese(runner):
     result = runner.invoke(cli, ["init", "-h"], prog_name="python -m station")
     assert result.exit_code == 0
-    assert result.output.startswith("用法：python -m station init [OPTIONS]")
-    assert "选项:" in result.output and "显示本帮助并退出。" in result.output and "Show this message" not in result.output
+    assert result.output.startswith("用法：python -m station init [选项]")
+    assert "选项：" in result.output and "显示本帮助并退出。" in result.output and "Show this message" not in result.output
+
+
+def _every_command_path(group, path=()):  # noqa: ANN001, ANN202
+    yield path
+    for name, command in group.commands.items():
+        yield from (_every_command_path(command, (*path, name)) if hasattr(command, "commands")
+                    else [(*path, name)])
+
+
+@pytest.mark.parametrize("which", ["station", "hub"])
+def test_help_has_none_of_clicks_english(runner, which):
+    """`-h` showed a county's IT person [default: 150; 0<=x<=20000], [required], Usage:, [OPTIONS], --dir TEXT."""
+    import re
+
+    from sync.hub.cli import cli as hub_cli
+
+    group, prog = (cli, "python -m station") if which == "station" else (hub_cli, "python -m sync.hub")
+    english = re.compile(r"Usage|Options|Commands|OPTIONS|COMMAND|ARGS|default|required|Show this|env var"
+                         r"|<=|>=|\b(TEXT|INTEGER|RANGE|FLOAT|PATH|FILENAME|BOOLEAN)\b|\w:$", re.MULTILINE)
+    pages = 0
+    for path in _every_command_path(group):
+        result = runner.invoke(group, [*path, "--help"], prog_name=prog)
+        assert result.exit_code == 0, (path, result.output)
+        assert result.output.startswith(f"用法：{' '.join([prog, *path])} [选项]"), result.output
+        assert "选项：" in result.output and "显示本帮助并退出。" in result.output
+        assert not english.search(result.output), (path, english.search(result.output), result.output)
+        pages += 1
+    assert pages > 10
+    demo = runner.invoke(cli, ["demo", "-h"], prog_name="python -m station").output
+    assert "--cases 整数" in demo and "[默认：150；0 到 20000]" in demo and "--port 整数" in demo
+    assert "[必填]" in runner.invoke(hub_cli, ["peers", "-h"]).output
 
 
 def test_sync_refuses_to_run_without_once(runner, tmp_path):
