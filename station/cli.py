@@ -79,7 +79,14 @@ def instance_option(envvar: str | None = None) -> Callable[[Callable[..., Any]],
                         callback=_remember_instance, is_eager=True)
 
 
-def _app() -> Flask:
+def _app(new_station: bool = False) -> Flask:
+    """The station app for --instance, or one Chinese line and exit 1.
+
+    Only `init` passes `new_station`: every other command refuses a folder without the station's
+    database (refuse_a_missing_station) rather than make a new, empty station there.
+    """
+    if not new_station:
+        refuse_a_missing_station(click.get_current_context().meta.get("station.instance"))
     try:
         return create_app(instance_path=click.get_current_context().meta.get("station.instance"))
     except (SealingError, BackupError, DatabaseNewer, UpgradeCopyFailed, UpgradeWhileServing, AlreadyRunning,
@@ -127,7 +134,7 @@ INIT_OPTIONS = {"code": "--code", "name": "--name", "area_code": "--area-code", 
 def init_command(code: str, name: str, area_code: str, level: str, catalog_path: str | None,
                  demo_catalog: bool, change_level: bool) -> None:
     """Create or upgrade the database in place."""
-    app = _app()
+    app = _app(new_station=True)
     profile = {"code": code, "name": name, "area_code": area_code, "level": level}
     try:
         result = initialise(app, profile, catalog_path, demo_catalog, change_level=change_level)
@@ -172,8 +179,7 @@ def create_user_command(username: str, name: str, role: str, password: str | Non
 @click.option("--port", type=PORT, default=8080)
 def run_command(host: str, port: int) -> None:
     """Serve the station with waitress."""
-    refuse_a_missing_station(click.get_current_context().meta.get("station.instance"))
-    app = _app()
+    app = _app()  # refuses a folder without the station (refuse_a_missing_station)
     try:
         serve(app, host, port, listening=lambda: click.echo(f"便民服务站已启动：http://{host}:{port}/"))
     except (AlreadyRunning, PortUnavailable) as exc:
@@ -181,25 +187,31 @@ def run_command(host: str, port: int) -> None:
 
 
 def refuse_a_missing_station(instance: str | None) -> None:
-    """Stop `run` when the instance folder, or the station database in it, is not there; nothing is created.
+    """Stop any command but `init` when the instance folder, or the station database in it, is not
+    there; nothing is created.
 
-    A mistyped --instance (or STATION_INSTANCE) served a new, empty station nobody could log in to,
-    beside the real one; an existing folder without the database (made by hand, or the wrong one)
-    did the same. A new station is made by `init` (start.bat's installer runs it first).
+    A mistyped --instance (or STATION_INSTANCE) made a new, empty station: `run` served one nobody
+    could log in to, beside the real one; `backup` backed it up, `create-user` and `link` put an
+    account or the county's secret into it. An existing folder without the database (made by hand,
+    or the wrong one) did the same. A new station is made by `init` (the installer runs it first).
     """
     folder = instance or Flask("station").instance_path  # create_app's default, worked out creating nothing
     if os.path.exists(folder) and not os.path.isdir(folder):
         return  # a file: create_app says so (not_a_folder)
+    command = click.get_current_context().command_path.removeprefix(click.get_current_context().find_root().info_name
+                                                                     or "").strip()
+    who = "便民服务站未能启动" if command == "run" else f"未能执行 {PROG} {command}"
     new_station = f"新装的服务站请先执行 {PROG} --instance {shlex.quote(folder)} init 建立数据库。没有做任何改动。"
-    if not os.path.isdir(folder):
-        _fail(f"便民服务站未能启动：文件夹 {folder} 不存在。请检查 --instance 是否写错；{new_station}")
-    try:
+    try:  # a setting that cannot work is named first, wherever the folder is
         database = database_file(folder)
     except SettingInvalid as exc:
         _fail(exc.message)
-    if not (os.path.isfile(database) and os.path.getsize(database) > 0):
-        _fail(f"便民服务站未能启动：文件夹 {folder} 中没有本站的数据库（{database}）。"
-              f"请检查 --instance（或设置 DATABASE）是否写错；{new_station}")
+    if os.path.isfile(database) and os.path.getsize(database) > 0:
+        return  # the station is its database (STATION_DATABASE may name one outside the folder)
+    if not os.path.isdir(folder):
+        _fail(f"{who}：文件夹 {folder} 不存在。请检查 --instance 是否写错；{new_station}")
+    _fail(f"{who}：文件夹 {folder} 中没有本站的数据库（{database}）。"
+          f"请检查 --instance（或设置 DATABASE）是否写错；{new_station}")
 
 
 @cli.command("demo", help="准备好可以试用的服务站和县级平台（演示账号、演示目录）。")

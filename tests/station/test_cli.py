@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import shlex
 
 import pytest
 from click.testing import CliRunner
@@ -134,6 +135,7 @@ def test_a_new_station_takes_either_level_at_init(runner, tmp_path):
 
 
 def test_create_user_asks_for_the_password_twice(runner, tmp_path, monkeypatch):
+    assert runner.invoke(cli, ["--instance", str(tmp_path), "init"]).exit_code == 0  # only init makes a station
     monkeypatch.setattr(getpass, "getuser", lambda: "zhangsan")  # the OS account that ran the command
     result = runner.invoke(cli, ["create-user", "admin", "--name", "张站长", "--instance", str(tmp_path)],
                            input="long-enough-pw-1\nlong-enough-pw-1\n")
@@ -151,6 +153,7 @@ def test_create_user_asks_for_the_password_twice(runner, tmp_path, monkeypatch):
 
 
 def test_create_user_takes_the_password_from_the_environment(runner, tmp_path, monkeypatch):
+    assert runner.invoke(cli, ["--instance", str(tmp_path), "init"]).exit_code == 0  # only init makes a station
     monkeypatch.setenv("STATION_NEW_PASSWORD", "long-enough-pw-1")
     result = runner.invoke(cli, ["--instance", str(tmp_path), "create-user", "agent", "--role", "agent"])
     assert result.exit_code == 0, result.output
@@ -160,6 +163,7 @@ def test_create_user_takes_the_password_from_the_environment(runner, tmp_path, m
 
 @pytest.mark.parametrize("where", ["before", "after"])
 def test_link_stores_a_secret_that_starts_with_a_dash(runner, tmp_path, where):
+    assert runner.invoke(cli, ["--instance", str(tmp_path), "init"]).exit_code == 0  # only init makes a station
     args = ["--instance", str(tmp_path)]
     link = ["link", "--hub", HUB, "--code", "ST1", "--secret", DASH_SECRET]
     result = runner.invoke(cli, [*args, *link] if where == "before" else [*link, *args])
@@ -169,6 +173,7 @@ def test_link_stores_a_secret_that_starts_with_a_dash(runner, tmp_path, where):
 
 
 def test_link_asks_for_the_secret_when_it_is_not_given(runner, tmp_path):
+    assert runner.invoke(cli, ["--instance", str(tmp_path), "init"]).exit_code == 0  # only init makes a station
     result = runner.invoke(cli, ["link", "--hub", HUB, "--code", "ST1", "--instance", str(tmp_path)],
                            input=DASH_SECRET + "\n")
     assert result.exit_code == 0, result.output
@@ -177,6 +182,7 @@ def test_link_asks_for_the_secret_when_it_is_not_given(runner, tmp_path):
 
 
 def test_link_refuses_a_bad_address_or_a_short_secret(runner, tmp_path, monkeypatch):
+    assert runner.invoke(cli, ["--instance", str(tmp_path), "init"]).exit_code == 0  # only init makes a station
     args = ["--instance", str(tmp_path)]
     result = runner.invoke(cli, [*args, "link", "--hub", "county.example", "--code", "ST1", "--secret", "x" * 40])
     assert result.exit_code == 1 and "http://" in result.output
@@ -202,6 +208,7 @@ def test_link_tries_the_secret_with_the_county_before_storing_it(runner, tmp_pat
     try:
         secret = register_station(hub.app, "ST1", "甲村便民服务站")
         args = ["--instance", str(tmp_path / "station")]
+        assert runner.invoke(cli, [*args, "init"]).exit_code == 0
         wrong = runner.invoke(cli, [*args, "link", "--hub", hub.url + "/", "--code", "ST1"],
                               input=secret[:-1] + "x\n")
         assert wrong.exit_code == 1, wrong.output
@@ -322,6 +329,7 @@ def test_a_settings_file_that_does_not_run_names_its_line(runner, tmp_path):
 
 def test_sync_before_linking_prints_a_link_command_that_works(runner, tmp_path):
     instance = tmp_path / "a station"
+    assert runner.invoke(cli, ["--instance", str(instance), "init"]).exit_code == 0
     result = runner.invoke(cli, ["sync", "--once", "--instance", str(instance)])
     assert result.exit_code == 2
     hint = result.output.split("请先执行 python -m station ", 1)[1].split("（", 1)[0]
@@ -347,7 +355,7 @@ def test_link_refuses_a_code_other_than_the_stations_own(runner, tmp_path):
 
 def test_linking_after_a_sync_that_found_no_link_no_longer_shows_unlinked(runner, tmp_path):
     from sync.status import queue_summary
-
+    assert runner.invoke(cli, ["--instance", str(tmp_path), "init"]).exit_code == 0
     args = ["--instance", str(tmp_path)]
     assert runner.invoke(cli, [*args, "sync", "--once"]).exit_code == 2
     with db.connection_context():
@@ -408,6 +416,36 @@ def test_run_in_an_empty_folder_serves_nothing_and_makes_nothing(runner, tmp_pat
     assert runner.invoke(cli, ["run", "--instance", str(tmp_path / "东关村")]).exit_code == 1 and served == []
     monkeypatch.setenv("STATION_DATABASE", str(tmp_path / "elsewhere.sqlite3"))
     assert runner.invoke(cli, ["run", "--instance", str(tmp_path / "东关村")]).exit_code == 0 and served
+
+
+def test_no_command_but_init_makes_a_new_station_in_a_mistyped_folder(runner, tmp_path, monkeypatch):
+    """A mistyped --instance made a new, empty station for every command: `backup` said 已备份数据库 of it,
+    `create-user` and `link` put an account or the county's secret into it; only `run` refused."""
+    bundle = tmp_path / "离线包.bmz"
+    bundle.write_bytes(b"not read")
+    monkeypatch.setenv("STATION_NEW_PASSWORD", "long-enough-pw-1")
+    commands = [["create-user", "wang"], ["link", "--hub", HUB, "--code", "ST1", "--secret", "s" * 40],
+                ["sync", "--once"], ["backup", "--to", str(tmp_path / "usb")], ["purge", "--dry-run"], ["rotate-key"],
+                ["bundle", "export", str(tmp_path / "out.bmz")], ["bundle", "import", str(bundle)],
+                ["bundle", "export-return", "ST2", str(tmp_path / "out.bmz")]]
+    wrong = tmp_path / "东关材"
+    for command in commands:
+        result = runner.invoke(cli, ["--instance", str(wrong), *command], prog_name="python -m station")
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (command, result.output)
+        name = " ".join(part for part in command[:2] if not part.startswith("-") and part in
+                        ("create-user", "link", "sync", "backup", "purge", "rotate-key", "bundle", "export", "import",
+                         "export-return"))
+        assert result.stderr.strip() == (f"未能执行 python -m station {name}：文件夹 {wrong} 不存在。"
+                                         f"请检查 --instance 是否写错；新装的服务站请先执行 python -m station --instance "
+                                         f"{shlex.quote(str(wrong))} init 建立数据库。没有做任何改动。"), command
+        assert not wrong.exists() and not (tmp_path / "usb").exists() and not (tmp_path / "out.bmz").exists()
+    wrong.mkdir()
+    for command in commands:
+        result = runner.invoke(cli, ["--instance", str(wrong), *command])
+        assert result.exit_code == 1 and f"文件夹 {wrong} 中没有本站的数据库" in result.stderr, (command, result.output)
+        assert list(wrong.iterdir()) == [] and not (tmp_path / "usb").exists()
+    assert runner.invoke(cli, ["--instance", str(wrong), "init"]).exit_code == 0
+    assert runner.invoke(cli, ["--instance", str(wrong), *commands[0]]).exit_code == 0
 
 
 @pytest.mark.parametrize(("argv", "usage", "error"), [
