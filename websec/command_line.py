@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import re
 import sys
+import unicodedata
 from typing import Any, NoReturn
 
 import click
@@ -28,8 +29,74 @@ PATH_KINDS = {"File": "文件", "Directory": "文件夹", "Path": "路径", "fil
               "path": "路径"}
 
 
+#: Marks a Chinese line never starts with, and those it never ends with (wrap_columns).
+NO_LINE_START = frozenset("，。、；：！？）】》」』”’")
+NO_LINE_END = frozenset("（【《「『“‘")
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes in a console: a Chinese character (or full-width mark) takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrap_columns(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` columns; Latin words (options, paths) are not split, Chinese
+    breaks anywhere but before ，。） and after （. Click counted characters, so a Chinese help line ran
+    twice past the console's edge."""
+    lines: list[str] = []
+    line: list[str] = []
+    for token in re.findall(r"[^\s\u2e80-\uffef]+|\s+|.", " ".join(text.split())):
+        if not line or display_width("".join(line) + token) <= width:
+            if line or not token.isspace():
+                line.append(token)
+            continue
+        cut = len(line)
+        if token in NO_LINE_START:  # the mark goes down with the word before it
+            words = [k for k, t in enumerate(line) if not t.isspace() and t not in NO_LINE_START]
+            cut = words[-1] if words else 0
+        while cut > 0 and line[cut - 1] in NO_LINE_END:  # （ goes down with the word after it
+            cut -= 1
+        if not "".join(line[:cut]).strip():
+            cut = len(line)
+        lines.append("".join(line[:cut]).rstrip())
+        line = [t for t in line[cut:] if t.strip()] if all(t.isspace() for t in line[cut:]) else line[cut:]
+        if line or not token.isspace():
+            line.append(token)
+    if "".join(line).strip():
+        lines.append("".join(line).rstrip())
+    return lines
+
+
 class ChineseHelpFormatter(click.HelpFormatter):
-    """``--help`` with 用法/选项/命令 for Click's English headings."""
+    """``--help`` with 用法/选项/命令 for Click's English headings, laid out by console columns."""
+
+    def write_text(self, text: str) -> None:
+        """A command's help text, each paragraph wrapped by console columns."""
+        indent = " " * self.current_indent
+        paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+        for number, paragraph in enumerate(paragraphs):
+            if number:
+                self.write("\n")
+            for line in wrap_columns(paragraph, max(self.width - self.current_indent, 10)):
+                self.write(f"{indent}{line}\n")
+
+    def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        """Click's two-column list (options, commands), the columns measured in console columns."""
+        rows = list(rows)
+        first_col = min(max((display_width(first) for first, _ in rows), default=0), col_max) + col_spacing
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if display_width(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - display_width(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = wrap_columns(second, max(self.width - first_col - self.current_indent, 10)) or [""]
+            self.write(f"{lines[0]}\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
         super().write_usage(prog, args, "用法：" if prefix is None else prefix)

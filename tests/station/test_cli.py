@@ -549,8 +549,30 @@ def test_help_has_none_of_clicks_english(runner, which):
         pages += 1
     assert pages > 10
     demo = runner.invoke(cli, ["demo", "-h"], prog_name="python -m station").output
-    assert "--cases 整数" in demo and "[默认：150；0 到 20000]" in demo and "--port 整数" in demo
+    assert "--cases 整数" in demo and "[默认：150；0 到 20000]" in re.sub(r"\n +", "", demo) and "--port 整数" in demo
     assert "[必填]" in runner.invoke(hub_cli, ["peers", "-h"]).output
+
+
+@pytest.mark.parametrize("which", ["station", "hub"])
+def test_help_fits_an_80_column_console_with_its_columns_aligned(runner, which):
+    """Click measured Chinese by characters: help lines ran to 150 columns, past a Windows console's edge
+    (wrapped mid-word by the console), and a Chinese kind (--port 整数) pushed its description out of line."""
+    import re
+    import unicodedata
+
+    from sync.hub.cli import cli as hub_cli
+
+    def display_width(text: str) -> int:  # as a console counts: a Chinese character takes two columns
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    group = cli if which == "station" else hub_cli
+    for path in _every_command_path(group):
+        page = runner.invoke(group, [*path, "--help"], terminal_width=80).output
+        assert max(display_width(line) for line in page.splitlines()) <= 80, page
+        options = page.split("选项：\n", 1)[1].split("\n\n", 1)[0].splitlines()
+        rows = [re.match(r"(  -\S.*?\S {2,})\S", line) for line in options]
+        starts = {display_width(row[1]) for row in rows if row}
+        assert len(starts) <= 1, page  # every description one below the other
 
 
 def test_sync_refuses_to_run_without_once(runner, tmp_path):
