@@ -123,9 +123,9 @@ INIT_OPTIONS = {"code": "--code", "name": "--name", "area_code": "--area-code", 
 
 @cli.command("init", help="新建本站的数据库，或就地升级已有的数据库；可同时填写本站信息、导入事项目录。")
 @instance_option()
-@click.option("--code", default="")
-@click.option("--name", default="")
-@click.option("--area-code", default="")
+@click.option("--code", default="", help="本站的站点编码（县级平台登记时给的，4–30位字母、数字或短横线）；不填则不改")
+@click.option("--name", default="", help="本站名称，如 东关村便民服务站；不填则不改")
+@click.option("--area-code", default="", help="本站的12位统计用区划代码（县6位＋乡镇3位＋村3位）；不填则不改")
 @click.option("--level", default="", help="village（村/社区便民服务站）或 township（乡镇/街道便民服务中心）")
 @click.option("--catalog", "catalog_path", metavar="FILE", help="要导入的事项目录文件（县级平台下发的 JSON）")
 @click.option("--demo-catalog", is_flag=True, help="尚无事项目录时，导入随软件附带的演示目录")
@@ -152,8 +152,9 @@ def init_command(code: str, name: str, area_code: str, level: str, catalog_path:
 @cli.command("create-user", help="添加工作人员账号（第一个站长账号也用它添加）。")
 @instance_option()
 @click.argument("username")
-@click.option("--name", default="")
-@click.option("--role", default="admin", type=click.Choice(["agent", "clerk", "admin"]))
+@click.option("--name", default="", help="工作人员姓名（默认为登录名）")
+@click.option("--role", default="admin", type=click.Choice(["agent", "clerk", "admin"]), show_default=True,
+              help="agent：代办员；clerk：窗口人员；admin：站长")
 @click.option("--password", envvar="STATION_NEW_PASSWORD", help="不填则提示输入（也可设环境变量 STATION_NEW_PASSWORD）")
 def create_user_command(username: str, name: str, role: str, password: str | None) -> None:
     """Create a staff account (the first admin)."""
@@ -175,8 +176,9 @@ def create_user_command(username: str, name: str, role: str, password: str | Non
 
 @cli.command("run", help="启动服务站（waitress），在浏览器中使用。")
 @instance_option()
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", type=PORT, default=8080)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="监听的地址；本机以外的电脑也要打开时用 0.0.0.0")
+@click.option("--port", type=PORT, default=8080, show_default=True, help="端口（浏览器地址中的数字）")
 def run_command(host: str, port: int) -> None:
     """Serve the station with waitress."""
     app = _app()  # refuses a folder without the station (refuse_a_missing_station)
@@ -215,10 +217,10 @@ def refuse_a_missing_station(instance: str | None) -> None:
 
 
 @cli.command("demo", help="准备好可以试用的服务站和县级平台（演示账号、演示目录）。")
-@click.option("--dir", "data_dir", default="demo-data")
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", type=PORT, default=8080)
-@click.option("--hub-port", type=PORT, default=8090)
+@click.option("--dir", "data_dir", default="demo-data", show_default=True, help="演示数据放在这个文件夹")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听的地址")
+@click.option("--port", type=PORT, default=8080, show_default=True, help="演示服务站的端口")
+@click.option("--hub-port", type=PORT, default=8090, show_default=True, help="演示县级平台的端口")
 @click.option("--no-serve", is_flag=True, help="只准备演示数据，不启动")
 @click.option("--cases", type=click.IntRange(0, 20000), default=150, show_default=True,
               help="演示月份中的办件数（已有办件的演示站保留原有办件）")
@@ -233,8 +235,8 @@ def demo_command(data_dir: str, host: str, port: int, hub_port: int, no_serve: b
 
 @cli.command("link", help="保存县级平台的连接设置（地址、站点编码、站点密钥），并向县级平台核对。")
 @instance_option()
-@click.option("--hub", "hub_url", required=True, metavar="URL")
-@click.option("--code", required=True)
+@click.option("--hub", "hub_url", required=True, metavar="URL", help="县级平台的地址（县里给的，https:// 开头）")
+@click.option("--code", required=True, help="县级平台登记本站时给的站点编码")
 @click.option("--secret", envvar="STATION_HUB_SECRET",
               help="不填则提示输入（也可设环境变量 STATION_HUB_SECRET），密钥不留在命令历史中")
 @click.option("--device", type=click.IntRange(0, 99), default=0,

@@ -118,8 +118,9 @@ def init_command() -> None:
 
 
 @cli.command("run", help="启动县级平台（waitress）；登记了对端县级平台时，按时转送跨域办办件。")
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", type=click.IntRange(1, 65535), default=8700)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="监听的地址；由本机的 HTTPS 代理转发时保持 127.0.0.1")
+@click.option("--port", type=click.IntRange(1, 65535), default=8700, show_default=True, help="端口")
 @click.option("--threads", type=click.IntRange(1), default=24,
               help="waitress 线程数；应多于 ADMISSION_SLOTS，使突发的请求在准入处排队（按时答复 503），"
                    "而不是在 waitress 的队列里无声等待")

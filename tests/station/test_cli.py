@@ -491,14 +491,15 @@ def _english_help(group) -> list[str]:  # noqa: ANN001
         if english(command.help) or not command.help:
             found.append(name)
         found += [f"{name} {param.opts[0]}" for param in command.params
-                  if isinstance(param, click.Option) and english(param.help)]
+                  if isinstance(param, click.Option) and (english(param.help) or not param.help)]
         if isinstance(command, click.Group):
             found += [f"{name} {sub}" for sub in _english_help(command)]
     return found
 
 
 def test_every_command_and_option_is_explained_in_chinese():
-    """`-h` showed a county's IT person English sentences (Create or upgrade the database in place.)."""
+    """`-h` showed a county's IT person English sentences (Create or upgrade the database in place.), and
+    options with nothing said at all (init --code, --area-code; link --hub; run --host)."""
     from sync.hub.cli import cli as hub_cli
 
     assert _english_help(cli) == [] and _english_help(hub_cli) == []
