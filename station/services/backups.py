@@ -266,6 +266,8 @@ def restore(backup_file: str, instance: str, key_file: str | None = None) -> Pat
     target_db = folder / "station.sqlite3"
     if target_db.exists():
         raise BackupError(f"文件夹 {folder} 中已有数据库，恢复不会覆盖它。请指定一个新的空文件夹（--instance 新文件夹）。")
+    if folder.exists() and not folder.is_dir():
+        raise BackupError(f"{folder} 是一个文件，不能用作恢复的文件夹。请用 --instance 指明一个新的空文件夹。没有做任何改动。")
     key_path = Path(key_file) if key_file else key_file_for(source)
     if not key_path.is_file():
         raise BackupError(
@@ -282,6 +284,22 @@ def restore(backup_file: str, instance: str, key_file: str | None = None) -> Pat
     except (SealingError, ValueError, KeyError) as exc:
         raise BackupError(f"密钥文件 {key_path} 不是这份备份的密钥，打不开其中加密的居民信息，不予恢复。") from exc
 
+    top = folder.absolute()  # the outermost folder the restore makes (or the folder itself, there already)
+    while not top.parent.exists() and top.parent != top:
+        top = top.parent
+    before = set(folder.iterdir()) if folder.is_dir() else None
+    try:
+        _write_restored(source, folder, key_path)
+    except OSError as exc:  # a path under a file, no room, no permission: the system's English was a traceback
+        _undo_restore(folder, top, before)
+        raise BackupError(f"{cannot_write(folder, exc)}没有恢复，没有留下任何文件。") from exc
+    log.info("restored %s into %s", source, folder)
+    return target_db
+
+
+def _write_restored(source: Path, folder: Path, key_path: Path) -> None:
+    """Copy the backup, its key and its scans into `folder`; the database last, under its name only when whole."""
+    target_db = folder / "station.sqlite3"
     owner_only_folder(folder)
     partial = folder / "station.sqlite3.part"
     copy_database(str(source), partial)
@@ -301,8 +319,18 @@ def restore(backup_file: str, instance: str, key_file: str | None = None) -> Pat
     scans = source.with_name(source.name[: -len(DB_SUFFIX)] + ATTACHMENTS_SUFFIX)
     _copy_tree(scans, folder / "attachments")
     partial.replace(target_db)
-    log.info("restored %s into %s", source, folder)
-    return target_db
+
+
+def _undo_restore(folder: Path, top: Path, before: set[Path] | None) -> None:
+    """Take away what a failed restore wrote: the folders it made, else what it put in the folder that was there."""
+    if before is None:
+        shutil.rmtree(top, ignore_errors=True)
+        return
+    for made in set(folder.iterdir()) - before:
+        if made.is_dir():
+            shutil.rmtree(made, ignore_errors=True)
+        else:
+            made.unlink(missing_ok=True)
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
