@@ -406,6 +406,8 @@ def package_command(out: str, platforms: tuple[str, ...], cache: str | None, pyt
                                python_installer=Path(python_installer) if python_installer else None)
     except WheelhouseError as exc:
         _fail(f"打包失败：{exc.message}")
+    except OSError as exc:  # OUT under a file, a full or write-protected stick: was a traceback
+        _fail(f"打包失败：{cannot_write(out, exc)}")
     click.echo(f"安装包已生成：{out}（安装包文件夹 {report.wheelhouse_bytes / 1e6:.1f} MB，本软件 {report.project_wheel}）")
     for result in report.platforms:
         note = f"；无安装包、改用纯 Python：{'、'.join(result.pure_python_path)}" if result.pure_python_path else ""

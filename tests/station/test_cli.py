@@ -298,6 +298,14 @@ def test_an_instance_folder_typed_onto_a_file_is_one_chinese_line(runner, tmp_pa
     assert (tmp_path / "station.sqlite3").read_bytes() == b""
 
 
+def test_package_into_a_folder_it_cannot_make_says_so_in_chinese(runner, tmp_path):
+    """OUT on a stick that is not there (a file where its folder should be) was mkdir's traceback."""
+    (tmp_path / "E盘").write_text("not a drive", encoding="utf-8")
+    result = runner.invoke(cli, ["package", str(tmp_path / "E盘" / "安装包")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.startswith(f"打包失败：无法写入 {tmp_path / 'E盘' / '安装包'}：") and "Traceback" not in result.output
+
+
 def test_backup_to_a_file_instead_of_a_folder_says_so(runner, tmp_path):
     """`backup --to` naming a file said only 系统错误 17."""
     args = ["--instance", str(tmp_path / "inst")]
