@@ -45,7 +45,7 @@ from sync.transport import HubClient, HubLink
 from sync.usb_bundle import BundleError
 from websec.audit import cli_actor
 from websec.command_line import ChineseGroup
-from websec.environment import SettingInvalid, not_a_folder
+from websec.environment import SettingInvalid, cannot_make, not_a_folder
 from websec.sealing import SealingError
 from websec.urls import web_url_problem
 
@@ -95,6 +95,8 @@ def _app(new_station: bool = False) -> Flask:
         _fail(exc.message)
     except (FileExistsError, NotADirectoryError) as exc:  # a mistyped path naming a file: was makedirs' traceback
         _fail(not_a_folder(exc, "--instance（或 STATION_INSTANCE、设置 DATABASE、ATTACHMENT_DIR、KEY_FILE）"))
+    except OSError as exc:  # the drive not there, read-only: was makedirs' traceback
+        _fail(cannot_make(exc, "--instance（或 STATION_INSTANCE、设置 DATABASE、ATTACHMENT_DIR、KEY_FILE）"))
 
 
 def _remove_partial(path: str) -> None:

@@ -7,6 +7,7 @@ here instead, by the names their Config defines.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import os
@@ -271,3 +272,20 @@ def not_a_folder(exc: OSError, settings: str) -> str:
     what = ("是一个文件，不能用作文件夹" if isinstance(exc, FileExistsError)
             else "的上级路径中有一个是文件，不是文件夹")
     return f"未能执行：{exc.filename} {what}。请检查 {settings}是否写错。没有做任何改动。"
+
+
+def cannot_make(exc: OSError, settings: str) -> str:
+    """What to say when the instance folder (or a file in it) cannot be made: a drive that is not there.
+
+    ``--instance E:\\便民服务站`` with the stick not plugged in, or a read-only disk, was makedirs'
+    FileNotFoundError / PermissionError traceback on both command lines.
+    """
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        why = "所在的盘或上级文件夹不存在（U盘或移动硬盘未插好？盘符或路径写错？）"
+    elif exc.errno == errno.ENOSPC:
+        why = "空间已满"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = "没有写入权限（只读的盘或文件夹？）"
+    else:
+        why = f"系统错误 {exc.errno or ''}（{exc.strerror or exc}）"
+    return f"未能执行：无法建立或写入 {exc.filename or '实例文件夹'}：{why}。请检查 {settings}是否写错。没有做任何改动。"

@@ -58,7 +58,7 @@ from sync.malloc_arenas import limit_malloc_arenas
 from sync.ports import PortUnavailable
 from websec.audit import cli_actor
 from websec.command_line import ChineseGroup
-from websec.environment import SettingInvalid, not_a_folder
+from websec.environment import SettingInvalid, cannot_make, not_a_folder
 from websec.sealing import SealingError, save_key_ring
 
 log = logging.getLogger("sync.hub")
@@ -84,6 +84,8 @@ def _app(new_hub: bool = False) -> Flask:
         _fail(database_unavailable(exc))
     except (FileExistsError, NotADirectoryError) as exc:  # a mistyped path naming a file: was makedirs' traceback
         _fail(not_a_folder(exc, "HUB_INSTANCE_PATH（或设置 DATABASE_PATH、ATTACHMENT_DIR、KEY_FILE）"))
+    except OSError as exc:  # the drive not there, read-only: was makedirs' traceback
+        _fail(cannot_make(exc, "HUB_INSTANCE_PATH（或设置 DATABASE_PATH、ATTACHMENT_DIR、KEY_FILE）"))
 
 
 def database_unavailable(exc: DatabaseUnavailable) -> str:

@@ -306,6 +306,29 @@ def test_package_into_a_folder_it_cannot_make_says_so_in_chinese(runner, tmp_pat
     assert result.stderr.startswith(f"打包失败：无法写入 {tmp_path / 'E盘' / '安装包'}：") and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("which", ["station", "hub"])
+def test_an_instance_folder_on_a_drive_that_is_not_there_is_one_chinese_line(runner, tmp_path, monkeypatch, which):
+    """`--instance E:\\便民服务站` with the stick not plugged in (or HUB_INSTANCE_PATH on a read-only disk) was
+    makedirs' FileNotFoundError / PermissionError traceback."""
+    import errno
+
+    from sync.hub.cli import cli as hub_cli
+
+    def no_drive(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
+
+    monkeypatch.setattr("os.makedirs", no_drive)
+    monkeypatch.setattr("os.mkdir", no_drive)
+    monkeypatch.setenv("HUB_INSTANCE_PATH", str(tmp_path / "hub"))
+    group, argv, setting = ((cli, ["--instance", str(tmp_path / "站"), "init"], "--instance") if which == "station"
+                            else (hub_cli, ["init"], "HUB_INSTANCE_PATH"))
+    result = runner.invoke(group, argv)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    said = result.stderr.strip()
+    assert said.startswith("未能执行：无法建立或写入 ") and "U盘或移动硬盘未插好" in said, said
+    assert f"请检查 {setting}" in said and said.endswith("没有做任何改动。") and "Traceback" not in result.output
+
+
 def test_backup_to_a_file_instead_of_a_folder_says_so(runner, tmp_path):
     """`backup --to` naming a file said only 系统错误 17."""
     args = ["--instance", str(tmp_path / "inst")]
