@@ -202,8 +202,8 @@ def refuse_a_missing_station(instance: str | None) -> None:
     folder = instance or Flask("station").instance_path  # create_app's default, worked out creating nothing
     if os.path.exists(folder) and not os.path.isdir(folder):
         return  # a file: create_app says so (not_a_folder)
-    command = click.get_current_context().command_path.removeprefix(click.get_current_context().find_root().info_name
-                                                                     or "").strip()
+    ctx = click.get_current_context()
+    command = ctx.command_path.removeprefix(ctx.find_root().command_path).strip()  # `backup`, `bundle export`
     who = "便民服务站未能启动" if command == "run" else f"未能执行 {PROG} {command}"
     new_station = f"新装的服务站请先执行 {PROG} --instance {shlex.quote(folder)} init 建立数据库。没有做任何改动。"
     try:  # a setting that cannot work is named first, wherever the folder is
