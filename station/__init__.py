@@ -13,7 +13,7 @@ from flask import Flask, appcontext_pushed, g
 
 from printouts.fonts import configure_fonts
 from station import keys
-from station.config import ENV_PREFIX, SETTING_CHECKS, SETTING_RANGES, Config, from_environment
+from station.config import Config, read_settings
 from station.database import open_database
 from station.extensions import csrf, db, login_manager
 from station.migrate import (
@@ -56,7 +56,6 @@ from station.views import (
     villages,
 )
 from sync.local_db import db as sync_db
-from websec.environment import check_ranges, check_texts, read_settings_file
 from websec.sealing import write_owner_only
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -87,11 +86,7 @@ def configure_settings(app: Flask, config_class: type[Config]) -> None:
     """Class defaults, then the instance folder's config.py, then `STATION_<NAME>` variables."""
     app.config.from_object(config_class)
     keys.owner_only_folder(app.instance_path)  # database, key ring, scans: owner-only where the OS allows
-    if app.config["READ_INSTANCE_CONFIG"]:
-        read_settings_file(app.config, app.instance_path)
-        app.config.update(from_environment(config_class))
-        check_ranges(app.config, SETTING_RANGES, config_class, ENV_PREFIX, app.instance_path)
-        check_texts(app.config, SETTING_CHECKS, config_class, ENV_PREFIX, app.instance_path)
+    read_settings(app.config, config_class, app.instance_path)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     app.config["DATABASE"] = app.config["DATABASE"] or os.path.join(app.instance_path, "station.sqlite3")

@@ -22,6 +22,7 @@ from flask import Flask
 
 from rules.privacy import mask_numbers_in
 from station import create_app
+from station.config import database_file
 from station.extensions import db
 from station.migrate import DatabaseNewer, UpgradeCopyFailed, UpgradeWhileServing
 from station.packaging.build import build_package
@@ -44,7 +45,7 @@ from sync.transport import HubClient, HubLink
 from sync.usb_bundle import BundleError
 from websec.audit import cli_actor
 from websec.command_line import ChineseGroup
-from websec.environment import SettingInvalid, not_a_folder
+from websec.environment import SettingInvalid, cannot_make, not_a_folder
 from websec.sealing import SealingError
 from websec.urls import web_url_problem
 
@@ -78,7 +79,14 @@ def instance_option(envvar: str | None = None) -> Callable[[Callable[..., Any]],
                         callback=_remember_instance, is_eager=True)
 
 
-def _app() -> Flask:
+def _app(new_station: bool = False) -> Flask:
+    """The station app for --instance, or one Chinese line and exit 1.
+
+    Only `init` passes `new_station`: every other command refuses a folder without the station's
+    database (refuse_a_missing_station) rather than make a new, empty station there.
+    """
+    if not new_station:
+        refuse_a_missing_station(click.get_current_context().meta.get("station.instance"))
     try:
         return create_app(instance_path=click.get_current_context().meta.get("station.instance"))
     except (SealingError, BackupError, DatabaseNewer, UpgradeCopyFailed, UpgradeWhileServing, AlreadyRunning,
@@ -87,6 +95,8 @@ def _app() -> Flask:
         _fail(exc.message)
     except (FileExistsError, NotADirectoryError) as exc:  # a mistyped path naming a file: was makedirs' traceback
         _fail(not_a_folder(exc, "--instance（或 STATION_INSTANCE、设置 DATABASE、ATTACHMENT_DIR、KEY_FILE）"))
+    except OSError as exc:  # the drive not there, read-only: was makedirs' traceback
+        _fail(cannot_make(exc, "--instance（或 STATION_INSTANCE、设置 DATABASE、ATTACHMENT_DIR、KEY_FILE）"))
 
 
 def _remove_partial(path: str) -> None:
@@ -115,9 +125,9 @@ INIT_OPTIONS = {"code": "--code", "name": "--name", "area_code": "--area-code", 
 
 @cli.command("init", help="新建本站的数据库，或就地升级已有的数据库；可同时填写本站信息、导入事项目录。")
 @instance_option()
-@click.option("--code", default="")
-@click.option("--name", default="")
-@click.option("--area-code", default="")
+@click.option("--code", default="", help="本站的站点编码（县级平台登记时给的，4–30位字母、数字或短横线）；不填则不改")
+@click.option("--name", default="", help="本站名称，如 东关村便民服务站；不填则不改")
+@click.option("--area-code", default="", help="本站的12位统计用区划代码（县6位＋乡镇3位＋村3位）；不填则不改")
 @click.option("--level", default="", help="village（村/社区便民服务站）或 township（乡镇/街道便民服务中心）")
 @click.option("--catalog", "catalog_path", metavar="FILE", help="要导入的事项目录文件（县级平台下发的 JSON）")
 @click.option("--demo-catalog", is_flag=True, help="尚无事项目录时，导入随软件附带的演示目录")
@@ -126,7 +136,7 @@ INIT_OPTIONS = {"code": "--code", "name": "--name", "area_code": "--area-code", 
 def init_command(code: str, name: str, area_code: str, level: str, catalog_path: str | None,
                  demo_catalog: bool, change_level: bool) -> None:
     """Create or upgrade the database in place."""
-    app = _app()
+    app = _app(new_station=True)
     profile = {"code": code, "name": name, "area_code": area_code, "level": level}
     try:
         result = initialise(app, profile, catalog_path, demo_catalog, change_level=change_level)
@@ -144,8 +154,9 @@ def init_command(code: str, name: str, area_code: str, level: str, catalog_path:
 @cli.command("create-user", help="添加工作人员账号（第一个站长账号也用它添加）。")
 @instance_option()
 @click.argument("username")
-@click.option("--name", default="")
-@click.option("--role", default="admin", type=click.Choice(["agent", "clerk", "admin"]))
+@click.option("--name", default="", help="工作人员姓名（默认为登录名）")
+@click.option("--role", default="admin", type=click.Choice(["agent", "clerk", "admin"]), show_default=True,
+              help="agent：代办员；clerk：窗口人员；admin：站长")
 @click.option("--password", envvar="STATION_NEW_PASSWORD", help="不填则提示输入（也可设环境变量 STATION_NEW_PASSWORD）")
 def create_user_command(username: str, name: str, role: str, password: str | None) -> None:
     """Create a staff account (the first admin)."""
@@ -167,28 +178,52 @@ def create_user_command(username: str, name: str, role: str, password: str | Non
 
 @cli.command("run", help="启动服务站（waitress），在浏览器中使用。")
 @instance_option()
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", type=PORT, default=8080)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="监听的地址；本机以外的电脑也要打开时用 0.0.0.0")
+@click.option("--port", type=PORT, default=8080, show_default=True, help="端口（浏览器地址中的数字）")
 def run_command(host: str, port: int) -> None:
     """Serve the station with waitress."""
-    instance = click.get_current_context().meta.get("station.instance")
-    if instance and not os.path.isdir(instance):  # a mistyped --instance (or STATION_INSTANCE) served an empty
-        # new station nobody could log in to, beside the real one
-        _fail(f"便民服务站未能启动：文件夹 {instance} 不存在。请检查 --instance 是否写错；新装的服务站请先执行 "
-              f"{PROG} --instance {shlex.quote(instance)} init 建立数据库。")
-    app = _app()
+    app = _app()  # refuses a folder without the station (refuse_a_missing_station)
     try:
         serve(app, host, port, listening=lambda: click.echo(f"便民服务站已启动：http://{host}:{port}/"))
     except (AlreadyRunning, PortUnavailable) as exc:
         _fail(exc.message)
 
 
+def refuse_a_missing_station(instance: str | None) -> None:
+    """Stop any command but `init` when the instance folder, or the station database in it, is not
+    there; nothing is created.
+
+    A mistyped --instance (or STATION_INSTANCE) made a new, empty station: `run` served one nobody
+    could log in to, beside the real one; `backup` backed it up, `create-user` and `link` put an
+    account or the county's secret into it. An existing folder without the database (made by hand,
+    or the wrong one) did the same. A new station is made by `init` (the installer runs it first).
+    """
+    folder = instance or Flask("station").instance_path  # create_app's default, worked out creating nothing
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        return  # a file: create_app says so (not_a_folder)
+    ctx = click.get_current_context()
+    command = ctx.command_path.removeprefix(ctx.find_root().command_path).strip()  # `backup`, `bundle export`
+    who = "便民服务站未能启动" if command == "run" else f"未能执行 {PROG} {command}"
+    new_station = f"新装的服务站请先执行 {PROG} --instance {shlex.quote(folder)} init 建立数据库。没有做任何改动。"
+    try:  # a setting that cannot work is named first, wherever the folder is
+        database = database_file(folder)
+    except SettingInvalid as exc:
+        _fail(exc.message)
+    if os.path.isfile(database) and os.path.getsize(database) > 0:
+        return  # the station is its database (STATION_DATABASE may name one outside the folder)
+    if not os.path.isdir(folder):
+        _fail(f"{who}：文件夹 {folder} 不存在。请检查 --instance 是否写错；{new_station}")
+    _fail(f"{who}：文件夹 {folder} 中没有本站的数据库（{database}）。"
+          f"请检查 --instance（或设置 DATABASE）是否写错；{new_station}")
+
+
 @cli.command("demo", help="准备好可以试用的服务站和县级平台（演示账号、演示目录）。")
-@click.option("--dir", "data_dir", default="demo-data")
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", type=PORT, default=8080)
-@click.option("--hub-port", type=PORT, default=8090)
-@click.option("--peer-hub-port", type=PORT, default=8091, help="邻县县级平台（跨域办演示）的端口")
+@click.option("--dir", "data_dir", default="demo-data", show_default=True, help="演示数据放在这个文件夹")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听的地址")
+@click.option("--port", type=PORT, default=8080, show_default=True, help="演示服务站的端口")
+@click.option("--hub-port", type=PORT, default=8090, show_default=True, help="演示县级平台的端口")
+@click.option("--peer-hub-port", type=PORT, default=8091, show_default=True, help="邻县县级平台（跨域办演示）的端口")
 @click.option("--no-serve", is_flag=True, help="只准备演示数据，不启动")
 @click.option("--cases", type=click.IntRange(0, 20000), default=150, show_default=True,
               help="演示月份中的办件数（已有办件的演示站保留原有办件）")
@@ -204,8 +239,8 @@ def demo_command(data_dir: str, host: str, port: int, hub_port: int, peer_hub_po
 
 @cli.command("link", help="保存县级平台的连接设置（地址、站点编码、站点密钥），并向县级平台核对。")
 @instance_option()
-@click.option("--hub", "hub_url", required=True, metavar="URL")
-@click.option("--code", required=True)
+@click.option("--hub", "hub_url", required=True, metavar="URL", help="县级平台的地址（县里给的，https:// 开头）")
+@click.option("--code", required=True, help="县级平台登记本站时给的站点编码")
 @click.option("--secret", envvar="STATION_HUB_SECRET",
               help="不填则提示输入（也可设环境变量 STATION_HUB_SECRET），密钥不留在命令历史中")
 @click.option("--device", type=click.IntRange(0, 99), default=0,
@@ -375,6 +410,8 @@ def package_command(out: str, platforms: tuple[str, ...], cache: str | None, pyt
                                python_installer=Path(python_installer) if python_installer else None)
     except WheelhouseError as exc:
         _fail(f"打包失败：{exc.message}")
+    except OSError as exc:  # OUT under a file, a full or write-protected stick: was a traceback
+        _fail(f"打包失败：{cannot_write(out, exc)}")
     click.echo(f"安装包已生成：{out}（安装包文件夹 {report.wheelhouse_bytes / 1e6:.1f} MB，本软件 {report.project_wheel}）")
     for result in report.platforms:
         note = f"；无安装包、改用纯 Python：{'、'.join(result.pure_python_path)}" if result.pure_python_path else ""

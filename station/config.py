@@ -6,11 +6,22 @@ travel in variables (`STATION_HUB_SECRET`, `STATION_NEW_PASSWORD`) never land in
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
+from flask import Config as FlaskConfig
+
 from sync.usb_bundle import MAX_BUNDLE_BYTES
-from websec.environment import Allowed, defined_settings, factory_problem
+from websec.environment import (
+    Allowed,
+    check_booleans,
+    check_ranges,
+    check_texts,
+    defined_settings,
+    factory_problem,
+    read_settings_file,
+)
 
 ENV_PREFIX = "STATION_"
 
@@ -103,3 +114,24 @@ class TestConfig(Config):
 def from_environment(config_class: type, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """`STATION_<NAME>` for each setting `config_class` defines (STATION_DATABASE → DATABASE)."""
     return defined_settings(config_class, ENV_PREFIX, environ)
+
+
+def read_settings(config: FlaskConfig, config_class: type, folder: str) -> None:
+    """The instance folder's config.py, then `STATION_<NAME>` variables, each checked (SettingInvalid)."""
+    if config["READ_INSTANCE_CONFIG"]:
+        read_settings_file(config, folder)
+        config.update(from_environment(config_class))
+        check_ranges(config, SETTING_RANGES, config_class, ENV_PREFIX, folder)
+        check_texts(config, SETTING_CHECKS, config_class, ENV_PREFIX, folder)
+        check_booleans(config, config_class, ENV_PREFIX, folder)
+
+
+def database_file(instance: str, config_class: type[Config] = Config) -> str:
+    """The station database `create_app` would open for `instance`, worked out creating nothing.
+
+    `run` asks before it builds the app, which would make an empty station in a mistyped folder.
+    """
+    settings = FlaskConfig(instance)
+    settings.from_object(config_class)
+    read_settings(settings, config_class, instance)
+    return settings.get("DATABASE") or os.path.join(instance, "station.sqlite3")

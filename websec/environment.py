@@ -7,6 +7,7 @@ here instead, by the names their Config defines.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import os
@@ -33,6 +34,10 @@ def defined_settings(config_class: type, prefix: str, environ: Mapping[str, str]
         default = getattr(config_class, name)
         if default is None or isinstance(default, str):
             found[name] = raw
+        elif isinstance(default, bool):  # "0", "否", "no" are false too; a word that is neither is refused
+            found[name] = yes_or_no(raw)
+            if found[name] is None:
+                raise SettingInvalid(prefix + name, raw, BOOLEAN_WORDS, default)
         else:
             try:
                 found[name] = json.loads(raw)
@@ -56,12 +61,50 @@ class SettingInvalid(Exception):
         super().__init__(self.message)
 
 
+#: How a yes-or-no setting may be written, in a variable or as text in the settings file.
+TRUE_WORDS = frozenset({"true", "1", "yes", "y", "on", "是"})
+FALSE_WORDS = frozenset({"false", "0", "no", "n", "off", "否", ""})
+BOOLEAN_WORDS = "true 或 false（也可写 1/0、是/否、yes/no）"
+
+
+def yes_or_no(value: Any) -> bool | None:
+    """A yes-or-no setting's value as a bool, or None when it is neither.
+
+    Written as text (``SESSION_COOKIE_SECURE = "false"`` in config.py, ``STATION_…=否``) it read as
+    true: any non-empty string is. 1 and 0 count as numbers too.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        return True if word in TRUE_WORDS else False if word in FALSE_WORDS else None
+    return None
+
+
+def check_booleans(config: dict[str, Any], config_class: type, prefix: str, folder: str,
+                   environ: Mapping[str, str] | None = None) -> None:
+    """Store each yes-or-no setting ``config_class`` defines as a bool; refuse (:class:`SettingUnusable`) a
+    value that is neither, named with where it came from, before anything is created or served."""
+    environ = os.environ if environ is None else environ
+    for name in dir(config_class):
+        if not name.isupper() or not isinstance(getattr(config_class, name), bool) or name not in config:
+            continue
+        value = yes_or_no(config[name])
+        if value is not None:
+            config[name] = value
+        elif prefix + name in environ:
+            raise SettingUnusable(f"环境变量 {prefix}{name} ", environ[prefix + name], f"应为{BOOLEAN_WORDS}",
+                                  "请改正或删去这个环境变量后再执行。")
+        else:
+            raise SettingUnusable(f"设置文件 {os.path.join(folder, 'config.py')} 中 {name} ", str(config[name]),
+                                  f"应为{BOOLEAN_WORDS}", "请改正该文件中的这一行后再执行。")
+
+
 def _check_kind(variable: str, raw: str, default: Any, value: Any) -> None:
-    """Booleans must be true/false, whole numbers whole numbers, numbers numbers."""
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise SettingInvalid(variable, raw, "true 或 false", default)
-    elif isinstance(default, int):
+    """Whole numbers must be whole numbers, numbers numbers (yes-or-no settings: yes_or_no)."""
+    if isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int):
             raise SettingInvalid(variable, raw, "整数", default)
     elif isinstance(default, float):
@@ -229,3 +272,20 @@ def not_a_folder(exc: OSError, settings: str) -> str:
     what = ("是一个文件，不能用作文件夹" if isinstance(exc, FileExistsError)
             else "的上级路径中有一个是文件，不是文件夹")
     return f"未能执行：{exc.filename} {what}。请检查 {settings}是否写错。没有做任何改动。"
+
+
+def cannot_make(exc: OSError, settings: str) -> str:
+    """What to say when the instance folder (or a file in it) cannot be made: a drive that is not there.
+
+    ``--instance E:\\便民服务站`` with the stick not plugged in, or a read-only disk, was makedirs'
+    FileNotFoundError / PermissionError traceback on both command lines.
+    """
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        why = "所在的盘或上级文件夹不存在（U盘或移动硬盘未插好？盘符或路径写错？）"
+    elif exc.errno == errno.ENOSPC:
+        why = "空间已满"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = "没有写入权限（只读的盘或文件夹？）"
+    else:
+        why = f"系统错误 {exc.errno or ''}（{exc.strerror or exc}）"
+    return f"未能执行：无法建立或写入 {exc.filename or '实例文件夹'}：{why}。请检查 {settings}是否写错。没有做任何改动。"

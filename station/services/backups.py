@@ -261,22 +261,45 @@ def restore(backup_file: str, instance: str, key_file: str | None = None) -> Pat
     source = Path(backup_file)
     if not source.is_file():
         raise BackupError(f"找不到备份文件 {source}。")
+    refuse_a_file_that_is_no_backup(source)
     folder = Path(instance)
     target_db = folder / "station.sqlite3"
     if target_db.exists():
         raise BackupError(f"文件夹 {folder} 中已有数据库，恢复不会覆盖它。请指定一个新的空文件夹（--instance 新文件夹）。")
+    if folder.exists() and not folder.is_dir():
+        raise BackupError(f"{folder} 是一个文件，不能用作恢复的文件夹。请用 --instance 指明一个新的空文件夹。没有做任何改动。")
     key_path = Path(key_file) if key_file else key_file_for(source)
     if not key_path.is_file():
         raise BackupError(
             f"找不到密钥文件 {key_path}：没有备份时的密钥文件，备份中的居民信息无法读取，不予恢复。"
             "请找到单独保存的密钥文件，用 --key 密钥文件 指明。")
-    check_database(str(source), full=True)
+    try:
+        check_database(str(source), full=True)
+    except DatabaseDamaged as exc:  # its own words are for a station that will not start ("restore a backup")
+        raise BackupError(f"备份文件 {source} 已损坏（SQLite 检查未通过），不予恢复，没有做任何改动。"
+                          "请换用另一份（较早的）备份。") from exc
     try:
         ring = load_key_ring(key_path, create=False)
         _probe_key(source, ring)
     except (SealingError, ValueError, KeyError) as exc:
         raise BackupError(f"密钥文件 {key_path} 不是这份备份的密钥，打不开其中加密的居民信息，不予恢复。") from exc
 
+    top = folder.absolute()  # the outermost folder the restore makes (or the folder itself, there already)
+    while not top.parent.exists() and top.parent != top:
+        top = top.parent
+    before = set(folder.iterdir()) if folder.is_dir() else None
+    try:
+        _write_restored(source, folder, key_path)
+    except OSError as exc:  # a path under a file, no room, no permission: the system's English was a traceback
+        _undo_restore(folder, top, before)
+        raise BackupError(f"{cannot_write(folder, exc)}没有恢复，没有留下任何文件。") from exc
+    log.info("restored %s into %s", source, folder)
+    return target_db
+
+
+def _write_restored(source: Path, folder: Path, key_path: Path) -> None:
+    """Copy the backup, its key and its scans into `folder`; the database last, under its name only when whole."""
+    target_db = folder / "station.sqlite3"
     owner_only_folder(folder)
     partial = folder / "station.sqlite3.part"
     copy_database(str(source), partial)
@@ -296,8 +319,52 @@ def restore(backup_file: str, instance: str, key_file: str | None = None) -> Pat
     scans = source.with_name(source.name[: -len(DB_SUFFIX)] + ATTACHMENTS_SUFFIX)
     _copy_tree(scans, folder / "attachments")
     partial.replace(target_db)
-    log.info("restored %s into %s", source, folder)
-    return target_db
+
+
+def _undo_restore(folder: Path, top: Path, before: set[Path] | None) -> None:
+    """Take away what a failed restore wrote: the folders it made, else what it put in the folder that was there."""
+    if before is None:
+        shutil.rmtree(top, ignore_errors=True)
+        return
+    for made in set(folder.iterdir()) - before:
+        if made.is_dir():
+            shutil.rmtree(made, ignore_errors=True)
+        else:
+            made.unlink(missing_ok=True)
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+#: Tables every station database has had since its first migration; restore writes into two of them.
+STATION_TABLES = frozenset({"case", "sync_state", "access_log"})
+
+
+def refuse_a_file_that_is_no_backup(source: Path) -> None:
+    """Raise BackupError, in Chinese, when `source` is not a station's database (a backup is one).
+
+    A photo, the key file or the scans' folder picked by mistake was answered "找不到密钥文件
+    .KEY-keep-apart.key" (a key name made from a name without .sqlite3); the county's database
+    passed every check and then failed inside the copy with sqlite3's English.
+    """
+    not_a_backup = (f"{source} 不是服务站的备份文件（或已损坏），不予恢复，没有做任何改动。"
+                    f"备份文件由 backup 命令生成，名称形如 站点编码-日期-时间{DB_SUFFIX}（旁边有同名的"
+                    f"{ATTACHMENTS_SUFFIX} 扫描件文件夹和 {KEY_SUFFIX} 密钥文件）。")
+    try:
+        with open(source, "rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise BackupError(f"无法读取备份文件 {source}（{exc.strerror or exc}）。没有做任何改动。") from exc
+    if header != SQLITE_HEADER:
+        raise BackupError(not_a_backup)
+    try:
+        conn = sqlite3.connect(Path(os.path.abspath(source)).as_uri() + "?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(not_a_backup) from exc
+    if not STATION_TABLES <= tables:
+        raise BackupError(not_a_backup)
 
 
 def _probe_key(database: Path, ring: object) -> None:

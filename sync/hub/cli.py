@@ -16,8 +16,8 @@
 
 Configuration comes from ``instance/hub/config.py`` (or ``HUB_INSTANCE_PATH``), ``HUB_<NAME>``
 environment variables and ``DATABASE_URL``. Every command migrates the database first; ``init``
-exists to do only that, and makes a new hub. ``run`` alone refuses a folder without a hub's
-database (a mistyped ``HUB_INSTANCE_PATH`` served a new, empty county).
+exists to do only that, and alone makes a new hub. Every other command refuses a folder without a
+hub (a mistyped ``HUB_INSTANCE_PATH`` served, or filled, a new, empty county).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ from sync.malloc_arenas import limit_malloc_arenas
 from sync.ports import PortUnavailable
 from websec.audit import cli_actor
 from websec.command_line import ChineseGroup
-from websec.environment import SettingInvalid, not_a_folder
+from websec.environment import SettingInvalid, cannot_make, not_a_folder
 from websec.sealing import SealingError, save_key_ring
 
 log = logging.getLogger("sync.hub")
@@ -66,9 +66,15 @@ log = logging.getLogger("sync.hub")
 PROG = "python -m sync.hub"
 
 
-def _app() -> Flask:
+def _app(new_hub: bool = False) -> Flask:
     """The hub app, or one Chinese line and exit 1 when its database or key file cannot be opened
-    (a county's IT person read a psycopg2 or peewee traceback instead)."""
+    (a county's IT person read a psycopg2 or peewee traceback instead).
+
+    Only ``init`` passes ``new_hub``: every other command refuses a folder holding no hub
+    (refuse_a_missing_hub) rather than make a new, empty one there.
+    """
+    if not new_hub:
+        refuse_a_missing_hub()
     try:
         return create_app()
     except (SealingError, SettingInvalid) as exc:  # the key file missing while the database holds sealed
@@ -78,6 +84,8 @@ def _app() -> Flask:
         _fail(database_unavailable(exc))
     except (FileExistsError, NotADirectoryError) as exc:  # a mistyped path naming a file: was makedirs' traceback
         _fail(not_a_folder(exc, "HUB_INSTANCE_PATH（或设置 DATABASE_PATH、ATTACHMENT_DIR、KEY_FILE）"))
+    except OSError as exc:  # the drive not there, read-only: was makedirs' traceback
+        _fail(cannot_make(exc, "HUB_INSTANCE_PATH（或设置 DATABASE_PATH、ATTACHMENT_DIR、KEY_FILE）"))
 
 
 def database_unavailable(exc: DatabaseUnavailable) -> str:
@@ -107,13 +115,14 @@ def cli() -> None:
 @cli.command("init", help="新建县级平台（实例文件夹和数据库），或升级已有的数据库。")
 def init_command() -> None:
     """Create the instance folder and migrate the database."""
-    app = _app()
+    app = _app(new_hub=True)
     click.echo(f"县级平台已初始化：{app.instance_path}")
 
 
 @cli.command("run", help="启动县级平台（waitress）；登记了对端县级平台时，按时转送跨域办办件。")
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", type=click.IntRange(1, 65535), default=8700)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="监听的地址；由本机的 HTTPS 代理转发时保持 127.0.0.1")
+@click.option("--port", type=click.IntRange(1, 65535), default=8700, show_default=True, help="端口")
 @click.option("--threads", type=click.IntRange(1), default=24,
               help="waitress 线程数；应多于 ADMISSION_SLOTS，使突发的请求在准入处排队（按时答复 503），"
                    "而不是在 waitress 的队列里无声等待")
@@ -122,7 +131,6 @@ def init_command() -> None:
                    "其余的会在监听队列里无声等待）")
 def run_command(host: str, port: int, threads: int, connection_limit: int) -> None:
     """Serve the hub with waitress (and, when peer hubs are registered, forward 跨域办 cases to them)."""
-    refuse_a_missing_hub()
     limit_malloc_arenas()  # before waitress's threads (sync/malloc_arenas.py)
     app = _app()
     try:  # bound before the peer rounds start: a hub that cannot listen forwards nothing either
@@ -136,25 +144,34 @@ def run_command(host: str, port: int, threads: int, connection_limit: int) -> No
 
 
 def refuse_a_missing_hub() -> None:
-    """Stop ``run`` when the instance folder, or its SQLite database, is not there; nothing is created.
+    """Stop any command but ``init`` when the instance folder holds no hub; nothing is created.
 
-    A mistyped HUB_INSTANCE_PATH served a new, empty hub: every station then met a county that
-    knew none of them (credentials refused) and the clerks an empty case list. A new hub is made
-    by ``init`` (or any other command); only ``run`` insists on finding one.
+    A mistyped HUB_INSTANCE_PATH made a new, empty hub: ``run`` served a county that knew none of
+    its stations (credentials refused), ``create-user`` or ``publish-holidays`` said 已创建 / 已发布
+    into a hub nobody uses. A hub is its SQLite database there; on PostgreSQL (DATABASE_URL) the
+    database cannot tell, so the folder must hold the hub's own files: its settings (config.py), its
+    key file or its session secret, as ``init`` (or a county's prepared config.py) leaves it. Only
+    ``init`` makes a new hub.
     """
     instance = Path(os.environ.get("HUB_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH).resolve()
-    new_hub = f"新建县级平台请先执行 {PROG} init（HUB_INSTANCE_PATH 设为同一文件夹）。没有做任何改动。"
+    command = click.get_current_context().info_name
+    who = "县级平台未能启动" if command == "run" else f"未能执行 {PROG} {command}"
+    new_hub = (f"新建县级平台请先执行 {PROG} init（HUB_INSTANCE_PATH 设为同一文件夹）。没有做任何改动。")
     if instance.exists() and not instance.is_dir():
         _fail(not_a_folder(FileExistsError(17, "File exists", str(instance)), "HUB_INSTANCE_PATH "))
-    if not instance.is_dir():
-        _fail(f"县级平台未能启动：实例文件夹 {instance} 不存在。请检查 HUB_INSTANCE_PATH 是否写错；{new_hub}")
-    try:
-        url, sqlite_file = database_location(instance)
+    try:  # a setting that cannot work is named first, wherever the folder is
+        url, sqlite_file, key_file = database_location(instance)
     except SettingInvalid as exc:
         _fail(exc.message)
+    if not instance.is_dir():
+        _fail(f"{who}：实例文件夹 {instance} 不存在。请检查 HUB_INSTANCE_PATH 是否写错；{new_hub}")
     if url is None and not (sqlite_file.is_file() and sqlite_file.stat().st_size > 0):
-        _fail(f"县级平台未能启动：实例文件夹 {instance} 中没有县级平台的数据库（{sqlite_file}）。"
+        _fail(f"{who}：实例文件夹 {instance} 中没有县级平台的数据库（{sqlite_file}）。"
               f"请检查 HUB_INSTANCE_PATH（或 DATABASE_PATH）是否写错；{new_hub}")
+    if url is not None and not any(path.is_file() for path in (instance / "config.py", key_file,
+                                                                 instance / "secret_key")):
+        _fail(f"{who}：实例文件夹 {instance} 中没有县级平台（没有设置文件 config.py，也没有密钥文件 "
+              f"{key_file.name}）。请检查 HUB_INSTANCE_PATH 是否写错；{new_hub}")
 
 
 def start_peer_rounds(app: Flask) -> None:
@@ -207,8 +224,8 @@ def add_station_command(code: str, name: str, peer: bool) -> None:
 @click.option("--secret", envvar="HUB_PEER_SECRET", help="不填则提示输入（也可设环境变量 HUB_PEER_SECRET）")
 def add_peer_command(area_code: str, name: str, url: str, station_code: str, secret: str | None) -> None:
     """Register the county hub that handles AREA_CODE's 跨域办 items, with this hub's credentials there."""
+    app = _app()  # a mistyped HUB_INSTANCE_PATH is refused before the secret is asked for
     secret = secret or click.prompt("对端签发的密钥", hide_input=True)
-    app = _app()
     with app.app_context(), db.connection_context():
         try:
             peer = peers.add_peer(area_code, name, url, station_code, secret)

@@ -21,6 +21,7 @@ from sync import protocol
 from sync.usb_bundle import MAX_BUNDLE_BYTES
 from websec.environment import (
     Allowed,
+    check_booleans,
     check_ranges,
     check_texts,
     defined_settings,
@@ -191,6 +192,7 @@ def load_config(app: Flask, config_class: type[Config]) -> None:
         app.config.update(from_environment(config_class))
         check_ranges(app.config, SETTING_RANGES, config_class, ENV_PREFIX, app.instance_path)
         check_texts(app.config, SETTING_CHECKS, config_class, ENV_PREFIX, app.instance_path)
+        check_booleans(app.config, config_class, ENV_PREFIX, app.instance_path)
     if not app.config.get("DATABASE_PATH"):
         app.config["DATABASE_PATH"] = str(Path(app.instance_path) / "hub.sqlite3")
     if not app.config.get("ATTACHMENT_DIR"):
@@ -201,10 +203,12 @@ def load_config(app: Flask, config_class: type[Config]) -> None:
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
 
 
-def database_location(instance: Path, config_class: type[Config] = Config) -> tuple[str | None, Path]:
-    """(DATABASE_URL, the SQLite file) as ``load_config`` would settle them for ``instance``, creating nothing.
+def database_location(instance: Path, config_class: type[Config] = Config) -> tuple[str | None, Path, Path]:
+    """(DATABASE_URL, the SQLite file, the key file) as ``load_config`` would settle them for ``instance``,
+    creating nothing.
 
-    ``run`` asks before it builds the app, which would create the folder and an empty database.
+    Every command but ``init`` asks before it builds the app, which would create the folder and an
+    empty database (sync/hub/cli.py refuse_a_missing_hub).
     """
     settings = FlaskConfig(str(instance))
     settings.from_object(config_class)
@@ -213,7 +217,9 @@ def database_location(instance: Path, config_class: type[Config] = Config) -> tu
         settings.update(from_environment(config_class))
         check_ranges(settings, SETTING_RANGES, config_class, ENV_PREFIX, str(instance))
         check_texts(settings, SETTING_CHECKS, config_class, ENV_PREFIX, str(instance))
-    return settings.get("DATABASE_URL") or None, Path(settings.get("DATABASE_PATH") or instance / "hub.sqlite3")
+        check_booleans(settings, config_class, ENV_PREFIX, str(instance))
+    return (settings.get("DATABASE_URL") or None, Path(settings.get("DATABASE_PATH") or instance / "hub.sqlite3"),
+            Path(settings.get("KEY_FILE") or instance / "hub.key"))
 
 
 def instance_secret_key(instance: Path) -> str:

@@ -34,7 +34,16 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def test_add_station_prints_credentials_once(cli_env, runner):
+@pytest.fixture
+def hub_env(cli_env, runner):
+    """A hub made by `init` in the CLI's instance folder: every other command refuses a folder without one."""
+    result = runner.invoke(cli, ["init"])
+    assert result.exit_code == 0, result.output
+    db.close()
+    return cli_env
+
+
+def test_add_station_prints_credentials_once(hub_env, runner):
     result = runner.invoke(cli, ["add-station", "ST01", "甲村便民服务站"])
     assert result.exit_code == 0, result.output
     secret = re.search(r"station_secret = (\S+)", result.output).group(1)
@@ -48,7 +57,7 @@ def test_add_station_prints_credentials_once(cli_env, runner):
     assert "已存在" in again.output
 
 
-def test_rotate_secret(cli_env, runner):
+def test_rotate_secret(hub_env, runner):
     first = runner.invoke(cli, ["add-station", "ST01", "甲村"]).output
     old = re.search(r"station_secret = (\S+)", first).group(1)
     result = runner.invoke(cli, ["rotate-secret", "ST01"])
@@ -57,7 +66,7 @@ def test_rotate_secret(cli_env, runner):
     assert new != old
 
 
-def test_create_user_with_password_flag_and_prompt(cli_env, runner):
+def test_create_user_with_password_flag_and_prompt(hub_env, runner):
     assert runner.invoke(cli, ["create-user", "clerk1", "--password", "long-enough-pw"]).exit_code == 0
     prompted = runner.invoke(cli, ["create-user", "clerk2"], input="another-password\nanother-password\n")
     assert prompted.exit_code == 0, prompted.output
@@ -70,13 +79,13 @@ def test_create_user_with_password_flag_and_prompt(cli_env, runner):
         assert "long-enough-pw" not in HubUser.get(HubUser.username == "clerk1").password_hash
 
 
-def test_create_user_again_resets_the_password(cli_env, runner):
+def test_create_user_again_resets_the_password(hub_env, runner):
     runner.invoke(cli, ["create-user", "clerk1", "--password", "long-enough-pw"])
     result = runner.invoke(cli, ["create-user", "clerk1", "--password", "a-new-long-password"])
     assert result.exit_code == 0 and "已重设用户 clerk1 的密码" in result.output
 
 
-def test_create_user_role_option(cli_env, runner):
+def test_create_user_role_option(hub_env, runner):
     """New users are approvers; --role admin makes a county admin; --role on an existing name changes it."""
     assert runner.invoke(cli, ["create-user", "judge", "--password", "long-enough-pw"]).exit_code == 0
     result = runner.invoke(cli, ["create-user", "boss", "--password", "long-enough-pw", "--role", "admin"])
@@ -163,13 +172,13 @@ def test_run_serves_the_hub_with_waitress(cli_env, runner, monkeypatch):
 
 
 @pytest.mark.parametrize(("argv", "usage", "error"), [
-    (["add-station", "ST01"], "python -m sync.hub add-station [OPTIONS] CODE NAME",
+    (["add-station", "ST01"], "python -m sync.hub add-station [选项] CODE NAME",
      "缺少参数 NAME。查看帮助：python -m sync.hub add-station -h"),
-    (["run", "--prot", "8700"], "python -m sync.hub run [OPTIONS]",
+    (["run", "--prot", "8700"], "python -m sync.hub run [选项]",
      "没有选项 --prot（是不是 --port、--host？）。查看帮助：python -m sync.hub run -h"),
-    (["run", "--threads", "0"], "python -m sync.hub run [OPTIONS]",
+    (["run", "--threads", "0"], "python -m sync.hub run [选项]",
      "选项 --threads 的值有误：“0”超出范围（不能小于 1）。查看帮助：python -m sync.hub run -h"),
-    (["create-user", "li", "--role", "clerk"], "python -m sync.hub create-user [OPTIONS] USERNAME",
+    (["create-user", "li", "--role", "clerk"], "python -m sync.hub create-user [选项] USERNAME",
      "选项 --role 的值有误：“clerk”不是可选的值（可选：admin、approver）。查看帮助：python -m sync.hub create-user -h"),
 ])
 def test_a_wrong_command_line_is_said_in_chinese_and_does_nothing(cli_env, runner, argv, usage, error):
@@ -246,15 +255,15 @@ def test_a_database_that_does_not_open_says_what_to_check_without_a_traceback(cl
         assert f"不可用（{why}）" in result.stderr and "postgresql://用户@主机" in result.stderr
 
 
-def test_a_lost_key_file_is_one_chinese_message_and_no_new_key(cli_env, runner):
+def test_a_lost_key_file_is_one_chinese_message_and_no_new_key(hub_env, runner):
     """The database holds sealed data and hub.key is gone: the refusal (切勿新建密钥) came wrapped in a traceback."""
     assert runner.invoke(cli, ["add-station", "ST01", "甲村"]).exit_code == 0
     db.close()
-    (cli_env / "hub.key").unlink()
+    (hub_env / "hub.key").unlink()
     result = runner.invoke(cli, ["run"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert "找不到密钥文件" in result.stderr and "切勿新建密钥" in result.stderr
-    assert not (cli_env / "hub.key").exists()
+    assert not (hub_env / "hub.key").exists()
 
 
 def test_a_setting_variable_of_the_wrong_kind_is_one_chinese_line(cli_env, runner, monkeypatch):
@@ -313,7 +322,7 @@ def test_an_instance_folder_typed_onto_a_file_is_one_chinese_line(cli_env, runne
     assert cli_env.read_text(encoding="utf-8") == ""
 
 
-def test_add_peer_refuses_an_address_with_a_space_and_stores_nothing(cli_env, runner):
+def test_add_peer_refuses_an_address_with_a_space_and_stores_nothing(hub_env, runner):
     """`--url "http://a b"` was stored, and every round with the peer then failed inside requests."""
     from sync.hub.services.peers import Peer
 
@@ -376,7 +385,7 @@ def test_the_nonce_tables_rebuild_keeps_its_rows_and_still_refuses_a_replay(tmp_
     old.close()
 
 
-def test_set_name_gives_a_user_the_name_residents_read_and_keeps_their_password(cli_env, runner):
+def test_set_name_gives_a_user_the_name_residents_read_and_keeps_their_password(hub_env, runner):
     """An admin names the person behind a login; it is what decisions show from then on. The
     password and the open sessions stay; an unknown login or an empty name is refused in Chinese."""
     assert runner.invoke(cli, ["create-user", "county", "--password", "long-enough-pw"]).exit_code == 0
@@ -416,7 +425,7 @@ def test_users_made_before_names_carry_over_with_their_login_as_name(tmp_path):
     old.close()
 
 
-def test_linking_two_counties_from_the_command_line_says_what_to_run_where(cli_env, runner, monkeypatch):
+def test_linking_two_counties_from_the_command_line_says_what_to_run_where(hub_env, runner, monkeypatch):
     """跨域办: add-station --peer printed "enter these in the station's sync settings" (there is no
     station: the secret goes to the other county's add-peer); add-peer echoed a password in its address
     and took this county's own area code as a peer's."""
@@ -438,3 +447,109 @@ def test_linking_two_counties_from_the_command_line_says_what_to_run_where(cli_e
     assert linked.exit_code == 0, linked.output
     assert "https://***@b.example" in linked.output and "s3cret" not in linked.output
     assert "须重启后才按计划与对端同步" in linked.output
+
+
+def _every_command_but_init_and_run(tmp_path) -> list[list[str]]:  # noqa: ANN001
+    """Each hub command a county's IT person may type before `run`, with the arguments it needs."""
+    notice = tmp_path / "2027.csv"
+    notice.write_text("day,kind,name\n2027-01-01,放假,元旦\n", encoding="utf-8")
+    register = tmp_path / "证照.csv"
+    register.write_text("kind,number,holder_id_number,holder_name,issuer,issued_on,valid_until\n", encoding="utf-8")
+    return [["create-user", "clerk1", "--password", "long-enough-pw"], ["set-name", "clerk1", "张三"],
+            ["add-station", "ST01", "甲村"], ["rotate-secret", "ST01"], ["add-device", "ST01", "笔记本"],
+            ["revoke-device", "ST01", "笔记本", "--reason", "遗失"], ["list-devices", "ST01"],
+            ["add-peer", "141082", "乙县", "--url", "https://b.example", "--as", "X", "--secret", "s" * 40],
+            ["peers", "--once"], ["purge-personal", "--dry-run"], ["publish-holidays", str(notice)],
+            ["import-licences", str(register)], ["restored"], ["rotate-key"]]
+
+
+def test_no_command_but_init_makes_a_new_hub_in_a_mistyped_folder(cli_env, runner, tmp_path):
+    """HUB_INSTANCE_PATH mistyped: create-user, publish-holidays, rotate-key … made a new, empty hub there and
+    said 已创建 / 已发布 into a county nobody uses; only `run` refused."""
+    commands = _every_command_but_init_and_run(tmp_path)
+    for command in commands:
+        result = runner.invoke(cli, command, prog_name="python -m sync.hub")
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (command, result.output)
+        assert result.stderr.strip() == (f"未能执行 python -m sync.hub {command[0]}：实例文件夹 {cli_env} 不存在。"
+                                         "请检查 HUB_INSTANCE_PATH 是否写错；新建县级平台请先执行 python -m sync.hub init"
+                                         "（HUB_INSTANCE_PATH 设为同一文件夹）。没有做任何改动。"), command
+        assert not cli_env.exists()
+    cli_env.mkdir()  # there, but empty (or another program's folder)
+    for command in commands:
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (command, result.output)
+        assert f"实例文件夹 {cli_env} 中没有县级平台的数据库（{cli_env / 'hub.sqlite3'}）" in result.stderr, command
+        assert list(cli_env.iterdir()) == [], command
+    assert runner.invoke(cli, ["init"]).exit_code == 0  # made on purpose, the commands work
+    db.close()
+    result = runner.invoke(cli, commands[0])
+    assert result.exit_code == 0 and "已创建县级用户 clerk1" in result.output
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_folder_without_the_hubs_files_is_refused_and_the_database_left_alone(cli_env, runner,
+                                                                                            tmp_path, monkeypatch):
+    """DATABASE_URL set for the county's PostgreSQL: a mistyped HUB_INSTANCE_PATH that exists (empty) passed,
+    and a new key file there sealed the county's users and stations apart from the real hub's."""
+    import psycopg2
+
+    with throwaway_schema(local_postgres_dsn(), "hub_cli") as url:
+        schema = url.rsplit("%3D", 1)[1]
+
+        def tables() -> int:
+            with psycopg2.connect(local_postgres_dsn()) as conn, conn.cursor() as cur:
+                cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = %s", (schema,))
+                return cur.fetchone()[0]
+
+        monkeypatch.setenv("DATABASE_URL", url)
+        cli_env.mkdir()
+        for command in _every_command_but_init_and_run(tmp_path):
+            result = runner.invoke(cli, command)
+            assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (command, result.output)
+            assert f"实例文件夹 {cli_env} 中没有县级平台（没有设置文件 config.py，也没有密钥文件 hub.key）" in result.stderr
+            assert list(cli_env.iterdir()) == [] and tables() == 0, command
+        assert runner.invoke(cli, ["init"]).exit_code == 0  # the documented way: init, then the commands
+        assert runner.invoke(cli, ["create-user", "clerk1", "--password", "long-enough-pw"]).exit_code == 0
+        db.obj.close_all()
+        # the URL in the folder's config.py instead: a folder without it is the mistake, refused as on SQLite
+        monkeypatch.delenv("DATABASE_URL")
+        (cli_env / "config.py").write_text(f"DATABASE_URL = {url!r}\n", encoding="utf-8")
+        monkeypatch.setenv("HUB_INSTANCE_PATH", str(tmp_path / "other"))
+        (tmp_path / "other").mkdir()
+        result = runner.invoke(cli, ["create-user", "clerk2", "--password", "long-enough-pw"])
+        assert result.exit_code == 1 and "中没有县级平台的数据库" in result.stderr
+        assert list((tmp_path / "other").iterdir()) == []
+        monkeypatch.setenv("HUB_INSTANCE_PATH", str(cli_env))
+        assert runner.invoke(cli, ["create-user", "clerk2", "--password", "long-enough-pw"]).exit_code == 0
+        with create_app().app_context():
+            assert {u.username for u in HubUser.select()} == {"clerk1", "clerk2"}
+        db.obj.close_all()
+
+
+def test_a_yes_or_no_setting_is_read_as_written_and_a_word_that_is_neither_refused(cli_env, runner, monkeypatch):
+    """HUB_PREPARED_STATEMENTS=0, as sync/hub/prepared.py tells a county behind PgBouncer to write, was refused
+    (0 is no true/false); SESSION_COOKIE_SECURE = "否" in config.py read as true, and on a plain http:// address
+    the county's login cookie was dropped by the browser."""
+    from sync.hub import prepared
+
+    monkeypatch.setitem(prepared._SETTINGS, "enabled", True)  # process-wide: put back for the next tests
+    monkeypatch.setenv("HUB_PREPARED_STATEMENTS", "0")
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    (cli_env / "config.py").write_text('SESSION_COOKIE_SECURE = "否"\n', encoding="utf-8")
+    app = create_app()
+    assert app.config["PREPARED_STATEMENTS"] is False and app.config["SESSION_COOKIE_SECURE"] is False
+    cookies = app.test_client().get("/login").headers.getlist("Set-Cookie")
+    assert cookies and all("Secure" not in c for c in cookies)
+    app.extensions["hub_db"].close_all()
+    monkeypatch.setenv("HUB_AUTO_MIGRATE", "也许")
+    for command in (["init"], ["run"], ["create-user", "clerk1", "--password", "long-enough-pw"]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.stderr.strip() == ("环境变量 HUB_AUTO_MIGRATE 的值“也许”不是true 或 false（也可写 1/0、是/否、yes/no）"
+                                         "（默认值 true）。请改正或删去这个环境变量后再执行。")
+    monkeypatch.delenv("HUB_AUTO_MIGRATE")
+    (cli_env / "config.py").write_text('SESSION_COOKIE_SECURE = "maybe"\n', encoding="utf-8")
+    result = runner.invoke(cli, ["create-user", "clerk1", "--password", "long-enough-pw"])
+    assert result.exit_code == 1 and result.stderr.strip() == (
+        f"设置文件 {cli_env / 'config.py'} 中 SESSION_COOKIE_SECURE 的值“maybe”不可用：应为true 或 false"
+        "（也可写 1/0、是/否、yes/no）。请改正该文件中的这一行后再执行。")

@@ -80,6 +80,7 @@ def test_add_device_prints_its_number_and_secret_once_and_revoke_needs_a_reason(
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HUB_INSTANCE_PATH", str(tmp_path / "inst"))
     runner = CliRunner()
+    assert runner.invoke(cli, ["init"]).exit_code == 0  # every other command refuses a folder without a hub
     result = runner.invoke(cli, ["add-station", "ST09", "乙村"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["add-device", "ST09", "上门笔记本"])

@@ -37,6 +37,7 @@ def _free_port() -> int:
 
 
 def test_a_second_station_on_the_same_instance_folder_is_refused(tmp_path: Path):
+    assert _station("--instance", str(tmp_path), "init").returncode == 0  # `run` refuses a folder without a station
     first = hold_instance_lock(tmp_path)
     try:
         with pytest.raises(AlreadyRunning):

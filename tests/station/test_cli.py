@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import shlex
 
 import pytest
 from click.testing import CliRunner
@@ -134,6 +135,7 @@ def test_a_new_station_takes_either_level_at_init(runner, tmp_path):
 
 
 def test_create_user_asks_for_the_password_twice(runner, tmp_path, monkeypatch):
+    assert runner.invoke(cli, ["--instance", str(tmp_path), "init"]).exit_code == 0  # only init makes a station
     monkeypatch.setattr(getpass, "getuser", lambda: "zhangsan")  # the OS account that ran the command
     result = runner.invoke(cli, ["create-user", "admin", "--name", "张站长", "--instance", str(tmp_path)],
                            input="long-enough-pw-1\nlong-enough-pw-1\n")
@@ -151,6 +153,7 @@ def test_create_user_asks_for_the_password_twice(runner, tmp_path, monkeypatch):
 
 
 def test_create_user_takes_the_password_from_the_environment(runner, tmp_path, monkeypatch):
+    assert runner.invoke(cli, ["--instance", str(tmp_path), "init"]).exit_code == 0  # only init makes a station
     monkeypatch.setenv("STATION_NEW_PASSWORD", "long-enough-pw-1")
     result = runner.invoke(cli, ["--instance", str(tmp_path), "create-user", "agent", "--role", "agent"])
     assert result.exit_code == 0, result.output
@@ -160,6 +163,7 @@ def test_create_user_takes_the_password_from_the_environment(runner, tmp_path, m
 
 @pytest.mark.parametrize("where", ["before", "after"])
 def test_link_stores_a_secret_that_starts_with_a_dash(runner, tmp_path, where):
+    assert runner.invoke(cli, ["--instance", str(tmp_path), "init"]).exit_code == 0  # only init makes a station
     args = ["--instance", str(tmp_path)]
     link = ["link", "--hub", HUB, "--code", "ST1", "--secret", DASH_SECRET]
     result = runner.invoke(cli, [*args, *link] if where == "before" else [*link, *args])
@@ -169,6 +173,7 @@ def test_link_stores_a_secret_that_starts_with_a_dash(runner, tmp_path, where):
 
 
 def test_link_asks_for_the_secret_when_it_is_not_given(runner, tmp_path):
+    assert runner.invoke(cli, ["--instance", str(tmp_path), "init"]).exit_code == 0  # only init makes a station
     result = runner.invoke(cli, ["link", "--hub", HUB, "--code", "ST1", "--instance", str(tmp_path)],
                            input=DASH_SECRET + "\n")
     assert result.exit_code == 0, result.output
@@ -177,6 +182,7 @@ def test_link_asks_for_the_secret_when_it_is_not_given(runner, tmp_path):
 
 
 def test_link_refuses_a_bad_address_or_a_short_secret(runner, tmp_path, monkeypatch):
+    assert runner.invoke(cli, ["--instance", str(tmp_path), "init"]).exit_code == 0  # only init makes a station
     args = ["--instance", str(tmp_path)]
     result = runner.invoke(cli, [*args, "link", "--hub", "county.example", "--code", "ST1", "--secret", "x" * 40])
     assert result.exit_code == 1 and "http://" in result.output
@@ -202,6 +208,7 @@ def test_link_tries_the_secret_with_the_county_before_storing_it(runner, tmp_pat
     try:
         secret = register_station(hub.app, "ST1", "甲村便民服务站")
         args = ["--instance", str(tmp_path / "station")]
+        assert runner.invoke(cli, [*args, "init"]).exit_code == 0
         wrong = runner.invoke(cli, [*args, "link", "--hub", hub.url + "/", "--code", "ST1"],
                               input=secret[:-1] + "x\n")
         assert wrong.exit_code == 1, wrong.output
@@ -291,6 +298,37 @@ def test_an_instance_folder_typed_onto_a_file_is_one_chinese_line(runner, tmp_pa
     assert (tmp_path / "station.sqlite3").read_bytes() == b""
 
 
+def test_package_into_a_folder_it_cannot_make_says_so_in_chinese(runner, tmp_path):
+    """OUT on a stick that is not there (a file where its folder should be) was mkdir's traceback."""
+    (tmp_path / "E盘").write_text("not a drive", encoding="utf-8")
+    result = runner.invoke(cli, ["package", str(tmp_path / "E盘" / "安装包")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.startswith(f"打包失败：无法写入 {tmp_path / 'E盘' / '安装包'}：") and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("which", ["station", "hub"])
+def test_an_instance_folder_on_a_drive_that_is_not_there_is_one_chinese_line(runner, tmp_path, monkeypatch, which):
+    """`--instance E:\\便民服务站` with the stick not plugged in (or HUB_INSTANCE_PATH on a read-only disk) was
+    makedirs' FileNotFoundError / PermissionError traceback."""
+    import errno
+
+    from sync.hub.cli import cli as hub_cli
+
+    def no_drive(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
+
+    monkeypatch.setattr("os.makedirs", no_drive)
+    monkeypatch.setattr("os.mkdir", no_drive)
+    monkeypatch.setenv("HUB_INSTANCE_PATH", str(tmp_path / "hub"))
+    group, argv, setting = ((cli, ["--instance", str(tmp_path / "站"), "init"], "--instance") if which == "station"
+                            else (hub_cli, ["init"], "HUB_INSTANCE_PATH"))
+    result = runner.invoke(group, argv)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    said = result.stderr.strip()
+    assert said.startswith("未能执行：无法建立或写入 ") and "U盘或移动硬盘未插好" in said, said
+    assert f"请检查 {setting}" in said and said.endswith("没有做任何改动。") and "Traceback" not in result.output
+
+
 def test_backup_to_a_file_instead_of_a_folder_says_so(runner, tmp_path):
     """`backup --to` naming a file said only 系统错误 17."""
     args = ["--instance", str(tmp_path / "inst")]
@@ -322,6 +360,7 @@ def test_a_settings_file_that_does_not_run_names_its_line(runner, tmp_path):
 
 def test_sync_before_linking_prints_a_link_command_that_works(runner, tmp_path):
     instance = tmp_path / "a station"
+    assert runner.invoke(cli, ["--instance", str(instance), "init"]).exit_code == 0
     result = runner.invoke(cli, ["sync", "--once", "--instance", str(instance)])
     assert result.exit_code == 2
     hint = result.output.split("请先执行 python -m station ", 1)[1].split("（", 1)[0]
@@ -347,7 +386,7 @@ def test_link_refuses_a_code_other_than_the_stations_own(runner, tmp_path):
 
 def test_linking_after_a_sync_that_found_no_link_no_longer_shows_unlinked(runner, tmp_path):
     from sync.status import queue_summary
-
+    assert runner.invoke(cli, ["--instance", str(tmp_path), "init"]).exit_code == 0
     args = ["--instance", str(tmp_path)]
     assert runner.invoke(cli, [*args, "sync", "--once"]).exit_code == 2
     with db.connection_context():
@@ -364,6 +403,7 @@ def test_run_on_a_port_another_program_holds_says_so_and_starts_nothing(runner, 
 
     started = []
     monkeypatch.setattr(serving, "start_background_jobs", started.append)
+    assert runner.invoke(cli, ["init", "--instance", str(tmp_path)]).exit_code == 0
     with socket.socket() as other:  # another program (or another station folder) on the port
         other.bind(("127.0.0.1", 0))
         other.listen()
@@ -390,24 +430,73 @@ def test_run_in_a_folder_that_does_not_exist_serves_nothing_and_makes_nothing(ru
     assert runner.invoke(cli, ["run", "--instance", str(tmp_path / "东关村")]).exit_code == 0 and served
 
 
+def test_run_in_an_empty_folder_serves_nothing_and_makes_nothing(runner, tmp_path, monkeypatch):
+    """An existing folder without the station database (made by hand, or the wrong one) was served as a
+    new empty station nobody could log in to, as a mistyped one was."""
+    served = []
+    monkeypatch.setattr("station.cli.serve", lambda *args, **kwargs: served.append(args))
+    (tmp_path / "东关村").mkdir()
+    result = runner.invoke(cli, ["run", "--instance", str(tmp_path / "东关村")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.startswith(f"便民服务站未能启动：文件夹 {tmp_path / '东关村'} 中没有本站的数据库")
+    assert "init 建立数据库" in result.stderr and "没有做任何改动" in result.stderr
+    assert list((tmp_path / "东关村").iterdir()) == [] and served == []
+    monkeypatch.setenv("STATION_DATABASE", str(tmp_path / "elsewhere.sqlite3"))  # the database named in a setting
+    assert runner.invoke(cli, ["--instance", str(tmp_path / "东关村"), "init"]).exit_code == 0
+    monkeypatch.delenv("STATION_DATABASE")
+    assert runner.invoke(cli, ["run", "--instance", str(tmp_path / "东关村")]).exit_code == 1 and served == []
+    monkeypatch.setenv("STATION_DATABASE", str(tmp_path / "elsewhere.sqlite3"))
+    assert runner.invoke(cli, ["run", "--instance", str(tmp_path / "东关村")]).exit_code == 0 and served
+
+
+def test_no_command_but_init_makes_a_new_station_in_a_mistyped_folder(runner, tmp_path, monkeypatch):
+    """A mistyped --instance made a new, empty station for every command: `backup` said 已备份数据库 of it,
+    `create-user` and `link` put an account or the county's secret into it; only `run` refused."""
+    bundle = tmp_path / "离线包.bmz"
+    bundle.write_bytes(b"not read")
+    monkeypatch.setenv("STATION_NEW_PASSWORD", "long-enough-pw-1")
+    commands = [["create-user", "wang"], ["link", "--hub", HUB, "--code", "ST1", "--secret", "s" * 40],
+                ["sync", "--once"], ["backup", "--to", str(tmp_path / "usb")], ["purge", "--dry-run"], ["rotate-key"],
+                ["bundle", "export", str(tmp_path / "out.bmz")], ["bundle", "import", str(bundle)],
+                ["bundle", "export-return", "ST2", str(tmp_path / "out.bmz")]]
+    wrong = tmp_path / "东关材"
+    for command in commands:
+        result = runner.invoke(cli, ["--instance", str(wrong), *command], prog_name="python -m station")
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (command, result.output)
+        name = " ".join(part for part in command[:2] if not part.startswith("-") and part in
+                        ("create-user", "link", "sync", "backup", "purge", "rotate-key", "bundle", "export", "import",
+                         "export-return"))
+        assert result.stderr.strip() == (f"未能执行 python -m station {name}：文件夹 {wrong} 不存在。"
+                                         f"请检查 --instance 是否写错；新装的服务站请先执行 python -m station --instance "
+                                         f"{shlex.quote(str(wrong))} init 建立数据库。没有做任何改动。"), command
+        assert not wrong.exists() and not (tmp_path / "usb").exists() and not (tmp_path / "out.bmz").exists()
+    wrong.mkdir()
+    for command in commands:
+        result = runner.invoke(cli, ["--instance", str(wrong), *command])
+        assert result.exit_code == 1 and f"文件夹 {wrong} 中没有本站的数据库" in result.stderr, (command, result.output)
+        assert list(wrong.iterdir()) == [] and not (tmp_path / "usb").exists()
+    assert runner.invoke(cli, ["--instance", str(wrong), "init"]).exit_code == 0
+    assert runner.invoke(cli, ["--instance", str(wrong), *commands[0]]).exit_code == 0
+
+
 @pytest.mark.parametrize(("argv", "usage", "error"), [
-    (["init", "--cod", "ST1"], "python -m station init [OPTIONS]",
+    (["init", "--cod", "ST1"], "python -m station init [选项]",
      "没有选项 --cod（是不是 --code、--area-code？）。查看帮助：python -m station init -h"),
-    (["create-user"], "python -m station create-user [OPTIONS] USERNAME",
+    (["create-user"], "python -m station create-user [选项] USERNAME",
      "缺少参数 USERNAME。查看帮助：python -m station create-user -h"),
-    (["link", "--code", "ST1"], "python -m station link [OPTIONS]",
+    (["link", "--code", "ST1"], "python -m station link [选项]",
      "缺少选项 --hub。查看帮助：python -m station link -h"),
-    (["run", "--port", "八〇八〇"], "python -m station run [OPTIONS]",
+    (["run", "--port", "八〇八〇"], "python -m station run [选项]",
      "选项 --port 的值有误：“八〇八〇”不是整数。查看帮助：python -m station run -h"),
-    (["run", "--port", "70000"], "python -m station run [OPTIONS]",
+    (["run", "--port", "70000"], "python -m station run [选项]",
      "选项 --port 的值有误：“70000”超出范围（应为 1 到 65535）。查看帮助：python -m station run -h"),
-    (["create-user", "wang", "--role", "boss"], "python -m station create-user [OPTIONS] USERNAME",
+    (["create-user", "wang", "--role", "boss"], "python -m station create-user [选项] USERNAME",
      "选项 --role 的值有误：“boss”不是可选的值（可选：agent、clerk、admin）。查看帮助：python -m station create-user -h"),
-    (["bundle", "import", "no-such.bmz"], "python -m station bundle import [OPTIONS] FILE",
+    (["bundle", "import", "no-such.bmz"], "python -m station bundle import [选项] FILE",
      "参数 FILE 的值有误：文件“no-such.bmz”不存在。查看帮助：python -m station bundle import -h"),
-    (["sync", "--once", "now"], "python -m station sync [OPTIONS]",
+    (["sync", "--once", "now"], "python -m station sync [选项]",
      "多余的参数：now。查看帮助：python -m station sync -h"),
-    (["inti"], "python -m station [OPTIONS] COMMAND [ARGS]...",
+    (["inti"], "python -m station [选项] 命令 [参数]...",
      "没有命令 inti（是不是 init？）。查看帮助：python -m station -h"),
     (["link", "--hub"], None, "选项 --hub 后面缺少值。"),
 ])
@@ -433,14 +522,15 @@ def _english_help(group) -> list[str]:  # noqa: ANN001
         if english(command.help) or not command.help:
             found.append(name)
         found += [f"{name} {param.opts[0]}" for param in command.params
-                  if isinstance(param, click.Option) and english(param.help)]
+                  if isinstance(param, click.Option) and (english(param.help) or not param.help)]
         if isinstance(command, click.Group):
             found += [f"{name} {sub}" for sub in _english_help(command)]
     return found
 
 
 def test_every_command_and_option_is_explained_in_chinese():
-    """`-h` showed a county's IT person English sentences (Create or upgrade the database in place.)."""
+    """`-h` showed a county's IT person English sentences (Create or upgrade the database in place.), and
+    options with nothing said at all (init --code, --area-code; link --hub; run --host)."""
     from sync.hub.cli import cli as hub_cli
 
     assert _english_help(cli) == [] and _english_help(hub_cli) == []
@@ -460,8 +550,61 @@ def test_a_prompt_left_with_ctrl_d_says_cancelled_in_chinese(runner, tmp_path):
 def test_help_is_headed_in_chinese(runner):
     result = runner.invoke(cli, ["init", "-h"], prog_name="python -m station")
     assert result.exit_code == 0
-    assert result.output.startswith("用法：python -m station init [OPTIONS]")
-    assert "选项:" in result.output and "显示本帮助并退出。" in result.output and "Show this message" not in result.output
+    assert result.output.startswith("用法：python -m station init [选项]")
+    assert "选项：" in result.output and "显示本帮助并退出。" in result.output and "Show this message" not in result.output
+
+
+def _every_command_path(group, path=()):  # noqa: ANN001, ANN202
+    yield path
+    for name, command in group.commands.items():
+        yield from (_every_command_path(command, (*path, name)) if hasattr(command, "commands")
+                    else [(*path, name)])
+
+
+@pytest.mark.parametrize("which", ["station", "hub"])
+def test_help_has_none_of_clicks_english(runner, which):
+    """`-h` showed a county's IT person [default: 150; 0<=x<=20000], [required], Usage:, [OPTIONS], --dir TEXT."""
+    import re
+
+    from sync.hub.cli import cli as hub_cli
+
+    group, prog = (cli, "python -m station") if which == "station" else (hub_cli, "python -m sync.hub")
+    english = re.compile(r"Usage|Options|Commands|OPTIONS|COMMAND|ARGS|default|required|Show this|env var"
+                         r"|<=|>=|\b(TEXT|INTEGER|RANGE|FLOAT|PATH|FILENAME|BOOLEAN)\b|\w:$", re.MULTILINE)
+    pages = 0
+    for path in _every_command_path(group):
+        result = runner.invoke(group, [*path, "--help"], prog_name=prog)
+        assert result.exit_code == 0, (path, result.output)
+        assert result.output.startswith(f"用法：{' '.join([prog, *path])} [选项]"), result.output
+        assert "选项：" in result.output and "显示本帮助并退出。" in result.output
+        assert not english.search(result.output), (path, english.search(result.output), result.output)
+        pages += 1
+    assert pages > 10
+    demo = runner.invoke(cli, ["demo", "-h"], prog_name="python -m station").output
+    assert "--cases 整数" in demo and "[默认：150；0 到 20000]" in re.sub(r"\n +", "", demo) and "--port 整数" in demo
+    assert "[必填]" in runner.invoke(hub_cli, ["peers", "-h"]).output
+
+
+@pytest.mark.parametrize("which", ["station", "hub"])
+def test_help_fits_an_80_column_console_with_its_columns_aligned(runner, which):
+    """Click measured Chinese by characters: help lines ran to 150 columns, past a Windows console's edge
+    (wrapped mid-word by the console), and a Chinese kind (--port 整数) pushed its description out of line."""
+    import re
+    import unicodedata
+
+    from sync.hub.cli import cli as hub_cli
+
+    def display_width(text: str) -> int:  # as a console counts: a Chinese character takes two columns
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+    group = cli if which == "station" else hub_cli
+    for path in _every_command_path(group):
+        page = runner.invoke(group, [*path, "--help"], terminal_width=80).output
+        assert max(display_width(line) for line in page.splitlines()) <= 80, page
+        options = page.split("选项：\n", 1)[1].split("\n\n", 1)[0].splitlines()
+        rows = [re.match(r"(  -\S.*?\S {2,})\S", line) for line in options]
+        starts = {display_width(row[1]) for row in rows if row}
+        assert len(starts) <= 1, page  # every description one below the other
 
 
 def test_sync_refuses_to_run_without_once(runner, tmp_path):
@@ -484,6 +627,7 @@ def test_run_serves_the_instance_on_the_given_port(runner, tmp_path, monkeypatch
         listening()
 
     monkeypatch.setattr("station.cli.serve", serve)
+    assert runner.invoke(cli, ["init", "--instance", str(tmp_path)]).exit_code == 0
     result = runner.invoke(cli, ["run", "--host", "0.0.0.0", "--port", "8181", "--instance", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "http://0.0.0.0:8181/" in result.output

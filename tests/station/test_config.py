@@ -71,3 +71,47 @@ def test_the_configured_cjk_font_is_the_one_on_paper(tmp_path, station_template,
     pdf = agent.get(f"/cases/{case_id}/print/receipt").data
     assert pdf.startswith(b"%PDF")
     assert b"STSong-Light" in pdf  # the configured reportlab CID font, not a TrueType found on the machine
+
+
+@pytest.mark.parametrize(("where", "written"), [
+    ("file", '"false"'), ("file", '"否"'), ("file", "0"), ("env", "0"), ("env", "no"), ("env", "否"), ("env", "False"),
+])
+def test_a_yes_or_no_setting_written_as_text_for_no_means_no(tmp_path, monkeypatch, field_config, where, written):
+    """SESSION_COOKIE_SECURE = "false" in config.py read as true (any text does): the login cookie was
+    marked Secure, and on the station's plain http:// address the browser dropped it — nobody could log in."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    if where == "file":
+        (instance / "config.py").write_text(f"SESSION_COOKIE_SECURE = {written}\n", encoding="utf-8")
+    else:
+        monkeypatch.setenv("STATION_SESSION_COOKIE_SECURE", written)
+    app = create_app(field_config, instance_path=str(instance))
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    cookies = app.test_client().get("/login").headers.getlist("Set-Cookie")
+    assert cookies and all("Secure" not in c for c in cookies)
+    db.close()
+
+
+@pytest.mark.parametrize(("where", "message"), [
+    ("file", "设置文件 {config} 中 SESSION_COOKIE_SECURE 的值“maybe”不可用：应为true 或 false（也可写 1/0、是/否、yes/no）。"
+             "请改正该文件中的这一行后再执行。"),
+    ("env", "环境变量 STATION_SESSION_COOKIE_SECURE 的值“maybe”不是true 或 false（也可写 1/0、是/否、yes/no）（默认值 false）。"
+            "请改正或删去这个环境变量后再执行。"),
+])
+def test_a_yes_or_no_setting_that_is_neither_is_refused_naming_it(tmp_path, monkeypatch, field_config, where, message):
+    from websec.environment import SettingInvalid
+
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    if where == "file":
+        (instance / "config.py").write_text('SESSION_COOKIE_SECURE = "maybe"\n', encoding="utf-8")
+    else:
+        monkeypatch.setenv("STATION_SESSION_COOKIE_SECURE", "maybe")
+    with pytest.raises(SettingInvalid) as refused:
+        create_app(field_config, instance_path=str(instance))
+    assert refused.value.message == message.format(config=instance / "config.py")
+    assert not (tmp_path / "station.sqlite3").exists()
+    monkeypatch.setenv("STATION_SESSION_COOKIE_SECURE", "是")
+    (instance / "config.py").unlink(missing_ok=True)
+    assert create_app(field_config, instance_path=str(instance)).config["SESSION_COOKIE_SECURE"] is True
+    db.close()

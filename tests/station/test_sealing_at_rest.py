@@ -262,6 +262,7 @@ def test_retention_cutoff_counts_calendar_months():
 def test_link_warns_loudly_about_plain_http_to_another_machine(tmp_path, monkeypatch, url, warned):
     for name in ("STATION_INSTANCE", "STATION_DATABASE", "STATION_ATTACHMENT_DIR", "STATION_KEY_FILE"):
         monkeypatch.delenv(name, raising=False)
+    assert CliRunner().invoke(cli, ["--instance", str(tmp_path), "init"]).exit_code == 0
     result = CliRunner().invoke(cli, ["--instance", str(tmp_path), "link", "--hub", url, "--code", "ST1",
                                       "--secret", "x" * 40])
     assert result.exit_code == 0, result.output

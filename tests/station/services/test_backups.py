@@ -247,3 +247,58 @@ def test_the_intake_page_says_to_sync_first_after_a_restore_and_saves_nothing(ap
     assert "恢复备份后需先与县级平台同步一次" in answer.get_data(as_text=True)
     with app.app_context(), db.connection_context():
         assert Case.select().count() == before
+
+
+def test_restore_of_a_file_that_is_no_backup_says_so_and_changes_nothing(tmp_path):
+    """A photo picked by mistake was answered "找不到密钥文件 .KEY-keep-apart.key"; another program's SQLite
+    file (the county's hub.sqlite3) passed every check and failed inside the copy with sqlite3's English."""
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    photo = usb / "身份证.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(2000))
+    text = usb / "ST01-20261201-080000.sqlite3"
+    text.write_text("这不是数据库", encoding="utf-8")
+    empty = usb / "空.sqlite3"
+    empty.write_bytes(b"")
+    other = usb / "hub.sqlite3"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE hub_station (code TEXT)")
+    conn.commit()
+    conn.close()
+    for wrong in (photo, text, empty, other):
+        (usb / (wrong.name[: -len(".sqlite3")] + backups.KEY_SUFFIX)).write_text("{}", encoding="utf-8")
+        result = CliRunner().invoke(cli, ["restore", str(wrong), "--instance", str(tmp_path / "new")])
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.stderr.startswith(f"恢复失败：{wrong} 不是服务站的备份文件（或已损坏），不予恢复，没有做任何改动。")
+        assert "名称形如 站点编码-日期-时间.sqlite3" in result.stderr
+        assert not (tmp_path / "new").exists()
+
+
+def test_restore_that_cannot_write_says_why_in_chinese_and_leaves_nothing(app, tmp_path, monkeypatch):
+    """--instance naming a file, or a disk filling up mid-copy, was a FileExistsError / OSError traceback,
+    and the half-written copy stayed in the new folder."""
+    import errno
+
+    _fill(app)
+    made = backups.backup_station(app, str(tmp_path / "usb"))
+    runner = CliRunner()
+    (tmp_path / "a file").write_text("", encoding="utf-8")
+    result = runner.invoke(cli, ["restore", str(made.database), "--instance", str(tmp_path / "a file")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.strip() == (f"恢复失败：{tmp_path / 'a file'} 是一个文件，不能用作恢复的文件夹。"
+                                     "请用 --instance 指明一个新的空文件夹。没有做任何改动。")
+
+    real_copy = backups.copy_database
+
+    def fills_the_disk(source, target):  # noqa: ANN001, ANN202
+        real_copy(source, target)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(backups, "copy_database", fills_the_disk)
+    (tmp_path / "empty").mkdir()
+    for target in (tmp_path / "D盘" / "station-new", tmp_path / "empty"):
+        result = runner.invoke(cli, ["restore", str(made.database), "--instance", str(target)])
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.stderr.strip() == (f"恢复失败：无法写入 {target}：空间已满，请换一个U盘或先清理空间。"
+                                         "没有恢复，没有留下任何文件。")
+    assert not (tmp_path / "D盘").exists() and list((tmp_path / "empty").iterdir()) == []
