@@ -123,11 +123,11 @@ def apply_dues(case_id: str, payload: dict[str, Any]) -> bool:
             day = dt.date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
         except ValueError:
             day = None
-        key = f"{name}_due"
+        key, provisional = f"{name}_due", payload.get(f"{name}_provisional") is True
         current = county.get(key) or str((copy.snapshot or {}).get(key) or "")[:10]
-        if day is None or day.isoformat() == current:
+        if day is None or (day.isoformat() == current and county.get(f"{name}_provisional", provisional) == provisional):
             continue
-        county[key] = day.isoformat()
+        county[key], county[f"{name}_provisional"] = day.isoformat(), provisional
         said.append(f"{label} {day.isoformat()}" + ("（暂定）" if payload.get(f"{name}_provisional") is True else ""))
     if said:
         _note(county, "以县级平台的期限为准：" + "；".join(said))
@@ -210,6 +210,14 @@ class Received:
             return dt.date.fromisoformat(str(county.get(name) or self.snapshot.get(name) or "")[:10])
         except ValueError:
             return None
+
+
+    def provisional(self, name: str) -> bool:
+        """Whether ``statutory``'s or ``committed``'s date is 暂定: as the county said with its dates, else at intake."""
+        county = self.snapshot.get(COUNTY_KEY) or {}
+        if f"{name}_provisional" in county:
+            return bool(county[f"{name}_provisional"])
+        return bool(self.snapshot.get("deadline_provisional"))
 
 
 def received_between(start: dt.datetime, stop: dt.datetime) -> list[Received]:

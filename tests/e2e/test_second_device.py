@@ -219,6 +219,8 @@ def test_the_laptops_withdrawal_hold_and_county_dates_reach_the_station_pcs_copy
     """
     import datetime as dt
 
+    from rules.periods import Period
+    from station.services import ledger
     from sync import protocol
 
     pc = linked
@@ -261,6 +263,13 @@ def test_the_laptops_withdrawal_hold_and_county_dates_reach_the_station_pcs_copy
     _county_tells(hub, held_case, protocol.CHANGE_FORWARD_HELD, {"held": True, "county": "乙县政务服务平台", "seq": 1})
     assert sync(pc).error == ""
     assert len(_copy(pc, held_case).snapshot["county"]["notes"]) == 2
+    with pc.app_context(), db.connection_context():  # the PC's 台账 counts the copy by the county's dates
+        made = ledger.export(Period("day", dt.date.today(), dt.date.today()), "csv", User.get(User.username == "agent"),
+                             "127.0.0.1")
+    lines = list(csv.reader(io.StringIO(made.data.decode("utf-8-sig"))))
+    due_at, provisional_at, number_at = (lines[0].index(h) for h in ("承诺期限", "暂定期限", "办件编号"))
+    [line] = [line for line in lines[1:] if line[number_at].strip() == held.case_no]
+    assert (line[due_at], line[provisional_at]) == ("2027-01-20", "是")
     _county_tells(hub, held_case, protocol.CHANGE_FORWARD_HELD, {"held": False, "county": "乙县政务服务平台", "seq": 1})
     assert sync(pc).error == "" and sync(laptop).error == ""
     assert _copy(pc, held_case).snapshot["county"]["forward_held"] is False
