@@ -52,6 +52,8 @@ def apply_change(kind: str, case_id: str, payload: dict[str, Any]) -> None:
     elif kind == protocol.CHANGE_HOLIDAYS:
         apply_hub_holidays(payload)
     elif kind == protocol.CHANGE_FORWARD_HELD:
-        forward_holds.apply_county_hold(case_id, payload)
+        if forward_holds.apply_county_hold(case_id, payload) is None:
+            shared_cases.apply_forward_hold(case_id, payload)  # a case another device of this station took
     elif kind == protocol.CHANGE_CASE_DUES:
-        apply_county_dues(case_id, payload)
+        if apply_county_dues(case_id, payload) is None:
+            shared_cases.apply_dues(case_id, payload)

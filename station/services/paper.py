@@ -302,7 +302,6 @@ def _copy_row(received: shared_cases.Received, villages: dict[str, str]) -> Ledg
         village=areas.name_of(str(applicant.get("area_code") or ""), villages), agent_name=str(agent.get("name") or ""),
         mode=str(snapshot.get("mode") or ""), status_text=CASE_STATUSES.get(received.status, received.status),
         statutory_due=received.due("statutory_due"), committed_due=received.due("committed_due"),
-        statutory_provisional=bool(snapshot.get("deadline_provisional")),
-        committed_provisional=bool(snapshot.get("deadline_provisional")),
+        statutory_provisional=received.provisional("statutory"), committed_provisional=received.provisional("committed"),
         sync_state=shared_cases.device_label(copy.origin_device),
     )

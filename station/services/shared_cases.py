@@ -37,6 +37,12 @@ def apply_shared(case_id: str, payload: dict[str, Any]) -> SharedCase | None:
         raise DomainError("县级平台发来的其他设备办件缺少内容。")
     held = SharedCase.get_or_none(SharedCase.id == case_id)
     purged_at = (held.snapshot or {}).get(shared_case_retention.PURGED_MARK) if held is not None else None
+    county = dict((held.snapshot or {}).get(COUNTY_KEY) or {}) if held is not None else {}
+    status = str(payload.get("status") or "submitted")[:16]
+    if status == "withdrawn" and (held is None or held.status != "withdrawn"):
+        _note(county, f"申请人已撤回申请（在{device_label(int(payload.get('origin_device') or 0))}办理），县级平台已停止办理")
+    if county:  # what the county told this copy since (its dates, a forward held) outlives a refresh
+        snapshot = {**snapshot, COUNTY_KEY: county}
     if purged_at:  # retention cleared this copy: sent again, it stays cleared
         snapshot = shared_case_retention.cleared({**snapshot, shared_case_retention.PURGED_MARK: purged_at})
     fields = {
@@ -45,7 +51,7 @@ def apply_shared(case_id: str, payload: dict[str, Any]) -> SharedCase | None:
         "item_name": str(payload.get("item_name") or snapshot.get("item_name") or "")[:200],
         "applicant_name": str(payload.get("applicant_name") or "")[:100],
         "origin_device": int(payload.get("origin_device") or 0),
-        "status": str(payload.get("status") or "submitted")[:16],
+        "status": status,
         "hub_case_no": str(payload.get("hub_case_no") or "")[:50],
         "received_at": str(payload.get("received_at") or snapshot.get("received_at") or "")[:40],
         "snapshot": snapshot,
@@ -54,6 +60,79 @@ def apply_shared(case_id: str, payload: dict[str, Any]) -> SharedCase | None:
     (SharedCase.insert(id=case_id, **fields)
      .on_conflict(conflict_target=[SharedCase.id], update=fields).execute())
     return SharedCase.get_by_id(case_id)
+
+
+#: Inside a copy's snapshot: what the county told this PC about the case after it was shared — its 法定/承诺
+#: dates (``case.dues``), whether its 跨域办 forward is held (``case.forward_held``), and the lines the copy's
+#: page lists under 县级平台通知. Kept apart from the case as sent, so a later ``case.shared`` keeps it.
+COUNTY_KEY = "county"
+
+
+def _note(county: dict[str, Any], text: str) -> None:
+    county["notes"] = [*(county.get("notes") or []), {"at": now().isoformat(sep=" ")[:16], "text": text}]
+
+
+def _county_of(case_id: str) -> tuple[SharedCase, dict[str, Any]] | None:
+    copy = SharedCase.get_or_none(SharedCase.id == case_id)
+    return None if copy is None else (copy, dict((copy.snapshot or {}).get(COUNTY_KEY) or {}))
+
+
+def _save_county(copy: SharedCase, county: dict[str, Any]) -> None:
+    SharedCase.update(snapshot={**(copy.snapshot or {}), COUNTY_KEY: county}, updated_at=now()).where(
+        SharedCase.id == copy.id).execute()
+
+
+def apply_forward_hold(case_id: str, payload: dict[str, Any]) -> bool:
+    """A ``case.forward_held`` change for another device's case: the copy shows the hold, or that it is over.
+
+    Every device of the station pulls the same feed, so the agent on the station PC can tell the resident
+    why a case the laptop took waits, as the laptop can. A turn the copy is in already writes nothing (the
+    feed read again). False when this PC holds no copy.
+    """
+    from station.services.forward_holds import held_message
+
+    found = _county_of(case_id)
+    held = payload.get("held")
+    if found is None or not isinstance(held, bool):
+        return False
+    copy, county = found
+    if bool(county.get("forward_held")) == held:
+        return True
+    place = str(payload.get("county") or "").strip()[:100] or "办理地县级平台"
+    county["forward_held"] = held
+    _note(county, held_message(place) if held else f"转送办理地（{place}）已恢复，办件已送达办理地")
+    _save_county(copy, county)
+    return True
+
+
+def apply_dues(case_id: str, payload: dict[str, Any]) -> bool:
+    """A ``case.dues`` change for another device's case: the copy holds the county's 法定/承诺 dates.
+
+    The station's 报表 and ledger count the copy by its dates (:meth:`Received.due`); the same dates again
+    write nothing. A date the county sends as null, or one that is not a date, leaves the copy's. False
+    when this PC holds no copy.
+    """
+    found = _county_of(case_id)
+    if found is None:
+        return False
+    copy, county = found
+    said = []
+    for name, label in (("committed", "承诺期限"), ("statutory", "法定期限")):
+        value = payload.get(f"{name}_due")
+        try:
+            day = dt.date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+        except ValueError:
+            day = None
+        key, provisional = f"{name}_due", payload.get(f"{name}_provisional") is True
+        current = county.get(key) or str((copy.snapshot or {}).get(key) or "")[:10]
+        if day is None or (day.isoformat() == current and county.get(f"{name}_provisional", provisional) == provisional):
+            continue
+        county[key], county[f"{name}_provisional"] = day.isoformat(), provisional
+        said.append(f"{label} {day.isoformat()}" + ("（暂定）" if payload.get(f"{name}_provisional") is True else ""))
+    if said:
+        _note(county, "以县级平台的期限为准：" + "；".join(said))
+        _save_county(copy, county)
+    return True
 
 
 def apply_status(case_id: str, payload: dict[str, Any]) -> bool:
@@ -125,11 +204,20 @@ class Received:
         return self.copy.status
 
     def due(self, name: str) -> dt.date | None:
-        """``statutory_due`` or ``committed_due`` as the device set it at intake."""
+        """``statutory_due`` or ``committed_due``: the county's (``case.dues``) or as the device set it at intake."""
+        county = self.snapshot.get(COUNTY_KEY) or {}
         try:
-            return dt.date.fromisoformat(str(self.snapshot.get(name) or "")[:10])
+            return dt.date.fromisoformat(str(county.get(name) or self.snapshot.get(name) or "")[:10])
         except ValueError:
             return None
+
+
+    def provisional(self, name: str) -> bool:
+        """Whether ``statutory``'s or ``committed``'s date is 暂定: as the county said with its dates, else at intake."""
+        county = self.snapshot.get(COUNTY_KEY) or {}
+        if f"{name}_provisional" in county:
+            return bool(county[f"{name}_provisional"])
+        return bool(self.snapshot.get("deadline_provisional"))
 
 
 def received_between(start: dt.datetime, stop: dt.datetime) -> list[Received]:
@@ -163,5 +251,7 @@ def masked_detail(case_id: str) -> dict[str, Any]:
     applicant = dict(snapshot.get("applicant") or {})
     applicant["id_number"] = mask_id_number(applicant.get("id_number"))
     applicant["phone"] = mask_phone(applicant.get("phone"))
+    county = snapshot.get(COUNTY_KEY) or {}
     return {"copy": copy, "applicant": applicant, "snapshot": snapshot, "origin": device_label(copy.origin_device),
-            "status": HUB_CASE_STATUSES.get(copy.status, copy.status)}
+            "status": HUB_CASE_STATUSES.get(copy.status, copy.status), "county": county,
+            "dues": {name: county.get(name) or str(snapshot.get(name) or "")[:10] for name in ("statutory_due", "committed_due")}}

@@ -190,3 +190,98 @@ def test_the_station_pcs_reports_and_ledger_count_the_cases_its_laptop_took(link
     assert {number: listed[number][1] for number, *_rest in on_laptop} == {n: s for n, _i, _a, s in on_laptop}
     body = made.data.decode("utf-8-sig")
     assert full_ids and not any(number in body for number in full_ids)  # masked, as the PC's own
+
+
+def _county_tells(hub: ServedHub, case_id: str, kind: str, payload: dict, **dues) -> None:
+    """The county appends a change about the case to its station's feed, as its services do."""
+    from sync.hub.extensions import db as hub_db
+    from sync.hub.models import HubCase
+    from sync.hub.services import changes
+
+    with hub.app.app_context(), hub_db.connection_context(), hub_db.atomic():
+        case = HubCase.get(HubCase.case_id == case_id)
+        if dues:
+            HubCase.update(**dues).where(HubCase.id == case.id).execute()
+        changes.emit(kind, payload, station=case.station, case_id=case_id)
+
+
+def _copy(app: Flask, case_id: str) -> SharedCase:
+    with app.app_context(), db.connection_context():
+        return SharedCase.get_by_id(case_id)
+
+
+def test_the_laptops_withdrawal_hold_and_county_dates_reach_the_station_pcs_copy_once(linked, laptop, hub):
+    """撤回, 跨域办 hold and the county's dates of a case the laptop took reach the station PC's read-only copy.
+
+    Before, the PC's copy read 待受理 after the resident withdrew on the laptop; a forward held and the
+    county's 法定/承诺 dates reached only the laptop. Each is one line under 县级平台通知, a second pull
+    (the feed read again) adds nothing, and the laptop itself sees its own case as before.
+    """
+    import datetime as dt
+
+    from rules.periods import Period
+    from station.services import ledger
+    from sync import protocol
+
+    pc = linked
+    [held_case, withdrawn_case] = queue_cases(laptop, 2)
+    assert sync(laptop).error == "" and sync(pc).error == ""
+    assert _copy(pc, withdrawn_case).status == "submitted"
+
+    _county_tells(hub, held_case, protocol.CHANGE_FORWARD_HELD, {"held": True, "county": "乙县政务服务平台", "seq": 1})
+    _county_tells(hub, held_case, protocol.CHANGE_CASE_DUES, {"reason": "supplement_pause"},
+                  committed_due=dt.date(2027, 1, 20), statutory_due=dt.date(2027, 2, 3))
+    from station.models import User
+    from station.services import withdrawal
+
+    with laptop.app_context(), db.connection_context():
+        withdrawal.withdraw(Case.get_by_id(withdrawn_case), User.get(User.username == "agent"), "儿子已在市里办好", "applicant")
+    assert sync(laptop).error == ""
+    for _ in range(2):  # the second pull brings nothing new
+        summary = sync(pc)
+        assert summary.error == "" and summary.rejected == 0
+
+    gone = _copy(pc, withdrawn_case)
+    assert gone.status == "withdrawn"
+    assert [n["text"] for n in gone.snapshot["county"]["notes"]] == [
+        "申请人已撤回申请（在第 1 号设备办理），县级平台已停止办理"]
+    held = _copy(pc, held_case)
+    assert held.snapshot["county"]["forward_held"] is True
+    assert held.snapshot["county"]["committed_due"] == "2027-01-20"
+    assert [n["text"] for n in held.snapshot["county"]["notes"]] == [
+        "转送办理地（乙县政务服务平台）暂未成功，县级平台正在处理", (
+            "以县级平台的期限为准：承诺期限 2027-01-20（暂定）；法定期限 2027-02-03（暂定）")]  # 2027 not published
+
+    agent = StationClient(pc.test_client()).login("agent")
+    page = agent.client.get(f"/cases/shared/{withdrawn_case}").get_data(as_text=True)
+    assert "已撤回" in page and "县级平台通知" in page
+    page = agent.client.get(f"/cases/shared/{held_case}").get_data(as_text=True)
+    assert "转送办理地暂未成功" in page and "2027-01-20" in page and "2027-02-03" in page
+
+    # the county says the same again (a conflict settled keeping its dates; a round re-checking the hold)
+    _county_tells(hub, held_case, protocol.CHANGE_CASE_DUES, {"reason": "conflict_resolved"})
+    _county_tells(hub, held_case, protocol.CHANGE_FORWARD_HELD, {"held": True, "county": "乙县政务服务平台", "seq": 1})
+    assert sync(pc).error == ""
+    assert len(_copy(pc, held_case).snapshot["county"]["notes"]) == 2
+    with pc.app_context(), db.connection_context():  # the PC's 台账 counts the copy by the county's dates
+        made = ledger.export(Period("day", dt.date.today(), dt.date.today()), "csv", User.get(User.username == "agent"),
+                             "127.0.0.1")
+    lines = list(csv.reader(io.StringIO(made.data.decode("utf-8-sig"))))
+    due_at, provisional_at, number_at = (lines[0].index(h) for h in ("承诺期限", "暂定期限", "办件编号"))
+    [line] = [line for line in lines[1:] if line[number_at].strip() == held.case_no]
+    assert (line[due_at], line[provisional_at]) == ("2027-01-20", "是")
+    _county_tells(hub, held_case, protocol.CHANGE_FORWARD_HELD, {"held": False, "county": "乙县政务服务平台", "seq": 1})
+    assert sync(pc).error == "" and sync(laptop).error == ""
+    assert _copy(pc, held_case).snapshot["county"]["forward_held"] is False
+    page = agent.client.get(f"/cases/shared/{held_case}").get_data(as_text=True)
+    assert "转送办理地暂未成功" not in page and "已恢复" in page
+    with laptop.app_context(), db.connection_context():
+        own = Case.get_by_id(held_case)
+        assert own.committed_due == dt.date(2027, 1, 20)  # the device that took it, as before
+        assert Case.get_by_id(withdrawn_case).status == "withdrawn"
+        assert SharedCase.select().count() == 0
+        withdrawal.withdraw(own, User.get(User.username == "agent"), "不再需要", "proxy")
+    assert sync(laptop).error == "" and sync(pc).error == ""  # case.shared again: the county's view refreshed
+    refreshed = _copy(pc, held_case)
+    assert refreshed.status == "withdrawn" and refreshed.snapshot["county"]["committed_due"] == "2027-01-20"
+    assert len(refreshed.snapshot["county"]["notes"]) == 4  # held, dates, resumed, withdrawn
