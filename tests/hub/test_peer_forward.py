@@ -491,3 +491,28 @@ def test_a_handover_the_peer_refuses_is_set_aside_with_its_reason_on_the_peers_p
     page = admin.get("/peers").get_data(as_text=True)
     assert 'data-handovers="acked">2<' in page and "data-handover=" not in page
     assert peer_b.handover_posts[-1] == ["ST-T:01JHANDOVERTOWNSHIP000001"]
+
+
+# —— the handling county's time limits (case.dues from B) ——————————————————————————————————————————
+
+
+def test_the_handling_countys_dates_after_its_supplement_pause_reach_county_a_and_the_village(
+        hub_app, station_a, make_event, peer_b):
+    """B moved a case's 法定/承诺 dates on by the days its 补正 took; A skipped B's case.dues, so A's lists
+    and the village kept the old dates while B's were in force."""
+    case_id = cross_area_case(station_a, make_event)
+    forward_round(hub_app, peer_b)
+    dues = {"statutory_due": "2026-12-23", "committed_due": "2026-12-02", "statutory_provisional": False,
+            "committed_provisional": False, "reason": "supplement_pause"}
+    peer_b.changes = [{"change_id": 5, "kind": protocol.CHANGE_CASE_DUES, "case_id": case_id, "payload": dues}]
+    forward_round(hub_app, peer_b)
+    with hub_app.app_context():
+        from sync.hub.models import HubCase
+        case = HubCase.get(HubCase.case_id == case_id)
+        assert (case.statutory_due.isoformat(), case.committed_due.isoformat()) == ("2026-12-23", "2026-12-02")
+    told = [c for c in station_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_CASE_DUES]
+    assert [(c["payload"]["statutory_due"], c["payload"]["committed_due"]) for c in told] == [
+        ("2026-12-23", "2026-12-02")]
+    peer_b.changes = [{"change_id": 6, "kind": protocol.CHANGE_CASE_DUES, "case_id": case_id, "payload": dues}]
+    forward_round(hub_app, peer_b)  # the same dates again: nothing new for the village
+    assert len([c for c in station_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_CASE_DUES]) == 1
