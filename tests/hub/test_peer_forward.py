@@ -516,3 +516,80 @@ def test_the_handling_countys_dates_after_its_supplement_pause_reach_county_a_an
     peer_b.changes = [{"change_id": 6, "kind": protocol.CHANGE_CASE_DUES, "case_id": case_id, "payload": dues}]
     forward_round(hub_app, peer_b)  # the same dates again: nothing new for the village
     assert len([c for c in station_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_CASE_DUES]) == 1
+
+
+# —— 撤回申请 of a case the handling county holds ————————————————————————————————————————————————————
+
+
+def _decision_change(change_id: int, case_id: str, status: str, **payload: Any) -> dict[str, Any]:
+    return {"change_id": change_id, "kind": protocol.CHANGE_CASE_STATUS, "case_id": case_id,
+            "payload": {"status": status, "decided_at": "2026-12-01T02:00:00Z", "clerk_name": "王五",
+                        "hub_case_no": "XJ14108220261201", **payload}}
+
+
+def test_a_completion_the_handling_county_took_before_the_withdrawal_reached_it_stands_here_too(
+        hub_app, station_a, make_event, peer_b):
+    """B accepted and completed a case before her withdrawal reached it (B then kept the withdrawal as late);
+    A had closed the case 已撤回 and refused B's 办结: A said 已撤回, B 办结, and the village never heard
+    the result existed. As on a county's own case, the final decision taken first stands."""
+    from rules import events
+    from sync.hub.models import HubCase
+
+    case_id = cross_area_case(station_a, make_event)
+    forward_round(hub_app, peer_b)
+    withdrawal = make_event(case_id, seq=2, kind=events.WITHDRAWN,
+                            payload={"reason": "不再需要", "requested_by": "applicant"})
+    assert [r["status"] for r in station_a.results([withdrawal])] == [protocol.STATUS_ACCEPTED]
+    peer_b.changes = [_decision_change(7, case_id, "accepted"),
+                      _decision_change(8, case_id, "completed", result="approved", result_text="核准发放")]
+    report = forward_round(hub_app, peer_b)
+    assert (case_id, 2) in peer_b.received  # the withdrawal went to B (where it meets 办结 and is kept late)
+    assert report.decisions_applied == 1 and not any("未记录" in d for d in report.details)
+    with hub_app.app_context():
+        case = HubCase.get(HubCase.case_id == case_id)
+        assert case.status == "completed" and case.closed_at is not None
+    told = [c["payload"]["status"] for c in station_a.changes().json["changes"]
+            if c["kind"] == protocol.CHANGE_CASE_STATUS]
+    assert told == ["completed"]  # the 受理 B took before the withdrawal: withdrawn stood until 办结
+    page = logged_in(hub_app, "a-clerk", "approver", "示范县窗口").get(f"/cases/{case_id}").get_data(as_text=True)
+    assert 'id="withdrawal-late"' in page
+
+
+def test_a_withdrawal_reaching_the_handling_county_first_leaves_the_case_withdrawn_everywhere(
+        hub_app, station_a, make_event, peer_b):
+    from rules import events
+    from sync.hub.models import HubCase
+
+    case_id = cross_area_case(station_a, make_event)
+    withdrawal = make_event(case_id, seq=2, kind=events.WITHDRAWN,
+                            payload={"reason": "不再需要", "requested_by": "applicant"})
+    assert [r["status"] for r in station_a.results([withdrawal])] == [protocol.STATUS_ACCEPTED]
+    peer_b.changes = [_decision_change(9, case_id, "accepted")]  # taken before the withdrawal reached B
+    report = forward_round(hub_app, peer_b)
+    assert peer_b.received == [(case_id, 1), (case_id, 2)]
+    assert report.decisions_applied == 0 and any("办件仍为已撤回" in d for d in report.details)
+    with hub_app.app_context():
+        assert HubCase.get(HubCase.case_id == case_id).status == "withdrawn"
+    assert not [c for c in station_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_CASE_STATUS]
+
+
+def test_hub_b_closes_a_case_county_a_forwards_the_withdrawal_of_and_takes_no_decision_on_it(
+        hub_app, make_station, make_event):
+    from rules import events
+    from sync.hub.models import HubCase, Station
+    from sync.hub.services import decisions
+    from sync.hub.services.errors import InvalidTransition
+
+    county_a = make_station(hub_app, "HUB141081", "示范县县级平台")  # this hub is county B
+    with hub_app.app_context():
+        Station.update(is_peer=True).where(Station.code == "HUB141081").execute()
+    case_id = protocol.new_id()
+    forwarded = [make_event(case_id, payload=case_snapshot(received_area="141081102201", handling_area=B_AREA,
+                                                           received_station_name="甲村便民服务站")),
+                 make_event(case_id, seq=2, kind=events.WITHDRAWN,
+                            payload={"reason": "不再需要", "requested_by": "applicant"})]
+    assert {r["status"] for r in county_a.results(forwarded)} == {protocol.STATUS_ACCEPTED}
+    with hub_app.app_context():
+        assert HubCase.get(HubCase.case_id == case_id).status == "withdrawn"
+        with pytest.raises(InvalidTransition, match="申请人已撤回申请"):
+            decisions.decide(case_id, decisions.DecisionInput(kind="accepted"), clerk="b-clerk")

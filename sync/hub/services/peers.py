@@ -437,6 +437,12 @@ def _apply(peer: Peer, change: dict[str, Any], report: ForwardReport) -> None:
     if kind == protocol.CHANGE_CASE_DUES:
         _take_dues(peer, case, payload, report)
         return
+    if case.status == "withdrawn" and payload.get("status") not in (decisions.REJECT, decisions.COMPLETE):
+        # taken before her withdrawal reached the peer, which then closed the case too: withdrawn stands, as here
+        report.changes_skipped += 1
+        report.details.append(f"{case.case_no or case.case_id}：对端在收到撤回申请前作出「{payload.get('status')}」，"
+                              "申请人已撤回申请，办件仍为已撤回")
+        return
     clerk = f"{peer.name}·{payload.get('clerk_name') or payload.get('clerk') or '县级'}"[:64]  # older peers: a login
     try:
         with db.atomic():
