@@ -593,3 +593,28 @@ def test_hub_b_closes_a_case_county_a_forwards_the_withdrawal_of_and_takes_no_de
         assert HubCase.get(HubCase.case_id == case_id).status == "withdrawn"
         with pytest.raises(InvalidTransition, match="申请人已撤回申请"):
             decisions.decide(case_id, decisions.DecisionInput(kind="accepted"), clerk="b-clerk")
+
+
+def test_hub_bs_batch_pages_name_the_village_that_packed_a_forwarded_batch_and_county_a_as_the_way(
+        hub_app, make_station, make_event, approver):
+    """B's 物料流转 pages said 送出站点 = 示范县县级平台 and, before any handover, that county A held the
+    batch: B's clerk looked for the papers at a county platform that never packed them."""
+    from rules import events
+    from sync.hub.models import HubTransfer, Station
+
+    county_a = make_station(hub_app, "HUB141081", "示范县县级平台")  # this hub is county B
+    with hub_app.app_context():
+        Station.update(is_peer=True).where(Station.code == "HUB141081").execute()
+    case_id = protocol.new_id()
+    packed = {**VILLAGE_BATCH, "created_by": "王代办"}
+    assert {r["status"] for r in county_a.results([
+        make_event(case_id, payload=case_snapshot(handling_area=B_AREA, received_station_name="甲村便民服务站")),
+        make_event(case_id, seq=2, kind=events.ORIGINALS_PACKED, payload=packed)])} == {"accepted"}
+    with hub_app.app_context():
+        [batch] = list(HubTransfer.select())
+    page = approver.get(f"/transfers/{batch.id}").get_data(as_text=True)
+    assert "送出站点：甲村便民服务站（经示范县县级平台转来）" in page
+    where_now = page[page.index('id="where-now"'):]
+    assert "（甲村便民服务站，" in where_now[:where_now.index("</p>")]
+    listed = approver.get("/transfers/").get_data(as_text=True)
+    assert "<td>甲村便民服务站（经示范县县级平台转来）</td>" in listed
