@@ -552,7 +552,8 @@ def test_a_completion_the_handling_county_took_before_the_withdrawal_reached_it_
             if c["kind"] == protocol.CHANGE_CASE_STATUS]
     assert told == ["completed"]  # the 受理 B took before the withdrawal: withdrawn stood until 办结
     page = logged_in(hub_app, "a-clerk", "approver", "示范县窗口").get(f"/cases/{case_id}").get_data(as_text=True)
-    assert 'id="withdrawal-late"' in page
+    late = page[page.index('id="withdrawal-late"'):]
+    assert "撤回申请到达时，邻县县级平台已作出「" in late[:late.index("</p>")], late[:300]  # B decided it
 
 
 def test_a_withdrawal_reaching_the_handling_county_first_leaves_the_case_withdrawn_everywhere(
