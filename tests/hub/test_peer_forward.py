@@ -20,6 +20,7 @@ from sync.hub.extensions import db
 from sync.hub.models import PeerForward
 from sync.hub.services import peers
 from tests.fixtures.hub import SignedStation, case_snapshot, logged_in
+from tests.hub.test_deadline_recount import _roll_up_is_exact
 
 B_AREA = "141082"
 SECRET = "b-issued-secret-0123456789"
@@ -510,6 +511,7 @@ def test_the_handling_countys_dates_after_its_supplement_pause_reach_county_a_an
         from sync.hub.models import HubCase
         case = HubCase.get(HubCase.case_id == case_id)
         assert (case.statutory_due.isoformat(), case.committed_due.isoformat()) == ("2026-12-23", "2026-12-02")
+        _roll_up_is_exact()  # the committed/statutory lines count B's dates
     told = [c for c in station_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_CASE_DUES]
     assert [(c["payload"]["statutory_due"], c["payload"]["committed_due"]) for c in told] == [
         ("2026-12-23", "2026-12-02")]
@@ -548,6 +550,7 @@ def test_a_completion_the_handling_county_took_before_the_withdrawal_reached_it_
     with hub_app.app_context():
         case = HubCase.get(HubCase.case_id == case_id)
         assert case.status == "completed" and case.closed_at is not None
+        _roll_up_is_exact()
     told = [c["payload"]["status"] for c in station_a.changes().json["changes"]
             if c["kind"] == protocol.CHANGE_CASE_STATUS]
     assert told == ["completed"]  # the 受理 B took before the withdrawal: withdrawn stood until 办结
