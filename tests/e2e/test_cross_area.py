@@ -508,3 +508,42 @@ def protocol_id() -> str:
     from sync import protocol
 
     return protocol.new_id()
+
+
+def test_a_withdrawal_at_the_village_and_the_handling_countys_completion_taken_first_agree_everywhere(
+        linked, hub, hub_b):
+    """Two cases B handles, withdrawn at the village: one B completed before the withdrawal reached it
+    (办结 stands at B, at A and at the station, whose timeline says the withdrawal did not take effect),
+    one B had not decided (已撤回 at B too, where no decision is possible any more)."""
+    from station.models import User
+    from station.services import cases as station_cases
+    from station.services import withdrawal
+    from station.services.cases import DECIDED_FIRST
+
+    app = linked
+    take_cross_area_item(app)
+    decided_first, still_open = queue_cases(app, 2, item_name=ITEM)
+    link_hubs(hub.app, hub_b)
+    assert sync(app).queue_left == 0
+    assert peer_round(hub.app)[0].error == ""
+    decide_all_at(hub_b, [decided_first])  # 受理 and 办结 at B, before anything more reaches it
+    with app.app_context(), db.connection_context():
+        agent = User.get(User.username == "agent")
+        for case_id in (decided_first, still_open):
+            withdrawal.withdraw(station_cases.get_case(case_id), agent, "儿子已在市里办好了", "applicant")
+    assert not sync(app).error
+    [report] = peer_round(hub.app)
+    assert report.error == "" and report.decisions_applied == 1, report.details
+    peer_round(hub.app)
+    with hub_b.app() as b_app, b_app.app_context(), hub_db.connection_context():
+        at_b = {c.case_id: c.status for c in HubCase.select()}
+        with pytest.raises(InvalidTransition, match="申请人已撤回申请"):
+            decisions.decide(still_open, decisions.DecisionInput(kind="accepted"), clerk="b-clerk")
+    with hub.app.app_context(), hub_db.connection_context():
+        at_a = {c.case_id: c.status for c in HubCase.select()}
+    assert not sync(app).error
+    with app.app_context(), db.connection_context():
+        at_station = {c.id: c.status for c in Case.select()}
+        lines = [e.message for e in TimelineEntry.select().where(TimelineEntry.case == decided_first)]
+    assert at_b == at_a == at_station == {decided_first: "completed", still_open: "withdrawn"}
+    assert any(DECIDED_FIRST in line for line in lines), lines

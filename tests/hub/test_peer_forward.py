@@ -20,6 +20,7 @@ from sync.hub.extensions import db
 from sync.hub.models import PeerForward
 from sync.hub.services import peers
 from tests.fixtures.hub import SignedStation, case_snapshot, logged_in
+from tests.hub.test_deadline_recount import _roll_up_is_exact
 
 B_AREA = "141082"
 SECRET = "b-issued-secret-0123456789"
@@ -491,3 +492,133 @@ def test_a_handover_the_peer_refuses_is_set_aside_with_its_reason_on_the_peers_p
     page = admin.get("/peers").get_data(as_text=True)
     assert 'data-handovers="acked">2<' in page and "data-handover=" not in page
     assert peer_b.handover_posts[-1] == ["ST-T:01JHANDOVERTOWNSHIP000001"]
+
+
+# —— the handling county's time limits (case.dues from B) ——————————————————————————————————————————
+
+
+def test_the_handling_countys_dates_after_its_supplement_pause_reach_county_a_and_the_village(
+        hub_app, station_a, make_event, peer_b):
+    """B moved a case's 法定/承诺 dates on by the days its 补正 took; A skipped B's case.dues, so A's lists
+    and the village kept the old dates while B's were in force."""
+    case_id = cross_area_case(station_a, make_event)
+    forward_round(hub_app, peer_b)
+    dues = {"statutory_due": "2026-12-23", "committed_due": "2026-12-02", "statutory_provisional": False,
+            "committed_provisional": False, "reason": "supplement_pause"}
+    peer_b.changes = [{"change_id": 5, "kind": protocol.CHANGE_CASE_DUES, "case_id": case_id, "payload": dues}]
+    forward_round(hub_app, peer_b)
+    with hub_app.app_context():
+        from sync.hub.models import HubCase
+        case = HubCase.get(HubCase.case_id == case_id)
+        assert (case.statutory_due.isoformat(), case.committed_due.isoformat()) == ("2026-12-23", "2026-12-02")
+        _roll_up_is_exact()  # the committed/statutory lines count B's dates
+    told = [c for c in station_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_CASE_DUES]
+    assert [(c["payload"]["statutory_due"], c["payload"]["committed_due"]) for c in told] == [
+        ("2026-12-23", "2026-12-02")]
+    peer_b.changes = [{"change_id": 6, "kind": protocol.CHANGE_CASE_DUES, "case_id": case_id, "payload": dues}]
+    forward_round(hub_app, peer_b)  # the same dates again: nothing new for the village
+    assert len([c for c in station_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_CASE_DUES]) == 1
+
+
+# —— 撤回申请 of a case the handling county holds ————————————————————————————————————————————————————
+
+
+def _decision_change(change_id: int, case_id: str, status: str, **payload: Any) -> dict[str, Any]:
+    return {"change_id": change_id, "kind": protocol.CHANGE_CASE_STATUS, "case_id": case_id,
+            "payload": {"status": status, "decided_at": "2026-12-01T02:00:00Z", "clerk_name": "王五",
+                        "hub_case_no": "XJ14108220261201", **payload}}
+
+
+def test_a_completion_the_handling_county_took_before_the_withdrawal_reached_it_stands_here_too(
+        hub_app, station_a, make_event, peer_b):
+    """B accepted and completed a case before her withdrawal reached it (B then kept the withdrawal as late);
+    A had closed the case 已撤回 and refused B's 办结: A said 已撤回, B 办结, and the village never heard
+    the result existed. As on a county's own case, the final decision taken first stands."""
+    from rules import events
+    from sync.hub.models import HubCase
+
+    case_id = cross_area_case(station_a, make_event)
+    forward_round(hub_app, peer_b)
+    withdrawal = make_event(case_id, seq=2, kind=events.WITHDRAWN,
+                            payload={"reason": "不再需要", "requested_by": "applicant"})
+    assert [r["status"] for r in station_a.results([withdrawal])] == [protocol.STATUS_ACCEPTED]
+    peer_b.changes = [_decision_change(7, case_id, "accepted"),
+                      _decision_change(8, case_id, "completed", result="approved", result_text="核准发放")]
+    report = forward_round(hub_app, peer_b)
+    assert (case_id, 2) in peer_b.received  # the withdrawal went to B (where it meets 办结 and is kept late)
+    assert report.decisions_applied == 1 and not any("未记录" in d for d in report.details)
+    with hub_app.app_context():
+        case = HubCase.get(HubCase.case_id == case_id)
+        assert case.status == "completed" and case.closed_at is not None
+        _roll_up_is_exact()
+    told = [c["payload"]["status"] for c in station_a.changes().json["changes"]
+            if c["kind"] == protocol.CHANGE_CASE_STATUS]
+    assert told == ["completed"]  # the 受理 B took before the withdrawal: withdrawn stood until 办结
+    page = logged_in(hub_app, "a-clerk", "approver", "示范县窗口").get(f"/cases/{case_id}").get_data(as_text=True)
+    late = page[page.index('id="withdrawal-late"'):]
+    assert "撤回申请到达时，邻县县级平台已作出「" in late[:late.index("</p>")], late[:300]  # B decided it
+
+
+def test_a_withdrawal_reaching_the_handling_county_first_leaves_the_case_withdrawn_everywhere(
+        hub_app, station_a, make_event, peer_b):
+    from rules import events
+    from sync.hub.models import HubCase
+
+    case_id = cross_area_case(station_a, make_event)
+    withdrawal = make_event(case_id, seq=2, kind=events.WITHDRAWN,
+                            payload={"reason": "不再需要", "requested_by": "applicant"})
+    assert [r["status"] for r in station_a.results([withdrawal])] == [protocol.STATUS_ACCEPTED]
+    peer_b.changes = [_decision_change(9, case_id, "accepted")]  # taken before the withdrawal reached B
+    report = forward_round(hub_app, peer_b)
+    assert peer_b.received == [(case_id, 1), (case_id, 2)]
+    assert report.decisions_applied == 0 and any("办件仍为已撤回" in d for d in report.details)
+    with hub_app.app_context():
+        assert HubCase.get(HubCase.case_id == case_id).status == "withdrawn"
+    assert not [c for c in station_a.changes().json["changes"] if c["kind"] == protocol.CHANGE_CASE_STATUS]
+
+
+def test_hub_b_closes_a_case_county_a_forwards_the_withdrawal_of_and_takes_no_decision_on_it(
+        hub_app, make_station, make_event):
+    from rules import events
+    from sync.hub.models import HubCase, Station
+    from sync.hub.services import decisions
+    from sync.hub.services.errors import InvalidTransition
+
+    county_a = make_station(hub_app, "HUB141081", "示范县县级平台")  # this hub is county B
+    with hub_app.app_context():
+        Station.update(is_peer=True).where(Station.code == "HUB141081").execute()
+    case_id = protocol.new_id()
+    forwarded = [make_event(case_id, payload=case_snapshot(received_area="141081102201", handling_area=B_AREA,
+                                                           received_station_name="甲村便民服务站")),
+                 make_event(case_id, seq=2, kind=events.WITHDRAWN,
+                            payload={"reason": "不再需要", "requested_by": "applicant"})]
+    assert {r["status"] for r in county_a.results(forwarded)} == {protocol.STATUS_ACCEPTED}
+    with hub_app.app_context():
+        assert HubCase.get(HubCase.case_id == case_id).status == "withdrawn"
+        with pytest.raises(InvalidTransition, match="申请人已撤回申请"):
+            decisions.decide(case_id, decisions.DecisionInput(kind="accepted"), clerk="b-clerk")
+
+
+def test_hub_bs_batch_pages_name_the_village_that_packed_a_forwarded_batch_and_county_a_as_the_way(
+        hub_app, make_station, make_event, approver):
+    """B's 物料流转 pages said 送出站点 = 示范县县级平台 and, before any handover, that county A held the
+    batch: B's clerk looked for the papers at a county platform that never packed them."""
+    from rules import events
+    from sync.hub.models import HubTransfer, Station
+
+    county_a = make_station(hub_app, "HUB141081", "示范县县级平台")  # this hub is county B
+    with hub_app.app_context():
+        Station.update(is_peer=True).where(Station.code == "HUB141081").execute()
+    case_id = protocol.new_id()
+    packed = {**VILLAGE_BATCH, "created_by": "王代办"}
+    assert {r["status"] for r in county_a.results([
+        make_event(case_id, payload=case_snapshot(handling_area=B_AREA, received_station_name="甲村便民服务站")),
+        make_event(case_id, seq=2, kind=events.ORIGINALS_PACKED, payload=packed)])} == {"accepted"}
+    with hub_app.app_context():
+        [batch] = list(HubTransfer.select())
+    page = approver.get(f"/transfers/{batch.id}").get_data(as_text=True)
+    assert "送出站点：甲村便民服务站（经示范县县级平台转来）" in page
+    where_now = page[page.index('id="where-now"'):]
+    assert "（甲村便民服务站，" in where_now[:where_now.index("</p>")]
+    listed = approver.get("/transfers/").get_data(as_text=True)
+    assert "<td>甲村便民服务站（经示范县县级平台转来）</td>" in listed

@@ -180,15 +180,25 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = F
         raise InvalidTransition("尚未收到该办件的完整信息（case.submitted），暂不能作出决定。")
     if data.kind not in ALLOWED_FROM:  # a forged form: its word would land in the message
         raise ValidationError("未知的决定类型。")
-    if case.status == "withdrawn":
+    # A peer county's 办结/不予受理 on a case withdrawn here was taken before the withdrawal reached it (it
+    # refuses any decision after): taken first, it stands, as on a county's own case (case_view._apply_withdrawn)
+    decided_first = from_peer and case.status == "withdrawn" and data.kind in (REJECT, COMPLETE)
+    if case.status == "withdrawn" and not decided_first:
         raise InvalidTransition(f"申请人已撤回申请（服务站登记），办件已结束，不能{COUNTY_DECISIONS.get(data.kind, data.kind)}。")
-    if case.status not in ALLOWED_FROM[data.kind]:
+    if case.status not in ALLOWED_FROM[data.kind] and not decided_first:
         label = COUNTY_DECISIONS.get(data.kind, data.kind)
         raise InvalidTransition(f"办件当前状态为「{HUB_CASE_STATUSES.get(case.status, case.status)}」，不能{label}。")
     if data.kind == SUPPLEMENT and awaiting_supply(case) and not from_peer:  # a second click, a form sent twice
         raise InvalidTransition("已一次性告知补正，申请人尚未补交材料，不能再次补正；补正材料须一次告知完整。"
                                 "站点提交补正材料后，可再审核。")
     fields = _validate(case, data, own=not from_peer)
+    late: dict[str, Any] = {}
+    if decided_first:
+        fields["hub_case_no"] = (data.hub_case_no or "").strip()[:50] or fields["hub_case_no"]  # its 受理 was not kept
+        snapshot = dict(case.snapshot)
+        snapshot["withdrawal"] = personal.seal_part({**(personal.open_part(snapshot.get("withdrawal")) or {}),
+                                                     "late": data.kind})
+        late = {"snapshot": snapshot}
     now = at or utcnow()
     if data.kind == ACCEPT and not fields["hub_case_no"]:
         # the platform's own 办件编号; with the county's area code in it, numbers of two counties
@@ -200,7 +210,7 @@ def decide(case_id: str, data: DecisionInput, *, clerk: str, from_peer: bool = F
             closed = {"closed_at": china_naive(now)} if data.kind in (REJECT, COMPLETE) else {}
             held_now = tally.current([case.id])[case.id]
             updated = (HubCase.update(status=data.kind, hub_case_no=fields["hub_case_no"], updated_at=now,
-                                      supplied_at=None, **closed)
+                                      supplied_at=None, **closed, **late)
                        .where((HubCase.id == case.id) & (HubCase.status == case.status))
                        .execute())
             if updated != 1:

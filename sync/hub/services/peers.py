@@ -38,6 +38,7 @@ from rules.privacy import mask_numbers_in
 from sync import protocol
 from sync.errors import CaseProblem, HubFault
 from sync.file_upload import FileUploader
+from sync.hub.china_time import china_naive
 from sync.hub.extensions import db, key_ring
 from sync.hub.models import (
     Event,
@@ -51,7 +52,16 @@ from sync.hub.models import (
     PeerHandover,
 )
 from sync.hub.models.base import utcnow
-from sync.hub.services import attachments, decisions, peer_holds, personal, stations, transfers
+from sync.hub.services import (
+    attachments,
+    case_view,
+    decisions,
+    peer_holds,
+    personal,
+    stations,
+    tally,
+    transfers,
+)
 from sync.hub.services.classify import named_files
 from sync.hub.services.errors import InvalidTransition, NotFound, ValidationError
 from websec.sealing import SealedFile
@@ -416,13 +426,22 @@ def _apply(peer: Peer, change: dict[str, Any], report: ForwardReport) -> None:
             report.changes_skipped += 1
         return
     case = HubCase.get_or_none(HubCase.case_id == str(change.get("case_id") or ""))
-    if kind not in (protocol.CHANGE_CASE_STATUS, protocol.CHANGE_CONFLICT_RESOLVED) or case is None \
-            or case.handling_area != peer.area_code:
+    if kind not in (protocol.CHANGE_CASE_STATUS, protocol.CHANGE_CONFLICT_RESOLVED, protocol.CHANGE_CASE_DUES) \
+            or case is None or case.handling_area != peer.area_code:
         report.changes_skipped += 1  # the peer's catalogs and settings are for its own stations
         return
     payload = change.get("payload") if isinstance(change.get("payload"), dict) else {}
     if kind == protocol.CHANGE_CONFLICT_RESOLVED:
         _settle_conflict(peer, case, payload, report)
+        return
+    if kind == protocol.CHANGE_CASE_DUES:
+        _take_dues(peer, case, payload, report)
+        return
+    if case.status == "withdrawn" and payload.get("status") not in (decisions.REJECT, decisions.COMPLETE):
+        # taken before her withdrawal reached the peer, which then closed the case too: withdrawn stands, as here
+        report.changes_skipped += 1
+        report.details.append(f"{case.case_no or case.case_id}：对端在收到撤回申请前作出「{payload.get('status')}」，"
+                              "申请人已撤回申请，办件仍为已撤回")
         return
     clerk = f"{peer.name}·{payload.get('clerk_name') or payload.get('clerk') or '县级'}"[:64]  # older peers: a login
     try:
@@ -435,6 +454,38 @@ def _apply(peer: Peer, change: dict[str, Any], report: ForwardReport) -> None:
         log.warning("peer %s: decision %s on %s not applied: %s", peer.area_code, payload.get("status"),
                     case.case_id, exc)
         report.details.append(f"{case.case_no or case.case_id}：对端决定「{payload.get('status')}」未记录：{exc}")
+
+
+def _take_dues(peer: Peer, case: HubCase, payload: dict[str, Any], report: ForwardReport) -> None:
+    """The handling county's 法定/承诺 dates for a case it handles: they are the ones in force, here too.
+
+    B moved them on after a 补正 pause with its calendar, or kept its own over a recount: skipped, this
+    county and the village kept their own dates (lists, 预警, the resident's page) while B's ran. B is the
+    authority for a case it handles, as this county is for its own (``case_view.tell_dues``): its dates are
+    taken, and the station is told the same way (``case.dues`` down this hub's feed, served as they are
+    now). A date B sends as null (it holds none) leaves ours; the same dates again change nothing.
+    """
+    moved: dict[str, dt.date] = {}
+    for column in ("statutory_due", "committed_due"):
+        if payload.get(column) is None:
+            continue
+        try:
+            day = dt.date.fromisoformat(str(payload[column]))
+        except ValueError:
+            report.details.append(f"{case.case_no or case.case_id}：对端发来的办件期限无法识别，未采用")
+            return
+        if day != getattr(case, column):
+            moved[column] = day
+    if not moved:
+        report.changes_skipped += 1
+        return
+    firm = not payload.get("statutory_provisional") and not payload.get("committed_provisional")
+    counted = {"dues_counted_on": (china_naive(utcnow()) or utcnow()).date()} if firm else {}
+    held_now = tally.current([case.id])[case.id]
+    HubCase.update(**moved, **counted).where(HubCase.id == case.id).execute()
+    tally.record(held_now, **moved)
+    case_view.tell_dues(case, str(payload.get("reason") or "handling_county")[:40], None)
+    report.details.append(f"{case.case_no or case.case_id}：采用{peer.name}的办件期限")
 
 
 def _settle_conflict(peer: Peer, case: HubCase, payload: dict[str, Any], report: ForwardReport) -> None:

@@ -43,7 +43,7 @@ from rules.transfers import (
 from sync import protocol
 from sync.hub.china_time import to_china
 from sync.hub.models import HubCase, HubTransfer, HubTransferHandover, HubTransferItem, Station, utcnow
-from sync.hub.services import changes, decisions
+from sync.hub.services import changes, decisions, stations
 from sync.hub.services.errors import HubError
 from sync.hub.services.stations import TOWNSHIP_SETTING
 
@@ -408,6 +408,7 @@ class Custody:
     place: str
     since: dt.datetime | None
     handovers: int
+    sender: str = ""  # 送出站点 as the page says it (:func:`sender_of`)
 
     @property
     def state_label(self) -> str:
@@ -426,14 +427,41 @@ def handovers_of(transfer: HubTransfer) -> list[HubTransferHandover]:
                 .order_by(HubTransferHandover.at, HubTransferHandover.id))
 
 
+def packed_at(transfer: HubTransfer) -> str:
+    """The station that packed the batch, by name ("" not known yet).
+
+    A peer county's batch (跨域办) is filed under that county's platform, the "station" it came from here;
+    the batch was packed at its village station, which the cases' snapshots name (``received_station_name``,
+    as :func:`stations.receiving_station_name` says it on the case page).
+    """
+    if not transfer.station_id:
+        return ""
+    if not transfer.station.is_peer:
+        return transfer.station.name
+    cases = (HubCase.select(HubCase.station, HubCase.snapshot)
+             .join(HubTransferItem, on=(HubTransferItem.case_id == HubCase.case_id))
+             .where(HubTransferItem.transfer == transfer).order_by(HubCase.id).limit(1))
+    found = next(iter(cases), None)
+    return stations.receiving_station_name(transfer.station, found.snapshot or {}) if found else transfer.station.name
+
+
+def sender_of(transfer: HubTransfer) -> str:
+    """送出站点 as the batch pages say it: the village that packed it, and a peer county's platform as the way it came."""
+    village = packed_at(transfer)
+    if village and transfer.station.is_peer and village != transfer.station.name:
+        return f"{village}（经{transfer.station.name}转来）"
+    return village
+
+
 def custody_of(transfer: HubTransfer) -> Custody:
     """The receiver of the batch's last handover; before any, whoever packed it at its station."""
     done = handovers_of(transfer)
+    sender = sender_of(transfer)
     if not done:
-        place = transfer.station.name if transfer.station_id else "送出站点"
-        return Custody(transfer, transfer.created_by or "送出站点", place, to_china(transfer.created_at), 0)
+        place = packed_at(transfer) or "送出站点"
+        return Custody(transfer, transfer.created_by or "送出站点", place, to_china(transfer.created_at), 0, sender)
     last = done[-1]
-    return Custody(transfer, last.receiver, last.place, to_china(last.at), len(done))
+    return Custody(transfer, last.receiver, last.place, to_china(last.at), len(done), sender)
 
 
 def items_of(transfer: HubTransfer) -> list[HubTransferItem]:
