@@ -6,7 +6,10 @@ socket exactly as it would between a village PC and the county.
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,6 +64,29 @@ def register_station(app: Flask, code: str, name: str) -> str:
             return stations.rotate_secret(code)
         _station, secret = stations.create_station(code, name)
         return secret
+
+
+def free_port() -> int:
+    """A loopback port free now (the demo's county B and the benches' hubs take one)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20.0, proc: subprocess.Popen | None = None,
+                  host: str = "127.0.0.1") -> None:
+    """Block until something accepts connections on host:port (a server on every address: on loopback)."""
+    host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"child exited with {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise TimeoutError(f"nothing listening on {port} after {timeout} s")
 
 
 LOCAL_POSTGRES = "postgresql://{user}@127.0.0.1:5432/test"

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,6 +104,7 @@ class PeerCounty:
 
 def start_peer_county(base: Path, host: str, port: int, hub_a_app: Any, clerk_password: str) -> PeerCounty:
     """Prepare and start county B on ``port`` (0: a free one) and link county A to it (``add-peer``)."""
+    from demo.loopback import free_port, wait_for_port
     from sync.hub.extensions import db
     from sync.hub.services import peers
 
@@ -116,35 +115,22 @@ def start_peer_county(base: Path, host: str, port: int, hub_a_app: Any, clerk_pa
     if prepared.returncode != 0:
         raise RuntimeError(f"邻县县级平台（演示）未能准备：{prepared.stderr[-2000:]}")
     credentials = json.loads(prepared.stdout.strip().splitlines()[-1])
-    if port == 0:
-        with socket.socket() as probe:
-            probe.bind((host, 0))
-            port = probe.getsockname()[1]
+    port = port or free_port()
     log = base / "hub-b.log"
     with log.open("ab") as out:
         process = subprocess.Popen([sys.executable, "-m", "sync.hub", "run", "--host", host, "--port", str(port)],
                                    env={k: v for k, v in env.items() if k != "DEMO_PEER_PASSWORD"},
                                    stdout=out, stderr=subprocess.STDOUT)
     county = PeerCounty(f"http://{host}:{port}", B_CLERK, clerk_password, process, log)
-    _wait_listening(host, port, county)
+    try:
+        wait_for_port(port, 60, process, host)
+    except (RuntimeError, TimeoutError):
+        county.stop()
+        tail = log.read_text(encoding="utf-8", errors="replace")[-1500:]
+        raise RuntimeError(f"邻县县级平台（演示）未能在 {host}:{port} 启动：\n{tail}") from None
     with hub_a_app.app_context(), db.connection_context():
         peers.add_peer(B_AREA, B_NAME, county.url, credentials["code"], credentials["secret"])
     return county
-
-
-def _wait_listening(host: str, port: int, county: PeerCounty, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if county.process.poll() is not None:
-            break
-        try:
-            socket.create_connection((host, port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    county.stop()
-    tail = county.log.read_text(encoding="utf-8", errors="replace")[-1500:]
-    raise RuntimeError(f"邻县县级平台（演示）未能在 {host}:{port} 启动：\n{tail}")
 
 
 def main(argv: list[str]) -> int:

@@ -36,7 +36,6 @@ from station.services.users import create_user
 from station.serving import serve
 from station.setup import initialise
 from sync import state as sync_state
-from sync.hub.cli import start_peer_rounds
 from sync.hub.extensions import db as hub_db
 from sync.hub.models import HubUser
 from sync.hub.services import catalog as hub_catalog
@@ -93,10 +92,7 @@ def start_demo_hub(base: Path, host: str, port: int) -> dict[str, Any]:
     """Serve the reference county hub beside the station and register the demo station on it."""
     write_area_code(base / "hub", A_AREA)  # so it forwards the neighbouring county's items (跨域办)
     hub = start_hub(base / "hub", host, port)
-    logins = _logins(base)
-    clerk_password = logins.setdefault("county", f"county-{secrets.token_hex(3)}-9a")
-    admin_password = logins.setdefault("countyadmin", f"countyadmin-{secrets.token_hex(3)}-8a")
-    (base / "DEMO-LOGINS.json").write_text(json.dumps(logins, ensure_ascii=False, indent=1), encoding="utf-8")
+    clerk_password, admin_password = _county_login(base, "county", "9a"), _county_login(base, "countyadmin", "8a")
     with hub.app.app_context(), hub_db.connection_context():
         if HubUser.get_or_none(HubUser.username == "county") is None:
             create_hub_user("county", clerk_password, name="县级审批员", role="approver")  # decides cases
@@ -134,7 +130,7 @@ def run_demo(data_dir: str, host: str, port: int, hub_port: int, no_serve: bool 
     signal.signal(signal.SIGTERM, _exit_cleanly)  # a stopped demo stops the neighbouring county's process too
     try:
         peer = start_peer_county(base, serve_host, 0 if no_serve else peer_port, hub["served"].app,
-                                 _peer_password(base))
+                                 _county_login(base, "countyb", "7a"))
         with app.app_context(), db.connection_context():
             HubLink(hub["url"], hub["code"], hub["secret"]).save()
             if not sync_state.interval_seconds():
@@ -143,7 +139,7 @@ def run_demo(data_dir: str, host: str, port: int, hub_port: int, no_serve: bool 
         if no_serve:
             hub["served"].stop()
         else:
-            start_peer_rounds(hub["served"].app)  # B's decisions come back every PEER_SYNC_INTERVAL_S
+            hub["served"].app.extensions["peer_rounds"].start_schedule()  # B's decisions come back every PEER_SYNC_INTERVAL_S
         _banner(base, host, port, None if no_serve else hub, None if no_serve else peer, logins, month)
         if no_serve:
             return 0
@@ -162,11 +158,13 @@ def _exit_cleanly(_signum: int, _frame: object) -> None:
     raise SystemExit(0)  # runs run_demo's finally (its `kill` would leave county B's process behind)
 
 
-def _peer_password(base: Path) -> str:
+def _county_login(base: Path, username: str, suffix: str) -> str:
+    """A county login's demo password, made the first time and kept with the station's in DEMO-LOGINS.json."""
     logins = _logins(base)
-    password = logins.setdefault("countyb", f"countyb-{secrets.token_hex(3)}-7a")
-    (base / "DEMO-LOGINS.json").write_text(json.dumps(logins, ensure_ascii=False, indent=1), encoding="utf-8")
-    return password
+    if username not in logins:
+        logins[username] = f"{username}-{secrets.token_hex(3)}-{suffix}"
+        (base / "DEMO-LOGINS.json").write_text(json.dumps(logins, ensure_ascii=False, indent=1), encoding="utf-8")
+    return logins[username]
 
 
 def _banner(base: Path, host: str, port: int, hub: dict[str, Any] | None, peer: PeerCounty | None,

@@ -138,7 +138,7 @@ def run_command(host: str, port: int, threads: int, connection_limit: int) -> No
                                backlog=2048, ident="hub")
     except OSError as exc:
         _fail(PortUnavailable(host, port, exc, who="县级平台", taken_by="另一个县级平台进程").message)
-    start_peer_rounds(app)
+    app.extensions["peer_rounds"].start_schedule()
     log.info("hub listening on http://%s:%d/ (instance %s)", host, port, app.instance_path)
     server.run()
 
@@ -172,21 +172,6 @@ def refuse_a_missing_hub() -> None:
                                                                  instance / "secret_key")):
         _fail(f"{who}：实例文件夹 {instance} 中没有县级平台（没有设置文件 config.py，也没有密钥文件 "
               f"{key_file.name}）。请检查 HUB_INSTANCE_PATH 是否写错；{new_hub}")
-
-
-def start_peer_rounds(app: Flask) -> None:
-    """Every PEER_SYNC_INTERVAL_S, a round with each peer hub; one at a time per process."""
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    interval = float(app.config["PEER_SYNC_INTERVAL_S"])
-    with app.app_context(), db.connection_context():
-        linked = peers.Peer.select().where(peers.Peer.active == True).exists()  # noqa: E712
-    if interval <= 0 or not linked:
-        return  # no peer hub: no thread (`add-peer` then a restart starts the rounds)
-    scheduler = BackgroundScheduler(daemon=True)
-    scheduler.add_job(app.extensions["peer_rounds"].run_once, "interval", seconds=interval, id="peer-rounds",
-                      max_instances=1, coalesce=True)  # the same runner as the peers page's 立即同步
-    scheduler.start()
 
 
 @cli.command("add-station", help="登记服务站，显示其站点密钥（只显示这一次）。")

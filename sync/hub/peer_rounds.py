@@ -29,6 +29,21 @@ class PeerRounds:
                 chosen = chosen.where(Peer.area_code == area_code)
             return [peers.sync_peer(peer) for peer in chosen]  # each failure is logged and kept on its peer
 
+    def start_schedule(self) -> None:
+        """Every PEER_SYNC_INTERVAL_S, a round with every peer (``run``, and the demo's county): no thread
+        without a peer — ``add-peer`` then a restart starts the rounds."""
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        interval = float(self.app.config["PEER_SYNC_INTERVAL_S"])
+        with self.app.app_context(), db.connection_context():
+            linked = Peer.select().where(Peer.active == True).exists()  # noqa: E712
+        if interval <= 0 or not linked:
+            return
+        scheduler = BackgroundScheduler(daemon=True)
+        scheduler.add_job(self.run_once, "interval", seconds=interval, id="peer-rounds",
+                          max_instances=1, coalesce=True)  # the same runner as the peers page's 立即同步
+        scheduler.start()
+
     def trigger(self, area_code: str | None = None) -> bool:
         """Start a round in the background; False when one is running already (its result is coming)."""
         if self.running():
