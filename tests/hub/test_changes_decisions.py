@@ -10,7 +10,7 @@ from sync import protocol
 from sync.hub.models import Change, Decision, HubCase
 from sync.hub.services import catalog, decisions, stations
 from sync.hub.services.errors import InvalidTransition, ValidationError
-from tests.fixtures.hub import valid_catalog
+from tests.fixtures.hub import hukou_supplied, valid_catalog
 
 
 @pytest.fixture
@@ -266,10 +266,7 @@ def test_only_the_answer_to_a_supplement_flags_the_case_for_review(hub_app, stat
         query_code = case.query_code
     page = hub_app.test_client().get(f"/q/{query_code}").get_data(as_text=True)
     assert "需要补正" in page and "补正材料已交" not in page
-    answer = make_event(case_id=submitted_case, seq=3, kind="case.supplemented", payload={
-        "supplied": [{"key": "hukou_book", "name": "居民户口簿", "supplied_as": "original_seen", "note": ""}],
-        "materials": [{"key": "hukou_book", "name": "居民户口簿", "status": "provided"}],
-        "note": "", "by": "agent", "supplied_at": "2026-11-22T10:00:00+08:00"})
+    answer = make_event(case_id=submitted_case, seq=3, kind="case.supplemented", payload=hukou_supplied("2026-11-22T10:00:00+08:00"))
     assert station_a.results([answer])[0]["status"] == "accepted"
     with hub_app.app_context():
         case = HubCase.get(HubCase.case_id == submitted_case)

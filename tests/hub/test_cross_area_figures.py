@@ -76,13 +76,7 @@ def test_the_warnings_list_the_cross_area_cases_late_at_the_handling_county_apar
     past = {"received_at": f"{(today - dt.timedelta(days=30)).isoformat()}T09:30:00+08:00",
             "committed_due": (today - dt.timedelta(days=3)).isoformat(),
             "statutory_due": (today - dt.timedelta(days=2)).isoformat()}
-    station = make_station(any_hub_app, "ST-X", "东关村便民服务站")
-    own = make_event(payload=case_snapshot(case_no="OWN-LATE", query_code="OWN001", **past))
-    at_b = make_event(payload=case_snapshot(case_no="AT-B-LATE", query_code="ATB001", handling_area=HANDLING,
-                                            handling_area_name="邻县民政局", received_area="141081102201", **past))
-    here = make_event(payload=case_snapshot(case_no="HERE-LATE", query_code="HER001", handling_area=OWN,
-                                            handling_area_name="示范县民政局", received_area="141081102201", **past))
-    assert {r["status"] for r in station.results([own, at_b, here])} == {"accepted"}
+    _three_late_cases(any_hub_app, make_station, make_event, past)
     with any_hub_app.app_context(), db.connection_context():
         peers.add_peer(HANDLING, "邻县县级平台", "http://county-b.example", "HUB141081", "s" * 32)
         assert sorted(w.case.case_no for w in warnings.find(today, 0)) == ["HERE-LATE", "OWN-LATE"]
@@ -101,6 +95,17 @@ def test_the_warnings_list_the_cross_area_cases_late_at_the_handling_county_apar
     assert 'id="elsewhere"' not in other and "AT-B-LATE" not in other
 
 
+def _three_late_cases(app, make_station, make_event, past: dict) -> None:  # noqa: ANN001
+    """At station ST-X, late by ``past``: its county's own case, one county B handles, one naming this county."""
+    station = make_station(app, "ST-X", "东关村便民服务站")
+    own = make_event(payload=case_snapshot(case_no="OWN-LATE", query_code="OWN001", **past))
+    at_b = make_event(payload=case_snapshot(case_no="AT-B-LATE", query_code="ATB001", handling_area=HANDLING,
+                                            handling_area_name="邻县民政局", received_area="141081102201", **past))
+    here = make_event(payload=case_snapshot(case_no="HERE-LATE", query_code="HER001", handling_area=OWN,
+                                            handling_area_name="示范县民政局", received_area="141081102201", **past))
+    assert {r["status"] for r in station.results([own, at_b, here])} == {"accepted"}
+
+
 def test_the_dashboard_statistics_and_case_list_count_cross_area_cases_apart_as_the_warnings_do(
         any_hub_app, make_station, make_event) -> None:
     """总览, 统计 and the case list's 超期 filter: a case a station here took for county B, late at B, is not
@@ -115,13 +120,7 @@ def test_the_dashboard_statistics_and_case_list_count_cross_area_cases_apart_as_
     past = {"received_at": f"{received.isoformat()}T09:30:00+08:00",
             "committed_due": (today - dt.timedelta(days=3)).isoformat(),
             "statutory_due": (today + dt.timedelta(days=30)).isoformat()}
-    station = make_station(any_hub_app, "ST-X", "东关村便民服务站")
-    own = make_event(payload=case_snapshot(case_no="OWN-LATE", query_code="OWN001", **past))
-    at_b = make_event(payload=case_snapshot(case_no="AT-B-LATE", query_code="ATB001", handling_area=HANDLING,
-                                            handling_area_name="邻县民政局", received_area="141081102201", **past))
-    here = make_event(payload=case_snapshot(case_no="HERE-LATE", query_code="HER001", handling_area=OWN,
-                                            handling_area_name="示范县民政局", received_area="141081102201", **past))
-    assert {r["status"] for r in station.results([own, at_b, here])} == {"accepted"}
+    _three_late_cases(any_hub_app, make_station, make_event, past)
     with any_hub_app.app_context(), db.connection_context():
         peers.add_peer(HANDLING, "邻县县级平台", "http://county-b.example", "HUB141081", "s" * 32)
         dashboard._kept.forget()

@@ -11,7 +11,7 @@ from sync import protocol
 from sync.hub.extensions import db
 from sync.hub.models import Event, HubCase
 from sync.hub.services import case_view, dashboard, decisions, holidays, warnings
-from tests.fixtures.hub import case_snapshot, logged_in
+from tests.fixtures.hub import case_snapshot, hukou_supplied, logged_in
 
 CSV_2027 = "day,kind,name\n2027-01-01,放假,元旦\n"
 RECEIVED = "2026-12-01T09:30:00+08:00"
@@ -84,10 +84,7 @@ def test_a_date_the_county_moved_itself_is_not_overridden_by_the_stations_recoun
     with hub_app.app_context(), db.connection_context():
         decisions.decide(case_id, decisions.DecisionInput(kind="supplement", reason="补户口簿"), clerk="clerk",
                          at=dt.datetime(2026, 12, 1, 2, 0))
-    answer = make_event(case_id=case_id, seq=2, kind=events.SUPPLEMENTED, payload={
-        "supplied": [{"key": "hukou_book", "name": "居民户口簿", "supplied_as": "original_seen", "note": ""}],
-        "materials": [{"key": "hukou_book", "name": "居民户口簿", "status": "provided"}],
-        "note": "", "by": "agent", "supplied_at": "2026-12-03T10:00:00+08:00"})
+    answer = make_event(case_id=case_id, seq=2, kind=events.SUPPLEMENTED, payload=hukou_supplied("2026-12-03T10:00:00+08:00"))
     assert station_a.results([answer])[0]["status"] == "accepted"
     with hub_app.app_context(), db.connection_context():
         moved = HubCase.get(HubCase.case_id == case_id)

@@ -20,7 +20,7 @@ from sync.hub.database import runner
 from sync.hub.extensions import db
 from sync.hub.models import CaseTallyDelta, HubCase, Station, TallyView
 from sync.hub.services import dashboard, decisions, statistics, tally, warnings
-from tests.fixtures.hub import case_snapshot
+from tests.fixtures.hub import case_snapshot, hukou_supplied
 
 backfill_sql = importlib.import_module("sync.hub.migrations.0017_case_tally")
 MIGRATION = "0034_supplement_pauses_lines"
@@ -46,10 +46,7 @@ def _cases(app, make_station, make_event) -> None:
         decisions.decide(made["DONE"]["case_id"], decisions.DecisionInput(kind="accepted"), clerk="clerk", at=ASKED)
         decisions.decide(made["DONE"]["case_id"], decisions.DecisionInput(kind="completed", result="approved"),
                          clerk="clerk", at=ASKED + dt.timedelta(days=1))
-    answer = make_event(case_id=made["BACK"]["case_id"], seq=2, kind="case.supplemented", payload={
-        "supplied": [{"key": "hukou_book", "name": "居民户口簿", "supplied_as": "original_seen", "note": ""}],
-        "materials": [{"key": "hukou_book", "name": "居民户口簿", "status": "provided"}],
-        "note": "", "by": "agent", "supplied_at": ANSWERED})
+    answer = make_event(case_id=made["BACK"]["case_id"], seq=2, kind="case.supplemented", payload=hukou_supplied(ANSWERED))
     assert station.results([answer])[0]["status"] == "accepted"
 
 

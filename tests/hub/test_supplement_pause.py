@@ -9,7 +9,7 @@ import datetime as dt
 from sync.hub.extensions import db
 from sync.hub.models import HubCase
 from sync.hub.services import dashboard, decisions, warnings
-from tests.fixtures.hub import case_snapshot, logged_in
+from tests.fixtures.hub import case_snapshot, hukou_supplied, logged_in
 
 RECEIVED = "2026-11-20T09:30:00+08:00"  # a Friday
 ASKED = dt.datetime(2026, 11, 23, 2, 0)  # 补正 decided Monday 23 November, 10:00 China time (UTC here)
@@ -47,10 +47,7 @@ def test_a_case_waiting_for_its_supplement_is_paused_not_overdue(hub_app, statio
 def test_the_due_dates_move_on_by_the_working_days_waited_when_the_materials_arrive(hub_app, station_a,
                                                                                    make_event) -> None:
     case_id = _waiting_case(hub_app, station_a, make_event)
-    answer = make_event(case_id=case_id, seq=2, kind="case.supplemented", payload={
-        "supplied": [{"key": "hukou_book", "name": "居民户口簿", "supplied_as": "original_seen", "note": ""}],
-        "materials": [{"key": "hukou_book", "name": "居民户口簿", "status": "provided"}],
-        "note": "", "by": "agent", "supplied_at": ANSWERED})
+    answer = make_event(case_id=case_id, seq=2, kind="case.supplemented", payload=hukou_supplied(ANSWERED))
     assert station_a.results([answer])[0]["status"] == "accepted"
     with hub_app.app_context(), db.connection_context():
         case = HubCase.get(HubCase.case_id == case_id)
@@ -65,10 +62,7 @@ def test_the_due_dates_move_on_by_the_working_days_waited_when_the_materials_arr
 
 def test_the_case_page_shows_the_due_dates_in_force_after_the_supplement(hub_app, station_a, make_event) -> None:
     case_id = _waiting_case(hub_app, station_a, make_event)
-    answer = make_event(case_id=case_id, seq=2, kind="case.supplemented", payload={
-        "supplied": [{"key": "hukou_book", "name": "居民户口簿", "supplied_as": "original_seen", "note": ""}],
-        "materials": [{"key": "hukou_book", "name": "居民户口簿", "status": "provided"}],
-        "note": "", "by": "agent", "supplied_at": ANSWERED})
+    answer = make_event(case_id=case_id, seq=2, kind="case.supplemented", payload=hukou_supplied(ANSWERED))
     assert station_a.results([answer])[0]["status"] == "accepted"
     page = logged_in(hub_app, "approver1", "approver", "县审批员").get(f"/cases/{case_id}").get_data(as_text=True)
     row = page.split('id="dues-in-force"', 1)[1].split("</dd>", 1)[0]
