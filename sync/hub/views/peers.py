@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
@@ -42,24 +44,21 @@ def sync_now(area_code: str) -> Response:
 @bp.post("/<area_code>/events/<event_id>/resend")
 def resend(area_code: str, event_id: str) -> Response:
     """Forward an event the peer set aside again at the next round (and the case's events held behind it)."""
-    peer = Peer.get_or_none(Peer.area_code == area_code) or abort(404)
-    try:
-        peers.resend(peer, event_id)
-    except HubError as exc:
-        flash(exc.message, "error")
-    else:
-        flash(f"已安排重新转送该事件及其后被暂停的事件；下一轮与“{peer.name}”同步时发出（可点“立即同步”）。", "success")
-    return redirect(url_for("peers.index", _anchor=f"peer-{peer.area_code}"))
+    return _resend(area_code, lambda peer: peers.resend(peer, event_id), "该事件及其后被暂停的事件")
 
 
 @bp.post("/<area_code>/handovers/<handover_id>/resend")
 def resend_handover(area_code: str, handover_id: str) -> Response:
     """Forward a handover the peer refused again at the next round (once its problem is settled there)."""
+    return _resend(area_code, lambda peer: peers.resend_handover(peer, handover_id), "该交接记录")
+
+
+def _resend(area_code: str, mark: Callable[[Peer], object], what: str) -> Response:
     peer = Peer.get_or_none(Peer.area_code == area_code) or abort(404)
     try:
-        peers.resend_handover(peer, handover_id)
+        mark(peer)
     except HubError as exc:
         flash(exc.message, "error")
     else:
-        flash(f"已安排重新转送该交接记录；下一轮与“{peer.name}”同步时发出（可点“立即同步”）。", "success")
+        flash(f"已安排重新转送{what}；下一轮与“{peer.name}”同步时发出（可点“立即同步”）。", "success")
     return redirect(url_for("peers.index", _anchor=f"peer-{peer.area_code}"))
