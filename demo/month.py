@@ -22,7 +22,7 @@ from flask import Flask
 from stdnum.cn import ric
 
 from station.extensions import db
-from station.models import Case, CaseMaterial, User
+from station.models import Case, CaseMaterial, ServiceItem, User
 from station.samples import complete_form
 from station.services import cases, evaluations, follow_up, intake, personal
 from station.services.calendar import load_calendar
@@ -311,9 +311,12 @@ def seed_month(app: Flask, hub_app: Flask, count: int = 150, *, today: dt.date |
     summary = MonthSummary()
     today = today or dt.date.today()
     with app.app_context(), db.connection_context():
-        if Case.select().exists():
+        if Case.select().exists():  # a demo run again: its banner still tells what the month left
             summary.by_status = Counter(c.status for c in Case.select(Case.status))
             summary.cases = sum(summary.by_status.values())
+            if cross_area:
+                summary.cross_area = (Case.select().join(ServiceItem)
+                                      .where(ServiceItem.name == cross_area[0]).count())
             return summary
     rng = random.Random(seed)
     county_settings_for_demo(app, hub_app)

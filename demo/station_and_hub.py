@@ -182,7 +182,7 @@ def _banner(base: Path, host: str, port: int, hub: dict[str, Any] | None, peer: 
     states = "，".join(f"{CASE_STATUSES.get(k, k)} {v}" for k, v in month.by_status.most_common())
     print(f"演示办件：{month.cases} 件（{states}）")
     if month.cross_area:
-        print(f"跨域办：{month.cross_area} 件“{ITEM_NAME}”已由本县平台转交邻县平台，待邻县受理、办结"
+        print(f"跨域办：{month.cross_area} 件“{ITEM_NAME}”已由本县平台转交邻县平台，由邻县受理、办结"
               "（决定经本县平台同步回服务站）")
     print(f"数据目录：{base}（删除该目录即可重置演示）")
     print("=" * 60, flush=True)

@@ -55,6 +55,15 @@ def test_the_demo_month_leaves_cross_area_cases_waiting_at_the_neighbouring_coun
     assert "countyb" in json.loads((demo_dir / "DEMO-LOGINS.json").read_text(encoding="utf-8"))
 
 
+def test_the_demo_run_again_still_tells_of_its_cross_area_cases(demo_dir: Path) -> None:
+    """A newcomer who runs the demo again on the same folder gets the same month, and its banner says so."""
+    again = subprocess.run([sys.executable, "-m", "station", "demo", "--no-serve", "--dir", str(demo_dir),
+                            "--cases", "120"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    taken = _rows(demo_dir / "station" / "station.sqlite3", CROSS_AREA_CASES)
+    assert f"跨域办：{len(taken)} 件“{ITEM_NAME}”已由本县平台转交邻县平台" in again.stdout
+
+
 def _free_ports(n: int) -> list[int]:
     probes = [socket.socket() for _ in range(n)]
     try:
