@@ -3,16 +3,17 @@
 Task Scheduler starts the station at logon and an operator may double-click start.bat as well.
 On Windows waitress's SO_REUSEADDR lets the second process bind the same port without an error,
 so two stations would serve one database and run two sync schedulers. A lock on a file in the
-instance folder — ``msvcrt.locking`` on Windows, ``fcntl.flock`` elsewhere, both released by the
-operating system when the process ends, even when it is killed — lets only the first one start.
+instance folder (sync/instance_lock.py), released by the operating system when the process ends,
+even when it is killed, lets only the first one start.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import IO
+
+from sync.instance_lock import LockHeld, hold_lock
 
 LOCK_NAME = "station.lock"
 
@@ -31,19 +32,9 @@ def hold_instance_lock(folder: str | os.PathLike[str]) -> IO[bytes]:
 
     Raises :class:`AlreadyRunning` when another process holds it.
     """
-    path = Path(folder) / LOCK_NAME
-    handle = open(path, "a+b")  # noqa: SIM115 - held open until the process ends
     try:
-        if sys.platform.startswith("win"):
-            import msvcrt
-
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
+        handle = hold_lock(Path(folder) / LOCK_NAME)
+    except LockHeld:
         raise AlreadyRunning(str(folder)) from None
+    assert handle is not None  # an exclusive lock is always taken
     return handle

@@ -54,6 +54,7 @@ from sync.hub.services import (
 )
 from sync.hub.services.errors import HubError, ValidationError
 from sync.hub.services.restored import mark_restored
+from sync.instance_lock import LockHeld, hold_lock
 from sync.malloc_arenas import limit_malloc_arenas
 from sync.ports import PortUnavailable
 from websec.audit import cli_actor
@@ -64,6 +65,7 @@ from websec.sealing import SealingError, save_key_ring
 log = logging.getLogger("sync.hub")
 
 PROG = "python -m sync.hub"
+WORKER_LOCK = "hub-workers.lock"  # shared by a node's workers (run), taken alone by rotate-key
 
 
 def _app(new_hub: bool = False) -> Flask:
@@ -133,6 +135,10 @@ def run_command(host: str, port: int, threads: int, connection_limit: int) -> No
     """Serve the hub with waitress (and, when peer hubs are registered, forward 跨域办 cases to them)."""
     limit_malloc_arenas()  # before waitress's threads (sync/malloc_arenas.py)
     app = _app()
+    try:  # shared with this node's other workers, held for the process's life; rotate-key takes it alone
+        app.extensions["worker_lock"] = hold_lock(Path(app.instance_path) / WORKER_LOCK, shared=True)
+    except LockHeld:
+        _fail(f"县级平台未能启动：本机正在更换密钥（{PROG} rotate-key），请等它完成后再启动。没有做任何改动。")
     try:  # bound before the peer rounds start: a hub that cannot listen forwards nothing either
         server = create_server(app, host=host, port=port, threads=threads, connection_limit=connection_limit,
                                backlog=2048, ident="hub")
@@ -474,6 +480,12 @@ def rotate_key_command() -> None:
     anything is re-sealed, so an interrupted run leaves every record readable; run it again.
     """
     app = _app()
+    try:  # held to the end: a worker started meanwhile waits for the rotation, not the other way round
+        lock = hold_lock(Path(app.instance_path) / WORKER_LOCK)
+    except LockHeld:  # a worker keeps the old ring in memory and would seal new records with a key this
+        # command deletes; a second rotation would retire the first one's new key: unreadable either way
+        _fail(f"本机的县级平台工作进程仍在运行，或另一个 {PROG} rotate-key 正在运行（{app.instance_path}）："
+              "请先停止县级平台的所有工作进程，等另一个更换密钥完成，再执行本命令。没有做任何改动。")
     old = app.extensions["hub_key_ring"]
     ring = old.rotated()
     save_key_ring(ring)  # old keys kept: every record stays readable while the walk runs
@@ -498,3 +510,4 @@ def rotate_key_command() -> None:
                f"预约 {changed['appointments']} 个，上门服务 {changed['visits']} 次，附件 {changed['files']} 个。")
     click.echo(f"请备份新的密钥文件 {retired.path}（旧备份已无法打开新数据），然后启动县级平台的各工作进程"
                "（本命令须在它们全部停止时运行：仍在运行的进程用的是已删除的旧密钥）。")
+    lock.close()

@@ -6,16 +6,19 @@ import json
 import os
 import re
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from demo.loopback import local_postgres_dsn, throwaway_schema
+from bench.common import REPO_ROOT, spawn, stop
+from demo.loopback import free_port, local_postgres_dsn, throwaway_schema, wait_for_port
 from sync import protocol
 from sync.hub import create_app
-from sync.hub.cli import cli
+from sync.hub.cli import WORKER_LOCK, cli
 from sync.hub.database import open_database, runner
 from sync.hub.extensions import db
 from sync.hub.keyring import MissingKeyFile, create_key_file
@@ -24,6 +27,7 @@ from sync.hub.models.access_log import HubAccessLog
 from sync.hub.models.users import HubUser
 from sync.hub.services import attachments, personal, stations
 from sync.hub.services.errors import ValidationError
+from sync.instance_lock import hold_lock
 from tests.fixtures.config import hub_test_config
 from tests.fixtures.hub import SignedStation, case_snapshot
 
@@ -363,6 +367,31 @@ def test_rotate_key_reseals_everything_and_every_record_still_opens(hub_env, mak
         assert [ring.unseal(kept.name_stored), ring.unseal(kept.address_stored)] == ["赵桂英", "东关村三组12号"]
     again = SignedStation(fresh, "ST01", secret)  # the station's signed requests still verify
     assert again.results([make_event(case_id=events[0]["case_id"], seq=2, kind="case.note")])[0]["status"] == "accepted"
+
+
+@pytest.mark.parametrize("hub_env", ["sqlite"], indirect=True)
+def test_rotate_key_waits_for_this_hubs_workers_and_they_for_it(hub_env):
+    """A worker holds the old key in memory: rotating under it would leave what it seals next unreadable."""
+    create_app()  # the hub, as `init` leaves it
+    key_file = hub_env / "hub.key"
+    before = key_file.read_bytes()
+    port = free_port()
+    worker = spawn(["-m", "sync.hub", "run", "--port", str(port)])
+    try:
+        wait_for_port(port, timeout=60, proc=worker)
+        refused = CliRunner().invoke(cli, ["rotate-key"])
+        assert refused.exit_code == 1
+        assert "工作进程仍在运行" in refused.output and "没有做任何改动" in refused.output
+        assert key_file.read_bytes() == before  # no new key made, nothing sealed again
+    finally:
+        stop(worker)
+    with hold_lock(hub_env / WORKER_LOCK):  # a rotation under way: a worker started now does not serve
+        late = subprocess.run([sys.executable, "-m", "sync.hub", "run", "--port", str(free_port())],
+                              capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
+    assert late.returncode == 1 and "正在更换密钥" in late.stderr, late.stderr[-2000:]
+    rotated = CliRunner().invoke(cli, ["rotate-key"])  # the worker stopped: the rotation runs
+    assert rotated.exit_code == 0, rotated.output
+    assert key_file.read_bytes() != before
 
 
 NOTE = "已电话联系申请人之子13911113333，其身份证110105199001010033，下周补交"
