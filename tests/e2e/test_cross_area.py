@@ -222,9 +222,12 @@ def test_cross_area_cases_go_to_the_handling_county_and_its_decisions_come_back(
         # the village's timeline names the person at the handling county who decided, not their login
         actors = {e.actor for e in TimelineEntry.select().where(TimelineEntry.case == cross[0])}
         assert {a for a in actors if a.startswith("县级平台")} == {"县级平台 邻县县级平台·王五"}, actors
-    # the resident's page answers from either county
-    assert "办结" in hub.app.test_client().get(f"/q/{code}").get_data(as_text=True)
-    assert "办结" in requests.get(f"http://127.0.0.1:{hub_b.port}/q/{code}", timeout=30).text
+    # the resident's page answers from either county with B's result; county A's names B as the handling county
+    done = "当前：<strong>已办结</strong>"
+    at_a = hub.app.test_client().get(f"/q/{code}").get_data(as_text=True)
+    assert done in at_a and "办理结果：<strong>准予</strong>" in at_a and "由示范市邻县民政局受理、办结" in at_a
+    at_b = requests.get(f"http://127.0.0.1:{hub_b.port}/q/{code}", timeout=30).text
+    assert done in at_b and "办理结果：<strong>准予</strong>" in at_b
 
 
 def test_the_receipt_says_where_the_case_is_handled(linked, hub, agent):

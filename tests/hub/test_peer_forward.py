@@ -622,3 +622,32 @@ def test_hub_bs_batch_pages_name_the_village_that_packed_a_forwarded_batch_and_c
     assert "（甲村便民服务站，" in where_now[:where_now.index("</p>")]
     listed = approver.get("/transfers/").get_data(as_text=True)
     assert "<td>甲村便民服务站（经示范县县级平台转来）</td>" in listed
+
+
+# —— the resident's progress page at the receiving county ——————————————————————————————————————————————
+
+
+def test_the_receiving_countys_progress_page_names_the_county_that_handles_her_case(
+        hub_app, station_a, make_event, peer_b):
+    """Her receipt says 邻县民政局 handles the case; county A's page said 等待县级部门受理 and 县级部门已受理,
+    so a resident who asked at this county's departments was sent to the wrong office. The county's own
+    case keeps its words; B's decisions, once taken here, are named as B's."""
+    hub_app.config["AREA_CODE"] = "141081"
+    case_id = cross_area_case(station_a, make_event)
+    own = make_event(payload=case_snapshot(query_code="K7P20X1M", handling_area="141081"))
+    assert station_a.results([own])[0]["status"] == protocol.STATUS_ACCEPTED
+    with hub_app.app_context():
+        from sync.hub.models import HubCase
+
+        code = HubCase.get(HubCase.case_id == case_id).query_code
+    client = hub_app.test_client()
+    page = client.get(f"/q/{code}").get_data(as_text=True)
+    assert "当前：<strong>等待邻县民政局受理</strong>" in page and "材料已送邻县民政局" in page
+    assert "本件为跨域办：由邻县民政局受理、办结；在甲村便民服务站收件" in page
+    ours = client.get("/q/K7P20X1M").get_data(as_text=True)
+    assert "当前：<strong>等待县级部门受理</strong>" in ours and "跨域办" not in ours
+    forward_round(hub_app, peer_b)
+    peer_b.changes = [_decision_change(7, case_id, "accepted")]
+    assert forward_round(hub_app, peer_b).decisions_applied == 1
+    page = client.get(f"/q/{code}").get_data(as_text=True)
+    assert "邻县民政局已受理" in page and "县级部门已受理" not in page.replace("邻县民政局已受理", "")

@@ -15,11 +15,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
+
 from rules import query_codes
 from rules.labels import PICKUP_METHODS, RESULTS
 from rules.privacy import mask_name, mask_numbers_in
 from sync.hub.china_time import CHINA_TZ, china_today, to_china
-from sync.hub.models import Decision, HubCase, Station
+from sync.hub.models import Decision, HubCase, Peer, Station
 from sync.hub.services import personal, stations, workdays
 
 NOT_FOUND = "未找到该查询码，请核对回执上的查询码。"
@@ -53,6 +55,8 @@ class Progress:
     certificate_no: str = ""
     collect: str = ""
     case_id: str = ""  # which case a rating on the page is for (the code may open a bundle)
+    handled_by: str = ""  # 跨域办, on the receiving county's page: the county that takes and decides it
+    dept: str = "县级部门"  # who she waits for: this county's departments, or the handling county
 
 
 def _when(value: Any) -> tuple[str, dt.datetime | None]:
@@ -99,6 +103,24 @@ def station_phone(station: Station) -> str:
     return phone if stations.PHONE.match(phone) else ""
 
 
+def handled_elsewhere(case: HubCase, station: Station, snapshot: dict[str, Any]) -> str:
+    """The county that takes and decides a 跨域办 case this county received, as the resident knows it.
+
+    On the receiving county's page "等待县级部门受理" read as this county's departments, so a
+    resident who asked here was sent to the wrong office; the handling county names itself on its
+    own page (the case came from a peer), so only the receiving county says it. The catalog's name
+    for the handling office first (what her receipt says), then the linked peer's, then the code.
+    """
+    own = str(current_app.config.get("AREA_CODE") or "")
+    if not case.handling_area or station.is_peer or case.handling_area == own:
+        return ""
+    named = str(snapshot.get("handling_area_name") or "")
+    if named:
+        return named
+    peer = Peer.get_or_none(Peer.area_code == case.handling_area)
+    return peer.name if peer is not None else f"办理地（{case.handling_area}）"
+
+
 def _collect(snapshot: dict[str, Any], station_name: str) -> str:
     method = snapshot.get("pickup_method")
     if method == "post":
@@ -118,6 +140,8 @@ def progress(case: HubCase, station: Station) -> Progress:
         station_phone=station_phone(station),
         status_word="", case_id=case.case_id,
     )
+    view.handled_by = handled_elsewhere(case, station, snapshot)
+    view.dept = view.handled_by or view.dept
     timed: list[tuple[dt.datetime | None, int, Step]] = []
     received_text, received = _when(case.received_at)
     if case.status == "not_collected":
@@ -129,7 +153,7 @@ def progress(case: HubCase, station: Station) -> Progress:
     for decision in decisions:
         text, at = _when(decision.decided_at)
         if decision.kind == "accepted":
-            step = Step("县级部门已受理", text, (f"办件编号：{decision.hub_case_no}",) if decision.hub_case_no else ())
+            step = Step(f"{view.dept}已受理", text, (f"办件编号：{decision.hub_case_no}",) if decision.hub_case_no else ())
         elif decision.kind == "supplement":
             names = "、".join(str(i.get("name") or "") for i in decision.supplement_items or [] if isinstance(i, dict))
             # what was asked, in the past: "需补正" under it read as still owed after the station sent it
@@ -170,9 +194,9 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
     pending = [m for m in snapshot.get("materials") or []
                if isinstance(m, dict) and m.get("status") in ("missing", "deferred")]
     if status == "submitted":
-        view.status_word = "等待县级部门受理"
-        view.now_title = ("材料已送县级部门，请耐心等待受理，暂不需要您做什么。" if not pending else
-                          f"材料已送县级部门，等待受理；下面的材料还请按期补交到{view.station_name}：")
+        view.status_word = f"等待{view.dept}受理"
+        view.now_title = (f"材料已送{view.dept}，请耐心等待受理，暂不需要您做什么。" if not pending else
+                          f"材料已送{view.dept}，等待受理；下面的材料还请按期补交到{view.station_name}：")
     elif status == "not_collected":
         view.status_word = "未收件"
         view.now_title = "请按服务站给您的一次性告知书准备好材料，再到服务站办理。"
@@ -180,7 +204,7 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
         view.status_word = "需要补正"
         if case.supplied_at:  # the station sent what was asked: nothing more to bring for it (as the station's /q)
             view.status_word = "补正材料已交，等待审核"
-            view.now_title = f"补正材料已交到{view.station_name}，等待县级部门审核，无需再跑。"  # when: the steps
+            view.now_title = f"补正材料已交到{view.station_name}，等待{view.dept}审核，无需再跑。"  # when: the steps
         else:
             view.now_title = f"请把下面的材料交到{view.station_name}："
             if last is not None and last.kind == "supplement":
@@ -192,10 +216,10 @@ def _now(view: Progress, case: HubCase, snapshot: dict[str, Any], decisions: lis
         received = case.received_time or case.created_at
         if case.committed_due:
             view.now_title = (f"正在办理，承诺 {_day(case.committed_due)} 前办结。"
-                              f"{_provisional(received, case.committed_due, case.dues_counted_on)}{_past(case.committed_due)}")
+                              f"{_provisional(received, case.committed_due, case.dues_counted_on)}{_past(case.committed_due, view.dept)}")
         elif case.statutory_due:  # no promise was made: the law's limit, not a 承诺
             view.now_title = (f"正在办理，依法应于 {_day(case.statutory_due)} 前办结。"
-                              f"{_provisional(received, case.statutory_due, case.dues_counted_on)}{_past(case.statutory_due)}")
+                              f"{_provisional(received, case.statutory_due, case.dues_counted_on)}{_past(case.statutory_due, view.dept)}")
         else:
             view.now_title = "正在办理，请耐心等待。"
     elif status == "withdrawn":
@@ -230,14 +254,14 @@ def _provisional(received: dt.datetime | None, due: dt.date, counted_on: dt.date
     return f"（这个日期是按周一至周五推算的，{due.year}年节假日安排公布后可能顺延。）"
 
 
-def _past(due: dt.date) -> str:
+def _past(due: dt.date, dept: str = "县级部门") -> str:
     """For a case still being handled after the day it was to be done: say so, and whom to ask.
 
     "承诺 11月26日 前办结" read on 12月2日 left the resident to work out that it was late and what to do.
     """
     if due >= china_today():
         return ""
-    return "这个日期已经过了，县级部门仍在办理。如需催问，请联系服务站。"
+    return f"这个日期已经过了，{dept}仍在办理。如需催问，请联系服务站。"
 
 
 def _owed_by(due: Any) -> str:
