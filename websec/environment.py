@@ -11,7 +11,8 @@ import errno
 import importlib
 import json
 import os
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -228,6 +229,44 @@ class SettingUnusable(SettingInvalid):
     def __init__(self, where: str, shown: str, why: str, remedy: str) -> None:
         self.message = f"{where}的值“{shown}”不可用：{why.rstrip('。')}。{remedy}"
         Exception.__init__(self, self.message)
+
+
+#: Flask's own switches for development and the test suite; Flask reads DEBUG from FLASK_DEBUG itself.
+DEVELOPMENT_SWITCHES = ("DEBUG", "TESTING")
+
+
+def _assigned_in_file(folder: str, name: str) -> bool:
+    """Whether the instance folder's config.py has a line ``NAME = …`` (it overrides FLASK_DEBUG)."""
+    try:
+        with open(os.path.join(folder, "config.py"), encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except OSError:
+        return False
+    return re.search(rf"^\s*{name}\s*=", text, re.MULTILINE) is not None
+
+
+def check_serving(config: MutableMapping[str, Any], folder: str, environ: Mapping[str, str] | None = None) -> None:
+    """Refuse (:class:`SettingUnusable`) to serve with Flask's DEBUG or TESTING on, named with where it came from.
+
+    ``run`` serves with waitress, which never shows the Werkzeug debugger; what these switches did
+    there was take the hub's error pages away: an unexpected error answered waitress's bare English
+    "Internal Server Error", without the safety headers. Only ``run`` asks; the other commands
+    serve nothing.
+    """
+    environ = os.environ if environ is None else environ
+    for name in DEVELOPMENT_SWITCHES:
+        value = config.get(name)
+        if yes_or_no(value if value is not None else False) is False:
+            config[name] = False  # "false" written as text: Flask would take the non-empty text for on
+            continue
+        why = f"正式运行（run）时不能打开 Flask 的{'调试' if name == 'DEBUG' else '测试'}模式（{name}），它只用于开发和自动测试"
+        if _assigned_in_file(folder, name):
+            raise SettingUnusable(f"设置文件 {os.path.join(folder, 'config.py')} 中 {name} ", str(value), why,
+                                  f"请删去该文件中的这一行（或改为 {name} = False）后再执行。")
+        if name == "DEBUG" and "FLASK_DEBUG" in environ:
+            raise SettingUnusable("环境变量 FLASK_DEBUG ", environ["FLASK_DEBUG"], why,
+                                  "请删去这个环境变量（或设为 0）后再执行。")
+        raise SettingUnusable(f"设置 {name} ", str(value), why, f"请把 {name} 改为 False 后再执行。")
 
 
 def factory_problem(value: Any) -> str | None:

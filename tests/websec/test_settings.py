@@ -41,3 +41,105 @@ def test_a_word_that_is_neither_does_not_force_secure_cookies():
     does not take it for yes."""
     cookies = _cookie_app("maybe").test_client().get("/font").headers.getlist("Set-Cookie")
     assert cookies and all("Secure" not in c for c in cookies)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """None of the developer's variables for either app, nor Flask's FLASK_DEBUG."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("STATION_", "HUB_")) or name in ("FLASK_DEBUG", "DATABASE_URL", "SECRET_KEY"):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+@pytest.fixture
+def station_run(clean_env, tmp_path):  # noqa: ANN001, ANN201
+    """`python -m station run` on a station made by `init`, serving nothing: (result, apps it would serve)."""
+    from click.testing import CliRunner
+
+    from station.cli import cli
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--instance", str(tmp_path), "init"]).exit_code == 0
+    served: list[Flask] = []
+    clean_env.setattr("station.cli.serve", lambda app, *args, **kwargs: served.append(app))
+    return lambda: (runner.invoke(cli, ["--instance", str(tmp_path), "run"]), served)
+
+
+@pytest.mark.parametrize(("line", "name", "shown", "mode"), [
+    ("DEBUG = True", "DEBUG", "True", "调试"), ("TESTING = 1", "TESTING", "1", "测试"),
+    ('DEBUG = "maybe"', "DEBUG", "maybe", "调试"),
+])
+def test_station_run_refuses_debug_or_testing_from_the_settings_file(station_run, tmp_path, line, name, shown,
+                                                                      mode):
+    """DEBUG or TESTING left in config.py from trying something out served the village all the same."""
+    (tmp_path / "config.py").write_text(line + "\n", encoding="utf-8")
+    result, served = station_run()
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.strip() == (
+        f"设置文件 {tmp_path / 'config.py'} 中 {name} 的值“{shown}”不可用：正式运行（run）时不能打开 Flask 的"
+        f"{mode}模式（{name}），它只用于开发和自动测试。请删去该文件中的这一行（或改为 {name} = False）后再执行。")
+    assert served == []
+
+
+def test_station_run_refuses_flask_debug_from_the_environment(station_run, clean_env):
+    clean_env.setenv("FLASK_DEBUG", "1")
+    result, served = station_run()
+    assert result.exit_code == 1 and served == [], result.output
+    assert result.stderr.strip() == ("环境变量 FLASK_DEBUG 的值“1”不可用：正式运行（run）时不能打开 Flask 的调试模式（DEBUG），"
+                                     "它只用于开发和自动测试。请删去这个环境变量（或设为 0）后再执行。")
+    clean_env.setenv("FLASK_DEBUG", "0")
+    result, served = station_run()
+    assert result.exit_code == 0 and len(served) == 1 and served[0].debug is False, result.output
+
+
+def test_station_run_serves_with_debug_written_off_as_text(station_run, tmp_path):
+    """DEBUG = "false" in config.py: Flask takes any non-empty text for on."""
+    (tmp_path / "config.py").write_text('DEBUG = "false"\n', encoding="utf-8")
+    result, served = station_run()
+    assert result.exit_code == 0 and len(served) == 1, result.output
+    assert served[0].debug is False
+
+
+def test_hub_run_refuses_debug_or_testing_and_serves_once_they_are_off(clean_env, tmp_path):
+    """The hub's clerk pages answered an unexpected error with waitress's bare English page, without the
+    safety headers, while DEBUG (or FLASK_DEBUG) or TESTING was on."""
+    from click.testing import CliRunner
+
+    from sync.hub.cli import cli
+    from sync.hub.extensions import db
+
+    clean_env.setenv("HUB_INSTANCE_PATH", str(tmp_path))
+    runner = CliRunner()
+    served: list[Flask] = []
+
+    class Server:
+        def run(self) -> None:
+            pass
+
+    def create_server(app: Flask, **_kwargs: object) -> Server:
+        served.append(app)
+        return Server()
+
+    clean_env.setattr("sync.hub.cli.create_server", create_server)
+    try:
+        assert runner.invoke(cli, ["init"]).exit_code == 0
+        (tmp_path / "config.py").write_text("TESTING = True\n", encoding="utf-8")
+        result = runner.invoke(cli, ["run"])
+        assert result.exit_code == 1 and served == [], result.output
+        assert result.stderr.startswith(f"设置文件 {tmp_path / 'config.py'} 中 TESTING 的值“True”不可用："
+                                        "正式运行（run）时不能打开 Flask 的测试模式（TESTING）")
+        (tmp_path / "config.py").write_text("TESTING = False\n", encoding="utf-8")
+        clean_env.setenv("FLASK_DEBUG", "true")
+        result = runner.invoke(cli, ["run"])
+        assert result.exit_code == 1 and served == [], result.output
+        assert result.stderr.startswith("环境变量 FLASK_DEBUG 的值“true”不可用：")
+        clean_env.delenv("FLASK_DEBUG")
+        result = runner.invoke(cli, ["run"])
+        assert result.exit_code == 0 and len(served) == 1, result.output
+        assert not served[0].debug and not served[0].testing
+    finally:
+        if db.obj is not None and not db.is_closed():
+            db.close()
