@@ -285,6 +285,18 @@ def factory_problem(value: Any) -> str | None:
     return None if callable(factory) else f"模块 {module_name} 中没有 {attr}"
 
 
+def same_site_problem(value: Any) -> str | None:
+    """Why ``SESSION_COOKIE_SAMESITE`` cannot work, else None (SESSION_COOKIE_SAMESITE=abc, or None).
+
+    Werkzeug raises ValueError for any other word when it sets a cookie: every page, the login
+    page first, answered 500. ``None`` drops the cookie on a plain http:// address in today's
+    browsers (nobody could log in) and sends it with other sites' requests.
+    """
+    if isinstance(value, str) and value.title() in ("Lax", "Strict"):
+        return None
+    return "应为 Lax 或 Strict（默认 Lax；写成其他的值时，每个页面都会出错或无法登录）"
+
+
 def check_texts(config: dict[str, Any], problems: Mapping[str, Callable[[Any], str | None]], config_class: type,
                 prefix: str, folder: str, environ: Mapping[str, str] | None = None) -> None:
     """Refuse (:class:`SettingUnusable`) the first text setting whose check names a problem."""

@@ -143,3 +143,46 @@ def test_hub_run_refuses_debug_or_testing_and_serves_once_they_are_off(clean_env
     finally:
         if db.obj is not None and not db.is_closed():
             db.close()
+
+
+@pytest.mark.parametrize("value", ["abc", "None", "宽松"])
+def test_a_same_site_word_that_cannot_work_is_refused_before_the_station_is_made(clean_env, tmp_path, value):
+    """STATION_SESSION_COOKIE_SAMESITE=abc started the station, then every page (the login page
+    first) answered 500: werkzeug refuses the word each time it sets a cookie."""
+    from click.testing import CliRunner
+
+    from station.cli import cli
+
+    clean_env.setenv("STATION_SESSION_COOKIE_SAMESITE", value)
+    result = CliRunner().invoke(cli, ["--instance", str(tmp_path / "station"), "init"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.strip() == (f"环境变量 STATION_SESSION_COOKIE_SAMESITE 的值“{value}”不可用：应为 Lax 或 Strict"
+                                     "（默认 Lax；写成其他的值时，每个页面都会出错或无法登录）。请改正或删去这个环境变量后再执行。")
+    assert not (tmp_path / "station" / "station.sqlite3").exists()
+
+
+def test_same_site_written_in_either_case_is_taken_and_the_login_page_answers(clean_env, tmp_path):
+    from click.testing import CliRunner
+
+    from station import create_app
+    from station.cli import cli
+
+    clean_env.setenv("STATION_SESSION_COOKIE_SAMESITE", "strict")
+    assert CliRunner().invoke(cli, ["--instance", str(tmp_path), "init"]).exit_code == 0
+    page = create_app(instance_path=str(tmp_path)).test_client().get("/login")
+    assert page.status_code == 200
+    assert any("SameSite=Strict" in c for c in page.headers.getlist("Set-Cookie"))
+
+
+def test_same_site_none_in_the_hub_settings_file_is_named_with_the_file(clean_env, tmp_path):
+    from click.testing import CliRunner
+
+    from sync.hub.cli import cli
+
+    clean_env.setenv("HUB_INSTANCE_PATH", str(tmp_path))
+    (tmp_path / "config.py").write_text("SESSION_COOKIE_SAMESITE = None\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["init"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.startswith(f"设置文件 {tmp_path / 'config.py'} 中 SESSION_COOKIE_SAMESITE 的值“None”不可用："
+                                    "应为 Lax 或 Strict")
+    assert not (tmp_path / "hub.sqlite3").exists()
