@@ -56,7 +56,12 @@ class SettingInvalid(Exception):
     """
 
     def __init__(self, variable: str, raw: str, kind: str, default: Any) -> None:
-        shown = json.dumps(default) if isinstance(default, bool) else default
+        if isinstance(default, bool):
+            shown: Any = json.dumps(default)
+        elif isinstance(default, Mapping | tuple | list):  # as it would be written: JSON, not Python's repr
+            shown = json.dumps(dict(default) if isinstance(default, Mapping) else list(default), ensure_ascii=False)
+        else:
+            shown = default
         self.message = (f"环境变量 {variable} 的值“{raw}”不是{kind}（默认值 {shown}）。"
                         f"请改正或删去这个环境变量后再执行。")
         super().__init__(self.message)
@@ -104,8 +109,19 @@ def check_booleans(config: dict[str, Any], config_class: type, prefix: str, fold
 
 
 def _check_kind(variable: str, raw: str, default: Any, value: Any) -> None:
-    """Whole numbers must be whole numbers, numbers numbers (yes-or-no settings: yes_or_no)."""
-    if isinstance(default, int):
+    """Whole numbers must be whole numbers, numbers numbers, lists and tables JSON ones (yes-or-no settings:
+    yes_or_no).
+
+    A table written as text that is not JSON (HUB_LICENCE_ISSUING_ITEMS with a quote lost to the shell)
+    was kept as that text, and the hub failed on it at the first approved 办结 of any item.
+    """
+    if isinstance(default, Mapping):
+        if not isinstance(value, dict):
+            raise SettingInvalid(variable, raw, '以 JSON 写的对照表（形如 {"键": 值}）', default)
+    elif isinstance(default, tuple | list):
+        if not isinstance(value, list):
+            raise SettingInvalid(variable, raw, '以 JSON 写的列表（形如 ["甲", "乙"]）', default)
+    elif isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int):
             raise SettingInvalid(variable, raw, "整数", default)
     elif isinstance(default, float):

@@ -186,3 +186,35 @@ def test_same_site_none_in_the_hub_settings_file_is_named_with_the_file(clean_en
     assert result.stderr.startswith(f"设置文件 {tmp_path / 'config.py'} 中 SESSION_COOKIE_SAMESITE 的值“None”不可用："
                                     "应为 Lax 或 Strict")
     assert not (tmp_path / "hub.sqlite3").exists()
+
+
+def test_a_licence_table_that_is_not_json_is_refused_before_the_hub_is_made(clean_env, tmp_path):
+    """HUB_LICENCE_ISSUING_ITEMS with its quotes lost to the shell was kept as text: the hub started,
+    and every clerk's 办结 then answered 500 ('str' object has no attribute 'get')."""
+    from click.testing import CliRunner
+
+    from sync.hub.cli import cli
+
+    clean_env.setenv("HUB_INSTANCE_PATH", str(tmp_path))
+    clean_env.setenv("HUB_LICENCE_ISSUING_ITEMS", "{000116001000: {kind: 残疾人证}}")
+    result = CliRunner().invoke(cli, ["init"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.startswith("环境变量 HUB_LICENCE_ISSUING_ITEMS 的值“{000116001000: {kind: 残疾人证}}”"
+                                    '不是以 JSON 写的对照表（形如 {"键": 值}）（默认值 {"000116001000": {"kind": "残疾人证"')
+    assert not (tmp_path / "hub.sqlite3").exists()
+
+
+@pytest.mark.parametrize(("raw", "taken"), [
+    ('["image/jpeg"]', ["image/jpeg"]), ("image/jpeg", None), ('"image/jpeg"', None), ("{}", None),
+])
+def test_a_list_setting_is_taken_only_as_a_json_list(raw, taken):
+    """A list setting given as plain text was kept as text, where `x in setting` is a substring test."""
+    from station.config import Config, from_environment
+    from websec.environment import SettingInvalid
+
+    if taken is None:
+        with pytest.raises(SettingInvalid, match='不是以 JSON 写的列表'):
+            from_environment(Config, {"STATION_ALLOWED_ATTACHMENT_TYPES": raw})
+    else:
+        assert from_environment(Config, {"STATION_ALLOWED_ATTACHMENT_TYPES": raw}) == {
+            "ALLOWED_ATTACHMENT_TYPES": taken}
