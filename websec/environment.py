@@ -349,6 +349,8 @@ def cannot_make(exc: OSError, settings: str) -> str:
     """
     if exc.errno in (errno.ENOENT, errno.ENOTDIR):
         why = "所在的盘或上级文件夹不存在（U盘或移动硬盘未插好？盘符或路径写错？）"
+    elif exc.errno == errno.EISDIR:  # KEY_FILE or DATABASE naming a folder: was the system's English words
+        why = "是一个文件夹，不能用作文件（KEY_FILE、DATABASE 等设置应写到文件名）"
     elif exc.errno == errno.ENOSPC:
         why = "空间已满"
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):

@@ -218,3 +218,18 @@ def test_a_list_setting_is_taken_only_as_a_json_list(raw, taken):
     else:
         assert from_environment(Config, {"STATION_ALLOWED_ATTACHMENT_TYPES": raw}) == {
             "ALLOWED_ATTACHMENT_TYPES": taken}
+
+
+def test_a_key_file_setting_naming_a_folder_is_said_in_chinese(clean_env, tmp_path):
+    """STATION_KEY_FILE set to a folder: the message ended in the system's English（Is a directory）."""
+    from click.testing import CliRunner
+
+    from station.cli import cli
+
+    (tmp_path / "keys").mkdir()
+    clean_env.setenv("STATION_KEY_FILE", str(tmp_path / "keys"))
+    result = CliRunner().invoke(cli, ["--instance", str(tmp_path / "station"), "init"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.startswith(f"未能执行：无法建立或写入 {tmp_path / 'keys'}：是一个文件夹，不能用作文件"
+                                    "（KEY_FILE、DATABASE 等设置应写到文件名）。")
+    assert "Is a directory" not in result.stderr
