@@ -45,7 +45,7 @@ from sync.transport import HubClient, HubLink
 from sync.usb_bundle import BundleError
 from websec.audit import cli_actor
 from websec.command_line import ChineseGroup
-from websec.environment import SettingInvalid, cannot_make, not_a_folder
+from websec.environment import SettingInvalid, cannot_make, check_serving, not_a_folder
 from websec.sealing import SealingError
 from websec.urls import web_url_problem
 
@@ -184,6 +184,10 @@ def create_user_command(username: str, name: str, role: str, password: str | Non
 def run_command(host: str, port: int) -> None:
     """Serve the station with waitress."""
     app = _app()  # refuses a folder without the station (refuse_a_missing_station)
+    try:  # DEBUG or TESTING left on from development (websec.environment.check_serving)
+        check_serving(app.config, app.instance_path)
+    except SettingInvalid as exc:
+        _fail(exc.message)
     try:
         serve(app, host, port, listening=lambda: click.echo(f"便民服务站已启动：http://{host}:{port}/"))
     except (AlreadyRunning, PortUnavailable) as exc:

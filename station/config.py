@@ -21,6 +21,7 @@ from websec.environment import (
     defined_settings,
     factory_problem,
     read_settings_file,
+    same_site_problem,
 )
 
 ENV_PREFIX = "STATION_"
@@ -100,7 +101,7 @@ SETTING_RANGES: dict[str, Allowed] = {
 
 #: Text settings that must work, checked with the numbers: a sender that does not import was a 500
 #: on the notify page the first time an agent sent an SMS.
-SETTING_CHECKS = {"SMS_SENDER": factory_problem}
+SETTING_CHECKS = {"SMS_SENDER": factory_problem, "SESSION_COOKIE_SAMESITE": same_site_problem}
 
 
 class TestConfig(Config):

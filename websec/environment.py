@@ -11,7 +11,8 @@ import errno
 import importlib
 import json
 import os
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +56,12 @@ class SettingInvalid(Exception):
     """
 
     def __init__(self, variable: str, raw: str, kind: str, default: Any) -> None:
-        shown = json.dumps(default) if isinstance(default, bool) else default
+        if isinstance(default, bool):
+            shown: Any = json.dumps(default)
+        elif isinstance(default, Mapping | tuple | list):  # as it would be written: JSON, not Python's repr
+            shown = json.dumps(dict(default) if isinstance(default, Mapping) else list(default), ensure_ascii=False)
+        else:
+            shown = default
         self.message = (f"环境变量 {variable} 的值“{raw}”不是{kind}（默认值 {shown}）。"
                         f"请改正或删去这个环境变量后再执行。")
         super().__init__(self.message)
@@ -103,8 +109,19 @@ def check_booleans(config: dict[str, Any], config_class: type, prefix: str, fold
 
 
 def _check_kind(variable: str, raw: str, default: Any, value: Any) -> None:
-    """Whole numbers must be whole numbers, numbers numbers (yes-or-no settings: yes_or_no)."""
-    if isinstance(default, int):
+    """Whole numbers must be whole numbers, numbers numbers, lists and tables JSON ones (yes-or-no settings:
+    yes_or_no).
+
+    A table written as text that is not JSON (HUB_LICENCE_ISSUING_ITEMS with a quote lost to the shell)
+    was kept as that text, and the hub failed on it at the first approved 办结 of any item.
+    """
+    if isinstance(default, Mapping):
+        if not isinstance(value, dict):
+            raise SettingInvalid(variable, raw, '以 JSON 写的对照表（形如 {"键": 值}）', default)
+    elif isinstance(default, tuple | list):
+        if not isinstance(value, list):
+            raise SettingInvalid(variable, raw, '以 JSON 写的列表（形如 ["甲", "乙"]）', default)
+    elif isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int):
             raise SettingInvalid(variable, raw, "整数", default)
     elif isinstance(default, float):
@@ -230,6 +247,44 @@ class SettingUnusable(SettingInvalid):
         Exception.__init__(self, self.message)
 
 
+#: Flask's own switches for development and the test suite; Flask reads DEBUG from FLASK_DEBUG itself.
+DEVELOPMENT_SWITCHES = ("DEBUG", "TESTING")
+
+
+def _assigned_in_file(folder: str, name: str) -> bool:
+    """Whether the instance folder's config.py has a line ``NAME = …`` (it overrides FLASK_DEBUG)."""
+    try:
+        with open(os.path.join(folder, "config.py"), encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except OSError:
+        return False
+    return re.search(rf"^\s*{name}\s*=", text, re.MULTILINE) is not None
+
+
+def check_serving(config: MutableMapping[str, Any], folder: str, environ: Mapping[str, str] | None = None) -> None:
+    """Refuse (:class:`SettingUnusable`) to serve with Flask's DEBUG or TESTING on, named with where it came from.
+
+    ``run`` serves with waitress, which never shows the Werkzeug debugger; what these switches did
+    there was take the hub's error pages away: an unexpected error answered waitress's bare English
+    "Internal Server Error", without the safety headers. Only ``run`` asks; the other commands
+    serve nothing.
+    """
+    environ = os.environ if environ is None else environ
+    for name in DEVELOPMENT_SWITCHES:
+        value = config.get(name)
+        if yes_or_no(value if value is not None else False) is False:
+            config[name] = False  # "false" written as text: Flask would take the non-empty text for on
+            continue
+        why = f"正式运行（run）时不能打开 Flask 的{'调试' if name == 'DEBUG' else '测试'}模式（{name}），它只用于开发和自动测试"
+        if _assigned_in_file(folder, name):
+            raise SettingUnusable(f"设置文件 {os.path.join(folder, 'config.py')} 中 {name} ", str(value), why,
+                                  f"请删去该文件中的这一行（或改为 {name} = False）后再执行。")
+        if name == "DEBUG" and "FLASK_DEBUG" in environ:
+            raise SettingUnusable("环境变量 FLASK_DEBUG ", environ["FLASK_DEBUG"], why,
+                                  "请删去这个环境变量（或设为 0）后再执行。")
+        raise SettingUnusable(f"设置 {name} ", str(value), why, f"请把 {name} 改为 False 后再执行。")
+
+
 def factory_problem(value: Any) -> str | None:
     """Why ``module:factory`` names nothing callable, else None (SMS_SENDER, HUB_PLATFORM).
 
@@ -244,6 +299,18 @@ def factory_problem(value: Any) -> str | None:
     except Exception as exc:  # noqa: BLE001 - any failure to import is the operator's path to fix
         return f"无法导入模块 {module_name}（{type(exc).__name__}: {exc}）"
     return None if callable(factory) else f"模块 {module_name} 中没有 {attr}"
+
+
+def same_site_problem(value: Any) -> str | None:
+    """Why ``SESSION_COOKIE_SAMESITE`` cannot work, else None (SESSION_COOKIE_SAMESITE=abc, or None).
+
+    Werkzeug raises ValueError for any other word when it sets a cookie: every page, the login
+    page first, answered 500. ``None`` drops the cookie on a plain http:// address in today's
+    browsers (nobody could log in) and sends it with other sites' requests.
+    """
+    if isinstance(value, str) and value.title() in ("Lax", "Strict"):
+        return None
+    return "应为 Lax 或 Strict（默认 Lax；写成其他的值时，每个页面都会出错或无法登录）"
 
 
 def check_texts(config: dict[str, Any], problems: Mapping[str, Callable[[Any], str | None]], config_class: type,
@@ -282,6 +349,8 @@ def cannot_make(exc: OSError, settings: str) -> str:
     """
     if exc.errno in (errno.ENOENT, errno.ENOTDIR):
         why = "所在的盘或上级文件夹不存在（U盘或移动硬盘未插好？盘符或路径写错？）"
+    elif exc.errno == errno.EISDIR:  # KEY_FILE or DATABASE naming a folder: was the system's English words
+        why = "是一个文件夹，不能用作文件（KEY_FILE、DATABASE 等设置应写到文件名）"
     elif exc.errno == errno.ENOSPC:
         why = "空间已满"
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):

@@ -9,6 +9,8 @@ from __future__ import annotations
 from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
+from websec.environment import yes_or_no
+
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",
     "script-src 'self'",
@@ -25,11 +27,14 @@ CONTENT_SECURITY_POLICY = "; ".join((
 NON_HTML_POLICY = "frame-ancestors 'none'"
 
 
-def _flag(value: object) -> bool:
-    """A setting that may come from the environment as text ("0", "false")."""
-    if isinstance(value, str):
-        return value.strip().lower() not in ("", "0", "false", "no", "off")
-    return bool(value)
+def _forced_secure(app: Flask) -> bool:
+    """``SESSION_COOKIE_SECURE`` read as the settings are (websec.environment.yes_or_no): "否" is no.
+
+    Both apps refuse a value that is neither at start (check_booleans); one given to an app that
+    reads no settings (``with_overrides``) and still neither does not force ``Secure``, which on a
+    plain http:// address would keep every login cookie out of the browser.
+    """
+    return yes_or_no(app.config.get("SESSION_COOKIE_SECURE")) is True
 
 
 class AutoSecureSessionInterface(SecureCookieSessionInterface):
@@ -49,7 +54,7 @@ class AutoSecureSessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        if _flag(app.config.get("SESSION_COOKIE_SECURE")):
+        if _forced_secure(app):
             return True
         try:
             return request.is_secure
@@ -112,7 +117,7 @@ def install_headers(app: Flask, *, static_endpoints: tuple[str, ...] = ("static"
                 headers.add("Cache-Control", "no-store")
             if "pragma" not in present:
                 headers.add("Pragma", "no-cache")
-        if request.is_secure or _flag(app.config.get("SESSION_COOKIE_SECURE")):
+        if request.is_secure or _forced_secure(app):
             _secure_cookies(response)
         return response
 

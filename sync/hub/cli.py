@@ -59,7 +59,7 @@ from sync.malloc_arenas import limit_malloc_arenas
 from sync.ports import PortUnavailable
 from websec.audit import cli_actor
 from websec.command_line import ChineseGroup
-from websec.environment import SettingInvalid, cannot_make, not_a_folder
+from websec.environment import SettingInvalid, cannot_make, check_serving, not_a_folder
 from websec.sealing import SealingError, save_key_ring
 
 log = logging.getLogger("sync.hub")
@@ -135,6 +135,10 @@ def run_command(host: str, port: int, threads: int, connection_limit: int) -> No
     """Serve the hub with waitress (and, when peer hubs are registered, forward 跨域办 cases to them)."""
     limit_malloc_arenas()  # before waitress's threads (sync/malloc_arenas.py)
     app = _app()
+    try:  # DEBUG or TESTING left on from development (websec.environment.check_serving)
+        check_serving(app.config, app.instance_path)
+    except SettingInvalid as exc:
+        _fail(exc.message)
     try:  # shared with this node's other workers, held for the process's life; rotate-key takes it alone
         app.extensions["worker_lock"] = hold_lock(Path(app.instance_path) / WORKER_LOCK, shared=True)
     except LockHeld:

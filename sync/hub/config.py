@@ -27,6 +27,7 @@ from websec.environment import (
     defined_settings,
     factory_problem,
     read_settings_file,
+    same_site_problem,
 )
 from websec.urls import web_url_problem
 
@@ -158,7 +159,8 @@ def _area_code_problem(value: Any) -> str | None:
 
 #: Text settings that must work, checked with the numbers: a mistyped HUB_PLATFORM was an ImportError
 #: traceback, a PUBLIC_URL that is no web address one from configure_public_url after the database was made.
-SETTING_CHECKS = {"HUB_PLATFORM": factory_problem, "PUBLIC_URL": _public_url_problem, "AREA_CODE": _area_code_problem}
+SETTING_CHECKS = {"HUB_PLATFORM": factory_problem, "PUBLIC_URL": _public_url_problem, "AREA_CODE": _area_code_problem,
+                  "SESSION_COOKIE_SAMESITE": same_site_problem}
 
 
 class TestConfig(Config):
