@@ -48,7 +48,6 @@ class Config:
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
     USB_BUNDLE_MAX_BYTES = MAX_BUNDLE_BYTES  # a bundle exported, or uploaded at the township (the county's limit too)
-    ALLOWED_ATTACHMENT_TYPES = ("image/jpeg", "image/png", "application/pdf")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # True forces it; otherwise the cookie is Secure whenever served over HTTPS

@@ -209,15 +209,16 @@ def test_a_licence_table_that_is_not_json_is_refused_before_the_hub_is_made(clea
 ])
 def test_a_list_setting_is_taken_only_as_a_json_list(raw, taken):
     """A list setting given as plain text was kept as text, where `x in setting` is a substring test."""
-    from station.config import Config, from_environment
-    from websec.environment import SettingInvalid
+    from websec.environment import SettingInvalid, defined_settings
+
+    class Settings:
+        KINDS = ("image/jpeg", "image/png")
 
     if taken is None:
         with pytest.raises(SettingInvalid, match='不是以 JSON 写的列表'):
-            from_environment(Config, {"STATION_ALLOWED_ATTACHMENT_TYPES": raw})
+            defined_settings(Settings, "STATION_", {"STATION_KINDS": raw})
     else:
-        assert from_environment(Config, {"STATION_ALLOWED_ATTACHMENT_TYPES": raw}) == {
-            "ALLOWED_ATTACHMENT_TYPES": taken}
+        assert defined_settings(Settings, "STATION_", {"STATION_KINDS": raw}) == {"KINDS": taken}
 
 
 def test_a_key_file_setting_naming_a_folder_is_said_in_chinese(clean_env, tmp_path):
