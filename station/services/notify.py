@@ -109,7 +109,8 @@ def message_text(case: Case, reason: str) -> str:
         return f"【{station}】您申请的{item}已办结，请带本人身份证件和回执到服务站领取结果。"
     if reason == "rejected":
         why = f"，理由：{case.status_reason}" if case.status_reason else ""
-        return (f"【{station}】您申请的{item}县级部门决定不予受理{why}。请到服务站领取《不予受理告知书》；"
+        dept = case.item.department or "县级部门"  # who decided, as the 告知书 names it: she may seek review of it
+        return (f"【{station}】您申请的{item}经{dept}审查决定不予受理{why}。请到服务站领取《不予受理告知书》；"
                 "如不服，可依法申请行政复议或提起行政诉讼（期限见告知书）。")
     owed = [f"{m.name}（{m.due_date:%m月%d日}前）" if m.due_date else m.name
             for m in CaseMaterial.select().where((CaseMaterial.case == case) & (CaseMaterial.status == "deferred"))

@@ -43,6 +43,7 @@ def test_a_refused_case_is_on_the_to_do_until_she_is_told_with_the_reason_and_th
     page = agent.get(f"/cases/{case.id}/notify").get_data(as_text=True)
     needs = page.split('id="needs"', 1)[1].split("<form", 1)[0]
     assert f"决定不予受理，理由：{REASON}" in needs and "行政复议" in needs
+    assert f"经{case.item.department}审查决定不予受理" in needs and case.item.department  # whom a review is against
     assert f"/cases/{case.id}/print/rejection" in needs  # the 不予受理告知书 to hand her
     answer = agent.post(f"/cases/{case.id}/notify", {"reason": "rejected", "method": "phone", "outcome": "no_answer",
                                                       "note": ""}, follow_redirects=True)
