@@ -120,3 +120,17 @@ def test_a_number_in_the_countys_reason_is_masked_on_the_stations_page(app, agen
     html = client.get("/q?q=K7P20X1M").get_data(as_text=True)
     assert "身份证号110105********0021与户口簿不符，请致电139****5678" in html
     assert "110105194912310021" not in html and "13912345678" not in html
+
+
+def test_a_cross_area_case_tells_the_resident_where_it_is_decided(app, agent, client):
+    """Her receipt names the neighbouring county as 办理地; the station's own page did not, so a resident
+    checking there could not tell whom the wait was on."""
+    from station.models import ServiceItem
+
+    _one_case(app, agent)
+    assert "办理地" not in client.get("/q?q=K7P20X1M").get_data(as_text=True)  # this county's own item
+    with app.app_context(), db.connection_context():
+        ServiceItem.update(handling_area="141082", handling_area_name="示范市邻县民政局").where(
+            ServiceItem.name == "高龄津贴申领").execute()  # the catalog marks the item 跨域办
+    page = client.get("/q?q=K7P20X1M").get_data(as_text=True)
+    assert "示范市邻县民政局（跨域办：本站收件，转办理地审批，结果由本站送达）" in page
