@@ -146,6 +146,17 @@ def decided_elsewhere(case: HubCase) -> str | None:
             "请县级管理员添加互联后，办件将自动转交该县，其决定自动同步到本平台。")
 
 
+def handling_county(case: HubCase) -> str:
+    """The county that decides ``case`` when it is not this one (:func:`decided_elsewhere`), else "".
+
+    Named as the catalog names it (her receipt's 办理地), else by its area code: the resident's page
+    and the batch pages say whose decision she waits for and where the originals go on to.
+    """
+    if not decided_elsewhere(case):
+        return ""
+    return str((case.snapshot or {}).get("handling_area_name") or case.handling_area)
+
+
 def elsewhere_condition() -> Expression:
     """:func:`decided_elsewhere` as a condition over ``HubCase`` joined to its ``Station``.
 

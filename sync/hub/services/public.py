@@ -15,14 +15,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
-
 from rules import query_codes
 from rules.labels import PICKUP_METHODS, RESULTS
 from rules.privacy import mask_name, mask_numbers_in
 from sync.hub.china_time import CHINA_TZ, china_today, to_china
-from sync.hub.models import Decision, HubCase, Peer, Station
+from sync.hub.models import Decision, HubCase, Station
 from sync.hub.services import personal, stations, workdays
+from sync.hub.services.decisions import handling_county
 
 NOT_FOUND = "未找到该查询码，请核对回执上的查询码。"
 
@@ -56,7 +55,11 @@ class Progress:
     collect: str = ""
     case_id: str = ""  # which case a rating on the page is for (the code may open a bundle)
     handled_by: str = ""  # 跨域办, on the receiving county's page: the county that takes and decides it
-    dept: str = "县级部门"  # who she waits for: this county's departments, or the handling county
+
+    @property
+    def dept(self) -> str:
+        """Whom she waits for: the county that handles her 跨域办 case, else this county's departments."""
+        return self.handled_by or "县级部门"
 
 
 def _when(value: Any) -> tuple[str, dt.datetime | None]:
@@ -103,24 +106,6 @@ def station_phone(station: Station) -> str:
     return phone if stations.PHONE.match(phone) else ""
 
 
-def handled_elsewhere(case: HubCase, station: Station, snapshot: dict[str, Any]) -> str:
-    """The county that takes and decides a 跨域办 case this county received, as the resident knows it.
-
-    On the receiving county's page "等待县级部门受理" read as this county's departments, so a
-    resident who asked here was sent to the wrong office; the handling county names itself on its
-    own page (the case came from a peer), so only the receiving county says it. The catalog's name
-    for the handling office first (what her receipt says), then the linked peer's, then the code.
-    """
-    own = str(current_app.config.get("AREA_CODE") or "")
-    if not case.handling_area or station.is_peer or case.handling_area == own:
-        return ""
-    named = str(snapshot.get("handling_area_name") or "")
-    if named:
-        return named
-    peer = Peer.get_or_none(Peer.area_code == case.handling_area)
-    return peer.name if peer is not None else f"办理地（{case.handling_area}）"
-
-
 def _collect(snapshot: dict[str, Any], station_name: str) -> str:
     method = snapshot.get("pickup_method")
     if method == "post":
@@ -140,8 +125,7 @@ def progress(case: HubCase, station: Station) -> Progress:
         station_phone=station_phone(station),
         status_word="", case_id=case.case_id,
     )
-    view.handled_by = handled_elsewhere(case, station, snapshot)
-    view.dept = view.handled_by or view.dept
+    view.handled_by = handling_county(case)  # the receiving county's page; "" at the handling county
     timed: list[tuple[dt.datetime | None, int, Step]] = []
     received_text, received = _when(case.received_at)
     if case.status == "not_collected":
@@ -254,7 +238,7 @@ def _provisional(received: dt.datetime | None, due: dt.date, counted_on: dt.date
     return f"（这个日期是按周一至周五推算的，{due.year}年节假日安排公布后可能顺延。）"
 
 
-def _past(due: dt.date, dept: str = "县级部门") -> str:
+def _past(due: dt.date, dept: str) -> str:
     """For a case still being handled after the day it was to be done: say so, and whom to ask.
 
     "承诺 11月26日 前办结" read on 12月2日 left the resident to work out that it was late and what to do.

@@ -478,8 +478,8 @@ def onward(items: list[HubTransferItem]) -> dict[str, str]:
     case_ids = list({i.case_id for i in items if i.case_id})
     found = (HubCase.select().where(HubCase.case_id.in_(case_ids) & HubCase.handling_area.is_null(False))
              if case_ids else [])
-    return {case.case_id: str((case.snapshot or {}).get("handling_area_name") or case.handling_area)
-            for case in found if decisions.decided_elsewhere(case)}
+    named = {case.case_id: decisions.handling_county(case) for case in found}
+    return {case_id: county for case_id, county in named.items() if county}
 
 
 def record_at_county(transfer: HubTransfer, *, giver: str, receiver: str, place: str, recorded_by: str,
