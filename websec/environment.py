@@ -89,6 +89,19 @@ def yes_or_no(value: Any) -> bool | None:
     return None
 
 
+def _file_line(folder: str, name: str) -> str:
+    """A setting's line in the instance folder's config.py, as a refusal names it."""
+    return f"设置文件 {os.path.join(folder, 'config.py')} 中 {name} "
+
+
+def _origin(name: str, prefix: str, folder: str, environ: Mapping[str, str], value: Any) -> tuple[str, str, str]:
+    """Where a refused setting came from, as (where, the value as written, what to do): its variable
+    ``<prefix><NAME>`` when set (it wins over the file), else config.py's line."""
+    if prefix + name in environ:
+        return f"环境变量 {prefix}{name} ", environ[prefix + name], "请改正或删去这个环境变量后再执行。"
+    return _file_line(folder, name), str(value), "请改正该文件中的这一行后再执行。"
+
+
 def check_booleans(config: dict[str, Any], config_class: type, prefix: str, folder: str,
                    environ: Mapping[str, str] | None = None) -> None:
     """Store each yes-or-no setting ``config_class`` defines as a bool; refuse (:class:`SettingUnusable`) a
@@ -98,14 +111,10 @@ def check_booleans(config: dict[str, Any], config_class: type, prefix: str, fold
         if not name.isupper() or not isinstance(getattr(config_class, name), bool) or name not in config:
             continue
         value = yes_or_no(config[name])
-        if value is not None:
-            config[name] = value
-        elif prefix + name in environ:
-            raise SettingUnusable(f"环境变量 {prefix}{name} ", environ[prefix + name], f"应为{BOOLEAN_WORDS}",
-                                  "请改正或删去这个环境变量后再执行。")
-        else:
-            raise SettingUnusable(f"设置文件 {os.path.join(folder, 'config.py')} 中 {name} ", str(config[name]),
-                                  f"应为{BOOLEAN_WORDS}", "请改正该文件中的这一行后再执行。")
+        if value is None:
+            where, shown, remedy = _origin(name, prefix, folder, environ, config[name])
+            raise SettingUnusable(where, shown, f"应为{BOOLEAN_WORDS}", remedy)
+        config[name] = value
 
 
 def _check_kind(variable: str, raw: str, default: Any, value: Any) -> None:
@@ -229,14 +238,8 @@ def check_ranges(config: dict[str, Any], allowed: Mapping[str, Allowed], config_
         if fits:
             config[name] = value
             continue
-        default = getattr(config_class, name, None)
-        if prefix + name in environ:
-            where, shown = f"环境变量 {prefix}{name} ", environ[prefix + name]
-            remedy = "请改正或删去这个环境变量后再执行。"
-        else:
-            where, shown = f"设置文件 {os.path.join(folder, 'config.py')} 中 {name} ", str(config[name])
-            remedy = "请改正该文件中的这一行后再执行。"
-        raise SettingOutOfRange(where, shown, rule, default, remedy)
+        where, shown, remedy = _origin(name, prefix, folder, environ, config[name])
+        raise SettingOutOfRange(where, shown, rule, getattr(config_class, name, None), remedy)
 
 
 class SettingUnusable(SettingInvalid):
@@ -277,7 +280,7 @@ def check_serving(config: MutableMapping[str, Any], folder: str, environ: Mappin
             continue
         why = f"正式运行（run）时不能打开 Flask 的{'调试' if name == 'DEBUG' else '测试'}模式（{name}），它只用于开发和自动测试"
         if _assigned_in_file(folder, name):
-            raise SettingUnusable(f"设置文件 {os.path.join(folder, 'config.py')} 中 {name} ", str(value), why,
+            raise SettingUnusable(_file_line(folder, name), str(value), why,
                                   f"请删去该文件中的这一行（或改为 {name} = False）后再执行。")
         if name == "DEBUG" and "FLASK_DEBUG" in environ:
             raise SettingUnusable("环境变量 FLASK_DEBUG ", environ["FLASK_DEBUG"], why,
@@ -323,11 +326,8 @@ def check_texts(config: dict[str, Any], problems: Mapping[str, Callable[[Any], s
             continue
         if problem.endswith("例如默认值"):
             problem += f" {getattr(config_class, name, '')}"
-        if prefix + name in environ:
-            raise SettingUnusable(f"环境变量 {prefix}{name} ", environ[prefix + name], problem,
-                                  "请改正或删去这个环境变量后再执行。")
-        raise SettingUnusable(f"设置文件 {os.path.join(folder, 'config.py')} 中 {name} ", str(config.get(name)),
-                              problem, "请改正该文件中的这一行后再执行。")
+        where, shown, remedy = _origin(name, prefix, folder, environ, config.get(name))
+        raise SettingUnusable(where, shown, problem, remedy)
 
 
 def not_a_folder(exc: OSError, settings: str) -> str:
